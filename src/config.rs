@@ -1,0 +1,171 @@
+//! The per-repository configuration file: `.github/harden.yml` or `.harden.yml`.
+//!
+//! Parsing is pure ([`Config::from_yaml`]); [`Config::load`] is the one place that
+//! reads the file. The JSON Schema for the file is `schema/harden.schema.json`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Where the configuration file may live, in order of preference.
+pub const LOCATIONS: &[&str] = &[
+    ".github/harden.yml",
+    ".github/harden.yaml",
+    ".harden.yml",
+    ".harden.yaml",
+];
+
+/// The default runtime for static binaries.
+pub const DEFAULT_STATIC: &str = "gcr.io/distroless/static-debian13:nonroot";
+/// The default runtime for cgo binaries linked against glibc.
+pub const DEFAULT_BASE: &str = "gcr.io/distroless/base-debian13:nonroot";
+/// The default runtime for cgo binaries that also need libstdc++/libgcc.
+pub const DEFAULT_CC: &str = "gcr.io/distroless/cc-debian13:nonroot";
+
+/// harden's settings for one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Paths to leave alone, as gitignore-style globs relative to the repository root.
+    pub ignore: Vec<String>,
+    /// Rule ids to turn off (`HD110`…).
+    pub disable: Vec<String>,
+    /// The runtime images to write.
+    pub runtime: RuntimeImages,
+    /// Pin base images by digest when a registry can be reached (`harden verify`).
+    pub pin_digests: bool,
+    /// Add BuildKit cache mounts to Go commands.
+    pub cache_mounts: bool,
+}
+
+/// The runtime images harden writes; an organisation that mirrors distroless points these at its mirror.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeImages {
+    /// Runtime for static (`CGO_ENABLED=0`) binaries.
+    #[serde(rename = "static")]
+    pub static_: String,
+    /// Runtime for cgo binaries (glibc).
+    pub base: String,
+    /// Runtime for cgo binaries that link libstdc++/libgcc.
+    pub cc: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            ignore: Vec::new(),
+            disable: Vec::new(),
+            runtime: RuntimeImages::default(),
+            pin_digests: true,
+            cache_mounts: true,
+        }
+    }
+}
+
+impl Default for RuntimeImages {
+    fn default() -> Self {
+        RuntimeImages {
+            static_: DEFAULT_STATIC.into(),
+            base: DEFAULT_BASE.into(),
+            cc: DEFAULT_CC.into(),
+        }
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid configuration.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when unknown).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Parses configuration text; `path` is only used in errors.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        let config: Config = yaml_serde::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line: e.location().map_or(0, |l| l.line()),
+            message: e.to_string(),
+        })?;
+        for id in &config.disable {
+            if crate::rules::by_id(id).is_none() {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line: text
+                        .lines()
+                        .position(|l| l.contains(id.as_str()))
+                        .map_or(0, |i| i + 1),
+                    message: format!("unknown rule id {id:?} in disable (see `harden rules`)"),
+                });
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads the configuration of the repository at `root`, or the default when it has none.
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        for location in LOCATIONS {
+            let path = root.join(location);
+            if path.is_file() {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                return Config::from_yaml(&text, &path);
+            }
+        }
+        Ok(Config::default())
+    }
+
+    /// True when the rule `id` is turned off.
+    pub fn is_disabled(&self, id: &str) -> bool {
+        self.disable.iter().any(|d| d.eq_ignore_ascii_case(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_key() {
+        let text = "ignore: [examples/**]\ndisable: [HD110]\nruntime:\n  static: mirror.example/distroless/static:nonroot\npin_digests: false\n";
+        let c = Config::from_yaml(text, Path::new(".harden.yml")).unwrap();
+        assert_eq!(c.ignore, ["examples/**"]);
+        assert!(c.is_disabled("hd110"));
+        assert_eq!(
+            c.runtime.static_,
+            "mirror.example/distroless/static:nonroot"
+        );
+        assert_eq!(c.runtime.base, DEFAULT_BASE);
+        assert!(!c.pin_digests);
+    }
+
+    #[test]
+    fn unknown_keys_and_rules_are_errors_with_a_line() {
+        let err = Config::from_yaml("ignore: []\nrutime: {}\n", Path::new("x.yml")).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");
+        let err = Config::from_yaml("disable:\n  - HD999\n", Path::new("x.yml")).unwrap_err();
+        assert!(err.to_string().contains("x.yml:2"), "{err}");
+    }
+}

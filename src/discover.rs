@@ -1,0 +1,240 @@
+//! Discovery: walks the trees it is given (respecting `.gitignore`) and names the files
+//! harden handles, with a reason for each file it passes over.
+
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use serde::Serialize;
+
+/// Files larger than this are skipped.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The kinds of file harden handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A Dockerfile or Containerfile.
+    Dockerfile,
+    /// A Kubernetes manifest.
+    Kubernetes,
+}
+
+/// A file discovery found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The path to read.
+    pub path: PathBuf,
+    /// The path as shown to the user, with `/` separators.
+    pub display: String,
+    /// What kind of file it is.
+    pub kind: Kind,
+    /// Why it is passed over, when it is.
+    pub skip: Option<String>,
+}
+
+/// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
+/// `*.dockerfile`, `Containerfile` (any case), but not `*.dockerignore` or templates.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let named = lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile");
+    let not_dockerfile = [
+        ".dockerignore",
+        ".j2",
+        ".jinja",
+        ".tmpl",
+        ".tpl",
+        ".template",
+        ".md",
+        ".orig",
+        ".bak",
+    ];
+    named && !not_dockerfile.iter().any(|s| lower.ends_with(s))
+}
+
+/// Finds the files under `root` (a directory, or one file named explicitly).
+/// `ignore` holds gitignore-style patterns relative to `root`.
+pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
+    if root.is_file() {
+        return vec![check(
+            root,
+            display(root),
+            Kind::Dockerfile,
+            root.parent().unwrap_or(Path::new(".")),
+        )];
+    }
+    let ignored = matcher(root, ignore);
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut out = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !is_dockerfile_name(name) || entry.file_type().is_some_and(|t| t.is_dir()) {
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
+            continue;
+        }
+        out.push(check(
+            path,
+            display(path),
+            Kind::Dockerfile,
+            &canonical_root,
+        ));
+    }
+    out
+}
+
+fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
+    let mut builder = GitignoreBuilder::new(root);
+    for pattern in patterns {
+        // An invalid pattern ignores nothing rather than everything.
+        let _ = builder.add_line(None, pattern);
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
+}
+
+/// Decides whether a candidate can be read: size, binary content, links out of the tree.
+fn check(path: &Path, display: String, kind: Kind, root: &Path) -> Found {
+    let skip = skip_reason(path, root);
+    Found {
+        path: path.to_path_buf(),
+        display,
+        kind,
+        skip,
+    }
+}
+
+fn skip_reason(path: &Path, root: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.file_type().is_symlink() {
+        return Some(match path.canonicalize() {
+            Ok(target) if target.starts_with(root) => {
+                format!(
+                    "symbolic link to {}, which is scanned in its own place",
+                    target.display()
+                )
+            }
+            Ok(_) => "symbolic link that leaves the tree; not followed".into(),
+            Err(_) => "broken symbolic link".into(),
+        });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Some(format!("larger than 1 MiB ({} bytes)", meta.len()));
+    }
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.contains(&0) || std::str::from_utf8(&bytes).is_err() {
+        return Some("binary file (not UTF-8 text)".into());
+    }
+    None
+}
+
+fn display(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "Dockerfile.prod",
+            "api.Dockerfile",
+            "x.dockerfile",
+            "Containerfile",
+        ] {
+            assert!(is_dockerfile_name(name), "{name}");
+        }
+        for name in [
+            "Dockerfile.dockerignore",
+            "Dockerfile.j2",
+            "README.md",
+            "docker-compose.yml",
+            "dockerfiles",
+        ] {
+            assert!(!is_dockerfile_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn walks_respecting_gitignore_and_config_ignores() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("a")).unwrap();
+        std::fs::create_dir_all(p.join("build")).unwrap();
+        std::fs::create_dir_all(p.join("examples/x")).unwrap();
+        std::fs::create_dir(p.join(".git")).unwrap();
+        std::fs::write(p.join(".gitignore"), "build/\n").unwrap();
+        for f in [
+            "Dockerfile",
+            "a/Dockerfile.prod",
+            "build/Dockerfile",
+            "examples/x/Dockerfile",
+        ] {
+            std::fs::write(p.join(f), "FROM scratch\n").unwrap();
+        }
+        std::fs::write(p.join("a/big.Dockerfile"), vec![b'#'; 1_100_000]).unwrap();
+        std::fs::write(p.join("a/bin.dockerfile"), b"FROM \0\x01").unwrap();
+        let found = discover(p, &["examples/".into()]);
+        let names: Vec<_> = found
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(p)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Dockerfile",
+                "a/Dockerfile.prod",
+                "a/big.Dockerfile",
+                "a/bin.dockerfile"
+            ]
+        );
+        assert!(found[2].skip.as_deref().unwrap().contains("1 MiB"));
+        assert!(found[3].skip.as_deref().unwrap().contains("binary"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_out_of_the_tree_are_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("Dockerfile"), "FROM golang\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("Dockerfile"),
+            dir.path().join("Dockerfile"),
+        )
+        .unwrap();
+        let found = discover(dir.path(), &[]);
+        assert!(
+            found[0]
+                .skip
+                .as_deref()
+                .unwrap()
+                .contains("leaves the tree")
+        );
+    }
+}

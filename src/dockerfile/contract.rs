@@ -1,0 +1,162 @@
+//! The contract of the image a Dockerfile makes: what the program sees when it starts.
+//!
+//! A rewrite may change the base image, the user and the build flags. It must keep the
+//! contract: every binary at the same path, the same entrypoint and command, ports,
+//! environment, volumes, labels and working directory. [`check`] compares the contract
+//! of the original and the rewritten file and says what broke.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::facts::{Facts, Output, join_path};
+use super::model::{Body, Stage};
+
+/// What the program sees in the final image.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Contract {
+    /// ENTRYPOINT words, with programs that are built binaries named by absolute path.
+    pub entrypoint: Option<Vec<String>>,
+    /// CMD words, likewise.
+    pub cmd: Option<Vec<String>>,
+    /// Exposed ports.
+    pub ports: BTreeSet<String>,
+    /// Environment the program sees (build-only variables left out).
+    pub env: BTreeMap<String, String>,
+    /// The working directory, when the file sets one.
+    pub workdir: Option<String>,
+    /// Volumes.
+    pub volumes: BTreeSet<String>,
+    /// LABEL instructions as written.
+    pub labels: BTreeSet<String>,
+    /// Absolute paths of the built binaries present in the final image.
+    pub binaries: BTreeSet<String>,
+}
+
+/// Reads the contract of the final stage.
+pub fn of(facts: &Facts<'_>) -> Contract {
+    let stage = facts.runtime_stage();
+    let chain = stage_chain(facts, stage);
+    let mut contract = Contract::default();
+    let outputs = built_outputs(facts);
+    for s in &chain {
+        for (i, inst) in s.instructions.iter().enumerate() {
+            match &inst.body {
+                Body::Expose(ports) => contract.ports.extend(ports.iter().cloned()),
+                Body::Env(pairs) => contract.env.extend(
+                    pairs
+                        .iter()
+                        .filter(|(k, _)| !is_build_env(k))
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                ),
+                Body::Volume(v) => contract.volumes.extend(v.iter().cloned()),
+                Body::Workdir(_) => contract.workdir = Some(facts.workdir_at(s, i + 1)),
+                Body::Other if inst.keyword.eq_ignore_ascii_case("LABEL") => {
+                    contract.labels.insert(
+                        facts.text[inst.keyword_span.end..inst.span.end]
+                            .trim()
+                            .to_string(),
+                    );
+                }
+                Body::Copy(copy) if copy.from.is_some() => {
+                    let dest = join_path(&facts.workdir_at(s, i), &copy.dest);
+                    for src in &copy.sources {
+                        let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
+                        let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
+                        let path = if into_dir {
+                            format!("{dest}/{name}")
+                        } else {
+                            dest.clone()
+                        };
+                        if outputs
+                            .iter()
+                            .any(|o| o.path() == src.trim_end_matches('/'))
+                            || outputs.iter().any(|o| o.path() == path)
+                        {
+                            contract.binaries.insert(path);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if facts.is_single_stage() {
+        contract
+            .binaries
+            .extend(outputs.iter().map(|o| o.path().to_string()));
+    }
+    let cwd = facts.workdir_at(stage, stage.instructions.len());
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    let resolve = |words: Vec<String>| resolve_program(words, &outputs, &cwd);
+    contract.entrypoint = entrypoint.map(|f| resolve(f.words()));
+    contract.cmd = cmd.map(|f| resolve(f.words()));
+    contract
+}
+
+/// Compares two contracts; `Err` says what the rewrite broke.
+pub fn check(before: &Contract, after: &Contract) -> Result<(), String> {
+    let missing: Vec<_> = before.binaries.difference(&after.binaries).collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "the rewritten image lacks the built binaries {missing:?}"
+        ));
+    }
+    let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        let (a, b) = (format!("{a:?}"), format!("{b:?}"));
+        if a == b {
+            Ok(())
+        } else {
+            Err(format!("the rewrite changes the {what}: {a} became {b}"))
+        }
+    };
+    same("ENTRYPOINT", &before.entrypoint, &after.entrypoint)?;
+    same("CMD", &before.cmd, &after.cmd)?;
+    same("exposed ports", &before.ports, &after.ports)?;
+    same("environment", &before.env, &after.env)?;
+    same("volumes", &before.volumes, &after.volumes)?;
+    same("labels", &before.labels, &after.labels)?;
+    if before.workdir.is_some() {
+        same("working directory", &before.workdir, &after.workdir)?;
+    }
+    Ok(())
+}
+
+/// The stage and the stages it is built `FROM`, outermost first.
+fn stage_chain<'a>(facts: &Facts<'a>, stage: &'a Stage) -> Vec<&'a Stage> {
+    let mut chain = vec![stage];
+    while let Some(parent) = facts.parent_stage(chain[chain.len() - 1]) {
+        chain.push(parent);
+    }
+    chain.reverse();
+    chain
+}
+
+fn built_outputs(facts: &Facts<'_>) -> Vec<Output> {
+    facts
+        .builds()
+        .filter_map(|(r, c)| facts.output_of(r, c))
+        .collect()
+}
+
+/// Names a bare program that is a built binary by its absolute path.
+fn resolve_program(mut words: Vec<String>, outputs: &[Output], cwd: &str) -> Vec<String> {
+    if let Some(program) = words.first_mut()
+        && !program.contains('/')
+        && let Some(Output::File(path)) = outputs
+            .iter()
+            .find(|o| super::plan::starts(o, program, cwd))
+    {
+        *program = path.clone();
+    }
+    words
+}
+
+/// ENV names that only matter to the build (kept out of the contract).
+pub fn is_build_env(name: &str) -> bool {
+    name.starts_with("GO")
+        || name.starts_with("CGO_")
+        || matches!(
+            name,
+            "PATH" | "CC" | "CXX" | "CFLAGS" | "LDFLAGS" | "PKG_CONFIG_PATH" | "DEBIAN_FRONTEND"
+        )
+        || super::analyse::is_secret_name(name)
+}

@@ -1,0 +1,485 @@
+//! Facts read off a parsed Dockerfile: where Go is built, whether cgo is needed,
+//! which stage runs, as which user, in which directory. Rules and the rewriter
+//! both start from these, so each fact is decided in exactly one place.
+
+use crate::config::Config;
+use crate::source::SourceFacts;
+
+use super::gobuild::{self, GoCommand, GoVerb};
+use super::image::{Family, ImageRef};
+use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
+
+/// Packages whose installation in a builder means a C toolchain for cgo.
+const C_TOOLCHAIN_PACKAGES: &[&str] = &[
+    "gcc",
+    "g++",
+    "build-base",
+    "musl-dev",
+    "libc6-dev",
+    "libc-dev",
+    "clang",
+    "build-essential",
+    "gcc-c++",
+];
+/// C++ toolchain packages (the program then needs libstdc++ at run time).
+const CXX_PACKAGES: &[&str] = &["g++", "gcc-c++", "libstdc++", "build-essential"];
+
+/// Everything the rules and the rewriter need to know about one Dockerfile.
+pub struct Facts<'a> {
+    /// The original text.
+    pub text: &'a str,
+    /// The parsed file.
+    pub df: &'a Dockerfile,
+    /// What is known of the source.
+    pub source: &'a SourceFacts,
+    /// The repository's configuration.
+    pub config: &'a Config,
+    /// Every `RUN` that runs a `go` command.
+    pub go_runs: Vec<GoRun>,
+    /// Index of the final (runtime) stage.
+    pub runtime: usize,
+    /// The cgo decision.
+    pub cgo: Cgo,
+}
+
+/// A `RUN` instruction that runs `go`.
+pub struct GoRun {
+    /// Stage index.
+    pub stage: usize,
+    /// Instruction index within the stage.
+    pub instr: usize,
+    /// The `go` commands it runs.
+    pub commands: Vec<GoCommand>,
+    /// True when the RUN is in exec form (`RUN ["go", "build"]`), which harden does not edit.
+    pub exec_form: bool,
+}
+
+/// Whether the program needs cgo, and why.
+#[derive(Debug, Clone, Default)]
+pub struct Cgo {
+    /// True when the binary must be linked with cgo.
+    pub needed: bool,
+    /// Why (for the report).
+    pub reason: Option<String>,
+    /// The C side is C++: needs libstdc++ at run time.
+    pub cxx: bool,
+    /// The build links statically (`-extldflags -static`), so no libc is needed at run time.
+    pub static_link: bool,
+}
+
+impl<'a> Facts<'a> {
+    /// Reads the facts of `df`.
+    pub fn new(
+        text: &'a str,
+        df: &'a Dockerfile,
+        source: &'a SourceFacts,
+        config: &'a Config,
+    ) -> Self {
+        let mut go_runs = Vec::new();
+        for stage in &df.stages {
+            for (i, inst) in stage.instructions.iter().enumerate() {
+                let Body::Run { scripts, exec, .. } = &inst.body else {
+                    continue;
+                };
+                let mut commands: Vec<GoCommand> = scripts
+                    .iter()
+                    .flat_map(|(script, offset)| gobuild::find(script, *offset))
+                    .collect();
+                let exec_form = exec
+                    .as_ref()
+                    .is_some_and(|argv| argv.first().is_some_and(|a| a == "go"));
+                if exec_form {
+                    commands.clear();
+                }
+                if !commands.is_empty() || exec_form {
+                    go_runs.push(GoRun {
+                        stage: stage.index,
+                        instr: i,
+                        commands,
+                        exec_form,
+                    });
+                }
+            }
+        }
+        let runtime = df.stages.len().saturating_sub(1);
+        let mut facts = Facts {
+            text,
+            df,
+            source,
+            config,
+            go_runs,
+            runtime,
+            cgo: Cgo::default(),
+        };
+        facts.cgo = facts.decide_cgo();
+        facts
+    }
+
+    /// The `go build` / `go install` commands, with their stage and instruction.
+    pub fn builds(&self) -> impl Iterator<Item = (&GoRun, &GoCommand)> {
+        self.go_runs.iter().flat_map(|r| {
+            r.commands
+                .iter()
+                .filter(|c| c.builds())
+                .map(move |c| (r, c))
+        })
+    }
+
+    /// True when the file builds Go: a golang base image or a `go build` / `go install`.
+    pub fn is_go_build(&self) -> bool {
+        self.builds().next().is_some()
+            || self.go_runs.iter().any(|r| r.exec_form)
+            || self.df.stages.iter().any(|s| {
+                self.base_image(s)
+                    .is_some_and(|i| i.family() == Family::Golang)
+            })
+    }
+
+    /// The stage that runs.
+    pub fn runtime_stage(&self) -> &'a Stage {
+        &self.df.stages[self.runtime]
+    }
+
+    /// True when the runtime stage itself builds the program (a single-stage build).
+    pub fn is_single_stage(&self) -> bool {
+        self.builds().any(|(r, _)| r.stage == self.runtime)
+    }
+
+    /// The stages that build Go.
+    pub fn builder_stages(&self) -> Vec<usize> {
+        let mut stages: Vec<usize> = self.builds().map(|(r, _)| r.stage).collect();
+        stages.dedup();
+        stages
+    }
+
+    /// The external image a stage starts from, following `FROM <stage>` and global ARGs.
+    /// `None` when a variable has no default.
+    pub fn base_image(&self, stage: &Stage) -> Option<ImageRef> {
+        let image = self.df.resolve_image(&stage.from.image)?;
+        match self.df.stage_named(&image) {
+            Some(parent) if parent.index < stage.index => self.base_image(parent),
+            _ => Some(ImageRef::parse(&image)),
+        }
+    }
+
+    /// The stage a stage is built on, when it is `FROM <another stage>`.
+    pub fn parent_stage(&self, stage: &Stage) -> Option<&'a Stage> {
+        let image = self.df.resolve_image(&stage.from.image)?;
+        self.df
+            .stage_named(&image)
+            .filter(|p| p.index < stage.index)
+    }
+
+    /// The value `name` has in the environment of a stage at instruction `upto` (ENV, or ARG default),
+    /// looking into parent stages.
+    pub fn env_at(&self, stage: &Stage, upto: usize, name: &str) -> Option<String> {
+        let own = stage.instructions[..upto.min(stage.instructions.len())]
+            .iter()
+            .rev()
+            .find_map(|i| match &i.body {
+                Body::Env(pairs) => pairs
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone()),
+                Body::Arg(args) => args
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, v)| v.clone()),
+                _ => None,
+            });
+        own.or_else(|| {
+            self.parent_stage(stage)
+                .and_then(|p| self.env_at(p, p.instructions.len(), name))
+        })
+    }
+
+    /// The working directory of a stage at instruction `upto`.
+    pub fn workdir_at(&self, stage: &Stage, upto: usize) -> String {
+        let mut dir = match self.parent_stage(stage) {
+            Some(p) => self.workdir_at(p, p.instructions.len()),
+            None if self
+                .base_image(stage)
+                .is_some_and(|i| i.family() == Family::Golang) =>
+            {
+                "/go".to_string()
+            }
+            None => "/".to_string(),
+        };
+        for inst in &stage.instructions[..upto.min(stage.instructions.len())] {
+            if let Body::Workdir(w) = &inst.body {
+                dir = join_path(&dir, w);
+            }
+        }
+        dir
+    }
+
+    /// The last `USER` that applies to a stage (its own, or a parent stage's).
+    pub fn last_user(&self, stage: &'a Stage) -> Option<(&'a Instruction, &'a str)> {
+        stage
+            .instructions
+            .iter()
+            .rev()
+            .find_map(|i| match &i.body {
+                Body::User(u, _) => Some((i, u.as_str())),
+                _ => None,
+            })
+            .or_else(|| self.parent_stage(stage).and_then(|p| self.last_user(p)))
+    }
+
+    /// The ENTRYPOINT and CMD of a stage (or its parents).
+    pub fn entrypoint_and_cmd(
+        &self,
+        stage: &'a Stage,
+    ) -> (Option<&'a CommandForm>, Option<&'a CommandForm>) {
+        let find = |want_entrypoint: bool| {
+            stage
+                .instructions
+                .iter()
+                .rev()
+                .find_map(|i| match (&i.body, want_entrypoint) {
+                    (Body::Entrypoint(c), true) | (Body::Cmd(c), false) => Some(c),
+                    _ => None,
+                })
+        };
+        let (ep, cmd) = (find(true), find(false));
+        match self.parent_stage(stage) {
+            Some(p) if ep.is_none() && cmd.is_none() => self.entrypoint_and_cmd(p),
+            _ => (ep, cmd),
+        }
+    }
+
+    /// The effective `CGO_ENABLED` of a go command: its own assignment, else the stage's ENV/ARG.
+    pub fn cgo_setting(&self, run: &GoRun, cmd: &GoCommand) -> Option<String> {
+        cmd.env_value("CGO_ENABLED")
+            .map(str::to_string)
+            .or_else(|| self.env_at(&self.df.stages[run.stage], run.instr, "CGO_ENABLED"))
+    }
+
+    fn decide_cgo(&self) -> Cgo {
+        let builds: Vec<_> = self.builds().collect();
+        let all_disabled = !builds.is_empty()
+            && builds
+                .iter()
+                .all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
+        let static_link = builds.iter().any(|(_, c)| {
+            let ld = c
+                .flag("ldflags")
+                .and_then(|f| f.value.as_deref())
+                .unwrap_or_default();
+            ld.contains("-extldflags") && ld.contains("-static")
+        });
+        let mut cgo = Cgo {
+            static_link,
+            ..Cgo::default()
+        };
+        if all_disabled {
+            return cgo;
+        }
+        let explicit = builds
+            .iter()
+            .find(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("1"));
+        let toolchain = self
+            .builder_stages()
+            .into_iter()
+            .find_map(|s| self.installed_c_toolchain(&self.df.stages[s]));
+        let linkmode = builds
+            .iter()
+            .any(|(_, c)| c.ldflags().contains(&"-linkmode"));
+        let reason = if let Some((run, _)) = explicit {
+            let line = self.df.stages[run.stage].instructions[run.instr].line;
+            Some(format!("the build sets CGO_ENABLED=1 (line {line})"))
+        } else if let Some((pkg, _)) = &toolchain {
+            Some(format!("the builder installs {pkg} for the build"))
+        } else if linkmode {
+            Some("the build links with -linkmode external".to_string())
+        } else {
+            self.source.cgo_reason()
+        };
+        cgo.needed = reason.is_some();
+        cgo.reason = reason;
+        cgo.cxx = toolchain.is_some_and(|(_, cxx)| cxx) || self.source.needs_cxx();
+        cgo
+    }
+
+    /// The first C toolchain package a stage installs, and whether it is C++.
+    fn installed_c_toolchain(&self, stage: &Stage) -> Option<(String, bool)> {
+        let installs: Vec<String> = stage
+            .instructions
+            .iter()
+            .flat_map(installed_packages)
+            .collect();
+        let pkg = installs
+            .iter()
+            .find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
+        let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
+        Some((pkg.clone(), cxx))
+    }
+}
+
+/// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf.
+pub fn installed_packages(inst: &Instruction) -> Vec<String> {
+    let Body::Run { scripts, .. } = &inst.body else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (script, _) in scripts {
+        for cmd in crate::shell::commands(script, 0) {
+            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+            let rest = match argv.as_slice() {
+                ["apk", "add", rest @ ..] => rest,
+                [
+                    "apt-get" | "apt" | "yum" | "dnf" | "microdnf",
+                    "install",
+                    rest @ ..,
+                ] => rest,
+                _ => continue,
+            };
+            out.extend(
+                rest.iter()
+                    .filter(|w| !w.starts_with('-'))
+                    .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()),
+            );
+        }
+    }
+    out
+}
+
+/// Joins a possibly relative path onto a directory.
+pub fn join_path(dir: &str, path: &str) -> String {
+    if path.starts_with('/') || path.starts_with('$') {
+        return path.trim_end_matches('/').to_string().max("/".to_string());
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The name `go build`/`go install` gives the binary of `package`.
+pub fn binary_name(package: &str, source: &SourceFacts) -> Option<String> {
+    let package = package
+        .split('@')
+        .next()
+        .unwrap_or(package)
+        .trim_end_matches('/');
+    if package.is_empty() || package == "." || package == "./" {
+        let module = &source.go_mod.as_ref()?.module;
+        return module.rsplit('/').next().map(str::to_string);
+    }
+    if package.ends_with("...") {
+        return None;
+    }
+    let last = package.rsplit('/').next()?;
+    // A major-version suffix (example.com/tool/v2) names the binary after the element before it.
+    if last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()) {
+        return package.rsplit('/').nth(1).map(str::to_string);
+    }
+    Some(last.to_string())
+}
+
+/// Where a build command leaves its binaries: a file path, or a directory for multi-package builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// One binary at this absolute path.
+    File(String),
+    /// Binaries inside this absolute directory.
+    Dir(String),
+}
+
+impl Output {
+    /// The absolute path.
+    pub fn path(&self) -> &str {
+        match self {
+            Output::File(p) | Output::Dir(p) => p,
+        }
+    }
+}
+
+impl Facts<'_> {
+    /// Where a `go build`/`go install` leaves its output, when that can be known.
+    pub fn output_of(&self, run: &GoRun, cmd: &GoCommand) -> Option<Output> {
+        let stage = &self.df.stages[run.stage];
+        let mut cwd = self.workdir_at(stage, run.instr);
+        if let Some(cd) = &cmd.cd {
+            cwd = join_path(&cwd, cd);
+        }
+        let many = cmd.packages.len() > 1 || cmd.packages.iter().any(|p| p.ends_with("..."));
+        match cmd.verb {
+            GoVerb::Build => match cmd.flag("o").and_then(|f| f.value.as_deref()) {
+                Some(o) if o.contains('$') => None,
+                Some(o) if o.ends_with('/') || many => Some(Output::Dir(join_path(&cwd, o))),
+                Some(o) => Some(Output::File(join_path(&cwd, o))),
+                None if many => None,
+                None => {
+                    let name = binary_name(
+                        cmd.packages.first().map_or(".", String::as_str),
+                        self.source,
+                    )?;
+                    Some(Output::File(join_path(&cwd, &name)))
+                }
+            },
+            GoVerb::Install => {
+                let bin = self
+                    .env_at(stage, run.instr, "GOBIN")
+                    .or_else(|| {
+                        self.env_at(stage, run.instr, "GOPATH")
+                            .map(|p| format!("{p}/bin"))
+                    })
+                    .or_else(|| {
+                        self.base_image(stage)
+                            .filter(|i| i.family() == Family::Golang)
+                            .map(|_| "/go/bin".into())
+                    })?;
+                if many {
+                    return Some(Output::Dir(bin));
+                }
+                let name = binary_name(
+                    cmd.packages.first().map_or(".", String::as_str),
+                    self.source,
+                )?;
+                Some(Output::File(join_path(&bin, &name)))
+            }
+            GoVerb::Other => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_paths() {
+        assert_eq!(join_path("/go", "src/app"), "/go/src/app");
+        assert_eq!(join_path("/src", "../bin/"), "/bin");
+        assert_eq!(join_path("/src", "/out/"), "/out");
+        assert_eq!(join_path("/", "."), "/");
+    }
+
+    #[test]
+    fn names_binaries_like_go_does() {
+        let source = SourceFacts {
+            go_mod: Some(crate::source::GoMod {
+                module: "example.com/svc".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(binary_name(".", &source).as_deref(), Some("svc"));
+        assert_eq!(binary_name("./cmd/api", &source).as_deref(), Some("api"));
+        assert_eq!(
+            binary_name("example.com/tool/v2@latest", &source).as_deref(),
+            Some("tool")
+        );
+        assert_eq!(binary_name("./cmd/...", &source), None);
+    }
+}

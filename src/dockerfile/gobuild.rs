@@ -1,0 +1,223 @@
+//! Finds `go build` / `go install` (and other `go` commands) inside `RUN` scripts
+//! and reads their flags, keeping the byte spans needed to splice new flags in.
+
+use std::ops::Range;
+
+use crate::shell::{self, Token};
+
+/// What a `go` command does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoVerb {
+    /// `go build`.
+    Build,
+    /// `go install`.
+    Install,
+    /// Any other `go` subcommand (`mod download`, `test`, `generate`…).
+    Other,
+}
+
+/// One `go …` invocation found in a shell script.
+#[derive(Debug, Clone)]
+pub struct GoCommand {
+    /// The subcommand.
+    pub verb: GoVerb,
+    /// Span of the `go` word (insert `CGO_ENABLED=0 ` before it).
+    pub go_span: Range<usize>,
+    /// Span of the subcommand word (insert ` -trimpath` after it).
+    pub verb_span: Range<usize>,
+    /// Assignments that apply to this command (`CGO_ENABLED=0 go build`).
+    pub env: Vec<(String, String)>,
+    /// The flags, in order.
+    pub flags: Vec<GoFlag>,
+    /// Package arguments.
+    pub packages: Vec<String>,
+    /// The directory a preceding `cd` moved to, if any.
+    pub cd: Option<String>,
+}
+
+/// One flag of a `go` command.
+#[derive(Debug, Clone)]
+pub struct GoFlag {
+    /// Name without dashes (`ldflags`).
+    pub name: String,
+    /// The value, unquoted.
+    pub value: Option<String>,
+    /// Span of the value's raw text (for `-ldflags=X` the part after `=`, for `-o X` the next word).
+    pub value_span: Option<Range<usize>>,
+}
+
+/// `go build` flags that take a value in the next word when written without `=`.
+const VALUE_FLAGS: &[&str] = &[
+    "o",
+    "ldflags",
+    "gcflags",
+    "asmflags",
+    "gccgoflags",
+    "tags",
+    "mod",
+    "modfile",
+    "p",
+    "installsuffix",
+    "pkgdir",
+    "buildmode",
+    "compiler",
+    "overlay",
+    "pgo",
+    "toolexec",
+    "C",
+    "coverpkg",
+    "covermode",
+    "exec",
+];
+
+impl GoCommand {
+    /// The flag named `name`, if given.
+    pub fn flag(&self, name: &str) -> Option<&GoFlag> {
+        self.flags.iter().find(|f| f.name == name)
+    }
+
+    /// The value of an assignment to `name` on this command.
+    pub fn env_value(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True for `go build` and `go install`.
+    pub fn builds(&self) -> bool {
+        matches!(self.verb, GoVerb::Build | GoVerb::Install)
+    }
+
+    /// The words of `-ldflags`.
+    pub fn ldflags(&self) -> Vec<&str> {
+        self.flag("ldflags")
+            .and_then(|f| f.value.as_deref())
+            .map(|v| v.split_whitespace().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Finds every `go` command in `script`, which sits at `offset` in the file.
+pub fn find(script: &str, offset: usize) -> Vec<GoCommand> {
+    let mut out = Vec::new();
+    let mut cd = None;
+    for command in shell::commands(script, offset) {
+        let argv = command.argv();
+        match argv.first().map(|t| t.value.as_str()) {
+            Some("cd") => cd = argv.get(1).map(|t| t.value.clone()),
+            Some("go") if argv.len() >= 2 => {
+                out.push(parse(argv, command.environment(), cd.clone()))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn parse(argv: &[Token], env: Vec<(String, String)>, cd: Option<String>) -> GoCommand {
+    let verb = match argv[1].value.as_str() {
+        "build" => GoVerb::Build,
+        "install" => GoVerb::Install,
+        _ => GoVerb::Other,
+    };
+    let mut flags = Vec::new();
+    let mut packages = Vec::new();
+    let mut i = 2;
+    while i < argv.len() {
+        let word = &argv[i];
+        let raw = word.value.as_str();
+        if let Some(stripped) = raw
+            .strip_prefix("--")
+            .or_else(|| raw.strip_prefix('-'))
+            .filter(|_| raw.len() > 1)
+        {
+            match stripped.split_once('=') {
+                Some((name, value)) => {
+                    let eq = raw_eq_offset(word);
+                    flags.push(GoFlag {
+                        name: name.to_string(),
+                        value: Some(value.to_string()),
+                        value_span: eq.map(|e| e + 1..word.span.end),
+                    });
+                }
+                None if VALUE_FLAGS.contains(&stripped) && i + 1 < argv.len() => {
+                    let next = &argv[i + 1];
+                    flags.push(GoFlag {
+                        name: stripped.to_string(),
+                        value: Some(next.value.clone()),
+                        value_span: Some(next.span.clone()),
+                    });
+                    i += 1;
+                }
+                None => flags.push(GoFlag {
+                    name: stripped.to_string(),
+                    value: None,
+                    value_span: None,
+                }),
+            }
+        } else {
+            packages.push(raw.to_string());
+        }
+        i += 1;
+    }
+    GoCommand {
+        verb,
+        go_span: argv[0].span.clone(),
+        verb_span: argv[1].span.clone(),
+        env,
+        flags,
+        packages,
+        cd,
+    }
+}
+
+/// Byte offset (absolute) of the first `=` in a token's raw text; the raw text is
+/// not stored on the token, so it is found from the unquoted value's flag name length.
+fn raw_eq_offset(word: &Token) -> Option<usize> {
+    let name_len = word.value.find('=')?;
+    // Flag names never contain quotes, so the raw `=` sits at the same distance.
+    Some(word.span.start + name_len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_flags_env_and_packages() {
+        let script = r#"cd cmd && CGO_ENABLED=0 go build -trimpath -ldflags "-X main.v=1" -o /out/app ./server"#;
+        let cmds = find(script, 0);
+        assert_eq!(cmds.len(), 1);
+        let c = &cmds[0];
+        assert_eq!(c.verb, GoVerb::Build);
+        assert_eq!(c.env_value("CGO_ENABLED"), Some("0"));
+        assert_eq!(
+            c.flag("o").and_then(|f| f.value.as_deref()),
+            Some("/out/app")
+        );
+        assert_eq!(c.ldflags(), ["-X", "main.v=1"]);
+        assert_eq!(c.packages, ["./server"]);
+        assert_eq!(c.cd.as_deref(), Some("cmd"));
+        assert_eq!(
+            &script[c.flag("ldflags").unwrap().value_span.clone().unwrap()],
+            "\"-X main.v=1\""
+        );
+    }
+
+    #[test]
+    fn equals_form_value_span_is_after_the_equals() {
+        let script = "go build -ldflags='-s' .";
+        let f = find(script, 0)[0].flag("ldflags").cloned().unwrap();
+        assert_eq!(&script[f.value_span.unwrap()], "'-s'");
+    }
+
+    #[test]
+    fn other_go_commands_are_found_too() {
+        let cmds = find("go mod download && go install ./cmd/...", 5);
+        assert_eq!(cmds[0].verb, GoVerb::Other);
+        assert_eq!(cmds[1].verb, GoVerb::Install);
+        assert_eq!(cmds[1].go_span, 24..26);
+    }
+}

@@ -1,0 +1,99 @@
+//! Go Dockerfiles: detect, analyse, rewrite, check.
+//!
+//! [`harden`] is the whole pipeline for one file's text and is pure: parse → facts →
+//! plan → findings → edits → re-parse and check the contract. The caller does the I/O.
+
+pub mod analyse;
+pub mod contract;
+pub mod facts;
+pub mod gobuild;
+pub mod image;
+pub mod model;
+pub mod plan;
+pub mod rewrite;
+pub mod runtime;
+
+use crate::config::Config;
+use crate::edit;
+use crate::finding::Finding;
+use crate::source::SourceFacts;
+
+pub use model::ParseError;
+
+/// What harden makes of one Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not a Go build: nothing to do, and why.
+    Skipped(String),
+    /// A Go build: its findings, and the rewritten text when `fix` changes it.
+    Hardened {
+        /// Findings on the original, each marked fixed or not.
+        findings: Vec<Finding>,
+        /// The rewritten text, when it differs from the original.
+        rewritten: Option<String>,
+        /// Why a rewrite was not proposed, when one was made but failed its checks.
+        refused: Option<String>,
+    },
+}
+
+/// Analyses and rewrites one Dockerfile.
+pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outcome, ParseError> {
+    let df = model::Dockerfile::parse(text)?;
+    let facts = facts::Facts::new(text, &df, source, config);
+    if !facts.is_go_build() {
+        return Ok(Outcome::Skipped(
+            "not a Go build: no golang base image and no go build or go install".into(),
+        ));
+    }
+    let plan = plan::decide(&facts);
+    let mut findings = analyse::findings(&facts, &plan);
+    let edits = rewrite::edits(&facts, &plan);
+    let (rewritten, refused) = match edit::apply(text, &edits) {
+        Ok(new) if new == text => (None, None),
+        Ok(new) => match check(&facts, &new, source, config) {
+            Ok(after) => {
+                mark_fixed(&mut findings, &after);
+                (Some(new), None)
+            }
+            Err(why) => (None, Some(why)),
+        },
+        Err(overlap) => (None, Some(format!("internal error: {overlap}"))),
+    };
+    Ok(Outcome::Hardened {
+        findings,
+        rewritten,
+        refused,
+    })
+}
+
+/// Re-parses the rewritten text, checks the image contract, and returns its findings.
+fn check(
+    before: &facts::Facts<'_>,
+    new: &str,
+    source: &SourceFacts,
+    config: &Config,
+) -> Result<Vec<Finding>, String> {
+    let df = model::Dockerfile::parse(new)
+        .map_err(|e| format!("the rewritten file does not parse ({e})"))?;
+    let after = facts::Facts::new(new, &df, source, config);
+    contract::check(&contract::of(before), &contract::of(&after))?;
+    let plan = plan::decide(&after);
+    Ok(analyse::findings(&after, &plan))
+}
+
+/// Marks each finding that no longer appears after the rewrite as fixed.
+fn mark_fixed(findings: &mut [Finding], after: &[Finding]) {
+    let mut remaining: Vec<(&str, &str)> =
+        after.iter().map(|f| (f.rule, f.message.as_str())).collect();
+    for finding in findings.iter_mut() {
+        match remaining
+            .iter()
+            .position(|&(r, m)| r == finding.rule && m == finding.message)
+        {
+            Some(i) => {
+                remaining.remove(i);
+            }
+            None => finding.fixed = true,
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! An owned, simplified view of a parsed Dockerfile, with byte spans.
+//!
+//! `parse-dockerfile` does the parsing (BuildKit syntax, heredocs, flags); this
+//! module turns its borrowed AST into the few facts the rules and the rewriter
+//! need, and adds what the parser does not give: the whole-line span of each
+//! instruction and the comment lines attached above it. It does no I/O.
+
+use std::ops::Range;
+
+use parse_dockerfile::{
+    Command, HealthcheckArguments, Instruction as Ast, JsonOrStringArray, Source,
+};
+
+use crate::shell;
+
+/// A parse failure, with the 1-based line and column the parser reported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct ParseError {
+    /// 1-based line of the error.
+    pub line: usize,
+    /// 1-based column of the error.
+    pub column: usize,
+    /// What the parser expected.
+    pub message: String,
+}
+
+/// A parsed Dockerfile.
+#[derive(Debug, Clone)]
+pub struct Dockerfile {
+    /// `ARG`s before the first `FROM`.
+    pub global_args: Vec<(String, Option<String>)>,
+    /// The build stages, in order.
+    pub stages: Vec<Stage>,
+    /// `\r\n` when the file uses CRLF line endings, else `\n`.
+    pub newline: &'static str,
+}
+
+/// One `FROM` and the instructions up to the next.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// Position of the stage in the file, from 0.
+    pub index: usize,
+    /// The `FROM` instruction.
+    pub from: From,
+    /// The instructions after `FROM`.
+    pub instructions: Vec<Instruction>,
+}
+
+/// A `FROM` instruction.
+#[derive(Debug, Clone)]
+pub struct From {
+    /// The image reference as written (may contain `$VAR`).
+    pub image: String,
+    /// Span of the image reference.
+    pub image_span: Range<usize>,
+    /// The `AS` name, if any.
+    pub alias: Option<String>,
+    /// Where an ` AS name` can be inserted (end of the image or last flag).
+    pub alias_insert_at: usize,
+    /// The `--platform` value, if any.
+    pub platform: Option<String>,
+    /// 1-based line of the keyword.
+    pub line: usize,
+    /// Whole-line span of the instruction.
+    pub span: Range<usize>,
+}
+
+/// One instruction after a `FROM`.
+#[derive(Debug, Clone)]
+pub struct Instruction {
+    /// The keyword exactly as written (`RUN`, `run`, `Copy`…).
+    pub keyword: String,
+    /// Span of the keyword.
+    pub keyword_span: Range<usize>,
+    /// Whole-line span: from the start of the keyword's line through the newline of its last line.
+    pub span: Range<usize>,
+    /// Start of the comment lines directly above the instruction (equals `span.start` when none).
+    pub comments_start: usize,
+    /// 1-based line of the keyword.
+    pub line: usize,
+    /// What the instruction says.
+    pub body: Body,
+}
+
+/// The parts of an instruction that the rules read.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// `RUN`: its `--mount` values and the shell script(s) it runs.
+    Run {
+        /// Values of every `--mount` flag.
+        mounts: Vec<String>,
+        /// Where new `--mount` flags go (just after the keyword).
+        flags_insert_at: usize,
+        /// Shell scripts with their offsets: the command text and every heredoc body.
+        scripts: Vec<(String, usize)>,
+        /// The exec-form argv, when the command is a JSON array.
+        exec: Option<Vec<String>>,
+    },
+    /// `COPY` or `ADD`.
+    Copy(Copy),
+    /// `ENV`: the pairs it sets.
+    Env(Vec<(String, String)>),
+    /// `ARG`: the names and defaults it declares.
+    Arg(Vec<(String, Option<String>)>),
+    /// `USER` with the span of its argument.
+    User(String, Range<usize>),
+    /// `CMD`.
+    Cmd(CommandForm),
+    /// `ENTRYPOINT`.
+    Entrypoint(CommandForm),
+    /// `EXPOSE` ports as written (`8080`, `53/udp`).
+    Expose(Vec<String>),
+    /// `HEALTHCHECK CMD …` (or `None` for `HEALTHCHECK NONE`).
+    Healthcheck(Option<CommandForm>),
+    /// `WORKDIR`.
+    Workdir(String),
+    /// `VOLUME`.
+    Volume(Vec<String>),
+    /// `ONBUILD`.
+    Onbuild,
+    /// `LABEL`, `STOPSIGNAL`, `SHELL`, `MAINTAINER`.
+    Other,
+}
+
+/// A `COPY` or `ADD` instruction.
+#[derive(Debug, Clone)]
+pub struct Copy {
+    /// True for `ADD`.
+    pub is_add: bool,
+    /// The `--from` value.
+    pub from: Option<String>,
+    /// The `--chown` value and its span.
+    pub chown: Option<(String, Range<usize>)>,
+    /// Source paths (heredoc sources are left out).
+    pub sources: Vec<String>,
+    /// Destination path.
+    pub dest: String,
+}
+
+/// The exec or shell form of `CMD`, `ENTRYPOINT` or `HEALTHCHECK CMD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandForm {
+    /// `["a", "b"]`.
+    Exec(Vec<String>),
+    /// `a b`, with the span of the text.
+    Shell(String, Range<usize>),
+}
+
+impl CommandForm {
+    /// The words the command runs: exec args as they are, shell text split into words.
+    pub fn words(&self) -> Vec<String> {
+        match self {
+            CommandForm::Exec(args) => args.clone(),
+            CommandForm::Shell(text, _) => {
+                shell::lex(text, 0).into_iter().map(|t| t.value).collect()
+            }
+        }
+    }
+}
+
+impl Dockerfile {
+    /// Parses `text`.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let ast = parse_dockerfile::parse(text).map_err(|e| ParseError {
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("parse error")
+                .to_string(),
+        })?;
+        let lines = LineIndex::new(text);
+        let keyword_starts: Vec<usize> = ast
+            .instructions
+            .iter()
+            .map(keyword_span)
+            .map(|s| s.start)
+            .collect();
+        let mut global_args = Vec::new();
+        let mut stages: Vec<Stage> = Vec::new();
+        for (i, inst) in ast.instructions.iter().enumerate() {
+            let kw = keyword_span(inst);
+            let next = keyword_starts
+                .get(i + 1)
+                .map_or(text.len(), |&s| lines.line_start(s));
+            let span = lines.line_start(kw.start)
+                ..trim_trailing_comments(text, lines.line_start(kw.start), next);
+            let line = lines.line_of(kw.start);
+            match inst {
+                Ast::From(from) => stages.push(Stage {
+                    index: stages.len(),
+                    from: From {
+                        image: from.image.value.to_string(),
+                        image_span: from.image.span.clone(),
+                        alias: from.as_.as_ref().map(|(_, name)| name.value.to_string()),
+                        alias_insert_at: from.image.span.end,
+                        platform: from
+                            .options
+                            .iter()
+                            .find(|f| f.name.value == "platform")
+                            .and_then(|f| f.value.as_ref().map(|v| v.value.to_string())),
+                        line,
+                        span,
+                    },
+                    instructions: Vec::new(),
+                }),
+                Ast::Arg(arg) if stages.is_empty() => {
+                    global_args.extend(parse_args(&arg.arguments.value))
+                }
+                other => {
+                    let Some(stage) = stages.last_mut() else {
+                        continue;
+                    };
+                    stage.instructions.push(Instruction {
+                        keyword: text[kw.clone()].to_string(),
+                        comments_start: comments_start(text, span.start),
+                        keyword_span: kw,
+                        span,
+                        line,
+                        body: body(other, text),
+                    });
+                }
+            }
+        }
+        let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
+        Ok(Dockerfile {
+            global_args,
+            stages,
+            newline,
+        })
+    }
+
+    /// The stage a `--from=` or `FROM` value names: an alias or a numeric index.
+    pub fn stage_named(&self, name: &str) -> Option<&Stage> {
+        self.stages
+            .iter()
+            .find(|s| {
+                s.from
+                    .alias
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(name))
+            })
+            .or_else(|| name.parse::<usize>().ok().and_then(|i| self.stages.get(i)))
+    }
+
+    /// The image a `FROM` names after substituting global `ARG` defaults; `None` when a
+    /// variable has no default.
+    pub fn resolve_image(&self, image: &str) -> Option<String> {
+        substitute(image, &self.global_args)
+    }
+}
+
+impl Stage {
+    /// The name other stages use for this one: its alias, else its index.
+    pub fn reference(&self) -> String {
+        self.from
+            .alias
+            .clone()
+            .unwrap_or_else(|| self.index.to_string())
+    }
+}
+
+/// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` with the given values.
+pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let (name, default, consumed) = if let Some(inner) = after.strip_prefix('{') {
+            let end = inner.find('}')?;
+            let expr = &inner[..end];
+            let (name, default) = match expr.split_once(":-").or_else(|| expr.split_once('-')) {
+                Some((n, d)) => (n, Some(d)),
+                None => (expr, None),
+            };
+            (name, default, end + 2)
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], None, end)
+        };
+        let value = vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+            .or_else(|| default.map(str::to_string))?;
+        out.push_str(&value);
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+fn body(inst: &Ast<'_>, text: &str) -> Body {
+    match inst {
+        Ast::Run(run) => {
+            let mut scripts = Vec::new();
+            let mut exec = None;
+            match &run.arguments {
+                Command::Shell(s) => scripts.push((s.value.to_string(), s.span.start)),
+                Command::Exec(args) => {
+                    exec = Some(args.value.iter().map(|a| a.value.to_string()).collect())
+                }
+                _ => {}
+            }
+            scripts.extend(
+                run.here_docs
+                    .iter()
+                    .map(|h| (text[h.span.clone()].to_string(), h.span.start)),
+            );
+            Body::Run {
+                mounts: run
+                    .options
+                    .iter()
+                    .filter(|f| f.name.value == "mount")
+                    .filter_map(|f| f.value.as_ref().map(|v| v.value.to_string()))
+                    .collect(),
+                flags_insert_at: run.run.span.end,
+                scripts,
+                exec,
+            }
+        }
+        Ast::Copy(copy) => Body::Copy(Copy {
+            is_add: false,
+            from: flag(&copy.options, "from"),
+            chown: copy
+                .options
+                .iter()
+                .find(|f| f.name.value == "chown")
+                .and_then(|f| {
+                    f.value
+                        .as_ref()
+                        .map(|v| (v.value.to_string(), v.span.clone()))
+                }),
+            sources: sources(&copy.src),
+            dest: copy.dest.value.to_string(),
+        }),
+        Ast::Add(add) => Body::Copy(Copy {
+            is_add: true,
+            from: None,
+            chown: add
+                .options
+                .iter()
+                .find(|f| f.name.value == "chown")
+                .and_then(|f| {
+                    f.value
+                        .as_ref()
+                        .map(|v| (v.value.to_string(), v.span.clone()))
+                }),
+            sources: sources(&add.src),
+            dest: add.dest.value.to_string(),
+        }),
+        Ast::Env(env) => Body::Env(parse_env(&env.arguments.value)),
+        Ast::Arg(arg) => Body::Arg(parse_args(&arg.arguments.value)),
+        Ast::User(user) => Body::User(
+            user.arguments.value.to_string(),
+            user.arguments.span.clone(),
+        ),
+        Ast::Cmd(cmd) => Body::Cmd(command_form(&cmd.arguments)),
+        Ast::Entrypoint(ep) => Body::Entrypoint(command_form(&ep.arguments)),
+        Ast::Expose(expose) => Body::Expose(
+            expose
+                .arguments
+                .iter()
+                .map(|a| a.value.to_string())
+                .collect(),
+        ),
+        Ast::Healthcheck(hc) => Body::Healthcheck(match &hc.arguments {
+            HealthcheckArguments::Cmd { arguments, .. } => Some(command_form(arguments)),
+            _ => None,
+        }),
+        Ast::Workdir(wd) => Body::Workdir(wd.arguments.value.to_string()),
+        Ast::Volume(volume) => Body::Volume(match &volume.arguments {
+            JsonOrStringArray::Json(items) => {
+                items.value.iter().map(|v| v.value.to_string()).collect()
+            }
+            JsonOrStringArray::String(items) => items.iter().map(|v| v.value.to_string()).collect(),
+        }),
+        Ast::Onbuild(_) => Body::Onbuild,
+        _ => Body::Other,
+    }
+}
+
+fn flag(options: &[parse_dockerfile::Flag<'_>], name: &str) -> Option<String> {
+    options
+        .iter()
+        .find(|f| f.name.value == name)
+        .and_then(|f| f.value.as_ref().map(|v| v.value.to_string()))
+}
+
+fn sources(src: &[Source<'_>]) -> Vec<String> {
+    src.iter()
+        .filter_map(|s| match s {
+            Source::Path(p) => Some(p.value.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn command_form(command: &Command<'_>) -> CommandForm {
+    match command {
+        Command::Exec(args) => {
+            CommandForm::Exec(args.value.iter().map(|a| a.value.to_string()).collect())
+        }
+        Command::Shell(s) => CommandForm::Shell(s.value.to_string(), s.span.clone()),
+        _ => CommandForm::Exec(Vec::new()),
+    }
+}
+
+/// Parses `ENV A=1 B="x y"` and the legacy `ENV A 1`.
+fn parse_env(args: &str) -> Vec<(String, String)> {
+    let words: Vec<String> = shell::lex(args, 0).into_iter().map(|t| t.value).collect();
+    match words.first() {
+        Some(first) if !first.contains('=') => {
+            let value = args.trim_start()[first.len()..]
+                .trim()
+                .trim_matches('"')
+                .to_string();
+            vec![(first.clone(), value)]
+        }
+        _ => words
+            .iter()
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// Parses `ARG A B=1`.
+fn parse_args(args: &str) -> Vec<(String, Option<String>)> {
+    shell::lex(args, 0)
+        .into_iter()
+        .map(|t| match t.value.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (t.value, None),
+        })
+        .collect()
+}
+
+fn keyword_span(inst: &Ast<'_>) -> Range<usize> {
+    match inst {
+        Ast::Add(i) => i.add.span.clone(),
+        Ast::Arg(i) => i.arg.span.clone(),
+        Ast::Cmd(i) => i.cmd.span.clone(),
+        Ast::Copy(i) => i.copy.span.clone(),
+        Ast::Entrypoint(i) => i.entrypoint.span.clone(),
+        Ast::Env(i) => i.env.span.clone(),
+        Ast::Expose(i) => i.expose.span.clone(),
+        Ast::From(i) => i.from.span.clone(),
+        Ast::Healthcheck(i) => i.healthcheck.span.clone(),
+        Ast::Label(i) => i.label.span.clone(),
+        Ast::Maintainer(i) => i.maintainer.span.clone(),
+        Ast::Onbuild(i) => i.onbuild.span.clone(),
+        Ast::Run(i) => i.run.span.clone(),
+        Ast::Shell(i) => i.shell.span.clone(),
+        Ast::Stopsignal(i) => i.stopsignal.span.clone(),
+        Ast::User(i) => i.user.span.clone(),
+        Ast::Volume(i) => i.volume.span.clone(),
+        Ast::Workdir(i) => i.workdir.span.clone(),
+        _ => 0..0,
+    }
+}
+
+/// Moves `end` back over blank and comment lines that belong to the next instruction.
+fn trim_trailing_comments(text: &str, start: usize, end: usize) -> usize {
+    let mut end = end;
+    loop {
+        let body = &text[start..end];
+        let trimmed = body.strip_suffix('\n').unwrap_or(body);
+        let line_start = trimmed.rfind('\n').map_or(start, |i| start + i + 1);
+        if line_start == start {
+            return end;
+        }
+        let line = text[line_start..end].trim();
+        if line.is_empty() || line.starts_with('#') {
+            end = line_start;
+        } else {
+            return end;
+        }
+    }
+}
+
+/// The start of the run of `#` comment lines directly above `line_start`.
+fn comments_start(text: &str, line_start: usize) -> usize {
+    let mut start = line_start;
+    while start > 0 {
+        let prev_start = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[prev_start..start].trim();
+        if line.starts_with('#') && !is_directive(line) {
+            start = prev_start;
+        } else {
+            break;
+        }
+    }
+    start
+}
+
+fn is_directive(line: &str) -> bool {
+    let l = line
+        .trim_start_matches('#')
+        .trim_start()
+        .to_ascii_lowercase();
+    ["syntax=", "escape=", "check="]
+        .iter()
+        .any(|d| l.starts_with(d))
+}
+
+/// Maps byte offsets to lines.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// Offset of the start of the line holding `offset`.
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.starts[self.line_of(offset) - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "ARG GO=1.22\n# build\nFROM golang:${GO} AS build\nRUN go build \\\n  -o /app .\n\n# runtime\nFROM scratch\nCOPY --from=build /app /app\n";
+
+    #[test]
+    fn spans_cover_whole_lines_and_leave_comments_to_the_next() {
+        let df = Dockerfile::parse(TEXT).unwrap();
+        let run = &df.stages[0].instructions[0];
+        assert_eq!(&TEXT[run.span.clone()], "RUN go build \\\n  -o /app .\n");
+        assert_eq!(df.stages[1].from.line, 8);
+        let copy = &df.stages[1].instructions[0];
+        assert_eq!(copy.comments_start, copy.span.start);
+    }
+
+    #[test]
+    fn resolves_global_args_in_from() {
+        let df = Dockerfile::parse(TEXT).unwrap();
+        assert_eq!(
+            df.resolve_image(&df.stages[0].from.image).as_deref(),
+            Some("golang:1.22")
+        );
+        assert_eq!(df.resolve_image("golang:${MISSING}"), None);
+        assert_eq!(
+            df.resolve_image("golang:${MISSING:-1.21}").as_deref(),
+            Some("golang:1.21")
+        );
+    }
+
+    #[test]
+    fn reports_parse_errors_with_line() {
+        let err = Dockerfile::parse("FROM alpine\nRUN <<EOF\necho\n").unwrap_err();
+        assert!(err.line >= 2, "{err}");
+    }
+
+    #[test]
+    fn parses_env_forms() {
+        assert_eq!(
+            parse_env("A=1 B=\"x y\""),
+            vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
+        );
+        assert_eq!(parse_env("PORT 8080"), vec![("PORT".into(), "8080".into())]);
+    }
+}

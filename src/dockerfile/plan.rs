@@ -1,0 +1,493 @@
+//! The plan: what harden will do to one Go Dockerfile, and what it refuses to do and why.
+//!
+//! This is the one place that decides between splitting a single stage, converting a
+//! runtime stage to distroless, keeping the runtime as it is (with a reason), or leaving
+//! the file alone. The rules report from the plan and the rewriter carries it out.
+
+use crate::finding::Finding;
+use crate::rules::{self, Rule};
+
+use super::facts::{Facts, Output, join_path};
+use super::image::{Family, ImageRef};
+use super::model::{Body, CommandForm, Copy};
+use super::runtime;
+
+/// The user harden runs programs as: distroless `nonroot`.
+pub const NONROOT: &str = "65532:65532";
+
+/// What harden will do to a file.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Edit the `go build` / `go install` commands and builder stages.
+    pub edit_builds: bool,
+    /// What happens to the runtime stage.
+    pub runtime: RuntimePlan,
+    /// Why something was left alone (hazard findings).
+    pub hazards: Vec<Finding>,
+}
+
+/// What happens to the runtime stage.
+#[derive(Debug, Clone)]
+pub enum RuntimePlan {
+    /// Split a single stage: append a runtime stage on `image` that copies `copies` from the builder.
+    Split {
+        /// The runtime image.
+        image: String,
+        /// Absolute paths to copy from the builder (binaries first, then assets).
+        copies: Vec<String>,
+        /// True when the source was not available, so assets could not be found.
+        blind: bool,
+    },
+    /// Edit the existing runtime stage in place; `image` replaces its base when set.
+    Convert {
+        /// The new base image, when it changes.
+        image: Option<String>,
+    },
+    /// Keep the runtime stage as it is.
+    Keep,
+}
+
+impl Plan {
+    /// True when the runtime ends up shell-less (distroless or scratch).
+    pub fn runtime_is_shell_less(&self, facts: &Facts<'_>) -> bool {
+        match &self.runtime {
+            RuntimePlan::Split { .. } => true,
+            RuntimePlan::Convert { image: Some(_) } => true,
+            _ => facts
+                .base_image(facts.runtime_stage())
+                .is_some_and(|i| i.family().is_shell_less()),
+        }
+    }
+
+    /// True when the runtime stage is rewritten (split or converted).
+    pub fn rewrites_runtime(&self) -> bool {
+        !matches!(self.runtime, RuntimePlan::Keep)
+    }
+}
+
+/// Decides the plan for a Go Dockerfile.
+pub fn decide(facts: &Facts<'_>) -> Plan {
+    let mut hazards = Vec::new();
+    let mut hazard =
+        |rule: &Rule, line: usize, message: String| hazards.push(Finding::new(rule, line, message));
+    let df = facts.df;
+
+    if let Some((line, what)) = onbuild(facts) {
+        hazard(
+            &rules::ONBUILD,
+            line,
+            format!("{what}: the file is left alone"),
+        );
+        return Plan {
+            edit_builds: false,
+            runtime: RuntimePlan::Keep,
+            hazards,
+        };
+    }
+    for stage in &df.stages {
+        if facts.base_image(stage).is_none() {
+            hazard(
+                &rules::UNRESOLVED_BASE,
+                stage.from.line,
+                format!(
+                    "FROM {} uses a variable without a default, so the base image is unknown",
+                    stage.from.image
+                ),
+            );
+        }
+    }
+    for run in facts.go_runs.iter().filter(|r| r.exec_form) {
+        let line = df.stages[run.stage].instructions[run.instr].line;
+        hazard(
+            &rules::EXEC_FORM_BUILD,
+            line,
+            "go build in an exec-form RUN is not edited".into(),
+        );
+    }
+    if facts.builds().next().is_none() {
+        let line = facts
+            .builder_stages()
+            .first()
+            .map_or(1, |&s| df.stages[s].from.line);
+        hazard(
+            &rules::UNKNOWN_BUILD_OUTPUT,
+            line,
+            "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown".into(),
+        );
+        return Plan {
+            edit_builds: false,
+            runtime: RuntimePlan::Keep,
+            hazards,
+        };
+    }
+    let runtime = match runtime_image(facts) {
+        Err((rule, line, message)) => {
+            hazard(rule, line, message);
+            RuntimePlan::Keep
+        }
+        Ok(image) if facts.is_single_stage() => match split(facts, image) {
+            Ok(plan) => plan,
+            Err((rule, line, message)) => {
+                hazard(rule, line, message);
+                RuntimePlan::Keep
+            }
+        },
+        Ok(image) => match convert(facts, image) {
+            Ok(plan) => plan,
+            Err((rule, line, message)) => {
+                hazard(rule, line, message);
+                RuntimePlan::Keep
+            }
+        },
+    };
+    Plan {
+        edit_builds: true,
+        runtime,
+        hazards,
+    }
+}
+
+type Refusal = (&'static Rule, usize, String);
+
+fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
+    for stage in &facts.df.stages {
+        if let Some(i) = stage
+            .instructions
+            .iter()
+            .find(|i| matches!(i.body, Body::Onbuild))
+        {
+            return Some((i.line, "the file uses ONBUILD".into()));
+        }
+        if stage.from.image.to_ascii_lowercase().contains("onbuild") {
+            return Some((
+                stage.from.line,
+                format!("{} is an ONBUILD image", stage.from.image),
+            ));
+        }
+    }
+    None
+}
+
+/// The runtime image the program needs, or why none can be chosen.
+fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
+    let images = &facts.config.runtime;
+    if !facts.cgo.needed || facts.cgo.static_link {
+        return Ok(images.static_.clone());
+    }
+    for &s in &facts.builder_stages() {
+        let stage = &facts.df.stages[s];
+        if facts.base_image(stage).is_some_and(|i| i.is_musl()) {
+            return Err((
+                &rules::CGO_MUSL,
+                stage.from.line,
+                format!(
+                    "cgo is needed ({}) and the builder is musl-based ({}); a musl binary cannot run on glibc distroless",
+                    facts.cgo.reason.as_deref().unwrap_or("cgo"),
+                    stage.from.image
+                ),
+            ));
+        }
+    }
+    Ok(if facts.cgo.cxx {
+        images.cc.clone()
+    } else {
+        images.base.clone()
+    })
+}
+
+/// Plans the conversion of an existing runtime stage.
+fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
+    let stage = facts.runtime_stage();
+    let Some(base) = facts.base_image(stage) else {
+        return Ok(RuntimePlan::Keep);
+    };
+    if facts.parent_stage(stage).is_some() {
+        return Err((
+            &rules::RUNTIME_NEEDS_SHELL,
+            stage.from.line,
+            format!(
+                "the runtime stage is built on stage {}, so its contents are shared; it is kept",
+                stage.from.image
+            ),
+        ));
+    }
+    check_runtime_commands(facts)?;
+    let copied = copied_paths(facts);
+    for inst in &stage.instructions {
+        if let Body::Run { .. } = inst.body
+            && !runtime::provided_by_distroless(inst, &copied)
+        {
+            return Err((
+                &rules::RUNTIME_NEEDS_SHELL,
+                inst.line,
+                "the runtime stage runs a command that a distroless image cannot run; the runtime image is kept".into(),
+            ));
+        }
+    }
+    let new_image = match base.family() {
+        family if family.is_fat() => Some(image),
+        Family::Distroless => {
+            let wanted = ImageRef::parse(&image);
+            let eol = base.short_name().ends_with("-debian12");
+            let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();
+            (eol || needs_libc).then(|| distroless_successor(&base, &wanted, needs_libc))
+        }
+        Family::Scratch if facts.cgo.needed && !facts.cgo.static_link => Some(image),
+        _ => None,
+    };
+    Ok(RuntimePlan::Convert { image: new_image })
+}
+
+/// The distroless image to move to: debian13, and the libc variant when cgo needs it.
+fn distroless_successor(base: &ImageRef, wanted: &ImageRef, needs_libc: bool) -> String {
+    if needs_libc {
+        return wanted.to_reference();
+    }
+    let mut next = base.clone();
+    next.name = next.name.replace("-debian12", "-debian13");
+    next.digest = None;
+    next.to_reference()
+}
+
+/// Refuses a shell-less runtime when ENTRYPOINT/CMD need a shell or a script.
+fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    for inst in &stage.instructions {
+        let form = match &inst.body {
+            Body::Entrypoint(f) | Body::Cmd(f) => f,
+            _ => continue,
+        };
+        if runtime::runs_script(form) || copied_from_context(facts, form) {
+            return Err((
+                &rules::SHELL_SCRIPT_ENTRYPOINT,
+                inst.line,
+                format!(
+                    "the program starts through {} , which a shell-less runtime cannot run; the runtime image is kept",
+                    runtime::program(form).unwrap_or_default()
+                ),
+            ));
+        }
+        if runtime::needs_shell(form) {
+            return Err((
+                &rules::SHELL_FORM,
+                inst.line,
+                format!(
+                    "{} uses shell syntax, so it needs a shell; the runtime image is kept",
+                    inst.keyword
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True when the program is a file copied from the build context rather than built here.
+fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
+    let Some(program) = runtime::program(form) else {
+        return false;
+    };
+    let stage = facts.runtime_stage();
+    stage
+        .instructions
+        .iter()
+        .enumerate()
+        .any(|(i, inst)| match &inst.body {
+            Body::Copy(Copy {
+                from: None,
+                sources,
+                dest,
+                ..
+            }) => {
+                let dir = facts.workdir_at(stage, i);
+                let dest = join_path(&dir, dest);
+                sources.iter().any(|s| {
+                    let name = s.rsplit('/').next().unwrap_or(s);
+                    let target = if dest_is_dir(inst, sources.len()) {
+                        format!("{dest}/{name}")
+                    } else {
+                        dest.clone()
+                    };
+                    target == join_path(&dir, &program) || target == program
+                })
+            }
+            _ => false,
+        })
+}
+
+fn dest_is_dir(inst: &super::model::Instruction, sources: usize) -> bool {
+    match &inst.body {
+        Body::Copy(c) => c.dest.ends_with('/') || c.dest == "." || sources > 1,
+        _ => false,
+    }
+}
+
+/// Absolute paths the runtime stage copies in.
+fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
+    let stage = facts.runtime_stage();
+    stage
+        .instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inst)| match &inst.body {
+            Body::Copy(c) => {
+                let dest = join_path(&facts.workdir_at(stage, i), &c.dest);
+                Some(if dest_is_dir(inst, c.sources.len()) {
+                    c.sources
+                        .iter()
+                        .map(|s| format!("{dest}/{}", s.rsplit('/').next().unwrap_or(s)))
+                        .collect()
+                } else {
+                    vec![dest]
+                })
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// Plans the split of a single-stage build.
+fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
+    let stage = facts.runtime_stage();
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    let Some(start) = entrypoint.or(cmd) else {
+        return Err((
+            &rules::RUNTIME_NEEDS_SHELL,
+            stage.from.line,
+            "the single stage has no ENTRYPOINT or CMD, so how the program starts is unknown; it is kept".into(),
+        ));
+    };
+    check_runtime_commands(facts)?;
+    let mut outputs = Vec::new();
+    let last_build = facts
+        .builds()
+        .filter(|(r, _)| r.stage == stage.index)
+        .map(|(r, _)| r.instr)
+        .max()
+        .unwrap_or(0);
+    for (run, cmd) in facts.builds().filter(|(r, _)| r.stage == stage.index) {
+        match facts.output_of(run, cmd) {
+            Some(out) => outputs.push(out),
+            None => {
+                return Err((
+                    &rules::UNKNOWN_BUILD_OUTPUT,
+                    stage.instructions[run.instr].line,
+                    "the build's output path cannot be told (no -o, or a variable in it); add `-o PATH` to split the stage".into(),
+                ));
+            }
+        }
+    }
+    let copied = copied_paths(facts);
+    for inst in &stage.instructions[last_build + 1..] {
+        let is_go = facts
+            .go_runs
+            .iter()
+            .any(|r| r.stage == stage.index && std::ptr::eq(&stage.instructions[r.instr], inst));
+        if matches!(inst.body, Body::Run { .. })
+            && !is_go
+            && !runtime::provided_by_distroless(inst, &copied)
+        {
+            return Err((
+                &rules::RUNTIME_SETUP_AFTER_BUILD,
+                inst.line,
+                "this RUN prepares the image after the build; a new runtime stage would lose it, so the stage is kept".into(),
+            ));
+        }
+    }
+    let program = runtime::program(start).unwrap_or_default();
+    let cwd = facts.workdir_at(stage, stage.instructions.len());
+    if program == "go" || !outputs.iter().any(|o| starts(o, &program, &cwd)) {
+        return Err((
+            &rules::RUNTIME_NEEDS_SHELL,
+            stage
+                .instructions
+                .iter()
+                .find(|i| matches!(i.body, Body::Entrypoint(_) | Body::Cmd(_)))
+                .map_or(1, |i| i.line),
+            format!(
+                "the image starts {program}, which is not a binary this Dockerfile builds; the stage is kept"
+            ),
+        ));
+    }
+    let mut copies: Vec<String> = outputs.iter().map(|o| o.path().to_string()).collect();
+    let (assets, blind) = assets(facts);
+    for asset in assets {
+        if !copies.contains(&asset) {
+            copies.push(asset);
+        }
+    }
+    Ok(RuntimePlan::Split {
+        image,
+        copies,
+        blind,
+    })
+}
+
+/// True when `program` (as ENTRYPOINT/CMD names it, from `cwd`) is the output.
+pub fn starts(output: &Output, program: &str, cwd: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let resolved = if program.contains('/') {
+        join_path(cwd, program)
+    } else {
+        program.to_string()
+    };
+    match output {
+        Output::File(path) => {
+            *path == resolved || (!program.contains('/') && path.ends_with(&format!("/{name}")))
+        }
+        Output::Dir(dir) => resolved.starts_with(&format!("{dir}/")) || !program.contains('/'),
+    }
+}
+
+/// Files the single stage copied in that the program may read at run time, as absolute paths.
+fn assets(facts: &Facts<'_>) -> (Vec<String>, bool) {
+    let stage = facts.runtime_stage();
+    let mut out = Vec::new();
+    let mut blind = false;
+    for (i, inst) in stage.instructions.iter().enumerate() {
+        let Body::Copy(copy) = &inst.body else {
+            continue;
+        };
+        if copy.from.is_some() {
+            continue;
+        }
+        let dir = facts.workdir_at(stage, i);
+        let dest = join_path(&dir, &copy.dest);
+        for src in &copy.sources {
+            let clean = src.trim_start_matches("./").trim_end_matches('/');
+            if clean.is_empty() || clean == "." {
+                blind |= !facts.source.available;
+                out.extend(
+                    facts
+                        .source
+                        .assets
+                        .iter()
+                        .map(|a| format!("{}/{a}", dest.trim_end_matches('/'))),
+                );
+            } else if is_asset(clean) {
+                let many = copy.sources.len() > 1 || copy.dest.ends_with('/');
+                let name = clean.rsplit('/').next().unwrap_or(clean);
+                out.push(if many {
+                    format!("{}/{name}", dest.trim_end_matches('/'))
+                } else {
+                    dest.clone()
+                });
+            }
+        }
+    }
+    (out, blind)
+}
+
+/// True for a copied path that is not Go source.
+fn is_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let source_dirs = [
+        "cmd", "internal", "pkg", "vendor", "src", "lib", "api", "app",
+    ];
+    !(name.ends_with(".go")
+        || name == "go.mod"
+        || name == "go.sum"
+        || name.contains('*')
+        || source_dirs.contains(&name))
+        && (name.contains('.') || crate::source::is_asset_dir(name))
+}

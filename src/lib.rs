@@ -1,0 +1,16 @@
+//! harden makes Go container images small and safe.
+//!
+//! The pipeline reads top to bottom: [`discover`] finds the files, [`dockerfile`]
+//! analyses and rewrites them (pure: text in, findings and text out), [`report`]
+//! formats the results, and [`run`] ties the steps together with the file system.
+
+pub mod config;
+pub mod discover;
+pub mod dockerfile;
+pub mod edit;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod shell;
+pub mod source;

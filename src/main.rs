@@ -1,0 +1,141 @@
+//! The `harden` command line: a thin shell over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use harden::report::{self, Format};
+use harden::rules::{self, Severity};
+use harden::run;
+
+/// Makes Go container images small and safe.
+#[derive(Parser)]
+#[command(name = "harden", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report what is wrong with the Go Dockerfiles under PATH (default: the current directory).
+    Scan {
+        /// Files or directories to scan.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Exit with status 1 when findings at this level (or worse) remain.
+        #[arg(long, value_enum)]
+        fail_on: Option<Severity>,
+    },
+    /// Rewrite the Go Dockerfiles under PATH to the hardened form (prints a diff unless --write).
+    Fix {
+        /// Files or directories to fix.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "diff")]
+        format: Format,
+        /// Write the rewritten files in place.
+        #[arg(long)]
+        write: bool,
+        /// Exit with status 1 when findings at this level (or worse) remain after the fix.
+        #[arg(long, value_enum)]
+        fail_on: Option<Severity>,
+    },
+    /// Print the rule catalogue.
+    Rules {
+        /// Output format (text or json).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("HARDEN_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan {
+            paths,
+            format,
+            fail_on,
+        } => {
+            if format == Format::Diff {
+                eprintln!("harden scan: --format diff is only for `harden fix`");
+                return ExitCode::from(2);
+            }
+            finish(
+                &run::run(&default_paths(paths), false),
+                format,
+                false,
+                fail_on,
+            )
+        }
+        Command::Fix {
+            paths,
+            format,
+            write,
+            fail_on,
+        } => finish(
+            &run::run(&default_paths(paths), write),
+            format,
+            true,
+            fail_on,
+        ),
+        Command::Rules { format } => {
+            print!("{}", rules_text(format));
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    }
+}
+
+fn finish(
+    reports: &[run::FileReport],
+    format: Format,
+    fixing: bool,
+    fail_on: Option<Severity>,
+) -> ExitCode {
+    print!("{}", report::render(format, reports, fixing));
+    let worst = reports
+        .iter()
+        .filter_map(|r| r.worst_remaining(fixing))
+        .max();
+    match (fail_on, worst) {
+        (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn rules_text(format: Format) -> String {
+    if format == Format::Json {
+        return serde_json::to_string_pretty(rules::ALL).unwrap_or_default() + "\n";
+    }
+    let mut out = String::new();
+    for r in rules::ALL {
+        let fix = if r.fixable { "fix" } else { "report" };
+        out.push_str(&format!(
+            "{} {:<26} {:<7} {:<6} {}\n",
+            r.id,
+            r.name,
+            r.severity.as_str(),
+            fix,
+            r.summary
+        ));
+        if !r.see_also.is_empty() {
+            out.push_str(&format!("      see also: {}\n", r.see_also));
+        }
+    }
+    out
+}

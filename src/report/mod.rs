@@ -1,0 +1,45 @@
+//! Output formats for scan and fix results: text, JSON, SARIF and unified diffs.
+
+mod diff;
+mod sarif;
+mod text;
+
+use serde::Serialize;
+
+use crate::run::FileReport;
+
+pub use diff::diff;
+pub use sarif::sarif;
+pub use text::text;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object: `{"files": [...]}`.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// Unified diffs of the rewritten files (`fix` only).
+    Diff,
+}
+
+/// The JSON document: `{"files":[{"path","kind","status","reason","findings":[…]}]}`.
+pub fn json(reports: &[FileReport]) -> String {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        files: &'a [FileReport],
+    }
+    serde_json::to_string_pretty(&Document { files: reports }).unwrap_or_default() + "\n"
+}
+
+/// Renders `reports` in `format`; `fixing` says whether `fixed` marks are meaningful.
+pub fn render(format: Format, reports: &[FileReport], fixing: bool) -> String {
+    match format {
+        Format::Text => text(reports, fixing),
+        Format::Json => json(reports),
+        Format::Sarif => sarif(reports),
+        Format::Diff => diff(reports),
+    }
+}

@@ -1,0 +1,60 @@
+//! The human-readable report.
+
+use std::fmt::Write;
+
+use crate::run::{FileReport, Status};
+
+/// One block per file: its status, then one line per finding; a summary at the end.
+pub fn text(reports: &[FileReport], fixing: bool) -> String {
+    let mut out = String::new();
+    let mut counts = [0usize; 4];
+    for report in reports {
+        let status = match report.status {
+            Status::Changed if fixing => "changed",
+            Status::Changed => "can be fixed",
+            Status::Unchanged => "unchanged",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        };
+        counts[report.status as usize] += 1;
+        let _ = write!(out, "{}: {status}", report.path);
+        if let Some(reason) = &report.reason {
+            let _ = write!(out, " ({reason})");
+        }
+        out.push('\n');
+        for f in &report.findings {
+            let mark = if f.fixed {
+                if fixing { " [fixed]" } else { " [fixable]" }
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {}:{}: {} {} {}{mark}",
+                report.path,
+                f.line,
+                f.severity.as_str(),
+                f.rule,
+                f.message
+            );
+        }
+    }
+    let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
+    let fixed: usize = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.fixed)
+        .count();
+    let verb = if fixing { "fixed" } else { "fixable" };
+    let _ = writeln!(
+        out,
+        "{} files: {} {}, {} unchanged, {} skipped, {} errors; {findings} findings, {fixed} {verb}",
+        reports.len(),
+        counts[Status::Changed as usize],
+        if fixing { "changed" } else { "to change" },
+        counts[Status::Unchanged as usize],
+        counts[Status::Skipped as usize],
+        counts[Status::Error as usize],
+    );
+    out
+}

@@ -1,0 +1,168 @@
+//! The rule catalogue: one place for every rule's id, severity, summary and fix.
+//!
+//! The CLI (`harden rules`), the text/JSON/SARIF reports and later the PR body
+//! all read rules from here. Ids are stable: a rule may be retired, never renumbered.
+
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; no risk on its own.
+    Info,
+    /// Makes the image larger or weaker than it needs to be.
+    Warning,
+    /// A security problem or a build that can break.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One rule of the catalogue.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rule {
+    /// Stable id, e.g. `HD106`.
+    pub id: &'static str,
+    /// Short kebab-case name.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line saying what is wrong.
+    pub summary: &'static str,
+    /// What `harden fix` does about it, or why it cannot.
+    pub fix: &'static str,
+    /// Whether `harden fix` can resolve it (in at least the common case).
+    pub fixable: bool,
+    /// Matching rules of other tools (hadolint, checkov).
+    pub see_also: &'static str,
+}
+
+macro_rules! rules {
+    ($($konst:ident = $id:literal $name:literal $sev:ident $fixable:literal $see:literal $summary:literal $fix:literal;)*) => {
+        $(
+            #[doc = $summary]
+            pub const $konst: Rule = Rule {
+                id: $id, name: $name, severity: Severity::$sev, summary: $summary,
+                fix: $fix, fixable: $fixable, see_also: $see,
+            };
+        )*
+        /// Every rule, in id order.
+        pub const ALL: &[Rule] = &[$($konst),*];
+    };
+}
+
+rules! {
+    FAT_RUNTIME = "HD101" "runtime-fat-base" Warning true ""
+        "The runtime stage is a full OS or toolchain image (golang, debian, ubuntu, alpine, busybox)."
+        "Switches the runtime stage to distroless static (or base for cgo binaries).";
+    SINGLE_STAGE = "HD102" "single-stage-build" Warning true ""
+        "The image that runs the program is the image that built it: the toolchain and sources ship."
+        "Splits the file into a builder stage and a distroless runtime stage that copies only what the program needs.";
+    CGO_NOT_DISABLED = "HD103" "cgo-not-disabled" Warning true ""
+        "The Go build does not set CGO_ENABLED=0, so a builder with gcc links against libc."
+        "Sets CGO_ENABLED=0 on the build command when nothing in the build needs cgo.";
+    NO_TRIMPATH = "HD104" "no-trimpath" Info true ""
+        "The Go build lacks -trimpath: local paths end up in the binary and builds are not reproducible."
+        "Adds -trimpath to the build command.";
+    NOT_STRIPPED = "HD105" "symbols-not-stripped" Info true ""
+        "The Go build does not strip symbols (-ldflags=\"-s -w\"): the binary is larger than it needs to be."
+        "Merges -s -w into the existing -ldflags, keeping flags such as -X main.version=….";
+    RUNS_AS_ROOT = "HD106" "runs-as-root" Error true "hadolint DL3002, checkov CKV_DOCKER_3, CKV_DOCKER_8"
+        "The image runs as root: no USER instruction, or the last USER is root."
+        "Sets USER 65532:65532 (distroless nonroot) in the runtime stage.";
+    NON_NUMERIC_USER = "HD107" "non-numeric-user" Warning true "hadolint DL3066"
+        "USER is a name: the kubelet cannot verify it under runAsNonRoot and refuses to start the pod."
+        "Replaces the name with its numeric uid (65532:65532 on distroless, or the uid the file creates).";
+    SECRET_IN_ENV = "HD108" "secret-in-env-or-arg" Error false "hadolint DL3064"
+        "A secret-looking ENV or ARG is baked into the image history."
+        "Not fixed: pass it with RUN --mount=type=secret at build time, or at run time from a secret store.";
+    SECRET_FILE_COPIED = "HD109" "secret-file-copied" Error false ""
+        "A credential file (.env, .netrc, a private key…) is copied into the image."
+        "Not fixed: remove it from the build and mount it as a secret; it is never carried into a new runtime stage.";
+    NOT_PINNED = "HD110" "base-not-pinned" Info false "checkov CKV_K8S_43 (for pods)"
+        "A base image is not pinned by digest: the same Dockerfile can build a different image tomorrow."
+        "Pinned by `harden verify` when it can reach the registry (tag@sha256:…).";
+    LATEST_TAG = "HD111" "base-latest-or-untagged" Warning true "hadolint DL3006, DL3007, checkov CKV_DOCKER_7"
+        "A base image has no tag or uses latest."
+        "For the Go builder, uses the Go version from go.mod when the source is there; otherwise not fixed.";
+    MODULE_CACHE = "HD112" "modules-not-cached" Info true ""
+        "go.mod and go.sum are not copied before the source, so every source change downloads all modules again."
+        "Copies go.mod and go.sum first and runs go mod download in its own layer.";
+    NO_CACHE_MOUNT = "HD113" "no-build-cache-mount" Info true ""
+        "Go commands run without BuildKit cache mounts for the module and build caches."
+        "Adds --mount=type=cache for /go/pkg/mod and /root/.cache/go-build to the Go commands of the builder.";
+    ADD_FOR_COPY = "HD114" "add-instead-of-copy" Warning true "hadolint DL3020, checkov CKV_DOCKER_4"
+        "ADD is used where COPY serves (local files, not a URL or an archive)."
+        "Replaces ADD with COPY.";
+    SHELL_FORM = "HD115" "shell-form-command" Warning true "hadolint DL3025"
+        "ENTRYPOINT or CMD is in shell form: it needs /bin/sh, and signals do not reach the program."
+        "Turns it into exec form when the command has no shell syntax; otherwise keeps a runtime with a shell.";
+    HEALTHCHECK_TOOL = "HD116" "healthcheck-needs-tools" Warning true "checkov CKV_DOCKER_2"
+        "HEALTHCHECK calls a shell, curl or wget, which a distroless runtime does not have."
+        "Drops the HEALTHCHECK when the runtime becomes distroless: use Kubernetes liveness and readiness probes.";
+    PRIVILEGED_PORT = "HD117" "privileged-port" Warning false "checkov CKV_DOCKER_1 (port 22)"
+        "EXPOSE names a port below 1024: a non-root process may not bind it (CRI-O, older runtimes)."
+        "Not fixed: move the program to a port at or above 1024 and map it with the Service's targetPort.";
+    DISTROLESS_EOL = "HD118" "distroless-end-of-life" Warning true ""
+        "The runtime is a distroless *-debian12 image, past end of life since September 2026."
+        "Moves it to the same image on debian13.";
+    CGO_STATIC_RUNTIME = "HD119" "cgo-on-static-runtime" Error true ""
+        "A binary built with cgo runs on a runtime without libc (static or scratch): it fails with 'no such file or directory'."
+        "Uses distroless base (glibc) for a cgo build.";
+    SHELL_SCRIPT_ENTRYPOINT = "HD130" "entrypoint-script" Warning false ""
+        "The program starts through a shell script, which a shell-less runtime cannot run."
+        "Not fixed: the runtime stage is kept; run the binary directly to go distroless.";
+    UNKNOWN_BUILD_OUTPUT = "HD131" "unknown-build-output" Info false ""
+        "The binary is built by make or a script, so its path is unknown."
+        "Not fixed: write `go build -o PATH` in the Dockerfile, or copy the binary explicitly.";
+    ONBUILD = "HD132" "onbuild" Warning false ""
+        "The file uses ONBUILD or an -onbuild base: what runs at build time is decided elsewhere."
+        "Not fixed: the file is left alone.";
+    UNRESOLVED_BASE = "HD133" "unresolved-base" Info false ""
+        "A FROM uses a variable without a default, so the base image is unknown."
+        "Not fixed: the stage is left alone; give the ARG a default.";
+    RUNTIME_NEEDS_SHELL = "HD135" "runtime-needs-shell" Warning false ""
+        "The runtime stage runs commands (RUN) or ships tools that a distroless image cannot provide."
+        "Not fixed: the runtime image is kept; the build flags and user are still hardened where safe.";
+    CGO_MUSL = "HD136" "cgo-on-musl-builder" Warning false ""
+        "cgo is built on an Alpine (musl) builder: the binary cannot run on a glibc distroless runtime."
+        "Not fixed: build on a Debian golang image, or link statically with -extldflags -static.";
+    EXEC_FORM_BUILD = "HD137" "exec-form-go-build" Info false ""
+        "go build runs in an exec-form RUN, which harden does not edit."
+        "Not fixed: write the RUN in shell form.";
+    RUNTIME_SETUP_AFTER_BUILD = "HD138" "runtime-setup-in-builder" Warning false ""
+        "The single stage prepares files after the build (RUN mkdir, chown…) that a new runtime stage would lose."
+        "Not fixed: the single stage is kept; move that setup into a runtime stage.";
+}
+
+/// Looks a rule up by id, case-insensitively.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    ALL.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique() {
+        let mut ids: Vec<_> = ALL.iter().map(|r| r.id).collect();
+        let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(ids.len(), ALL.len());
+        assert_eq!(names.len(), ALL.len());
+    }
+}

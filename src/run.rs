@@ -1,0 +1,227 @@
+//! Runs the pipeline over paths on disk: configuration, discovery, source facts,
+//! the pure engine per file, and (with `write`) the rewritten files back to disk.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::discover::{self, Kind};
+use crate::dockerfile::{self, Outcome};
+use crate::finding::Finding;
+use crate::rules::Severity;
+use crate::source::SourceFacts;
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// `fix` changes it.
+    Changed,
+    /// Looked at; nothing to change.
+    Unchanged,
+    /// Not handled, with a reason.
+    Skipped,
+    /// Could not be read or parsed.
+    Error,
+}
+
+/// The result for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The path as shown to the user.
+    pub path: String,
+    /// The kind of file.
+    pub kind: Kind,
+    /// What happened.
+    pub status: Status,
+    /// Why it was skipped, errored, or not rewritten.
+    pub reason: Option<String>,
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// The original text (for diffs).
+    #[serde(skip)]
+    pub original: Option<String>,
+    /// The rewritten text, when changed.
+    #[serde(skip)]
+    pub rewritten: Option<String>,
+}
+
+impl FileReport {
+    fn new(path: String, kind: Kind, status: Status, reason: Option<String>) -> Self {
+        FileReport {
+            path,
+            kind,
+            status,
+            reason,
+            findings: Vec::new(),
+            original: None,
+            rewritten: None,
+        }
+    }
+
+    /// The most severe problem that remains: a finding not fixed (or any, when `after_fix` is false),
+    /// or an error reading the file.
+    pub fn worst_remaining(&self, after_fix: bool) -> Option<Severity> {
+        let error = (self.status == Status::Error).then_some(Severity::Error);
+        self.findings
+            .iter()
+            .filter(|f| !(after_fix && f.fixed))
+            .map(|f| f.severity)
+            .chain(error)
+            .max()
+    }
+}
+
+/// Runs scan (or fix, when `write` decides whether files are written) over `roots`.
+pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    for root in roots {
+        let repo = repo_root(root);
+        let config = match Config::load(&repo) {
+            Ok(config) => config,
+            Err(e) => {
+                let path = match &e {
+                    crate::config::ConfigError::Read { path, .. }
+                    | crate::config::ConfigError::Invalid { path, .. } => path,
+                };
+                reports.push(FileReport::new(
+                    path.display().to_string(),
+                    Kind::Dockerfile,
+                    Status::Error,
+                    Some(e.to_string()),
+                ));
+                continue;
+            }
+        };
+        if !root.exists() {
+            reports.push(FileReport::new(
+                root.display().to_string(),
+                Kind::Dockerfile,
+                Status::Error,
+                Some("no such file or directory".into()),
+            ));
+            continue;
+        }
+        let mut sources: HashMap<PathBuf, SourceFacts> = HashMap::new();
+        for found in discover::discover(root, &config.ignore) {
+            if let Some(reason) = found.skip {
+                reports.push(FileReport::new(
+                    found.display,
+                    found.kind,
+                    Status::Skipped,
+                    Some(reason),
+                ));
+                continue;
+            }
+            let context = build_context(&found.path, &repo);
+            let source = sources
+                .entry(context.clone())
+                .or_insert_with(|| SourceFacts::collect(&context));
+            let report = harden_file(&found.path, found.display, source, &config);
+            if write && let Some(new) = &report.rewritten {
+                if let Err(e) = std::fs::write(&found.path, new) {
+                    reports.push(FileReport::new(
+                        report.path.clone(),
+                        Kind::Dockerfile,
+                        Status::Error,
+                        Some(format!("cannot write: {e}")),
+                    ));
+                    continue;
+                }
+            }
+            reports.push(report);
+        }
+    }
+    reports
+}
+
+/// Runs the engine on one file.
+pub fn harden_file(
+    path: &Path,
+    display: String,
+    source: &SourceFacts,
+    config: &Config,
+) -> FileReport {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return FileReport::new(
+                display,
+                Kind::Dockerfile,
+                Status::Error,
+                Some(format!("cannot read: {e}")),
+            );
+        }
+    };
+    match dockerfile::harden(&text, source, config) {
+        Err(e) => FileReport::new(
+            display,
+            Kind::Dockerfile,
+            Status::Error,
+            Some(format!("line {}: {}", e.line, e.message)),
+        ),
+        Ok(Outcome::Skipped(reason)) => {
+            FileReport::new(display, Kind::Dockerfile, Status::Skipped, Some(reason))
+        }
+        Ok(Outcome::Hardened {
+            findings,
+            rewritten,
+            refused,
+        }) => {
+            let status = if rewritten.is_some() {
+                Status::Changed
+            } else {
+                Status::Unchanged
+            };
+            let reason = refused.map(|r| format!("the rewrite is not proposed: {r}"));
+            FileReport {
+                path: display,
+                kind: Kind::Dockerfile,
+                status,
+                reason,
+                findings,
+                original: Some(text),
+                rewritten,
+            }
+        }
+    }
+}
+
+/// The repository a path belongs to: the nearest ancestor with `.git` or a harden config,
+/// else the directory itself.
+fn repo_root(root: &Path) -> PathBuf {
+    let start = if root.is_file() {
+        root.parent().unwrap_or(Path::new("."))
+    } else {
+        root
+    };
+    let start = if start.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        start
+    };
+    let absolute = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    absolute
+        .ancestors()
+        .find(|dir| {
+            dir.join(".git").exists()
+                || crate::config::LOCATIONS
+                    .iter()
+                    .any(|l| dir.join(l).is_file())
+        })
+        .map_or_else(|| start.to_path_buf(), Path::to_path_buf)
+}
+
+/// The build context of a Dockerfile: the nearest directory up to the repository root that
+/// holds `go.mod`, else the Dockerfile's own directory.
+fn build_context(dockerfile: &Path, repo: &Path) -> PathBuf {
+    let dir = dockerfile.parent().unwrap_or(Path::new("."));
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
+    dir.ancestors()
+        .take_while(|d| d.starts_with(&repo))
+        .find(|d| d.join("go.mod").is_file())
+        .map_or(dir.clone(), Path::to_path_buf)
+}
