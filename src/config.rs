@@ -8,12 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// Where the configuration file may live, in order of preference.
-pub const LOCATIONS: &[&str] = &[
-    ".github/harden.yml",
-    ".github/harden.yaml",
-    ".harden.yml",
-    ".harden.yaml",
-];
+pub const LOCATIONS: &[&str] = &[".github/harden.yml", ".github/harden.yaml", ".harden.yml", ".harden.yaml"];
 
 /// The default runtime for static binaries.
 pub const DEFAULT_STATIC: &str = "gcr.io/distroless/static-debian13:nonroot";
@@ -65,11 +60,7 @@ impl Default for Config {
 
 impl Default for RuntimeImages {
     fn default() -> Self {
-        RuntimeImages {
-            static_: DEFAULT_STATIC.into(),
-            base: DEFAULT_BASE.into(),
-            cc: DEFAULT_CC.into(),
-        }
+        RuntimeImages { static_: DEFAULT_STATIC.into(), base: DEFAULT_BASE.into(), cc: DEFAULT_CC.into() }
     }
 }
 
@@ -111,10 +102,7 @@ impl Config {
             if crate::rules::by_id(id).is_none() {
                 return Err(ConfigError::Invalid {
                     path: path.to_path_buf(),
-                    line: text
-                        .lines()
-                        .position(|l| l.contains(id.as_str()))
-                        .map_or(0, |i| i + 1),
+                    line: text.lines().position(|l| l.contains(id.as_str())).map_or(0, |i| i + 1),
                     message: format!("unknown rule id {id:?} in disable (see `harden rules`)"),
                 });
             }
@@ -127,10 +115,8 @@ impl Config {
         for location in LOCATIONS {
             let path = root.join(location);
             if path.is_file() {
-                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
                 return Config::from_yaml(&text, &path);
             }
         }
@@ -153,10 +139,7 @@ mod tests {
         let c = Config::from_yaml(text, Path::new(".harden.yml")).unwrap();
         assert_eq!(c.ignore, ["examples/**"]);
         assert!(c.is_disabled("hd110"));
-        assert_eq!(
-            c.runtime.static_,
-            "mirror.example/distroless/static:nonroot"
-        );
+        assert_eq!(c.runtime.static_, "mirror.example/distroless/static:nonroot");
         assert_eq!(c.runtime.base, DEFAULT_BASE);
         assert!(!c.pin_digests);
     }

@@ -42,17 +42,7 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         || lower.starts_with("containerfile.")
         || lower.ends_with(".dockerfile")
         || lower.ends_with(".containerfile");
-    let not_dockerfile = [
-        ".dockerignore",
-        ".j2",
-        ".jinja",
-        ".tmpl",
-        ".tpl",
-        ".template",
-        ".md",
-        ".orig",
-        ".bak",
-    ];
+    let not_dockerfile = [".dockerignore", ".j2", ".jinja", ".tmpl", ".tpl", ".template", ".md", ".orig", ".bak"];
     named && !not_dockerfile.iter().any(|s| lower.ends_with(s))
 }
 
@@ -60,12 +50,7 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 /// `ignore` holds gitignore-style patterns relative to `root`.
 pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
     if root.is_file() {
-        return vec![check(
-            root,
-            display(root),
-            Kind::Dockerfile,
-            root.parent().unwrap_or(Path::new(".")),
-        )];
+        return vec![check(root, display(root), Kind::Dockerfile, root.parent().unwrap_or(Path::new(".")))];
     }
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -88,12 +73,7 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
         if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
             continue;
         }
-        out.push(check(
-            path,
-            display(path),
-            Kind::Dockerfile,
-            &canonical_root,
-        ));
+        out.push(check(path, display(path), Kind::Dockerfile, &canonical_root));
     }
     out
 }
@@ -110,12 +90,7 @@ fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
 /// Decides whether a candidate can be read: size, binary content, links out of the tree.
 fn check(path: &Path, display: String, kind: Kind, root: &Path) -> Found {
     let skip = skip_reason(path, root);
-    Found {
-        path: path.to_path_buf(),
-        display,
-        kind,
-        skip,
-    }
+    Found { path: path.to_path_buf(), display, kind, skip }
 }
 
 fn skip_reason(path: &Path, root: &Path) -> Option<String> {
@@ -123,10 +98,7 @@ fn skip_reason(path: &Path, root: &Path) -> Option<String> {
     if meta.file_type().is_symlink() {
         return Some(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
-                format!(
-                    "symbolic link to {}, which is scanned in its own place",
-                    target.display()
-                )
+                format!("symbolic link to {}, which is scanned in its own place", target.display())
             }
             Ok(_) => "symbolic link that leaves the tree; not followed".into(),
             Err(_) => "broken symbolic link".into(),
@@ -153,23 +125,10 @@ mod tests {
 
     #[test]
     fn recognises_dockerfile_names() {
-        for name in [
-            "Dockerfile",
-            "dockerfile",
-            "Dockerfile.prod",
-            "api.Dockerfile",
-            "x.dockerfile",
-            "Containerfile",
-        ] {
+        for name in ["Dockerfile", "dockerfile", "Dockerfile.prod", "api.Dockerfile", "x.dockerfile", "Containerfile"] {
             assert!(is_dockerfile_name(name), "{name}");
         }
-        for name in [
-            "Dockerfile.dockerignore",
-            "Dockerfile.j2",
-            "README.md",
-            "docker-compose.yml",
-            "dockerfiles",
-        ] {
+        for name in ["Dockerfile.dockerignore", "Dockerfile.j2", "README.md", "docker-compose.yml", "dockerfiles"] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
     }
@@ -183,36 +142,15 @@ mod tests {
         std::fs::create_dir_all(p.join("examples/x")).unwrap();
         std::fs::create_dir(p.join(".git")).unwrap();
         std::fs::write(p.join(".gitignore"), "build/\n").unwrap();
-        for f in [
-            "Dockerfile",
-            "a/Dockerfile.prod",
-            "build/Dockerfile",
-            "examples/x/Dockerfile",
-        ] {
+        for f in ["Dockerfile", "a/Dockerfile.prod", "build/Dockerfile", "examples/x/Dockerfile"] {
             std::fs::write(p.join(f), "FROM scratch\n").unwrap();
         }
         std::fs::write(p.join("a/big.Dockerfile"), vec![b'#'; 1_100_000]).unwrap();
         std::fs::write(p.join("a/bin.dockerfile"), b"FROM \0\x01").unwrap();
         let found = discover(p, &["examples/".into()]);
-        let names: Vec<_> = found
-            .iter()
-            .map(|f| {
-                f.path
-                    .strip_prefix(p)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "Dockerfile",
-                "a/Dockerfile.prod",
-                "a/big.Dockerfile",
-                "a/bin.dockerfile"
-            ]
-        );
+        let names: Vec<_> =
+            found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["Dockerfile", "a/Dockerfile.prod", "a/big.Dockerfile", "a/bin.dockerfile"]);
         assert!(found[2].skip.as_deref().unwrap().contains("1 MiB"));
         assert!(found[3].skip.as_deref().unwrap().contains("binary"));
     }
@@ -223,18 +161,8 @@ mod tests {
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("Dockerfile"), "FROM golang\n").unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::os::unix::fs::symlink(
-            outside.path().join("Dockerfile"),
-            dir.path().join("Dockerfile"),
-        )
-        .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("Dockerfile"), dir.path().join("Dockerfile")).unwrap();
         let found = discover(dir.path(), &[]);
-        assert!(
-            found[0]
-                .skip
-                .as_deref()
-                .unwrap()
-                .contains("leaves the tree")
-        );
+        assert!(found[0].skip.as_deref().unwrap().contains("leaves the tree"));
     }
 }

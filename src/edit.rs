@@ -14,26 +14,17 @@ pub struct Edit {
 impl Edit {
     /// Inserts `text` at `at`.
     pub fn insert(at: usize, text: impl Into<String>) -> Self {
-        Edit {
-            range: at..at,
-            text: text.into(),
-        }
+        Edit { range: at..at, text: text.into() }
     }
 
     /// Replaces `range` with `text`.
     pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
-        Edit {
-            range,
-            text: text.into(),
-        }
+        Edit { range, text: text.into() }
     }
 
     /// Deletes `range`.
     pub fn delete(range: Range<usize>) -> Self {
-        Edit {
-            range,
-            text: String::new(),
-        }
+        Edit { range, text: String::new() }
     }
 }
 
@@ -54,14 +45,10 @@ pub fn apply(text: &str, edits: &[Edit]) -> Result<String, Overlap> {
     for pair in order.windows(2) {
         let (a, b) = (&edits[pair[0]].range, &edits[pair[1]].range);
         if b.start < a.end || (a == b && !a.is_empty()) {
-            return Err(Overlap {
-                first: a.clone(),
-                second: b.clone(),
-            });
+            return Err(Overlap { first: a.clone(), second: b.clone() });
         }
     }
-    let mut out =
-        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut pos = 0;
     for &i in &order {
         let edit = &edits[i];
@@ -79,12 +66,7 @@ mod tests {
 
     #[test]
     fn applies_in_order_and_keeps_the_rest() {
-        let edits = [
-            Edit::insert(5, "A"),
-            Edit::replace(0..1, "x"),
-            Edit::insert(5, "B"),
-            Edit::delete(7..9),
-        ];
+        let edits = [Edit::insert(5, "A"), Edit::replace(0..1, "x"), Edit::insert(5, "B"), Edit::delete(7..9)];
         assert_eq!(apply("hello world", &edits).unwrap(), "xelloAB wld");
     }
 

@@ -22,12 +22,6 @@ pub struct Finding {
 impl Finding {
     /// A finding of `rule` at `line`, not (yet) known to be fixed.
     pub fn new(rule: &Rule, line: usize, message: impl Into<String>) -> Self {
-        Finding {
-            rule: rule.id,
-            severity: rule.severity,
-            line,
-            message: message.into(),
-            fixed: false,
-        }
+        Finding { rule: rule.id, severity: rule.severity, line, message: message.into(), fixed: false }
     }
 }

@@ -59,33 +59,16 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Scan {
-            paths,
-            format,
-            fail_on,
-        } => {
+        Command::Scan { paths, format, fail_on } => {
             if format == Format::Diff {
                 eprintln!("harden scan: --format diff is only for `harden fix`");
                 return ExitCode::from(2);
             }
-            finish(
-                &run::run(&default_paths(paths), false),
-                format,
-                false,
-                fail_on,
-            )
+            finish(&run::run(&default_paths(paths), false), format, false, fail_on)
         }
-        Command::Fix {
-            paths,
-            format,
-            write,
-            fail_on,
-        } => finish(
-            &run::run(&default_paths(paths), write),
-            format,
-            true,
-            fail_on,
-        ),
+        Command::Fix { paths, format, write, fail_on } => {
+            finish(&run::run(&default_paths(paths), write), format, true, fail_on)
+        }
         Command::Rules { format } => {
             print!("{}", rules_text(format));
             ExitCode::SUCCESS
@@ -94,24 +77,12 @@ fn main() -> ExitCode {
 }
 
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    }
+    if paths.is_empty() { vec![PathBuf::from(".")] } else { paths }
 }
 
-fn finish(
-    reports: &[run::FileReport],
-    format: Format,
-    fixing: bool,
-    fail_on: Option<Severity>,
-) -> ExitCode {
+fn finish(reports: &[run::FileReport], format: Format, fixing: bool, fail_on: Option<Severity>) -> ExitCode {
     print!("{}", report::render(format, reports, fixing));
-    let worst = reports
-        .iter()
-        .filter_map(|r| r.worst_remaining(fixing))
-        .max();
+    let worst = reports.iter().filter_map(|r| r.worst_remaining(fixing)).max();
     match (fail_on, worst) {
         (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
@@ -125,14 +96,7 @@ fn rules_text(format: Format) -> String {
     let mut out = String::new();
     for r in rules::ALL {
         let fix = if r.fixable { "fix" } else { "report" };
-        out.push_str(&format!(
-            "{} {:<26} {:<7} {:<6} {}\n",
-            r.id,
-            r.name,
-            r.severity.as_str(),
-            fix,
-            r.summary
-        ));
+        out.push_str(&format!("{} {:<26} {:<7} {:<6} {}\n", r.id, r.name, r.severity.as_str(), fix, r.summary));
         if !r.see_also.is_empty() {
             out.push_str(&format!("      see also: {}\n", r.see_also));
         }

@@ -145,6 +145,21 @@ rules! {
         "Not fixed: the single stage is kept; move that setup into a runtime stage.";
 }
 
+/// Rules about the image that runs, whichever stage that is (a split moves it to a new stage).
+pub const RUNTIME_SCOPED: &[Rule] = &[
+    FAT_RUNTIME,
+    SINGLE_STAGE,
+    RUNS_AS_ROOT,
+    NON_NUMERIC_USER,
+    SHELL_FORM,
+    HEALTHCHECK_TOOL,
+    PRIVILEGED_PORT,
+    CGO_STATIC_RUNTIME,
+    SHELL_SCRIPT_ENTRYPOINT,
+    RUNTIME_NEEDS_SHELL,
+    RUNTIME_SETUP_AFTER_BUILD,
+];
+
 /// Looks a rule up by id, case-insensitively.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.id.eq_ignore_ascii_case(id))

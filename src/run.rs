@@ -50,27 +50,14 @@ pub struct FileReport {
 
 impl FileReport {
     fn new(path: String, kind: Kind, status: Status, reason: Option<String>) -> Self {
-        FileReport {
-            path,
-            kind,
-            status,
-            reason,
-            findings: Vec::new(),
-            original: None,
-            rewritten: None,
-        }
+        FileReport { path, kind, status, reason, findings: Vec::new(), original: None, rewritten: None }
     }
 
     /// The most severe problem that remains: a finding not fixed (or any, when `after_fix` is false),
     /// or an error reading the file.
     pub fn worst_remaining(&self, after_fix: bool) -> Option<Severity> {
         let error = (self.status == Status::Error).then_some(Severity::Error);
-        self.findings
-            .iter()
-            .filter(|f| !(after_fix && f.fixed))
-            .map(|f| f.severity)
-            .chain(error)
-            .max()
+        self.findings.iter().filter(|f| !(after_fix && f.fixed)).map(|f| f.severity).chain(error).max()
     }
 }
 
@@ -107,29 +94,23 @@ pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
         let mut sources: HashMap<PathBuf, SourceFacts> = HashMap::new();
         for found in discover::discover(root, &config.ignore) {
             if let Some(reason) = found.skip {
-                reports.push(FileReport::new(
-                    found.display,
-                    found.kind,
-                    Status::Skipped,
-                    Some(reason),
-                ));
+                reports.push(FileReport::new(found.display, found.kind, Status::Skipped, Some(reason)));
                 continue;
             }
             let context = build_context(&found.path, &repo);
-            let source = sources
-                .entry(context.clone())
-                .or_insert_with(|| SourceFacts::collect(&context));
+            let source = sources.entry(context.clone()).or_insert_with(|| SourceFacts::collect(&context));
             let report = harden_file(&found.path, found.display, source, &config);
-            if write && let Some(new) = &report.rewritten {
-                if let Err(e) = std::fs::write(&found.path, new) {
-                    reports.push(FileReport::new(
-                        report.path.clone(),
-                        Kind::Dockerfile,
-                        Status::Error,
-                        Some(format!("cannot write: {e}")),
-                    ));
-                    continue;
-                }
+            if write
+                && let Some(new) = &report.rewritten
+                && let Err(e) = std::fs::write(&found.path, new)
+            {
+                reports.push(FileReport::new(
+                    report.path.clone(),
+                    Kind::Dockerfile,
+                    Status::Error,
+                    Some(format!("cannot write: {e}")),
+                ));
+                continue;
             }
             reports.push(report);
         }
@@ -138,43 +119,20 @@ pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
 }
 
 /// Runs the engine on one file.
-pub fn harden_file(
-    path: &Path,
-    display: String,
-    source: &SourceFacts,
-    config: &Config,
-) -> FileReport {
+pub fn harden_file(path: &Path, display: String, source: &SourceFacts, config: &Config) -> FileReport {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            return FileReport::new(
-                display,
-                Kind::Dockerfile,
-                Status::Error,
-                Some(format!("cannot read: {e}")),
-            );
+            return FileReport::new(display, Kind::Dockerfile, Status::Error, Some(format!("cannot read: {e}")));
         }
     };
     match dockerfile::harden(&text, source, config) {
-        Err(e) => FileReport::new(
-            display,
-            Kind::Dockerfile,
-            Status::Error,
-            Some(format!("line {}: {}", e.line, e.message)),
-        ),
-        Ok(Outcome::Skipped(reason)) => {
-            FileReport::new(display, Kind::Dockerfile, Status::Skipped, Some(reason))
+        Err(e) => {
+            FileReport::new(display, Kind::Dockerfile, Status::Error, Some(format!("line {}: {}", e.line, e.message)))
         }
-        Ok(Outcome::Hardened {
-            findings,
-            rewritten,
-            refused,
-        }) => {
-            let status = if rewritten.is_some() {
-                Status::Changed
-            } else {
-                Status::Unchanged
-            };
+        Ok(Outcome::Skipped(reason)) => FileReport::new(display, Kind::Dockerfile, Status::Skipped, Some(reason)),
+        Ok(Outcome::Hardened { findings, rewritten, refused }) => {
+            let status = if rewritten.is_some() { Status::Changed } else { Status::Unchanged };
             let reason = refused.map(|r| format!("the rewrite is not proposed: {r}"));
             FileReport {
                 path: display,
@@ -192,25 +150,12 @@ pub fn harden_file(
 /// The repository a path belongs to: the nearest ancestor with `.git` or a harden config,
 /// else the directory itself.
 fn repo_root(root: &Path) -> PathBuf {
-    let start = if root.is_file() {
-        root.parent().unwrap_or(Path::new("."))
-    } else {
-        root
-    };
-    let start = if start.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        start
-    };
+    let start = if root.is_file() { root.parent().unwrap_or(Path::new(".")) } else { root };
+    let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
     let absolute = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     absolute
         .ancestors()
-        .find(|dir| {
-            dir.join(".git").exists()
-                || crate::config::LOCATIONS
-                    .iter()
-                    .any(|l| dir.join(l).is_file())
-        })
+        .find(|dir| dir.join(".git").exists() || crate::config::LOCATIONS.iter().any(|l| dir.join(l).is_file()))
         .map_or_else(|| start.to_path_buf(), Path::to_path_buf)
 }
 

@@ -48,10 +48,7 @@ impl SimpleCommand {
         let mut rest = &self.words[self.assignments().count()..];
         if rest.first().is_some_and(|w| w.value == "env") {
             rest = &rest[1..];
-            let n = rest
-                .iter()
-                .take_while(|w| split_assignment(&w.value).is_some())
-                .count();
+            let n = rest.iter().take_while(|w| split_assignment(&w.value).is_some()).count();
             rest = &rest[n..];
         }
         rest
@@ -72,21 +69,13 @@ pub fn split_assignment(word: &str) -> Option<(&str, &str)> {
     let (name, value) = word.split_once('=')?;
     let mut chars = name.chars();
     let first = chars.next()?;
-    ((first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
-    .then_some((name, value))
+    ((first.is_ascii_alphabetic() || first == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some((name, value))
 }
 
 /// Lexes `text` (found at `offset` in a larger document) into tokens.
 pub fn lex(text: &str, offset: usize) -> Vec<Token> {
-    Lexer {
-        bytes: text.as_bytes(),
-        text,
-        pos: 0,
-        offset,
-        tokens: Vec::new(),
-    }
-    .run()
+    Lexer { bytes: text.as_bytes(), text, pos: 0, offset, tokens: Vec::new() }.run()
 }
 
 /// Lexes `text` and groups the words into simple commands.
@@ -101,9 +90,7 @@ pub fn commands(text: &str, offset: usize) -> Vec<SimpleCommand> {
             TokenKind::Redirect => skip_next_word = true,
             TokenKind::Separator => {
                 if !words.is_empty() {
-                    out.push(SimpleCommand {
-                        words: std::mem::take(&mut words),
-                    });
+                    out.push(SimpleCommand { words: std::mem::take(&mut words) });
                 }
             }
         }
@@ -171,19 +158,11 @@ impl Lexer<'_> {
         while matches!(self.bytes.get(i), Some(b' ' | b'\t' | b'\r')) {
             i += 1;
         }
-        if self.bytes.get(i) == Some(&b'\n') {
-            i + 1 - self.pos
-        } else {
-            0
-        }
+        if self.bytes.get(i) == Some(&b'\n') { i + 1 - self.pos } else { 0 }
     }
 
     fn at_word_start(&self) -> bool {
-        self.pos == 0
-            || matches!(
-                self.bytes[self.pos - 1],
-                b' ' | b'\t' | b'\n' | b';' | b'&' | b'|'
-            )
+        self.pos == 0 || matches!(self.bytes[self.pos - 1], b' ' | b'\t' | b'\n' | b';' | b'&' | b'|')
     }
 
     fn is_fd_redirect(&self) -> bool {
@@ -255,9 +234,7 @@ impl Lexer<'_> {
                 b'"' => {
                     self.pos += 1;
                     while self.pos < self.bytes.len() && self.bytes[self.pos] != b'"' {
-                        if self.bytes[self.pos] == b'\\'
-                            && matches!(self.peek(1), Some(b'"' | b'\\' | b'$' | b'`'))
-                        {
+                        if self.bytes[self.pos] == b'\\' && matches!(self.peek(1), Some(b'"' | b'\\' | b'$' | b'`')) {
                             self.pos += 1;
                         }
                         value.push(self.next_char().unwrap_or_default());
@@ -270,11 +247,7 @@ impl Lexer<'_> {
             }
         }
         let end = self.pos.min(self.bytes.len());
-        self.tokens.push(Token {
-            kind: TokenKind::Word,
-            span: start + self.offset..end + self.offset,
-            value,
-        });
+        self.tokens.push(Token { kind: TokenKind::Word, span: start + self.offset..end + self.offset, value });
     }
 
     /// Copies a `$( … )` or backtick substitution verbatim into the word.
@@ -309,10 +282,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<Vec<String>> {
-        commands(text, 0)
-            .into_iter()
-            .map(|c| c.words.into_iter().map(|w| w.value).collect())
-            .collect()
+        commands(text, 0).into_iter().map(|c| c.words.into_iter().map(|w| w.value).collect()).collect()
     }
 
     #[test]
@@ -320,16 +290,7 @@ mod tests {
         assert_eq!(
             words(r#"CGO_ENABLED=0 go build -ldflags "-s -w" -o /app . && echo 'done here'"#),
             vec![
-                vec![
-                    "CGO_ENABLED=0",
-                    "go",
-                    "build",
-                    "-ldflags",
-                    "-s -w",
-                    "-o",
-                    "/app",
-                    "."
-                ],
+                vec!["CGO_ENABLED=0", "go", "build", "-ldflags", "-s -w", "-o", "/app", "."],
                 vec!["echo", "done here"]
             ]
         );
@@ -338,13 +299,7 @@ mod tests {
     #[test]
     fn follows_continuations_and_skips_comment_lines() {
         let text = "apk add git \\\n  # a comment\n  && go build \\\n    -o /bin/x ./cmd/x";
-        assert_eq!(
-            words(text),
-            vec![
-                vec!["apk", "add", "git"],
-                vec!["go", "build", "-o", "/bin/x", "./cmd/x"]
-            ]
-        );
+        assert_eq!(words(text), vec![vec!["apk", "add", "git"], vec!["go", "build", "-o", "/bin/x", "./cmd/x"]]);
     }
 
     #[test]
@@ -357,10 +312,7 @@ mod tests {
 
     #[test]
     fn redirect_targets_are_not_arguments() {
-        assert_eq!(
-            words("go build . 2>&1 > /dev/null"),
-            vec![vec!["go", "build", "."]]
-        );
+        assert_eq!(words("go build . 2>&1 > /dev/null"), vec![vec!["go", "build", "."]]);
     }
 
     #[test]
@@ -368,10 +320,7 @@ mod tests {
         let cmd = &commands("env CGO_ENABLED=1 GOOS=linux go build .", 0)[0];
         let argv: Vec<_> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
         assert_eq!(argv, ["go", "build", "."]);
-        assert_eq!(
-            cmd.environment()[0],
-            ("CGO_ENABLED".to_string(), "1".to_string())
-        );
+        assert_eq!(cmd.environment()[0], ("CGO_ENABLED".to_string(), "1".to_string()));
     }
 
     #[test]

@@ -102,9 +102,7 @@ impl GoMod {
             } else if line.starts_with("require") && line.ends_with('(') {
                 in_require = true;
             } else if let Some(rest) = line.strip_prefix("require ") {
-                module
-                    .requires
-                    .extend(rest.split_whitespace().next().map(str::to_string));
+                module.requires.extend(rest.split_whitespace().next().map(str::to_string));
             }
         }
         module
@@ -112,20 +110,14 @@ impl GoMod {
 
     /// The cgo modules this module requires.
     pub fn cgo_requires(&self) -> Vec<&str> {
-        self.requires
-            .iter()
-            .map(String::as_str)
-            .filter(|r| CGO_MODULES.iter().any(|m| r.starts_with(m)))
-            .collect()
+        self.requires.iter().map(String::as_str).filter(|r| CGO_MODULES.iter().any(|m| r.starts_with(m))).collect()
     }
 }
 
 impl SourceFacts {
     /// Looks at the build context `dir` (the directory holding `go.mod`).
     pub fn collect(dir: &Path) -> Self {
-        let go_mod = std::fs::read_to_string(dir.join("go.mod"))
-            .ok()
-            .map(|t| GoMod::parse(&t));
+        let go_mod = std::fs::read_to_string(dir.join("go.mod")).ok().map(|t| GoMod::parse(&t));
         let mut facts = SourceFacts {
             available: go_mod.is_some(),
             has_go_sum: dir.join("go.sum").is_file(),
@@ -137,19 +129,11 @@ impl SourceFacts {
             return facts;
         }
         let walker = ignore::WalkBuilder::new(dir)
-            .filter_entry(|e| {
-                !matches!(
-                    e.file_name().to_str(),
-                    Some("vendor" | "testdata" | "node_modules" | ".git")
-                )
-            })
+            .filter_entry(|e| !matches!(e.file_name().to_str(), Some("vendor" | "testdata" | "node_modules" | ".git")))
             .build();
         for entry in walker.flatten() {
             let path = entry.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             if name.ends_with(".go") && !name.ends_with("_test.go") && imports_c(path) {
                 let rel = path.strip_prefix(dir).unwrap_or(path);
                 facts.cgo_files.push(rel.to_string_lossy().into_owned());
@@ -162,11 +146,7 @@ impl SourceFacts {
                 .filter_map(|e| {
                     let name = e.file_name().to_str()?.to_string();
                     let is_dir = e.file_type().ok()?.is_dir();
-                    let wanted = if is_dir {
-                        is_asset_dir(&name)
-                    } else {
-                        is_runtime_config(&name)
-                    };
+                    let wanted = if is_dir { is_asset_dir(&name) } else { is_runtime_config(&name) };
                     wanted.then_some(name)
                 })
                 .collect();
@@ -182,19 +162,12 @@ impl SourceFacts {
             return Some(format!("{file} imports \"C\""));
         }
         let module = self.go_mod.as_ref()?;
-        module
-            .cgo_requires()
-            .first()
-            .map(|m| format!("go.mod requires {m}, which needs cgo"))
+        module.cgo_requires().first().map(|m| format!("go.mod requires {m}, which needs cgo"))
     }
 
     /// True when the cgo side is C++ (needs libstdc++ at run time).
     pub fn needs_cxx(&self) -> bool {
-        self.go_mod.as_ref().is_some_and(|m| {
-            m.requires
-                .iter()
-                .any(|r| CXX_MODULES.iter().any(|c| r.starts_with(c)))
-        })
+        self.go_mod.as_ref().is_some_and(|m| m.requires.iter().any(|r| CXX_MODULES.iter().any(|c| r.starts_with(c))))
     }
 }
 
@@ -206,9 +179,7 @@ pub fn is_asset_dir(name: &str) -> bool {
 /// Config files at the context root that a program may read (not build files, not secrets).
 fn is_runtime_config(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let ext_ok = [".yaml", ".yml", ".json", ".toml"]
-        .iter()
-        .any(|e| lower.ends_with(e));
+    let ext_ok = [".yaml", ".yml", ".json", ".toml"].iter().any(|e| lower.ends_with(e));
     let build_file = lower.starts_with('.')
         || lower.starts_with("docker-compose")
         || lower.starts_with("compose")
@@ -264,17 +235,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
         std::fs::write(p.join("go.mod"), "module x\n\ngo 1.22\n").unwrap();
-        std::fs::write(
-            p.join("main.go"),
-            "package main\n\nimport (\n\t\"fmt\"\n)\n\nfunc main() { fmt.Println() }\n",
-        )
-        .unwrap();
+        std::fs::write(p.join("main.go"), "package main\n\nimport (\n\t\"fmt\"\n)\n\nfunc main() { fmt.Println() }\n")
+            .unwrap();
         std::fs::create_dir_all(p.join("db")).unwrap();
-        std::fs::write(
-            p.join("db/c.go"),
-            "package db\n\n// #include <stdio.h>\nimport \"C\"\n",
-        )
-        .unwrap();
+        std::fs::write(p.join("db/c.go"), "package db\n\n// #include <stdio.h>\nimport \"C\"\n").unwrap();
         std::fs::write(p.join("db/c_test.go"), "package db\nimport \"C\"\n").unwrap();
         std::fs::create_dir_all(p.join("templates")).unwrap();
         std::fs::write(p.join("config.yaml"), "a: 1\n").unwrap();

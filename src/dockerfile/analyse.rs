@@ -3,7 +3,7 @@
 use crate::finding::Finding;
 use crate::rules;
 
-use super::facts::Facts;
+use super::facts::{Facts, GoRun};
 use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Stage};
 use super::plan::{Plan, RuntimePlan};
@@ -36,7 +36,7 @@ const SECRET_FILES: &[&str] = &[
     "kubeconfig",
     "credentials",
 ];
-const SECRET_EXTENSIONS: &[&str] = &[".pem", ".key", ".p12", ".pfx"];
+const SECRET_EXTENSIONS: &[&str] = &[".key", ".p12", ".pfx", ".jks"];
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
@@ -68,11 +68,7 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             .or_else(|| facts.env_at(stage, run.instr, "GOFLAGS"))
             .unwrap_or_default();
         if cmd.flag("trimpath").is_none() && !goflags.contains("-trimpath") {
-            out.push(Finding::new(
-                &rules::NO_TRIMPATH,
-                line,
-                "the Go build has no -trimpath",
-            ));
+            out.push(Finding::new(&rules::NO_TRIMPATH, line, "the Go build has no -trimpath"));
         }
         let ld = cmd.ldflags();
         if !(ld.contains(&"-s") && ld.contains(&"-w")) {
@@ -93,18 +89,14 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             ));
         }
     }
-    if facts.config.cache_mounts {
-        for run in &facts.go_runs {
-            let stage = &df.stages[run.stage];
-            if cache_mounts_apply(facts, stage)
-                && !has_mod_cache_mount(&stage.instructions[run.instr].body)
-            {
-                out.push(Finding::new(
-                    &rules::NO_CACHE_MOUNT,
-                    stage.instructions[run.instr].line,
-                    "this Go command runs without BuildKit cache mounts for the module and build caches",
-                ));
-            }
+    for run in &facts.go_runs {
+        let missing = missing_cache_mounts(facts, run);
+        if !missing.is_empty() {
+            out.push(Finding::new(
+                &rules::NO_CACHE_MOUNT,
+                df.stages[run.stage].instructions[run.instr].line,
+                format!("this Go command runs without a BuildKit cache mount for {}", missing.join(" and ")),
+            ));
         }
     }
 }
@@ -112,34 +104,19 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
 /// The line of the source COPY that comes before `go.mod` is copied and downloaded, if any.
 pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
     if facts.source.vendored
-        || facts
-            .builds()
-            .any(|(_, c)| c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor"))
+        || facts.builds().any(|(_, c)| c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor"))
     {
         return None;
     }
-    let first_go = facts
-        .go_runs
-        .iter()
-        .filter(|r| r.stage == stage.index)
-        .map(|r| r.instr)
-        .min()?;
+    let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
     for inst in &stage.instructions[..first_go] {
         if let Body::Copy(copy) = &inst.body
             && copy.from.is_none()
         {
-            if copy
-                .sources
-                .iter()
-                .any(|s| s.trim_start_matches("./").starts_with("go."))
-            {
+            if copy.sources.iter().any(|s| s.trim_start_matches("./").starts_with("go.")) {
                 return None;
             }
-            if copy
-                .sources
-                .iter()
-                .any(|s| matches!(s.as_str(), "." | "./"))
-            {
+            if copy.sources.iter().any(|s| matches!(s.as_str(), "." | "./")) {
                 return Some(inst.line);
             }
         }
@@ -147,12 +124,38 @@ pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
     None
 }
 
+/// The cache mount targets a Go `RUN` lacks: the module cache for every Go command, and the
+/// build cache for commands that compile (everything but `go mod`). Empty when mounts are
+/// turned off or not safe in the stage.
+pub fn missing_cache_mounts(facts: &Facts<'_>, run: &GoRun) -> Vec<String> {
+    let stage = &facts.df.stages[run.stage];
+    let Body::Run { mounts, .. } = &stage.instructions[run.instr].body else { return Vec::new() };
+    if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) {
+        return Vec::new();
+    }
+    let mut wanted = vec![mod_cache(facts, stage, run.instr)];
+    if run.commands.iter().any(|c| c.subcommand != "mod") {
+        wanted.push(facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into()));
+    }
+    wanted
+        .into_iter()
+        .filter(|t| !mounts.iter().any(|m| m.contains("type=cache") && m.contains(t.trim_end_matches('/'))))
+        .collect()
+}
+
+/// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's).
+pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
+    facts
+        .env_at(stage, upto, "GOMODCACHE")
+        .or_else(|| facts.env_at(stage, upto, "GOPATH").map(|p| format!("{p}/pkg/mod")))
+        .unwrap_or_else(|| "/go/pkg/mod".into())
+}
+
 /// True when BuildKit cache mounts are safe in this stage: a golang image, no go commands inherited
-/// from a parent stage (a mount would hide the modules that stage downloaded).
+/// from a parent stage (a mount would hide the modules that stage downloaded), and no non-root
+/// USER before its Go commands (the build cache lives in root's home).
 pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
-    let golang = facts
-        .base_image(stage)
-        .is_some_and(|i| i.family() == Family::Golang);
+    let golang = facts.base_image(stage).is_some_and(|i| i.family() == Family::Golang);
     let mut parent = facts.parent_stage(stage);
     while let Some(p) = parent {
         if facts.go_runs.iter().any(|r| r.stage == p.index) {
@@ -160,16 +163,8 @@ pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
         }
         parent = facts.parent_stage(p);
     }
-    golang
-        && !stage
-            .instructions
-            .iter()
-            .any(|i| matches!(&i.body, Body::User(u, _) if !is_root(u)))
-}
-
-/// True when a RUN has a cache mount for the module cache.
-pub fn has_mod_cache_mount(body: &Body) -> bool {
-    matches!(body, Body::Run { mounts, .. } if mounts.iter().any(|m| m.contains("type=cache") && m.contains("/go/pkg/mod")))
+    let last_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).max().unwrap_or(0);
+    golang && !stage.instructions[..last_go].iter().any(|i| matches!(&i.body, Body::User(u, _) if !is_root(u)))
 }
 
 fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
@@ -181,7 +176,9 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             stage.from.image
         );
         if let RuntimePlan::Split { blind: true, .. } = plan.runtime {
-            message.push_str("; the source was not available, so only the binary is carried: check that it needs no other files");
+            message.push_str(
+                "; the source was not available, so only the binary is carried: check that it needs no other files",
+            );
         }
         out.push(Finding::new(&rules::SINGLE_STAGE, stage.from.line, message));
     } else if let Some(base) = base.as_ref().filter(|b| b.family().is_fat()) {
@@ -207,18 +204,12 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             "no USER instruction: the program runs as root",
         )),
         Some((inst, user)) if is_root(user) => {
-            out.push(Finding::new(
-                &rules::RUNS_AS_ROOT,
-                inst.line,
-                format!("the last USER is {user}"),
-            ));
+            out.push(Finding::new(&rules::RUNS_AS_ROOT, inst.line, format!("the last USER is {user}")));
         }
         Some((inst, user)) if !is_numeric_user(user) => out.push(Finding::new(
             &rules::NON_NUMERIC_USER,
             inst.line,
-            format!(
-                "USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot"
-            ),
+            format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot"),
         )),
         Some(_) => {}
     }
@@ -228,7 +219,10 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 out.push(Finding::new(
                     &rules::SHELL_FORM,
                     inst.line,
-                    format!("{} is in shell form: it runs under /bin/sh and the program does not get signals", inst.keyword),
+                    format!(
+                        "{} is in shell form: it runs under /bin/sh and the program does not get signals",
+                        inst.keyword
+                    ),
                 ));
             }
             Body::Healthcheck(Some(form))
@@ -247,9 +241,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                         out.push(Finding::new(
                             &rules::PRIVILEGED_PORT,
                             inst.line,
-                            format!(
-                                "EXPOSE {port}: a non-root process may not bind a port below 1024"
-                            ),
+                            format!("EXPOSE {port}: a non-root process may not bind a port below 1024"),
                         ));
                     }
                 }
@@ -262,10 +254,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             &rules::CGO_STATIC_RUNTIME,
             stage.from.line,
-            format!(
-                "cgo is needed ({}) but the runtime has no libc",
-                facts.cgo.reason.as_deref().unwrap_or("cgo")
-            ),
+            format!("cgo is needed ({}) but the runtime has no libc", facts.cgo.reason.as_deref().unwrap_or("cgo")),
         ));
     }
 }
@@ -284,36 +273,20 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
         let reference = image.to_reference();
         if image.digest.is_none() {
-            out.push(Finding::new(
-                &rules::NOT_PINNED,
-                line,
-                format!("{reference} is not pinned by digest"),
-            ));
+            out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
             if image.tag.is_none() || image.tag.as_deref() == Some("latest") {
-                out.push(Finding::new(
-                    &rules::LATEST_TAG,
-                    line,
-                    format!("{reference} has no version tag"),
-                ));
+                out.push(Finding::new(&rules::LATEST_TAG, line, format!("{reference} has no version tag")));
             }
         }
         if image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
-            out.push(Finding::new(
-                &rules::DISTROLESS_EOL,
-                line,
-                format!("{reference} is past end of life"),
-            ));
+            out.push(Finding::new(&rules::DISTROLESS_EOL, line, format!("{reference} is past end of life")));
         }
         for inst in &stage.instructions {
             if let Body::Copy(copy) = &inst.body
                 && copy.is_add
                 && copy.sources.iter().all(|s| add_is_plain_copy(s))
             {
-                out.push(Finding::new(
-                    &rules::ADD_FOR_COPY,
-                    inst.line,
-                    "ADD copies local files; COPY says so",
-                ));
+                out.push(Finding::new(&rules::ADD_FOR_COPY, inst.line, "ADD copies local files; COPY says so"));
             }
         }
     }
@@ -322,26 +295,15 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
 fn secret_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     for (name, _) in &facts.df.global_args {
         if is_secret_name(name) {
-            let line = facts
-                .text
-                .lines()
-                .position(|l| l.contains(name.as_str()))
-                .map_or(1, |i| i + 1);
-            out.push(Finding::new(
-                &rules::SECRET_IN_ENV,
-                line,
-                format!("ARG {name} looks like a secret"),
-            ));
+            let line = facts.text.lines().position(|l| l.contains(name.as_str())).map_or(1, |i| i + 1);
+            out.push(Finding::new(&rules::SECRET_IN_ENV, line, format!("ARG {name} looks like a secret")));
         }
     }
     for stage in &facts.df.stages {
         for inst in &stage.instructions {
             match &inst.body {
                 Body::Env(pairs) => {
-                    for (name, _) in pairs
-                        .iter()
-                        .filter(|(n, v)| is_secret_name(n) && !v.is_empty())
-                    {
+                    for (name, _) in pairs.iter().filter(|(n, v)| is_secret_name(n) && !v.is_empty()) {
                         out.push(Finding::new(
                             &rules::SECRET_IN_ENV,
                             inst.line,
@@ -388,26 +350,20 @@ pub fn is_numeric_user(user: &str) -> bool {
 /// True for an ENV/ARG name that holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_ENDPOINT"]
-        .iter()
-        .any(|s| upper.ends_with(s));
+    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_ENDPOINT"].iter().any(|s| upper.ends_with(s));
     !pointer && SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
 }
 
 /// True for a copied path that is a credential file.
 pub fn is_secret_file(path: &str) -> bool {
-    let name = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path)
-        .to_ascii_lowercase();
-    let env_file = name == ".env"
-        || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"));
+    if path.contains("://") {
+        return false;
+    }
+    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let env_file =
+        name == ".env" || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"));
     env_file
-        || SECRET_FILES
-            .iter()
-            .any(|f| name == *f || (name.starts_with(f) && *f != ".env" && !name.ends_with(".pub")))
+        || SECRET_FILES.iter().any(|f| name == *f || (name.starts_with(f) && *f != ".env" && !name.ends_with(".pub")))
         || SECRET_EXTENSIONS.iter().any(|e| name.ends_with(e))
 }
 
@@ -415,11 +371,9 @@ pub fn is_secret_file(path: &str) -> bool {
 pub fn add_is_plain_copy(src: &str) -> bool {
     let lower = src.to_ascii_lowercase();
     let remote = lower.contains("://") || lower.starts_with("git@");
-    let archive = [
-        ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
-    ]
-    .iter()
-    .any(|e| lower.ends_with(e));
+    let archive = [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst"]
+        .iter()
+        .any(|e| lower.ends_with(e));
     !remote && !archive
 }
 
@@ -430,27 +384,15 @@ mod tests {
     #[test]
     fn classifies_users() {
         assert!(is_root("root:root") && is_root("0") && !is_root("65532:65532"));
-        assert!(
-            is_numeric_user("65532:65532")
-                && is_numeric_user("${UID}")
-                && !is_numeric_user("nonroot")
-        );
+        assert!(is_numeric_user("65532:65532") && is_numeric_user("${UID}") && !is_numeric_user("nonroot"));
     }
 
     #[test]
     fn knows_secrets() {
         assert!(is_secret_name("GITHUB_TOKEN") && is_secret_name("db_password"));
         assert!(!is_secret_name("PASSWORD_FILE") && !is_secret_name("PORT"));
-        assert!(
-            is_secret_file(".env")
-                && is_secret_file("certs/server.key")
-                && is_secret_file("id_rsa")
-        );
-        assert!(
-            !is_secret_file(".env.example")
-                && !is_secret_file("id_rsa.pub")
-                && !is_secret_file("main.go")
-        );
+        assert!(is_secret_file(".env") && is_secret_file("certs/server.key") && is_secret_file("id_rsa"));
+        assert!(!is_secret_file(".env.example") && !is_secret_file("id_rsa.pub") && !is_secret_file("main.go"));
     }
 
     #[test]

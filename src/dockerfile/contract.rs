@@ -41,34 +41,21 @@ pub fn of(facts: &Facts<'_>) -> Contract {
         for (i, inst) in s.instructions.iter().enumerate() {
             match &inst.body {
                 Body::Expose(ports) => contract.ports.extend(ports.iter().cloned()),
-                Body::Env(pairs) => contract.env.extend(
-                    pairs
-                        .iter()
-                        .filter(|(k, _)| !is_build_env(k))
-                        .map(|(k, v)| (k.clone(), v.clone())),
-                ),
+                Body::Env(pairs) => contract
+                    .env
+                    .extend(pairs.iter().filter(|(k, _)| !is_build_env(k)).map(|(k, v)| (k.clone(), v.clone()))),
                 Body::Volume(v) => contract.volumes.extend(v.iter().cloned()),
                 Body::Workdir(_) => contract.workdir = Some(facts.workdir_at(s, i + 1)),
                 Body::Other if inst.keyword.eq_ignore_ascii_case("LABEL") => {
-                    contract.labels.insert(
-                        facts.text[inst.keyword_span.end..inst.span.end]
-                            .trim()
-                            .to_string(),
-                    );
+                    contract.labels.insert(facts.text[inst.keyword_span.end..inst.span.end].trim().to_string());
                 }
                 Body::Copy(copy) if copy.from.is_some() => {
                     let dest = join_path(&facts.workdir_at(s, i), &copy.dest);
                     for src in &copy.sources {
                         let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
                         let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
-                        let path = if into_dir {
-                            format!("{dest}/{name}")
-                        } else {
-                            dest.clone()
-                        };
-                        if outputs
-                            .iter()
-                            .any(|o| o.path() == src.trim_end_matches('/'))
+                        let path = if into_dir { format!("{dest}/{name}") } else { dest.clone() };
+                        if outputs.iter().any(|o| o.path() == src.trim_end_matches('/'))
                             || outputs.iter().any(|o| o.path() == path)
                         {
                             contract.binaries.insert(path);
@@ -80,9 +67,7 @@ pub fn of(facts: &Facts<'_>) -> Contract {
         }
     }
     if facts.is_single_stage() {
-        contract
-            .binaries
-            .extend(outputs.iter().map(|o| o.path().to_string()));
+        contract.binaries.extend(outputs.iter().map(|o| o.path().to_string()));
     }
     let cwd = facts.workdir_at(stage, stage.instructions.len());
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
@@ -96,17 +81,11 @@ pub fn of(facts: &Facts<'_>) -> Contract {
 pub fn check(before: &Contract, after: &Contract) -> Result<(), String> {
     let missing: Vec<_> = before.binaries.difference(&after.binaries).collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "the rewritten image lacks the built binaries {missing:?}"
-        ));
+        return Err(format!("the rewritten image lacks the built binaries {missing:?}"));
     }
     let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
         let (a, b) = (format!("{a:?}"), format!("{b:?}"));
-        if a == b {
-            Ok(())
-        } else {
-            Err(format!("the rewrite changes the {what}: {a} became {b}"))
-        }
+        if a == b { Ok(()) } else { Err(format!("the rewrite changes the {what}: {a} became {b}")) }
     };
     same("ENTRYPOINT", &before.entrypoint, &after.entrypoint)?;
     same("CMD", &before.cmd, &after.cmd)?;
@@ -131,19 +110,14 @@ fn stage_chain<'a>(facts: &Facts<'a>, stage: &'a Stage) -> Vec<&'a Stage> {
 }
 
 fn built_outputs(facts: &Facts<'_>) -> Vec<Output> {
-    facts
-        .builds()
-        .filter_map(|(r, c)| facts.output_of(r, c))
-        .collect()
+    facts.builds().filter_map(|(r, c)| facts.output_of(r, c)).collect()
 }
 
 /// Names a bare program that is a built binary by its absolute path.
 fn resolve_program(mut words: Vec<String>, outputs: &[Output], cwd: &str) -> Vec<String> {
     if let Some(program) = words.first_mut()
         && !program.contains('/')
-        && let Some(Output::File(path)) = outputs
-            .iter()
-            .find(|o| super::plan::starts(o, program, cwd))
+        && let Some(Output::File(path)) = outputs.iter().find(|o| super::plan::starts(o, program, cwd))
     {
         *program = path.clone();
     }
@@ -154,9 +128,6 @@ fn resolve_program(mut words: Vec<String>, outputs: &[Output], cwd: &str) -> Vec
 pub fn is_build_env(name: &str) -> bool {
     name.starts_with("GO")
         || name.starts_with("CGO_")
-        || matches!(
-            name,
-            "PATH" | "CC" | "CXX" | "CFLAGS" | "LDFLAGS" | "PKG_CONFIG_PATH" | "DEBIAN_FRONTEND"
-        )
+        || matches!(name, "PATH" | "CC" | "CXX" | "CFLAGS" | "LDFLAGS" | "PKG_CONFIG_PATH" | "DEBIAN_FRONTEND")
         || super::analyse::is_secret_name(name)
 }

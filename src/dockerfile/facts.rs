@@ -10,17 +10,8 @@ use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
 
 /// Packages whose installation in a builder means a C toolchain for cgo.
-const C_TOOLCHAIN_PACKAGES: &[&str] = &[
-    "gcc",
-    "g++",
-    "build-base",
-    "musl-dev",
-    "libc6-dev",
-    "libc-dev",
-    "clang",
-    "build-essential",
-    "gcc-c++",
-];
+const C_TOOLCHAIN_PACKAGES: &[&str] =
+    &["gcc", "g++", "build-base", "musl-dev", "libc6-dev", "libc-dev", "clang", "build-essential", "gcc-c++"];
 /// C++ toolchain packages (the program then needs libstdc++ at run time).
 const CXX_PACKAGES: &[&str] = &["g++", "gcc-c++", "libstdc++", "build-essential"];
 
@@ -69,70 +60,40 @@ pub struct Cgo {
 
 impl<'a> Facts<'a> {
     /// Reads the facts of `df`.
-    pub fn new(
-        text: &'a str,
-        df: &'a Dockerfile,
-        source: &'a SourceFacts,
-        config: &'a Config,
-    ) -> Self {
+    pub fn new(text: &'a str, df: &'a Dockerfile, source: &'a SourceFacts, config: &'a Config) -> Self {
         let mut go_runs = Vec::new();
         for stage in &df.stages {
             for (i, inst) in stage.instructions.iter().enumerate() {
                 let Body::Run { scripts, exec, .. } = &inst.body else {
                     continue;
                 };
-                let mut commands: Vec<GoCommand> = scripts
-                    .iter()
-                    .flat_map(|(script, offset)| gobuild::find(script, *offset))
-                    .collect();
-                let exec_form = exec
-                    .as_ref()
-                    .is_some_and(|argv| argv.first().is_some_and(|a| a == "go"));
+                let mut commands: Vec<GoCommand> =
+                    scripts.iter().flat_map(|(script, offset)| gobuild::find(script, *offset)).collect();
+                let exec_form = exec.as_ref().is_some_and(|argv| argv.first().is_some_and(|a| a == "go"));
                 if exec_form {
                     commands.clear();
                 }
                 if !commands.is_empty() || exec_form {
-                    go_runs.push(GoRun {
-                        stage: stage.index,
-                        instr: i,
-                        commands,
-                        exec_form,
-                    });
+                    go_runs.push(GoRun { stage: stage.index, instr: i, commands, exec_form });
                 }
             }
         }
         let runtime = df.stages.len().saturating_sub(1);
-        let mut facts = Facts {
-            text,
-            df,
-            source,
-            config,
-            go_runs,
-            runtime,
-            cgo: Cgo::default(),
-        };
+        let mut facts = Facts { text, df, source, config, go_runs, runtime, cgo: Cgo::default() };
         facts.cgo = facts.decide_cgo();
         facts
     }
 
     /// The `go build` / `go install` commands, with their stage and instruction.
     pub fn builds(&self) -> impl Iterator<Item = (&GoRun, &GoCommand)> {
-        self.go_runs.iter().flat_map(|r| {
-            r.commands
-                .iter()
-                .filter(|c| c.builds())
-                .map(move |c| (r, c))
-        })
+        self.go_runs.iter().flat_map(|r| r.commands.iter().filter(|c| c.builds()).map(move |c| (r, c)))
     }
 
     /// True when the file builds Go: a golang base image or a `go build` / `go install`.
     pub fn is_go_build(&self) -> bool {
         self.builds().next().is_some()
             || self.go_runs.iter().any(|r| r.exec_form)
-            || self.df.stages.iter().any(|s| {
-                self.base_image(s)
-                    .is_some_and(|i| i.family() == Family::Golang)
-            })
+            || self.df.stages.iter().any(|s| self.base_image(s).is_some_and(|i| i.family() == Family::Golang))
     }
 
     /// The stage that runs.
@@ -165,46 +126,25 @@ impl<'a> Facts<'a> {
     /// The stage a stage is built on, when it is `FROM <another stage>`.
     pub fn parent_stage(&self, stage: &Stage) -> Option<&'a Stage> {
         let image = self.df.resolve_image(&stage.from.image)?;
-        self.df
-            .stage_named(&image)
-            .filter(|p| p.index < stage.index)
+        self.df.stage_named(&image).filter(|p| p.index < stage.index)
     }
 
     /// The value `name` has in the environment of a stage at instruction `upto` (ENV, or ARG default),
     /// looking into parent stages.
     pub fn env_at(&self, stage: &Stage, upto: usize, name: &str) -> Option<String> {
-        let own = stage.instructions[..upto.min(stage.instructions.len())]
-            .iter()
-            .rev()
-            .find_map(|i| match &i.body {
-                Body::Env(pairs) => pairs
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone()),
-                Body::Arg(args) => args
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == name)
-                    .and_then(|(_, v)| v.clone()),
-                _ => None,
-            });
-        own.or_else(|| {
-            self.parent_stage(stage)
-                .and_then(|p| self.env_at(p, p.instructions.len(), name))
-        })
+        let own = stage.instructions[..upto.min(stage.instructions.len())].iter().rev().find_map(|i| match &i.body {
+            Body::Env(pairs) => pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            Body::Arg(args) => args.iter().rev().find(|(k, _)| k == name).and_then(|(_, v)| v.clone()),
+            _ => None,
+        });
+        own.or_else(|| self.parent_stage(stage).and_then(|p| self.env_at(p, p.instructions.len(), name)))
     }
 
     /// The working directory of a stage at instruction `upto`.
     pub fn workdir_at(&self, stage: &Stage, upto: usize) -> String {
         let mut dir = match self.parent_stage(stage) {
             Some(p) => self.workdir_at(p, p.instructions.len()),
-            None if self
-                .base_image(stage)
-                .is_some_and(|i| i.family() == Family::Golang) =>
-            {
-                "/go".to_string()
-            }
+            None if self.base_image(stage).is_some_and(|i| i.family() == Family::Golang) => "/go".to_string(),
             None => "/".to_string(),
         };
         for inst in &stage.instructions[..upto.min(stage.instructions.len())] {
@@ -229,19 +169,12 @@ impl<'a> Facts<'a> {
     }
 
     /// The ENTRYPOINT and CMD of a stage (or its parents).
-    pub fn entrypoint_and_cmd(
-        &self,
-        stage: &'a Stage,
-    ) -> (Option<&'a CommandForm>, Option<&'a CommandForm>) {
+    pub fn entrypoint_and_cmd(&self, stage: &'a Stage) -> (Option<&'a CommandForm>, Option<&'a CommandForm>) {
         let find = |want_entrypoint: bool| {
-            stage
-                .instructions
-                .iter()
-                .rev()
-                .find_map(|i| match (&i.body, want_entrypoint) {
-                    (Body::Entrypoint(c), true) | (Body::Cmd(c), false) => Some(c),
-                    _ => None,
-                })
+            stage.instructions.iter().rev().find_map(|i| match (&i.body, want_entrypoint) {
+                (Body::Entrypoint(c), true) | (Body::Cmd(c), false) => Some(c),
+                _ => None,
+            })
         };
         let (ep, cmd) = (find(true), find(false));
         match self.parent_stage(stage) {
@@ -259,37 +192,21 @@ impl<'a> Facts<'a> {
 
     fn decide_cgo(&self) -> Cgo {
         let builds: Vec<_> = self.builds().collect();
-        let all_disabled = !builds.is_empty()
-            && builds
-                .iter()
-                .all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
+        let all_disabled =
+            !builds.is_empty() && builds.iter().all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
         let static_link = builds.iter().any(|(_, c)| {
-            let ld = c
-                .flag("ldflags")
-                .and_then(|f| f.value.as_deref())
-                .unwrap_or_default();
+            let ld = c.flag("ldflags").and_then(|f| f.value.as_deref()).unwrap_or_default();
             ld.contains("-extldflags") && ld.contains("-static")
         });
-        let mut cgo = Cgo {
-            static_link,
-            ..Cgo::default()
-        };
+        let mut cgo = Cgo { static_link, ..Cgo::default() };
         if all_disabled {
             return cgo;
         }
-        let explicit = builds
-            .iter()
-            .find(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("1"));
-        let toolchain = self
-            .builder_stages()
-            .into_iter()
-            .find_map(|s| self.installed_c_toolchain(&self.df.stages[s]));
-        let linkmode = builds
-            .iter()
-            .any(|(_, c)| c.ldflags().contains(&"-linkmode"));
-        let reason = if let Some((run, _)) = explicit {
-            let line = self.df.stages[run.stage].instructions[run.instr].line;
-            Some(format!("the build sets CGO_ENABLED=1 (line {line})"))
+        let explicit = builds.iter().find(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("1"));
+        let toolchain = self.builder_stages().into_iter().find_map(|s| self.installed_c_toolchain(&self.df.stages[s]));
+        let linkmode = builds.iter().any(|(_, c)| c.ldflags().contains(&"-linkmode"));
+        let reason = if explicit.is_some() {
+            Some("the build sets CGO_ENABLED=1".to_string())
         } else if let Some((pkg, _)) = &toolchain {
             Some(format!("the builder installs {pkg} for the build"))
         } else if linkmode {
@@ -305,14 +222,8 @@ impl<'a> Facts<'a> {
 
     /// The first C toolchain package a stage installs, and whether it is C++.
     fn installed_c_toolchain(&self, stage: &Stage) -> Option<(String, bool)> {
-        let installs: Vec<String> = stage
-            .instructions
-            .iter()
-            .flat_map(installed_packages)
-            .collect();
-        let pkg = installs
-            .iter()
-            .find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
+        let installs: Vec<String> = stage.instructions.iter().flat_map(installed_packages).collect();
+        let pkg = installs.iter().find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
         let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
         Some((pkg.clone(), cxx))
     }
@@ -329,11 +240,7 @@ pub fn installed_packages(inst: &Instruction) -> Vec<String> {
             let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
             let rest = match argv.as_slice() {
                 ["apk", "add", rest @ ..] => rest,
-                [
-                    "apt-get" | "apt" | "yum" | "dnf" | "microdnf",
-                    "install",
-                    rest @ ..,
-                ] => rest,
+                ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
                 _ => continue,
             };
             out.extend(
@@ -366,11 +273,7 @@ pub fn join_path(dir: &str, path: &str) -> String {
 
 /// The name `go build`/`go install` gives the binary of `package`.
 pub fn binary_name(package: &str, source: &SourceFacts) -> Option<String> {
-    let package = package
-        .split('@')
-        .next()
-        .unwrap_or(package)
-        .trim_end_matches('/');
+    let package = package.split('@').next().unwrap_or(package).trim_end_matches('/');
     if package.is_empty() || package == "." || package == "./" {
         let module = &source.go_mod.as_ref()?.module;
         return module.rsplit('/').next().map(str::to_string);
@@ -414,38 +317,29 @@ impl Facts<'_> {
         }
         let many = cmd.packages.len() > 1 || cmd.packages.iter().any(|p| p.ends_with("..."));
         match cmd.verb {
+            // `-o` names a directory when it ends in a slash or several packages are listed;
+            // with one `./...` pattern it names the file of its single main package.
             GoVerb::Build => match cmd.flag("o").and_then(|f| f.value.as_deref()) {
                 Some(o) if o.contains('$') => None,
-                Some(o) if o.ends_with('/') || many => Some(Output::Dir(join_path(&cwd, o))),
+                Some(o) if o.ends_with('/') || cmd.packages.len() > 1 => Some(Output::Dir(join_path(&cwd, o))),
                 Some(o) => Some(Output::File(join_path(&cwd, o))),
                 None if many => None,
                 None => {
-                    let name = binary_name(
-                        cmd.packages.first().map_or(".", String::as_str),
-                        self.source,
-                    )?;
+                    let name = binary_name(cmd.packages.first().map_or(".", String::as_str), self.source)?;
                     Some(Output::File(join_path(&cwd, &name)))
                 }
             },
             GoVerb::Install => {
                 let bin = self
                     .env_at(stage, run.instr, "GOBIN")
+                    .or_else(|| self.env_at(stage, run.instr, "GOPATH").map(|p| format!("{p}/bin")))
                     .or_else(|| {
-                        self.env_at(stage, run.instr, "GOPATH")
-                            .map(|p| format!("{p}/bin"))
-                    })
-                    .or_else(|| {
-                        self.base_image(stage)
-                            .filter(|i| i.family() == Family::Golang)
-                            .map(|_| "/go/bin".into())
+                        self.base_image(stage).filter(|i| i.family() == Family::Golang).map(|_| "/go/bin".into())
                     })?;
                 if many {
                     return Some(Output::Dir(bin));
                 }
-                let name = binary_name(
-                    cmd.packages.first().map_or(".", String::as_str),
-                    self.source,
-                )?;
+                let name = binary_name(cmd.packages.first().map_or(".", String::as_str), self.source)?;
                 Some(Output::File(join_path(&bin, &name)))
             }
             GoVerb::Other => None,
@@ -468,18 +362,12 @@ mod tests {
     #[test]
     fn names_binaries_like_go_does() {
         let source = SourceFacts {
-            go_mod: Some(crate::source::GoMod {
-                module: "example.com/svc".into(),
-                ..Default::default()
-            }),
+            go_mod: Some(crate::source::GoMod { module: "example.com/svc".into(), ..Default::default() }),
             ..Default::default()
         };
         assert_eq!(binary_name(".", &source).as_deref(), Some("svc"));
         assert_eq!(binary_name("./cmd/api", &source).as_deref(), Some("api"));
-        assert_eq!(
-            binary_name("example.com/tool/v2@latest", &source).as_deref(),
-            Some("tool")
-        );
+        assert_eq!(binary_name("example.com/tool/v2@latest", &source).as_deref(), Some("tool"));
         assert_eq!(binary_name("./cmd/...", &source), None);
     }
 }

@@ -21,6 +21,8 @@ pub enum GoVerb {
 pub struct GoCommand {
     /// The subcommand.
     pub verb: GoVerb,
+    /// The subcommand as written (`build`, `mod`, `vet`…).
+    pub subcommand: String,
     /// Span of the `go` word (insert `CGO_ENABLED=0 ` before it).
     pub go_span: Range<usize>,
     /// Span of the subcommand word (insert ` -trimpath` after it).
@@ -78,11 +80,7 @@ impl GoCommand {
 
     /// The value of an assignment to `name` on this command.
     pub fn env_value(&self, name: &str) -> Option<&str> {
-        self.env
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// True for `go build` and `go install`.
@@ -107,9 +105,7 @@ pub fn find(script: &str, offset: usize) -> Vec<GoCommand> {
         let argv = command.argv();
         match argv.first().map(|t| t.value.as_str()) {
             Some("cd") => cd = argv.get(1).map(|t| t.value.clone()),
-            Some("go") if argv.len() >= 2 => {
-                out.push(parse(argv, command.environment(), cd.clone()))
-            }
+            Some("go") if argv.len() >= 2 => out.push(parse(argv, command.environment(), cd.clone())),
             _ => {}
         }
     }
@@ -128,11 +124,7 @@ fn parse(argv: &[Token], env: Vec<(String, String)>, cd: Option<String>) -> GoCo
     while i < argv.len() {
         let word = &argv[i];
         let raw = word.value.as_str();
-        if let Some(stripped) = raw
-            .strip_prefix("--")
-            .or_else(|| raw.strip_prefix('-'))
-            .filter(|_| raw.len() > 1)
-        {
+        if let Some(stripped) = raw.strip_prefix("--").or_else(|| raw.strip_prefix('-')).filter(|_| raw.len() > 1) {
             match stripped.split_once('=') {
                 Some((name, value)) => {
                     let eq = raw_eq_offset(word);
@@ -151,11 +143,7 @@ fn parse(argv: &[Token], env: Vec<(String, String)>, cd: Option<String>) -> GoCo
                     });
                     i += 1;
                 }
-                None => flags.push(GoFlag {
-                    name: stripped.to_string(),
-                    value: None,
-                    value_span: None,
-                }),
+                None => flags.push(GoFlag { name: stripped.to_string(), value: None, value_span: None }),
             }
         } else {
             packages.push(raw.to_string());
@@ -164,6 +152,7 @@ fn parse(argv: &[Token], env: Vec<(String, String)>, cd: Option<String>) -> GoCo
     }
     GoCommand {
         verb,
+        subcommand: argv[1].value.clone(),
         go_span: argv[0].span.clone(),
         verb_span: argv[1].span.clone(),
         env,
@@ -193,17 +182,11 @@ mod tests {
         let c = &cmds[0];
         assert_eq!(c.verb, GoVerb::Build);
         assert_eq!(c.env_value("CGO_ENABLED"), Some("0"));
-        assert_eq!(
-            c.flag("o").and_then(|f| f.value.as_deref()),
-            Some("/out/app")
-        );
+        assert_eq!(c.flag("o").and_then(|f| f.value.as_deref()), Some("/out/app"));
         assert_eq!(c.ldflags(), ["-X", "main.v=1"]);
         assert_eq!(c.packages, ["./server"]);
         assert_eq!(c.cd.as_deref(), Some("cmd"));
-        assert_eq!(
-            &script[c.flag("ldflags").unwrap().value_span.clone().unwrap()],
-            "\"-X main.v=1\""
-        );
+        assert_eq!(&script[c.flag("ldflags").unwrap().value_span.clone().unwrap()], "\"-X main.v=1\"");
     }
 
     #[test]

@@ -43,10 +43,7 @@ impl ImageRef {
         };
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
         let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (
-                rest[..last_slash + i].to_string(),
-                Some(rest[last_slash + i + 1..].to_string()),
-            ),
+            Some(i) => (rest[..last_slash + i].to_string(), Some(rest[last_slash + i + 1..].to_string())),
             None => (rest.to_string(), None),
         };
         ImageRef { name, tag, digest }
@@ -54,11 +51,7 @@ impl ImageRef {
 
     /// The last path component of the name, lowercased (`golang`, `static-debian13`).
     pub fn short_name(&self) -> String {
-        self.name
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase()
+        self.name.rsplit('/').next().unwrap_or_default().to_ascii_lowercase()
     }
 
     /// The family of the image.
@@ -98,8 +91,7 @@ impl ImageRef {
 
     /// True when the image's default user is non-root by its tag (`:nonroot`, Chainguard static).
     pub fn default_user_is_nonroot(&self) -> bool {
-        self.tag.as_deref().is_some_and(|t| t.contains("nonroot"))
-            || self.family() == Family::ChainguardStatic
+        self.tag.as_deref().is_some_and(|t| t.contains("nonroot")) || self.family() == Family::ChainguardStatic
     }
 
     /// Formats the reference back.
@@ -120,18 +112,12 @@ impl ImageRef {
 impl Family {
     /// True for images that carry a package manager or toolchain the program does not need at run time.
     pub fn is_fat(self) -> bool {
-        matches!(
-            self,
-            Family::Golang | Family::Alpine | Family::Debian | Family::Ubuntu | Family::Busybox
-        )
+        matches!(self, Family::Golang | Family::Alpine | Family::Debian | Family::Ubuntu | Family::Busybox)
     }
 
     /// True for runtimes without a shell.
     pub fn is_shell_less(self) -> bool {
-        matches!(
-            self,
-            Family::Distroless | Family::ChainguardStatic | Family::Scratch
-        )
+        matches!(self, Family::Distroless | Family::ChainguardStatic | Family::Scratch)
     }
 }
 

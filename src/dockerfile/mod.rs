@@ -16,6 +16,7 @@ pub mod runtime;
 use crate::config::Config;
 use crate::edit;
 use crate::finding::Finding;
+use crate::rules;
 use crate::source::SourceFacts;
 
 pub use model::ParseError;
@@ -41,9 +42,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     let df = model::Dockerfile::parse(text)?;
     let facts = facts::Facts::new(text, &df, source, config);
     if !facts.is_go_build() {
-        return Ok(Outcome::Skipped(
-            "not a Go build: no golang base image and no go build or go install".into(),
-        ));
+        return Ok(Outcome::Skipped("not a Go build: no golang base image and no go build or go install".into()));
     }
     let plan = plan::decide(&facts);
     let mut findings = analyse::findings(&facts, &plan);
@@ -52,44 +51,54 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         Ok(new) if new == text => (None, None),
         Ok(new) => match check(&facts, &new, source, config) {
             Ok(after) => {
-                mark_fixed(&mut findings, &after);
+                mark_fixed(&mut findings, &df, &after);
                 (Some(new), None)
             }
             Err(why) => (None, Some(why)),
         },
         Err(overlap) => (None, Some(format!("internal error: {overlap}"))),
     };
-    Ok(Outcome::Hardened {
-        findings,
-        rewritten,
-        refused,
-    })
+    Ok(Outcome::Hardened { findings, rewritten, refused })
 }
 
-/// Re-parses the rewritten text, checks the image contract, and returns its findings.
+/// Re-parses the rewritten text, checks the image contract, and returns its findings with
+/// where they are.
 fn check(
     before: &facts::Facts<'_>,
     new: &str,
     source: &SourceFacts,
     config: &Config,
-) -> Result<Vec<Finding>, String> {
-    let df = model::Dockerfile::parse(new)
-        .map_err(|e| format!("the rewritten file does not parse ({e})"))?;
+) -> Result<Vec<(&'static str, Scope)>, String> {
+    let df = model::Dockerfile::parse(new).map_err(|e| format!("the rewritten file does not parse ({e})"))?;
     let after = facts::Facts::new(new, &df, source, config);
     contract::check(&contract::of(before), &contract::of(&after))?;
     let plan = plan::decide(&after);
-    Ok(analyse::findings(&after, &plan))
+    Ok(analyse::findings(&after, &plan).iter().map(|f| (f.rule, Scope::of(f, &df))).collect())
 }
 
-/// Marks each finding that no longer appears after the rewrite as fixed.
-fn mark_fixed(findings: &mut [Finding], after: &[Finding]) {
-    let mut remaining: Vec<(&str, &str)> =
-        after.iter().map(|f| (f.rule, f.message.as_str())).collect();
+/// Where a finding is, for matching findings before and after a rewrite: the runtime (whatever
+/// its stage index becomes), or a stage by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Runtime,
+    Stage(Option<usize>),
+}
+
+impl Scope {
+    fn of(finding: &Finding, df: &model::Dockerfile) -> Self {
+        if rules::RUNTIME_SCOPED.iter().any(|r| r.id == finding.rule) {
+            return Scope::Runtime;
+        }
+        Scope::Stage(df.stages.iter().rposition(|s| s.from.line <= finding.line))
+    }
+}
+
+/// Marks each finding that has no counterpart (same rule, same place) after the rewrite as fixed.
+fn mark_fixed(findings: &mut [Finding], df: &model::Dockerfile, after: &[(&str, Scope)]) {
+    let mut remaining = after.to_vec();
     for finding in findings.iter_mut() {
-        match remaining
-            .iter()
-            .position(|&(r, m)| r == finding.rule && m == finding.message)
-        {
+        let key = (finding.rule, Scope::of(finding, df));
+        match remaining.iter().position(|k| *k == key) {
             Some(i) => {
                 remaining.remove(i);
             }

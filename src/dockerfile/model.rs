@@ -7,9 +7,7 @@
 
 use std::ops::Range;
 
-use parse_dockerfile::{
-    Command, HealthcheckArguments, Instruction as Ast, JsonOrStringArray, Source,
-};
+use parse_dockerfile::{Command, HealthcheckArguments, Instruction as Ast, JsonOrStringArray, Source};
 
 use crate::shell;
 
@@ -90,7 +88,7 @@ pub enum Body {
     Run {
         /// Values of every `--mount` flag.
         mounts: Vec<String>,
-        /// Where new `--mount` flags go (just after the keyword).
+        /// Where new `--mount` flags go (after the keyword and any existing flags).
         flags_insert_at: usize,
         /// Shell scripts with their offsets: the command text and every heredoc body.
         scripts: Vec<(String, usize)>,
@@ -152,9 +150,7 @@ impl CommandForm {
     pub fn words(&self) -> Vec<String> {
         match self {
             CommandForm::Exec(args) => args.clone(),
-            CommandForm::Shell(text, _) => {
-                shell::lex(text, 0).into_iter().map(|t| t.value).collect()
-            }
+            CommandForm::Shell(text, _) => shell::lex(text, 0).into_iter().map(|t| t.value).collect(),
         }
     }
 }
@@ -165,29 +161,16 @@ impl Dockerfile {
         let ast = parse_dockerfile::parse(text).map_err(|e| ParseError {
             line: e.line(),
             column: e.column(),
-            message: e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or("parse error")
-                .to_string(),
+            message: e.to_string().lines().next().unwrap_or("parse error").to_string(),
         })?;
         let lines = LineIndex::new(text);
-        let keyword_starts: Vec<usize> = ast
-            .instructions
-            .iter()
-            .map(keyword_span)
-            .map(|s| s.start)
-            .collect();
+        let keyword_starts: Vec<usize> = ast.instructions.iter().map(keyword_span).map(|s| s.start).collect();
         let mut global_args = Vec::new();
         let mut stages: Vec<Stage> = Vec::new();
         for (i, inst) in ast.instructions.iter().enumerate() {
             let kw = keyword_span(inst);
-            let next = keyword_starts
-                .get(i + 1)
-                .map_or(text.len(), |&s| lines.line_start(s));
-            let span = lines.line_start(kw.start)
-                ..trim_trailing_comments(text, lines.line_start(kw.start), next);
+            let next = keyword_starts.get(i + 1).map_or(text.len(), |&s| lines.line_start(s));
+            let span = lines.line_start(kw.start)..trim_trailing_comments(text, lines.line_start(kw.start), next);
             let line = lines.line_of(kw.start);
             match inst {
                 Ast::From(from) => stages.push(Stage {
@@ -207,9 +190,7 @@ impl Dockerfile {
                     },
                     instructions: Vec::new(),
                 }),
-                Ast::Arg(arg) if stages.is_empty() => {
-                    global_args.extend(parse_args(&arg.arguments.value))
-                }
+                Ast::Arg(arg) if stages.is_empty() => global_args.extend(parse_args(&arg.arguments.value)),
                 other => {
                     let Some(stage) = stages.last_mut() else {
                         continue;
@@ -226,23 +207,14 @@ impl Dockerfile {
             }
         }
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        Ok(Dockerfile {
-            global_args,
-            stages,
-            newline,
-        })
+        Ok(Dockerfile { global_args, stages, newline })
     }
 
     /// The stage a `--from=` or `FROM` value names: an alias or a numeric index.
     pub fn stage_named(&self, name: &str) -> Option<&Stage> {
         self.stages
             .iter()
-            .find(|s| {
-                s.from
-                    .alias
-                    .as_deref()
-                    .is_some_and(|a| a.eq_ignore_ascii_case(name))
-            })
+            .find(|s| s.from.alias.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(name)))
             .or_else(|| name.parse::<usize>().ok().and_then(|i| self.stages.get(i)))
     }
 
@@ -256,10 +228,7 @@ impl Dockerfile {
 impl Stage {
     /// The name other stages use for this one: its alias, else its index.
     pub fn reference(&self) -> String {
-        self.from
-            .alias
-            .clone()
-            .unwrap_or_else(|| self.index.to_string())
+        self.from.alias.clone().unwrap_or_else(|| self.index.to_string())
     }
 }
 
@@ -279,9 +248,7 @@ pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<Strin
             };
             (name, default, end + 2)
         } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
             (&after[..end], None, end)
         };
         let value = vars
@@ -304,16 +271,10 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
             let mut exec = None;
             match &run.arguments {
                 Command::Shell(s) => scripts.push((s.value.to_string(), s.span.start)),
-                Command::Exec(args) => {
-                    exec = Some(args.value.iter().map(|a| a.value.to_string()).collect())
-                }
+                Command::Exec(args) => exec = Some(args.value.iter().map(|a| a.value.to_string()).collect()),
                 _ => {}
             }
-            scripts.extend(
-                run.here_docs
-                    .iter()
-                    .map(|h| (text[h.span.clone()].to_string(), h.span.start)),
-            );
+            scripts.extend(run.here_docs.iter().map(|h| (text[h.span.clone()].to_string(), h.span.start)));
             Body::Run {
                 mounts: run
                     .options
@@ -321,7 +282,7 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
                     .filter(|f| f.name.value == "mount")
                     .filter_map(|f| f.value.as_ref().map(|v| v.value.to_string()))
                     .collect(),
-                flags_insert_at: run.run.span.end,
+                flags_insert_at: run.options.last().map_or(run.run.span.end, |f| f.span().end),
                 scripts,
                 exec,
             }
@@ -333,11 +294,7 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
                 .options
                 .iter()
                 .find(|f| f.name.value == "chown")
-                .and_then(|f| {
-                    f.value
-                        .as_ref()
-                        .map(|v| (v.value.to_string(), v.span.clone()))
-                }),
+                .and_then(|f| f.value.as_ref().map(|v| (v.value.to_string(), v.span.clone()))),
             sources: sources(&copy.src),
             dest: copy.dest.value.to_string(),
         }),
@@ -348,38 +305,23 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
                 .options
                 .iter()
                 .find(|f| f.name.value == "chown")
-                .and_then(|f| {
-                    f.value
-                        .as_ref()
-                        .map(|v| (v.value.to_string(), v.span.clone()))
-                }),
+                .and_then(|f| f.value.as_ref().map(|v| (v.value.to_string(), v.span.clone()))),
             sources: sources(&add.src),
             dest: add.dest.value.to_string(),
         }),
         Ast::Env(env) => Body::Env(parse_env(&env.arguments.value)),
         Ast::Arg(arg) => Body::Arg(parse_args(&arg.arguments.value)),
-        Ast::User(user) => Body::User(
-            user.arguments.value.to_string(),
-            user.arguments.span.clone(),
-        ),
+        Ast::User(user) => Body::User(user.arguments.value.to_string(), user.arguments.span.clone()),
         Ast::Cmd(cmd) => Body::Cmd(command_form(&cmd.arguments)),
         Ast::Entrypoint(ep) => Body::Entrypoint(command_form(&ep.arguments)),
-        Ast::Expose(expose) => Body::Expose(
-            expose
-                .arguments
-                .iter()
-                .map(|a| a.value.to_string())
-                .collect(),
-        ),
+        Ast::Expose(expose) => Body::Expose(expose.arguments.iter().map(|a| a.value.to_string()).collect()),
         Ast::Healthcheck(hc) => Body::Healthcheck(match &hc.arguments {
             HealthcheckArguments::Cmd { arguments, .. } => Some(command_form(arguments)),
             _ => None,
         }),
         Ast::Workdir(wd) => Body::Workdir(wd.arguments.value.to_string()),
         Ast::Volume(volume) => Body::Volume(match &volume.arguments {
-            JsonOrStringArray::Json(items) => {
-                items.value.iter().map(|v| v.value.to_string()).collect()
-            }
+            JsonOrStringArray::Json(items) => items.value.iter().map(|v| v.value.to_string()).collect(),
             JsonOrStringArray::String(items) => items.iter().map(|v| v.value.to_string()).collect(),
         }),
         Ast::Onbuild(_) => Body::Onbuild,
@@ -388,10 +330,7 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
 }
 
 fn flag(options: &[parse_dockerfile::Flag<'_>], name: &str) -> Option<String> {
-    options
-        .iter()
-        .find(|f| f.name.value == name)
-        .and_then(|f| f.value.as_ref().map(|v| v.value.to_string()))
+    options.iter().find(|f| f.name.value == name).and_then(|f| f.value.as_ref().map(|v| v.value.to_string()))
 }
 
 fn sources(src: &[Source<'_>]) -> Vec<String> {
@@ -405,9 +344,7 @@ fn sources(src: &[Source<'_>]) -> Vec<String> {
 
 fn command_form(command: &Command<'_>) -> CommandForm {
     match command {
-        Command::Exec(args) => {
-            CommandForm::Exec(args.value.iter().map(|a| a.value.to_string()).collect())
-        }
+        Command::Exec(args) => CommandForm::Exec(args.value.iter().map(|a| a.value.to_string()).collect()),
         Command::Shell(s) => CommandForm::Shell(s.value.to_string(), s.span.clone()),
         _ => CommandForm::Exec(Vec::new()),
     }
@@ -418,17 +355,10 @@ fn parse_env(args: &str) -> Vec<(String, String)> {
     let words: Vec<String> = shell::lex(args, 0).into_iter().map(|t| t.value).collect();
     match words.first() {
         Some(first) if !first.contains('=') => {
-            let value = args.trim_start()[first.len()..]
-                .trim()
-                .trim_matches('"')
-                .to_string();
+            let value = args.trim_start()[first.len()..].trim().trim_matches('"').to_string();
             vec![(first.clone(), value)]
         }
-        _ => words
-            .iter()
-            .filter_map(|w| w.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        _ => words.iter().filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect(),
     }
 }
 
@@ -502,13 +432,8 @@ fn comments_start(text: &str, line_start: usize) -> usize {
 }
 
 fn is_directive(line: &str) -> bool {
-    let l = line
-        .trim_start_matches('#')
-        .trim_start()
-        .to_ascii_lowercase();
-    ["syntax=", "escape=", "check="]
-        .iter()
-        .any(|d| l.starts_with(d))
+    let l = line.trim_start_matches('#').trim_start().to_ascii_lowercase();
+    ["syntax=", "escape=", "check="].iter().any(|d| l.starts_with(d))
 }
 
 /// Maps byte offsets to lines.
@@ -554,15 +479,9 @@ mod tests {
     #[test]
     fn resolves_global_args_in_from() {
         let df = Dockerfile::parse(TEXT).unwrap();
-        assert_eq!(
-            df.resolve_image(&df.stages[0].from.image).as_deref(),
-            Some("golang:1.22")
-        );
+        assert_eq!(df.resolve_image(&df.stages[0].from.image).as_deref(), Some("golang:1.22"));
         assert_eq!(df.resolve_image("golang:${MISSING}"), None);
-        assert_eq!(
-            df.resolve_image("golang:${MISSING:-1.21}").as_deref(),
-            Some("golang:1.21")
-        );
+        assert_eq!(df.resolve_image("golang:${MISSING:-1.21}").as_deref(), Some("golang:1.21"));
     }
 
     #[test]
@@ -573,10 +492,7 @@ mod tests {
 
     #[test]
     fn parses_env_forms() {
-        assert_eq!(
-            parse_env("A=1 B=\"x y\""),
-            vec![("A".into(), "1".into()), ("B".into(), "x y".into())]
-        );
+        assert_eq!(parse_env("A=1 B=\"x y\""), vec![("A".into(), "1".into()), ("B".into(), "x y".into())]);
         assert_eq!(parse_env("PORT 8080"), vec![("PORT".into(), "8080".into())]);
     }
 }

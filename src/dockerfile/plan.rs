@@ -53,9 +53,7 @@ impl Plan {
         match &self.runtime {
             RuntimePlan::Split { .. } => true,
             RuntimePlan::Convert { image: Some(_) } => true,
-            _ => facts
-                .base_image(facts.runtime_stage())
-                .is_some_and(|i| i.family().is_shell_less()),
+            _ => facts.base_image(facts.runtime_stage()).is_some_and(|i| i.family().is_shell_less()),
         }
     }
 
@@ -68,57 +66,34 @@ impl Plan {
 /// Decides the plan for a Go Dockerfile.
 pub fn decide(facts: &Facts<'_>) -> Plan {
     let mut hazards = Vec::new();
-    let mut hazard =
-        |rule: &Rule, line: usize, message: String| hazards.push(Finding::new(rule, line, message));
+    let mut hazard = |rule: &Rule, line: usize, message: String| hazards.push(Finding::new(rule, line, message));
     let df = facts.df;
 
     if let Some((line, what)) = onbuild(facts) {
-        hazard(
-            &rules::ONBUILD,
-            line,
-            format!("{what}: the file is left alone"),
-        );
-        return Plan {
-            edit_builds: false,
-            runtime: RuntimePlan::Keep,
-            hazards,
-        };
+        hazard(&rules::ONBUILD, line, format!("{what}: the file is left alone"));
+        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards };
     }
     for stage in &df.stages {
         if facts.base_image(stage).is_none() {
             hazard(
                 &rules::UNRESOLVED_BASE,
                 stage.from.line,
-                format!(
-                    "FROM {} uses a variable without a default, so the base image is unknown",
-                    stage.from.image
-                ),
+                format!("FROM {} uses a variable without a default, so the base image is unknown", stage.from.image),
             );
         }
     }
     for run in facts.go_runs.iter().filter(|r| r.exec_form) {
         let line = df.stages[run.stage].instructions[run.instr].line;
-        hazard(
-            &rules::EXEC_FORM_BUILD,
-            line,
-            "go build in an exec-form RUN is not edited".into(),
-        );
+        hazard(&rules::EXEC_FORM_BUILD, line, "go build in an exec-form RUN is not edited".into());
     }
     if facts.builds().next().is_none() {
-        let line = facts
-            .builder_stages()
-            .first()
-            .map_or(1, |&s| df.stages[s].from.line);
+        let line = facts.builder_stages().first().map_or(1, |&s| df.stages[s].from.line);
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
             "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown".into(),
         );
-        return Plan {
-            edit_builds: false,
-            runtime: RuntimePlan::Keep,
-            hazards,
-        };
+        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards };
     }
     let runtime = match runtime_image(facts) {
         Err((rule, line, message)) => {
@@ -140,29 +115,18 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             }
         },
     };
-    Plan {
-        edit_builds: true,
-        runtime,
-        hazards,
-    }
+    Plan { edit_builds: true, runtime, hazards }
 }
 
 type Refusal = (&'static Rule, usize, String);
 
 fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
     for stage in &facts.df.stages {
-        if let Some(i) = stage
-            .instructions
-            .iter()
-            .find(|i| matches!(i.body, Body::Onbuild))
-        {
+        if let Some(i) = stage.instructions.iter().find(|i| matches!(i.body, Body::Onbuild)) {
             return Some((i.line, "the file uses ONBUILD".into()));
         }
         if stage.from.image.to_ascii_lowercase().contains("onbuild") {
-            return Some((
-                stage.from.line,
-                format!("{} is an ONBUILD image", stage.from.image),
-            ));
+            return Some((stage.from.line, format!("{} is an ONBUILD image", stage.from.image)));
         }
     }
     None
@@ -188,11 +152,7 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
             ));
         }
     }
-    Ok(if facts.cgo.cxx {
-        images.cc.clone()
-    } else {
-        images.base.clone()
-    })
+    Ok(if facts.cgo.cxx { images.cc.clone() } else { images.base.clone() })
 }
 
 /// Plans the conversion of an existing runtime stage.
@@ -205,10 +165,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         return Err((
             &rules::RUNTIME_NEEDS_SHELL,
             stage.from.line,
-            format!(
-                "the runtime stage is built on stage {}, so its contents are shared; it is kept",
-                stage.from.image
-            ),
+            format!("the runtime stage is built on stage {}, so its contents are shared; it is kept", stage.from.image),
         ));
     }
     check_runtime_commands(facts)?;
@@ -271,10 +228,7 @@ fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
             return Err((
                 &rules::SHELL_FORM,
                 inst.line,
-                format!(
-                    "{} uses shell syntax, so it needs a shell; the runtime image is kept",
-                    inst.keyword
-                ),
+                format!("{} uses shell syntax, so it needs a shell; the runtime image is kept", inst.keyword),
             ));
         }
     }
@@ -287,31 +241,18 @@ fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
         return false;
     };
     let stage = facts.runtime_stage();
-    stage
-        .instructions
-        .iter()
-        .enumerate()
-        .any(|(i, inst)| match &inst.body {
-            Body::Copy(Copy {
-                from: None,
-                sources,
-                dest,
-                ..
-            }) => {
-                let dir = facts.workdir_at(stage, i);
-                let dest = join_path(&dir, dest);
-                sources.iter().any(|s| {
-                    let name = s.rsplit('/').next().unwrap_or(s);
-                    let target = if dest_is_dir(inst, sources.len()) {
-                        format!("{dest}/{name}")
-                    } else {
-                        dest.clone()
-                    };
-                    target == join_path(&dir, &program) || target == program
-                })
-            }
-            _ => false,
-        })
+    stage.instructions.iter().enumerate().any(|(i, inst)| match &inst.body {
+        Body::Copy(Copy { from: None, sources, dest, .. }) => {
+            let dir = facts.workdir_at(stage, i);
+            let dest = join_path(&dir, dest);
+            sources.iter().any(|s| {
+                let name = s.rsplit('/').next().unwrap_or(s);
+                let target = if dest_is_dir(inst, sources.len()) { format!("{dest}/{name}") } else { dest.clone() };
+                target == join_path(&dir, &program) || target == program
+            })
+        }
+        _ => false,
+    })
 }
 
 fn dest_is_dir(inst: &super::model::Instruction, sources: usize) -> bool {
@@ -332,10 +273,7 @@ fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
             Body::Copy(c) => {
                 let dest = join_path(&facts.workdir_at(stage, i), &c.dest);
                 Some(if dest_is_dir(inst, c.sources.len()) {
-                    c.sources
-                        .iter()
-                        .map(|s| format!("{dest}/{}", s.rsplit('/').next().unwrap_or(s)))
-                        .collect()
+                    c.sources.iter().map(|s| format!("{dest}/{}", s.rsplit('/').next().unwrap_or(s))).collect()
                 } else {
                     vec![dest]
                 })
@@ -359,12 +297,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     };
     check_runtime_commands(facts)?;
     let mut outputs = Vec::new();
-    let last_build = facts
-        .builds()
-        .filter(|(r, _)| r.stage == stage.index)
-        .map(|(r, _)| r.instr)
-        .max()
-        .unwrap_or(0);
+    let last_build = facts.builds().filter(|(r, _)| r.stage == stage.index).map(|(r, _)| r.instr).max().unwrap_or(0);
     for (run, cmd) in facts.builds().filter(|(r, _)| r.stage == stage.index) {
         match facts.output_of(run, cmd) {
             Some(out) => outputs.push(out),
@@ -379,18 +312,14 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     }
     let copied = copied_paths(facts);
     for inst in &stage.instructions[last_build + 1..] {
-        let is_go = facts
-            .go_runs
-            .iter()
-            .any(|r| r.stage == stage.index && std::ptr::eq(&stage.instructions[r.instr], inst));
-        if matches!(inst.body, Body::Run { .. })
-            && !is_go
-            && !runtime::provided_by_distroless(inst, &copied)
-        {
+        let is_go =
+            facts.go_runs.iter().any(|r| r.stage == stage.index && std::ptr::eq(&stage.instructions[r.instr], inst));
+        if matches!(inst.body, Body::Run { .. }) && !is_go && !runtime::provided_by_distroless(inst, &copied) {
             return Err((
                 &rules::RUNTIME_SETUP_AFTER_BUILD,
                 inst.line,
-                "this RUN prepares the image after the build; a new runtime stage would lose it, so the stage is kept".into(),
+                "this RUN prepares the image after the build; a new runtime stage would lose it, so the stage is kept"
+                    .into(),
             ));
         }
     }
@@ -404,9 +333,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
                 .iter()
                 .find(|i| matches!(i.body, Body::Entrypoint(_) | Body::Cmd(_)))
                 .map_or(1, |i| i.line),
-            format!(
-                "the image starts {program}, which is not a binary this Dockerfile builds; the stage is kept"
-            ),
+            format!("the image starts {program}, which is not a binary this Dockerfile builds; the stage is kept"),
         ));
     }
     let mut copies: Vec<String> = outputs.iter().map(|o| o.path().to_string()).collect();
@@ -416,25 +343,15 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             copies.push(asset);
         }
     }
-    Ok(RuntimePlan::Split {
-        image,
-        copies,
-        blind,
-    })
+    Ok(RuntimePlan::Split { image, copies, blind })
 }
 
 /// True when `program` (as ENTRYPOINT/CMD names it, from `cwd`) is the output.
 pub fn starts(output: &Output, program: &str, cwd: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
-    let resolved = if program.contains('/') {
-        join_path(cwd, program)
-    } else {
-        program.to_string()
-    };
+    let resolved = if program.contains('/') { join_path(cwd, program) } else { program.to_string() };
     match output {
-        Output::File(path) => {
-            *path == resolved || (!program.contains('/') && path.ends_with(&format!("/{name}")))
-        }
+        Output::File(path) => *path == resolved || (!program.contains('/') && path.ends_with(&format!("/{name}"))),
         Output::Dir(dir) => resolved.starts_with(&format!("{dir}/")) || !program.contains('/'),
     }
 }
@@ -457,21 +374,11 @@ fn assets(facts: &Facts<'_>) -> (Vec<String>, bool) {
             let clean = src.trim_start_matches("./").trim_end_matches('/');
             if clean.is_empty() || clean == "." {
                 blind |= !facts.source.available;
-                out.extend(
-                    facts
-                        .source
-                        .assets
-                        .iter()
-                        .map(|a| format!("{}/{a}", dest.trim_end_matches('/'))),
-                );
+                out.extend(facts.source.assets.iter().map(|a| format!("{}/{a}", dest.trim_end_matches('/'))));
             } else if is_asset(clean) {
                 let many = copy.sources.len() > 1 || copy.dest.ends_with('/');
                 let name = clean.rsplit('/').next().unwrap_or(clean);
-                out.push(if many {
-                    format!("{}/{name}", dest.trim_end_matches('/'))
-                } else {
-                    dest.clone()
-                });
+                out.push(if many { format!("{}/{name}", dest.trim_end_matches('/')) } else { dest.clone() });
             }
         }
     }
@@ -481,10 +388,9 @@ fn assets(facts: &Facts<'_>) -> (Vec<String>, bool) {
 /// True for a copied path that is not Go source.
 fn is_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    let source_dirs = [
-        "cmd", "internal", "pkg", "vendor", "src", "lib", "api", "app",
-    ];
+    let source_dirs = ["cmd", "internal", "pkg", "vendor", "src", "lib", "api", "app"];
     !(name.ends_with(".go")
+        || super::analyse::is_secret_file(name)
         || name == "go.mod"
         || name == "go.sum"
         || name.contains('*')

@@ -8,37 +8,14 @@ use super::model::{Body, CommandForm, Instruction};
 /// Packages distroless already ships (static has CA certificates and time zones).
 const PROVIDED_PACKAGES: &[&str] = &["ca-certificates", "tzdata"];
 /// Programs that only exist to run a shell script or make a request.
-const SHELLS: &[&str] = &[
-    "sh",
-    "bash",
-    "ash",
-    "dash",
-    "zsh",
-    "/bin/sh",
-    "/bin/bash",
-    "/bin/ash",
-    "/usr/bin/env",
-];
-const HTTP_TOOLS: &[&str] = &[
-    "curl",
-    "wget",
-    "nc",
-    "/usr/bin/curl",
-    "/usr/bin/wget",
-    "/bin/wget",
-];
+const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"];
+const HTTP_TOOLS: &[&str] = &["curl", "wget", "nc", "/usr/bin/curl", "/usr/bin/wget", "/bin/wget"];
 
 /// True when every command of a `RUN` only sets up what distroless already provides
 /// (CA certificates, time zones, a user) or cleans package caches, so it can go.
 /// `copied` lists the paths the stage copied in (a `chmod +x` of one of them can go too).
 pub fn provided_by_distroless(inst: &Instruction, copied: &[String]) -> bool {
-    let Body::Run {
-        scripts,
-        exec: None,
-        mounts,
-        ..
-    } = &inst.body
-    else {
+    let Body::Run { scripts, exec: None, mounts, .. } = &inst.body else {
         return false;
     };
     if !mounts.iter().all(|m| m.contains("type=cache")) {
@@ -53,29 +30,18 @@ pub fn provided_by_distroless(inst: &Instruction, copied: &[String]) -> bool {
 }
 
 fn is_provided(argv: &[&str], copied: &[String]) -> bool {
-    let words: Vec<&str> = argv
-        .iter()
-        .copied()
-        .filter(|w| !w.starts_with('-'))
-        .collect();
+    let words: Vec<&str> = argv.iter().copied().filter(|w| !w.starts_with('-')).collect();
     match words.as_slice() {
         ["apk", "add", pkgs @ ..] | ["apt-get" | "apt", "install", pkgs @ ..] => {
-            !pkgs.is_empty()
-                && pkgs
-                    .iter()
-                    .all(|p| PROVIDED_PACKAGES.contains(&p.split('=').next().unwrap_or(p)))
+            !pkgs.is_empty() && pkgs.iter().all(|p| PROVIDED_PACKAGES.contains(&p.split('=').next().unwrap_or(p)))
         }
-        ["apk", "update" | "upgrade"] | ["apt-get" | "apt", "update" | "clean" | "autoclean"] => {
-            true
-        }
+        ["apk", "update" | "upgrade"] | ["apt-get" | "apt", "update" | "clean" | "autoclean"] => true,
         ["update-ca-certificates"] | [] => true,
         ["adduser" | "addgroup" | "useradd" | "groupadd", ..] => true,
-        ["rm", paths @ ..] => paths
-            .iter()
-            .all(|p| p.starts_with("/var/cache/apk") || p.starts_with("/var/lib/apt/lists")),
-        ["chmod", _mode, paths @ ..] => {
-            !paths.is_empty() && paths.iter().all(|p| copied.iter().any(|c| c == p))
+        ["rm", paths @ ..] => {
+            paths.iter().all(|p| p.starts_with("/var/cache/apk") || p.starts_with("/var/lib/apt/lists"))
         }
+        ["chmod", _mode, paths @ ..] => !paths.is_empty() && paths.iter().all(|p| copied.iter().any(|c| c == p)),
         _ => false,
     }
 }
@@ -97,17 +63,12 @@ pub fn needs_shell(form: &CommandForm) -> bool {
 
 /// True when a health check needs a shell or an HTTP tool that distroless does not have.
 pub fn healthcheck_needs_tools(form: &CommandForm) -> bool {
-    needs_shell(form)
-        || runs_script(form)
-        || program(form).is_some_and(|p| HTTP_TOOLS.contains(&p.as_str()))
+    needs_shell(form) || runs_script(form) || program(form).is_some_and(|p| HTTP_TOOLS.contains(&p.as_str()))
 }
 
 /// The exec form (`["a", "b"]`) of a shell-form command without shell syntax.
 pub fn exec_form(words: &[String]) -> String {
-    let quoted: Vec<String> = words
-        .iter()
-        .map(|w| serde_json::to_string(w).unwrap_or_default())
-        .collect();
+    let quoted: Vec<String> = words.iter().map(|w| serde_json::to_string(w).unwrap_or_default()).collect();
     format!("[{}]", quoted.join(", "))
 }
 
@@ -117,24 +78,14 @@ mod tests {
     use crate::dockerfile::model::Dockerfile;
 
     fn run(line: &str) -> Instruction {
-        Dockerfile::parse(&format!("FROM alpine\n{line}\n"))
-            .unwrap()
-            .stages[0]
-            .instructions[0]
-            .clone()
+        Dockerfile::parse(&format!("FROM alpine\n{line}\n")).unwrap().stages[0].instructions[0].clone()
     }
 
     #[test]
     fn certificate_and_user_setup_is_provided() {
         let copied = vec!["/app".to_string()];
-        assert!(provided_by_distroless(
-            &run("RUN apk add --no-cache ca-certificates tzdata"),
-            &copied
-        ));
-        assert!(provided_by_distroless(
-            &run("RUN addgroup -S app && adduser -S -G app app"),
-            &copied
-        ));
+        assert!(provided_by_distroless(&run("RUN apk add --no-cache ca-certificates tzdata"), &copied));
+        assert!(provided_by_distroless(&run("RUN addgroup -S app && adduser -S -G app app"), &copied));
         assert!(provided_by_distroless(
             &run(
                 "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*"
@@ -142,34 +93,19 @@ mod tests {
             &copied
         ));
         assert!(provided_by_distroless(&run("RUN chmod +x /app"), &copied));
-        assert!(!provided_by_distroless(
-            &run("RUN chmod +x /entrypoint.sh"),
-            &copied
-        ));
-        assert!(!provided_by_distroless(
-            &run("RUN apk add --no-cache curl"),
-            &copied
-        ));
+        assert!(!provided_by_distroless(&run("RUN chmod +x /entrypoint.sh"), &copied));
+        assert!(!provided_by_distroless(&run("RUN apk add --no-cache curl"), &copied));
         assert!(!provided_by_distroless(&run("RUN mkdir -p /data"), &copied));
     }
 
     #[test]
     fn health_checks_with_curl_need_tools() {
-        assert!(healthcheck_needs_tools(&CommandForm::Shell(
-            "curl -f http://localhost/".into(),
-            0..0
-        )));
-        assert!(!healthcheck_needs_tools(&CommandForm::Exec(vec![
-            "/app".into(),
-            "health".into()
-        ])));
+        assert!(healthcheck_needs_tools(&CommandForm::Shell("curl -f http://localhost/".into(), 0..0)));
+        assert!(!healthcheck_needs_tools(&CommandForm::Exec(vec!["/app".into(), "health".into()])));
     }
 
     #[test]
     fn writes_exec_form() {
-        assert_eq!(
-            exec_form(&["/app".into(), "--port=8080".into()]),
-            r#"["/app", "--port=8080"]"#
-        );
+        assert_eq!(exec_form(&["/app".into(), "--port=8080".into()]), r#"["/app", "--port=8080"]"#);
     }
 }

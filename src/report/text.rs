@@ -23,28 +23,13 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         }
         out.push('\n');
         for f in &report.findings {
-            let mark = if f.fixed {
-                if fixing { " [fixed]" } else { " [fixable]" }
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                out,
-                "  {}:{}: {} {} {}{mark}",
-                report.path,
-                f.line,
-                f.severity.as_str(),
-                f.rule,
-                f.message
-            );
+            let mark = if f.fixed { if fixing { " [fixed]" } else { " [fixable]" } } else { "" };
+            let _ =
+                writeln!(out, "  {}:{}: {} {} {}{mark}", report.path, f.line, f.severity.as_str(), f.rule, f.message);
         }
     }
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
-    let fixed: usize = reports
-        .iter()
-        .flat_map(|r| &r.findings)
-        .filter(|f| f.fixed)
-        .count();
+    let fixed: usize = reports.iter().flat_map(|r| &r.findings).filter(|f| f.fixed).count();
     let verb = if fixing { "fixed" } else { "fixable" };
     let _ = writeln!(
         out,

@@ -1,0 +1,163 @@
+//! Edits to the stages that build Go: flags, module download layer, cache mounts, tags.
+
+use minijinja::context;
+
+use crate::edit::Edit;
+
+use super::super::analyse::{
+    add_is_plain_copy, cache_mounts_apply, missing_cache_mounts, mod_cache, module_cache_missing,
+};
+use super::super::facts::{Facts, GoRun, join_path};
+use super::super::gobuild::GoCommand;
+use super::super::image::{Family, ImageRef};
+use super::super::model::{Body, Stage};
+use super::super::plan::{Plan, RuntimePlan};
+use super::{Style, render};
+
+const MODULE_DOWNLOAD: &str = include_str!("../../../templates/dockerfile/module-download.Dockerfile.j2");
+
+/// Edits to every builder: build flags, the module download layer, the Go tag, cache mounts.
+pub fn edits(facts: &Facts<'_>, style: &Style, out: &mut Vec<Edit>) {
+    for run in facts.go_runs.iter().filter(|r| !r.exec_form) {
+        for cmd in run.commands.iter().filter(|c| c.builds()) {
+            build_flags(facts, run, cmd, out);
+        }
+    }
+    for &s in &facts.builder_stages() {
+        let stage = &facts.df.stages[s];
+        module_download(facts, style, stage, out);
+        builder_tag(facts, stage, out);
+    }
+    cache_mounts(facts, out);
+}
+
+fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Edit>) {
+    let text = facts.text;
+    if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") {
+        out.push(Edit::insert(cmd.go_span.start, "CGO_ENABLED=0 "));
+    }
+    let stage = &facts.df.stages[run.stage];
+    let goflags = cmd.env_value("GOFLAGS").map(str::to_string).or_else(|| facts.env_at(stage, run.instr, "GOFLAGS"));
+    if cmd.flag("trimpath").is_none() && !goflags.unwrap_or_default().contains("-trimpath") {
+        out.push(Edit::insert(cmd.verb_span.end, " -trimpath"));
+    }
+    let ld = cmd.ldflags();
+    let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.contains(f)).collect();
+    if missing.is_empty() {
+        return;
+    }
+    let prefix = missing.join(" ");
+    match cmd.flag("ldflags").and_then(|f| f.value_span.clone()) {
+        None => out.push(Edit::insert(cmd.verb_span.end, format!(" -ldflags=\"{prefix}\""))),
+        Some(span) => {
+            let raw = &text[span.clone()];
+            if raw.starts_with(['"', '\'']) {
+                out.push(Edit::insert(span.start + 1, format!("{prefix} ")));
+            } else if raw.is_empty() {
+                out.push(Edit::replace(span, format!("\"{prefix}\"")));
+            } else if !raw.contains(['"', '\'', ' ']) {
+                out.push(Edit::replace(span, format!("\"{prefix} {raw}\"")));
+            }
+        }
+    }
+}
+
+fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, out: &mut Vec<Edit>) {
+    if module_cache_missing(facts, stage).is_none() {
+        return;
+    }
+    let Some((i, inst)) = stage.instructions.iter().enumerate().find(|(_, inst)| {
+        matches!(&inst.body, Body::Copy(c) if c.from.is_none() && c.sources.iter().any(|s| s == "." || s == "./"))
+    }) else {
+        return;
+    };
+    let Body::Copy(copy) = &inst.body else { return };
+    let workdir = facts.workdir_at(stage, i);
+    let dest = if matches!(copy.dest.as_str(), "." | "./") || join_path(&workdir, &copy.dest) == workdir {
+        "./".to_string()
+    } else {
+        return;
+    };
+    let files = match (facts.source.available, facts.source.has_go_sum) {
+        (false, _) => "go.mod go.sum*",
+        (true, true) => "go.mod go.sum",
+        (true, false) => "go.mod",
+    };
+    let mount = if facts.config.cache_mounts && cache_mounts_apply(facts, stage) {
+        format!("--mount=type=cache,target={} ", mod_cache(facts, stage, i))
+    } else {
+        String::new()
+    };
+    let block = render(MODULE_DOWNLOAD, context! { files, dest, mount });
+    out.push(Edit::insert(inst.comments_start, style.lines(&block)));
+}
+
+fn cache_mounts(facts: &Facts<'_>, out: &mut Vec<Edit>) {
+    for run in &facts.go_runs {
+        let Body::Run { flags_insert_at, .. } = &facts.df.stages[run.stage].instructions[run.instr].body else {
+            continue;
+        };
+        let flags: String =
+            missing_cache_mounts(facts, run).iter().map(|t| format!(" --mount=type=cache,target={t}")).collect();
+        if !flags.is_empty() {
+            out.push(Edit::insert(*flags_insert_at, flags));
+        }
+    }
+}
+
+fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
+    let Some(version) = facts.source.go_mod.as_ref().and_then(|m| m.go_version.clone()) else {
+        return;
+    };
+    let image = ImageRef::parse(&stage.from.image);
+    if stage.from.image.contains('$') || image.family() != Family::Golang || image.digest.is_some() {
+        return;
+    }
+    let tag = match image.tag.as_deref() {
+        None | Some("latest") => version,
+        Some(variant) if variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) => {
+            format!("{version}-{variant}")
+        }
+        Some(_) => return,
+    };
+    let new = ImageRef { tag: Some(tag), ..image };
+    out.push(Edit::replace(stage.from.image_span.clone(), new.to_reference()));
+}
+
+/// `ADD` of local files becomes `COPY`.
+pub fn add_to_copy(facts: &Facts<'_>, out: &mut Vec<Edit>) {
+    for stage in &facts.df.stages {
+        for inst in &stage.instructions {
+            if let Body::Copy(copy) = &inst.body
+                && copy.is_add
+                && copy.sources.iter().all(|s| add_is_plain_copy(s))
+            {
+                out.push(Edit::replace(inst.keyword_span.clone(), copy_keyword(&inst.keyword)));
+            }
+        }
+    }
+}
+
+/// Moves distroless `*-debian12` bases (other than a runtime being replaced) to debian13.
+pub fn distroless_eol(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
+    for stage in &facts.df.stages {
+        let is_converted_runtime =
+            stage.index == facts.runtime && matches!(plan.runtime, RuntimePlan::Convert { image: Some(_) });
+        let image = ImageRef::parse(&stage.from.image);
+        if !is_converted_runtime && image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
+            let next = ImageRef { name: image.name.replace("-debian12", "-debian13"), digest: None, ..image };
+            out.push(Edit::replace(stage.from.image_span.clone(), next.to_reference()));
+        }
+    }
+}
+
+/// `COPY` in the case style of the `ADD` it replaces (`ADD`, `add`, `Add`).
+fn copy_keyword(add: &str) -> &'static str {
+    if add.chars().all(|c| c.is_ascii_lowercase()) {
+        "copy"
+    } else if add.starts_with('A') && add[1..].chars().all(|c| c.is_ascii_lowercase()) {
+        "Copy"
+    } else {
+        "COPY"
+    }
+}

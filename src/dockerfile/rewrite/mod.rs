@@ -1,0 +1,99 @@
+//! Carries out a [`Plan`] as byte-span edits of the original text.
+//!
+//! Every change is a splice: lines harden does not need to touch stay byte-identical,
+//! comments and formatting included. New text comes from the templates in `templates/`
+//! and follows the file's style (line endings, keyword case).
+
+mod builder;
+mod runtime_stage;
+mod split;
+
+use std::ops::Range;
+
+use minijinja::Environment;
+
+use crate::edit::Edit;
+
+use super::facts::Facts;
+use super::model::Instruction;
+use super::plan::{Plan, RuntimePlan};
+
+/// The edits that carry out `plan`.
+pub fn edits(facts: &Facts<'_>, plan: &Plan) -> Vec<Edit> {
+    let style = Style::of(facts);
+    let mut out = Vec::new();
+    if plan.edit_builds {
+        builder::edits(facts, &style, &mut out);
+    }
+    builder::add_to_copy(facts, &mut out);
+    builder::distroless_eol(facts, plan, &mut out);
+    match &plan.runtime {
+        RuntimePlan::Split { image, copies, .. } => split::edits(facts, &style, image, copies, &mut out),
+        RuntimePlan::Convert { image } => runtime_stage::convert(facts, &style, image.as_deref(), &mut out),
+        RuntimePlan::Keep => runtime_stage::keep(facts, &mut out),
+    }
+    out
+}
+
+/// How the file writes lines: its line ending and whether its keywords are lowercase.
+pub struct Style {
+    /// `\n` or `\r\n`.
+    pub nl: &'static str,
+    /// True when every instruction keyword in the file is lowercase.
+    pub lowercase: bool,
+}
+
+impl Style {
+    fn of(facts: &Facts<'_>) -> Self {
+        let keywords = facts.df.stages.iter().flat_map(|s| {
+            std::iter::once(&facts.text[s.from.span.start..s.from.span.start + 4])
+                .chain(s.instructions.iter().map(|i| i.keyword.as_str()))
+        });
+        let lowercase = keywords.clone().all(|k| k.chars().all(|c| !c.is_ascii_uppercase()));
+        Style { nl: facts.df.newline, lowercase }
+    }
+
+    /// `text` as lines in the file's style: each line ended with its line ending, and the
+    /// leading keyword lowercased in a lowercase file.
+    pub fn lines(&self, text: &str) -> String {
+        text.lines()
+            .map(|line| {
+                let line = match line.split_once(' ') {
+                    Some((kw, rest)) if self.lowercase && kw.chars().all(|c| c.is_ascii_uppercase()) => {
+                        format!("{} {rest}", kw.to_ascii_lowercase())
+                    }
+                    _ => line.to_string(),
+                };
+                format!("{line}{}", self.nl)
+            })
+            .collect()
+    }
+
+    /// `word` as an instruction keyword in the file's style.
+    pub fn keyword(&self, word: &str) -> String {
+        if self.lowercase { word.to_ascii_lowercase() } else { word.to_string() }
+    }
+}
+
+/// The bytes to delete to remove an instruction and the comments attached above it. When a
+/// blank line comes before, the blank lines after go too, so no double gap is left.
+pub fn removal(text: &str, inst: &Instruction) -> Range<usize> {
+    let start = inst.comments_start;
+    let mut end = inst.span.end;
+    let blank_before = start == 0 || text[..start].ends_with("\n\n") || text[..start].ends_with("\n\r\n");
+    if blank_before {
+        while end < text.len() {
+            let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+            if !text[end..line_end].trim().is_empty() {
+                break;
+            }
+            end = line_end;
+        }
+    }
+    start..end
+}
+
+/// Renders a built-in template; they are fixed text, so a failure is a bug in harden.
+fn render(template: &str, ctx: minijinja::Value) -> String {
+    Environment::new().render_str(template, ctx).expect("built-in template renders")
+}

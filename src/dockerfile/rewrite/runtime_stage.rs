@@ -1,0 +1,135 @@
+//! Edits to an existing runtime stage: converting it to distroless, or keeping its image
+//! and fixing only what is safe on any image.
+
+use crate::edit::Edit;
+use crate::shell;
+
+use super::super::analyse::{is_numeric_user, is_root};
+use super::super::facts::Facts;
+use super::super::model::{Body, CommandForm, Instruction, Stage};
+use super::super::plan::NONROOT;
+use super::super::runtime;
+use super::{Style, removal};
+
+/// Edits the runtime stage into a distroless one: new base, no package or user setup,
+/// numeric user and ownership, exec-form commands, no health check that needs curl.
+pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut Vec<Edit>) {
+    let stage = facts.runtime_stage();
+    if let Some(image) = image {
+        out.push(Edit::replace(stage.from.image_span.clone(), image));
+    }
+    let removed: Vec<&Instruction> = stage
+        .instructions
+        .iter()
+        .filter(|i| match &i.body {
+            Body::Run { .. } => true,
+            Body::Healthcheck(Some(form)) => runtime::healthcheck_needs_tools(form),
+            _ => false,
+        })
+        .collect();
+    let orphan_args = args_only_used_by(facts, stage, &removed);
+    for inst in removed.iter().copied().chain(orphan_args) {
+        out.push(Edit::delete(removal(facts.text, inst)));
+    }
+    for inst in &stage.instructions {
+        if let Body::Copy(copy) = &inst.body
+            && let Some((owner, span)) = &copy.chown
+            && !is_numeric_user(owner)
+            && !is_root(owner)
+        {
+            out.push(Edit::replace(span.clone(), NONROOT));
+        }
+        to_exec_form(inst, out);
+    }
+    match facts.last_user(stage) {
+        Some((inst, user)) if is_root(user) || !is_numeric_user(user) => {
+            if let Body::User(_, span) = &inst.body {
+                out.push(Edit::replace(span.clone(), NONROOT));
+            }
+        }
+        Some(_) => {}
+        None => {
+            let line = style.lines(&format!("USER {NONROOT}"));
+            match stage.instructions.iter().find(|i| matches!(i.body, Body::Entrypoint(_) | Body::Cmd(_))) {
+                Some(first) => out.push(Edit::insert(first.comments_start, line)),
+                None => {
+                    let end = stage.instructions.last().map_or(stage.from.span.end, |i| i.span.end);
+                    let lead = if facts.text[..end].ends_with('\n') { "" } else { style.nl };
+                    out.push(Edit::insert(end, format!("{lead}{line}")));
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the runtime image, fixing only what is safe on any image: exec-form commands, and a
+/// user name the file creates with a fixed uid turned into that uid.
+pub fn keep(facts: &Facts<'_>, out: &mut Vec<Edit>) {
+    let stage = facts.runtime_stage();
+    for inst in &stage.instructions {
+        to_exec_form(inst, out);
+    }
+    if let Some((inst, user)) = facts.last_user(stage)
+        && !is_root(user)
+        && !is_numeric_user(user)
+        && let Some(uid) = created_uid(stage, user)
+        && let Body::User(_, span) = &inst.body
+    {
+        out.push(Edit::replace(span.clone(), uid));
+    }
+}
+
+/// ARGs of the stage that only the removed instructions use.
+fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instruction]) -> Vec<&'a Instruction> {
+    let text_of = |i: &Instruction| &facts.text[i.span.clone()];
+    let uses = |i: &Instruction, name: &str| {
+        let t = text_of(i);
+        t.contains(&format!("${name}")) || t.contains(&format!("${{{name}"))
+    };
+    stage
+        .instructions
+        .iter()
+        .filter(|inst| match &inst.body {
+            Body::Arg(args) => args.iter().all(|(name, _)| {
+                let used_by_removed = removed.iter().any(|r| uses(r, name));
+                let used_elsewhere = stage
+                    .instructions
+                    .iter()
+                    .filter(|i| !removed.iter().any(|r| std::ptr::eq(*r, *i)) && !std::ptr::eq(*i, *inst))
+                    .any(|i| uses(i, name));
+                used_by_removed && !used_elsewhere
+            }),
+            _ => false,
+        })
+        .collect()
+}
+
+/// The uid a stage gives `user` with `adduser -u N` / `useradd --uid N`.
+fn created_uid(stage: &Stage, user: &str) -> Option<String> {
+    let name = user.split(':').next().unwrap_or(user);
+    stage.instructions.iter().find_map(|inst| {
+        let Body::Run { scripts, .. } = &inst.body else { return None };
+        scripts.iter().find_map(|(script, _)| {
+            shell::commands(script, 0).into_iter().find_map(|cmd| {
+                let argv: Vec<String> = cmd.argv().iter().map(|t| t.value.clone()).collect();
+                if !matches!(argv.first().map(String::as_str), Some("adduser" | "useradd")) || argv.last()? != name {
+                    return None;
+                }
+                let pos = argv.iter().position(|a| a == "-u" || a == "--uid")?;
+                argv.get(pos + 1).filter(|v| v.chars().all(|c| c.is_ascii_digit())).cloned()
+            })
+        })
+    })
+}
+
+/// Turns a shell-form ENTRYPOINT/CMD without shell syntax into exec form.
+fn to_exec_form(inst: &Instruction, out: &mut Vec<Edit>) {
+    match &inst.body {
+        Body::Entrypoint(form @ CommandForm::Shell(_, span)) | Body::Cmd(form @ CommandForm::Shell(_, span))
+            if !runtime::needs_shell(form) =>
+        {
+            out.push(Edit::replace(span.clone(), runtime::exec_form(&form.words())));
+        }
+        _ => {}
+    }
+}

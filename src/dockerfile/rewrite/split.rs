@@ -1,0 +1,160 @@
+//! Splitting a single-stage build: the stage becomes the builder, and a distroless runtime
+//! stage is appended that copies the binaries and run-time files and carries the image's
+//! settings (working directory, environment, ports, labels, entrypoint and command).
+
+use minijinja::context;
+
+use crate::edit::Edit;
+
+use super::super::analyse::is_secret_name;
+use super::super::contract::is_build_env;
+use super::super::facts::{Facts, Output};
+use super::super::model::{Body, CommandForm, Instruction};
+use super::super::plan::{NONROOT, starts};
+use super::super::runtime;
+use super::{Style, removal, render};
+
+const RUNTIME_STAGE: &str = include_str!("../../../templates/dockerfile/runtime-stage.Dockerfile.j2");
+
+/// The name given to a single stage's builder when it has none.
+const BUILDER_NAME: &str = "build";
+
+/// Splits the single stage: names it, moves its runtime settings into a new stage on `image`.
+pub fn edits(facts: &Facts<'_>, style: &Style, image: &str, copies: &[String], out: &mut Vec<Edit>) {
+    let stage = facts.runtime_stage();
+    let text = facts.text;
+    let builder = match &stage.from.alias {
+        Some(alias) => alias.clone(),
+        None => {
+            out.push(Edit::insert(stage.from.alias_insert_at, format!(" {} {BUILDER_NAME}", style.keyword("AS"))));
+            BUILDER_NAME.to_string()
+        }
+    };
+    let in_stage = |r: &&super::super::facts::GoRun| r.stage == stage.index;
+    let last_build = facts.builds().filter(|(r, _)| in_stage(r)).map(|(r, _)| r.instr).max().unwrap_or(0);
+    let cwd = facts.workdir_at(stage, stage.instructions.len());
+    let outputs: Vec<Output> =
+        facts.builds().filter(|(r, _)| in_stage(r)).filter_map(|(r, c)| facts.output_of(r, c)).collect();
+
+    let mut carried = Vec::new();
+    let mut commands = Vec::new();
+    let mut moved: Vec<&Instruction> = Vec::new();
+    if stage.instructions.iter().any(|i| matches!(i.body, Body::Workdir(_))) && cwd != "/" {
+        carried.push(format!("{} {cwd}", style.keyword("WORKDIR")));
+    }
+    for (i, inst) in stage.instructions.iter().enumerate() {
+        let as_written = text[inst.comments_start..inst.span.end].trim_end().replace('\r', "");
+        match &inst.body {
+            Body::Env(pairs) => carried.extend(runtime_env(inst, pairs, &as_written)),
+            Body::Expose(_) | Body::Volume(_) | Body::Other if is_runtime_only(inst) => {
+                moved.push(inst);
+                carried.push(as_written);
+            }
+            Body::User(..) if i > last_build => moved.push(inst),
+            Body::Healthcheck(form) if form.as_ref().is_some_and(runtime::healthcheck_needs_tools) => moved.push(inst),
+            Body::Healthcheck(_) | Body::Entrypoint(_) | Body::Cmd(_) => {
+                moved.push(inst);
+                let comments = text[inst.comments_start..inst.span.start].trim_end().replace('\r', "");
+                commands.extend((!comments.is_empty()).then_some(comments));
+                commands.push(exec_line(facts, inst, &outputs, &cwd));
+            }
+            _ => {}
+        }
+    }
+    let stage_text = render(
+        RUNTIME_STAGE,
+        context! { image, builder, carried, copies => copies.to_vec(), user => NONROOT, commands },
+    );
+
+    // Instructions moved from the end of the stage are replaced by the new stage in one edit,
+    // so the gap they leave is not doubled; the others are deleted where they stand.
+    let kept_end = stage
+        .instructions
+        .iter()
+        .filter(|i| !moved.iter().any(|m| std::ptr::eq(*m, *i)))
+        .map(|i| i.span.end)
+        .chain(std::iter::once(stage.from.span.end))
+        .max()
+        .unwrap_or(0);
+    let mut tail_end = kept_end;
+    for inst in &moved {
+        if inst.comments_start >= kept_end {
+            tail_end = tail_end.max(inst.span.end);
+        } else {
+            out.push(Edit::delete(removal(text, inst)));
+        }
+    }
+    let lead = if text[..kept_end].ends_with('\n') { "" } else { style.nl };
+    out.push(Edit::replace(kept_end..tail_end, format!("{lead}{}{}", style.nl, style.lines(&stage_text))));
+}
+
+/// The ENV line to carry into the runtime stage: as written, or rewritten without the
+/// secret-looking pairs (which are reported and never carried). `None` when nothing is left.
+fn runtime_env(inst: &Instruction, pairs: &[(String, String)], as_written: &str) -> Option<String> {
+    if pairs.iter().all(|(k, _)| is_build_env(k)) {
+        return None;
+    }
+    if !pairs.iter().any(|(k, _)| is_secret_name(k)) {
+        return Some(as_written.to_string());
+    }
+    let kept: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| !is_secret_name(k))
+        .map(|(k, v)| {
+            if v.contains([' ', '"', '$']) {
+                format!("{k}={}", serde_json::to_string(v).unwrap_or_default())
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    Some(format!("{} {}", inst.keyword, kept.join(" ")))
+}
+
+/// The ENTRYPOINT/CMD/HEALTHCHECK line for the new runtime stage: exec form, and a program
+/// found through `PATH` in the builder (such as `/go/bin`) named by its absolute path.
+fn exec_line(facts: &Facts<'_>, inst: &Instruction, outputs: &[Output], cwd: &str) -> String {
+    let as_written = || facts.text[inst.keyword_span.start..inst.span.end].trim_end().replace('\r', "");
+    let form = match &inst.body {
+        Body::Entrypoint(f) | Body::Cmd(f) | Body::Healthcheck(Some(f)) => f,
+        _ => return as_written(),
+    };
+    let mut words = form.words();
+    if let Some(program) = words.first_mut()
+        && !program.contains('/')
+        && let Some(output) = outputs.iter().find(|o| starts(o, program, cwd))
+    {
+        let path = match output {
+            Output::File(p) => p.clone(),
+            Output::Dir(d) => format!("{d}/{program}"),
+        };
+        // Directories on distroless's PATH still find the program by name.
+        if !["/usr/local/bin/", "/usr/bin/", "/bin/", "/usr/local/sbin/", "/usr/sbin/", "/sbin/"]
+            .iter()
+            .any(|dir| path.strip_prefix(dir).is_some_and(|rest| !rest.contains('/')))
+        {
+            *program = path;
+        }
+    }
+    if matches!(form, CommandForm::Exec(_)) && words == form.words() {
+        return as_written();
+    }
+    let prefix = match &inst.body {
+        Body::Healthcheck(_) => {
+            let head = &facts.text[inst.keyword_span.start..inst.span.end];
+            let cmd_at = head.to_ascii_uppercase().find(" CMD ").map_or(inst.keyword.len(), |i| i + 4);
+            head[..cmd_at].to_string()
+        }
+        _ => inst.keyword.clone(),
+    };
+    format!("{prefix} {}", runtime::exec_form(&words))
+}
+
+/// EXPOSE, VOLUME, LABEL and STOPSIGNAL belong to the image that runs; SHELL and MAINTAINER stay.
+fn is_runtime_only(inst: &Instruction) -> bool {
+    match inst.body {
+        Body::Expose(_) | Body::Volume(_) => true,
+        Body::Other => matches!(inst.keyword.to_ascii_uppercase().as_str(), "LABEL" | "STOPSIGNAL"),
+        _ => false,
+    }
+}
