@@ -101,11 +101,20 @@ impl GoCommand {
 pub fn find(script: &str, offset: usize) -> Vec<GoCommand> {
     let mut out = Vec::new();
     let mut cd = None;
+    // Variables set for the rest of the script: `export A=b` and bare `A=b` commands.
+    let mut script_env: Vec<(String, String)> = Vec::new();
     for command in shell::commands(script, offset) {
         let argv = command.argv();
         match argv.first().map(|t| t.value.as_str()) {
+            None => script_env.extend(command.environment()),
+            Some("export") => script_env.extend(
+                argv[1..].iter().filter_map(|w| shell::split_assignment(&w.value)).map(|(k, v)| (k.into(), v.into())),
+            ),
             Some("cd") => cd = argv.get(1).map(|t| t.value.clone()),
-            Some("go") if argv.len() >= 2 => out.push(parse(argv, command.environment(), cd.clone())),
+            Some("go") if argv.len() >= 2 => {
+                let env = script_env.iter().cloned().chain(command.environment()).collect();
+                out.push(parse(argv, env, cd.clone()));
+            }
             _ => {}
         }
     }
@@ -194,6 +203,13 @@ mod tests {
         let script = "go build -ldflags='-s' .";
         let f = find(script, 0)[0].flag("ldflags").cloned().unwrap();
         assert_eq!(&script[f.value_span.unwrap()], "'-s'");
+    }
+
+    #[test]
+    fn exported_variables_apply_to_later_commands() {
+        let cmds = find("export CGO_ENABLED=0 && GOOS=linux && go build .", 0);
+        assert_eq!(cmds[0].env_value("CGO_ENABLED"), Some("0"));
+        assert_eq!(cmds[0].env_value("GOOS"), Some("linux"));
     }
 
     #[test]

@@ -1,0 +1,136 @@
+//! The `harden` binary end to end: formats, exit codes, `--write`, errors with lines.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+const NAIVE: &str = "FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o server .\nCMD [\"./server\"]\n";
+
+fn harden(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_harden")).args(args).current_dir(dir).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let dir = repo(&[
+        ("svc/Dockerfile", NAIVE),
+        ("svc/go.mod", "module example.com/svc\n\ngo 1.22\n"),
+        ("web/Dockerfile", "FROM node:20\nCMD [\"node\", \"x.js\"]\n"),
+        ("bad/Dockerfile", "FROM golang:1.22\nRUN <<EOF\ngo build .\n"),
+    ]);
+    let (code, stdout, _) = harden(&["scan", "--format", "json"], dir.path());
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    let by_path = |p: &str| files.iter().find(|f| f["path"] == p).unwrap_or_else(|| panic!("{p} in {stdout}"));
+    let svc = by_path("svc/Dockerfile");
+    assert_eq!(svc["kind"], "dockerfile");
+    assert_eq!(svc["status"], "changed");
+    let finding = &svc["findings"][0];
+    for key in ["rule", "severity", "line", "message", "fixed"] {
+        assert!(finding.get(key).is_some(), "finding lacks {key}: {finding}");
+    }
+    assert!(svc["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "HD106" && f["fixed"] == true));
+    assert_eq!(by_path("web/Dockerfile")["status"], "skipped");
+    let bad = by_path("bad/Dockerfile");
+    assert_eq!(bad["status"], "error");
+    assert!(bad["reason"].as_str().unwrap().contains("line"), "{bad}");
+}
+
+#[test]
+fn fail_on_counts_what_remains() {
+    let dir = repo(&[("Dockerfile", NAIVE), ("go.mod", "module x\n\ngo 1.22\n")]);
+    assert_eq!(harden(&["scan", "--fail-on", "error"], dir.path()).0, 1, "HD106 is an error before the fix");
+    assert_eq!(harden(&["fix", "--fail-on", "error"], dir.path()).0, 0, "the fix resolves every error");
+    assert_eq!(harden(&["fix", "--fail-on", "info"], dir.path()).0, 1, "the base images stay unpinned");
+    let bad = repo(&[("Dockerfile", "FROM golang\nRUN \"go build\n")]);
+    assert_eq!(harden(&["scan", "--fail-on", "error"], bad.path()).0, 1, "a file that cannot be parsed is an error");
+}
+
+#[test]
+fn fix_prints_a_diff_and_write_applies_it_once() {
+    let dir = repo(&[("Dockerfile", NAIVE), ("go.mod", "module x\n\ngo 1.22\n")]);
+    let (_, diff, _) = harden(&["fix"], dir.path());
+    assert!(diff.starts_with("--- a/Dockerfile\n+++ b/Dockerfile\n"), "{diff}");
+    assert!(diff.contains("+FROM gcr.io/distroless/static-debian13:nonroot"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(), NAIVE, "no --write, no change");
+
+    let (code, _, _) = harden(&["fix", "--write"], dir.path());
+    assert_eq!(code, 0);
+    let written = std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    assert!(written.contains("USER 65532:65532"));
+    let (_, again, _) = harden(&["fix", "--format", "json"], dir.path());
+    let doc: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(doc["files"][0]["status"], "unchanged");
+}
+
+#[test]
+fn sarif_carries_every_finding_with_a_location() {
+    let dir = repo(&[("Dockerfile", NAIVE)]);
+    let (_, json, _) = harden(&["scan", "--format", "json"], dir.path());
+    let findings = serde_json::from_str::<Value>(&json).unwrap()["files"][0]["findings"].as_array().unwrap().len();
+    let (_, sarif, _) = harden(&["scan", "--format", "sarif"], dir.path());
+    let log: Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "harden");
+    let rules: Vec<&str> =
+        run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings);
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index], r["ruleId"].as_str().unwrap());
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        let location = &r["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "Dockerfile");
+        assert!(location["region"]["startLine"].as_u64().unwrap() >= 1);
+        assert!(!r["message"]["text"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn rules_lists_the_catalogue() {
+    let (code, text, _) = harden(&["rules"], Path::new("."));
+    assert_eq!(code, 0);
+    for rule in harden::rules::ALL {
+        assert!(text.contains(rule.id) && text.contains(rule.name), "{} missing", rule.id);
+    }
+    let (_, json, _) = harden(&["rules", "--format", "json"], Path::new("."));
+    assert_eq!(serde_json::from_str::<Value>(&json).unwrap().as_array().unwrap().len(), harden::rules::ALL.len());
+}
+
+#[test]
+fn a_bad_config_is_reported_with_its_line_and_nothing_is_rewritten() {
+    let dir = repo(&[("Dockerfile", NAIVE), (".harden.yml", "ignore: []\nruntimes: {}\n")]);
+    let (_, json, _) = harden(&["fix", "--write", "--format", "json"], dir.path());
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["files"][0]["status"], "error");
+    assert!(doc["files"][0]["reason"].as_str().unwrap().contains(".harden.yml:2"), "{json}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(), NAIVE);
+}
+
+#[test]
+fn disabled_rules_and_ignored_paths_are_honoured() {
+    let config = "disable: [HD110]\nignore: [legacy/]\n";
+    let dir = repo(&[("Dockerfile", NAIVE), ("legacy/Dockerfile", NAIVE), (".github/harden.yml", config)]);
+    let (_, json, _) = harden(&["scan", "--format", "json"], dir.path());
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "legacy/ is ignored: {json}");
+    assert!(files[0]["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "HD110"));
+}
