@@ -145,6 +145,22 @@ mod tests {
     }
 
     #[test]
+    fn the_json_schema_describes_exactly_this_struct() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../schema/harden.schema.json")).unwrap();
+        // A document made of every default in the schema must be the default configuration.
+        let defaults = |props: &serde_json::Value| -> serde_json::Map<String, serde_json::Value> {
+            props.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v["default"].clone())).collect()
+        };
+        let mut doc = defaults(&schema["properties"]);
+        doc.insert("runtime".into(), defaults(&schema["properties"]["runtime"]["properties"]).into());
+        let yaml = serde_json::to_string(&doc).unwrap();
+        assert_eq!(Config::from_yaml(&yaml, Path::new("schema")).unwrap(), Config::default());
+        // And a key the schema does not know is refused by both.
+        assert_eq!(schema["additionalProperties"], false);
+        assert!(Config::from_yaml("{\"extra\": 1}", Path::new("schema")).is_err());
+    }
+
+    #[test]
     fn unknown_keys_and_rules_are_errors_with_a_line() {
         let err = Config::from_yaml("ignore: []\nrutime: {}\n", Path::new("x.yml")).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { line: 2, .. }), "{err}");

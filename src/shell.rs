@@ -56,9 +56,15 @@ impl SimpleCommand {
 
     /// All assignments that apply to the command, including those after `env`.
     pub fn environment(&self) -> Vec<(String, String)> {
-        self.words
+        let leading = self.assignments().count();
+        let after_env = match self.words.get(leading) {
+            Some(w) if w.value == "env" => &self.words[leading + 1..],
+            _ => &[],
+        };
+        self.words[..leading]
             .iter()
-            .filter_map(|w| split_assignment(&w.value))
+            .chain(after_env)
+            .map_while(|w| split_assignment(&w.value))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
@@ -75,15 +81,25 @@ pub fn split_assignment(word: &str) -> Option<(&str, &str)> {
 
 /// Lexes `text` (found at `offset` in a larger document) into tokens.
 pub fn lex(text: &str, offset: usize) -> Vec<Token> {
-    Lexer { bytes: text.as_bytes(), text, pos: 0, offset, tokens: Vec::new() }.run()
+    lexer(text, offset).run()
 }
 
-/// Lexes `text` and groups the words into simple commands.
+fn lexer(text: &str, offset: usize) -> Lexer<'_> {
+    Lexer { bytes: text.as_bytes(), text, pos: 0, offset, tokens: Vec::new(), broken: false }
+}
+
+/// Lexes `text` and groups the words into simple commands. A script with an unterminated
+/// quote or substitution is not valid shell: it yields no commands, so nothing edits it.
 pub fn commands(text: &str, offset: usize) -> Vec<SimpleCommand> {
+    let mut lexer = lexer(text, offset);
+    let tokens = lexer.run_to_end();
+    if lexer.broken {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut words = Vec::new();
     let mut skip_next_word = false;
-    for token in lex(text, offset) {
+    for token in tokens {
         match token.kind {
             TokenKind::Word if skip_next_word => skip_next_word = false,
             TokenKind::Word => words.push(token),
@@ -115,10 +131,16 @@ struct Lexer<'a> {
     pos: usize,
     offset: usize,
     tokens: Vec<Token>,
+    /// Set when a quote or substitution is still open at the end of the text.
+    broken: bool,
 }
 
 impl Lexer<'_> {
     fn run(mut self) -> Vec<Token> {
+        self.run_to_end()
+    }
+
+    fn run_to_end(&mut self) -> Vec<Token> {
         while self.pos < self.bytes.len() {
             let b = self.bytes[self.pos];
             match b {
@@ -145,7 +167,7 @@ impl Lexer<'_> {
                 _ => self.word(),
             }
         }
-        self.tokens
+        std::mem::take(&mut self.tokens)
     }
 
     fn peek(&self, ahead: usize) -> Option<u8> {
@@ -229,6 +251,7 @@ impl Lexer<'_> {
                     while self.pos < self.bytes.len() && self.bytes[self.pos] != b'\'' {
                         value.push(self.next_char().unwrap_or_default());
                     }
+                    self.broken |= self.pos >= self.bytes.len();
                     self.pos += 1;
                 }
                 b'"' => {
@@ -239,6 +262,7 @@ impl Lexer<'_> {
                         }
                         value.push(self.next_char().unwrap_or_default());
                     }
+                    self.broken |= self.pos >= self.bytes.len();
                     self.pos += 1;
                 }
                 b'$' if self.peek(1) == Some(b'(') => self.nested(b'(', b')', &mut value),
@@ -255,10 +279,12 @@ impl Lexer<'_> {
         let start = self.pos;
         let mut depth = 0usize;
         self.pos += if open == b'(' { 1 } else { 0 };
+        self.broken = true;
         while self.pos < self.bytes.len() {
             let b = self.bytes[self.pos];
             self.pos += 1;
             if b == close && (open == close && self.pos - 1 > start || depth == 1) {
+                self.broken = false;
                 break;
             } else if b == open && open != close {
                 depth += 1;
@@ -321,6 +347,15 @@ mod tests {
         let argv: Vec<_> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
         assert_eq!(argv, ["go", "build", "."]);
         assert_eq!(cmd.environment()[0], ("CGO_ENABLED".to_string(), "1".to_string()));
+        let cmd = &commands("go build -ldflags X=1 CGO_ENABLED=1 .", 0)[0];
+        assert!(cmd.environment().is_empty(), "arguments are not assignments");
+    }
+
+    #[test]
+    fn broken_quoting_yields_no_commands() {
+        assert!(commands("go buil'd -o /app", 0).is_empty());
+        assert!(commands("echo $(date", 0).is_empty());
+        assert_eq!(commands("echo $(date) 'a'", 0).len(), 1);
     }
 
     #[test]

@@ -39,6 +39,14 @@ pub enum Outcome {
 
 /// Analyses and rewrites one Dockerfile.
 pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outcome, ParseError> {
+    // The parser's spans do not count a byte-order mark; work without it and put it back.
+    if let Some(body) = text.strip_prefix('\u{feff}') {
+        let mut outcome = harden(body, source, config)?;
+        if let Outcome::Hardened { rewritten: Some(new), .. } = &mut outcome {
+            new.insert(0, '\u{feff}');
+        }
+        return Ok(outcome);
+    }
     let df = model::Dockerfile::parse(text)?;
     let facts = facts::Facts::new(text, &df, source, config);
     if !facts.is_go_build() {
@@ -104,5 +112,22 @@ fn mark_fixed(findings: &mut [Finding], df: &model::Dockerfile, after: &[(&str, 
             }
             None => finding.fixed = true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_kept_and_does_not_shift_edits() {
+        let text = "\u{feff}FROM golang:1.22 AS build\nRUN CGO_ENABLED=0 go build -o /app .";
+        let Ok(Outcome::Hardened { rewritten: Some(new), .. }) =
+            harden(text, &SourceFacts::default(), &Config::default())
+        else {
+            panic!("expected a rewrite");
+        };
+        assert!(new.starts_with("\u{feff}FROM golang:1.22 AS build\n"), "{new}");
+        assert!(new.contains("go build -trimpath -ldflags=\"-s -w\" -o /app ."), "{new}");
     }
 }
