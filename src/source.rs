@@ -128,17 +128,13 @@ impl SourceFacts {
         if !facts.available {
             return facts;
         }
-        let walker = ignore::WalkBuilder::new(dir)
-            .filter_entry(|e| !matches!(e.file_name().to_str(), Some("vendor" | "testdata" | "node_modules" | ".git")))
-            .build();
-        for entry in walker.flatten() {
-            let path = entry.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if name.ends_with(".go") && !name.ends_with("_test.go") && imports_c(path) {
-                let rel = path.strip_prefix(dir).unwrap_or(path);
-                facts.cgo_files.push(rel.to_string_lossy().into_owned());
-            }
-        }
+        let mut go_files = Vec::new();
+        go_sources(dir, &mut go_files);
+        facts.cgo_files = go_files
+            .iter()
+            .filter(|path| imports_c(path))
+            .map(|path| path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned())
+            .collect();
         facts.cgo_files.sort();
         if let Ok(entries) = std::fs::read_dir(dir) {
             let mut assets: Vec<String> = entries
@@ -190,6 +186,22 @@ fn is_runtime_config(name: &str) -> bool {
         || lower.starts_with("goreleaser")
         || lower.starts_with("codecov");
     ext_ok && !build_file
+}
+
+/// The non-test Go files under `dir`, outside vendor/, testdata/ and hidden directories.
+/// Symbolic links are not followed.
+fn go_sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else { continue };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if kind.is_dir() && !name.starts_with('.') && !matches!(name.as_ref(), "vendor" | "testdata" | "node_modules") {
+            go_sources(&entry.path(), out);
+        } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
+            out.push(entry.path());
+        }
+    }
 }
 
 fn imports_c(path: &Path) -> bool {

@@ -152,3 +152,25 @@ proptest! {
         let _ = harden(&lines.join("\n"), &SourceFacts::default(), &Config::default());
     }
 }
+
+/// Inputs the fuzzer once broke harden with (`fuzz/regressions/`): each must stay fixed.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if let Ok(Outcome::Hardened { rewritten: Some(new), .. }) = harden(&text, &source, &config) {
+            let again = harden(&new, &source, &config);
+            assert!(
+                matches!(again, Ok(Outcome::Hardened { rewritten: None, .. })),
+                "{}: a rewrite is not a fixed point: {again:?}",
+                path.display()
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 4);
+}

@@ -191,7 +191,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    let nonroot_base = base.as_ref().is_some_and(ImageRef::default_user_is_nonroot);
+    let nonroot_base = base.is_some_and(ImageRef::default_user_is_nonroot);
     match facts.last_user(stage) {
         None if nonroot_base => out.push(Finding::new(
             &rules::RUNS_AS_ROOT,

@@ -31,6 +31,10 @@ pub struct Facts<'a> {
     pub runtime: usize,
     /// The cgo decision.
     pub cgo: Cgo,
+    /// Per stage: the stage it is built `FROM`, if any.
+    parents: Vec<Option<usize>>,
+    /// Per stage: the external image it starts from (`None` when a variable has no default).
+    bases: Vec<Option<ImageRef>>,
 }
 
 /// A `RUN` instruction that runs `go`.
@@ -79,7 +83,19 @@ impl<'a> Facts<'a> {
             }
         }
         let runtime = df.stages.len().saturating_sub(1);
-        let mut facts = Facts { text, df, source, config, go_runs, runtime, cgo: Cgo::default() };
+        let mut parents: Vec<Option<usize>> = Vec::with_capacity(df.stages.len());
+        let mut bases: Vec<Option<ImageRef>> = Vec::with_capacity(df.stages.len());
+        for stage in &df.stages {
+            let image = df.resolve_image(&stage.from.image);
+            let parent = image.as_deref().and_then(|i| df.stage_named(i)).map(|p| p.index).filter(|&p| p < stage.index);
+            bases.push(match (parent, image) {
+                (Some(p), _) => bases[p].clone(),
+                (None, Some(image)) => Some(ImageRef::parse(&image)),
+                (None, None) => None,
+            });
+            parents.push(parent);
+        }
+        let mut facts = Facts { text, df, source, config, go_runs, runtime, cgo: Cgo::default(), parents, bases };
         facts.cgo = facts.decide_cgo();
         facts
     }
@@ -115,18 +131,13 @@ impl<'a> Facts<'a> {
 
     /// The external image a stage starts from, following `FROM <stage>` and global ARGs.
     /// `None` when a variable has no default.
-    pub fn base_image(&self, stage: &Stage) -> Option<ImageRef> {
-        let image = self.df.resolve_image(&stage.from.image)?;
-        match self.df.stage_named(&image) {
-            Some(parent) if parent.index < stage.index => self.base_image(parent),
-            _ => Some(ImageRef::parse(&image)),
-        }
+    pub fn base_image(&self, stage: &Stage) -> Option<&ImageRef> {
+        self.bases[stage.index].as_ref()
     }
 
     /// The stage a stage is built on, when it is `FROM <another stage>`.
     pub fn parent_stage(&self, stage: &Stage) -> Option<&'a Stage> {
-        let image = self.df.resolve_image(&stage.from.image)?;
-        self.df.stage_named(&image).filter(|p| p.index < stage.index)
+        self.parents[stage.index].map(|i| &self.df.stages[i])
     }
 
     /// The value `name` has in the environment of a stage at instruction `upto` (ENV, or ARG default),

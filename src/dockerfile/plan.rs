@@ -337,13 +337,27 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         ));
     }
     let mut copies: Vec<String> = outputs.iter().map(|o| o.path().to_string()).collect();
+    if let Some(odd) = copies.iter().chain(std::iter::once(&cwd)).find(|p| !is_plain_path(p)) {
+        return Err((
+            &rules::UNKNOWN_BUILD_OUTPUT,
+            stage.from.line,
+            format!("the path {odd:?} needs quoting or expansion that harden does not write; the stage is kept"),
+        ));
+    }
     let (assets, blind) = assets(facts);
-    for asset in assets {
+    for asset in assets.into_iter().filter(|a| is_plain_path(a)) {
         if !copies.contains(&asset) {
             copies.push(asset);
         }
     }
     Ok(RuntimePlan::Split { image, copies, blind })
+}
+
+/// True for an absolute path harden can write into a new instruction as it is: no spaces,
+/// quotes, escapes or variables.
+fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | '@' | ':'))
 }
 
 /// True when `program` (as ENTRYPOINT/CMD names it, from `cwd`) is the output.
@@ -390,6 +404,7 @@ fn is_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let source_dirs = ["cmd", "internal", "pkg", "vendor", "src", "lib", "api", "app"];
     !(name.ends_with(".go")
+        || name.starts_with('-')
         || super::analyse::is_secret_file(name)
         || name == "go.mod"
         || name == "go.sum"
