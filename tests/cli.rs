@@ -134,3 +134,12 @@ fn disabled_rules_and_ignored_paths_are_honoured() {
     assert_eq!(files.len(), 1, "legacy/ is ignored: {json}");
     assert!(files[0]["findings"].as_array().unwrap().iter().all(|f| f["rule"] != "HD110"));
 }
+
+#[test]
+fn the_readme_documents_every_rule() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for rule in harden::rules::ALL {
+        let row = format!("| {} | {} | {} |", rule.id, rule.name, rule.severity.as_str());
+        assert!(readme.contains(&row), "README lacks the row for {}: {row}", rule.id);
+    }
+}
