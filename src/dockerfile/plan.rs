@@ -187,7 +187,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             let wanted = ImageRef::parse(&image);
             let eol = base.short_name().ends_with("-debian12");
             let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();
-            (eol || needs_libc).then(|| distroless_successor(&base, &wanted, needs_libc))
+            (eol || needs_libc).then(|| distroless_successor(base, &wanted, needs_libc))
         }
         Family::Scratch if facts.cgo.needed && !facts.cgo.static_link => Some(image),
         _ => None,
