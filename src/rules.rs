@@ -143,6 +143,15 @@ rules! {
     RUNTIME_SETUP_AFTER_BUILD = "HD138" "runtime-setup-in-builder" Warning false ""
         "The single stage prepares files after the build (RUN mkdir, chown…) that a new runtime stage would lose."
         "Not fixed: the single stage is kept; move that setup into a runtime stage.";
+    FOREIGN_FROM = "HD134" "copy-from-outside" Info false ""
+        "COPY --from names no stage of the file: an image or a named build context (--build-context)."
+        "Not changed: harden keeps the line as it is; check that the source still exists for the new runtime.";
+    SECOND_RUNTIME = "HD139" "second-runtime-stage" Warning false ""
+        "A stage other than the last looks like a runtime image (built with --target): harden hardens only the final stage."
+        "Not fixed: apply the same changes to that stage by hand, or make it the final stage of its own Dockerfile.";
+    OPEN_AT_END = "HD140" "unterminated-instruction" Warning false ""
+        "The file ends inside a continued instruction (a trailing backslash), so nothing can be added after it."
+        "Not fixed: the runtime stage is kept; end the last instruction.";
 }
 
 /// Rules about the image that runs, whichever stage that is (a split moves it to a new stage).

@@ -91,31 +91,44 @@ pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
             ));
             continue;
         }
-        let mut sources: HashMap<PathBuf, SourceFacts> = HashMap::new();
-        for found in discover::discover(root, &config.ignore) {
-            if let Some(reason) = found.skip {
-                reports.push(FileReport::new(found.display, found.kind, Status::Skipped, Some(reason)));
-                continue;
-            }
-            let context = build_context(&found.path, &repo);
-            let source = sources.entry(context.clone()).or_insert_with(|| SourceFacts::collect(&context));
-            let report = harden_file(&found.path, found.display, source, &config);
-            if write
-                && let Some(new) = &report.rewritten
-                && let Err(e) = std::fs::write(&found.path, new)
-            {
-                reports.push(FileReport::new(
-                    report.path.clone(),
-                    Kind::Dockerfile,
-                    Status::Error,
-                    Some(format!("cannot write: {e}")),
-                ));
-                continue;
-            }
-            reports.push(report);
+        let found: Vec<_> = discover::discover(root, &config.ignore);
+        let contexts: Vec<PathBuf> =
+            found.iter().filter(|f| f.skip.is_none()).map(|f| build_context(&f.path, &repo)).collect();
+        let mut unique = contexts.clone();
+        unique.sort();
+        unique.dedup();
+        let facts = parallel_map(&unique, |dir| SourceFacts::collect(dir));
+        let sources: HashMap<&PathBuf, &SourceFacts> = unique.iter().zip(&facts).collect();
+        let work: Vec<(&discover::Found, &SourceFacts)> =
+            found.iter().filter(|f| f.skip.is_none()).zip(&contexts).map(|(f, c)| (f, sources[c])).collect();
+        let mut hardened =
+            parallel_map(&work, |(f, source)| harden_file(&f.path, f.display.clone(), source, &config)).into_iter();
+        for f in &found {
+            let report = match &f.skip {
+                Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
+                None => hardened.next().expect("one report per file"),
+            };
+            reports.push(match (&report.rewritten, write) {
+                (Some(new), true) => match std::fs::write(&f.path, new) {
+                    Ok(()) => report,
+                    Err(e) => FileReport::new(report.path, f.kind, Status::Error, Some(format!("cannot write: {e}"))),
+                },
+                _ => report,
+            });
         }
     }
     reports
+}
+
+/// Maps `items` through `f` on all cores, keeping their order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
+    let chunk = items.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker thread panicked")).collect()
+    })
 }
 
 /// Runs the engine on one file.

@@ -5,7 +5,7 @@ use crate::rules;
 
 use super::facts::{Facts, GoRun};
 use super::image::{Family, ImageRef};
-use super::model::{Body, CommandForm, Stage};
+use super::model::{Body, CommandForm, Copy, Stage};
 use super::plan::{Plan, RuntimePlan};
 use super::runtime;
 
@@ -45,6 +45,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     runtime_findings(facts, plan, &mut out);
     image_findings(facts, &mut out);
     secret_findings(facts, &mut out);
+    stage_findings(facts, &mut out);
     out.retain(|f| !facts.config.is_disabled(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     out
@@ -288,6 +289,45 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             {
                 out.push(Finding::new(&rules::ADD_FOR_COPY, inst.line, "ADD copies local files; COPY says so"));
             }
+        }
+    }
+}
+
+/// Copies from outside the file, and runtime-looking stages other than the last.
+fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+    let df = facts.df;
+    let mut referenced = vec![false; df.stages.len()];
+    for stage in &df.stages {
+        if let Some(parent) = facts.parent_stage(stage) {
+            referenced[parent.index] = true;
+        }
+        for inst in &stage.instructions {
+            let Body::Copy(Copy { from: Some(from), .. }) = &inst.body else { continue };
+            match df.stage_named(from) {
+                Some(source) => referenced[source.index] = true,
+                None => out.push(Finding::new(
+                    &rules::FOREIGN_FROM,
+                    inst.line,
+                    format!("COPY --from={from} names no stage: an image or a named build context, kept as it is"),
+                )),
+            }
+        }
+    }
+    let builders = facts.builder_stages();
+    for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
+        let copies_from_stage =
+            stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(Copy { from: Some(_), .. })));
+        let fat = facts.base_image(stage).is_some_and(|b| b.family().is_fat());
+        if !referenced[stage.index] && !builders.contains(&stage.index) && copies_from_stage && fat {
+            out.push(Finding::new(
+                &rules::SECOND_RUNTIME,
+                stage.from.line,
+                format!(
+                    "stage {} looks like a second runtime image (docker build --target {}); harden hardens only the final stage",
+                    stage.reference(),
+                    stage.reference()
+                ),
+            ));
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct Dockerfile {
     pub stages: Vec<Stage>,
     /// `\r\n` when the file uses CRLF line endings, else `\n`.
     pub newline: &'static str,
+    /// True when the file ends inside a continued instruction (a trailing `\`), so no line can be
+    /// appended after it.
+    pub open_at_end: bool,
 }
 
 /// One `FROM` and the instructions up to the next.
@@ -207,7 +210,8 @@ impl Dockerfile {
             }
         }
         let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
-        Ok(Dockerfile { global_args, stages, newline })
+        let open_at_end = text.trim_end().ends_with('\\');
+        Ok(Dockerfile { global_args, stages, newline, open_at_end })
     }
 
     /// The stage a `--from=` or `FROM` value names: an alias or a numeric index.

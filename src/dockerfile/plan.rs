@@ -95,6 +95,15 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         );
         return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards };
     }
+    if df.open_at_end {
+        let line = facts.text.lines().count();
+        hazard(
+            &rules::OPEN_AT_END,
+            line,
+            "the last instruction ends with a backslash; the runtime stage is kept".into(),
+        );
+        return Plan { edit_builds: true, runtime: RuntimePlan::Keep, hazards };
+    }
     let runtime = match runtime_image(facts) {
         Err((rule, line, message)) => {
             hazard(rule, line, message);
