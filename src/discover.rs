@@ -57,6 +57,8 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
     let mut out = Vec::new();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
+        // The repository's own ignore files count; a developer's global git excludes do not.
+        .git_global(false)
         .follow_links(false)
         .filter_entry(|e| e.file_name() != ".git")
         .sort_by_file_name(|a, b| a.cmp(b))

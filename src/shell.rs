@@ -89,12 +89,12 @@ fn lexer(text: &str, offset: usize) -> Lexer<'_> {
 }
 
 /// Lexes `text` and groups the words into simple commands. A script with an unterminated
-/// quote or substitution is not valid shell: it yields no commands, so nothing edits it.
-pub fn commands(text: &str, offset: usize) -> Vec<SimpleCommand> {
+/// quote or substitution is not valid shell: it yields `None`, so nothing reads or edits it.
+pub fn commands(text: &str, offset: usize) -> Option<Vec<SimpleCommand>> {
     let mut lexer = lexer(text, offset);
     let tokens = lexer.run_to_end();
     if lexer.broken {
-        return Vec::new();
+        return None;
     }
     let mut out = Vec::new();
     let mut words = Vec::new();
@@ -114,7 +114,7 @@ pub fn commands(text: &str, offset: usize) -> Vec<SimpleCommand> {
     if !words.is_empty() {
         out.push(SimpleCommand { words });
     }
-    out
+    Some(out)
 }
 
 /// True when a shell-form command uses anything beyond plain words: variables,
@@ -308,7 +308,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<Vec<String>> {
-        commands(text, 0).into_iter().map(|c| c.words.into_iter().map(|w| w.value).collect()).collect()
+        commands(text, 0).unwrap().into_iter().map(|c| c.words.into_iter().map(|w| w.value).collect()).collect()
     }
 
     #[test]
@@ -343,19 +343,19 @@ mod tests {
 
     #[test]
     fn env_prefix_is_seen_through() {
-        let cmd = &commands("env CGO_ENABLED=1 GOOS=linux go build .", 0)[0];
+        let cmd = &commands("env CGO_ENABLED=1 GOOS=linux go build .", 0).unwrap()[0];
         let argv: Vec<_> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
         assert_eq!(argv, ["go", "build", "."]);
         assert_eq!(cmd.environment()[0], ("CGO_ENABLED".to_string(), "1".to_string()));
-        let cmd = &commands("go build -ldflags X=1 CGO_ENABLED=1 .", 0)[0];
+        let cmd = &commands("go build -ldflags X=1 CGO_ENABLED=1 .", 0).unwrap()[0];
         assert!(cmd.environment().is_empty(), "arguments are not assignments");
     }
 
     #[test]
     fn broken_quoting_yields_no_commands() {
-        assert!(commands("go buil'd -o /app", 0).is_empty());
-        assert!(commands("echo $(date", 0).is_empty());
-        assert_eq!(commands("echo $(date) 'a'", 0).len(), 1);
+        assert!(commands("go buil'd -o /app", 0).is_none());
+        assert!(commands("echo $(date", 0).is_none());
+        assert_eq!(commands("echo $(date) 'a'", 0).unwrap().len(), 1);
     }
 
     #[test]

@@ -68,11 +68,10 @@ impl<'a> Facts<'a> {
         let mut go_runs = Vec::new();
         for stage in &df.stages {
             for (i, inst) in stage.instructions.iter().enumerate() {
-                let Body::Run { scripts, exec, .. } = &inst.body else {
+                let Body::Run { exec, .. } = &inst.body else {
                     continue;
                 };
-                let mut commands: Vec<GoCommand> =
-                    scripts.iter().flat_map(|(script, offset)| gobuild::find(script, *offset)).collect();
+                let mut commands: Vec<GoCommand> = gobuild::find(inst.body.run_commands());
                 let exec_form = exec.as_ref().is_some_and(|argv| argv.first().is_some_and(|a| a == "go"));
                 if exec_form {
                     commands.clear();
@@ -242,24 +241,19 @@ impl<'a> Facts<'a> {
 
 /// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf.
 pub fn installed_packages(inst: &Instruction) -> Vec<String> {
-    let Body::Run { scripts, .. } = &inst.body else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for (script, _) in scripts {
-        for cmd in crate::shell::commands(script, 0) {
-            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            let rest = match argv.as_slice() {
-                ["apk", "add", rest @ ..] => rest,
-                ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
-                _ => continue,
-            };
-            out.extend(
-                rest.iter()
-                    .filter(|w| !w.starts_with('-'))
-                    .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()),
-            );
-        }
+    for cmd in inst.body.run_commands() {
+        let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+        let rest = match argv.as_slice() {
+            ["apk", "add", rest @ ..] => rest,
+            ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
+            _ => continue,
+        };
+        out.extend(
+            rest.iter()
+                .filter(|w| !w.starts_with('-'))
+                .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()),
+        );
     }
     out
 }

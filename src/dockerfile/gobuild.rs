@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::shell::{self, Token};
+use crate::shell::{self, SimpleCommand, Token};
 
 /// What a `go` command does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,12 +98,12 @@ impl GoCommand {
 }
 
 /// Finds every `go` command in `script`, which sits at `offset` in the file.
-pub fn find(script: &str, offset: usize) -> Vec<GoCommand> {
+pub fn find(commands: &[SimpleCommand]) -> Vec<GoCommand> {
     let mut out = Vec::new();
     let mut cd = None;
     // Variables set for the rest of the script: `export A=b` and bare `A=b` commands.
     let mut script_env: Vec<(String, String)> = Vec::new();
-    for command in shell::commands(script, offset) {
+    for command in commands {
         let argv = command.argv();
         match argv.first().map(|t| t.value.as_str()) {
             None => script_env.extend(command.environment()),
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn reads_flags_env_and_packages() {
         let script = r#"cd cmd && CGO_ENABLED=0 go build -trimpath -ldflags "-X main.v=1" -o /out/app ./server"#;
-        let cmds = find(script, 0);
+        let cmds = find(&shell::commands(script, 0).unwrap());
         assert_eq!(cmds.len(), 1);
         let c = &cmds[0];
         assert_eq!(c.verb, GoVerb::Build);
@@ -201,20 +201,20 @@ mod tests {
     #[test]
     fn equals_form_value_span_is_after_the_equals() {
         let script = "go build -ldflags='-s' .";
-        let f = find(script, 0)[0].flag("ldflags").cloned().unwrap();
+        let f = find(&shell::commands(script, 0).unwrap())[0].flag("ldflags").cloned().unwrap();
         assert_eq!(&script[f.value_span.unwrap()], "'-s'");
     }
 
     #[test]
     fn exported_variables_apply_to_later_commands() {
-        let cmds = find("export CGO_ENABLED=0 && GOOS=linux && go build .", 0);
+        let cmds = find(&shell::commands("export CGO_ENABLED=0 && GOOS=linux && go build .", 0).unwrap());
         assert_eq!(cmds[0].env_value("CGO_ENABLED"), Some("0"));
         assert_eq!(cmds[0].env_value("GOOS"), Some("linux"));
     }
 
     #[test]
     fn other_go_commands_are_found_too() {
-        let cmds = find("go mod download && go install ./cmd/...", 5);
+        let cmds = find(&shell::commands("go mod download && go install ./cmd/...", 5).unwrap());
         assert_eq!(cmds[0].verb, GoVerb::Other);
         assert_eq!(cmds[1].verb, GoVerb::Install);
         assert_eq!(cmds[1].go_span, 24..26);

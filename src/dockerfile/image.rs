@@ -49,21 +49,21 @@ impl ImageRef {
         ImageRef { name, tag, digest }
     }
 
-    /// The last path component of the name, lowercased (`golang`, `static-debian13`).
-    pub fn short_name(&self) -> String {
-        self.name.rsplit('/').next().unwrap_or_default().to_ascii_lowercase()
+    /// The last path component of the name (`golang`, `static-debian13`). Repository names
+    /// are lowercase by the distribution spec, so no case folding is needed.
+    pub fn short_name(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or_default()
     }
 
     /// The family of the image.
     pub fn family(&self) -> Family {
         let short = self.short_name();
-        let name = self.name.to_ascii_lowercase();
-        if name.contains("distroless") {
+        if self.name.contains("distroless") {
             Family::Distroless
-        } else if name.contains("chainguard") && short == "static" {
+        } else if self.name.contains("chainguard") && short == "static" {
             Family::ChainguardStatic
         } else {
-            match short.as_str() {
+            match short {
                 "golang" => Family::Golang,
                 "alpine" => Family::Alpine,
                 "debian" => Family::Debian,

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use parse_dockerfile::{Command, HealthcheckArguments, Instruction as Ast, JsonOrStringArray, Source};
 
-use crate::shell;
+use crate::shell::{self, SimpleCommand};
 
 /// A parse failure, with the 1-based line and column the parser reported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,8 +93,9 @@ pub enum Body {
         mounts: Vec<String>,
         /// Where new `--mount` flags go (after the keyword and any existing flags).
         flags_insert_at: usize,
-        /// Shell scripts with their offsets: the command text and every heredoc body.
-        scripts: Vec<(String, usize)>,
+        /// The simple commands of its shell script and heredoc bodies, with spans in the file;
+        /// `None` when a script is not valid shell (an unterminated quote).
+        commands: Option<Vec<SimpleCommand>>,
         /// The exec-form argv, when the command is a JSON array.
         exec: Option<Vec<String>>,
     },
@@ -146,6 +147,16 @@ pub enum CommandForm {
     Exec(Vec<String>),
     /// `a b`, with the span of the text.
     Shell(String, Range<usize>),
+}
+
+impl Body {
+    /// The simple commands a `RUN` runs (none for other instructions and for broken shell).
+    pub fn run_commands(&self) -> &[SimpleCommand] {
+        match self {
+            Body::Run { commands: Some(commands), .. } => commands,
+            _ => &[],
+        }
+    }
 }
 
 impl CommandForm {
@@ -271,14 +282,16 @@ pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<Strin
 fn body(inst: &Ast<'_>, text: &str) -> Body {
     match inst {
         Ast::Run(run) => {
-            let mut scripts = Vec::new();
+            let mut scripts: Vec<(&str, usize)> = Vec::new();
             let mut exec = None;
             match &run.arguments {
-                Command::Shell(s) => scripts.push((s.value.to_string(), s.span.start)),
+                Command::Shell(s) => scripts.push((s.value, s.span.start)),
                 Command::Exec(args) => exec = Some(args.value.iter().map(|a| a.value.to_string()).collect()),
                 _ => {}
             }
-            scripts.extend(run.here_docs.iter().map(|h| (text[h.span.clone()].to_string(), h.span.start)));
+            scripts.extend(run.here_docs.iter().map(|h| (&text[h.span.clone()], h.span.start)));
+            let commands =
+                scripts.iter().map(|(script, offset)| shell::commands(script, *offset)).collect::<Option<Vec<_>>>();
             Body::Run {
                 mounts: run
                     .options
@@ -287,7 +300,7 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
                     .filter_map(|f| f.value.as_ref().map(|v| v.value.to_string()))
                     .collect(),
                 flags_insert_at: run.options.last().map_or(run.run.span.end, |f| f.span().end),
-                scripts,
+                commands: commands.map(|c| c.into_iter().flatten().collect()),
                 exec,
             }
         }

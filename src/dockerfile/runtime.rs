@@ -15,17 +15,15 @@ const HTTP_TOOLS: &[&str] = &["curl", "wget", "nc", "/usr/bin/curl", "/usr/bin/w
 /// (CA certificates, time zones, a user) or cleans package caches, so it can go.
 /// `copied` lists the paths the stage copied in (a `chmod +x` of one of them can go too).
 pub fn provided_by_distroless(inst: &Instruction, copied: &[String]) -> bool {
-    let Body::Run { scripts, exec: None, mounts, .. } = &inst.body else {
+    let Body::Run { commands: Some(commands), exec: None, mounts, .. } = &inst.body else {
         return false;
     };
-    if !mounts.iter().all(|m| m.contains("type=cache")) {
+    if commands.is_empty() || !mounts.iter().all(|m| m.contains("type=cache")) {
         return false;
     }
-    scripts.iter().all(|(script, _)| {
-        shell::commands(script, 0).iter().all(|cmd| {
-            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            is_provided(&argv, copied)
-        })
+    commands.iter().all(|cmd| {
+        let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+        is_provided(&argv, copied)
     })
 }
 

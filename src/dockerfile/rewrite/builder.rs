@@ -14,7 +14,10 @@ use super::super::model::{Body, Stage};
 use super::super::plan::{Plan, RuntimePlan};
 use super::{Style, render};
 
-const MODULE_DOWNLOAD: &str = include_str!("../../../templates/dockerfile/module-download.Dockerfile.j2");
+/// The name of the module-download template.
+pub const TEMPLATE: &str = "module-download.Dockerfile.j2";
+/// The module-download template (`templates/dockerfile/`).
+pub const MODULE_DOWNLOAD: &str = include_str!("../../../templates/dockerfile/module-download.Dockerfile.j2");
 
 /// Edits to every builder: build flags, the module download layer, the Go tag, cache mounts.
 pub fn edits(facts: &Facts<'_>, style: &Style, out: &mut Vec<Edit>) {
@@ -88,7 +91,7 @@ fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, out: &mut Ve
     } else {
         String::new()
     };
-    let block = render(MODULE_DOWNLOAD, context! { files, dest, mount });
+    let block = render(TEMPLATE, context! { files, dest, mount });
     out.push(Edit::insert(inst.comments_start, style.lines(&block)));
 }
 

@@ -93,7 +93,20 @@ pub fn removal(text: &str, inst: &Instruction) -> Range<usize> {
     start..end
 }
 
+/// The built-in templates, compiled once.
+fn templates() -> &'static Environment<'static> {
+    static TEMPLATES: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in [(split::TEMPLATE, split::RUNTIME_STAGE), (builder::TEMPLATE, builder::MODULE_DOWNLOAD)] {
+            env.add_template(name, source).expect("built-in template compiles");
+        }
+        env
+    })
+}
+
 /// Renders a built-in template; they are fixed text, so a failure is a bug in harden.
-fn render(template: &str, ctx: minijinja::Value) -> String {
-    Environment::new().render_str(template, ctx).expect("built-in template renders")
+fn render(name: &str, ctx: minijinja::Value) -> String {
+    let template = templates().get_template(name).expect("built-in template exists");
+    template.render(ctx).expect("built-in template renders")
 }

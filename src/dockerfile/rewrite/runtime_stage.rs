@@ -2,7 +2,6 @@
 //! and fixing only what is safe on any image.
 
 use crate::edit::Edit;
-use crate::shell;
 
 use super::super::analyse::{is_numeric_user, is_root};
 use super::super::facts::Facts;
@@ -108,16 +107,13 @@ fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instru
 fn created_uid(stage: &Stage, user: &str) -> Option<String> {
     let name = user.split(':').next().unwrap_or(user);
     stage.instructions.iter().find_map(|inst| {
-        let Body::Run { scripts, .. } = &inst.body else { return None };
-        scripts.iter().find_map(|(script, _)| {
-            shell::commands(script, 0).into_iter().find_map(|cmd| {
-                let argv: Vec<String> = cmd.argv().iter().map(|t| t.value.clone()).collect();
-                if !matches!(argv.first().map(String::as_str), Some("adduser" | "useradd")) || argv.last()? != name {
-                    return None;
-                }
-                let pos = argv.iter().position(|a| a == "-u" || a == "--uid")?;
-                argv.get(pos + 1).filter(|v| v.chars().all(|c| c.is_ascii_digit())).cloned()
-            })
+        inst.body.run_commands().iter().find_map(|cmd| {
+            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+            if !matches!(argv.first(), Some(&"adduser" | &"useradd")) || *argv.last()? != name {
+                return None;
+            }
+            let pos = argv.iter().position(|a| *a == "-u" || *a == "--uid")?;
+            argv.get(pos + 1).filter(|v| v.chars().all(|c| c.is_ascii_digit())).map(|v| v.to_string())
         })
     })
 }

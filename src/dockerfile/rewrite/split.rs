@@ -14,7 +14,10 @@ use super::super::plan::{NONROOT, starts};
 use super::super::runtime;
 use super::{Style, removal, render};
 
-const RUNTIME_STAGE: &str = include_str!("../../../templates/dockerfile/runtime-stage.Dockerfile.j2");
+/// The name of the runtime-stage template.
+pub const TEMPLATE: &str = "runtime-stage.Dockerfile.j2";
+/// The runtime-stage template (`templates/dockerfile/`).
+pub const RUNTIME_STAGE: &str = include_str!("../../../templates/dockerfile/runtime-stage.Dockerfile.j2");
 
 /// The name given to a single stage's builder when it has none.
 const BUILDER_NAME: &str = "build";
@@ -61,10 +64,8 @@ pub fn edits(facts: &Facts<'_>, style: &Style, image: &str, copies: &[String], o
             _ => {}
         }
     }
-    let stage_text = render(
-        RUNTIME_STAGE,
-        context! { image, builder, carried, copies => copies.to_vec(), user => NONROOT, commands },
-    );
+    let stage_text =
+        render(TEMPLATE, context! { image, builder, carried, copies => copies.to_vec(), user => NONROOT, commands });
 
     // Instructions moved from the end of the stage are replaced by the new stage in one edit,
     // so the gap they leave is not doubled; the others are deleted where they stand.
