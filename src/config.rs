@@ -31,6 +31,16 @@ pub struct Config {
     pub pin_digests: bool,
     /// Add BuildKit cache mounts to Go commands.
     pub cache_mounts: bool,
+    /// Kubernetes settings.
+    pub kubernetes: KubernetesConfig,
+}
+
+/// Kubernetes settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KubernetesConfig {
+    /// Workloads (`Kind/name`) and containers (`Kind/name/container`) to leave alone.
+    pub skip: Vec<String>,
 }
 
 /// The runtime images harden writes; an organisation that mirrors distroless points these at its mirror.
@@ -54,6 +64,7 @@ impl Default for Config {
             runtime: RuntimeImages::default(),
             pin_digests: true,
             cache_mounts: true,
+            kubernetes: KubernetesConfig::default(),
         }
     }
 }
@@ -153,6 +164,7 @@ mod tests {
         };
         let mut doc = defaults(&schema["properties"]);
         doc.insert("runtime".into(), defaults(&schema["properties"]["runtime"]["properties"]).into());
+        doc.insert("kubernetes".into(), defaults(&schema["properties"]["kubernetes"]["properties"]).into());
         let yaml = serde_json::to_string(&doc).unwrap();
         assert_eq!(Config::from_yaml(&yaml, Path::new("schema")).unwrap(), Config::default());
         // And a key the schema does not know is refused by both.

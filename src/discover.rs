@@ -46,11 +46,53 @@ pub fn is_dockerfile_name(name: &str) -> bool {
     named && !not_dockerfile.iter().any(|s| lower.ends_with(s))
 }
 
+/// True for a YAML file name (`.yaml`, `.yml`).
+pub fn is_yaml_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// Why a YAML file is not a manifest harden edits, judged by where it is and what it is named:
+/// workflows, kustomizations, Compose, Skaffold, GoReleaser and harden's own configuration, and
+/// the templates and values of a Helm chart. (What a file holds is judged when it is read.)
+fn yaml_skip_reason(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
+    let parent = path.parent();
+    let in_dir = |dir: &str| parent.and_then(|p| p.file_name()).is_some_and(|n| n == dir);
+    let chart_dir =
+        |p: Option<&Path>| p.is_some_and(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file());
+    let reason = if in_dir("workflows")
+        && parent.and_then(Path::parent).and_then(|p| p.file_name()).is_some_and(|n| n == ".github")
+    {
+        "a GitHub Actions workflow"
+    } else if stem == "kustomization" {
+        "a kustomization: kustomize builds the manifests it lists (harden edits those)"
+    } else if stem.starts_with("docker-compose") || stem.starts_with("compose") {
+        "a Compose file, not a Kubernetes manifest"
+    } else if stem.starts_with("skaffold") {
+        "a Skaffold configuration"
+    } else if stem.trim_start_matches('.').starts_with("goreleaser") {
+        "a GoReleaser configuration"
+    } else if stem == "chart" || (in_dir("templates") && chart_dir(parent.and_then(Path::parent))) {
+        "part of a Helm chart: the chart's templates decide the manifests"
+    } else if stem.starts_with("values") && chart_dir(parent) {
+        "Helm chart values, not a manifest"
+    } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
+        "harden's own configuration"
+    } else {
+        return None;
+    };
+    Some(reason.to_string())
+}
+
 /// Finds the files under `root` (a directory, or one file named explicitly).
 /// `ignore` holds gitignore-style patterns relative to `root`.
 pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
     if root.is_file() {
-        return vec![check(root, display(root), Kind::Dockerfile, root.parent().unwrap_or(Path::new(".")))];
+        let name = root.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let kind = if is_yaml_name(name) { Kind::Kubernetes } else { Kind::Dockerfile };
+        return vec![check(root, display(root), kind, root.parent().unwrap_or(Path::new(".")))];
     }
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -68,14 +110,25 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if !is_dockerfile_name(name) || entry.file_type().is_some_and(|t| t.is_dir()) {
+        let kind = if is_dockerfile_name(name) {
+            Kind::Dockerfile
+        } else if is_yaml_name(name) {
+            Kind::Kubernetes
+        } else {
+            continue;
+        };
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
             continue;
         }
         let rel = path.strip_prefix(root).unwrap_or(path);
         if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
             continue;
         }
-        out.push(check(path, display(path), Kind::Dockerfile, &canonical_root));
+        let mut found = check(path, display(path), kind, &canonical_root);
+        if kind == Kind::Kubernetes && found.skip.is_none() {
+            found.skip = yaml_skip_reason(path);
+        }
+        out.push(found);
     }
     out
 }

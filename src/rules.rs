@@ -152,6 +152,51 @@ rules! {
     OPEN_AT_END = "HD140" "unterminated-instruction" Warning false ""
         "The file ends inside a continued instruction (a trailing backslash), so nothing can be added after it."
         "Not fixed: the runtime stage is kept; end the last instruction.";
+    RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
+        "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
+        "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";
+    RUN_AS_USER = "HK202" "run-as-user-low" Warning true "checkov CKV_K8S_40, kube-score, kubesec"
+        "runAsUser is unset, root or below 10000: it may collide with a host user."
+        "Sets runAsUser: 65532 (distroless nonroot) when unset; an explicit user is never overridden, only reported.";
+    RUN_AS_GROUP = "HK203" "run-as-group-missing" Warning true "kube-score, kubesec"
+        "runAsGroup is unset: the process runs with the image's group, often root (0)."
+        "Sets runAsGroup: 65532 in the pod securityContext.";
+    SECCOMP = "HK204" "seccomp-not-runtime-default" Warning true "PSS restricted, checkov CKV_K8S_31"
+        "The seccomp profile is not RuntimeDefault or Localhost: every system call is allowed."
+        "Sets seccompProfile: {type: RuntimeDefault} in the pod securityContext (and where a container sets Unconfined).";
+    PRIVILEGE_ESCALATION = "HK205" "privilege-escalation-allowed" Error true "PSS restricted, checkov CKV_K8S_20"
+        "allowPrivilegeEscalation is not false: a setuid binary can gain privileges."
+        "Sets allowPrivilegeEscalation: false on every container and init container (changing an explicit true, and saying so).";
+    CAPABILITIES = "HK206" "capabilities-not-dropped" Warning true "PSS restricted, checkov CKV_K8S_28, CKV_K8S_37"
+        "The container does not drop ALL capabilities."
+        "Adds capabilities: {drop: [ALL]}, keeping an existing add: [NET_BIND_SERVICE].";
+    WRITABLE_ROOT = "HK207" "root-filesystem-writable" Warning true "checkov CKV_K8S_22"
+        "readOnlyRootFilesystem is not true: an attacker can write to the image's files."
+        "Sets readOnlyRootFilesystem: true and, when nothing is mounted at /tmp, an emptyDir volume there.";
+    PRIVILEGED = "HK208" "privileged-container" Error false "PSS baseline, checkov CKV_K8S_16"
+        "The container is privileged: it has every capability and the host's devices."
+        "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
+    HOST_NAMESPACE = "HK209" "host-namespace" Error false "PSS baseline, checkov CKV_K8S_17, 18, 19"
+        "The pod shares the host's network, PID or IPC namespace."
+        "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
+    HOST_PATH = "HK210" "host-path-volume" Error false "PSS baseline"
+        "The pod mounts a hostPath volume: it can read or write the node's files."
+        "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
+    HOST_PORT = "HK211" "host-port" Warning false "PSS baseline, checkov CKV_K8S_26"
+        "A container binds a hostPort on the node."
+        "Not fixed: use a Service instead; the workload is left alone.";
+    IMAGE_TAG = "HK212" "image-latest-or-untagged" Warning false "checkov CKV_K8S_14"
+        "The container image has no tag or uses latest: what runs changes without a change to the manifest."
+        "Not fixed: pin a version tag.";
+    IMAGE_DIGEST = "HK213" "image-not-pinned" Info false "checkov CKV_K8S_43"
+        "The container image is not pinned by digest."
+        "Not fixed: pin image:tag@sha256:… (Renovate or harden verify can keep it current).";
+    ADDED_CAPABILITIES = "HK214" "capabilities-added" Warning false "PSS restricted, checkov CKV_K8S_25, CKV_K8S_39"
+        "The container adds capabilities other than NET_BIND_SERVICE."
+        "Not fixed: harden keeps them (the program may need them) but the pod fails the restricted profile.";
+    EXPLICIT_ROOT = "HK215" "explicit-root-user" Error false "PSS restricted, checkov CKV_K8S_23"
+        "The pod or a container sets runAsUser: 0 explicitly."
+        "Not fixed: the manifest asks for root on purpose; run the program as a non-root user and remove it.";
 }
 
 /// Rules about the image that runs, whichever stage that is (a split moves it to a new stage).

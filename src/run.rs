@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::discover::{self, Kind};
-use crate::dockerfile::{self, Outcome};
+use crate::dockerfile;
 use crate::finding::Finding;
+use crate::kubernetes;
+use crate::outcome::Outcome;
 use crate::rules::Severity;
 use crate::source::SourceFacts;
 
@@ -92,17 +94,27 @@ pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
             continue;
         }
         let found: Vec<_> = discover::discover(root, &config.ignore);
-        let contexts: Vec<PathBuf> =
-            found.iter().filter(|f| f.skip.is_none()).map(|f| build_context(&f.path, &repo)).collect();
-        let mut unique = contexts.clone();
+        // Only Dockerfiles read the Go source beside them.
+        let contexts: Vec<Option<PathBuf>> = found
+            .iter()
+            .filter(|f| f.skip.is_none())
+            .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&f.path, &repo)))
+            .collect();
+        let mut unique: Vec<PathBuf> = contexts.iter().flatten().cloned().collect();
         unique.sort();
         unique.dedup();
         let facts = parallel_map(&unique, |dir| SourceFacts::collect(dir));
         let sources: HashMap<&PathBuf, &SourceFacts> = unique.iter().zip(&facts).collect();
-        let work: Vec<(&discover::Found, &SourceFacts)> =
-            found.iter().filter(|f| f.skip.is_none()).zip(&contexts).map(|(f, c)| (f, sources[c])).collect();
+        let no_source = SourceFacts::default();
+        let work: Vec<(&discover::Found, &SourceFacts)> = found
+            .iter()
+            .filter(|f| f.skip.is_none())
+            .zip(&contexts)
+            .map(|(f, c)| (f, c.as_ref().map_or(&no_source, |c| sources[c])))
+            .collect();
         let mut hardened =
-            parallel_map(&work, |(f, source)| harden_file(&f.path, f.display.clone(), source, &config)).into_iter();
+            parallel_map(&work, |(f, source)| harden_file(&f.path, f.display.clone(), f.kind, source, &config))
+                .into_iter();
         for f in &found {
             let report = match &f.skip {
                 Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
@@ -132,30 +144,23 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 }
 
 /// Runs the engine on one file.
-pub fn harden_file(path: &Path, display: String, source: &SourceFacts, config: &Config) -> FileReport {
+pub fn harden_file(path: &Path, display: String, kind: Kind, source: &SourceFacts, config: &Config) -> FileReport {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            return FileReport::new(display, Kind::Dockerfile, Status::Error, Some(format!("cannot read: {e}")));
+            return FileReport::new(display, kind, Status::Error, Some(format!("cannot read: {e}")));
         }
     };
-    match dockerfile::harden(&text, source, config) {
-        Err(e) => {
-            FileReport::new(display, Kind::Dockerfile, Status::Error, Some(format!("line {}: {}", e.line, e.message)))
-        }
-        Ok(Outcome::Skipped(reason)) => FileReport::new(display, Kind::Dockerfile, Status::Skipped, Some(reason)),
-        Ok(Outcome::Hardened { findings, rewritten, refused }) => {
+    let outcome = match kind {
+        Kind::Dockerfile => dockerfile::harden(&text, source, config),
+        Kind::Kubernetes => kubernetes::harden(&text, config),
+    };
+    match outcome {
+        Err(e) => FileReport::new(display, kind, Status::Error, Some(format!("line {}: {}", e.line, e.message))),
+        Ok(Outcome::Skipped(reason)) => FileReport::new(display, kind, Status::Skipped, Some(reason)),
+        Ok(Outcome::Hardened { findings, rewritten, reason }) => {
             let status = if rewritten.is_some() { Status::Changed } else { Status::Unchanged };
-            let reason = refused.map(|r| format!("the rewrite is not proposed: {r}"));
-            FileReport {
-                path: display,
-                kind: Kind::Dockerfile,
-                status,
-                reason,
-                findings,
-                original: Some(text),
-                rewritten,
-            }
+            FileReport { path: display, kind, status, reason, findings, original: Some(text), rewritten }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Before/after fixture pairs: `tests/fixtures/<case>/input/` is a small repository,
-//! `expected/` holds every Dockerfile as `harden fix --write` must leave it and
+//! `expected/` holds every Dockerfile and YAML file as `harden fix --write` must leave it and
 //! `report.txt`, the findings it must print. Run with `UPDATE_FIXTURES=1` to rewrite
 //! the expectations after a deliberate change, then review the diff.
 
@@ -21,13 +21,15 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn dockerfiles(dir: &Path) -> Vec<PathBuf> {
+/// The Dockerfiles and YAML files of a tree: the files harden may rewrite.
+fn handled_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap();
         if path.is_dir() {
-            out.extend(dockerfiles(&path));
-        } else if harden::discover::is_dockerfile_name(path.file_name().unwrap().to_str().unwrap()) {
+            out.extend(handled_files(&path));
+        } else if harden::discover::is_dockerfile_name(name) || harden::discover::is_yaml_name(name) {
             out.push(path);
         }
     }
@@ -62,7 +64,7 @@ fn run_case(case: &Path, update: bool) -> Vec<String> {
         }
     };
     compare(Path::new("report.txt"), &text);
-    for file in dockerfiles(&repo) {
+    for file in handled_files(&repo) {
         let rel = file.strip_prefix(&repo).unwrap();
         compare(rel, &std::fs::read_to_string(&file).unwrap());
     }
@@ -83,7 +85,9 @@ fn fixtures_match_their_expectations() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
-    assert!(cases.len() >= 25, "at least 25 fixture cases, found {}", cases.len());
+    let k8s = cases.iter().filter(|c| c.file_name().unwrap().to_str().unwrap().starts_with("k8s-")).count();
+    assert!(cases.len() - k8s >= 25, "at least 25 Dockerfile cases, found {}", cases.len() - k8s);
+    assert!(k8s >= 20, "at least 20 Kubernetes cases, found {k8s}");
     let problems: Vec<String> = cases.iter().flat_map(|c| run_case(c, update)).collect();
     assert!(problems.is_empty(), "{} problems:\n\n{}", problems.len(), problems.join("\n\n"));
 }

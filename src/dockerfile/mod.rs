@@ -16,26 +16,11 @@ pub mod runtime;
 use crate::config::Config;
 use crate::edit;
 use crate::finding::Finding;
+pub use crate::outcome::Outcome;
 use crate::rules;
 use crate::source::SourceFacts;
 
 pub use model::ParseError;
-
-/// What harden makes of one Dockerfile.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Not a Go build: nothing to do, and why.
-    Skipped(String),
-    /// A Go build: its findings, and the rewritten text when `fix` changes it.
-    Hardened {
-        /// Findings on the original, each marked fixed or not.
-        findings: Vec<Finding>,
-        /// The rewritten text, when it differs from the original.
-        rewritten: Option<String>,
-        /// Why a rewrite was not proposed, when one was made but failed its checks.
-        refused: Option<String>,
-    },
-}
 
 /// Analyses and rewrites one Dockerfile.
 pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outcome, ParseError> {
@@ -55,18 +40,18 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     let plan = plan::decide(&facts);
     let mut findings = analyse::findings(&facts, &plan);
     let edits = rewrite::edits(&facts, &plan);
-    let (rewritten, refused) = match edit::apply(text, &edits) {
+    let (rewritten, reason) = match edit::apply(text, &edits) {
         Ok(new) if new == text => (None, None),
         Ok(new) => match check(&facts, &new, source, config) {
             Ok(after) => {
                 mark_fixed(&mut findings, &df, &after);
                 (Some(new), None)
             }
-            Err(why) => (None, Some(why)),
+            Err(why) => (None, Some(format!("the rewrite is not proposed: {why}"))),
         },
-        Err(overlap) => (None, Some(format!("internal error: {overlap}"))),
+        Err(overlap) => (None, Some(format!("the rewrite is not proposed: internal error: {overlap}"))),
     };
-    Ok(Outcome::Hardened { findings, rewritten, refused })
+    Ok(Outcome::Hardened { findings, rewritten, reason })
 }
 
 /// Re-parses the rewritten text, checks the image contract, and returns its findings with

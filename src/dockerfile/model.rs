@@ -11,17 +11,8 @@ use parse_dockerfile::{Command, HealthcheckArguments, Instruction as Ast, JsonOr
 
 use crate::shell::{self, SimpleCommand};
 
-/// A parse failure, with the 1-based line and column the parser reported.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}, column {column}: {message}")]
-pub struct ParseError {
-    /// 1-based line of the error.
-    pub line: usize,
-    /// 1-based column of the error.
-    pub column: usize,
-    /// What the parser expected.
-    pub message: String,
-}
+pub use crate::lines::LineIndex;
+pub use crate::outcome::ParseError;
 
 /// A parsed Dockerfile.
 #[derive(Debug, Clone)]
@@ -451,30 +442,6 @@ fn comments_start(text: &str, line_start: usize) -> usize {
 fn is_directive(line: &str) -> bool {
     let l = line.trim_start_matches('#').trim_start().to_ascii_lowercase();
     ["syntax=", "escape=", "check="].iter().any(|d| l.starts_with(d))
-}
-
-/// Maps byte offsets to lines.
-pub struct LineIndex {
-    starts: Vec<usize>,
-}
-
-impl LineIndex {
-    /// Indexes the line starts of `text`.
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
-    }
-
-    /// 1-based line of `offset`.
-    pub fn line_of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
-    }
-
-    /// Offset of the start of the line holding `offset`.
-    pub fn line_start(&self, offset: usize) -> usize {
-        self.starts[self.line_of(offset) - 1]
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,380 @@
+//! The Kubernetes rules: for each workload, the findings and the changes that fix them.
+//!
+//! This is the one place that decides what harden changes in a pod spec: the Pod Security
+//! Standards "restricted" profile, plus the high UID and group that checkov, kube-score and
+//! kubesec ask for. Workloads that need the host are left alone, with the reason.
+
+use yaml_serde::Value;
+
+use crate::finding::Finding;
+use crate::rules::{self, Rule};
+
+use super::change::{Change, Op, Seg, map, path, string};
+use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
+
+/// The user and group harden runs pods as (distroless `nonroot`).
+pub const NONROOT_ID: u64 = 65532;
+/// The name of the volume harden mounts at /tmp when the root filesystem becomes read-only.
+const TMP_VOLUME: &str = "tmp";
+
+/// What harden decides about one workload.
+pub struct Plan {
+    /// Its findings.
+    pub findings: Vec<Finding>,
+    /// The changes that fix what can be fixed (empty when the workload is left alone).
+    pub changes: Vec<Change>,
+}
+
+/// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
+/// `Kind/name/container` entries the configuration opts out.
+pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
+    let mut findings = Vec::new();
+    let host = host_needs(workload, &mut findings);
+    let mut plan = Planner { workload, changes: Vec::new(), findings };
+    plan.pod_level();
+    let skipped = skipped_containers(workload, skip);
+    let mut tmp_mounts = Vec::new();
+    for container in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
+        if plan.container(container) {
+            tmp_mounts.push(container);
+        }
+    }
+    plan.tmp_volume(&tmp_mounts);
+    let Planner { mut findings, changes, .. } = plan;
+    for f in findings.iter_mut().filter(|_| host.is_some()) {
+        f.fixed = false;
+    }
+    let changes = if host.is_some() { Vec::new() } else { changes };
+    Plan { findings, changes }
+}
+
+/// Reports what ties the workload to the host; `Some` when it must be left alone.
+fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option<()> {
+    let pod = workload.pod_value;
+    let id = workload.id();
+    let mut host = None;
+    let left_alone = "; the workload is left alone";
+    for key in ["hostNetwork", "hostPID", "hostIPC"] {
+        if pod.get(key).and_then(Value::as_bool) == Some(true) {
+            findings.push(Finding::new(
+                &rules::HOST_NAMESPACE,
+                workload.line,
+                format!("{id} sets {key}: true{left_alone}"),
+            ));
+            host = Some(());
+        }
+    }
+    for volume in pod.get("volumes").and_then(Value::as_sequence).into_iter().flatten() {
+        if volume.get("hostPath").is_some() {
+            let name = volume.get("name").and_then(Value::as_str).unwrap_or("unnamed");
+            findings.push(Finding::new(
+                &rules::HOST_PATH,
+                workload.line,
+                format!("{id} mounts hostPath volume {name}{left_alone}"),
+            ));
+            host = Some(());
+        }
+    }
+    for c in &workload.containers {
+        let sc = c.value.get("securityContext");
+        if sc.and_then(|s| s.get("privileged")).and_then(Value::as_bool) == Some(true) {
+            findings.push(Finding::new(
+                &rules::PRIVILEGED,
+                c.line,
+                format!("container {} is privileged{left_alone}", c.name),
+            ));
+            host = Some(());
+        }
+        for port in c.value.get("ports").and_then(Value::as_sequence).into_iter().flatten() {
+            if let Some(hp) = port.get("hostPort").and_then(Value::as_u64).filter(|&p| p != 0) {
+                findings.push(Finding::new(
+                    &rules::HOST_PORT,
+                    c.line,
+                    format!("container {} binds hostPort {hp}{left_alone}", c.name),
+                ));
+                host = Some(());
+            }
+        }
+    }
+    host
+}
+
+fn skipped_containers(workload: &Workload<'_>, skip: &[String]) -> Vec<String> {
+    let id = workload.id();
+    let mut names: Vec<String> = workload
+        .annotation(SKIP_CONTAINERS_ANNOTATION)
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+        .unwrap_or_default();
+    names.extend(skip.iter().filter_map(|s| s.strip_prefix(&format!("{id}/"))).map(str::to_string));
+    names
+}
+
+struct Planner<'w, 'a> {
+    workload: &'w Workload<'a>,
+    changes: Vec<Change>,
+    findings: Vec<Finding>,
+}
+
+impl Planner<'_, '_> {
+    fn pod_path(&self, rest: &[&str]) -> Vec<Seg> {
+        let mut p = path(self.workload.pod_path);
+        p.extend(path(rest));
+        p
+    }
+
+    /// The path to `rest` inside a container.
+    fn in_container(&self, c: &Container<'_>, rest: &[&str]) -> Vec<Seg> {
+        let mut p = path(self.workload.pod_path);
+        p.push(Seg::Key(c.list.to_string()));
+        p.push(Seg::Index(c.index));
+        p.extend(path(rest));
+        p
+    }
+
+    fn set(&mut self, path: Vec<Seg>, value: Value) {
+        self.changes.push(Change { doc: self.workload.doc, path, op: Op::Set(value) });
+    }
+
+    fn append(&mut self, path: Vec<Seg>, value: Value) {
+        self.changes.push(Change { doc: self.workload.doc, path, op: Op::Append(value) });
+    }
+
+    fn finding(&mut self, rule: &Rule, line: usize, message: String, fixed: bool) {
+        let mut f = Finding::new(rule, line, message);
+        f.fixed = fixed;
+        self.findings.push(f);
+    }
+
+    fn pod_level(&mut self) {
+        let w = self.workload;
+        let id = w.id();
+        let line = w.line;
+        let sc = w.pod_value.get("securityContext");
+        let get = |key: &str| sc.and_then(|s| s.get(key));
+        let containers_user: Vec<u64> =
+            w.containers.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
+
+        let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0) || containers_user.contains(&0);
+        match get("runAsNonRoot").and_then(Value::as_bool) {
+            Some(true) => {}
+            _ if explicit_root => self.finding(
+                &rules::RUN_AS_NON_ROOT,
+                line,
+                format!(
+                    "{id} does not set runAsNonRoot: true; not fixed, it would stop the pod that asks for runAsUser: 0"
+                ),
+                false,
+            ),
+            Some(false) => {
+                self.finding(
+                    &rules::RUN_AS_NON_ROOT,
+                    line,
+                    format!("{id} sets runAsNonRoot: false; fix sets true"),
+                    true,
+                );
+                self.set(self.pod_path(&["securityContext", "runAsNonRoot"]), Value::Bool(true));
+            }
+            None => {
+                self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{id} does not set runAsNonRoot: true"), true);
+                self.set(self.pod_path(&["securityContext", "runAsNonRoot"]), Value::Bool(true));
+            }
+        }
+        let mut set_user = false;
+        match get("runAsUser").and_then(Value::as_u64) {
+            Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{id} sets runAsUser: 0"), false),
+            Some(uid) if uid < 10000 => self.finding(
+                &rules::RUN_AS_USER,
+                line,
+                format!("{id} runs as user {uid}, below 10000; harden never overrides an explicit user"),
+                false,
+            ),
+            Some(_) => {}
+            None if containers_user.is_empty() => {
+                self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
+                self.set(self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
+                set_user = true;
+            }
+            None => {}
+        }
+        if get("runAsGroup").is_none() {
+            let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
+            let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
+            self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
+            if fixable {
+                self.set(self.pod_path(&["securityContext", "runAsGroup"]), NONROOT_ID.into());
+            }
+        }
+        let seccomp = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str);
+        match seccomp {
+            Some("RuntimeDefault" | "Localhost") => {}
+            Some(other) => {
+                self.finding(
+                    &rules::SECCOMP,
+                    line,
+                    format!("{id} sets seccompProfile {other}; fix sets RuntimeDefault"),
+                    true,
+                );
+                self.set(self.pod_path(&["securityContext", "seccompProfile", "type"]), string("RuntimeDefault"));
+            }
+            None => {
+                self.finding(&rules::SECCOMP, line, format!("{id} sets no seccompProfile"), true);
+                self.set(
+                    self.pod_path(&["securityContext", "seccompProfile"]),
+                    map([("type", string("RuntimeDefault"))]),
+                );
+            }
+        }
+    }
+
+    /// Plans one container; true when its root filesystem becomes read-only and /tmp needs a volume.
+    fn container(&mut self, c: &Container<'_>) -> bool {
+        let line = c.line;
+        let who = format!("{} {}", if c.list == "initContainers" { "init container" } else { "container" }, c.name);
+        let sc = c.value.get("securityContext");
+        let get = |key: &str| sc.and_then(|s| s.get(key));
+
+        if get("runAsNonRoot").and_then(Value::as_bool) == Some(false)
+            && get("runAsUser").and_then(Value::as_u64) != Some(0)
+        {
+            self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{who} sets runAsNonRoot: false; fix sets true"), true);
+            let p = self.in_container(c, &["securityContext", "runAsNonRoot"]);
+            self.set(p, Value::Bool(true));
+        }
+        match get("runAsUser").and_then(Value::as_u64) {
+            Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{who} sets runAsUser: 0"), false),
+            Some(uid) if uid < 10000 => self.finding(
+                &rules::RUN_AS_USER,
+                line,
+                format!("{who} runs as user {uid}, below 10000; harden never overrides an explicit user"),
+                false,
+            ),
+            _ => {}
+        }
+        if let Some(kind) = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str)
+            && !matches!(kind, "RuntimeDefault" | "Localhost")
+        {
+            self.finding(
+                &rules::SECCOMP,
+                line,
+                format!("{who} sets seccompProfile {kind}; fix sets RuntimeDefault"),
+                true,
+            );
+            let p = self.in_container(c, &["securityContext", "seccompProfile", "type"]);
+            self.set(p, string("RuntimeDefault"));
+        }
+        match get("allowPrivilegeEscalation").and_then(Value::as_bool) {
+            Some(false) => {}
+            value => {
+                let message = match value {
+                    Some(true) => format!("{who} sets allowPrivilegeEscalation: true; fix sets false"),
+                    _ => format!("{who} does not set allowPrivilegeEscalation: false"),
+                };
+                self.finding(&rules::PRIVILEGE_ESCALATION, line, message, true);
+                let p = self.in_container(c, &["securityContext", "allowPrivilegeEscalation"]);
+                self.set(p, Value::Bool(false));
+            }
+        }
+        let read_only = get("readOnlyRootFilesystem").and_then(Value::as_bool);
+        if read_only != Some(true) {
+            let message = match read_only {
+                Some(false) => format!("{who} sets readOnlyRootFilesystem: false; fix sets true"),
+                _ => format!("{who} does not set readOnlyRootFilesystem: true"),
+            };
+            self.finding(&rules::WRITABLE_ROOT, line, message, true);
+            let p = self.in_container(c, &["securityContext", "readOnlyRootFilesystem"]);
+            self.set(p, Value::Bool(true));
+        }
+        self.capabilities(c, &who);
+        self.image(c, &who);
+        read_only != Some(true) && !mounts_tmp(c.value)
+    }
+
+    fn capabilities(&mut self, c: &Container<'_>, who: &str) {
+        let caps = c.value.get("securityContext").and_then(|s| s.get("capabilities"));
+        let added: Vec<&str> = caps
+            .and_then(|c| c.get("add"))
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|a| !matches!(*a, "NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE"))
+            .collect();
+        if !added.is_empty() {
+            let message = format!("{who} adds capabilities {}; harden keeps them", added.join(", "));
+            self.finding(&rules::ADDED_CAPABILITIES, c.line, message, false);
+        }
+        let drop = caps.and_then(|c| c.get("drop"));
+        let drops_all = drop.and_then(Value::as_sequence).is_some_and(|d| d.iter().any(|v| v.as_str() == Some("ALL")));
+        if drops_all {
+            return;
+        }
+        self.finding(&rules::CAPABILITIES, c.line, format!("{who} does not drop ALL capabilities"), true);
+        match (caps, drop) {
+            (None, _) => {
+                let p = self.in_container(c, &["securityContext", "capabilities"]);
+                self.set(p, map([("drop", Value::Sequence(vec![string("ALL")]))]));
+            }
+            (Some(_), Some(Value::Sequence(_))) => {
+                let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
+                self.append(p, string("ALL"));
+            }
+            (Some(_), _) => {
+                let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
+                self.set(p, Value::Sequence(vec![string("ALL")]));
+            }
+        }
+    }
+
+    fn image(&mut self, c: &Container<'_>, who: &str) {
+        let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
+        let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
+        let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
+        if digest.is_none() {
+            if tag.is_none_or(|t| t == "latest") {
+                self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
+            }
+            self.finding(&rules::IMAGE_DIGEST, c.line, format!("{who} runs {image}, not pinned by digest"), false);
+        }
+    }
+
+    /// Mounts an emptyDir at /tmp in the containers whose root filesystem becomes read-only.
+    fn tmp_volume(&mut self, containers: &[&Container<'_>]) {
+        if containers.is_empty() {
+            return;
+        }
+        let volumes = self.workload.pod_value.get("volumes").and_then(Value::as_sequence);
+        let existing =
+            |name: &str| volumes.into_iter().flatten().find(|v| v.get("name").and_then(Value::as_str) == Some(name));
+        let name = match existing(TMP_VOLUME) {
+            Some(v) if v.get("emptyDir").is_some() => TMP_VOLUME,
+            Some(_) => "harden-tmp",
+            None => TMP_VOLUME,
+        };
+        let new_volume = existing(name).is_none();
+        if new_volume {
+            let volume = map([("name", string(name)), ("emptyDir", Value::Mapping(Default::default()))]);
+            match volumes {
+                Some(_) => self.append(self.pod_path(&["volumes"]), volume),
+                None => self.set(self.pod_path(&["volumes"]), Value::Sequence(vec![volume])),
+            }
+        }
+        for c in containers {
+            let mount = map([("name", string(name)), ("mountPath", string("/tmp"))]);
+            let mounts = self.in_container(c, &["volumeMounts"]);
+            match c.value.get("volumeMounts") {
+                Some(Value::Sequence(_)) => self.append(mounts, mount),
+                _ => self.set(mounts, Value::Sequence(vec![mount])),
+            }
+        }
+    }
+}
+
+/// True when something is already mounted at /tmp.
+fn mounts_tmp(container: &Value) -> bool {
+    container
+        .get("volumeMounts")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') == "/tmp"))
+}

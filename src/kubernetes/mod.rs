@@ -1,0 +1,223 @@
+//! Kubernetes manifests: find the workloads, analyse their pod security, and harden their
+//! `securityContext` with minimal edits.
+//!
+//! [`harden`] is pure: text in, findings and text out. `yaml_serde` reads what the file
+//! means (and rejects malformed or hostile YAML first); `yaml-edit`'s lossless tree says
+//! where things are; the edits are byte splices. Every rewrite is parsed again and must
+//! equal the original plus exactly the intended changes.
+
+pub mod analyse;
+pub mod change;
+pub mod rewrite;
+pub mod tree;
+pub mod workload;
+
+use serde::Deserialize;
+use yaml_serde::Value;
+
+use crate::config::Config;
+use crate::edit;
+use crate::outcome::{Outcome, ParseError};
+
+/// Analyses and rewrites one YAML file.
+pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
+    if text.contains("{{") {
+        return Ok(Outcome::Skipped(
+            "a template ({{ }}), not plain YAML: Helm or Go templating decides the output".into(),
+        ));
+    }
+    let docs = parse(text)?;
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str)).collect();
+    if !kinds.iter().any(|k| workload::KINDS.iter().any(|(w, _)| w == k)) {
+        return Ok(Outcome::Skipped(match kinds.is_empty() {
+            true => "not a Kubernetes manifest (no kind)".into(),
+            false => format!("no workload to harden (kinds: {})", dedup(&kinds).join(", ")),
+        }));
+    }
+    let trees = tree::documents(text).map_err(|message| ParseError { line: 1, column: 1, message })?;
+    let nodes = align(&docs, trees);
+    let style = tree::Style::of(text, &nodes);
+    let mut findings = Vec::new();
+    let mut changes = Vec::new();
+    let mut opted_out = Vec::new();
+    let lines = crate::lines::LineIndex::new(text);
+    for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
+        let Some(node) = node else { continue };
+        let Some(workload) = workload::find(text, &lines, i, value, node) else { continue };
+        let id = workload.id();
+        let annotated = workload.annotation(workload::SKIP_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        if annotated || config.kubernetes.skip.iter().any(|s| s == &id) {
+            opted_out.push(id);
+            continue;
+        }
+        let plan = analyse::plan(&workload, &config.kubernetes.skip);
+        findings.extend(plan.findings);
+        changes.extend(plan.changes);
+    }
+    findings.retain(|f| !config.is_disabled(f.rule));
+    let reason = if changes.is_empty() {
+        None
+    } else {
+        match rewrite::edits(text, &nodes, &style, &changes)
+            .and_then(|edits| edit::apply(text, &edits).map_err(|e| e.to_string()))
+            .and_then(|new| check(&docs, &changes, &new).map(|()| new))
+        {
+            Ok(new) => return Ok(done(findings, Some(new), None, opted_out)),
+            Err(why) => Some(format!("the rewrite is not proposed: {why}")),
+        }
+    };
+    for f in &mut findings {
+        f.fixed &= reason.is_none();
+    }
+    Ok(done(findings, None, reason, opted_out))
+}
+
+fn done(
+    findings: Vec<crate::finding::Finding>,
+    rewritten: Option<String>,
+    reason: Option<String>,
+    opted_out: Vec<String>,
+) -> Outcome {
+    let reason = match (reason, opted_out.is_empty()) {
+        (Some(r), true) => Some(r),
+        (Some(r), false) => Some(format!("{r}; left alone as asked: {}", opted_out.join(", "))),
+        (None, false) => {
+            Some(format!("left alone as asked (harden.dev/skip or configuration): {}", opted_out.join(", ")))
+        }
+        (None, true) => None,
+    };
+    Outcome::Hardened { findings, rewritten, reason }
+}
+
+/// Parses every document. yaml_serde refuses alias bombs (its repetition limit) and deep
+/// nesting (its recursion limit) with an error, so hostile input ends here, quickly.
+fn parse(text: &str) -> Result<Vec<Value>, ParseError> {
+    // libyaml's scanner slows down with the depth of flow collections; stop before it does.
+    if let Some(line) = flow_depth_exceeds(text, MAX_FLOW_DEPTH) {
+        return Err(ParseError {
+            line,
+            column: 1,
+            message: format!("flow collections nested deeper than {MAX_FLOW_DEPTH} levels; not read"),
+        });
+    }
+    yaml_serde::Deserializer::from_str(text)
+        .map(|doc| {
+            Value::deserialize(doc).map_err(|e| {
+                let location = e.location();
+                ParseError {
+                    line: location.as_ref().map_or(1, |l| l.line()),
+                    column: location.as_ref().map_or(1, |l| l.column()),
+                    message: e.to_string(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// The deepest `[`/`{` nesting harden reads (Kubernetes manifests use a handful).
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// The line where flow collections nest deeper than `limit`, ignoring quoted text and comments.
+fn flow_depth_exceeds(text: &str, limit: usize) -> Option<usize> {
+    let (mut depth, mut line, mut quote, mut comment, mut prev) = (0usize, 1, None, false, '\n');
+    for c in text.chars() {
+        match (c, quote) {
+            ('\n', _) => {
+                line += 1;
+                comment = false;
+                quote = None;
+            }
+            _ if comment => {}
+            (q, Some(open)) if q == open => quote = None,
+            (_, Some(_)) => {}
+            ('"' | '\'', None) => quote = Some(c),
+            ('#', None) if prev.is_whitespace() => comment = true,
+            ('[' | '{', None) => {
+                depth += 1;
+                if depth > limit {
+                    return Some(line);
+                }
+            }
+            (']' | '}', None) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+/// Pairs each parsed document with its positioned tree. The two parsers agree on which
+/// documents exist except for empty ones; when they disagree, no tree is paired (nothing is edited).
+fn align(docs: &[Value], trees: Vec<Option<tree::Node>>) -> Vec<Option<tree::Node>> {
+    let mapped = docs.iter().filter(|d| d.is_mapping()).count();
+    let tree_maps: Vec<tree::Node> = trees.into_iter().flatten().collect();
+    if mapped != tree_maps.len() {
+        return vec![None; docs.len()];
+    }
+    let mut trees = tree_maps.into_iter();
+    docs.iter().map(|d| if d.is_mapping() { trees.next() } else { None }).collect()
+}
+
+/// Parses the rewritten text and requires it to be the original plus exactly `changes`.
+fn check(before: &[Value], changes: &[change::Change], new: &str) -> Result<(), String> {
+    let mut expected = before.to_vec();
+    for c in changes {
+        let doc = expected.get_mut(c.doc).ok_or("a change to a missing document")?;
+        change::apply(doc, c)?;
+    }
+    let after = parse(new).map_err(|e| format!("the rewritten file does not parse ({e})"))?;
+    if after != expected {
+        let which = after.iter().zip(&expected).position(|(a, e)| a != e).unwrap_or(after.len().min(expected.len()));
+        return Err(format!("the rewritten document {} differs from the intended change", which + 1));
+    }
+    Ok(())
+}
+
+fn dedup<'a>(kinds: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for k in kinds {
+        if !out.contains(k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn rejected_quickly(text: &str, want: &str) {
+        let start = Instant::now();
+        let err = harden(text, &Config::default()).unwrap_err();
+        assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
+        assert!(err.message.contains(want), "{err}");
+    }
+
+    #[test]
+    fn an_alias_bomb_is_an_error() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (prev, cur) in ('a'..='i').zip('b'..='j') {
+            text.push_str(&format!(
+                "{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+        }
+        text.push_str("kind: Pod\nspec: {containers: *j}\n");
+        rejected_quickly(&text, "repetition limit");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error() {
+        let flow = format!("kind: Pod\nspec: {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+        rejected_quickly(&flow, "nested deeper");
+        let block: String = (1..2000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        rejected_quickly(&format!("kind: Pod\nspec:\n{block}"), "recursion limit");
+    }
+
+    #[test]
+    fn quotes_and_comments_do_not_count_as_nesting() {
+        assert_eq!(flow_depth_exceeds("a: \"[[[[\" # {{{{\nb: it's [x]\n", 2), None);
+        assert_eq!(flow_depth_exceeds("a: [[[x]]]\n", 2), Some(1));
+    }
+}

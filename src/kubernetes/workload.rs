@@ -1,0 +1,129 @@
+//! Workloads: the documents that run pods, and where their pod spec and containers are.
+
+use yaml_serde::Value;
+
+use crate::lines::LineIndex;
+
+use super::tree::{Node, column};
+
+/// The workload kinds harden hardens, with the path from the document root to the pod spec.
+pub const KINDS: &[(&str, &[&str])] = &[
+    ("Deployment", &["spec", "template", "spec"]),
+    ("StatefulSet", &["spec", "template", "spec"]),
+    ("DaemonSet", &["spec", "template", "spec"]),
+    ("ReplicaSet", &["spec", "template", "spec"]),
+    ("ReplicationController", &["spec", "template", "spec"]),
+    ("Job", &["spec", "template", "spec"]),
+    ("CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
+    ("Pod", &["spec"]),
+];
+
+/// The annotation that opts a whole workload out.
+pub const SKIP_ANNOTATION: &str = "harden.dev/skip";
+/// The annotation that opts named containers out (comma-separated names).
+pub const SKIP_CONTAINERS_ANNOTATION: &str = "harden.dev/skip-containers";
+
+/// One workload in a file.
+pub struct Workload<'a> {
+    /// Index of its document in the file.
+    pub doc: usize,
+    /// `Deployment`, `CronJob`…
+    pub kind: &'static str,
+    /// `metadata.name`.
+    pub name: String,
+    /// 1-based line of its `kind:`.
+    pub line: usize,
+    /// Path from the document root to the pod spec.
+    pub pod_path: &'static [&'static str],
+    /// The pod spec, positioned.
+    pub pod: &'a Node,
+    /// The pod spec, as values.
+    pub pod_value: &'a Value,
+    /// The workload's annotations.
+    pub annotations: Vec<(String, String)>,
+    /// Containers and init containers.
+    pub containers: Vec<Container<'a>>,
+}
+
+/// One container or init container of a workload.
+pub struct Container<'a> {
+    /// `containers` or `initContainers`.
+    pub list: &'static str,
+    /// Index in its list.
+    pub index: usize,
+    /// Its `name`.
+    pub name: String,
+    /// 1-based line of its first key.
+    pub line: usize,
+    /// Column of its keys.
+    pub column: usize,
+    /// The container, positioned.
+    pub node: &'a Node,
+    /// The container, as values.
+    pub value: &'a Value,
+}
+
+impl Workload<'_> {
+    /// `Kind/name`, as configuration and messages name it.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// The annotation `key`, if set.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The workload a document holds, if it is one of [`KINDS`] with a pod spec.
+pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, node: &'a Node) -> Option<Workload<'a>> {
+    let kind_value = value.get("kind")?.as_str()?;
+    let &(kind, pod_path) = KINDS.iter().find(|(k, _)| *k == kind_value)?;
+    let mut pod = node;
+    let mut pod_value = value;
+    for key in pod_path {
+        pod = pod.get(key)?;
+        pod_value = pod_value.get(*key)?;
+    }
+    if !matches!(pod, Node::Map { .. }) {
+        return None;
+    }
+    let metadata = value.get("metadata");
+    let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("unnamed").to_string();
+    let annotations = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_mapping)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), scalar_text(v)?))).collect())
+        .unwrap_or_default();
+    let mut containers = Vec::new();
+    for list in ["initContainers", "containers"] {
+        let (Some(items), Some(values)) = (pod.get(list), pod_value.get(list).and_then(Value::as_sequence)) else {
+            continue;
+        };
+        for (index, (node, value)) in items.items().iter().zip(values).enumerate() {
+            let Node::Map { entries, .. } = node else { continue };
+            let Some(first) = entries.first() else { continue };
+            containers.push(Container {
+                list,
+                index,
+                name: value.get("name").and_then(Value::as_str).unwrap_or("unnamed").to_string(),
+                line: lines.line_of(first.key_range.start),
+                column: column(text, first.key_range.start),
+                node,
+                value,
+            });
+        }
+    }
+    let line = node.entry("kind").map_or(1, |e| lines.line_of(e.key_range.start));
+    Some(Workload { doc, kind, name, line, pod_path, pod, pod_value, annotations, containers })
+}
+
+/// A scalar value as text (`"true"`, `true` and `yes` all read as written).
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
