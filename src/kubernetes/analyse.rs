@@ -23,6 +23,8 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     /// The changes that fix what can be fixed (empty when the workload is left alone).
     pub changes: Vec<Change>,
+    /// Containers left alone as asked, as `Kind/name/container`.
+    pub opted_out: Vec<String>,
 }
 
 /// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
@@ -45,7 +47,13 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
         f.fixed = false;
     }
     let changes = if host.is_some() { Vec::new() } else { changes };
-    Plan { findings, changes }
+    let id = workload.id();
+    let opted_out = skipped
+        .iter()
+        .filter(|name| workload.containers.iter().any(|c| &c.name == *name))
+        .map(|n| format!("{id}/{n}"))
+        .collect();
+    Plan { findings, changes, opted_out }
 }
 
 /// Reports what ties the workload to the host; `Some` when it must be left alone.
@@ -229,7 +237,8 @@ impl Planner<'_, '_> {
     /// Plans one container; true when its root filesystem becomes read-only and /tmp needs a volume.
     fn container(&mut self, c: &Container<'_>) -> bool {
         let line = c.line;
-        let who = format!("{} {}", if c.list == "initContainers" { "init container" } else { "container" }, c.name);
+        let kind = if c.list == "initContainers" { "init container" } else { "container" };
+        let who = format!("{} {kind} {}", self.workload.id(), c.name);
         let sc = c.value.get("securityContext");
         let get = |key: &str| sc.and_then(|s| s.get(key));
 

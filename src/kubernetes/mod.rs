@@ -53,6 +53,7 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
         let plan = analyse::plan(&workload, &config.kubernetes.skip);
         findings.extend(plan.findings);
         changes.extend(plan.changes);
+        opted_out.extend(plan.opted_out);
     }
     findings.retain(|f| !config.is_disabled(f.rule));
     let reason = if changes.is_empty() {
