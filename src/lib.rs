@@ -17,3 +17,4 @@ pub mod rules;
 pub mod run;
 pub mod shell;
 pub mod source;
+pub mod verify;

