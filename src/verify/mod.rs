@@ -98,24 +98,42 @@ pub struct Options {
 
 /// Verifies every changed Dockerfile among `reports`.
 pub fn verify(reports: &[FileReport], engine: &dyn Engine, options: &Options) -> Vec<ImageReport> {
-    reports
+    let cache_file = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/harden/compressed-layers.tsv"));
+    let mut cache = cache_file.map(compress::LayerCache::load).unwrap_or_default();
+    let images = reports
         .iter()
         .filter(|r| r.status == Status::Changed && r.kind == crate::discover::Kind::Dockerfile)
-        .filter_map(|r| Some((r, r.source_path.as_ref()?, r.original.as_ref()?, r.rewritten.as_ref()?)))
+        .filter_map(|report| {
+            Some(Job {
+                report,
+                path: report.source_path.as_ref()?,
+                before: report.original.as_ref()?,
+                after: report.rewritten.as_ref()?,
+            })
+        })
         .enumerate()
-        .map(|(i, (report, path, before, after))| one(i, report, path, before, after, engine, options))
-        .collect()
+        .map(|(i, job)| one(i, &job, engine, options, &mut cache))
+        .collect();
+    cache.save();
+    images
+}
+
+/// One Dockerfile to verify: its report, where it is, and its two texts.
+struct Job<'a> {
+    report: &'a FileReport,
+    path: &'a Path,
+    before: &'a str,
+    after: &'a str,
 }
 
 fn one(
     index: usize,
-    report: &FileReport,
-    path: &Path,
-    before_text: &str,
-    after_text: &str,
+    job: &Job<'_>,
     engine: &dyn Engine,
     options: &Options,
+    cache: &mut compress::LayerCache,
 ) -> ImageReport {
+    let Job { report, path, before: before_text, after: after_text } = *job;
     let context = report.context.clone().unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).to_path_buf());
     // Unique per process and per call, so concurrent verifications never share a tag.
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -136,8 +154,8 @@ fn one(
         out.reason = Some("cannot write the rewritten Dockerfile to a temporary file".into());
         return out;
     };
-    build(engine, &context, path, &mut before, &options.build);
-    build(engine, &context, rewritten.path(), &mut after, &options.build);
+    build(engine, &context, path, &mut before, &options.build, cache);
+    build(engine, &context, rewritten.path(), &mut after, &options.build, cache);
     (out.verdict, out.reason) = match (before.built, after.built) {
         (_, false) => (Verdict::Failed, Some("the rewritten Dockerfile does not build".into())),
         (false, true) => (
@@ -169,7 +187,14 @@ fn side(text: &str, image: String) -> Side {
     Side { image, base, ..Side::default() }
 }
 
-fn build(engine: &dyn Engine, context: &Path, dockerfile: &Path, side: &mut Side, options: &BuildOptions) {
+fn build(
+    engine: &dyn Engine,
+    context: &Path,
+    dockerfile: &Path,
+    side: &mut Side,
+    options: &BuildOptions,
+    cache: &mut compress::LayerCache,
+) {
     match engine.build(context, dockerfile, &side.image, options) {
         Ok(()) => {
             side.built = true;
@@ -178,7 +203,8 @@ fn build(engine: &dyn Engine, context: &Path, dockerfile: &Path, side: &mut Side
                 side.user = facts.user;
             }
             side.layers = engine.history(&side.image).unwrap_or_default();
-            side.compressed_bytes = engine.save(&side.image).ok().and_then(|tar| compress::compressed_layers(tar).ok());
+            side.compressed_bytes =
+                engine.save(&side.image).ok().and_then(|tar| compress::compressed_layers(tar, cache).ok());
         }
         Err(log) => side.log = Some(log),
     }
