@@ -27,7 +27,7 @@ pub struct Config {
     pub disable: Vec<String>,
     /// The runtime images to write.
     pub runtime: RuntimeImages,
-    /// Pin base images by digest when a registry can be reached (`harden verify`).
+    /// Pin base images by digest with `harden fix --pin` (which asks the registries).
     pub pin_digests: bool,
     /// Add BuildKit cache mounts to Go commands.
     pub cache_mounts: bool,

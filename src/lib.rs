@@ -12,6 +12,7 @@ pub mod finding;
 pub mod kubernetes;
 pub mod lines;
 pub mod outcome;
+pub mod pin;
 pub mod report;
 pub mod rules;
 pub mod run;

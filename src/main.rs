@@ -42,6 +42,10 @@ enum Command {
         /// Write the rewritten files in place.
         #[arg(long)]
         write: bool,
+        /// Also pin base images by digest (`image:tag@sha256:…`), asking their registries;
+        /// honours `pin_digests: false` in the repository's configuration.
+        #[arg(long)]
+        pin: bool,
         /// Exit with status 1 when findings at this level (or worse) remain after the fix.
         #[arg(long, value_enum)]
         fail_on: Option<Severity>,
@@ -101,8 +105,18 @@ fn main() -> ExitCode {
             }
             finish(&run::run(&default_paths(paths), false), format, false, fail_on)
         }
-        Command::Fix { paths, format, write, fail_on } => {
-            finish(&run::run(&default_paths(paths), write), format, true, fail_on)
+        Command::Fix { paths, format, write, pin, fail_on } => {
+            let mut reports = run::analyse(&default_paths(paths));
+            if pin {
+                match harden::pin::Registry::for_references(&run::pinnable_references(&reports)) {
+                    Ok(registry) => run::pin(&mut reports, &registry),
+                    Err(e) => eprintln!("harden fix --pin: {e}"),
+                }
+            }
+            if write {
+                run::write_all(&mut reports);
+            }
+            finish(&reports, format, true, fail_on)
         }
         Command::Verify {
             paths,

@@ -89,9 +89,9 @@ rules! {
     SECRET_FILE_COPIED = "HD109" "secret-file-copied" Error false ""
         "A credential file (.env, .netrc, a private key…) is copied into the image."
         "Not fixed: remove it from the build and mount it as a secret; it is never carried into a new runtime stage.";
-    NOT_PINNED = "HD110" "base-not-pinned" Info false "checkov CKV_K8S_43 (for pods)"
+    NOT_PINNED = "HD110" "base-not-pinned" Info false "checkov CKV_K8S_43 (for pods); fixed by fix --pin"
         "A base image is not pinned by digest: the same Dockerfile can build a different image tomorrow."
-        "Pinned by `harden verify` when it can reach the registry (tag@sha256:…).";
+        "Pinned by `harden fix --pin`, which asks the image's registry for the digest it serves (tag@sha256:…).";
     LATEST_TAG = "HD111" "base-latest-or-untagged" Warning true "hadolint DL3006, DL3007, checkov CKV_DOCKER_7"
         "A base image has no tag or uses latest."
         "For the Go builder, uses the Go version from go.mod when the source is there; otherwise not fixed.";

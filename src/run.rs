@@ -12,6 +12,7 @@ use crate::dockerfile;
 use crate::finding::Finding;
 use crate::kubernetes;
 use crate::outcome::Outcome;
+use crate::pin::DigestResolver;
 use crate::rules::Severity;
 use crate::source::SourceFacts;
 
@@ -54,6 +55,9 @@ pub struct FileReport {
     /// The build context of a Dockerfile (the directory holding its `go.mod`).
     #[serde(skip)]
     pub context: Option<PathBuf>,
+    /// Whether the repository's configuration pins base images by digest.
+    #[serde(skip)]
+    pub pin_digests: bool,
 }
 
 impl FileReport {
@@ -68,6 +72,7 @@ impl FileReport {
             rewritten: None,
             source_path: None,
             context: None,
+            pin_digests: false,
         }
     }
 
@@ -81,6 +86,74 @@ impl FileReport {
 
 /// Runs scan (or fix, when `write` decides whether files are written) over `roots`.
 pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
+    let mut reports = analyse(roots);
+    if write {
+        write_all(&mut reports);
+    }
+    reports
+}
+
+/// Writes every rewritten file in place; a file that cannot be written becomes an error entry.
+pub fn write_all(reports: &mut [FileReport]) {
+    for report in reports.iter_mut() {
+        let (Some(new), Some(path)) = (&report.rewritten, &report.source_path) else { continue };
+        if let Err(e) = std::fs::write(path, new) {
+            *report =
+                FileReport::new(report.path.clone(), report.kind, Status::Error, Some(format!("cannot write: {e}")));
+        }
+    }
+}
+
+/// The base images of the Dockerfiles whose repository pins digests, as written.
+pub fn pinnable_references(reports: &[FileReport]) -> Vec<String> {
+    let mut refs: Vec<String> = reports
+        .iter()
+        .filter(|r| r.kind == Kind::Dockerfile && r.pin_digests)
+        .filter_map(|r| r.rewritten.as_ref().or(r.original.as_ref()))
+        .filter_map(|text| crate::dockerfile::pin::references(text).ok())
+        .flatten()
+        .collect();
+    refs.sort();
+    refs.dedup();
+    refs
+}
+
+/// Pins the base images of the Dockerfiles (in repositories with `pin_digests`) by digest;
+/// the images that cannot be resolved are named in the file's reason and stay as they are.
+pub fn pin(reports: &mut [FileReport], resolver: &dyn DigestResolver) {
+    let mut digests: HashMap<String, Result<String, String>> = HashMap::new();
+    for report in reports.iter_mut().filter(|r| r.kind == Kind::Dockerfile && r.pin_digests) {
+        let Some(text) = report.rewritten.as_ref().or(report.original.as_ref()) else { continue };
+        let Ok(references) = crate::dockerfile::pin::references(text) else { continue };
+        for reference in &references {
+            digests.entry(reference.clone()).or_insert_with(|| resolver.digest(reference));
+        }
+        let lookup = |image: &str| digests.get(image).and_then(|d| d.as_ref().ok()).cloned();
+        let Ok(pinned) = crate::dockerfile::pin::pin(text, &lookup) else { continue };
+        let failed: Vec<String> = references
+            .iter()
+            .filter_map(|r| digests.get(r).and_then(|d| d.as_ref().err()).map(|e| format!("{r} ({})", first_line(e))))
+            .collect();
+        if !failed.is_empty() {
+            let note = format!("not pinned by digest: {}", failed.join(", "));
+            report.reason = Some(report.reason.take().map_or(note.clone(), |r| format!("{r}; {note}")));
+        }
+        if Some(&pinned) != report.original.as_ref() {
+            report.rewritten = Some(pinned);
+            report.status = Status::Changed;
+            for f in report.findings.iter_mut().filter(|f| f.rule == crate::rules::NOT_PINNED.id) {
+                f.fixed = !failed.iter().any(|r| f.message.starts_with(r.split(' ').next().unwrap_or_default()));
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}
+
+/// Analyses every file under `roots` (nothing is written).
+pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
     let mut reports = Vec::new();
     for root in roots {
         let repo = repo_root(root);
@@ -141,13 +214,7 @@ pub fn run(roots: &[PathBuf], write: bool) -> Vec<FileReport> {
                     report
                 }
             };
-            reports.push(match (&report.rewritten, write) {
-                (Some(new), true) => match std::fs::write(&f.path, new) {
-                    Ok(()) => report,
-                    Err(e) => FileReport::new(report.path, f.kind, Status::Error, Some(format!("cannot write: {e}"))),
-                },
-                _ => report,
-            });
+            reports.push(FileReport { pin_digests: config.pin_digests, ..report });
         }
     }
     reports
@@ -191,6 +258,7 @@ pub fn harden_file(path: &Path, display: String, kind: Kind, source: &SourceFact
                 rewritten,
                 source_path: Some(path.to_path_buf()),
                 context: None,
+                pin_digests: false,
             }
         }
     }

@@ -16,7 +16,10 @@ fn engine() -> Option<DockerCli> {
         eprintln!("HARDEN_SKIP_DOCKER is set: the Docker tests are SKIPPED");
         return None;
     }
-    match DockerCli::connect(verify::docker_bin()) {
+    let Some(docker) = verify::docker_bin() else {
+        panic!("HARDEN_DOCKER is not set: run tests/rig/up.sh and source its env file (or set HARDEN_SKIP_DOCKER=1)");
+    };
+    match DockerCli::connect(Some(docker)) {
         Ok(engine) => Some(engine),
         Err(e) => panic!("no Docker engine for the verify tests ({e}); run tests/rig/up.sh and source its env file"),
     }
@@ -110,6 +113,7 @@ fn a_rewrite_that_does_not_start_is_not_proven() {
         rewritten: Some(broken),
         source_path: Some(path),
         context: Some(context),
+        pin_digests: false,
     };
     let images = verify::verify(std::slice::from_ref(&report), &engine, &options());
     let image = &images[0];
@@ -118,4 +122,34 @@ fn a_rewrite_that_does_not_start_is_not_proven() {
     assert_eq!(image.after.smoke, Some(Smoke::Failed));
     let reason = image.reason.as_deref().unwrap();
     assert!(reason.contains("where the original stays up"), "{reason}");
+}
+
+#[test]
+fn pins_base_images_by_the_digest_their_registry_serves() {
+    let Some(_engine) = engine() else { return };
+    let registry = std::env::var("HARDEN_REGISTRY").expect("HARDEN_REGISTRY (from the rig's env file)");
+    let mirror = format!("{registry}/distroless/static-debian13:nonroot");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["Dockerfile", "go.mod", "main.go"] {
+        std::fs::copy(service("naive").join(file), dir.path().join(file)).unwrap();
+    }
+    std::fs::write(dir.path().join(".harden.yml"), format!("runtime:\n  static: {mirror}\n")).unwrap();
+    let mut reports = run::analyse(&[dir.path().to_path_buf()]);
+    let references = run::pinnable_references(&reports);
+    assert!(references.contains(&mirror), "{references:?}");
+    let resolver = harden::pin::Registry::for_references(&references).unwrap();
+    run::pin(&mut reports, &resolver);
+    let dockerfile = reports.iter().find(|r| r.kind == Kind::Dockerfile).unwrap();
+    let text = dockerfile.rewritten.as_deref().unwrap();
+    // The digest the engine recorded when the rig pushed the image: an independent witness.
+    let out = std::process::Command::new(verify::docker_bin().unwrap_or_else(|| "docker".into()))
+        .args(["image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", &mirror])
+        .output()
+        .unwrap();
+    let digests = String::from_utf8(out.stdout).unwrap();
+    let digest = digests.lines().find_map(|l| l.split_once('@')).map(|(_, d)| d).expect("the rig pushed the image");
+    assert!(text.contains(&format!("FROM {mirror}@{digest}\n")), "{text}");
+    // The builder's registry cannot be reached here: it stays unpinned, and the reason says so.
+    assert!(text.contains("FROM golang:1.22 AS build\n"), "{text}");
+    assert!(dockerfile.reason.as_deref().unwrap_or_default().contains("not pinned by digest: golang:1.22"));
 }

@@ -9,6 +9,7 @@ pub mod facts;
 pub mod gobuild;
 pub mod image;
 pub mod model;
+pub mod pin;
 pub mod plan;
 pub mod rewrite;
 pub mod runtime;

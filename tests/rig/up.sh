@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings up the offline Docker test rig. Idempotent: what is already there is kept.
-#   - Debian packages: docker.io, docker-registry, debootstrap;
+#   - Debian packages: docker.io, docker-registry, debootstrap, curl;
 #   - a Docker engine (vfs storage, no iptables, no bridge: builds and runs use --network none);
 #   - a registry on 127.0.0.1:$HARDEN_REGISTRY_PORT (default 5077) from a temporary config;
 #   - base images under the real names harden writes, built without pulling anything:
@@ -20,7 +20,7 @@ mkdir -p "$state"
 log() { echo "rig: $*" >&2; }
 
 need=()
-for pkg in docker.io docker-registry debootstrap; do
+for pkg in docker.io docker-registry debootstrap curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
