@@ -33,6 +33,26 @@ pub struct Config {
     pub cache_mounts: bool,
     /// Kubernetes settings.
     pub kubernetes: KubernetesConfig,
+    /// How `harden verify` builds this repository's images.
+    pub verify: VerifyConfig,
+}
+
+/// How `harden verify` builds; flags on the command line take precedence (and add to the lists).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Network for RUN steps (default `none`).
+    pub network: Option<String>,
+    /// Build arguments, `NAME=VALUE`.
+    pub build_args: Vec<String>,
+    /// Build secrets, as `docker build --secret` takes them (`id=netrc,src=/path`).
+    pub secrets: Vec<String>,
+    /// The stage to build.
+    pub target: Option<String>,
+    /// The platform to build for.
+    pub platform: Option<String>,
+    /// How long the smoke run waits, in seconds.
+    pub smoke_seconds: Option<u64>,
 }
 
 /// Kubernetes settings.
@@ -65,6 +85,7 @@ impl Default for Config {
             pin_digests: true,
             cache_mounts: true,
             kubernetes: KubernetesConfig::default(),
+            verify: VerifyConfig::default(),
         }
     }
 }
@@ -165,6 +186,7 @@ mod tests {
         let mut doc = defaults(&schema["properties"]);
         doc.insert("runtime".into(), defaults(&schema["properties"]["runtime"]["properties"]).into());
         doc.insert("kubernetes".into(), defaults(&schema["properties"]["kubernetes"]["properties"]).into());
+        doc.insert("verify".into(), defaults(&schema["properties"]["verify"]["properties"]).into());
         let yaml = serde_json::to_string(&doc).unwrap();
         assert_eq!(Config::from_yaml(&yaml, Path::new("schema")).unwrap(), Config::default());
         // And a key the schema does not know is refused by both.

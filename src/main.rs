@@ -61,12 +61,15 @@ enum Command {
         /// The docker command to use (default: $HARDEN_DOCKER, else `docker`).
         #[arg(long)]
         docker: Option<PathBuf>,
-        /// Network for RUN steps while building.
-        #[arg(long, default_value = "none")]
-        network: String,
+        /// Network for RUN steps while building (default: the configuration's, else none).
+        #[arg(long)]
+        network: Option<String>,
         /// A build argument, NAME=VALUE (repeatable).
         #[arg(long = "build-arg")]
         build_args: Vec<String>,
+        /// A build secret as `docker build --secret` takes it, id=NAME,src=PATH (repeatable).
+        #[arg(long = "secret")]
+        secrets: Vec<String>,
         /// Build this stage.
         #[arg(long)]
         target: Option<String>,
@@ -76,9 +79,9 @@ enum Command {
         /// Give up on a build after this many seconds.
         #[arg(long, default_value_t = 900)]
         build_timeout: u64,
-        /// How long the new image must stay up in the smoke run, in seconds.
-        #[arg(long, default_value_t = 3)]
-        smoke_seconds: u64,
+        /// How long the new image must stay up in the smoke run, in seconds (default 3).
+        #[arg(long)]
+        smoke_seconds: Option<u64>,
         /// Keep the images afterwards (they are removed by default).
         #[arg(long)]
         keep_images: bool,
@@ -124,12 +127,21 @@ fn main() -> ExitCode {
             docker,
             network,
             build_args,
+            secrets,
             target,
             platform,
             build_timeout,
             smoke_seconds,
             keep_images,
         } => {
+            let paths = default_paths(paths);
+            let config = match harden::config::Config::load(&run::repo_root(&paths[0])) {
+                Ok(config) => config.verify,
+                Err(e) => {
+                    eprintln!("harden verify: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let engine = match verify::engine::DockerCli::connect(docker.or_else(verify::docker_bin)) {
                 Ok(engine) => engine,
                 Err(e) => {
@@ -139,16 +151,17 @@ fn main() -> ExitCode {
             };
             let options = verify::Options {
                 build: verify::engine::BuildOptions {
-                    network,
-                    build_args,
-                    target,
-                    platform,
+                    network: network.or(config.network).unwrap_or_else(|| "none".into()),
+                    build_args: config.build_args.into_iter().chain(build_args).collect(),
+                    secrets: config.secrets.into_iter().chain(secrets).collect(),
+                    target: target.or(config.target),
+                    platform: platform.or(config.platform),
                     timeout: Duration::from_secs(build_timeout),
                 },
-                smoke: Duration::from_secs(smoke_seconds),
+                smoke: Duration::from_secs(smoke_seconds.or(config.smoke_seconds).unwrap_or(3)),
                 keep_images,
             };
-            let images = verify::verify(&run::run(&default_paths(paths), false), &engine, &options);
+            let images = verify::verify(&run::run(&paths, false), &engine, &options);
             print!(
                 "{}",
                 match format {

@@ -266,7 +266,7 @@ pub fn harden_file(path: &Path, display: String, kind: Kind, source: &SourceFact
 
 /// The repository a path belongs to: the nearest ancestor with `.git` or a harden config,
 /// else the directory itself.
-fn repo_root(root: &Path) -> PathBuf {
+pub fn repo_root(root: &Path) -> PathBuf {
     let start = if root.is_file() { root.parent().unwrap_or(Path::new(".")) } else { root };
     let start = if start.as_os_str().is_empty() { Path::new(".") } else { start };
     let absolute = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());

@@ -30,6 +30,7 @@ fn options() -> Options {
         build: BuildOptions {
             network: "none".into(),
             build_args: Vec::new(),
+            secrets: Vec::new(),
             target: None,
             platform: None,
             timeout: Duration::from_secs(600),
@@ -152,4 +153,28 @@ fn pins_base_images_by_the_digest_their_registry_serves() {
     // The builder's registry cannot be reached here: it stays unpinned, and the reason says so.
     assert!(text.contains("FROM golang:1.22 AS build\n"), "{text}");
     assert!(dockerfile.reason.as_deref().unwrap_or_default().contains("not pinned by digest: golang:1.22"));
+}
+
+#[test]
+fn build_secrets_reach_the_build_and_only_through_the_option() {
+    let Some(engine) = engine() else { return };
+    use harden::verify::engine::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("token.txt");
+    std::fs::write(&secret, "s3cret").unwrap();
+    let context = dir.path().join("context");
+    std::fs::create_dir(&context).unwrap();
+    let dockerfile = dir.path().join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        "FROM debian:bookworm-slim\nRUN --mount=type=secret,id=token test \"$(cat /run/secrets/token)\" = s3cret\n",
+    )
+    .unwrap();
+    let tag = format!("harden-verify/secret-{}:test", std::process::id());
+    let mut options = options().build;
+    assert!(engine.build(&context, &dockerfile, &tag, &options).is_err(), "no secret, no build");
+    options.secrets = vec![format!("id=token,src={}", secret.display())];
+    let built = engine.build(&context, &dockerfile, &tag, &options);
+    engine.remove(&[tag]);
+    built.unwrap();
 }

@@ -18,8 +18,10 @@ pub const LABEL: &str = "dev.harden.verify=true";
 pub struct BuildOptions {
     /// `--network` for RUN steps (`none` on engines without a bridge).
     pub network: String,
-    /// `--build-arg` values.
+    /// `--build-arg` values (`NAME=VALUE`).
     pub build_args: Vec<String>,
+    /// `--secret` values (`id=NAME,src=PATH` or `id=NAME,env=VAR`), for builds that mount secrets.
+    pub secrets: Vec<String>,
     /// `--target` stage.
     pub target: Option<String>,
     /// `--platform`.
@@ -139,6 +141,9 @@ impl Engine for DockerCli {
             .arg(dockerfile);
         for arg in &options.build_args {
             cmd.args(["--build-arg", arg]);
+        }
+        for secret in &options.secrets {
+            cmd.args(["--secret", secret]);
         }
         if let Some(target) = &options.target {
             cmd.args(["--target", target]);
