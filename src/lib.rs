@@ -13,6 +13,7 @@ pub mod kubernetes;
 pub mod lines;
 pub mod outcome;
 pub mod pin;
+pub mod propose;
 pub mod report;
 pub mod rules;
 pub mod run;

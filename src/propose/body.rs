@@ -1,0 +1,223 @@
+//! The pull request body, from `templates/pr-body.md.j2`: a summary, the build proof's table,
+//! per file what changed and which rules it resolves, what was not changed and why, each diff
+//! in a collapsible block, what a reviewer must check, the commands, and hidden metadata.
+//! It stays under GitHub's limit by shortening diffs, never the table.
+
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::run::FileReport;
+use crate::verify::{ImageReport, Verdict, report};
+
+use super::fingerprint::Meta;
+
+/// GitHub refuses pull request bodies longer than this many characters.
+pub const GITHUB_BODY_LIMIT: usize = 65_536;
+
+const TEMPLATE: &str = include_str!("../../templates/pr-body.md.j2");
+
+/// What the body is made from.
+pub struct BodyInput<'a> {
+    /// The files the pull request changes.
+    pub files: &'a [FileReport],
+    /// The build proof, or why it was skipped.
+    pub proof: Result<&'a [ImageReport], String>,
+    /// The hidden metadata.
+    pub meta: &'a Meta,
+}
+
+#[derive(Serialize)]
+struct FileView<'a> {
+    path: &'a str,
+    fixed: Vec<&'a Finding>,
+    unfixed: Vec<&'a Finding>,
+    reason: Option<&'a str>,
+    diff: String,
+}
+
+/// Renders the body, shortening diffs until it fits `limit` characters.
+pub fn render(input: &BodyInput<'_>, limit: usize) -> String {
+    let full: Vec<String> = input.files.iter().map(diff_of).collect();
+    let mut budget = full.iter().map(|d| d.lines().count()).max().unwrap_or(0);
+    loop {
+        let diffs: Vec<String> = full.iter().map(|d| shorten(d, budget)).collect();
+        let body = render_with(input, &diffs);
+        if body.chars().count() <= limit || budget == 0 {
+            return body;
+        }
+        budget /= 2;
+    }
+}
+
+fn render_with(input: &BodyInput<'_>, diffs: &[String]) -> String {
+    let files: Vec<FileView<'_>> = input
+        .files
+        .iter()
+        .zip(diffs)
+        .map(|(f, diff)| FileView {
+            path: &f.path,
+            fixed: f.findings.iter().filter(|x| x.fixed).collect(),
+            unfixed: f.findings.iter().filter(|x| !x.fixed).collect(),
+            reason: f.reason.as_deref(),
+            diff: diff.clone(),
+        })
+        .collect();
+    let (table, all_proven, proof_skipped) = match &input.proof {
+        Ok(images) => (Some(report::markdown(images)), images.iter().all(|i| i.verdict == Verdict::Proven), None),
+        Err(why) => (None, false, Some(why.clone())),
+    };
+    let env = Environment::new();
+    env.render_str(
+        TEMPLATE,
+        context! {
+            summary => summary(input),
+            table,
+            all_proven,
+            proof_skipped,
+            files => minijinja::value::Serde(&files),
+            hazards => hazards(input.files),
+            meta => serde_json::to_string(input.meta).unwrap_or_default(),
+        },
+    )
+    .expect("the built-in pull request template renders")
+}
+
+fn summary(input: &BodyInput<'_>) -> String {
+    let n = input.files.len();
+    let files = if n == 1 { "1 file".to_string() } else { format!("{n} files") };
+    match &input.proof {
+        Ok(images) if !images.is_empty() => {
+            let before: u64 = images.iter().filter_map(|i| i.before.bytes).sum();
+            let after: u64 = images.iter().filter_map(|i| i.after.bytes).sum();
+            let ratio = if after > 0 { before as f64 / after as f64 } else { 0.0 };
+            format!(
+                "harden hardens {files}: the images go from {} to {} ({} saved, {ratio:.0}× smaller), run as a non-root user, and build a static, stripped Go binary.",
+                report::human(before),
+                report::human(after),
+                report::human(before.saturating_sub(after))
+            )
+        }
+        _ => format!(
+            "harden hardens {files}: smaller images that run as a non-root user, and pods under the restricted Pod Security profile."
+        ),
+    }
+}
+
+/// What a reviewer must check, from the findings.
+fn hazards(files: &[FileReport]) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in files {
+        for f in &file.findings {
+            let note = match (f.rule, f.fixed) {
+                ("HD117", _) => Some(format!(
+                    "`{}` line {}: {}. Move the program to a port at or above 1024, or check that your runtime lets non-root processes bind it.",
+                    file.path, f.line, f.message
+                )),
+                ("HD116", true) => Some(format!(
+                    "`{}` line {}: the HEALTHCHECK was removed (the new runtime has no shell or curl); use Kubernetes liveness and readiness probes.",
+                    file.path, f.line
+                )),
+                ("HD108" | "HD109", _) => Some(format!(
+                    "`{}` line {}: {}. harden does not move secrets; take them out of the image.",
+                    file.path, f.line, f.message
+                )),
+                ("HD139", _) => Some(format!("`{}` line {}: {}.", file.path, f.line, f.message)),
+                ("HK214", _) => Some(format!(
+                    "`{}` line {}: {}; the pod will not pass the restricted profile.",
+                    file.path, f.line, f.message
+                )),
+                ("HK207", true) => Some(format!(
+                    "`{}` line {}: the root filesystem becomes read-only; the program can write only to /tmp and its volumes.",
+                    file.path, f.line
+                )),
+                _ => None,
+            };
+            out.extend(note);
+        }
+    }
+    out.dedup();
+    out
+}
+
+fn diff_of(file: &FileReport) -> String {
+    let (Some(old), Some(new)) = (&file.original, &file.rewritten) else { return String::new() };
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
+        .to_string()
+        .trim_end()
+        .to_string()
+}
+
+/// The first `lines` lines of a diff, with a note when lines were left out.
+fn shorten(diff: &str, lines: usize) -> String {
+    let total = diff.lines().count();
+    if total <= lines {
+        return diff.to_string();
+    }
+    let mut out: Vec<&str> = diff.lines().take(lines).collect();
+    let note = format!("… {} more lines: see the commit", total - lines);
+    out.push(&note);
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::Kind;
+    use crate::run::Status;
+
+    fn file(path: &str, lines: usize) -> FileReport {
+        let original: String = (0..lines).map(|i| format!("RUN echo {i}\n")).collect();
+        let rewritten: String = (0..lines).map(|i| format!("RUN printf {i}\n")).collect();
+        let mut finding = Finding::new(&crate::rules::RUNS_AS_ROOT, 1, "no USER instruction: the program runs as root");
+        finding.fixed = true;
+        FileReport {
+            path: path.into(),
+            kind: Kind::Dockerfile,
+            status: Status::Changed,
+            reason: None,
+            findings: vec![finding, Finding::new(&crate::rules::PRIVILEGED_PORT, 3, "EXPOSE 80: below 1024")],
+            original: Some(original),
+            rewritten: Some(rewritten),
+            source_path: None,
+            context: None,
+            pin_digests: false,
+        }
+    }
+
+    fn meta() -> Meta {
+        Meta { fingerprint: "f00d".into(), rules: "r1".into(), files: vec!["Dockerfile".into()] }
+    }
+
+    #[test]
+    fn carries_the_findings_diffs_hazards_commands_and_meta() {
+        let files = [file("Dockerfile", 3)];
+        let meta = meta();
+        let body = render(
+            &BodyInput { files: &files, proof: Err("no Docker engine answered".into()), meta: &meta },
+            GITHUB_BODY_LIMIT,
+        );
+        assert!(body.contains("#### `Dockerfile`"), "{body}");
+        assert!(body.contains("**HD106** no USER instruction"));
+        assert!(body.contains("Not changed, and why:\n- **HD117**"));
+        assert!(body.contains("<details><summary>Diff</summary>") && body.contains("+RUN printf 2"));
+        assert!(body.contains("### Check before merging") && body.contains("EXPOSE 80"));
+        assert!(body.contains("The build proof was skipped: no Docker engine answered"));
+        assert!(body.contains("`/harden rebase`") && body.contains("`/harden ignore <path>`"));
+        assert_eq!(Meta::from_body(&body), Some(meta));
+    }
+
+    #[test]
+    fn long_diffs_are_shortened_to_fit_and_the_rest_stays() {
+        let files = [file("a/Dockerfile", 4000), file("b/Dockerfile", 4000)];
+        let meta = meta();
+        let input = BodyInput { files: &files, proof: Err("skipped".into()), meta: &meta };
+        let body = render(&input, GITHUB_BODY_LIMIT);
+        assert!(body.chars().count() <= GITHUB_BODY_LIMIT, "{}", body.len());
+        assert!(body.contains("more lines: see the commit"));
+        assert!(body.contains("#### `b/Dockerfile`") && body.contains("harden:meta"));
+    }
+}
