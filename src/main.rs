@@ -61,6 +61,10 @@ enum Command {
         /// The docker command to use (default: $HARDEN_DOCKER, else `docker`).
         #[arg(long)]
         docker: Option<PathBuf>,
+        /// How to build: `auto` (docker buildx when the plugin is there, else the Engine API),
+        /// `cli` (docker buildx, else DOCKER_BUILDKIT=1 docker build) or `bollard` (the Engine API).
+        #[arg(long, value_enum, default_value = "auto")]
+        builder: BuilderChoice,
         /// Network for RUN steps while building (default: the configuration's, else none).
         #[arg(long)]
         network: Option<String>,
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
             paths,
             format,
             docker,
+            builder,
             network,
             build_args,
             secrets,
@@ -161,7 +166,23 @@ fn main() -> ExitCode {
                 smoke: Duration::from_secs(smoke_seconds.or(config.smoke_seconds).unwrap_or(3)),
                 keep_images,
             };
-            let images = verify::verify(&run::run(&paths, false), &engine, &options);
+            let bollard;
+            let builder: &dyn verify::engine::Builder = match (builder, engine.has_buildx()) {
+                (BuilderChoice::Cli, _) | (BuilderChoice::Auto, true) => &engine,
+                (BuilderChoice::Bollard, _) | (BuilderChoice::Auto, false) => {
+                    match verify::bollard::BollardBuilder::connect() {
+                        Ok(b) => {
+                            bollard = b;
+                            &bollard
+                        }
+                        Err(e) => {
+                            eprintln!("harden verify: {e}");
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+            };
+            let images = verify::verify(&run::run(&paths, false), builder, &engine, &options);
             print!(
                 "{}",
                 match format {
@@ -181,6 +202,17 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// How `verify` builds.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BuilderChoice {
+    /// docker buildx when the plugin is there, else the Engine API.
+    Auto,
+    /// The docker command line.
+    Cli,
+    /// The Engine API, through bollard.
+    Bollard,
 }
 
 /// Output formats of `verify`.

@@ -50,7 +50,9 @@ fn four_services_are_proven_and_shrink_to_their_binary() {
     let paths: Vec<PathBuf> = ["naive", "debian-runtime", "cgo", "runtime-files"].iter().map(|s| service(s)).collect();
     let reports = run::run(&paths, false);
     assert_eq!(reports.iter().filter(|r| r.status == Status::Changed).count(), 4, "fix changes all four");
-    let images = verify::verify(&reports, &engine, &options());
+    // The Engine API builder (bollard) builds these; the CLI builds the broken one below.
+    let bollard = harden::verify::bollard::BollardBuilder::connect().expect("the engine's socket");
+    let images = verify::verify(&reports, &bollard, &engine, &options());
     assert_eq!(images.len(), 4);
     for image in &images {
         let name = &image.dockerfile;
@@ -116,7 +118,7 @@ fn a_rewrite_that_does_not_start_is_not_proven() {
         context: Some(context),
         pin_digests: false,
     };
-    let images = verify::verify(std::slice::from_ref(&report), &engine, &options());
+    let images = verify::verify(std::slice::from_ref(&report), &engine, &engine, &options());
     let image = &images[0];
     assert!(image.before.built && image.after.built);
     assert_eq!(image.verdict, Verdict::Failed, "{:?}", image.reason);
@@ -158,16 +160,18 @@ fn pins_base_images_by_the_digest_their_registry_serves() {
 #[test]
 fn build_secrets_reach_the_build_and_only_through_the_option() {
     let Some(engine) = engine() else { return };
-    use harden::verify::engine::Engine;
+    use harden::verify::engine::{Builder, Engine};
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("token.txt");
     std::fs::write(&secret, "s3cret").unwrap();
     let context = dir.path().join("context");
     std::fs::create_dir(&context).unwrap();
     let dockerfile = dir.path().join("Dockerfile");
+    // A nonce keeps the RUN step out of BuildKit's cache, which does not key on secrets.
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     std::fs::write(
         &dockerfile,
-        "FROM debian:bookworm-slim\nRUN --mount=type=secret,id=token test \"$(cat /run/secrets/token)\" = s3cret\n",
+        format!("FROM debian:bookworm-slim\nRUN --mount=type=secret,id=token test \"$(cat /run/secrets/token)\" = s3cret # {nonce}\n"),
     )
     .unwrap();
     let tag = format!("harden-verify/secret-{}:test", std::process::id());
@@ -175,6 +179,10 @@ fn build_secrets_reach_the_build_and_only_through_the_option() {
     assert!(engine.build(&context, &dockerfile, &tag, &options).is_err(), "no secret, no build");
     options.secrets = vec![format!("id=token,src={}", secret.display())];
     let built = engine.build(&context, &dockerfile, &tag, &options);
-    engine.remove(&[tag]);
+    engine.remove(std::slice::from_ref(&tag));
     built.unwrap();
+    // The Engine API builder cannot pass secrets, and says so rather than build without them.
+    let bollard = harden::verify::bollard::BollardBuilder::connect().unwrap();
+    let refused = bollard.build(&context, &dockerfile, &tag, &options).unwrap_err();
+    assert!(refused.contains("--builder cli"), "{refused}");
 }

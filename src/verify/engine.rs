@@ -68,10 +68,14 @@ pub struct ImageFacts {
     pub user: String,
 }
 
-/// What `harden verify` asks of a container engine.
-pub trait Engine {
+/// Builds images: the `docker` CLI ([`DockerCli`]) or the Engine API (`bollard::BollardBuilder`).
+pub trait Builder {
     /// Builds `dockerfile` with the build context `context` as `tag`. `Err` holds the log's tail.
     fn build(&self, context: &Path, dockerfile: &Path, tag: &str, options: &BuildOptions) -> Result<(), String>;
+}
+
+/// What `harden verify` asks of a container engine besides building.
+pub trait Engine {
     /// Size and user of an image.
     fn inspect(&self, tag: &str) -> Result<ImageFacts, String>;
     /// The layers of an image, oldest first.
@@ -94,6 +98,11 @@ pub struct DockerCli {
 }
 
 impl DockerCli {
+    /// True when the buildx plugin is there (then builds go through `docker buildx build`).
+    pub fn has_buildx(&self) -> bool {
+        self.buildx
+    }
+
     /// Uses `bin` (or `docker` from `PATH`); checks that an engine answers.
     pub fn connect(bin: Option<PathBuf>) -> Result<Self, String> {
         let bin = bin.unwrap_or_else(|| PathBuf::from("docker"));
@@ -129,7 +138,7 @@ impl DockerCli {
     }
 }
 
-impl Engine for DockerCli {
+impl Builder for DockerCli {
     fn build(&self, context: &Path, dockerfile: &Path, tag: &str, options: &BuildOptions) -> Result<(), String> {
         let mut cmd = self.docker();
         if self.buildx {
@@ -177,7 +186,9 @@ impl Engine for DockerCli {
             None => Err(format!("the build took longer than {} s\n{}", options.timeout.as_secs(), tail(&log, 10))),
         }
     }
+}
 
+impl Engine for DockerCli {
     fn inspect(&self, tag: &str) -> Result<ImageFacts, String> {
         let out = self.output(&["image", "inspect", "--format", "{{.Size}} {{.Config.User}}", tag])?;
         let mut parts = out.trim().splitn(2, ' ');

@@ -3,6 +3,7 @@
 //! way the Kubernetes fix will run it. A rewrite that does not build, or does not start where
 //! the original did, is `failed`; only a `proven` one should be proposed.
 
+pub mod bollard;
 pub mod compress;
 pub mod engine;
 pub mod report;
@@ -17,7 +18,7 @@ use crate::dockerfile::{contract, facts::Facts, image::ImageRef, model::Dockerfi
 use crate::run::{FileReport, Status};
 use crate::source::SourceFacts;
 
-use engine::{BuildOptions, Engine, Layer, Run, RunState};
+use engine::{BuildOptions, Builder, Engine, Layer, Run, RunState};
 
 /// What `verify` found for one Dockerfile.
 #[derive(Debug, Clone, Serialize)]
@@ -97,7 +98,12 @@ pub struct Options {
 }
 
 /// Verifies every changed Dockerfile among `reports`.
-pub fn verify(reports: &[FileReport], engine: &dyn Engine, options: &Options) -> Vec<ImageReport> {
+pub fn verify(
+    reports: &[FileReport],
+    builder: &dyn Builder,
+    engine: &dyn Engine,
+    options: &Options,
+) -> Vec<ImageReport> {
     let cache_file = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/harden/compressed-layers.tsv"));
     let mut cache = cache_file.map(compress::LayerCache::load).unwrap_or_default();
     let images = reports
@@ -112,7 +118,7 @@ pub fn verify(reports: &[FileReport], engine: &dyn Engine, options: &Options) ->
             })
         })
         .enumerate()
-        .map(|(i, job)| one(i, &job, engine, options, &mut cache))
+        .map(|(i, job)| one(i, &job, builder, engine, options, &mut cache))
         .collect();
     cache.save();
     images
@@ -129,6 +135,7 @@ struct Job<'a> {
 fn one(
     index: usize,
     job: &Job<'_>,
+    builder: &dyn Builder,
     engine: &dyn Engine,
     options: &Options,
     cache: &mut compress::LayerCache,
@@ -154,8 +161,9 @@ fn one(
         out.reason = Some("cannot write the rewritten Dockerfile to a temporary file".into());
         return out;
     };
-    build(engine, &context, path, &mut before, &options.build, cache);
-    build(engine, &context, rewritten.path(), &mut after, &options.build, cache);
+    let tools = (builder, engine);
+    build(tools, &context, path, &mut before, &options.build, cache);
+    build(tools, &context, rewritten.path(), &mut after, &options.build, cache);
     (out.verdict, out.reason) = match (before.built, after.built) {
         (_, false) => (Verdict::Failed, Some("the rewritten Dockerfile does not build".into())),
         (false, true) => (
@@ -188,14 +196,14 @@ fn side(text: &str, image: String) -> Side {
 }
 
 fn build(
-    engine: &dyn Engine,
+    (builder, engine): (&dyn Builder, &dyn Engine),
     context: &Path,
     dockerfile: &Path,
     side: &mut Side,
     options: &BuildOptions,
     cache: &mut compress::LayerCache,
 ) {
-    match engine.build(context, dockerfile, &side.image, options) {
+    match builder.build(context, dockerfile, &side.image, options) {
         Ok(()) => {
             side.built = true;
             if let Ok(facts) = engine.inspect(&side.image) {
