@@ -53,6 +53,8 @@ pub struct VerifyConfig {
     pub platform: Option<String>,
     /// How long the smoke run waits, in seconds.
     pub smoke_seconds: Option<u64>,
+    /// A registry (`host:port`) to push the images to, for the registry's own compressed sizes.
+    pub registry: Option<String>,
 }
 
 /// Kubernetes settings.

@@ -89,6 +89,9 @@ enum Command {
         /// Keep the images afterwards (they are removed by default).
         #[arg(long)]
         keep_images: bool,
+        /// Push both images to this registry (host:port) and report its compressed sizes.
+        #[arg(long)]
+        registry: Option<String>,
     },
     /// Print the rule catalogue.
     Rules {
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
             build_timeout,
             smoke_seconds,
             keep_images,
+            registry,
         } => {
             let paths = default_paths(paths);
             let config = match harden::config::Config::load(&run::repo_root(&paths[0])) {
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
                 },
                 smoke: Duration::from_secs(smoke_seconds.or(config.smoke_seconds).unwrap_or(3)),
                 keep_images,
+                registry: registry.or(config.registry),
             };
             let bollard;
             let builder: &dyn verify::engine::Builder = match (builder, engine.has_buildx()) {

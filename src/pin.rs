@@ -52,6 +52,25 @@ impl DigestResolver for Registry {
     }
 }
 
+impl Registry {
+    /// The compressed size of an image in its registry: the sum of its manifest's layer sizes.
+    pub fn compressed_size(&self, reference: &str) -> Result<u64, String> {
+        let parsed: Reference = reference.parse().map_err(|e| format!("not an image reference: {e}"))?;
+        let pull = self.client.pull_manifest(&parsed, &RegistryAuth::Anonymous);
+        let (manifest, _) = self
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(30), pull).await })
+            .map_err(|_| "the registry did not answer within 30 s".to_string())?
+            .map_err(|e| e.to_string())?;
+        match manifest {
+            oci_client::manifest::OciManifest::Image(image) => {
+                Ok(image.layers.iter().map(|l| u64::try_from(l.size).unwrap_or(0)).sum())
+            }
+            oci_client::manifest::OciManifest::ImageIndex(_) => Err("a multi-platform index, not one image".into()),
+        }
+    }
+}
+
 /// True for `localhost`, `127.x.x.x` and `[::1]` hosts, with or without a port.
 pub fn is_loopback(host: &str) -> bool {
     let name = host.rsplit_once(':').filter(|(h, _)| !h.ends_with(']') || h.starts_with('[')).map_or(host, |(h, _)| h);

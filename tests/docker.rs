@@ -37,6 +37,7 @@ fn options() -> Options {
         },
         smoke: Duration::from_secs(3),
         keep_images: false,
+        registry: None,
     }
 }
 
@@ -185,4 +186,17 @@ fn build_secrets_reach_the_build_and_only_through_the_option() {
     let bollard = harden::verify::bollard::BollardBuilder::connect().unwrap();
     let refused = bollard.build(&context, &dockerfile, &tag, &options).unwrap_err();
     assert!(refused.contains("--builder cli"), "{refused}");
+}
+
+#[test]
+fn compressed_sizes_from_the_registry_agree_with_local_gzip() {
+    let Some(engine) = engine() else { return };
+    let registry = std::env::var("HARDEN_REGISTRY").expect("HARDEN_REGISTRY (from the rig's env file)");
+    let reports = run::run(&[service("naive")], false);
+    let local = verify::verify(&reports, &engine, &engine, &options());
+    let pushed = verify::verify(&reports, &engine, &engine, &Options { registry: Some(registry), ..options() });
+    for (l, p) in [(&local[0].after, &pushed[0].after), (&local[0].before, &pushed[0].before)] {
+        let (l, p) = (l.compressed_bytes.unwrap() as f64, p.compressed_bytes.unwrap() as f64);
+        assert!((l - p).abs() / p < 0.05, "local gzip {l} and the registry's {p} differ by more than 5%");
+    }
 }

@@ -87,6 +87,8 @@ pub trait Engine {
     /// Runs the image for `wait`, hardened (read-only root, tmpfs /tmp, no capabilities,
     /// no-new-privileges) or as it is, always without a network.
     fn smoke_run(&self, tag: &str, hardened: bool, wait: Duration) -> Run;
+    /// Pushes image `tag` to the registry as `reference`.
+    fn push(&self, tag: &str, reference: &str) -> Result<(), String>;
     /// Removes images harden made.
     fn remove(&self, tags: &[String]);
 }
@@ -274,6 +276,13 @@ impl Engine for DockerCli {
             .unwrap_or_default();
         let _ = self.output(&["rm", "-f", &id]);
         Run { state, logs: tail(&logs, 20) }
+    }
+
+    fn push(&self, tag: &str, reference: &str) -> Result<(), String> {
+        self.output(&["tag", tag, reference])?;
+        let pushed = self.output(&["push", reference]).map(|_| ());
+        let _ = self.output(&["image", "rm", reference]);
+        pushed
     }
 
     fn remove(&self, tags: &[String]) {

@@ -95,6 +95,9 @@ pub struct Options {
     pub smoke: Duration,
     /// Keep the images afterwards.
     pub keep_images: bool,
+    /// A registry (`host:port`) to push both images to, so compressed sizes are the registry's
+    /// own; without one, layers are gzip-compressed locally.
+    pub registry: Option<String>,
 }
 
 /// Verifies every changed Dockerfile among `reports`.
@@ -162,8 +165,8 @@ fn one(
         return out;
     };
     let tools = (builder, engine);
-    build(tools, &context, path, &mut before, &options.build, cache);
-    build(tools, &context, rewritten.path(), &mut after, &options.build, cache);
+    build(tools, &context, path, &mut before, options, cache);
+    build(tools, &context, rewritten.path(), &mut after, options, cache);
     (out.verdict, out.reason) = match (before.built, after.built) {
         (_, false) => (Verdict::Failed, Some("the rewritten Dockerfile does not build".into())),
         (false, true) => (
@@ -200,10 +203,10 @@ fn build(
     context: &Path,
     dockerfile: &Path,
     side: &mut Side,
-    options: &BuildOptions,
+    options: &Options,
     cache: &mut compress::LayerCache,
 ) {
-    match builder.build(context, dockerfile, &side.image, options) {
+    match builder.build(context, dockerfile, &side.image, &options.build) {
         Ok(()) => {
             side.built = true;
             if let Ok(facts) = engine.inspect(&side.image) {
@@ -212,10 +215,19 @@ fn build(
             }
             side.layers = engine.history(&side.image).unwrap_or_default();
             side.compressed_bytes =
-                engine.save(&side.image).ok().and_then(|tar| compress::compressed_layers(tar, cache).ok());
+                options.registry.as_deref().and_then(|registry| registry_size(engine, &side.image, registry)).or_else(
+                    || engine.save(&side.image).ok().and_then(|tar| compress::compressed_layers(tar, cache).ok()),
+                );
         }
         Err(log) => side.log = Some(log),
     }
+}
+
+/// The compressed size the registry reports after a push, or `None` (then it is measured locally).
+fn registry_size(engine: &dyn Engine, image: &str, registry: &str) -> Option<u64> {
+    let reference = format!("{registry}/{image}");
+    engine.push(image, &reference).ok()?;
+    crate::pin::Registry::for_references(std::slice::from_ref(&reference)).ok()?.compressed_size(&reference).ok()
 }
 
 /// Runs the original as it is and the new image hardened, and compares.
