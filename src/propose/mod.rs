@@ -1,6 +1,8 @@
-//! Proposing the change as a pull request: the body and the fingerprint that makes harden
-//! idempotent and respectful of a closed pull request. (The forge side comes with issue 5.)
+//! Proposing the change as a pull request: the body, the fingerprint that makes harden
+//! idempotent, the decision that respects a closed pull request and a human's commits, and the
+//! governor for the forge's rate limits. (The forge client itself comes with issue 5.)
 
 pub mod body;
+pub mod decide;
 pub mod fingerprint;
 pub mod governor;
