@@ -6,3 +6,4 @@ pub mod body;
 pub mod decide;
 pub mod fingerprint;
 pub mod governor;
+pub mod reviewers;
