@@ -100,6 +100,10 @@ pub fn decide(situation: &Situation) -> Action {
         PullState::Open if same => Action::Nothing(format!("pull request #{} is up to date", existing.number)),
         PullState::Open => Action::Update(existing.number),
         PullState::ClosedUnmerged if same => comment_once(existing, Notice::Declined),
+        PullState::Merged if same => Action::Nothing(format!(
+            "pull request #{} was merged from these same inputs, so it was reverted: a revert is a \"no\"",
+            existing.number
+        )),
         PullState::ClosedUnmerged | PullState::Merged if situation.changes => Action::Open,
         PullState::ClosedUnmerged | PullState::Merged => Action::Nothing("nothing to change".into()),
     }
@@ -174,6 +178,8 @@ mod tests {
     fn new_inputs_after_a_decline_or_a_merge_open_a_new_pull_request() {
         assert_eq!(decide(&situation(pull(PullState::ClosedUnmerged, "old"))), Action::Open);
         assert_eq!(decide(&situation(pull(PullState::Merged, "old"))), Action::Open);
+        let reverted = situation(pull(PullState::Merged, "new"));
+        assert!(matches!(decide(&reverted), Action::Nothing(reason) if reason.contains("reverted")));
         let merged_clean = Situation { changes: false, ..situation(pull(PullState::Merged, "new")) };
         assert!(matches!(decide(&merged_clean), Action::Nothing(_)));
     }
