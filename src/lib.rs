@@ -17,6 +17,7 @@ pub mod propose;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod sandbox;
 pub mod shell;
 pub mod source;
 pub mod verify;

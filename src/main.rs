@@ -93,6 +93,23 @@ enum Command {
         #[arg(long)]
         registry: Option<String>,
     },
+    /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
+    /// harden and for the end-to-end tests. Its state survives a restart.
+    Sandbox {
+        /// The address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Where the state and the repositories live.
+        #[arg(long, default_value = "harden-sandbox")]
+        data: PathBuf,
+        /// A repository to create from a folder, OWNER/NAME=PATH (one commit on main); repeatable.
+        /// An existing repository is kept as it is.
+        #[arg(long = "seed")]
+        seeds: Vec<harden::sandbox::Seed>,
+        /// The token clients must present (REST: `Authorization: token T`; git: the password).
+        #[arg(long, env = "HARDEN_SANDBOX_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Print the rule catalogue.
     Rules {
         /// Output format (text or json).
@@ -200,6 +217,15 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Sandbox { listen, data, seeds, token } => {
+            match harden::sandbox::serve(harden::sandbox::Options { listen, data, seeds, token }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("harden sandbox: {error:#}");
+                    ExitCode::from(2)
+                }
             }
         }
         Command::Rules { format } => {

@@ -1,0 +1,155 @@
+//! The sandbox's HTTP face: GitHub's REST shapes under `/api/v3` (as GitHub Enterprise Server
+//! serves them) and git smart HTTP at `/{owner}/{name}.git`, both behind the optional token.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State as Extract};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::git;
+use super::state::{Repo, State};
+
+/// What every request handler shares.
+pub struct Forge {
+    /// Where the git repositories live.
+    pub git_root: PathBuf,
+    /// The address clients reach the sandbox at, such as `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// The token clients must present, when one was set.
+    pub token: Option<String>,
+    /// The remembered state.
+    pub state: Mutex<State>,
+}
+
+/// The routes.
+pub fn router(forge: Arc<Forge>) -> Router {
+    Router::new().route("/api/v3/repos/{owner}/{repo}", get(repository)).fallback(git_or_not_found).with_state(forge)
+}
+
+async fn repository(
+    Extract(forge): Extract<Arc<Forge>>,
+    Path((owner, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if !api_token_ok(&forge, &headers) {
+        return github_error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    }
+    let state = forge.state.lock().expect("state lock");
+    match state.repos.get(&format!("{owner}/{name}")) {
+        Some(repo) => axum::Json(repository_json(&forge.base_url, repo)).into_response(),
+        None => github_error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+/// A repository in GitHub's `full-repository` shape (the fields a client reads).
+fn repository_json(base: &str, repo: &Repo) -> Value {
+    let full_name = repo.full_name();
+    let api = format!("{base}/api/v3/repos/{full_name}");
+    json!({
+        "id": repo.id,
+        "node_id": format!("R_sandbox{}", repo.id),
+        "name": repo.name,
+        "full_name": full_name,
+        "private": false,
+        "visibility": "public",
+        "owner": {
+            "login": repo.owner,
+            "id": 1,
+            "node_id": format!("O_sandbox{}", repo.owner),
+            "type": "Organization",
+            "site_admin": false,
+            "url": format!("{base}/api/v3/users/{}", repo.owner),
+            "html_url": format!("{base}/{}", repo.owner),
+            "avatar_url": format!("{base}/avatars/{}", repo.owner),
+        },
+        "html_url": format!("{base}/{full_name}"),
+        "description": null,
+        "fork": false,
+        "url": api,
+        "git_url": format!("{base}/{full_name}.git"),
+        "clone_url": format!("{base}/{full_name}.git"),
+        "default_branch": repo.default_branch,
+        "archived": false,
+        "disabled": false,
+        "permissions": {"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
+    })
+}
+
+async fn git_or_not_found(
+    Extract(forge): Extract<Arc<Forge>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !uri.path().contains(".git/") {
+        return github_error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    if !git_token_ok(&forge, &headers) {
+        let mut answer = (StatusCode::UNAUTHORIZED, "Authentication required\n").into_response();
+        answer.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"sandbox\""));
+        return answer;
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let root = forge.git_root.clone();
+    let (path, query) = (uri.path().to_string(), uri.query().unwrap_or_default().to_string());
+    let answer = tokio::task::spawn_blocking(move || {
+        let request = git::CgiRequest {
+            method: method.as_str(),
+            path_info: &path,
+            query: &query,
+            content_type: &content_type,
+            body: &body,
+        };
+        git::http_backend(&root, &request)
+    })
+    .await;
+    match answer {
+        Ok(Ok(cgi)) => {
+            let mut response =
+                (StatusCode::from_u16(cgi.status).unwrap_or(StatusCode::BAD_GATEWAY), cgi.body).into_response();
+            for (name, value) in cgi.headers {
+                if let (Ok(name), Ok(value)) = (header::HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                    response.headers_mut().append(name, value);
+                }
+            }
+            response
+        }
+        Ok(Err(error)) => (StatusCode::BAD_GATEWAY, format!("{error:#}\n")).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{error}\n")).into_response(),
+    }
+}
+
+/// GitHub's error shape: `{"message", "documentation_url", "status"}`.
+fn github_error(status: StatusCode, message: &str) -> Response {
+    let body = json!({
+        "message": message,
+        "documentation_url": "https://docs.github.com/rest",
+        "status": status.as_u16().to_string(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+/// The REST API takes `Authorization: token T` or `Bearer T`.
+fn api_token_ok(forge: &Forge, headers: &HeaderMap) -> bool {
+    let Some(token) = &forge.token else { return true };
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer "));
+    presented == Some(token.as_str())
+}
+
+/// Git takes HTTP Basic auth with the token as the password (any user name, as on GitHub).
+fn git_token_ok(forge: &Forge, headers: &HeaderMap) -> bool {
+    let Some(token) = &forge.token else { return true };
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let Some(encoded) = given.strip_prefix("Basic ") else { return false };
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
+    String::from_utf8_lossy(&decoded).split_once(':').is_some_and(|(_, password)| password == token)
+}

@@ -1,0 +1,104 @@
+//! `harden sandbox`: a local GitHub-compatible forge that ships in the binary, for trying harden
+//! without a GitHub account and for the end-to-end tests. It keeps real state in a data
+//! directory, serves real git over smart HTTP, and answers GitHub's REST shapes.
+
+pub mod api;
+pub mod git;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+
+use state::State;
+
+/// A repository to seed: `OWNER/NAME=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    /// The owning organisation.
+    pub owner: String,
+    /// The repository's name.
+    pub name: String,
+    /// The folder whose files become its first commit.
+    pub folder: PathBuf,
+}
+
+impl std::str::FromStr for Seed {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (full_name, folder) = text.split_once('=').ok_or("expected OWNER/NAME=PATH")?;
+        let (owner, name) = full_name.split_once('/').ok_or("expected OWNER/NAME=PATH")?;
+        let valid = |part: &str| {
+            !part.is_empty()
+                && !part.starts_with('.')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        if !valid(owner) || !valid(name) || name.ends_with(".git") {
+            return Err(format!("`{full_name}` is not a repository name"));
+        }
+        Ok(Seed { owner: owner.into(), name: name.into(), folder: folder.into() })
+    }
+}
+
+/// How to run the sandbox.
+pub struct Options {
+    /// The address to listen on (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Where the state and the repositories live.
+    pub data: PathBuf,
+    /// Repositories to create when they do not exist yet.
+    pub seeds: Vec<Seed>,
+    /// The token clients must present, if any.
+    pub token: Option<String>,
+}
+
+/// Seeds the repositories, then serves until the process is stopped. Prints
+/// `sandbox: listening on http://ADDR` once it accepts connections.
+pub fn serve(options: Options) -> anyhow::Result<()> {
+    let git_root = options.data.join("git");
+    std::fs::create_dir_all(&git_root).with_context(|| format!("creating {}", git_root.display()))?;
+    let state_path = options.data.join("state.json");
+    let mut state = State::load(&state_path)?;
+    for seed in &options.seeds {
+        if !seed.folder.is_dir() {
+            bail!("--seed {}/{}: {} is not a folder", seed.owner, seed.name, seed.folder.display());
+        }
+        let repo = state.add_repo(&seed.owner, &seed.name).clone();
+        git::seed(&git::bare_path(&git_root, &repo.owner, &repo.name), &repo.default_branch, &seed.folder)?;
+    }
+    state.save(&state_path)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .with_context(|| format!("listening on {}", options.listen))?;
+        let address = listener.local_addr()?;
+        let forge = api::Forge {
+            git_root,
+            base_url: format!("http://{address}"),
+            token: options.token,
+            state: Mutex::new(state),
+        };
+        println!("sandbox: listening on http://{address}");
+        axum::serve(listener, api::router(Arc::new(forge))).await.context("serving")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_owner_name_equals_path() {
+        let seed: Seed = "acme/api=examples/naive".parse().unwrap();
+        assert_eq!((seed.owner.as_str(), seed.name.as_str()), ("acme", "api"));
+        assert_eq!(seed.folder, PathBuf::from("examples/naive"));
+        assert!("acme=examples".parse::<Seed>().is_err());
+        assert!("acme/../x=examples".parse::<Seed>().is_err());
+        assert!("acme/api.git=examples".parse::<Seed>().is_err());
+        assert!("acme/..=examples".parse::<Seed>().is_err());
+    }
+}

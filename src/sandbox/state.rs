@@ -1,0 +1,93 @@
+//! The sandbox forge's state: the repositories it hosts, kept as JSON in the data directory so
+//! it survives a restart. Pure data; reading and writing the file are the two I/O functions.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// A repository the sandbox hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repo {
+    /// Its numeric id, unique in this sandbox.
+    pub id: u64,
+    /// The owning organisation's login.
+    pub owner: String,
+    /// The repository's name.
+    pub name: String,
+    /// The branch clones start from.
+    pub default_branch: String,
+}
+
+impl Repo {
+    /// `owner/name`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// Everything the sandbox remembers.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The repositories by `owner/name`.
+    pub repos: BTreeMap<String, Repo>,
+    /// The last id handed out (repositories, and later pulls and comments, share the counter).
+    pub last_id: u64,
+}
+
+impl State {
+    /// Reads the state from `path`, or starts empty when the file does not exist yet.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text).with_context(|| format!("{}: not a sandbox state", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Writes the state to `path` atomically (a temporary file, then a rename).
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, serde_json::to_string_pretty(self)?)?;
+        std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The repository `owner/name`, added with the next id when it is new.
+    pub fn add_repo(&mut self, owner: &str, name: &str) -> &Repo {
+        let key = format!("{owner}/{name}");
+        if !self.repos.contains_key(&key) {
+            self.last_id += 1;
+            let repo = Repo { id: self.last_id, owner: owner.into(), name: name.into(), default_branch: "main".into() };
+            self.repos.insert(key.clone(), repo);
+        }
+        &self.repos[&key]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_keep_their_ids_across_a_save_and_a_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert_eq!(State::load(&path).unwrap(), State::default());
+        let mut state = State::default();
+        let first = state.add_repo("acme", "api").id;
+        let second = state.add_repo("acme", "web").id;
+        assert_eq!(state.add_repo("acme", "api").id, first, "adding again keeps the repository");
+        assert_ne!(first, second);
+        state.save(&path).unwrap();
+        assert_eq!(State::load(&path).unwrap(), state);
+    }
+
+    #[test]
+    fn a_corrupt_state_file_is_an_error_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(State::load(&path).unwrap_err().to_string().contains("state.json"));
+    }
+}
