@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const TOKEN: &str = "sandbox-test-token";
 
@@ -48,6 +48,13 @@ async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
     }
     let response = request.send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn send(method: reqwest::Method, url: &str, body: Value) -> (u16, Value) {
+    let request = reqwest::Client::new().request(method, url).header("Authorization", format!("Bearer {TOKEN}"));
+    let response = request.json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn git(dir: &Path, args: &[&str]) -> (bool, String) {
@@ -119,4 +126,76 @@ async fn git_clones_and_pushes_and_everything_survives_a_restart() {
     assert_eq!((status, &repo["id"]), (200, &first_id));
     let (ok, refs) = git(work.path(), &["ls-remote", &sandbox.git_url("acme/naive", TOKEN)]);
     assert!(ok && refs.contains("refs/heads/harden/all") && refs.contains("refs/heads/main"), "{refs}");
+}
+
+#[tokio::test]
+async fn the_git_data_api_makes_a_verified_commit_on_a_new_branch_that_git_can_clone() {
+    use reqwest::Method;
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&examples_naive()]);
+    let api = format!("{}/api/v3/repos/acme/naive/git", sandbox.url);
+
+    let (status, main) = get(&format!("{api}/ref/heads/main"), Some(TOKEN)).await;
+    assert_eq!((status, main["ref"].as_str()), (200, Some("refs/heads/main")));
+    let base = main["object"]["sha"].as_str().unwrap().to_string();
+    let (_, base_commit) = get(&format!("{api}/commits/{base}"), Some(TOKEN)).await;
+    let base_tree = base_commit["tree"]["sha"].as_str().unwrap().to_string();
+    let (_, listing) = get(&format!("{api}/trees/{base_tree}?recursive=1"), Some(TOKEN)).await;
+    let paths: Vec<&str> = listing["tree"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"Dockerfile") && paths.contains(&"main.go"), "{paths:?}");
+
+    let hardened = "FROM scratch\nUSER 65532:65532\n";
+    let (status, blob) =
+        send(Method::POST, &format!("{api}/blobs"), json!({"content": hardened, "encoding": "utf-8"})).await;
+    assert_eq!(status, 201);
+    let blob_sha = blob["sha"].as_str().unwrap().to_string();
+    assert_eq!(blob_sha, harden::propose::fingerprint::blob_sha(hardened.as_bytes()), "git's own blob id");
+    let (_, read_back) = get(&format!("{api}/blobs/{blob_sha}"), Some(TOKEN)).await;
+    assert_eq!(
+        (read_back["encoding"].as_str(), read_back["size"].as_u64()),
+        (Some("base64"), Some(hardened.len() as u64))
+    );
+
+    let entry = json!({"path": "deploy/Dockerfile", "mode": "100644", "type": "blob", "sha": blob_sha});
+    let (status, tree) =
+        send(Method::POST, &format!("{api}/trees"), json!({"base_tree": base_tree, "tree": [entry]})).await;
+    assert_eq!(status, 201, "{tree}");
+    let (status, commit) = send(
+        Method::POST,
+        &format!("{api}/commits"),
+        json!({"message": "harden: test", "tree": tree["sha"], "parents": [base]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{commit}");
+    assert_eq!(commit["verification"]["verified"], true, "a commit without an author is signed by the forge");
+    assert_eq!(commit["parents"][0]["sha"], base.as_str());
+
+    let new_ref = json!({"ref": "refs/heads/harden/all", "sha": commit["sha"]});
+    let (status, created) = send(Method::POST, &format!("{api}/refs"), new_ref.clone()).await;
+    assert_eq!((status, created["object"]["sha"].clone()), (201, commit["sha"].clone()));
+    let (status, again) = send(Method::POST, &format!("{api}/refs"), new_ref).await;
+    assert_eq!((status, again["message"].as_str()), (422, Some("Reference already exists")));
+
+    let (ok, log) = git(work.path(), &["clone", "-q", "-b", "harden/all", &sandbox.git_url("acme/naive", TOKEN), "c"]);
+    assert!(ok, "{log}");
+    assert_eq!(std::fs::read_to_string(work.path().join("c/deploy/Dockerfile")).unwrap(), hardened);
+    assert!(work.path().join("c/main.go").exists(), "the base tree is kept");
+
+    // Moving the branch back to main is not a fast forward: refused unless forced.
+    let (status, refused) = send(Method::PATCH, &format!("{api}/refs/heads/harden/all"), json!({"sha": base})).await;
+    assert_eq!((status, refused["message"].as_str()), (422, Some("Update is not a fast forward")));
+    let (status, _) =
+        send(Method::PATCH, &format!("{api}/refs/heads/harden/all"), json!({"sha": base, "force": true})).await;
+    assert_eq!(status, 200);
+    let (status, _) = send(Method::DELETE, &format!("{api}/refs/heads/harden/all"), Value::Null).await;
+    assert_eq!(status, 204);
+    assert_eq!(get(&format!("{api}/ref/heads/harden/all"), Some(TOKEN)).await.0, 404);
+
+    let (status, bad) = send(Method::POST, &format!("{api}/commits"), json!({"message": "x"})).await;
+    assert_eq!(status, 422, "{bad}");
+    let garbled = reqwest::Client::new().post(format!("{api}/blobs")).header("Authorization", format!("token {TOKEN}"));
+    let answer = garbled.body("{not json").send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    assert_eq!(answer.json::<Value>().await.unwrap()["message"], "Problems parsing JSON");
 }

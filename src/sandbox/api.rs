@@ -13,8 +13,8 @@ use axum::routing::get;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::git;
 use super::state::{Repo, State};
+use super::{git, gitdata};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -30,7 +30,11 @@ pub struct Forge {
 
 /// The routes.
 pub fn router(forge: Arc<Forge>) -> Router {
-    Router::new().route("/api/v3/repos/{owner}/{repo}", get(repository)).fallback(git_or_not_found).with_state(forge)
+    Router::new()
+        .route("/api/v3/repos/{owner}/{repo}", get(repository))
+        .merge(gitdata::routes())
+        .fallback(git_or_not_found)
+        .with_state(forge)
 }
 
 async fn repository(
@@ -38,13 +42,13 @@ async fn repository(
     Path((owner, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if !api_token_ok(&forge, &headers) {
-        return github_error(StatusCode::UNAUTHORIZED, "Bad credentials");
+    if !forge.api_token_ok(&headers) {
+        return ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials").into_response();
     }
     let state = forge.state.lock().expect("state lock");
     match state.repos.get(&format!("{owner}/{name}")) {
         Some(repo) => axum::Json(repository_json(&forge.base_url, repo)).into_response(),
-        None => github_error(StatusCode::NOT_FOUND, "Not Found"),
+        None => ApiError::new(StatusCode::NOT_FOUND, "Not Found").into_response(),
     }
 }
 
@@ -90,7 +94,7 @@ async fn git_or_not_found(
     body: Bytes,
 ) -> Response {
     if !uri.path().contains(".git/") {
-        return github_error(StatusCode::NOT_FOUND, "Not Found");
+        return ApiError::new(StatusCode::NOT_FOUND, "Not Found").into_response();
     }
     if !git_token_ok(&forge, &headers) {
         let mut answer = (StatusCode::UNAUTHORIZED, "Authentication required\n").into_response();
@@ -127,22 +131,40 @@ async fn git_or_not_found(
     }
 }
 
-/// GitHub's error shape: `{"message", "documentation_url", "status"}`.
-fn github_error(status: StatusCode, message: &str) -> Response {
-    let body = json!({
-        "message": message,
-        "documentation_url": "https://docs.github.com/rest",
-        "status": status.as_u16().to_string(),
-    });
-    (status, axum::Json(body)).into_response()
+/// An error answered in GitHub's shape: `{"message", "documentation_url", "status"}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
 }
 
-/// The REST API takes `Authorization: token T` or `Bearer T`.
-fn api_token_ok(forge: &Forge, headers: &HeaderMap) -> bool {
-    let Some(token) = &forge.token else { return true };
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer "));
-    presented == Some(token.as_str())
+impl ApiError {
+    /// An error with this status and message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "message": self.message,
+            "documentation_url": "https://docs.github.com/rest",
+            "status": self.status.as_u16().to_string(),
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl Forge {
+    /// Whether a REST request may pass: it carries `Authorization: token T` or `Bearer T`, or no
+    /// token was set.
+    pub fn api_token_ok(&self, headers: &HeaderMap) -> bool {
+        let Some(token) = &self.token else { return true };
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer "));
+        presented == Some(token.as_str())
+    }
 }
 
 /// Git takes HTTP Basic auth with the token as the password (any user name, as on GitHub).

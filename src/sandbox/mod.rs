@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod git;
+pub mod gitdata;
 pub mod state;
 
 use std::net::SocketAddr;
