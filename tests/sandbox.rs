@@ -199,3 +199,58 @@ async fn the_git_data_api_makes_a_verified_commit_on_a_new_branch_that_git_can_c
     assert_eq!(answer.status().as_u16(), 400);
     assert_eq!(answer.json::<Value>().await.unwrap()["message"], "Problems parsing JSON");
 }
+
+#[tokio::test]
+async fn pull_requests_and_comments_keep_state_and_refuse_a_second_open_one() {
+    use reqwest::Method;
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let pulls_url;
+    {
+        let sandbox = Sandbox::start(data.path(), &[&examples_naive()]);
+        let (ok, log) = git(work.path(), &["clone", "-q", &sandbox.git_url("acme/naive", TOKEN), "c"]);
+        assert!(ok, "{log}");
+        let clone = work.path().join("c");
+        std::fs::write(clone.join("NOTE"), "x\n").unwrap();
+        assert!(git(&clone, &["add", "NOTE"]).0 && git(&clone, &["commit", "-qm", "x"]).0);
+        assert!(git(&clone, &["push", "-q", "origin", "HEAD:refs/heads/harden/all"]).0);
+        pulls_url = format!("{}/api/v3/repos/acme/naive/pulls", sandbox.url);
+
+        let new = json!({"title": "Harden", "head": "acme:harden/all", "base": "main", "body": "first"});
+        let (status, pull) = send(Method::POST, &pulls_url, new.clone()).await;
+        assert_eq!(status, 201, "{pull}");
+        assert_eq!((pull["number"].as_u64(), pull["state"].as_str()), (Some(1), Some("open")));
+        assert_eq!(pull["head"]["ref"], "harden/all");
+        assert!(pull["head"]["sha"].as_str().is_some_and(|sha| sha.len() == 40));
+
+        let (status, again) = send(Method::POST, &pulls_url, new).await;
+        assert_eq!((status, again["message"].as_str()), (422, Some("Validation Failed")));
+        assert_eq!(again["errors"][0]["message"], "A pull request already exists for acme:harden/all.");
+        let missing = json!({"title": "x", "head": "nope", "base": "main"});
+        assert_eq!(send(Method::POST, &pulls_url, missing).await.0, 422);
+
+        let (status, listed) = get(&format!("{pulls_url}?state=open&head=acme:harden/all"), Some(TOKEN)).await;
+        assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
+        assert_eq!(get(&format!("{pulls_url}?head=acme:other"), Some(TOKEN)).await.1, json!([]));
+
+        let (status, edited) = send(Method::PATCH, &format!("{pulls_url}/1"), json!({"body": "second"})).await;
+        assert_eq!((status, edited["body"].as_str()), (200, Some("second")));
+
+        let comments_url = format!("{}/api/v3/repos/acme/naive/issues/1/comments", sandbox.url);
+        let (status, comment) = send(Method::POST, &comments_url, json!({"body": "a notice"})).await;
+        assert_eq!((status, comment["body"].as_str()), (201, Some("a notice")));
+
+        let (status, closed) = send(Method::PATCH, &format!("{pulls_url}/1"), json!({"state": "closed"})).await;
+        assert_eq!((status, closed["state"].as_str()), (200, Some("closed")));
+        assert!(closed["closed_at"].as_str().is_some());
+        assert_eq!(get(&pulls_url, Some(TOKEN)).await.1, json!([]), "closed pull requests leave the open list");
+    }
+    let sandbox = Sandbox::start(data.path(), &[]);
+    let pulls_url = pulls_url.replace(&pulls_url[..pulls_url.find("/api/").unwrap()], &sandbox.url);
+    let (_, all) = get(&format!("{pulls_url}?state=all"), Some(TOKEN)).await;
+    assert_eq!(all[0]["body"], "second", "the pull request survives a restart: {all}");
+    assert_eq!(all[0]["state"], "closed");
+    let (_, comments) = get(&format!("{}/api/v3/repos/acme/naive/issues/1/comments", sandbox.url), Some(TOKEN)).await;
+    assert_eq!(comments[0]["body"], "a notice");
+    assert_eq!(get(&format!("{pulls_url}/9"), Some(TOKEN)).await.0, 404);
+}

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::state::{Repo, State};
-use super::{git, gitdata};
+use super::{git, gitdata, pulls};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -26,6 +26,8 @@ pub struct Forge {
     pub token: Option<String>,
     /// The remembered state.
     pub state: Mutex<State>,
+    /// Where the state is saved after every change.
+    pub state_path: PathBuf,
 }
 
 /// The routes.
@@ -33,6 +35,7 @@ pub fn router(forge: Arc<Forge>) -> Router {
     Router::new()
         .route("/api/v3/repos/{owner}/{repo}", get(repository))
         .merge(gitdata::routes())
+        .merge(pulls::routes())
         .fallback(git_or_not_found)
         .with_state(forge)
 }
@@ -131,32 +134,53 @@ async fn git_or_not_found(
     }
 }
 
-/// An error answered in GitHub's shape: `{"message", "documentation_url", "status"}`.
+/// An error answered in GitHub's shape: `{"message", "documentation_url", "status"}`, with
+/// `errors` for a validation failure.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    errors: Vec<Value>,
 }
 
 impl ApiError {
     /// An error with this status and message.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), errors: Vec::new() }
+    }
+
+    /// GitHub's 422 "Validation Failed" with one custom error on `resource`.
+    pub fn validation(resource: &str, message: impl Into<String>) -> Self {
+        let error = json!({"resource": resource, "code": "custom", "message": message.into()});
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, message: "Validation Failed".into(), errors: vec![error] }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "message": self.message,
             "documentation_url": "https://docs.github.com/rest",
             "status": self.status.as_u16().to_string(),
         });
+        if !self.errors.is_empty() {
+            body["errors"] = json!(self.errors);
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }
 
 impl Forge {
+    /// Applies `change` to the state and saves it; nothing is saved when the change fails.
+    pub fn change<T>(&self, change: impl FnOnce(&mut State) -> Result<T, ApiError>) -> Result<T, ApiError> {
+        let mut state = self.state.lock().expect("state lock");
+        let mut next = state.clone();
+        let answer = change(&mut next)?;
+        next.save(&self.state_path).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+        *state = next;
+        Ok(answer)
+    }
+
     /// Whether a REST request may pass: it carries `Authorization: token T` or `Bearer T`, or no
     /// token was set.
     pub fn api_token_ok(&self, headers: &HeaderMap) -> bool {

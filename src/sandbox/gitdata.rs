@@ -1,23 +1,20 @@
 //! GitHub's Git Data API over the sandbox's bare repositories: blobs, trees, commits and refs,
 //! read and written with libgit2, answered in GitHub's shapes and status codes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::Query;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
-use git2::{ObjectType, Oid, Repository};
+use git2::{ObjectType, Oid};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{ApiError, Forge};
-use super::git;
+use super::extract::{Body, OpenRepo, created, not_found, oid};
 
 /// The Git Data routes, under `/api/v3/repos/{owner}/{repo}/git`.
 pub fn routes() -> Router<Arc<Forge>> {
@@ -32,65 +29,6 @@ pub fn routes() -> Router<Arc<Forge>> {
         .route(&format!("{base}/refs"), post(create_ref))
         .route(&format!("{base}/ref/{{*name}}"), get(reference))
         .route(&format!("{base}/refs/{{*name}}"), axum::routing::patch(update_ref).delete(delete_ref))
-}
-
-/// The repository a request names, opened, with its API address.
-struct OpenRepo {
-    git: Repository,
-    api: String,
-    /// The path's last parameter: the object's SHA or the reference's name, when the route has one.
-    target: String,
-}
-
-/// Opens the repository a request names after the token check, or says why not (401, 404).
-impl FromRequestParts<Arc<Forge>> for OpenRepo {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, forge: &Arc<Forge>) -> Result<Self, ApiError> {
-        if !forge.api_token_ok(&parts.headers) {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
-        }
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, forge)
-            .await
-            .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
-        let (owner, name) = (&params["owner"], &params["repo"]);
-        if !forge.state.lock().expect("state lock").repos.contains_key(&format!("{owner}/{name}")) {
-            return Err(not_found());
-        }
-        let git = Repository::open_bare(git::bare_path(&forge.git_root, owner, name))
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        let target = params.get("sha").or_else(|| params.get("name")).cloned().unwrap_or_default();
-        Ok(OpenRepo { git, api: format!("{}/api/v3/repos/{owner}/{name}", forge.base_url), target })
-    }
-}
-
-/// A JSON body parsed as GitHub does: 400 "Problems parsing JSON" when it is not JSON at all,
-/// 422 when it lacks what the call needs.
-struct Body<T>(T);
-
-impl<T: for<'de> Deserialize<'de>> FromRequest<Arc<Forge>> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, forge: &Arc<Forge>) -> Result<Self, ApiError> {
-        let unparsable = || ApiError::new(StatusCode::BAD_REQUEST, "Problems parsing JSON");
-        let bytes = Bytes::from_request(request, forge).await.map_err(|_| unparsable())?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|_| unparsable())?;
-        serde_json::from_value(value)
-            .map(Body)
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Invalid request: {e}")))
-    }
-}
-
-fn oid(text: &str) -> Result<Oid, ApiError> {
-    Oid::from_str(text).map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("`{text}` is not a SHA")))
-}
-
-fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "Not Found")
-}
-
-fn created(value: Value) -> Response {
-    (StatusCode::CREATED, axum::Json(value)).into_response()
 }
 
 #[derive(Deserialize)]

@@ -3,8 +3,10 @@
 //! directory, serves real git over smart HTTP, and answers GitHub's REST shapes.
 
 pub mod api;
+pub mod extract;
 pub mod git;
 pub mod gitdata;
+pub mod pulls;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -82,6 +84,7 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
             base_url: format!("http://{address}"),
             token: options.token,
             state: Mutex::new(state),
+            state_path,
         };
         println!("sandbox: listening on http://{address}");
         axum::serve(listener, api::router(Arc::new(forge))).await.context("serving")

@@ -18,6 +18,50 @@ pub struct Repo {
     pub name: String,
     /// The branch clones start from.
     pub default_branch: String,
+    /// Its pull requests, numbered from 1.
+    #[serde(default)]
+    pub pulls: Vec<Pull>,
+    /// The comments on its pull requests.
+    #[serde(default)]
+    pub comments: Vec<Comment>,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pull {
+    /// Its id, unique in the sandbox.
+    pub id: u64,
+    /// Its number in the repository.
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The body (Markdown).
+    pub body: Option<String>,
+    /// The branch it proposes.
+    pub head: String,
+    /// The branch it targets.
+    pub base: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// When it was opened, updated and closed (RFC 3339).
+    pub created_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+    /// When it was closed, if it is.
+    pub closed_at: Option<String>,
+}
+
+/// A comment on a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Its id, unique in the sandbox.
+    pub id: u64,
+    /// The number of the pull request it is on.
+    pub number: u64,
+    /// The text.
+    pub body: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
 }
 
 impl Repo {
@@ -53,12 +97,25 @@ impl State {
         std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))
     }
 
+    /// The next id for anything the sandbox creates.
+    pub fn next_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
     /// The repository `owner/name`, added with the next id when it is new.
     pub fn add_repo(&mut self, owner: &str, name: &str) -> &Repo {
         let key = format!("{owner}/{name}");
         if !self.repos.contains_key(&key) {
             self.last_id += 1;
-            let repo = Repo { id: self.last_id, owner: owner.into(), name: name.into(), default_branch: "main".into() };
+            let repo = Repo {
+                id: self.last_id,
+                owner: owner.into(),
+                name: name.into(),
+                default_branch: "main".into(),
+                pulls: Vec::new(),
+                comments: Vec::new(),
+            };
             self.repos.insert(key.clone(), repo);
         }
         &self.repos[&key]

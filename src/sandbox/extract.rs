@@ -1,0 +1,84 @@
+//! What every REST handler of the sandbox starts from: the repository the path names (after the
+//! token check) and a JSON body parsed with GitHub's status codes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use git2::{Oid, Repository};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::api::{ApiError, Forge};
+use super::git;
+
+/// The repository a request names, opened, with its API address.
+pub struct OpenRepo {
+    /// The bare repository.
+    pub git: Repository,
+    /// Its REST address, such as `http://ADDR/api/v3/repos/acme/api`.
+    pub api: String,
+    /// `owner/name`.
+    pub full_name: String,
+    /// The path's last parameter: an object's SHA, a reference's name or a pull request's number.
+    pub target: String,
+}
+
+/// Opens the repository a request names after the token check, or says why not (401, 404).
+impl FromRequestParts<Arc<Forge>> for OpenRepo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, forge: &Arc<Forge>) -> Result<Self, ApiError> {
+        if !forge.api_token_ok(&parts.headers) {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
+        }
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, forge)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
+        let (owner, name) = (&params["owner"], &params["repo"]);
+        if !forge.state.lock().expect("state lock").repos.contains_key(&format!("{owner}/{name}")) {
+            return Err(not_found());
+        }
+        let git = Repository::open_bare(git::bare_path(&forge.git_root, owner, name))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let target = ["sha", "name", "number"].iter().find_map(|key| params.get(*key)).cloned().unwrap_or_default();
+        let full_name = format!("{owner}/{name}");
+        Ok(OpenRepo { git, api: format!("{}/api/v3/repos/{full_name}", forge.base_url), full_name, target })
+    }
+}
+
+/// A JSON body parsed as GitHub does: 400 "Problems parsing JSON" when it is not JSON at all,
+/// 422 when it lacks what the call needs.
+pub struct Body<T>(pub T);
+
+impl<T: for<'de> Deserialize<'de>> FromRequest<Arc<Forge>> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, forge: &Arc<Forge>) -> Result<Self, ApiError> {
+        let unparsable = || ApiError::new(StatusCode::BAD_REQUEST, "Problems parsing JSON");
+        let bytes = Bytes::from_request(request, forge).await.map_err(|_| unparsable())?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|_| unparsable())?;
+        serde_json::from_value(value)
+            .map(Body)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Invalid request: {e}")))
+    }
+}
+
+/// A SHA from a request, or 422.
+pub fn oid(text: &str) -> Result<Oid, ApiError> {
+    Oid::from_str(text).map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("`{text}` is not a SHA")))
+}
+
+/// GitHub's 404.
+pub fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// A 201 with a JSON body.
+pub fn created(value: Value) -> Response {
+    (StatusCode::CREATED, axum::Json(value)).into_response()
+}

@@ -1,0 +1,253 @@
+//! Pull requests and their comments in the sandbox, in GitHub's shapes: list with filters,
+//! create (refusing a second open one for the same branch), read, update, close; list and post
+//! comments. Every change is saved before it is answered.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State as Extract};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::{ApiError, Forge};
+use super::extract::{Body, OpenRepo, created, not_found};
+use super::state::{Comment, Pull};
+
+/// The routes, under `/api/v3/repos/{owner}/{repo}`.
+pub fn routes() -> Router<Arc<Forge>> {
+    let base = "/api/v3/repos/{owner}/{repo}";
+    Router::new()
+        .route(&format!("{base}/pulls"), get(list).post(create))
+        .route(&format!("{base}/pulls/{{number}}"), get(one).patch(update))
+        .route(&format!("{base}/issues/{{number}}/comments"), get(comments).post(comment))
+}
+
+/// The login every change is made as: the sandbox has one user.
+const USER: &str = "harden-sandbox[bot]";
+
+/// Now, as GitHub writes times.
+fn now() -> String {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn user(base: &str) -> Value {
+    json!({"login": USER, "id": 1, "node_id": "U_sandbox", "type": "Bot", "site_admin": false,
+           "url": format!("{base}/api/v3/users/{USER}"), "html_url": format!("{base}/{USER}")})
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+    head: Option<String>,
+    base: Option<String>,
+}
+
+/// The branch a `head` names, with or without GitHub's `owner:` prefix.
+fn branch_of(head: &str) -> &str {
+    head.split_once(':').map_or(head, |(_, branch)| branch)
+}
+
+async fn list(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo, Query(query): Query<ListQuery>) -> Response {
+    let state = forge.state.lock().expect("state lock");
+    let wanted = query.state.as_deref().unwrap_or("open");
+    let pulls: Vec<Value> = state.repos[&repo.full_name]
+        .pulls
+        .iter()
+        .rev()
+        .filter(|p| wanted == "all" || p.state == wanted)
+        .filter(|p| query.head.as_deref().is_none_or(|h| branch_of(h) == p.head))
+        .filter(|p| query.base.as_deref().is_none_or(|b| b == p.base))
+        .map(|p| pull_json(&forge.base_url, &repo, p))
+        .collect();
+    axum::Json(pulls).into_response()
+}
+
+#[derive(Deserialize)]
+struct NewPull {
+    title: String,
+    head: String,
+    base: String,
+    body: Option<String>,
+}
+
+async fn create(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Body(new): Body<NewPull>,
+) -> Result<Response, ApiError> {
+    let head = branch_of(&new.head).to_string();
+    for (field, branch) in [("head", &head), ("base", &new.base)] {
+        if repo.git.find_reference(&format!("refs/heads/{branch}")).is_err() {
+            return Err(ApiError::validation("PullRequest", format!("{field} `{branch}` is not a branch")));
+        }
+    }
+    let pull = forge.change(|state| {
+        let id = state.next_id();
+        let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
+        if pulls.iter().any(|p| p.state == "open" && p.head == head && p.base == new.base) {
+            let owner = repo.full_name.split('/').next().unwrap_or_default();
+            return Err(ApiError::validation(
+                "PullRequest",
+                format!("A pull request already exists for {owner}:{head}."),
+            ));
+        }
+        let at = now();
+        let pull = Pull {
+            id,
+            number: pulls.len() as u64 + 1,
+            title: new.title,
+            body: new.body,
+            head,
+            base: new.base,
+            state: "open".into(),
+            created_at: at.clone(),
+            updated_at: at,
+            closed_at: None,
+        };
+        pulls.push(pull.clone());
+        Ok(pull)
+    })?;
+    Ok(created(pull_json(&forge.base_url, &repo, &pull)))
+}
+
+fn find<'a>(pulls: &'a [Pull], number: &str) -> Result<&'a Pull, ApiError> {
+    pulls.iter().find(|p| p.number.to_string() == number).ok_or_else(not_found)
+}
+
+async fn one(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
+    let state = forge.state.lock().expect("state lock");
+    let pull = find(&state.repos[&repo.full_name].pulls, &repo.target)?;
+    Ok(axum::Json(pull_json(&forge.base_url, &repo, pull)).into_response())
+}
+
+#[derive(Deserialize)]
+struct PullUpdate {
+    title: Option<String>,
+    body: Option<String>,
+    state: Option<String>,
+}
+
+async fn update(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Body(change): Body<PullUpdate>,
+) -> Result<Response, ApiError> {
+    let pull = forge.change(|state| {
+        let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
+        let number = find(pulls, &repo.target)?.number;
+        let pull = pulls.iter_mut().find(|p| p.number == number).ok_or_else(not_found)?;
+        let at = now();
+        if let Some(title) = change.title {
+            pull.title = title;
+        }
+        if let Some(body) = change.body {
+            pull.body = Some(body);
+        }
+        match change.state.as_deref() {
+            Some("closed") if pull.state == "open" => {
+                pull.state = "closed".into();
+                pull.closed_at = Some(at.clone());
+            }
+            Some("open") if pull.state == "closed" => {
+                pull.state = "open".into();
+                pull.closed_at = None;
+            }
+            Some("open" | "closed") | None => {}
+            Some(other) => {
+                return Err(ApiError::validation("PullRequest", format!("state `{other}` is not open or closed")));
+            }
+        }
+        pull.updated_at = at;
+        Ok(pull.clone())
+    })?;
+    Ok(axum::Json(pull_json(&forge.base_url, &repo, &pull)).into_response())
+}
+
+/// A pull request in GitHub's `pull-request` shape (the fields a client reads).
+fn pull_json(base: &str, repo: &OpenRepo, pull: &Pull) -> Value {
+    let html = format!("{base}/{}/pull/{}", repo.full_name, pull.number);
+    let owner = repo.full_name.split('/').next().unwrap_or_default();
+    let branch = |name: &str| {
+        let sha = repo.git.refname_to_id(&format!("refs/heads/{name}")).map(|id| id.to_string()).ok();
+        json!({"ref": name, "label": format!("{owner}:{name}"), "sha": sha, "user": user(base),
+               "repo": {"full_name": repo.full_name, "url": repo.api}})
+    };
+    json!({
+        "id": pull.id,
+        "node_id": format!("PR_sandbox{}", pull.id),
+        "number": pull.number,
+        "state": pull.state,
+        "locked": false,
+        "title": pull.title,
+        "body": pull.body,
+        "user": user(base),
+        "url": format!("{}/pulls/{}", repo.api, pull.number),
+        "html_url": html,
+        "diff_url": format!("{html}.diff"),
+        "patch_url": format!("{html}.patch"),
+        "issue_url": format!("{}/issues/{}", repo.api, pull.number),
+        "comments_url": format!("{}/issues/{}/comments", repo.api, pull.number),
+        "head": branch(&pull.head),
+        "base": branch(&pull.base),
+        "draft": false,
+        "merged": false,
+        "merged_at": null,
+        "labels": [],
+        "created_at": pull.created_at,
+        "updated_at": pull.updated_at,
+        "closed_at": pull.closed_at,
+    })
+}
+
+async fn comments(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
+    let state = forge.state.lock().expect("state lock");
+    let repository = &state.repos[&repo.full_name];
+    let number = find(&repository.pulls, &repo.target)?.number;
+    let list: Vec<Value> = repository
+        .comments
+        .iter()
+        .filter(|c| c.number == number)
+        .map(|c| comment_json(&forge.base_url, &repo, c))
+        .collect();
+    Ok(axum::Json(list).into_response())
+}
+
+#[derive(Deserialize)]
+struct NewComment {
+    body: String,
+}
+
+async fn comment(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Body(new): Body<NewComment>,
+) -> Result<Response, ApiError> {
+    let comment = forge.change(|state| {
+        let id = state.next_id();
+        let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
+        let number = find(&repository.pulls, &repo.target)?.number;
+        let comment = Comment { id, number, body: new.body, created_at: now() };
+        repository.comments.push(comment.clone());
+        Ok(comment)
+    })?;
+    Ok(created(comment_json(&forge.base_url, &repo, &comment)))
+}
+
+/// A comment in GitHub's `issue-comment` shape.
+fn comment_json(base: &str, repo: &OpenRepo, comment: &Comment) -> Value {
+    json!({
+        "id": comment.id,
+        "node_id": format!("IC_sandbox{}", comment.id),
+        "url": format!("{}/issues/comments/{}", repo.api, comment.id),
+        "html_url": format!("{base}/{}/pull/{}#issuecomment-{}", repo.full_name, comment.number, comment.id),
+        "issue_url": format!("{}/issues/{}", repo.api, comment.number),
+        "body": comment.body,
+        "user": user(base),
+        "author_association": "NONE",
+        "created_at": comment.created_at,
+        "updated_at": comment.created_at,
+    })
+}
