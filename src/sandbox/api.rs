@@ -6,13 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::extract::OpenRepo;
 use super::state::{Repo, State};
 use super::{git, gitdata, pulls};
 
@@ -40,19 +41,9 @@ pub fn router(forge: Arc<Forge>) -> Router {
         .with_state(forge)
 }
 
-async fn repository(
-    Extract(forge): Extract<Arc<Forge>>,
-    Path((owner, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    if !forge.api_token_ok(&headers) {
-        return ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials").into_response();
-    }
+async fn repository(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Response {
     let state = forge.state.lock().expect("state lock");
-    match state.repos.get(&format!("{owner}/{name}")) {
-        Some(repo) => axum::Json(repository_json(&forge.base_url, repo)).into_response(),
-        None => ApiError::new(StatusCode::NOT_FOUND, "Not Found").into_response(),
-    }
+    axum::Json(repository_json(&forge.base_url, &state.repos[&repo.full_name])).into_response()
 }
 
 /// A repository in GitHub's `full-repository` shape (the fields a client reads).

@@ -19,22 +19,25 @@ pub fn seed(bare: &Path, branch: &str, folder: &Path) -> anyhow::Result<()> {
     if bare.join("HEAD").exists() {
         return Ok(());
     }
-    std::fs::create_dir_all(bare)?;
-    git(bare, None, &["init", "--quiet", "--bare", "--initial-branch", branch])?;
-    git(bare, None, &["config", "http.receivepack", "true"])?;
+    // Built beside its place and moved in whole, so a failed seed leaves nothing half made.
+    let building = bare.with_extension("seeding");
+    let _ = std::fs::remove_dir_all(&building);
+    std::fs::create_dir_all(&building)?;
+    git(&building, None, &["init", "--quiet", "--bare", "--initial-branch", branch])?;
+    git(&building, None, &["config", "http.receivepack", "true"])?;
     let work = folder.canonicalize().with_context(|| format!("seed folder {}", folder.display()))?;
-    let index_path = bare.join("seed-index");
+    let index_path = building.join("seed-index");
     let with_index = Some((&work, index_path.as_path()));
-    git(bare, with_index, &["add", "--all", "."])?;
-    git(bare, with_index, &["commit", "--quiet", "--message", "Initial commit"])?;
-    let _ = std::fs::remove_file(&index_path);
-    Ok(())
+    git(&building, with_index, &["add", "--all", "."])?;
+    git(&building, with_index, &["commit", "--quiet", "--message", "Initial commit"])?;
+    std::fs::remove_file(&index_path)?;
+    std::fs::rename(&building, bare).with_context(|| format!("moving the seeded repository to {}", bare.display()))
 }
 
 /// Runs git on the bare repository, with a work tree and a private index when given.
 fn git(bare: &Path, work: Option<(&PathBuf, &Path)>, args: &[&str]) -> anyhow::Result<()> {
     let mut command = Command::new("git");
-    command.arg("--git-dir").arg(bare);
+    command.args(["-c", "commit.gpgsign=false", "--git-dir"]).arg(bare);
     if let Some((tree, index)) = work {
         command.arg("--work-tree").arg(tree).current_dir(tree).env("GIT_INDEX_FILE", index);
     }
