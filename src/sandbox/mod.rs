@@ -7,6 +7,7 @@ pub mod extract;
 pub mod git;
 pub mod gitdata;
 pub mod pulls;
+pub mod shapes;
 pub mod state;
 
 use std::net::SocketAddr;

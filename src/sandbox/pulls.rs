@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::api::{ApiError, Forge};
 use super::extract::{Body, OpenRepo, created, not_found};
-use super::state::{Comment, Pull};
+use super::shapes;
+use super::state::{Comment, Pull, Repo, now};
 
 /// The routes, under `/api/v3/repos/{owner}/{repo}`.
 pub fn routes() -> Router<Arc<Forge>> {
@@ -26,17 +27,6 @@ pub fn routes() -> Router<Arc<Forge>> {
 
 /// The login every change is made as: the sandbox has one user.
 const USER: &str = "harden-sandbox[bot]";
-
-/// Now, as GitHub writes times.
-fn now() -> String {
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| time::OffsetDateTime::now_utc());
-    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
-fn user(base: &str) -> Value {
-    json!({"login": USER, "id": 1, "node_id": "U_sandbox", "type": "Bot", "site_admin": false,
-           "url": format!("{base}/api/v3/users/{USER}"), "html_url": format!("{base}/{USER}")})
-}
 
 #[derive(Deserialize)]
 struct ListQuery {
@@ -60,7 +50,7 @@ async fn list(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo, Query(query):
         .filter(|p| wanted == "all" || p.state == wanted)
         .filter(|p| query.head.as_deref().is_none_or(|h| branch_of(h) == p.head))
         .filter(|p| query.base.as_deref().is_none_or(|b| b == p.base))
-        .map(|p| pull_json(&forge.base_url, &repo, p))
+        .map(|p| pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], p))
         .collect();
     axum::Json(pulls).into_response()
 }
@@ -110,7 +100,8 @@ async fn create(
         pulls.push(pull.clone());
         Ok(pull)
     })?;
-    Ok(created(pull_json(&forge.base_url, &repo, &pull)))
+    let state = forge.state.lock().expect("state lock");
+    Ok(created(pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], &pull)))
 }
 
 fn find<'a>(pulls: &'a [Pull], number: &str) -> Result<&'a Pull, ApiError> {
@@ -120,7 +111,7 @@ fn find<'a>(pulls: &'a [Pull], number: &str) -> Result<&'a Pull, ApiError> {
 async fn one(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
     let state = forge.state.lock().expect("state lock");
     let pull = find(&state.repos[&repo.full_name].pulls, &repo.target)?;
-    Ok(axum::Json(pull_json(&forge.base_url, &repo, pull)).into_response())
+    Ok(axum::Json(pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], pull)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -163,43 +154,107 @@ async fn update(
         pull.updated_at = at;
         Ok(pull.clone())
     })?;
-    Ok(axum::Json(pull_json(&forge.base_url, &repo, &pull)).into_response())
+    let state = forge.state.lock().expect("state lock");
+    Ok(axum::Json(pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], &pull)).into_response())
 }
 
-/// A pull request in GitHub's `pull-request` shape (the fields a client reads).
-fn pull_json(base: &str, repo: &OpenRepo, pull: &Pull) -> Value {
-    let html = format!("{base}/{}/pull/{}", repo.full_name, pull.number);
-    let owner = repo.full_name.split('/').next().unwrap_or_default();
-    let branch = |name: &str| {
-        let sha = repo.git.refname_to_id(&format!("refs/heads/{name}")).map(|id| id.to_string()).ok();
-        json!({"ref": name, "label": format!("{owner}:{name}"), "sha": sha, "user": user(base),
-               "repo": {"full_name": repo.full_name, "url": repo.api}})
+/// The sandbox's one user, as GitHub shows a bot.
+fn bot(base: &str) -> Value {
+    shapes::user(base, USER, 2, "Bot")
+}
+
+/// A pull request in GitHub's `pull-request` shape, with its size measured from the branches.
+fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -> Value {
+    let html = format!("{base}/{}/pull/{}", open.full_name, pull.number);
+    let api = format!("{}/pulls/{}", open.api, pull.number);
+    let issue = format!("{}/issues/{}", open.api, pull.number);
+    let tip = |name: &str| open.git.refname_to_id(&format!("refs/heads/{name}")).ok();
+    let (head, base_tip) = (tip(&pull.head), tip(&pull.base));
+    let branch = |name: &str, sha: Option<git2::Oid>| {
+        json!({"ref": name, "label": format!("{}:{name}", repo.owner), "sha": sha.map(|s| s.to_string()),
+               "user": shapes::user(base, &repo.owner, 1, "Organization"), "repo": shapes::repository(base, repo)})
     };
-    json!({
+    let (commits, (additions, deletions, changed_files)) = match (head, base_tip) {
+        (Some(head), Some(base_tip)) => {
+            let ahead = open.git.graph_ahead_behind(head, base_tip).map_or(0, |(ahead, _)| ahead);
+            (ahead, diff_stats(&open.git, base_tip, head))
+        }
+        _ => (0, (0, 0, 0)),
+    };
+    let link = |href: String| json!({"href": href});
+    let mut value = json!({
         "id": pull.id,
         "node_id": format!("PR_sandbox{}", pull.id),
         "number": pull.number,
         "state": pull.state,
         "locked": false,
+        "draft": false,
         "title": pull.title,
         "body": pull.body,
-        "user": user(base),
-        "url": format!("{}/pulls/{}", repo.api, pull.number),
+        "user": bot(base),
+        "author_association": "NONE",
+        "url": api,
         "html_url": html,
         "diff_url": format!("{html}.diff"),
         "patch_url": format!("{html}.patch"),
-        "issue_url": format!("{}/issues/{}", repo.api, pull.number),
-        "comments_url": format!("{}/issues/{}/comments", repo.api, pull.number),
-        "head": branch(&pull.head),
-        "base": branch(&pull.base),
-        "draft": false,
-        "merged": false,
-        "merged_at": null,
-        "labels": [],
+        "issue_url": issue,
+        "comments_url": format!("{issue}/comments"),
+        "commits_url": format!("{api}/commits"),
+        "review_comments_url": format!("{api}/comments"),
+        "review_comment_url": format!("{}/pulls/comments{{/number}}", open.api),
+        "statuses_url": format!("{}/statuses/{}", open.api, head.map(|h| h.to_string()).unwrap_or_default()),
+        "_links": {
+            "self": link(api.clone()),
+            "html": link(html.clone()),
+            "issue": link(issue.clone()),
+            "comments": link(format!("{issue}/comments")),
+            "review_comments": link(format!("{api}/comments")),
+            "review_comment": link(format!("{}/pulls/comments{{/number}}", open.api)),
+            "commits": link(format!("{api}/commits")),
+            "statuses": link(format!("{}/statuses/{}", open.api, head.map(|h| h.to_string()).unwrap_or_default())),
+        },
+        "head": branch(&pull.head, head),
+        "base": branch(&pull.base, base_tip),
         "created_at": pull.created_at,
         "updated_at": pull.updated_at,
         "closed_at": pull.closed_at,
-    })
+    });
+    let state = json!({
+        "labels": [],
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
+        "milestone": null,
+        "auto_merge": null,
+        "active_lock_reason": null,
+        "merged": false,
+        "merged_at": null,
+        "merged_by": null,
+        "merge_commit_sha": null,
+        "mergeable": null,
+        "mergeable_state": "unknown",
+        "maintainer_can_modify": false,
+        "commits": commits,
+        "additions": additions,
+        "deletions": deletions,
+        "changed_files": changed_files,
+        "comments": repo.comments.iter().filter(|c| c.number == pull.number).count(),
+        "review_comments": 0,
+    });
+    if let (Some(value), Value::Object(state)) = (value.as_object_mut(), state) {
+        value.extend(state);
+    }
+    value
+}
+
+/// Lines added, lines deleted and files changed from `from` to `to`, as `git diff --shortstat`.
+fn diff_stats(git: &git2::Repository, from: git2::Oid, to: git2::Oid) -> (usize, usize, usize) {
+    let tree = |oid| git.find_commit(oid).and_then(|c| c.tree());
+    let stats = tree(from)
+        .and_then(|from| tree(to).and_then(|to| git.diff_tree_to_tree(Some(&from), Some(&to), None)))
+        .and_then(|diff| diff.stats());
+    stats.map_or((0, 0, 0), |s| (s.insertions(), s.deletions(), s.files_changed()))
 }
 
 async fn comments(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
@@ -245,7 +300,7 @@ fn comment_json(base: &str, repo: &OpenRepo, comment: &Comment) -> Value {
         "html_url": format!("{base}/{}/pull/{}#issuecomment-{}", repo.full_name, comment.number, comment.id),
         "issue_url": format!("{}/issues/{}", repo.api, comment.number),
         "body": comment.body,
-        "user": user(base),
+        "user": bot(base),
         "author_association": "NONE",
         "created_at": comment.created_at,
         "updated_at": comment.created_at,

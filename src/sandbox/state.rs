@@ -18,12 +18,22 @@ pub struct Repo {
     pub name: String,
     /// The branch clones start from.
     pub default_branch: String,
+    /// When it was created (RFC 3339).
+    #[serde(default)]
+    pub created_at: String,
     /// Its pull requests, numbered from 1.
     #[serde(default)]
     pub pulls: Vec<Pull>,
     /// The comments on its pull requests.
     #[serde(default)]
     pub comments: Vec<Comment>,
+}
+
+/// Now, as GitHub writes times (RFC 3339, whole seconds, UTC).
+pub fn now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// A pull request.
@@ -113,6 +123,7 @@ impl State {
                 owner: owner.into(),
                 name: name.into(),
                 default_branch: "main".into(),
+                created_at: now(),
                 pulls: Vec::new(),
                 comments: Vec::new(),
             };
