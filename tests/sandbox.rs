@@ -240,6 +240,16 @@ async fn pull_requests_and_comments_keep_state_and_refuse_a_second_open_one() {
         let (status, comment) = send(Method::POST, &comments_url, json!({"body": "a notice"})).await;
         assert_eq!((status, comment["body"].as_str()), (201, Some("a notice")));
 
+        let labels_url = format!("{}/api/v3/repos/acme/naive/issues/1/labels", sandbox.url);
+        let (status, labels) = send(Method::POST, &labels_url, json!({"labels": ["security", "harden"]})).await;
+        assert_eq!((status, labels.as_array().map(Vec::len)), (200, Some(2)));
+        let (_, labels) = send(Method::POST, &labels_url, json!(["harden"])).await;
+        let names: Vec<&str> = labels.as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["security", "harden"], "adding a label twice keeps one");
+        assert_eq!(get(&format!("{pulls_url}/1"), Some(TOKEN)).await.1["labels"][1]["name"], "harden");
+        let nowhere = format!("{}/api/v3/repos/acme/naive/issues/7/labels", sandbox.url);
+        assert_eq!(send(Method::POST, &nowhere, json!(["x"])).await.0, 404);
+
         let (status, closed) = send(Method::PATCH, &format!("{pulls_url}/1"), json!({"state": "closed"})).await;
         assert_eq!((status, closed["state"].as_str()), (200, Some("closed")));
         assert!(closed["closed_at"].as_str().is_some());

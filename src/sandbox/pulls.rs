@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::api::{ApiError, Forge};
 use super::extract::{Body, OpenRepo, created, not_found};
 use super::shapes;
-use super::state::{Comment, Pull, Repo, now};
+use super::state::{Comment, Label, Pull, Repo, now};
 
 /// The routes, under `/api/v3/repos/{owner}/{repo}`.
 pub fn routes() -> Router<Arc<Forge>> {
@@ -23,6 +23,7 @@ pub fn routes() -> Router<Arc<Forge>> {
         .route(&format!("{base}/pulls"), get(list).post(create))
         .route(&format!("{base}/pulls/{{number}}"), get(one).patch(update))
         .route(&format!("{base}/issues/{{number}}/comments"), get(comments).post(comment))
+        .route(&format!("{base}/issues/{{number}}/labels"), axum::routing::post(add_labels))
 }
 
 /// The login every change is made as: the sandbox has one user.
@@ -96,6 +97,7 @@ async fn create(
             created_at: at.clone(),
             updated_at: at,
             closed_at: None,
+            labels: Vec::new(),
         };
         pulls.push(pull.clone());
         Ok(pull)
@@ -219,8 +221,9 @@ fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -> Value {
         "updated_at": pull.updated_at,
         "closed_at": pull.closed_at,
     });
+    let labels: Vec<Value> = pull.labels.iter().filter_map(|name| label_json(open, repo, name)).collect();
     let state = json!({
-        "labels": [],
+        "labels": labels,
         "assignee": null,
         "assignees": [],
         "requested_reviewers": [],
@@ -305,4 +308,67 @@ fn comment_json(base: &str, repo: &OpenRepo, comment: &Comment) -> Value {
         "created_at": comment.created_at,
         "updated_at": comment.created_at,
     })
+}
+
+/// The labels to add: `{"labels": [...]}` or a bare array, of names or `{"name"}` objects.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NewLabels {
+    Wrapped { labels: Vec<LabelName> },
+    Bare(Vec<LabelName>),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LabelName {
+    Name(String),
+    Object { name: String },
+}
+
+async fn add_labels(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Body(new): Body<NewLabels>,
+) -> Result<Response, ApiError> {
+    let (NewLabels::Wrapped { labels } | NewLabels::Bare(labels)) = new;
+    let names: Vec<String> = labels
+        .into_iter()
+        .map(|l| match l {
+            LabelName::Name(name) | LabelName::Object { name } => name,
+        })
+        .collect();
+    let repository = forge.change(|state| {
+        let ids: Vec<u64> = names.iter().map(|_| state.next_id()).collect();
+        let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
+        let number = find(&repository.pulls, &repo.target)?.number;
+        for (name, id) in names.iter().zip(ids) {
+            if !repository.labels.iter().any(|l| &l.name == name) {
+                repository.labels.push(Label { id, name: name.clone() });
+            }
+        }
+        let pull = repository.pulls.iter_mut().find(|p| p.number == number).ok_or_else(not_found)?;
+        for name in &names {
+            if !pull.labels.contains(name) {
+                pull.labels.push(name.clone());
+            }
+        }
+        Ok(repository.clone())
+    })?;
+    let pull = find(&repository.pulls, &repo.target)?;
+    let labels: Vec<Value> = pull.labels.iter().filter_map(|name| label_json(&repo, &repository, name)).collect();
+    Ok(axum::Json(labels).into_response())
+}
+
+/// A label in GitHub's `label` shape.
+fn label_json(open: &OpenRepo, repo: &Repo, name: &str) -> Option<Value> {
+    let label = repo.labels.iter().find(|l| l.name == name)?;
+    Some(json!({
+        "id": label.id,
+        "node_id": format!("LA_sandbox{}", label.id),
+        "url": format!("{}/labels/{}", open.api, label.name),
+        "name": label.name,
+        "description": null,
+        "color": "ededed",
+        "default": false,
+    }))
 }

@@ -27,6 +27,18 @@ pub struct Repo {
     /// The comments on its pull requests.
     #[serde(default)]
     pub comments: Vec<Comment>,
+    /// Its labels, made on first use as GitHub does.
+    #[serde(default)]
+    pub labels: Vec<Label>,
+}
+
+/// A repository's label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    /// Its id, unique in the sandbox.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
 }
 
 /// Now, as GitHub writes times (RFC 3339, whole seconds, UTC).
@@ -59,6 +71,9 @@ pub struct Pull {
     pub updated_at: String,
     /// When it was closed, if it is.
     pub closed_at: Option<String>,
+    /// The names of its labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// A comment on a pull request.
@@ -126,6 +141,7 @@ impl State {
                 created_at: now(),
                 pulls: Vec::new(),
                 comments: Vec::new(),
+                labels: Vec::new(),
             };
             self.repos.insert(key.clone(), repo);
         }

@@ -122,6 +122,9 @@ def main():
             check("post", template + "/issues/{issue_number}/comments", repo + "/issues/1/comments", 201,
                   {"body": "notice"})
             check("get", template + "/issues/{issue_number}/comments", repo + "/issues/1/comments", 200)
+            check("post", template + "/issues/{issue_number}/labels", repo + "/issues/1/labels", 200,
+                  {"labels": ["security", "harden"]})
+            check("get", template + "/pulls/{pull_number}", repo + "/pulls/1", 200)
             check("get", template, "/repos/acme/absent", 404)
         finally:
             sandbox.kill()
