@@ -1,6 +1,6 @@
-//! Pull requests and their comments in the sandbox, in GitHub's shapes: list with filters,
-//! create (refusing a second open one for the same branch), read, update, close; list and post
-//! comments. Every change is saved before it is answered.
+//! Pull requests in the sandbox, in GitHub's shapes: list with filters, create (refusing a second
+//! open one for the same branch), read, update, close; their comments and labels. Every change is
+//! saved before it is answered.
 
 use std::sync::Arc;
 
