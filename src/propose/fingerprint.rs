@@ -8,10 +8,7 @@ use crate::rules;
 
 /// The git blob id of `content` (what `git hash-object` prints), so inputs are named as git names them.
 pub fn blob_sha(content: &[u8]) -> String {
-    let mut hasher = sha1_smol::Sha1::new();
-    hasher.update(format!("blob {}\0", content.len()).as_bytes());
-    hasher.update(content);
-    hasher.digest().to_string()
+    git2::Oid::hash_object(git2::ObjectType::Blob, content).map(|oid| oid.to_string()).unwrap_or_default()
 }
 
 /// A digest of the rule catalogue (ids, severities, summaries and fixes): it changes whenever a

@@ -142,7 +142,7 @@ impl Forge {
     /// token was set.
     pub fn api_token_ok(&self, headers: &HeaderMap) -> bool {
         let Some(token) = &self.token else { return true };
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let given = authorization(headers);
         let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer "));
         presented == Some(token.as_str())
     }
@@ -151,8 +151,12 @@ impl Forge {
 /// Git takes HTTP Basic auth with the token as the password (any user name, as on GitHub).
 fn git_token_ok(forge: &Forge, headers: &HeaderMap) -> bool {
     let Some(token) = &forge.token else { return true };
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let Some(encoded) = given.strip_prefix("Basic ") else { return false };
+    let Some(encoded) = authorization(headers).strip_prefix("Basic ") else { return false };
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
     String::from_utf8_lossy(&decoded).split_once(':').is_some_and(|(_, password)| password == token)
+}
+
+/// The `Authorization` header's value, or "" when there is none.
+fn authorization(headers: &HeaderMap) -> &str {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }

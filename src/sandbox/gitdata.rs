@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::api::{ApiError, Forge};
 use super::extract::{Body, OpenRepo, created, not_found, oid};
+use super::state::timestamp;
 
 /// The Git Data routes, under `/api/v3/repos/{owner}/{repo}/git`.
 pub fn routes() -> Router<Arc<Forge>> {
@@ -270,14 +271,6 @@ fn commit_json(repo: &OpenRepo, sha: Oid) -> Result<Value, ApiError> {
             "verified_at": null,
         },
     }))
-}
-
-/// Seconds since the epoch as GitHub's ISO 8601 UTC timestamp.
-fn timestamp(seconds: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]

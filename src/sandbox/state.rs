@@ -41,11 +41,17 @@ pub struct Label {
     pub name: String,
 }
 
-/// Now, as GitHub writes times (RFC 3339, whole seconds, UTC).
+/// Now, as GitHub writes times.
 pub fn now() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    timestamp(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// Seconds since the epoch as GitHub writes times: RFC 3339, whole seconds, UTC.
+pub fn timestamp(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
 }
 
 /// A pull request.
