@@ -35,6 +35,36 @@ pub struct Config {
     pub kubernetes: KubernetesConfig,
     /// How `harden verify` builds this repository's images.
     pub verify: VerifyConfig,
+    /// How `harden pr` proposes the change.
+    pub pull_request: PullRequestConfig,
+}
+
+/// How `harden pr` proposes the change.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PullRequestConfig {
+    /// The one branch harden pushes to.
+    pub branch: String,
+    /// Labels put on the pull request.
+    pub labels: Vec<String>,
+    /// Request reviews from the CODEOWNERS of the changed files.
+    pub codeowners: bool,
+    /// Users (logins) and teams (`org/slug`) asked to review besides the code owners.
+    pub reviewers: Vec<String>,
+}
+
+/// The branch harden pushes to unless configured otherwise.
+pub const DEFAULT_BRANCH: &str = "harden/all";
+
+impl Default for PullRequestConfig {
+    fn default() -> Self {
+        PullRequestConfig {
+            branch: DEFAULT_BRANCH.into(),
+            labels: vec!["security".into(), "harden".into()],
+            codeowners: true,
+            reviewers: Vec::new(),
+        }
+    }
 }
 
 /// How `harden verify` builds; flags on the command line take precedence (and add to the lists).
@@ -88,6 +118,7 @@ impl Default for Config {
             cache_mounts: true,
             kubernetes: KubernetesConfig::default(),
             verify: VerifyConfig::default(),
+            pull_request: PullRequestConfig::default(),
         }
     }
 }
@@ -189,6 +220,7 @@ mod tests {
         doc.insert("runtime".into(), defaults(&schema["properties"]["runtime"]["properties"]).into());
         doc.insert("kubernetes".into(), defaults(&schema["properties"]["kubernetes"]["properties"]).into());
         doc.insert("verify".into(), defaults(&schema["properties"]["verify"]["properties"]).into());
+        doc.insert("pull_request".into(), defaults(&schema["properties"]["pull_request"]["properties"]).into());
         let yaml = serde_json::to_string(&doc).unwrap();
         assert_eq!(Config::from_yaml(&yaml, Path::new("schema")).unwrap(), Config::default());
         // And a key the schema does not know is refused by both.

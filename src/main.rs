@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use harden::propose::governor::Limits;
+use harden::propose::pr;
 use harden::report::{self, Format};
 use harden::rules::{self, Severity};
 use harden::run;
@@ -93,6 +95,37 @@ enum Command {
         #[arg(long)]
         registry: Option<String>,
     },
+    /// Open or update the one hardening pull request of a repository: clone its base branch,
+    /// scan, fix, prove the rewrite, commit through the Git Data API and open the pull request.
+    Pr {
+        /// The repository, OWNER/NAME.
+        #[arg(long)]
+        repo: String,
+        /// The REST API's root: GitHub Enterprise Server's `https://HOST/api/v3`, or the sandbox's.
+        #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+        api_url: String,
+        /// The branch to propose against (default: the repository's default branch).
+        #[arg(long)]
+        base: Option<String>,
+        /// Decide and print the pull request, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A token (GITHUB_TOKEN or a personal access token).
+        #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// A GitHub App's id, to authenticate as its installation on the repository (with --app-key).
+        #[arg(long, env = "HARDEN_APP_ID")]
+        app_id: Option<u64>,
+        /// The GitHub App's private key (the PEM file GitHub gave you).
+        #[arg(long, env = "HARDEN_APP_KEY")]
+        app_key: Option<PathBuf>,
+        /// The least time between two mutating requests, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        mutation_gap_ms: u64,
+        /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
+        #[arg(long)]
+        docker: Option<PathBuf>,
+    },
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
     Sandbox {
@@ -168,43 +201,24 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let engine = match verify::engine::DockerCli::connect(docker.or_else(verify::docker_bin)) {
-                Ok(engine) => engine,
+            let tools = match verify::tools::Tools::connect(docker, builder.into()) {
+                Ok(tools) => tools,
                 Err(e) => {
                     eprintln!("harden verify: {e}");
                     return ExitCode::from(2);
                 }
             };
-            let options = verify::Options {
-                build: verify::engine::BuildOptions {
-                    network: network.or(config.network).unwrap_or_else(|| "none".into()),
-                    build_args: config.build_args.into_iter().chain(build_args).collect(),
-                    secrets: config.secrets.into_iter().chain(secrets).collect(),
-                    target: target.or(config.target),
-                    platform: platform.or(config.platform),
-                    timeout: Duration::from_secs(build_timeout),
-                },
-                smoke: Duration::from_secs(smoke_seconds.or(config.smoke_seconds).unwrap_or(3)),
-                keep_images,
-                registry: registry.or(config.registry),
-            };
-            let bollard;
-            let builder: &dyn verify::engine::Builder = match (builder, engine.has_buildx()) {
-                (BuilderChoice::Cli, _) | (BuilderChoice::Auto, true) => &engine,
-                (BuilderChoice::Bollard, _) | (BuilderChoice::Auto, false) => {
-                    match verify::bollard::BollardBuilder::connect() {
-                        Ok(b) => {
-                            bollard = b;
-                            &bollard
-                        }
-                        Err(e) => {
-                            eprintln!("harden verify: {e}");
-                            return ExitCode::from(2);
-                        }
-                    }
-                }
-            };
-            let images = verify::verify(&run::run(&paths, false), builder, &engine, &options);
+            let mut options = verify::Options::from_config(config);
+            options.build.network = network.unwrap_or(options.build.network);
+            options.build.build_args.extend(build_args);
+            options.build.secrets.extend(secrets);
+            options.build.target = target.or(options.build.target);
+            options.build.platform = platform.or(options.build.platform);
+            options.build.timeout = Duration::from_secs(build_timeout);
+            options.smoke = smoke_seconds.map_or(options.smoke, Duration::from_secs);
+            options.keep_images = keep_images;
+            options.registry = registry.or(options.registry);
+            let images = verify::verify(&run::run(&paths, false), tools.builder(), tools.engine(), &options);
             print!(
                 "{}",
                 match format {
@@ -217,6 +231,41 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
+            }
+        }
+        Command::Pr { repo, api_url, base, dry_run, token, app_id, app_key, mutation_gap_ms, docker } => {
+            let auth = match (token, app_id, app_key) {
+                (_, Some(id), Some(key)) => match std::fs::read(&key) {
+                    Ok(key) => pr::Auth::App { id, key },
+                    Err(e) => {
+                        eprintln!("harden pr: --app-key {}: {e}", key.display());
+                        return ExitCode::from(2);
+                    }
+                },
+                (Some(token), None, None) => pr::Auth::Token(token.into()),
+                _ => {
+                    eprintln!("harden pr: give a token (--token or GITHUB_TOKEN), or an App (--app-id and --app-key)");
+                    return ExitCode::from(2);
+                }
+            };
+            let Some((owner, name)) = repo.split_once('/') else {
+                eprintln!("harden pr: --repo must be OWNER/NAME");
+                return ExitCode::from(2);
+            };
+            let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run };
+            let limits = Limits { mutation_gap: Duration::from_millis(mutation_gap_ms), ..Limits::default() };
+            match pr::run(&api_url, auth, &target, limits, prover(docker).as_ref()) {
+                Ok(report) => {
+                    print!("{}", report.summary(dry_run));
+                    if let (true, Some(body)) = (dry_run, &report.body) {
+                        println!("\n{body}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("harden pr: {error:#}");
+                    ExitCode::from(1)
+                }
             }
         }
         Command::Sandbox { listen, data, seeds, token } => {
@@ -235,7 +284,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// How `verify` builds.
+/// How `verify` builds (the command line's spelling of [`verify::tools::BuilderChoice`]).
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum BuilderChoice {
     /// docker buildx when the plugin is there, else the Engine API.
@@ -244,6 +293,16 @@ enum BuilderChoice {
     Cli,
     /// The Engine API, through bollard.
     Bollard,
+}
+
+impl From<BuilderChoice> for verify::tools::BuilderChoice {
+    fn from(choice: BuilderChoice) -> Self {
+        match choice {
+            BuilderChoice::Auto => Self::Auto,
+            BuilderChoice::Cli => Self::Cli,
+            BuilderChoice::Bollard => Self::Bollard,
+        }
+    }
 }
 
 /// Output formats of `verify`.
@@ -255,6 +314,14 @@ enum VerifyFormat {
     Json,
     /// The before/after table for a pull request.
     Markdown,
+}
+
+/// The build proof: a Docker engine when one answers, else a note that says why there is none.
+fn prover(docker: Option<PathBuf>) -> Box<dyn pr::Prover> {
+    match verify::tools::Tools::connect(docker, verify::tools::BuilderChoice::Auto) {
+        Ok(tools) => Box::new(tools),
+        Err(e) => Box::new(pr::NoEngine(e)),
+    }
 }
 
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {

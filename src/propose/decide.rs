@@ -91,7 +91,13 @@ pub fn decide(situation: &Situation) -> Action {
         return Action::Nothing(format!("the build proof failed, so nothing is proposed: {reason}"));
     }
     let Some(existing) = &situation.existing else {
-        return if situation.changes { Action::Open } else { Action::Nothing("nothing to change".into()) };
+        return match (situation.changes, situation.foreign_commits) {
+            (true, true) => Action::Nothing(
+                "the branch exists with commits harden did not make and no pull request: harden leaves it alone".into(),
+            ),
+            (true, false) => Action::Open,
+            (false, _) => Action::Nothing("nothing to change".into()),
+        };
     };
     let same = existing.meta.as_ref().is_some_and(|meta| meta.fingerprint == situation.fingerprint);
     match existing.state {
@@ -138,6 +144,12 @@ mod tests {
         assert_eq!(decide(&situation(None)), Action::Open);
         let clean = Situation { changes: false, ..situation(None) };
         assert!(matches!(decide(&clean), Action::Nothing(_)));
+    }
+
+    #[test]
+    fn a_branch_someone_else_made_is_never_pushed_to() {
+        let taken = Situation { foreign_commits: true, ..situation(None) };
+        assert!(matches!(decide(&taken), Action::Nothing(reason) if reason.contains("did not make")));
     }
 
     #[test]

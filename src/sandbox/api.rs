@@ -81,7 +81,7 @@ async fn git_or_not_found(
                 (StatusCode::from_u16(cgi.status).unwrap_or(StatusCode::BAD_GATEWAY), cgi.body).into_response();
             for (name, value) in cgi.headers {
                 if let (Ok(name), Ok(value)) = (header::HeaderName::try_from(name), HeaderValue::try_from(value)) {
-                    response.headers_mut().append(name, value);
+                    response.headers_mut().insert(name, value);
                 }
             }
             response

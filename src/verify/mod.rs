@@ -7,6 +7,7 @@ pub mod bollard;
 pub mod compress;
 pub mod engine;
 pub mod report;
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,0 +1,204 @@
+//! The forge client: GitHub's REST API (or GitHub Enterprise Server's, or the sandbox's) through
+//! octocrab, with harden's governor in front of every request. Every call names its route as
+//! GitHub documents it; answers are read as JSON, so a forge that adds fields never breaks harden.
+//! Octocrab retries 5xx answers and dropped connections, which replays POSTs: the callers look
+//! before they create.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use http::Method;
+use octocrab::Octocrab;
+use octocrab::models::{AppId, InstallationId};
+use octocrab::secrecy::SecretString;
+use octocrab::service::middleware::retry::{NoOpRateLimitMetrics, RetryConfig};
+use serde_json::Value;
+
+use super::governor::{Governor, Limits, RateHeaders, Request};
+
+/// How harden authenticates.
+pub enum Auth {
+    /// A token: `GITHUB_TOKEN`, a personal access token, or the sandbox's token.
+    Token(SecretString),
+    /// A GitHub App: its id and its private key (PEM); harden asks for an installation token for
+    /// the repository, and octocrab mints a new one before the old one expires.
+    App {
+        /// The App's id.
+        id: u64,
+        /// The App's private key, PEM.
+        key: Vec<u8>,
+    },
+}
+
+/// An answer: its status and its JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Value,
+}
+
+/// One repository on one forge.
+pub struct GitHub {
+    crab: Octocrab,
+    repo: String,
+    governor: Mutex<Governor>,
+    writes: AtomicUsize,
+}
+
+/// How many times a rate-limited request is sent again after octocrab's own retries.
+const RATE_LIMIT_RETRIES: usize = 2;
+
+impl GitHub {
+    /// Connects to the API at `api_url` for the repository `owner/name`, and returns the client
+    /// with the token git must use to clone.
+    pub async fn connect(
+        api_url: &str,
+        auth: Auth,
+        owner: &str,
+        name: &str,
+        limits: Limits,
+    ) -> anyhow::Result<(Self, SecretString)> {
+        let builder = || -> anyhow::Result<octocrab::OctocrabBuilder<_, _, _, _>> {
+            Ok(Octocrab::builder()
+                .base_uri(api_url)
+                .with_context(|| format!("--api-url {api_url}"))?
+                .add_retry_config(RetryConfig::HandleRateLimits {
+                    metrics: std::sync::Arc::new(NoOpRateLimitMetrics),
+                    max_retries: 3,
+                    min_wait_seconds: 60,
+                    retry_on_forbidden: false,
+                })
+                .set_connect_timeout(Some(Duration::from_secs(10)))
+                .set_read_timeout(Some(Duration::from_secs(60))))
+        };
+        let (crab, token) = match auth {
+            Auth::Token(token) => (builder()?.personal_token(token.clone()).build()?, token),
+            Auth::App { id, key } => {
+                let app = builder()?.app_from_rsa_pem(AppId(id), key).context("the App's private key")?.build()?;
+                let installation = app
+                    .apps()
+                    .get_repository_installation(owner, name)
+                    .await
+                    .map_err(|e| github_error(e, &format!("the App {id} is not installed on {owner}/{name}")))?;
+                app.installation_and_token(InstallationId(installation.id.0))
+                    .await
+                    .map_err(|e| github_error(e, "minting an installation token"))?
+            }
+        };
+        let client = GitHub {
+            crab,
+            repo: format!("{owner}/{name}"),
+            governor: Mutex::new(Governor::new(limits)),
+            writes: 0.into(),
+        };
+        Ok((client, token))
+    }
+
+    /// How many mutating requests this client has sent.
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::Relaxed)
+    }
+
+    /// `GET /repos/{owner}/{repo}{path}`; `None` on 404.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Option<Value>> {
+        let answer = self.send(Method::GET, path, None, Request::Read).await?;
+        match answer.status {
+            404 => Ok(None),
+            200..=299 => Ok(Some(answer.body)),
+            _ => Err(failure(&Method::GET, &self.route(path), &answer)),
+        }
+    }
+
+    /// A mutation on `/repos/{owner}/{repo}{path}` that must answer 2xx.
+    pub async fn write(&self, method: Method, path: &str, body: &Value, request: Request) -> anyhow::Result<Value> {
+        let answer = self.try_write(method.clone(), path, body, request).await?;
+        if (200..300).contains(&answer.status) {
+            Ok(answer.body)
+        } else {
+            Err(failure(&method, &self.route(path), &answer))
+        }
+    }
+
+    /// A mutation whose refusal the caller handles (a 422 for "already exists", say).
+    pub async fn try_write(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        request: Request,
+    ) -> anyhow::Result<Answer> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.send(method, path, Some(body), request).await
+    }
+
+    fn route(&self, path: &str) -> String {
+        if path.is_empty() || path.starts_with('/') && !path.starts_with("/repos/") {
+            format!("/repos/{}{path}", self.repo)
+        } else {
+            path.to_string()
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>, request: Request) -> anyhow::Result<Answer> {
+        let route = self.route(path);
+        for attempt in 0..=RATE_LIMIT_RETRIES {
+            let wait = self.governor.lock().expect("governor").wait(Instant::now(), request);
+            tokio::time::sleep(wait).await;
+            self.governor.lock().expect("governor").sent(Instant::now(), request);
+            let response = match method {
+                Method::GET => self.crab._get(route.as_str()).await,
+                Method::POST => self.crab._post(route.as_str(), body).await,
+                Method::PATCH => self.crab._patch(route.as_str(), body).await,
+                Method::DELETE => self.crab._delete(route.as_str(), body).await,
+                _ => bail!("harden does not send {method}"),
+            }
+            .map_err(|e| github_error(e, &format!("{method} {route}")))?;
+            let status = response.status().as_u16();
+            let headers = rate_headers(response.headers());
+            let text = self.crab.body_to_string(response).await.unwrap_or_default();
+            tracing::debug!(%method, %route, status, "forge answered");
+            let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let limited = self.governor.lock().expect("governor").received(Instant::now(), epoch, status, &headers);
+            match limited {
+                Some(wait) if attempt < RATE_LIMIT_RETRIES => {
+                    tracing::warn!(%method, %route, status, seconds = wait.as_secs(), "rate limited; waiting");
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }),
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+}
+
+fn rate_headers(headers: &http::HeaderMap) -> RateHeaders {
+    let number = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    RateHeaders {
+        retry_after: number("retry-after"),
+        remaining: number("x-ratelimit-remaining"),
+        reset: number("x-ratelimit-reset"),
+    }
+}
+
+/// An error for an answer that was not what the caller needed, with GitHub's own message.
+fn failure(method: &Method, route: &str, answer: &Answer) -> anyhow::Error {
+    let message = answer.body.get("message").and_then(Value::as_str).unwrap_or("no message");
+    let details: Vec<&str> =
+        answer.body["errors"].as_array().into_iter().flatten().filter_map(|e| e["message"].as_str()).collect();
+    let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join("; ")) };
+    anyhow::anyhow!("{method} {route} answered {}: {message}{details}", answer.status)
+}
+
+/// Octocrab's errors print only "GitHub" for API errors: name the status and GitHub's message.
+fn github_error(error: octocrab::Error, doing: &str) -> anyhow::Error {
+    match error {
+        octocrab::Error::GitHub { source, .. } => {
+            anyhow::anyhow!("{doing}: {} {}", source.status_code, source.message)
+        }
+        other => anyhow::anyhow!("{doing}: {other}"),
+    }
+}
