@@ -142,6 +142,10 @@ enum Command {
         /// The token clients must present (REST: `Authorization: token T`; git: the password).
         #[arg(long, env = "HARDEN_SANDBOX_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// A fault to inject once, KIND:METHOD:PATH, where PATH matches the end of the request's
+        /// path and KIND is 500, 502-after, secondary, drop-after or slow; repeatable.
+        #[arg(long = "fault")]
+        faults: Vec<harden::sandbox::faults::Fault>,
     },
     /// Print the rule catalogue.
     Rules {
@@ -268,8 +272,8 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Sandbox { listen, data, seeds, token } => {
-            match harden::sandbox::serve(harden::sandbox::Options { listen, data, seeds, token }) {
+        Command::Sandbox { listen, data, seeds, token, faults } => {
+            match harden::sandbox::serve(harden::sandbox::Options { listen, data, seeds, token, faults }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("harden sandbox: {error:#}");

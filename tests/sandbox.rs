@@ -1,76 +1,12 @@
 //! `harden sandbox` end to end: the real binary, real git over smart HTTP (clone and push), the
 //! REST shapes and status codes, the token, and state that survives a restart.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
+use common::{Sandbox, TOKEN, examples_naive, get, git, send};
 use serde_json::{Value, json};
-
-const TOKEN: &str = "sandbox-test-token";
-
-/// A running sandbox, stopped by its pid when dropped.
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
-impl Sandbox {
-    fn start(data: &Path, seeds: &[&str]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
-        command.args(["sandbox", "--listen", "127.0.0.1:0", "--token", TOKEN]).arg("--data").arg(data);
-        for seed in seeds {
-            command.args(["--seed", seed]);
-        }
-        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("sandbox: listening on ").unwrap_or_else(|| panic!("{line:?}")).to_string();
-        Sandbox { child, url }
-    }
-
-    fn git_url(&self, full_name: &str, token: &str) -> String {
-        format!("{}/{full_name}.git", self.url.replacen("http://", &format!("http://x-access-token:{token}@"), 1))
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().get(url);
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("token {token}"));
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
-
-async fn send(method: reqwest::Method, url: &str, body: Value) -> (u16, Value) {
-    let request = reqwest::Client::new().request(method, url).header("Authorization", format!("Bearer {TOKEN}"));
-    let response = request.json(&body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn git(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .args(["-c", "user.name=tester", "-c", "user.email=tester@example.invalid"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
-}
-
-fn examples_naive() -> String {
-    format!("acme/naive={}", Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/naive").display())
-}
 
 #[tokio::test]
 async fn the_rest_api_answers_in_githubs_shapes_behind_the_token() {

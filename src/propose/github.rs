@@ -159,7 +159,8 @@ impl GitHub {
             .map_err(|e| github_error(e, &format!("{method} {route}")))?;
             let status = response.status().as_u16();
             let headers = rate_headers(response.headers());
-            let text = self.crab.body_to_string(response).await.unwrap_or_default();
+            let text =
+                self.crab.body_to_string(response).await.map_err(|e| github_error(e, &format!("{method} {route}")))?;
             tracing::debug!(%method, %route, status, "forge answered");
             let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
             let limited = self.governor.lock().expect("governor").received(Instant::now(), epoch, status, &headers);

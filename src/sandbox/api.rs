@@ -2,6 +2,7 @@
 //! serves them) and git smart HTTP at `/{owner}/{name}.git`, both behind the optional token.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -14,8 +15,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::extract::OpenRepo;
+use super::faults::{self, Fault};
 use super::state::State;
-use super::{git, gitdata, pulls, shapes};
+use super::{git, gitdata, journal, pulls, shapes};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -29,6 +31,14 @@ pub struct Forge {
     pub state: Mutex<State>,
     /// Where the state is saved after every change.
     pub state_path: PathBuf,
+    /// The faults still to inject.
+    pub faults: Mutex<Vec<Fault>>,
+    /// The request log.
+    pub journal: PathBuf,
+    /// Rate-limited requests answered in this window.
+    pub rate_used: AtomicU64,
+    /// When the rate-limit window resets, in seconds since the epoch.
+    pub rate_reset: u64,
 }
 
 /// The routes.
@@ -38,6 +48,8 @@ pub fn router(forge: Arc<Forge>) -> Router {
         .merge(gitdata::routes())
         .merge(pulls::routes())
         .fallback(git_or_not_found)
+        .layer(axum::middleware::from_fn_with_state(forge.clone(), faults::inject))
+        .layer(axum::middleware::from_fn_with_state(forge.clone(), journal::record))
         .with_state(forge)
 }
 

@@ -4,9 +4,12 @@
 
 pub mod api;
 pub mod extract;
+pub mod faults;
 pub mod git;
 pub mod gitdata;
+pub mod journal;
 pub mod pulls;
+pub mod reviews;
 pub mod shapes;
 pub mod state;
 
@@ -16,6 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 
+use faults::Fault;
 use state::State;
 
 /// A repository to seed: `OWNER/NAME=PATH`.
@@ -57,11 +61,26 @@ pub struct Options {
     pub seeds: Vec<Seed>,
     /// The token clients must present, if any.
     pub token: Option<String>,
+    /// Faults to inject, each once.
+    pub faults: Vec<Fault>,
 }
 
-/// Seeds the repositories, then serves until the process is stopped. Prints
-/// `sandbox: listening on http://ADDR` once it accepts connections.
-pub fn serve(options: Options) -> anyhow::Result<()> {
+/// A sandbox serving on a thread of its own.
+pub struct Running {
+    /// Where it answers, such as `http://127.0.0.1:8080`.
+    pub url: String,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Serves until the process is stopped.
+    pub fn wait(self) -> anyhow::Result<()> {
+        self.thread.join().map_err(|_| anyhow::anyhow!("the sandbox panicked"))?
+    }
+}
+
+/// Seeds the repositories, binds the address, and serves on a new thread.
+pub fn start(options: Options) -> anyhow::Result<Running> {
     let git_root = options.data.join("git");
     std::fs::create_dir_all(&git_root).with_context(|| format!("creating {}", git_root.display()))?;
     let state_path = options.data.join("state.json");
@@ -74,22 +93,41 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
         git::seed(&git::bare_path(&git_root, &repo.owner, &repo.name), &repo.default_branch, &seed.folder)?;
     }
     state.save(&state_path)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .with_context(|| format!("listening on {}", options.listen))?;
-        let address = listener.local_addr()?;
-        let forge = api::Forge {
-            git_root,
-            base_url: format!("http://{address}"),
-            token: options.token,
-            state: Mutex::new(state),
-            state_path,
-        };
-        println!("sandbox: listening on http://{address}");
-        axum::serve(listener, api::router(Arc::new(forge))).await.context("serving")
-    })
+    let listener =
+        std::net::TcpListener::bind(options.listen).with_context(|| format!("listening on {}", options.listen))?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let forge = api::Forge {
+        git_root,
+        base_url: url.clone(),
+        token: options.token,
+        state: Mutex::new(state),
+        state_path,
+        faults: Mutex::new(options.faults),
+        journal: options.data.join("requests.log"),
+        rate_used: 0.into(),
+        rate_reset: now + 3600,
+    };
+    if !forge.faults.lock().expect("faults lock").is_empty() {
+        faults::quiet_dropped_connections();
+    }
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        runtime.block_on(async {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, api::router(Arc::new(forge))).await.context("serving")
+        })
+    });
+    Ok(Running { url, thread })
+}
+
+/// Seeds the repositories, then serves until the process is stopped. Prints
+/// `sandbox: listening on http://ADDR` once it accepts connections.
+pub fn serve(options: Options) -> anyhow::Result<()> {
+    let running = start(options)?;
+    println!("sandbox: listening on {}", running.url);
+    running.wait()
 }
 
 #[cfg(test)]

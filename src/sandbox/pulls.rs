@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Forge>> {
         .route(&format!("{base}/pulls/{{number}}"), get(one).patch(update))
         .route(&format!("{base}/issues/{{number}}/comments"), get(comments).post(comment))
         .route(&format!("{base}/issues/{{number}}/labels"), axum::routing::post(add_labels))
+        .route(&format!("{base}/pulls/{{number}}/requested_reviewers"), axum::routing::post(super::reviews::request))
 }
 
 /// The login every change is made as: the sandbox has one user.
@@ -98,6 +99,8 @@ async fn create(
             updated_at: at,
             closed_at: None,
             labels: Vec::new(),
+            reviewers: Vec::new(),
+            teams: Vec::new(),
         };
         pulls.push(pull.clone());
         Ok(pull)
@@ -106,7 +109,7 @@ async fn create(
     Ok(created(pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], &pull)))
 }
 
-fn find<'a>(pulls: &'a [Pull], number: &str) -> Result<&'a Pull, ApiError> {
+pub(super) fn find<'a>(pulls: &'a [Pull], number: &str) -> Result<&'a Pull, ApiError> {
     pulls.iter().find(|p| p.number.to_string() == number).ok_or_else(not_found)
 }
 
@@ -166,7 +169,7 @@ fn bot(base: &str) -> Value {
 }
 
 /// A pull request in GitHub's `pull-request` shape, with its size measured from the branches.
-fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -> Value {
+pub(super) fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -> Value {
     let html = format!("{base}/{}/pull/{}", open.full_name, pull.number);
     let api = format!("{}/pulls/{}", open.api, pull.number);
     let issue = format!("{}/issues/{}", open.api, pull.number);
@@ -226,8 +229,8 @@ fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -> Value {
         "labels": labels,
         "assignee": null,
         "assignees": [],
-        "requested_reviewers": [],
-        "requested_teams": [],
+        "requested_reviewers": pull.reviewers.iter().enumerate().map(|(i, login)| shapes::user(base, login, 1000 + i as u64, "User")).collect::<Vec<_>>(),
+        "requested_teams": pull.teams.iter().enumerate().map(|(i, slug)| shapes::team(base, &repo.owner, slug, 2000 + i as u64)).collect::<Vec<_>>(),
         "milestone": null,
         "auto_merge": null,
         "active_lock_reason": null,
@@ -367,7 +370,7 @@ fn label_json(open: &OpenRepo, repo: &Repo, name: &str) -> Option<Value> {
         "node_id": format!("LA_sandbox{}", label.id),
         "url": format!("{}/labels/{}", open.api, label.name),
         "name": label.name,
-        "description": null,
+        "description": "",
         "color": "ededed",
         "default": false,
     }))

@@ -125,3 +125,24 @@ pub fn repository(base: &str, repo: &Repo) -> Value {
     }
     value
 }
+
+/// A team in GitHub's `team` shape.
+pub fn team(base: &str, org: &str, slug: &str, id: u64) -> Value {
+    let api = format!("{base}/api/v3/orgs/{org}/teams/{slug}");
+    json!({
+        "id": id,
+        "node_id": format!("T_sandbox{id}"),
+        "url": api,
+        "html_url": format!("{base}/orgs/{org}/teams/{slug}"),
+        "name": slug,
+        "slug": slug,
+        "description": null,
+        "privacy": "closed",
+        "type": "organization",
+        "notification_setting": "notifications_enabled",
+        "permission": "pull",
+        "members_url": format!("{api}/members{{/member}}"),
+        "repositories_url": format!("{api}/repos"),
+        "parent": null,
+    })
+}

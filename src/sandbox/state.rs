@@ -80,6 +80,12 @@ pub struct Pull {
     /// The names of its labels.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// The logins asked to review it.
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// The team slugs asked to review it.
+    #[serde(default)]
+    pub teams: Vec<String>,
 }
 
 /// A comment on a pull request.

@@ -124,6 +124,8 @@ def main():
             check("get", template + "/issues/{issue_number}/comments", repo + "/issues/1/comments", 200)
             check("post", template + "/issues/{issue_number}/labels", repo + "/issues/1/labels", 200,
                   {"labels": ["security", "harden"]})
+            check("post", template + "/pulls/{pull_number}/requested_reviewers",
+                  repo + "/pulls/1/requested_reviewers", 201, {"reviewers": ["octocat"], "team_reviewers": ["platform"]})
             check("get", template + "/pulls/{pull_number}", repo + "/pulls/1", 200)
             check("get", template, "/repos/acme/absent", 404)
         finally:

@@ -1,0 +1,97 @@
+//! What the end-to-end tests share: the sandbox as a child process, REST calls, and git.
+
+#![allow(dead_code)] // each test crate uses its own part of this module
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// The token every test sandbox requires.
+pub const TOKEN: &str = "sandbox-test-token";
+
+/// A running sandbox, stopped by its pid when dropped.
+pub struct Sandbox {
+    child: Child,
+    /// Where it answers, `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Sandbox {
+    /// Starts `harden sandbox` on a free port over `data`, with `seeds` and extra `args` (faults).
+    pub fn start_with(data: &Path, seeds: &[&str], args: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
+        command.args(["sandbox", "--listen", "127.0.0.1:0", "--token", TOKEN]).arg("--data").arg(data).args(args);
+        for seed in seeds {
+            command.args(["--seed", seed]);
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("sandbox: listening on ").unwrap_or_else(|| panic!("{line:?}")).to_string();
+        Sandbox { child, url }
+    }
+
+    /// Starts `harden sandbox` over `data` with `seeds`.
+    pub fn start(data: &Path, seeds: &[&str]) -> Self {
+        Self::start_with(data, seeds, &[])
+    }
+
+    /// The git URL of `full_name`, with `token` as the password.
+    pub fn git_url(&self, full_name: &str, token: &str) -> String {
+        format!("{}/{full_name}.git", self.url.replacen("http://", &format!("http://x-access-token:{token}@"), 1))
+    }
+
+    /// The REST root harden is pointed at.
+    pub fn api(&self) -> String {
+        format!("{}/api/v3", self.url)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `GET url`, with `token` when given: the status and the JSON body.
+pub async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("token {token}"));
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+/// A request with a JSON body, with the test token.
+pub async fn send(method: reqwest::Method, url: &str, body: Value) -> (u16, Value) {
+    let request = reqwest::Client::new().request(method, url).header("Authorization", format!("Bearer {TOKEN}"));
+    let response = request.json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Runs git in `dir`: whether it succeeded, and what it printed.
+pub fn git(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=tester", "-c", "user.email=tester@example.invalid"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+/// A folder of this repository.
+pub fn project(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The seed `acme/naive=…/examples/naive`.
+pub fn examples_naive() -> String {
+    format!("acme/naive={}", project("examples/naive").display())
+}

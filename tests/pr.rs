@@ -1,0 +1,250 @@
+//! `harden pr` end to end: the real binary against the real sandbox (real git over smart HTTP,
+//! real state), and for the first run a real build proof on the Docker engine of the test rig.
+//! The sandbox's request log (`DATA/requests.log`) shows every API write harden made.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Sandbox, TOKEN, get, git, project, send};
+use serde_json::{Value, json};
+
+const REPO: &str = "acme/svc";
+
+/// A Go service with a Dockerfile, a Deployment and CODEOWNERS, as a folder to seed from.
+fn service() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["Dockerfile", "go.mod", "main.go"] {
+        std::fs::copy(project("examples/naive").join(file), dir.path().join(file)).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".github")).unwrap();
+    std::fs::write(
+        dir.path().join("deploy/app.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\nspec:\n  template:\n    spec:\n      containers:\n        - name: svc\n          image: registry.example/svc:1.0\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".github/CODEOWNERS"), "* @acme/platform\ndeploy/ @alice\n").unwrap();
+    dir
+}
+
+/// One `harden pr` run: whether it succeeded, and everything it printed (with debug logging on,
+/// so the test can look for the token in every log line). Without `proof`, the docker command is
+/// one that does not exist, so the build proof is skipped and says so.
+fn harden_pr(sandbox: &Sandbox, proof: bool) -> (bool, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
+    command.args(["pr", "--repo", REPO, "--api-url", &sandbox.api(), "--mutation-gap-ms", "20"]);
+    if !proof {
+        command.args(["--docker", "/nonexistent/docker"]);
+    }
+    let out = command.env("GITHUB_TOKEN", TOKEN).env("HARDEN_LOG", "debug").env("NO_COLOR", "1").output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!printed.contains(TOKEN), "the token appears in harden's output:\n{printed}");
+    (out.status.success(), printed)
+}
+
+/// The API writes in the sandbox's request log so far.
+fn writes(data: &Path) -> Vec<String> {
+    let log = std::fs::read_to_string(data.join("requests.log")).unwrap_or_default();
+    assert!(!log.contains(TOKEN), "the token appears in the sandbox's request log");
+    log.lines().filter(|l| l.contains(" /api/v3/") && !l.starts_with("GET ")).map(str::to_string).collect()
+}
+
+async fn pulls(sandbox: &Sandbox) -> Vec<Value> {
+    let (status, list) = get(&format!("{}/repos/{REPO}/pulls?state=all", sandbox.api()), Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    list.as_array().unwrap().clone()
+}
+
+async fn branch_head(sandbox: &Sandbox, branch: &str) -> Option<String> {
+    let (status, reference) = get(&format!("{}/repos/{REPO}/git/ref/heads/{branch}", sandbox.api()), Some(TOKEN)).await;
+    (status == 200).then(|| reference["object"]["sha"].as_str().unwrap().to_string())
+}
+
+/// Clones `branch` of the repository into `dir`.
+fn clone(sandbox: &Sandbox, branch: &str, dir: &Path) -> std::path::PathBuf {
+    let target = dir.join(branch.replace('/', "-"));
+    let (ok, log) = git(dir, &["clone", "-q", "-b", branch, &sandbox.git_url(REPO, TOKEN), target.to_str().unwrap()]);
+    assert!(ok, "{log}");
+    target
+}
+
+/// Commits a change to `file` on main, as a human would, and pushes it.
+fn push_to_main(sandbox: &Sandbox, dir: &Path, file: &str, text: &str) {
+    let main = clone(sandbox, "main", dir);
+    std::fs::write(main.join(file), text).unwrap();
+    assert!(git(&main, &["commit", "-qam", "a human change"]).0);
+    let (ok, log) = git(&main, &["push", "-q", "origin", "main"]);
+    assert!(ok, "{log}");
+    std::fs::remove_dir_all(main).unwrap();
+}
+
+fn docker_available() -> bool {
+    if std::env::var_os("HARDEN_SKIP_DOCKER").is_some() {
+        eprintln!("HARDEN_SKIP_DOCKER is set: the build proof of this test is SKIPPED");
+        return false;
+    }
+    assert!(
+        std::env::var_os("HARDEN_DOCKER").is_some(),
+        "HARDEN_DOCKER is not set: run tests/rig/up.sh and source its env file (or set HARDEN_SKIP_DOCKER=1)"
+    );
+    true
+}
+
+#[tokio::test]
+async fn the_first_run_opens_one_proven_pull_request_and_the_second_writes_nothing() {
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let proof = docker_available();
+
+    let (ok, printed) = harden_pr(&sandbox, proof);
+    assert!(ok, "{printed}");
+    assert!(printed.contains("opened pull request #1"), "{printed}");
+    let all = pulls(&sandbox).await;
+    assert_eq!(all.len(), 1, "exactly one pull request");
+    let pull = &all[0];
+    assert_eq!((pull["head"]["ref"].as_str(), pull["base"]["ref"].as_str()), (Some("harden/all"), Some("main")));
+    let body = pull["body"].as_str().unwrap();
+    let meta = harden::propose::fingerprint::Meta::from_body(body).expect("the hidden metadata");
+    assert_eq!(meta.files, ["Dockerfile", "deploy/app.yaml"]);
+    if proof {
+        assert!(body.contains("### Build proof") && body.contains("| `Dockerfile` |"), "the size table:\n{body}");
+        assert!(body.contains("proven"), "{body}");
+    } else {
+        assert!(body.contains("The build proof was skipped"), "{body}");
+    }
+    let labels: Vec<&str> = pull["labels"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["security", "harden"]);
+    assert_eq!(pull["requested_reviewers"][0]["login"], "alice", "the owner of deploy/ (CODEOWNERS)");
+    assert_eq!(pull["requested_teams"][0]["slug"], "platform", "the owner of the Dockerfile (CODEOWNERS)");
+
+    // The branch holds exactly what `harden fix` writes, in one commit on main.
+    let branch = clone(&sandbox, "harden/all", work.path());
+    let fixed = Command::new(env!("CARGO_BIN_EXE_harden")).args(["fix", "--write"]).arg(seed.path()).output().unwrap();
+    assert!(fixed.status.success());
+    for file in ["Dockerfile", "deploy/app.yaml"] {
+        let ours = std::fs::read_to_string(seed.path().join(file)).unwrap();
+        assert_eq!(std::fs::read_to_string(branch.join(file)).unwrap(), ours, "{file}");
+    }
+    assert!(std::fs::read_to_string(branch.join("Dockerfile")).unwrap().contains("USER 65532:65532"));
+    let (_, log) = git(&branch, &["log", "--format=%s%n%b"]);
+    assert!(log.starts_with("harden: 1 Dockerfile and 1 manifest\n"), "{log}");
+    assert!(log.contains(&format!("Harden-Fingerprint: {}", meta.fingerprint)), "{log}");
+    assert_eq!(git(&branch, &["rev-list", "--count", "HEAD"]).1.trim(), "2", "one commit on top of main");
+
+    let before = writes(data.path());
+    let (ok, printed) = harden_pr(&sandbox, proof);
+    assert!(ok, "{printed}");
+    assert!(printed.contains("nothing written: pull request #1 is up to date (0 API writes)"), "{printed}");
+    assert_eq!(writes(data.path()), before, "the second run wrote nothing");
+}
+
+#[tokio::test]
+async fn a_changed_input_updates_the_same_pull_request_from_the_new_base() {
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    assert!(harden_pr(&sandbox, false).0);
+    let first = pulls(&sandbox).await[0]["body"].as_str().unwrap().to_string();
+
+    let manifest = std::fs::read_to_string(seed.path().join("deploy/app.yaml")).unwrap().replace("svc:1.0", "svc:1.1");
+    push_to_main(&sandbox, work.path(), "deploy/app.yaml", &manifest);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("updated pull request #1"), "{printed}");
+    let all = pulls(&sandbox).await;
+    assert_eq!(all.len(), 1, "the same pull request, not a new one");
+    let body = all[0]["body"].as_str().unwrap();
+    let (old, new) =
+        (harden::propose::fingerprint::Meta::from_body(&first), harden::propose::fingerprint::Meta::from_body(body));
+    assert_ne!(old.unwrap().fingerprint, new.unwrap().fingerprint);
+    let branch = clone(&sandbox, "harden/all", work.path());
+    assert!(std::fs::read_to_string(branch.join("deploy/app.yaml")).unwrap().contains("svc:1.1"));
+    let main_head = branch_head(&sandbox, "main").await.unwrap();
+    assert_eq!(git(&branch, &["rev-parse", "HEAD^"]).1.trim(), main_head, "regenerated on the new base");
+}
+
+#[tokio::test]
+async fn a_pull_request_closed_without_merging_is_never_recreated_and_told_once() {
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    assert!(harden_pr(&sandbox, false).0);
+    let (status, _) =
+        send(reqwest::Method::PATCH, &format!("{}/repos/{REPO}/pulls/1", sandbox.api()), json!({"state": "closed"}))
+            .await;
+    assert_eq!(status, 200);
+
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("commented on pull request #1"), "{printed}");
+    let before = writes(data.path());
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("nothing written"), "{printed}");
+    assert_eq!(writes(data.path()), before, "told once, then silent");
+    let all = pulls(&sandbox).await;
+    assert_eq!((all.len(), all[0]["state"].as_str()), (1, Some("closed")), "never reopened or recreated");
+    let (_, comments) = get(&format!("{}/repos/{REPO}/issues/1/comments", sandbox.api()), Some(TOKEN)).await;
+    assert_eq!(comments.as_array().unwrap().len(), 1);
+    assert!(comments[0]["body"].as_str().unwrap().contains("/harden recreate"));
+}
+
+#[tokio::test]
+async fn a_human_commit_on_the_branch_stops_every_push() {
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    assert!(harden_pr(&sandbox, false).0);
+    let branch = clone(&sandbox, "harden/all", work.path());
+    std::fs::write(branch.join("NOTES.md"), "a reviewer's fix\n").unwrap();
+    assert!(git(&branch, &["add", "NOTES.md"]).0 && git(&branch, &["commit", "-qm", "reviewer fix"]).0);
+    assert!(git(&branch, &["push", "-q", "origin", "harden/all"]).0);
+    let human = branch_head(&sandbox, "harden/all").await.unwrap();
+    // New inputs on main would otherwise make harden regenerate the branch.
+    let dockerfile = std::fs::read_to_string(seed.path().join("Dockerfile")).unwrap() + "# changed\n";
+    push_to_main(&sandbox, work.path(), "Dockerfile", &dockerfile);
+
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("commented on pull request #1"), "{printed}");
+    assert_eq!(branch_head(&sandbox, "harden/all").await.unwrap(), human, "the human's commit stays on top");
+    let before = writes(data.path());
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("nothing written"), "{printed}");
+    assert_eq!(writes(data.path()), before);
+    assert_eq!(branch_head(&sandbox, "harden/all").await.unwrap(), human);
+}
+
+#[tokio::test]
+async fn with_faults_the_run_completes_with_one_pull_request_and_no_orphan_branch() {
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    let seeds = [format!("{REPO}={}", seed.path().display())];
+    let faults = [
+        "--fault",
+        "secondary:POST:/git/trees",
+        "--fault",
+        "drop-after:POST:/git/refs",
+        "--fault",
+        "502-after:POST:/pulls",
+        "--fault",
+        "500:POST:/labels",
+        "--fault",
+        "slow:GET:/pulls/1",
+    ];
+    {
+        let sandbox = Sandbox::start_with(data.path(), &[&seeds[0]], &faults);
+        let (ok, printed) = harden_pr(&sandbox, false);
+        assert!(ok, "{printed}");
+        let all = pulls(&sandbox).await;
+        assert_eq!(all.len(), 1, "no duplicate pull request: {all:?}");
+        assert_eq!(all[0]["head"]["sha"].as_str(), branch_head(&sandbox, "harden/all").await.as_deref());
+        let log = std::fs::read_to_string(data.path().join("requests.log")).unwrap();
+        for fault in ["POST /api/v3/repos/acme/svc/git/trees 403", "dropped", "pulls 502", "labels 500"] {
+            assert!(log.contains(fault), "the fault `{fault}` fired:\n{log}");
+        }
+    }
+    // When the pull request cannot be opened at all, the branch this run made is removed.
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    let refused = ["--fault", "500:POST:/pulls"].repeat(5);
+    let sandbox = Sandbox::start_with(data.path(), &[&format!("{REPO}={}", seed.path().display())], &refused);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("500"), "the failure is explained: {printed}");
+    assert!(pulls(&sandbox).await.is_empty());
+    assert_eq!(branch_head(&sandbox, "harden/all").await, None, "no orphan branch");
+}
