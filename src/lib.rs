@@ -2,12 +2,15 @@
 //!
 //! The pipeline reads top to bottom: [`discover`] finds the files, [`dockerfile`]
 //! analyses and rewrites them (pure: text in, findings and text out), [`report`]
-//! formats the results, and [`run`] ties the steps together with the file system.
+//! formats the results, and [`run`] ties the steps together with the file system; [`verify`]
+//! proves a rewrite by building it, [`propose`] opens the pull request, [`sandbox`] is a local
+//! forge to propose to, and [`demo`] runs the whole job against it.
 
 // GitHub's objects are wide: serde_json's `json!` needs more than the default macro depth.
 #![recursion_limit = "256"]
 
 pub mod config;
+pub mod demo;
 pub mod discover;
 pub mod dockerfile;
 pub mod edit;

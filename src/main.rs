@@ -147,6 +147,20 @@ enum Command {
         #[arg(long = "fault")]
         faults: Vec<harden::sandbox::faults::Fault>,
     },
+    /// The whole job on this machine, no GitHub account needed: start the sandbox forge with the
+    /// example Go service, run `harden pr` on it (with the build proof when a Docker engine
+    /// answers), and print the pull request.
+    Demo {
+        /// Keep the sandbox serving afterwards, until stopped, to clone the branch or read the API.
+        #[arg(long)]
+        serve: bool,
+        /// The sandbox's address (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
+        #[arg(long)]
+        docker: Option<PathBuf>,
+    },
     /// Print the rule catalogue.
     Rules {
         /// Output format (text or json).
@@ -281,6 +295,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Demo { serve, listen, docker } => demo(serve, listen, docker),
         Command::Rules { format } => {
             print!("{}", rules_text(format));
             ExitCode::SUCCESS
@@ -318,6 +333,46 @@ enum VerifyFormat {
     Json,
     /// The before/after table for a pull request.
     Markdown,
+}
+
+fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> ExitCode {
+    let dir = match tempfile::tempdir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("harden demo: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let prover = prover(docker);
+    let demo = match harden::demo::run(dir.path(), listen, prover.as_ref()) {
+        Ok(demo) => demo,
+        Err(error) => {
+            eprintln!("harden demo: {error:#}");
+            return ExitCode::from(1);
+        }
+    };
+    let (owner, name) = harden::demo::REPO;
+    println!("harden demo: the sandbox forge at {} holds {owner}/{name}, the example Go service", demo.sandbox.url);
+    print!("harden demo: {}", demo.report.summary(false));
+    if let Some(body) = &demo.report.body {
+        println!("\n{body}");
+    }
+    if !serve {
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "harden demo: serving until stopped (Ctrl-C). Token: {}. Clone the branch with\n  git clone -b harden/all {}",
+        demo.token,
+        demo.sandbox.url.replacen("http://", &format!("http://x-access-token:{}@", demo.token), 1)
+            + &format!("/{owner}/{name}.git"),
+    );
+    match demo.sandbox.wait() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("harden demo: {error:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// The build proof: a Docker engine when one answers, else a note that says why there is none.

@@ -248,3 +248,16 @@ async fn with_faults_the_run_completes_with_one_pull_request_and_no_orphan_branc
     assert!(pulls(&sandbox).await.is_empty());
     assert_eq!(branch_head(&sandbox, "harden/all").await, None, "no orphan branch");
 }
+
+#[test]
+fn the_demo_opens_a_pull_request_on_its_own_sandbox_and_says_when_the_proof_was_skipped() {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_harden")).args(["demo", "--docker", "/nonexistent/docker"]).output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(printed.contains("holds acme/hello, the example Go service"), "{printed}");
+    assert!(printed.contains("opened pull request #1 http://127.0.0.1:"), "{printed}");
+    assert!(printed.contains("The build proof was skipped: cannot run /nonexistent/docker"), "{printed}");
+    assert!(printed.contains("#### `Dockerfile`") && printed.contains("#### `deploy/hello.yaml`"), "{printed}");
+    assert!(printed.contains("<!-- harden:meta "), "{printed}");
+}
