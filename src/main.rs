@@ -146,6 +146,12 @@ enum Command {
         /// path and KIND is 500, 502-after, secondary, drop-after or slow; repeatable.
         #[arg(long = "fault")]
         faults: Vec<harden::sandbox::faults::Fault>,
+        /// A GitHub App to accept (with --app-public-key): its JWTs buy installation tokens.
+        #[arg(long, requires = "app_public_key")]
+        app_id: Option<u64>,
+        /// The App's RSA public key (PEM), to check its JWTs.
+        #[arg(long, requires = "app_id")]
+        app_public_key: Option<PathBuf>,
     },
     /// The whole job on this machine, no GitHub account needed: start the sandbox forge with the
     /// example Go service, run `harden pr` on it (with the build proof when a Docker engine
@@ -286,8 +292,23 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Sandbox { listen, data, seeds, token, faults } => {
-            match harden::sandbox::serve(harden::sandbox::Options { listen, data, seeds, token, faults }) {
+        Command::Sandbox { listen, data, seeds, token, faults, app_id, app_public_key } => {
+            let app = match (app_id, app_public_key) {
+                (Some(id), Some(key)) => {
+                    match std::fs::read(&key)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|pem| harden::sandbox::app::App::new(id, &pem))
+                    {
+                        Ok(app) => Some(app),
+                        Err(e) => {
+                            eprintln!("harden sandbox: --app-public-key {}: {e:#}", key.display());
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+                _ => None,
+            };
+            match harden::sandbox::serve(harden::sandbox::Options { listen, data, seeds, token, faults, app }) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("harden sandbox: {error:#}");

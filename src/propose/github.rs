@@ -79,11 +79,10 @@ impl GitHub {
             Auth::Token(token) => (builder()?.personal_token(token.clone()).build()?, token),
             Auth::App { id, key } => {
                 let app = builder()?.app_from_rsa_pem(AppId(id), key).context("the App's private key")?.build()?;
-                let installation = app
-                    .apps()
-                    .get_repository_installation(owner, name)
-                    .await
-                    .map_err(|e| github_error(e, &format!("the App {id} is not installed on {owner}/{name}")))?;
+                let installation =
+                    app.apps().get_repository_installation(owner, name).await.map_err(|e| {
+                        github_error(e, &format!("finding the installation of App {id} on {owner}/{name}"))
+                    })?;
                 app.installation_and_token(InstallationId(installation.id.0))
                     .await
                     .map_err(|e| github_error(e, "minting an installation token"))?

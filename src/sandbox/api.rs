@@ -1,6 +1,7 @@
 //! The sandbox's HTTP face: GitHub's REST shapes under `/api/v3` (as GitHub Enterprise Server
 //! serves them) and git smart HTTP at `/{owner}/{name}.git`, both behind the optional token.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -14,10 +15,11 @@ use axum::routing::get;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::app::App;
 use super::extract::OpenRepo;
 use super::faults::{self, Fault};
 use super::state::State;
-use super::{git, gitdata, journal, pulls, shapes};
+use super::{app, git, gitdata, journal, pulls, shapes};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -39,6 +41,12 @@ pub struct Forge {
     pub rate_used: AtomicU64,
     /// When the rate-limit window resets, in seconds since the epoch.
     pub rate_reset: u64,
+    /// The GitHub App whose JWTs the sandbox takes, if any.
+    pub app: Option<App>,
+    /// The installation tokens minted so far, with when they expire (seconds since the epoch).
+    pub installation_tokens: Mutex<HashMap<String, i64>>,
+    /// How many tokens were minted.
+    pub minted: AtomicU64,
 }
 
 /// The routes.
@@ -47,6 +55,7 @@ pub fn router(forge: Arc<Forge>) -> Router {
         .route("/api/v3/repos/{owner}/{repo}", get(repository))
         .merge(gitdata::routes())
         .merge(pulls::routes())
+        .merge(app::routes())
         .fallback(git_or_not_found)
         .layer(axum::middleware::from_fn_with_state(forge.clone(), faults::inject))
         .layer(axum::middleware::from_fn_with_state(forge.clone(), journal::record))
@@ -150,25 +159,45 @@ impl Forge {
         Ok(answer)
     }
 
-    /// Whether a REST request may pass: it carries `Authorization: token T` or `Bearer T`, or no
-    /// token was set.
+    /// Whether a REST request may pass: it carries `Authorization: token T` or `Bearer T` with the
+    /// sandbox's token or a live installation token, or the sandbox asks for no token at all.
     pub fn api_token_ok(&self, headers: &HeaderMap) -> bool {
-        let Some(token) = &self.token else { return true };
         let given = authorization(headers);
-        let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer "));
-        presented == Some(token.as_str())
+        let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer ")).unwrap_or_default();
+        self.token_ok(presented)
+    }
+
+    /// Whether `presented` opens the sandbox.
+    fn token_ok(&self, presented: &str) -> bool {
+        if self.token.is_none() && self.app.is_none() {
+            return true;
+        }
+        self.token.as_deref() == Some(presented) || self.installation_token_ok(presented)
+    }
+
+    /// Whether `token` is an installation token that has not expired.
+    pub fn installation_token_ok(&self, token: &str) -> bool {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.installation_tokens.lock().expect("tokens lock").get(token).is_some_and(|expires| *expires > now)
+    }
+
+    /// A number never returned before, for minting tokens.
+    pub fn mint(&self) -> u64 {
+        self.minted.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 /// Git takes HTTP Basic auth with the token as the password (any user name, as on GitHub).
 fn git_token_ok(forge: &Forge, headers: &HeaderMap) -> bool {
-    let Some(token) = &forge.token else { return true };
+    if forge.token.is_none() && forge.app.is_none() {
+        return true;
+    }
     let Some(encoded) = authorization(headers).strip_prefix("Basic ") else { return false };
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
-    String::from_utf8_lossy(&decoded).split_once(':').is_some_and(|(_, password)| password == token)
+    String::from_utf8_lossy(&decoded).split_once(':').is_some_and(|(_, password)| forge.token_ok(password))
 }
 
 /// The `Authorization` header's value, or "" when there is none.
-fn authorization(headers: &HeaderMap) -> &str {
+pub fn authorization(headers: &HeaderMap) -> &str {
     headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
 }

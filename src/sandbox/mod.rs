@@ -3,6 +3,7 @@
 //! directory, serves real git over smart HTTP, and answers GitHub's REST shapes.
 
 pub mod api;
+pub mod app;
 pub mod extract;
 pub mod faults;
 pub mod git;
@@ -19,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 
+use app::App;
 use faults::Fault;
 use state::State;
 
@@ -63,6 +65,8 @@ pub struct Options {
     pub token: Option<String>,
     /// Faults to inject, each once.
     pub faults: Vec<Fault>,
+    /// A GitHub App to accept, if any.
+    pub app: Option<App>,
 }
 
 /// A sandbox serving on a thread of its own.
@@ -108,6 +112,9 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         journal: options.data.join("requests.log"),
         rate_used: 0.into(),
         rate_reset: now + 3600,
+        app: options.app,
+        installation_tokens: Mutex::new(Default::default()),
+        minted: 0.into(),
     };
     if !forge.faults.lock().expect("faults lock").is_empty() {
         faults::quiet_dropped_connections();

@@ -19,10 +19,16 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts `harden sandbox` on a free port over `data`, with `seeds` and extra `args` (faults).
+    /// Starts `harden sandbox` on a free port over `data`, with `seeds`, the test token and extra
+    /// `args` (faults).
     pub fn start_with(data: &Path, seeds: &[&str], args: &[&str]) -> Self {
+        Self::spawn(data, seeds, &[&["--token", TOKEN], args].concat())
+    }
+
+    /// Starts `harden sandbox` on a free port over `data`, with `seeds` and `args` only.
+    pub fn spawn(data: &Path, seeds: &[&str], args: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
-        command.args(["sandbox", "--listen", "127.0.0.1:0", "--token", TOKEN]).arg("--data").arg(data).args(args);
+        command.args(["sandbox", "--listen", "127.0.0.1:0"]).arg("--data").arg(data).args(args);
         for seed in seeds {
             command.args(["--seed", seed]);
         }
