@@ -152,6 +152,10 @@ enum Command {
         /// The App's RSA public key (PEM), to check its JWTs.
         #[arg(long, requires = "app_id")]
         app_public_key: Option<PathBuf>,
+        /// A user's permission on every repository, LOGIN=PERMISSION (admin, maintain, write,
+        /// triage or read); repeatable. Anyone else has none.
+        #[arg(long = "collaborator")]
+        collaborators: Vec<harden::sandbox::Collaborator>,
     },
     /// The whole job on this machine, no GitHub account needed: start the sandbox forge with the
     /// example Go service, run `harden pr` on it (with the build proof when a Docker engine
@@ -292,7 +296,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Sandbox { listen, data, seeds, token, faults, app_id, app_public_key } => {
+        Command::Sandbox { listen, data, seeds, token, faults, app_id, app_public_key, collaborators } => {
             let app = match (app_id, app_public_key) {
                 (Some(id), Some(key)) => {
                     match std::fs::read(&key)
@@ -308,7 +312,8 @@ fn main() -> ExitCode {
                 }
                 _ => None,
             };
-            match harden::sandbox::serve(harden::sandbox::Options { listen, data, seeds, token, faults, app }) {
+            let options = harden::sandbox::Options { listen, data, seeds, token, faults, app, collaborators };
+            match harden::sandbox::serve(options) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("harden sandbox: {error:#}");

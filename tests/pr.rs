@@ -292,3 +292,25 @@ async fn a_github_app_gets_an_installation_token_and_opens_the_pull_request_with
     // The sandbox has no other token: only the minted installation token opened the API and git.
     assert_eq!(get(&format!("{}/repos/{REPO}", sandbox.api()), Some(TOKEN)).await.0, 401);
 }
+
+#[tokio::test]
+async fn after_a_merge_there_is_nothing_to_do_and_a_revert_is_taken_as_a_no() {
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    assert!(harden_pr(&sandbox, false).0);
+    let (status, merged) =
+        send(reqwest::Method::PUT, &format!("{}/repos/{REPO}/pulls/1/merge", sandbox.api()), json!({})).await;
+    assert_eq!((status, &merged["merged"]), (200, &json!(true)), "{merged}");
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("nothing written: nothing to change"), "{printed}");
+
+    // A human reverts the merge: the same inputs as the merged pull request come back.
+    let main = clone(&sandbox, "main", work.path());
+    assert!(git(&main, &["revert", "--no-edit", "-m", "1", "HEAD"]).0);
+    assert!(git(&main, &["push", "-q", "origin", "main"]).0);
+    let before = writes(data.path());
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("reverted"), "{printed}");
+    assert_eq!(writes(data.path()), before, "a revert is a no: nothing is proposed again");
+    assert_eq!(pulls(&sandbox).await.len(), 1);
+}

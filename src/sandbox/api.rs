@@ -19,7 +19,7 @@ use super::app::App;
 use super::extract::OpenRepo;
 use super::faults::{self, Fault};
 use super::state::State;
-use super::{app, git, gitdata, journal, pulls, shapes};
+use super::{app, collaborators, contents, git, gitdata, journal, pulls, reactions, shapes};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -47,6 +47,8 @@ pub struct Forge {
     pub installation_tokens: Mutex<HashMap<String, i64>>,
     /// How many tokens were minted.
     pub minted: AtomicU64,
+    /// Users' permissions on every repository, by login.
+    pub collaborators: HashMap<String, String>,
 }
 
 /// The routes.
@@ -56,6 +58,9 @@ pub fn router(forge: Arc<Forge>) -> Router {
         .merge(gitdata::routes())
         .merge(pulls::routes())
         .merge(app::routes())
+        .merge(contents::routes())
+        .merge(reactions::routes())
+        .merge(collaborators::routes())
         .fallback(git_or_not_found)
         .layer(axum::middleware::from_fn_with_state(forge.clone(), faults::inject))
         .layer(axum::middleware::from_fn_with_state(forge.clone(), journal::record))

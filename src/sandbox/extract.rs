@@ -24,7 +24,8 @@ pub struct OpenRepo {
     pub api: String,
     /// `owner/name`.
     pub full_name: String,
-    /// The path's last parameter: an object's SHA, a reference's name or a pull request's number.
+    /// The path's last parameter: an object's SHA, a reference's name, a pull request's number,
+    /// a file's path or a comment's id.
     pub target: String,
 }
 
@@ -45,7 +46,11 @@ impl FromRequestParts<Arc<Forge>> for OpenRepo {
         }
         let git = Repository::open_bare(git::bare_path(&forge.git_root, owner, name))
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        let target = ["sha", "name", "number"].iter().find_map(|key| params.get(*key)).cloned().unwrap_or_default();
+        let target = ["sha", "name", "number", "path", "id"]
+            .iter()
+            .find_map(|key| params.get(*key))
+            .cloned()
+            .unwrap_or_default();
         let full_name = format!("{owner}/{name}");
         Ok(OpenRepo { git, api: format!("{}/api/v3/repos/{full_name}", forge.base_url), full_name, target })
     }

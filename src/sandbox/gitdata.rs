@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Query;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -152,9 +152,23 @@ struct TreeQuery {
     recursive: Option<String>,
 }
 
-async fn tree(repo: OpenRepo, Query(query): Query<TreeQuery>) -> Result<Response, ApiError> {
+/// A tree never changes, so its ETag is its SHA (and the listing's depth): a client that sends it
+/// back in `If-None-Match` gets `304 Not Modified`, which costs no rate limit.
+async fn tree(repo: OpenRepo, Query(query): Query<TreeQuery>, headers: HeaderMap) -> Result<Response, ApiError> {
     let recursive = query.recursive.is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
-    Ok(axum::Json(tree_json(&repo, oid(&repo.target)?, recursive)?).into_response())
+    let sha = oid(&repo.target)?;
+    let etag = format!("\"{sha}{}\"", if recursive { "-r" } else { "" });
+    let etag_header =
+        HeaderValue::from_str(&etag).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let asked = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut answer = if asked.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag) {
+        repo.git.find_tree(sha).map_err(|_| not_found())?;
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        axum::Json(tree_json(&repo, sha, recursive)?).into_response()
+    };
+    answer.headers_mut().insert(header::ETAG, etag_header);
+    Ok(answer)
 }
 
 /// A tree in GitHub's shape; with `recursive`, every entry below it with its full path.

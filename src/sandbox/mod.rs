@@ -4,12 +4,16 @@
 
 pub mod api;
 pub mod app;
+pub mod collaborators;
+pub mod contents;
 pub mod extract;
 pub mod faults;
 pub mod git;
 pub mod gitdata;
 pub mod journal;
+pub mod merge;
 pub mod pulls;
+pub mod reactions;
 pub mod reviews;
 pub mod shapes;
 pub mod state;
@@ -67,6 +71,29 @@ pub struct Options {
     pub faults: Vec<Fault>,
     /// A GitHub App to accept, if any.
     pub app: Option<App>,
+    /// Users' permissions on every repository: `LOGIN=PERMISSION`.
+    pub collaborators: Vec<Collaborator>,
+}
+
+/// A user's permission on every repository of the sandbox: `LOGIN=PERMISSION`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collaborator {
+    /// The user's login.
+    pub login: String,
+    /// One of admin, maintain, write, triage, read.
+    pub permission: String,
+}
+
+impl std::str::FromStr for Collaborator {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (login, permission) = text.split_once('=').ok_or("expected LOGIN=PERMISSION")?;
+        if !collaborators::PERMISSIONS.contains(&permission) {
+            return Err(format!("`{permission}` is not one of {}", collaborators::PERMISSIONS.join(", ")));
+        }
+        Ok(Collaborator { login: login.into(), permission: permission.into() })
+    }
 }
 
 /// A sandbox serving on a thread of its own.
@@ -115,6 +142,7 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         app: options.app,
         installation_tokens: Mutex::new(Default::default()),
         minted: 0.into(),
+        collaborators: options.collaborators.into_iter().map(|c| (c.login, c.permission)).collect(),
     };
     if !forge.faults.lock().expect("faults lock").is_empty() {
         faults::quiet_dropped_connections();

@@ -25,10 +25,11 @@ pub fn routes() -> Router<Arc<Forge>> {
         .route(&format!("{base}/issues/{{number}}/comments"), get(comments).post(comment))
         .route(&format!("{base}/issues/{{number}}/labels"), axum::routing::post(add_labels))
         .route(&format!("{base}/pulls/{{number}}/requested_reviewers"), axum::routing::post(super::reviews::request))
+        .route(&format!("{base}/pulls/{{number}}/merge"), axum::routing::put(super::merge::merge))
 }
 
 /// The login every change is made as: the sandbox has one user.
-const USER: &str = "harden-sandbox[bot]";
+pub(super) const USER: &str = "harden-sandbox[bot]";
 
 #[derive(Deserialize)]
 struct ListQuery {
@@ -101,6 +102,8 @@ async fn create(
             labels: Vec::new(),
             reviewers: Vec::new(),
             teams: Vec::new(),
+            merged_at: None,
+            merge_commit_sha: None,
         };
         pulls.push(pull.clone());
         Ok(pull)
@@ -164,7 +167,7 @@ async fn update(
 }
 
 /// The sandbox's one user, as GitHub shows a bot.
-fn bot(base: &str) -> Value {
+pub(super) fn bot(base: &str) -> Value {
     shapes::user(base, USER, 2, "Bot")
 }
 
@@ -234,10 +237,10 @@ pub(super) fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -
         "milestone": null,
         "auto_merge": null,
         "active_lock_reason": null,
-        "merged": false,
-        "merged_at": null,
-        "merged_by": null,
-        "merge_commit_sha": null,
+        "merged": pull.merged_at.is_some(),
+        "merged_at": pull.merged_at,
+        "merged_by": pull.merged_at.as_ref().map(|_| bot(base)),
+        "merge_commit_sha": pull.merge_commit_sha,
         "mergeable": null,
         "mergeable_state": "unknown",
         "maintainer_can_modify": false,
@@ -290,7 +293,7 @@ async fn comment(
         let id = state.next_id();
         let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
         let number = find(&repository.pulls, &repo.target)?.number;
-        let comment = Comment { id, number, body: new.body, created_at: now() };
+        let comment = Comment { id, number, body: new.body, created_at: now(), reactions: Vec::new() };
         repository.comments.push(comment.clone());
         Ok(comment)
     })?;

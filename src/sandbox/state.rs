@@ -86,6 +86,12 @@ pub struct Pull {
     /// The team slugs asked to review it.
     #[serde(default)]
     pub teams: Vec<String>,
+    /// When it was merged, if it was.
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    /// The commit the merge made.
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
 }
 
 /// A comment on a pull request.
@@ -97,6 +103,20 @@ pub struct Comment {
     pub number: u64,
     /// The text.
     pub body: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// The reactions on it.
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
+}
+
+/// A reaction on a comment, made by the sandbox's one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    /// Its id, unique in the sandbox.
+    pub id: u64,
+    /// `+1`, `-1`, `laugh`, `confused`, `heart`, `hooray`, `rocket` or `eyes`.
+    pub content: String,
     /// When it was made (RFC 3339).
     pub created_at: String,
 }

@@ -7,10 +7,12 @@ validates each answer's status and body against the schema GitHub publishes for 
 
 Usage: openapi.py HARDEN_BINARY SPEC_JSON
 """
+import base64
 import json
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -46,18 +48,34 @@ def schema_for(spec, path, method, status):
     return nullable_to_json_schema(content["schema"]) if content else None
 
 
-def call(base, method, url, body=None):
+def call(base, method, url, body=None, headers=None):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(base + "/api/v3" + url, data=data, method=method.upper())
     request.add_header("Authorization", f"token {TOKEN}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request) as answer:
             raw = answer.read()
-            return answer.status, (json.loads(raw) if raw else None)
+            return answer.status, (json.loads(raw) if raw else None), answer.headers
     except urllib.error.HTTPError as error:
         raw = error.read()
-        return error.code, (json.loads(raw) if raw else None)
+        return error.code, (json.loads(raw) if raw else None), error.headers
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def app_jwt(key, app_id):
+    """A GitHub App JWT (RS256), signed by openssl with the App's private key."""
+    now = int(time.time())
+    signing_input = (b64url(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()) + "."
+                     + b64url(json.dumps({"iat": now - 60, "exp": now + 540, "iss": app_id}).encode()))
+    signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=signing_input.encode(),
+                               capture_output=True, check=True).stdout
+    return signing_input + "." + b64url(signature)
 
 
 def main():
@@ -66,9 +84,13 @@ def main():
     seed = Path(__file__).resolve().parents[2] / "examples" / "naive"
     failures, checked = [], 0
     with tempfile.TemporaryDirectory() as data:
+        key, public = Path(data) / "app.pem", Path(data) / "app.pub.pem"
+        subprocess.run(["openssl", "genrsa", "-traditional", "-out", key, "2048"], capture_output=True, check=True)
+        subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", public], capture_output=True, check=True)
         sandbox = subprocess.Popen(
-            [harden, "sandbox", "--listen", "127.0.0.1:0", "--data", data, "--token", TOKEN,
-             "--seed", f"acme/naive={seed}"],
+            [harden, "sandbox", "--listen", "127.0.0.1:0", "--data", Path(data) / "forge", "--token", TOKEN,
+             "--seed", f"acme/naive={seed}", "--app-id", "42", "--app-public-key", public,
+             "--collaborator", "alice=maintain"],
             stdout=subprocess.PIPE, text=True)
         try:
             base = sandbox.stdout.readline().strip().removeprefix("sandbox: listening on ")
@@ -76,9 +98,9 @@ def main():
             template = "/repos/{owner}/{repo}"
             steps = []
 
-            def check(method, path, url, expected, body=None):
+            def check(method, path, url, expected, body=None, headers=None):
                 nonlocal checked
-                status, answer = call(base, method, url, body)
+                status, answer, _ = call(base, method, url, body, headers)
                 checked += 1
                 if status != expected:
                     failures.append(f"{method.upper()} {url}: status {status}, expected {expected}: {answer}")
@@ -128,6 +150,40 @@ def main():
                   repo + "/pulls/1/requested_reviewers", 201, {"reviewers": ["octocat"], "team_reviewers": ["platform"]})
             check("get", template + "/pulls/{pull_number}", repo + "/pulls/1", 200)
             check("get", template, "/repos/acme/absent", 404)
+            # Trees answer with an ETag; sending it back costs a 304 and no rate limit.
+            tree_url = f"{repo}/git/trees/{tree_sha}"
+            status, _, headers = call(base, "get", tree_url)
+            etag, used = headers["ETag"], int(headers["x-ratelimit-used"])
+            status, answer, headers = call(base, "get", tree_url, headers={"If-None-Match": etag})
+            checked += 1
+            if status != 304 or answer is not None or int(headers["x-ratelimit-used"]) != used:
+                failures.append(f"GET {tree_url} with If-None-Match: {status}, used {headers['x-ratelimit-used']} after {used}")
+            contents = template + "/contents/{path}"
+            check("get", contents, repo + "/contents/Dockerfile?ref=main", 200)
+            check("get", contents, repo + "/contents/deploy", 200)
+            check("get", contents, repo + "/contents/absent", 404)
+            comment = check("get", template + "/issues/{issue_number}/comments", repo + "/issues/1/comments", 200)[0]
+            reactions = template + "/issues/comments/{comment_id}/reactions"
+            url = f"{repo}/issues/comments/{comment['id']}/reactions"
+            check("post", reactions, url, 201, {"content": "rocket"})
+            check("post", reactions, url, 200, {"content": "rocket"})
+            check("get", reactions, url, 200)
+            permission = template + "/collaborators/{username}/permission"
+            answer = check("get", permission, repo + "/collaborators/alice/permission", 200)
+            if (answer["permission"], answer["role_name"]) != ("write", "maintain"):
+                failures.append(f"alice's permission: {answer['permission']}/{answer['role_name']}")
+            check("put", template + "/pulls/{pull_number}/merge", repo + "/pulls/1/merge", 200, {"merge_method": "merge"})
+            check("put", template + "/pulls/{pull_number}/merge", repo + "/pulls/1/merge", 405, {})
+            merged = check("get", template + "/pulls/{pull_number}", repo + "/pulls/1", 200)
+            if not merged["merged"] or merged["merge_commit_sha"] != call(base, "get", repo + "/git/ref/heads/main")[1]["object"]["sha"]:
+                failures.append("the merge did not move main to the merge commit")
+            check("get", "/orgs/{org}/repos", "/orgs/acme/repos", 200)
+            jwt = {"Authorization": f"Bearer {app_jwt(key, 42)}"}
+            installation = check("get", template + "/installation", repo + "/installation", 200, headers=jwt)
+            token = check("post", "/app/installations/{installation_id}/access_tokens",
+                          f"/app/installations/{installation['id']}/access_tokens", 201, {}, headers=jwt)
+            check("get", "/installation/repositories", "/installation/repositories", 200,
+                  headers={"Authorization": f"token {token['token']}"})
         finally:
             sandbox.kill()
             sandbox.wait()
