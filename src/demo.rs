@@ -51,6 +51,7 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         faults: Vec::new(),
         app: None,
         collaborators: Vec::new(),
+        git_data_writes: true,
     })?;
     let target = Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false };
     let limits = Limits { mutation_gap: std::time::Duration::from_millis(50), ..Limits::default() };

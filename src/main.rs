@@ -156,6 +156,10 @@ enum Command {
         /// triage or read); repeatable. Anyone else has none.
         #[arg(long = "collaborator")]
         collaborators: Vec<harden::sandbox::Collaborator>,
+        /// Answer 404 to creating blobs, trees and commits, as a forge without the Git Data API
+        /// (clients must push with git).
+        #[arg(long)]
+        no_git_data_writes: bool,
     },
     /// The whole job on this machine, no GitHub account needed: start the sandbox forge with the
     /// example Go service, run `harden pr` on it (with the build proof when a Docker engine
@@ -296,7 +300,17 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Sandbox { listen, data, seeds, token, faults, app_id, app_public_key, collaborators } => {
+        Command::Sandbox {
+            listen,
+            data,
+            seeds,
+            token,
+            faults,
+            app_id,
+            app_public_key,
+            collaborators,
+            no_git_data_writes,
+        } => {
             let app = match (app_id, app_public_key) {
                 (Some(id), Some(key)) => {
                     match std::fs::read(&key)
@@ -312,7 +326,9 @@ fn main() -> ExitCode {
                 }
                 _ => None,
             };
-            let options = harden::sandbox::Options { listen, data, seeds, token, faults, app, collaborators };
+            let git_data_writes = !no_git_data_writes;
+            let options =
+                harden::sandbox::Options { listen, data, seeds, token, faults, app, collaborators, git_data_writes };
             match harden::sandbox::serve(options) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {

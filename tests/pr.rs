@@ -314,3 +314,22 @@ async fn after_a_merge_there_is_nothing_to_do_and_a_revert_is_taken_as_a_no() {
     assert_eq!(writes(data.path()), before, "a revert is a no: nothing is proposed again");
     assert_eq!(pulls(&sandbox).await.len(), 1);
 }
+
+#[tokio::test]
+async fn on_a_forge_without_the_git_data_api_harden_pushes_the_commit_with_git() {
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let seeds = [format!("{REPO}={}", seed.path().display())];
+    let sandbox = Sandbox::start_with(data.path(), &[&seeds[0]], &["--no-git-data-writes"]);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("opened pull request #1"), "{printed}");
+    let log = std::fs::read_to_string(data.path().join("requests.log")).unwrap();
+    assert!(log.contains("POST /api/v3/repos/acme/svc/git/blobs 404"), "the API was tried first:\n{log}");
+    assert!(log.contains("POST /acme/svc.git/git-receive-pack 200"), "then git pushed:\n{log}");
+    let branch = clone(&sandbox, "harden/all", work.path());
+    assert!(std::fs::read_to_string(branch.join("Dockerfile")).unwrap().contains("USER 65532:65532"));
+    assert!(git(&branch, &["log", "-1", "--format=%B"]).1.contains("Harden-Fingerprint: "));
+    let before = writes(data.path());
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("is up to date"), "its own pushed commit is recognised: {printed}");
+    assert_eq!(writes(data.path()), before);
+}

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use http::Method;
+use octocrab::secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::config::{Config, PullRequestConfig, VerifyConfig};
@@ -118,7 +119,7 @@ pub fn run(api_url: &str, auth: Auth, target: &Target, limits: Limits, prover: &
 /// Runs `harden pr` for one repository, cloning into `workdir`.
 pub async fn propose(
     gh: &GitHub,
-    token: &octocrab::secrecy::SecretString,
+    token: &SecretString,
     ask: &Target,
     prover: &dyn Prover,
     workdir: &Path,
@@ -176,12 +177,18 @@ pub async fn propose(
     let plan = commit::plan(&changed, &checkout.modes);
     let number = match (&action, plan, body) {
         (Action::Open, Some(plan), Some(body)) => {
-            let sha = make_commit(gh, &checkout, &plan, &fingerprint).await?;
-            Some(open(gh, ask, &config, &base, &sha, branch_head.is_some(), &plan, &body, workdir, &changed).await?)
+            let branch = Branch { name: &config.branch, existed: branch_head.is_some() };
+            let commit = Commit { checkout: &checkout, plan: &plan, fingerprint: &fingerprint, workdir, token };
+            Some(open(gh, ask, &config, &base, &branch, &commit, &body, &changed).await?)
         }
         (Action::Update(number), Some(plan), Some(body)) => {
-            let sha = make_commit(gh, &checkout, &plan, &fingerprint).await?;
-            move_branch(gh, &config.branch, &sha, branch_head.is_some()).await?;
+            let branch = Branch { name: &config.branch, existed: branch_head.is_some() };
+            publish(
+                gh,
+                &Commit { checkout: &checkout, plan: &plan, fingerprint: &fingerprint, workdir, token },
+                &branch,
+            )
+            .await?;
             gh.write(
                 Method::PATCH,
                 &format!("/pulls/{number}"),
@@ -268,32 +275,58 @@ async fn harden_made(gh: &GitHub, sha: &str) -> anyhow::Result<bool> {
     Ok(commit["message"].as_str().is_some_and(|m| m.lines().any(|l| l.starts_with(TRAILER))))
 }
 
-/// Blobs (only those the forge lacks), a tree over the base's, and a commit on the base.
-async fn make_commit(gh: &GitHub, checkout: &Checkout, plan: &CommitPlan, fingerprint: &str) -> anyhow::Result<String> {
-    for blob in &plan.blobs {
-        if gh.get(&format!("/git/blobs/{}", blob.sha)).await?.is_none() {
-            let made = gh.write(Method::POST, "/git/blobs", &serde_json::to_value(blob)?, Request::Content).await?;
-            anyhow::ensure!(
-                made["sha"] == blob.sha.as_str(),
-                "the forge stored the blob as {}, not {}",
-                made["sha"],
-                blob.sha
-            );
+/// The one commit to make.
+struct Commit<'a> {
+    checkout: &'a Checkout,
+    plan: &'a CommitPlan,
+    fingerprint: &'a str,
+    workdir: &'a Path,
+    token: &'a SecretString,
+}
+
+/// harden's branch, and whether it existed before this run.
+struct Branch<'a> {
+    name: &'a str,
+    existed: bool,
+}
+
+/// Makes the commit and points the branch at it: through the Git Data API (blobs only where the
+/// forge lacks them, a tree over the base's, a commit on the base: GitHub marks it Verified), or,
+/// on a forge without that API (it answers 404 to creating a blob), as a commit in the clone that
+/// is force-pushed.
+async fn publish(gh: &GitHub, commit: &Commit<'_>, branch: &Branch<'_>) -> anyhow::Result<String> {
+    let message = format!("{}\n{TRAILER} {}\n", commit.plan.message, commit.fingerprint);
+    for blob in &commit.plan.blobs {
+        if gh.get(&format!("/git/blobs/{}", blob.sha)).await?.is_some() {
+            continue;
         }
+        let made = gh.try_write(Method::POST, "/git/blobs", &serde_json::to_value(blob)?, Request::Content).await?;
+        if made.status == 404 {
+            tracing::info!("the forge has no Git Data API: committing in the clone and pushing");
+            let files: Vec<(&str, &str, &str)> = commit
+                .plan
+                .tree
+                .iter()
+                .zip(&commit.plan.blobs)
+                .map(|(entry, blob)| (entry.path.as_str(), entry.mode.as_str(), blob.content.as_str()))
+                .collect();
+            return checkout::commit_and_push(commit.workdir, &files, &message, branch.name, commit.token);
+        }
+        anyhow::ensure!(made.status == 201, "creating a blob answered {}: {}", made.status, made.body["message"]);
+        anyhow::ensure!(
+            made.body["sha"] == blob.sha.as_str(),
+            "the forge stored the blob as {}, not {}",
+            made.body["sha"],
+            blob.sha
+        );
     }
-    let tree = gh
-        .write(Method::POST, "/git/trees", &json!({"base_tree": checkout.tree, "tree": plan.tree}), Request::Content)
-        .await?;
-    let message = format!("{}\n{TRAILER} {fingerprint}\n", plan.message);
-    let commit = gh
-        .write(
-            Method::POST,
-            "/git/commits",
-            &json!({"message": message, "tree": tree["sha"], "parents": [checkout.head]}),
-            Request::Content,
-        )
-        .await?;
-    commit["sha"].as_str().map(str::to_string).context("the forge made a commit without a sha")
+    let tree = json!({"base_tree": commit.checkout.tree, "tree": commit.plan.tree});
+    let tree = gh.write(Method::POST, "/git/trees", &tree, Request::Content).await?;
+    let new = json!({"message": message, "tree": tree["sha"], "parents": [commit.checkout.head]});
+    let made = gh.write(Method::POST, "/git/commits", &new, Request::Content).await?;
+    let sha = made["sha"].as_str().context("the forge made a commit without a sha")?.to_string();
+    move_branch(gh, branch.name, &sha, branch.existed).await?;
+    Ok(sha)
 }
 
 /// Points `branch` at `sha`, creating it when it does not exist.
@@ -341,19 +374,17 @@ async fn open(
     ask: &Target,
     config: &PullRequestConfig,
     base: &str,
-    sha: &str,
-    branch_existed: bool,
-    plan: &CommitPlan,
+    branch: &Branch<'_>,
+    commit: &Commit<'_>,
     body: &str,
-    workdir: &Path,
     changed: &[FileReport],
 ) -> anyhow::Result<u64> {
-    move_branch(gh, &config.branch, sha, branch_existed).await?;
-    let number = match open_pull(gh, ask, config, base, plan, body).await {
+    publish(gh, commit, branch).await?;
+    let number = match open_pull(gh, ask, config, base, commit.plan, body).await {
         Ok(number) => number,
         Err(error) => {
-            if !branch_existed {
-                let _ = delete_branch(gh, &config.branch).await;
+            if !branch.existed {
+                let _ = delete_branch(gh, branch.name).await;
             }
             return Err(error);
         }
@@ -367,7 +398,7 @@ async fn open(
         )
         .await?;
     }
-    request_reviews(gh, config, number, workdir, changed).await;
+    request_reviews(gh, config, number, commit.workdir, changed).await;
     Ok(number)
 }
 

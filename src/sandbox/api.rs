@@ -51,11 +51,11 @@ pub struct Forge {
     pub collaborators: HashMap<String, String>,
 }
 
-/// The routes.
-pub fn router(forge: Arc<Forge>) -> Router {
+/// The routes; `git_data_writes` false leaves out creating blobs, trees and commits.
+pub fn router(forge: Arc<Forge>, git_data_writes: bool) -> Router {
     Router::new()
         .route("/api/v3/repos/{owner}/{repo}", get(repository))
-        .merge(gitdata::routes())
+        .merge(gitdata::routes(git_data_writes))
         .merge(pulls::routes())
         .merge(app::routes())
         .merge(contents::routes())

@@ -17,19 +17,24 @@ use super::api::{ApiError, Forge};
 use super::extract::{Body, OpenRepo, created, not_found, oid};
 use super::state::timestamp;
 
-/// The Git Data routes, under `/api/v3/repos/{owner}/{repo}/git`.
-pub fn routes() -> Router<Arc<Forge>> {
+/// The Git Data routes, under `/api/v3/repos/{owner}/{repo}/git`. Without `writes`, creating
+/// blobs, trees and commits answers 404, as on a forge that lacks those calls.
+pub fn routes(writes: bool) -> Router<Arc<Forge>> {
     let base = "/api/v3/repos/{owner}/{repo}/git";
-    Router::new()
-        .route(&format!("{base}/blobs"), post(create_blob))
+    let reads = Router::new()
         .route(&format!("{base}/blobs/{{sha}}"), get(blob))
-        .route(&format!("{base}/trees"), post(create_tree))
         .route(&format!("{base}/trees/{{sha}}"), get(tree))
-        .route(&format!("{base}/commits"), post(create_commit))
         .route(&format!("{base}/commits/{{sha}}"), get(commit))
         .route(&format!("{base}/refs"), post(create_ref))
         .route(&format!("{base}/ref/{{*name}}"), get(reference))
-        .route(&format!("{base}/refs/{{*name}}"), axum::routing::patch(update_ref).delete(delete_ref))
+        .route(&format!("{base}/refs/{{*name}}"), axum::routing::patch(update_ref).delete(delete_ref));
+    if !writes {
+        return reads;
+    }
+    reads
+        .route(&format!("{base}/blobs"), post(create_blob))
+        .route(&format!("{base}/trees"), post(create_tree))
+        .route(&format!("{base}/commits"), post(create_commit))
 }
 
 #[derive(Deserialize)]

@@ -73,6 +73,9 @@ pub struct Options {
     pub app: Option<App>,
     /// Users' permissions on every repository: `LOGIN=PERMISSION`.
     pub collaborators: Vec<Collaborator>,
+    /// Whether the Git Data API can create blobs, trees and commits (false: it answers 404, as a
+    /// forge without them, and clients must push with git).
+    pub git_data_writes: bool,
 }
 
 /// A user's permission on every repository of the sandbox: `LOGIN=PERMISSION`.
@@ -147,11 +150,12 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
     if !forge.faults.lock().expect("faults lock").is_empty() {
         faults::quiet_dropped_connections();
     }
+    let git_data_writes = options.git_data_writes;
     let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, api::router(Arc::new(forge))).await.context("serving")
+            axum::serve(listener, api::router(Arc::new(forge), git_data_writes)).await.context("serving")
         })
     });
     Ok(Running { url, thread })
