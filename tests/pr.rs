@@ -333,3 +333,33 @@ async fn on_a_forge_without_the_git_data_api_harden_pushes_the_commit_with_git()
     assert!(ok && printed.contains("is up to date"), "its own pushed commit is recognised: {printed}");
     assert_eq!(writes(data.path()), before);
 }
+
+#[tokio::test]
+async fn a_pull_request_made_obsolete_by_hand_is_closed_and_its_branch_removed() {
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    assert!(harden_pr(&sandbox, false).0);
+    // The team hardens the files by hand, exactly as harden would have.
+    let branch = clone(&sandbox, "harden/all", work.path());
+    for file in ["Dockerfile", "deploy/app.yaml"] {
+        push_to_main(&sandbox, work.path(), file, &std::fs::read_to_string(branch.join(file)).unwrap());
+    }
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(
+        ok && printed.contains("closed pull request #1 ") && printed.contains("nothing is left to change"),
+        "{printed}"
+    );
+    assert_eq!(branch_head(&sandbox, "harden/all").await, None, "the branch is removed");
+    let all = pulls(&sandbox).await;
+    assert_eq!((all.len(), all[0]["state"].as_str()), (1, Some("closed")));
+    assert!(all[0]["head"]["sha"].is_string(), "a closed pull request keeps its head commit");
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("nothing written: nothing to change"), "{printed}");
+
+    // The hand-made hardening is reverted: harden's own close was no "no", so it proposes again.
+    let main = clone(&sandbox, "main", work.path());
+    assert!(git(&main, &["revert", "--no-edit", "HEAD~2..HEAD"]).0);
+    assert!(git(&main, &["push", "-q", "origin", "main"]).0);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("opened pull request #2"), "{printed}");
+}

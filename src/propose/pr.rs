@@ -32,6 +32,9 @@ pub const TRAILER: &str = "Harden-Fingerprint:";
 /// The hidden marker of harden's own comments, so it never posts one twice.
 const NOTICE_MARKER: &str = "<!-- harden:notice -->";
 
+/// The hidden marker of a pull request harden closed itself because nothing was left to change.
+const OBSOLETE_MARKER: &str = "<!-- harden:obsolete -->";
+
 /// The build proof, at the edge: builds the before and after images, or says why it cannot.
 pub trait Prover: Sync {
     /// Proves the changed Dockerfiles among `files` with the repository's `verify` settings;
@@ -132,6 +135,9 @@ pub async fn propose(
     let Config { pull_request: config, verify: verify_config, .. } = Config::load(workdir)?;
     let mut reports = run::analyse(&[workdir.to_path_buf()]);
     relativise(&mut reports, workdir);
+    for broken in reports.iter().filter(|r| r.status == run::Status::Error) {
+        eprintln!("harden pr: {}: {}", broken.path, broken.reason.as_deref().unwrap_or("cannot be read"));
+    }
     let changed: Vec<FileReport> = reports.into_iter().filter(|r| r.rewritten.is_some()).collect();
     let inputs: Vec<(String, String)> = changed
         .iter()
@@ -199,8 +205,11 @@ pub async fn propose(
             Some(*number)
         }
         (Action::Close(number), _, _) => {
-            gh.write(Method::PATCH, &format!("/pulls/{number}"), &json!({"state": "closed"}), Request::Mutation)
-                .await?;
+            // Marked so that the close is never read as a human's "no".
+            let pull = gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null);
+            let body = format!("{}\n{OBSOLETE_MARKER}\n", pull["body"].as_str().unwrap_or_default());
+            let close = json!({"state": "closed", "body": body});
+            gh.write(Method::PATCH, &format!("/pulls/{number}"), &close, Request::Mutation).await?;
             delete_branch(gh, &config.branch).await?;
             Some(*number)
         }
@@ -260,7 +269,9 @@ async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result
         .into_iter()
         .flatten()
         .any(|c| c["body"].as_str().is_some_and(|b| b.contains(NOTICE_MARKER)));
-    let meta = latest["body"].as_str().and_then(Meta::from_body);
+    // A pull request harden closed as obsolete carries no "no": its fingerprint is not compared.
+    let body = latest["body"].as_str().unwrap_or_default();
+    let meta = (!body.contains(OBSOLETE_MARKER)).then(|| Meta::from_body(body)).flatten();
     Ok(Some(Existing { number, state, meta, commented }))
 }
 

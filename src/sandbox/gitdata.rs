@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Query;
+use axum::extract::{Query, State as Extract};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -339,11 +339,27 @@ async fn update_ref(repo: OpenRepo, Body(update): Body<RefUpdate>) -> Result<Res
     Ok(axum::Json(ref_json(&repo, &full)?).into_response())
 }
 
-async fn delete_ref(repo: OpenRepo) -> Result<Response, ApiError> {
+/// Deletes a reference. As on GitHub, the pull requests from a deleted branch keep its last
+/// commit as their head, and the open ones are closed.
+async fn delete_ref(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
     let mut reference = repo
         .git
         .find_reference(&format!("refs/{}", repo.target))
         .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Reference does not exist"))?;
+    let last = reference.target().map(|sha| sha.to_string());
+    if let Some(branch) = repo.target.strip_prefix("heads/") {
+        forge.change(|state| {
+            let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
+            for pull in pulls.iter_mut().filter(|p| p.head == branch) {
+                pull.head_sha = last.clone();
+                if pull.state == "open" {
+                    pull.state = "closed".into();
+                    pull.closed_at = Some(super::state::now());
+                }
+            }
+            Ok(())
+        })?;
+    }
     reference.delete().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

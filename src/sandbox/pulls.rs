@@ -104,6 +104,7 @@ async fn create(
             teams: Vec::new(),
             merged_at: None,
             merge_commit_sha: None,
+            head_sha: None,
         };
         pulls.push(pull.clone());
         Ok(pull)
@@ -177,7 +178,8 @@ pub(super) fn pull_json(base: &str, open: &OpenRepo, repo: &Repo, pull: &Pull) -
     let api = format!("{}/pulls/{}", open.api, pull.number);
     let issue = format!("{}/issues/{}", open.api, pull.number);
     let tip = |name: &str| open.git.refname_to_id(&format!("refs/heads/{name}")).ok();
-    let (head, base_tip) = (tip(&pull.head), tip(&pull.base));
+    let head = tip(&pull.head).or_else(|| pull.head_sha.as_deref().and_then(|sha| git2::Oid::from_str(sha).ok()));
+    let base_tip = tip(&pull.base);
     let branch = |name: &str, sha: Option<git2::Oid>| {
         json!({"ref": name, "label": format!("{}:{name}", repo.owner), "sha": sha.map(|s| s.to_string()),
                "user": shapes::user(base, &repo.owner, 1, "Organization"), "repo": shapes::repository(base, repo)})

@@ -92,6 +92,9 @@ pub struct Pull {
     /// The commit the merge made.
     #[serde(default)]
     pub merge_commit_sha: Option<String>,
+    /// The head's last commit, kept when its branch is deleted.
+    #[serde(default)]
+    pub head_sha: Option<String>,
 }
 
 /// A comment on a pull request.
