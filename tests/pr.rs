@@ -166,7 +166,9 @@ async fn a_changed_input_updates_the_same_pull_request_from_the_new_base() {
 #[tokio::test]
 async fn a_pull_request_closed_without_merging_is_never_recreated_and_told_once() {
     let (data, seed) = (tempfile::tempdir().unwrap(), service());
-    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    // The notice's first POST is done but answered 502: a blind retry would post it twice.
+    let fault = ["--fault", "502-after:POST:/comments"];
+    let sandbox = Sandbox::start_with(data.path(), &[&format!("{REPO}={}", seed.path().display())], &fault);
     assert!(harden_pr(&sandbox, false).0);
     let (status, _) =
         send(reqwest::Method::PATCH, &format!("{}/repos/{REPO}/pulls/1", sandbox.api()), json!({"state": "closed"}))
@@ -175,6 +177,8 @@ async fn a_pull_request_closed_without_merging_is_never_recreated_and_told_once(
 
     let (ok, printed) = harden_pr(&sandbox, false);
     assert!(ok && printed.contains("commented on pull request #1"), "{printed}");
+    let log = std::fs::read_to_string(data.path().join("requests.log")).unwrap();
+    assert!(log.contains("POST /api/v3/repos/acme/svc/issues/1/comments 502"), "the fault fired:\n{log}");
     let before = writes(data.path());
     let (ok, printed) = harden_pr(&sandbox, false);
     assert!(ok && printed.contains("nothing written"), "{printed}");

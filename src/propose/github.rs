@@ -43,7 +43,10 @@ pub struct Answer {
 
 /// One repository on one forge.
 pub struct GitHub {
+    /// Retries 5xx answers and dropped connections (so it may replay a request that was done).
     crab: Octocrab,
+    /// Never retries: for creates a replay would double.
+    once: Octocrab,
     repo: String,
     governor: Mutex<Governor>,
     writes: AtomicUsize,
@@ -62,34 +65,46 @@ impl GitHub {
         name: &str,
         limits: Limits,
     ) -> anyhow::Result<(Self, SecretString)> {
-        let builder = || -> anyhow::Result<octocrab::OctocrabBuilder<_, _, _, _>> {
+        let builder = |retry: RetryConfig| -> anyhow::Result<octocrab::OctocrabBuilder<_, _, _, _>> {
             Ok(Octocrab::builder()
                 .base_uri(api_url)
                 .with_context(|| format!("--api-url {api_url}"))?
-                .add_retry_config(RetryConfig::HandleRateLimits {
-                    metrics: std::sync::Arc::new(NoOpRateLimitMetrics),
-                    max_retries: 3,
-                    min_wait_seconds: 60,
-                    retry_on_forbidden: false,
-                })
+                .add_retry_config(retry)
                 .set_connect_timeout(Some(Duration::from_secs(10)))
                 .set_read_timeout(Some(Duration::from_secs(60))))
         };
-        let (crab, token) = match auth {
-            Auth::Token(token) => (builder()?.personal_token(token.clone()).build()?, token),
+        let retried = || RetryConfig::HandleRateLimits {
+            metrics: std::sync::Arc::new(NoOpRateLimitMetrics),
+            max_retries: 3,
+            min_wait_seconds: 60,
+            retry_on_forbidden: false,
+        };
+        let (crab, once, token) = match auth {
+            Auth::Token(token) => (
+                builder(retried())?.personal_token(token.clone()).build()?,
+                builder(RetryConfig::None)?.personal_token(token.clone()).build()?,
+                token,
+            ),
             Auth::App { id, key } => {
-                let app = builder()?.app_from_rsa_pem(AppId(id), key).context("the App's private key")?.build()?;
+                let app = |retry| -> anyhow::Result<Octocrab> {
+                    Ok(builder(retry)?.app_from_rsa_pem(AppId(id), &key).context("the App's private key")?.build()?)
+                };
+                let (app, app_once) = (app(retried())?, app(RetryConfig::None)?);
                 let installation =
                     app.apps().get_repository_installation(owner, name).await.map_err(|e| {
                         github_error(e, &format!("finding the installation of App {id} on {owner}/{name}"))
                     })?;
-                app.installation_and_token(InstallationId(installation.id.0))
+                let installation = InstallationId(installation.id.0);
+                let (crab, token) = app
+                    .installation_and_token(installation)
                     .await
-                    .map_err(|e| github_error(e, "minting an installation token"))?
+                    .map_err(|e| github_error(e, "minting an installation token"))?;
+                (crab, app_once.installation(installation)?, token)
             }
         };
         let client = GitHub {
             crab,
+            once,
             repo: format!("{owner}/{name}"),
             governor: Mutex::new(Governor::new(limits)),
             writes: 0.into(),
@@ -134,6 +149,22 @@ impl GitHub {
         self.send(method, path, Some(body), request).await
     }
 
+    /// A `POST` sent exactly once, for a create that a replay would double (a comment): `None`
+    /// when the outcome is unknown (a 5xx or a dropped connection), so the caller looks before it
+    /// tries again.
+    pub async fn post_once(&self, path: &str, body: &Value) -> anyhow::Result<Option<Value>> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        match self.send_with(&self.once, Method::POST, path, Some(body), Request::Content).await {
+            Ok(answer) if (200..300).contains(&answer.status) => Ok(Some(answer.body)),
+            Ok(answer) if answer.status >= 500 => Ok(None),
+            Ok(answer) => Err(failure(&Method::POST, &self.route(path), &answer)),
+            Err(error) => {
+                tracing::warn!(%error, "no answer; looking before trying again");
+                Ok(None)
+            }
+        }
+    }
+
     fn route(&self, path: &str) -> String {
         if path.is_empty() || path.starts_with('/') && !path.starts_with("/repos/") {
             format!("/repos/{}{path}", self.repo)
@@ -143,16 +174,27 @@ impl GitHub {
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<&Value>, request: Request) -> anyhow::Result<Answer> {
+        self.send_with(&self.crab, method, path, body, request).await
+    }
+
+    async fn send_with(
+        &self,
+        crab: &Octocrab,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        request: Request,
+    ) -> anyhow::Result<Answer> {
         let route = self.route(path);
         for attempt in 0..=RATE_LIMIT_RETRIES {
             let wait = self.governor.lock().expect("governor").wait(Instant::now(), request);
             tokio::time::sleep(wait).await;
             self.governor.lock().expect("governor").sent(Instant::now(), request);
             let response = match method {
-                Method::GET => self.crab._get(route.as_str()).await,
-                Method::POST => self.crab._post(route.as_str(), body).await,
-                Method::PATCH => self.crab._patch(route.as_str(), body).await,
-                Method::DELETE => self.crab._delete(route.as_str(), body).await,
+                Method::GET => crab._get(route.as_str()).await,
+                Method::POST => crab._post(route.as_str(), body).await,
+                Method::PATCH => crab._patch(route.as_str(), body).await,
+                Method::DELETE => crab._delete(route.as_str(), body).await,
                 _ => bail!("harden does not send {method}"),
             }
             .map_err(|e| github_error(e, &format!("{method} {route}")))?;

@@ -7,33 +7,24 @@
 use std::path::Path;
 
 use anyhow::Context;
-use http::Method;
 use octocrab::secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::config::{Config, PullRequestConfig, VerifyConfig};
+use crate::config::{Config, VerifyConfig};
 use crate::run::{self, FileReport};
 use crate::verify::tools::Tools;
 use crate::verify::{ImageReport, Options, Verdict};
 
 use super::body::{self, BodyInput, GITHUB_BODY_LIMIT};
-use super::checkout::{self, Checkout};
-use super::commit::{self, CommitPlan};
-use super::decide::{self, Action, Existing, PullState, Situation};
+use super::checkout;
+use super::commit;
+use super::decide::{self, Action, Situation};
 use super::fingerprint::{self, Meta, blob_sha};
+use super::forge;
 pub use super::github::Auth;
 use super::github::GitHub;
-use super::governor::{Limits, Request};
-use super::reviewers::{self, CODEOWNERS_PATHS};
-
-/// The trailer every commit harden makes carries: a branch whose head lacks it has a human's commit.
-pub const TRAILER: &str = "Harden-Fingerprint:";
-
-/// The hidden marker of harden's own comments, so it never posts one twice.
-const NOTICE_MARKER: &str = "<!-- harden:notice -->";
-
-/// The hidden marker of a pull request harden closed itself because nothing was left to change.
-const OBSOLETE_MARKER: &str = "<!-- harden:obsolete -->";
+use super::governor::Limits;
+use super::write::{self, Change};
 
 /// The build proof, at the edge: builds the before and after images, or says why it cannot.
 pub trait Prover: Sync {
@@ -145,18 +136,13 @@ pub async fn propose(
         .collect();
     let fingerprint = fingerprint::fingerprint(&inputs);
 
-    let existing = existing_pull(gh, &ask.owner, &config.branch).await?;
-    let branch_head = branch_head(gh, &config.branch).await?;
-    let foreign_commits = match &branch_head {
-        Some(sha) => !harden_made(gh, sha).await?,
-        None => false,
-    };
+    let found = forge::read(gh, &ask.owner, &config.branch).await?;
     let mut situation = Situation {
         fingerprint: fingerprint.clone(),
         changes: !changed.is_empty(),
         proof_failure: None,
-        existing: existing.clone(),
-        foreign_commits,
+        existing: found.existing.clone(),
+        foreign_commits: found.foreign_commits,
     };
     let mut action = decide::decide(&situation);
     let mut proof = Err("nothing to prove".to_string());
@@ -181,45 +167,21 @@ pub async fn propose(
         return Ok(report);
     }
     let plan = commit::plan(&changed, &checkout.modes);
-    let number = match (&action, plan, body) {
-        (Action::Open, Some(plan), Some(body)) => {
-            let branch = Branch { name: &config.branch, existed: branch_head.is_some() };
-            let commit = Commit { checkout: &checkout, plan: &plan, fingerprint: &fingerprint, workdir, token };
-            Some(open(gh, ask, &config, &base, &branch, &commit, &body, &changed).await?)
-        }
-        (Action::Update(number), Some(plan), Some(body)) => {
-            let branch = Branch { name: &config.branch, existed: branch_head.is_some() };
-            publish(
-                gh,
-                &Commit { checkout: &checkout, plan: &plan, fingerprint: &fingerprint, workdir, token },
-                &branch,
-            )
-            .await?;
-            gh.write(
-                Method::PATCH,
-                &format!("/pulls/{number}"),
-                &json!({"title": title(&plan), "body": body}),
-                Request::Mutation,
-            )
-            .await?;
-            Some(*number)
-        }
-        (Action::Close(number), _, _) => {
-            // Marked so that the close is never read as a human's "no".
-            let pull = gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null);
-            let body = format!("{}\n{OBSOLETE_MARKER}\n", pull["body"].as_str().unwrap_or_default());
-            let close = json!({"state": "closed", "body": body});
-            gh.write(Method::PATCH, &format!("/pulls/{number}"), &close, Request::Mutation).await?;
-            delete_branch(gh, &config.branch).await?;
-            Some(*number)
-        }
-        (Action::Comment(number, notice), _, _) => {
-            let text = format!("{}\n\n{NOTICE_MARKER}", notice.text());
-            gh.write(Method::POST, &format!("/issues/{number}/comments"), &json!({"body": text}), Request::Content)
-                .await?;
-            Some(*number)
-        }
-        _ => existing.as_ref().map(|e| e.number),
+    let change = Change {
+        gh,
+        ask,
+        config: &config,
+        base: &base,
+        checkout: &checkout,
+        fingerprint: &fingerprint,
+        workdir,
+        token,
+        changed: &changed,
+        branch_existed: found.branch_head.is_some(),
+    };
+    let number = match (write::act(&change, &action, plan.as_ref(), body.as_deref()).await?, &found.existing) {
+        (Some(number), _) => Some(number),
+        (None, existing) => existing.as_ref().map(|e| e.number),
     };
     if let Some(number) = number {
         let pull = gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null);
@@ -249,225 +211,4 @@ fn failed_proof(images: &[ImageReport]) -> Option<String> {
         .map(|i| format!("{}: {}", i.dockerfile, i.reason.as_deref().unwrap_or("failed")))
         .collect();
     (!failed.is_empty()).then(|| failed.join("; "))
-}
-
-/// harden's most recent pull request from `branch`, whatever its state.
-async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result<Option<Existing>> {
-    let pulls = gh.get(&format!("/pulls?state=all&head={owner}:{branch}&per_page=100")).await?.unwrap_or(Value::Null);
-    let Some(latest) = pulls.as_array().into_iter().flatten().max_by_key(|p| p["number"].as_u64()) else {
-        return Ok(None);
-    };
-    let number = latest["number"].as_u64().context("a pull request without a number")?;
-    let state = match (latest["state"].as_str(), latest["merged_at"].is_string()) {
-        (Some("open"), _) => PullState::Open,
-        (_, true) => PullState::Merged,
-        _ => PullState::ClosedUnmerged,
-    };
-    let comments = gh.get(&format!("/issues/{number}/comments?per_page=100")).await?.unwrap_or(Value::Null);
-    let commented = comments
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["body"].as_str().is_some_and(|b| b.contains(NOTICE_MARKER)));
-    // A pull request harden closed as obsolete carries no "no": its fingerprint is not compared.
-    let body = latest["body"].as_str().unwrap_or_default();
-    let meta = (!body.contains(OBSOLETE_MARKER)).then(|| Meta::from_body(body)).flatten();
-    Ok(Some(Existing { number, state, meta, commented }))
-}
-
-async fn branch_head(gh: &GitHub, branch: &str) -> anyhow::Result<Option<String>> {
-    let reference = gh.get(&format!("/git/ref/heads/{branch}")).await?;
-    Ok(reference.and_then(|r| r["object"]["sha"].as_str().map(str::to_string)))
-}
-
-/// Whether harden made the commit `sha` (its message carries harden's trailer).
-async fn harden_made(gh: &GitHub, sha: &str) -> anyhow::Result<bool> {
-    let commit = gh.get(&format!("/git/commits/{sha}")).await?.with_context(|| format!("no commit {sha}"))?;
-    Ok(commit["message"].as_str().is_some_and(|m| m.lines().any(|l| l.starts_with(TRAILER))))
-}
-
-/// The one commit to make.
-struct Commit<'a> {
-    checkout: &'a Checkout,
-    plan: &'a CommitPlan,
-    fingerprint: &'a str,
-    workdir: &'a Path,
-    token: &'a SecretString,
-}
-
-/// harden's branch, and whether it existed before this run.
-struct Branch<'a> {
-    name: &'a str,
-    existed: bool,
-}
-
-/// Makes the commit and points the branch at it: through the Git Data API (blobs only where the
-/// forge lacks them, a tree over the base's, a commit on the base: GitHub marks it Verified), or,
-/// on a forge without that API (it answers 404 to creating a blob), as a commit in the clone that
-/// is force-pushed.
-async fn publish(gh: &GitHub, commit: &Commit<'_>, branch: &Branch<'_>) -> anyhow::Result<String> {
-    let message = format!("{}\n{TRAILER} {}\n", commit.plan.message, commit.fingerprint);
-    for blob in &commit.plan.blobs {
-        if gh.get(&format!("/git/blobs/{}", blob.sha)).await?.is_some() {
-            continue;
-        }
-        let made = gh.try_write(Method::POST, "/git/blobs", &serde_json::to_value(blob)?, Request::Content).await?;
-        if made.status == 404 {
-            tracing::info!("the forge has no Git Data API: committing in the clone and pushing");
-            let files: Vec<(&str, &str, &str)> = commit
-                .plan
-                .tree
-                .iter()
-                .zip(&commit.plan.blobs)
-                .map(|(entry, blob)| (entry.path.as_str(), entry.mode.as_str(), blob.content.as_str()))
-                .collect();
-            return checkout::commit_and_push(commit.workdir, &files, &message, branch.name, commit.token);
-        }
-        anyhow::ensure!(made.status == 201, "creating a blob answered {}: {}", made.status, made.body["message"]);
-        anyhow::ensure!(
-            made.body["sha"] == blob.sha.as_str(),
-            "the forge stored the blob as {}, not {}",
-            made.body["sha"],
-            blob.sha
-        );
-    }
-    let tree = json!({"base_tree": commit.checkout.tree, "tree": commit.plan.tree});
-    let tree = gh.write(Method::POST, "/git/trees", &tree, Request::Content).await?;
-    let new = json!({"message": message, "tree": tree["sha"], "parents": [commit.checkout.head]});
-    let made = gh.write(Method::POST, "/git/commits", &new, Request::Content).await?;
-    let sha = made["sha"].as_str().context("the forge made a commit without a sha")?.to_string();
-    move_branch(gh, branch.name, &sha, branch.existed).await?;
-    Ok(sha)
-}
-
-/// Points `branch` at `sha`, creating it when it does not exist.
-async fn move_branch(gh: &GitHub, branch: &str, sha: &str, exists: bool) -> anyhow::Result<()> {
-    let update = json!({"sha": sha, "force": true});
-    if !exists {
-        let created = gh
-            .try_write(
-                Method::POST,
-                "/git/refs",
-                &json!({"ref": format!("refs/heads/{branch}"), "sha": sha}),
-                Request::Mutation,
-            )
-            .await?;
-        // 422: it exists after all (a replayed request made it): move it instead.
-        if created.status != 422 {
-            anyhow::ensure!(
-                (200..300).contains(&created.status),
-                "creating branch {branch}: {}",
-                created.body["message"]
-            );
-            return Ok(());
-        }
-    }
-    gh.write(Method::PATCH, &format!("/git/refs/heads/{branch}"), &update, Request::Mutation).await.map(drop)
-}
-
-async fn delete_branch(gh: &GitHub, branch: &str) -> anyhow::Result<()> {
-    let answer =
-        gh.try_write(Method::DELETE, &format!("/git/refs/heads/{branch}"), &Value::Null, Request::Mutation).await?;
-    anyhow::ensure!(matches!(answer.status, 204 | 404 | 422), "deleting branch {branch}: {}", answer.body["message"]);
-    Ok(())
-}
-
-fn title(plan: &CommitPlan) -> String {
-    plan.message.lines().next().unwrap_or("harden").to_string()
-}
-
-/// Pushes the branch and opens the pull request (or finds the one a replayed request opened),
-/// then labels it and asks its reviewers. A branch this run created is deleted again when the
-/// pull request cannot be opened, so no orphan is left.
-#[allow(clippy::too_many_arguments)]
-async fn open(
-    gh: &GitHub,
-    ask: &Target,
-    config: &PullRequestConfig,
-    base: &str,
-    branch: &Branch<'_>,
-    commit: &Commit<'_>,
-    body: &str,
-    changed: &[FileReport],
-) -> anyhow::Result<u64> {
-    publish(gh, commit, branch).await?;
-    let number = match open_pull(gh, ask, config, base, commit.plan, body).await {
-        Ok(number) => number,
-        Err(error) => {
-            if !branch.existed {
-                let _ = delete_branch(gh, branch.name).await;
-            }
-            return Err(error);
-        }
-    };
-    if !config.labels.is_empty() {
-        gh.write(
-            Method::POST,
-            &format!("/issues/{number}/labels"),
-            &json!({"labels": config.labels}),
-            Request::Mutation,
-        )
-        .await?;
-    }
-    request_reviews(gh, config, number, commit.workdir, changed).await;
-    Ok(number)
-}
-
-async fn open_pull(
-    gh: &GitHub,
-    ask: &Target,
-    config: &PullRequestConfig,
-    base: &str,
-    plan: &CommitPlan,
-    body: &str,
-) -> anyhow::Result<u64> {
-    let head = format!("{}:{}", ask.owner, config.branch);
-    let open_one = || async {
-        let open = gh.get(&format!("/pulls?state=open&head={head}&base={base}")).await?.unwrap_or(Value::Null);
-        anyhow::Ok(open.as_array().and_then(|pulls| pulls.first()).and_then(|p| p["number"].as_u64()))
-    };
-    if let Some(number) = open_one().await? {
-        return Ok(number);
-    }
-    let new =
-        json!({"title": title(plan), "head": config.branch, "base": base, "body": body, "maintainer_can_modify": true});
-    let created = gh.try_write(Method::POST, "/pulls", &new, Request::Content).await?;
-    match created.status {
-        201 => created.body["number"].as_u64().context("a pull request without a number"),
-        // "A pull request already exists": a replayed request opened it.
-        422 => open_one().await?.with_context(|| format!("opening the pull request: {}", created.body)),
-        status => anyhow::bail!("opening the pull request answered {status}: {}", created.body["message"]),
-    }
-}
-
-/// Asks the code owners of the changed files (and the configured reviewers) to review. A
-/// reviewer the forge refuses (not a collaborator) is reported, not fatal.
-async fn request_reviews(gh: &GitHub, config: &PullRequestConfig, number: u64, workdir: &Path, changed: &[FileReport]) {
-    let mut wanted = reviewers::Reviewers::default();
-    if config.codeowners
-        && let Some(text) = CODEOWNERS_PATHS.iter().find_map(|p| std::fs::read_to_string(workdir.join(p)).ok())
-    {
-        let paths: Vec<&str> = changed.iter().map(|r| r.path.as_str()).collect();
-        let (found, bad) = reviewers::reviewers(&text, &paths);
-        for line in bad {
-            tracing::warn!(line = line.line, reason = %line.reason, "CODEOWNERS line skipped");
-        }
-        wanted = found;
-    }
-    for reviewer in &config.reviewers {
-        match reviewer.split_once('/') {
-            Some((_, team)) => wanted.teams.insert(team.to_string()),
-            None => wanted.users.insert(reviewer.clone()),
-        };
-    }
-    if wanted.users.is_empty() && wanted.teams.is_empty() {
-        return;
-    }
-    let body = json!({"reviewers": wanted.users, "team_reviewers": wanted.teams});
-    if let Err(error) =
-        gh.write(Method::POST, &format!("/pulls/{number}/requested_reviewers"), &body, Request::Mutation).await
-    {
-        tracing::warn!(%error, "reviewers not requested");
-        eprintln!("harden pr: reviewers not requested: {error:#}");
-    }
 }
