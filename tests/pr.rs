@@ -29,7 +29,7 @@ fn service() -> tempfile::TempDir {
     dir
 }
 
-/// One `harden pr` run: whether it succeeded, and everything it printed (with debug logging on,
+/// One `harden pr` run: whether it succeeded, and everything it printed (with trace logging on,
 /// so the test can look for the token in every log line). Without `proof`, the docker command is
 /// one that does not exist, so the build proof is skipped and says so.
 fn harden_pr(sandbox: &Sandbox, proof: bool) -> (bool, String) {
@@ -38,7 +38,7 @@ fn harden_pr(sandbox: &Sandbox, proof: bool) -> (bool, String) {
     if !proof {
         command.args(["--docker", "/nonexistent/docker"]);
     }
-    let out = command.env("GITHUB_TOKEN", TOKEN).env("HARDEN_LOG", "debug").env("NO_COLOR", "1").output().unwrap();
+    let out = command.env("GITHUB_TOKEN", TOKEN).env("HARDEN_LOG", "trace").env("NO_COLOR", "1").output().unwrap();
     let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(!printed.contains(TOKEN), "the token appears in harden's output:\n{printed}");
     (out.status.success(), printed)
@@ -144,6 +144,15 @@ async fn the_first_run_opens_one_proven_pull_request_and_the_second_writes_nothi
 async fn a_changed_input_updates_the_same_pull_request_from_the_new_base() {
     let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
     let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let dry = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["pr", "--repo", REPO, "--api-url", &sandbox.api(), "--docker", "/nonexistent/docker", "--dry-run"])
+        .env("GITHUB_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&dry.stdout);
+    assert!(printed.starts_with("dry run, nothing written: harden would have opened a pull request"), "{printed}");
+    assert!(printed.contains("<!-- harden:meta "), "the body it would write: {printed}");
+    assert!(writes(data.path()).is_empty() && pulls(&sandbox).await.is_empty(), "a dry run writes nothing");
     assert!(harden_pr(&sandbox, false).0);
     let first = pulls(&sandbox).await[0]["body"].as_str().unwrap().to_string();
 
