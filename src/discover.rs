@@ -30,6 +30,8 @@ pub struct Found {
     pub kind: Kind,
     /// Why it is passed over, when it is.
     pub skip: Option<String>,
+    /// Its text, read once while checking it (absent when it is passed over).
+    pub text: Option<String>,
 }
 
 /// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
@@ -144,14 +146,19 @@ fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
 
 /// Decides whether a candidate can be read: size, binary content, links out of the tree.
 fn check(path: &Path, display: String, kind: Kind, root: &Path) -> Found {
-    let skip = skip_reason(path, root);
-    Found { path: path.to_path_buf(), display, kind, skip }
+    let (skip, text) = match read_checked(path, root) {
+        Ok(text) => (None, text),
+        Err(reason) => (Some(reason), None),
+    };
+    Found { path: path.to_path_buf(), display, kind, skip, text }
 }
 
-fn skip_reason(path: &Path, root: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
+/// The file's text, or why it is passed over. `Ok(None)` when it cannot be read now: reading it
+/// again later reports the error.
+fn read_checked(path: &Path, root: &Path) -> Result<Option<String>, String> {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(None) };
     if meta.file_type().is_symlink() {
-        return Some(match path.canonicalize() {
+        return Err(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
                 format!("symbolic link to {}, which is scanned in its own place", target.display())
             }
@@ -160,13 +167,13 @@ fn skip_reason(path: &Path, root: &Path) -> Option<String> {
         });
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Some(format!("larger than 1 MiB ({} bytes)", meta.len()));
+        return Err(format!("larger than 1 MiB ({} bytes)", meta.len()));
     }
-    let bytes = std::fs::read(path).ok()?;
-    if bytes.contains(&0) || std::str::from_utf8(&bytes).is_err() {
-        return Some("binary file (not UTF-8 text)".into());
+    let Ok(bytes) = std::fs::read(path) else { return Ok(None) };
+    match String::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => Ok(Some(text)),
+        _ => Err("binary file (not UTF-8 text)".into()),
     }
-    None
 }
 
 fn display(path: &Path) -> String {

@@ -183,11 +183,14 @@ pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
             continue;
         }
         let found: Vec<_> = discover::discover(root, &config.ignore);
+        // The walk follows no links, so a found path is canonical under the canonical root.
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let canonical = |path: &Path| canonical_root.join(path.strip_prefix(root).unwrap_or(path));
         // Only Dockerfiles read the Go source beside them.
         let contexts: Vec<Option<PathBuf>> = found
             .iter()
             .filter(|f| f.skip.is_none())
-            .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&f.path, &repo)))
+            .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&canonical(&f.path), &repo)))
             .collect();
         let mut unique: Vec<PathBuf> = contexts.iter().flatten().cloned().collect();
         unique.sort();
@@ -201,10 +204,9 @@ pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
             .zip(&contexts)
             .map(|(f, c)| (f, c.as_ref().map_or(&no_source, |c| sources[c])))
             .collect();
-        let mut hardened =
-            parallel_map(&work, |(f, source)| harden_file(&f.path, f.display.clone(), f.kind, source, &config))
-                .into_iter()
-                .zip(contexts.iter().cloned());
+        let mut hardened = parallel_map(&work, |(f, source)| harden_file(f, source, &config))
+            .into_iter()
+            .zip(contexts.iter().cloned());
         for f in &found {
             let report = match &f.skip {
                 Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
@@ -231,9 +233,10 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// Runs the engine on one file.
-pub fn harden_file(path: &Path, display: String, kind: Kind, source: &SourceFacts, config: &Config) -> FileReport {
-    let text = match std::fs::read_to_string(path) {
+/// Runs the engine on one file (on the text discovery read, else read now).
+pub fn harden_file(found: &discover::Found, source: &SourceFacts, config: &Config) -> FileReport {
+    let (path, display, kind) = (&found.path, found.display.clone(), found.kind);
+    let text = match found.text.clone().map_or_else(|| std::fs::read_to_string(path), Ok) {
         Ok(t) => t,
         Err(e) => {
             return FileReport::new(display, kind, Status::Error, Some(format!("cannot read: {e}")));
@@ -273,17 +276,15 @@ pub fn repo_root(root: &Path) -> PathBuf {
     absolute
         .ancestors()
         .find(|dir| dir.join(".git").exists() || crate::config::LOCATIONS.iter().any(|l| dir.join(l).is_file()))
-        .map_or_else(|| start.to_path_buf(), Path::to_path_buf)
+        .map_or_else(|| absolute.clone(), Path::to_path_buf)
 }
 
 /// The build context of a Dockerfile: the nearest directory up to the repository root that
-/// holds `go.mod`, else the Dockerfile's own directory.
+/// holds `go.mod`, else the Dockerfile's own directory. Both paths are canonical.
 fn build_context(dockerfile: &Path, repo: &Path) -> PathBuf {
-    let dir = dockerfile.parent().unwrap_or(Path::new("."));
-    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
+    let dir = dockerfile.parent().unwrap_or(Path::new(".")).to_path_buf();
     dir.ancestors()
-        .take_while(|d| d.starts_with(&repo))
+        .take_while(|d| d.starts_with(repo))
         .find(|d| d.join("go.mod").is_file())
         .map_or(dir.clone(), Path::to_path_buf)
 }

@@ -115,13 +115,24 @@ impl GoMod {
 }
 
 impl SourceFacts {
-    /// Looks at the build context `dir` (the directory holding `go.mod`).
+    /// Looks at the build context `dir` (the directory holding `go.mod`), listing it once.
     pub fn collect(dir: &Path) -> Self {
-        let go_mod = std::fs::read_to_string(dir.join("go.mod")).ok().map(|t| GoMod::parse(&t));
+        let listing: Vec<(String, std::fs::FileType)> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| Some((e.file_name().to_str()?.to_string(), e.file_type().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let has = |name: &str, dir_wanted: bool| listing.iter().any(|(n, t)| n == name && t.is_dir() == dir_wanted);
+        let go_mod = has("go.mod", false)
+            .then(|| std::fs::read_to_string(dir.join("go.mod")).ok().map(|t| GoMod::parse(&t)))
+            .flatten();
         let mut facts = SourceFacts {
             available: go_mod.is_some(),
-            has_go_sum: dir.join("go.sum").is_file(),
-            vendored: dir.join("vendor/modules.txt").is_file(),
+            has_go_sum: has("go.sum", false),
+            vendored: has("vendor", true) && dir.join("vendor/modules.txt").is_file(),
             go_mod,
             ..SourceFacts::default()
         };
@@ -129,26 +140,22 @@ impl SourceFacts {
             return facts;
         }
         let mut go_files = Vec::new();
-        go_sources(dir, &mut go_files);
+        for (name, kind) in &listing {
+            go_source(&dir.join(name), name, kind, &mut go_files);
+        }
         facts.cgo_files = go_files
             .iter()
             .filter(|path| imports_c(path))
             .map(|path| path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned())
             .collect();
         facts.cgo_files.sort();
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            let mut assets: Vec<String> = entries
-                .flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_str()?.to_string();
-                    let is_dir = e.file_type().ok()?.is_dir();
-                    let wanted = if is_dir { is_asset_dir(&name) } else { is_runtime_config(&name) };
-                    wanted.then_some(name)
-                })
-                .collect();
-            assets.sort();
-            facts.assets = assets;
-        }
+        let mut assets: Vec<String> = listing
+            .iter()
+            .filter(|(name, kind)| if kind.is_dir() { is_asset_dir(name) } else { is_runtime_config(name) })
+            .map(|(name, _)| name.clone())
+            .collect();
+        assets.sort();
+        facts.assets = assets;
         facts
     }
 
@@ -193,14 +200,19 @@ fn is_runtime_config(name: &str) -> bool {
 fn go_sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if kind.is_dir() && !name.starts_with('.') && !matches!(name.as_ref(), "vendor" | "testdata" | "node_modules") {
-            go_sources(&entry.path(), out);
-        } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
-            out.push(entry.path());
-        }
+        let (Ok(kind), Some(name)) = (entry.file_type(), entry.file_name().to_str().map(str::to_string)) else {
+            continue;
+        };
+        go_source(&entry.path(), &name, &kind, out);
+    }
+}
+
+/// One directory entry: a Go file is kept, a directory is searched.
+fn go_source(path: &Path, name: &str, kind: &std::fs::FileType, out: &mut Vec<std::path::PathBuf>) {
+    if kind.is_dir() && !name.starts_with('.') && !matches!(name, "vendor" | "testdata" | "node_modules") {
+        go_sources(path, out);
+    } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
+        out.push(path.to_path_buf());
     }
 }
 
