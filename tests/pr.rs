@@ -345,6 +345,22 @@ async fn on_a_forge_without_the_git_data_api_harden_pushes_the_commit_with_git()
     let (ok, printed) = harden_pr(&sandbox, false);
     assert!(ok && printed.contains("is up to date"), "its own pushed commit is recognised: {printed}");
     assert_eq!(writes(data.path()), before);
+
+    // When the forge already holds every blob (someone pushed the same files elsewhere), creating
+    // the tree is what answers 404: harden pushes then too.
+    let (data, seed, work) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox =
+        Sandbox::start_with(data.path(), &[&format!("{REPO}={}", seed.path().display())], &["--no-git-data-writes"]);
+    let main = clone(&sandbox, "main", work.path());
+    let fixed = Command::new(env!("CARGO_BIN_EXE_harden")).args(["fix", "--write"]).arg(&main).output().unwrap();
+    assert!(fixed.status.success());
+    assert!(git(&main, &["commit", "-qam", "hardened elsewhere"]).0);
+    assert!(git(&main, &["push", "-q", "origin", "HEAD:refs/heads/elsewhere"]).0);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("opened pull request #1"), "{printed}");
+    let log = std::fs::read_to_string(data.path().join("requests.log")).unwrap();
+    assert!(log.contains("POST /api/v3/repos/acme/svc/git/trees 404"), "{log}");
+    assert!(!log.contains("POST /api/v3/repos/acme/svc/git/blobs "), "no blob needed creating:\n{log}");
 }
 
 #[tokio::test]

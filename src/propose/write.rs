@@ -117,20 +117,23 @@ async fn comment_once(gh: &GitHub, number: u64, text: &str) -> anyhow::Result<()
 async fn publish(change: &Change<'_>, plan: &CommitPlan, branch: &Branch<'_>) -> anyhow::Result<String> {
     let gh = change.gh;
     let message = format!("{}\n{TRAILER} {}\n", plan.message, change.fingerprint);
+    let push = || {
+        tracing::info!("the forge has no Git Data API: committing in the clone and pushing");
+        let files: Vec<(&str, &str, &str)> = plan
+            .tree
+            .iter()
+            .zip(&plan.blobs)
+            .map(|(entry, blob)| (entry.path.as_str(), entry.mode.as_str(), blob.content.as_str()))
+            .collect();
+        checkout::commit_and_push(change.workdir, &files, &message, branch.name, change.token)
+    };
     for blob in &plan.blobs {
         if gh.get(&format!("/git/blobs/{}", blob.sha)).await?.is_some() {
             continue;
         }
         let made = gh.try_write(Method::POST, "/git/blobs", &serde_json::to_value(blob)?, Request::Content).await?;
         if made.status == 404 {
-            tracing::info!("the forge has no Git Data API: committing in the clone and pushing");
-            let files: Vec<(&str, &str, &str)> = plan
-                .tree
-                .iter()
-                .zip(&plan.blobs)
-                .map(|(entry, blob)| (entry.path.as_str(), entry.mode.as_str(), blob.content.as_str()))
-                .collect();
-            return checkout::commit_and_push(change.workdir, &files, &message, branch.name, change.token);
+            return push();
         }
         anyhow::ensure!(made.status == 201, "creating a blob answered {}: {}", made.status, made.body["message"]);
         anyhow::ensure!(
@@ -141,7 +144,14 @@ async fn publish(change: &Change<'_>, plan: &CommitPlan, branch: &Branch<'_>) ->
         );
     }
     let tree = json!({"base_tree": change.checkout.tree, "tree": plan.tree});
-    let tree = gh.write(Method::POST, "/git/trees", &tree, Request::Content).await?;
+    let tree = gh.try_write(Method::POST, "/git/trees", &tree, Request::Content).await?;
+    match tree.status {
+        // Every blob was there already (pushed before), and the forge cannot make trees.
+        404 => return push(),
+        201 => {}
+        status => anyhow::bail!("creating the tree answered {status}: {}", tree.body["message"]),
+    }
+    let tree = tree.body;
     let new = json!({"message": message, "tree": tree["sha"], "parents": [change.checkout.head]});
     let made = gh.write(Method::POST, "/git/commits", &new, Request::Content).await?;
     let sha = made["sha"].as_str().context("the forge made a commit without a sha")?.to_string();
