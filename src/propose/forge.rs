@@ -3,7 +3,6 @@
 //! commit. Read-only: nothing here writes.
 
 use anyhow::Context;
-use serde_json::Value;
 
 use super::decide::{Existing, PullState};
 use super::fingerprint::Meta;
@@ -20,8 +19,8 @@ pub const OBSOLETE_MARKER: &str = "<!-- harden:obsolete -->";
 
 /// harden's most recent pull request from `branch`, whatever its state.
 async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result<Option<Existing>> {
-    let pulls = gh.get(&format!("/pulls?state=all&head={owner}:{branch}&per_page=100")).await?.unwrap_or(Value::Null);
-    let Some(latest) = pulls.as_array().into_iter().flatten().max_by_key(|p| p["number"].as_u64()) else {
+    let pulls = gh.list(&format!("/pulls?state=all&head={owner}:{branch}")).await?;
+    let Some(latest) = pulls.iter().max_by_key(|p| p["number"].as_u64()) else {
         return Ok(None);
     };
     let number = latest["number"].as_u64().context("a pull request without a number")?;
@@ -30,12 +29,8 @@ async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result
         (_, true) => PullState::Merged,
         _ => PullState::ClosedUnmerged,
     };
-    let comments = gh.get(&format!("/issues/{number}/comments?per_page=100")).await?.unwrap_or(Value::Null);
-    let commented = comments
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["body"].as_str().is_some_and(|b| b.contains(NOTICE_MARKER)));
+    let comments = gh.list(&format!("/issues/{number}/comments")).await?;
+    let commented = comments.iter().any(|c| c["body"].as_str().is_some_and(|b| b.contains(NOTICE_MARKER)));
     // A pull request harden closed as obsolete carries no "no": its fingerprint is not compared.
     let body = latest["body"].as_str().unwrap_or_default();
     let meta = (!body.contains(OBSOLETE_MARKER)).then(|| Meta::from_body(body)).flatten();

@@ -52,6 +52,9 @@ pub struct GitHub {
     writes: AtomicUsize,
 }
 
+/// The page size of lists, GitHub's largest.
+const PAGE: usize = 100;
+
 /// How many times a rate-limited request is sent again after octocrab's own retries.
 const RATE_LIMIT_RETRIES: usize = 2;
 
@@ -125,6 +128,22 @@ impl GitHub {
             200..=299 => Ok(Some(answer.body)),
             _ => Err(failure(&Method::GET, &self.route(path), &answer)),
         }
+    }
+
+    /// Every item of a list, page by page, 100 at a time; at most 1,000 items.
+    pub async fn list(&self, path: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let joint = if path.contains('?') { '&' } else { '?' };
+        for page in 1..=10 {
+            let answer = self.get(&format!("{path}{joint}per_page={PAGE}&page={page}")).await?.unwrap_or(Value::Null);
+            let batch = answer.as_array().cloned().unwrap_or_default();
+            let last = batch.len() < PAGE;
+            items.extend(batch);
+            if last {
+                break;
+            }
+        }
+        Ok(items)
     }
 
     /// A mutation on `/repos/{owner}/{repo}{path}` that must answer 2xx.

@@ -98,8 +98,7 @@ async fn comment_once(gh: &GitHub, number: u64, text: &str) -> anyhow::Result<()
     let path = format!("/issues/{number}/comments");
     for attempt in 0..3 {
         if attempt > 0 {
-            let comments = gh.get(&format!("{path}?per_page=100")).await?.unwrap_or(Value::Null);
-            if comments.as_array().into_iter().flatten().any(|c| c["body"] == text) {
+            if gh.list(&format!("{path}")).await?.iter().any(|c| c["body"] == text) {
                 return Ok(());
             }
         }

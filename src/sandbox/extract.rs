@@ -87,3 +87,19 @@ pub fn not_found() -> ApiError {
 pub fn created(value: Value) -> Response {
     (StatusCode::CREATED, axum::Json(value)).into_response()
 }
+
+/// GitHub's paging parameters: `per_page` (default 30, at most 100) and `page` (from 1).
+#[derive(Debug, Default, Deserialize)]
+pub struct Paging {
+    per_page: Option<usize>,
+    page: Option<usize>,
+}
+
+impl Paging {
+    /// The page of `items` asked for.
+    pub fn page<T>(&self, items: Vec<T>) -> Vec<T> {
+        let size = self.per_page.unwrap_or(30).clamp(1, 100);
+        let skip = self.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(size);
+        items.into_iter().skip(skip).take(size).collect()
+    }
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{ApiError, Forge};
-use super::extract::{Body, OpenRepo, created, not_found};
+use super::extract::{Body, OpenRepo, Paging, created, not_found};
 use super::shapes;
 use super::state::{Comment, Label, Pull, Repo, now};
 
@@ -43,16 +43,25 @@ fn branch_of(head: &str) -> &str {
     head.split_once(':').map_or(head, |(_, branch)| branch)
 }
 
-async fn list(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo, Query(query): Query<ListQuery>) -> Response {
+async fn list(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Query(query): Query<ListQuery>,
+    Query(paging): Query<Paging>,
+) -> Response {
     let state = forge.state.lock().expect("state lock");
     let wanted = query.state.as_deref().unwrap_or("open");
-    let pulls: Vec<Value> = state.repos[&repo.full_name]
+    let pulls: Vec<&Pull> = state.repos[&repo.full_name]
         .pulls
         .iter()
         .rev()
         .filter(|p| wanted == "all" || p.state == wanted)
         .filter(|p| query.head.as_deref().is_none_or(|h| branch_of(h) == p.head))
         .filter(|p| query.base.as_deref().is_none_or(|b| b == p.base))
+        .collect();
+    let pulls: Vec<Value> = paging
+        .page(pulls)
+        .into_iter()
         .map(|p| pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], p))
         .collect();
     axum::Json(pulls).into_response()
@@ -268,16 +277,16 @@ fn diff_stats(git: &git2::Repository, from: git2::Oid, to: git2::Oid) -> (usize,
     stats.map_or((0, 0, 0), |s| (s.insertions(), s.deletions(), s.files_changed()))
 }
 
-async fn comments(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
+async fn comments(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Query(paging): Query<Paging>,
+) -> Result<Response, ApiError> {
     let state = forge.state.lock().expect("state lock");
     let repository = &state.repos[&repo.full_name];
     let number = find(&repository.pulls, &repo.target)?.number;
-    let list: Vec<Value> = repository
-        .comments
-        .iter()
-        .filter(|c| c.number == number)
-        .map(|c| comment_json(&forge.base_url, &repo, c))
-        .collect();
+    let on_pull: Vec<&Comment> = repository.comments.iter().filter(|c| c.number == number).collect();
+    let list: Vec<Value> = paging.page(on_pull).into_iter().map(|c| comment_json(&forge.base_url, &repo, c)).collect();
     Ok(axum::Json(list).into_response())
 }
 
