@@ -97,10 +97,8 @@ pub async fn act(
 async fn comment_once(gh: &GitHub, number: u64, text: &str) -> anyhow::Result<()> {
     let path = format!("/issues/{number}/comments");
     for attempt in 0..3 {
-        if attempt > 0 {
-            if gh.list(&format!("{path}")).await?.iter().any(|c| c["body"] == text) {
-                return Ok(());
-            }
+        if attempt > 0 && gh.list(&path).await?.iter().any(|c| c["body"] == text) {
+            return Ok(());
         }
         if gh.post_once(&path, &json!({"body": text})).await?.is_some() {
             return Ok(());
