@@ -286,33 +286,38 @@ fn the_demo_opens_a_pull_request_on_its_own_sandbox_and_says_when_the_proof_was_
 
 #[tokio::test]
 async fn a_github_app_gets_an_installation_token_and_opens_the_pull_request_with_it() {
-    let (data, seed, keys) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let keys = tempfile::tempdir().unwrap();
     let (key, public) = (keys.path().join("key.pem"), keys.path().join("public.pem"));
     let openssl = |args: &[&str]| assert!(Command::new("openssl").args(args).output().unwrap().status.success());
     openssl(&["genrsa", "-traditional", "-out", key.to_str().unwrap(), "2048"]);
     openssl(&["rsa", "-in", key.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
-    let app = ["--app-id", "42", "--app-public-key", public.to_str().unwrap()];
-    let sandbox = Sandbox::spawn(data.path(), &[&format!("{REPO}={}", seed.path().display())], &app);
-    let run = |app_id: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_harden"))
-            .args(["pr", "--repo", REPO, "--api-url", &sandbox.api(), "--docker", "/nonexistent/docker"])
-            .args(["--app-id", app_id, "--app-key", key.to_str().unwrap(), "--mutation-gap-ms", "20"])
-            .env_remove("GITHUB_TOKEN")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-        )
-    };
-    let (ok, printed) = run("41");
-    assert!(!ok && printed.contains("'Issuer' claim"), "another App's key is refused: {printed}");
-    let (ok, printed) = run("42");
-    assert!(ok && printed.contains("opened pull request #1"), "{printed}");
-    let log = std::fs::read_to_string(data.path().join("requests.log")).unwrap();
-    assert!(log.contains("POST /api/v3/app/installations/1/access_tokens 201"), "{log}");
-    // The sandbox has no other token: only the minted installation token opened the API and git.
-    assert_eq!(get(&format!("{}/repos/{REPO}", sandbox.api()), Some(TOKEN)).await.0, 401);
+    // Through the Git Data API, and on a forge without it (git pushes with the installation token).
+    for forge in [&[][..], &["--no-git-data-writes"][..]] {
+        let (data, seed) = (tempfile::tempdir().unwrap(), service());
+        let app = [&["--app-id", "42", "--app-public-key", public.to_str().unwrap()][..], forge].concat();
+        let sandbox = Sandbox::spawn(data.path(), &[&format!("{REPO}={}", seed.path().display())], &app);
+        let run = |app_id: &str| {
+            let out = Command::new(env!("CARGO_BIN_EXE_harden"))
+                .args(["pr", "--repo", REPO, "--api-url", &sandbox.api(), "--docker", "/nonexistent/docker"])
+                .args(["--app-id", app_id, "--app-key", key.to_str().unwrap(), "--mutation-gap-ms", "20"])
+                .env_remove("GITHUB_TOKEN")
+                .output()
+                .unwrap();
+            let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+            (out.status.success(), printed)
+        };
+        let (ok, printed) = run("41");
+        assert!(!ok && printed.contains("'Issuer' claim"), "another App's key is refused: {printed}");
+        let (ok, printed) = run("42");
+        assert!(ok && printed.contains("opened pull request #1"), "{forge:?}: {printed}");
+        let log = std::fs::read_to_string(data.path().join("requests.log")).unwrap();
+        assert!(log.contains("POST /api/v3/app/installations/1/access_tokens 201"), "{log}");
+        if !forge.is_empty() {
+            assert!(log.contains("POST /acme/svc.git/git-receive-pack 200"), "pushed with the App's token:\n{log}");
+        }
+        // The sandbox has no other token: only the minted installation token opened the API and git.
+        assert_eq!(get(&format!("{}/repos/{REPO}", sandbox.api()), Some(TOKEN)).await.0, 401);
+    }
 }
 
 #[tokio::test]

@@ -47,6 +47,8 @@ pub struct GitHub {
     crab: Octocrab,
     /// Never retries: for creates a replay would double.
     once: Octocrab,
+    /// The token, when harden was given one (an App's installation tokens come from `crab`).
+    token: Option<SecretString>,
     repo: String,
     governor: Mutex<Governor>,
     writes: AtomicUsize,
@@ -59,15 +61,8 @@ const PAGE: usize = 100;
 const RATE_LIMIT_RETRIES: usize = 2;
 
 impl GitHub {
-    /// Connects to the API at `api_url` for the repository `owner/name`, and returns the client
-    /// with the token git must use to clone.
-    pub async fn connect(
-        api_url: &str,
-        auth: Auth,
-        owner: &str,
-        name: &str,
-        limits: Limits,
-    ) -> anyhow::Result<(Self, SecretString)> {
+    /// Connects to the API at `api_url` for the repository `owner/name`.
+    pub async fn connect(api_url: &str, auth: Auth, owner: &str, name: &str, limits: Limits) -> anyhow::Result<Self> {
         let builder = |retry: RetryConfig| -> anyhow::Result<octocrab::OctocrabBuilder<_, _, _, _>> {
             Ok(Octocrab::builder()
                 .base_uri(api_url)
@@ -86,7 +81,7 @@ impl GitHub {
             Auth::Token(token) => (
                 builder(retried())?.personal_token(token.clone()).build()?,
                 builder(RetryConfig::None)?.personal_token(token.clone()).build()?,
-                token,
+                Some(token),
             ),
             Auth::App { id, key } => {
                 let app = |retry| -> anyhow::Result<Octocrab> {
@@ -98,21 +93,31 @@ impl GitHub {
                         github_error(e, &format!("finding the installation of App {id} on {owner}/{name}"))
                     })?;
                 let installation = InstallationId(installation.id.0);
-                let (crab, token) = app
+                let (crab, _) = app
                     .installation_and_token(installation)
                     .await
                     .map_err(|e| github_error(e, "minting an installation token"))?;
-                (crab, app_once.installation(installation)?, token)
+                (crab, app_once.installation(installation)?, None)
             }
         };
         let client = GitHub {
             crab,
             once,
+            token,
             repo: format!("{owner}/{name}"),
             governor: Mutex::new(Governor::new(limits)),
             writes: 0.into(),
         };
-        Ok((client, token))
+        Ok(client)
+    }
+
+    /// The token git must use: the one harden was given, or an installation token that will not
+    /// expire in the next minutes (octocrab mints a new one when the cached one is about to).
+    pub async fn git_token(&self) -> anyhow::Result<SecretString> {
+        match &self.token {
+            Some(token) => Ok(token.clone()),
+            None => self.crab.installation_token().await.map_err(|e| github_error(e, "minting an installation token")),
+        }
     }
 
     /// How many mutating requests this client has sent.

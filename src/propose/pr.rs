@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use octocrab::secrecy::SecretString;
 use serde_json::Value;
 
 use crate::config::{Config, VerifyConfig};
@@ -104,25 +103,19 @@ impl Report {
 pub fn run(api_url: &str, auth: Auth, target: &Target, limits: Limits, prover: &dyn Prover) -> anyhow::Result<Report> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        let (gh, token) = GitHub::connect(api_url, auth, &target.owner, &target.name, limits).await?;
+        let gh = GitHub::connect(api_url, auth, &target.owner, &target.name, limits).await?;
         let workdir = tempfile::tempdir()?;
-        propose(&gh, &token, target, prover, workdir.path()).await
+        propose(&gh, target, prover, workdir.path()).await
     })
 }
 
 /// Runs `harden pr` for one repository, cloning into `workdir`.
-pub async fn propose(
-    gh: &GitHub,
-    token: &SecretString,
-    ask: &Target,
-    prover: &dyn Prover,
-    workdir: &Path,
-) -> anyhow::Result<Report> {
+pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &Path) -> anyhow::Result<Report> {
     let repo = gh.get("").await?.with_context(|| format!("no repository {}/{}", ask.owner, ask.name))?;
     let base =
         ask.base.clone().or_else(|| repo["default_branch"].as_str().map(str::to_string)).unwrap_or("main".into());
     let clone_url = repo["clone_url"].as_str().context("the repository has no clone_url")?;
-    let checkout = checkout::shallow_clone(clone_url, &base, token, workdir)?;
+    let checkout = checkout::shallow_clone(clone_url, &base, &gh.git_token().await?, workdir)?;
     let Config { pull_request: config, verify: verify_config, .. } = Config::load(workdir)?;
     let mut reports = run::analyse(&[workdir.to_path_buf()]);
     relativise(&mut reports, workdir);
@@ -175,7 +168,6 @@ pub async fn propose(
         checkout: &checkout,
         fingerprint: &fingerprint,
         workdir,
-        token,
         changed: &changed,
         branch_existed: found.branch_head.is_some(),
     };

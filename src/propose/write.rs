@@ -6,7 +6,6 @@ use std::path::Path;
 
 use anyhow::Context;
 use http::Method;
-use octocrab::secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::config::PullRequestConfig;
@@ -37,8 +36,6 @@ pub struct Change<'a> {
     pub fingerprint: &'a str,
     /// Where the clone is.
     pub workdir: &'a Path,
-    /// The token git pushes with, on a forge without the Git Data API.
-    pub token: &'a SecretString,
     /// The files the fix changes.
     pub changed: &'a [FileReport],
     /// Whether harden's branch existed before this run.
@@ -114,7 +111,7 @@ async fn comment_once(gh: &GitHub, number: u64, text: &str) -> anyhow::Result<()
 async fn publish(change: &Change<'_>, plan: &CommitPlan, branch: &Branch<'_>) -> anyhow::Result<String> {
     let gh = change.gh;
     let message = format!("{}\n{TRAILER} {}\n", plan.message, change.fingerprint);
-    let push = || {
+    let push = async || {
         tracing::info!("the forge has no Git Data API: committing in the clone and pushing");
         let files: Vec<(&str, &str, &str)> = plan
             .tree
@@ -122,7 +119,7 @@ async fn publish(change: &Change<'_>, plan: &CommitPlan, branch: &Branch<'_>) ->
             .zip(&plan.blobs)
             .map(|(entry, blob)| (entry.path.as_str(), entry.mode.as_str(), blob.content.as_str()))
             .collect();
-        checkout::commit_and_push(change.workdir, &files, &message, branch.name, change.token)
+        checkout::commit_and_push(change.workdir, &files, &message, branch.name, &gh.git_token().await?)
     };
     for blob in &plan.blobs {
         if gh.get(&format!("/git/blobs/{}", blob.sha)).await?.is_some() {
@@ -130,7 +127,7 @@ async fn publish(change: &Change<'_>, plan: &CommitPlan, branch: &Branch<'_>) ->
         }
         let made = gh.try_write(Method::POST, "/git/blobs", &serde_json::to_value(blob)?, Request::Content).await?;
         if made.status == 404 {
-            return push();
+            return push().await;
         }
         anyhow::ensure!(made.status == 201, "creating a blob answered {}: {}", made.status, made.body["message"]);
         anyhow::ensure!(
@@ -144,7 +141,7 @@ async fn publish(change: &Change<'_>, plan: &CommitPlan, branch: &Branch<'_>) ->
     let tree = gh.try_write(Method::POST, "/git/trees", &tree, Request::Content).await?;
     match tree.status {
         // Every blob was there already (pushed before), and the forge cannot make trees.
-        404 => return push(),
+        404 => return push().await,
         201 => {}
         status => anyhow::bail!("creating the tree answered {status}: {}", tree.body["message"]),
     }
