@@ -54,6 +54,7 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         git_data_writes: true,
     })?;
     let target = Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false };
+    // The forge is this process: GitHub's one-second gap between writes would only slow the demo.
     let limits = Limits { mutation_gap: std::time::Duration::from_millis(50), ..Limits::default() };
     let auth = Auth::Token(token.clone().into());
     let report = pr::run(&format!("{}/api/v3", running.url), auth, &target, limits, prover)?;
