@@ -406,3 +406,15 @@ async fn a_pull_request_made_obsolete_by_hand_is_closed_and_its_branch_removed()
     let (ok, printed) = harden_pr(&sandbox, false);
     assert!(ok && printed.contains("opened pull request #2"), "{printed}");
 }
+
+#[tokio::test]
+async fn a_malformed_file_is_named_with_its_line_and_the_rest_is_still_proposed() {
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    std::fs::write(seed.path().join("deploy/broken.yaml"), "apiVersion: v1\nkind: Pod\nspec: [unclosed\n").unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("opened pull request #1"), "{printed}");
+    assert!(printed.contains("harden pr: deploy/broken.yaml: line "), "{printed}");
+    let meta = harden::propose::fingerprint::Meta::from_body(pulls(&sandbox).await[0]["body"].as_str().unwrap());
+    assert_eq!(meta.unwrap().files, ["Dockerfile", "deploy/app.yaml"]);
+}
