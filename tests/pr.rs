@@ -418,3 +418,22 @@ async fn a_malformed_file_is_named_with_its_line_and_the_rest_is_still_proposed(
     let meta = harden::propose::fingerprint::Meta::from_body(pulls(&sandbox).await[0]["body"].as_str().unwrap());
     assert_eq!(meta.unwrap().files, ["Dockerfile", "deploy/app.yaml"]);
 }
+
+#[tokio::test]
+async fn a_rewrite_whose_proof_fails_is_not_proposed_and_the_reason_is_said() {
+    if !docker_available() {
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let seed = format!("{REPO}={}", project("tests/verify/needs-shell").display());
+    let sandbox = Sandbox::start(data.path(), &[&seed]);
+    let (ok, printed) = harden_pr(&sandbox, true);
+    assert!(ok, "{printed}");
+    assert!(
+        printed.contains("nothing written: the build proof failed, so nothing is proposed: Dockerfile:"),
+        "{printed}"
+    );
+    assert!(pulls(&sandbox).await.is_empty());
+    assert_eq!(branch_head(&sandbox, "harden/all").await, None);
+    assert!(writes(data.path()).is_empty(), "not a single write");
+}

@@ -1,0 +1,3 @@
+module example.com/needsshell
+
+go 1.22
