@@ -437,3 +437,13 @@ async fn a_rewrite_whose_proof_fails_is_not_proposed_and_the_reason_is_said() {
     assert_eq!(branch_head(&sandbox, "harden/all").await, None);
     assert!(writes(data.path()).is_empty(), "not a single write");
 }
+
+#[tokio::test]
+async fn an_invalid_configuration_stops_the_run_with_its_path_and_line() {
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    std::fs::write(seed.path().join(".github/harden.yml"), "pull_request:\n  brnach: mine\n").unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(!ok && printed.contains("harden pr: .github/harden.yml:2: "), "{printed}");
+    assert!(writes(data.path()).is_empty() && pulls(&sandbox).await.is_empty());
+}
