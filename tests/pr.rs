@@ -447,3 +447,29 @@ async fn an_invalid_configuration_stops_the_run_with_its_path_and_line() {
     assert!(!ok && printed.contains("harden pr: .github/harden.yml:2: "), "{printed}");
     assert!(writes(data.path()).is_empty() && pulls(&sandbox).await.is_empty());
 }
+
+#[test]
+fn the_demo_can_keep_its_forge_serving_and_the_branch_clones() {
+    use std::io::{BufRead, BufReader};
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["demo", "--serve", "--docker", "/nonexistent/docker"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let clone = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .skip_while(|l| !l.starts_with("harden demo: serving until stopped"))
+        .nth(1)
+        .expect("the clone command");
+    let work = tempfile::tempdir().unwrap();
+    let args: Vec<&str> = clone.split_whitespace().skip(1).collect();
+    let (ok, log) = git(work.path(), &[&args[..], &["hello"]].concat());
+    let _ = demo.kill();
+    let _ = demo.wait();
+    assert!(ok, "{clone}: {log}");
+    let dockerfile = std::fs::read_to_string(work.path().join("hello/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("USER 65532:65532"), "the branch holds the hardened Dockerfile");
+}
