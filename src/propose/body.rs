@@ -211,6 +211,31 @@ mod tests {
     }
 
     #[test]
+    fn the_proof_table_is_a_section_of_its_own() {
+        let files = [file("Dockerfile", 3)];
+        let meta = meta();
+        let side = |bytes| crate::verify::Side { bytes: Some(bytes), built: true, ..Default::default() };
+        let image = |verdict| ImageReport {
+            dockerfile: "Dockerfile".into(),
+            before: side(900_000_000),
+            after: side(9_000_000),
+            binary_bytes: None,
+            verdict,
+            reason: None,
+        };
+        for (verdict, note) in [(Verdict::Proven, ""), (Verdict::Failed, "\nNot every rewrite is proven")] {
+            let images = [image(verdict)];
+            let body = render(&BodyInput { files: &files, proof: Ok(&images), meta: &meta }, GITHUB_BODY_LIMIT);
+            assert!(body.contains("(891.0 MB saved, 100× smaller)"), "{body}");
+            let table = &body[body.find("### Build proof\n\n| Dockerfile |").expect("the table")..];
+            let after = &table[table.rfind("× smaller) |\n").unwrap() + "× smaller) |\n".len()..];
+            assert!(after.starts_with(note), "{after:?}");
+            let gap = &after[..after.find("### What changes").unwrap()];
+            assert_eq!(gap.matches('\n').count(), if note.is_empty() { 1 } else { 3 }, "one blank line: {gap:?}");
+        }
+    }
+
+    #[test]
     fn long_diffs_are_shortened_to_fit_and_the_rest_stays() {
         let files = [file("a/Dockerfile", 4000), file("b/Dockerfile", 4000)];
         let meta = meta();
