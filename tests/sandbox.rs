@@ -196,7 +196,29 @@ async fn pull_requests_and_comments_keep_state_and_refuse_a_second_open_one() {
     let (_, all) = get(&format!("{pulls_url}?state=all"), Some(TOKEN)).await;
     assert_eq!(all[0]["body"], "second", "the pull request survives a restart: {all}");
     assert_eq!(all[0]["state"], "closed");
-    let (_, comments) = get(&format!("{}/api/v3/repos/acme/naive/issues/1/comments", sandbox.url), Some(TOKEN)).await;
+    let comments_url = format!("{}/api/v3/repos/acme/naive/issues/1/comments", sandbox.url);
+    let (_, comments) = get(&comments_url, Some(TOKEN)).await;
     assert_eq!(comments[0]["body"], "a notice");
     assert_eq!(get(&format!("{pulls_url}/9"), Some(TOKEN)).await.0, 404);
+
+    // Lists are paged as on GitHub, with a Link header to the other pages.
+    for i in 0..4 {
+        assert_eq!(send(Method::POST, &comments_url, json!({"body": format!("more {i}")})).await.0, 201);
+    }
+    let answer = reqwest::Client::new()
+        .get(format!("{comments_url}?per_page=2&page=2"))
+        .header("Authorization", format!("token {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    let link = answer.headers()["link"].to_str().unwrap().to_string();
+    let page: Value = answer.json().await.unwrap();
+    let bodies: Vec<&str> = page.as_array().unwrap().iter().map(|c| c["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["more 1", "more 2"]);
+    for rel in [("prev", 1), ("next", 3), ("last", 3), ("first", 1)] {
+        let expected = format!("<{comments_url}?per_page=2&page={}>; rel=\"{}\"", rel.1, rel.0);
+        assert!(link.contains(&expected), "{expected} in {link}");
+    }
+    let (_, first) = get(&comments_url, Some(TOKEN)).await;
+    assert_eq!(first.as_array().unwrap().len(), 5, "30 to a page by default");
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use git2::{Oid, Repository};
 use serde::Deserialize;
@@ -96,10 +96,40 @@ pub struct Paging {
 }
 
 impl Paging {
-    /// The page of `items` asked for.
-    pub fn page<T>(&self, items: Vec<T>) -> Vec<T> {
+    /// The page of `items` asked for, as GitHub answers a list: the JSON array, with a `Link`
+    /// header (`prev`, `next`, `last`, `first`) when there is more than one page. `base` and
+    /// `uri` make the links' address.
+    pub fn answer<T>(&self, items: Vec<T>, base: &str, uri: &Uri, json: impl Fn(T) -> Value) -> Response {
         let size = self.per_page.unwrap_or(30).clamp(1, 100);
-        let skip = self.page.unwrap_or(1).max(1).saturating_sub(1).saturating_mul(size);
-        items.into_iter().skip(skip).take(size).collect()
+        let page = self.page.unwrap_or(1).max(1);
+        let pages = items.len().div_ceil(size).max(1);
+        let list: Vec<Value> = items.into_iter().skip((page - 1).saturating_mul(size)).take(size).map(json).collect();
+        let mut answer = axum::Json(list).into_response();
+        let kept: Vec<&str> = uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("page=") && !pair.starts_with("per_page="))
+            .collect();
+        let link = |to: usize, rel: &str| {
+            let mut pairs: Vec<String> = kept.iter().map(|p| p.to_string()).collect();
+            pairs.extend([format!("per_page={size}"), format!("page={to}")]);
+            format!("<{base}{}?{}>; rel=\"{rel}\"", uri.path(), pairs.join("&"))
+        };
+        let mut links = Vec::new();
+        if page > 1 {
+            links.push(link(page - 1, "prev"));
+        }
+        if page < pages {
+            links.push(link(page + 1, "next"));
+            links.push(link(pages, "last"));
+        }
+        if page > 1 {
+            links.push(link(1, "first"));
+        }
+        if let (false, Ok(value)) = (links.is_empty(), HeaderValue::from_str(&links.join(", "))) {
+            answer.headers_mut().insert(header::LINK, value);
+        }
+        answer
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, State as Extract};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -48,6 +49,7 @@ async fn list(
     repo: OpenRepo,
     Query(query): Query<ListQuery>,
     Query(paging): Query<Paging>,
+    uri: Uri,
 ) -> Response {
     let state = forge.state.lock().expect("state lock");
     let wanted = query.state.as_deref().unwrap_or("open");
@@ -59,12 +61,7 @@ async fn list(
         .filter(|p| query.head.as_deref().is_none_or(|h| branch_of(h) == p.head))
         .filter(|p| query.base.as_deref().is_none_or(|b| b == p.base))
         .collect();
-    let pulls: Vec<Value> = paging
-        .page(pulls)
-        .into_iter()
-        .map(|p| pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], p))
-        .collect();
-    axum::Json(pulls).into_response()
+    paging.answer(pulls, &forge.base_url, &uri, |p| pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], p))
 }
 
 #[derive(Deserialize)]
@@ -281,13 +278,13 @@ async fn comments(
     Extract(forge): Extract<Arc<Forge>>,
     repo: OpenRepo,
     Query(paging): Query<Paging>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     let state = forge.state.lock().expect("state lock");
     let repository = &state.repos[&repo.full_name];
     let number = find(&repository.pulls, &repo.target)?.number;
     let on_pull: Vec<&Comment> = repository.comments.iter().filter(|c| c.number == number).collect();
-    let list: Vec<Value> = paging.page(on_pull).into_iter().map(|c| comment_json(&forge.base_url, &repo, c)).collect();
-    Ok(axum::Json(list).into_response())
+    Ok(paging.answer(on_pull, &forge.base_url, &uri, |c| comment_json(&forge.base_url, &repo, c)))
 }
 
 #[derive(Deserialize)]
