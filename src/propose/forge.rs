@@ -3,6 +3,7 @@
 //! commit. Read-only: nothing here writes.
 
 use anyhow::Context;
+use serde_json::Value;
 
 use super::decide::{Existing, PullState};
 use super::fingerprint::Meta;
@@ -17,10 +18,11 @@ pub const NOTICE_MARKER: &str = "<!-- harden:notice -->";
 /// The hidden marker of a pull request harden closed itself because nothing was left to change.
 pub const OBSOLETE_MARKER: &str = "<!-- harden:obsolete -->";
 
-/// harden's most recent pull request from `branch`, whatever its state.
-async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result<Option<Existing>> {
+/// harden's most recent pull request from `branch`, whatever its state, as the decision sees it
+/// and as the forge answered it.
+async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result<Option<(Existing, Value)>> {
     let pulls = gh.list(&format!("/pulls?state=all&head={owner}:{branch}")).await?;
-    let Some(latest) = pulls.iter().max_by_key(|p| p["number"].as_u64()) else {
+    let Some(latest) = pulls.into_iter().max_by_key(|p| p["number"].as_u64()) else {
         return Ok(None);
     };
     let number = latest["number"].as_u64().context("a pull request without a number")?;
@@ -34,7 +36,7 @@ async fn existing_pull(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result
     // A pull request harden closed as obsolete carries no "no": its fingerprint is not compared.
     let body = latest["body"].as_str().unwrap_or_default();
     let meta = (!body.contains(OBSOLETE_MARKER)).then(|| Meta::from_body(body)).flatten();
-    Ok(Some(Existing { number, state, meta, commented }))
+    Ok(Some((Existing { number, state, meta, commented }, latest)))
 }
 
 async fn branch_head(gh: &GitHub, branch: &str) -> anyhow::Result<Option<String>> {
@@ -52,6 +54,8 @@ async fn harden_made(gh: &GitHub, sha: &str) -> anyhow::Result<bool> {
 pub struct Found {
     /// harden's last pull request from the branch.
     pub existing: Option<Existing>,
+    /// The same pull request as the forge answered it (its address and body).
+    pub pull: Option<Value>,
     /// Where the branch points, when it exists.
     pub branch_head: Option<String>,
     /// Whether the branch's head is a commit harden did not make.
@@ -60,11 +64,11 @@ pub struct Found {
 
 /// Reads what the forge has for `branch` of the repository owned by `owner`.
 pub async fn read(gh: &GitHub, owner: &str, branch: &str) -> anyhow::Result<Found> {
-    let existing = existing_pull(gh, owner, branch).await?;
+    let (existing, pull) = existing_pull(gh, owner, branch).await?.unzip();
     let branch_head = branch_head(gh, branch).await?;
     let foreign_commits = match &branch_head {
         Some(sha) => !harden_made(gh, sha).await?,
         None => false,
     };
-    Ok(Found { existing, branch_head, foreign_commits })
+    Ok(Found { existing, pull, branch_head, foreign_commits })
 }

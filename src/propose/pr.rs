@@ -172,13 +172,18 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         workdir,
         changed: &changed,
         branch_existed: found.branch_head.is_some(),
+        listed: found.pull.as_ref(),
     };
     let number = match (write::act(&change, &action, plan.as_ref(), body.as_deref()).await?, &found.existing) {
         (Some(number), _) => Some(number),
         (None, existing) => existing.as_ref().map(|e| e.number),
     };
     if let Some(number) = number {
-        let pull = gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null);
+        // The pull request the forge listed, unless this run opened a new one.
+        let pull = match found.pull.filter(|p| p["number"] == number) {
+            Some(listed) => listed,
+            None => gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null),
+        };
         report.pull = Some((number, pull["html_url"].as_str().unwrap_or_default().to_string()));
         if report.body.is_none() {
             report.body = pull["body"].as_str().map(str::to_string);

@@ -40,6 +40,8 @@ pub struct Change<'a> {
     pub changed: &'a [FileReport],
     /// Whether harden's branch existed before this run.
     pub branch_existed: bool,
+    /// harden's last pull request as the forge listed it.
+    pub listed: Option<&'a Value>,
 }
 
 /// harden's branch, and whether it existed before this run.
@@ -73,8 +75,8 @@ pub async fn act(
         }
         (Action::Close(number), _, _) => {
             // Marked so that the close is never read as a human's "no".
-            let pull = gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null);
-            let body = format!("{}\n{OBSOLETE_MARKER}\n", pull["body"].as_str().unwrap_or_default());
+            let listed = change.listed.and_then(|p| p["body"].as_str()).unwrap_or_default();
+            let body = format!("{listed}\n{OBSOLETE_MARKER}\n");
             let close = json!({"state": "closed", "body": body});
             gh.write(Method::PATCH, &format!("/pulls/{number}"), &close, Request::Mutation).await?;
             delete_branch(gh, &config.branch).await?;

@@ -167,9 +167,7 @@ impl Forge {
     /// Whether a REST request may pass: it carries `Authorization: token T` or `Bearer T` with the
     /// sandbox's token or a live installation token, or the sandbox asks for no token at all.
     pub fn api_token_ok(&self, headers: &HeaderMap) -> bool {
-        let given = authorization(headers);
-        let presented = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer ")).unwrap_or_default();
-        self.token_ok(presented)
+        self.token_ok(presented(headers))
     }
 
     /// Whether `presented` opens the sandbox.
@@ -200,6 +198,12 @@ fn git_token_ok(forge: &Forge, headers: &HeaderMap) -> bool {
     let Some(encoded) = authorization(headers).strip_prefix("Basic ") else { return false };
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap_or_default();
     String::from_utf8_lossy(&decoded).split_once(':').is_some_and(|(_, password)| forge.token_ok(password))
+}
+
+/// The token a REST request presents (`Authorization: token T` or `Bearer T`), or "".
+pub fn presented(headers: &HeaderMap) -> &str {
+    let given = authorization(headers);
+    given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer ")).unwrap_or_default()
 }
 
 /// The `Authorization` header's value, or "" when there is none.

@@ -14,7 +14,7 @@ use octocrab::jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{ApiError, Forge, authorization};
+use super::api::{ApiError, Forge, authorization, presented};
 use super::extract::{created, not_found};
 use super::shapes;
 use super::state::{now, timestamp};
@@ -118,10 +118,8 @@ async fn access_token(
         return Err(not_found());
     }
     let expires = time::OffsetDateTime::now_utc().unix_timestamp() + TOKEN_LIFETIME;
-    let token = format!(
-        "ghs_{}",
-        &crate::propose::fingerprint::blob_sha(format!("{}{}", now(), forge.mint()).as_bytes())[..36]
-    );
+    let seed = format!("{}-{}-{}", now(), std::process::id(), forge.mint());
+    let token = format!("ghs_{}", &sha1_smol::Sha1::from(seed).hexdigest()[..36]);
     forge.installation_tokens.lock().expect("tokens lock").insert(token.clone(), expires);
     Ok(created(json!({
         "token": token,
@@ -145,9 +143,7 @@ async fn installation_repositories(
     Extract(forge): Extract<Arc<Forge>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let given = authorization(&headers);
-    let token = given.strip_prefix("token ").or_else(|| given.strip_prefix("Bearer ")).unwrap_or_default();
-    if !forge.installation_token_ok(token) {
+    if !forge.installation_token_ok(presented(&headers)) {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
     }
     let list = repositories(&forge, None);

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::api::{ApiError, Forge};
 use super::extract::{OpenRepo, not_found};
-use super::pulls::{USER, find};
+use super::pulls::{USER, find, find_mut};
 use super::state::now;
 
 #[derive(Default, Deserialize)]
@@ -79,7 +79,7 @@ pub(super) async fn merge(
         .to_string();
     forge.change(|state| {
         let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
-        let pull = pulls.iter_mut().find(|p| p.number == pull.number).ok_or_else(not_found)?;
+        let pull = find_mut(pulls, &repo.target)?;
         let at = now();
         pull.state = "closed".into();
         pull.closed_at = Some(at.clone());

@@ -119,8 +119,14 @@ async fn create(
     Ok(created(pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], &pull)))
 }
 
+/// The pull request numbered `number` (as the path spells it), or 404.
 pub(super) fn find<'a>(pulls: &'a [Pull], number: &str) -> Result<&'a Pull, ApiError> {
     pulls.iter().find(|p| p.number.to_string() == number).ok_or_else(not_found)
+}
+
+/// The pull request numbered `number`, to change, or 404.
+pub(super) fn find_mut<'a>(pulls: &'a mut [Pull], number: &str) -> Result<&'a mut Pull, ApiError> {
+    pulls.iter_mut().find(|p| p.number.to_string() == number).ok_or_else(not_found)
 }
 
 async fn one(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Response, ApiError> {
@@ -143,8 +149,7 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let pull = forge.change(|state| {
         let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
-        let number = find(pulls, &repo.target)?.number;
-        let pull = pulls.iter_mut().find(|p| p.number == number).ok_or_else(not_found)?;
+        let pull = find_mut(pulls, &repo.target)?;
         let at = now();
         if let Some(title) = change.title {
             pull.title = title;
@@ -354,16 +359,15 @@ async fn add_labels(
     let repository = forge.change(|state| {
         let ids: Vec<u64> = names.iter().map(|_| state.next_id()).collect();
         let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
-        let number = find(&repository.pulls, &repo.target)?.number;
-        for (name, id) in names.iter().zip(ids) {
-            if !repository.labels.iter().any(|l| &l.name == name) {
-                repository.labels.push(Label { id, name: name.clone() });
-            }
-        }
-        let pull = repository.pulls.iter_mut().find(|p| p.number == number).ok_or_else(not_found)?;
+        let pull = find_mut(&mut repository.pulls, &repo.target)?;
         for name in &names {
             if !pull.labels.contains(name) {
                 pull.labels.push(name.clone());
+            }
+        }
+        for (name, id) in names.iter().zip(ids) {
+            if !repository.labels.iter().any(|l| &l.name == name) {
+                repository.labels.push(Label { id, name: name.clone() });
             }
         }
         Ok(repository.clone())

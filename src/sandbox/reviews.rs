@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::api::{ApiError, Forge};
 use super::extract::{Body, OpenRepo, created, not_found};
-use super::pulls::{find, pull_json};
+use super::pulls::{find_mut, pull_json};
 
 #[derive(Deserialize)]
 pub(super) struct Wanted {
@@ -27,8 +27,7 @@ pub(super) async fn request(
 ) -> Result<Response, ApiError> {
     let pull = forge.change(|state| {
         let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
-        let number = find(pulls, &repo.target)?.number;
-        let pull = pulls.iter_mut().find(|p| p.number == number).ok_or_else(not_found)?;
+        let pull = find_mut(pulls, &repo.target)?;
         for (asked, list) in [(&wanted.reviewers, &mut pull.reviewers), (&wanted.team_reviewers, &mut pull.teams)] {
             for name in asked {
                 if !list.contains(name) {
