@@ -182,42 +182,48 @@ pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
             ));
             continue;
         }
-        let found: Vec<_> = discover::discover(root, &config.ignore);
-        // The walk follows no links, so a found path is canonical under the canonical root.
-        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-        let canonical = |path: &Path| canonical_root.join(path.strip_prefix(root).unwrap_or(path));
-        // Only Dockerfiles read the Go source beside them.
-        let contexts: Vec<Option<PathBuf>> = found
-            .iter()
-            .filter(|f| f.skip.is_none())
-            .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&canonical(&f.path), &repo)))
-            .collect();
-        let mut unique: Vec<PathBuf> = contexts.iter().flatten().cloned().collect();
-        unique.sort();
-        unique.dedup();
-        let facts = parallel_map(&unique, |dir| SourceFacts::collect(dir));
-        let sources: HashMap<&PathBuf, &SourceFacts> = unique.iter().zip(&facts).collect();
-        let no_source = SourceFacts::default();
-        let work: Vec<(&discover::Found, &SourceFacts)> = found
-            .iter()
-            .filter(|f| f.skip.is_none())
-            .zip(&contexts)
-            .map(|(f, c)| (f, c.as_ref().map_or(&no_source, |c| sources[c])))
-            .collect();
-        let mut hardened = parallel_map(&work, |(f, source)| harden_file(f, source, &config))
-            .into_iter()
-            .zip(contexts.iter().cloned());
-        for f in &found {
-            let report = match &f.skip {
-                Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
-                None => {
-                    let (mut report, context) = hardened.next().expect("one report per file");
-                    report.context = context;
-                    report
-                }
-            };
-            reports.push(FileReport { pin_digests: config.pin_digests, ..report });
-        }
+        reports.extend(analyse_root(root, &repo, &config));
+    }
+    reports
+}
+
+/// Analyses the files under `root`, in the repository `repo` (canonical) with its `config`.
+pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    let found: Vec<_> = discover::discover(root, &config.ignore);
+    // The walk follows no links, so a found path is canonical under the canonical root.
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let canonical = |path: &Path| canonical_root.join(path.strip_prefix(root).unwrap_or(path));
+    // Only Dockerfiles read the Go source beside them.
+    let contexts: Vec<Option<PathBuf>> = found
+        .iter()
+        .filter(|f| f.skip.is_none())
+        .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&canonical(&f.path), repo)))
+        .collect();
+    let mut unique: Vec<PathBuf> = contexts.iter().flatten().cloned().collect();
+    unique.sort();
+    unique.dedup();
+    let facts = parallel_map(&unique, |dir| SourceFacts::collect(dir));
+    let sources: HashMap<&PathBuf, &SourceFacts> = unique.iter().zip(&facts).collect();
+    let no_source = SourceFacts::default();
+    let work: Vec<(&discover::Found, &SourceFacts)> = found
+        .iter()
+        .filter(|f| f.skip.is_none())
+        .zip(&contexts)
+        .map(|(f, c)| (f, c.as_ref().map_or(&no_source, |c| sources[c])))
+        .collect();
+    let mut hardened =
+        parallel_map(&work, |(f, source)| harden_file(f, source, config)).into_iter().zip(contexts.iter().cloned());
+    for f in &found {
+        let report = match &f.skip {
+            Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
+            None => {
+                let (mut report, context) = hardened.next().expect("one report per file");
+                report.context = context;
+                report
+            }
+        };
+        reports.push(FileReport { pin_digests: config.pin_digests, ..report });
     }
     reports
 }

@@ -116,11 +116,13 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         ask.base.clone().or_else(|| repo["default_branch"].as_str().map(str::to_string)).unwrap_or("main".into());
     let clone_url = repo["clone_url"].as_str().context("the repository has no clone_url")?;
     let checkout = checkout::shallow_clone(clone_url, &base, &gh.git_token().await?, workdir)?;
+    let root = workdir.canonicalize()?;
     // An invalid configuration stops the run: nothing in that repository is rewritten.
-    let Config { pull_request: config, verify: verify_config, .. } = Config::load(workdir)
-        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace(&format!("{}/", workdir.display()), "")))?;
-    let mut reports = run::analyse(&[workdir.to_path_buf()]);
-    relativise(&mut reports, workdir);
+    let repo_config = Config::load(&root)
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace(&format!("{}/", root.display()), "")))?;
+    let mut reports = run::analyse_root(&root, &root, &repo_config);
+    relativise(&mut reports, &root);
+    let Config { pull_request: config, verify: verify_config, .. } = repo_config;
     for broken in reports.iter().filter(|r| r.status == run::Status::Error) {
         eprintln!("harden pr: {}: {}", broken.path, broken.reason.as_deref().unwrap_or("cannot be read"));
     }
