@@ -98,41 +98,60 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
     }
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
+    let found = std::sync::Mutex::new(Vec::new());
+    // The walk runs on all cores (reading each candidate on the core that found it); the
+    // order is made stable afterwards.
+    ignore::WalkBuilder::new(root)
         .hidden(false)
         // The repository's own ignore files count; a developer's global git excludes do not.
         .git_global(false)
         .follow_links(false)
         .filter_entry(|e| e.file_name() != ".git")
-        .sort_by_file_name(|a, b| a.cmp(b))
-        .build();
-    for entry in walker.flatten() {
-        let path = entry.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let kind = if is_dockerfile_name(name) {
-            Kind::Dockerfile
-        } else if is_yaml_name(name) {
-            Kind::Kubernetes
-        } else {
-            continue;
-        };
-        if entry.file_type().is_some_and(|t| t.is_dir()) {
-            continue;
-        }
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
-            continue;
-        }
-        let mut found = check(path, display(path), kind, &canonical_root);
-        if kind == Kind::Kubernetes && found.skip.is_none() {
-            found.skip = yaml_skip_reason(path);
-        }
-        out.push(found);
-    }
+        .build_parallel()
+        .run(|| {
+            let (found, ignored, canonical_root) = (&found, &ignored, &canonical_root);
+            Box::new(move |entry| {
+                if let Some(candidate) = entry.ok().and_then(|e| candidate(&e, root, ignored, canonical_root)) {
+                    found.lock().expect("no walker panics holding the lock").push(candidate);
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let mut out = found.into_inner().expect("no walker panics holding the lock");
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// The entry as a file harden handles, read and checked; `None` when it is not one.
+fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonical_root: &Path) -> Option<Found> {
+    let path = entry.path();
+    let name = path.file_name()?.to_str()?;
+    let kind = if is_dockerfile_name(name) {
+        Kind::Dockerfile
+    } else if is_yaml_name(name) {
+        Kind::Kubernetes
+    } else {
+        return None;
+    };
+    let file_type = entry.file_type()?;
+    if file_type.is_dir() {
+        return None;
+    }
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
+        return None;
+    }
+    let read = if file_type.is_file() || file_type.is_symlink() {
+        read_checked(path, file_type.is_symlink(), canonical_root)
+    } else {
+        Err("not a regular file (a pipe, socket or device); not read".to_string())
+    };
+    let (skip, text) = match read {
+        Ok(text) => (None, text),
+        Err(reason) => (Some(reason), None),
+    };
+    let skip = skip.or_else(|| if kind == Kind::Kubernetes { yaml_skip_reason(path) } else { None });
+    Some(Found { path: path.to_path_buf(), display: display(path), kind, skip, text })
 }
 
 fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
@@ -144,9 +163,10 @@ fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
     builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
-/// Decides whether a candidate can be read: size, binary content, links out of the tree.
+/// Decides whether a file named explicitly can be read: size, binary content, links out of the tree.
 fn check(path: &Path, display: String, kind: Kind, root: &Path) -> Found {
-    let (skip, text) = match read_checked(path, root) {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let (skip, text) = match read_checked(path, is_link, root) {
         Ok(text) => (None, text),
         Err(reason) => (Some(reason), None),
     };
@@ -155,9 +175,8 @@ fn check(path: &Path, display: String, kind: Kind, root: &Path) -> Found {
 
 /// The file's text, or why it is passed over. `Ok(None)` when it cannot be read now: reading it
 /// again later reports the error.
-fn read_checked(path: &Path, root: &Path) -> Result<Option<String>, String> {
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(None) };
-    if meta.file_type().is_symlink() {
+fn read_checked(path: &Path, is_link: bool, root: &Path) -> Result<Option<String>, String> {
+    if is_link {
         return Err(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
                 format!("symbolic link to {}, which is scanned in its own place", target.display())
@@ -166,10 +185,15 @@ fn read_checked(path: &Path, root: &Path) -> Result<Option<String>, String> {
             Err(_) => "broken symbolic link".into(),
         });
     }
+    let Ok(mut file) = std::fs::File::open(path) else { return Ok(None) };
+    let Ok(meta) = file.metadata() else { return Ok(None) };
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("larger than 1 MiB ({} bytes)", meta.len()));
     }
-    let Ok(bytes) = std::fs::read(path) else { return Ok(None) };
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    if std::io::Read::read_to_end(&mut file, &mut bytes).is_err() {
+        return Ok(None);
+    }
     match String::from_utf8(bytes) {
         Ok(text) if !text.contains('\0') => Ok(Some(text)),
         _ => Err("binary file (not UTF-8 text)".into()),
@@ -226,5 +250,34 @@ mod tests {
         std::os::unix::fs::symlink(outside.path().join("Dockerfile"), dir.path().join("Dockerfile")).unwrap();
         let found = discover(dir.path(), &[]);
         assert!(found[0].skip.as_deref().unwrap().contains("leaves the tree"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_named_like_a_dockerfile_is_passed_over_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("mkfifo").arg(dir.path().join("Dockerfile")).status().unwrap();
+        assert!(made.success());
+        // Reading a pipe nobody writes to would block the walk for ever.
+        let found = discover(dir.path(), &[]);
+        assert!(found[0].skip.as_deref().unwrap().contains("not a regular file"), "{found:?}");
+    }
+
+    #[test]
+    fn the_parallel_walk_reports_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        for d in ["a", "a/b", "a-b", "b", "a/b/c"] {
+            std::fs::create_dir_all(p.join(d)).unwrap();
+            std::fs::write(p.join(d).join("Dockerfile"), "FROM scratch\n").unwrap();
+        }
+        std::fs::write(p.join("Dockerfile"), "FROM scratch\n").unwrap();
+        let found = discover(p, &[]);
+        let names: Vec<_> =
+            found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            names,
+            ["Dockerfile", "a/Dockerfile", "a/b/Dockerfile", "a/b/c/Dockerfile", "a-b/Dockerfile", "b/Dockerfile"]
+        );
     }
 }

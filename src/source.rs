@@ -216,12 +216,15 @@ fn go_source(path: &Path, name: &str, kind: &std::fs::FileType, out: &mut Vec<st
     }
 }
 
+/// True when the Go file imports "C". Reads only up to its first function: imports come first.
 fn imports_c(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
     let mut in_block = false;
-    for line in text.lines().map(str::trim) {
+    for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+        let line = line.trim();
         if in_block {
             if line.starts_with(')') {
                 in_block = false;
