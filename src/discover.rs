@@ -28,10 +28,18 @@ pub struct Found {
     pub display: String,
     /// What kind of file it is.
     pub kind: Kind,
-    /// Why it is passed over, when it is.
+    /// Why it is passed over, when it is (judged from its name, type and place; what it holds
+    /// is judged by [`read_text`]).
     pub skip: Option<String>,
-    /// Its text, read once while checking it (absent when it is passed over).
-    pub text: Option<String>,
+}
+
+/// Why a file's text was not read.
+#[derive(Debug)]
+pub enum Unread {
+    /// Passed over, with the reason (too large, or not text).
+    Skipped(String),
+    /// Reading failed.
+    Failed(std::io::Error),
 }
 
 /// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
@@ -94,13 +102,14 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
     if root.is_file() {
         let name = root.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let kind = if is_yaml_name(name) { Kind::Kubernetes } else { Kind::Dockerfile };
-        return vec![check(root, display(root), kind, root.parent().unwrap_or(Path::new(".")))];
+        let Ok(meta) = std::fs::symlink_metadata(root) else { return Vec::new() };
+        return vec![check(root, display(root), kind, &meta.file_type(), root.parent().unwrap_or(Path::new(".")))];
     }
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let found = std::sync::Mutex::new(Vec::new());
-    // The walk runs on all cores (reading each candidate on the core that found it); the
-    // order is made stable afterwards.
+    // The walk lists directories on all cores (it reads no file); the order is made stable
+    // afterwards.
     ignore::WalkBuilder::new(root)
         .hidden(false)
         // The repository's own ignore files count; a developer's global git excludes do not.
@@ -117,12 +126,12 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
                 ignore::WalkState::Continue
             })
         });
-    let mut out = found.into_inner().expect("no walker panics holding the lock");
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+    let mut found = found.into_inner().expect("no walker panics holding the lock");
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
 }
 
-/// The entry as a file harden handles, read and checked; `None` when it is not one.
+/// The entry as a file harden handles; `None` when it is not one.
 fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonical_root: &Path) -> Option<Found> {
     let path = entry.path();
     let name = path.file_name()?.to_str()?;
@@ -141,17 +150,7 @@ fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonic
     if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
         return None;
     }
-    let read = if file_type.is_file() || file_type.is_symlink() {
-        read_checked(path, file_type.is_symlink(), canonical_root)
-    } else {
-        Err("not a regular file (a pipe, socket or device); not read".to_string())
-    };
-    let (skip, text) = match read {
-        Ok(text) => (None, text),
-        Err(reason) => (Some(reason), None),
-    };
-    let skip = skip.or_else(|| if kind == Kind::Kubernetes { yaml_skip_reason(path) } else { None });
-    Some(Found { path: path.to_path_buf(), display: display(path), kind, skip, text })
+    Some(check(path, display(path), kind, &file_type, canonical_root))
 }
 
 fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
@@ -163,40 +162,39 @@ fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
     builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
-/// Decides whether a file named explicitly can be read: size, binary content, links out of the tree.
-fn check(path: &Path, display: String, kind: Kind, root: &Path) -> Found {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let (skip, text) = match read_checked(path, is_link, root) {
-        Ok(text) => (None, text),
-        Err(reason) => (Some(reason), None),
-    };
-    Found { path: path.to_path_buf(), display, kind, skip, text }
-}
-
-/// The file's text, or why it is passed over. `Ok(None)` when it cannot be read now: reading it
-/// again later reports the error.
-fn read_checked(path: &Path, is_link: bool, root: &Path) -> Result<Option<String>, String> {
-    if is_link {
-        return Err(match path.canonicalize() {
+/// Decides from its type and place whether a candidate is passed over: links (never followed),
+/// pipes and devices (never read), and YAML that is not a manifest.
+fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType, root: &Path) -> Found {
+    let skip = if file_type.is_symlink() {
+        Some(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
                 format!("symbolic link to {}, which is scanned in its own place", target.display())
             }
             Ok(_) => "symbolic link that leaves the tree; not followed".into(),
             Err(_) => "broken symbolic link".into(),
-        });
+        })
+    } else if !file_type.is_file() {
+        Some("not a regular file (a pipe, socket or device); not read".to_string())
+    } else if kind == Kind::Kubernetes {
+        yaml_skip_reason(path)
+    } else {
+        None
+    };
+    Found { path: path.to_path_buf(), display, kind, skip }
+}
+
+/// A candidate's text: passed over when larger than [`MAX_FILE_BYTES`] or not UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, Unread> {
+    let mut file = std::fs::File::open(path).map_err(Unread::Failed)?;
+    let size = file.metadata().map_err(Unread::Failed)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(Unread::Skipped(format!("larger than 1 MiB ({size} bytes)")));
     }
-    let Ok(mut file) = std::fs::File::open(path) else { return Ok(None) };
-    let Ok(meta) = file.metadata() else { return Ok(None) };
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("larger than 1 MiB ({} bytes)", meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    if std::io::Read::read_to_end(&mut file, &mut bytes).is_err() {
-        return Ok(None);
-    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(Unread::Failed)?;
     match String::from_utf8(bytes) {
-        Ok(text) if !text.contains('\0') => Ok(Some(text)),
-        _ => Err("binary file (not UTF-8 text)".into()),
+        Ok(text) if !text.contains('\0') => Ok(text),
+        _ => Err(Unread::Skipped("binary file (not UTF-8 text)".into())),
     }
 }
 
@@ -237,8 +235,13 @@ mod tests {
         let names: Vec<_> =
             found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["Dockerfile", "a/Dockerfile.prod", "a/big.Dockerfile", "a/bin.dockerfile"]);
-        assert!(found[2].skip.as_deref().unwrap().contains("1 MiB"));
-        assert!(found[3].skip.as_deref().unwrap().contains("binary"));
+        let skipped = |f: &Found| match read_text(&f.path) {
+            Err(Unread::Skipped(reason)) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(skipped(&found[2]).contains("1 MiB"));
+        assert!(skipped(&found[3]).contains("binary"));
+        assert_eq!(read_text(&found[0].path).unwrap(), "FROM scratch\n");
     }
 
     #[cfg(unix)]

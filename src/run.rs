@@ -239,12 +239,13 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// Runs the engine on one file (on the text discovery read, else read now).
+/// Reads one file and runs the engine on it.
 pub fn harden_file(found: &discover::Found, source: &SourceFacts, config: &Config) -> FileReport {
     let (path, display, kind) = (&found.path, found.display.clone(), found.kind);
-    let text = match found.text.clone().map_or_else(|| std::fs::read_to_string(path), Ok) {
+    let text = match discover::read_text(path) {
         Ok(t) => t,
-        Err(e) => {
+        Err(discover::Unread::Skipped(reason)) => return FileReport::new(display, kind, Status::Skipped, Some(reason)),
+        Err(discover::Unread::Failed(e)) => {
             return FileReport::new(display, kind, Status::Error, Some(format!("cannot read: {e}")));
         }
     };
