@@ -30,7 +30,16 @@ pub struct Found {
     pub kind: Kind,
     /// Why it is passed over, when it is (judged from its name, type and place; what it holds
     /// is judged by [`read_text`]).
-    pub skip: Option<String>,
+    pub pass_over: Option<PassOver>,
+}
+
+/// Why discovery hands a path to no engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassOver {
+    /// Not handled, with the reason.
+    Skip(String),
+    /// A directory that could not be listed, with the reason: the files in it are unknown.
+    Error(String),
 }
 
 /// Why a file's text was not read.
@@ -120,7 +129,11 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
         .run(|| {
             let (found, ignored, canonical_root) = (&found, &ignored, &canonical_root);
             Box::new(move |entry| {
-                if let Some(candidate) = entry.ok().and_then(|e| candidate(&e, root, ignored, canonical_root)) {
+                let candidate = match entry {
+                    Ok(entry) => candidate(&entry, root, ignored, canonical_root),
+                    Err(e) => unlisted(&e, root),
+                };
+                if let Some(candidate) = candidate {
                     found.lock().expect("no walker panics holding the lock").push(candidate);
                 }
                 ignore::WalkState::Continue
@@ -129,6 +142,29 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
     let mut found = found.into_inner().expect("no walker panics holding the lock");
     found.sort_by(|a, b| a.path.cmp(&b.path));
     found
+}
+
+/// A directory the walk could not list, as an error entry. (An ignore file with a line that is
+/// not a valid pattern is not one: git passes over such lines too.)
+fn unlisted(error: &ignore::Error, root: &Path) -> Option<Found> {
+    fn path_of(error: &ignore::Error) -> Option<&Path> {
+        match error {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
+            _ => None,
+        }
+    }
+    if error.is_partial() {
+        return None;
+    }
+    let io = error.io_error()?;
+    let path = path_of(error).unwrap_or(root);
+    Some(Found {
+        path: path.to_path_buf(),
+        display: display(path),
+        kind: Kind::Dockerfile,
+        pass_over: Some(PassOver::Error(format!("cannot list this directory: {io}"))),
+    })
 }
 
 /// The entry as a file harden handles; `None` when it is not one.
@@ -165,7 +201,7 @@ fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
 /// Decides from its type and place whether a candidate is passed over: links (never followed),
 /// pipes and devices (never read), and YAML that is not a manifest.
 fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType, root: &Path) -> Found {
-    let skip = if file_type.is_symlink() {
+    let reason = if file_type.is_symlink() {
         Some(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
                 format!("symbolic link to {}, which is scanned in its own place", target.display())
@@ -180,7 +216,7 @@ fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType
     } else {
         None
     };
-    Found { path: path.to_path_buf(), display, kind, skip }
+    Found { path: path.to_path_buf(), display, kind, pass_over: reason.map(PassOver::Skip) }
 }
 
 /// A candidate's text: passed over when larger than [`MAX_FILE_BYTES`] or not UTF-8 text.
@@ -252,7 +288,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path().join("Dockerfile"), dir.path().join("Dockerfile")).unwrap();
         let found = discover(dir.path(), &[]);
-        assert!(found[0].skip.as_deref().unwrap().contains("leaves the tree"));
+        assert!(matches!(&found[0].pass_over, Some(PassOver::Skip(r)) if r.contains("leaves the tree")));
     }
 
     #[cfg(unix)]
@@ -263,7 +299,10 @@ mod tests {
         assert!(made.success());
         // Reading a pipe nobody writes to would block the walk for ever.
         let found = discover(dir.path(), &[]);
-        assert!(found[0].skip.as_deref().unwrap().contains("not a regular file"), "{found:?}");
+        assert!(
+            matches!(&found[0].pass_over, Some(PassOver::Skip(r)) if r.contains("not a regular file")),
+            "{found:?}"
+        );
     }
 
     #[test]

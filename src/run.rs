@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::discover::{self, Kind};
+use crate::discover::{self, Kind, PassOver};
 use crate::dockerfile;
 use crate::finding::Finding;
 use crate::kubernetes;
@@ -197,7 +197,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // Only Dockerfiles read the Go source beside them.
     let contexts: Vec<Option<PathBuf>> = found
         .iter()
-        .filter(|f| f.skip.is_none())
+        .filter(|f| f.pass_over.is_none())
         .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&canonical(&f.path), repo)))
         .collect();
     let mut unique: Vec<PathBuf> = contexts.iter().flatten().cloned().collect();
@@ -208,15 +208,20 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let no_source = SourceFacts::default();
     let work: Vec<(&discover::Found, &SourceFacts)> = found
         .iter()
-        .filter(|f| f.skip.is_none())
+        .filter(|f| f.pass_over.is_none())
         .zip(&contexts)
         .map(|(f, c)| (f, c.as_ref().map_or(&no_source, |c| sources[c])))
         .collect();
     let mut hardened =
         parallel_map(&work, |(f, source)| harden_file(f, source, config)).into_iter().zip(contexts.iter().cloned());
     for f in &found {
-        let report = match &f.skip {
-            Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone())),
+        let report = match &f.pass_over {
+            Some(PassOver::Skip(reason)) => {
+                FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason.clone()))
+            }
+            Some(PassOver::Error(reason)) => {
+                FileReport::new(f.display.clone(), f.kind, Status::Error, Some(reason.clone()))
+            }
             None => {
                 let (mut report, context) = hardened.next().expect("one report per file");
                 report.context = context;

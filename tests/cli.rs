@@ -143,3 +143,35 @@ fn the_readme_documents_every_rule() {
         assert!(readme.contains(&row), "README lacks the row for {}: {row}", rule.id);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_directory_that_cannot_be_listed_is_an_error_entry_and_the_walk_goes_on() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = repo(&[("svc/Dockerfile", NAIVE), ("locked/Dockerfile", NAIVE)]);
+    // The checks run as an unprivileged user: root reads any directory. Both the tree and a
+    // copy of the binary are made reachable for that user.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = dir.path().join("harden-bin");
+    std::fs::copy(env!("CARGO_BIN_EXE_harden"), &binary).unwrap();
+    std::fs::set_permissions(dir.path().join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    let mut command = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&binary);
+        c
+    } else {
+        Command::new(&binary)
+    };
+    let out =
+        command.args(["scan", "--format", "json", "--fail-on", "error"]).current_dir(dir.path()).output().unwrap();
+    std::fs::set_permissions(dir.path().join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    let locked = files.iter().find(|f| f["path"] == "locked").unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(locked["status"], "error");
+    assert!(locked["reason"].as_str().unwrap().contains("cannot list this directory"), "{locked}");
+    assert!(files.iter().any(|f| f["path"] == "svc/Dockerfile" && f["status"] == "changed"), "{stdout}");
+}
