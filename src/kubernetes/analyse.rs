@@ -32,7 +32,7 @@ pub struct Plan {
 pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let mut findings = Vec::new();
     let host = host_needs(workload, &mut findings);
-    let mut plan = Planner { workload, changes: Vec::new(), findings };
+    let mut plan = Planner { workload, changes: Vec::new(), findings, user_per_container: false };
     plan.pod_level();
     let skipped = skipped_containers(workload, skip);
     let mut tmp_mounts = Vec::new();
@@ -121,6 +121,10 @@ struct Planner<'w, 'a> {
     workload: &'w Workload<'a>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
+    /// The pod sets no user and some containers set their own: each container without one gets
+    /// harden's user and group itself, so `runAsNonRoot` never meets an image that runs as root,
+    /// and the containers that chose a user keep their group.
+    user_per_container: bool,
 }
 
 impl Planner<'_, '_> {
@@ -202,9 +206,16 @@ impl Planner<'_, '_> {
                 self.set(self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
                 set_user = true;
             }
-            None => {}
+            None => self.user_per_container = !explicit_root,
         }
-        if get("runAsGroup").is_none() {
+        // With a user per container, the containers that chose a user without a group are the
+        // ones left to tell about.
+        let group_left_out = |c: &&Container<'_>| {
+            let sc = c.value.get("securityContext");
+            sc.and_then(|s| s.get("runAsUser")).is_some() && sc.and_then(|s| s.get("runAsGroup")).is_none()
+        };
+        let groups_complete = self.user_per_container && !w.containers.iter().any(|c| group_left_out(&c));
+        if get("runAsGroup").is_none() && !groups_complete {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
             let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
@@ -257,7 +268,18 @@ impl Planner<'_, '_> {
                 format!("{who} runs as user {uid}, below 10000; harden never overrides an explicit user"),
                 false,
             ),
-            _ => {}
+            Some(_) => {}
+            None if self.user_per_container => {
+                let message = format!("{who} does not set runAsUser, and the pod sets none");
+                self.finding(&rules::RUN_AS_USER, line, message, true);
+                let p = self.in_container(c, &["securityContext", "runAsUser"]);
+                self.set(p, NONROOT_ID.into());
+                if get("runAsGroup").is_none() {
+                    let p = self.in_container(c, &["securityContext", "runAsGroup"]);
+                    self.set(p, NONROOT_ID.into());
+                }
+            }
+            None => {}
         }
         if let Some(kind) = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str)
             && !matches!(kind, "RuntimeDefault" | "Localhost")
