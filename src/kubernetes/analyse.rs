@@ -32,17 +32,19 @@ pub struct Plan {
 pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let mut findings = Vec::new();
     let host = host_needs(workload, &mut findings);
-    let mut plan = Planner { workload, changes: Vec::new(), findings, user_per_container: false };
-    plan.pod_level();
     let skipped = skipped_containers(workload, skip);
+    let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !skipped.contains(&c.name)).collect();
+    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings };
+    plan.pod_level();
     let mut tmp_mounts = Vec::new();
-    for container in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
+    for container in handled {
         if plan.container(container) {
             tmp_mounts.push(container);
         }
     }
     plan.tmp_volume(&tmp_mounts);
     let Planner { mut findings, changes, .. } = plan;
+    findings.sort_by_key(|f| f.line);
     for f in findings.iter_mut().filter(|_| host.is_some()) {
         f.fixed = false;
     }
@@ -119,12 +121,10 @@ fn skipped_containers(workload: &Workload<'_>, skip: &[String]) -> Vec<String> {
 
 struct Planner<'w, 'a> {
     workload: &'w Workload<'a>,
+    /// The containers harden changes (all but those left alone as asked).
+    handled: Vec<&'w Container<'a>>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
-    /// The pod sets no user and some containers set their own: each container without one gets
-    /// harden's user and group itself, so `runAsNonRoot` never meets an image that runs as root,
-    /// and the containers that chose a user keep their group.
-    user_per_container: bool,
 }
 
 impl Planner<'_, '_> {
@@ -141,6 +141,47 @@ impl Planner<'_, '_> {
         p.push(Seg::Index(c.index));
         p.extend(path(rest));
         p
+    }
+
+    /// The pod sets no user, and some containers set their own or are left alone: each handled
+    /// container without a user gets harden's user and group itself, so `runAsNonRoot` never meets
+    /// an image that runs as root, and the containers that chose a user keep their group.
+    fn user_for_each(&mut self) {
+        let handled = self.handled.clone();
+        for c in handled {
+            let sc = c.value.get("securityContext");
+            if sc.and_then(|s| s.get("runAsUser")).is_some() {
+                continue;
+            }
+            let kind = if c.list == "initContainers" { "init container" } else { "container" };
+            let message =
+                format!("{} {kind} {} does not set runAsUser, and the pod sets none", self.workload.id(), c.name);
+            self.finding(&rules::RUN_AS_USER, c.line, message, true);
+            self.set(self.in_container(c, &["securityContext", "runAsUser"]), NONROOT_ID.into());
+            if sc.and_then(|s| s.get("runAsGroup")).is_none() {
+                self.set(self.in_container(c, &["securityContext", "runAsGroup"]), NONROOT_ID.into());
+            }
+        }
+    }
+
+    /// Sets a pod-level `securityContext` value (`rest` starts with `securityContext`). With a
+    /// container left alone as asked, the pod level would reach that container too: the value is
+    /// set instead on each handled container that does not set the key itself.
+    fn set_for_pod(&mut self, rest: &[&str], value: Value) {
+        if self.handled.len() == self.workload.containers.len() {
+            self.set(self.pod_path(rest), value);
+            return;
+        }
+        let key = rest[1];
+        let lacking: Vec<Vec<Seg>> = self
+            .handled
+            .iter()
+            .filter(|c| c.value.get("securityContext").and_then(|s| s.get(key)).is_none())
+            .map(|c| self.in_container(c, rest))
+            .collect();
+        for p in lacking {
+            self.set(p, value.clone());
+        }
     }
 
     fn set(&mut self, path: Vec<Seg>, value: Value) {
@@ -163,8 +204,9 @@ impl Planner<'_, '_> {
         let line = w.line;
         let sc = w.pod_value.get("securityContext");
         let get = |key: &str| sc.and_then(|s| s.get(key));
+        let whole_pod = self.handled.len() == w.containers.len();
         let containers_user: Vec<u64> =
-            w.containers.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
+            self.handled.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
         let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0) || containers_user.contains(&0);
         match get("runAsNonRoot").and_then(Value::as_bool) {
@@ -184,14 +226,14 @@ impl Planner<'_, '_> {
                     format!("{id} sets runAsNonRoot: false; fix sets true"),
                     true,
                 );
-                self.set(self.pod_path(&["securityContext", "runAsNonRoot"]), Value::Bool(true));
+                self.set_for_pod(&["securityContext", "runAsNonRoot"], Value::Bool(true));
             }
             None => {
                 self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{id} does not set runAsNonRoot: true"), true);
-                self.set(self.pod_path(&["securityContext", "runAsNonRoot"]), Value::Bool(true));
+                self.set_for_pod(&["securityContext", "runAsNonRoot"], Value::Bool(true));
             }
         }
-        let mut set_user = false;
+        let (mut set_user, mut user_per_container) = (false, false);
         match get("runAsUser").and_then(Value::as_u64) {
             Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{id} sets runAsUser: 0"), false),
             Some(uid) if uid < 10000 => self.finding(
@@ -201,12 +243,16 @@ impl Planner<'_, '_> {
                 false,
             ),
             Some(_) => {}
-            None if containers_user.is_empty() => {
+            None if containers_user.is_empty() && whole_pod => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
                 self.set(self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
                 set_user = true;
             }
-            None => self.user_per_container = !explicit_root,
+            None if !explicit_root => {
+                self.user_for_each();
+                user_per_container = true;
+            }
+            None => {}
         }
         // With a user per container, the containers that chose a user without a group are the
         // ones left to tell about.
@@ -214,13 +260,13 @@ impl Planner<'_, '_> {
             let sc = c.value.get("securityContext");
             sc.and_then(|s| s.get("runAsUser")).is_some() && sc.and_then(|s| s.get("runAsGroup")).is_none()
         };
-        let groups_complete = self.user_per_container && !w.containers.iter().any(|c| group_left_out(&c));
+        let groups_complete = user_per_container && !self.handled.iter().any(group_left_out);
         if get("runAsGroup").is_none() && !groups_complete {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
             let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
             if fixable {
-                self.set(self.pod_path(&["securityContext", "runAsGroup"]), NONROOT_ID.into());
+                self.set_for_pod(&["securityContext", "runAsGroup"], NONROOT_ID.into());
             }
         }
         let seccomp = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str);
@@ -233,14 +279,16 @@ impl Planner<'_, '_> {
                     format!("{id} sets seccompProfile {other}; fix sets RuntimeDefault"),
                     true,
                 );
-                self.set(self.pod_path(&["securityContext", "seccompProfile", "type"]), string("RuntimeDefault"));
+                if whole_pod {
+                    let p = self.pod_path(&["securityContext", "seccompProfile", "type"]);
+                    self.set(p, string("RuntimeDefault"));
+                } else {
+                    self.set_for_pod(&["securityContext", "seccompProfile"], map([("type", string("RuntimeDefault"))]));
+                }
             }
             None => {
                 self.finding(&rules::SECCOMP, line, format!("{id} sets no seccompProfile"), true);
-                self.set(
-                    self.pod_path(&["securityContext", "seccompProfile"]),
-                    map([("type", string("RuntimeDefault"))]),
-                );
+                self.set_for_pod(&["securityContext", "seccompProfile"], map([("type", string("RuntimeDefault"))]));
             }
         }
     }
@@ -268,18 +316,7 @@ impl Planner<'_, '_> {
                 format!("{who} runs as user {uid}, below 10000; harden never overrides an explicit user"),
                 false,
             ),
-            Some(_) => {}
-            None if self.user_per_container => {
-                let message = format!("{who} does not set runAsUser, and the pod sets none");
-                self.finding(&rules::RUN_AS_USER, line, message, true);
-                let p = self.in_container(c, &["securityContext", "runAsUser"]);
-                self.set(p, NONROOT_ID.into());
-                if get("runAsGroup").is_none() {
-                    let p = self.in_container(c, &["securityContext", "runAsGroup"]);
-                    self.set(p, NONROOT_ID.into());
-                }
-            }
-            None => {}
+            _ => {}
         }
         if let Some(kind) = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str)
             && !matches!(kind, "RuntimeDefault" | "Localhost")
