@@ -17,6 +17,39 @@ pub const NONROOT_ID: u64 = 65532;
 /// The name of the volume harden mounts at /tmp when the root filesystem becomes read-only.
 const TMP_VOLUME: &str = "tmp";
 
+/// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to
+/// prepare its data directory or bind a low port, then drops to its own user: harden's user,
+/// dropped capabilities and read-only root would stop them.
+const STARTS_AS_ROOT: &[&str] = &[
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "redis",
+    "rabbitmq",
+    "nginx",
+    "httpd",
+    "cassandra",
+    "zookeeper",
+    "wordpress",
+];
+
+/// The official image a reference names, when it is one that starts as root: `postgres:16`,
+/// `docker.io/library/postgres`, `mirror.example/library/postgres@sha256:…`; not
+/// `ghcr.io/acme/postgres`, which is someone's own image.
+fn starts_as_root(image: &str) -> Option<&'static str> {
+    let path = image.split('@').next()?;
+    let parts: Vec<&str> = path.split('/').collect();
+    let last = parts.last()?.split(':').next()?;
+    let official = match parts.as_slice() {
+        [_] => true,
+        [first, _] => matches!(*first, "library" | "docker.io" | "index.docker.io"),
+        [.., library, _] => *library == "library",
+        [] => false,
+    };
+    STARTS_AS_ROOT.iter().find(|name| official && last.eq_ignore_ascii_case(name)).copied()
+}
+
 /// What harden decides about one workload.
 pub struct Plan {
     /// Its findings.
@@ -33,7 +66,10 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let mut findings = Vec::new();
     let host = host_needs(workload, &mut findings);
     let skipped = skipped_containers(workload, skip);
-    let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !skipped.contains(&c.name)).collect();
+    let root_images = root_image_containers(workload, &skipped, &mut findings);
+    let handled: Vec<&Container<'_>> =
+        workload.containers.iter().filter(|c| !skipped.contains(&c.name) && !root_images.contains(&c.name)).collect();
+    let left_alone = host.is_some() || handled.is_empty();
     let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
@@ -45,10 +81,10 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     plan.tmp_volume(&tmp_mounts);
     let Planner { mut findings, changes, .. } = plan;
     findings.sort_by_key(|f| f.line);
-    for f in findings.iter_mut().filter(|_| host.is_some()) {
+    for f in findings.iter_mut().filter(|_| left_alone) {
         f.fixed = false;
     }
-    let changes = if host.is_some() { Vec::new() } else { changes };
+    let changes = if left_alone { Vec::new() } else { changes };
     let id = workload.id();
     let opted_out = skipped
         .iter()
@@ -107,6 +143,25 @@ fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option<()
         }
     }
     host
+}
+
+/// The containers (not opted out already) that run an official image starting as root, each
+/// reported.
+fn root_image_containers(workload: &Workload<'_>, skipped: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
+        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
+        let Some(official) = starts_as_root(image) else { continue };
+        let kind = if c.list == "initContainers" { "init container" } else { "container" };
+        let message = format!(
+            "{} {kind} {} runs {image}: {official}'s entrypoint starts as root and then drops to its own user; the container is left alone",
+            workload.id(),
+            c.name
+        );
+        findings.push(Finding::new(&rules::IMAGE_STARTS_AS_ROOT, c.line, message));
+        names.push(c.name.clone());
+    }
+    names
 }
 
 fn skipped_containers(workload: &Workload<'_>, skip: &[String]) -> Vec<String> {
@@ -445,4 +500,34 @@ fn mounts_tmp(container: &Value) -> bool {
         .into_iter()
         .flatten()
         .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') == "/tmp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::starts_as_root;
+
+    #[test]
+    fn official_images_that_start_as_root_are_known_by_their_reference() {
+        for image in [
+            "postgres:16",
+            "postgres",
+            "docker.io/library/postgres:16-alpine",
+            "docker.io/nginx:1.27",
+            "library/redis:7",
+            "mirror.example.com/library/mysql@sha256:0123",
+            "registry.acme.io:5000/library/rabbitmq:3-management",
+        ] {
+            assert!(starts_as_root(image).is_some(), "{image}");
+        }
+        for image in [
+            "ghcr.io/acme/postgres:16",
+            "bitnami/postgresql:16",
+            "nginxinc/nginx-unprivileged:1.27",
+            "acme/redis",
+            "busybox:1.36",
+            "ghcr.io/acme/api:v1.4.2",
+        ] {
+            assert_eq!(starts_as_root(image), None, "{image}");
+        }
+    }
 }

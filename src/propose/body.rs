@@ -123,6 +123,10 @@ fn hazards(files: &[FileReport]) -> Vec<String> {
                     file.path, f.line, f.message
                 )),
                 ("HD139", _) => Some(format!("`{}` line {}: {}.", file.path, f.line, f.message)),
+                ("HK216", _) => Some(format!(
+                    "`{}` line {}: {}; run an image built to start unprivileged to harden it.",
+                    file.path, f.line, f.message
+                )),
                 ("HK214", _) => Some(format!(
                     "`{}` line {}: {}; the pod will not pass the restricted profile.",
                     file.path, f.line, f.message
@@ -233,6 +237,18 @@ mod tests {
             let gap = &after[..after.find("### What changes").unwrap()];
             assert_eq!(gap.matches('\n').count(), if note.is_empty() { 1 } else { 3 }, "one blank line: {gap:?}");
         }
+    }
+
+    #[test]
+    fn a_container_left_alone_for_its_image_is_named_for_the_reviewer() {
+        let mut manifest = file("deploy.yaml", 2);
+        manifest.kind = Kind::Kubernetes;
+        let message = "Deployment/web container proxy runs nginx:1.27: nginx's entrypoint starts as root";
+        manifest.findings = vec![Finding::new(&crate::rules::IMAGE_STARTS_AS_ROOT, 12, message)];
+        let notes = hazards(&[manifest]);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("`deploy.yaml` line 12: Deployment/web container proxy"), "{notes:?}");
+        assert!(notes[0].ends_with("run an image built to start unprivileged to harden it."), "{notes:?}");
     }
 
     #[test]
