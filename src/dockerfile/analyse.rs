@@ -110,11 +110,20 @@ pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
         return None;
     }
     let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
+    // A stage built on one that copied the module files has them already (that stage's own
+    // order is its own finding).
+    let mut parent = facts.parent_stage(stage);
+    while let Some(p) = parent {
+        if p.instructions.iter().any(|i| copies_module_files(&i.body)) {
+            return None;
+        }
+        parent = facts.parent_stage(p);
+    }
     for inst in &stage.instructions[..first_go] {
         if let Body::Copy(copy) = &inst.body
             && copy.from.is_none()
         {
-            if copy.sources.iter().any(|s| s.trim_start_matches("./").starts_with("go.")) {
+            if copies_module_files(&inst.body) {
                 return None;
             }
             if copy.sources.iter().any(|s| matches!(s.as_str(), "." | "./")) {
@@ -123,6 +132,12 @@ pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
         }
     }
     None
+}
+
+/// True for a `COPY` from the build context of `go.mod` / `go.sum`.
+fn copies_module_files(body: &Body) -> bool {
+    matches!(body, Body::Copy(copy) if copy.from.is_none()
+        && copy.sources.iter().any(|s| s.trim_start_matches("./").starts_with("go.")))
 }
 
 /// The cache mount targets a Go `RUN` lacks: the module cache for every Go command, and the
@@ -153,10 +168,14 @@ pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
 }
 
 /// True when BuildKit cache mounts are safe in this stage: a golang image, no go commands inherited
-/// from a parent stage (a mount would hide the modules that stage downloaded), and no non-root
-/// USER before its Go commands (the build cache lives in root's home).
+/// from a parent stage (a mount would hide the modules that stage downloaded), no stage built on
+/// this one (a mount would keep the modules out of the image that stage starts from), and no
+/// non-root USER before its Go commands (the build cache lives in root's home).
 pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
     let golang = facts.base_image(stage).is_some_and(|i| i.family() == Family::Golang);
+    if facts.df.stages.iter().any(|s| facts.parent_stage(s).is_some_and(|p| p.index == stage.index)) {
+        return false;
+    }
     let mut parent = facts.parent_stage(stage);
     while let Some(p) = parent {
         if facts.go_runs.iter().any(|r| r.stage == p.index) {
