@@ -228,7 +228,7 @@ fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
                 &rules::SHELL_SCRIPT_ENTRYPOINT,
                 inst.line,
                 format!(
-                    "the program starts through {} , which a shell-less runtime cannot run; the runtime image is kept",
+                    "the program starts through {}, which a shell-less runtime cannot run; the runtime image is kept",
                     runtime::program(form).unwrap_or_default()
                 ),
             ));
