@@ -69,7 +69,8 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let root_images = root_image_containers(workload, &skipped, &mut findings);
     let handled: Vec<&Container<'_>> =
         workload.containers.iter().filter(|c| !skipped.contains(&c.name) && !root_images.contains(&c.name)).collect();
-    let left_alone = host.is_some() || handled.is_empty();
+    let root_command = root_commands(workload, &mut findings);
+    let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
     let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
@@ -92,6 +93,56 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
         .map(|n| format!("{id}/{n}"))
         .collect();
     Plan { findings, changes, opted_out }
+}
+
+/// Programs that need root (or a capability harden drops) to do their job.
+const ROOT_PROGRAMS: &[&str] = &[
+    "chown",
+    "chgrp",
+    "setcap",
+    "useradd",
+    "adduser",
+    "groupadd",
+    "addgroup",
+    "apt-get",
+    "apt",
+    "apk",
+    "yum",
+    "dnf",
+    "microdnf",
+    "sysctl",
+    "mount",
+    "iptables",
+    "ip6tables",
+    "nft",
+];
+
+/// Reports the containers whose command or arguments run a program that needs root; `Some`
+/// when there is one and the workload must be left alone.
+fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option<()> {
+    let mut found = None;
+    for c in &workload.containers {
+        let words = ["command", "args"]
+            .iter()
+            .filter_map(|key| c.value.get(*key).and_then(Value::as_sequence))
+            .flatten()
+            .filter_map(Value::as_str)
+            .flat_map(|arg| arg.split(|ch: char| ch.is_whitespace() || ";&|()`".contains(ch)));
+        let program = words
+            .map(|word| word.rsplit('/').next().unwrap_or(word))
+            .find_map(|word| ROOT_PROGRAMS.iter().find(|p| **p == word));
+        if let Some(program) = program {
+            let kind = if c.list == "initContainers" { "init container" } else { "container" };
+            let message = format!(
+                "{} {kind} {} runs {program}, which needs root; the workload is left alone",
+                workload.id(),
+                c.name
+            );
+            findings.push(Finding::new(&rules::ROOT_COMMAND, c.line, message));
+            found = Some(());
+        }
+    }
+    found
 }
 
 /// Reports what ties the workload to the host; `Some` when it must be left alone.
@@ -505,6 +556,41 @@ fn mounts_tmp(container: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::starts_as_root;
+    use crate::config::Config;
+    use crate::outcome::Outcome;
+
+    /// The HK217 messages and whether the file is rewritten, for a pod whose one container runs
+    /// `command`.
+    fn root_command(command: &str) -> (Vec<String>, bool) {
+        let text = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: ghcr.io/acme/c:1\n    command: {command}\n"
+        );
+        let Ok(Outcome::Hardened { findings, rewritten, .. }) = crate::kubernetes::harden(&text, &Config::default())
+        else {
+            panic!("{text}")
+        };
+        let messages = findings.iter().filter(|f| f.rule == "HK217").map(|f| f.message.clone()).collect();
+        (messages, rewritten.is_some())
+    }
+
+    #[test]
+    fn a_command_that_needs_root_leaves_the_workload_alone() {
+        for (command, program) in [
+            (r#"["sh", "-c", "chown -R 1000:1000 /data"]"#, "chown"),
+            (r#"["/bin/sh", "-c", "apt-get update && apt-get install -y curl"]"#, "apt-get"),
+            (r#"["/usr/sbin/setcap", "cap_net_bind_service=+ep", "/app"]"#, "setcap"),
+            (r#"["sh", "-c", "sysctl -w net.core.somaxconn=1024;exec /app"]"#, "sysctl"),
+        ] {
+            let (messages, rewritten) = root_command(command);
+            assert_eq!(messages.len(), 1, "{command}: {messages:?}");
+            assert!(messages[0].contains(&format!("runs {program}, which needs root")), "{messages:?}");
+            assert!(!rewritten, "{command}");
+        }
+        for command in [r#"["/app", "--mount", "/data", "--owner", "chowner"]"#, r#"["/app", "serve"]"#] {
+            let (messages, rewritten) = root_command(command);
+            assert!(messages.is_empty() && rewritten, "{command}: {messages:?}");
+        }
+    }
 
     #[test]
     fn official_images_that_start_as_root_are_known_by_their_reference() {
