@@ -132,12 +132,7 @@ fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option
             .map(|word| word.rsplit('/').next().unwrap_or(word))
             .find_map(|word| ROOT_PROGRAMS.iter().find(|p| **p == word));
         if let Some(program) = program {
-            let kind = if c.list == "initContainers" { "init container" } else { "container" };
-            let message = format!(
-                "{} {kind} {} runs {program}, which needs root; the workload is left alone",
-                workload.id(),
-                c.name
-            );
+            let message = format!("{} runs {program}, which needs root; the workload is left alone", c.who(workload));
             findings.push(Finding::new(&rules::ROOT_COMMAND, c.line, message));
             found = Some(());
         }
@@ -203,11 +198,9 @@ fn root_image_containers(workload: &Workload<'_>, skipped: &[String], findings: 
     for c in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
         let Some(official) = starts_as_root(image) else { continue };
-        let kind = if c.list == "initContainers" { "init container" } else { "container" };
         let message = format!(
-            "{} {kind} {} runs {image}: {official}'s entrypoint starts as root and then drops to its own user; the container is left alone",
-            workload.id(),
-            c.name
+            "{} runs {image}: {official}'s entrypoint starts as root and then drops to its own user; the container is left alone",
+            c.who(workload)
         );
         findings.push(Finding::new(&rules::IMAGE_STARTS_AS_ROOT, c.line, message));
         names.push(c.name.clone());
@@ -259,9 +252,7 @@ impl Planner<'_, '_> {
             if sc.and_then(|s| s.get("runAsUser")).is_some() {
                 continue;
             }
-            let kind = if c.list == "initContainers" { "init container" } else { "container" };
-            let message =
-                format!("{} {kind} {} does not set runAsUser, and the pod sets none", self.workload.id(), c.name);
+            let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
             self.finding(&rules::RUN_AS_USER, c.line, message, true);
             self.set(self.in_container(c, &["securityContext", "runAsUser"]), NONROOT_ID.into());
             if sc.and_then(|s| s.get("runAsGroup")).is_none() {
@@ -402,8 +393,7 @@ impl Planner<'_, '_> {
     /// Plans one container; true when its root filesystem becomes read-only and /tmp needs a volume.
     fn container(&mut self, c: &Container<'_>) -> bool {
         let line = c.line;
-        let kind = if c.list == "initContainers" { "init container" } else { "container" };
-        let who = format!("{} {kind} {}", self.workload.id(), c.name);
+        let who = c.who(self.workload);
         let sc = c.value.get("securityContext");
         let get = |key: &str| sc.and_then(|s| s.get(key));
 

@@ -63,6 +63,14 @@ pub struct Container<'a> {
     pub value: &'a Value,
 }
 
+impl Container<'_> {
+    /// The container as messages name it: `Deployment/api container app`, `… init container setup`.
+    pub fn who(&self, workload: &Workload<'_>) -> String {
+        let kind = if self.list == "initContainers" { "init container" } else { "container" };
+        format!("{} {kind} {}", workload.id(), self.name)
+    }
+}
+
 impl Workload<'_> {
     /// `Kind/name`, as configuration and messages name it.
     pub fn id(&self) -> String {
