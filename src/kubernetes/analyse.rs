@@ -220,7 +220,8 @@ fn skipped_containers(workload: &Workload<'_>, skip: &[String]) -> Vec<String> {
 
 struct Planner<'w, 'a> {
     workload: &'w Workload<'a>,
-    /// The containers harden changes (all but those left alone as asked).
+    /// The containers harden changes: all but those left alone (opted out, or running an
+    /// official image that starts as root).
     handled: Vec<&'w Container<'a>>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
@@ -261,11 +262,16 @@ impl Planner<'_, '_> {
         }
     }
 
+    /// True when harden handles every container, so pod-level values reach only those.
+    fn whole_pod(&self) -> bool {
+        self.handled.len() == self.workload.containers.len()
+    }
+
     /// Sets a pod-level `securityContext` value (`rest` starts with `securityContext`). With a
-    /// container left alone as asked, the pod level would reach that container too: the value is
-    /// set instead on each handled container that does not set the key itself.
+    /// container left alone, the pod level would reach that container too: the value is set
+    /// instead on each handled container that does not set the key itself.
     fn set_for_pod(&mut self, rest: &[&str], value: Value) {
-        if self.handled.len() == self.workload.containers.len() {
+        if self.whole_pod() {
             self.set(self.pod_path(rest), value);
             return;
         }
@@ -301,7 +307,7 @@ impl Planner<'_, '_> {
         let line = w.line;
         let sc = w.pod_value.get("securityContext");
         let get = |key: &str| sc.and_then(|s| s.get(key));
-        let whole_pod = self.handled.len() == w.containers.len();
+        let whole_pod = self.whole_pod();
         let containers_user: Vec<u64> =
             self.handled.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
