@@ -23,6 +23,9 @@ pub const DEFAULT_CC: &str = "gcr.io/distroless/cc-debian13:nonroot";
 pub struct Config {
     /// Paths to leave alone, as gitignore-style globs relative to the repository root.
     pub ignore: Vec<String>,
+    /// Leave alone the directories that hold other people's code or test data
+    /// ([`crate::discover::DEFAULT_IGNORED`]: `vendor/`, `node_modules/`, `testdata/`…).
+    pub default_ignores: bool,
     /// Rule ids to turn off (`HD110`…).
     pub disable: Vec<String>,
     /// The runtime images to write.
@@ -112,6 +115,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             ignore: Vec::new(),
+            default_ignores: true,
             disable: Vec::new(),
             runtime: RuntimeImages::default(),
             pin_digests: true,

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
+/// Directory names harden does not walk unless the configuration says `default_ignores: false`:
+/// vendored modules and packages (other people's code, rewritten by their tools) and test data
+/// (files a test expects as they are), as Renovate and the go tool pass over them.
+pub const DEFAULT_IGNORED: &[&str] = &["vendor", "node_modules", "testdata", "__fixtures__"];
+
 /// Files larger than this are skipped.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
@@ -106,8 +111,9 @@ fn yaml_skip_reason(path: &Path) -> Option<String> {
 }
 
 /// Finds the files under `root` (a directory, or one file named explicitly).
-/// `ignore` holds gitignore-style patterns relative to `root`.
-pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
+/// `ignore` holds gitignore-style patterns relative to `root`; with `default_ignores`, the
+/// [`DEFAULT_IGNORED`] directories below `root` are not walked.
+pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Found> {
     if root.is_file() {
         let name = root.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let kind = if is_yaml_name(name) { Kind::Kubernetes } else { Kind::Dockerfile };
@@ -124,7 +130,14 @@ pub fn discover(root: &Path, ignore: &[String]) -> Vec<Found> {
         // The repository's own ignore files count; a developer's global git excludes do not.
         .git_global(false)
         .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| {
+            let default_ignored = || {
+                e.depth() > 0
+                    && e.file_type().is_some_and(|t| t.is_dir())
+                    && e.file_name().to_str().is_some_and(|n| DEFAULT_IGNORED.contains(&n))
+            };
+            e.file_name() != ".git" && !(default_ignores && default_ignored())
+        })
         .build_parallel()
         .run(|| {
             let (found, ignored, canonical_root) = (&found, &ignored, &canonical_root);
@@ -267,7 +280,7 @@ mod tests {
         }
         std::fs::write(p.join("a/big.Dockerfile"), vec![b'#'; 1_100_000]).unwrap();
         std::fs::write(p.join("a/bin.dockerfile"), b"FROM \0\x01").unwrap();
-        let found = discover(p, &["examples/".into()]);
+        let found = discover(p, &["examples/".into()], true);
         let names: Vec<_> =
             found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["Dockerfile", "a/Dockerfile.prod", "a/big.Dockerfile", "a/bin.dockerfile"]);
@@ -287,8 +300,28 @@ mod tests {
         std::fs::write(outside.path().join("Dockerfile"), "FROM golang\n").unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path().join("Dockerfile"), dir.path().join("Dockerfile")).unwrap();
-        let found = discover(dir.path(), &[]);
+        let found = discover(dir.path(), &[], true);
         assert!(matches!(&found[0].pass_over, Some(PassOver::Skip(r)) if r.contains("leaves the tree")));
+    }
+
+    #[test]
+    fn vendored_code_and_test_data_are_not_walked_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        let files = ["Dockerfile", "vendor/x/Dockerfile", "web/node_modules/y/Dockerfile", "pkg/testdata/Dockerfile"];
+        for f in files {
+            std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+            std::fs::write(p.join(f), "FROM scratch\n").unwrap();
+        }
+        let names = |found: Vec<Found>| -> Vec<String> {
+            found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect()
+        };
+        assert_eq!(names(discover(p, &[], true)), ["Dockerfile"]);
+        let mut all = files.map(String::from).to_vec();
+        all.sort();
+        assert_eq!(names(discover(p, &[], false)), all);
+        // Named as the root, such a directory is walked: the user asked for it.
+        assert_eq!(names(discover(&p.join("vendor"), &[], true)), ["vendor/x/Dockerfile"]);
     }
 
     #[cfg(unix)]
@@ -298,7 +331,7 @@ mod tests {
         let made = std::process::Command::new("mkfifo").arg(dir.path().join("Dockerfile")).status().unwrap();
         assert!(made.success());
         // Reading a pipe nobody writes to would block the walk for ever.
-        let found = discover(dir.path(), &[]);
+        let found = discover(dir.path(), &[], true);
         assert!(
             matches!(&found[0].pass_over, Some(PassOver::Skip(r)) if r.contains("not a regular file")),
             "{found:?}"
@@ -314,7 +347,7 @@ mod tests {
             std::fs::write(p.join(d).join("Dockerfile"), "FROM scratch\n").unwrap();
         }
         std::fs::write(p.join("Dockerfile"), "FROM scratch\n").unwrap();
-        let found = discover(p, &[]);
+        let found = discover(p, &[], true);
         let names: Vec<_> =
             found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(

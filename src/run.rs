@@ -190,7 +190,7 @@ pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
 /// Analyses the files under `root`, in the repository `repo` (canonical) with its `config`.
 pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport> {
     let mut reports = Vec::new();
-    let found: Vec<_> = discover::discover(root, &config.ignore);
+    let found: Vec<_> = discover::discover(root, &config.ignore, config.default_ignores);
     // The walk follows no links, so a found path is canonical under the canonical root.
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let canonical = |path: &Path| canonical_root.join(path.strip_prefix(root).unwrap_or(path));

@@ -136,6 +136,22 @@ fn disabled_rules_and_ignored_paths_are_honoured() {
 }
 
 #[test]
+fn vendored_code_is_left_alone_unless_the_configuration_asks() {
+    let files =
+        [("Dockerfile", NAIVE), ("vendor/github.com/x/y/Dockerfile", NAIVE), ("pkg/testdata/Dockerfile", NAIVE)];
+    let paths = |dir: &Path| -> Vec<String> {
+        let (_, json, _) = harden(&["scan", "--format", "json"], dir);
+        let doc: Value = serde_json::from_str(&json).unwrap();
+        doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(paths(repo(&files).path()), ["Dockerfile"]);
+    let mut walked = files.to_vec();
+    walked.push((".harden.yml", "default_ignores: false\n"));
+    let all = paths(repo(&walked).path());
+    assert_eq!(all.iter().filter(|p| p.ends_with("Dockerfile")).count(), 3, "{all:?}");
+}
+
+#[test]
 fn the_readme_documents_every_rule() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     for rule in harden::rules::ALL {
