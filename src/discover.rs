@@ -110,6 +110,21 @@ fn yaml_skip_reason(path: &Path) -> Option<String> {
     Some(reason.to_string())
 }
 
+/// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
+/// walk's root): a development container, or a GitHub Action's container (GitHub runs it as root;
+/// a USER would cut it off from the workspace).
+fn dockerfile_skip_reason(path: &Path, rel: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    let reason = if rel.components().any(|c| c.as_os_str() == ".devcontainer") {
+        "a development container (.devcontainer): built for people working on the code, not to run a service"
+    } else if parent.join("action.yml").is_file() || parent.join("action.yaml").is_file() {
+        "a GitHub Action's container (action.yml beside it): GitHub runs it as root, and a USER would cut it off from the workspace"
+    } else {
+        return None;
+    };
+    Some(reason.to_string())
+}
+
 /// Finds the files under `root` (a directory, or one file named explicitly).
 /// `ignore` holds gitignore-style patterns relative to `root`; with `default_ignores`, the
 /// [`DEFAULT_IGNORED`] directories below `root` are not walked.
@@ -199,7 +214,15 @@ fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonic
     if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
         return None;
     }
-    Some(check(path, display(path), kind, &file_type, canonical_root))
+    let mut found = check(path, display(path), kind, &file_type, canonical_root);
+    if found.pass_over.is_none() {
+        let place = match kind {
+            Kind::Kubernetes => yaml_skip_reason(path),
+            Kind::Dockerfile => dockerfile_skip_reason(path, rel),
+        };
+        found.pass_over = place.map(PassOver::Skip);
+    }
+    Some(found)
 }
 
 fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
@@ -211,8 +234,8 @@ fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
     builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
-/// Decides from its type and place whether a candidate is passed over: links (never followed),
-/// pipes and devices (never read), and YAML that is not a manifest.
+/// Decides from its type whether a candidate is passed over: links (never followed), pipes and
+/// devices (never read).
 fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType, root: &Path) -> Found {
     let reason = if file_type.is_symlink() {
         Some(match path.canonicalize() {
@@ -224,8 +247,6 @@ fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType
         })
     } else if !file_type.is_file() {
         Some("not a regular file (a pipe, socket or device); not read".to_string())
-    } else if kind == Kind::Kubernetes {
-        yaml_skip_reason(path)
     } else {
         None
     };
@@ -322,6 +343,29 @@ mod tests {
         assert_eq!(names(discover(p, &[], false)), all);
         // Named as the root, such a directory is walked: the user asked for it.
         assert_eq!(names(discover(&p.join("vendor"), &[], true)), ["vendor/x/Dockerfile"]);
+    }
+
+    #[test]
+    fn development_and_action_containers_are_passed_over_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        for f in [".devcontainer/Dockerfile", ".github/actions/lint/Dockerfile", "svc/Dockerfile"] {
+            std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+            std::fs::write(p.join(f), "FROM golang:1.22\nRUN go install example.com/tool@v1\n").unwrap();
+        }
+        std::fs::write(p.join(".github/actions/lint/action.yml"), "runs: {using: docker, image: Dockerfile}\n")
+            .unwrap();
+        let found = discover(p, &[], true);
+        let reason = |name: &str| {
+            let f = found.iter().find(|f| f.path.strip_prefix(p).unwrap() == Path::new(name)).unwrap();
+            match &f.pass_over {
+                Some(PassOver::Skip(r)) => r.clone(),
+                other => format!("{other:?}"),
+            }
+        };
+        assert!(reason(".devcontainer/Dockerfile").contains("development container"));
+        assert!(reason(".github/actions/lint/Dockerfile").contains("GitHub Action's container"));
+        assert_eq!(reason("svc/Dockerfile"), "None");
     }
 
     #[cfg(unix)]
