@@ -63,6 +63,9 @@ pub struct Plan {
 /// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
 /// `Kind/name/container` entries the configuration opts out.
 pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
+    if let Some(windows) = windows_pod(workload) {
+        return Plan { findings: vec![windows], changes: Vec::new(), opted_out: Vec::new() };
+    }
     let mut findings = Vec::new();
     let host = host_needs(workload, &mut findings);
     let skipped = skipped_containers(workload, skip);
@@ -138,6 +141,20 @@ fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option
         }
     }
     found
+}
+
+/// The finding for a Windows pod, which the Linux rules do not fit; `None` for a Linux pod.
+fn windows_pod(workload: &Workload<'_>) -> Option<Finding> {
+    let pod = workload.pod_value;
+    let os = pod.get("os").and_then(|o| o.get("name")).and_then(Value::as_str);
+    let selected = pod.get("nodeSelector").and_then(|n| n.get("kubernetes.io/os")).and_then(Value::as_str);
+    let how = match (os, selected) {
+        (Some(os), _) if os.eq_ignore_ascii_case("windows") => "os.name",
+        (_, Some(sel)) if sel.eq_ignore_ascii_case("windows") => "its node selector",
+        _ => return None,
+    };
+    let message = format!("{} runs on Windows ({how}); the workload is left alone", workload.id());
+    Some(Finding::new(&rules::WINDOWS_POD, workload.line, message))
 }
 
 /// Reports what ties the workload to the host; `Some` when it must be left alone.
