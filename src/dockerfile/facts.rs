@@ -215,8 +215,11 @@ impl<'a> Facts<'a> {
         let explicit = builds.iter().find(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("1"));
         let toolchain = self.builder_stages().into_iter().find_map(|s| self.installed_c_toolchain(&self.df.stages[s]));
         let linkmode = builds.iter().any(|(_, c)| c.ldflags().contains(&"-linkmode"));
+        let cgo_flag = builds.iter().find_map(|(_, c)| cgo_only_flag(c));
         let reason = if explicit.is_some() {
             Some("the build sets CGO_ENABLED=1".to_string())
+        } else if let Some(flag) = cgo_flag {
+            Some(format!("the build uses {flag}, which needs cgo"))
         } else if let Some((pkg, _)) = &toolchain {
             Some(format!("the builder installs {pkg} for the build"))
         } else if linkmode {
@@ -236,6 +239,18 @@ impl<'a> Facts<'a> {
         let pkg = installs.iter().find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
         let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
         Some((pkg.clone(), cxx))
+    }
+}
+
+/// A flag of a go command that works only with cgo: the race detector and the memory and address
+/// sanitizers, and the build modes that make C libraries or plugins.
+fn cgo_only_flag(cmd: &GoCommand) -> Option<String> {
+    if let Some(name) = ["race", "msan", "asan"].into_iter().find(|name| cmd.flag(name).is_some()) {
+        return Some(format!("-{name}"));
+    }
+    match cmd.flag("buildmode").and_then(|f| f.value.as_deref()) {
+        Some(mode @ ("c-archive" | "c-shared" | "plugin")) => Some(format!("-buildmode={mode}")),
+        _ => None,
     }
 }
 
