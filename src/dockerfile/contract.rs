@@ -83,18 +83,20 @@ pub fn check(before: &Contract, after: &Contract) -> Result<(), String> {
     if !missing.is_empty() {
         return Err(format!("the rewritten image lacks the built binaries {missing:?}"));
     }
-    let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
-        let (a, b) = (format!("{a:?}"), format!("{b:?}"));
+    let shown = |value: &dyn std::fmt::Debug| format!("{value:?}");
+    let same = |what: &str, a: String, b: String| {
         if a == b { Ok(()) } else { Err(format!("the rewrite changes the {what}: {a} became {b}")) }
     };
-    same("ENTRYPOINT", &before.entrypoint, &after.entrypoint)?;
-    same("CMD", &before.cmd, &after.cmd)?;
-    same("exposed ports", &before.ports, &after.ports)?;
-    same("environment", &before.env, &after.env)?;
-    same("volumes", &before.volumes, &after.volumes)?;
-    same("labels", &before.labels, &after.labels)?;
-    if before.workdir.is_some() {
-        same("working directory", &before.workdir, &after.workdir)?;
+    // Commands as the exec form a reader writes, or "none".
+    let words = |w: &Option<Vec<String>>| w.as_ref().map_or_else(|| "none".to_string(), |w| shown(w));
+    same("ENTRYPOINT", words(&before.entrypoint), words(&after.entrypoint))?;
+    same("CMD", words(&before.cmd), words(&after.cmd))?;
+    same("exposed ports", shown(&before.ports), shown(&after.ports))?;
+    same("environment", shown(&before.env), shown(&after.env))?;
+    same("volumes", shown(&before.volumes), shown(&after.volumes))?;
+    same("labels", shown(&before.labels), shown(&after.labels))?;
+    if let Some(workdir) = &before.workdir {
+        same("working directory", workdir.clone(), after.workdir.clone().unwrap_or_else(|| "none".into()))?;
     }
     Ok(())
 }
@@ -113,13 +115,17 @@ fn built_outputs(facts: &Facts<'_>) -> Vec<Output> {
     facts.builds().filter_map(|(r, c)| facts.output_of(r, c)).collect()
 }
 
-/// Names a bare program that is a built binary by its absolute path.
+/// Names a bare program that is a built binary by its absolute path (in the directory a build
+/// installs into, such as `/go/bin`, when that is where it comes from).
 fn resolve_program(mut words: Vec<String>, outputs: &[Output], cwd: &str) -> Vec<String> {
     if let Some(program) = words.first_mut()
         && !program.contains('/')
-        && let Some(Output::File(path)) = outputs.iter().find(|o| super::plan::starts(o, program, cwd))
+        && let Some(output) = outputs.iter().find(|o| super::plan::starts(o, program, cwd))
     {
-        *program = path.clone();
+        *program = match output {
+            Output::File(path) => path.clone(),
+            Output::Dir(dir) => format!("{dir}/{program}"),
+        };
     }
     words
 }
@@ -130,4 +136,21 @@ pub fn is_build_env(name: &str) -> bool {
         || name.starts_with("CGO_")
         || matches!(name, "PATH" | "CC" | "CXX" | "CFLAGS" | "LDFLAGS" | "PKG_CONFIG_PATH" | "DEBIAN_FRONTEND")
         || super::analyse::is_secret_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_contract_is_told_in_the_words_a_reader_writes() {
+        let before = Contract { cmd: Some(vec!["app".into()]), workdir: Some("/app".into()), ..Contract::default() };
+        let cmd = Contract { cmd: Some(vec!["/app/app".into()]), ..before.clone() };
+        assert_eq!(check(&before, &cmd).unwrap_err(), r#"the rewrite changes the CMD: ["app"] became ["/app/app"]"#);
+        let gone = Contract { cmd: None, ..before.clone() };
+        assert_eq!(check(&before, &gone).unwrap_err(), r#"the rewrite changes the CMD: ["app"] became none"#);
+        let moved = Contract { workdir: None, ..before.clone() };
+        assert_eq!(check(&before, &moved).unwrap_err(), "the rewrite changes the working directory: /app became none");
+        assert_eq!(check(&before, &before.clone()), Ok(()));
+    }
 }
