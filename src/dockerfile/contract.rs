@@ -81,7 +81,8 @@ pub fn of(facts: &Facts<'_>) -> Contract {
 pub fn check(before: &Contract, after: &Contract) -> Result<(), String> {
     let missing: Vec<_> = before.binaries.difference(&after.binaries).collect();
     if !missing.is_empty() {
-        return Err(format!("the rewritten image lacks the built binaries {missing:?}"));
+        let missing: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
+        return Err(format!("the rewritten image lacks the built binaries {}", missing.join(", ")));
     }
     let shown = |value: &dyn std::fmt::Debug| format!("{value:?}");
     let same = |what: &str, a: String, b: String| {
@@ -151,6 +152,9 @@ mod tests {
         assert_eq!(check(&before, &gone).unwrap_err(), r#"the rewrite changes the CMD: ["app"] became none"#);
         let moved = Contract { workdir: None, ..before.clone() };
         assert_eq!(check(&before, &moved).unwrap_err(), "the rewrite changes the working directory: /app became none");
+        let built = Contract { binaries: ["/app/app".to_string(), "/app/worker".to_string()].into(), ..before.clone() };
+        let lost = Contract { binaries: ["/app/app".to_string()].into(), ..before.clone() };
+        assert_eq!(check(&built, &lost).unwrap_err(), "the rewritten image lacks the built binaries /app/worker");
         assert_eq!(check(&before, &before.clone()), Ok(()));
     }
 }
