@@ -352,7 +352,7 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
 }
 
 fn secret_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
-    for (name, _) in &facts.df.global_args {
+    for name in facts.df.global_args.iter().map(|a| &a.name) {
         if is_secret_name(name) {
             let line = facts.text.lines().position(|l| l.contains(name.as_str())).map_or(1, |i| i + 1);
             out.push(Finding::new(&rules::SECRET_IN_ENV, line, format!("ARG {name} looks like a secret")));

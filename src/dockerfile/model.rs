@@ -14,11 +14,22 @@ use crate::shell::{self, SimpleCommand};
 pub use crate::lines::LineIndex;
 pub use crate::outcome::ParseError;
 
+/// One `NAME[=default]` word of an `ARG` before the first `FROM`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalArg {
+    /// The variable's name.
+    pub name: String,
+    /// Its default, when it has one.
+    pub default: Option<String>,
+    /// Where the whole word is in the file.
+    pub span: Range<usize>,
+}
+
 /// A parsed Dockerfile.
 #[derive(Debug, Clone)]
 pub struct Dockerfile {
     /// `ARG`s before the first `FROM`.
-    pub global_args: Vec<(String, Option<String>)>,
+    pub global_args: Vec<GlobalArg>,
     /// The build stages, in order.
     pub stages: Vec<Stage>,
     /// `\r\n` when the file uses CRLF line endings, else `\n`.
@@ -195,7 +206,15 @@ impl Dockerfile {
                     },
                     instructions: Vec::new(),
                 }),
-                Ast::Arg(arg) if stages.is_empty() => global_args.extend(parse_args(&arg.arguments.value)),
+                Ast::Arg(arg) if stages.is_empty() => global_args.extend(
+                    shell::lex(&arg.arguments.value, arg.arguments.span.start).into_iter().map(|t| {
+                        let (name, default) = match t.value.split_once('=') {
+                            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                            None => (t.value.clone(), None),
+                        };
+                        GlobalArg { name, default, span: t.span }
+                    }),
+                ),
                 other => {
                     let Some(stage) = stages.last_mut() else {
                         continue;
@@ -227,7 +246,9 @@ impl Dockerfile {
     /// The image a `FROM` names after substituting global `ARG` defaults; `None` when a
     /// variable has no default.
     pub fn resolve_image(&self, image: &str) -> Option<String> {
-        substitute(image, &self.global_args)
+        let vars: Vec<(String, Option<String>)> =
+            self.global_args.iter().map(|a| (a.name.clone(), a.default.clone())).collect();
+        substitute(image, &vars)
     }
 }
 
@@ -466,6 +487,21 @@ mod tests {
         assert_eq!(df.resolve_image(&df.stages[0].from.image).as_deref(), Some("golang:1.22"));
         assert_eq!(df.resolve_image("golang:${MISSING}"), None);
         assert_eq!(df.resolve_image("golang:${MISSING:-1.21}").as_deref(), Some("golang:1.21"));
+    }
+
+    #[test]
+    fn global_args_know_where_their_words_are() {
+        let text = "ARG A=1 B
+ARG RUNTIME=\"alpine:3.19\"
+FROM ${RUNTIME}
+";
+        let df = Dockerfile::parse(text).unwrap();
+        let words: Vec<(&str, Option<&str>, &str)> =
+            df.global_args.iter().map(|a| (a.name.as_str(), a.default.as_deref(), &text[a.span.clone()])).collect();
+        assert_eq!(
+            words,
+            [("A", Some("1"), "A=1"), ("B", None, "B"), ("RUNTIME", Some("alpine:3.19"), "RUNTIME=\"alpine:3.19\"")]
+        );
     }
 
     #[test]

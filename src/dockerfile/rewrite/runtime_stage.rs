@@ -5,17 +5,35 @@ use crate::edit::Edit;
 
 use super::super::analyse::{is_numeric_user, is_root};
 use super::super::facts::Facts;
-use super::super::model::{Body, CommandForm, Instruction, Stage};
+use super::super::model::{Body, CommandForm, GlobalArg, Instruction, Stage};
 use super::super::plan::NONROOT;
 use super::super::runtime;
 use super::{Style, removal};
+
+/// The global `ARG` that is the whole image of the stage's `FROM` (`FROM ${RUNTIME_IMAGE}`), when
+/// it is declared once, has a default and no other `FROM` uses it: changing its default keeps the
+/// build argument the file offers.
+fn image_arg<'a>(facts: &Facts<'a>, stage: &Stage) -> Option<&'a GlobalArg> {
+    let image = stage.from.image.as_str();
+    let name = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).or_else(|| image.strip_prefix('$'))?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let mut declared = facts.df.global_args.iter().filter(|a| a.name == name);
+    let arg = declared.next().filter(|a| a.default.is_some())?;
+    let elsewhere = facts.df.stages.iter().any(|s| s.index != stage.index && s.from.image.contains(name));
+    (declared.next().is_none() && !elsewhere).then_some(arg)
+}
 
 /// Edits the runtime stage into a distroless one: new base, no package or user setup,
 /// numeric user and ownership, exec-form commands, no health check that needs curl.
 pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
     if let Some(image) = image {
-        out.push(Edit::replace(stage.from.image_span.clone(), image));
+        out.push(match image_arg(facts, stage) {
+            Some(arg) => Edit::replace(arg.span.clone(), format!("{}={image}", arg.name)),
+            None => Edit::replace(stage.from.image_span.clone(), image),
+        });
     }
     let removed: Vec<&Instruction> = stage
         .instructions
