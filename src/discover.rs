@@ -1,7 +1,9 @@
 //! Discovery: walks the trees it is given (respecting `.gitignore`) and names the files
 //! harden handles, with a reason for each file it passes over.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
@@ -111,18 +113,13 @@ fn yaml_skip_reason(path: &Path) -> Option<String> {
 }
 
 /// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
-/// walk's root): a development container, or a GitHub Action's container (GitHub runs it as root;
-/// a USER would cut it off from the workspace).
-fn dockerfile_skip_reason(path: &Path, rel: &Path) -> Option<String> {
-    let parent = path.parent()?;
-    let reason = if rel.components().any(|c| c.as_os_str() == ".devcontainer") {
+/// walk's root): a development container. (A GitHub Action's container is told by the
+/// `action.yml` the walk finds beside it.)
+fn dockerfile_skip_reason(rel: &Path) -> Option<String> {
+    rel.components().any(|c| c.as_os_str() == ".devcontainer").then(|| {
         "a development container (.devcontainer): built for people working on the code, not to run a service"
-    } else if parent.join("action.yml").is_file() || parent.join("action.yaml").is_file() {
-        "a GitHub Action's container (action.yml beside it): GitHub runs it as root, and a USER would cut it off from the workspace"
-    } else {
-        return None;
-    };
-    Some(reason.to_string())
+            .to_string()
+    })
 }
 
 /// Finds the files under `root` (a directory, or one file named explicitly).
@@ -137,7 +134,7 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
     }
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let found = std::sync::Mutex::new(Vec::new());
+    let walked = Mutex::new(Walked::default());
     // The walk lists directories on all cores (it reads no file); the order is made stable
     // afterwards.
     ignore::WalkBuilder::new(root)
@@ -155,21 +152,46 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         })
         .build_parallel()
         .run(|| {
-            let (found, ignored, canonical_root) = (&found, &ignored, &canonical_root);
+            let (walked, ignored, canonical_root) = (&walked, &ignored, &canonical_root);
             Box::new(move |entry| {
-                let candidate = match entry {
-                    Ok(entry) => candidate(&entry, root, ignored, canonical_root),
-                    Err(e) => unlisted(&e, root),
+                let (found, action_dir) = match entry {
+                    Ok(entry) => (candidate(&entry, root, ignored, canonical_root), action_dir(&entry)),
+                    Err(e) => (unlisted(&e, root), None),
                 };
-                if let Some(candidate) = candidate {
-                    found.lock().expect("no walker panics holding the lock").push(candidate);
+                // Most entries are neither: the walkers meet at the lock only for the few that are.
+                if found.is_some() || action_dir.is_some() {
+                    let mut walked = walked.lock().expect("no walker panics holding the lock");
+                    walked.found.extend(found);
+                    walked.action_dirs.extend(action_dir);
                 }
                 ignore::WalkState::Continue
             })
         });
-    let mut found = found.into_inner().expect("no walker panics holding the lock");
+    let Walked { mut found, action_dirs } = walked.into_inner().expect("no walker panics holding the lock");
     found.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
+        if f.path.parent().is_some_and(|dir| action_dirs.contains(dir)) {
+            f.pass_over = Some(PassOver::Skip(ACTION_CONTAINER.to_string()));
+        }
+    }
     found
+}
+
+/// Why a Dockerfile beside an `action.yml` is passed over.
+const ACTION_CONTAINER: &str = "a GitHub Action's container (action.yml beside it): GitHub runs it as root, and a USER would cut it off from the workspace";
+
+/// What the walkers gather, behind one lock.
+#[derive(Default)]
+struct Walked {
+    found: Vec<Found>,
+    /// Directories that hold a GitHub Action's `action.yml`.
+    action_dirs: HashSet<PathBuf>,
+}
+
+/// The directory of an entry that is a GitHub Action's `action.yml`.
+fn action_dir(entry: &ignore::DirEntry) -> Option<PathBuf> {
+    let name = entry.file_name().to_str()?;
+    matches!(name, "action.yml" | "action.yaml").then(|| entry.path().parent().map(Path::to_path_buf)).flatten()
 }
 
 /// A directory the walk could not list, as an error entry. (An ignore file with a line that is
@@ -218,7 +240,7 @@ fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonic
     if found.pass_over.is_none() {
         let place = match kind {
             Kind::Kubernetes => yaml_skip_reason(path),
-            Kind::Dockerfile => dockerfile_skip_reason(path, rel),
+            Kind::Dockerfile => dockerfile_skip_reason(rel),
         };
         found.pass_over = place.map(PassOver::Skip);
     }
