@@ -277,13 +277,18 @@ fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType
 
 /// A candidate's text: passed over when larger than [`MAX_FILE_BYTES`] or not UTF-8 text.
 pub fn read_text(path: &Path) -> Result<String, Unread> {
-    let mut file = std::fs::File::open(path).map_err(Unread::Failed)?;
+    let file = std::fs::File::open(path).map_err(Unread::Failed)?;
     let size = file.metadata().map_err(Unread::Failed)?.len();
     if size > MAX_FILE_BYTES {
         return Err(Unread::Skipped(format!("larger than 1 MiB ({size} bytes)")));
     }
     let mut bytes = Vec::with_capacity(size as usize);
-    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(Unread::Failed)?;
+    // Read through `take`, so a file that grows meanwhile is still bounded.
+    std::io::Read::read_to_end(&mut std::io::Read::take(&file, MAX_FILE_BYTES + 1), &mut bytes)
+        .map_err(Unread::Failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Unread::Skipped("larger than 1 MiB (it grew while harden read it)".into()));
+    }
     match String::from_utf8(bytes) {
         Ok(text) if !text.contains('\0') => Ok(text),
         _ => Err(Unread::Skipped("binary file (not UTF-8 text)".into())),
