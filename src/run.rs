@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -200,20 +201,18 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         .filter(|f| f.pass_over.is_none())
         .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&canonical(&f.path), repo)))
         .collect();
-    let mut unique: Vec<PathBuf> = contexts.iter().flatten().cloned().collect();
-    unique.sort();
-    unique.dedup();
-    let facts = parallel_map(&unique, |dir| SourceFacts::collect(dir));
-    let sources: HashMap<&PathBuf, &SourceFacts> = unique.iter().zip(&facts).collect();
+    // Each build context's source is read once, by the first worker that needs it.
+    let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> =
+        contexts.iter().flatten().map(|c| (c, OnceLock::new())).collect();
     let no_source = SourceFacts::default();
-    let work: Vec<(&discover::Found, &SourceFacts)> = found
-        .iter()
-        .filter(|f| f.pass_over.is_none())
-        .zip(&contexts)
-        .map(|(f, c)| (f, c.as_ref().map_or(&no_source, |c| sources[c])))
-        .collect();
-    let mut hardened =
-        parallel_map(&work, |(f, source)| harden_file(f, source, config)).into_iter().zip(contexts.iter().cloned());
+    let work: Vec<(&discover::Found, &Option<PathBuf>)> =
+        found.iter().filter(|f| f.pass_over.is_none()).zip(&contexts).collect();
+    let mut hardened = parallel_map(&work, |(f, context)| {
+        let source = context.as_ref().map_or(&no_source, |c| sources[c].get_or_init(|| SourceFacts::collect(c)));
+        harden_file(f, source, config)
+    })
+    .into_iter()
+    .zip(contexts.iter().cloned());
     for f in &found {
         let report = match &f.pass_over {
             Some(PassOver::Skip(reason)) => {
