@@ -1,5 +1,5 @@
-//! Discovery: walks the trees it is given (respecting `.gitignore`) and names the files
-//! harden handles, with a reason for each file it passes over.
+//! Discovery: walks the trees it is given (respecting `.gitignore`, on all cores) and names the
+//! files harden handles, with a reason for each file it passes over; [`read_text`] reads one.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
