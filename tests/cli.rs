@@ -169,7 +169,10 @@ fn a_directory_that_cannot_be_listed_is_an_error_entry_and_the_walk_goes_on() {
     // copy of the binary are made reachable for that user.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let binary = dir.path().join("harden-bin");
-    std::fs::copy(env!("CARGO_BIN_EXE_harden"), &binary).unwrap();
+    // A hard link when the tree shares the build's file system (a debug binary is large).
+    std::fs::hard_link(env!("CARGO_BIN_EXE_harden"), &binary)
+        .or_else(|_| std::fs::copy(env!("CARGO_BIN_EXE_harden"), &binary).map(drop))
+        .unwrap();
     std::fs::set_permissions(dir.path().join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
     let uid = Command::new("id").arg("-u").output().unwrap();
     let mut command = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
