@@ -197,15 +197,15 @@ rules! {
     EXPLICIT_ROOT = "HK215" "explicit-root-user" Error false "PSS restricted, checkov CKV_K8S_23"
         "The pod or a container sets runAsUser: 0 explicitly."
         "Not fixed: the manifest asks for root on purpose; run the program as a non-root user and remove it.";
+    IMAGE_STARTS_AS_ROOT = "HK216" "image-starts-as-root" Warning false "PSS restricted"
+        "The container runs an official image (postgres, nginx, redis…) whose entrypoint starts as root to prepare its files or ports, then drops to its own user."
+        "Not fixed: the container is left alone (a non-root user, dropped capabilities or a read-only root would stop it) and the pod-level values go on the other containers; run an image built to start unprivileged.";
     ROOT_COMMAND = "HK217" "root-command" Warning false ""
         "A container runs a command that needs root: chown or chgrp to prepare files for another user, setcap, a package install, sysctl, mount or iptables."
         "Not fixed: the workload is left alone (a non-root user or dropped capabilities would stop the command, or leave files owned by a user the program no longer runs as); prepare files with fsGroup or in the image.";
     WINDOWS_POD = "HK218" "windows-pod" Info false "PSS restricted (Windows exceptions)"
         "A Windows pod (spec.os.name or the kubernetes.io/os node selector is windows): the Linux securityContext fields do not apply, and with os.name the API server rejects them."
         "Not fixed: the workload is left alone; harden hardens Linux pods.";
-    IMAGE_STARTS_AS_ROOT = "HK216" "image-starts-as-root" Warning false "PSS restricted"
-        "The container runs an official image (postgres, nginx, redis…) whose entrypoint starts as root to prepare its files or ports, then drops to its own user."
-        "Not fixed: the container is left alone (a non-root user, dropped capabilities or a read-only root would stop it) and the pod-level values go on the other containers; run an image built to start unprivileged.";
 }
 
 /// Rules about the image that runs, whichever stage that is (a split moves it to a new stage).
