@@ -47,9 +47,17 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
     let mut replacements: Vec<Edit> = Vec::new();
     // Insertions grouped by anchor, keeping the order of the changes.
     let mut groups = Groups::default();
+    // The written nulls (`key: ~`) that new values replace, each removed once.
+    let mut nulls: Vec<std::ops::Range<usize>> = Vec::new();
     for change in changes {
         let root = docs.get(change.doc).and_then(Option::as_ref).ok_or("the document has no mapping root")?;
         let (node, rest) = resolve(root, &change.path);
+        if let (Node::Empty { written, .. }, Op::Set(_)) = (node, &change.op)
+            && !written.is_empty()
+            && !nulls.contains(written)
+        {
+            nulls.push(written.clone());
+        }
         match (&change.op, rest.is_empty()) {
             (Op::Set(value), true) => match node {
                 Node::Scalar { range } => replacements.push(Edit::replace(range.clone(), flow(value))),
@@ -75,6 +83,11 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
     let mut groups = groups.list;
     groups.sort_by_key(|(anchor, _)| anchor.order());
     let mut out = replacements;
+    for null in nulls {
+        // From the end of `key:` (spaces before the null go with it) to the end of the null.
+        let start = text[..null.start].trim_end_matches([' ', '\t']).len();
+        out.push(Edit::delete(start..null.end));
+    }
     for (anchor, items) in groups {
         out.push(insertion(text, style, &anchor, items));
     }

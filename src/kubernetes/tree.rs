@@ -35,10 +35,12 @@ pub enum Node {
         /// Its bytes (quotes included).
         range: Range<usize>,
     },
-    /// No value (`key:` followed by nothing).
+    /// No value: `key:` followed by nothing, or by a null written out (`~`, `null`).
     Empty {
         /// Where the value would go.
         at: usize,
+        /// The null as written (empty when nothing is written), which a new value replaces.
+        written: Range<usize>,
     },
 }
 
@@ -81,7 +83,7 @@ impl Node {
     pub fn range(&self) -> Range<usize> {
         match self {
             Node::Map { range, .. } | Node::Seq { range, .. } | Node::Scalar { range } => range.clone(),
-            Node::Empty { at } => *at..*at,
+            Node::Empty { at, .. } => *at..*at,
         }
     }
 }
@@ -111,8 +113,12 @@ fn node(text: &str, value: &YamlNode) -> Node {
         mapping(text, m)
     } else if let Some(s) = value.as_sequence() {
         sequence(text, s)
-    } else if range.is_empty() || text[range.clone()].trim().is_empty() || text[range.clone()].trim() == "~" {
-        Node::Empty { at: range.start }
+    } else if text[range.clone()].trim().is_empty() {
+        Node::Empty { at: range.start, written: range.start..range.start }
+    } else if matches!(text[range.clone()].trim(), "~" | "null" | "Null" | "NULL") {
+        let start = range.start + (text[range.clone()].len() - text[range.clone()].trim_start().len());
+        let written = start..start + text[range.clone()].trim().len();
+        Node::Empty { at: range.start, written }
     } else {
         Node::Scalar { range }
     }
@@ -127,7 +133,8 @@ fn mapping(text: &str, m: &Mapping) -> Node {
             let kr = key.byte_range();
             let key_range = kr.start as usize..kr.end as usize;
             let key_text = text[key_range.clone()].trim().trim_matches(|c| c == '"' || c == '\'').to_string();
-            let value = e.value_node().map_or(Node::Empty { at: key_range.end }, |v| node(text, &v));
+            let empty = Node::Empty { at: key_range.end, written: key_range.end..key_range.end };
+            let value = e.value_node().map_or(empty, |v| node(text, &v));
             let er = e.byte_range();
             Some(Entry { key: key_text, key_range, value, range: er.start as usize..er.end as usize })
         })
@@ -216,13 +223,15 @@ mod tests {
 
     #[test]
     fn reads_positions_and_style() {
-        let text = "a:\n    b: 1\n    c:\n    - x\n    d: {e: 2}\n    f:\n";
+        let text = "a:\n    b: 1\n    c:\n    - x\n    d: {e: 2}\n    f:\n    g: ~ # none\n";
         let docs = documents(text).unwrap();
         let root = docs[0].as_ref().unwrap();
         let a = root.get("a").unwrap();
         assert_eq!(&text[a.get("b").unwrap().range()], "1");
         assert!(matches!(a.get("d"), Some(Node::Map { flow: true, .. })));
-        assert!(matches!(a.get("f"), Some(Node::Empty { .. })));
+        assert!(matches!(a.get("f"), Some(Node::Empty { written, .. }) if written.is_empty()));
+        let Some(Node::Empty { written, .. }) = a.get("g") else { panic!("g is empty") };
+        assert_eq!(&text[written.clone()], "~");
         let style = Style::of(text, &docs);
         assert_eq!((style.indent, style.seq_indent), (4, 0));
     }
