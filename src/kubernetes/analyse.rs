@@ -2,53 +2,21 @@
 //!
 //! This is the one place that decides what harden changes in a pod spec: the Pod Security
 //! Standards "restricted" profile, plus the high UID and group that checkov, kube-score and
-//! kubesec ask for. Workloads that need the host are left alone, with the reason.
+//! kubesec ask for. What leaves a workload or a container alone is judged in `alone.rs`.
 
 use yaml_serde::Value;
 
 use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
+use super::alone::{host_needs, root_commands, root_image_containers, skipped_containers, windows_pod};
 use super::change::{Change, Op, Seg, map, path, string};
-use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
+use super::workload::{Container, Workload};
 
 /// The user and group harden runs pods as (distroless `nonroot`).
 pub const NONROOT_ID: u64 = 65532;
 /// The name of the volume harden mounts at /tmp when the root filesystem becomes read-only.
 const TMP_VOLUME: &str = "tmp";
-
-/// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to
-/// prepare its data directory or bind a low port, then drops to its own user: harden's user,
-/// dropped capabilities and read-only root would stop them.
-const STARTS_AS_ROOT: &[&str] = &[
-    "postgres",
-    "mysql",
-    "mariadb",
-    "mongo",
-    "redis",
-    "rabbitmq",
-    "nginx",
-    "httpd",
-    "cassandra",
-    "zookeeper",
-    "wordpress",
-];
-
-/// The official image a reference names, when it is one that starts as root: `postgres:16`,
-/// `docker.io/library/postgres`, `mirror.example/library/postgres@sha256:…`; not
-/// `ghcr.io/acme/postgres`, which is someone's own image.
-fn starts_as_root(image: &str) -> Option<&'static str> {
-    let path = image.split('@').next()?;
-    let parts: Vec<&str> = path.split('/').collect();
-    let last = parts.last()?.split(':').next()?;
-    let official = match parts.as_slice() {
-        [_] => true,
-        [first, _] => matches!(*first, "library" | "docker.io" | "index.docker.io"),
-        [.., library, _] => *library == "library",
-        [] => false,
-    };
-    STARTS_AS_ROOT.iter().find(|name| official && last.eq_ignore_ascii_case(name)).copied()
-}
 
 /// What harden decides about one workload.
 pub struct Plan {
@@ -96,143 +64,6 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
         .map(|n| format!("{id}/{n}"))
         .collect();
     Plan { findings, changes, opted_out }
-}
-
-/// Programs that need root (or a capability harden drops) to do their job.
-const ROOT_PROGRAMS: &[&str] = &[
-    "chown",
-    "chgrp",
-    "setcap",
-    "useradd",
-    "adduser",
-    "groupadd",
-    "addgroup",
-    "apt-get",
-    "apt",
-    "apk",
-    "yum",
-    "dnf",
-    "microdnf",
-    "sysctl",
-    "mount",
-    "iptables",
-    "ip6tables",
-    "nft",
-];
-
-/// Reports the containers whose command or arguments run a program that needs root; `Some`
-/// when there is one and the workload must be left alone.
-fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option<()> {
-    let mut found = None;
-    for c in &workload.containers {
-        let words = ["command", "args"]
-            .iter()
-            .filter_map(|key| c.value.get(*key).and_then(Value::as_sequence))
-            .flatten()
-            .filter_map(Value::as_str)
-            .flat_map(|arg| arg.split(|ch: char| ch.is_whitespace() || ";&|()`".contains(ch)));
-        let program = words
-            .map(|word| word.rsplit('/').next().unwrap_or(word))
-            .find_map(|word| ROOT_PROGRAMS.iter().find(|p| **p == word));
-        if let Some(program) = program {
-            let message = format!("{} runs {program}, which needs root; the workload is left alone", c.who(workload));
-            findings.push(Finding::new(&rules::ROOT_COMMAND, c.line, message));
-            found = Some(());
-        }
-    }
-    found
-}
-
-/// The finding for a Windows pod, which the Linux rules do not fit; `None` for a Linux pod.
-fn windows_pod(workload: &Workload<'_>) -> Option<Finding> {
-    let pod = workload.pod_value;
-    let os = pod.get("os").and_then(|o| o.get("name")).and_then(Value::as_str);
-    let selected = pod.get("nodeSelector").and_then(|n| n.get("kubernetes.io/os")).and_then(Value::as_str);
-    let how = match (os, selected) {
-        (Some(os), _) if os.eq_ignore_ascii_case("windows") => "os.name",
-        (_, Some(sel)) if sel.eq_ignore_ascii_case("windows") => "its node selector",
-        _ => return None,
-    };
-    let message = format!("{} runs on Windows ({how}); the workload is left alone", workload.id());
-    Some(Finding::new(&rules::WINDOWS_POD, workload.line, message))
-}
-
-/// Reports what ties the workload to the host; `Some` when it must be left alone.
-fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option<()> {
-    let pod = workload.pod_value;
-    let id = workload.id();
-    let mut host = None;
-    let left_alone = "; the workload is left alone";
-    for key in ["hostNetwork", "hostPID", "hostIPC"] {
-        if pod.get(key).and_then(Value::as_bool) == Some(true) {
-            findings.push(Finding::new(
-                &rules::HOST_NAMESPACE,
-                workload.line,
-                format!("{id} sets {key}: true{left_alone}"),
-            ));
-            host = Some(());
-        }
-    }
-    for volume in pod.get("volumes").and_then(Value::as_sequence).into_iter().flatten() {
-        if volume.get("hostPath").is_some() {
-            let name = volume.get("name").and_then(Value::as_str).unwrap_or("unnamed");
-            findings.push(Finding::new(
-                &rules::HOST_PATH,
-                workload.line,
-                format!("{id} mounts hostPath volume {name}{left_alone}"),
-            ));
-            host = Some(());
-        }
-    }
-    for c in &workload.containers {
-        let sc = c.value.get("securityContext");
-        if sc.and_then(|s| s.get("privileged")).and_then(Value::as_bool) == Some(true) {
-            findings.push(Finding::new(
-                &rules::PRIVILEGED,
-                c.line,
-                format!("container {} is privileged{left_alone}", c.name),
-            ));
-            host = Some(());
-        }
-        for port in c.value.get("ports").and_then(Value::as_sequence).into_iter().flatten() {
-            if let Some(hp) = port.get("hostPort").and_then(Value::as_u64).filter(|&p| p != 0) {
-                findings.push(Finding::new(
-                    &rules::HOST_PORT,
-                    c.line,
-                    format!("container {} binds hostPort {hp}{left_alone}", c.name),
-                ));
-                host = Some(());
-            }
-        }
-    }
-    host
-}
-
-/// The containers (not opted out already) that run an official image starting as root, each
-/// reported.
-fn root_image_containers(workload: &Workload<'_>, skipped: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
-        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
-        let Some(official) = starts_as_root(image) else { continue };
-        let message = format!(
-            "{} runs {image}: {official}'s entrypoint starts as root and then drops to its own user; the container is left alone",
-            c.who(workload)
-        );
-        findings.push(Finding::new(&rules::IMAGE_STARTS_AS_ROOT, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
-}
-
-fn skipped_containers(workload: &Workload<'_>, skip: &[String]) -> Vec<String> {
-    let id = workload.id();
-    let mut names: Vec<String> = workload
-        .annotation(SKIP_CONTAINERS_ANNOTATION)
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
-        .unwrap_or_default();
-    names.extend(skip.iter().filter_map(|s| s.strip_prefix(&format!("{id}/"))).map(str::to_string));
-    names
 }
 
 struct Planner<'w, 'a> {
@@ -564,69 +395,4 @@ fn mounts_tmp(container: &Value) -> bool {
         .into_iter()
         .flatten()
         .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') == "/tmp"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::starts_as_root;
-    use crate::config::Config;
-    use crate::outcome::Outcome;
-
-    /// The HK217 messages and whether the file is rewritten, for a pod whose one container runs
-    /// `command`.
-    fn root_command(command: &str) -> (Vec<String>, bool) {
-        let text = format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: ghcr.io/acme/c:1\n    command: {command}\n"
-        );
-        let Ok(Outcome::Hardened { findings, rewritten, .. }) = crate::kubernetes::harden(&text, &Config::default())
-        else {
-            panic!("{text}")
-        };
-        let messages = findings.iter().filter(|f| f.rule == "HK217").map(|f| f.message.clone()).collect();
-        (messages, rewritten.is_some())
-    }
-
-    #[test]
-    fn a_command_that_needs_root_leaves_the_workload_alone() {
-        for (command, program) in [
-            (r#"["sh", "-c", "chown -R 1000:1000 /data"]"#, "chown"),
-            (r#"["/bin/sh", "-c", "apt-get update && apt-get install -y curl"]"#, "apt-get"),
-            (r#"["/usr/sbin/setcap", "cap_net_bind_service=+ep", "/app"]"#, "setcap"),
-            (r#"["sh", "-c", "sysctl -w net.core.somaxconn=1024;exec /app"]"#, "sysctl"),
-        ] {
-            let (messages, rewritten) = root_command(command);
-            assert_eq!(messages.len(), 1, "{command}: {messages:?}");
-            assert!(messages[0].contains(&format!("runs {program}, which needs root")), "{messages:?}");
-            assert!(!rewritten, "{command}");
-        }
-        for command in [r#"["/app", "--mount", "/data", "--owner", "chowner"]"#, r#"["/app", "serve"]"#] {
-            let (messages, rewritten) = root_command(command);
-            assert!(messages.is_empty() && rewritten, "{command}: {messages:?}");
-        }
-    }
-
-    #[test]
-    fn official_images_that_start_as_root_are_known_by_their_reference() {
-        for image in [
-            "postgres:16",
-            "postgres",
-            "docker.io/library/postgres:16-alpine",
-            "docker.io/nginx:1.27",
-            "library/redis:7",
-            "mirror.example.com/library/mysql@sha256:0123",
-            "registry.acme.io:5000/library/rabbitmq:3-management",
-        ] {
-            assert!(starts_as_root(image).is_some(), "{image}");
-        }
-        for image in [
-            "ghcr.io/acme/postgres:16",
-            "bitnami/postgresql:16",
-            "nginxinc/nginx-unprivileged:1.27",
-            "acme/redis",
-            "busybox:1.36",
-            "ghcr.io/acme/api:v1.4.2",
-        ] {
-            assert_eq!(starts_as_root(image), None, "{image}");
-        }
-    }
 }

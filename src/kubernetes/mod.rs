@@ -6,6 +6,7 @@
 //! where things are; the edits are byte splices. Every rewrite is parsed again and must
 //! equal the original plus exactly the intended changes.
 
+mod alone;
 pub mod analyse;
 pub mod change;
 pub mod rewrite;
