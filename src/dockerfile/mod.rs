@@ -13,6 +13,7 @@ pub mod pin;
 pub mod plan;
 pub mod rewrite;
 pub mod runtime;
+pub mod variables;
 
 use crate::config::Config;
 use crate::edit;

@@ -14,9 +14,9 @@ use crate::shell::{self, SimpleCommand};
 pub use crate::lines::LineIndex;
 pub use crate::outcome::ParseError;
 
-/// One `NAME[=default]` word of an `ARG` before the first `FROM`.
+/// One `NAME[=default]` word of an `ARG`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GlobalArg {
+pub struct ArgWord {
     /// The variable's name.
     pub name: String,
     /// Its default, when it has one.
@@ -29,7 +29,7 @@ pub struct GlobalArg {
 #[derive(Debug, Clone)]
 pub struct Dockerfile {
     /// `ARG`s before the first `FROM`.
-    pub global_args: Vec<GlobalArg>,
+    pub global_args: Vec<ArgWord>,
     /// The build stages, in order.
     pub stages: Vec<Stage>,
     /// `\r\n` when the file uses CRLF line endings, else `\n`.
@@ -206,15 +206,9 @@ impl Dockerfile {
                     },
                     instructions: Vec::new(),
                 }),
-                Ast::Arg(arg) if stages.is_empty() => global_args.extend(
-                    shell::lex(&arg.arguments.value, arg.arguments.span.start).into_iter().map(|t| {
-                        let (name, default) = match t.value.split_once('=') {
-                            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                            None => (t.value.clone(), None),
-                        };
-                        GlobalArg { name, default, span: t.span }
-                    }),
-                ),
+                Ast::Arg(arg) if stages.is_empty() => {
+                    global_args.extend(parse_args(&arg.arguments.value, arg.arguments.span.start))
+                }
                 other => {
                     let Some(stage) = stages.last_mut() else {
                         continue;
@@ -248,7 +242,7 @@ impl Dockerfile {
     pub fn resolve_image(&self, image: &str) -> Option<String> {
         let vars: Vec<(String, Option<String>)> =
             self.global_args.iter().map(|a| (a.name.clone(), a.default.clone())).collect();
-        substitute(image, &vars)
+        super::variables::substitute(image, &vars)
     }
 }
 
@@ -257,38 +251,6 @@ impl Stage {
     pub fn reference(&self) -> String {
         self.from.alias.clone().unwrap_or_else(|| self.index.to_string())
     }
-}
-
-/// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` with the given values.
-pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        let (name, default, consumed) = if let Some(inner) = after.strip_prefix('{') {
-            let end = inner.find('}')?;
-            let expr = &inner[..end];
-            let (name, default) = match expr.split_once(":-").or_else(|| expr.split_once('-')) {
-                Some((n, d)) => (n, Some(d)),
-                None => (expr, None),
-            };
-            (name, default, end + 2)
-        } else {
-            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
-            (&after[..end], None, end)
-        };
-        let value = vars
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| v.clone())
-            .or_else(|| default.map(str::to_string))?;
-        out.push_str(&value);
-        rest = &after[consumed..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 fn body(inst: &Ast<'_>, text: &str) -> Body {
@@ -339,7 +301,12 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
             dest: add.dest.value.to_string(),
         }),
         Ast::Env(env) => Body::Env(parse_env(&env.arguments.value)),
-        Ast::Arg(arg) => Body::Arg(parse_args(&arg.arguments.value)),
+        Ast::Arg(arg) => Body::Arg(
+            parse_args(&arg.arguments.value, arg.arguments.span.start)
+                .into_iter()
+                .map(|a| (a.name, a.default))
+                .collect(),
+        ),
         Ast::User(user) => Body::User(user.arguments.value.to_string(), user.arguments.span.clone()),
         Ast::Cmd(cmd) => Body::Cmd(command_form(&cmd.arguments)),
         Ast::Entrypoint(ep) => Body::Entrypoint(command_form(&ep.arguments)),
@@ -391,13 +358,16 @@ fn parse_env(args: &str) -> Vec<(String, String)> {
     }
 }
 
-/// Parses `ARG A B=1`.
-fn parse_args(args: &str) -> Vec<(String, Option<String>)> {
-    shell::lex(args, 0)
+/// Parses `ARG A B=1`, whose text starts at `offset` in the file.
+fn parse_args(args: &str, offset: usize) -> Vec<ArgWord> {
+    shell::lex(args, offset)
         .into_iter()
-        .map(|t| match t.value.split_once('=') {
-            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-            None => (t.value, None),
+        .map(|t| {
+            let (name, default) = match t.value.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (t.value, None),
+            };
+            ArgWord { name, default, span: t.span }
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use crate::edit::Edit;
 
 use super::super::analyse::{is_numeric_user, is_root};
 use super::super::facts::Facts;
-use super::super::model::{Body, CommandForm, GlobalArg, Instruction, Stage};
+use super::super::model::{ArgWord, Body, CommandForm, Instruction, Stage};
 use super::super::plan::NONROOT;
 use super::super::runtime;
 use super::{Style, removal};
@@ -13,7 +13,7 @@ use super::{Style, removal};
 /// The global `ARG` that is the whole image of the stage's `FROM` (`FROM ${RUNTIME_IMAGE}`), when
 /// it is declared once, has a default and no other `FROM` uses it: changing its default keeps the
 /// build argument the file offers.
-fn image_arg<'a>(facts: &Facts<'a>, stage: &Stage) -> Option<&'a GlobalArg> {
+fn image_arg<'a>(facts: &Facts<'a>, stage: &Stage) -> Option<&'a ArgWord> {
     let image = stage.from.image.as_str();
     let name = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).or_else(|| image.strip_prefix('$'))?;
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

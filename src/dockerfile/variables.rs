@@ -1,0 +1,33 @@
+//! Build variables: `$VAR`, `${VAR}` and `${VAR:-default}` in the text of an instruction.
+
+/// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` with the given values.
+pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let (name, default, consumed) = if let Some(inner) = after.strip_prefix('{') {
+            let end = inner.find('}')?;
+            let expr = &inner[..end];
+            let (name, default) = match expr.split_once(":-").or_else(|| expr.split_once('-')) {
+                Some((n, d)) => (n, Some(d)),
+                None => (expr, None),
+            };
+            (name, default, end + 2)
+        } else {
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            (&after[..end], None, end)
+        };
+        let value = vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+            .or_else(|| default.map(str::to_string))?;
+        out.push_str(&value);
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
