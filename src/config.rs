@@ -32,6 +32,10 @@ pub struct Config {
     pub runtime: RuntimeImages,
     /// Pin base images by digest with `harden fix --pin` (which asks the registries).
     pub pin_digests: bool,
+    /// Set by `harden fix --pin` (not read from the file): the rewrite will be pinned afterwards,
+    /// so it may replace an image pinned by digest (the new one gets pinned in its turn).
+    #[serde(skip)]
+    pub pinning: bool,
     /// Add BuildKit cache mounts to Go commands.
     pub cache_mounts: bool,
     /// Kubernetes settings.
@@ -40,6 +44,35 @@ pub struct Config {
     pub verify: VerifyConfig,
     /// How `harden pr` proposes the change.
     pub pull_request: PullRequestConfig,
+    /// Which files `harden pr` proposes: those whose change is a security change, or all.
+    pub propose: ProposeScope,
+    /// Whether `harden pr` may propose a rewrite whose build proof could not run here.
+    pub proof: ProofPolicy,
+}
+
+/// Which rewritten files `harden pr` proposes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProposeScope {
+    /// Files whose change moves the program off root, changes what it runs on or what the image
+    /// carries, or tightens a pod's security context; build-flag, cache-mount, `ADD`→`COPY` and
+    /// exec-form edits ride along with such a change and never make a pull request alone.
+    #[default]
+    Security,
+    /// Every file `harden fix` changes.
+    All,
+}
+
+/// Whether a pull request needs a build proof that ran.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProofPolicy {
+    /// Propose with the proof marked skipped, and why, when it cannot run here (no engine, or the
+    /// original does not build here either). A failed proof is never proposed.
+    #[default]
+    Optional,
+    /// Propose only rewrites whose proof ran and passed.
+    Required,
 }
 
 /// How `harden pr` proposes the change.
@@ -119,10 +152,13 @@ impl Default for Config {
             disable: Vec::new(),
             runtime: RuntimeImages::default(),
             pin_digests: true,
+            pinning: false,
             cache_mounts: true,
             kubernetes: KubernetesConfig::default(),
             verify: VerifyConfig::default(),
             pull_request: PullRequestConfig::default(),
+            propose: ProposeScope::default(),
+            proof: ProofPolicy::default(),
         }
     }
 }

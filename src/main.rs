@@ -198,11 +198,16 @@ fn main() -> ExitCode {
             finish(&run::run(&default_paths(paths), false), format, false, fail_on)
         }
         Command::Fix { paths, format, write, pin, fail_on } => {
-            let mut reports = run::analyse(&default_paths(paths));
+            let paths = default_paths(paths);
+            let mut reports = if pin { run::analyse_for_pinning(&paths) } else { run::analyse(&paths) };
             if pin {
                 match harden::pin::Registry::for_references(&run::pinnable_references(&reports)) {
                     Ok(registry) => run::pin(&mut reports, &registry),
-                    Err(e) => eprintln!("harden fix --pin: {e}"),
+                    Err(e) => {
+                        eprintln!("harden fix --pin: {e}");
+                        // Nothing can be pinned: never replace a pinned image with an unpinned one.
+                        reports = run::analyse(&paths);
+                    }
                 }
             }
             if write {

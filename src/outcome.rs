@@ -16,6 +16,11 @@ pub enum Outcome {
         /// What the user should know about the file beyond its findings: why a rewrite was not
         /// proposed, or what was left alone on request.
         reason: Option<String>,
+        /// True when the rewrite is a security change: it changes who the program runs as, what
+        /// it runs on or what the image carries, or a pod's security context. A rewrite of build
+        /// flags, cache mounts, `ADD` or command forms alone is not, and `harden pr` does not
+        /// propose it alone.
+        security: bool,
     },
 }
 

@@ -152,6 +152,12 @@ rules! {
     OPEN_AT_END = "HD140" "unterminated-instruction" Warning false ""
         "The file ends inside a continued instruction (a trailing backslash), so nothing can be added after it."
         "Not fixed: the runtime stage is kept; end the last instruction.";
+    DEBUGGER_BUILD = "HD141" "debugger-build" Info false "skaffold debug"
+        "The Go build keeps what a debugger needs: -gcflags from a build argument or with -N -l, or delve in the stage."
+        "Not changed: harden adds neither -s -w nor -trimpath to it, so the build stays debuggable.";
+    PINNED_IMAGE_KEPT = "HD142" "pinned-image-kept" Info false ""
+        "An image the rewrite would replace is pinned by digest: harden never replaces a pinned image with an unpinned one."
+        "Not changed by `harden fix`; `harden fix --pin` replaces it with the hardened image, pinned by the digest its registry serves.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -59,6 +59,10 @@ pub struct FileReport {
     /// Whether the repository's configuration pins base images by digest.
     #[serde(skip)]
     pub pin_digests: bool,
+    /// True when the rewrite is a security change (see [`Outcome::Hardened`]); false for one
+    /// that only edits build flags, cache mounts or command forms, which `harden pr` does not
+    /// propose alone.
+    pub security: bool,
 }
 
 impl FileReport {
@@ -74,6 +78,7 @@ impl FileReport {
             source_path: None,
             context: None,
             pin_digests: false,
+            security: false,
         }
     }
 
@@ -138,10 +143,23 @@ pub fn pin(reports: &mut [FileReport], resolver: &dyn DigestResolver) {
         if !failed.is_empty() {
             let note = format!("not pinned by digest: {}", failed.join(", "));
             report.reason = Some(report.reason.take().map_or(note.clone(), |r| format!("{r}; {note}")));
+            // A pinned image the rewrite replaced must not become an unpinned one.
+            let original = report.original.as_deref().unwrap_or_default();
+            let lost = crate::dockerfile::pin::pinned_references(original).into_iter().find(|r| !pinned.contains(r));
+            if let Some(lost) = lost {
+                report.rewritten = None;
+                report.status = Status::Unchanged;
+                report.reason = Some(format!(
+                    "not rewritten: the rewrite replaces {lost}, which is pinned by digest, and its replacement could not be pinned ({note})"
+                ));
+                continue;
+            }
         }
         if Some(&pinned) != report.original.as_ref() {
             report.rewritten = Some(pinned);
             report.status = Status::Changed;
+            // A base image pinned by digest changes what the program runs on.
+            report.security = true;
             for f in report.findings.iter_mut().filter(|f| f.rule == crate::rules::NOT_PINNED.id) {
                 f.fixed = !failed.iter().any(|r| f.message.starts_with(r.split(' ').next().unwrap_or_default()));
             }
@@ -155,11 +173,21 @@ fn first_line(text: &str) -> &str {
 
 /// Analyses every file under `roots` (nothing is written).
 pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
+    analyse_with(roots, false)
+}
+
+/// Analyses every file under `roots` for `harden fix --pin`: images pinned by digest may be
+/// replaced, since [`pin`] pins their replacements (in repositories that allow pinning).
+pub fn analyse_for_pinning(roots: &[PathBuf]) -> Vec<FileReport> {
+    analyse_with(roots, true)
+}
+
+fn analyse_with(roots: &[PathBuf], pinning: bool) -> Vec<FileReport> {
     let mut reports = Vec::new();
     for root in roots {
         let repo = repo_root(root);
         let config = match Config::load(&repo) {
-            Ok(config) => config,
+            Ok(config) => Config { pinning: pinning && config.pin_digests, ..config },
             Err(e) => {
                 let path = match &e {
                     crate::config::ConfigError::Read { path, .. }
@@ -260,7 +288,7 @@ pub fn harden_file(found: &discover::Found, source: &SourceFacts, config: &Confi
     match outcome {
         Err(e) => FileReport::new(display, kind, Status::Error, Some(format!("line {}: {}", e.line, e.message))),
         Ok(Outcome::Skipped(reason)) => FileReport::new(display, kind, Status::Skipped, Some(reason)),
-        Ok(Outcome::Hardened { findings, rewritten, reason }) => {
+        Ok(Outcome::Hardened { findings, rewritten, reason, security }) => {
             let status = if rewritten.is_some() { Status::Changed } else { Status::Unchanged };
             FileReport {
                 path: display,
@@ -273,6 +301,7 @@ pub fn harden_file(found: &discover::Found, source: &SourceFacts, config: &Confi
                 source_path: Some(path.to_path_buf()),
                 context: None,
                 pin_digests: false,
+                security,
             }
         }
     }

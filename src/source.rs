@@ -57,7 +57,8 @@ const ASSET_DIRS: &[&str] = &[
 /// What harden knows about the source of one build context.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceFacts {
-    /// True when a source tree was looked at (false: only the Dockerfile is known).
+    /// True when a Go source tree was found and looked at: a `go.mod`, or Go source in GOPATH
+    /// style (false: only the Dockerfile is known).
     pub available: bool,
     /// The `go.mod` at the context root.
     pub go_mod: Option<GoMod>,
@@ -65,6 +66,9 @@ pub struct SourceFacts {
     pub has_go_sum: bool,
     /// `vendor/modules.txt` exists.
     pub vendored: bool,
+    /// The context has Go source (or a dep, glide or `vendor.mod` manifest) and no `go.mod`: a
+    /// GOPATH build, which has no modules to download.
+    pub gopath: bool,
     /// Non-test Go files that `import "C"`, relative to the context.
     pub cgo_files: Vec<String>,
     /// Top-level directories and config files a program may read at run time.
@@ -78,6 +82,8 @@ pub struct GoMod {
     pub module: String,
     /// The `go` directive.
     pub go_version: Option<String>,
+    /// The `toolchain` directive (`go1.22.1`).
+    pub toolchain: Option<String>,
     /// Required module paths.
     pub requires: Vec<String>,
 }
@@ -99,6 +105,8 @@ impl GoMod {
                 module.module = rest.trim().trim_matches('"').to_string();
             } else if let Some(rest) = line.strip_prefix("go ") {
                 module.go_version = Some(rest.trim().to_string());
+            } else if let Some(rest) = line.strip_prefix("toolchain ") {
+                module.toolchain = Some(rest.trim().to_string());
             } else if line.starts_with("require") && line.ends_with('(') {
                 in_require = true;
             } else if let Some(rest) = line.strip_prefix("require ") {
@@ -129,10 +137,16 @@ impl SourceFacts {
         let go_mod = has("go.mod", false)
             .then(|| std::fs::read_to_string(dir.join("go.mod")).ok().map(|t| GoMod::parse(&t)))
             .flatten();
+        let gopath = go_mod.is_none()
+            && listing.iter().any(|(name, kind)| {
+                kind.is_file()
+                    && (name.ends_with(".go") || matches!(name.as_str(), "Gopkg.toml" | "glide.yaml" | "vendor.mod"))
+            });
         let mut facts = SourceFacts {
-            available: go_mod.is_some(),
+            available: go_mod.is_some() || gopath,
             has_go_sum: has("go.sum", false),
             vendored: has("vendor", true) && dir.join("vendor/modules.txt").is_file(),
+            gopath,
             go_mod,
             ..SourceFacts::default()
         };
@@ -249,10 +263,11 @@ mod tests {
     #[test]
     fn parses_go_mod() {
         let m = GoMod::parse(
-            "module example.com/app // the app\n\ngo 1.22\n\nrequire (\n\tgithub.com/mattn/go-sqlite3 v1.14.22\n\tgolang.org/x/text v0.14.0 // indirect\n)\nrequire github.com/pkg/errors v0.9.1\n",
+            "module example.com/app // the app\n\ngo 1.22\ntoolchain go1.22.4\n\nrequire (\n\tgithub.com/mattn/go-sqlite3 v1.14.22\n\tgolang.org/x/text v0.14.0 // indirect\n)\nrequire github.com/pkg/errors v0.9.1\n",
         );
         assert_eq!(m.module, "example.com/app");
         assert_eq!(m.go_version.as_deref(), Some("1.22"));
+        assert_eq!(m.toolchain.as_deref(), Some("go1.22.4"));
         assert_eq!(m.requires.len(), 3);
         assert_eq!(m.cgo_requires(), ["github.com/mattn/go-sqlite3"]);
     }

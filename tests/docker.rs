@@ -118,6 +118,7 @@ fn a_rewrite_that_does_not_start_is_not_proven() {
         source_path: Some(path),
         context: Some(context),
         pin_digests: false,
+        security: true,
     };
     let images = verify::verify(std::slice::from_ref(&report), &engine, &engine, &options());
     let image = &images[0];

@@ -115,6 +115,7 @@ fn source() -> impl Strategy<Value = SourceFacts> {
             go_mod: Some(GoMod {
                 module: "example.com/app".into(),
                 go_version: Some("1.22".into()),
+                toolchain: None,
                 requires: if cgo { vec!["github.com/mattn/go-sqlite3".into()] } else { Vec::new() },
             }),
             has_go_sum: true,

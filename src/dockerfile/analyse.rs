@@ -4,9 +4,13 @@ use crate::finding::Finding;
 use crate::rules;
 
 use super::facts::{Facts, GoRun};
+use super::gobuild::GoCommand;
+use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Copy, Stage};
+use super::modules;
 use super::plan::{Plan, RuntimePlan};
+use super::rewrite::builder_version_from_go_mod;
 use super::runtime;
 
 /// Substrings of ENV/ARG names that hold secrets (after hadolint DL3064).
@@ -60,19 +64,34 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 &rules::CGO_NOT_DISABLED,
                 line,
-                "the Go build does not set CGO_ENABLED=0; with gcc in the builder the binary links against libc",
+                format!("the Go build does not set CGO_ENABLED=0: {}", libc_risk(facts, stage)),
             ));
         }
-        let goflags = cmd
-            .env_value("GOFLAGS")
-            .map(str::to_string)
-            .or_else(|| facts.env_at(stage, run.instr, "GOFLAGS"))
-            .unwrap_or_default();
-        if cmd.flag("trimpath").is_none() && !goflags.contains("-trimpath") {
-            out.push(Finding::new(&rules::NO_TRIMPATH, line, "the Go build has no -trimpath"));
-        }
+        let has_trimpath = cmd.flag("trimpath").is_some() || goflags(facts, run, cmd).contains("-trimpath");
         let ld = cmd.ldflags();
-        if !(ld.contains(&"-s") && ld.contains(&"-w")) {
+        let stripped = ld.contains(&"-s") && ld.contains(&"-w");
+        if let Some(why) = debugger_build(facts, run, cmd) {
+            if !(has_trimpath && stripped) {
+                out.push(Finding::new(
+                    &rules::DEBUGGER_BUILD,
+                    line,
+                    format!(
+                        "{why}: harden adds neither -s -w nor -trimpath, which would take away what a debugger needs"
+                    ),
+                ));
+            }
+            continue;
+        }
+        if !has_trimpath {
+            let message = match trimpath_unavailable(facts, run) {
+                Some(go) => {
+                    format!("the Go build has no -trimpath, and the builder's Go {go} has none (Go 1.13 added it)")
+                }
+                None => "the Go build has no -trimpath".to_string(),
+            };
+            out.push(Finding::new(&rules::NO_TRIMPATH, line, message));
+        }
+        if !stripped {
             out.push(Finding::new(
                 &rules::NOT_STRIPPED,
                 line,
@@ -82,16 +101,18 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     }
     for &s in &facts.builder_stages() {
         let stage = &df.stages[s];
-        if let Some(copy_line) = module_cache_missing(facts, stage) {
-            out.push(Finding::new(
-                &rules::MODULE_CACHE,
-                copy_line,
-                "the source is copied before go.mod/go.sum are downloaded, so any change downloads every module again",
-            ));
+        if let Some(copy_line) = modules::module_cache_missing(facts, stage) {
+            let mut message =
+                "the source is copied before go.mod/go.sum are downloaded, so any change downloads every module again"
+                    .to_string();
+            if let Some(why) = modules::download_blocked(facts, stage) {
+                message.push_str(&format!("; harden does not add the download: {why}"));
+            }
+            out.push(Finding::new(&rules::MODULE_CACHE, copy_line, message));
         }
     }
-    for run in &facts.go_runs {
-        let missing = missing_cache_mounts(facts, run);
+    for run in modules::package_runs(facts) {
+        let missing = modules::missing_cache_mounts(facts, &run);
         if !missing.is_empty() {
             out.push(Finding::new(
                 &rules::NO_CACHE_MOUNT,
@@ -102,89 +123,55 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// The line of the source COPY that comes before `go.mod` is copied and downloaded, if any.
-pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
-    if facts.source.vendored
-        || facts.builds().any(|(_, c)| c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor"))
-    {
-        return None;
-    }
-    let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
-    // A stage built on one that copied the module files has them already (that stage's own
-    // order is its own finding).
-    let mut parent = facts.parent_stage(stage);
-    while let Some(p) = parent {
-        if p.instructions.iter().any(|i| copies_module_files(&i.body)) {
-            return None;
+/// What a cgo-enabled build risks in this builder, in a reader's words.
+fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
+    let image = facts.base_image(stage);
+    match image {
+        Some(i) if i.family() == Family::Golang && !i.is_musl() => {
+            format!("{} ships gcc, so the binary links against libc", i.to_reference())
         }
-        parent = facts.parent_stage(p);
+        Some(i) if i.family() == Family::Golang => {
+            format!("{} has no gcc, so the binary is static only until a C compiler is added", i.to_reference())
+        }
+        _ => "the binary links against libc wherever the builder has a C compiler".to_string(),
     }
-    for inst in &stage.instructions[..first_go] {
-        if let Body::Copy(copy) = &inst.body
-            && copy.from.is_none()
-        {
-            if copies_module_files(&inst.body) {
-                return None;
-            }
-            if copy.sources.iter().any(|s| matches!(s.as_str(), "." | "./")) {
-                return Some(inst.line);
-            }
+}
+
+/// The `GOFLAGS` a go command runs with.
+fn goflags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> String {
+    cmd.env_value("GOFLAGS")
+        .map(str::to_string)
+        .or_else(|| facts.env_at(&facts.df.stages[run.stage], run.instr, "GOFLAGS"))
+        .unwrap_or_default()
+}
+
+/// Why a build must keep its symbols and source paths for a debugger, when it must: its
+/// `-gcflags` come from a variable (skaffold's `SKAFFOLD_GO_GCFLAGS` is `all=-N -l` under
+/// `skaffold debug`) or turn optimisations off (`-N -l`), or the stage installs delve.
+pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option<String> {
+    let gcflags = cmd.flag("gcflags").and_then(|f| f.value.clone()).or_else(|| {
+        goflags(facts, run, cmd).split_whitespace().find_map(|w| w.strip_prefix("-gcflags=").map(str::to_string))
+    });
+    if let Some(flags) = gcflags {
+        if flags.contains('$') {
+            return Some(format!(
+                "-gcflags={flags} comes from a build argument, which a debug build sets to all=-N -l"
+            ));
+        }
+        let words: Vec<&str> = flags.split_whitespace().map(|w| w.rsplit('=').next().unwrap_or(w)).collect();
+        if words.contains(&"-N") || words.contains(&"-l") {
+            return Some(format!("-gcflags={flags} turns optimisations off for a debugger"));
         }
     }
-    None
+    let delve = facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(|c| {
+        c.builds() && c.packages.iter().any(|p| p.contains("go-delve/delve") || p.contains("derekparker/delve"))
+    });
+    delve.then(|| "the stage installs delve, the Go debugger".to_string())
 }
 
-/// True for a `COPY` from the build context of `go.mod` / `go.sum`.
-fn copies_module_files(body: &Body) -> bool {
-    matches!(body, Body::Copy(copy) if copy.from.is_none()
-        && copy.sources.iter().any(|s| s.trim_start_matches("./").starts_with("go.")))
-}
-
-/// The cache mount targets a Go `RUN` lacks: the module cache for every Go command, and the
-/// build cache for commands that compile (everything but `go mod`). Empty when mounts are
-/// turned off or not safe in the stage.
-pub fn missing_cache_mounts(facts: &Facts<'_>, run: &GoRun) -> Vec<String> {
-    let stage = &facts.df.stages[run.stage];
-    let Body::Run { mounts, .. } = &stage.instructions[run.instr].body else { return Vec::new() };
-    if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) {
-        return Vec::new();
-    }
-    let mut wanted = vec![mod_cache(facts, stage, run.instr)];
-    if run.commands.iter().any(|c| c.subcommand != "mod") {
-        wanted.push(facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into()));
-    }
-    wanted
-        .into_iter()
-        .filter(|t| !mounts.iter().any(|m| m.contains("type=cache") && m.contains(t.trim_end_matches('/'))))
-        .collect()
-}
-
-/// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's).
-pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
-    facts
-        .env_at(stage, upto, "GOMODCACHE")
-        .or_else(|| facts.env_at(stage, upto, "GOPATH").map(|p| format!("{p}/pkg/mod")))
-        .unwrap_or_else(|| "/go/pkg/mod".into())
-}
-
-/// True when BuildKit cache mounts are safe in this stage: a golang image, no go commands inherited
-/// from a parent stage (a mount would hide the modules that stage downloaded), no stage built on
-/// this one (a mount would keep the modules out of the image that stage starts from), and no
-/// non-root USER before its Go commands (the build cache lives in root's home).
-pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
-    let golang = facts.base_image(stage).is_some_and(|i| i.family() == Family::Golang);
-    if facts.df.stages.iter().any(|s| facts.parent_stage(s).is_some_and(|p| p.index == stage.index)) {
-        return false;
-    }
-    let mut parent = facts.parent_stage(stage);
-    while let Some(p) = parent {
-        if facts.go_runs.iter().any(|r| r.stage == p.index) {
-            return false;
-        }
-        parent = facts.parent_stage(p);
-    }
-    let last_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).max().unwrap_or(0);
-    golang && !stage.instructions[..last_go].iter().any(|i| matches!(&i.body, Body::User(u, _) if !is_root(u)))
+/// The builder's Go, when it predates `-trimpath`.
+pub fn trimpath_unavailable(facts: &Facts<'_>, run: &GoRun) -> Option<GoVersion> {
+    facts.go_version(&facts.df.stages[run.stage], run.instr).filter(|v| *v < GoVersion::TRIMPATH)
 }
 
 fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
@@ -295,11 +282,24 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         if image.digest.is_none() {
             out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
             if image.tag.is_none() || image.tag.as_deref() == Some("latest") {
-                out.push(Finding::new(&rules::LATEST_TAG, line, format!("{reference} has no version tag")));
+                let mut message = format!("{reference} has no version tag");
+                let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
+                if let Some(go) =
+                    stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
+                {
+                    message.push_str(&format!(
+                        "; go.mod's `go {go}` line predates Go 1.21, so it does not say which Go builds the module: pin a current golang tag"
+                    ));
+                }
+                out.push(Finding::new(&rules::LATEST_TAG, line, message));
             }
         }
         if image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
-            out.push(Finding::new(&rules::DISTROLESS_EOL, line, format!("{reference} is past end of life")));
+            let mut message = format!("{reference} is past end of life");
+            if image.digest.is_some() && !facts.config.pinning {
+                message.push_str("; it is pinned by digest, so only harden fix --pin moves it to debian13");
+            }
+            out.push(Finding::new(&rules::DISTROLESS_EOL, line, message));
         }
         for inst in &stage.instructions {
             if let Body::Copy(copy) = &inst.body
@@ -333,7 +333,23 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
     }
     let builders = facts.builder_stages();
+    let runtime_chain: Vec<usize> =
+        std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s)).map(|s| s.index).collect();
     for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
+        let own_command = stage.instructions.iter().find(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
+        if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index)) {
+            out.push(Finding::new(
+                &rules::SECOND_RUNTIME,
+                command.line,
+                format!(
+                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden hardens only the final stage",
+                    stage.reference(),
+                    command.keyword.to_ascii_uppercase(),
+                    stage.reference()
+                ),
+            ));
+            continue;
+        }
         let copies_from_stage =
             stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(Copy { from: Some(_), .. })));
         let fat = facts.base_image(stage).is_some_and(|b| b.family().is_fat());

@@ -21,8 +21,11 @@ pub struct Contract {
     pub ports: BTreeSet<String>,
     /// Environment the program sees (build-only variables left out).
     pub env: BTreeMap<String, String>,
-    /// The working directory, when the file sets one.
+    /// The working directory, when the program depends on it: the file sets one, or relies on
+    /// its base image's (relative paths).
     pub workdir: Option<String>,
+    /// The working directory the program starts in (its base image's unless the file sets one).
+    pub effective_workdir: String,
     /// Volumes.
     pub volumes: BTreeSet<String>,
     /// LABEL instructions as written.
@@ -45,7 +48,6 @@ pub fn of(facts: &Facts<'_>) -> Contract {
                     .env
                     .extend(pairs.iter().filter(|(k, _)| !is_build_env(k)).map(|(k, v)| (k.clone(), v.clone()))),
                 Body::Volume(v) => contract.volumes.extend(v.iter().cloned()),
-                Body::Workdir(_) => contract.workdir = Some(facts.workdir_at(s, i + 1)),
                 Body::Other if inst.keyword.eq_ignore_ascii_case("LABEL") => {
                     contract.labels.insert(facts.text[inst.keyword_span.end..inst.span.end].trim().to_string());
                 }
@@ -54,7 +56,7 @@ pub fn of(facts: &Facts<'_>) -> Contract {
                     for src in &copy.sources {
                         let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
                         let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
-                        let path = if into_dir { format!("{dest}/{name}") } else { dest.clone() };
+                        let path = if into_dir { join_path(&dest, name) } else { dest.clone() };
                         if outputs.iter().any(|o| o.path() == src.trim_end_matches('/'))
                             || outputs.iter().any(|o| o.path() == path)
                         {
@@ -68,6 +70,11 @@ pub fn of(facts: &Facts<'_>) -> Contract {
     }
     if facts.is_single_stage() {
         contract.binaries.extend(outputs.iter().map(|o| o.path().to_string()));
+    }
+    contract.effective_workdir = facts.workdir_at(stage, stage.instructions.len());
+    let sets_workdir = chain.iter().flat_map(|s| &s.instructions).any(|i| matches!(i.body, Body::Workdir(_)));
+    if sets_workdir || facts.relies_on_workdir(stage).is_some() {
+        contract.workdir = Some(contract.effective_workdir.clone());
     }
     let cwd = facts.workdir_at(stage, stage.instructions.len());
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
@@ -96,10 +103,13 @@ pub fn check(before: &Contract, after: &Contract) -> Result<(), String> {
     same("environment", shown(&before.env), shown(&after.env))?;
     same("volumes", shown(&before.volumes), shown(&after.volumes))?;
     same("labels", shown(&before.labels), shown(&after.labels))?;
-    if let Some(workdir) = &before.workdir {
-        same("working directory", workdir.clone(), after.workdir.clone().unwrap_or_else(|| "none".into()))?;
+    match &before.workdir {
+        Some(workdir) if *workdir != after.effective_workdir => Err(format!(
+            "the rewrite moves the working directory the program depends on from {workdir} to {}",
+            after.effective_workdir
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The stage and the stages it is built `FROM`, outermost first.
@@ -150,8 +160,12 @@ mod tests {
         assert_eq!(check(&before, &cmd).unwrap_err(), r#"the rewrite changes the CMD: ["app"] became ["/app/app"]"#);
         let gone = Contract { cmd: None, ..before.clone() };
         assert_eq!(check(&before, &gone).unwrap_err(), r#"the rewrite changes the CMD: ["app"] became none"#);
-        let moved = Contract { workdir: None, ..before.clone() };
-        assert_eq!(check(&before, &moved).unwrap_err(), "the rewrite changes the working directory: /app became none");
+        let before = Contract { effective_workdir: "/app".into(), ..before };
+        let moved = Contract { workdir: None, effective_workdir: "/home/nonroot".into(), ..before.clone() };
+        assert_eq!(
+            check(&before, &moved).unwrap_err(),
+            "the rewrite moves the working directory the program depends on from /app to /home/nonroot"
+        );
         let built = Contract { binaries: ["/app/app".to_string(), "/app/worker".to_string()].into(), ..before.clone() };
         let lost = Contract { binaries: ["/app/app".to_string()].into(), ..before.clone() };
         assert_eq!(check(&built, &lost).unwrap_err(), "the rewritten image lacks the built binaries /app/worker");

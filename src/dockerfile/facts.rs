@@ -139,23 +139,36 @@ impl<'a> Facts<'a> {
         self.parents[stage.index].map(|i| &self.df.stages[i])
     }
 
-    /// The value `name` has in the environment of a stage at instruction `upto` (ENV, or ARG default),
-    /// looking into parent stages.
+    /// The value `name` has in the environment of a stage at instruction `upto` (ENV, ARG default,
+    /// or `go env -w`, which Go keeps in its own configuration), looking into parent stages.
     pub fn env_at(&self, stage: &Stage, upto: usize, name: &str) -> Option<String> {
-        let own = stage.instructions[..upto.min(stage.instructions.len())].iter().rev().find_map(|i| match &i.body {
+        let upto = upto.min(stage.instructions.len());
+        let own = stage.instructions[..upto].iter().enumerate().rev().find_map(|(n, i)| match &i.body {
             Body::Env(pairs) => pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
             Body::Arg(args) => args.iter().rev().find(|(k, _)| k == name).and_then(|(_, v)| v.clone()),
+            Body::Run { .. } => self.go_env_written(stage.index, n, name),
             _ => None,
         });
         own.or_else(|| self.parent_stage(stage).and_then(|p| self.env_at(p, p.instructions.len(), name)))
     }
 
-    /// The working directory of a stage at instruction `upto`.
+    /// The value a `go env -w NAME=VALUE` in instruction `instr` of stage `stage` writes.
+    fn go_env_written(&self, stage: usize, instr: usize, name: &str) -> Option<String> {
+        let run = self.go_runs.iter().find(|r| r.stage == stage && r.instr == instr)?;
+        run.commands
+            .iter()
+            .rev()
+            .filter(|c| c.subcommand == "env" && c.flag("w").is_some())
+            .flat_map(|c| c.packages.iter().rev())
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+    }
+
+    /// The working directory of a stage at instruction `upto`: its base image's (`/go` for
+    /// golang, `/home/nonroot` for distroless `:nonroot`, else `/`), changed by its `WORKDIR`s.
     pub fn workdir_at(&self, stage: &Stage, upto: usize) -> String {
         let mut dir = match self.parent_stage(stage) {
             Some(p) => self.workdir_at(p, p.instructions.len()),
-            None if self.base_image(stage).is_some_and(|i| i.family() == Family::Golang) => "/go".to_string(),
-            None => "/".to_string(),
+            None => self.base_image(stage).and_then(ImageRef::default_workdir).unwrap_or("/").to_string(),
         };
         for inst in &stage.instructions[..upto.min(stage.instructions.len())] {
             if let Body::Workdir(w) = &inst.body {
@@ -163,6 +176,34 @@ impl<'a> Facts<'a> {
             }
         }
         dir
+    }
+
+    /// The first instruction of a stage that depends on the working directory its base image
+    /// gives it: a relative `COPY`/`ADD` destination, `WORKDIR` or `VOLUME` before any absolute
+    /// `WORKDIR`, or, in a stage that sets none, a command whose program or arguments are relative
+    /// paths (`./app`; commands run in the stage's last working directory). `None` when nothing
+    /// does.
+    pub fn relies_on_workdir(&self, stage: &'a Stage) -> Option<&'a Instruction> {
+        let relative = |p: &str| !p.starts_with('/') && !p.starts_with('$');
+        let sets_own = stage.instructions.iter().any(|i| matches!(&i.body, Body::Workdir(w) if !relative(w)));
+        let mut set = false;
+        for inst in &stage.instructions {
+            let relies = match &inst.body {
+                Body::Workdir(w) if !relative(w) => {
+                    set = true;
+                    false
+                }
+                Body::Workdir(_) => !set,
+                Body::Copy(copy) => !set && relative(&copy.dest),
+                Body::Volume(paths) => !set && paths.iter().any(|p| relative(p)),
+                Body::Entrypoint(f) | Body::Cmd(f) => !sets_own && super::runtime::command_is_relative(f),
+                _ => false,
+            };
+            if relies {
+                return Some(inst);
+            }
+        }
+        None
     }
 
     /// The last `USER` that applies to a stage (its own, or a parent stage's).

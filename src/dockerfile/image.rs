@@ -94,6 +94,47 @@ impl ImageRef {
         self.tag.as_deref().is_some_and(|t| t.contains("nonroot")) || self.family() == Family::ChainguardStatic
     }
 
+    /// The working directory the image starts programs in, when it is known: `/go` for golang,
+    /// `/home/nonroot` for distroless `:nonroot` tags, `/` for the OS images, scratch and the
+    /// other distroless tags. `None` for other images.
+    pub fn default_workdir(&self) -> Option<&'static str> {
+        match self.family() {
+            Family::Golang => Some("/go"),
+            Family::Distroless if self.default_user_is_nonroot() => Some("/home/nonroot"),
+            Family::Distroless
+            | Family::Alpine
+            | Family::Debian
+            | Family::Ubuntu
+            | Family::Busybox
+            | Family::Scratch => Some("/"),
+            Family::ChainguardStatic | Family::Other => None,
+        }
+    }
+
+    /// The architecture an image is pinned to by its Docker Hub namespace (`arm64v8/alpine`), as
+    /// distroless names it in its tags (`arm64`), or `Err` with the namespace when distroless
+    /// publishes no image for it. `Ok(None)` for an image of no particular architecture.
+    pub fn pinned_arch(&self) -> Result<Option<&'static str>, String> {
+        let namespace = self.name.rsplit('/').nth(1).unwrap_or_default();
+        let arch = match namespace {
+            "amd64" => "amd64",
+            "arm64v8" => "arm64",
+            "arm32v7" => "arm",
+            "ppc64le" => "ppc64le",
+            "s390x" => "s390x",
+            "riscv64" => "riscv64",
+            "arm32v5" | "arm32v6" | "i386" | "mips64le" | "windows-amd64" => return Err(namespace.to_string()),
+            _ => return Ok(None),
+        };
+        Ok(Some(arch))
+    }
+
+    /// The same image for one architecture, by distroless's tag convention (`nonroot-arm64`).
+    pub fn for_arch(&self, arch: &str) -> ImageRef {
+        let tag = format!("{}-{arch}", self.tag.as_deref().unwrap_or("latest"));
+        ImageRef { tag: Some(tag), digest: None, ..self.clone() }
+    }
+
     /// Formats the reference back.
     pub fn to_reference(&self) -> String {
         let mut out = self.name.clone();
@@ -134,6 +175,21 @@ mod tests {
         assert_eq!(r.family(), Family::Golang);
         assert!(r.is_musl());
         assert_eq!(ImageRef::parse("registry:5000/alpine").tag, None);
+    }
+
+    #[test]
+    fn knows_architectures_and_working_directories() {
+        assert_eq!(ImageRef::parse("arm64v8/alpine:3.20").pinned_arch(), Ok(Some("arm64")));
+        assert_eq!(ImageRef::parse("docker.io/arm32v7/debian").pinned_arch(), Ok(Some("arm")));
+        assert_eq!(ImageRef::parse("i386/alpine").pinned_arch(), Err("i386".to_string()));
+        assert_eq!(ImageRef::parse("alpine:3.20").pinned_arch(), Ok(None));
+        assert_eq!(ImageRef::parse("ghcr.io/acme/alpine").pinned_arch(), Ok(None));
+        let nonroot = ImageRef::parse("gcr.io/distroless/static-debian13:nonroot");
+        assert_eq!(nonroot.for_arch("arm64").to_reference(), "gcr.io/distroless/static-debian13:nonroot-arm64");
+        assert_eq!(nonroot.default_workdir(), Some("/home/nonroot"));
+        assert_eq!(ImageRef::parse("gcr.io/distroless/static-debian13").default_workdir(), Some("/"));
+        assert_eq!(ImageRef::parse("golang:1.22").default_workdir(), Some("/go"));
+        assert_eq!(ImageRef::parse("ghcr.io/acme/base").default_workdir(), None);
     }
 
     #[test]

@@ -7,8 +7,10 @@ pub mod analyse;
 pub mod contract;
 pub mod facts;
 pub mod gobuild;
+pub mod goversion;
 pub mod image;
 pub mod model;
+pub mod modules;
 pub mod pin;
 pub mod plan;
 pub mod rewrite;
@@ -39,36 +41,57 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     if !facts.is_go_build() {
         return Ok(Outcome::Skipped("not a Go build: no golang base image and no go build or go install".into()));
     }
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(facts.runtime_stage());
+    if let Some(why) = entrypoint.or(cmd).and_then(runtime::development_command) {
+        return Ok(Outcome::Skipped(format!("a development image: {why}")));
+    }
     let plan = plan::decide(&facts);
     let mut findings = analyse::findings(&facts, &plan);
     let edits = rewrite::edits(&facts, &plan);
-    let (rewritten, reason) = match edit::apply(text, &edits) {
-        Ok(new) if new == text => (None, None),
+    let (rewritten, reason, security) = match edit::apply(text, &edits) {
+        Ok(new) if new == text => (None, None, false),
         Ok(new) => match check(&facts, &new, source, config) {
             Ok(after) => {
-                mark_fixed(&mut findings, &df, &after);
-                (Some(new), None)
+                mark_fixed(&mut findings, &df, &after.findings);
+                (Some(new), None, after.security)
             }
-            Err(why) => (None, Some(format!("the rewrite is not proposed: {why}"))),
+            Err(why) => (None, Some(format!("the rewrite is not proposed: {why}")), false),
         },
-        Err(overlap) => (None, Some(format!("the rewrite is not proposed: internal error: {overlap}"))),
+        Err(overlap) => (None, Some(format!("the rewrite is not proposed: internal error: {overlap}")), false),
     };
-    Ok(Outcome::Hardened { findings, rewritten, reason })
+    Ok(Outcome::Hardened { findings, rewritten, reason, security })
+}
+
+/// What the re-parsed rewrite says: its findings with where they are, and whether it is a
+/// security change.
+struct Checked {
+    findings: Vec<(&'static str, Scope)>,
+    security: bool,
 }
 
 /// Re-parses the rewritten text, checks the image contract, and returns its findings with
 /// where they are.
-fn check(
-    before: &facts::Facts<'_>,
-    new: &str,
-    source: &SourceFacts,
-    config: &Config,
-) -> Result<Vec<(&'static str, Scope)>, String> {
+fn check(before: &facts::Facts<'_>, new: &str, source: &SourceFacts, config: &Config) -> Result<Checked, String> {
     let df = model::Dockerfile::parse(new).map_err(|e| format!("the rewritten file does not parse ({e})"))?;
     let after = facts::Facts::new(new, &df, source, config);
     contract::check(&contract::of(before), &contract::of(&after))?;
     let plan = plan::decide(&after);
-    Ok(analyse::findings(&after, &plan).iter().map(|f| (f.rule, Scope::of(f, &df))).collect())
+    Ok(Checked {
+        findings: analyse::findings(&after, &plan).iter().map(|f| (f.rule, Scope::of(f, &df))).collect(),
+        security: runtime_identity(before) != runtime_identity(&after),
+    })
+}
+
+/// Who the program runs as and on what: the final stage's base image and user, and whether the
+/// image that runs is the one that built it. A rewrite that changes any of these is a security
+/// change; one that changes only build flags, cache mounts or command forms is not.
+fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>, bool) {
+    let stage = facts.runtime_stage();
+    (
+        facts.base_image(stage).map(image::ImageRef::to_reference),
+        facts.last_user(stage).map(|(_, user)| user.to_string()),
+        facts.is_single_stage(),
+    )
 }
 
 /// Where a finding is, for matching findings before and after a rewrite: the runtime (whatever

@@ -16,6 +16,12 @@ pub fn references(text: &str) -> Result<Vec<String>, ParseError> {
     Ok(out)
 }
 
+/// The base images `text` already pins by digest, as written.
+pub fn pinned_references(text: &str) -> Vec<String> {
+    let Ok(df) = Dockerfile::parse(text.strip_prefix('\u{feff}').unwrap_or(text)) else { return Vec::new() };
+    df.stages.iter().map(|s| s.from.image.clone()).filter(|i| ImageRef::parse(i).digest.is_some()).collect()
+}
+
 /// `text` with every pinnable base image that `digest` knows pinned.
 pub fn pin(text: &str, digest: &dyn Fn(&str) -> Option<String>) -> Result<String, ParseError> {
     let (bom, body) = match text.strip_prefix('\u{feff}') {
@@ -53,5 +59,6 @@ mod tests {
         assert!(pinned.contains("FROM golang:1.22 AS build\n"), "unknown digests stay unpinned");
         assert!(pinned.ends_with("FROM gcr.io/distroless/static:nonroot@sha256:bb\n"));
         assert!(pinned.contains("FROM build AS test\nFROM scratch\nFROM ${BASE}\nFROM alpine@sha256:aa\n"));
+        assert_eq!(pinned_references(text), ["alpine@sha256:aa"]);
     }
 }

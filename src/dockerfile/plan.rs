@@ -164,6 +164,34 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
     Ok(if facts.cgo.cxx { images.cc.clone() } else { images.base.clone() })
 }
 
+/// The runtime image for a stage that now runs on `base`: the same architecture when `base`
+/// is pinned to one (`arm64v8/alpine` → distroless's `nonroot-arm64` tag); refused when distroless
+/// has no image for it, or when `base` is pinned by digest and the rewrite will not be pinned.
+fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, line: usize) -> Result<String, Refusal> {
+    if base.digest.is_some() && !facts.config.pinning {
+        return Err((
+            &rules::PINNED_IMAGE_KEPT,
+            line,
+            format!(
+                "{} is pinned by digest and {image} would not be; the runtime is kept (harden fix --pin replaces it with a pinned image)",
+                base.to_reference()
+            ),
+        ));
+    }
+    match base.pinned_arch() {
+        Ok(None) => Ok(image),
+        Ok(Some(arch)) => Ok(ImageRef::parse(&image).for_arch(arch).to_reference()),
+        Err(namespace) => Err((
+            &rules::RUNTIME_NEEDS_SHELL,
+            line,
+            format!(
+                "{} is built for {namespace}, for which distroless publishes no image; the runtime is kept",
+                base.to_reference()
+            ),
+        )),
+    }
+}
+
 /// Plans the conversion of an existing runtime stage.
 fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     let stage = facts.runtime_stage();
@@ -201,6 +229,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         Family::Scratch if facts.cgo.needed && !facts.cgo.static_link => Some(image),
         _ => None,
     };
+    let new_image = new_image.map(|image| keeping_pins(facts, base, image, stage.from.line)).transpose()?;
     Ok(RuntimePlan::Convert { image: new_image })
 }
 
@@ -256,7 +285,7 @@ fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
             let dest = join_path(&dir, dest);
             sources.iter().any(|s| {
                 let name = s.rsplit('/').next().unwrap_or(s);
-                let target = if dest_is_dir(inst, sources.len()) { format!("{dest}/{name}") } else { dest.clone() };
+                let target = if dest_is_dir(inst, sources.len()) { join_path(&dest, name) } else { dest.clone() };
                 target == join_path(&dir, &program) || target == program
             })
         }
@@ -282,7 +311,7 @@ fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
             Body::Copy(c) => {
                 let dest = join_path(&facts.workdir_at(stage, i), &c.dest);
                 Some(if dest_is_dir(inst, c.sources.len()) {
-                    c.sources.iter().map(|s| format!("{dest}/{}", s.rsplit('/').next().unwrap_or(s))).collect()
+                    c.sources.iter().map(|s| join_path(&dest, s.rsplit('/').next().unwrap_or(s))).collect()
                 } else {
                     vec![dest]
                 })
@@ -345,6 +374,10 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             format!("the image starts {program}, which is not a binary this Dockerfile builds; the stage is kept"),
         ));
     }
+    let image = match facts.base_image(stage) {
+        Some(base) => keeping_pins(facts, base, image, stage.from.line)?,
+        None => image,
+    };
     let mut copies: Vec<String> = outputs.iter().map(|o| o.path().to_string()).collect();
     if let Some(odd) = copies.iter().chain(std::iter::once(&cwd)).find(|p| !is_plain_path(p)) {
         return Err((

@@ -44,6 +44,31 @@ fn is_provided(argv: &[&str], copied: &[String]) -> bool {
     }
 }
 
+/// Programs that run a Go program from source or under a debugger: development images.
+const DEVELOPMENT_TOOLS: &[&str] = &["air", "CompileDaemon", "reflex", "gow", "dlv", "realize", "fresh", "modd", "gin"];
+
+/// Why the image is for development rather than production, when it is: its command compiles
+/// the program at start (`go run`), reloads it on change (air, CompileDaemon, reflex…) or runs it
+/// under delve. Such images are passed over: they need the toolchain and the source.
+pub fn development_command(form: &CommandForm) -> Option<String> {
+    let words = form.words();
+    let program = words.first()?.rsplit('/').next()?.to_string();
+    if program == "go" && words.get(1).is_some_and(|w| w == "run") {
+        return Some("it runs `go run`, which compiles the program when the container starts".into());
+    }
+    DEVELOPMENT_TOOLS
+        .contains(&program.as_str())
+        .then(|| format!("it starts {program}, a development tool (live reload or a debugger)"))
+}
+
+/// True when a command names its program or an argument by a path relative to the working
+/// directory (`./app`, `bin/server`, `--config ./conf.yaml`).
+pub fn command_is_relative(form: &CommandForm) -> bool {
+    let words = form.words();
+    let program = words.first().is_some_and(|p| !p.starts_with(['/', '$']) && p.contains('/'));
+    program || words.iter().any(|w| w.starts_with("./") || w.starts_with("../") || w.contains("=./"))
+}
+
 /// The program a command form starts, if it can be told.
 pub fn program(form: &CommandForm) -> Option<String> {
     form.words().into_iter().next()

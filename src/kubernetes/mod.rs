@@ -88,7 +88,9 @@ fn done(
         }
         (None, true) => None,
     };
-    Outcome::Hardened { findings, rewritten, reason }
+    // Every edit harden makes to a manifest is to a security context or the volume it needs.
+    let security = rewritten.is_some();
+    Outcome::Hardened { findings, rewritten, reason, security }
 }
 
 /// Parses every document. yaml_serde refuses alias bombs (its repetition limit) and deep

@@ -67,6 +67,21 @@ fn render_with(input: &BodyInput<'_>, diffs: &[String]) -> String {
         Ok(images) => (Some(report::markdown(images)), images.iter().all(|i| i.verdict == Verdict::Proven), None),
         Err(why) => (None, false, Some(why.clone())),
     };
+    // Why each image that is not proven is not: the first line of the reason (its log stays out).
+    let proof_notes: Vec<String> = input
+        .proof
+        .as_ref()
+        .map(|images| {
+            images
+                .iter()
+                .filter(|i| i.verdict != Verdict::Proven)
+                .map(|i| {
+                    let why = i.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("no reason given");
+                    format!("`{}` {}: {why}", i.dockerfile, report::verdict(i.verdict))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let env = Environment::new();
     env.render_str(
         TEMPLATE,
@@ -74,6 +89,7 @@ fn render_with(input: &BodyInput<'_>, diffs: &[String]) -> String {
             summary => summary(input),
             table,
             all_proven,
+            proof_notes,
             proof_skipped,
             files => minijinja::value::Serde(&files),
             hazards => hazards(input.files),
@@ -87,9 +103,10 @@ fn summary(input: &BodyInput<'_>) -> String {
     let n = input.files.len();
     let files = if n == 1 { "1 file".to_string() } else { format!("{n} files") };
     match &input.proof {
-        Ok(images) if !images.is_empty() => {
-            let before: u64 = images.iter().filter_map(|i| i.before.bytes).sum();
-            let after: u64 = images.iter().filter_map(|i| i.after.bytes).sum();
+        Ok(images) if images.iter().any(|i| i.verdict == Verdict::Proven) => {
+            let proven = || images.iter().filter(|i| i.verdict == Verdict::Proven);
+            let before: u64 = proven().filter_map(|i| i.before.bytes).sum();
+            let after: u64 = proven().filter_map(|i| i.after.bytes).sum();
             let ratio = if after > 0 { before as f64 / after as f64 } else { 0.0 };
             format!(
                 "harden hardens {files}: the images go from {} to {} ({} saved, {ratio:.0}× smaller), run as a non-root user, and build a static, stripped Go binary.",
@@ -189,6 +206,7 @@ mod tests {
             source_path: None,
             context: None,
             pin_digests: false,
+            security: true,
         }
     }
 
@@ -225,17 +243,19 @@ mod tests {
             after: side(9_000_000),
             binary_bytes: None,
             verdict,
-            reason: None,
+            reason: Some("the rewritten Dockerfile does not build where the original does\nlog line".into()),
         };
-        for (verdict, note) in [(Verdict::Proven, ""), (Verdict::Failed, "\nNot every rewrite is proven")] {
+        let failed = "\nNot every rewrite is proven:\n- `Dockerfile` failed: the rewritten Dockerfile does not build where the original does\n";
+        for (verdict, note) in [(Verdict::Proven, ""), (Verdict::Failed, failed)] {
             let images = [image(verdict)];
             let body = render(&BodyInput { files: &files, proof: Ok(&images), meta: &meta }, GITHUB_BODY_LIMIT);
-            assert!(body.contains("(891.0 MB saved, 100× smaller)"), "{body}");
+            // Sizes count only where the rewrite is proven.
+            assert_eq!(body.contains("(891.0 MB saved, 100× smaller)"), verdict == Verdict::Proven, "{body}");
             let table = &body[body.find("### Build proof\n\n| Dockerfile |").expect("the table")..];
             let after = &table[table.rfind("× smaller) |\n").unwrap() + "× smaller) |\n".len()..];
             assert!(after.starts_with(note), "{after:?}");
             let gap = &after[..after.find("### What changes").unwrap()];
-            assert_eq!(gap.matches('\n').count(), if note.is_empty() { 1 } else { 3 }, "one blank line: {gap:?}");
+            assert_eq!(gap.matches('\n').count(), if note.is_empty() { 1 } else { 4 }, "one blank line: {gap:?}");
         }
     }
 

@@ -119,6 +119,7 @@ mod tests {
             source_path: None,
             context: None,
             pin_digests: false,
+            security: true,
         }
     }
 

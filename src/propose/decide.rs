@@ -38,6 +38,11 @@ pub struct Situation {
     pub changes: bool,
     /// Why the proof failed, when it did: nothing is proposed then.
     pub proof_failure: Option<String>,
+    /// Why the proof could not run, when the configuration requires one (`proof: required`):
+    /// nothing is proposed then either.
+    pub proof_missing: Option<String>,
+    /// Files whose rewrite is not a security change, so they are not proposed on their own.
+    pub held_back: usize,
     /// harden's earlier pull request, if any.
     pub existing: Option<Existing>,
     /// Whether the branch holds a commit that harden did not author.
@@ -90,13 +95,18 @@ pub fn decide(situation: &Situation) -> Action {
     if let Some(reason) = &situation.proof_failure {
         return Action::Nothing(format!("the build proof failed, so nothing is proposed: {reason}"));
     }
+    if let Some(reason) = &situation.proof_missing {
+        return Action::Nothing(format!(
+            "the configuration requires the build proof (proof: required) and it could not run here: {reason}"
+        ));
+    }
     let Some(existing) = &situation.existing else {
         return match (situation.changes, situation.foreign_commits) {
             (true, true) => Action::Nothing(
                 "the branch exists with commits harden did not make and no pull request: harden leaves it alone".into(),
             ),
             (true, false) => Action::Open,
-            (false, _) => Action::Nothing("nothing to change".into()),
+            (false, _) => Action::Nothing(nothing_to_change(situation)),
         };
     };
     let same = existing.meta.as_ref().is_some_and(|meta| meta.fingerprint == situation.fingerprint);
@@ -111,7 +121,18 @@ pub fn decide(situation: &Situation) -> Action {
             existing.number
         )),
         PullState::ClosedUnmerged | PullState::Merged if situation.changes => Action::Open,
-        PullState::ClosedUnmerged | PullState::Merged => Action::Nothing("nothing to change".into()),
+        PullState::ClosedUnmerged | PullState::Merged => Action::Nothing(nothing_to_change(situation)),
+    }
+}
+
+/// "nothing to change", and the files held back for having only edits that are no security change.
+fn nothing_to_change(situation: &Situation) -> String {
+    match situation.held_back {
+        0 => "nothing to change".into(),
+        n => format!(
+            "nothing to change that is a security change: {n} file{} would only get build-flag, cache-mount or command-form edits, which harden proposes only beside a security change (`propose: all` proposes them)",
+            if n == 1 { "" } else { "s" }
+        ),
     }
 }
 
@@ -132,7 +153,15 @@ mod tests {
     }
 
     fn situation(existing: Option<Existing>) -> Situation {
-        Situation { fingerprint: "new".into(), changes: true, proof_failure: None, existing, foreign_commits: false }
+        Situation {
+            fingerprint: "new".into(),
+            changes: true,
+            proof_failure: None,
+            proof_missing: None,
+            held_back: 0,
+            existing,
+            foreign_commits: false,
+        }
     }
 
     fn pull(state: PullState, fingerprint: &str) -> Option<Existing> {
@@ -158,6 +187,22 @@ mod tests {
         assert!(matches!(decide(&failed), Action::Nothing(reason) if reason.contains("after image failed")));
         let over_open = Situation { proof_failure: Some("x".into()), ..situation(pull(PullState::Open, "old")) };
         assert!(matches!(decide(&over_open), Action::Nothing(_)));
+    }
+
+    #[test]
+    fn a_required_proof_that_could_not_run_proposes_nothing() {
+        let missing = Situation { proof_missing: Some("no Docker engine answers".into()), ..situation(None) };
+        assert!(
+            matches!(decide(&missing), Action::Nothing(reason) if reason.contains("proof: required") && reason.contains("no Docker engine"))
+        );
+    }
+
+    #[test]
+    fn files_held_back_as_no_security_change_are_named_in_the_reason() {
+        let cosmetic = Situation { changes: false, held_back: 2, ..situation(None) };
+        assert!(matches!(decide(&cosmetic), Action::Nothing(reason) if reason.contains("2 files would only get")));
+        let closed = Situation { changes: false, held_back: 1, ..situation(pull(PullState::Open, "old")) };
+        assert_eq!(decide(&closed), Action::Close(7), "an open pull request with no security change left is closed");
     }
 
     #[test]

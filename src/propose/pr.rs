@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::config::{Config, VerifyConfig};
+use crate::config::{Config, ProofPolicy, ProposeScope, VerifyConfig};
 use crate::run::{self, FileReport};
 use crate::verify::tools::Tools;
 use crate::verify::{ImageReport, Options, Verdict};
@@ -122,11 +122,13 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace(&format!("{}/", root.display()), "")))?;
     let mut reports = run::analyse_root(&root, &root, &repo_config);
     relativise(&mut reports, &root);
-    let Config { pull_request: config, verify: verify_config, .. } = repo_config;
+    let Config { pull_request: config, verify: verify_config, propose: scope, proof: policy, .. } = repo_config;
     for broken in reports.iter().filter(|r| r.status == run::Status::Error) {
         eprintln!("harden pr: {}: {}", broken.path, broken.reason.as_deref().unwrap_or("cannot be read"));
     }
-    let changed: Vec<FileReport> = reports.into_iter().filter(|r| r.rewritten.is_some()).collect();
+    // Build-flag, cache-mount and command-form edits alone make no pull request.
+    let (changed, held_back): (Vec<FileReport>, Vec<FileReport>) =
+        reports.into_iter().filter(|r| r.rewritten.is_some()).partition(|r| r.security || scope == ProposeScope::All);
     let inputs: Vec<(String, String)> = changed
         .iter()
         .map(|r| (r.path.clone(), blob_sha(r.original.as_deref().unwrap_or_default().as_bytes())))
@@ -138,6 +140,8 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         fingerprint: fingerprint.clone(),
         changes: !changed.is_empty(),
         proof_failure: None,
+        proof_missing: None,
+        held_back: held_back.len(),
         existing: found.existing.clone(),
         foreign_commits: found.foreign_commits,
     };
@@ -148,6 +152,9 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         proof = std::thread::scope(|scope| scope.spawn(|| prover.prove(&changed, &verify_config)).join())
             .unwrap_or_else(|_| Err("the build proof panicked".into()));
         situation.proof_failure = proof.as_ref().ok().and_then(|images| failed_proof(images));
+        if policy == ProofPolicy::Required {
+            situation.proof_missing = missing_proof(&proof);
+        }
         action = decide::decide(&situation);
     }
     let meta = Meta {
@@ -203,6 +210,19 @@ fn relativise(reports: &mut [FileReport], root: &Path) {
             report.path = rest.to_string();
         }
     }
+}
+
+/// Why the proof did not run for every changed Dockerfile, when it did not.
+fn missing_proof(proof: &Result<Vec<ImageReport>, String>) -> Option<String> {
+    let skipped: Vec<String> = match proof {
+        Err(why) => vec![why.clone()],
+        Ok(images) => images
+            .iter()
+            .filter(|i| i.verdict == Verdict::Skipped)
+            .map(|i| format!("{}: {}", i.dockerfile, i.reason.as_deref().and_then(|r| r.lines().next()).unwrap_or("")))
+            .collect(),
+    };
+    (!skipped.is_empty()).then(|| skipped.join("; "))
 }
 
 fn failed_proof(images: &[ImageReport]) -> Option<String> {

@@ -113,7 +113,13 @@ impl DockerCli {
             .output()
             .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
         if !version.status.success() {
-            return Err(format!("no Docker engine answers: {}", tail(&String::from_utf8_lossy(&version.stderr), 3)));
+            let said =
+                format!("{}{}", String::from_utf8_lossy(&version.stderr), String::from_utf8_lossy(&version.stdout));
+            let why = match tail(&said, 3) {
+                quiet if quiet.is_empty() => format!("{} version exited with {}", bin.display(), version.status),
+                said => said,
+            };
+            return Err(format!("no Docker engine answers: {why}"));
         }
         let buildx = Command::new(&bin)
             .args(["buildx", "version"])

@@ -166,14 +166,17 @@ fn one(
         return out;
     };
     let tools = (builder, engine);
+    // The original first: when it does not build here either, the proof cannot run, and that is
+    // no failure of the rewrite (so the rewrite is not built at all).
     build(tools, &context, path, &mut before, options, cache);
-    build(tools, &context, rewritten.path(), &mut after, options, cache);
+    if before.built {
+        build(tools, &context, rewritten.path(), &mut after, options, cache);
+    }
     (out.verdict, out.reason) = match (before.built, after.built) {
-        (_, false) => (Verdict::Failed, Some("the rewritten Dockerfile does not build".into())),
-        (false, true) => (
-            Verdict::Skipped,
-            Some("the original Dockerfile does not build here, so there is nothing to compare".into()),
-        ),
+        (false, _) => (Verdict::Skipped, Some(cannot_build_here(before.log.as_deref().unwrap_or_default()))),
+        (true, false) => {
+            (Verdict::Failed, Some("the rewritten Dockerfile does not build where the original does".into()))
+        }
         (true, true) => {
             out.binary_bytes = binaries(after_text).iter().map(|b| engine.file_size(&after.image, b).ok()).sum();
             smoke(engine, &mut before, &mut after, options.smoke)
@@ -185,6 +188,39 @@ fn one(
     out.before = before;
     out.after = after;
     out
+}
+
+/// Why the proof cannot run when the original does not build here, told from its build log:
+/// a base image that cannot be pulled, a build secret this machine lacks, a step that needs the
+/// network, or else the log's end.
+pub fn cannot_build_here(log: &str) -> String {
+    let lower = log.to_ascii_lowercase();
+    let cause = if lower.contains("secret") && (lower.contains("not found") || lower.contains("no such file")) {
+        "it needs a build secret this machine does not have (give it with --secret or verify.secrets)"
+    } else if ["pull access denied", "failed to resolve source metadata", "manifest unknown", "not found: manifest"]
+        .iter()
+        .any(|s| lower.contains(s))
+    {
+        "a base image cannot be pulled here (private, unreachable, or not on this engine)"
+    } else if [
+        "could not resolve host",
+        "temporary failure in name resolution",
+        "no such host",
+        "network is unreachable",
+        "dial tcp",
+        "i/o timeout",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+    {
+        "a build step needs the network, which the proof does not give it (set verify.network)"
+    } else {
+        "it fails here before the rewrite matters"
+    };
+    format!(
+        "the original Dockerfile does not build here either: {cause}, so the rewrite cannot be proven on this machine; its log ends:\n{}",
+        engine::tail(log, 10)
+    )
 }
 
 fn side(text: &str, image: String) -> Side {

@@ -80,7 +80,8 @@ pub fn markdown(images: &[ImageReport]) -> String {
     out
 }
 
-fn verdict(v: Verdict) -> &'static str {
+/// The verdict as the reports write it.
+pub fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::Proven => "proven",
         Verdict::Failed => "failed",

@@ -4,13 +4,15 @@ use minijinja::context;
 
 use crate::edit::Edit;
 
-use super::super::analyse::{
-    add_is_plain_copy, cache_mounts_apply, missing_cache_mounts, mod_cache, module_cache_missing,
-};
+use super::super::analyse::{add_is_plain_copy, debugger_build, trimpath_unavailable};
 use super::super::facts::{Facts, GoRun, join_path};
 use super::super::gobuild::GoCommand;
+use super::super::goversion::GoVersion;
 use super::super::image::{Family, ImageRef};
 use super::super::model::{Body, Stage};
+use super::super::modules::{
+    download_blocked, download_mount, missing_cache_mounts, module_cache_missing, package_runs,
+};
 use super::super::plan::{Plan, RuntimePlan};
 use super::{Style, render};
 
@@ -39,9 +41,16 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") {
         out.push(Edit::insert(cmd.go_span.start, "CGO_ENABLED=0 "));
     }
+    // A debugger needs the symbols and source paths these flags take away.
+    if debugger_build(facts, run, cmd).is_some() {
+        return;
+    }
     let stage = &facts.df.stages[run.stage];
     let goflags = cmd.env_value("GOFLAGS").map(str::to_string).or_else(|| facts.env_at(stage, run.instr, "GOFLAGS"));
-    if cmd.flag("trimpath").is_none() && !goflags.unwrap_or_default().contains("-trimpath") {
+    if cmd.flag("trimpath").is_none()
+        && !goflags.unwrap_or_default().contains("-trimpath")
+        && trimpath_unavailable(facts, run).is_none()
+    {
         out.push(Edit::insert(cmd.verb_span.end, " -trimpath"));
     }
     let ld = cmd.ldflags();
@@ -66,7 +75,7 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
 }
 
 fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, out: &mut Vec<Edit>) {
-    if module_cache_missing(facts, stage).is_none() {
+    if module_cache_missing(facts, stage).is_none() || download_blocked(facts, stage).is_some() {
         return;
     }
     let Some((i, inst)) = stage.instructions.iter().enumerate().find(|(_, inst)| {
@@ -86,22 +95,18 @@ fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, out: &mut Ve
         (true, true) => "go.mod go.sum",
         (true, false) => "go.mod",
     };
-    let mount = if facts.config.cache_mounts && cache_mounts_apply(facts, stage) {
-        format!("--mount=type=cache,target={} ", mod_cache(facts, stage, i))
-    } else {
-        String::new()
-    };
+    let mount = download_mount(facts, stage, i).map(|m| format!("--mount={m} ")).unwrap_or_default();
     let block = render(TEMPLATE, context! { files, dest, mount });
     out.push(Edit::insert(inst.comments_start, style.lines(&block)));
 }
 
 fn cache_mounts(facts: &Facts<'_>, out: &mut Vec<Edit>) {
-    for run in &facts.go_runs {
+    for run in package_runs(facts) {
         let Body::Run { flags_insert_at, .. } = &facts.df.stages[run.stage].instructions[run.instr].body else {
             continue;
         };
         let flags: String =
-            missing_cache_mounts(facts, run).iter().map(|t| format!(" --mount=type=cache,target={t}")).collect();
+            missing_cache_mounts(facts, &run).iter().map(|t| format!(" --mount=type=cache,target={t}")).collect();
         if !flags.is_empty() {
             out.push(Edit::insert(*flags_insert_at, flags));
         }
@@ -109,7 +114,7 @@ fn cache_mounts(facts: &Facts<'_>, out: &mut Vec<Edit>) {
 }
 
 fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
-    let Some(version) = facts.source.go_mod.as_ref().and_then(|m| m.go_version.clone()) else {
+    let Some(version) = builder_version_from_go_mod(facts) else {
         return;
     };
     let image = ImageRef::parse(&stage.from.image);
@@ -125,6 +130,14 @@ fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
     };
     let new = ImageRef { tag: Some(tag), ..image };
     out.push(Edit::replace(stage.from.image_span.clone(), new.to_reference()));
+}
+
+/// The golang tag `go.mod` asks for: its `toolchain` line, else its `go` line from Go 1.21 on,
+/// when that line became the least Go that builds the module (before, it was often years old).
+pub fn builder_version_from_go_mod(facts: &Facts<'_>) -> Option<String> {
+    let module = facts.source.go_mod.as_ref()?;
+    let wanted = module.toolchain.as_deref().or(module.go_version.as_deref()).and_then(GoVersion::parse)?;
+    (wanted >= GoVersion::REAL_MINIMUM).then(|| wanted.to_string())
 }
 
 /// `ADD` of local files becomes `COPY`.
@@ -147,7 +160,13 @@ pub fn distroless_eol(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
         let is_converted_runtime =
             stage.index == facts.runtime && matches!(plan.runtime, RuntimePlan::Convert { image: Some(_) });
         let image = ImageRef::parse(&stage.from.image);
-        if !is_converted_runtime && image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
+        // A pinned image is never replaced by an unpinned one (`fix --pin` pins the new one).
+        let pinned = image.digest.is_some() && !facts.config.pinning;
+        if !is_converted_runtime
+            && !pinned
+            && image.family() == Family::Distroless
+            && image.short_name().ends_with("-debian12")
+        {
             let next = ImageRef { name: image.name.replace("-debian12", "-debian13"), digest: None, ..image };
             out.push(Edit::replace(stage.from.image_span.clone(), next.to_reference()));
         }

@@ -14,6 +14,8 @@ use minijinja::Environment;
 
 use crate::edit::Edit;
 
+pub use builder::builder_version_from_go_mod;
+
 use super::facts::Facts;
 use super::model::Instruction;
 use super::plan::{Plan, RuntimePlan};

@@ -5,6 +5,7 @@ use crate::edit::Edit;
 
 use super::super::analyse::{is_numeric_user, is_root};
 use super::super::facts::Facts;
+use super::super::image::ImageRef;
 use super::super::model::{ArgWord, Body, CommandForm, Instruction, Stage};
 use super::super::plan::NONROOT;
 use super::super::runtime;
@@ -34,6 +35,17 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
             Some(arg) => Edit::replace(arg.span.clone(), format!("{}={image}", arg.name)),
             None => Edit::replace(stage.from.image_span.clone(), image),
         });
+        // distroless :nonroot starts programs in /home/nonroot: a stage that relied on its old
+        // image's working directory keeps it.
+        let old_dir = facts.base_image(stage).and_then(ImageRef::default_workdir).unwrap_or("/");
+        let new_dir = ImageRef::parse(image).default_workdir().unwrap_or("/");
+        if old_dir != new_dir && facts.relies_on_workdir(stage).is_some() {
+            let lead = if facts.text[..stage.from.span.end].ends_with('\n') { "" } else { style.nl };
+            out.push(Edit::insert(
+                stage.from.span.end,
+                format!("{lead}{}", style.lines(&format!("WORKDIR {old_dir}"))),
+            ));
+        }
     }
     let removed: Vec<&Instruction> = stage
         .instructions

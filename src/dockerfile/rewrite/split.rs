@@ -9,6 +9,7 @@ use crate::edit::Edit;
 use super::super::analyse::is_secret_name;
 use super::super::contract::is_build_env;
 use super::super::facts::{Facts, Output};
+use super::super::image::ImageRef;
 use super::super::model::{Body, CommandForm, Instruction};
 use super::super::plan::{NONROOT, starts};
 use super::super::runtime;
@@ -42,7 +43,15 @@ pub fn edits(facts: &Facts<'_>, style: &Style, image: &str, copies: &[String], o
     let mut carried = Vec::new();
     let mut commands = Vec::new();
     let mut moved: Vec<&Instruction> = Vec::new();
-    if stage.instructions.iter().any(|i| matches!(i.body, Body::Workdir(_))) && cwd != "/" {
+    // The program keeps the working directory it had when the stage sets one or its commands
+    // use relative paths (distroless :nonroot would start it in /home/nonroot).
+    let sets_workdir = stage.instructions.iter().any(|i| matches!(i.body, Body::Workdir(_)));
+    let relative = stage.instructions.iter().any(|i| match &i.body {
+        Body::Entrypoint(f) | Body::Cmd(f) => runtime::command_is_relative(f),
+        _ => false,
+    });
+    let new_dir = ImageRef::parse(image).default_workdir().unwrap_or("/");
+    if (sets_workdir || relative) && cwd != new_dir {
         carried.push(format!("{} {cwd}", style.keyword("WORKDIR")));
     }
     for (i, inst) in stage.instructions.iter().enumerate() {

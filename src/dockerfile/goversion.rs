@@ -1,0 +1,121 @@
+//! Which Go a builder runs, and whether it builds in module mode: what decides which flags and
+//! steps are valid. `-trimpath` came in Go 1.13 and modules in Go 1.11; a GOPATH build (no
+//! `go.mod`, an old Go, or `GO111MODULE=off`) has no `go.mod` to copy and no module cache.
+
+use super::facts::Facts;
+use super::image::Family;
+use super::model::Stage;
+
+/// A Go release by its major and minor number (`1.22`); patch releases do not change flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GoVersion {
+    /// The major number (1).
+    pub major: u32,
+    /// The minor number (22).
+    pub minor: u32,
+}
+
+impl GoVersion {
+    /// The first Go with `-trimpath`.
+    pub const TRIMPATH: GoVersion = GoVersion { major: 1, minor: 13 };
+    /// The first Go with modules (`go.mod`, `go mod download`).
+    pub const MODULES: GoVersion = GoVersion { major: 1, minor: 11 };
+    /// The first Go that builds in module mode even inside GOPATH when `GO111MODULE` is unset.
+    pub const MODULES_IN_GOPATH: GoVersion = GoVersion { major: 1, minor: 13 };
+    /// The first Go whose `go.mod` `go` line is the least Go that builds the module (before, it
+    /// was advice, and often years old).
+    pub const REAL_MINIMUM: GoVersion = GoVersion { major: 1, minor: 21 };
+    /// The first Go with a build cache (`GOCACHE`).
+    pub const BUILD_CACHE: GoVersion = GoVersion { major: 1, minor: 10 };
+
+    /// Parses `1.22`, `1.22.3`, `go1.21.0`, `1.21rc1` or `1.22-alpine`; `None` for anything without
+    /// a minor number (`1`, `alpine`, `latest`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim().trim_matches('"').strip_prefix("go").unwrap_or(text.trim().trim_matches('"'));
+        let mut parts = text.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor: String = parts.next()?.chars().take_while(char::is_ascii_digit).collect();
+        Some(GoVersion { major, minor: minor.parse().ok()? })
+    }
+}
+
+impl std::fmt::Display for GoVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl Facts<'_> {
+    /// The Go a stage builds with, when the file says: a `GOTOOLCHAIN` that names a release, else
+    /// the golang image's tag (through `ARG` defaults); with `GOTOOLCHAIN=auto` set, raised to
+    /// `go.mod`'s `toolchain` or `go` line, which the go command then switches to. `None` for an
+    /// untagged or `latest` image: a current Go. (`go.mod`'s lines alone are only the least Go
+    /// the module accepts, not the one that builds it.)
+    pub fn go_version(&self, stage: &Stage, upto: usize) -> Option<GoVersion> {
+        let toolchain = self.env_at(stage, upto, "GOTOOLCHAIN");
+        if let Some(exact) = toolchain.as_deref().filter(|t| !t.ends_with("+auto")).and_then(GoVersion::parse) {
+            return Some(exact);
+        }
+        let image = self
+            .base_image(stage)
+            .filter(|i| i.family() == Family::Golang)
+            .and_then(|i| i.tag.as_deref())
+            .and_then(GoVersion::parse);
+        let switches = toolchain.as_deref().is_some_and(|t| t == "auto" || t.ends_with("+auto"));
+        let wanted = self.source.go_mod.as_ref().and_then(|m| {
+            m.toolchain
+                .as_deref()
+                .and_then(GoVersion::parse)
+                .or_else(|| m.go_version.as_deref().and_then(GoVersion::parse))
+        });
+        match (image, wanted) {
+            (Some(image), Some(wanted)) if switches => Some(image.max(wanted)),
+            (image, _) => image,
+        }
+    }
+
+    /// Why a stage builds in GOPATH mode at instruction `upto` (no modules: nothing to download,
+    /// no module cache), or `None` in module mode.
+    pub fn gopath_mode(&self, stage: &Stage, upto: usize) -> Option<String> {
+        let setting = self.env_at(stage, upto, "GO111MODULE").map(|v| v.to_ascii_lowercase());
+        match setting.as_deref() {
+            Some("off") => return Some("the build sets GO111MODULE=off".into()),
+            Some("on") => return None,
+            _ => {}
+        }
+        let version = self.go_version(stage, upto);
+        if let Some(v) = version.filter(|v| *v < GoVersion::MODULES) {
+            return Some(format!("Go {v} predates modules (Go 1.11)"));
+        }
+        if self.source.gopath {
+            return Some("the build context has Go source and no go.mod".into());
+        }
+        let in_gopath = self.workdir_at(stage, upto).starts_with("/go/src/");
+        match version {
+            Some(v) if v < GoVersion::MODULES_IN_GOPATH && in_gopath => {
+                Some(format!("Go {v} builds inside GOPATH without modules unless GO111MODULE=on"))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_versions_the_ways_they_are_written() {
+        let v = |major, minor| Some(GoVersion { major, minor });
+        assert_eq!(GoVersion::parse("1.22"), v(1, 22));
+        assert_eq!(GoVersion::parse("1.10.3-alpine3.8"), v(1, 10));
+        assert_eq!(GoVersion::parse("go1.21.0"), v(1, 21));
+        assert_eq!(GoVersion::parse("1.21rc1"), v(1, 21));
+        assert_eq!(GoVersion::parse("\"1.27\""), v(1, 27));
+        assert_eq!(GoVersion::parse("1-alpine"), None);
+        assert_eq!(GoVersion::parse("alpine"), None);
+        assert_eq!(GoVersion::parse("latest"), None);
+        assert!(GoVersion::parse("1.12").unwrap() < GoVersion::TRIMPATH);
+        assert!(GoVersion::parse("1.9").unwrap() < GoVersion::parse("1.10").unwrap());
+    }
+}

@@ -1,0 +1,336 @@
+//! Go modules in the build: whether the module files are downloaded in a layer of their own
+//! before the source is copied, and where BuildKit cache mounts for the module and build caches
+//! are safe to add. The rules report from here and the builder rewrite inserts from here, so
+//! the two never disagree.
+//!
+//! What makes a mount unsafe: a GOPATH build (no modules), a cache another mount already covers,
+//! modules a stage hands to another (`COPY --from`) or takes from one, a parent stage that
+//! downloaded them, a stage another is built on, a non-root user; and a download step unsafe: one
+//! that already exists, or private-module credentials set up after the source is copied.
+
+use super::facts::{Facts, join_path};
+use super::goversion::GoVersion;
+use super::image::Family;
+use super::model::{Body, Instruction, Stage};
+
+/// Programs other than `go` that load Go packages, so they read the module and build caches.
+const PACKAGE_TOOLS: &[&str] = &["golangci-lint", "staticcheck", "gosec", "govulncheck", "errcheck", "go-critic"];
+/// `go` subcommands that neither load packages nor download modules.
+const NO_PACKAGES: &[&str] = &["env", "version", "help", "clean", "telemetry", "--wrap"];
+/// Environment that points Go at private modules.
+const PRIVATE_MODULE_ENV: &[&str] =
+    &["GOPRIVATE", "GONOSUMDB", "GONOSUMCHECK", "GONOPROXY", "GOPROXY", "GOINSECURE", "GOSUMDB", "GIT_SSH_COMMAND"];
+
+/// A `RUN` that loads Go packages: a `go` command or a linter.
+#[derive(Debug, Clone, Copy)]
+pub struct PackageRun {
+    /// Stage index.
+    pub stage: usize,
+    /// Instruction index within the stage.
+    pub instr: usize,
+    /// True when it compiles (anything but `go mod …`), so it wants the build cache too.
+    pub compiles: bool,
+    /// True for an exec-form `RUN ["go", …]`, which harden does not edit.
+    pub exec_form: bool,
+}
+
+/// Every `RUN` that loads Go packages, in file order.
+pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
+    let mut out = Vec::new();
+    for stage in &facts.df.stages {
+        for (i, inst) in stage.instructions.iter().enumerate() {
+            if let Some(run) = facts.go_runs.iter().find(|r| r.stage == stage.index && r.instr == i) {
+                let loading: Vec<_> =
+                    run.commands.iter().filter(|c| !NO_PACKAGES.contains(&c.subcommand.as_str())).collect();
+                if run.exec_form || !loading.is_empty() {
+                    let compiles = loading.iter().any(|c| c.subcommand != "mod");
+                    out.push(PackageRun { stage: stage.index, instr: i, compiles, exec_form: run.exec_form });
+                }
+            } else if runs_package_tool(inst) {
+                out.push(PackageRun { stage: stage.index, instr: i, compiles: true, exec_form: false });
+            }
+        }
+    }
+    out
+}
+
+fn runs_package_tool(inst: &Instruction) -> bool {
+    inst.body.run_commands().iter().any(|c| {
+        c.argv().first().is_some_and(|p| PACKAGE_TOOLS.contains(&p.value.rsplit('/').next().unwrap_or_default()))
+    })
+}
+
+/// The line of the source `COPY` that comes before the module files are copied and downloaded,
+/// if any: the module layer is missing. `None` in a GOPATH build, with vendored modules, or in a
+/// stage built on one that copied the module files.
+pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
+    source_copy_before_modules(facts, stage).map(|i| stage.instructions[i].line)
+}
+
+/// The index of that source `COPY`.
+fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
+    if facts.source.vendored
+        || facts.builds().any(|(_, c)| c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor"))
+    {
+        return None;
+    }
+    let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
+    if facts.gopath_mode(stage, first_go).is_some() || takes_module_cache(facts, stage) {
+        return None;
+    }
+    // A stage built on one that copied the module files has them already (that stage's own
+    // order is its own finding).
+    let mut parent = facts.parent_stage(stage);
+    while let Some(p) = parent {
+        if p.instructions.iter().any(|i| copies_module_files(&i.body)) {
+            return None;
+        }
+        parent = facts.parent_stage(p);
+    }
+    for (i, inst) in stage.instructions[..first_go].iter().enumerate() {
+        if let Body::Copy(copy) = &inst.body
+            && copy.from.is_none()
+        {
+            if copies_module_files(&inst.body) {
+                return None;
+            }
+            if copy.sources.iter().any(|s| matches!(s.as_str(), "." | "./")) {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// Why harden does not insert the module layer where it is missing, when it does not: the stage
+/// downloads modules already (after the source), or private modules are set up where a download
+/// before the source would not have them.
+pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
+    let copy = source_copy_before_modules(facts, stage)?;
+    let line = |i: usize| stage.instructions[i].line;
+    let downloads = facts.go_runs.iter().filter(|r| r.stage == stage.index).find(|r| {
+        r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"))
+    });
+    if let Some(run) = downloads {
+        return Some(format!(
+            "the stage downloads the modules at line {}, after the whole source is copied; move COPY go.mod go.sum and that step above line {}",
+            line(run.instr),
+            line(copy)
+        ));
+    }
+    let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
+    if let Some(setup) = (copy..first_go).rev().find(|&i| sets_up_private_modules(facts, &stage.instructions[i])) {
+        return Some(format!(
+            "private modules are set up at line {}, after the source is copied, and a download before it would not have them",
+            line(setup)
+        ));
+    }
+    let with_secret = facts.go_runs.iter().filter(|r| r.stage == stage.index).find(|r| {
+        matches!(&stage.instructions[r.instr].body, Body::Run { mounts, .. }
+            if mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "secret" || m.kind == "ssh"))
+    });
+    with_secret.map(|run| {
+        format!(
+            "the modules are fetched with a secret mounted in the Go command's own RUN (line {}), which a download step would not have",
+            line(run.instr)
+        )
+    })
+}
+
+/// True when an instruction sets up access to private modules: the Go proxy and checksum
+/// settings (also through `go env -w`), a `.netrc`, git's `insteadOf`, SSH keys, or a secret or
+/// SSH mount.
+fn sets_up_private_modules(facts: &Facts<'_>, inst: &Instruction) -> bool {
+    let credential = |p: &str| [".netrc", ".gitconfig", ".ssh", ".git-credentials"].iter().any(|c| p.contains(c));
+    match &inst.body {
+        Body::Env(pairs) => pairs.iter().any(|(k, _)| PRIVATE_MODULE_ENV.contains(&k.as_str())),
+        Body::Arg(args) => args.iter().any(|(k, _)| PRIVATE_MODULE_ENV.contains(&k.as_str())),
+        Body::Copy(copy) => copy.sources.iter().chain(std::iter::once(&copy.dest)).any(|p| credential(p)),
+        Body::Run { mounts, .. } => {
+            let text = &facts.text[inst.span.clone()];
+            mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "secret" || m.kind == "ssh")
+                || credential(text)
+                || text.contains("insteadOf")
+                || text.contains("ssh-keyscan")
+                || PRIVATE_MODULE_ENV.iter().any(|e| text.contains(&format!("-w {e}=")))
+        }
+        _ => false,
+    }
+}
+
+/// The cache mount targets a package-loading `RUN` lacks: the module cache for all, and the build
+/// cache for those that compile. Empty when mounts are turned off or not safe in the stage, and
+/// for a cache another mount already covers.
+pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> {
+    let stage = &facts.df.stages[run.stage];
+    let Body::Run { mounts, .. } = &stage.instructions[run.instr].body else { return Vec::new() };
+    if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) {
+        return Vec::new();
+    }
+    let gopath = facts.gopath_mode(stage, run.instr).is_some();
+    let mut wanted = Vec::new();
+    if !gopath {
+        wanted.push(mod_cache(facts, stage, run.instr));
+    }
+    let has_build_cache = facts.go_version(stage, run.instr).is_none_or(|v| v >= GoVersion::BUILD_CACHE);
+    if run.compiles && has_build_cache {
+        wanted.push(facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into()));
+    }
+    let existing: Vec<Mount> = mounts.iter().map(|m| Mount::parse(m)).filter(|m| m.kind == "cache").collect();
+    wanted.into_iter().filter(|t| !existing.iter().any(|m| m.covers(t))).collect()
+}
+
+/// The `--mount` value a new download step in `stage` must use: an existing cache mount of the
+/// stage's Go commands that holds the module cache (so the download fills the cache they read),
+/// else the module cache's own when mounts are safe here, else none (the modules go in a layer).
+pub fn download_mount(facts: &Facts<'_>, stage: &Stage, upto: usize) -> Option<String> {
+    let cache = mod_cache(facts, stage, upto);
+    let existing = package_runs(facts).into_iter().filter(|r| r.stage == stage.index).find_map(|r| {
+        match &stage.instructions[r.instr].body {
+            Body::Run { mounts, .. } => {
+                mounts.iter().find(|m| Mount::parse(m).kind == "cache" && Mount::parse(m).covers(&cache)).cloned()
+            }
+            _ => None,
+        }
+    });
+    existing.or_else(|| {
+        (facts.config.cache_mounts && cache_mounts_apply(facts, stage)).then(|| format!("type=cache,target={cache}"))
+    })
+}
+
+/// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's).
+pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
+    facts
+        .env_at(stage, upto, "GOMODCACHE")
+        .or_else(|| facts.env_at(stage, upto, "GOPATH").map(|p| format!("{p}/pkg/mod")))
+        .unwrap_or_else(|| "/go/pkg/mod".into())
+}
+
+/// True when BuildKit cache mounts are safe in this stage: a golang image; every package-loading
+/// `RUN` of it editable (all or none: modules downloaded under a mount are not in the image, so a
+/// later step without one would miss them); no go commands inherited from a parent stage (a mount
+/// would hide the modules that stage downloaded); no stage built on this one (a mount would keep
+/// the modules out of the image that stage starts from); no module cache handed to or taken from
+/// another stage with `COPY --from`; and no non-root USER before its Go commands (the build cache
+/// lives in root's home).
+pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
+    let golang = facts.base_image(stage).is_some_and(|i| i.family() == Family::Golang);
+    if !golang || facts.df.stages.iter().any(|s| facts.parent_stage(s).is_some_and(|p| p.index == stage.index)) {
+        return false;
+    }
+    let mut parent = facts.parent_stage(stage);
+    while let Some(p) = parent {
+        if facts.go_runs.iter().any(|r| r.stage == p.index) {
+            return false;
+        }
+        parent = facts.parent_stage(p);
+    }
+    let runs: Vec<PackageRun> = package_runs(facts).into_iter().filter(|r| r.stage == stage.index).collect();
+    if runs.iter().any(|r| r.exec_form) || hands_module_cache(facts, stage) || takes_module_cache(facts, stage) {
+        return false;
+    }
+    let last = runs.iter().map(|r| r.instr).max().unwrap_or(0);
+    !stage.instructions[..last].iter().any(|i| matches!(&i.body, Body::User(u, _) if !super::analyse::is_root(u)))
+}
+
+/// True when another stage copies this stage's module cache (or a directory holding it).
+fn hands_module_cache(facts: &Facts<'_>, stage: &Stage) -> bool {
+    let cache = mod_cache(facts, stage, stage.instructions.len());
+    facts.df.stages.iter().flat_map(|s| &s.instructions).any(|inst| match &inst.body {
+        Body::Copy(copy) => {
+            copy.from.as_deref().and_then(|f| facts.df.stage_named(f)).is_some_and(|s| s.index == stage.index)
+                && copy.sources.iter().any(|src| overlaps(src, &cache))
+        }
+        _ => false,
+    })
+}
+
+/// True when this stage copies a module cache into its own from elsewhere (`COPY --from`).
+fn takes_module_cache(facts: &Facts<'_>, stage: &Stage) -> bool {
+    stage.instructions.iter().enumerate().any(|(i, inst)| match &inst.body {
+        Body::Copy(copy) if copy.from.is_some() => {
+            overlaps(&join_path(&facts.workdir_at(stage, i), &copy.dest), &mod_cache(facts, stage, i))
+        }
+        _ => false,
+    })
+}
+
+/// True when one path is the other or holds it.
+fn overlaps(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim_end_matches('/'), b.trim_end_matches('/'));
+    a.is_empty() || b.is_empty() || a == b || b.starts_with(&format!("{a}/")) || a.starts_with(&format!("{b}/"))
+}
+
+/// True for a `COPY` from the build context of `go.mod` / `go.sum`.
+fn copies_module_files(body: &Body) -> bool {
+    matches!(body, Body::Copy(copy) if copy.from.is_none()
+        && copy.sources.iter().any(|s| s.trim_start_matches("./").starts_with("go.")))
+}
+
+/// A `RUN --mount` value: its type, target and id (BuildKit's default id is the target).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// `cache`, `bind`, `secret`, `ssh` or `tmpfs` (`bind` when not given).
+    pub kind: String,
+    /// Where it is mounted.
+    pub target: String,
+    /// Its cache id.
+    pub id: String,
+}
+
+impl Mount {
+    /// Reads `type=cache,target=/go/pkg/mod,id=…` in any key order, with BuildKit's aliases
+    /// (`dst`, `destination`) and quotes.
+    pub fn parse(value: &str) -> Self {
+        let (mut kind, mut target, mut id) = ("bind".to_string(), String::new(), None);
+        for part in value.split(',') {
+            let (key, val) = part.split_once('=').unwrap_or((part, ""));
+            let val = val.trim_matches(['"', '\'']).to_string();
+            match key.trim() {
+                "type" => kind = val,
+                "target" | "dst" | "destination" => target = val,
+                "id" => id = Some(val),
+                _ => {}
+            }
+        }
+        let target = target.trim_end_matches('/').to_string();
+        Mount { kind, id: id.unwrap_or_else(|| target.clone()), target }
+    }
+
+    /// True when this cache mount already holds `dir`: it is mounted there or on a directory
+    /// above it, or shares its cache id.
+    pub fn covers(&self, dir: &str) -> bool {
+        let dir = dir.trim_end_matches('/');
+        !self.target.is_empty()
+            && (self.target == dir || dir.starts_with(&format!("{}/", self.target)) || self.id == dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mounts_are_read_in_any_order_with_aliases() {
+        let m = Mount::parse("target=/go/pkg/mod,type=cache");
+        assert_eq!((m.kind.as_str(), m.target.as_str(), m.id.as_str()), ("cache", "/go/pkg/mod", "/go/pkg/mod"));
+        let m = Mount::parse("type=cache,id=gomod,dst=\"/root/.cache/\",sharing=locked");
+        assert_eq!((m.target.as_str(), m.id.as_str()), ("/root/.cache", "gomod"));
+        assert_eq!(Mount::parse("src=go.mod,dst=go.mod").kind, "bind");
+    }
+
+    #[test]
+    fn a_mount_covers_its_directory_what_is_below_and_its_id() {
+        assert!(Mount::parse("type=cache,target=/go/pkg").covers("/go/pkg/mod"));
+        assert!(Mount::parse("type=cache,target=/root/.cache").covers("/root/.cache/go-build"));
+        assert!(Mount::parse("type=cache,id=/go/pkg/mod,target=/cache").covers("/go/pkg/mod"));
+        assert!(!Mount::parse("type=cache,target=/go/pkg/mod").covers("/root/.cache/go-build"));
+        assert!(!Mount::parse("type=cache,target=/go/pk").covers("/go/pkg/mod"));
+    }
+
+    #[test]
+    fn paths_overlap_when_one_holds_the_other() {
+        assert!(overlaps("/go/pkg", "/go/pkg/mod") && overlaps("/go/pkg/mod/", "/go/pkg") && overlaps("/", "/go"));
+        assert!(!overlaps("/go/bin", "/go/pkg/mod") && !overlaps("/go/pk", "/go/pkg"));
+    }
+}
