@@ -160,6 +160,17 @@ fn the_readme_documents_every_rule() {
     }
 }
 
+#[test]
+fn the_readme_shows_every_example_workflow_as_it_is() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for entry in std::fs::read_dir(root.join("examples/workflows")).unwrap() {
+        let path = entry.unwrap().path();
+        let workflow = std::fs::read_to_string(&path).unwrap();
+        assert!(readme.contains(&format!("```yaml\n{workflow}```")), "README lacks {} as it is", path.display());
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_directory_that_cannot_be_listed_is_an_error_entry_and_the_walk_goes_on() {
