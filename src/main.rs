@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use harden::propose::governor::Limits;
 use harden::propose::pr;
-use harden::report::github::Runner;
+use harden::report::github::{Fence, Runner};
 use harden::report::{self, Format};
 use harden::rules::{self, Severity};
 use harden::run;
@@ -275,6 +275,7 @@ fn main() -> ExitCode {
             options.keep_images = keep_images;
             options.registry = registry.or(options.registry);
             let reports = run::analyse_with(&paths, config_path.as_deref());
+            let fence = github.then(Fence::new);
             let images = verify::verify(&reports, tools.builder(), tools.engine(), &options);
             print!(
                 "{}",
@@ -284,6 +285,7 @@ fn main() -> ExitCode {
                     VerifyFormat::Markdown => verify::report::markdown(&images),
                 }
             );
+            drop(fence);
             if github && let Err(e) = Runner::from_env().proof(&images) {
                 eprintln!("harden verify: --github: {e}");
                 return Exit::Failed.into();
@@ -331,6 +333,7 @@ fn main() -> ExitCode {
             };
             let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config };
             let limits = Limits { mutation_gap: Duration::from_millis(mutation_gap_ms), ..Limits::default() };
+            let fence = github.then(Fence::new);
             match pr::run(&api_url, auth, &target, limits, prover.as_ref()) {
                 Ok(report) => {
                     let line = report.summary(dry_run);
@@ -338,6 +341,7 @@ fn main() -> ExitCode {
                     if let (true, Some(body)) = (dry_run, &report.body) {
                         println!("\n{body}");
                     }
+                    drop(fence);
                     match github.then(|| Runner::from_env().pull(&report, &line)) {
                         Some(Err(e)) => {
                             eprintln!("harden pr: --github: {e}");
@@ -548,7 +552,9 @@ fn finish(
     fail_on: Option<Severity>,
     publish: &Publish,
 ) -> ExitCode {
+    let fence = publish.github.then(Fence::new);
     print!("{}", report::render(format, reports, fixing, &publish.sarif_category));
+    drop(fence);
     if let Some(path) = &publish.sarif
         && let Err(e) = std::fs::write(path, report::sarif(reports, &publish.sarif_category))
     {

@@ -5,6 +5,7 @@
 //! (`sarif.rs`).
 
 use std::fmt::Write as _;
+use std::hash::BuildHasher as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -158,6 +159,28 @@ pub fn outputs(pairs: &[Output]) -> String {
         let _ = writeln!(out, "{name}<<{delimiter}\n{value}\n{delimiter}");
     }
     out
+}
+
+/// While a `Fence` lives, the runner takes no line printed to stdout for a workflow command
+/// (`::stop-commands::TOKEN`, until `::TOKEN::` when it is dropped). The reports print paths and
+/// text from the repository, which a pull request controls: a file named `::set-output …` must
+/// stay a name. The token is random, so nothing in the repository can end the fence early.
+pub struct Fence(String);
+
+impl Fence {
+    /// Stops the runner reading workflow commands until the fence is dropped.
+    pub fn new() -> Self {
+        let token =
+            format!("harden-{:016x}", std::collections::hash_map::RandomState::new().hash_one(std::process::id()));
+        println!("::stop-commands::{token}");
+        Fence(token)
+    }
+}
+
+impl Drop for Fence {
+    fn drop(&mut self) {
+        println!("::{}::", self.0);
+    }
 }
 
 /// The runner's side: the files it reads outputs and the summary from, and the workspace.

@@ -41,6 +41,8 @@ import jsonschema
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "action-test-token"
+# The title of the annotation a hostile file name would make, if the runner took it as a command.
+INJECTED = "INJECTED"
 # harden's severities and the workflow commands that annotate them.
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 RESULTS = []
@@ -60,7 +62,8 @@ def pin(workflow, action):
 
 def example_repository(work, harden):
     """A Go service with a naive Dockerfile and a Deployment of three containers (more than
-    ten warnings), as a git repository whose origin names acme/svc."""
+    ten warnings), and a directory whose name is a workflow command, as a git repository whose
+    origin names acme/svc."""
     repo = work / "svc"
     repo.mkdir()
     for name in ["Dockerfile", "go.mod", "main.go"]:
@@ -71,6 +74,10 @@ def example_repository(work, harden):
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\nspec:\n  template:\n"
         f"    spec:\n      containers:\n{containers}"
     )
+    # A name a pull request could choose to smuggle a workflow command into harden's report.
+    hostile = repo / f"::warning title={INJECTED}::from a file name"
+    hostile.mkdir()
+    (hostile / "Dockerfile").write_text("FROM alpine:3.20\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
     subprocess.run(["git", "remote", "add", "origin", "https://github.com/acme/svc.git"], cwd=repo, check=True)
@@ -202,6 +209,9 @@ def annotations(log, findings):
     expected = {level: min(10, sum(1 for f in findings if f["severity"] == s)) for s, level in LEVELS.items()}
     shown = {level: sum(1 for n in notes if n["command"] == level) for level in LEVELS.values()}
     check("annotations are capped at 10 of each level", shown == expected, f"{shown} vs {expected}")
+    smuggled = [e for e in log if INJECTED in json.dumps(e.get("kvPairs", {}))]
+    ignored = any(e.get("command") == "ignored" and INJECTED in e["msg"] for e in log)
+    check("a file name in the report is no workflow command", ignored and not smuggled, smuggled)
     left = len(findings) - sum(expected.values())
     check("the annotations left out are counted",
           left > 0 and f"harden: annotations left out: {left} " in printed(log), left)
