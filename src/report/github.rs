@@ -285,6 +285,7 @@ mod tests {
     use super::*;
     use crate::discover::Kind;
     use crate::finding::Finding;
+    use crate::verify::Side;
 
     fn report(path: &str, findings: Vec<Finding>) -> FileReport {
         FileReport {
@@ -324,6 +325,30 @@ mod tests {
         assert!(lines[1..].iter().all(|l| l.starts_with("::notice file=svc%2Ca/Dockerfile,line=")), "{text}");
         let (after_fix, left_out) = annotations(&reports, true, Path::new("/w"));
         assert_eq!((after_fix.as_str(), left_out), ("", 0), "a fix leaves nothing to annotate");
+    }
+
+    #[test]
+    fn the_proof_outputs_sum_the_proven_images_only() {
+        let image = |before, after, verdict| ImageReport {
+            dockerfile: "Dockerfile".into(),
+            before: Side { bytes: Some(before), built: true, ..Side::default() },
+            after: Side { bytes: Some(after), built: true, ..Side::default() },
+            binary_bytes: None,
+            verdict,
+            reason: None,
+        };
+        let images = [image(800, 6, Verdict::Proven), image(100, 10, Verdict::Proven), image(50, 60, Verdict::Failed)];
+        let values: Vec<String> =
+            proof_outputs(&images).into_iter().map(|(name, value)| format!("{name}={value}")).collect();
+        assert_eq!(values, ["bytes-before=900", "bytes-after=16", "bytes-saved=884"]);
+        let summary = proof_summary(&images);
+        assert!(
+            summary.starts_with("### Build proof\n\n3 Dockerfiles built before and after, 2 proven.\n"),
+            "{summary}"
+        );
+        assert!(summary.contains("| failed | after |") && !summary.contains("<details>"), "{summary}");
+        let many: Vec<ImageReport> = (0..11).map(|_| image(2, 1, Verdict::Proven)).collect();
+        assert!(proof_summary(&many).contains("<details><summary>the build proof (22 rows)</summary>"));
     }
 
     #[test]
