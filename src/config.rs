@@ -217,15 +217,16 @@ impl Config {
 
     /// Reads the configuration of the repository at `root`, or the default when it has none.
     pub fn load(root: &Path) -> Result<Self, ConfigError> {
-        for location in LOCATIONS {
-            let path = root.join(location);
-            if path.is_file() {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-                return Config::from_yaml(&text, &path);
-            }
+        match LOCATIONS.iter().map(|location| root.join(location)).find(|path| path.is_file()) {
+            Some(path) => Config::load_file(&path),
+            None => Ok(Config::default()),
         }
-        Ok(Config::default())
+    }
+
+    /// Reads the configuration file at `path` (`--config`, in place of the repository's own).
+    pub fn load_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Config::from_yaml(&text, path)
     }
 
     /// True when the rule `id` is turned off.

@@ -53,7 +53,7 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         collaborators: Vec::new(),
         git_data_writes: true,
     })?;
-    let target = Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false };
+    let target = Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false, config: None };
     // The forge is this process: GitHub's one-second gap between writes would only slow the demo.
     let limits = Limits { mutation_gap: std::time::Duration::from_millis(50), ..Limits::default() };
     let auth = Auth::Token(token.clone().into());

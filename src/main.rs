@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use harden::propose::governor::Limits;
 use harden::propose::pr;
+use harden::report::github::{Fence, Runner};
 use harden::report::{self, Format};
 use harden::rules::{self, Severity};
 use harden::run;
@@ -33,6 +34,8 @@ enum Command {
         /// Exit with status 1 when findings at this level (or worse) remain.
         #[arg(long, value_enum)]
         fail_on: Option<Severity>,
+        #[command(flatten)]
+        publish: Publish,
     },
     /// Rewrite the Go Dockerfiles under PATH to the hardened form (prints a diff unless --write).
     Fix {
@@ -51,6 +54,8 @@ enum Command {
         /// Exit with status 1 when findings at this level (or worse) remain after the fix.
         #[arg(long, value_enum)]
         fail_on: Option<Severity>,
+        #[command(flatten)]
+        publish: Publish,
     },
     /// Prove the rewrite: build the original and the hardened image of every Go Dockerfile that
     /// `fix` would change, compare their sizes, and run the new one as Kubernetes will.
@@ -94,6 +99,12 @@ enum Command {
         /// Push both images to this registry (host:port) and report its compressed sizes.
         #[arg(long)]
         registry: Option<String>,
+        /// Use this configuration file instead of the repository's own.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Running in GitHub Actions: set the byte outputs and add the table to the job summary.
+        #[arg(long)]
+        github: bool,
     },
     /// Open or update the one hardening pull request of a repository: clone its base branch,
     /// scan, fix, prove the rewrite, commit through the Git Data API and open the pull request.
@@ -125,6 +136,15 @@ enum Command {
         /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
         #[arg(long)]
         docker: Option<PathBuf>,
+        /// The build proof: `auto` when a Docker engine answers, `true` to require one, `false` to skip it.
+        #[arg(long, value_enum, default_value = "auto")]
+        verify: Verify,
+        /// Use this configuration file instead of the repository's own.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Running in GitHub Actions: set the pull request's outputs and write the job summary.
+        #[arg(long)]
+        github: bool,
     },
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
@@ -190,30 +210,38 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Scan { paths, format, fail_on } => {
+        Command::Scan { paths, format, fail_on, publish } => {
             if format == Format::Diff {
                 eprintln!("harden scan: --format diff is only for `harden fix`");
-                return ExitCode::from(2);
+                return Exit::Usage.into();
             }
-            finish(&run::run(&default_paths(paths), false), format, false, fail_on)
-        }
-        Command::Fix { paths, format, write, pin, fail_on } => {
             let paths = default_paths(paths);
-            let mut reports = if pin { run::analyse_for_pinning(&paths) } else { run::analyse(&paths) };
+            finish(
+                &paths,
+                &run::analyse_with(&paths, publish.config.as_deref(), false),
+                format,
+                false,
+                fail_on,
+                &publish,
+            )
+        }
+        Command::Fix { paths, format, write, pin, fail_on, publish } => {
+            let paths = default_paths(paths);
+            let mut reports = run::analyse_with(&paths, publish.config.as_deref(), pin);
             if pin {
                 match harden::pin::Registry::for_references(&run::pinnable_references(&reports)) {
                     Ok(registry) => run::pin(&mut reports, &registry),
                     Err(e) => {
                         eprintln!("harden fix --pin: {e}");
                         // Nothing can be pinned: never replace a pinned image with an unpinned one.
-                        reports = run::analyse(&paths);
+                        reports = run::analyse_with(&paths, publish.config.as_deref(), false);
                     }
                 }
             }
             if write {
                 run::write_all(&mut reports);
             }
-            finish(&reports, format, true, fail_on)
+            finish(&paths, &reports, format, true, fail_on, &publish)
         }
         Command::Verify {
             paths,
@@ -229,20 +257,22 @@ fn main() -> ExitCode {
             smoke_seconds,
             keep_images,
             registry,
+            config: config_path,
+            github,
         } => {
             let paths = default_paths(paths);
-            let config = match harden::config::Config::load(&run::repo_root(&paths[0])) {
+            let config = match run::config_for(&paths[0], config_path.as_deref()) {
                 Ok(config) => config.verify,
                 Err(e) => {
                     eprintln!("harden verify: {e}");
-                    return ExitCode::from(2);
+                    return Exit::Usage.into();
                 }
             };
             let tools = match verify::tools::Tools::connect(docker, builder.into()) {
                 Ok(tools) => tools,
                 Err(e) => {
                     eprintln!("harden verify: {e}");
-                    return ExitCode::from(2);
+                    return Exit::Failed.into();
                 }
             };
             let mut options = verify::Options::from_config(config);
@@ -255,7 +285,9 @@ fn main() -> ExitCode {
             options.smoke = smoke_seconds.map_or(options.smoke, Duration::from_secs);
             options.keep_images = keep_images;
             options.registry = registry.or(options.registry);
-            let images = verify::verify(&run::run(&paths, false), tools.builder(), tools.engine(), &options);
+            let reports = run::analyse_with(&paths, config_path.as_deref(), false);
+            let fence = github.then(Fence::new);
+            let images = verify::verify(&reports, tools.builder(), tools.engine(), &options);
             print!(
                 "{}",
                 match format {
@@ -264,44 +296,74 @@ fn main() -> ExitCode {
                     VerifyFormat::Markdown => verify::report::markdown(&images),
                 }
             );
-            if images.iter().any(|i| i.verdict == verify::Verdict::Failed) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
+            drop(fence);
+            if github && let Err(e) = Runner::from_env().proof(&images) {
+                eprintln!("harden verify: --github: {e}");
+                return Exit::Failed.into();
             }
+            if images.iter().any(|i| i.verdict == verify::Verdict::Failed) { Exit::Findings } else { Exit::Done }.into()
         }
-        Command::Pr { repo, api_url, base, dry_run, token, app_id, app_key, mutation_gap_ms, docker } => {
+        Command::Pr {
+            repo,
+            api_url,
+            base,
+            dry_run,
+            token,
+            app_id,
+            app_key,
+            mutation_gap_ms,
+            docker,
+            verify: proof,
+            config,
+            github,
+        } => {
             let auth = match (token, app_id, app_key) {
                 (_, Some(id), Some(key)) => match std::fs::read(&key) {
                     Ok(key) => pr::Auth::App { id, key },
                     Err(e) => {
                         eprintln!("harden pr: --app-key {}: {e}", key.display());
-                        return ExitCode::from(2);
+                        return Exit::Usage.into();
                     }
                 },
                 (Some(token), None, None) => pr::Auth::Token(token.into()),
                 _ => {
                     eprintln!("harden pr: give a token (--token or GITHUB_TOKEN), or an App (--app-id and --app-key)");
-                    return ExitCode::from(2);
+                    return Exit::Usage.into();
                 }
             };
             let Some((owner, name)) = repo.split_once('/') else {
                 eprintln!("harden pr: --repo must be OWNER/NAME");
-                return ExitCode::from(2);
+                return Exit::Usage.into();
             };
-            let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run };
+            let prover = match chosen_prover(proof, docker) {
+                Ok(prover) => prover,
+                Err(e) => {
+                    eprintln!("harden pr: --verify true: {e}");
+                    return Exit::Failed.into();
+                }
+            };
+            let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config };
             let limits = Limits { mutation_gap: Duration::from_millis(mutation_gap_ms), ..Limits::default() };
-            match pr::run(&api_url, auth, &target, limits, prover(docker).as_ref()) {
+            let fence = github.then(Fence::new);
+            match pr::run(&api_url, auth, &target, limits, prover.as_ref()) {
                 Ok(report) => {
-                    print!("{}", report.summary(dry_run));
+                    let line = report.summary(dry_run);
+                    print!("{line}");
                     if let (true, Some(body)) = (dry_run, &report.body) {
                         println!("\n{body}");
                     }
-                    ExitCode::SUCCESS
+                    drop(fence);
+                    match github.then(|| Runner::from_env().pull(&report, &line)) {
+                        Some(Err(e)) => {
+                            eprintln!("harden pr: --github: {e}");
+                            Exit::Failed.into()
+                        }
+                        _ => Exit::Done.into(),
+                    }
                 }
                 Err(error) => {
                     eprintln!("harden pr: {error:#}");
-                    ExitCode::from(1)
+                    if error.is::<pr::InvalidConfig>() { Exit::Usage } else { Exit::Failed }.into()
                 }
             }
         }
@@ -325,7 +387,7 @@ fn main() -> ExitCode {
                         Ok(app) => Some(app),
                         Err(e) => {
                             eprintln!("harden sandbox: --app-public-key {}: {e:#}", key.display());
-                            return ExitCode::from(2);
+                            return Exit::Usage.into();
                         }
                     }
                 }
@@ -335,19 +397,67 @@ fn main() -> ExitCode {
             let options =
                 harden::sandbox::Options { listen, data, seeds, token, faults, app, collaborators, git_data_writes };
             match harden::sandbox::serve(options) {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(()) => Exit::Done.into(),
                 Err(error) => {
                     eprintln!("harden sandbox: {error:#}");
-                    ExitCode::from(2)
+                    Exit::Failed.into()
                 }
             }
         }
         Command::Demo { serve, listen, docker } => demo(serve, listen, docker),
         Command::Rules { format } => {
             print!("{}", rules_text(format));
-            ExitCode::SUCCESS
+            Exit::Done.into()
         }
     }
+}
+
+/// The exit codes, the same for every command (the README's table).
+#[derive(Clone, Copy)]
+enum Exit {
+    /// Nothing to report, or done.
+    Done = 0,
+    /// Findings at the `--fail-on` level remain (a rewrite failed its proof, for `verify`).
+    Findings = 1,
+    /// The command line or a configuration file is wrong.
+    Usage = 2,
+    /// The forge or the Docker engine failed.
+    Failed = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// What `scan` and `fix` read and write besides the paths and stdout.
+#[derive(clap::Args)]
+struct Publish {
+    /// Use this configuration file instead of the repository's own (.github/harden.yml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Also write the results as SARIF 2.1.0 to this file, for code scanning.
+    #[arg(long)]
+    sarif: Option<PathBuf>,
+    /// The SARIF run's category (`runs[].automationDetails.id`), to tell uploads apart.
+    #[arg(long, default_value = "harden")]
+    sarif_category: String,
+    /// Running in GitHub Actions: annotations on stdout, step outputs to $GITHUB_OUTPUT and the
+    /// findings table to $GITHUB_STEP_SUMMARY.
+    #[arg(long)]
+    github: bool,
+}
+
+/// Whether `pr` proves the rewrite on a Docker engine.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Verify {
+    /// When an engine answers; otherwise the body says why the proof was skipped.
+    Auto,
+    /// Always: without an engine the run fails (exit 3).
+    True,
+    /// Never.
+    False,
 }
 
 /// How `verify` builds (the command line's spelling of [`verify::tools::BuilderChoice`]).
@@ -387,7 +497,7 @@ fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> E
         Ok(dir) => dir,
         Err(e) => {
             eprintln!("harden demo: {e}");
-            return ExitCode::from(2);
+            return Exit::Failed.into();
         }
     };
     let prover = prover(docker);
@@ -395,7 +505,7 @@ fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> E
         Ok(demo) => demo,
         Err(error) => {
             eprintln!("harden demo: {error:#}");
-            return ExitCode::from(1);
+            return Exit::Failed.into();
         }
     };
     let (owner, name) = harden::demo::REPO;
@@ -405,7 +515,7 @@ fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> E
         println!("\n{body}");
     }
     if !serve {
-        return ExitCode::SUCCESS;
+        return Exit::Done.into();
     }
     println!(
         "harden demo: serving until stopped (Ctrl-C). Token: {}. Clone the branch with\n  git clone -b harden/all {}",
@@ -414,10 +524,10 @@ fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> E
             + &format!("/{owner}/{name}.git"),
     );
     match demo.sandbox.wait() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::Done.into(),
         Err(error) => {
             eprintln!("harden demo: {error:#}");
-            ExitCode::from(1)
+            Exit::Failed.into()
         }
     }
 }
@@ -430,16 +540,51 @@ fn prover(docker: Option<PathBuf>) -> Box<dyn pr::Prover> {
     }
 }
 
+/// The build proof `--verify` asks for; `Err` when it requires an engine and none answers.
+fn chosen_prover(choice: Verify, docker: Option<PathBuf>) -> Result<Box<dyn pr::Prover>, String> {
+    match choice {
+        Verify::Auto => Ok(prover(docker)),
+        Verify::True => Ok(Box::new(verify::tools::Tools::connect(docker, verify::tools::BuilderChoice::Auto)?)),
+        Verify::False => Ok(Box::new(pr::NoEngine("it was turned off (--verify false)".into()))),
+    }
+}
+
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     if paths.is_empty() { vec![PathBuf::from(".")] } else { paths }
 }
 
-fn finish(reports: &[run::FileReport], format: Format, fixing: bool, fail_on: Option<Severity>) -> ExitCode {
-    print!("{}", report::render(format, reports, fixing));
+/// Prints the reports (and writes the SARIF file and the runner's outputs that `publish` asks
+/// for); the exit code says whether a configuration was invalid or findings at `fail_on` remain.
+fn finish(
+    paths: &[PathBuf],
+    reports: &[run::FileReport],
+    format: Format,
+    fixing: bool,
+    fail_on: Option<Severity>,
+    publish: &Publish,
+) -> ExitCode {
+    let fence = publish.github.then(Fence::new);
+    print!("{}", report::render(format, reports, fixing, &publish.sarif_category));
+    drop(fence);
+    if let Some(path) = &publish.sarif
+        && let Err(e) = std::fs::write(path, report::sarif(reports, &publish.sarif_category))
+    {
+        eprintln!("harden: --sarif {}: {e}", path.display());
+        return Exit::Usage.into();
+    }
+    if publish.github
+        && let Err(e) = Runner::from_env().reports(reports, fixing, publish.sarif.as_deref())
+    {
+        eprintln!("harden: --github: {e}");
+        return Exit::Failed.into();
+    }
+    if paths.iter().any(|path| run::config_for(path, publish.config.as_deref()).is_err()) {
+        return Exit::Usage.into();
+    }
     let worst = reports.iter().filter_map(|r| r.worst_remaining(fixing)).max();
     match (fail_on, worst) {
-        (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+        (Some(threshold), Some(worst)) if worst >= threshold => Exit::Findings.into(),
+        _ => Exit::Done.into(),
     }
 }
 

@@ -173,20 +173,24 @@ fn first_line(text: &str) -> &str {
 
 /// Analyses every file under `roots` (nothing is written).
 pub fn analyse(roots: &[PathBuf]) -> Vec<FileReport> {
-    analyse_with(roots, false)
+    analyse_with(roots, None, false)
 }
 
-/// Analyses every file under `roots` for `harden fix --pin`: images pinned by digest may be
-/// replaced, since [`pin`] pins their replacements (in repositories that allow pinning).
-pub fn analyse_for_pinning(roots: &[PathBuf]) -> Vec<FileReport> {
-    analyse_with(roots, true)
+/// The configuration for the files under `root`: the file `chosen` (`--config`) when one is
+/// given, else the repository's own.
+pub fn config_for(root: &Path, chosen: Option<&Path>) -> Result<Config, crate::config::ConfigError> {
+    chosen.map_or_else(|| Config::load(&repo_root(root)), Config::load_file)
 }
 
-fn analyse_with(roots: &[PathBuf], pinning: bool) -> Vec<FileReport> {
+/// Analyses every file under `roots` with the configuration file `config` when one is given,
+/// else with each repository's own (nothing is written). With `pinning` (`harden fix --pin`),
+/// images pinned by digest may be replaced, since [`pin`] pins their replacements (in
+/// repositories that allow pinning).
+pub fn analyse_with(roots: &[PathBuf], config: Option<&Path>, pinning: bool) -> Vec<FileReport> {
     let mut reports = Vec::new();
     for root in roots {
         let repo = repo_root(root);
-        let config = match Config::load(&repo) {
+        let config = match config_for(root, config) {
             Ok(config) => Config { pinning: pinning && config.pin_digests, ..config },
             Err(e) => {
                 let path = match &e {

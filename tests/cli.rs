@@ -160,6 +160,17 @@ fn the_readme_documents_every_rule() {
     }
 }
 
+#[test]
+fn the_readme_shows_every_example_workflow_as_it_is() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for entry in std::fs::read_dir(root.join("examples/workflows")).unwrap() {
+        let path = entry.unwrap().path();
+        let workflow = std::fs::read_to_string(&path).unwrap();
+        assert!(readme.contains(&format!("```yaml\n{workflow}```")), "README lacks {} as it is", path.display());
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn a_directory_that_cannot_be_listed_is_an_error_entry_and_the_walk_goes_on() {
@@ -193,4 +204,100 @@ fn a_directory_that_cannot_be_listed_is_an_error_entry_and_the_walk_goes_on() {
     assert_eq!(locked["status"], "error");
     assert!(locked["reason"].as_str().unwrap().contains("cannot list this directory"), "{locked}");
     assert!(files.iter().any(|f| f["path"] == "svc/Dockerfile" && f["status"] == "changed"), "{stdout}");
+}
+
+/// The README's table: 0 nothing to report or done, 1 findings at `--fail-on` remain, 2 the
+/// command line or a configuration is wrong, 3 the forge or the engine failed; for every command.
+#[test]
+fn exit_codes_mean_the_same_for_every_command() {
+    let clean = repo(&[("README.md", "no container here\n")]);
+    let naive = repo(&[("Dockerfile", NAIVE), ("go.mod", "module x\n\ngo 1.22\n")]);
+    let misconfigured = repo(&[("Dockerfile", NAIVE), (".harden.yml", "runtimes: {}\n")]);
+    let here = Path::new(".");
+    assert_eq!(harden(&["scan", "--fail-on", "info"], clean.path()).0, 0, "nothing to report");
+    assert_eq!(harden(&["rules"], here).0, 0);
+    assert_eq!(harden(&["scan", "--fail-on", "warning"], naive.path()).0, 1, "findings remain");
+    assert_eq!(harden(&["fix", "--fail-on", "info"], naive.path()).0, 1, "unpinned bases remain");
+    assert_eq!(harden(&["fix", "--write", "--fail-on", "error"], naive.path()).0, 0, "done: every error fixed");
+
+    assert_eq!(harden(&[], here).0, 2, "no command");
+    for command in ["scan", "fix", "verify", "pr", "sandbox", "demo", "rules"] {
+        assert_eq!(harden(&[command, "--no-such-flag"], here).0, 2, "harden {command} --no-such-flag");
+    }
+    for args in [&["scan"][..], &["fix"], &["verify", "--docker", "/nonexistent/docker"]] {
+        let (code, _, stderr) = harden(args, misconfigured.path());
+        assert_eq!(code, 2, "harden {args:?} with an invalid .harden.yml: {stderr}");
+    }
+    let elsewhere = misconfigured.path().join(".harden.yml");
+    let (code, stdout, _) = harden(&["scan", "--config", elsewhere.to_str().unwrap()], clean.path());
+    assert_eq!(code, 2, "an invalid --config file: {stdout}");
+    assert_eq!(harden(&["pr", "--repo", "no-slash", "--token", "t"], here).0, 2, "--repo without OWNER/");
+    let pr = ["pr", "--repo", "acme/svc", "--token", "t", "--mutation-gap-ms", "0"];
+
+    let (code, _, stderr) = harden(&["verify", "--docker", "/nonexistent/docker"], naive.path());
+    assert_eq!(code, 3, "no engine: {stderr}");
+    let (code, _, stderr) = harden(&[&pr[..], &["--verify", "true", "--docker", "/nonexistent/docker"]].concat(), here);
+    assert_eq!(code, 3, "--verify true without an engine: {stderr}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let api = format!("http://{closed}/api/v3");
+    let (code, _, stderr) = harden(&[&pr[..], &["--verify", "false", "--api-url", &api]].concat(), here);
+    assert_eq!(code, 3, "no forge answers: {stderr}");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = harden(&["sandbox", "--listen", &listen, "--data", data.path().to_str().unwrap()], here);
+    assert_eq!(code, 3, "the sandbox cannot listen: {stderr}");
+}
+
+#[test]
+fn with_github_a_scan_annotates_sets_outputs_writes_the_summary_and_the_sarif() {
+    let dir = repo(&[("svc/Dockerfile", NAIVE), ("svc/go.mod", "module x\n\ngo 1.22\n")]);
+    let runner = tempfile::tempdir().unwrap();
+    let (output, summary, sarif) =
+        (runner.path().join("output"), runner.path().join("summary.md"), runner.path().join("harden.sarif"));
+    std::fs::write(&summary, "an earlier step's summary\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["scan", "--github", "--fail-on", "error", "--sarif-category", "svc", "--sarif"])
+        .arg(&sarif)
+        .current_dir(dir.path())
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_WORKSPACE", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "HD106 is an error");
+    let (_, json, _) = harden(&["scan", "--format", "json"], dir.path());
+    let findings = serde_json::from_str::<Value>(&json).unwrap()["files"][0]["findings"].as_array().unwrap().clone();
+    let root = findings.iter().find(|f| f["rule"] == "HD106").unwrap();
+
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // The report, which prints the repository's paths, is fenced off from the runner's commands.
+    let token = stdout.lines().next().and_then(|l| l.strip_prefix("::stop-commands::")).expect(&stdout);
+    let (report, after) = stdout.split_once(&format!("\n::{token}::\n")).expect(&stdout);
+    assert!(report.contains("svc/Dockerfile: can be fixed") && !after.contains("can be fixed"), "{stdout}");
+    let annotation = format!("::error file=svc/Dockerfile,line={},title=HD106::", root["line"]);
+    assert!(after.lines().any(|l| l.starts_with(&annotation)), "{annotation} in\n{stdout}");
+    let shown: usize = ["error", "warning", "info"]
+        .iter()
+        .map(|level| findings.iter().filter(|f| f["severity"] == *level).count().min(10))
+        .sum();
+    assert_eq!(after.lines().filter(|l| l.starts_with("::")).count(), shown, "{stdout}");
+
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    let fixable = findings.iter().filter(|f| f["fixed"] == true).count();
+    for line in [
+        format!("findings={}", findings.len()),
+        format!("fixable={fixable}"),
+        r#"changed-files=["svc/Dockerfile"]"#.to_string(),
+        format!("sarif-file={}", sarif.display()),
+    ] {
+        assert!(outputs.lines().any(|l| l == line), "{line} in\n{outputs}");
+    }
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with("an earlier step's summary\n### harden scan\n"), "appended:\n{summary}");
+    assert!(summary.contains(&format!("| `svc/Dockerfile` | {} | HD106 runs-as-root | error |", root["line"])));
+
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(log["runs"][0]["automationDetails"]["id"], "svc/");
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), findings.len());
 }

@@ -33,6 +33,12 @@ fn service() -> tempfile::TempDir {
 /// so the test can look for the token in every log line). Without `proof`, the docker command is
 /// one that does not exist, so the build proof is skipped and says so.
 fn harden_pr(sandbox: &Sandbox, proof: bool) -> (bool, String) {
+    let (code, printed) = harden_pr_exit(sandbox, proof);
+    (code == Some(0), printed)
+}
+
+/// [`harden_pr`] with the exit code.
+fn harden_pr_exit(sandbox: &Sandbox, proof: bool) -> (Option<i32>, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
     command.args(["pr", "--repo", REPO, "--api-url", &sandbox.api(), "--mutation-gap-ms", "20"]);
     if !proof {
@@ -41,7 +47,7 @@ fn harden_pr(sandbox: &Sandbox, proof: bool) -> (bool, String) {
     let out = command.env("GITHUB_TOKEN", TOKEN).env("HARDEN_LOG", "trace").env("NO_COLOR", "1").output().unwrap();
     let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(!printed.contains(TOKEN), "the token appears in harden's output:\n{printed}");
-    (out.status.success(), printed)
+    (out.status.code(), printed)
 }
 
 /// The API writes in the sandbox's request log so far.
@@ -264,8 +270,8 @@ async fn with_faults_the_run_completes_with_one_pull_request_and_no_orphan_branc
     let (data, seed) = (tempfile::tempdir().unwrap(), service());
     let refused = ["--fault", "500:POST:/pulls"].repeat(5);
     let sandbox = Sandbox::start_with(data.path(), &[&format!("{REPO}={}", seed.path().display())], &refused);
-    let (ok, printed) = harden_pr(&sandbox, false);
-    assert!(!ok, "{printed}");
+    let (code, printed) = harden_pr_exit(&sandbox, false);
+    assert_eq!(code, Some(3), "the forge failed: {printed}");
     assert!(printed.contains("500"), "the failure is explained: {printed}");
     assert!(pulls(&sandbox).await.is_empty());
     assert_eq!(branch_head(&sandbox, "harden/all").await, None, "no orphan branch");
@@ -443,8 +449,9 @@ async fn an_invalid_configuration_stops_the_run_with_its_path_and_line() {
     let (data, seed) = (tempfile::tempdir().unwrap(), service());
     std::fs::write(seed.path().join(".github/harden.yml"), "pull_request:\n  brnach: mine\n").unwrap();
     let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
-    let (ok, printed) = harden_pr(&sandbox, false);
-    assert!(!ok && printed.contains("harden pr: .github/harden.yml:2: "), "{printed}");
+    let (code, printed) = harden_pr_exit(&sandbox, false);
+    assert_eq!(code, Some(2), "a configuration error: {printed}");
+    assert!(printed.contains("harden pr: .github/harden.yml:2: "), "{printed}");
     assert!(writes(data.path()).is_empty() && pulls(&sandbox).await.is_empty());
 }
 
@@ -472,4 +479,31 @@ fn the_demo_can_keep_its_forge_serving_and_the_branch_clones() {
     assert!(ok, "{clone}: {log}");
     let dockerfile = std::fs::read_to_string(work.path().join("hello/Dockerfile")).unwrap();
     assert!(dockerfile.contains("USER 65532:65532"), "the branch holds the hardened Dockerfile");
+}
+
+#[tokio::test]
+async fn with_github_the_outputs_name_the_pull_request_and_the_summary_says_what_was_done() {
+    let (data, seed, runner) = (tempfile::tempdir().unwrap(), service(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (output, summary) = (runner.path().join("output"), runner.path().join("summary.md"));
+    let out = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["pr", "--github", "--verify", "false", "--repo", REPO, "--api-url", &sandbox.api()])
+        .args(["--mutation-gap-ms", "20"])
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    let pull = &pulls(&sandbox).await[0];
+    let outputs = std::fs::read_to_string(&output).unwrap();
+    let url = pull["html_url"].as_str().unwrap();
+    for line in ["pr-number=1", &format!("pr-url={url}"), r#"changed-files=["Dockerfile","deploy/app.yaml"]"#] {
+        assert!(outputs.lines().any(|l| l == line), "{line} in\n{outputs}");
+    }
+    assert!(!outputs.contains("bytes-saved"), "no proof, no sizes:\n{outputs}");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.starts_with(&format!("### harden pr\n\nopened pull request #1 {url} ")), "{summary}");
+    assert!(pull["body"].as_str().unwrap().contains("The build proof was skipped: it was turned off (--verify false)"));
 }

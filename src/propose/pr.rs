@@ -4,7 +4,7 @@
 //! request through the Git Data API. Every create looks first, so a replayed request or a run
 //! that died half-way never leaves a duplicate pull request or an orphan branch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde_json::Value;
@@ -58,7 +58,15 @@ pub struct Target {
     pub base: Option<String>,
     /// Decide and render, but write nothing.
     pub dry_run: bool,
+    /// A configuration file to use in place of the repository's own.
+    pub config: Option<PathBuf>,
 }
+
+/// The configuration `harden pr` was given, or found in the repository, is not valid: nothing
+/// was written. (Every other failure is the forge's or the engine's.)
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidConfig(pub String);
 
 /// What happened.
 #[derive(Debug)]
@@ -69,6 +77,10 @@ pub struct Report {
     pub pull: Option<(u64, String)>,
     /// The body harden wrote (or would write).
     pub body: Option<String>,
+    /// What scan and fix found in the repository, every file.
+    pub files: Vec<FileReport>,
+    /// The build proof of the changed Dockerfiles, when it ran.
+    pub proof: Vec<ImageReport>,
     /// Mutating requests sent.
     pub writes: usize,
 }
@@ -118,8 +130,11 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
     let checkout = checkout::shallow_clone(clone_url, &base, &gh.git_token().await?, workdir)?;
     let root = workdir.canonicalize()?;
     // An invalid configuration stops the run: nothing in that repository is rewritten.
-    let repo_config = Config::load(&root)
-        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replace(&format!("{}/", root.display()), "")))?;
+    let repo_config = ask
+        .config
+        .as_deref()
+        .map_or_else(|| Config::load(&root), Config::load_file)
+        .map_err(|e| InvalidConfig(e.to_string().replace(&format!("{}/", root.display()), "")))?;
     let mut reports = run::analyse_root(&root, &root, &repo_config);
     relativise(&mut reports, &root);
     let Config { pull_request: config, verify: verify_config, propose: scope, proof: policy, .. } = repo_config;
@@ -127,8 +142,11 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         eprintln!("harden pr: {}: {}", broken.path, broken.reason.as_deref().unwrap_or("cannot be read"));
     }
     // Build-flag, cache-mount and command-form edits alone make no pull request.
-    let (changed, held_back): (Vec<FileReport>, Vec<FileReport>) =
-        reports.into_iter().filter(|r| r.rewritten.is_some()).partition(|r| r.security || scope == ProposeScope::All);
+    let (changed, held_back): (Vec<FileReport>, Vec<FileReport>) = reports
+        .iter()
+        .filter(|r| r.rewritten.is_some())
+        .cloned()
+        .partition(|r| r.security || scope == ProposeScope::All);
     let inputs: Vec<(String, String)> = changed
         .iter()
         .map(|r| (r.path.clone(), blob_sha(r.original.as_deref().unwrap_or_default().as_bytes())))
@@ -166,7 +184,9 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         let proof = proof.as_ref().map(Vec::as_slice).map_err(Clone::clone);
         body::render(&BodyInput { files: &changed, proof, meta: &meta }, GITHUB_BODY_LIMIT)
     });
-    let mut report = Report { action: action.clone(), pull: None, body: body.clone(), writes: 0 };
+    let proven = proof.as_ref().map_or_else(|_| Vec::new(), Clone::clone);
+    let mut report =
+        Report { action: action.clone(), pull: None, body: body.clone(), files: reports, proof: proven, writes: 0 };
     if ask.dry_run {
         return Ok(report);
     }

@@ -1,6 +1,8 @@
-//! Output formats for scan and fix results: text, JSON, SARIF and unified diffs.
+//! Output formats for scan and fix results: text, JSON, SARIF and unified diffs; and what a run
+//! tells the GitHub Actions runner (`github`).
 
 mod diff;
+pub mod github;
 mod sarif;
 mod text;
 
@@ -34,12 +36,13 @@ pub fn json(reports: &[FileReport]) -> String {
     serde_json::to_string_pretty(&Document { files: reports }).unwrap_or_default() + "\n"
 }
 
-/// Renders `reports` in `format`; `fixing` says whether `fixed` marks are meaningful.
-pub fn render(format: Format, reports: &[FileReport], fixing: bool) -> String {
+/// Renders `reports` in `format`; `fixing` says whether `fixed` marks are meaningful, and
+/// `category` names a SARIF run.
+pub fn render(format: Format, reports: &[FileReport], fixing: bool, category: &str) -> String {
     match format {
         Format::Text => text(reports, fixing),
         Format::Json => json(reports),
-        Format::Sarif => sarif(reports),
+        Format::Sarif => sarif(reports, category),
         Format::Diff => diff(reports),
     }
 }

@@ -6,8 +6,10 @@ use crate::rules::{self, Severity};
 use crate::run::{FileReport, Status};
 
 /// The SARIF log for `reports`: every rule of the catalogue, one result per finding, and a
-/// tool notification for every file that could not be read or parsed.
-pub fn sarif(reports: &[FileReport]) -> String {
+/// tool notification for every file that could not be read or parsed. `category` names the run
+/// for code scanning (`runs[].automationDetails.id` is `CATEGORY/`), so uploads of several
+/// scans of one repository do not replace each other.
+pub fn sarif(reports: &[FileReport], category: &str) -> String {
     let rules: Vec<Value> = rules::ALL
         .iter()
         .map(|r| {
@@ -55,6 +57,7 @@ pub fn sarif(reports: &[FileReport]) -> String {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
+            "automationDetails": { "id": format!("{}/", category.trim_end_matches('/')) },
             "tool": { "driver": {
                 "name": "harden",
                 "version": env!("CARGO_PKG_VERSION"),
