@@ -286,7 +286,7 @@ fn main() -> ExitCode {
             options.keep_images = keep_images;
             options.registry = registry.or(options.registry);
             let reports = run::analyse_with(&paths, config_path.as_deref(), false);
-            let fence = github.then(Fence::new);
+            let fence = github.then(Fence::raise);
             let images = verify::verify(&reports, tools.builder(), tools.engine(), &options);
             print!(
                 "{}",
@@ -344,7 +344,7 @@ fn main() -> ExitCode {
             };
             let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config };
             let limits = Limits { mutation_gap: Duration::from_millis(mutation_gap_ms), ..Limits::default() };
-            let fence = github.then(Fence::new);
+            let fence = github.then(Fence::raise);
             match pr::run(&api_url, auth, &target, limits, prover.as_ref()) {
                 Ok(report) => {
                     let line = report.summary(dry_run);
@@ -563,7 +563,7 @@ fn finish(
     fail_on: Option<Severity>,
     publish: &Publish,
 ) -> ExitCode {
-    let fence = publish.github.then(Fence::new);
+    let fence = publish.github.then(Fence::raise);
     print!("{}", report::render(format, reports, fixing, &publish.sarif_category));
     drop(fence);
     if let Some(path) = &publish.sarif

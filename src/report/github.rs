@@ -169,7 +169,7 @@ pub struct Fence(String);
 
 impl Fence {
     /// Stops the runner reading workflow commands until the fence is dropped.
-    pub fn new() -> Self {
+    pub fn raise() -> Self {
         let token =
             format!("harden-{:016x}", std::collections::hash_map::RandomState::new().hash_one(std::process::id()));
         println!("::stop-commands::{token}");
