@@ -111,8 +111,8 @@ rules! {
         "HEALTHCHECK calls a shell, curl or wget, which a distroless runtime does not have."
         "Drops the HEALTHCHECK when the runtime becomes distroless: use Kubernetes liveness and readiness probes.";
     PRIVILEGED_PORT = "HD117" "privileged-port" Warning false "checkov CKV_DOCKER_1 (port 22)"
-        "EXPOSE names a port below 1024: a non-root process may not bind it (CRI-O, older runtimes)."
-        "Not fixed: move the program to a port at or above 1024 and map it with the Service's targetPort.";
+        "The program binds a port below 1024 (EXPOSE, a HEALTHCHECK URL, a flag, or its source): a non-root process may not bind it (CRI-O, older runtimes)."
+        "Not fixed: the user is left as it is; move the program to a port at or above 1024 (harden names the flag or variable that sets it) and map it with the Service's targetPort.";
     DISTROLESS_EOL = "HD118" "distroless-end-of-life" Warning true ""
         "The runtime is a distroless *-debian12 image, past end of life since September 2026."
         "Moves it to the same image on debian13.";
@@ -158,6 +158,9 @@ rules! {
     PINNED_IMAGE_KEPT = "HD142" "pinned-image-kept" Info false ""
         "An image the rewrite would replace is pinned by digest: harden never replaces a pinned image with an unpinned one."
         "Not changed by `harden fix`; `harden fix --pin` replaces it with the hardened image, pinned by the digest its registry serves.";
+    RUNTIME_WRITES = "HD143" "runtime-writes-shared-dir" Warning false ""
+        "The program writes at run time into a directory that holds the image's own files, or a system directory: the non-root user could not write there."
+        "Not fixed: the user is left as it is; a directory of its own (a VOLUME, or a path the source writes) is created for 65532 instead when it holds nothing else.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";
@@ -212,6 +215,9 @@ rules! {
     WINDOWS_POD = "HK218" "windows-pod" Info false "PSS restricted (Windows exceptions)"
         "A Windows pod (spec.os.name or the kubernetes.io/os node selector is windows): the Linux securityContext fields do not apply, and with os.name the API server rejects them."
         "Not fixed: the workload is left alone; harden hardens Linux pods.";
+    PRIVILEGED_PORT_CONTAINER = "HK219" "privileged-port-container" Warning false "PSS restricted"
+        "A container listens on a port below 1024 (containerPort or probe) and sets no user: as a non-root user it could not bind it on every runtime."
+        "Not fixed: the container is left alone and the pod-level values go on the other containers; move it to a port of 1024 or more (the Service's targetPort maps it).";
 }
 
 /// Rules about the image that runs, whichever stage that is (a split moves it to a new stage).

@@ -232,6 +232,15 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
+            Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
+                if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
+            {
+                out.push(Finding::new(
+                    &rules::SHELL_FORM,
+                    inst.line,
+                    "HEALTHCHECK CMD is in shell form: it runs under /bin/sh",
+                ));
+            }
             Body::Healthcheck(Some(form))
                 if plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form) =>
             {
@@ -241,7 +250,8 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     "HEALTHCHECK needs a shell or an HTTP tool that a distroless runtime does not have",
                 ));
             }
-            Body::Expose(ports) => {
+            // When a low port left the user as it is, the plan's finding says so once.
+            Body::Expose(ports) if !plan.hazards.iter().any(|h| h.rule == rules::PRIVILEGED_PORT.id) => {
                 for port in ports {
                     let number = port.split('/').next().and_then(|p| p.parse::<u32>().ok());
                     if number.is_some_and(|n| n < 1024) {

@@ -104,11 +104,48 @@ impl<'a> Facts<'a> {
         self.go_runs.iter().flat_map(|r| r.commands.iter().filter(|c| c.builds()).map(move |c| (r, c)))
     }
 
-    /// True when the file builds Go: a golang base image or a `go build` / `go install`.
+    /// True when the file builds Go: a `go build` / `go install`, or a stage with a Go toolchain
+    /// (a golang image, directly or through a stage built on one, a Go toolchain image such as
+    /// `go-toolset`, or Go installed by the package manager) that builds with `make` or a script.
     pub fn is_go_build(&self) -> bool {
         self.builds().next().is_some()
             || self.go_runs.iter().any(|r| r.exec_form)
-            || self.df.stages.iter().any(|s| self.base_image(s).is_some_and(|i| i.family() == Family::Golang))
+            || self.df.stages.iter().any(|s| self.base_image(s).is_some_and(ImageRef::is_go_toolchain))
+            || self
+                .df
+                .stages
+                .iter()
+                .flat_map(|s| &s.instructions)
+                .any(|i| installed_packages(i).iter().any(|p| matches!(p.as_str(), "go" | "golang" | "golang-go")))
+    }
+
+    /// The file that a runtime-only Dockerfile copies from the build context and starts, when it
+    /// runs on a shell-less image (distroless, scratch) in a repository of Go source: a Go binary
+    /// built before `docker build` (GoReleaser, a CI step). `None` otherwise.
+    pub fn prebuilt_binary(&self) -> Option<String> {
+        if self.df.stages.len() != 1 || !self.source.available {
+            return None;
+        }
+        let stage = self.runtime_stage();
+        if !self.base_image(stage).is_some_and(|b| b.family().is_shell_less()) {
+            return None;
+        }
+        let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
+        let program = entrypoint.or(cmd)?.words().into_iter().next()?;
+        let name = program.rsplit('/').next()?.to_string();
+        stage.instructions.iter().enumerate().find_map(|(i, inst)| match &inst.body {
+            Body::Copy(copy) if copy.from.is_none() => {
+                let dest = join_path(&self.workdir_at(stage, i), &copy.dest);
+                let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
+                copy.sources.iter().find_map(|src| {
+                    let file = src.rsplit('/').next().unwrap_or(src);
+                    let target = if into_dir { join_path(&dest, file) } else { dest.clone() };
+                    let named = target == program || (!program.contains('/') && target.ends_with(&format!("/{name}")));
+                    named.then(|| target.clone())
+                })
+            }
+            _ => None,
+        })
     }
 
     /// The stage that runs.

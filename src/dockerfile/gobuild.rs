@@ -111,7 +111,8 @@ pub fn find(commands: &[SimpleCommand]) -> Vec<GoCommand> {
                 argv[1..].iter().filter_map(|w| shell::split_assignment(&w.value)).map(|(k, v)| (k.into(), v.into())),
             ),
             Some("cd") => cd = argv.get(1).map(|t| t.value.clone()),
-            Some("go") if argv.len() >= 2 => {
+            // tonistiigi/xx's `xx-go` is `go` set up for the target platform.
+            Some("go" | "xx-go" | "/usr/local/go/bin/go") if argv.len() >= 2 => {
                 let env = script_env.iter().cloned().chain(command.environment()).collect();
                 out.push(parse(argv, env, cd.clone()));
             }
@@ -210,6 +211,15 @@ mod tests {
         let cmds = find(&shell::commands("export CGO_ENABLED=0 && GOOS=linux && go build .", 0).unwrap());
         assert_eq!(cmds[0].env_value("CGO_ENABLED"), Some("0"));
         assert_eq!(cmds[0].env_value("GOOS"), Some("linux"));
+    }
+
+    #[test]
+    fn xx_go_builds_like_go() {
+        let cmds = find(&shell::commands("xx-go --wrap && xx-go build -o /out/app ./cmd/app", 0).unwrap());
+        assert_eq!(cmds.len(), 2);
+        assert_eq!((cmds[0].verb, cmds[0].subcommand.as_str()), (GoVerb::Other, "--wrap"));
+        assert_eq!(cmds[1].verb, GoVerb::Build);
+        assert_eq!(cmds[1].flag("o").and_then(|f| f.value.as_deref()), Some("/out/app"));
     }
 
     #[test]

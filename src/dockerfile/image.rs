@@ -75,6 +75,12 @@ impl ImageRef {
         }
     }
 
+    /// True for an image that carries the Go toolchain: golang, and toolchain images named `go`
+    /// or `go-toolset` (Red Hat's).
+    pub fn is_go_toolchain(&self) -> bool {
+        self.family() == Family::Golang || matches!(self.short_name(), "go" | "go-toolset")
+    }
+
     /// True when the image uses musl libc (Alpine, or a golang `-alpine` tag).
     pub fn is_musl(&self) -> bool {
         self.family() == Family::Alpine || self.tag.as_deref().is_some_and(|t| t.contains("alpine"))

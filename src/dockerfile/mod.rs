@@ -15,6 +15,7 @@ pub mod pin;
 pub mod plan;
 pub mod rewrite;
 pub mod runtime;
+pub mod userswitch;
 pub mod variables;
 
 use crate::config::Config;
@@ -38,7 +39,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     }
     let df = model::Dockerfile::parse(text)?;
     let facts = facts::Facts::new(text, &df, source, config);
-    if !facts.is_go_build() {
+    if !facts.is_go_build() && facts.prebuilt_binary().is_none() {
         return Ok(Outcome::Skipped("not a Go build: no golang base image and no go build or go install".into()));
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(facts.runtime_stage());

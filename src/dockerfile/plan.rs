@@ -11,6 +11,7 @@ use super::facts::{Facts, Output, join_path};
 use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Copy};
 use super::runtime;
+use super::userswitch;
 
 /// The user harden runs programs as: distroless `nonroot`.
 pub const NONROOT: &str = "65532:65532";
@@ -24,6 +25,18 @@ pub struct Plan {
     pub runtime: RuntimePlan,
     /// Why something was left alone (hazard findings).
     pub hazards: Vec<Finding>,
+    /// Directories the program writes at run time, to be created owned by 65532 (staged empty in
+    /// `from`, the stage that builds the program).
+    pub writable: Writable,
+}
+
+/// Directories the runtime must give the non-root user.
+#[derive(Debug, Clone, Default)]
+pub struct Writable {
+    /// Absolute paths.
+    pub dirs: Vec<String>,
+    /// The stage they are staged in (it has a shell: it builds the program).
+    pub from: Option<usize>,
 }
 
 /// What happens to the runtime stage.
@@ -71,7 +84,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
 
     if let Some((line, what)) = onbuild(facts) {
         hazard(&rules::ONBUILD, line, format!("{what}: the file is left alone"));
-        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards };
+        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
     }
     for stage in &df.stages {
         if facts.base_image(stage).is_none() {
@@ -86,6 +99,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         let line = df.stages[run.stage].instructions[run.instr].line;
         hazard(&rules::EXEC_FORM_BUILD, line, "go build in an exec-form RUN is not edited".into());
     }
+    if facts.prebuilt_binary().is_some() {
+        // A Go binary built before `docker build`, on a shell-less image: only its user changes.
+        return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
+    }
     if facts.builds().next().is_none() {
         let line = facts.builder_stages().first().map_or(1, |&s| df.stages[s].from.line);
         hazard(
@@ -93,7 +110,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             line,
             "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown".into(),
         );
-        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards };
+        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
     }
     if df.open_at_end {
         let line = facts.text.lines().count();
@@ -102,7 +119,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             line,
             "the last instruction ends with a backslash; the runtime stage is kept".into(),
         );
-        return Plan { edit_builds: true, runtime: RuntimePlan::Keep, hazards };
+        return Plan { edit_builds: true, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
     }
     let runtime = match runtime_image(facts) {
         Err((rule, line, message)) => {
@@ -124,7 +141,65 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             }
         },
     };
-    Plan { edit_builds: true, runtime, hazards }
+    off_root(facts, runtime, true, hazards)
+}
+
+/// The plan, once moving off root is checked: it must keep what the program needs of root (a low
+/// port, writable directories, which are created for 65532 where they hold nothing else), or the
+/// runtime is kept and the reason joins the hazards.
+fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut hazards: Vec<Finding>) -> Plan {
+    let (runtime, writable) = match runtime {
+        RuntimePlan::Keep => (RuntimePlan::Keep, Writable::default()),
+        changed if userswitch::runs_as_root(facts) => match user_switch(facts, &changed) {
+            Ok(writable) => (changed, writable),
+            Err((rule, line, message)) => {
+                hazards.push(Finding::new(rule, line, message));
+                (RuntimePlan::Keep, Writable::default())
+            }
+        },
+        changed => (changed, Writable::default()),
+    };
+    Plan { edit_builds, runtime, hazards, writable }
+}
+
+/// What moving the runtime from root to 65532 needs, or why it cannot.
+fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Refusal> {
+    if let Some(blocker) = userswitch::privileged_port(facts) {
+        return Err(blocker);
+    }
+    let dirs = userswitch::writable_dirs(facts)?;
+    if dirs.is_empty() {
+        return Ok(Writable::default());
+    }
+    let from = match runtime {
+        RuntimePlan::Split { .. } => Some(facts.runtime),
+        _ => program_stage(facts),
+    };
+    match from {
+        Some(from) => Ok(Writable { dirs, from: Some(from) }),
+        None => Err((
+            &rules::RUNTIME_WRITES,
+            facts.runtime_stage().from.line,
+            format!(
+                "the program writes {} at run time, and no stage with a shell builds it to prepare that for 65532; the user is left as it is",
+                dirs.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The stage the runtime copies the program from, when it builds Go (so it has a shell).
+fn program_stage(facts: &Facts<'_>) -> Option<usize> {
+    let builders = facts.builder_stages();
+    facts.runtime_stage().instructions.iter().find_map(|inst| match &inst.body {
+        Body::Copy(Copy { from: Some(from), .. }) => facts
+            .df
+            .stage_named(from)
+            .filter(|s| builders.contains(&s.index))
+            .filter(|s| facts.last_user(s).is_none_or(|(_, user)| super::analyse::is_root(user)))
+            .map(|s| s.index),
+        _ => None,
+    })
 }
 
 type Refusal = (&'static Rule, usize, String);

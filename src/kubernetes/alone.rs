@@ -173,6 +173,59 @@ pub(super) fn root_image_containers(
     names
 }
 
+/// The containers (not left alone already) that listen on a port below 1024, by a
+/// `containerPort` or a probe's port, and choose no user: harden's non-root user could not bind
+/// it on every runtime (CRI-O, or Docker before 20.10). Each is reported.
+pub(super) fn privileged_port_containers(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        if pod_user || c.value.get("securityContext").is_some_and(chooses_user) {
+            continue;
+        }
+        let ports: Vec<(Option<&str>, u64)> = c
+            .value
+            .get("ports")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p.get("name").and_then(Value::as_str), p.get("containerPort")?.as_u64()?)))
+            .collect();
+        let probe_port = ["livenessProbe", "readinessProbe", "startupProbe"].iter().find_map(|probe| {
+            let handler = c.value.get(*probe)?;
+            let port = ["httpGet", "tcpSocket", "grpc"].iter().find_map(|h| handler.get(*h)?.get("port"))?;
+            let number = port.as_u64().or_else(|| {
+                let name = port.as_str()?;
+                ports.iter().find(|(n, _)| *n == Some(name)).map(|(_, p)| *p)
+            })?;
+            Some((format!("its {probe}"), number))
+        });
+        let low = ports
+            .iter()
+            .map(|(_, p)| ("containerPort".to_string(), *p))
+            .chain(probe_port)
+            .find(|(_, port)| (1..1024).contains(port));
+        if let Some((what, port)) = low {
+            let message = format!(
+                "{} listens on port {port} ({what}): a non-root user cannot bind a port below 1024 on every runtime (CRI-O, Docker before 20.10); the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
+                c.who(workload)
+            );
+            findings.push(Finding::new(&rules::PRIVILEGED_PORT_CONTAINER, c.line, message));
+            names.push(c.name.clone());
+        }
+    }
+    names
+}
+
+/// True when a security context chooses the user: `runAsUser` set, or `runAsNonRoot: true`.
+fn chooses_user(sc: &Value) -> bool {
+    sc.get("runAsUser").is_some_and(|u| !u.is_null()) || sc.get("runAsNonRoot").and_then(Value::as_bool) == Some(true)
+}
+
 /// The containers the repository opts out of this workload (annotation or configuration).
 pub(super) fn skipped_containers(workload: &Workload<'_>, skip: &[String]) -> Vec<String> {
     let id = workload.id();

@@ -9,7 +9,9 @@ use yaml_serde::Value;
 use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
-use super::alone::{host_needs, root_commands, root_image_containers, skipped_containers, windows_pod};
+use super::alone::{
+    host_needs, privileged_port_containers, root_commands, root_image_containers, skipped_containers, windows_pod,
+};
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
 
@@ -37,9 +39,10 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let mut findings = Vec::new();
     let host = host_needs(workload, &mut findings);
     let skipped = skipped_containers(workload, skip);
-    let root_images = root_image_containers(workload, &skipped, &mut findings);
-    let handled: Vec<&Container<'_>> =
-        workload.containers.iter().filter(|c| !skipped.contains(&c.name) && !root_images.contains(&c.name)).collect();
+    let mut alone = skipped.clone();
+    alone.extend(root_image_containers(workload, &skipped, &mut findings));
+    alone.extend(privileged_port_containers(workload, &alone, &mut findings));
+    let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
     let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings };

@@ -7,6 +7,7 @@
 mod builder;
 mod runtime_stage;
 mod split;
+mod writable;
 
 use std::ops::Range;
 
@@ -30,8 +31,14 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan) -> Vec<Edit> {
     builder::add_to_copy(facts, &mut out);
     builder::distroless_eol(facts, plan, &mut out);
     match &plan.runtime {
-        RuntimePlan::Split { image, copies, .. } => split::edits(facts, &style, image, copies, &mut out),
-        RuntimePlan::Convert { image } => runtime_stage::convert(facts, &style, image.as_deref(), &mut out),
+        RuntimePlan::Split { image, copies, .. } => {
+            split::edits(facts, &style, image, copies, &plan.writable, &mut out)
+        }
+        RuntimePlan::Convert { image } => {
+            // The directories first: their copies go before the USER the conversion may insert.
+            writable::convert(facts, &plan.writable, &style, &mut out);
+            runtime_stage::convert(facts, &style, image.as_deref(), &mut out);
+        }
         RuntimePlan::Keep => runtime_stage::keep(facts, &mut out),
     }
     out

@@ -68,7 +68,9 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
         {
             out.push(Edit::replace(span.clone(), NONROOT));
         }
-        to_exec_form(inst, out);
+        if !removed.iter().any(|r| std::ptr::eq(*r, inst)) {
+            to_exec_form(inst, out);
+        }
     }
     match facts.last_user(stage) {
         Some((inst, user)) if is_root(user) || !is_numeric_user(user) => {
@@ -148,10 +150,12 @@ fn created_uid(stage: &Stage, user: &str) -> Option<String> {
     })
 }
 
-/// Turns a shell-form ENTRYPOINT/CMD without shell syntax into exec form.
+/// Turns a shell-form ENTRYPOINT, CMD or HEALTHCHECK CMD without shell syntax into exec form.
 fn to_exec_form(inst: &Instruction, out: &mut Vec<Edit>) {
     match &inst.body {
-        Body::Entrypoint(form @ CommandForm::Shell(_, span)) | Body::Cmd(form @ CommandForm::Shell(_, span))
+        Body::Entrypoint(form @ CommandForm::Shell(_, span))
+        | Body::Cmd(form @ CommandForm::Shell(_, span))
+        | Body::Healthcheck(Some(form @ CommandForm::Shell(_, span)))
             if !runtime::needs_shell(form) =>
         {
             out.push(Edit::replace(span.clone(), runtime::exec_form(&form.words())));

@@ -11,9 +11,9 @@ use super::super::contract::is_build_env;
 use super::super::facts::{Facts, Output};
 use super::super::image::ImageRef;
 use super::super::model::{Body, CommandForm, Instruction};
-use super::super::plan::{NONROOT, starts};
+use super::super::plan::{NONROOT, Writable, starts};
 use super::super::runtime;
-use super::{Style, removal, render};
+use super::{Style, removal, render, writable};
 
 /// The name of the runtime-stage template.
 pub const TEMPLATE: &str = "runtime-stage.Dockerfile.j2";
@@ -24,7 +24,14 @@ pub const RUNTIME_STAGE: &str = include_str!("../../../templates/dockerfile/runt
 const BUILDER_NAME: &str = "build";
 
 /// Splits the single stage: names it, moves its runtime settings into a new stage on `image`.
-pub fn edits(facts: &Facts<'_>, style: &Style, image: &str, copies: &[String], out: &mut Vec<Edit>) {
+pub fn edits(
+    facts: &Facts<'_>,
+    style: &Style,
+    image: &str,
+    copies: &[String],
+    writable: &Writable,
+    out: &mut Vec<Edit>,
+) {
     let stage = facts.runtime_stage();
     let text = facts.text;
     let builder = match &stage.from.alias {
@@ -73,8 +80,22 @@ pub fn edits(facts: &Facts<'_>, style: &Style, image: &str, copies: &[String], o
             _ => {}
         }
     }
-    let stage_text =
-        render(TEMPLATE, context! { image, builder, carried, copies => copies.to_vec(), user => NONROOT, commands });
+    // A carried line that reads a build argument needs it declared in the new stage too.
+    let uses = |name: &str| {
+        carried.iter().chain(&commands).any(|l| l.contains(&format!("${name}")) || l.contains(&format!("${{{name}")))
+    };
+    let args: Vec<String> = stage
+        .instructions
+        .iter()
+        .filter(|i| matches!(&i.body, Body::Arg(args) if args.iter().any(|(name, _)| uses(name))))
+        .map(|i| text[i.keyword_span.start..i.span.end].trim_end().replace('\r', ""))
+        .collect();
+    carried.splice(0..0, args);
+    let dirs = writable::copy_lines(writable, &builder);
+    let stage_text = render(
+        TEMPLATE,
+        context! { image, builder, carried, copies => copies.to_vec(), dirs, user => NONROOT, commands },
+    );
 
     // Instructions moved from the end of the stage are replaced by the new stage in one edit,
     // so the gap they leave is not doubled; the others are deleted where they stand.
@@ -95,7 +116,8 @@ pub fn edits(facts: &Facts<'_>, style: &Style, image: &str, copies: &[String], o
         }
     }
     let lead = if text[..kept_end].ends_with('\n') { "" } else { style.nl };
-    out.push(Edit::replace(kept_end..tail_end, format!("{lead}{}{}", style.nl, style.lines(&stage_text))));
+    let staging = writable::staging_line(writable).map(|l| style.lines(&l)).unwrap_or_default();
+    out.push(Edit::replace(kept_end..tail_end, format!("{lead}{staging}{}{}", style.nl, style.lines(&stage_text))));
 }
 
 /// The ENV line to carry into the runtime stage: as written, or rewritten without the

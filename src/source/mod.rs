@@ -2,36 +2,15 @@
 //! whether it vendors, and which files the program may read at run time.
 //!
 //! [`SourceFacts`] is plain data so the rewriter stays pure; [`SourceFacts::collect`]
-//! is the I/O edge that fills it from a directory.
+//! is the I/O edge that fills it from a directory. What each Go file shows is read by
+//! [`gocode::scan`], what `go.mod` says by [`GoMod::parse`].
+
+pub mod gocode;
+pub mod gomod;
 
 use std::path::Path;
 
-/// Modules that need cgo (they wrap a C library).
-pub const CGO_MODULES: &[&str] = &[
-    "github.com/mattn/go-sqlite3",
-    "github.com/confluentinc/confluent-kafka-go",
-    "gopkg.in/confluentinc/confluent-kafka-go.v1",
-    "github.com/confluentinc/confluent-kafka-go/v2",
-    "github.com/tecbot/gorocksdb",
-    "github.com/linxGnu/grocksdb",
-    "github.com/DataDog/zstd",
-    "github.com/google/gopacket/pcap",
-    "github.com/miekg/pkcs11",
-    "github.com/go-gl/gl",
-    "github.com/xeodou/go-sqlcipher",
-    "github.com/tensorflow/tensorflow",
-    "gocv.io/x/gocv",
-    "github.com/ceph/go-ceph",
-    "github.com/libgit2/git2go",
-];
-
-/// cgo modules whose C side is C++ (they need libstdc++ at run time: distroless `cc`).
-pub const CXX_MODULES: &[&str] = &[
-    "github.com/tecbot/gorocksdb",
-    "github.com/linxGnu/grocksdb",
-    "github.com/tensorflow/tensorflow",
-    "gocv.io/x/gocv",
-];
+pub use gomod::{CGO_MODULES, CXX_MODULES, GoMod};
 
 /// Directory names that usually hold files a Go program reads at run time.
 const ASSET_DIRS: &[&str] = &[
@@ -71,56 +50,25 @@ pub struct SourceFacts {
     pub gopath: bool,
     /// Non-test Go files that `import "C"`, relative to the context.
     pub cgo_files: Vec<String>,
+    /// Where the program listens on a port below 1024, as its source says literally.
+    pub listens: Vec<Located<gocode::Listen>>,
+    /// The paths the program writes at run time, as its source says literally.
+    pub writes: Vec<Located<gocode::Write>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
 }
 
-/// The parts of a `go.mod` harden uses.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GoMod {
-    /// The module path.
-    pub module: String,
-    /// The `go` directive.
-    pub go_version: Option<String>,
-    /// The `toolchain` directive (`go1.22.1`).
-    pub toolchain: Option<String>,
-    /// Required module paths.
-    pub requires: Vec<String>,
+/// Something found in a Go file, with the file (relative to the build context).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The file, relative to the build context.
+    pub file: String,
+    /// What was found there (with its line).
+    pub found: T,
 }
 
-impl GoMod {
-    /// Parses the text of a `go.mod`.
-    pub fn parse(text: &str) -> Self {
-        let mut module = GoMod::default();
-        let mut in_require = false;
-        for line in text.lines() {
-            let line = line.split("//").next().unwrap_or_default().trim();
-            if in_require {
-                if line == ")" {
-                    in_require = false;
-                } else if let Some(path) = line.split_whitespace().next() {
-                    module.requires.push(path.to_string());
-                }
-            } else if let Some(rest) = line.strip_prefix("module ") {
-                module.module = rest.trim().trim_matches('"').to_string();
-            } else if let Some(rest) = line.strip_prefix("go ") {
-                module.go_version = Some(rest.trim().to_string());
-            } else if let Some(rest) = line.strip_prefix("toolchain ") {
-                module.toolchain = Some(rest.trim().to_string());
-            } else if line.starts_with("require") && line.ends_with('(') {
-                in_require = true;
-            } else if let Some(rest) = line.strip_prefix("require ") {
-                module.requires.extend(rest.split_whitespace().next().map(str::to_string));
-            }
-        }
-        module
-    }
-
-    /// The cgo modules this module requires.
-    pub fn cgo_requires(&self) -> Vec<&str> {
-        self.requires.iter().map(String::as_str).filter(|r| CGO_MODULES.iter().any(|m| r.starts_with(m))).collect()
-    }
-}
+/// Go files larger than this are not read for hints (generated code, embedded data).
+const GO_FILE_LIMIT: u64 = 512 * 1024;
 
 impl SourceFacts {
     /// Looks at the build context `dir` (the directory holding `go.mod`), listing it once.
@@ -157,12 +105,17 @@ impl SourceFacts {
         for (name, kind) in &listing {
             go_source(&dir.join(name), name, kind, &mut go_files);
         }
-        facts.cgo_files = go_files
-            .iter()
-            .filter(|path| imports_c(path))
-            .map(|path| path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned())
-            .collect();
-        facts.cgo_files.sort();
+        go_files.sort();
+        for path in &go_files {
+            let Some(code) = read_go_file(path) else { continue };
+            let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
+            let found = gocode::scan(&code);
+            if found.imports_c {
+                facts.cgo_files.push(file.clone());
+            }
+            facts.listens.extend(found.listens.into_iter().map(|found| Located { file: file.clone(), found }));
+            facts.writes.extend(found.writes.into_iter().map(|found| Located { file: file.clone(), found }));
+        }
         let mut assets: Vec<String> = listing
             .iter()
             .filter(|(name, kind)| if kind.is_dir() { is_asset_dir(name) } else { is_runtime_config(name) })
@@ -230,47 +183,18 @@ fn go_source(path: &Path, name: &str, kind: &std::fs::FileType, out: &mut Vec<st
     }
 }
 
-/// True when the Go file imports "C". Reads only up to its first function: imports come first.
-fn imports_c(path: &Path) -> bool {
-    use std::io::BufRead;
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
-    };
-    let mut in_block = false;
-    for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
-        let line = line.trim();
-        if in_block {
-            if line.starts_with(')') {
-                in_block = false;
-            } else if line == "\"C\"" {
-                return true;
-            }
-        } else if line == "import \"C\"" {
-            return true;
-        } else if line.starts_with("import (") {
-            in_block = true;
-        } else if line.starts_with("func ") {
-            return false;
-        }
+/// A Go file's text, unless it is too large or not UTF-8.
+fn read_go_file(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    if file.metadata().ok()?.len() > GO_FILE_LIMIT {
+        return None;
     }
-    false
+    std::io::read_to_string(file).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_go_mod() {
-        let m = GoMod::parse(
-            "module example.com/app // the app\n\ngo 1.22\ntoolchain go1.22.4\n\nrequire (\n\tgithub.com/mattn/go-sqlite3 v1.14.22\n\tgolang.org/x/text v0.14.0 // indirect\n)\nrequire github.com/pkg/errors v0.9.1\n",
-        );
-        assert_eq!(m.module, "example.com/app");
-        assert_eq!(m.go_version.as_deref(), Some("1.22"));
-        assert_eq!(m.toolchain.as_deref(), Some("go1.22.4"));
-        assert_eq!(m.requires.len(), 3);
-        assert_eq!(m.cgo_requires(), ["github.com/mattn/go-sqlite3"]);
-    }
 
     #[test]
     fn collects_cgo_files_and_assets() {

@@ -1,0 +1,245 @@
+//! What the move from root to the non-root user 65532 must respect: a port below 1024 that the
+//! program binds (a non-root process may not, on CRI-O or Docker before 20.10), and the
+//! directories it writes at run time, which 65532 must own.
+//!
+//! Evidence comes from the Dockerfile (`EXPOSE`, also through a variable's default; a
+//! `HEALTHCHECK` URL; the command's flags; `VOLUME`) and from the Go source, where it says a
+//! port or path literally or as a default.
+
+use crate::rules::{self, Rule};
+
+use super::analyse::is_root;
+use super::facts::{Facts, join_path};
+use super::model::{Body, CommandForm, Copy, Stage};
+
+/// Where a directory the program writes is staged in the builder, empty, to be copied into
+/// the runtime owned by 65532.
+pub const STAGING: &str = "/harden";
+
+/// Directories that belong to the image's system: never handed to the program's user.
+const SYSTEM_DIRS: &[&str] = &["/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/usr/bin", "/usr/local/bin"];
+/// Places the program may already write as 65532: temporary directories (distroless has a
+/// world-writable `/tmp`; Kubernetes mounts one), the nonroot home, and kernel file systems.
+const WRITABLE_ALREADY: &[&str] = &["/tmp", "/var/tmp", "/dev", "/proc", "/sys", "/home/nonroot"];
+
+/// Why the user cannot move to 65532, as a refusal: the rule, the line and the reason.
+pub type Blocker = (&'static Rule, usize, String);
+
+/// True when the runtime runs as root today, so the rewrite would change its user.
+pub fn runs_as_root(facts: &Facts<'_>) -> bool {
+    let stage = facts.runtime_stage();
+    match facts.last_user(stage) {
+        Some((_, user)) => is_root(user),
+        None => !facts.base_image(stage).is_some_and(|b| b.default_user_is_nonroot()),
+    }
+}
+
+/// The first piece of evidence that the program binds a port below 1024, as a refusal that
+/// says what to set instead when a flag or variable sets the port.
+pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
+    let stage = facts.runtime_stage();
+    let blocked = |line: usize, what: String, setting: Option<String>| {
+        let fix = match setting {
+            Some(setting) => format!("set {setting} to a port of 1024 or more"),
+            None => "move the program to a port of 1024 or more".into(),
+        };
+        Some((
+            &rules::PRIVILEGED_PORT,
+            line,
+            format!(
+                "{what}: a non-root user cannot bind a port below 1024 on every runtime (CRI-O, Docker before 20.10), so the user is left as it is; {fix} (the Service's targetPort maps it) and harden will run it as 65532"
+            ),
+        ))
+    };
+    for (i, inst) in stage.instructions.iter().enumerate() {
+        match &inst.body {
+            Body::Expose(ports) => {
+                for written in ports {
+                    let (value, variable) = expand(facts, stage, i, written);
+                    if let Some(port) = low_port(value.split('/').next().unwrap_or_default()) {
+                        let what = match &variable {
+                            Some(name) => format!("EXPOSE {written} is {port} by {name}'s default"),
+                            None => format!("EXPOSE {written}"),
+                        };
+                        return blocked(inst.line, what, variable);
+                    }
+                }
+            }
+            Body::Healthcheck(Some(form)) => {
+                if let Some(port) = form.words().iter().find_map(|w| url_port(w)).filter(|p| *p < 1024) {
+                    return blocked(inst.line, format!("the HEALTHCHECK asks port {port}"), None);
+                }
+            }
+            Body::Entrypoint(form) | Body::Cmd(form) => {
+                if let Some((flag, port)) = flag_port(form) {
+                    return blocked(inst.line, format!("the program is started with {flag} (port {port})"), None);
+                }
+            }
+            _ => {}
+        }
+    }
+    let listen = facts.source.listens.first()?;
+    let what = format!("{}:{} listens on port {}", listen.file, listen.found.line, listen.found.port);
+    let line = stage.from.line;
+    match &listen.found.via {
+        Some(via) => blocked(line, format!("{what} by default ({via})"), Some(via.clone())),
+        None => blocked(line, what, None),
+    }
+}
+
+/// An `EXPOSE` word with a variable replaced by the value the stage gives it, and the variable.
+fn expand(facts: &Facts<'_>, stage: &Stage, upto: usize, word: &str) -> (String, Option<String>) {
+    let Some(name) = word.strip_prefix('$') else { return (word.to_string(), None) };
+    let name = name.trim_start_matches('{').split(['}', ':', '/']).next().unwrap_or_default();
+    // ENV PORT=${PORT} over ARG PORT=80: a value naming a variable is that variable's default.
+    let mut value = facts.env_at(stage, upto, name).unwrap_or_default();
+    for _ in 0..3 {
+        let Some(next) = value.strip_prefix('$') else { break };
+        let next = next.trim_start_matches('{').split(['}', ':']).next().unwrap_or_default();
+        value = arg_default(facts, stage, next).unwrap_or_default();
+    }
+    let rest = word.split_once('/').map(|(_, proto)| format!("/{proto}")).unwrap_or_default();
+    (format!("{value}{rest}"), Some(name.to_string()))
+}
+
+/// The default an `ARG` of the stage (or a global one) gives `name`.
+fn arg_default(facts: &Facts<'_>, stage: &Stage, name: &str) -> Option<String> {
+    let own = stage.instructions.iter().find_map(|i| match &i.body {
+        Body::Arg(args) => args.iter().find(|(n, _)| n == name).and_then(|(_, d)| d.clone()),
+        _ => None,
+    });
+    own.or_else(|| facts.df.global_args.iter().find(|a| a.name == name).and_then(|a| a.default.clone()))
+}
+
+fn low_port(text: &str) -> Option<u16> {
+    // A range (`80-90`) counts by its first port.
+    text.split('-').next()?.parse().ok().filter(|p| *p > 0 && *p < 1024)
+}
+
+/// The port of an `http://` or `https://` URL (80 or 443 when it names none).
+fn url_port(word: &str) -> Option<u16> {
+    let (scheme, rest) = word.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    match authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()) {
+        Some(port) => Some(port),
+        None if scheme == "https" => Some(443),
+        None if scheme == "http" => Some(80),
+        None => None,
+    }
+}
+
+/// A `--port=80`, `-addr :80` or `--listen=0.0.0.0:443` among a command's arguments.
+fn flag_port(form: &CommandForm) -> Option<(String, u16)> {
+    let words = form.words();
+    for (i, word) in words.iter().enumerate() {
+        let Some(flag) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) else { continue };
+        let (name, value) = match flag.split_once('=') {
+            Some((name, value)) => (name, value.to_string()),
+            None => (flag, words.get(i + 1).cloned().unwrap_or_default()),
+        };
+        let lower = name.to_ascii_lowercase();
+        if ["port", "addr", "listen", "bind"].iter().any(|w| lower.contains(w))
+            && let Some(port) = low_port(value.rsplit(':').next().unwrap_or_default())
+        {
+            return Some((word.clone(), port));
+        }
+    }
+    None
+}
+
+/// The directories 65532 must own for the program to write where it writes today, or why the
+/// user cannot move: a directory that holds the image's own files (its ownership would have to
+/// change) or a system directory.
+pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
+    let stage = facts.runtime_stage();
+    let cwd = facts.workdir_at(stage, stage.instructions.len());
+    let mut wanted: Vec<(String, usize, String)> = Vec::new();
+    for (i, inst) in stage.instructions.iter().enumerate() {
+        if let Body::Volume(paths) = &inst.body {
+            let dir = facts.workdir_at(stage, i);
+            wanted.extend(paths.iter().map(|p| (join_path(&dir, p), inst.line, format!("VOLUME {p}"))));
+        }
+    }
+    for write in &facts.source.writes {
+        let path = join_path(&cwd, &write.found.path);
+        let dir = if write.found.dir { path } else { parent(&path) };
+        let why = format!("{}:{} writes {} ({})", write.file, write.found.line, write.found.path, write.found.how);
+        wanted.push((dir, stage.from.line, why));
+    }
+    let copied = copied_dests(facts, stage);
+    let mut dirs = Vec::new();
+    for (dir, line, why) in wanted {
+        let under = |base: &&str| dir == *base || dir.starts_with(&format!("{}/", base.trim_end_matches('/')));
+        if dir.contains(['$', '~', '*']) || WRITABLE_ALREADY.iter().any(under) {
+            continue;
+        }
+        let holds_files = copied.iter().any(|c| c.starts_with(&format!("{}/", dir.trim_end_matches('/'))));
+        if SYSTEM_DIRS.contains(&dir.as_str()) || holds_files {
+            let whose = if holds_files { "which holds the image's own files" } else { "a system directory" };
+            return Err((
+                &rules::RUNTIME_WRITES,
+                line,
+                format!(
+                    "{why} into {dir}, {whose}, so 65532 could not write there and the user is left as it is; point the program at a directory of its own (such as /data) and harden will create it for 65532"
+                ),
+            ));
+        }
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    Ok(dirs)
+}
+
+/// The absolute paths a stage copies files to.
+fn copied_dests(facts: &Facts<'_>, stage: &Stage) -> Vec<String> {
+    stage
+        .instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inst)| match &inst.body {
+            Body::Copy(Copy { sources, dest, .. }) => {
+                let dest = join_path(&facts.workdir_at(stage, i), dest);
+                let into_dir = dest.ends_with('/') || sources.len() > 1 || inst_dest_is_dir(dest.as_str());
+                Some(if into_dir {
+                    sources.iter().map(|s| join_path(&dest, s.rsplit('/').next().unwrap_or(s))).collect::<Vec<_>>()
+                } else {
+                    vec![dest]
+                })
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn inst_dest_is_dir(dest: &str) -> bool {
+    dest == "/" || dest.ends_with('.')
+}
+
+fn parent(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/".into(),
+        Some((dir, _)) => dir.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ports_from_urls_and_flags() {
+        assert_eq!(url_port("http://localhost/healthz"), Some(80));
+        assert_eq!(url_port("https://127.0.0.1/"), Some(443));
+        assert_eq!(url_port("http://localhost:8080/healthz"), Some(8080));
+        assert_eq!(url_port("/healthz"), None);
+        let form = |s: &str| CommandForm::Exec(s.split(' ').map(str::to_string).collect());
+        assert_eq!(flag_port(&form("/app --addr=:80")), Some(("--addr=:80".into(), 80)));
+        assert_eq!(flag_port(&form("/app -port 443")), Some(("-port".into(), 443)));
+        assert_eq!(flag_port(&form("/app --port=8080")), None);
+        assert_eq!(flag_port(&form("/app --timeout=80")), None);
+        assert_eq!(parent("/data/app.db"), "/data");
+        assert_eq!(parent("/app.db"), "/");
+    }
+}

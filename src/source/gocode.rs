@@ -1,0 +1,314 @@
+//! What one Go file shows about the program at run time, read line by line (pure, no parsing):
+//! whether it imports "C", the ports below 1024 it listens on, and the paths it writes.
+//!
+//! These are hints, taken only where the file says them literally (a string literal, or a flag's
+//! or environment variable's default); a port or path that comes from configuration is not seen.
+
+/// A listen on a port below 1024.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// The port.
+    pub port: u16,
+    /// What sets it, when it is a default: `-addr` (a flag) or `PORT` (an environment variable).
+    pub via: Option<String>,
+}
+
+/// A path the program writes at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// The path as written (absolute, or relative to the working directory).
+    pub path: String,
+    /// True when the path is a directory the program writes into (`os.MkdirAll`, badger), false
+    /// for a file (its directory must be writable).
+    pub dir: bool,
+    /// How it writes: `os.Create`, `sqlite`, `-data-dir` (a flag's default)…
+    pub how: String,
+}
+
+/// What a Go file shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoFile {
+    /// The file has `import "C"`.
+    pub imports_c: bool,
+    /// Listens on ports below 1024.
+    pub listens: Vec<Listen>,
+    /// Paths written at run time.
+    pub writes: Vec<Write>,
+}
+
+/// Calls whose first string argument is an address to listen on.
+const LISTEN_CALLS: &[&str] = &["ListenAndServe(", "ListenAndServeTLS(", "net.Listen(", "tls.Listen(", "ListenPacket("];
+/// Calls whose first string argument is a path written: (call, directory?, how).
+const WRITE_CALLS: &[(&str, bool, &str)] = &[
+    ("os.Create(", false, "os.Create"),
+    ("os.WriteFile(", false, "os.WriteFile"),
+    ("ioutil.WriteFile(", false, "ioutil.WriteFile"),
+    ("os.Mkdir(", true, "os.Mkdir"),
+    ("os.MkdirAll(", true, "os.MkdirAll"),
+    ("bolt.Open(", false, "bolt"),
+    ("bbolt.Open(", false, "bbolt"),
+    ("badger.DefaultOptions(", true, "badger"),
+    ("leveldb.OpenFile(", true, "leveldb"),
+    ("pebble.Open(", true, "pebble"),
+    ("buntdb.Open(", false, "buntdb"),
+    ("sqlite.Open(", false, "sqlite"),
+];
+/// Flag-defining calls: the flag's name is the first string argument, its default the next.
+const FLAG_CALLS: &[&str] =
+    &["String(", "StringVar(", "StringP(", "StringVarP(", "Int(", "IntVar(", "IntP(", "IntVarP("];
+/// Words in a flag's name that say it names where the program keeps data.
+const DATA_FLAG_WORDS: &[&str] = &["data", "db", "database", "store", "storage", "state", "cache", "dir", "log"];
+/// Words in a flag's name that say it names something read, not written.
+const READ_FLAG_WORDS: &[&str] =
+    &["config", "conf", "cert", "key", "tls", "ca", "template", "static", "web", "ui", "asset"];
+
+/// Reads a Go file's text.
+pub fn scan(text: &str) -> GoFile {
+    let mut out = GoFile::default();
+    let mut in_imports = false;
+    for (n, line) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let code = line.trim();
+        if code.starts_with("//") {
+            continue;
+        }
+        if in_imports {
+            in_imports = !code.starts_with(')');
+            out.imports_c |= code == "\"C\"";
+        } else if code == "import \"C\"" {
+            out.imports_c = true;
+        } else if code.starts_with("import (") {
+            in_imports = true;
+        }
+        listens(code, line_no, &mut out.listens);
+        writes(code, line_no, &mut out.writes);
+    }
+    out
+}
+
+fn listens(code: &str, line: usize, out: &mut Vec<Listen>) {
+    let literal_port = |s: &str| port_of(s).filter(|p| *p < 1024);
+    for call in LISTEN_CALLS {
+        if let Some(port) = after(code, call).and_then(first_string).and_then(|s| literal_port(&s)) {
+            out.push(Listen { line, port, via: None });
+            return;
+        }
+    }
+    if let Some(port) = after(code, "Addr:").and_then(first_string).and_then(|s| literal_port(&s)) {
+        out.push(Listen { line, port, via: None });
+        return;
+    }
+    if let Some((name, default)) = flag_default(code) {
+        let lower = name.to_ascii_lowercase();
+        if ["addr", "port", "listen", "bind"].iter().any(|w| lower.contains(w))
+            && let Some(port) = port_of(&default).filter(|p| *p < 1024)
+        {
+            out.push(Listen { line, port, via: Some(format!("-{name}")) });
+            return;
+        }
+    }
+    // A helper that reads an environment variable with a default: getEnv("PORT", "80").
+    let strings = all_strings(code);
+    if let [name, default, ..] = strings.as_slice()
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && ["PORT", "ADDR", "LISTEN"].iter().any(|w| name.contains(w))
+        && let Some(port) = port_of(default).filter(|p| *p < 1024)
+    {
+        out.push(Listen { line, port, via: Some(name.clone()) });
+    }
+}
+
+fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
+    for (call, dir, how) in WRITE_CALLS {
+        if let Some(path) = after(code, call).and_then(first_string).filter(|p| looks_like_path(p)) {
+            out.push(Write { line, path, dir: *dir, how: how.to_string() });
+            return;
+        }
+    }
+    if let Some(rest) = after(code, "os.OpenFile(")
+        && ["O_CREATE", "O_WRONLY", "O_RDWR", "O_APPEND"].iter().any(|f| rest.contains(f))
+        && let Some(path) = first_string(rest).filter(|p| looks_like_path(p))
+    {
+        out.push(Write { line, path, dir: false, how: "os.OpenFile".into() });
+        return;
+    }
+    if let Some(rest) = after(code, "sql.Open(") {
+        let strings = all_strings(rest);
+        if let [driver, dsn, ..] = strings.as_slice()
+            && driver.starts_with("sqlite")
+        {
+            let path = dsn.trim_start_matches("file:").split('?').next().unwrap_or_default().to_string();
+            if looks_like_path(&path) {
+                out.push(Write { line, path, dir: false, how: "sqlite".into() });
+            }
+        }
+        return;
+    }
+    if let Some((name, default)) = flag_default(code) {
+        let lower = name.to_ascii_lowercase();
+        let words: Vec<&str> = lower.split(['-', '_', '.']).collect();
+        let data = words.iter().any(|w| DATA_FLAG_WORDS.contains(w));
+        let read = words.iter().any(|w| READ_FLAG_WORDS.contains(w));
+        if data && !read && looks_like_path(&default) && default.contains('/') {
+            let dir = words.contains(&"dir") || !default.rsplit('/').next().unwrap_or_default().contains('.');
+            out.push(Write { line, path: default, dir, how: format!("-{name}") });
+        }
+    }
+}
+
+/// The flag name and the string default of a flag definition on this line (`flag.String("addr",
+/// ":80", …)`, `fs.StringVar(&dir, "data-dir", "/var/lib/app", …)`, pflag's `StringP` with a
+/// shorthand, and the `Int` forms).
+fn flag_default(code: &str) -> Option<(String, String)> {
+    let call = FLAG_CALLS.iter().find_map(|c| code.find(&format!(".{c}")).map(|i| (c, &code[i + 1 + c.len()..])))?;
+    let (name, rest) = (call.0, call.1);
+    let strings = all_strings(rest);
+    let shorthand = name.ends_with("P(");
+    let (flag, default) = if name.starts_with("Int") {
+        let flag = strings.first()?.clone();
+        let after_name = rest.split_once(&format!("\"{flag}\""))?.1;
+        let after_name =
+            if shorthand { after_name.split_once(',')?.1.split_once(',')?.1 } else { after_name.split_once(',')?.1 };
+        let number: String = after_name.trim().chars().take_while(char::is_ascii_digit).collect();
+        (flag, number)
+    } else {
+        let skip = usize::from(shorthand);
+        (strings.first()?.clone(), strings.get(1 + skip)?.clone())
+    };
+    (!default.is_empty()).then_some((flag, default))
+}
+
+/// The port of `":80"`, `"0.0.0.0:443"`, `"localhost:80"` or `"80"`.
+fn port_of(address: &str) -> Option<u16> {
+    address.rsplit(':').next()?.parse().ok().filter(|p| *p > 0)
+}
+
+/// True for a string that can be a file system path (not a URL, not empty, not `:memory:`).
+fn looks_like_path(s: &str) -> bool {
+    !s.is_empty() && !s.contains("://") && !s.starts_with(':') && !s.contains(' ') && !s.contains('%')
+}
+
+/// The text after the first occurrence of `needle`.
+fn after<'a>(code: &'a str, needle: &str) -> Option<&'a str> {
+    code.find(needle).map(|i| &code[i + needle.len()..])
+}
+
+/// The first Go string literal in `code`, when it comes before any other argument.
+fn first_string(code: &str) -> Option<String> {
+    let start = code.trim_start();
+    if !start.starts_with(['"', '`']) {
+        return None;
+    }
+    all_strings(start).into_iter().next()
+}
+
+/// Every string literal on the line, unquoted (interpreted `"…"` with simple escapes, and raw
+/// `` `…` ``).
+fn all_strings(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => s.extend(chars.next()),
+                        '"' => break,
+                        c => s.push(c),
+                    }
+                }
+                out.push(s);
+            }
+            '`' => out.push(chars.by_ref().take_while(|c| *c != '`').collect()),
+            '/' if chars.clone().next() == Some('/') => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_imports_of_c() {
+        assert!(scan("package db\n\n// #include <stdio.h>\nimport \"C\"\n").imports_c);
+        assert!(scan("package db\nimport (\n\t\"fmt\"\n\t\"C\"\n)\n").imports_c);
+        assert!(!scan("package db\nimport (\n\t\"fmt\"\n)\nvar s = \"C\"\n").imports_c);
+    }
+
+    #[test]
+    fn finds_privileged_listens_and_what_sets_them() {
+        let text = r#"package main
+func main() {
+	http.ListenAndServe(":80", nil)
+	ln, _ := net.Listen("tcp", ":443")
+	srv := &http.Server{Addr: "0.0.0.0:80"}
+	addr := flag.String("addr", ":80", "listen address")
+	port := flag.Int("port", 443, "port")
+	p := getEnv("WHOAMI_PORT_NUMBER", "80")
+	http.ListenAndServe(":8080", nil)
+	// http.ListenAndServe(":81", nil)
+}
+"#;
+        let scanned = scan(text);
+        let found: Vec<(usize, u16, Option<&str>)> =
+            scanned.listens.iter().map(|l| (l.line, l.port, l.via.as_deref())).collect();
+        assert_eq!(
+            found,
+            [
+                (3, 80, None),
+                (5, 80, None),
+                (6, 80, Some("-addr")),
+                (7, 443, Some("-port")),
+                (8, 80, Some("WHOAMI_PORT_NUMBER"))
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_paths_written() {
+        let text = r#"package main
+	f, _ := os.Create("/data/out.csv")
+	os.MkdirAll("/var/lib/inventory", 0o755)
+	db, _ := sql.Open("sqlite3", "file:/data/app.db?cache=shared")
+	mem, _ := sql.Open("sqlite3", ":memory:")
+	b, _ := bolt.Open("state.db", 0600, nil)
+	l, _ := os.OpenFile("/var/log/app.log", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0644)
+	r, _ := os.OpenFile("/etc/app.yaml", os.O_RDONLY, 0)
+	flag.StringVar(&dataDir, "data-dir", "/var/lib/app", "where the data goes")
+	flag.StringVar(&cfg, "config", "/etc/app/config.yaml", "the configuration")
+	opts := badger.DefaultOptions("./badger")
+"#;
+        let scanned = scan(text);
+        let found: Vec<(usize, &str, bool, &str)> =
+            scanned.writes.iter().map(|w| (w.line, w.path.as_str(), w.dir, w.how.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                (2, "/data/out.csv", false, "os.Create"),
+                (3, "/var/lib/inventory", true, "os.MkdirAll"),
+                (4, "/data/app.db", false, "sqlite"),
+                (6, "state.db", false, "bolt"),
+                (7, "/var/log/app.log", false, "os.OpenFile"),
+                (9, "/var/lib/app", true, "-data-dir"),
+                (11, "./badger", true, "badger"),
+            ]
+        );
+    }
+
+    #[test]
+    fn ports_are_read_from_addresses() {
+        assert_eq!(port_of(":80"), Some(80));
+        assert_eq!(port_of("0.0.0.0:443"), Some(443));
+        assert_eq!(port_of("localhost:80"), Some(80));
+        assert_eq!(port_of("80"), Some(80));
+        assert_eq!(port_of("/var/run/app.sock"), None);
+    }
+}

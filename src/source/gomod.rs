@@ -1,0 +1,93 @@
+//! `go.mod`: the module path, the Go it asks for, and the modules it requires (those that need
+//! cgo, and those whose C side is C++).
+
+/// Modules that need cgo (they wrap a C library).
+pub const CGO_MODULES: &[&str] = &[
+    "github.com/mattn/go-sqlite3",
+    "github.com/confluentinc/confluent-kafka-go",
+    "gopkg.in/confluentinc/confluent-kafka-go.v1",
+    "github.com/confluentinc/confluent-kafka-go/v2",
+    "github.com/tecbot/gorocksdb",
+    "github.com/linxGnu/grocksdb",
+    "github.com/DataDog/zstd",
+    "github.com/google/gopacket/pcap",
+    "github.com/miekg/pkcs11",
+    "github.com/go-gl/gl",
+    "github.com/xeodou/go-sqlcipher",
+    "github.com/tensorflow/tensorflow",
+    "gocv.io/x/gocv",
+    "github.com/ceph/go-ceph",
+    "github.com/libgit2/git2go",
+];
+
+/// cgo modules whose C side is C++ (they need libstdc++ at run time: distroless `cc`).
+pub const CXX_MODULES: &[&str] = &[
+    "github.com/tecbot/gorocksdb",
+    "github.com/linxGnu/grocksdb",
+    "github.com/tensorflow/tensorflow",
+    "gocv.io/x/gocv",
+];
+
+/// The parts of a `go.mod` harden uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoMod {
+    /// The module path.
+    pub module: String,
+    /// The `go` directive.
+    pub go_version: Option<String>,
+    /// The `toolchain` directive (`go1.22.1`).
+    pub toolchain: Option<String>,
+    /// Required module paths.
+    pub requires: Vec<String>,
+}
+
+impl GoMod {
+    /// Parses the text of a `go.mod`.
+    pub fn parse(text: &str) -> Self {
+        let mut module = GoMod::default();
+        let mut in_require = false;
+        for line in text.lines() {
+            let line = line.split("//").next().unwrap_or_default().trim();
+            if in_require {
+                if line == ")" {
+                    in_require = false;
+                } else if let Some(path) = line.split_whitespace().next() {
+                    module.requires.push(path.to_string());
+                }
+            } else if let Some(rest) = line.strip_prefix("module ") {
+                module.module = rest.trim().trim_matches('"').to_string();
+            } else if let Some(rest) = line.strip_prefix("go ") {
+                module.go_version = Some(rest.trim().to_string());
+            } else if let Some(rest) = line.strip_prefix("toolchain ") {
+                module.toolchain = Some(rest.trim().to_string());
+            } else if line.starts_with("require") && line.ends_with('(') {
+                in_require = true;
+            } else if let Some(rest) = line.strip_prefix("require ") {
+                module.requires.extend(rest.split_whitespace().next().map(str::to_string));
+            }
+        }
+        module
+    }
+
+    /// The cgo modules this module requires.
+    pub fn cgo_requires(&self) -> Vec<&str> {
+        self.requires.iter().map(String::as_str).filter(|r| CGO_MODULES.iter().any(|m| r.starts_with(m))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_go_mod() {
+        let m = GoMod::parse(
+            "module example.com/app // the app\n\ngo 1.22\ntoolchain go1.22.4\n\nrequire (\n\tgithub.com/mattn/go-sqlite3 v1.14.22\n\tgolang.org/x/text v0.14.0 // indirect\n)\nrequire github.com/pkg/errors v0.9.1\n",
+        );
+        assert_eq!(m.module, "example.com/app");
+        assert_eq!(m.go_version.as_deref(), Some("1.22"));
+        assert_eq!(m.toolchain.as_deref(), Some("go1.22.4"));
+        assert_eq!(m.requires.len(), 3);
+        assert_eq!(m.cgo_requires(), ["github.com/mattn/go-sqlite3"]);
+    }
+}
