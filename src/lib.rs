@@ -1,7 +1,8 @@
 //! harden makes Go container images small and safe.
 //!
 //! The pipeline reads top to bottom: [`discover`] finds the files, [`dockerfile`]
-//! analyses and rewrites them (pure: text in, findings and text out), [`report`]
+//! analyses and rewrites them (pure: text in, findings and text out) with what [`source`] and
+//! [`orchestration`] say of the Go code and of how the image runs, [`report`]
 //! formats the results, and [`run`] ties the steps together with the file system; [`verify`]
 //! proves a rewrite by building it, [`propose`] opens the pull request, [`sandbox`] is a local
 //! forge to propose to, and [`demo`] runs the whole job against it.
@@ -17,6 +18,7 @@ pub mod edit;
 pub mod finding;
 pub mod kubernetes;
 pub mod lines;
+pub mod orchestration;
 pub mod outcome;
 pub mod pin;
 pub mod propose;

@@ -161,6 +161,9 @@ rules! {
     RUNTIME_WRITES = "HD143" "runtime-writes-shared-dir" Warning false ""
         "The program writes at run time into a directory that holds the image's own files, or a system directory: the non-root user could not write there."
         "Not fixed: the user is left as it is; a directory of its own (a VOLUME, or a path the source writes) is created for 65532 instead when it holds nothing else.";
+    NO_COMMAND = "HD144" "no-command" Warning false ""
+        "The final stage has no CMD or ENTRYPOINT: what runs it supplies the command, which may need a shell."
+        "Not fixed: the runtime is kept unless a Compose file, skaffold configuration or Kubernetes manifest in the repository shows a command that needs no shell.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -12,6 +12,7 @@ use crate::discover::{self, Kind, PassOver};
 use crate::dockerfile;
 use crate::finding::Finding;
 use crate::kubernetes;
+use crate::orchestration::{self, Orchestration};
 use crate::outcome::Outcome;
 use crate::pin::DigestResolver;
 use crate::rules::Severity;
@@ -227,24 +228,46 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // The walk follows no links, so a found path is canonical under the canonical root.
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let canonical = |path: &Path| canonical_root.join(path.strip_prefix(root).unwrap_or(path));
-    // Only Dockerfiles read the Go source beside them.
-    let contexts: Vec<Option<PathBuf>> = found
-        .iter()
-        .filter(|f| f.pass_over.is_none())
-        .map(|f| (f.kind == Kind::Dockerfile).then(|| build_context(&canonical(&f.path), repo)))
-        .collect();
-    // Each build context's source is read once, by the first worker that needs it.
-    let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> =
-        contexts.iter().flatten().map(|c| (c, OnceLock::new())).collect();
+    let rel = |path: &Path| canonical(path).strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default();
+    let work: Vec<&discover::Found> = found.iter().filter(|f| f.pass_over.is_none()).collect();
+    let (dockerfiles, manifests): (Vec<&discover::Found>, Vec<&discover::Found>) =
+        work.iter().partition(|f| f.kind == Kind::Dockerfile);
+    // Manifests first: what they say about running images, with the repository's Compose files
+    // and skaffold configurations, is what each Dockerfile's orchestration is read from.
     let no_source = SourceFacts::default();
-    let work: Vec<(&discover::Found, &Option<PathBuf>)> =
-        found.iter().filter(|f| f.pass_over.is_none()).zip(&contexts).collect();
-    let mut hardened = parallel_map(&work, |(f, context)| {
-        let source = context.as_ref().map_or(&no_source, |c| sources[c].get_or_init(|| SourceFacts::collect(c)));
-        harden_file(f, source, config)
-    })
-    .into_iter()
-    .zip(contexts.iter().cloned());
+    let manifest_reports = parallel_map(&manifests, |f| harden_file(f, &no_source, config));
+    let mut repository = orchestration::Repository::default();
+    for f in found.iter().filter(|f| f.kind == Kind::Kubernetes) {
+        let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if (orchestration::is_compose_name(name) || orchestration::is_skaffold_name(name))
+            && let Ok(text) = discover::read_text(&f.path)
+        {
+            repository.read(&rel(&f.path), &text);
+        }
+    }
+    for (f, report) in manifests.iter().zip(&manifest_reports) {
+        if let Some(text) = &report.original {
+            repository.read(&rel(&f.path), text);
+        }
+    }
+    // Only Dockerfiles read the Go source beside them; each build context's source is read
+    // once, by the first worker that needs it.
+    let contexts: Vec<PathBuf> = dockerfiles.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
+    let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
+    let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
+    let dockerfile_reports = parallel_map(&work, |(f, context)| {
+        let source = sources[context].get_or_init(|| SourceFacts::collect(context));
+        let orchestration = repository.for_dockerfile(&rel(&f.path));
+        let mut report = if orchestration == Orchestration::default() {
+            harden_file(f, source, config)
+        } else {
+            harden_file(f, &SourceFacts { orchestration, ..source.clone() }, config)
+        };
+        report.context = Some((*context).clone());
+        report
+    });
+    let mut manifest_reports = manifest_reports.into_iter();
+    let mut dockerfile_reports = dockerfile_reports.into_iter();
     for f in &found {
         let report = match &f.pass_over {
             Some(PassOver::Skip(reason)) => {
@@ -253,11 +276,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             Some(PassOver::Error(reason)) => {
                 FileReport::new(f.display.clone(), f.kind, Status::Error, Some(reason.clone()))
             }
-            None => {
-                let (mut report, context) = hardened.next().expect("one report per file");
-                report.context = context;
-                report
-            }
+            None if f.kind == Kind::Dockerfile => dockerfile_reports.next().expect("one report per Dockerfile"),
+            None => manifest_reports.next().expect("one report per manifest"),
         };
         reports.push(FileReport { pin_digests: config.pin_digests, ..report });
     }

@@ -85,7 +85,7 @@ impl<'a> Facts<'a> {
         let mut parents: Vec<Option<usize>> = Vec::with_capacity(df.stages.len());
         let mut bases: Vec<Option<ImageRef>> = Vec::with_capacity(df.stages.len());
         for stage in &df.stages {
-            let image = df.resolve_image(&stage.from.image);
+            let image = df.resolve_image_given(&stage.from.image, &source.orchestration.agreed_build_args());
             let parent = image.as_deref().and_then(|i| df.stage_named(i)).map(|p| p.index).filter(|&p| p < stage.index);
             bases.push(match (parent, image) {
                 (Some(p), _) => bases[p].clone(),

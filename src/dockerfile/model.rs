@@ -240,8 +240,20 @@ impl Dockerfile {
     /// The image a `FROM` names after substituting global `ARG` defaults; `None` when a
     /// variable has no default.
     pub fn resolve_image(&self, image: &str) -> Option<String> {
-        let vars: Vec<(String, Option<String>)> =
-            self.global_args.iter().map(|a| (a.name.clone(), a.default.clone())).collect();
+        self.resolve_image_given(image, &[])
+    }
+
+    /// Like [`Dockerfile::resolve_image`], with values `given` outside the file (a Compose
+    /// file's or skaffold's build arguments) for the global `ARG`s that have no default.
+    pub fn resolve_image_given(&self, image: &str, given: &[(String, String)]) -> Option<String> {
+        let vars: Vec<(String, Option<String>)> = self
+            .global_args
+            .iter()
+            .map(|a| {
+                let outside = given.iter().find(|(name, _)| *name == a.name).map(|(_, v)| v.clone());
+                (a.name.clone(), a.default.clone().or(outside))
+            })
+            .collect();
         super::variables::substitute(image, &vars)
     }
 }

@@ -281,6 +281,10 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         ));
     }
     check_runtime_commands(facts)?;
+    if base.family().is_fat() {
+        outside_image_argument(facts)?;
+        orchestrated_command(facts)?;
+    }
     let copied = copied_paths(facts);
     for inst in &stage.instructions {
         if let Body::Run { .. } = inst.body
@@ -317,6 +321,55 @@ fn distroless_successor(base: &ImageRef, wanted: &ImageRef, needs_libc: bool) ->
     next.name = next.name.replace("-debian12", "-debian13");
     next.digest = None;
     next.to_reference()
+}
+
+/// Refuses to replace a runtime image that a build argument without a default names, given
+/// outside the Dockerfile (a Compose file, skaffold): the Dockerfile cannot change it.
+fn outside_image_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    if !stage.from.image.contains('$') || facts.df.resolve_image(&stage.from.image).is_some() {
+        return Ok(());
+    }
+    let given = facts.source.orchestration.build_args.iter().find(|a| stage.from.image.contains(a.name.as_str()));
+    let said = given.map(|a| format!(" ({} gives {}={})", a.origin, a.name, a.value)).unwrap_or_default();
+    Err((
+        &rules::UNRESOLVED_BASE,
+        stage.from.line,
+        format!(
+            "FROM {} takes the runtime image from a build argument given outside the Dockerfile{said}; harden does not change it there, so the runtime is kept",
+            stage.from.image
+        ),
+    ))
+}
+
+/// An image with no ENTRYPOINT or CMD of its own is started by whatever runs it: refused a
+/// shell-less runtime when that command needs a shell, or when the repository does not say
+/// (no Compose service, skaffold artifact or Kubernetes container names it).
+fn orchestrated_command(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    if !matches!(facts.entrypoint_and_cmd(stage), (None, None)) {
+        return Ok(());
+    }
+    let orchestration = &facts.source.orchestration;
+    if let Some(command) = orchestration.shell_commands().next() {
+        return Err((
+            &rules::NO_COMMAND,
+            stage.from.line,
+            format!(
+                "the image has no command of its own and {} runs it with {}, which a shell-less runtime cannot run; the runtime image is kept",
+                command.origin,
+                command.words.first().map(String::as_str).unwrap_or("a shell")
+            ),
+        ));
+    }
+    if orchestration.commands.is_empty() {
+        return Err((
+            &rules::NO_COMMAND,
+            stage.from.line,
+            "the image has no CMD or ENTRYPOINT, and no Compose file, skaffold configuration or Kubernetes manifest in the repository says how it runs, so whether that needs a shell is unknown; the runtime image is kept".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a shell-less runtime when ENTRYPOINT/CMD need a shell or a script.

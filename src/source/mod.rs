@@ -12,6 +12,8 @@ use std::path::Path;
 
 pub use gomod::{CGO_MODULES, CXX_MODULES, GoMod};
 
+use crate::orchestration::Orchestration;
+
 /// Directory names that usually hold files a Go program reads at run time.
 const ASSET_DIRS: &[&str] = &[
     "assets",
@@ -56,6 +58,9 @@ pub struct SourceFacts {
     pub writes: Vec<Located<gocode::Write>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
+    /// How the repository builds and runs this Dockerfile's image outside it (Compose, skaffold,
+    /// Kubernetes): filled per Dockerfile, not per build context.
+    pub orchestration: Orchestration,
 }
 
 /// Something found in a Go file, with the file (relative to the build context).

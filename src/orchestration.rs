@@ -1,0 +1,366 @@
+//! How the repository builds and runs each Dockerfile's image outside the Dockerfile: Compose
+//! services (`build`, `image`, `command`, `entrypoint`, build `args`), skaffold artifacts (image
+//! names, `buildArgs`, the `requires` aliases that fill `FROM $BASE`) and the Kubernetes
+//! containers that run those images (`command`, `args`).
+//!
+//! [`Repository::read`] parses the files' text (pure); [`Repository::for_dockerfile`] answers for
+//! one Dockerfile. The walk that finds the files is the I/O edge, in `run.rs`.
+
+use std::path::{Component, Path, PathBuf};
+
+use yaml_serde::Value;
+
+/// What the repository says about one Dockerfile's image.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Orchestration {
+    /// Commands that run the image, with where they are written.
+    pub commands: Vec<Command>,
+    /// Build arguments given to its build, with where they are written.
+    pub build_args: Vec<BuildArg>,
+}
+
+impl Orchestration {
+    /// The build arguments every place that builds the image agrees on (an argument given two
+    /// values is left out: which one applies depends on how it is built).
+    pub fn agreed_build_args(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for arg in &self.build_args {
+            let disagrees = self.build_args.iter().any(|other| other.name == arg.name && other.value != arg.value);
+            if !disagrees && !out.iter().any(|(name, _)| *name == arg.name) {
+                out.push((arg.name.clone(), arg.value.clone()));
+            }
+        }
+        out
+    }
+
+    /// The commands that run the image with a shell (`sh -c …`, a shell script), which a
+    /// shell-less runtime cannot start.
+    pub fn shell_commands(&self) -> impl Iterator<Item = &Command> {
+        self.commands.iter().filter(|c| {
+            let first = c.words.first().map(|w| w.rsplit('/').next().unwrap_or(w)).unwrap_or_default();
+            matches!(first, "sh" | "bash" | "ash" | "dash" | "zsh" | "env") || first.ends_with(".sh")
+        })
+    }
+}
+
+/// A command that runs the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Where it is written: `compose.yaml (service api)`, `deploy/api.yaml (container api)`.
+    pub origin: String,
+    /// Its words: the entrypoint's, then the arguments.
+    pub words: Vec<String>,
+    /// True when it replaces the image's ENTRYPOINT (Compose `entrypoint`, Kubernetes `command`);
+    /// false for arguments alone (Compose `command`, Kubernetes `args`).
+    pub replaces_entrypoint: bool,
+}
+
+/// A build argument given to the image's build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildArg {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: String,
+    /// Where it is given.
+    pub origin: String,
+}
+
+/// How one build file builds a Dockerfile.
+#[derive(Debug, Clone)]
+struct Build {
+    /// The Dockerfile, relative to the repository root, normalised.
+    dockerfile: PathBuf,
+    /// The names its image is given (without registry, tag or digest).
+    images: Vec<String>,
+    args: Vec<BuildArg>,
+    commands: Vec<Command>,
+}
+
+/// A Kubernetes container: the name of the image it runs and its command.
+#[derive(Debug, Clone)]
+struct Container {
+    image: String,
+    command: Option<Command>,
+}
+
+/// What the repository's Compose files, skaffold configs and manifests say.
+#[derive(Debug, Clone, Default)]
+pub struct Repository {
+    builds: Vec<Build>,
+    containers: Vec<Container>,
+}
+
+/// Names of Compose files.
+pub fn is_compose_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (lower.starts_with("docker-compose") || lower.starts_with("compose"))
+        && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+}
+
+/// Names of skaffold configurations.
+pub fn is_skaffold_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("skaffold") && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+}
+
+impl Repository {
+    /// Reads one file (its path relative to the repository root, and its text): a Compose file,
+    /// a skaffold configuration or a Kubernetes manifest, by its name and content. Files that do
+    /// not parse add nothing (their own report says why).
+    pub fn read(&mut self, path: &Path, text: &str) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for doc in documents(text) {
+            if is_compose_name(name) {
+                self.compose(&doc, dir, path);
+            } else if is_skaffold_name(name) {
+                self.skaffold(&doc, dir, path);
+            } else {
+                containers(&doc, &mut self.containers, &path.display().to_string());
+            }
+        }
+    }
+
+    fn compose(&mut self, doc: &Value, dir: &Path, path: &Path) {
+        let Some(services) = doc.get("services").and_then(Value::as_mapping) else { return };
+        for (name, service) in services {
+            let Some(name) = name.as_str() else { continue };
+            let origin = format!("{} (service {name})", path.display());
+            let (context, dockerfile, args) = match service.get("build") {
+                Some(Value::String(context)) => (context.clone(), "Dockerfile".to_string(), Vec::new()),
+                Some(build) => (
+                    build.get("context").and_then(Value::as_str).unwrap_or(".").to_string(),
+                    build.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile").to_string(),
+                    key_values(build.get("args"), &origin),
+                ),
+                None => continue,
+            };
+            let entrypoint = service.get("entrypoint").and_then(words);
+            let command = service.get("command").and_then(words);
+            let commands = match (entrypoint, command) {
+                (Some(mut ep), cmd) => {
+                    ep.extend(cmd.unwrap_or_default());
+                    vec![Command { origin: origin.clone(), words: ep, replaces_entrypoint: true }]
+                }
+                (None, Some(cmd)) => vec![Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }],
+                (None, None) => Vec::new(),
+            };
+            let images = service.get("image").and_then(Value::as_str).map(image_name).into_iter().collect();
+            let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
+            self.builds.push(Build { dockerfile, images, args: args.into_iter().filter(resolved).collect(), commands });
+        }
+    }
+
+    fn skaffold(&mut self, doc: &Value, dir: &Path, path: &Path) {
+        let profiles = doc.get("profiles").and_then(Value::as_sequence).into_iter().flatten();
+        let builds = std::iter::once(doc).chain(profiles).filter_map(|d| d.get("build"));
+        for artifact in builds.filter_map(|b| b.get("artifacts")?.as_sequence()).flatten() {
+            let Some(image) = artifact.get("image").and_then(Value::as_str) else { continue };
+            let origin = format!("{} (artifact {image})", path.display());
+            let context = artifact.get("context").and_then(Value::as_str).unwrap_or(".");
+            let docker = artifact.get("docker");
+            let file = docker.and_then(|d| d.get("dockerfile")).and_then(Value::as_str).unwrap_or("Dockerfile");
+            let mut args = key_values(docker.and_then(|d| d.get("buildArgs")), &origin);
+            for required in artifact.get("requires").and_then(Value::as_sequence).into_iter().flatten() {
+                if let (Some(alias), Some(image)) =
+                    (required.get("alias").and_then(Value::as_str), required.get("image").and_then(Value::as_str))
+                {
+                    args.push(BuildArg { name: alias.into(), value: image.into(), origin: origin.clone() });
+                }
+            }
+            self.builds.push(Build {
+                dockerfile: normalise(&dir.join(context).join(file)),
+                images: vec![image_name(image)],
+                args: args.into_iter().filter(resolved).collect(),
+                commands: Vec::new(),
+            });
+        }
+    }
+
+    /// What the repository says about the Dockerfile at `dockerfile` (relative to the root).
+    /// Kubernetes containers count when they run an image a Compose file or skaffold config
+    /// builds from it, or, when none names it, an image named after the Dockerfile's directory.
+    pub fn for_dockerfile(&self, dockerfile: &Path) -> Orchestration {
+        let dockerfile = normalise(dockerfile);
+        let builds: Vec<&Build> = self.builds.iter().filter(|b| b.dockerfile == dockerfile).collect();
+        let mut images: Vec<String> = builds.iter().flat_map(|b| b.images.iter().cloned()).collect();
+        if images.is_empty()
+            && let Some(dir) = dockerfile.parent().and_then(Path::file_name).and_then(|n| n.to_str())
+        {
+            images.push(dir.to_string());
+        }
+        let mut out = Orchestration::default();
+        for build in &builds {
+            out.commands.extend(build.commands.iter().cloned());
+            out.build_args.extend(build.args.iter().cloned());
+        }
+        out.commands
+            .extend(self.containers.iter().filter(|c| images.contains(&c.image)).filter_map(|c| c.command.clone()));
+        out
+    }
+}
+
+/// Every document of a YAML text (none when it does not parse).
+fn documents(text: &str) -> Vec<Value> {
+    yaml_serde::Deserializer::from_str(text)
+        .map(|doc| serde::Deserialize::deserialize(doc).unwrap_or(Value::Null))
+        .take(256)
+        .collect()
+}
+
+/// Kubernetes containers anywhere in a document (`containers`, `initContainers`), whatever the
+/// workload's kind.
+fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                if matches!(key.as_str(), Some("containers" | "initContainers"))
+                    && let Some(list) = child.as_sequence()
+                {
+                    for c in list {
+                        let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
+                        let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed");
+                        let origin = format!("{file} (container {name})");
+                        let command = c.get("command").and_then(words);
+                        let args = c.get("args").and_then(words);
+                        let command = match (command, args) {
+                            (Some(mut cmd), args) => {
+                                cmd.extend(args.unwrap_or_default());
+                                Some(Command { origin, words: cmd, replaces_entrypoint: true })
+                            }
+                            (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
+                            (None, None) => None,
+                        };
+                        out.push(Container { image: image_name(image), command });
+                    }
+                } else {
+                    containers(child, out, file);
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| containers(v, out, file)),
+        _ => {}
+    }
+}
+
+/// A command as a list (`[a, b]`) or a string split into words as Compose splits it.
+fn words(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::Sequence(items) => Some(items.iter().filter_map(scalar).collect()),
+        Value::String(text) => Some(crate::shell::lex(text, 0).into_iter().map(|t| t.value).collect()),
+        _ => None,
+    }
+}
+
+/// `{K: V}` or `[K=V]`, as Compose and skaffold write build arguments.
+fn key_values(value: Option<&Value>, origin: &str) -> Vec<BuildArg> {
+    let pair = |name: &str, value: String| BuildArg { name: name.into(), value, origin: origin.into() };
+    match value {
+        Some(Value::Mapping(map)) => {
+            map.iter().filter_map(|(k, v)| Some(pair(k.as_str()?, scalar(v).unwrap_or_default()))).collect()
+        }
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(|kv| kv.split_once('=').map(|(k, v)| pair(k, v.to_string())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A value that is known here: not empty, and not taken from the environment (`${GO_IMG}`).
+fn resolved(arg: &BuildArg) -> bool {
+    !arg.value.is_empty() && !arg.value.contains('$')
+}
+
+/// The name of an image without registry, tag or digest: `ghcr.io/acme/api:1.2` → `api`.
+fn image_name(reference: &str) -> String {
+    let path = reference.split('@').next().unwrap_or(reference);
+    let last = path.rsplit('/').next().unwrap_or(path);
+    last.split(':').next().unwrap_or(last).to_string()
+}
+
+/// A relative path with `.` and `..` resolved.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_services_name_their_dockerfile_command_and_args() {
+        let mut repo = Repository::default();
+        repo.read(
+            Path::new("compose.yaml"),
+            "services:\n  api:\n    build:\n      context: ./api\n      dockerfile: Dockerfile.prod\n      args:\n        GO_IMG: golang:1.22\n        CWD: ${CWD}\n    image: ghcr.io/acme/api:1\n    command: /app/api --port 8080\n  worker:\n    build: worker\n    entrypoint: [\"sh\", \"-c\"]\n    command: [\"exec /app/worker\"]\n",
+        );
+        let api = repo.for_dockerfile(Path::new("api/Dockerfile.prod"));
+        assert_eq!(
+            api.build_args,
+            [BuildArg {
+                name: "GO_IMG".into(),
+                value: "golang:1.22".into(),
+                origin: "compose.yaml (service api)".into()
+            }]
+        );
+        assert_eq!(api.commands[0].words, ["/app/api", "--port", "8080"]);
+        assert!(!api.commands[0].replaces_entrypoint);
+        let worker = repo.for_dockerfile(Path::new("worker/Dockerfile"));
+        assert_eq!(worker.commands[0].words, ["sh", "-c", "exec /app/worker"]);
+        assert!(worker.commands[0].replaces_entrypoint);
+    }
+
+    #[test]
+    fn skaffold_artifacts_give_requires_aliases_and_manifests_their_commands() {
+        let mut repo = Repository::default();
+        repo.read(
+            Path::new("examples/skaffold.yaml"),
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: leeroy-app\n    context: leeroy-app\n    requires:\n    - image: base\n      alias: BASE\n",
+        );
+        repo.read(
+            Path::new("examples/k8s/app.yaml"),
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: leeroy-app\n        command: [\"/app\"]\n        args: [\"--verbose\"]\n",
+        );
+        let app = repo.for_dockerfile(Path::new("examples/leeroy-app/Dockerfile"));
+        assert_eq!(app.build_args[0].name, "BASE");
+        assert_eq!(app.build_args[0].value, "base");
+        assert_eq!(app.commands.len(), 1);
+        assert_eq!(app.commands[0].words, ["/app", "--verbose"]);
+        assert_eq!(app.commands[0].origin, "examples/k8s/app.yaml (container app)");
+        assert!(repo.for_dockerfile(Path::new("Dockerfile")).commands.is_empty());
+    }
+
+    #[test]
+    fn a_manifest_image_named_after_the_dockerfile_directory_counts() {
+        let mut repo = Repository::default();
+        repo.read(
+            Path::new("deploy/worker.yaml"),
+            "kind: Pod\nspec:\n  containers:\n  - name: w\n    image: registry.example/acme/worker@sha256:00\n    args: [\"--queue\", \"jobs\"]\n",
+        );
+        let worker = repo.for_dockerfile(Path::new("services/worker/Dockerfile"));
+        assert_eq!(worker.commands[0].words, ["--queue", "jobs"]);
+        assert!(repo.for_dockerfile(Path::new("services/api/Dockerfile")).commands.is_empty());
+    }
+}
