@@ -201,3 +201,65 @@ fn compressed_sizes_from_the_registry_agree_with_local_gzip() {
         assert!((l - p).abs() / p < 0.05, "local gzip {l} and the registry's {p} differ by more than 5%");
     }
 }
+
+/// The services of issue 10's hard cases, built and run old and new side by side: each comes out
+/// proven, or left alone with the reason, never broken.
+#[test]
+fn services_that_need_care_off_root_are_proven_or_left_alone() {
+    let Some(engine) = engine() else { return };
+    let paths: Vec<PathBuf> = ["gopath", "relative-workdir", "port80", "data-dir"].iter().map(|s| service(s)).collect();
+    let reports = run::run(&paths, false);
+    let report = |name: &str| {
+        reports.iter().find(|r| r.path.contains(&format!("/{name}/"))).unwrap_or_else(|| panic!("{name}: {reports:?}"))
+    };
+    let rewritten = |name: &str| report(name).rewritten.clone().unwrap_or_else(|| panic!("{name} is rewritten"));
+    // GOPATH mode: no module steps.
+    assert!(!rewritten("gopath").contains("go mod download") && !rewritten("gopath").contains("/go/pkg/mod"));
+    // The working directory the runtime relied on is kept.
+    assert!(rewritten("relative-workdir").contains("\nWORKDIR /\n"), "{}", rewritten("relative-workdir"));
+    // Port 80: the runtime and its user stay, and the reason is said.
+    assert!(rewritten("port80").contains("FROM debian:bookworm-slim\n") && !rewritten("port80").contains("USER"));
+    let port = report("port80").findings.iter().find(|f| f.rule == "HD117").expect("HD117 says why");
+    assert!(!port.fixed && port.message.contains("user is left as it is"), "{port:?}");
+    // The data directory is the non-root user's.
+    assert!(rewritten("data-dir").contains("--chown=65532:65532 /harden/data /data"), "{}", rewritten("data-dir"));
+
+    let images = verify::verify(&reports, &engine, &engine, &options());
+    assert_eq!(images.len(), 4);
+    for image in &images {
+        let name = &image.dockerfile;
+        assert_eq!(
+            image.verdict,
+            Verdict::Proven,
+            "{name}: {:?}\n{}",
+            image.reason,
+            report::text(std::slice::from_ref(image))
+        );
+        let expected_user = if name.contains("port80") { "" } else { "65532:65532" };
+        assert_eq!(image.after.user, expected_user, "{name}");
+    }
+}
+
+/// When the original does not build here either (an image no registry here serves), the proof
+/// cannot run: it is skipped with the cause, the rewrite is not built, and nothing is failed.
+#[test]
+fn a_proof_that_cannot_run_here_is_skipped_not_failed() {
+    let Some(engine) = engine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["go.mod", "main.go"] {
+        std::fs::copy(service("naive").join(file), dir.path().join(file)).unwrap();
+    }
+    let dockerfile = "FROM registry.invalid/acme/golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o /server .\nCMD [\"/server\"]\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    let reports = run::run(&[dir.path().to_path_buf()], false);
+    assert!(reports.iter().any(|r| r.status == Status::Changed), "{reports:?}");
+    let images = verify::verify(&reports, &engine, &engine, &options());
+    let image = &images[0];
+    assert_eq!(image.verdict, Verdict::Skipped, "{:?}", image.reason);
+    assert!(!image.before.built && !image.after.built, "the rewrite is not built when the original cannot be");
+    let reason = image.reason.as_deref().unwrap();
+    assert!(
+        reason.starts_with("the original Dockerfile does not build here either: a base image cannot be pulled here"),
+        "{reason}"
+    );
+}

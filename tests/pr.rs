@@ -507,3 +507,68 @@ async fn with_github_the_outputs_name_the_pull_request_and_the_summary_says_what
     assert!(summary.starts_with(&format!("### harden pr\n\nopened pull request #1 {url} ")), "{summary}");
     assert!(pull["body"].as_str().unwrap().contains("The build proof was skipped: it was turned off (--verify false)"));
 }
+
+/// The service with its base image moved where no registry here serves it, so the original does
+/// not build here either.
+fn unreachable_base() -> tempfile::TempDir {
+    let seed = service();
+    let dockerfile = seed.path().join("Dockerfile");
+    let text = std::fs::read_to_string(&dockerfile)
+        .unwrap()
+        .replace("FROM golang:1.22", "FROM registry.invalid/acme/golang:1.22");
+    std::fs::write(dockerfile, text).unwrap();
+    seed
+}
+
+#[tokio::test]
+async fn a_proof_that_cannot_run_here_is_proposed_as_skipped_unless_the_configuration_requires_it() {
+    if !docker_available() {
+        return;
+    }
+    let (data, seed) = (tempfile::tempdir().unwrap(), unreachable_base());
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, true);
+    assert!(ok && printed.contains("opened pull request #1"), "{printed}");
+    let body = pulls(&sandbox).await[0]["body"].as_str().unwrap_or_default().to_string();
+    assert!(
+        body.contains("`Dockerfile` skipped: the original Dockerfile does not build here either: a base image cannot be pulled here"),
+        "{body}"
+    );
+    assert!(!body.contains("failed"), "a proof that cannot run is no failed proof:\n{body}");
+
+    let (data, seed) = (tempfile::tempdir().unwrap(), unreachable_base());
+    std::fs::write(seed.path().join(".github/harden.yml"), "proof: required\n").unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, true);
+    assert!(ok, "{printed}");
+    assert!(
+        printed.contains("nothing written: the configuration requires the build proof (proof: required)"),
+        "{printed}"
+    );
+    assert!(writes(data.path()).is_empty() && pulls(&sandbox).await.is_empty());
+}
+
+#[tokio::test]
+async fn build_flags_alone_make_no_pull_request_unless_the_configuration_asks_for_all() {
+    let hardened_but_flags = "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod ./\nRUN go mod download\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /server .\n\nFROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /server /server\nUSER 65532:65532\nENTRYPOINT [\"/server\"]\n";
+    let seed = tempfile::tempdir().unwrap();
+    for file in ["go.mod", "main.go"] {
+        std::fs::copy(project("examples/naive").join(file), seed.path().join(file)).unwrap();
+    }
+    std::fs::write(seed.path().join("Dockerfile"), hardened_but_flags).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok, "{printed}");
+    assert!(
+        printed.contains("nothing written: nothing to change that is a security change: 1 file would only get"),
+        "{printed}"
+    );
+    assert!(writes(data.path()).is_empty() && pulls(&sandbox).await.is_empty());
+
+    std::fs::write(seed.path().join(".harden.yml"), "propose: all\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("opened pull request #1"), "{printed}");
+}

@@ -200,6 +200,9 @@ pub fn cannot_build_here(log: &str) -> String {
     } else if ["pull access denied", "failed to resolve source metadata", "manifest unknown", "not found: manifest"]
         .iter()
         .any(|s| lower.contains(s))
+        || (lower.contains("load metadata for") && lower.contains("error"))
+        || lower.contains("failed to create llb definition")
+        || lower.contains("/manifests/")
     {
         "a base image cannot be pulled here (private, unreachable, or not on this engine)"
     } else if [
@@ -218,7 +221,7 @@ pub fn cannot_build_here(log: &str) -> String {
         "it fails here before the rewrite matters"
     };
     format!(
-        "the original Dockerfile does not build here either: {cause}, so the rewrite cannot be proven on this machine; its log ends:\n{}",
+        "the original Dockerfile does not build here either: {cause}, so the rewrite cannot be proven on this machine.\nIts build log ends:\n{}",
         engine::tail(log, 10)
     )
 }

@@ -64,7 +64,7 @@ pub fn markdown(images: &[ImageReport]) -> String {
             opt(b.compressed_bytes),
             b.layers.len(),
             b.base,
-            user(&b.user)
+            user(b)
         );
         let _ = writeln!(
             out,
@@ -74,7 +74,7 @@ pub fn markdown(images: &[ImageReport]) -> String {
             opt(a.compressed_bytes),
             a.layers.len(),
             a.base,
-            user(&a.user)
+            user(a)
         );
     }
     out
@@ -98,12 +98,17 @@ fn sizes(side: &Side) -> String {
         opt(side.bytes),
         opt(side.compressed_bytes),
         side.layers.len(),
-        user(&side.user)
+        user(side)
     )
 }
 
-fn user(u: &str) -> &str {
-    if u.is_empty() { "root" } else { u }
+/// The user an image runs as: `root` when it sets none, `–` when it was not built.
+fn user(side: &Side) -> &str {
+    match side.user.as_str() {
+        _ if !side.built => "–",
+        "" => "root",
+        u => u,
+    }
 }
 
 fn opt(bytes: Option<u64>) -> String {

@@ -1,0 +1,3 @@
+module example.com/port80
+
+go 1.22

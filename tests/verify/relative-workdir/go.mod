@@ -1,0 +1,3 @@
+module example.com/relative
+
+go 1.22
