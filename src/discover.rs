@@ -65,10 +65,35 @@ pub fn is_dockerfile_name(name: &str) -> bool {
     let named = lower == "dockerfile"
         || lower == "containerfile"
         || lower.starts_with("dockerfile.")
+        || lower.starts_with("dockerfile-")
         || lower.starts_with("containerfile.")
         || lower.ends_with(".dockerfile")
         || lower.ends_with(".containerfile");
-    let not_dockerfile = [".dockerignore", ".j2", ".jinja", ".tmpl", ".tpl", ".template", ".md", ".orig", ".bak"];
+    // Templates, documents, backups, and source files of tools that write Dockerfiles
+    // (`dockerfile.go`, `dockerfile.js`).
+    let not_dockerfile = [
+        ".dockerignore",
+        ".j2",
+        ".jinja",
+        ".tmpl",
+        ".tpl",
+        ".template",
+        ".md",
+        ".orig",
+        ".bak",
+        ".go",
+        ".js",
+        ".ts",
+        ".py",
+        ".rs",
+        ".rb",
+        ".java",
+        ".json",
+        ".yaml",
+        ".yml",
+        ".txt",
+        ".sh",
+    ];
     named && !not_dockerfile.iter().any(|s| lower.ends_with(s))
 }
 
@@ -306,10 +331,26 @@ mod tests {
 
     #[test]
     fn recognises_dockerfile_names() {
-        for name in ["Dockerfile", "dockerfile", "Dockerfile.prod", "api.Dockerfile", "x.dockerfile", "Containerfile"] {
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "Dockerfile.prod",
+            "Dockerfile-alpine",
+            "api.Dockerfile",
+            "x.dockerfile",
+            "Containerfile",
+        ] {
             assert!(is_dockerfile_name(name), "{name}");
         }
-        for name in ["Dockerfile.dockerignore", "Dockerfile.j2", "README.md", "docker-compose.yml", "dockerfiles"] {
+        for name in [
+            "Dockerfile.dockerignore",
+            "Dockerfile.j2",
+            "README.md",
+            "docker-compose.yml",
+            "dockerfiles",
+            "dockerfile.go",
+            "dockerfile.js",
+        ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
     }

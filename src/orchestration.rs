@@ -17,6 +17,9 @@ pub struct Orchestration {
     pub commands: Vec<Command>,
     /// Build arguments given to its build, with where they are written.
     pub build_args: Vec<BuildArg>,
+    /// Where it is built without BuildKit (skaffold's default Docker builder, kaniko), so a
+    /// `RUN --mount` would fail there.
+    pub without_buildkit: Option<String>,
 }
 
 impl Orchestration {
@@ -31,15 +34,6 @@ impl Orchestration {
             }
         }
         out
-    }
-
-    /// The commands that run the image with a shell (`sh -c …`, a shell script), which a
-    /// shell-less runtime cannot start.
-    pub fn shell_commands(&self) -> impl Iterator<Item = &Command> {
-        self.commands.iter().filter(|c| {
-            let first = c.words.first().map(|w| w.rsplit('/').next().unwrap_or(w)).unwrap_or_default();
-            matches!(first, "sh" | "bash" | "ash" | "dash" | "zsh" | "env") || first.ends_with(".sh")
-        })
     }
 }
 
@@ -75,6 +69,8 @@ struct Build {
     images: Vec<String>,
     args: Vec<BuildArg>,
     commands: Vec<Command>,
+    /// Set (to where) when this build runs without BuildKit.
+    without_buildkit: Option<String>,
 }
 
 /// A Kubernetes container: the name of the image it runs and its command.
@@ -148,15 +144,33 @@ impl Repository {
             };
             let images = service.get("image").and_then(Value::as_str).map(image_name).into_iter().collect();
             let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
-            self.builds.push(Build { dockerfile, images, args: args.into_iter().filter(resolved).collect(), commands });
+            self.builds.push(Build {
+                dockerfile,
+                images,
+                args: args.into_iter().filter(resolved).collect(),
+                commands,
+                without_buildkit: None,
+            });
         }
     }
 
     fn skaffold(&mut self, doc: &Value, dir: &Path, path: &Path) {
         let profiles = doc.get("profiles").and_then(Value::as_sequence).into_iter().flatten();
         let builds = std::iter::once(doc).chain(profiles).filter_map(|d| d.get("build"));
-        for artifact in builds.filter_map(|b| b.get("artifacts")?.as_sequence()).flatten() {
-            let Some(image) = artifact.get("image").and_then(Value::as_str) else { continue };
+        for build in builds {
+            // skaffold's local builder talks to the Docker API without BuildKit unless asked.
+            let local = build.get("local");
+            let flag = |key: &str| local.and_then(|l| l.get(key)).and_then(Value::as_bool) == Some(true);
+            let buildkit = flag("useBuildkit") || flag("useDockerCLI");
+            for artifact in build.get("artifacts").and_then(Value::as_sequence).into_iter().flatten() {
+                self.artifact(artifact, dir, path, buildkit);
+            }
+        }
+    }
+
+    fn artifact(&mut self, artifact: &Value, dir: &Path, path: &Path, buildkit: bool) {
+        {
+            let Some(image) = artifact.get("image").and_then(Value::as_str) else { return };
             let origin = format!("{} (artifact {image})", path.display());
             let context = artifact.get("context").and_then(Value::as_str).unwrap_or(".");
             let docker = artifact.get("docker");
@@ -169,11 +183,21 @@ impl Repository {
                     args.push(BuildArg { name: alias.into(), value: image.into(), origin: origin.clone() });
                 }
             }
+            // Builders that do not read the Dockerfile.
+            if ["ko", "jib", "buildpacks", "bazel", "custom"].iter().any(|b| artifact.get(*b).is_some()) {
+                return;
+            }
+            let kaniko = artifact.get("kaniko").is_some();
+            let without_buildkit = (kaniko || !buildkit).then(|| {
+                let how = if kaniko { "kaniko" } else { "skaffold's Docker builder without useBuildkit" };
+                format!("{} ({how})", path.display())
+            });
             self.builds.push(Build {
                 dockerfile: normalise(&dir.join(context).join(file)),
                 images: vec![image_name(image)],
                 args: args.into_iter().filter(resolved).collect(),
                 commands: Vec::new(),
+                without_buildkit,
             });
         }
     }
@@ -194,6 +218,7 @@ impl Repository {
         for build in &builds {
             out.commands.extend(build.commands.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());
+            out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
         }
         out.commands
             .extend(self.containers.iter().filter(|c| images.contains(&c.image)).filter_map(|c| c.command.clone()));

@@ -164,6 +164,9 @@ rules! {
     NO_COMMAND = "HD144" "no-command" Warning false ""
         "The final stage has no CMD or ENTRYPOINT: what runs it supplies the command, which may need a shell."
         "Not fixed: the runtime is kept unless a Compose file, skaffold configuration or Kubernetes manifest in the repository shows a command that needs no shell.";
+    ROOT_RESOURCE = "HD145" "root-resource" Warning false ""
+        "The program uses something only root may open: the Docker or containerd socket, the kernel log."
+        "Not fixed: the user is left as it is; give the socket's group to the image's user, or run it with the access it needs.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";
@@ -221,6 +224,9 @@ rules! {
     PRIVILEGED_PORT_CONTAINER = "HK219" "privileged-port-container" Warning false "PSS restricted"
         "A container listens on a port below 1024 (containerPort or probe) and sets no user: as a non-root user it could not bind it on every runtime."
         "Not fixed: the container is left alone and the pod-level values go on the other containers; move it to a port of 1024 or more (the Service's targetPort maps it).";
+    FS_GROUP = "HK220" "fs-group-missing" Warning true "kube-score"
+        "The pod mounts a persistent volume and sets no fsGroup: the non-root user harden sets may not write it."
+        "Sets fsGroup: 65532 with the user, so the volume is the user's group's.";
 }
 
 /// Rules about the image that runs, whichever stage that is (a split moves it to a new stage).

@@ -61,15 +61,18 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         let stage = &df.stages[run.stage];
         let line = stage.instructions[run.instr].line;
         if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") {
-            out.push(Finding::new(
-                &rules::CGO_NOT_DISABLED,
-                line,
-                format!("the Go build does not set CGO_ENABLED=0: {}", libc_risk(facts, stage)),
-            ));
+            let message = match facts.cgo_switch(run, cmd) {
+                Some((name, default)) => format!(
+                    "CGO_ENABLED comes from the build argument {name} (default {}), the build's own switch: harden leaves it, so set it to 0 unless the program needs cgo",
+                    default.as_deref().unwrap_or("none")
+                ),
+                None => format!("the Go build does not set CGO_ENABLED=0: {}", libc_risk(facts, stage)),
+            };
+            out.push(Finding::new(&rules::CGO_NOT_DISABLED, line, message));
         }
         let has_trimpath = cmd.flag("trimpath").is_some() || goflags(facts, run, cmd).contains("-trimpath");
-        let ld = cmd.ldflags();
-        let stripped = ld.contains(&"-s") && ld.contains(&"-w");
+        let (ld, from_variable) = ldflags_words(facts, run, cmd);
+        let stripped = ld.iter().any(|w| w == "-s") && ld.iter().any(|w| w == "-w");
         if let Some(why) = debugger_build(facts, run, cmd) {
             if !(has_trimpath && stripped) {
                 out.push(Finding::new(
@@ -92,11 +95,13 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             out.push(Finding::new(&rules::NO_TRIMPATH, line, message));
         }
         if !stripped {
-            out.push(Finding::new(
-                &rules::NOT_STRIPPED,
-                line,
-                "the Go build does not strip symbols (-ldflags=\"-s -w\")",
-            ));
+            let message = match from_variable {
+                Some(name) => format!(
+                    "the Go build does not strip symbols: its -ldflags come from the build argument {name}, which harden leaves to you: add -s -w to its default"
+                ),
+                None => "the Go build does not strip symbols (-ldflags=\"-s -w\")".to_string(),
+            };
+            out.push(Finding::new(&rules::NOT_STRIPPED, line, message));
         }
     }
     for &s in &facts.builder_stages() {
@@ -134,6 +139,23 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
             format!("{} has no gcc, so the binary is static only until a C compiler is added", i.to_reference())
         }
         _ => "the binary links against libc wherever the builder has a C compiler".to_string(),
+    }
+}
+
+/// The words of a go command's `-ldflags`, with a value that is only a build argument
+/// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name.
+pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
+    let words: Vec<String> = cmd.ldflags().iter().map(|w| w.to_string()).collect();
+    let name = match words.as_slice() {
+        [only] => only.strip_prefix('$').map(|v| v.trim_start_matches('{').trim_end_matches('}').to_string()),
+        _ => None,
+    };
+    match name.filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+        Some(name) => {
+            let default = facts.env_at(&facts.df.stages[run.stage], run.instr, &name).unwrap_or_default();
+            (default.split_whitespace().map(str::to_string).collect(), Some(name))
+        }
+        None => (words, None),
     }
 }
 

@@ -278,6 +278,26 @@ impl<'a> Facts<'a> {
             .or_else(|| self.env_at(&self.df.stages[run.stage], run.instr, "CGO_ENABLED"))
     }
 
+    /// The build argument a go command's `CGO_ENABLED` comes from (`CGO_ENABLED=$CGO_ENABLED`,
+    /// `ENV CGO_ENABLED=${CGO}`), with its default: the maintainer's own switch, which harden
+    /// leaves as it is.
+    pub fn cgo_switch(&self, run: &GoRun, cmd: &GoCommand) -> Option<(String, Option<String>)> {
+        let setting = self.cgo_setting(run, cmd)?;
+        let name = setting.strip_prefix('$')?.trim_start_matches('{').split(['}', ':']).next()?.to_string();
+        let default = self.arg_default(&self.df.stages[run.stage], &name);
+        Some((name, default))
+    }
+
+    /// The default an `ARG` of the stage (or a global one) gives `name`: what a build without
+    /// `--build-arg` uses, behind any `ENV NAME=$NAME`.
+    pub fn arg_default(&self, stage: &Stage, name: &str) -> Option<String> {
+        let own = stage.instructions.iter().find_map(|i| match &i.body {
+            Body::Arg(args) => args.iter().find(|(n, _)| n == name).and_then(|(_, d)| d.clone()),
+            _ => None,
+        });
+        own.or_else(|| self.df.global_args.iter().find(|a| a.name == name).and_then(|a| a.default.clone()))
+    }
+
     fn decide_cgo(&self) -> Cgo {
         let builds: Vec<_> = self.builds().collect();
         let all_disabled =
@@ -290,7 +310,10 @@ impl<'a> Facts<'a> {
         if all_disabled {
             return cgo;
         }
-        let explicit = builds.iter().find(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("1"));
+        let explicit = builds.iter().find(|(r, c)| {
+            self.cgo_setting(r, c).as_deref() == Some("1")
+                || self.cgo_switch(r, c).is_some_and(|(_, default)| default.as_deref() == Some("1"))
+        });
         let toolchain = self.builder_stages().into_iter().find_map(|s| self.installed_c_toolchain(&self.df.stages[s]));
         let linkmode = builds.iter().any(|(_, c)| c.ldflags().contains(&"-linkmode"));
         let cgo_flag = builds.iter().find_map(|(_, c)| cgo_only_flag(c));

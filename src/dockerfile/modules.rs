@@ -118,8 +118,13 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             line(copy)
         ));
     }
+    if let Some(local) = facts.source.go_mod.as_ref().and_then(|m| m.local_replaces.first()) {
+        return Some(format!(
+            "go.mod replaces a module with {local}, which the download needs and the source copy brings only later"
+        ));
+    }
     let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
-    if let Some(setup) = (copy..first_go).rev().find(|&i| sets_up_private_modules(facts, &stage.instructions[i])) {
+    if let Some(setup) = (copy..=first_go).rev().find(|&i| sets_up_private_modules(facts, &stage.instructions[i])) {
         return Some(format!(
             "private modules are set up at line {}, after the source is copied, and a download before it would not have them",
             line(setup)
@@ -164,16 +169,22 @@ fn sets_up_private_modules(facts: &Facts<'_>, inst: &Instruction) -> bool {
 pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> {
     let stage = &facts.df.stages[run.stage];
     let Body::Run { mounts, .. } = &stage.instructions[run.instr].body else { return Vec::new() };
-    if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) {
+    if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) || !buildkit(facts) {
         return Vec::new();
     }
     let gopath = facts.gopath_mode(stage, run.instr).is_some();
     let mut wanted = Vec::new();
-    if !gopath {
+    if !gopath && !layered_download(facts, stage) {
         wanted.push(mod_cache(facts, stage, run.instr));
     }
     let has_build_cache = facts.go_version(stage, run.instr).is_none_or(|v| v >= GoVersion::BUILD_CACHE);
-    if run.compiles && has_build_cache {
+    // `-a` rebuilds every package, so a build cache would hold nothing it reads.
+    let rebuilds_all = facts
+        .go_runs
+        .iter()
+        .find(|r| r.stage == run.stage && r.instr == run.instr)
+        .is_some_and(|r| r.commands.iter().any(|c| c.builds() && c.flag("a").is_some()));
+    if run.compiles && has_build_cache && !rebuilds_all {
         wanted.push(facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into()));
     }
     let existing: Vec<Mount> = mounts.iter().map(|m| Mount::parse(m)).filter(|m| m.kind == "cache").collect();
@@ -194,8 +205,36 @@ pub fn download_mount(facts: &Facts<'_>, stage: &Stage, upto: usize) -> Option<S
         }
     });
     existing.or_else(|| {
-        (facts.config.cache_mounts && cache_mounts_apply(facts, stage)).then(|| format!("type=cache,target={cache}"))
+        (facts.config.cache_mounts && cache_mounts_apply(facts, stage) && buildkit(facts))
+            .then(|| format!("type=cache,target={cache}"))
     })
+}
+
+/// True when the stage downloads its modules in a layer of its own without a module cache mount
+/// (`RUN go mod download` after `COPY go.mod go.sum ./`): that layer is the cache CI keeps (a
+/// remote cache stores layers, not mounts), and a mount on the later steps would hide it.
+fn layered_download(facts: &Facts<'_>, stage: &Stage) -> bool {
+    let cache = mod_cache(facts, stage, stage.instructions.len());
+    facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
+        let downloads =
+            r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"));
+        let mounted = matches!(&stage.instructions[r.instr].body, Body::Run { mounts, .. }
+            if mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "cache" && m.covers(&cache)));
+        downloads && !mounted
+    })
+}
+
+/// True unless the repository builds this image without BuildKit (skaffold's Docker builder
+/// without `useBuildkit`, kaniko), where `RUN --mount` fails; a file that already mounts is built
+/// with BuildKit wherever it is built.
+fn buildkit(facts: &Facts<'_>) -> bool {
+    let mounts_already = facts
+        .df
+        .stages
+        .iter()
+        .flat_map(|s| &s.instructions)
+        .any(|i| matches!(&i.body, Body::Run { mounts, .. } if !mounts.is_empty()));
+    mounts_already || facts.source.orchestration.without_buildkit.is_none()
 }
 
 /// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's).

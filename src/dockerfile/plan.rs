@@ -164,7 +164,12 @@ fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut haza
 
 /// What moving the runtime from root to 65532 needs, or why it cannot.
 fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Refusal> {
-    if let Some(blocker) = userswitch::privileged_port(facts) {
+    if let Some(blocker) = userswitch::privileged_port(facts).or_else(|| userswitch::root_resource(facts)) {
+        return Err(blocker);
+    }
+    if facts.prebuilt_binary().is_some()
+        && let Some(blocker) = userswitch::unknown_writes(facts)
+    {
         return Err(blocker);
     }
     let dirs = userswitch::writable_dirs(facts)?;
@@ -283,7 +288,9 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     check_runtime_commands(facts)?;
     if base.family().is_fat() {
         outside_image_argument(facts)?;
+        registry_from_argument(facts)?;
         orchestrated_command(facts)?;
+        orchestrated_needs(facts)?;
     }
     let copied = copied_paths(facts);
     for inst in &stage.instructions {
@@ -350,19 +357,7 @@ fn orchestrated_command(facts: &Facts<'_>) -> Result<(), Refusal> {
     if !matches!(facts.entrypoint_and_cmd(stage), (None, None)) {
         return Ok(());
     }
-    let orchestration = &facts.source.orchestration;
-    if let Some(command) = orchestration.shell_commands().next() {
-        return Err((
-            &rules::NO_COMMAND,
-            stage.from.line,
-            format!(
-                "the image has no command of its own and {} runs it with {}, which a shell-less runtime cannot run; the runtime image is kept",
-                command.origin,
-                command.words.first().map(String::as_str).unwrap_or("a shell")
-            ),
-        ));
-    }
-    if orchestration.commands.is_empty() {
+    if facts.source.orchestration.commands.is_empty() {
         return Err((
             &rules::NO_COMMAND,
             stage.from.line,
@@ -370,6 +365,54 @@ fn orchestrated_command(facts: &Facts<'_>) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// Refuses a shell-less runtime when what runs the image elsewhere in the repository (a Compose
+/// service, a Kubernetes container) starts a shell, `go run` or a development tool in it.
+fn orchestrated_needs(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let (entrypoint, _) = facts.entrypoint_and_cmd(stage);
+    for command in &facts.source.orchestration.commands {
+        // Arguments alone run the image's own ENTRYPOINT, when it has one.
+        if entrypoint.is_some() && !command.replaces_entrypoint {
+            continue;
+        }
+        let form = CommandForm::Exec(command.words.clone());
+        let why = runtime::development_command(&form).or_else(|| {
+            runtime::runs_script(&form)
+                .then(|| format!("it starts {}", command.words.first().map(String::as_str).unwrap_or("a shell")))
+        });
+        if let Some(why) = why {
+            return Err((
+                &rules::RUNTIME_NEEDS_SHELL,
+                stage.from.line,
+                format!(
+                    "{} runs this image and {why}, which a shell-less runtime cannot give; the runtime image is kept",
+                    command.origin
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to write the default distroless images where the runtime's registry comes from a
+/// build argument (`FROM ${REGISTRY}alpine:3`, a mirror) and no mirror is configured.
+fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let image = stage.from.image.as_str();
+    let whole = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).or_else(|| image.strip_prefix('$'));
+    let whole_argument = whole.is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    if !image.contains('$') || whole_argument || facts.config.runtime != crate::config::RuntimeImages::default() {
+        return Ok(());
+    }
+    Err((
+        &rules::UNRESOLVED_BASE,
+        stage.from.line,
+        format!(
+            "FROM {image} takes part of its reference (a registry mirror) from a build argument, which the default distroless images would lose; set runtime: in .github/harden.yml to your mirror's distroless images and harden will use them"
+        ),
+    ))
 }
 
 /// Refuses a shell-less runtime when ENTRYPOINT/CMD need a shell or a script.
@@ -462,6 +505,8 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         ));
     };
     check_runtime_commands(facts)?;
+    registry_from_argument(facts)?;
+    orchestrated_needs(facts)?;
     let mut outputs = Vec::new();
     let last_build = facts.builds().filter(|(r, _)| r.stage == stage.index).map(|(r, _)| r.instr).max().unwrap_or(0);
     for (run, cmd) in facts.builds().filter(|(r, _)| r.stage == stage.index) {

@@ -87,6 +87,40 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
     }
 }
 
+/// The first root-only resource the program's source uses (the Docker socket…), as a refusal.
+pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
+    let used = facts.source.root_resources.first()?;
+    Some((
+        &rules::ROOT_RESOURCE,
+        facts.runtime_stage().from.line,
+        format!(
+            "{}:{} uses {}, which only root (or the socket's group) may open, so the user is left as it is",
+            used.file, used.found.line, used.found.what
+        ),
+    ))
+}
+
+/// For a binary built outside the Dockerfile, whose writes harden cannot read: a working
+/// directory or volume the image makes root-owned, where it may write (etcd's default data
+/// directory is relative).
+pub fn unknown_writes(facts: &Facts<'_>) -> Option<Blocker> {
+    let stage = facts.runtime_stage();
+    stage.instructions.iter().find_map(|inst| {
+        let what = match &inst.body {
+            Body::Workdir(dir) if !dir.trim_end_matches('/').is_empty() => format!("WORKDIR {dir}"),
+            Body::Volume(paths) => format!("VOLUME {}", paths.join(" ")),
+            _ => return None,
+        };
+        Some((
+            &rules::RUNTIME_WRITES,
+            inst.line,
+            format!(
+                "{what} makes a root-owned directory, and the program, built outside this Dockerfile, may write there; the user is left as it is"
+            ),
+        ))
+    })
+}
+
 /// An `EXPOSE` word with a variable replaced by the value the stage gives it, and the variable.
 fn expand(facts: &Facts<'_>, stage: &Stage, upto: usize, word: &str) -> (String, Option<String>) {
     let Some(name) = word.strip_prefix('$') else { return (word.to_string(), None) };
@@ -96,19 +130,10 @@ fn expand(facts: &Facts<'_>, stage: &Stage, upto: usize, word: &str) -> (String,
     for _ in 0..3 {
         let Some(next) = value.strip_prefix('$') else { break };
         let next = next.trim_start_matches('{').split(['}', ':']).next().unwrap_or_default();
-        value = arg_default(facts, stage, next).unwrap_or_default();
+        value = facts.arg_default(stage, next).unwrap_or_default();
     }
     let rest = word.split_once('/').map(|(_, proto)| format!("/{proto}")).unwrap_or_default();
     (format!("{value}{rest}"), Some(name.to_string()))
-}
-
-/// The default an `ARG` of the stage (or a global one) gives `name`.
-fn arg_default(facts: &Facts<'_>, stage: &Stage, name: &str) -> Option<String> {
-    let own = stage.instructions.iter().find_map(|i| match &i.body {
-        Body::Arg(args) => args.iter().find(|(n, _)| n == name).and_then(|(_, d)| d.clone()),
-        _ => None,
-    });
-    own.or_else(|| facts.df.global_args.iter().find(|a| a.name == name).and_then(|a| a.default.clone()))
 }
 
 fn low_port(text: &str) -> Option<u16> {

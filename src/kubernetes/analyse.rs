@@ -223,6 +223,21 @@ impl Planner<'_, '_> {
                 self.set_for_pod(&["securityContext", "runAsGroup"], NONROOT_ID.into());
             }
         }
+        // Persistent volumes keep their owner: with a user harden chose, the volume is given
+        // the user's group, or the program could not write its own data.
+        if (set_user || user_per_container)
+            && !self.handled.is_empty()
+            && get("fsGroup").is_none()
+            && mounts_persistent_volume(w)
+        {
+            self.finding(
+                &rules::FS_GROUP,
+                line,
+                format!("{id} mounts a persistent volume and sets no fsGroup; fix sets fsGroup: {NONROOT_ID}, so the new user can write it"),
+                true,
+            );
+            self.set_for_pod(&["securityContext", "fsGroup"], NONROOT_ID.into());
+        }
         let seccomp = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str);
         match seccomp {
             Some("RuntimeDefault" | "Localhost") => {}
@@ -296,18 +311,25 @@ impl Planner<'_, '_> {
             }
         }
         let read_only = get("readOnlyRootFilesystem").and_then(Value::as_bool);
-        if read_only != Some(true) {
-            let message = match read_only {
-                Some(false) => format!("{who} sets readOnlyRootFilesystem: false; fix sets true"),
-                _ => format!("{who} does not set readOnlyRootFilesystem: true"),
-            };
-            self.finding(&rules::WRITABLE_ROOT, line, message, true);
-            let p = self.in_container(c, &["securityContext", "readOnlyRootFilesystem"]);
-            self.set(p, Value::Bool(true));
+        match read_only {
+            Some(true) => {}
+            // A writable root asked for in so many words is the program's need (it writes into
+            // its image, or something syncs files into it): reported, never flipped.
+            Some(false) => self.finding(
+                &rules::WRITABLE_ROOT,
+                line,
+                format!("{who} sets readOnlyRootFilesystem: false on purpose; harden leaves it: mount what it writes and set true"),
+                false,
+            ),
+            None => {
+                self.finding(&rules::WRITABLE_ROOT, line, format!("{who} does not set readOnlyRootFilesystem: true"), true);
+                let p = self.in_container(c, &["securityContext", "readOnlyRootFilesystem"]);
+                self.set(p, Value::Bool(true));
+            }
         }
         self.capabilities(c, &who);
         self.image(c, &who);
-        read_only != Some(true) && !mounts_tmp(c.value)
+        read_only.is_none() && !mounts_tmp(c.value)
     }
 
     fn capabilities(&mut self, c: &Container<'_>, who: &str) {
@@ -391,6 +413,14 @@ impl Planner<'_, '_> {
 }
 
 /// True when something is already mounted at /tmp.
+/// True when the pod mounts a persistent volume: a `persistentVolumeClaim` volume, or a
+/// StatefulSet's `volumeClaimTemplates`.
+fn mounts_persistent_volume(workload: &Workload<'_>) -> bool {
+    let claims = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
+    let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
+    claimed || workload.claim_templates
+}
+
 fn mounts_tmp(container: &Value) -> bool {
     container
         .get("volumeMounts")

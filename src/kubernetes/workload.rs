@@ -43,6 +43,8 @@ pub struct Workload<'a> {
     pub annotations: Vec<(String, String)>,
     /// Containers and init containers.
     pub containers: Vec<Container<'a>>,
+    /// True for a StatefulSet with `volumeClaimTemplates`: each pod gets persistent volumes.
+    pub claim_templates: bool,
 }
 
 /// One container or init container of a workload.
@@ -123,7 +125,8 @@ pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, nod
         }
     }
     let line = node.entry("kind").map_or(1, |e| lines.line_of(e.key_range.start));
-    Some(Workload { doc, kind, name, line, pod_path, pod, pod_value, annotations, containers })
+    let claim_templates = value.get("spec").and_then(|s| s.get("volumeClaimTemplates")).is_some();
+    Some(Workload { doc, kind, name, line, pod_path, pod, pod_value, annotations, containers, claim_templates })
 }
 
 /// A scalar value as text (`"true"`, `true` and `yes` all read as written).

@@ -29,15 +29,50 @@ pub struct Write {
     pub how: String,
 }
 
+/// Something only root (or a group the image does not give 65532) may use: the Docker or
+/// containerd socket, the kernel log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootResource {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// What it uses: `/var/run/docker.sock`, `the Docker client`…
+    pub what: String,
+}
+
 /// What a Go file shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GoFile {
     /// The file has `import "C"`.
     pub imports_c: bool,
+    /// The file is built only for another operating system (`_darwin.go`, `//go:build windows`).
+    pub not_linux: bool,
     /// Listens on ports below 1024.
     pub listens: Vec<Listen>,
     /// Paths written at run time.
     pub writes: Vec<Write>,
+    /// Root-only resources it uses.
+    pub root_resources: Vec<RootResource>,
+}
+
+/// Strings in Go source that mean the program talks to a root-owned socket or device.
+const ROOT_RESOURCES: &[(&str, &str)] = &[
+    ("docker.sock", "the Docker socket"),
+    ("\"github.com/docker/docker/client\"", "the Docker client"),
+    ("\"github.com/moby/moby/client\"", "the Docker client"),
+    ("containerd.sock", "the containerd socket"),
+    ("crio.sock", "the CRI-O socket"),
+    ("/dev/kmsg", "the kernel log"),
+];
+/// `GOOS` values other than linux, as file name suffixes and build tags.
+const OTHER_OSES: &[&str] =
+    &["darwin", "windows", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "ios", "android", "js", "wasip1"];
+
+/// True when a file's name restricts it to another operating system (`x_darwin.go`,
+/// `x_windows_amd64.go`).
+pub fn named_for_other_os(name: &str) -> bool {
+    let stem = name.trim_end_matches(".go");
+    let parts: Vec<&str> = stem.split('_').collect();
+    parts.len() > 1 && parts[1..].iter().any(|p| OTHER_OSES.contains(p))
 }
 
 /// Calls whose first string argument is an address to listen on.
@@ -73,8 +108,17 @@ pub fn scan(text: &str) -> GoFile {
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let code = line.trim();
+        if let Some(constraint) = code.strip_prefix("//go:build ") {
+            // A constraint that names other systems and not linux, without alternatives.
+            let words: Vec<&str> = constraint.split(|c: char| !c.is_alphanumeric()).collect();
+            out.not_linux |=
+                !constraint.contains("||") && !words.contains(&"linux") && words.iter().any(|w| OTHER_OSES.contains(w));
+        }
         if code.starts_with("//") {
             continue;
+        }
+        if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| code.contains(needle)) {
+            out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
         }
         if in_imports {
             in_imports = !code.starts_with(')');
@@ -108,6 +152,20 @@ fn listens(code: &str, line: usize, out: &mut Vec<Listen>) {
             && let Some(port) = port_of(&default).filter(|p| *p < 1024)
         {
             out.push(Listen { line, port, via: Some(format!("-{name}")) });
+            return;
+        }
+    }
+    // A fallback assigned to a variable named for it: `port = "80"`, `addr := ":443"`.
+    if let Some((name, value)) = code.split_once('=') {
+        let name = name.trim_end_matches(':').trim().to_ascii_lowercase();
+        let name =
+            name.strip_prefix("var ").or_else(|| name.strip_prefix("const ")).unwrap_or(&name).trim().to_string();
+        let named = ["port", "addr", "listen"].iter().any(|w| name.ends_with(w) || name == *w);
+        if named
+            && !name.contains(' ')
+            && let Some(port) = first_string(value).and_then(|s| port_of(&s).or(service_port(&s))).filter(|p| *p < 1024)
+        {
+            out.push(Listen { line, port, via: None });
             return;
         }
     }
@@ -185,6 +243,15 @@ fn flag_default(code: &str) -> Option<(String, String)> {
 /// The port of `":80"`, `"0.0.0.0:443"`, `"localhost:80"` or `"80"`.
 fn port_of(address: &str) -> Option<u16> {
     address.rsplit(':').next()?.parse().ok().filter(|p| *p > 0)
+}
+
+/// The port of a named service address (`":http"`, `":https"`).
+fn service_port(address: &str) -> Option<u16> {
+    match address.rsplit(':').next()? {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
 }
 
 /// True for a string that can be a file system path (not a URL, not empty, not `:memory:`).
@@ -301,6 +368,20 @@ func main() {
                 (11, "./badger", true, "badger"),
             ]
         );
+    }
+
+    #[test]
+    fn finds_fallback_ports_root_resources_and_other_systems() {
+        let text = "package main\nfunc main() {\n\tport := os.Getenv(\"PORT\")\n\tif port == \"\" {\n\t\tport = \"80\"\n\t}\n\tvar addr = \":http\"\n\tcli, _ := client.NewClientWithOpts(client.WithHost(\"unix:///var/run/docker.sock\"))\n}\n";
+        let scanned = scan(text);
+        let ports: Vec<(usize, u16)> = scanned.listens.iter().map(|l| (l.line, l.port)).collect();
+        assert_eq!(ports, [(5, 80), (7, 80)]);
+        assert_eq!(scanned.root_resources[0].line, 8);
+        assert_eq!(scanned.root_resources[0].what, "the Docker socket");
+        assert!(scan("//go:build cgo && darwin\n\npackage x\nimport \"C\"\n").not_linux);
+        assert!(!scan("//go:build linux || darwin\n\npackage x\n").not_linux);
+        assert!(named_for_other_os("keychain_darwin.go") && named_for_other_os("svc_windows_amd64.go"));
+        assert!(!named_for_other_os("server_linux.go") && !named_for_other_os("main.go"));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub struct GoMod {
     pub toolchain: Option<String>,
     /// Required module paths.
     pub requires: Vec<String>,
+    /// Local directories modules are replaced with (`replace x => ./x`).
+    pub local_replaces: Vec<String>,
 }
 
 impl GoMod {
@@ -46,14 +48,29 @@ impl GoMod {
     pub fn parse(text: &str) -> Self {
         let mut module = GoMod::default();
         let mut in_require = false;
+        let mut in_replace = false;
         for line in text.lines() {
             let line = line.split("//").next().unwrap_or_default().trim();
+            let replaced =
+                line.strip_prefix("replace ").filter(|_| !line.ends_with('(')).or(in_replace.then_some(line));
+            if let Some(target) = replaced.and_then(|r| r.split_once("=>")).map(|(_, t)| t.trim()) {
+                if target.starts_with("./") || target.starts_with("../") {
+                    module.local_replaces.push(target.split_whitespace().next().unwrap_or(target).to_string());
+                }
+                continue;
+            }
+            if in_replace {
+                in_replace = line != ")";
+                continue;
+            }
             if in_require {
                 if line == ")" {
                     in_require = false;
                 } else if let Some(path) = line.split_whitespace().next() {
                     module.requires.push(path.to_string());
                 }
+            } else if line.starts_with("replace") && line.ends_with('(') {
+                in_replace = true;
             } else if let Some(rest) = line.strip_prefix("module ") {
                 module.module = rest.trim().trim_matches('"').to_string();
             } else if let Some(rest) = line.strip_prefix("go ") {
@@ -89,5 +106,10 @@ mod tests {
         assert_eq!(m.toolchain.as_deref(), Some("go1.22.4"));
         assert_eq!(m.requires.len(), 3);
         assert_eq!(m.cgo_requires(), ["github.com/mattn/go-sqlite3"]);
+        let m = GoMod::parse(
+            "module x\n\nreplace example.com/sub => ./sub\nreplace (\n\texample.com/a v1.0.0 => ../a\n\texample.com/b => example.com/c v1.2.0\n)\nrequire example.com/z v1\n",
+        );
+        assert_eq!(m.local_replaces, ["./sub", "../a"]);
+        assert_eq!(m.requires, ["example.com/z"]);
     }
 }

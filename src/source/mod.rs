@@ -56,6 +56,8 @@ pub struct SourceFacts {
     pub listens: Vec<Located<gocode::Listen>>,
     /// The paths the program writes at run time, as its source says literally.
     pub writes: Vec<Located<gocode::Write>>,
+    /// Root-only resources the program uses (the Docker socket…).
+    pub root_resources: Vec<Located<gocode::RootResource>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
     /// How the repository builds and runs this Dockerfile's image outside it (Compose, skaffold,
@@ -114,10 +116,17 @@ impl SourceFacts {
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let found = gocode::scan(&code);
+            if found.not_linux || gocode::named_for_other_os(name) {
+                continue;
+            }
             if found.imports_c {
                 facts.cgo_files.push(file.clone());
             }
+            facts
+                .root_resources
+                .extend(found.root_resources.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.listens.extend(found.listens.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.writes.extend(found.writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }

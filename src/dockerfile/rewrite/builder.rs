@@ -4,7 +4,7 @@ use minijinja::context;
 
 use crate::edit::Edit;
 
-use super::super::analyse::{add_is_plain_copy, debugger_build, trimpath_unavailable};
+use super::super::analyse::{add_is_plain_copy, debugger_build, ldflags_words, trimpath_unavailable};
 use super::super::facts::{Facts, GoRun, join_path};
 use super::super::gobuild::GoCommand;
 use super::super::goversion::GoVersion;
@@ -38,7 +38,9 @@ pub fn edits(facts: &Facts<'_>, style: &Style, out: &mut Vec<Edit>) {
 
 fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Edit>) {
     let text = facts.text;
-    if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") {
+    // CGO_ENABLED from a build argument is the maintainer's switch.
+    if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") && facts.cgo_switch(run, cmd).is_none()
+    {
         out.push(Edit::insert(cmd.go_span.start, "CGO_ENABLED=0 "));
     }
     // A debugger needs the symbols and source paths these flags take away.
@@ -53,9 +55,10 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     {
         out.push(Edit::insert(cmd.verb_span.end, " -trimpath"));
     }
-    let ld = cmd.ldflags();
-    let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.contains(f)).collect();
-    if missing.is_empty() {
+    // -ldflags that are only a build argument are the maintainer's to set (a debug build unsets them).
+    let (ld, from_variable) = ldflags_words(facts, run, cmd);
+    let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.iter().any(|w| w == f)).collect();
+    if missing.is_empty() || from_variable.is_some() {
         return;
     }
     let prefix = missing.join(" ");

@@ -135,16 +135,34 @@ fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instru
         .collect()
 }
 
-/// The uid a stage gives `user` with `adduser -u N` / `useradd --uid N`.
+/// The numeric `uid[:gid]` for a `USER name[:group]` whose name (and group) the stage creates
+/// with fixed ids (`adduser -u N`, `useradd --uid N`, `addgroup -g N`, `groupadd --gid N`);
+/// `None` when either part cannot be told, so the group is never dropped.
 fn created_uid(stage: &Stage, user: &str) -> Option<String> {
-    let name = user.split(':').next().unwrap_or(user);
+    let (name, group) = match user.split_once(':') {
+        Some((name, group)) => (name, Some(group)),
+        None => (user, None),
+    };
+    let uid = created_id(stage, &["adduser", "useradd"], &["-u", "--uid"], name)?;
+    match group {
+        None => Some(uid),
+        Some(group) if group.chars().all(|c| c.is_ascii_digit()) => Some(format!("{uid}:{group}")),
+        Some(group) => {
+            let gid = created_id(stage, &["addgroup", "groupadd"], &["-g", "--gid"], group)?;
+            Some(format!("{uid}:{gid}"))
+        }
+    }
+}
+
+/// The id a stage gives `name` with one of `programs` and one of `flags` (`useradd -u 1000 app`).
+fn created_id(stage: &Stage, programs: &[&str], flags: &[&str], name: &str) -> Option<String> {
     stage.instructions.iter().find_map(|inst| {
         inst.body.run_commands().iter().find_map(|cmd| {
             let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            if !matches!(argv.first(), Some(&"adduser" | &"useradd")) || *argv.last()? != name {
+            if !argv.first().is_some_and(|p| programs.contains(p)) || *argv.last()? != name {
                 return None;
             }
-            let pos = argv.iter().position(|a| *a == "-u" || *a == "--uid")?;
+            let pos = argv.iter().position(|a| flags.contains(a))?;
             argv.get(pos + 1).filter(|v| v.chars().all(|c| c.is_ascii_digit())).map(|v| v.to_string())
         })
     })
