@@ -57,7 +57,9 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
 
 fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let df = facts.df;
-    for (run, cmd) in facts.builds() {
+    // Tools built for the build itself (a code generator, a linter) never ship: their flags
+    // change nothing in the image.
+    for (run, cmd) in facts.builds().filter(|(r, c)| facts.ships(r, c)) {
         let stage = &df.stages[run.stage];
         let line = stage.instructions[run.instr].line;
         if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") {
@@ -457,7 +459,7 @@ pub fn is_numeric_user(user: &str) -> bool {
 /// True for an ENV/ARG name that holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_ENDPOINT"].iter().any(|s| upper.ends_with(s));
+    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_ENDPOINT", "_NAME"].iter().any(|s| upper.ends_with(s));
     !pointer && SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
 }
 

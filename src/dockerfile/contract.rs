@@ -84,6 +84,39 @@ pub fn of(facts: &Facts<'_>) -> Contract {
     contract
 }
 
+impl Facts<'_> {
+    /// True when what a build command makes ends up in the final image (or cannot be told, so
+    /// it may): false for a tool built for the build itself, which no stage copies into the image.
+    pub fn ships(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {
+        if run.stage == self.runtime || self.stage_chain_holds(run.stage) {
+            return true;
+        }
+        let Some(output) = self.output_of(run, cmd) else { return true };
+        let built = output.path().trim_end_matches('/').to_string();
+        let stage = &self.df.stages[run.stage];
+        // Any stage that copies it, or a directory holding it, from the stage that builds it (a
+        // stage in between may hand it on: counting it keeps the flags where they may matter).
+        self.df.stages.iter().flat_map(|s| &s.instructions).any(|inst| match &inst.body {
+            Body::Copy(copy) => {
+                copy.from.as_deref().and_then(|f| self.df.stage_named(f)).is_some_and(|s| s.index == stage.index)
+                    && copy.sources.iter().any(|src| {
+                        let src = src.trim_end_matches('/');
+                        src.is_empty()
+                            || built == src
+                            || built.starts_with(&format!("{src}/"))
+                            || src.contains(['*', '$'])
+                    })
+            }
+            _ => false,
+        })
+    }
+
+    /// True when stage `index` is the runtime stage or one it is built on.
+    fn stage_chain_holds(&self, index: usize) -> bool {
+        stage_chain(self, self.runtime_stage()).iter().any(|s| s.index == index)
+    }
+}
+
 /// Compares two contracts; `Err` says what the rewrite broke.
 pub fn check(before: &Contract, after: &Contract) -> Result<(), String> {
     let missing: Vec<_> = before.binaries.difference(&after.binaries).collect();

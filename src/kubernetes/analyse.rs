@@ -163,8 +163,18 @@ impl Planner<'_, '_> {
             self.handled.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
         let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0) || containers_user.contains(&0);
+        // A value every container sets for itself needs no pod-level twin.
+        let every_container = |key: &str, ok: &dyn Fn(&Value) -> bool| {
+            !self.handled.is_empty()
+                && self.handled.iter().all(|c| c.value.get("securityContext").and_then(|s| s.get(key)).is_some_and(ok))
+        };
+        let containers_non_root = every_container("runAsNonRoot", &|v| v.as_bool() == Some(true));
+        let containers_seccomp = every_container("seccompProfile", &|v| {
+            matches!(v.get("type").and_then(Value::as_str), Some("RuntimeDefault" | "Localhost"))
+        });
         match get("runAsNonRoot").and_then(Value::as_bool) {
             Some(true) => {}
+            None if containers_non_root => {}
             _ if explicit_root => self.finding(
                 &rules::RUN_AS_NON_ROOT,
                 line,
@@ -255,6 +265,7 @@ impl Planner<'_, '_> {
                     self.set_for_pod(&["securityContext", "seccompProfile"], map([("type", string("RuntimeDefault"))]));
                 }
             }
+            None if containers_seccomp => {}
             None => {
                 self.finding(&rules::SECCOMP, line, format!("{id} sets no seccompProfile"), true);
                 self.set_for_pod(&["securityContext", "seccompProfile"], map([("type", string("RuntimeDefault"))]));

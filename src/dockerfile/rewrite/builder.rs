@@ -24,7 +24,7 @@ pub const MODULE_DOWNLOAD: &str = include_str!("../../../templates/dockerfile/mo
 /// Edits to every builder: build flags, the module download layer, the Go tag, cache mounts.
 pub fn edits(facts: &Facts<'_>, style: &Style, out: &mut Vec<Edit>) {
     for run in facts.go_runs.iter().filter(|r| !r.exec_form) {
-        for cmd in run.commands.iter().filter(|c| c.builds()) {
+        for cmd in run.commands.iter().filter(|c| c.builds() && facts.ships(run, c)) {
             build_flags(facts, run, cmd, out);
         }
     }
