@@ -1,7 +1,7 @@
 //! How the repository builds and runs each Dockerfile's image outside the Dockerfile: Compose
 //! services (`build`, `image`, `command`, `entrypoint`, build `args`), skaffold artifacts (image
-//! names, `buildArgs`, the `requires` aliases that fill `FROM $BASE`) and the Kubernetes
-//! containers that run those images (`command`, `args`).
+//! names, `buildArgs`, the `requires` aliases that fill `FROM $BASE`), Docker Bake targets
+//! (`args`, `tags`) and the Kubernetes containers that run those images (`command`, `args`).
 //!
 //! [`Repository::read`] parses the files' text (pure); [`Repository::for_dockerfile`] answers for
 //! one Dockerfile. The walk that finds the files is the I/O edge, in `run.rs`.
@@ -100,7 +100,53 @@ pub fn is_skaffold_name(name: &str) -> bool {
     lower.starts_with("skaffold") && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
 }
 
+/// Names of Docker Bake files (`docker buildx bake`).
+pub const BAKE_FILES: &[&str] =
+    &["docker-bake.hcl", "docker-bake.json", "docker-bake.override.hcl", "docker-bake.override.json"];
+
 impl Repository {
+    /// Reads a Docker Bake file (HCL or JSON): each `target`'s Dockerfile and build arguments.
+    /// Bake builds with BuildKit. A file that does not parse adds nothing.
+    pub fn read_bake(&mut self, path: &Path, text: &str) {
+        let parsed: Option<serde_json::Value> = if path.extension().is_some_and(|e| e == "json") {
+            serde_json::from_str(text).ok()
+        } else {
+            hcl::from_str(text).ok()
+        };
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let targets = parsed.as_ref().and_then(|v| v.get("target")).and_then(|t| t.as_object());
+        for (name, target) in targets.into_iter().flatten() {
+            let origin = format!("{} (target {name})", path.display());
+            let text_of =
+                |key: &str, default: &str| target.get(key).and_then(|v| v.as_str()).unwrap_or(default).to_string();
+            let (context, dockerfile) = (text_of("context", "."), text_of("dockerfile", "Dockerfile"));
+            let args = target
+                .get("args")
+                .and_then(|a| a.as_object())
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| {
+                    Some(BuildArg { name: k.clone(), value: v.as_str()?.to_string(), origin: origin.clone() })
+                })
+                .filter(resolved)
+                .collect();
+            let images = target
+                .get("tags")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str().map(image_name))
+                .collect();
+            self.builds.push(Build {
+                dockerfile: normalise(&dir.join(context).join(dockerfile)),
+                images,
+                args,
+                commands: Vec::new(),
+                without_buildkit: None,
+            });
+        }
+    }
+
     /// Reads one file (its path relative to the repository root, and its text): a Compose file,
     /// a skaffold configuration or a Kubernetes manifest, by its name and content. Files that do
     /// not parse add nothing (their own report says why).
@@ -375,6 +421,19 @@ mod tests {
         assert_eq!(app.commands[0].words, ["/app", "--verbose"]);
         assert_eq!(app.commands[0].origin, "examples/k8s/app.yaml (container app)");
         assert!(repo.for_dockerfile(Path::new("Dockerfile")).commands.is_empty());
+    }
+
+    #[test]
+    fn bake_targets_give_their_build_arguments() {
+        let mut repo = Repository::default();
+        repo.read_bake(
+            Path::new("docker-bake.hcl"),
+            "variable \"GO_VERSION\" {\n  default = \"1.22\"\n}\ntarget \"api\" {\n  context = \"./api\"\n  dockerfile = \"Dockerfile\"\n  args = {\n    BUILDER = \"golang:1.22\"\n    GO = GO_VERSION\n  }\n  tags = [\"ghcr.io/acme/api:latest\"]\n}\n",
+        );
+        let api = repo.for_dockerfile(Path::new("api/Dockerfile"));
+        assert_eq!(api.agreed_build_args(), [("BUILDER".to_string(), "golang:1.22".to_string())]);
+        assert_eq!(api.build_args[0].origin, "docker-bake.hcl (target api)");
+        assert!(api.without_buildkit.is_none());
     }
 
     #[test]

@@ -250,6 +250,22 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             repository.read(&rel(&f.path), text);
         }
     }
+    // Bake files sit at the root of the repository or beside the Dockerfiles they build.
+    let mut bake_dirs: Vec<PathBuf> =
+        dockerfiles.iter().filter_map(|f| canonical(&f.path).parent().map(Path::to_path_buf)).collect();
+    bake_dirs.push(repo.to_path_buf());
+    bake_dirs.sort();
+    bake_dirs.dedup();
+    for dir in &bake_dirs {
+        for name in orchestration::BAKE_FILES {
+            let path = dir.join(name);
+            if path.is_file()
+                && let Ok(text) = discover::read_text(&path)
+            {
+                repository.read_bake(&path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default(), &text);
+            }
+        }
+    }
     // Only Dockerfiles read the Go source beside them; each build context's source is read
     // once, by the first worker that needs it.
     let contexts: Vec<PathBuf> = dockerfiles.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
