@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::propose::governor::Limits;
+use crate::forge::governor::Limits;
 use crate::propose::pr::{self, Auth, Prover, Report, Target};
 use crate::sandbox::{self, Seed};
 

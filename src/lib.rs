@@ -16,6 +16,7 @@ pub mod discover;
 pub mod dockerfile;
 pub mod edit;
 pub mod finding;
+pub mod forge;
 pub mod kubernetes;
 pub mod lines;
 pub mod orchestration;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use harden::propose::governor::Limits;
+use harden::forge::governor::Limits;
 use harden::propose::pr;
 use harden::report::github::{Fence, Runner};
 use harden::report::{self, Format};

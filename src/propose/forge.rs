@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::decide::{Existing, PullState};
 use super::fingerprint::Meta;
-use super::github::GitHub;
+use crate::forge::github::GitHub;
 
 /// The trailer every commit harden makes carries: a branch whose head lacks it has a human's commit.
 pub const TRAILER: &str = "Harden-Fingerprint:";

@@ -20,10 +20,10 @@ use super::commit;
 use super::decide::{self, Action, Situation};
 use super::fingerprint::{self, Meta, blob_sha};
 use super::forge;
-pub use super::github::Auth;
-use super::github::GitHub;
-use super::governor::Limits;
 use super::write::{self, Change};
+pub use crate::forge::github::Auth;
+use crate::forge::github::GitHub;
+use crate::forge::governor::Limits;
 
 /// The build proof, at the edge: builds the before and after images, or says why it cannot.
 pub trait Prover: Sync {

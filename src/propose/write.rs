@@ -15,10 +15,10 @@ use super::checkout::{self, Checkout};
 use super::commit::CommitPlan;
 use super::decide::Action;
 use super::forge::{NOTICE_MARKER, OBSOLETE_MARKER, TRAILER};
-use super::github::GitHub;
-use super::governor::Request;
 use super::pr::Target;
 use super::reviewers::{self, CODEOWNERS_PATHS};
+use crate::forge::github::GitHub;
+use crate::forge::governor::Request;
 
 /// Everything a write needs to know about this run.
 pub struct Change<'a> {
