@@ -29,4 +29,5 @@ pub mod run;
 pub mod sandbox;
 pub mod shell;
 pub mod source;
+pub mod store;
 pub mod verify;

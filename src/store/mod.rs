@@ -1,0 +1,181 @@
+//! The state harden keeps between runs: the repositories a sweep saw (with the ETag that makes
+//! the next look free), what each sweep did with each, the pull requests harden opened, and the
+//! openings that pace a campaign. One small trait, [`Store`], so the SQLite file a sweep keeps
+//! and the PostgreSQL database a server shares are two implementations of the same thing.
+//!
+//! The forge stays the source of truth: every pull request is found again from its branch and
+//! its hidden fingerprint, so deleting the state loses only the cache.
+
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+/// A repository as the last sweep saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoRecord {
+    /// `owner/name`.
+    pub full_name: String,
+    /// The organisation (or user) that owns it.
+    pub org: String,
+    /// The branch harden proposes against.
+    pub default_branch: String,
+    /// The tree of that branch when last read.
+    pub tree_sha: Option<String>,
+    /// The tree request's ETag: sent back, an unchanged tree costs a free `304`.
+    pub tree_etag: Option<String>,
+    /// How many files could be hardened (Dockerfiles and manifests by name).
+    pub candidates: usize,
+    /// Why the sweep passes it over (archived, a fork, opted out…), when it does.
+    pub skipped: Option<String>,
+    /// True when harden has (or had) a pull request from its branch there.
+    pub has_pull: bool,
+    /// When it was last seen (seconds since the epoch).
+    pub seen_at: i64,
+}
+
+/// What one sweep did with one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoResult {
+    /// `owner/name`.
+    pub repo: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// In words: the reason, the pull request's address, the error.
+    pub detail: String,
+    /// The pull request it concerns, when there is one.
+    pub pull: Option<u64>,
+    /// API requests it cost.
+    pub requests: usize,
+    /// When (seconds since the epoch).
+    pub at: i64,
+}
+
+/// What a sweep did with a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Passed over: archived, disabled, empty, a fork, opted out, filtered.
+    Skipped,
+    /// Its tree did not change since the last sweep (a free `304`).
+    Unchanged,
+    /// No Dockerfile or manifest to harden.
+    NoCandidates,
+    /// Looked at; nothing to propose.
+    NothingToDo,
+    /// A pull request was opened.
+    Opened,
+    /// harden's pull request was brought up to date.
+    Updated,
+    /// harden's pull request was up to date already.
+    UpToDate,
+    /// harden's pull request was closed: nothing is left to change.
+    Closed,
+    /// harden said once what it will not do again (a decline, a human's commit).
+    Commented,
+    /// A pull request waits for the campaign's pace.
+    Scheduled,
+    /// Something went wrong; the sweep went on.
+    Failed,
+}
+
+impl Outcome {
+    /// The name every output uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Skipped => "skipped",
+            Outcome::Unchanged => "unchanged",
+            Outcome::NoCandidates => "no_candidates",
+            Outcome::NothingToDo => "nothing_to_do",
+            Outcome::Opened => "opened",
+            Outcome::Updated => "updated",
+            Outcome::UpToDate => "up_to_date",
+            Outcome::Closed => "closed",
+            Outcome::Commented => "commented",
+            Outcome::Scheduled => "scheduled",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    /// Reads [`Outcome::as_str`]'s name back.
+    pub fn parse(name: &str) -> Option<Self> {
+        ALL_OUTCOMES.iter().copied().find(|o| o.as_str() == name)
+    }
+}
+
+/// Every outcome, in the order summaries list them.
+pub const ALL_OUTCOMES: &[Outcome] = &[
+    Outcome::Opened,
+    Outcome::Updated,
+    Outcome::Closed,
+    Outcome::Commented,
+    Outcome::Scheduled,
+    Outcome::Failed,
+    Outcome::UpToDate,
+    Outcome::NothingToDo,
+    Outcome::NoCandidates,
+    Outcome::Unchanged,
+    Outcome::Skipped,
+];
+
+/// One of harden's pull requests, as the forge last showed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRecord {
+    /// `owner/name`.
+    pub repo: String,
+    /// Its number.
+    pub number: u64,
+    /// Its web address.
+    pub url: String,
+    /// `open`, `merged` or `closed`.
+    pub state: String,
+    /// The fingerprint of the inputs it was made from.
+    pub fingerprint: Option<String>,
+    /// The files it changes.
+    pub files: Vec<String>,
+    /// The proven images' bytes before and after, when the proof ran.
+    pub bytes_before: Option<u64>,
+    /// Likewise, after.
+    pub bytes_after: Option<u64>,
+    /// Findings it fixes.
+    pub findings_fixed: usize,
+    /// Findings it leaves, with their reasons in its body.
+    pub findings_remaining: usize,
+    /// Why harden will not touch it again (a human's commit, a decline), when so.
+    pub blocked_reason: Option<String>,
+    /// When it was opened and last changed (seconds since the epoch).
+    pub created_at: i64,
+    /// Likewise, last changed.
+    pub updated_at: i64,
+}
+
+/// A sweep, by its number in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepId(pub i64);
+
+/// Where harden keeps its state. Each call is one transaction: a sweep killed between two calls
+/// loses nothing it recorded.
+pub trait Store {
+    /// Starts a sweep of `org`'s shard `shard` (`1/1` for all), or resumes the one that did not
+    /// finish (so a killed sweep goes on where it stopped).
+    fn begin_sweep(&self, org: &str, shard: &str, now: i64) -> anyhow::Result<SweepId>;
+    /// Marks a sweep finished.
+    fn finish_sweep(&self, sweep: SweepId, now: i64) -> anyhow::Result<()>;
+    /// A repository as the last sweep saw it.
+    fn repo(&self, full_name: &str) -> anyhow::Result<Option<RepoRecord>>;
+    /// Records a repository.
+    fn save_repo(&self, repo: &RepoRecord) -> anyhow::Result<()>;
+    /// What sweep `sweep` did with `repo`, when it did.
+    fn result(&self, sweep: SweepId, repo: &str) -> anyhow::Result<Option<RepoResult>>;
+    /// Every result of sweep `sweep`.
+    fn results(&self, sweep: SweepId) -> anyhow::Result<Vec<RepoResult>>;
+    /// Records what sweep `sweep` did with a repository.
+    fn save_result(&self, sweep: SweepId, result: &RepoResult) -> anyhow::Result<()>;
+    /// Records (or refreshes) a pull request.
+    fn save_pull(&self, pull: &PullRecord) -> anyhow::Result<()>;
+    /// Every pull request harden made in `org`.
+    fn pulls(&self, org: &str) -> anyhow::Result<Vec<PullRecord>>;
+    /// Records that a pull request was opened in `repo` at `at`, for the campaign's pace.
+    fn record_opening(&self, org: &str, repo: &str, at: i64) -> anyhow::Result<()>;
+    /// When pull requests were opened in `org` since `since`, oldest first.
+    fn openings_since(&self, org: &str, since: i64) -> anyhow::Result<Vec<i64>>;
+}
