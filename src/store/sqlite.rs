@@ -245,7 +245,7 @@ mod tests {
         let store = Sqlite::open(&path).unwrap();
         assert_eq!(store.begin_sweep("acme", "1/1", 20).unwrap(), sweep);
         assert_eq!(store.result(sweep, "acme/api").unwrap().unwrap().outcome, Outcome::Opened);
-        assert_eq!(store.begin_sweep("acme", "2/2", 20).unwrap() == sweep, false, "another shard, another sweep");
+        assert_ne!(store.begin_sweep("acme", "2/2", 20).unwrap(), sweep, "another shard, another sweep");
         store.finish_sweep(sweep, 30).unwrap();
         assert_ne!(store.begin_sweep("acme", "1/1", 40).unwrap(), sweep, "a finished sweep is not resumed");
     }
