@@ -52,6 +52,8 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         app: None,
         collaborators: Vec::new(),
         git_data_writes: true,
+        orgs: Vec::new(),
+        tree_limit: None,
     })?;
     let target = Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false, config: None };
     // The forge is this process: GitHub's one-second gap between writes would only slow the demo.

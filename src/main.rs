@@ -180,6 +180,15 @@ enum Command {
         /// (clients must push with git).
         #[arg(long)]
         no_git_data_writes: bool,
+        /// An organisation of many repositories, ORG=DIR (each folder of DIR a repository;
+        /// DIR/sandbox.json gives their listing facts: archived, fork, empty, topics, language)
+        /// or ORG=N (N generated repositories, every twentieth with a Dockerfile to harden);
+        /// repeatable.
+        #[arg(long = "seed-org")]
+        orgs: Vec<harden::sandbox::OrgSeed>,
+        /// Mark a recursive tree truncated past this many entries, as GitHub does past its limit.
+        #[arg(long)]
+        tree_limit: Option<usize>,
     },
     /// The whole job on this machine, no GitHub account needed: start the sandbox forge with the
     /// example Go service, run `harden pr` on it (with the build proof when a Docker engine
@@ -377,6 +386,8 @@ fn main() -> ExitCode {
             app_public_key,
             collaborators,
             no_git_data_writes,
+            orgs,
+            tree_limit,
         } => {
             let app = match (app_id, app_public_key) {
                 (Some(id), Some(key)) => {
@@ -394,8 +405,18 @@ fn main() -> ExitCode {
                 _ => None,
             };
             let git_data_writes = !no_git_data_writes;
-            let options =
-                harden::sandbox::Options { listen, data, seeds, token, faults, app, collaborators, git_data_writes };
+            let options = harden::sandbox::Options {
+                listen,
+                data,
+                seeds,
+                token,
+                faults,
+                app,
+                collaborators,
+                git_data_writes,
+                orgs,
+                tree_limit,
+            };
             match harden::sandbox::serve(options) {
                 Ok(()) => Exit::Done.into(),
                 Err(error) => {

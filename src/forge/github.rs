@@ -4,8 +4,8 @@
 //! Octocrab retries 5xx answers and dropped connections, which replays POSTs: the callers look
 //! before they create.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -32,16 +32,27 @@ pub enum Auth {
     },
 }
 
-/// An answer: its status and its JSON body (`Null` when empty).
+/// An answer: its status, its JSON body (`Null` when empty) and its ETag.
 #[derive(Debug)]
 pub struct Answer {
     /// The HTTP status.
     pub status: u16,
     /// The body.
     pub body: Value,
+    /// The `ETag` header, for a later conditional read.
+    pub etag: Option<String>,
 }
 
-/// One repository on one forge.
+/// Marks a path as an absolute route, not one under the repository (see [`GitHub::get_at`]).
+const ABSOLUTE: &str = "absolute:";
+
+fn absolute(route: &str) -> String {
+    format!("{ABSOLUTE}{route}")
+}
+
+/// One forge, speaking for one repository (relative routes are under `/repos/{owner}/{name}`);
+/// [`GitHub::for_repo`] speaks for another through the same connection, governor and counters.
+#[derive(Clone)]
 pub struct GitHub {
     /// Retries 5xx answers and dropped connections (so it may replay a request that was done).
     crab: Octocrab,
@@ -50,8 +61,28 @@ pub struct GitHub {
     /// The token, when harden was given one (an App's installation tokens come from `crab`).
     token: Option<SecretString>,
     repo: String,
-    governor: Mutex<Governor>,
+    governor: Arc<Mutex<Governor>>,
+    counts: Arc<Counts>,
+}
+
+/// What a connection has sent, across every repository it spoke for.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Mutating requests.
     writes: AtomicUsize,
+    /// Every request.
+    requests: AtomicUsize,
+    /// Requests that spent rate limit (all but `304 Not Modified`).
+    spent: AtomicUsize,
+}
+
+/// A conditional read's answer.
+#[derive(Debug)]
+pub enum Conditional {
+    /// `304 Not Modified`: what was read last time still holds (and it cost no rate limit).
+    NotModified,
+    /// The resource (or `None` on 404), with its new ETag.
+    Fresh(Option<Value>, Option<String>),
 }
 
 /// The page size of lists, GitHub's largest.
@@ -60,9 +91,49 @@ const PAGE: usize = 100;
 /// How many times a rate-limited request is sent again after octocrab's own retries.
 const RATE_LIMIT_RETRIES: usize = 2;
 
+/// What a connection speaks for, which decides an App's installation.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// One repository, `owner/name`.
+    Repo(String, String),
+    /// Every repository of an organisation (an App: its installation on the organisation).
+    Org(String),
+    /// An App's installation, by id.
+    Installation(u64),
+}
+
 impl GitHub {
     /// Connects to the API at `api_url` for the repository `owner/name`.
     pub async fn connect(api_url: &str, auth: Auth, owner: &str, name: &str, limits: Limits) -> anyhow::Result<Self> {
+        Self::connect_scoped(api_url, auth, Scope::Repo(owner.into(), name.into()), limits).await
+    }
+
+    /// The installations of the GitHub App `id` (signing with `key`): their ids and the accounts
+    /// (organisations or users) they are installed on.
+    pub async fn installations(api_url: &str, id: u64, key: &[u8]) -> anyhow::Result<Vec<(u64, String)>> {
+        let app = Octocrab::builder()
+            .base_uri(api_url)
+            .with_context(|| format!("--api-url {api_url}"))?
+            .app_from_rsa_pem(AppId(id), key)
+            .context("the App's private key")?
+            .build()?;
+        let listed: Vec<Value> = app
+            .get("/app/installations?per_page=100", None::<&()>)
+            .await
+            .map_err(|e| github_error(e, "listing the App's installations"))?;
+        Ok(listed
+            .iter()
+            .filter_map(|i| Some((i["id"].as_u64()?, i["account"]["login"].as_str()?.to_string())))
+            .collect())
+    }
+
+    /// Connects to the API at `api_url` for what `scope` names.
+    pub async fn connect_scoped(api_url: &str, auth: Auth, scope: Scope, limits: Limits) -> anyhow::Result<Self> {
+        let repo = match &scope {
+            Scope::Repo(owner, name) => format!("{owner}/{name}"),
+            Scope::Org(org) => format!("{org}/"),
+            Scope::Installation(id) => format!("installation-{id}/"),
+        };
         let builder = |retry: RetryConfig| -> anyhow::Result<octocrab::OctocrabBuilder<_, _, _, _>> {
             Ok(Octocrab::builder()
                 .base_uri(api_url)
@@ -88,11 +159,28 @@ impl GitHub {
                     Ok(builder(retry)?.app_from_rsa_pem(AppId(id), &key).context("the App's private key")?.build()?)
                 };
                 let (app, app_once) = (app(retried())?, app(RetryConfig::None)?);
-                let installation =
-                    app.apps().get_repository_installation(owner, name).await.map_err(|e| {
-                        github_error(e, &format!("finding the installation of App {id} on {owner}/{name}"))
-                    })?;
-                let installation = InstallationId(installation.id.0);
+                let installation = match &scope {
+                    Scope::Repo(owner, name) => {
+                        app.apps()
+                            .get_repository_installation(owner, name)
+                            .await
+                            .map_err(|e| {
+                                github_error(e, &format!("finding the installation of App {id} on {owner}/{name}"))
+                            })?
+                            .id
+                            .0
+                    }
+                    Scope::Org(org) => {
+                        app.apps()
+                            .get_org_installation(org)
+                            .await
+                            .map_err(|e| github_error(e, &format!("finding the installation of App {id} on {org}")))?
+                            .id
+                            .0
+                    }
+                    Scope::Installation(installation) => *installation,
+                };
+                let installation = InstallationId(installation);
                 let (crab, _) = app
                     .installation_and_token(installation)
                     .await
@@ -104,11 +192,17 @@ impl GitHub {
             crab,
             once,
             token,
-            repo: format!("{owner}/{name}"),
-            governor: Mutex::new(Governor::new(limits)),
-            writes: 0.into(),
+            repo,
+            governor: Arc::new(Mutex::new(Governor::new(limits))),
+            counts: Arc::default(),
         };
         Ok(client)
+    }
+
+    /// The same connection (its authentication, governor and counters) speaking for
+    /// `owner/name`: one governor paces every request a sweep sends.
+    pub fn for_repo(&self, owner: &str, name: &str) -> GitHub {
+        GitHub { repo: format!("{owner}/{name}"), ..self.clone() }
     }
 
     /// The token git must use: the one harden was given, or an installation token that will not
@@ -120,9 +214,41 @@ impl GitHub {
         }
     }
 
-    /// How many mutating requests this client has sent.
+    /// How many mutating requests this connection has sent.
     pub fn writes(&self) -> usize {
-        self.writes.load(Ordering::Relaxed)
+        self.counts.writes.load(Ordering::Relaxed)
+    }
+
+    /// How many requests this connection has sent, and how many of them spent rate limit.
+    pub fn requests(&self) -> (usize, usize) {
+        (self.counts.requests.load(Ordering::Relaxed), self.counts.spent.load(Ordering::Relaxed))
+    }
+
+    /// `GET` an absolute route (`/orgs/{org}/repos`); `None` on 404.
+    pub async fn get_at(&self, route: &str) -> anyhow::Result<Option<Value>> {
+        self.get(&absolute(route)).await
+    }
+
+    /// Every item of an absolute route's list, page by page (at most 1,000).
+    pub async fn list_at(&self, route: &str) -> anyhow::Result<Vec<Value>> {
+        self.list(&absolute(route)).await
+    }
+
+    /// A conditional `GET` of an absolute route: with the ETag of the last read, an unchanged
+    /// resource answers `304`, which costs no rate limit.
+    pub async fn get_if_changed(&self, route: &str, etag: Option<&str>) -> anyhow::Result<Conditional> {
+        let route = absolute(route);
+        let mut headers = http::HeaderMap::new();
+        if let Some(tag) = etag.and_then(|t| http::HeaderValue::from_str(t).ok()) {
+            headers.insert(http::header::IF_NONE_MATCH, tag);
+        }
+        let answer = self.send_with(&self.crab, Method::GET, &route, None, Request::Read, Some(headers)).await?;
+        match answer.status {
+            304 => Ok(Conditional::NotModified),
+            404 => Ok(Conditional::Fresh(None, None)),
+            200..=299 => Ok(Conditional::Fresh(Some(answer.body), answer.etag)),
+            _ => Err(failure(&Method::GET, &self.route(&route), &answer)),
+        }
     }
 
     /// `GET /repos/{owner}/{repo}{path}`; `None` on 404.
@@ -169,7 +295,7 @@ impl GitHub {
         body: &Value,
         request: Request,
     ) -> anyhow::Result<Answer> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.counts.writes.fetch_add(1, Ordering::Relaxed);
         self.send(method, path, Some(body), request).await
     }
 
@@ -177,8 +303,8 @@ impl GitHub {
     /// when the outcome is unknown (a 5xx or a dropped connection), so the caller looks before it
     /// tries again.
     pub async fn post_once(&self, path: &str, body: &Value) -> anyhow::Result<Option<Value>> {
-        self.writes.fetch_add(1, Ordering::Relaxed);
-        match self.send_with(&self.once, Method::POST, path, Some(body), Request::Content).await {
+        self.counts.writes.fetch_add(1, Ordering::Relaxed);
+        match self.send_with(&self.once, Method::POST, path, Some(body), Request::Content, None).await {
             Ok(answer) if (200..300).contains(&answer.status) => Ok(Some(answer.body)),
             Ok(answer) if answer.status >= 500 => Ok(None),
             Ok(answer) => Err(failure(&Method::POST, &self.route(path), &answer)),
@@ -189,16 +315,20 @@ impl GitHub {
         }
     }
 
+    /// The route a path names: paths that start with `/repos/` or [`ABSOLUTE`] stand as they
+    /// are, the others are under this repository.
     fn route(&self, path: &str) -> String {
-        if path.is_empty() || path.starts_with('/') && !path.starts_with("/repos/") {
-            format!("/repos/{}{path}", self.repo)
-        } else {
-            path.to_string()
+        match path.strip_prefix(ABSOLUTE) {
+            Some(route) => route.to_string(),
+            None if path.is_empty() || path.starts_with('/') && !path.starts_with("/repos/") => {
+                format!("/repos/{}{path}", self.repo)
+            }
+            None => path.to_string(),
         }
     }
 
     async fn send(&self, method: Method, path: &str, body: Option<&Value>, request: Request) -> anyhow::Result<Answer> {
-        self.send_with(&self.crab, method, path, body, request).await
+        self.send_with(&self.crab, method, path, body, request, None).await
     }
 
     async fn send_with(
@@ -208,14 +338,16 @@ impl GitHub {
         path: &str,
         body: Option<&Value>,
         request: Request,
+        headers: Option<http::HeaderMap>,
     ) -> anyhow::Result<Answer> {
         let route = self.route(path);
         for attempt in 0..=RATE_LIMIT_RETRIES {
             let wait = self.governor.lock().expect("governor").wait(Instant::now(), request);
             tokio::time::sleep(wait).await;
             self.governor.lock().expect("governor").sent(Instant::now(), request);
+            self.counts.requests.fetch_add(1, Ordering::Relaxed);
             let response = match method {
-                Method::GET => crab._get(route.as_str()).await,
+                Method::GET => crab._get_with_headers(route.as_str(), headers.clone()).await,
                 Method::POST => crab._post(route.as_str(), body).await,
                 Method::PATCH => crab._patch(route.as_str(), body).await,
                 Method::DELETE => crab._delete(route.as_str(), body).await,
@@ -223,18 +355,22 @@ impl GitHub {
             }
             .map_err(|e| github_error(e, &format!("{method} {route}")))?;
             let status = response.status().as_u16();
-            let headers = rate_headers(response.headers());
+            if status != 304 {
+                self.counts.spent.fetch_add(1, Ordering::Relaxed);
+            }
+            let etag = response.headers().get(http::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let rate = rate_headers(response.headers());
             let text =
                 self.crab.body_to_string(response).await.map_err(|e| github_error(e, &format!("{method} {route}")))?;
             tracing::debug!(%method, %route, status, "forge answered");
             let epoch = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            let limited = self.governor.lock().expect("governor").received(Instant::now(), epoch, status, &headers);
+            let limited = self.governor.lock().expect("governor").received(Instant::now(), epoch, status, &rate);
             match limited {
                 Some(wait) if attempt < RATE_LIMIT_RETRIES => {
                     tracing::warn!(%method, %route, status, seconds = wait.as_secs(), "rate limited; waiting");
                     tokio::time::sleep(wait).await;
                 }
-                _ => return Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }),
+                _ => return Ok(Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), etag }),
             }
         }
         unreachable!("the last attempt returns")

@@ -49,6 +49,9 @@ pub struct Forge {
     pub minted: AtomicU64,
     /// Users' permissions on every repository, by login.
     pub collaborators: HashMap<String, String>,
+    /// The most entries a recursive tree lists before it says `truncated`, as GitHub does past
+    /// its own limit.
+    pub tree_limit: Option<usize>,
 }
 
 /// The routes; `git_data_writes` false leaves out creating blobs, trees and commits.

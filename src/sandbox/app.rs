@@ -1,13 +1,14 @@
 //! The sandbox as a GitHub App's home: it checks the App's JSON Web Tokens (RS256, against the
 //! App's public key), names the installation of a repository, mints installation tokens that
-//! expire after an hour (REST and git take them), and lists the installation's and an
-//! organisation's repositories.
+//! expire after an hour (REST and git take them), names the installation of an organisation and
+//! lists the App's installations, and lists the installation's and an organisation's
+//! repositories, paged.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State as Extract};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State as Extract};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use octocrab::jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{ApiError, Forge, authorization, presented};
-use super::extract::{created, not_found};
+use super::extract::{Paging, created, not_found};
 use super::shapes;
 use super::state::{now, timestamp};
 
@@ -47,6 +48,8 @@ pub fn routes() -> Router<Arc<Forge>> {
         .route("/api/v3/app/installations/{id}/access_tokens", post(access_token))
         .route("/api/v3/installation/repositories", get(installation_repositories))
         .route("/api/v3/orgs/{org}/repos", get(org_repositories))
+        .route("/api/v3/orgs/{org}/installation", get(org_installation))
+        .route("/api/v3/app/installations", get(installations))
 }
 
 #[derive(Deserialize)]
@@ -108,6 +111,27 @@ async fn installation(
     Ok(axum::Json(installation_json(&forge, &owner)).into_response())
 }
 
+async fn org_installation(
+    Extract(forge): Extract<Arc<Forge>>,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app_ok(&forge, &headers)?;
+    if !forge.state.lock().expect("state lock").repos.values().any(|r| r.owner == org) {
+        return Err(not_found());
+    }
+    Ok(axum::Json(installation_json(&forge, &org)).into_response())
+}
+
+/// The App's installations: the sandbox has one, on every repository it hosts, shown on the
+/// first organisation.
+async fn installations(Extract(forge): Extract<Arc<Forge>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    app_ok(&forge, &headers)?;
+    let first = forge.state.lock().expect("state lock").repos.values().next().map(|r| r.owner.clone());
+    let list: Vec<Value> = first.iter().map(|owner| installation_json(&forge, owner)).collect();
+    Ok(axum::Json(list).into_response())
+}
+
 async fn access_token(
     Extract(forge): Extract<Arc<Forge>>,
     Path(id): Path<u64>,
@@ -141,19 +165,25 @@ fn repositories(forge: &Forge, owner: Option<&str>) -> Vec<Value> {
 
 async fn installation_repositories(
     Extract(forge): Extract<Arc<Forge>>,
+    Query(paging): Query<Paging>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !forge.installation_token_ok(presented(&headers)) {
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
     }
     let list = repositories(&forge, None);
-    Ok(axum::Json(json!({"total_count": list.len(), "repository_selection": "all", "repositories": list}))
-        .into_response())
+    let total = list.len();
+    // GitHub pages this list inside an object: the page of repositories and the total.
+    let size = paging.size();
+    let page: Vec<Value> = list.into_iter().skip((paging.page() - 1) * size).take(size).collect();
+    Ok(axum::Json(json!({"total_count": total, "repository_selection": "all", "repositories": page})).into_response())
 }
 
 async fn org_repositories(
     Extract(forge): Extract<Arc<Forge>>,
     Path(org): Path<String>,
+    Query(paging): Query<Paging>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if !forge.api_token_ok(&headers) {
@@ -163,5 +193,5 @@ async fn org_repositories(
     if list.is_empty() {
         return Err(not_found());
     }
-    Ok(axum::Json(list).into_response())
+    Ok(paging.answer(list, &forge.base_url, &uri, |r| r))
 }

@@ -96,12 +96,21 @@ pub struct Paging {
 }
 
 impl Paging {
+    /// The page size asked for: 30 by default, at most 100.
+    pub fn size(&self) -> usize {
+        self.per_page.unwrap_or(30).clamp(1, 100)
+    }
+
+    /// The page asked for, from 1.
+    pub fn page(&self) -> usize {
+        self.page.unwrap_or(1).max(1)
+    }
+
     /// The page of `items` asked for, as GitHub answers a list: the JSON array, with a `Link`
     /// header (`prev`, `next`, `last`, `first`) when there is more than one page. `base` and
     /// `uri` make the links' address.
     pub fn answer<T>(&self, items: Vec<T>, base: &str, uri: &Uri, json: impl Fn(T) -> Value) -> Response {
-        let size = self.per_page.unwrap_or(30).clamp(1, 100);
-        let page = self.page.unwrap_or(1).max(1);
+        let (size, page) = (self.size(), self.page());
         let pages = items.len().div_ceil(size).max(1);
         let list: Vec<Value> = items.into_iter().skip((page - 1).saturating_mul(size)).take(size).map(json).collect();
         let mut answer = axum::Json(list).into_response();

@@ -34,6 +34,36 @@ pub fn seed(bare: &Path, branch: &str, folder: &Path) -> anyhow::Result<()> {
     std::fs::rename(&building, bare).with_context(|| format!("moving the seeded repository to {}", bare.display()))
 }
 
+/// Creates a bare repository without a commit (GitHub's empty repository), unless it exists.
+pub fn init_empty(bare: &Path, branch: &str) -> anyhow::Result<()> {
+    if bare.join("HEAD").exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(bare)?;
+    git(bare, None, &["init", "--quiet", "--bare", "--initial-branch", branch])?;
+    git(bare, None, &["config", "http.receivepack", "true"])
+}
+
+/// Creates a bare repository with one commit of `files` (path, text) on `branch`, through
+/// libgit2 (a thousand of them in seconds), unless it exists.
+pub fn generate(bare: &Path, branch: &str, files: &[(String, String)]) -> anyhow::Result<()> {
+    if bare.join("HEAD").exists() {
+        return Ok(());
+    }
+    let repo = git2::Repository::init_bare(bare)?;
+    repo.config()?.set_bool("http.receivepack", true)?;
+    let mut tree = repo.treebuilder(None)?;
+    for (path, text) in files {
+        let blob = repo.blob(text.as_bytes())?;
+        tree.insert(path, blob, 0o100644)?;
+    }
+    let tree = repo.find_tree(tree.write()?)?;
+    let who = git2::Signature::now("sandbox", "sandbox@harden.invalid")?;
+    repo.commit(Some(&format!("refs/heads/{branch}")), &who, &who, "Initial commit", &tree, &[])?;
+    repo.set_head(&format!("refs/heads/{branch}"))?;
+    Ok(())
+}
+
 /// Runs git on the bare repository, with a work tree and a private index when given.
 fn git(bare: &Path, work: Option<(&PathBuf, &Path)>, args: &[&str]) -> anyhow::Result<()> {
     let mut command = Command::new("git");

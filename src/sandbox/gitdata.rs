@@ -140,7 +140,7 @@ async fn create_tree(repo: OpenRepo, Body(new): Body<NewTree>) -> Result<Respons
         }
     }
     let sha = update.create_updated(&repo.git, &base).map_err(|e| invalid(e.to_string()))?;
-    Ok(created(tree_json(&repo, sha, false)?))
+    Ok(created(tree_json(&repo, sha, false, None)?))
 }
 
 fn mode_of(mode: i32) -> Result<git2::FileMode, ApiError> {
@@ -159,9 +159,23 @@ struct TreeQuery {
 
 /// A tree never changes, so its ETag is its SHA (and the listing's depth): a client that sends it
 /// back in `If-None-Match` gets `304 Not Modified`, which costs no rate limit.
-async fn tree(repo: OpenRepo, Query(query): Query<TreeQuery>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn tree(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Query(query): Query<TreeQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let recursive = query.recursive.is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
-    let sha = oid(&repo.target)?;
+    // A tree SHA, or (as GitHub takes it too) a branch or tag whose commit's tree is meant.
+    let sha = match oid(&repo.target) {
+        Ok(sha) => sha,
+        Err(_) => repo
+            .git
+            .revparse_single(&repo.target)
+            .and_then(|object| object.peel_to_tree())
+            .map(|tree| tree.id())
+            .map_err(|_| not_found())?,
+    };
     let etag = format!("\"{sha}{}\"", if recursive { "-r" } else { "" });
     let etag_header =
         HeaderValue::from_str(&etag).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -170,14 +184,15 @@ async fn tree(repo: OpenRepo, Query(query): Query<TreeQuery>, headers: HeaderMap
         repo.git.find_tree(sha).map_err(|_| not_found())?;
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        axum::Json(tree_json(&repo, sha, recursive)?).into_response()
+        axum::Json(tree_json(&repo, sha, recursive, forge.tree_limit)?).into_response()
     };
     answer.headers_mut().insert(header::ETAG, etag_header);
     Ok(answer)
 }
 
-/// A tree in GitHub's shape; with `recursive`, every entry below it with its full path.
-fn tree_json(repo: &OpenRepo, sha: Oid, recursive: bool) -> Result<Value, ApiError> {
+/// A tree in GitHub's shape; with `recursive`, every entry below it with its full path, up to
+/// `limit` entries (then `truncated` is true).
+fn tree_json(repo: &OpenRepo, sha: Oid, recursive: bool, limit: Option<usize>) -> Result<Value, ApiError> {
     let tree = repo.git.find_tree(sha).map_err(|_| not_found())?;
     let mut entries = Vec::new();
     let mut add = |root: &str, entry: &git2::TreeEntry<'_>| {
@@ -208,8 +223,12 @@ fn tree_json(repo: &OpenRepo, sha: Oid, recursive: bool) -> Result<Value, ApiErr
     } else {
         tree.iter().for_each(|entry| add("", &entry));
     }
+    let truncated = recursive && limit.is_some_and(|limit| entries.len() > limit);
+    if truncated {
+        entries.truncate(limit.unwrap_or_default());
+    }
     Ok(
-        json!({"sha": sha.to_string(), "url": format!("{}/git/trees/{sha}", repo.api), "tree": entries, "truncated": false}),
+        json!({"sha": sha.to_string(), "url": format!("{}/git/trees/{sha}", repo.api), "tree": entries, "truncated": truncated}),
     )
 }
 

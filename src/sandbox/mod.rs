@@ -76,6 +76,37 @@ pub struct Options {
     /// Whether the Git Data API can create blobs, trees and commits (false: it answers 404, as a
     /// forge without them, and clients must push with git).
     pub git_data_writes: bool,
+    /// Organisations of many repositories to create: seeded from a folder of folders, or
+    /// generated.
+    pub orgs: Vec<OrgSeed>,
+    /// The most entries a recursive tree lists before it says `truncated`.
+    pub tree_limit: Option<usize>,
+}
+
+/// An organisation of repositories to create when it does not exist yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgSeed {
+    /// `ORG=DIR`: each folder in DIR is a repository; `DIR/sandbox.json` may give each its
+    /// listing facts (`{"name": {"archived": true, "fork": true, "empty": true, "topics": […],
+    /// "language": "Go"}}`).
+    Folders(String, PathBuf),
+    /// `ORG=N`: N generated repositories, every twentieth a Go service with a Dockerfile to
+    /// harden, the others Go code without one.
+    Generated(String, usize),
+}
+
+impl std::str::FromStr for OrgSeed {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (org, what) = text.split_once('=').ok_or("expected ORG=DIR or ORG=N")?;
+        if org.is_empty() || !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("`{org}` is not an organisation name"));
+        }
+        Ok(match what.parse() {
+            Ok(n) => OrgSeed::Generated(org.into(), n),
+            Err(_) => OrgSeed::Folders(org.into(), what.into()),
+        })
+    }
 }
 
 /// A user's permission on every repository of the sandbox: `LOGIN=PERMISSION`.
@@ -126,6 +157,9 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         let repo = state.add_repo(&seed.owner, &seed.name).clone();
         git::seed(&git::bare_path(&git_root, &repo.owner, &repo.name), &repo.default_branch, &seed.folder)?;
     }
+    for org in &options.orgs {
+        seed_org(&mut state, &git_root, org)?;
+    }
     state.save(&state_path)?;
     let listener =
         std::net::TcpListener::bind(options.listen).with_context(|| format!("listening on {}", options.listen))?;
@@ -146,6 +180,7 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         installation_tokens: Mutex::new(Default::default()),
         minted: 0.into(),
         collaborators: options.collaborators.into_iter().map(|c| (c.login, c.permission)).collect(),
+        tree_limit: options.tree_limit,
     };
     if !forge.faults.lock().expect("faults lock").is_empty() {
         faults::quiet_dropped_connections();
@@ -159,6 +194,64 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         })
     });
     Ok(Running { url, thread })
+}
+
+/// Creates an organisation's repositories that do not exist yet.
+fn seed_org(state: &mut State, git_root: &std::path::Path, org: &OrgSeed) -> anyhow::Result<()> {
+    match org {
+        OrgSeed::Folders(owner, dir) => {
+            let metas: std::collections::BTreeMap<String, state::RepoMeta> =
+                match std::fs::read_to_string(dir.join("sandbox.json")) {
+                    Ok(text) => {
+                        serde_json::from_str(&text).with_context(|| format!("{}/sandbox.json", dir.display()))?
+                    }
+                    Err(_) => Default::default(),
+                };
+            let mut folders: Vec<PathBuf> =
+                std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            folders.sort();
+            for folder in folders {
+                let name = folder.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+                let meta = metas.get(&name).cloned().unwrap_or_default();
+                let repo = state.add_repo_with(owner, &name, meta.clone()).clone();
+                let bare = git::bare_path(git_root, &repo.owner, &repo.name);
+                if meta.empty {
+                    git::init_empty(&bare, &repo.default_branch)?;
+                } else {
+                    git::seed(&bare, &repo.default_branch, &folder)?;
+                }
+            }
+        }
+        OrgSeed::Generated(owner, count) => {
+            for i in 0..*count {
+                let name = format!("svc-{i:04}");
+                let repo = state.add_repo_with(owner, &name, state::RepoMeta::default()).clone();
+                git::generate(
+                    &git::bare_path(git_root, &repo.owner, &repo.name),
+                    &repo.default_branch,
+                    &generated_files(&name, i % 20 == 0),
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The files of a generated repository: a Go module, and for a service a naive Dockerfile.
+fn generated_files(name: &str, service: bool) -> Vec<(String, String)> {
+    let mut files = vec![
+        ("go.mod".to_string(), format!("module example.com/{name}\n\ngo 1.22\n")),
+        ("main.go".to_string(), "package main\n\nfunc main() {}\n".to_string()),
+        ("README.md".to_string(), format!("# {name}\n")),
+    ];
+    if service {
+        files.push((
+            "Dockerfile".to_string(),
+            "FROM golang:1.22\nWORKDIR /app\nCOPY . .\nRUN go build -o /app/server .\nCMD [\"/app/server\"]\n"
+                .to_string(),
+        ));
+    }
+    files
 }
 
 /// Seeds the repositories, then serves until the process is stopped. Prints

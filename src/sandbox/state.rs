@@ -30,6 +30,27 @@ pub struct Repo {
     /// Its labels, made on first use as GitHub does.
     #[serde(default)]
     pub labels: Vec<Label>,
+    /// What a listing says of it beyond its name: archived, a fork, empty, topics, language.
+    #[serde(default)]
+    pub meta: RepoMeta,
+}
+
+/// A repository's listing facts, as GitHub shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RepoMeta {
+    /// Archived: read-only.
+    pub archived: bool,
+    /// Disabled by the forge.
+    pub disabled: bool,
+    /// A fork of another repository.
+    pub fork: bool,
+    /// Without a single commit.
+    pub empty: bool,
+    /// Its topics.
+    pub topics: Vec<String>,
+    /// Its main language (`Go` when not given).
+    pub language: Option<String>,
 }
 
 /// A repository's label.
@@ -165,6 +186,11 @@ impl State {
 
     /// The repository `owner/name`, added with the next id when it is new.
     pub fn add_repo(&mut self, owner: &str, name: &str) -> &Repo {
+        self.add_repo_with(owner, name, RepoMeta::default())
+    }
+
+    /// Adds a repository with its listing facts, unless it exists (then it is kept as it is).
+    pub fn add_repo_with(&mut self, owner: &str, name: &str, meta: RepoMeta) -> &Repo {
         let key = format!("{owner}/{name}");
         if !self.repos.contains_key(&key) {
             self.last_id += 1;
@@ -177,6 +203,7 @@ impl State {
                 pulls: Vec::new(),
                 comments: Vec::new(),
                 labels: Vec::new(),
+                meta,
             };
             self.repos.insert(key.clone(), repo);
         }
