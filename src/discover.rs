@@ -11,7 +11,8 @@ use serde::Serialize;
 /// Directory names harden does not walk unless the configuration says `default_ignores: false`:
 /// vendored modules and packages (other people's code, rewritten by their tools) and test data
 /// (files a test expects as they are), as Renovate and the go tool pass over them.
-pub const DEFAULT_IGNORED: &[&str] = &["vendor", "node_modules", "testdata", "__fixtures__"];
+pub const DEFAULT_IGNORED: &[&str] =
+    &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
 
 /// Files larger than this are skipped.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

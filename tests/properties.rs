@@ -117,6 +117,7 @@ fn source() -> impl Strategy<Value = SourceFacts> {
                 go_version: Some("1.22".into()),
                 toolchain: None,
                 local_replaces: Vec::new(),
+                indirect: Vec::new(),
                 requires: if cgo { vec!["github.com/mattn/go-sqlite3".into()] } else { Vec::new() },
             }),
             has_go_sum: true,

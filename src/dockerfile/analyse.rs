@@ -45,7 +45,7 @@ const SECRET_EXTENSIONS: &[&str] = &[".key", ".p12", ".pfx", ".jks"];
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     let mut out = plan.hazards.clone();
-    build_findings(facts, &mut out);
+    build_findings(facts, plan, &mut out);
     runtime_findings(facts, plan, &mut out);
     image_findings(facts, &mut out);
     secret_findings(facts, &mut out);
@@ -55,7 +55,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     out
 }
 
-fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let df = facts.df;
     // Tools built for the build itself (a code generator, a linter) never ship: their flags
     // change nothing in the image.
@@ -98,8 +98,11 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
         if !stripped {
             let message = match from_variable {
-                Some(name) => format!(
+                Some(name) if facts.arg_default(stage, &name).is_some() => format!(
                     "the Go build does not strip symbols: its -ldflags come from the build argument {name}, which harden leaves to you: add -s -w to its default"
+                ),
+                Some(name) => format!(
+                    "the Go build does not strip symbols: its -ldflags are ${name}, which harden leaves to you: add -s -w where it is set"
                 ),
                 None => "the Go build does not strip symbols (-ldflags=\"-s -w\")".to_string(),
             };
@@ -118,7 +121,7 @@ fn build_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             out.push(Finding::new(&rules::MODULE_CACHE, copy_line, message));
         }
     }
-    for run in modules::package_runs(facts) {
+    for run in modules::package_runs(facts).into_iter().filter(|r| modules::mounts_fit(facts, plan, r.stage)) {
         let missing = modules::missing_cache_mounts(facts, &run);
         if !missing.is_empty() {
             out.push(Finding::new(
@@ -147,18 +150,28 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
 /// The words of a go command's `-ldflags`, with a value that is only a build argument
 /// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name.
 pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
-    let words: Vec<String> = cmd.ldflags().iter().map(|w| w.to_string()).collect();
-    let name = match words.as_slice() {
-        [only] => only.strip_prefix('$').map(|v| v.trim_start_matches('{').trim_end_matches('}').to_string()),
+    let stage = &facts.df.stages[run.stage];
+    let variable = |word: &str| {
+        let name = word.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then(|| name.to_string())
+    };
+    // A variable among the words stands for its value here (an ARG's default, or the script's).
+    let value_of = |name: &str| {
+        cmd.env_value(name).map(str::to_string).or_else(|| facts.env_at(stage, run.instr, name)).unwrap_or_default()
+    };
+    let words: Vec<&str> = cmd.ldflags();
+    let expanded = words
+        .iter()
+        .flat_map(|w| match variable(w) {
+            Some(name) => value_of(&name).split_whitespace().map(str::to_string).collect(),
+            None => vec![w.to_string()],
+        })
+        .collect();
+    let only = match words.as_slice() {
+        [only] => variable(only),
         _ => None,
     };
-    match name.filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
-        Some(name) => {
-            let default = facts.env_at(&facts.df.stages[run.stage], run.instr, &name).unwrap_or_default();
-            (default.split_whitespace().map(str::to_string).collect(), Some(name))
-        }
-        None => (words, None),
-    }
+    (expanded, only)
 }
 
 /// The `GOFLAGS` a go command runs with.

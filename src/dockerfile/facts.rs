@@ -307,7 +307,8 @@ impl<'a> Facts<'a> {
             ld.contains("-extldflags") && ld.contains("-static")
         });
         let mut cgo = Cgo { static_link, ..Cgo::default() };
-        if all_disabled {
+        // A file that builds nothing (a binary built before docker build) decides no cgo.
+        if all_disabled || (builds.is_empty() && self.go_runs.is_empty()) {
             return cgo;
         }
         let explicit = builds.iter().find(|(r, c)| {

@@ -172,7 +172,13 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
     if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) || !buildkit(facts) {
         return Vec::new();
     }
-    let gopath = facts.gopath_mode(stage, run.instr).is_some();
+    let commands = facts.go_runs.iter().find(|r| r.stage == run.stage && r.instr == run.instr).map(|r| &r.commands[..]);
+    let no_modules = facts.source.vendored
+        || commands.into_iter().flatten().any(|c| {
+            c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor")
+                || c.env_value("GO111MODULE").is_some_and(|v| v.eq_ignore_ascii_case("off"))
+        });
+    let gopath = no_modules || facts.gopath_mode(stage, run.instr).is_some();
     let mut wanted = Vec::new();
     if !gopath && !layered_download(facts, stage) {
         wanted.push(mod_cache(facts, stage, run.instr));
@@ -235,6 +241,12 @@ fn buildkit(facts: &Facts<'_>) -> bool {
         .flat_map(|s| &s.instructions)
         .any(|i| matches!(&i.body, Body::Run { mounts, .. } if !mounts.is_empty()));
     mounts_already || facts.source.orchestration.without_buildkit.is_none()
+}
+
+/// True when mounts may go on a stage under `plan`: not on a single stage that stays the image
+/// that runs (its caches are part of what it carries, and a `go run` at start needs them).
+pub fn mounts_fit(facts: &Facts<'_>, plan: &super::plan::Plan, stage: usize) -> bool {
+    stage != facts.runtime || !facts.is_single_stage() || matches!(plan.runtime, super::plan::RuntimePlan::Split { .. })
 }
 
 /// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's).

@@ -403,7 +403,9 @@ fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     let image = stage.from.image.as_str();
     let whole = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).or_else(|| image.strip_prefix('$'));
     let whole_argument = whole.is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-    if !image.contains('$') || whole_argument || facts.config.runtime != crate::config::RuntimeImages::default() {
+    // A variable before the image's name is a registry (or a mirror's path); one in the tag is a
+    // version, which the new image does not need.
+    if !image.starts_with('$') || whole_argument || facts.config.runtime != crate::config::RuntimeImages::default() {
         return Ok(());
     }
     Err((

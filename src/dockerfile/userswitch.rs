@@ -94,8 +94,11 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
         &rules::ROOT_RESOURCE,
         facts.runtime_stage().from.line,
         format!(
-            "{}:{} uses {}, which only root (or the socket's group) may open, so the user is left as it is",
-            used.file, used.found.line, used.found.what
+            "{}:{} uses {}, which only root{} may open, so the user is left as it is",
+            used.file,
+            used.found.line,
+            used.found.what,
+            if used.found.what.contains("socket") { " (or the socket's group)" } else { "" }
         ),
     ))
 }
@@ -185,20 +188,33 @@ pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
             wanted.extend(paths.iter().map(|p| (join_path(&dir, p), inst.line, format!("VOLUME {p}"))));
         }
     }
+    // The working directory the stage makes (root-owned unless the base's user is 65532): where
+    // a program that writes relative paths writes. Given to 65532 when it holds nothing else.
+    let made_workdir = stage.instructions.iter().rev().find_map(|i| match &i.body {
+        Body::Workdir(_) => Some(i.line),
+        _ => None,
+    });
+    let copied = copied_dests(facts, stage);
+    let holds = |dir: &str| {
+        let dir = dir.trim_end_matches('/');
+        copied.iter().any(|c| c == dir || c.starts_with(&format!("{dir}/")))
+    };
+    if let Some(line) = made_workdir.filter(|_| cwd != "/" && !holds(&cwd)) {
+        wanted.push((cwd.clone(), line, format!("WORKDIR {cwd}")));
+    }
     for write in &facts.source.writes {
         let path = join_path(&cwd, &write.found.path);
         let dir = if write.found.dir { path } else { parent(&path) };
         let why = format!("{}:{} writes {} ({})", write.file, write.found.line, write.found.path, write.found.how);
         wanted.push((dir, stage.from.line, why));
     }
-    let copied = copied_dests(facts, stage);
     let mut dirs = Vec::new();
     for (dir, line, why) in wanted {
         let under = |base: &&str| dir == *base || dir.starts_with(&format!("{}/", base.trim_end_matches('/')));
         if dir.contains(['$', '~', '*']) || WRITABLE_ALREADY.iter().any(under) {
             continue;
         }
-        let holds_files = copied.iter().any(|c| c.starts_with(&format!("{}/", dir.trim_end_matches('/'))));
+        let holds_files = holds(&dir);
         if SYSTEM_DIRS.contains(&dir.as_str()) || holds_files {
             let whose = if holds_files { "which holds the image's own files" } else { "a system directory" };
             return Err((

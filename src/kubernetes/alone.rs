@@ -221,6 +221,33 @@ pub(super) fn privileged_port_containers(
     names
 }
 
+/// The containers (not left alone already) whose seccomp profile is `Unconfined` in so many
+/// words, on themselves or on the pod: what they do needs every system call (rootless BuildKit,
+/// a debugger), so harden's profile, dropped capabilities or blocked escalation would stop them.
+pub(super) fn unconfined_containers(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let unconfined = |sc: Option<&Value>| {
+        sc.and_then(|s| s.get("seccompProfile")).and_then(|p| p.get("type")).and_then(Value::as_str)
+            == Some("Unconfined")
+    };
+    let pod = unconfined(workload.pod_value.get("securityContext"));
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        if pod || unconfined(c.value.get("securityContext")) {
+            let message = format!(
+                "{} asks for seccompProfile Unconfined on purpose (rootless builders and debuggers need every system call); the container is left alone",
+                c.who(workload)
+            );
+            findings.push(Finding::new(&rules::SECCOMP, c.line, message));
+            names.push(c.name.clone());
+        }
+    }
+    names
+}
+
 /// True when a security context chooses the user: `runAsUser` set, or `runAsNonRoot: true`.
 fn chooses_user(sc: &Value) -> bool {
     sc.get("runAsUser").is_some_and(|u| !u.is_null()) || sc.get("runAsNonRoot").and_then(Value::as_bool) == Some(true)

@@ -10,7 +10,8 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    host_needs, privileged_port_containers, root_commands, root_image_containers, skipped_containers, windows_pod,
+    host_needs, privileged_port_containers, root_commands, root_image_containers, skipped_containers,
+    unconfined_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -42,6 +43,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let mut alone = skipped.clone();
     alone.extend(root_image_containers(workload, &skipped, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, &mut findings));
+    alone.extend(unconfined_containers(workload, &alone, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
@@ -207,6 +209,14 @@ impl Planner<'_, '_> {
                 false,
             ),
             Some(_) => {}
+            // runAsNonRoot set without a user leaves the uid to the image, or to the platform
+            // (OpenShift assigns one from the namespace's range and refuses others).
+            None if get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.finding(
+                &rules::RUN_AS_USER,
+                line,
+                format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
+                false,
+            ),
             None if containers_user.is_empty() && whole_pod => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
                 self.set(self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
@@ -251,20 +261,13 @@ impl Planner<'_, '_> {
         let seccomp = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str);
         match seccomp {
             Some("RuntimeDefault" | "Localhost") => {}
-            Some(other) => {
-                self.finding(
-                    &rules::SECCOMP,
-                    line,
-                    format!("{id} sets seccompProfile {other}; fix sets RuntimeDefault"),
-                    true,
-                );
-                if whole_pod {
-                    let p = self.pod_path(&["securityContext", "seccompProfile", "type"]);
-                    self.set(p, string("RuntimeDefault"));
-                } else {
-                    self.set_for_pod(&["securityContext", "seccompProfile"], map([("type", string("RuntimeDefault"))]));
-                }
-            }
+            // Unconfined in so many words is a need (its containers are left alone for it).
+            Some(other) => self.finding(
+                &rules::SECCOMP,
+                line,
+                format!("{id} sets seccompProfile {other} on purpose; harden leaves it"),
+                false,
+            ),
             None if containers_seccomp => {}
             None => {
                 self.finding(&rules::SECCOMP, line, format!("{id} sets no seccompProfile"), true);

@@ -57,8 +57,8 @@ pub struct GoFile {
 /// Strings in Go source that mean the program talks to a root-owned socket or device.
 const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("docker.sock", "the Docker socket"),
-    ("\"github.com/docker/docker/client\"", "the Docker client"),
-    ("\"github.com/moby/moby/client\"", "the Docker client"),
+    ("\"github.com/docker/docker/client\"", "the Docker client (the Docker socket)"),
+    ("\"github.com/moby/moby/client\"", "the Docker client (the Docker socket)"),
     ("containerd.sock", "the containerd socket"),
     ("crio.sock", "the CRI-O socket"),
     ("/dev/kmsg", "the kernel log"),
@@ -105,6 +105,9 @@ const READ_FLAG_WORDS: &[&str] =
 pub fn scan(text: &str) -> GoFile {
     let mut out = GoFile::default();
     let mut in_imports = false;
+    // Defaults (a flag's, a variable's fallback) count in the program itself: a library's default
+    // is usually overridden by the program that uses it.
+    let main = text.lines().any(|l| l.trim() == "package main");
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let code = line.trim();
@@ -128,13 +131,13 @@ pub fn scan(text: &str) -> GoFile {
         } else if code.starts_with("import (") {
             in_imports = true;
         }
-        listens(code, line_no, &mut out.listens);
+        listens(code, line_no, main, &mut out.listens);
         writes(code, line_no, &mut out.writes);
     }
     out
 }
 
-fn listens(code: &str, line: usize, out: &mut Vec<Listen>) {
+fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
     let literal_port = |s: &str| port_of(s).filter(|p| *p < 1024);
     for call in LISTEN_CALLS {
         if let Some(port) = after(code, call).and_then(first_string).and_then(|s| literal_port(&s)) {
@@ -144,6 +147,9 @@ fn listens(code: &str, line: usize, out: &mut Vec<Listen>) {
     }
     if let Some(port) = after(code, "Addr:").and_then(first_string).and_then(|s| literal_port(&s)) {
         out.push(Listen { line, port, via: None });
+        return;
+    }
+    if !main {
         return;
     }
     if let Some((name, default)) = flag_default(code) {
@@ -382,6 +388,13 @@ func main() {
         assert!(!scan("//go:build linux || darwin\n\npackage x\n").not_linux);
         assert!(named_for_other_os("keychain_darwin.go") && named_for_other_os("svc_windows_amd64.go"));
         assert!(!named_for_other_os("server_linux.go") && !named_for_other_os("main.go"));
+    }
+
+    #[test]
+    fn a_library_default_is_no_listen() {
+        let library = "package grpcserver\n\nconst _defaultAddr = \":80\"\nvar port = flag.Int(\"port\", 80, \"\")\n";
+        assert!(scan(library).listens.is_empty());
+        assert_eq!(scan(&library.replace("package grpcserver", "package main")).listens.len(), 2);
     }
 
     #[test]

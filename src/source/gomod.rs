@@ -39,6 +39,8 @@ pub struct GoMod {
     pub toolchain: Option<String>,
     /// Required module paths.
     pub requires: Vec<String>,
+    /// Those marked `// indirect`: a dependency of a dependency.
+    pub indirect: Vec<String>,
     /// Local directories modules are replaced with (`replace x => ./x`).
     pub local_replaces: Vec<String>,
 }
@@ -49,8 +51,9 @@ impl GoMod {
         let mut module = GoMod::default();
         let mut in_require = false;
         let mut in_replace = false;
-        for line in text.lines() {
-            let line = line.split("//").next().unwrap_or_default().trim();
+        for raw in text.lines() {
+            let indirect = raw.contains("// indirect");
+            let line = raw.split("//").next().unwrap_or_default().trim();
             let replaced =
                 line.strip_prefix("replace ").filter(|_| !line.ends_with('(')).or(in_replace.then_some(line));
             if let Some(target) = replaced.and_then(|r| r.split_once("=>")).map(|(_, t)| t.trim()) {
@@ -68,6 +71,9 @@ impl GoMod {
                     in_require = false;
                 } else if let Some(path) = line.split_whitespace().next() {
                     module.requires.push(path.to_string());
+                    if indirect {
+                        module.indirect.push(path.to_string());
+                    }
                 }
             } else if line.starts_with("replace") && line.ends_with('(') {
                 in_replace = true;

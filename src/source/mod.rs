@@ -146,7 +146,10 @@ impl SourceFacts {
             return Some(format!("{file} imports \"C\""));
         }
         let module = self.go_mod.as_ref()?;
-        module.cgo_requires().first().map(|m| format!("go.mod requires {m}, which needs cgo"))
+        module.cgo_requires().first().map(|m| match module.indirect.iter().any(|i| i == m) {
+            true => format!("go.mod requires {m} (indirectly: a dependency uses it), which needs cgo"),
+            false => format!("go.mod requires {m}, which needs cgo"),
+        })
     }
 
     /// True when the cgo side is C++ (needs libstdc++ at run time).

@@ -11,7 +11,7 @@ use super::super::goversion::GoVersion;
 use super::super::image::{Family, ImageRef};
 use super::super::model::{Body, Stage};
 use super::super::modules::{
-    download_blocked, download_mount, missing_cache_mounts, module_cache_missing, package_runs,
+    download_blocked, download_mount, missing_cache_mounts, module_cache_missing, mounts_fit, package_runs,
 };
 use super::super::plan::{Plan, RuntimePlan};
 use super::{Style, render};
@@ -22,7 +22,7 @@ pub const TEMPLATE: &str = "module-download.Dockerfile.j2";
 pub const MODULE_DOWNLOAD: &str = include_str!("../../../templates/dockerfile/module-download.Dockerfile.j2");
 
 /// Edits to every builder: build flags, the module download layer, the Go tag, cache mounts.
-pub fn edits(facts: &Facts<'_>, style: &Style, out: &mut Vec<Edit>) {
+pub fn edits(facts: &Facts<'_>, plan: &Plan, style: &Style, out: &mut Vec<Edit>) {
     for run in facts.go_runs.iter().filter(|r| !r.exec_form) {
         for cmd in run.commands.iter().filter(|c| c.builds() && facts.ships(run, c)) {
             build_flags(facts, run, cmd, out);
@@ -30,10 +30,10 @@ pub fn edits(facts: &Facts<'_>, style: &Style, out: &mut Vec<Edit>) {
     }
     for &s in &facts.builder_stages() {
         let stage = &facts.df.stages[s];
-        module_download(facts, style, stage, out);
+        module_download(facts, style, stage, mounts_fit(facts, plan, stage.index), out);
         builder_tag(facts, stage, out);
     }
-    cache_mounts(facts, out);
+    cache_mounts(facts, plan, out);
 }
 
 fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Edit>) {
@@ -77,7 +77,7 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     }
 }
 
-fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, out: &mut Vec<Edit>) {
+fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, mounts: bool, out: &mut Vec<Edit>) {
     if module_cache_missing(facts, stage).is_none() || download_blocked(facts, stage).is_some() {
         return;
     }
@@ -98,13 +98,13 @@ fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, out: &mut Ve
         (true, true) => "go.mod go.sum",
         (true, false) => "go.mod",
     };
-    let mount = download_mount(facts, stage, i).map(|m| format!("--mount={m} ")).unwrap_or_default();
+    let mount = download_mount(facts, stage, i).filter(|_| mounts).map(|m| format!("--mount={m} ")).unwrap_or_default();
     let block = render(TEMPLATE, context! { files, dest, mount });
     out.push(Edit::insert(inst.comments_start, style.lines(&block)));
 }
 
-fn cache_mounts(facts: &Facts<'_>, out: &mut Vec<Edit>) {
-    for run in package_runs(facts) {
+fn cache_mounts(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
+    for run in package_runs(facts).into_iter().filter(|r| mounts_fit(facts, plan, r.stage)) {
         let Body::Run { flags_insert_at, .. } = &facts.df.stages[run.stage].instructions[run.instr].body else {
             continue;
         };

@@ -26,7 +26,7 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan) -> Vec<Edit> {
     let style = Style::of(facts);
     let mut out = Vec::new();
     if plan.edit_builds {
-        builder::edits(facts, &style, &mut out);
+        builder::edits(facts, plan, &style, &mut out);
     }
     builder::add_to_copy(facts, &mut out);
     builder::distroless_eol(facts, plan, &mut out);

@@ -22,7 +22,8 @@ pub fn copy_lines(writable: &Writable, builder: &str) -> Vec<String> {
 }
 
 /// For a runtime stage converted in place: the staging `RUN` at the end of the stage that builds
-/// the program, and the copies before the runtime's first volume, user or command (or at its end).
+/// the program, and the copies before the runtime's first working directory, volume, user or
+/// command (or at its end).
 pub fn convert(facts: &Facts<'_>, writable: &Writable, style: &Style, out: &mut Vec<Edit>) {
     let (Some(line), Some(from)) = (staging_line(writable), writable.from) else { return };
     let builder = &facts.df.stages[from];
@@ -31,12 +32,11 @@ pub fn convert(facts: &Facts<'_>, writable: &Writable, style: &Style, out: &mut 
     out.push(Edit::insert(end, format!("{lead}{}", style.lines(&line))));
     let stage = facts.runtime_stage();
     let copies = style.lines(&copy_lines(writable, &builder.reference()).join("\n"));
-    // Before the VOLUME that declares one of them (the classic builder drops what a later step
-    // puts in a volume), and before the user and the commands.
-    let first_command = stage
-        .instructions
-        .iter()
-        .find(|i| matches!(i.body, Body::Volume(_) | Body::Entrypoint(_) | Body::Cmd(_) | Body::User(..)));
+    // Before the WORKDIR or VOLUME that would make one of them root-owned first (and the classic
+    // builder drops what a later step puts in a volume), and before the user and the commands.
+    let first_command = stage.instructions.iter().find(|i| {
+        matches!(i.body, Body::Workdir(_) | Body::Volume(_) | Body::Entrypoint(_) | Body::Cmd(_) | Body::User(..))
+    });
     match first_command {
         Some(first) => out.push(Edit::insert(first.comments_start, copies)),
         None => {
