@@ -48,6 +48,41 @@ pub struct Config {
     pub propose: ProposeScope,
     /// Whether `harden pr` may propose a rewrite whose build proof could not run here.
     pub proof: ProofPolicy,
+    /// How `harden sweep` treats the repository (and, in the organisation's `.github`
+    /// repository, every repository).
+    pub sweep: SweepConfig,
+}
+
+/// How `harden sweep` treats repositories. In the organisation's configuration (its `.github`
+/// repository's `harden.yml`): `mode` and `overrides`; in a repository's: `enabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SweepConfig {
+    /// `opt-out` (the default): every repository is swept unless it says `enabled: false`;
+    /// `opt-in`: only repositories that say `enabled: true`.
+    pub mode: SweepMode,
+    /// Whether a repository's own configuration replaces the organisation's (and may opt out).
+    pub overrides: bool,
+    /// A repository's choice: in (`true`) or out (`false`) of the organisation's sweeps.
+    pub enabled: Option<bool>,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        SweepConfig { mode: SweepMode::OptOut, overrides: true, enabled: None }
+    }
+}
+
+/// Whether an organisation's sweep takes repositories unless they opt out, or only those that
+/// opt in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SweepMode {
+    /// Every repository unless it opts out.
+    #[default]
+    OptOut,
+    /// Only repositories that opt in.
+    OptIn,
 }
 
 /// Which rewritten files `harden pr` proposes.
@@ -159,6 +194,7 @@ impl Default for Config {
             pull_request: PullRequestConfig::default(),
             propose: ProposeScope::default(),
             proof: ProofPolicy::default(),
+            sweep: SweepConfig::default(),
         }
     }
 }
@@ -262,6 +298,7 @@ mod tests {
         doc.insert("kubernetes".into(), defaults(&schema["properties"]["kubernetes"]["properties"]).into());
         doc.insert("verify".into(), defaults(&schema["properties"]["verify"]["properties"]).into());
         doc.insert("pull_request".into(), defaults(&schema["properties"]["pull_request"]["properties"]).into());
+        doc.insert("sweep".into(), defaults(&schema["properties"]["sweep"]["properties"]).into());
         let yaml = serde_json::to_string(&doc).unwrap();
         assert_eq!(Config::from_yaml(&yaml, Path::new("schema")).unwrap(), Config::default());
         // And a key the schema does not know is refused by both.

@@ -55,7 +55,8 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         orgs: Vec::new(),
         tree_limit: None,
     })?;
-    let target = Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false, config: None };
+    let target =
+        Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false, config: None, may_open: true };
     // The forge is this process: GitHub's one-second gap between writes would only slow the demo.
     let limits = Limits { mutation_gap: std::time::Duration::from_millis(50), ..Limits::default() };
     let auth = Auth::Token(token.clone().into());

@@ -30,4 +30,5 @@ pub mod sandbox;
 pub mod shell;
 pub mod source;
 pub mod store;
+pub mod sweep;
 pub mod verify;

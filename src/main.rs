@@ -351,7 +351,7 @@ fn main() -> ExitCode {
                     return Exit::Failed.into();
                 }
             };
-            let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config };
+            let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config, may_open: true };
             let limits = Limits { mutation_gap: Duration::from_millis(mutation_gap_ms), ..Limits::default() };
             let fence = github.then(Fence::raise);
             match pr::run(&api_url, auth, &target, limits, prover.as_ref()) {

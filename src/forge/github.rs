@@ -19,6 +19,7 @@ use serde_json::Value;
 use super::governor::{Governor, Limits, RateHeaders, Request};
 
 /// How harden authenticates.
+#[derive(Clone)]
 pub enum Auth {
     /// A token: `GITHUB_TOKEN`, a personal access token, or the sandbox's token.
     Token(SecretString),
@@ -263,9 +264,19 @@ impl GitHub {
 
     /// Every item of a list, page by page, 100 at a time; at most 1,000 items.
     pub async fn list(&self, path: &str) -> anyhow::Result<Vec<Value>> {
+        self.paged(path, 10).await
+    }
+
+    /// Every item of an absolute route's list, however long (an organisation's repositories):
+    /// up to 100,000 items.
+    pub async fn list_all_at(&self, route: &str) -> anyhow::Result<Vec<Value>> {
+        self.paged(&absolute(route), 1000).await
+    }
+
+    async fn paged(&self, path: &str, pages: usize) -> anyhow::Result<Vec<Value>> {
         let mut items = Vec::new();
         let joint = if path.contains('?') { '&' } else { '?' };
-        for page in 1..=10 {
+        for page in 1..=pages {
             let answer = self.get(&format!("{path}{joint}per_page={PAGE}&page={page}")).await?.unwrap_or(Value::Null);
             let batch = answer.as_array().cloned().unwrap_or_default();
             let last = batch.len() < PAGE;

@@ -60,7 +60,13 @@ pub struct Target {
     pub dry_run: bool,
     /// A configuration file to use in place of the repository's own.
     pub config: Option<PathBuf>,
+    /// Whether a new pull request may be opened now (a sweep's pace may hold it back; updates,
+    /// closes and notices are never held).
+    pub may_open: bool,
 }
+
+/// The reason `harden pr` gives when a campaign's pace holds a new pull request back.
+pub const PACED: &str = "a new pull request waits for the campaign's pace";
 
 /// The configuration `harden pr` was given, or found in the repository, is not valid: nothing
 /// was written. (Every other failure is the forge's or the engine's.)
@@ -81,6 +87,11 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// The build proof of the changed Dockerfiles, when it ran.
     pub proof: Vec<ImageReport>,
+    /// The state of harden's pull request after the run (`open`, `closed`, `merged`), when
+    /// there is one.
+    pub state: Option<&'static str>,
+    /// The fingerprint of this run's inputs.
+    pub fingerprint: String,
     /// Mutating requests sent.
     pub writes: usize,
 }
@@ -164,6 +175,9 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         foreign_commits: found.foreign_commits,
     };
     let mut action = decide::decide(&situation);
+    if action == Action::Open && !ask.may_open {
+        action = Action::Nothing(PACED.into());
+    }
     let mut proof = Err("nothing to prove".to_string());
     if matches!(action, Action::Open | Action::Update(_)) {
         // The builders run their own runtimes: prove on a thread of its own.
@@ -185,8 +199,26 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         body::render(&BodyInput { files: &changed, proof, meta: &meta }, GITHUB_BODY_LIMIT)
     });
     let proven = proof.as_ref().map_or_else(|_| Vec::new(), Clone::clone);
-    let mut report =
-        Report { action: action.clone(), pull: None, body: body.clone(), files: reports, proof: proven, writes: 0 };
+    let state = match (&action, &found.existing) {
+        (Action::Open | Action::Update(_), _) => Some("open"),
+        (Action::Close(_), _) => Some("closed"),
+        (_, Some(existing)) => Some(match existing.state {
+            decide::PullState::Open => "open",
+            decide::PullState::ClosedUnmerged => "closed",
+            decide::PullState::Merged => "merged",
+        }),
+        (_, None) => None,
+    };
+    let mut report = Report {
+        action: action.clone(),
+        pull: None,
+        body: body.clone(),
+        files: reports,
+        proof: proven,
+        state,
+        fingerprint: fingerprint.clone(),
+        writes: 0,
+    };
     if ask.dry_run {
         return Ok(report);
     }

@@ -1,0 +1,152 @@
+//! What in a repository could be hardened, read off its git tree alone (pure: no clone, no file
+//! read): Dockerfiles and YAML files by the names discovery uses, outside the directories it does
+//! not walk and the places it passes over (workflows, Helm charts, Compose, skaffold…), and the
+//! files their analysis needs (the configuration, `go.mod`, `go.sum`, `vendor/modules.txt`).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::discover::{DEFAULT_IGNORED, is_dockerfile_name, is_yaml_name};
+
+/// A file of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its path in the repository.
+    pub path: String,
+    /// Its blob's SHA.
+    pub sha: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// What the tree holds for harden.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// Dockerfiles.
+    pub dockerfiles: Vec<Entry>,
+    /// YAML files that may be manifests.
+    pub manifests: Vec<Entry>,
+    /// The repository's harden configuration, when it has one.
+    pub config: Option<Entry>,
+    /// Every path of the tree's files (to tell a build context's `go.mod`, `go.sum`, vendoring).
+    pub paths: BTreeSet<String>,
+    /// Every file, by path, for reading the few the analysis needs.
+    pub files: Vec<Entry>,
+}
+
+impl Candidates {
+    /// True when nothing could be hardened.
+    pub fn is_empty(&self) -> bool {
+        self.dockerfiles.is_empty() && self.manifests.is_empty()
+    }
+
+    /// How many files could be hardened.
+    pub fn count(&self) -> usize {
+        self.dockerfiles.len() + self.manifests.len()
+    }
+
+    /// The file at `path`, when the tree has it.
+    pub fn file(&self, path: &str) -> Option<&Entry> {
+        self.files.iter().find(|e| e.path == path)
+    }
+}
+
+/// Files larger than this are not hardened (as discovery skips them).
+const MAX_BYTES: u64 = 1024 * 1024;
+
+/// The candidates of a tree: the `tree` array of GitHub's recursive tree answer.
+pub fn from_tree(tree: &[Value], walk_ignored: bool) -> Candidates {
+    let mut out = Candidates::default();
+    let blobs = tree.iter().filter(|e| e["type"] == "blob" && e["mode"] != "120000");
+    for entry in blobs {
+        let (Some(path), Some(sha)) = (entry["path"].as_str(), entry["sha"].as_str()) else { continue };
+        let file = Entry { path: path.to_string(), sha: sha.to_string(), size: entry["size"].as_u64().unwrap_or(0) };
+        out.paths.insert(file.path.clone());
+        out.files.push(file);
+    }
+    for file in &out.files {
+        let parts: Vec<&str> = file.path.split('/').collect();
+        let (dirs, name) = parts.split_at(parts.len() - 1);
+        let name = name[0];
+        if crate::config::LOCATIONS.contains(&file.path.as_str()) {
+            out.config.get_or_insert_with(|| file.clone());
+            continue;
+        }
+        let ignored = !walk_ignored && dirs.iter().any(|d| DEFAULT_IGNORED.contains(d));
+        let hidden = dirs.iter().any(|d| d.starts_with('.') && *d != ".github" && *d != ".docker");
+        if ignored || hidden || file.size > MAX_BYTES {
+            continue;
+        }
+        if is_dockerfile_name(name) && !dirs.contains(&".devcontainer") {
+            out.dockerfiles.push(file.clone());
+        } else if is_yaml_name(name) && !passed_over_yaml(&file.path, dirs, name, &out.paths) {
+            out.manifests.push(file.clone());
+        }
+    }
+    out
+}
+
+/// YAML that is not a manifest by its name or place, as discovery judges it.
+fn passed_over_yaml(path: &str, dirs: &[&str], name: &str, paths: &BTreeSet<String>) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.trim_end_matches(".yaml").trim_end_matches(".yml");
+    let in_chart = |depth: usize| {
+        let dir = dirs[..dirs.len().saturating_sub(depth)].join("/");
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        paths.contains(&format!("{prefix}Chart.yaml")) || paths.contains(&format!("{prefix}Chart.yml"))
+    };
+    let workflow = dirs.ends_with(&[".github", "workflows"]);
+    workflow
+        || stem == "kustomization"
+        || stem.starts_with("docker-compose")
+        || stem.starts_with("compose")
+        || stem.starts_with("skaffold")
+        || stem.trim_start_matches('.').starts_with("goreleaser")
+        || stem == "chart"
+        || (dirs.last() == Some(&"templates") && in_chart(1))
+        || (stem.starts_with("values") && in_chart(0))
+        || crate::config::LOCATIONS.iter().any(|l| path.ends_with(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tree(paths: &[&str]) -> Vec<Value> {
+        paths
+            .iter()
+            .map(|p| json!({"path": p, "type": "blob", "mode": "100644", "sha": format!("sha-{p}"), "size": 10}))
+            .collect()
+    }
+
+    #[test]
+    fn finds_what_discovery_would_by_names_and_places() {
+        let found = from_tree(
+            &tree(&[
+                "Dockerfile",
+                "services/api/Dockerfile.prod",
+                "vendor/x/Dockerfile",
+                "deploy/app.yaml",
+                ".github/workflows/ci.yml",
+                ".github/harden.yml",
+                "chart/Chart.yaml",
+                "chart/templates/deploy.yaml",
+                "chart/values.yaml",
+                "docker-compose.yml",
+                "go.mod",
+                "main.go",
+                ".devcontainer/Dockerfile",
+            ]),
+            false,
+        );
+        let paths = |list: &[Entry]| list.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(&found.dockerfiles), ["Dockerfile", "services/api/Dockerfile.prod"]);
+        assert_eq!(paths(&found.manifests), ["deploy/app.yaml"]);
+        assert_eq!(found.config.as_ref().map(|c| c.path.as_str()), Some(".github/harden.yml"));
+        assert!(found.paths.contains("go.mod") && found.file("main.go").is_some());
+        assert!(from_tree(&tree(&["README.md", "main.go"]), false).is_empty());
+        assert_eq!(from_tree(&tree(&["vendor/x/Dockerfile"]), true).count(), 1);
+    }
+}
