@@ -273,7 +273,8 @@ fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonic
     Some(found)
 }
 
-fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
+/// The matcher of a configuration's `ignore` patterns, for paths relative to `root`.
+pub fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
     let mut builder = GitignoreBuilder::new(root);
     for pattern in patterns {
         // An invalid pattern ignores nothing rather than everything.

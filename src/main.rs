@@ -14,6 +14,9 @@ use harden::run;
 use harden::verify;
 use std::time::Duration;
 
+#[path = "cli/sweep.rs"]
+mod sweep_cli;
+
 /// Makes Go container images small and safe.
 #[derive(Parser)]
 #[command(name = "harden", version, about)]
@@ -112,27 +115,14 @@ enum Command {
         /// The repository, OWNER/NAME.
         #[arg(long)]
         repo: String,
-        /// The REST API's root: GitHub Enterprise Server's `https://HOST/api/v3`, or the sandbox's.
-        #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
-        api_url: String,
+        #[command(flatten)]
+        forge: ForgeArgs,
         /// The branch to propose against (default: the repository's default branch).
         #[arg(long)]
         base: Option<String>,
         /// Decide and print the pull request, but write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// A token (GITHUB_TOKEN or a personal access token).
-        #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// A GitHub App's id, to authenticate as its installation on the repository (with --app-key).
-        #[arg(long, env = "HARDEN_APP_ID")]
-        app_id: Option<u64>,
-        /// The GitHub App's private key (the PEM file GitHub gave you).
-        #[arg(long, env = "HARDEN_APP_KEY")]
-        app_key: Option<PathBuf>,
-        /// The least time between two mutating requests, in milliseconds.
-        #[arg(long, default_value_t = 1000)]
-        mutation_gap_ms: u64,
         /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
         #[arg(long)]
         docker: Option<PathBuf>,
@@ -146,6 +136,10 @@ enum Command {
         #[arg(long)]
         github: bool,
     },
+    /// The organisation-wide campaign: look at every repository of an organisation (or of a
+    /// GitHub App's installations, or of a list) without cloning it, and run `harden pr` where
+    /// harden has something to propose, at the campaign's pace, keeping state between sweeps.
+    Sweep(Box<sweep_cli::SweepArgs>),
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
     Sandbox {
@@ -180,12 +174,15 @@ enum Command {
         /// (clients must push with git).
         #[arg(long)]
         no_git_data_writes: bool,
-        /// An organisation of many repositories, ORG=DIR (each folder of DIR a repository;
-        /// DIR/sandbox.json gives their listing facts: archived, fork, empty, topics, language)
-        /// or ORG=N (N generated repositories, every twentieth with a Dockerfile to harden);
+        /// An organisation of many repositories, ORG=DIR: each folder of DIR a repository;
+        /// DIR/sandbox.json gives their listing facts (archived, fork, empty, topics, language);
         /// repeatable.
         #[arg(long = "seed-org")]
         orgs: Vec<harden::sandbox::OrgSeed>,
+        /// An organisation of N generated repositories, ORG=N: Go modules, every twentieth a
+        /// service with a Dockerfile to harden; repeatable.
+        #[arg(long = "generate-org", value_parser = generated_org)]
+        generated: Vec<harden::sandbox::OrgSeed>,
         /// Mark a recursive tree truncated past this many entries, as GitHub does past its limit.
         #[arg(long)]
         tree_limit: Option<usize>,
@@ -213,11 +210,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("HARDEN_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    if matches!(cli.command, Command::Sweep(_)) && sweep_cli::logs_json() {
+        // A scheduled sweep logs each repository as a JSON line, for the log's reader.
+        let filter = std::env::var("HARDEN_LOG").unwrap_or_else(|_| "harden=info".into());
+        logs.json().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
+    } else {
+        logs.with_env_filter(tracing_subscriber::EnvFilter::from_env("HARDEN_LOG")).init();
+    }
     match cli.command {
         Command::Scan { paths, format, fail_on, publish } => {
             if format == Format::Diff {
@@ -312,31 +313,11 @@ fn main() -> ExitCode {
             }
             if images.iter().any(|i| i.verdict == verify::Verdict::Failed) { Exit::Findings } else { Exit::Done }.into()
         }
-        Command::Pr {
-            repo,
-            api_url,
-            base,
-            dry_run,
-            token,
-            app_id,
-            app_key,
-            mutation_gap_ms,
-            docker,
-            verify: proof,
-            config,
-            github,
-        } => {
-            let auth = match (token, app_id, app_key) {
-                (_, Some(id), Some(key)) => match std::fs::read(&key) {
-                    Ok(key) => pr::Auth::App { id, key },
-                    Err(e) => {
-                        eprintln!("harden pr: --app-key {}: {e}", key.display());
-                        return Exit::Usage.into();
-                    }
-                },
-                (Some(token), None, None) => pr::Auth::Token(token.into()),
-                _ => {
-                    eprintln!("harden pr: give a token (--token or GITHUB_TOKEN), or an App (--app-id and --app-key)");
+        Command::Pr { repo, forge, base, dry_run, docker, verify: proof, config, github } => {
+            let auth = match forge.auth() {
+                Ok(auth) => auth,
+                Err(e) => {
+                    eprintln!("harden pr: {e}");
                     return Exit::Usage.into();
                 }
             };
@@ -352,9 +333,8 @@ fn main() -> ExitCode {
                 }
             };
             let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config, may_open: true };
-            let limits = Limits { mutation_gap: Duration::from_millis(mutation_gap_ms), ..Limits::default() };
             let fence = github.then(Fence::raise);
-            match pr::run(&api_url, auth, &target, limits, prover.as_ref()) {
+            match pr::run(&forge.api_url, auth, &target, forge.limits(), prover.as_ref()) {
                 Ok(report) => {
                     let line = report.summary(dry_run);
                     print!("{line}");
@@ -386,9 +366,11 @@ fn main() -> ExitCode {
             app_public_key,
             collaborators,
             no_git_data_writes,
-            orgs,
+            mut orgs,
+            generated,
             tree_limit,
         } => {
+            orgs.extend(generated);
             let app = match (app_id, app_public_key) {
                 (Some(id), Some(key)) => {
                     match std::fs::read(&key)
@@ -425,6 +407,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Sweep(args) => sweep_cli::main(*args),
         Command::Demo { serve, listen, docker } => demo(serve, listen, docker),
         Command::Rules { format } => {
             print!("{}", rules_text(format));
@@ -449,6 +432,53 @@ enum Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
+    }
+}
+
+/// How to reach the forge (`pr` and `sweep`).
+#[derive(clap::Args)]
+struct ForgeArgs {
+    /// The REST API's root: GitHub Enterprise Server's `https://HOST/api/v3`, or the sandbox's.
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    api_url: String,
+    /// A token (GITHUB_TOKEN or a personal access token).
+    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// A GitHub App's id, to authenticate as its installation (with --app-key).
+    #[arg(long, env = "HARDEN_APP_ID")]
+    app_id: Option<u64>,
+    /// The GitHub App's private key (the PEM file GitHub gave you).
+    #[arg(long, env = "HARDEN_APP_KEY")]
+    app_key: Option<PathBuf>,
+    /// The least time between two mutating requests, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    mutation_gap_ms: u64,
+}
+
+impl ForgeArgs {
+    /// The authentication the flags give: an App when its id and key are given, else the token.
+    fn auth(&self) -> anyhow::Result<pr::Auth> {
+        match (&self.token, self.app_id, &self.app_key) {
+            (_, Some(id), Some(key)) => match std::fs::read(key) {
+                Ok(key) => Ok(pr::Auth::App { id, key }),
+                Err(e) => anyhow::bail!("--app-key {}: {e}", key.display()),
+            },
+            (Some(token), None, None) => Ok(pr::Auth::Token(token.clone().into())),
+            _ => anyhow::bail!("give a token (--token or GITHUB_TOKEN), or an App (--app-id and --app-key)"),
+        }
+    }
+
+    /// GitHub's limits, with the flags' gap between writes.
+    fn limits(&self) -> Limits {
+        Limits { mutation_gap: Duration::from_millis(self.mutation_gap_ms), ..Limits::default() }
+    }
+}
+
+/// `--generate-org ORG=N`.
+fn generated_org(text: &str) -> Result<harden::sandbox::OrgSeed, String> {
+    match text.parse()? {
+        seed @ harden::sandbox::OrgSeed::Generated(..) => Ok(seed),
+        _ => Err("expected ORG=N, N a number of repositories".into()),
     }
 }
 

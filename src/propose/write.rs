@@ -91,6 +91,18 @@ pub async fn act(
     Ok(number)
 }
 
+/// Withdraws harden's pull request `number` (an organisation dropped harden): says why in a
+/// comment, closes it (marked, so that a later sweep does not read the close as a human's "no")
+/// and deletes its branch.
+pub async fn withdraw(gh: &GitHub, number: u64, branch: &str, why: &str) -> anyhow::Result<()> {
+    comment_once(gh, number, why).await?;
+    let listed = gh.get(&format!("/pulls/{number}")).await?.unwrap_or(Value::Null);
+    let body = format!("{}\n{OBSOLETE_MARKER}\n", listed["body"].as_str().unwrap_or_default());
+    let close = json!({"state": "closed", "body": body});
+    gh.write(Method::PATCH, &format!("/pulls/{number}"), &close, Request::Mutation).await?;
+    delete_branch(gh, branch).await
+}
+
 /// Posts `text` on pull request `number` exactly once: when an attempt's outcome is unknown, the
 /// comments are read before the next one.
 async fn comment_once(gh: &GitHub, number: u64, text: &str) -> anyhow::Result<()> {

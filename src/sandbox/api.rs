@@ -19,7 +19,7 @@ use super::app::App;
 use super::extract::OpenRepo;
 use super::faults::{self, Fault};
 use super::state::State;
-use super::{app, collaborators, contents, git, gitdata, journal, pulls, reactions, shapes};
+use super::{app, collaborators, conditional, contents, git, gitdata, journal, pulls, reactions, shapes};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -65,6 +65,7 @@ pub fn router(forge: Arc<Forge>, git_data_writes: bool) -> Router {
         .merge(reactions::routes())
         .merge(collaborators::routes())
         .fallback(git_or_not_found)
+        .layer(axum::middleware::from_fn(conditional::etag))
         .layer(axum::middleware::from_fn_with_state(forge.clone(), faults::inject))
         .layer(axum::middleware::from_fn_with_state(forge.clone(), journal::record))
         .with_state(forge)

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod app;
 pub mod collaborators;
+pub mod conditional;
 pub mod contents;
 pub mod extract;
 pub mod faults;

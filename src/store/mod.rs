@@ -178,4 +178,8 @@ pub trait Store {
     fn record_opening(&self, org: &str, repo: &str, at: i64) -> anyhow::Result<()>;
     /// When pull requests were opened in `org` since `since`, oldest first.
     fn openings_since(&self, org: &str, since: i64) -> anyhow::Result<Vec<i64>>;
+    /// The answer kept for a route's conditional read: its ETag and body.
+    fn cached(&self, route: &str) -> anyhow::Result<Option<(String, String)>>;
+    /// Keeps a route's answer for the next conditional read.
+    fn save_cached(&self, route: &str, etag: &str, body: &str) -> anyhow::Result<()>;
 }

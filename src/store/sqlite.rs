@@ -211,6 +211,23 @@ impl Store for Sqlite {
         let rows = query.query_map(params![org, since], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn cached(&self, route: &str) -> anyhow::Result<Option<(String, String)>> {
+        Ok(self
+            .db()
+            .query_row("SELECT etag, body FROM cache WHERE route = ?1", params![route], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?)
+    }
+
+    fn save_cached(&self, route: &str, etag: &str, body: &str) -> anyhow::Result<()> {
+        self.db().execute(
+            "INSERT OR REPLACE INTO cache (route, etag, body) VALUES (?1, ?2, ?3)",
+            params![route, etag, body],
+        )?;
+        Ok(())
+    }
 }
 
 fn result_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepoResult> {

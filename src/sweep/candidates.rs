@@ -5,7 +5,11 @@
 
 use std::collections::BTreeSet;
 
+use std::path::Path;
+
 use serde_json::Value;
+
+use crate::config::Config;
 
 use crate::discover::{DEFAULT_IGNORED, is_dockerfile_name, is_yaml_name};
 
@@ -46,6 +50,22 @@ impl Candidates {
         self.dockerfiles.len() + self.manifests.len()
     }
 
+    /// The candidates a repository's configuration leaves: not under its `ignore` patterns, nor
+    /// (with `default_ignores`) in `vendor/`, `testdata/`… — as discovery walks the clone.
+    pub fn narrowed(&self, config: &Config) -> Candidates {
+        let ignored = crate::discover::matcher(Path::new(""), &config.ignore);
+        let keeps = |file: &Entry| {
+            let defaults =
+                config.default_ignores && file.path.split('/').rev().skip(1).any(|dir| DEFAULT_IGNORED.contains(&dir));
+            !defaults && !ignored.matched_path_or_any_parents(&file.path, false).is_ignore()
+        };
+        Candidates {
+            dockerfiles: self.dockerfiles.iter().filter(|f| keeps(f)).cloned().collect(),
+            manifests: self.manifests.iter().filter(|f| keeps(f)).cloned().collect(),
+            ..self.clone()
+        }
+    }
+
     /// The file at `path`, when the tree has it.
     pub fn file(&self, path: &str) -> Option<&Entry> {
         self.files.iter().find(|e| e.path == path)
@@ -55,8 +75,10 @@ impl Candidates {
 /// Files larger than this are not hardened (as discovery skips them).
 const MAX_BYTES: u64 = 1024 * 1024;
 
-/// The candidates of a tree: the `tree` array of GitHub's recursive tree answer.
-pub fn from_tree(tree: &[Value], walk_ignored: bool) -> Candidates {
+/// The candidates of a tree: the `tree` array of GitHub's recursive tree answer. Those in the
+/// directories discovery does not walk by default are kept until the repository's configuration
+/// is known ([`Candidates::narrowed`]).
+pub fn from_tree(tree: &[Value]) -> Candidates {
     let mut out = Candidates::default();
     let blobs = tree.iter().filter(|e| e["type"] == "blob" && e["mode"] != "120000");
     for entry in blobs {
@@ -73,9 +95,8 @@ pub fn from_tree(tree: &[Value], walk_ignored: bool) -> Candidates {
             out.config.get_or_insert_with(|| file.clone());
             continue;
         }
-        let ignored = !walk_ignored && dirs.iter().any(|d| DEFAULT_IGNORED.contains(d));
         let hidden = dirs.iter().any(|d| d.starts_with('.') && *d != ".github" && *d != ".docker");
-        if ignored || hidden || file.size > MAX_BYTES {
+        if hidden || file.size > MAX_BYTES {
             continue;
         }
         if is_dockerfile_name(name) && !dirs.contains(&".devcontainer") {
@@ -123,30 +144,35 @@ mod tests {
 
     #[test]
     fn finds_what_discovery_would_by_names_and_places() {
-        let found = from_tree(
-            &tree(&[
-                "Dockerfile",
-                "services/api/Dockerfile.prod",
-                "vendor/x/Dockerfile",
-                "deploy/app.yaml",
-                ".github/workflows/ci.yml",
-                ".github/harden.yml",
-                "chart/Chart.yaml",
-                "chart/templates/deploy.yaml",
-                "chart/values.yaml",
-                "docker-compose.yml",
-                "go.mod",
-                "main.go",
-                ".devcontainer/Dockerfile",
-            ]),
-            false,
-        );
+        let found = from_tree(&tree(&[
+            "Dockerfile",
+            "services/api/Dockerfile.prod",
+            "vendor/x/Dockerfile",
+            "deploy/app.yaml",
+            ".github/workflows/ci.yml",
+            ".github/harden.yml",
+            "chart/Chart.yaml",
+            "chart/templates/deploy.yaml",
+            "chart/values.yaml",
+            "docker-compose.yml",
+            "go.mod",
+            "main.go",
+            ".devcontainer/Dockerfile",
+            "tools/legacy/Dockerfile",
+        ]));
         let paths = |list: &[Entry]| list.iter().map(|e| e.path.clone()).collect::<Vec<_>>();
-        assert_eq!(paths(&found.dockerfiles), ["Dockerfile", "services/api/Dockerfile.prod"]);
+        assert_eq!(
+            paths(&found.dockerfiles),
+            ["Dockerfile", "services/api/Dockerfile.prod", "vendor/x/Dockerfile", "tools/legacy/Dockerfile"]
+        );
+        let config = Config { ignore: vec!["tools/".into()], ..Config::default() };
+        let narrowed = found.narrowed(&config);
+        assert_eq!(paths(&narrowed.dockerfiles), ["Dockerfile", "services/api/Dockerfile.prod"]);
+        let walk_all = Config { default_ignores: false, ..Config::default() };
+        assert_eq!(found.narrowed(&walk_all).dockerfiles.len(), 4, "vendor/ is walked when the configuration says so");
         assert_eq!(paths(&found.manifests), ["deploy/app.yaml"]);
         assert_eq!(found.config.as_ref().map(|c| c.path.as_str()), Some(".github/harden.yml"));
         assert!(found.paths.contains("go.mod") && found.file("main.go").is_some());
-        assert!(from_tree(&tree(&["README.md", "main.go"]), false).is_empty());
-        assert_eq!(from_tree(&tree(&["vendor/x/Dockerfile"]), true).count(), 1);
+        assert!(from_tree(&tree(&["README.md", "main.go"])).is_empty());
     }
 }

@@ -16,6 +16,7 @@ use crate::forge::github::{Conditional, GitHub};
 use crate::kubernetes;
 use crate::outcome::Outcome;
 use crate::source::{GoMod, SourceFacts};
+use crate::store::Store;
 
 use super::candidates::{self, Candidates};
 
@@ -40,13 +41,7 @@ pub enum Tree {
 }
 
 /// Reads the tree of `branch`, conditionally on `etag`.
-pub async fn tree(
-    gh: &GitHub,
-    full_name: &str,
-    branch: &str,
-    etag: Option<&str>,
-    walk_ignored: bool,
-) -> anyhow::Result<Tree> {
+pub async fn tree(gh: &GitHub, full_name: &str, branch: &str, etag: Option<&str>) -> anyhow::Result<Tree> {
     let route = format!("/repos/{full_name}/git/trees/{branch}?recursive=1");
     let (body, etag) = match gh.get_if_changed(&route, etag).await? {
         Conditional::NotModified => return Ok(Tree::Unchanged),
@@ -58,7 +53,7 @@ pub async fn tree(
     if body["truncated"] == true {
         entries = whole_tree(gh, full_name, &sha).await?;
     }
-    Ok(Tree::Fresh { candidates: candidates::from_tree(&entries, walk_ignored), sha, etag })
+    Ok(Tree::Fresh { candidates: candidates::from_tree(&entries), sha, etag })
 }
 
 /// A tree GitHub truncated, listed directory by directory (each a request, within a budget).
@@ -92,6 +87,11 @@ async fn whole_tree(gh: &GitHub, full_name: &str, root: &str) -> anyhow::Result<
 /// A blob's text (`None` when it is not UTF-8).
 pub async fn blob(gh: &GitHub, full_name: &str, sha: &str) -> anyhow::Result<Option<String>> {
     let body = gh.get_at(&format!("/repos/{full_name}/git/blobs/{sha}")).await?.context("the blob is gone")?;
+    decode(&body)
+}
+
+/// A blob's (or a file's) base64 content as text (`None` when it is not UTF-8).
+fn decode(body: &Value) -> anyhow::Result<Option<String>> {
     let content: String = body["content"].as_str().unwrap_or_default().split_whitespace().collect();
     let bytes = base64::engine::general_purpose::STANDARD.decode(content).context("a blob's base64")?;
     Ok(String::from_utf8(bytes).ok())
@@ -186,16 +186,45 @@ pub async fn config(
 }
 
 /// The organisation's configuration, from its `.github` repository (`harden.yml`, or
-/// `.github/harden.yml` there), as text and parsed; `None` when it has none.
-pub async fn org_config(gh: &GitHub, org: &str) -> anyhow::Result<Option<(String, Config)>> {
+/// `.github/harden.yml` there, on `branch`), as text and parsed; `None` when it has none. Read
+/// through the store's cache: free when it did not change.
+pub async fn org_config(
+    gh: &GitHub,
+    store: &dyn Store,
+    org: &str,
+    branch: &str,
+) -> anyhow::Result<Option<(String, Config)>> {
+    let full_name = format!("{org}/.github");
+    let route = format!("/repos/{full_name}/git/trees/{branch}?recursive=1");
+    let Some((tree, _)) = cached(gh, store, &route, &route).await? else { return Ok(None) };
+    let entries = tree["tree"].as_array().cloned().unwrap_or_default();
     for path in ["harden.yml", "harden.yaml", ".github/harden.yml", ".github/harden.yaml"] {
-        let Some(body) = gh.get_at(&format!("/repos/{org}/.github/contents/{path}")).await? else { continue };
-        let content: String = body["content"].as_str().unwrap_or_default().split_whitespace().collect();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(content).context("the file's base64")?;
-        let text = String::from_utf8(bytes).context("the organisation's configuration is not UTF-8")?;
-        let config = Config::from_yaml(&text, Path::new(&format!("{org}/.github/{path}")))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let Some(entry) = entries.iter().find(|e| e["path"] == path && e["type"] == "blob") else { continue };
+        let route = format!("/repos/{full_name}/git/blobs/{}", entry["sha"].as_str().unwrap_or_default());
+        let (body, _) = cached(gh, store, &route, &route).await?.context("the configuration's blob is gone")?;
+        let text = decode(&body)?.context("the organisation's configuration is not UTF-8")?;
+        let config =
+            Config::from_yaml(&text, Path::new(&format!("{full_name}/{path}"))).map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok(Some((text, config)));
     }
     Ok(None)
+}
+
+/// A conditional read through the store's cache (kept under `key`): an unchanged answer is a
+/// free `304` and comes from the cache. The answer, and whether it changed; `None` on 404.
+pub async fn cached(gh: &GitHub, store: &dyn Store, key: &str, route: &str) -> anyhow::Result<Option<(Value, bool)>> {
+    let kept = store.cached(key)?;
+    match gh.get_if_changed(route, kept.as_ref().map(|(etag, _)| etag.as_str())).await? {
+        Conditional::NotModified => {
+            let (_, body) = kept.context("a 304 to a read never made")?;
+            Ok(Some((serde_json::from_str(&body)?, false)))
+        }
+        Conditional::Fresh(None, _) => Ok(None),
+        Conditional::Fresh(Some(body), etag) => {
+            if let Some(etag) = etag {
+                store.save_cached(key, &etag, &body.to_string())?;
+            }
+            Ok(Some((body, true)))
+        }
+    }
 }

@@ -6,12 +6,14 @@
 //! the store before the next repository starts, so a sweep killed at any point goes on where it
 //! stopped; each repository is done once.
 
+pub mod campaign;
 pub mod candidates;
 pub mod look;
 pub mod pace;
 pub mod select;
 pub mod summary;
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -61,8 +63,6 @@ pub struct Options {
     pub dry_run: bool,
     /// Where to write one JSON line per repository (the shard's result file).
     pub results: Option<PathBuf>,
-    /// Walk `vendor/`, `testdata/`… too.
-    pub walk_ignored: bool,
 }
 
 /// What happens as the sweep goes, for a progress bar or a log.
@@ -92,24 +92,25 @@ async fn sweep(
 ) -> anyhow::Result<Summary> {
     let (label, connections) = connect(options).await?;
     let mut listing = Vec::new();
-    for (gh, routes) in &connections {
-        for route in routes {
-            listing.extend(list(gh, route).await?.into_iter().map(|repo| (gh.clone(), repo)));
+    let mut client_of = HashMap::new();
+    for connection in &connections {
+        for repo in connection.list(store).await? {
+            let name = repo["full_name"].as_str().unwrap_or_default().to_string();
+            client_of.insert(name, connection.gh.clone());
+            listing.push(repo);
         }
     }
-    let repos: Vec<Value> = listing.iter().map(|(_, repo)| repo.clone()).collect();
     let selected =
-        options.filter.select(&repos, options.shard).map_err(|e| anyhow::anyhow!("--include/--exclude: {e}"))?;
-    let client_of = |name: &str| {
-        listing.iter().find(|(_, r)| r["full_name"] == name).map(|(gh, _)| gh.clone()).expect("a listed repository")
-    };
-    let first = &connections[0].0;
-    let org_config = match &options.source {
-        Source::Org(org) => look::org_config(first, org).await?,
-        _ => None,
-    };
-    let now = epoch();
-    let sweep = store.begin_sweep(&label, &options.shard.to_string(), now)?;
+        options.filter.select(&listing, options.shard).map_err(|e| anyhow::anyhow!("--include/--exclude: {e}"))?;
+    let mut org_configs = HashMap::new();
+    for listed in &selected {
+        let owner = listed.owner();
+        if !org_configs.contains_key(owner) {
+            let found = org_config(&client_of[&listed.full_name], store, &listing, owner, &options.source).await?;
+            org_configs.insert(owner.to_string(), found);
+        }
+    }
+    let sweep = store.begin_sweep(&label, &options.shard.to_string(), epoch())?;
     let mut results = match &options.results {
         Some(path) => Some(std::fs::File::create(path).with_context(|| format!("--results {}", path.display()))?),
         None => None,
@@ -122,10 +123,11 @@ async fn sweep(
             // Done by this sweep before it was stopped.
             Some(done) => done,
             None => {
-                let gh = client_of(&listed.full_name);
+                let gh = &client_of[&listed.full_name];
                 let before = gh.requests().0;
-                let context = Repo { options, store, prover, org: &label, org_config: org_config.as_ref(), waiting };
-                let mut result = match context.one(&gh, listed).await {
+                let org_config = org_configs[listed.owner()].as_ref();
+                let context = Repo { options, store, prover, org: listed.owner(), org_config, waiting };
+                let mut result = match context.one(gh, listed).await {
                     Ok(result) => result,
                     Err(error) => failed(listed, format!("{error:#}")),
                 };
@@ -146,8 +148,8 @@ async fn sweep(
         }
         progress.done(&result);
     }
-    for (gh, _) in &connections {
-        let (requests, spent) = gh.requests();
+    for connection in &connections {
+        let (requests, spent) = connection.gh.requests();
         summary.requests += requests;
         summary.rate_limit_spent += spent;
     }
@@ -155,66 +157,140 @@ async fn sweep(
     Ok(summary)
 }
 
-/// The connections to list and sweep with (each with the routes that list its repositories),
-/// and the label the store keeps the sweep under.
-async fn connect(options: &Options) -> anyhow::Result<(String, Vec<(GitHub, Vec<String>)>)> {
-    let limits = || options.limits;
-    match &options.source {
-        Source::Org(org) => {
-            let gh = GitHub::connect_scoped(&options.api_url, options.auth.clone(), Scope::Org(org.clone()), limits())
-                .await?;
-            Ok((org.clone(), vec![(gh, vec![format!("/orgs/{org}/repos?type=all")])]))
-        }
-        Source::Installations => {
-            let Auth::App { id, key } = &options.auth else {
-                anyhow::bail!("--installation needs a GitHub App (--app-id and --app-key)");
-            };
-            let mut connections = Vec::new();
-            let mut accounts = Vec::new();
-            for (installation, account) in GitHub::installations(&options.api_url, *id, key).await? {
-                let scope = Scope::Installation(installation);
-                let gh = GitHub::connect_scoped(&options.api_url, options.auth.clone(), scope, limits()).await?;
-                connections.push((gh, vec!["/installation/repositories".to_string()]));
-                accounts.push(account);
-            }
-            anyhow::ensure!(!connections.is_empty(), "the App has no installation");
-            Ok((accounts.join(","), connections))
-        }
-        Source::Repos(file) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("--repos {}", file.display()))?;
-            let names: Vec<&str> =
-                text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-            let first = names.first().context("--repos names no repository")?;
-            let (owner, _) = first.split_once('/').with_context(|| format!("{first}: expected OWNER/NAME"))?;
-            let gh = GitHub::connect_scoped(&options.api_url, options.auth.clone(), Scope::Org(owner.into()), limits())
-                .await?;
-            let label = file.file_stem().and_then(|s| s.to_str()).unwrap_or("repos").to_string();
-            Ok((label, vec![(gh, names.iter().map(|n| format!("repo:{n}")).collect())]))
-        }
-    }
+/// One connection to the forge and what it lists.
+struct Connection {
+    gh: GitHub,
+    /// Whose repositories (an organisation, an installation's account), for the cache's keys.
+    account: String,
+    listing: Listing,
 }
 
-/// The repositories a route lists (`repo:OWNER/NAME` reads one).
-async fn list(gh: &GitHub, route: &str) -> anyhow::Result<Vec<Value>> {
-    if let Some(name) = route.strip_prefix("repo:") {
-        return Ok(gh.get_at(&format!("/repos/{name}")).await?.into_iter().collect());
-    }
-    if route == "/installation/repositories" {
-        // Paged inside an object: {"total_count", "repositories": […]}.
+/// How a connection lists its repositories.
+enum Listing {
+    /// An organisation's, `GET /orgs/{org}/repos`.
+    Org,
+    /// An installation's, `GET /installation/repositories`.
+    Installation,
+    /// The ones a file names, each read on its own.
+    Named(Vec<String>),
+}
+
+impl Connection {
+    /// The repositories (GitHub's objects), page by page through the store's cache: an unchanged
+    /// page is a free `304`.
+    async fn list(&self, store: &dyn Store) -> anyhow::Result<Vec<Value>> {
+        let pages = |route: String| {
+            (1..=1000).map(move |page| {
+                format!("{route}{}per_page=100&page={page}", if route.contains('?') { '&' } else { '?' })
+            })
+        };
+        let (routes, wrapped): (Box<dyn Iterator<Item = String>>, bool) = match &self.listing {
+            Listing::Org => (Box::new(pages(format!("/orgs/{}/repos?type=all", self.account))), false),
+            // Paged inside an object: {"total_count", "repositories": […]}.
+            Listing::Installation => (Box::new(pages("/installation/repositories".into())), true),
+            Listing::Named(names) => (Box::new(names.iter().map(|n| format!("/repos/{n}"))), false),
+        };
+        let named = matches!(self.listing, Listing::Named(_));
         let mut out = Vec::new();
-        for page in 1..=100 {
-            let body = gh.get_at(&format!("{route}?per_page=100&page={page}")).await?.unwrap_or(Value::Null);
-            let batch = body["repositories"].as_array().cloned().unwrap_or_default();
+        for route in routes {
+            let key = format!("{}:{route}", self.account);
+            let Some((body, _)) = look::cached(&self.gh, store, &key, &route).await? else {
+                if named {
+                    anyhow::bail!("{route}: no such repository, or no access to it");
+                }
+                break;
+            };
+            if named {
+                out.push(body);
+                continue;
+            }
+            let batch = if wrapped { body["repositories"].clone() } else { body };
+            let batch = batch.as_array().cloned().unwrap_or_default();
             let last = batch.len() < 100;
             out.extend(batch);
             if last {
                 break;
             }
         }
-        return Ok(out);
+        Ok(out)
     }
-    gh.list_all_at(route).await
 }
+
+/// The connections to list and sweep with, and the label the store keeps the sweep under.
+async fn connect(options: &Options) -> anyhow::Result<(String, Vec<Connection>)> {
+    let limits = || options.limits;
+    let scoped = |scope| GitHub::connect_scoped(&options.api_url, options.auth.clone(), scope, limits());
+    match &options.source {
+        Source::Org(org) => {
+            let gh = scoped(Scope::Org(org.clone())).await?;
+            Ok((org.clone(), vec![Connection { gh, account: org.clone(), listing: Listing::Org }]))
+        }
+        Source::Installations => {
+            let Auth::App { id, key } = &options.auth else {
+                anyhow::bail!("--installation needs a GitHub App (--app-id and --app-key)");
+            };
+            let mut connections = Vec::new();
+            for (installation, account) in GitHub::installations(&options.api_url, *id, key).await? {
+                let gh = scoped(Scope::Installation(installation)).await?;
+                connections.push(Connection { gh, account, listing: Listing::Installation });
+            }
+            anyhow::ensure!(!connections.is_empty(), "the App has no installation");
+            let accounts: Vec<&str> = connections.iter().map(|c| c.account.as_str()).collect();
+            Ok((accounts.join(","), connections))
+        }
+        Source::Repos(file) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("--repos {}", file.display()))?;
+            let names: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string)
+                .collect();
+            let mut owners: Vec<&str> = Vec::new();
+            for name in &names {
+                let (owner, repo) =
+                    name.split_once('/').with_context(|| format!("--repos: {name}: expected OWNER/NAME"))?;
+                anyhow::ensure!(!repo.is_empty() && !repo.contains('/'), "--repos: {name}: expected OWNER/NAME");
+                if !owners.contains(&owner) {
+                    owners.push(owner);
+                }
+            }
+            let mut connections = Vec::new();
+            for owner in owners {
+                let gh = scoped(Scope::Org(owner.into())).await?;
+                let mine = names.iter().filter(|n| n.split('/').next() == Some(owner)).cloned().collect();
+                connections.push(Connection { gh, account: owner.into(), listing: Listing::Named(mine) });
+            }
+            anyhow::ensure!(!connections.is_empty(), "--repos names no repository");
+            let label = file.file_stem().and_then(|s| s.to_str()).unwrap_or("repos").to_string();
+            Ok((label, connections))
+        }
+    }
+}
+
+/// An owner's configuration for every repository, from its `.github` repository when the listing
+/// has it (or, for repositories named in a file, when the forge has it).
+async fn org_config(
+    gh: &GitHub,
+    store: &dyn Store,
+    listing: &[Value],
+    owner: &str,
+    source: &Source,
+) -> anyhow::Result<Option<(String, crate::config::Config)>> {
+    let full_name = format!("{owner}/.github");
+    let mut repo = listing.iter().find(|r| r["full_name"] == full_name.as_str()).cloned();
+    if repo.is_none() && matches!(source, Source::Repos(_)) {
+        let route = format!("/repos/{full_name}");
+        repo = look::cached(gh, store, &format!("{owner}:{route}"), &route).await?.map(|(body, _)| body);
+    }
+    match repo {
+        Some(repo) => look::org_config(gh, store, owner, repo["default_branch"].as_str().unwrap_or("main")).await,
+        None => Ok(None),
+    }
+}
+
+/// Why a repository whose configuration opts it out is passed over.
+const OPTED_OUT: &str = "opted out by its configuration";
 
 /// What one repository's turn needs.
 struct Repo<'a> {
@@ -237,18 +313,22 @@ impl Repo<'_> {
         let etag = cached.as_ref().and_then(|r| r.tree_etag.as_deref());
         let (owner, repo) = name.split_once('/').context("a repository's full name")?;
         let gh_repo = gh.for_repo(owner, repo);
-        let (candidates, sha, etag) =
-            match look::tree(gh, name, &listed.default_branch, etag, self.options.walk_ignored).await? {
-                Tree::Missing => return Ok(result(name, Outcome::Skipped, "empty".into())),
-                Tree::Unchanged => {
-                    let has_pull = cached.as_ref().is_some_and(|r| r.has_pull);
-                    if has_pull {
-                        self.refresh_pulls(&gh_repo, name).await?;
-                    }
-                    return Ok(result(name, Outcome::Unchanged, "no change since the last sweep".into()));
+        let (candidates, sha, etag) = match look::tree(gh, name, &listed.default_branch, etag).await? {
+            Tree::Missing => return Ok(result(name, Outcome::Skipped, "empty".into())),
+            Tree::Unchanged => {
+                if let Some(why) = cached.as_ref().and_then(|r| r.skipped.clone()) {
+                    return Ok(result(name, Outcome::Skipped, why));
                 }
-                Tree::Fresh { candidates, sha, etag } => (candidates, sha, etag),
-            };
+                let has_pull = cached.as_ref().is_some_and(|r| r.has_pull);
+                if has_pull {
+                    // A human may have merged or closed harden's pull request since.
+                    let branch = self.org_config.map_or(crate::config::DEFAULT_BRANCH, |(_, c)| &c.pull_request.branch);
+                    campaign::refresh(&gh_repo, self.store, self.org, name, branch).await?;
+                }
+                return Ok(result(name, Outcome::Unchanged, "no change since the last sweep".into()));
+            }
+            Tree::Fresh { candidates, sha, etag } => (candidates, sha, etag),
+        };
         let had_pull = cached.as_ref().is_some_and(|r| r.has_pull);
         let mut record = RepoRecord {
             full_name: name.clone(),
@@ -261,15 +341,16 @@ impl Repo<'_> {
             has_pull: had_pull,
             seen_at: epoch(),
         };
-        if candidates.is_empty() && !had_pull {
+        let no_candidates = || result(name, Outcome::NoCandidates, "no Dockerfile or manifest to harden".into());
+        if candidates.is_empty() && cached.is_some() && !had_pull {
             self.store.save_repo(&record)?;
-            return Ok(result(name, Outcome::NoCandidates, "no Dockerfile or manifest".into()));
+            return Ok(no_candidates());
         }
         let (config, org_text, enabled) = look::config(gh, name, &candidates, self.org_config).await?;
         if !enabled {
-            record.skipped = Some("opted out".into());
+            record.skipped = Some(OPTED_OUT.into());
             self.store.save_repo(&record)?;
-            return Ok(result(name, Outcome::Skipped, "opted out by its configuration".into()));
+            return Ok(result(name, Outcome::Skipped, OPTED_OUT.into()));
         }
         // Without the cache (a first sweep, or a lost state), harden's branch says whether a pull
         // request of its may need an update or a close.
@@ -277,6 +358,12 @@ impl Repo<'_> {
             Some(r) => r.has_pull,
             None => gh_repo.get(&format!("/git/ref/heads/{}", config.pull_request.branch)).await?.is_some(),
         };
+        let candidates = candidates.narrowed(&config);
+        record.candidates = candidates.count();
+        if candidates.is_empty() && !has_pull {
+            self.store.save_repo(&record)?;
+            return Ok(no_candidates());
+        }
         let would_change = look::would_change(gh, name, &candidates, &config).await?;
         if !would_change && !has_pull {
             self.store.save_repo(&record)?;
@@ -286,12 +373,16 @@ impl Repo<'_> {
         let report = self.propose(&gh_repo, owner, repo, org_text, pace.is_ok()).await?;
         record.has_pull = has_pull || report.pull.is_some();
         let outcome = self.outcome(name, &report, pace.err());
+        self.save_pull(name, &report)?;
+        if record.has_pull && !self.options.dry_run {
+            // Keeps the pull request listing's ETag, so the next sweep's look at it is free.
+            campaign::refresh(&gh_repo, self.store, self.org, name, &config.pull_request.branch).await?;
+        }
         if outcome.outcome == Outcome::Scheduled {
             // Its turn comes in a later sweep, even if the tree does not change before.
             record.tree_etag = None;
         }
         self.store.save_repo(&record)?;
-        self.save_pull(name, &report)?;
         Ok(outcome)
     }
 
@@ -380,44 +471,6 @@ impl Repo<'_> {
             created_at: now,
             updated_at: now,
         })
-    }
-
-    /// Refreshes harden's pull requests of an unchanged repository from the forge: a human may
-    /// have merged or closed them since.
-    async fn refresh_pulls(&self, gh: &GitHub, name: &str) -> anyhow::Result<()> {
-        let owner = name.split('/').next().unwrap_or_default();
-        let branch =
-            self.org_config.map_or(crate::config::DEFAULT_BRANCH.to_string(), |(_, c)| c.pull_request.branch.clone());
-        let known = self.store.pulls(self.org)?;
-        for pull in gh.list(&format!("/pulls?state=all&head={owner}:{branch}")).await? {
-            let Some(number) = pull["number"].as_u64() else { continue };
-            let state = match (pull["state"].as_str(), pull["merged_at"].is_null()) {
-                (Some("open"), _) => "open",
-                (_, false) => "merged",
-                _ => "closed",
-            };
-            let base = known.iter().find(|p| p.repo == name && p.number == number);
-            let record = match base {
-                Some(p) => PullRecord { state: state.into(), updated_at: epoch(), ..p.clone() },
-                None => PullRecord {
-                    repo: name.into(),
-                    number,
-                    url: pull["html_url"].as_str().unwrap_or_default().into(),
-                    state: state.into(),
-                    fingerprint: None,
-                    files: Vec::new(),
-                    bytes_before: None,
-                    bytes_after: None,
-                    findings_fixed: 0,
-                    findings_remaining: 0,
-                    blocked_reason: None,
-                    created_at: epoch(),
-                    updated_at: epoch(),
-                },
-            };
-            self.store.save_pull(&record)?;
-        }
-        Ok(())
     }
 }
 

@@ -19,8 +19,6 @@ pub struct Filter {
     pub languages: Vec<String>,
     /// Take forks too.
     pub forks: bool,
-    /// Take archived repositories too (harden cannot propose to them; they are only scanned).
-    pub archived: bool,
 }
 
 /// `I/N`: this run takes the I-th of N shares (from 1).
@@ -78,6 +76,13 @@ pub struct Listed {
     pub skipped: Option<String>,
 }
 
+impl Listed {
+    /// The organisation (or user) that owns it.
+    pub fn owner(&self) -> &str {
+        self.full_name.split('/').next().unwrap_or_default()
+    }
+}
+
 impl Filter {
     /// The repositories of `listing` (GitHub's repository objects) in this shard, in sweep
     /// order, each with the reason it is passed over when it is.
@@ -107,8 +112,8 @@ impl Filter {
         let named = |set: &GlobSet| set.is_match(name) || set.is_match(full_name);
         let reason = if flag("disabled") {
             "disabled"
-        } else if flag("archived") && !self.archived {
-            "archived (harden cannot propose to it)"
+        } else if flag("archived") {
+            "archived (read-only: nothing can be proposed)"
         } else if flag("fork") && !self.forks {
             "a fork (--include-forks takes it)"
         } else if repo["size"].as_u64() == Some(0) {

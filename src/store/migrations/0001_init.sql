@@ -64,3 +64,11 @@ CREATE TABLE openings (
     at      INTEGER NOT NULL
 );
 CREATE INDEX openings_by_org ON openings (org, at);
+
+-- Answers kept for conditional reads (an organisation's listing, harden's pull requests of a
+-- repository): sent back with their ETag, an unchanged answer is a free 304.
+CREATE TABLE cache (
+    route   TEXT PRIMARY KEY,
+    etag    TEXT NOT NULL,
+    body    TEXT NOT NULL
+);
