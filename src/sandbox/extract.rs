@@ -46,7 +46,7 @@ impl FromRequestParts<Arc<Forge>> for OpenRepo {
         }
         let git = Repository::open_bare(git::bare_path(&forge.git_root, owner, name))
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        let target = ["sha", "name", "number", "path", "id"]
+        let target = ["sha", "name", "number", "path", "id", "prefix"]
             .iter()
             .find_map(|key| params.get(*key))
             .cloned()

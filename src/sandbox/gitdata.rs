@@ -27,6 +27,7 @@ pub fn routes(writes: bool) -> Router<Arc<Forge>> {
         .route(&format!("{base}/commits/{{sha}}"), get(commit))
         .route(&format!("{base}/refs"), post(create_ref))
         .route(&format!("{base}/ref/{{*name}}"), get(reference))
+        .route(&format!("{base}/matching-refs/{{*prefix}}"), get(matching_refs))
         .route(&format!("{base}/refs/{{*name}}"), axum::routing::patch(update_ref).delete(delete_ref));
     if !writes {
         return reads;
@@ -327,6 +328,21 @@ struct RefUpdate {
 
 async fn reference(repo: OpenRepo) -> Result<Response, ApiError> {
     Ok(axum::Json(ref_json(&repo, &format!("refs/{}", repo.target))?).into_response())
+}
+
+/// Every reference whose name (after `refs/`) starts with the prefix, as GitHub lists them.
+async fn matching_refs(repo: OpenRepo) -> Result<Response, ApiError> {
+    let prefix = format!("refs/{}", repo.target);
+    let names: Vec<String> = repo
+        .git
+        .references()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    let listed: Result<Vec<Value>, ApiError> = names.iter().map(|name| ref_json(&repo, name)).collect();
+    Ok(axum::Json(listed?).into_response())
 }
 
 async fn create_ref(repo: OpenRepo, Body(new): Body<NewRef>) -> Result<Response, ApiError> {

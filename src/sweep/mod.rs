@@ -148,6 +148,11 @@ async fn sweep(
         }
         progress.done(&result);
     }
+    for connection in connections.iter().filter(|c| c.gh.writes() > 0) {
+        // The listing shows what this sweep changed (pushes, open pull requests): read it again
+        // now, so the next sweep's look at it is a free 304 unless something else changes.
+        connection.list(store).await?;
+    }
     for connection in &connections {
         let (requests, spent) = connection.gh.requests();
         summary.requests += requests;
