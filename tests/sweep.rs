@@ -194,7 +194,8 @@ async fn an_organisation_sweep_opens_exactly_the_pull_requests_it_should_and_a_r
     assert_eq!(expect("shell"), Some(if proof { "failed" } else { "opened" }), "{stderr}");
     assert_eq!(code, Some(if proof { 1 } else { 0 }), "{summary}");
     assert_eq!(summary["repositories"], 9, "{summary}");
-    let opened: Vec<String> = if proof { vec!["api#1 open".into()] } else { vec!["api#1 open".into(), "shell#1 open".into()] };
+    let opened: Vec<String> =
+        if proof { vec!["api#1 open".into()] } else { vec!["api#1 open".into(), "shell#1 open".into()] };
     assert_eq!(pulls(&sandbox, MIXED).await, opened);
     assert!(summary["skipped"].as_object().unwrap().keys().any(|k| k.starts_with("archived")), "{summary}");
     assert_eq!(summary["skipped"]["opted out by its configuration"], 1, "{summary}");
@@ -215,7 +216,8 @@ async fn an_organisation_sweep_opens_exactly_the_pull_requests_it_should_and_a_r
     let before = journal(data.path()).len();
     let (_, _, stderr) = sweep(&sandbox, &db, &["--org", ORG, "--verify", verify]);
     assert_eq!(outcomes(&stderr).get("acme/api").map(String::as_str), Some("up_to_date"), "{stderr}");
-    let writes: Vec<String> = journal(data.path())[before..].iter().filter(|l| !l.starts_with("GET ")).cloned().collect();
+    let writes: Vec<String> =
+        journal(data.path())[before..].iter().filter(|l| !l.starts_with("GET ")).cloned().collect();
     assert!(writes.is_empty(), "{writes:#?}");
     assert_eq!(pulls(&sandbox, MIXED).await, opened);
 
@@ -228,7 +230,14 @@ async fn an_organisation_sweep_opens_exactly_the_pull_requests_it_should_and_a_r
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| format!("{}#{} {}", p["repo"].as_str().unwrap().trim_start_matches("acme/"), p["number"], p["state"].as_str().unwrap()))
+        .map(|p| {
+            format!(
+                "{}#{} {}",
+                p["repo"].as_str().unwrap().trim_start_matches("acme/"),
+                p["number"],
+                p["state"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(listed, opened);
     let out = harden(&sandbox, &db, &["sweep", "close", "--org", ORG]).output().unwrap();
@@ -285,7 +294,9 @@ async fn shards_take_each_repository_once_and_their_merge_equals_one_sweep() {
         let (code, _, stderr) = sweep(&sandbox, &db, &args);
         assert_eq!(code, Some(0), "{stderr}");
         let text = std::fs::read_to_string(&results).unwrap();
-        lines.extend(text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["repo"].as_str().unwrap().to_string()));
+        lines.extend(
+            text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["repo"].as_str().unwrap().to_string()),
+        );
         files.push(results);
     }
     let mut repos = lines.clone();
@@ -391,7 +402,9 @@ async fn an_app_sweeps_its_installations_and_a_file_names_repositories() {
     let app = ["--app-id", "42", "--app-public-key", public.to_str().unwrap(), "--seed-org", &org.seed()];
     let sandbox = Sandbox::spawn(data.path(), &[], &app);
     let mut command = harden(&sandbox, &state.path().join("app.db"), &["sweep", "--installation", "--format", "json"]);
-    command.args(["--verify", "false", "--app-id", "42", "--app-key", key.to_str().unwrap()]).env_remove("GITHUB_TOKEN");
+    command
+        .args(["--verify", "false", "--app-id", "42", "--app-key", key.to_str().unwrap()])
+        .env_remove("GITHUB_TOKEN");
     let (code, stdout, stderr) = parts(&command.output().unwrap());
     assert_eq!(code, Some(0), "{stderr}");
     let summary: Value = serde_json::from_str(&stdout).unwrap();
@@ -403,7 +416,8 @@ async fn an_app_sweeps_its_installations_and_a_file_names_repositories() {
     let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
     let list: PathBuf = state.path().join("repos.txt");
     std::fs::write(&list, "# the pilot\nacme/svc-2\n").unwrap();
-    let (code, summary, stderr) = sweep(&sandbox, &state.path().join("file.db"), &["--repos", list.to_str().unwrap(), "--verify", "false"]);
+    let (code, summary, stderr) =
+        sweep(&sandbox, &state.path().join("file.db"), &["--repos", list.to_str().unwrap(), "--verify", "false"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!((summary["repositories"].as_u64(), summary["outcomes"]["opened"].as_u64()), (Some(1), Some(1)));
     assert_eq!(pulls(&sandbox, &["svc-1", "svc-2"]).await, ["svc-2#1 open"]);

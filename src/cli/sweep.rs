@@ -79,7 +79,23 @@ struct StateArgs {
 
 impl StateArgs {
     fn open(&self) -> anyhow::Result<Sqlite> {
-        Sqlite::open(&self.path.clone().unwrap_or_else(default_state))
+        Sqlite::open(&self.path())
+    }
+
+    /// A copy of the state in `dir`, for a dry run: it reads what the sweeps before it learnt,
+    /// and what it records is thrown away with the copy, so the next real sweep is not misled.
+    fn open_copy(&self, dir: &Path) -> anyhow::Result<Sqlite> {
+        let copy = dir.join("harden.db");
+        if self.path().exists() {
+            // Opening checkpoints the write-ahead log into the file that is copied.
+            drop(self.open()?);
+            std::fs::copy(self.path(), &copy)?;
+        }
+        Sqlite::open(&copy)
+    }
+
+    fn path(&self) -> PathBuf {
+        self.path.clone().unwrap_or_else(default_state)
     }
 }
 
@@ -239,9 +255,11 @@ fn sweep(run: Run) -> Done {
         dry_run: run.dry_run,
         results: run.results,
     };
-    let store = run.state.open().map_err(usage)?;
+    let scratch = tempfile::tempdir().map_err(|e| failed(e.into()))?;
+    let store = if run.dry_run { run.state.open_copy(scratch.path()) } else { run.state.open() }.map_err(usage)?;
     let progress: Box<dyn Progress> = if logs_json() { Box::new(Log) } else { Box::new(Bar::new()) };
-    let summary = sweep::run(&options, &store, prover.as_ref(), progress.as_ref()).map_err(failed)?;
+    let mut summary = sweep::run(&options, &store, prover.as_ref(), progress.as_ref()).map_err(failed)?;
+    summary.dry_run = run.dry_run;
     drop(progress);
     print_summary(&summary, run.format);
     Ok(if summary.count(Outcome::Failed) > 0 { Exit::Findings } else { Exit::Done })

@@ -29,6 +29,8 @@ pub struct RepoRecord {
     pub skipped: Option<String>,
     /// True when harden has (or had) a pull request from its branch there.
     pub has_pull: bool,
+    /// True when a new pull request waits there for the campaign's pace.
+    pub waiting: bool,
     /// When it was last seen (seconds since the epoch).
     pub seen_at: i64,
 }

@@ -76,7 +76,7 @@ impl Store for Sqlite {
         Ok(self
             .db()
             .query_row(
-                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at
+                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at, waiting
                  FROM repos WHERE full_name = ?1",
                 params![full_name],
                 |row| {
@@ -90,6 +90,7 @@ impl Store for Sqlite {
                         skipped: row.get(6)?,
                         has_pull: row.get(7)?,
                         seen_at: row.get(8)?,
+                        waiting: row.get(9)?,
                     })
                 },
             )
@@ -98,10 +99,11 @@ impl Store for Sqlite {
 
     fn save_repo(&self, r: &RepoRecord) -> anyhow::Result<()> {
         self.db().execute(
-            "INSERT INTO repos (full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO repos (full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at,
+               waiting)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (full_name) DO UPDATE SET org = ?2, default_branch = ?3, tree_sha = ?4, tree_etag = ?5,
-               candidates = ?6, skipped = ?7, has_pull = ?8, seen_at = ?9",
+               candidates = ?6, skipped = ?7, has_pull = ?8, seen_at = ?9, waiting = ?10",
             params![
                 r.full_name,
                 r.org,
@@ -111,7 +113,8 @@ impl Store for Sqlite {
                 r.candidates as i64,
                 r.skipped,
                 r.has_pull,
-                r.seen_at
+                r.seen_at,
+                r.waiting
             ],
         )?;
         Ok(())
@@ -280,6 +283,7 @@ mod tests {
             candidates: 2,
             skipped: None,
             has_pull: true,
+            waiting: false,
             seen_at: 7,
         };
         store.save_repo(&repo).unwrap();

@@ -318,20 +318,28 @@ impl Repo<'_> {
         let etag = cached.as_ref().and_then(|r| r.tree_etag.as_deref());
         let (owner, repo) = name.split_once('/').context("a repository's full name")?;
         let gh_repo = gh.for_repo(owner, repo);
-        let (candidates, sha, etag) = match look::tree(gh, name, &listed.default_branch, etag).await? {
-            Tree::Missing => return Ok(result(name, Outcome::Skipped, "empty".into())),
-            Tree::Unchanged => {
-                if let Some(why) = cached.as_ref().and_then(|r| r.skipped.clone()) {
-                    return Ok(result(name, Outcome::Skipped, why));
-                }
-                let has_pull = cached.as_ref().is_some_and(|r| r.has_pull);
-                if has_pull {
-                    // A human may have merged or closed harden's pull request since.
-                    let branch = self.org_config.map_or(crate::config::DEFAULT_BRANCH, |(_, c)| &c.pull_request.branch);
-                    campaign::refresh(&gh_repo, self.store, self.org, name, branch).await?;
-                }
+        let mut tree = look::tree(gh, name, &listed.default_branch, etag).await?;
+        if let (Tree::Unchanged, Some(cached)) = (&tree, &cached) {
+            if let Some(why) = &cached.skipped {
+                return Ok(result(name, Outcome::Skipped, why.clone()));
+            }
+            if cached.has_pull {
+                // A human may have merged or closed harden's pull request since.
+                let branch = self.org_config.map_or(crate::config::DEFAULT_BRANCH, |(_, c)| &c.pull_request.branch);
+                campaign::refresh(&gh_repo, self.store, self.org, name, branch).await?;
+            }
+            if !cached.waiting {
                 return Ok(result(name, Outcome::Unchanged, "no change since the last sweep".into()));
             }
+            // A new pull request waits here for the pace: not yet, or its turn (read afresh).
+            if let Err(when) = self.pace_now()? {
+                return Ok(result(name, Outcome::Scheduled, when));
+            }
+            tree = look::tree(gh, name, &listed.default_branch, None).await?;
+        }
+        let (candidates, sha, etag) = match tree {
+            Tree::Missing => return Ok(result(name, Outcome::Skipped, "empty".into())),
+            Tree::Unchanged => anyhow::bail!("the forge answered 304 to a read without an ETag"),
             Tree::Fresh { candidates, sha, etag } => (candidates, sha, etag),
         };
         let had_pull = cached.as_ref().is_some_and(|r| r.has_pull);
@@ -344,6 +352,7 @@ impl Repo<'_> {
             candidates: candidates.count(),
             skipped: None,
             has_pull: had_pull,
+            waiting: false,
             seen_at: epoch(),
         };
         let no_candidates = || result(name, Outcome::NoCandidates, "no Dockerfile or manifest to harden".into());
@@ -375,6 +384,12 @@ impl Repo<'_> {
             return Ok(result(name, Outcome::NothingToDo, "nothing harden would propose".into()));
         }
         let pace = self.pace_now()?;
+        if let (Err(when), false) = (&pace, has_pull) {
+            // A new pull request must wait: nothing to clone or prove before its turn.
+            record.waiting = true;
+            self.store.save_repo(&record)?;
+            return Ok(result(name, Outcome::Scheduled, when.clone()));
+        }
         let report = self.propose(&gh_repo, owner, repo, org_text, pace.is_ok()).await?;
         record.has_pull = has_pull || report.pull.is_some();
         let outcome = self.outcome(name, &report, pace.err());
@@ -383,10 +398,7 @@ impl Repo<'_> {
             // Keeps the pull request listing's ETag, so the next sweep's look at it is free.
             campaign::refresh(&gh_repo, self.store, self.org, name, &config.pull_request.branch).await?;
         }
-        if outcome.outcome == Outcome::Scheduled {
-            // Its turn comes in a later sweep, even if the tree does not change before.
-            record.tree_etag = None;
-        }
+        record.waiting = outcome.outcome == Outcome::Scheduled;
         self.store.save_repo(&record)?;
         Ok(outcome)
     }

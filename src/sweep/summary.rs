@@ -28,6 +28,10 @@ pub struct Summary {
     pub rate_limit_spent: usize,
     /// The repositories that failed, with why.
     pub failures: Vec<(String, String)>,
+    /// The pull requests this sweep opened, updated or closed: repository, outcome, address.
+    pub pull_requests: Vec<(String, String, String)>,
+    /// True when nothing was written (`--dry-run`).
+    pub dry_run: bool,
 }
 
 /// One line of a result file.
@@ -58,6 +62,9 @@ impl Summary {
         if result.outcome == Outcome::Failed {
             self.failures.push((result.repo.clone(), result.detail.clone()));
         }
+        if matches!(result.outcome, Outcome::Opened | Outcome::Updated | Outcome::Closed) {
+            self.pull_requests.push((result.repo.clone(), result.outcome.as_str().into(), result.detail.clone()));
+        }
     }
 
     /// Joins the lines of result files (shards) into one summary; the request counts are their
@@ -81,6 +88,9 @@ impl Summary {
     pub fn text(&self) -> String {
         let mut out =
             format!("{}: {} repositories, {} with something to harden\n", self.org, self.repositories, self.candidates);
+        if self.dry_run {
+            out.push_str("  (dry run: nothing was written; the outcomes say what a sweep would do)\n");
+        }
         for outcome in ALL_OUTCOMES {
             let n = self.count(*outcome);
             if n > 0 {
@@ -107,6 +117,15 @@ impl Summary {
             let n = self.count(*outcome);
             if n > 0 {
                 let _ = writeln!(out, "| {} | {n} |", outcome.as_str());
+            }
+        }
+        if self.dry_run {
+            out.push_str("\nA dry run: nothing was written; the outcomes say what a sweep would do.\n");
+        }
+        if !self.pull_requests.is_empty() {
+            out.push_str("\nPull requests:\n");
+            for (repo, outcome, url) in &self.pull_requests {
+                let _ = writeln!(out, "- `{repo}`: {outcome} {url}");
             }
         }
         if !self.failures.is_empty() {

@@ -17,6 +17,7 @@ CREATE TABLE repos (
     candidates      INTEGER NOT NULL DEFAULT 0,
     skipped         TEXT,
     has_pull        INTEGER NOT NULL DEFAULT 0,
+    waiting         INTEGER NOT NULL DEFAULT 0,
     seen_at         INTEGER NOT NULL
 );
 CREATE INDEX repos_by_org ON repos (org);
