@@ -2,7 +2,8 @@
 # Stops what tests/rig/up.sh started (the engine and the registry), by their pids, after
 # dropping the BuildKit cache the tests filled when the disk runs short (under
 # HARDEN_RIG_KEEP_GB free, default 40, or always with HARDEN_RIG_PRUNE=1): on the vfs storage
-# driver every cached step is a full copy of its image, and a few runs fill a disk, but deleting
+# driver (up.sh's fallback where no overlay mounts) every cached step is a full copy of its image,
+# and a few runs fill a disk, but deleting
 # those copies takes minutes, which a machine thrown away after the run does not need. The base
 # images and the registry's storage stay, so the next up.sh is quick.
 set -u
