@@ -6,7 +6,8 @@
 # secondary limit; on GitHub add a second a write, about 7 a pull request).
 # Measures the first sweep and a repeat sweep: wall time (goal: the first under 60 s on 2
 # cores), API requests per repository (goal: at most 2 on the first sweep for a repository with
-# no candidate; at most 1 and no rate limit on the repeat), and peak memory. Side by side, the
+# no candidate; at most 1 and no rate limit on the repeat, 2 where harden has a pull request to
+# watch), and peak memory. Side by side, the
 # peers' way (Renovate and multi-gitter clone every repository): a shallow `git clone` of each
 # of the 1,000, timed the same way, and the ratio.
 # Usage: bench/sweep.sh [N]   (default N=1000)
@@ -35,6 +36,8 @@ work, url, token, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]
 journal = os.path.join(work, "forge", "requests.log")
 
 def lines():
+    if not os.path.exists(journal):  # written from the first request on
+        return []
     with open(journal) as f:
         return [l for l in f.read().splitlines() if " /api/v3/" in l]
 
@@ -68,7 +71,11 @@ first_counts = per_repo(first_lines)
 plain = [n for c, n in ((first_counts.get(f"svc-{i:04}", 0), f"svc-{i:04}") for i in range(count)) if n not in services]
 worst_plain = max(first_counts.get(n, 0) for n in plain)
 repeat_counts = per_repo(repeat_lines)
-worst_repeat = max(repeat_counts.get(f"svc-{i:04}", 0) for i in range(count))
+# A repository where harden has a pull request also reads its pull requests (a second 304 when
+# no one touched it), to see whether someone merged or closed it.
+with_pull = {repo.split("/")[1] for repo, _, _ in first["pull_requests"]}
+worst_repeat = max(repeat_counts.get(f"svc-{i:04}", 0) for i in range(count) if f"svc-{i:04}" not in with_pull)
+worst_with_pull = max((repeat_counts.get(n, 0) for n in with_pull), default=0)
 spent_repeat = sum(1 for l in repeat_lines if not l.endswith(" 304"))
 
 # The peers' way: a shallow clone of every repository.
@@ -87,11 +94,11 @@ print(f"first sweep   {first_wall:7.1f} s  {len(first_lines)} requests ({len(fir
 print(f"              a repository without candidates: at most {worst_plain} requests (goal: at most 2)")
 print(f"repeat sweep  {repeat_wall:7.1f} s  {len(repeat_lines)} requests ({len(repeat_lines) / count:.2f} a repository), "
       f"{spent_repeat} spent rate limit, peak {repeat_peak / 1024:.0f} MiB  (goal: at most 1 a repository, none spent)")
-print(f"              a repository: at most {worst_repeat} requests")
+print(f"              a repository: at most {worst_repeat} requests; one with harden's pull request: at most {worst_with_pull}")
 print(f"clone all     {clone_wall:7.1f} s  (git clone --depth 1 of every repository, as Renovate and multi-gitter do)")
 print(f"the first sweep takes {first_wall / clone_wall:.2f}x the time of cloning everything; the repeat {repeat_wall / clone_wall:.3f}x")
 print(f"summary of the first sweep: {json.dumps(first['outcomes'])}")
-ok = first_wall < 60 and worst_plain <= 2 and worst_repeat <= 1 and spent_repeat == 0
+ok = first_wall < 60 and worst_plain <= 2 and worst_repeat <= 1 and worst_with_pull <= 2 and spent_repeat == 0
 print("goals met" if ok else "GOALS NOT MET")
 sys.exit(0 if ok else 1)
 PY
