@@ -135,6 +135,19 @@ fn journal(data: &Path) -> Vec<String> {
     log.lines().filter(|l| l.contains(" /api/v3/")).map(str::to_string).collect()
 }
 
+/// The lines of a result file (`--results`), each checked against its published JSON Schema.
+fn result_lines(path: &Path) -> Vec<Value> {
+    let schema: Value = serde_json::from_str(include_str!("../schema/sweep-result.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+    for line in &lines {
+        let errors: Vec<String> = validator.iter_errors(line).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{line} does not follow schema/sweep-result.schema.json: {errors:#?}");
+    }
+    lines
+}
+
 /// The repositories' outcomes, from the per-repository JSON log lines.
 fn outcomes(stderr: &str) -> BTreeMap<String, String> {
     stderr
@@ -178,8 +191,19 @@ async fn an_organisation_sweep_opens_exactly_the_pull_requests_it_should_and_a_r
     let db = state.path().join("harden.db");
     let verify = if proof { "true" } else { "false" };
 
-    let (code, summary, stderr) = sweep(&sandbox, &db, &["--org", ORG, "--verify", verify]);
+    let results = state.path().join("results.jsonl");
+    let (code, summary, stderr) =
+        sweep(&sandbox, &db, &["--org", ORG, "--verify", verify, "--results", results.to_str().unwrap()]);
     let seen = outcomes(&stderr);
+    // The result file says the same as the log, in its published shape, one line a repository.
+    let lines = result_lines(&results);
+    let written: BTreeMap<String, String> = lines
+        .iter()
+        .map(|l| (l["repo"].as_str().unwrap().to_string(), l["outcome"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!((written, lines.len()), (seen.clone(), MIXED.len()));
+    let api = lines.iter().find(|l| l["repo"] == "acme/api").unwrap();
+    assert_eq!((api["pull"].as_u64(), api["shard"].as_str(), api["org"].as_str()), (Some(1), Some("1/1"), Some(ORG)));
     let expect = |name: &str| seen.get(&format!("{ORG}/{name}")).map(String::as_str);
     assert_eq!(expect("api"), Some("opened"), "{stderr}");
     assert_eq!(expect("hardened"), Some("nothing_to_do"));
@@ -258,9 +282,11 @@ async fn pacing_opens_the_hours_budget_and_schedules_the_rest_in_order() {
     let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
     let db = state.path().join("harden.db");
     let args = ["--org", ORG, "--verify", "false", "--per-hour", "2"];
-    let (code, summary, stderr) = sweep(&sandbox, &db, &args);
+    let results = state.path().join("results.jsonl");
+    let (code, summary, stderr) = sweep(&sandbox, &db, &[&args[..], &["--results", results.to_str().unwrap()]].concat());
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!((summary["outcomes"]["opened"].as_u64(), summary["outcomes"]["scheduled"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(result_lines(&results).iter().filter(|l| l["outcome"] == "scheduled" && l["pull"].is_null()).count(), 3);
     let names = ["svc-1", "svc-2", "svc-3", "svc-4", "svc-5"];
     assert_eq!(pulls(&sandbox, &names).await.len(), 2);
     let estimates: Vec<String> = stderr
@@ -293,10 +319,9 @@ async fn shards_take_each_repository_once_and_their_merge_equals_one_sweep() {
         let args = ["--org", "gen", "--verify", "false", "--shard", shard, "--results", results.to_str().unwrap()];
         let (code, _, stderr) = sweep(&sandbox, &db, &args);
         assert_eq!(code, Some(0), "{stderr}");
-        let text = std::fs::read_to_string(&results).unwrap();
-        lines.extend(
-            text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["repo"].as_str().unwrap().to_string()),
-        );
+        let written = result_lines(&results);
+        assert!(written.iter().all(|l| l["shard"] == shard), "{written:#?}");
+        lines.extend(written.iter().map(|l| l["repo"].as_str().unwrap().to_string()));
         files.push(results);
     }
     let mut repos = lines.clone();
