@@ -142,7 +142,8 @@ fn result_lines(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
     for line in &lines {
-        let errors: Vec<String> = validator.iter_errors(line).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> =
+            validator.iter_errors(line).map(|e| format!("{e} at {}", e.instance_path())).collect();
         assert!(errors.is_empty(), "{line} does not follow schema/sweep-result.schema.json: {errors:#?}");
     }
     lines
@@ -282,8 +283,10 @@ async fn pacing_opens_the_hours_budget_and_schedules_the_rest_in_order() {
     let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
     let db = state.path().join("harden.db");
     let args = ["--org", ORG, "--verify", "false", "--per-hour", "2"];
-    let results = state.path().join("results.jsonl");
-    let (code, summary, stderr) = sweep(&sandbox, &db, &[&args[..], &["--results", results.to_str().unwrap()]].concat());
+    // A folder that does not exist yet is made, as for --state.
+    let results = state.path().join("out/results.jsonl");
+    let (code, summary, stderr) =
+        sweep(&sandbox, &db, &[&args[..], &["--results", results.to_str().unwrap()]].concat());
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!((summary["outcomes"]["opened"].as_u64(), summary["outcomes"]["scheduled"].as_u64()), (Some(2), Some(3)));
     assert_eq!(result_lines(&results).iter().filter(|l| l["outcome"] == "scheduled" && l["pull"].is_null()).count(), 3);

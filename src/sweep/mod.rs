@@ -112,7 +112,7 @@ async fn sweep(
     }
     let sweep = store.begin_sweep(&label, &options.shard.to_string(), epoch())?;
     let mut results = match &options.results {
-        Some(path) => Some(std::fs::File::create(path).with_context(|| format!("--results {}", path.display()))?),
+        Some(path) => Some(create_file(path).with_context(|| format!("--results {}", path.display()))?),
         None => None,
     };
     let mut summary = Summary { org: label.clone(), ..Summary::default() };
@@ -513,4 +513,12 @@ pub fn merge(lines: &[Line], store: &dyn Store) -> anyhow::Result<Summary> {
     }
     store.finish_sweep(sweep, epoch())?;
     Ok(summary)
+}
+
+/// Creates (or truncates) `path`, with the folders it needs, as `--state` does.
+fn create_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::File::create(path)
 }

@@ -15,6 +15,10 @@ real GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and workflow commands; its JSON log is w
   its category; from a fork, nothing is uploaded;
 - the scheduled example, `mode: pr`, against the sandbox forge: it opens the pull request and
   sets `pr-url`; run again, it writes nothing;
+- the organisation sweep example, its four shards as the GitHub App against the sandbox's
+  generated organisation: every repository in one shard's result lines, the services get their
+  pull request, and the merge job's summary covers the organisation (actions/cache,
+  upload-artifact and download-artifact are stand-ins in tests/action/actions/);
 - action/install.sh takes the release asset only when its SHA-256 sum is the committed one.
 
 No Docker engine is used: verify is off, and the engine is pointed at nothing.
@@ -105,7 +109,8 @@ class Act:
             f"OWNER/harden@{pin('harden-pull-request.yml', 'OWNER/harden')}={action}",
             f"github/codeql-action@{pin('harden-pull-request.yml', 'github/codeql-action')}="
             f"{ROOT / 'tests/action/codeql-action'}",
-        ]
+        ] + [f"actions/{name}@{pin('harden-sweep.yml', f'actions/{name}')}={ROOT / 'tests/action/actions' / name}"
+             for name in ("cache", "upload-artifact", "download-artifact")]
         home = work / "home"
         home.mkdir()
         # No Docker engine: neither act, nor the action's `docker info`, nor harden may find one.
@@ -114,7 +119,7 @@ class Act:
         self.env.update(no_engine, HOME=str(home), PATH=f"{Path(harden).resolve().parent}:{os.environ['PATH']}")
         self.step_env = {"HARDEN_TEST_RESULTS": str(self.results), **no_engine}
 
-    def run(self, repo, event_name, workflow, event=None, env=None, secrets=None):
+    def run(self, repo, event_name, workflow, event=None, env=None, secrets=None, variables=None):
         """Runs `workflow` of `repo` on `event_name`: act's exit code and its JSON log."""
         command = ["act", event_name, "-W", workflow, "-P", "ubuntu-latest=-self-hosted"]
         command += ["--action-offline-mode", "--no-cache-server", "--json"]
@@ -128,6 +133,8 @@ class Act:
             command += ["--env", f"{name}={value}"]
         for name, value in (secrets or {}).items():
             command += ["-s", f"{name}={value}"]
+        for name, value in (variables or {}).items():
+            command += ["--var", f"{name}={value}"]
         done = subprocess.run(command, cwd=repo, env=self.env, capture_output=True, text=True, timeout=600)
         log = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         return done.returncode, log, done.stderr
@@ -296,6 +303,43 @@ def schedule_example(act, harden, repo, work):
         sandbox.wait()
 
 
+def sweep_example(act, harden, repo, work):
+    """The organisation sweep example: four shards in a matrix, as the GitHub App, against the
+    sandbox's generated organisation acme (every twentieth repository a service to harden), then
+    the job that merges the shards' result lines into one summary."""
+    key, public = work / "app.pem", work / "app.pub"
+    subprocess.run(["openssl", "genrsa", "-traditional", "-out", str(key), "2048"], check=True, capture_output=True)
+    subprocess.run(["openssl", "rsa", "-in", str(key), "-pubout", "-out", str(public)], check=True, capture_output=True)
+    count = 40
+    sandbox = subprocess.Popen(
+        [harden, "sandbox", "--listen", "127.0.0.1:0", "--data", str(work / "sweep-forge"), "--token", TOKEN,
+         "--app-id", "42", "--app-public-key", str(public), "--generate-org", f"acme={count}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = sandbox.stdout.readline().strip().removeprefix("sandbox: listening on ")
+        api = f"{url}/api/v3"
+        code, log, stderr = act.run(repo, "workflow_dispatch", ".github/workflows/harden-sweep.yml",
+                                    env={"GITHUB_API_URL": api}, secrets={"HARDEN_APP_KEY": key.read_text()},
+                                    variables={"HARDEN_APP_ID": "42"})
+        check("the sweep's four shards and the merge job succeed", code == 0, stderr[-3000:] + printed(log)[-3000:])
+        lines = []
+        for shard in (1, 2, 3, 4):
+            kept = act.results / "artifacts" / f"harden-sweep-{shard}" / f"shard-{shard}.jsonl"
+            lines += [json.loads(l) for l in kept.read_text().splitlines()] if kept.exists() else []
+        repos = sorted(l["repo"] for l in lines)
+        check("every repository is swept by exactly one shard",
+              repos == sorted(f"acme/svc-{i:04}" for i in range(count)), repos)
+        opened = sorted(l["repo"] for l in lines if l["outcome"] == "opened")
+        services = [f"acme/svc-{i:04}" for i in range(0, count, 20)]
+        check("the services to harden get their pull request", opened == services, opened)
+        summaries = "".join(e["content"] for e in log if e.get("command") == "summary")
+        merged = f"### harden sweep: acme\n\n{count} repositories, {len(services)} with something to harden"
+        check("the merge job's summary covers the whole organisation", merged in summaries, summaries[-3000:])
+    finally:
+        sandbox.kill()
+        sandbox.wait()
+
+
 class Quiet(http.server.SimpleHTTPRequestHandler):
     """Serves files without logging each request."""
 
@@ -347,6 +391,7 @@ def main():
         pull_request_example(act, repo, files)
         fix_mode(act, harden, repo, work)
         schedule_example(act, harden, repo, work)
+        sweep_example(act, harden, repo, work)
         release_asset(harden, work)
     failed = RESULTS.count(False)
     print(f"action: {len(RESULTS) - failed} passed, {failed} failed")
