@@ -450,3 +450,34 @@ async fn an_app_sweeps_its_installations_and_a_file_names_repositories() {
     assert_eq!((summary["repositories"].as_u64(), summary["outcomes"]["opened"].as_u64()), (Some(1), Some(1)));
     assert_eq!(pulls(&sandbox, &["svc-1", "svc-2"]).await, ["svc-2#1 open"]);
 }
+
+#[tokio::test]
+async fn a_wrong_configuration_is_reported_with_its_line_and_costs_only_its_repository() {
+    // A repository's own broken configuration: that repository fails with the file and line,
+    // the others are done.
+    let org = Org::new().services(2).repo(
+        "broken",
+        Some(&project("examples/naive")),
+        &[(".github/harden.yml", "propose: security\nsweep:\n  mode: sometimes\n")],
+        json!({}),
+    );
+    let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let (code, summary, stderr) = sweep(&sandbox, &state.path().join("a.db"), &["--org", ORG, "--verify", "false"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(summary["outcomes"]["opened"], 2, "{summary}");
+    let failures = summary["failures"].to_string();
+    assert!(failures.contains("acme/broken") && failures.contains(".github/harden.yml:3"), "{summary}");
+
+    // The organisation's broken configuration: nothing is swept (whether a repository opted in
+    // cannot be known), exit 2, and the file and line are said.
+    let org = Org::new().services(2).repo(".github", None, &[("harden.yml", "sweep:\n  mode: sometimes\n")], json!({}));
+    let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let out =
+        harden(&sandbox, &state.path().join("b.db"), &["sweep", "--org", ORG, "--verify", "false"]).output().unwrap();
+    let (code, _, stderr) = parts(&out);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("acme/.github/harden.yml:2"), "{stderr}");
+    assert!(journal(data.path()).iter().all(|l| l.starts_with("GET ")), "nothing is written");
+}

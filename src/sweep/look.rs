@@ -203,8 +203,8 @@ pub async fn org_config(
         let route = format!("/repos/{full_name}/git/blobs/{}", entry["sha"].as_str().unwrap_or_default());
         let (body, _) = cached(gh, store, &route, &route).await?.context("the configuration's blob is gone")?;
         let text = decode(&body)?.context("the organisation's configuration is not UTF-8")?;
-        let config =
-            Config::from_yaml(&text, Path::new(&format!("{full_name}/{path}"))).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // A typed error: the command line tells a wrong configuration (exit 2) from a forge failure.
+        let config = Config::from_yaml(&text, Path::new(&format!("{full_name}/{path}")))?;
         return Ok(Some((text, config)));
     }
     Ok(None)
