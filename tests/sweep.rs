@@ -481,3 +481,32 @@ async fn a_wrong_configuration_is_reported_with_its_line_and_costs_only_its_repo
     assert!(stderr.contains("acme/.github/harden.yml:2"), "{stderr}");
     assert!(journal(data.path()).iter().all(|l| l.starts_with("GET ")), "nothing is written");
 }
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_leaves_the_state_as_it_was() {
+    let org = Org::new().services(2);
+    let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let db = state.path().join("harden.db");
+    let args = ["--org", ORG, "--verify", "false"];
+    let (code, summary, stderr) = sweep(&sandbox, &db, &[&args[..], &["--dry-run"]].concat());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!((summary["dry_run"].as_bool(), summary["candidates"].as_u64()), (Some(true), Some(2)), "{summary}");
+    assert!(journal(data.path()).iter().all(|l| l.starts_with("GET ")), "a dry run writes nothing");
+    assert!(pulls(&sandbox, &["svc-1", "svc-2"]).await.is_empty());
+
+    // The real sweep after it is not misled by what the dry run saw: it opens both.
+    let (code, summary, stderr) = sweep(&sandbox, &db, &args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(summary["outcomes"]["opened"], 2, "{summary}");
+    assert_eq!(pulls(&sandbox, &["svc-1", "svc-2"]).await, ["svc-1#1 open", "svc-2#1 open"]);
+
+    // `close --dry-run` says what it would close and closes nothing.
+    let before = journal(data.path()).len();
+    let out = harden(&sandbox, &db, &["sweep", "close", "--org", ORG, "--dry-run"]).output().unwrap();
+    let (code, stdout, stderr) = parts(&out);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("svc-1") && stdout.contains("svc-2"), "{stdout}");
+    assert!(journal(data.path())[before..].iter().all(|l| l.starts_with("GET ")));
+    assert_eq!(pulls(&sandbox, &["svc-1", "svc-2"]).await, ["svc-1#1 open", "svc-2#1 open"]);
+}
