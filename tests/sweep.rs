@@ -494,6 +494,13 @@ async fn a_dry_run_writes_nothing_and_leaves_the_state_as_it_was() {
     assert_eq!((summary["dry_run"].as_bool(), summary["candidates"].as_u64()), (Some(true), Some(2)), "{summary}");
     assert!(journal(data.path()).iter().all(|l| l.starts_with("GET ")), "a dry run writes nothing");
     assert!(pulls(&sandbox, &["svc-1", "svc-2"]).await.is_empty());
+    let said: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "repository done")
+        .map(|l| l["fields"]["detail"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(said, ["dry run: harden's pull request would be opened (2 file(s))"; 2], "{stderr}");
 
     // The real sweep after it is not misled by what the dry run saw: it opens both.
     let (code, summary, stderr) = sweep(&sandbox, &db, &args);

@@ -456,6 +456,12 @@ impl Repo<'_> {
             }
             Action::Nothing(reason) => (Outcome::NothingToDo, reason.clone()),
         };
+        let detail = if detail.is_empty() && self.options.dry_run {
+            let files = report.files.iter().filter(|f| f.rewritten.is_some()).count();
+            format!("dry run: harden's pull request would be {} ({files} file(s))", outcome.as_str())
+        } else {
+            detail
+        };
         if outcome == Outcome::Opened {
             let _ = self.store.record_opening(self.org, name, epoch());
         }
