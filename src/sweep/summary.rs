@@ -20,7 +20,7 @@ pub struct Summary {
     pub outcomes: BTreeMap<String, usize>,
     /// Why repositories were passed over, with how many.
     pub skipped: BTreeMap<String, usize>,
-    /// Repositories that had something to harden.
+    /// Repositories with a Dockerfile or manifest by name (candidates), whether or not harden changes them.
     pub candidates: usize,
     /// API requests sent.
     pub requests: usize,
@@ -86,8 +86,10 @@ impl Summary {
 
     /// The summary as text.
     pub fn text(&self) -> String {
-        let mut out =
-            format!("{}: {} repositories, {} with something to harden\n", self.org, self.repositories, self.candidates);
+        let mut out = format!(
+            "{}: {} repositories, {} with a Dockerfile or manifest to look at\n",
+            self.org, self.repositories, self.candidates
+        );
         if self.dry_run {
             out.push_str("  (dry run: nothing was written; the outcomes say what a sweep would do)\n");
         }
@@ -110,7 +112,7 @@ impl Summary {
     /// The summary as Markdown, for a job summary.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "### harden sweep: {}\n\n{} repositories, {} with something to harden; {} API requests ({} spent rate limit).\n\n| outcome | repositories |\n|---|---|\n",
+            "### harden sweep: {}\n\n{} repositories, {} with a Dockerfile or manifest to look at; {} API requests ({} spent rate limit).\n\n| outcome | repositories |\n|---|---|\n",
             self.org, self.repositories, self.candidates, self.requests, self.rate_limit_spent
         );
         for outcome in ALL_OUTCOMES {

@@ -333,7 +333,7 @@ def sweep_example(act, harden, repo, work):
         services = [f"acme/svc-{i:04}" for i in range(0, count, 20)]
         check("the services to harden get their pull request", opened == services, opened)
         summaries = "".join(e["content"] for e in log if e.get("command") == "summary")
-        merged = f"### harden sweep: acme\n\n{count} repositories, {len(services)} with something to harden"
+        merged = f"### harden sweep: acme\n\n{count} repositories, {len(services)} with a Dockerfile or manifest to look at"
         check("the merge job's summary covers the whole organisation", merged in summaries, summaries[-3000:])
     finally:
         sandbox.kill()
