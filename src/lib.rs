@@ -27,6 +27,7 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod sandbox;
+pub mod serve;
 pub mod shell;
 pub mod source;
 pub mod store;

@@ -140,6 +140,20 @@ enum Command {
     /// GitHub App's installations, or of a list) without cloning it, and run `harden pr` where
     /// harden has something to propose, at the campaign's pace, keeping state between sweeps.
     Sweep(Box<sweep_cli::SweepArgs>),
+    /// The GitHub App's webhook server: authenticates every delivery by its signature, drops
+    /// redeliveries, and answers health checks (acting on `/harden` comments is not built yet).
+    Serve {
+        /// The address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The App's webhook secret; repeat it to accept an old one during a rotation.
+        #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true, value_delimiter = ',')]
+        webhook_secrets: Vec<String>,
+        /// The state: a SQLite file (a path or `sqlite://PATH`), by default the one `harden sweep`
+        /// keeps.
+        #[arg(long, env = "HARDEN_DATABASE")]
+        database: Option<String>,
+    },
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
     Sandbox {
@@ -212,8 +226,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
-    if matches!(cli.command, Command::Sweep(_)) && sweep_cli::logs_json() {
-        // A scheduled sweep logs each repository as a JSON line, for the log's reader.
+    if matches!(cli.command, Command::Sweep(_) | Command::Serve { .. }) && sweep_cli::logs_json() {
+        // A scheduled sweep logs each repository, and the server each delivery, as a JSON line.
         let filter = std::env::var("HARDEN_LOG").unwrap_or_else(|_| "harden=info".into());
         logs.json().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
     } else {
@@ -356,6 +370,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Serve { listen, webhook_secrets, database } => serve(listen, webhook_secrets, database),
         Command::Sandbox {
             listen,
             data,
@@ -652,4 +667,36 @@ fn rules_text(format: Format) -> String {
         }
     }
     out
+}
+
+/// `harden serve`: opens the state, then serves webhooks until stopped.
+fn serve(listen: std::net::SocketAddr, secrets: Vec<String>, database: Option<String>) -> ExitCode {
+    if secrets.iter().all(String::is_empty) {
+        eprintln!("harden serve: give the App's webhook secret (--webhook-secret or HARDEN_WEBHOOK_SECRET)");
+        return Exit::Usage.into();
+    }
+    let path = match database.as_deref() {
+        None => sweep_cli::default_state(),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            eprintln!(
+                "harden serve: --database {url}: PostgreSQL is not supported in this version; give a SQLite path"
+            );
+            return Exit::Usage.into();
+        }
+        Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
+    };
+    let store = match harden::store::sqlite::Sqlite::open(&path) {
+        Ok(store) => std::sync::Arc::new(store),
+        Err(e) => {
+            eprintln!("harden serve: {e:#}");
+            return Exit::Usage.into();
+        }
+    };
+    match harden::serve::serve(harden::serve::Options { listen, secrets, store }) {
+        Ok(()) => Exit::Done.into(),
+        Err(e) => {
+            eprintln!("harden serve: {e:#}");
+            Exit::Failed.into()
+        }
+    }
 }

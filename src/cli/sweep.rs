@@ -100,7 +100,7 @@ impl StateArgs {
 }
 
 /// The user's state directory's `harden/harden.db`, as the XDG base directories put it.
-fn default_state() -> PathBuf {
+pub fn default_state() -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let dir = match std::env::var_os("XDG_STATE_HOME").filter(|d| Path::new(d).is_absolute()) {
         Some(dir) => PathBuf::from(dir),

@@ -157,6 +157,9 @@ pub struct SweepId(pub i64);
 /// Where harden keeps its state. Each call is one transaction: a sweep killed between two calls
 /// loses nothing it recorded.
 pub trait Store {
+    /// Records a webhook delivery by its id (`harden serve`); false when it was recorded before,
+    /// so a redelivery is dropped.
+    fn record_delivery(&self, id: &str, event: &str, now: i64) -> anyhow::Result<bool>;
     /// Starts a sweep of `org`'s shard `shard` (`1/1` for all), or resumes the one that did not
     /// finish (so a killed sweep goes on where it stopped).
     fn begin_sweep(&self, org: &str, shard: &str, now: i64) -> anyhow::Result<SweepId>;

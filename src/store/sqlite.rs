@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_deliveries.sql")];
 
 /// A SQLite database file.
 pub struct Sqlite {
@@ -50,6 +50,14 @@ fn migrate(db: &Connection) -> anyhow::Result<()> {
 }
 
 impl Store for Sqlite {
+    fn record_delivery(&self, id: &str, event: &str, now: i64) -> anyhow::Result<bool> {
+        let added = self.db().execute(
+            "INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)",
+            params![id, event, now],
+        )?;
+        Ok(added == 1)
+    }
+
     fn begin_sweep(&self, org: &str, shard: &str, now: i64) -> anyhow::Result<SweepId> {
         let db = self.db();
         let _ = db.execute("INSERT OR IGNORE INTO orgs (login, seen_at) VALUES (?1, ?2)", params![org, now])?;

@@ -1,0 +1,79 @@
+//! The routes: `POST /webhook` (signature, size, delivery id, JSON, then recorded once),
+//! `GET /healthz` and `GET /readyz`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::{MAX_BODY, signature};
+use crate::store::Store;
+
+/// What the routes share.
+pub struct Hooks {
+    /// The webhook secrets.
+    pub secrets: Vec<String>,
+    /// Where deliveries are recorded.
+    pub store: Arc<dyn Store + Send + Sync>,
+}
+
+/// The server's routes.
+pub fn router(hooks: Hooks) -> Router {
+    Router::new()
+        .route("/webhook", post(webhook))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(Arc::new(hooks))
+}
+
+fn answer(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "message": message }))).into_response()
+}
+
+async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // Nothing of an unsigned or forged delivery is read, not even its JSON.
+    if !signature::verify(&hooks.secrets, &body, header("x-hub-signature-256")) {
+        tracing::warn!(delivery = header("x-github-delivery"), "refused: the signature does not match");
+        return answer(StatusCode::UNAUTHORIZED, "the signature does not match the webhook secret");
+    }
+    let (Some(delivery), Some(event)) = (header("x-github-delivery"), header("x-github-event")) else {
+        return answer(StatusCode::BAD_REQUEST, "X-GitHub-Delivery and X-GitHub-Event are required");
+    };
+    let payload: Value = match serde_json::from_slice(&body) {
+        Ok(payload) => payload,
+        Err(e) => {
+            tracing::warn!(delivery, event, error = %e, "refused: not JSON");
+            return answer(StatusCode::BAD_REQUEST, &format!("the payload is not JSON: {e}"));
+        }
+    };
+    let action = payload["action"].as_str().unwrap_or_default();
+    match hooks.store.record_delivery(delivery, event, crate::sweep::epoch()) {
+        Ok(true) => {
+            tracing::info!(delivery, event, action, "delivery accepted");
+            answer(StatusCode::ACCEPTED, "accepted")
+        }
+        Ok(false) => {
+            tracing::info!(delivery, event, action, "redelivery dropped");
+            answer(StatusCode::OK, "already received")
+        }
+        Err(e) => {
+            // GitHub redelivers what was not acknowledged: a 503 keeps the delivery.
+            tracing::error!(delivery, event, error = %e, "the state cannot record the delivery");
+            answer(StatusCode::SERVICE_UNAVAILABLE, "the state cannot record the delivery")
+        }
+    }
+}
+
+async fn ready(State(hooks): State<Arc<Hooks>>) -> Response {
+    match hooks.store.cached("readyz") {
+        Ok(_) => "ready\n".into_response(),
+        Err(e) => answer(StatusCode::SERVICE_UNAVAILABLE, &format!("the state does not answer: {e}")),
+    }
+}
