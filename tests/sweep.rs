@@ -517,3 +517,31 @@ async fn a_dry_run_writes_nothing_and_leaves_the_state_as_it_was() {
     assert!(journal(data.path())[before..].iter().all(|l| l.starts_with("GET ")));
     assert_eq!(pulls(&sandbox, &["svc-1", "svc-2"]).await, ["svc-1#1 open", "svc-2#1 open"]);
 }
+
+#[tokio::test]
+async fn a_truncated_tree_is_listed_in_parts_and_its_candidates_found() {
+    // The service sits two directories down, beside docs the forge lists first; the forge cuts
+    // the recursive tree after 3 entries, as GitHub does past its limit.
+    let naive = project("examples/naive");
+    let text = |name: &str| std::fs::read_to_string(naive.join(name)).unwrap();
+    let (dockerfile, go_mod, main_go) = (text("Dockerfile"), text("go.mod"), text("main.go"));
+    let files = [
+        ("docs/a.md", "a\n"),
+        ("docs/b.md", "b\n"),
+        ("docs/c.md", "c\n"),
+        ("services/api/Dockerfile", dockerfile.as_str()),
+        ("services/api/go.mod", go_mod.as_str()),
+        ("services/api/main.go", main_go.as_str()),
+    ];
+    let org = Org::new().repo("mono", None, &files, json!({}));
+    let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(), "--tree-limit", "3"]);
+    let (code, summary, stderr) = sweep(&sandbox, &state.path().join("t.db"), &["--org", ORG, "--verify", "false"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(summary["outcomes"]["opened"], 1, "{summary}\n{stderr}");
+    let parts = journal(data.path())
+        .iter()
+        .filter(|l| l.starts_with("GET /api/v3/repos/acme/mono/git/trees/") && !l.contains("recursive"))
+        .count();
+    assert!(parts >= 3, "the root, services/ and services/api/ were listed one by one ({parts})");
+}
