@@ -146,8 +146,8 @@ enum Command {
         /// The address to listen on (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// The App's webhook secret; repeat it to accept an old one during a rotation.
-        #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true, value_delimiter = ',')]
+        /// The App's webhook secret; repeat the flag to accept an old one too during a rotation.
+        #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true)]
         webhook_secrets: Vec<String>,
         /// The state: a SQLite file (a path or `sqlite://PATH`), by default the one `harden sweep`
         /// keeps.

@@ -545,3 +545,53 @@ async fn a_truncated_tree_is_listed_in_parts_and_its_candidates_found() {
         .count();
     assert!(parts >= 3, "the root, services/ and services/api/ were listed one by one ({parts})");
 }
+
+#[tokio::test]
+async fn a_wrong_command_line_exits_2_with_what_is_wrong() {
+    let org = Org::new().services(1);
+    let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let db = state.path().join("w.db");
+    let list = state.path().join("repos.txt");
+    std::fs::write(&list, "acme/svc-1\njust-a-name\n").unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--org", ORG, "--include", "[oops"], "--include/--exclude"),
+        (&["--repos", list.to_str().unwrap()], "just-a-name: expected OWNER/NAME"),
+        (&["--repos", "/nonexistent/repos.txt"], "--repos /nonexistent/repos.txt"),
+        (&["--installation"], "--installation needs a GitHub App"),
+    ];
+    for (args, says) in cases {
+        let out = harden(&sandbox, &db, &[&["sweep"][..], args, &["--verify", "false"]].concat()).output().unwrap();
+        let (code, _, stderr) = parts(&out);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(journal(data.path()).iter().all(|l| l.starts_with("GET ")), "nothing is written");
+}
+
+#[tokio::test]
+async fn a_changed_organisation_configuration_is_applied_to_unchanged_repositories() {
+    let org = Org::new().services(2).repo(".github", None, &[("harden.yml", "sweep:\n  mode: opt-in\n")], json!({}));
+    let (data, state, work) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let db = state.path().join("c.db");
+    let args = ["--org", ORG, "--verify", "false"];
+    // Opt-in, and no repository opted in: nothing opens, and a repeat costs only 304s.
+    let (_, summary, stderr) = sweep(&sandbox, &db, &args);
+    assert_eq!(summary["outcomes"]["opened"], Value::Null, "{summary}\n{stderr}");
+    let (_, summary, _) = sweep(&sandbox, &db, &args);
+    assert_eq!(summary["rate_limit_spent"], 0, "{summary}");
+
+    // The organisation turns to opt-out: its services' trees did not change, yet both open now.
+    let dir = work.path().join("dotgithub");
+    let (ok, log) =
+        common::git(work.path(), &["clone", "-q", &sandbox.git_url("acme/.github", TOKEN), dir.to_str().unwrap()]);
+    assert!(ok, "{log}");
+    std::fs::write(dir.join("harden.yml"), "sweep:\n  mode: opt-out\n").unwrap();
+    assert!(common::git(&dir, &["commit", "-qam", "sweep every repository"]).0);
+    assert!(common::git(&dir, &["push", "-q", "origin", "HEAD"]).0);
+    let (code, summary, stderr) = sweep(&sandbox, &db, &args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(summary["outcomes"]["opened"], 2, "{summary}\n{stderr}");
+}

@@ -259,8 +259,8 @@ fn sweep(run: Run) -> Done {
     let store = if run.dry_run { run.state.open_copy(scratch.path()) } else { run.state.open() }.map_err(usage)?;
     let progress: Box<dyn Progress> = if logs_json() { Box::new(Log) } else { Box::new(Bar::new()) };
     let mut summary = sweep::run(&options, &store, prover.as_ref(), progress.as_ref()).map_err(|e| {
-        // The organisation's configuration is wrong: like a wrong command line, not the forge.
-        if e.downcast_ref::<harden::config::ConfigError>().is_some() { usage(e) } else { failed(e) }
+        // A wrong command line, or a wrong organisation configuration: not the forge's failure.
+        if e.is::<harden::config::ConfigError>() || e.is::<sweep::Usage>() { usage(e) } else { failed(e) }
     })?;
     summary.dry_run = run.dry_run;
     drop(progress);

@@ -31,6 +31,9 @@ pub struct RepoRecord {
     pub has_pull: bool,
     /// True when a new pull request waits there for the campaign's pace.
     pub waiting: bool,
+    /// What the last look depended on besides the tree (the rules, the organisation's
+    /// configuration): when it changes, the tree's ETag no longer stands for "nothing new".
+    pub judged_with: Option<String>,
     /// When it was last seen (seconds since the epoch).
     pub seen_at: i64,
 }

@@ -84,7 +84,8 @@ impl Store for Sqlite {
         Ok(self
             .db()
             .query_row(
-                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at, waiting
+                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at, waiting,
+                   judged_with
                  FROM repos WHERE full_name = ?1",
                 params![full_name],
                 |row| {
@@ -99,6 +100,7 @@ impl Store for Sqlite {
                         has_pull: row.get(7)?,
                         seen_at: row.get(8)?,
                         waiting: row.get(9)?,
+                        judged_with: row.get(10)?,
                     })
                 },
             )
@@ -108,10 +110,10 @@ impl Store for Sqlite {
     fn save_repo(&self, r: &RepoRecord) -> anyhow::Result<()> {
         self.db().execute(
             "INSERT INTO repos (full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at,
-               waiting)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+               waiting, judged_with)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (full_name) DO UPDATE SET org = ?2, default_branch = ?3, tree_sha = ?4, tree_etag = ?5,
-               candidates = ?6, skipped = ?7, has_pull = ?8, seen_at = ?9, waiting = ?10",
+               candidates = ?6, skipped = ?7, has_pull = ?8, seen_at = ?9, waiting = ?10, judged_with = ?11",
             params![
                 r.full_name,
                 r.org,
@@ -122,7 +124,8 @@ impl Store for Sqlite {
                 r.skipped,
                 r.has_pull,
                 r.seen_at,
-                r.waiting
+                r.waiting,
+                r.judged_with
             ],
         )?;
         Ok(())
@@ -292,6 +295,7 @@ mod tests {
             skipped: None,
             has_pull: true,
             waiting: false,
+            judged_with: Some("rules".into()),
             seen_at: 7,
         };
         store.save_repo(&repo).unwrap();

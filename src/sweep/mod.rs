@@ -32,6 +32,12 @@ use pace::Pace;
 use select::{Filter, Listed, Shard};
 use summary::{Line, Summary};
 
+/// A mistake on the command line found while sweeping (a glob, the `--repos` file, `--results`,
+/// `--installation` without an App): the command exits 2, as for any wrong command line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
 /// Where the repositories come from.
 #[derive(Debug, Clone)]
 pub enum Source {
@@ -101,7 +107,7 @@ async fn sweep(
         }
     }
     let selected =
-        options.filter.select(&listing, options.shard).map_err(|e| anyhow::anyhow!("--include/--exclude: {e}"))?;
+        options.filter.select(&listing, options.shard).map_err(|e| Usage(format!("--include/--exclude: {e}")))?;
     let mut org_configs = HashMap::new();
     for listed in &selected {
         let owner = listed.owner();
@@ -112,7 +118,7 @@ async fn sweep(
     }
     let sweep = store.begin_sweep(&label, &options.shard.to_string(), epoch())?;
     let mut results = match &options.results {
-        Some(path) => Some(create_file(path).with_context(|| format!("--results {}", path.display()))?),
+        Some(path) => Some(create_file(path).map_err(|e| Usage(format!("--results {}: {e}", path.display())))?),
         None => None,
     };
     let mut summary = Summary { org: label.clone(), ..Summary::default() };
@@ -232,7 +238,7 @@ async fn connect(options: &Options) -> anyhow::Result<(String, Vec<Connection>)>
         }
         Source::Installations => {
             let Auth::App { id, key } = &options.auth else {
-                anyhow::bail!("--installation needs a GitHub App (--app-id and --app-key)");
+                return Err(Usage("--installation needs a GitHub App (--app-id and --app-key)".into()).into());
             };
             let mut connections = Vec::new();
             for (installation, account) in GitHub::installations(&options.api_url, *id, key).await? {
@@ -244,7 +250,7 @@ async fn connect(options: &Options) -> anyhow::Result<(String, Vec<Connection>)>
             Ok((accounts.join(","), connections))
         }
         Source::Repos(file) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("--repos {}", file.display()))?;
+            let text = std::fs::read_to_string(file).map_err(|e| Usage(format!("--repos {}: {e}", file.display())))?;
             let names: Vec<String> = text
                 .lines()
                 .map(str::trim)
@@ -253,9 +259,11 @@ async fn connect(options: &Options) -> anyhow::Result<(String, Vec<Connection>)>
                 .collect();
             let mut owners: Vec<&str> = Vec::new();
             for name in &names {
-                let (owner, repo) =
-                    name.split_once('/').with_context(|| format!("--repos: {name}: expected OWNER/NAME"))?;
-                anyhow::ensure!(!repo.is_empty() && !repo.contains('/'), "--repos: {name}: expected OWNER/NAME");
+                let wrong = || Usage(format!("--repos {}: {name}: expected OWNER/NAME", file.display()));
+                let (owner, repo) = name.split_once('/').ok_or_else(wrong)?;
+                if repo.is_empty() || repo.contains('/') {
+                    return Err(wrong().into());
+                }
                 if !owners.contains(&owner) {
                     owners.push(owner);
                 }
@@ -266,7 +274,9 @@ async fn connect(options: &Options) -> anyhow::Result<(String, Vec<Connection>)>
                 let mine = names.iter().filter(|n| n.split('/').next() == Some(owner)).cloned().collect();
                 connections.push(Connection { gh, account: owner.into(), listing: Listing::Named(mine) });
             }
-            anyhow::ensure!(!connections.is_empty(), "--repos names no repository");
+            if connections.is_empty() {
+                return Err(Usage(format!("--repos {} names no repository", file.display())).into());
+            }
             let label = file.file_stem().and_then(|s| s.to_str()).unwrap_or("repos").to_string();
             Ok((label, connections))
         }
@@ -309,13 +319,27 @@ struct Repo<'a> {
 }
 
 impl Repo<'_> {
+    /// What a repository's last look depended on besides its tree: the rules and the
+    /// organisation's configuration.
+    fn judged_with(&self) -> String {
+        let mut hasher = sha1_smol::Sha1::new();
+        hasher.update(crate::propose::fingerprint::rules_version().as_bytes());
+        hasher.update(self.org_config.map_or("", |(text, _)| text.as_str()).as_bytes());
+        hasher.digest().to_string()
+    }
+
     async fn one(&self, gh: &GitHub, listed: &Listed) -> anyhow::Result<RepoResult> {
         let name = &listed.full_name;
         if let Some(why) = &listed.skipped {
             return Ok(result(name, Outcome::Skipped, why.clone()));
         }
         let cached = self.store.repo(name)?.filter(|r| r.default_branch == listed.default_branch);
-        let etag = cached.as_ref().and_then(|r| r.tree_etag.as_deref());
+        // A new harden, or a changed organisation configuration, looks at every repository again.
+        let judged_with = self.judged_with();
+        let etag = cached
+            .as_ref()
+            .filter(|r| r.judged_with.as_deref() == Some(judged_with.as_str()))
+            .and_then(|r| r.tree_etag.as_deref());
         let (owner, repo) = name.split_once('/').context("a repository's full name")?;
         let gh_repo = gh.for_repo(owner, repo);
         let mut tree = look::tree(gh, name, &listed.default_branch, etag).await?;
@@ -353,6 +377,7 @@ impl Repo<'_> {
             skipped: None,
             has_pull: had_pull,
             waiting: false,
+            judged_with: Some(judged_with.clone()),
             seen_at: epoch(),
         };
         let no_candidates = || result(name, Outcome::NoCandidates, "no Dockerfile or manifest to harden".into());

@@ -18,6 +18,7 @@ CREATE TABLE repos (
     skipped         TEXT,
     has_pull        INTEGER NOT NULL DEFAULT 0,
     waiting         INTEGER NOT NULL DEFAULT 0,
+    judged_with     TEXT,
     seen_at         INTEGER NOT NULL
 );
 CREATE INDEX repos_by_org ON repos (org);
