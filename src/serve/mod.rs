@@ -49,10 +49,17 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
 /// Resolves on SIGTERM or Ctrl-C: the server stops taking connections and finishes the answers
 /// under way.
 async fn stopped() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let terminated = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+        _ = terminated => {}
     }
     tracing::info!("stopping");
 }

@@ -17,7 +17,7 @@ pub fn verify(secrets: &[String], body: &[u8], header: Option<&str>) -> bool {
     })
 }
 
-/// The header GitHub sends for `body` under `secret` (for tests and the benchmark's deliveries).
+/// The header GitHub sends for `body` under `secret` (what the tests sign their deliveries with).
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(body);
