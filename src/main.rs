@@ -123,12 +123,8 @@ enum Command {
         /// Decide and print the pull request, but write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
-        #[arg(long)]
-        docker: Option<PathBuf>,
-        /// The build proof: `auto` when a Docker engine answers, `true` to require one, `false` to skip it.
-        #[arg(long, value_enum, default_value = "auto")]
-        verify: Verify,
+        #[command(flatten)]
+        proof: ProofArgs,
         /// Use this configuration file instead of the repository's own.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -327,7 +323,7 @@ fn main() -> ExitCode {
             }
             if images.iter().any(|i| i.verdict == verify::Verdict::Failed) { Exit::Findings } else { Exit::Done }.into()
         }
-        Command::Pr { repo, forge, base, dry_run, docker, verify: proof, config, github } => {
+        Command::Pr { repo, forge, base, dry_run, proof, config, github } => {
             let auth = match forge.auth() {
                 Ok(auth) => auth,
                 Err(e) => {
@@ -339,7 +335,7 @@ fn main() -> ExitCode {
                 eprintln!("harden pr: --repo must be OWNER/NAME");
                 return Exit::Usage.into();
             };
-            let prover = match chosen_prover(proof, docker) {
+            let prover = match proof.prover() {
                 Ok(prover) => prover,
                 Err(e) => {
                     eprintln!("harden pr: --verify true: {e}");
@@ -607,11 +603,27 @@ fn prover(docker: Option<PathBuf>) -> Box<dyn pr::Prover> {
 }
 
 /// The build proof `--verify` asks for; `Err` when it requires an engine and none answers.
-fn chosen_prover(choice: Verify, docker: Option<PathBuf>) -> Result<Box<dyn pr::Prover>, String> {
-    match choice {
-        Verify::Auto => Ok(prover(docker)),
-        Verify::True => Ok(Box::new(verify::tools::Tools::connect(docker, verify::tools::BuilderChoice::Auto)?)),
-        Verify::False => Ok(Box::new(pr::NoEngine("it was turned off (--verify false)".into()))),
+/// How `pr` and `sweep` prove a rewrite.
+#[derive(clap::Args)]
+struct ProofArgs {
+    /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
+    #[arg(long)]
+    docker: Option<PathBuf>,
+    /// The build proof: `auto` when a Docker engine answers, `true` to require one, `false` to skip it.
+    #[arg(long, value_enum, default_value = "auto")]
+    verify: Verify,
+}
+
+impl ProofArgs {
+    /// The prover chosen; `Err` when `--verify true` finds no engine.
+    fn prover(self) -> Result<Box<dyn pr::Prover>, String> {
+        match self.verify {
+            Verify::Auto => Ok(prover(self.docker)),
+            Verify::True => {
+                Ok(Box::new(verify::tools::Tools::connect(self.docker, verify::tools::BuilderChoice::Auto)?))
+            }
+            Verify::False => Ok(Box::new(pr::NoEngine("it was turned off (--verify false)".into()))),
+        }
     }
 }
 

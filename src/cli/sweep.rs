@@ -11,7 +11,7 @@ use harden::sweep::select::{Filter, Shard};
 use harden::sweep::summary::{Line, Summary};
 use harden::sweep::{self, Progress, Source, campaign};
 
-use super::{Exit, ForgeArgs, Verify, chosen_prover};
+use super::{Exit, ForgeArgs, ProofArgs};
 
 /// `harden sweep`: the flags of a sweep, or one of the campaign's commands.
 #[derive(clap::Args)]
@@ -38,13 +38,8 @@ enum Campaign {
     },
     /// Every harden pull request of an organisation, with its state, refreshed from the forge.
     Status {
-        /// The organisation.
-        #[arg(long)]
-        org: String,
         #[command(flatten)]
-        forge: ForgeArgs,
-        #[command(flatten)]
-        state: StateArgs,
+        target: CampaignArgs,
         /// Output format (text or json).
         #[arg(long, value_enum, default_value = "text")]
         format: SummaryFormat,
@@ -52,13 +47,8 @@ enum Campaign {
     /// Close every open harden pull request of an organisation, with a comment, and delete its
     /// branch: for an organisation that drops harden.
     Close {
-        /// The organisation.
-        #[arg(long)]
-        org: String,
         #[command(flatten)]
-        forge: ForgeArgs,
-        #[command(flatten)]
-        state: StateArgs,
+        target: CampaignArgs,
         /// The comment each pull request gets before it is closed.
         #[arg(long, default_value = campaign::WITHDRAWN)]
         comment: String,
@@ -66,6 +56,30 @@ enum Campaign {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// Which campaign `status` and `close` act on.
+#[derive(clap::Args)]
+struct CampaignArgs {
+    /// The organisation.
+    #[arg(long)]
+    org: String,
+    #[command(flatten)]
+    forge: ForgeArgs,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+impl CampaignArgs {
+    /// Runs `work` against the organisation, with harden's branch there.
+    fn run<T>(
+        &self,
+        store: &Sqlite,
+        work: impl AsyncFnOnce(&harden::forge::github::GitHub, &str) -> anyhow::Result<T>,
+    ) -> Result<T, (Exit, anyhow::Error)> {
+        let auth = self.forge.auth().map_err(usage)?;
+        campaign::run(&self.forge.api_url, auth, self.forge.limits(), &self.org, store, work).map_err(failed)
+    }
 }
 
 /// Where the state lives.
@@ -172,12 +186,8 @@ struct Run {
     /// Decide and report, but write nothing to the forge.
     #[arg(long)]
     dry_run: bool,
-    /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
-    #[arg(long)]
-    docker: Option<PathBuf>,
-    /// The build proof: `auto` when a Docker engine answers, `true` to require one, `false` to skip it.
-    #[arg(long, value_enum, default_value = "auto")]
-    verify: Verify,
+    #[command(flatten)]
+    proof: ProofArgs,
 }
 
 /// How summaries print.
@@ -201,8 +211,8 @@ pub fn main(args: SweepArgs) -> ExitCode {
     let outcome = match args.command {
         None => sweep(args.run),
         Some(Campaign::Merge { files, state, format }) => merge(&files, &state, format),
-        Some(Campaign::Status { org, forge, state, format }) => status(&org, &forge, &state, format),
-        Some(Campaign::Close { org, forge, state, comment, dry_run }) => close(&org, &forge, &state, &comment, dry_run),
+        Some(Campaign::Status { target, format }) => status(&target, format),
+        Some(Campaign::Close { target, comment, dry_run }) => close(&target, &comment, dry_run),
     };
     match outcome {
         Ok(exit) => exit.into(),
@@ -231,7 +241,7 @@ fn sweep(run: Run) -> Done {
         (_, _, Some(file)) => Source::Repos(file),
         _ => return Err(usage(anyhow::anyhow!("give --org, --installation or --repos"))),
     };
-    let prover = chosen_prover(run.verify, run.docker).map_err(|e| failed(anyhow::anyhow!("--verify true: {e}")))?;
+    let prover = run.proof.prover().map_err(|e| failed(anyhow::anyhow!("--verify true: {e}")))?;
     let share = |total: usize| (total / run.shard.count as usize).max(1);
     let options = sweep::Options {
         api_url: run.forge.api_url.clone(),
@@ -284,13 +294,10 @@ fn merge(files: &[PathBuf], state: &StateArgs, format: SummaryFormat) -> Done {
     Ok(if summary.count(Outcome::Failed) > 0 { Exit::Findings } else { Exit::Done })
 }
 
-fn status(org: &str, forge: &ForgeArgs, state: &StateArgs, format: SummaryFormat) -> Done {
-    let store = state.open().map_err(usage)?;
-    let pulls = campaign::run(&forge.api_url, forge.auth().map_err(usage)?, forge.limits(), org, |gh| async move {
-        let branch = campaign::branch(&gh, &store, org).await?;
-        campaign::status(&gh, &store, org, &branch).await
-    })
-    .map_err(failed)?;
+fn status(target: &CampaignArgs, format: SummaryFormat) -> Done {
+    let store = target.state.open().map_err(usage)?;
+    let org = target.org.as_str();
+    let pulls = target.run(&store, async |gh, branch| campaign::status(gh, &store, org, branch).await)?;
     match format {
         SummaryFormat::Json => println!("{}", serde_json::json!({ "org": org, "pull_requests": pulls })),
         SummaryFormat::Text | SummaryFormat::Markdown => print!("{}", pulls_text(org, &pulls)),
@@ -298,13 +305,11 @@ fn status(org: &str, forge: &ForgeArgs, state: &StateArgs, format: SummaryFormat
     Ok(Exit::Done)
 }
 
-fn close(org: &str, forge: &ForgeArgs, state: &StateArgs, comment: &str, dry_run: bool) -> Done {
-    let store = state.open().map_err(usage)?;
-    let closed = campaign::run(&forge.api_url, forge.auth().map_err(usage)?, forge.limits(), org, |gh| async move {
-        let branch = campaign::branch(&gh, &store, org).await?;
-        campaign::close(&gh, &store, org, &branch, comment, dry_run).await
-    })
-    .map_err(failed)?;
+fn close(target: &CampaignArgs, comment: &str, dry_run: bool) -> Done {
+    let store = target.state.open().map_err(usage)?;
+    let org = target.org.as_str();
+    let closed =
+        target.run(&store, async |gh, branch| campaign::close(gh, &store, org, branch, comment, dry_run).await)?;
     let verb = if dry_run { "would close" } else { "closed" };
     for pull in &closed {
         println!("{verb} {}#{} {}", pull.repo, pull.number, pull.url);

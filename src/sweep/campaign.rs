@@ -2,8 +2,6 @@
 //! made in an organisation, refreshed from the forge, and their withdrawal when the organisation
 //! drops harden.
 
-use std::future::Future;
-
 use crate::config::DEFAULT_BRANCH;
 use crate::forge::github::{Auth, GitHub, Scope};
 use crate::forge::governor::Limits;
@@ -90,22 +88,27 @@ pub async fn close(
     Ok(closed)
 }
 
-/// Runs `work` with a connection to organisation `org`, on a runtime of its own.
-pub fn run<T, F, Work>(api_url: &str, auth: Auth, limits: Limits, org: &str, work: F) -> anyhow::Result<T>
-where
-    F: FnOnce(GitHub) -> Work,
-    Work: Future<Output = anyhow::Result<T>>,
-{
+/// Runs `work` with a connection to organisation `org` and the branch harden proposes from
+/// there, on a runtime of its own.
+pub fn run<T>(
+    api_url: &str,
+    auth: Auth,
+    limits: Limits,
+    org: &str,
+    store: &dyn Store,
+    work: impl AsyncFnOnce(&GitHub, &str) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let gh = GitHub::connect_scoped(api_url, auth, Scope::Org(org.into()), limits).await?;
-        work(gh).await
+        let branch = branch(&gh, store, org).await?;
+        work(&gh, &branch).await
     })
 }
 
 /// The branch harden proposes from in `org`: its configuration's (in the `.github`
 /// repository), else `harden/all`.
-pub async fn branch(gh: &GitHub, store: &dyn Store, org: &str) -> anyhow::Result<String> {
+async fn branch(gh: &GitHub, store: &dyn Store, org: &str) -> anyhow::Result<String> {
     let Some(repo) = gh.get_at(&format!("/repos/{org}/.github")).await? else { return Ok(DEFAULT_BRANCH.into()) };
     let default = repo["default_branch"].as_str().unwrap_or("main");
     let config = look::org_config(gh, store, org, default).await?;
