@@ -41,6 +41,12 @@ fn options() -> Options {
     }
 }
 
+/// Asserts the proof proved the rewrite, printing the proof's report when not.
+fn assert_proven(image: &verify::ImageReport) {
+    let text = report::text(std::slice::from_ref(image));
+    assert_eq!(image.verdict, Verdict::Proven, "{}: {:?}\n{text}", image.dockerfile, image.reason);
+}
+
 fn service(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify").join(name)
 }
@@ -57,13 +63,7 @@ fn four_services_are_proven_and_shrink_to_their_binary() {
     assert_eq!(images.len(), 4);
     for image in &images {
         let name = &image.dockerfile;
-        assert_eq!(
-            image.verdict,
-            Verdict::Proven,
-            "{name}: {:?}\n{}",
-            image.reason,
-            report::text(std::slice::from_ref(image))
-        );
+        assert_proven(image);
         assert_eq!(image.after.smoke, Some(Smoke::Passed), "{name}");
         assert!(image.before.built && image.after.built, "{name}");
         assert_eq!(image.after.user, "65532:65532", "{name} runs as nonroot");
@@ -228,13 +228,7 @@ fn services_that_need_care_off_root_are_proven_or_left_alone() {
     assert_eq!(images.len(), 4);
     for image in &images {
         let name = &image.dockerfile;
-        assert_eq!(
-            image.verdict,
-            Verdict::Proven,
-            "{name}: {:?}\n{}",
-            image.reason,
-            report::text(std::slice::from_ref(image))
-        );
+        assert_proven(image);
         let expected_user = if name.contains("port80") { "" } else { "65532:65532" };
         assert_eq!(image.after.user, expected_user, "{name}");
     }
