@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use harden::forge::governor::Limits;
-use harden::propose::pr;
 use harden::report::github::{Fence, Runner};
 use harden::report::{self, Format};
 use harden::rules::{self, Severity};
@@ -14,6 +12,10 @@ use harden::run;
 use harden::verify;
 use std::time::Duration;
 
+#[path = "cli/pr.rs"]
+mod pr_cli;
+#[path = "cli/serve.rs"]
+mod serve_cli;
 #[path = "cli/sweep.rs"]
 mod sweep_cli;
 
@@ -111,45 +113,14 @@ enum Command {
     },
     /// Open or update the one hardening pull request of a repository: clone its base branch,
     /// scan, fix, prove the rewrite, commit through the Git Data API and open the pull request.
-    Pr {
-        /// The repository, OWNER/NAME.
-        #[arg(long)]
-        repo: String,
-        #[command(flatten)]
-        forge: ForgeArgs,
-        /// The branch to propose against (default: the repository's default branch).
-        #[arg(long)]
-        base: Option<String>,
-        /// Decide and print the pull request, but write nothing.
-        #[arg(long)]
-        dry_run: bool,
-        #[command(flatten)]
-        proof: ProofArgs,
-        /// Use this configuration file instead of the repository's own.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Running in GitHub Actions: set the pull request's outputs and write the job summary.
-        #[arg(long)]
-        github: bool,
-    },
+    Pr(Box<pr_cli::PrArgs>),
     /// The organisation-wide campaign: look at every repository of an organisation (or of a
     /// GitHub App's installations, or of a list) without cloning it, and run `harden pr` where
     /// harden has something to propose, at the campaign's pace, keeping state between sweeps.
     Sweep(Box<sweep_cli::SweepArgs>),
     /// The GitHub App's webhook server: authenticates every delivery by its signature, drops
     /// redeliveries, and answers health checks (acting on `/harden` comments is not built yet).
-    Serve {
-        /// The address to listen on (port 0 picks a free one).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// The App's webhook secret; repeat the flag to accept an old one too during a rotation.
-        #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true)]
-        webhook_secrets: Vec<String>,
-        /// The state: a SQLite file (a path or `sqlite://PATH`), by default the one `harden sweep`
-        /// keeps.
-        #[arg(long, env = "HARDEN_DATABASE")]
-        database: Option<String>,
-    },
+    Serve(serve_cli::ServeArgs),
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
     Sandbox {
@@ -222,7 +193,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
-    if matches!(cli.command, Command::Sweep(_) | Command::Serve { .. }) && sweep_cli::logs_json() {
+    if matches!(cli.command, Command::Sweep(_) | Command::Serve(_)) && sweep_cli::logs_json() {
         // A scheduled sweep logs each repository, and the server each delivery, as a JSON line.
         let filter = std::env::var("HARDEN_LOG").unwrap_or_else(|_| "harden=info".into());
         logs.json().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
@@ -323,50 +294,8 @@ fn main() -> ExitCode {
             }
             if images.iter().any(|i| i.verdict == verify::Verdict::Failed) { Exit::Findings } else { Exit::Done }.into()
         }
-        Command::Pr { repo, forge, base, dry_run, proof, config, github } => {
-            let auth = match forge.auth() {
-                Ok(auth) => auth,
-                Err(e) => {
-                    eprintln!("harden pr: {e}");
-                    return Exit::Usage.into();
-                }
-            };
-            let Some((owner, name)) = repo.split_once('/') else {
-                eprintln!("harden pr: --repo must be OWNER/NAME");
-                return Exit::Usage.into();
-            };
-            let prover = match proof.prover() {
-                Ok(prover) => prover,
-                Err(e) => {
-                    eprintln!("harden pr: --verify true: {e}");
-                    return Exit::Failed.into();
-                }
-            };
-            let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config, may_open: true };
-            let fence = github.then(Fence::raise);
-            match pr::run(&forge.api_url, auth, &target, forge.limits(), prover.as_ref()) {
-                Ok(report) => {
-                    let line = report.summary(dry_run);
-                    print!("{line}");
-                    if let (true, Some(body)) = (dry_run, &report.body) {
-                        println!("\n{body}");
-                    }
-                    drop(fence);
-                    match github.then(|| Runner::from_env().pull(&report, &line)) {
-                        Some(Err(e)) => {
-                            eprintln!("harden pr: --github: {e}");
-                            Exit::Failed.into()
-                        }
-                        _ => Exit::Done.into(),
-                    }
-                }
-                Err(error) => {
-                    eprintln!("harden pr: {error:#}");
-                    if error.is::<pr::InvalidConfig>() { Exit::Usage } else { Exit::Failed }.into()
-                }
-            }
-        }
-        Command::Serve { listen, webhook_secrets, database } => serve(listen, webhook_secrets, database),
+        Command::Pr(args) => pr_cli::main(*args),
+        Command::Serve(args) => serve_cli::main(args),
         Command::Sandbox {
             listen,
             data,
@@ -419,7 +348,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Sweep(args) => sweep_cli::main(*args),
-        Command::Demo { serve, listen, docker } => demo(serve, listen, docker),
+        Command::Demo { serve, listen, docker } => pr_cli::demo(serve, listen, docker),
         Command::Rules { format } => {
             print!("{}", rules_text(format));
             Exit::Done.into()
@@ -443,45 +372,6 @@ enum Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
-    }
-}
-
-/// How to reach the forge (`pr` and `sweep`).
-#[derive(clap::Args)]
-struct ForgeArgs {
-    /// The REST API's root: GitHub Enterprise Server's `https://HOST/api/v3`, or the sandbox's.
-    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
-    api_url: String,
-    /// A token (GITHUB_TOKEN or a personal access token).
-    #[arg(long, env = "GITHUB_TOKEN", hide_env_values = true)]
-    token: Option<String>,
-    /// A GitHub App's id, to authenticate as its installation (with --app-key).
-    #[arg(long, env = "HARDEN_APP_ID")]
-    app_id: Option<u64>,
-    /// The GitHub App's private key (the PEM file GitHub gave you).
-    #[arg(long, env = "HARDEN_APP_KEY")]
-    app_key: Option<PathBuf>,
-    /// The least time between two mutating requests, in milliseconds.
-    #[arg(long, default_value_t = 1000)]
-    mutation_gap_ms: u64,
-}
-
-impl ForgeArgs {
-    /// The authentication the flags give: an App when its id and key are given, else the token.
-    fn auth(&self) -> anyhow::Result<pr::Auth> {
-        match (&self.token, self.app_id, &self.app_key) {
-            (_, Some(id), Some(key)) => match std::fs::read(key) {
-                Ok(key) => Ok(pr::Auth::App { id, key }),
-                Err(e) => anyhow::bail!("--app-key {}: {e}", key.display()),
-            },
-            (Some(token), None, None) => Ok(pr::Auth::Token(token.clone().into())),
-            _ => anyhow::bail!("give a token (--token or GITHUB_TOKEN), or an App (--app-id and --app-key)"),
-        }
-    }
-
-    /// GitHub's limits, with the flags' gap between writes.
-    fn limits(&self) -> Limits {
-        Limits { mutation_gap: Duration::from_millis(self.mutation_gap_ms), ..Limits::default() }
     }
 }
 
@@ -509,17 +399,6 @@ struct Publish {
     /// findings table to $GITHUB_STEP_SUMMARY.
     #[arg(long)]
     github: bool,
-}
-
-/// Whether `pr` proves the rewrite on a Docker engine.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Verify {
-    /// When an engine answers; otherwise the body says why the proof was skipped.
-    Auto,
-    /// Always: without an engine the run fails (exit 3).
-    True,
-    /// Never.
-    False,
 }
 
 /// How `verify` builds (the command line's spelling of [`verify::tools::BuilderChoice`]).
@@ -552,79 +431,6 @@ enum VerifyFormat {
     Json,
     /// The before/after table for a pull request.
     Markdown,
-}
-
-fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> ExitCode {
-    let dir = match tempfile::tempdir() {
-        Ok(dir) => dir,
-        Err(e) => {
-            eprintln!("harden demo: {e}");
-            return Exit::Failed.into();
-        }
-    };
-    let prover = prover(docker);
-    let demo = match harden::demo::run(dir.path(), listen, prover.as_ref()) {
-        Ok(demo) => demo,
-        Err(error) => {
-            eprintln!("harden demo: {error:#}");
-            return Exit::Failed.into();
-        }
-    };
-    let (owner, name) = harden::demo::REPO;
-    println!("harden demo: the sandbox forge at {} holds {owner}/{name}, the example Go service", demo.sandbox.url);
-    print!("harden demo: {}", demo.report.summary(false));
-    if let Some(body) = &demo.report.body {
-        println!("\n{body}");
-    }
-    if !serve {
-        return Exit::Done.into();
-    }
-    println!(
-        "harden demo: serving until stopped (Ctrl-C). Token: {}. Clone the branch with\n  git clone -b harden/all {}",
-        demo.token,
-        demo.sandbox.url.replacen("http://", &format!("http://x-access-token:{}@", demo.token), 1)
-            + &format!("/{owner}/{name}.git"),
-    );
-    match demo.sandbox.wait() {
-        Ok(()) => Exit::Done.into(),
-        Err(error) => {
-            eprintln!("harden demo: {error:#}");
-            Exit::Failed.into()
-        }
-    }
-}
-
-/// The build proof: a Docker engine when one answers, else a note that says why there is none.
-fn prover(docker: Option<PathBuf>) -> Box<dyn pr::Prover> {
-    match verify::tools::Tools::connect(docker, verify::tools::BuilderChoice::Auto) {
-        Ok(tools) => Box::new(tools),
-        Err(e) => Box::new(pr::NoEngine(e)),
-    }
-}
-
-/// The build proof `--verify` asks for; `Err` when it requires an engine and none answers.
-/// How `pr` and `sweep` prove a rewrite.
-#[derive(clap::Args)]
-struct ProofArgs {
-    /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
-    #[arg(long)]
-    docker: Option<PathBuf>,
-    /// The build proof: `auto` when a Docker engine answers, `true` to require one, `false` to skip it.
-    #[arg(long, value_enum, default_value = "auto")]
-    verify: Verify,
-}
-
-impl ProofArgs {
-    /// The prover chosen; `Err` when `--verify true` finds no engine.
-    fn prover(self) -> Result<Box<dyn pr::Prover>, String> {
-        match self.verify {
-            Verify::Auto => Ok(prover(self.docker)),
-            Verify::True => {
-                Ok(Box::new(verify::tools::Tools::connect(self.docker, verify::tools::BuilderChoice::Auto)?))
-            }
-            Verify::False => Ok(Box::new(pr::NoEngine("it was turned off (--verify false)".into()))),
-        }
-    }
 }
 
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -679,36 +485,4 @@ fn rules_text(format: Format) -> String {
         }
     }
     out
-}
-
-/// `harden serve`: opens the state, then serves webhooks until stopped.
-fn serve(listen: std::net::SocketAddr, secrets: Vec<String>, database: Option<String>) -> ExitCode {
-    if secrets.iter().all(String::is_empty) {
-        eprintln!("harden serve: give the App's webhook secret (--webhook-secret or HARDEN_WEBHOOK_SECRET)");
-        return Exit::Usage.into();
-    }
-    let path = match database.as_deref() {
-        None => sweep_cli::default_state(),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            eprintln!(
-                "harden serve: --database {url}: PostgreSQL is not supported in this version; give a SQLite path"
-            );
-            return Exit::Usage.into();
-        }
-        Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
-    };
-    let store = match harden::store::sqlite::Sqlite::open(&path) {
-        Ok(store) => std::sync::Arc::new(store),
-        Err(e) => {
-            eprintln!("harden serve: {e:#}");
-            return Exit::Usage.into();
-        }
-    };
-    match harden::serve::serve(harden::serve::Options { listen, secrets, store }) {
-        Ok(()) => Exit::Done.into(),
-        Err(e) => {
-            eprintln!("harden serve: {e:#}");
-            Exit::Failed.into()
-        }
-    }
 }

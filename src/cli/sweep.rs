@@ -11,7 +11,8 @@ use harden::sweep::select::{Filter, Shard};
 use harden::sweep::summary::{Line, Summary};
 use harden::sweep::{self, Progress, Source, campaign};
 
-use super::{Exit, ForgeArgs, ProofArgs};
+use super::Exit;
+use super::pr_cli::{ForgeArgs, ProofArgs};
 
 /// `harden sweep`: the flags of a sweep, or one of the campaign's commands.
 #[derive(clap::Args)]
