@@ -13,6 +13,7 @@ pub mod model;
 pub mod modules;
 pub mod pin;
 pub mod plan;
+mod refusals;
 pub mod rewrite;
 pub mod runtime;
 pub mod userswitch;

@@ -1,0 +1,155 @@
+//! What keeps harden from putting a runtime on a shell-less image, each check a refusal with its
+//! rule and reason: an entrypoint that needs a shell or a script, a command given by whatever
+//! runs the image (Compose, Kubernetes) that does, none known at all, or an image reference
+//! taken from a build argument the Dockerfile does not control.
+
+use crate::rules;
+
+use super::facts::{Facts, join_path};
+use super::model::{Body, CommandForm, Copy};
+use super::plan::Refusal;
+use super::runtime;
+
+/// Refuses to replace a runtime image that a build argument without a default names, given
+/// outside the Dockerfile (a Compose file, skaffold): the Dockerfile cannot change it.
+pub(super) fn outside_image_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    if !stage.from.image.contains('$') || facts.df.resolve_image(&stage.from.image).is_some() {
+        return Ok(());
+    }
+    let given = facts.source.orchestration.build_args.iter().find(|a| stage.from.image.contains(a.name.as_str()));
+    let said = given.map(|a| format!(" ({} gives {}={})", a.origin, a.name, a.value)).unwrap_or_default();
+    Err((
+        &rules::UNRESOLVED_BASE,
+        stage.from.line,
+        format!(
+            "FROM {} takes the runtime image from a build argument given outside the Dockerfile{said}; harden does not change it there, so the runtime is kept",
+            stage.from.image
+        ),
+    ))
+}
+
+/// An image with no ENTRYPOINT or CMD of its own is started by whatever runs it: refused a
+/// shell-less runtime when that command needs a shell, or when the repository does not say
+/// (no Compose service, skaffold artifact or Kubernetes container names it).
+pub(super) fn orchestrated_command(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    if !matches!(facts.entrypoint_and_cmd(stage), (None, None)) {
+        return Ok(());
+    }
+    if facts.source.orchestration.commands.is_empty() {
+        return Err((
+            &rules::NO_COMMAND,
+            stage.from.line,
+            "the image has no CMD or ENTRYPOINT, and no Compose file, skaffold configuration or Kubernetes manifest in the repository says how it runs, so whether that needs a shell is unknown; the runtime image is kept".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a shell-less runtime when what runs the image elsewhere in the repository (a Compose
+/// service, a Kubernetes container) starts a shell, `go run` or a development tool in it.
+pub(super) fn orchestrated_needs(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let (entrypoint, _) = facts.entrypoint_and_cmd(stage);
+    for command in &facts.source.orchestration.commands {
+        // Arguments alone run the image's own ENTRYPOINT, when it has one.
+        if entrypoint.is_some() && !command.replaces_entrypoint {
+            continue;
+        }
+        let form = CommandForm::Exec(command.words.clone());
+        let why = runtime::development_command(&form).or_else(|| {
+            runtime::runs_script(&form)
+                .then(|| format!("it starts {}", command.words.first().map(String::as_str).unwrap_or("a shell")))
+        });
+        if let Some(why) = why {
+            return Err((
+                &rules::RUNTIME_NEEDS_SHELL,
+                stage.from.line,
+                format!(
+                    "{} runs this image and {why}, which a shell-less runtime cannot give; the runtime image is kept",
+                    command.origin
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to write the default distroless images where the runtime's registry comes from a
+/// build argument (`FROM ${REGISTRY}alpine:3`, a mirror) and no mirror is configured.
+pub(super) fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let image = stage.from.image.as_str();
+    let whole = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).or_else(|| image.strip_prefix('$'));
+    let whole_argument = whole.is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    // A variable before the image's name is a registry (or a mirror's path); one in the tag is a
+    // version, which the new image does not need.
+    if !image.starts_with('$') || whole_argument || facts.config.runtime != crate::config::RuntimeImages::default() {
+        return Ok(());
+    }
+    Err((
+        &rules::UNRESOLVED_BASE,
+        stage.from.line,
+        format!(
+            "FROM {image} takes part of its reference (a registry mirror) from a build argument, which the default distroless images would lose; set runtime: in .github/harden.yml to your mirror's distroless images and harden will use them"
+        ),
+    ))
+}
+
+/// Refuses a shell-less runtime when ENTRYPOINT/CMD need a shell or a script.
+pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    for inst in &stage.instructions {
+        let form = match &inst.body {
+            Body::Entrypoint(f) | Body::Cmd(f) => f,
+            _ => continue,
+        };
+        if runtime::runs_script(form) || copied_from_context(facts, form) {
+            return Err((
+                &rules::SHELL_SCRIPT_ENTRYPOINT,
+                inst.line,
+                format!(
+                    "the program starts through {}, which a shell-less runtime cannot run; the runtime image is kept",
+                    runtime::program(form).unwrap_or_default()
+                ),
+            ));
+        }
+        if runtime::needs_shell(form) {
+            return Err((
+                &rules::SHELL_FORM,
+                inst.line,
+                format!("{} uses shell syntax, so it needs a shell; the runtime image is kept", inst.keyword),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True when the program is a file copied from the build context rather than built here.
+fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
+    let Some(program) = runtime::program(form) else {
+        return false;
+    };
+    let stage = facts.runtime_stage();
+    stage.instructions.iter().enumerate().any(|(i, inst)| match &inst.body {
+        Body::Copy(Copy { from: None, sources, dest, .. }) => {
+            let dir = facts.workdir_at(stage, i);
+            let dest = join_path(&dir, dest);
+            sources.iter().any(|s| {
+                let name = s.rsplit('/').next().unwrap_or(s);
+                let target = if dest_is_dir(inst, sources.len()) { join_path(&dest, name) } else { dest.clone() };
+                target == join_path(&dir, &program) || target == program
+            })
+        }
+        _ => false,
+    })
+}
+
+/// Whether a COPY's destination is a directory (a trailing slash, `.`, or several sources).
+pub(super) fn dest_is_dir(inst: &super::model::Instruction, sources: usize) -> bool {
+    match &inst.body {
+        Body::Copy(c) => c.dest.ends_with('/') || c.dest == "." || sources > 1,
+        _ => false,
+    }
+}
