@@ -12,35 +12,7 @@ use super::modules;
 use super::plan::{Plan, RuntimePlan};
 use super::rewrite::builder_version_from_go_mod;
 use super::runtime;
-
-/// Substrings of ENV/ARG names that hold secrets (after hadolint DL3064).
-const SECRET_NAME_PARTS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-    "ACCESS_KEY",
-    "CLIENT_KEY",
-    "CREDENTIAL",
-    "AUTH_KEY",
-];
-/// File names that are credentials.
-const SECRET_FILES: &[&str] = &[
-    ".env",
-    ".netrc",
-    ".npmrc",
-    ".pypirc",
-    ".git-credentials",
-    "id_rsa",
-    "id_ed25519",
-    "id_ecdsa",
-    "kubeconfig",
-    "credentials",
-];
-const SECRET_EXTENSIONS: &[&str] = &[".key", ".p12", ".pfx", ".jks"];
+use super::secrets;
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
@@ -48,7 +20,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     build_findings(facts, plan, &mut out);
     runtime_findings(facts, plan, &mut out);
     image_findings(facts, &mut out);
-    secret_findings(facts, &mut out);
+    secrets::findings(facts, &mut out);
     stage_findings(facts, &mut out);
     out.retain(|f| !facts.config.is_disabled(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
@@ -414,49 +386,6 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn secret_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
-    for name in facts.df.global_args.iter().map(|a| &a.name) {
-        if is_secret_name(name) {
-            let line = facts.text.lines().position(|l| l.contains(name.as_str())).map_or(1, |i| i + 1);
-            out.push(Finding::new(&rules::SECRET_IN_ENV, line, format!("ARG {name} looks like a secret")));
-        }
-    }
-    for stage in &facts.df.stages {
-        for inst in &stage.instructions {
-            match &inst.body {
-                Body::Env(pairs) => {
-                    for (name, _) in pairs.iter().filter(|(n, v)| is_secret_name(n) && !v.is_empty()) {
-                        out.push(Finding::new(
-                            &rules::SECRET_IN_ENV,
-                            inst.line,
-                            format!("ENV {name} looks like a secret"),
-                        ));
-                    }
-                }
-                Body::Arg(args) => {
-                    for (name, _) in args.iter().filter(|(n, _)| is_secret_name(n)) {
-                        out.push(Finding::new(
-                            &rules::SECRET_IN_ENV,
-                            inst.line,
-                            format!("ARG {name} looks like a secret"),
-                        ));
-                    }
-                }
-                Body::Copy(copy) => {
-                    for src in copy.sources.iter().filter(|s| is_secret_file(s)) {
-                        out.push(Finding::new(
-                            &rules::SECRET_FILE_COPIED,
-                            inst.line,
-                            format!("{src} is a credential file"),
-                        ));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
 /// True for a USER value that means root.
 pub fn is_root(user: &str) -> bool {
     let uid = user.split(':').next().unwrap_or(user);
@@ -467,26 +396,6 @@ pub fn is_root(user: &str) -> bool {
 pub fn is_numeric_user(user: &str) -> bool {
     let uid = user.split(':').next().unwrap_or(user);
     uid.starts_with('$') || (!uid.is_empty() && uid.chars().all(|c| c.is_ascii_digit()))
-}
-
-/// True for an ENV/ARG name that holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_ENDPOINT", "_NAME"].iter().any(|s| upper.ends_with(s));
-    !pointer && SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
-}
-
-/// True for a copied path that is a credential file.
-pub fn is_secret_file(path: &str) -> bool {
-    if path.contains("://") {
-        return false;
-    }
-    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    let env_file =
-        name == ".env" || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"));
-    env_file
-        || SECRET_FILES.iter().any(|f| name == *f || (name.starts_with(f) && *f != ".env" && !name.ends_with(".pub")))
-        || SECRET_EXTENSIONS.iter().any(|e| name.ends_with(e))
 }
 
 /// True when an ADD source is a local file or directory (not a URL, git repo or tar archive).
@@ -507,14 +416,6 @@ mod tests {
     fn classifies_users() {
         assert!(is_root("root:root") && is_root("0") && !is_root("65532:65532"));
         assert!(is_numeric_user("65532:65532") && is_numeric_user("${UID}") && !is_numeric_user("nonroot"));
-    }
-
-    #[test]
-    fn knows_secrets() {
-        assert!(is_secret_name("GITHUB_TOKEN") && is_secret_name("db_password"));
-        assert!(!is_secret_name("PASSWORD_FILE") && !is_secret_name("PORT"));
-        assert!(is_secret_file(".env") && is_secret_file("certs/server.key") && is_secret_file("id_rsa"));
-        assert!(!is_secret_file(".env.example") && !is_secret_file("id_rsa.pub") && !is_secret_file("main.go"));
     }
 
     #[test]

@@ -179,7 +179,7 @@ pub fn is_build_env(name: &str) -> bool {
     name.starts_with("GO")
         || name.starts_with("CGO_")
         || matches!(name, "PATH" | "CC" | "CXX" | "CFLAGS" | "LDFLAGS" | "PKG_CONFIG_PATH" | "DEBIAN_FRONTEND")
-        || super::analyse::is_secret_name(name)
+        || super::secrets::is_secret_name(name)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod plan;
 mod refusals;
 pub mod rewrite;
 pub mod runtime;
+pub mod secrets;
 pub mod userswitch;
 pub mod variables;
 

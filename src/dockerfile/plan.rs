@@ -481,7 +481,7 @@ fn is_asset(path: &str) -> bool {
     let source_dirs = ["cmd", "internal", "pkg", "vendor", "src", "lib", "api", "app"];
     !(name.ends_with(".go")
         || name.starts_with('-')
-        || super::analyse::is_secret_file(name)
+        || super::secrets::is_secret_file(name)
         || name == "go.mod"
         || name == "go.sum"
         || name.contains('*')

@@ -6,13 +6,13 @@ use minijinja::context;
 
 use crate::edit::Edit;
 
-use super::super::analyse::is_secret_name;
 use super::super::contract::is_build_env;
 use super::super::facts::{Facts, Output};
 use super::super::image::ImageRef;
 use super::super::model::{Body, CommandForm, Instruction};
 use super::super::plan::{NONROOT, Writable, starts};
 use super::super::runtime;
+use super::super::secrets::is_secret_name;
 use super::{Style, removal, render, writable};
 
 /// The name of the runtime-stage template.

@@ -1,0 +1,115 @@
+//! Secrets in a Dockerfile: names that hold them (after hadolint DL3064) and files that are
+//! credentials, and the findings for them.
+
+use crate::finding::Finding;
+use crate::rules;
+
+use super::facts::Facts;
+use super::model::Body;
+
+/// Substrings of ENV/ARG names that hold secrets (after hadolint DL3064).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "ACCESS_KEY",
+    "CLIENT_KEY",
+    "CREDENTIAL",
+    "AUTH_KEY",
+];
+/// File names that are credentials.
+const SECRET_FILES: &[&str] = &[
+    ".env",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    "id_rsa",
+    "id_ed25519",
+    "id_ecdsa",
+    "kubeconfig",
+    "credentials",
+];
+/// File extensions of keys and keystores.
+const SECRET_EXTENSIONS: &[&str] = &[".key", ".p12", ".pfx", ".jks"];
+
+/// ARG and ENV names that look like secrets, and credential files copied into an image.
+pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+    for name in facts.df.global_args.iter().map(|a| &a.name) {
+        if is_secret_name(name) {
+            let line = facts.text.lines().position(|l| l.contains(name.as_str())).map_or(1, |i| i + 1);
+            out.push(Finding::new(&rules::SECRET_IN_ENV, line, format!("ARG {name} looks like a secret")));
+        }
+    }
+    for stage in &facts.df.stages {
+        for inst in &stage.instructions {
+            match &inst.body {
+                Body::Env(pairs) => {
+                    for (name, _) in pairs.iter().filter(|(n, v)| is_secret_name(n) && !v.is_empty()) {
+                        out.push(Finding::new(
+                            &rules::SECRET_IN_ENV,
+                            inst.line,
+                            format!("ENV {name} looks like a secret"),
+                        ));
+                    }
+                }
+                Body::Arg(args) => {
+                    for (name, _) in args.iter().filter(|(n, _)| is_secret_name(n)) {
+                        out.push(Finding::new(
+                            &rules::SECRET_IN_ENV,
+                            inst.line,
+                            format!("ARG {name} looks like a secret"),
+                        ));
+                    }
+                }
+                Body::Copy(copy) => {
+                    for src in copy.sources.iter().filter(|s| is_secret_file(s)) {
+                        out.push(Finding::new(
+                            &rules::SECRET_FILE_COPIED,
+                            inst.line,
+                            format!("{src} is a credential file"),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// True for an ENV/ARG name that holds a secret.
+pub fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_ENDPOINT", "_NAME"].iter().any(|s| upper.ends_with(s));
+    !pointer && SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
+}
+
+/// True for a copied path that is a credential file.
+pub fn is_secret_file(path: &str) -> bool {
+    if path.contains("://") {
+        return false;
+    }
+    let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let env_file =
+        name == ".env" || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"));
+    env_file
+        || SECRET_FILES.iter().any(|f| name == *f || (name.starts_with(f) && *f != ".env" && !name.ends_with(".pub")))
+        || SECRET_EXTENSIONS.iter().any(|e| name.ends_with(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_secrets() {
+        assert!(is_secret_name("GITHUB_TOKEN") && is_secret_name("db_password"));
+        assert!(!is_secret_name("PASSWORD_FILE") && !is_secret_name("PORT"));
+        assert!(is_secret_file(".env") && is_secret_file("certs/server.key") && is_secret_file("id_rsa"));
+        assert!(!is_secret_file(".env.example") && !is_secret_file("id_rsa.pub") && !is_secret_file("main.go"));
+    }
+}
