@@ -54,7 +54,7 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
         }
     };
     let action = payload["action"].as_str().unwrap_or_default();
-    match hooks.store.record_delivery(delivery, event, crate::sweep::epoch()) {
+    match hooks.store.record_delivery(delivery, event, crate::store::epoch()) {
         Ok(true) => {
             tracing::info!(delivery, event, action, "delivery accepted");
             answer(StatusCode::ACCEPTED, "accepted")
@@ -72,8 +72,8 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
 }
 
 async fn ready(State(hooks): State<Arc<Hooks>>) -> Response {
-    match hooks.store.cached("readyz") {
-        Ok(_) => "ready\n".into_response(),
+    match hooks.store.ready() {
+        Ok(()) => "ready\n".into_response(),
         Err(e) => answer(StatusCode::SERVICE_UNAVAILABLE, &format!("the state does not answer: {e}")),
     }
 }

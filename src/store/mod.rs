@@ -157,9 +157,16 @@ pub struct PullRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepId(pub i64);
 
+/// The store's clock: seconds since the epoch, as every record keeps time.
+pub fn epoch() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
 /// Where harden keeps its state. Each call is one transaction: a sweep killed between two calls
 /// loses nothing it recorded.
 pub trait Store {
+    /// Whether the store answers (a server's readiness).
+    fn ready(&self) -> anyhow::Result<()>;
     /// Records a webhook delivery by its id (`harden serve`); false when it was recorded before,
     /// so a redelivery is dropped.
     fn record_delivery(&self, id: &str, event: &str, now: i64) -> anyhow::Result<bool>;

@@ -50,6 +50,11 @@ fn migrate(db: &Connection) -> anyhow::Result<()> {
 }
 
 impl Store for Sqlite {
+    fn ready(&self) -> anyhow::Result<()> {
+        self.db().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn record_delivery(&self, id: &str, event: &str, now: i64) -> anyhow::Result<bool> {
         let added = self.db().execute(
             "INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)",

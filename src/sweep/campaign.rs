@@ -6,9 +6,9 @@ use crate::config::DEFAULT_BRANCH;
 use crate::forge::github::{Auth, GitHub, Scope};
 use crate::forge::governor::Limits;
 use crate::propose::write;
-use crate::store::{PullRecord, Store};
+use crate::store::{PullRecord, Store, epoch};
 
-use super::{epoch, look};
+use super::look;
 
 /// The comment a withdrawn pull request gets, unless the caller gives its own.
 pub const WITHDRAWN: &str = "This organisation no longer runs harden, so this pull request is closed and its branch \

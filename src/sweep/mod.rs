@@ -24,7 +24,7 @@ use crate::forge::github::{Auth, GitHub};
 use crate::forge::governor::Limits;
 use crate::propose::decide::{Action, Notice};
 use crate::propose::pr::{self, Prover, Report, Target};
-use crate::store::{Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
+use crate::store::{Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId, epoch};
 use crate::verify::Verdict;
 
 use connect::{connect, org_config};
@@ -393,11 +393,6 @@ fn result(repo: &str, outcome: Outcome, detail: String) -> RepoResult {
 
 fn failed(listed: &Listed, why: String) -> RepoResult {
     result(&listed.full_name, Outcome::Failed, why)
-}
-
-/// Seconds since the epoch.
-pub fn epoch() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The sweep a `merge` of result files records: the lines of each shard, in one summary.
