@@ -57,6 +57,13 @@ pub fn main(args: PrArgs) -> ExitCode {
             return Exit::Failed.into();
         }
     };
+    let config = match config.as_deref().map(harden::config::Config::load_file).transpose() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("harden pr: {e}");
+            return Exit::Usage.into();
+        }
+    };
     let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config, may_open: true };
     let fence = github.then(Fence::raise);
     match pr::run(&forge.api_url, auth, &target, forge.limits(), prover.as_ref()) {

@@ -4,7 +4,7 @@
 //! request through the Git Data API. Every create looks first, so a replayed request or a run
 //! that died half-way never leaves a duplicate pull request or an orphan branch.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use serde_json::Value;
@@ -58,8 +58,8 @@ pub struct Target {
     pub base: Option<String>,
     /// Decide and render, but write nothing.
     pub dry_run: bool,
-    /// A configuration file to use in place of the repository's own.
-    pub config: Option<PathBuf>,
+    /// A configuration to use in place of the repository's own (`--config`, an organisation's).
+    pub config: Option<Config>,
     /// Whether a new pull request may be opened now (a sweep's pace may hold it back; updates,
     /// closes and notices are never held).
     pub may_open: bool,
@@ -141,11 +141,11 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
     let checkout = checkout::shallow_clone(clone_url, &base, &gh.git_token().await?, workdir)?;
     let root = workdir.canonicalize()?;
     // An invalid configuration stops the run: nothing in that repository is rewritten.
-    let repo_config = ask
-        .config
-        .as_deref()
-        .map_or_else(|| Config::load(&root), Config::load_file)
-        .map_err(|e| InvalidConfig(e.to_string().replace(&format!("{}/", root.display()), "")))?;
+    let repo_config = match &ask.config {
+        Some(config) => config.clone(),
+        None => Config::load(&root)
+            .map_err(|e| InvalidConfig(e.to_string().replace(&format!("{}/", root.display()), "")))?,
+    };
     let mut reports = run::analyse_root(&root, &root, &repo_config);
     relativise(&mut reports, &root);
     let Config { pull_request: config, verify: verify_config, propose: scope, proof: policy, .. } = repo_config;

@@ -163,25 +163,25 @@ pub async fn config(
     full_name: &str,
     candidates: &Candidates,
     org: Option<&(String, Config)>,
-) -> anyhow::Result<(Config, Option<String>, bool)> {
+) -> anyhow::Result<(Config, bool)> {
     let own = match &candidates.config {
         Some(file) => {
             let text = blob(gh, full_name, &file.sha).await?.unwrap_or_default();
-            Some((Config::from_yaml(&text, Path::new(&file.path)).map_err(|e| anyhow::anyhow!("{e}"))?, text))
+            Some(Config::from_yaml(&text, Path::new(&file.path)).map_err(|e| anyhow::anyhow!("{e}"))?)
         }
         None => None,
     };
     let overrides = org.is_none_or(|(_, c)| c.sweep.overrides);
     let mode = org.map(|(_, c)| c.sweep.mode).unwrap_or_default();
-    let chosen = own.as_ref().and_then(|(c, _)| c.sweep.enabled).filter(|_| overrides);
+    let chosen = own.as_ref().and_then(|c| c.sweep.enabled).filter(|_| overrides);
     let enabled = match mode {
         crate::config::SweepMode::OptOut => chosen != Some(false),
         crate::config::SweepMode::OptIn => chosen == Some(true),
     };
     Ok(match (own, org) {
-        (Some((config, _)), _) if overrides => (config, None, enabled),
-        (_, Some((text, config))) => (config.clone(), Some(text.clone()), enabled),
-        _ => (Config::default(), None, enabled),
+        (Some(config), _) if overrides => (config, enabled),
+        (_, Some((_, config))) => (config.clone(), enabled),
+        _ => (Config::default(), enabled),
     })
 }
 

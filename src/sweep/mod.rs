@@ -250,7 +250,7 @@ impl Repo<'_> {
             self.store.save_repo(&record)?;
             return Ok(no_candidates());
         }
-        let (config, org_text, enabled) = look::config(gh, name, &candidates, self.org_config).await?;
+        let (config, enabled) = look::config(gh, name, &candidates, self.org_config).await?;
         if !enabled {
             record.skipped = Some(OPTED_OUT.into());
             self.store.save_repo(&record)?;
@@ -280,7 +280,7 @@ impl Repo<'_> {
             self.store.save_repo(&record)?;
             return Ok(result(name, Outcome::Scheduled, when.clone()));
         }
-        let report = self.propose(&gh_repo, owner, repo, org_text, pace.is_ok()).await?;
+        let report = self.propose(&gh_repo, owner, repo, &config, pace.is_ok()).await?;
         record.has_pull = has_pull || report.pull.is_some();
         let outcome = self.outcome(name, &report, pace.err());
         self.save_pull(name, &report)?;
@@ -306,23 +306,16 @@ impl Repo<'_> {
         gh: &GitHub,
         owner: &str,
         name: &str,
-        org_text: Option<String>,
+        config: &crate::config::Config,
         may_open: bool,
     ) -> anyhow::Result<Report> {
-        let file = match org_text {
-            Some(text) => {
-                let mut file = tempfile::Builder::new().prefix("harden-org-").suffix(".yml").tempfile()?;
-                file.write_all(text.as_bytes())?;
-                Some(file)
-            }
-            None => None,
-        };
+        // The configuration the sweep decided by (the repository's, or its organisation's).
         let target = Target {
             owner: owner.into(),
             name: name.into(),
             base: None,
             dry_run: self.options.dry_run,
-            config: file.as_ref().map(|f| f.path().to_path_buf()),
+            config: Some(config.clone()),
             may_open,
         };
         let workdir = tempfile::tempdir()?;
