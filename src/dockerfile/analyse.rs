@@ -209,11 +209,16 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     }
     let nonroot_base = base.is_some_and(ImageRef::default_user_is_nonroot);
     match facts.last_user(stage) {
-        None if nonroot_base => out.push(Finding::new(
-            &rules::RUNS_AS_ROOT,
-            stage.from.line,
-            "no USER instruction: the user comes from the base image's tag; make it explicit",
-        )),
+        // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
+        // error of a root image, only a user to make explicit.
+        None if nonroot_base => out.push(Finding {
+            severity: crate::rules::Severity::Info,
+            ..Finding::new(
+                &rules::RUNS_AS_ROOT,
+                stage.from.line,
+                "no USER instruction: the base image's tag runs the program as a non-root user; make it explicit",
+            )
+        }),
         None => out.push(Finding::new(
             &rules::RUNS_AS_ROOT,
             stage.from.line,
