@@ -51,12 +51,12 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         faults: Vec::new(),
         app: None,
         collaborators: Vec::new(),
+        users: Vec::new(),
         git_data_writes: true,
         orgs: Vec::new(),
         tree_limit: None,
     })?;
-    let target =
-        Target { owner: REPO.0.into(), name: REPO.1.into(), base: None, dry_run: false, config: None, may_open: true };
+    let target = Target::new(REPO.0, REPO.1);
     // The forge is this process: GitHub's one-second gap between writes would only slow the demo.
     let limits = Limits { mutation_gap: std::time::Duration::from_millis(50), ..Limits::default() };
     let auth = Auth::Token(token.clone().into());

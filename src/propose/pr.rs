@@ -11,13 +11,14 @@ use serde_json::Value;
 
 use crate::config::{Config, ProofPolicy, ProposeScope, VerifyConfig};
 use crate::run::{self, FileReport};
+use crate::store::PullRecord;
 use crate::verify::tools::Tools;
 use crate::verify::{ImageReport, Options, Verdict};
 
 use super::body::{self, BodyInput, GITHUB_BODY_LIMIT};
 use super::checkout;
 use super::commit;
-use super::decide::{self, Action, Situation};
+use super::decide::{self, Action, Request, Situation};
 use super::fingerprint::{self, Meta, blob_sha};
 use super::forge;
 use super::write::{self, Change};
@@ -26,7 +27,7 @@ use crate::forge::github::GitHub;
 use crate::forge::governor::Limits;
 
 /// The build proof, at the edge: builds the before and after images, or says why it cannot.
-pub trait Prover: Sync {
+pub trait Prover: Send + Sync {
     /// Proves the changed Dockerfiles among `files` with the repository's `verify` settings;
     /// `Err` says why the proof was skipped.
     fn prove(&self, files: &[FileReport], config: &VerifyConfig) -> Result<Vec<ImageReport>, String>;
@@ -63,6 +64,26 @@ pub struct Target {
     /// Whether a new pull request may be opened now (a sweep's pace may hold it back; updates,
     /// closes and notices are never held).
     pub may_open: bool,
+    /// What a person asked for (`/harden rebase`, `/harden recreate`), beyond the usual run.
+    pub request: Request,
+    /// Paths to leave alone besides the configuration's `ignore` (`/harden ignore PATH`).
+    pub ignore: Vec<String>,
+}
+
+impl Target {
+    /// The usual run on `owner/name`: the repository's configuration, its default branch.
+    pub fn new(owner: &str, name: &str) -> Self {
+        Target {
+            owner: owner.into(),
+            name: name.into(),
+            base: None,
+            dry_run: false,
+            config: None,
+            may_open: true,
+            request: Request::Auto,
+            ignore: Vec::new(),
+        }
+    }
 }
 
 /// The reason `harden pr` gives when a campaign's pace holds a new pull request back.
@@ -121,6 +142,35 @@ impl Report {
     }
 }
 
+impl Report {
+    /// harden's pull request in `repo` as this run left it, for the store; `None` when there is
+    /// none.
+    pub fn pull_record(&self, repo: &str, now: i64) -> Option<PullRecord> {
+        let (Some((number, url)), Some(state)) = (&self.pull, self.state) else { return None };
+        let proposed: Vec<&FileReport> = self.files.iter().filter(|f| f.rewritten.is_some()).collect();
+        let proven = || self.proof.iter().filter(|i| i.verdict == Verdict::Proven);
+        let blocked = match &self.action {
+            Action::Comment(_, notice) => Some(notice.text().to_string()),
+            _ => None,
+        };
+        Some(PullRecord {
+            repo: repo.into(),
+            number: *number,
+            url: url.clone(),
+            state: state.into(),
+            fingerprint: Some(self.fingerprint.clone()),
+            files: proposed.iter().map(|f| f.path.clone()).collect(),
+            bytes_before: proven().filter_map(|i| i.before.bytes).reduce(|a, b| a + b),
+            bytes_after: proven().filter_map(|i| i.after.bytes).reduce(|a, b| a + b),
+            findings_fixed: proposed.iter().flat_map(|f| &f.findings).filter(|f| f.fixed).count(),
+            findings_remaining: proposed.iter().flat_map(|f| &f.findings).filter(|f| !f.fixed).count(),
+            blocked_reason: blocked,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
 /// Runs `harden pr` for one repository against the API at `api_url`, in a runtime of its own,
 /// cloning into a temporary directory that is removed afterwards.
 pub fn run(api_url: &str, auth: Auth, target: &Target, limits: Limits, prover: &dyn Prover) -> anyhow::Result<Report> {
@@ -141,11 +191,12 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
     let checkout = checkout::shallow_clone(clone_url, &base, &gh.git_token().await?, workdir)?;
     let root = workdir.canonicalize()?;
     // An invalid configuration stops the run: nothing in that repository is rewritten.
-    let repo_config = match &ask.config {
+    let mut repo_config = match &ask.config {
         Some(config) => config.clone(),
         None => Config::load(&root)
             .map_err(|e| InvalidConfig(e.to_string().replace(&format!("{}/", root.display()), "")))?,
     };
+    repo_config.ignore.extend(ask.ignore.iter().cloned());
     let mut reports = run::analyse_root(&root, &root, &repo_config);
     relativise(&mut reports, &root);
     let Config { pull_request: config, verify: verify_config, propose: scope, proof: policy, .. } = repo_config;
@@ -173,6 +224,7 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         held_back: held_back.len(),
         existing: found.existing.clone(),
         foreign_commits: found.foreign_commits,
+        request: ask.request,
     };
     let mut action = decide::decide(&situation);
     if action == Action::Open && !ask.may_open {

@@ -19,7 +19,7 @@ use super::app::App;
 use super::extract::OpenRepo;
 use super::faults::{self, Fault};
 use super::state::State;
-use super::{app, collaborators, conditional, contents, git, gitdata, journal, pulls, reactions, shapes};
+use super::{app, collaborators, conditional, contents, git, gitdata, issues, journal, pulls, reactions, shapes};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -49,6 +49,8 @@ pub struct Forge {
     pub minted: AtomicU64,
     /// Users' permissions on every repository, by login.
     pub collaborators: HashMap<String, String>,
+    /// People's tokens (`--user LOGIN=TOKEN`): a request with one acts as that login.
+    pub users: HashMap<String, String>,
     /// The most entries a recursive tree lists before it says `truncated`, as GitHub does past
     /// its own limit.
     pub tree_limit: Option<usize>,
@@ -63,6 +65,7 @@ pub fn router(forge: Arc<Forge>, git_data_writes: bool) -> Router {
         .merge(app::routes())
         .merge(contents::routes())
         .merge(reactions::routes())
+        .merge(issues::routes())
         .merge(collaborators::routes())
         .fallback(git_or_not_found)
         .layer(axum::middleware::from_fn(conditional::etag))
@@ -179,7 +182,35 @@ impl Forge {
         if self.token.is_none() && self.app.is_none() {
             return true;
         }
-        self.token.as_deref() == Some(presented) || self.installation_token_ok(presented)
+        self.token.as_deref() == Some(presented)
+            || self.installation_token_ok(presented)
+            || self.users.contains_key(presented)
+    }
+
+    /// The person a request acts as, when it presents a `--user` token (`None`: the bot).
+    pub fn actor(&self, headers: &HeaderMap) -> Option<String> {
+        self.users.get(presented(headers)).cloned()
+    }
+
+    /// A comment's or an issue's author in GitHub's `simple-user` shape: a person, or the bot.
+    pub fn user_json(&self, login: Option<&str>) -> Value {
+        match login {
+            Some(login) => {
+                let kind = if login.ends_with("[bot]") { "Bot" } else { "User" };
+                shapes::user(&self.base_url, login, 3000 + login.len() as u64, kind)
+            }
+            None => pulls::bot(&self.base_url),
+        }
+    }
+
+    /// What GitHub's `author_association` says of `login` on `repo`: `OWNER` for the owning
+    /// account, `COLLABORATOR` for anyone with a permission, else `NONE` (the bot included).
+    pub fn association(&self, repo: &str, login: Option<&str>) -> &'static str {
+        match login {
+            Some(login) if repo.split('/').next() == Some(login) => "OWNER",
+            Some(login) if self.collaborators.contains_key(login) => "COLLABORATOR",
+            _ => "NONE",
+        }
     }
 
     /// Whether `token` is an installation token that has not expired.

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod faults;
 pub mod git;
 pub mod gitdata;
+pub mod issues;
 pub mod journal;
 pub mod merge;
 pub mod pulls;
@@ -74,6 +75,8 @@ pub struct Options {
     pub app: Option<App>,
     /// Users' permissions on every repository: `LOGIN=PERMISSION`.
     pub collaborators: Vec<Collaborator>,
+    /// People's tokens: `LOGIN=TOKEN`; what they write (issues, comments) is theirs.
+    pub users: Vec<UserToken>,
     /// Whether the Git Data API can create blobs, trees and commits (false: it answers 404, as a
     /// forge without them, and clients must push with git).
     pub git_data_writes: bool,
@@ -131,6 +134,28 @@ impl std::str::FromStr for Collaborator {
     }
 }
 
+/// A person's token: requests that present it act as that login (`LOGIN=TOKEN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserToken {
+    /// The person's login.
+    pub login: String,
+    /// The token they present.
+    pub token: String,
+}
+
+impl std::str::FromStr for UserToken {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.split_once('=') {
+            Some((login, token)) if !login.is_empty() && !token.is_empty() => {
+                Ok(UserToken { login: login.into(), token: token.into() })
+            }
+            _ => Err("expected LOGIN=TOKEN".into()),
+        }
+    }
+}
+
 /// A sandbox serving on a thread of its own.
 pub struct Running {
     /// Where it answers, such as `http://127.0.0.1:8080`.
@@ -181,6 +206,7 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         installation_tokens: Mutex::new(Default::default()),
         minted: 0.into(),
         collaborators: options.collaborators.into_iter().map(|c| (c.login, c.permission)).collect(),
+        users: options.users.into_iter().map(|u| (u.token, u.login)).collect(),
         tree_limit: options.tree_limit,
     };
     if !forge.faults.lock().expect("faults lock").is_empty() {

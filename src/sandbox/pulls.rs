@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, State as Extract};
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -85,7 +85,9 @@ async fn create(
     }
     let pull = forge.change(|state| {
         let id = state.next_id();
-        let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
+        let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
+        let number = repository.next_number();
+        let pulls = &mut repository.pulls;
         if pulls.iter().any(|p| p.state == "open" && p.head == head && p.base == new.base) {
             let owner = repo.full_name.split('/').next().unwrap_or_default();
             return Err(ApiError::validation(
@@ -96,7 +98,7 @@ async fn create(
         let at = now();
         let pull = Pull {
             id,
-            number: pulls.len() as u64 + 1,
+            number,
             title: new.title,
             body: new.body,
             head,
@@ -287,9 +289,9 @@ async fn comments(
 ) -> Result<Response, ApiError> {
     let state = forge.state.lock().expect("state lock");
     let repository = &state.repos[&repo.full_name];
-    let number = find(&repository.pulls, &repo.target)?.number;
-    let on_pull: Vec<&Comment> = repository.comments.iter().filter(|c| c.number == number).collect();
-    Ok(paging.answer(on_pull, &forge.base_url, &uri, |c| comment_json(&forge.base_url, &repo, c)))
+    let number = repository.has_thread(&repo.target).ok_or_else(not_found)?;
+    let on_thread: Vec<&Comment> = repository.comments.iter().filter(|c| c.number == number).collect();
+    Ok(paging.answer(on_thread, &forge.base_url, &uri, |c| comment_json(&forge, &repo, c)))
 }
 
 #[derive(Deserialize)]
@@ -300,21 +302,24 @@ struct NewComment {
 async fn comment(
     Extract(forge): Extract<Arc<Forge>>,
     repo: OpenRepo,
+    headers: HeaderMap,
     Body(new): Body<NewComment>,
 ) -> Result<Response, ApiError> {
+    let user = forge.actor(&headers);
     let comment = forge.change(|state| {
         let id = state.next_id();
         let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
-        let number = find(&repository.pulls, &repo.target)?.number;
-        let comment = Comment { id, number, body: new.body, created_at: now(), reactions: Vec::new() };
+        let number = repository.has_thread(&repo.target).ok_or_else(not_found)?;
+        let comment = Comment { id, number, body: new.body, user, created_at: now(), reactions: Vec::new() };
         repository.comments.push(comment.clone());
         Ok(comment)
     })?;
-    Ok(created(comment_json(&forge.base_url, &repo, &comment)))
+    Ok(created(comment_json(&forge, &repo, &comment)))
 }
 
 /// A comment in GitHub's `issue-comment` shape.
-fn comment_json(base: &str, repo: &OpenRepo, comment: &Comment) -> Value {
+fn comment_json(forge: &Forge, repo: &OpenRepo, comment: &Comment) -> Value {
+    let base = &forge.base_url;
     json!({
         "id": comment.id,
         "node_id": format!("IC_sandbox{}", comment.id),
@@ -322,8 +327,8 @@ fn comment_json(base: &str, repo: &OpenRepo, comment: &Comment) -> Value {
         "html_url": format!("{base}/{}/pull/{}#issuecomment-{}", repo.full_name, comment.number, comment.id),
         "issue_url": format!("{}/issues/{}", repo.api, comment.number),
         "body": comment.body,
-        "user": bot(base),
-        "author_association": "NONE",
+        "user": forge.user_json(comment.user.as_deref()),
+        "author_association": forge.association(&repo.full_name, comment.user.as_deref()),
         "created_at": comment.created_at,
         "updated_at": comment.created_at,
     })

@@ -24,9 +24,12 @@ pub struct Repo {
     /// Its pull requests, numbered from 1.
     #[serde(default)]
     pub pulls: Vec<Pull>,
-    /// The comments on its pull requests.
+    /// The comments on its pull requests and issues.
     #[serde(default)]
     pub comments: Vec<Comment>,
+    /// Its issues, numbered with its pull requests as GitHub numbers them.
+    #[serde(default)]
+    pub issues: Vec<Issue>,
     /// Its labels, made on first use as GitHub does.
     #[serde(default)]
     pub labels: Vec<Label>,
@@ -118,15 +121,35 @@ pub struct Pull {
     pub head_sha: Option<String>,
 }
 
-/// A comment on a pull request.
+/// An issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Its id, unique in the sandbox.
+    pub id: u64,
+    /// Its number in the repository (shared with pull requests).
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The body (Markdown).
+    pub body: Option<String>,
+    /// Who opened it (a `--user` login; `None`: the sandbox's bot).
+    pub user: Option<String>,
+    /// When it was opened (RFC 3339).
+    pub created_at: String,
+}
+
+/// A comment on a pull request or an issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {
     /// Its id, unique in the sandbox.
     pub id: u64,
-    /// The number of the pull request it is on.
+    /// The number of the pull request or issue it is on.
     pub number: u64,
     /// The text.
     pub body: String,
+    /// Who wrote it (a `--user` login; `None`: the sandbox's bot).
+    #[serde(default)]
+    pub user: Option<String>,
     /// When it was made (RFC 3339).
     pub created_at: String,
     /// The reactions on it.
@@ -134,11 +157,14 @@ pub struct Comment {
     pub reactions: Vec<Reaction>,
 }
 
-/// A reaction on a comment, made by the sandbox's one user.
+/// A reaction on a comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
     /// Its id, unique in the sandbox.
     pub id: u64,
+    /// Who reacted (a `--user` login; `None`: the sandbox's bot).
+    #[serde(default)]
+    pub user: Option<String>,
     /// `+1`, `-1`, `laugh`, `confused`, `heart`, `hooray`, `rocket` or `eyes`.
     pub content: String,
     /// When it was made (RFC 3339).
@@ -149,6 +175,17 @@ impl Repo {
     /// `owner/name`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.name)
+    }
+
+    /// The number the next pull request or issue gets: they share one sequence, as on GitHub.
+    pub fn next_number(&self) -> u64 {
+        (self.pulls.len() + self.issues.len()) as u64 + 1
+    }
+
+    /// Whether `number` (as a path spells it) is one of its pull requests or issues.
+    pub fn has_thread(&self, number: &str) -> Option<u64> {
+        let numbers = self.pulls.iter().map(|p| p.number).chain(self.issues.iter().map(|i| i.number));
+        numbers.into_iter().find(|n| n.to_string() == number)
     }
 }
 
@@ -202,6 +239,7 @@ impl State {
                 created_at: now(),
                 pulls: Vec::new(),
                 comments: Vec::new(),
+                issues: Vec::new(),
                 labels: Vec::new(),
                 meta,
             };

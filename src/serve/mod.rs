@@ -1,13 +1,19 @@
 //! `harden serve`: the GitHub App's webhook server. Deliveries arrive at `POST /webhook`; each
-//! is authenticated by its signature before anything reads it ([`signature`]), recorded by its
-//! delivery id so a redelivery is dropped ([`crate::store::Store::record_delivery`]), and
-//! answered at once. `GET /healthz` says the process is up, `GET /readyz` that its state answers.
-//!
-//! This version authenticates, bounds and deduplicates deliveries; acting on them (`/harden`
-//! comments, pull request and push events) is not built yet.
+//! is authenticated by its signature before anything reads it ([`signature`]), turned into jobs
+//! ([`event`], [`command`]) that are recorded with its delivery id in one transaction (so a
+//! redelivery is dropped, and a job survives a restart), and answered at once. Workers
+//! ([`worker`]) take the jobs one repository at a time and do them ([`act`]): `/harden`
+//! commands, closed pull requests, pushes to the default branch, new installations.
+//! `GET /healthz` says the process is up, `GET /readyz` that its state answers.
 
+pub mod act;
+pub mod command;
+pub mod event;
+pub mod permission;
+pub mod reply;
 pub mod signature;
 mod webhook;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,8 +31,16 @@ pub struct Options {
     pub listen: SocketAddr,
     /// The webhook secrets: the App's, and during a rotation the old one too.
     pub secrets: Vec<String>,
-    /// Where deliveries are recorded.
+    /// Where deliveries and jobs are recorded.
     pub store: Arc<dyn Store + Send + Sync>,
+    /// What the workers need.
+    pub jobs: act::Jobs,
+    /// How many jobs run at once (builds are heavy).
+    pub workers: usize,
+    /// How long a worker holds a job before another may take it.
+    pub lease: std::time::Duration,
+    /// How events become jobs.
+    pub pacing: event::Pacing,
 }
 
 /// Serves until the process is stopped (or SIGTERM), printing `serve: listening on http://ADDR`
@@ -37,13 +51,23 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    // This server alone uses its SQLite file: what was running when it stopped runs again.
+    let requeued = options.store.requeue_running(None)?;
+    if requeued > 0 {
+        tracing::info!(jobs = requeued, "jobs that were running when the server stopped are queued again");
+    }
+    let name = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "harden".into()), std::process::id());
+    let workers = worker::start(Arc::new(options.jobs), options.workers, &name, options.lease);
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         println!("serve: listening on http://{address}");
         tracing::info!(%address, "serving");
-        let app = webhook::router(webhook::Hooks { secrets: options.secrets, store: options.store });
-        axum::serve(listener, app).with_graceful_shutdown(stopped()).await.context("serving")
-    })
+        let hooks = webhook::Hooks { secrets: options.secrets, store: options.store, pacing: options.pacing };
+        axum::serve(listener, webhook::router(hooks)).with_graceful_shutdown(stopped()).await.context("serving")
+    });
+    tracing::info!("letting the workers finish the jobs they hold");
+    workers.stop();
+    served
 }
 
 /// Resolves on SIGTERM or Ctrl-C: the server stops taking connections and finishes the answers

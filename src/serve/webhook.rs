@@ -1,5 +1,5 @@
-//! The routes: `POST /webhook` (signature, size, delivery id, JSON, then recorded once),
-//! `GET /healthz` and `GET /readyz`.
+//! The routes: `POST /webhook` (signature, size, delivery id, JSON, then recorded with its jobs
+//! in one transaction, once), `GET /healthz` and `GET /readyz`.
 
 use std::sync::Arc;
 
@@ -11,15 +11,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::event::{self, Intake, Pacing};
 use super::{MAX_BODY, signature};
-use crate::store::Store;
+use crate::store::{Accepted, NewJob, Store, epoch};
 
 /// What the routes share.
 pub struct Hooks {
     /// The webhook secrets.
     pub secrets: Vec<String>,
-    /// Where deliveries are recorded.
+    /// Where deliveries and their jobs are recorded.
     pub store: Arc<dyn Store + Send + Sync>,
+    /// How events become jobs.
+    pub pacing: Pacing,
 }
 
 /// The server's routes.
@@ -54,12 +57,38 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
         }
     };
     let action = payload["action"].as_str().unwrap_or_default();
-    match hooks.store.record_delivery(delivery, event, crate::store::epoch()) {
-        Ok(true) => {
-            tracing::info!(delivery, event, action, "delivery accepted");
-            answer(StatusCode::ACCEPTED, "accepted")
+    let now = epoch();
+    let (jobs, ignored) = match event::classify(event, &payload, hooks.pacing) {
+        Intake::Ignore(reason) => (Vec::new(), reason),
+        Intake::Queue(queued) => {
+            let jobs = queued
+                .into_iter()
+                .map(|q| NewJob {
+                    repo: q.job.repo().to_string(),
+                    kind: q.job.kind().to_string(),
+                    body: serde_json::to_string(&q.job).expect("a job serialises"),
+                    key: q.key,
+                    debounce: q.debounce,
+                    not_before: now + q.delay,
+                })
+                .collect();
+            (jobs, String::new())
         }
-        Ok(false) => {
+    };
+    match hooks.store.accept(delivery, event, &jobs, now) {
+        Ok(Accepted::Queued(n)) => {
+            tracing::info!(delivery, event, action, jobs = n, "delivery accepted");
+            answer(StatusCode::ACCEPTED, &format!("queued {n} job{}", if n == 1 { "" } else { "s" }))
+        }
+        Ok(Accepted::Duplicate) => {
+            tracing::info!(delivery, event, action, "its work is queued already");
+            answer(StatusCode::OK, "its work is queued already")
+        }
+        Ok(Accepted::Recorded) => {
+            tracing::info!(delivery, event, action, reason = ignored, "nothing to do");
+            answer(StatusCode::OK, &format!("nothing to do: {ignored}"))
+        }
+        Ok(Accepted::Redelivery) => {
             tracing::info!(delivery, event, action, "redelivery dropped");
             answer(StatusCode::OK, "already received")
         }

@@ -153,6 +153,113 @@ pub struct PullRecord {
     pub updated_at: i64,
 }
 
+/// Work `harden serve` queues: what to do in which repository. The store keeps it opaque.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// `owner/name`: never two jobs of one repository run at once.
+    pub repo: String,
+    /// What kind of work (the server's name for it).
+    pub kind: String,
+    /// What the server needs to do it (JSON).
+    pub body: String,
+    /// A job with the same key is queued once, ever (the same comment through two hooks).
+    pub key: Option<String>,
+    /// Not queued when a job of the same kind already waits for the same repository (a burst of
+    /// pushes makes one look).
+    pub debounce: bool,
+    /// Not run before this time (seconds since the epoch).
+    pub not_before: i64,
+}
+
+/// What became of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Its delivery id was seen before: nothing new was recorded.
+    Redelivery,
+    /// New, but each of its jobs is queued already (by key, or debounced).
+    Duplicate,
+    /// New, and this many of its jobs were queued (the others were queued already).
+    Queued(usize),
+    /// New, with no job to queue.
+    Recorded,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker holds it (until its lease runs out).
+    Running,
+    /// Done.
+    Done,
+    /// Given up, for the reason in its outcome.
+    Failed,
+}
+
+impl JobState {
+    /// The name the store keeps.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+
+    /// Reads [`JobState::as_str`]'s name back.
+    pub fn parse(name: &str) -> Option<Self> {
+        [JobState::Queued, JobState::Running, JobState::Done, JobState::Failed].into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// A job as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// Its id.
+    pub id: i64,
+    /// `owner/name`.
+    pub repo: String,
+    /// What kind of work.
+    pub kind: String,
+    /// What the server needs to do it (JSON).
+    pub body: String,
+    /// Where it stands.
+    pub state: JobState,
+    /// How many times a worker took it (more than once: a worker died or stopped holding it).
+    pub attempts: u32,
+    /// What came of it, in words.
+    pub outcome: Option<String>,
+    /// When it was queued and finished (seconds since the epoch).
+    pub created_at: i64,
+    /// Likewise, finished.
+    pub finished_at: Option<i64>,
+}
+
+impl PullRecord {
+    /// A pull request known only from the forge's listing or an event: its number, address and
+    /// state (the rest is learnt when harden next works on it).
+    pub fn seen(repo: &str, number: u64, url: &str, state: &str, now: i64) -> Self {
+        PullRecord {
+            repo: repo.into(),
+            number,
+            url: url.into(),
+            state: state.into(),
+            fingerprint: None,
+            files: Vec::new(),
+            bytes_before: None,
+            bytes_after: None,
+            findings_fixed: 0,
+            findings_remaining: 0,
+            blocked_reason: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A sweep, by its number in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepId(pub i64);
@@ -167,9 +274,27 @@ pub fn epoch() -> i64 {
 pub trait Store {
     /// Whether the store answers (a server's readiness).
     fn ready(&self) -> anyhow::Result<()>;
-    /// Records a webhook delivery by its id (`harden serve`); false when it was recorded before,
-    /// so a redelivery is dropped.
-    fn record_delivery(&self, id: &str, event: &str, now: i64) -> anyhow::Result<bool>;
+    /// Records a webhook delivery by its id and queues its jobs, in one transaction (`harden
+    /// serve` answers only after this): a redelivery records and queues nothing.
+    fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted>;
+    /// Takes the oldest job that may run now for `worker`, holding it until `lease_until`: a
+    /// queued one whose time has come, or a running one whose holder's lease ran out; never one
+    /// of a repository that has a job running.
+    fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> anyhow::Result<Option<JobRecord>>;
+    /// Marks a job done (or failed), with what came of it.
+    fn finish_job(&self, id: i64, state: JobState, outcome: &str, now: i64) -> anyhow::Result<()>;
+    /// Puts running jobs back in the queue: those of `worker` (a server stopping), or every one
+    /// (`None`: a server that alone uses this store starting after a crash). Returns how many.
+    fn requeue_running(&self, worker: Option<&str>) -> anyhow::Result<usize>;
+    /// Every job, oldest first.
+    fn jobs(&self) -> anyhow::Result<Vec<JobRecord>>;
+    /// Records that harden must leave `path` of `repo` alone (`/harden ignore PATH`).
+    fn ignore_path(&self, repo: &str, path: &str, now: i64) -> anyhow::Result<()>;
+    /// The paths of `repo` harden was told to leave alone, in order.
+    fn ignored_paths(&self, repo: &str) -> anyhow::Result<Vec<String>>;
+    /// Records that thread `thread` of `repo` was told why a command was refused; false when it
+    /// was told before (a reason is given once per thread).
+    fn first_notice(&self, repo: &str, thread: u64, now: i64) -> anyhow::Result<bool>;
     /// Starts a sweep of `org`'s shard `shard` (`1/1` for all), or resumes the one that did not
     /// finish (so a killed sweep goes on where it stopped).
     fn begin_sweep(&self, org: &str, shard: &str, now: i64) -> anyhow::Result<SweepId>;

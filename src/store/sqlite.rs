@@ -6,12 +6,19 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::Context;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
+use super::{Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_deliveries.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_deliveries.sql"),
+    include_str!("migrations/0003_jobs.sql"),
+];
+
+/// A job's columns, in the order [`job_row`] reads them.
+const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, created_at, finished_at";
 
 /// A SQLite database file.
 pub struct Sqlite {
@@ -55,10 +62,109 @@ impl Store for Sqlite {
         Ok(())
     }
 
-    fn record_delivery(&self, id: &str, event: &str, now: i64) -> anyhow::Result<bool> {
-        let added = self.db().execute(
+    fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted> {
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let fresh = tx.execute(
             "INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)",
-            params![id, event, now],
+            params![delivery, event, now],
+        )?;
+        if fresh == 0 {
+            return Ok(Accepted::Redelivery);
+        }
+        let mut queued = 0;
+        for job in jobs {
+            let waiting = job.debounce
+                && tx
+                    .query_row(
+                        "SELECT 1 FROM jobs WHERE repo = ?1 AND kind = ?2 AND state = 'queued'",
+                        params![job.repo, job.kind],
+                        |_| Ok(()),
+                    )
+                    .optional()?
+                    .is_some();
+            if !waiting {
+                queued += tx.execute(
+                    "INSERT OR IGNORE INTO jobs (repo, kind, body, key, state, not_before, created_at)
+                     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
+                    params![job.repo, job.kind, job.body, job.key, job.not_before, now],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(match (jobs.is_empty(), queued) {
+            (true, _) => Accepted::Recorded,
+            (false, 0) => Accepted::Duplicate,
+            (false, n) => Accepted::Queued(n),
+        })
+    }
+
+    fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> anyhow::Result<Option<JobRecord>> {
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM jobs j
+                 WHERE ((state = 'queued' AND not_before <= ?1) OR (state = 'running' AND lease_until < ?1))
+                   AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.repo = j.repo AND r.id <> j.id
+                                   AND r.state = 'running' AND r.lease_until >= ?1)
+                 ORDER BY id LIMIT 1",
+                params![now],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(None) };
+        tx.execute(
+            "UPDATE jobs SET state = 'running', worker = ?2, lease_until = ?3, attempts = attempts + 1 WHERE id = ?1",
+            params![id, worker, lease_until],
+        )?;
+        let job = tx.query_row(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), params![id], job_row)?;
+        tx.commit()?;
+        Ok(Some(job))
+    }
+
+    fn finish_job(&self, id: i64, state: JobState, outcome: &str, now: i64) -> anyhow::Result<()> {
+        self.db().execute(
+            "UPDATE jobs SET state = ?2, outcome = ?3, finished_at = ?4, lease_until = NULL WHERE id = ?1",
+            params![id, state.as_str(), outcome, now],
+        )?;
+        Ok(())
+    }
+
+    fn requeue_running(&self, worker: Option<&str>) -> anyhow::Result<usize> {
+        Ok(self.db().execute(
+            "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL
+             WHERE state = 'running' AND (?1 IS NULL OR worker = ?1)",
+            params![worker],
+        )?)
+    }
+
+    fn jobs(&self) -> anyhow::Result<Vec<JobRecord>> {
+        let db = self.db();
+        let mut query = db.prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id"))?;
+        let rows = query.query_map([], job_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn ignore_path(&self, repo: &str, path: &str, now: i64) -> anyhow::Result<()> {
+        self.db().execute(
+            "INSERT OR IGNORE INTO ignored_paths (repo, path, at) VALUES (?1, ?2, ?3)",
+            params![repo, path, now],
+        )?;
+        Ok(())
+    }
+
+    fn ignored_paths(&self, repo: &str) -> anyhow::Result<Vec<String>> {
+        let db = self.db();
+        let mut query = db.prepare("SELECT path FROM ignored_paths WHERE repo = ?1 ORDER BY at, path")?;
+        let rows = query.query_map(params![repo], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn first_notice(&self, repo: &str, thread: u64, now: i64) -> anyhow::Result<bool> {
+        let added = self.db().execute(
+            "INSERT OR IGNORE INTO notices (repo, thread, at) VALUES (?1, ?2, ?3)",
+            params![repo, thread as i64, now],
         )?;
         Ok(added == 1)
     }
@@ -249,6 +355,21 @@ impl Store for Sqlite {
     }
 }
 
+fn job_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
+    let state: String = row.get(4)?;
+    Ok(JobRecord {
+        id: row.get(0)?,
+        repo: row.get(1)?,
+        kind: row.get(2)?,
+        body: row.get(3)?,
+        state: JobState::parse(&state).unwrap_or(JobState::Failed),
+        attempts: row.get(5)?,
+        outcome: row.get(6)?,
+        created_at: row.get(7)?,
+        finished_at: row.get(8)?,
+    })
+}
+
 fn result_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepoResult> {
     let outcome: String = row.get(1)?;
     Ok(RepoResult {
@@ -284,6 +405,71 @@ mod tests {
         assert_ne!(store.begin_sweep("acme", "2/2", 20).unwrap(), sweep, "another shard, another sweep");
         store.finish_sweep(sweep, 30).unwrap();
         assert_ne!(store.begin_sweep("acme", "1/1", 40).unwrap(), sweep, "a finished sweep is not resumed");
+    }
+
+    fn job(repo: &str, key: Option<&str>, debounce: bool) -> NewJob {
+        NewJob {
+            repo: repo.into(),
+            kind: "command".into(),
+            body: "{}".into(),
+            key: key.map(str::to_string),
+            debounce,
+            not_before: 0,
+        }
+    }
+
+    #[test]
+    fn a_delivery_and_its_job_are_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Sqlite::open(&dir.path().join("h.db")).unwrap();
+        let comment = [job("acme/api", Some("c1"), false)];
+        assert_eq!(store.accept("d1", "issue_comment", &comment, 1).unwrap(), Accepted::Queued(1));
+        assert_eq!(store.accept("d1", "issue_comment", &comment, 2).unwrap(), Accepted::Redelivery);
+        let through_another_hook = store.accept("d2", "issue_comment", &comment, 2).unwrap();
+        assert_eq!(through_another_hook, Accepted::Duplicate);
+        assert_eq!(store.accept("d3", "ping", &[], 3).unwrap(), Accepted::Recorded);
+        let push = [NewJob { kind: "recheck".into(), ..job("acme/api", None, true) }];
+        assert_eq!(store.accept("d4", "push", &push, 4).unwrap(), Accepted::Queued(1));
+        assert_eq!(store.accept("d5", "push", &push, 5).unwrap(), Accepted::Duplicate, "debounced");
+        let added = [job("acme/web", None, false), job("acme/db", None, false)];
+        assert_eq!(store.accept("d6", "installation", &added, 6).unwrap(), Accepted::Queued(2));
+        assert_eq!(store.jobs().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn jobs_of_one_repository_run_one_at_a_time_and_a_dead_workers_job_is_taken_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Sqlite::open(&dir.path().join("h.db")).unwrap();
+        for (n, repo) in ["acme/api", "acme/api", "acme/web"].iter().enumerate() {
+            store.accept(&format!("d{n}"), "issue_comment", &[job(repo, None, false)], 1).unwrap();
+        }
+        let first = store.claim_job("w1", 10, 100).unwrap().unwrap();
+        let second = store.claim_job("w2", 10, 100).unwrap().unwrap();
+        assert_eq!((first.repo.as_str(), second.repo.as_str()), ("acme/api", "acme/web"), "api's second job waits");
+        assert!(store.claim_job("w3", 10, 100).unwrap().is_none());
+        store.finish_job(first.id, JobState::Done, "opened #1", 20).unwrap();
+        let third = store.claim_job("w1", 20, 1000).unwrap().unwrap();
+        assert_eq!(third.repo, "acme/api");
+        // w2 died holding web's job: once its lease runs out the job is taken again.
+        assert!(store.claim_job("w3", 50, 200).unwrap().is_none());
+        let again = store.claim_job("w3", 101, 200).unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (second.id, 2));
+        assert_eq!(store.requeue_running(Some("w1")).unwrap(), 1, "a stopping worker gives its job back");
+        assert_eq!(store.requeue_running(None).unwrap(), 1);
+        assert!(store.jobs().unwrap().iter().all(|j| j.state != JobState::Running));
+    }
+
+    #[test]
+    fn ignored_paths_and_notices_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Sqlite::open(&dir.path().join("h.db")).unwrap();
+        store.ignore_path("acme/api", "deploy/job.yaml", 1).unwrap();
+        store.ignore_path("acme/api", "deploy/job.yaml", 2).unwrap();
+        assert_eq!(store.ignored_paths("acme/api").unwrap(), ["deploy/job.yaml"]);
+        assert!(store.ignored_paths("acme/web").unwrap().is_empty());
+        assert!(store.first_notice("acme/api", 4, 1).unwrap());
+        assert!(!store.first_notice("acme/api", 4, 2).unwrap());
+        assert!(store.first_notice("acme/api", 5, 2).unwrap());
     }
 
     #[test]

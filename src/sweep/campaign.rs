@@ -32,21 +32,7 @@ pub async fn refresh(gh: &GitHub, store: &dyn Store, org: &str, repo: &str, bran
         let record = match known.iter().find(|p| p.repo == repo && p.number == number) {
             Some(p) if p.state == state => continue,
             Some(p) => PullRecord { state: state.into(), updated_at: epoch(), ..p.clone() },
-            None => PullRecord {
-                repo: repo.into(),
-                number,
-                url: pull["html_url"].as_str().unwrap_or_default().into(),
-                state: state.into(),
-                fingerprint: None,
-                files: Vec::new(),
-                bytes_before: None,
-                bytes_after: None,
-                findings_fixed: 0,
-                findings_remaining: 0,
-                blocked_reason: None,
-                created_at: epoch(),
-                updated_at: epoch(),
-            },
+            None => PullRecord::seen(repo, number, pull["html_url"].as_str().unwrap_or_default(), state, epoch()),
         };
         store.save_pull(&record)?;
     }

@@ -22,10 +22,9 @@ use anyhow::Context;
 
 use crate::forge::github::{Auth, GitHub};
 use crate::forge::governor::Limits;
-use crate::propose::decide::{Action, Notice};
+use crate::propose::decide::Action;
 use crate::propose::pr::{self, Prover, Report, Target};
-use crate::store::{Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId, epoch};
-use crate::verify::Verdict;
+use crate::store::{Outcome, RepoRecord, RepoResult, Store, SweepId, epoch};
 
 use connect::{connect, org_config};
 use look::Tree;
@@ -311,12 +310,12 @@ impl Repo<'_> {
     ) -> anyhow::Result<Report> {
         // The configuration the sweep decided by (the repository's, or its organisation's).
         let target = Target {
-            owner: owner.into(),
-            name: name.into(),
-            base: None,
             dry_run: self.options.dry_run,
             config: Some(config.clone()),
             may_open,
+            // What people told harden to leave alone (`/harden ignore PATH`).
+            ignore: self.store.ignored_paths(&format!("{owner}/{name}"))?,
+            ..Target::new(owner, name)
         };
         let workdir = tempfile::tempdir()?;
         pr::propose(gh, &target, self.prover, workdir.path()).await
@@ -353,30 +352,10 @@ impl Repo<'_> {
 
     /// Records harden's pull request as the run left it.
     fn save_pull(&self, name: &str, report: &Report) -> anyhow::Result<()> {
-        let (Some((number, url)), Some(state)) = (&report.pull, report.state) else { return Ok(()) };
-        let proposed: Vec<&crate::run::FileReport> = report.files.iter().filter(|f| f.rewritten.is_some()).collect();
-        let proven = || report.proof.iter().filter(|i| i.verdict == Verdict::Proven);
-        let blocked = match &report.action {
-            Action::Comment(_, Notice::HandsOff) => Some(Notice::HandsOff.text().to_string()),
-            Action::Comment(_, Notice::Declined) => Some(Notice::Declined.text().to_string()),
-            _ => None,
-        };
-        let now = epoch();
-        self.store.save_pull(&PullRecord {
-            repo: name.into(),
-            number: *number,
-            url: url.clone(),
-            state: state.into(),
-            fingerprint: Some(report.fingerprint.clone()),
-            files: proposed.iter().map(|f| f.path.clone()).collect(),
-            bytes_before: proven().filter_map(|i| i.before.bytes).reduce(|a, b| a + b),
-            bytes_after: proven().filter_map(|i| i.after.bytes).reduce(|a, b| a + b),
-            findings_fixed: proposed.iter().flat_map(|f| &f.findings).filter(|f| f.fixed).count(),
-            findings_remaining: proposed.iter().flat_map(|f| &f.findings).filter(|f| !f.fixed).count(),
-            blocked_reason: blocked,
-            created_at: now,
-            updated_at: now,
-        })
+        match report.pull_record(name, epoch()) {
+            Some(record) => self.store.save_pull(&record),
+            None => Ok(()),
+        }
     }
 }
 

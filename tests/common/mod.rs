@@ -101,3 +101,33 @@ pub fn project(path: &str) -> PathBuf {
 pub fn examples_naive() -> String {
     format!("acme/naive={}", project("examples/naive").display())
 }
+
+/// Whether the tests may build on the rig's Docker engine: not when `HARDEN_SKIP_DOCKER` is set
+/// (the proof is then skipped, and said so); otherwise the rig's `HARDEN_DOCKER` must be set.
+pub fn docker_available() -> bool {
+    if std::env::var_os("HARDEN_SKIP_DOCKER").is_some() {
+        eprintln!("HARDEN_SKIP_DOCKER is set: the build proof of this test is SKIPPED");
+        return false;
+    }
+    assert!(
+        std::env::var_os("HARDEN_DOCKER").is_some(),
+        "HARDEN_DOCKER is not set: run tests/rig/up.sh and source its env file (or set HARDEN_SKIP_DOCKER=1)"
+    );
+    true
+}
+
+/// A Go service as a folder to seed from: the example's Dockerfile and program, and a
+/// Deployment in `deploy/app.yaml`.
+pub fn service() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["Dockerfile", "go.mod", "main.go"] {
+        std::fs::copy(project("examples/naive").join(file), dir.path().join(file)).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("deploy")).unwrap();
+    std::fs::write(
+        dir.path().join("deploy/app.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\nspec:\n  template:\n    spec:\n      containers:\n        - name: svc\n          image: registry.example/svc:1.0\n",
+    )
+    .unwrap();
+    dir
+}
