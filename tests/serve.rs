@@ -148,10 +148,28 @@ fn without_a_secret_it_does_not_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("webhook secret"));
     let out = Command::new(env!("CARGO_BIN_EXE_harden"))
-        .args(["serve", "--webhook-secret", SECRET, "--database", "postgres://db/harden"])
+        .args([
+            "serve",
+            "--webhook-secret",
+            SECRET,
+            "--token",
+            "t",
+            "--database",
+            "postgres://harden@127.0.0.1:9/harden",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "PostgreSQL is refused with its reason, not half-used");
+    assert_eq!(out.status.code(), Some(2), "a database that does not answer stops it before it listens");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connecting to PostgreSQL"));
+    let out = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["serve", "--webhook-secret", SECRET, "--database"])
+        .arg(state.path().join("serve.db"))
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("HARDEN_APP_ID")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "without a token or an App");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give a token"));
 }
 
 /// GitHub's example payloads (npm `@octokit/webhooks-examples`, which `.ci/run` fetches).
@@ -529,4 +547,84 @@ async fn a_crash_in_the_middle_of_a_job_ends_with_one_pull_request_and_one_reply
     assert_eq!(world.pulls().await.len(), 1, "one pull request");
     assert_eq!(replies(&world.thread(issue).await).len(), 1, "one reply");
     assert_eq!(world.reactions(&asked).await, ["eyes", "rocket"]);
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_postgresql_run_each_of_200_deliveries_jobs_once() {
+    let Some(admin) = common::postgres_admin() else { return };
+    let name = format!("harden_serve_{}", std::process::id());
+    // The synchronous client runs its own runtime: on a thread of its own, not the test's.
+    let admin_sql = |sql: String| {
+        let admin = admin.clone();
+        std::thread::spawn(move || postgres::Client::connect(&admin, postgres::NoTls)?.batch_execute(&sql))
+            .join()
+            .unwrap()
+            .unwrap()
+    };
+    admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    admin_sql(format!("CREATE DATABASE {name}"));
+    let url = common::postgres_database(&admin, &name);
+
+    let mut world = World::new(&[], false);
+    world.server.take().unwrap().kill();
+    let api = world.sandbox.api();
+    let replica = || {
+        let args = ["--api-url", &api, "--token", TOKEN, "--mutation-gap-ms", "5", "--docker", "/nonexistent/docker"];
+        Server::start_with(Path::new(&url), &[SECRET], &args)
+    };
+    let replicas = [replica(), replica()];
+    // 100 comments, each arriving through two hooks, one at each replica: 200 deliveries at once.
+    let mut comments = Vec::new();
+    for n in 0..100 {
+        let issue = if n % 10 == 0 { world.open_issue("ada").await } else { comments.last().map(|(i, _)| *i).unwrap() };
+        comments.push((issue, world.comment("ada", issue, "/harden help").await));
+    }
+    let mut sent = Vec::new();
+    for (n, (_, payload)) in comments.iter().enumerate() {
+        let body = serde_json::to_vec(payload).unwrap();
+        for (hook, server) in replicas.iter().enumerate() {
+            let (url, body) = (server.url.clone(), body.clone());
+            sent.push(tokio::spawn(async move {
+                let answer = reqwest::Client::new()
+                    .post(format!("{url}/webhook"))
+                    .header("X-GitHub-Delivery", format!("hook{hook}-{n}"))
+                    .header("X-GitHub-Event", "issue_comment")
+                    .header("X-Hub-Signature-256", sign(SECRET, &body))
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                answer.status().as_u16()
+            }));
+        }
+    }
+    let mut statuses = Vec::new();
+    for answer in sent {
+        statuses.push(answer.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 100, "one of each pair queues the job");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 100, "the other finds it queued");
+
+    let store = harden::store::postgres::Postgres::connect(&url).unwrap();
+    let start = Instant::now();
+    let jobs = loop {
+        let jobs = store.jobs().unwrap();
+        if jobs.iter().all(|j| j.state == JobState::Done) {
+            break jobs;
+        }
+        assert!(start.elapsed() < Duration::from_secs(180), "jobs still waiting: {jobs:#?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(jobs.len(), 100);
+    assert!(jobs.iter().all(|j| j.attempts == 1), "{jobs:#?}");
+    for (issue, payload) in comments.iter().step_by(10) {
+        let answered = replies(&world.thread(*issue).await);
+        assert_eq!(answered.len(), 10, "one reply to each of the thread's ten commands");
+        assert_eq!(world.reactions(payload).await, ["eyes", "rocket"]);
+    }
+    for replica in replicas {
+        assert_eq!(replica.terminate(), Some(0));
+    }
+    drop(store);
+    admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }

@@ -19,8 +19,9 @@ pub struct ServeArgs {
     /// The App's webhook secret; repeat the flag to accept an old one too during a rotation.
     #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secrets: Vec<String>,
-    /// The state: a SQLite file (a path or `sqlite://PATH`), by default the one `harden sweep`
-    /// keeps. One server per SQLite file.
+    /// The state: a SQLite file (a path or `sqlite://PATH`, by default the one `harden sweep`
+    /// keeps; one server per file), or a PostgreSQL database (`postgres://USER@HOST/DB`) that
+    /// replicas share.
     #[arg(long, env = "HARDEN_DATABASE")]
     database: Option<String>,
     #[command(flatten)]
@@ -70,18 +71,18 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return Exit::Usage.into();
         }
     };
-    let path = match database.as_deref() {
-        None => sweep_cli::default_state(),
+    let opened: anyhow::Result<Arc<dyn harden::store::Store + Send + Sync>> = match database.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            eprintln!(
-                "harden serve: --database {url}: PostgreSQL is not supported in this version; give a SQLite path"
-            );
-            return Exit::Usage.into();
+            harden::store::postgres::Postgres::connect(url).map(|store| Arc::new(store) as _)
         }
-        Some(url) => PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)),
+        database => {
+            let path = database
+                .map_or_else(sweep_cli::default_state, |d| PathBuf::from(d.strip_prefix("sqlite://").unwrap_or(d)));
+            harden::store::sqlite::Sqlite::open(&path).map(|store| Arc::new(store) as _)
+        }
     };
-    let store: Arc<dyn harden::store::Store + Send + Sync> = match harden::store::sqlite::Sqlite::open(&path) {
-        Ok(store) => Arc::new(store),
+    let (store, shared) = match opened {
+        Ok(store) => (store, database.as_deref().is_some_and(|d| d.starts_with("postgres"))),
         Err(e) => {
             eprintln!("harden serve: {e:#}");
             return Exit::Usage.into();
@@ -110,6 +111,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
         store,
         jobs,
         workers,
+        shared,
         lease: Duration::from_secs(job_lease_seconds),
         pacing,
     };

@@ -37,6 +37,9 @@ pub struct Options {
     pub jobs: act::Jobs,
     /// How many jobs run at once (builds are heavy).
     pub workers: usize,
+    /// Whether other servers share the store (PostgreSQL): then a job left running is theirs
+    /// until its lease runs out; otherwise it was this server's, and runs again at start.
+    pub shared: bool,
     /// How long a worker holds a job before another may take it.
     pub lease: std::time::Duration,
     /// How events become jobs.
@@ -51,10 +54,12 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    // This server alone uses its SQLite file: what was running when it stopped runs again.
-    let requeued = options.store.requeue_running(None)?;
-    if requeued > 0 {
-        tracing::info!(jobs = requeued, "jobs that were running when the server stopped are queued again");
+    // A server alone on its store: what was running when it stopped runs again.
+    if !options.shared {
+        let requeued = options.store.requeue_running(None)?;
+        if requeued > 0 {
+            tracing::info!(jobs = requeued, "jobs that were running when the server stopped are queued again");
+        }
     }
     let name = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "harden".into()), std::process::id());
     let workers = worker::start(Arc::new(options.jobs), options.workers, &name, options.lease);

@@ -6,6 +6,7 @@
 //! The forge stays the source of truth: every pull request is found again from its branch and
 //! its hidden fingerprint, so deleting the state loses only the cache.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};

@@ -131,3 +131,20 @@ pub fn service() -> tempfile::TempDir {
     .unwrap();
     dir
 }
+
+/// The PostgreSQL server the tests may create databases on (`HARDEN_TEST_POSTGRES`, which
+/// `tests/rig/postgres.sh up` writes), or `None` when `HARDEN_SKIP_POSTGRES` skips them on purpose.
+pub fn postgres_admin() -> Option<String> {
+    if std::env::var_os("HARDEN_SKIP_POSTGRES").is_some() {
+        eprintln!("HARDEN_SKIP_POSTGRES is set: the PostgreSQL part of this test is SKIPPED");
+        return None;
+    }
+    Some(std::env::var("HARDEN_TEST_POSTGRES").expect(
+        "HARDEN_TEST_POSTGRES is not set: run tests/rig/postgres.sh up and source its env file (or set HARDEN_SKIP_POSTGRES=1)",
+    ))
+}
+
+/// `admin`'s URL with another database name.
+pub fn postgres_database(admin: &str, name: &str) -> String {
+    format!("{}/{name}", admin.rsplit_once('/').expect("a postgres:// URL").0)
+}

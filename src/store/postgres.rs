@@ -1,0 +1,496 @@
+//! The store in PostgreSQL (`--database postgres://…`), so that several `harden serve` replicas
+//! behind a load balancer share one queue and one record of deliveries. One connection per
+//! process, owned by a thread of its own that runs each call in turn: the store is called from
+//! async handlers and from workers alike, and the synchronous client must not block a runtime's
+//! thread. Jobs are claimed under a transaction-scoped advisory lock with `FOR UPDATE SKIP
+//! LOCKED`, so two replicas never take the same job, nor two jobs of one repository.
+//!
+//! Migrations are the numbered `.sql` files in `migrations/postgres/`, applied once each under a
+//! session advisory lock (replicas may start together); `harden_migrations` records them.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{Sender, channel, sync_channel};
+
+use anyhow::Context;
+use postgres::{Client, NoTls, Row, Transaction};
+
+use super::{Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
+
+/// The migrations, in order.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+
+/// The advisory lock that serialises claims (and debounced enqueues) across replicas.
+const QUEUE_LOCK: i64 = 0x6861_7264_656e; // "harden"
+
+/// A job's columns, in the order [`job_row`] reads them.
+const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, created_at, finished_at";
+
+type Call = Box<dyn FnOnce(&mut Client) + Send>;
+
+/// A PostgreSQL database.
+pub struct Postgres {
+    calls: Mutex<Sender<Call>>,
+}
+
+impl Postgres {
+    /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`) and brings the schema up to
+    /// date. The password is never printed.
+    pub fn connect(url: &str) -> anyhow::Result<Self> {
+        let (calls, queue) = channel::<Call>();
+        let (ready, connected) = sync_channel(1);
+        let url = url.to_string();
+        std::thread::Builder::new().name("harden-postgres".into()).spawn(move || {
+            let mut client = match open(&url) {
+                Ok(client) => client,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            let _ = ready.send(Ok(()));
+            for call in queue {
+                // A connection the server dropped is made again before the next call.
+                if client.is_closed()
+                    && let Ok(again) = open(&url)
+                {
+                    client = again;
+                }
+                call(&mut client);
+            }
+        })?;
+        connected.recv().context("the PostgreSQL thread stopped")??;
+        Ok(Postgres { calls: Mutex::new(calls) })
+    }
+
+    /// Runs `f` on the connection's thread and waits for its answer.
+    fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (answer, answered) = sync_channel(1);
+        let call: Call = Box::new(move |client| {
+            let _ = answer.send(f(client));
+        });
+        let sent = self.calls.lock().expect("the calls' lock").send(call);
+        anyhow::ensure!(sent.is_ok(), "the PostgreSQL thread stopped");
+        answered.recv().context("the PostgreSQL thread stopped")?
+    }
+
+    /// Runs `f` in a transaction on the connection's thread.
+    fn transaction<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        self.with(move |client| {
+            let mut tx = client.transaction()?;
+            let answer = f(&mut tx)?;
+            tx.commit()?;
+            Ok(answer)
+        })
+    }
+}
+
+/// Connects and migrates.
+fn open(url: &str) -> anyhow::Result<Client> {
+    let mut client = Client::connect(url, NoTls).map_err(|e| anyhow::anyhow!("connecting to PostgreSQL: {e}"))?;
+    migrate(&mut client).context("migrating the PostgreSQL state")?;
+    Ok(client)
+}
+
+/// Applies the migrations the database has not had yet, one replica at a time.
+fn migrate(client: &mut Client) -> anyhow::Result<()> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&QUEUE_LOCK])?;
+    let applied = (|| -> anyhow::Result<()> {
+        client.batch_execute("CREATE TABLE IF NOT EXISTS harden_migrations (version INTEGER PRIMARY KEY)")?;
+        let done: i32 = client.query_one("SELECT COALESCE(MAX(version), 0) FROM harden_migrations", &[])?.get(0);
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(done.max(0) as usize) {
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql)?;
+            tx.execute("INSERT INTO harden_migrations (version) VALUES ($1)", &[&(n as i32 + 1)])?;
+            tx.commit()?;
+        }
+        Ok(())
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&QUEUE_LOCK])?;
+    applied
+}
+
+fn job_row(row: &Row) -> JobRecord {
+    JobRecord {
+        id: row.get(0),
+        repo: row.get(1),
+        kind: row.get(2),
+        body: row.get(3),
+        state: JobState::parse(row.get(4)).unwrap_or(JobState::Failed),
+        attempts: row.get::<_, i32>(5) as u32,
+        outcome: row.get(6),
+        created_at: row.get(7),
+        finished_at: row.get(8),
+    }
+}
+
+fn result_row(row: &Row) -> RepoResult {
+    RepoResult {
+        repo: row.get(0),
+        outcome: Outcome::parse(row.get(1)).unwrap_or(Outcome::Failed),
+        detail: row.get(2),
+        pull: row.get::<_, Option<i64>>(3).map(|n| n as u64),
+        requests: row.get::<_, i64>(4) as usize,
+        at: row.get(5),
+    }
+}
+
+fn pull_row(row: &Row) -> PullRecord {
+    PullRecord {
+        repo: row.get(0),
+        number: row.get::<_, i64>(1) as u64,
+        url: row.get(2),
+        state: row.get(3),
+        fingerprint: row.get(4),
+        files: serde_json::from_str(row.get(5)).unwrap_or_default(),
+        bytes_before: row.get::<_, Option<i64>>(6).map(|b| b as u64),
+        bytes_after: row.get::<_, Option<i64>>(7).map(|b| b as u64),
+        findings_fixed: row.get::<_, i64>(8) as usize,
+        findings_remaining: row.get::<_, i64>(9) as usize,
+        blocked_reason: row.get(10),
+        created_at: row.get(11),
+        updated_at: row.get(12),
+    }
+}
+
+impl Store for Postgres {
+    fn ready(&self) -> anyhow::Result<()> {
+        self.with(|client| {
+            client.query_one("SELECT 1", &[])?;
+            Ok(())
+        })
+    }
+
+    fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted> {
+        let (delivery, event, jobs) = (delivery.to_string(), event.to_string(), jobs.to_vec());
+        self.transaction(move |tx| {
+            let fresh = tx.execute(
+                "INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&delivery, &event, &now],
+            )?;
+            if fresh == 0 {
+                return Ok(Accepted::Redelivery);
+            }
+            if jobs.iter().any(|j| j.debounce) {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&QUEUE_LOCK])?;
+            }
+            let mut queued = 0;
+            for job in &jobs {
+                let waiting = job.debounce
+                    && !tx
+                        .query(
+                            "SELECT 1 FROM jobs WHERE repo = $1 AND kind = $2 AND state = 'queued'",
+                            &[&job.repo, &job.kind],
+                        )?
+                        .is_empty();
+                if !waiting {
+                    queued += tx.execute(
+                        "INSERT INTO jobs (repo, kind, body, key, state, not_before, created_at)
+                         VALUES ($1, $2, $3, $4, 'queued', $5, $6) ON CONFLICT DO NOTHING",
+                        &[&job.repo, &job.kind, &job.body, &job.key, &job.not_before, &now],
+                    )? as usize;
+                }
+            }
+            Ok(match (jobs.is_empty(), queued) {
+                (true, _) => Accepted::Recorded,
+                (false, 0) => Accepted::Duplicate,
+                (false, n) => Accepted::Queued(n),
+            })
+        })
+    }
+
+    fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> anyhow::Result<Option<JobRecord>> {
+        let worker = worker.to_string();
+        self.transaction(move |tx| {
+            // Claims are taken one at a time across replicas, so the check that no job of the
+            // same repository is running sees every claim made before.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&QUEUE_LOCK])?;
+            let Some(row) = tx
+                .query(
+                    "SELECT id FROM jobs j
+                     WHERE ((state = 'queued' AND not_before <= $1) OR (state = 'running' AND lease_until < $1))
+                       AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.repo = j.repo AND r.id <> j.id
+                                       AND r.state = 'running' AND r.lease_until >= $1)
+                     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    &[&now],
+                )?
+                .into_iter()
+                .next()
+            else {
+                return Ok(None);
+            };
+            let id: i64 = row.get(0);
+            let row = tx.query_one(
+                &format!(
+                    "UPDATE jobs SET state = 'running', worker = $2, lease_until = $3, attempts = attempts + 1
+                     WHERE id = $1 RETURNING {JOB_COLUMNS}"
+                ),
+                &[&id, &worker, &lease_until],
+            )?;
+            Ok(Some(job_row(&row)))
+        })
+    }
+
+    fn finish_job(&self, id: i64, state: JobState, outcome: &str, now: i64) -> anyhow::Result<()> {
+        let outcome = outcome.to_string();
+        self.with(move |client| {
+            client.execute(
+                "UPDATE jobs SET state = $2, outcome = $3, finished_at = $4, lease_until = NULL WHERE id = $1",
+                &[&id, &state.as_str(), &outcome, &now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn requeue_running(&self, worker: Option<&str>) -> anyhow::Result<usize> {
+        let worker = worker.map(str::to_string);
+        self.with(move |client| {
+            Ok(client.execute(
+                "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL
+                 WHERE state = 'running' AND ($1::TEXT IS NULL OR worker = $1)",
+                &[&worker],
+            )? as usize)
+        })
+    }
+
+    fn jobs(&self) -> anyhow::Result<Vec<JobRecord>> {
+        self.with(|client| {
+            Ok(client.query(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id"), &[])?.iter().map(job_row).collect())
+        })
+    }
+
+    fn ignore_path(&self, repo: &str, path: &str, now: i64) -> anyhow::Result<()> {
+        let (repo, path) = (repo.to_string(), path.to_string());
+        self.with(move |client| {
+            client.execute(
+                "INSERT INTO ignored_paths (repo, path, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&repo, &path, &now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn ignored_paths(&self, repo: &str) -> anyhow::Result<Vec<String>> {
+        let repo = repo.to_string();
+        self.with(move |client| {
+            let rows = client.query("SELECT path FROM ignored_paths WHERE repo = $1 ORDER BY at, path", &[&repo])?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
+    fn first_notice(&self, repo: &str, thread: u64, now: i64) -> anyhow::Result<bool> {
+        let repo = repo.to_string();
+        self.with(move |client| {
+            let added = client.execute(
+                "INSERT INTO notices (repo, thread, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&repo, &(thread as i64), &now],
+            )?;
+            Ok(added == 1)
+        })
+    }
+
+    fn begin_sweep(&self, org: &str, shard: &str, now: i64) -> anyhow::Result<SweepId> {
+        let (org, shard) = (org.to_string(), shard.to_string());
+        self.transaction(move |tx| {
+            tx.execute("INSERT INTO orgs (login, seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", &[&org, &now])?;
+            let unfinished = tx.query(
+                "SELECT id FROM sweeps WHERE org = $1 AND shard = $2 AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+                &[&org, &shard],
+            )?;
+            if let Some(row) = unfinished.first() {
+                return Ok(SweepId(row.get(0)));
+            }
+            let row = tx.query_one(
+                "INSERT INTO sweeps (org, shard, started_at) VALUES ($1, $2, $3) RETURNING id",
+                &[&org, &shard, &now],
+            )?;
+            Ok(SweepId(row.get(0)))
+        })
+    }
+
+    fn finish_sweep(&self, sweep: SweepId, now: i64) -> anyhow::Result<()> {
+        self.with(move |client| {
+            client.execute("UPDATE sweeps SET finished_at = $1 WHERE id = $2", &[&now, &sweep.0])?;
+            Ok(())
+        })
+    }
+
+    fn repo(&self, full_name: &str) -> anyhow::Result<Option<RepoRecord>> {
+        let full_name = full_name.to_string();
+        self.with(move |client| {
+            let rows = client.query(
+                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at,
+                   waiting, judged_with
+                 FROM repos WHERE full_name = $1",
+                &[&full_name],
+            )?;
+            Ok(rows.first().map(|row| RepoRecord {
+                full_name: row.get(0),
+                org: row.get(1),
+                default_branch: row.get(2),
+                tree_sha: row.get(3),
+                tree_etag: row.get(4),
+                candidates: row.get::<_, i64>(5) as usize,
+                skipped: row.get(6),
+                has_pull: row.get(7),
+                seen_at: row.get(8),
+                waiting: row.get(9),
+                judged_with: row.get(10),
+            }))
+        })
+    }
+
+    fn save_repo(&self, r: &RepoRecord) -> anyhow::Result<()> {
+        let r = r.clone();
+        self.with(move |client| {
+            client.execute(
+                "INSERT INTO repos (full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull,
+                   seen_at, waiting, judged_with)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (full_name) DO UPDATE SET org = $2, default_branch = $3, tree_sha = $4, tree_etag = $5,
+                   candidates = $6, skipped = $7, has_pull = $8, seen_at = $9, waiting = $10, judged_with = $11",
+                &[
+                    &r.full_name,
+                    &r.org,
+                    &r.default_branch,
+                    &r.tree_sha,
+                    &r.tree_etag,
+                    &(r.candidates as i64),
+                    &r.skipped,
+                    &r.has_pull,
+                    &r.seen_at,
+                    &r.waiting,
+                    &r.judged_with,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn result(&self, sweep: SweepId, repo: &str) -> anyhow::Result<Option<RepoResult>> {
+        let repo = repo.to_string();
+        self.with(move |client| {
+            let rows = client.query(
+                "SELECT repo, outcome, detail, pull, requests, at FROM results WHERE sweep = $1 AND repo = $2",
+                &[&sweep.0, &repo],
+            )?;
+            Ok(rows.first().map(result_row))
+        })
+    }
+
+    fn results(&self, sweep: SweepId) -> anyhow::Result<Vec<RepoResult>> {
+        self.with(move |client| {
+            let rows = client.query(
+                "SELECT repo, outcome, detail, pull, requests, at FROM results WHERE sweep = $1 ORDER BY repo",
+                &[&sweep.0],
+            )?;
+            Ok(rows.iter().map(result_row).collect())
+        })
+    }
+
+    fn save_result(&self, sweep: SweepId, r: &RepoResult) -> anyhow::Result<()> {
+        let r = r.clone();
+        self.with(move |client| {
+            client.execute(
+                "INSERT INTO results (sweep, repo, outcome, detail, pull, requests, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (sweep, repo) DO UPDATE SET outcome = $3, detail = $4, pull = $5, requests = $6, at = $7",
+                &[
+                    &sweep.0,
+                    &r.repo,
+                    &r.outcome.as_str(),
+                    &r.detail,
+                    &r.pull.map(|n| n as i64),
+                    &(r.requests as i64),
+                    &r.at,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn save_pull(&self, p: &PullRecord) -> anyhow::Result<()> {
+        let p = p.clone();
+        self.with(move |client| {
+            client.execute(
+                "INSERT INTO pulls (repo, number, url, state, fingerprint, files, bytes_before, bytes_after,
+                   findings_fixed, findings_remaining, blocked_reason, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                 ON CONFLICT (repo, number) DO UPDATE SET url = $3, state = $4, fingerprint = $5, files = $6,
+                   bytes_before = COALESCE($7, pulls.bytes_before), bytes_after = COALESCE($8, pulls.bytes_after),
+                   findings_fixed = $9, findings_remaining = $10, blocked_reason = $11, updated_at = $13",
+                &[
+                    &p.repo,
+                    &(p.number as i64),
+                    &p.url,
+                    &p.state,
+                    &p.fingerprint,
+                    &serde_json::to_string(&p.files)?,
+                    &p.bytes_before.map(|b| b as i64),
+                    &p.bytes_after.map(|b| b as i64),
+                    &(p.findings_fixed as i64),
+                    &(p.findings_remaining as i64),
+                    &p.blocked_reason,
+                    &p.created_at,
+                    &p.updated_at,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn pulls(&self, org: &str) -> anyhow::Result<Vec<PullRecord>> {
+        let org = org.to_string();
+        self.with(move |client| {
+            let rows = client.query(
+                "SELECT repo, number, url, state, fingerprint, files, bytes_before, bytes_after, findings_fixed,
+                   findings_remaining, blocked_reason, created_at, updated_at
+                 FROM pulls WHERE starts_with(repo, $1 || '/') ORDER BY repo, number",
+                &[&org],
+            )?;
+            Ok(rows.iter().map(pull_row).collect())
+        })
+    }
+
+    fn record_opening(&self, org: &str, repo: &str, at: i64) -> anyhow::Result<()> {
+        let (org, repo) = (org.to_string(), repo.to_string());
+        self.with(move |client| {
+            client.execute("INSERT INTO openings (org, repo, at) VALUES ($1, $2, $3)", &[&org, &repo, &at])?;
+            Ok(())
+        })
+    }
+
+    fn openings_since(&self, org: &str, since: i64) -> anyhow::Result<Vec<i64>> {
+        let org = org.to_string();
+        self.with(move |client| {
+            let rows =
+                client.query("SELECT at FROM openings WHERE org = $1 AND at >= $2 ORDER BY at", &[&org, &since])?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
+    fn cached(&self, route: &str) -> anyhow::Result<Option<(String, String)>> {
+        let route = route.to_string();
+        self.with(move |client| {
+            let rows = client.query("SELECT etag, body FROM cache WHERE route = $1", &[&route])?;
+            Ok(rows.first().map(|row| (row.get(0), row.get(1))))
+        })
+    }
+
+    fn save_cached(&self, route: &str, etag: &str, body: &str) -> anyhow::Result<()> {
+        let (route, etag, body) = (route.to_string(), etag.to_string(), body.to_string());
+        self.with(move |client| {
+            client.execute(
+                "INSERT INTO cache (route, etag, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (route) DO UPDATE SET etag = $2, body = $3",
+                &[&route, &etag, &body],
+            )?;
+            Ok(())
+        })
+    }
+}
