@@ -4,9 +4,9 @@
 //! carries them so the worker only has to say so.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::command::{self, Command};
+use super::payload::Payload;
 
 /// Work for a worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,8 +110,9 @@ pub struct Pacing {
 const MAY_WRITE: [&str; 3] = ["OWNER", "MEMBER", "COLLABORATOR"];
 
 /// The jobs a delivery of `event` with `payload` asks for.
-pub fn classify(event: &str, payload: &Value, pacing: Pacing) -> Intake {
-    let repo = payload["repository"]["full_name"].as_str().unwrap_or_default().to_string();
+pub fn classify(event: &str, payload: &Payload, pacing: Pacing) -> Intake {
+    let repository = payload.repository.as_ref();
+    let repo = repository.and_then(|r| r.full_name.clone()).unwrap_or_default();
     match event {
         "issue_comment" => comment(payload, repo),
         "pull_request" => closed(payload, repo),
@@ -126,70 +127,72 @@ fn one(job: Job, key: Option<String>, debounce: bool, delay: i64) -> Intake {
     Intake::Queue(vec![Queued { job, key, debounce, delay }])
 }
 
-fn comment(payload: &Value, repo: String) -> Intake {
-    let action = payload["action"].as_str().unwrap_or_default();
+fn comment(payload: &Payload, repo: String) -> Intake {
+    let action = payload.action.as_deref().unwrap_or_default();
     if action != "created" {
         return Intake::Ignore(format!("a comment {action}: only new comments are read"));
     }
-    let comment = &payload["comment"];
-    let author = comment["user"]["login"].as_str().unwrap_or_default();
-    if comment["user"]["type"] == "Bot" || author.ends_with("[bot]") {
+    let Some(comment) = &payload.comment else { return Intake::Ignore("the comment is missing".into()) };
+    let user = comment.user.as_ref();
+    let author = user.and_then(|u| u.login.as_deref()).unwrap_or_default();
+    if user.and_then(|u| u.kind.as_deref()) == Some("Bot") || author.ends_with("[bot]") {
         return Intake::Ignore(format!("{author} is a bot: bots do not command harden"));
     }
-    let Some(command) = command::parse(comment["body"].as_str().unwrap_or_default()) else {
+    let Some(command) = command::parse(comment.body.as_deref().unwrap_or_default()) else {
         return Intake::Ignore("not a /harden command".into());
     };
-    let (Some(thread), Some(id), false) =
-        (payload["issue"]["number"].as_u64(), comment["id"].as_u64(), repo.is_empty() || author.is_empty())
-    else {
+    let thread = payload.issue.as_ref().and_then(|i| i.number);
+    let (Some(thread), Some(id), false) = (thread, comment.id, repo.is_empty() || author.is_empty()) else {
         return Intake::Ignore("the comment's repository, issue, id or author is missing".into());
     };
-    let association = comment["author_association"].as_str().unwrap_or("NONE");
-    let refusal = if payload["repository"]["fork"] == true {
+    let association = comment.author_association.as_deref().unwrap_or("NONE");
+    let refusal = if payload.repository.as_ref().and_then(|r| r.fork) == Some(true) {
         Some(format!("{repo} is a fork: harden works in the repository it was made for, never in a fork"))
     } else if !MAY_WRITE.contains(&association) {
         Some(format!("only people with write permission on {repo} can command harden"))
     } else {
         None
     };
-    let key = format!("comment:{repo}:{id}:{}", comment["updated_at"].as_str().unwrap_or_default());
+    let key = format!("comment:{repo}:{id}:{}", comment.updated_at.as_deref().unwrap_or_default());
     let job = CommandJob { repo, thread, comment: id, author: author.into(), command, refusal };
     one(Job::Command(job), Some(key), false, 0)
 }
 
-fn closed(payload: &Value, repo: String) -> Intake {
-    let pull = &payload["pull_request"];
-    let harden_made = pull["body"].as_str().is_some_and(|b| b.contains("<!-- harden:meta "));
-    match (payload["action"].as_str(), harden_made, pull["number"].as_u64()) {
-        (Some("closed"), true, Some(number)) => {
-            let (merged, url) = (pull["merged"] == true, pull["html_url"].as_str().unwrap_or_default().to_string());
-            one(Job::Closed { repo, number, url, merged }, Some(format!("closed:{}", pull["id"])), false, 0)
+fn closed(payload: &Payload, repo: String) -> Intake {
+    let pull = payload.pull_request.as_ref();
+    let harden_made = pull.and_then(|p| p.body.as_deref()).is_some_and(|b| b.contains("<!-- harden:meta "));
+    match (payload.action.as_deref(), harden_made, pull.and_then(|p| p.number.zip(p.id))) {
+        (Some("closed"), true, Some((number, id))) => {
+            let pull = pull.expect("a pull request with a number");
+            let (merged, url) = (pull.merged == Some(true), pull.html_url.clone().unwrap_or_default());
+            one(Job::Closed { repo, number, url, merged }, Some(format!("closed:{id}")), false, 0)
         }
         (Some("closed"), false, _) => Intake::Ignore("not one of harden's pull requests".into()),
         (action, ..) => Intake::Ignore(format!("a pull request {}: only closes matter", action.unwrap_or("event"))),
     }
 }
 
-fn push(payload: &Value, repo: String, pacing: Pacing) -> Intake {
-    let default = format!("refs/heads/{}", payload["repository"]["default_branch"].as_str().unwrap_or("main"));
-    if payload["ref"].as_str() != Some(default.as_str()) || payload["deleted"] == true || repo.is_empty() {
+fn push(payload: &Payload, repo: String, pacing: Pacing) -> Intake {
+    let branch = payload.repository.as_ref().and_then(|r| r.default_branch.as_deref()).unwrap_or("main");
+    let default = format!("refs/heads/{branch}");
+    if payload.git_ref.as_deref() != Some(default.as_str()) || payload.deleted == Some(true) || repo.is_empty() {
         return Intake::Ignore("a push to another branch than the default".into());
     }
     one(Job::Recheck { repo }, None, true, pacing.push_debounce)
 }
 
-fn installed(payload: &Value, pacing: Pacing) -> Intake {
-    let listed = match payload["action"].as_str() {
-        Some("created") => &payload["repositories"],
-        Some("added") => &payload["repositories_added"],
+fn installed(payload: &Payload, pacing: Pacing) -> Intake {
+    let listed = match payload.action.as_deref() {
+        Some("created") => &payload.repositories,
+        Some("added") => &payload.repositories_added,
         other => return Intake::Ignore(format!("an installation {}: nothing to look at", other.unwrap_or("event"))),
     };
-    let repos: Vec<String> =
-        listed.as_array().into_iter().flatten().filter_map(|r| r["full_name"].as_str()).map(str::to_string).collect();
+    let repos: Vec<String> = listed.iter().flatten().filter_map(|r| r.full_name.clone()).collect();
     if repos.is_empty() {
         return Intake::Ignore("the installation names no repositories".into());
     }
-    let (gap, installation) = (pacing.first_look_gap, &payload["installation"]["id"]);
+    let gap = pacing.first_look_gap;
+    let installation = payload.installation.as_ref().and_then(|i| i.id).unwrap_or_default();
     Intake::Queue(
         repos
             .into_iter()
@@ -206,9 +209,13 @@ fn installed(payload: &Value, pacing: Pacing) -> Intake {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
+
+    fn classify(event: &str, payload: &Value, pacing: Pacing) -> Intake {
+        super::classify(event, &serde_json::from_value(payload.clone()).unwrap(), pacing)
+    }
 
     const PACING: Pacing = Pacing { push_debounce: 60, first_look_gap: 600 };
 

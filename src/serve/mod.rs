@@ -9,6 +9,7 @@
 pub mod act;
 pub mod command;
 pub mod event;
+pub mod payload;
 pub mod permission;
 pub mod reply;
 pub mod signature;

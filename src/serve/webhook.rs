@@ -9,9 +9,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::event::{self, Intake, Pacing};
+use super::payload::Payload;
 use super::{MAX_BODY, signature};
 use crate::store::{Accepted, NewJob, Store, epoch};
 
@@ -49,14 +50,14 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
     let (Some(delivery), Some(event)) = (header("x-github-delivery"), header("x-github-event")) else {
         return answer(StatusCode::BAD_REQUEST, "X-GitHub-Delivery and X-GitHub-Event are required");
     };
-    let payload: Value = match serde_json::from_slice(&body) {
+    let payload: Payload = match serde_json::from_slice(&body) {
         Ok(payload) => payload,
         Err(e) => {
-            tracing::warn!(delivery, event, error = %e, "refused: not JSON");
-            return answer(StatusCode::BAD_REQUEST, &format!("the payload is not JSON: {e}"));
+            tracing::warn!(delivery, event, error = %e, "refused: not a webhook payload");
+            return answer(StatusCode::BAD_REQUEST, &format!("the payload is not a webhook payload: {e}"));
         }
     };
-    let action = payload["action"].as_str().unwrap_or_default();
+    let action = payload.action.as_deref().unwrap_or_default();
     let now = epoch();
     let (jobs, ignored) = match event::classify(event, &payload, hooks.pacing) {
         Intake::Ignore(reason) => (Vec::new(), reason),
@@ -75,7 +76,13 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
             (jobs, String::new())
         }
     };
-    match hooks.store.accept(delivery, event, &jobs, now) {
+    // The store blocks (a file, a database): off the threads that answer connections.
+    let store = hooks.store.clone();
+    let (id, kind) = (delivery.to_string(), event.to_string());
+    let recorded = tokio::task::spawn_blocking(move || store.accept(&id, &kind, &jobs, now))
+        .await
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("the store's task failed: {e}")));
+    match recorded {
         Ok(Accepted::Queued(n)) => {
             tracing::info!(delivery, event, action, jobs = n, "delivery accepted");
             answer(StatusCode::ACCEPTED, &format!("queued {n} job{}", if n == 1 { "" } else { "s" }))

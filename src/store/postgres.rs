@@ -1,6 +1,6 @@
 //! The store in PostgreSQL (`--database postgres://…`), so that several `harden serve` replicas
-//! behind a load balancer share one queue and one record of deliveries. One connection per
-//! process, owned by a thread of its own that runs each call in turn: the store is called from
+//! behind a load balancer share one queue and one record of deliveries. A few connections per
+//! process, each owned by a thread of its own that takes the next call: the store is called from
 //! async handlers and from workers alike, and the synchronous client must not block a runtime's
 //! thread. Jobs are claimed under a transaction-scoped advisory lock with `FOR UPDATE SKIP
 //! LOCKED`, so two replicas never take the same job, nor two jobs of one repository.
@@ -8,8 +8,8 @@
 //! Migrations are the numbered `.sql` files in `migrations/postgres/`, applied once each under a
 //! session advisory lock (replicas may start together); `harden_migrations` records them.
 
-use std::sync::Mutex;
 use std::sync::mpsc::{Sender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use postgres::{Client, NoTls, Row, Transaction};
@@ -18,6 +18,10 @@ use super::{Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoReco
 
 /// The migrations, in order.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+
+/// Connections per process: calls run on them side by side (a commit waits for its WAL flush;
+/// several commits share one).
+const CONNECTIONS: usize = 4;
 
 /// The advisory lock that serialises claims (and debounced enqueues) across replicas.
 const QUEUE_LOCK: i64 = 0x6861_7264_656e; // "harden"
@@ -37,28 +41,33 @@ impl Postgres {
     /// date. The password is never printed.
     pub fn connect(url: &str) -> anyhow::Result<Self> {
         let (calls, queue) = channel::<Call>();
-        let (ready, connected) = sync_channel(1);
-        let url = url.to_string();
-        std::thread::Builder::new().name("harden-postgres".into()).spawn(move || {
-            let mut client = match open(&url) {
-                Ok(client) => client,
-                Err(e) => {
-                    let _ = ready.send(Err(e));
-                    return;
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..CONNECTIONS {
+            let (ready, connected) = sync_channel(1);
+            let (url, queue) = (url.to_string(), queue.clone());
+            std::thread::Builder::new().name(format!("harden-postgres-{n}")).spawn(move || {
+                let mut client = match open(&url) {
+                    Ok(client) => client,
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                loop {
+                    let next = queue.lock().expect("the queue's lock").recv();
+                    let Ok(call) = next else { return };
+                    // A connection the server dropped is made again before the next call.
+                    if client.is_closed()
+                        && let Ok(again) = open(&url)
+                    {
+                        client = again;
+                    }
+                    call(&mut client);
                 }
-            };
-            let _ = ready.send(Ok(()));
-            for call in queue {
-                // A connection the server dropped is made again before the next call.
-                if client.is_closed()
-                    && let Ok(again) = open(&url)
-                {
-                    client = again;
-                }
-                call(&mut client);
-            }
-        })?;
-        connected.recv().context("the PostgreSQL thread stopped")??;
+            })?;
+            connected.recv().context("the PostgreSQL thread stopped")??;
+        }
         Ok(Postgres { calls: Mutex::new(calls) })
     }
 

@@ -65,10 +65,9 @@ impl Store for Sqlite {
     fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted> {
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let fresh = tx.execute(
-            "INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)",
-            params![delivery, event, now],
-        )?;
+        let fresh = tx
+            .prepare_cached("INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![delivery, event, now])?;
         if fresh == 0 {
             return Ok(Accepted::Redelivery);
         }
@@ -76,19 +75,15 @@ impl Store for Sqlite {
         for job in jobs {
             let waiting = job.debounce
                 && tx
-                    .query_row(
-                        "SELECT 1 FROM jobs WHERE repo = ?1 AND kind = ?2 AND state = 'queued'",
-                        params![job.repo, job.kind],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some();
+                    .prepare_cached("SELECT 1 FROM jobs WHERE repo = ?1 AND kind = ?2 AND state = 'queued'")?
+                    .exists(params![job.repo, job.kind])?;
             if !waiting {
-                queued += tx.execute(
-                    "INSERT OR IGNORE INTO jobs (repo, kind, body, key, state, not_before, created_at)
-                     VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
-                    params![job.repo, job.kind, job.body, job.key, job.not_before, now],
-                )?;
+                queued += tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO jobs (repo, kind, body, key, state, not_before, created_at)
+                         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
+                    )?
+                    .execute(params![job.repo, job.kind, job.body, job.key, job.not_before, now])?;
             }
         }
         tx.commit()?;
