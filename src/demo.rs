@@ -52,6 +52,7 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         app: None,
         collaborators: Vec::new(),
         users: Vec::new(),
+        webhook: None,
         git_data_writes: true,
         orgs: Vec::new(),
         tree_limit: None,

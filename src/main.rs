@@ -155,6 +155,13 @@ enum Command {
         /// they write are theirs); repeatable.
         #[arg(long = "user")]
         users: Vec<harden::sandbox::UserToken>,
+        /// The App's webhook URL: comments people write are delivered there as GitHub delivers
+        /// them, signed with --webhook-secret, and every attempt is listed for the App.
+        #[arg(long, requires = "webhook_secret")]
+        webhook: Option<String>,
+        /// The secret the webhooks are signed with.
+        #[arg(long, requires = "webhook", env = "HARDEN_SANDBOX_WEBHOOK_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
         /// Answer 404 to creating blobs, trees and commits, as a forge without the Git Data API
         /// (clients must push with git).
         #[arg(long)]
@@ -310,6 +317,8 @@ fn main() -> ExitCode {
             app_public_key,
             collaborators,
             users,
+            webhook,
+            webhook_secret,
             no_git_data_writes,
             mut orgs,
             generated,
@@ -341,6 +350,9 @@ fn main() -> ExitCode {
                 app,
                 collaborators,
                 users,
+                webhook: webhook
+                    .zip(webhook_secret)
+                    .map(|(url, secret)| harden::sandbox::hooks::Webhook { url, secret }),
                 git_data_writes,
                 orgs,
                 tree_limit,

@@ -271,11 +271,7 @@ fn the_demo_opens_a_pull_request_on_its_own_sandbox_and_says_when_the_proof_was_
 
 #[tokio::test]
 async fn a_github_app_gets_an_installation_token_and_opens_the_pull_request_with_it() {
-    let keys = tempfile::tempdir().unwrap();
-    let (key, public) = (keys.path().join("key.pem"), keys.path().join("public.pem"));
-    let openssl = |args: &[&str]| assert!(Command::new("openssl").args(args).output().unwrap().status.success());
-    openssl(&["genrsa", "-traditional", "-out", key.to_str().unwrap(), "2048"]);
-    openssl(&["rsa", "-in", key.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
+    let (_keys, key, public) = common::app_keys();
     // Through the Git Data API, and on a forge without it (git pushes with the installation token).
     for forge in [&[][..], &["--no-git-data-writes"][..]] {
         let (data, seed) = (tempfile::tempdir().unwrap(), service());

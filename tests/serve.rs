@@ -30,8 +30,12 @@ impl Server {
     }
 
     fn start_with(database: &Path, secrets: &[&str], args: &[&str]) -> Server {
+        Self::start_at("127.0.0.1:0", database, secrets, args)
+    }
+
+    fn start_at(listen: &str, database: &Path, secrets: &[&str], args: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
-        command.args(["serve", "--listen", "127.0.0.1:0", "--database"]).arg(database).args(args);
+        command.args(["serve", "--listen", listen, "--database"]).arg(database).args(args);
         for secret in secrets {
             command.args(["--webhook-secret", secret]);
         }
@@ -213,6 +217,10 @@ struct World {
     examples: Vec<Value>,
     deliveries: usize,
     proof: bool,
+    /// How the server reaches the forge: the test token, or the App's flags.
+    auth: Vec<String>,
+    /// Where the server listens.
+    listen: String,
     _seed: tempfile::TempDir,
 }
 
@@ -224,21 +232,26 @@ impl World {
     /// The sandbox with `faults`, and the server: with the build proof on the test rig's engine
     /// when `proof`, else with none.
     fn new(faults: &[&str], proof: bool) -> World {
+        let faults: Vec<String> = faults.iter().map(|f| format!("--fault={f}")).collect();
+        let mut world = World::unstarted(&faults, proof);
+        world.start_server();
+        world
+    }
+
+    /// The sandbox with `sandbox_args` besides its people, and no server yet.
+    fn unstarted(sandbox_args: &[String], proof: bool) -> World {
         let seed = common::service();
         let data = tempfile::tempdir().unwrap();
-        let mut args = Vec::new();
+        let mut args = sandbox_args.to_vec();
         for (login, permission) in PEOPLE {
             args.extend(["--user".to_string(), format!("{login}={login}-token")]);
             if !permission.is_empty() {
                 args.extend(["--collaborator".to_string(), format!("{login}={permission}")]);
             }
         }
-        for fault in faults {
-            args.extend(["--fault".to_string(), fault.to_string()]);
-        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let sandbox = Sandbox::start_with(data.path(), &[&format!("{REPO}={}", seed.path().display())], &args);
-        let mut world = World {
+        World {
             sandbox,
             server: None,
             _data: data,
@@ -246,19 +259,20 @@ impl World {
             examples: examples(),
             deliveries: 0,
             proof,
+            auth: vec!["--token".into(), TOKEN.into()],
+            listen: "127.0.0.1:0".into(),
             _seed: seed,
-        };
-        world.start_server();
-        world
+        }
     }
 
     fn start_server(&mut self) {
         let api = self.sandbox.api();
-        let mut args = vec!["--api-url", &api, "--token", TOKEN, "--mutation-gap-ms", "20", "--workers", "2"];
+        let mut args = vec!["--api-url", &api, "--mutation-gap-ms", "20", "--workers", "2"];
+        args.extend(self.auth.iter().map(String::as_str));
         if !self.proof {
             args.extend(["--docker", "/nonexistent/docker"]);
         }
-        self.server = Some(Server::start_with(&self.database(), &[SECRET], &args));
+        self.server = Some(Server::start_at(&self.listen, &self.database(), &[SECRET], &args));
     }
 
     fn database(&self) -> PathBuf {
@@ -627,4 +641,53 @@ async fn two_replicas_on_one_postgresql_run_each_of_200_deliveries_jobs_once() {
     }
     drop(store);
     admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+}
+
+#[tokio::test]
+async fn deliveries_that_failed_while_the_server_was_down_are_asked_for_again_when_it_starts() {
+    let (_keys, key, public) = common::app_keys();
+    // The server's address is known before it runs: the forge delivers there and fails meanwhile.
+    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let sandbox_args = [
+        "--app-id=42".to_string(),
+        format!("--app-public-key={}", public.display()),
+        format!("--webhook=http://{listen}/webhook"),
+        format!("--webhook-secret={SECRET}"),
+    ];
+    let mut world = World::unstarted(&sandbox_args, false);
+    world.auth = vec!["--app-id".into(), "42".into(), "--app-key".into(), key.display().to_string()];
+    world.listen = listen;
+    let issue = world.open_issue("ada").await;
+    world
+        .call(reqwest::Method::POST, &format!("/issues/{issue}/comments"), Some("ada"), json!({"body": "/harden"}))
+        .await;
+    let state = world._data.path().join("state.json");
+    let deliveries = || -> Vec<Value> {
+        let state: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+        state["hook_deliveries"].as_array().cloned().unwrap_or_default()
+    };
+    let start = Instant::now();
+    while deliveries().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the forge never tried to deliver");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(deliveries()[0]["status_code"], 0, "nothing answered: {:?}", deliveries());
+
+    world.start_server();
+    let start = Instant::now();
+    while world.pulls().await.is_empty() || replies(&world.thread(issue).await).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the failed delivery was never redelivered: {:?}",
+            deliveries()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    world.settled().await;
+    let attempts = deliveries();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!((attempts[1]["redelivery"].clone(), attempts[1]["status_code"].clone()), (json!(true), json!(202)));
+    assert_eq!(attempts[0]["guid"], attempts[1]["guid"], "a redelivery keeps its delivery id");
+    assert_eq!(world.pulls().await.len(), 1);
+    assert_eq!(replies(&world.thread(issue).await).len(), 1);
 }

@@ -420,11 +420,7 @@ async fn faults_leave_no_duplicate_and_no_orphan() {
 
 #[tokio::test]
 async fn an_app_sweeps_its_installations_and_a_file_names_repositories() {
-    let keys = tempfile::tempdir().unwrap();
-    let (key, public) = (keys.path().join("key.pem"), keys.path().join("public.pem"));
-    let openssl = |args: &[&str]| assert!(Command::new("openssl").args(args).output().unwrap().status.success());
-    openssl(&["genrsa", "-traditional", "-out", key.to_str().unwrap(), "2048"]);
-    openssl(&["rsa", "-in", key.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
+    let (_keys, key, public) = common::app_keys();
     let org = Org::new().services(2);
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let app = ["--app-id", "42", "--app-public-key", public.to_str().unwrap(), "--seed-org", &org.seed()];

@@ -44,6 +44,67 @@ pub struct Answer {
     pub etag: Option<String>,
 }
 
+/// The App itself, signing with its JWT: for what only the App may ask (its installations, its
+/// webhook deliveries).
+pub struct AppClient(Octocrab);
+
+impl AppClient {
+    /// The App `id` with its private key `key` (PEM), at `api_url`.
+    pub fn new(api_url: &str, id: u64, key: &[u8]) -> anyhow::Result<Self> {
+        Ok(AppClient(
+            Octocrab::builder()
+                .base_uri(api_url)
+                .with_context(|| format!("--api-url {api_url}"))?
+                .app_from_rsa_pem(AppId(id), key)
+                .context("the App's private key")?
+                .build()?,
+        ))
+    }
+
+    /// The App's webhook deliveries, newest first, back to `since` (seconds since the epoch):
+    /// every page of `GET /app/hook/deliveries`, followed by its `Link: rel="next"` cursor.
+    pub async fn hook_deliveries(&self, since: i64) -> anyhow::Result<Vec<Value>> {
+        let mut route = Some("/app/hook/deliveries?per_page=100".to_string());
+        let mut all = Vec::new();
+        while let Some(uri) = route.take() {
+            let answer = self.0._get(uri).await.map_err(|e| github_error(e, "listing the App's webhook deliveries"))?;
+            let next = answer
+                .headers()
+                .get(http::header::LINK)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| l.split(',').find(|part| part.contains("rel=\"next\"")))
+                .and_then(|part| Some(part[part.find('<')? + 1..part.find('>')?].to_string()));
+            let status = answer.status();
+            let body = self.0.body_to_string(answer).await.map_err(|e| github_error(e, "reading the deliveries"))?;
+            anyhow::ensure!(status.is_success(), "listing the App's webhook deliveries answered {status}: {body}");
+            let page: Vec<Value> = serde_json::from_str(&body)?;
+            let older = page.iter().any(|d| delivered_at(d).is_some_and(|at| at < since));
+            all.extend(page);
+            if !older {
+                route = next;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Asks GitHub to deliver the webhook delivery `id` again.
+    pub async fn redeliver(&self, id: u64) -> anyhow::Result<()> {
+        let answer = self
+            .0
+            ._post(format!("/app/hook/deliveries/{id}/attempts"), None::<&()>)
+            .await
+            .map_err(|e| github_error(e, "asking for a redelivery"))?;
+        anyhow::ensure!(answer.status().is_success(), "redelivering {id} answered {}", answer.status());
+        Ok(())
+    }
+}
+
+/// When a listed delivery was made (seconds since the epoch).
+pub fn delivered_at(delivery: &Value) -> Option<i64> {
+    let at = delivery["delivered_at"].as_str()?;
+    time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+}
+
 /// Marks a path as an absolute route, not one under the repository (see [`GitHub::get_at`]).
 const ABSOLUTE: &str = "absolute:";
 
@@ -112,13 +173,8 @@ impl GitHub {
     /// The installations of the GitHub App `id` (signing with `key`): their ids and the accounts
     /// (organisations or users) they are installed on.
     pub async fn installations(api_url: &str, id: u64, key: &[u8]) -> anyhow::Result<Vec<(u64, String)>> {
-        let app = Octocrab::builder()
-            .base_uri(api_url)
-            .with_context(|| format!("--api-url {api_url}"))?
-            .app_from_rsa_pem(AppId(id), key)
-            .context("the App's private key")?
-            .build()?;
-        let listed: Vec<Value> = app
+        let listed: Vec<Value> = AppClient::new(api_url, id, key)?
+            .0
             .get("/app/installations?per_page=100", None::<&()>)
             .await
             .map_err(|e| github_error(e, "listing the App's installations"))?;

@@ -19,7 +19,9 @@ use super::app::App;
 use super::extract::OpenRepo;
 use super::faults::{self, Fault};
 use super::state::State;
-use super::{app, collaborators, conditional, contents, git, gitdata, issues, journal, pulls, reactions, shapes};
+use super::{
+    app, collaborators, conditional, contents, git, gitdata, hooks, issues, journal, pulls, reactions, shapes,
+};
 
 /// What every request handler shares.
 pub struct Forge {
@@ -51,6 +53,8 @@ pub struct Forge {
     pub collaborators: HashMap<String, String>,
     /// People's tokens (`--user LOGIN=TOKEN`): a request with one acts as that login.
     pub users: HashMap<String, String>,
+    /// Where the App's webhooks go, if anywhere.
+    pub webhook: Option<super::hooks::Webhook>,
     /// The most entries a recursive tree lists before it says `truncated`, as GitHub does past
     /// its own limit.
     pub tree_limit: Option<usize>,
@@ -66,6 +70,7 @@ pub fn router(forge: Arc<Forge>, git_data_writes: bool) -> Router {
         .merge(contents::routes())
         .merge(reactions::routes())
         .merge(issues::routes())
+        .merge(hooks::routes())
         .merge(collaborators::routes())
         .fallback(git_or_not_found)
         .layer(axum::middleware::from_fn(conditional::etag))

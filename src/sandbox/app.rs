@@ -58,7 +58,7 @@ struct Claims {
 }
 
 /// Whether the request carries a valid JWT of the App: signed by its key, not expired, issued by it.
-fn app_ok(forge: &Forge, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn app_ok(forge: &Forge, headers: &HeaderMap) -> Result<(), ApiError> {
     let refuse =
         |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, format!("A JSON web token could not be decoded: {why}"));
     let app = forge.app.as_ref().ok_or_else(|| refuse("the sandbox has no App (--app-id, --app-public-key)"))?;

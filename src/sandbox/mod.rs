@@ -11,6 +11,7 @@ pub mod extract;
 pub mod faults;
 pub mod git;
 pub mod gitdata;
+pub mod hooks;
 pub mod issues;
 pub mod journal;
 pub mod merge;
@@ -77,6 +78,8 @@ pub struct Options {
     pub collaborators: Vec<Collaborator>,
     /// People's tokens: `LOGIN=TOKEN`; what they write (issues, comments) is theirs.
     pub users: Vec<UserToken>,
+    /// Where the App's webhooks go (people's comments are delivered there), if anywhere.
+    pub webhook: Option<hooks::Webhook>,
     /// Whether the Git Data API can create blobs, trees and commits (false: it answers 404, as a
     /// forge without them, and clients must push with git).
     pub git_data_writes: bool,
@@ -207,6 +210,7 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         minted: 0.into(),
         collaborators: options.collaborators.into_iter().map(|c| (c.login, c.permission)).collect(),
         users: options.users.into_iter().map(|u| (u.token, u.login)).collect(),
+        webhook: options.webhook,
         tree_limit: options.tree_limit,
     };
     if !forge.faults.lock().expect("faults lock").is_empty() {

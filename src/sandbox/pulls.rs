@@ -314,7 +314,13 @@ async fn comment(
         repository.comments.push(comment.clone());
         Ok(comment)
     })?;
-    Ok(created(comment_json(&forge, &repo, &comment)))
+    let answer = comment_json(&forge, &repo, &comment);
+    // A person's comment is an event for the App's webhook, as on GitHub.
+    if comment.user.is_some() && forge.webhook.is_some() {
+        let event = super::hooks::comment_event(&forge, &repo.full_name, comment.number, answer.clone());
+        tokio::spawn(super::hooks::deliver(forge.clone(), "issue_comment".into(), event, None));
+    }
+    Ok(created(answer))
 }
 
 /// A comment in GitHub's `issue-comment` shape.

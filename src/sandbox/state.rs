@@ -196,6 +196,34 @@ pub struct State {
     pub repos: BTreeMap<String, Repo>,
     /// The last id handed out (repositories, and later pulls and comments, share the counter).
     pub last_id: u64,
+    /// The webhook deliveries made to the App, oldest first.
+    #[serde(default)]
+    pub hook_deliveries: Vec<HookDelivery>,
+}
+
+/// One attempt to deliver a webhook, as GitHub lists them for an App.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookDelivery {
+    /// Its id.
+    pub id: u64,
+    /// The delivery's id (`X-GitHub-Delivery`), kept by a redelivery.
+    pub guid: String,
+    /// When it was attempted (seconds since the epoch).
+    pub at: i64,
+    /// Whether it was a redelivery.
+    pub redelivery: bool,
+    /// The HTTP status the App's server answered (0: no answer).
+    pub status_code: u16,
+    /// In words: `OK`, or what went wrong.
+    pub status: String,
+    /// The event.
+    pub event: String,
+    /// The event's action.
+    pub action: String,
+    /// The repository it concerns.
+    pub repository_id: u64,
+    /// The payload, kept for a redelivery.
+    pub payload: String,
 }
 
 impl State {

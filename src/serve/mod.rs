@@ -11,6 +11,7 @@ pub mod command;
 pub mod event;
 pub mod payload;
 pub mod permission;
+pub mod redeliver;
 pub mod reply;
 pub mod signature;
 mod webhook;
@@ -63,11 +64,25 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
         }
     }
     let name = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "harden".into()), std::process::id());
+    let app = match &options.jobs.auth {
+        crate::forge::github::Auth::App { id, key } => Some((options.jobs.api_url.clone(), *id, key.clone())),
+        crate::forge::github::Auth::Token(_) => None,
+    };
     let workers = worker::start(Arc::new(options.jobs), options.workers, &name, options.lease);
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         println!("serve: listening on http://{address}");
         tracing::info!(%address, "serving");
+        if let Some((api_url, id, key)) = app {
+            // Once the server answers: what GitHub could not deliver while it was down.
+            let app = crate::forge::github::AppClient::new(&api_url, id, &key)?;
+            tokio::spawn(async move {
+                match redeliver::failed_deliveries(&app, crate::store::epoch()).await {
+                    Ok(n) => tracing::info!(deliveries = n, "asked GitHub again for the deliveries that failed"),
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "the failed deliveries could not be asked for"),
+                }
+            });
+        }
         let hooks = webhook::Hooks { secrets: options.secrets, store: options.store, pacing: options.pacing };
         axum::serve(listener, webhook::router(hooks)).with_graceful_shutdown(stopped()).await.context("serving")
     });

@@ -148,3 +148,14 @@ pub fn postgres_admin() -> Option<String> {
 pub fn postgres_database(admin: &str, name: &str) -> String {
     format!("{}/{name}", admin.rsplit_once('/').expect("a postgres:// URL").0)
 }
+
+/// A GitHub App's key pair, made by openssl: the folder holding them, the private key (PEM) and
+/// the public key.
+pub fn app_keys() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, public) = (keys.path().join("key.pem"), keys.path().join("public.pem"));
+    let openssl = |args: &[&str]| assert!(Command::new("openssl").args(args).output().unwrap().status.success());
+    openssl(&["genrsa", "-traditional", "-out", key.to_str().unwrap(), "2048"]);
+    openssl(&["rsa", "-in", key.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
+    (keys, key, public)
+}

@@ -106,7 +106,9 @@ def main():
         sandbox = subprocess.Popen(
             [harden, "sandbox", "--listen", "127.0.0.1:0", "--data", Path(data) / "forge", "--token", TOKEN,
              "--seed", f"acme/naive={seed}", "--app-id", "42", "--app-public-key", public,
-             "--collaborator", "alice=maintain"],
+             "--collaborator", "alice=maintain", "--user", "alice=alice-token",
+             # Nothing listens there: the delivery fails and is listed as failed.
+             "--webhook", "http://127.0.0.1:9/webhook", "--webhook-secret", "s"],
             stdout=subprocess.PIPE, text=True)
         try:
             base = sandbox.stdout.readline().strip().removeprefix("sandbox: listening on ")
@@ -209,6 +211,25 @@ def main():
             check("delete", template + "/git/refs/{ref}", repo + "/git/refs/heads/harden/all", 204)
             check("get", template + "/git/matching-refs/{ref}", repo + "/git/matching-refs/heads/harden", 200)
             check("delete", template + "/git/refs/{ref}", repo + "/git/refs/heads/harden/all", 422)
+            # What harden serve meets: a person's issue and comment, the App's webhook deliveries
+            # (the comment's, failed: nothing listens), and a redelivery.
+            alice = {"Authorization": "token alice-token"}
+            issue = check("post", template + "/issues", repo + "/issues", 201, {"title": "smaller?"}, headers=alice)
+            check("get", template + "/issues/{issue_number}", f"{repo}/issues/{issue['number']}", 200)
+            check("post", template + "/issues/{issue_number}/comments", f"{repo}/issues/{issue['number']}/comments",
+                  201, {"body": "/harden"}, headers=alice)
+            deliveries = []
+            for _ in range(100):
+                status, deliveries, _ = call(base, "get", "/app/hook/deliveries", headers=jwt)
+                if deliveries:
+                    break
+                time.sleep(0.05)
+            check("get", "/app/hook/deliveries", "/app/hook/deliveries?per_page=100", 200, headers=jwt)
+            if deliveries:
+                check("post", "/app/hook/deliveries/{delivery_id}/attempts",
+                      f"/app/hook/deliveries/{deliveries[0]['id']}/attempts", 202, {}, headers=jwt)
+            else:
+                failures.append("the sandbox listed no webhook delivery for a person's comment")
         finally:
             sandbox.kill()
             sandbox.wait()
