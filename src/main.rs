@@ -118,8 +118,9 @@ enum Command {
     /// GitHub App's installations, or of a list) without cloning it, and run `harden pr` where
     /// harden has something to propose, at the campaign's pace, keeping state between sweeps.
     Sweep(Box<sweep_cli::SweepArgs>),
-    /// The GitHub App's webhook server: authenticates every delivery by its signature, drops
-    /// redeliveries, and answers health checks (acting on `/harden` comments is not built yet).
+    /// The GitHub App's webhook server: answers `/harden` comments from people with write
+    /// access with a proven pull request, and reacts to closed pull requests, pushes and
+    /// installations; every delivery authenticated, recorded once, its work queued in the state.
     Serve(Box<serve_cli::ServeArgs>),
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.

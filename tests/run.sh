@@ -20,6 +20,9 @@ cargo build --locked --quiet
 cargo test --locked
 python3 tests/judges/dockerfiles.py target/debug/harden tests/fixtures
 python3 tests/judges/manifests.py target/debug/harden "$checkov" tests/fixtures
+# harden serve's own deployment: every checkov Kubernetes check, and hadolint.
+"$checkov" -f deploy/kubernetes.yaml --framework kubernetes --skip-download --compact --quiet
+hadolint deploy/Dockerfile
 python3 tests/judges/openapi.py target/debug/harden "${GITHUB_OPENAPI:?set GITHUB_OPENAPI to api.github.com.deref.json from npm @octokit/openapi (.ci/run fetches it)}"
 bash tests/action/lint.sh
 python3 tests/action/e2e.py target/debug/harden

@@ -691,3 +691,67 @@ async fn deliveries_that_failed_while_the_server_was_down_are_asked_for_again_wh
     assert_eq!(world.pulls().await.len(), 1);
     assert_eq!(replies(&world.thread(issue).await).len(), 1);
 }
+
+#[tokio::test]
+async fn past_its_limit_of_requests_under_way_it_answers_503_at_once() {
+    use tokio::io::AsyncWriteExt;
+    let state = tempfile::tempdir().unwrap();
+    let args = ["--api-url", "http://127.0.0.1:9/api/v3", "--token", "unused", "--max-concurrent-requests", "1"];
+    let server = Server::start_with(&state.path().join("serve.db"), &[SECRET], &args);
+    // A delivery whose body never comes holds the one slot.
+    let mut slow = tokio::net::TcpStream::connect(server.url.trim_start_matches("http://")).await.unwrap();
+    slow.write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let start = Instant::now();
+    let busy = reqwest::get(format!("{}/healthz", server.url)).await.unwrap();
+    assert_eq!(busy.status().as_u16(), 503);
+    assert_eq!(busy.headers()["retry-after"], "1");
+    assert!(start.elapsed() < Duration::from_secs(1), "refused at once");
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(get(&server, "/healthz").await, 200, "the slot is free again");
+}
+
+/// The deployment files stay true to the server: what they pass exists, they pass harden's own
+/// scan, and the App manifest asks for what the server needs and nothing more. (checkov and
+/// hadolint judge them in tests/run.sh.)
+#[test]
+fn the_deployment_files_pass_harden_and_name_only_flags_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scan = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["scan", "--fail-on", "info"])
+        .arg(root.join("deploy"))
+        .output()
+        .unwrap();
+    assert_eq!(scan.status.code(), Some(0), "{}", String::from_utf8_lossy(&scan.stdout));
+    let help = Command::new(env!("CARGO_BIN_EXE_harden")).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let manifest = std::fs::read_to_string(root.join("deploy/kubernetes.yaml")).unwrap();
+    let dockerfile = std::fs::read_to_string(root.join("deploy/Dockerfile")).unwrap();
+    let flags: Vec<&str> = manifest
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .chain(dockerfile.lines().filter(|l| l.starts_with("CMD")))
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == '"' || c == '='))
+        .filter(|w| w.starts_with("--") && w[2..].starts_with(|c: char| c.is_ascii_lowercase()))
+        .collect();
+    assert!(flags.len() >= 6, "{flags:?}");
+    for flag in flags {
+        assert!(
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}=")),
+            "{flag} is not a flag of harden serve"
+        );
+    }
+    for mount in ["/etc/harden/app-key", "/etc/harden/webhook-secret", "/etc/harden/database"] {
+        assert!(manifest.contains(mount), "{mount}");
+    }
+    assert!(!manifest.contains("secretKeyRef"), "secrets are mounted as files, not put in the environment");
+    let app: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("deploy/github-app.json")).unwrap()).unwrap();
+    assert_eq!(
+        app["default_permissions"],
+        json!({"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"})
+    );
+    assert_eq!(app["default_events"], json!(["issue_comment", "pull_request", "push"]));
+    assert!(app["hook_attributes"]["url"].as_str().unwrap().ends_with("/webhook"));
+}

@@ -19,11 +19,19 @@ pub struct ServeArgs {
     /// The App's webhook secret; repeat the flag to accept an old one too during a rotation.
     #[arg(long = "webhook-secret", env = "HARDEN_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secrets: Vec<String>,
+    /// A file holding a webhook secret (a mounted Kubernetes Secret); repeatable, like
+    /// --webhook-secret.
+    #[arg(long = "webhook-secret-file")]
+    webhook_secret_files: Vec<PathBuf>,
     /// The state: a SQLite file (a path or `sqlite://PATH`, by default the one `harden sweep`
     /// keeps; one server per file), or a PostgreSQL database (`postgres://USER@HOST/DB`) that
     /// replicas share.
-    #[arg(long, env = "HARDEN_DATABASE")]
+    #[arg(long, env = "HARDEN_DATABASE", hide_env_values = true, conflicts_with = "database_file")]
     database: Option<String>,
+    /// A file holding --database's value (a PostgreSQL URL with its password, from a mounted
+    /// Secret).
+    #[arg(long)]
+    database_file: Option<PathBuf>,
     #[command(flatten)]
     forge: ForgeArgs,
     #[command(flatten)]
@@ -31,6 +39,9 @@ pub struct ServeArgs {
     /// How many jobs run at once (each may build two images).
     #[arg(long, env = "HARDEN_WORKERS", default_value_t = 2)]
     workers: usize,
+    /// How many requests are answered at once; past it, `503` with `Retry-After` at once.
+    #[arg(long, default_value_t = 1024)]
+    max_concurrent_requests: usize,
     /// The least permission on the repository a commenter needs to command harden.
     #[arg(long, value_enum, env = "HARDEN_COMMAND_PERMISSION", default_value = "write")]
     command_permission: permission::Required,
@@ -50,18 +61,39 @@ pub struct ServeArgs {
 pub fn main(args: ServeArgs) -> ExitCode {
     let ServeArgs {
         listen,
-        webhook_secrets: secrets,
+        webhook_secrets: mut secrets,
+        webhook_secret_files,
         database,
+        database_file,
         forge,
         proof,
         workers,
+        max_concurrent_requests,
         command_permission,
         push_debounce_seconds,
         first_look_gap_seconds,
         job_lease_seconds,
     } = args;
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path)
+            .map(|text| text.trim().to_string())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let files: Result<Vec<String>, String> = webhook_secret_files.iter().map(read).collect();
+    let database = match (files, database_file.as_ref().map(read).transpose()) {
+        (Ok(files), Ok(from_file)) => {
+            secrets.extend(files);
+            from_file.or(database)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("harden serve: {e}");
+            return Exit::Usage.into();
+        }
+    };
     if secrets.iter().all(String::is_empty) {
-        eprintln!("harden serve: give the App's webhook secret (--webhook-secret or HARDEN_WEBHOOK_SECRET)");
+        eprintln!(
+            "harden serve: give the App's webhook secret (--webhook-secret, --webhook-secret-file or HARDEN_WEBHOOK_SECRET)"
+        );
         return Exit::Usage.into();
     }
     let auth = match forge.auth() {
@@ -111,6 +143,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
         store,
         jobs,
         workers,
+        concurrent: max_concurrent_requests,
         shared,
         lease: Duration::from_secs(job_lease_seconds),
         pacing,

@@ -39,6 +39,8 @@ pub struct Options {
     pub jobs: act::Jobs,
     /// How many jobs run at once (builds are heavy).
     pub workers: usize,
+    /// How many requests are answered at once; past it, `503` at once.
+    pub concurrent: usize,
     /// Whether other servers share the store (PostgreSQL): then a job left running is theirs
     /// until its lease runs out; otherwise it was this server's, and runs again at start.
     pub shared: bool,
@@ -84,7 +86,10 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
             });
         }
         let hooks = webhook::Hooks { secrets: options.secrets, store: options.store, pacing: options.pacing };
-        axum::serve(listener, webhook::router(hooks)).with_graceful_shutdown(stopped()).await.context("serving")
+        axum::serve(listener, webhook::router(hooks, options.concurrent))
+            .with_graceful_shutdown(stopped())
+            .await
+            .context("serving")
     });
     tracing::info!("letting the workers finish the jobs they hold");
     workers.stop();

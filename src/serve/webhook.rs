@@ -5,11 +5,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Request;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use super::event::{self, Intake, Pacing};
 use super::payload::Payload;
@@ -26,14 +30,28 @@ pub struct Hooks {
     pub pacing: Pacing,
 }
 
-/// The server's routes.
-pub fn router(hooks: Hooks) -> Router {
+/// The server's routes, answering at most `concurrent` requests at once.
+pub fn router(hooks: Hooks, concurrent: usize) -> Router {
+    let slots = Arc::new(Semaphore::new(concurrent.max(1)));
     Router::new()
         .route("/webhook", post(webhook))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(slots, shed))
         .with_state(Arc::new(hooks))
+}
+
+/// Past the limit of requests under way, a request is answered `503` with `Retry-After` at once,
+/// unread, instead of queueing until every answer is late (GitHub redelivers what failed).
+async fn shed(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
+    let Ok(_slot) = slots.try_acquire_owned() else {
+        tracing::warn!("refused: too many requests under way");
+        let mut busy = answer(StatusCode::SERVICE_UNAVAILABLE, "too many requests under way; try again");
+        busy.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        return busy;
+    };
+    next.run(request).await
 }
 
 fn answer(status: StatusCode, message: &str) -> Response {
