@@ -217,8 +217,9 @@ struct World {
     examples: Vec<Value>,
     deliveries: usize,
     proof: bool,
-    /// How the server reaches the forge: the test token, or the App's flags.
-    auth: Vec<String>,
+    /// The server's flags besides its address, database, forge and proof: the test token or the
+    /// App's, and any other.
+    flags: Vec<String>,
     /// Where the server listens.
     listen: String,
     _seed: tempfile::TempDir,
@@ -259,7 +260,7 @@ impl World {
             examples: examples(),
             deliveries: 0,
             proof,
-            auth: vec!["--token".into(), TOKEN.into()],
+            flags: vec!["--token".into(), TOKEN.into()],
             listen: "127.0.0.1:0".into(),
             _seed: seed,
         }
@@ -268,7 +269,7 @@ impl World {
     fn start_server(&mut self) {
         let api = self.sandbox.api();
         let mut args = vec!["--api-url", &api, "--mutation-gap-ms", "20", "--workers", "2"];
-        args.extend(self.auth.iter().map(String::as_str));
+        args.extend(self.flags.iter().map(String::as_str));
         if !self.proof {
             args.extend(["--docker", "/nonexistent/docker"]);
         }
@@ -405,12 +406,18 @@ async fn an_owners_harden_opens_exactly_one_proven_pull_request() {
 
 /// Commits a change to main, as a person would, and pushes it.
 fn push_to_main(world: &World) {
+    change_main(world, "README.md", |_| "# svc\n".into());
+}
+
+/// Commits `change` of `file` to main, as a person would, and pushes it.
+fn change_main(world: &World, file: &str, change: impl Fn(&str) -> String) {
     let dir = tempfile::tempdir().unwrap();
     let (ok, log) = git(dir.path(), &["clone", "-q", &world.sandbox.git_url(REPO, TOKEN), "main"]);
     assert!(ok, "{log}");
     let main = dir.path().join("main");
-    std::fs::write(main.join("README.md"), "# svc\n").unwrap();
-    assert!(git(&main, &["add", "README.md"]).0);
+    let before = std::fs::read_to_string(main.join(file)).unwrap_or_default();
+    std::fs::write(main.join(file), change(&before)).unwrap();
+    assert!(git(&main, &["add", file]).0);
     assert!(git(&main, &["commit", "-qm", "a person's change"]).0);
     let (ok, log) = git(&main, &["push", "-q", "origin", "main"]);
     assert!(ok, "{log}");
@@ -462,7 +469,6 @@ async fn each_subcommand_does_what_it_says() {
     world.settled().await;
     let pulls = world.pulls().await;
     assert_eq!(pulls.len(), 1);
-    assert_eq!(pulls[0]["base"]["sha"], main["object"]["sha"]);
     let head = world
         .call(
             reqwest::Method::GET,
@@ -655,7 +661,7 @@ async fn deliveries_that_failed_while_the_server_was_down_are_asked_for_again_wh
         format!("--webhook-secret={SECRET}"),
     ];
     let mut world = World::unstarted(&sandbox_args, false);
-    world.auth = vec!["--app-id".into(), "42".into(), "--app-key".into(), key.display().to_string()];
+    world.flags = vec!["--app-id".into(), "42".into(), "--app-key".into(), key.display().to_string()];
     world.listen = listen;
     let issue = world.open_issue("ada").await;
     world
@@ -754,4 +760,58 @@ fn the_deployment_files_pass_harden_and_name_only_flags_that_exist() {
     );
     assert_eq!(app["default_events"], json!(["issue_comment", "pull_request", "push"]));
     assert!(app["hook_attributes"]["url"].as_str().unwrap().ends_with("/webhook"));
+}
+
+#[tokio::test]
+async fn an_installation_gets_paced_first_looks_and_a_push_to_main_re_checks_the_pull_request_once() {
+    let mut world = World::unstarted(&[], false);
+    world.flags.extend(["--push-debounce-seconds", "1", "--first-look-gap-seconds", "3600"].map(String::from));
+    world.start_server();
+    let mut installed = example(&world.examples, "installation", "created");
+    installed["repositories"] =
+        json!([{"full_name": REPO, "name": "svc"}, {"full_name": "acme/later", "name": "later"}]);
+    assert_eq!(world.deliver("installation", &installed).await, (202, r#"{"message":"queued 2 jobs"}"#.into()));
+    let store = harden::store::sqlite::Sqlite::open(&world.database()).unwrap();
+    let done = |kind: &str, n: usize| {
+        let jobs = store.jobs().unwrap();
+        jobs.iter().filter(|j| j.kind == kind && j.state == JobState::Done).count() >= n
+    };
+    let start = Instant::now();
+    while !done("first_look", 1) {
+        assert!(start.elapsed() < Duration::from_secs(60), "{:#?}", store.jobs().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pulls = world.pulls().await;
+    assert_eq!(pulls.len(), 1, "the first look opened the pull request");
+    let later = store.jobs().unwrap().into_iter().find(|j| j.repo == "acme/later").unwrap();
+    assert_eq!(later.state, JobState::Queued, "the second look waits for the pace");
+
+    // Two pushes to main in a burst (the Dockerfile changed): one re-check updates the pull request.
+    change_main(&world, "Dockerfile", |text| format!("{text}EXPOSE 8080\n"));
+    let main = forge_get(&format!("{}/repos/{REPO}/git/ref/heads/main", world.sandbox.api()), Some(TOKEN)).await.1;
+    let mut push = into_sandbox(example_of(&world.examples, "push"), false);
+    push["ref"] = json!("refs/heads/main");
+    push["deleted"] = json!(false);
+    assert_eq!(world.deliver("push", &push).await.0, 202);
+    assert_eq!(world.deliver("push", &push).await.1, r#"{"message":"its work is queued already"}"#);
+    let mut elsewhere = push.clone();
+    elsewhere["ref"] = json!("refs/heads/feature");
+    assert!(world.deliver("push", &elsewhere).await.1.contains("another branch"));
+    let start = Instant::now();
+    while !done("recheck", 1) {
+        assert!(start.elapsed() < Duration::from_secs(60), "{:#?}", store.jobs().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(store.jobs().unwrap().iter().filter(|j| j.kind == "recheck").count(), 1);
+    let pulls = world.pulls().await;
+    assert_eq!(pulls.len(), 1, "a push never opens a second pull request");
+    let head = pulls[0]["head"]["sha"].as_str().unwrap();
+    let head = world.call(reqwest::Method::GET, &format!("/git/commits/{head}"), None, Value::Null).await;
+    assert_eq!(head["parents"][0]["sha"], main["object"]["sha"], "the pull request was updated onto the new main");
+}
+
+/// GitHub's first example of `event`, whatever its action.
+fn example_of(all: &[Value], event: &str) -> Value {
+    let group = all.iter().find(|g| g["name"] == event).unwrap_or_else(|| panic!("no {event} examples"));
+    group["examples"][0].clone()
 }
