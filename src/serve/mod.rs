@@ -76,12 +76,18 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
         println!("serve: listening on http://{address}");
         tracing::info!(%address, "serving");
         if let Some((api_url, id, key)) = app {
-            // Once the server answers: what GitHub could not deliver while it was down.
+            // Once the server answers, then every hour: what GitHub could not deliver (while it
+            // was down, or answered 503).
             let app = crate::forge::github::AppClient::new(&api_url, id, &key)?;
             tokio::spawn(async move {
-                match redeliver::failed_deliveries(&app, crate::store::epoch()).await {
-                    Ok(n) => tracing::info!(deliveries = n, "asked GitHub again for the deliveries that failed"),
-                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "the failed deliveries could not be asked for"),
+                loop {
+                    match redeliver::failed_deliveries(&app, crate::store::epoch()).await {
+                        Ok(n) => tracing::info!(deliveries = n, "asked GitHub again for the deliveries that failed"),
+                        Err(e) => {
+                            tracing::warn!(error = %format!("{e:#}"), "the failed deliveries could not be asked for")
+                        }
+                    }
+                    tokio::time::sleep(redeliver::EVERY).await;
                 }
             });
         }

@@ -1,7 +1,8 @@
-//! Deliveries GitHub could not make while the server was down: on start, the App's webhook
-//! deliveries of the last three days are read back, and each one that no attempt delivered
-//! (no 2xx answer for its delivery id) is asked for again, once. The store drops any that did
-//! arrive after all (a server that recorded a delivery and died before answering it).
+//! Deliveries GitHub could not make (the server was down, or answered 503): on start and then
+//! every hour, the App's webhook deliveries of the last three days are read back, and each one
+//! that no attempt delivered (no 2xx answer for its delivery id) is asked for again. The store
+//! drops any that did arrive after all (a server that recorded a delivery and died before
+//! answering it).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,9 @@ use crate::forge::github::{AppClient, delivered_at};
 
 /// How far back GitHub's failed deliveries are asked for again.
 pub const WINDOW: i64 = 3 * 24 * 3600;
+
+/// How often they are looked for.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The deliveries to ask for again among `listed` (GitHub's list, any order): for each delivery
 /// id (`guid`) made since `since` that no attempt delivered, its newest attempt. Pure.
