@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Request;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -43,7 +42,8 @@ pub fn router(hooks: Hooks, concurrent: usize) -> Router {
 }
 
 /// Past the limit of requests under way, a request is answered `503` with `Retry-After` at once,
-/// unread, instead of queueing until every answer is late (GitHub redelivers what failed).
+/// unread, instead of queueing until every answer is late (the server asks GitHub for those
+/// deliveries again within the hour).
 async fn shed(State(slots): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
     let Ok(_slot) = slots.try_acquire_owned() else {
         tracing::warn!("refused: too many requests under way");
