@@ -165,7 +165,9 @@ fn closed(payload: &Payload, repo: String) -> Intake {
         (Some("closed"), true, Some((number, id))) => {
             let pull = pull.expect("a pull request with a number");
             let (merged, url) = (pull.merged == Some(true), pull.html_url.clone().unwrap_or_default());
-            one(Job::Closed { repo, number, url, merged }, Some(format!("closed:{id}")), false, 0)
+            // Keyed by the close: the same close through two hooks is one job, a later one is new.
+            let key = format!("closed:{id}:{}", pull.closed_at.as_deref().unwrap_or_default());
+            one(Job::Closed { repo, number, url, merged }, Some(key), false, 0)
         }
         (Some("closed"), false, _) => Intake::Ignore("not one of harden's pull requests".into()),
         (action, ..) => Intake::Ignore(format!("a pull request {}: only closes matter", action.unwrap_or("event"))),
@@ -282,9 +284,11 @@ mod tests {
     #[test]
     fn harden_closed_pull_requests_pushes_and_installations() {
         let closed = json!({"action": "closed", "repository": {"full_name": "acme/api"},
-            "pull_request": {"id": 7, "number": 3, "merged": false, "body": "x\n<!-- harden:meta {} -->"}});
+            "pull_request": {"id": 7, "number": 3, "merged": false, "body": "x\n<!-- harden:meta {} -->",
+                             "closed_at": "2026-12-01T10:00:00Z"}});
         assert!(matches!(classify("pull_request", &closed, PACING),
-            Intake::Queue(q) if q[0].job == Job::Closed { repo: "acme/api".into(), number: 3, url: String::new(), merged: false }));
+            Intake::Queue(q) if q[0].job == Job::Closed { repo: "acme/api".into(), number: 3, url: String::new(), merged: false }
+                && q[0].key.as_deref() == Some("closed:7:2026-12-01T10:00:00Z")));
         let human = json!({"action": "closed", "repository": {"full_name": "acme/api"},
             "pull_request": {"id": 8, "number": 4, "merged": true, "body": "a fix"}});
         assert!(matches!(classify("pull_request", &human, PACING), Intake::Ignore(_)));

@@ -92,6 +92,8 @@ pub struct Pull {
     pub body: Option<String>,
     /// Its web address.
     pub html_url: Option<String>,
+    /// When it was closed.
+    pub closed_at: Option<String>,
 }
 
 /// An installation.
