@@ -14,6 +14,8 @@ use std::time::Duration;
 
 #[path = "cli/pr.rs"]
 mod pr_cli;
+#[path = "cli/sandbox.rs"]
+mod sandbox_cli;
 #[path = "cli/serve.rs"]
 mod serve_cli;
 #[path = "cli/sweep.rs"]
@@ -124,62 +126,7 @@ enum Command {
     Serve(Box<serve_cli::ServeArgs>),
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
-    Sandbox {
-        /// The address to listen on (port 0 picks a free one).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// Where the state and the repositories live.
-        #[arg(long, default_value = "harden-sandbox")]
-        data: PathBuf,
-        /// A repository to create from a folder, OWNER/NAME=PATH (one commit on main); repeatable.
-        /// An existing repository is kept as it is.
-        #[arg(long = "seed")]
-        seeds: Vec<harden::sandbox::Seed>,
-        /// The token clients must present (REST: `Authorization: token T`; git: the password).
-        #[arg(long, env = "HARDEN_SANDBOX_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// A fault to inject once, KIND:METHOD:PATH, where PATH matches the end of the request's
-        /// path and KIND is 500, 502-after, secondary, drop-after or slow; repeatable.
-        #[arg(long = "fault")]
-        faults: Vec<harden::sandbox::faults::Fault>,
-        /// A GitHub App to accept (with --app-public-key): its JWTs buy installation tokens.
-        #[arg(long, requires = "app_public_key")]
-        app_id: Option<u64>,
-        /// The App's RSA public key (PEM), to check its JWTs.
-        #[arg(long, requires = "app_id")]
-        app_public_key: Option<PathBuf>,
-        /// A user's permission on every repository, LOGIN=PERMISSION (admin, maintain, write,
-        /// triage or read); repeatable. Anyone else has none.
-        #[arg(long = "collaborator")]
-        collaborators: Vec<harden::sandbox::Collaborator>,
-        /// A person's token, LOGIN=TOKEN: requests with it act as LOGIN (the issues and comments
-        /// they write are theirs); repeatable.
-        #[arg(long = "user")]
-        users: Vec<harden::sandbox::UserToken>,
-        /// The App's webhook URL: comments people write are delivered there as GitHub delivers
-        /// them, signed with --webhook-secret, and every attempt is listed for the App.
-        #[arg(long, requires = "webhook_secret")]
-        webhook: Option<String>,
-        /// The secret the webhooks are signed with.
-        #[arg(long, requires = "webhook", env = "HARDEN_SANDBOX_WEBHOOK_SECRET", hide_env_values = true)]
-        webhook_secret: Option<String>,
-        /// Answer 404 to creating blobs, trees and commits, as a forge without the Git Data API
-        /// (clients must push with git).
-        #[arg(long)]
-        no_git_data_writes: bool,
-        /// An organisation of many repositories, ORG=DIR: each folder of DIR a repository;
-        /// DIR/sandbox.json gives their listing facts (archived, fork, empty, topics, language);
-        /// repeatable.
-        #[arg(long = "seed-org")]
-        orgs: Vec<harden::sandbox::OrgSeed>,
-        /// An organisation of N generated repositories, ORG=N: Go modules, every twentieth a
-        /// service with a Dockerfile to harden; repeatable.
-        #[arg(long = "generate-org", value_parser = generated_org)]
-        generated: Vec<harden::sandbox::OrgSeed>,
-        /// Mark a recursive tree truncated past this many entries, as GitHub does past its limit.
-        #[arg(long)]
-        tree_limit: Option<usize>,
-    },
+    Sandbox(Box<sandbox_cli::SandboxArgs>),
     /// The whole job on this machine, no GitHub account needed: start the sandbox forge with the
     /// example Go service, run `harden pr` on it (with the build proof when a Docker engine
     /// answers), and print the pull request.
@@ -308,64 +255,7 @@ fn main() -> ExitCode {
         }
         Command::Pr(args) => pr_cli::main(*args),
         Command::Serve(args) => serve_cli::main(*args),
-        Command::Sandbox {
-            listen,
-            data,
-            seeds,
-            token,
-            faults,
-            app_id,
-            app_public_key,
-            collaborators,
-            users,
-            webhook,
-            webhook_secret,
-            no_git_data_writes,
-            mut orgs,
-            generated,
-            tree_limit,
-        } => {
-            orgs.extend(generated);
-            let app = match (app_id, app_public_key) {
-                (Some(id), Some(key)) => {
-                    match std::fs::read(&key)
-                        .map_err(anyhow::Error::from)
-                        .and_then(|pem| harden::sandbox::app::App::new(id, &pem))
-                    {
-                        Ok(app) => Some(app),
-                        Err(e) => {
-                            eprintln!("harden sandbox: --app-public-key {}: {e:#}", key.display());
-                            return Exit::Usage.into();
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let git_data_writes = !no_git_data_writes;
-            let options = harden::sandbox::Options {
-                listen,
-                data,
-                seeds,
-                token,
-                faults,
-                app,
-                collaborators,
-                users,
-                webhook: webhook
-                    .zip(webhook_secret)
-                    .map(|(url, secret)| harden::sandbox::hooks::Webhook { url, secret }),
-                git_data_writes,
-                orgs,
-                tree_limit,
-            };
-            match harden::sandbox::serve(options) {
-                Ok(()) => Exit::Done.into(),
-                Err(error) => {
-                    eprintln!("harden sandbox: {error:#}");
-                    Exit::Failed.into()
-                }
-            }
-        }
+        Command::Sandbox(args) => sandbox_cli::main(*args),
         Command::Sweep(args) => sweep_cli::main(*args),
         Command::Demo { serve, listen, docker } => pr_cli::demo(serve, listen, docker),
         Command::Rules { format } => {
@@ -391,14 +281,6 @@ enum Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit as u8)
-    }
-}
-
-/// `--generate-org ORG=N`.
-fn generated_org(text: &str) -> Result<harden::sandbox::OrgSeed, String> {
-    match text.parse()? {
-        seed @ harden::sandbox::OrgSeed::Generated(..) => Ok(seed),
-        _ => Err("expected ORG=N, N a number of repositories".into()),
     }
 }
 

@@ -571,19 +571,8 @@ async fn a_crash_in_the_middle_of_a_job_ends_with_one_pull_request_and_one_reply
 
 #[tokio::test]
 async fn two_replicas_on_one_postgresql_run_each_of_200_deliveries_jobs_once() {
-    let Some(admin) = common::postgres_admin() else { return };
-    let name = format!("harden_serve_{}", std::process::id());
-    // The synchronous client runs its own runtime: on a thread of its own, not the test's.
-    let admin_sql = |sql: String| {
-        let admin = admin.clone();
-        std::thread::spawn(move || postgres::Client::connect(&admin, postgres::NoTls)?.batch_execute(&sql))
-            .join()
-            .unwrap()
-            .unwrap()
-    };
-    admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    admin_sql(format!("CREATE DATABASE {name}"));
-    let url = common::postgres_database(&admin, &name);
+    let Some(database) = common::TestDatabase::new() else { return };
+    let url = database.url.clone();
 
     let mut world = World::new(&[], false);
     world.server.take().unwrap().kill();
@@ -646,7 +635,6 @@ async fn two_replicas_on_one_postgresql_run_each_of_200_deliveries_jobs_once() {
         assert_eq!(replica.terminate(), Some(0));
     }
     drop(store);
-    admin_sql(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod common;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use common::TestDatabase;
 use harden::store::postgres::Postgres;
 use harden::store::sqlite::Sqlite;
 use harden::store::{Accepted, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store};
@@ -24,34 +25,6 @@ impl Backend {
         match self {
             Backend::Sqlite(dir) => Box::new(Sqlite::open(&dir.path().join("state/harden.db")).unwrap()),
             Backend::Postgres(db) => Box::new(Postgres::connect(&db.url).unwrap()),
-        }
-    }
-}
-
-/// A database of its own on the test server, dropped afterwards.
-struct TestDatabase {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    fn new() -> Option<TestDatabase> {
-        let admin = common::postgres_admin()?;
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("harden_test_{}_{n}", std::process::id());
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-        client.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        let url = common::postgres_database(&admin, &name);
-        Some(TestDatabase { admin, name, url })
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         }
     }
 }

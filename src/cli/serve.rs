@@ -103,18 +103,20 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return Exit::Usage.into();
         }
     };
-    let opened: anyhow::Result<Arc<dyn harden::store::Store + Send + Sync>> = match database.as_deref() {
+    // PostgreSQL is shared by replicas; a SQLite file belongs to one server.
+    type Opened = anyhow::Result<(Arc<dyn harden::store::Store + Send + Sync>, bool)>;
+    let opened: Opened = match database.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            harden::store::postgres::Postgres::connect(url).map(|store| Arc::new(store) as _)
+            harden::store::postgres::Postgres::connect(url).map(|store| (Arc::new(store) as _, true))
         }
         database => {
             let path = database
                 .map_or_else(sweep_cli::default_state, |d| PathBuf::from(d.strip_prefix("sqlite://").unwrap_or(d)));
-            harden::store::sqlite::Sqlite::open(&path).map(|store| Arc::new(store) as _)
+            harden::store::sqlite::Sqlite::open(&path).map(|store| (Arc::new(store) as _, false))
         }
     };
     let (store, shared) = match opened {
-        Ok(store) => (store, database.as_deref().is_some_and(|d| d.starts_with("postgres"))),
+        Ok(opened) => opened,
         Err(e) => {
             eprintln!("harden serve: {e:#}");
             return Exit::Usage.into();

@@ -132,21 +132,48 @@ pub fn service() -> tempfile::TempDir {
     dir
 }
 
-/// The PostgreSQL server the tests may create databases on (`HARDEN_TEST_POSTGRES`, which
-/// `tests/rig/postgres.sh up` writes), or `None` when `HARDEN_SKIP_POSTGRES` skips them on purpose.
-pub fn postgres_admin() -> Option<String> {
-    if std::env::var_os("HARDEN_SKIP_POSTGRES").is_some() {
-        eprintln!("HARDEN_SKIP_POSTGRES is set: the PostgreSQL part of this test is SKIPPED");
-        return None;
-    }
-    Some(std::env::var("HARDEN_TEST_POSTGRES").expect(
-        "HARDEN_TEST_POSTGRES is not set: run tests/rig/postgres.sh up and source its env file (or set HARDEN_SKIP_POSTGRES=1)",
-    ))
+/// A database of its own on the tests' PostgreSQL server (`HARDEN_TEST_POSTGRES`, which
+/// `tests/rig/postgres.sh up` writes), dropped afterwards.
+pub struct TestDatabase {
+    admin: String,
+    name: String,
+    /// Its URL.
+    pub url: String,
 }
 
-/// `admin`'s URL with another database name.
-pub fn postgres_database(admin: &str, name: &str) -> String {
-    format!("{}/{name}", admin.rsplit_once('/').expect("a postgres:// URL").0)
+impl TestDatabase {
+    /// A fresh database, or `None` when `HARDEN_SKIP_POSTGRES` skips PostgreSQL on purpose.
+    pub fn new() -> Option<TestDatabase> {
+        if std::env::var_os("HARDEN_SKIP_POSTGRES").is_some() {
+            eprintln!("HARDEN_SKIP_POSTGRES is set: the PostgreSQL part of this test is SKIPPED");
+            return None;
+        }
+        let admin = std::env::var("HARDEN_TEST_POSTGRES").expect(
+            "HARDEN_TEST_POSTGRES is not set: run tests/rig/postgres.sh up and source its env file (or set HARDEN_SKIP_POSTGRES=1)",
+        );
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("harden_test_{}_{n}", std::process::id());
+        admin_sql(&admin, format!("CREATE DATABASE {name}"));
+        let url = format!("{}/{name}", admin.rsplit_once('/').expect("a postgres:// URL").0);
+        Some(TestDatabase { admin, name, url })
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        admin_sql(&self.admin, format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+/// Runs `sql` on the server at `admin`, on a thread of its own: the synchronous client runs its
+/// own runtime, which must not start inside an async test's.
+fn admin_sql(admin: &str, sql: String) {
+    let admin = admin.to_string();
+    std::thread::spawn(move || postgres::Client::connect(&admin, postgres::NoTls)?.batch_execute(&sql))
+        .join()
+        .unwrap()
+        .unwrap()
 }
 
 /// A GitHub App's key pair, made by openssl: the folder holding them, the private key (PEM) and

@@ -12,12 +12,15 @@ use std::sync::mpsc::{Sender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use postgres::{Client, NoTls, Row, Transaction};
+use postgres::{Client, NoTls, Transaction};
 
-use super::{Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
+mod rows;
+
+use super::{Accepted, JobRecord, JobState, NewJob, PullRecord, RepoRecord, RepoResult, Store, SweepId};
+use rows::{JOB_COLUMNS, job_row, pull_row, result_row};
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
 
 /// Connections per process: calls run on them side by side (a commit waits for its WAL flush;
 /// several commits share one).
@@ -25,9 +28,6 @@ const CONNECTIONS: usize = 4;
 
 /// The advisory lock that serialises claims (and debounced enqueues) across replicas.
 const QUEUE_LOCK: i64 = 0x6861_7264_656e; // "harden"
-
-/// A job's columns, in the order [`job_row`] reads them.
-const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, created_at, finished_at";
 
 type Call = Box<dyn FnOnce(&mut Client) + Send>;
 
@@ -122,49 +122,6 @@ fn migrate(client: &mut Client) -> anyhow::Result<()> {
     })();
     client.execute("SELECT pg_advisory_unlock($1)", &[&QUEUE_LOCK])?;
     applied
-}
-
-fn job_row(row: &Row) -> JobRecord {
-    JobRecord {
-        id: row.get(0),
-        repo: row.get(1),
-        kind: row.get(2),
-        body: row.get(3),
-        state: JobState::parse(row.get(4)).unwrap_or(JobState::Failed),
-        attempts: row.get::<_, i32>(5) as u32,
-        outcome: row.get(6),
-        created_at: row.get(7),
-        finished_at: row.get(8),
-    }
-}
-
-fn result_row(row: &Row) -> RepoResult {
-    RepoResult {
-        repo: row.get(0),
-        outcome: Outcome::parse(row.get(1)).unwrap_or(Outcome::Failed),
-        detail: row.get(2),
-        pull: row.get::<_, Option<i64>>(3).map(|n| n as u64),
-        requests: row.get::<_, i64>(4) as usize,
-        at: row.get(5),
-    }
-}
-
-fn pull_row(row: &Row) -> PullRecord {
-    PullRecord {
-        repo: row.get(0),
-        number: row.get::<_, i64>(1) as u64,
-        url: row.get(2),
-        state: row.get(3),
-        fingerprint: row.get(4),
-        files: serde_json::from_str(row.get(5)).unwrap_or_default(),
-        bytes_before: row.get::<_, Option<i64>>(6).map(|b| b as u64),
-        bytes_after: row.get::<_, Option<i64>>(7).map(|b| b as u64),
-        findings_fixed: row.get::<_, i64>(8) as usize,
-        findings_remaining: row.get::<_, i64>(9) as usize,
-        blocked_reason: row.get(10),
-        created_at: row.get(11),
-        updated_at: row.get(12),
-    }
 }
 
 impl Store for Postgres {

@@ -1,0 +1,54 @@
+//! PostgreSQL's rows read back as the store's records.
+
+use postgres::Row;
+
+use crate::store::{JobRecord, JobState, Outcome, PullRecord, RepoResult};
+
+/// A job's columns, in the order [`job_row`] reads them.
+pub const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, created_at, finished_at";
+
+/// A job, from [`JOB_COLUMNS`].
+pub fn job_row(row: &Row) -> JobRecord {
+    JobRecord {
+        id: row.get(0),
+        repo: row.get(1),
+        kind: row.get(2),
+        body: row.get(3),
+        state: JobState::parse(row.get(4)).unwrap_or(JobState::Failed),
+        attempts: row.get::<_, i32>(5) as u32,
+        outcome: row.get(6),
+        created_at: row.get(7),
+        finished_at: row.get(8),
+    }
+}
+
+/// A sweep's result: repo, outcome, detail, pull, requests, at.
+pub fn result_row(row: &Row) -> RepoResult {
+    RepoResult {
+        repo: row.get(0),
+        outcome: Outcome::parse(row.get(1)).unwrap_or(Outcome::Failed),
+        detail: row.get(2),
+        pull: row.get::<_, Option<i64>>(3).map(|n| n as u64),
+        requests: row.get::<_, i64>(4) as usize,
+        at: row.get(5),
+    }
+}
+
+/// A pull request, in the `pulls` table's column order.
+pub fn pull_row(row: &Row) -> PullRecord {
+    PullRecord {
+        repo: row.get(0),
+        number: row.get::<_, i64>(1) as u64,
+        url: row.get(2),
+        state: row.get(3),
+        fingerprint: row.get(4),
+        files: serde_json::from_str(row.get(5)).unwrap_or_default(),
+        bytes_before: row.get::<_, Option<i64>>(6).map(|b| b as u64),
+        bytes_after: row.get::<_, Option<i64>>(7).map(|b| b as u64),
+        findings_fixed: row.get::<_, i64>(8) as usize,
+        findings_remaining: row.get::<_, i64>(9) as usize,
+        blocked_reason: row.get(10),
+        created_at: row.get(11),
+        updated_at: row.get(12),
+    }
+}
