@@ -167,6 +167,12 @@ rules! {
     ROOT_RESOURCE = "HD145" "root-resource" Warning false ""
         "The program uses something only root may open: the Docker or containerd socket, the kernel log."
         "Not fixed: the user is left as it is; give the socket's group to the image's user, or run it with the access it needs.";
+    DATA_ONLY = "HD146" "data-only-image" Info false ""
+        "The final stage is built on scratch, has no command and copies no program: it carries files only, so no program runs as any user in it."
+        "Nothing to fix: the image is left alone.";
+    TOOL_IMAGE = "HD147" "tool-image" Info false ""
+        "The single stage runs a tool installed from another module (go install …@version) over files copied from the repository: which of them it reads cannot be known."
+        "Not fixed: the single stage is kept; build the repository's files in a builder stage and copy what the tool serves into a distroless runtime by hand.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

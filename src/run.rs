@@ -235,7 +235,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // Manifests first: what they say about running images, with the repository's Compose files
     // and skaffold configurations, is what each Dockerfile's orchestration is read from.
     let no_source = SourceFacts::default();
-    let manifest_reports = parallel_map(&manifests, |f| harden_file(f, &no_source, config));
+    let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
+    let manifest_reports = parallel_map(&manifests, |f| match owned.owner(&rel(&f.path)) {
+        Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
+        None => harden_file(f, &no_source, config),
+    });
     let mut repository = orchestration::Repository::default();
     for f in found.iter().filter(|f| f.kind == Kind::Kubernetes) {
         let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -4,6 +4,7 @@ use crate::finding::Finding;
 use crate::rules;
 
 use super::facts::{Facts, GoRun};
+use super::flags::{goflags, ldflags_words};
 use super::gobuild::GoCommand;
 use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
@@ -119,41 +120,6 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
     }
 }
 
-/// The words of a go command's `-ldflags`, with a value that is only a build argument
-/// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name.
-pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
-    let stage = &facts.df.stages[run.stage];
-    let variable = |word: &str| {
-        let name = word.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
-        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then(|| name.to_string())
-    };
-    // A variable among the words stands for its value here (an ARG's default, or the script's).
-    let value_of = |name: &str| {
-        cmd.env_value(name).map(str::to_string).or_else(|| facts.env_at(stage, run.instr, name)).unwrap_or_default()
-    };
-    let words: Vec<&str> = cmd.ldflags();
-    let expanded = words
-        .iter()
-        .flat_map(|w| match variable(w) {
-            Some(name) => value_of(&name).split_whitespace().map(str::to_string).collect(),
-            None => vec![w.to_string()],
-        })
-        .collect();
-    let only = match words.as_slice() {
-        [only] => variable(only),
-        _ => None,
-    };
-    (expanded, only)
-}
-
-/// The `GOFLAGS` a go command runs with.
-fn goflags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> String {
-    cmd.env_value("GOFLAGS")
-        .map(str::to_string)
-        .or_else(|| facts.env_at(&facts.df.stages[run.stage], run.instr, "GOFLAGS"))
-        .unwrap_or_default()
-}
-
 /// Why a build must keep its symbols and source paths for a debugger, when it must: its
 /// `-gcflags` come from a variable (skaffold's `SKAFFOLD_GO_GCFLAGS` is `all=-N -l` under
 /// `skaffold debug`) or turn optimisations off (`-N -l`), or the stage installs delve.
@@ -184,6 +150,9 @@ pub fn trimpath_unavailable(facts: &Facts<'_>, run: &GoRun) -> Option<GoVersion>
 }
 
 fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
+    if facts.carries_data_only() {
+        return;
+    }
     let stage = facts.runtime_stage();
     let base = facts.base_image(stage);
     if facts.is_single_stage() {

@@ -111,6 +111,26 @@ impl Facts<'_> {
         })
     }
 
+    /// True when the final image carries files only and no program: it is built on `scratch`,
+    /// has no command, copies only from this file's stages and no Go build of the file reaches
+    /// it (a stage that renders a configuration file for another image). Nothing runs in it,
+    /// so it has no user to change.
+    pub fn carries_data_only(&self) -> bool {
+        let stage = self.runtime_stage();
+        let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
+        let copies_from_stages =
+            stage_chain(self, stage).iter().flat_map(|s| &s.instructions).all(|inst| match &inst.body {
+                Body::Copy(copy) => copy.from.as_deref().is_some_and(|f| self.df.stage_named(f).is_some()),
+                _ => true,
+            });
+        self.base_image(stage).is_some_and(|b| b.family() == super::image::Family::Scratch)
+            && entrypoint.is_none()
+            && cmd.is_none()
+            && copies_from_stages
+            && !self.is_single_stage()
+            && self.builds().all(|(r, c)| !self.ships(r, c))
+    }
+
     /// True when stage `index` is the runtime stage or one it is built on.
     fn stage_chain_holds(&self, index: usize) -> bool {
         stage_chain(self, self.runtime_stage()).iter().any(|s| s.index == index)

@@ -302,8 +302,8 @@ impl<'a> Facts<'a> {
         let builds: Vec<_> = self.builds().collect();
         let all_disabled =
             !builds.is_empty() && builds.iter().all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
-        let static_link = builds.iter().any(|(_, c)| {
-            let ld = c.flag("ldflags").and_then(|f| f.value.as_deref()).unwrap_or_default();
+        let static_link = builds.iter().any(|(r, c)| {
+            let ld = super::flags::ldflags_words(self, r, c).0.join(" ");
             ld.contains("-extldflags") && ld.contains("-static")
         });
         let mut cgo = Cgo { static_link, ..Cgo::default() };

@@ -6,6 +6,7 @@
 pub mod analyse;
 pub mod contract;
 pub mod facts;
+pub mod flags;
 pub mod gobuild;
 pub mod goversion;
 pub mod image;

@@ -27,6 +27,11 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
             "a template ({{ }}), not plain YAML: Helm or Go templating decides the output".into(),
         ));
     }
+    if let Some(template) = text.lines().find_map(|l| l.strip_prefix("# Source: ")) {
+        return Ok(Outcome::Skipped(format!(
+            "rendered from a Helm chart (# Source: {template}): an edit would be undone when it is rendered again; harden the chart"
+        )));
+    }
     if let Some(marker) = generated_marker(text) {
         return Ok(Outcome::Skipped(format!(
             "generated ({marker}): an edit would be undone when it is generated again; harden the source it comes from"

@@ -7,6 +7,7 @@
 
 pub mod gocode;
 pub mod gomod;
+pub mod owned;
 
 use std::path::Path;
 

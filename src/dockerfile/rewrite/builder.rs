@@ -4,8 +4,9 @@ use minijinja::context;
 
 use crate::edit::Edit;
 
-use super::super::analyse::{add_is_plain_copy, debugger_build, ldflags_words, trimpath_unavailable};
+use super::super::analyse::{add_is_plain_copy, debugger_build, trimpath_unavailable};
 use super::super::facts::{Facts, GoRun, join_path};
+use super::super::flags::ldflags_words;
 use super::super::gobuild::GoCommand;
 use super::super::goversion::GoVersion;
 use super::super::image::{Family, ImageRef};

@@ -1,0 +1,40 @@
+//! The flags a go command really runs with: `-ldflags` words with their build arguments and
+//! script variables read, and `GOFLAGS`.
+
+use super::facts::{Facts, GoRun};
+use super::gobuild::GoCommand;
+
+/// The words of a go command's `-ldflags`, with a value that is only a build argument
+/// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name.
+pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
+    let stage = &facts.df.stages[run.stage];
+    let variable = |word: &str| {
+        let name = word.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
+        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then(|| name.to_string())
+    };
+    // A variable among the words stands for its value here (an ARG's default, or the script's).
+    let value_of = |name: &str| {
+        cmd.env_value(name).map(str::to_string).or_else(|| facts.env_at(stage, run.instr, name)).unwrap_or_default()
+    };
+    let words: Vec<&str> = cmd.ldflags();
+    let expanded = words
+        .iter()
+        .flat_map(|w| match variable(w) {
+            Some(name) => value_of(&name).split_whitespace().map(str::to_string).collect(),
+            None => vec![w.to_string()],
+        })
+        .collect();
+    let only = match words.as_slice() {
+        [only] => variable(only),
+        _ => None,
+    };
+    (expanded, only)
+}
+
+/// The `GOFLAGS` a go command runs with.
+pub fn goflags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> String {
+    cmd.env_value("GOFLAGS")
+        .map(str::to_string)
+        .or_else(|| facts.env_at(&facts.df.stages[run.stage], run.instr, "GOFLAGS"))
+        .unwrap_or_default()
+}

@@ -1,0 +1,140 @@
+//! Files a Go program of the repository owns: carried inside it with `//go:embed`, or written by
+//! it (a `go generate` step that renders a manifest from a chart). A manifest embedded so is
+//! applied by the program (an operator, an installer), and one written so is made again from its
+//! source: an edit to either is not where the change belongs, so harden leaves them to the program.
+
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobMatcher};
+
+/// One `//go:embed` pattern and the Go file that declares it.
+#[derive(Debug, Clone)]
+pub struct Embed {
+    /// The Go file, relative to the repository.
+    pub file: PathBuf,
+    /// The directive's line.
+    pub line: usize,
+    /// The pattern, relative to the Go file's directory.
+    pub pattern: String,
+    matcher: Option<GlobMatcher>,
+}
+
+impl Embed {
+    /// An embed of `pattern`, declared in `file` (relative to the repository) at `line`.
+    pub fn new(file: PathBuf, line: usize, pattern: String) -> Self {
+        // `path.Match` patterns: `*` never crosses a slash.
+        let matcher = GlobBuilder::new(&pattern).literal_separator(true).build().ok().map(|g| g.compile_matcher());
+        Embed { file, line, pattern, matcher }
+    }
+
+    /// True when the file at `path` (relative to the repository) is embedded: the pattern names
+    /// it, or a directory holding it (a directory is embedded with everything under it).
+    pub fn covers(&self, path: &Path) -> bool {
+        let dir = self.file.parent().unwrap_or(Path::new(""));
+        let (Ok(rel), Some(matcher)) = (path.strip_prefix(dir), &self.matcher) else { return false };
+        let mut prefix = PathBuf::new();
+        rel.components().any(|c| {
+            prefix.push(c);
+            matcher.is_match(&prefix)
+        })
+    }
+}
+
+/// The `//go:embed` patterns of a Go file's text, with their lines: space-separated, quoted
+/// (`"…"` or `` `…` ``) or bare, an `all:` prefix dropped.
+pub fn patterns(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("//go:embed") else { continue };
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let mut words = rest.trim();
+        while !words.is_empty() {
+            let (word, tail) = match words.chars().next() {
+                Some(q @ ('"' | '`')) => match words[1..].find(q) {
+                    Some(end) => (&words[1..end + 1], &words[end + 2..]),
+                    None => break,
+                },
+                _ => words.split_once(char::is_whitespace).unwrap_or((words, "")),
+            };
+            out.push((i + 1, word.strip_prefix("all:").unwrap_or(word).to_string()));
+            words = tail.trim_start();
+        }
+    }
+    out
+}
+
+/// What the Go programs of a repository own.
+#[derive(Debug, Default)]
+pub struct Owned {
+    embeds: Vec<Embed>,
+    /// Go files that write files, with their text.
+    writers: Vec<(PathBuf, String)>,
+}
+
+impl Owned {
+    /// Reads the non-test Go files under `repo`.
+    pub fn collect(repo: &Path) -> Self {
+        let mut files = Vec::new();
+        super::go_sources(repo, &mut files);
+        let mut owned = Owned::default();
+        for path in files {
+            let Some(text) = super::read_go_file(&path) else { continue };
+            let file = path.strip_prefix(repo).unwrap_or(&path).to_path_buf();
+            if text.contains("//go:embed") {
+                owned.embeds.extend(patterns(&text).into_iter().map(|(line, p)| Embed::new(file.clone(), line, p)));
+            }
+            let writes = ["os.WriteFile(", "os.Create(", "ioutil.WriteFile("].iter().any(|w| text.contains(w));
+            if writes && (text.contains(".yaml\"") || text.contains(".yml\"")) {
+                owned.writers.push((file, text));
+            }
+        }
+        owned
+    }
+
+    /// Why the file at `path` (relative to the repository) belongs to a program, if it does.
+    pub fn owner(&self, path: &Path) -> Option<String> {
+        if let Some(embed) = self.embeds.iter().find(|e| e.covers(path)) {
+            return Some(format!(
+                "embedded in the program by //go:embed {} ({}:{}): the program applies it, so an edit would change what the program does; harden the code that uses it",
+                embed.pattern,
+                embed.file.display(),
+                embed.line
+            ));
+        }
+        let quoted = format!("\"{}\"", path.to_str()?);
+        let (file, text) = self.writers.iter().find(|(_, text)| text.contains(&quoted))?;
+        let line = text.lines().position(|l| l.contains(&quoted)).map_or(1, |i| i + 1);
+        Some(format!(
+            "written by the program {}:{}: an edit would be undone when it runs again; harden what it is made from",
+            file.display(),
+            line
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_form_of_pattern() {
+        let text = "package x\n\n//go:embed manifests/*.yaml \"with space.yaml\" all:static\nvar fs embed.FS\n//go:embedded no\n";
+        assert_eq!(
+            patterns(text),
+            vec![(3, "manifests/*.yaml".to_string()), (3, "with space.yaml".to_string()), (3, "static".to_string())]
+        );
+    }
+
+    #[test]
+    fn covers_files_and_directories_beside_the_go_file() {
+        let glob = Embed::new("cmd/operator/deploy.go".into(), 3, "manifests/*.yaml".into());
+        assert!(glob.covers(Path::new("cmd/operator/manifests/proxy.yaml")));
+        assert!(!glob.covers(Path::new("cmd/operator/manifests/sub/proxy.yaml")));
+        assert!(!glob.covers(Path::new("deploy/manifests/proxy.yaml")));
+        let dir = Embed::new("install.go".into(), 1, "config".into());
+        assert!(dir.covers(Path::new("config/rbac/role.yaml")));
+        assert!(!dir.covers(Path::new("configs/role.yaml")));
+    }
+}
