@@ -248,18 +248,28 @@ impl Repository {
         }
     }
 
+    /// The names (without registry, tag or digest) of the image built from the Dockerfile at
+    /// `dockerfile` (relative to the root): those a Compose file or skaffold config gives it, or,
+    /// when none does, the name of its directory.
+    pub fn image_names(&self, dockerfile: &Path) -> Vec<String> {
+        let dockerfile = normalise(dockerfile);
+        let mut images: Vec<String> =
+            self.builds.iter().filter(|b| b.dockerfile == dockerfile).flat_map(|b| b.images.iter().cloned()).collect();
+        if images.is_empty()
+            && let Some(dir) = dockerfile.parent().and_then(Path::file_name).and_then(|n| n.to_str())
+        {
+            images.push(dir.to_string());
+        }
+        images
+    }
+
     /// What the repository says about the Dockerfile at `dockerfile` (relative to the root).
     /// Kubernetes containers count when they run an image a Compose file or skaffold config
     /// builds from it, or, when none names it, an image named after the Dockerfile's directory.
     pub fn for_dockerfile(&self, dockerfile: &Path) -> Orchestration {
         let dockerfile = normalise(dockerfile);
         let builds: Vec<&Build> = self.builds.iter().filter(|b| b.dockerfile == dockerfile).collect();
-        let mut images: Vec<String> = builds.iter().flat_map(|b| b.images.iter().cloned()).collect();
-        if images.is_empty()
-            && let Some(dir) = dockerfile.parent().and_then(Path::file_name).and_then(|n| n.to_str())
-        {
-            images.push(dir.to_string());
-        }
+        let images = self.image_names(&dockerfile);
         let mut out = Orchestration::default();
         for build in &builds {
             out.commands.extend(build.commands.iter().cloned());
@@ -355,7 +365,7 @@ fn resolved(arg: &BuildArg) -> bool {
 }
 
 /// The name of an image without registry, tag or digest: `ghcr.io/acme/api:1.2` → `api`.
-fn image_name(reference: &str) -> String {
+pub fn image_name(reference: &str) -> String {
     let path = reference.split('@').next().unwrap_or(reference);
     let last = path.rsplit('/').next().unwrap_or(path);
     last.split(':').next().unwrap_or(last).to_string()

@@ -235,11 +235,6 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // Manifests first: what they say about running images, with the repository's Compose files
     // and skaffold configurations, is what each Dockerfile's orchestration is read from.
     let no_source = SourceFacts::default();
-    let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
-    let manifest_reports = parallel_map(&manifests, |f| match owned.owner(&rel(&f.path)) {
-        Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
-        None => harden_file(f, &no_source, config),
-    });
     let mut repository = orchestration::Repository::default();
     for f in found.iter().filter(|f| f.kind == Kind::Kubernetes) {
         let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -249,6 +244,13 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             repository.read(&rel(&f.path), &text);
         }
     }
+    let users =
+        if manifests.is_empty() { Default::default() } else { image_users(&dockerfiles, &repository, repo, &rel) };
+    let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
+    let manifest_reports = parallel_map(&manifests, |f| match owned.owner(&rel(&f.path)) {
+        Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
+        None => harden_file(f, &no_source, config, &users),
+    });
     for (f, report) in manifests.iter().zip(&manifest_reports) {
         if let Some(text) = &report.original {
             repository.read(&rel(&f.path), text);
@@ -279,9 +281,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let source = sources[context].get_or_init(|| SourceFacts::collect(context));
         let orchestration = repository.for_dockerfile(&rel(&f.path));
         let mut report = if orchestration == Orchestration::default() {
-            harden_file(f, source, config)
+            harden_file(f, source, config, &users)
         } else {
-            harden_file(f, &SourceFacts { orchestration, ..source.clone() }, config)
+            harden_file(f, &SourceFacts { orchestration, ..source.clone() }, config, &users)
         };
         report.context = Some((*context).clone());
         report
@@ -315,8 +317,40 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// Reads one file and runs the engine on it.
-pub fn harden_file(found: &discover::Found, source: &SourceFacts, config: &Config) -> FileReport {
+/// The users the images built from the repository's Dockerfiles run as, by image name: each
+/// Dockerfile's final numeric non-root `USER`, under the names Compose or skaffold give its image
+/// or its directory's name (the repository's, for the Dockerfile at the root).
+fn image_users(
+    dockerfiles: &[&discover::Found],
+    repository: &orchestration::Repository,
+    repo: &Path,
+    rel: &dyn Fn(&Path) -> PathBuf,
+) -> kubernetes::ImageUsers {
+    let mut users = kubernetes::ImageUsers::new();
+    for f in dockerfiles {
+        let Some(user) = discover::read_text(&f.path).ok().and_then(|t| dockerfile::final_numeric_user(&t)) else {
+            continue;
+        };
+        let path = rel(&f.path);
+        let mut names = repository.image_names(&path);
+        if names.is_empty() && path.parent().is_none_or(|p| p.as_os_str().is_empty()) {
+            names.extend(repo.file_name().and_then(|n| n.to_str()).map(str::to_string));
+        }
+        for name in names {
+            users.entry(name).or_insert_with(|| user.clone());
+        }
+    }
+    users
+}
+
+/// Reads one file and runs the engine on it (`users`: the users of the images the repository
+/// builds, for manifests).
+pub fn harden_file(
+    found: &discover::Found,
+    source: &SourceFacts,
+    config: &Config,
+    users: &kubernetes::ImageUsers,
+) -> FileReport {
     let (path, display, kind) = (&found.path, found.display.clone(), found.kind);
     let text = match discover::read_text(path) {
         Ok(t) => t,
@@ -327,7 +361,7 @@ pub fn harden_file(found: &discover::Found, source: &SourceFacts, config: &Confi
     };
     let outcome = match kind {
         Kind::Dockerfile => dockerfile::harden(&text, source, config),
-        Kind::Kubernetes => kubernetes::harden(&text, config),
+        Kind::Kubernetes => kubernetes::harden_with(&text, config, users),
     };
     match outcome {
         Err(e) => FileReport::new(display, kind, Status::Error, Some(format!("line {}: {}", e.line, e.message))),

@@ -122,7 +122,8 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
 
 /// Why a build must keep its symbols and source paths for a debugger, when it must: its
 /// `-gcflags` come from a variable (skaffold's `SKAFFOLD_GO_GCFLAGS` is `all=-N -l` under
-/// `skaffold debug`) or turn optimisations off (`-N -l`), or the stage installs delve.
+/// `skaffold debug`) or turn optimisations off (`-N -l`), the build runs a detector (`-race`,
+/// `-msan`, `-asan`), or the stage installs delve.
 pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option<String> {
     let gcflags = cmd.flag("gcflags").and_then(|f| f.value.clone()).or_else(|| {
         goflags(facts, run, cmd).split_whitespace().find_map(|w| w.strip_prefix("-gcflags=").map(str::to_string))
@@ -137,6 +138,9 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
         if words.contains(&"-N") || words.contains(&"-l") {
             return Some(format!("-gcflags={flags} turns optimisations off for a debugger"));
         }
+    }
+    if let Some(name) = ["race", "msan", "asan"].into_iter().find(|name| cmd.flag(name).is_some()) {
+        return Some(format!("the build uses -{name}, a test build whose reports need the symbols and paths"));
     }
     let delve = facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(|c| {
         c.builds() && c.packages.iter().any(|p| p.contains("go-delve/delve") || p.contains("derekparker/delve"))

@@ -66,6 +66,27 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     Ok(Outcome::Hardened { findings, rewritten, reason, security })
 }
 
+/// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
+/// `USER` of its final stage or the stages it is built on. `None` for root, a name, a variable,
+/// no `USER`, or a file that does not parse.
+pub fn final_numeric_user(text: &str) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let mut stage = df.stages.last()?;
+    let user = loop {
+        let last = stage.instructions.iter().rev().find_map(|i| match &i.body {
+            model::Body::User(user, _) => Some(user.trim().to_string()),
+            _ => None,
+        });
+        match (last, df.stage_named(&stage.from.image)) {
+            (Some(user), _) => break user,
+            (None, Some(parent)) if parent.index < stage.index => stage = parent,
+            _ => return None,
+        }
+    };
+    let uid = user.split(':').next()?;
+    (uid.parse::<u32>().ok()? > 0).then_some(user)
+}
+
 /// What the re-parsed rewrite says: its findings with where they are, and whether it is a
 /// security change.
 struct Checked {
@@ -132,6 +153,15 @@ fn mark_fixed(findings: &mut [Finding], df: &model::Dockerfile, after: &[(&str, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_final_numeric_user_through_parent_stages() {
+        let text = "FROM golang:1.23 AS build\nUSER 0\nFROM alpine:3.20 AS base\nUSER 65534:65534\nFROM base\nCOPY --from=build /x /x\n";
+        assert_eq!(final_numeric_user(text).as_deref(), Some("65534:65534"));
+        assert_eq!(final_numeric_user("FROM alpine\nUSER app\n"), None);
+        assert_eq!(final_numeric_user("FROM alpine\nUSER 0:0\n"), None);
+        assert_eq!(final_numeric_user("FROM alpine\n"), None);
+    }
 
     #[test]
     fn a_byte_order_mark_is_kept_and_does_not_shift_edits() {

@@ -32,8 +32,9 @@ pub struct Plan {
 }
 
 /// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
-/// `Kind/name/container` entries the configuration opts out.
-pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
+/// `Kind/name/container` entries the configuration opts out; `users` the users of the images the
+/// repository builds.
+pub fn plan(workload: &Workload<'_>, skip: &[String], users: &super::ImageUsers) -> Plan {
     if let Some(windows) = windows_pod(workload) {
         return Plan { findings: vec![windows], changes: Vec::new(), opted_out: Vec::new() };
     }
@@ -47,7 +48,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String]) -> Plan {
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
-    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings };
+    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, users };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
     for container in handled {
@@ -78,9 +79,17 @@ struct Planner<'w, 'a> {
     handled: Vec<&'w Container<'a>>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
+    users: &'w super::ImageUsers,
 }
 
 impl Planner<'_, '_> {
+    /// The numeric user a container's image runs as, when the repository builds that image.
+    fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        let user = self.users.get(&crate::orchestration::image_name(image))?;
+        Some((image.to_string(), user.clone()))
+    }
+
     fn pod_path(&self, rest: &[&str]) -> Vec<Seg> {
         let mut p = path(self.workload.pod_path);
         p.extend(path(rest));
@@ -104,6 +113,14 @@ impl Planner<'_, '_> {
         for c in handled {
             let sc = c.value.get("securityContext");
             if sc.and_then(|s| s.get("runAsUser")).is_some() {
+                continue;
+            }
+            if let Some((image, user)) = self.image_user(c) {
+                let message = format!(
+                    "{} runs {image}, whose Dockerfile here sets USER {user}: harden leaves the user to the image",
+                    c.who(self.workload)
+                );
+                self.finding(&rules::RUN_AS_USER, c.line, message, false);
                 continue;
             }
             let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
@@ -217,7 +234,23 @@ impl Planner<'_, '_> {
                 format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
                 false,
             ),
-            None if containers_user.is_empty() && whole_pod => {
+            None if containers_user.is_empty()
+                && !self.handled.is_empty()
+                && self.handled.iter().all(|c| self.image_user(c).is_some()) =>
+            {
+                let images: Vec<String> = self
+                    .handled
+                    .iter()
+                    .filter_map(|c| self.image_user(c))
+                    .map(|(image, user)| format!("{image} (USER {user})"))
+                    .collect();
+                let message = format!(
+                    "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",
+                    images.join(", ")
+                );
+                self.finding(&rules::RUN_AS_USER, line, message, false);
+            }
+            None if containers_user.is_empty() && whole_pod && self.handled.iter().all(|c| self.image_user(c).is_none()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
                 self.set(self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
                 set_user = true;

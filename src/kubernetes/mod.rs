@@ -20,8 +20,18 @@ use crate::config::Config;
 use crate::edit;
 use crate::outcome::{Outcome, ParseError};
 
+/// The users that images built in the repository run as, by image name (no registry, tag or
+/// digest): their Dockerfile's final numeric non-root `USER`. A container running one keeps that
+/// user: harden sets no `runAsUser` of its own over it.
+pub type ImageUsers = std::collections::BTreeMap<String, String>;
+
 /// Analyses and rewrites one YAML file.
 pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
+    harden_with(text, config, &ImageUsers::new())
+}
+
+/// Analyses and rewrites one YAML file, knowing the users of the images the repository builds.
+pub fn harden_with(text: &str, config: &Config, users: &ImageUsers) -> Result<Outcome, ParseError> {
     if text.contains("{{") {
         return Ok(Outcome::Skipped(
             "a template ({{ }}), not plain YAML: Helm or Go templating decides the output".into(),
@@ -68,7 +78,7 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
             opted_out.push(id);
             continue;
         }
-        let plan = analyse::plan(&workload, &config.kubernetes.skip);
+        let plan = analyse::plan(&workload, &config.kubernetes.skip, users);
         findings.extend(plan.findings);
         changes.extend(plan.changes);
         opted_out.extend(plan.opted_out);

@@ -188,6 +188,8 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
     let base =
         ask.base.clone().or_else(|| repo["default_branch"].as_str().map(str::to_string)).unwrap_or("main".into());
     let clone_url = repo["clone_url"].as_str().context("the repository has no clone_url")?;
+    // Cloned under the repository's name: an image built from the root Dockerfile is named so.
+    let workdir = &workdir.join(&ask.name);
     let checkout = checkout::shallow_clone(clone_url, &base, &gh.git_token().await?, workdir)?;
     let root = workdir.canonicalize()?;
     // An invalid configuration stops the run: nothing in that repository is rewritten.
