@@ -5,6 +5,8 @@
 
 pub mod bollard;
 pub mod compress;
+/// What a built image carries (packages, shell, setuid files, user), read from its `docker save` archive.
+pub mod contents;
 pub mod engine;
 pub mod report;
 pub mod tools;
