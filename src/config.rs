@@ -156,6 +156,8 @@ pub struct VerifyConfig {
     pub smoke_seconds: Option<u64>,
     /// A registry (`host:port`) to push the images to, for the registry's own compressed sizes.
     pub registry: Option<String>,
+    /// The CVE scanner that counts the images' vulnerabilities (`auto`, `trivy`, `grype`, `none`).
+    pub cve_scanner: Option<crate::verify::cves::ScannerChoice>,
 }
 
 /// Kubernetes settings.

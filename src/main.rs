@@ -106,6 +106,10 @@ enum Command {
         /// Push both images to this registry (host:port) and report its compressed sizes.
         #[arg(long)]
         registry: Option<String>,
+        /// Count both images' CVEs with this scanner and its own database (default: the
+        /// configuration's, else `auto`: trivy or grype, whichever is on PATH).
+        #[arg(long, value_enum)]
+        cve_scanner: Option<verify::cves::ScannerChoice>,
         /// Use this configuration file instead of the repository's own.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -207,6 +211,7 @@ fn main() -> ExitCode {
             smoke_seconds,
             keep_images,
             registry,
+            cve_scanner,
             config: config_path,
             github,
         } => {
@@ -235,6 +240,7 @@ fn main() -> ExitCode {
             options.smoke = smoke_seconds.map_or(options.smoke, Duration::from_secs);
             options.keep_images = keep_images;
             options.registry = registry.or(options.registry);
+            options.cve_scanner = cve_scanner.unwrap_or(options.cve_scanner);
             let reports = run::analyse_with(&paths, config_path.as_deref(), false);
             let fence = github.then(Fence::raise);
             let images = verify::verify(&reports, tools.builder(), tools.engine(), &options);

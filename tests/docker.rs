@@ -38,6 +38,7 @@ fn options() -> Options {
         smoke: Duration::from_secs(3),
         keep_images: false,
         registry: None,
+        cve_scanner: verify::cves::ScannerChoice::Auto,
     }
 }
 
@@ -256,4 +257,150 @@ fn a_proof_that_cannot_run_here_is_skipped_not_failed() {
         reason.starts_with("the original Dockerfile does not build here either: a base image cannot be pulled here"),
         "{reason}"
     );
+}
+
+/// Runs `docker ARGS` and returns its standard output, failing the test when it fails.
+fn docker(args: &[&str]) -> String {
+    let out = std::process::Command::new(verify::docker_bin().unwrap()).args(args).output().unwrap();
+    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The paths of an image's files, and their modes, as `docker export` of a container made
+/// from it lists them: the engine's own view of the merged layers.
+fn exported(image: &str) -> Vec<(String, u32)> {
+    let id = docker(&["create", image, "/none"]).trim().to_string();
+    let out = std::process::Command::new(verify::docker_bin().unwrap()).args(["export", &id]).output().unwrap();
+    docker(&["rm", &id]);
+    let mut archive = tar::Archive::new(&out.stdout[..]);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (format!("/{}", e.path().unwrap().display()), e.header().mode().unwrap())
+        })
+        .collect()
+}
+
+/// What the proof reads from the images' layers agrees with what the images themselves report:
+/// dpkg's own count and `find -perm` in the original, the engine's export of the new one; the
+/// shell and the package manager are there before and gone after.
+#[test]
+fn what_the_images_carry_agrees_with_the_images_themselves() {
+    let Some(engine) = engine() else { return };
+    let paths: Vec<PathBuf> = ["naive", "debian-runtime", "cgo"].iter().map(|s| service(s)).collect();
+    let reports = run::run(&paths, false);
+    let images = verify::verify(&reports, &engine, &engine, &Options { keep_images: true, ..options() });
+    for image in &images {
+        let name = &image.dockerfile;
+        assert_proven(image);
+        let (before, after) = (image.before.contents.as_ref().unwrap(), image.after.contents.as_ref().unwrap());
+        let sh = |script: &str| {
+            docker(&[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--user",
+                "0:0",
+                "--entrypoint",
+                "/bin/sh",
+                &image.before.image,
+                "-c",
+                script,
+            ])
+        };
+        let installed = sh("dpkg-query -W -f '${db:Status-Status}\\n' | grep -c '^installed$'");
+        assert_eq!(before.packages.count, installed.trim().parse::<usize>().unwrap(), "{name}: dpkg-query's count");
+        let mut setuid: Vec<String> = sh("find / -xdev -type f -perm /6000").lines().map(str::to_string).collect();
+        setuid.sort();
+        assert_eq!(before.setuid, setuid, "{name}: find -perm /6000");
+        assert!(before.shell.iter().any(|s| s == "/bin/sh" || s == "/usr/bin/sh"), "{name}: {:?}", before.shell);
+        assert!(before.package_manager.iter().any(|p| p.ends_with("/dpkg")), "{name}: {:?}", before.package_manager);
+        assert!(before.os.as_ref().and_then(|o| o.id.as_deref()) == Some("debian"), "{name}: {:?}", before.os);
+
+        let files = exported(&image.after.image);
+        let status_d = files.iter().filter(|(p, _)| {
+            p.starts_with("/var/lib/dpkg/status.d/")
+                && p.len() > "/var/lib/dpkg/status.d/".len()
+                && !p.ends_with(".md5sums")
+        });
+        assert_eq!(after.packages.count, status_d.count(), "{name}: the new image's status.d");
+        let exported_setuid = files.iter().filter(|(_, mode)| mode & 0o6000 != 0).count();
+        assert_eq!(after.setuid.len(), exported_setuid, "{name}");
+        assert!(after.shell.is_empty() && after.package_manager.is_empty(), "{name}: {after:?}");
+        assert!(after.packages.count < before.packages.count, "{name}");
+        let table = report::markdown(std::slice::from_ref(image));
+        assert!(table.contains("| packages | shell |") && table.contains("packages removed"), "{table}");
+        match (verify::cves::find(verify::cves::ScannerChoice::Auto), &image.cves_note) {
+            (Err(why), note) => assert_eq!(note.as_ref(), Some(&why), "{name}: no scanner is said plainly"),
+            (Ok(_), note) => assert!(note.is_some() || image.after.cves.is_some(), "{name}"),
+        }
+        engine_remove(&engine, image);
+    }
+}
+
+fn engine_remove(engine: &DockerCli, image: &verify::ImageReport) {
+    use harden::verify::engine::Engine;
+    engine.remove(&[image.before.image.clone(), image.after.image.clone()]);
+}
+
+/// A hostile image (a layer of 100,000 files, a later layer that whites out their whole
+/// directory) loaded into the engine and read back through `docker save`: a bounded, clear result.
+#[test]
+fn a_hostile_image_is_read_within_bounds() {
+    use harden::verify::engine::Engine;
+    use sha2::Digest;
+    let Some(engine) = engine() else { return };
+    let layer = |build: &dyn Fn(&mut tar::Builder<Vec<u8>>)| {
+        let mut tar = tar::Builder::new(Vec::new());
+        build(&mut tar);
+        tar.into_inner().unwrap()
+    };
+    let add = |tar: &mut tar::Builder<Vec<u8>>, path: &str, mode: u32, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(mode);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, path, data).unwrap();
+    };
+    let flood = layer(&|tar| {
+        add(tar, "var/lib/dpkg/status", 0o644, b"Package: base-files\nStatus: install ok installed\n\n");
+        add(tar, "flood/su", 0o4755, b"");
+        for i in 0..100_000 {
+            add(tar, &format!("flood/f{i}"), 0o644, b"");
+        }
+    });
+    let whiteout = layer(&|tar| add(tar, ".wh.flood", 0o644, b""));
+    let diff_id = |bytes: &[u8]| format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {"User": "65532:65532"},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id(&flood), diff_id(&whiteout)]}
+    });
+    let tag = format!("harden-test/hostile:{}", std::process::id());
+    let manifest =
+        serde_json::json!([{"Config": "config.json", "RepoTags": [tag], "Layers": ["l1/layer.tar", "l2/layer.tar"]}]);
+    let archive = layer(&|tar| {
+        add(tar, "l1/layer.tar", 0o644, &flood);
+        add(tar, "l2/layer.tar", 0o644, &whiteout);
+        add(tar, "config.json", 0o644, config.to_string().as_bytes());
+        add(tar, "manifest.json", 0o644, manifest.to_string().as_bytes());
+    });
+    let mut load = std::process::Command::new(verify::docker_bin().unwrap())
+        .args(["load", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut load.stdin.take().unwrap(), &archive).unwrap();
+    assert!(load.wait().unwrap().success(), "docker load of the crafted image");
+    let started = std::time::Instant::now();
+    let contents = verify::contents::read(engine.save(&tag).unwrap()).unwrap();
+    engine.remove(std::slice::from_ref(&tag));
+    assert!(started.elapsed() < Duration::from_secs(60), "read in {:?}", started.elapsed());
+    assert_eq!(contents.packages.count, 1);
+    assert!(contents.setuid.is_empty(), "the whiteout removed the whole directory: {:?}", contents.setuid);
+    assert!(contents.limits_hit.is_empty(), "{:?}", contents.limits_hit);
+    assert!(!contents.runs_as_root);
 }

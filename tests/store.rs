@@ -176,6 +176,9 @@ fn repositories_pulls_and_openings_round_trip_on(store: &dyn Store) {
         blocked_reason: None,
         created_at: 1,
         updated_at: 1,
+        packages_before: Some(412),
+        packages_after: Some(3),
+        shells_removed: Some(1),
     };
     store.save_pull(&pull).unwrap();
     // A refresh without a proof keeps the sizes the proof measured.

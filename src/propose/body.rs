@@ -244,6 +244,7 @@ mod tests {
             binary_bytes: None,
             verdict,
             reason: Some("the rewritten Dockerfile does not build where the original does\nlog line".into()),
+            cves_note: None,
         };
         let failed = "\nNot every rewrite is proven:\n- `Dockerfile` failed: the rewritten Dockerfile does not build where the original does\n";
         for (verdict, note) in [(Verdict::Proven, ""), (Verdict::Failed, failed)] {

@@ -149,6 +149,8 @@ impl Report {
         let (Some((number, url)), Some(state)) = (&self.pull, self.state) else { return None };
         let proposed: Vec<&FileReport> = self.files.iter().filter(|f| f.rewritten.is_some()).collect();
         let proven = || self.proof.iter().filter(|i| i.verdict == Verdict::Proven);
+        // What the proven images carried before and after, where the proof read both.
+        let carried = || proven().filter_map(|i| Some((i.before.contents.as_ref()?, i.after.contents.as_ref()?)));
         let blocked = match &self.action {
             Action::Comment(_, notice) => Some(notice.text().to_string()),
             _ => None,
@@ -167,6 +169,11 @@ impl Report {
             blocked_reason: blocked,
             created_at: now,
             updated_at: now,
+            packages_before: carried().map(|(b, _)| b.packages.count as u64).reduce(|x, y| x + y),
+            packages_after: carried().map(|(_, a)| a.packages.count as u64).reduce(|x, y| x + y),
+            shells_removed: carried()
+                .map(|(b, a)| u64::from(!b.shell.is_empty() && a.shell.is_empty()))
+                .reduce(|x, y| x + y),
         })
     }
 }

@@ -337,6 +337,7 @@ mod tests {
             binary_bytes: None,
             verdict,
             reason: None,
+            cves_note: None,
         };
         let images = [image(800, 6, Verdict::Proven), image(100, 10, Verdict::Proven), image(50, 60, Verdict::Failed)];
         let values: Vec<String> =

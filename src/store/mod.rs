@@ -152,6 +152,12 @@ pub struct PullRecord {
     pub created_at: i64,
     /// Likewise, last changed.
     pub updated_at: i64,
+    /// OS packages in the proven images before, summed, when the proof read them.
+    pub packages_before: Option<u64>,
+    /// Likewise, after.
+    pub packages_after: Option<u64>,
+    /// How many proven images lose their shell, when the proof read them.
+    pub shells_removed: Option<u64>,
 }
 
 /// Work `harden serve` queues: what to do in which repository. The store keeps it opaque.
@@ -257,6 +263,9 @@ impl PullRecord {
             blocked_reason: None,
             created_at: now,
             updated_at: now,
+            packages_before: None,
+            packages_after: None,
+            shells_removed: None,
         }
     }
 }

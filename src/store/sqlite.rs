@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_deliveries.sql"),
     include_str!("migrations/0003_jobs.sql"),
+    include_str!("migrations/0004_carried.sql"),
 ];
 
 /// A job's columns, in the order [`job_row`] reads them.
@@ -268,11 +269,14 @@ impl Store for Sqlite {
     fn save_pull(&self, p: &PullRecord) -> anyhow::Result<()> {
         self.db().execute(
             "INSERT INTO pulls (repo, number, url, state, fingerprint, files, bytes_before, bytes_after,
-               findings_fixed, findings_remaining, blocked_reason, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+               findings_fixed, findings_remaining, blocked_reason, created_at, updated_at,
+               packages_before, packages_after, shells_removed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT (repo, number) DO UPDATE SET url = ?3, state = ?4, fingerprint = ?5, files = ?6,
                bytes_before = COALESCE(?7, bytes_before), bytes_after = COALESCE(?8, bytes_after),
-               findings_fixed = ?9, findings_remaining = ?10, blocked_reason = ?11, updated_at = ?13",
+               findings_fixed = ?9, findings_remaining = ?10, blocked_reason = ?11, updated_at = ?13,
+               packages_before = COALESCE(?14, packages_before), packages_after = COALESCE(?15, packages_after),
+               shells_removed = COALESCE(?16, shells_removed)",
             params![
                 p.repo,
                 p.number as i64,
@@ -286,7 +290,10 @@ impl Store for Sqlite {
                 p.findings_remaining as i64,
                 p.blocked_reason,
                 p.created_at,
-                p.updated_at
+                p.updated_at,
+                p.packages_before.map(|n| n as i64),
+                p.packages_after.map(|n| n as i64),
+                p.shells_removed.map(|n| n as i64)
             ],
         )?;
         Ok(())
@@ -296,7 +303,8 @@ impl Store for Sqlite {
         let db = self.db();
         let mut query = db.prepare(
             "SELECT repo, number, url, state, fingerprint, files, bytes_before, bytes_after, findings_fixed,
-               findings_remaining, blocked_reason, created_at, updated_at
+               findings_remaining, blocked_reason, created_at, updated_at, packages_before, packages_after,
+               shells_removed
              FROM pulls WHERE repo LIKE ?1 || '/%' ORDER BY repo, number",
         )?;
         let rows = query.query_map(params![org], |row| {
@@ -315,6 +323,9 @@ impl Store for Sqlite {
                 blocked_reason: row.get(10)?,
                 created_at: row.get(11)?,
                 updated_at: row.get(12)?,
+                packages_before: row.get::<_, Option<i64>>(13)?.map(|n| n as u64),
+                packages_after: row.get::<_, Option<i64>>(14)?.map(|n| n as u64),
+                shells_removed: row.get::<_, Option<i64>>(15)?.map(|n| n as u64),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -7,6 +7,7 @@ pub mod bollard;
 pub mod compress;
 /// What a built image carries (packages, shell, setuid files, user), read from its `docker save` archive.
 pub mod contents;
+pub mod cves;
 pub mod engine;
 pub mod report;
 pub mod tools;
@@ -38,6 +39,9 @@ pub struct ImageReport {
     pub verdict: Verdict,
     /// Why, when not proven.
     pub reason: Option<String>,
+    /// Why the images have no CVE counts (no scanner, or it failed), when they have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cves_note: Option<String>,
 }
 
 /// One of the two images.
@@ -55,6 +59,16 @@ pub struct Side {
     pub compressed_bytes: Option<u64>,
     /// Its layers, oldest first, with the instruction that made each.
     pub layers: Vec<Layer>,
+    /// What it carries (`os`, `packages`, `shell`, `package_manager`, `setuid`,
+    /// `world_writable`), read from its layers; absent when it did not build.
+    #[serde(flatten)]
+    pub contents: Option<contents::ImageContents>,
+    /// Why what it carries could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contents_error: Option<String>,
+    /// Its known vulnerabilities by severity, when a CVE scanner ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cves: Option<cves::Cves>,
     /// Whether it built.
     pub built: bool,
     /// The smoke run: `passed`, `failed` or `skipped` (the new image only).
@@ -101,6 +115,8 @@ pub struct Options {
     /// A registry (`host:port`) to push both images to, so compressed sizes are the registry's
     /// own; without one, layers are gzip-compressed locally.
     pub registry: Option<String>,
+    /// The CVE scanner to count vulnerabilities with.
+    pub cve_scanner: cves::ScannerChoice,
 }
 
 /// Verifies every changed Dockerfile among `reports`.
@@ -112,6 +128,7 @@ pub fn verify(
 ) -> Vec<ImageReport> {
     let cache_file = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/harden/compressed-layers.tsv"));
     let mut cache = cache_file.map(compress::LayerCache::load).unwrap_or_default();
+    let scanner = cves::find(options.cve_scanner);
     let images = reports
         .iter()
         .filter(|r| r.status == Status::Changed && r.kind == crate::discover::Kind::Dockerfile)
@@ -124,7 +141,7 @@ pub fn verify(
             })
         })
         .enumerate()
-        .map(|(i, job)| one(i, &job, builder, engine, options, &mut cache))
+        .map(|(i, job)| one(i, &job, (builder, engine), options, &scanner, &mut cache))
         .collect();
     cache.save();
     images
@@ -141,9 +158,9 @@ struct Job<'a> {
 fn one(
     index: usize,
     job: &Job<'_>,
-    builder: &dyn Builder,
-    engine: &dyn Engine,
+    (builder, engine): (&dyn Builder, &dyn Engine),
     options: &Options,
+    scanner: &Result<cves::Scanner, String>,
     cache: &mut compress::LayerCache,
 ) -> ImageReport {
     let Job { report, path, before: before_text, after: after_text } = *job;
@@ -162,6 +179,7 @@ fn one(
         binary_bytes: None,
         verdict: Verdict::Skipped,
         reason: None,
+        cves_note: None,
     };
     let Ok(rewritten) = rewritten else {
         out.reason = Some("cannot write the rewritten Dockerfile to a temporary file".into());
@@ -181,6 +199,7 @@ fn one(
         }
         (true, true) => {
             out.binary_bytes = binaries(after_text).iter().map(|b| engine.file_size(&after.image, b).ok()).sum();
+            out.cves_note = count_cves(scanner, &mut before, &mut after);
             smoke(engine, &mut before, &mut after, options.smoke)
         }
     };
@@ -256,13 +275,65 @@ fn build(
                 side.user = facts.user;
             }
             side.layers = engine.history(&side.image).unwrap_or_default();
-            side.compressed_bytes =
-                options.registry.as_deref().and_then(|registry| registry_size(engine, &side.image, registry)).or_else(
-                    || engine.save(&side.image).ok().and_then(|tar| compress::compressed_layers(tar, cache).ok()),
-                );
+            let pushed = options.registry.as_deref().and_then(|registry| registry_size(engine, &side.image, registry));
+            match engine.save(&side.image).map_err(|e| format!("docker save: {e}")).and_then(|tar| {
+                let measure_here = pushed.is_none();
+                read_archive(tar, measure_here.then_some(cache))
+            }) {
+                Ok((compressed, contents)) => {
+                    side.compressed_bytes = pushed.or(compressed);
+                    side.contents = Some(contents);
+                }
+                Err(why) => {
+                    side.compressed_bytes = pushed;
+                    side.contents_error = Some(why);
+                }
+            }
         }
         Err(log) => side.log = Some(log),
     }
+}
+
+/// Reads an image's `docker save` archive once: its compressed size (when `cache` is given, so
+/// it is measured here) and what it carries. The stream is copied to a temporary file as the
+/// size is measured, and read for its contents from there.
+fn read_archive(
+    tar: Box<dyn std::io::Read>,
+    cache: Option<&mut compress::LayerCache>,
+) -> Result<(Option<u64>, contents::ImageContents), String> {
+    use std::io::{Read, Seek, Write};
+    /// A reader that keeps a copy of what passes through it.
+    struct Tee<R, W>(R, W);
+    impl<R: Read, W: Write> Read for Tee<R, W> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.read(buf)?;
+            self.1.write_all(&buf[..n])?;
+            Ok(n)
+        }
+    }
+    let mut copy = tempfile::tempfile().map_err(|e| format!("a temporary file for the image archive: {e}"))?;
+    let mut tee = Tee(tar, &mut copy);
+    let compressed = cache.and_then(|cache| compress::compressed_layers(&mut tee, cache).ok());
+    std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| format!("reading the image archive: {e}"))?;
+    copy.rewind().map_err(|e| format!("reading the image archive back: {e}"))?;
+    let contents = contents::read(copy).map_err(|e| e.to_string())?;
+    Ok((compressed, contents))
+}
+
+/// Counts the vulnerabilities of both images with the scanner, when there is one; otherwise, or
+/// when it fails, the note that says why there are no counts.
+fn count_cves(scanner: &Result<cves::Scanner, String>, before: &mut Side, after: &mut Side) -> Option<String> {
+    let scanner = match scanner {
+        Ok(scanner) => scanner,
+        Err(why) => return Some(why.clone()),
+    };
+    for side in [before, after] {
+        match scanner.scan(&side.image) {
+            Ok(found) => side.cves = Some(found),
+            Err(why) => return Some(format!("{} could not count the CVEs: {why}", scanner.name)),
+        }
+    }
+    None
 }
 
 /// The compressed size the registry reports after a push, or `None` (then it is measured locally).

@@ -69,6 +69,7 @@ impl Options {
             smoke: Duration::from_secs(config.smoke_seconds.unwrap_or(3)),
             keep_images: false,
             registry: config.registry,
+            cve_scanner: config.cve_scanner.unwrap_or_default(),
         }
     }
 }

@@ -148,6 +148,8 @@ PY
 fi
 
 distroless() { # NAME, then the files of the Debian rootfs to add on top of the static layout
+  # $PACKAGES: the Debian packages those files come from, recorded as distroless records them
+  # (one dpkg status file each in /var/lib/dpkg/status.d/).
   local name="$1"; shift
   local fs="$work/$name"
   rm -rf "$fs"
@@ -161,6 +163,10 @@ distroless() { # NAME, then the files of the Debian rootfs to add on top of the 
   chmod 1777 "$fs/tmp"; chmod 700 "$fs/home/nonroot" "$fs/root"
   for path in "$@"; do
     (cd "$slim" && cp -a --parents "$path" "$fs/") 2>/dev/null || true
+  done
+  mkdir -p "$fs/var/lib/dpkg/status.d"
+  for pkg in $PACKAGES; do
+    chroot "$slim" dpkg-query -s "$pkg" >"$fs/var/lib/dpkg/status.d/$pkg"
   done
   tar --numeric-owner --owner=0 --group=0 -C "$fs" -c --exclude=./home/nonroot . >"$work/$name.tar"
   # /home/nonroot belongs to nonroot, as in distroless.
@@ -180,17 +186,17 @@ libs_of() { # the shared-library files of Debian packages in the rootfs
 
 if ! have gcr.io/distroless/static-debian13:nonroot; then
   log "image gcr.io/distroless/static-debian13:nonroot"
-  distroless static-debian13
+  PACKAGES="base-files ca-certificates tzdata" distroless static-debian13
 fi
 if ! have gcr.io/distroless/base-debian13:nonroot; then
   log "image gcr.io/distroless/base-debian13:nonroot"
   mapfile -t libc < <(libs_of libc6)
-  distroless base-debian13 "${libc[@]}" lib64 usr/lib64
+  PACKAGES="base-files ca-certificates tzdata libc6" distroless base-debian13 "${libc[@]}" lib64 usr/lib64
 fi
 if ! have gcr.io/distroless/cc-debian13:nonroot; then
   log "image gcr.io/distroless/cc-debian13:nonroot"
   mapfile -t libs < <(libs_of libc6 libgcc-s1 libstdc++6)
-  distroless cc-debian13 "${libs[@]}" lib64 usr/lib64
+  PACKAGES="base-files ca-certificates tzdata libc6 libgcc-s1 libstdc++6" distroless cc-debian13 "${libs[@]}" lib64 usr/lib64
 fi
 
 # Pushed every time (quick when the registry has the layers): the push records the digest the

@@ -20,7 +20,8 @@ use super::{Accepted, JobRecord, JobState, NewJob, PullRecord, RepoRecord, RepoR
 use rows::{JOB_COLUMNS, job_row, pull_row, result_row};
 
 /// The migrations, in order.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_carried.sql")];
 
 /// Connections per process: calls run on them side by side (a commit waits for its WAL flush;
 /// several commits share one).
@@ -385,11 +386,15 @@ impl Store for Postgres {
         self.with(move |client| {
             client.execute(
                 "INSERT INTO pulls (repo, number, url, state, fingerprint, files, bytes_before, bytes_after,
-                   findings_fixed, findings_remaining, blocked_reason, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   findings_fixed, findings_remaining, blocked_reason, created_at, updated_at,
+                   packages_before, packages_after, shells_removed)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                  ON CONFLICT (repo, number) DO UPDATE SET url = $3, state = $4, fingerprint = $5, files = $6,
                    bytes_before = COALESCE($7, pulls.bytes_before), bytes_after = COALESCE($8, pulls.bytes_after),
-                   findings_fixed = $9, findings_remaining = $10, blocked_reason = $11, updated_at = $13",
+                   findings_fixed = $9, findings_remaining = $10, blocked_reason = $11, updated_at = $13,
+                   packages_before = COALESCE($14, pulls.packages_before),
+                   packages_after = COALESCE($15, pulls.packages_after),
+                   shells_removed = COALESCE($16, pulls.shells_removed)",
                 &[
                     &p.repo,
                     &(p.number as i64),
@@ -404,6 +409,9 @@ impl Store for Postgres {
                     &p.blocked_reason,
                     &p.created_at,
                     &p.updated_at,
+                    &p.packages_before.map(|n| n as i64),
+                    &p.packages_after.map(|n| n as i64),
+                    &p.shells_removed.map(|n| n as i64),
                 ],
             )?;
             Ok(())
@@ -415,7 +423,8 @@ impl Store for Postgres {
         self.with(move |client| {
             let rows = client.query(
                 "SELECT repo, number, url, state, fingerprint, files, bytes_before, bytes_after, findings_fixed,
-                   findings_remaining, blocked_reason, created_at, updated_at
+                   findings_remaining, blocked_reason, created_at, updated_at, packages_before, packages_after,
+                   shells_removed
                  FROM pulls WHERE starts_with(repo, $1 || '/') ORDER BY repo, number",
                 &[&org],
             )?;

@@ -50,5 +50,8 @@ pub fn pull_row(row: &Row) -> PullRecord {
         blocked_reason: row.get(10),
         created_at: row.get(11),
         updated_at: row.get(12),
+        packages_before: row.get::<_, Option<i64>>(13).map(|n| n as u64),
+        packages_after: row.get::<_, Option<i64>>(14).map(|n| n as u64),
+        shells_removed: row.get::<_, Option<i64>>(15).map(|n| n as u64),
     }
 }

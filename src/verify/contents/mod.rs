@@ -50,9 +50,12 @@ pub struct ImageContents {
     pub setuid: Vec<String>,
     /// Directories anyone may write to, other than `/tmp` and `/var/tmp`, sorted.
     pub world_writable: Vec<String>,
-    /// The user it runs as (`Config.User`; empty means root).
+    /// The user it runs as (`Config.User`; empty means root). Not serialised: the proof's
+    /// report gives the user beside the sizes.
+    #[serde(skip)]
     pub user: String,
     /// True when that user is root (empty, `root`, `0`, or either with a group).
+    #[serde(skip)]
     pub runs_as_root: bool,
     /// What was not read because a bound was hit (or a part was unreadable); empty when all was.
     pub limits_hit: Vec<String>,
