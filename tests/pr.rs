@@ -96,6 +96,9 @@ async fn the_first_run_opens_one_proven_pull_request_and_the_second_writes_nothi
     if proof {
         assert!(body.contains("### Build proof") && body.contains("| `Dockerfile` |"), "the size table:\n{body}");
         assert!(body.contains("proven"), "{body}");
+        // What the images carry: the shell and the package manager gone, the packages removed listed.
+        assert!(body.contains("| packages | shell | package manager |") && body.contains("→ none"), "{body}");
+        assert!(body.contains("packages removed from <code>Dockerfile</code>'s image"), "{body}");
     } else {
         assert!(body.contains("The build proof was skipped"), "{body}");
     }
