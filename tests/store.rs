@@ -158,10 +158,25 @@ fn repositories_pulls_and_openings_round_trip_on(store: &dyn Store) {
         waiting: false,
         judged_with: Some("rules".into()),
         seen_at: 7,
+        private: true,
     };
     store.save_repo(&repo).unwrap();
     store.save_repo(&RepoRecord { candidates: 3, ..repo.clone() }).unwrap();
-    assert_eq!(store.repo("acme/api").unwrap().unwrap().candidates, 3);
+    assert_eq!(store.repo("acme/api").unwrap().unwrap(), RepoRecord { candidates: 3, ..repo.clone() });
+    store.save_repo(&RepoRecord { full_name: "acme/web".into(), private: false, ..repo.clone() }).unwrap();
+    store.save_repo(&RepoRecord { full_name: "other/web".into(), org: "other".into(), ..repo.clone() }).unwrap();
+    let names: Vec<(String, bool)> =
+        store.repos("acme").unwrap().into_iter().map(|r| (r.full_name, r.private)).collect();
+    assert_eq!(names, [("acme/api".to_string(), true), ("acme/web".to_string(), false)]);
+    let first = store.begin_sweep("acme", "1/1", 10).unwrap();
+    store.finish_sweep(first, 20).unwrap();
+    let second = store.begin_sweep("acme", "1/1", 30).unwrap();
+    let sweeps = store.sweeps("acme").unwrap();
+    assert_eq!(
+        sweeps.iter().map(|s| (s.id, s.started_at, s.finished_at)).collect::<Vec<_>>(),
+        [(second, 30, None), (first, 10, Some(20))]
+    );
+    assert!(store.sweeps("other").unwrap().is_empty());
     let pull = PullRecord {
         repo: "acme/api".into(),
         number: 1,

@@ -51,7 +51,7 @@ pub struct SandboxArgs {
     #[arg(long)]
     no_git_data_writes: bool,
     /// An organisation of many repositories, ORG=DIR: each folder of DIR a repository;
-    /// DIR/sandbox.json gives their listing facts (archived, fork, empty, topics, language);
+    /// DIR/sandbox.json gives their listing facts (archived, fork, private, empty, topics, language);
     /// repeatable.
     #[arg(long = "seed-org")]
     orgs: Vec<harden::sandbox::OrgSeed>,

@@ -94,7 +94,7 @@ pub struct Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrgSeed {
     /// `ORG=DIR`: each folder in DIR is a repository; `DIR/sandbox.json` may give each its
-    /// listing facts (`{"name": {"archived": true, "fork": true, "empty": true, "topics": […],
+    /// listing facts (`{"name": {"archived": true, "fork": true, "private": true, "empty": true, "topics": […],
     /// "language": "Go"}}`).
     Folders(String, PathBuf),
     /// `ORG=N`: N generated repositories, every twentieth a Go service with a Dockerfile to

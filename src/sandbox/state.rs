@@ -48,6 +48,8 @@ pub struct RepoMeta {
     pub disabled: bool,
     /// A fork of another repository.
     pub fork: bool,
+    /// Private: seen only by those it is shared with.
+    pub private: bool,
     /// Without a single commit.
     pub empty: bool,
     /// Its topics.

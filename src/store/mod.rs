@@ -37,6 +37,23 @@ pub struct RepoRecord {
     pub judged_with: Option<String>,
     /// When it was last seen (seconds since the epoch).
     pub seen_at: i64,
+    /// Private: the dashboard shows it only to signed-in members of the organisation.
+    pub private: bool,
+}
+
+/// One sweep of an organisation (or of one shard of it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepRecord {
+    /// Its id.
+    pub id: SweepId,
+    /// The organisation.
+    pub org: String,
+    /// The shard (`1/1` for a whole organisation).
+    pub shard: String,
+    /// When it started (seconds since the epoch).
+    pub started_at: i64,
+    /// When it finished, unless it did not (yet).
+    pub finished_at: Option<i64>,
 }
 
 /// What one sweep did with one repository.
@@ -271,7 +288,8 @@ impl PullRecord {
 }
 
 /// A sweep, by its number in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct SweepId(pub i64);
 
 /// The store's clock: seconds since the epoch, as every record keeps time.
@@ -312,6 +330,10 @@ pub trait Store {
     fn finish_sweep(&self, sweep: SweepId, now: i64) -> anyhow::Result<()>;
     /// A repository as the last sweep saw it.
     fn repo(&self, full_name: &str) -> anyhow::Result<Option<RepoRecord>>;
+    /// Every repository of an organisation the sweeps saw, by name.
+    fn repos(&self, org: &str) -> anyhow::Result<Vec<RepoRecord>>;
+    /// An organisation's sweeps, the latest first.
+    fn sweeps(&self, org: &str) -> anyhow::Result<Vec<SweepRecord>>;
     /// Records a repository.
     fn save_repo(&self, repo: &RepoRecord) -> anyhow::Result<()>;
     /// What sweep `sweep` did with `repo`, when it did.

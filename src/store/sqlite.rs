@@ -8,14 +8,16 @@ use std::sync::Mutex;
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId};
+use super::{
+    Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId, SweepRecord,
+};
 
 /// The migrations, in order.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_deliveries.sql"),
     include_str!("migrations/0003_jobs.sql"),
-    include_str!("migrations/0004_carried.sql"),
+    include_str!("migrations/0004_dashboard.sql"),
 ];
 
 /// A job's columns, in the order [`job_row`] reads them.
@@ -188,39 +190,41 @@ impl Store for Sqlite {
     }
 
     fn repo(&self, full_name: &str) -> anyhow::Result<Option<RepoRecord>> {
-        Ok(self
-            .db()
-            .query_row(
-                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at, waiting,
-                   judged_with
-                 FROM repos WHERE full_name = ?1",
-                params![full_name],
-                |row| {
-                    Ok(RepoRecord {
-                        full_name: row.get(0)?,
-                        org: row.get(1)?,
-                        default_branch: row.get(2)?,
-                        tree_sha: row.get(3)?,
-                        tree_etag: row.get(4)?,
-                        candidates: row.get::<_, i64>(5)? as usize,
-                        skipped: row.get(6)?,
-                        has_pull: row.get(7)?,
-                        seen_at: row.get(8)?,
-                        waiting: row.get(9)?,
-                        judged_with: row.get(10)?,
-                    })
-                },
-            )
-            .optional()?)
+        let query = format!("SELECT {REPO_COLUMNS} FROM repos WHERE full_name = ?1");
+        Ok(self.db().query_row(&query, params![full_name], repo_row).optional()?)
+    }
+
+    fn repos(&self, org: &str) -> anyhow::Result<Vec<RepoRecord>> {
+        let db = self.db();
+        let mut query = db.prepare(&format!("SELECT {REPO_COLUMNS} FROM repos WHERE org = ?1 ORDER BY full_name"))?;
+        let rows = query.query_map(params![org], repo_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn sweeps(&self, org: &str) -> anyhow::Result<Vec<SweepRecord>> {
+        let db = self.db();
+        let mut query =
+            db.prepare("SELECT id, org, shard, started_at, finished_at FROM sweeps WHERE org = ?1 ORDER BY id DESC")?;
+        let rows = query.query_map(params![org], |row| {
+            Ok(SweepRecord {
+                id: SweepId(row.get(0)?),
+                org: row.get(1)?,
+                shard: row.get(2)?,
+                started_at: row.get(3)?,
+                finished_at: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn save_repo(&self, r: &RepoRecord) -> anyhow::Result<()> {
         self.db().execute(
             "INSERT INTO repos (full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at,
-               waiting, judged_with)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+               waiting, judged_with, private)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (full_name) DO UPDATE SET org = ?2, default_branch = ?3, tree_sha = ?4, tree_etag = ?5,
-               candidates = ?6, skipped = ?7, has_pull = ?8, seen_at = ?9, waiting = ?10, judged_with = ?11",
+               candidates = ?6, skipped = ?7, has_pull = ?8, seen_at = ?9, waiting = ?10, judged_with = ?11,
+               private = ?12",
             params![
                 r.full_name,
                 r.org,
@@ -232,7 +236,8 @@ impl Store for Sqlite {
                 r.has_pull,
                 r.seen_at,
                 r.waiting,
-                r.judged_with
+                r.judged_with,
+                r.private
             ],
         )?;
         Ok(())
@@ -385,5 +390,26 @@ fn result_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepoResult> {
         pull: row.get::<_, Option<i64>>(3)?.map(|n| n as u64),
         requests: row.get::<_, i64>(4)? as usize,
         at: row.get(5)?,
+    })
+}
+
+/// The `repos` columns [`repo_row`] reads, in its order.
+const REPO_COLUMNS: &str = "full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at, waiting, judged_with, private";
+
+/// A repository, in [`REPO_COLUMNS`]' order.
+fn repo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepoRecord> {
+    Ok(RepoRecord {
+        full_name: row.get(0)?,
+        org: row.get(1)?,
+        default_branch: row.get(2)?,
+        tree_sha: row.get(3)?,
+        tree_etag: row.get(4)?,
+        candidates: row.get::<_, i64>(5)? as usize,
+        skipped: row.get(6)?,
+        has_pull: row.get(7)?,
+        seen_at: row.get(8)?,
+        waiting: row.get(9)?,
+        judged_with: row.get(10)?,
+        private: row.get(11)?,
     })
 }

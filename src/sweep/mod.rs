@@ -243,6 +243,7 @@ impl Repo<'_> {
             waiting: false,
             judged_with: Some(judged_with.clone()),
             seen_at: epoch(),
+            private: listed.private,
         };
         let no_candidates = || result(name, Outcome::NoCandidates, "no Dockerfile or manifest to harden".into());
         if candidates.is_empty() && cached.is_some() && !had_pull {

@@ -74,6 +74,8 @@ pub struct Listed {
     pub default_branch: String,
     /// Why the sweep passes it over, when it does.
     pub skipped: Option<String>,
+    /// Private: the dashboard shows it only to signed-in members.
+    pub private: bool,
 }
 
 impl Listed {
@@ -96,6 +98,7 @@ impl Filter {
                 shard.takes(&full_name).then(|| Listed {
                     default_branch: repo["default_branch"].as_str().unwrap_or("main").to_string(),
                     skipped: self.skip_reason(repo, &full_name, &include, &exclude),
+                    private: repo["private"].as_bool().unwrap_or(false),
                     full_name,
                 })
             })

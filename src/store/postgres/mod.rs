@@ -16,12 +16,12 @@ use postgres::{Client, NoTls, Transaction};
 
 mod rows;
 
-use super::{Accepted, JobRecord, JobState, NewJob, PullRecord, RepoRecord, RepoResult, Store, SweepId};
-use rows::{JOB_COLUMNS, job_row, pull_row, result_row};
+use super::{Accepted, JobRecord, JobState, NewJob, PullRecord, RepoRecord, RepoResult, Store, SweepId, SweepRecord};
+use rows::{JOB_COLUMNS, REPO_COLUMNS, job_row, pull_row, repo_row, result_row, sweep_row};
 
 /// The migrations, in order.
 const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_carried.sql")];
+    &[include_str!("../migrations/postgres/0001_init.sql"), include_str!("../migrations/postgres/0002_dashboard.sql")];
 
 /// Connections per process: calls run on them side by side (a commit waits for its WAL flush;
 /// several commits share one).
@@ -290,25 +290,27 @@ impl Store for Postgres {
     fn repo(&self, full_name: &str) -> anyhow::Result<Option<RepoRecord>> {
         let full_name = full_name.to_string();
         self.with(move |client| {
+            let query = format!("SELECT {REPO_COLUMNS} FROM repos WHERE full_name = $1");
+            Ok(client.query(&query, &[&full_name])?.first().map(repo_row))
+        })
+    }
+
+    fn repos(&self, org: &str) -> anyhow::Result<Vec<RepoRecord>> {
+        let org = org.to_string();
+        self.with(move |client| {
+            let query = format!("SELECT {REPO_COLUMNS} FROM repos WHERE org = $1 ORDER BY full_name");
+            Ok(client.query(&query, &[&org])?.iter().map(repo_row).collect())
+        })
+    }
+
+    fn sweeps(&self, org: &str) -> anyhow::Result<Vec<SweepRecord>> {
+        let org = org.to_string();
+        self.with(move |client| {
             let rows = client.query(
-                "SELECT full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at,
-                   waiting, judged_with
-                 FROM repos WHERE full_name = $1",
-                &[&full_name],
+                "SELECT id, org, shard, started_at, finished_at FROM sweeps WHERE org = $1 ORDER BY id DESC",
+                &[&org],
             )?;
-            Ok(rows.first().map(|row| RepoRecord {
-                full_name: row.get(0),
-                org: row.get(1),
-                default_branch: row.get(2),
-                tree_sha: row.get(3),
-                tree_etag: row.get(4),
-                candidates: row.get::<_, i64>(5) as usize,
-                skipped: row.get(6),
-                has_pull: row.get(7),
-                seen_at: row.get(8),
-                waiting: row.get(9),
-                judged_with: row.get(10),
-            }))
+            Ok(rows.iter().map(sweep_row).collect())
         })
     }
 
@@ -317,10 +319,11 @@ impl Store for Postgres {
         self.with(move |client| {
             client.execute(
                 "INSERT INTO repos (full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull,
-                   seen_at, waiting, judged_with)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                   seen_at, waiting, judged_with, private)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (full_name) DO UPDATE SET org = $2, default_branch = $3, tree_sha = $4, tree_etag = $5,
-                   candidates = $6, skipped = $7, has_pull = $8, seen_at = $9, waiting = $10, judged_with = $11",
+                   candidates = $6, skipped = $7, has_pull = $8, seen_at = $9, waiting = $10, judged_with = $11,
+                   private = $12",
                 &[
                     &r.full_name,
                     &r.org,
@@ -333,6 +336,7 @@ impl Store for Postgres {
                     &r.seen_at,
                     &r.waiting,
                     &r.judged_with,
+                    &r.private,
                 ],
             )?;
             Ok(())

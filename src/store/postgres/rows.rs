@@ -2,7 +2,7 @@
 
 use postgres::Row;
 
-use crate::store::{JobRecord, JobState, Outcome, PullRecord, RepoResult};
+use crate::store::{JobRecord, JobState, Outcome, PullRecord, RepoRecord, RepoResult, SweepId, SweepRecord};
 
 /// A job's columns, in the order [`job_row`] reads them.
 pub const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, created_at, finished_at";
@@ -53,5 +53,37 @@ pub fn pull_row(row: &Row) -> PullRecord {
         packages_before: row.get::<_, Option<i64>>(13).map(|n| n as u64),
         packages_after: row.get::<_, Option<i64>>(14).map(|n| n as u64),
         shells_removed: row.get::<_, Option<i64>>(15).map(|n| n as u64),
+    }
+}
+
+/// The `repos` columns [`repo_row`] reads, in its order.
+pub const REPO_COLUMNS: &str = "full_name, org, default_branch, tree_sha, tree_etag, candidates, skipped, has_pull, seen_at, waiting, judged_with, private";
+
+/// A repository, in [`REPO_COLUMNS`]' order.
+pub fn repo_row(row: &Row) -> RepoRecord {
+    RepoRecord {
+        full_name: row.get(0),
+        org: row.get(1),
+        default_branch: row.get(2),
+        tree_sha: row.get(3),
+        tree_etag: row.get(4),
+        candidates: row.get::<_, i64>(5) as usize,
+        skipped: row.get(6),
+        has_pull: row.get(7),
+        seen_at: row.get(8),
+        waiting: row.get(9),
+        judged_with: row.get(10),
+        private: row.get(11),
+    }
+}
+
+/// A sweep: id, org, shard, started_at, finished_at.
+pub fn sweep_row(row: &Row) -> SweepRecord {
+    SweepRecord {
+        id: SweepId(row.get(0)),
+        org: row.get(1),
+        shard: row.get(2),
+        started_at: row.get(3),
+        finished_at: row.get(4),
     }
 }

@@ -1,0 +1,8 @@
+-- For the dashboard: what harden's pull requests take out of the images, from the build proof
+-- (OS packages summed over the proven images before and after, and how many of those images lose
+-- their shell), and which repositories are private (shown only to signed-in members).
+
+ALTER TABLE pulls ADD COLUMN packages_before INTEGER;
+ALTER TABLE pulls ADD COLUMN packages_after INTEGER;
+ALTER TABLE pulls ADD COLUMN shells_removed INTEGER;
+ALTER TABLE repos ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
