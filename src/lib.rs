@@ -11,6 +11,7 @@
 #![recursion_limit = "256"]
 
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod discover;
 pub mod dockerfile;

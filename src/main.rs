@@ -12,6 +12,8 @@ use harden::run;
 use harden::verify;
 use std::time::Duration;
 
+#[path = "cli/dashboard.rs"]
+mod dashboard_cli;
 #[path = "cli/pr.rs"]
 mod pr_cli;
 #[path = "cli/sandbox.rs"]
@@ -128,6 +130,9 @@ enum Command {
     /// access with a proven pull request, and reacts to closed pull requests, pushes and
     /// installations; every delivery authenticated, recorded once, its work queued in the state.
     Serve(Box<serve_cli::ServeArgs>),
+    /// Write the campaign's dashboard (pull requests by state, sizes saved, charts, a page per
+    /// repository and per sweep) as static pages, from the state the sweeps and the server keep.
+    Dashboard(dashboard_cli::DashboardArgs),
     /// Run a local GitHub-compatible forge (REST under /api/v3, git over smart HTTP) for trying
     /// harden and for the end-to-end tests. Its state survives a restart.
     Sandbox(Box<sandbox_cli::SandboxArgs>),
@@ -263,6 +268,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cli::main(*args),
         Command::Sandbox(args) => sandbox_cli::main(*args),
         Command::Sweep(args) => sweep_cli::main(*args),
+        Command::Dashboard(args) => dashboard_cli::main(args),
         Command::Demo { serve, listen, docker } => pr_cli::demo(serve, listen, docker),
         Command::Rules { format } => {
             print!("{}", rules_text(format));

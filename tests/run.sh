@@ -11,7 +11,9 @@
 # HARDEN_WEBHOOK_EXAMPLES, the path of api.github.com/index.json from npm
 # @octokit/webhooks-examples (tests/serve.rs; by default it is looked for where .ci/run puts it);
 # HARDEN_TEST_POSTGRES, a PostgreSQL server the tests may create databases on
-# (tests/rig/postgres.sh up, then source its env file).
+# (tests/rig/postgres.sh up, then source its env file); Debian's chromium and chromium-driver and
+# HARDEN_AXE, the path of axe.min.js from npm axe-core (tests/browser/setup.sh installs them and
+# prints it), for the dashboard's browser tests.
 # .ci/run installs and starts all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

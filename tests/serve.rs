@@ -7,49 +7,20 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, TOKEN, docker_available, get as forge_get, git};
+use common::{Sandbox, Server, TOKEN, docker_available, get as forge_get, git};
 use harden::serve::signature::sign;
 use harden::store::{JobState, Store};
 use serde_json::{Value, json};
 
 const SECRET: &str = "the webhook secret";
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
 impl Server {
     fn start(database: &Path, secrets: &[&str]) -> Server {
         Self::start_with(database, secrets, &["--api-url", "http://127.0.0.1:9/api/v3", "--token", "unused"])
-    }
-
-    fn start_with(database: &Path, secrets: &[&str], args: &[&str]) -> Server {
-        Self::start_at("127.0.0.1:0", database, secrets, args)
-    }
-
-    fn start_at(listen: &str, database: &Path, secrets: &[&str], args: &[&str]) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
-        command.args(["serve", "--listen", listen, "--database"]).arg(database).args(args);
-        for secret in secrets {
-            command.args(["--webhook-secret", secret]);
-        }
-        let mut child = command
-            .env_remove("HARDEN_WEBHOOK_SECRET")
-            .env_remove("GITHUB_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("serve: listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
-        Server { child, url }
     }
 
     /// Stops it with SIGTERM, as Kubernetes does; its exit code.
@@ -62,13 +33,6 @@ impl Server {
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

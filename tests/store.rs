@@ -177,6 +177,7 @@ fn repositories_pulls_and_openings_round_trip_on(store: &dyn Store) {
         [(second, 30, None), (first, 10, Some(20))]
     );
     assert!(store.sweeps("other").unwrap().is_empty());
+    assert_eq!(store.orgs().unwrap(), ["acme", "other"]);
     let pull = PullRecord {
         repo: "acme/api".into(),
         number: 1,

@@ -9,64 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{Sandbox, TOKEN, get, project};
+use common::{Org, Sandbox, TOKEN, copy, get, project};
 use serde_json::{Value, json};
 
 const ORG: &str = "acme";
-
-/// An organisation to seed: a folder per repository and `sandbox.json` with their listing facts.
-struct Org {
-    dir: tempfile::TempDir,
-    facts: BTreeMap<String, Value>,
-}
-
-impl Org {
-    fn new() -> Self {
-        Org { dir: tempfile::tempdir().unwrap(), facts: BTreeMap::new() }
-    }
-
-    /// A repository with the files of `from` (a folder of this project), and `extra` files.
-    fn repo(mut self, name: &str, from: Option<&Path>, extra: &[(&str, &str)], facts: Value) -> Self {
-        let dir = self.dir.path().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        if let Some(from) = from {
-            copy(from, &dir);
-        }
-        for (path, text) in extra {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        self.facts.insert(name.into(), facts);
-        self
-    }
-
-    /// `N` copies of the naive Go service, `svc-1`…
-    fn services(mut self, n: usize) -> Self {
-        for i in 1..=n {
-            self = self.repo(&format!("svc-{i}"), Some(&project("examples/naive")), &[], json!({}));
-        }
-        self
-    }
-
-    /// The `--seed-org` argument.
-    fn seed(&self) -> String {
-        std::fs::write(self.dir.path().join("sandbox.json"), serde_json::to_string(&self.facts).unwrap()).unwrap();
-        format!("{ORG}={}", self.dir.path().display())
-    }
-}
-
-/// Copies the folder `from` into `to`.
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        if entry.file_type().unwrap().is_dir() {
-            copy(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
 
 /// The organisation of the end-to-end test: one repository of each kind a sweep meets.
 fn mixed_org() -> Org {
@@ -188,7 +134,7 @@ async fn an_organisation_sweep_opens_exactly_the_pull_requests_it_should_and_a_r
     let proof = docker();
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let org = mixed_org();
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let db = state.path().join("harden.db");
     let verify = if proof { "true" } else { "false" };
 
@@ -280,7 +226,7 @@ async fn an_organisation_sweep_opens_exactly_the_pull_requests_it_should_and_a_r
 async fn pacing_opens_the_hours_budget_and_schedules_the_rest_in_order() {
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let org = Org::new().services(5);
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let db = state.path().join("harden.db");
     let args = ["--org", ORG, "--verify", "false", "--per-hour", "2"];
     // A folder that does not exist yet is made, as for --state.
@@ -313,7 +259,7 @@ async fn pacing_opens_the_hours_budget_and_schedules_the_rest_in_order() {
 async fn shards_take_each_repository_once_and_their_merge_equals_one_sweep() {
     let org = Org::new().services(4).repo("lib", None, &[("go.mod", "module x\n")], json!({}));
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(), "--generate-org", "gen=30"]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG), "--generate-org", "gen=30"]);
     let mut lines = Vec::new();
     let mut files = Vec::new();
     for shard in ["1/3", "2/3", "3/3"] {
@@ -357,7 +303,7 @@ async fn a_sweep_killed_at_any_point_finishes_with_every_repository_done_once() 
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // Slow writes, so that some kills land in the middle of opening a pull request.
     let faults = ["--fault", "slow:POST:/git/refs", "--fault", "slow:POST:/pulls", "--fault", "slow:POST:/git/commits"];
-    let sandbox = Sandbox::start_with(data.path(), &[], &[&["--seed-org", &org.seed()][..], &faults[..]].concat());
+    let sandbox = Sandbox::start_with(data.path(), &[], &[&["--seed-org", &org.seed(ORG)][..], &faults[..]].concat());
     let db = state.path().join("harden.db");
     let results = state.path().join("results.jsonl");
     let args = ["sweep", "--org", ORG, "--verify", "false", "--format", "json", "--results", results.to_str().unwrap()];
@@ -404,7 +350,7 @@ async fn faults_leave_no_duplicate_and_no_orphan() {
         "--fault",
         "502-after:GET:/git/trees/main",
     ];
-    let sandbox = Sandbox::start_with(data.path(), &[], &[&["--seed-org", &org.seed()][..], &faults[..]].concat());
+    let sandbox = Sandbox::start_with(data.path(), &[], &[&["--seed-org", &org.seed(ORG)][..], &faults[..]].concat());
     let db = state.path().join("harden.db");
     let (code, summary, stderr) = sweep(&sandbox, &db, &["--org", ORG, "--verify", "false"]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -423,7 +369,7 @@ async fn an_app_sweeps_its_installations_and_a_file_names_repositories() {
     let (_keys, key, public) = common::app_keys();
     let org = Org::new().services(2);
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let app = ["--app-id", "42", "--app-public-key", public.to_str().unwrap(), "--seed-org", &org.seed()];
+    let app = ["--app-id", "42", "--app-public-key", public.to_str().unwrap(), "--seed-org", &org.seed(ORG)];
     let sandbox = Sandbox::spawn(data.path(), &[], &app);
     let mut command = harden(&sandbox, &state.path().join("app.db"), &["sweep", "--installation", "--format", "json"]);
     command
@@ -437,7 +383,7 @@ async fn an_app_sweeps_its_installations_and_a_file_names_repositories() {
 
     // A file of names: just those, through a token.
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let list: PathBuf = state.path().join("repos.txt");
     std::fs::write(&list, "# the pilot\nacme/svc-2\n").unwrap();
     let (code, summary, stderr) =
@@ -458,7 +404,7 @@ async fn a_wrong_configuration_is_reported_with_its_line_and_costs_only_its_repo
         json!({}),
     );
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let (code, summary, stderr) = sweep(&sandbox, &state.path().join("a.db"), &["--org", ORG, "--verify", "false"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(summary["outcomes"]["opened"], 2, "{summary}");
@@ -469,7 +415,7 @@ async fn a_wrong_configuration_is_reported_with_its_line_and_costs_only_its_repo
     // cannot be known), exit 2, and the file and line are said.
     let org = Org::new().services(2).repo(".github", None, &[("harden.yml", "sweep:\n  mode: sometimes\n")], json!({}));
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let out =
         harden(&sandbox, &state.path().join("b.db"), &["sweep", "--org", ORG, "--verify", "false"]).output().unwrap();
     let (code, _, stderr) = parts(&out);
@@ -482,7 +428,7 @@ async fn a_wrong_configuration_is_reported_with_its_line_and_costs_only_its_repo
 async fn a_dry_run_writes_nothing_and_leaves_the_state_as_it_was() {
     let org = Org::new().services(2);
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let db = state.path().join("harden.db");
     let args = ["--org", ORG, "--verify", "false"];
     let (code, summary, stderr) = sweep(&sandbox, &db, &[&args[..], &["--dry-run"]].concat());
@@ -531,7 +477,7 @@ async fn a_truncated_tree_is_listed_in_parts_and_its_candidates_found() {
     ];
     let org = Org::new().repo("mono", None, &files, json!({}));
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(), "--tree-limit", "3"]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG), "--tree-limit", "3"]);
     let (code, summary, stderr) = sweep(&sandbox, &state.path().join("t.db"), &["--org", ORG, "--verify", "false"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(summary["outcomes"]["opened"], 1, "{summary}\n{stderr}");
@@ -546,7 +492,7 @@ async fn a_truncated_tree_is_listed_in_parts_and_its_candidates_found() {
 async fn a_wrong_command_line_exits_2_with_what_is_wrong() {
     let org = Org::new().services(1);
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let db = state.path().join("w.db");
     let list = state.path().join("repos.txt");
     std::fs::write(&list, "acme/svc-1\njust-a-name\n").unwrap();
@@ -570,7 +516,7 @@ async fn a_changed_organisation_configuration_is_applied_to_unchanged_repositori
     let org = Org::new().services(2).repo(".github", None, &[("harden.yml", "sweep:\n  mode: opt-in\n")], json!({}));
     let (data, state, work) =
         (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed()]);
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
     let db = state.path().join("c.db");
     let args = ["--org", ORG, "--verify", "false"];
     // Opt-in, and no repository opted in: nothing opens, and a repeat costs only 304s.

@@ -103,19 +103,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return Exit::Usage.into();
         }
     };
-    // PostgreSQL is shared by replicas; a SQLite file belongs to one server.
-    type Opened = anyhow::Result<(Arc<dyn harden::store::Store + Send + Sync>, bool)>;
-    let opened: Opened = match database.as_deref() {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            harden::store::postgres::Postgres::connect(url).map(|store| (Arc::new(store) as _, true))
-        }
-        database => {
-            let path = database
-                .map_or_else(sweep_cli::default_state, |d| PathBuf::from(d.strip_prefix("sqlite://").unwrap_or(d)));
-            harden::store::sqlite::Sqlite::open(&path).map(|store| (Arc::new(store) as _, false))
-        }
-    };
-    let (store, shared) = match opened {
+    let (store, shared) = match open_store(database.as_deref()) {
         Ok(opened) => opened,
         Err(e) => {
             eprintln!("harden serve: {e:#}");
@@ -155,6 +143,21 @@ pub fn main(args: ServeArgs) -> ExitCode {
         Err(e) => {
             eprintln!("harden serve: {e:#}");
             Exit::Failed.into()
+        }
+    }
+}
+
+/// The store `--database` names: a PostgreSQL URL (shared by replicas: `true`), or a SQLite file
+/// (`sqlite://PATH` or a path; default the sweep's state file), which belongs to one process.
+pub fn open_store(database: Option<&str>) -> anyhow::Result<(Arc<dyn harden::store::Store + Send + Sync>, bool)> {
+    match database {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok((Arc::new(harden::store::postgres::Postgres::connect(url)?), true))
+        }
+        database => {
+            let path = database
+                .map_or_else(sweep_cli::default_state, |d| PathBuf::from(d.strip_prefix("sqlite://").unwrap_or(d)));
+            Ok((Arc::new(harden::store::sqlite::Sqlite::open(&path)?), false))
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod act;
 pub mod command;
+mod dashboard;
 pub mod event;
 pub mod payload;
 pub mod permission;

@@ -1,5 +1,5 @@
 //! The routes: `POST /webhook` (signature, size, delivery id, JSON, then recorded with its jobs
-//! in one transaction, once), `GET /healthz` and `GET /readyz`.
+//! in one transaction, once), `GET /healthz`, `GET /readyz`, and the dashboard's pages under `/`.
 
 use std::sync::Arc;
 
@@ -36,6 +36,8 @@ pub fn router(hooks: Hooks, concurrent: usize) -> Router {
         .route("/webhook", post(webhook))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/", get(super::dashboard::page))
+        .route("/{*path}", get(super::dashboard::page))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(slots, shed))
         .with_state(Arc::new(hooks))

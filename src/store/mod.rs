@@ -330,6 +330,8 @@ pub trait Store {
     fn finish_sweep(&self, sweep: SweepId, now: i64) -> anyhow::Result<()>;
     /// A repository as the last sweep saw it.
     fn repo(&self, full_name: &str) -> anyhow::Result<Option<RepoRecord>>;
+    /// The organisations the store knows: swept, or owning a repository it recorded.
+    fn orgs(&self) -> anyhow::Result<Vec<String>>;
     /// Every repository of an organisation the sweeps saw, by name.
     fn repos(&self, org: &str) -> anyhow::Result<Vec<RepoRecord>>;
     /// An organisation's sweeps, the latest first.

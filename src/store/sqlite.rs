@@ -194,6 +194,13 @@ impl Store for Sqlite {
         Ok(self.db().query_row(&query, params![full_name], repo_row).optional()?)
     }
 
+    fn orgs(&self) -> anyhow::Result<Vec<String>> {
+        let db = self.db();
+        let mut query = db.prepare("SELECT login FROM orgs UNION SELECT org FROM repos ORDER BY 1")?;
+        let rows = query.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn repos(&self, org: &str) -> anyhow::Result<Vec<RepoRecord>> {
         let db = self.db();
         let mut query = db.prepare(&format!("SELECT {REPO_COLUMNS} FROM repos WHERE org = ?1 ORDER BY full_name"))?;

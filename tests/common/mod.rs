@@ -2,11 +2,12 @@
 
 #![allow(dead_code)] // each test crate uses its own part of this module
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The token every test sandbox requires.
 pub const TOKEN: &str = "sandbox-test-token";
@@ -185,4 +186,100 @@ pub fn app_keys() -> (tempfile::TempDir, PathBuf, PathBuf) {
     openssl(&["genrsa", "-traditional", "-out", key.to_str().unwrap(), "2048"]);
     openssl(&["rsa", "-in", key.to_str().unwrap(), "-pubout", "-out", public.to_str().unwrap()]);
     (keys, key, public)
+}
+
+/// An organisation to seed: a folder per repository and `sandbox.json` with their listing facts.
+pub struct Org {
+    dir: tempfile::TempDir,
+    facts: BTreeMap<String, Value>,
+}
+
+impl Org {
+    pub fn new() -> Self {
+        Org { dir: tempfile::tempdir().unwrap(), facts: BTreeMap::new() }
+    }
+
+    /// A repository with the files of `from` (a folder of this project), and `extra` files.
+    pub fn repo(mut self, name: &str, from: Option<&Path>, extra: &[(&str, &str)], facts: Value) -> Self {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Some(from) = from {
+            copy(from, &dir);
+        }
+        for (path, text) in extra {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        self.facts.insert(name.into(), facts);
+        self
+    }
+
+    /// `N` copies of the naive Go service, `svc-1`…
+    pub fn services(mut self, n: usize) -> Self {
+        for i in 1..=n {
+            self = self.repo(&format!("svc-{i}"), Some(&project("examples/naive")), &[], json!({}));
+        }
+        self
+    }
+
+    /// The `--seed-org` argument, for organisation `org`.
+    pub fn seed(&self, org: &str) -> String {
+        std::fs::write(self.dir.path().join("sandbox.json"), serde_json::to_string(&self.facts).unwrap()).unwrap();
+        format!("{org}={}", self.dir.path().display())
+    }
+}
+
+/// Copies the folder `from` into `to`.
+pub fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.file_type().unwrap().is_dir() {
+            copy(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// A `harden serve` process and its root URL (`http://127.0.0.1:PORT`), stopped when dropped.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// Where it answers.
+    pub url: String,
+}
+
+impl Server {
+    /// `harden serve` on a free port over `database`, with `secrets` and `args`.
+    pub fn start_with(database: &Path, secrets: &[&str], args: &[&str]) -> Server {
+        Self::start_at("127.0.0.1:0", database, secrets, args)
+    }
+
+    /// `harden serve` at `listen` over `database`, with `secrets` and `args`.
+    pub fn start_at(listen: &str, database: &Path, secrets: &[&str], args: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
+        command.args(["serve", "--listen", listen, "--database"]).arg(database).args(args);
+        for secret in secrets {
+            command.args(["--webhook-secret", secret]);
+        }
+        let mut child = command
+            .env_remove("HARDEN_WEBHOOK_SECRET")
+            .env_remove("GITHUB_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().strip_prefix("serve: listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -295,6 +295,13 @@ impl Store for Postgres {
         })
     }
 
+    fn orgs(&self) -> anyhow::Result<Vec<String>> {
+        self.with(|client| {
+            let rows = client.query("SELECT login FROM orgs UNION SELECT org FROM repos ORDER BY 1", &[])?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
     fn repos(&self, org: &str) -> anyhow::Result<Vec<RepoRecord>> {
         let org = org.to_string();
         self.with(move |client| {

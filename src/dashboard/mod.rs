@@ -1,0 +1,66 @@
+//! The dashboard of the campaign: the pull requests harden opened, what each repository is
+//! waiting for, and what the campaign took out of the images. One set of pages, rendered from a
+//! [`Snapshot`] of the store with the `minijinja` templates in `templates/dashboard/`: written
+//! to a directory by `harden dashboard --out` (for GitHub Pages) and served live by `harden
+//! serve` at `/`. Everything but [`Snapshot::read`] is pure.
+
+pub mod campaign;
+pub mod charts;
+pub mod pages;
+
+use std::collections::BTreeMap;
+
+use crate::store::{PullRecord, RepoRecord, RepoResult, Store, SweepRecord};
+
+/// What the store holds about the organisations shown, read at once.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// The organisations.
+    pub orgs: Vec<String>,
+    /// Their repositories, as the sweeps saw them.
+    pub repos: Vec<RepoRecord>,
+    /// harden's pull requests in them.
+    pub pulls: Vec<PullRecord>,
+    /// Their sweeps, the latest first, each with what it did per repository.
+    pub sweeps: Vec<(SweepRecord, Vec<RepoResult>)>,
+    /// Paths people asked harden to leave alone, by repository.
+    pub ignored: BTreeMap<String, Vec<String>>,
+}
+
+impl Snapshot {
+    /// Reads the organisations `orgs` (every one the store knows when empty).
+    pub fn read(store: &dyn Store, orgs: &[String]) -> anyhow::Result<Self> {
+        let orgs = if orgs.is_empty() { store.orgs()? } else { orgs.to_vec() };
+        let mut snapshot = Snapshot { orgs: orgs.clone(), ..Snapshot::default() };
+        for org in &orgs {
+            snapshot.repos.extend(store.repos(org)?);
+            snapshot.pulls.extend(store.pulls(org)?);
+            for sweep in store.sweeps(org)? {
+                let results = store.results(sweep.id)?;
+                snapshot.sweeps.push((sweep, results));
+            }
+        }
+        snapshot.sweeps.sort_by_key(|(s, _)| std::cmp::Reverse(s.started_at));
+        let mut names: Vec<&str> = snapshot.repos.iter().map(|r| r.full_name.as_str()).collect();
+        names.extend(snapshot.pulls.iter().map(|p| p.repo.as_str()));
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let paths = store.ignored_paths(name)?;
+            if !paths.is_empty() {
+                snapshot.ignored.insert(name.to_string(), paths);
+            }
+        }
+        Ok(snapshot)
+    }
+
+    /// True when `repo` is private, or not known to be public (a repository no sweep listed).
+    pub fn is_private(&self, repo: &str) -> bool {
+        self.repos.iter().find(|r| r.full_name == repo).is_none_or(|r| r.private)
+    }
+
+    /// What the latest sweep that looked at `repo` did with it.
+    pub fn latest_result(&self, repo: &str) -> Option<&RepoResult> {
+        self.sweeps.iter().find_map(|(_, results)| results.iter().find(|r| r.repo == repo))
+    }
+}
