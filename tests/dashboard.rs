@@ -43,11 +43,12 @@ fn rows(html: &str) -> BTreeMap<String, (String, u64)> {
 
 /// What the store says each shown row must be: the latest pull request's state and saving.
 fn expected(store: &dyn Store, include_private: bool) -> BTreeMap<String, (String, u64)> {
-    let private: Vec<String> =
-        store.repos(ORG).unwrap().into_iter().filter(|r| r.private).map(|r| r.full_name).collect();
+    let orgs = store.orgs().unwrap();
+    let repos: Vec<_> = orgs.iter().flat_map(|org| store.repos(org).unwrap()).collect();
+    let private: Vec<&str> = repos.iter().filter(|r| r.private).map(|r| r.full_name.as_str()).collect();
     let mut out = BTreeMap::new();
-    for pull in store.pulls(ORG).unwrap() {
-        if include_private || !private.contains(&pull.repo) {
+    for pull in orgs.iter().flat_map(|org| store.pulls(org).unwrap()) {
+        if include_private || !private.contains(&pull.repo.as_str()) {
             let saved = pull.bytes_before.zip(pull.bytes_after).map_or(0, |(b, a)| b.saturating_sub(a));
             out.insert(pull.repo.clone(), (pull.state.clone(), saved));
         }
@@ -67,7 +68,8 @@ async fn the_dashboard_shows_the_campaign_as_the_state_records_it() {
         .repo("quiet", Some(&naive), &[(".github/harden.yml", "sweep:\n  enabled: false\n")], json!({}))
         .repo("lib", None, &[("go.mod", "module example.com/lib\n\ngo 1.22\n")], json!({}));
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
+    let solo = format!("solo/app={}", naive.display());
+    let sandbox = Sandbox::start_with(data.path(), &[&solo], &["--seed-org", &org.seed(ORG)]);
     let db = state.path().join("harden.db");
     let db_arg = db.to_str().unwrap();
     let verify = if proof { "true" } else { "false" };
@@ -80,8 +82,13 @@ async fn the_dashboard_shows_the_campaign_as_the_state_records_it() {
     assert_eq!(status, 200, "the merge");
     let refreshed = harden(&sandbox, &["sweep", "status", "--org", ORG, "--state", db_arg]);
     assert!(refreshed.status.success(), "{}", String::from_utf8_lossy(&refreshed.stderr));
+    // A single `harden pr` records itself, and the repository it found, in the same state.
+    let single = harden(&sandbox, &["pr", "--repo", "solo/app", "--state", db_arg, "--verify", "false"]);
+    assert!(single.status.success(), "{}", String::from_utf8_lossy(&single.stderr));
 
     let store = harden::store::sqlite::Sqlite::open(&db).unwrap();
+    let solo = store.repo("solo/app").unwrap().expect("harden pr recorded the repository");
+    assert!(!solo.private && store.pulls("solo").unwrap()[0].state == "open", "{solo:?}");
     let pulls = store.pulls(ORG).unwrap();
     assert_eq!(pulls.len(), 3, "api, billing and vault each got one: {pulls:?}");
     assert!(pulls.iter().any(|p| p.repo == "acme/billing" && p.state == "merged"), "{pulls:?}");

@@ -60,11 +60,12 @@ fn four_services_are_proven_and_shrink_to_their_binary() {
     assert_eq!(reports.iter().filter(|r| r.status == Status::Changed).count(), 4, "fix changes all four");
     // The Engine API builder (bollard) builds these; the CLI builds the broken one below.
     let bollard = harden::verify::bollard::BollardBuilder::connect().expect("the engine's socket");
-    let images = verify::verify(&reports, &bollard, &engine, &options());
+    let images = verify::verify(&reports, &bollard, &engine, &Options { keep_images: true, ..options() });
     assert_eq!(images.len(), 4);
     for image in &images {
         let name = &image.dockerfile;
         assert_proven(image);
+        assert_contents_agree(&engine, image);
         assert_eq!(image.after.smoke, Some(Smoke::Passed), "{name}");
         assert!(image.before.built && image.after.built, "{name}");
         assert_eq!(image.after.user, "65532:65532", "{name} runs as nonroot");
@@ -225,11 +226,12 @@ fn services_that_need_care_off_root_are_proven_or_left_alone() {
     // The data directory is the non-root user's.
     assert!(rewritten("data-dir").contains("--chown=65532:65532 /harden/data /data"), "{}", rewritten("data-dir"));
 
-    let images = verify::verify(&reports, &engine, &engine, &options());
+    let images = verify::verify(&reports, &engine, &engine, &Options { keep_images: true, ..options() });
     assert_eq!(images.len(), 4);
     for image in &images {
         let name = &image.dockerfile;
         assert_proven(image);
+        assert_contents_agree(&engine, image);
         let expected_user = if name.contains("port80") { "" } else { "65532:65532" };
         assert_eq!(image.after.user, expected_user, "{name}");
     }
@@ -283,62 +285,55 @@ fn exported(image: &str) -> Vec<(String, u32)> {
         .collect()
 }
 
-/// What the proof reads from the images' layers agrees with what the images themselves report:
-/// dpkg's own count and `find -perm` in the original, the engine's export of the new one; the
-/// shell and the package manager are there before and gone after.
-#[test]
-fn what_the_images_carry_agrees_with_the_images_themselves() {
-    let Some(engine) = engine() else { return };
-    let paths: Vec<PathBuf> = ["naive", "debian-runtime", "cgo"].iter().map(|s| service(s)).collect();
-    let reports = run::run(&paths, false);
-    let images = verify::verify(&reports, &engine, &engine, &Options { keep_images: true, ..options() });
-    for image in &images {
-        let name = &image.dockerfile;
-        assert_proven(image);
-        let (before, after) = (image.before.contents.as_ref().unwrap(), image.after.contents.as_ref().unwrap());
+/// What the proof read from both images' layers agrees with what the images themselves report:
+/// dpkg's own count and `find -perm` run in an image with a shell, the engine's `docker export`
+/// of one without; a shell-less runtime has no shell and no package manager left. Removes both.
+fn assert_contents_agree(engine: &DockerCli, image: &verify::ImageReport) {
+    let name = &image.dockerfile;
+    for side in [&image.before, &image.after] {
+        let contents = side.contents.as_ref().unwrap_or_else(|| panic!("{name}: {:?}", side.contents_error));
+        if contents.shell.is_empty() {
+            let files = exported(&side.image);
+            let status_d = files.iter().filter(|(p, _)| {
+                p.starts_with("/var/lib/dpkg/status.d/")
+                    && p.len() > "/var/lib/dpkg/status.d/".len()
+                    && !p.ends_with(".md5sums")
+            });
+            assert_eq!(contents.packages.count, status_d.count(), "{name}: {}'s status.d", side.image);
+            let setuid = files.iter().filter(|(_, mode)| mode & 0o6000 != 0).count();
+            assert_eq!(contents.setuid.len(), setuid, "{name}: {}", side.image);
+            assert!(contents.package_manager.is_empty(), "{name}: {contents:?}");
+            continue;
+        }
         let sh = |script: &str| {
-            docker(&[
-                "run",
-                "--rm",
-                "--network",
-                "none",
-                "--user",
-                "0:0",
-                "--entrypoint",
-                "/bin/sh",
-                &image.before.image,
-                "-c",
-                script,
-            ])
+            let args = ["run", "--rm", "--network", "none", "--user", "0:0", "--entrypoint", "/bin/sh"];
+            docker(&[&args[..], &[side.image.as_str(), "-c", script]].concat())
         };
         let installed = sh("dpkg-query -W -f '${db:Status-Status}\\n' | grep -c '^installed$'");
-        assert_eq!(before.packages.count, installed.trim().parse::<usize>().unwrap(), "{name}: dpkg-query's count");
+        assert_eq!(contents.packages.count, installed.trim().parse::<usize>().unwrap(), "{name}: dpkg-query's count");
         let mut setuid: Vec<String> = sh("find / -xdev -type f -perm /6000").lines().map(str::to_string).collect();
         setuid.sort();
-        assert_eq!(before.setuid, setuid, "{name}: find -perm /6000");
-        assert!(before.shell.iter().any(|s| s == "/bin/sh" || s == "/usr/bin/sh"), "{name}: {:?}", before.shell);
-        assert!(before.package_manager.iter().any(|p| p.ends_with("/dpkg")), "{name}: {:?}", before.package_manager);
-        assert!(before.os.as_ref().and_then(|o| o.id.as_deref()) == Some("debian"), "{name}: {:?}", before.os);
-
-        let files = exported(&image.after.image);
-        let status_d = files.iter().filter(|(p, _)| {
-            p.starts_with("/var/lib/dpkg/status.d/")
-                && p.len() > "/var/lib/dpkg/status.d/".len()
-                && !p.ends_with(".md5sums")
-        });
-        assert_eq!(after.packages.count, status_d.count(), "{name}: the new image's status.d");
-        let exported_setuid = files.iter().filter(|(_, mode)| mode & 0o6000 != 0).count();
-        assert_eq!(after.setuid.len(), exported_setuid, "{name}");
-        assert!(after.shell.is_empty() && after.package_manager.is_empty(), "{name}: {after:?}");
+        assert_eq!(contents.setuid, setuid, "{name}: find -perm /6000 in {}", side.image);
+        assert!(
+            contents.package_manager.iter().any(|p| p.ends_with("/dpkg")),
+            "{name}: {:?}",
+            contents.package_manager
+        );
+        assert_eq!(contents.os.as_ref().and_then(|o| o.id.as_deref()), Some("debian"), "{name}");
+    }
+    let (before, after) = (image.before.contents.as_ref().unwrap(), image.after.contents.as_ref().unwrap());
+    assert!(!before.shell.is_empty(), "{name}: the original has a shell");
+    assert_eq!(after.shell.is_empty(), image.after.base.contains("distroless"), "{name}: {:?}", after.shell);
+    if after.shell.is_empty() {
         assert!(after.packages.count < before.packages.count, "{name}");
         let table = report::markdown(std::slice::from_ref(image));
         assert!(table.contains("| packages | shell |") && table.contains("packages removed"), "{table}");
-        match (verify::cves::find(verify::cves::ScannerChoice::Auto), &image.cves_note) {
-            (Err(why), note) => assert_eq!(note.as_ref(), Some(&why), "{name}: no scanner is said plainly"),
-            (Ok(_), note) => assert!(note.is_some() || image.after.cves.is_some(), "{name}"),
-        }
-        engine_remove(&engine, image);
     }
+    match (verify::cves::find(verify::cves::ScannerChoice::Auto), &image.cves_note) {
+        (Err(why), note) => assert_eq!(note.as_ref(), Some(&why), "{name}: no scanner is said plainly"),
+        (Ok(_), note) => assert!(note.is_some() || image.after.cves.is_some(), "{name}"),
+    }
+    engine_remove(engine, image);
 }
 
 fn engine_remove(engine: &DockerCli, image: &verify::ImageReport) {

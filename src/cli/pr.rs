@@ -34,11 +34,15 @@ pub struct PrArgs {
     /// Running in GitHub Actions: set the pull request's outputs and write the job summary.
     #[arg(long)]
     github: bool,
+    /// Record the run in this state (a SQLite file, or a PostgreSQL URL), as `harden sweep
+    /// --state` and `harden serve --database` keep it, for the dashboard.
+    #[arg(long)]
+    state: Option<String>,
 }
 
 /// Runs `harden pr`.
 pub fn main(args: PrArgs) -> ExitCode {
-    let PrArgs { repo, forge, base, dry_run, proof, config, github } = args;
+    let PrArgs { repo, forge, base, dry_run, proof, config, github, state } = args;
     let auth = match forge.auth() {
         Ok(auth) => auth,
         Err(e) => {
@@ -68,8 +72,17 @@ pub fn main(args: PrArgs) -> ExitCode {
     let fence = github.then(Fence::raise);
     match pr::run(&forge.api_url, auth, &target, forge.limits(), prover.as_ref()) {
         Ok(report) => {
+            let recorded = match (&state, dry_run) {
+                (Some(state), false) => super::serve_cli::open_store(Some(state))
+                    .and_then(|(store, _)| report.record(store.as_ref(), &repo, harden::store::epoch())),
+                _ => Ok(()),
+            };
             let line = report.summary(dry_run);
             print!("{line}");
+            if let Err(e) = recorded {
+                eprintln!("\nharden pr: --state: the run is not recorded: {e:#}");
+                return Exit::Failed.into();
+            }
             if let (true, Some(body)) = (dry_run, &report.body) {
                 println!("\n{body}");
             }

@@ -178,8 +178,13 @@ fn chart(
     }
 }
 
-/// The templates, with HTML escaping everywhere and the helpers they use.
-fn environment() -> Environment<'static> {
+/// The templates, with HTML escaping everywhere and the helpers they use; parsed once.
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: std::sync::OnceLock<Environment<'static>> = std::sync::OnceLock::new();
+    ENVIRONMENT.get_or_init(parsed)
+}
+
+fn parsed() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);
     for (name, text) in [

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::{Config, ProofPolicy, ProposeScope, VerifyConfig};
 use crate::run::{self, FileReport};
-use crate::store::PullRecord;
+use crate::store::{PullRecord, RepoRecord, Store};
 use crate::verify::tools::Tools;
 use crate::verify::{ImageReport, Options, Verdict};
 
@@ -115,6 +115,10 @@ pub struct Report {
     pub fingerprint: String,
     /// Mutating requests sent.
     pub writes: usize,
+    /// The repository is private (or the forge did not say it is not).
+    pub private: bool,
+    /// The branch it proposes against.
+    pub base: String,
 }
 
 impl Report {
@@ -175,6 +179,33 @@ impl Report {
                 .map(|(b, a)| u64::from(!b.shell.is_empty() && a.shell.is_empty()))
                 .reduce(|x, y| x + y),
         })
+    }
+}
+
+impl Report {
+    /// Records this run in the state: harden's pull request as it left it and, when no sweep has
+    /// seen the repository yet, the repository (so the dashboard knows whether it is private).
+    pub fn record(&self, store: &dyn Store, repo: &str, now: i64) -> anyhow::Result<()> {
+        if let Some(record) = self.pull_record(repo, now) {
+            store.save_pull(&record)?;
+        }
+        if store.repo(repo)?.is_none() {
+            store.save_repo(&RepoRecord {
+                full_name: repo.into(),
+                org: repo.split('/').next().unwrap_or_default().into(),
+                default_branch: self.base.clone(),
+                tree_sha: None,
+                tree_etag: None,
+                candidates: self.files.iter().filter(|f| f.rewritten.is_some() || !f.findings.is_empty()).count(),
+                skipped: None,
+                has_pull: self.pull.is_some(),
+                waiting: false,
+                judged_with: None,
+                seen_at: now,
+                private: self.private,
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -279,6 +310,8 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         state,
         fingerprint: fingerprint.clone(),
         writes: 0,
+        private: repo["private"].as_bool().unwrap_or(true),
+        base: base.clone(),
     };
     if ask.dry_run {
         return Ok(report);

@@ -149,9 +149,7 @@ impl Jobs {
         let report = pr::propose(gh, &target, prover, workdir.path()).await?;
         if !explain {
             let now = epoch();
-            if let Some(record) = report.pull_record(repo, now) {
-                self.store.save_pull(&record)?;
-            }
+            report.record(self.store.as_ref(), repo, now)?;
             if report.action == Action::Open {
                 self.store.record_opening(owner, repo, now)?;
             }

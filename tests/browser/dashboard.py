@@ -19,8 +19,17 @@ loaded afresh in a light 1280x900 window for each check, against the dashboard's
 - accessibility: axe-core finds no serious or critical violation, in light and in dark;
 - phone: at 390x844 the page does not scroll sideways; saves DIR/phone.png.
 
-Usage: dashboard.py --url URL --expect EXPECT.json --shots DIR [--axe AXE_MIN_JS]
-                    [--chromedriver /usr/bin/chromedriver] [--chromium /usr/bin/chromium]
+With --signed-in SIGNED_IN.json (EXPECT's shape), then GitHub sign-in (signin.py), each afresh:
+- sign-in: opening `login` (relative to URL) runs the OAuth web flow, whose redirects end on
+  the index (URL or its index.html) within 10 s; the rows then equal SIGNED_IN's (with the
+  private repositories of the user's organisations), none of its hidden; the cookie
+  `harden_session` is httpOnly, SameSite=Lax (set, not Chromium's default), on path /, and
+  absent from document.cookie;
+- accessibility, signed in: axe-core finds no serious or critical violation there;
+- sign-out: opening `logout` ends on the index, without `harden_session`, with EXPECT's rows.
+
+Usage: dashboard.py --url URL --expect EXPECT.json --shots DIR [--signed-in SIGNED_IN.json]
+                    [--axe AXE_MIN_JS] [--chromedriver /usr/bin/chromedriver] [--chromium /usr/bin/chromium]
 EXPECT.json: {"rows": [{"repo": "acme/api", "state": "open", "saved": 123}], "hidden": ["acme/secret"]}
 tests/browser/setup.sh installs Chromium, chromedriver and axe-core and prints the path of
 axe.min.js (the default of --axe). One line per check; exit 0 when all pass, 1 when one fails,
@@ -35,6 +44,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ left beside the tests in the work tree
+import signin  # noqa: E402
 from webdriver import BACKSPACE, OPENER, Browser, WebDriverError  # noqa: E402
 
 STATES = ("scheduled", "open", "merged", "closed", "failed-proof", "blocked-human-edit", "ignored", "opted-out")
@@ -83,17 +93,21 @@ def color_scheme(b, value):
     b.cdp("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": value}]})
 
 
-def check_rows(b, ctx):
-    rows = b.script(ROWS_JS)
+def row_problems(rows, expect):
+    """How the page's rows differ from expect's rows and hidden (one problem an item)."""
     problems = [f"{r['repo']}: data-state {r['state']!r} is not a state" for r in rows if r["state"] not in STATES]
     problems += [f"{r['repo']}: data-saved {r['saved']!r} is not an integer"
                  for r in rows if not str(r["saved"]).isdigit()]
     shown = Counter((r["repo"], r["state"], str(r["saved"])) for r in rows)
-    want = Counter((r["repo"], r["state"], str(r["saved"])) for r in ctx.rows)
+    want = Counter((r["repo"], r["state"], str(r["saved"])) for r in expect.rows)
     problems += [f"missing {repo} ({state}, {saved} bytes)" for repo, state, saved in want - shown]
     problems += [f"unexpected {repo} ({state}, {saved} bytes)" for repo, state, saved in shown - want]
-    problems += [f"{r['repo']} is shown but must be hidden" for r in rows if r["repo"] in ctx.hidden]
-    fail_if(problems)
+    return problems + [f"{r['repo']} is shown but must be hidden" for r in rows if r["repo"] in expect.hidden]
+
+
+def check_rows(b, ctx):
+    rows = b.script(ROWS_JS)
+    fail_if(row_problems(rows, ctx))
     return f"{len(rows)} rows as expected, none of the {len(ctx.hidden)} hidden repositories"
 
 
@@ -201,6 +215,26 @@ def check_phone(b, ctx):
     return f"{scroll} px of content in a {inner} px viewport"
 
 
+def check_sign_in(b, ctx):
+    fail_if(signin.back_on_index(b, ctx.url, "login"))
+    rows = b.script(ROWS_JS)
+    fail_if(row_problems(rows, ctx.signed_in) + signin.session_problems(b))
+    return (f"back on the index with {len(rows)} rows as expected, none of the {len(ctx.signed_in.hidden)} "
+            f"hidden; {signin.SESSION} httpOnly, SameSite=Lax, path /, not in document.cookie")
+
+
+def check_axe_signed_in(b, ctx):
+    fail_if(signin.back_on_index(b, ctx.url, "login"))
+    return check_axe(b, ctx, "light")
+
+
+def check_sign_out(b, ctx):
+    fail_if(signin.back_on_index(b, ctx.url, "login"))
+    fail_if(signin.back_on_index(b, ctx.url, "logout"))
+    fail_if(row_problems(b.script(ROWS_JS), ctx) + signin.signed_out_problems(b))
+    return f"back on the index with the {len(ctx.rows)} signed-out rows; {signin.SESSION} cleared"
+
+
 CHECKS = (
     ("rows", check_rows),
     ("filter", check_filter),
@@ -211,12 +245,17 @@ CHECKS = (
     ("accessibility, dark", lambda b, ctx: check_axe(b, ctx, "dark")),
     ("phone", check_phone),
 )
+SIGN_IN_CHECKS = (
+    ("sign-in", check_sign_in),
+    ("accessibility, signed in", check_axe_signed_in),
+    ("sign-out", check_sign_out),
+)
 
 
 def run_checks(b, ctx):
     """Runs every check from the same start, printing a line each; the exit code."""
     failed = 0
-    for name, check in CHECKS:
+    for name, check in CHECKS + (SIGN_IN_CHECKS if ctx.signed_in else ()):
         try:
             b.window(1280, 900)
             color_scheme(b, "light")
@@ -237,17 +276,24 @@ def load_context(args):
         OPENER.open(args.url, timeout=10).close()
     except (OSError, ValueError) as e:
         raise ValueError(f"cannot load {args.url}: {e}") from None
-    expect = json.loads(Path(args.expect).read_text())
+    expect = load_expect(args.expect)
+    shots = Path(args.shots)
+    shots.mkdir(parents=True, exist_ok=True)
+    return argparse.Namespace(url=args.url, rows=expect.rows, hidden=expect.hidden, shots=shots,
+                              axe_source=Path(args.axe).read_text(),
+                              signed_in=load_expect(args.signed_in) if args.signed_in else None)
+
+
+def load_expect(path):
+    """An EXPECT.json's rows and set of hidden repositories; raises ValueError when malformed."""
+    expect = json.loads(Path(path).read_text())
     rows, hidden = expect.get("rows"), expect.get("hidden", [])
     if not (isinstance(rows, list) and isinstance(hidden, list) and all(
             isinstance(r, dict) and isinstance(r.get("repo"), str) and r.get("state") in STATES
             and isinstance(r.get("saved"), int) and r["saved"] >= 0 for r in rows)):
-        raise ValueError(f'{args.expect}: want {{"rows": [{{"repo": "owner/name", "state": one of '
+        raise ValueError(f'{path}: want {{"rows": [{{"repo": "owner/name", "state": one of '
                          f'{", ".join(STATES)}, "saved": bytes}}], "hidden": ["owner/name"]}}')
-    shots = Path(args.shots)
-    shots.mkdir(parents=True, exist_ok=True)
-    return argparse.Namespace(url=args.url, rows=rows, hidden=set(hidden), shots=shots,
-                              axe_source=Path(args.axe).read_text())
+    return argparse.Namespace(rows=rows, hidden=set(hidden))
 
 
 def main():
@@ -255,6 +301,7 @@ def main():
     parser.add_argument("--url", required=True)
     parser.add_argument("--expect", required=True, help="EXPECT.json: the rows the page must show")
     parser.add_argument("--shots", required=True, help="directory for light/dark/phone.png")
+    parser.add_argument("--signed-in", help="SIGNED_IN.json: the rows once signed in; adds the sign-in checks")
     parser.add_argument("--axe", default=str(DEFAULT_AXE), help="axe-core's axe.min.js")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")

@@ -80,6 +80,14 @@ class Browser:
     def open(self, url):
         self.cmd("POST", "/url", {"url": url})
 
+    def url(self):
+        """The address of the page the browser is on now (after any redirect)."""
+        return self.cmd("GET", "/url")
+
+    def cookies(self):
+        """The cookies of the current page's site, as WebDriver dicts (name, path, httpOnly, sameSite...)."""
+        return self.cmd("GET", "/cookie")
+
     def script(self, js, *args):
         return self.cmd("POST", "/execute/sync", {"script": js, "args": list(args)})
 
