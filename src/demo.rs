@@ -56,6 +56,9 @@ pub fn run(dir: &Path, listen: std::net::SocketAddr, prover: &dyn Prover) -> any
         git_data_writes: true,
         orgs: Vec::new(),
         tree_limit: None,
+        oauth: None,
+        oauth_user: None,
+        members: Vec::new(),
     })?;
     let target = Target::new(REPO.0, REPO.1);
     // The forge is this process: GitHub's one-second gap between writes would only slow the demo.

@@ -15,6 +15,8 @@ use harden::store::Store;
 use serde_json::json;
 
 const ORG: &str = "acme";
+/// The key the test server signs its session cookies with.
+const KEY: &str = "a session key of at least thirty-two characters";
 
 /// `harden ARGS` against the sandbox with the test token.
 fn harden(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
@@ -69,7 +71,10 @@ async fn the_dashboard_shows_the_campaign_as_the_state_records_it() {
         .repo("lib", None, &[("go.mod", "module example.com/lib\n\ngo 1.22\n")], json!({}));
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let solo = format!("solo/app={}", naive.display());
-    let sandbox = Sandbox::start_with(data.path(), &[&solo], &["--seed-org", &org.seed(ORG)]);
+    let forge_args =
+        ["--user", "ann=ann-token", "--oauth-app", "cid=csecret", "--oauth-user", "ann", "--member", "acme=ann"];
+    let sandbox =
+        Sandbox::start_with(data.path(), &[&solo], &[&["--seed-org", &org.seed(ORG)][..], &forge_args].concat());
     let db = state.path().join("harden.db");
     let db_arg = db.to_str().unwrap();
     let verify = if proof { "true" } else { "false" };
@@ -118,21 +123,72 @@ async fn the_dashboard_shows_the_campaign_as_the_state_records_it() {
     assert_eq!(rows(&std::fs::read_to_string(all.path().join("index.html")).unwrap()), expected(&store, true));
 
     // The live pages: the same rows, from the server's store.
-    let server = Server::start_with(&db, &["s"], &["--verify", "false", "--token", TOKEN]);
+    let (web, api) = (sandbox.url.clone(), sandbox.api());
+    let oauth =
+        ["--oauth-client-id", "cid", "--oauth-client-secret", "csecret", "--session-key", KEY, "--web-url", &web];
+    let server = Server::start_with(
+        &db,
+        &["s"],
+        &[&["--verify", "false", "--token", TOKEN, "--api-url", &api][..], &oauth].concat(),
+    );
     let url = format!("{}/", server.url);
     let page = reqwest::get(&url).await.unwrap();
     let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
     assert_eq!(rows(&page.text().await.unwrap()), expected(&store, false));
     assert_eq!(reqwest::get(format!("{url}repo/acme/vault.html")).await.unwrap().status(), 404);
-    let browsed = browse(&url, &expected(&store, false));
+    signed_in_pages_show_the_members_private_repositories(&url, &store).await;
+    let browsed = browse(&url, &expected(&store, false), &expected(&store, true));
     drop(server);
     browsed.unwrap_or_else(|why| panic!("{why}"));
 }
 
+/// GitHub's OAuth web flow against the sandbox, step by step without following redirects: the
+/// state checked, the session cookie set with its flags, the member's private repository shown;
+/// a forged or missing session shows public repositories only.
+async fn signed_in_pages_show_the_members_private_repositories(url: &str, store: &dyn Store) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_string();
+    let cookie = |r: &reqwest::Response, name: &str| {
+        r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with(name))
+    };
+    let login = client.get(format!("{url}login")).send().await.unwrap();
+    assert_eq!(login.status(), 303, "GET /login redirects to the forge");
+    let state_cookie = cookie(&login, "harden_oauth_state=").expect("the state cookie");
+    assert!(state_cookie.contains("HttpOnly") && state_cookie.contains("SameSite=Lax"), "{state_cookie}");
+    let authorize = client.get(location(&login)).send().await.unwrap();
+    let back = location(&authorize);
+    assert!(back.starts_with(&format!("{url}oauth/callback?code=")), "{back}");
+    let state = state_cookie.split(';').next().unwrap().to_string();
+    // Without the state cookie (another browser, a forged link) the code is refused.
+    assert_eq!(client.get(&back).send().await.unwrap().status(), 400);
+    let callback = client.get(&back).header("cookie", &state).send().await.unwrap();
+    assert_eq!(callback.status(), 303, "{:?}", callback.text().await);
+    let session = cookie(&callback, "harden_session=").expect("the session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
+        "{session}"
+    );
+    let session = session.split(';').next().unwrap().to_string();
+    let page = client.get(url).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Signed in as ann"), "{page}");
+    assert_eq!(rows(&page), expected(store, true), "a member sees acme's private repository");
+    let vault = client.get(format!("{url}repo/acme/vault.html")).header("cookie", &session).send().await.unwrap();
+    assert_eq!(vault.status(), 200);
+    let forged = format!("{}x", session);
+    let page = client.get(url).header("cookie", &forged).send().await.unwrap().text().await.unwrap();
+    assert_eq!(rows(&page), expected(store, false), "a forged session sees public repositories only");
+    let out = client.get(format!("{url}logout")).header("cookie", &session).send().await.unwrap();
+    assert!(cookie(&out, "harden_session=").is_some_and(|c| c.contains("Max-Age=0")), "logout forgets the session");
+}
+
 /// Opens the served dashboard in headless Chromium (tests/browser/dashboard.py), unless
 /// HARDEN_SKIP_BROWSER is set.
-fn browse(url: &str, rows: &BTreeMap<String, (String, u64)>) -> Result<(), String> {
+fn browse(
+    url: &str,
+    rows: &BTreeMap<String, (String, u64)>,
+    signed_in: &BTreeMap<String, (String, u64)>,
+) -> Result<(), String> {
     if std::env::var_os("HARDEN_SKIP_BROWSER").is_some() {
         eprintln!("HARDEN_SKIP_BROWSER is set: the browser checks are SKIPPED");
         return Ok(());
@@ -140,9 +196,12 @@ fn browse(url: &str, rows: &BTreeMap<String, (String, u64)>) -> Result<(), Strin
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let expect = dir.path().join("expect.json");
-    let rows: Vec<_> =
-        rows.iter().map(|(repo, (state, saved))| json!({"repo": repo, "state": state, "saved": saved})).collect();
-    std::fs::write(&expect, json!({"rows": rows, "hidden": ["acme/vault"]}).to_string()).unwrap();
+    let listed = |rows: &BTreeMap<String, (String, u64)>| -> Vec<serde_json::Value> {
+        rows.iter().map(|(repo, (state, saved))| json!({"repo": repo, "state": state, "saved": saved})).collect()
+    };
+    std::fs::write(&expect, json!({"rows": listed(rows), "hidden": ["acme/vault"]}).to_string()).unwrap();
+    let members = dir.path().join("signed-in.json");
+    std::fs::write(&members, json!({"rows": listed(signed_in), "hidden": []}).to_string()).unwrap();
     let axe = std::env::var("HARDEN_AXE").map_err(|_| {
         "HARDEN_AXE is not set: run tests/browser/setup.sh and export its output as HARDEN_AXE (or set HARDEN_SKIP_BROWSER=1)"
             .to_string()
@@ -151,10 +210,13 @@ fn browse(url: &str, rows: &BTreeMap<String, (String, u64)>) -> Result<(), Strin
         .arg(root.join("tests/browser/dashboard.py"))
         .args(["--url", url, "--axe", &axe, "--expect"])
         .arg(&expect)
+        .arg("--signed-in")
+        .arg(&members)
         .arg("--shots")
         .arg(root.join("target/dashboard-shots"))
         .output()
         .map_err(|e| e.to_string())?;
     let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{printed}");
     if out.status.success() { Ok(()) } else { Err(format!("the browser checks failed:\n{printed}")) }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::Exit;
-use harden::dashboard::{Snapshot, pages::Site};
+use harden::dashboard::{Snapshot, Visibility, pages::Site};
 
 /// `harden dashboard`'s flags.
 #[derive(clap::Args)]
@@ -39,7 +39,8 @@ pub fn main(args: DashboardArgs) -> ExitCode {
         }
     };
     let written = Snapshot::read(store.as_ref(), &args.orgs).and_then(|snapshot| {
-        let site = Site { snapshot: &snapshot, include_private: args.include_private, now: harden::store::epoch() };
+        let visibility = Visibility { all: args.include_private, ..Visibility::default() };
+        let site = Site { snapshot: &snapshot, visibility: &visibility, now: harden::store::epoch() };
         let pages = site.pages()?;
         for page in &pages {
             let path = args.out.join(&page.path);

@@ -62,6 +62,17 @@ pub struct SandboxArgs {
     /// Mark a recursive tree truncated past this many entries, as GitHub does past its limit.
     #[arg(long)]
     tree_limit: Option<usize>,
+    /// An OAuth app, CLIENT_ID=SECRET, whose web flow the sandbox runs (`/login/oauth/authorize`
+    /// and `/login/oauth/access_token`), for the dashboard's sign-in.
+    #[arg(long)]
+    oauth_app: Option<harden::sandbox::oauth::OAuthApp>,
+    /// The person signed in at the forge (one of --user), who approves the OAuth app at once
+    /// and is given their --user token.
+    #[arg(long, requires = "oauth_app")]
+    oauth_user: Option<String>,
+    /// A member of an organisation, ORG=LOGIN (`GET /user/memberships/orgs/ORG`); repeatable.
+    #[arg(long = "member")]
+    members: Vec<harden::sandbox::oauth::Member>,
 }
 
 /// Runs `harden sandbox` until it is stopped.
@@ -82,6 +93,9 @@ pub fn main(args: SandboxArgs) -> ExitCode {
         mut orgs,
         generated,
         tree_limit,
+        oauth_app,
+        oauth_user,
+        members,
     } = args;
     orgs.extend(generated);
     let app = match (app_id, app_public_key) {
@@ -113,6 +127,9 @@ pub fn main(args: SandboxArgs) -> ExitCode {
         git_data_writes,
         orgs,
         tree_limit,
+        oauth: oauth_app,
+        oauth_user,
+        members,
     };
     match harden::sandbox::serve(options) {
         Ok(()) => Exit::Done.into(),

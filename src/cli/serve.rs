@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use harden::serve::signin::SignIn;
 use harden::serve::{act, event, permission};
 
 use super::pr_cli::{ForgeArgs, ProofArgs};
@@ -55,6 +56,55 @@ pub struct ServeArgs {
     /// Seconds a worker holds a job before another may take it (a worker that died).
     #[arg(long, default_value_t = 3600)]
     job_lease_seconds: u64,
+    #[command(flatten)]
+    signin: SignInArgs,
+}
+
+/// Signing in to the dashboard at `/` with GitHub's OAuth web flow.
+#[derive(clap::Args)]
+struct SignInArgs {
+    /// The OAuth app's client id (the GitHub App's own): with it, members of an organisation
+    /// sign in to see its private repositories on the dashboard.
+    #[arg(long, env = "HARDEN_OAUTH_CLIENT_ID", requires_all = ["oauth_client_secret", "session_key"])]
+    oauth_client_id: Option<String>,
+    /// The OAuth app's client secret.
+    #[arg(long, env = "HARDEN_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    oauth_client_secret: Option<String>,
+    /// The key session cookies are signed with (at least 32 characters; replicas share it).
+    #[arg(long, env = "HARDEN_SESSION_KEY", hide_env_values = true)]
+    session_key: Option<String>,
+    /// GitHub's web address, where people sign in (a GitHub Enterprise Server's, or the sandbox's).
+    #[arg(long, default_value = "https://github.com")]
+    web_url: String,
+    /// The dashboard's address as browsers reach it (GitHub sends them back under it); default
+    /// `http://` and the address the server listens on.
+    #[arg(long)]
+    dashboard_url: Option<String>,
+    /// Show public repositories only, and offer no sign-in.
+    #[arg(long, conflicts_with = "oauth_client_id")]
+    public: bool,
+}
+
+impl SignInArgs {
+    /// The sign-in the flags set up, if any.
+    fn signin(self, api_url: &str) -> Result<Option<SignIn>, String> {
+        let (Some(client_id), Some(client_secret), Some(key)) =
+            (self.oauth_client_id, self.oauth_client_secret, self.session_key)
+        else {
+            return Ok(None);
+        };
+        if key.len() < 32 {
+            return Err("--session-key must be at least 32 characters".into());
+        }
+        Ok(Some(SignIn {
+            client_id,
+            client_secret,
+            web_url: self.web_url,
+            api_url: api_url.to_string(),
+            dashboard_url: self.dashboard_url.unwrap_or_default(),
+            key: key.into_bytes(),
+        }))
+    }
 }
 
 /// `harden serve`: opens the state, then serves webhooks and runs their jobs until stopped.
@@ -73,6 +123,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
         push_debounce_seconds,
         first_look_gap_seconds,
         job_lease_seconds,
+        signin,
     } = args;
     let read = |path: &PathBuf| {
         std::fs::read_to_string(path)
@@ -98,6 +149,13 @@ pub fn main(args: ServeArgs) -> ExitCode {
     }
     let auth = match forge.auth() {
         Ok(auth) => auth,
+        Err(e) => {
+            eprintln!("harden serve: {e}");
+            return Exit::Usage.into();
+        }
+    };
+    let signin = match signin.signin(&forge.api_url) {
+        Ok(signin) => signin,
         Err(e) => {
             eprintln!("harden serve: {e}");
             return Exit::Usage.into();
@@ -137,6 +195,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
         shared,
         lease: Duration::from_secs(job_lease_seconds),
         pacing,
+        signin,
     };
     match harden::serve::serve(options) {
         Ok(()) => Exit::Done.into(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::Snapshot;
+use super::{Snapshot, Visibility};
 use crate::store::{Outcome, PullRecord, RepoRecord, RepoResult, SweepRecord};
 
 /// A repository's place in the campaign, as the table's state column names it.
@@ -148,10 +148,9 @@ pub struct Campaign {
 }
 
 impl Campaign {
-    /// The campaign in `snapshot`, as of `now`; private repositories are left out unless
-    /// `include_private`.
-    pub fn new(snapshot: &Snapshot, include_private: bool, now: i64) -> Self {
-        let shown = |repo: &str| include_private || !snapshot.is_private(repo);
+    /// The campaign in `snapshot`, as of `now`, with the private repositories `visibility` allows.
+    pub fn new(snapshot: &Snapshot, visibility: &Visibility, now: i64) -> Self {
+        let shown = |repo: &str| visibility.shows(snapshot, repo);
         let repos: Vec<&RepoRecord> = snapshot.repos.iter().filter(|r| shown(&r.full_name)).collect();
         let pulls: Vec<&PullRecord> = snapshot.pulls.iter().filter(|p| shown(&p.repo)).collect();
         let mut names: Vec<&str> = repos.iter().map(|r| r.full_name.as_str()).collect();
@@ -291,9 +290,9 @@ pub struct RepoPage<'a> {
     pub ignored: Vec<String>,
 }
 
-/// The page of repository `name`, unless it is private and private ones are not shown.
-pub fn repo_page<'a>(snapshot: &'a Snapshot, name: &'a str, include_private: bool, now: i64) -> Option<RepoPage<'a>> {
-    if !include_private && snapshot.is_private(name) {
+/// The page of repository `name`, unless `visibility` does not allow it.
+pub fn repo_page<'a>(snapshot: &'a Snapshot, name: &'a str, visibility: &Visibility, now: i64) -> Option<RepoPage<'a>> {
+    if !visibility.shows(snapshot, name) {
         return None;
     }
     let record = snapshot.repos.iter().find(|r| r.full_name == name);
@@ -389,7 +388,7 @@ mod tests {
         ];
         snapshot.sweeps.push((sweep, results));
         snapshot.ignored.insert("a/ignored".into(), vec!["Dockerfile".into()]);
-        let campaign = Campaign::new(&snapshot, false, 10 * 86_400);
+        let campaign = Campaign::new(&snapshot, &Visibility::default(), 10 * 86_400);
         let states: Vec<(&str, &str)> = campaign.rows.iter().map(|r| (r.repo.as_str(), r.state)).collect();
         assert_eq!(
             states,
@@ -411,9 +410,12 @@ mod tests {
         // Opened at 0 (four pull requests of 4 findings), the closed one gone on day 2, the merged one on day 3.
         let burndown: Vec<(i64, u64)> = campaign.open_findings.iter().map(|p| (p.at / 86_400, p.value)).collect();
         assert_eq!(burndown, [(0, 16), (2, 12), (3, 8)]);
-        assert!(Campaign::new(&snapshot, true, 0).rows.iter().any(|r| r.repo == "a/secret" && r.private));
-        assert!(
-            repo_page(&snapshot, "a/secret", false, 0).is_none() && repo_page(&snapshot, "a/secret", true, 0).is_some()
-        );
+        let all = Visibility { all: true, ..Visibility::default() };
+        assert!(Campaign::new(&snapshot, &all, 0).rows.iter().any(|r| r.repo == "a/secret" && r.private));
+        let member = Visibility { login: Some("ann".into()), orgs: vec!["a".into()], ..Visibility::default() };
+        assert!(repo_page(&snapshot, "a/secret", &member, 0).is_some());
+        let outsider = Visibility { login: Some("bob".into()), orgs: vec!["b".into()], ..Visibility::default() };
+        assert!(repo_page(&snapshot, "a/secret", &outsider, 0).is_none());
+        assert!(repo_page(&snapshot, "a/secret", &Visibility::default(), 0).is_none());
     }
 }

@@ -12,6 +12,27 @@ use std::collections::BTreeMap;
 
 use crate::store::{PullRecord, RepoRecord, RepoResult, Store, SweepRecord};
 
+/// Who is looking, and so which private repositories the pages may show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// Every private repository (`harden dashboard --include-private`).
+    pub all: bool,
+    /// The signed-in person, when someone signed in.
+    pub login: Option<String>,
+    /// The organisations whose private repositories that person may see (a member of each).
+    pub orgs: Vec<String>,
+    /// Whether the pages offer to sign in (the server has GitHub's OAuth set up).
+    pub can_sign_in: bool,
+}
+
+impl Visibility {
+    /// Whether `repo` may be shown, private or not.
+    pub fn shows(&self, snapshot: &Snapshot, repo: &str) -> bool {
+        let org = repo.split('/').next().unwrap_or_default();
+        self.all || self.orgs.iter().any(|o| o == org) || !snapshot.is_private(repo)
+    }
+}
+
 /// What the store holds about the organisations shown, read at once.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -7,9 +7,9 @@ use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, context};
 use serde::Serialize;
 
-use super::Snapshot;
 use super::campaign::{Campaign, State, repo_page};
 use super::charts::{day, step_chart};
+use super::{Snapshot, Visibility};
 use crate::store::ALL_OUTCOMES;
 use crate::verify::report::human;
 
@@ -24,13 +24,12 @@ pub struct Page {
     pub body: String,
 }
 
-/// What the pages are made from: a snapshot, whether private repositories are shown, and the
-/// time they are written at.
+/// What the pages are made from: a snapshot, who is looking, and the time they are written at.
 pub struct Site<'a> {
     /// The store's content.
     pub snapshot: &'a Snapshot,
-    /// Show private repositories.
-    pub include_private: bool,
+    /// Which private repositories may be shown.
+    pub visibility: &'a Visibility,
     /// Seconds since the epoch.
     pub now: i64,
 }
@@ -41,7 +40,7 @@ const JS: &str = include_str!("../../templates/dashboard/dashboard.js");
 impl Site<'_> {
     /// Every page of the site.
     pub fn pages(&self) -> anyhow::Result<Vec<Page>> {
-        let campaign = Campaign::new(self.snapshot, self.include_private, self.now);
+        let campaign = Campaign::new(self.snapshot, self.visibility, self.now);
         let mut pages = vec![self.index(&campaign)?];
         for row in &campaign.rows {
             pages.extend(self.page(&format!("repo/{}.html", row.repo))?);
@@ -64,7 +63,7 @@ impl Site<'_> {
     pub fn page(&self, path: &str) -> anyhow::Result<Option<Page>> {
         let path = path.trim_start_matches('/');
         match path {
-            "" | "index.html" => Ok(Some(self.index(&Campaign::new(self.snapshot, self.include_private, self.now))?)),
+            "" | "index.html" => Ok(Some(self.index(&Campaign::new(self.snapshot, self.visibility, self.now))?)),
             "dashboard.css" => Ok(Some(asset(path, "text/css; charset=utf-8", CSS))),
             "dashboard.js" => Ok(Some(asset(path, "text/javascript; charset=utf-8", JS))),
             _ => {
@@ -113,7 +112,7 @@ impl Site<'_> {
     }
 
     fn repo(&self, path: &str, name: &str) -> anyhow::Result<Option<Page>> {
-        let Some(page) = repo_page(self.snapshot, name, self.include_private, self.now) else { return Ok(None) };
+        let Some(page) = repo_page(self.snapshot, name, self.visibility, self.now) else { return Ok(None) };
         let body = self.render("repo.html.j2", "../../", context! { page => Serde(page) })?;
         Ok(Some(Page { path: path.into(), content_type: HTML, body }))
     }
@@ -122,8 +121,7 @@ impl Site<'_> {
         let Some((sweep, results)) = self.snapshot.sweeps.iter().find(|(s, _)| s.id.0.to_string() == id) else {
             return Ok(None);
         };
-        let shown: Vec<_> =
-            results.iter().filter(|r| self.include_private || !self.snapshot.is_private(&r.repo)).collect();
+        let shown: Vec<_> = results.iter().filter(|r| self.visibility.shows(self.snapshot, &r.repo)).collect();
         let outcomes: Vec<(&str, usize)> = ALL_OUTCOMES
             .iter()
             .map(|o| (o.as_str(), shown.iter().filter(|r| r.outcome == *o).count()))
@@ -143,7 +141,9 @@ impl Site<'_> {
             root,
             orgs => &self.snapshot.orgs,
             generated => day(self.now),
-            include_private => self.include_private,
+            include_private => self.visibility.all,
+            login => &self.visibility.login,
+            can_sign_in => self.visibility.can_sign_in,
         };
         Ok(env.get_template(template)?.render(context! { ..base, ..page })?)
     }

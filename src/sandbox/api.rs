@@ -58,6 +58,14 @@ pub struct Forge {
     /// The most entries a recursive tree lists before it says `truncated`, as GitHub does past
     /// its own limit.
     pub tree_limit: Option<usize>,
+    /// The OAuth app whose web flow the sandbox runs, if any.
+    pub oauth: Option<super::oauth::OAuthApp>,
+    /// The person signed in at the forge, who approves the OAuth app.
+    pub oauth_user: Option<String>,
+    /// Organisation members.
+    pub members: Vec<super::oauth::Member>,
+    /// One-time OAuth codes and whom they were minted for (`None` once redeemed).
+    pub oauth_codes: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// The routes; `git_data_writes` false leaves out creating blobs, trees and commits.
@@ -72,6 +80,7 @@ pub fn router(forge: Arc<Forge>, git_data_writes: bool) -> Router {
         .merge(issues::routes())
         .merge(hooks::routes())
         .merge(collaborators::routes())
+        .merge(super::oauth::routes())
         .fallback(git_or_not_found)
         .layer(axum::middleware::from_fn(conditional::etag))
         .layer(axum::middleware::from_fn_with_state(forge.clone(), faults::inject))

@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod issues;
 pub mod journal;
 pub mod merge;
+pub mod oauth;
 pub mod pulls;
 pub mod reactions;
 pub mod reviews;
@@ -88,6 +89,12 @@ pub struct Options {
     pub orgs: Vec<OrgSeed>,
     /// The most entries a recursive tree lists before it says `truncated`.
     pub tree_limit: Option<usize>,
+    /// The OAuth app whose web flow the sandbox runs (the dashboard's sign-in), if any.
+    pub oauth: Option<oauth::OAuthApp>,
+    /// The person signed in at the forge, who approves it at once (one of `users`).
+    pub oauth_user: Option<String>,
+    /// Organisation members, for `GET /user/memberships/orgs/{org}`.
+    pub members: Vec<oauth::Member>,
 }
 
 /// An organisation of repositories to create when it does not exist yet.
@@ -150,12 +157,16 @@ impl std::str::FromStr for UserToken {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        match text.split_once('=') {
-            Some((login, token)) if !login.is_empty() && !token.is_empty() => {
-                Ok(UserToken { login: login.into(), token: token.into() })
-            }
-            _ => Err("expected LOGIN=TOKEN".into()),
-        }
+        let (login, token) = pair(text, "LOGIN=TOKEN")?;
+        Ok(UserToken { login, token })
+    }
+}
+
+/// `A=B` with neither side empty; the error names the `expected` form.
+pub fn pair(text: &str, expected: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.into(), b.into())),
+        _ => Err(format!("expected {expected}")),
     }
 }
 
@@ -212,6 +223,10 @@ pub fn start(options: Options) -> anyhow::Result<Running> {
         users: options.users.into_iter().map(|u| (u.token, u.login)).collect(),
         webhook: options.webhook,
         tree_limit: options.tree_limit,
+        oauth: options.oauth,
+        oauth_user: options.oauth_user,
+        members: options.members,
+        oauth_codes: Mutex::new(Default::default()),
     };
     if !forge.faults.lock().expect("faults lock").is_empty() {
         faults::quiet_dropped_connections();

@@ -1,5 +1,6 @@
 //! The dashboard, served live at `/` from the store the server shares: the same pages `harden
-//! dashboard --out` writes. Only public repositories are shown (no sign-in yet). The pages
+//! dashboard --out` writes, with the private repositories of the organisations the signed-in
+//! person is a member of (`signin.rs`); public repositories only to anyone else. The pages
 //! change nothing, so they take no form and need no CSRF token; every answer carries a strict
 //! Content-Security-Policy (scripts from this server only, no inline script) and the usual
 //! hardening headers.
@@ -7,7 +8,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::webhook::Hooks;
@@ -18,12 +19,13 @@ use crate::store::epoch;
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// `GET /` and the pages under it.
-pub async fn page(State(hooks): State<Arc<Hooks>>, uri: Uri) -> Response {
+pub async fn page(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, uri: Uri) -> Response {
     let path = uri.path().to_string();
     let store = hooks.store.clone();
+    let visibility = super::signin::visibility(&hooks, &headers);
     let rendered = tokio::task::spawn_blocking(move || {
         let snapshot = Snapshot::read(store.as_ref(), &[])?;
-        Site { snapshot: &snapshot, include_private: false, now: epoch() }.page(&path)
+        Site { snapshot: &snapshot, visibility: &visibility, now: epoch() }.page(&path)
     })
     .await;
     let page = match rendered {
@@ -42,7 +44,7 @@ pub async fn page(State(hooks): State<Arc<Hooks>>, uri: Uri) -> Response {
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::REFERRER_POLICY, "no-referrer"),
             (header::X_FRAME_OPTIONS, "DENY"),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::CACHE_CONTROL, "private, no-store"),
         ],
         page.body,
     )

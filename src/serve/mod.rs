@@ -15,6 +15,7 @@ pub mod permission;
 pub mod redeliver;
 pub mod reply;
 pub mod signature;
+pub mod signin;
 mod webhook;
 pub mod worker;
 
@@ -49,6 +50,8 @@ pub struct Options {
     pub lease: std::time::Duration,
     /// How events become jobs.
     pub pacing: event::Pacing,
+    /// Signing in to the dashboard, when GitHub's OAuth app is set up.
+    pub signin: Option<signin::SignIn>,
 }
 
 /// Serves until the process is stopped (or SIGTERM), printing `serve: listening on http://ADDR`
@@ -92,7 +95,17 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
                 }
             });
         }
-        let hooks = webhook::Hooks { secrets: options.secrets, store: options.store, pacing: options.pacing };
+        let hooks = webhook::Hooks {
+            secrets: options.secrets,
+            store: options.store,
+            pacing: options.pacing,
+            signin: options.signin.map(|mut signin| {
+                if signin.dashboard_url.is_empty() {
+                    signin.dashboard_url = format!("http://{address}");
+                }
+                signin
+            }),
+        };
         axum::serve(listener, webhook::router(hooks, options.concurrent))
             .with_graceful_shutdown(stopped())
             .await

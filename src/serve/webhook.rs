@@ -27,6 +27,8 @@ pub struct Hooks {
     pub store: Arc<dyn Store + Send + Sync>,
     /// How events become jobs.
     pub pacing: Pacing,
+    /// Signing in to the dashboard, when GitHub's OAuth app is set up.
+    pub signin: Option<super::signin::SignIn>,
 }
 
 /// The server's routes, answering at most `concurrent` requests at once.
@@ -36,6 +38,9 @@ pub fn router(hooks: Hooks, concurrent: usize) -> Router {
         .route("/webhook", post(webhook))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/login", get(super::signin::login))
+        .route("/oauth/callback", get(super::signin::callback))
+        .route("/logout", get(super::signin::logout))
         .route("/", get(super::dashboard::page))
         .route("/{*path}", get(super::dashboard::page))
         .layer(DefaultBodyLimit::max(MAX_BODY))

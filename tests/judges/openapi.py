@@ -106,7 +106,7 @@ def main():
         sandbox = subprocess.Popen(
             [harden, "sandbox", "--listen", "127.0.0.1:0", "--data", Path(data) / "forge", "--token", TOKEN,
              "--seed", f"acme/naive={seed}", "--app-id", "42", "--app-public-key", public,
-             "--collaborator", "alice=maintain", "--user", "alice=alice-token",
+             "--collaborator", "alice=maintain", "--user", "alice=alice-token", "--member", "acme=alice",
              # Nothing listens there: the delivery fails and is listed as failed.
              "--webhook", "http://127.0.0.1:9/webhook", "--webhook-secret", "s"],
             stdout=subprocess.PIPE, text=True)
@@ -196,6 +196,15 @@ def main():
             if not merged["merged"] or merged["merge_commit_sha"] != call(base, "get", repo + "/git/ref/heads/main")[1]["object"]["sha"]:
                 failures.append("the merge did not move main to the merge commit")
             check("get", "/orgs/{org}/repos", "/orgs/acme/repos", 200)
+            # What the dashboard's sign-in asks with a person's token: who they are, and whether
+            # they are a member of an organisation.
+            alice = {"Authorization": "token alice-token"}
+            if check("get", "/user", "/user", 200, headers=alice).get("login") != "alice":
+                failures.append("GET /user does not name alice")
+            membership = "/user/memberships/orgs/{org}"
+            if check("get", membership, "/user/memberships/orgs/acme", 200, headers=alice).get("state") != "active":
+                failures.append("alice's membership of acme is not active")
+            check("get", membership, "/user/memberships/orgs/other", 404, headers=alice)
             jwt = {"Authorization": f"Bearer {app_jwt(key, 42)}"}
             installation = check("get", template + "/installation", repo + "/installation", 200, headers=jwt)
             token = check("post", "/app/installations/{installation_id}/access_tokens",
