@@ -122,6 +122,8 @@ pub struct PullRequestConfig {
     pub codeowners: bool,
     /// Users (logins) and teams (`org/slug`) asked to review besides the code owners.
     pub reviewers: Vec<String>,
+    /// Keep one issue in the repository that lists harden's findings and its pull request.
+    pub dashboard_issue: bool,
 }
 
 /// The branch harden pushes to unless configured otherwise.
@@ -134,6 +136,7 @@ impl Default for PullRequestConfig {
             labels: vec!["security".into(), "harden".into()],
             codeowners: true,
             reviewers: Vec::new(),
+            dashboard_issue: false,
         }
     }
 }

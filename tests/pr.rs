@@ -550,3 +550,47 @@ async fn build_flags_alone_make_no_pull_request_unless_the_configuration_asks_fo
     let (ok, printed) = harden_pr(&sandbox, false);
     assert!(ok && printed.contains("opened pull request #1"), "{printed}");
 }
+
+/// With `pull_request.dashboard_issue: true`, harden keeps exactly one issue listing its findings
+/// and its pull request: opened once, rewritten only when what it says changes (a person's edit
+/// is put back), and a second one carrying the marker is closed.
+#[tokio::test]
+async fn the_dashboard_issue_is_one_issue_kept_up_to_date() {
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    std::fs::write(seed.path().join(".github/harden.yml"), "pull_request:\n  dashboard_issue: true\n").unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let issues = || async {
+        let (status, list) = get(&format!("{}/repos/{REPO}/issues?state=all", sandbox.api()), Some(TOKEN)).await;
+        assert_eq!(status, 200);
+        list.as_array().unwrap().clone()
+    };
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok, "{printed}");
+    let first = issues().await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let body = first[0]["body"].as_str().unwrap().to_string();
+    assert_eq!(first[0]["title"], harden::propose::dashboard_issue::TITLE);
+    assert!(body.contains(harden::propose::dashboard_issue::MARKER), "{body}");
+    assert!(body.contains("**Pull request:** [#1]("), "{body}");
+    assert!(body.contains("### `Dockerfile`") && body.contains("- [x] **HD106**"), "{body}");
+    // A second run with nothing new writes nothing to the issue.
+    let before = writes(data.path()).len();
+    assert!(harden_pr(&sandbox, false).0);
+    let issue_writes: Vec<String> =
+        writes(data.path())[before..].iter().filter(|w| w.contains("/issues")).cloned().collect();
+    assert!(issue_writes.is_empty(), "{issue_writes:?}");
+    // A person edits it (the marker kept), and someone (a second run at once) opened another:
+    // harden puts its words back in the first and closes the other.
+    let number = first[0]["number"].as_u64().unwrap();
+    let url = format!("{}/repos/{REPO}/issues", sandbox.api());
+    let edited = json!({"body": format!("my notes\n{}", harden::propose::dashboard_issue::MARKER)});
+    let (status, _) = send(reqwest::Method::PATCH, &format!("{url}/{number}"), edited).await;
+    assert_eq!(status, 200);
+    let extra = json!({"title": "harden: hardening dashboard", "body": format!("old\n{}", harden::propose::dashboard_issue::MARKER)});
+    assert_eq!(send(reqwest::Method::POST, &url, extra).await.0, 201);
+    assert!(harden_pr(&sandbox, false).0);
+    let all = issues().await;
+    let open: Vec<&Value> = all.iter().filter(|i| i["state"] == "open").collect();
+    assert_eq!(open.len(), 1, "never more than one: {all:?}");
+    assert_eq!((open[0]["number"].as_u64(), open[0]["body"].as_str()), (Some(number), Some(body.as_str())));
+}

@@ -6,6 +6,7 @@
 pub mod body;
 pub mod checkout;
 pub mod commit;
+pub mod dashboard_issue;
 pub mod decide;
 pub mod fingerprint;
 pub mod forge;

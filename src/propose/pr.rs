@@ -106,6 +106,9 @@ pub struct Report {
     pub body: Option<String>,
     /// What scan and fix found in the repository, every file.
     pub files: Vec<FileReport>,
+    /// The files the pull request changes (a rewrite that is not a security change alone is held
+    /// back unless the configuration says `propose: all`).
+    pub proposed: Vec<String>,
     /// The build proof of the changed Dockerfiles, when it ran.
     pub proof: Vec<ImageReport>,
     /// The state of harden's pull request after the run (`open`, `closed`, `merged`), when
@@ -151,7 +154,7 @@ impl Report {
     /// none.
     pub fn pull_record(&self, repo: &str, now: i64) -> Option<PullRecord> {
         let (Some((number, url)), Some(state)) = (&self.pull, self.state) else { return None };
-        let proposed: Vec<&FileReport> = self.files.iter().filter(|f| f.rewritten.is_some()).collect();
+        let proposed: Vec<&FileReport> = self.files.iter().filter(|f| self.proposed.contains(&f.path)).collect();
         let proven = || self.proof.iter().filter(|i| i.verdict == Verdict::Proven);
         // What the proven images carried before and after, where the proof read both.
         let carried = || proven().filter_map(|i| Some((i.before.contents.as_ref()?, i.after.contents.as_ref()?)));
@@ -305,6 +308,7 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         action: action.clone(),
         pull: None,
         body: body.clone(),
+        proposed: changed.iter().map(|f| f.path.clone()).collect(),
         files: reports,
         proof: proven,
         state,
@@ -343,6 +347,9 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         if report.body.is_none() {
             report.body = pull["body"].as_str().map(str::to_string);
         }
+    }
+    if config.dashboard_issue {
+        super::dashboard_issue::sync(gh, &super::dashboard_issue::body(&report)).await?;
     }
     report.writes = gh.writes();
     Ok(report)

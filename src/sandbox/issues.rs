@@ -1,12 +1,14 @@
-//! Issues in the sandbox, so that a person can ask harden for something in one: open an issue
-//! (`POST /repos/{owner}/{repo}/issues`, as the `--user` whose token is presented) and read it.
+//! Issues in the sandbox, so that a person can ask harden for something in one, and harden can
+//! keep its dashboard issue: open an issue (`POST /repos/{owner}/{repo}/issues`, as the `--user`
+//! whose token is presented), list them (`GET …/issues?state=open|closed|all`, paged), read one,
+//! and change its title, body or state (`PATCH …/issues/{number}`).
 //! Issues and pull requests share one sequence of numbers, as on GitHub, and one comment thread
 //! each.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State as Extract;
+use axum::extract::{Query, State as Extract};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,7 +22,9 @@ use super::state::{Issue, Repo, now};
 /// The routes.
 pub fn routes() -> Router<Arc<Forge>> {
     let base = "/api/v3/repos/{owner}/{repo}";
-    Router::new().route(&format!("{base}/issues"), post(create)).route(&format!("{base}/issues/{{number}}"), get(one))
+    Router::new()
+        .route(&format!("{base}/issues"), post(create).get(list))
+        .route(&format!("{base}/issues/{{number}}"), get(one).patch(update))
 }
 
 #[derive(Deserialize)]
@@ -39,8 +43,16 @@ async fn create(
     let issue = forge.change(|state| {
         let id = state.next_id();
         let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
-        let issue =
-            Issue { id, number: repository.next_number(), title: new.title, body: new.body, user, created_at: now() };
+        let issue = Issue {
+            id,
+            number: repository.next_number(),
+            title: new.title,
+            body: new.body,
+            user,
+            created_at: now(),
+            closed: false,
+            updated_at: String::new(),
+        };
         repository.issues.push(issue.clone());
         Ok(issue)
     })?;
@@ -53,6 +65,68 @@ async fn one(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Resp
     let repository = &state.repos[&repo.full_name];
     let issue = repository.issues.iter().find(|i| i.number.to_string() == repo.target).ok_or_else(not_found)?;
     Ok(axum::Json(issue_json(&forge, &repo, repository, issue)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Listing {
+    state: Option<String>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+async fn list(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Query(ask): Query<Listing>,
+) -> Result<Response, ApiError> {
+    let state = forge.state.lock().expect("state lock");
+    let repository = &state.repos[&repo.full_name];
+    let wanted = ask.state.as_deref().unwrap_or("open");
+    let mut shown: Vec<&Issue> =
+        repository.issues.iter().filter(|i| wanted == "all" || (wanted == "closed") == i.closed).collect();
+    shown.sort_by_key(|i| std::cmp::Reverse(i.number));
+    let (per_page, page) = (ask.per_page.unwrap_or(30).clamp(1, 100), ask.page.unwrap_or(1).max(1));
+    let items: Vec<Value> = shown
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|i| issue_json(&forge, &repo, repository, i))
+        .collect();
+    Ok(axum::Json(items).into_response())
+}
+
+#[derive(Deserialize)]
+struct Change {
+    title: Option<String>,
+    body: Option<String>,
+    state: Option<String>,
+}
+
+async fn update(
+    Extract(forge): Extract<Arc<Forge>>,
+    repo: OpenRepo,
+    Body(change): Body<Change>,
+) -> Result<Response, ApiError> {
+    let issue = forge.change(|state| {
+        let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;
+        let issue = repository.issues.iter_mut().find(|i| i.number.to_string() == repo.target).ok_or_else(not_found)?;
+        if let Some(title) = change.title {
+            issue.title = title;
+        }
+        if let Some(body) = change.body {
+            issue.body = Some(body);
+        }
+        match change.state.as_deref() {
+            Some("open") => issue.closed = false,
+            Some("closed") => issue.closed = true,
+            Some(other) => return Err(ApiError::validation("Issue", format!("state `{other}` is not open or closed"))),
+            None => {}
+        }
+        issue.updated_at = now();
+        Ok(issue.clone())
+    })?;
+    let state = forge.state.lock().expect("state lock");
+    Ok(axum::Json(issue_json(&forge, &repo, &state.repos[&repo.full_name], &issue)).into_response())
 }
 
 /// An issue in GitHub's `issue` shape.
@@ -68,8 +142,8 @@ fn issue_json(forge: &Forge, open: &OpenRepo, repo: &Repo, issue: &Issue) -> Val
         "events_url": format!("{api}/events"),
         "html_url": format!("{}/{}/issues/{}", forge.base_url, open.full_name, issue.number),
         "number": issue.number,
-        "state": "open",
-        "state_reason": null,
+        "state": if issue.closed { "closed" } else { "open" },
+        "state_reason": if issue.closed { json!("completed") } else { json!(null) },
         "title": issue.title,
         "body": issue.body,
         "user": forge.user_json(issue.user.as_deref()),
@@ -82,7 +156,7 @@ fn issue_json(forge: &Forge, open: &OpenRepo, repo: &Repo, issue: &Issue) -> Val
         "comments": repo.comments.iter().filter(|c| c.number == issue.number).count(),
         "author_association": forge.association(&open.full_name, issue.user.as_deref()),
         "created_at": issue.created_at,
-        "updated_at": issue.created_at,
-        "closed_at": null,
+        "updated_at": if issue.updated_at.is_empty() { &issue.created_at } else { &issue.updated_at },
+        "closed_at": if issue.closed { json!(issue.updated_at) } else { json!(null) },
     })
 }

@@ -138,6 +138,12 @@ pub struct Issue {
     pub user: Option<String>,
     /// When it was opened (RFC 3339).
     pub created_at: String,
+    /// Closed (`false`: open).
+    #[serde(default)]
+    pub closed: bool,
+    /// When it last changed (RFC 3339; empty: when it was opened).
+    #[serde(default)]
+    pub updated_at: String,
 }
 
 /// A comment on a pull request or an issue.

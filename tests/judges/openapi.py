@@ -225,6 +225,18 @@ def main():
             alice = {"Authorization": "token alice-token"}
             issue = check("post", template + "/issues", repo + "/issues", 201, {"title": "smaller?"}, headers=alice)
             check("get", template + "/issues/{issue_number}", f"{repo}/issues/{issue['number']}", 200)
+            # The dashboard issue: listed, rewritten, and a duplicate closed.
+            listed = check("get", template + "/issues", repo + "/issues?state=open&per_page=100", 200)
+            if issue["number"] not in [i["number"] for i in listed]:
+                failures.append("the open issue is not listed")
+            check("patch", template + "/issues/{issue_number}", f"{repo}/issues/{issue['number']}", 200,
+                  {"body": "dashboard <!-- harden:dashboard -->"})
+            closed = check("patch", template + "/issues/{issue_number}", f"{repo}/issues/{issue['number']}", 200,
+                           {"state": "closed", "state_reason": "not_planned"})
+            if closed.get("state") != "closed":
+                failures.append("PATCH state closed did not close the issue")
+            check("patch", template + "/issues/{issue_number}", f"{repo}/issues/{issue['number']}", 200,
+                  {"state": "open"})
             check("post", template + "/issues/{issue_number}/comments", f"{repo}/issues/{issue['number']}/comments",
                   201, {"body": "/harden"}, headers=alice)
             deliveries = []
