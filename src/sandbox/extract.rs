@@ -142,3 +142,14 @@ impl Paging {
         answer
     }
 }
+
+/// The body of a `PATCH` to a pull request or an issue: what it changes.
+#[derive(Debug, serde::Deserialize)]
+pub struct Update {
+    /// A new title.
+    pub title: Option<String>,
+    /// A new body.
+    pub body: Option<String>,
+    /// `open` or `closed`.
+    pub state: Option<String>,
+}

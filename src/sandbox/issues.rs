@@ -95,17 +95,10 @@ async fn list(
     Ok(axum::Json(items).into_response())
 }
 
-#[derive(Deserialize)]
-struct Change {
-    title: Option<String>,
-    body: Option<String>,
-    state: Option<String>,
-}
-
 async fn update(
     Extract(forge): Extract<Arc<Forge>>,
     repo: OpenRepo,
-    Body(change): Body<Change>,
+    Body(change): Body<super::extract::Update>,
 ) -> Result<Response, ApiError> {
     let issue = forge.change(|state| {
         let repository = state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?;

@@ -137,17 +137,10 @@ async fn one(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Resp
     Ok(axum::Json(pull_json(&forge.base_url, &repo, &state.repos[&repo.full_name], pull)).into_response())
 }
 
-#[derive(Deserialize)]
-struct PullUpdate {
-    title: Option<String>,
-    body: Option<String>,
-    state: Option<String>,
-}
-
 async fn update(
     Extract(forge): Extract<Arc<Forge>>,
     repo: OpenRepo,
-    Body(change): Body<PullUpdate>,
+    Body(change): Body<super::extract::Update>,
 ) -> Result<Response, ApiError> {
     let pull = forge.change(|state| {
         let pulls = &mut state.repos.get_mut(&repo.full_name).ok_or_else(not_found)?.pulls;
