@@ -149,6 +149,10 @@ enum Command {
         /// The docker command for the build proof (default: $HARDEN_DOCKER, else `docker`).
         #[arg(long)]
         docker: Option<PathBuf>,
+        /// Record the demo's run in this state file (SQLite), for `harden dashboard --state` or
+        /// `harden serve --database` to show.
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Print the rule catalogue.
     Rules {
@@ -269,7 +273,7 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox_cli::main(*args),
         Command::Sweep(args) => sweep_cli::main(*args),
         Command::Dashboard(args) => dashboard_cli::main(args),
-        Command::Demo { serve, listen, docker } => pr_cli::demo(serve, listen, docker),
+        Command::Demo { serve, listen, docker, state } => pr_cli::demo(serve, listen, docker, state),
         Command::Rules { format } => {
             print!("{}", rules_text(format));
             Exit::Done.into()

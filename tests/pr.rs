@@ -261,8 +261,13 @@ async fn with_faults_the_run_completes_with_one_pull_request_and_no_orphan_branc
 
 #[test]
 fn the_demo_opens_a_pull_request_on_its_own_sandbox_and_says_when_the_proof_was_skipped() {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_harden")).args(["demo", "--docker", "/nonexistent/docker"]).output().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let db = state.path().join("demo.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_harden"))
+        .args(["demo", "--docker", "/nonexistent/docker", "--state"])
+        .arg(&db)
+        .output()
+        .unwrap();
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{printed}{}", String::from_utf8_lossy(&out.stderr));
     assert!(printed.contains("holds acme/hello, the example Go service"), "{printed}");
@@ -270,6 +275,14 @@ fn the_demo_opens_a_pull_request_on_its_own_sandbox_and_says_when_the_proof_was_
     assert!(printed.contains("The build proof was skipped: cannot run /nonexistent/docker"), "{printed}");
     assert!(printed.contains("#### `Dockerfile`") && printed.contains("#### `deploy/hello.yaml`"), "{printed}");
     assert!(printed.contains("<!-- harden:meta "), "{printed}");
+    // Recorded for the dashboard: the pull request and its (public) repository.
+    let store = harden::store::sqlite::Sqlite::open(&db).unwrap();
+    use harden::store::Store;
+    assert_eq!(
+        store.pulls("acme").unwrap().iter().map(|p| (p.number, p.state.as_str())).collect::<Vec<_>>(),
+        [(1, "open")]
+    );
+    assert!(!store.repo("acme/hello").unwrap().expect("the demo's repository").private);
 }
 
 #[tokio::test]

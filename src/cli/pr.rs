@@ -103,7 +103,7 @@ pub fn main(args: PrArgs) -> ExitCode {
 }
 
 /// `harden demo`: the sandbox, the example service, `harden pr`, the pull request printed.
-pub fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) -> ExitCode {
+pub fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>, state: Option<PathBuf>) -> ExitCode {
     let dir = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(e) => {
@@ -124,6 +124,21 @@ pub fn demo(serve: bool, listen: std::net::SocketAddr, docker: Option<PathBuf>) 
     print!("harden demo: {}", demo.report.summary(false));
     if let Some(body) = &demo.report.body {
         println!("\n{body}");
+    }
+    if let Some(state) = state {
+        let recorded = harden::store::sqlite::Sqlite::open(&state)
+            .and_then(|store| demo.report.record(&store, &format!("{owner}/{name}"), harden::store::epoch()));
+        match recorded {
+            Ok(()) => println!(
+                "harden demo: recorded in {} (harden dashboard --state {} --out site)",
+                state.display(),
+                state.display()
+            ),
+            Err(e) => {
+                eprintln!("harden demo: --state: {e:#}");
+                return Exit::Failed.into();
+            }
+        }
     }
     if !serve {
         return Exit::Done.into();
