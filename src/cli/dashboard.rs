@@ -42,6 +42,14 @@ pub fn main(args: DashboardArgs) -> ExitCode {
         let visibility = Visibility { all: args.include_private, ..Visibility::default() };
         let site = Site { snapshot: &snapshot, visibility: &visibility, now: harden::store::epoch() };
         let pages = site.pages()?;
+        // Pages of an earlier run (a repository since made private, a run with
+        // --include-private) must not stay behind in a directory that may be published.
+        for dir in ["repo", "sweep"] {
+            match std::fs::remove_dir_all(args.out.join(dir)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
         for page in &pages {
             let path = args.out.join(&page.path);
             if let Some(dir) = path.parent() {

@@ -79,9 +79,10 @@ pub fn main(args: PrArgs) -> ExitCode {
             };
             let line = report.summary(dry_run);
             print!("{line}");
-            if let Err(e) = recorded {
+            // The pull request is there either way: its outputs are still given, and the
+            // command fails at the end.
+            if let Err(e) = &recorded {
                 eprintln!("\nharden pr: --state: the run is not recorded: {e:#}");
-                return Exit::Failed.into();
             }
             if let (true, Some(body)) = (dry_run, &report.body) {
                 println!("\n{body}");
@@ -92,6 +93,7 @@ pub fn main(args: PrArgs) -> ExitCode {
                     eprintln!("harden pr: --github: {e}");
                     Exit::Failed.into()
                 }
+                _ if recorded.is_err() => Exit::Failed.into(),
                 _ => Exit::Done.into(),
             }
         }

@@ -161,13 +161,19 @@ impl Campaign {
         let mut summary = summarise(&rows, &pulls);
         summary.repos_seen = repos.len();
         summary.with_candidates = repos.iter().filter(|r| r.candidates > 0).count();
+        let orgs = visibility.orgs(snapshot);
         Campaign {
-            orgs: snapshot.orgs.clone(),
+            sweeps: snapshot
+                .sweeps
+                .iter()
+                .filter(|(s, _)| orgs.iter().any(|o| o.eq_ignore_ascii_case(&s.org)))
+                .map(|(s, _)| s.clone())
+                .collect(),
+            orgs,
             summary,
             rows,
             open_findings: open_findings(&pulls),
             bytes_saved: bytes_saved(&pulls),
-            sweeps: snapshot.sweeps.iter().map(|(s, _)| s.clone()).collect(),
         }
     }
 }

@@ -67,7 +67,7 @@ pub fn day(at: i64) -> String {
 }
 
 /// Text made safe for HTML.
-pub fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

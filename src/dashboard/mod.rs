@@ -29,7 +29,17 @@ impl Visibility {
     /// Whether `repo` may be shown, private or not.
     pub fn shows(&self, snapshot: &Snapshot, repo: &str) -> bool {
         let org = repo.split('/').next().unwrap_or_default();
-        self.all || self.orgs.iter().any(|o| o == org) || !snapshot.is_private(repo)
+        self.all || self.orgs.iter().any(|o| o.eq_ignore_ascii_case(org)) || !snapshot.is_private(repo)
+    }
+
+    /// The organisations that may be named: those with a repository that may be shown (an
+    /// organisation whose repositories are all private is not even named to an outsider).
+    pub fn orgs(&self, snapshot: &Snapshot) -> Vec<String> {
+        let names =
+            snapshot.repos.iter().map(|r| r.full_name.as_str()).chain(snapshot.pulls.iter().map(|p| p.repo.as_str()));
+        let shown: Vec<&str> = names.filter(|n| self.shows(snapshot, n)).collect();
+        let owns = |org: &str| shown.iter().any(|n| n.split('/').next().is_some_and(|o| o.eq_ignore_ascii_case(org)));
+        snapshot.orgs.iter().filter(|o| self.all || owns(o)).cloned().collect()
     }
 }
 

@@ -53,8 +53,7 @@ impl Site<'_> {
         for sweep in &campaign.sweeps {
             pages.extend(self.page(&format!("sweep/{}.html", sweep.id.0))?);
         }
-        pages.push(asset("dashboard.css", "text/css; charset=utf-8", CSS));
-        pages.push(asset("dashboard.js", "text/javascript; charset=utf-8", JS));
+        pages.extend(["dashboard.css", "dashboard.js"].into_iter().filter_map(self::asset));
         Ok(pages)
     }
 
@@ -64,8 +63,7 @@ impl Site<'_> {
         let path = path.trim_start_matches('/');
         match path {
             "" | "index.html" => Ok(Some(self.index(&Campaign::new(self.snapshot, self.visibility, self.now))?)),
-            "dashboard.css" => Ok(Some(asset(path, "text/css; charset=utf-8", CSS))),
-            "dashboard.js" => Ok(Some(asset(path, "text/javascript; charset=utf-8", JS))),
+            "dashboard.css" | "dashboard.js" => Ok(self::asset(path)),
             _ => {
                 if let Some(name) = path.strip_prefix("repo/").and_then(|p| p.strip_suffix(".html")) {
                     return self.repo(path, name);
@@ -118,7 +116,13 @@ impl Site<'_> {
     }
 
     fn sweep(&self, path: &str, id: &str) -> anyhow::Result<Option<Page>> {
-        let Some((sweep, results)) = self.snapshot.sweeps.iter().find(|(s, _)| s.id.0.to_string() == id) else {
+        let orgs = self.visibility.orgs(self.snapshot);
+        let Some((sweep, results)) = self
+            .snapshot
+            .sweeps
+            .iter()
+            .find(|(s, _)| s.id.0.to_string() == id && orgs.iter().any(|o| o.eq_ignore_ascii_case(&s.org)))
+        else {
             return Ok(None);
         };
         let shown: Vec<_> = results.iter().filter(|r| self.visibility.shows(self.snapshot, &r.repo)).collect();
@@ -139,7 +143,7 @@ impl Site<'_> {
         let env = environment();
         let base = context! {
             root,
-            orgs => &self.snapshot.orgs,
+            orgs => self.visibility.orgs(self.snapshot),
             generated => day(self.now),
             include_private => self.visibility.all,
             login => &self.visibility.login,
@@ -151,8 +155,14 @@ impl Site<'_> {
 
 const HTML: &str = "text/html; charset=utf-8";
 
-fn asset(path: &str, content_type: &'static str, body: &str) -> Page {
-    Page { path: path.into(), content_type, body: body.into() }
+/// The stylesheet or the script at `path` (`/dashboard.css`), which no state changes.
+pub fn asset(path: &str) -> Option<Page> {
+    let (content_type, body) = match path.trim_start_matches('/') {
+        "dashboard.css" => ("text/css; charset=utf-8", CSS),
+        "dashboard.js" => ("text/javascript; charset=utf-8", JS),
+        _ => return None,
+    };
+    Some(Page { path: path.trim_start_matches('/').into(), content_type, body: body.into() })
 }
 
 #[derive(Serialize)]
@@ -198,4 +208,65 @@ fn parsed() -> Environment<'static> {
     env.add_function("bytes", |b: i64| human(b.max(0) as u64));
     env.add_function("day", day);
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Outcome, RepoRecord, RepoResult, SweepId, SweepRecord};
+
+    fn repo(name: &str, private: bool) -> RepoRecord {
+        RepoRecord {
+            full_name: name.into(),
+            org: name.split('/').next().unwrap().into(),
+            default_branch: "main".into(),
+            tree_sha: None,
+            tree_etag: None,
+            candidates: 1,
+            skipped: None,
+            has_pull: false,
+            waiting: false,
+            judged_with: None,
+            seen_at: 0,
+            private,
+        }
+    }
+
+    #[test]
+    fn an_organisation_whose_repositories_are_all_private_is_not_even_named_to_an_outsider() {
+        let sweep = |id, org: &str| SweepRecord {
+            id: SweepId(id),
+            org: org.into(),
+            shard: "1/1".into(),
+            started_at: id,
+            finished_at: None,
+        };
+        let result = |name: &str| RepoResult {
+            repo: name.into(),
+            outcome: Outcome::NothingToDo,
+            detail: "nothing".into(),
+            pull: None,
+            requests: 1,
+            at: 0,
+        };
+        let snapshot = Snapshot {
+            orgs: vec!["secretco".into(), "open".into()],
+            repos: vec![repo("secretco/vault", true), repo("open/site", false)],
+            sweeps: vec![
+                (sweep(2, "secretco"), vec![result("secretco/vault")]),
+                (sweep(1, "open"), vec![result("open/site")]),
+            ],
+            ..Snapshot::default()
+        };
+        let outsider = Visibility::default();
+        let site = Site { snapshot: &snapshot, visibility: &outsider, now: 0 };
+        let index = site.page("").unwrap().unwrap().body;
+        assert!(!index.contains("secretco") && index.contains("open"), "{index}");
+        assert!(site.page("sweep/2.html").unwrap().is_none() && site.page("repo/secretco/vault.html").unwrap().is_none());
+        assert!(site.page("sweep/1.html").unwrap().is_some());
+        let member = Visibility { login: Some("ann".into()), orgs: vec!["SECRETCO".into()], ..Visibility::default() };
+        let site = Site { snapshot: &snapshot, visibility: &member, now: 0 };
+        let sweep_page = site.page("sweep/2.html").unwrap().expect("a member sees the sweep").body;
+        assert!(sweep_page.contains("vault"), "{sweep_page}");
+    }
 }

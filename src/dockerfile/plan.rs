@@ -88,11 +88,8 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
     }
     if facts.carries_data_only() {
-        hazard(
-            &rules::DATA_ONLY,
-            facts.runtime_stage().from.line,
-            "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change".into(),
-        );
+        let why = "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change";
+        hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, why.into());
         return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
     }
     for stage in &df.stages {
@@ -216,28 +213,6 @@ fn program_stage(facts: &Facts<'_>) -> Option<usize> {
             .map(|s| s.index),
         _ => None,
     })
-}
-
-/// Refuses to split a single stage that runs a tool installed from another module
-/// (`go install MODULE@VERSION`) over files copied from the repository: the files are the
-/// tool's input, and which of them it reads at run time cannot be known.
-fn refuse_tool_image(facts: &Facts<'_>, program: &str) -> Result<(), Refusal> {
-    let stage = facts.runtime_stage();
-    let remote = |package: &String| package.contains('@') && !package.starts_with('.');
-    let mut builds = facts.builds().filter(|(r, _)| r.stage == stage.index).peekable();
-    let only_tools =
-        builds.peek().is_some() && builds.all(|(_, c)| !c.packages.is_empty() && c.packages.iter().all(remote));
-    let copied = stage.instructions.iter().find(|i| matches!(&i.body, Body::Copy(c) if c.from.is_none()));
-    match copied {
-        Some(inst) if only_tools => Err((
-            &rules::TOOL_IMAGE,
-            inst.line,
-            format!(
-                "the image runs {program}, a tool installed from another module, over the files this line copies from the repository; which of them it reads cannot be known, so the stage is kept"
-            ),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// A rule, the line, and why harden leaves that part alone.
@@ -440,7 +415,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             format!("the image starts {program}, which is not a binary this Dockerfile builds; the stage is kept"),
         ));
     }
-    refuse_tool_image(facts, &program)?;
+    refusals::tool_image(facts, &program)?;
     let image = match facts.base_image(stage) {
         Some(base) => keeping_pins(facts, base, image, stage.from.line)?,
         None => image,

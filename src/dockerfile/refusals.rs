@@ -1,7 +1,8 @@
 //! What keeps harden from putting a runtime on a shell-less image, each check a refusal with its
 //! rule and reason: an entrypoint that needs a shell or a script, a command given by whatever
-//! runs the image (Compose, Kubernetes) that does, none known at all, or an image reference
-//! taken from a build argument the Dockerfile does not control.
+//! runs the image (Compose, Kubernetes) that does, none known at all, an image reference taken
+//! from a build argument the Dockerfile does not control, or a tool from another module that
+//! serves the repository's files.
 
 use crate::rules;
 
@@ -151,5 +152,27 @@ pub(super) fn dest_is_dir(inst: &super::model::Instruction, sources: usize) -> b
     match &inst.body {
         Body::Copy(c) => c.dest.ends_with('/') || c.dest == "." || sources > 1,
         _ => false,
+    }
+}
+
+/// Refuses to split a single stage that runs a tool installed from another module
+/// (`go install MODULE@VERSION`) over files copied from the repository: the files are the
+/// tool's input, and which of them it reads at run time cannot be known.
+pub(super) fn tool_image(facts: &Facts<'_>, program: &str) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let remote = |package: &String| package.contains('@') && !package.starts_with('.');
+    let mut builds = facts.builds().filter(|(r, _)| r.stage == stage.index).peekable();
+    let only_tools =
+        builds.peek().is_some() && builds.all(|(_, c)| !c.packages.is_empty() && c.packages.iter().all(remote));
+    let copied = stage.instructions.iter().find(|i| matches!(&i.body, Body::Copy(c) if c.from.is_none()));
+    match copied {
+        Some(inst) if only_tools => Err((
+            &rules::TOOL_IMAGE,
+            inst.line,
+            format!(
+                "the image runs {program}, a tool installed from another module, over the files this line copies from the repository; which of them it reads cannot be known, so the stage is kept"
+            ),
+        )),
+        _ => Ok(()),
     }
 }

@@ -179,7 +179,7 @@ impl Report {
             packages_before: carried().map(|(b, _)| b.packages.count as u64).reduce(|x, y| x + y),
             packages_after: carried().map(|(_, a)| a.packages.count as u64).reduce(|x, y| x + y),
             shells_removed: carried()
-                .map(|(b, a)| u64::from(!b.shell.is_empty() && a.shell.is_empty()))
+                .map(|(b, a)| u64::from(crate::verify::contents::diff(b, a).shell_gone))
                 .reduce(|x, y| x + y),
         })
     }

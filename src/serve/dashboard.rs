@@ -21,6 +21,9 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; i
 /// `GET /` and the pages under it.
 pub async fn page(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, uri: Uri) -> Response {
     let path = uri.path().to_string();
+    if let Some(asset) = crate::dashboard::pages::asset(&path) {
+        return answer(asset);
+    }
     let store = hooks.store.clone();
     let visibility = super::signin::visibility(&hooks, &headers);
     let rendered = tokio::task::spawn_blocking(move || {
@@ -37,6 +40,11 @@ pub async fn page(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, uri: Uri)
         }
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
+    answer(page)
+}
+
+/// A page with the security headers every answer carries.
+fn answer(page: crate::dashboard::pages::Page) -> Response {
     (
         [
             (header::CONTENT_TYPE, page.content_type),

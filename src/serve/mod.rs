@@ -61,6 +61,15 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
         std::net::TcpListener::bind(options.listen).with_context(|| format!("listening on {}", options.listen))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
+    let mut options = options;
+    if let Some(signin) = options.signin.as_mut().filter(|s| s.dashboard_url.is_empty()) {
+        // GitHub sends people back to this address: it must be one their browser can reach.
+        anyhow::ensure!(
+            !address.ip().is_unspecified(),
+            "listening on {address}, the dashboard's address is unknown: give --dashboard-url for the sign-in"
+        );
+        signin.dashboard_url = format!("http://{address}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // A server alone on its store: what was running when it stopped runs again.
     if !options.shared {
@@ -99,12 +108,7 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
             secrets: options.secrets,
             store: options.store,
             pacing: options.pacing,
-            signin: options.signin.map(|mut signin| {
-                if signin.dashboard_url.is_empty() {
-                    signin.dashboard_url = format!("http://{address}");
-                }
-                signin
-            }),
+            signin: options.signin,
         };
         axum::serve(listener, webhook::router(hooks, options.concurrent))
             .with_graceful_shutdown(stopped())

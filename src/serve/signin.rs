@@ -56,8 +56,7 @@ struct Session {
 /// What the dashboard may show to whoever sent `headers`.
 pub(super) fn visibility(hooks: &Hooks, headers: &HeaderMap) -> Visibility {
     let Some(signin) = &hooks.signin else { return Visibility::default() };
-    let session =
-        cookie(headers, SESSION).and_then(|value| signin.open::<Session>(value)).filter(|s| s.expires > epoch());
+    let session = signin.session_of(headers, epoch());
     Visibility {
         all: false,
         login: session.as_ref().map(|s| s.login.clone()),
@@ -132,6 +131,12 @@ pub(super) async fn logout(State(hooks): State<Arc<Hooks>>) -> Response {
 }
 
 impl SignIn {
+    /// The session a request carries, when its cookie is sealed with this key and has not
+    /// expired at `now`.
+    fn session_of(&self, headers: &HeaderMap, now: i64) -> Option<Session> {
+        cookie(headers, SESSION).and_then(|value| self.open::<Session>(value)).filter(|s| s.expires > now)
+    }
+
     fn callback(&self) -> String {
         format!("{}/oauth/callback", self.dashboard_url.trim_end_matches('/'))
     }
@@ -139,7 +144,8 @@ impl SignIn {
     /// Trades `code` for a token, and asks GitHub who it is and which of `orgs` it is an active
     /// member of. The token is dropped afterwards.
     async fn session(&self, code: &str, orgs: &[String]) -> anyhow::Result<Session> {
-        let client = reqwest::Client::builder().user_agent("harden").build()?;
+        let client =
+            reqwest::Client::builder().user_agent("harden").timeout(std::time::Duration::from_secs(10)).build()?;
         let exchange = serde_json::json!({
             "client_id": self.client_id, "client_secret": self.client_secret, "code": code, "redirect_uri": self.callback(),
         });
@@ -164,6 +170,10 @@ impl SignIn {
         let mut member = Vec::new();
         for org in orgs {
             let answer = get(format!("/user/memberships/orgs/{org}")).send().await?;
+            if !answer.status().is_success() && answer.status() != reqwest::StatusCode::NOT_FOUND {
+                // A 403: the App lacks the organisation's Members permission; members see nothing.
+                tracing::warn!(%org, status = %answer.status(), "GitHub did not say whether the person is a member");
+            }
             if answer.status().is_success() {
                 let membership: serde_json::Value = answer.json().await?;
                 if membership["state"] == "active" {
@@ -255,6 +265,16 @@ mod tests {
         let first = if body.starts_with('A') { 'B' } else { 'A' };
         let forged = format!("{first}{}.{mac}", &body[1..]);
         assert_eq!(signin(b"k1").open::<Session>(&forged), None, "a changed body");
+    }
+
+    #[test]
+    fn an_expired_session_is_no_session() {
+        let signin = signin(b"k");
+        let sealed = signin.seal(&Session { login: "ann".into(), orgs: vec!["acme".into()], expires: 100 });
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_str(&format!("{SESSION}={sealed}")).unwrap());
+        assert_eq!(signin.session_of(&headers, 99).map(|s| s.login), Some("ann".into()));
+        assert_eq!(signin.session_of(&headers, 100), None);
     }
 
     #[test]

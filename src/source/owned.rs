@@ -65,6 +65,9 @@ pub fn patterns(text: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// The calls that write a file.
+const WRITES: [&str; 3] = ["os.WriteFile(", "os.Create(", "ioutil.WriteFile("];
+
 /// What the Go programs of a repository own.
 #[derive(Debug, Default)]
 pub struct Owned {
@@ -85,7 +88,7 @@ impl Owned {
             if text.contains("//go:embed") {
                 owned.embeds.extend(patterns(&text).into_iter().map(|(line, p)| Embed::new(file.clone(), line, p)));
             }
-            let writes = ["os.WriteFile(", "os.Create(", "ioutil.WriteFile("].iter().any(|w| text.contains(w));
+            let writes = WRITES.iter().any(|w| text.contains(w));
             if writes && (text.contains(".yaml\"") || text.contains(".yml\"")) {
                 owned.writers.push((file, text));
             }
@@ -104,8 +107,10 @@ impl Owned {
             ));
         }
         let quoted = format!("\"{}\"", path.to_str()?);
-        let (file, text) = self.writers.iter().find(|(_, text)| text.contains(&quoted))?;
-        let line = text.lines().position(|l| l.contains(&quoted)).map_or(1, |i| i + 1);
+        // The path is what a write call on the same line writes, not a file the program reads.
+        let writes = |line: &str| line.contains(&quoted) && WRITES.iter().any(|w| line.contains(w));
+        let (file, line) =
+            self.writers.iter().find_map(|(file, text)| Some((file, text.lines().position(writes)? + 1)))?;
         Some(format!(
             "written by the program {}:{}: an edit would be undone when it runs again; harden what it is made from",
             file.display(),

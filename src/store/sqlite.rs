@@ -317,7 +317,7 @@ impl Store for Sqlite {
             "SELECT repo, number, url, state, fingerprint, files, bytes_before, bytes_after, findings_fixed,
                findings_remaining, blocked_reason, created_at, updated_at, packages_before, packages_after,
                shells_removed
-             FROM pulls WHERE repo LIKE ?1 || '/%' ORDER BY repo, number",
+             FROM pulls WHERE substr(repo, 1, length(?1) + 1) = ?1 || '/' ORDER BY repo, number",
         )?;
         let rows = query.query_map(params![org], |row| {
             let files: String = row.get(5)?;

@@ -98,7 +98,7 @@ impl Filter {
                 shard.takes(&full_name).then(|| Listed {
                     default_branch: repo["default_branch"].as_str().unwrap_or("main").to_string(),
                     skipped: self.skip_reason(repo, &full_name, &include, &exclude),
-                    private: repo["private"].as_bool().unwrap_or(false),
+                    private: repo["private"].as_bool().unwrap_or(true),
                     full_name,
                 })
             })

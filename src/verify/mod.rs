@@ -282,7 +282,10 @@ fn build(
             }) {
                 Ok((compressed, contents)) => {
                     side.compressed_bytes = pushed.or(compressed);
-                    side.contents = Some(contents);
+                    match contents {
+                        Ok(contents) => side.contents = Some(contents),
+                        Err(why) => side.contents_error = Some(why),
+                    }
                 }
                 Err(why) => {
                     side.compressed_bytes = pushed;
@@ -300,7 +303,7 @@ fn build(
 fn read_archive(
     tar: Box<dyn std::io::Read>,
     cache: Option<&mut compress::LayerCache>,
-) -> Result<(Option<u64>, contents::ImageContents), String> {
+) -> Result<(Option<u64>, Result<contents::ImageContents, String>), String> {
     use std::io::{Read, Seek, Write};
     /// A reader that keeps a copy of what passes through it.
     struct Tee<R, W>(R, W);
@@ -316,8 +319,7 @@ fn read_archive(
     let compressed = cache.and_then(|cache| compress::compressed_layers(&mut tee, cache).ok());
     std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| format!("reading the image archive: {e}"))?;
     copy.rewind().map_err(|e| format!("reading the image archive back: {e}"))?;
-    let contents = contents::read(copy).map_err(|e| e.to_string())?;
-    Ok((compressed, contents))
+    Ok((compressed, contents::read(copy).map_err(|e| e.to_string())))
 }
 
 /// Counts the vulnerabilities of both images with the scanner, when there is one; otherwise, or

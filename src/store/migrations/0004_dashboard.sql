@@ -5,4 +5,5 @@
 ALTER TABLE pulls ADD COLUMN packages_before INTEGER;
 ALTER TABLE pulls ADD COLUMN packages_after INTEGER;
 ALTER TABLE pulls ADD COLUMN shells_removed INTEGER;
-ALTER TABLE repos ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+-- Until a sweep (or a run) says otherwise, a repository counts as private.
+ALTER TABLE repos ADD COLUMN private INTEGER NOT NULL DEFAULT 1;

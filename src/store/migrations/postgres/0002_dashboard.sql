@@ -5,4 +5,5 @@
 ALTER TABLE pulls ADD COLUMN packages_before BIGINT;
 ALTER TABLE pulls ADD COLUMN packages_after BIGINT;
 ALTER TABLE pulls ADD COLUMN shells_removed BIGINT;
-ALTER TABLE repos ADD COLUMN private BOOLEAN NOT NULL DEFAULT false;
+-- Until a sweep (or a run) says otherwise, a repository counts as private.
+ALTER TABLE repos ADD COLUMN private BOOLEAN NOT NULL DEFAULT true;
