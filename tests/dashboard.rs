@@ -97,6 +97,14 @@ async fn the_dashboard_shows_the_campaign_as_the_state_records_it() {
     let pulls = store.pulls(ORG).unwrap();
     assert_eq!(pulls.len(), 3, "api, billing and vault each got one: {pulls:?}");
     assert!(pulls.iter().any(|p| p.repo == "acme/billing" && p.state == "merged"), "{pulls:?}");
+    // The example service's image and its Deployment's container move off root and its pod is
+    // made restricted; the cgo service has an image and no manifest.
+    let moved: Vec<(&str, Option<u64>, Option<u64>)> =
+        pulls.iter().map(|p| (p.repo.as_str(), p.off_root, p.restricted)).collect();
+    assert_eq!(
+        moved,
+        [("acme/api", Some(2), Some(1)), ("acme/billing", Some(1), Some(0)), ("acme/vault", Some(2), Some(1))]
+    );
     if proof {
         assert!(pulls.iter().all(|p| p.bytes_before > p.bytes_after && p.packages_after.is_some()), "{pulls:?}");
     }

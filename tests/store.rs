@@ -195,6 +195,8 @@ fn repositories_pulls_and_openings_round_trip_on(store: &dyn Store) {
         packages_before: Some(412),
         packages_after: Some(3),
         shells_removed: Some(1),
+        off_root: Some(2),
+        restricted: Some(1),
     };
     store.save_pull(&pull).unwrap();
     // A refresh without a proof keeps the sizes the proof measured.
@@ -202,6 +204,10 @@ fn repositories_pulls_and_openings_round_trip_on(store: &dyn Store) {
     let saved = store.pulls("acme").unwrap();
     assert_eq!(saved.len(), 1);
     assert_eq!((saved[0].state.as_str(), saved[0].bytes_before, saved[0].updated_at), ("merged", Some(900), 2));
+    assert_eq!(
+        (saved[0].packages_before, saved[0].shells_removed, saved[0].off_root, saved[0].restricted),
+        (Some(412), Some(1), Some(2), Some(1))
+    );
     assert!(store.pulls("acm").unwrap().is_empty(), "an org's pulls are its own");
     for at in [100, 200, 300] {
         store.record_opening("acme", "acme/api", at).unwrap();

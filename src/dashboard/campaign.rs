@@ -113,6 +113,10 @@ pub struct Summary {
     pub packages_removed: u64,
     /// Proven images that lose their shell.
     pub shells_removed: u64,
+    /// Images moved off root and containers given a non-root user.
+    pub off_root: u64,
+    /// Workloads made to run as non-root under the restricted profile.
+    pub restricted: u64,
     /// Findings fixed by merged pull requests.
     pub findings_fixed: usize,
     /// Mean days from opening to merge, when any was merged.
@@ -229,6 +233,12 @@ fn summarise(rows: &[Row], pulls: &[&PullRecord]) -> Summary {
     summary.packages_removed =
         pulls.iter().filter_map(|p| Some(p.packages_before?.saturating_sub(p.packages_after?))).sum();
     summary.shells_removed = pulls.iter().filter_map(|p| p.shells_removed).sum();
+    // What merged pull requests did (an open one has not changed anything yet).
+    let merged_sum = |field: fn(&PullRecord) -> Option<u64>| -> u64 {
+        pulls.iter().filter(|p| p.state == "merged").filter_map(|p| field(p)).sum()
+    };
+    summary.off_root = merged_sum(|p| p.off_root);
+    summary.restricted = merged_sum(|p| p.restricted);
     let merged: Vec<&&PullRecord> = pulls.iter().filter(|p| p.state == "merged").collect();
     let closed = pulls.iter().filter(|p| p.state == "closed").count();
     summary.findings_fixed = merged.iter().map(|p| p.findings_fixed).sum();
@@ -351,6 +361,8 @@ mod tests {
             findings_fixed: 4,
             blocked_reason: blocked.then(|| "someone committed to harden/all".into()),
             updated_at: days * 86_400,
+            off_root: Some(2),
+            restricted: Some(1),
             ..PullRecord::seen(name, 1, "http://forge/pull/1", state, 0)
         }
     }
@@ -412,6 +424,7 @@ mod tests {
         let s = &campaign.summary;
         assert_eq!((s.repos_seen, s.images_proven, s.bytes_before, s.bytes_after), (9, 4, 3100, 518));
         assert_eq!((s.merge_rate, s.mean_days_to_merge, s.findings_fixed), (Some(50.0), Some(3.0), 4));
+        assert_eq!((s.off_root, s.restricted), (2, 1), "what the one merged pull request did");
         assert_eq!(campaign.bytes_saved, [Point { at: 3 * 86_400, value: 700 }]);
         // Opened at 0 (four pull requests of 4 findings), the closed one gone on day 2, the merged one on day 3.
         let burndown: Vec<(i64, u64)> = campaign.open_findings.iter().map(|p| (p.at / 86_400, p.value)).collect();

@@ -262,7 +262,9 @@ mod tests {
         let site = Site { snapshot: &snapshot, visibility: &outsider, now: 0 };
         let index = site.page("").unwrap().unwrap().body;
         assert!(!index.contains("secretco") && index.contains("open"), "{index}");
-        assert!(site.page("sweep/2.html").unwrap().is_none() && site.page("repo/secretco/vault.html").unwrap().is_none());
+        assert!(
+            site.page("sweep/2.html").unwrap().is_none() && site.page("repo/secretco/vault.html").unwrap().is_none()
+        );
         assert!(site.page("sweep/1.html").unwrap().is_some());
         let member = Visibility { login: Some("ann".into()), orgs: vec!["SECRETCO".into()], ..Visibility::default() };
         let site = Site { snapshot: &snapshot, visibility: &member, now: 0 };

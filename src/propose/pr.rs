@@ -158,6 +158,13 @@ impl Report {
         let proven = || self.proof.iter().filter(|i| i.verdict == Verdict::Proven);
         // What the proven images carried before and after, where the proof read both.
         let carried = || proven().filter_map(|i| Some((i.before.contents.as_ref()?, i.after.contents.as_ref()?)));
+        // Fixed errors and warnings of these rules in the proposed files (HD106's note about a
+        // `:nonroot` base runs no program as root, so it does not count).
+        let fixed = |rules: &[&str]| {
+            let found = proposed.iter().flat_map(|f| &f.findings);
+            found.filter(|f| f.fixed && rules.contains(&f.rule) && f.severity != crate::rules::Severity::Info).count()
+                as u64
+        };
         let blocked = match &self.action {
             Action::Comment(_, notice) => Some(notice.text().to_string()),
             _ => None,
@@ -181,6 +188,8 @@ impl Report {
             shells_removed: carried()
                 .map(|(b, a)| u64::from(crate::verify::contents::diff(b, a).shell_gone))
                 .reduce(|x, y| x + y),
+            off_root: Some(fixed(&[crate::rules::RUNS_AS_ROOT.id, crate::rules::RUN_AS_USER.id])),
+            restricted: Some(fixed(&[crate::rules::RUN_AS_NON_ROOT.id])),
         })
     }
 }

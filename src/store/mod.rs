@@ -175,6 +175,11 @@ pub struct PullRecord {
     pub packages_after: Option<u64>,
     /// How many proven images lose their shell, when the proof read them.
     pub shells_removed: Option<u64>,
+    /// Images its changes move off root (HD106 fixed) and containers given a non-root user
+    /// (HK202 fixed).
+    pub off_root: Option<u64>,
+    /// Workloads its changes make run as non-root under the restricted profile (HK201 fixed).
+    pub restricted: Option<u64>,
 }
 
 /// Work `harden serve` queues: what to do in which repository. The store keeps it opaque.
@@ -283,6 +288,8 @@ impl PullRecord {
             packages_before: None,
             packages_after: None,
             shells_removed: None,
+            off_root: None,
+            restricted: None,
         }
     }
 }

@@ -282,13 +282,14 @@ impl Store for Sqlite {
         self.db().execute(
             "INSERT INTO pulls (repo, number, url, state, fingerprint, files, bytes_before, bytes_after,
                findings_fixed, findings_remaining, blocked_reason, created_at, updated_at,
-               packages_before, packages_after, shells_removed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+               packages_before, packages_after, shells_removed, off_root, restricted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
              ON CONFLICT (repo, number) DO UPDATE SET url = ?3, state = ?4, fingerprint = ?5, files = ?6,
                bytes_before = COALESCE(?7, bytes_before), bytes_after = COALESCE(?8, bytes_after),
                findings_fixed = ?9, findings_remaining = ?10, blocked_reason = ?11, updated_at = ?13,
                packages_before = COALESCE(?14, packages_before), packages_after = COALESCE(?15, packages_after),
-               shells_removed = COALESCE(?16, shells_removed)",
+               shells_removed = COALESCE(?16, shells_removed), off_root = COALESCE(?17, off_root),
+               restricted = COALESCE(?18, restricted)",
             params![
                 p.repo,
                 p.number as i64,
@@ -305,7 +306,9 @@ impl Store for Sqlite {
                 p.updated_at,
                 p.packages_before.map(|n| n as i64),
                 p.packages_after.map(|n| n as i64),
-                p.shells_removed.map(|n| n as i64)
+                p.shells_removed.map(|n| n as i64),
+                p.off_root.map(|n| n as i64),
+                p.restricted.map(|n| n as i64)
             ],
         )?;
         Ok(())
@@ -316,7 +319,7 @@ impl Store for Sqlite {
         let mut query = db.prepare(
             "SELECT repo, number, url, state, fingerprint, files, bytes_before, bytes_after, findings_fixed,
                findings_remaining, blocked_reason, created_at, updated_at, packages_before, packages_after,
-               shells_removed
+               shells_removed, off_root, restricted
              FROM pulls WHERE substr(repo, 1, length(?1) + 1) = ?1 || '/' ORDER BY repo, number",
         )?;
         let rows = query.query_map(params![org], |row| {
@@ -338,6 +341,8 @@ impl Store for Sqlite {
                 packages_before: row.get::<_, Option<i64>>(13)?.map(|n| n as u64),
                 packages_after: row.get::<_, Option<i64>>(14)?.map(|n| n as u64),
                 shells_removed: row.get::<_, Option<i64>>(15)?.map(|n| n as u64),
+                off_root: row.get::<_, Option<i64>>(16)?.map(|n| n as u64),
+                restricted: row.get::<_, Option<i64>>(17)?.map(|n| n as u64),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -5,5 +5,8 @@
 ALTER TABLE pulls ADD COLUMN packages_before INTEGER;
 ALTER TABLE pulls ADD COLUMN packages_after INTEGER;
 ALTER TABLE pulls ADD COLUMN shells_removed INTEGER;
+-- Images moved off root and pods given the restricted profile by the pull request's changes.
+ALTER TABLE pulls ADD COLUMN off_root INTEGER;
+ALTER TABLE pulls ADD COLUMN restricted INTEGER;
 -- Until a sweep (or a run) says otherwise, a repository counts as private.
 ALTER TABLE repos ADD COLUMN private INTEGER NOT NULL DEFAULT 1;

@@ -398,14 +398,15 @@ impl Store for Postgres {
             client.execute(
                 "INSERT INTO pulls (repo, number, url, state, fingerprint, files, bytes_before, bytes_after,
                    findings_fixed, findings_remaining, blocked_reason, created_at, updated_at,
-                   packages_before, packages_after, shells_removed)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                   packages_before, packages_after, shells_removed, off_root, restricted)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
                  ON CONFLICT (repo, number) DO UPDATE SET url = $3, state = $4, fingerprint = $5, files = $6,
                    bytes_before = COALESCE($7, pulls.bytes_before), bytes_after = COALESCE($8, pulls.bytes_after),
                    findings_fixed = $9, findings_remaining = $10, blocked_reason = $11, updated_at = $13,
                    packages_before = COALESCE($14, pulls.packages_before),
                    packages_after = COALESCE($15, pulls.packages_after),
-                   shells_removed = COALESCE($16, pulls.shells_removed)",
+                   shells_removed = COALESCE($16, pulls.shells_removed),
+                   off_root = COALESCE($17, pulls.off_root), restricted = COALESCE($18, pulls.restricted)",
                 &[
                     &p.repo,
                     &(p.number as i64),
@@ -423,6 +424,8 @@ impl Store for Postgres {
                     &p.packages_before.map(|n| n as i64),
                     &p.packages_after.map(|n| n as i64),
                     &p.shells_removed.map(|n| n as i64),
+                    &p.off_root.map(|n| n as i64),
+                    &p.restricted.map(|n| n as i64),
                 ],
             )?;
             Ok(())
@@ -435,7 +438,7 @@ impl Store for Postgres {
             let rows = client.query(
                 "SELECT repo, number, url, state, fingerprint, files, bytes_before, bytes_after, findings_fixed,
                    findings_remaining, blocked_reason, created_at, updated_at, packages_before, packages_after,
-                   shells_removed
+                   shells_removed, off_root, restricted
                  FROM pulls WHERE starts_with(repo, $1 || '/') ORDER BY repo, number",
                 &[&org],
             )?;

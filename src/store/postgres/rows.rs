@@ -53,6 +53,8 @@ pub fn pull_row(row: &Row) -> PullRecord {
         packages_before: row.get::<_, Option<i64>>(13).map(|n| n as u64),
         packages_after: row.get::<_, Option<i64>>(14).map(|n| n as u64),
         shells_removed: row.get::<_, Option<i64>>(15).map(|n| n as u64),
+        off_root: row.get::<_, Option<i64>>(16).map(|n| n as u64),
+        restricted: row.get::<_, Option<i64>>(17).map(|n| n as u64),
     }
 }
 
