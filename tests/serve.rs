@@ -464,6 +464,12 @@ async fn each_subcommand_does_what_it_says() {
     let pulls = world.pulls().await;
     assert_eq!(pulls.len(), 2, "recreate opens a new pull request after the decline");
     assert_eq!(pulls.iter().filter(|p| p["state"] == "open").count(), 1);
+    // The /harden jobs recorded themselves: the server's dashboard shows the repository's new
+    // pull request (a public repository, as the forge said).
+    let page = reqwest::get(format!("{}/", world.server().url)).await.unwrap().text().await.unwrap();
+    let row = page.split("<tr data-repo=").nth(1).unwrap_or_default();
+    assert!(row.starts_with("\"acme&#x2f;svc\" data-state=\"open\""), "{page}");
+    assert!(page.matches("<tr data-repo=").count() == 1, "{page}");
 }
 
 #[tokio::test]
