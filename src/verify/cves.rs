@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::engine::{output_within, tail};
 
 /// Which scanner to use (`--cve-scanner`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
@@ -172,23 +175,20 @@ fn is_executable(path: &Path) -> bool {
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Runs the scanner; its standard output, or the end of its error output.
+/// How long a scanner may take for one image (its own start-up and database included).
+const SCAN_LIMIT: Duration = Duration::from_secs(600);
+
+/// Runs the scanner, at most [`SCAN_LIMIT`]; its standard output, or the end of its error output.
 fn run(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
-    let out = Command::new(bin)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .map_err(|e| format!("{} cannot run: {e}", bin.display()))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "{} {} failed: {}",
-            bin.display(),
-            args.first().unwrap_or(&""),
-            super::engine::tail(&err, 3)
-        ));
+    let mut command = Command::new(bin);
+    command.args(args).envs(env.iter().copied());
+    let what = format!("{} {}", bin.display(), args.first().unwrap_or(&""));
+    let finished = output_within(&mut command, SCAN_LIMIT).map_err(|e| format!("{what} cannot run: {e}"))?;
+    match finished.status {
+        Some(status) if status.success() => Ok(finished.stdout),
+        Some(_) => Err(format!("{what} failed: {}", tail(&finished.stderr, 3))),
+        None => Err(format!("{what} took longer than {} s and was stopped", SCAN_LIMIT.as_secs())),
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[cfg(test)]

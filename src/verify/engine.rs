@@ -168,27 +168,10 @@ impl Builder for DockerCli {
         if let Some(platform) = &options.platform {
             cmd.args(["--platform", platform]);
         }
-        cmd.arg(context).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| format!("cannot run docker: {e}"))?;
-        // Read the log on threads so a chatty build cannot block on a full pipe.
-        let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
-        let out_reader = std::thread::spawn(move || read_all(out.as_mut()));
-        let err_reader = std::thread::spawn(move || read_all(err.as_mut()));
-        let start = Instant::now();
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if start.elapsed() > options.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(100)),
-                Err(e) => return Err(e.to_string()),
-            }
-        };
-        let log = format!("{}{}", out_reader.join().unwrap_or_default(), err_reader.join().unwrap_or_default());
-        match status {
+        cmd.arg(context);
+        let finished = output_within(&mut cmd, options.timeout).map_err(|e| format!("cannot run docker: {e}"))?;
+        let log = format!("{}{}", finished.stdout, finished.stderr);
+        match finished.status {
             Some(s) if s.success() => Ok(()),
             Some(_) => Err(tail(&log, 15)),
             None => Err(format!("the build took longer than {} s\n{}", options.timeout.as_secs(), tail(&log, 10))),
@@ -298,6 +281,43 @@ impl Engine for DockerCli {
     }
 }
 
+/// How a command run by [`output_within`] ended.
+pub struct Finished {
+    /// Its exit status; `None` when it ran past the limit and was killed.
+    pub status: Option<std::process::ExitStatus>,
+    /// What it wrote to standard output.
+    pub stdout: String,
+    /// What it wrote to standard error.
+    pub stderr: String,
+}
+
+/// Runs `cmd` (no input), killing it when it runs longer than `limit`; its output is read on
+/// threads, so a chatty command cannot block on a full pipe.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> std::io::Result<Finished> {
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    let out_reader = std::thread::spawn(move || read_all(out.as_mut()));
+    let err_reader = std::thread::spawn(move || read_all(err.as_mut()));
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait()? {
+            Some(status) => break Some(status),
+            None if start.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    Ok(Finished {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+    })
+}
+
 fn read_all(stream: Option<&mut impl Read>) -> String {
     let mut text = String::new();
     if let Some(s) = stream {
@@ -317,4 +337,20 @@ fn clean_created_by(by: &str) -> String {
     let by = by.trim();
     let by = by.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(by);
     by.strip_prefix("/bin/sh -c ").map_or_else(|| by.to_string(), |rest| format!("RUN {rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_past_its_limit_is_stopped_and_one_within_it_gives_its_output() {
+        let started = Instant::now();
+        let slow = output_within(Command::new("sleep").arg("5"), Duration::from_millis(200)).unwrap();
+        assert!(slow.status.is_none() && started.elapsed() < Duration::from_secs(3));
+        let quick =
+            output_within(Command::new("sh").args(["-c", "echo out; echo err >&2"]), Duration::from_secs(5)).unwrap();
+        assert!(quick.status.is_some_and(|s| s.success()));
+        assert_eq!((quick.stdout.as_str(), quick.stderr.as_str()), ("out\n", "err\n"));
+    }
 }

@@ -128,7 +128,8 @@ pub fn verify(
 ) -> Vec<ImageReport> {
     let cache_file = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/harden/compressed-layers.tsv"));
     let mut cache = cache_file.map(compress::LayerCache::load).unwrap_or_default();
-    let scanner = cves::find(options.cve_scanner);
+    // Looked for once, and only when an image is proven (the scanner's start-up is not free).
+    let scanner = std::cell::OnceCell::new();
     let images = reports
         .iter()
         .filter(|r| r.status == Status::Changed && r.kind == crate::discover::Kind::Dockerfile)
@@ -160,7 +161,7 @@ fn one(
     job: &Job<'_>,
     (builder, engine): (&dyn Builder, &dyn Engine),
     options: &Options,
-    scanner: &Result<cves::Scanner, String>,
+    scanner: &std::cell::OnceCell<Result<cves::Scanner, String>>,
     cache: &mut compress::LayerCache,
 ) -> ImageReport {
     let Job { report, path, before: before_text, after: after_text } = *job;
@@ -199,6 +200,7 @@ fn one(
         }
         (true, true) => {
             out.binary_bytes = binaries(after_text).iter().map(|b| engine.file_size(&after.image, b).ok()).sum();
+            let scanner = scanner.get_or_init(|| cves::find(options.cve_scanner));
             out.cves_note = count_cves(scanner, &mut before, &mut after);
             smoke(engine, &mut before, &mut after, options.smoke)
         }
