@@ -333,14 +333,15 @@ pub fn repo_page<'a>(snapshot: &'a Snapshot, name: &'a str, visibility: &Visibil
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::{PullRecord, RepoRecord, RepoResult, SweepId, SweepRecord};
 
-    fn repo(name: &str, private: bool, waiting: bool) -> RepoRecord {
+    /// A repository as a sweep records it.
+    pub(in crate::dashboard) fn repo(name: &str, private: bool, waiting: bool) -> RepoRecord {
         RepoRecord {
             full_name: name.into(),
-            org: "acme".into(),
+            org: name.split('/').next().unwrap_or_default().into(),
             default_branch: "main".into(),
             tree_sha: None,
             tree_etag: None,

@@ -213,24 +213,8 @@ fn parsed() -> Environment<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Outcome, RepoRecord, RepoResult, SweepId, SweepRecord};
-
-    fn repo(name: &str, private: bool) -> RepoRecord {
-        RepoRecord {
-            full_name: name.into(),
-            org: name.split('/').next().unwrap().into(),
-            default_branch: "main".into(),
-            tree_sha: None,
-            tree_etag: None,
-            candidates: 1,
-            skipped: None,
-            has_pull: false,
-            waiting: false,
-            judged_with: None,
-            seen_at: 0,
-            private,
-        }
-    }
+    use crate::dashboard::campaign::tests::repo;
+    use crate::store::{Outcome, RepoResult, SweepId, SweepRecord};
 
     #[test]
     fn an_organisation_whose_repositories_are_all_private_is_not_even_named_to_an_outsider() {
@@ -251,7 +235,7 @@ mod tests {
         };
         let snapshot = Snapshot {
             orgs: vec!["secretco".into(), "open".into()],
-            repos: vec![repo("secretco/vault", true), repo("open/site", false)],
+            repos: vec![repo("secretco/vault", true, false), repo("open/site", false, false)],
             sweeps: vec![
                 (sweep(2, "secretco"), vec![result("secretco/vault")]),
                 (sweep(1, "open"), vec![result("open/site")]),

@@ -1,6 +1,7 @@
 //! Issues in the sandbox, so that a person can ask harden for something in one, and harden can
 //! keep its dashboard issue: open an issue (`POST /repos/{owner}/{repo}/issues`, as the `--user`
-//! whose token is presented), list them (`GET …/issues?state=open|closed|all`, paged), read one,
+//! whose token is presented), list them (`GET …/issues?state=open|closed|all`, paged as every
+//! list, with a `Link` header), read one,
 //! and change its title, body or state (`PATCH …/issues/{number}`).
 //! Issues and pull requests share one sequence of numbers, as on GitHub, and one comment thread
 //! each.
@@ -9,14 +10,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, State as Extract};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::{ApiError, Forge};
-use super::extract::{Body, OpenRepo, created, not_found};
+use super::extract::{Body, OpenRepo, Paging, created, not_found};
 use super::state::{Issue, Repo, now};
 
 /// The routes.
@@ -70,14 +71,14 @@ async fn one(Extract(forge): Extract<Arc<Forge>>, repo: OpenRepo) -> Result<Resp
 #[derive(Deserialize)]
 struct Listing {
     state: Option<String>,
-    page: Option<usize>,
-    per_page: Option<usize>,
 }
 
 async fn list(
     Extract(forge): Extract<Arc<Forge>>,
     repo: OpenRepo,
+    uri: Uri,
     Query(ask): Query<Listing>,
+    Query(paging): Query<Paging>,
 ) -> Result<Response, ApiError> {
     let state = forge.state.lock().expect("state lock");
     let repository = &state.repos[&repo.full_name];
@@ -85,14 +86,7 @@ async fn list(
     let mut shown: Vec<&Issue> =
         repository.issues.iter().filter(|i| wanted == "all" || (wanted == "closed") == i.closed).collect();
     shown.sort_by_key(|i| std::cmp::Reverse(i.number));
-    let (per_page, page) = (ask.per_page.unwrap_or(30).clamp(1, 100), ask.page.unwrap_or(1).max(1));
-    let items: Vec<Value> = shown
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|i| issue_json(&forge, &repo, repository, i))
-        .collect();
-    Ok(axum::Json(items).into_response())
+    Ok(paging.answer(shown, &forge.base_url, &uri, |i| issue_json(&forge, &repo, repository, i)))
 }
 
 async fn update(
