@@ -372,7 +372,7 @@ pub fn image_name(reference: &str) -> String {
 }
 
 /// A relative path with `.` and `..` resolved.
-fn normalise(path: &Path) -> PathBuf {
+pub fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {

@@ -12,11 +12,14 @@ use crate::discover::{self, Kind, PassOver};
 use crate::dockerfile;
 use crate::finding::Finding;
 use crate::kubernetes;
-use crate::orchestration::{self, Orchestration};
+use crate::orchestration;
 use crate::outcome::Outcome;
 use crate::pin::DigestResolver;
 use crate::rules::Severity;
 use crate::source::SourceFacts;
+
+mod repository;
+use repository::RepositoryFacts;
 
 /// What happened to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -232,28 +235,37 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let work: Vec<&discover::Found> = found.iter().filter(|f| f.pass_over.is_none()).collect();
     let (dockerfiles, manifests): (Vec<&discover::Found>, Vec<&discover::Found>) =
         work.iter().partition(|f| f.kind == Kind::Dockerfile);
-    // Manifests first: what they say about running images, with the repository's Compose files
-    // and skaffold configurations, is what each Dockerfile's orchestration is read from.
-    let no_source = SourceFacts::default();
-    let mut repository = orchestration::Repository::default();
-    for f in found.iter().filter(|f| f.kind == Kind::Kubernetes) {
-        let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if (orchestration::is_compose_name(name) || orchestration::is_skaffold_name(name))
-            && let Ok(text) = discover::read_text(&f.path)
-        {
-            repository.read(&rel(&f.path), &text);
+    // What the whole repository says (Compose, skaffold, kustomize), whatever path was given;
+    // then the manifests: what they say about running images is read with it, and each
+    // Dockerfile's orchestration comes from both.
+    let everywhere;
+    let repository_found = if canonical_root == repo {
+        &found
+    } else {
+        everywhere = discover::discover(repo, &config.ignore, config.default_ignores);
+        &everywhere
+    };
+    let mut facts = RepositoryFacts::read(repository_found, repo);
+    let context = if manifests.is_empty() {
+        Default::default()
+    } else {
+        kubernetes::Context {
+            image_users: image_users(&dockerfiles, &facts.orchestration, repo, &rel),
+            platform_users: facts.platform_users.clone(),
         }
-    }
-    let users =
-        if manifests.is_empty() { Default::default() } else { image_users(&dockerfiles, &repository, repo, &rel) };
+    };
+    let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
-    let manifest_reports = parallel_map(&manifests, |f| match owned.owner(&rel(&f.path)) {
-        Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
-        None => harden_file(f, &no_source, config, &users),
+    let manifest_reports = parallel_map(&manifests, |f| {
+        let path = rel(&f.path);
+        match owned.owner(&path).or_else(|| facts.patch_reason(&path)) {
+            Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
+            None => harden_file(f, &no_source, config, &context),
+        }
     });
     for (f, report) in manifests.iter().zip(&manifest_reports) {
         if let Some(text) = &report.original {
-            repository.read(&rel(&f.path), text);
+            facts.orchestration.read(&rel(&f.path), text);
         }
     }
     // Bake files sit at the root of the repository or beside the Dockerfiles they build.
@@ -268,7 +280,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             if path.is_file()
                 && let Ok(text) = discover::read_text(&path)
             {
-                repository.read_bake(&path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default(), &text);
+                facts
+                    .orchestration
+                    .read_bake(&path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default(), &text);
             }
         }
     }
@@ -277,15 +291,14 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let contexts: Vec<PathBuf> = dockerfiles.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
     let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
     let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
-    let dockerfile_reports = parallel_map(&work, |(f, context)| {
-        let source = sources[context].get_or_init(|| SourceFacts::collect(context));
-        let orchestration = repository.for_dockerfile(&rel(&f.path));
-        let mut report = if orchestration == Orchestration::default() {
-            harden_file(f, source, config, &users)
-        } else {
-            harden_file(f, &SourceFacts { orchestration, ..source.clone() }, config, &users)
-        };
-        report.context = Some((*context).clone());
+    let dockerfile_reports = parallel_map(&work, |(f, dir)| {
+        let source = sources[dir].get_or_init(|| SourceFacts::collect(dir));
+        // A Dockerfile beside a `main` package ships that program: only what it imports counts.
+        let beside = canonical(&f.path).parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
+        let program = source.for_program(&beside.unwrap_or_default().to_string_lossy());
+        let orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
+        let mut report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);
+        report.context = Some((*dir).clone());
         report
     });
     let mut manifest_reports = manifest_reports.into_iter();
@@ -343,13 +356,13 @@ fn image_users(
     users
 }
 
-/// Reads one file and runs the engine on it (`users`: the users of the images the repository
-/// builds, for manifests).
+/// Reads one file and runs the engine on it (`context`: what the repository says about its
+/// manifests elsewhere).
 pub fn harden_file(
     found: &discover::Found,
     source: &SourceFacts,
     config: &Config,
-    users: &kubernetes::ImageUsers,
+    context: &kubernetes::Context,
 ) -> FileReport {
     let (path, display, kind) = (&found.path, found.display.clone(), found.kind);
     let text = match discover::read_text(path) {
@@ -361,7 +374,7 @@ pub fn harden_file(
     };
     let outcome = match kind {
         Kind::Dockerfile => dockerfile::harden(&text, source, config),
-        Kind::Kubernetes => kubernetes::harden_with(&text, config, users),
+        Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
     };
     match outcome {
         Err(e) => FileReport::new(display, kind, Status::Error, Some(format!("line {}: {}", e.line, e.message))),

@@ -18,6 +18,7 @@ mod refusals;
 pub mod rewrite;
 pub mod runtime;
 pub mod secrets;
+pub mod users;
 pub mod userswitch;
 pub mod variables;
 

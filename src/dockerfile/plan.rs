@@ -165,7 +165,13 @@ fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut haza
                 (RuntimePlan::Keep, Writable::default())
             }
         },
-        changed => (changed, Writable::default()),
+        changed => match userswitch::other_owner(facts) {
+            Some((rule, line, message)) => {
+                hazards.push(Finding::new(rule, line, message));
+                (RuntimePlan::Keep, Writable::default())
+            }
+            None => (changed, Writable::default()),
+        },
     };
     Plan { edit_builds, runtime, hazards, writable }
 }

@@ -1,5 +1,5 @@
 //! What the move from root to the non-root user 65532 must respect: a port below 1024 that the
-//! program binds (a non-root process may not, on CRI-O or Docker before 20.10), and the
+//! program binds (a non-root process may not, on CRI-O, containerd before 2.0 or Docker before 20.10), and the
 //! directories it writes at run time, which 65532 must own.
 //!
 //! Evidence comes from the Dockerfile (`EXPOSE`, also through a variable's default; a
@@ -8,9 +8,10 @@
 
 use crate::rules::{self, Rule};
 
-use super::analyse::is_root;
+use super::analyse::{is_numeric_user, is_root};
 use super::facts::{Facts, join_path};
 use super::model::{Body, CommandForm, Copy, Stage};
+use super::users::{created_ids, stages_but};
 
 /// Where a directory the program writes is staged in the builder, empty, to be copied into
 /// the runtime owned by 65532.
@@ -47,7 +48,7 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
             &rules::PRIVILEGED_PORT,
             line,
             format!(
-                "{what}: a non-root user cannot bind a port below 1024 on every runtime (CRI-O, Docker before 20.10), so the user is left as it is; {fix} (the Service's targetPort maps it) and harden will run it as 65532"
+                "{what}: a non-root user cannot bind a port below 1024 on every runtime (CRI-O, containerd before 2.0, Docker before 20.10), so the user is left as it is; {fix} (the Service's targetPort maps it) and harden will run it as 65532"
             ),
         ))
     };
@@ -101,6 +102,30 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
             if used.found.what.contains("socket") { " (or the socket's group)" } else { "" }
         ),
     ))
+}
+
+/// A user name the file gives no fixed ids, in a runtime that hands files to another numeric
+/// owner (`COPY --chown=1000:1000`): 65532 would not own them, so the name is not replaced.
+pub fn other_owner(facts: &Facts<'_>) -> Option<Blocker> {
+    let stage = facts.runtime_stage();
+    let (_, user) = facts.last_user(stage).filter(|(_, u)| !is_root(u) && !is_numeric_user(u))?;
+    if created_ids(&stages_but(facts.df, Some(stage.index)), facts.text, user).is_some() {
+        return None;
+    }
+    stage.instructions.iter().find_map(|inst| {
+        let Body::Copy(copy) = &inst.body else { return None };
+        let (owner, _) = copy.chown.as_ref()?;
+        let uid = owner.split(':').next().unwrap_or_default();
+        (is_numeric_user(owner) && !uid.starts_with('$') && !matches!(uid, "0" | "65532")).then(|| {
+            (
+                &rules::RUNTIME_WRITES,
+                inst.line,
+                format!(
+                    "COPY --chown={owner} gives the program's files to uid {uid}, and the file does not say which uid {user} is: 65532 would not own them, so the user is left as it is (write USER with {user}'s numeric ids)"
+                ),
+            )
+        })
+    })
 }
 
 /// For a binary built outside the Dockerfile, whose writes harden cannot read: a working

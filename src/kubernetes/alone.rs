@@ -173,9 +173,39 @@ pub(super) fn root_image_containers(
     names
 }
 
+/// The containers (not left alone already) that run as root on purpose: `runAsUser: 0` on the
+/// container, or on the pod for a container that sets no user of its own. A program run as root
+/// may need what root has (capabilities to bind a low port or change its user, a writable root
+/// filesystem): dropping them would stop it, so the container is left alone. Each is reported.
+pub(super) fn explicit_root_containers(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let user = |v: Option<&Value>| v.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
+    let pod_user = user(workload.pod_value.get("securityContext"));
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        let (uid, whose) = match user(c.value.get("securityContext")) {
+            Some(uid) => (uid, "runAsUser: 0"),
+            None => (pod_user.unwrap_or(1), "the pod's runAsUser: 0"),
+        };
+        if uid != 0 {
+            continue;
+        }
+        let message = format!(
+            "{} runs as root on purpose ({whose}); it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root",
+            c.who(workload)
+        );
+        findings.push(Finding::new(&rules::EXPLICIT_ROOT, c.line, message));
+        names.push(c.name.clone());
+    }
+    names
+}
+
 /// The containers (not left alone already) that listen on a port below 1024, by a
 /// `containerPort` or a probe's port, and choose no user: harden's non-root user could not bind
-/// it on every runtime (CRI-O, or Docker before 20.10). Each is reported.
+/// it on every runtime (CRI-O, or containerd before 2.0). Each is reported.
 pub(super) fn privileged_port_containers(
     workload: &Workload<'_>,
     alone: &[String],
@@ -211,7 +241,7 @@ pub(super) fn privileged_port_containers(
             .find(|(_, port)| (1..1024).contains(port));
         if let Some((what, port)) = low {
             let message = format!(
-                "{} listens on port {port} ({what}): a non-root user cannot bind a port below 1024 on every runtime (CRI-O, Docker before 20.10); the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
+                "{} listens on port {port} ({what}): a non-root user cannot bind a port below 1024 on every runtime (CRI-O, containerd before 2.0); the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
                 c.who(workload)
             );
             findings.push(Finding::new(&rules::PRIVILEGED_PORT_CONTAINER, c.line, message));

@@ -10,8 +10,8 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    host_needs, privileged_port_containers, root_commands, root_image_containers, skipped_containers,
-    unconfined_containers, windows_pod,
+    explicit_root_containers, host_needs, privileged_port_containers, root_commands, root_image_containers,
+    skipped_containers, unconfined_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -34,7 +34,7 @@ pub struct Plan {
 /// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
 /// `Kind/name/container` entries the configuration opts out; `users` the users of the images the
 /// repository builds.
-pub fn plan(workload: &Workload<'_>, skip: &[String], users: &super::ImageUsers) -> Plan {
+pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) -> Plan {
     if let Some(windows) = windows_pod(workload) {
         return Plan { findings: vec![windows], changes: Vec::new(), opted_out: Vec::new() };
     }
@@ -43,12 +43,13 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], users: &super::ImageUsers)
     let skipped = skipped_containers(workload, skip);
     let mut alone = skipped.clone();
     alone.extend(root_image_containers(workload, &skipped, &mut findings));
+    alone.extend(explicit_root_containers(workload, &alone, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
-    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, users };
+    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, context };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
     for container in handled {
@@ -61,6 +62,10 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], users: &super::ImageUsers)
     findings.sort_by_key(|f| f.line);
     for f in findings.iter_mut().filter(|_| left_alone) {
         f.fixed = false;
+        // Nothing is set on a workload left alone: no message promises it.
+        if let Some(at) = f.message.find("; fix sets") {
+            f.message.truncate(at);
+        }
     }
     let changes = if left_alone { Vec::new() } else { changes };
     let id = workload.id();
@@ -79,14 +84,14 @@ struct Planner<'w, 'a> {
     handled: Vec<&'w Container<'a>>,
     changes: Vec<Change>,
     findings: Vec<Finding>,
-    users: &'w super::ImageUsers,
+    context: &'w super::Context,
 }
 
 impl Planner<'_, '_> {
     /// The numeric user a container's image runs as, when the repository builds that image.
     fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let user = self.users.get(&crate::orchestration::image_name(image))?;
+        let user = self.context.image_users.get(&crate::orchestration::image_name(image))?;
         Some((image.to_string(), user.clone()))
     }
 
@@ -191,9 +196,21 @@ impl Planner<'_, '_> {
         let containers_seccomp = every_container("seccompProfile", &|v| {
             matches!(v.get("type").and_then(Value::as_str), Some("RuntimeDefault" | "Localhost"))
         });
+        let platform = self.context.platform_users.get(&id).cloned();
         match get("runAsNonRoot").and_then(Value::as_bool) {
             Some(true) => {}
             None if containers_non_root => {}
+            // Where the image's user is not known, runAsNonRoot alone could stop the pod outside
+            // the platform the patch is for.
+            None if platform.is_some() => self.finding(
+                &rules::RUN_AS_NON_ROOT,
+                line,
+                format!(
+                    "{id} does not set runAsNonRoot: true; {} sets it where the platform chooses the user, and harden does not know the image's user elsewhere",
+                    platform.as_deref().unwrap_or_default()
+                ),
+                false,
+            ),
             _ if explicit_root => self.finding(
                 &rules::RUN_AS_NON_ROOT,
                 line,
@@ -226,6 +243,15 @@ impl Planner<'_, '_> {
                 false,
             ),
             Some(_) => {}
+            None if containers_user.is_empty() && platform.is_some() => self.finding(
+                &rules::RUN_AS_USER,
+                line,
+                format!(
+                    "{id} does not set runAsUser, and {} asks for runAsNonRoot without one, so the platform (OpenShift) chooses the user; harden sets none",
+                    platform.as_deref().unwrap_or_default()
+                ),
+                false,
+            ),
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform
             // (OpenShift assigns one from the namespace's range and refuses others).
             None if get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.finding(
@@ -268,7 +294,7 @@ impl Planner<'_, '_> {
             sc.and_then(|s| s.get("runAsUser")).is_some() && sc.and_then(|s| s.get("runAsGroup")).is_none()
         };
         let groups_complete = user_per_container && !self.handled.iter().any(group_left_out);
-        if get("runAsGroup").is_none() && !groups_complete {
+        if get("runAsGroup").is_none() && !groups_complete && platform.is_none() {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
             let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);

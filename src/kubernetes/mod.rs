@@ -9,6 +9,7 @@
 mod alone;
 pub mod analyse;
 pub mod change;
+pub mod kustomize;
 pub mod rewrite;
 pub mod tree;
 pub mod workload;
@@ -25,17 +26,27 @@ use crate::outcome::{Outcome, ParseError};
 /// user: harden sets no `runAsUser` of its own over it.
 pub type ImageUsers = std::collections::BTreeMap<String, String>;
 
-/// Analyses and rewrites one YAML file.
-pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
-    harden_with(text, config, &ImageUsers::new())
+/// What the repository says about its manifests beyond each file.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The users of the images the repository builds.
+    pub image_users: ImageUsers,
+    /// The workloads (`Kind/name`) a kustomize patch asks to run with `runAsNonRoot` and no
+    /// user, so the platform (OpenShift) chooses it, with that patch's path: harden sets no user.
+    pub platform_users: std::collections::BTreeMap<String, String>,
 }
 
-/// Analyses and rewrites one YAML file, knowing the users of the images the repository builds.
-pub fn harden_with(text: &str, config: &Config, users: &ImageUsers) -> Result<Outcome, ParseError> {
-    if text.contains("{{") {
-        return Ok(Outcome::Skipped(
-            "a template ({{ }}), not plain YAML: Helm or Go templating decides the output".into(),
-        ));
+/// Analyses and rewrites one YAML file.
+pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
+    harden_with(text, config, &Context::default())
+}
+
+/// Analyses and rewrites one YAML file, knowing what the repository says about it elsewhere.
+pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Outcome, ParseError> {
+    if let Some(placeholder) = placeholder(text) {
+        return Ok(Outcome::Skipped(format!(
+            "a template: {placeholder} is filled in by a script before it is applied, so the file is not the manifest that runs"
+        )));
     }
     if let Some(template) = text.lines().find_map(|l| l.strip_prefix("# Source: ")) {
         return Ok(Outcome::Skipped(format!(
@@ -48,6 +59,12 @@ pub fn harden_with(text: &str, config: &Config, users: &ImageUsers) -> Result<Ou
         )));
     }
     let docs = match parse(text) {
+        // `{{ }}` inside a workload (or a file that only parses once rendered) is Helm or Go
+        // templating; in another object's strings (alert rules, dashboards) it is that object's.
+        Ok(docs) if text.contains("{{") && docs.iter().any(|d| is_workload(d) && templated(d)) => {
+            return Ok(Outcome::Skipped(TEMPLATE.into()));
+        }
+        Err(_) if text.contains("{{") => return Ok(Outcome::Skipped(TEMPLATE.into())),
         Ok(docs) => docs,
         // Only a file that says it is a manifest is an error when it does not parse.
         Err(_) if !text.lines().any(|l| l.starts_with("kind:") || l.starts_with("apiVersion:")) => {
@@ -56,7 +73,7 @@ pub fn harden_with(text: &str, config: &Config, users: &ImageUsers) -> Result<Ou
         Err(e) => return Err(e),
     };
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str)).collect();
-    if !kinds.iter().any(|k| workload::KINDS.iter().any(|(w, _)| w == k)) {
+    if !docs.iter().any(is_workload) {
         return Ok(Outcome::Skipped(match kinds.is_empty() {
             true => "not a Kubernetes manifest (no kind)".into(),
             false => format!("no workload to harden (kinds: {})", dedup(&kinds).join(", ")),
@@ -78,7 +95,7 @@ pub fn harden_with(text: &str, config: &Config, users: &ImageUsers) -> Result<Ou
             opted_out.push(id);
             continue;
         }
-        let plan = analyse::plan(&workload, &config.kubernetes.skip, users);
+        let plan = analyse::plan(&workload, &config.kubernetes.skip, context);
         findings.extend(plan.findings);
         changes.extend(plan.changes);
         opted_out.extend(plan.opted_out);
@@ -99,6 +116,41 @@ pub fn harden_with(text: &str, config: &Config, users: &ImageUsers) -> Result<Ou
         f.fixed &= reason.is_none();
     }
     Ok(done(findings, None, reason, opted_out))
+}
+
+const TEMPLATE: &str = "a template ({{ }}), not plain YAML: Helm or Go templating decides the output";
+
+/// True for a document of a workload kind.
+fn is_workload(doc: &Value) -> bool {
+    doc.get("kind").and_then(Value::as_str).is_some_and(|k| workload::KINDS.iter().any(|(w, _)| *w == k))
+}
+
+/// True when a string in the document holds `{{`.
+fn templated(doc: &Value) -> bool {
+    match doc {
+        Value::String(s) => s.contains("{{"),
+        Value::Sequence(items) => items.iter().any(templated),
+        Value::Mapping(map) => map.iter().any(|(k, v)| templated(k) || templated(v)),
+        _ => false,
+    }
+}
+
+/// The first placeholder a script fills in before the file is applied, written as a value:
+/// `image: {IMAGE}` or `- ${REGISTRY}/app` (sed, envsubst).
+fn placeholder(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let line = line.trim_start().trim_start_matches("- ");
+        let value = match line.split_once(": ") {
+            Some((_, value)) => value,
+            None => line,
+        };
+        let value = value.trim_start_matches(['"', '\'']).trim_start_matches('$');
+        let (name, _) = value.strip_prefix('{')?.split_once('}')?;
+        let upper = name.len() > 1
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        upper.then(|| format!("{{{name}}}"))
+    })
 }
 
 fn done(

@@ -44,7 +44,13 @@ pub struct RootResource {
 pub struct GoFile {
     /// The file has `import "C"`.
     pub imports_c: bool,
-    /// The file is built only for another operating system (`_darwin.go`, `//go:build windows`).
+    /// Its package's name.
+    pub package: String,
+    /// The import paths it names.
+    pub imports: Vec<String>,
+    /// The file is not built into a Linux program: built only for another operating system
+    /// (`_darwin.go`, `//go:build windows`), or never (`//go:build ignore`, a generator run by
+    /// `go generate`).
     pub not_linux: bool,
     /// Listens on ports below 1024.
     pub listens: Vec<Listen>,
@@ -105,17 +111,20 @@ const READ_FLAG_WORDS: &[&str] =
 pub fn scan(text: &str) -> GoFile {
     let mut out = GoFile::default();
     let mut in_imports = false;
-    // Defaults (a flag's, a variable's fallback) count in the program itself: a library's default
-    // is usually overridden by the program that uses it.
-    let main = text.lines().any(|l| l.trim() == "package main");
+    // Defaults (a flag's, a variable's fallback) count in the program itself (its `main`
+    // package, or the `cmd` package where cobra programs define their flags): a library's
+    // default is usually overridden by the program that uses it.
+    let main = text.lines().any(|l| matches!(l.trim(), "package main" | "package cmd"));
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
             // A constraint that names other systems and not linux, without alternatives.
             let words: Vec<&str> = constraint.split(|c: char| !c.is_alphanumeric()).collect();
-            out.not_linux |=
-                !constraint.contains("||") && !words.contains(&"linux") && words.iter().any(|w| OTHER_OSES.contains(w));
+            out.not_linux |= (!constraint.contains("||")
+                && !words.contains(&"linux")
+                && words.iter().any(|w| OTHER_OSES.contains(w)))
+                || constraint.trim() == "ignore";
         }
         if code.starts_with("//") {
             continue;
@@ -123,17 +132,23 @@ pub fn scan(text: &str) -> GoFile {
         if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| code.contains(needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
         }
+        if out.package.is_empty()
+            && let Some(name) = code.strip_prefix("package ")
+        {
+            out.package = name.split_whitespace().next().unwrap_or_default().to_string();
+        }
         if in_imports {
             in_imports = !code.starts_with(')');
-            out.imports_c |= code == "\"C\"";
-        } else if code == "import \"C\"" {
-            out.imports_c = true;
+            out.imports.extend(all_strings(code).into_iter().next());
         } else if code.starts_with("import (") {
             in_imports = true;
+        } else if let Some(single) = code.strip_prefix("import ") {
+            out.imports.extend(all_strings(single).into_iter().next());
         }
         listens(code, line_no, main, &mut out.listens);
-        writes(code, line_no, &mut out.writes);
+        writes(code, line_no, main, &mut out.writes);
     }
+    out.imports_c = out.imports.iter().any(|i| i == "C");
     out
 }
 
@@ -186,7 +201,7 @@ fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
     }
 }
 
-fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
+fn writes(code: &str, line: usize, main: bool, out: &mut Vec<Write>) {
     for (call, dir, how) in WRITE_CALLS {
         if let Some(path) = after(code, call).and_then(first_string).filter(|p| looks_like_path(p)) {
             out.push(Write { line, path, dir: *dir, how: how.to_string() });
@@ -220,6 +235,18 @@ fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
         if data && !read && looks_like_path(&default) && default.contains('/') {
             let dir = words.contains(&"dir") || !default.rsplit('/').next().unwrap_or_default().contains('.');
             out.push(Write { line, path: default, dir, how: format!("-{name}") });
+            return;
+        }
+    }
+    // The program's default data directory, named for it: `defaultDir = "/var/lib/app"`.
+    if main
+        && let Some((name, value)) = code.split_once('=')
+        && let Some(path) = first_string(value).filter(|p| p.starts_with("/var/lib/") && looks_like_path(p))
+    {
+        let name = name.trim_end_matches(':').trim();
+        let name = name.strip_prefix("const ").or_else(|| name.strip_prefix("var ")).unwrap_or(name).trim();
+        if !name.contains(' ') && name.to_ascii_lowercase().ends_with("dir") {
+            out.push(Write { line, path, dir: true, how: format!("{name} (a default)") });
         }
     }
 }
@@ -314,6 +341,9 @@ mod tests {
         assert!(scan("package db\n\n// #include <stdio.h>\nimport \"C\"\n").imports_c);
         assert!(scan("package db\nimport (\n\t\"fmt\"\n\t\"C\"\n)\n").imports_c);
         assert!(!scan("package db\nimport (\n\t\"fmt\"\n)\nvar s = \"C\"\n").imports_c);
+        let file = scan("package main\n\nimport (\n\t\"fmt\"\n\tsrv \"example.com/app/server\" // the server\n)\nimport _ \"embed\"\n");
+        assert_eq!(file.package, "main");
+        assert_eq!(file.imports, ["fmt", "example.com/app/server", "embed"]);
     }
 
     #[test]
@@ -395,6 +425,32 @@ func main() {
         let library = "package grpcserver\n\nconst _defaultAddr = \":80\"\nvar port = flag.Int(\"port\", 80, \"\")\n";
         assert!(scan(library).listens.is_empty());
         assert_eq!(scan(&library.replace("package grpcserver", "package main")).listens.len(), 2);
+    }
+
+    #[test]
+    fn a_cobra_command_package_is_the_program() {
+        let command = r#"package cmd
+
+func init() {
+	rootCmd.Flags().IntVar(&signalPort, "port", 80, "the port")
+	const defaultDir = "/var/lib/relay"
+}
+"#;
+        let scanned = scan(command);
+        let ports: Vec<_> = scanned.listens.iter().map(|l| (l.port, l.via.as_deref())).collect();
+        assert_eq!(ports, [(80, Some("-port"))]);
+        let writes: Vec<_> = scanned.writes.iter().map(|w| (w.path.as_str(), w.dir)).collect();
+        assert_eq!(writes, [("/var/lib/relay", true)]);
+        let library = scan(&command.replace("package cmd", "package storage"));
+        assert!(library.listens.is_empty() && library.writes.is_empty());
+    }
+
+    #[test]
+    fn a_generator_is_not_the_program() {
+        assert!(
+            scan("//go:build ignore\n\npackage main\nfunc main() { os.WriteFile(\"out.yaml\", b, 0o644) }\n").not_linux
+        );
+        assert!(!scan("//go:build !ignore\n\npackage main\n").not_linux);
     }
 
     #[test]

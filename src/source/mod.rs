@@ -61,9 +61,20 @@ pub struct SourceFacts {
     pub root_resources: Vec<Located<gocode::RootResource>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
+    /// The packages found, by directory (relative to the context, `""` at its root).
+    pub packages: std::collections::BTreeMap<String, Package>,
     /// How the repository builds and runs this Dockerfile's image outside it (Compose, skaffold,
     /// Kubernetes): filled per Dockerfile, not per build context.
     pub orchestration: Orchestration,
+}
+
+/// One directory's Go package, as its Linux files say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Package {
+    /// It is a program (`package main`).
+    pub main: bool,
+    /// The import paths its files name.
+    pub imports: std::collections::BTreeSet<String>,
 }
 
 /// Something found in a Go file, with the file (relative to the build context).
@@ -125,6 +136,10 @@ impl SourceFacts {
             if found.imports_c {
                 facts.cgo_files.push(file.clone());
             }
+            let dir = Path::new(&file).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+            let package = facts.packages.entry(dir).or_default();
+            package.main |= found.package == "main";
+            package.imports.extend(found.imports);
             facts
                 .root_resources
                 .extend(found.root_resources.into_iter().map(|found| Located { file: file.clone(), found }));
@@ -138,6 +153,41 @@ impl SourceFacts {
             .collect();
         assets.sort();
         facts.assets = assets;
+        facts
+    }
+
+    /// The facts of the program whose `main` package is in `dir` (relative to the context): only
+    /// what the packages it imports from this module say, followed from `main`. When `dir` holds
+    /// no `main` package (the program is not known), every package of the module counts.
+    pub fn for_program(&self, dir: &str) -> SourceFacts {
+        let (Some(module), Some(main)) = (&self.go_mod, self.packages.get(dir).filter(|p| p.main)) else {
+            return self.clone();
+        };
+        let mut reached = std::collections::BTreeSet::from([dir.to_string()]);
+        let mut next: Vec<&Package> = vec![main];
+        while let Some(package) = next.pop() {
+            for import in &package.imports {
+                let inside = match import.strip_prefix(module.module.as_str()) {
+                    Some("") => String::new(),
+                    Some(rest) if rest.starts_with('/') => rest[1..].to_string(),
+                    _ => continue,
+                };
+                if let Some(found) = self.packages.get(&inside)
+                    && reached.insert(inside)
+                {
+                    next.push(found);
+                }
+            }
+        }
+        let within = |file: &str| {
+            let dir = Path::new(file).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+            reached.contains(&dir)
+        };
+        let mut facts = self.clone();
+        facts.cgo_files.retain(|f| within(f));
+        facts.listens.retain(|l| within(&l.file));
+        facts.writes.retain(|w| within(&w.file));
+        facts.root_resources.retain(|r| within(&r.file));
         facts
     }
 
@@ -180,7 +230,8 @@ fn is_runtime_config(name: &str) -> bool {
     ext_ok && !build_file
 }
 
-/// The non-test Go files under `dir`, outside vendor/, testdata/ and hidden directories.
+/// The non-test Go files under `dir`, outside vendor/, testdata/, test and end-to-end test
+/// directories (their helpers are not the program) and hidden directories.
 /// Symbolic links are not followed.
 fn go_sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
@@ -194,7 +245,10 @@ fn go_sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 /// One directory entry: a Go file is kept, a directory is searched.
 fn go_source(path: &Path, name: &str, kind: &std::fs::FileType, out: &mut Vec<std::path::PathBuf>) {
-    if kind.is_dir() && !name.starts_with('.') && !matches!(name, "vendor" | "testdata" | "node_modules") {
+    if kind.is_dir()
+        && !name.starts_with('.')
+        && !matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
+    {
         go_sources(path, out);
     } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
         out.push(path.to_path_buf());
@@ -224,11 +278,15 @@ mod tests {
         std::fs::create_dir_all(p.join("db")).unwrap();
         std::fs::write(p.join("db/c.go"), "package db\n\n// #include <stdio.h>\nimport \"C\"\n").unwrap();
         std::fs::write(p.join("db/c_test.go"), "package db\nimport \"C\"\n").unwrap();
+        std::fs::create_dir_all(p.join("e2e")).unwrap();
+        std::fs::write(p.join("e2e/shots.go"), "package e2e\nfunc s() { os.MkdirAll(\"/screenshots\", 0o755) }\n")
+            .unwrap();
         std::fs::create_dir_all(p.join("templates")).unwrap();
         std::fs::write(p.join("config.yaml"), "a: 1\n").unwrap();
         std::fs::write(p.join("docker-compose.yml"), "services: {}\n").unwrap();
         let facts = SourceFacts::collect(p);
         assert_eq!(facts.cgo_files, ["db/c.go"]);
+        assert!(facts.writes.is_empty(), "an end-to-end test's helper is not the program: {:?}", facts.writes);
         assert_eq!(facts.assets, ["config.yaml", "templates"]);
         assert!(facts.cgo_reason().unwrap().contains("db/c.go"));
     }

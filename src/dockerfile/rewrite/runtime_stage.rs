@@ -9,6 +9,7 @@ use super::super::image::ImageRef;
 use super::super::model::{ArgWord, Body, CommandForm, Instruction, Stage};
 use super::super::plan::NONROOT;
 use super::super::runtime;
+use super::super::users::{created_ids, stages_but};
 use super::{Style, removal};
 
 /// The global `ARG` that is the whole image of the stage's `FROM` (`FROM ${RUNTIME_IMAGE}`), when
@@ -60,13 +61,19 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
     for inst in removed.iter().copied().chain(orphan_args) {
         out.push(Edit::delete(removal(facts.text, inst)));
     }
+    // A name the file creates with fixed ids becomes those ids (its files and volumes are
+    // theirs); any other name becomes 65532.
+    // The runtime's own account setup goes with the conversion: only an account another stage
+    // makes (and the runtime copies) keeps its ids.
+    let others = stages_but(facts.df, Some(stage.index));
+    let numeric = |name: &str| created_ids(&others, facts.text, name).unwrap_or_else(|| NONROOT.to_string());
     for inst in &stage.instructions {
         if let Body::Copy(copy) = &inst.body
             && let Some((owner, span)) = &copy.chown
             && !is_numeric_user(owner)
             && !is_root(owner)
         {
-            out.push(Edit::replace(span.clone(), NONROOT));
+            out.push(Edit::replace(span.clone(), numeric(owner)));
         }
         if !removed.iter().any(|r| std::ptr::eq(*r, inst)) {
             to_exec_form(inst, out);
@@ -75,7 +82,7 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
     match facts.last_user(stage) {
         Some((inst, user)) if is_root(user) || !is_numeric_user(user) => {
             if let Body::User(_, span) = &inst.body {
-                out.push(Edit::replace(span.clone(), NONROOT));
+                out.push(Edit::replace(span.clone(), if is_root(user) { NONROOT.to_string() } else { numeric(user) }));
             }
         }
         Some(_) => {}
@@ -103,7 +110,7 @@ pub fn keep(facts: &Facts<'_>, out: &mut Vec<Edit>) {
     if let Some((inst, user)) = facts.last_user(stage)
         && !is_root(user)
         && !is_numeric_user(user)
-        && let Some(uid) = created_uid(stage, user)
+        && let Some(uid) = created_ids(&stages_but(facts.df, None), facts.text, user)
         && let Body::User(_, span) = &inst.body
     {
         out.push(Edit::replace(span.clone(), uid));
@@ -133,39 +140,6 @@ fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instru
             _ => false,
         })
         .collect()
-}
-
-/// The numeric `uid[:gid]` for a `USER name[:group]` whose name (and group) the stage creates
-/// with fixed ids (`adduser -u N`, `useradd --uid N`, `addgroup -g N`, `groupadd --gid N`);
-/// `None` when either part cannot be told, so the group is never dropped.
-fn created_uid(stage: &Stage, user: &str) -> Option<String> {
-    let (name, group) = match user.split_once(':') {
-        Some((name, group)) => (name, Some(group)),
-        None => (user, None),
-    };
-    let uid = created_id(stage, &["adduser", "useradd"], &["-u", "--uid"], name)?;
-    match group {
-        None => Some(uid),
-        Some(group) if group.chars().all(|c| c.is_ascii_digit()) => Some(format!("{uid}:{group}")),
-        Some(group) => {
-            let gid = created_id(stage, &["addgroup", "groupadd"], &["-g", "--gid"], group)?;
-            Some(format!("{uid}:{gid}"))
-        }
-    }
-}
-
-/// The id a stage gives `name` with one of `programs` and one of `flags` (`useradd -u 1000 app`).
-fn created_id(stage: &Stage, programs: &[&str], flags: &[&str], name: &str) -> Option<String> {
-    stage.instructions.iter().find_map(|inst| {
-        inst.body.run_commands().iter().find_map(|cmd| {
-            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            if !argv.first().is_some_and(|p| programs.contains(p)) || *argv.last()? != name {
-                return None;
-            }
-            let pos = argv.iter().position(|a| flags.contains(a))?;
-            argv.get(pos + 1).filter(|v| v.chars().all(|c| c.is_ascii_digit())).map(|v| v.to_string())
-        })
-    })
 }
 
 /// Turns a shell-form ENTRYPOINT, CMD or HEALTHCHECK CMD without shell syntax into exec form.

@@ -1,0 +1,120 @@
+//! The ids a Dockerfile gives the user and group names it creates: `adduser -u N`, `useradd
+//! --uid N`, `addgroup -g N`, `groupadd --gid N`, or `/etc/passwd` and `/etc/group` lines it
+//! writes itself (`echo "app:x:1000:1000::/home/app:" >> /etc/passwd`), in the stages given (a
+//! builder often writes the passwd file the runtime copies).
+
+use super::model::{Dockerfile, Stage};
+
+/// The stages of `df`, but the one at `except` (a runtime stage whose own account setup a
+/// conversion to distroless removes).
+pub fn stages_but(df: &Dockerfile, except: Option<usize>) -> Vec<&Stage> {
+    df.stages.iter().filter(|s| Some(s.index) != except).collect()
+}
+
+/// The numeric `uid[:gid]` for `USER name[:group]` when one of `stages` creates the name (and
+/// group) with fixed ids; `None` when either part cannot be told, so the group is never dropped.
+pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> {
+    let (name, group) = match user.split_once(':') {
+        Some((name, group)) => (name, Some(group)),
+        None => (user, None),
+    };
+    let passwd = passwd_line(stages, text, name);
+    let uid = created_id(stages, &["adduser", "useradd"], &["-u", "--uid"], name)
+        .or_else(|| passwd.as_ref().map(|(uid, _)| uid.clone()))?;
+    match group {
+        None => Some(uid),
+        Some(group) if group.chars().all(|c| c.is_ascii_digit()) => Some(format!("{uid}:{group}")),
+        Some(group) => {
+            let gid = created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], group)
+                .or_else(|| group_line(stages, text, group))
+                .or_else(|| passwd.filter(|_| group == name).map(|(_, gid)| gid))?;
+            Some(format!("{uid}:{gid}"))
+        }
+    }
+}
+
+/// The id some stage gives `name` with one of `programs` and one of `flags` (`useradd -u 1000
+/// app`).
+fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -> Option<String> {
+    stages.iter().flat_map(|s| &s.instructions).find_map(|inst| {
+        inst.body.run_commands().iter().find_map(|cmd| {
+            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+            if !argv.first().is_some_and(|p| programs.contains(p)) || *argv.last()? != name {
+                return None;
+            }
+            let pos = argv.iter().position(|a| flags.contains(a))?;
+            argv.get(pos + 1).filter(|v| is_id(v)).map(|v| v.to_string())
+        })
+    })
+}
+
+/// The uid and gid of a passwd line for `name` that a `RUN` writes: `name:x:UID:GID:`.
+fn passwd_line(stages: &[&Stage], text: &str, name: &str) -> Option<(String, String)> {
+    entries(stages, text, name).find_map(|fields| match fields.as_slice() {
+        [_, _, uid, gid, _, ..] if is_id(uid) && is_id(gid) => Some((uid.to_string(), gid.to_string())),
+        _ => None,
+    })
+}
+
+/// The gid of a group line for `group` that a `RUN` writes: `group:x:GID:members` (members are
+/// names, so a passwd line, whose fourth field is a number, is not taken for it).
+fn group_line(stages: &[&Stage], text: &str, group: &str) -> Option<String> {
+    entries(stages, text, group).find_map(|fields| match fields.as_slice() {
+        [_, _, gid, members, ..] if is_id(gid) && !members.starts_with(|c: char| c.is_ascii_digit()) => {
+            Some(gid.to_string())
+        }
+        _ => None,
+    })
+}
+
+/// The colon-separated fields of every `name:…` entry in the file's `RUN` instructions, each
+/// cut at the first quote, space or line end.
+fn entries<'a>(stages: &'a [&'a Stage], text: &'a str, name: &'a str) -> impl Iterator<Item = Vec<&'a str>> + 'a {
+    let needle = format!("{name}:");
+    stages.iter().flat_map(|s| &s.instructions).filter(|i| !i.body.run_commands().is_empty()).flat_map(move |inst| {
+        let run = &text[inst.span.clone()];
+        let starts: Vec<usize> = run
+            .match_indices(&needle)
+            .map(|(i, _)| i)
+            .filter(|i| !run[..*i].ends_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .collect();
+        starts.into_iter().map(move |i| {
+            let entry = run[i..].split(['"', '\'', ' ', '\n', '\\']).next().unwrap_or_default();
+            entry.split(':').collect()
+        })
+    })
+}
+
+fn is_id(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &str, user: &str) -> Option<String> {
+        let df = Dockerfile::parse(text).unwrap();
+        created_ids(&stages_but(&df, None), text, user)
+    }
+
+    #[test]
+    fn reads_ids_from_user_commands_in_any_stage() {
+        let text = "FROM golang:1.22 AS build\nRUN addgroup -g 1001 app && adduser -u 1001 -G app -D app\nFROM alpine:3.20\nCOPY --from=build /etc/passwd /etc/passwd\nUSER app:app\n";
+        assert_eq!(ids(text, "app:app").as_deref(), Some("1001:1001"));
+        assert_eq!(ids(text, "app").as_deref(), Some("1001"));
+        assert_eq!(ids(text, "app:staff"), None);
+        assert_eq!(ids(text, "other"), None);
+    }
+
+    #[test]
+    fn reads_ids_from_passwd_and_group_lines() {
+        let text = "FROM golang:1.22 AS build\nRUN echo \"svc:x:1000:1000:svc:/home/svc:/sbin/nologin\" > /tmp/passwd && \\\n    echo \"svc:x:1000:svc\" > /tmp/group\nFROM scratch\nUSER svc:svc\n";
+        assert_eq!(ids(text, "svc:svc").as_deref(), Some("1000:1000"));
+        let other_group =
+            "FROM golang:1.22\nRUN echo 'svc:x:1000:1000::/:' >> /etc/passwd && echo 'ops:x:2000:' >> /etc/group\n";
+        assert_eq!(ids(other_group, "svc:ops").as_deref(), Some("1000:2000"));
+        // A name that only ends the same is not the user.
+        assert_eq!(ids("FROM scratch\nRUN echo 'mysvc:x:1:1::/:' >> /etc/passwd\n", "svc"), None);
+    }
+}

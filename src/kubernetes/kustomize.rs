@@ -1,0 +1,74 @@
+//! Kustomize: the files a kustomization merges onto its bases as patches. A patch is a fragment
+//! (often without containers or an image) whose missing parts come from the base, so harden
+//! edits the base and never a patch; and a patch that asks for `runAsNonRoot` without a user
+//! (OpenShift's overlays do) leaves the user to the platform, so the base it patches gets none.
+
+use serde::Deserialize;
+use yaml_serde::Value;
+
+/// The patch files a kustomization lists (`patchesStrategicMerge`, `patches[].path`,
+/// `patchesJson6902[].path`), as written (relative to the kustomization's directory). Inline
+/// patches and unreadable kustomizations give none.
+pub fn patch_paths(kustomization: &str) -> Vec<String> {
+    let Ok(value) = yaml_serde::from_str::<Value>(kustomization) else { return Vec::new() };
+    let mut paths = Vec::new();
+    for key in ["patchesStrategicMerge", "patches", "patchesJson6902"] {
+        for entry in value.get(key).and_then(Value::as_sequence).into_iter().flatten() {
+            let path = entry.as_str().or_else(|| entry.get("path").and_then(Value::as_str));
+            // patchesStrategicMerge also takes an inline patch as a string.
+            if let Some(path) = path.filter(|p| !p.contains('\n') && !p.trim_start().starts_with(['{', '-'])) {
+                paths.push(path.to_string());
+            }
+        }
+    }
+    paths
+}
+
+/// The `Kind/name` of each object in a patch that sets `runAsNonRoot: true` and no `runAsUser`
+/// anywhere: the platform is to choose its user.
+pub fn platform_chooses_user(patch: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for doc in yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok()) {
+        let (Some(kind), Some(name)) = (
+            doc.get("kind").and_then(Value::as_str),
+            doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if has_key(&doc, "runAsNonRoot", &|v| v.as_bool() == Some(true)) && !has_key(&doc, "runAsUser", &|_| true) {
+            out.push(format!("{kind}/{name}"));
+        }
+    }
+    out
+}
+
+/// True when some mapping under `value` has `key` with a value `ok` accepts.
+fn has_key(value: &Value, key: &str, ok: &dyn Fn(&Value) -> bool) -> bool {
+    match value {
+        Value::Mapping(map) => map.iter().any(|(k, v)| (k.as_str() == Some(key) && ok(v)) || has_key(v, key, ok)),
+        Value::Sequence(items) => items.iter().any(|v| has_key(v, key, ok)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_the_patch_files() {
+        let text = "resources:\n- ../../base\npatchesStrategicMerge:\n- manager_patch.yaml\n- |-\n  apiVersion: v1\n  kind: Service\npatches:\n- path: security_patch.yaml\n  target:\n    kind: Deployment\n- patch: |-\n    - op: add\npatchesJson6902:\n- path: json_patch.yaml\n  target: {kind: Deployment, name: x}\n";
+        assert_eq!(patch_paths(text), ["manager_patch.yaml", "security_patch.yaml", "json_patch.yaml"]);
+        assert!(patch_paths("resources: [a.yaml]\n").is_empty());
+        assert!(patch_paths(": not yaml: [").is_empty());
+    }
+
+    #[test]
+    fn tells_which_objects_leave_the_user_to_the_platform() {
+        let openshift = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: manager\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n        seccompProfile:\n          type: RuntimeDefault\n";
+        assert_eq!(platform_chooses_user(openshift), ["Deployment/manager"]);
+        let with_user = openshift.replace("runAsNonRoot: true", "runAsNonRoot: true\n        runAsUser: 1000");
+        assert!(platform_chooses_user(&with_user).is_empty());
+        assert!(platform_chooses_user("kind: Deployment\nmetadata:\n  name: m\nspec:\n  replicas: 2\n").is_empty());
+    }
+}

@@ -1,0 +1,96 @@
+//! What harden reads across the whole repository before it judges a file, whatever path it was
+//! given: Compose and skaffold files (how each image is built and run) and kustomizations
+//! (which manifests are patches, and which workloads a patch leaves the user of to the platform).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::discover::{self, Found, Kind};
+use crate::kubernetes::kustomize;
+use crate::orchestration;
+
+/// The repository-wide facts.
+#[derive(Debug, Default)]
+pub struct RepositoryFacts {
+    /// How the repository builds and runs its images.
+    pub orchestration: orchestration::Repository,
+    /// Each kustomize patch (relative to the repository) and the kustomization that lists it.
+    pub patches: BTreeMap<PathBuf, PathBuf>,
+    /// The workloads (`Kind/name`) a patch leaves the user of to the platform, with that patch.
+    pub platform_users: BTreeMap<String, String>,
+}
+
+impl RepositoryFacts {
+    /// Reads the Compose, skaffold and kustomization files among `found` (discovered from the
+    /// repository's root `repo`).
+    pub fn read(found: &[Found], repo: &Path) -> Self {
+        let mut facts = RepositoryFacts::default();
+        let rel = |path: &Path| path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
+        for f in found.iter().filter(|f| f.kind == Kind::Kubernetes) {
+            let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let kustomization = matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization");
+            if !(kustomization || orchestration::is_compose_name(name) || orchestration::is_skaffold_name(name)) {
+                continue;
+            }
+            let Ok(text) = discover::read_text(&f.path) else { continue };
+            let path = rel(&f.path);
+            if !kustomization {
+                facts.orchestration.read(&path, &text);
+                continue;
+            }
+            let dir = path.parent().unwrap_or(Path::new(""));
+            for patch in kustomize::patch_paths(&text) {
+                let patch = orchestration::normalise(&dir.join(patch));
+                if let Ok(text) = discover::read_text(&repo.join(&patch)) {
+                    for workload in kustomize::platform_chooses_user(&text) {
+                        facts.platform_users.entry(workload).or_insert_with(|| patch.display().to_string());
+                    }
+                }
+                facts.patches.entry(patch).or_insert_with(|| path.clone());
+            }
+        }
+        facts
+    }
+
+    /// Why the manifest at `path` (relative to the repository) is not edited, when it is a patch.
+    pub fn patch_reason(&self, path: &Path) -> Option<String> {
+        self.patches.get(path).map(|kustomization| {
+            format!(
+                "a kustomize patch (listed in {}): kustomize merges it onto its base, which is where harden makes the change",
+                kustomization.display()
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_patches_and_the_users_they_leave_to_the_platform() {
+        let repo = tempfile::tempdir().unwrap();
+        let base = repo.path().join("config/base");
+        let overlay = repo.path().join("config/overlays/openshift");
+        std::fs::create_dir_all(&base).unwrap();
+        std::fs::create_dir_all(&overlay).unwrap();
+        std::fs::write(base.join("kustomization.yaml"), "resources:\n- manager.yaml\n").unwrap();
+        std::fs::write(base.join("manager.yaml"), "kind: Deployment\nmetadata:\n  name: manager\n").unwrap();
+        std::fs::write(
+            overlay.join("kustomization.yaml"),
+            "resources:\n- ../../base\npatches:\n- path: ./security_patch.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            overlay.join("security_patch.yaml"),
+            "kind: Deployment\nmetadata:\n  name: manager\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsNonRoot: true\n",
+        )
+        .unwrap();
+        let found = discover::discover(repo.path(), &[], true);
+        let facts = RepositoryFacts::read(&found, repo.path());
+        let patch = Path::new("config/overlays/openshift/security_patch.yaml");
+        assert!(facts.patch_reason(patch).unwrap().contains("config/overlays/openshift/kustomization.yaml"));
+        assert!(facts.patch_reason(Path::new("config/base/manager.yaml")).is_none());
+        assert_eq!(facts.platform_users["Deployment/manager"], patch.display().to_string());
+    }
+}
