@@ -238,14 +238,13 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // What the whole repository says (Compose, skaffold, kustomize), whatever path was given;
     // then the manifests: what they say about running images is read with it, and each
     // Dockerfile's orchestration comes from both.
-    let everywhere;
-    let repository_found = if canonical_root == repo {
-        &found
-    } else {
-        everywhere = discover::discover(repo, &config.ignore, config.default_ignores);
-        &everywhere
+    // (The path given counts too: the repository's walk skips what its ignores say, such as
+    // test fixtures, which a path inside them still asks for.)
+    let everywhere = match canonical_root == repo {
+        true => Vec::new(),
+        false => discover::discover(repo, &config.ignore, config.default_ignores),
     };
-    let mut facts = RepositoryFacts::read(repository_found, repo);
+    let mut facts = RepositoryFacts::read(found.iter().chain(&everywhere), repo, &rel);
     let context = if manifests.is_empty() {
         Default::default()
     } else {

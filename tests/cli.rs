@@ -301,3 +301,27 @@ fn with_github_a_scan_annotates_sets_outputs_writes_the_summary_and_the_sarif() 
     assert_eq!(log["runs"][0]["automationDetails"]["id"], "svc/");
     assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), findings.len());
 }
+
+#[test]
+fn one_file_gets_the_answer_the_whole_repository_gets() {
+    // The Compose file at the root runs the image with a shell: the runtime keeps its shell,
+    // whether harden is given the repository, the service's directory or its Dockerfile.
+    let dockerfile = "FROM golang:1.23 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /out/svc .\n\nFROM alpine:3.20\nCOPY --from=build /out/svc /usr/local/bin/svc\nUSER 65532:65532\nCMD [\"svc\"]\n";
+    let dir = repo(&[
+        ("svc/Dockerfile", dockerfile),
+        ("svc/go.mod", "module example.com/svc\n\ngo 1.23\n"),
+        ("svc/main.go", "package main\n\nfunc main() {}\n"),
+        ("compose.yaml", "services:\n  svc:\n    build: ./svc\n    command: [\"sh\", \"-c\", \"svc --warm && svc\"]\n"),
+        ("deploy/overlay/kustomization.yaml", "resources: [../base]\npatches:\n- path: patch.yaml\n"),
+        ("deploy/overlay/patch.yaml", "kind: Deployment\nmetadata:\n  name: svc\nspec:\n  replicas: 2\n"),
+    ]);
+    let runtime = |args: &[&str]| {
+        let (_, out, err) = harden(args, dir.path());
+        assert!(!out.contains("+FROM gcr.io/distroless"), "{args:?} moved the runtime:\n{out}{err}");
+    };
+    runtime(&["fix", "."]);
+    runtime(&["fix", "svc"]);
+    runtime(&["fix", "svc/Dockerfile"]);
+    let (_, out, _) = harden(&["scan", "deploy/overlay/patch.yaml"], dir.path());
+    assert!(out.contains("skipped (a kustomize patch (listed in deploy/overlay/kustomization.yaml)"), "{out}");
+}

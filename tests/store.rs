@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use common::TestDatabase;
 use harden::store::postgres::Postgres;
 use harden::store::sqlite::Sqlite;
-use harden::store::{Accepted, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store};
+use harden::store::{Accepted, Delivery, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store};
 
 /// One implementation, opened afresh on the same data each time.
 enum Backend {
@@ -92,6 +92,47 @@ fn a_delivery_and_its_job_are_recorded_once_on(store: &dyn Store) {
     let added = [job("acme/web", None, false), job("acme/db", None, false)];
     assert_eq!(store.accept("d6", "installation", &added, 6).unwrap(), Accepted::Queued(2));
     assert_eq!(store.jobs().unwrap().len(), 4);
+}
+
+#[test]
+fn a_burst_recorded_at_once_answers_as_one_at_a_time_would() {
+    // Two stores of each kind: one takes the burst one delivery at a time, the other at once.
+    for (alone, together) in backends().into_iter().zip(backends()) {
+        let (alone, together) = (alone.open(), together.open());
+        let comment = |id: &str, key: &str, now| Delivery {
+            id: id.into(),
+            event: "issue_comment".into(),
+            jobs: vec![NewJob { body: key.into(), ..job("acme/api", Some(key), false) }],
+            now,
+        };
+        let ping = Delivery { id: "p1".into(), event: "ping".into(), jobs: Vec::new(), now: 1 };
+        // Recorded before the burst: its id and its key.
+        let before = comment("d0", "c0", 1);
+        let burst = [
+            comment("d1", "c1", 2),
+            comment("d2", "c2", 2),
+            comment("d1", "c3", 2),
+            comment("d3", "c1", 2),
+            comment("d0", "c4", 2),
+            comment("d4", "c0", 2),
+            ping,
+            comment("d5", "c5", 2),
+        ];
+        for store in [&alone, &together] {
+            store.accept(&before.id, &before.event, &before.jobs, before.now).unwrap();
+        }
+        let one_by_one: Vec<Accepted> =
+            burst.iter().map(|d| alone.accept(&d.id, &d.event, &d.jobs, d.now).unwrap()).collect();
+        let at_once: Vec<Accepted> = together.accept_all(&burst).into_iter().map(Result::unwrap).collect();
+        assert_eq!(at_once, one_by_one);
+        let keys = |store: &dyn Store| {
+            let mut keys: Vec<String> = store.jobs().unwrap().into_iter().map(|j| j.body).collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(together.as_ref()), keys(alone.as_ref()));
+        assert_eq!(keys(together.as_ref()).len(), 4, "c0, c1, c2, c5");
+    }
 }
 
 #[test]

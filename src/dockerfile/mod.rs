@@ -113,11 +113,17 @@ fn check(before: &facts::Facts<'_>, new: &str, source: &SourceFacts, config: &Co
 /// change; one that changes only build flags, cache mounts or command forms is not.
 fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>, bool) {
     let stage = facts.runtime_stage();
-    (
-        facts.base_image(stage).map(image::ImageRef::to_reference),
-        facts.last_user(stage).map(|(_, user)| user.to_string()),
-        facts.is_single_stage(),
-    )
+    let base = facts.base_image(stage);
+    // The user that runs, by its uid: `USER 65532:65532` written on a `:nonroot` image, whose
+    // user it is already, changes nothing.
+    let user = match facts.last_user(stage) {
+        Some((_, user)) => Some(user.split(':').next().unwrap_or(user).to_string()),
+        None => base
+            .filter(|b| b.default_user_is_nonroot())
+            .and_then(|_| plan::NONROOT.split(':').next())
+            .map(str::to_string),
+    };
+    (base.map(image::ImageRef::to_reference), user, facts.is_single_stage())
 }
 
 /// Where a finding is, for matching findings before and after a rewrite: the runtime (whatever
@@ -162,6 +168,17 @@ mod tests {
         assert_eq!(final_numeric_user("FROM alpine\nUSER app\n"), None);
         assert_eq!(final_numeric_user("FROM alpine\nUSER 0:0\n"), None);
         assert_eq!(final_numeric_user("FROM alpine\n"), None);
+    }
+
+    #[test]
+    fn writing_the_user_a_nonroot_image_has_already_is_no_security_change() {
+        let security = |text: &str| match harden(text, &SourceFacts::default(), &Config::default()) {
+            Ok(Outcome::Hardened { rewritten: Some(_), security, .. }) => security,
+            other => panic!("expected a rewrite: {other:?}"),
+        };
+        let nonroot = "FROM golang:1.23 AS build\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /app .\nFROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
+        assert!(!security(nonroot));
+        assert!(security(&nonroot.replace(":nonroot", "")), "a root image given a user is one");
     }
 
     #[test]

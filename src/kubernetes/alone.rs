@@ -64,6 +64,10 @@ const ROOT_PROGRAMS: &[&str] = &[
     "nft",
 ];
 
+/// Package installers a container runs at start: they write into the image (site-packages, a
+/// global node_modules), which a read-only root filesystem and a non-root user forbid.
+const INSTALLERS: &[&str] = &["pip", "pip3", "gem", "npm", "yarn"];
+
 /// Reports the containers whose command or arguments run a program that needs root; `Some`
 /// when there is one and the workload must be left alone.
 pub(super) fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>) -> Option<()> {
@@ -75,11 +79,14 @@ pub(super) fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>
             .flatten()
             .filter_map(Value::as_str)
             .flat_map(|arg| arg.split(|ch: char| ch.is_whitespace() || ";&|()`".contains(ch)));
-        let program = words
-            .map(|word| word.rsplit('/').next().unwrap_or(word))
-            .find_map(|word| ROOT_PROGRAMS.iter().find(|p| **p == word));
-        if let Some(program) = program {
-            let message = format!("{} runs {program}, which needs root; the workload is left alone", c.who(workload));
+        let program =
+            words.map(|word| word.rsplit('/').next().unwrap_or(word)).find_map(|word| {
+                ROOT_PROGRAMS.iter().find(|p| **p == word).map(|p| (*p, "needs root")).or_else(|| {
+                    INSTALLERS.iter().find(|p| **p == word).map(|p| (*p, "installs into the image at start"))
+                })
+            });
+        if let Some((program, why)) = program {
+            let message = format!("{} runs {program}, which {why}; the workload is left alone", c.who(workload));
             findings.push(Finding::new(&rules::ROOT_COMMAND, c.line, message));
             found = Some(());
         }

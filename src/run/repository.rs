@@ -21,19 +21,22 @@ pub struct RepositoryFacts {
 }
 
 impl RepositoryFacts {
-    /// Reads the Compose, skaffold and kustomization files among `found` (discovered from the
-    /// repository's root `repo`).
-    pub fn read(found: &[Found], repo: &Path) -> Self {
+    /// Reads the Compose, skaffold and kustomization files among `found` (in the repository
+    /// `repo`; `rel` gives a found path relative to it), each once.
+    pub fn read<'a>(found: impl IntoIterator<Item = &'a Found>, repo: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Self {
         let mut facts = RepositoryFacts::default();
-        let rel = |path: &Path| path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
-        for f in found.iter().filter(|f| f.kind == Kind::Kubernetes) {
+        let mut read = std::collections::BTreeSet::new();
+        for f in found.into_iter().filter(|f| f.kind == Kind::Kubernetes) {
+            let path = rel(&f.path);
+            if !read.insert(path.clone()) {
+                continue;
+            }
             let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let kustomization = matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization");
             if !(kustomization || orchestration::is_compose_name(name) || orchestration::is_skaffold_name(name)) {
                 continue;
             }
             let Ok(text) = discover::read_text(&f.path) else { continue };
-            let path = rel(&f.path);
             if !kustomization {
                 facts.orchestration.read(&path, &text);
                 continue;
@@ -87,7 +90,8 @@ mod tests {
         )
         .unwrap();
         let found = discover::discover(repo.path(), &[], true);
-        let facts = RepositoryFacts::read(&found, repo.path());
+        let rel = |p: &Path| p.strip_prefix(repo.path()).unwrap().to_path_buf();
+        let facts = RepositoryFacts::read(&found, repo.path(), &rel);
         let patch = Path::new("config/overlays/openshift/security_patch.yaml");
         assert!(facts.patch_reason(patch).unwrap().contains("config/overlays/openshift/kustomization.yaml"));
         assert!(facts.patch_reason(Path::new("config/base/manager.yaml")).is_none());

@@ -1,7 +1,8 @@
 //! `harden serve`: the GitHub App's webhook server. Deliveries arrive at `POST /webhook`; each
 //! is authenticated by its signature before anything reads it ([`signature`]), turned into jobs
 //! ([`event`], [`command`]) that are recorded with its delivery id in one transaction (so a
-//! redelivery is dropped, and a job survives a restart), and answered at once. Workers
+//! redelivery is dropped, and a job survives a restart; deliveries that arrive together share
+//! it, [`recorder`]), and answered at once. Workers
 //! ([`worker`]) take the jobs one repository at a time and do them ([`act`]): `/harden`
 //! commands, closed pull requests, pushes to the default branch, new installations.
 //! `GET /healthz` says the process is up, `GET /readyz` that its state answers.
@@ -12,6 +13,7 @@ mod dashboard;
 pub mod event;
 pub mod payload;
 pub mod permission;
+pub mod recorder;
 pub mod redeliver;
 pub mod reply;
 pub mod signature;
@@ -106,6 +108,7 @@ pub fn serve(options: Options) -> anyhow::Result<()> {
         }
         let hooks = webhook::Hooks {
             secrets: options.secrets,
+            recorder: recorder::Recorder::start(options.store.clone()),
             store: options.store,
             pacing: options.pacing,
             signin: options.signin,

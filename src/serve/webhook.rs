@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use super::event::{self, Intake, Pacing};
 use super::payload::Payload;
 use super::{MAX_BODY, signature};
-use crate::store::{Accepted, NewJob, Store, epoch};
+use crate::store::{Accepted, Delivery, NewJob, Store, epoch};
 
 /// What the routes share.
 pub struct Hooks {
@@ -25,6 +25,8 @@ pub struct Hooks {
     pub secrets: Vec<String>,
     /// Where deliveries and their jobs are recorded.
     pub store: Arc<dyn Store + Send + Sync>,
+    /// Records deliveries into the store, those that arrive together in one transaction.
+    pub recorder: super::recorder::Recorder,
     /// How events become jobs.
     pub pacing: Pacing,
     /// Signing in to the dashboard, when GitHub's OAuth app is set up.
@@ -101,12 +103,10 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
             (jobs, String::new())
         }
     };
-    // The store blocks (a file, a database): off the threads that answer connections.
-    let store = hooks.store.clone();
-    let (id, kind) = (delivery.to_string(), event.to_string());
-    let recorded = tokio::task::spawn_blocking(move || store.accept(&id, &kind, &jobs, now))
-        .await
-        .unwrap_or_else(|e| Err(anyhow::anyhow!("the store's task failed: {e}")));
+    // The store blocks (a file, a database): the recorder's thread writes, off the threads that
+    // answer connections, with the deliveries that arrive at the same time.
+    let recorded =
+        hooks.recorder.accept(Delivery { id: delivery.to_string(), event: event.to_string(), jobs, now }).await;
     match recorded {
         Ok(Accepted::Queued(n)) => {
             tracing::info!(delivery, event, action, jobs = n, "delivery accepted");

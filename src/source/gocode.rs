@@ -341,7 +341,9 @@ mod tests {
         assert!(scan("package db\n\n// #include <stdio.h>\nimport \"C\"\n").imports_c);
         assert!(scan("package db\nimport (\n\t\"fmt\"\n\t\"C\"\n)\n").imports_c);
         assert!(!scan("package db\nimport (\n\t\"fmt\"\n)\nvar s = \"C\"\n").imports_c);
-        let file = scan("package main\n\nimport (\n\t\"fmt\"\n\tsrv \"example.com/app/server\" // the server\n)\nimport _ \"embed\"\n");
+        let file = scan(
+            "package main\n\nimport (\n\t\"fmt\"\n\tsrv \"example.com/app/server\" // the server\n)\nimport _ \"embed\"\n",
+        );
         assert_eq!(file.package, "main");
         assert_eq!(file.imports, ["fmt", "example.com/app/server", "embed"]);
     }

@@ -200,6 +200,19 @@ pub struct NewJob {
     pub not_before: i64,
 }
 
+/// A webhook delivery to record, with the jobs it queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// GitHub's delivery id (`X-GitHub-Delivery`).
+    pub id: String,
+    /// The event (`X-GitHub-Event`).
+    pub event: String,
+    /// The jobs it queues.
+    pub jobs: Vec<NewJob>,
+    /// When it arrived (seconds since the epoch).
+    pub now: i64,
+}
+
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Accepted {
@@ -312,6 +325,12 @@ pub trait Store {
     /// Records a webhook delivery by its id and queues its jobs, in one transaction (`harden
     /// serve` answers only after this): a redelivery records and queues nothing.
     fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted>;
+    /// Records deliveries that arrived together, each as [`Store::accept`] would, in order (a
+    /// later one sees an earlier one): a store that can does it in one transaction, so a burst
+    /// costs one commit; should that fail, each is recorded on its own and gets its own answer.
+    fn accept_all(&self, deliveries: &[Delivery]) -> Vec<anyhow::Result<Accepted>> {
+        deliveries.iter().map(|d| self.accept(&d.id, &d.event, &d.jobs, d.now)).collect()
+    }
     /// Takes the oldest job that may run now for `worker`, holding it until `lease_until`: a
     /// queued one whose time has come, or a running one whose holder's lease ran out; never one
     /// of a repository that has a job running.

@@ -4,12 +4,14 @@
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::mpsc::RecvTimeoutError;
 
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Accepted, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId, SweepRecord,
+    Accepted, Delivery, JobRecord, JobState, NewJob, Outcome, PullRecord, RepoRecord, RepoResult, Store, SweepId,
+    SweepRecord,
 };
 
 /// The migrations, in order.
@@ -26,6 +28,46 @@ const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, creat
 /// A SQLite database file.
 pub struct Sqlite {
     db: Mutex<Connection>,
+    _checkpoints: Checkpointer,
+}
+
+/// How often the checkpointer moves the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Checkpoints the WAL from a connection of its own, every [`CHECKPOINT_EVERY`], without blocking
+/// writers (`PASSIVE`); stops when dropped, after a last checkpoint.
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> anyhow::Result<Self> {
+        let db = Connection::open(path).with_context(|| format!("opening the state {}", path.display()))?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new().name("harden-checkpoint".into()).spawn(move || {
+            loop {
+                let last = !matches!(stopped.recv_timeout(CHECKPOINT_EVERY), Err(RecvTimeoutError::Timeout));
+                if let Err(e) = db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "the state's checkpoint failed; it is tried again");
+                }
+                if last {
+                    return;
+                }
+            }
+        })?;
+        Ok(Checkpointer { stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Sqlite {
@@ -37,9 +79,14 @@ impl Sqlite {
         let db = Connection::open(path).with_context(|| format!("opening the state {}", path.display()))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
+        // No commit checkpoints (SQLite's automatic checkpoint runs inside the commit that
+        // crosses its threshold, writing and syncing the file while every answer waits): the
+        // checkpointer does it beside the commits.
+        db.pragma_update(None, "wal_autocheckpoint", 0)?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         migrate(&db).with_context(|| format!("migrating the state {}", path.display()))?;
-        Ok(Sqlite { db: Mutex::new(db) })
+        let checkpoints = Checkpointer::start(path)?;
+        Ok(Sqlite { db: Mutex::new(db), _checkpoints: checkpoints })
     }
 
     fn db(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -68,33 +115,28 @@ impl Store for Sqlite {
     fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted> {
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let fresh = tx
-            .prepare_cached("INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)")?
-            .execute(params![delivery, event, now])?;
-        if fresh == 0 {
-            return Ok(Accepted::Redelivery);
-        }
-        let mut queued = 0;
-        for job in jobs {
-            let waiting = job.debounce
-                && tx
-                    .prepare_cached("SELECT 1 FROM jobs WHERE repo = ?1 AND kind = ?2 AND state = 'queued'")?
-                    .exists(params![job.repo, job.kind])?;
-            if !waiting {
-                queued += tx
-                    .prepare_cached(
-                        "INSERT OR IGNORE INTO jobs (repo, kind, body, key, state, not_before, created_at)
-                         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
-                    )?
-                    .execute(params![job.repo, job.kind, job.body, job.key, job.not_before, now])?;
+        let accepted = record(&tx, delivery, event, jobs, now)?;
+        tx.commit()?;
+        Ok(accepted)
+    }
+
+    fn accept_all(&self, deliveries: &[Delivery]) -> Vec<anyhow::Result<Accepted>> {
+        if deliveries.len() > 1 {
+            let together = (|| {
+                let mut db = self.db();
+                let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let answers = deliveries
+                    .iter()
+                    .map(|d| record(&tx, &d.id, &d.event, &d.jobs, d.now))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                tx.commit()?;
+                anyhow::Ok(answers)
+            })();
+            if let Ok(answers) = together {
+                return answers.into_iter().map(Ok).collect();
             }
         }
-        tx.commit()?;
-        Ok(match (jobs.is_empty(), queued) {
-            (true, _) => Accepted::Recorded,
-            (false, 0) => Accepted::Duplicate,
-            (false, n) => Accepted::Queued(n),
-        })
+        deliveries.iter().map(|d| self.accept(&d.id, &d.event, &d.jobs, d.now)).collect()
     }
 
     fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> anyhow::Result<Option<JobRecord>> {
@@ -423,5 +465,41 @@ fn repo_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepoRecord> {
         waiting: row.get(9)?,
         judged_with: row.get(10)?,
         private: row.get(11)?,
+    })
+}
+
+/// Records one delivery and queues its jobs inside `tx` (a redelivery records nothing).
+fn record(
+    tx: &rusqlite::Transaction<'_>,
+    delivery: &str,
+    event: &str,
+    jobs: &[NewJob],
+    now: i64,
+) -> anyhow::Result<Accepted> {
+    let fresh = tx
+        .prepare_cached("INSERT OR IGNORE INTO deliveries (id, event, received_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![delivery, event, now])?;
+    if fresh == 0 {
+        return Ok(Accepted::Redelivery);
+    }
+    let mut queued = 0;
+    for job in jobs {
+        let waiting = job.debounce
+            && tx
+                .prepare_cached("SELECT 1 FROM jobs WHERE repo = ?1 AND kind = ?2 AND state = 'queued'")?
+                .exists(params![job.repo, job.kind])?;
+        if !waiting {
+            queued += tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO jobs (repo, kind, body, key, state, not_before, created_at)
+                         VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
+                )?
+                .execute(params![job.repo, job.kind, job.body, job.key, job.not_before, now])?;
+        }
+    }
+    Ok(match (jobs.is_empty(), queued) {
+        (true, _) => Accepted::Recorded,
+        (false, 0) => Accepted::Duplicate,
+        (false, n) => Accepted::Queued(n),
     })
 }

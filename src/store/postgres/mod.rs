@@ -16,7 +16,10 @@ use postgres::{Client, NoTls, Transaction};
 
 mod rows;
 
-use super::{Accepted, JobRecord, JobState, NewJob, PullRecord, RepoRecord, RepoResult, Store, SweepId, SweepRecord};
+use super::{
+    Accepted, Delivery, JobRecord, JobState, NewJob, PullRecord, RepoRecord, RepoResult, Store, SweepId, SweepRecord,
+};
+mod accept;
 use rows::{JOB_COLUMNS, REPO_COLUMNS, job_row, pull_row, repo_row, result_row, sweep_row};
 
 /// The migrations, in order.
@@ -135,40 +138,18 @@ impl Store for Postgres {
 
     fn accept(&self, delivery: &str, event: &str, jobs: &[NewJob], now: i64) -> anyhow::Result<Accepted> {
         let (delivery, event, jobs) = (delivery.to_string(), event.to_string(), jobs.to_vec());
-        self.transaction(move |tx| {
-            let fresh = tx.execute(
-                "INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                &[&delivery, &event, &now],
-            )?;
-            if fresh == 0 {
-                return Ok(Accepted::Redelivery);
+        self.transaction(move |tx| accept::record(tx, &delivery, &event, &jobs, now))
+    }
+
+    fn accept_all(&self, deliveries: &[Delivery]) -> Vec<anyhow::Result<Accepted>> {
+        if deliveries.len() > 1 {
+            let batch = deliveries.to_vec();
+            let together = self.transaction(move |tx| accept::record_all(tx, &batch));
+            if let Ok(answers) = together {
+                return answers.into_iter().map(Ok).collect();
             }
-            if jobs.iter().any(|j| j.debounce) {
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&QUEUE_LOCK])?;
-            }
-            let mut queued = 0;
-            for job in &jobs {
-                let waiting = job.debounce
-                    && !tx
-                        .query(
-                            "SELECT 1 FROM jobs WHERE repo = $1 AND kind = $2 AND state = 'queued'",
-                            &[&job.repo, &job.kind],
-                        )?
-                        .is_empty();
-                if !waiting {
-                    queued += tx.execute(
-                        "INSERT INTO jobs (repo, kind, body, key, state, not_before, created_at)
-                         VALUES ($1, $2, $3, $4, 'queued', $5, $6) ON CONFLICT DO NOTHING",
-                        &[&job.repo, &job.kind, &job.body, &job.key, &job.not_before, &now],
-                    )? as usize;
-                }
-            }
-            Ok(match (jobs.is_empty(), queued) {
-                (true, _) => Accepted::Recorded,
-                (false, 0) => Accepted::Duplicate,
-                (false, n) => Accepted::Queued(n),
-            })
-        })
+        }
+        deliveries.iter().map(|d| self.accept(&d.id, &d.event, &d.jobs, d.now)).collect()
     }
 
     fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> anyhow::Result<Option<JobRecord>> {
