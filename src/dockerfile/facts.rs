@@ -110,6 +110,8 @@ impl<'a> Facts<'a> {
     pub fn is_go_build(&self) -> bool {
         self.builds().next().is_some()
             || self.go_runs.iter().any(|r| r.exec_form)
+            // `go mod download` in a toolchain image of the project's own (then make builds).
+            || self.go_runs.iter().flat_map(|r| &r.commands).any(|c| c.subcommand == "mod")
             || self.df.stages.iter().any(|s| self.base_image(s).is_some_and(ImageRef::is_go_toolchain))
             || self
                 .df
@@ -307,8 +309,9 @@ impl<'a> Facts<'a> {
             ld.contains("-extldflags") && ld.contains("-static")
         });
         let mut cgo = Cgo { static_link, ..Cgo::default() };
-        // A file that builds nothing (a binary built before docker build) decides no cgo.
-        if all_disabled || (builds.is_empty() && self.go_runs.is_empty()) {
+        // A file that builds nothing (a binary built before docker build, or by make or a script
+        // whose flags harden cannot read) decides no cgo: its needs are unknown (HD131).
+        if all_disabled || builds.is_empty() {
             return cgo;
         }
         let explicit = builds.iter().find(|(r, c)| {

@@ -44,7 +44,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     let df = model::Dockerfile::parse(text)?;
     let facts = facts::Facts::new(text, &df, source, config);
     if !facts.is_go_build() && facts.prebuilt_binary().is_none() {
-        return Ok(Outcome::Skipped("not a Go build: no golang base image and no go build or go install".into()));
+        return Ok(Outcome::Skipped(not_a_go_build(&facts)));
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(facts.runtime_stage());
     if let Some(why) = entrypoint.or(cmd).and_then(runtime::development_command) {
@@ -67,9 +67,29 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     Ok(Outcome::Hardened { findings, rewritten, reason, security })
 }
 
+/// Why a file is not taken for a Go build, as precisely as it says.
+fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
+    let stage = facts.runtime_stage();
+    if facts.base_image(stage).is_none() && facts.df.stage_named(&stage.from.image).is_none() {
+        return format!(
+            "not known to be a Go build: its runtime image is {}, a build argument with no default, so what it runs on and as whom is decided outside the file",
+            stage.from.image
+        );
+    }
+    let copies_context = stage.instructions.iter().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
+    if copies_context && facts.source.available {
+        return format!(
+            "not known to be a Go build: it copies files built outside the Dockerfile onto {}, and nothing says they are a Go program",
+            stage.from.image
+        );
+    }
+    "not a Go build: no golang base image and no go build or go install".into()
+}
+
 /// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
-/// `USER` of its final stage or the stages it is built on. `None` for root, a name, a variable,
-/// no `USER`, or a file that does not parse.
+/// `USER` of its final stage or the stages it is built on, a name turned into the ids the file
+/// gives it. `None` for root, a name without fixed ids, a variable, no `USER`, or a file that
+/// does not parse.
 pub fn final_numeric_user(text: &str) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
     let mut stage = df.stages.last()?;
@@ -83,6 +103,11 @@ pub fn final_numeric_user(text: &str) -> Option<String> {
             (None, Some(parent)) if parent.index < stage.index => stage = parent,
             _ => return None,
         }
+    };
+    // A name the file creates with fixed ids runs as those ids.
+    let user = match user.split(':').next()?.parse::<u32>() {
+        Ok(_) => user,
+        Err(_) => users::created_ids(&users::stages_but(&df, None), text, &user)?,
     };
     let uid = user.split(':').next()?;
     (uid.parse::<u32>().ok()? > 0).then_some(user)
@@ -166,6 +191,8 @@ mod tests {
         let text = "FROM golang:1.23 AS build\nUSER 0\nFROM alpine:3.20 AS base\nUSER 65534:65534\nFROM base\nCOPY --from=build /x /x\n";
         assert_eq!(final_numeric_user(text).as_deref(), Some("65534:65534"));
         assert_eq!(final_numeric_user("FROM alpine\nUSER app\n"), None);
+        let named = "FROM alpine:3.20 AS user-setup\nRUN addgroup -g 1001 -S dex && adduser -u 1001 -S -G dex dex\nFROM alpine:3.20\nCOPY --from=user-setup /etc/passwd /etc/passwd\nUSER dex:dex\n";
+        assert_eq!(final_numeric_user(named).as_deref(), Some("1001:1001"));
         assert_eq!(final_numeric_user("FROM alpine\nUSER 0:0\n"), None);
         assert_eq!(final_numeric_user("FROM alpine\n"), None);
     }

@@ -193,13 +193,11 @@ pub(super) fn explicit_root_containers(
     let pod_user = user(workload.pod_value.get("securityContext"));
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let (uid, whose) = match user(c.value.get("securityContext")) {
-            Some(uid) => (uid, "runAsUser: 0"),
-            None => (pod_user.unwrap_or(1), "the pod's runAsUser: 0"),
+        let whose = match user(c.value.get("securityContext")) {
+            Some(0) => "runAsUser: 0",
+            None if pod_user == Some(0) => "the pod's runAsUser: 0",
+            _ => continue,
         };
-        if uid != 0 {
-            continue;
-        }
         let message = format!(
             "{} runs as root on purpose ({whose}); it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root",
             c.who(workload)
