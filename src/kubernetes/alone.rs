@@ -239,10 +239,17 @@ pub(super) fn privileged_port_containers(
             })?;
             Some((format!("its {probe}"), number))
         });
+        // A container that declares no port may still be the one a Service sends to.
+        let served = workload
+            .service_ports
+            .iter()
+            .filter(|_| ports.is_empty())
+            .map(|(service, port)| (format!("the Service {service} sends to it"), *port));
         let low = ports
             .iter()
             .map(|(_, p)| ("containerPort".to_string(), *p))
             .chain(probe_port)
+            .chain(served)
             .find(|(_, port)| (1..1024).contains(port));
         if let Some((what, port)) = low {
             let message = format!(

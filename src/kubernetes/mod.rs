@@ -11,6 +11,7 @@ pub mod analyse;
 pub mod change;
 pub mod kustomize;
 pub mod rewrite;
+pub mod services;
 pub mod tree;
 pub mod workload;
 
@@ -88,7 +89,8 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     let lines = crate::lines::LineIndex::new(text);
     for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
         let Some(node) = node else { continue };
-        let Some(workload) = workload::find(text, &lines, i, value, node) else { continue };
+        let Some(mut workload) = workload::find(text, &lines, i, value, node) else { continue };
+        workload.service_ports = services::low_ports(&docs, &workload);
         let id = workload.id();
         let annotated = workload.annotation(workload::SKIP_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"));
         if annotated || config.kubernetes.skip.iter().any(|s| s == &id) {

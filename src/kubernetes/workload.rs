@@ -45,6 +45,8 @@ pub struct Workload<'a> {
     pub containers: Vec<Container<'a>>,
     /// True for a StatefulSet with `volumeClaimTemplates`: each pod gets persistent volumes.
     pub claim_templates: bool,
+    /// The (Service, port) of the file's Services that send to its pods on a port below 1024.
+    pub service_ports: Vec<(String, u64)>,
 }
 
 /// One container or init container of a workload.
@@ -126,7 +128,20 @@ pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, nod
     }
     let line = node.entry("kind").map_or(1, |e| lines.line_of(e.key_range.start));
     let claim_templates = value.get("spec").and_then(|s| s.get("volumeClaimTemplates")).is_some();
-    Some(Workload { doc, kind, name, line, pod_path, pod, pod_value, annotations, containers, claim_templates })
+    let service_ports = Vec::new();
+    Some(Workload {
+        doc,
+        kind,
+        name,
+        line,
+        pod_path,
+        pod,
+        pod_value,
+        annotations,
+        containers,
+        claim_templates,
+        service_ports,
+    })
 }
 
 /// A scalar value as text (`"true"`, `true` and `yes` all read as written).
