@@ -256,10 +256,14 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
     let manifest_reports = parallel_map(&manifests, |f| {
+        let report = harden_file(f, &no_source, config, &context);
+        // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
         let path = rel(&f.path);
         match owned.owner(&path).or_else(|| facts.patch_reason(&path)) {
-            Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
-            None => harden_file(f, &no_source, config, &context),
+            Some(reason) if report.status != Status::Skipped => {
+                FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason))
+            }
+            _ => report,
         }
     });
     for (f, report) in manifests.iter().zip(&manifest_reports) {
