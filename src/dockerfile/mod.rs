@@ -50,6 +50,9 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     if let Some(why) = entrypoint.or(cmd).and_then(runtime::development_command) {
         return Ok(Outcome::Skipped(format!("a development image: {why}")));
     }
+    if let Some(why) = build_environment(&facts, entrypoint.or(cmd)) {
+        return Ok(Outcome::Skipped(format!("a build environment: {why}")));
+    }
     let plan = plan::decide(&facts);
     let mut findings = analyse::findings(&facts, &plan);
     let edits = rewrite::edits(&facts, &plan);
@@ -65,6 +68,35 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         Err(overlap) => (None, Some(format!("the rewrite is not proposed: internal error: {overlap}")), false),
     };
     Ok(Outcome::Hardened { findings, rewritten, reason, security })
+}
+
+/// Why the image is a Go toolchain that builds nothing itself and starts a shell, a script or
+/// make (or nothing): an environment that builds or packages the program, not a service.
+fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandForm>) -> Option<String> {
+    let stage = facts.runtime_stage();
+    let toolchain = facts.base_image(stage).is_some_and(image::ImageRef::is_go_toolchain)
+        || stage
+            .instructions
+            .iter()
+            .any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_some() && c.sources.iter().any(|s| s.trim_end_matches('/') == "/usr/local/go")));
+    if !toolchain || facts.builds().next().is_some() {
+        return None;
+    }
+    let words = command.map(model::CommandForm::words).unwrap_or_default();
+    let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
+    // Without a command, the base's runs: golang's is a shell, an ONBUILD image's the program.
+    let serves = stage.instructions.iter().any(|i| matches!(i.body, model::Body::Expose(_) | model::Body::Onbuild))
+        || stage.from.image.contains("onbuild");
+    let builder = match program.as_deref() {
+        None if !serves => "no command of its own".to_string(),
+        None => return None,
+        Some(p @ ("sh" | "bash" | "ash" | "make")) => format!("it starts {p}"),
+        Some(p) if p.ends_with(".sh") => format!("it starts the script {p}"),
+        Some(_) => return None,
+    };
+    Some(format!(
+        "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
+    ))
 }
 
 /// Why a file is not taken for a Go build, as precisely as it says.
