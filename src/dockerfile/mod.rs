@@ -71,7 +71,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
 }
 
 /// Why the image is a Go toolchain that builds nothing itself and starts a shell, a script or
-/// make (or nothing): an environment that builds or packages the program, not a service.
+/// make: an environment that builds or packages the program, not a service.
 fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandForm>) -> Option<String> {
     let stage = facts.runtime_stage();
     let toolchain = facts.base_image(stage).is_some_and(image::ImageRef::is_go_toolchain)
@@ -84,15 +84,11 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
     }
     let words = command.map(model::CommandForm::words).unwrap_or_default();
     let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
-    // Without a command, the base's runs: golang's is a shell, an ONBUILD image's the program.
-    let serves = stage.instructions.iter().any(|i| matches!(i.body, model::Body::Expose(_) | model::Body::Onbuild))
-        || stage.from.image.contains("onbuild");
-    let builder = match program.as_deref() {
-        None if !serves => "no command of its own".to_string(),
-        None => return None,
-        Some(p @ ("sh" | "bash" | "ash" | "make")) => format!("it starts {p}"),
-        Some(p) if p.ends_with(".sh") => format!("it starts the script {p}"),
-        Some(_) => return None,
+    // Without a command of its own the base's runs, which the file does not say: not judged.
+    let builder = match program.as_deref()? {
+        p @ ("sh" | "bash" | "ash" | "make") => format!("it starts {p}"),
+        p if p.ends_with(".sh") => format!("it starts the script {p}"),
+        _ => return None,
     };
     Some(format!(
         "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
