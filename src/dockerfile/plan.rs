@@ -156,22 +156,17 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
 /// port, writable directories, which are created for 65532 where they hold nothing else), or the
 /// runtime is kept and the reason joins the hazards.
 fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut hazards: Vec<Finding>) -> Plan {
-    let (runtime, writable) = match runtime {
-        RuntimePlan::Keep => (RuntimePlan::Keep, Writable::default()),
-        changed if userswitch::runs_as_root(facts) => match user_switch(facts, &changed) {
-            Ok(writable) => (changed, writable),
-            Err((rule, line, message)) => {
-                hazards.push(Finding::new(rule, line, message));
-                (RuntimePlan::Keep, Writable::default())
-            }
-        },
-        changed => match userswitch::other_owner(facts) {
-            Some((rule, line, message)) => {
-                hazards.push(Finding::new(rule, line, message));
-                (RuntimePlan::Keep, Writable::default())
-            }
-            None => (changed, Writable::default()),
-        },
+    let switched = match &runtime {
+        RuntimePlan::Keep => Ok(Writable::default()),
+        changed if userswitch::runs_as_root(facts) => user_switch(facts, changed),
+        _ => userswitch::other_owner(facts).map_or(Ok(Writable::default()), Err),
+    };
+    let (runtime, writable) = match switched {
+        Ok(writable) => (runtime, writable),
+        Err((rule, line, message)) => {
+            hazards.push(Finding::new(rule, line, message));
+            (RuntimePlan::Keep, Writable::default())
+        }
     };
     Plan { edit_builds, runtime, hazards, writable }
 }

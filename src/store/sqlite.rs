@@ -4,7 +4,6 @@
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::mpsc::RecvTimeoutError;
 
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -25,49 +24,13 @@ const MIGRATIONS: &[&str] = &[
 /// A job's columns, in the order [`job_row`] reads them.
 const JOB_COLUMNS: &str = "id, repo, kind, body, state, attempts, outcome, created_at, finished_at";
 
+mod checkpoint;
+use checkpoint::Checkpointer;
+
 /// A SQLite database file.
 pub struct Sqlite {
     db: Mutex<Connection>,
     _checkpoints: Checkpointer,
-}
-
-/// How often the checkpointer moves the WAL into the database file.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Checkpoints the WAL from a connection of its own, every [`CHECKPOINT_EVERY`], without blocking
-/// writers (`PASSIVE`); stops when dropped, after a last checkpoint.
-struct Checkpointer {
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    fn start(path: &Path) -> anyhow::Result<Self> {
-        let db = Connection::open(path).with_context(|| format!("opening the state {}", path.display()))?;
-        db.busy_timeout(std::time::Duration::from_secs(10))?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("harden-checkpoint".into()).spawn(move || {
-            loop {
-                let last = !matches!(stopped.recv_timeout(CHECKPOINT_EVERY), Err(RecvTimeoutError::Timeout));
-                if let Err(e) = db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(error = %e, "the state's checkpoint failed; it is tried again");
-                }
-                if last {
-                    return;
-                }
-            }
-        })?;
-        Ok(Checkpointer { stop: Some(stop), thread: Some(thread) })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }
 
 impl Sqlite {
