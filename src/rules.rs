@@ -173,6 +173,9 @@ rules! {
     TOOL_IMAGE = "HD147" "tool-image" Info false ""
         "The single stage runs a tool installed from another module (go install …@version) over files copied from the repository: which of them it reads cannot be known."
         "Not fixed: the single stage is kept; build the repository's files in a builder stage and copy what the tool serves into a distroless runtime by hand.";
+    LIBRARY_BUILD = "HD148" "go-library-image" Info false ""
+        "The Go build makes a library (-buildmode=c-shared, c-archive or plugin) that another program of the runtime image loads: that program, and the user it needs, are the image's."
+        "Not fixed: the runtime and its user are kept; the build itself is still tuned.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -75,6 +75,12 @@ impl Plan {
     pub fn rewrites_runtime(&self) -> bool {
         !matches!(self.runtime, RuntimePlan::Keep)
     }
+
+    /// The runtime kept as it is, for the reasons in `hazards` (builds still tuned when
+    /// `edit_builds`).
+    fn kept(edit_builds: bool, hazards: Vec<Finding>) -> Plan {
+        Plan { edit_builds, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() }
+    }
 }
 
 /// Decides the plan for a Go Dockerfile.
@@ -83,14 +89,14 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     let mut hazard = |rule: &Rule, line: usize, message: String| hazards.push(Finding::new(rule, line, message));
     let df = facts.df;
 
-    if let Some((line, what)) = onbuild(facts) {
+    if let Some((line, what)) = refusals::onbuild(facts) {
         hazard(&rules::ONBUILD, line, format!("{what}: the file is left alone"));
-        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
+        return Plan::kept(false, hazards);
     }
     if facts.carries_data_only() {
         let why = "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change";
         hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, why.into());
-        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
+        return Plan::kept(false, hazards);
     }
     for stage in &df.stages {
         if facts.base_image(stage).is_none() {
@@ -116,7 +122,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             line,
             "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown".into(),
         );
-        return Plan { edit_builds: false, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
+        return Plan::kept(false, hazards);
     }
     if df.open_at_end {
         let line = facts.text.lines().count();
@@ -125,7 +131,11 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             line,
             "the last instruction ends with a backslash; the runtime stage is kept".into(),
         );
-        return Plan { edit_builds: true, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() };
+        return Plan::kept(true, hazards);
+    }
+    if let Err((rule, line, message)) = refusals::library_build(facts) {
+        hazard(rule, line, message);
+        return Plan::kept(true, hazards);
     }
     let runtime = match runtime_image(facts) {
         Err((rule, line, message)) => {
@@ -218,18 +228,6 @@ fn program_stage(facts: &Facts<'_>) -> Option<usize> {
 
 /// A rule, the line, and why harden leaves that part alone.
 pub(super) type Refusal = (&'static Rule, usize, String);
-
-fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
-    for stage in &facts.df.stages {
-        if let Some(i) = stage.instructions.iter().find(|i| matches!(i.body, Body::Onbuild)) {
-            return Some((i.line, "the file uses ONBUILD".into()));
-        }
-        if stage.from.image.to_ascii_lowercase().contains("onbuild") {
-            return Some((stage.from.line, format!("{} is an ONBUILD image", stage.from.image)));
-        }
-    }
-    None
-}
 
 /// The runtime image the program needs, or why none can be chosen.
 fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {

@@ -176,3 +176,41 @@ pub(super) fn tool_image(facts: &Facts<'_>, program: &str) -> Result<(), Refusal
         _ => Ok(()),
     }
 }
+
+/// When every Go build makes a library another program loads (`-buildmode=c-shared`, a fluent-bit
+/// or Postgres plugin), why the runtime and its user are that program's.
+pub(super) fn library_build(facts: &Facts<'_>) -> Result<(), Refusal> {
+    fn library(c: &super::gobuild::GoCommand) -> Option<&str> {
+        c.flag("buildmode")
+            .and_then(|f| f.value.as_deref())
+            .filter(|m| matches!(*m, "c-shared" | "c-archive" | "plugin"))
+    }
+    let mut builds = facts.builds().peekable();
+    let Some((run, command)) = builds.peek().copied() else { return Ok(()) };
+    let Some(mode) = library(command) else { return Ok(()) };
+    if !builds.all(|(_, c)| library(c).is_some()) {
+        return Ok(());
+    }
+    let line = facts.df.stages[run.stage].instructions[run.instr].line;
+    let runtime = &facts.runtime_stage().from.image;
+    Err((
+        &rules::LIBRARY_BUILD,
+        line,
+        format!(
+            "the build makes a library (-buildmode={mode}) that {runtime}'s own program loads: the runtime and its user are that program's, and are kept"
+        ),
+    ))
+}
+
+/// Where the file relies on ONBUILD (an instruction, or an ONBUILD image), and what it is.
+pub(super) fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
+    for stage in &facts.df.stages {
+        if let Some(i) = stage.instructions.iter().find(|i| matches!(i.body, Body::Onbuild)) {
+            return Some((i.line, "the file uses ONBUILD".into()));
+        }
+        if stage.from.image.to_ascii_lowercase().contains("onbuild") {
+            return Some((stage.from.line, format!("{} is an ONBUILD image", stage.from.image)));
+        }
+    }
+    None
+}

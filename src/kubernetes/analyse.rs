@@ -186,7 +186,7 @@ impl Planner<'_, '_> {
         let containers_user: Vec<u64> =
             self.handled.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
-        let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0) || containers_user.contains(&0);
+        let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0); // (containers: left alone)
         // A value every container sets for itself needs no pod-level twin.
         let every_container = |key: &str, ok: &dyn Fn(&Value) -> bool| {
             !self.handled.is_empty()

@@ -146,7 +146,7 @@ pub fn scan(text: &str) -> GoFile {
             out.imports.extend(all_strings(single).into_iter().next());
         }
         listens(code, line_no, main, &mut out.listens);
-        writes(code, line_no, main, &mut out.writes);
+        writes(code, line_no, &mut out.writes);
     }
     out.imports_c = out.imports.iter().any(|i| i == "C");
     out
@@ -201,7 +201,7 @@ fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
     }
 }
 
-fn writes(code: &str, line: usize, main: bool, out: &mut Vec<Write>) {
+fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
     for (call, dir, how) in WRITE_CALLS {
         if let Some(path) = after(code, call).and_then(first_string).filter(|p| looks_like_path(p)) {
             out.push(Write { line, path, dir: *dir, how: how.to_string() });
@@ -238,9 +238,9 @@ fn writes(code: &str, line: usize, main: bool, out: &mut Vec<Write>) {
             return;
         }
     }
-    // The program's default data directory, named for it: `defaultDir = "/var/lib/app"`.
-    if main
-        && let Some((name, value)) = code.split_once('=')
+    // A default data directory, named for it: `defaultDir = "/var/lib/app"` (in any package of
+    // the module the program imports: a store package keeps its own default).
+    if let Some((name, value)) = code.split_once('=')
         && let Some(path) = first_string(value).filter(|p| p.starts_with("/var/lib/") && looks_like_path(p))
     {
         let name = name.trim_end_matches(':').trim();
@@ -443,8 +443,11 @@ func init() {
         assert_eq!(ports, [(80, Some("-port"))]);
         let writes: Vec<_> = scanned.writes.iter().map(|w| (w.path.as_str(), w.dir)).collect();
         assert_eq!(writes, [("/var/lib/relay", true)]);
+        // A library's flag default is not the program's port; its default data directory is the
+        // directory it writes, whichever package of the module keeps it.
         let library = scan(&command.replace("package cmd", "package storage"));
-        assert!(library.listens.is_empty() && library.writes.is_empty());
+        assert!(library.listens.is_empty());
+        assert_eq!(library.writes.iter().map(|w| w.path.as_str()).collect::<Vec<_>>(), ["/var/lib/relay"]);
     }
 
     #[test]

@@ -136,8 +136,7 @@ impl SourceFacts {
             if found.imports_c {
                 facts.cgo_files.push(file.clone());
             }
-            let dir = Path::new(&file).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-            let package = facts.packages.entry(dir).or_default();
+            let package = facts.packages.entry(package_dir(&file)).or_default();
             package.main |= found.package == "main";
             package.imports.extend(found.imports);
             facts
@@ -179,10 +178,7 @@ impl SourceFacts {
                 }
             }
         }
-        let within = |file: &str| {
-            let dir = Path::new(file).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-            reached.contains(&dir)
-        };
+        let within = |file: &str| reached.contains(&package_dir(file));
         let mut facts = self.clone();
         facts.cgo_files.retain(|f| within(f));
         facts.listens.retain(|l| within(&l.file));
@@ -207,6 +203,11 @@ impl SourceFacts {
     pub fn needs_cxx(&self) -> bool {
         self.go_mod.as_ref().is_some_and(|m| m.requires.iter().any(|r| CXX_MODULES.iter().any(|c| r.starts_with(c))))
     }
+}
+
+/// The directory of a Go file (relative to the context): its package's.
+fn package_dir(file: &str) -> String {
+    Path::new(file).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// True for a directory name that usually holds run-time files (templates, static, migrations…).
