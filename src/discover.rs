@@ -9,10 +9,23 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
 /// Directory names harden does not walk unless the configuration says `default_ignores: false`:
-/// vendored modules and packages (other people's code, rewritten by their tools) and test data
-/// (files a test expects as they are), as Renovate and the go tool pass over them.
-pub const DEFAULT_IGNORED: &[&str] =
-    &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
+/// vendored modules and packages (other people's code, rewritten by their tools), test data
+/// (files a test expects as they are) and test suites (the images and pods a test builds and
+/// starts, often on purpose as root or from images that do not exist), as Renovate's recommended
+/// configuration and the go tool pass over them.
+pub const DEFAULT_IGNORED: &[&str] = &[
+    "vendor",
+    "node_modules",
+    "testdata",
+    "__fixtures__",
+    "fixtures",
+    "testfiles",
+    "testfiles-negative",
+    "test",
+    "tests",
+    "__tests__",
+    "e2e",
+];
 
 /// Files larger than this are skipped.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

@@ -60,6 +60,11 @@ pub struct FileReport {
     /// The build context of a Dockerfile (the directory holding its `go.mod`).
     #[serde(skip)]
     pub context: Option<PathBuf>,
+    /// The build arguments (`NAME`, `VALUE`) that every Compose file, bake file or skaffold
+    /// config building a Dockerfile's image agrees on: `verify` builds with them, as the
+    /// repository does.
+    #[serde(skip)]
+    pub build_args: Vec<(String, String)>,
     /// Whether the repository's configuration pins base images by digest.
     #[serde(skip)]
     pub pin_digests: bool,
@@ -81,6 +86,7 @@ impl FileReport {
             rewritten: None,
             source_path: None,
             context: None,
+            build_args: Vec::new(),
             pin_digests: false,
             security: false,
         }
@@ -245,13 +251,39 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         false => discover::discover(repo, &config.ignore, config.default_ignores),
     };
     let mut facts = RepositoryFacts::read(found.iter().chain(&everywhere), repo, &rel);
+    // Only Dockerfiles read the Go source beside them; each build context's source is read
+    // once, by the first worker that needs it.
+    let contexts: Vec<PathBuf> = dockerfiles.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
+    let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
+    // A Dockerfile beside a `main` package, or whose builds name one package, ships that
+    // program: only what it imports counts.
+    let program = |f: &discover::Found, dir: &PathBuf| {
+        let source = sources[dir].get_or_init(|| SourceFacts::collect(dir));
+        let beside = canonical(&f.path).parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
+        let beside = beside.unwrap_or_default().to_string_lossy().to_string();
+        let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
+        let built = || discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dir(&t)).filter(is_main);
+        source.for_program(&Some(beside.clone()).filter(is_main).or_else(built).unwrap_or(beside))
+    };
+    let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
     let context = if manifests.is_empty() {
         Default::default()
     } else {
-        kubernetes::Context {
-            image_users: image_users(&dockerfiles, &facts.orchestration, repo, &rel),
+        let built = parallel_map(&work, |(f, dir)| built_image(f, &program(f, dir)));
+        let mut context = kubernetes::Context {
             platform_users: facts.platform_users.clone(),
+            image_overrides: facts.image_overrides.clone(),
+            ..Default::default()
+        };
+        for ((f, _), (user, writes)) in work.iter().zip(built) {
+            for name in image_names(f, &facts.orchestration, repo, &rel) {
+                if let Some(user) = &user {
+                    context.image_users.entry(name.clone()).or_insert_with(|| user.clone());
+                }
+                context.image_writes.entry(name).or_insert_with(|| writes.clone());
+            }
         }
+        context
     };
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
@@ -289,20 +321,12 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             }
         }
     }
-    // Only Dockerfiles read the Go source beside them; each build context's source is read
-    // once, by the first worker that needs it.
-    let contexts: Vec<PathBuf> = dockerfiles.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
-    let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
-    let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
     let dockerfile_reports = parallel_map(&work, |(f, dir)| {
-        let source = sources[dir].get_or_init(|| SourceFacts::collect(dir));
-        // A Dockerfile beside a `main` package ships that program: only what it imports counts.
-        let beside = canonical(&f.path).parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
-        let program = source.for_program(&beside.unwrap_or_default().to_string_lossy());
+        let program = program(f, dir);
         let orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
-        let mut report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);
-        report.context = Some((*dir).clone());
-        report
+        let build_args = orchestration.agreed_build_args();
+        let report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);
+        FileReport { context: Some((*dir).clone()), build_args, ..report }
     });
     let mut manifest_reports = manifest_reports.into_iter();
     let mut dockerfile_reports = dockerfile_reports.into_iter();
@@ -333,30 +357,30 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// The users the images built from the repository's Dockerfiles run as, by image name: each
-/// Dockerfile's final numeric non-root `USER`, under the names Compose or skaffold give its image
-/// or its directory's name (the repository's, for the Dockerfile at the root).
-fn image_users(
-    dockerfiles: &[&discover::Found],
+/// What a Dockerfile's image does at run time that its manifests must respect: the user it
+/// runs as (its final numeric non-root `USER`) and where its program writes with nothing of the
+/// image's own mounted there.
+fn built_image(f: &discover::Found, source: &SourceFacts) -> (Option<String>, Vec<dockerfile::writes::Written>) {
+    match discover::read_text(&f.path) {
+        Ok(text) => (dockerfile::final_numeric_user(&text), dockerfile::writes::unmounted_writes(&text, source)),
+        Err(_) => (None, Vec::new()),
+    }
+}
+
+/// The names a Dockerfile's image goes by: those Compose or skaffold give it, else its
+/// directory's name (the repository's, for the Dockerfile at the root).
+fn image_names(
+    f: &discover::Found,
     repository: &orchestration::Repository,
     repo: &Path,
     rel: &dyn Fn(&Path) -> PathBuf,
-) -> kubernetes::ImageUsers {
-    let mut users = kubernetes::ImageUsers::new();
-    for f in dockerfiles {
-        let Some(user) = discover::read_text(&f.path).ok().and_then(|t| dockerfile::final_numeric_user(&t)) else {
-            continue;
-        };
-        let path = rel(&f.path);
-        let mut names = repository.image_names(&path);
-        if names.is_empty() && path.parent().is_none_or(|p| p.as_os_str().is_empty()) {
-            names.extend(repo.file_name().and_then(|n| n.to_str()).map(str::to_string));
-        }
-        for name in names {
-            users.entry(name).or_insert_with(|| user.clone());
-        }
+) -> Vec<String> {
+    let path = rel(&f.path);
+    let mut names = repository.image_names(&path);
+    if names.is_empty() && path.parent().is_none_or(|p| p.as_os_str().is_empty()) {
+        names.extend(repo.file_name().and_then(|n| n.to_str()).map(str::to_string));
     }
-    users
+    names
 }
 
 /// Reads one file and runs the engine on it (`context`: what the repository says about its
@@ -394,6 +418,7 @@ pub fn harden_file(
                 rewritten,
                 source_path: Some(path.to_path_buf()),
                 context: None,
+                build_args: Vec::new(),
                 pin_digests: false,
                 security,
             }

@@ -119,6 +119,7 @@ fn a_rewrite_that_does_not_start_is_not_proven() {
         rewritten: Some(broken),
         source_path: Some(path),
         context: Some(context),
+        build_args: Vec::new(),
         pin_digests: false,
         security: true,
     };
@@ -259,6 +260,28 @@ fn a_proof_that_cannot_run_here_is_skipped_not_failed() {
         reason.starts_with("the original Dockerfile does not build here either: a base image cannot be pulled here"),
         "{reason}"
     );
+}
+
+/// The build arguments the repository's Compose file gives an image reach both builds: an
+/// original whose base images come from them builds here as it does in the repository, so the
+/// proof runs instead of being skipped.
+#[test]
+fn build_arguments_from_compose_reach_the_proof() {
+    let Some(engine) = engine() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["go.mod", "main.go"] {
+        std::fs::copy(service("naive").join(file), dir.path().join(file)).unwrap();
+    }
+    let dockerfile = "ARG GO_IMAGE\nFROM ${GO_IMAGE} AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /server .\n\nFROM debian:bookworm-slim\nCOPY --from=build /server /server\nCMD [\"/server\"]\n";
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    let compose = "services:\n  server:\n    build:\n      context: .\n      args:\n        GO_IMAGE: golang:1.22\n";
+    std::fs::write(dir.path().join("compose.yaml"), compose).unwrap();
+    let reports = run::run(&[dir.path().to_path_buf()], false);
+    let report = reports.iter().find(|r| r.status == Status::Changed).unwrap_or_else(|| panic!("{reports:?}"));
+    assert_eq!(report.build_args, [("GO_IMAGE".to_string(), "golang:1.22".to_string())]);
+    let images = verify::verify(&reports, &engine, &engine, &options());
+    assert_proven(&images[0]);
+    assert_eq!(images[0].after.user, "65532:65532", "{:?}", images[0]);
 }
 
 /// Runs `docker ARGS` and returns its standard output, failing the test when it fails.

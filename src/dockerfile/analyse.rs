@@ -200,11 +200,17 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         Some((inst, user)) if is_root(user) => {
             out.push(Finding::new(&rules::RUNS_AS_ROOT, inst.line, format!("the last USER is {user}")));
         }
-        Some((inst, user)) if !is_numeric_user(user) => out.push(Finding::new(
-            &rules::NON_NUMERIC_USER,
-            inst.line,
-            format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot"),
-        )),
+        Some((inst, user)) if !is_numeric_user(user) => {
+            let mut message =
+                format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot");
+            if let (None, Some(base)) = (plan.user_ids(facts, user), base.filter(|b| !b.accounts_are_known())) {
+                message.push_str(&format!(
+                    "; its ids are {}'s own, which harden does not read, so the name is kept: write them as USER uid:gid",
+                    base.to_reference()
+                ));
+            }
+            out.push(Finding::new(&rules::NON_NUMERIC_USER, inst.line, message));
+        }
         Some(_) => {}
     }
     for inst in &stage.instructions {

@@ -86,6 +86,21 @@ impl ImageRef {
         self.family() == Family::Alpine || self.tag.as_deref().is_some_and(|t| t.contains("alpine"))
     }
 
+    /// True when harden knows the image's accounts: distroless (`nonroot` 65532, `nobody`
+    /// 65534), Chainguard static, and scratch (none at all).
+    pub fn accounts_are_known(&self) -> bool {
+        matches!(self.family(), Family::Distroless | Family::Scratch | Family::ChainguardStatic)
+    }
+
+    /// True for a Windows image (`mcr.microsoft.com/windows/nanoserver`, a `servercore` or
+    /// `nanoserver` tag): its users are account names, and the Linux hardening does not apply.
+    pub fn is_windows(&self) -> bool {
+        let windows = |s: &str| ["nanoserver", "servercore"].iter().any(|w| s.contains(w));
+        self.name.starts_with("mcr.microsoft.com/windows")
+            || windows(self.short_name())
+            || self.tag.as_deref().is_some_and(|t| windows(t) || t.starts_with("ltsc"))
+    }
+
     /// True for a distroless image whose variant has libc (`base`, `cc`), false for `static`.
     pub fn has_libc(&self) -> bool {
         match self.family() {
@@ -200,6 +215,10 @@ mod tests {
 
     #[test]
     fn knows_distroless_variants() {
+        assert!(ImageRef::parse("mcr.microsoft.com/windows/nanoserver:ltsc2022").is_windows());
+        assert!(ImageRef::parse("golang:1.22-windowsservercore-ltsc2022").is_windows());
+        assert!(ImageRef::parse("mcr.microsoft.com/oss/go/microsoft/golang:1.22-nanoserver").is_windows());
+        assert!(!ImageRef::parse("golang:1.22-bookworm").is_windows());
         let s = ImageRef::parse("gcr.io/distroless/static-debian12:nonroot");
         assert_eq!(s.family(), Family::Distroless);
         assert!(!s.has_libc());

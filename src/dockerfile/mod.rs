@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod users;
 pub mod userswitch;
 pub mod variables;
+pub mod writes;
 
 use crate::config::Config;
 use crate::edit;
@@ -43,6 +44,12 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     }
     let df = model::Dockerfile::parse(text)?;
     let facts = facts::Facts::new(text, &df, source, config);
+    if let Some(windows) = facts.base_image(facts.runtime_stage()).filter(|i| i.is_windows()) {
+        return Ok(Outcome::Skipped(format!(
+            "a Windows image: it runs on {}, where users are account names (ContainerUser) and no Linux hardening applies",
+            windows.to_reference()
+        )));
+    }
     if !facts.is_go_build() && facts.prebuilt_binary().is_none() {
         return Ok(Outcome::Skipped(not_a_go_build(&facts)));
     }
@@ -112,6 +119,45 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         );
     }
     "not a Go build: no golang base image and no go build or go install".into()
+}
+
+/// The one package directory of the build context (`cmd/server`, `""` for the root) that the
+/// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
+/// context to, after any `cd`): the program it ships. `None` when it builds several, a remote
+/// module (`go install x@v`), or a package it cannot place in the context.
+pub fn program_dir(text: &str) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let source = SourceFacts::default();
+    let config = Config::default();
+    let facts = facts::Facts::new(text, &df, &source, &config);
+    let mut dirs = std::collections::BTreeSet::new();
+    for (run, command) in facts.builds() {
+        let stage = &df.stages[run.stage];
+        // Where the stage copied the whole context (`COPY . .` in /src).
+        let context_root =
+            stage.instructions[..run.instr].iter().enumerate().rev().find_map(|(i, inst)| match &inst.body {
+                model::Body::Copy(c)
+                    if c.from.is_none() && c.sources.iter().all(|s| matches!(s.as_str(), "." | "./")) =>
+                {
+                    Some(facts::join_path(&facts.workdir_at(stage, i), &c.dest))
+                }
+                _ => None,
+            })?;
+        let workdir = facts::join_path(&facts.workdir_at(stage, run.instr), command.cd.as_deref().unwrap_or("."));
+        let packages = if command.packages.is_empty() { vec![".".to_string()] } else { command.packages.clone() };
+        for package in packages {
+            if !package.starts_with('.') || package.contains(['@', '$', '*']) || package.contains("...") {
+                return None;
+            }
+            let absolute = facts::join_path(&workdir, &package);
+            let root = context_root.trim_end_matches('/');
+            let inside = if absolute == root { "" } else { absolute.strip_prefix(&format!("{root}/"))? };
+            dirs.insert(inside.to_string());
+        }
+    }
+    let mut dirs = dirs.into_iter();
+    let one = dirs.next()?;
+    dirs.next().is_none().then_some(one)
 }
 
 /// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
@@ -223,6 +269,24 @@ mod tests {
         assert_eq!(final_numeric_user(named).as_deref(), Some("1001:1001"));
         assert_eq!(final_numeric_user("FROM alpine\nUSER 0:0\n"), None);
         assert_eq!(final_numeric_user("FROM alpine\n"), None);
+    }
+
+    #[test]
+    fn the_program_is_the_one_package_the_builds_name() {
+        let build = |run: &str| {
+            program_dir(&format!(
+                "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN {run}\nFROM scratch\nCOPY --from=build /app /app\n"
+            ))
+        };
+        assert_eq!(build("go build -o /app ./cmd/server").as_deref(), Some("cmd/server"));
+        assert_eq!(build("CGO_ENABLED=0 go build -o /app .").as_deref(), Some(""));
+        assert_eq!(build("cd cmd/agent && go build -o /app .").as_deref(), Some("cmd/agent"));
+        assert_eq!(build("go build -o /app ./cmd/server && go build -o /cli ./cmd/cli"), None);
+        assert_eq!(build("go install github.com/example/tool@v1.2.0"), None);
+        assert_eq!(build("go build -o /app ./..."), None);
+        let in_subdir = "FROM golang:1.22\nCOPY . /go/src/app\nWORKDIR /go/src/app/cmd/agent\nRUN go build -o /app\n";
+        assert_eq!(program_dir(in_subdir).as_deref(), Some("cmd/agent"));
+        assert_eq!(program_dir("FROM golang:1.22\nCOPY main.go .\nRUN go build -o /app .\n"), None, "no whole context");
     }
 
     #[test]

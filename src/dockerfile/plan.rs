@@ -76,6 +76,22 @@ impl Plan {
         !matches!(self.runtime, RuntimePlan::Keep)
     }
 
+    /// The numeric ids the runtime's named `user` becomes under this plan (see
+    /// [`super::users::ids_for`]): a runtime harden replaces or knows the accounts of gets them;
+    /// a kept one only those the file gives (or `nobody`'s).
+    pub fn user_ids(&self, facts: &Facts<'_>, user: &str) -> Option<String> {
+        let runtime = facts.runtime_stage();
+        let (others, known) = match &self.runtime {
+            RuntimePlan::Keep => (super::users::stages_but(facts.df, None), false),
+            RuntimePlan::Convert { image: None } => (
+                super::users::stages_but(facts.df, Some(runtime.index)),
+                facts.base_image(runtime).is_some_and(ImageRef::accounts_are_known),
+            ),
+            _ => (super::users::stages_but(facts.df, Some(runtime.index)), true),
+        };
+        super::users::ids_for(&others, facts.text, user, known)
+    }
+
     /// The runtime kept as it is, for the reasons in `hazards` (builds still tuned when
     /// `edit_builds`).
     fn kept(edit_builds: bool, hazards: Vec<Finding>) -> Plan {
@@ -303,13 +319,18 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     let copied = copied_paths(facts);
     for inst in &stage.instructions {
         if let Body::Run { .. } = inst.body
-            && !runtime::provided_by_distroless(inst, &copied)
+            && let Some(command) = runtime::unprovided_command(inst, &copied)
         {
-            return Err((
-                &rules::RUNTIME_NEEDS_SHELL,
-                inst.line,
-                "the runtime stage runs a command that a distroless image cannot run; the runtime image is kept".into(),
-            ));
+            let why = match base.tag.as_deref() {
+                Some(tag) if base.family() == Family::Distroless && tag.contains("debug") => format!(
+                    "the runtime stage runs `{command}` with the busybox shell of {}, a :debug image kept for that shell; it stays on a :debug image (run the step in the build stage and copy its result to use the shell-less tag)",
+                    base.to_reference()
+                ),
+                _ => format!(
+                    "the runtime stage runs `{command}`, which needs a shell or tools a distroless image does not have; the runtime image is kept (run the step in the build stage and copy its result)"
+                ),
+            };
+            return Err((&rules::RUNTIME_NEEDS_SHELL, inst.line, why));
         }
     }
     let new_image = match base.family() {

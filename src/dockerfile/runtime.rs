@@ -15,16 +15,35 @@ const HTTP_TOOLS: &[&str] = &["curl", "wget", "nc", "/usr/bin/curl", "/usr/bin/w
 /// (CA certificates, time zones, a user) or cleans package caches, so it can go.
 /// `copied` lists the paths the stage copied in (a `chmod +x` of one of them can go too).
 pub fn provided_by_distroless(inst: &Instruction, copied: &[String]) -> bool {
-    let Body::Run { commands: Some(commands), exec: None, mounts, .. } = &inst.body else {
-        return false;
+    unprovided_command(inst, copied).is_none()
+}
+
+/// The first command of a `RUN` that a distroless image can neither run nor stand in for, as
+/// written (shortened); `None` when [`provided_by_distroless`] holds.
+pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<String> {
+    let Body::Run { commands, exec, mounts, .. } = &inst.body else {
+        return None;
     };
-    if commands.is_empty() || !mounts.iter().all(|m| m.contains("type=cache")) {
-        return false;
+    let shown = |words: &[&str]| {
+        let text = words.join(" ");
+        match text.char_indices().nth(60) {
+            Some((cut, _)) => format!("{}…", &text[..cut]),
+            None => text,
+        }
+    };
+    let commands = match (commands, exec) {
+        (_, Some(argv)) => return Some(shown(&argv.iter().map(String::as_str).collect::<Vec<_>>())),
+        (Some(commands), None) if !commands.is_empty() => commands,
+        _ => return Some(format!("RUN on line {}", inst.line)),
+    };
+    let argvs = commands.iter().map(|cmd| cmd.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>());
+    let unprovided: Vec<Vec<&str>> = argvs.filter(|argv| !is_provided(argv, copied)).collect();
+    match unprovided.first() {
+        Some(argv) => Some(shown(argv)),
+        // A mount other than a cache (a secret, a bind) is what the step needs, not what it runs.
+        None if !mounts.iter().all(|m| m.contains("type=cache")) => Some(format!("RUN --mount on line {}", inst.line)),
+        None => None,
     }
-    commands.iter().all(|cmd| {
-        let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-        is_provided(&argv, copied)
-    })
 }
 
 fn is_provided(argv: &[&str], copied: &[String]) -> bool {

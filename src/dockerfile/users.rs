@@ -33,6 +33,18 @@ pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> 
     }
 }
 
+/// The numeric ids `USER name[:group]` becomes in a runtime stage: those one of `stages` gives
+/// it; 65534 for `nobody` (`nobody`, `nobody:nogroup`), which every Linux distribution and
+/// distroless give that id; else 65532, harden's user, where the runtime's accounts are known
+/// (`accounts_known`: distroless, scratch, or a runtime harden replaces). `None` when the ids are
+/// the kept base image's own, which harden does not read: changing them would change who runs.
+pub fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> Option<String> {
+    let nobody = matches!(user.split_once(':'), Some(("nobody", "nobody" | "nogroup"))) || user == "nobody";
+    created_ids(stages, text, user)
+        .or_else(|| (nobody && !accounts_known).then(|| "65534:65534".to_string()))
+        .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string()))
+}
+
 /// The id some stage gives `name` with one of `programs` and one of `flags` (`useradd -u 1000
 /// app`).
 fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -> Option<String> {

@@ -12,6 +12,7 @@ use super::analyse::{is_numeric_user, is_root};
 use super::facts::{Facts, join_path};
 use super::model::{Body, CommandForm, Copy, Stage};
 use super::users::{created_ids, stages_but};
+use super::writes::{is_under, program_writes};
 
 /// Where a directory the program writes is staged in the builder, empty, to be copied into
 /// the runtime owned by 65532.
@@ -220,23 +221,14 @@ pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
         _ => None,
     });
     let copied = copied_dests(facts, stage);
-    let holds = |dir: &str| {
-        let dir = dir.trim_end_matches('/');
-        copied.iter().any(|c| c == dir || c.starts_with(&format!("{dir}/")))
-    };
+    let holds = |dir: &str| copied.iter().any(|c| is_under(c, dir));
     if let Some(line) = made_workdir.filter(|_| cwd != "/" && !holds(&cwd)) {
         wanted.push((cwd.clone(), line, format!("WORKDIR {cwd}")));
     }
-    for write in &facts.source.writes {
-        let path = join_path(&cwd, &write.found.path);
-        let dir = if write.found.dir { path } else { parent(&path) };
-        let why = format!("{}:{} writes {} ({})", write.file, write.found.line, write.found.path, write.found.how);
-        wanted.push((dir, stage.from.line, why));
-    }
+    wanted.extend(program_writes(facts).into_iter().map(|w| (w.dir, stage.from.line, w.why)));
     let mut dirs = Vec::new();
     for (dir, line, why) in wanted {
-        let under = |base: &&str| dir == *base || dir.starts_with(&format!("{}/", base.trim_end_matches('/')));
-        if dir.contains(['$', '~', '*']) || WRITABLE_ALREADY.iter().any(under) {
+        if dir.contains(['$', '~', '*']) || WRITABLE_ALREADY.iter().any(|base| is_under(&dir, base)) {
             continue;
         }
         let holds_files = holds(&dir);
@@ -283,13 +275,6 @@ fn inst_dest_is_dir(dest: &str) -> bool {
     dest == "/" || dest.ends_with('.')
 }
 
-fn parent(path: &str) -> String {
-    match path.rsplit_once('/') {
-        Some(("", _)) | None => "/".into(),
-        Some((dir, _)) => dir.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +290,5 @@ mod tests {
         assert_eq!(flag_port(&form("/app -port 443")), Some(("-port".into(), 443)));
         assert_eq!(flag_port(&form("/app --port=8080")), None);
         assert_eq!(flag_port(&form("/app --timeout=80")), None);
-        assert_eq!(parent("/data/app.db"), "/data");
-        assert_eq!(parent("/app.db"), "/");
     }
 }

@@ -16,6 +16,10 @@ use super::alone::{
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
 
+mod root_filesystem;
+
+use root_filesystem::mounts_tmp;
+
 /// The user and group harden runs pods as (distroless `nonroot`).
 pub const NONROOT_ID: u64 = 65532;
 /// The name of the volume harden mounts at /tmp when the root filesystem becomes read-only.
@@ -87,7 +91,7 @@ struct Planner<'w, 'a> {
     context: &'w super::Context,
 }
 
-impl Planner<'_, '_> {
+impl<'w> Planner<'w, '_> {
     /// The numeric user a container's image runs as, when the repository builds that image.
     fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
         let image = c.value.get("image").and_then(Value::as_str)?;
@@ -289,7 +293,12 @@ impl Planner<'_, '_> {
             sc.and_then(|s| s.get("runAsUser")).is_some() && sc.and_then(|s| s.get("runAsGroup")).is_none()
         };
         let groups_complete = user_per_container && !self.handled.iter().any(group_left_out);
-        if get("runAsGroup").is_none() && !groups_complete && platform.is_none() {
+        // Images built here with `USER uid:gid` give their containers the group already.
+        let images_give_groups = get("runAsUser").is_none()
+            && containers_user.is_empty()
+            && !self.handled.is_empty()
+            && self.handled.iter().all(|c| self.image_user(c).is_some_and(|(_, user)| user.contains(':')));
+        if get("runAsGroup").is_none() && !groups_complete && !images_give_groups && platform.is_none() {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
             let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
@@ -378,26 +387,10 @@ impl Planner<'_, '_> {
                 self.set(p, Value::Bool(false));
             }
         }
-        let read_only = get("readOnlyRootFilesystem").and_then(Value::as_bool);
-        match read_only {
-            Some(true) => {}
-            // A writable root asked for in so many words is the program's need (it writes into
-            // its image, or something syncs files into it): reported, never flipped.
-            Some(false) => self.finding(
-                &rules::WRITABLE_ROOT,
-                line,
-                format!("{who} sets readOnlyRootFilesystem: false on purpose; harden leaves it: mount what it writes and set true"),
-                false,
-            ),
-            None => {
-                self.finding(&rules::WRITABLE_ROOT, line, format!("{who} does not set readOnlyRootFilesystem: true"), true);
-                let p = self.in_container(c, &["securityContext", "readOnlyRootFilesystem"]);
-                self.set(p, Value::Bool(true));
-            }
-        }
+        let made_read_only = self.root_filesystem(c, &who);
         self.capabilities(c, &who);
         self.image(c, &who);
-        read_only.is_none() && !mounts_tmp(c.value)
+        made_read_only && !mounts_tmp(c.value)
     }
 
     fn capabilities(&mut self, c: &Container<'_>, who: &str) {
@@ -438,62 +431,34 @@ impl Planner<'_, '_> {
 
     fn image(&mut self, c: &Container<'_>, who: &str) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
-        let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
-        let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
-        if digest.is_none() {
-            if tag.is_none_or(|t| t == "latest") {
-                self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
-            }
-            self.finding(&rules::IMAGE_DIGEST, c.line, format!("{who} runs {image}, not pinned by digest"), false);
-        }
-    }
-
-    /// Mounts an emptyDir at /tmp in the containers whose root filesystem becomes read-only.
-    fn tmp_volume(&mut self, containers: &[&Container<'_>]) {
-        if containers.is_empty() {
+        // `ko resolve` replaces a ko:// reference with the image it builds, by digest.
+        if image.starts_with("ko://") {
             return;
         }
-        let volumes = self.workload.pod_value.get("volumes").and_then(Value::as_sequence);
-        let existing =
-            |name: &str| volumes.into_iter().flatten().find(|v| v.get("name").and_then(Value::as_str) == Some(name));
-        let name = match existing(TMP_VOLUME) {
-            Some(v) if v.get("emptyDir").is_some() => TMP_VOLUME,
-            Some(_) => "harden-tmp",
-            None => TMP_VOLUME,
-        };
-        let new_volume = existing(name).is_none();
-        if new_volume {
-            let volume = map([("name", string(name)), ("emptyDir", Value::Mapping(Default::default()))]);
-            match volumes {
-                Some(_) => self.append(self.pod_path(&["volumes"]), volume),
-                None => self.set(self.pod_path(&["volumes"]), Value::Sequence(vec![volume])),
+        let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
+        let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
+        let name = tag.map_or(name_tag, |t| &name_tag[..name_tag.len() - t.len() - 1]);
+        // A kustomization's `images:` gives the tag or digest it runs with.
+        let set = self.context.image_overrides.get(name);
+        if digest.is_none() && !set.is_some_and(|s| s.digest) {
+            if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
+                self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
             }
-        }
-        for c in containers {
-            let mount = map([("name", string(name)), ("mountPath", string("/tmp"))]);
-            let mounts = self.in_container(c, &["volumeMounts"]);
-            match c.value.get("volumeMounts") {
-                Some(Value::Sequence(_)) => self.append(mounts, mount),
-                _ => self.set(mounts, Value::Sequence(vec![mount])),
-            }
+            let message = match set.and_then(|s| Some((s.tag.as_deref()?, &s.kustomization))) {
+                Some((tag, kustomization)) => {
+                    format!("{who} runs {image}, tagged {tag} by {kustomization}, not pinned by digest")
+                }
+                None => format!("{who} runs {image}, not pinned by digest"),
+            };
+            self.finding(&rules::IMAGE_DIGEST, c.line, message, false);
         }
     }
 }
 
-/// True when something is already mounted at /tmp.
 /// True when the pod mounts a persistent volume: a `persistentVolumeClaim` volume, or a
 /// StatefulSet's `volumeClaimTemplates`.
 fn mounts_persistent_volume(workload: &Workload<'_>) -> bool {
     let claims = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
     let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
     claimed || workload.claim_templates
-}
-
-fn mounts_tmp(container: &Value) -> bool {
-    container
-        .get("volumeMounts")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') == "/tmp"))
 }

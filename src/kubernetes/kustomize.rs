@@ -2,6 +2,7 @@
 //! (often without containers or an image) whose missing parts come from the base, so harden
 //! edits the base and never a patch; and a patch that asks for `runAsNonRoot` without a user
 //! (OpenShift's overlays do) leaves the user to the platform, so the base it patches gets none.
+//! A kustomization's `images:` also gives the tag or digest its manifests' images run with.
 
 use serde::Deserialize;
 use yaml_serde::Value;
@@ -22,6 +23,35 @@ pub fn patch_paths(kustomization: &str) -> Vec<String> {
         }
     }
     paths
+}
+
+/// What a kustomization's `images:` entry sets for the image it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageOverride {
+    /// `newTag`, when set.
+    pub tag: Option<String>,
+    /// True when it sets a `digest`.
+    pub digest: bool,
+    /// The kustomization that sets it, relative to the repository.
+    pub kustomization: String,
+}
+
+/// The images a kustomization's `images:` gives a tag or a digest, by the name its manifests
+/// use (`name`), with what it sets; `kustomization` is the file's path, for messages.
+pub fn image_overrides(text: &str, kustomization: &str) -> Vec<(String, ImageOverride)> {
+    let Ok(value) = yaml_serde::from_str::<Value>(text) else { return Vec::new() };
+    let entries = value.get("images").and_then(Value::as_sequence).into_iter().flatten();
+    entries
+        .filter_map(|entry| {
+            let name = entry.get("name").and_then(Value::as_str)?;
+            let tag = entry
+                .get("newTag")
+                .and_then(|t| t.as_str().map(str::to_string).or_else(|| Some(t.as_f64()?.to_string())));
+            let digest = entry.get("digest").and_then(Value::as_str).is_some();
+            (tag.is_some() || digest)
+                .then(|| (name.to_string(), ImageOverride { tag, digest, kustomization: kustomization.to_string() }))
+        })
+        .collect()
 }
 
 /// The `Kind/name` of each object in a patch that sets `runAsNonRoot: true` and no `runAsUser`
@@ -61,6 +91,17 @@ mod tests {
         assert_eq!(patch_paths(text), ["manager_patch.yaml", "security_patch.yaml", "json_patch.yaml"]);
         assert!(patch_paths("resources: [a.yaml]\n").is_empty());
         assert!(patch_paths(": not yaml: [").is_empty());
+    }
+
+    #[test]
+    fn reads_the_tags_and_digests_images_are_given() {
+        let text = "images:\n- name: example/manager\n  newName: ghcr.io/example/manager\n  newTag: v1.9.0\n- name: example/agent\n  digest: sha256:0123\n- name: example/renamed\n  newName: example/other\n";
+        let overrides = image_overrides(text, "config/manager/kustomization.yaml");
+        assert_eq!(overrides.len(), 2);
+        assert_eq!(overrides[0].0, "example/manager");
+        assert_eq!(overrides[0].1.tag.as_deref(), Some("v1.9.0"));
+        assert!(!overrides[0].1.digest && overrides[1].1.digest && overrides[1].1.tag.is_none());
+        assert!(image_overrides(": [", "k.yaml").is_empty());
     }
 
     #[test]

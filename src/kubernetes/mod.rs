@@ -35,6 +35,13 @@ pub struct Context {
     /// The workloads (`Kind/name`) a kustomize patch asks to run with `runAsNonRoot` and no
     /// user, so the platform (OpenShift) chooses it, with that patch's path: harden sets no user.
     pub platform_users: std::collections::BTreeMap<String, String>,
+    /// What the images the repository builds write at run time where their Dockerfile mounts
+    /// nothing, by image name: a container of one keeps a writable root unless it mounts a
+    /// volume there.
+    pub image_writes: std::collections::BTreeMap<String, Vec<crate::dockerfile::writes::Written>>,
+    /// The tags and digests kustomizations give images, by the name the manifests use: such an
+    /// image is not untagged or unpinned where it runs.
+    pub image_overrides: std::collections::BTreeMap<String, kustomize::ImageOverride>,
 }
 
 /// Analyses and rewrites one YAML file.
@@ -44,11 +51,11 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
 
 /// Analyses and rewrites one YAML file, knowing what the repository says about it elsewhere.
 pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Outcome, ParseError> {
-    if let Some(placeholder) = placeholder(text) {
-        return Ok(Outcome::Skipped(format!(
+    let filled_in = |placeholder: String| {
+        Outcome::Skipped(format!(
             "a template: {placeholder} is filled in by a script before it is applied, so the file is not the manifest that runs"
-        )));
-    }
+        ))
+    };
     if let Some(template) = text.lines().find_map(|l| l.strip_prefix("# Source: ")) {
         return Ok(Outcome::Skipped(format!(
             "rendered from a Helm chart (# Source: {template}): an edit would be undone when it is rendered again; harden the chart"
@@ -65,7 +72,8 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
         Ok(docs) if text.contains("{{") && docs.iter().any(|d| is_workload(d) && templated(d)) => {
             return Ok(Outcome::Skipped(TEMPLATE.into()));
         }
-        Err(_) if text.contains("{{") => return Ok(Outcome::Skipped(TEMPLATE.into())),
+        Err(_) if text.contains("{{") || text.contains("{%") => return Ok(Outcome::Skipped(TEMPLATE.into())),
+        Err(_) if let Some(placeholder) = placeholder(text) => return Ok(filled_in(placeholder)),
         Ok(docs) => docs,
         // Only a file that says it is a manifest is an error when it does not parse.
         Err(_) if !text.lines().any(|l| l.starts_with("kind:") || l.starts_with("apiVersion:")) => {
@@ -80,12 +88,16 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             false => format!("no workload to harden (kinds: {})", dedup(&kinds).join(", ")),
         }));
     }
+    if let Some(placeholder) = placeholder(text) {
+        return Ok(filled_in(placeholder));
+    }
     let trees = tree::documents(text).map_err(|message| ParseError { line: 1, column: 1, message })?;
     let nodes = align(&docs, trees);
     let style = tree::Style::of(text, &nodes);
     let mut findings = Vec::new();
     let mut changes = Vec::new();
     let mut opted_out = Vec::new();
+    let mut patches = Vec::new();
     let lines = crate::lines::LineIndex::new(text);
     for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
         let Some(node) = node else { continue };
@@ -97,12 +109,32 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             opted_out.push(id);
             continue;
         }
+        // A workload whose containers name no image is a fragment another tool merges onto a
+        // base (a kustomize patch, listed or commented out): the base is where harden edits.
+        if !workload.containers.is_empty() && workload.containers.iter().all(|c| c.value.get("image").is_none()) {
+            patches.push(id);
+            continue;
+        }
         let plan = analyse::plan(&workload, &config.kubernetes.skip, context);
         findings.extend(plan.findings);
         changes.extend(plan.changes);
         opted_out.extend(plan.opted_out);
     }
     findings.retain(|f| !config.is_disabled(f.rule));
+    let mut left_alone = Vec::new();
+    if !opted_out.is_empty() {
+        left_alone.push(format!("left alone as asked (harden.dev/skip or configuration): {}", opted_out.join(", ")));
+    }
+    if !patches.is_empty() {
+        let patch = format!(
+            "a patch: {} names no image for its containers, so another tool (kustomize) merges it onto a base, which is where harden makes the change",
+            patches.join(", ")
+        );
+        if findings.is_empty() && changes.is_empty() && opted_out.is_empty() {
+            return Ok(Outcome::Skipped(patch));
+        }
+        left_alone.push(patch);
+    }
     let reason = if changes.is_empty() {
         None
     } else {
@@ -110,17 +142,17 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             .and_then(|edits| edit::apply(text, &edits).map_err(|e| e.to_string()))
             .and_then(|new| check(&docs, &changes, &new).map(|()| new))
         {
-            Ok(new) => return Ok(done(findings, Some(new), None, opted_out)),
+            Ok(new) => return Ok(done(findings, Some(new), None, left_alone)),
             Err(why) => Some(format!("the rewrite is not proposed: {why}")),
         }
     };
     for f in &mut findings {
         f.fixed &= reason.is_none();
     }
-    Ok(done(findings, None, reason, opted_out))
+    Ok(done(findings, None, reason, left_alone))
 }
 
-const TEMPLATE: &str = "a template ({{ }}), not plain YAML: Helm or Go templating decides the output";
+const TEMPLATE: &str = "a template ({{ }} or {% %}), not plain YAML: Helm, Go or Jinja templating decides the output";
 
 /// True for a document of a workload kind.
 fn is_workload(doc: &Value) -> bool {
@@ -159,14 +191,12 @@ fn done(
     findings: Vec<crate::finding::Finding>,
     rewritten: Option<String>,
     reason: Option<String>,
-    opted_out: Vec<String>,
+    left_alone: Vec<String>,
 ) -> Outcome {
-    let reason = match (reason, opted_out.is_empty()) {
+    let reason = match (reason, left_alone.is_empty()) {
         (Some(r), true) => Some(r),
-        (Some(r), false) => Some(format!("{r}; left alone as asked: {}", opted_out.join(", "))),
-        (None, false) => {
-            Some(format!("left alone as asked (harden.dev/skip or configuration): {}", opted_out.join(", ")))
-        }
+        (Some(r), false) => Some(format!("{r}; {}", left_alone.join("; "))),
+        (None, false) => Some(left_alone.join("; ")),
         (None, true) => None,
     };
     // Every edit harden makes to a manifest is to a security context or the volume it needs.
@@ -314,6 +344,45 @@ mod tests {
         rejected_quickly(&flow, "nested deeper");
         let block: String = (1..2000).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
         rejected_quickly(&format!("kind: Pod\nspec:\n{block}"), "recursion limit");
+    }
+
+    fn skipped(text: &str) -> String {
+        match harden(text, &Config::default()) {
+            Ok(Outcome::Skipped(reason)) => reason,
+            other => panic!("not skipped: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_decides_a_file_is_not_a_manifest_comes_first() {
+        // Jinja (docs snippets) is a template, not a YAML error.
+        let jinja = "{% raw %}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ name }}\n{% endraw %}\n";
+        assert!(skipped(jinja).starts_with("a template ({{ }} or {% %})"), "{}", skipped(jinja));
+        // A file with no kind is no manifest, whatever placeholders its strings hold.
+        assert_eq!(
+            skipped("tasks:\n  run:\n    cmds: [\"echo {ELAPSED}\"]\n    desc: {ELAPSED}\n"),
+            "not a Kubernetes manifest (no kind)"
+        );
+        let placeholder = "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: {IMAGE}\n";
+        assert!(skipped(placeholder).contains("{IMAGE} is filled in by a script"));
+    }
+
+    #[test]
+    fn a_workload_whose_containers_name_no_image_is_a_patch() {
+        let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: manager\nspec:\n  template:\n    spec:\n      containers:\n      - name: manager\n        args: [--metrics-addr=:8443]\n";
+        assert!(skipped(patch).starts_with("a patch: Deployment/manager names no image"), "{}", skipped(patch));
+        let with_base = format!(
+            "{patch}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1.0\n"
+        );
+        let Ok(Outcome::Hardened { rewritten: Some(new), reason: Some(reason), .. }) =
+            harden(&with_base, &Config::default())
+        else {
+            panic!("the Pod beside the patch is hardened");
+        };
+        assert!(
+            reason.starts_with("a patch: Deployment/manager") && new.matches("securityContext").count() == 2,
+            "{reason}\n{new}"
+        );
     }
 
     #[test]

@@ -100,8 +100,7 @@ fn render_with(input: &BodyInput<'_>, diffs: &[String]) -> String {
 }
 
 fn summary(input: &BodyInput<'_>) -> String {
-    let n = input.files.len();
-    let files = if n == 1 { "1 file".to_string() } else { format!("{n} files") };
+    let files = crate::report::plural(input.files.len(), "file");
     match &input.proof {
         Ok(images) if images.iter().any(|i| i.verdict == Verdict::Proven) => {
             let proven = || images.iter().filter(|i| i.verdict == Verdict::Proven);
@@ -205,6 +204,7 @@ mod tests {
             rewritten: Some(rewritten),
             source_path: None,
             context: None,
+            build_args: Vec::new(),
             pin_digests: false,
             security: true,
         }

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::discover::Kind;
+use crate::report::plural;
 use crate::run::FileReport;
 
 use super::fingerprint::blob_sha;
@@ -96,10 +97,6 @@ fn message(changed: &[&FileReport]) -> String {
     text
 }
 
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +115,7 @@ mod tests {
             rewritten: rewritten.map(str::to_string),
             source_path: None,
             context: None,
+            build_args: Vec::new(),
             pin_digests: false,
             security: true,
         }

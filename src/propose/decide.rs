@@ -161,8 +161,8 @@ fn nothing_to_change(situation: &Situation) -> String {
     match situation.held_back {
         0 => "nothing to change".into(),
         n => format!(
-            "nothing to change that is a security change: {n} file{} would only get build-flag, cache-mount or command-form edits, which harden proposes only beside a security change (`propose: all` proposes them)",
-            if n == 1 { "" } else { "s" }
+            "nothing to change that is a security change: {} would only get build-flag, cache-mount or command-form edits, which harden proposes only beside a security change (`propose: all` proposes them)",
+            crate::report::plural(n, "file")
         ),
     }
 }

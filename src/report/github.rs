@@ -71,8 +71,9 @@ pub fn findings_summary(reports: &[FileReport], fixing: bool, left_out: usize) -
     let changed = reports.iter().filter(|r| r.status == Status::Changed).count();
     let (command, verb, changing) = if fixing { ("fix", "fixed", "changed") } else { ("scan", "fixable", "to change") };
     let mut out = format!(
-        "### harden {command}\n\n{} files ({changed} {changing}), {findings} findings, {fixable} {verb}.\n\n",
-        reports.len()
+        "### harden {command}\n\n{} ({changed} {changing}), {}, {fixable} {verb}.\n\n",
+        super::plural(reports.len(), "file"),
+        super::plural(findings, "finding"),
     );
     let mut rows = Vec::new();
     for report in reports {
@@ -298,6 +299,7 @@ mod tests {
             rewritten: None,
             source_path: None,
             context: None,
+            build_args: Vec::new(),
             pin_digests: false,
             security: true,
         }
@@ -363,10 +365,7 @@ mod tests {
     fn a_long_findings_table_folds_and_says_what_was_not_annotated() {
         let findings: Vec<Finding> = (1..=25).map(|line| finding("HD105", line, false)).collect();
         let summary = findings_summary(&[report("Dockerfile", findings)], false, 15);
-        assert!(
-            summary.starts_with("### harden scan\n\n1 files (1 to change), 25 findings, 0 fixable.\n"),
-            "{summary}"
-        );
+        assert!(summary.starts_with("### harden scan\n\n1 file (1 to change), 25 findings, 0 fixable.\n"), "{summary}");
         assert!(summary.contains("<details><summary>25 findings (25 rows)</summary>"), "{summary}");
         assert!(summary.contains(
             "| `Dockerfile` | 7 | HD105 symbols-not-stripped | info | a message, with: 100% of it on two lines |  |"

@@ -27,6 +27,11 @@ pub enum Format {
     Diff,
 }
 
+/// `count` and `noun`, the noun in the plural unless the count is one: "1 file", "2 files".
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+}
+
 /// The JSON document: `{"files":[{"path","kind","status","reason","findings":[…]}]}`.
 pub fn json(reports: &[FileReport]) -> String {
     #[derive(Serialize)]

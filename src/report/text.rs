@@ -33,13 +33,14 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
     let verb = if fixing { "fixed" } else { "fixable" };
     let _ = writeln!(
         out,
-        "{} files: {} {}, {} unchanged, {} skipped, {} errors; {findings} findings, {fixed} {verb}",
-        reports.len(),
+        "{}: {} {}, {} unchanged, {} skipped, {}; {}, {fixed} {verb}",
+        super::plural(reports.len(), "file"),
         counts[Status::Changed as usize],
         if fixing { "changed" } else { "to change" },
         counts[Status::Unchanged as usize],
         counts[Status::Skipped as usize],
-        counts[Status::Error as usize],
+        super::plural(counts[Status::Error as usize], "error"),
+        super::plural(findings, "finding"),
     );
     out
 }

@@ -1,6 +1,7 @@
 //! What harden reads across the whole repository before it judges a file, whatever path it was
 //! given: Compose and skaffold files (how each image is built and run) and kustomizations
-//! (which manifests are patches, and which workloads a patch leaves the user of to the platform).
+//! (which manifests are patches, which workloads a patch leaves the user of to the platform, and
+//! which tags and digests their `images:` give).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ pub struct RepositoryFacts {
     pub patches: BTreeMap<PathBuf, PathBuf>,
     /// The workloads (`Kind/name`) a patch leaves the user of to the platform, with that patch.
     pub platform_users: BTreeMap<String, String>,
+    /// The tags and digests kustomizations' `images:` give images, by the name manifests use.
+    pub image_overrides: BTreeMap<String, kustomize::ImageOverride>,
 }
 
 impl RepositoryFacts {
@@ -40,6 +43,9 @@ impl RepositoryFacts {
             if !kustomization {
                 facts.orchestration.read(&path, &text);
                 continue;
+            }
+            for (image, set) in kustomize::image_overrides(&text, &path.display().to_string()) {
+                facts.image_overrides.entry(image).or_insert(set);
             }
             let dir = path.parent().unwrap_or(Path::new(""));
             for patch in kustomize::patch_paths(&text) {

@@ -110,7 +110,7 @@ async fn webhook(State(hooks): State<Arc<Hooks>>, headers: HeaderMap, body: Byte
     match recorded {
         Ok(Accepted::Queued(n)) => {
             tracing::info!(delivery, event, action, jobs = n, "delivery accepted");
-            answer(StatusCode::ACCEPTED, &format!("queued {n} job{}", if n == 1 { "" } else { "s" }))
+            answer(StatusCode::ACCEPTED, &format!("queued {}", crate::report::plural(n, "job")))
         }
         Ok(Accepted::Duplicate) => {
             tracing::info!(delivery, event, action, "its work is queued already");

@@ -166,12 +166,13 @@ fn one(
 ) -> ImageReport {
     let Job { report, path, before: before_text, after: after_text } = *job;
     let context = report.context.clone().unwrap_or_else(|| path.parent().unwrap_or(Path::new(".")).to_path_buf());
+    let options = &with_repository_args(options, &report.build_args);
     // Unique per process and per call, so concurrent verifications never share a tag.
     static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let id = format!("{}-{call}-{index}", std::process::id());
-    let mut before = side(before_text, format!("harden-verify/{id}:before"));
-    let mut after = side(after_text, format!("harden-verify/{id}:after"));
+    let mut before = side(before_text, format!("harden-verify/{id}:before"), &report.build_args);
+    let mut after = side(after_text, format!("harden-verify/{id}:after"), &report.build_args);
     let rewritten = write_rewrite(after_text);
     let mut out = ImageReport {
         dockerfile: report.path.clone(),
@@ -249,16 +250,25 @@ pub fn cannot_build_here(log: &str) -> String {
     )
 }
 
-fn side(text: &str, image: String) -> Side {
+fn side(text: &str, image: String, build_args: &[(String, String)]) -> Side {
     let base = Dockerfile::parse(text)
         .ok()
         .and_then(|df| {
             let last = df.stages.last()?;
-            df.resolve_image(&last.from.image)
+            df.resolve_image_given(&last.from.image, build_args)
         })
         .map(|i| ImageRef::parse(&i).to_reference())
         .unwrap_or_default();
     Side { image, base, ..Side::default() }
+}
+
+/// `options` with the build arguments the repository gives the image (Compose, bake, skaffold)
+/// before those given to verify, which win: `docker build` takes the last value of a name.
+fn with_repository_args(options: &Options, repository: &[(String, String)]) -> Options {
+    let mut options = options.clone();
+    let given: Vec<String> = std::mem::take(&mut options.build.build_args);
+    options.build.build_args = repository.iter().map(|(name, value)| format!("{name}={value}")).chain(given).collect();
+    options
 }
 
 fn build(

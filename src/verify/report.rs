@@ -137,11 +137,10 @@ fn carried_markdown(images: &[ImageReport]) -> String {
     for (image, b, a) in &read {
         let change = super::contents::diff(b, a);
         if !change.packages_removed.is_empty() {
-            let n = change.packages_removed.len();
             let _ = write!(
                 out,
-                "\n<details><summary>{n} package{} removed from <code>{}</code>'s image</summary>\n\n{}\n</details>\n",
-                if n == 1 { "" } else { "s" },
+                "\n<details><summary>{} removed from <code>{}</code>'s image</summary>\n\n{}\n</details>\n",
+                crate::report::plural(change.packages_removed.len(), "package"),
                 image.dockerfile,
                 change.packages_removed.join(", ")
             );

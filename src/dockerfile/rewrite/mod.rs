@@ -37,9 +37,9 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan) -> Vec<Edit> {
         RuntimePlan::Convert { image } => {
             // The directories first: their copies go before the USER the conversion may insert.
             writable::convert(facts, &plan.writable, &style, &mut out);
-            runtime_stage::convert(facts, &style, image.as_deref(), &mut out);
+            runtime_stage::convert(facts, plan, &style, image.as_deref(), &mut out);
         }
-        RuntimePlan::Keep => runtime_stage::keep(facts, &mut out),
+        RuntimePlan::Keep => runtime_stage::keep(facts, plan, &mut out),
     }
     out
 }

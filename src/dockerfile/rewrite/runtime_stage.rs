@@ -7,9 +7,8 @@ use super::super::analyse::{is_numeric_user, is_root};
 use super::super::facts::Facts;
 use super::super::image::ImageRef;
 use super::super::model::{ArgWord, Body, CommandForm, Instruction, Stage};
-use super::super::plan::NONROOT;
+use super::super::plan::{NONROOT, Plan};
 use super::super::runtime;
-use super::super::users::{created_ids, stages_but};
 use super::{Style, removal};
 
 /// The global `ARG` that is the whole image of the stage's `FROM` (`FROM ${RUNTIME_IMAGE}`), when
@@ -29,7 +28,7 @@ fn image_arg<'a>(facts: &Facts<'a>, stage: &Stage) -> Option<&'a ArgWord> {
 
 /// Edits the runtime stage into a distroless one: new base, no package or user setup,
 /// numeric user and ownership, exec-form commands, no health check that needs curl.
-pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut Vec<Edit>) {
+pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str>, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
     if let Some(image) = image {
         out.push(match image_arg(facts, stage) {
@@ -62,18 +61,19 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
         out.push(Edit::delete(removal(facts.text, inst)));
     }
     // A name the file creates with fixed ids becomes those ids (its files and volumes are
-    // theirs); any other name becomes 65532.
-    // The runtime's own account setup goes with the conversion: only an account another stage
-    // makes (and the runtime copies) keeps its ids.
-    let others = stages_but(facts.df, Some(stage.index));
-    let numeric = |name: &str| created_ids(&others, facts.text, name).unwrap_or_else(|| NONROOT.to_string());
+    // theirs); any other name becomes 65532 (the runtime's own account setup goes with the
+    // conversion: only an account another stage makes, and the runtime copies, keeps its ids).
+    // A kept base image of another kind (not distroless or scratch) holds the name's ids in its
+    // own account database: the name stays (HD107 says how to write them).
+    let numeric = |name: &str| plan.user_ids(facts, name);
     for inst in &stage.instructions {
         if let Body::Copy(copy) = &inst.body
             && let Some((owner, span)) = &copy.chown
             && !is_numeric_user(owner)
             && !is_root(owner)
+            && let Some(ids) = numeric(owner)
         {
-            out.push(Edit::replace(span.clone(), numeric(owner)));
+            out.push(Edit::replace(span.clone(), ids));
         }
         if !removed.iter().any(|r| std::ptr::eq(*r, inst)) {
             to_exec_form(inst, out);
@@ -81,8 +81,9 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
     }
     match facts.last_user(stage) {
         Some((inst, user)) if is_root(user) || !is_numeric_user(user) => {
-            if let Body::User(_, span) = &inst.body {
-                out.push(Edit::replace(span.clone(), if is_root(user) { NONROOT.to_string() } else { numeric(user) }));
+            let ids = if is_root(user) { Some(NONROOT.to_string()) } else { numeric(user) };
+            if let (Body::User(_, span), Some(ids)) = (&inst.body, ids) {
+                out.push(Edit::replace(span.clone(), ids));
             }
         }
         Some(_) => {}
@@ -101,8 +102,8 @@ pub fn convert(facts: &Facts<'_>, style: &Style, image: Option<&str>, out: &mut 
 }
 
 /// Keeps the runtime image, fixing only what is safe on any image: exec-form commands, and a
-/// user name the file creates with a fixed uid turned into that uid.
-pub fn keep(facts: &Facts<'_>, out: &mut Vec<Edit>) {
+/// user name the file creates with a fixed uid (or `nobody`) turned into its ids.
+pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
     for inst in &stage.instructions {
         to_exec_form(inst, out);
@@ -110,7 +111,7 @@ pub fn keep(facts: &Facts<'_>, out: &mut Vec<Edit>) {
     if let Some((inst, user)) = facts.last_user(stage)
         && !is_root(user)
         && !is_numeric_user(user)
-        && let Some(uid) = created_ids(&stages_but(facts.df, None), facts.text, user)
+        && let Some(uid) = plan.user_ids(facts, user)
         && let Body::User(_, span) = &inst.body
     {
         out.push(Edit::replace(span.clone(), uid));
