@@ -8,6 +8,7 @@
 pub mod gocode;
 pub mod gomod;
 pub mod owned;
+pub mod rendered;
 
 use std::path::Path;
 

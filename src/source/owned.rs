@@ -2,6 +2,7 @@
 //! it (a `go generate` step that renders a manifest from a chart). A manifest embedded so is
 //! applied by the program (an operator, an installer), and one written so is made again from its
 //! source: an edit to either is not where the change belongs, so harden leaves them to the program.
+//! So are manifests a Makefile or script renders (`kustomize build … -o deploy/all.yaml`).
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +75,8 @@ pub struct Owned {
     embeds: Vec<Embed>,
     /// Go files that write files, with their text.
     writers: Vec<(PathBuf, String)>,
+    /// Files build scripts render, relative to the repository, with the script that does.
+    rendered: Vec<(PathBuf, PathBuf, super::rendered::Rendered)>,
 }
 
 impl Owned {
@@ -93,11 +96,20 @@ impl Owned {
                 owned.writers.push((file, text));
             }
         }
+        owned.rendered = rendered_by_scripts(repo);
         owned
     }
 
     /// Why the file at `path` (relative to the repository) belongs to a program, if it does.
     pub fn owner(&self, path: &Path) -> Option<String> {
+        if let Some((_, script, found)) = self.rendered.iter().find(|(target, _, _)| target == path) {
+            return Some(format!(
+                "rendered by `{}` in {}:{}: an edit would be undone when it is rendered again; harden what it is made from",
+                found.tool,
+                script.display(),
+                found.line
+            ));
+        }
         if let Some(embed) = self.embeds.iter().find(|e| e.covers(path)) {
             return Some(format!(
                 "embedded in the program by //go:embed {} ({}:{}): the program applies it, so an edit would change what the program does; harden the code that uses it",
@@ -119,6 +131,31 @@ impl Owned {
     }
 }
 
+/// The files the Makefiles and shell scripts of `repo` (four levels deep at most) render
+/// manifests into, each with its script: a path is taken from the script's directory, and for
+/// a shell script also from the repository's root (scripts are often run from there).
+fn rendered_by_scripts(repo: &Path) -> Vec<(PathBuf, PathBuf, super::rendered::Rendered)> {
+    let mut out = Vec::new();
+    let walk = ignore::WalkBuilder::new(repo).max_depth(Some(4)).build();
+    for entry in walk.flatten().filter(|e| e.file_type().is_some_and(|t| t.is_file())) {
+        let name = entry.file_name().to_str().unwrap_or_default();
+        if !super::rendered::is_script_name(name) || entry.metadata().map_or(true, |m| m.len() > 512 * 1024) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        let script = entry.path().strip_prefix(repo).unwrap_or(entry.path()).to_path_buf();
+        let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
+        for found in super::rendered::rendered(&text) {
+            let mut targets = vec![crate::orchestration::normalise(&dir.join(&found.path))];
+            if name.ends_with(".sh") {
+                targets.push(crate::orchestration::normalise(Path::new(&found.path)));
+            }
+            out.extend(targets.into_iter().map(|t| (t, script.clone(), found.clone())));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +167,23 @@ mod tests {
             patterns(text),
             vec![(3, "manifests/*.yaml".to_string()), (3, "with space.yaml".to_string()), (3, "static".to_string())]
         );
+    }
+
+    #[test]
+    fn manifests_a_script_renders_belong_to_it() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join("deploy/hack")).unwrap();
+        std::fs::write(repo.path().join("Makefile"), "manifests:\n\tkustomize build deploy/base -o deploy/all.yaml\n")
+            .unwrap();
+        std::fs::write(repo.path().join("deploy/hack/bundle.sh"), "kubectl kustomize ../overlays/prod > prod.yaml\n")
+            .unwrap();
+        let owned = Owned::collect(repo.path());
+        let reason = owned.owner(Path::new("deploy/all.yaml")).expect("rendered by the Makefile");
+        assert!(reason.starts_with("rendered by `kustomize build` in Makefile:2"), "{reason}");
+        assert!(
+            owned.owner(Path::new("deploy/hack/prod.yaml")).is_some() && owned.owner(Path::new("prod.yaml")).is_some()
+        );
+        assert!(owned.owner(Path::new("deploy/base/deployment.yaml")).is_none());
     }
 
     #[test]
