@@ -90,6 +90,18 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     .to_string();
             if let Some(why) = modules::download_blocked(facts, stage) {
                 message.push_str(&format!("; harden does not add the download: {why}"));
+                // The module cache mount the build gets keeps the modules between builds instead.
+                let cache = modules::mod_cache(facts, stage, stage.instructions.len());
+                let mounted = modules::package_runs(facts).into_iter().any(|r| {
+                    r.stage == s
+                        && modules::mounts_fit(facts, plan, s)
+                        && modules::missing_cache_mounts(facts, &r).contains(&cache)
+                });
+                if mounted {
+                    message.push_str(&format!(
+                        ", so the build's Go commands get a cache mount for {cache} instead, which keeps the modules between builds"
+                    ));
+                }
             }
             out.push(Finding::new(&rules::MODULE_CACHE, copy_line, message));
         }
@@ -203,7 +215,9 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         Some((inst, user)) if !is_numeric_user(user) => {
             let mut message =
                 format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot");
-            if let (None, Some(base)) = (plan.user_ids(facts, user), base.filter(|b| !b.accounts_are_known())) {
+            if let (None, Some(base)) =
+                (super::users::ids_under(plan, facts, user), base.filter(|b| !b.accounts_are_known()))
+            {
                 message.push_str(&format!(
                     "; its ids are {}'s own, which harden does not read, so the name is kept: write them as USER uid:gid",
                     base.to_reference()

@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::facts::{Facts, Output, join_path};
+use super::facts::{Facts, join_path};
 use super::model::{Body, Stage};
+use super::output::Output;
 
 /// What the program sees in the final image.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

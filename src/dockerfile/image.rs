@@ -75,10 +75,16 @@ impl ImageRef {
         }
     }
 
-    /// True for an image that carries the Go toolchain: golang, and toolchain images named `go`
-    /// or `go-toolset` (Red Hat's).
+    /// True for an image that carries the Go toolchain: golang, toolchain images named `go` or
+    /// `go-toolset` (Red Hat's), and golang builds of a project's own (`golang-boring`,
+    /// `go-boringcrypto`, `fips-golang`).
     pub fn is_go_toolchain(&self) -> bool {
-        self.family() == Family::Golang || matches!(self.short_name(), "go" | "go-toolset")
+        let short = self.short_name();
+        self.family() == Family::Golang
+            || matches!(short, "go" | "go-toolset")
+            || short.starts_with("golang-")
+            || short.starts_with("go-boring")
+            || short.ends_with("-golang")
     }
 
     /// True when the image uses musl libc (Alpine, or a golang `-alpine` tag).
@@ -215,6 +221,15 @@ mod tests {
 
     #[test]
     fn knows_distroless_variants() {
+        for toolchain in [
+            "golang:1.22",
+            "registry.example.com/golang-boring:1.22",
+            "goboring/go-boringcrypto:1.20",
+            "x/fips-golang:1",
+        ] {
+            assert!(ImageRef::parse(toolchain).is_go_toolchain(), "{toolchain}");
+        }
+        assert!(!ImageRef::parse("example/gopher-tools:1").is_go_toolchain());
         assert!(ImageRef::parse("mcr.microsoft.com/windows/nanoserver:ltsc2022").is_windows());
         assert!(ImageRef::parse("golang:1.22-windowsservercore-ltsc2022").is_windows());
         assert!(ImageRef::parse("mcr.microsoft.com/oss/go/microsoft/golang:1.22-nanoserver").is_windows());

@@ -12,6 +12,7 @@ pub mod goversion;
 pub mod image;
 pub mod model;
 pub mod modules;
+pub mod output;
 pub mod pin;
 pub mod plan;
 mod refusals;
@@ -86,8 +87,20 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
             .instructions
             .iter()
             .any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_some() && c.sources.iter().any(|s| s.trim_end_matches('/') == "/usr/local/go")));
-    if !toolchain || facts.builds().next().is_some() {
+    if !toolchain {
         return None;
+    }
+    // Tools installed from other modules (`go install golang.org/x/tools/...@v0.20.0`) into a
+    // toolchain image with no command of its own: a toolbox to build or check the project with.
+    let remote = |c: &gobuild::GoCommand| !c.packages.is_empty() && c.packages.iter().all(|p| p.contains('@'));
+    if let Some((_, first)) = facts.builds().next() {
+        if command.is_some() || !facts.builds().all(|(_, c)| remote(c)) {
+            return None;
+        }
+        return Some(format!(
+            "a Go toolchain image that installs tools from other modules (go install {}) and has no command of its own: it builds or checks the project, it does not run a program of its own",
+            first.packages[0]
+        ));
     }
     let words = command.map(model::CommandForm::words).unwrap_or_default();
     let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w).to_string());

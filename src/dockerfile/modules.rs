@@ -75,7 +75,10 @@ fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize>
         return None;
     }
     let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
-    if facts.gopath_mode(stage, first_go).is_some() || takes_module_cache(facts, stage) {
+    if facts.gopath_mode(stage, first_go).is_some()
+        || takes_module_cache(facts, stage)
+        || mounts_module_cache(facts, stage)
+    {
         return None;
     }
     // A stage built on one that copied the module files has them already (that stage's own
@@ -100,6 +103,16 @@ fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize>
         }
     }
     None
+}
+
+/// True when a Go command of the stage already mounts the module cache: the modules live in
+/// the mount, not in a layer, so a download layer before the source would keep nothing.
+fn mounts_module_cache(facts: &Facts<'_>, stage: &Stage) -> bool {
+    let cache = mod_cache(facts, stage, stage.instructions.len());
+    facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
+        matches!(&stage.instructions[r.instr].body, Body::Run { mounts, .. }
+            if mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "cache" && m.covers(&cache)))
+    })
 }
 
 /// Why harden does not insert the module layer where it is missing, when it does not: the stage
@@ -173,6 +186,14 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
         return Vec::new();
     }
     let commands = facts.go_runs.iter().find(|r| r.stage == run.stage && r.instr == run.instr).map(|r| &r.commands[..]);
+    // A step that empties the caches itself (`go clean -modcache -cache`) would empty a mount.
+    if commands
+        .into_iter()
+        .flatten()
+        .any(|c| c.subcommand == "clean" && (c.flag("modcache").is_some() || c.flag("cache").is_some()))
+    {
+        return Vec::new();
+    }
     let no_modules = facts.source.vendored
         || commands.into_iter().flatten().any(|c| {
             c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor")

@@ -7,9 +7,10 @@
 use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
-use super::facts::{Facts, Output, join_path};
+use super::facts::{Facts, join_path};
 use super::image::{Family, ImageRef};
 use super::model::{Body, Copy};
+use super::output::Output;
 use super::refusals;
 use super::runtime;
 use super::userswitch;
@@ -76,22 +77,6 @@ impl Plan {
         !matches!(self.runtime, RuntimePlan::Keep)
     }
 
-    /// The numeric ids the runtime's named `user` becomes under this plan (see
-    /// [`super::users::ids_for`]): a runtime harden replaces or knows the accounts of gets them;
-    /// a kept one only those the file gives (or `nobody`'s).
-    pub fn user_ids(&self, facts: &Facts<'_>, user: &str) -> Option<String> {
-        let runtime = facts.runtime_stage();
-        let (others, known) = match &self.runtime {
-            RuntimePlan::Keep => (super::users::stages_but(facts.df, None), false),
-            RuntimePlan::Convert { image: None } => (
-                super::users::stages_but(facts.df, Some(runtime.index)),
-                facts.base_image(runtime).is_some_and(ImageRef::accounts_are_known),
-            ),
-            _ => (super::users::stages_but(facts.df, Some(runtime.index)), true),
-        };
-        super::users::ids_for(&others, facts.text, user, known)
-    }
-
     /// The runtime kept as it is, for the reasons in `hazards` (builds still tuned when
     /// `edit_builds`).
     fn kept(edit_builds: bool, hazards: Vec<Finding>) -> Plan {
@@ -132,7 +117,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
     }
     if facts.builds().next().is_none() {
-        let line = facts.builder_stages().first().map_or(1, |&s| df.stages[s].from.line);
+        let line = facts.toolchain_stage().map_or(1, |s| s.from.line);
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
@@ -316,7 +301,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         refusals::orchestrated_command(facts)?;
         refusals::orchestrated_needs(facts)?;
     }
-    let copied = copied_paths(facts);
+    let copied = refusals::copied_paths(facts);
     for inst in &stage.instructions {
         if let Body::Run { .. } = inst.body
             && let Some(command) = runtime::unprovided_command(inst, &copied)
@@ -359,28 +344,6 @@ fn distroless_successor(base: &ImageRef, wanted: &ImageRef, needs_libc: bool) ->
     next.to_reference()
 }
 
-/// Absolute paths the runtime stage copies in.
-fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
-    let stage = facts.runtime_stage();
-    stage
-        .instructions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, inst)| match &inst.body {
-            Body::Copy(c) => {
-                let dest = join_path(&facts.workdir_at(stage, i), &c.dest);
-                Some(if refusals::dest_is_dir(inst, c.sources.len()) {
-                    c.sources.iter().map(|s| join_path(&dest, s.rsplit('/').next().unwrap_or(s))).collect()
-                } else {
-                    vec![dest]
-                })
-            }
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
 /// Plans the split of a single-stage build.
 fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     let stage = facts.runtime_stage();
@@ -409,7 +372,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             }
         }
     }
-    let copied = copied_paths(facts);
+    let copied = refusals::copied_paths(facts);
     for inst in &stage.instructions[last_build + 1..] {
         let is_go =
             facts.go_runs.iter().any(|r| r.stage == stage.index && std::ptr::eq(&stage.instructions[r.instr], inst));

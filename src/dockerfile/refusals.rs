@@ -214,3 +214,24 @@ pub(super) fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
     }
     None
 }
+/// Absolute paths the runtime stage copies in.
+pub(super) fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
+    let stage = facts.runtime_stage();
+    stage
+        .instructions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, inst)| match &inst.body {
+            Body::Copy(c) => {
+                let dest = join_path(&facts.workdir_at(stage, i), &c.dest);
+                Some(if dest_is_dir(inst, c.sources.len()) {
+                    c.sources.iter().map(|s| join_path(&dest, s.rsplit('/').next().unwrap_or(s))).collect()
+                } else {
+                    vec![dest]
+                })
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}

@@ -3,7 +3,10 @@
 //! writes itself (`echo "app:x:1000:1000::/home/app:" >> /etc/passwd`), in the stages given (a
 //! builder often writes the passwd file the runtime copies).
 
+use super::facts::Facts;
+use super::image::ImageRef;
 use super::model::{Dockerfile, Stage};
+use super::plan::{Plan, RuntimePlan};
 
 /// The stages of `df`, but the one at `except` (a runtime stage whose own account setup a
 /// conversion to distroless removes).
@@ -33,12 +36,28 @@ pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> 
     }
 }
 
+/// The numeric ids the runtime's named `user` becomes under `plan` (see [`ids_for`]): a runtime
+/// harden replaces, or whose accounts it knows, gets them; a kept one only those the file gives
+/// (or `nobody`'s).
+pub fn ids_under(plan: &Plan, facts: &Facts<'_>, user: &str) -> Option<String> {
+    let runtime = facts.runtime_stage();
+    let (others, known) = match &plan.runtime {
+        RuntimePlan::Keep => (stages_but(facts.df, None), false),
+        RuntimePlan::Convert { image: None } => (
+            stages_but(facts.df, Some(runtime.index)),
+            facts.base_image(runtime).is_some_and(ImageRef::accounts_are_known),
+        ),
+        _ => (stages_but(facts.df, Some(runtime.index)), true),
+    };
+    ids_for(&others, facts.text, user, known)
+}
+
 /// The numeric ids `USER name[:group]` becomes in a runtime stage: those one of `stages` gives
 /// it; 65534 for `nobody` (`nobody`, `nobody:nogroup`), which every Linux distribution and
 /// distroless give that id; else 65532, harden's user, where the runtime's accounts are known
 /// (`accounts_known`: distroless, scratch, or a runtime harden replaces). `None` when the ids are
 /// the kept base image's own, which harden does not read: changing them would change who runs.
-pub fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> Option<String> {
+fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> Option<String> {
     let nobody = matches!(user.split_once(':'), Some(("nobody", "nobody" | "nogroup"))) || user == "nobody";
     created_ids(stages, text, user)
         .or_else(|| (nobody && !accounts_known).then(|| "65534:65534".to_string()))

@@ -65,7 +65,7 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
     // conversion: only an account another stage makes, and the runtime copies, keeps its ids).
     // A kept base image of another kind (not distroless or scratch) holds the name's ids in its
     // own account database: the name stays (HD107 says how to write them).
-    let numeric = |name: &str| plan.user_ids(facts, name);
+    let numeric = |name: &str| super::super::users::ids_under(plan, facts, name);
     for inst in &stage.instructions {
         if let Body::Copy(copy) = &inst.body
             && let Some((owner, span)) = &copy.chown
@@ -111,7 +111,7 @@ pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     if let Some((inst, user)) = facts.last_user(stage)
         && !is_root(user)
         && !is_numeric_user(user)
-        && let Some(uid) = plan.user_ids(facts, user)
+        && let Some(uid) = super::super::users::ids_under(plan, facts, user)
         && let Body::User(_, span) = &inst.body
     {
         out.push(Edit::replace(span.clone(), uid));

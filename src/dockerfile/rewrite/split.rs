@@ -7,9 +7,10 @@ use minijinja::context;
 use crate::edit::Edit;
 
 use super::super::contract::is_build_env;
-use super::super::facts::{Facts, Output};
+use super::super::facts::Facts;
 use super::super::image::ImageRef;
 use super::super::model::{Body, CommandForm, Instruction};
+use super::super::output::Output;
 use super::super::plan::{NONROOT, Writable, starts};
 use super::super::runtime;
 use super::super::secrets::is_secret_name;

@@ -1,0 +1,100 @@
+//! What a Go build produces: where `go build`/`go install` leave the binary, and its name.
+
+use crate::source::SourceFacts;
+
+use super::facts::{Facts, GoRun, join_path};
+use super::gobuild::{GoCommand, GoVerb};
+use super::image::Family;
+
+/// The name `go build`/`go install` gives the binary of `package`.
+pub fn binary_name(package: &str, source: &SourceFacts) -> Option<String> {
+    let package = package.split('@').next().unwrap_or(package).trim_end_matches('/');
+    if package.is_empty() || package == "." || package == "./" {
+        let module = &source.go_mod.as_ref()?.module;
+        return module.rsplit('/').next().map(str::to_string);
+    }
+    if package.ends_with("...") {
+        return None;
+    }
+    let last = package.rsplit('/').next()?;
+    // A major-version suffix (example.com/tool/v2) names the binary after the element before it.
+    if last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()) {
+        return package.rsplit('/').nth(1).map(str::to_string);
+    }
+    Some(last.to_string())
+}
+
+/// Where a build command leaves its binaries: a file path, or a directory for multi-package builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// One binary at this absolute path.
+    File(String),
+    /// Binaries inside this absolute directory.
+    Dir(String),
+}
+
+impl Output {
+    /// The absolute path.
+    pub fn path(&self) -> &str {
+        match self {
+            Output::File(p) | Output::Dir(p) => p,
+        }
+    }
+}
+
+impl Facts<'_> {
+    /// Where a `go build`/`go install` leaves its output, when that can be known.
+    pub fn output_of(&self, run: &GoRun, cmd: &GoCommand) -> Option<Output> {
+        let stage = &self.df.stages[run.stage];
+        let mut cwd = self.workdir_at(stage, run.instr);
+        if let Some(cd) = &cmd.cd {
+            cwd = join_path(&cwd, cd);
+        }
+        let many = cmd.packages.len() > 1 || cmd.packages.iter().any(|p| p.ends_with("..."));
+        match cmd.verb {
+            // `-o` names a directory when it ends in a slash or several packages are listed;
+            // with one `./...` pattern it names the file of its single main package.
+            GoVerb::Build => match cmd.flag("o").and_then(|f| f.value.as_deref()) {
+                Some(o) if o.contains('$') => None,
+                Some(o) if o.ends_with('/') || cmd.packages.len() > 1 => Some(Output::Dir(join_path(&cwd, o))),
+                Some(o) => Some(Output::File(join_path(&cwd, o))),
+                None if many => None,
+                None => {
+                    let name = binary_name(cmd.packages.first().map_or(".", String::as_str), self.source)?;
+                    Some(Output::File(join_path(&cwd, &name)))
+                }
+            },
+            GoVerb::Install => {
+                let bin = self
+                    .env_at(stage, run.instr, "GOBIN")
+                    .or_else(|| self.env_at(stage, run.instr, "GOPATH").map(|p| format!("{p}/bin")))
+                    .or_else(|| {
+                        self.base_image(stage).filter(|i| i.family() == Family::Golang).map(|_| "/go/bin".into())
+                    })?;
+                if many {
+                    return Some(Output::Dir(bin));
+                }
+                let name = binary_name(cmd.packages.first().map_or(".", String::as_str), self.source)?;
+                Some(Output::File(join_path(&bin, &name)))
+            }
+            GoVerb::Other => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_binaries_like_go_does() {
+        let source = SourceFacts {
+            go_mod: Some(crate::source::GoMod { module: "example.com/svc".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        assert_eq!(binary_name(".", &source).as_deref(), Some("svc"));
+        assert_eq!(binary_name("./cmd/api", &source).as_deref(), Some("api"));
+        assert_eq!(binary_name("example.com/tool/v2@latest", &source).as_deref(), Some("tool"));
+        assert_eq!(binary_name("./cmd/...", &source), None);
+    }
+}
