@@ -176,6 +176,9 @@ rules! {
     LIBRARY_BUILD = "HD148" "go-library-image" Info false ""
         "The Go build makes a library (-buildmode=c-shared, c-archive or plugin) that another program of the runtime image loads: that program, and the user it needs, are the image's."
         "Not fixed: the runtime and its user are kept; the build itself is still tuned.";
+    BASE_ENTRYPOINT = "HD149" "base-image-entrypoint" Warning false ""
+        "The runtime stays on an image harden does not know and the file sets CMD without ENTRYPOINT: the image's own ENTRYPOINT starts the program, and an init script there may need root to change to its own user (su-exec, gosu)."
+        "Not fixed: the user is left as it is; set USER (or ENTRYPOINT) yourself once you know the base image's entrypoint runs as any user.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -207,7 +207,10 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         None => out.push(Finding::new(
             &rules::RUNS_AS_ROOT,
             stage.from.line,
-            "no USER instruction: the program runs as root",
+            match super::userswitch::base_entrypoint(facts) {
+                Some(_) => "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program",
+                None => "no USER instruction: the program runs as root",
+            },
         )),
         Some((inst, user)) if is_root(user) => {
             out.push(Finding::new(&rules::RUNS_AS_ROOT, inst.line, format!("the last USER is {user}")));

@@ -187,6 +187,11 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
     if let Some(blocker) = userswitch::privileged_port(facts).or_else(|| userswitch::root_resource(facts)) {
         return Err(blocker);
     }
+    if let RuntimePlan::Convert { image: None } = runtime
+        && let Some(blocker) = userswitch::base_entrypoint(facts)
+    {
+        return Err(blocker);
+    }
     if facts.prebuilt_binary().is_some()
         && let Some(blocker) = userswitch::unknown_writes(facts)
     {

@@ -10,6 +10,7 @@ use crate::rules::{self, Rule};
 
 use super::analyse::{is_numeric_user, is_root};
 use super::facts::{Facts, join_path};
+use super::image::Family;
 use super::model::{Body, CommandForm, Copy, Stage};
 use super::users::{created_ids, stages_but};
 use super::writes::{is_under, program_writes};
@@ -199,6 +200,28 @@ fn flag_port(form: &CommandForm) -> Option<(String, u16)> {
         }
     }
     None
+}
+
+/// Why the user cannot move where the runtime stays on an image harden does not know and the
+/// file gives CMD without ENTRYPOINT: the image's own ENTRYPOINT (an init script that drops to
+/// its user with su-exec or gosu) starts the program, and may need root.
+pub fn base_entrypoint(facts: &Facts<'_>) -> Option<Blocker> {
+    let stage = facts.runtime_stage();
+    let base = facts.base_image(stage)?;
+    if base.family() != Family::Other || facts.parent_stage(stage).is_some() {
+        return None;
+    }
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    (entrypoint.is_none() && cmd.is_some()).then(|| {
+        (
+            &rules::BASE_ENTRYPOINT,
+            stage.from.line,
+            format!(
+                "the runtime stays on {}, whose own ENTRYPOINT starts the CMD: it may need root (an init script that drops to its own user), so the user is left as it is",
+                base.to_reference()
+            ),
+        )
+    })
 }
 
 /// The directories 65532 must own for the program to write where it writes today, or why the
