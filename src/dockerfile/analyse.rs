@@ -11,7 +11,7 @@ use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Copy, Stage};
 use super::modules;
 use super::plan::{Plan, RuntimePlan};
-use super::rewrite::builder_version_from_go_mod;
+use super::rewrite::{builder_version_from_go_mod, other_modules_built};
 use super::runtime;
 use super::secrets;
 
@@ -304,7 +304,12 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             if image.tag.is_none() || image.tag.as_deref() == Some("latest") {
                 let mut message = format!("{reference} has no version tag");
                 let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
-                if let Some(go) =
+                let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
+                if let Some(other) = others {
+                    message.push_str(&format!(
+                        "; harden does not pin it to go.mod's Go: the stage also builds {other}, whose own go line may ask for a newer one"
+                    ));
+                } else if let Some(go) =
                     stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
                 {
                     message.push_str(&format!(

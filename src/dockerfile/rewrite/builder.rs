@@ -121,6 +121,9 @@ fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
     let Some(version) = builder_version_from_go_mod(facts) else {
         return;
     };
+    if other_modules_built(facts, stage).is_some() {
+        return;
+    }
     let image = ImageRef::parse(&stage.from.image);
     if stage.from.image.contains('$') || image.family() != Family::Golang || image.digest.is_some() {
         return;
@@ -142,6 +145,22 @@ pub fn builder_version_from_go_mod(facts: &Facts<'_>) -> Option<String> {
     let module = facts.source.go_mod.as_ref()?;
     let wanted = module.toolchain.as_deref().or(module.go_version.as_deref()).and_then(GoVersion::parse)?;
     (wanted >= GoVersion::REAL_MINIMUM).then(|| wanted.to_string())
+}
+
+/// What a stage builds besides the repository's module (`go install example.com/tool@latest`,
+/// a `git clone`): their `go` lines, not the repository's, say which Go they need, so the
+/// builder is not pinned to the repository's.
+pub fn other_modules_built(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
+    let remote = facts
+        .builds()
+        .filter(|(r, _)| r.stage == stage.index)
+        .find_map(|(_, c)| c.packages.iter().find(|p| p.contains('@')).map(|p| format!("go install {p}")));
+    remote.or_else(|| {
+        stage.instructions.iter().flat_map(|i| i.body.run_commands()).find_map(|cmd| {
+            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+            matches!(argv.as_slice(), ["git", "clone", ..]).then(|| "a git clone".to_string())
+        })
+    })
 }
 
 /// `ADD` of local files becomes `COPY`.
