@@ -2,7 +2,8 @@
 //! it (a `go generate` step that renders a manifest from a chart). A manifest embedded so is
 //! applied by the program (an operator, an installer), and one written so is made again from its
 //! source: an edit to either is not where the change belongs, so harden leaves them to the program.
-//! So are manifests a Makefile or script renders (`kustomize build … -o deploy/all.yaml`).
+//! So are manifests a Makefile or script renders (`kustomize build … -o deploy/all.yaml`), and
+//! those a Tiltfile deploys for development.
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +78,8 @@ pub struct Owned {
     writers: Vec<(PathBuf, String)>,
     /// Files build scripts render, relative to the repository, with the script that does.
     rendered: Vec<(PathBuf, PathBuf, super::rendered::Rendered)>,
+    /// Manifests a Tiltfile deploys for development, with the Tiltfile and the line.
+    tilt: Vec<(PathBuf, PathBuf, usize)>,
 }
 
 impl Owned {
@@ -96,12 +99,18 @@ impl Owned {
                 owned.writers.push((file, text));
             }
         }
-        owned.rendered = rendered_by_scripts(repo);
+        (owned.rendered, owned.tilt) = read_scripts(repo);
         owned
     }
 
     /// Why the file at `path` (relative to the repository) belongs to a program, if it does.
     pub fn owner(&self, path: &Path) -> Option<String> {
+        if let Some((_, tiltfile, line)) = self.tilt.iter().find(|(target, _, _)| target == path) {
+            return Some(format!(
+                "deployed for development by {}:{line} (k8s_yaml): Tilt rebuilds and syncs files into its containers, which a read-only root or another user would stop; harden the manifests that run in production",
+                tiltfile.display()
+            ));
+        }
         if let Some((_, script, found)) = self.rendered.iter().find(|(target, _, _)| target == path) {
             return Some(format!(
                 "rendered by `{}` in {}:{}: an edit would be undone when it is rendered again; harden what it is made from",
@@ -131,29 +140,41 @@ impl Owned {
     }
 }
 
-/// The files the Makefiles and shell scripts of `repo` (four levels deep at most) render
-/// manifests into, each with its script: a path is taken from the script's directory, and for
-/// a shell script also from the repository's root (scripts are often run from there).
-fn rendered_by_scripts(repo: &Path) -> Vec<(PathBuf, PathBuf, super::rendered::Rendered)> {
-    let mut out = Vec::new();
+/// What the Makefiles, shell scripts and Tiltfiles of `repo` (four levels deep at most) say
+/// about its manifests: the files scripts render, each with its script (a path is taken from
+/// the script's directory, and for a shell script also from the repository's root, where
+/// scripts are often run from), and the files Tiltfiles deploy, each with its Tiltfile and line.
+type ScriptFacts = (Vec<(PathBuf, PathBuf, super::rendered::Rendered)>, Vec<(PathBuf, PathBuf, usize)>);
+
+fn read_scripts(repo: &Path) -> ScriptFacts {
+    let (mut rendered, mut tilt) = (Vec::new(), Vec::new());
     let walk = ignore::WalkBuilder::new(repo).max_depth(Some(4)).build();
     for entry in walk.flatten().filter(|e| e.file_type().is_some_and(|t| t.is_file())) {
         let name = entry.file_name().to_str().unwrap_or_default();
-        if !super::rendered::is_script_name(name) || entry.metadata().map_or(true, |m| m.len() > 512 * 1024) {
+        let tiltfile = name == "Tiltfile";
+        if !(tiltfile || super::rendered::is_script_name(name))
+            || entry.metadata().map_or(true, |m| m.len() > 512 * 1024)
+        {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
         let script = entry.path().strip_prefix(repo).unwrap_or(entry.path()).to_path_buf();
         let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
+        if tiltfile {
+            for (line, path) in super::tilt::loaded_manifests(&text) {
+                tilt.push((crate::orchestration::normalise(&dir.join(path)), script.clone(), line));
+            }
+            continue;
+        }
         for found in super::rendered::rendered(&text) {
             let mut targets = vec![crate::orchestration::normalise(&dir.join(&found.path))];
             if name.ends_with(".sh") {
                 targets.push(crate::orchestration::normalise(Path::new(&found.path)));
             }
-            out.extend(targets.into_iter().map(|t| (t, script.clone(), found.clone())));
+            rendered.extend(targets.into_iter().map(|t| (t, script.clone(), found.clone())));
         }
     }
-    out
+    (rendered, tilt)
 }
 
 #[cfg(test)]
@@ -184,6 +205,9 @@ mod tests {
             owned.owner(Path::new("deploy/hack/prod.yaml")).is_some() && owned.owner(Path::new("prod.yaml")).is_some()
         );
         assert!(owned.owner(Path::new("deploy/base/deployment.yaml")).is_none());
+        std::fs::write(repo.path().join("Tiltfile"), "k8s_yaml('deploy/dev.yaml')\n").unwrap();
+        let reason = Owned::collect(repo.path()).owner(Path::new("deploy/dev.yaml")).expect("deployed by Tilt");
+        assert!(reason.starts_with("deployed for development by Tiltfile:1"), "{reason}");
     }
 
     #[test]

@@ -1,0 +1,45 @@
+//! Tilt: the manifests a `Tiltfile` deploys to a development cluster with `k8s_yaml`. Tilt
+//! rebuilds and syncs files into those containers as the developer edits (`live_update`), which
+//! a read-only root or another user would stop; they are not what runs in production.
+
+/// The literal paths a Tiltfile passes to `k8s_yaml` (one path or a list), with their lines.
+pub fn loaded_manifests(tiltfile: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in tiltfile.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or_default();
+        let Some(start) = code.find("k8s_yaml(") else { continue };
+        let args = &code[start + "k8s_yaml(".len()..];
+        let args = args.rsplit_once(')').map_or(args, |(inside, _)| inside);
+        // Only the strings of the first argument: a path, or a list of paths.
+        let first = match args.trim_start().strip_prefix('[') {
+            Some(list) => list.split(']').next().unwrap_or_default(),
+            None => args.split(',').next().unwrap_or_default(),
+        };
+        for part in first.split(',') {
+            let part = part.trim();
+            let quoted = part.strip_prefix(['\'', '"']).and_then(|p| p.strip_suffix(['\'', '"']));
+            if let Some(path) = quoted.filter(|p| p.ends_with(".yaml") || p.ends_with(".yml")) {
+                out.push((i + 1, path.trim_start_matches("./").to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_paths_k8s_yaml_is_given() {
+        let tiltfile = "docker_build('example/app', '.', live_update=[sync('.', '/app')])\nk8s_yaml('deploy/dev/app.yaml')\nk8s_yaml([\"./deploy/dev/db.yaml\", 'deploy/dev/redis.yml'], allow_duplicates=True)\nk8s_yaml(kustomize('config/dev'))  # rendered, not a file\n# k8s_yaml('old.yaml')\n";
+        assert_eq!(
+            loaded_manifests(tiltfile),
+            [
+                (2, "deploy/dev/app.yaml".to_string()),
+                (3, "deploy/dev/db.yaml".to_string()),
+                (3, "deploy/dev/redis.yml".to_string()),
+            ]
+        );
+    }
+}
