@@ -9,23 +9,26 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
 /// Directory names harden does not walk unless the configuration says `default_ignores: false`:
-/// vendored modules and packages (other people's code, rewritten by their tools), test data
-/// (files a test expects as they are) and test suites (the images and pods a test builds and
-/// starts, often on purpose as root or from images that do not exist), as Renovate's recommended
-/// configuration and the go tool pass over them.
-pub const DEFAULT_IGNORED: &[&str] = &[
-    "vendor",
-    "node_modules",
-    "testdata",
-    "__fixtures__",
-    "fixtures",
-    "testfiles",
-    "testfiles-negative",
-    "test",
-    "tests",
-    "__tests__",
-    "e2e",
-];
+/// vendored modules and packages (other people's code, rewritten by their tools) and test data
+/// (files a test expects as they are), as Renovate's recommended configuration and the go tool
+/// pass over them; and test suites (see [`is_test_name`]).
+pub const DEFAULT_IGNORED: &[&str] =
+    &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
+
+/// Words that make a directory or Dockerfile a test suite's (`test/`, `e2e/`, `integration-tests/`,
+/// `Dockerfile.e2e-tests`): the images and pods a test builds and starts, often on purpose as
+/// root or from images that do not exist.
+const TEST_WORDS: &[&str] = &["test", "tests", "e2e", "integrationtest", "integrationtests"];
+
+/// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
+pub fn is_test_name(name: &str) -> bool {
+    name.split(['-', '_', '.']).any(|word| TEST_WORDS.contains(&word.to_ascii_lowercase().as_str()))
+}
+
+/// True for a directory harden does not walk by default: [`DEFAULT_IGNORED`], or a test suite's.
+pub fn is_ignored_dir(name: &str) -> bool {
+    DEFAULT_IGNORED.contains(&name) || is_test_name(name)
+}
 
 /// Files larger than this are skipped.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -154,10 +157,18 @@ fn yaml_skip_reason(path: &Path) -> Option<String> {
 /// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
 /// walk's root): a development container. (A GitHub Action's container is told by the
 /// `action.yml` the walk finds beside it.)
-fn dockerfile_skip_reason(rel: &Path) -> Option<String> {
-    rel.components().any(|c| c.as_os_str() == ".devcontainer").then(|| {
-        "a development container (.devcontainer): built for people working on the code, not to run a service"
-            .to_string()
+fn dockerfile_skip_reason(rel: &Path, default_ignores: bool) -> Option<String> {
+    if rel.components().any(|c| c.as_os_str() == ".devcontainer") {
+        return Some(
+            "a development container (.devcontainer): built for people working on the code, not to run a service"
+                .into(),
+        );
+    }
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    (default_ignores && is_test_name(name)).then(|| {
+        format!(
+            "a test image ({name}): a test suite builds and runs it as it needs (default_ignores: false hardens it too)"
+        )
     })
 }
 
@@ -185,7 +196,7 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
             let default_ignored = || {
                 e.depth() > 0
                     && e.file_type().is_some_and(|t| t.is_dir())
-                    && e.file_name().to_str().is_some_and(|n| DEFAULT_IGNORED.contains(&n))
+                    && e.file_name().to_str().is_some_and(is_ignored_dir)
             };
             e.file_name() != ".git" && !(default_ignores && default_ignored())
         })
@@ -194,7 +205,9 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
             let (walked, ignored, canonical_root) = (&walked, &ignored, &canonical_root);
             Box::new(move |entry| {
                 let (found, action_dir) = match entry {
-                    Ok(entry) => (candidate(&entry, root, ignored, canonical_root), action_dir(&entry)),
+                    Ok(entry) => {
+                        (candidate(&entry, root, ignored, canonical_root, default_ignores), action_dir(&entry))
+                    }
                     Err(e) => (unlisted(&e, root), None),
                 };
                 // Most entries are neither: the walkers meet at the lock only for the few that are.
@@ -257,7 +270,13 @@ fn unlisted(error: &ignore::Error, root: &Path) -> Option<Found> {
 }
 
 /// The entry as a file harden handles; `None` when it is not one.
-fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonical_root: &Path) -> Option<Found> {
+fn candidate(
+    entry: &ignore::DirEntry,
+    root: &Path,
+    ignored: &Gitignore,
+    canonical_root: &Path,
+    default_ignores: bool,
+) -> Option<Found> {
     let path = entry.path();
     let name = path.file_name()?.to_str()?;
     let kind = if is_dockerfile_name(name) {
@@ -279,7 +298,7 @@ fn candidate(entry: &ignore::DirEntry, root: &Path, ignored: &Gitignore, canonic
     if found.pass_over.is_none() {
         let place = match kind {
             Kind::Kubernetes => yaml_skip_reason(path),
-            Kind::Dockerfile => dockerfile_skip_reason(rel),
+            Kind::Dockerfile => dockerfile_skip_reason(rel, default_ignores),
         };
         found.pass_over = place.map(PassOver::Skip);
     }

@@ -201,7 +201,7 @@ impl<'w> Planner<'w, '_> {
             matches!(v.get("type").and_then(Value::as_str), Some("RuntimeDefault" | "Localhost"))
         });
         let platform = self.context.platform_users.get(&id).cloned();
-        let patch = platform.as_deref().unwrap_or_default();
+        let why = platform.as_deref().unwrap_or_default();
         match get("runAsNonRoot").and_then(Value::as_bool) {
             Some(true) => {}
             None if containers_non_root => {}
@@ -210,7 +210,7 @@ impl<'w> Planner<'w, '_> {
             None if platform.is_some() => self.finding(
                 &rules::RUN_AS_NON_ROOT,
                 line,
-                format!("{id} does not set runAsNonRoot: true; {patch} sets it where the platform chooses the user, and harden does not know the image's user elsewhere"),
+                format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),
                 false,
             ),
             _ if explicit_root => self.finding(
@@ -248,7 +248,7 @@ impl<'w> Planner<'w, '_> {
             None if containers_user.is_empty() && platform.is_some() => self.finding(
                 &rules::RUN_AS_USER,
                 line,
-                format!("{id} does not set runAsUser, and {patch} asks for runAsNonRoot without one, so the platform (OpenShift) chooses the user; harden sets none"),
+                format!("{id} does not set runAsUser: {why}, so the platform (OpenShift) chooses the user; harden sets none"),
                 false,
             ),
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform

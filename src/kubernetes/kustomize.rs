@@ -25,6 +25,42 @@ pub fn patch_paths(kustomization: &str) -> Vec<String> {
     paths
 }
 
+/// The resources a kustomization builds on (`resources`, and the older `bases`), as written:
+/// files and directories relative to its own directory (remote URLs left out).
+pub fn resources(kustomization: &str) -> Vec<String> {
+    let Ok(value) = yaml_serde::from_str::<Value>(kustomization) else { return Vec::new() };
+    ["resources", "bases"]
+        .iter()
+        .filter_map(|key| value.get(*key).and_then(Value::as_sequence))
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|r| !r.contains("://") && !r.starts_with("github.com/"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `Kind/name` of each workload in a file.
+pub fn workload_ids(text: &str) -> Vec<String> {
+    let kinds = super::workload::KINDS.iter().map(|(kind, _)| *kind);
+    let docs = yaml_serde::Deserializer::from_str(text).filter_map(|doc| Value::deserialize(doc).ok());
+    let kinds: Vec<&str> = kinds.collect();
+    docs.filter_map(|doc| {
+        let kind = doc.get("kind").and_then(Value::as_str).filter(|k| kinds.contains(k))?;
+        let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str)?;
+        Some(format!("{kind}/{name}"))
+    })
+    .collect()
+}
+
+/// True for a kustomization that builds for OpenShift (a directory on its path names it:
+/// `config/overlays/openshift`): OpenShift gives each pod a user from its namespace's range and
+/// refuses others, so the workloads it builds on must leave the user to the platform.
+pub fn is_openshift(kustomization: &std::path::Path) -> bool {
+    kustomization.parent().is_some_and(|dir| {
+        dir.components().any(|c| c.as_os_str().to_str().is_some_and(|n| n.to_ascii_lowercase().contains("openshift")))
+    })
+}
+
 /// What a kustomization's `images:` entry sets for the image it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageOverride {
@@ -91,6 +127,16 @@ mod tests {
         assert_eq!(patch_paths(text), ["manager_patch.yaml", "security_patch.yaml", "json_patch.yaml"]);
         assert!(patch_paths("resources: [a.yaml]\n").is_empty());
         assert!(patch_paths(": not yaml: [").is_empty());
+    }
+
+    #[test]
+    fn reads_resources_workloads_and_openshift_overlays() {
+        let text = "resources:\n- ../../default\n- webhook.yaml\n- https://example.com/x.yaml\nbases:\n- ../base\n";
+        assert_eq!(resources(text), ["../../default", "webhook.yaml", "../base"]);
+        let docs = "kind: Service\nmetadata:\n  name: s\n---\nkind: Deployment\nmetadata:\n  name: manager\n";
+        assert_eq!(workload_ids(docs), ["Deployment/manager"]);
+        assert!(is_openshift(std::path::Path::new("config/overlays/openshift/kustomization.yaml")));
+        assert!(!is_openshift(std::path::Path::new("config/default/kustomization.yaml")));
     }
 
     #[test]

@@ -17,7 +17,8 @@ pub struct RepositoryFacts {
     pub orchestration: orchestration::Repository,
     /// Each kustomize patch (relative to the repository) and the kustomization that lists it.
     pub patches: BTreeMap<PathBuf, PathBuf>,
-    /// The workloads (`Kind/name`) a patch leaves the user of to the platform, with that patch.
+    /// The workloads (`Kind/name`) whose user the platform chooses, with why: a patch that asks
+    /// for `runAsNonRoot` without a user, or an OpenShift overlay that builds on them.
     pub platform_users: BTreeMap<String, String>,
     /// The tags and digests kustomizations' `images:` give images, by the name manifests use.
     pub image_overrides: BTreeMap<String, kustomize::ImageOverride>,
@@ -48,11 +49,19 @@ impl RepositoryFacts {
                 facts.image_overrides.entry(image).or_insert(set);
             }
             let dir = path.parent().unwrap_or(Path::new(""));
+            if kustomize::is_openshift(&path) {
+                let why = format!("{} builds on it for OpenShift", path.display());
+                for workload in built_on(repo, dir, &text, 0) {
+                    facts.platform_users.entry(workload).or_insert_with(|| why.clone());
+                }
+            }
             for patch in kustomize::patch_paths(&text) {
                 let patch = orchestration::normalise(&dir.join(patch));
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
                     for workload in kustomize::platform_chooses_user(&text) {
-                        facts.platform_users.entry(workload).or_insert_with(|| patch.display().to_string());
+                        // The patch that asks is the most precise reason: it wins over an overlay's.
+                        let why = format!("{} asks for runAsNonRoot without a user", patch.display());
+                        facts.platform_users.insert(workload, why);
                     }
                 }
                 facts.patches.entry(patch).or_insert_with(|| path.clone());
@@ -70,6 +79,27 @@ impl RepositoryFacts {
             )
         })
     }
+}
+
+/// The workloads of the files a kustomization (at `dir`, relative to `repo`, with `text`) builds
+/// on, following the kustomizations of the directories it lists (four deep at most).
+fn built_on(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for resource in kustomize::resources(text) {
+        let path = orchestration::normalise(&dir.join(&resource));
+        let full = repo.join(&path);
+        if full.is_dir() && depth < 4 {
+            let inner = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                .iter()
+                .find_map(|name| discover::read_text(&full.join(name)).ok());
+            if let Some(inner) = inner {
+                out.extend(built_on(repo, &path, &inner, depth + 1));
+            }
+        } else if let Ok(text) = discover::read_text(&full) {
+            out.extend(kustomize::workload_ids(&text));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -101,6 +131,9 @@ mod tests {
         let patch = Path::new("config/overlays/openshift/security_patch.yaml");
         assert!(facts.patch_reason(patch).unwrap().contains("config/overlays/openshift/kustomization.yaml"));
         assert!(facts.patch_reason(Path::new("config/base/manager.yaml")).is_none());
-        assert_eq!(facts.platform_users["Deployment/manager"], patch.display().to_string());
+        assert_eq!(
+            facts.platform_users["Deployment/manager"],
+            format!("{} asks for runAsNonRoot without a user", patch.display())
+        );
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 
-use crate::discover::{DEFAULT_IGNORED, is_dockerfile_name, is_yaml_name};
+use crate::discover::{is_dockerfile_name, is_ignored_dir, is_test_name, is_yaml_name};
 
 /// A file of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +51,19 @@ impl Candidates {
     }
 
     /// The candidates a repository's configuration leaves: not under its `ignore` patterns, nor
-    /// (with `default_ignores`) in `vendor/`, `testdata/`… — as discovery walks the clone.
+    /// (with `default_ignores`) in `vendor/`, `testdata/`, a test suite's directory, or a test image
+    /// — as discovery walks the clone.
     pub fn narrowed(&self, config: &Config) -> Candidates {
         let ignored = crate::discover::matcher(Path::new(""), &config.ignore);
         let keeps = |file: &Entry| {
-            let defaults =
-                config.default_ignores && file.path.split('/').rev().skip(1).any(|dir| DEFAULT_IGNORED.contains(&dir));
+            let defaults = config.default_ignores && file.path.split('/').rev().skip(1).any(is_ignored_dir);
             !defaults && !ignored.matched_path_or_any_parents(&file.path, false).is_ignore()
         };
+        // A test image (`Dockerfile.e2e`) is skipped by discovery too.
+        let test_image =
+            |file: &Entry| config.default_ignores && is_test_name(file.path.rsplit('/').next().unwrap_or_default());
         Candidates {
-            dockerfiles: self.dockerfiles.iter().filter(|f| keeps(f)).cloned().collect(),
+            dockerfiles: self.dockerfiles.iter().filter(|f| keeps(f) && !test_image(f)).cloned().collect(),
             manifests: self.manifests.iter().filter(|f| keeps(f)).cloned().collect(),
             ..self.clone()
         }
