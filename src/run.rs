@@ -270,11 +270,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         Default::default()
     } else {
         let built = parallel_map(&work, |(f, dir)| built_image(f, &program(f, dir)));
-        let mut context = kubernetes::Context {
-            platform_users: facts.platform_users.clone(),
-            image_overrides: facts.image_overrides.clone(),
-            ..Default::default()
-        };
+        let mut context = kubernetes::Context { platform_users: facts.platform_users.clone(), ..Default::default() };
         for ((f, _), (user, writes)) in work.iter().zip(built) {
             for name in image_names(f, &facts.orchestration, repo, &rel) {
                 if let Some(user) = &user {
@@ -288,9 +284,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
     let manifest_reports = parallel_map(&manifests, |f| {
+        let path = rel(&f.path);
+        let context = kubernetes::Context { image_overrides: facts.image_overrides_for(&path), ..context.clone() };
         let report = harden_file(f, &no_source, config, &context);
         // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
-        let path = rel(&f.path);
         match owned.owner(&path).or_else(|| facts.patch_reason(&path)) {
             Some(reason) if report.status != Status::Skipped => {
                 FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason))

@@ -124,6 +124,26 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             stage.from.image
         );
     }
+    // A stage the runtime copies from that builds with make (or a script) on an image harden does
+    // not know as a Go toolchain.
+    let copied_from = stage.instructions.iter().filter_map(|i| match &i.body {
+        model::Body::Copy(c) => c.from.as_deref().and_then(|f| facts.df.stage_named(f)),
+        _ => None,
+    });
+    let made = copied_from.into_iter().find_map(|builder| {
+        let runs = builder.instructions.iter().flat_map(|i| i.body.run_commands());
+        let program = runs
+            .filter_map(|c| c.argv().first().map(|t| t.value.clone()))
+            .find(|p| p == "make" || p.ends_with(".sh"))?;
+        Some((builder, program))
+    });
+    if let Some((builder, program)) = made {
+        return format!(
+            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, not a Go toolchain image harden knows, so what it builds is not told",
+            builder.from.alias.clone().unwrap_or_else(|| builder.index.to_string()),
+            builder.from.image
+        );
+    }
     let copies_context = stage.instructions.iter().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
     if copies_context && facts.source.available {
         return format!(

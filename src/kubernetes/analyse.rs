@@ -273,7 +273,9 @@ impl<'w> Planner<'w, '_> {
                     "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",
                     images.join(", ")
                 );
-                self.finding(&rules::RUN_AS_USER, line, message, false);
+                // Nothing is wrong that the file should fix: the image says who runs.
+                let severity = crate::rules::Severity::Info;
+                self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, line, message) });
             }
             None if containers_user.is_empty() && whole_pod && self.handled.iter().all(|c| self.image_user(c).is_none()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);

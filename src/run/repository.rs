@@ -20,8 +20,9 @@ pub struct RepositoryFacts {
     /// The workloads (`Kind/name`) whose user the platform chooses, with why: a patch that asks
     /// for `runAsNonRoot` without a user, or an OpenShift overlay that builds on them.
     pub platform_users: BTreeMap<String, String>,
-    /// The tags and digests kustomizations' `images:` give images, by the name manifests use.
-    pub image_overrides: BTreeMap<String, kustomize::ImageOverride>,
+    /// The tags and digests kustomizations' `images:` give images, each with the manifests
+    /// (relative to the repository) the kustomization builds from, where it applies.
+    image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
 }
 
 impl RepositoryFacts {
@@ -45,13 +46,20 @@ impl RepositoryFacts {
                 facts.orchestration.read(&path, &text);
                 continue;
             }
-            for (image, set) in kustomize::image_overrides(&text, &path.display().to_string()) {
-                facts.image_overrides.entry(image).or_insert(set);
-            }
             let dir = path.parent().unwrap_or(Path::new(""));
+            let overrides = kustomize::image_overrides(&text, &path.display().to_string());
+            let built = if overrides.is_empty() && !kustomize::is_openshift(&path) {
+                Vec::new()
+            } else {
+                built_from(repo, dir, &text, 0)
+            };
+            for (image, set) in overrides {
+                facts.image_overrides.push((image, set, built.clone()));
+            }
             if kustomize::is_openshift(&path) {
                 let why = format!("{} builds on it for OpenShift", path.display());
-                for workload in built_on(repo, dir, &text, 0) {
+                let texts = built.iter().filter_map(|file| discover::read_text(&repo.join(file)).ok());
+                for workload in texts.flat_map(|text| kustomize::workload_ids(&text)) {
                     facts.platform_users.entry(workload).or_insert_with(|| why.clone());
                 }
             }
@@ -70,6 +78,17 @@ impl RepositoryFacts {
         facts
     }
 
+    /// The tags and digests the kustomizations that build from the manifest at `path` (relative
+    /// to the repository) give its images, by the name the manifest uses.
+    pub fn image_overrides_for(&self, path: &Path) -> BTreeMap<String, kustomize::ImageOverride> {
+        let applying = self.image_overrides.iter().filter(|(_, _, built)| built.iter().any(|b| b == path));
+        let mut out = BTreeMap::new();
+        for (image, set, _) in applying {
+            out.entry(image.clone()).or_insert_with(|| set.clone());
+        }
+        out
+    }
+
     /// Why the manifest at `path` (relative to the repository) is not edited, when it is a patch.
     pub fn patch_reason(&self, path: &Path) -> Option<String> {
         self.patches.get(path).map(|kustomization| {
@@ -81,9 +100,9 @@ impl RepositoryFacts {
     }
 }
 
-/// The workloads of the files a kustomization (at `dir`, relative to `repo`, with `text`) builds
-/// on, following the kustomizations of the directories it lists (four deep at most).
-fn built_on(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<String> {
+/// The manifest files (relative to the repository) a kustomization (at `dir`, with `text`)
+/// builds from, following the kustomizations of the directories it lists (four deep at most).
+fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for resource in kustomize::resources(text) {
         let path = orchestration::normalise(&dir.join(&resource));
@@ -93,10 +112,10 @@ fn built_on(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<String> {
                 .iter()
                 .find_map(|name| discover::read_text(&full.join(name)).ok());
             if let Some(inner) = inner {
-                out.extend(built_on(repo, &path, &inner, depth + 1));
+                out.extend(built_from(repo, &path, &inner, depth + 1));
             }
-        } else if let Ok(text) = discover::read_text(&full) {
-            out.extend(kustomize::workload_ids(&text));
+        } else if full.is_file() {
+            out.push(path);
         }
     }
     out

@@ -166,7 +166,8 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
             }
             continue;
         }
-        for found in super::rendered::rendered(&text) {
+        let makefile = !name.ends_with(".sh");
+        for found in super::rendered::rendered(&text, makefile) {
             let mut targets = vec![crate::orchestration::normalise(&dir.join(&found.path))];
             if name.ends_with(".sh") {
                 targets.push(crate::orchestration::normalise(Path::new(&found.path)));

@@ -3,11 +3,14 @@
 //! file is made again from its sources at the next render, so an edit to it is lost.
 
 /// The renderers whose output is a manifest: a program (as a word, or a make variable holding
-/// it, `$(KUSTOMIZE)`) and its subcommand.
-const RENDERERS: [(&str, &str, &str); 3] = [
+/// it, `$(KUSTOMIZE)`) and its subcommand (none for a program that renders by itself).
+const RENDERERS: [(&str, &str, &str); 6] = [
     ("kustomize", "build", "kustomize build"),
     ("kubectl", "kustomize", "kubectl kustomize"),
     ("helm", "template", "helm template"),
+    ("jsonnet", "", "jsonnet"),
+    ("gojsontoyaml", "", "gojsontoyaml"),
+    ("ytt", "", "ytt"),
 ];
 
 /// One file a script renders.
@@ -23,18 +26,26 @@ pub struct Rendered {
 }
 
 /// The files the commands of a Makefile or shell script render manifests into: only literal
-/// paths (a path from a variable is not told).
-pub fn rendered(script: &str) -> Vec<Rendered> {
+/// paths (a path from a variable is not told); in a Makefile (`makefile`), also the YAML files
+/// that are a rule's targets (`deploy/all.yaml: $(SOURCES)`), which make writes.
+pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     let mut out = Vec::new();
     for (i, line) in script.lines().enumerate() {
-        // A command ends at `&&`, `;` or `|`; each is looked at on its own.
-        for command in line.split(['&', ';', '|']) {
+        if makefile && let Some(target) = rule_target(line) {
+            out.push(Rendered { line: i + 1, tool: "make", path: target });
+            continue;
+        }
+        // A command ends at `&&`, `||` or `;`; a pipeline (`jsonnet … | gojsontoyaml > x`) is one.
+        for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
             let words: Vec<&str> = command.split_whitespace().collect();
-            let found = words.windows(2).enumerate().find_map(|(j, pair)| {
-                let (_, _, tool) = RENDERERS.iter().find(|(program, sub, _)| {
-                    pair[0].to_ascii_lowercase().trim_end_matches([')', '}']).ends_with(program) && pair[1] == *sub
-                })?;
-                Some((j + 2, *tool))
+            let found = words.iter().enumerate().find_map(|(j, word)| {
+                let program = word.to_ascii_lowercase();
+                let program = program.trim_end_matches([')', '}']);
+                RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
+                    "" if program.ends_with(name) => Some((j + 1, *tool)),
+                    sub if program.ends_with(name) && words.get(j + 1) == Some(&sub) => Some((j + 2, *tool)),
+                    _ => None,
+                })
             });
             let Some((start, tool)) = found else { continue };
             let rest = &words[start..];
@@ -46,14 +57,32 @@ pub fn rendered(script: &str) -> Vec<Rendered> {
                 }
                 matches!(*word, "-o" | "--output" | ">").then(|| rest.get(j + 1).copied()).flatten()
             });
-            let Some(path) = path.map(|p| p.trim_matches(['"', '\''])) else { continue };
-            if path.is_empty() || path.contains(['$', '`']) || !(path.ends_with(".yaml") || path.ends_with(".yml")) {
-                continue;
+            if let Some(path) = path.and_then(literal_yaml) {
+                out.push(Rendered { line: i + 1, tool, path });
             }
-            out.push(Rendered { line: i + 1, tool, path: path.trim_start_matches("./").to_string() });
         }
     }
     out
+}
+
+/// The YAML file a Makefile rule on this line makes (`deploy/all.yaml: config/*.jsonnet`).
+fn rule_target(line: &str) -> Option<String> {
+    if line.starts_with([' ', '\t', '#']) {
+        return None;
+    }
+    let (target, rest) = line.split_once(':')?;
+    if rest.starts_with([':', '=']) || target.contains(' ') {
+        return None;
+    }
+    literal_yaml(target)
+}
+
+/// A path written literally (no variable, pattern or substitution) to a YAML file, without a
+/// leading `./`.
+fn literal_yaml(path: &str) -> Option<String> {
+    let path = path.trim_matches(['"', '\'']);
+    let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+    (yaml && !path.contains(['$', '`', '%', '*'])).then(|| path.trim_start_matches("./").to_string())
 }
 
 /// True for the names of files whose commands render manifests: Makefiles and shell scripts.
@@ -68,7 +97,7 @@ mod tests {
     #[test]
     fn finds_the_files_renderers_write() {
         let makefile = "k8s-manifests:\n\tkustomize build ./deployments/kubernetes/ -o ./deployments/kubernetes/reloader.yaml\nbundle:\n\t$(KUSTOMIZE) build config/default > dist/install.yaml && echo done\nchart:\n\thelm template charts/app --output=rendered/app.yml\nvars:\n\tkustomize build config -o $(OUT)/x.yaml\ndirs:\n\tkubectl kustomize config/crd -o config/out\n";
-        let found = rendered(makefile);
+        let found = rendered(makefile, true);
         let paths: Vec<(usize, &str, &str)> = found.iter().map(|r| (r.line, r.tool, r.path.as_str())).collect();
         assert_eq!(
             paths,
@@ -79,7 +108,15 @@ mod tests {
             ]
         );
         let script = "#!/bin/sh\nkubectl kustomize config/default >install.yaml\n";
-        assert_eq!(rendered(script)[0].path, "install.yaml");
+        assert_eq!(rendered(script, false)[0].path, "install.yaml");
+        let generated = "example/all.yaml: $(JSONNET_SOURCES)\n\tscripts/build.sh\nexample/%.yaml: x\nVERSION := 1\nbuild:\n\tjsonnet -J vendor main.jsonnet | gojsontoyaml > example/bundle.yaml\n";
+        let paths: Vec<(usize, &str, String)> =
+            rendered(generated, true).into_iter().map(|r| (r.line, r.tool, r.path)).collect();
+        assert_eq!(
+            paths,
+            [(1, "make", "example/all.yaml".to_string()), (6, "jsonnet", "example/bundle.yaml".to_string())]
+        );
+        assert!(rendered(generated, false).iter().all(|r| r.tool != "make"), "rule targets only in a Makefile");
         assert!(is_script_name("Makefile") && is_script_name("hack/gen.sh") && !is_script_name("main.go"));
     }
 }
