@@ -147,7 +147,7 @@ rules! {
         "COPY --from names no stage of the file: an image or a named build context (--build-context)."
         "Not changed: harden keeps the line as it is; check that the source still exists for the new runtime.";
     SECOND_RUNTIME = "HD139" "second-runtime-stage" Warning false ""
-        "A stage other than the last looks like a runtime image (built with --target): harden hardens only the final stage."
+        "A stage other than the last looks like a runtime image (built with --target): harden changes the runtime and user of the final stage only."
         "Not fixed: apply the same changes to that stage by hand, or make it the final stage of its own Dockerfile.";
     OPEN_AT_END = "HD140" "unterminated-instruction" Warning false ""
         "The file ends inside a continued instruction (a trailing backslash), so nothing can be added after it."

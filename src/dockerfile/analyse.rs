@@ -367,7 +367,7 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 &rules::SECOND_RUNTIME,
                 command.line,
                 format!(
-                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden hardens only the final stage",
+                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only",
                     stage.reference(),
                     command.keyword.to_ascii_uppercase(),
                     stage.reference()
@@ -383,7 +383,7 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 &rules::SECOND_RUNTIME,
                 stage.from.line,
                 format!(
-                    "stage {} looks like a second runtime image (docker build --target {}); harden hardens only the final stage",
+                    "stage {} looks like a second runtime image (docker build --target {}); harden changes the runtime and user of the final stage only",
                     stage.reference(),
                     stage.reference()
                 ),
