@@ -263,13 +263,17 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
         let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
         let built = || discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dir(&t)).filter(is_main);
-        source.for_program(&Some(beside.clone()).filter(is_main).or_else(built).unwrap_or(beside))
+        let chosen = Some(beside.clone()).filter(is_main).or_else(built);
+        (source.for_program(chosen.as_deref().unwrap_or(&beside)), chosen.is_some())
     };
     let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
     let context = if manifests.is_empty() {
         Default::default()
     } else {
-        let built = parallel_map(&work, |(f, dir)| built_image(f, &program(f, dir)));
+        let built = parallel_map(&work, |(f, dir)| {
+            let (source, known) = program(f, dir);
+            built_image(f, &source, known)
+        });
         let mut context = kubernetes::Context { platform_users: facts.platform_users.clone(), ..Default::default() };
         for ((f, _), (user, writes)) in work.iter().zip(built) {
             for name in image_names(f, &facts.orchestration, repo, &rel) {
@@ -319,7 +323,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         }
     }
     let dockerfile_reports = parallel_map(&work, |(f, dir)| {
-        let program = program(f, dir);
+        let (program, _) = program(f, dir);
         let orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
         let build_args = orchestration.agreed_build_args();
         let report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);
@@ -355,13 +359,17 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 }
 
 /// What a Dockerfile's image does at run time that its manifests must respect: the user it
-/// runs as (its final numeric non-root `USER`) and where its program writes with nothing of the
-/// image's own mounted there.
-fn built_image(f: &discover::Found, source: &SourceFacts) -> (Option<String>, Vec<dockerfile::writes::Written>) {
-    match discover::read_text(&f.path) {
-        Ok(text) => (dockerfile::final_numeric_user(&text), dockerfile::writes::unmounted_writes(&text, source)),
-        Err(_) => (None, Vec::new()),
-    }
+/// runs as (its final numeric non-root `USER`) and, when its program is known (`program_known`:
+/// the one `main` package it builds), where that program writes with nothing of the image's own
+/// mounted there (the writes of a whole module would name its generators' files).
+fn built_image(
+    f: &discover::Found,
+    source: &SourceFacts,
+    program_known: bool,
+) -> (Option<String>, Vec<dockerfile::writes::Written>) {
+    let Ok(text) = discover::read_text(&f.path) else { return (None, Vec::new()) };
+    let writes = if program_known { dockerfile::writes::unmounted_writes(&text, source) } else { Vec::new() };
+    (dockerfile::final_numeric_user(&text), writes)
 }
 
 /// The names a Dockerfile's image goes by: those Compose or skaffold give it, else its

@@ -218,13 +218,18 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         Some((inst, user)) if !is_numeric_user(user) => {
             let mut message =
                 format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot");
-            if let (None, Some(base)) =
-                (super::users::ids_under(plan, facts, user), base.filter(|b| !b.accounts_are_known()))
-            {
-                message.push_str(&format!(
-                    "; its ids are {}'s own, which harden does not read, so the name is kept: write them as USER uid:gid",
-                    base.to_reference()
-                ));
+            let stages = super::users::stages_but(facts.df, None);
+            if super::users::ids_under(plan, facts, user).is_none() {
+                if super::users::creates(&stages, facts.text, user) {
+                    message.push_str(
+                        "; the file creates it with ids harden cannot read (build arguments), so the name is kept: write them as USER uid:gid",
+                    );
+                } else if let Some(base) = base.filter(|b| !b.accounts_are_known()) {
+                    message.push_str(&format!(
+                        "; its ids are {}'s own, which harden does not read, so the name is kept: write them as USER uid:gid",
+                        base.to_reference()
+                    ));
+                }
             }
             out.push(Finding::new(&rules::NON_NUMERIC_USER, inst.line, message));
         }

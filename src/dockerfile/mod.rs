@@ -98,7 +98,7 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
             return None;
         }
         return Some(format!(
-            "a Go toolchain image that installs tools from other modules (go install {}) and has no command of its own: it builds or checks the project, it does not run a program of its own",
+            "a Go toolchain image that installs tools from other modules (go install {}) and has no command of its own: a toolbox whose tools are run by hand, by make or by Compose, not a program of the repository's",
             first.packages[0]
         ));
     }

@@ -9,6 +9,7 @@
 //! that already exists, or private-module credentials set up after the source is copied.
 
 use super::facts::{Facts, join_path};
+use super::gobuild::GoCommand;
 use super::goversion::GoVersion;
 use super::image::Family;
 use super::model::{Body, Instruction, Stage};
@@ -131,6 +132,14 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             line(copy)
         ));
     }
+    if let Some(run) =
+        facts.go_runs.iter().filter(|r| r.stage == stage.index).find(|r| r.commands.iter().any(cleans_caches))
+    {
+        return Some(format!(
+            "the build empties the module cache itself (go clean -modcache, line {}), keeping modules out of the image's layers, which a download layer would bring back",
+            line(run.instr)
+        ));
+    }
     if let Some(local) = facts.source.go_mod.as_ref().and_then(|m| m.local_replaces.first()) {
         return Some(format!(
             "go.mod replaces a module with {local}, which the download needs and the source copy brings only later"
@@ -186,12 +195,7 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
         return Vec::new();
     }
     let commands = facts.go_runs.iter().find(|r| r.stage == run.stage && r.instr == run.instr).map(|r| &r.commands[..]);
-    // A step that empties the caches itself (`go clean -modcache -cache`) would empty a mount.
-    if commands
-        .into_iter()
-        .flatten()
-        .any(|c| c.subcommand == "clean" && (c.flag("modcache").is_some() || c.flag("cache").is_some()))
-    {
+    if commands.into_iter().flatten().any(cleans_caches) {
         return Vec::new();
     }
     let no_modules = facts.source.vendored
@@ -216,6 +220,12 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
     }
     let existing: Vec<Mount> = mounts.iter().map(|m| Mount::parse(m)).filter(|m| m.kind == "cache").collect();
     wanted.into_iter().filter(|t| !existing.iter().any(|m| m.covers(t))).collect()
+}
+
+/// True for a step that empties the caches itself (`go clean -modcache -cache`): a cache mount
+/// there would be emptied too.
+fn cleans_caches(command: &GoCommand) -> bool {
+    command.subcommand == "clean" && (command.flag("modcache").is_some() || command.flag("cache").is_some())
 }
 
 /// The `--mount` value a new download step in `stage` must use: an existing cache mount of the

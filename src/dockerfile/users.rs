@@ -64,6 +64,19 @@ fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> O
         .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string()))
 }
 
+/// True when one of `stages` creates the account `user` names (`adduser`, `useradd`, or a passwd
+/// line it writes), whatever ids it gives it (a build argument's, `--uid ${UID}`).
+pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or(user);
+    let by_program = stages.iter().flat_map(|s| &s.instructions).any(|inst| {
+        inst.body.run_commands().iter().any(|cmd| {
+            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+            argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")) && argv.last() == Some(&name)
+        })
+    });
+    by_program || passwd_line(stages, text, name).is_some()
+}
+
 /// The id some stage gives `name` with one of `programs` and one of `flags` (`useradd -u 1000
 /// app`).
 fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -> Option<String> {

@@ -82,7 +82,9 @@ pub fn image_overrides(text: &str, kustomization: &str) -> Vec<(String, ImageOve
             let name = entry.get("name").and_then(Value::as_str)?;
             let tag = entry
                 .get("newTag")
-                .and_then(|t| t.as_str().map(str::to_string).or_else(|| Some(t.as_f64()?.to_string())));
+                .and_then(|t| t.as_str().map(str::to_string).or_else(|| Some(t.as_f64()?.to_string())))
+                // `newTag: latest` is no version either.
+                .filter(|t| t != "latest");
             let digest = entry.get("digest").and_then(Value::as_str).is_some();
             (tag.is_some() || digest)
                 .then(|| (name.to_string(), ImageOverride { tag, digest, kustomization: kustomization.to_string() }))
@@ -141,7 +143,7 @@ mod tests {
 
     #[test]
     fn reads_the_tags_and_digests_images_are_given() {
-        let text = "images:\n- name: example/manager\n  newName: ghcr.io/example/manager\n  newTag: v1.9.0\n- name: example/agent\n  digest: sha256:0123\n- name: example/renamed\n  newName: example/other\n";
+        let text = "images:\n- name: example/manager\n  newName: ghcr.io/example/manager\n  newTag: v1.9.0\n- name: example/agent\n  digest: sha256:0123\n- name: example/renamed\n  newName: example/other\n- name: example/floating\n  newTag: latest\n";
         let overrides = image_overrides(text, "config/manager/kustomization.yaml");
         assert_eq!(overrides.len(), 2);
         assert_eq!(overrides[0].0, "example/manager");

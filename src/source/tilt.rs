@@ -2,13 +2,14 @@
 //! rebuilds and syncs files into those containers as the developer edits (`live_update`), which
 //! a read-only root or another user would stop; they are not what runs in production.
 
-/// The literal paths a Tiltfile passes to `k8s_yaml` (one path or a list), with their lines.
+/// The literal paths a Tiltfile passes to `k8s_yaml` (one path or a list) at its top level,
+/// with their lines: a call inside an `if` or a function deploys only when a setting asks for it
+/// (an optional MinIO the docs also tell users to apply), so it does not make the file Tilt's.
 pub fn loaded_manifests(tiltfile: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     for (i, line) in tiltfile.lines().enumerate() {
         let code = line.split('#').next().unwrap_or_default();
-        let Some(start) = code.find("k8s_yaml(") else { continue };
-        let args = &code[start + "k8s_yaml(".len()..];
+        let Some(args) = code.strip_prefix("k8s_yaml(") else { continue };
         let args = args.rsplit_once(')').map_or(args, |(inside, _)| inside);
         // Only the strings of the first argument: a path, or a list of paths.
         let first = match args.trim_start().strip_prefix('[') {
@@ -32,7 +33,7 @@ mod tests {
 
     #[test]
     fn reads_the_paths_k8s_yaml_is_given() {
-        let tiltfile = "docker_build('example/app', '.', live_update=[sync('.', '/app')])\nk8s_yaml('deploy/dev/app.yaml')\nk8s_yaml([\"./deploy/dev/db.yaml\", 'deploy/dev/redis.yml'], allow_duplicates=True)\nk8s_yaml(kustomize('config/dev'))  # rendered, not a file\n# k8s_yaml('old.yaml')\n";
+        let tiltfile = "docker_build('example/app', '.', live_update=[sync('.', '/app')])\nk8s_yaml('deploy/dev/app.yaml')\nk8s_yaml([\"./deploy/dev/db.yaml\", 'deploy/dev/redis.yml'], allow_duplicates=True)\nk8s_yaml(kustomize('config/dev'))  # rendered, not a file\n# k8s_yaml('old.yaml')\nif cfg.get('minio'):\n    k8s_yaml('examples/minio.yaml')\n";
         assert_eq!(
             loaded_manifests(tiltfile),
             [
