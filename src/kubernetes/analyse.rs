@@ -99,6 +99,12 @@ impl<'w> Planner<'w, '_> {
         Some((image.to_string(), user.clone()))
     }
 
+    /// True when every container harden changes runs an image the repository builds with a
+    /// numeric non-root user.
+    fn images_users_known(&self) -> bool {
+        !self.handled.is_empty() && self.handled.iter().all(|c| self.image_user(c).is_some())
+    }
+
     fn pod_path(&self, rest: &[&str]) -> Vec<Seg> {
         let mut p = path(self.workload.pod_path);
         p.extend(path(rest));
@@ -206,8 +212,8 @@ impl<'w> Planner<'w, '_> {
             Some(true) => {}
             None if containers_non_root => {}
             // Where the image's user is not known, runAsNonRoot alone could stop the pod outside
-            // the platform the patch is for.
-            None if platform.is_some() => self.finding(
+            // the platform the patch is for (an image built here with a non-root user is safe).
+            None if platform.is_some() && !self.images_users_known() => self.finding(
                 &rules::RUN_AS_NON_ROOT,
                 line,
                 format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),
@@ -259,10 +265,7 @@ impl<'w> Planner<'w, '_> {
                 format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
                 false,
             ),
-            None if containers_user.is_empty()
-                && !self.handled.is_empty()
-                && self.handled.iter().all(|c| self.image_user(c).is_some()) =>
-            {
+            None if containers_user.is_empty() && self.images_users_known() => {
                 let images: Vec<String> = self
                     .handled
                     .iter()
