@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::source::SourceFacts;
 
 use super::gobuild::{self, GoCommand};
-use super::image::ImageRef;
+use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
 
 /// Packages whose installation in a builder means a C toolchain for cgo.
@@ -122,14 +122,14 @@ impl<'a> Facts<'a> {
     }
 
     /// The file that a runtime-only Dockerfile copies from the build context and starts, when it
-    /// runs on a shell-less image (distroless, scratch) in a repository of Go source: a Go binary
-    /// built before `docker build` (GoReleaser, a CI step). `None` otherwise.
+    /// runs on a shell-less image (distroless, scratch) or busybox in a repository of Go source: a
+    /// Go binary built before `docker build` (GoReleaser, promu, a CI step). `None` otherwise.
     pub fn prebuilt_binary(&self) -> Option<String> {
         if self.df.stages.len() != 1 || !self.source.available {
             return None;
         }
         let stage = self.runtime_stage();
-        if !self.base_image(stage).is_some_and(|b| b.family().is_shell_less()) {
+        if !self.base_image(stage).is_some_and(|b| b.family().is_shell_less() || b.family() == Family::Busybox) {
             return None;
         }
         let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);

@@ -68,7 +68,8 @@ impl ImageRef {
                 "alpine" => Family::Alpine,
                 "debian" => Family::Debian,
                 "ubuntu" => Family::Ubuntu,
-                "busybox" => Family::Busybox,
+                // The projects' own builds of it too (`busybox-linux-arm64`).
+                s if s == "busybox" || s.starts_with("busybox-") => Family::Busybox,
                 "scratch" => Family::Scratch,
                 _ => Family::Other,
             }

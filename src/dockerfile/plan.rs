@@ -112,8 +112,19 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         let line = df.stages[run.stage].instructions[run.instr].line;
         hazard(&rules::EXEC_FORM_BUILD, line, "go build in an exec-form RUN is not edited".into());
     }
-    if facts.prebuilt_binary().is_some() {
-        // A Go binary built before `docker build`, on a shell-less image: only its user changes.
+    if let Some(binary) = facts.prebuilt_binary() {
+        // A Go binary built before `docker build` on busybox keeps the shell its maintainers
+        // ship on purpose (the Prometheus exporters' images): only a named user is made numeric.
+        let runtime = facts.runtime_stage();
+        if let Some(busybox) = facts.base_image(runtime).filter(|b| b.family() == Family::Busybox) {
+            let why = format!(
+                "{binary} is a Go binary built outside the Dockerfile, run on {}, whose shell the image ships on purpose; the runtime and a missing USER are kept, and only a named user is made numeric",
+                busybox.to_reference()
+            );
+            hazard(&rules::RUNTIME_NEEDS_SHELL, runtime.from.line, why);
+            return Plan::kept(false, hazards);
+        }
+        // On a shell-less image: only its user changes.
         return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
     }
     if facts.builds().next().is_none() {
