@@ -187,8 +187,12 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             &rules::FAT_RUNTIME,
             stage.from.line,
             format!(
-                "the runtime stage runs on {}, a full OS image with a shell and package manager",
-                base.to_reference()
+                "the runtime stage runs on {}, {}",
+                base.to_reference(),
+                match base.family() {
+                    Family::Busybox => "an image with a shell and its tools",
+                    _ => "a full OS image with a shell and package manager",
+                }
             ),
         ));
     }

@@ -2,12 +2,14 @@
 # A PostgreSQL server of its own for the tests (harden serve's shared state), from Debian's
 # `postgresql` package: `postgres.sh up` makes a cluster in $HARDEN_PG_DIR (default
 # /tmp/harden-pg) owned by the `postgres` user, listening on 127.0.0.1 only (port
-# $HARDEN_PG_PORT, default 55432), trusting loopback connections, and writes
+# $HARDEN_PG_PORT, default 15432: below the kernel's ephemeral range, 32768-60999, where a client
+# connection of the moment, such as the rig's pushes to its registry, can hold the port),
+# trusting loopback connections, and writes
 # HARDEN_TEST_POSTGRES=postgres://harden@127.0.0.1:PORT/postgres to $HARDEN_PG_DIR/env;
 # `postgres.sh down` stops it by its pid.
 set -euo pipefail
 dir="${HARDEN_PG_DIR:-/tmp/harden-pg}"
-port="${HARDEN_PG_PORT:-55432}"
+port="${HARDEN_PG_PORT:-15432}"
 bin="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin | sort -V | tail -1)"
 as_postgres() { runuser -u postgres -- "$@"; }
 case "${1:-}" in
