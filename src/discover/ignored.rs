@@ -1,0 +1,23 @@
+//! What discovery passes over by default: other people's code, test data and test suites.
+
+/// Directory names harden does not walk unless the configuration says `default_ignores: false`:
+/// vendored modules and packages (other people's code, rewritten by their tools) and test data
+/// (files a test expects as they are), as Renovate's recommended configuration and the go tool
+/// pass over them; and test suites (see [`is_test_name`]).
+pub const DEFAULT_IGNORED: &[&str] =
+    &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
+
+/// Words that make a directory or Dockerfile a test suite's (`test/`, `e2e/`, `integration-tests/`,
+/// `Dockerfile.e2e-tests`): the images and pods a test builds and starts, often on purpose as
+/// root or from images that do not exist.
+const TEST_WORDS: &[&str] = &["test", "tests", "e2e", "integrationtest", "integrationtests"];
+
+/// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
+pub fn is_test_name(name: &str) -> bool {
+    name.split(['-', '_', '.']).any(|word| TEST_WORDS.contains(&word.to_ascii_lowercase().as_str()))
+}
+
+/// True for a directory harden does not walk by default: [`DEFAULT_IGNORED`], or a test suite's.
+pub fn is_ignored_dir(name: &str) -> bool {
+    DEFAULT_IGNORED.contains(&name) || is_test_name(name)
+}
