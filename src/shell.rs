@@ -35,6 +35,9 @@ pub enum TokenKind {
 pub struct SimpleCommand {
     /// The words, assignments (`A=b`) first, in order.
     pub words: Vec<Token>,
+    /// The files its output is redirected to (`> out`, `>> log`, `2> err`), in order; not
+    /// duplicated descriptors (`2>&1`).
+    pub outputs: Vec<String>,
 }
 
 impl SimpleCommand {
@@ -97,24 +100,37 @@ pub fn commands(text: &str, offset: usize) -> Option<Vec<SimpleCommand>> {
         return None;
     }
     let mut out = Vec::new();
-    let mut words = Vec::new();
-    let mut skip_next_word = false;
+    let mut command = SimpleCommand { words: Vec::new(), outputs: Vec::new() };
+    let mut redirect: Option<String> = None;
     for token in tokens {
         match token.kind {
-            TokenKind::Word if skip_next_word => skip_next_word = false,
-            TokenKind::Word => words.push(token),
-            TokenKind::Redirect => skip_next_word = true,
+            TokenKind::Word => match redirect.take() {
+                Some(op) if is_output(&op, &token.value) => command.outputs.push(token.value),
+                Some(_) => {}
+                None => command.words.push(token),
+            },
+            TokenKind::Redirect => redirect = Some(token.value),
             TokenKind::Separator => {
-                if !words.is_empty() {
-                    out.push(SimpleCommand { words: std::mem::take(&mut words) });
+                if !command.words.is_empty() || !command.outputs.is_empty() {
+                    out.push(std::mem::replace(&mut command, SimpleCommand { words: Vec::new(), outputs: Vec::new() }));
                 }
             }
         }
     }
-    if !words.is_empty() {
-        out.push(SimpleCommand { words });
+    if !command.words.is_empty() || !command.outputs.is_empty() {
+        out.push(command);
     }
     Some(out)
+}
+
+/// True when redirection `op` with target `target` writes a file: `>`, `>>`, and `>&` to a name
+/// rather than a descriptor.
+fn is_output(op: &str, target: &str) -> bool {
+    match op {
+        ">" | ">>" => true,
+        ">&" => !(target == "-" || target.bytes().all(|b| b.is_ascii_digit())),
+        _ => false,
+    }
 }
 
 /// True when a shell-form command uses anything beyond plain words: variables,
@@ -339,6 +355,15 @@ mod tests {
     #[test]
     fn redirect_targets_are_not_arguments() {
         assert_eq!(words("go build . 2>&1 > /dev/null"), vec![vec!["go", "build", "."]]);
+    }
+
+    #[test]
+    fn output_redirects_are_kept_as_outputs() {
+        let outputs =
+            |text: &str| -> Vec<Vec<String>> { commands(text, 0).unwrap().into_iter().map(|c| c.outputs).collect() };
+        assert_eq!(outputs("echo a > out.txt 2>&1; cat < in >> /var/log/x"), [vec!["out.txt"], vec!["/var/log/x"]]);
+        assert_eq!(outputs("run 2> err.log >&2"), [vec!["err.log"]]);
+        assert_eq!(outputs("> empty"), [vec!["empty"]]);
     }
 
     #[test]

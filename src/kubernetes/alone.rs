@@ -263,6 +263,39 @@ pub(super) fn privileged_port_containers(
     names
 }
 
+/// The containers (not left alone already) whose `sh -c` command writes where nothing writable is
+/// mounted, when nothing says who runs them (no user on the pod or the container, an image not
+/// built here): they run as their image's user, root for most images, and harden's user could
+/// not write there.
+pub(super) fn script_write_containers(
+    workload: &Workload<'_>,
+    alone: &[String],
+    image_users: &super::ImageUsers,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        let image = c.value.get("image").and_then(Value::as_str).map(crate::orchestration::image_name);
+        if pod_user
+            || c.value.get("securityContext").is_some_and(chooses_user)
+            || image.is_some_and(|i| image_users.contains_key(&i))
+        {
+            continue;
+        }
+        if let Some((dir, write)) = super::writes::script_write(c.value) {
+            let message = format!(
+                "{} sets no user, and {}, where nothing writable is mounted ({dir}): a user other than its image's could not write there, so the container is left alone; write under a mounted volume (an emptyDir) instead",
+                c.who(workload),
+                write.why
+            );
+            findings.push(Finding::new(&rules::SHELL_COMMAND_WRITES, c.line, message));
+            names.push(c.name.clone());
+        }
+    }
+    names
+}
+
 /// The containers (not left alone already) whose seccomp profile is `Unconfined` in so many
 /// words, on themselves or on the pod: what they do needs every system call (rootless BuildKit,
 /// a debugger), so harden's profile, dropped capabilities or blocked escalation would stop them.

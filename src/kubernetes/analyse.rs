@@ -11,14 +11,14 @@ use crate::rules::{self, Rule};
 
 use super::alone::{
     explicit_root_containers, host_needs, privileged_port_containers, root_commands, root_image_containers,
-    skipped_containers, unconfined_containers, windows_pod,
+    script_write_containers, skipped_containers, unconfined_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
 
 mod root_filesystem;
 
-use root_filesystem::mounts_tmp;
+use super::writes::mounts_tmp;
 
 /// The user and group harden runs pods as (distroless `nonroot`).
 pub const NONROOT_ID: u64 = 65532;
@@ -50,6 +50,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     alone.extend(explicit_root_containers(workload, &alone, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
+    alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();

@@ -14,6 +14,7 @@ pub mod rewrite;
 pub mod services;
 pub mod tree;
 pub mod workload;
+pub mod writes;
 
 use serde::Deserialize;
 use yaml_serde::Value;
