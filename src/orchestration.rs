@@ -1,7 +1,8 @@
 //! How the repository builds and runs each Dockerfile's image outside the Dockerfile: Compose
 //! services (`build`, `image`, `command`, `entrypoint`, build `args`), skaffold artifacts (image
 //! names, `buildArgs`, the `requires` aliases that fill `FROM $BASE`), Docker Bake targets
-//! (`args`, `tags`) and the Kubernetes containers that run those images (`command`, `args`).
+//! (`args`, `tags`), GoReleaser's image entries (the Go binary built before `docker build`) and
+//! the Kubernetes containers that run those images (`command`, `args`).
 //!
 //! [`Repository::read`] parses the files' text (pure); [`Repository::for_dockerfile`] answers for
 //! one Dockerfile. The walk that finds the files is the I/O edge, in `run.rs`.
@@ -9,6 +10,10 @@
 use std::path::{Component, Path, PathBuf};
 
 use yaml_serde::Value;
+
+mod goreleaser;
+
+pub use goreleaser::is_goreleaser_name;
 
 /// What the repository says about one Dockerfile's image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +25,18 @@ pub struct Orchestration {
     /// Where it is built without BuildKit (skaffold's default Docker builder, kaniko), so a
     /// `RUN --mount` would fail there.
     pub without_buildkit: Option<String>,
+    /// Set when GoReleaser builds the image around a Go binary it built first.
+    pub released: Option<Released>,
+}
+
+/// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// Where: `.goreleaser.yml, dockers`.
+    pub origin: String,
+    /// Whether the binaries link C: `Some(true)` when a build it packs sets `CGO_ENABLED=1`,
+    /// `None` when no build says.
+    pub cgo: Option<bool>,
 }
 
 impl Orchestration {
@@ -71,6 +88,8 @@ struct Build {
     commands: Vec<Command>,
     /// Set (to where) when this build runs without BuildKit.
     without_buildkit: Option<String>,
+    /// Set when GoReleaser builds it.
+    released: Option<Released>,
 }
 
 /// A Kubernetes container: the name of the image it runs and its command.
@@ -143,12 +162,13 @@ impl Repository {
                 args,
                 commands: Vec::new(),
                 without_buildkit: None,
+                released: None,
             });
         }
     }
 
     /// Reads one file (its path relative to the repository root, and its text): a Compose file,
-    /// a skaffold configuration or a Kubernetes manifest, by its name and content. Files that do
+    /// a skaffold or GoReleaser configuration or a Kubernetes manifest, by its name and content. Files that do
     /// not parse add nothing (their own report says why).
     pub fn read(&mut self, path: &Path, text: &str) {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -158,6 +178,8 @@ impl Repository {
                 self.compose(&doc, dir, path);
             } else if is_skaffold_name(name) {
                 self.skaffold(&doc, dir, path);
+            } else if is_goreleaser_name(name) {
+                self.goreleaser(&doc, path);
             } else {
                 containers(&doc, &mut self.containers, &path.display().to_string());
             }
@@ -196,6 +218,7 @@ impl Repository {
                 args: args.into_iter().filter(resolved).collect(),
                 commands,
                 without_buildkit: None,
+                released: None,
             });
         }
     }
@@ -244,6 +267,7 @@ impl Repository {
                 args: args.into_iter().filter(resolved).collect(),
                 commands: Vec::new(),
                 without_buildkit,
+                released: None,
             });
         }
     }
@@ -275,6 +299,10 @@ impl Repository {
             out.commands.extend(build.commands.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());
             out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
+            out.released = match (out.released.take(), &build.released) {
+                (Some(seen), Some(this)) => Some(seen.with(this)),
+                (seen, this) => seen.or_else(|| this.clone()),
+            };
         }
         out.commands
             .extend(self.containers.iter().filter(|c| images.contains(&c.image)).filter_map(|c| c.command.clone()));

@@ -122,10 +122,11 @@ impl<'a> Facts<'a> {
     }
 
     /// The file that a runtime-only Dockerfile copies from the build context and starts, when it
-    /// runs on a shell-less image (distroless, scratch) or busybox in a repository of Go source: a
-    /// Go binary built before `docker build` (GoReleaser, promu, a CI step). `None` otherwise.
+    /// runs on a shell-less image (distroless, scratch) or busybox in a repository of Go source
+    /// (or one GoReleaser builds): a Go binary built before `docker build` (GoReleaser, promu, a
+    /// CI step). `None` otherwise.
     pub fn prebuilt_binary(&self) -> Option<String> {
-        if self.df.stages.len() != 1 || !self.source.available {
+        if self.df.stages.len() != 1 || !(self.source.available || self.source.orchestration.released.is_some()) {
             return None;
         }
         let stage = self.runtime_stage();

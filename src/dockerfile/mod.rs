@@ -118,6 +118,21 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
 /// Why a file is not taken for a Go build, as precisely as it says.
 fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let stage = facts.runtime_stage();
+    if let Some(released) = &facts.source.orchestration.released {
+        let cgo = match released.cgo {
+            Some(true) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
+            _ => "",
+        };
+        let base = facts.base_image(stage).map(|b| match &b.tag {
+            Some(tag) => format!("{}:{tag}", b.name),
+            None => b.name.clone(),
+        });
+        return format!(
+            "a Go binary GoReleaser builds ({}){cgo} copied onto {}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as what the release's base carries may be needed and the build proof cannot build the binary",
+            released.origin,
+            base.unwrap_or_else(|| stage.from.image.clone())
+        );
+    }
     if facts.base_image(stage).is_none() && facts.df.stage_named(&stage.from.image).is_none() {
         return format!(
             "not known to be a Go build: its runtime image is {}, a build argument with no default, so what it runs on and as whom is decided outside the file",

@@ -1,5 +1,5 @@
 //! What harden reads across the whole repository before it judges a file, whatever path it was
-//! given: Compose and skaffold files (how each image is built and run) and kustomizations
+//! given: Compose, skaffold and GoReleaser files (how each image is built and run) and kustomizations
 //! (which manifests are patches, which workloads a patch leaves the user of to the platform, and
 //! which tags and digests their `images:` give).
 
@@ -26,7 +26,7 @@ pub struct RepositoryFacts {
 }
 
 impl RepositoryFacts {
-    /// Reads the Compose, skaffold and kustomization files among `found` (in the repository
+    /// Reads the Compose, skaffold, GoReleaser and kustomization files among `found` (in the repository
     /// `repo`; `rel` gives a found path relative to it), each once.
     pub fn read<'a>(found: impl IntoIterator<Item = &'a Found>, repo: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Self {
         let mut facts = RepositoryFacts::default();
@@ -38,7 +38,11 @@ impl RepositoryFacts {
             }
             let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let kustomization = matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization");
-            if !(kustomization || orchestration::is_compose_name(name) || orchestration::is_skaffold_name(name)) {
+            if !(kustomization
+                || orchestration::is_compose_name(name)
+                || orchestration::is_skaffold_name(name)
+                || orchestration::is_goreleaser_name(name))
+            {
                 continue;
             }
             let Ok(text) = discover::read_text(&f.path) else { continue };

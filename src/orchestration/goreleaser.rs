@@ -1,0 +1,105 @@
+//! GoReleaser's configuration (`.goreleaser.yml`): the images its `dockers` and `dockers_v2`
+//! entries build from a Dockerfile, around the Go binaries its `builds` made first. Such a
+//! Dockerfile builds nothing itself: it copies a Go program built outside it.
+
+use std::path::Path;
+
+use yaml_serde::Value;
+
+use super::{Build, Released, Repository, image_name, normalise};
+
+/// True for the names GoReleaser reads its configuration from (`.goreleaser.yml`,
+/// `goreleaser.yaml`, `.goreleaser.pro.yml`…).
+pub fn is_goreleaser_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.trim_start_matches('.').starts_with("goreleaser") && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+}
+
+impl Repository {
+    /// Reads a GoReleaser configuration at `path` (relative to the root): each image entry's
+    /// Dockerfile (relative to the root, where GoReleaser runs), the names it gives the image,
+    /// and whether the builds it packs link C (`CGO_ENABLED`).
+    pub(super) fn goreleaser(&mut self, doc: &Value, path: &Path) {
+        let list = |key: &str| doc.get(key).and_then(Value::as_sequence).into_iter().flatten();
+        let global_cgo = cgo_of(doc.get("env"));
+        let builds: Vec<(Option<&str>, Option<bool>)> = list("builds")
+            .map(|b| (b.get("id").and_then(Value::as_str), cgo_of(b.get("env")).or(global_cgo)))
+            .collect();
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for (key, images_key) in [("dockers", "image_templates"), ("dockers_v2", "images")] {
+            for entry in list(key) {
+                let dockerfile = entry.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile");
+                let ids: Vec<&str> = entry
+                    .get("ids")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let packed = builds.iter().filter(|(id, _)| ids.is_empty() || id.is_some_and(|id| ids.contains(&id)));
+                let cgo = packed.fold(None, |seen, (_, cgo)| either_cgo(seen, *cgo));
+                let images = entry
+                    .get(images_key)
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|template| template.split("{{").next().unwrap_or_default())
+                    .map(|name| image_name(name.trim_end_matches([':', '-'])))
+                    .filter(|name| !name.is_empty())
+                    .collect();
+                self.builds.push(Build {
+                    dockerfile: normalise(&dir.join(dockerfile)),
+                    images,
+                    args: Vec::new(),
+                    commands: Vec::new(),
+                    without_buildkit: None,
+                    released: Some(Released { origin: format!("{}, {key}", path.display()), cgo }),
+                });
+            }
+        }
+    }
+}
+
+impl Released {
+    /// Both GoReleaser entries that build one Dockerfile: cgo when either links C.
+    pub(super) fn with(self, other: &Released) -> Released {
+        Released { cgo: either_cgo(self.cgo, other.cgo), ..self }
+    }
+}
+
+/// Whether binaries link C, given what two builds say: yes when one does.
+fn either_cgo(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (a, b) => a.or(b),
+    }
+}
+
+/// What an `env` list (`[CGO_ENABLED=0, …]`) says of cgo.
+fn cgo_of(env: Option<&Value>) -> Option<bool> {
+    let list = env.and_then(Value::as_sequence).into_iter().flatten().filter_map(Value::as_str);
+    list.filter_map(|kv| kv.split_once('=')).find(|(k, _)| k.trim() == "CGO_ENABLED").map(|(_, v)| v.trim() != "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_entries_name_their_dockerfile_images_and_cgo() {
+        let text = "env: [CGO_ENABLED=0]\nbuilds:\n  - id: server\n    env: [CGO_ENABLED=1]\n  - id: cli\ndockers:\n  - image_templates: [\"acme/server:{{ .Tag }}-amd64\"]\n    dockerfile: build/Dockerfile.server\n    ids: [server]\n  - image_templates: [\"ghcr.io/acme/cli:{{ .Tag }}\", \"{{ .Env.REGISTRY }}/cli\"]\n    ids: [cli]\ndockers_v2:\n  - images: [acme/all]\n";
+        let mut repo = Repository::default();
+        repo.read(Path::new("release/.goreleaser.yml"), text);
+        let server = repo.for_dockerfile(Path::new("release/build/Dockerfile.server"));
+        let released = server.released.expect("GoReleaser builds it");
+        assert_eq!((released.origin.as_str(), released.cgo), ("release/.goreleaser.yml, dockers", Some(true)));
+        assert_eq!(repo.image_names(Path::new("release/build/Dockerfile.server")), ["server"]);
+        let plain = repo.for_dockerfile(Path::new("release/Dockerfile")).released.expect("the default Dockerfile");
+        assert_eq!(plain.cgo, Some(true), "dockers_v2 packs every build, the server's with cgo");
+        assert_eq!(repo.image_names(Path::new("release/Dockerfile")), ["cli", "all"]);
+        assert!(repo.for_dockerfile(Path::new("Dockerfile")).released.is_none());
+        assert!(is_goreleaser_name(".goreleaser.yaml") && is_goreleaser_name("goreleaser.pro.yml"));
+        assert!(!is_goreleaser_name("release.yml"));
+    }
+}
