@@ -304,7 +304,16 @@ impl<'w> Planner<'w, '_> {
             && containers_user.is_empty()
             && !self.handled.is_empty()
             && self.handled.iter().all(|c| self.image_user(c).is_some_and(|(_, user)| user.contains(':')));
-        if get("runAsGroup").is_none() && !groups_complete && !images_give_groups && platform.is_none() {
+        // runAsNonRoot without a user leaves the user, and so its group, to the image.
+        let user_left_to_image = get("runAsUser").is_none()
+            && containers_user.is_empty()
+            && get("runAsNonRoot").and_then(Value::as_bool) == Some(true);
+        if get("runAsGroup").is_none()
+            && !groups_complete
+            && !images_give_groups
+            && !user_left_to_image
+            && platform.is_none()
+        {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
             let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
