@@ -8,9 +8,9 @@ pub const DEFAULT_IGNORED: &[&str] =
     &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `e2e/`, `integration-tests/`,
-/// `Dockerfile.e2e-tests`): the images and pods a test builds and starts, often on purpose as
-/// root or from images that do not exist.
-const TEST_WORDS: &[&str] = &["test", "tests", "e2e", "integrationtest", "integrationtests"];
+/// `Dockerfile.e2e-tests`, `_testdata`): the images and pods a test builds and starts, often on
+/// purpose as root or from images that do not exist.
+const TEST_WORDS: &[&str] = &["test", "tests", "e2e", "integrationtest", "integrationtests", "testdata"];
 
 /// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
 pub fn is_test_name(name: &str) -> bool {

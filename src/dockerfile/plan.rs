@@ -132,7 +132,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
-            "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown".into(),
+            "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown: the runtime stage and its user are left as they are".into(),
         );
         return Plan::kept(false, hazards);
     }

@@ -331,7 +331,7 @@ impl<'w> Planner<'w, '_> {
             self.finding(
                 &rules::FS_GROUP,
                 line,
-                format!("{id} mounts a persistent volume and sets no fsGroup; fix sets fsGroup: {NONROOT_ID}, so the new user can write it"),
+                format!("{id} mounts a persistent volume and sets no fsGroup; fix sets fsGroup: {NONROOT_ID}, so the volume is given the new user's group (where its driver applies fsGroup, as most do; a hostPath volume keeps its owner)"),
                 true,
             );
             self.set_for_pod(&["securityContext", "fsGroup"], NONROOT_ID.into());
