@@ -78,10 +78,24 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     Ok(Outcome::Hardened { findings, rewritten, reason, security })
 }
 
-/// Why the image is a Go toolchain that builds nothing itself and starts a shell, a script or
-/// make: an environment that builds or packages the program, not a service.
+/// Packages that build .rpm or .deb packages.
+const PACKAGING_TOOLS: &[&str] =
+    &["rpm-build", "rpmdevtools", "rpmbuild", "dpkg-dev", "devscripts", "debhelper", "dh-make", "nfpm", "alien"];
+
+/// Why the image is an environment that builds or packages the program, not a service: a last
+/// stage with no command that installs packaging tools, or a Go toolchain that builds nothing
+/// itself and starts a shell, a script or make.
 fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandForm>) -> Option<String> {
     let stage = facts.runtime_stage();
+    // A last stage with no command that installs packaging tools (`rpm-build`, `devscripts`):
+    // it packs the program into a .rpm or .deb when make or a script runs it.
+    let packager =
+        (stage.instructions.iter().flat_map(facts::installed_packages)).find(|p| PACKAGING_TOOLS.contains(&p.as_str()));
+    if let (None, Some(tool)) = (command, packager) {
+        return Some(format!(
+            "its last stage installs {tool} and has no command: it packages the program (make or a script runs it), it does not run it as a service"
+        ));
+    }
     let toolchain = facts.base_image(stage).is_some_and(image::ImageRef::is_go_toolchain)
         || stage
             .instructions
