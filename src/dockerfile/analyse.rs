@@ -197,7 +197,11 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         ));
     }
     let nonroot_base = base.is_some_and(ImageRef::default_user_is_nonroot);
+    // A root start the plan keeps (su-exec, gosu) is told by the plan's own finding.
+    let drop_kept = plan.hazards.iter().any(|h| h.rule == rules::RUNS_AS_ROOT.id);
+    let drops_later = super::userswitch::privilege_drop(facts);
     match facts.last_user(stage) {
+        _ if drop_kept => {}
         // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
         // error of a root image, only a user to make explicit.
         None if nonroot_base => out.push(Finding {
@@ -212,12 +216,13 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             &rules::RUNS_AS_ROOT,
             stage.from.line,
             match super::userswitch::base_entrypoint(facts) {
-                Some(_) => "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program",
-                None => "no USER instruction: the program runs as root",
+                Some(_) => "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program".to_string(),
+                None => format!("no USER instruction: the program runs as root{}", drops_later.unwrap_or_default()),
             },
         )),
         Some((inst, user)) if is_root(user) => {
-            out.push(Finding::new(&rules::RUNS_AS_ROOT, inst.line, format!("the last USER is {user}")));
+            let message = format!("the last USER is {user}{}", drops_later.unwrap_or_default());
+            out.push(Finding::new(&rules::RUNS_AS_ROOT, inst.line, message));
         }
         Some((inst, user)) if !is_numeric_user(user) => {
             let mut message =

@@ -195,6 +195,11 @@ fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut haza
 
 /// What moving the runtime from root to 65532 needs, or why it cannot.
 fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Refusal> {
+    if let Some(why) = userswitch::privilege_drop(facts) {
+        let runtime = facts.runtime_stage();
+        let line = facts.last_user(runtime).map_or(runtime.from.line, |(inst, _)| inst.line);
+        return Err((&rules::RUNS_AS_ROOT, line, format!("the program runs as root{why}")));
+    }
     if let Some(blocker) = userswitch::privileged_port(facts).or_else(|| userswitch::root_resource(facts)) {
         return Err(blocker);
     }

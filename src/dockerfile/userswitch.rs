@@ -224,6 +224,31 @@ pub fn base_entrypoint(facts: &Facts<'_>) -> Option<Blocker> {
     })
 }
 
+/// Tools an image's entrypoint uses to drop from root to its own user once it has prepared its
+/// files (`exec su-exec app:app "$@"`).
+const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu"];
+
+/// What a root image that carries su-exec or gosu (installed, or copied in) does, as words to
+/// follow "runs as root": its entrypoint starts as root to prepare files, then drops to its own
+/// user. Such an image keeps its user and its runtime (the tool, and the user it drops to, are
+/// the runtime's); `runAsNonRoot` still refuses its root start.
+pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
+    let stages = std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
+    let tool = stages.flat_map(|s| &s.instructions).find_map(|inst| {
+        let copied = match &inst.body {
+            Body::Copy(copy) => (copy.sources.iter().chain([&copy.dest]))
+                .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let names = super::facts::installed_packages(inst).into_iter().chain(copied);
+        names.into_iter().find_map(|name| PRIVILEGE_DROPPERS.iter().find(|d| **d == name).copied())
+    })?;
+    Some(format!(
+        " at start: the image carries {tool}, so its entrypoint most likely prepares files as root, then drops to its own user; under runAsNonRoot it cannot start, and harden leaves the user and the runtime to that entrypoint"
+    ))
+}
+
 /// The directories 65532 must own for the program to write where it writes today, or why the
 /// user cannot move: a directory that holds the image's own files (its ownership would have to
 /// change) or a system directory.
