@@ -111,7 +111,10 @@ impl Owned {
                 tiltfile.display()
             ));
         }
-        if let Some((_, script, found)) = self.rendered.iter().find(|(target, _, _)| target == path) {
+        let renders = |(target, _, found): &&(PathBuf, PathBuf, super::rendered::Rendered)| {
+            target == path || (found.dir && path.starts_with(target))
+        };
+        if let Some((_, script, found)) = self.rendered.iter().find(renders) {
             return Some(format!(
                 "rendered by `{}` in {}:{}: an edit would be undone when it is rendered again; harden what it is made from",
                 found.tool,

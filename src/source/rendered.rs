@@ -3,7 +3,7 @@
 //! file is made again from its sources at the next render, so an edit to it is lost.
 
 /// The renderers whose output is a manifest: a program (as a word, or a make variable holding
-/// it, `$(KUSTOMIZE)`) and its subcommand (none for a program that renders by itself).
+/// it, `$(KUSTOMIZE)`, `${JSONNET_CLI}`) and its subcommand (none for a program that renders by itself).
 const RENDERERS: [(&str, &str, &str); 6] = [
     ("kustomize", "build", "kustomize build"),
     ("kubectl", "kustomize", "kubectl kustomize"),
@@ -23,6 +23,8 @@ pub struct Rendered {
     /// The output path as written (`-o`/`--output` or a `>` redirection), relative to where the
     /// script runs.
     pub path: String,
+    /// True when `path` is a directory every file of which is rendered (`jsonnet -m dir`).
+    pub dir: bool,
 }
 
 /// The files the commands of a Makefile or shell script render manifests into: only literal
@@ -32,7 +34,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     let mut out = Vec::new();
     for (i, line) in script.lines().enumerate() {
         if makefile && let Some(target) = rule_target(line) {
-            out.push(Rendered { line: i + 1, tool: "make", path: target });
+            out.push(Rendered { line: i + 1, tool: "make", path: target, dir: false });
             continue;
         }
         // A command ends at `&&`, `||` or `;`; a pipeline (`jsonnet … | gojsontoyaml > x`) is one.
@@ -40,7 +42,8 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             let words: Vec<&str> = command.split_whitespace().collect();
             let found = words.iter().enumerate().find_map(|(j, word)| {
                 let program = word.to_ascii_lowercase();
-                let program = program.trim_end_matches([')', '}']);
+                // A make variable may name the program's binary (`$(KUSTOMIZE)`, `${JSONNET_CLI}`).
+                let program = program.trim_end_matches([')', '}']).trim_end_matches("_cli").trim_end_matches("_bin");
                 RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
                     "" if program.ends_with(name) => Some((j + 1, *tool)),
                     sub if program.ends_with(name) && words.get(j + 1) == Some(&sub) => Some((j + 2, *tool)),
@@ -49,6 +52,16 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             });
             let Some((start, tool)) = found else { continue };
             let rest = &words[start..];
+            // jsonnet's multi-file output: one file per field, in the directory given.
+            let multi = rest.iter().enumerate().find_map(|(j, word)| match *word {
+                "-m" | "--multi" => rest.get(j + 1).copied(),
+                _ => word.strip_prefix("--multi="),
+            });
+            if let Some(dir) = multi.filter(|_| tool == "jsonnet").filter(|d| !d.contains(['$', '`', '*'])) {
+                let path = dir.trim_matches(['"', '\'']).trim_start_matches("./").trim_end_matches('/').to_string();
+                out.push(Rendered { line: i + 1, tool, path, dir: true });
+                continue;
+            }
             let path = rest.iter().enumerate().find_map(|(j, word)| {
                 if let Some(value) =
                     word.strip_prefix("--output=").or_else(|| word.strip_prefix('>').filter(|v| !v.is_empty()))
@@ -58,7 +71,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 matches!(*word, "-o" | "--output" | ">").then(|| rest.get(j + 1).copied()).flatten()
             });
             if let Some(path) = path.and_then(literal_yaml) {
-                out.push(Rendered { line: i + 1, tool, path });
+                out.push(Rendered { line: i + 1, tool, path, dir: false });
             }
         }
     }
@@ -117,6 +130,9 @@ mod tests {
             [(1, "make", "example/all.yaml".to_string()), (6, "jsonnet", "example/bundle.yaml".to_string())]
         );
         assert!(rendered(generated, false).iter().all(|r| r.tool != "make"), "rule targets only in a Makefile");
+        let multi = "examples:\n\t${JSONNET_CLI} -J vendor -m examples/standard --ext-str v=1 standard.jsonnet | xargs x\n\tjsonnet --multi=./out/ a.jsonnet\n\tjsonnet -m $(DIR) b.jsonnet\n";
+        let dirs: Vec<(String, bool)> = rendered(multi, true).into_iter().map(|r| (r.path, r.dir)).collect();
+        assert_eq!(dirs, [("examples/standard".to_string(), true), ("out".to_string(), true)]);
         assert!(is_script_name("Makefile") && is_script_name("hack/gen.sh") && !is_script_name("main.go"));
     }
 }
