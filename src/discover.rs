@@ -10,7 +10,7 @@ use serde::Serialize;
 
 mod ignored;
 
-pub use ignored::{DEFAULT_IGNORED, is_ignored_dir, is_test_name};
+pub use ignored::{DEFAULT_IGNORED, ignored_as, is_ignored_dir, is_test_name};
 
 /// Files larger than this are skipped.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -23,6 +23,9 @@ pub enum Kind {
     Dockerfile,
     /// A Kubernetes manifest.
     Kubernetes,
+    /// A directory not walked by default (a test suite's, vendored code, test data): listed,
+    /// so the report says what it did not look at.
+    Directory,
 }
 
 /// A file discovery found.
@@ -167,6 +170,8 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walked = Mutex::new(Walked::default());
+    let not_walked = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let passed_over = not_walked.clone();
     // The walk lists directories on all cores (it reads no file); the order is made stable
     // afterwards.
     ignore::WalkBuilder::new(root)
@@ -180,7 +185,14 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
                     && e.file_type().is_some_and(|t| t.is_dir())
                     && e.file_name().to_str().is_some_and(is_ignored_dir)
             };
-            e.file_name() != ".git" && !(default_ignores && default_ignored())
+            if e.file_name() == ".git" {
+                return false;
+            }
+            let pass_over = default_ignores && default_ignored();
+            if pass_over {
+                passed_over.lock().expect("no walker panics holding the lock").push(e.path().to_path_buf());
+            }
+            !pass_over
         })
         .build_parallel()
         .run(|| {
@@ -202,6 +214,21 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
             })
         });
     let Walked { mut found, action_dirs } = walked.into_inner().expect("no walker panics holding the lock");
+    let not_walked = std::mem::take(&mut *not_walked.lock().expect("no walker panics holding the lock"));
+    found.extend(
+        not_walked
+            .into_iter()
+            .filter(|dir| !ignored.matched_path_or_any_parents(dir.strip_prefix(root).unwrap_or(dir), true).is_ignore())
+            .map(|dir| {
+                let what = ignored_as(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+                Found {
+                    display: format!("{}/", display(&dir)),
+                    path: dir,
+                    kind: Kind::Directory,
+                    pass_over: Some(PassOver::Skip(format!("{what}: not walked (default_ignores: false walks it)"))),
+                }
+            }),
+    );
     found.sort_by(|a, b| a.path.cmp(&b.path));
     for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
         if f.path.parent().is_some_and(|dir| action_dirs.contains(dir)) {
@@ -281,6 +308,7 @@ fn candidate(
         let place = match kind {
             Kind::Kubernetes => yaml_skip_reason(path),
             Kind::Dockerfile => dockerfile_skip_reason(rel, default_ignores),
+            Kind::Directory => None,
         };
         found.pass_over = place.map(PassOver::Skip);
     }
@@ -421,7 +449,20 @@ mod tests {
         let names = |found: Vec<Found>| -> Vec<String> {
             found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_string_lossy().into_owned()).collect()
         };
-        assert_eq!(names(discover(p, &[], true)), ["Dockerfile"]);
+        let found = discover(p, &[], true);
+        let files_found: Vec<Found> = found.iter().filter(|f| f.kind != Kind::Directory).cloned().collect();
+        assert_eq!(names(files_found), ["Dockerfile"]);
+        // The directories passed over are listed, each once, with what they hold.
+        let dirs: Vec<Found> = found.iter().filter(|f| f.kind == Kind::Directory).cloned().collect();
+        let whys: Vec<String> = dirs
+            .iter()
+            .map(|f| match &f.pass_over {
+                Some(PassOver::Skip(why)) => why.split(':').next().unwrap_or_default().to_string(),
+                other => panic!("a directory not walked is skipped: {other:?}"),
+            })
+            .collect();
+        assert_eq!(names(dirs), ["pkg/testdata", "vendor", "web/node_modules"]);
+        assert_eq!(whys, ["test data", "vendored code", "vendored code"]);
         let mut all = files.map(String::from).to_vec();
         all.sort();
         assert_eq!(names(discover(p, &[], false)), all);

@@ -407,6 +407,7 @@ pub fn harden_file(
     let outcome = match kind {
         Kind::Dockerfile => dockerfile::harden(&text, source, config),
         Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
+        Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),
     };
     match outcome {
         Err(e) => FileReport::new(display, kind, Status::Error, Some(format!("line {}: {}", e.line, e.message))),

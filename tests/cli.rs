@@ -144,11 +144,13 @@ fn vendored_code_is_left_alone_unless_the_configuration_asks() {
         let doc: Value = serde_json::from_str(&json).unwrap();
         doc["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
     };
-    assert_eq!(paths(repo(&files).path()), ["Dockerfile"]);
+    // The directories passed over are listed as such, so the report says what it did not read.
+    assert_eq!(paths(repo(&files).path()), ["Dockerfile", "pkg/testdata/", "vendor/"]);
     let mut walked = files.to_vec();
     walked.push((".harden.yml", "default_ignores: false\n"));
     let all = paths(repo(&walked).path());
     assert_eq!(all.iter().filter(|p| p.ends_with("Dockerfile")).count(), 3, "{all:?}");
+    assert!(!all.iter().any(|p| p.ends_with('/')), "every directory is walked: {all:?}");
 }
 
 #[test]

@@ -21,3 +21,29 @@ pub fn is_test_name(name: &str) -> bool {
 pub fn is_ignored_dir(name: &str) -> bool {
     DEFAULT_IGNORED.contains(&name) || is_test_name(name)
 }
+
+/// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
+/// suite.
+pub fn ignored_as(name: &str) -> &'static str {
+    let words = || name.split(['-', '_', '.']);
+    match name {
+        "vendor" | "node_modules" => "vendored code",
+        _ if DEFAULT_IGNORED.contains(&name) || words().any(|w| w.eq_ignore_ascii_case("testdata")) => "test data",
+        _ => "a test suite",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_are_passed_over_by_their_words() {
+        assert!(is_ignored_dir("integration-tests") && is_ignored_dir("_testdata") && is_ignored_dir("vendor"));
+        assert!(!is_ignored_dir("latest") && !is_ignored_dir("contest"));
+        assert_eq!(ignored_as("node_modules"), "vendored code");
+        assert_eq!(ignored_as("_testdata"), "test data");
+        assert_eq!(ignored_as("fixtures"), "test data");
+        assert_eq!(ignored_as("e2e"), "a test suite");
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::discover::Kind;
 use crate::run::{FileReport, Status};
 
 /// One block per file: its status, then one line per finding; a summary at the end.
@@ -31,14 +32,21 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     let fixed: usize = reports.iter().flat_map(|r| &r.findings).filter(|f| f.fixed).count();
     let verb = if fixing { "fixed" } else { "fixable" };
+    // Directories not walked are listed above, counted apart from the files.
+    let directories = reports.iter().filter(|r| r.kind == Kind::Directory).count();
+    let not_walked = match directories {
+        0 => String::new(),
+        1 => " (1 directory not walked)".to_string(),
+        n => format!(" ({n} directories not walked)"),
+    };
     let _ = writeln!(
         out,
-        "{}: {} {}, {} unchanged, {} skipped, {}; {}, {fixed} {verb}",
-        super::plural(reports.len(), "file"),
+        "{}: {} {}, {} unchanged, {} skipped, {}{not_walked}; {}, {fixed} {verb}",
+        super::plural(reports.len() - directories, "file"),
         counts[Status::Changed as usize],
         if fixing { "changed" } else { "to change" },
         counts[Status::Unchanged as usize],
-        counts[Status::Skipped as usize],
+        counts[Status::Skipped as usize] - directories,
         super::plural(counts[Status::Error as usize], "error"),
         super::plural(findings, "finding"),
     );
