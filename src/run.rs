@@ -275,12 +275,15 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             built_image(f, &source, known)
         });
         let mut context = kubernetes::Context { platform_users: facts.platform_users.clone(), ..Default::default() };
-        for ((f, _), (user, writes)) in work.iter().zip(built) {
+        for ((f, _), image) in work.iter().zip(built) {
             for name in image_names(f, &facts.orchestration, repo, &rel) {
-                if let Some(user) = &user {
+                if let Some(user) = &image.user {
                     context.image_users.entry(name.clone()).or_insert_with(|| user.clone());
                 }
-                context.image_writes.entry(name).or_insert_with(|| writes.clone());
+                if let Some(why) = &image.root_kept {
+                    context.image_root.entry(name.clone()).or_insert_with(|| (rel(&f.path), why.clone()));
+                }
+                context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
             }
         }
         context
@@ -362,14 +365,22 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
 /// runs as (its final numeric non-root `USER`) and, when its program is known (`program_known`:
 /// the one `main` package it builds), where that program writes with nothing of the image's own
 /// mounted there (the writes of a whole module would name its generators' files).
-fn built_image(
-    f: &discover::Found,
-    source: &SourceFacts,
-    program_known: bool,
-) -> (Option<String>, Vec<dockerfile::writes::Written>) {
-    let Ok(text) = discover::read_text(&f.path) else { return (None, Vec::new()) };
+fn built_image(f: &discover::Found, source: &SourceFacts, program_known: bool) -> BuiltImage {
+    let Ok(text) = discover::read_text(&f.path) else { return BuiltImage::default() };
     let writes = if program_known { dockerfile::writes::unmounted_writes(&text, source) } else { Vec::new() };
-    (dockerfile::final_numeric_user(&text), writes)
+    BuiltImage { user: dockerfile::final_numeric_user(&text), writes, root_kept: dockerfile::root_kept(&text, source) }
+}
+
+/// What a Dockerfile of the repository says about the image it builds, for the manifests that
+/// run it.
+#[derive(Default)]
+struct BuiltImage {
+    /// Its numeric non-root user.
+    user: Option<String>,
+    /// What its program writes where the image mounts nothing.
+    writes: Vec<dockerfile::writes::Written>,
+    /// Why its program must keep running as root.
+    root_kept: Option<String>,
 }
 
 /// The names a Dockerfile's image goes by: those Compose or skaffold give it, else its

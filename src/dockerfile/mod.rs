@@ -183,6 +183,17 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     "not a Go build: no golang base image and no go build or go install".into()
 }
 
+/// Why the program of a Dockerfile that runs as root must keep root, when harden refuses to move
+/// it to 65532 (see [`plan::Plan::root_kept`]): a pod that runs the image must not force another
+/// user either. `None` for a file that does not parse or is not refused.
+pub fn root_kept(text: &str, source: &SourceFacts) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let config = Config::default();
+    let facts = facts::Facts::new(text, &df, source, &config);
+    let hardened = facts.is_go_build() || facts.prebuilt_binary().is_some();
+    hardened.then(|| plan::decide(&facts).root_kept).flatten()
+}
+
 /// The one package directory of the build context (`cmd/server`, `""` for the root) that the
 /// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
 /// context to, after any `cd`): the program it ships. `None` when it builds several, a remote

@@ -30,6 +30,10 @@ pub struct Plan {
     /// Directories the program writes at run time, to be created owned by 65532 (staged empty in
     /// `from`, the stage that builds the program).
     pub writable: Writable,
+    /// Why the program, which runs as root, must keep root: set when moving it to 65532 was
+    /// refused (a low port, a root-owned directory it may write, an entrypoint that drops
+    /// privileges). A pod running the image must not force another user either.
+    pub root_kept: Option<String>,
 }
 
 /// Directories the runtime must give the non-root user.
@@ -80,7 +84,7 @@ impl Plan {
     /// The runtime kept as it is, for the reasons in `hazards` (builds still tuned when
     /// `edit_builds`).
     fn kept(edit_builds: bool, hazards: Vec<Finding>) -> Plan {
-        Plan { edit_builds, runtime: RuntimePlan::Keep, hazards, writable: Writable::default() }
+        Plan { edit_builds, runtime: RuntimePlan::Keep, hazards, writable: Writable::default(), root_kept: None }
     }
 }
 
@@ -178,19 +182,21 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
 /// port, writable directories, which are created for 65532 where they hold nothing else), or the
 /// runtime is kept and the reason joins the hazards.
 fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut hazards: Vec<Finding>) -> Plan {
+    let as_root = userswitch::runs_as_root(facts);
     let switched = match &runtime {
         RuntimePlan::Keep => Ok(Writable::default()),
-        changed if userswitch::runs_as_root(facts) => user_switch(facts, changed),
+        changed if as_root => user_switch(facts, changed),
         _ => userswitch::other_owner(facts).map_or(Ok(Writable::default()), Err),
     };
-    let (runtime, writable) = match switched {
-        Ok(writable) => (runtime, writable),
+    let (runtime, writable, root_kept) = match switched {
+        Ok(writable) => (runtime, writable, None),
         Err((rule, line, message)) => {
+            let root_kept = as_root.then(|| message.clone());
             hazards.push(Finding::new(rule, line, message));
-            (RuntimePlan::Keep, Writable::default())
+            (RuntimePlan::Keep, Writable::default(), root_kept)
         }
     };
-    Plan { edit_builds, runtime, hazards, writable }
+    Plan { edit_builds, runtime, hazards, writable, root_kept }
 }
 
 /// What moving the runtime from root to 65532 needs, or why it cannot.

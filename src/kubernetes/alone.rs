@@ -263,6 +263,38 @@ pub(super) fn privileged_port_containers(
     names
 }
 
+/// The containers (not left alone already) that run an image the repository builds whose
+/// Dockerfile keeps its program running as root (a low port, a root-owned directory it may write,
+/// an entrypoint that drops privileges), when nothing in the manifest chooses a user: harden's
+/// user would break what its Dockerfile analysis kept.
+pub(super) fn root_image_built_here(
+    workload: &Workload<'_>,
+    alone: &[String],
+    image_root: &std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        let image = c.value.get("image").and_then(Value::as_str);
+        let kept = image.and_then(|i| image_root.get(&crate::orchestration::image_name(i)));
+        let Some((dockerfile, why)) = kept else { continue };
+        if pod_user || c.value.get("securityContext").is_some_and(chooses_user) {
+            continue;
+        }
+        let why = why.trim_end_matches("; the user is left as it is");
+        let message = format!(
+            "{} runs {}, built by {}, whose program keeps root there ({why}); the container is left alone",
+            c.who(workload),
+            image.unwrap_or_default(),
+            dockerfile.display()
+        );
+        findings.push(Finding::new(&rules::IMAGE_KEEPS_ROOT, c.line, message));
+        names.push(c.name.clone());
+    }
+    names
+}
+
 /// The containers (not left alone already) whose `sh -c` command writes where nothing writable is
 /// mounted, when nothing says who runs them (no user on the pod or the container, an image not
 /// built here): they run as their image's user, root for most images, and harden's user could

@@ -10,8 +10,8 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    explicit_root_containers, host_needs, privileged_port_containers, root_commands, root_image_containers,
-    script_write_containers, skipped_containers, unconfined_containers, windows_pod,
+    explicit_root_containers, host_needs, privileged_port_containers, root_commands, root_image_built_here,
+    root_image_containers, script_write_containers, skipped_containers, unconfined_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -51,6 +51,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     alone.extend(privileged_port_containers(workload, &alone, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
+    alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();

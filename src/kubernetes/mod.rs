@@ -43,6 +43,10 @@ pub struct Context {
     /// The tags and digests kustomizations give images, by the name the manifests use: such an
     /// image is not untagged or unpinned where it runs.
     pub image_overrides: std::collections::BTreeMap<String, kustomize::ImageOverride>,
+    /// The images the repository builds whose program must keep running as root, by image
+    /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
+    /// containers keep their user.
+    pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
 }
 
 /// Analyses and rewrites one YAML file.
