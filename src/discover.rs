@@ -139,6 +139,19 @@ fn yaml_skip_reason(path: &Path) -> Option<String> {
     Some(reason.to_string())
 }
 
+/// Names of directories that hold generated files (`gen/`, `generated/`).
+const GENERATED_DIRS: &[&str] = &["gen", "generated", "zz_generated"];
+
+/// Why a manifest in a directory of generated files (`rel`: its path below the walk's root) is
+/// passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again, and
+/// CI often checks that nothing differs from what it writes.
+fn generated_dir_reason(rel: &Path) -> Option<String> {
+    let dir = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).find(|c| GENERATED_DIRS.contains(c))?;
+    Some(format!(
+        "in a directory of generated files ({dir}/): a generator writes it again from its sources, so an edit here is lost (or fails the check that regenerating changes nothing); harden the sources"
+    ))
+}
+
 /// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
 /// walk's root): a development container. (A GitHub Action's container is told by the
 /// `action.yml` the walk finds beside it.)
@@ -306,7 +319,7 @@ fn candidate(
     let mut found = check(path, display(path), kind, &file_type, canonical_root);
     if found.pass_over.is_none() {
         let place = match kind {
-            Kind::Kubernetes => yaml_skip_reason(path),
+            Kind::Kubernetes => yaml_skip_reason(path).or_else(|| generated_dir_reason(rel)),
             Kind::Dockerfile => dockerfile_skip_reason(rel, default_ignores),
             Kind::Directory => None,
         };

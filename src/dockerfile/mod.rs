@@ -107,23 +107,27 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
     // Tools installed from other modules (`go install golang.org/x/tools/...@v0.20.0`) into a
     // toolchain image with no command of its own: a toolbox to build or check the project with.
     let remote = |c: &gobuild::GoCommand| !c.packages.is_empty() && c.packages.iter().all(|p| p.contains('@'));
+    let words = command.map(model::CommandForm::words).unwrap_or_default();
+    let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
+    let builder = match program.as_deref() {
+        Some(p @ ("sh" | "bash" | "ash" | "make")) => Some(format!("it starts {p}")),
+        Some(p) if p.ends_with(".sh") => Some(format!("it starts the script {p}")),
+        _ => None,
+    };
     if let Some((_, first)) = facts.builds().next() {
-        if command.is_some() || !facts.builds().all(|(_, c)| remote(c)) {
+        // Tools installed from other modules, with no command or one that runs whatever it is
+        // given through a shell or a script (`exec "$@"`): a toolbox.
+        if (command.is_some() && builder.is_none()) || !facts.builds().all(|(_, c)| remote(c)) {
             return None;
         }
+        let started = builder.unwrap_or_else(|| "has no command of its own".to_string());
         return Some(format!(
-            "a Go toolchain image that installs tools from other modules (go install {}) and has no command of its own: a toolbox whose tools are run by hand, by make or by Compose, not a program of the repository's",
+            "a Go toolchain image that installs tools from other modules (go install {}) and {started}: a toolbox whose tools are run by hand, by make or by Compose, not a program of the repository's",
             first.packages[0]
         ));
     }
-    let words = command.map(model::CommandForm::words).unwrap_or_default();
-    let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
     // Without a command of its own the base's runs, which the file does not say: not judged.
-    let builder = match program.as_deref()? {
-        p @ ("sh" | "bash" | "ash" | "make") => format!("it starts {p}"),
-        p if p.ends_with(".sh") => format!("it starts the script {p}"),
-        _ => return None,
-    };
+    let builder = builder?;
     Some(format!(
         "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
     ))
