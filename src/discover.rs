@@ -156,11 +156,16 @@ fn generated_dir_reason(rel: &Path) -> Option<String> {
 /// walk's root): a development container. (A GitHub Action's container is told by the
 /// `action.yml` the walk finds beside it.)
 fn dockerfile_skip_reason(rel: &Path, default_ignores: bool) -> Option<String> {
-    if rel.components().any(|c| c.as_os_str() == ".devcontainer") {
-        return Some(
-            "a development container (.devcontainer): built for people working on the code, not to run a service"
-                .into(),
-        );
+    if let Some(dir) = rel
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .find(|c| matches!(c.as_os_str().to_str(), Some(".devcontainer" | "devcontainer")))
+    {
+        return Some(format!(
+            "a development container ({}): built for people working on the code, not to run a service",
+            dir.as_os_str().to_string_lossy()
+        ));
     }
     let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     (default_ignores && is_test_name(name)).then(|| {

@@ -126,7 +126,11 @@ impl<'a> Facts<'a> {
     /// (or one GoReleaser builds): a Go binary built before `docker build` (GoReleaser, promu, a
     /// CI step). `None` otherwise.
     pub fn prebuilt_binary(&self) -> Option<String> {
-        if self.df.stages.len() != 1 || !(self.source.available || self.source.orchestration.released.is_some()) {
+        // Other stages may only prepare files (certificates from an alpine stage): none builds Go.
+        let prepared_only = self.builds().next().is_none() && self.toolchain_stage().is_none();
+        if !(self.df.stages.len() == 1 || prepared_only)
+            || !(self.source.available || self.source.orchestration.released.is_some())
+        {
             return None;
         }
         let stage = self.runtime_stage();

@@ -51,6 +51,16 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
             windows.to_reference()
         )));
     }
+    // `FROM image` and nothing else (arguments, labels aside): a pin a dependency bot keeps
+    // current, which something else builds on.
+    let names_only =
+        |s: &model::Stage| s.instructions.iter().all(|i| matches!(i.body, model::Body::Arg(_) | model::Body::Other));
+    if df.stages.len() == 1 && names_only(&df.stages[0]) {
+        return Ok(Outcome::Skipped(format!(
+            "an image pin: the file only names {} (FROM), and builds and runs nothing of its own",
+            df.stages[0].from.image
+        )));
+    }
     if !facts.is_go_build() && facts.prebuilt_binary().is_none() {
         return Ok(Outcome::Skipped(not_a_go_build(&facts)));
     }
@@ -133,6 +143,22 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
     ))
 }
 
+/// Images of other languages' toolchains and runtimes (`ruby:3`, `python:3.12-slim`).
+const OTHER_LANGUAGES: &[&str] = &[
+    "node",
+    "python",
+    "ruby",
+    "php",
+    "openjdk",
+    "eclipse-temurin",
+    "maven",
+    "gradle",
+    "rust",
+    "dotnet",
+    "perl",
+    "elixir",
+];
+
 /// Why a file is not taken for a Go build, as precisely as it says.
 fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let stage = facts.runtime_stage();
@@ -152,8 +178,10 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         );
     }
     if facts.base_image(stage).is_none() && facts.df.stage_named(&stage.from.image).is_none() {
+        // A USER of its own says as whom; only the image is decided elsewhere.
+        let decided = if facts.last_user(stage).is_some() { "what it runs on" } else { "what it runs on and as whom" };
         return format!(
-            "not known to be a Go build: its runtime image is {}, a build argument with no default, so what it runs on and as whom is decided outside the file",
+            "not known to be a Go build: its runtime image is {}, a build argument with no default, so {decided} is decided outside the file",
             stage.from.image
         );
     }
@@ -178,11 +206,24 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         );
     }
     let copies_context = stage.instructions.iter().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
-    if copies_context && facts.source.available {
-        return format!(
-            "not known to be a Go build: it copies files built outside the Dockerfile onto {}, and nothing says they are a Go program",
-            stage.from.image
-        );
+    let base = facts.base_image(stage);
+    // An image of another language's toolchain or runtime copies that language's files.
+    let other_language = base.is_some_and(|b| {
+        let name = b.name.rsplit('/').next().unwrap_or(&b.name);
+        OTHER_LANGUAGES.iter().any(|l| name == *l || name.starts_with(&format!("{l}-")))
+    });
+    if copies_context && facts.source.available && !other_language {
+        let shell_less = base.is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox);
+        return match shell_less {
+            true => format!(
+                "not known to be a Go build: it copies files built outside the Dockerfile onto {}, and nothing says they are a Go program it starts",
+                stage.from.image
+            ),
+            false => format!(
+                "not changed: it copies files built outside the Dockerfile onto {}, an image with a shell and packages: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as what this base carries may be needed and the build proof cannot build the binary",
+                stage.from.image
+            ),
+        };
     }
     "not a Go build: no golang base image and no go build or go install".into()
 }
