@@ -290,10 +290,17 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     };
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
+    let stale = stale_renders(&owned, repo);
     let manifest_reports = parallel_map(&manifests, |f| {
         let path = rel(&f.path);
         let context = kubernetes::Context { image_overrides: facts.image_overrides_for(&path), ..context.clone() };
-        let report = harden_file(f, &no_source, config, &context);
+        let mut report = harden_file(f, &no_source, config, &context);
+        // An edited input of a render leaves the rendered file the repository keeps stale.
+        if report.status == Status::Changed
+            && let Some((_, note)) = stale.iter().find(|(reads, _)| reads(&path))
+        {
+            report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note.clone()));
+        }
         // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
         match owned.owner(&path).or_else(|| facts.patch_reason(&path)) {
             Some(reason) if report.status != Status::Skipped => {
@@ -381,6 +388,42 @@ struct BuiltImage {
     writes: Vec<dockerfile::writes::Written>,
     /// Why its program must keep running as root.
     root_kept: Option<String>,
+}
+
+/// A test for the manifests a render reads, and what to say when one is edited.
+type StaleRender = (Box<dyn Fn(&Path) -> bool + Send + Sync>, String);
+
+/// The renders whose output the repository keeps, each as a test for the manifests it reads (its
+/// kustomization's, or its variants') and the note for an edited one.
+fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) -> Vec<StaleRender> {
+    owned
+        .kept_renders(repo)
+        .into_iter()
+        .map(|(dir, script, found)| {
+            let how = match &found.rule {
+                Some(rule) => format!("`make {rule}`"),
+                None => script.display().to_string(),
+            };
+            let note = format!(
+                "this file is read by `{}` in {}:{}, which writes {}, kept in the repository: run {how} after this change and commit what it writes, or a check that the rendered files are current fails",
+                found.tool,
+                script.display(),
+                found.line,
+                found.output
+            );
+            // The kustomization's manifests; without one there, those of its variants' (a
+            // directory per bundle variant).
+            let files = repository::kustomization_inputs(repo, dir).unwrap_or_else(|| {
+                let variants = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
+                variants
+                    .filter_map(|v| repository::kustomization_inputs(repo, &dir.join(v.file_name())))
+                    .flatten()
+                    .collect()
+            });
+            let reads: Box<dyn Fn(&Path) -> bool + Send + Sync> = Box::new(move |path: &Path| files.iter().any(|f| f == path));
+            (reads, note)
+        })
+        .collect()
 }
 
 /// The names a Dockerfile's image goes by: those Compose or skaffold give it, else its

@@ -147,6 +147,7 @@ fn hazards(files: &[FileReport]) -> Vec<String> {
                     "`{}` line {}: {}; the pod will not pass the restricted profile.",
                     file.path, f.line, f.message
                 )),
+                ("HK223", _) => Some(format!("`{}`: {}.", file.path, f.message)),
                 ("HK207", true) => Some(format!(
                     "`{}` line {}: the root filesystem becomes read-only; the program can write only to /tmp and its volumes.",
                     file.path, f.line
@@ -270,6 +271,12 @@ mod tests {
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].starts_with("`deploy.yaml` line 12: Deployment/web container proxy"), "{notes:?}");
         assert!(notes[0].ends_with("run an image built to start unprivileged to harden it."), "{notes:?}");
+        // A rendered file the change leaves stale is the reviewer's to render again.
+        let mut source = file("config/manager/manager.yaml", 2);
+        source.kind = Kind::Kubernetes;
+        let stale = "this file is read by `operator-sdk generate bundle` in Makefile:7, which writes bundle/, kept in the repository: run `make bundle`";
+        source.findings = vec![Finding::new(&crate::rules::RENDER_INPUT, 1, stale)];
+        assert_eq!(hazards(&[source]), [format!("`config/manager/manager.yaml`: {stale}.")]);
     }
 
     #[test]

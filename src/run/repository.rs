@@ -106,6 +106,14 @@ impl RepositoryFacts {
 
 /// The manifest files (relative to the repository) a kustomization (at `dir`, with `text`)
 /// builds from, following the kustomizations of the directories it lists (four deep at most).
+/// The manifests the kustomization in `dir` (relative to `repo`) builds from, when `dir` has one.
+pub fn kustomization_inputs(repo: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
+    let text = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+        .iter()
+        .find_map(|name| discover::read_text(&repo.join(dir).join(name)).ok())?;
+    Some(built_from(repo, dir, &text, 0))
+}
+
 fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for resource in kustomize::resources(text) {

@@ -115,6 +115,9 @@ pub fn scan(text: &str) -> GoFile {
     // package, or the `cmd` package where cobra programs define their flags): a library's
     // default is usually overridden by the program that uses it.
     let main = text.lines().any(|l| matches!(l.trim(), "package main" | "package cmd"));
+    // The code line before: a `case "https":` makes `port = "443"` a scheme's port, not a
+    // default the program listens on.
+    let mut previous = "";
     for (n, line) in text.lines().enumerate() {
         let line_no = n + 1;
         let code = line.trim();
@@ -145,8 +148,12 @@ pub fn scan(text: &str) -> GoFile {
         } else if let Some(single) = code.strip_prefix("import ") {
             out.imports.extend(all_strings(single).into_iter().next());
         }
-        listens(code, line_no, main, &mut out.listens);
+        let scheme_case = ["case \"http", "case \"ws", "case \"grpc"].iter().any(|c| previous.starts_with(c));
+        listens(code, line_no, main && !scheme_case, &mut out.listens);
         writes(code, line_no, &mut out.writes);
+        if !code.is_empty() {
+            previous = code;
+        }
     }
     out.imports_c = out.imports.iter().any(|i| i == "C");
     out
@@ -375,6 +382,21 @@ func main() {
                 (8, 80, Some("WHOAMI_PORT_NUMBER"))
             ]
         );
+        // A URL scheme's port, in a switch on the scheme, is not one the program listens on.
+        let schemes = "package cmd
+func hostPort(scheme string) (port string) {
+	switch scheme {
+	case \"https\":
+		port = \"443\"
+	case \"http\":
+		port = \"80\"
+	}
+	port = \"80\"
+	return
+}
+";
+        let found: Vec<usize> = scan(schemes).listens.iter().map(|l| l.line).collect();
+        assert_eq!(found, [9], "only the assignment outside the scheme's cases");
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct Owned {
     rendered: Vec<(PathBuf, PathBuf, super::rendered::Rendered)>,
     /// Manifests a Tiltfile deploys for development, with the Tiltfile and the line.
     tilt: Vec<(PathBuf, PathBuf, usize)>,
+    /// The directories renders read manifests from (relative to the repository), with the
+    /// script and what it renders into.
+    inputs: Vec<(PathBuf, PathBuf, super::rendered::RenderInput)>,
 }
 
 impl Owned {
@@ -99,8 +102,20 @@ impl Owned {
                 owned.writers.push((file, text));
             }
         }
-        (owned.rendered, owned.tilt) = read_scripts(repo);
+        (owned.rendered, owned.tilt, owned.inputs) = read_scripts(repo);
         owned
+    }
+
+    /// The renders that read manifests from a directory, each with that directory (relative to
+    /// the repository), its script and what it writes, where what it writes is kept in the
+    /// repository (`repo`): an edit to an input leaves that output stale.
+    pub fn kept_renders(&self, repo: &Path) -> Vec<(&Path, &Path, &super::rendered::RenderInput)> {
+        (self.inputs.iter())
+            .filter(|(_, script, found)| {
+                repo.join(script.parent().unwrap_or(Path::new(""))).join(&found.output).exists()
+            })
+            .map(|(dir, script, found)| (dir.as_path(), script.as_path(), found))
+            .collect()
     }
 
     /// Why the file at `path` (relative to the repository) belongs to a program, if it does.
@@ -146,11 +161,16 @@ impl Owned {
 /// What the Makefiles, shell scripts and Tiltfiles of `repo` (four levels deep at most) say
 /// about its manifests: the files scripts render, each with its script (a path is taken from
 /// the script's directory, and for a shell script also from the repository's root, where
-/// scripts are often run from), and the files Tiltfiles deploy, each with its Tiltfile and line.
-type ScriptFacts = (Vec<(PathBuf, PathBuf, super::rendered::Rendered)>, Vec<(PathBuf, PathBuf, usize)>);
+/// scripts are often run from), the files Tiltfiles deploy, each with its Tiltfile and line, and
+/// the directories renders read, each with its script.
+type ScriptFacts = (
+    Vec<(PathBuf, PathBuf, super::rendered::Rendered)>,
+    Vec<(PathBuf, PathBuf, usize)>,
+    Vec<(PathBuf, PathBuf, super::rendered::RenderInput)>,
+);
 
 fn read_scripts(repo: &Path) -> ScriptFacts {
-    let (mut rendered, mut tilt) = (Vec::new(), Vec::new());
+    let (mut rendered, mut tilt, mut inputs) = (Vec::new(), Vec::new(), Vec::new());
     let walk = ignore::WalkBuilder::new(repo).max_depth(Some(4)).build();
     for entry in walk.flatten().filter(|e| e.file_type().is_some_and(|t| t.is_file())) {
         let name = entry.file_name().to_str().unwrap_or_default();
@@ -170,6 +190,9 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
             continue;
         }
         let makefile = !name.ends_with(".sh");
+        for found in super::rendered::render_inputs(&text, makefile) {
+            inputs.push((crate::orchestration::normalise(&dir.join(&found.input)), script.clone(), found));
+        }
         for found in super::rendered::rendered(&text, makefile) {
             let mut targets = vec![crate::orchestration::normalise(&dir.join(&found.path))];
             if name.ends_with(".sh") {
@@ -178,7 +201,7 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
             rendered.extend(targets.into_iter().map(|t| (t, script.clone(), found.clone())));
         }
     }
-    (rendered, tilt)
+    (rendered, tilt, inputs)
 }
 
 #[cfg(test)]

@@ -78,6 +78,68 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     out
 }
 
+/// Manifests of the repository a script renders into files the repository keeps: edit one and
+/// the rendered files are stale until the script runs again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderInput {
+    /// The 1-based line of the command.
+    pub line: usize,
+    /// The renderer (`kustomize build`, `operator-sdk generate bundle`).
+    pub tool: &'static str,
+    /// The directory it reads, relative to where the script runs: a kustomization's (the
+    /// manifests it builds from are inputs), or one whose variants' kustomizations are.
+    pub input: String,
+    /// What it writes, as written.
+    pub output: String,
+    /// The make rule the command is in (`make bundle` renders again), in a Makefile.
+    pub rule: Option<String>,
+}
+
+/// The renders of a Makefile or shell script whose inputs are manifests: `kustomize build DIR`
+/// (or `kubectl kustomize DIR`) into a literal YAML file, and operator-sdk's `generate bundle`,
+/// which reads the kustomization it is piped (`config/manifests` by its layout) and writes
+/// `bundle/`.
+pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
+    let mut out = Vec::new();
+    let mut rule = None;
+    for (i, line) in script.lines().enumerate() {
+        if makefile && !line.starts_with([' ', '\t', '#']) {
+            rule = line
+                .split_once(':')
+                .filter(|(t, rest)| !t.contains(['=', '$', '%']) && !rest.starts_with('='))
+                .and_then(|(t, _)| t.split_whitespace().next().map(str::to_string));
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let program = |word: &str, name: &str| {
+            let word = word.to_ascii_lowercase();
+            word.trim_end_matches([')', '}']).replace('_', "-").ends_with(name)
+        };
+        let build = words.windows(2).position(|w| {
+            (program(w[0], "kustomize") && w[1] == "build") || (program(w[0], "kubectl") && w[1] == "kustomize")
+        });
+        let input = build.and_then(|at| words[at + 2..].iter().find(|w| !w.starts_with('-')));
+        let input = input.filter(|w| !w.contains(['$', '`', '|', '>'])).map(|w| {
+            let relative = w.trim_start_matches("./").trim_end_matches('/');
+            // A bundle is often rendered from inside its own directory (`cd bundle && … ../config`).
+            relative.trim_start_matches("../").to_string()
+        });
+        let bundle = words.windows(3).any(|w| program(w[0], "operator-sdk") && w[1] == "generate" && w[2] == "bundle");
+        if bundle && !line.trim_start().starts_with('#') {
+            // operator-sdk's layout: the bundle is built from the kustomization in config/manifests.
+            let input = input.unwrap_or_else(|| "config/manifests".into());
+            let (tool, output) = ("operator-sdk generate bundle", "bundle/".into());
+            out.push(RenderInput { line: i + 1, tool, input, output, rule: rule.clone() });
+            continue;
+        }
+        let output = rendered(line, false).into_iter().next().filter(|r| !r.dir);
+        if let (Some(at), Some(input), Some(output)) = (build, input, output) {
+            let tool = if words[at + 1] == "build" { "kustomize build" } else { "kubectl kustomize" };
+            out.push(RenderInput { line: i + 1, tool, input, output: output.path, rule: rule.clone() });
+        }
+    }
+    out
+}
+
 /// The YAML file a Makefile rule on this line makes (`deploy/all.yaml: config/*.jsonnet`).
 fn rule_target(line: &str) -> Option<String> {
     if line.starts_with([' ', '\t', '#']) {
@@ -134,5 +196,25 @@ mod tests {
         let dirs: Vec<(String, bool)> = rendered(multi, true).into_iter().map(|r| (r.path, r.dir)).collect();
         assert_eq!(dirs, [("examples/standard".to_string(), true), ("out".to_string(), true)]);
         assert!(is_script_name("Makefile") && is_script_name("hack/gen.sh") && !is_script_name("main.go"));
+    }
+
+    #[test]
+    fn finds_the_manifests_renders_read() {
+        let makefile = "VERSION ?= 1\ninstall-bundle: manifests ## Render the installer\n\t$(KUSTOMIZE) build ./config/default > dist/install.yaml\n.PHONY: bundle\nbundle: manifests\n\tcd bundle && $(KUSTOMIZE) build ../config/manifests | $(OPERATOR_SDK) generate bundle -q\nlater:\n\tkustomize build $(DIR) -o out.yaml\n# the flags of operator-sdk generate bundle\n";
+        let found: Vec<(usize, &str, String, String, Option<String>)> =
+            render_inputs(makefile, true).into_iter().map(|r| (r.line, r.tool, r.input, r.output, r.rule)).collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    3,
+                    "kustomize build",
+                    "config/default".into(),
+                    "dist/install.yaml".into(),
+                    Some("install-bundle".into())
+                ),
+                (6, "operator-sdk generate bundle", "config/manifests".into(), "bundle/".into(), Some("bundle".into())),
+            ]
+        );
     }
 }
