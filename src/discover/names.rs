@@ -1,0 +1,122 @@
+//! What a file's name and place say: whether it is a file harden handles (a Dockerfile, a YAML
+//! file), and why one is passed over for where it is (a workflow, a chart's template, generated
+//! output, a development container, a test image).
+
+use std::path::Path;
+
+use super::is_test_name;
+
+/// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
+/// `*.dockerfile`, `Containerfile` (any case), but not `*.dockerignore` or templates.
+pub fn is_dockerfile_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let named = lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("dockerfile-")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile");
+    // Templates, documents, backups, and source files of tools that write Dockerfiles
+    // (`dockerfile.go`, `dockerfile.js`).
+    let not_dockerfile = [
+        ".dockerignore",
+        ".j2",
+        ".jinja",
+        ".tmpl",
+        ".tpl",
+        ".template",
+        ".md",
+        ".orig",
+        ".bak",
+        ".go",
+        ".js",
+        ".ts",
+        ".py",
+        ".rs",
+        ".rb",
+        ".java",
+        ".json",
+        ".yaml",
+        ".yml",
+        ".txt",
+        ".sh",
+    ];
+    named && !not_dockerfile.iter().any(|s| lower.ends_with(s))
+}
+
+/// True for a YAML file name (`.yaml`, `.yml`).
+pub fn is_yaml_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// Why a YAML file is not a manifest harden edits, judged by where it is and what it is named:
+/// workflows, kustomizations, Compose, Skaffold, GoReleaser and harden's own configuration, and
+/// the templates and values of a Helm chart. (What a file holds is judged when it is read.)
+pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
+    let parent = path.parent();
+    let in_dir = |dir: &str| parent.and_then(|p| p.file_name()).is_some_and(|n| n == dir);
+    let chart_dir =
+        |p: Option<&Path>| p.is_some_and(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file());
+    let reason = if in_dir("workflows")
+        && parent.and_then(Path::parent).and_then(|p| p.file_name()).is_some_and(|n| n == ".github")
+    {
+        "a GitHub Actions workflow"
+    } else if stem == "kustomization" {
+        "a kustomization: kustomize builds the manifests it lists (harden edits those)"
+    } else if stem.starts_with("docker-compose") || stem.starts_with("compose") {
+        "a Compose file, not a Kubernetes manifest"
+    } else if stem.starts_with("skaffold") {
+        "a Skaffold configuration"
+    } else if stem.trim_start_matches('.').starts_with("goreleaser") {
+        "a GoReleaser configuration"
+    } else if stem == "chart" || (in_dir("templates") && chart_dir(parent.and_then(Path::parent))) {
+        "part of a Helm chart: the chart's templates decide the manifests"
+    } else if stem.starts_with("values") && chart_dir(parent) {
+        "Helm chart values, not a manifest"
+    } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
+        "harden's own configuration"
+    } else {
+        return None;
+    };
+    Some(reason.to_string())
+}
+
+/// Names of directories that hold generated files (`gen/`, `generated/`).
+const GENERATED_DIRS: &[&str] = &["gen", "generated", "zz_generated"];
+
+/// Why a manifest in a directory of generated files (`rel`: its path below the walk's root) is
+/// passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again, and
+/// CI often checks that nothing differs from what it writes.
+pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
+    let dir = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).find(|c| GENERATED_DIRS.contains(c))?;
+    Some(format!(
+        "in a directory of generated files ({dir}/): a generator writes it again from its sources, so an edit here is lost (or fails the check that regenerating changes nothing); harden the sources"
+    ))
+}
+
+/// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
+/// walk's root): a development container. (A GitHub Action's container is told by the
+/// `action.yml` the walk finds beside it.)
+pub(super) fn dockerfile_skip_reason(rel: &Path, default_ignores: bool) -> Option<String> {
+    if let Some(dir) = rel
+        .parent()
+        .into_iter()
+        .flat_map(Path::components)
+        .find(|c| matches!(c.as_os_str().to_str(), Some(".devcontainer" | "devcontainer")))
+    {
+        return Some(format!(
+            "a development container ({}): built for people working on the code, not to run a service",
+            dir.as_os_str().to_string_lossy()
+        ));
+    }
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    (default_ignores && is_test_name(name)).then(|| {
+        format!(
+            "a test image ({name}): a test suite builds and runs it as it needs (default_ignores: false hardens it too)"
+        )
+    })
+}

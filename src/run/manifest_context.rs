@@ -1,0 +1,84 @@
+//! What the rest of the repository tells its manifests: the images its Dockerfiles build (their
+//! users, their writes, why one keeps root) and the renders that read manifests into files the
+//! repository keeps.
+
+use std::path::{Path, PathBuf};
+
+use crate::discover;
+use crate::dockerfile;
+use crate::orchestration;
+use crate::source::SourceFacts;
+
+/// What a Dockerfile's image does at run time that its manifests must respect: the user it
+/// runs as (its final numeric non-root `USER`) and, when its program is known (`program_known`:
+/// the one `main` package it builds), where that program writes with nothing of the image's own
+/// mounted there (the writes of a whole module would name its generators' files).
+pub(super) fn built_image(f: &discover::Found, source: &SourceFacts, program_known: bool) -> BuiltImage {
+    let Ok(text) = discover::read_text(&f.path) else { return BuiltImage::default() };
+    let writes = if program_known { dockerfile::writes::unmounted_writes(&text, source) } else { Vec::new() };
+    BuiltImage { user: dockerfile::final_numeric_user(&text), writes, root_kept: dockerfile::root_kept(&text, source) }
+}
+
+/// What a Dockerfile of the repository says about the image it builds, for the manifests that
+/// run it.
+#[derive(Default)]
+pub(super) struct BuiltImage {
+    /// Its numeric non-root user.
+    pub(super) user: Option<String>,
+    /// What its program writes where the image mounts nothing.
+    pub(super) writes: Vec<dockerfile::writes::Written>,
+    /// Why its program must keep running as root.
+    pub(super) root_kept: Option<String>,
+}
+
+/// A test for the manifests a render reads, and what to say when one is edited.
+pub(super) type StaleRender = (Box<dyn Fn(&Path) -> bool + Send + Sync>, String);
+
+/// The renders whose output the repository keeps, each as a test for the manifests it reads (its
+/// kustomization's, or its variants') and the note for an edited one.
+pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) -> Vec<StaleRender> {
+    owned
+        .kept_renders(repo)
+        .into_iter()
+        .map(|(dir, script, found)| {
+            let how = match &found.rule {
+                Some(rule) => format!("`make {rule}`"),
+                None => script.display().to_string(),
+            };
+            let note = format!(
+                "this file is read by `{}` in {}:{}, which writes {}, kept in the repository: run {how} after this change and commit what it writes, or a check that the rendered files are current fails",
+                found.tool,
+                script.display(),
+                found.line,
+                found.output
+            );
+            // The kustomization's manifests; without one there, those of its variants' (a
+            // directory per bundle variant).
+            let files = super::repository::kustomization_inputs(repo, dir).unwrap_or_else(|| {
+                let variants = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
+                variants
+                    .filter_map(|v| super::repository::kustomization_inputs(repo, &dir.join(v.file_name())))
+                    .flatten()
+                    .collect()
+            });
+            let reads: Box<dyn Fn(&Path) -> bool + Send + Sync> = Box::new(move |path: &Path| files.iter().any(|f| f == path));
+            (reads, note)
+        })
+        .collect()
+}
+
+/// The names a Dockerfile's image goes by: those Compose or skaffold give it, else its
+/// directory's name (the repository's, for the Dockerfile at the root).
+pub(super) fn image_names(
+    f: &discover::Found,
+    repository: &orchestration::Repository,
+    repo: &Path,
+    rel: &dyn Fn(&Path) -> PathBuf,
+) -> Vec<String> {
+    let path = rel(&f.path);
+    let mut names = repository.image_names(&path);
+    if names.is_empty() && path.parent().is_none_or(|p| p.as_os_str().is_empty()) {
+        names.extend(repo.file_name().and_then(|n| n.to_str()).map(str::to_string));
+    }
+    names
+}
