@@ -97,15 +97,13 @@ impl RepositoryFacts {
     pub fn patch_reason(&self, path: &Path) -> Option<String> {
         self.patches.get(path).map(|kustomization| {
             format!(
-                "a kustomize patch (listed in {}): kustomize merges it onto its base, which is where harden makes the change",
+                "a kustomize patch (listed in {}): kustomize merges it onto its base, which is where harden makes the change (a container only the patch adds is not checked here)",
                 kustomization.display()
             )
         })
     }
 }
 
-/// The manifest files (relative to the repository) a kustomization (at `dir`, with `text`)
-/// builds from, following the kustomizations of the directories it lists (four deep at most).
 /// The manifests the kustomization in `dir` (relative to `repo`) builds from, when `dir` has one.
 pub fn kustomization_inputs(repo: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
     let text = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
@@ -114,6 +112,8 @@ pub fn kustomization_inputs(repo: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
     Some(built_from(repo, dir, &text, 0))
 }
 
+/// The manifest files (relative to the repository) a kustomization (at `dir`, with `text`)
+/// builds from, following the kustomizations of the directories it lists (four deep at most).
 fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for resource in kustomize::resources(text) {
