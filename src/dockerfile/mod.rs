@@ -220,7 +220,7 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                 stage.from.image
             ),
             false => format!(
-                "not changed: it copies files built outside the Dockerfile onto {}, an image with a shell and packages: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as what this base carries may be needed and the build proof cannot build the binary",
+                "a binary built outside the Dockerfile, copied onto {}, an image with a shell and packages: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as what this base carries may be needed and the build proof cannot build the binary",
                 stage.from.image
             ),
         };

@@ -1,6 +1,6 @@
 //! Whether a container's root file system can be made read-only: not while the program its
-//! image runs writes a directory nothing is mounted at (a read-only root would fail its first
-//! write, after the rollout looked healthy).
+//! image runs, or its own `sh -c` command, writes a directory nothing is mounted at (a read-only
+//! root would fail its first write, after the rollout looked healthy).
 
 use yaml_serde::Value;
 
