@@ -242,6 +242,13 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             }
             out.push(Finding::new(&rules::NON_NUMERIC_USER, inst.line, message));
         }
+        // A numeric user without a group runs with group 0, root's, whose files it may write.
+        Some((inst, user)) if !user.contains([':', '$']) => {
+            let message = format!(
+                "USER {user} names no group, so the program runs with group 0 (root's); write USER {user}:{user} (or the group it needs) unless it relies on root's group, as OpenShift-style images that chgrp 0 do"
+            );
+            out.push(Finding::new(&rules::USER_WITHOUT_GROUP, inst.line, message));
+        }
         Some(_) => {}
     }
     for inst in &stage.instructions {
