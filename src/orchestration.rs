@@ -37,6 +37,8 @@ pub struct Released {
     /// Whether the binaries link C: `Some(true)` when a build it packs sets `CGO_ENABLED=1`,
     /// `None` when no build says.
     pub cgo: Option<bool>,
+    /// True when every cgo build it packs links statically (`-extldflags=-static`).
+    pub static_cgo: bool,
 }
 
 impl Orchestration {

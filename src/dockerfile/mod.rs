@@ -163,8 +163,9 @@ const OTHER_LANGUAGES: &[&str] = &[
 fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let stage = facts.runtime_stage();
     if let Some(released) = &facts.source.orchestration.released {
-        let cgo = match released.cgo {
-            Some(true) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
+        let cgo = match (released.cgo, released.static_cgo) {
+            (Some(true), false) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
+            (Some(true), true) => " with cgo, linked statically,",
             _ => "",
         };
         let base = facts.base_image(stage).map(|b| match &b.tag {
@@ -205,7 +206,16 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             builder.from.image
         );
     }
-    let copies_context = stage.instructions.iter().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
+    // A file from the build context that could be a program: a name without an extension
+    // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements or a directory.
+    let binary_like = |source: &String| {
+        let name = source.trim_end_matches('/').rsplit('/').next().unwrap_or(source);
+        !source.ends_with('/') && !matches!(name, "." | "..") && (!name.contains('.') || name.contains('$'))
+    };
+    let copies_context = stage
+        .instructions
+        .iter()
+        .any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none() && c.sources.iter().any(binary_like)));
     let base = facts.base_image(stage);
     // An image of another language's toolchain or runtime copies that language's files.
     let other_language = base.is_some_and(|b| {

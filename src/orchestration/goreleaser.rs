@@ -22,8 +22,10 @@ impl Repository {
     pub(super) fn goreleaser(&mut self, doc: &Value, path: &Path) {
         let list = |key: &str| doc.get(key).and_then(Value::as_sequence).into_iter().flatten();
         let global_cgo = cgo_of(doc.get("env"));
-        let builds: Vec<(Option<&str>, Option<bool>)> = list("builds")
-            .map(|b| (b.get("id").and_then(Value::as_str), cgo_of(b.get("env")).or(global_cgo)))
+        // Each build's id, what it says of cgo, and whether it links statically (`-extldflags
+        // -static`), so a cgo binary needs no C library of its image.
+        let builds: Vec<(Option<&str>, Option<bool>, bool)> = list("builds")
+            .map(|b| (b.get("id").and_then(Value::as_str), cgo_of(b.get("env")).or(global_cgo), links_statically(b)))
             .collect();
         let dir = path.parent().unwrap_or(Path::new(""));
         for (key, images_key) in [("dockers", "image_templates"), ("dockers_v2", "images")] {
@@ -36,8 +38,10 @@ impl Repository {
                     .flatten()
                     .filter_map(Value::as_str)
                     .collect();
-                let packed = builds.iter().filter(|(id, _)| ids.is_empty() || id.is_some_and(|id| ids.contains(&id)));
-                let cgo = packed.fold(None, |seen, (_, cgo)| either_cgo(seen, *cgo));
+                let packed: Vec<_> =
+                    builds.iter().filter(|(id, ..)| ids.is_empty() || id.is_some_and(|id| ids.contains(&id))).collect();
+                let cgo = packed.iter().fold(None, |seen, (_, cgo, _)| either_cgo(seen, *cgo));
+                let static_cgo = packed.iter().filter(|(_, cgo, _)| *cgo == Some(true)).all(|(.., s)| *s);
                 let images = entry
                     .get(images_key)
                     .and_then(Value::as_sequence)
@@ -54,7 +58,7 @@ impl Repository {
                     args: Vec::new(),
                     commands: Vec::new(),
                     without_buildkit: None,
-                    released: Some(Released { origin: format!("{}, {key}", path.display()), cgo }),
+                    released: Some(Released { origin: format!("{}, {key}", path.display()), cgo, static_cgo }),
                 });
             }
         }
@@ -64,7 +68,7 @@ impl Repository {
 impl Released {
     /// Both GoReleaser entries that build one Dockerfile: cgo when either links C.
     pub(super) fn with(self, other: &Released) -> Released {
-        Released { cgo: either_cgo(self.cgo, other.cgo), ..self }
+        Released { cgo: either_cgo(self.cgo, other.cgo), static_cgo: self.static_cgo && other.static_cgo, ..self }
     }
 }
 
@@ -74,6 +78,16 @@ fn either_cgo(a: Option<bool>, b: Option<bool>) -> Option<bool> {
         (Some(true), _) | (_, Some(true)) => Some(true),
         (a, b) => a.or(b),
     }
+}
+
+/// True when a build's `ldflags` link the binary statically (`-extldflags=-static`).
+fn links_statically(build: &Value) -> bool {
+    let flags: Vec<&str> = match build.get("ldflags") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Sequence(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    flags.iter().any(|f| f.contains("-extldflags") && f.contains("-static"))
 }
 
 /// What an `env` list (`[CGO_ENABLED=0, …]`) says of cgo.
@@ -88,17 +102,21 @@ mod tests {
 
     #[test]
     fn image_entries_name_their_dockerfile_images_and_cgo() {
-        let text = "env: [CGO_ENABLED=0]\nbuilds:\n  - id: server\n    env: [CGO_ENABLED=1]\n  - id: cli\ndockers:\n  - image_templates: [\"acme/server:{{ .Tag }}-amd64\"]\n    dockerfile: build/Dockerfile.server\n    ids: [server]\n  - image_templates: [\"ghcr.io/acme/cli:{{ .Tag }}\", \"{{ .Env.REGISTRY }}/cli\"]\n    ids: [cli]\ndockers_v2:\n  - images: [acme/all]\n";
+        let text = "env: [CGO_ENABLED=0]\nbuilds:\n  - id: server\n    env: [CGO_ENABLED=1]\n  - id: cli\n  - id: static\n    env: [CGO_ENABLED=1]\n    ldflags: [\"-s -w -linkmode=external -extldflags=-static\"]\ndockers:\n  - image_templates: [\"acme/server:{{ .Tag }}-amd64\"]\n    dockerfile: build/Dockerfile.server\n    ids: [server]\n  - image_templates: [\"ghcr.io/acme/cli:{{ .Tag }}\", \"{{ .Env.REGISTRY }}/cli\"]\n    ids: [cli]\n  - dockerfile: Dockerfile.static\n    ids: [static]\ndockers_v2:\n  - images: [acme/all]\n";
         let mut repo = Repository::default();
         repo.read(Path::new("release/.goreleaser.yml"), text);
         let server = repo.for_dockerfile(Path::new("release/build/Dockerfile.server"));
         let released = server.released.expect("GoReleaser builds it");
         assert_eq!((released.origin.as_str(), released.cgo), ("release/.goreleaser.yml, dockers", Some(true)));
+        assert!(!released.static_cgo, "the server links its C libraries dynamically");
         assert_eq!(repo.image_names(Path::new("release/build/Dockerfile.server")), ["server"]);
         let plain = repo.for_dockerfile(Path::new("release/Dockerfile")).released.expect("the default Dockerfile");
         assert_eq!(plain.cgo, Some(true), "dockers_v2 packs every build, the server's with cgo");
         assert_eq!(repo.image_names(Path::new("release/Dockerfile")), ["cli", "all"]);
         assert!(repo.for_dockerfile(Path::new("Dockerfile")).released.is_none());
+        let linked =
+            repo.for_dockerfile(Path::new("release/Dockerfile.static")).released.expect("GoReleaser builds it");
+        assert!(linked.cgo == Some(true) && linked.static_cgo, "cgo, linked statically");
         assert!(is_goreleaser_name(".goreleaser.yaml") && is_goreleaser_name("goreleaser.pro.yml"));
         assert!(!is_goreleaser_name("release.yml"));
     }

@@ -137,7 +137,31 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
             out.push(RenderInput { line: i + 1, tool, input, output: output.path, rule: rule.clone() });
         }
     }
+    // A rule that runs the render's rule for every variant (`bundle-all: $(MAKE) bundle
+    // VARIANT=…`) is the one that renders all it writes.
+    for found in &mut out {
+        if let Some(wrapper) = found.rule.as_deref().and_then(|r| wrapping_rule(script, r)) {
+            found.rule = Some(wrapper);
+        }
+    }
     out
+}
+
+/// The rule of a Makefile whose recipe runs `rule` through make (`$(MAKE) rule VARIANT=x`).
+fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
+    let mut current: Option<&str> = None;
+    for line in makefile.lines() {
+        if !line.starts_with([' ', '\t', '#']) {
+            current = line.split_once(':').map(|(t, _)| t.trim()).filter(|t| !t.contains(['=', '$', ' ']));
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let runs = words.windows(2).any(|w| matches!(w[0], "$(MAKE)" | "${MAKE}" | "make") && w[1] == rule);
+        if let Some(wrapper) = current.filter(|c| runs && *c != rule) {
+            return Some(wrapper.to_string());
+        }
+    }
+    None
 }
 
 /// The YAML file a Makefile rule on this line makes (`deploy/all.yaml: config/*.jsonnet`).
@@ -200,7 +224,7 @@ mod tests {
 
     #[test]
     fn finds_the_manifests_renders_read() {
-        let makefile = "VERSION ?= 1\ninstall-bundle: manifests ## Render the installer\n\t$(KUSTOMIZE) build ./config/default > dist/install.yaml\n.PHONY: bundle\nbundle: manifests\n\tcd bundle && $(KUSTOMIZE) build ../config/manifests | $(OPERATOR_SDK) generate bundle -q\nlater:\n\tkustomize build $(DIR) -o out.yaml\n# the flags of operator-sdk generate bundle\n";
+        let makefile = "VERSION ?= 1\ninstall-bundle: manifests ## Render the installer\n\t$(KUSTOMIZE) build ./config/default > dist/install.yaml\n.PHONY: bundle\nbundle: manifests\n\tcd bundle && $(KUSTOMIZE) build ../config/manifests | $(OPERATOR_SDK) generate bundle -q\nbundle-all:\n\t$(MAKE) bundle\n\t$(MAKE) bundle VARIANT=openshift\nlater:\n\tkustomize build $(DIR) -o out.yaml\n# the flags of operator-sdk generate bundle\n";
         let found: Vec<(usize, &str, String, String, Option<String>)> =
             render_inputs(makefile, true).into_iter().map(|r| (r.line, r.tool, r.input, r.output, r.rule)).collect();
         assert_eq!(
@@ -213,7 +237,13 @@ mod tests {
                     "dist/install.yaml".into(),
                     Some("install-bundle".into())
                 ),
-                (6, "operator-sdk generate bundle", "config/manifests".into(), "bundle/".into(), Some("bundle".into())),
+                (
+                    6,
+                    "operator-sdk generate bundle",
+                    "config/manifests".into(),
+                    "bundle/".into(),
+                    Some("bundle-all".into())
+                ),
             ]
         );
     }
