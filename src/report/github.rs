@@ -9,6 +9,7 @@ use std::hash::BuildHasher as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::discover::Kind;
 use crate::propose::pr;
 use crate::rules::{self, Severity};
 use crate::run::{FileReport, Status};
@@ -72,7 +73,8 @@ pub fn findings_summary(reports: &[FileReport], fixing: bool, left_out: usize) -
     let (command, verb, changing) = if fixing { ("fix", "fixed", "changed") } else { ("scan", "fixable", "to change") };
     let mut out = format!(
         "### harden {command}\n\n{} ({changed} {changing}), {}, {fixable} {verb}.\n\n",
-        super::plural(reports.len(), "file"),
+        // Directories passed over are listed in the report, not counted as files.
+        super::plural(reports.iter().filter(|r| r.kind != Kind::Directory).count(), "file"),
         super::plural(findings, "finding"),
     );
     let mut rows = Vec::new();
@@ -284,7 +286,6 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::Kind;
     use crate::finding::Finding;
     use crate::verify::Side;
 
@@ -373,5 +374,9 @@ mod tests {
         assert!(summary.contains("Annotations left out: 15 "), "{summary}");
         let short = findings_summary(&[report("Dockerfile", vec![finding("HD106", 1, true)])], true, 0);
         assert!(!short.contains("<details>") && short.contains("| fixed |"), "{short}");
+        // A directory passed over is no file.
+        let dir = FileReport { kind: Kind::Directory, status: Status::Skipped, ..report("test/", Vec::new()) };
+        let counted = findings_summary(&[report("Dockerfile", Vec::new()), dir], false, 0);
+        assert!(counted.starts_with("### harden scan\n\n1 file (1 to change)"), "{counted}");
     }
 }
