@@ -102,10 +102,16 @@ impl Facts<'_> {
                 copy.from.as_deref().and_then(|f| self.df.stage_named(f)).is_some_and(|s| s.index == stage.index)
                     && copy.sources.iter().any(|src| {
                         let src = src.trim_end_matches('/');
+                        // A pattern copies what its fixed start names (`/go/bin/minio*`, `/_LICENSES/*`).
+                        let pattern = src.find(['*', '?', '[']).map(|at| &src[..at]);
                         src.is_empty()
                             || built == src
                             || built.starts_with(&format!("{src}/"))
-                            || src.contains(['*', '$'])
+                            || pattern.is_some_and(|start| {
+                                // …or one inside the directory the build writes into (`/out/*`).
+                                built.starts_with(start) || start.starts_with(&format!("{built}/"))
+                            })
+                            || src.contains('$')
                     })
             }
             _ => false,

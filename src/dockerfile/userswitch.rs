@@ -97,7 +97,7 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
         &rules::ROOT_RESOURCE,
         facts.runtime_stage().from.line,
         format!(
-            "{}:{} uses {}, which only root{} may open, so the user is left as it is",
+            "{}:{} uses {}, which only root{} may use, so the user is left as it is",
             used.file,
             used.found.line,
             used.found.what,

@@ -68,6 +68,12 @@ const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("containerd.sock", "the containerd socket"),
     ("crio.sock", "the CRI-O socket"),
     ("/dev/kmsg", "the kernel log"),
+    // Changing the host's network (routes, links, firewall rules) needs CAP_NET_ADMIN, which a
+    // non-root process does not keep (Kubernetes sets no ambient capabilities).
+    ("\"github.com/vishvananda/netlink\"", "netlink (network links and routes, CAP_NET_ADMIN)"),
+    ("\"github.com/coreos/go-iptables/iptables\"", "iptables (firewall rules, CAP_NET_ADMIN)"),
+    ("\"sigs.k8s.io/knftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
+    ("\"github.com/google/nftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
 ];
 /// `GOOS` values other than linux, as file name suffixes and build tags.
 const OTHER_OSES: &[&str] =
