@@ -231,7 +231,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             if super::users::ids_under(plan, facts, user).is_none() {
                 if super::users::creates(&stages, facts.text, user) {
                     message.push_str(
-                        "; the file creates it with ids harden cannot read (build arguments), so the name is kept: write them as USER uid:gid",
+                        "; the file creates it with ids harden cannot read (from build arguments, or chosen when the image is built), so the name is kept: write them as USER uid:gid",
                     );
                 } else if let Some(base) = base.filter(|b| !b.accounts_are_known()) {
                     message.push_str(&format!(
@@ -242,8 +242,9 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             }
             out.push(Finding::new(&rules::NON_NUMERIC_USER, inst.line, message));
         }
-        // A numeric user without a group runs with group 0, root's, whose files it may write.
-        Some((inst, user)) if !user.contains([':', '$']) => {
+        // A numeric user without a group runs with its account's group when the image has one
+        // (distroless's 65532, an account the file creates), else with group 0, root's.
+        Some((inst, user)) if !user.contains([':', '$']) && !has_account(facts, base, user) => {
             let message = format!(
                 "USER {user} names no group, so the program runs with group 0 (root's); write USER {user}:{user} (or the group it needs) unless it relies on root's group, as OpenShift-style images that chgrp 0 do"
             );
@@ -411,6 +412,24 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// True when the uid `user` may have an account in the image, whose group it then runs with: a
+/// standard one (nobody, distroless's nonroot, the system's below 1000), one the file creates
+/// (`adduser -u 1001`, a passwd line), or any on a base whose accounts harden does not know.
+fn has_account(facts: &Facts<'_>, base: Option<&ImageRef>, user: &str) -> bool {
+    let uid: u32 = user.parse().unwrap_or(0);
+    let created = facts.text.lines().any(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.windows(2).any(|w| matches!(w[0], "-u" | "--uid") && w[1] == user)
+            || words.iter().any(|w| *w == format!("-u{user}") || *w == format!("--uid={user}"))
+            || l.contains(&format!(":x:{user}:"))
+    });
+    let shell_less = base.is_some_and(|b| b.family().is_shell_less());
+    matches!(uid, 65532 | 65534)
+        || (uid < 1000 && !shell_less)
+        || created
+        || base.is_none_or(|b| !b.accounts_are_known())
 }
 
 /// True for a USER value that means root.

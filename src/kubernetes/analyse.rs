@@ -261,7 +261,7 @@ impl<'w> Planner<'w, '_> {
             ),
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform
             // (OpenShift assigns one from the namespace's range and refuses others).
-            None if get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.finding(
+            None if containers_user.is_empty() && get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.finding(
                 &rules::RUN_AS_USER,
                 line,
                 format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
