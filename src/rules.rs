@@ -248,6 +248,9 @@ rules! {
     IMAGE_KEEPS_ROOT = "HK222" "image-keeps-root" Warning false "PSS restricted"
         "The container runs an image the repository builds whose Dockerfile harden leaves running as root, for a reason its Dockerfile finding gives (a port below 1024, a root-owned directory the program may write, an entrypoint that drops privileges), and the manifest chooses no user."
         "Not fixed: the container is left alone and the pod-level values go on the other containers; fix what keeps the image on root, then harden both.";
+    UNMOUNTED_DATA_STORE = "HK224" "unmounted-data-store" Warning false "PSS restricted"
+        "The container runs a data store the repository does not build (minio, prometheus, mysql…) with nothing writable mounted for its data and no user chosen: it writes into its image's own directories as the image's user."
+        "Not fixed: the container is left alone (harden's user and read-only root would stop its writes) and the pod-level values go on the other containers; mount a volume at its data directory.";
     RENDER_INPUT = "HK223" "render-input" Warning false ""
         "The manifest harden changes is read by a render the repository keeps the output of (kustomize build into a committed file, operator-sdk's bundle): that output is stale until the render runs again."
         "Not fixed: harden does not run the repository's tools; run the make rule or script the finding names and commit what it writes.";

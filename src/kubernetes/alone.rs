@@ -180,6 +180,69 @@ pub(super) fn root_image_containers(
     names
 }
 
+/// Servers that keep data on disk, by image name (from any registry: `quay.io/fedora/mysql`,
+/// `minio/minio`, `prom/prometheus`): without a volume they write into their image's own
+/// directories, as their image's user.
+const DATA_STORES: &[&str] = &[
+    "minio",
+    "prometheus",
+    "grafana",
+    "loki",
+    "mysql",
+    "mariadb",
+    "postgres",
+    "postgresql",
+    "mongo",
+    "mongodb",
+    "redis",
+    "valkey",
+    "elasticsearch",
+    "opensearch",
+    "kafka",
+    "zookeeper",
+    "etcd",
+    "rabbitmq",
+    "cassandra",
+    "clickhouse",
+    "influxdb",
+];
+
+/// The containers (not left alone already) that run a data store the repository does not build
+/// with nothing writable mounted but /tmp, when nothing chooses their user: they write their data
+/// into their image's directories as its user, which harden's user and read-only root would stop.
+pub(super) fn unmounted_data_stores(
+    workload: &Workload<'_>,
+    alone: &[String],
+    image_users: &super::ImageUsers,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
+        let name = crate::orchestration::image_name(image);
+        let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+        let writable = mounts
+            .filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true))
+            .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') != "/tmp"));
+        if pod_user
+            || writable
+            || !DATA_STORES.contains(&name.as_str())
+            || image_users.contains_key(&name)
+            || c.value.get("securityContext").is_some_and(chooses_user)
+        {
+            continue;
+        }
+        let message = format!(
+            "{} runs {image}, a {name} server with nothing writable mounted for its data: it writes into its image's own directories as the image's user, which harden's user and read-only root would stop; the container is left alone; mount a volume at its data directory to harden it",
+            c.who(workload)
+        );
+        findings.push(Finding::new(&rules::UNMOUNTED_DATA_STORE, c.line, message));
+        names.push(c.name.clone());
+    }
+    names
+}
+
 /// The containers (not left alone already) that run as root on purpose: `runAsUser: 0` on the
 /// container, or on the pod for a container that sets no user of its own. A program run as root
 /// may need what root has (capabilities to bind a low port or change its user, a writable root
