@@ -9,6 +9,10 @@ use crate::rules;
 
 use super::workload::{SKIP_CONTAINERS_ANNOTATION, Workload};
 
+mod writers;
+
+pub(super) use writers::{root_image_built_here, script_write_containers, unmounted_data_stores};
+
 /// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to
 /// prepare its data directory or bind a low port, then drops to its own user: harden's user,
 /// dropped capabilities and read-only root would stop them.
@@ -180,69 +184,6 @@ pub(super) fn root_image_containers(
     names
 }
 
-/// Servers that keep data on disk, by image name (from any registry: `quay.io/fedora/mysql`,
-/// `minio/minio`, `prom/prometheus`): without a volume they write into their image's own
-/// directories, as their image's user.
-const DATA_STORES: &[&str] = &[
-    "minio",
-    "prometheus",
-    "grafana",
-    "loki",
-    "mysql",
-    "mariadb",
-    "postgres",
-    "postgresql",
-    "mongo",
-    "mongodb",
-    "redis",
-    "valkey",
-    "elasticsearch",
-    "opensearch",
-    "kafka",
-    "zookeeper",
-    "etcd",
-    "rabbitmq",
-    "cassandra",
-    "clickhouse",
-    "influxdb",
-];
-
-/// The containers (not left alone already) that run a data store the repository does not build
-/// with nothing writable mounted but /tmp, when nothing chooses their user: they write their data
-/// into their image's directories as its user, which harden's user and read-only root would stop.
-pub(super) fn unmounted_data_stores(
-    workload: &Workload<'_>,
-    alone: &[String],
-    image_users: &super::ImageUsers,
-    findings: &mut Vec<Finding>,
-) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
-        let name = crate::orchestration::image_name(image);
-        let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
-        let writable = mounts
-            .filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true))
-            .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') != "/tmp"));
-        if pod_user
-            || writable
-            || !DATA_STORES.contains(&name.as_str())
-            || image_users.contains_key(&name)
-            || c.value.get("securityContext").is_some_and(chooses_user)
-        {
-            continue;
-        }
-        let message = format!(
-            "{} runs {image}, a {name} server with nothing writable mounted for its data: it writes into its image's own directories as the image's user, which harden's user and read-only root would stop; the container is left alone; mount a volume at its data directory to harden it",
-            c.who(workload)
-        );
-        findings.push(Finding::new(&rules::UNMOUNTED_DATA_STORE, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
-}
-
 /// The containers (not left alone already) that run as root on purpose: `runAsUser: 0` on the
 /// container, or on the pod for a container that sets no user of its own. A program run as root
 /// may need what root has (capabilities to bind a low port or change its user, a writable root
@@ -320,71 +261,6 @@ pub(super) fn privileged_port_containers(
                 c.who(workload)
             );
             findings.push(Finding::new(&rules::PRIVILEGED_PORT_CONTAINER, c.line, message));
-            names.push(c.name.clone());
-        }
-    }
-    names
-}
-
-/// The containers (not left alone already) that run an image the repository builds whose
-/// Dockerfile keeps its program running as root (a low port, a root-owned directory it may write,
-/// an entrypoint that drops privileges), when nothing in the manifest chooses a user: harden's
-/// user would break what its Dockerfile analysis kept.
-pub(super) fn root_image_built_here(
-    workload: &Workload<'_>,
-    alone: &[String],
-    image_root: &std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
-    findings: &mut Vec<Finding>,
-) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let image = c.value.get("image").and_then(Value::as_str);
-        let kept = image.and_then(|i| image_root.get(&crate::orchestration::image_name(i)));
-        let Some((dockerfile, why)) = kept else { continue };
-        if pod_user || c.value.get("securityContext").is_some_and(chooses_user) {
-            continue;
-        }
-        let why = why.trim_end_matches("; the user is left as it is");
-        let message = format!(
-            "{} runs {}, built by {}, whose program keeps root there ({why}); the container is left alone",
-            c.who(workload),
-            image.unwrap_or_default(),
-            dockerfile.display()
-        );
-        findings.push(Finding::new(&rules::IMAGE_KEEPS_ROOT, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
-}
-
-/// The containers (not left alone already) whose `sh -c` command writes where nothing writable is
-/// mounted, when nothing says who runs them (no user on the pod or the container, an image not
-/// built here): they run as their image's user, root for most images, and harden's user could
-/// not write there.
-pub(super) fn script_write_containers(
-    workload: &Workload<'_>,
-    alone: &[String],
-    image_users: &super::ImageUsers,
-    findings: &mut Vec<Finding>,
-) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let image = c.value.get("image").and_then(Value::as_str).map(crate::orchestration::image_name);
-        if pod_user
-            || c.value.get("securityContext").is_some_and(chooses_user)
-            || image.is_some_and(|i| image_users.contains_key(&i))
-        {
-            continue;
-        }
-        if let Some((dir, write)) = super::writes::script_write(c.value) {
-            let message = format!(
-                "{} sets no user, and {}, where nothing writable is mounted ({dir}): a user other than its image's could not write there, so the container is left alone; write under a mounted volume (an emptyDir) instead",
-                c.who(workload),
-                write.why
-            );
-            findings.push(Finding::new(&rules::SHELL_COMMAND_WRITES, c.line, message));
             names.push(c.name.clone());
         }
     }
