@@ -9,11 +9,14 @@ use crate::rules::{self, Rule};
 
 use super::facts::{Facts, join_path};
 use super::image::{Family, ImageRef};
-use super::model::{Body, Copy};
+use super::model::Body;
 use super::output::Output;
 use super::refusals;
 use super::runtime;
-use super::userswitch;
+
+mod off_root;
+
+use off_root::off_root;
 
 /// The user harden runs programs as: distroless `nonroot`.
 pub const NONROOT: &str = "65532:65532";
@@ -176,82 +179,6 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     // A tool from another module is not the repository's program: its build is left as it is.
     let edit_builds = !hazards.iter().any(|h| h.rule == rules::TOOL_IMAGE.id);
     off_root(facts, runtime, edit_builds, hazards)
-}
-
-/// The plan, once moving off root is checked: it must keep what the program needs of root (a low
-/// port, writable directories, which are created for 65532 where they hold nothing else), or the
-/// runtime is kept and the reason joins the hazards.
-fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut hazards: Vec<Finding>) -> Plan {
-    let as_root = userswitch::runs_as_root(facts);
-    let switched = match &runtime {
-        RuntimePlan::Keep => Ok(Writable::default()),
-        changed if as_root => user_switch(facts, changed),
-        _ => userswitch::other_owner(facts).map_or(Ok(Writable::default()), Err),
-    };
-    let (runtime, writable, root_kept) = match switched {
-        Ok(writable) => (runtime, writable, None),
-        Err((rule, line, message)) => {
-            let root_kept = as_root.then(|| message.clone());
-            hazards.push(Finding::new(rule, line, message));
-            (RuntimePlan::Keep, Writable::default(), root_kept)
-        }
-    };
-    Plan { edit_builds, runtime, hazards, writable, root_kept }
-}
-
-/// What moving the runtime from root to 65532 needs, or why it cannot.
-fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Refusal> {
-    if let Some(why) = userswitch::privilege_drop(facts) {
-        let runtime = facts.runtime_stage();
-        let line = facts.last_user(runtime).map_or(runtime.from.line, |(inst, _)| inst.line);
-        return Err((&rules::RUNS_AS_ROOT, line, format!("the program runs as root{why}")));
-    }
-    if let Some(blocker) = userswitch::privileged_port(facts).or_else(|| userswitch::root_resource(facts)) {
-        return Err(blocker);
-    }
-    if let RuntimePlan::Convert { image: None } = runtime
-        && let Some(blocker) = userswitch::base_entrypoint(facts)
-    {
-        return Err(blocker);
-    }
-    if facts.prebuilt_binary().is_some()
-        && let Some(blocker) = userswitch::unknown_writes(facts)
-    {
-        return Err(blocker);
-    }
-    let dirs = userswitch::writable_dirs(facts)?;
-    if dirs.is_empty() {
-        return Ok(Writable::default());
-    }
-    let from = match runtime {
-        RuntimePlan::Split { .. } => Some(facts.runtime),
-        _ => program_stage(facts),
-    };
-    match from {
-        Some(from) => Ok(Writable { dirs, from: Some(from) }),
-        None => Err((
-            &rules::RUNTIME_WRITES,
-            facts.runtime_stage().from.line,
-            format!(
-                "the program writes {} at run time, and no stage with a shell builds it to prepare that for 65532; the user is left as it is",
-                dirs.join(", ")
-            ),
-        )),
-    }
-}
-
-/// The stage the runtime copies the program from, when it builds Go (so it has a shell).
-fn program_stage(facts: &Facts<'_>) -> Option<usize> {
-    let builders = facts.builder_stages();
-    facts.runtime_stage().instructions.iter().find_map(|inst| match &inst.body {
-        Body::Copy(Copy { from: Some(from), .. }) => facts
-            .df
-            .stage_named(from)
-            .filter(|s| builders.contains(&s.index))
-            .filter(|s| facts.last_user(s).is_none_or(|(_, user)| super::analyse::is_root(user)))
-            .map(|s| s.index),
-        _ => None,
-    })
 }
 
 /// A rule, the line, and why harden leaves that part alone.
