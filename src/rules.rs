@@ -179,7 +179,7 @@ rules! {
     BASE_ENTRYPOINT = "HD149" "base-image-entrypoint" Warning false ""
         "The runtime stays on an image harden does not know and the file sets CMD without ENTRYPOINT: the image's own ENTRYPOINT starts the program, and an init script there may need root to change to its own user (su-exec, gosu)."
         "Not fixed: the user is left as it is; set USER (or ENTRYPOINT) yourself once you know the base image's entrypoint runs as any user.";
-    USER_WITHOUT_GROUP = "HD150" "user-without-group" Info false "kube-score (pod runAsGroup)"
+    USER_WITHOUT_GROUP = "HD150" "user-without-group" Info false ""
         "USER is a numeric uid without a group and without an account in the image: the program runs with group 0, root's, and can use whatever root's group may."
         "Not fixed: write USER uid:gid, unless the image relies on root's group (directories given to group 0 for OpenShift's arbitrary users).";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"

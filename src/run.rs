@@ -299,7 +299,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let mut report = harden_file(f, &no_source, config, &context);
         // An edited input of a render leaves the rendered file the repository keeps stale.
         if report.status == Status::Changed
-            && let Some((_, note)) = stale.iter().find(|(reads, _)| reads(&path))
+            && let Some((_, note)) = stale.iter().find(|(reads, _)| reads.contains(&path))
         {
             report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note.clone()));
         }

@@ -31,10 +31,11 @@ pub(super) struct BuiltImage {
     pub(super) root_kept: Option<String>,
 }
 
-/// A test for the manifests a render reads, and what to say when one is edited.
-pub(super) type StaleRender = (Box<dyn Fn(&Path) -> bool + Send + Sync>, String);
+/// The manifests a render reads (relative to the repository), and what to say when one of them
+/// is edited.
+pub(super) type StaleRender = (Vec<PathBuf>, String);
 
-/// The renders whose output the repository keeps, each as a test for the manifests it reads (its
+/// The renders whose output the repository keeps, each with the manifests it reads (its
 /// kustomization's, or its variants') and the note for an edited one.
 pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) -> Vec<StaleRender> {
     owned
@@ -61,8 +62,7 @@ pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) ->
                     .flatten()
                     .collect()
             });
-            let reads: Box<dyn Fn(&Path) -> bool + Send + Sync> = Box::new(move |path: &Path| files.iter().any(|f| f == path));
-            (reads, note)
+            (files, note)
         })
         .collect()
 }
