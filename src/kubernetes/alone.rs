@@ -5,9 +5,9 @@
 use yaml_serde::Value;
 
 use crate::finding::Finding;
-use crate::rules;
+use crate::rules::{self, Rule};
 
-use super::workload::{SKIP_CONTAINERS_ANNOTATION, Workload};
+use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod writers;
 
@@ -220,12 +220,7 @@ pub(super) fn privileged_port_containers(
     alone: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        if pod_user || c.value.get("securityContext").is_some_and(chooses_user) {
-            continue;
-        }
+    leave_userless(workload, alone, findings, |c| {
         let ports: Vec<(Option<&str>, u64)> = c
             .value
             .get("ports")
@@ -249,18 +244,37 @@ pub(super) fn privileged_port_containers(
             .iter()
             .filter(|_| ports.is_empty())
             .map(|(service, port)| (format!("the Service {service} sends to it"), *port));
-        let low = ports
+        let (what, port) = ports
             .iter()
             .map(|(_, p)| ("containerPort".to_string(), *p))
             .chain(probe_port)
             .chain(served)
-            .find(|(_, port)| (1..1024).contains(port));
-        if let Some((what, port)) = low {
-            let message = format!(
-                "{} listens on port {port} ({what}): a non-root user cannot bind a port below 1024 on every runtime (CRI-O, containerd before 2.0); the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
-                c.who(workload)
-            );
-            findings.push(Finding::new(&rules::PRIVILEGED_PORT_CONTAINER, c.line, message));
+            .find(|(_, port)| (1..1024).contains(port))?;
+        let message = format!(
+            "{} listens on port {port} ({what}): a non-root user cannot bind a port below 1024 on every runtime (CRI-O, containerd before 2.0); the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
+            c.who(workload)
+        );
+        Some((&rules::PRIVILEGED_PORT_CONTAINER, message))
+    })
+}
+
+/// Leaves alone each container (not left alone already) for which neither the pod nor the
+/// container chooses a user, and `why` gives the rule and message that say why harden's user
+/// would break it: the findings are recorded, and the containers' names returned.
+fn leave_userless(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+    why: impl Fn(&Container<'_>) -> Option<(&'static Rule, String)>,
+) -> Vec<String> {
+    let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        if pod_user || c.value.get("securityContext").is_some_and(chooses_user) {
+            continue;
+        }
+        if let Some((rule, message)) = why(c) {
+            findings.push(Finding::new(rule, c.line, message));
             names.push(c.name.clone());
         }
     }

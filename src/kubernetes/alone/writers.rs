@@ -44,31 +44,22 @@ pub(in crate::kubernetes) fn unmounted_data_stores(
     image_users: &crate::kubernetes::ImageUsers,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
+    super::leave_userless(workload, alone, findings, |c| {
+        let image = c.value.get("image").and_then(Value::as_str)?;
         let name = crate::orchestration::image_name(image);
         let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
         let writable = mounts
             .filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true))
             .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') != "/tmp"));
-        if pod_user
-            || writable
-            || !DATA_STORES.contains(&name.as_str())
-            || image_users.contains_key(&name)
-            || c.value.get("securityContext").is_some_and(super::chooses_user)
-        {
-            continue;
+        if writable || !DATA_STORES.contains(&name.as_str()) || image_users.contains_key(&name) {
+            return None;
         }
         let message = format!(
             "{} runs {image}, a {name} server with nothing writable mounted for its data: it writes into its image's own directories as the image's user, which harden's user and read-only root would stop; the container is left alone; mount a volume at its data directory to harden it",
             c.who(workload)
         );
-        findings.push(Finding::new(&rules::UNMOUNTED_DATA_STORE, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
+        Some((&rules::UNMOUNTED_DATA_STORE, message))
+    })
 }
 
 /// The containers (not left alone already) that run an image the repository builds whose
@@ -81,26 +72,17 @@ pub(in crate::kubernetes) fn root_image_built_here(
     image_root: &std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let image = c.value.get("image").and_then(Value::as_str);
-        let kept = image.and_then(|i| image_root.get(&crate::orchestration::image_name(i)));
-        let Some((dockerfile, why)) = kept else { continue };
-        if pod_user || c.value.get("securityContext").is_some_and(super::chooses_user) {
-            continue;
-        }
+    super::leave_userless(workload, alone, findings, |c| {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        let (dockerfile, why) = image_root.get(&crate::orchestration::image_name(image))?;
         let why = why.trim_end_matches("; the user is left as it is");
         let message = format!(
-            "{} runs {}, built by {}, whose program keeps root there ({why}); the container is left alone",
+            "{} runs {image}, built by {}, whose program keeps root there ({why}); the container is left alone",
             c.who(workload),
-            image.unwrap_or_default(),
             dockerfile.display()
         );
-        findings.push(Finding::new(&rules::IMAGE_KEEPS_ROOT, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
+        Some((&rules::IMAGE_KEEPS_ROOT, message))
+    })
 }
 
 /// The containers (not left alone already) whose `sh -c` command writes where nothing writable is
@@ -113,25 +95,17 @@ pub(in crate::kubernetes) fn script_write_containers(
     image_users: &crate::kubernetes::ImageUsers,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let pod_user = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+    super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str).map(crate::orchestration::image_name);
-        if pod_user
-            || c.value.get("securityContext").is_some_and(super::chooses_user)
-            || image.is_some_and(|i| image_users.contains_key(&i))
-        {
-            continue;
+        if image.is_some_and(|i| image_users.contains_key(&i)) {
+            return None;
         }
-        if let Some((dir, write)) = crate::kubernetes::writes::script_write(c.value) {
-            let message = format!(
-                "{} sets no user, and {}, where nothing writable is mounted ({dir}): a user other than its image's could not write there, so the container is left alone; write under a mounted volume (an emptyDir) instead",
-                c.who(workload),
-                write.why
-            );
-            findings.push(Finding::new(&rules::SHELL_COMMAND_WRITES, c.line, message));
-            names.push(c.name.clone());
-        }
-    }
-    names
+        let (dir, write) = crate::kubernetes::writes::script_write(c.value)?;
+        let message = format!(
+            "{} sets no user, and {}, where nothing writable is mounted ({dir}): a user other than its image's could not write there, so the container is left alone; write under a mounted volume (an emptyDir) instead",
+            c.who(workload),
+            write.why
+        );
+        Some((&rules::SHELL_COMMAND_WRITES, message))
+    })
 }
