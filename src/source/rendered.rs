@@ -41,12 +41,9 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
         for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
             let words: Vec<&str> = command.split_whitespace().collect();
             let found = words.iter().enumerate().find_map(|(j, word)| {
-                let program = word.to_ascii_lowercase();
-                // A make variable may name the program's binary (`$(KUSTOMIZE)`, `${JSONNET_CLI}`).
-                let program = program.trim_end_matches([')', '}']).trim_end_matches("_cli").trim_end_matches("_bin");
                 RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
-                    "" if program.ends_with(name) => Some((j + 1, *tool)),
-                    sub if program.ends_with(name) && words.get(j + 1) == Some(&sub) => Some((j + 2, *tool)),
+                    "" if runs(word, name) => Some((j + 1, *tool)),
+                    sub if runs(word, name) && words.get(j + 1) == Some(&sub) => Some((j + 2, *tool)),
                     _ => None,
                 })
             });
@@ -76,6 +73,14 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
         }
     }
     out
+}
+
+/// True when a command word runs `program`: the program itself, by path, or a make variable
+/// naming its binary (`$(KUSTOMIZE)`, `${JSONNET_CLI}`, `$(OPERATOR_SDK)`).
+fn runs(word: &str, program: &str) -> bool {
+    let word = word.to_ascii_lowercase();
+    let word = word.trim_end_matches([')', '}']).trim_end_matches("_cli").trim_end_matches("_bin");
+    word.replace('_', "-").ends_with(program)
 }
 
 /// Manifests of the repository a script renders into files the repository keeps: edit one and
@@ -110,12 +115,8 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
                 .and_then(|(t, _)| t.split_whitespace().next().map(str::to_string));
         }
         let words: Vec<&str> = line.split_whitespace().collect();
-        let program = |word: &str, name: &str| {
-            let word = word.to_ascii_lowercase();
-            word.trim_end_matches([')', '}']).replace('_', "-").ends_with(name)
-        };
         let build = words.windows(2).position(|w| {
-            (program(w[0], "kustomize") && w[1] == "build") || (program(w[0], "kubectl") && w[1] == "kustomize")
+            (runs(w[0], "kustomize") && w[1] == "build") || (runs(w[0], "kubectl") && w[1] == "kustomize")
         });
         let input = build.and_then(|at| words[at + 2..].iter().find(|w| !w.starts_with('-')));
         let input = input.filter(|w| !w.contains(['$', '`', '|', '>'])).map(|w| {
@@ -123,7 +124,7 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
             // A bundle is often rendered from inside its own directory (`cd bundle && … ../config`).
             relative.trim_start_matches("../").to_string()
         });
-        let bundle = words.windows(3).any(|w| program(w[0], "operator-sdk") && w[1] == "generate" && w[2] == "bundle");
+        let bundle = words.windows(3).any(|w| runs(w[0], "operator-sdk") && w[1] == "generate" && w[2] == "bundle");
         if bundle && !line.trim_start().starts_with('#') {
             // operator-sdk's layout: the bundle is built from the kustomization in config/manifests.
             let input = input.unwrap_or_else(|| "config/manifests".into());
