@@ -199,7 +199,7 @@ rules! {
         "Sets allowPrivilegeEscalation: false on every container and init container (changing an explicit true, and saying so).";
     CAPABILITIES = "HK206" "capabilities-not-dropped" Warning true "PSS restricted, checkov CKV_K8S_28, CKV_K8S_37"
         "The container does not drop ALL capabilities."
-        "Adds capabilities: {drop: [ALL]}, keeping an existing add: [NET_BIND_SERVICE].";
+        "Adds capabilities: {drop: [ALL]}, keeping an existing add: [NET_BIND_SERVICE]; a lower-case `all`, which the runtime reads but Pod Security admission does not, becomes ALL.";
     WRITABLE_ROOT = "HK207" "root-filesystem-writable" Warning true "checkov CKV_K8S_22"
         "readOnlyRootFilesystem is not true: an attacker can write to the image's files."
         "Sets readOnlyRootFilesystem: true and, when nothing is mounted at /tmp, an emptyDir volume there.";

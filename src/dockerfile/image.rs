@@ -99,6 +99,21 @@ impl ImageRef {
         matches!(self.family(), Family::Distroless | Family::Scratch | Family::ChainguardStatic)
     }
 
+    /// The ids an account name means in the image's own account database, for the images whose
+    /// accounts harden knows: distroless and Chainguard static have `nonroot` (65532) and
+    /// `nobody` (65534), each with a group of the same name and id.
+    pub fn own_account_ids(&self, user: &str) -> Option<&'static str> {
+        if !matches!(self.family(), Family::Distroless | Family::ChainguardStatic) {
+            return None;
+        }
+        let (name, group) = user.split_once(':').unwrap_or((user, user));
+        match (name, group) {
+            ("nonroot", "nonroot") => Some("65532:65532"),
+            ("nobody", "nobody" | "nogroup") => Some("65534:65534"),
+            _ => None,
+        }
+    }
+
     /// True for a Windows image (`mcr.microsoft.com/windows/nanoserver`, a `servercore` or
     /// `nanoserver` tag): its users are account names, and the Linux hardening does not apply.
     pub fn is_windows(&self) -> bool {

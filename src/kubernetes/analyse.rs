@@ -426,8 +426,17 @@ impl<'w> Planner<'w, '_> {
             self.finding(&rules::ADDED_CAPABILITIES, c.line, message, false);
         }
         let drop = caps.and_then(|c| c.get("drop"));
-        let drops_all = drop.and_then(Value::as_sequence).is_some_and(|d| d.iter().any(|v| v.as_str() == Some("ALL")));
-        if drops_all {
+        let drops = drop.and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or_default();
+        if drops.iter().any(|v| v.as_str() == Some("ALL")) {
+            return;
+        }
+        // The runtime reads `all` in any case; Pod Security admission only accepts `ALL`.
+        if let Some(index) = drops.iter().position(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("all"))) {
+            let written = drops[index].as_str().unwrap_or_default();
+            let message = format!("{who} drops {written:?}, which Pod Security admission does not read as ALL");
+            self.finding(&rules::CAPABILITIES, c.line, message, true);
+            let p = self.in_container(c, &["securityContext", "capabilities", "drop", &index.to_string()]);
+            self.set(p, string("ALL"));
             return;
         }
         self.finding(&rules::CAPABILITIES, c.line, format!("{who} does not drop ALL capabilities"), true);

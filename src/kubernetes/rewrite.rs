@@ -60,7 +60,11 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
         }
         match (&change.op, rest.is_empty()) {
             (Op::Set(value), true) => match node {
-                Node::Scalar { range } => replacements.push(Edit::replace(range.clone(), flow(value))),
+                Node::Scalar { range } => {
+                    // A string keeps the quotes of the scalar it replaces (`"all"` → `"ALL"`).
+                    let quote = text[range.clone()].chars().next().filter(|c| matches!(c, '"' | '\''));
+                    replacements.push(Edit::replace(range.clone(), quoted(value, quote)))
+                }
                 Node::Empty { .. } => {
                     push(&mut groups, anchor_of_empty(text, root, &change.path)?, vec![], value.clone())
                 }
@@ -219,15 +223,17 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ed
         Anchor::FlowSeq { close, empty } => {
             // New strings take the quotes of the items already there (`["NET_RAW", "ALL"]`).
             let quote = text[..close].trim_end().chars().last().filter(|c| matches!(c, '"' | '\''));
-            let body: Vec<String> = items
-                .iter()
-                .map(|(_, v)| match (v, quote) {
-                    (Value::String(s), Some(q)) if is_plain(s) => format!("{q}{s}{q}"),
-                    _ => flow(v),
-                })
-                .collect();
+            let body: Vec<String> = items.iter().map(|(_, v)| quoted(v, quote)).collect();
             Edit::insert(close, format!("{}{}", if empty { "" } else { ", " }, body.join(", ")))
         }
+    }
+}
+
+/// A value in flow style, a plain string in `quote`s when one is given.
+fn quoted(value: &Value, quote: Option<char>) -> String {
+    match (value, quote) {
+        (Value::String(s), Some(q)) if is_plain(s) => format!("{q}{s}{q}"),
+        _ => flow(value),
     }
 }
 

@@ -68,13 +68,18 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
     // conversion: only an account another stage makes, and the runtime copies, keeps its ids).
     // A kept base image of another kind (not distroless or scratch) holds the name's ids in its
     // own account database: the name stays (HD107 says how to write them).
+    // An owner the new image's own accounts name with those same ids (distroless `nonroot`)
+    // is already right: only `USER`, which Kubernetes checks, needs numbers.
     let numeric = |name: &str| super::super::users::ids_under(plan, facts, name);
+    let new_image = image.map(ImageRef::parse).or_else(|| facts.base_image(stage).cloned());
+    let means = |owner: &str| new_image.as_ref().and_then(|i| i.own_account_ids(owner));
     for inst in &stage.instructions {
         if let Body::Copy(copy) = &inst.body
             && let Some((owner, span)) = &copy.chown
             && !is_numeric_user(owner)
             && !is_root(owner)
             && let Some(ids) = numeric(owner)
+            && means(owner) != Some(ids.as_str())
         {
             out.push(Edit::replace(span.clone(), ids));
         }
