@@ -167,14 +167,19 @@ pub fn pin(reports: &mut [FileReport], resolver: &dyn DigestResolver) {
                 continue;
             }
         }
-        if Some(&pinned) != report.original.as_ref() {
+        if pinned != *text {
+            // A finding is fixed when its image got a digest, or when the rewrite replaced it and
+            // every image the file now names is pinned (an image from a variable never is).
+            let got = |image: &str| references.iter().any(|r| r == image && lookup(r).is_some());
+            let all_pinned = crate::dockerfile::pin::all_pinned(&pinned);
+            for f in report.findings.iter_mut().filter(|f| f.rule == crate::rules::NOT_PINNED.id) {
+                let image = f.message.split(' ').next().unwrap_or_default();
+                f.fixed |= got(image) || (all_pinned && !text.contains(image));
+            }
             report.rewritten = Some(pinned);
             report.status = Status::Changed;
             // A base image pinned by digest changes what the program runs on.
             report.security = true;
-            for f in report.findings.iter_mut().filter(|f| f.rule == crate::rules::NOT_PINNED.id) {
-                f.fixed = !failed.iter().any(|r| f.message.starts_with(r.split(' ').next().unwrap_or_default()));
-            }
         }
     }
 }

@@ -41,6 +41,17 @@ pub fn pin(text: &str, digest: &dyn Fn(&str) -> Option<String>) -> Result<String
     Ok(format!("{bom}{pinned}"))
 }
 
+/// True when every base image of `text` that is not a stage or `scratch` is pinned by digest
+/// (one from a variable counts as unpinned unless the digest is written).
+pub fn all_pinned(text: &str) -> bool {
+    let Ok(df) = Dockerfile::parse(text.strip_prefix('\u{feff}').unwrap_or(text)) else { return false };
+    df.stages.iter().all(|s| {
+        let is_stage = df.stage_named(&s.from.image).is_some_and(|p| p.index < s.index);
+        let parsed = ImageRef::parse(&s.from.image);
+        is_stage || parsed.family() == Family::Scratch || parsed.digest.is_some()
+    })
+}
+
 fn pinnable(df: &Dockerfile, index: usize, image: &str) -> bool {
     let is_stage = df.stage_named(image).is_some_and(|s| s.index < index);
     let parsed = ImageRef::parse(image);
@@ -60,5 +71,7 @@ mod tests {
         assert!(pinned.ends_with("FROM gcr.io/distroless/static:nonroot@sha256:bb\n"));
         assert!(pinned.contains("FROM build AS test\nFROM scratch\nFROM ${BASE}\nFROM alpine@sha256:aa\n"));
         assert_eq!(pinned_references(text), ["alpine@sha256:aa"]);
+        assert!(!all_pinned(&pinned), "golang and ${BASE} stay unpinned");
+        assert!(all_pinned("FROM golang:1.22@sha256:cc AS build\nFROM build AS test\nFROM scratch\n"));
     }
 }
