@@ -124,8 +124,14 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         // ship on purpose (the Prometheus exporters' images): only a named user is made numeric.
         let runtime = facts.runtime_stage();
         if let Some(busybox) = facts.base_image(runtime).filter(|b| b.family() == Family::Busybox) {
+            let user = match facts.last_user(runtime) {
+                None => "it runs as root, with no USER".to_string(),
+                Some((_, u)) if super::analyse::is_root(u) => format!("it runs as root (USER {u})"),
+                Some((_, u)) if super::analyse::is_numeric_user(u) => format!("so is its USER {u}"),
+                Some((_, u)) => format!("its USER {u} is made numeric where its ids are known"),
+            };
             let why = format!(
-                "{binary} is a Go binary built outside the Dockerfile, run on {}, whose shell the image ships on purpose; the runtime and a missing USER are kept, and only a named user is made numeric",
+                "{binary} is a Go binary built outside the Dockerfile, run on {}, whose shell the image ships on purpose: the runtime is kept, and {user}",
                 busybox.to_reference()
             );
             hazard(&rules::RUNTIME_NEEDS_SHELL, runtime.from.line, why);

@@ -164,14 +164,20 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
 }
 
 /// The containers (not opted out already) that run an official image starting as root, each
-/// reported.
+/// reported. One the manifest already runs as a non-root user (`runAsUser: 999` on it or its
+/// pod) does not start as root: the entrypoint has no user to drop to, and it is hardened.
 pub(super) fn root_image_containers(
     workload: &Workload<'_>,
     skipped: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
+    let user = |v: Option<&Value>| v.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
+    let pod_user = user(workload.pod_value.get("securityContext"));
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
+        if user(c.value.get("securityContext")).or(pod_user).is_some_and(|uid| uid > 0) {
+            continue;
+        }
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
         let Some(official) = starts_as_root(image) else { continue };
         let message = format!(

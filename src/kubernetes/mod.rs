@@ -114,10 +114,18 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             opted_out.push(id);
             continue;
         }
-        // A workload whose containers name no image is a fragment another tool merges onto a
-        // base (a kustomize patch, listed or commented out): the base is where harden edits.
-        if !workload.containers.is_empty() && workload.containers.iter().all(|c| c.value.get("image").is_none()) {
-            patches.push(id);
+        // A workload with a container that names no image is a fragment another tool merges onto
+        // a base (a kustomize patch, listed or commented out; the API server refuses it alone):
+        // the base is where harden edits, and what the patch adds beside it is merged there too.
+        let unnamed: Vec<&str> =
+            workload.containers.iter().filter(|c| c.value.get("image").is_none()).map(|c| c.name.as_str()).collect();
+        if !unnamed.is_empty() {
+            let which = if unnamed.len() == workload.containers.len() {
+                "its containers".to_string()
+            } else {
+                format!("container {}", unnamed.join(", "))
+            };
+            patches.push(format!("{id} names no image for {which}"));
             continue;
         }
         let plan = analyse::plan(&workload, &config.kubernetes.skip, context);
@@ -132,7 +140,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     }
     if !patches.is_empty() {
         let patch = format!(
-            "a patch: {} names no image for its containers, so another tool (kustomize) merges it onto a base, which is where harden makes the change",
+            "a patch: {}, so another tool (kustomize) merges it onto a base, which is where harden makes the change",
             patches.join(", ")
         );
         if findings.is_empty() && changes.is_empty() && opted_out.is_empty() {
@@ -397,6 +405,13 @@ mod tests {
     fn a_workload_whose_containers_name_no_image_is_a_patch() {
         let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: manager\nspec:\n  template:\n    spec:\n      containers:\n      - name: manager\n        args: [--metrics-addr=:8443]\n";
         assert!(skipped(patch).starts_with("a patch: Deployment/manager names no image"), "{}", skipped(patch));
+        // A patch that adds a sidecar beside the base's container is a patch too.
+        let sidecar = format!("{patch}      - name: proxy\n        image: quay.io/brancz/kube-rbac-proxy:v0.18.0\n");
+        assert!(
+            skipped(&sidecar).starts_with("a patch: Deployment/manager names no image for container manager, so"),
+            "{}",
+            skipped(&sidecar)
+        );
         let with_base = format!(
             "{patch}---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1.0\n"
         );
