@@ -264,13 +264,14 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
+            // A health check gets no signals: its shell form matters only where there is no shell.
             Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
-                if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
+                if plan.runtime_is_shell_less(facts) && !runtime::healthcheck_needs_tools(form) =>
             {
                 out.push(Finding::new(
                     &rules::SHELL_FORM,
                     inst.line,
-                    "HEALTHCHECK CMD is in shell form: it runs under /bin/sh",
+                    "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
                 ));
             }
             Body::Healthcheck(Some(form))

@@ -84,7 +84,7 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
             out.push(Edit::replace(span.clone(), ids));
         }
         if !removed.iter().any(|r| std::ptr::eq(*r, inst)) {
-            to_exec_form(inst, out);
+            to_exec_form(inst, plan.runtime_is_shell_less(facts), out);
         }
     }
     match facts.last_user(stage) {
@@ -114,7 +114,7 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
 pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
     for inst in &stage.instructions {
-        to_exec_form(inst, out);
+        to_exec_form(inst, plan.runtime_is_shell_less(facts), out);
     }
     if let Some((inst, user)) = facts.last_user(stage)
         && !is_root(user)
@@ -152,13 +152,15 @@ fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instru
 }
 
 /// Turns a shell-form ENTRYPOINT, CMD or HEALTHCHECK CMD without shell syntax into exec form.
-fn to_exec_form(inst: &Instruction, out: &mut Vec<Edit>) {
+fn to_exec_form(inst: &Instruction, shell_less: bool, out: &mut Vec<Edit>) {
     match &inst.body {
-        Body::Entrypoint(form @ CommandForm::Shell(_, span))
-        | Body::Cmd(form @ CommandForm::Shell(_, span))
-        | Body::Healthcheck(Some(form @ CommandForm::Shell(_, span)))
+        Body::Entrypoint(form @ CommandForm::Shell(_, span)) | Body::Cmd(form @ CommandForm::Shell(_, span))
             if !runtime::needs_shell(form) =>
         {
+            out.push(Edit::replace(span.clone(), runtime::exec_form(&form.words())));
+        }
+        // A health check gets no signals: its shell form matters only where there is no shell.
+        Body::Healthcheck(Some(form @ CommandForm::Shell(_, span))) if shell_less && !runtime::needs_shell(form) => {
             out.push(Edit::replace(span.clone(), runtime::exec_form(&form.words())));
         }
         _ => {}
