@@ -93,8 +93,8 @@ rules! {
         "A base image is not pinned by digest: the same Dockerfile can build a different image tomorrow."
         "Pinned by `harden fix --pin`, which asks the image's registry for the digest it serves (tag@sha256:…).";
     LATEST_TAG = "HD111" "base-latest-or-untagged" Warning true "hadolint DL3006, DL3007, checkov CKV_DOCKER_7"
-        "A base image has no tag or uses latest."
-        "For the Go builder, uses the Go version from go.mod when the source is there; otherwise not fixed.";
+        "A base image has no tag or uses latest (for golang, a tag that names only a variant, `golang:alpine`, too)."
+        "For the Go builder, uses the Go version from go.mod when the source is there and the stage builds no other module; otherwise not fixed.";
     MODULE_CACHE = "HD112" "modules-not-cached" Info true ""
         "go.mod and go.sum are not copied before the source, so every source change downloads all modules again."
         "Copies go.mod and go.sum first and runs go mod download in its own layer.";

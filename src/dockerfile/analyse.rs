@@ -324,8 +324,18 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         let reference = image.to_reference();
         if image.digest.is_none() {
             out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
-            if image.tag.is_none() || image.tag.as_deref() == Some("latest") {
-                let mut message = format!("{reference} has no version tag");
+            // A golang tag that names only its variant (`golang:alpine`) floats like `latest`.
+            let variant_only = image.family() == Family::Golang
+                && image
+                    .tag
+                    .as_deref()
+                    .is_some_and(|t| t != "latest" && t.starts_with(|c: char| c.is_ascii_alphabetic()));
+            if image.tag.is_none() || image.tag.as_deref() == Some("latest") || variant_only {
+                let mut message = if variant_only {
+                    format!("{reference} names no Go version, only a variant")
+                } else {
+                    format!("{reference} has no version tag")
+                };
                 let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
                 let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
                 if let Some(other) = others {

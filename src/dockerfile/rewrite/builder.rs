@@ -148,18 +148,42 @@ pub fn builder_version_from_go_mod(facts: &Facts<'_>) -> Option<String> {
 }
 
 /// What a stage builds besides the repository's module (`go install example.com/tool@latest`,
-/// a `git clone`): their `go` lines, not the repository's, say which Go they need, so the
-/// builder is not pinned to the repository's.
+/// a `git clone`, a build in a directory copied from one the context has no Go package in, as
+/// when a workflow checks out other repositories beside it): their `go` lines, not the
+/// repository's, say which Go they need, so the builder is not pinned to the repository's.
 pub fn other_modules_built(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
-    let remote = facts
-        .builds()
-        .filter(|(r, _)| r.stage == stage.index)
-        .find_map(|(_, c)| c.packages.iter().find(|p| p.contains('@')).map(|p| format!("go install {p}")));
-    remote.or_else(|| {
+    let builds = || facts.builds().filter(|(r, _)| r.stage == stage.index);
+    let remote =
+        builds().find_map(|(_, c)| c.packages.iter().find(|p| p.contains('@')).map(|p| format!("go install {p}")));
+    let elsewhere = || {
+        builds().find_map(|(_, c)| {
+            let dir = c.cd.as_deref()?.trim_end_matches('/');
+            let source = copied_into(stage, dir)?;
+            let known = facts.source.packages.keys().any(|p| p == source || p.starts_with(&format!("{source}/")));
+            (facts.source.available && !known).then(|| {
+                format!("the code in {dir} (copied from {source}/, which holds no Go package harden could read)")
+            })
+        })
+    };
+    remote.or_else(elsewhere).or_else(|| {
         stage.instructions.iter().flat_map(|i| i.body.run_commands()).find_map(|cmd| {
             let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
             matches!(argv.as_slice(), ["git", "clone", ..]).then(|| "a git clone".to_string())
         })
+    })
+}
+
+/// The context directory a stage copies into `dir` (`COPY ./natscli/ /src/natscli/`), as a path
+/// relative to the context (`natscli`); `None` for the context's root or a copy from a stage.
+fn copied_into<'a>(stage: &'a Stage, dir: &str) -> Option<&'a str> {
+    stage.instructions.iter().rev().find_map(|inst| match &inst.body {
+        Body::Copy(copy)
+            if copy.from.is_none() && copy.sources.len() == 1 && copy.dest.trim_end_matches('/') == dir =>
+        {
+            let source = copy.sources[0].trim_start_matches("./").trim_end_matches('/');
+            (!source.is_empty() && source != "." && !source.contains(['*', '$'])).then_some(source)
+        }
+        _ => None,
     })
 }
 
