@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use yaml_serde::Value;
 
 mod goreleaser;
+mod makefile;
 
 pub use goreleaser::is_goreleaser_name;
 
@@ -80,7 +81,7 @@ pub struct BuildArg {
 }
 
 /// How one build file builds a Dockerfile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Build {
     /// The Dockerfile, relative to the repository root, normalised.
     dockerfile: PathBuf,
@@ -92,6 +93,8 @@ struct Build {
     without_buildkit: Option<String>,
     /// Set when GoReleaser builds it.
     released: Option<Released>,
+    /// The stage it builds (`--target`), when not the last.
+    target: Option<String>,
 }
 
 /// A Kubernetes container: the name of the image it runs and its command.
@@ -165,6 +168,7 @@ impl Repository {
                 commands: Vec::new(),
                 without_buildkit: None,
                 released: None,
+                target: target.get("target").and_then(|v| v.as_str()).map(str::to_string),
             });
         }
     }
@@ -202,6 +206,7 @@ impl Repository {
                 ),
                 None => continue,
             };
+            let target = service.get("build").and_then(|b| b.get("target")).and_then(scalar);
             let entrypoint = service.get("entrypoint").and_then(words);
             let command = service.get("command").and_then(words);
             let commands = match (entrypoint, command) {
@@ -221,6 +226,7 @@ impl Repository {
                 commands,
                 without_buildkit: None,
                 released: None,
+                target,
             });
         }
     }
@@ -270,6 +276,7 @@ impl Repository {
                 commands: Vec::new(),
                 without_buildkit,
                 released: None,
+                target: None,
             });
         }
     }
@@ -278,13 +285,23 @@ impl Repository {
     /// `dockerfile` (relative to the root): those a Compose file or skaffold config gives it, or,
     /// when none does, the name of its directory.
     pub fn image_names(&self, dockerfile: &Path) -> Vec<String> {
+        self.image_targets(dockerfile).into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// The names of [`Repository::image_names`], each with the stage its build stops at
+    /// (`--target`; `None` for the last stage).
+    pub fn image_targets(&self, dockerfile: &Path) -> Vec<(String, Option<String>)> {
         let dockerfile = normalise(dockerfile);
-        let mut images: Vec<String> =
-            self.builds.iter().filter(|b| b.dockerfile == dockerfile).flat_map(|b| b.images.iter().cloned()).collect();
+        let mut images: Vec<(String, Option<String>)> = self
+            .builds
+            .iter()
+            .filter(|b| b.dockerfile == dockerfile)
+            .flat_map(|b| b.images.iter().map(|i| (i.clone(), b.target.clone())))
+            .collect();
         if images.is_empty()
             && let Some(dir) = dockerfile.parent().and_then(Path::file_name).and_then(|n| n.to_str())
         {
-            images.push(dir.to_string());
+            images.push((dir.to_string(), None));
         }
         images
     }

@@ -106,7 +106,7 @@ rules! {
         "Replaces ADD with COPY.";
     SHELL_FORM = "HD115" "shell-form-command" Warning true "hadolint DL3025"
         "ENTRYPOINT or CMD is in shell form: it needs /bin/sh, and signals do not reach the program."
-        "Turns it into exec form when the command has no shell syntax; otherwise keeps a runtime with a shell. A shell-form HEALTHCHECK is reported and turned only where the runtime has no shell.";
+        "Turns it into exec form when the command has no shell syntax; otherwise keeps a runtime with a shell. A shell-form HEALTHCHECK is turned only where the runtime has no shell (a health check gets no signals).";
     HEALTHCHECK_TOOL = "HD116" "healthcheck-needs-tools" Warning true "checkov CKV_DOCKER_2"
         "HEALTHCHECK calls a shell, curl or wget, which a distroless runtime does not have."
         "Drops the HEALTHCHECK when the runtime becomes distroless: use Kubernetes liveness and readiness probes.";

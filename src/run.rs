@@ -283,9 +283,13 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         });
         let mut context = kubernetes::Context { platform_users: facts.platform_users.clone(), ..Default::default() };
         for ((f, _), image) in work.iter().zip(built) {
-            for name in image_names(f, &facts.orchestration, repo, &rel) {
-                if let Some(user) = &image.user {
-                    context.image_users.entry(name.clone()).or_insert_with(|| user.clone());
+            for (name, target) in image_names(f, &facts.orchestration, repo, &rel) {
+                let (user, last) = image.at(target.as_deref());
+                if let Some(user) = user {
+                    context.image_users.entry(name.clone()).or_insert(user);
+                }
+                if !last {
+                    continue;
                 }
                 if let Some(why) = &image.root_kept {
                     context.image_root.entry(name.clone()).or_insert_with(|| (rel(&f.path), why.clone()));

@@ -264,15 +264,17 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     ),
                 ));
             }
-            // A health check gets no signals: its shell form matters only where there is no shell.
+            // A health check gets no signals: its shell form matters only where there is no
+            // shell, the only place harden turns it (hadolint's DL3025 reports it everywhere).
             Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
-                if plan.runtime_is_shell_less(facts) && !runtime::healthcheck_needs_tools(form) =>
+                if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
             {
-                out.push(Finding::new(
-                    &rules::SHELL_FORM,
-                    inst.line,
-                    "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
-                ));
+                let message = if plan.runtime_is_shell_less(facts) {
+                    "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it"
+                } else {
+                    "HEALTHCHECK CMD is in shell form: it runs under the runtime's /bin/sh, which stays, so harden leaves it"
+                };
+                out.push(Finding::new(&rules::SHELL_FORM, inst.line, message));
             }
             Body::Healthcheck(Some(form))
                 if plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form) =>

@@ -293,8 +293,18 @@ pub fn program_dir(text: &str) -> Option<String> {
 /// gives it. `None` for root, a name without fixed ids, a variable, no `USER`, or a file that
 /// does not parse.
 pub fn final_numeric_user(text: &str) -> Option<String> {
+    stage_numeric_user(text, None)
+}
+
+/// The numeric non-root user of [`final_numeric_user`] for the image a build stops at stage
+/// `target` (`--target`), or at the final stage for `None`; `None` also for a target the file
+/// does not name.
+pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
-    let mut stage = df.stages.last()?;
+    let mut stage = match target {
+        Some(name) => df.stage_named(name)?,
+        None => df.stages.last()?,
+    };
     let user = loop {
         let last = stage.instructions.iter().rev().find_map(|i| match &i.body {
             model::Body::User(user, _) => Some(user.trim().to_string()),

@@ -59,6 +59,7 @@ impl Repository {
                     commands: Vec::new(),
                     without_buildkit: None,
                     released: Some(Released { origin: format!("{}, {key}", path.display()), cgo, static_cgo }),
+                    target: None,
                 });
             }
         }

@@ -16,7 +16,14 @@ use crate::source::SourceFacts;
 pub(super) fn built_image(f: &discover::Found, source: &SourceFacts, program_known: bool) -> BuiltImage {
     let Ok(text) = discover::read_text(&f.path) else { return BuiltImage::default() };
     let writes = if program_known { dockerfile::writes::unmounted_writes(&text, source) } else { Vec::new() };
-    BuiltImage { user: dockerfile::final_numeric_user(&text), writes, root_kept: dockerfile::root_kept(&text, source) }
+    let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
+    BuiltImage {
+        user: dockerfile::final_numeric_user(&text),
+        writes,
+        root_kept: dockerfile::root_kept(&text, source),
+        last,
+        text,
+    }
 }
 
 /// What a Dockerfile of the repository says about the image it builds, for the manifests that
@@ -29,6 +36,24 @@ pub(super) struct BuiltImage {
     pub(super) writes: Vec<dockerfile::writes::Written>,
     /// Why its program must keep running as root.
     pub(super) root_kept: Option<String>,
+    /// The name of its final stage, when it has one.
+    last: Option<String>,
+    /// The Dockerfile.
+    text: String,
+}
+
+impl BuiltImage {
+    /// What the image a build stops at `target` (`None`: the final stage) runs as, and whether
+    /// it is the final stage's image, whose program the writes and the reason to keep root
+    /// are about.
+    pub(super) fn at(&self, target: Option<&str>) -> (Option<String>, bool) {
+        match target {
+            Some(t) if !self.last.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(t)) => {
+                (dockerfile::stage_numeric_user(&self.text, Some(t)), false)
+            }
+            _ => (self.user.clone(), true),
+        }
+    }
 }
 
 /// The manifests a render reads (relative to the repository), and what to say when one of them
@@ -67,18 +92,19 @@ pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) ->
         .collect()
 }
 
-/// The names a Dockerfile's image goes by: those Compose or skaffold give it, else its
-/// directory's name (the repository's, for the Dockerfile at the root).
+/// The names a Dockerfile's image goes by, each with the stage its build stops at: those
+/// Compose, skaffold or a Makefile give it, else its directory's name (the repository's, for
+/// the Dockerfile at the root).
 pub(super) fn image_names(
     f: &discover::Found,
     repository: &orchestration::Repository,
     repo: &Path,
     rel: &dyn Fn(&Path) -> PathBuf,
-) -> Vec<String> {
+) -> Vec<(String, Option<String>)> {
     let path = rel(&f.path);
-    let mut names = repository.image_names(&path);
+    let mut names = repository.image_targets(&path);
     if names.is_empty() && path.parent().is_none_or(|p| p.as_os_str().is_empty()) {
-        names.extend(repo.file_name().and_then(|n| n.to_str()).map(str::to_string));
+        names.extend(repo.file_name().and_then(|n| n.to_str()).map(|n| (n.to_string(), None)));
     }
     names
 }

@@ -1,5 +1,5 @@
 //! What harden reads across the whole repository before it judges a file, whatever path it was
-//! given: Compose, skaffold and GoReleaser files (how each image is built and run) and kustomizations
+//! given: Compose, skaffold and GoReleaser files and Makefiles (how each image is built and run) and kustomizations
 //! (which manifests are patches, which workloads a patch leaves the user of to the platform, and
 //! which tags and digests their `images:` give).
 
@@ -27,11 +27,22 @@ pub struct RepositoryFacts {
 
 impl RepositoryFacts {
     /// Reads the Compose, skaffold, GoReleaser and kustomization files among `found` (in the repository
-    /// `repo`; `rel` gives a found path relative to it), each once.
+    /// `repo`; `rel` gives a found path relative to it), each once, and the Makefiles at the
+    /// root and beside the Dockerfiles found.
     pub fn read<'a>(found: impl IntoIterator<Item = &'a Found>, repo: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Self {
         let mut facts = RepositoryFacts::default();
         let mut read = std::collections::BTreeSet::new();
-        for f in found.into_iter().filter(|f| f.kind == Kind::Kubernetes) {
+        // The Makefiles at the root and beside each Dockerfile: their `docker build` commands
+        // name the images the Dockerfiles become.
+        let mut make_dirs = std::collections::BTreeSet::from([PathBuf::new()]);
+        for f in found.into_iter() {
+            if f.kind == Kind::Dockerfile {
+                make_dirs.extend(rel(&f.path).parent().map(Path::to_path_buf));
+                continue;
+            }
+            if f.kind != Kind::Kubernetes {
+                continue;
+            }
             let path = rel(&f.path);
             if !read.insert(path.clone()) {
                 continue;
@@ -77,6 +88,15 @@ impl RepositoryFacts {
                     }
                 }
                 facts.patches.entry(patch).or_insert_with(|| path.clone());
+            }
+        }
+        for dir in &make_dirs {
+            let makefile = ["GNUmakefile", "makefile", "Makefile"].iter().map(|name| dir.join(name)).find_map(|path| {
+                let text = discover::read_text(&repo.join(&path)).ok()?;
+                Some((path, text))
+            });
+            if let Some((path, text)) = makefile {
+                facts.orchestration.read_makefile(&path, &text);
             }
         }
         facts

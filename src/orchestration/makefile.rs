@@ -1,0 +1,120 @@
+//! A Makefile's image builds: `docker build -t $(REGISTRY)/api:$(TAG) --target api -f
+//! build/Dockerfile .` names the image a Dockerfile (or one of its stages) becomes, which links
+//! the Dockerfile to the manifests that run that image.
+
+use std::path::Path;
+
+use super::{Build, Repository, image_name, normalise};
+
+/// `docker build` flags whose value is the next word when written without `=`.
+const VALUE_FLAGS: &[&str] = &[
+    "--build-arg",
+    "--platform",
+    "--label",
+    "--cache-from",
+    "--cache-to",
+    "--output",
+    "-o",
+    "--secret",
+    "--ssh",
+    "--progress",
+    "--iidfile",
+    "--metadata-file",
+    "--network",
+    "--builder",
+    "--build-context",
+    "--attest",
+    "--annotation",
+];
+
+impl Repository {
+    /// Reads a Makefile at `path` (relative to the root; its recipes run in its directory):
+    /// each `docker build` or `docker buildx build` with a literal Dockerfile and context, the
+    /// image names its tags give (leading variables such as `$(IMAGE_PREFIX)` dropped) and the
+    /// stage it targets.
+    pub fn read_makefile(&mut self, path: &Path, text: &str) {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+        for line in joined.lines() {
+            let Some(at) = line.find("docker build ").or_else(|| line.find("docker buildx build ")) else { continue };
+            let rest = &line[at..];
+            let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
+            let words: Vec<&str> = command.split_whitespace().skip_while(|w| *w != "build").skip(1).collect();
+            if let Some(build) = docker_build(&words, dir) {
+                self.builds.push(build);
+            }
+        }
+    }
+}
+
+/// The build one `docker build` command's words (after `build`) describe; `None` when its
+/// Dockerfile or context is not literal or it names no image.
+fn docker_build(words: &[&str], dir: &Path) -> Option<Build> {
+    let (mut images, mut file, mut target, mut context) = (Vec::new(), None, None, None);
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        let (flag, inline) = match word.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => (f, Some(v)),
+            _ => (*word, None),
+        };
+        let mut value = || inline.or_else(|| words.next().copied());
+        match flag {
+            "-t" | "--tag" => images.extend(value().and_then(literal_name)),
+            "-f" | "--file" => file = value(),
+            "--target" => target = value(),
+            f if VALUE_FLAGS.contains(&f) => {
+                value();
+            }
+            f if f.starts_with('-') => {}
+            positional => context = Some(positional),
+        }
+    }
+    let context = context?;
+    let file = file.unwrap_or("Dockerfile");
+    let relative = if file == "Dockerfile" { Path::new(context).join(file) } else { Path::new(file).to_path_buf() };
+    if images.is_empty() || context.contains('$') || file.contains('$') || relative.is_absolute() {
+        return None;
+    }
+    Some(Build {
+        dockerfile: normalise(&dir.join(relative)),
+        images,
+        target: target.filter(|t| !t.contains('$')).map(str::to_string),
+        ..Build::default()
+    })
+}
+
+/// The image name of a tag, its leading variables dropped (`$(IMAGE_PREFIX)api:$(TAG)` →
+/// `api`); `None` when the name itself is a variable.
+fn literal_name(tag: &str) -> Option<String> {
+    let name = image_name(tag.trim_matches(['"', '\'']));
+    let mut rest = name.as_str();
+    while let Some(after) = rest.strip_prefix("$(").or_else(|| rest.strip_prefix("${")) {
+        rest = &after[after.find([')', '}'])? + 1..];
+    }
+    (!rest.is_empty() && !rest.contains('$')).then(|| rest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_builds_name_their_dockerfile_image_and_stage() {
+        let mut repo = Repository::default();
+        let makefile = "IMAGE_PREFIX ?= quay.io/acme/\n\nimage:\n\tDOCKER_BUILDKIT=1 docker build --platform=$(ARCH) \\\n\t\t--target rollouts-cli -t $(IMAGE_PREFIX)rollouts-cli:$(IMAGE_TAG) .\n\tdocker buildx build --build-arg GO=1.24 -f build/api.Dockerfile --tag \"$(REGISTRY)/api:dev\" --push . && echo done\n\tdocker build -t $(NAME):latest .\n\tdocker build -f $(DOCKERFILE) -t web .\n";
+        repo.read_makefile(Path::new("Makefile"), makefile);
+        let builds: Vec<(String, Vec<String>, Option<String>)> = repo
+            .builds
+            .iter()
+            .map(|b| (b.dockerfile.display().to_string(), b.images.clone(), b.target.clone()))
+            .collect();
+        assert_eq!(
+            builds,
+            [
+                ("Dockerfile".to_string(), vec!["rollouts-cli".to_string()], Some("rollouts-cli".to_string())),
+                ("build/api.Dockerfile".to_string(), vec!["api".to_string()], None),
+            ]
+        );
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli"]);
+    }
+}
