@@ -16,6 +16,8 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("Job", &["spec", "template", "spec"]),
     ("CronJob", &["spec", "jobTemplate", "spec", "template", "spec"]),
     ("Pod", &["spec"]),
+    // Argo Rollouts' Deployment (one that points at a Deployment by `workloadRef` has no pod).
+    ("Rollout", &["spec", "template", "spec"]),
 ];
 
 /// The annotation that opts a whole workload out.

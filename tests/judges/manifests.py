@@ -39,6 +39,24 @@ EXPLAINED_BY = {
 # looks only at the alpha annotation Kubernetes removed. harden writes the real field; the
 # check cannot see it there, so that one pair is not judged.
 CHECKOV_BLIND = {("ReplicationController", "CKV_K8S_31")}
+# Workload kinds checkov does not read whose pod template is a Deployment's (Argo Rollouts'
+# Rollout): they are judged as Deployments, and their results named by their own kind again.
+AS_DEPLOYMENT = {"Rollout"}
+
+
+def as_deployment(text):
+    """`text` with each document of a kind in AS_DEPLOYMENT turned into a Deployment; and the names of those."""
+    out, names = [], set()
+    for doc in text.split("\n---"):
+        lines = doc.splitlines()
+        kind = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("kind:")), None)
+        if kind in AS_DEPLOYMENT and "  template:" in lines:  # one by workloadRef has no pod to judge
+            name = next((l.split(":", 1)[1].strip() for l in lines if l.startswith("  name:")), None)
+            names.add((kind, name))
+            lines = ["apiVersion: apps/v1" if l.startswith("apiVersion:") else "kind: Deployment" if l.startswith("kind:") else l
+                     for l in lines]
+        out.append("\n".join(lines))
+    return "\n---".join(out) + "\n", names
 
 
 def harden_report(harden, case_input):
@@ -49,11 +67,13 @@ def harden_report(harden, case_input):
 def checkov(binary, paths):
     """Runs checkov once over copies of `paths`; returns {path: (passed, failed)} of (workload, check)."""
     with tempfile.TemporaryDirectory() as tmp:
-        names = {}
+        names, renamed = {}, {}
         for i, path in enumerate(paths):
             name = f"f{i}{path.suffix}"
-            shutil.copy(path, Path(tmp) / name)
+            text, kinds = as_deployment(path.read_text())
+            (Path(tmp) / name).write_text(text)
             names[name] = path
+            renamed[path] = {n: k for k, n in kinds}
         out = subprocess.run(
             [binary, "-d", tmp, "--framework", "kubernetes", "--skip-download", "-o", "json", "--check", ",".join(CHECKS)],
             capture_output=True, text=True)
@@ -61,15 +81,17 @@ def checkov(binary, paths):
     reports = data if isinstance(data, list) else [data]
     results = {path: ([], []) for path in paths}
 
-    def workload(r):  # resource "Deployment.default.api" -> workload id "Deployment/api"
+    def workload(r, path):  # resource "Deployment.default.api" -> workload id "Deployment/api"
         kind, _, name = r["resource"].split(".", 2)
+        if kind == "Deployment" and name in renamed[path]:
+            kind = renamed[path][name]
         return f"{kind}/{name}"
 
     for report in reports:
         for key, index in (("passed_checks", 0), ("failed_checks", 1)):
             for r in report.get("results", {}).get(key, []):
                 path = names[Path(r["file_path"]).name]
-                results[path][index].append((workload(r), r["check_id"]))
+                results[path][index].append((workload(r, path), r["check_id"]))
     return results
 
 
