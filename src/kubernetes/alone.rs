@@ -244,11 +244,20 @@ pub(super) fn privileged_port_containers(
             })?;
             Some((format!("its {probe}"), number))
         });
-        // A container that declares no port may still be the one a Service sends to.
+        // A container that declares no port may still be the one a Service sends to, unless
+        // another container of the pod declares that port.
+        let declared = |port: u64| {
+            workload
+                .containers
+                .iter()
+                .flat_map(|o| o.value.get("ports").and_then(Value::as_sequence))
+                .flatten()
+                .any(|p| p.get("containerPort").and_then(Value::as_u64) == Some(port))
+        };
         let served = workload
             .service_ports
             .iter()
-            .filter(|_| ports.is_empty())
+            .filter(|(_, port)| ports.is_empty() && !declared(*port))
             .map(|(service, port)| (format!("the Service {service} sends to it"), *port));
         let (what, port) = ports
             .iter()
