@@ -89,7 +89,10 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
             let default_ignored = || {
                 e.depth() > 0
                     && e.file_type().is_some_and(|t| t.is_dir())
-                    && e.file_name().to_str().is_some_and(is_ignored_dir)
+                    && e.file_name().to_str().is_some_and(|name| {
+                        let parent = e.path().parent().and_then(Path::file_name).and_then(|p| p.to_str());
+                        is_ignored_dir(parent.unwrap_or_default(), name)
+                    })
             };
             if e.file_name() == ".git" {
                 return false;

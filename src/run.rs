@@ -161,8 +161,12 @@ pub fn pin(reports: &mut [FileReport], resolver: &dyn DigestResolver) {
             if let Some(lost) = lost {
                 report.rewritten = None;
                 report.status = Status::Unchanged;
+                report.security = false;
+                for f in &mut report.findings {
+                    f.fixed = false;
+                }
                 report.reason = Some(format!(
-                    "not rewritten: the rewrite replaces {lost}, which is pinned by digest, and its replacement could not be pinned ({note})"
+                    "not rewritten: the rewrite replaces {lost}, which is pinned by digest, and its replacement could not be pinned ({note}); without --pin, harden keeps that image and fixes the rest"
                 ));
                 continue;
             }

@@ -59,3 +59,15 @@ fn a_pinned_image_is_fixed_and_an_unreachable_one_is_named() {
     );
     assert!(report.reason.as_deref().unwrap_or_default().contains("not pinned by digest: golang:1.24"));
 }
+
+#[test]
+fn a_rewrite_dropped_for_a_lost_pin_fixes_nothing() {
+    let text = "FROM golang:1.24 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/probe .\n\nFROM alpine:3.20@sha256:28bd\nCOPY --from=build /out/probe /probe\nENTRYPOINT [\"/probe\"]\n";
+    let report = report(text, &Table(&[]));
+    assert!(report.rewritten.is_none(), "a pinned runtime is never replaced by an unpinned one");
+    assert!(
+        report.reason.as_deref().unwrap_or_default().contains("alpine:3.20@sha256:28bd, which is pinned by digest")
+    );
+    assert!(report.findings.iter().all(|f| !f.fixed), "{:?}", report.findings);
+    assert!(!report.security);
+}

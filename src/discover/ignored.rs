@@ -17,9 +17,11 @@ pub fn is_test_name(name: &str) -> bool {
     name.split(['-', '_', '.']).any(|word| TEST_WORDS.contains(&word.to_ascii_lowercase().as_str()))
 }
 
-/// True for a directory harden does not walk by default: [`DEFAULT_IGNORED`], or a test suite's.
-pub fn is_ignored_dir(name: &str) -> bool {
-    DEFAULT_IGNORED.contains(&name) || is_test_name(name)
+/// True for a directory `name` (in a directory named `parent`) harden does not walk by default:
+/// [`DEFAULT_IGNORED`], or a test suite's. A directory of `cmd/` holds a program, whatever its
+/// name (`cmd/test-server`, a server other projects' tests run, is shipped as an image).
+pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
+    DEFAULT_IGNORED.contains(&name) || (parent != "cmd" && is_test_name(name))
 }
 
 /// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
@@ -39,8 +41,11 @@ mod tests {
 
     #[test]
     fn directories_are_passed_over_by_their_words() {
-        assert!(is_ignored_dir("integration-tests") && is_ignored_dir("_testdata") && is_ignored_dir("vendor"));
-        assert!(!is_ignored_dir("latest") && !is_ignored_dir("contest"));
+        assert!(
+            is_ignored_dir("", "integration-tests") && is_ignored_dir("x", "_testdata") && is_ignored_dir("", "vendor")
+        );
+        assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
+        assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
         assert_eq!(ignored_as("node_modules"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");

@@ -75,6 +75,11 @@ const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("\"sigs.k8s.io/knftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
     ("\"github.com/google/nftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
 ];
+/// Build tags that keep a file out of a plain `go build`: files for tools that run beside the
+/// build (`ignore`, mage's build script, a `tools.go`, wire's injectors, generators) and for
+/// tests run with `-tags`.
+const NEVER_BUILT: &[&str] = &["ignore", "mage", "tools", "tool", "generate", "wireinject", "integration", "e2e"];
+
 /// `GOOS` values other than linux, as file name suffixes and build tags.
 const OTHER_OSES: &[&str] =
     &["darwin", "windows", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "ios", "android", "js", "wasip1"];
@@ -133,7 +138,7 @@ pub fn scan(text: &str) -> GoFile {
             out.not_linux |= (!constraint.contains("||")
                 && !words.contains(&"linux")
                 && words.iter().any(|w| OTHER_OSES.contains(w)))
-                || constraint.trim() == "ignore";
+                || NEVER_BUILT.contains(&constraint.trim());
         }
         if code.starts_with("//") {
             continue;
@@ -484,6 +489,8 @@ func init() {
             scan("//go:build ignore\n\npackage main\nfunc main() { os.WriteFile(\"out.yaml\", b, 0o644) }\n").not_linux
         );
         assert!(!scan("//go:build !ignore\n\npackage main\n").not_linux);
+        // mage's build script is built by mage, never into the program.
+        assert!(scan("//go:build mage\n\npackage main\nfunc Build() { os.MkdirAll(\"bin\", 0o755) }\n").not_linux);
     }
 
     #[test]

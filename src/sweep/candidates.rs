@@ -56,7 +56,10 @@ impl Candidates {
     pub fn narrowed(&self, config: &Config) -> Candidates {
         let ignored = crate::discover::matcher(Path::new(""), &config.ignore);
         let keeps = |file: &Entry| {
-            let defaults = config.default_ignores && file.path.split('/').rev().skip(1).any(is_ignored_dir);
+            let dirs: Vec<&str> = file.path.split('/').collect();
+            let dirs = &dirs[..dirs.len().saturating_sub(1)];
+            let ignored_dir = |(i, name): (usize, &&str)| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, name);
+            let defaults = config.default_ignores && dirs.iter().enumerate().any(ignored_dir);
             !defaults && !ignored.matched_path_or_any_parents(&file.path, false).is_ignore()
         };
         // A test image (`Dockerfile.e2e`) is skipped by discovery too.
