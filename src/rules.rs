@@ -252,7 +252,7 @@ rules! {
         "The container runs a data store the repository does not build (minio, prometheus, mysql…) with nothing writable mounted for its data and no user chosen: it writes into its image's own directories as the image's user."
         "Not fixed: the container is left alone (harden's user and read-only root would stop its writes) and the pod-level values go on the other containers; mount a volume at its data directory.";
     RENDER_INPUT = "HK223" "render-input" Warning false ""
-        "The manifest harden changes is read by a render the repository keeps the output of (kustomize build into a committed file, operator-sdk's bundle): that output is stale until the render runs again."
+        "The manifest harden changes is read by a render the repository keeps the output of (kustomize build into a committed file, operator-sdk's bundle), or its workload is also in a generated file the repository keeps (a script's bundle of the manifests): that output is stale until the render runs again."
         "Not fixed: harden does not run the repository's tools; run the make rule or script the finding names and commit what it writes.";
 }
 

@@ -20,7 +20,7 @@ use crate::source::SourceFacts;
 
 mod manifest_context;
 mod repository;
-use manifest_context::{built_image, image_names, stale_renders};
+use manifest_context::{built_image, image_names, stale_copies, stale_renders};
 use repository::RepositoryFacts;
 
 /// What happened to one file.
@@ -324,6 +324,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             _ => report,
         }
     });
+    let mut manifest_reports = manifest_reports;
+    let paths: Vec<PathBuf> = manifests.iter().map(|f| rel(&f.path)).collect();
+    stale_copies(&mut manifest_reports, &paths, repo);
     for (f, report) in manifests.iter().zip(&manifest_reports) {
         if let Some(text) = &report.original {
             facts.orchestration.read(&rel(&f.path), text);

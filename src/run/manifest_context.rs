@@ -108,3 +108,58 @@ pub(super) fn image_names(
     }
     names
 }
+
+/// Notes on the changed manifests whose workloads a generated file the repository keeps holds
+/// too (a kustomize build or a script's concatenation, skipped as generated): the generated copy
+/// is stale until it is generated again, which a check that generated files are current
+/// catches. The note names the script or Makefile that mentions the generated file, when one
+/// does.
+pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf], repo: &Path) {
+    // Skipped as generated, or as too large to harden and marked generated (a kustomize build of
+    // every CRD and workload).
+    let generated = |path: &PathBuf, r: &super::FileReport| {
+        let why = r.reason.as_deref().filter(|_| r.status == super::Status::Skipped)?;
+        let large = why.starts_with("larger than");
+        if !(large || why.starts_with("generated (") || why.starts_with("rendered by `")) {
+            return None;
+        }
+        let text = std::fs::read_to_string(repo.join(path)).ok()?;
+        (!large || crate::kubernetes::generated_marker(&text).is_some()).then_some(text)
+    };
+    let copies: Vec<(&PathBuf, Vec<String>)> = paths
+        .iter()
+        .zip(reports.iter())
+        .filter_map(|(path, r)| Some((path, crate::kubernetes::kustomize::workload_ids(&generated(path, r)?))))
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect();
+    if copies.is_empty() {
+        return;
+    }
+    let scripts = crate::source::owned::script_texts(repo);
+    for (path, report) in paths.iter().zip(reports.iter_mut()) {
+        let Some(text) = report.original.as_deref().filter(|_| report.status == super::Status::Changed) else {
+            continue;
+        };
+        if report.findings.iter().any(|f| f.rule == crate::rules::RENDER_INPUT.id) {
+            continue;
+        }
+        let ids = crate::kubernetes::kustomize::workload_ids(text);
+        let Some((copy, id)) = copies
+            .iter()
+            .filter(|(copy, _)| *copy != path)
+            .find_map(|(copy, held)| Some((copy, ids.iter().find(|id| held.contains(id))?)))
+        else {
+            continue;
+        };
+        let shown = copy.display().to_string();
+        let by = scripts
+            .iter()
+            .find(|(_, text)| text.contains(&format!("/{shown}")) || text.contains(&format!(" {shown}")))
+            .map(|(script, _)| format!(" by {}", script.display()))
+            .unwrap_or_default();
+        let note = format!(
+            "{id} is also in {shown}, a file generated{by} from the manifests and kept in the repository: generate it again after this change and commit it, or a check that generated files are current fails"
+        );
+        report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note));
+    }
+}

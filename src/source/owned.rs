@@ -169,19 +169,32 @@ type ScriptFacts = (
     Vec<(PathBuf, PathBuf, super::rendered::RenderInput)>,
 );
 
+/// The Makefiles and shell scripts of `repo` (four levels deep at most, 512 KiB each at most),
+/// each with its path relative to `repo`.
+pub fn script_texts(repo: &Path) -> Vec<(PathBuf, String)> {
+    texts_named(repo, super::rendered::is_script_name)
+}
+
+/// The files of `repo` (four levels deep at most, 512 KiB each at most) whose names `wanted`
+/// accepts, each with its path relative to `repo`.
+fn texts_named(repo: &Path, wanted: impl Fn(&str) -> bool) -> Vec<(PathBuf, String)> {
+    let walk = ignore::WalkBuilder::new(repo).max_depth(Some(4)).build();
+    walk.flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| wanted(e.file_name().to_str().unwrap_or_default()))
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() <= 512 * 1024))
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            Some((e.path().strip_prefix(repo).unwrap_or(e.path()).to_path_buf(), text))
+        })
+        .collect()
+}
+
 fn read_scripts(repo: &Path) -> ScriptFacts {
     let (mut rendered, mut tilt, mut inputs) = (Vec::new(), Vec::new(), Vec::new());
-    let walk = ignore::WalkBuilder::new(repo).max_depth(Some(4)).build();
-    for entry in walk.flatten().filter(|e| e.file_type().is_some_and(|t| t.is_file())) {
-        let name = entry.file_name().to_str().unwrap_or_default();
+    for (script, text) in texts_named(repo, |name| name == "Tiltfile" || super::rendered::is_script_name(name)) {
+        let name = script.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let tiltfile = name == "Tiltfile";
-        if !(tiltfile || super::rendered::is_script_name(name))
-            || entry.metadata().map_or(true, |m| m.len() > 512 * 1024)
-        {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-        let script = entry.path().strip_prefix(repo).unwrap_or(entry.path()).to_path_buf();
         let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
         if tiltfile {
             for (line, path) in super::tilt::loaded_manifests(&text) {
