@@ -128,6 +128,11 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
         Some(i) if i.family() == Family::Golang => {
             format!("{} has no gcc, so the binary is static only until a C compiler is added", i.to_reference())
         }
+        // An image harden does not know may set CGO_ENABLED in its own environment.
+        Some(i) if i.family() == Family::Other => format!(
+            "unless {}'s own environment sets it, which harden does not read, the binary links against libc where that image has a C compiler",
+            i.to_reference()
+        ),
         _ => "the binary links against libc wherever the builder has a C compiler".to_string(),
     }
 }

@@ -266,13 +266,19 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         if let Body::Run { .. } = inst.body
             && let Some(command) = runtime::unprovided_command(inst, &copied)
         {
+            // A copy resets ownership and modes: what chown or chmod gives belongs in the copy.
+            let instead = match command.split_whitespace().next() {
+                Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead",
+                Some("chmod") => "give the files their mode with COPY --chmod instead",
+                _ => "run the step in the build stage and copy its result",
+            };
             let why = match base.tag.as_deref() {
                 Some(tag) if base.family() == Family::Distroless && tag.contains("debug") => format!(
                     "the runtime stage runs `{command}` with the busybox shell of {}, a :debug image kept for that shell; it stays on a :debug image (run the step in the build stage and copy its result to use the shell-less tag)",
                     base.to_reference()
                 ),
                 _ => format!(
-                    "the runtime stage runs `{command}`, which needs a shell or tools a distroless image does not have; the runtime image is kept (run the step in the build stage and copy its result)"
+                    "the runtime stage runs `{command}`, which needs a shell or tools a distroless image does not have; the runtime image is kept ({instead})"
                 ),
             };
             return Err((&rules::RUNTIME_NEEDS_SHELL, inst.line, why));
