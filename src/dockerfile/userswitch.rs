@@ -217,7 +217,7 @@ pub fn base_entrypoint(facts: &Facts<'_>) -> Option<Blocker> {
             &rules::BASE_ENTRYPOINT,
             stage.from.line,
             format!(
-                "the runtime stays on {}, whose own ENTRYPOINT starts the CMD: it may need root (an init script that drops to its own user), so the user is left as it is",
+                "the runtime stays on {}, an image harden does not read, and the file gives CMD without ENTRYPOINT: an ENTRYPOINT of that image, if it has one, starts the CMD and may need root (an init script that drops to its own user), so the user is left as it is",
                 base.to_reference()
             ),
         )
