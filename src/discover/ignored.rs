@@ -8,9 +8,10 @@ pub const DEFAULT_IGNORED: &[&str] =
     &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `e2e/`, `integration-tests/`,
-/// `Dockerfile.e2e-tests`, `_testdata`): the images and pods a test builds and starts, often on
-/// purpose as root or from images that do not exist.
-const TEST_WORDS: &[&str] = &["test", "tests", "e2e", "integrationtest", "integrationtests", "testdata"];
+/// `suites/`, `Dockerfile.e2e-tests`, `_testdata`): the images and pods a test builds and starts,
+/// often on purpose as root or from images that do not exist.
+const TEST_WORDS: &[&str] =
+    &["test", "tests", "e2e", "integrationtest", "integrationtests", "testdata", "suite", "suites"];
 
 /// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
 pub fn is_test_name(name: &str) -> bool {
@@ -46,6 +47,7 @@ mod tests {
         );
         assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
+        assert!(is_ignored_dir("internal", "suites") && !is_ignored_dir("", "suitcase"));
         assert_eq!(ignored_as("node_modules"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
