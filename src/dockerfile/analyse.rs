@@ -328,7 +328,11 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         if image.family() == Family::Scratch {
             continue;
         }
-        let reference = image.to_reference();
+        // An image from build arguments is named as their defaults make it, and as written.
+        let reference = match stage.from.image.contains('$') {
+            true => format!("{} ({} with its build arguments' defaults)", image.to_reference(), stage.from.image),
+            false => image.to_reference(),
+        };
         if image.digest.is_none() {
             out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
             // A golang tag that names only its variant (`golang:alpine`) floats like `latest`.
