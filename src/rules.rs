@@ -241,7 +241,7 @@ rules! {
         "Not fixed: the container is left alone and the pod-level values go on the other containers; move it to a port of 1024 or more (the Service's targetPort maps it).";
     FS_GROUP = "HK220" "fs-group-missing" Warning true "kube-score"
         "The pod mounts a persistent volume and sets no fsGroup: the non-root user harden sets may not write it."
-        "Sets fsGroup: 65532 with the user, so the volume is the user's group's.";
+        "Sets fsGroup: 65532 with the user, so the volume is the user's group's; not where a container of the pod is left alone (fsGroup is the pod's, and would regroup its volumes too).";
     SHELL_COMMAND_WRITES = "HK221" "shell-command-writes" Warning false "PSS restricted"
         "A container's shell command (sh -c) writes where nothing writable is mounted (a redirect, mkdir, cp, curl -o), and nothing says who runs it: its image's user, root for most images."
         "Not fixed: the container is left alone (harden's user could not write there, nor could anyone under a read-only root) and the pod-level values go on the other containers; write under a mounted volume (an emptyDir).";

@@ -331,13 +331,25 @@ impl<'w> Planner<'w, '_> {
             && get("fsGroup").is_none()
             && mounts_persistent_volume(w)
         {
-            self.finding(
-                &rules::FS_GROUP,
-                line,
-                format!("{id} mounts a persistent volume and sets no fsGroup; fix sets fsGroup: {NONROOT_ID}, so the volume is given the new user's group (where its driver applies fsGroup, as most do; a hostPath volume keeps its owner)"),
-                true,
-            );
-            self.set_for_pod(&["securityContext", "fsGroup"], NONROOT_ID.into());
+            // fsGroup is the pod's alone (a container has no such field): with a container left
+            // alone it would regroup that container's volumes too (a data store that wants its
+            // directory 0700), so it is only reported.
+            if self.whole_pod() {
+                self.finding(
+                    &rules::FS_GROUP,
+                    line,
+                    format!("{id} mounts a persistent volume and sets no fsGroup; fix sets fsGroup: {NONROOT_ID}, so the volume is given the new user's group (where its driver applies fsGroup, as most do; a hostPath volume keeps its owner)"),
+                    true,
+                );
+                self.set(self.pod_path(&["securityContext", "fsGroup"]), NONROOT_ID.into());
+            } else {
+                self.finding(
+                    &rules::FS_GROUP,
+                    line,
+                    format!("{id} mounts a persistent volume and sets no fsGroup; not fixed: fsGroup is the pod's, and would regroup the volumes of the containers harden leaves alone too; give the volume the user {NONROOT_ID}'s group where it is prepared"),
+                    false,
+                );
+            }
         }
         let seccomp = get("seccompProfile").and_then(|s| s.get("type")).and_then(Value::as_str);
         match seccomp {
