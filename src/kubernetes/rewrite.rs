@@ -151,7 +151,8 @@ fn anchor_of_map(text: &str, node: &Node) -> Result<Anchor, String> {
     }
     let first = entries.first().ok_or("an empty block mapping")?;
     let last = entries.last().ok_or("an empty block mapping")?;
-    Ok(Anchor::BlockMap { end: line_end(text, last.range.end), column: column(text, first.key_range.start) })
+    let column = column(text, first.key_range.start);
+    Ok(Anchor::BlockMap { end: past_deeper_comments(text, line_end(text, last.range.end), column), column })
 }
 
 /// The anchor for writing a value under a key that has none (`securityContext:` alone).
@@ -171,7 +172,42 @@ fn anchor_of_seq(text: &str, node: &Node) -> Result<Anchor, String> {
     let first = items.first().ok_or("an empty block sequence")?.range();
     let last = items.last().ok_or("an empty block sequence")?.range();
     let dash = text[..first.start].rfind('-').ok_or("a block sequence without a dash")?;
-    Ok(Anchor::BlockSeq { end: line_end(text, last.end), column: column(text, dash) })
+    let column = column(text, dash);
+    Ok(Anchor::BlockSeq { end: past_deeper_comments(text, line_end(text, last.end), column), column })
+}
+
+/// `end` moved past the comment lines right after it that belong to what ends there: those
+/// indented deeper than `column`, and those at `column` up to the last that is commented-out
+/// YAML (`# - name: X`, `#   value: y`), with the prose and blank lines between them. So
+/// commented-out entries ("uncomment these lines") stay with the value they extend, not under
+/// what is inserted after it; a closing remark at `column` stays last.
+fn past_deeper_comments(text: &str, end: usize, column: usize) -> usize {
+    let (mut at, mut kept) = (end, end);
+    for line in text[end..].split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '\t']);
+        at += line.len();
+        if body.trim().is_empty() {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        let Some(comment) = body.strip_prefix('#').filter(|_| indent >= column) else { break };
+        if indent > column || is_commented_yaml(comment) {
+            kept = at;
+        }
+    }
+    kept
+}
+
+/// True for the text of a comment that is a line of YAML commented out: a sequence item
+/// (`- name: X`) or a key (`value: y`), not prose.
+fn is_commented_yaml(comment: &str) -> bool {
+    let line = comment.trim_start();
+    let line = line.strip_prefix("- ").unwrap_or(line);
+    line.split_once(':').is_some_and(|(key, rest)| {
+        !key.is_empty()
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+            && (rest.is_empty() || rest.starts_with([' ', '\n', '\r']))
+    })
 }
 
 /// The end of the line holding byte `at - 1` (after its newline), or the end of the text.
