@@ -240,7 +240,8 @@ fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType
     let reason = if file_type.is_symlink() {
         Some(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
-                format!("symbolic link to {}, which is scanned in its own place", target.display())
+                let shown = target.strip_prefix(root).unwrap_or(&target);
+                format!("symbolic link to {}, which is scanned in its own place", shown.display())
             }
             Ok(_) => "symbolic link that leaves the tree; not followed".into(),
             Err(_) => "broken symbolic link".into(),
@@ -292,6 +293,7 @@ mod tests {
             "api.Dockerfile",
             "x.dockerfile",
             "Containerfile",
+            "DebugDockerfile",
         ] {
             assert!(is_dockerfile_name(name), "{name}");
         }

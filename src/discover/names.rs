@@ -15,8 +15,8 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         || lower.starts_with("dockerfile.")
         || lower.starts_with("dockerfile-")
         || lower.starts_with("containerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.ends_with(".containerfile");
+        || lower.ends_with("dockerfile")
+        || lower.ends_with("containerfile");
     // Templates, documents, backups, and source files of tools that write Dockerfiles
     // (`dockerfile.go`, `dockerfile.js`).
     let not_dockerfile = [

@@ -66,7 +66,9 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             "rendered from a Helm chart (# Source: {template}): an edit would be undone when it is rendered again; harden the chart"
         )));
     }
-    if let Some(marker) = generated_marker(text) {
+    // A generated file that names no kind is no manifest, and is said to be none.
+    let has_kind = text.lines().any(|l| l.trim_start_matches("- ").starts_with("kind:"));
+    if let Some(marker) = generated_marker(text).filter(|_| has_kind) {
         return Ok(Outcome::Skipped(format!(
             "generated ({marker}): an edit would be undone when it is generated again; harden the source it comes from"
         )));
@@ -358,6 +360,9 @@ mod tests {
                 .is_none()
         );
         assert!(generated_marker("# This file is the example the docs show\n").is_none());
+        // A generated file of another tool (a synced issue template) is no manifest at all.
+        assert_eq!(skipped("# AUTO-GENERATED, DO NOT EDIT!\ngithub: [acme]\n"), "not a Kubernetes manifest (no kind)");
+        assert!(skipped("# AUTO-GENERATED, DO NOT EDIT!\nkind: Pod\n").starts_with("generated ("));
     }
 
     #[test]
