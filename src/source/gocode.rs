@@ -74,7 +74,14 @@ const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("\"github.com/coreos/go-iptables/iptables\"", "iptables (firewall rules, CAP_NET_ADMIN)"),
     ("\"sigs.k8s.io/knftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
     ("\"github.com/google/nftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
+    // A CSI sidecar talks to its driver over the driver's unix socket, which drivers create
+    // root-owned: another user cannot connect.
+    (
+        "\"github.com/kubernetes-csi/csi-lib-utils/connection\"",
+        "the CSI driver's socket (created by the driver, root-owned)",
+    ),
 ];
+
 /// Build tags that keep a file out of a plain `go build`: files for tools that run beside the
 /// build (`ignore`, mage's build script, a `tools.go`, wire's injectors, generators) and for
 /// tests run with `-tags`.
