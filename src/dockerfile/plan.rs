@@ -142,10 +142,22 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     }
     if facts.builds().next().is_none() {
         let line = facts.toolchain_stage().map_or(1, |s| s.from.line);
+        // A kept runtime's user name whose ids are known is written as them (`nobody`).
+        let numbered = facts
+            .last_user(facts.runtime_stage())
+            .filter(|(_, u)| !super::analyse::is_numeric_user(u) && !super::analyse::is_root(u));
+        let ids =
+            numbered.and_then(|(_, u)| Some((u, super::users::ids_under(&Plan::kept(false, Vec::new()), facts, u)?)));
+        let kept = match ids {
+            Some((user, ids)) => format!("the runtime stage is kept, and only its USER {user} is written as {ids}"),
+            None => "the runtime stage and its user are left as they are".to_string(),
+        };
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
-            "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown: the runtime stage and its user are left as they are".into(),
+            format!(
+                "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown: {kept}"
+            ),
         );
         return Plan::kept(false, hazards);
     }
