@@ -317,7 +317,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note.clone()));
         }
         // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
-        match owned.owner(&path).or_else(|| facts.patch_reason(&path)) {
+        match owned.owner(&path).or_else(|| facts.patch_reason(&path)).or_else(|| facts.data_reason(&path)) {
             Some(reason) if report.status != Status::Skipped => {
                 FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason))
             }

@@ -25,6 +25,25 @@ pub fn patch_paths(kustomization: &str) -> Vec<String> {
     paths
 }
 
+/// The files a kustomization's `configMapGenerator` and `secretGenerator` put into a ConfigMap or
+/// Secret (`files: [helperPod.yaml, key=path]`), as written, each with its generator's key: data
+/// a program reads, not manifests applied.
+pub fn generator_files(kustomization: &str) -> Vec<(&'static str, String)> {
+    let Ok(value) = yaml_serde::from_str::<Value>(kustomization) else { return Vec::new() };
+    let mut out = Vec::new();
+    for key in ["configMapGenerator", "secretGenerator"] {
+        for generator in value.get(key).and_then(Value::as_sequence).into_iter().flatten() {
+            for file in generator.get("files").and_then(Value::as_sequence).into_iter().flatten() {
+                if let Some(file) = file.as_str() {
+                    let path = file.split_once('=').map_or(file, |(_, path)| path);
+                    out.push((key, path.trim().to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The resources a kustomization builds on (`resources`, and the older `bases`), as written:
 /// files and directories relative to its own directory (remote URLs left out).
 pub fn resources(kustomization: &str) -> Vec<String> {

@@ -20,6 +20,9 @@ pub struct RepositoryFacts {
     /// The workloads (`Kind/name`) whose user the platform chooses, with why: a patch that asks
     /// for `runAsNonRoot` without a user, or an OpenShift overlay that builds on them.
     pub platform_users: BTreeMap<String, String>,
+    /// The files kustomizations put into generated ConfigMaps and Secrets (relative to the
+    /// repository), each with the kustomization and its generator's key.
+    generated_data: BTreeMap<PathBuf, (PathBuf, &'static str)>,
     /// The tags and digests kustomizations' `images:` give images, each with the manifests
     /// (relative to the repository) the kustomization builds from, where it applies.
     image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
@@ -78,6 +81,10 @@ impl RepositoryFacts {
                     facts.platform_users.entry(workload).or_insert_with(|| why.clone());
                 }
             }
+            for (generator, file) in kustomize::generator_files(&text) {
+                let file = orchestration::normalise(&dir.join(file));
+                facts.generated_data.entry(file).or_insert_with(|| (path.clone(), generator));
+            }
             for patch in kustomize::patch_paths(&text) {
                 let patch = orchestration::normalise(&dir.join(patch));
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
@@ -111,6 +118,18 @@ impl RepositoryFacts {
             out.entry(image.clone()).or_insert_with(|| set.clone());
         }
         out
+    }
+
+    /// Why the file at `path` (relative to the repository) is not edited, when a kustomization
+    /// puts it into a ConfigMap or Secret.
+    pub fn data_reason(&self, path: &Path) -> Option<String> {
+        self.generated_data.get(path).map(|(kustomization, generator)| {
+            format!(
+                "data, not an applied manifest: the {generator} of {} puts it into a {}, which a program reads (and may accept only as it is)",
+                kustomization.display(),
+                if *generator == "secretGenerator" { "Secret" } else { "ConfigMap" }
+            )
+        })
     }
 
     /// Why the manifest at `path` (relative to the repository) is not edited, when it is a patch.
