@@ -97,6 +97,10 @@ impl GoCommand {
     }
 }
 
+/// The go subcommands that mark a word `go` as the go command when another program runs it.
+const GO_VERBS: &[&str] =
+    &["build", "install", "mod", "vet", "test", "generate", "run", "get", "list", "env", "work", "tool", "clean"];
+
 /// Finds every `go` command in `script`, which sits at `offset` in the file.
 pub fn find(commands: &[SimpleCommand]) -> Vec<GoCommand> {
     let mut out = Vec::new();
@@ -116,7 +120,18 @@ pub fn find(commands: &[SimpleCommand]) -> Vec<GoCommand> {
                 let env = script_env.iter().cloned().chain(command.environment()).collect();
                 out.push(parse(argv, env, cd.clone()));
             }
-            _ => {}
+            Some("echo" | "printf") => {}
+            // A command run by a wrapper (`retry.sh --attempts 7 -- go mod download`, `timeout
+            // 600 go build`) is still that command.
+            Some(_) => {
+                let verb = |t: &Token| GO_VERBS.contains(&t.value.as_str());
+                if let Some(at) =
+                    (1..argv.len().saturating_sub(1)).find(|&i| argv[i].value == "go" && verb(&argv[i + 1]))
+                {
+                    let env = script_env.iter().cloned().chain(command.environment()).collect();
+                    out.push(parse(&argv[at..], env, cd.clone()));
+                }
+            }
         }
     }
     out
