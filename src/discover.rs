@@ -109,7 +109,10 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
             Box::new(move |entry| {
                 let (found, action_dir) = match entry {
                     Ok(entry) => {
-                        (candidate(&entry, root, ignored, canonical_root, default_ignores), action_dir(&entry))
+                        let found = entry
+                            .file_type()
+                            .and_then(|t| candidate(entry.path(), t, root, ignored, canonical_root, default_ignores));
+                        (found, action_dir(&entry))
                     }
                     Err(e) => (unlisted(&e, root), None),
                 };
@@ -138,6 +141,11 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
                 }
             }),
     );
+    let missed = tracked_but_ignored(root, &found, default_ignores);
+    found.extend(missed.into_iter().filter_map(|path| {
+        let file_type = std::fs::symlink_metadata(&path).ok()?.file_type();
+        candidate(&path, file_type, root, &ignored, &canonical_root, default_ignores)
+    }));
     found.sort_by(|a, b| a.path.cmp(&b.path));
     for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
         if f.path.parent().is_some_and(|dir| action_dirs.contains(dir)) {
@@ -145,6 +153,36 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         }
     }
     found
+}
+
+/// The files git tracks under `root` whose names make them candidates but that the walk did not
+/// meet, because a `.gitignore` pattern also matches them (an unanchored `app` ignores a build
+/// output and the tracked `deploy/chart/app/` alike): git keeps tracked files whatever its ignore
+/// files say, and so does harden. Those in directories passed over by default are left out.
+fn tracked_but_ignored(root: &Path, found: &[Found], default_ignores: bool) -> Vec<PathBuf> {
+    let Ok(repo) = git2::Repository::discover(root) else { return Vec::new() };
+    let (Some(workdir), Ok(index)) = (repo.workdir(), repo.index()) else { return Vec::new() };
+    let (Ok(workdir), Ok(canonical_root)) = (workdir.canonicalize(), root.canonicalize()) else { return Vec::new() };
+    let Ok(prefix) = canonical_root.strip_prefix(&workdir) else { return Vec::new() };
+    let seen: HashSet<&Path> = found.iter().map(|f| f.path.as_path()).collect();
+    let passed_over = |rel: &Path| {
+        if !default_ignores {
+            return false;
+        }
+        let dirs: Vec<&str> = rel.parent().into_iter().flat_map(Path::iter).filter_map(|c| c.to_str()).collect();
+        (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
+    };
+    index
+        .iter()
+        .filter_map(|entry| Some(PathBuf::from(std::str::from_utf8(&entry.path).ok()?)))
+        .filter_map(|tracked| tracked.strip_prefix(prefix).ok().map(Path::to_path_buf))
+        .filter(|rel| {
+            rel.file_name().and_then(|n| n.to_str()).is_some_and(|n| is_dockerfile_name(n) || is_yaml_name(n))
+        })
+        .filter(|rel| !passed_over(rel) && !rel.components().any(|c| c.as_os_str() == ".git"))
+        .map(|rel| root.join(rel))
+        .filter(|path| !seen.contains(path.as_path()) && path.exists())
+        .collect()
 }
 
 /// Why a Dockerfile beside an `action.yml` is passed over.
@@ -189,13 +227,13 @@ fn unlisted(error: &ignore::Error, root: &Path) -> Option<Found> {
 
 /// The entry as a file harden handles; `None` when it is not one.
 fn candidate(
-    entry: &ignore::DirEntry,
+    path: &Path,
+    file_type: std::fs::FileType,
     root: &Path,
     ignored: &Gitignore,
     canonical_root: &Path,
     default_ignores: bool,
 ) -> Option<Found> {
-    let path = entry.path();
     let name = path.file_name()?.to_str()?;
     let kind = if is_dockerfile_name(name) {
         Kind::Dockerfile
@@ -204,7 +242,6 @@ fn candidate(
     } else {
         return None;
     };
-    let file_type = entry.file_type()?;
     if file_type.is_dir() {
         return None;
     }
@@ -308,6 +345,26 @@ mod tests {
         ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn tracked_files_a_gitignore_pattern_also_matches_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("deploy/app")).unwrap();
+        // An unanchored pattern for the build output also matches the tracked chart directory.
+        std::fs::write(p.join(".gitignore"), "app\n").unwrap();
+        std::fs::write(p.join("deploy/app/deployment.yaml"), "kind: Pod\n").unwrap();
+        std::fs::write(p.join("app"), "a build output\n").unwrap();
+        let repo = git2::Repository::init(p).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new("deploy/app/deployment.yaml")).unwrap();
+        index.write().unwrap();
+        let found = discover(p, &[], true);
+        let names: Vec<_> = found.iter().map(|f| f.path.strip_prefix(p).unwrap().to_path_buf()).collect();
+        assert_eq!(names, [Path::new("deploy/app/deployment.yaml")]);
+        // The configuration's own ignore patterns still count.
+        assert!(discover(p, &["deploy/".into()], true).is_empty());
     }
 
     #[test]
