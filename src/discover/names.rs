@@ -92,10 +92,27 @@ const GENERATED_DIRS: &[&str] = &["gen", "generated", "zz_generated"];
 /// passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again, and
 /// CI often checks that nothing differs from what it writes.
 pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
-    let dir = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).find(|c| GENERATED_DIRS.contains(c))?;
+    let dirs: Vec<&str> = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    if let Some(dir) = dirs.iter().find(|c| GENERATED_DIRS.contains(c)) {
+        return Some(format!(
+            "in a directory of generated files ({dir}/): a generator writes it again from its sources, so an edit here is lost (or fails the check that regenerating changes nothing); harden the sources"
+        ));
+    }
+    // A documentation site's copy of a released version's pages (`site/static/v0.18/`).
+    let docs = dirs.iter().position(|d| DOCS_DIRS.contains(&d.to_ascii_lowercase().as_str()))?;
+    let version = dirs[docs + 1..].iter().find(|d| is_version(d))?;
     Some(format!(
-        "in a directory of generated files ({dir}/): a generator writes it again from its sources, so an edit here is lost (or fails the check that regenerating changes nothing); harden the sources"
+        "in a released version's copy of the documentation ({version}/): it shows what that release shipped, and the next snapshot of the docs writes it again; harden the current examples"
     ))
+}
+
+/// Directories that hold a documentation site.
+const DOCS_DIRS: &[&str] = &["docs", "doc", "site", "website", "documentation"];
+
+/// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`.
+fn is_version(name: &str) -> bool {
+    let number = name.strip_prefix('v').or_else(|| name.strip_prefix("release-")).unwrap_or_default();
+    number.contains('.') && number.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
