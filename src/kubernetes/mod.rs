@@ -92,6 +92,8 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     if !docs.iter().any(is_workload) {
         return Ok(Outcome::Skipped(match kinds.is_empty() {
             true => "not a Kubernetes manifest (no kind)".into(),
+            // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
+            false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
             false => format!("no workload to harden (kinds: {})", dedup(&kinds).join(", ")),
         }));
     }
@@ -363,6 +365,12 @@ mod tests {
         // A generated file of another tool (a synced issue template) is no manifest at all.
         assert_eq!(skipped("# AUTO-GENERATED, DO NOT EDIT!\ngithub: [acme]\n"), "not a Kubernetes manifest (no kind)");
         assert!(skipped("# AUTO-GENERATED, DO NOT EDIT!\nkind: Pod\n").starts_with("generated ("));
+        assert!(
+            skipped(
+                "apiVersion: operators.coreos.com/v1alpha1\nkind: ClusterServiceVersion\nmetadata:\n  name: op.v1.0.0\n"
+            )
+            .starts_with("an OLM ClusterServiceVersion")
+        );
     }
 
     #[test]
