@@ -108,7 +108,8 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     let mut out = Vec::new();
     let mut rule = None;
     for (i, line) in script.lines().enumerate() {
-        if makefile && !line.starts_with([' ', '\t', '#']) {
+        // A blank line inside a recipe does not end its rule.
+        if makefile && !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
             rule = line
                 .split_once(':')
                 .filter(|(t, rest)| !t.contains(['=', '$', '%']) && !rest.starts_with('='))
@@ -152,7 +153,7 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
 fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
     let mut current: Option<&str> = None;
     for line in makefile.lines() {
-        if !line.starts_with([' ', '\t', '#']) {
+        if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
             current = line.split_once(':').map(|(t, _)| t.trim()).filter(|t| !t.contains(['=', '$', ' ']));
             continue;
         }
