@@ -19,10 +19,12 @@ pub fn is_test_name(name: &str) -> bool {
 }
 
 /// True for a directory `name` (in a directory named `parent`) harden does not walk by default:
-/// [`DEFAULT_IGNORED`], or a test suite's. A directory of `cmd/` holds a program, whatever its
-/// name (`cmd/test-server`, a server other projects' tests run, is shipped as an image).
+/// [`DEFAULT_IGNORED`], or a test suite's. A directory of `cmd/` holds a program, even one named
+/// for tests (`cmd/test-server`, a server other projects' tests run, is shipped as an image),
+/// unless a test word is its whole name (`cmd/tests/`).
 pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
-    DEFAULT_IGNORED.contains(&name) || (parent != "cmd" && is_test_name(name))
+    let program = parent == "cmd" && !TEST_WORDS.contains(&name.to_ascii_lowercase().as_str());
+    DEFAULT_IGNORED.contains(&name) || (!program && is_test_name(name))
 }
 
 /// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
@@ -47,6 +49,7 @@ mod tests {
         );
         assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
+        assert!(is_ignored_dir("cmd", "tests") && is_ignored_dir("cmd", "e2e"));
         assert!(is_ignored_dir("internal", "suites") && !is_ignored_dir("", "suitcase"));
         assert_eq!(ignored_as("node_modules"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
