@@ -11,7 +11,7 @@ use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod writers;
 
-pub(super) use writers::{root_image_built_here, script_write_containers, unmounted_data_stores};
+pub(super) use writers::{data_store_writes, root_image_built_here, script_write_containers, unmounted_data_stores};
 
 /// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to
 /// prepare its data directory or bind a low port, then drops to its own user: harden's user,

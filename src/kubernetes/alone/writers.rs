@@ -35,6 +35,42 @@ const DATA_STORES: &[&str] = &[
     "influxdb",
 ];
 
+/// Data stores that write their socket and pid file under /var/run, outside their data volume.
+const RUN_DIR_WRITERS: &[&str] = &["mysql", "mariadb", "postgres", "postgresql"];
+
+/// The data store an image runs (`redis` for `redis:7.4`), when it is one the repository does not
+/// build: it writes its data, sockets and pid files into its image's own directories.
+fn outside_data_store(image: &str, image_users: &crate::kubernetes::ImageUsers) -> Option<String> {
+    let name = crate::orchestration::image_name(image);
+    (DATA_STORES.contains(&name.as_str()) && !image_users.contains_key(&name)).then_some(name)
+}
+
+/// True when a container mounts something writable other than /tmp.
+fn mounts_writable(container: &Value) -> bool {
+    let mounts = container.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+    mounts
+        .filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true))
+        .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') != "/tmp"))
+}
+
+/// Why a container running a data store the repository does not build needs a writable root,
+/// when it does: nothing writable is mounted for its data, or it writes its socket and pid file
+/// under /var/run (mysql, postgres) beside the data volume.
+pub(in crate::kubernetes) fn data_store_writes(
+    container: &Value,
+    image_users: &crate::kubernetes::ImageUsers,
+) -> Option<String> {
+    let store = outside_data_store(container.get("image").and_then(Value::as_str)?, image_users)?;
+    if !mounts_writable(container) {
+        return Some(format!(
+            "{store} writes its data into its image's own directories, and nothing writable is mounted for it"
+        ));
+    }
+    RUN_DIR_WRITERS
+        .contains(&store.as_str())
+        .then(|| format!("{store} writes its socket and pid file under /var/run, outside its data volume"))
+}
+
 /// The containers (not left alone already) that run a data store the repository does not build
 /// with nothing writable mounted but /tmp, when nothing chooses their user: they write their data
 /// into their image's directories as its user, which harden's user and read-only root would stop.
@@ -46,12 +82,8 @@ pub(in crate::kubernetes) fn unmounted_data_stores(
 ) -> Vec<String> {
     super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let name = crate::orchestration::image_name(image);
-        let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
-        let writable = mounts
-            .filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true))
-            .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') != "/tmp"));
-        if writable || !DATA_STORES.contains(&name.as_str()) || image_users.contains_key(&name) {
+        let name = outside_data_store(image, image_users)?;
+        if mounts_writable(c.value) {
             return None;
         }
         let message = format!(

@@ -28,6 +28,15 @@ impl<'w> Planner<'w, '_> {
                 format!("{who} sets readOnlyRootFilesystem: false on purpose; harden leaves it: mount what it writes and set true"),
                 false,
             ),
+            // A data store run as a chosen user still writes into its image (its data with no
+            // volume for it, postgres's /var/run/postgresql): a read-only root would stop it.
+            None if let Some(why) = super::super::alone::data_store_writes(c.value, &self.context.image_users) => self
+                .finding(
+                    &rules::WRITABLE_ROOT,
+                    line,
+                    format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: {why}; mount volumes there and set true"),
+                    false,
+                ),
             None => match self.unmounted_write_of(c) {
                 Some((dir, write)) => self.finding(
                     &rules::WRITABLE_ROOT,
