@@ -67,7 +67,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
         )));
     }
     // A generated file that names no kind is no manifest, and is said to be none.
-    let has_kind = text.lines().any(|l| l.trim_start_matches("- ").starts_with("kind:"));
+    let has_kind = text.lines().any(|l| l.trim_start().trim_start_matches("- ").starts_with("kind:"));
     if let Some(marker) = generated_marker(text).filter(|_| has_kind) {
         return Ok(Outcome::Skipped(format!(
             "generated ({marker}): an edit would be undone when it is generated again; harden the source it comes from"

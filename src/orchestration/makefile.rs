@@ -69,10 +69,10 @@ fn docker_build(words: &[&str], dir: &Path) -> Option<Build> {
             positional => context = Some(positional),
         }
     }
+    // `-f` is taken from where make runs; without it, the Dockerfile is the context's.
     let context = context?;
-    let file = file.unwrap_or("Dockerfile");
-    let relative = if file == "Dockerfile" { Path::new(context).join(file) } else { Path::new(file).to_path_buf() };
-    if images.is_empty() || context.contains('$') || file.contains('$') || relative.is_absolute() {
+    let relative = file.map_or_else(|| Path::new(context).join("Dockerfile"), |f| Path::new(f).to_path_buf());
+    if images.is_empty() || context.contains('$') || file.is_some_and(|f| f.contains('$')) || relative.is_absolute() {
         return None;
     }
     Some(Build {
@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn docker_builds_name_their_dockerfile_image_and_stage() {
         let mut repo = Repository::default();
-        let makefile = "IMAGE_PREFIX ?= quay.io/acme/\n\nimage:\n\tDOCKER_BUILDKIT=1 docker build --platform=$(ARCH) \\\n\t\t--target rollouts-cli -t $(IMAGE_PREFIX)rollouts-cli:$(IMAGE_TAG) .\n\tdocker buildx build --build-arg GO=1.24 -f build/api.Dockerfile --tag \"$(REGISTRY)/api:dev\" --push . && echo done\n\tdocker build -t $(NAME):latest .\n\tdocker build -f $(DOCKERFILE) -t web .\n";
+        let makefile = "IMAGE_PREFIX ?= quay.io/acme/\n\nimage:\n\tDOCKER_BUILDKIT=1 docker build --platform=$(ARCH) \\\n\t\t--target rollouts-cli -t $(IMAGE_PREFIX)rollouts-cli:$(IMAGE_TAG) .\n\tdocker buildx build --build-arg GO=1.24 -f build/api.Dockerfile --tag \"$(REGISTRY)/api:dev\" --push . && echo done\n\tdocker build -t $(NAME):latest .\n\tdocker build -f $(DOCKERFILE) -t web .\n\tdocker build -f Dockerfile -t worker ./worker\n";
         repo.read_makefile(Path::new("Makefile"), makefile);
         let builds: Vec<(String, Vec<String>, Option<String>)> = repo
             .builds
@@ -113,8 +113,10 @@ mod tests {
             [
                 ("Dockerfile".to_string(), vec!["rollouts-cli".to_string()], Some("rollouts-cli".to_string())),
                 ("build/api.Dockerfile".to_string(), vec!["api".to_string()], None),
+                // `-f` is the working directory's, not the context's.
+                ("Dockerfile".to_string(), vec!["worker".to_string()], None),
             ]
         );
-        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli"]);
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli", "worker"]);
     }
 }

@@ -144,22 +144,38 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
             continue;
         }
         let ids = crate::kubernetes::kustomize::workload_ids(text);
-        let Some((copy, id)) = copies
+        let held: Vec<(&PathBuf, &String)> = copies
             .iter()
             .filter(|(copy, _)| *copy != path)
-            .find_map(|(copy, held)| Some((copy, ids.iter().find(|id| held.contains(id))?)))
-        else {
-            continue;
+            .filter_map(|(copy, held)| Some((*copy, ids.iter().find(|id| held.contains(id))?)))
+            .collect();
+        let Some(&(_, id)) = held.first() else { continue };
+        let shown: Vec<String> = held.iter().map(|(copy, _)| copy.display().to_string()).collect();
+        // The script is named when one writes them all.
+        let generators: Vec<Option<&PathBuf>> = held.iter().map(|(copy, _)| generator(copy, &scripts, repo)).collect();
+        let by = match generators.first() {
+            Some(Some(script)) if generators.iter().all(|g| g == &Some(*script)) => format!(" by {}", script.display()),
+            _ => String::new(),
         };
-        let shown = copy.display().to_string();
-        let by = scripts
-            .iter()
-            .find(|(_, text)| text.contains(&format!("/{shown}")) || text.contains(&format!(" {shown}")))
-            .map(|(script, _)| format!(" by {}", script.display()))
-            .unwrap_or_default();
+        let (these, files) = if shown.len() == 1 { ("a file", "it") } else { ("files", "them") };
         let note = format!(
-            "{id} is also in {shown}, a file generated{by} from the manifests and kept in the repository: generate it again after this change and commit it, or a check that generated files are current fails"
+            "{id} is also in {}, {these} generated{by} from the manifests and kept in the repository: generate {files} again after this change and commit {files}, or a check that generated files are current fails",
+            shown.join(", ")
         );
         report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note));
     }
+}
+
+/// The script or Makefile that writes the generated file `copy`: the one its generated marker
+/// names (`generated … by generate-deployment.sh`), else the first that mentions its path.
+fn generator<'a>(copy: &Path, scripts: &'a [(PathBuf, String)], repo: &Path) -> Option<&'a PathBuf> {
+    let text = std::fs::read_to_string(repo.join(copy)).unwrap_or_default();
+    let marker = crate::kubernetes::generated_marker(&text).unwrap_or_default();
+    let named = scripts
+        .iter()
+        .find(|(script, _)| script.file_name().and_then(|n| n.to_str()).is_some_and(|name| marker.contains(name)));
+    let shown = copy.display().to_string();
+    let mentions =
+        || scripts.iter().find(|(_, text)| text.contains(&format!("/{shown}")) || text.contains(&format!(" {shown}")));
+    named.or_else(mentions).map(|(script, _)| script)
 }
