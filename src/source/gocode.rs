@@ -60,6 +60,10 @@ pub struct GoFile {
     pub root_resources: Vec<RootResource>,
 }
 
+mod constraints;
+
+pub use constraints::named_for_other_os;
+
 /// Strings in Go source that mean the program talks to a root-owned socket or device.
 const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("docker.sock", "the Docker socket"),
@@ -81,23 +85,6 @@ const ROOT_RESOURCES: &[(&str, &str)] = &[
         "the CSI driver's socket (created by the driver, root-owned)",
     ),
 ];
-
-/// Build tags that keep a file out of a plain `go build`: files for tools that run beside the
-/// build (`ignore`, mage's build script, a `tools.go`, wire's injectors, generators) and for
-/// tests run with `-tags`.
-const NEVER_BUILT: &[&str] = &["ignore", "mage", "tools", "tool", "generate", "wireinject", "integration", "e2e"];
-
-/// `GOOS` values other than linux, as file name suffixes and build tags.
-const OTHER_OSES: &[&str] =
-    &["darwin", "windows", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "ios", "android", "js", "wasip1"];
-
-/// True when a file's name restricts it to another operating system (`x_darwin.go`,
-/// `x_windows_amd64.go`).
-pub fn named_for_other_os(name: &str) -> bool {
-    let stem = name.trim_end_matches(".go");
-    let parts: Vec<&str> = stem.split('_').collect();
-    parts.len() > 1 && parts[1..].iter().any(|p| OTHER_OSES.contains(p))
-}
 
 /// Calls whose first string argument is an address to listen on.
 const LISTEN_CALLS: &[&str] = &["ListenAndServe(", "ListenAndServeTLS(", "net.Listen(", "tls.Listen(", "ListenPacket("];
@@ -140,12 +127,7 @@ pub fn scan(text: &str) -> GoFile {
         let line_no = n + 1;
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
-            // A constraint that names other systems and not linux, without alternatives.
-            let words: Vec<&str> = constraint.split(|c: char| !c.is_alphanumeric()).collect();
-            out.not_linux |= (!constraint.contains("||")
-                && !words.contains(&"linux")
-                && words.iter().any(|w| OTHER_OSES.contains(w)))
-                || NEVER_BUILT.contains(&constraint.trim());
+            out.not_linux |= constraints::keeps_out_of_linux_build(constraint);
         }
         if code.starts_with("//") {
             continue;
