@@ -11,7 +11,7 @@ use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Copy, Stage};
 use super::modules;
 use super::plan::{Plan, RuntimePlan};
-use super::rewrite::{builder_version_from_go_mod, other_modules_built};
+use super::rewrite::{builder_version_from_go_mod, leaves_eol_base, other_modules_built};
 use super::runtime;
 use super::secrets;
 
@@ -406,12 +406,15 @@ fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s)).map(|s| s.index).collect();
     for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
         let own_command = stage.instructions.iter().find(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
+        // Its distroless base past end of life still moves on (HD118).
+        let eol =
+            if leaves_eol_base(facts, stage) { " (its base past end of life still moves to debian13)" } else { "" };
         if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index)) {
             out.push(Finding::new(
                 &rules::SECOND_RUNTIME,
                 command.line,
                 format!(
-                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only",
+                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{eol}",
                     stage.reference(),
                     command.keyword.to_ascii_uppercase(),
                     stage.reference()

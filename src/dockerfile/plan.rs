@@ -152,6 +152,11 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             Some((user, ids)) => format!("the runtime stage is kept, and only its USER {user} is written as {ids}"),
             None => "the runtime stage and its user are left as they are".to_string(),
         };
+        // Its distroless base past end of life still moves on (HD118).
+        let kept = match super::rewrite::leaves_eol_base(facts, facts.runtime_stage()) {
+            true => format!("{kept}, but for its base past end of life, which moves to debian13"),
+            false => kept,
+        };
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,

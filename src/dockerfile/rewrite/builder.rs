@@ -206,18 +206,20 @@ pub fn distroless_eol(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     for stage in &facts.df.stages {
         let is_converted_runtime =
             stage.index == facts.runtime && matches!(plan.runtime, RuntimePlan::Convert { image: Some(_) });
-        let image = ImageRef::parse(&stage.from.image);
-        // A pinned image is never replaced by an unpinned one (`fix --pin` pins the new one).
-        let pinned = image.digest.is_some() && !facts.config.pinning;
-        if !is_converted_runtime
-            && !pinned
-            && image.family() == Family::Distroless
-            && image.short_name().ends_with("-debian12")
-        {
+        if !is_converted_runtime && leaves_eol_base(facts, stage) {
+            let image = ImageRef::parse(&stage.from.image);
             let next = ImageRef { name: image.name.replace("-debian12", "-debian13"), digest: None, ..image };
             out.push(Edit::replace(stage.from.image_span.clone(), next.to_reference()));
         }
     }
+}
+
+/// True when the stage's distroless `*-debian12` base, past end of life, moves to debian13 (as
+/// written in the file; a pinned one only under `fix --pin`, which pins the new one).
+pub fn leaves_eol_base(facts: &Facts<'_>, stage: &Stage) -> bool {
+    let image = ImageRef::parse(&stage.from.image);
+    let pinned = image.digest.is_some() && !facts.config.pinning;
+    !pinned && image.family() == Family::Distroless && image.short_name().ends_with("-debian12")
 }
 
 /// `COPY` in the case style of the `ADD` it replaces (`ADD`, `add`, `Add`).
