@@ -11,7 +11,7 @@ use serde::Serialize;
 mod ignored;
 mod names;
 
-pub use ignored::{DEFAULT_IGNORED, ignored_as, is_ignored_dir, is_test_name};
+pub use ignored::{DEFAULT_IGNORED, ignored_as, is_ignored_dir, is_test_name, under_ignored_dir};
 use names::{dockerfile_skip_reason, generated_dir_reason, yaml_skip_reason};
 pub use names::{is_dockerfile_name, is_yaml_name};
 
@@ -166,11 +166,8 @@ fn tracked_but_ignored(root: &Path, found: &[Found], default_ignores: bool) -> V
     let Ok(prefix) = canonical_root.strip_prefix(&workdir) else { return Vec::new() };
     let seen: HashSet<&Path> = found.iter().map(|f| f.path.as_path()).collect();
     let passed_over = |rel: &Path| {
-        if !default_ignores {
-            return false;
-        }
         let dirs: Vec<&str> = rel.parent().into_iter().flat_map(Path::iter).filter_map(|c| c.to_str()).collect();
-        (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
+        default_ignores && under_ignored_dir(&dirs)
     };
     index
         .iter()

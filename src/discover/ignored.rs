@@ -27,6 +27,12 @@ pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
     DEFAULT_IGNORED.contains(&name) || (!program && is_test_name(name))
 }
 
+/// True when one of `dirs` (a relative path's directories, outermost first) is one discovery
+/// passes over by default.
+pub fn under_ignored_dir(dirs: &[&str]) -> bool {
+    (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
+}
+
 /// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
 /// suite.
 pub fn ignored_as(name: &str) -> &'static str {

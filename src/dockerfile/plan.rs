@@ -127,8 +127,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             let user = match facts.last_user(runtime) {
                 None => "it runs as root, with no USER".to_string(),
                 Some((_, u)) if super::analyse::is_root(u) => format!("it runs as root (USER {u})"),
-                Some((_, u)) if super::analyse::is_numeric_user(u) => format!("so is its USER {u}"),
-                Some((_, u)) => format!("its USER {u} is made numeric where its ids are known"),
+                Some((_, u)) => match kept_user_ids(facts) {
+                    Some(ids) => format!("its USER {u} is written as {ids}"),
+                    None => format!("so is its USER {u}"),
+                },
             };
             let why = format!(
                 "{binary} is a Go binary built outside the Dockerfile, run on {}, whose shell the image ships on purpose: the runtime is kept, and {user}",
@@ -142,14 +144,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     }
     if facts.builds().next().is_none() {
         let line = facts.toolchain_stage().map_or(1, |s| s.from.line);
-        // A kept runtime's user name whose ids are known is written as them (`nobody`).
-        let numbered = facts
-            .last_user(facts.runtime_stage())
-            .filter(|(_, u)| !super::analyse::is_numeric_user(u) && !super::analyse::is_root(u));
-        let ids =
-            numbered.and_then(|(_, u)| Some((u, super::users::ids_under(&Plan::kept(false, Vec::new()), facts, u)?)));
-        let kept = match ids {
-            Some((user, ids)) => format!("the runtime stage is kept, and only its USER {user} is written as {ids}"),
+        let kept = match facts.last_user(facts.runtime_stage()).zip(kept_user_ids(facts)) {
+            Some(((_, user), ids)) => {
+                format!("the runtime stage is kept, and only its USER {user} is written as {ids}")
+            }
             None => "the runtime stage and its user are left as they are".to_string(),
         };
         // Its distroless base past end of life still moves on (HD118).
@@ -256,6 +254,16 @@ fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, line: usize) 
             ),
         )),
     }
+}
+
+/// The ids a kept runtime's `USER name` is written as (`nobody` → 65534:65534, a name the file
+/// creates with fixed ids), when it is a name whose ids are known.
+fn kept_user_ids(facts: &Facts<'_>) -> Option<String> {
+    let (_, user) = facts.last_user(facts.runtime_stage())?;
+    if super::analyse::is_numeric_user(user) || super::analyse::is_root(user) {
+        return None;
+    }
+    super::users::ids_under(&Plan::kept(false, Vec::new()), facts, user)
 }
 
 /// Plans the conversion of an existing runtime stage.

@@ -163,6 +163,12 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
     host
 }
 
+/// The `runAsUser` a container sets, and the one its pod sets.
+fn run_as_user(workload: &Workload<'_>, c: &Container<'_>) -> (Option<u64>, Option<u64>) {
+    let user = |v: Option<&Value>| v.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
+    (user(c.value.get("securityContext")), user(workload.pod_value.get("securityContext")))
+}
+
 /// The containers (not opted out already) that run an official image starting as root, each
 /// reported. One the manifest already runs as a non-root user (`runAsUser: 999` on it or its
 /// pod) does not start as root: the entrypoint has no user to drop to, and it is hardened.
@@ -171,11 +177,10 @@ pub(super) fn root_image_containers(
     skipped: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let user = |v: Option<&Value>| v.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
-    let pod_user = user(workload.pod_value.get("securityContext"));
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !skipped.contains(&c.name)) {
-        if user(c.value.get("securityContext")).or(pod_user).is_some_and(|uid| uid > 0) {
+        let (own, pod) = run_as_user(workload, c);
+        if own.or(pod).is_some_and(|uid| uid > 0) {
             continue;
         }
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
@@ -199,13 +204,11 @@ pub(super) fn explicit_root_containers(
     alone: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let user = |v: Option<&Value>| v.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
-    let pod_user = user(workload.pod_value.get("securityContext"));
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let whose = match user(c.value.get("securityContext")) {
-            Some(0) => "runAsUser: 0",
-            None if pod_user == Some(0) => "the pod's runAsUser: 0",
+        let whose = match run_as_user(workload, c) {
+            (Some(0), _) => "runAsUser: 0",
+            (None, Some(0)) => "the pod's runAsUser: 0",
             _ => continue,
         };
         let message = format!(

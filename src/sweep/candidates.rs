@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 
-use crate::discover::{is_dockerfile_name, is_ignored_dir, is_test_name, is_yaml_name};
+use crate::discover::{is_dockerfile_name, is_test_name, is_yaml_name, under_ignored_dir};
 
 /// A file of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +57,7 @@ impl Candidates {
         let ignored = crate::discover::matcher(Path::new(""), &config.ignore);
         let keeps = |file: &Entry| {
             let dirs: Vec<&str> = file.path.split('/').collect();
-            let dirs = &dirs[..dirs.len().saturating_sub(1)];
-            let ignored_dir = |(i, name): (usize, &&str)| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, name);
-            let defaults = config.default_ignores && dirs.iter().enumerate().any(ignored_dir);
+            let defaults = config.default_ignores && under_ignored_dir(&dirs[..dirs.len().saturating_sub(1)]);
             !defaults && !ignored.matched_path_or_any_parents(&file.path, false).is_ignore()
         };
         // A test image (`Dockerfile.e2e`) is skipped by discovery too.
