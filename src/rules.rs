@@ -182,6 +182,9 @@ rules! {
     USER_WITHOUT_GROUP = "HD150" "user-without-group" Info false ""
         "USER is a numeric uid without a group and without an account in the image: the program runs with group 0, root's, and can use whatever root's group may."
         "Not fixed: write USER uid:gid, unless the image relies on root's group (directories given to group 0 for OpenShift's arbitrary users).";
+    DATA_STORE = "HD151" "runtime-data-store" Warning false ""
+        "The program keeps an embedded database (SQLite, bolt, badger…) at a path set when it runs, and the image moves off root: data an earlier root image wrote to a volume stays root's, which the new user cannot write."
+        "Not fixed: the user still moves to 65532; give the data volumes to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling the image out.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -126,8 +126,9 @@ impl<'a> Facts<'a> {
     /// (or one GoReleaser builds): a Go binary built before `docker build` (GoReleaser, promu, a
     /// CI step). `None` otherwise.
     pub fn prebuilt_binary(&self) -> Option<String> {
-        // Other stages may only prepare files (certificates from an alpine stage): none builds Go.
-        let prepared_only = self.builds().next().is_none() && self.toolchain_stage().is_none();
+        // Other stages may only prepare files (certificates from an alpine or golang stage): none
+        // runs Go.
+        let prepared_only = self.builds().next().is_none() && self.go_runs.is_empty();
         if !(self.df.stages.len() == 1 || prepared_only)
             || !(self.source.available || self.source.orchestration.released.is_some())
         {

@@ -281,6 +281,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     }
     refusals::check_runtime_commands(facts)?;
     if base.family().is_fat() {
+        refusals::shell_flavour(facts)?;
         refusals::outside_image_argument(facts)?;
         refusals::registry_from_argument(facts)?;
         refusals::orchestrated_command(facts)?;

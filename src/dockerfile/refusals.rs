@@ -30,6 +30,28 @@ pub(super) fn outside_image_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     ))
 }
 
+/// Refuses a shell-less runtime for a final stage that is one flavour among the file's images
+/// when another flavour, a stage with its own command on scratch or distroless, already is the
+/// minimal one (`scratch-release` beside `alpine`): the final stage's shell is its purpose.
+pub(super) fn shell_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let minimal = facts.df.stages.iter().filter(|s| s.index != stage.index).find(|s| {
+        let own_command = s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
+        own_command && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
+    });
+    let Some(minimal) = minimal else { return Ok(()) };
+    Err((
+        &rules::SECOND_RUNTIME,
+        stage.from.line,
+        format!(
+            "stage {} is this file's shell-less image (FROM {}, with its own command), so the final stage on {} is the flavour with a shell, and its base is kept",
+            minimal.reference(),
+            minimal.from.image,
+            stage.from.image
+        ),
+    ))
+}
+
 /// An image with no ENTRYPOINT or CMD of its own is started by whatever runs it: refused a
 /// shell-less runtime when that command needs a shell, or when the repository does not say
 /// (no Compose service, skaffold artifact or Kubernetes container names it).

@@ -6,6 +6,7 @@
 //! `HEALTHCHECK` URL; the command's flags; `VOLUME`) and from the Go source, where it says a
 //! port or path literally or as a default.
 
+use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::analyse::{is_numeric_user, is_root};
@@ -102,6 +103,24 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
             used.found.line,
             used.found.what,
             if used.found.what.contains("socket") { " (or the socket's group)" } else { "" }
+        ),
+    ))
+}
+
+/// An embedded database the program keeps at a path set when it runs (no path the source
+/// names): after the move off root, the data an earlier root image wrote to its volume stays
+/// root's. A warning for the reviewer, not a refusal: the default may keep nothing on disk.
+pub fn stored_data(facts: &Facts<'_>) -> Option<Finding> {
+    let store = facts.source.writes.iter().find(|w| w.found.path.is_empty())?;
+    if !program_writes(facts).is_empty() {
+        return None;
+    }
+    Some(Finding::new(
+        &rules::DATA_STORE,
+        facts.runtime_stage().from.line,
+        format!(
+            "{}:{} imports {}, an embedded database kept at a path set when the program runs: where an earlier image ran as root, its data on a volume stays root's, which 65532 cannot write; give the volume to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling this out",
+            store.file, store.found.line, store.found.how
         ),
     ))
 }

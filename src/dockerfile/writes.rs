@@ -24,7 +24,8 @@ pub struct Written {
 }
 
 /// The directories the program of `facts`' final stage writes, as its source says (a path
-/// from a variable or the home directory, `$HOME/x` or `~/x`, is not told).
+/// from a variable or the home directory, `$HOME/x` or `~/x`, or an embedded database's, set
+/// when the program runs, is not told).
 pub fn program_writes(facts: &Facts<'_>) -> Vec<Written> {
     let stage = facts.runtime_stage();
     let cwd = facts.workdir_at(stage, stage.instructions.len());
@@ -32,7 +33,7 @@ pub fn program_writes(facts: &Facts<'_>) -> Vec<Written> {
         .source
         .writes
         .iter()
-        .filter(|write| !write.found.path.starts_with(['$', '~']))
+        .filter(|write| !write.found.path.is_empty() && !write.found.path.starts_with(['$', '~']))
         .map(|write| {
             let path = join_path(&cwd, &write.found.path);
             let found = &write.found;

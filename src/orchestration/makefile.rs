@@ -2,6 +2,7 @@
 //! build/Dockerfile .` names the image a Dockerfile (or one of its stages) becomes, which links
 //! the Dockerfile to the manifests that run that image.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::{Build, Repository, image_name, normalise};
@@ -30,12 +31,14 @@ const VALUE_FLAGS: &[&str] = &[
 impl Repository {
     /// Reads a Makefile at `path` (relative to the root; its recipes run in its directory):
     /// each `docker build` or `docker buildx build` with a literal Dockerfile and context, the
-    /// image names its tags give (leading variables such as `$(IMAGE_PREFIX)` dropped) and the
-    /// stage it targets.
+    /// image names its tags give (the file's own variables expanded, `IMG ?= controller:latest`
+    /// making `-t ${IMG}` name `controller`; leading variables it does not set, such as
+    /// `$(IMAGE_PREFIX)`, dropped) and the stage it targets.
     pub fn read_makefile(&mut self, path: &Path, text: &str) {
         let dir = path.parent().unwrap_or(Path::new(""));
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-        for line in joined.lines() {
+        let variables = variables(&joined);
+        for line in joined.lines().map(|l| expand(l, &variables, 0)) {
             let Some(at) = line.find("docker build ").or_else(|| line.find("docker buildx build ")) else { continue };
             let rest = &line[at..];
             let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
@@ -83,6 +86,55 @@ fn docker_build(words: &[&str], dir: &Path) -> Option<Build> {
     })
 }
 
+/// The variables the Makefile sets (`NAME ?= value`, `:=`, `::=`, `=`, `export NAME = value`;
+/// the last one wins), by name.
+fn variables(text: &str) -> HashMap<&str, &str> {
+    let mut variables = HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('\t')) {
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else { continue };
+        let name = name.trim_end().trim_end_matches([':', '?']).trim_end();
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            variables.insert(name, value.split(" #").next().unwrap_or(value).trim());
+        }
+    }
+    variables
+}
+
+/// `line` with the Makefile's variables (`$(NAME)`, `${NAME}`) replaced by their values, which
+/// are expanded in turn; a variable the file does not set (or a function such as `$(shell …)`)
+/// is left as it is.
+fn expand(line: &str, variables: &HashMap<&str, &str>, depth: usize) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let close = match after.chars().next() {
+            Some('(') => ')',
+            Some('{') => '}',
+            _ => {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+        };
+        let value = after.find(close).and_then(|end| Some((end, variables.get(&after[1..end])?)));
+        match value {
+            Some((end, value)) if depth < 8 => {
+                out.push_str(&expand(value, variables, depth + 1));
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The image name of a tag, its leading variables dropped (`$(IMAGE_PREFIX)api:$(TAG)` →
 /// `api`); `None` when the name itself is a variable.
 fn literal_name(tag: &str) -> Option<String> {
@@ -118,5 +170,16 @@ mod tests {
             ]
         );
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli", "worker"]);
+    }
+
+    #[test]
+    fn the_makefiles_own_variables_name_the_image() {
+        let mut repo = Repository::default();
+        // kubebuilder's layout: the tool and the tag are variables the file sets.
+        let makefile = "IMG ?= controller:latest\nCONTAINER_TOOL ?= docker\nexport PREFIX := ghcr.io/${OWNER}/op # where\nAGENT_IMG = $(PREFIX)/agent:$(shell git describe)\n\ndocker-build:\n\t$(CONTAINER_TOOL) build -t ${IMG} .\n\t$(CONTAINER_TOOL) build -t $(AGENT_IMG) cmd/agent\n\tdocker build -t $(UNSET) web\n";
+        repo.read_makefile(Path::new("Makefile"), makefile);
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["controller"]);
+        assert_eq!(repo.image_names(Path::new("cmd/agent/Dockerfile")), ["agent"]);
+        assert!(repo.image_names(Path::new("web/Dockerfile")).iter().all(|name| !name.contains('$')));
     }
 }

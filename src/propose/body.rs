@@ -138,7 +138,7 @@ fn hazards(files: &[FileReport]) -> Vec<String> {
                     "`{}` line {}: {}. harden does not move secrets; take them out of the image.",
                     file.path, f.line, f.message
                 )),
-                ("HD139", _) => Some(format!("`{}` line {}: {}.", file.path, f.line, f.message)),
+                ("HD139" | "HD151", _) => Some(format!("`{}` line {}: {}.", file.path, f.line, f.message)),
                 ("HK216", _) => Some(format!(
                     "`{}` line {}: {}; run an image built to start unprivileged to harden it.",
                     file.path, f.line, f.message

@@ -20,7 +20,8 @@ pub struct Listen {
 pub struct Write {
     /// 1-based line in the file.
     pub line: usize,
-    /// The path as written (absolute, or relative to the working directory).
+    /// The path as written (absolute, or relative to the working directory); empty for an
+    /// embedded database the file imports, whose path is set when the program runs.
     pub path: String,
     /// True when the path is a directory the program writes into (`os.MkdirAll`, badger), false
     /// for a file (its directory must be writable).
@@ -103,6 +104,23 @@ const WRITE_CALLS: &[(&str, bool, &str)] = &[
     ("buntdb.Open(", false, "buntdb"),
     ("sqlite.Open(", false, "sqlite"),
 ];
+/// Embedded databases, by import path (or its prefix): a program that imports one keeps data
+/// in files, wherever its configuration says.
+const DATA_STORES: &[&str] = &[
+    "modernc.org/sqlite",
+    "github.com/mattn/go-sqlite3",
+    "github.com/glebarez/sqlite",
+    "github.com/glebarez/go-sqlite",
+    "github.com/ncruces/go-sqlite3",
+    "gorm.io/driver/sqlite",
+    "zombiezen.com/go/sqlite",
+    "go.etcd.io/bbolt",
+    "github.com/boltdb/bolt",
+    "github.com/dgraph-io/badger",
+    "github.com/syndtr/goleveldb/leveldb",
+    "github.com/cockroachdb/pebble",
+    "github.com/tidwall/buntdb",
+];
 /// Flag-defining calls: the flag's name is the first string argument, its default the next.
 const FLAG_CALLS: &[&str] =
     &["String(", "StringVar(", "StringP(", "StringVarP(", "Int(", "IntVar(", "IntP(", "IntVarP("];
@@ -140,13 +158,20 @@ pub fn scan(text: &str) -> GoFile {
         {
             out.package = name.split_whitespace().next().unwrap_or_default().to_string();
         }
-        if in_imports {
+        let imported = if in_imports {
             in_imports = !code.starts_with(')');
-            out.imports.extend(all_strings(code).into_iter().next());
+            all_strings(code).into_iter().next()
         } else if code.starts_with("import (") {
             in_imports = true;
-        } else if let Some(single) = code.strip_prefix("import ") {
-            out.imports.extend(all_strings(single).into_iter().next());
+            None
+        } else {
+            code.strip_prefix("import ").and_then(|single| all_strings(single).into_iter().next())
+        };
+        if let Some(import) = imported {
+            if DATA_STORES.iter().any(|s| import == *s || import.starts_with(&format!("{s}/"))) {
+                out.writes.push(Write { line: line_no, path: String::new(), dir: true, how: import.clone() });
+            }
+            out.imports.push(import);
         }
         let scheme_case = ["case \"http", "case \"ws", "case \"grpc"].iter().any(|c| previous.starts_with(c));
         listens(code, line_no, main && !scheme_case, &mut out.listens);

@@ -21,7 +21,12 @@ pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: boo
         _ => userswitch::other_owner(facts).map_or(Ok(Writable::default()), Err),
     };
     let (runtime, writable, root_kept) = match switched {
-        Ok(writable) => (runtime, writable, None),
+        Ok(writable) => {
+            if as_root && !matches!(runtime, RuntimePlan::Keep) {
+                hazards.extend(userswitch::stored_data(facts));
+            }
+            (runtime, writable, None)
+        }
         Err((rule, line, message)) => {
             let root_kept = as_root.then(|| message.clone());
             hazards.push(Finding::new(rule, line, message));
