@@ -324,6 +324,7 @@ mod tests {
             "dockerfile",
             "Dockerfile.prod",
             "Dockerfile-alpine",
+            "Dockerfile_iptables",
             "api.Dockerfile",
             "x.dockerfile",
             "Containerfile",

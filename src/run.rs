@@ -288,6 +288,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let mut context = kubernetes::Context { platform_users: facts.platform_users.clone(), ..Default::default() };
         for ((f, _), image) in work.iter().zip(built) {
             for (name, target) in image_names(f, &facts.orchestration, repo, &rel) {
+                context.images_built.insert(name.clone());
                 let (user, last) = image.at(target.as_deref());
                 if let Some(user) = user {
                     context.image_users.entry(name.clone()).or_insert(user);
@@ -308,7 +309,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let stale = stale_renders(&owned, repo);
     let manifest_reports = parallel_map(&manifests, |f| {
         let path = rel(&f.path);
-        let context = kubernetes::Context { image_overrides: facts.image_overrides_for(&path), ..context.clone() };
+        let context = kubernetes::Context {
+            image_overrides: facts.image_overrides_for(&path),
+            example_dir: kubernetes::example_dir(&path),
+            ..context.clone()
+        };
         let mut report = harden_file(f, &no_source, config, &context);
         // An edited input of a render leaves the rendered file the repository keeps stale.
         if report.status == Status::Changed

@@ -1,17 +1,27 @@
 //! What discovery passes over by default: other people's code, test data and test suites.
 
 /// Directory names harden does not walk unless the configuration says `default_ignores: false`:
-/// vendored modules and packages (other people's code, rewritten by their tools) and test data
+/// vendored modules and packages (other people's code, rewritten by their tools; `third_party/`
+/// holds other projects' sources and the images built from them) and test data
 /// (files a test expects as they are), as Renovate's recommended configuration and the go tool
 /// pass over them; and test suites (see [`is_test_name`]).
-pub const DEFAULT_IGNORED: &[&str] =
-    &["vendor", "node_modules", "testdata", "__fixtures__", "fixtures", "testfiles", "testfiles-negative"];
+pub const DEFAULT_IGNORED: &[&str] = &[
+    "vendor",
+    "third_party",
+    "third-party",
+    "node_modules",
+    "testdata",
+    "__fixtures__",
+    "fixtures",
+    "testfiles",
+    "testfiles-negative",
+];
 
-/// Words that make a directory or Dockerfile a test suite's (`test/`, `e2e/`, `integration-tests/`,
-/// `suites/`, `Dockerfile.e2e-tests`, `_testdata`): the images and pods a test builds and starts,
-/// often on purpose as root or from images that do not exist.
+/// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
+/// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `_testdata`): the images and pods a
+/// test builds and starts, often on purpose as root or from images that do not exist.
 const TEST_WORDS: &[&str] =
-    &["test", "tests", "e2e", "integrationtest", "integrationtests", "testdata", "suite", "suites"];
+    &["test", "tests", "testing", "e2e", "integrationtest", "integrationtests", "testdata", "suite", "suites"];
 
 /// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
 pub fn is_test_name(name: &str) -> bool {
@@ -38,7 +48,7 @@ pub fn under_ignored_dir(dirs: &[&str]) -> bool {
 pub fn ignored_as(name: &str) -> &'static str {
     let words = || name.split(['-', '_', '.']);
     match name {
-        "vendor" | "node_modules" => "vendored code",
+        "vendor" | "third_party" | "third-party" | "node_modules" => "vendored code",
         _ if DEFAULT_IGNORED.contains(&name) || words().any(|w| w.eq_ignore_ascii_case("testdata")) => "test data",
         _ => "a test suite",
     }
@@ -57,7 +67,9 @@ mod tests {
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
         assert!(is_ignored_dir("cmd", "tests") && is_ignored_dir("cmd", "e2e"));
         assert!(is_ignored_dir("internal", "suites") && !is_ignored_dir("", "suitcase"));
+        assert!(is_ignored_dir("", "testing") && is_ignored_dir("", "third_party"));
         assert_eq!(ignored_as("node_modules"), "vendored code");
+        assert_eq!(ignored_as("third_party"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
         assert_eq!(ignored_as("e2e"), "a test suite");

@@ -6,14 +6,16 @@ use std::path::Path;
 
 use super::is_test_name;
 
-/// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
-/// `*.dockerfile`, `Containerfile` (any case), but not `*.dockerignore` or templates.
+/// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `Dockerfile-*`,
+/// `Dockerfile_*`, `*.Dockerfile`, `*.dockerfile`, `Containerfile` (any case), but not
+/// `*.dockerignore` or templates.
 pub fn is_dockerfile_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let named = lower == "dockerfile"
         || lower == "containerfile"
         || lower.starts_with("dockerfile.")
         || lower.starts_with("dockerfile-")
+        || lower.starts_with("dockerfile_")
         || lower.starts_with("containerfile.")
         || lower.ends_with("dockerfile")
         || lower.ends_with("containerfile");

@@ -299,6 +299,36 @@ fn leave_userless(
     names
 }
 
+/// The containers (not left alone already) of an example (a manifest under `examples/`,
+/// `docs/`…) that run an image the repository does not build, when it builds some: the example
+/// shows how to run another project's software beside this one's, and that image's user and
+/// writes are its own (a database whose entrypoint edits its configuration, a server that
+/// writes its home). Each is reported.
+pub(super) fn others_examples(
+    workload: &Workload<'_>,
+    alone: &[String],
+    context: &crate::kubernetes::Context,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let Some(dir) = context.example_dir.as_deref().filter(|_| !context.images_built.is_empty()) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
+        if context.images_built.contains(&crate::orchestration::image_name(image)) {
+            continue;
+        }
+        let message = format!(
+            "{} runs {image}, which this repository does not build, in an example ({dir}/): the user it needs and where it writes are that image's, so the container is left alone",
+            c.who(workload)
+        );
+        findings.push(Finding::new(&rules::EXAMPLE_OTHER_IMAGE, c.line, message));
+        names.push(c.name.clone());
+    }
+    names
+}
+
 /// The containers (not left alone already) whose seccomp profile is `Unconfined` in so many
 /// words, on themselves or on the pod: what they do needs every system call (rootless BuildKit,
 /// a debugger), so harden's profile, dropped capabilities or blocked escalation would stop them.

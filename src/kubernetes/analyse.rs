@@ -10,9 +10,9 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    explicit_root_containers, host_needs, privileged_port_containers, root_commands, root_image_built_here,
-    root_image_containers, script_write_containers, skipped_containers, unconfined_containers, unmounted_data_stores,
-    windows_pod,
+    explicit_root_containers, host_needs, others_examples, privileged_port_containers, root_commands,
+    root_image_built_here, root_image_containers, script_write_containers, skipped_containers, unconfined_containers,
+    unmounted_data_stores, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -55,6 +55,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
     alone.extend(unmounted_data_stores(workload, &alone, &context.image_users, &mut findings));
+    alone.extend(others_examples(workload, &alone, context, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();

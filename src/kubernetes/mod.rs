@@ -47,6 +47,35 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The names of every image the repository builds.
+    pub images_built: std::collections::BTreeSet<String>,
+    /// The directory that makes the manifest an example of running software (`examples`,
+    /// `docs`…), when one does: see [`example_dir`].
+    pub example_dir: Option<String>,
+}
+
+/// Directory names whose manifests show how to run software rather than deploy the project.
+const EXAMPLE_DIRS: &[&str] = &[
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "demo",
+    "demos",
+    "tutorial",
+    "tutorials",
+    "doc",
+    "docs",
+    "documentation",
+    "quickstart",
+];
+
+/// The outermost directory of `path` (relative to the repository) that makes a manifest an
+/// example, up to it: `config/samples` for `config/samples/minio.yaml`.
+pub fn example_dir(path: &std::path::Path) -> Option<String> {
+    let dirs: Vec<&str> = path.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
+    let at = dirs.iter().position(|d| EXAMPLE_DIRS.contains(&d.to_ascii_lowercase().as_str()))?;
+    Some(dirs[..=at].join("/"))
 }
 
 /// Analyses and rewrites one YAML file.
