@@ -30,6 +30,9 @@ pub struct Orchestration {
     pub without_buildkit: Option<String>,
     /// Set when GoReleaser builds the image around a Go binary it built first.
     pub released: Option<Released>,
+    /// What Kubernetes containers running the image ask of it that only root keeps, with where:
+    /// `deploy/speaker.yaml (container speaker) adds the capability NET_RAW`.
+    pub root_needs: Vec<String>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
@@ -99,11 +102,13 @@ struct Build {
     target: Option<String>,
 }
 
-/// A Kubernetes container: the name of the image it runs and its command.
+/// A Kubernetes container: the name of the image it runs, its command, and what it asks that
+/// only root keeps.
 #[derive(Debug, Clone)]
 struct Container {
     image: String,
     command: Option<Command>,
+    root_need: Option<String>,
 }
 
 /// What the repository's Compose files, skaffold configs and manifests say.
@@ -277,8 +282,9 @@ impl Repository {
                 (seen, this) => seen.or_else(|| this.clone()),
             };
         }
-        out.commands
-            .extend(self.containers.iter().filter(|c| images.contains(&c.image)).filter_map(|c| c.command.clone()));
+        let running = || self.containers.iter().filter(|c| images.contains(&c.image));
+        out.commands.extend(running().filter_map(|c| c.command.clone()));
+        out.root_needs.extend(running().filter_map(|c| c.root_need.clone()));
         out
     }
 }
@@ -296,6 +302,7 @@ fn documents(text: &str) -> Vec<Value> {
 fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
     match value {
         Value::Mapping(map) => {
+            let pod_user = value.get("securityContext").and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
             for (key, child) in map {
                 if matches!(key.as_str(), Some("containers" | "initContainers"))
                     && let Some(list) = child.as_sequence()
@@ -304,6 +311,7 @@ fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
                         let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed");
                         let origin = format!("{file} (container {name})");
+                        let root_need = root_need(c, pod_user).map(|need| format!("{origin} {need}"));
                         let command = c.get("command").and_then(words);
                         let args = c.get("args").and_then(words);
                         let command = match (command, args) {
@@ -314,7 +322,7 @@ fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                             (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
                             (None, None) => None,
                         };
-                        out.push(Container { image: image_name(image), command });
+                        out.push(Container { image: image_name(image), command, root_need });
                     }
                 } else {
                     containers(child, out, file);
@@ -323,6 +331,28 @@ fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
         }
         Value::Sequence(items) => items.iter().for_each(|v| containers(v, out, file)),
         _ => {}
+    }
+}
+
+/// What a container that chooses no non-root user asks that only root keeps: capabilities
+/// beyond NET_BIND_SERVICE, or privileged mode (Kubernetes gives a non-root process none of
+/// them).
+fn root_need(container: &Value, pod_user: Option<u64>) -> Option<String> {
+    let sc = container.get("securityContext");
+    let user = sc.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64).or(pod_user);
+    if user.is_some_and(|uid| uid > 0) {
+        return None;
+    }
+    if sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true) {
+        return Some("runs privileged".into());
+    }
+    let added = sc.and_then(|sc| sc.get("capabilities")).and_then(|c| c.get("add")).and_then(Value::as_sequence);
+    let added: Vec<&str> =
+        added.into_iter().flatten().filter_map(Value::as_str).filter(|c| *c != "NET_BIND_SERVICE").collect();
+    match added.as_slice() {
+        [] => None,
+        [one] => Some(format!("adds the capability {one}")),
+        many => Some(format!("adds the capabilities {}", many.join(", "))),
     }
 }
 

@@ -107,6 +107,19 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
     ))
 }
 
+/// A Kubernetes container running the image that asks what only root keeps (added
+/// capabilities, privileged mode) while choosing no user: the program needs root there.
+pub fn orchestrated_root(facts: &Facts<'_>) -> Option<Blocker> {
+    let need = facts.source.orchestration.root_needs.first()?;
+    Some((
+        &rules::ROOT_RESOURCE,
+        facts.runtime_stage().from.line,
+        format!(
+            "{need}, which only root keeps (Kubernetes gives a non-root process no capabilities), so the user is left as it is"
+        ),
+    ))
+}
+
 /// An embedded database the program keeps at a path set when it runs (no path the source
 /// names): after the move off root, the data an earlier root image wrote to its volume stays
 /// root's. A warning for the reviewer, not a refusal: the default may keep nothing on disk.

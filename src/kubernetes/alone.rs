@@ -266,6 +266,7 @@ pub(super) fn privileged_port_containers(
             .iter()
             .map(|(_, p)| ("containerPort".to_string(), *p))
             .chain(probe_port)
+            .chain(listen_env(c))
             .chain(served)
             .find(|(_, port)| (1..1024).contains(port))?;
         let message = format!(
@@ -273,6 +274,23 @@ pub(super) fn privileged_port_containers(
             c.who(workload)
         );
         Some((&rules::PRIVILEGED_PORT_CONTAINER, message))
+    })
+}
+
+/// A port below 1024 a container's environment tells its program to listen on (`PORT=443`,
+/// `LISTEN_ADDR=:443`, `HTTPS_PORT`), as what says so and the port.
+fn listen_env(c: &Container<'_>) -> Option<(String, u64)> {
+    let mut env = c.value.get("env").and_then(Value::as_sequence).into_iter().flatten();
+    env.find_map(|e| {
+        let name = e.get("name")?.as_str()?;
+        let upper = name.to_ascii_uppercase();
+        let listens = upper == "PORT"
+            || ["LISTEN", "BIND"].iter().any(|w| upper.contains(w))
+            || ["SERVER_PORT", "HTTP_PORT", "HTTPS_PORT"].iter().any(|w| upper.ends_with(w));
+        let value = e.get("value")?;
+        let text = value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))?;
+        let port = text.rsplit(':').next()?.parse().ok().filter(|p| (1..1024).contains(p))?;
+        listens.then(|| (format!("its environment's {name}={text}"), port))
     })
 }
 

@@ -43,7 +43,10 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
         let line = facts.last_user(runtime).map_or(runtime.from.line, |(inst, _)| inst.line);
         return Err((&rules::RUNS_AS_ROOT, line, format!("the program runs as root{why}")));
     }
-    if let Some(blocker) = userswitch::privileged_port(facts).or_else(|| userswitch::root_resource(facts)) {
+    let blocker = userswitch::privileged_port(facts)
+        .or_else(|| userswitch::root_resource(facts))
+        .or_else(|| userswitch::orchestrated_root(facts));
+    if let Some(blocker) = blocker {
         return Err(blocker);
     }
     if let RuntimePlan::Convert { image: None } = runtime
