@@ -1,7 +1,7 @@
 //! Discovery: walks the trees it is given (respecting `.gitignore`, on all cores) and names the
 //! files harden handles, with a reason for each file it passes over; [`read_text`] reads one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -148,8 +148,10 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
     }));
     found.sort_by(|a, b| a.path.cmp(&b.path));
     for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
-        if f.path.parent().is_some_and(|dir| action_dirs.contains(dir)) {
-            f.pass_over = Some(PassOver::Skip(ACTION_CONTAINER.to_string()));
+        if let Some(metadata) = f.path.parent().and_then(|dir| action_dirs.get(dir)) {
+            f.pass_over = Some(PassOver::Skip(format!(
+                "a GitHub Action's container ({metadata} beside it): GitHub runs it as root, and a USER would cut it off from the workspace"
+            )));
         }
     }
     found
@@ -182,21 +184,19 @@ fn tracked_but_ignored(root: &Path, found: &[Found], default_ignores: bool) -> V
         .collect()
 }
 
-/// Why a Dockerfile beside an `action.yml` is passed over.
-const ACTION_CONTAINER: &str = "a GitHub Action's container (action.yml beside it): GitHub runs it as root, and a USER would cut it off from the workspace";
-
 /// What the walkers gather, behind one lock.
 #[derive(Default)]
 struct Walked {
     found: Vec<Found>,
-    /// Directories that hold a GitHub Action's `action.yml`.
-    action_dirs: HashSet<PathBuf>,
+    /// Directories that hold a GitHub Action's metadata file (`action.yml`), with its name.
+    action_dirs: HashMap<PathBuf, String>,
 }
 
-/// The directory of an entry that is a GitHub Action's `action.yml`.
-fn action_dir(entry: &ignore::DirEntry) -> Option<PathBuf> {
+/// The directory of an entry that is a GitHub Action's metadata file, and the file's name.
+fn action_dir(entry: &ignore::DirEntry) -> Option<(PathBuf, String)> {
     let name = entry.file_name().to_str()?;
-    matches!(name, "action.yml" | "action.yaml").then(|| entry.path().parent().map(Path::to_path_buf)).flatten()
+    let dir = entry.path().parent()?.to_path_buf();
+    matches!(name, "action.yml" | "action.yaml").then(|| (dir, name.to_string()))
 }
 
 /// A directory the walk could not list, as an error entry. (An ignore file with a line that is

@@ -173,10 +173,14 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             None => b.name.clone(),
         });
         return format!(
-            "a Go binary GoReleaser builds ({}){cgo} copied onto {}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as what the release's base carries may be needed and the build proof cannot build the binary",
+            "a Go binary GoReleaser builds ({}){cgo} copied onto {}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what the release's base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
             released.origin,
             base.unwrap_or_else(|| stage.from.image.clone())
         );
+    }
+    // OLM's bundle labels: the image carries an operator's manifests and metadata.
+    if facts.text.contains("operators.operatorframework.io.bundle.") {
+        return "an OLM bundle image: it carries the operator's manifests and metadata for OLM to read, and runs no program".into();
     }
     if facts.base_image(stage).is_none() && facts.df.stage_named(&stage.from.image).is_none() {
         // A USER of its own says as whom; only the image is decided elsewhere.
@@ -230,7 +234,7 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                 stage.from.image
             ),
             false => format!(
-                "a binary built outside the Dockerfile, copied onto {}, an image with a shell and packages: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as what this base carries may be needed and the build proof cannot build the binary",
+                "a binary built outside the Dockerfile, copied onto {}, an image with a shell and packages: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what this base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
                 stage.from.image
             ),
         };

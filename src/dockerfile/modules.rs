@@ -218,8 +218,10 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
     if run.compiles && has_build_cache && !rebuilds_all {
         wanted.push(facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into()));
     }
+    // A mount on part of the cache (`/go/pkg/mod/cache`, the downloads only) is the maintainer's
+    // choice: one over the whole would nest theirs.
     let existing: Vec<Mount> = mounts.iter().map(|m| Mount::parse(m)).filter(|m| m.kind == "cache").collect();
-    wanted.into_iter().filter(|t| !existing.iter().any(|m| m.covers(t))).collect()
+    wanted.into_iter().filter(|t| !existing.iter().any(|m| m.covers(t) || m.is_inside(t))).collect()
 }
 
 /// True for a step that empties the caches itself (`go clean -modcache -cache`): a cache mount
@@ -379,6 +381,11 @@ impl Mount {
         Mount { kind, id: id.unwrap_or_else(|| target.clone()), target }
     }
 
+    /// True when this cache mount is on a directory inside `dir`.
+    pub fn is_inside(&self, dir: &str) -> bool {
+        self.target.starts_with(&format!("{}/", dir.trim_end_matches('/')))
+    }
+
     /// True when this cache mount already holds `dir`: it is mounted there or on a directory
     /// above it, or shares its cache id.
     pub fn covers(&self, dir: &str) -> bool {
@@ -408,6 +415,8 @@ mod tests {
         assert!(Mount::parse("type=cache,id=/go/pkg/mod,target=/cache").covers("/go/pkg/mod"));
         assert!(!Mount::parse("type=cache,target=/go/pkg/mod").covers("/root/.cache/go-build"));
         assert!(!Mount::parse("type=cache,target=/go/pk").covers("/go/pkg/mod"));
+        assert!(Mount::parse("type=cache,id=gomod,target=/go/pkg/mod/cache").is_inside("/go/pkg/mod"));
+        assert!(!Mount::parse("type=cache,target=/go/pkg/modx").is_inside("/go/pkg/mod"));
     }
 
     #[test]

@@ -95,6 +95,12 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             "rendered from a Helm chart (# Source: {template}): an edit would be undone when it is rendered again; harden the chart"
         )));
     }
+    // ytt's annotations (`#@ load("@ytt:data", "data")`) make the file a template ytt renders.
+    if text.lines().any(|l| l.trim_start().starts_with("#@")) {
+        return Ok(Outcome::Skipped(
+            "a ytt template (#@ annotations): ytt renders it, so the file is not the manifest that runs".into(),
+        ));
+    }
     // A generated file that names no kind is no manifest, and is said to be none.
     let has_kind = text.lines().any(|l| l.trim_start().trim_start_matches("- ").starts_with("kind:"));
     if let Some(marker) = generated_marker(text).filter(|_| has_kind) {
@@ -123,6 +129,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             true => "not a Kubernetes manifest (no kind)".into(),
             // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
             false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
+            false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
             false => format!("no workload to harden (kinds: {})", dedup(&kinds).join(", ")),
         }));
     }
@@ -400,6 +407,10 @@ mod tests {
             )
             .starts_with("an OLM ClusterServiceVersion")
         );
+        let template = "apiVersion: template.openshift.io/v1\nkind: Template\nobjects:\n- kind: DeploymentConfig\n";
+        assert!(skipped(template).starts_with("an OpenShift Template"));
+        let ytt = "#@ load(\"@ytt:data\", \"data\")\nkind: Deployment\nspec: {}\n";
+        assert!(skipped(ytt).starts_with("a ytt template"));
     }
 
     #[test]
