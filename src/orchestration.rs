@@ -14,6 +14,7 @@ use yaml_serde::Value;
 mod bake;
 mod goreleaser;
 mod makefile;
+mod updaters;
 
 pub use bake::BAKE_FILES;
 pub use goreleaser::is_goreleaser_name;
@@ -30,6 +31,9 @@ pub struct Orchestration {
     pub without_buildkit: Option<String>,
     /// Set when GoReleaser builds the image around a Go binary it built first.
     pub released: Option<Released>,
+    /// What keeps the repository's Dockerfile images current (`Renovate (renovate.json)`), when
+    /// something does.
+    pub image_updater: Option<String>,
     /// What Kubernetes containers running the image ask of it that only root keeps, with where:
     /// `deploy/speaker.yaml (container speaker) adds the capability NET_RAW`.
     pub root_needs: Vec<String>,
@@ -116,6 +120,7 @@ struct Container {
 pub struct Repository {
     builds: Vec<Build>,
     containers: Vec<Container>,
+    image_updater: Option<String>,
 }
 
 /// Names of Compose files.
@@ -272,7 +277,7 @@ impl Repository {
         let dockerfile = normalise(dockerfile);
         let builds: Vec<&Build> = self.builds.iter().filter(|b| b.dockerfile == dockerfile).collect();
         let images = self.image_names(&dockerfile);
-        let mut out = Orchestration::default();
+        let mut out = Orchestration { image_updater: self.image_updater.clone(), ..Orchestration::default() };
         for build in &builds {
             out.commands.extend(build.commands.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());

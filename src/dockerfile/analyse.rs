@@ -349,10 +349,15 @@ fn image_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 };
                 let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
                 let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
+                let pinnable = image.family() == Family::Golang && builder_version_from_go_mod(facts).is_some();
                 if let Some(other) = others {
                     message.push_str(&format!(
                         "; harden does not pin it to go.mod's Go: the stage also builds {other}, whose own go line may ask for a newer one"
                     ));
+                } else if pinnable && facts.source.orchestration.image_updater.is_none() {
+                    message.push_str(
+                        "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line and break the build (golang images set GOTOOLCHAIN=local)",
+                    );
                 } else if let Some(go) =
                     stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
                 {

@@ -97,6 +97,7 @@ impl RepositoryFacts {
                 facts.patches.entry(patch).or_insert_with(|| path.clone());
             }
         }
+        facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
         for dir in &make_dirs {
             let makefile = ["GNUmakefile", "makefile", "Makefile"].iter().map(|name| dir.join(name)).find_map(|path| {
                 let text = discover::read_text(&repo.join(&path)).ok()?;

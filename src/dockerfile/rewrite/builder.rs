@@ -128,6 +128,13 @@ fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
     if stage.from.image.contains('$') || image.family() != Family::Golang || image.digest.is_some() {
         return;
     }
+    // A floating tag stays floating where nothing updates the images: a pinned Go would fall
+    // behind go.mod (golang images set GOTOOLCHAIN=local) and break the build.
+    let floating =
+        image.tag.as_deref().is_none_or(|t| t == "latest" || t.starts_with(|c: char| c.is_ascii_alphabetic()));
+    if floating && facts.source.orchestration.image_updater.is_none() {
+        return;
+    }
     let tag = match image.tag.as_deref() {
         None | Some("latest") => version,
         Some(variant) if variant.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) => {
