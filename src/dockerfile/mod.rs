@@ -384,10 +384,13 @@ impl Scope {
     }
 }
 
-/// Marks each finding that has no counterpart (same rule, same place) after the rewrite as fixed.
+/// Marks each finding that has no counterpart (same rule, same place) after the rewrite as fixed,
+/// but for a rule harden only reports (HD151, a note on the rewrite's own user switch, is gone
+/// once the user has switched, and is not fixed by it).
 fn mark_fixed(findings: &mut [Finding], df: &model::Dockerfile, after: &[(&str, Scope)]) {
     let mut remaining = after.to_vec();
-    for finding in findings.iter_mut() {
+    let fixable = |id: &str| rules::by_id(id).is_some_and(|r| r.fixable);
+    for finding in findings.iter_mut().filter(|f| fixable(f.rule)) {
         let key = (finding.rule, Scope::of(finding, df));
         match remaining.iter().position(|k| *k == key) {
             Some(i) => {

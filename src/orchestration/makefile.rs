@@ -29,12 +29,13 @@ const VALUE_FLAGS: &[&str] = &[
 ];
 
 impl Repository {
-    /// Reads a Makefile at `path` (relative to the root; its recipes run in its directory):
+    /// Reads a Makefile or a shell script at `path` (relative to the root; its recipes or
+    /// commands run in its directory):
     /// each `docker build` or `docker buildx build` with a literal Dockerfile and context, the
     /// image names its tags give (the file's own variables expanded, `IMG ?= controller:latest`
     /// making `-t ${IMG}` name `controller`; leading variables it does not set, such as
     /// `$(IMAGE_PREFIX)`, dropped) and the stage it targets.
-    pub fn read_makefile(&mut self, path: &Path, text: &str) {
+    pub fn read_build_commands(&mut self, path: &Path, text: &str) {
         let dir = path.parent().unwrap_or(Path::new(""));
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
         let variables = variables(&joined);
@@ -86,8 +87,8 @@ fn docker_build(words: &[&str], dir: &Path) -> Option<Build> {
     })
 }
 
-/// The variables the Makefile sets (`NAME ?= value`, `:=`, `::=`, `=`, `export NAME = value`;
-/// the last one wins), by name.
+/// The variables the Makefile or script sets (`NAME ?= value`, `:=`, `::=`, `=`,
+/// `export NAME = value`; the last one wins), by name.
 fn variables(text: &str) -> HashMap<&str, &str> {
     let mut variables = HashMap::new();
     for line in text.lines().filter(|l| !l.starts_with('\t')) {
@@ -102,8 +103,8 @@ fn variables(text: &str) -> HashMap<&str, &str> {
 }
 
 /// `line` with the Makefile's variables (`$(NAME)`, `${NAME}`) replaced by their values, which
-/// are expanded in turn; a variable the file does not set (or a function such as `$(shell …)`)
-/// is left as it is.
+/// are expanded in turn; a variable the file does not set, a function such as `$(shell …)`, or a
+/// value of several words (which would split the command's words differently) is left as it is.
 fn expand(line: &str, variables: &HashMap<&str, &str>, depth: usize) -> String {
     let mut out = String::new();
     let mut rest = line;
@@ -119,7 +120,10 @@ fn expand(line: &str, variables: &HashMap<&str, &str>, depth: usize) -> String {
                 continue;
             }
         };
-        let value = after.find(close).and_then(|end| Some((end, variables.get(&after[1..end])?)));
+        let value = after
+            .find(close)
+            .and_then(|end| Some((end, variables.get(&after[1..end])?)))
+            .filter(|(_, value)| !value.contains(char::is_whitespace));
         match value {
             Some((end, value)) if depth < 8 => {
                 out.push_str(&expand(value, variables, depth + 1));
@@ -154,7 +158,7 @@ mod tests {
     fn docker_builds_name_their_dockerfile_image_and_stage() {
         let mut repo = Repository::default();
         let makefile = "IMAGE_PREFIX ?= quay.io/acme/\n\nimage:\n\tDOCKER_BUILDKIT=1 docker build --platform=$(ARCH) \\\n\t\t--target rollouts-cli -t $(IMAGE_PREFIX)rollouts-cli:$(IMAGE_TAG) .\n\tdocker buildx build --build-arg GO=1.24 -f build/api.Dockerfile --tag \"$(REGISTRY)/api:dev\" --push . && echo done\n\tdocker build -t $(NAME):latest .\n\tdocker build -f $(DOCKERFILE) -t web .\n\tdocker build -f Dockerfile -t worker ./worker\n";
-        repo.read_makefile(Path::new("Makefile"), makefile);
+        repo.read_build_commands(Path::new("Makefile"), makefile);
         let builds: Vec<(String, Vec<String>, Option<String>)> = repo
             .builds
             .iter()
@@ -176,10 +180,12 @@ mod tests {
     fn the_makefiles_own_variables_name_the_image() {
         let mut repo = Repository::default();
         // kubebuilder's layout: the tool and the tag are variables the file sets.
-        let makefile = "IMG ?= controller:latest\nCONTAINER_TOOL ?= docker\nexport PREFIX := ghcr.io/${OWNER}/op # where\nAGENT_IMG = $(PREFIX)/agent:$(shell git describe)\n\ndocker-build:\n\t$(CONTAINER_TOOL) build -t ${IMG} .\n\t$(CONTAINER_TOOL) build -t $(AGENT_IMG) cmd/agent\n\tdocker build -t $(UNSET) web\n";
-        repo.read_makefile(Path::new("Makefile"), makefile);
+        let makefile = "IMG ?= controller:latest\nCONTAINER_TOOL ?= docker\nTAG = $(shell git describe --tags)\nexport PREFIX := ghcr.io/${OWNER}/op # where\nAGENT_IMG = $(PREFIX)/agent:$(shell git describe)\n\ndocker-build:\n\t$(CONTAINER_TOOL) build -t ${IMG} .\n\tdocker build -t api:$(TAG) api\n\t$(CONTAINER_TOOL) build -t $(AGENT_IMG) cmd/agent\n\tdocker build -t $(UNSET) web\n";
+        repo.read_build_commands(Path::new("Makefile"), makefile);
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["controller"]);
         assert_eq!(repo.image_names(Path::new("cmd/agent/Dockerfile")), ["agent"]);
+        // A value of several words is not spliced in: the context stays `api`.
+        assert_eq!(repo.image_names(Path::new("api/Dockerfile")), ["api"]);
         assert!(repo.image_names(Path::new("web/Dockerfile")).iter().all(|name| !name.contains('$')));
     }
 }

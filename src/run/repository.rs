@@ -30,8 +30,9 @@ pub struct RepositoryFacts {
 
 impl RepositoryFacts {
     /// Reads the Compose, skaffold, GoReleaser and kustomization files among `found` (in the repository
-    /// `repo`; `rel` gives a found path relative to it), each once, and the Makefiles at the
-    /// root and beside the Dockerfiles found.
+    /// `repo`; `rel` gives a found path relative to it), each once, the Makefiles at the root
+    /// and beside the Dockerfiles found, the shell scripts beside those Dockerfiles, and what
+    /// updates the repository's Dockerfile images.
     pub fn read<'a>(found: impl IntoIterator<Item = &'a Found>, repo: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Self {
         let mut facts = RepositoryFacts::default();
         let mut read = std::collections::BTreeSet::new();
@@ -103,8 +104,14 @@ impl RepositoryFacts {
                 let text = discover::read_text(&repo.join(&path)).ok()?;
                 Some((path, text))
             });
-            if let Some((path, text)) = makefile {
-                facts.orchestration.read_makefile(&path, &text);
+            // Shell scripts beside a Dockerfile build it too (`build_and_test.sh`).
+            let scripts = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten().filter_map(|entry| {
+                let name = entry.file_name().to_str()?.to_string();
+                let text = name.ends_with(".sh").then(|| discover::read_text(&entry.path()).ok()).flatten()?;
+                Some((dir.join(name), text))
+            });
+            for (path, text) in makefile.into_iter().chain(scripts) {
+                facts.orchestration.read_build_commands(&path, &text);
             }
         }
         facts
