@@ -121,6 +121,8 @@ pub struct Repository {
     builds: Vec<Build>,
     containers: Vec<Container>,
     image_updater: Option<String>,
+    /// The repository's name: the image a Dockerfile at the root becomes when nothing names it.
+    root_name: Option<String>,
 }
 
 /// Names of Compose files.
@@ -262,17 +264,28 @@ impl Repository {
             .filter(|b| b.dockerfile == dockerfile)
             .flat_map(|b| b.images.iter().map(|i| (i.clone(), b.target.clone())))
             .collect();
+        let dir = match dockerfile.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) => parent.file_name().and_then(|n| n.to_str()),
+            None => self.root_name.as_deref(),
+        };
         if images.is_empty()
-            && let Some(dir) = dockerfile.parent().and_then(Path::file_name).and_then(|n| n.to_str())
+            && let Some(dir) = dir
         {
             images.push((dir.to_string(), None));
         }
         images
     }
 
+    /// Names the repository (its directory's name), whose name a Dockerfile at the root gives
+    /// its image when nothing else names it.
+    pub fn name_repository(&mut self, name: &str) {
+        self.root_name = Some(name.to_string());
+    }
+
     /// What the repository says about the Dockerfile at `dockerfile` (relative to the root).
     /// Kubernetes containers count when they run an image a Compose file or skaffold config
-    /// builds from it, or, when none names it, an image named after the Dockerfile's directory.
+    /// builds from it, or, when none names it, an image named after the Dockerfile's directory
+    /// (the repository's, for one at the root).
     pub fn for_dockerfile(&self, dockerfile: &Path) -> Orchestration {
         let dockerfile = normalise(dockerfile);
         let builds: Vec<&Build> = self.builds.iter().filter(|b| b.dockerfile == dockerfile).collect();
@@ -341,7 +354,7 @@ fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
 
 /// What a container that chooses no non-root user asks that only root keeps: capabilities
 /// beyond NET_BIND_SERVICE, or privileged mode (Kubernetes gives a non-root process none of
-/// them).
+/// them), or a port below 1024 its environment sets.
 fn root_need(container: &Value, pod_user: Option<u64>) -> Option<String> {
     let sc = container.get("securityContext");
     let user = sc.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64).or(pod_user);
@@ -349,15 +362,25 @@ fn root_need(container: &Value, pod_user: Option<u64>) -> Option<String> {
         return None;
     }
     if sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true) {
-        return Some("runs privileged".into());
+        return Some("runs privileged, whose capabilities only root keeps".into());
+    }
+    if let Some((what, port)) = crate::kubernetes::services::listen_env(container) {
+        return Some(format!(
+            "listens on port {port} ({what}), which a non-root user cannot bind on every runtime (CRI-O, containerd before 2.0)"
+        ));
     }
     let added = sc.and_then(|sc| sc.get("capabilities")).and_then(|c| c.get("add")).and_then(Value::as_sequence);
     let added: Vec<&str> =
         added.into_iter().flatten().filter_map(Value::as_str).filter(|c| *c != "NET_BIND_SERVICE").collect();
     match added.as_slice() {
         [] => None,
-        [one] => Some(format!("adds the capability {one}")),
-        many => Some(format!("adds the capabilities {}", many.join(", "))),
+        [one] => Some(format!(
+            "adds the capability {one}, which only root keeps (Kubernetes gives a non-root process no capabilities)"
+        )),
+        many => Some(format!(
+            "adds the capabilities {}, which only root keeps (Kubernetes gives a non-root process no capabilities)",
+            many.join(", ")
+        )),
     }
 }
 

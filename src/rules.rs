@@ -257,6 +257,9 @@ rules! {
     EXAMPLE_OTHER_IMAGE = "HK225" "example-other-image" Info false ""
         "A container of an example (a manifest under examples/, samples/, docs/, tutorials/ or demo/ of a repository that builds images) runs an image the repository does not build: the user it needs and where it writes are that image's."
         "Not fixed: the container is left alone (harden's user and read-only root guess at another project's image) and the pod-level values go on the other containers.";
+    KUSTOMIZE_REPLACES = "HK226" "replaced-by-kustomize" Warning false ""
+        "A kustomize patch (JSON 6902 add or replace) sets the workload's securityContext, volumes or volume mounts whole where kustomize builds it: what harden would add there is dropped."
+        "Not fixed: the workload is left alone; harden the patch, which decides those fields.";
     RENDER_INPUT = "HK223" "render-input" Warning false ""
         "The manifest harden changes is read by a render the repository keeps the output of (kustomize build into a committed file, operator-sdk's bundle), or its workload is also in a generated file the repository keeps (a script's bundle of the manifests): that output is stale until the render runs again."
         "Not fixed: harden does not run the repository's tools; run the make rule or script the finding names and commit what it writes.";

@@ -20,7 +20,7 @@ use crate::source::SourceFacts;
 
 mod manifest_context;
 mod repository;
-use manifest_context::{built_image, image_names, stale_copies, stale_renders};
+use manifest_context::{built_image, stale_copies, stale_renders};
 use repository::RepositoryFacts;
 
 /// What happened to one file.
@@ -285,9 +285,13 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let (source, known) = program(f, dir);
             built_image(f, &source, known)
         });
-        let mut context = kubernetes::Context { platform_users: facts.platform_users.clone(), ..Default::default() };
+        let mut context = kubernetes::Context {
+            platform_users: facts.platform_users.clone(),
+            patched: facts.patched.clone(),
+            ..Default::default()
+        };
         for ((f, _), image) in work.iter().zip(built) {
-            for (name, target) in image_names(f, &facts.orchestration, repo, &rel) {
+            for (name, target) in facts.orchestration.image_targets(&rel(&f.path)) {
                 context.images_built.insert(name.clone());
                 let (user, last) = image.at(target.as_deref());
                 if let Some(user) = user {
@@ -322,11 +326,16 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note.clone()));
         }
         // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
-        match owned.owner(&path).or_else(|| facts.patch_reason(&path)).or_else(|| facts.data_reason(&path)) {
-            Some(reason) if report.status != Status::Skipped => {
-                FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason))
-            }
-            _ => report,
+        // A patch of operations (JSON 6902) names no kind: it is said to be the patch it is.
+        let no_kind = report.reason.as_deref().is_some_and(|r| r.starts_with("not a Kubernetes manifest"));
+        let owner = owned.owner(&path).or_else(|| facts.patch_reason(&path)).or_else(|| facts.data_reason(&path));
+        let reason = match report.status {
+            Status::Skipped => facts.patch_reason(&path).filter(|_| no_kind),
+            _ => owner,
+        };
+        match reason {
+            Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
+            None => report,
         }
     });
     let mut manifest_reports = manifest_reports;

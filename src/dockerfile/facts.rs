@@ -141,19 +141,36 @@ impl<'a> Facts<'a> {
         let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
         let program = entrypoint.or(cmd)?.words().into_iter().next()?;
         let name = program.rsplit('/').next()?.to_string();
-        stage.instructions.iter().enumerate().find_map(|(i, inst)| match &inst.body {
-            Body::Copy(copy) if copy.from.is_none() => {
-                let dest = join_path(&self.workdir_at(stage, i), &copy.dest);
-                let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
-                copy.sources.iter().find_map(|src| {
-                    let file = src.rsplit('/').next().unwrap_or(src);
-                    let target = if into_dir { join_path(&dest, file) } else { dest.clone() };
-                    let named = target == program || (!program.contains('/') && target.ends_with(&format!("/{name}")));
-                    named.then(|| target.clone())
-                })
-            }
-            _ => None,
+        let named =
+            |target: &str| target == program || (!program.contains('/') && target.ends_with(&format!("/{name}")));
+        stage.instructions.iter().enumerate().find_map(|(i, inst)| {
+            let Body::Copy(copy) = &inst.body else { return None };
+            let (target, source) = self.copied_files(stage, i, copy).into_iter().find(|(t, _)| named(t))?;
+            let Some(from) = copy.from.as_deref() else { return Some(target) };
+            // Through a stage that took it from the build context (an alpine stage that gathers
+            // certificates and `COPY dist/app /bin/app`).
+            let gathering = self.df.stage_named(from)?;
+            let from_context = gathering.instructions.iter().enumerate().any(|(j, inst)| match &inst.body {
+                Body::Copy(c) if c.from.is_none() => {
+                    self.copied_files(gathering, j, c).iter().any(|(t, _)| *t == source)
+                }
+                _ => false,
+            });
+            from_context.then_some(target)
         })
+    }
+
+    /// Where each file a COPY (the `i`th instruction of `stage`) names lands, with its source
+    /// as written.
+    fn copied_files(&self, stage: &Stage, i: usize, copy: &super::model::Copy) -> Vec<(String, String)> {
+        let dest = join_path(&self.workdir_at(stage, i), &copy.dest);
+        let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
+        (copy.sources.iter())
+            .map(|src| {
+                let file = src.rsplit('/').next().unwrap_or(src);
+                (if into_dir { join_path(&dest, file) } else { dest.clone() }, src.clone())
+            })
+            .collect()
     }
 
     /// The stage that runs.

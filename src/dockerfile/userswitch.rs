@@ -108,16 +108,11 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
 }
 
 /// A Kubernetes container running the image that asks what only root keeps (added
-/// capabilities, privileged mode) while choosing no user: the program needs root there.
+/// capabilities, privileged mode, a port below 1024 its environment sets) while choosing no
+/// user: the program needs root there.
 pub fn orchestrated_root(facts: &Facts<'_>) -> Option<Blocker> {
     let need = facts.source.orchestration.root_needs.first()?;
-    Some((
-        &rules::ROOT_RESOURCE,
-        facts.runtime_stage().from.line,
-        format!(
-            "{need}, which only root keeps (Kubernetes gives a non-root process no capabilities), so the user is left as it is"
-        ),
-    ))
+    Some((&rules::ROOT_RESOURCE, facts.runtime_stage().from.line, format!("{need}, so the user is left as it is")))
 }
 
 /// An embedded database the program keeps at a path set when it runs (no path the source

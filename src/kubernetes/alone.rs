@@ -266,7 +266,7 @@ pub(super) fn privileged_port_containers(
             .iter()
             .map(|(_, p)| ("containerPort".to_string(), *p))
             .chain(probe_port)
-            .chain(listen_env(c))
+            .chain(super::services::listen_env(c.value))
             .chain(served)
             .find(|(_, port)| (1..1024).contains(port))?;
         let message = format!(
@@ -274,23 +274,6 @@ pub(super) fn privileged_port_containers(
             c.who(workload)
         );
         Some((&rules::PRIVILEGED_PORT_CONTAINER, message))
-    })
-}
-
-/// A port below 1024 a container's environment tells its program to listen on (`PORT=443`,
-/// `LISTEN_ADDR=:443`, `HTTPS_PORT`), as what says so and the port.
-fn listen_env(c: &Container<'_>) -> Option<(String, u64)> {
-    let mut env = c.value.get("env").and_then(Value::as_sequence).into_iter().flatten();
-    env.find_map(|e| {
-        let name = e.get("name")?.as_str()?;
-        let upper = name.to_ascii_uppercase();
-        let listens = upper == "PORT"
-            || ["LISTEN", "BIND"].iter().any(|w| upper.contains(w))
-            || ["SERVER_PORT", "HTTP_PORT", "HTTPS_PORT"].iter().any(|w| upper.ends_with(w));
-        let value = e.get("value")?;
-        let text = value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))?;
-        let port = text.rsplit(':').next()?.parse().ok().filter(|p| (1..1024).contains(p))?;
-        listens.then(|| (format!("its environment's {name}={text}"), port))
     })
 }
 
@@ -315,6 +298,26 @@ fn leave_userless(
         }
     }
     names
+}
+
+/// A workload a kustomize patch runs as root (`runAsUser: 0`: the kubelet refuses a container
+/// that runs as root under harden's `runAsNonRoot`), or whose securityContext, volumes or
+/// volume mounts a patch replaces whole (what harden adds there would be dropped where it is
+/// built): the workload is left alone, reported.
+pub(super) fn patched(
+    workload: &Workload<'_>,
+    context: &crate::kubernetes::Context,
+    findings: &mut Vec<Finding>,
+) -> Option<()> {
+    let patch = context.patched.iter().find(|p| p.applies_to(&workload.name))?;
+    let (rule, why) = match patch.root {
+        true => (&rules::EXPLICIT_ROOT, "runAsNonRoot would stop its pods from starting"),
+        false => (&rules::KUSTOMIZE_REPLACES, "what harden adds there would be dropped where kustomize builds it"),
+    };
+    let message =
+        format!("{} is patched by kustomize: {}; the workload is left alone, as {why}", workload.id(), patch.what);
+    findings.push(Finding::new(rule, workload.line, message));
+    Some(())
 }
 
 /// The containers (not left alone already) of an example (a manifest under `examples/`,

@@ -10,7 +10,7 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    explicit_root_containers, host_needs, others_examples, privileged_port_containers, root_commands,
+    explicit_root_containers, host_needs, others_examples, patched, privileged_port_containers, root_commands,
     root_image_built_here, root_image_containers, script_write_containers, skipped_containers, unconfined_containers,
     unmounted_data_stores, windows_pod,
 };
@@ -45,7 +45,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
         return Plan { findings: vec![windows], changes: Vec::new(), opted_out: Vec::new() };
     }
     let mut findings = Vec::new();
-    let host = host_needs(workload, &mut findings);
+    let host = host_needs(workload, &mut findings).or_else(|| patched(workload, context, &mut findings));
     let skipped = skipped_containers(workload, skip);
     let mut alone = skipped.clone();
     alone.extend(root_image_containers(workload, &skipped, &mut findings));

@@ -111,6 +111,74 @@ pub fn image_overrides(text: &str, kustomization: &str) -> Vec<(String, ImageOve
         .collect()
 }
 
+/// What a kustomize patch does to a workload that harden must not undo or lose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patched {
+    /// The workloads' name, as the patch's target gives it: a regular expression kustomize
+    /// matches against the whole name (`nfd.*`), or the name its own document gives.
+    pub name: String,
+    /// True when the patch runs the workload as root (`runAsUser: 0`); false when it replaces
+    /// a securityContext, the volumes or the volume mounts whole (JSON 6902 `add`/`replace`),
+    /// dropping what harden would add there.
+    pub root: bool,
+    /// What it does: `sets runAsUser: 0`, `replaces /spec/template/spec/volumes`.
+    pub what: String,
+}
+
+impl Patched {
+    /// True when the patch applies to the workload named `name`.
+    pub fn applies_to(&self, name: &str) -> bool {
+        regex::Regex::new(&format!("^(?:{})$", self.name)).is_ok_and(|re| re.is_match(name))
+    }
+}
+
+/// What a patch does that harden must respect, for the objects its own documents name (a
+/// strategic merge patch), else for `target`, the name its kustomization entry aims it at (a JSON
+/// 6902 patch, a list of operations).
+pub fn patch_effects(patch: &str, target: Option<&str>) -> Vec<Patched> {
+    let mut out = Vec::new();
+    for doc in yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok()) {
+        let named = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str);
+        let Some(name) = named.or(target).map(str::to_string) else { continue };
+        if has_key(&doc, "runAsUser", &|v| v.as_u64() == Some(0)) {
+            out.push(Patched { name, root: true, what: "sets runAsUser: 0".into() });
+            continue;
+        }
+        let replaced = doc.as_sequence().into_iter().flatten().find_map(|op| {
+            let kind = op.get("op")?.as_str()?;
+            let path = op.get("path")?.as_str()?;
+            let field = path.rsplit('/').next()?;
+            (matches!(kind, "add" | "replace") && matches!(field, "securityContext" | "volumes" | "volumeMounts"))
+                .then(|| format!("replaces {path} (op: {kind})"))
+        });
+        out.extend(replaced.map(|what| Patched { name, root: false, what }));
+    }
+    out
+}
+
+/// The patch files of a kustomization (as [`patch_paths`]) with the name their entry's `target`
+/// aims them at, when it names one.
+pub fn patch_targets(kustomization: &str) -> Vec<(String, Option<String>)> {
+    let Ok(value) = yaml_serde::from_str::<Value>(kustomization) else { return Vec::new() };
+    let entries =
+        ["patches", "patchesJson6902"].into_iter().flat_map(|key| value.get(key).and_then(Value::as_sequence));
+    let targets: Vec<(&str, Option<String>)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.get("target").and_then(|t| t.get("name")).and_then(Value::as_str).map(str::to_string);
+            Some((entry.get("path")?.as_str()?, name))
+        })
+        .collect();
+    let target = |path: &str| targets.iter().find(|(p, _)| *p == path).and_then(|(_, name)| name.clone());
+    patch_paths(kustomization)
+        .into_iter()
+        .map(|path| {
+            let name = target(&path);
+            (path, name)
+        })
+        .collect()
+}
+
 /// The `Kind/name` of each object in a patch that sets `runAsNonRoot: true` and no `runAsUser`
 /// anywhere: the platform is to choose its user.
 pub fn platform_chooses_user(patch: &str) -> Vec<String> {
@@ -169,6 +237,26 @@ mod tests {
         assert_eq!(overrides[0].1.tag.as_deref(), Some("v1.9.0"));
         assert!(!overrides[0].1.digest && overrides[1].1.digest && overrides[1].1.tag.is_none());
         assert!(image_overrides(": [", "k.yaml").is_empty());
+    }
+
+    #[test]
+    fn tells_which_objects_a_patch_runs_as_root_or_whose_fields_it_replaces() {
+        let kustomization =
+            "kind: Component\npatches:\n- path: root.yaml\n  target:\n    name: updater\n- path: merge.yaml\n";
+        assert_eq!(
+            patch_targets(kustomization),
+            [("root.yaml".to_string(), Some("updater".to_string())), ("merge.yaml".to_string(), None)]
+        );
+        let ops = "- op: add\n  path: /spec/template/spec/containers/0/securityContext\n  value:\n    runAsUser: 0\n";
+        let root = Patched { name: "updater".into(), root: true, what: "sets runAsUser: 0".into() };
+        assert_eq!(patch_effects(ops, Some("updater")), [root]);
+        let merge = "kind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsUser: 0\n";
+        assert_eq!(patch_effects(merge, None)[0].name, "agent");
+        let mounts = "- op: add\n  path: /spec/template/spec/volumes\n  value: []\n";
+        let replaced = &patch_effects(mounts, Some("nfd.*"))[0];
+        assert_eq!((replaced.root, replaced.what.as_str()), (false, "replaces /spec/template/spec/volumes (op: add)"));
+        assert!(replaced.applies_to("nfd-worker") && !replaced.applies_to("other-nfd-worker"));
+        assert!(patch_effects("- op: add\n  path: /x\n  value: {runAsUser: 1000}\n", Some("updater")).is_empty());
     }
 
     #[test]

@@ -47,6 +47,10 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// What kustomize patches do to workloads that harden must respect: one that runs a
+    /// workload as root would meet harden's `runAsNonRoot` and stop its pods; one that replaces
+    /// a securityContext or the volumes would drop what harden adds.
+    pub patched: Vec<kustomize::Patched>,
     /// The names of every image the repository builds.
     pub images_built: std::collections::BTreeSet<String>,
     /// The directory that makes the manifest an example of running software (`examples`,

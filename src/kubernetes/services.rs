@@ -1,6 +1,6 @@
-//! The Services of a file that send traffic to a workload's pods: a numbered target port below
-//! 1024 (or, without a target port, the Service's own port) is a port the pod's program binds,
-//! even when its container declares none.
+//! The ports below 1024 a pod's program binds without its container declaring them: those of
+//! the Services of a file that send traffic to a workload's pods (a numbered target port, or,
+//! without one, the Service's own port), and those its environment tells it to listen on.
 
 use yaml_serde::Value;
 
@@ -37,4 +37,21 @@ pub fn low_ports(docs: &[Value], workload: &Workload<'_>) -> Vec<(String, u64)> 
 fn pod_labels<'v>(doc: &'v Value, pod_path: &[&str]) -> Option<&'v yaml_serde::Mapping> {
     let template = pod_path[..pod_path.len().saturating_sub(1)].iter().try_fold(doc, |v, key| v.get(*key))?;
     template.get("metadata")?.get("labels")?.as_mapping()
+}
+
+/// A port below 1024 a container's environment tells its program to listen on (`PORT=443`,
+/// `LISTEN_ADDR=:443`, `HTTPS_PORT`), as what says so and the port.
+pub fn listen_env(container: &Value) -> Option<(String, u64)> {
+    let mut env = container.get("env").and_then(Value::as_sequence).into_iter().flatten();
+    env.find_map(|e| {
+        let name = e.get("name")?.as_str()?;
+        let upper = name.to_ascii_uppercase();
+        let listens = upper == "PORT"
+            || ["LISTEN", "BIND"].iter().any(|w| upper.contains(w))
+            || ["SERVER_PORT", "HTTP_PORT", "HTTPS_PORT"].iter().any(|w| upper.ends_with(w));
+        let value = e.get("value")?;
+        let text = value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))?;
+        let port = text.rsplit(':').next()?.parse().ok().filter(|p| (1..1024).contains(p))?;
+        listens.then(|| (format!("its environment's {name}={text}"), port))
+    })
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use crate::discover;
 use crate::dockerfile;
-use crate::orchestration;
 use crate::source::SourceFacts;
 
 /// What a Dockerfile's image does at run time that its manifests must respect: the user it
@@ -90,23 +89,6 @@ pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) ->
             (files, note)
         })
         .collect()
-}
-
-/// The names a Dockerfile's image goes by, each with the stage its build stops at: those
-/// Compose, skaffold or a Makefile give it, else its directory's name (the repository's, for
-/// the Dockerfile at the root).
-pub(super) fn image_names(
-    f: &discover::Found,
-    repository: &orchestration::Repository,
-    repo: &Path,
-    rel: &dyn Fn(&Path) -> PathBuf,
-) -> Vec<(String, Option<String>)> {
-    let path = rel(&f.path);
-    let mut names = repository.image_targets(&path);
-    if names.is_empty() && path.parent().is_none_or(|p| p.as_os_str().is_empty()) {
-        names.extend(repo.file_name().and_then(|n| n.to_str()).map(|n| (n.to_string(), None)));
-    }
-    names
 }
 
 /// Notes on the changed manifests whose workloads a generated file the repository keeps holds

@@ -20,6 +20,9 @@ pub struct RepositoryFacts {
     /// The workloads (`Kind/name`) whose user the platform chooses, with why: a patch that asks
     /// for `runAsNonRoot` without a user, or an OpenShift overlay that builds on them.
     pub platform_users: BTreeMap<String, String>,
+    /// What kustomize patches do to workloads that harden must respect (run them as root,
+    /// replace their securityContext or volumes), each with the patch.
+    pub patched: Vec<kustomize::Patched>,
     /// The files kustomizations put into generated ConfigMaps and Secrets (relative to the
     /// repository), each with the kustomization and its generator's key.
     generated_data: BTreeMap<PathBuf, (PathBuf, &'static str)>,
@@ -86,9 +89,13 @@ impl RepositoryFacts {
                 let file = orchestration::normalise(&dir.join(file));
                 facts.generated_data.entry(file).or_insert_with(|| (path.clone(), generator));
             }
-            for patch in kustomize::patch_paths(&text) {
+            for (patch, target) in kustomize::patch_targets(&text) {
                 let patch = orchestration::normalise(&dir.join(patch));
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
+                    for mut effect in kustomize::patch_effects(&text, target.as_deref()) {
+                        effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
+                        facts.patched.push(effect);
+                    }
                     for workload in kustomize::platform_chooses_user(&text) {
                         // The patch that asks is the most precise reason: it wins over an overlay's.
                         let why = format!("{} asks for runAsNonRoot without a user", patch.display());
@@ -99,6 +106,9 @@ impl RepositoryFacts {
             }
         }
         facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
+        if let Some(name) = repo.file_name().and_then(|n| n.to_str()) {
+            facts.orchestration.name_repository(name);
+        }
         for dir in &make_dirs {
             let makefile = ["GNUmakefile", "makefile", "Makefile"].iter().map(|name| dir.join(name)).find_map(|path| {
                 let text = discover::read_text(&repo.join(&path)).ok()?;

@@ -159,10 +159,11 @@ impl SourceFacts {
 
     /// The facts of the program whose `main` package is in `dir` (relative to the context): only
     /// what the packages it imports from this module say, followed from `main`. When `dir` holds
-    /// no `main` package (the program is not known), every package of the module counts.
+    /// no `main` package (the program is not known), every package of the module counts but for
+    /// the development tools under `hack/` (code generators, scripts in Go), which no image ships.
     pub fn for_program(&self, dir: &str) -> SourceFacts {
         let (Some(module), Some(main)) = (&self.go_mod, self.packages.get(dir).filter(|p| p.main)) else {
-            return self.clone();
+            return self.keeping(|file| !file.starts_with("hack/"));
         };
         let mut reached = std::collections::BTreeSet::from([dir.to_string()]);
         let mut next: Vec<&Package> = vec![main];
@@ -180,7 +181,11 @@ impl SourceFacts {
                 }
             }
         }
-        let within = |file: &str| reached.contains(&package_dir(file));
+        self.keeping(|file| reached.contains(&package_dir(file)))
+    }
+
+    /// These facts with only what the Go files `within` says keeps (by path) say.
+    fn keeping(&self, within: impl Fn(&str) -> bool) -> SourceFacts {
         let mut facts = self.clone();
         facts.cgo_files.retain(|f| within(f));
         facts.listens.retain(|l| within(&l.file));
