@@ -208,13 +208,13 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     match facts.last_user(stage) {
         _ if drop_kept => {}
         // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
-        // error of a root image, only a user to make explicit.
+        // error of a root image, only a user scanners (checkov CKV_DOCKER_3) look for.
         None if nonroot_base => out.push(Finding {
             severity: crate::rules::Severity::Info,
             ..Finding::new(
                 &rules::RUNS_AS_ROOT,
                 stage.from.line,
-                "no USER instruction: the base image's tag runs the program as a non-root user; make it explicit",
+                "no USER instruction: the base image's tag runs the program as a non-root user (65532), which the kubelet can check; harden adds none, as USER 65532:65532 would only repeat it",
             )
         }),
         None => out.push(Finding::new(

@@ -307,9 +307,18 @@ impl<'a> Facts<'a> {
 
     /// The effective `CGO_ENABLED` of a go command: its own assignment, else the stage's ENV/ARG.
     pub fn cgo_setting(&self, run: &GoRun, cmd: &GoCommand) -> Option<String> {
-        cmd.env_value("CGO_ENABLED")
-            .map(str::to_string)
-            .or_else(|| self.env_at(&self.df.stages[run.stage], run.instr, "CGO_ENABLED"))
+        let stage = &self.df.stages[run.stage];
+        let Some(own) = cmd.env_value("CGO_ENABLED") else { return self.env_at(stage, run.instr, "CGO_ENABLED") };
+        // `CGO_ENABLED=${CGO_ENABLED}` over `ENV CGO_ENABLED=0` is that ENV's value (an ARG's
+        // default stays the maintainer's switch, see `cgo_switch`).
+        let name = own.strip_prefix('$').map(|v| v.trim_start_matches('{').split(['}', ':']).next().unwrap_or(v));
+        let from_env = name.and_then(|name| {
+            stage.instructions[..run.instr].iter().rev().find_map(|i| match &i.body {
+                Body::Env(pairs) => pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+                _ => None,
+            })
+        });
+        Some(from_env.filter(|v| !v.starts_with('$')).unwrap_or_else(|| own.to_string()))
     }
 
     /// The build argument a go command's `CGO_ENABLED` comes from (`CGO_ENABLED=$CGO_ENABLED`,
@@ -395,17 +404,14 @@ fn cgo_only_flag(cmd: &GoCommand) -> Option<String> {
 pub fn installed_packages(inst: &Instruction) -> Vec<String> {
     let mut out = Vec::new();
     for cmd in inst.body.run_commands() {
-        let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-        let rest = match argv.as_slice() {
+        // Options may come before the verb too (`apk --no-cache add`).
+        let words: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).filter(|w| !w.starts_with('-')).collect();
+        let rest = match words.as_slice() {
             ["apk", "add", rest @ ..] => rest,
             ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
             _ => continue,
         };
-        out.extend(
-            rest.iter()
-                .filter(|w| !w.starts_with('-'))
-                .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()),
-        );
+        out.extend(rest.iter().map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()));
     }
     out
 }

@@ -293,10 +293,15 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             && let Some(command) = runtime::unprovided_command(inst, &copied)
         {
             // A copy resets ownership and modes: what chown or chmod gives belongs in the copy.
+            // Packages are programs the image runs (tini, git, gpg), not a result to copy.
+            let packages = super::facts::installed_packages(inst);
             let instead = match command.split_whitespace().next() {
-                Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead",
-                Some("chmod") => "give the files their mode with COPY --chmod instead",
-                _ => "run the step in the build stage and copy its result",
+                _ if !packages.is_empty() => {
+                    format!("the program or its entrypoint may run what it installs: {}", packages.join(", "))
+                }
+                Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead".into(),
+                Some("chmod") => "give the files their mode with COPY --chmod instead".into(),
+                _ => "run the step in the build stage and copy its result".into(),
             };
             let why = match base.tag.as_deref() {
                 Some(tag) if base.family() == Family::Distroless && tag.contains("debug") => format!(
