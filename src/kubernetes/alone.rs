@@ -145,7 +145,7 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
             findings.push(Finding::new(
                 &rules::PRIVILEGED,
                 c.line,
-                format!("container {} is privileged{left_alone}", c.name),
+                format!("{} is privileged{left_alone}", c.who(workload)),
             ));
             host = Some(());
         }

@@ -31,8 +31,10 @@ impl<'w> Planner<'w, '_> {
         if drops.iter().any(|v| v.as_str() == Some("ALL")) {
             return;
         }
-        // The runtime reads `all` in any case; Pod Security admission only accepts `ALL`.
-        if let Some(index) = drops.iter().position(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("all"))) {
+        // The runtime reads `all` in any case; Pod Security admission only accepts `ALL` (not
+        // `all`, nor a wildcard `*`).
+        let all_meant = |s: &str| s.eq_ignore_ascii_case("all") || s == "*";
+        if let Some(index) = drops.iter().position(|v| v.as_str().is_some_and(all_meant)) {
             let written = drops[index].as_str().unwrap_or_default();
             let message = format!("{who} drops {written:?}, which Pod Security admission does not read as ALL");
             self.finding(&rules::CAPABILITIES, c.line, message, true);
