@@ -366,7 +366,7 @@ fn root_need(container: &Value, pod_user: Option<u64>) -> Option<String> {
     }
     if let Some((what, port)) = crate::kubernetes::services::listen_env(container) {
         return Some(format!(
-            "listens on port {port} ({what}), which a non-root user cannot bind on every runtime (CRI-O, containerd before 2.0)"
+            "listens on port {port} ({what}), which some runtimes (CRI-O, containerd before 2.0) let no non-root user bind"
         ));
     }
     let added = sc.and_then(|sc| sc.get("capabilities")).and_then(|c| c.get("add")).and_then(Value::as_sequence);

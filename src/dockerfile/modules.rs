@@ -122,6 +122,16 @@ fn mounts_module_cache(facts: &Facts<'_>, stage: &Stage) -> bool {
 pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
     let copy = source_copy_before_modules(facts, stage)?;
     let line = |i: usize| stage.instructions[i].line;
+    // The download goes where the source goes: into the working directory.
+    if let Body::Copy(c) = &stage.instructions[copy].body {
+        let workdir = facts.workdir_at(stage, copy);
+        if !matches!(c.dest.as_str(), "." | "./") && join_path(&workdir, &c.dest) != workdir {
+            return Some(format!(
+                "the source is copied to {}, not the working directory ({workdir}); set WORKDIR {} before the copy and harden will add it",
+                c.dest, c.dest
+            ));
+        }
+    }
     let downloads = facts.go_runs.iter().filter(|r| r.stage == stage.index).find(|r| {
         r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"))
     });

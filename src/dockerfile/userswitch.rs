@@ -51,7 +51,7 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
             &rules::PRIVILEGED_PORT,
             line,
             format!(
-                "{what}: a non-root user cannot bind a port below 1024 on every runtime (CRI-O, containerd before 2.0, Docker before 20.10), so the user is left as it is; {fix} (the Service's targetPort maps it) and harden will run it as 65532"
+                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (the Service's targetPort maps it) and harden will run it as 65532"
             ),
         ))
     };

@@ -257,10 +257,17 @@ pub(super) fn privileged_port_containers(
                 .flatten()
                 .any(|p| p.get("containerPort").and_then(Value::as_u64) == Some(port))
         };
+        // Nor when another container's command names the port (`--addr=0.0.0.0:443`).
+        let named_by = |o: &Container<'_>, port: u64| {
+            let words = ["command", "args"].into_iter().filter_map(|k| o.value.get(k)?.as_sequence()).flatten();
+            words.filter_map(Value::as_str).any(|w| w.ends_with(&format!(":{port}")))
+        };
+        let named_elsewhere =
+            |port: u64| workload.containers.iter().any(|o| o.name != c.name && named_by(o, port)) && !named_by(c, port);
         let served = workload
             .service_ports
             .iter()
-            .filter(|(_, port)| ports.is_empty() && !declared(*port))
+            .filter(|(_, port)| ports.is_empty() && !declared(*port) && !named_elsewhere(*port))
             .map(|(service, port)| (format!("the Service {service} sends to it"), *port));
         let (what, port) = ports
             .iter()
@@ -270,7 +277,7 @@ pub(super) fn privileged_port_containers(
             .chain(served)
             .find(|(_, port)| (1..1024).contains(port))?;
         let message = format!(
-            "{} listens on port {port} ({what}): a non-root user cannot bind a port below 1024 on every runtime (CRI-O, containerd before 2.0); the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
+            "{} listens on port {port} ({what}): some runtimes (CRI-O, containerd before 2.0) let no non-root user bind a port below 1024; the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
             c.who(workload)
         );
         Some((&rules::PRIVILEGED_PORT_CONTAINER, message))
