@@ -344,7 +344,8 @@ pub(super) fn others_examples(
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
-        if context.images_built.contains(&crate::orchestration::image_name(image)) {
+        // `ko://` names a package of this repository that ko builds.
+        if image.starts_with("ko://") || context.images_built.contains(&crate::orchestration::image_name(image)) {
             continue;
         }
         let message = format!(

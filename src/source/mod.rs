@@ -184,7 +184,7 @@ impl SourceFacts {
         self.keeping(|file| reached.contains(&package_dir(file)))
     }
 
-    /// These facts with only what the Go files `within` says keeps (by path) say.
+    /// These facts, keeping only what the Go files `within` accepts (by path) say.
     fn keeping(&self, within: impl Fn(&str) -> bool) -> SourceFacts {
         let mut facts = self.clone();
         facts.cgo_files.retain(|f| within(f));
