@@ -316,7 +316,9 @@ pub(super) fn patched(
     context: &crate::kubernetes::Context,
     findings: &mut Vec<Finding>,
 ) -> Option<()> {
-    let patch = context.patched.iter().find(|p| p.applies_to(&workload.name))?;
+    // Running as root says the most: it wins over a replaced field.
+    let applying = || context.patched.iter().filter(|p| p.applies_to(&workload.name));
+    let patch = applying().find(|p| p.root).or_else(|| applying().next())?;
     let (rule, why) = match patch.root {
         true => (&rules::EXPLICIT_ROOT, "runAsNonRoot would stop its pods from starting"),
         false => (&rules::KUSTOMIZE_REPLACES, "what harden adds there would be dropped where kustomize builds it"),
