@@ -93,8 +93,8 @@ impl Facts<'_> {
             return true;
         }
         let Some(output) = self.output_of(run, cmd) else { return true };
-        let built = output.path().trim_end_matches('/').to_string();
         let stage = &self.df.stages[run.stage];
+        let held = self.staged_copies(stage, output.path().trim_end_matches('/'));
         // Any stage that copies it, or a directory holding it, from the stage that builds it (a
         // stage in between may hand it on: counting it keeps the flags where they may matter).
         self.df.stages.iter().flat_map(|s| &s.instructions).any(|inst| match &inst.body {
@@ -104,18 +104,41 @@ impl Facts<'_> {
                         let src = src.trim_end_matches('/');
                         // A pattern copies what its fixed start names (`/go/bin/minio*`, `/_LICENSES/*`).
                         let pattern = src.find(['*', '?', '[']).map(|at| &src[..at]);
-                        src.is_empty()
-                            || built == src
-                            || built.starts_with(&format!("{src}/"))
-                            || pattern.is_some_and(|start| {
-                                // …or one inside the directory the build writes into (`/out/*`).
-                                built.starts_with(start) || start.starts_with(&format!("{built}/"))
-                            })
-                            || src.contains('$')
+                        held.iter().any(|built| {
+                            src.is_empty()
+                                || built == src
+                                || built.starts_with(&format!("{src}/"))
+                                || pattern.is_some_and(|start| {
+                                    // …or one inside the directory the build writes into (`/out/*`).
+                                    built.starts_with(start) || start.starts_with(&format!("{built}/"))
+                                })
+                                || src.contains('$')
+                        })
                     })
             }
             _ => false,
         })
+    }
+
+    /// Where a stage holds what it built at `built`: there, and where a later `cp` or `mv` of it
+    /// puts it (`cp /src/app /staging/app/`, a directory or the file itself).
+    fn staged_copies(&self, stage: &Stage, built: &str) -> Vec<String> {
+        let mut held = vec![built.to_string()];
+        let name = built.rsplit('/').next().unwrap_or(built);
+        for (i, inst) in stage.instructions.iter().enumerate() {
+            let cwd = self.workdir_at(stage, i);
+            for cmd in inst.body.run_commands() {
+                let argv: Vec<&str> =
+                    cmd.argv().iter().map(|t| t.value.as_str()).filter(|w| !w.starts_with('-')).collect();
+                let Some((["cp" | "mv"], [sources @ .., dest])) = argv.split_first_chunk::<1>() else { continue };
+                if sources.iter().any(|s| join_path(&cwd, s) == built) {
+                    let dest = join_path(&cwd, dest);
+                    held.push(join_path(&dest, name));
+                    held.push(dest);
+                }
+            }
+        }
+        held
     }
 
     /// True when the final image carries files only and no program: it is built on `scratch`,
