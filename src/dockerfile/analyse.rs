@@ -188,11 +188,16 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
         out.push(Finding::new(&rules::SINGLE_STAGE, stage.from.line, message));
     } else if let Some(base) = base.as_ref().filter(|b| b.family().is_fat()) {
+        // A runtime the plan keeps points at the finding that says why.
+        let kept = match (&plan.runtime, plan.hazards.first()) {
+            (RuntimePlan::Keep, Some(why)) => format!("; harden keeps it ({} says why)", why.rule),
+            _ => String::new(),
+        };
         out.push(Finding::new(
             &rules::FAT_RUNTIME,
             stage.from.line,
             format!(
-                "the runtime stage runs on {}, {}",
+                "the runtime stage runs on {}, {}{kept}",
                 base.to_reference(),
                 match base.family() {
                     Family::Busybox => "an image with a shell and its tools",
