@@ -62,73 +62,10 @@ pub struct GoFile {
 }
 
 mod constraints;
+mod needles;
 
 pub use constraints::named_for_other_os;
-
-/// Strings in Go source that mean the program talks to a root-owned socket or device.
-const ROOT_RESOURCES: &[(&str, &str)] = &[
-    ("docker.sock", "the Docker socket"),
-    ("\"github.com/docker/docker/client\"", "the Docker client (the Docker socket)"),
-    ("\"github.com/moby/moby/client\"", "the Docker client (the Docker socket)"),
-    ("containerd.sock", "the containerd socket"),
-    ("crio.sock", "the CRI-O socket"),
-    ("/dev/kmsg", "the kernel log"),
-    // Changing the host's network (routes, links, firewall rules) needs CAP_NET_ADMIN, which a
-    // non-root process does not keep (Kubernetes sets no ambient capabilities).
-    ("\"github.com/vishvananda/netlink\"", "netlink (network links and routes, CAP_NET_ADMIN)"),
-    ("\"github.com/coreos/go-iptables/iptables\"", "iptables (firewall rules, CAP_NET_ADMIN)"),
-    ("\"sigs.k8s.io/knftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
-    ("\"github.com/google/nftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
-    // A CSI sidecar talks to its driver over the driver's unix socket, which drivers create
-    // root-owned: another user cannot connect.
-    (
-        "\"github.com/kubernetes-csi/csi-lib-utils/connection\"",
-        "the CSI driver's socket (created by the driver, root-owned)",
-    ),
-];
-
-/// Calls whose first string argument is an address to listen on.
-const LISTEN_CALLS: &[&str] = &["ListenAndServe(", "ListenAndServeTLS(", "net.Listen(", "tls.Listen(", "ListenPacket("];
-/// Calls whose first string argument is a path written: (call, directory?, how).
-const WRITE_CALLS: &[(&str, bool, &str)] = &[
-    ("os.Create(", false, "os.Create"),
-    ("os.WriteFile(", false, "os.WriteFile"),
-    ("ioutil.WriteFile(", false, "ioutil.WriteFile"),
-    ("os.Mkdir(", true, "os.Mkdir"),
-    ("os.MkdirAll(", true, "os.MkdirAll"),
-    ("bolt.Open(", false, "bolt"),
-    ("bbolt.Open(", false, "bbolt"),
-    ("badger.DefaultOptions(", true, "badger"),
-    ("leveldb.OpenFile(", true, "leveldb"),
-    ("pebble.Open(", true, "pebble"),
-    ("buntdb.Open(", false, "buntdb"),
-    ("sqlite.Open(", false, "sqlite"),
-];
-/// Embedded databases, by import path (or its prefix): a program that imports one keeps data
-/// in files, wherever its configuration says.
-const DATA_STORES: &[&str] = &[
-    "modernc.org/sqlite",
-    "github.com/mattn/go-sqlite3",
-    "github.com/glebarez/sqlite",
-    "github.com/glebarez/go-sqlite",
-    "github.com/ncruces/go-sqlite3",
-    "gorm.io/driver/sqlite",
-    "zombiezen.com/go/sqlite",
-    "go.etcd.io/bbolt",
-    "github.com/boltdb/bolt",
-    "github.com/dgraph-io/badger",
-    "github.com/syndtr/goleveldb/leveldb",
-    "github.com/cockroachdb/pebble",
-    "github.com/tidwall/buntdb",
-];
-/// Flag-defining calls: the flag's name is the first string argument, its default the next.
-const FLAG_CALLS: &[&str] =
-    &["String(", "StringVar(", "StringP(", "StringVarP(", "Int(", "IntVar(", "IntP(", "IntVarP("];
-/// Words in a flag's name that say it names where the program keeps data.
-const DATA_FLAG_WORDS: &[&str] = &["data", "db", "database", "store", "storage", "state", "cache", "dir", "log"];
-/// Words in a flag's name that say it names something read, not written.
-const READ_FLAG_WORDS: &[&str] =
-    &["config", "conf", "cert", "key", "tls", "ca", "template", "static", "web", "ui", "asset"];
+use needles::{DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, READ_FLAG_WORDS, ROOT_RESOURCES, WRITE_CALLS};
 
 /// Reads a Go file's text.
 pub fn scan(text: &str) -> GoFile {

@@ -1,0 +1,83 @@
+//! What the images a Dockerfile's stages start from are: pinned or not, tagged or floating (and
+//! whether harden pins a golang builder to go.mod's Go), past end of life.
+
+use crate::finding::Finding;
+use crate::rules;
+
+use super::super::facts::Facts;
+use super::super::image::Family;
+use super::super::model::Body;
+use super::super::rewrite::{builder_version_from_go_mod, other_modules_built};
+use super::add_is_plain_copy;
+
+/// The findings on the images the stages start from: unpinned, untagged or floating (a golang
+/// tag that names only a variant), past end of life, and `ADD` of local files.
+pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+    for stage in &facts.df.stages {
+        let line = stage.from.line;
+        if facts.parent_stage(stage).is_some() {
+            continue;
+        }
+        let Some(image) = facts.base_image(stage) else {
+            continue;
+        };
+        if image.family() == Family::Scratch {
+            continue;
+        }
+        // An image from build arguments is named as their defaults make it, and as written.
+        let reference = match stage.from.image.contains('$') {
+            true => format!("{} ({} with its build arguments' defaults)", image.to_reference(), stage.from.image),
+            false => image.to_reference(),
+        };
+        if image.digest.is_none() {
+            out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
+            // A golang tag that names only its variant (`golang:alpine`) floats like `latest`.
+            let variant_only = image.family() == Family::Golang
+                && image
+                    .tag
+                    .as_deref()
+                    .is_some_and(|t| t != "latest" && t.starts_with(|c: char| c.is_ascii_alphabetic()));
+            if image.tag.is_none() || image.tag.as_deref() == Some("latest") || variant_only {
+                let mut message = if variant_only {
+                    format!("{reference} names no Go version, only a variant")
+                } else {
+                    format!("{reference} has no version tag")
+                };
+                let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
+                let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
+                let pinnable = image.family() == Family::Golang && builder_version_from_go_mod(facts).is_some();
+                if let Some(other) = others {
+                    message.push_str(&format!(
+                        "; harden does not pin it to go.mod's Go: the stage also builds {other}, whose own go line may ask for a newer one"
+                    ));
+                } else if pinnable && facts.source.orchestration.image_updater.is_none() {
+                    message.push_str(
+                        "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line and break the build (golang images set GOTOOLCHAIN=local)",
+                    );
+                } else if let Some(go) =
+                    stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
+                {
+                    message.push_str(&format!(
+                        "; go.mod's `go {go}` line predates Go 1.21, so it does not say which Go builds the module: pin a current golang tag"
+                    ));
+                }
+                out.push(Finding::new(&rules::LATEST_TAG, line, message));
+            }
+        }
+        if image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
+            let mut message = format!("{reference} is past end of life");
+            if image.digest.is_some() && !facts.config.pinning {
+                message.push_str("; it is pinned by digest, so only harden fix --pin moves it to debian13");
+            }
+            out.push(Finding::new(&rules::DISTROLESS_EOL, line, message));
+        }
+        for inst in &stage.instructions {
+            if let Body::Copy(copy) = &inst.body
+                && copy.is_add
+                && copy.sources.iter().all(|s| add_is_plain_copy(s))
+            {
+                out.push(Finding::new(&rules::ADD_FOR_COPY, inst.line, "ADD copies local files; COPY says so"));
+            }
+        }
+    }
+}

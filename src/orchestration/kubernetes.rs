@@ -1,0 +1,84 @@
+//! The Kubernetes containers of the repository's manifests, as orchestration reads them: the
+//! image each runs, its command, and what it asks that only root keeps.
+
+use yaml_serde::Value;
+
+use super::{Command, image_name, words};
+
+/// A Kubernetes container: the name of the image it runs, its command, and what it asks that
+/// only root keeps.
+#[derive(Debug, Clone)]
+pub(super) struct Container {
+    pub image: String,
+    pub command: Option<Command>,
+    pub root_need: Option<String>,
+}
+
+/// Kubernetes containers anywhere in a document (`containers`, `initContainers`), whatever the
+/// workload's kind.
+pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
+    match value {
+        Value::Mapping(map) => {
+            let pod_user = value.get("securityContext").and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
+            for (key, child) in map {
+                if matches!(key.as_str(), Some("containers" | "initContainers"))
+                    && let Some(list) = child.as_sequence()
+                {
+                    for c in list {
+                        let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
+                        let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed");
+                        let origin = format!("{file} (container {name})");
+                        let root_need = root_need(c, pod_user).map(|need| format!("{origin} {need}"));
+                        let command = c.get("command").and_then(words);
+                        let args = c.get("args").and_then(words);
+                        let command = match (command, args) {
+                            (Some(mut cmd), args) => {
+                                cmd.extend(args.unwrap_or_default());
+                                Some(Command { origin, words: cmd, replaces_entrypoint: true })
+                            }
+                            (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
+                            (None, None) => None,
+                        };
+                        out.push(Container { image: image_name(image), command, root_need });
+                    }
+                } else {
+                    containers(child, out, file);
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| containers(v, out, file)),
+        _ => {}
+    }
+}
+
+/// What a container that chooses no non-root user asks that only root keeps: capabilities
+/// beyond NET_BIND_SERVICE, or privileged mode (Kubernetes gives a non-root process none of
+/// them), or a port below 1024 its environment sets.
+fn root_need(container: &Value, pod_user: Option<u64>) -> Option<String> {
+    let sc = container.get("securityContext");
+    let user = sc.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64).or(pod_user);
+    if user.is_some_and(|uid| uid > 0) {
+        return None;
+    }
+    if sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true) {
+        return Some("runs privileged, whose capabilities only root keeps".into());
+    }
+    if let Some((what, port)) = crate::kubernetes::services::listen_env(container) {
+        return Some(format!(
+            "listens on port {port} ({what}), which some runtimes (CRI-O, containerd before 2.0) let no non-root user bind"
+        ));
+    }
+    let added = sc.and_then(|sc| sc.get("capabilities")).and_then(|c| c.get("add")).and_then(Value::as_sequence);
+    let added: Vec<&str> =
+        added.into_iter().flatten().filter_map(Value::as_str).filter(|c| *c != "NET_BIND_SERVICE").collect();
+    match added.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "adds the capability {one}, which only root keeps (Kubernetes gives a non-root process no capabilities)"
+        )),
+        many => Some(format!(
+            "adds the capabilities {}, which only root keeps (Kubernetes gives a non-root process no capabilities)",
+            many.join(", ")
+        )),
+    }
+}
