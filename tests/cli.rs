@@ -79,6 +79,17 @@ fn fix_prints_a_diff_and_write_applies_it_once() {
 }
 
 #[test]
+fn a_rewrite_of_build_edits_only_says_pr_holds_it_back() {
+    let built = "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /app .\n\n\
+                 FROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
+    let dir = repo(&[("flags/Dockerfile", built), ("root/Dockerfile", NAIVE), ("go.mod", "module x\n\ngo 1.22\n")]);
+    let (_, report, _) = harden(&["scan"], dir.path());
+    let status = |path: &str| report.lines().find(|l| l.starts_with(path)).unwrap_or_else(|| panic!("{path}: {report}"));
+    assert!(status("flags/Dockerfile:").contains("build edits only: `harden pr` proposes them beside"), "{report}");
+    assert_eq!(status("root/Dockerfile:"), "root/Dockerfile: can be fixed", "a security change says nothing more");
+}
+
+#[test]
 fn sarif_carries_every_finding_with_a_location() {
     let dir = repo(&[("Dockerfile", NAIVE)]);
     let (_, json, _) = harden(&["scan", "--format", "json"], dir.path());

@@ -5,6 +5,11 @@ use std::fmt::Write;
 use crate::discover::Kind;
 use crate::run::{FileReport, Status};
 
+/// Said of a file whose rewrite is no security change, so that a reader of `fix` knows `pr`
+/// holds it back (issue 10 point 12).
+const BUILD_EDITS_ONLY: &str = " (build edits only: `harden pr` proposes them beside a security change, \
+                                or alone with `propose: all`)";
+
 /// One block per file: its status, then one line per finding; a summary at the end.
 pub fn text(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
@@ -21,6 +26,9 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         let _ = write!(out, "{}: {status}", report.path);
         if let Some(reason) = &report.reason {
             let _ = write!(out, " ({reason})");
+        }
+        if report.status == Status::Changed && !report.security {
+            out.push_str(BUILD_EDITS_ONLY);
         }
         out.push('\n');
         for f in &report.findings {
