@@ -351,7 +351,7 @@ pub(super) fn others_examples(
             continue;
         }
         let message = format!(
-            "{} runs {image}, which this repository does not build, in an example ({dir}/): the user it needs and where it writes are that image's, so the container is left alone",
+            "{} runs {image}, which this repository does not build, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
             c.who(workload)
         );
         findings.push(Finding::new(&rules::EXAMPLE_OTHER_IMAGE, c.line, message));

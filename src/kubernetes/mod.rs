@@ -54,7 +54,7 @@ pub struct Context {
     /// The names of every image the repository builds.
     pub images_built: std::collections::BTreeSet<String>,
     /// The directory that makes the manifest an example of running software (`examples`,
-    /// `docs`…), when one does: see [`example_dir`].
+    /// `docs`…) or the walkthrough file itself, when one does: see [`example_dir`].
     pub example_dir: Option<String>,
 }
 
@@ -74,12 +74,25 @@ const EXAMPLE_DIRS: &[&str] = &[
     "quickstart",
 ];
 
-/// The outermost directory of `path` (relative to the repository) that makes a manifest an
-/// example, up to it: `config/samples` for `config/samples/minio.yaml`.
+/// Words of a file name that make the manifest a walkthrough wherever it lies
+/// (`quick_start.yaml` at the root, `example-deployment.yaml`).
+const EXAMPLE_FILE_WORDS: &[&str] =
+    &["example", "examples", "sample", "demo", "tutorial", "quickstart", "walkthrough", "playground"];
+
+/// Where `path` (relative to the repository) shows how to run software rather than deploy the
+/// project: its outermost example directory (`config/samples/` for `config/samples/minio.yaml`),
+/// else the file itself when its name says so (`quick_start.yaml`, `getting-started.yaml`).
 pub fn example_dir(path: &std::path::Path) -> Option<String> {
     let dirs: Vec<&str> = path.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
-    let at = dirs.iter().position(|d| EXAMPLE_DIRS.contains(&d.to_ascii_lowercase().as_str()))?;
-    Some(dirs[..=at].join("/"))
+    if let Some(at) = dirs.iter().position(|d| EXAMPLE_DIRS.contains(&d.to_ascii_lowercase().as_str())) {
+        return Some(format!("{}/", dirs[..=at].join("/")));
+    }
+    let stem = path.file_stem()?.to_str()?.to_ascii_lowercase();
+    let words: Vec<&str> = stem.split(['_', '-', '.']).collect();
+    let joined = words.concat();
+    let walkthrough = words.iter().any(|w| EXAMPLE_FILE_WORDS.contains(w))
+        || ["quickstart", "gettingstarted"].iter().any(|w| joined.contains(w));
+    walkthrough.then(|| path.to_string_lossy().into_owned())
 }
 
 /// Analyses and rewrites one YAML file.
@@ -390,6 +403,17 @@ mod tests {
         let err = harden(text, &Config::default()).unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(1), "took {:?}", start.elapsed());
         assert!(err.message.contains(want), "{err}");
+    }
+
+    #[test]
+    fn examples_are_found_by_their_directory_or_their_own_name() {
+        let example = |p: &str| example_dir(std::path::Path::new(p));
+        assert_eq!(example("config/samples/minio.yaml").as_deref(), Some("config/samples/"));
+        assert_eq!(example("quick_start.yaml").as_deref(), Some("quick_start.yaml"));
+        assert_eq!(example("deploy/getting-started.yaml").as_deref(), Some("deploy/getting-started.yaml"));
+        assert_eq!(example("deploy/example-deployment.yaml").as_deref(), Some("deploy/example-deployment.yaml"));
+        assert_eq!(example("deploy/manager.yaml"), None);
+        assert_eq!(example("deploy/counterexamples-of-nothing.yaml"), None, "whole words only");
     }
 
     #[test]
