@@ -9,6 +9,11 @@ use super::gobuild::{self, GoCommand};
 use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
 
+/// Init programs that start the command after them and reap its children.
+const INITS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit"];
+/// Endings of scripts an image may start, which are not a Go binary.
+const SCRIPT_EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".js"];
+
 /// Packages whose installation in a builder means a C toolchain for cgo.
 const C_TOOLCHAIN_PACKAGES: &[&str] =
     &["gcc", "g++", "build-base", "musl-dev", "libc6-dev", "libc-dev", "clang", "build-essential", "gcc-c++"];
@@ -138,9 +143,11 @@ impl<'a> Facts<'a> {
         if !self.base_image(stage).is_some_and(|b| b.family().is_shell_less() || b.family() == Family::Busybox) {
             return None;
         }
-        let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
-        let program = entrypoint.or(cmd)?.words().into_iter().next()?;
+        let program = self.started_program(stage)?;
         let name = program.rsplit('/').next()?.to_string();
+        if SCRIPT_EXTENSIONS.iter().any(|ext| name.ends_with(ext)) {
+            return None;
+        }
         let named =
             |target: &str| target == program || (!program.contains('/') && target.ends_with(&format!("/{name}")));
         stage.instructions.iter().enumerate().find_map(|(i, inst)| {
@@ -158,6 +165,22 @@ impl<'a> Facts<'a> {
             });
             from_context.then_some(target)
         })
+    }
+
+    /// The program `stage` starts: the first word of its ENTRYPOINT (else CMD), or, behind an
+    /// init that reaps zombies (`tini -- /bin/app`, `dumb-init /bin/app`), the command it starts.
+    pub fn started_program(&self, stage: &'a Stage) -> Option<String> {
+        let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
+        let words = entrypoint.or(cmd)?.words();
+        let first = words.first()?;
+        if !INITS.contains(&first.rsplit('/').next().unwrap_or(first)) {
+            return Some(first.clone());
+        }
+        let rest = &words[1..];
+        match rest.iter().position(|w| w == "--") {
+            Some(at) => rest.get(at + 1).cloned(),
+            None => rest.iter().find(|w| !w.starts_with('-')).cloned(),
+        }
     }
 
     /// Where each file a COPY (the `i`th instruction of `stage`) names lands, with its source

@@ -172,10 +172,17 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             Some(tag) => format!("{}:{tag}", b.name),
             None => b.name.clone(),
         });
+        let base = base.unwrap_or_else(|| stage.from.image.clone());
+        if facts.base_image(stage).is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox) {
+            let started = facts.started_program(stage).unwrap_or_else(|| "no command".into());
+            return format!(
+                "a Go binary GoReleaser builds ({}){cgo} copied onto {base}, whose command starts {started}, not the binary itself: what that needs of the image (a shell, tools, an account) is not known, so harden leaves the image as it is",
+                released.origin,
+            );
+        }
         return format!(
-            "a Go binary GoReleaser builds ({}){cgo} copied onto {}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what the release's base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
+            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what the release's base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
             released.origin,
-            base.unwrap_or_else(|| stage.from.image.clone())
         );
     }
     // OLM's bundle labels: the image carries an operator's manifests and metadata.
@@ -205,7 +212,7 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     });
     if let Some((builder, program)) = made {
         return format!(
-            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, not a Go toolchain image harden knows, so what it builds is not told",
+            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, an image harden does not know as a Go toolchain, so harden cannot tell what program it builds or how",
             builder.from.alias.clone().unwrap_or_else(|| builder.index.to_string()),
             builder.from.image
         );
