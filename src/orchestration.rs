@@ -270,6 +270,17 @@ impl Repository {
         images
     }
 
+    /// The namespaces ([`image_namespace`]) under which the repository's manifests run the images
+    /// named `built`: where the project publishes its own images.
+    pub fn namespaces_of(&self, built: &std::collections::BTreeSet<String>) -> std::collections::BTreeSet<String> {
+        self.containers.iter().filter(|c| built.contains(&c.image)).filter_map(|c| c.namespace.clone()).collect()
+    }
+
+    /// True when a Kubernetes container of the repository runs an image named `name`.
+    pub fn runs_image(&self, name: &str) -> bool {
+        self.containers.iter().any(|c| c.image == name)
+    }
+
     /// Names the repository (its directory's name), whose name a Dockerfile at the root gives
     /// its image when nothing else names it.
     pub fn name_repository(&mut self, name: &str) {
@@ -353,6 +364,16 @@ pub fn image_name(reference: &str) -> String {
     let path = reference.split('@').next().unwrap_or(reference);
     let last = path.rsplit('/').next().unwrap_or(path);
     last.split(':').next().unwrap_or(last).to_string()
+}
+
+/// The registry and organisation an image reference names, before its name:
+/// `ghcr.io/acme/api:1.2` → `ghcr.io/acme`. `None` for Docker Hub's official images (`kong:3.9`,
+/// `library/nginx`), which belong to no project that builds here.
+pub fn image_namespace(reference: &str) -> Option<String> {
+    let path = reference.split('@').next().unwrap_or(reference);
+    let (namespace, _) = path.rsplit_once('/')?;
+    let official = matches!(namespace, "library" | "docker.io" | "index.docker.io") || namespace.ends_with("/library");
+    (!official).then(|| namespace.to_string())
 }
 
 /// A relative path with `.` and `..` resolved.

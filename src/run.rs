@@ -277,6 +277,12 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let chosen = Some(beside.clone()).filter(is_main).or_else(built);
         (source.for_program(chosen.as_deref().unwrap_or(&beside)), chosen.is_some())
     };
+    // The containers of the manifests: the images they run, their commands and needs.
+    for f in &manifests {
+        if let Ok(text) = discover::read_text(&f.path) {
+            facts.orchestration.read(&rel(&f.path), &text);
+        }
+    }
     let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
     let context = if manifests.is_empty() {
         Default::default()
@@ -306,6 +312,13 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
                 context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
             }
         }
+        // A stage a manifest's image is named after is that image's target (`--target $*`).
+        let stages = dockerfiles.iter().filter_map(|f| discover::read_text(&f.path).ok());
+        let targets = stages.flat_map(|text| dockerfile::stage_names(&text));
+        context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
+        context.own_namespaces = facts.orchestration.namespaces_of(&context.images_built);
+        let renamed = facts.renamed_images().filter(|i| context.images_built.contains(&orchestration::image_name(i)));
+        context.own_namespaces.extend(renamed.filter_map(orchestration::image_namespace));
         context
     };
     let no_source = SourceFacts::default();
@@ -341,11 +354,6 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let mut manifest_reports = manifest_reports;
     let paths: Vec<PathBuf> = manifests.iter().map(|f| rel(&f.path)).collect();
     stale_copies(&mut manifest_reports, &paths, repo);
-    for (f, report) in manifests.iter().zip(&manifest_reports) {
-        if let Some(text) = &report.original {
-            facts.orchestration.read(&rel(&f.path), text);
-        }
-    }
     // Bake files sit at the root of the repository or beside the Dockerfiles they build.
     let mut bake_dirs: Vec<PathBuf> =
         dockerfiles.iter().filter_map(|f| canonical(&f.path).parent().map(Path::to_path_buf)).collect();

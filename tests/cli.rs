@@ -84,7 +84,8 @@ fn a_rewrite_of_build_edits_only_says_pr_holds_it_back() {
                  FROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
     let dir = repo(&[("flags/Dockerfile", built), ("root/Dockerfile", NAIVE), ("go.mod", "module x\n\ngo 1.22\n")]);
     let (_, report, _) = harden(&["scan"], dir.path());
-    let status = |path: &str| report.lines().find(|l| l.starts_with(path)).unwrap_or_else(|| panic!("{path}: {report}"));
+    let status =
+        |path: &str| report.lines().find(|l| l.starts_with(path)).unwrap_or_else(|| panic!("{path}: {report}"));
     assert!(status("flags/Dockerfile:").contains("build edits only: `harden pr` proposes them beside"), "{report}");
     assert_eq!(status("root/Dockerfile:"), "root/Dockerfile: can be fixed", "a security change says nothing more");
 }

@@ -61,8 +61,11 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
     let parent = path.parent();
     let in_dir = |dir: &str| parent.and_then(|p| p.file_name()).is_some_and(|n| n == dir);
-    let chart_dir =
-        |p: Option<&Path>| p.is_some_and(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file());
+    // The chart a file belongs to: the nearest directory above it with a Chart.yaml (templates
+    // sit in subdirectories, test values in `ci/`).
+    let chart =
+        path.ancestors().skip(1).take(6).find(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file());
+    let chart_name = chart.and_then(|c| c.file_name()).and_then(|n| n.to_str()).unwrap_or("chart");
     let reason = if in_dir("workflows")
         && parent.and_then(Path::parent).and_then(|p| p.file_name()).is_some_and(|n| n == ".github")
     {
@@ -75,10 +78,14 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         "a Skaffold configuration"
     } else if stem.trim_start_matches('.').starts_with("goreleaser") {
         "a GoReleaser configuration"
-    } else if stem == "chart" || (in_dir("templates") && chart_dir(parent.and_then(Path::parent))) {
-        "part of a Helm chart: the chart's templates decide the manifests"
-    } else if stem.starts_with("values") && chart_dir(parent) {
-        "Helm chart values, not a manifest"
+    } else if chart.is_some() && (stem.starts_with("values") || stem.ends_with("values")) {
+        return Some(format!(
+            "values of the Helm chart {chart_name}/: harden does not edit Helm charts; the pod and container securityContext its templates render come from here"
+        ));
+    } else if chart.is_some() {
+        return Some(format!(
+            "part of the Helm chart {chart_name}/: harden does not edit Helm charts; set the securityContext the restricted profile asks for (HK201 to HK207) in its values and templates"
+        ));
     } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
         "harden's own configuration"
     } else {

@@ -260,6 +260,13 @@ pub fn root_kept(text: &str, source: &SourceFacts) -> Option<String> {
     hardened.then(|| plan::decide(&facts).root_kept).flatten()
 }
 
+/// The names of a Dockerfile's stages (`FROM … AS workflow-controller`): a build that stops at
+/// one (`--target $*` in a Makefile's pattern rule) names its image after it.
+pub fn stage_names(text: &str) -> Vec<String> {
+    let Ok(df) = model::Dockerfile::parse(text) else { return Vec::new() };
+    df.stages.into_iter().filter_map(|s| s.from.alias).collect()
+}
+
 /// The one package directory of the build context (`cmd/server`, `""` for the root) that the
 /// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
 /// context to, after any `cd`): the program it ships. `None` when it builds several, a remote

@@ -9,8 +9,10 @@ use crate::rules::{self, Rule};
 
 use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
+mod others;
 mod writers;
 
+pub(super) use others::others_images;
 pub(super) use writers::{data_store_writes, root_image_built_here, script_write_containers, unmounted_data_stores};
 
 /// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to
@@ -287,7 +289,7 @@ pub(super) fn privileged_port_containers(
 /// Leaves alone each container (not left alone already) for which neither the pod nor the
 /// container chooses a user, and `why` gives the rule and message that say why harden's user
 /// would break it: the findings are recorded, and the containers' names returned.
-fn leave_userless(
+pub(super) fn leave_userless(
     workload: &Workload<'_>,
     alone: &[String],
     findings: &mut Vec<Finding>,
@@ -327,37 +329,6 @@ pub(super) fn patched(
         format!("{} is patched by kustomize: {}; the workload is left alone, as {why}", workload.id(), patch.what);
     findings.push(Finding::new(rule, workload.line, message));
     Some(())
-}
-
-/// The containers (not left alone already) of an example (a manifest under `examples/`,
-/// `docs/`…) that run an image the repository does not build, when it builds some: the example
-/// shows how to run another project's software beside this one's, and that image's user and
-/// writes are its own (a database whose entrypoint edits its configuration, a server that
-/// writes its home). Each is reported.
-pub(super) fn others_examples(
-    workload: &Workload<'_>,
-    alone: &[String],
-    context: &crate::kubernetes::Context,
-    findings: &mut Vec<Finding>,
-) -> Vec<String> {
-    let Some(dir) = context.example_dir.as_deref().filter(|_| !context.images_built.is_empty()) else {
-        return Vec::new();
-    };
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
-        // `ko://` names a package of this repository that ko builds.
-        if image.starts_with("ko://") || context.images_built.contains(&crate::orchestration::image_name(image)) {
-            continue;
-        }
-        let message = format!(
-            "{} runs {image}, which this repository does not build, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
-            c.who(workload)
-        );
-        findings.push(Finding::new(&rules::EXAMPLE_OTHER_IMAGE, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
 }
 
 /// The containers (not left alone already) whose seccomp profile is `Unconfined` in so many

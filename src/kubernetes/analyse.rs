@@ -10,7 +10,7 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    explicit_root_containers, host_needs, others_examples, patched, privileged_port_containers, root_commands,
+    explicit_root_containers, host_needs, others_images, patched, privileged_port_containers, root_commands,
     root_image_built_here, root_image_containers, script_write_containers, skipped_containers, unconfined_containers,
     unmounted_data_stores, windows_pod,
 };
@@ -55,7 +55,8 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
     alone.extend(unmounted_data_stores(workload, &alone, &context.image_users, &mut findings));
-    alone.extend(others_examples(workload, &alone, context, &mut findings));
+    let others = others_images(workload, &alone, context, &mut findings);
+    alone.extend(others.iter().cloned());
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
@@ -76,6 +77,11 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
         if let Some(at) = f.message.find("; fix sets") {
             f.message.truncate(at);
         }
+    }
+    // A workload of other projects' images only is theirs to harden: what it lacks is told, not
+    // raised as this repository's error.
+    if workload.containers.iter().all(|c| others.contains(&c.name)) {
+        findings.iter_mut().for_each(|f| f.severity = crate::rules::Severity::Info);
     }
     let changes = if left_alone { Vec::new() } else { changes };
     let id = workload.id();

@@ -58,6 +58,15 @@ pub fn resources(kustomization: &str) -> Vec<String> {
         .collect()
 }
 
+/// The components a kustomization takes in (`components`), as written: directories relative to
+/// its own directory, each with a kustomization of `kind: Component` whose `images:` and
+/// patches apply to what the kustomization builds.
+pub fn components(kustomization: &str) -> Vec<String> {
+    let Ok(value) = yaml_serde::from_str::<Value>(kustomization) else { return Vec::new() };
+    let listed = value.get("components").and_then(Value::as_sequence).into_iter().flatten();
+    listed.filter_map(Value::as_str).filter(|c| !c.contains("://")).map(str::to_string).collect()
+}
+
 /// The `Kind/name` of each workload in a file.
 pub fn workload_ids(text: &str) -> Vec<String> {
     let kinds = super::workload::KINDS.iter().map(|(kind, _)| *kind);
@@ -87,12 +96,15 @@ pub struct ImageOverride {
     pub tag: Option<String>,
     /// True when it sets a `digest`.
     pub digest: bool,
+    /// `newName`, when set: the image that runs instead of the one the manifest names (a
+    /// placeholder such as `controller` becoming `ghcr.io/acme/operator`).
+    pub new_name: Option<String>,
     /// The kustomization that sets it, relative to the repository.
     pub kustomization: String,
 }
 
-/// The images a kustomization's `images:` gives a tag or a digest, by the name its manifests
-/// use (`name`), with what it sets; `kustomization` is the file's path, for messages.
+/// The images a kustomization's `images:` gives a tag, a digest or another name, by the name its
+/// manifests use (`name`), with what it sets; `kustomization` is the file's path, for messages.
 pub fn image_overrides(text: &str, kustomization: &str) -> Vec<(String, ImageOverride)> {
     let Ok(value) = yaml_serde::from_str::<Value>(text) else { return Vec::new() };
     let entries = value.get("images").and_then(Value::as_sequence).into_iter().flatten();
@@ -105,8 +117,10 @@ pub fn image_overrides(text: &str, kustomization: &str) -> Vec<(String, ImageOve
                 // `newTag: latest` is no version either.
                 .filter(|t| t != "latest");
             let digest = entry.get("digest").and_then(Value::as_str).is_some();
-            (tag.is_some() || digest)
-                .then(|| (name.to_string(), ImageOverride { tag, digest, kustomization: kustomization.to_string() }))
+            let new_name = entry.get("newName").and_then(Value::as_str).map(str::to_string);
+            let kustomization = kustomization.to_string();
+            (tag.is_some() || digest || new_name.is_some())
+                .then(|| (name.to_string(), ImageOverride { tag, digest, new_name, kustomization }))
         })
         .collect()
 }
@@ -229,13 +243,16 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_tags_and_digests_images_are_given() {
+    fn reads_the_tags_digests_and_names_images_are_given() {
         let text = "images:\n- name: example/manager\n  newName: ghcr.io/example/manager\n  newTag: v1.9.0\n- name: example/agent\n  digest: sha256:0123\n- name: example/renamed\n  newName: example/other\n- name: example/floating\n  newTag: latest\n";
         let overrides = image_overrides(text, "config/manager/kustomization.yaml");
-        assert_eq!(overrides.len(), 2);
+        assert_eq!(overrides.len(), 3, "a floating tag sets nothing");
         assert_eq!(overrides[0].0, "example/manager");
         assert_eq!(overrides[0].1.tag.as_deref(), Some("v1.9.0"));
+        assert_eq!(overrides[0].1.new_name.as_deref(), Some("ghcr.io/example/manager"));
         assert!(!overrides[0].1.digest && overrides[1].1.digest && overrides[1].1.tag.is_none());
+        assert_eq!((overrides[2].1.new_name.as_deref(), overrides[2].1.tag.as_deref()), (Some("example/other"), None));
+        assert_eq!(components("components:\n- ../image/oss\n- https://example.com/c\n"), ["../image/oss"]);
         assert!(image_overrides(": [", "k.yaml").is_empty());
     }
 

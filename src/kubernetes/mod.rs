@@ -53,9 +53,34 @@ pub struct Context {
     pub patched: Vec<kustomize::Patched>,
     /// The names of every image the repository builds.
     pub images_built: std::collections::BTreeSet<String>,
+    /// Where the repository publishes its own images (`ghcr.io/acme`), as its manifests name
+    /// them: an image elsewhere is another project's.
+    pub own_namespaces: std::collections::BTreeSet<String>,
     /// The directory that makes the manifest an example of running software (`examples`,
     /// `docs`…) or the walkthrough file itself, when one does: see [`example_dir`].
     pub example_dir: Option<String>,
+}
+
+impl Context {
+    /// The image a container naming `image` runs: the name a kustomization gives it in place of
+    /// the one written (`newName`), else `image` itself.
+    pub fn running<'a>(&'a self, image: &'a str) -> &'a str {
+        self.renaming(image).and_then(|set| set.new_name.as_deref()).unwrap_or(image)
+    }
+
+    /// The kustomization that runs another image in place of `image` (`newName`), when one does.
+    pub fn renamed_by(&self, image: &str) -> Option<&str> {
+        self.renaming(image).filter(|set| set.new_name.is_some()).map(|set| set.kustomization.as_str())
+    }
+
+    fn renaming(&self, image: &str) -> Option<&kustomize::ImageOverride> {
+        let name = image.split('@').next().unwrap_or(image);
+        let name = match name.rsplit_once(':') {
+            Some((before, tag)) if !tag.contains('/') => before,
+            _ => name,
+        };
+        self.image_overrides.get(name)
+    }
 }
 
 /// Directory names whose manifests show how to run software rather than deploy the project.

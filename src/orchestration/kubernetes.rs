@@ -3,13 +3,14 @@
 
 use yaml_serde::Value;
 
-use super::{Command, image_name, words};
+use super::{Command, image_name, image_namespace, words};
 
-/// A Kubernetes container: the name of the image it runs, its command, and what it asks that
+/// A Kubernetes container: the name and namespace of the image it runs, its command, and what it asks that
 /// only root keeps.
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
+    pub namespace: Option<String>,
     pub command: Option<Command>,
     pub root_need: Option<String>,
 }
@@ -39,7 +40,12 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                             (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
                             (None, None) => None,
                         };
-                        out.push(Container { image: image_name(image), command, root_need });
+                        out.push(Container {
+                            image: image_name(image),
+                            namespace: image_namespace(image),
+                            command,
+                            root_need,
+                        });
                     }
                 } else {
                     containers(child, out, file);

@@ -69,7 +69,14 @@ impl RepositoryFacts {
                 continue;
             }
             let dir = path.parent().unwrap_or(Path::new(""));
-            let overrides = kustomize::image_overrides(&text, &path.display().to_string());
+            let mut overrides = kustomize::image_overrides(&text, &path.display().to_string());
+            // A component's `images:` apply to what the kustomization that takes it in builds.
+            for component in kustomize::components(&text) {
+                let file = orchestration::normalise(&dir.join(component).join("kustomization.yaml"));
+                if let Ok(component) = discover::read_text(&repo.join(&file)) {
+                    overrides.extend(kustomize::image_overrides(&component, &file.display().to_string()));
+                }
+            }
             let built = if overrides.is_empty() && !kustomize::is_openshift(&path) {
                 Vec::new()
             } else {
@@ -136,6 +143,11 @@ impl RepositoryFacts {
             out.entry(image.clone()).or_insert_with(|| set.clone());
         }
         out
+    }
+
+    /// The images kustomizations run in place of the ones their manifests name (`newName`).
+    pub fn renamed_images(&self) -> impl Iterator<Item = &str> {
+        self.image_overrides.iter().filter_map(|(_, set, _)| set.new_name.as_deref())
     }
 
     /// Why the file at `path` (relative to the repository) is not edited, when a kustomization

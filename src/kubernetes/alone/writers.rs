@@ -42,7 +42,12 @@ const RUN_DIR_WRITERS: &[&str] = &["mysql", "mariadb", "postgres", "postgresql"]
 /// build: it writes its data, sockets and pid files into its image's own directories.
 fn outside_data_store(image: &str, image_users: &crate::kubernetes::ImageUsers) -> Option<String> {
     let name = crate::orchestration::image_name(image);
-    (DATA_STORES.contains(&name.as_str()) && !image_users.contains_key(&name)).then_some(name)
+    // A packager's name may carry the version (`quay.io/fedora/mysql-80`, `postgresql-16`).
+    let store = match name.rsplit_once('-') {
+        Some((store, version)) if version.chars().all(|c| c.is_ascii_digit()) => store,
+        _ => name.as_str(),
+    };
+    (DATA_STORES.contains(&store) && !image_users.contains_key(&name)).then(|| store.to_string())
 }
 
 /// True when a container mounts something writable other than /tmp.

@@ -1,0 +1,64 @@
+//! Containers that run another project's image in a repository that builds its own: the user
+//! that image needs and where it writes are its own, which harden cannot see from here.
+
+use yaml_serde::Value;
+
+use crate::finding::Finding;
+use crate::kubernetes::workload::{Container, Workload};
+use crate::rules;
+
+/// The containers (not left alone already) that run an image the repository does not build
+/// (nor `ko://`), when it builds some, each reported. In an example (a manifest under
+/// `examples/`, `docs/`…, or a walkthrough such as `quick_start.yaml`) every such container is
+/// left alone: the example shows how to run another project's software beside this one's.
+/// Elsewhere (a development add-on: a database, Prometheus, a gateway) one published outside
+/// the namespaces of the repository's own images (`quay.io/prometheus`, not `ghcr.io/acme`,
+/// when the manifests run `ghcr.io/acme/api`, built here) is left alone when nothing in the
+/// manifest chooses its user; where the manifest does (`runAsNonRoot`, or
+/// `runAsUser`), its maintainers have said how it runs, and harden hardens the rest.
+pub(in crate::kubernetes) fn others_images(
+    workload: &Workload<'_>,
+    alone: &[String],
+    context: &crate::kubernetes::Context,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    if context.images_built.is_empty() {
+        return Vec::new();
+    }
+    let other = |c: &Container<'_>| {
+        let written = c.value.get("image").and_then(Value::as_str)?;
+        let image = context.running(written);
+        let built = context.images_built.contains(&crate::orchestration::image_name(image));
+        let named = match context.renamed_by(written) {
+            Some(kustomization) => format!("{written} ({image}, as {kustomization} names it)"),
+            None => image.to_string(),
+        };
+        (!image.starts_with("ko://") && !built).then_some((image.to_string(), named))
+    };
+    let Some(dir) = context.example_dir.as_deref() else {
+        // Only where the repository's own images are known to live is another's told apart.
+        let others = |reference: &str| {
+            let namespace = crate::orchestration::image_namespace(reference);
+            !context.own_namespaces.is_empty() && !namespace.is_some_and(|n| context.own_namespaces.contains(&n))
+        };
+        return super::leave_userless(workload, alone, findings, |c| {
+            let (_, image) = other(c).filter(|(i, _)| others(i))?;
+            let message = format!(
+                "{} runs {image}, which this repository does not build, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone (set runAsNonRoot or runAsUser on it, and harden hardens the rest)",
+                c.who(workload),
+            );
+            Some((&rules::EXAMPLE_OTHER_IMAGE, message))
+        });
+    };
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        let Some((_, image)) = other(c) else { continue };
+        let message = format!(
+            "{} runs {image}, which this repository does not build, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
+            c.who(workload)
+        );
+        findings.push(Finding::new(&rules::EXAMPLE_OTHER_IMAGE, c.line, message));
+        names.push(c.name.clone());
+    }
+    names
+}
