@@ -174,7 +174,11 @@ impl CommandForm {
 impl Dockerfile {
     /// Parses `text`.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        let ast = parse_dockerfile::parse(text).map_err(|e| ParseError {
+        // The parser refuses `ENTRYPOINT []` (BuildKit's way to clear the base's entrypoint):
+        // it reads an empty string of the same length in its place, told apart below.
+        let cleared = EMPTY_COMMAND
+            .replace_all(text, |c: &regex::Captures<'_>| format!("{}\"\"{}", &c[1], " ".repeat(c[2].len() - 2)));
+        let ast = parse_dockerfile::parse(&cleared).map_err(|e| ParseError {
             line: e.line(),
             column: e.column(),
             message: e.to_string().lines().next().unwrap_or("parse error").to_string(),
@@ -320,11 +324,11 @@ fn body(inst: &Ast<'_>, text: &str) -> Body {
                 .collect(),
         ),
         Ast::User(user) => Body::User(user.arguments.value.to_string(), user.arguments.span.clone()),
-        Ast::Cmd(cmd) => Body::Cmd(command_form(&cmd.arguments)),
-        Ast::Entrypoint(ep) => Body::Entrypoint(command_form(&ep.arguments)),
+        Ast::Cmd(cmd) => Body::Cmd(command_form(&cmd.arguments, text)),
+        Ast::Entrypoint(ep) => Body::Entrypoint(command_form(&ep.arguments, text)),
         Ast::Expose(expose) => Body::Expose(expose.arguments.iter().map(|a| a.value.to_string()).collect()),
         Ast::Healthcheck(hc) => Body::Healthcheck(match &hc.arguments {
-            HealthcheckArguments::Cmd { arguments, .. } => Some(command_form(arguments)),
+            HealthcheckArguments::Cmd { arguments, .. } => Some(command_form(arguments, text)),
             _ => None,
         }),
         Ast::Workdir(wd) => Body::Workdir(wd.arguments.value.to_string()),
@@ -350,9 +354,16 @@ fn sources(src: &[Source<'_>]) -> Vec<String> {
         .collect()
 }
 
-fn command_form(command: &Command<'_>) -> CommandForm {
+/// `ENTRYPOINT []` or `CMD []` (spaces allowed inside), with the keyword and its space apart.
+static EMPTY_COMMAND: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?mi)^([ \t]*(?:ENTRYPOINT|CMD)[ \t]+)(\[[ \t]*\])[ \t]*$").expect("a valid pattern")
+});
+
+/// A command as written; `text` is the file, where an empty array read as `""` is told apart.
+fn command_form(command: &Command<'_>, text: &str) -> CommandForm {
     match command {
         Command::Exec(args) => CommandForm::Exec(args.value.iter().map(|a| a.value.to_string()).collect()),
+        Command::Shell(s) if text[s.span.clone()].starts_with('[') => CommandForm::Exec(Vec::new()),
         Command::Shell(s) => CommandForm::Shell(s.value.to_string(), s.span.clone()),
         _ => CommandForm::Exec(Vec::new()),
     }
@@ -452,6 +463,18 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "ARG GO=1.22\n# build\nFROM golang:${GO} AS build\nRUN go build \\\n  -o /app .\n\n# runtime\nFROM scratch\nCOPY --from=build /app /app\n";
+
+    #[test]
+    fn an_empty_command_array_clears_the_command() {
+        let text = "FROM golang:1.22\nENTRYPOINT [ ]\nCMD []\nUSER 1000\n";
+        let df = Dockerfile::parse(text).unwrap();
+        let bodies: Vec<&Body> = df.stages[0].instructions.iter().map(|i| &i.body).collect();
+        assert!(matches!(bodies[0], Body::Entrypoint(CommandForm::Exec(args)) if args.is_empty()), "{bodies:?}");
+        assert!(matches!(bodies[1], Body::Cmd(CommandForm::Exec(args)) if args.is_empty()));
+        assert!(matches!(bodies[2], Body::User(user, span) if user == "1000" && &text[span.clone()] == "1000"));
+        assert!(matches!(&Dockerfile::parse("FROM a\nCMD [\"\"]\n").unwrap().stages[0].instructions[0].body,
+            Body::Cmd(CommandForm::Exec(args)) if args == &[String::new()]));
+    }
 
     #[test]
     fn spans_cover_whole_lines_and_leave_comments_to_the_next() {
