@@ -372,7 +372,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             }
         }
     }
+    let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
     let dockerfile_reports = parallel_map(&work, |(f, dir)| {
+        if let Some(why) = crate::source::test_images::reason(&test_builds, &rel(&f.path)) {
+            return FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(why));
+        }
         let (program, _) = program(f, dir);
         let orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
         let build_args = orchestration.agreed_build_args();

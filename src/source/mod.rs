@@ -9,6 +9,7 @@ pub mod gocode;
 pub mod gomod;
 pub mod owned;
 pub mod rendered;
+pub mod test_images;
 pub mod tilt;
 
 use std::path::Path;
