@@ -309,6 +309,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
                 if let Some(why) = &image.root_kept {
                     context.image_root.entry(name.clone()).or_insert_with(|| (rel(&f.path), why.clone()));
                 }
+                if let Some((line, caps)) = &image.file_capabilities {
+                    let at = (rel(&f.path), *line, caps.clone());
+                    context.image_file_capabilities.entry(name.clone()).or_insert(at);
+                }
                 context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
             }
         }

@@ -264,6 +264,8 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
         Some(_) => {}
     }
+    let binds_low_ports =
+        facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE"));
     for inst in &stage.instructions {
         match &inst.body {
             Body::Entrypoint(CommandForm::Shell(..)) | Body::Cmd(CommandForm::Shell(..)) => {
@@ -298,7 +300,10 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ));
             }
             // When a low port left the user as it is, the plan's finding says so once.
-            Body::Expose(ports) if !plan.hazards.iter().any(|h| h.rule == rules::PRIVILEGED_PORT.id) => {
+            // A binary given NET_BIND_SERVICE by `setcap` binds low ports as any user.
+            Body::Expose(ports)
+                if !plan.hazards.iter().any(|h| h.rule == rules::PRIVILEGED_PORT.id) && !binds_low_ports =>
+            {
                 for port in ports {
                     let number = port.split('/').next().and_then(|p| p.parse::<u32>().ok());
                     if number.is_some_and(|n| n < 1024) {

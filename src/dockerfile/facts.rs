@@ -183,6 +183,29 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The capabilities `setcap` gives a file in any stage (`setcap cap_net_bind_service=+ep
+    /// /coredns` → `NET_BIND_SERVICE`), with the first such step's line: a binary that carries
+    /// them gains them at exec, whatever its user, unless the container blocks new privileges.
+    pub fn file_capabilities(&self) -> Option<(usize, Vec<String>)> {
+        let mut found: Option<(usize, Vec<String>)> = None;
+        for inst in self.df.stages.iter().flat_map(|s| &s.instructions) {
+            for command in inst.body.run_commands() {
+                let argv = command.argv();
+                if argv.first().is_none_or(|p| p.value.rsplit('/').next() != Some("setcap")) {
+                    continue;
+                }
+                let granted = argv[1..].iter().filter(|w| w.value.to_ascii_lowercase().starts_with("cap_"));
+                let names = granted.flat_map(|w| {
+                    let list = w.value.split(['=', '+', '-']).next().unwrap_or_default().to_ascii_uppercase();
+                    list.split(',').map(|c| c.trim_start_matches("CAP_").to_string()).collect::<Vec<_>>()
+                });
+                let (_, caps) = found.get_or_insert((inst.line, Vec::new()));
+                caps.extend(names);
+            }
+        }
+        found.filter(|(_, caps)| !caps.is_empty())
+    }
+
     /// Where each file a COPY (the `i`th instruction of `stage`) names lands, with its source
     /// as written.
     fn copied_files(&self, stage: &Stage, i: usize, copy: &super::model::Copy) -> Vec<(String, String)> {

@@ -249,6 +249,14 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     "not a Go build: no golang base image and no go build or go install".into()
 }
 
+/// The capabilities `setcap` gives a file of the Dockerfile's image, with the step's line (see
+/// [`facts::Facts::file_capabilities`]).
+pub fn file_capabilities(text: &str) -> Option<(usize, Vec<String>)> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let (source, config) = (SourceFacts::default(), Config::default());
+    facts::Facts::new(text, &df, &source, &config).file_capabilities()
+}
+
 /// Why the program of a Dockerfile that runs as root must keep root, when harden refuses to move
 /// it to 65532 (see [`plan::Plan::root_kept`]): a pod that runs the image must not force another
 /// user either. `None` for a file that does not parse or is not refused.

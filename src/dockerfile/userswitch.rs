@@ -41,6 +41,10 @@ pub fn runs_as_root(facts: &Facts<'_>) -> bool {
 /// The first piece of evidence that the program binds a port below 1024, as a refusal that
 /// says what to set instead when a flag or variable sets the port.
 pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
+    // `setcap cap_net_bind_service` lets the binary bind them as any user.
+    if facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE")) {
+        return None;
+    }
     let stage = facts.runtime_stage();
     let blocked = |line: usize, what: String, setting: Option<String>| {
         let fix = match setting {

@@ -10,9 +10,9 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
 use super::alone::{
-    explicit_root_containers, host_needs, others_images, patched, privileged_port_containers, root_commands,
-    root_image_built_here, root_image_containers, script_write_containers, skipped_containers, unconfined_containers,
-    unmounted_data_stores, windows_pod,
+    explicit_root_containers, file_capability_containers, host_needs, others_images, patched,
+    privileged_port_containers, root_commands, root_image_built_here, root_image_containers, script_write_containers,
+    skipped_containers, unconfined_containers, unmounted_data_stores, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -50,6 +50,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     let mut alone = skipped.clone();
     alone.extend(root_image_containers(workload, &skipped, &mut findings));
     alone.extend(explicit_root_containers(workload, &alone, &mut findings));
+    alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));

@@ -47,6 +47,9 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The capabilities `setcap` gives the files of images the repository builds, by image name,
+    /// with the Dockerfile and the step's line: lost where new privileges are not allowed.
+    pub image_file_capabilities: std::collections::BTreeMap<String, (std::path::PathBuf, usize, Vec<String>)>,
     /// What kustomize patches do to workloads that harden must respect: one that runs a
     /// workload as root would meet harden's `runAsNonRoot` and stop its pods; one that replaces
     /// a securityContext or the volumes would drop what harden adds.

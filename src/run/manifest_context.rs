@@ -20,6 +20,7 @@ pub(super) fn built_image(f: &discover::Found, source: &SourceFacts, program_kno
         user: dockerfile::final_numeric_user(&text),
         writes,
         root_kept: dockerfile::root_kept(&text, source),
+        file_capabilities: dockerfile::file_capabilities(&text),
         last,
         text,
     }
@@ -35,6 +36,8 @@ pub(super) struct BuiltImage {
     pub(super) writes: Vec<dockerfile::writes::Written>,
     /// Why its program must keep running as root.
     pub(super) root_kept: Option<String>,
+    /// The capabilities `setcap` gives its files, with the step's line.
+    pub(super) file_capabilities: Option<(usize, Vec<String>)>,
     /// The name of its final stage, when it has one.
     last: Option<String>,
     /// The Dockerfile.

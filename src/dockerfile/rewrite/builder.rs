@@ -208,23 +208,50 @@ pub fn add_to_copy(facts: &Facts<'_>, out: &mut Vec<Edit>) {
     }
 }
 
-/// Moves distroless `*-debian12` bases (other than a runtime being replaced) to debian13.
+/// Moves distroless `*-debian12` bases (other than a runtime being replaced) to debian13, also
+/// where a stage's base is a global `ARG`'s default (`ARG BASE=…debian12:nonroot`, `FROM
+/// ${BASE}`): the default moves, once, and a build that passes its own value keeps it.
 pub fn distroless_eol(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
+    let mut moved_args = Vec::new();
     for stage in &facts.df.stages {
         let is_converted_runtime =
             stage.index == facts.runtime && matches!(plan.runtime, RuntimePlan::Convert { image: Some(_) });
-        if !is_converted_runtime && leaves_eol_base(facts, stage) {
-            let image = ImageRef::parse(&stage.from.image);
-            let next = ImageRef { name: image.name.replace("-debian12", "-debian13"), digest: None, ..image };
-            out.push(Edit::replace(stage.from.image_span.clone(), next.to_reference()));
+        if is_converted_runtime {
+            continue;
+        }
+        if leaves_eol_base(facts, stage) {
+            out.push(Edit::replace(stage.from.image_span.clone(), debian13(&stage.from.image)));
+            continue;
+        }
+        let written = stage.from.image.trim_start_matches('$');
+        let name = written.strip_prefix('{').and_then(|n| n.strip_suffix('}')).unwrap_or(written);
+        let Some(arg) = facts.df.global_args.iter().find(|a| a.name == name && !moved_args.contains(&a.name)) else {
+            continue;
+        };
+        let Some(default) = arg.default.as_deref().filter(|d| moves_to_debian13(facts, d)) else { continue };
+        if facts.text[arg.span.clone()] == format!("{name}={default}") {
+            out.push(Edit::replace(arg.span.clone(), format!("{name}={}", debian13(default))));
+            moved_args.push(arg.name.clone());
         }
     }
+}
+
+/// `image` on debian13, unpinned (`fix --pin` pins it again).
+fn debian13(image: &str) -> String {
+    let image = ImageRef::parse(image);
+    ImageRef { name: image.name.replace("-debian12", "-debian13"), digest: None, ..image }.to_reference()
 }
 
 /// True when the stage's distroless `*-debian12` base, past end of life, moves to debian13 (as
 /// written in the file; a pinned one only under `fix --pin`, which pins the new one).
 pub fn leaves_eol_base(facts: &Facts<'_>, stage: &Stage) -> bool {
-    let image = ImageRef::parse(&stage.from.image);
+    moves_to_debian13(facts, &stage.from.image)
+}
+
+/// True when `image` is a distroless `*-debian12` image harden moves on: not pinned (or pinned,
+/// under `fix --pin`).
+fn moves_to_debian13(facts: &Facts<'_>, image: &str) -> bool {
+    let image = ImageRef::parse(image);
     let pinned = image.digest.is_some() && !facts.config.pinning;
     !pinned && image.family() == Family::Distroless && image.short_name().ends_with("-debian12")
 }
