@@ -15,12 +15,14 @@ use kubernetes::{Container, containers};
 
 mod bake;
 mod goreleaser;
+mod ko;
 mod kubernetes;
 mod makefile;
 mod updaters;
 
 pub use bake::BAKE_FILES;
 pub use goreleaser::is_goreleaser_name;
+pub use ko::{default_base as ko_default_base, is_ko_name};
 
 /// What the repository says about one Dockerfile's image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,6 +115,9 @@ struct Build {
 #[derive(Debug, Clone, Default)]
 pub struct Repository {
     builds: Vec<Build>,
+    /// The images ko builds (see [`Repository::ko_images`]), and whether it builds any here.
+    ko_images: Vec<String>,
+    builds_with_ko: bool,
     containers: Vec<Container>,
     image_updater: Option<String>,
     /// The repository's name: the image a Dockerfile at the root becomes when nothing names it.
@@ -146,6 +151,8 @@ impl Repository {
                 self.skaffold(&doc, dir, path);
             } else if is_goreleaser_name(name) {
                 self.goreleaser(&doc, path);
+            } else if is_ko_name(name) {
+                self.ko(&doc);
             } else {
                 containers(&doc, &mut self.containers, &path.display().to_string());
             }

@@ -316,6 +316,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
                 context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
             }
         }
+        context.images_built.extend(facts.orchestration.ko_images());
         // A stage a manifest's image is named after is that image's target (`--target $*`).
         let stages = dockerfiles.iter().filter_map(|f| discover::read_text(&f.path).ok());
         let targets = stages.flat_map(|text| dockerfile::stage_names(&text));

@@ -78,6 +78,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         "a Skaffold configuration"
     } else if stem.trim_start_matches('.').starts_with("goreleaser") {
         "a GoReleaser configuration"
+    } else if crate::orchestration::is_ko_name(&name) {
+        return Some(ko_reason(path));
     } else if chart.is_some() && (stem.starts_with("values") || stem.ends_with("values")) {
         return Some(format!(
             "values of the Helm chart {chart_name}/: harden does not edit Helm charts; the pod and container securityContext its templates render come from here"
@@ -92,6 +94,20 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         return None;
     };
     Some(reason.to_string())
+}
+
+/// What a ko configuration is, and what its default base means for the images' user: a
+/// distroless image without `:nonroot` (or `-nonroot`) runs them as root.
+fn ko_reason(path: &Path) -> String {
+    let base = super::read_text(path).ok().and_then(|text| crate::orchestration::ko_default_base(&text));
+    let what = "a ko configuration: ko builds the images from Go packages, with no Dockerfile";
+    match base {
+        Some(base) if base.contains("distroless") && !base.contains("nonroot") => format!(
+            "{what}, on {base}, which runs them as root; its `:nonroot` tag runs them as 65532 (harden does not change ko's configuration: check the ports and files the programs need first)"
+        ),
+        Some(base) => format!("{what}, on {base}"),
+        None => format!("{what}, on ko's default base (cgr.dev/chainguard/static, which runs as 65532)"),
+    }
 }
 
 /// Names of directories that hold generated files (`gen/`, `generated/`).

@@ -48,16 +48,22 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     let host = host_needs(workload, &mut findings).or_else(|| patched(workload, context, &mut findings));
     let skipped = skipped_containers(workload, skip);
     let mut alone = skipped.clone();
-    alone.extend(root_image_containers(workload, &skipped, &mut findings));
+    // Containers of other projects' images: an official one starting as root, a data store,
+    // any other the repository does not build.
+    let mut foreign = root_image_containers(workload, &skipped, &mut findings);
+    alone.extend(foreign.iter().cloned());
     alone.extend(explicit_root_containers(workload, &alone, &mut findings));
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
-    alone.extend(unmounted_data_stores(workload, &alone, &context.image_users, &mut findings));
+    let stores = unmounted_data_stores(workload, &alone, &context.image_users, &mut findings);
+    foreign.extend(stores.iter().cloned());
+    alone.extend(stores);
     let others = others_images(workload, &alone, context, &mut findings);
-    alone.extend(others.iter().cloned());
+    foreign.extend(others.iter().cloned());
+    alone.extend(others);
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
@@ -79,9 +85,10 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
             f.message.truncate(at);
         }
     }
-    // A workload of other projects' images only is theirs to harden: what it lacks is told, not
-    // raised as this repository's error.
-    if workload.containers.iter().all(|c| others.contains(&c.name)) {
+    // In a repository that builds images of its own, a workload of other projects' images only
+    // (a development add-on) is theirs to harden: what it lacks is told, not raised as this
+    // repository's error. In a repository of deployments, every workload is its own.
+    if !context.images_built.is_empty() && workload.containers.iter().all(|c| foreign.contains(&c.name)) {
         findings.iter_mut().for_each(|f| f.severity = crate::rules::Severity::Info);
     }
     let changes = if left_alone { Vec::new() } else { changes };

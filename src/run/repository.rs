@@ -59,7 +59,8 @@ impl RepositoryFacts {
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
-                || orchestration::is_goreleaser_name(name))
+                || orchestration::is_goreleaser_name(name)
+                || orchestration::is_ko_name(name))
             {
                 continue;
             }

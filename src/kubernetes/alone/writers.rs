@@ -91,8 +91,9 @@ pub(in crate::kubernetes) fn unmounted_data_stores(
         if mounts_writable(c.value) {
             return None;
         }
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
         let message = format!(
-            "{} runs {image}, a {name} server with nothing writable mounted for its data: it writes into its image's own directories as the image's user, which harden's user and read-only root would stop; the container is left alone; mount a volume at its data directory to harden it",
+            "{} runs {image}, {article} {name} server with nothing writable mounted for its data: it writes into its image's own directories as the image's user, which harden's user and read-only root would stop; the container is left alone; mount a volume at its data directory to harden it",
             c.who(workload)
         );
         Some((&rules::UNMOUNTED_DATA_STORE, message))
