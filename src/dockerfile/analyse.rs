@@ -37,7 +37,8 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     for (run, cmd) in facts.builds().filter(|(r, c)| facts.ships(r, c)) {
         let stage = &df.stages[run.stage];
         let line = stage.instructions[run.instr].line;
-        if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") {
+        let debugger = debugger_build(facts, run, cmd);
+        if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") && !cmd.builds_delve() {
             let message = match facts.cgo_switch(run, cmd) {
                 Some((name, default)) => format!(
                     "CGO_ENABLED comes from the build argument {name} (default {}), the build's own switch: harden leaves it, so set it to 0 unless the program needs cgo",
@@ -50,7 +51,7 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let has_trimpath = cmd.flag("trimpath").is_some() || goflags(facts, run, cmd).contains("-trimpath");
         let (ld, from_variable) = ldflags_words(facts, run, cmd);
         let stripped = ld.iter().any(|w| w == "-s") && ld.iter().any(|w| w == "-w");
-        if let Some(why) = debugger_build(facts, run, cmd) {
+        if let Some(why) = debugger {
             if !(has_trimpath && stripped) {
                 out.push(Finding::new(
                     &rules::DEBUGGER_BUILD,
@@ -161,9 +162,8 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
     if let Some(name) = ["race", "msan", "asan"].into_iter().find(|name| cmd.flag(name).is_some()) {
         return Some(format!("the build uses -{name}, a test build whose reports need the symbols and paths"));
     }
-    let delve = facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(|c| {
-        c.builds() && c.packages.iter().any(|p| p.contains("go-delve/delve") || p.contains("derekparker/delve"))
-    });
+    let delve =
+        facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(GoCommand::builds_delve);
     delve.then(|| "the stage installs delve, the Go debugger".to_string())
 }
 

@@ -388,7 +388,8 @@ impl<'a> Facts<'a> {
     }
 
     fn decide_cgo(&self) -> Cgo {
-        let builds: Vec<_> = self.builds().collect();
+        // Delve, a debug image's tool, says nothing of the program's cgo.
+        let builds: Vec<_> = self.builds().filter(|(_, c)| !c.builds_delve()).collect();
         let all_disabled =
             !builds.is_empty() && builds.iter().all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
         let static_link = builds.iter().any(|(r, c)| {
@@ -425,9 +426,15 @@ impl<'a> Facts<'a> {
         cgo
     }
 
-    /// The first C toolchain package a stage installs, and whether it is C++.
+    /// The first C toolchain package a stage installs (itself, or a stage it starts from), and
+    /// whether it is C++.
     fn installed_c_toolchain(&self, stage: &Stage) -> Option<(String, bool)> {
-        let installs: Vec<String> = stage.instructions.iter().flat_map(installed_packages).collect();
+        let mut installs: Vec<String> = stage.instructions.iter().flat_map(installed_packages).collect();
+        let mut parent = self.parent_stage(stage);
+        while let Some(p) = parent {
+            installs.extend(p.instructions.iter().flat_map(installed_packages));
+            parent = self.parent_stage(p);
+        }
         let pkg = installs.iter().find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
         let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
         Some((pkg.clone(), cxx))

@@ -88,6 +88,12 @@ impl GoCommand {
         matches!(self.verb, GoVerb::Build | GoVerb::Install)
     }
 
+    /// True when the command builds delve, the Go debugger: a debug image's tool, left as its
+    /// maintainer builds it (its cgo setting too).
+    pub fn builds_delve(&self) -> bool {
+        self.builds() && self.packages.iter().any(|p| p.contains("go-delve/delve") || p.contains("derekparker/delve"))
+    }
+
     /// The words of `-ldflags`.
     pub fn ldflags(&self) -> Vec<&str> {
         self.flag("ldflags")

@@ -39,6 +39,10 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan, style: &Style, out: &mut Vec<Edit>)
 
 fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Edit>) {
     let text = facts.text;
+    // Delve itself is a debug image's tool, left as its maintainer builds it.
+    if cmd.builds_delve() {
+        return;
+    }
     // CGO_ENABLED from a build argument is the maintainer's switch.
     if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") && facts.cgo_switch(run, cmd).is_none()
     {
