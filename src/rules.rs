@@ -257,9 +257,9 @@ rules! {
     EXAMPLE_OTHER_IMAGE = "HK225" "example-other-image" Info false ""
         "In a repository that builds images, a container runs another project's image: in an example (a manifest under examples/, samples/, docs/, tutorials/ or demo/, or a walkthrough such as quick_start.yaml), any image the repository does not build; elsewhere, one published outside the repository's own namespaces whose user nothing in the manifest chooses. The user it needs and where it writes are that image's."
         "Not fixed: the container is left alone (harden's user and read-only root guess at another project's image) and the pod-level values go on the other containers; a workload of such containers only is reported at info.";
-    FILE_CAPABILITY = "HK227" "file-capability" Warning false ""
-        "A container runs an image built here whose binary gets capabilities from setcap (cap_net_bind_service to bind port 53 as non-root): a file capability is gained at exec only where new privileges are allowed, so allowPrivilegeEscalation: false, which the restricted profile asks for, takes it away."
-        "Not fixed: the container is left alone; let the pod bind low ports with the sysctl net.ipv4.ip_unprivileged_port_start instead, then drop the setcap step.";
+    FILE_CAPABILITY = "HK227" "file-capability" Warning true ""
+        "A container runs an image built here whose binary gets capabilities from setcap (cap_net_bind_service to bind port 53 as non-root): under allowPrivilegeEscalation: false a file capability is kept at exec only where the container's own capabilities hold it, and drop ALL takes them away."
+        "Adds NET_BIND_SERVICE beside drop ALL (the one capability the restricted profile lets a container add); a container whose binary needs another is left alone.";
     KUSTOMIZE_REPLACES = "HK226" "replaced-by-kustomize" Warning false ""
         "A kustomize patch (JSON 6902 add or replace) sets the workload's securityContext, volumes or volume mounts whole where kustomize builds it: what harden would add there is dropped."
         "Not fixed: the workload is left alone; harden the patch, which decides those fields.";

@@ -191,7 +191,10 @@ impl<'a> Facts<'a> {
         for inst in self.df.stages.iter().flat_map(|s| &s.instructions) {
             for command in inst.body.run_commands() {
                 let argv = command.argv();
-                if argv.first().is_none_or(|p| p.value.rsplit('/').next() != Some("setcap")) {
+                // `setcap -v` only verifies.
+                if argv.first().is_none_or(|p| p.value.rsplit('/').next() != Some("setcap"))
+                    || argv.iter().any(|w| w.value == "-v")
+                {
                     continue;
                 }
                 let granted = argv[1..].iter().filter(|w| w.value.to_ascii_lowercase().starts_with("cap_"));
@@ -200,7 +203,11 @@ impl<'a> Facts<'a> {
                     list.split(',').map(|c| c.trim_start_matches("CAP_").to_string()).collect::<Vec<_>>()
                 });
                 let (_, caps) = found.get_or_insert((inst.line, Vec::new()));
-                caps.extend(names);
+                for name in names {
+                    if !caps.contains(&name) {
+                        caps.push(name);
+                    }
+                }
             }
         }
         found.filter(|(_, caps)| !caps.is_empty())

@@ -231,9 +231,15 @@ pub(super) fn explicit_root_containers(
 pub(super) fn privileged_port_containers(
     workload: &Workload<'_>,
     alone: &[String],
+    context: &super::Context,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
     leave_userless(workload, alone, findings, |c| {
+        // A binary given NET_BIND_SERVICE by setcap binds low ports as any user.
+        let image = c.value.get("image").and_then(Value::as_str).unwrap_or_default();
+        if context.file_capabilities(image).is_some_and(|(_, _, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE")) {
+            return None;
+        }
         let ports: Vec<(Option<&str>, u64)> = c
             .value
             .get("ports")

@@ -54,7 +54,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     alone.extend(foreign.iter().cloned());
     alone.extend(explicit_root_containers(workload, &alone, &mut findings));
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
-    alone.extend(privileged_port_containers(workload, &alone, &mut findings));
+    alone.extend(privileged_port_containers(workload, &alone, context, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
@@ -217,10 +217,14 @@ impl<'w> Planner<'w, '_> {
             self.handled.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
         let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0); // (containers: left alone)
-        // A value every container sets for itself needs no pod-level twin.
+        // A value every container sets for itself needs no pod-level twin (every container harden
+        // handles; of a workload left alone, every container it has).
         let every_container = |key: &str, ok: &dyn Fn(&Value) -> bool| {
-            !self.handled.is_empty()
-                && self.handled.iter().all(|c| c.value.get("securityContext").and_then(|s| s.get(key)).is_some_and(ok))
+            let set = |c: &Container<'_>| c.value.get("securityContext").and_then(|s| s.get(key)).is_some_and(ok);
+            match self.handled.is_empty() {
+                false => self.handled.iter().all(|c| set(c)),
+                true => !w.containers.is_empty() && w.containers.iter().all(set),
+            }
         };
         let containers_non_root = every_container("runAsNonRoot", &|v| v.as_bool() == Some(true));
         let containers_seccomp = every_container("seccompProfile", &|v| {
@@ -285,6 +289,12 @@ impl<'w> Planner<'w, '_> {
                 format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
                 false,
             ),
+            None if containers_user.is_empty() && containers_non_root => self.finding(
+                &rules::RUN_AS_USER,
+                line,
+                format!("{id}'s containers set runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
+                false,
+            ),
             None if containers_user.is_empty() && self.images_users_known() => {
                 let images: Vec<String> = self
                     .handled
@@ -326,7 +336,7 @@ impl<'w> Planner<'w, '_> {
         // runAsNonRoot without a user leaves the user, and so its group, to the image.
         let user_left_to_image = get("runAsUser").is_none()
             && containers_user.is_empty()
-            && get("runAsNonRoot").and_then(Value::as_bool) == Some(true);
+            && (get("runAsNonRoot").and_then(Value::as_bool) == Some(true) || containers_non_root);
         if get("runAsGroup").is_none()
             && !groups_complete
             && !images_give_groups

@@ -71,6 +71,12 @@ impl Context {
         self.renaming(image).and_then(|set| set.new_name.as_deref()).unwrap_or(image)
     }
 
+    /// The capabilities `setcap` gives the binary of the image a container naming `image` runs,
+    /// when the repository builds it: the Dockerfile, the step's line and the capabilities.
+    pub fn file_capabilities(&self, image: &str) -> Option<&(std::path::PathBuf, usize, Vec<String>)> {
+        self.image_file_capabilities.get(&crate::orchestration::image_name(self.running(image)))
+    }
+
     /// The kustomization that runs another image in place of `image` (`newName`), when one does.
     pub fn renamed_by(&self, image: &str) -> Option<&str> {
         self.renaming(image).filter(|set| set.new_name.is_some()).map(|set| set.kustomization.as_str())

@@ -1,6 +1,7 @@
-//! Containers whose image's binary carries file capabilities (`setcap`): the restricted profile's
-//! `allowPrivilegeEscalation: false` sets no_new_privs, under which exec grants no file
-//! capability, so the program would lose what its Dockerfile gave it.
+//! Containers whose image's binary carries file capabilities (`setcap`): under the restricted
+//! profile's `allowPrivilegeEscalation: false` (no_new_privs) exec keeps a file capability only
+//! where the container's own capabilities hold it, and the profile lets a container add back
+//! none but NET_BIND_SERVICE.
 
 use yaml_serde::Value;
 
@@ -9,7 +10,8 @@ use crate::kubernetes::workload::Workload;
 use crate::rules;
 
 /// The containers (not left alone already) that run an image the repository builds whose
-/// binary gets capabilities from `setcap`, each reported.
+/// binary gets capabilities from `setcap` other than NET_BIND_SERVICE, the one capability the
+/// restricted profile lets a container add back: each is reported and left alone.
 pub(in crate::kubernetes) fn file_capability_containers(
     workload: &Workload<'_>,
     alone: &[String],
@@ -19,18 +21,15 @@ pub(in crate::kubernetes) fn file_capability_containers(
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
-        let name = crate::orchestration::image_name(context.running(image));
-        let Some((dockerfile, line, caps)) = context.image_file_capabilities.get(&name) else { continue };
-        let instead = match caps.iter().any(|c| c == "NET_BIND_SERVICE") {
-            true => {
-                "; to harden it, let the pod bind low ports with the sysctl net.ipv4.ip_unprivileged_port_start and drop the setcap step"
-            }
-            false => "",
-        };
+        let Some((dockerfile, line, caps)) = context.file_capabilities(image) else { continue };
+        let others: Vec<&str> = caps.iter().map(String::as_str).filter(|c| *c != "NET_BIND_SERVICE").collect();
+        if others.is_empty() {
+            continue;
+        }
         let message = format!(
-            "{} runs {image}, whose binary gets {} from setcap ({}:{line}): exec grants a file capability only where new privileges are allowed, so allowPrivilegeEscalation: false would take it away; the container is left alone{instead}",
+            "{} runs {image}, whose binary gets {} from setcap ({}:{line}): under allowPrivilegeEscalation: false a file capability is kept only where the container's capabilities hold it, and the restricted profile lets a container add none but NET_BIND_SERVICE; the container is left alone",
             c.who(workload),
-            caps.join(", "),
+            others.join(", "),
             dockerfile.display()
         );
         findings.push(Finding::new(&rules::FILE_CAPABILITY, c.line, message));

@@ -1,5 +1,5 @@
-//! A container's capabilities: it drops ALL (in the case Pod Security admission reads), and
-//! what it adds is kept and reported.
+//! A container's capabilities: it drops ALL (in the case Pod Security admission reads), what it
+//! adds is kept and reported, and NET_BIND_SERVICE is added back for a binary given it by setcap.
 
 use yaml_serde::Value;
 
@@ -14,18 +14,44 @@ impl<'w> Planner<'w, '_> {
     /// keeping what it adds (reported unless NET_BIND_SERVICE).
     pub(super) fn capabilities(&mut self, c: &Container<'_>, who: &str) {
         let caps = c.value.get("securityContext").and_then(|s| s.get("capabilities"));
-        let added: Vec<&str> = caps
+        let adds: Vec<&str> = caps
             .and_then(|c| c.get("add"))
             .and_then(Value::as_sequence)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
-            .filter(|a| !matches!(*a, "NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE"))
             .collect();
+        let bind = |a: &&str| matches!(*a, "NET_BIND_SERVICE" | "CAP_NET_BIND_SERVICE");
+        let added: Vec<&str> = adds.iter().copied().filter(|a| !bind(a)).collect();
         if !added.is_empty() {
             let message = format!("{who} adds capabilities {}; harden keeps them", added.join(", "));
             self.finding(&rules::ADDED_CAPABILITIES, c.line, message, false);
         }
+        // A binary given NET_BIND_SERVICE by setcap keeps it under no_new_privs only where the
+        // container's capabilities hold it: beside drop ALL, it is added back.
+        let image = c.value.get("image").and_then(Value::as_str).unwrap_or_default();
+        let setcap =
+            self.context.file_capabilities(image).filter(|(_, _, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE"));
+        if let Some((dockerfile, line, _)) = setcap.filter(|_| !adds.iter().any(bind)) {
+            let message = format!(
+                "{who} runs {image}, whose binary gets NET_BIND_SERVICE from setcap ({}:{line}): with allowPrivilegeEscalation: false a file capability is kept only where the container's capabilities hold it, and drop ALL takes it away; fix adds NET_BIND_SERVICE, which the restricted profile allows",
+                dockerfile.display()
+            );
+            self.finding(&rules::FILE_CAPABILITY, c.line, message, true);
+            match caps.and_then(|c| c.get("add")) {
+                Some(Value::Sequence(_)) => {
+                    let p = self.in_container(c, &["securityContext", "capabilities", "add"]);
+                    self.append(p, string("NET_BIND_SERVICE"));
+                }
+                _ if caps.is_some() => {
+                    let p = self.in_container(c, &["securityContext", "capabilities", "add"]);
+                    self.set(p, Value::Sequence(vec![string("NET_BIND_SERVICE")]));
+                }
+                // The map harden writes below carries it.
+                _ => {}
+            }
+        }
+        let add_to_new = setcap.is_some() && caps.is_none();
         let drop = caps.and_then(|c| c.get("drop"));
         let drops = drop.and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or_default();
         if drops.iter().any(|v| v.as_str() == Some("ALL")) {
@@ -46,7 +72,12 @@ impl<'w> Planner<'w, '_> {
         match (caps, drop) {
             (None, _) => {
                 let p = self.in_container(c, &["securityContext", "capabilities"]);
-                self.set(p, map([("drop", Value::Sequence(vec![string("ALL")]))]));
+                let drop_all = ("drop", Value::Sequence(vec![string("ALL")]));
+                let value = match add_to_new {
+                    true => map([drop_all, ("add", Value::Sequence(vec![string("NET_BIND_SERVICE")]))]),
+                    false => map([drop_all]),
+                };
+                self.set(p, value);
             }
             (Some(_), Some(Value::Sequence(_))) => {
                 let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
