@@ -258,14 +258,26 @@ pub fn file_capabilities(text: &str) -> Option<(usize, Vec<String>)> {
 }
 
 /// Why the program of a Dockerfile that runs as root must keep root, when harden refuses to move
-/// it to 65532 (see [`plan::Plan::root_kept`]): a pod that runs the image must not force another
-/// user either. `None` for a file that does not parse or is not refused.
+/// it to 65532 (see [`plan::Plan::root_kept`]) or leaves the whole file alone (a binary built
+/// outside it on a base harden does not change): a pod that runs the image must not force
+/// another user either. `None` for a file that does not parse, does not run as root, or is not
+/// refused.
 pub fn root_kept(text: &str, source: &SourceFacts) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
     let config = Config::default();
     let facts = facts::Facts::new(text, &df, source, &config);
     let hardened = facts.is_go_build() || facts.prebuilt_binary().is_some();
-    hardened.then(|| plan::decide(&facts).root_kept).flatten()
+    if hardened {
+        return plan::decide(&facts).root_kept;
+    }
+    // A file harden leaves alone whose image runs as root: nothing here proves another user works.
+    if !userswitch::runs_as_root(&facts) {
+        return None;
+    }
+    match harden(text, source, &config) {
+        Ok(Outcome::Skipped(reason)) => Some(format!("harden leaves that file alone: {reason}")),
+        _ => None,
+    }
 }
 
 /// The names of a Dockerfile's stages (`FROM … AS workflow-controller`): a build that stops at
