@@ -164,7 +164,29 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
     }
     let delve =
         facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(GoCommand::builds_delve);
-    delve.then(|| "the stage installs delve, the Go debugger".to_string())
+    if delve {
+        return Some("the stage installs delve, the Go debugger".to_string());
+    }
+    // A stage built on this one that installs delve debugs the binary this stage builds.
+    let built_on = |stage: &Stage| {
+        let mut parent = facts.parent_stage(stage);
+        while let Some(p) = parent {
+            if p.index == run.stage {
+                return true;
+            }
+            parent = facts.parent_stage(p);
+        }
+        false
+    };
+    let debug = facts
+        .go_runs
+        .iter()
+        .filter(|r| built_on(&facts.df.stages[r.stage]))
+        .find(|r| r.commands.iter().any(GoCommand::builds_delve))?;
+    Some(format!(
+        "stage {} is built on this one and debugs its binary with delve",
+        facts.df.stages[debug.stage].reference()
+    ))
 }
 
 /// The builder's Go, when it predates `-trimpath`.

@@ -5,7 +5,8 @@ use super::facts::{Facts, GoRun};
 use super::gobuild::GoCommand;
 
 /// The words of a go command's `-ldflags`, with a value that is only a build argument
-/// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name.
+/// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name; also the
+/// name of a variable among its arguments where it has no `-ldflags` (`$GO_BUILD_FLAGS`).
 pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
     let stage = &facts.df.stages[run.stage];
     let variable = |word: &str| {
@@ -26,6 +27,9 @@ pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<St
         .collect();
     let only = match words.as_slice() {
         [only] => variable(only),
+        // A variable among the arguments (`go build $GO_BUILD_FLAGS -o …`) may carry -ldflags of
+        // its own, which would win over any written before it (the last -ldflags counts).
+        [] => cmd.packages.iter().find_map(|p| variable(p)),
         _ => None,
     };
     (expanded, only)
