@@ -111,6 +111,10 @@ struct Build {
     target: Option<String>,
 }
 
+/// Directories that hold a Dockerfile without naming its image (`images/echo/rootfs/Dockerfile`
+/// builds `echo`).
+const GENERIC_DIRS: &[&str] = &["rootfs", "build", "docker", "image", "images", "container", "dockerfiles"];
+
 /// What the repository's Compose files, skaffold configs and manifests say.
 #[derive(Debug, Clone, Default)]
 pub struct Repository {
@@ -265,7 +269,13 @@ impl Repository {
             .filter(|b| b.dockerfile == dockerfile)
             .flat_map(|b| b.images.iter().map(|i| (i.clone(), b.target.clone())))
             .collect();
-        let dir = match dockerfile.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // The directory that names the image: above a generic one (`images/echo/rootfs/`).
+        let named = dockerfile.ancestors().skip(1).find(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| GENERIC_DIRS.contains(&n.to_ascii_lowercase().as_str()))
+        });
+        let dir = match named.filter(|p| !p.as_os_str().is_empty()) {
             Some(parent) => parent.file_name().and_then(|n| n.to_str()),
             None => self.root_name.as_deref(),
         };

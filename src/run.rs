@@ -20,7 +20,7 @@ use crate::source::SourceFacts;
 
 mod manifest_context;
 mod repository;
-use manifest_context::{built_image, stale_copies, stale_renders};
+use manifest_context::{built_image, manifest_context, stale_copies, stale_renders};
 use repository::RepositoryFacts;
 
 /// What happened to one file.
@@ -291,40 +291,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let (source, known) = program(f, dir);
             built_image(f, &source, known)
         });
-        let mut context = kubernetes::Context {
-            platform_users: facts.platform_users.clone(),
-            patched: facts.patched.clone(),
-            ..Default::default()
-        };
-        for ((f, _), image) in work.iter().zip(built) {
-            for (name, target) in facts.orchestration.image_targets(&rel(&f.path)) {
-                context.images_built.insert(name.clone());
-                let (user, last) = image.at(target.as_deref());
-                if let Some(user) = user {
-                    context.image_users.entry(name.clone()).or_insert(user);
-                }
-                if !last {
-                    continue;
-                }
-                if let Some(why) = &image.root_kept {
-                    context.image_root.entry(name.clone()).or_insert_with(|| (rel(&f.path), why.clone()));
-                }
-                if let Some((line, caps)) = &image.file_capabilities {
-                    let at = (rel(&f.path), *line, caps.clone());
-                    context.image_file_capabilities.entry(name.clone()).or_insert(at);
-                }
-                context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
-            }
-        }
-        context.images_built.extend(facts.orchestration.ko_images());
-        // A stage a manifest's image is named after is that image's target (`--target $*`).
-        let stages = dockerfiles.iter().filter_map(|f| discover::read_text(&f.path).ok());
-        let targets = stages.flat_map(|text| dockerfile::stage_names(&text));
-        context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
-        context.own_namespaces = facts.orchestration.namespaces_of(&context.images_built);
-        let renamed = facts.renamed_images().filter(|i| context.images_built.contains(&orchestration::image_name(i)));
-        context.own_namespaces.extend(renamed.filter_map(orchestration::image_namespace));
-        context
+        let built = work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
+        manifest_context(built, &facts, repo)
     };
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };

@@ -1,12 +1,16 @@
 //! What the rest of the repository tells its manifests: the images its Dockerfiles build (their
-//! users, their writes, why one keeps root) and the renders that read manifests into files the
-//! repository keeps.
+//! names, users, writes, file capabilities, why one keeps root; where the project publishes
+//! them) and the renders that read manifests into files the repository keeps.
 
 use std::path::{Path, PathBuf};
 
 use crate::discover;
 use crate::dockerfile;
+use crate::kubernetes;
+use crate::orchestration;
 use crate::source::SourceFacts;
+
+use super::repository::RepositoryFacts;
 
 /// What a Dockerfile's image does at run time that its manifests must respect: the user it
 /// runs as (its final numeric non-root `USER`) and, when its program is known (`program_known`:
@@ -24,6 +28,54 @@ pub(super) fn built_image(f: &discover::Found, source: &SourceFacts, program_kno
         last,
         text,
     }
+}
+
+/// What the repository tells its manifests about the images it builds: `built` holds each
+/// Dockerfile (relative to the repository) with what it says of its image.
+pub(super) fn manifest_context(
+    built: Vec<(PathBuf, BuiltImage)>,
+    facts: &RepositoryFacts,
+    repo: &Path,
+) -> kubernetes::Context {
+    let mut context = kubernetes::Context {
+        platform_users: facts.platform_users.clone(),
+        patched: facts.patched.clone(),
+        ..Default::default()
+    };
+    for (dockerfile, image) in &built {
+        for (name, target) in facts.orchestration.image_targets(dockerfile) {
+            context.images_built.insert(name.clone());
+            let (user, last) = image.at(target.as_deref());
+            if let Some(user) = user {
+                context.image_users.entry(name.clone()).or_insert(user);
+            }
+            if !last {
+                continue;
+            }
+            if let Some(why) = &image.root_kept {
+                context.image_root.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), why.clone()));
+            }
+            if let Some((line, caps)) = &image.file_capabilities {
+                let at = (dockerfile.clone(), *line, caps.clone());
+                context.image_file_capabilities.entry(name.clone()).or_insert(at);
+            }
+            context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
+        }
+    }
+    context.images_built.extend(facts.orchestration.ko_images());
+    // A repository that builds images names them after its programs too (`cmd/interceptors`).
+    if !context.images_built.is_empty() {
+        let programs = std::fs::read_dir(repo.join("cmd")).into_iter().flatten().flatten();
+        let dirs = programs.filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().to_str().map(str::to_string));
+        context.images_built.extend(dirs.collect::<Vec<_>>());
+    }
+    // A stage a manifest's image is named after is that image's target (`--target $*`).
+    let targets = built.iter().flat_map(|(_, image)| dockerfile::stage_names(&image.text));
+    context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
+    context.own_namespaces = facts.orchestration.namespaces_of(&context.images_built);
+    let renamed = facts.renamed_images().filter(|i| context.images_built.contains(&orchestration::image_name(i)));
+    context.own_namespaces.extend(renamed.filter_map(orchestration::image_namespace));
+    context
 }
 
 /// What a Dockerfile of the repository says about the image it builds, for the manifests that
