@@ -61,11 +61,6 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     let stem = name.trim_end_matches(".yaml").trim_end_matches(".yml");
     let parent = path.parent();
     let in_dir = |dir: &str| parent.and_then(|p| p.file_name()).is_some_and(|n| n == dir);
-    // The chart a file belongs to: the nearest directory above it with a Chart.yaml (templates
-    // sit in subdirectories, test values in `ci/`).
-    let chart =
-        path.ancestors().skip(1).take(6).find(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file());
-    let chart_name = chart.and_then(|c| c.file_name()).and_then(|n| n.to_str()).unwrap_or("chart");
     let reason = if in_dir("workflows")
         && parent.and_then(Path::parent).and_then(|p| p.file_name()).is_some_and(|n| n == ".github")
     {
@@ -80,20 +75,23 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         "a GoReleaser configuration"
     } else if crate::orchestration::is_ko_name(&name) {
         return Some(ko_reason(path));
-    } else if chart.is_some() && (stem.starts_with("values") || stem.ends_with("values")) {
-        return Some(format!(
-            "values of the Helm chart {chart_name}/: harden does not edit Helm charts; the pod and container securityContext its templates render come from here"
-        ));
-    } else if chart.is_some() {
-        return Some(format!(
-            "part of the Helm chart {chart_name}/: harden does not edit Helm charts; set the securityContext the restricted profile asks for (HK201 to HK207) in its values and templates"
-        ));
+    } else if chart_root(path).is_some() {
+        HELM_CHART
     } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
         "harden's own configuration"
     } else {
         return None;
     };
     Some(reason.to_string())
+}
+
+/// Why a Helm chart is passed over, said once for the chart's directory.
+pub(super) const HELM_CHART: &str = "a Helm chart: harden does not edit charts, whose pod and container securityContext come from its values.yaml and templates";
+
+/// The Helm chart a file belongs to: the nearest directory above it with a `Chart.yaml`
+/// (templates sit in subdirectories, test values in `ci/`).
+pub(super) fn chart_root(path: &Path) -> Option<&Path> {
+    path.ancestors().skip(1).take(6).find(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file())
 }
 
 /// What a ko configuration is, and what its default base means for the images' user: a
