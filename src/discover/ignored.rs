@@ -18,10 +18,23 @@ pub const DEFAULT_IGNORED: &[&str] = &[
 ];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
-/// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `_testdata`): the images and pods a
-/// test builds and starts, often on purpose as root or from images that do not exist.
-const TEST_WORDS: &[&str] =
-    &["test", "tests", "testing", "e2e", "integrationtest", "integrationtests", "testdata", "suite", "suites"];
+/// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `_testdata`, a fuzzing harness's
+/// `fuzz/` or `.clusterfuzzlite/`): the images and pods a test builds and starts, often on
+/// purpose as root or from images that do not exist.
+const TEST_WORDS: &[&str] = &[
+    "test",
+    "tests",
+    "testing",
+    "e2e",
+    "integrationtest",
+    "integrationtests",
+    "testdata",
+    "suite",
+    "suites",
+    "fuzz",
+    "fuzzing",
+    "clusterfuzzlite",
+];
 
 /// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
 pub fn is_test_name(name: &str) -> bool {
@@ -50,6 +63,7 @@ pub fn ignored_as(name: &str) -> &'static str {
     match name {
         "vendor" | "third_party" | "third-party" | "node_modules" => "vendored code",
         _ if DEFAULT_IGNORED.contains(&name) || words().any(|w| w.eq_ignore_ascii_case("testdata")) => "test data",
+        _ if words().any(|w| w.to_ascii_lowercase().contains("fuzz")) => "a fuzzing harness",
         _ => "a test suite",
     }
 }
@@ -73,5 +87,7 @@ mod tests {
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
         assert_eq!(ignored_as("e2e"), "a test suite");
+        assert!(is_ignored_dir("", "fuzz") && is_ignored_dir("", ".clusterfuzzlite") && is_test_name("Dockerfile.fuzz"));
+        assert_eq!(ignored_as(".clusterfuzzlite"), "a fuzzing harness");
     }
 }

@@ -43,6 +43,19 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         }
         return Ok(outcome);
     }
+    // A line that is only a placeholder (`${LABELS}`, `{{ .Labels }}`) is filled in by a script
+    // (envsubst, a template engine) before the file is built.
+    let mut continued = false;
+    let placeholder = text.lines().map(str::trim).find(|l| {
+        let instruction = !continued && (l.starts_with("${") || l.starts_with("{{"));
+        continued = l.ends_with('\\');
+        instruction
+    });
+    if let Some(line) = placeholder {
+        return Ok(Outcome::Skipped(format!(
+            "a template: the line {line} is filled in by a script before the file is built, so the file is not the Dockerfile that is built"
+        )));
+    }
     let df = model::Dockerfile::parse(text)?;
     let facts = facts::Facts::new(text, &df, source, config);
     if let Some(windows) = facts.base_image(facts.runtime_stage()).filter(|i| i.is_windows()) {
