@@ -87,7 +87,9 @@ mod tests {
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
         assert_eq!(ignored_as("e2e"), "a test suite");
-        assert!(is_ignored_dir("", "fuzz") && is_ignored_dir("", ".clusterfuzzlite") && is_test_name("Dockerfile.fuzz"));
+        assert!(
+            is_ignored_dir("", "fuzz") && is_ignored_dir("", ".clusterfuzzlite") && is_test_name("Dockerfile.fuzz")
+        );
         assert_eq!(ignored_as(".clusterfuzzlite"), "a fuzzing harness");
     }
 }

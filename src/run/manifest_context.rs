@@ -153,7 +153,8 @@ pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) ->
 /// does.
 pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf], repo: &Path) {
     // Skipped as generated, or as too large to harden and marked generated (a kustomize build of
-    // every CRD and workload).
+    // every CRD and workload) or written by a script (`cat crd.yaml operator.yaml > bundle.yaml`).
+    let scripts = crate::source::owned::script_texts(repo);
     let generated = |path: &PathBuf, r: &super::FileReport| {
         let why = r.reason.as_deref().filter(|_| r.status == super::Status::Skipped)?;
         let large = why.starts_with("larger than");
@@ -161,7 +162,8 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
             return None;
         }
         let text = std::fs::read_to_string(repo.join(path)).ok()?;
-        (!large || crate::kubernetes::generated_marker(&text).is_some()).then_some(text)
+        let made = || crate::kubernetes::generated_marker(&text).is_some() || writer(path, &scripts).is_some();
+        (!large || made()).then_some(text)
     };
     let copies: Vec<(&PathBuf, Vec<String>)> = paths
         .iter()
@@ -172,7 +174,6 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
     if copies.is_empty() {
         return;
     }
-    let scripts = crate::source::owned::script_texts(repo);
     for (path, report) in paths.iter().zip(reports.iter_mut()) {
         let Some(text) = report.original.as_deref().filter(|_| report.status == super::Status::Changed) else {
             continue;
@@ -214,5 +215,34 @@ fn generator<'a>(copy: &Path, scripts: &'a [(PathBuf, String)], repo: &Path) -> 
     let shown = copy.display().to_string();
     let mentions =
         || scripts.iter().find(|(_, text)| text.contains(&format!("/{shown}")) || text.contains(&format!(" {shown}")));
-    named.or_else(mentions).map(|(script, _)| script)
+    named.or_else(mentions).map(|(script, _)| script).or_else(|| writer(copy, scripts))
+}
+
+/// The script or Makefile that writes `copy` with a shell redirect (`> $(DEPLOYDIR)/bundle.yaml`,
+/// matched by the file's name).
+fn writer<'a>(copy: &Path, scripts: &'a [(PathBuf, String)]) -> Option<&'a PathBuf> {
+    let name = copy.file_name()?.to_str()?;
+    let writes = |text: &str| {
+        text.split('>').skip(1).filter_map(|after| after.split_whitespace().next()).any(|target| {
+            let target = target.trim_matches(['"', '\'', ';']);
+            target == name || target.ends_with(&format!("/{name}"))
+        })
+    };
+    scripts.iter().find(|(_, text)| writes(text)).map(|(script, _)| script)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_writes_a_file_it_redirects_to() {
+        let makefile = "$(DEPLOYDIR)/bundle.yaml: $(DEPLOYDIR)/operator.yaml\n\tcat $(DEPLOYDIR)/crd.yaml > $(DEPLOYDIR)/bundle.yaml; cat $(DEPLOYDIR)/operator.yaml >> $(DEPLOYDIR)/bundle.yaml\n";
+        let scripts = vec![
+            (PathBuf::from("hack/readme.sh"), "echo deploy/bundle.yaml\n".to_string()),
+            (PathBuf::from("Makefile"), makefile.to_string()),
+        ];
+        assert_eq!(writer(Path::new("deploy/bundle.yaml"), &scripts), Some(&PathBuf::from("Makefile")));
+        assert_eq!(writer(Path::new("deploy/operator.yaml"), &scripts), None, "read, not written");
+    }
 }
