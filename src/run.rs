@@ -314,8 +314,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
         // A patch of operations (JSON 6902) names no kind: it is said to be the patch it is.
         let no_kind = report.reason.as_deref().is_some_and(|r| r.starts_with("not a Kubernetes manifest"));
+        // A placeholder a program fills in is the program's, not a script's.
+        let template = report.reason.as_deref().is_some_and(|r| r.starts_with("a template: "));
         let owner = owned.owner(&path).or_else(|| facts.patch_reason(&path)).or_else(|| facts.data_reason(&path));
         let reason = match report.status {
+            Status::Skipped if template => owned.owner(&path),
             Status::Skipped => facts.patch_reason(&path).filter(|_| no_kind),
             _ => owner,
         };

@@ -38,7 +38,13 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let stage = &df.stages[run.stage];
         let line = stage.instructions[run.instr].line;
         let debugger = debugger_build(facts, run, cmd);
-        if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") && !cmd.builds_delve() {
+        // A build argument that defaults to 0 (`CGO_ENABLED=${CGO}`, `ARG CGO=0`) disables cgo.
+        let switch_off = facts.cgo_switch(run, cmd).is_some_and(|(_, default)| default.as_deref() == Some("0"));
+        if !facts.cgo.needed
+            && facts.cgo_setting(run, cmd).as_deref() != Some("0")
+            && !cmd.builds_delve()
+            && !switch_off
+        {
             let message = match facts.cgo_switch(run, cmd) {
                 Some((name, default)) => format!(
                     "CGO_ENABLED comes from the build argument {name} (default {}), the build's own switch: harden leaves it, so set it to 0 unless the program needs cgo",
