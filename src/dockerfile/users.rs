@@ -86,7 +86,11 @@ fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) 
             if !argv.first().is_some_and(|p| programs.contains(p)) || *argv.last()? != name {
                 return None;
             }
-            let pos = argv.iter().position(|a| flags.contains(a))?;
+            // Short options may be bundled, the one that takes the id last (`addgroup -Sg 1000`).
+            let short = |a: &str| {
+                a.starts_with('-') && !a.starts_with("--") && flags.iter().any(|f| f.len() == 2 && a.ends_with(&f[1..]))
+            };
+            let pos = argv.iter().position(|a| flags.contains(a) || short(a))?;
             argv.get(pos + 1).filter(|v| is_id(v)).map(|v| v.to_string())
         })
     })
@@ -149,6 +153,9 @@ mod tests {
         assert_eq!(ids(text, "app").as_deref(), Some("1001"));
         assert_eq!(ids(text, "app:staff"), None);
         assert_eq!(ids(text, "other"), None);
+        // Bundled short options: -S (a system account) with -g, whose value follows.
+        let bundled = "FROM alpine\nRUN addgroup -Sg 1000 hugo && adduser -Sg hugo -u 1000 -G hugo hugo\n";
+        assert_eq!(ids(bundled, "hugo:hugo").as_deref(), Some("1000:1000"));
     }
 
     #[test]
