@@ -176,7 +176,10 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     };
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str)).collect();
     if !docs.iter().any(is_workload) {
+        // A Compose file by what it holds, whatever its name (`compose/redis.yml`).
+        let compose = docs.iter().any(|d| d.get("services").is_some_and(Value::is_mapping));
         return Ok(Outcome::Skipped(match kinds.is_empty() {
+            true if compose => "a Compose file (services:), not a Kubernetes manifest".into(),
             true => "not a Kubernetes manifest (no kind)".into(),
             // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
             false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
@@ -462,6 +465,7 @@ mod tests {
         assert!(generated_marker("# This file is the example the docs show\n").is_none());
         // A generated file of another tool (a synced issue template) is no manifest at all.
         assert_eq!(skipped("# AUTO-GENERATED, DO NOT EDIT!\ngithub: [acme]\n"), "not a Kubernetes manifest (no kind)");
+        assert_eq!(skipped("services:\n  redis:\n    image: redis:7\n"), "a Compose file (services:), not a Kubernetes manifest");
         assert!(skipped("# AUTO-GENERATED, DO NOT EDIT!\nkind: Pod\n").starts_with("generated ("));
         assert!(
             skipped(
