@@ -351,14 +351,43 @@ fn parse(text: &str) -> Result<Vec<Value>, ParseError> {
         .map(|doc| {
             Value::deserialize(doc).map_err(|e| {
                 let location = e.location();
-                ParseError {
-                    line: location.as_ref().map_or(1, |l| l.line()),
-                    column: location.as_ref().map_or(1, |l| l.column()),
-                    message: e.to_string(),
-                }
+                let (line, column) = location.as_ref().map_or((1, 1), |l| (l.line(), l.column()));
+                let mut message = e.to_string();
+                // The parser places a duplicate key at its mapping; the second key is the place.
+                let (line, column) = match duplicate_key_line(text, &message, line) {
+                    Some(second) => {
+                        message.truncate(message.find(" at line ").unwrap_or(message.len()));
+                        (second, 1)
+                    }
+                    None => (line, column),
+                };
+                ParseError { line, column, message }
             })
         })
         .collect()
+}
+
+/// The line of the second `key:` at the indent of the first, from the mapping's line `from`,
+/// when `message` says a mapping holds `key` twice (`duplicate entry with key "apiVersion"`).
+fn duplicate_key_line(text: &str, message: &str, from: usize) -> Option<usize> {
+    let key = message.split("duplicate entry with key \"").nth(1)?.split('"').next()?;
+    let mut indent = None;
+    for (i, line) in text.lines().enumerate().skip(from.saturating_sub(1)) {
+        if line.starts_with("---") && indent.is_some() {
+            return None;
+        }
+        let trimmed = line.trim_start();
+        if !trimmed.strip_prefix(key).is_some_and(|rest| rest.starts_with(':')) {
+            continue;
+        }
+        let at = line.len() - trimmed.len();
+        match indent {
+            None => indent = Some(at),
+            Some(first) if first == at => return Some(i + 1),
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 /// The deepest `[`/`{` nesting harden reads (Kubernetes manifests use a handful).
@@ -443,6 +472,14 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_key_is_placed_at_its_second_line() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers: []\napiVersion: v1\n";
+        let err = harden(text, &Config::default()).unwrap_err();
+        assert_eq!(err.line, 7, "{err}");
+        assert_eq!(err.message, "duplicate entry with key \"apiVersion\"");
+    }
+
+    #[test]
     fn examples_are_found_by_their_directory_or_their_own_name() {
         let example = |p: &str| example_dir(std::path::Path::new(p));
         assert_eq!(example("config/samples/minio.yaml").as_deref(), Some("config/samples/"));
@@ -465,7 +502,10 @@ mod tests {
         assert!(generated_marker("# This file is the example the docs show\n").is_none());
         // A generated file of another tool (a synced issue template) is no manifest at all.
         assert_eq!(skipped("# AUTO-GENERATED, DO NOT EDIT!\ngithub: [acme]\n"), "not a Kubernetes manifest (no kind)");
-        assert_eq!(skipped("services:\n  redis:\n    image: redis:7\n"), "a Compose file (services:), not a Kubernetes manifest");
+        assert_eq!(
+            skipped("services:\n  redis:\n    image: redis:7\n"),
+            "a Compose file (services:), not a Kubernetes manifest"
+        );
         assert!(skipped("# AUTO-GENERATED, DO NOT EDIT!\nkind: Pod\n").starts_with("generated ("));
         assert!(
             skipped(
