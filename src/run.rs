@@ -262,9 +262,17 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         false => discover::discover(repo, &config.ignore, config.default_ignores),
     };
     let mut facts = RepositoryFacts::read(found.iter().chain(&everywhere), repo, &rel);
+    // The Dockerfiles and manifests outside the path given tell its files what the whole
+    // repository would: the images it builds, the containers that run them.
+    let given: std::collections::HashSet<PathBuf> = work.iter().map(|f| rel(&f.path)).collect();
+    let (other_dockerfiles, other_manifests): (Vec<&discover::Found>, Vec<&discover::Found>) = everywhere
+        .iter()
+        .filter(|f| f.pass_over.is_none() && f.kind != Kind::Directory && !given.contains(&rel(&f.path)))
+        .partition(|f| f.kind == Kind::Dockerfile);
+    let every_dockerfile: Vec<&discover::Found> = dockerfiles.iter().copied().chain(other_dockerfiles).collect();
     // Only Dockerfiles read the Go source beside them; each build context's source is read
     // once, by the first worker that needs it.
-    let contexts: Vec<PathBuf> = dockerfiles.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
+    let contexts: Vec<PathBuf> = every_dockerfile.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
     let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
     // A Dockerfile beside a `main` package, or whose builds name one package, ships that
     // program: only what it imports counts.
@@ -278,20 +286,21 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         (source.for_program(chosen.as_deref().unwrap_or(&beside)), chosen.is_some())
     };
     // The containers of the manifests: the images they run, their commands and needs.
-    for f in &manifests {
+    for f in manifests.iter().chain(&other_manifests) {
         if let Ok(text) = discover::read_text(&f.path) {
             facts.orchestration.read(&rel(&f.path), &text);
         }
     }
-    let work: Vec<(&&discover::Found, &PathBuf)> = dockerfiles.iter().zip(&contexts).collect();
+    let every_work: Vec<(&&discover::Found, &PathBuf)> = every_dockerfile.iter().zip(&contexts).collect();
+    let work = &every_work[..dockerfiles.len()];
     let context = if manifests.is_empty() {
         Default::default()
     } else {
-        let built = parallel_map(&work, |(f, dir)| {
+        let built = parallel_map(&every_work, |(f, dir)| {
             let (source, known) = program(f, dir);
             built_image(f, &source, known)
         });
-        let built = work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
+        let built = every_work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
         manifest_context(built, &facts, repo)
     };
     let no_source = SourceFacts::default();

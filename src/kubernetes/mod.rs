@@ -77,6 +77,17 @@ impl Context {
         self.image_file_capabilities.get(&crate::orchestration::image_name(self.running(image)))
     }
 
+    /// [`Context::running`] with the tag it runs with: the kustomization's `newTag`, else the
+    /// one written (`kong-placeholder:placeholder` → `kong:3.9`).
+    pub fn running_reference(&self, image: &str) -> String {
+        let Some(set) = self.renaming(image).filter(|set| set.new_name.is_some()) else { return image.to_string() };
+        let name = set.new_name.as_deref().unwrap_or(image);
+        match &set.tag {
+            Some(tag) => format!("{name}:{tag}"),
+            None => name.to_string(),
+        }
+    }
+
     /// The kustomization that runs another image in place of `image` (`newName`), when one does.
     pub fn renamed_by(&self, image: &str) -> Option<&str> {
         self.renaming(image).filter(|set| set.new_name.is_some()).map(|set| set.kustomization.as_str())

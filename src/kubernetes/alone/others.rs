@@ -27,19 +27,22 @@ pub(in crate::kubernetes) fn others_images(
     }
     let other = |c: &Container<'_>| {
         let written = c.value.get("image").and_then(Value::as_str)?;
-        let image = context.running(written);
-        let built = context.images_built.contains(&crate::orchestration::image_name(image));
+        let image = context.running_reference(written);
+        let built = context.images_built.contains(&crate::orchestration::image_name(&image));
         let named = match context.renamed_by(written) {
             Some(kustomization) => format!("{written} ({image}, as {kustomization} names it)"),
             None => image.to_string(),
         };
-        (!image.starts_with("ko://") && !built).then_some((image.to_string(), named))
+        (!image.starts_with("ko://") && !built).then_some((image, named))
     };
     let Some(dir) = context.example_dir.as_deref() else {
         // Only where the repository's own images are known to live is another's told apart.
-        let others = |reference: &str| {
-            let namespace = crate::orchestration::image_namespace(reference);
-            !context.own_namespaces.is_empty() && !namespace.is_some_and(|n| context.own_namespaces.contains(&n))
+        let others = |reference: &str| match crate::orchestration::image_namespace(reference) {
+            _ if context.own_namespaces.is_empty() => false,
+            Some(namespace) => !context.own_namespaces.contains(&namespace),
+            // A bare name is an official image when it names a release (`kong:3.9`); a bare
+            // `controller:latest` is a placeholder kustomize or make sets to the project's own.
+            None => versioned(reference),
         };
         return super::leave_userless(workload, alone, findings, |c| {
             let (_, image) = other(c).filter(|(i, _)| others(i))?;
@@ -61,4 +64,15 @@ pub(in crate::kubernetes) fn others_images(
         names.push(c.name.clone());
     }
     names
+}
+
+/// True when a reference's tag names a release (`3.9`, `v1.2.0`), not `latest` or a branch.
+fn versioned(reference: &str) -> bool {
+    let path = reference.split('@').next().unwrap_or(reference);
+    let tag = path.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, tag)| tag);
+    tag.is_some_and(|t| {
+        t.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || (c == 'v' && t[1..].starts_with(|d: char| d.is_ascii_digit())))
+    })
 }
