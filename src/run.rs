@@ -358,7 +358,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         }
     }
     let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
-    let dockerfile_reports = parallel_map(&work, |(f, dir)| {
+    let dockerfile_reports = parallel_map(work, |(f, dir)| {
         if let Some(why) = crate::source::test_images::reason(&test_builds, &rel(&f.path)) {
             return FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(why));
         }
