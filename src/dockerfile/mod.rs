@@ -253,10 +253,28 @@ fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                 "not known to be a Go build: it copies files built outside the Dockerfile onto {}, and nothing says they are a Go program it starts",
                 stage.from.image
             ),
-            false => format!(
-                "a binary built outside the Dockerfile, copied onto {}, an image with a shell and packages: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what this base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
-                stage.from.image
-            ),
+            false => {
+                // Name the image as its build arguments' defaults make it, and say what harden
+                // knows of it: a distribution with a shell and packages, or nothing.
+                let written = &stage.from.image;
+                let shown = match base.map(|b| b.to_reference()) {
+                    Some(resolved) if resolved != *written => format!("{written} ({resolved} by its build argument's default)"),
+                    _ => written.clone(),
+                };
+                let what = match base.map(|b| b.family()) {
+                    Some(image::Family::Other) | None => "an image harden does not know",
+                    Some(_) => "an image with a shell and packages",
+                };
+                // What the stage installs is what the program most likely uses (git, gnupg, certificates).
+                let installed: Vec<String> = stage.instructions.iter().flat_map(facts::installed_packages).collect();
+                let needs = match installed.as_slice() {
+                    [] => "the program may need what this base carries (a shell, certificates, an account)".to_string(),
+                    packages => format!("the program may use what the stage installs ({})", packages.join(", ")),
+                };
+                format!(
+                    "a binary built outside the Dockerfile, copied onto {shown}, {what}: harden moves a binary built outside the Dockerfile only onto distroless, scratch or busybox, where it knows what the image carries; {needs}, and harden cannot build that binary to prove it does not"
+                )
+            }
         };
     }
     "not a Go build: no golang base image and no go build or go install".into()
