@@ -37,6 +37,14 @@ pub struct PackageRun {
 
 /// Every `RUN` that loads Go packages, in file order.
 pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
+    // A file whose only Go commands install tools at a version (`go install x@v1.2.0`, a release
+    // image that fetches its binaries) builds nothing of its own to cache between builds.
+    let commands = || facts.go_runs.iter().flat_map(|r| &r.commands);
+    let tools_only = commands().next().is_some()
+        && commands().all(|c| c.subcommand == "install" && !c.packages.is_empty() && c.packages.iter().all(|p| p.contains('@')));
+    if tools_only {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for stage in &facts.df.stages {
         for (i, inst) in stage.instructions.iter().enumerate() {
