@@ -53,17 +53,18 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     let mut foreign = root_image_containers(workload, &skipped, &mut findings);
     alone.extend(foreign.iter().cloned());
     alone.extend(explicit_root_containers(workload, &alone, &mut findings));
+    let stores = unmounted_data_stores(workload, &alone, &context.image_users, &mut findings);
+    foreign.extend(stores.iter().cloned());
+    alone.extend(stores);
+    // Another project's image is told as such before what its port or writes would need.
+    let others = others_images(workload, &alone, context, &mut findings);
+    foreign.extend(others.iter().cloned());
+    alone.extend(others);
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, context, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
-    let stores = unmounted_data_stores(workload, &alone, &context.image_users, &mut findings);
-    foreign.extend(stores.iter().cloned());
-    alone.extend(stores);
-    let others = others_images(workload, &alone, context, &mut findings);
-    foreign.extend(others.iter().cloned());
-    alone.extend(others);
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
