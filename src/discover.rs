@@ -146,21 +146,7 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         let file_type = std::fs::symlink_metadata(&path).ok()?.file_type();
         candidate(&path, file_type, root, &ignored, &canonical_root, default_ignores)
     }));
-    // A Helm chart is said once, for its directory, not for each of its files.
-    let mut charts = std::collections::BTreeSet::new();
-    found.retain(|f| match (&f.pass_over, names::chart_root(&f.path)) {
-        (Some(PassOver::Skip(why)), Some(chart)) if why == names::HELM_CHART => {
-            charts.insert(chart.to_path_buf());
-            false
-        }
-        _ => true,
-    });
-    found.extend(charts.into_iter().map(|chart| Found {
-        display: format!("{}/", display(&chart)),
-        path: chart,
-        kind: Kind::Directory,
-        pass_over: Some(PassOver::Skip(names::HELM_CHART.into())),
-    }));
+    names::collapse_charts(&mut found);
     found.sort_by(|a, b| a.path.cmp(&b.path));
     for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
         if let Some(metadata) = f.path.parent().and_then(|dir| action_dirs.get(dir)) {

@@ -94,6 +94,25 @@ pub(super) fn chart_root(path: &Path) -> Option<&Path> {
     path.ancestors().skip(1).take(6).find(|p| p.join("Chart.yaml").is_file() || p.join("Chart.yml").is_file())
 }
 
+/// Says a Helm chart once, for its directory, not for each of its files.
+pub(super) fn collapse_charts(found: &mut Vec<super::Found>) {
+    use super::{Found, Kind, PassOver};
+    let mut charts = std::collections::BTreeSet::new();
+    found.retain(|f| match (&f.pass_over, chart_root(&f.path)) {
+        (Some(PassOver::Skip(why)), Some(chart)) if why == HELM_CHART => {
+            charts.insert(chart.to_path_buf());
+            false
+        }
+        _ => true,
+    });
+    found.extend(charts.into_iter().map(|chart| Found {
+        display: format!("{}/", super::display(&chart)),
+        path: chart,
+        kind: Kind::Directory,
+        pass_over: Some(PassOver::Skip(HELM_CHART.into())),
+    }));
+}
+
 /// What a ko configuration is, and what its default base means for the images' user: a
 /// distroless image without `:nonroot` (or `-nonroot`) runs them as root.
 fn ko_reason(path: &Path) -> String {

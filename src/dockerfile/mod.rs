@@ -12,6 +12,7 @@ pub mod goversion;
 pub mod image;
 pub mod model;
 pub mod modules;
+mod not_go;
 pub mod output;
 pub mod pin;
 pub mod plan;
@@ -75,7 +76,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         )));
     }
     if !facts.is_go_build() && facts.prebuilt_binary().is_none() {
-        return Ok(Outcome::Skipped(not_a_go_build(&facts)));
+        return Ok(Outcome::Skipped(not_go::not_a_go_build(&facts)));
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(facts.runtime_stage());
     if let Some(why) = entrypoint.or(cmd).and_then(runtime::development_command) {
@@ -154,130 +155,6 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
     Some(format!(
         "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
     ))
-}
-
-/// Images of other languages' toolchains and runtimes (`ruby:3`, `python:3.12-slim`).
-const OTHER_LANGUAGES: &[&str] = &[
-    "node",
-    "python",
-    "ruby",
-    "php",
-    "openjdk",
-    "eclipse-temurin",
-    "maven",
-    "gradle",
-    "rust",
-    "dotnet",
-    "perl",
-    "elixir",
-];
-
-/// Why a file is not taken for a Go build, as precisely as it says.
-fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
-    let stage = facts.runtime_stage();
-    if let Some(released) = &facts.source.orchestration.released {
-        let cgo = match (released.cgo, released.static_cgo) {
-            (Some(true), false) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
-            (Some(true), true) => " with cgo, linked statically,",
-            _ => "",
-        };
-        let base = facts.base_image(stage).map(|b| match &b.tag {
-            Some(tag) => format!("{}:{tag}", b.name),
-            None => b.name.clone(),
-        });
-        let base = base.unwrap_or_else(|| stage.from.image.clone());
-        if facts.base_image(stage).is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox) {
-            let started = facts.started_program(stage).unwrap_or_else(|| "no command".into());
-            return format!(
-                "a Go binary GoReleaser builds ({}){cgo} copied onto {base}, whose command starts {started}, not the binary itself: what that needs of the image (a shell, tools, an account) is not known, so harden leaves the image as it is",
-                released.origin,
-            );
-        }
-        return format!(
-            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what the release's base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
-            released.origin,
-        );
-    }
-    // OLM's bundle labels: the image carries an operator's manifests and metadata.
-    if facts.text.contains("operators.operatorframework.io.bundle.") {
-        return "an OLM bundle image: it carries the operator's manifests and metadata for OLM to read, and runs no program".into();
-    }
-    if facts.base_image(stage).is_none() && facts.df.stage_named(&stage.from.image).is_none() {
-        // A USER of its own says as whom; only the image is decided elsewhere.
-        let decided = if facts.last_user(stage).is_some() { "what it runs on" } else { "what it runs on and as whom" };
-        return format!(
-            "not known to be a Go build: its runtime image is {}, a build argument with no default, so {decided} is decided outside the file",
-            stage.from.image
-        );
-    }
-    // A stage the runtime copies from that builds with make (or a script) on an image harden does
-    // not know as a Go toolchain.
-    let copied_from = stage.instructions.iter().filter_map(|i| match &i.body {
-        model::Body::Copy(c) => c.from.as_deref().and_then(|f| facts.df.stage_named(f)),
-        _ => None,
-    });
-    let made = copied_from.into_iter().find_map(|builder| {
-        let runs = builder.instructions.iter().flat_map(|i| i.body.run_commands());
-        let program = runs
-            .filter_map(|c| c.argv().first().map(|t| t.value.clone()))
-            .find(|p| p == "make" || p.ends_with(".sh"))?;
-        Some((builder, program))
-    });
-    if let Some((builder, program)) = made {
-        return format!(
-            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, an image harden does not know as a Go toolchain, so harden cannot tell what program it builds or how",
-            builder.from.alias.clone().unwrap_or_else(|| builder.index.to_string()),
-            builder.from.image
-        );
-    }
-    // A file from the build context that could be a program: a name without an extension
-    // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements or a directory.
-    let binary_like = |source: &String| {
-        let name = source.trim_end_matches('/').rsplit('/').next().unwrap_or(source);
-        !source.ends_with('/') && !matches!(name, "." | "..") && (!name.contains('.') || name.contains('$'))
-    };
-    let copies_context = stage
-        .instructions
-        .iter()
-        .any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none() && c.sources.iter().any(binary_like)));
-    let base = facts.base_image(stage);
-    // An image of another language's toolchain or runtime copies that language's files.
-    let other_language = base.is_some_and(|b| {
-        let name = b.name.rsplit('/').next().unwrap_or(&b.name);
-        OTHER_LANGUAGES.iter().any(|l| name == *l || name.starts_with(&format!("{l}-")))
-    });
-    if copies_context && facts.source.available && !other_language {
-        let shell_less = base.is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox);
-        return match shell_less {
-            true => format!(
-                "not known to be a Go build: it copies files built outside the Dockerfile onto {}, and nothing says they are a Go program it starts",
-                stage.from.image
-            ),
-            false => {
-                // Name the image as its build arguments' defaults make it, and say what harden
-                // knows of it: a distribution with a shell and packages, or nothing.
-                let written = &stage.from.image;
-                let shown = match base.map(|b| b.to_reference()) {
-                    Some(resolved) if resolved != *written => format!("{written} ({resolved} by its build argument's default)"),
-                    _ => written.clone(),
-                };
-                let what = match base.map(|b| b.family()) {
-                    Some(image::Family::Other) | None => "an image harden does not know",
-                    Some(_) => "an image with a shell and packages",
-                };
-                // What the stage installs is what the program most likely uses (git, gnupg, certificates).
-                let installed: Vec<String> = stage.instructions.iter().flat_map(facts::installed_packages).collect();
-                let needs = match installed.as_slice() {
-                    [] => "the program may need what this base carries (a shell, certificates, an account)".to_string(),
-                    packages => format!("the program may use what the stage installs ({})", packages.join(", ")),
-                };
-                format!(
-                    "a binary built outside the Dockerfile, copied onto {shown}, {what}: harden moves a binary built outside the Dockerfile only onto distroless, scratch or busybox, where it knows what the image carries; {needs}, and harden cannot build that binary to prove it does not"
-                )
-            }
-        };
-    }
-    "not a Go build: no golang base image and no go build or go install".into()
 }
 
 /// The capabilities `setcap` gives a file of the Dockerfile's image, with the step's line (see

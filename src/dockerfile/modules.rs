@@ -41,7 +41,8 @@ pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
     // image that fetches its binaries) builds nothing of its own to cache between builds.
     let commands = || facts.go_runs.iter().flat_map(|r| &r.commands);
     let tools_only = commands().next().is_some()
-        && commands().all(|c| c.subcommand == "install" && !c.packages.is_empty() && c.packages.iter().all(|p| p.contains('@')));
+        && commands()
+            .all(|c| c.subcommand == "install" && !c.packages.is_empty() && c.packages.iter().all(|p| p.contains('@')));
     if tools_only {
         return Vec::new();
     }

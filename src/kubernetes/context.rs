@@ -1,0 +1,85 @@
+//! What the repository says about its manifests beyond each file: the images it builds (their
+//! users, writes, file capabilities, why one keeps root), where it publishes them, and what
+//! kustomize does to the images and workloads of a manifest.
+
+use super::kustomize;
+
+/// The users that images built in the repository run as, by image name (no registry, tag or
+/// digest): their Dockerfile's final numeric non-root `USER`. A container running one keeps that
+/// user: harden sets no `runAsUser` of its own over it.
+pub type ImageUsers = std::collections::BTreeMap<String, String>;
+
+/// What the repository says about its manifests beyond each file.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The users of the images the repository builds.
+    pub image_users: ImageUsers,
+    /// The workloads (`Kind/name`) a kustomize patch asks to run with `runAsNonRoot` and no
+    /// user, so the platform (OpenShift) chooses it, with that patch's path: harden sets no user.
+    pub platform_users: std::collections::BTreeMap<String, String>,
+    /// What the images the repository builds write at run time where their Dockerfile mounts
+    /// nothing, by image name: a container of one keeps a writable root unless it mounts a
+    /// volume there.
+    pub image_writes: std::collections::BTreeMap<String, Vec<crate::dockerfile::writes::Written>>,
+    /// The tags and digests kustomizations give images, by the name the manifests use: such an
+    /// image is not untagged or unpinned where it runs.
+    pub image_overrides: std::collections::BTreeMap<String, kustomize::ImageOverride>,
+    /// The images the repository builds whose program must keep running as root, by image
+    /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
+    /// containers keep their user.
+    pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The capabilities `setcap` gives the files of images the repository builds, by image name,
+    /// with the Dockerfile and the step's line: lost where new privileges are not allowed.
+    pub image_file_capabilities: std::collections::BTreeMap<String, (std::path::PathBuf, usize, Vec<String>)>,
+    /// What kustomize patches do to workloads that harden must respect: one that runs a
+    /// workload as root would meet harden's `runAsNonRoot` and stop its pods; one that replaces
+    /// a securityContext or the volumes would drop what harden adds.
+    pub patched: Vec<kustomize::Patched>,
+    /// The names of every image the repository builds.
+    pub images_built: std::collections::BTreeSet<String>,
+    /// Where the repository publishes its own images (`ghcr.io/acme`), as its manifests name
+    /// them: an image elsewhere is another project's.
+    pub own_namespaces: std::collections::BTreeSet<String>,
+    /// The directory that makes the manifest an example of running software (`examples`,
+    /// `docs`…) or the walkthrough file itself, when one does: see [`super::example_dir`].
+    pub example_dir: Option<String>,
+}
+
+impl Context {
+    /// The image a container naming `image` runs: the name a kustomization gives it in place of
+    /// the one written (`newName`), else `image` itself.
+    pub fn running<'a>(&'a self, image: &'a str) -> &'a str {
+        self.renaming(image).and_then(|set| set.new_name.as_deref()).unwrap_or(image)
+    }
+
+    /// The capabilities `setcap` gives the binary of the image a container naming `image` runs,
+    /// when the repository builds it: the Dockerfile, the step's line and the capabilities.
+    pub fn file_capabilities(&self, image: &str) -> Option<&(std::path::PathBuf, usize, Vec<String>)> {
+        self.image_file_capabilities.get(&crate::orchestration::image_name(self.running(image)))
+    }
+
+    /// [`Context::running`] with the tag it runs with: the kustomization's `newTag`, else the
+    /// one written (`kong-placeholder:placeholder` → `kong:3.9`).
+    pub fn running_reference(&self, image: &str) -> String {
+        let Some(set) = self.renaming(image).filter(|set| set.new_name.is_some()) else { return image.to_string() };
+        let name = set.new_name.as_deref().unwrap_or(image);
+        match &set.tag {
+            Some(tag) => format!("{name}:{tag}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// The kustomization that runs another image in place of `image` (`newName`), when one does.
+    pub fn renamed_by(&self, image: &str) -> Option<&str> {
+        self.renaming(image).filter(|set| set.new_name.is_some()).map(|set| set.kustomization.as_str())
+    }
+
+    fn renaming(&self, image: &str) -> Option<&kustomize::ImageOverride> {
+        let name = image.split('@').next().unwrap_or(image);
+        let name = match name.rsplit_once(':') {
+            Some((before, tag)) if !tag.contains('/') => before,
+            _ => name,
+        };
+        self.image_overrides.get(name)
+    }
+}
