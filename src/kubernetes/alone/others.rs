@@ -47,7 +47,7 @@ pub(in crate::kubernetes) fn others_images(
         return super::leave_userless(workload, alone, findings, |c| {
             let (_, image) = other(c).filter(|(i, _)| others(i))?;
             let message = format!(
-                "{} runs {image}, which this repository does not build, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone (set runAsNonRoot or runAsUser on it, and harden hardens the rest)",
+                "{} runs {image}, which harden finds built nowhere in this repository, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone (set runAsNonRoot or runAsUser on it, and harden hardens the rest)",
                 c.who(workload),
             );
             Some((&rules::EXAMPLE_OTHER_IMAGE, message))
@@ -57,7 +57,7 @@ pub(in crate::kubernetes) fn others_images(
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
         let Some((_, image)) = other(c) else { continue };
         let message = format!(
-            "{} runs {image}, which this repository does not build, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
+            "{} runs {image}, which harden finds built nowhere in this repository, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
             c.who(workload)
         );
         findings.push(Finding::new(&rules::EXAMPLE_OTHER_IMAGE, c.line, message));
