@@ -34,7 +34,7 @@ impl<'w> Planner<'w, '_> {
             self.context.file_capabilities(image).filter(|(_, _, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE"));
         if let Some((dockerfile, line, _)) = setcap.filter(|_| !adds.iter().any(bind)) {
             let message = format!(
-                "{who} runs {image}, whose binary gets NET_BIND_SERVICE from setcap ({}:{line}): with allowPrivilegeEscalation: false a file capability is kept only where the container's capabilities hold it, and drop ALL takes it away; fix adds NET_BIND_SERVICE, which the restricted profile allows",
+                "{who} runs {image}, whose binary gets NET_BIND_SERVICE from setcap ({}:{line}): with allowPrivilegeEscalation: false a file capability is kept only where the container's capabilities hold it, and drop ALL takes it away; fix sets capabilities.add: [NET_BIND_SERVICE], which the restricted profile allows",
                 dockerfile.display()
             );
             self.finding(&rules::FILE_CAPABILITY, c.line, message, true);
