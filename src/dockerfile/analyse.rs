@@ -174,16 +174,7 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
         return Some("the stage installs delve, the Go debugger".to_string());
     }
     // A stage built on this one that installs delve debugs the binary this stage builds.
-    let built_on = |stage: &Stage| {
-        let mut parent = facts.parent_stage(stage);
-        while let Some(p) = parent {
-            if p.index == run.stage {
-                return true;
-            }
-            parent = facts.parent_stage(p);
-        }
-        false
-    };
+    let built_on = |stage: &Stage| facts.ancestors(stage).any(|p| p.index == run.stage);
     let debug = facts
         .go_runs
         .iter()

@@ -217,6 +217,11 @@ impl<'a> Facts<'a> {
         self.parents[stage.index].map(|i| &self.df.stages[i])
     }
 
+    /// The stages `stage` is built on, nearest first (`FROM builder`, then what builder is on).
+    pub fn ancestors(&self, stage: &Stage) -> impl Iterator<Item = &'a Stage> + '_ {
+        std::iter::successors(self.parent_stage(stage), |p| self.parent_stage(p))
+    }
+
     /// The value `name` has in the environment of a stage at instruction `upto` (ENV, ARG default,
     /// or `go env -w`, which Go keeps in its own configuration), looking into parent stages.
     pub fn env_at(&self, stage: &Stage, upto: usize, name: &str) -> Option<String> {
@@ -390,12 +395,8 @@ impl<'a> Facts<'a> {
     /// The first C toolchain package a stage installs (itself, or a stage it starts from), and
     /// whether it is C++.
     fn installed_c_toolchain(&self, stage: &Stage) -> Option<(String, bool)> {
-        let mut installs: Vec<String> = stage.instructions.iter().flat_map(installed_packages).collect();
-        let mut parent = self.parent_stage(stage);
-        while let Some(p) = parent {
-            installs.extend(p.instructions.iter().flat_map(installed_packages));
-            parent = self.parent_stage(p);
-        }
+        let stages = std::iter::once(stage).chain(self.ancestors(stage));
+        let installs: Vec<String> = stages.flat_map(|s| &s.instructions).flat_map(installed_packages).collect();
         let pkg = installs.iter().find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
         let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
         Some((pkg.clone(), cxx))

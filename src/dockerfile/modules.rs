@@ -93,12 +93,8 @@ fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize>
     }
     // A stage built on one that copied the module files has them already (that stage's own
     // order is its own finding).
-    let mut parent = facts.parent_stage(stage);
-    while let Some(p) = parent {
-        if p.instructions.iter().any(|i| copies_module_files(&i.body)) {
-            return None;
-        }
-        parent = facts.parent_stage(p);
+    if facts.ancestors(stage).any(|p| p.instructions.iter().any(|i| copies_module_files(&i.body))) {
+        return None;
     }
     for (i, inst) in stage.instructions[..first_go].iter().enumerate() {
         if let Body::Copy(copy) = &inst.body
@@ -321,12 +317,8 @@ pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
     if !golang || facts.df.stages.iter().any(|s| facts.parent_stage(s).is_some_and(|p| p.index == stage.index)) {
         return false;
     }
-    let mut parent = facts.parent_stage(stage);
-    while let Some(p) = parent {
-        if facts.go_runs.iter().any(|r| r.stage == p.index) {
-            return false;
-        }
-        parent = facts.parent_stage(p);
+    if facts.ancestors(stage).any(|p| facts.go_runs.iter().any(|r| r.stage == p.index)) {
+        return false;
     }
     let runs: Vec<PackageRun> = package_runs(facts).into_iter().filter(|r| r.stage == stage.index).collect();
     if runs.iter().any(|r| r.exec_form) || hands_module_cache(facts, stage) || takes_module_cache(facts, stage) {

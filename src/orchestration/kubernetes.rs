@@ -5,8 +5,8 @@ use yaml_serde::Value;
 
 use super::{Command, image_name, image_namespace, words};
 
-/// A Kubernetes container: the name and namespace of the image it runs, its command, and what it asks that
-/// only root keeps.
+/// A Kubernetes container: the name and namespace of the image it runs, its command, and what
+/// it asks that only root keeps.
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
