@@ -26,6 +26,7 @@ pub mod pin;
 pub mod propose;
 pub mod report;
 pub mod rules;
+pub mod rules_off;
 pub mod run;
 pub mod sandbox;
 pub mod serve;

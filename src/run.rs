@@ -15,7 +15,7 @@ use crate::kubernetes;
 use crate::orchestration;
 use crate::outcome::Outcome;
 use crate::pin::DigestResolver;
-use crate::rules::Severity;
+use crate::rules::{self, Severity};
 use crate::source::SourceFacts;
 
 mod manifest_context;
@@ -298,7 +298,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     } else {
         let built = parallel_map(&every_work, |(f, dir)| {
             let (source, known) = program(f, dir);
-            built_image(f, &source, known)
+            built_image(f, &source, known, config)
         });
         let built = every_work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
         manifest_context(built, &facts, repo)
@@ -381,7 +381,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             None if f.kind == Kind::Dockerfile => dockerfile_reports.next().expect("one report per Dockerfile"),
             None => manifest_reports.next().expect("one report per manifest"),
         };
-        reports.push(FileReport { pin_digests: config.pin_digests, ..report });
+        // HD110 turned off (by the configuration or the file) pins nothing there.
+        let off = |text: &String| crate::rules_off::RulesOff::of_dockerfile(config, text).has(rules::NOT_PINNED.id);
+        let pin_digests = config.pin_digests && !report.original.as_ref().is_some_and(off);
+        reports.push(FileReport { pin_digests, ..report });
     }
     reports
 }

@@ -71,3 +71,12 @@ fn a_rewrite_dropped_for_a_lost_pin_fixes_nothing() {
     assert!(report.findings.iter().all(|f| !f.fixed), "{:?}", report.findings);
     assert!(!report.security);
 }
+
+#[test]
+fn a_file_that_turns_hd110_off_is_not_pinned() {
+    let text = "# harden ignore=HD110 our registry proxy rewrites digests\nFROM golang:1.24 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /out/probe .\n\nFROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /out/probe /probe\nUSER 65532:65532\nENTRYPOINT [\"/probe\"]\n";
+    let report = report(text, &Table(&[("gcr.io/distroless/static-debian13:nonroot", "sha256:5e1f")]));
+    let rewritten = report.rewritten.as_deref().unwrap_or(text);
+    assert!(!rewritten.contains("@sha256"), "{rewritten}");
+    assert!(pin_fixed(&report).is_empty(), "{:?}", report.findings);
+}

@@ -25,7 +25,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     images::findings(facts, &mut out);
     secrets::findings(facts, &mut out);
     stage_findings(facts, &mut out);
-    out.retain(|f| !facts.config.is_disabled(f.rule));
+    out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     out
 }
@@ -211,6 +211,9 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     } else if let Some(base) = base.as_ref().filter(|b| b.family().is_fat()) {
         // A runtime the plan keeps points at the finding that says why.
         let kept = match (&plan.runtime, plan.hazards.first()) {
+            (RuntimePlan::Keep, Some(why)) if facts.is_off(why.rule) => {
+                format!("; harden keeps it, as {} is turned off for this file", why.rule)
+            }
             (RuntimePlan::Keep, Some(why)) => format!("; harden keeps it ({} says why)", why.rule),
             _ => String::new(),
         };

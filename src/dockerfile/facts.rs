@@ -3,6 +3,8 @@
 //! both start from these, so each fact is decided in exactly one place.
 
 use crate::config::Config;
+use crate::rules;
+use crate::rules_off::RulesOff;
 use crate::source::SourceFacts;
 
 use super::gobuild::{self, GoCommand};
@@ -40,6 +42,8 @@ pub struct Facts<'a> {
     parents: Vec<Option<usize>>,
     /// Per stage: the external image it starts from (`None` when a variable has no default).
     bases: Vec<Option<ImageRef>>,
+    /// The rules turned off for this file: neither reported nor fixed.
+    off: RulesOff,
 }
 
 /// A `RUN` instruction that runs `go`.
@@ -99,9 +103,23 @@ impl<'a> Facts<'a> {
             });
             parents.push(parent);
         }
-        let mut facts = Facts { text, df, source, config, go_runs, runtime, cgo: Cgo::default(), parents, bases };
+        let off = RulesOff::of_dockerfile(config, text);
+        let cgo = Cgo::default();
+        let mut facts = Facts { text, df, source, config, go_runs, runtime, cgo, parents, bases, off };
         facts.cgo = facts.decide_cgo();
         facts
+    }
+
+    /// True when the rule `id` is turned off for this file (by the configuration or the file's
+    /// `# harden ignore=`): it is neither reported nor fixed.
+    pub fn is_off(&self, id: &str) -> bool {
+        self.off.has(id)
+    }
+
+    /// True when harden adds BuildKit cache mounts here: the configuration's `cache_mounts`, and
+    /// HD113 not turned off.
+    pub fn adds_cache_mounts(&self) -> bool {
+        self.config.cache_mounts && !self.is_off(rules::NO_CACHE_MOUNT.id)
     }
 
     /// The `go build` / `go install` commands, with their stage and instruction.

@@ -58,6 +58,9 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         )));
     }
     let df = model::Dockerfile::parse(text)?;
+    if let Err((line, message)) = crate::rules_off::in_dockerfile(text) {
+        return Err(ParseError { line, column: 1, message });
+    }
     let facts = facts::Facts::new(text, &df, source, config);
     if let Some(windows) = facts.base_image(facts.runtime_stage()).filter(|i| i.is_windows()) {
         return Ok(Outcome::Skipped(format!(
@@ -170,10 +173,9 @@ pub fn file_capabilities(text: &str) -> Option<(usize, Vec<String>)> {
 /// outside it on a base harden does not change): a pod that runs the image must not force
 /// another user either. `None` for a file that does not parse, does not run as root, or is not
 /// refused.
-pub fn root_kept(text: &str, source: &SourceFacts) -> Option<String> {
+pub fn root_kept(text: &str, source: &SourceFacts, config: &Config) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
-    let config = Config::default();
-    let facts = facts::Facts::new(text, &df, source, &config);
+    let facts = facts::Facts::new(text, &df, source, config);
     let hardened = facts.is_go_build() || facts.prebuilt_binary().is_some();
     if hardened {
         return plan::decide(&facts).root_kept;
@@ -182,7 +184,7 @@ pub fn root_kept(text: &str, source: &SourceFacts) -> Option<String> {
     if !userswitch::runs_as_root(&facts) {
         return None;
     }
-    match harden(text, source, &config) {
+    match harden(text, source, config) {
         Ok(Outcome::Skipped(reason)) => Some(format!("harden leaves that file alone: {reason}")),
         _ => None,
     }

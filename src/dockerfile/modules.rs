@@ -206,7 +206,7 @@ fn sets_up_private_modules(facts: &Facts<'_>, inst: &Instruction) -> bool {
 pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> {
     let stage = &facts.df.stages[run.stage];
     let Body::Run { mounts, .. } = &stage.instructions[run.instr].body else { return Vec::new() };
-    if !facts.config.cache_mounts || run.exec_form || !cache_mounts_apply(facts, stage) || !buildkit(facts) {
+    if !facts.adds_cache_mounts() || run.exec_form || !cache_mounts_apply(facts, stage) || !buildkit(facts) {
         return Vec::new();
     }
     let commands = facts.go_runs.iter().find(|r| r.stage == run.stage && r.instr == run.instr).map(|r| &r.commands[..]);
@@ -259,7 +259,7 @@ pub fn download_mount(facts: &Facts<'_>, stage: &Stage, upto: usize) -> Option<S
         }
     });
     existing.or_else(|| {
-        (facts.config.cache_mounts && cache_mounts_apply(facts, stage) && buildkit(facts))
+        (facts.adds_cache_mounts() && cache_mounts_apply(facts, stage) && buildkit(facts))
             .then(|| format!("type=cache,target={cache}"))
     })
 }

@@ -197,6 +197,13 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             }
         },
     };
+    // A rule turned off keeps what its fix would change: the single stage (HD102), the base of
+    // the runtime stage (HD101), and with it the runtime's user.
+    let runtime = match runtime {
+        RuntimePlan::Split { .. } if facts.is_off(rules::SINGLE_STAGE.id) => RuntimePlan::Keep,
+        RuntimePlan::Convert { image: Some(_) } if facts.is_off(rules::FAT_RUNTIME.id) => RuntimePlan::Keep,
+        runtime => runtime,
+    };
     // A tool from another module is not the repository's program: its build is left as it is.
     let edit_builds = !hazards.iter().any(|h| h.rule == rules::TOOL_IMAGE.id);
     off_root(facts, runtime, edit_builds, hazards)

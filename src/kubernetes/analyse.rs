@@ -8,6 +8,7 @@ use yaml_serde::Value;
 
 use crate::finding::Finding;
 use crate::rules::{self, Rule};
+use crate::rules_off::RulesOff;
 
 use super::alone::{
     explicit_root_containers, file_capability_containers, host_needs, others_images, patched,
@@ -38,9 +39,9 @@ pub struct Plan {
 }
 
 /// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
-/// `Kind/name/container` entries the configuration opts out; `users` the users of the images the
-/// repository builds.
-pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) -> Plan {
+/// `Kind/name/container` entries the configuration opts out; `off` the rules turned off for the
+/// workload, neither reported nor fixed.
+pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &super::Context) -> Plan {
     if let Some(windows) = windows_pod(workload) {
         return Plan { findings: vec![windows], changes: Vec::new(), opted_out: Vec::new() };
     }
@@ -68,7 +69,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
-    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, context };
+    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, context, off };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
     for container in handled {
@@ -78,6 +79,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], context: &super::Context) 
     }
     plan.tmp_volume(&tmp_mounts);
     let Planner { mut findings, changes, .. } = plan;
+    findings.retain(|f| !off.has(f.rule));
     findings.sort_by_key(|f| f.line);
     for f in findings.iter_mut().filter(|_| left_alone) {
         f.fixed = false;
@@ -110,6 +112,8 @@ struct Planner<'w, 'a> {
     changes: Vec<Change>,
     findings: Vec<Finding>,
     context: &'w super::Context,
+    /// The rules turned off for the workload: their fixes are not made.
+    off: &'w RulesOff,
 }
 
 impl<'w> Planner<'w, '_> {
@@ -161,9 +165,13 @@ impl<'w> Planner<'w, '_> {
             }
             let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
             self.finding(&rules::RUN_AS_USER, c.line, message, true);
-            self.set(self.in_container(c, &["securityContext", "runAsUser"]), NONROOT_ID.into());
+            self.set(&rules::RUN_AS_USER, self.in_container(c, &["securityContext", "runAsUser"]), NONROOT_ID.into());
             if sc.and_then(|s| s.get("runAsGroup")).is_none() {
-                self.set(self.in_container(c, &["securityContext", "runAsGroup"]), NONROOT_ID.into());
+                self.set(
+                    &rules::RUN_AS_GROUP,
+                    self.in_container(c, &["securityContext", "runAsGroup"]),
+                    NONROOT_ID.into(),
+                );
             }
         }
     }
@@ -176,9 +184,9 @@ impl<'w> Planner<'w, '_> {
     /// Sets a pod-level `securityContext` value (`rest` starts with `securityContext`). With a
     /// container left alone, the pod level would reach that container too: the value is set
     /// instead on each handled container that does not set the key itself.
-    fn set_for_pod(&mut self, rest: &[&str], value: Value) {
+    fn set_for_pod(&mut self, rule: &Rule, rest: &[&str], value: Value) {
         if self.whole_pod() {
-            self.set(self.pod_path(rest), value);
+            self.set(rule, self.pod_path(rest), value);
             return;
         }
         let key = rest[1];
@@ -189,16 +197,23 @@ impl<'w> Planner<'w, '_> {
             .map(|c| self.in_container(c, rest))
             .collect();
         for p in lacking {
-            self.set(p, value.clone());
+            self.set(rule, p, value.clone());
         }
     }
 
-    fn set(&mut self, path: Vec<Seg>, value: Value) {
-        self.changes.push(Change { doc: self.workload.doc, path, op: Op::Set(value) });
+    /// Sets the value at `path`, as the fix of `rule`: nothing when the rule is turned off here.
+    fn set(&mut self, rule: &Rule, path: Vec<Seg>, value: Value) {
+        if !self.off.has(rule.id) {
+            self.changes.push(Change { doc: self.workload.doc, path, op: Op::Set(value) });
+        }
     }
 
-    fn append(&mut self, path: Vec<Seg>, value: Value) {
-        self.changes.push(Change { doc: self.workload.doc, path, op: Op::Append(value) });
+    /// Appends the value to the sequence at `path`, as the fix of `rule`: nothing when the rule
+    /// is turned off here.
+    fn append(&mut self, rule: &Rule, path: Vec<Seg>, value: Value) {
+        if !self.off.has(rule.id) {
+            self.changes.push(Change { doc: self.workload.doc, path, op: Op::Append(value) });
+        }
     }
 
     fn finding(&mut self, rule: &Rule, line: usize, message: String, fixed: bool) {
@@ -259,11 +274,11 @@ impl<'w> Planner<'w, '_> {
                     format!("{id} sets runAsNonRoot: false; fix sets true"),
                     true,
                 );
-                self.set_for_pod(&["securityContext", "runAsNonRoot"], Value::Bool(true));
+                self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
             }
             None => {
                 self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{id} does not set runAsNonRoot: true"), true);
-                self.set_for_pod(&["securityContext", "runAsNonRoot"], Value::Bool(true));
+                self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
             }
         }
         let (mut set_user, mut user_per_container) = (false, false);
@@ -313,7 +328,7 @@ impl<'w> Planner<'w, '_> {
             }
             None if containers_user.is_empty() && whole_pod && self.handled.iter().all(|c| self.image_user(c).is_none()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
-                self.set(self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
+                self.set(&rules::RUN_AS_USER, self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
                 set_user = true;
             }
             None if !explicit_root => {
@@ -348,7 +363,7 @@ impl<'w> Planner<'w, '_> {
             let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
             if fixable {
-                self.set_for_pod(&["securityContext", "runAsGroup"], NONROOT_ID.into());
+                self.set_for_pod(&rules::RUN_AS_GROUP, &["securityContext", "runAsGroup"], NONROOT_ID.into());
             }
         }
         // Persistent volumes keep their owner: with a user harden chose, the volume is given
@@ -368,7 +383,7 @@ impl<'w> Planner<'w, '_> {
                     format!("{id} mounts a persistent volume and sets no fsGroup; fix sets fsGroup: {NONROOT_ID}, so the volume is given the new user's group (where its driver applies fsGroup, as most do; a hostPath volume keeps its owner)"),
                     true,
                 );
-                self.set(self.pod_path(&["securityContext", "fsGroup"]), NONROOT_ID.into());
+                self.set(&rules::FS_GROUP, self.pod_path(&["securityContext", "fsGroup"]), NONROOT_ID.into());
             } else {
                 self.finding(
                     &rules::FS_GROUP,
@@ -391,7 +406,11 @@ impl<'w> Planner<'w, '_> {
             None if containers_seccomp => {}
             None => {
                 self.finding(&rules::SECCOMP, line, format!("{id} sets no seccompProfile"), true);
-                self.set_for_pod(&["securityContext", "seccompProfile"], map([("type", string("RuntimeDefault"))]));
+                self.set_for_pod(
+                    &rules::SECCOMP,
+                    &["securityContext", "seccompProfile"],
+                    map([("type", string("RuntimeDefault"))]),
+                );
             }
         }
     }
@@ -408,7 +427,7 @@ impl<'w> Planner<'w, '_> {
         {
             self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{who} sets runAsNonRoot: false; fix sets true"), true);
             let p = self.in_container(c, &["securityContext", "runAsNonRoot"]);
-            self.set(p, Value::Bool(true));
+            self.set(&rules::RUN_AS_NON_ROOT, p, Value::Bool(true));
         }
         match get("runAsUser").and_then(Value::as_u64) {
             Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{who} sets runAsUser: 0"), false),
@@ -430,7 +449,7 @@ impl<'w> Planner<'w, '_> {
                 true,
             );
             let p = self.in_container(c, &["securityContext", "seccompProfile", "type"]);
-            self.set(p, string("RuntimeDefault"));
+            self.set(&rules::SECCOMP, p, string("RuntimeDefault"));
         }
         match get("allowPrivilegeEscalation").and_then(Value::as_bool) {
             Some(false) => {}
@@ -441,7 +460,7 @@ impl<'w> Planner<'w, '_> {
                 };
                 self.finding(&rules::PRIVILEGE_ESCALATION, line, message, true);
                 let p = self.in_container(c, &["securityContext", "allowPrivilegeEscalation"]);
-                self.set(p, Value::Bool(false));
+                self.set(&rules::PRIVILEGE_ESCALATION, p, Value::Bool(false));
             }
         }
         let made_read_only = self.root_filesystem(c, &who);

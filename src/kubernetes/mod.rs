@@ -24,6 +24,7 @@ use yaml_serde::Value;
 use crate::config::Config;
 use crate::edit;
 use crate::outcome::{Outcome, ParseError};
+use crate::rules_off::RulesOff;
 
 pub use context::{Context, ImageUsers};
 pub use examples::example_dir;
@@ -121,7 +122,10 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             patches.push(format!("{id} names no image for {which}"));
             continue;
         }
-        let plan = analyse::plan(&workload, &config.kubernetes.skip, context);
+        let ignored =
+            workload.ignored_rules().map_err(|message| ParseError { line: workload.line, column: 1, message })?;
+        let off = RulesOff::configured(config).and(&ignored);
+        let plan = analyse::plan(&workload, &config.kubernetes.skip, &off, context);
         findings.extend(plan.findings);
         changes.extend(plan.changes);
         opted_out.extend(plan.opted_out);

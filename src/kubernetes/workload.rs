@@ -3,6 +3,7 @@
 use yaml_serde::Value;
 
 use crate::lines::LineIndex;
+use crate::rules_off;
 
 use super::tree::{Node, column};
 
@@ -86,6 +87,13 @@ impl Workload<'_> {
     /// The annotation `key`, if set.
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The rules its `harden.dev/ignore` annotation turns off for it, or what is wrong with the list.
+    pub fn ignored_rules(&self) -> Result<Vec<&'static str>, String> {
+        let Some(list) = self.annotation(rules_off::ANNOTATION) else { return Ok(Vec::new()) };
+        rules_off::parse_ids(list)
+            .map_err(|e| format!("{e} in the {} annotation of {}", rules_off::ANNOTATION, self.id()))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::Config;
 use crate::discover;
 use crate::dockerfile;
 use crate::kubernetes;
@@ -15,15 +16,21 @@ use super::repository::RepositoryFacts;
 /// What a Dockerfile's image does at run time that its manifests must respect: the user it
 /// runs as (its final numeric non-root `USER`) and, when its program is known (`program_known`:
 /// the one `main` package it builds), where that program writes with nothing of the image's own
-/// mounted there (the writes of a whole module would name its generators' files).
-pub(super) fn built_image(f: &discover::Found, source: &SourceFacts, program_known: bool) -> BuiltImage {
+/// mounted there (the writes of a whole module would name its generators' files); `config`
+/// says which rules are turned off (HD106 off keeps the image on root).
+pub(super) fn built_image(
+    f: &discover::Found,
+    source: &SourceFacts,
+    program_known: bool,
+    config: &Config,
+) -> BuiltImage {
     let Ok(text) = discover::read_text(&f.path) else { return BuiltImage::default() };
     let writes = if program_known { dockerfile::writes::unmounted_writes(&text, source) } else { Vec::new() };
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
     BuiltImage {
         user: dockerfile::final_numeric_user(&text),
         writes,
-        root_kept: dockerfile::root_kept(&text, source),
+        root_kept: dockerfile::root_kept(&text, source, config),
         file_capabilities: dockerfile::file_capabilities(&text),
         last,
         text,

@@ -38,10 +38,14 @@ pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: boo
 
 /// What moving the runtime from root to 65532 needs, or why it cannot.
 fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Refusal> {
+    let stage = facts.runtime_stage();
+    let user_line = facts.last_user(stage).map_or(stage.from.line, |(inst, _)| inst.line);
+    if facts.is_off(rules::RUNS_AS_ROOT.id) {
+        let why = "the program runs as root on purpose: HD106 is turned off for this file";
+        return Err((&rules::RUNS_AS_ROOT, user_line, why.into()));
+    }
     if let Some(why) = userswitch::privilege_drop(facts) {
-        let runtime = facts.runtime_stage();
-        let line = facts.last_user(runtime).map_or(runtime.from.line, |(inst, _)| inst.line);
-        return Err((&rules::RUNS_AS_ROOT, line, format!("the program runs as root{why}")));
+        return Err((&rules::RUNS_AS_ROOT, user_line, format!("the program runs as root{why}")));
     }
     let blocker = userswitch::privileged_port(facts)
         .or_else(|| userswitch::root_resource(facts))

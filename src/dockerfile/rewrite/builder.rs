@@ -3,6 +3,7 @@
 use minijinja::context;
 
 use crate::edit::Edit;
+use crate::rules;
 
 use super::super::analyse::{add_is_plain_copy, debugger_build, trimpath_unavailable};
 use super::super::facts::{Facts, GoRun, join_path};
@@ -44,7 +45,10 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
         return;
     }
     // CGO_ENABLED from a build argument is the maintainer's switch.
-    if !facts.cgo.needed && facts.cgo_setting(run, cmd).as_deref() != Some("0") && facts.cgo_switch(run, cmd).is_none()
+    if !facts.cgo.needed
+        && facts.cgo_setting(run, cmd).as_deref() != Some("0")
+        && facts.cgo_switch(run, cmd).is_none()
+        && !facts.is_off(rules::CGO_NOT_DISABLED.id)
     {
         out.push(Edit::insert(cmd.go_span.start, "CGO_ENABLED=0 "));
     }
@@ -57,13 +61,14 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     if cmd.flag("trimpath").is_none()
         && !goflags.unwrap_or_default().contains("-trimpath")
         && trimpath_unavailable(facts, run).is_none()
+        && !facts.is_off(rules::NO_TRIMPATH.id)
     {
         out.push(Edit::insert(cmd.verb_span.end, " -trimpath"));
     }
     // -ldflags that are only a build argument are the maintainer's to set (a debug build unsets them).
     let (ld, from_variable) = ldflags_words(facts, run, cmd);
     let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.iter().any(|w| w == f)).collect();
-    if missing.is_empty() || from_variable.is_some() {
+    if missing.is_empty() || from_variable.is_some() || facts.is_off(rules::NOT_STRIPPED.id) {
         return;
     }
     let prefix = missing.join(" ");
@@ -83,7 +88,10 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
 }
 
 fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, mounts: bool, out: &mut Vec<Edit>) {
-    if module_cache_missing(facts, stage).is_none() || download_blocked(facts, stage).is_some() {
+    if module_cache_missing(facts, stage).is_none()
+        || download_blocked(facts, stage).is_some()
+        || facts.is_off(rules::MODULE_CACHE.id)
+    {
         return;
     }
     let Some((i, inst)) = stage.instructions.iter().enumerate().find(|(_, inst)| {
@@ -125,7 +133,7 @@ fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
     let Some(version) = builder_version_from_go_mod(facts) else {
         return;
     };
-    if other_modules_built(facts, stage).is_some() {
+    if other_modules_built(facts, stage).is_some() || facts.is_off(rules::LATEST_TAG.id) {
         return;
     }
     let image = ImageRef::parse(&stage.from.image);
@@ -200,6 +208,9 @@ fn copied_into<'a>(stage: &'a Stage, dir: &str) -> Option<&'a str> {
 
 /// `ADD` of local files becomes `COPY`.
 pub fn add_to_copy(facts: &Facts<'_>, out: &mut Vec<Edit>) {
+    if facts.is_off(rules::ADD_FOR_COPY.id) {
+        return;
+    }
     for stage in &facts.df.stages {
         for inst in &stage.instructions {
             if let Body::Copy(copy) = &inst.body
@@ -257,7 +268,10 @@ pub fn leaves_eol_base(facts: &Facts<'_>, stage: &Stage) -> bool {
 fn moves_to_debian13(facts: &Facts<'_>, image: &str) -> bool {
     let image = ImageRef::parse(image);
     let pinned = image.digest.is_some() && !facts.config.pinning;
-    !pinned && image.family() == Family::Distroless && image.short_name().ends_with("-debian12")
+    !pinned
+        && !facts.is_off(rules::DISTROLESS_EOL.id)
+        && image.family() == Family::Distroless
+        && image.short_name().ends_with("-debian12")
 }
 
 /// `COPY` in the case style of the `ADD` it replaces (`ADD`, `add`, `Add`).

@@ -2,6 +2,7 @@
 //! and fixing only what is safe on any image.
 
 use crate::edit::Edit;
+use crate::rules;
 
 use super::super::analyse::{is_numeric_user, is_root};
 use super::super::facts::Facts;
@@ -113,13 +114,15 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
 }
 
 /// Keeps the runtime image, fixing only what is safe on any image: exec-form commands, and a
-/// user name the file creates with a fixed uid (or `nobody`) turned into its ids.
+/// user name the file creates with a fixed uid (or `nobody`) turned into its ids. On a kept image
+/// neither is needed, so a rule turned off (HD115, HD107) keeps its part as it is.
 pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
-    for inst in &stage.instructions {
+    for inst in stage.instructions.iter().filter(|_| !facts.is_off(rules::SHELL_FORM.id)) {
         to_exec_form(inst, plan.runtime_is_shell_less(facts), out);
     }
     if let Some((inst, user)) = facts.last_user(stage)
+        && !facts.is_off(rules::NON_NUMERIC_USER.id)
         && !is_root(user)
         && !is_numeric_user(user)
         && let Some(uid) = super::super::users::ids_under(plan, facts, user)

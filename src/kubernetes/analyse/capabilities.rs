@@ -41,11 +41,11 @@ impl<'w> Planner<'w, '_> {
             match caps.and_then(|c| c.get("add")) {
                 Some(Value::Sequence(_)) => {
                     let p = self.in_container(c, &["securityContext", "capabilities", "add"]);
-                    self.append(p, string("NET_BIND_SERVICE"));
+                    self.append(&rules::FILE_CAPABILITY, p, string("NET_BIND_SERVICE"));
                 }
                 _ if caps.is_some() => {
                     let p = self.in_container(c, &["securityContext", "capabilities", "add"]);
-                    self.set(p, Value::Sequence(vec![string("NET_BIND_SERVICE")]));
+                    self.set(&rules::FILE_CAPABILITY, p, Value::Sequence(vec![string("NET_BIND_SERVICE")]));
                 }
                 // The map harden writes below carries it.
                 _ => {}
@@ -65,7 +65,7 @@ impl<'w> Planner<'w, '_> {
             let message = format!("{who} drops {written:?}, which Pod Security admission does not read as ALL");
             self.finding(&rules::CAPABILITIES, c.line, message, true);
             let p = self.in_container(c, &["securityContext", "capabilities", "drop", &index.to_string()]);
-            self.set(p, string("ALL"));
+            self.set(&rules::CAPABILITIES, p, string("ALL"));
             return;
         }
         self.finding(&rules::CAPABILITIES, c.line, format!("{who} does not drop ALL capabilities"), true);
@@ -77,15 +77,15 @@ impl<'w> Planner<'w, '_> {
                     true => map([drop_all, ("add", Value::Sequence(vec![string("NET_BIND_SERVICE")]))]),
                     false => map([drop_all]),
                 };
-                self.set(p, value);
+                self.set(&rules::CAPABILITIES, p, value);
             }
             (Some(_), Some(Value::Sequence(_))) => {
                 let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
-                self.append(p, string("ALL"));
+                self.append(&rules::CAPABILITIES, p, string("ALL"));
             }
             (Some(_), _) => {
                 let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
-                self.set(p, Value::Sequence(vec![string("ALL")]));
+                self.set(&rules::CAPABILITIES, p, Value::Sequence(vec![string("ALL")]));
             }
         }
     }

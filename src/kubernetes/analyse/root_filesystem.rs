@@ -54,7 +54,7 @@ impl<'w> Planner<'w, '_> {
                 None => {
                     self.finding(&rules::WRITABLE_ROOT, line, format!("{who} does not set readOnlyRootFilesystem: true"), true);
                     let p = self.in_container(c, &["securityContext", "readOnlyRootFilesystem"]);
-                    self.set(p, Value::Bool(true));
+                    self.set(&rules::WRITABLE_ROOT, p, Value::Bool(true));
                     made_read_only = true;
                 }
             },
@@ -90,16 +90,16 @@ impl<'w> Planner<'w, '_> {
         if new_volume {
             let volume = map([("name", string(name)), ("emptyDir", Value::Mapping(Default::default()))]);
             match volumes {
-                Some(_) => self.append(self.pod_path(&["volumes"]), volume),
-                None => self.set(self.pod_path(&["volumes"]), Value::Sequence(vec![volume])),
+                Some(_) => self.append(&rules::WRITABLE_ROOT, self.pod_path(&["volumes"]), volume),
+                None => self.set(&rules::WRITABLE_ROOT, self.pod_path(&["volumes"]), Value::Sequence(vec![volume])),
             }
         }
         for c in containers {
             let mount = map([("name", string(name)), ("mountPath", string("/tmp"))]);
             let mounts = self.in_container(c, &["volumeMounts"]);
             match c.value.get("volumeMounts") {
-                Some(Value::Sequence(_)) => self.append(mounts, mount),
-                _ => self.set(mounts, Value::Sequence(vec![mount])),
+                Some(Value::Sequence(_)) => self.append(&rules::WRITABLE_ROOT, mounts, mount),
+                _ => self.set(&rules::WRITABLE_ROOT, mounts, Value::Sequence(vec![mount])),
             }
         }
     }
