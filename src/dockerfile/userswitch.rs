@@ -86,7 +86,19 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
             _ => {}
         }
     }
-    let listen = facts.source.listens.first()?;
+    // A default the image's command (`--port=8443`) or environment (`ENV PORT=8080`) sets is not
+    // the port it listens on (a low one there is caught above).
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(CommandForm::words).collect();
+    let set = |via: &str| match via.strip_prefix('-') {
+        Some(flag) => {
+            let flag = flag.trim_start_matches('-');
+            let named = |w: &str| w == flag || w.starts_with(&format!("{flag}="));
+            words.iter().any(|w| w.starts_with('-') && named(w.trim_start_matches('-')))
+        }
+        None => facts.env_at(stage, stage.instructions.len(), via).is_some(),
+    };
+    let listen = facts.source.listens.iter().find(|l| !l.found.via.as_deref().is_some_and(set))?;
     let what = format!("{}:{} listens on port {}", listen.file, listen.found.line, listen.found.port);
     let line = stage.from.line;
     match &listen.found.via {

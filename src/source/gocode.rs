@@ -61,7 +61,9 @@ pub struct GoFile {
     pub root_resources: Vec<RootResource>,
 }
 
+mod apiserver;
 mod constraints;
+mod lines;
 mod needles;
 
 pub use constraints::named_for_other_os;
@@ -77,9 +79,8 @@ pub fn scan(text: &str) -> GoFile {
     let main = text.lines().any(|l| matches!(l.trim(), "package main" | "package cmd"));
     // The code line before: a `case "https":` makes `port = "443"` a scheme's port, not a
     // default the program listens on.
-    let mut previous = "";
-    for (n, line) in text.lines().enumerate() {
-        let line_no = n + 1;
+    let mut previous = String::new();
+    for (line_no, line) in lines::logical_lines(text) {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
             out.not_linux |= constraints::keeps_out_of_linux_build(constraint);
@@ -114,10 +115,11 @@ pub fn scan(text: &str) -> GoFile {
         listens(code, line_no, main && !scheme_case, &mut out.listens);
         writes(code, line_no, &mut out.writes);
         if !code.is_empty() {
-            previous = code;
+            previous = code.to_string();
         }
     }
     out.imports_c = out.imports.iter().any(|i| i == "C");
+    apiserver::library_defaults(text, &mut out);
     out
 }
 
