@@ -23,6 +23,7 @@ mod updaters;
 pub use bake::BAKE_FILES;
 pub use goreleaser::is_goreleaser_name;
 pub use ko::{default_base as ko_default_base, is_ko_name};
+pub use makefile::SetImage;
 
 /// What the repository says about one Dockerfile's image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,6 +127,8 @@ pub struct Repository {
     image_updater: Option<String>,
     /// The repository's name: the image a Dockerfile at the root becomes when nothing names it.
     root_name: Option<String>,
+    /// The images Makefiles and scripts set in kustomizations.
+    set_images: Vec<SetImage>,
 }
 
 /// Names of Compose files.
@@ -142,6 +145,11 @@ pub fn is_skaffold_name(name: &str) -> bool {
 }
 
 impl Repository {
+    /// The images Makefiles and scripts set in kustomizations.
+    pub fn set_images(&self) -> &[SetImage] {
+        &self.set_images
+    }
+
     /// Reads one file (its path relative to the repository root, and its text): a Compose file,
     /// a skaffold or GoReleaser configuration or a Kubernetes manifest, by its name and content. Files that do
     /// not parse add nothing (their own report says why).
@@ -287,10 +295,9 @@ impl Repository {
         images
     }
 
-    /// The namespaces ([`image_namespace`]) under which the repository's manifests run the images
-    /// named `built`: where the project publishes its own images.
-    pub fn namespaces_of(&self, built: &std::collections::BTreeSet<String>) -> std::collections::BTreeSet<String> {
-        self.containers.iter().filter(|c| built.contains(&c.image)).filter_map(|c| c.namespace.clone()).collect()
+    /// True when a Kubernetes container of the repository runs one of the images in `built`.
+    pub fn runs_any(&self, built: &std::collections::BTreeSet<String>) -> bool {
+        self.containers.iter().any(|c| built.contains(&c.image))
     }
 
     /// True when a Kubernetes container of the repository runs an image named `name`.

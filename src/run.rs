@@ -274,16 +274,19 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // once, by the first worker that needs it.
     let contexts: Vec<PathBuf> = every_dockerfile.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
     let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
-    // A Dockerfile beside a `main` package, or whose builds name one package, ships that
-    // program: only what it imports counts.
+    // A Dockerfile beside a `main` package, or whose builds name `main` packages, ships those
+    // programs: only what they import counts.
     let program = |f: &discover::Found, dir: &PathBuf| {
         let source = sources[dir].get_or_init(|| SourceFacts::collect(dir));
         let beside = canonical(&f.path).parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
         let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
-        let built = || discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dir(&t)).filter(is_main);
-        let chosen = Some(beside.clone()).filter(is_main).or_else(built);
-        (source.for_program(chosen.as_deref().unwrap_or(&beside)), chosen.is_some())
+        let built = || {
+            let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t));
+            dirs.filter(|dirs| dirs.iter().all(is_main))
+        };
+        let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built);
+        (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside))), chosen.is_some())
     };
     // The containers of the manifests: the images they run, their commands and needs.
     for f in manifests.iter().chain(&other_manifests) {

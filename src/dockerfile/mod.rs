@@ -197,11 +197,12 @@ pub fn stage_names(text: &str) -> Vec<String> {
     df.stages.into_iter().filter_map(|s| s.from.alias).collect()
 }
 
-/// The one package directory of the build context (`cmd/server`, `""` for the root) that the
+/// The package directories of the build context (`cmd/server`, `""` for the root) that the
 /// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
-/// context to, after any `cd`): the program it ships. `None` when it builds several, a remote
-/// module (`go install x@v`), or a package it cannot place in the context.
-pub fn program_dir(text: &str) -> Option<String> {
+/// context to, after any `cd`): the programs it ships (a manager and its daemon built side by
+/// side). `None` when it builds a remote module (`go install x@v`) or a package it cannot place
+/// in the context.
+pub fn program_dirs(text: &str) -> Option<Vec<String>> {
     let df = model::Dockerfile::parse(text).ok()?;
     let source = SourceFacts::default();
     let config = Config::default();
@@ -209,19 +210,35 @@ pub fn program_dir(text: &str) -> Option<String> {
     let mut dirs = std::collections::BTreeSet::new();
     for (run, command) in facts.builds() {
         let stage = &df.stages[run.stage];
-        // Where the stage copied the whole context (`COPY . .` in /src).
+        // Where the stage copied the whole context (`COPY . .` in /src), or its parts each to
+        // the same place (`COPY main.go main.go`, `COPY cmd/ cmd/` in /workspace).
         let context_root =
             stage.instructions[..run.instr].iter().enumerate().rev().find_map(|(i, inst)| match &inst.body {
-                model::Body::Copy(c)
-                    if c.from.is_none() && c.sources.iter().all(|s| matches!(s.as_str(), "." | "./")) =>
-                {
-                    Some(facts::join_path(&facts.workdir_at(stage, i), &c.dest))
+                model::Body::Copy(c) if c.from.is_none() => {
+                    let workdir = facts.workdir_at(stage, i);
+                    let dest = facts::join_path(&workdir, &c.dest);
+                    let mirrored = |s: &String| {
+                        !s.starts_with('/')
+                            && dest.trim_end_matches('/') == facts::join_path(&workdir, s).trim_end_matches('/')
+                    };
+                    match c.sources.iter().all(|s| matches!(s.as_str(), "." | "./")) {
+                        true => Some(dest),
+                        false => c.sources.iter().all(mirrored).then_some(workdir),
+                    }
                 }
                 _ => None,
             })?;
         let workdir = facts::join_path(&facts.workdir_at(stage, run.instr), command.cd.as_deref().unwrap_or("."));
         let packages = if command.packages.is_empty() { vec![".".to_string()] } else { command.packages.clone() };
         for package in packages {
+            // A file names its package's directory (`go build -o manager main.go`).
+            let package = match package.strip_suffix(".go") {
+                Some(_) => match package.rsplit_once('/') {
+                    Some((dir, _)) => dir.to_string(),
+                    None => ".".to_string(),
+                },
+                None => package,
+            };
             if !package.starts_with('.') || package.contains(['@', '$', '*']) || package.contains("...") {
                 return None;
             }
@@ -231,9 +248,7 @@ pub fn program_dir(text: &str) -> Option<String> {
             dirs.insert(inside.to_string());
         }
     }
-    let mut dirs = dirs.into_iter();
-    let one = dirs.next()?;
-    dirs.next().is_none().then_some(one)
+    (!dirs.is_empty()).then(|| dirs.into_iter().collect())
 }
 
 /// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
@@ -361,21 +376,28 @@ mod tests {
     }
 
     #[test]
-    fn the_program_is_the_one_package_the_builds_name() {
+    fn the_programs_are_the_packages_the_builds_name() {
         let build = |run: &str| {
-            program_dir(&format!(
+            program_dirs(&format!(
                 "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN {run}\nFROM scratch\nCOPY --from=build /app /app\n"
             ))
         };
-        assert_eq!(build("go build -o /app ./cmd/server").as_deref(), Some("cmd/server"));
-        assert_eq!(build("CGO_ENABLED=0 go build -o /app .").as_deref(), Some(""));
-        assert_eq!(build("cd cmd/agent && go build -o /app .").as_deref(), Some("cmd/agent"));
-        assert_eq!(build("go build -o /app ./cmd/server && go build -o /cli ./cmd/cli"), None);
+        assert_eq!(build("go build -o /app ./cmd/server"), Some(vec!["cmd/server".to_string()]));
+        assert_eq!(build("CGO_ENABLED=0 go build -o /app ."), Some(vec![String::new()]));
+        assert_eq!(build("cd cmd/agent && go build -o /app ."), Some(vec!["cmd/agent".to_string()]));
+        let both = build("go build -o /app ./cmd/server && go build -o /cli ./cmd/cli");
+        assert_eq!(both, Some(vec!["cmd/cli".to_string(), "cmd/server".to_string()]));
         assert_eq!(build("go install github.com/example/tool@v1.2.0"), None);
         assert_eq!(build("go build -o /app ./..."), None);
         let in_subdir = "FROM golang:1.22\nCOPY . /go/src/app\nWORKDIR /go/src/app/cmd/agent\nRUN go build -o /app\n";
-        assert_eq!(program_dir(in_subdir).as_deref(), Some("cmd/agent"));
-        assert_eq!(program_dir("FROM golang:1.22\nCOPY main.go .\nRUN go build -o /app .\n"), None, "no whole context");
+        assert_eq!(program_dirs(in_subdir), Some(vec!["cmd/agent".to_string()]));
+        assert_eq!(
+            program_dirs("FROM golang:1.22\nCOPY main.go .\nRUN go build -o /app .\n"),
+            None,
+            "no whole context"
+        );
+        let parts = "FROM golang:1.22\nWORKDIR /workspace\nCOPY go.mod go.mod\nCOPY main.go main.go\nCOPY cmd/ cmd/\nRUN go build -o manager main.go && go build -o daemon ./cmd/daemon/main.go\n";
+        assert_eq!(program_dirs(parts), Some(vec![String::new(), "cmd/daemon".to_string()]), "parts copied in place");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
 
 mod capabilities;
+mod image_pins;
 mod root_filesystem;
 
 use super::writes::mounts_tmp;
@@ -64,8 +65,8 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, context, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
-    alone.extend(script_write_containers(workload, &alone, &context.image_users, &mut findings));
-    alone.extend(root_image_built_here(workload, &alone, &context.image_root, &mut findings));
+    alone.extend(script_write_containers(workload, &alone, context, &mut findings));
+    alone.extend(root_image_built_here(workload, &alone, context, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
@@ -120,7 +121,7 @@ impl<'w> Planner<'w, '_> {
     /// The numeric user a container's image runs as, when the repository builds that image.
     fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let user = self.context.image_users.get(&crate::orchestration::image_name(image))?;
+        let user = self.context.image_users.get(&self.context.image_key(image))?;
         Some((image.to_string(), user.clone()))
     }
 
@@ -297,6 +298,22 @@ impl<'w> Planner<'w, '_> {
                 format!("{id} does not set runAsUser: {why}, so the platform (OpenShift) chooses the user; harden sets none"),
                 false,
             ),
+            None if containers_user.is_empty() && self.images_users_known() => {
+                let images: Vec<String> = self
+                    .handled
+                    .iter()
+                    .filter_map(|c| self.image_user(c))
+                    .map(|(image, user)| format!("{image} (USER {user})"))
+                    .collect();
+                let message = format!(
+                    "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",
+                    images.join(", ")
+                );
+                // Nothing is wrong that the file should fix: the image says who runs (with or
+                // without runAsNonRoot beside it).
+                let severity = crate::rules::Severity::Info;
+                self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, line, message) });
+            }
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform
             // (OpenShift assigns one from the namespace's range and refuses others).
             None if containers_user.is_empty() && get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.finding(
@@ -311,21 +328,6 @@ impl<'w> Planner<'w, '_> {
                 format!("{id}'s containers set runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
                 false,
             ),
-            None if containers_user.is_empty() && self.images_users_known() => {
-                let images: Vec<String> = self
-                    .handled
-                    .iter()
-                    .filter_map(|c| self.image_user(c))
-                    .map(|(image, user)| format!("{image} (USER {user})"))
-                    .collect();
-                let message = format!(
-                    "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",
-                    images.join(", ")
-                );
-                // Nothing is wrong that the file should fix: the image says who runs.
-                let severity = crate::rules::Severity::Info;
-                self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, line, message) });
-            }
             None if containers_user.is_empty() && whole_pod && self.handled.iter().all(|c| self.image_user(c).is_none()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
                 self.set(&rules::RUN_AS_USER, self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
@@ -467,31 +469,6 @@ impl<'w> Planner<'w, '_> {
         self.capabilities(c, &who);
         self.image(c, &who);
         made_read_only && !mounts_tmp(c.value)
-    }
-
-    fn image(&mut self, c: &Container<'_>, who: &str) {
-        let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
-        // `ko resolve` replaces a ko:// reference with the image it builds, by digest.
-        if image.starts_with("ko://") {
-            return;
-        }
-        let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
-        let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
-        let name = tag.map_or(name_tag, |t| &name_tag[..name_tag.len() - t.len() - 1]);
-        // A kustomization's `images:` gives the tag or digest it runs with.
-        let set = self.context.image_overrides.get(name);
-        if digest.is_none() && !set.is_some_and(|s| s.digest) {
-            if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
-                self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
-            }
-            let message = match set.and_then(|s| Some((s.tag.as_deref()?, &s.kustomization))) {
-                Some((tag, kustomization)) => {
-                    format!("{who} runs {image}, tagged {tag} by {kustomization}, not pinned by digest")
-                }
-                None => format!("{who} runs {image}, not pinned by digest"),
-            };
-            self.finding(&rules::IMAGE_DIGEST, c.line, message, false);
-        }
     }
 }
 

@@ -37,9 +37,9 @@ pub struct Context {
     pub patched: Vec<kustomize::Patched>,
     /// The names of every image the repository builds.
     pub images_built: std::collections::BTreeSet<String>,
-    /// Where the repository publishes its own images (`ghcr.io/acme`), as its manifests name
-    /// them: an image elsewhere is another project's.
-    pub own_namespaces: std::collections::BTreeSet<String>,
+    /// True when the repository's manifests run images it builds: then an image it does not
+    /// build is another project's.
+    pub runs_own_images: bool,
     /// The directory that makes the manifest an example of running software (`examples`,
     /// `docs`…) or the walkthrough file itself, when one does: see [`super::example_dir`].
     pub example_dir: Option<String>,
@@ -52,10 +52,17 @@ impl Context {
         self.renaming(image).and_then(|set| set.new_name.as_deref()).unwrap_or(image)
     }
 
+    /// The name of the image a container naming `image` runs (`controller:latest` that a
+    /// kustomization, or a Makefile's `kustomize edit set image`, renames to `ghcr.io/acme/op` is
+    /// `op`): the key of what the repository knows of the images it builds.
+    pub fn image_key(&self, image: &str) -> String {
+        crate::orchestration::image_name(self.running(image))
+    }
+
     /// The capabilities `setcap` gives the binary of the image a container naming `image` runs,
     /// when the repository builds it: the Dockerfile, the step's line and the capabilities.
     pub fn file_capabilities(&self, image: &str) -> Option<&(std::path::PathBuf, usize, Vec<String>)> {
-        self.image_file_capabilities.get(&crate::orchestration::image_name(self.running(image)))
+        self.image_file_capabilities.get(&self.image_key(image))
     }
 
     /// [`Context::running`] with the tag it runs with: the kustomization's `newTag`, else the

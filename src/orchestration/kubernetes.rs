@@ -3,14 +3,13 @@
 
 use yaml_serde::Value;
 
-use super::{Command, image_name, image_namespace, words};
+use super::{Command, image_name, words};
 
-/// A Kubernetes container: the name and namespace of the image it runs, its command, and what
+/// A Kubernetes container: the name of the image it runs, its command, and what
 /// it asks that only root keeps.
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
-    pub namespace: Option<String>,
     pub command: Option<Command>,
     pub root_need: Option<String>,
 }
@@ -42,7 +41,6 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         };
                         out.push(Container {
                             image: image_name(image),
-                            namespace: image_namespace(image),
                             command,
                             root_need,
                         });

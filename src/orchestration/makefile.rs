@@ -3,9 +3,24 @@
 //! the Dockerfile to the manifests that run that image.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Build, Repository, image_name, normalise};
+
+/// An image a Makefile or script sets in a kustomization (`cd config/manager && kustomize edit
+/// set image controller=${IMG}`, kubebuilder's `deploy` rule): its manifests' placeholder runs
+/// the image the repository builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetImage {
+    /// The kustomization's directory, relative to the repository.
+    pub kustomization: PathBuf,
+    /// The name its manifests use (`controller`).
+    pub name: String,
+    /// The image that runs instead, without the tag the build gives it.
+    pub image: String,
+    /// The Makefile or script that sets it.
+    pub by: PathBuf,
+}
 
 /// `docker build` flags whose value is the next word when written without `=`.
 const VALUE_FLAGS: &[&str] = &[
@@ -40,6 +55,7 @@ impl Repository {
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
         let variables = variables(&joined);
         for line in joined.lines().map(|l| expand(l, &variables, 0)) {
+            self.set_images.extend(set_images(&line, path));
             let Some(at) = line.find("docker build ").or_else(|| line.find("docker buildx build ")) else { continue };
             let rest = &line[at..];
             let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
@@ -48,6 +64,39 @@ impl Repository {
                 self.builds.push(build);
             }
         }
+    }
+}
+
+/// The images a line sets in a kustomization (`cd config/manager && $(KUSTOMIZE) edit set image
+/// controller=ghcr.io/acme/operator:v1`, kubebuilder's `deploy` rule): the kustomization's
+/// directory (the `cd` before it, from the directory of `path`, where the recipe runs), the name
+/// its manifests use and the image's name (its tag is the build's, not the one deployed), when
+/// literal.
+fn set_images(line: &str, path: &Path) -> Vec<SetImage> {
+    let Some((before, after)) = line.split_once("edit set image ") else { return Vec::new() };
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let cd =
+        before.rsplit("cd ").next().filter(|_| before.contains("cd ")).and_then(|rest| rest.split_whitespace().next());
+    let kustomization = normalise(&dir.join(cd.unwrap_or(".")));
+    let words = after.split([';', '&', '|']).next().unwrap_or(after).split_whitespace();
+    words
+        .filter_map(|word| word.trim_matches(['"', '\'']).split_once('='))
+        .filter(|(name, image)| !name.is_empty() && !image.is_empty() && !format!("{name}{image}").contains('$'))
+        .map(|(name, image)| SetImage {
+            kustomization: kustomization.clone(),
+            name: name.to_string(),
+            image: without_tag(image).to_string(),
+            by: path.to_path_buf(),
+        })
+        .collect()
+}
+
+/// An image reference without its tag or digest (`ghcr.io/acme/op:v1` → `ghcr.io/acme/op`).
+fn without_tag(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => image,
     }
 }
 
@@ -174,6 +223,17 @@ mod tests {
             ]
         );
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli", "worker"]);
+    }
+
+    #[test]
+    fn a_deploy_rule_sets_the_image_its_kustomization_runs() {
+        let mut repo = Repository::default();
+        let makefile = "IMG ?= acme/kruise-manager:test\ndeploy:\n\tcd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}\n\t(cd config/webhook && kustomize edit set image \"webhook=$(WEBHOOK_IMG)\")\n";
+        repo.read_build_commands(Path::new("Makefile"), makefile);
+        let set: Vec<(&str, &str, &str)> = (repo.set_images.iter())
+            .map(|s| (s.kustomization.to_str().unwrap(), s.name.as_str(), s.image.as_str()))
+            .collect();
+        assert_eq!(set, [("config/manager", "controller", "acme/kruise-manager")], "an unset variable names nothing");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::source::SourceFacts;
 use super::repository::RepositoryFacts;
 
 /// What a Dockerfile's image does at run time that its manifests must respect: the user it
-/// runs as (its final numeric non-root `USER`) and, when its program is known (`program_known`:
-/// the one `main` package it builds), where that program writes with nothing of the image's own
+/// runs as (its final numeric non-root `USER`) and, when its programs are known (`program_known`:
+/// the `main` packages it builds), where they write with nothing of the image's own
 /// mounted there (the writes of a whole module would name its generators' files); `config`
 /// says which rules are turned off (HD106 off keeps the image on root).
 pub(super) fn built_image(
@@ -79,9 +79,9 @@ pub(super) fn manifest_context(
     // A stage a manifest's image is named after is that image's target (`--target $*`).
     let targets = built.iter().flat_map(|(_, image)| dockerfile::stage_names(&image.text));
     context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
-    context.own_namespaces = facts.orchestration.namespaces_of(&context.images_built);
-    let renamed = facts.renamed_images().filter(|i| context.images_built.contains(&orchestration::image_name(i)));
-    context.own_namespaces.extend(renamed.filter_map(orchestration::image_namespace));
+    let mut renamed = facts.renamed_images().map(orchestration::image_name);
+    context.runs_own_images = facts.orchestration.runs_any(&context.images_built)
+        || renamed.any(|name| context.images_built.contains(&name));
     context
 }
 

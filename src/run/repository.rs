@@ -132,6 +132,16 @@ impl RepositoryFacts {
                 facts.orchestration.read_build_commands(&path, &text);
             }
         }
+        // The images a `deploy` rule sets in a kustomization run in place of its placeholder.
+        for set in facts.orchestration.set_images().to_vec() {
+            let file = set.kustomization.join("kustomization.yaml");
+            let Ok(text) = discover::read_text(&repo.join(&file)) else { continue };
+            let built = built_from(repo, &set.kustomization, &text, 0);
+            let kustomization = format!("{} (by {})", file.display(), set.by.display());
+            let new_name = Some(set.image);
+            let run = kustomize::ImageOverride { tag: None, digest: false, new_name, kustomization };
+            facts.image_overrides.push((set.name, run, built));
+        }
         facts
     }
 

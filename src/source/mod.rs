@@ -158,16 +158,17 @@ impl SourceFacts {
         facts
     }
 
-    /// The facts of the program whose `main` package is in `dir` (relative to the context): only
-    /// what the packages it imports from this module say, followed from `main`. When `dir` holds
-    /// no `main` package (the program is not known), every package of the module counts but for
-    /// the development tools under `hack/` (code generators, scripts in Go), which no image ships.
-    pub fn for_program(&self, dir: &str) -> SourceFacts {
-        let (Some(module), Some(main)) = (&self.go_mod, self.packages.get(dir).filter(|p| p.main)) else {
+    /// The facts of the programs whose `main` packages are in `dirs` (relative to the context):
+    /// only what the packages they import from this module say, followed from each `main`. When
+    /// a dir holds no `main` package (the program is not known), every package of the module
+    /// counts but for the development tools under `hack/` (code generators, scripts in Go), which
+    /// no image ships.
+    pub fn for_programs(&self, dirs: &[String]) -> SourceFacts {
+        let mains: Option<Vec<&Package>> = dirs.iter().map(|dir| self.packages.get(dir).filter(|p| p.main)).collect();
+        let (Some(module), Some(mut next)) = (&self.go_mod, mains.filter(|m| !m.is_empty())) else {
             return self.keeping(|file| !file.starts_with("hack/"));
         };
-        let mut reached = std::collections::BTreeSet::from([dir.to_string()]);
-        let mut next: Vec<&Package> = vec![main];
+        let mut reached: std::collections::BTreeSet<String> = dirs.iter().cloned().collect();
         while let Some(package) = next.pop() {
             for import in &package.imports {
                 let inside = match import.strip_prefix(module.module.as_str()) {

@@ -96,9 +96,11 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
             }
         }
         Some(_) => {}
-        // A kept `:nonroot` base already runs the program as 65532, numbers the kubelet checks:
-        // a USER would only repeat it (and the file often says so).
-        None if image.is_none() && facts.base_image(stage).is_some_and(ImageRef::default_user_is_nonroot) => {}
+        // A `:nonroot` base already runs the program as 65532, numbers the kubelet checks, and
+        // so does its replacement (`debian12:debug-nonroot` moved to debian13): a USER would
+        // only repeat it (and the file often says so).
+        None if facts.base_image(stage).is_some_and(ImageRef::default_user_is_nonroot)
+            && new_image.as_ref().is_some_and(ImageRef::default_user_is_nonroot) => {}
         None => {
             let line = style.lines(&format!("USER {NONROOT}"));
             match stage.instructions.iter().find(|i| matches!(i.body, Body::Entrypoint(_) | Body::Cmd(_))) {

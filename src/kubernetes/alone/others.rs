@@ -11,11 +11,11 @@ use crate::rules;
 /// (nor `ko://`), when it builds some, each reported. In an example (a manifest under
 /// `examples/`, `docs/`…, or a walkthrough such as `quick_start.yaml`) every such container is
 /// left alone: the example shows how to run another project's software beside this one's.
-/// Elsewhere (a development add-on: a database, Prometheus, a gateway) one published outside
-/// the namespaces of the repository's own images (`quay.io/prometheus`, not `ghcr.io/acme`,
-/// when the manifests run `ghcr.io/acme/api`, built here) is left alone when nothing in the
-/// manifest chooses its user; where the manifest does (`runAsNonRoot`, or
-/// `runAsUser`), its maintainers have said how it runs, and harden hardens the rest.
+/// Elsewhere, where the manifests run images the repository builds, any other (a development
+/// add-on: a database, Prometheus, a gateway; or a sibling project's image in the same
+/// namespace, `ghcr.io/acme/acme-ui` beside `ghcr.io/acme/acme`) is left alone when nothing in
+/// the manifest chooses its user; where the manifest does (`runAsNonRoot`, or `runAsUser`), its
+/// maintainers have said how it runs, and harden hardens the rest.
 pub(in crate::kubernetes) fn others_images(
     workload: &Workload<'_>,
     alone: &[String],
@@ -36,10 +36,12 @@ pub(in crate::kubernetes) fn others_images(
         (!image.starts_with("ko://") && !built).then_some((image, named))
     };
     let Some(dir) = context.example_dir.as_deref() else {
-        // Only where the repository's own images are known to live is another's told apart.
+        // Only where the repository's manifests run its own images is another's told apart; in
+        // the namespace of its own it may be a sibling project's (`ghcr.io/acme/acme-ui`, built
+        // in another repository) as much as elsewhere.
         let others = |reference: &str| match crate::orchestration::image_namespace(reference) {
-            _ if context.own_namespaces.is_empty() => false,
-            Some(namespace) => !context.own_namespaces.contains(&namespace),
+            _ if !context.runs_own_images => false,
+            Some(_) => true,
             // A bare name is an official image when it names a release (`kong:3.9`); a bare
             // `controller:latest` is a placeholder kustomize or make sets to the project's own.
             None => versioned(reference),

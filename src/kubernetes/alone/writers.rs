@@ -107,12 +107,12 @@ pub(in crate::kubernetes) fn unmounted_data_stores(
 pub(in crate::kubernetes) fn root_image_built_here(
     workload: &Workload<'_>,
     alone: &[String],
-    image_root: &std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    context: &crate::kubernetes::Context,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
     super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let (dockerfile, why) = image_root.get(&crate::orchestration::image_name(image))?;
+        let (dockerfile, why) = context.image_root.get(&context.image_key(image))?;
         let why = why.trim_end_matches("; the user is left as it is");
         let message = format!(
             "{} runs {image}, built by {}, whose program keeps root there ({why}); the container is left alone",
@@ -130,12 +130,12 @@ pub(in crate::kubernetes) fn root_image_built_here(
 pub(in crate::kubernetes) fn script_write_containers(
     workload: &Workload<'_>,
     alone: &[String],
-    image_users: &crate::kubernetes::ImageUsers,
+    context: &crate::kubernetes::Context,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
     super::leave_userless(workload, alone, findings, |c| {
-        let image = c.value.get("image").and_then(Value::as_str).map(crate::orchestration::image_name);
-        if image.is_some_and(|i| image_users.contains_key(&i)) {
+        let image = c.value.get("image").and_then(Value::as_str).map(|i| context.image_key(i));
+        if image.is_some_and(|i| context.image_users.contains_key(&i)) {
             return None;
         }
         let (dir, write) = crate::kubernetes::writes::script_write(c.value)?;

@@ -66,7 +66,7 @@ impl<'w> Planner<'w, '_> {
     /// when the repository builds that image, or one its `sh -c` command writes.
     fn unmounted_write_of(&self, c: &Container<'_>) -> Option<(String, Written)> {
         let image = c.value.get("image").and_then(Value::as_str);
-        let image_writes = image.and_then(|i| self.context.image_writes.get(&crate::orchestration::image_name(i)));
+        let image_writes = image.and_then(|i| self.context.image_writes.get(&self.context.image_key(i)));
         match image_writes.and_then(|writes| unmounted_write(c.value, writes)) {
             Some((dir, write)) => Some((dir, write.clone())),
             None => script_write(c.value),

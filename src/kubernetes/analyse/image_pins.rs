@@ -1,0 +1,37 @@
+//! What a container's image reference lacks: a version tag, a digest (HK212, HK213).
+
+use yaml_serde::Value;
+
+use crate::kubernetes::workload::Container;
+use crate::rules;
+
+use super::Planner;
+
+impl Planner<'_, '_> {
+    /// Reports an image that runs with no version tag, or not pinned by digest (as a
+    /// kustomization's `images:` tags and pins it, where one does).
+    pub(super) fn image(&mut self, c: &Container<'_>, who: &str) {
+        let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
+        // `ko resolve` replaces a ko:// reference with the image it builds, by digest.
+        if image.starts_with("ko://") {
+            return;
+        }
+        let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
+        let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
+        let name = tag.map_or(name_tag, |t| &name_tag[..name_tag.len() - t.len() - 1]);
+        // A kustomization's `images:` gives the tag or digest it runs with.
+        let set = self.context.image_overrides.get(name);
+        if digest.is_none() && !set.is_some_and(|s| s.digest) {
+            if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
+                self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
+            }
+            let message = match set.and_then(|s| Some((s.tag.as_deref()?, &s.kustomization))) {
+                Some((tag, kustomization)) => {
+                    format!("{who} runs {image}, tagged {tag} by {kustomization}, not pinned by digest")
+                }
+                None => format!("{who} runs {image}, not pinned by digest"),
+            };
+            self.finding(&rules::IMAGE_DIGEST, c.line, message, false);
+        }
+    }
+}
