@@ -43,6 +43,9 @@ pub struct Orchestration {
     /// What Kubernetes containers running the image ask of it that only root keeps, with where:
     /// `deploy/speaker.yaml (container speaker) adds the capability NET_RAW`.
     pub root_needs: Vec<String>,
+    /// Set (to how) when every build of the Dockerfile makes no image and nothing runs one: a
+    /// check `docker buildx bake` runs with `output = ["type=cacheonly"]`.
+    pub no_image: Option<String>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
@@ -110,6 +113,9 @@ struct Build {
     released: Option<Released>,
     /// The stage it builds (`--target`), when not the last.
     target: Option<String>,
+    /// Set (to what it exports) when the build makes no image: a check that only runs
+    /// (`output = ["type=cacheonly"]`), or files exported to a directory (`./bin`).
+    no_image: Option<String>,
 }
 
 /// Directories that hold a Dockerfile without naming its image (`images/echo/rootfs/Dockerfile`
@@ -203,9 +209,8 @@ impl Repository {
                 images,
                 args: args.into_iter().filter(resolved).collect(),
                 commands,
-                without_buildkit: None,
-                released: None,
                 target,
+                ..Build::default()
             });
         }
     }
@@ -252,10 +257,8 @@ impl Repository {
                 dockerfile: normalise(&dir.join(context).join(file)),
                 images: vec![image_name(image)],
                 args: args.into_iter().filter(resolved).collect(),
-                commands: Vec::new(),
                 without_buildkit,
-                released: None,
-                target: None,
+                ..Build::default()
             });
         }
     }
@@ -332,6 +335,9 @@ impl Repository {
         let running = || self.containers.iter().filter(|c| images.contains(&c.image));
         out.commands.extend(running().filter_map(|c| c.command.clone()));
         out.root_needs.extend(running().filter_map(|c| c.root_need.clone()));
+        if !builds.is_empty() && builds.iter().all(|b| b.no_image.is_some()) && running().next().is_none() {
+            out.no_image = builds[0].no_image.clone();
+        }
         out
     }
 }

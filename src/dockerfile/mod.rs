@@ -57,6 +57,9 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
             "a template: the line {line} is filled in by a script before the file is built, so the file is not the Dockerfile that is built"
         )));
     }
+    if let Some(how) = &source.orchestration.no_image {
+        return Ok(Outcome::Skipped(format!("no image comes of it: {how}, so nothing runs from it")));
+    }
     let df = model::Dockerfile::parse(text)?;
     if let Err((line, message)) = crate::rules_off::in_dockerfile(text) {
         return Err(ParseError { line, column: 1, message });

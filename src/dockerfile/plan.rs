@@ -155,12 +155,14 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             true => format!("{kept}, but for its base past end of life, which moves to debian13"),
             false => kept,
         };
+        let by = match facts.build_command() {
+            Some(command) => format!("`{command}` builds it, which harden does not follow"),
+            None => "make or a script builds it".to_string(),
+        };
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
-            format!(
-                "no go build or go install in the file (make or a script builds it), so the binary and its needs are unknown: {kept}"
-            ),
+            format!("no go build or go install in the file ({by}), so the binary and its needs are unknown: {kept}"),
         );
         return Plan::kept(false, hazards);
     }

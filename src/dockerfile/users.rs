@@ -25,7 +25,11 @@ pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> 
     let uid = created_id(stages, &["adduser", "useradd"], &["-u", "--uid"], name)
         .or_else(|| passwd.as_ref().map(|(uid, _)| uid.clone()))?;
     match group {
-        None => Some(uid),
+        // The account's primary group, where the file says which: the one it runs with.
+        None => Some(match primary_gid(stages, text, name, passwd) {
+            Some(gid) => format!("{uid}:{gid}"),
+            None => uid,
+        }),
         Some(group) if group.chars().all(|c| c.is_ascii_digit()) => Some(format!("{uid}:{group}")),
         Some(group) => {
             let gid = created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], group)
@@ -77,9 +81,31 @@ pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
     by_program || passwd_line(stages, text, name).is_some()
 }
 
+/// The primary group id of the account `name` a stage creates: its passwd line's, the group
+/// `useradd -g` (or `adduser -G`, `--ingroup`) puts it in, or a group of its own name created
+/// with an id (`groupadd -g 1000 woodpecker`, which `useradd woodpecker` then joins).
+fn primary_gid(stages: &[&Stage], text: &str, name: &str, passwd: Option<(String, String)>) -> Option<String> {
+    let gid_of = |group: &str| {
+        let group = group.to_string();
+        (is_id(&group).then(|| group.clone()))
+            .or_else(|| created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], &group))
+            .or_else(|| group_line(stages, text, &group))
+    };
+    let joined = option_of(stages, &["useradd"], &["-g", "--gid"], name)
+        .or_else(|| option_of(stages, &["adduser"], &["-G", "--ingroup", "--gid"], name));
+    passwd.map(|(_, gid)| gid).or_else(|| joined.and_then(|g| gid_of(&g))).or_else(|| {
+        created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], name).or_else(|| group_line(stages, text, name))
+    })
+}
+
 /// The id some stage gives `name` with one of `programs` and one of `flags` (`useradd -u 1000
 /// app`).
 fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -> Option<String> {
+    option_of(stages, programs, flags, name).filter(|v| is_id(v))
+}
+
+/// The value one of `flags` has where a stage runs one of `programs` for `name` (its last word).
+fn option_of(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -> Option<String> {
     stages.iter().flat_map(|s| &s.instructions).find_map(|inst| {
         inst.body.run_commands().iter().find_map(|cmd| {
             let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
@@ -91,7 +117,7 @@ fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) 
                 a.starts_with('-') && !a.starts_with("--") && flags.iter().any(|f| f.len() == 2 && a.ends_with(&f[1..]))
             };
             let pos = argv.iter().position(|a| flags.contains(a) || short(a))?;
-            argv.get(pos + 1).filter(|v| is_id(v)).map(|v| v.to_string())
+            argv.get(pos + 1).map(|v| v.to_string())
         })
     })
 }
@@ -150,12 +176,17 @@ mod tests {
     fn reads_ids_from_user_commands_in_any_stage() {
         let text = "FROM golang:1.22 AS build\nRUN addgroup -g 1001 app && adduser -u 1001 -G app -D app\nFROM alpine:3.20\nCOPY --from=build /etc/passwd /etc/passwd\nUSER app:app\n";
         assert_eq!(ids(text, "app:app").as_deref(), Some("1001:1001"));
-        assert_eq!(ids(text, "app").as_deref(), Some("1001"));
+        assert_eq!(ids(text, "app").as_deref(), Some("1001:1001"), "its primary group, -G app");
         assert_eq!(ids(text, "app:staff"), None);
         assert_eq!(ids(text, "other"), None);
         // Bundled short options: -S (a system account) with -g, whose value follows.
         let bundled = "FROM alpine\nRUN addgroup -Sg 1000 hugo && adduser -Sg hugo -u 1000 -G hugo hugo\n";
         assert_eq!(ids(bundled, "hugo:hugo").as_deref(), Some("1000:1000"));
+        let own_group = "FROM debian\nRUN groupadd -g 1000 ci && useradd -u 1000 -g 1000 ci\n";
+        assert_eq!(ids(own_group, "ci").as_deref(), Some("1000:1000"));
+        let same_name = "FROM debian\nRUN groupadd -g 2000 ci && useradd -u 1000 ci\n";
+        assert_eq!(ids(same_name, "ci").as_deref(), Some("1000:2000"), "useradd joins the group of its name");
+        assert_eq!(ids("FROM alpine\nRUN adduser -D -u 1000 app\n", "app").as_deref(), Some("1000"), "no group said");
     }
 
     #[test]

@@ -455,6 +455,9 @@ impl<'w> Planner<'w, '_> {
         }
         match get("allowPrivilegeEscalation").and_then(Value::as_bool) {
             Some(false) => {}
+            // A privileged container may escalate by definition (the API refuses `false` beside
+            // `privileged: true`): HK208 says what matters.
+            _ if get("privileged").and_then(Value::as_bool) == Some(true) => {}
             value => {
                 let message = match value {
                     Some(true) => format!("{who} sets allowPrivilegeEscalation: true; fix sets false"),

@@ -42,13 +42,48 @@ impl Repository {
                 .flatten()
                 .filter_map(|t| t.as_str().map(image_name))
                 .collect();
+            let outputs: Vec<&str> = target
+                .get("output")
+                .and_then(|o| o.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o.as_str())
+                .collect();
+            let no_image = (!outputs.is_empty() && outputs.iter().all(|o| !makes_image(o))).then(|| {
+                format!("{origin} exports {}", outputs.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "))
+            });
             self.builds.push(Build {
                 dockerfile: normalise(&dir.join(context).join(dockerfile)),
                 images,
                 args,
                 target: target.get("target").and_then(|v| v.as_str()).map(str::to_string),
+                no_image,
                 ..Build::default()
             });
         }
+    }
+}
+
+/// True when a bake `output` makes an image (`type=docker`, `type=image`, `type=registry`,
+/// `type=oci`); not a check that only runs (`type=cacheonly`) or files exported to a directory
+/// (`./bin`, `type=local`, `type=tar`).
+fn makes_image(output: &str) -> bool {
+    let kind = output.split(',').find_map(|part| part.trim().strip_prefix("type="));
+    matches!(kind, Some("docker" | "image" | "registry" | "oci"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_that_exports_no_image_says_so() {
+        let mut repo = Repository::default();
+        let hcl = "target \"lint\" {\n  dockerfile = \"./dockerfiles/lint.Dockerfile\"\n  output = [\"type=cacheonly\"]\n}\ntarget \"image\" {\n  output = [\"type=docker\"]\n}\n";
+        repo.read_bake(Path::new("docker-bake.hcl"), hcl);
+        let lint = repo.for_dockerfile(Path::new("dockerfiles/lint.Dockerfile"));
+        assert_eq!(lint.no_image.as_deref(), Some("docker-bake.hcl (target lint) exports `type=cacheonly`"));
+        assert_eq!(repo.for_dockerfile(Path::new("Dockerfile")).no_image, None);
+        assert!(!makes_image("./bin") && makes_image("type=registry,push=true"));
     }
 }

@@ -55,11 +55,8 @@ impl Repository {
                 self.builds.push(Build {
                     dockerfile: normalise(&dir.join(dockerfile)),
                     images,
-                    args: Vec::new(),
-                    commands: Vec::new(),
-                    without_buildkit: None,
                     released: Some(Released { origin: format!("{}, {key}", path.display()), cgo, static_cgo }),
-                    target: None,
+                    ..Build::default()
                 });
             }
         }

@@ -39,11 +39,7 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                             (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
                             (None, None) => None,
                         };
-                        out.push(Container {
-                            image: image_name(image),
-                            command,
-                            root_need,
-                        });
+                        out.push(Container { image: image_name(image), command, root_need });
                     }
                 } else {
                     containers(child, out, file);

@@ -80,8 +80,8 @@ pub(super) fn manifest_context(
     let targets = built.iter().flat_map(|(_, image)| dockerfile::stage_names(&image.text));
     context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
     let mut renamed = facts.renamed_images().map(orchestration::image_name);
-    context.runs_own_images = facts.orchestration.runs_any(&context.images_built)
-        || renamed.any(|name| context.images_built.contains(&name));
+    context.runs_own_images =
+        facts.orchestration.runs_any(&context.images_built) || renamed.any(|name| context.images_built.contains(&name));
     context
 }
 

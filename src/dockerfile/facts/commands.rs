@@ -1,5 +1,5 @@
-//! What the image's commands say: the program a stage starts (behind an init), and the file
-//! capabilities `setcap` gives.
+//! What the image's commands say: the program a stage starts (behind an init), what builds the
+//! program when no `go build` does, and the file capabilities `setcap` gives.
 
 use super::Facts;
 use crate::dockerfile::model::Stage;
@@ -22,6 +22,17 @@ impl<'a> Facts<'a> {
             Some(at) => rest.get(at + 1).cloned(),
             None => rest.iter().find(|w| !w.starts_with('-')).cloned(),
         }
+    }
+
+    /// The first `make` or script a `RUN` runs (`make falcosidekick`, `./build.sh linux`), as
+    /// written, up to its first three words: what builds the program when no `go build` does.
+    pub fn build_command(&self) -> Option<String> {
+        self.df.stages.iter().flat_map(|s| &s.instructions).flat_map(|i| i.body.run_commands()).find_map(|command| {
+            let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
+            let program = argv.first()?.rsplit('/').next()?;
+            let builds = matches!(program, "make" | "gmake" | "mage" | "task" | "just") || program.ends_with(".sh");
+            builds.then(|| argv.iter().take(3).copied().collect::<Vec<_>>().join(" "))
+        })
     }
 
     /// The capabilities `setcap` gives a file in any stage (`setcap cap_net_bind_service=+ep
