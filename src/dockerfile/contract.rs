@@ -101,7 +101,9 @@ impl Facts<'_> {
             Body::Copy(copy) => {
                 copy.from.as_deref().and_then(|f| self.df.stage_named(f)).is_some_and(|s| s.index == stage.index)
                     && copy.sources.iter().any(|src| {
-                        let src = src.trim_end_matches('/');
+                        // `/go//main` is `/go/main`.
+                        let normal = if src.starts_with('/') { join_path("/", src) } else { src.to_string() };
+                        let src = normal.trim_end_matches('/');
                         // A pattern copies what its fixed start names (`/go/bin/minio*`, `/_LICENSES/*`).
                         let pattern = src.find(['*', '?', '[']).map(|at| &src[..at]);
                         held.iter().any(|built| {

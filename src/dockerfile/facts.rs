@@ -451,9 +451,11 @@ pub fn installed_packages(inst: &Instruction) -> Vec<String> {
 
 /// Joins a possibly relative path onto a directory.
 pub fn join_path(dir: &str, path: &str) -> String {
-    if path.starts_with('/') || path.starts_with('$') {
+    if path.starts_with('$') {
         return path.trim_end_matches('/').to_string().max("/".to_string());
     }
+    // An absolute path starts again from the root (and `/go//main` is `/go/main`).
+    let dir = if path.starts_with('/') { "/" } else { dir };
     let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
     for part in path.split('/') {
         match part {
@@ -477,5 +479,6 @@ mod tests {
         assert_eq!(join_path("/src", "../bin/"), "/bin");
         assert_eq!(join_path("/src", "/out/"), "/out");
         assert_eq!(join_path("/", "."), "/");
+        assert_eq!(join_path("/src", "/go//main"), "/go/main");
     }
 }

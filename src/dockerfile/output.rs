@@ -17,6 +17,10 @@ pub fn binary_name(package: &str, source: &SourceFacts) -> Option<String> {
         return None;
     }
     let last = package.rsplit('/').next()?;
+    // Files name the binary after the first (`go build main.go` makes `main`).
+    if let Some(stem) = last.strip_suffix(".go") {
+        return Some(stem.to_string());
+    }
     // A major-version suffix (example.com/tool/v2) names the binary after the element before it.
     if last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()) {
         return package.rsplit('/').nth(1).map(str::to_string);
@@ -96,5 +100,7 @@ mod tests {
         assert_eq!(binary_name("./cmd/api", &source).as_deref(), Some("api"));
         assert_eq!(binary_name("example.com/tool/v2@latest", &source).as_deref(), Some("tool"));
         assert_eq!(binary_name("./cmd/...", &source), None);
+        assert_eq!(binary_name("main.go", &source).as_deref(), Some("main"));
+        assert_eq!(binary_name("./cmd/daemon/main.go", &source).as_deref(), Some("main"));
     }
 }
