@@ -14,16 +14,20 @@ use yaml_serde::Value;
 use kubernetes::{Container, containers};
 
 mod bake;
+mod compose;
 mod goreleaser;
 mod ko;
 mod kubernetes;
 mod makefile;
 mod updaters;
+mod workflows;
 
 pub use bake::BAKE_FILES;
+pub use compose::is_compose_name;
 pub use goreleaser::is_goreleaser_name;
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::SetImage;
+pub use workflows::is_workflow;
 
 /// What the repository says about one Dockerfile's image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,6 +50,8 @@ pub struct Orchestration {
     /// Set (to how) when every build of the Dockerfile makes no image and nothing runs one: a
     /// check `docker buildx bake` runs with `output = ["type=cacheonly"]`.
     pub no_image: Option<String>,
+    /// The platforms its image is built for (`linux/386`), each with where that is said.
+    pub platforms: Vec<(String, String)>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
@@ -116,6 +122,8 @@ struct Build {
     /// Set (to what it exports) when the build makes no image: a check that only runs
     /// (`output = ["type=cacheonly"]`), or files exported to a directory (`./bin`).
     no_image: Option<String>,
+    /// The platforms it builds for (`linux/arm64`), each with where that is said.
+    platforms: Vec<(String, String)>,
 }
 
 /// Directories that hold a Dockerfile without naming its image (`images/echo/rootfs/Dockerfile`
@@ -135,13 +143,6 @@ pub struct Repository {
     root_name: Option<String>,
     /// The images Makefiles and scripts set in kustomizations.
     set_images: Vec<SetImage>,
-}
-
-/// Names of Compose files.
-pub fn is_compose_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    (lower.starts_with("docker-compose") || lower.starts_with("compose"))
-        && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
 }
 
 /// Names of skaffold configurations.
@@ -171,47 +172,11 @@ impl Repository {
                 self.goreleaser(&doc, path);
             } else if is_ko_name(name) {
                 self.ko(&doc);
+            } else if is_workflow(path) {
+                self.workflow(&doc, path);
             } else {
                 containers(&doc, &mut self.containers, &path.display().to_string());
             }
-        }
-    }
-
-    fn compose(&mut self, doc: &Value, dir: &Path, path: &Path) {
-        let Some(services) = doc.get("services").and_then(Value::as_mapping) else { return };
-        for (name, service) in services {
-            let Some(name) = name.as_str() else { continue };
-            let origin = format!("{} (service {name})", path.display());
-            let (context, dockerfile, args) = match service.get("build") {
-                Some(Value::String(context)) => (context.clone(), "Dockerfile".to_string(), Vec::new()),
-                Some(build) => (
-                    build.get("context").and_then(Value::as_str).unwrap_or(".").to_string(),
-                    build.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile").to_string(),
-                    key_values(build.get("args"), &origin),
-                ),
-                None => continue,
-            };
-            let target = service.get("build").and_then(|b| b.get("target")).and_then(scalar);
-            let entrypoint = service.get("entrypoint").and_then(words);
-            let command = service.get("command").and_then(words);
-            let commands = match (entrypoint, command) {
-                (Some(mut ep), cmd) => {
-                    ep.extend(cmd.unwrap_or_default());
-                    vec![Command { origin: origin.clone(), words: ep, replaces_entrypoint: true }]
-                }
-                (None, Some(cmd)) => vec![Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }],
-                (None, None) => Vec::new(),
-            };
-            let images = service.get("image").and_then(Value::as_str).map(image_name).into_iter().collect();
-            let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
-            self.builds.push(Build {
-                dockerfile,
-                images,
-                args: args.into_iter().filter(resolved).collect(),
-                commands,
-                target,
-                ..Build::default()
-            });
         }
     }
 
@@ -327,6 +292,7 @@ impl Repository {
             out.commands.extend(build.commands.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());
             out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
+            out.platforms.extend(build.platforms.iter().cloned());
             out.released = match (out.released.take(), &build.released) {
                 (Some(seen), Some(this)) => Some(seen.with(this)),
                 (seen, this) => seen.or_else(|| this.clone()),
@@ -424,29 +390,6 @@ pub fn normalise(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn compose_services_name_their_dockerfile_command_and_args() {
-        let mut repo = Repository::default();
-        repo.read(
-            Path::new("compose.yaml"),
-            "services:\n  api:\n    build:\n      context: ./api\n      dockerfile: Dockerfile.prod\n      args:\n        GO_IMG: golang:1.22\n        CWD: ${CWD}\n    image: ghcr.io/acme/api:1\n    command: /app/api --port 8080\n  worker:\n    build: worker\n    entrypoint: [\"sh\", \"-c\"]\n    command: [\"exec /app/worker\"]\n",
-        );
-        let api = repo.for_dockerfile(Path::new("api/Dockerfile.prod"));
-        assert_eq!(
-            api.build_args,
-            [BuildArg {
-                name: "GO_IMG".into(),
-                value: "golang:1.22".into(),
-                origin: "compose.yaml (service api)".into()
-            }]
-        );
-        assert_eq!(api.commands[0].words, ["/app/api", "--port", "8080"]);
-        assert!(!api.commands[0].replaces_entrypoint);
-        let worker = repo.for_dockerfile(Path::new("worker/Dockerfile"));
-        assert_eq!(worker.commands[0].words, ["sh", "-c", "exec /app/worker"]);
-        assert!(worker.commands[0].replaces_entrypoint);
-    }
 
     #[test]
     fn skaffold_artifacts_give_requires_aliases_and_manifests_their_commands() {

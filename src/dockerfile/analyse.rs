@@ -98,7 +98,6 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 "the source is copied before go.mod/go.sum are downloaded, so any change downloads every module again"
                     .to_string();
             if let Some(why) = modules::download_blocked(facts, stage) {
-                message.push_str(&format!("; harden does not add the download: {why}"));
                 // The module cache mount the build gets keeps the modules between builds instead.
                 let cache = modules::mod_cache(facts, stage, stage.instructions.len());
                 let mounted = modules::package_runs(facts).into_iter().any(|r| {
@@ -108,9 +107,10 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 });
                 if mounted {
                     message.push_str(&format!(
-                        ", so the build's Go commands get a cache mount for {cache} instead, which keeps the modules between builds"
+                        "; the build's Go commands get a cache mount for {cache}, which keeps the modules between builds"
                     ));
                 }
+                message.push_str(&format!("; harden adds no download layer: {why}"));
             }
             out.push(Finding::new(&rules::MODULE_CACHE, copy_line, message));
         }

@@ -172,6 +172,22 @@ impl ImageRef {
         Ok(Some(arch))
     }
 
+    /// True when distroless publishes its images for `platform` (`linux/arm64`; not
+    /// `linux/386` or `linux/arm/v6`).
+    pub fn distroless_publishes(platform: &str) -> bool {
+        matches!(
+            platform,
+            "linux/amd64"
+                | "linux/arm64"
+                | "linux/arm64/v8"
+                | "linux/arm"
+                | "linux/arm/v7"
+                | "linux/ppc64le"
+                | "linux/s390x"
+                | "linux/riscv64"
+        )
+    }
+
     /// The same image for one architecture, by distroless's tag convention (`nonroot-arm64`).
     pub fn for_arch(&self, arch: &str) -> ImageRef {
         let tag = format!("{}-{arch}", self.tag.as_deref().unwrap_or("latest"));

@@ -239,7 +239,8 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
 
 /// The runtime image for a stage that now runs on `base`: the same architecture when `base`
 /// is pinned to one (`arm64v8/alpine` → distroless's `nonroot-arm64` tag); refused when distroless
-/// has no image for it, or when `base` is pinned by digest and the rewrite will not be pinned.
+/// has no image for it or for a platform the repository builds the image for (`linux/386`), or
+/// when `base` is pinned by digest and the rewrite will not be pinned.
 fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, line: usize) -> Result<String, Refusal> {
     if base.digest.is_some() && !facts.config.pinning {
         return Err((
@@ -248,6 +249,16 @@ fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, line: usize) 
             format!(
                 "{} is pinned by digest and {image} would not be; the runtime is kept (harden fix --pin replaces it with a pinned image)",
                 base.to_reference()
+            ),
+        ));
+    }
+    let platforms = &facts.source.orchestration.platforms;
+    if let Some((platform, origin)) = platforms.iter().find(|(p, _)| !ImageRef::distroless_publishes(p)) {
+        return Err((
+            &rules::RUNTIME_NEEDS_SHELL,
+            line,
+            format!(
+                "{origin} builds the image for {platform}, for which distroless publishes no image; the runtime is kept"
             ),
         ));
     }

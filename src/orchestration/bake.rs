@@ -52,12 +52,15 @@ impl Repository {
             let no_image = (!outputs.is_empty() && outputs.iter().all(|o| !makes_image(o))).then(|| {
                 format!("{origin} exports {}", outputs.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "))
             });
+            let platforms = target.get("platforms").and_then(|p| p.as_array()).into_iter().flatten();
+            let platforms = platforms.filter_map(|p| Some((p.as_str()?.to_string(), origin.clone()))).collect();
             self.builds.push(Build {
                 dockerfile: normalise(&dir.join(context).join(dockerfile)),
                 images,
                 args,
                 target: target.get("target").and_then(|v| v.as_str()).map(str::to_string),
                 no_image,
+                platforms,
                 ..Build::default()
             });
         }

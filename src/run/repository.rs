@@ -60,7 +60,8 @@ impl RepositoryFacts {
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
                 || orchestration::is_goreleaser_name(name)
-                || orchestration::is_ko_name(name))
+                || orchestration::is_ko_name(name)
+                || orchestration::is_workflow(&path))
             {
                 continue;
             }

@@ -1,0 +1,86 @@
+//! Compose files: each service's build (its Dockerfile, arguments, image and stage) and the
+//! command it runs the image with.
+
+use std::path::Path;
+
+use yaml_serde::Value;
+
+use super::{Build, Command, Repository, image_name, key_values, normalise, resolved, scalar, words};
+
+/// Names of Compose files.
+pub fn is_compose_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    (lower.starts_with("docker-compose") || lower.starts_with("compose"))
+        && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
+}
+
+impl Repository {
+    /// Reads a Compose file's services: the Dockerfile each builds (its context and
+    /// `dockerfile`), its build arguments, image name, stage and command.
+    pub(super) fn compose(&mut self, doc: &Value, dir: &Path, path: &Path) {
+        let Some(services) = doc.get("services").and_then(Value::as_mapping) else { return };
+        for (name, service) in services {
+            let Some(name) = name.as_str() else { continue };
+            let origin = format!("{} (service {name})", path.display());
+            let (context, dockerfile, args) = match service.get("build") {
+                Some(Value::String(context)) => (context.clone(), "Dockerfile".to_string(), Vec::new()),
+                Some(build) => (
+                    build.get("context").and_then(Value::as_str).unwrap_or(".").to_string(),
+                    build.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile").to_string(),
+                    key_values(build.get("args"), &origin),
+                ),
+                None => continue,
+            };
+            let target = service.get("build").and_then(|b| b.get("target")).and_then(scalar);
+            let entrypoint = service.get("entrypoint").and_then(words);
+            let command = service.get("command").and_then(words);
+            let commands = match (entrypoint, command) {
+                (Some(mut ep), cmd) => {
+                    ep.extend(cmd.unwrap_or_default());
+                    vec![Command { origin: origin.clone(), words: ep, replaces_entrypoint: true }]
+                }
+                (None, Some(cmd)) => vec![Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }],
+                (None, None) => Vec::new(),
+            };
+            let images = service.get("image").and_then(Value::as_str).map(image_name).into_iter().collect();
+            let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
+            self.builds.push(Build {
+                dockerfile,
+                images,
+                args: args.into_iter().filter(resolved).collect(),
+                commands,
+                target,
+                ..Build::default()
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::BuildArg;
+    use super::*;
+
+    #[test]
+    fn compose_services_name_their_dockerfile_command_and_args() {
+        let mut repo = Repository::default();
+        repo.read(
+            Path::new("compose.yaml"),
+            "services:\n  api:\n    build:\n      context: ./api\n      dockerfile: Dockerfile.prod\n      args:\n        GO_IMG: golang:1.22\n        CWD: ${CWD}\n    image: ghcr.io/acme/api:1\n    command: /app/api --port 8080\n  worker:\n    build: worker\n    entrypoint: [\"sh\", \"-c\"]\n    command: [\"exec /app/worker\"]\n",
+        );
+        let api = repo.for_dockerfile(Path::new("api/Dockerfile.prod"));
+        assert_eq!(
+            api.build_args,
+            [BuildArg {
+                name: "GO_IMG".into(),
+                value: "golang:1.22".into(),
+                origin: "compose.yaml (service api)".into()
+            }]
+        );
+        assert_eq!(api.commands[0].words, ["/app/api", "--port", "8080"]);
+        assert!(!api.commands[0].replaces_entrypoint);
+        let worker = repo.for_dockerfile(Path::new("worker/Dockerfile"));
+        assert_eq!(worker.commands[0].words, ["sh", "-c", "exec /app/worker"]);
+        assert!(worker.commands[0].replaces_entrypoint);
+    }
+}
