@@ -12,6 +12,7 @@ pub mod change;
 mod context;
 mod examples;
 pub mod kustomize;
+mod placeholders;
 pub mod rewrite;
 pub mod services;
 pub mod tree;
@@ -66,7 +67,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             return Ok(Outcome::Skipped(TEMPLATE.into()));
         }
         Err(_) if text.contains("{{") || text.contains("{%") => return Ok(Outcome::Skipped(TEMPLATE.into())),
-        Err(_) if let Some(placeholder) = placeholder(text) => return Ok(filled_in(placeholder)),
+        Err(_) if let Some(placeholder) = placeholders::placeholder(text) => return Ok(filled_in(placeholder)),
         Ok(docs) => docs,
         // Only a file that says it is a manifest is an error when it does not parse.
         Err(_) if !text.lines().any(|l| l.starts_with("kind:") || l.starts_with("apiVersion:")) => {
@@ -87,7 +88,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             false => format!("no workload to harden (kinds: {})", dedup(&kinds).join(", ")),
         }));
     }
-    if let Some(placeholder) = placeholder(text) {
+    if let Some(placeholder) = placeholders::placeholder(text) {
         return Ok(filled_in(placeholder));
     }
     let trees = tree::documents(text).map_err(|message| ParseError { line: 1, column: 1, message })?;
@@ -177,24 +178,6 @@ fn templated(doc: &Value) -> bool {
         Value::Mapping(map) => map.iter().any(|(k, v)| templated(k) || templated(v)),
         _ => false,
     }
-}
-
-/// The first placeholder a script fills in before the file is applied, written as a value:
-/// `image: {IMAGE}` or `- ${REGISTRY}/app` (sed, envsubst).
-fn placeholder(text: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let line = line.trim_start().trim_start_matches("- ");
-        let value = match line.split_once(": ") {
-            Some((_, value)) => value,
-            None => line,
-        };
-        let value = value.trim_start_matches(['"', '\'']).trim_start_matches('$');
-        let (name, _) = value.strip_prefix('{')?.split_once('}')?;
-        let upper = name.len() > 1
-            && name.starts_with(|c: char| c.is_ascii_uppercase())
-            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        upper.then(|| format!("{{{name}}}"))
-    })
 }
 
 fn done(

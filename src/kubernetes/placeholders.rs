@@ -1,0 +1,54 @@
+//! Placeholders a script fills in before a manifest is applied (`image: {IMAGE}`,
+//! `- ${REGISTRY}/app`, for sed or envsubst): a file that holds one is not the manifest that runs.
+
+/// Keys whose values others expand when the file is applied as it is: a ConfigMap's or Secret's
+/// data (the program that reads it), a CSI volume's attributes (the driver: cert-manager's
+/// csi-driver fills in `${POD_NAME}`).
+const EXPANDED_BY_READERS: &[&str] = &["data:", "stringData:", "volumeAttributes:"];
+
+/// The first placeholder a script fills in before the file is applied, written as a value
+/// outside the keys whose readers expand their own (see [`EXPANDED_BY_READERS`]).
+pub(super) fn placeholder(text: &str) -> Option<String> {
+    let mut inside: Option<usize> = None;
+    text.lines().find_map(|line| {
+        let indent = line.len() - line.trim_start().len();
+        match inside {
+            Some(at) if indent > at || line.trim().is_empty() => return None,
+            _ => inside = None,
+        }
+        let line = line.trim_start().trim_start_matches("- ");
+        if EXPANDED_BY_READERS.iter().any(|key| line.trim_end() == *key) {
+            inside = Some(indent);
+            return None;
+        }
+        let value = match line.split_once(": ") {
+            Some((_, value)) => value,
+            None => line,
+        };
+        let value = value.trim_start_matches(['"', '\'']).trim_start_matches('$');
+        let (name, _) = value.strip_prefix('{')?.split_once('}')?;
+        let upper = name.len() > 1
+            && name.starts_with(|c: char| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        upper.then(|| format!("{{{name}}}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_a_script_fills_in_is_a_placeholder() {
+        assert_eq!(placeholder("spec:\n  image: {IMAGE}\n").as_deref(), Some("{IMAGE}"));
+        assert_eq!(placeholder("args:\n- ${REGISTRY}/app\n").as_deref(), Some("{REGISTRY}"));
+    }
+
+    #[test]
+    fn values_their_readers_expand_are_not() {
+        let csi = "volumes:\n  - name: tls\n    csi:\n      driver: csi.cert-manager.io\n      volumeAttributes:\n        csi.cert-manager.io/dns-names: ${POD_NAME}.${POD_NAMESPACE}.svc\n        csi.cert-manager.io/issuer-name: ca\n";
+        assert_eq!(placeholder(csi), None);
+        let config = "kind: ConfigMap\ndata:\n  AZURE_TENANT_ID: ${AZURE_TENANT_ID}\n---\nkind: Deployment\nspec:\n  image: {IMAGE}\n";
+        assert_eq!(placeholder(config).as_deref(), Some("{IMAGE}"), "only the data is the reader's");
+    }
+}
