@@ -189,10 +189,18 @@ pub(super) fn root_image_containers(
         }
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { continue };
         let Some(official) = starts_as_root(image) else { continue };
-        let message = format!(
-            "{} runs {image}: {official}'s entrypoint starts as root and then drops to its own user; the container is left alone",
-            c.who(workload)
-        );
+        // A `command` replaces the entrypoint that would drop to the image's user: the program
+        // then runs as root throughout, and which user it could run as is not known here.
+        let message = match c.value.get("command") {
+            Some(_) => format!(
+                "{} runs {image} with a command of its own, which replaces {official}'s entrypoint (the one that starts as root and drops to {official}'s user): it runs as root throughout, and harden cannot tell which user it needs; the container is left alone (set runAsUser to {official}'s user and harden hardens the rest)",
+                c.who(workload)
+            ),
+            None => format!(
+                "{} runs {image}: {official}'s entrypoint starts as root and then drops to its own user; the container is left alone",
+                c.who(workload)
+            ),
+        };
         findings.push(Finding::new(&rules::IMAGE_STARTS_AS_ROOT, c.line, message));
         names.push(c.name.clone());
     }
