@@ -75,6 +75,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         "a GoReleaser configuration"
     } else if crate::orchestration::is_ko_name(&name) {
         return Some(ko_reason(path));
+    } else if let Some(system) = ci_system(path, &name) {
+        return Some(format!("a {system} configuration"));
     } else if chart_root(path).is_some() {
         HELM_CHART
     } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
@@ -83,6 +85,26 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         return None;
     };
     Some(reason.to_string())
+}
+
+/// The CI system a YAML file configures, by its name or directory (`.woodpecker/test.yaml`,
+/// `.gitlab-ci.yml`): its `services:` are the pipeline's, not Compose's.
+fn ci_system(path: &Path, name: &str) -> Option<&'static str> {
+    const DIRS: &[(&str, &str)] =
+        &[(".woodpecker", "Woodpecker CI"), (".circleci", "CircleCI"), (".buildkite", "Buildkite")];
+    const FILES: &[(&str, &str)] = &[
+        (".woodpecker.yml", "Woodpecker CI"),
+        (".woodpecker.yaml", "Woodpecker CI"),
+        (".gitlab-ci.yml", "GitLab CI"),
+        (".drone.yml", "Drone CI"),
+        (".travis.yml", "Travis CI"),
+        ("azure-pipelines.yml", "Azure Pipelines"),
+        ("bitbucket-pipelines.yml", "Bitbucket Pipelines"),
+        ("cloudbuild.yaml", "Cloud Build"),
+        ("cloudbuild.yml", "Cloud Build"),
+    ];
+    let in_dir = DIRS.iter().find(|(dir, _)| path.components().any(|c| c.as_os_str() == *dir));
+    in_dir.or_else(|| FILES.iter().find(|(file, _)| name == *file)).map(|(_, system)| *system)
 }
 
 /// Why a Helm chart is passed over, said once for the chart's directory.

@@ -57,6 +57,11 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
             "a template: the line {line} is filled in by a script before the file is built, so the file is not the Dockerfile that is built"
         )));
     }
+    if let Some(image) = text.lines().find_map(placeholder_image) {
+        return Ok(Outcome::Skipped(format!(
+            "a template: FROM {image} names no image (a repository name is lowercase, and braces are no part of one), so a script fills it in before the file is built"
+        )));
+    }
     if let Some(how) = &source.orchestration.no_image {
         return Ok(Outcome::Skipped(format!("no image comes of it: {how}, so nothing runs from it")));
     }
@@ -106,6 +111,24 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         Err(overlap) => (None, Some(format!("the rewrite is not proposed: internal error: {overlap}")), false),
     };
     Ok(Outcome::Hardened { findings, rewritten, reason, security })
+}
+
+/// The image of a `FROM` line that no registry could hold, when it is a placeholder a script
+/// replaces (sed's `FROM BASEIMAGE`, `FROM {ARG_FROM}`): a repository name with capitals, or
+/// braces that no `$` makes a variable.
+fn placeholder_image(line: &str) -> Option<&str> {
+    let mut words = line.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("FROM") {
+        return None;
+    }
+    let image = words.find(|w| !w.starts_with("--"))?;
+    let name = image.split('@').next().unwrap_or(image);
+    let name = match name.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => name,
+    };
+    let odd = name.chars().any(|c| c.is_ascii_uppercase()) || image.contains('{');
+    (odd && !image.contains('$')).then_some(image)
 }
 
 /// Packages that build .rpm or .deb packages.
@@ -412,6 +435,18 @@ mod tests {
         let nonroot = "FROM golang:1.23 AS build\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /app .\nFROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
         assert!(!security(nonroot));
         assert!(security(&nonroot.replace(":nonroot", "")), "a root image given a user is one");
+    }
+
+    #[test]
+    fn a_from_that_names_no_image_is_a_template() {
+        assert_eq!(placeholder_image("FROM BASEIMAGE"), Some("BASEIMAGE"));
+        assert_eq!(placeholder_image("from --platform=$BUILDPLATFORM {ARG_FROM}"), Some("{ARG_FROM}"));
+        assert_eq!(placeholder_image("FROM golang:1.23 AS Builder"), None, "an alias may have capitals");
+        assert_eq!(placeholder_image("FROM example.com/app:Release-1"), None, "so may a tag");
+        assert_eq!(placeholder_image("FROM ${BASE_IMAGE}"), None);
+        let skipped =
+            harden("FROM BASEIMAGE\n\nCMD1\n\nADD BINARY /app\n", &SourceFacts::default(), &Config::default());
+        assert!(matches!(skipped, Ok(Outcome::Skipped(why)) if why.starts_with("a template: FROM BASEIMAGE")));
     }
 
     #[test]

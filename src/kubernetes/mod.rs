@@ -39,7 +39,7 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
 pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Outcome, ParseError> {
     let filled_in = |placeholder: String| {
         Outcome::Skipped(format!(
-            "a template: {placeholder} is filled in by a script before it is applied, so the file is not the manifest that runs"
+            "a template: {placeholder} is filled in (by a script, or by hand) before it is applied, so the file is not the manifest that runs"
         ))
     };
     if let Some(template) = text.lines().find_map(|l| l.strip_prefix("# Source: ")) {
@@ -443,7 +443,7 @@ mod tests {
             "not a Kubernetes manifest (no kind)"
         );
         let placeholder = "kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: {IMAGE}\n";
-        assert!(skipped(placeholder).contains("{IMAGE} is filled in by a script"));
+        assert!(skipped(placeholder).contains("{IMAGE} is filled in (by a script, or by hand)"));
     }
 
     #[test]

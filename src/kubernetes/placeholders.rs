@@ -21,17 +21,23 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
             inside = Some(indent);
             return None;
         }
-        let value = match line.split_once(": ") {
-            Some((_, value)) => value,
-            None => line,
-        };
-        let value = value.trim_start_matches(['"', '\'']).trim_start_matches('$');
-        let (name, _) = value.strip_prefix('{')?.split_once('}')?;
-        let upper = name.len() > 1
-            && name.starts_with(|c: char| c.is_ascii_uppercase())
-            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        upper.then(|| format!("{{{name}}}"))
+        let (key, value) = line.split_once(": ").unwrap_or(("", line));
+        // An image is never expanded by Kubernetes: a placeholder anywhere in it is a script's
+        // (`registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}`).
+        if key == "image" {
+            return value.match_indices('{').find_map(|(at, _)| upper_name(&value[at..]));
+        }
+        upper_name(value.trim_start_matches(['"', '\'']).trim_start_matches('$'))
     })
+}
+
+/// `{NAME}` at the start of `text`, when NAME is an upper-case identifier, written back.
+fn upper_name(text: &str) -> Option<String> {
+    let (name, _) = text.strip_prefix('{')?.split_once('}')?;
+    let upper = name.len() > 1
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    upper.then(|| format!("{{{name}}}"))
 }
 
 #[cfg(test)]
@@ -42,6 +48,9 @@ mod tests {
     fn a_value_a_script_fills_in_is_a_placeholder() {
         assert_eq!(placeholder("spec:\n  image: {IMAGE}\n").as_deref(), Some("{IMAGE}"));
         assert_eq!(placeholder("args:\n- ${REGISTRY}/app\n").as_deref(), Some("{REGISTRY}"));
+        let tag = "containers:\n- name: autoscaler\n  image: registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}\n";
+        assert_eq!(placeholder(tag).as_deref(), Some("{LATEST_RELEASE}"));
+        assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);
     }
 
     #[test]

@@ -52,7 +52,13 @@ impl<'w> Planner<'w, '_> {
                     false,
                 ),
                 None => {
-                    self.finding(&rules::WRITABLE_ROOT, line, format!("{who} does not set readOnlyRootFilesystem: true"), true);
+                    // The /tmp volume harden adds beside it is said, so no reviewer wonders why.
+                    let tmp = match super::super::writes::mounts_tmp(c.value) {
+                        true => "",
+                        false => "; fix sets it and mounts an emptyDir at /tmp, where Go's os.TempDir and many libraries write",
+                    };
+                    let message = format!("{who} does not set readOnlyRootFilesystem: true{tmp}");
+                    self.finding(&rules::WRITABLE_ROOT, line, message, true);
                     let p = self.in_container(c, &["securityContext", "readOnlyRootFilesystem"]);
                     self.set(&rules::WRITABLE_ROOT, p, Value::Bool(true));
                     made_read_only = true;
