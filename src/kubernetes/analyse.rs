@@ -48,6 +48,8 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     }
     let mut findings = Vec::new();
     let host = host_needs(workload, &mut findings).or_else(|| patched(workload, context, &mut findings));
+    // What leaves the workload alone (the host it needs, a patch that runs it as root).
+    let reasons: Vec<&str> = findings.iter().map(|f: &Finding| f.rule).collect();
     let skipped = skipped_containers(workload, skip);
     let mut alone = skipped.clone();
     // Containers of other projects' images: an official one starting as root, a data store,
@@ -87,6 +89,11 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
         // Nothing is set on a workload left alone: no message promises it.
         if let Some(at) = f.message.find("; fix sets") {
             f.message.truncate(at);
+        }
+        // Beside the need that leaves it alone, what it lacks is told at info: nothing here
+        // can change while that need stays.
+        if host.is_some() && !reasons.contains(&f.rule) {
+            f.severity = crate::rules::Severity::Info;
         }
     }
     // In a repository that builds images of its own, a workload of other projects' images only
