@@ -78,6 +78,15 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             builder.from.image
         );
     }
+    // Only arguments for the base image's own entrypoint (`CMD ["--assets.location=/web"]`): the
+    // program that runs is that image's, and the files copied beside it are its data.
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    if entrypoint.is_none() && cmd.and_then(|c| c.words().first().cloned()).is_some_and(|w| w.starts_with('-')) {
+        return format!(
+            "not a Go build: it extends {}, whose own entrypoint runs (the CMD only gives it flags), adding files to it; harden hardens the image it extends where that is built",
+            stage.from.image
+        );
+    }
     // A file from the build context that could be a program: a name without an extension
     // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements or a directory.
     let binary_like = |source: &String| {
