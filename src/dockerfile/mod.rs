@@ -59,7 +59,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     }
     if let Some(image) = text.lines().find_map(placeholder_image) {
         return Ok(Outcome::Skipped(format!(
-            "a template: FROM {image} names no image (a repository name is lowercase, and braces are no part of one), so a script fills it in before the file is built"
+            "a template: FROM {image} names no image a registry could hold (a repository name is lowercase, and braces are no part of one): a script fills it in before the file is built, or the build gives it as a named context (`--build-context {image}=…`), so what the image runs on is not in the file"
         )));
     }
     if let Some(how) = &source.orchestration.no_image {
