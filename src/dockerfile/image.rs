@@ -34,6 +34,29 @@ pub enum Family {
     Other,
 }
 
+/// One architecture distroless publishes its images for.
+struct DistrolessArch {
+    /// The platforms it is built as (`linux/arm64`).
+    platforms: &'static [&'static str],
+    /// Docker Hub's namespace for the architecture's official images (`arm64v8`).
+    namespace: &'static str,
+    /// The suffix distroless gives its tags for it (`nonroot-arm64`).
+    tag: &'static str,
+}
+
+/// The architectures distroless publishes.
+const DISTROLESS_ARCHES: &[DistrolessArch] = &[
+    DistrolessArch { platforms: &["linux/amd64"], namespace: "amd64", tag: "amd64" },
+    DistrolessArch { platforms: &["linux/arm64", "linux/arm64/v8"], namespace: "arm64v8", tag: "arm64" },
+    DistrolessArch { platforms: &["linux/arm", "linux/arm/v7"], namespace: "arm32v7", tag: "arm" },
+    DistrolessArch { platforms: &["linux/ppc64le"], namespace: "ppc64le", tag: "ppc64le" },
+    DistrolessArch { platforms: &["linux/s390x"], namespace: "s390x", tag: "s390x" },
+    DistrolessArch { platforms: &["linux/riscv64"], namespace: "riscv64", tag: "riscv64" },
+];
+
+/// Docker Hub's architecture namespaces for which distroless publishes no image.
+const ARCH_NAMESPACES_WITHOUT_DISTROLESS: &[&str] = &["arm32v5", "arm32v6", "i386", "mips64le", "windows-amd64"];
+
 impl ImageRef {
     /// Parses a reference as written in `FROM`.
     pub fn parse(reference: &str) -> Self {
@@ -159,33 +182,19 @@ impl ImageRef {
     /// publishes no image for it. `Ok(None)` for an image of no particular architecture.
     pub fn pinned_arch(&self) -> Result<Option<&'static str>, String> {
         let namespace = self.name.rsplit('/').nth(1).unwrap_or_default();
-        let arch = match namespace {
-            "amd64" => "amd64",
-            "arm64v8" => "arm64",
-            "arm32v7" => "arm",
-            "ppc64le" => "ppc64le",
-            "s390x" => "s390x",
-            "riscv64" => "riscv64",
-            "arm32v5" | "arm32v6" | "i386" | "mips64le" | "windows-amd64" => return Err(namespace.to_string()),
-            _ => return Ok(None),
-        };
-        Ok(Some(arch))
+        if let Some(arch) = DISTROLESS_ARCHES.iter().find(|arch| arch.namespace == namespace) {
+            return Ok(Some(arch.tag));
+        }
+        if ARCH_NAMESPACES_WITHOUT_DISTROLESS.contains(&namespace) {
+            return Err(namespace.to_string());
+        }
+        Ok(None)
     }
 
     /// True when distroless publishes its images for `platform` (`linux/arm64`; not
     /// `linux/386` or `linux/arm/v6`).
     pub fn distroless_publishes(platform: &str) -> bool {
-        matches!(
-            platform,
-            "linux/amd64"
-                | "linux/arm64"
-                | "linux/arm64/v8"
-                | "linux/arm"
-                | "linux/arm/v7"
-                | "linux/ppc64le"
-                | "linux/s390x"
-                | "linux/riscv64"
-        )
+        DISTROLESS_ARCHES.iter().any(|arch| arch.platforms.contains(&platform))
     }
 
     /// The same image for one architecture, by distroless's tag convention (`nonroot-arm64`).

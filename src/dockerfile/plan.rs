@@ -9,7 +9,7 @@ use crate::rules::{self, Rule};
 
 use super::facts::{Facts, join_path};
 use super::image::{Family, ImageRef};
-use super::model::Body;
+use super::model::{Body, Stage};
 use super::output::Output;
 use super::refusals;
 use super::runtime;
@@ -239,9 +239,11 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
 
 /// The runtime image for a stage that now runs on `base`: the same architecture when `base`
 /// is pinned to one (`arm64v8/alpine` → distroless's `nonroot-arm64` tag); refused when distroless
-/// has no image for it or for a platform the repository builds the image for (`linux/386`), or
-/// when `base` is pinned by digest and the rewrite will not be pinned.
-fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, line: usize) -> Result<String, Refusal> {
+/// has no image for it, for the stage's `FROM --platform` or for a platform the repository builds
+/// the image for (`linux/386`), or when `base` is pinned by digest and the rewrite will not be
+/// pinned.
+fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, stage: &Stage) -> Result<String, Refusal> {
+    let line = stage.from.line;
     if base.digest.is_some() && !facts.config.pinning {
         return Err((
             &rules::PINNED_IMAGE_KEPT,
@@ -250,6 +252,14 @@ fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, line: usize) 
                 "{} is pinned by digest and {image} would not be; the runtime is kept (harden fix --pin replaces it with a pinned image)",
                 base.to_reference()
             ),
+        ));
+    }
+    let from_platform = stage.from.platform.as_deref().and_then(|p| facts.df.resolve_image(p));
+    if let Some(platform) = from_platform.filter(|p| !p.contains('$') && !ImageRef::distroless_publishes(p)) {
+        return Err((
+            &rules::RUNTIME_NEEDS_SHELL,
+            line,
+            format!("the runtime stage is built for {platform} (FROM --platform), for which distroless publishes no image; the runtime is kept"),
         ));
     }
     let platforms = &facts.source.orchestration.platforms;
@@ -346,7 +356,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         Family::Scratch if facts.cgo.needed && !facts.cgo.static_link => Some(image),
         _ => None,
     };
-    let new_image = new_image.map(|image| keeping_pins(facts, base, image, stage.from.line)).transpose()?;
+    let new_image = new_image.map(|image| keeping_pins(facts, base, image, stage)).transpose()?;
     Ok(RuntimePlan::Convert { image: new_image })
 }
 
@@ -417,7 +427,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     }
     refusals::tool_image(facts, &program)?;
     let image = match facts.base_image(stage) {
-        Some(base) => keeping_pins(facts, base, image, stage.from.line)?,
+        Some(base) => keeping_pins(facts, base, image, stage)?,
         None => image,
     };
     let mut copies: Vec<String> = outputs.iter().map(|o| o.path().to_string()).collect();
