@@ -182,6 +182,9 @@ rules! {
     USER_WITHOUT_GROUP = "HD150" "user-without-group" Info false ""
         "USER is a numeric uid without a group and without an account in the image: the program runs with group 0, root's, and can use whatever root's group may."
         "Not fixed: write USER uid:gid, unless the image relies on root's group (directories given to group 0 for OpenShift's arbitrary users).";
+    BASE_PROGRAM = "HD152" "base-image-program" Warning false ""
+        "The program starts other programs and its runtime stays on an image harden does not know: what it starts may be that image's own program (a log collector reading the host's files), whose needs harden cannot see."
+        "Not fixed: the user is left as it is; set USER yourself once you know the programs it starts run as any user.";
     DATA_STORE = "HD151" "runtime-data-store" Warning false ""
         "The program keeps an embedded database (SQLite, bolt, badger…) at a path set when it runs, and the image moves off root: data an earlier root image wrote to a volume stays root's, which the new user cannot write."
         "Not fixed: the user still moves to 65532; give the data volumes to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling the image out.";

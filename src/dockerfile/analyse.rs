@@ -246,6 +246,19 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 "no USER instruction: the base image's tag runs the program as a non-root user (65532), which the kubelet can check; harden adds none, as USER 65532:65532 would only repeat it",
             )
         }),
+        // A base from a build argument with no default may set its own user (a `-nonroot` image
+        // the Makefile passes): no error for what cannot be seen.
+        None if base.is_none() => out.push(Finding {
+            severity: crate::rules::Severity::Warning,
+            ..Finding::new(
+                &rules::RUNS_AS_ROOT,
+                stage.from.line,
+                format!(
+                    "no USER instruction: the program runs as the user of its base image, which the build chooses ({}): root unless that image sets another",
+                    stage.from.image
+                ),
+            )
+        }),
         None => out.push(Finding::new(
             &rules::RUNS_AS_ROOT,
             stage.from.line,

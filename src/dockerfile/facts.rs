@@ -376,8 +376,9 @@ impl<'a> Facts<'a> {
         let builds: Vec<_> = self.builds().filter(|(_, c)| !c.builds_delve()).collect();
         let all_disabled =
             !builds.is_empty() && builds.iter().all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
-        let static_link = builds.iter().any(|(r, c)| {
-            let ld = super::flags::ldflags_words(self, r, c).0.join(" ");
+        let ldflags: Vec<Vec<String>> = builds.iter().map(|(r, c)| super::flags::ldflags_words(self, r, c).0).collect();
+        let static_link = ldflags.iter().any(|ld| {
+            let ld = ld.join(" ");
             ld.contains("-extldflags") && ld.contains("-static")
         });
         let mut cgo = Cgo { static_link, ..Cgo::default() };
@@ -391,8 +392,12 @@ impl<'a> Facts<'a> {
                 || self.cgo_switch(r, c).is_some_and(|(_, default)| default.as_deref() == Some("1"))
         });
         let toolchain = self.builder_stages().into_iter().find_map(|s| self.installed_c_toolchain(&self.df.stages[s]));
-        let linkmode = builds.iter().any(|(_, c)| c.ldflags().contains(&"-linkmode"));
+        let linkmode = ldflags.iter().any(|ld| links_externally(ld));
         let cgo_flag = builds.iter().find_map(|(_, c)| cgo_only_flag(c));
+        let c_flags = builds.iter().find_map(|(r, c)| {
+            let stage = &self.df.stages[r.stage];
+            C_FLAG_VARIABLES.into_iter().find(|name| c.env_value(name).is_some() || self.env_at(stage, r.instr, name).is_some())
+        });
         let reason = if explicit.is_some() {
             Some("the build sets CGO_ENABLED=1".to_string())
         } else if let Some(flag) = cgo_flag {
@@ -400,7 +405,9 @@ impl<'a> Facts<'a> {
         } else if let Some((pkg, _)) = &toolchain {
             Some(format!("the builder installs {pkg} for the build"))
         } else if linkmode {
-            Some("the build links with -linkmode external".to_string())
+            Some("the build links with -linkmode external, which needs cgo".to_string())
+        } else if let Some(name) = c_flags {
+            Some(format!("the build sets {name} for the C compiler or linker"))
         } else {
             self.source.cgo_reason()
         };
@@ -419,6 +426,18 @@ impl<'a> Facts<'a> {
         let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
         Some((pkg.clone(), cxx))
     }
+}
+
+/// The variables that give cgo's C compiler and linker their flags: a build that sets them
+/// (`CGO_LDFLAGS="-Wl,-z,relro,-z,now"`) means its cgo.
+const C_FLAG_VARIABLES: [&str; 4] = ["CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_LDFLAGS"];
+
+/// True when `-ldflags` link with the external (C) linker (`-linkmode=external`, `-linkmode
+/// external`), which Go refuses without cgo.
+fn links_externally(ldflags: &[String]) -> bool {
+    ldflags.iter().enumerate().any(|(i, word)| {
+        word == "-linkmode=external" || (word == "-linkmode" && ldflags.get(i + 1).is_some_and(|w| w == "external"))
+    })
 }
 
 /// A flag of a go command that works only with cgo: the race detector and the memory and address

@@ -106,14 +106,16 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, why.into());
         return Plan::kept(false, hazards);
     }
-    for stage in &df.stages {
-        if facts.base_image(stage).is_none() {
-            hazard(
-                &rules::UNRESOLVED_BASE,
-                stage.from.line,
-                format!("FROM {} uses a variable without a default, so the base image is unknown", stage.from.image),
-            );
-        }
+    // A stage built on another stage (`FROM base`) is told by that stage's own finding.
+    for stage in df.stages.iter().filter(|s| facts.base_image(s).is_none() && facts.parent_stage(s).is_none()) {
+        let image = &stage.from.image;
+        let message = match platform_variable(image) {
+            Some(var) => format!(
+                "FROM {image} depends on the platform the image is built for ({var}, set by BuildKit), so the base image is not known before the build"
+            ),
+            None => format!("FROM {image} uses a variable without a default, so the base image is unknown"),
+        };
+        hazard(&rules::UNRESOLVED_BASE, stage.from.line, message);
     }
     for run in facts.go_runs.iter().filter(|r| r.exec_form) {
         let line = df.stages[run.stage].instructions[run.instr].line;
@@ -235,6 +237,13 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
         }
     }
     Ok(if facts.cgo.cxx { images.cc.clone() } else { images.base.clone() })
+}
+
+/// The platform variable BuildKit sets that an image reference depends on (`bin-${TARGETOS}`).
+fn platform_variable(image: &str) -> Option<&'static str> {
+    const PLATFORM_ARGS: [&str; 8] =
+        ["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
+    PLATFORM_ARGS.into_iter().find(|var| image.contains(&format!("${var}")) || image.contains(&format!("${{{var}}}")))
 }
 
 /// The runtime image for a stage that now runs on `base`: the same architecture when `base`

@@ -267,6 +267,28 @@ pub fn base_entrypoint(facts: &Facts<'_>) -> Option<Blocker> {
     })
 }
 
+/// Why the user cannot move where the runtime stays on an image harden does not know and the
+/// program starts other programs: what it starts may be that image's own program (fluent-bit's
+/// image under a Go watcher), whose needs (root, to read the host's logs) harden cannot see.
+pub fn base_program(facts: &Facts<'_>) -> Option<Blocker> {
+    let stage = facts.runtime_stage();
+    let base = facts.base_image(stage)?;
+    if base.family() != Family::Other || facts.parent_stage(stage).is_some() {
+        return None;
+    }
+    let start = facts.source.starts_programs.first()?;
+    Some((
+        &rules::BASE_PROGRAM,
+        stage.from.line,
+        format!(
+            "{}:{} starts another program, and the runtime stays on {}, an image harden does not read: what the program starts may be that image's own, and need root, so the user is left as it is",
+            start.file,
+            start.found,
+            base.to_reference()
+        ),
+    ))
+}
+
 /// Tools an image's entrypoint uses to drop from root to its own user once it has prepared its
 /// files (`exec su-exec app:app "$@"`).
 const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu"];

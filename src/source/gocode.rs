@@ -59,6 +59,8 @@ pub struct GoFile {
     pub writes: Vec<Write>,
     /// Root-only resources it uses.
     pub root_resources: Vec<RootResource>,
+    /// The lines where it starts another program (`exec.Command`, `syscall.Exec`).
+    pub starts_programs: Vec<usize>,
 }
 
 mod apiserver;
@@ -67,7 +69,9 @@ mod lines;
 mod needles;
 
 pub use constraints::named_for_other_os;
-use needles::{DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, READ_FLAG_WORDS, ROOT_RESOURCES, WRITE_CALLS};
+use needles::{
+    DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, READ_FLAG_WORDS, ROOT_RESOURCES, WRITE_CALLS,
+};
 
 /// Reads a Go file's text.
 pub fn scan(text: &str) -> GoFile {
@@ -90,6 +94,9 @@ pub fn scan(text: &str) -> GoFile {
         }
         if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| code.contains(needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
+        }
+        if PROGRAM_STARTS.iter().any(|call| code.contains(call)) {
+            out.starts_programs.push(line_no);
         }
         if out.package.is_empty()
             && let Some(name) = code.strip_prefix("package ")

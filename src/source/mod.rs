@@ -62,6 +62,8 @@ pub struct SourceFacts {
     pub writes: Vec<Located<gocode::Write>>,
     /// Root-only resources the program uses (the Docker socket…).
     pub root_resources: Vec<Located<gocode::RootResource>>,
+    /// Where the program starts other programs (the line of each call).
+    pub starts_programs: Vec<Located<usize>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
     /// The packages found, by directory (relative to the context, `""` at its root).
@@ -145,6 +147,7 @@ impl SourceFacts {
             facts
                 .root_resources
                 .extend(found.root_resources.into_iter().map(|found| Located { file: file.clone(), found }));
+            facts.starts_programs.extend(found.starts_programs.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.listens.extend(found.listens.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.writes.extend(found.writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }
@@ -193,6 +196,7 @@ impl SourceFacts {
         facts.listens.retain(|l| within(&l.file));
         facts.writes.retain(|w| within(&w.file));
         facts.root_resources.retain(|r| within(&r.file));
+        facts.starts_programs.retain(|s| within(&s.file));
         facts
     }
 

@@ -23,6 +23,9 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Calls that start another program.
+pub(super) const PROGRAM_STARTS: &[&str] =
+    &["exec.Command(", "exec.CommandContext(", "syscall.Exec(", "os.StartProcess(", "unix.Exec("];
 /// Calls whose first string argument is an address to listen on.
 pub(super) const LISTEN_CALLS: &[&str] =
     &["ListenAndServe(", "ListenAndServeTLS(", "net.Listen(", "tls.Listen(", "ListenPacket("];
