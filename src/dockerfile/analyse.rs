@@ -57,6 +57,16 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let has_trimpath = cmd.flag("trimpath").is_some() || goflags(facts, run, cmd).contains("-trimpath");
         let (ld, from_variable) = ldflags_words(facts, run, cmd);
         let stripped = ld.iter().any(|w| w == "-s") && ld.iter().any(|w| w == "-w");
+        if cmd.builds_plugin() {
+            if !(has_trimpath && stripped) {
+                out.push(Finding::new(
+                    &rules::LIBRARY_BUILD,
+                    line,
+                    "-buildmode=plugin: a Go plugin loads only into a program built with the same flags and package paths, so harden adds neither -trimpath nor -s -w here (build the program and its plugins alike)".to_string(),
+                ));
+            }
+            continue;
+        }
         if let Some(why) = debugger {
             if !(has_trimpath && stripped) {
                 out.push(Finding::new(

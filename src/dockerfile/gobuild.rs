@@ -94,6 +94,12 @@ impl GoCommand {
         self.builds() && self.packages.iter().any(|p| p.contains("go-delve/delve") || p.contains("derekparker/delve"))
     }
 
+    /// True when the command builds a Go plugin (`-buildmode=plugin`), which loads only into a
+    /// host program built with the same flags and package paths.
+    pub fn builds_plugin(&self) -> bool {
+        self.flag("buildmode").and_then(|f| f.value.as_deref()) == Some("plugin")
+    }
+
     /// The words of `-ldflags`.
     pub fn ldflags(&self) -> Vec<&str> {
         self.flag("ldflags")

@@ -214,12 +214,18 @@ pub(super) fn library_build(facts: &Facts<'_>) -> Result<(), Refusal> {
         return Ok(());
     }
     let line = facts.df.stages[run.stage].instructions[run.instr].line;
-    let runtime = &facts.runtime_stage().from.image;
+    let stage = facts.runtime_stage();
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    // The program the image starts, where the file names it; else the base image's own.
+    let loader = match entrypoint.or(cmd).and_then(|c| c.words().into_iter().next()) {
+        Some(program) => format!("the program the image starts ({program})"),
+        None => format!("{}'s own program", stage.from.image),
+    };
     Err((
         &rules::LIBRARY_BUILD,
         line,
         format!(
-            "the build makes a library (-buildmode={mode}) that {runtime}'s own program loads: the runtime and its user are that program's, and are kept"
+            "the build makes a library (-buildmode={mode}) that {loader} loads: the runtime and its user are that program's, and are kept"
         ),
     ))
 }

@@ -52,8 +52,9 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     {
         out.push(Edit::insert(cmd.go_span.start, "CGO_ENABLED=0 "));
     }
-    // A debugger needs the symbols and source paths these flags take away.
-    if debugger_build(facts, run, cmd).is_some() {
+    // A debugger needs the symbols and source paths these flags take away; a plugin must be
+    // built as its host is.
+    if debugger_build(facts, run, cmd).is_some() || cmd.builds_plugin() {
         return;
     }
     let stage = &facts.df.stages[run.stage];
