@@ -396,7 +396,9 @@ impl<'a> Facts<'a> {
         let cgo_flag = builds.iter().find_map(|(_, c)| cgo_only_flag(c));
         let c_flags = builds.iter().find_map(|(r, c)| {
             let stage = &self.df.stages[r.stage];
-            C_FLAG_VARIABLES.into_iter().find(|name| c.env_value(name).is_some() || self.env_at(stage, r.instr, name).is_some())
+            C_FLAG_VARIABLES
+                .into_iter()
+                .find(|name| c.env_value(name).is_some() || self.env_at(stage, r.instr, name).is_some())
         });
         let reason = if explicit.is_some() {
             Some("the build sets CGO_ENABLED=1".to_string())

@@ -241,8 +241,16 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
 
 /// The platform variable BuildKit sets that an image reference depends on (`bin-${TARGETOS}`).
 fn platform_variable(image: &str) -> Option<&'static str> {
-    const PLATFORM_ARGS: [&str; 8] =
-        ["TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
+    const PLATFORM_ARGS: [&str; 8] = [
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+    ];
     PLATFORM_ARGS.into_iter().find(|var| image.contains(&format!("${var}")) || image.contains(&format!("${{{var}}}")))
 }
 
@@ -268,7 +276,9 @@ fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, stage: &Stage
         return Err((
             &rules::RUNTIME_NEEDS_SHELL,
             line,
-            format!("the runtime stage is built for {platform} (FROM --platform), for which distroless publishes no image; the runtime is kept"),
+            format!(
+                "the runtime stage is built for {platform} (FROM --platform), for which distroless publishes no image; the runtime is kept"
+            ),
         ));
     }
     let platforms = &facts.source.orchestration.platforms;

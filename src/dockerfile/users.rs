@@ -44,8 +44,14 @@ pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> 
 /// harden replaces, or whose accounts it knows, gets them; a kept one only those the file gives
 /// (or `nobody`'s).
 pub fn ids_under(plan: &Plan, facts: &Facts<'_>, user: &str) -> Option<String> {
+    ids_on(&plan.runtime, facts, user)
+}
+
+/// The numeric ids the runtime's named `user` becomes when the runtime is planned as `runtime`
+/// (see [`ids_under`]).
+pub fn ids_on(runtime_plan: &RuntimePlan, facts: &Facts<'_>, user: &str) -> Option<String> {
     let runtime = facts.runtime_stage();
-    let (others, known) = match &plan.runtime {
+    let (others, known) = match runtime_plan {
         RuntimePlan::Keep => (stages_but(facts.df, None), false),
         RuntimePlan::Convert { image: None } => (
             stages_but(facts.df, Some(runtime.index)),

@@ -147,7 +147,9 @@ impl SourceFacts {
             facts
                 .root_resources
                 .extend(found.root_resources.into_iter().map(|found| Located { file: file.clone(), found }));
-            facts.starts_programs.extend(found.starts_programs.into_iter().map(|found| Located { file: file.clone(), found }));
+            facts
+                .starts_programs
+                .extend(found.starts_programs.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.listens.extend(found.listens.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.writes.extend(found.writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }

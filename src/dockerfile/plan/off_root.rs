@@ -18,7 +18,14 @@ pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: boo
     let switched = match &runtime {
         RuntimePlan::Keep => Ok(Writable::default()),
         changed if as_root => user_switch(facts, changed),
-        _ => userswitch::other_owner(facts).map_or(Ok(Writable::default()), Err),
+        changed => match userswitch::other_owner(facts) {
+            Some(blocker) => Err(blocker),
+            // A named user that becomes 65532 leaves its directories (its home, made by adduser)
+            // behind: what the program writes is prepared for 65532 as for a program that ran as
+            // root.
+            None if becomes_nonroot(facts, changed) => prepared_dirs(facts, changed),
+            None => Ok(Writable::default()),
+        },
     };
     let (runtime, writable, root_kept) = match switched {
         Ok(writable) => {
@@ -63,6 +70,12 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
     {
         return Err(blocker);
     }
+    prepared_dirs(facts, runtime)
+}
+
+/// The directories the program writes, created for 65532 in the stage that builds it, or why
+/// that cannot be done.
+fn prepared_dirs(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Refusal> {
     let dirs = userswitch::writable_dirs(facts)?;
     if dirs.is_empty() {
         return Ok(Writable::default());
@@ -82,6 +95,15 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
             ),
         )),
     }
+}
+
+/// True when the runtime's user is a name that becomes 65532 under `runtime` (an account made
+/// with ids harden cannot read, on a runtime it replaces).
+fn becomes_nonroot(facts: &Facts<'_>, runtime: &RuntimePlan) -> bool {
+    facts.last_user(facts.runtime_stage()).is_some_and(|(_, user)| {
+        !crate::dockerfile::analyse::is_numeric_user(user)
+            && super::super::users::ids_on(runtime, facts, user).as_deref() == Some(super::NONROOT)
+    })
 }
 
 /// The stage the runtime copies the program from, when it builds Go (so it has a shell).
