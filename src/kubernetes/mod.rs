@@ -170,12 +170,13 @@ fn is_workload(doc: &Value) -> bool {
     doc.get("kind").and_then(Value::as_str).is_some_and(|k| workload::KINDS.iter().any(|(w, _)| *w == k))
 }
 
-/// True when a string in the document holds `{{`.
+/// True when a string in the document holds `{{`, or a mapping has a mapping for a key: what an
+/// unquoted `name: {{.Name}}` parses as, and no Kubernetes object has.
 fn templated(doc: &Value) -> bool {
     match doc {
         Value::String(s) => s.contains("{{"),
         Value::Sequence(items) => items.iter().any(templated),
-        Value::Mapping(map) => map.iter().any(|(k, v)| templated(k) || templated(v)),
+        Value::Mapping(map) => map.iter().any(|(k, v)| k.is_mapping() || templated(k) || templated(v)),
         _ => false,
     }
 }
@@ -437,6 +438,9 @@ mod tests {
         // Jinja (docs snippets) is a template, not a YAML error.
         let jinja = "{% raw %}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ name }}\n{% endraw %}\n";
         assert!(skipped(jinja).starts_with("a template ({{ }} or {% %})"), "{}", skipped(jinja));
+        // Unquoted, `{{.Name}}` is valid YAML: a mapping whose key is a mapping.
+        let go_template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{.Name}}\nspec:\n  replicas: {{.Replicas}}\n  template:\n    spec:\n      containers:\n      - name: app\n        image: app:1.0\n";
+        assert!(skipped(go_template).starts_with("a template ({{ }} or {% %})"), "{}", skipped(go_template));
         // A file with no kind is no manifest, whatever placeholders its strings hold.
         assert_eq!(
             skipped("tasks:\n  run:\n    cmds: [\"echo {ELAPSED}\"]\n    desc: {ELAPSED}\n"),
