@@ -115,10 +115,11 @@ fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize>
 /// the mount, not in a layer, so a download layer before the source would keep nothing.
 fn mounts_module_cache(facts: &Facts<'_>, stage: &Stage) -> bool {
     let cache = mod_cache(facts, stage, stage.instructions.len());
-    facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
-        matches!(&stage.instructions[r.instr].body, Body::Run { mounts, .. }
-            if mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "cache" && m.covers(&cache)))
-    })
+    facts
+        .go_runs
+        .iter()
+        .filter(|r| r.stage == stage.index)
+        .any(|r| cache_mounts(facts, stage, r.instr).iter().any(|m| m.covers(&cache)))
 }
 
 /// Why harden does not insert the module layer where it is missing, when it does not: the stage
@@ -200,12 +201,39 @@ fn sets_up_private_modules(facts: &Facts<'_>, inst: &Instruction) -> bool {
     }
 }
 
+/// The cache mounts of the stage's instruction `instr`, with a target that is a variable
+/// (`target=${GOCACHE}`) read from the `ENV` or `ARG` that sets it there.
+fn cache_mounts(facts: &Facts<'_>, stage: &Stage, instr: usize) -> Vec<Mount> {
+    let Body::Run { mounts, .. } = &stage.instructions[instr].body else { return Vec::new() };
+    let value_of = |target: &str| {
+        let name = target.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
+        facts.env_at(stage, instr, name).or_else(|| facts.arg_default(stage, name))
+    };
+    mounts
+        .iter()
+        .map(|m| Mount::parse(m))
+        .filter(|m| m.kind == "cache")
+        .map(|mut m| {
+            if let Some(value) = value_of(&m.target) {
+                let value = value.trim_end_matches('/').to_string();
+                if m.id == m.target {
+                    m.id = value.clone();
+                }
+                m.target = value;
+            }
+            m
+        })
+        .collect()
+}
+
 /// The cache mount targets a package-loading `RUN` lacks: the module cache for all, and the build
 /// cache for those that compile. Empty when mounts are turned off or not safe in the stage, and
 /// for a cache another mount already covers.
 pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> {
     let stage = &facts.df.stages[run.stage];
-    let Body::Run { mounts, .. } = &stage.instructions[run.instr].body else { return Vec::new() };
+    if !matches!(stage.instructions[run.instr].body, Body::Run { .. }) {
+        return Vec::new();
+    }
     if !facts.adds_cache_mounts() || run.exec_form || !cache_mounts_apply(facts, stage) || !buildkit(facts) {
         return Vec::new();
     }
@@ -235,7 +263,7 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
     }
     // A mount on part of the cache (`/go/pkg/mod/cache`, the downloads only) is the maintainer's
     // choice: one over the whole would nest theirs.
-    let existing: Vec<Mount> = mounts.iter().map(|m| Mount::parse(m)).filter(|m| m.kind == "cache").collect();
+    let existing = cache_mounts(facts, stage, run.instr);
     wanted.into_iter().filter(|t| !existing.iter().any(|m| m.covers(t) || m.is_inside(t))).collect()
 }
 
@@ -272,8 +300,7 @@ fn layered_download(facts: &Facts<'_>, stage: &Stage) -> bool {
     facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
         let downloads =
             r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"));
-        let mounted = matches!(&stage.instructions[r.instr].body, Body::Run { mounts, .. }
-            if mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "cache" && m.covers(&cache)));
+        let mounted = cache_mounts(facts, stage, r.instr).iter().any(|m| m.covers(&cache));
         downloads && !mounted
     })
 }
