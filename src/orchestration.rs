@@ -52,6 +52,9 @@ pub struct Orchestration {
     pub no_image: Option<String>,
     /// The platforms its image is built for (`linux/386`), each with where that is said.
     pub platforms: Vec<(String, String)>,
+    /// The build context every build of it names (relative to the repository), with where that is
+    /// said; `None` when no build names one or they differ.
+    pub context: Option<(PathBuf, String)>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
@@ -124,6 +127,9 @@ struct Build {
     no_image: Option<String>,
     /// The platforms it builds for (`linux/arm64`), each with where that is said.
     platforms: Vec<(String, String)>,
+    /// Its build context (relative to the repository, normalised), with where that is said,
+    /// when the build file names it.
+    context: Option<(PathBuf, String)>,
 }
 
 /// Directories that hold a Dockerfile without naming its image (`images/echo/rootfs/Dockerfile`
@@ -297,6 +303,10 @@ impl Repository {
                 (Some(seen), Some(this)) => Some(seen.with(this)),
                 (seen, this) => seen.or_else(|| this.clone()),
             };
+        }
+        let contexts: Vec<&(PathBuf, String)> = builds.iter().filter_map(|b| b.context.as_ref()).collect();
+        if contexts.len() == builds.len() && contexts.iter().all(|(dir, _)| *dir == contexts[0].0) {
+            out.context = contexts.first().map(|c| (*c).clone());
         }
         let running = || self.containers.iter().filter(|c| images.contains(&c.image));
         out.commands.extend(running().filter_map(|c| c.command.clone()));

@@ -272,7 +272,15 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let every_dockerfile: Vec<&discover::Found> = dockerfiles.iter().copied().chain(other_dockerfiles).collect();
     // Only Dockerfiles read the Go source beside them; each build context's source is read
     // once, by the first worker that needs it.
-    let contexts: Vec<PathBuf> = every_dockerfile.iter().map(|f| build_context(&canonical(&f.path), repo)).collect();
+    let contexts: Vec<PathBuf> = every_dockerfile
+        .iter()
+        .map(|f| {
+            let declared = facts.orchestration.for_dockerfile(&rel(&f.path)).context.map(|(dir, _)| repo.join(dir));
+            declared
+                .filter(|dir| dir.is_dir())
+                .map_or_else(|| build_context(&canonical(&f.path), repo), |d| canonical(&d))
+        })
+        .collect();
     let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
     // A Dockerfile beside a `main` package, or whose builds name `main` packages, ships those
     // programs: only what they import counts.
@@ -459,8 +467,9 @@ pub fn repo_root(root: &Path) -> PathBuf {
         .map_or_else(|| absolute.clone(), Path::to_path_buf)
 }
 
-/// The build context of a Dockerfile: the nearest directory up to the repository root that
-/// holds `go.mod`, else the Dockerfile's own directory. Both paths are canonical.
+/// The build context of a Dockerfile no build file names: the nearest directory up to the
+/// repository root that holds `go.mod`, else the Dockerfile's own directory. Both paths are
+/// canonical.
 fn build_context(dockerfile: &Path, repo: &Path) -> PathBuf {
     let dir = dockerfile.parent().unwrap_or(Path::new(".")).to_path_buf();
     dir.ancestors()

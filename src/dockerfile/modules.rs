@@ -138,6 +138,14 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             ));
         }
     }
+    // A context a build file names with no go.mod in it: the source comes from elsewhere (a
+    // clone), and `COPY go.mod` would fail.
+    if let Some((context, origin)) = facts.source.orchestration.context.as_ref().filter(|_| !facts.source.available) {
+        let context = if context.as_os_str().is_empty() { ".".into() } else { context.display().to_string() };
+        return Some(format!(
+            "the build context ({context}, as {origin} builds it) holds no go.mod to copy first: the source comes from elsewhere"
+        ));
+    }
     let downloads = facts.go_runs.iter().filter(|r| r.stage == stage.index).find(|r| {
         r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"))
     });

@@ -46,6 +46,7 @@ impl Repository {
             let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
             self.builds.push(Build {
                 dockerfile,
+                context: Some((normalise(&dir.join(&context)), origin.clone())),
                 images,
                 args: args.into_iter().filter(resolved).collect(),
                 commands,

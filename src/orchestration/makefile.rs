@@ -51,7 +51,6 @@ impl Repository {
     /// making `-t ${IMG}` name `controller`; leading variables it does not set, such as
     /// `$(IMAGE_PREFIX)`, dropped) and the stage it targets.
     pub fn read_build_commands(&mut self, path: &Path, text: &str) {
-        let dir = path.parent().unwrap_or(Path::new(""));
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
         let variables = variables(&joined);
         for line in joined.lines().map(|l| expand(l, &variables, 0)) {
@@ -60,7 +59,7 @@ impl Repository {
             let rest = &line[at..];
             let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
             let words: Vec<&str> = command.split_whitespace().skip_while(|w| *w != "build").skip(1).collect();
-            if let Some(build) = docker_build(&words, dir) {
+            if let Some(build) = docker_build(&words, path) {
                 self.builds.push(build);
             }
         }
@@ -102,7 +101,8 @@ fn without_tag(image: &str) -> &str {
 
 /// The build one `docker build` command's words (after `build`) describe; `None` when its
 /// Dockerfile or context is not literal or it names no image.
-fn docker_build(words: &[&str], dir: &Path) -> Option<Build> {
+fn docker_build(words: &[&str], path: &Path) -> Option<Build> {
+    let dir = path.parent().unwrap_or(Path::new(""));
     let (mut images, mut file, mut target, mut context) = (Vec::new(), None, None, None);
     let mut words = words.iter();
     while let Some(word) = words.next() {
@@ -130,6 +130,7 @@ fn docker_build(words: &[&str], dir: &Path) -> Option<Build> {
     }
     Some(Build {
         dockerfile: normalise(&dir.join(relative)),
+        context: Some((normalise(&dir.join(context)), path.display().to_string())),
         images,
         target: target.filter(|t| !t.contains('$')).map(str::to_string),
         ..Build::default()

@@ -36,7 +36,8 @@ impl Repository {
             let origin = path.display().to_string();
             let platforms =
                 platforms.iter().filter(|p| !p.is_empty()).map(|p| (p.to_string(), origin.clone())).collect();
-            self.builds.push(Build { dockerfile: normalise(Path::new(&file)), platforms, ..Build::default() });
+            let context = (!context.contains("${{")).then(|| (normalise(Path::new(context)), origin.clone()));
+            self.builds.push(Build { dockerfile: normalise(Path::new(&file)), platforms, context, ..Build::default() });
         }
     }
 }
