@@ -143,6 +143,9 @@ pub struct Repository {
     /// The images ko builds (see [`Repository::ko_images`]), and whether it builds any here.
     ko_images: Vec<String>,
     builds_with_ko: bool,
+    /// The user every image ko builds here runs as, when its base image says (`65532:65532` on
+    /// a `:nonroot` distroless base or ko's own default), with that base.
+    ko_user: Option<(String, String)>,
     containers: Vec<Container>,
     image_updater: Option<String>,
     /// The repository's name: the image a Dockerfile at the root becomes when nothing names it.

@@ -279,8 +279,9 @@ pub fn program_dirs(text: &str) -> Option<Vec<String>> {
 
 /// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
 /// `USER` of its final stage or the stages it is built on, a name turned into the ids the file
-/// gives it. `None` for root, a name without fixed ids, a variable, no `USER`, or a file that
-/// does not parse.
+/// gives it, or 65532:65532 with no `USER` on a base whose tag runs programs as 65532. `None` for
+/// root, a name without fixed ids, a variable, no `USER` on another base, or a file that does not
+/// parse.
 pub fn final_numeric_user(text: &str) -> Option<String> {
     stage_numeric_user(text, None)
 }
@@ -302,6 +303,11 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
         match (last, df.stage_named(&stage.from.image)) {
             (Some(user), _) => break user,
             (None, Some(parent)) if parent.index < stage.index => stage = parent,
+            // No USER on a base whose tag runs programs as 65532 (distroless `:nonroot`).
+            (None, None) => {
+                let base = df.resolve_image(&stage.from.image).map(|i| image::ImageRef::parse(&i));
+                return base.filter(image::ImageRef::default_user_is_nonroot).map(|_| plan::NONROOT.to_string());
+            }
             _ => return None,
         }
     };

@@ -128,7 +128,7 @@ impl<'w> Planner<'w, '_> {
     /// The numeric user a container's image runs as, when the repository builds that image.
     fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let user = self.context.image_users.get(&self.context.image_key(image))?;
+        let user = self.context.image_user(image)?;
         Some((image.to_string(), user.clone()))
     }
 
@@ -310,7 +310,7 @@ impl<'w> Planner<'w, '_> {
                     .handled
                     .iter()
                     .filter_map(|c| self.image_user(c))
-                    .map(|(image, user)| format!("{image} (USER {user})"))
+                    .map(|(image, user)| format!("{image} (as {user})"))
                     .collect();
                 let message = format!(
                     "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",

@@ -14,6 +14,8 @@ pub type ImageUsers = std::collections::BTreeMap<String, String>;
 pub struct Context {
     /// The users of the images the repository builds.
     pub image_users: ImageUsers,
+    /// The user the images ko builds here run as (its base image's), for `ko://` references.
+    pub ko_user: Option<String>,
     /// The workloads (`Kind/name`) a kustomize patch asks to run with `runAsNonRoot` and no
     /// user, so the platform (OpenShift) chooses it, with that patch's path: harden sets no user.
     pub platform_users: std::collections::BTreeMap<String, String>,
@@ -57,6 +59,13 @@ impl Context {
     /// `op`): the key of what the repository knows of the images it builds.
     pub fn image_key(&self, image: &str) -> String {
         crate::orchestration::image_name(self.running(image))
+    }
+
+    /// The numeric user of the image a container naming `image` runs, when the repository
+    /// builds it (with a Dockerfile, or with ko on a base whose user is known).
+    pub fn image_user(&self, image: &str) -> Option<&String> {
+        let by_ko = image.starts_with("ko://").then_some(self.ko_user.as_ref()).flatten();
+        self.image_users.get(&self.image_key(image)).or(by_ko)
     }
 
     /// The capabilities `setcap` gives the binary of the image a container naming `image` runs,

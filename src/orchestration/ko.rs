@@ -6,6 +6,10 @@ use yaml_serde::Value;
 
 use super::Repository;
 
+/// The base ko builds on when its configuration names none: Chainguard's static image, which
+/// runs programs as 65532.
+const KO_DEFAULT_BASE: &str = "cgr.dev/chainguard/static";
+
 /// True for the names ko reads its configuration from.
 pub fn is_ko_name(name: &str) -> bool {
     matches!(name, ".ko.yaml" | ".ko.yml")
@@ -31,6 +35,18 @@ impl Repository {
         // ko names an image built from the module's root after the module, which is the
         // repository's name here as elsewhere.
         self.builds_with_ko = true;
+        // Overrides give some images other bases: then no one user is known.
+        if doc.get("baseImageOverrides").is_none() {
+            let base = doc.get("defaultBaseImage").and_then(Value::as_str).unwrap_or(KO_DEFAULT_BASE);
+            let nonroot =
+                base == KO_DEFAULT_BASE || crate::dockerfile::image::ImageRef::parse(base).default_user_is_nonroot();
+            self.ko_user = nonroot.then(|| (crate::dockerfile::plan::NONROOT.to_string(), base.to_string()));
+        }
+    }
+
+    /// The user the images ko builds here run as, with the base image that sets it, when known.
+    pub fn ko_user(&self) -> Option<&(String, String)> {
+        self.ko_user.as_ref().filter(|_| self.builds_with_ko)
     }
 
     /// The names of the images ko builds here (with the repository's name, for its root package),

@@ -69,7 +69,14 @@ pub(super) fn manifest_context(
             context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
         }
     }
-    context.images_built.extend(facts.orchestration.ko_images());
+    let ko_images = facts.orchestration.ko_images();
+    if let Some((user, _)) = facts.orchestration.ko_user() {
+        for name in &ko_images {
+            context.image_users.entry(name.clone()).or_insert_with(|| user.clone());
+        }
+        context.ko_user = Some(user.clone());
+    }
+    context.images_built.extend(ko_images);
     // A repository that builds images names them after its programs too (`cmd/interceptors`).
     if !context.images_built.is_empty() {
         let programs = std::fs::read_dir(repo.join("cmd")).into_iter().flatten().flatten();
