@@ -35,8 +35,16 @@ const DATA_STORES: &[&str] = &[
     "influxdb",
 ];
 
-/// Data stores that write their socket and pid file under /var/run, outside their data volume.
-const RUN_DIR_WRITERS: &[&str] = &["mysql", "mariadb", "postgres", "postgresql"];
+/// Data stores that write outside their data volume, and what they write there: a socket and pid
+/// file under /var/run, a JVM's logs and keystore under its home.
+const OUTSIDE_VOLUME_WRITERS: &[(&str, &str)] = &[
+    ("mysql", "its socket and pid file under /var/run"),
+    ("mariadb", "its socket and pid file under /var/run"),
+    ("postgres", "its socket and pid file under /var/run"),
+    ("postgresql", "its socket and pid file under /var/run"),
+    ("elasticsearch", "its logs and keystore under /usr/share/elasticsearch"),
+    ("opensearch", "its logs and keystore under /usr/share/opensearch"),
+];
 
 /// The data store an image runs (`redis` for `redis:7.4`), when it is one the repository does not
 /// build: it writes its data, sockets and pid files into its image's own directories.
@@ -59,8 +67,8 @@ fn mounts_writable(container: &Value) -> bool {
 }
 
 /// Why a container running a data store the repository does not build needs a writable root,
-/// when it does: nothing writable is mounted for its data, or it writes its socket and pid file
-/// under /var/run (mysql, postgres) beside the data volume.
+/// when it does: nothing writable is mounted for its data, or it writes beside the data volume
+/// (mysql's socket under /var/run, opensearch's logs under its home).
 pub(in crate::kubernetes) fn data_store_writes(
     container: &Value,
     image_users: &crate::kubernetes::ImageUsers,
@@ -71,9 +79,8 @@ pub(in crate::kubernetes) fn data_store_writes(
             "{store} writes its data into its image's own directories, and nothing writable is mounted for it"
         ));
     }
-    RUN_DIR_WRITERS
-        .contains(&store.as_str())
-        .then(|| format!("{store} writes its socket and pid file under /var/run, outside its data volume"))
+    let (_, what) = OUTSIDE_VOLUME_WRITERS.iter().find(|(name, _)| *name == store)?;
+    Some(format!("{store} writes {what}, outside its data volume"))
 }
 
 /// The containers (not left alone already) that run a data store the repository does not build
