@@ -272,6 +272,13 @@ impl Repository {
         images
     }
 
+    /// True when a build file of the repository (a workflow, Makefile, Compose, bake or
+    /// GoReleaser file) builds the Dockerfile at `dockerfile` (relative to the repository).
+    pub fn builds_dockerfile(&self, dockerfile: &Path) -> bool {
+        let dockerfile = normalise(dockerfile);
+        self.builds.iter().any(|b| b.dockerfile == dockerfile)
+    }
+
     /// True when a Kubernetes container of the repository runs one of the images in `built`.
     pub fn runs_any(&self, built: &std::collections::BTreeSet<String>) -> bool {
         self.containers.iter().any(|c| built.contains(&c.image))

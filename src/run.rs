@@ -370,11 +370,18 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     }
     let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
     let dockerfile_reports = parallel_map(work, |(f, dir)| {
-        if let Some(why) = crate::source::test_images::reason(&test_builds, &rel(&f.path)) {
+        // A Dockerfile the tests build is theirs, unless a build file builds it too (a release):
+        // then it is hardened for both, without BuildKit's mounts, which the tests' builds lack.
+        let tests_build = crate::source::test_images::built_by(&test_builds, &rel(&f.path));
+        if let Some(build) = tests_build.filter(|_| !facts.orchestration.builds_dockerfile(&rel(&f.path))) {
+            let why = crate::source::test_images::reason(build);
             return FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(why));
         }
         let (program, _) = program(f, dir);
-        let orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
+        let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
+        if let Some(build) = tests_build {
+            orchestration.without_buildkit.get_or_insert_with(|| crate::source::test_images::origin(build));
+        }
         let build_args = orchestration.agreed_build_args();
         let report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);
         FileReport { context: Some((*dir).clone()), build_args, ..report }

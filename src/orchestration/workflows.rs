@@ -30,12 +30,16 @@ impl Repository {
             let file = text("file").map_or_else(|| format!("{context}/Dockerfile"), str::to_string);
             let platforms: Vec<&str> =
                 text("platforms").unwrap_or_default().split([',', '\n']).map(str::trim).collect();
-            if file.contains("${{") || platforms.iter().any(|p| p.contains("${{")) {
+            if file.contains("${{") {
                 continue;
             }
             let origin = path.display().to_string();
-            let platforms =
-                platforms.iter().filter(|p| !p.is_empty()).map(|p| (p.to_string(), origin.clone())).collect();
+            // A platform from an expression (`${{ matrix.platform }}`) is not known here.
+            let platforms = platforms
+                .iter()
+                .filter(|p| !p.is_empty() && !p.contains("${{"))
+                .map(|p| (p.to_string(), origin.clone()))
+                .collect();
             let context = (!context.contains("${{")).then(|| (normalise(Path::new(context)), origin.clone()));
             self.builds.push(Build { dockerfile: normalise(Path::new(&file)), platforms, context, ..Build::default() });
         }

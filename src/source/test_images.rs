@@ -39,22 +39,31 @@ pub fn collect(repo: &Path) -> Vec<TestBuild> {
     builds
 }
 
-/// Why the Dockerfile at `path` (relative to the repository) is a test's, when a test build names
-/// it: by its file name when that is its own (`Dockerfile.derper`), by its path when it is a
-/// plain `Dockerfile`.
-pub fn reason(builds: &[TestBuild], path: &Path) -> Option<String> {
+/// The test build that names the Dockerfile at `path` (relative to the repository), if one does:
+/// by its file name when that is its own (`Dockerfile.derper`), by its path when it is a plain
+/// `Dockerfile`.
+pub fn built_by<'b>(builds: &'b [TestBuild], path: &Path) -> Option<&'b TestBuild> {
     let name = path.file_name()?.to_str()?;
-    let build = builds.iter().find(|b| {
+    builds.iter().find(|b| {
         let named = Path::new(&b.name);
         named.file_name().and_then(|n| n.to_str()) == Some(name)
             && (name != "Dockerfile" || (named.components().count() > 1 && path.ends_with(named)))
-    })?;
-    Some(format!(
+    })
+}
+
+/// Where a test builds the image and with what: `integration/relay_test.go:17 (dockertest)`.
+pub fn origin(build: &TestBuild) -> String {
+    format!("{}:{} ({})", build.at.0.display(), build.at.1, build.library)
+}
+
+/// Why a Dockerfile only a test builds is skipped.
+pub fn reason(build: &TestBuild) -> String {
+    format!(
         "an image the tests build: {}:{} builds it with {}, through the Docker API without BuildKit, as a fixture of the tests, not an image the project ships",
         build.at.0.display(),
         build.at.1,
         build.library
-    ))
+    )
 }
 
 /// The Go files under `dir`, tests and test directories included (not vendored code).
@@ -84,13 +93,13 @@ mod tests {
         let at = (PathBuf::from("integration/dsic.go"), 224);
         let build = |name: &str| TestBuild { name: name.into(), at: at.clone(), library: "dockertest" };
         let builds = [build("Dockerfile.derper"), build("testdata/Dockerfile")];
-        let why = reason(&builds, Path::new("Dockerfile.derper")).unwrap();
+        let why = reason(built_by(&builds, Path::new("Dockerfile.derper")).unwrap());
         assert!(
             why.starts_with("an image the tests build: integration/dsic.go:224 builds it with dockertest"),
             "{why}"
         );
-        assert!(reason(&builds, Path::new("docker/testdata/Dockerfile")).is_some());
-        assert!(reason(&builds, Path::new("Dockerfile")).is_none(), "a plain name needs its path");
-        assert!(reason(&builds, Path::new("Dockerfile.server")).is_none());
+        assert!(built_by(&builds, Path::new("docker/testdata/Dockerfile")).is_some());
+        assert!(built_by(&builds, Path::new("Dockerfile")).is_none(), "a plain name needs its path");
+        assert!(built_by(&builds, Path::new("Dockerfile.server")).is_none());
     }
 }
