@@ -44,6 +44,10 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         }
         return Ok(outcome);
     }
+    // An empty file (a placeholder committed before its content) builds nothing.
+    if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        return Ok(Outcome::Skipped("empty: no instructions, so nothing is built from it".into()));
+    }
     // A line that is only a placeholder (`${LABELS}`, `{{ .Labels }}`) is filled in by a script
     // (envsubst, a template engine) before the file is built.
     let mut continued = false;

@@ -12,6 +12,7 @@ use parse_dockerfile::Instruction as Ast;
 use crate::shell::{self, SimpleCommand};
 
 mod body;
+mod heredoc;
 use body::{EMPTY_COMMAND, body, parse_args};
 
 pub use crate::lines::LineIndex;
@@ -181,6 +182,7 @@ impl Dockerfile {
         // it reads an empty string of the same length in its place, told apart below.
         let cleared = EMPTY_COMMAND
             .replace_all(text, |c: &regex::Captures<'_>| format!("{}\"\"{}", &c[1], " ".repeat(c[2].len() - 2)));
+        let cleared = heredoc::blank_late_bodies(&cleared);
         let ast = parse_dockerfile::parse(&cleared).map_err(|e| ParseError {
             line: e.line(),
             column: e.column(),
