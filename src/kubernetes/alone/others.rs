@@ -46,10 +46,16 @@ pub(in crate::kubernetes) fn others_images(
             // `controller:latest` is a placeholder kustomize or make sets to the project's own.
             None => versioned(reference),
         };
+        // `runAsNonRoot` alone stops an image that starts as root; beside a container left alone
+        // (a CSI driver's root plugin, whose socket its sidecars share) no user is advised.
+        let advice = match alone.is_empty() {
+            true => " (once you know the user it runs as, set runAsUser to it, and harden hardens the rest)",
+            false => "",
+        };
         return super::leave_userless(workload, alone, findings, |c| {
             let (_, image) = other(c).filter(|(i, _)| others(i))?;
             let message = format!(
-                "{} runs {image}, which harden finds built nowhere in this repository, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone (set runAsNonRoot or runAsUser on it, and harden hardens the rest)",
+                "{} runs {image}, which harden finds built nowhere in this repository, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone{advice}",
                 c.who(workload),
             );
             Some((&rules::EXAMPLE_OTHER_IMAGE, message))
