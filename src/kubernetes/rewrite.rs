@@ -25,6 +25,9 @@ enum Anchor {
     BlockSeq { end: usize, column: usize },
     /// Add items before the `]` at `close` of a flow sequence.
     FlowSeq { close: usize, empty: bool },
+    /// Write block items under the key (at `column`) whose line ends at `end`, in place of an
+    /// empty flow sequence (`volumes: []`), which a mapping written in flow would not match.
+    EmptySeq { end: usize, column: usize },
 }
 
 impl Anchor {
@@ -33,7 +36,7 @@ impl Anchor {
     /// last key holds it (a flush `- item` sits at its key's column).
     fn order(&self) -> (usize, std::cmp::Reverse<usize>, u8) {
         match *self {
-            Anchor::BlockSeq { end, column } | Anchor::EmptyValue { end, column } => {
+            Anchor::BlockSeq { end, column } | Anchor::EmptyValue { end, column } | Anchor::EmptySeq { end, column } => {
                 (end, std::cmp::Reverse(column), 0)
             }
             Anchor::BlockMap { end, column } => (end, std::cmp::Reverse(column), 1),
@@ -79,7 +82,22 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
                 };
                 push(&mut groups, anchor, keys, value.clone());
             }
-            (Op::Append(value), true) => push(&mut groups, anchor_of_seq(text, node)?, vec![], value.clone()),
+            (Op::Append(value), true) => {
+                let anchor = match node {
+                    // `volumes: []` becomes a block sequence, as the rest of the file is written.
+                    Node::Seq { flow: true, items, range } if items.is_empty() && value.is_mapping() => {
+                        if !nulls.contains(range) {
+                            nulls.push(range.clone());
+                        }
+                        match anchor_of_empty(text, root, &change.path)? {
+                            Anchor::EmptyValue { end, column } => Anchor::EmptySeq { end, column },
+                            other => other,
+                        }
+                    }
+                    _ => anchor_of_seq(text, node)?,
+                };
+                push(&mut groups, anchor, vec![], value.clone())
+            }
             (Op::Append(_), false) => return Err("an append to a sequence that is not there".into()),
         }
     }
@@ -255,6 +273,10 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ed
         Anchor::BlockSeq { end, column } => {
             let values: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
             at_line_start(end, block_items(&values, column, style))
+        }
+        Anchor::EmptySeq { end, column } => {
+            let values: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+            at_line_start(end, block_items(&values, column + style.seq_indent, style))
         }
         Anchor::FlowSeq { close, empty } => {
             // New strings take the quotes of the items already there (`["NET_RAW", "ALL"]`).
