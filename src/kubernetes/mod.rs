@@ -77,8 +77,13 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     };
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str)).collect();
     if !docs.iter().any(is_workload) {
-        // A Compose file by what it holds, whatever its name (`compose/redis.yml`).
-        let compose = docs.iter().any(|d| d.get("services").is_some_and(Value::is_mapping));
+        // A Compose file by what it holds, whatever its name (`compose/redis.yml`): services
+        // that run an image or build one (a server's configuration may list `services:` too).
+        let compose = docs.iter().any(|d| {
+            d.get("services").and_then(Value::as_mapping).is_some_and(|services| {
+                services.values().any(|s| s.get("image").is_some() || s.get("build").is_some())
+            })
+        });
         return Ok(Outcome::Skipped(match kinds.is_empty() {
             true if compose => "a Compose file (services:), not a Kubernetes manifest".into(),
             true => "not a Kubernetes manifest (no kind)".into(),
@@ -392,6 +397,11 @@ mod tests {
         assert_eq!(
             skipped("services:\n  redis:\n    image: redis:7\n"),
             "a Compose file (services:), not a Kubernetes manifest"
+        );
+        // A server's own configuration that lists its services is no Compose file.
+        assert_eq!(
+            skipped("services:\n  frontend:\n    rpc:\n      grpcPort: 7233\n"),
+            "not a Kubernetes manifest (no kind)"
         );
         assert!(skipped("# AUTO-GENERATED, DO NOT EDIT!\nkind: Pod\n").starts_with("generated ("));
         assert!(
