@@ -104,6 +104,9 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         OTHER_LANGUAGES.iter().any(|l| name == *l || name.starts_with(&format!("{l}-")))
     });
     if copies_context && facts.source.available && !other_language {
+        if let Some(why) = no_go_program(facts, stage) {
+            return why;
+        }
         let shell_less = base.is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox);
         return match shell_less {
             true => format!(
@@ -137,4 +140,35 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         };
     }
     "not a Go build: no golang base image and no go build or go install".into()
+}
+
+/// Why files copied from the build context onto a base are no Go program harden could move,
+/// when the file says: a Rust build's output (Cargo's `target/release/`), no command of its own
+/// (the base's program runs), or a shell script that starts.
+fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<String> {
+    let copied = stage.instructions.iter().filter_map(|i| match &i.body {
+        model::Body::Copy(c) if c.from.is_none() => Some(&c.sources),
+        _ => None,
+    });
+    let cargo = copied.flatten().find(|s| ["target/release/", "target/debug/"].iter().any(|t| s.contains(t)));
+    if let Some(source) = cargo {
+        return Some(format!("not a Go build: it copies {source}, the output of a Rust build (Cargo's target/ directory)"));
+    }
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    if entrypoint.is_none() && cmd.is_none() && facts.parent_stage(stage).is_none() {
+        return Some(format!(
+            "not a Go build: it adds files to {}, and sets no ENTRYPOINT or CMD, so that image's own program runs",
+            stage.from.image
+        ));
+    }
+    let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(model::CommandForm::words).collect();
+    let shell = |w: &String| matches!(w.rsplit('/').next(), Some("sh" | "bash" | "ash" | "dash"));
+    let program = match words.first() {
+        Some(first) if shell(first) => words[1..].iter().find(|w| !w.starts_with('-'))?,
+        first => first?,
+    };
+    let script = program.split_whitespace().next().unwrap_or(program);
+    script.ends_with(".sh").then(|| {
+        format!("not known to be a Go build: the image starts {script}, a shell script, and nothing says it runs a Go program")
+    })
 }
