@@ -152,7 +152,9 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
     });
     let cargo = copied.flatten().find(|s| ["target/release/", "target/debug/"].iter().any(|t| s.contains(t)));
     if let Some(source) = cargo {
-        return Some(format!("not a Go build: it copies {source}, the output of a Rust build (Cargo's target/ directory)"));
+        return Some(format!(
+            "not a Go build: it copies {source}, the output of a Rust build (Cargo's target/ directory)"
+        ));
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
     if entrypoint.is_none() && cmd.is_none() && facts.parent_stage(stage).is_none() {

@@ -36,9 +36,9 @@ impl Anchor {
     /// last key holds it (a flush `- item` sits at its key's column).
     fn order(&self) -> (usize, std::cmp::Reverse<usize>, u8) {
         match *self {
-            Anchor::BlockSeq { end, column } | Anchor::EmptyValue { end, column } | Anchor::EmptySeq { end, column } => {
-                (end, std::cmp::Reverse(column), 0)
-            }
+            Anchor::BlockSeq { end, column }
+            | Anchor::EmptyValue { end, column }
+            | Anchor::EmptySeq { end, column } => (end, std::cmp::Reverse(column), 0),
             Anchor::BlockMap { end, column } => (end, std::cmp::Reverse(column), 1),
             Anchor::FlowMap { close, .. } | Anchor::FlowSeq { close, .. } => (close, std::cmp::Reverse(usize::MAX), 0),
         }

@@ -97,9 +97,33 @@ impl Workload<'_> {
     }
 }
 
+/// The kind of a document that is a workload of [`KINDS`] in Kubernetes' own API groups (Argo
+/// Rollouts' for `Rollout`): a `Job` of `batch.volcano.sh` is another project's resource, with
+/// another shape.
+pub fn kind_of(value: &Value) -> Option<&str> {
+    let kind = value.get("kind")?.as_str()?;
+    let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
+    let group = api.split_once('/').map_or("", |(group, _)| group);
+    let own = matches!(group, "" | "apps" | "batch" | "extensions" | "argoproj.io");
+    (own && KINDS.iter().any(|(k, _)| *k == kind)).then_some(kind)
+}
+
+/// The API version a workload document uses that Kubernetes has removed, with the release that
+/// removed it (`extensions/v1beta1`, 1.16): no supported cluster applies it as written.
+pub fn removed_api(value: &Value) -> Option<(&str, &'static str)> {
+    kind_of(value)?;
+    let api = value.get("apiVersion")?.as_str()?;
+    let removed_in = match api {
+        "extensions/v1beta1" | "apps/v1beta1" | "apps/v1beta2" => "1.16",
+        "batch/v1beta1" | "batch/v2alpha1" => "1.25",
+        _ => return None,
+    };
+    Some((api, removed_in))
+}
+
 /// The workload a document holds, if it is one of [`KINDS`] with a pod spec.
 pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, node: &'a Node) -> Option<Workload<'a>> {
-    let kind_value = value.get("kind")?.as_str()?;
+    let kind_value = kind_of(value)?;
     let &(kind, pod_path) = KINDS.iter().find(|(k, _)| *k == kind_value)?;
     let mut pod = node;
     let mut pod_value = value;
@@ -111,7 +135,12 @@ pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, nod
         return None;
     }
     let metadata = value.get("metadata");
-    let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("unnamed").to_string();
+    // A name the API server completes (`generateName: migrate-`) is shown as written.
+    let name = metadata
+        .and_then(|m| m.get("name").or_else(|| m.get("generateName")))
+        .and_then(Value::as_str)
+        .unwrap_or("unnamed")
+        .to_string();
     let annotations = metadata
         .and_then(|m| m.get("annotations"))
         .and_then(Value::as_mapping)
