@@ -459,6 +459,13 @@ mod tests {
         rejected_quickly(&format!("kind: Pod\nspec:\n{block}"), "recursion limit");
     }
 
+    #[test]
+    fn a_name_the_api_server_completes_names_the_workload() {
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\nspec:\n  template:\n    spec:\n      containers:\n      - name: m\n        image: ghcr.io/acme/m:1.0\n";
+        let Ok(Outcome::Hardened { findings, .. }) = harden(job, &Config::default()) else { panic!("not hardened") };
+        assert!(findings.iter().all(|f| f.message.starts_with("Job/migrate- ")), "{findings:?}");
+    }
+
     fn skipped(text: &str) -> String {
         match harden(text, &Config::default()) {
             Ok(Outcome::Skipped(reason)) => reason,
