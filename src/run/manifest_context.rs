@@ -195,7 +195,9 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
         if report.findings.iter().any(|f| f.rule == crate::rules::RENDER_INPUT.id) {
             continue;
         }
-        let ids = crate::kubernetes::kustomize::workload_ids(text);
+        // Only the workloads harden changes (their fixed findings name them first).
+        let mut ids = crate::kubernetes::kustomize::workload_ids(text);
+        ids.retain(|id| report.findings.iter().any(|f| f.fixed && f.message.starts_with(&format!("{id} "))));
         let held: Vec<(&PathBuf, &String)> = copies
             .iter()
             .filter(|(copy, _)| *copy != path)
