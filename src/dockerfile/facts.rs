@@ -205,7 +205,8 @@ impl<'a> Facts<'a> {
 
     /// True when the runtime stage itself builds the program (a single-stage build).
     pub fn is_single_stage(&self) -> bool {
-        self.builds().any(|(r, _)| r.stage == self.runtime)
+        // Installing delve (a debug stage's tool) builds no program of the image's.
+        self.builds().any(|(r, c)| r.stage == self.runtime && !c.builds_delve())
     }
 
     /// The stages that build Go.

@@ -325,7 +325,10 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         return Err((
             &rules::RUNTIME_NEEDS_SHELL,
             stage.from.line,
-            format!("the runtime stage is built on stage {}, so its contents are shared; it is kept", stage.from.image),
+            format!(
+                "the runtime stage is built on stage {}, whose files and base it shares (a debug or test image over the one that ships): changing that base would change both, so it is kept",
+                stage.from.image
+            ),
         ));
     }
     refusals::check_runtime_commands(facts)?;
