@@ -8,14 +8,14 @@ use super::flags::{goflags, ldflags_words};
 use super::gobuild::GoCommand;
 use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
-use super::model::{Body, CommandForm, Copy, Stage};
+use super::model::{Body, CommandForm, Stage};
 use super::modules;
 use super::plan::{Plan, RuntimePlan};
-use super::rewrite::leaves_eol_base;
 use super::runtime;
 use super::secrets;
 
 mod images;
+mod stages;
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
@@ -24,7 +24,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     runtime_findings(facts, plan, &mut out);
     images::findings(facts, &mut out);
     secrets::findings(facts, &mut out);
-    stage_findings(facts, &mut out);
+    stages::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     out
@@ -370,64 +370,6 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             stage.from.line,
             format!("cgo is needed ({}) but the runtime has no libc", facts.cgo.reason.as_deref().unwrap_or("cgo")),
         ));
-    }
-}
-
-/// Copies from outside the file, and runtime-looking stages other than the last.
-fn stage_findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
-    let df = facts.df;
-    let mut referenced = vec![false; df.stages.len()];
-    for stage in &df.stages {
-        if let Some(parent) = facts.parent_stage(stage) {
-            referenced[parent.index] = true;
-        }
-        for inst in &stage.instructions {
-            let Body::Copy(Copy { from: Some(from), .. }) = &inst.body else { continue };
-            match df.stage_named(from) {
-                Some(source) => referenced[source.index] = true,
-                None => out.push(Finding::new(
-                    &rules::FOREIGN_FROM,
-                    inst.line,
-                    format!("COPY --from={from} names no stage: an image or a named build context, kept as it is"),
-                )),
-            }
-        }
-    }
-    let builders = facts.builder_stages();
-    let runtime_chain: Vec<usize> =
-        std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s)).map(|s| s.index).collect();
-    for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
-        let own_command = stage.instructions.iter().find(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
-        // Its distroless base past end of life still moves on (HD118).
-        let eol =
-            if leaves_eol_base(facts, stage) { " (its base past end of life still moves to debian13)" } else { "" };
-        if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index)) {
-            out.push(Finding::new(
-                &rules::SECOND_RUNTIME,
-                command.line,
-                format!(
-                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{eol}",
-                    stage.reference(),
-                    command.keyword.to_ascii_uppercase(),
-                    stage.reference()
-                ),
-            ));
-            continue;
-        }
-        let copies_from_stage =
-            stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(Copy { from: Some(_), .. })));
-        let fat = facts.base_image(stage).is_some_and(|b| b.family().is_fat());
-        if !referenced[stage.index] && !builders.contains(&stage.index) && copies_from_stage && fat {
-            out.push(Finding::new(
-                &rules::SECOND_RUNTIME,
-                stage.from.line,
-                format!(
-                    "stage {} looks like a second runtime image (docker build --target {}); harden changes the runtime and user of the final stage only",
-                    stage.reference(),
-                    stage.reference()
-                ),
-            ));
-        }
     }
 }
 

@@ -1,0 +1,91 @@
+//! Findings about stages other than the runtime: copies from outside the file, and stages that
+//! are images of their own (`--target`), whose user harden does not change.
+
+use crate::finding::Finding;
+use crate::rules;
+
+use super::super::facts::Facts;
+use super::super::model::{Body, Copy, Stage};
+use super::super::rewrite::leaves_eol_base;
+use super::super::users;
+
+/// Copies from outside the file, and runtime-looking stages other than the last.
+pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+    let df = facts.df;
+    let mut referenced = vec![false; df.stages.len()];
+    for stage in &df.stages {
+        if let Some(parent) = facts.parent_stage(stage) {
+            referenced[parent.index] = true;
+        }
+        for inst in &stage.instructions {
+            let Body::Copy(Copy { from: Some(from), .. }) = &inst.body else { continue };
+            match df.stage_named(from) {
+                Some(source) => referenced[source.index] = true,
+                None => out.push(Finding::new(
+                    &rules::FOREIGN_FROM,
+                    inst.line,
+                    format!("COPY --from={from} names no stage: an image or a named build context, kept as it is"),
+                )),
+            }
+        }
+    }
+    let builders = facts.builder_stages();
+    let runtime_chain: Vec<usize> =
+        std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s)).map(|s| s.index).collect();
+    for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
+        let own_command = stage.instructions.iter().find(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
+        // Its distroless base past end of life still moves on (HD118).
+        let eol =
+            if leaves_eol_base(facts, stage) { " (its base past end of life still moves to debian13)" } else { "" };
+        if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index)) {
+            out.push(Finding::new(
+                &rules::SECOND_RUNTIME,
+                command.line,
+                format!(
+                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{eol}",
+                    stage.reference(),
+                    command.keyword.to_ascii_uppercase(),
+                    stage.reference()
+                ),
+            ));
+            named_user(facts, stage, out);
+            continue;
+        }
+        let copies_from_stage =
+            stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(Copy { from: Some(_), .. })));
+        let fat = facts.base_image(stage).is_some_and(|b| b.family().is_fat());
+        if !referenced[stage.index] && !builders.contains(&stage.index) && copies_from_stage && fat {
+            out.push(Finding::new(
+                &rules::SECOND_RUNTIME,
+                stage.from.line,
+                format!(
+                    "stage {} looks like a second runtime image (docker build --target {}); harden changes the runtime and user of the final stage only",
+                    stage.reference(),
+                    stage.reference()
+                ),
+            ));
+        }
+    }
+}
+
+/// HD107 for a stage that is an image of its own and runs as a user name, which the kubelet
+/// cannot check under `runAsNonRoot`: the runtime's own finding does not cover it.
+fn named_user(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Finding>) {
+    let Some((inst, user)) = facts.last_user(stage) else { return };
+    if super::is_numeric_user(user) || super::is_root(user) {
+        return;
+    }
+    let ids = users::created_ids(&users::stages_but(facts.df, None), facts.text, user);
+    let write = match ids {
+        Some(ids) => format!("; the file gives it {ids}: write USER {ids}"),
+        None => String::new(),
+    };
+    out.push(Finding::new(
+        &rules::NON_NUMERIC_USER,
+        inst.line,
+        format!(
+            "stage {} runs as USER {user}, a name; the kubelet cannot verify it is non-root under runAsNonRoot{write}",
+            stage.reference()
+        ),
+    ));
+}
