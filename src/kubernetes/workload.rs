@@ -97,15 +97,17 @@ impl Workload<'_> {
     }
 }
 
-/// The kind of a document that is a workload of [`KINDS`] in Kubernetes' own API groups (Argo
-/// Rollouts' for `Rollout`): a `Job` of `batch.volcano.sh` is another project's resource, with
-/// another shape.
+/// The kind of a document that is a workload of [`KINDS`]: in Kubernetes' own API groups (Argo
+/// Rollouts' for `Rollout`), or in another's with the same pod template (OpenKruise's
+/// `StatefulSet`); a `Job` of `batch.volcano.sh`, with its pods under `tasks`, is not one.
 pub fn kind_of(value: &Value) -> Option<&str> {
     let kind = value.get("kind")?.as_str()?;
+    let (_, pod_path) = KINDS.iter().find(|(k, _)| *k == kind)?;
     let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or("v1");
     let group = api.split_once('/').map_or("", |(group, _)| group);
     let own = matches!(group, "" | "apps" | "batch" | "extensions" | "argoproj.io");
-    (own && KINDS.iter().any(|(k, _)| *k == kind)).then_some(kind)
+    let pod = pod_path.iter().try_fold(value, |v, key| v.get(*key));
+    (own || pod.is_some_and(Value::is_mapping)).then_some(kind)
 }
 
 /// The API version a workload document uses that Kubernetes has removed, with the release that

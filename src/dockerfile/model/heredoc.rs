@@ -7,9 +7,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// A RUN line (with its flags) whose command does not start with a here-document.
-static RUN_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*RUN\s+(?:--\S+\s+)*[^<\s]").expect("a valid pattern"));
+/// The start of a RUN instruction.
+static RUN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\s*RUN\s").expect("a valid pattern"));
 /// A here-document opener: `<<EOF`, `<<-EOF`, `<<'EOF'`, `<<"EOF"`.
 static OPENER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?"#).expect("a valid pattern"));
@@ -20,8 +19,8 @@ pub fn blank_late_bodies(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     // The delimiters still to come, in order, each with whether tabs before it are allowed.
     let mut pending: std::collections::VecDeque<(String, bool)> = Default::default();
-    // Whether the RUN being read opened here-documents on an earlier line of its continuation.
-    let mut in_run = false;
+    // The RUN being read, its continued lines joined, until its line ends.
+    let mut run: Option<String> = None;
     for line in text.split_inclusive('\n') {
         let content = line.trim_end_matches(['\n', '\r']);
         if let Some((delimiter, tabs)) = pending.front() {
@@ -32,15 +31,25 @@ pub fn blank_late_bodies(text: &str) -> String {
             out.push_str(&blank(line));
             continue;
         }
-        in_run |= RUN_LINE.is_match(content);
-        if in_run {
-            let code = content.split(" #").next().unwrap_or(content);
-            for opener in OPENER.captures_iter(code) {
+        out.push_str(line);
+        if run.is_none() && RUN.is_match(content) {
+            run = Some(String::new());
+        }
+        let Some(logical) = run.as_mut() else { continue };
+        let code = content.split(" #").next().unwrap_or(content);
+        logical.push_str(code.trim_end_matches('\\'));
+        logical.push(' ');
+        if content.ends_with('\\') {
+            continue;
+        }
+        // `RUN [--flags] <<EOF` is a here-document the parser reads itself.
+        let mut words = logical.split_whitespace().skip(1).skip_while(|w| w.starts_with("--"));
+        if !words.next().is_some_and(|w| w.starts_with("<<")) {
+            for opener in OPENER.captures_iter(logical) {
                 pending.push_back((opener[2].to_string(), &opener[1] == "-"));
             }
-            in_run = content.ends_with('\\');
         }
-        out.push_str(line);
+        run = None;
     }
     out
 }
@@ -71,6 +80,7 @@ mod tests {
             "FROM alpine\nRUN <<EOF\necho hi\nEOF\n",
             "FROM alpine\nRUN echo \"a << b\" && echo done\nCMD [\"/app\"]\n",
             "FROM alpine\nCOPY <<EOF /etc/x\nhi\nEOF\n",
+            "FROM golang\nRUN --mount=target=. \\\n    --mount=type=cache,target=/go/pkg/mod <<EOT\n    go build\nEOT\n",
         ] {
             assert_eq!(blank_late_bodies(text), text);
         }
