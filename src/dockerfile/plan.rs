@@ -9,12 +9,13 @@ use crate::rules::{self, Rule};
 
 use super::facts::{Facts, join_path};
 use super::image::{Family, ImageRef};
-use super::model::{Body, Stage};
+use super::model::Body;
 use super::output::Output;
 use super::refusals;
 use super::runtime;
 
 mod off_root;
+mod pins;
 
 use off_root::off_root;
 
@@ -254,57 +255,6 @@ fn platform_variable(image: &str) -> Option<&'static str> {
     PLATFORM_ARGS.into_iter().find(|var| image.contains(&format!("${var}")) || image.contains(&format!("${{{var}}}")))
 }
 
-/// The runtime image for a stage that now runs on `base`: the same architecture when `base`
-/// is pinned to one (`arm64v8/alpine` → distroless's `nonroot-arm64` tag); refused when distroless
-/// has no image for it, for the stage's `FROM --platform` or for a platform the repository builds
-/// the image for (`linux/386`), or when `base` is pinned by digest and the rewrite will not be
-/// pinned.
-fn keeping_pins(facts: &Facts<'_>, base: &ImageRef, image: String, stage: &Stage) -> Result<String, Refusal> {
-    let line = stage.from.line;
-    if base.digest.is_some() && !facts.config.pinning {
-        return Err((
-            &rules::PINNED_IMAGE_KEPT,
-            line,
-            format!(
-                "{} is pinned by digest and {image} would not be; the runtime is kept (harden fix --pin replaces it with a pinned image)",
-                base.to_reference()
-            ),
-        ));
-    }
-    let from_platform = stage.from.platform.as_deref().and_then(|p| facts.df.resolve_image(p));
-    if let Some(platform) = from_platform.filter(|p| !p.contains('$') && !ImageRef::distroless_publishes(p)) {
-        return Err((
-            &rules::RUNTIME_NEEDS_SHELL,
-            line,
-            format!(
-                "the runtime stage is built for {platform} (FROM --platform), for which distroless publishes no image; the runtime is kept"
-            ),
-        ));
-    }
-    let platforms = &facts.source.orchestration.platforms;
-    if let Some((platform, origin)) = platforms.iter().find(|(p, _)| !ImageRef::distroless_publishes(p)) {
-        return Err((
-            &rules::RUNTIME_NEEDS_SHELL,
-            line,
-            format!(
-                "{origin} builds the image for {platform}, for which distroless publishes no image; the runtime is kept"
-            ),
-        ));
-    }
-    match base.pinned_arch() {
-        Ok(None) => Ok(image),
-        Ok(Some(arch)) => Ok(ImageRef::parse(&image).for_arch(arch).to_reference()),
-        Err(namespace) => Err((
-            &rules::RUNTIME_NEEDS_SHELL,
-            line,
-            format!(
-                "{} is built for {namespace}, for which distroless publishes no image; the runtime is kept",
-                base.to_reference()
-            ),
-        )),
-    }
-}
-
 /// The ids a kept runtime's `USER name` is written as (`nobody` → 65534:65534, a name the file
 /// creates with fixed ids), when it is a name whose ids are known.
 fn kept_user_ids(facts: &Facts<'_>) -> Option<String> {
@@ -373,24 +323,13 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             let wanted = ImageRef::parse(&image);
             let eol = base.short_name().ends_with("-debian12");
             let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();
-            (eol || needs_libc).then(|| distroless_successor(base, &wanted, needs_libc))
+            (eol || needs_libc).then(|| pins::distroless_successor(base, &wanted, needs_libc))
         }
         Family::Scratch if facts.cgo.needed && !facts.cgo.static_link => Some(image),
         _ => None,
     };
-    let new_image = new_image.map(|image| keeping_pins(facts, base, image, stage)).transpose()?;
+    let new_image = new_image.map(|image| pins::keeping_pins(facts, base, image, stage)).transpose()?;
     Ok(RuntimePlan::Convert { image: new_image })
-}
-
-/// The distroless image to move to: debian13, and the libc variant when cgo needs it.
-fn distroless_successor(base: &ImageRef, wanted: &ImageRef, needs_libc: bool) -> String {
-    if needs_libc {
-        return wanted.to_reference();
-    }
-    let mut next = base.clone();
-    next.name = next.name.replace("-debian12", "-debian13");
-    next.digest = None;
-    next.to_reference()
 }
 
 /// Plans the split of a single-stage build.
@@ -449,7 +388,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     }
     refusals::tool_image(facts, &program)?;
     let image = match facts.base_image(stage) {
-        Some(base) => keeping_pins(facts, base, image, stage)?,
+        Some(base) => pins::keeping_pins(facts, base, image, stage)?,
         None => image,
     };
     let mut copies: Vec<String> = outputs.iter().map(|o| o.path().to_string()).collect();

@@ -16,6 +16,7 @@ mod placeholders;
 pub mod rewrite;
 pub mod services;
 pub mod tree;
+mod unhardened;
 pub mod workload;
 pub mod writes;
 
@@ -63,7 +64,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     let docs = match parse(text) {
         // `{{ }}` inside a workload (or a file that only parses once rendered) is Helm or Go
         // templating; in another object's strings (alert rules, dashboards) it is that object's.
-        Ok(docs) if text.contains("{{") && docs.iter().any(|d| is_workload(d) && templated(d)) => {
+        Ok(docs) if text.contains("{{") && docs.iter().any(|d| unhardened::is_workload(d) && templated(d)) => {
             return Ok(Outcome::Skipped(TEMPLATE.into()));
         }
         Err(_) if text.contains("{{") || text.contains("{%") => return Ok(Outcome::Skipped(TEMPLATE.into())),
@@ -75,46 +76,8 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
         }
         Err(e) => return Err(e),
     };
-    let kinds: Vec<&str> = docs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str)).collect();
-    let workloads: Vec<&Value> = docs.iter().filter(|d| is_workload(d)).collect();
-    if let Some((api, release)) = workloads.first().and_then(|d| workload::removed_api(d))
-        && workloads.iter().all(|d| workload::removed_api(d).is_some())
-    {
-        return Ok(Outcome::Skipped(format!(
-            "its workloads use {api}, which Kubernetes {release} removed: no supported cluster applies the file as written, so hardening it changes nothing that runs"
-        )));
-    }
-    if !docs.iter().any(is_workload) {
-        // A Compose file by what it holds, whatever its name (`compose/redis.yml`): services
-        // that run an image or build one (a server's configuration may list `services:` too).
-        let compose = docs.iter().any(|d| {
-            d.get("services")
-                .and_then(Value::as_mapping)
-                .is_some_and(|services| services.values().any(|s| s.get("image").is_some() || s.get("build").is_some()))
-        });
-        return Ok(Outcome::Skipped(match kinds.is_empty() {
-            true if compose => "a Compose file (services:), not a Kubernetes manifest".into(),
-            true => "not a Kubernetes manifest (no kind)".into(),
-            // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
-            false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
-            false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
-            false => {
-                // A kind named like a workload in another project's API (volcano's `Job`) says whose.
-                let named: Vec<String> = docs
-                    .iter()
-                    .filter_map(|d| {
-                        let kind = d.get("kind").and_then(Value::as_str)?;
-                        let api = d.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-                        Some(match workload::KINDS.iter().any(|(k, _)| *k == kind) {
-                            true => format!("{kind} of {api}"),
-                            false => kind.to_string(),
-                        })
-                    })
-                    .collect();
-                let named: Vec<&str> = named.iter().map(String::as_str).collect();
-                format!("no workload to harden (kinds: {})", dedup(&named).join(", "))
-            }
-        }));
+    if let Some(why) = unhardened::reason(&docs) {
+        return Ok(Outcome::Skipped(why));
     }
     if let Some(placeholder) = placeholders::placeholder(text) {
         return Ok(filled_in(placeholder));
@@ -192,11 +155,6 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
 }
 
 const TEMPLATE: &str = "a template ({{ }} or {% %}), not plain YAML: Helm, Go or Jinja templating decides the output";
-
-/// True for a document of a workload kind.
-fn is_workload(doc: &Value) -> bool {
-    workload::kind_of(doc).is_some()
-}
 
 /// True when a string in the document holds `{{`, or a mapping has a mapping for a key: what an
 /// unquoted `name: {{.Name}}` parses as, and no Kubernetes object has.
@@ -362,16 +320,6 @@ fn check(before: &[Value], changes: &[change::Change], new: &str) -> Result<(), 
         return Err(format!("the rewritten document {} differs from the intended change", which + 1));
     }
     Ok(())
-}
-
-fn dedup<'a>(kinds: &[&'a str]) -> Vec<&'a str> {
-    let mut out: Vec<&str> = Vec::new();
-    for k in kinds {
-        if !out.contains(k) {
-            out.push(k);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,0 +1,68 @@
+//! Why a YAML file holds nothing harden hardens, when it does not: no workload (a Compose file,
+//! an OLM bundle, an OpenShift Template, another API's kinds), or workloads of a removed API.
+
+use yaml_serde::Value;
+
+use super::workload;
+
+/// Why `docs` hold nothing to harden, or `None` when they hold a workload harden can change.
+pub(super) fn reason(docs: &[Value]) -> Option<String> {
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d.get("kind").and_then(Value::as_str)).collect();
+    let workloads: Vec<&Value> = docs.iter().filter(|d| is_workload(d)).collect();
+    if let Some((api, release)) = workloads.first().and_then(|d| workload::removed_api(d))
+        && workloads.iter().all(|d| workload::removed_api(d).is_some())
+    {
+        return Some(format!(
+            "its workloads use {api}, which Kubernetes {release} removed: no supported cluster applies the file as written, so hardening it changes nothing that runs"
+        ));
+    }
+    if !docs.iter().any(is_workload) {
+        // A Compose file by what it holds, whatever its name (`compose/redis.yml`): services
+        // that run an image or build one (a server's configuration may list `services:` too).
+        let compose = docs.iter().any(|d| {
+            d.get("services")
+                .and_then(Value::as_mapping)
+                .is_some_and(|services| services.values().any(|s| s.get("image").is_some() || s.get("build").is_some()))
+        });
+        return Some(match kinds.is_empty() {
+            true if compose => "a Compose file (services:), not a Kubernetes manifest".into(),
+            true => "not a Kubernetes manifest (no kind)".into(),
+            // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
+            false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
+            false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
+            false => {
+                // A kind named like a workload in another project's API (volcano's `Job`) says whose.
+                let named: Vec<String> = docs
+                    .iter()
+                    .filter_map(|d| {
+                        let kind = d.get("kind").and_then(Value::as_str)?;
+                        let api = d.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+                        Some(match workload::KINDS.iter().any(|(k, _)| *k == kind) {
+                            true => format!("{kind} of {api}"),
+                            false => kind.to_string(),
+                        })
+                    })
+                    .collect();
+                let named: Vec<&str> = named.iter().map(String::as_str).collect();
+                format!("no workload to harden (kinds: {})", dedup(&named).join(", "))
+            }
+        });
+    }
+    None
+}
+
+/// True for a document of a workload kind.
+pub(super) fn is_workload(doc: &Value) -> bool {
+    workload::kind_of(doc).is_some()
+}
+
+/// The kinds in their order, each once.
+fn dedup<'a>(kinds: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for k in kinds {
+        if !out.contains(k) {
+            out.push(k);
+        }
+    }
+    out
+}
