@@ -162,6 +162,16 @@ pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
             "in a directory of generated files ({dir}/): a generator writes it again from its sources, so an edit here is lost (or fails the check that regenerating changes nothing); harden the sources"
         ));
     }
+    // A released version's manifests kept beside the current ones (`deploy/v4.13.4/`): what that
+    // release shipped, which its users apply as it was.
+    if let Some(at) = dirs.iter().position(|d| RELEASE_COPY_PARENTS.contains(&d.to_ascii_lowercase().as_str()))
+        && let Some(version) = dirs.get(at + 1).filter(|d| is_version(d))
+    {
+        return Some(format!(
+            "in a released version's copy of the manifests ({}/{version}/): what that release shipped, kept as it was; harden the current manifests",
+            dirs[at]
+        ));
+    }
     // A documentation site's copy of a released version's pages (`site/static/v0.18/`).
     let docs = dirs.iter().position(|d| DOCS_DIRS.contains(&d.to_ascii_lowercase().as_str()))?;
     let version = dirs[docs + 1..].iter().find(|d| is_version(d))?;
@@ -172,6 +182,9 @@ pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
 
 /// Directories that hold a documentation site.
 const DOCS_DIRS: &[&str] = &["docs", "doc", "site", "website", "documentation"];
+
+/// Directories whose release-named subdirectories (`deploy/v4.13.4/`) keep released manifests.
+const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases"];
 
 /// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`.
 fn is_version(name: &str) -> bool {
