@@ -12,8 +12,9 @@ impl Planner<'_, '_> {
     /// kustomization's `images:` tags and pins it, where one does).
     pub(super) fn image(&mut self, c: &Container<'_>, who: &str) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
-        // `ko resolve` replaces a ko:// reference with the image it builds, by digest.
-        if image.starts_with("ko://") {
+        // `ko resolve` replaces a ko:// reference with the image it builds, by digest (also one a
+        // kustomization's `newName` gives a placeholder).
+        if self.context.running(image).starts_with("ko://") {
             return;
         }
         let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
