@@ -144,8 +144,8 @@ pub struct Repository {
     ko_images: Vec<String>,
     builds_with_ko: bool,
     /// The user every image ko builds here runs as, when its base image says (`65532:65532` on
-    /// a `:nonroot` distroless base or ko's own default), with that base.
-    ko_user: Option<(String, String)>,
+    /// a `:nonroot` distroless base or ko's own default).
+    ko_user: Option<String>,
     containers: Vec<Container>,
     image_updater: Option<String>,
     /// The repository's name: the image a Dockerfile at the root becomes when nothing names it.

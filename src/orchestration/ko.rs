@@ -40,12 +40,12 @@ impl Repository {
             let base = doc.get("defaultBaseImage").and_then(Value::as_str).unwrap_or(KO_DEFAULT_BASE);
             let nonroot =
                 base == KO_DEFAULT_BASE || crate::dockerfile::image::ImageRef::parse(base).default_user_is_nonroot();
-            self.ko_user = nonroot.then(|| (crate::dockerfile::plan::NONROOT.to_string(), base.to_string()));
+            self.ko_user = nonroot.then(|| crate::dockerfile::plan::NONROOT.to_string());
         }
     }
 
-    /// The user the images ko builds here run as, with the base image that sets it, when known.
-    pub fn ko_user(&self) -> Option<&(String, String)> {
+    /// The user the images ko builds here run as, when their base image says.
+    pub fn ko_user(&self) -> Option<&String> {
         self.ko_user.as_ref().filter(|_| self.builds_with_ko)
     }
 

@@ -70,7 +70,7 @@ pub(super) fn manifest_context(
         }
     }
     let ko_images = facts.orchestration.ko_images();
-    if let Some((user, _)) = facts.orchestration.ko_user() {
+    if let Some(user) = facts.orchestration.ko_user() {
         for name in &ko_images {
             context.image_users.entry(name.clone()).or_insert_with(|| user.clone());
         }
