@@ -158,9 +158,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             true => format!("{kept}, but for its base past end of life, which moves to debian13"),
             false => kept,
         };
-        let by = match facts.build_command() {
-            Some(command) => format!("`{command}` builds it, which harden does not follow"),
-            None => "make or a script builds it".to_string(),
+        let by = match (facts.build_command(), copied_from_image(facts)) {
+            (Some(command), _) => format!("`{command}` builds it, which harden does not follow"),
+            (None, Some(image)) => format!("the runtime copies its files from {image}, built elsewhere"),
+            (None, None) => "make or a script builds it".to_string(),
         };
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
@@ -253,6 +254,21 @@ fn platform_variable(image: &str) -> Option<&'static str> {
         "BUILDVARIANT",
     ];
     PLATFORM_ARGS.into_iter().find(|var| image.contains(&format!("${var}")) || image.contains(&format!("${{{var}}}")))
+}
+
+/// The image the runtime stage copies files from (`COPY --from=ghcr.io/acme/server:v1`, or a stage
+/// that only names an image), when it does.
+fn copied_from_image(facts: &Facts<'_>) -> Option<String> {
+    facts.runtime_stage().instructions.iter().find_map(|inst| {
+        let Body::Copy(super::model::Copy { from: Some(from), .. }) = &inst.body else { return None };
+        match facts.df.stage_named(from) {
+            Some(stage) if stage.instructions.iter().all(|i| !matches!(i.body, Body::Run { .. })) => {
+                facts.base_image(stage).map(ImageRef::to_reference)
+            }
+            Some(_) => None,
+            None => Some(from.clone()),
+        }
+    })
 }
 
 /// The ids a kept runtime's `USER name` is written as (`nobody` → 65534:65534, a name the file
