@@ -292,7 +292,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             &rules::RUNTIME_NEEDS_SHELL,
             stage.from.line,
             format!(
-                "the runtime stage is built on stage {}, whose files and base it shares (a debug or test image over the one that ships): changing that base would change both, so it is kept",
+                "the runtime stage is built on stage {}, whose files and base it shares (one image built on another, such as a debug, test or fuller flavour): changing that base would change both, so it is kept",
                 stage.from.image
             ),
         ));

@@ -64,7 +64,7 @@ impl Context {
     /// The numeric user of the image a container naming `image` runs, when the repository
     /// builds it (with a Dockerfile, or with ko on a base whose user is known).
     pub fn image_user(&self, image: &str) -> Option<&String> {
-        let by_ko = image.starts_with("ko://").then_some(self.ko_user.as_ref()).flatten();
+        let by_ko = self.running(image).starts_with("ko://").then_some(self.ko_user.as_ref()).flatten();
         self.image_users.get(&self.image_key(image)).or(by_ko)
     }
 
