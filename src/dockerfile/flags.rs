@@ -9,10 +9,7 @@ use super::gobuild::GoCommand;
 /// name of a variable among its arguments where it has no `-ldflags` (`$GO_BUILD_FLAGS`).
 pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
     let stage = &facts.df.stages[run.stage];
-    let variable = |word: &str| {
-        let name = word.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
-        name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then(|| name.to_string())
-    };
+    let variable = |word: &str| super::variables::only_variable(word).map(str::to_string);
     // A variable among the words stands for its value here (an ARG's default, or the script's).
     let value_of = |name: &str| {
         cmd.env_value(name).map(str::to_string).or_else(|| facts.env_at(stage, run.instr, name)).unwrap_or_default()

@@ -214,7 +214,7 @@ fn sets_up_private_modules(facts: &Facts<'_>, inst: &Instruction) -> bool {
 fn cache_mounts(facts: &Facts<'_>, stage: &Stage, instr: usize) -> Vec<Mount> {
     let Body::Run { mounts, .. } = &stage.instructions[instr].body else { return Vec::new() };
     let value_of = |target: &str| {
-        let name = target.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
+        let name = super::variables::only_variable(target)?;
         facts.env_at(stage, instr, name).or_else(|| facts.arg_default(stage, name))
     };
     mounts

@@ -164,9 +164,8 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
         ));
     }
     let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(model::CommandForm::words).collect();
-    let shell = |w: &String| matches!(w.rsplit('/').next(), Some("sh" | "bash" | "ash" | "dash"));
     let program = match words.first() {
-        Some(first) if shell(first) => words[1..].iter().find(|w| !w.starts_with('-'))?,
+        Some(first) if super::runtime::is_shell(first) => words[1..].iter().find(|w| !w.starts_with('-'))?,
         first => first?,
     };
     let script = program.split_whitespace().next().unwrap_or(program);

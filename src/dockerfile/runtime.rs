@@ -95,7 +95,12 @@ pub fn program(form: &CommandForm) -> Option<String> {
 
 /// True when the command starts a shell or a shell script.
 pub fn runs_script(form: &CommandForm) -> bool {
-    program(form).is_some_and(|p| SHELLS.contains(&p.as_str()) || p.ends_with(".sh"))
+    program(form).is_some_and(|p| is_shell(&p) || p.ends_with(".sh"))
+}
+
+/// True for a program that is a shell (`sh`, `/bin/bash`).
+pub fn is_shell(program: &str) -> bool {
+    SHELLS.contains(&program)
 }
 
 /// True when a shell-form command uses shell syntax (so it cannot become exec form).

@@ -1,5 +1,11 @@
 //! Build variables: `$VAR`, `${VAR}` and `${VAR:-default}` in the text of an instruction.
 
+/// The variable's name when `word` is only a variable: `$NAME` or `${NAME}`.
+pub fn only_variable(word: &str) -> Option<&str> {
+    let name = word.strip_prefix('$')?.trim_start_matches('{').trim_end_matches('}');
+    (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+}
+
 /// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` with the given values.
 pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<String> {
     let mut out = String::new();
@@ -30,4 +36,18 @@ pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<Strin
     }
     out.push_str(rest);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_word_that_is_only_a_variable_names_it() {
+        assert_eq!(only_variable("${GOCACHE}"), Some("GOCACHE"));
+        assert_eq!(only_variable("$LDFLAGS"), Some("LDFLAGS"));
+        assert_eq!(only_variable("/build/${TARGETPLATFORM}/cache"), None);
+        assert_eq!(only_variable("${GOCACHE:-/tmp}"), None);
+        assert_eq!(only_variable("$"), None);
+    }
 }
