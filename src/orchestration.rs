@@ -34,6 +34,9 @@ pub use workflows::is_workflow;
 pub struct Orchestration {
     /// Commands that run the image, with where they are written.
     pub commands: Vec<Command>,
+    /// Commands run inside its containers to check them (a Compose `healthcheck`, a Kubernetes
+    /// `exec` probe or lifecycle hook), with where they are written.
+    pub checks: Vec<Command>,
     /// Build arguments given to its build, with where they are written.
     pub build_args: Vec<BuildArg>,
     /// Where it is built without BuildKit (skaffold's default Docker builder, kaniko), so a
@@ -116,6 +119,8 @@ struct Build {
     images: Vec<String>,
     args: Vec<BuildArg>,
     commands: Vec<Command>,
+    /// Commands run inside its containers to check them (a Compose `healthcheck`).
+    checks: Vec<Command>,
     /// Set (to where) when this build runs without BuildKit.
     without_buildkit: Option<String>,
     /// Set when GoReleaser builds it.
@@ -306,6 +311,7 @@ impl Repository {
         let mut out = Orchestration { image_updater: self.image_updater.clone(), ..Orchestration::default() };
         for build in &builds {
             out.commands.extend(build.commands.iter().cloned());
+            out.checks.extend(build.checks.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());
             out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
             out.platforms.extend(build.platforms.iter().cloned());
@@ -321,6 +327,7 @@ impl Repository {
         let running = || self.containers.iter().filter(|c| images.contains(&c.image));
         out.commands.extend(running().filter_map(|c| c.command.clone()));
         out.root_needs.extend(running().filter_map(|c| c.root_need.clone()));
+        out.checks.extend(running().flat_map(|c| c.checks.iter().cloned()));
         if !builds.is_empty() && builds.iter().all(|b| b.no_image.is_some()) && running().next().is_none() {
             out.no_image = builds[0].no_image.clone();
         }

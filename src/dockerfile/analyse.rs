@@ -349,15 +349,17 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             Body::Expose(ports)
                 if !plan.hazards.iter().any(|h| h.rule == rules::PRIVILEGED_PORT.id) && !binds_low_ports =>
             {
-                for port in ports {
-                    let number = port.split('/').next().and_then(|p| p.parse::<u32>().ok());
-                    if number.is_some_and(|n| n < 1024) {
-                        out.push(Finding::new(
-                            &rules::PRIVILEGED_PORT,
-                            inst.line,
-                            format!("EXPOSE {port}: a non-root process may not bind a port below 1024"),
-                        ));
-                    }
+                let low: Vec<&str> = ports
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|port| port.split('/').next().and_then(|p| p.parse::<u32>().ok()).is_some_and(|n| n < 1024))
+                    .collect();
+                if !low.is_empty() {
+                    out.push(Finding::new(
+                        &rules::PRIVILEGED_PORT,
+                        inst.line,
+                        format!("EXPOSE {}: a non-root process may not bind a port below 1024", low.join(" ")),
+                    ));
                 }
             }
             _ => {}

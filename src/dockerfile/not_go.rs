@@ -72,8 +72,14 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         Some((builder, program))
     });
     if let Some((builder, program)) = made {
+        // A `go test` or `go vet` beside it says the image has Go, not what make builds.
+        let go = facts.go_runs.iter().filter(|r| r.stage == builder.index).flat_map(|r| &r.commands).next();
+        let image = match go {
+            Some(command) => format!("a Go toolchain (the stage also runs go {})", command.subcommand),
+            None => "an image harden does not know as a Go toolchain".into(),
+        };
         return format!(
-            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, an image harden does not know as a Go toolchain, so harden cannot tell what program it builds or how",
+            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, {image}, so harden cannot tell what program {program} builds or how",
             builder.from.alias.clone().unwrap_or_else(|| builder.index.to_string()),
             builder.from.image
         );

@@ -99,6 +99,58 @@ pub(super) fn orchestrated_needs(facts: &Facts<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Refuses a shell-less runtime when a health check or hook that runs in the image's containers
+/// (a Compose `healthcheck`, a Kubernetes `exec` probe) needs a shell, an HTTP tool or another
+/// program of the base's system that the file does not copy in (`cat`, `pgrep`).
+pub(super) fn orchestrated_checks(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let copied = copied_programs(facts);
+    for check in &facts.source.orchestration.checks {
+        let form = CommandForm::Exec(check.words.clone());
+        let Some(program) = runtime::program(&form) else { continue };
+        let name = program.rsplit('/').next().unwrap_or(&program);
+        let system = !program.contains('/') || SYSTEM_BIN_DIRS.iter().any(|d| program.starts_with(d));
+        let missing = system && copied.as_ref().is_some_and(|names| !names.iter().any(|n| n == name));
+        if runtime::healthcheck_needs_tools(&form) || missing {
+            let shown = check.words.join(" ");
+            return Err((
+                &rules::RUNTIME_NEEDS_SHELL,
+                stage.from.line,
+                format!(
+                    "{} runs `{shown}` in the container, and a shell-less runtime has no {name}; the runtime image is kept",
+                    check.origin
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Directories of a base image's own programs.
+const SYSTEM_BIN_DIRS: &[&str] = &["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"];
+
+/// The names of the files the runtime stage copies in (a program a check may run); `None` when
+/// a whole directory is copied, so which programs arrive cannot be told.
+fn copied_programs(facts: &Facts<'_>) -> Option<Vec<String>> {
+    let stage = facts.runtime_stage();
+    let mut names = Vec::new();
+    for inst in &stage.instructions {
+        let Body::Copy(copy) = &inst.body else { continue };
+        if dest_is_dir(inst, copy.sources.len()) {
+            for source in &copy.sources {
+                let name = source.rsplit('/').next().unwrap_or(source);
+                if source.ends_with('/') || matches!(name, "." | "..") || name.contains('*') {
+                    return None;
+                }
+                names.push(name.to_string());
+            }
+        } else {
+            names.push(copy.dest.rsplit('/').next().unwrap_or(&copy.dest).to_string());
+        }
+    }
+    Some(names)
+}
+
 /// Refuses to write the default distroless images where the runtime's registry comes from a
 /// build argument (`FROM ${REGISTRY}alpine:3`, a mirror) and no mirror is configured.
 pub(super) fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {

@@ -62,14 +62,23 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
     for (i, inst) in stage.instructions.iter().enumerate() {
         match &inst.body {
             Body::Expose(ports) => {
-                for written in ports {
-                    let (value, variable) = expand(facts, stage, i, written);
-                    if let Some(port) = low_port(value.split('/').next().unwrap_or_default()) {
-                        let what = match &variable {
-                            Some(name) => format!("EXPOSE {written} is {port} by {name}'s default"),
-                            None => format!("EXPOSE {written}"),
-                        };
-                        return blocked(inst.line, what, variable);
+                let low: Vec<(&String, u16, Option<String>)> = ports
+                    .iter()
+                    .filter_map(|written| {
+                        let (value, variable) = expand(facts, stage, i, written);
+                        low_port(value.split('/').next().unwrap_or_default()).map(|port| (written, port, variable))
+                    })
+                    .collect();
+                match low.as_slice() {
+                    [] => {}
+                    [(written, port, Some(name))] => {
+                        let what = format!("EXPOSE {written} is {port} by {name}'s default");
+                        return blocked(inst.line, what, Some(name.clone()));
+                    }
+                    // One line exposing several (a mail server's 25, 143 and 587): named together.
+                    _ => {
+                        let written: Vec<&str> = low.iter().map(|(w, _, _)| w.as_str()).collect();
+                        return blocked(inst.line, format!("EXPOSE {}", written.join(" ")), None);
                     }
                 }
             }

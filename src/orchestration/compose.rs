@@ -42,6 +42,12 @@ impl Repository {
                 (None, Some(cmd)) => vec![Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }],
                 (None, None) => Vec::new(),
             };
+            let checks = service.get("healthcheck").and_then(health_check).into_iter();
+            let checks = checks.map(|words| Command {
+                origin: format!("{origin} healthcheck"),
+                words,
+                replaces_entrypoint: false,
+            });
             let images = service.get("image").and_then(Value::as_str).map(image_name).into_iter().collect();
             let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
             self.builds.push(Build {
@@ -50,10 +56,33 @@ impl Repository {
                 images,
                 args: args.into_iter().filter(resolved).collect(),
                 commands,
+                checks: checks.collect(),
                 target,
                 ..Build::default()
             });
         }
+    }
+}
+
+/// The command a Compose health check runs in the container, as Docker runs it: `["CMD", …]`
+/// as written, `["CMD-SHELL", text]` or a bare string through `/bin/sh -c`; `None` when it is
+/// disabled (`disable: true`, `["NONE"]`).
+fn health_check(check: &Value) -> Option<Vec<String>> {
+    if check.get("disable").and_then(Value::as_bool) == Some(true) {
+        return None;
+    }
+    let shell = |text: String| vec!["/bin/sh".to_string(), "-c".to_string(), text];
+    match check.get("test")? {
+        Value::String(text) => Some(shell(text.clone())),
+        Value::Sequence(items) => {
+            let words: Vec<String> = items.iter().filter_map(scalar).collect();
+            match words.split_first() {
+                Some((kind, rest)) if kind == "CMD" && !rest.is_empty() => Some(rest.to_vec()),
+                Some((kind, rest)) if kind == "CMD-SHELL" && !rest.is_empty() => Some(shell(rest.join(" "))),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -83,5 +112,14 @@ mod tests {
         let worker = repo.for_dockerfile(Path::new("worker/Dockerfile"));
         assert_eq!(worker.commands[0].words, ["sh", "-c", "exec /app/worker"]);
         assert!(worker.commands[0].replaces_entrypoint);
+    }
+
+    #[test]
+    fn health_checks_run_as_docker_runs_them() {
+        let check = |yaml: &str| health_check(&yaml_serde::from_str(yaml).unwrap());
+        assert_eq!(check("test: [CMD, /app, health]").unwrap(), ["/app", "health"]);
+        assert_eq!(check("test: [CMD-SHELL, curl -f localhost || exit 1]").unwrap()[..2], ["/bin/sh", "-c"]);
+        assert_eq!(check("test: wget -q localhost").unwrap()[2], "wget -q localhost");
+        assert!(check("test: [NONE]").is_none() && check("test: [CMD, curl]\ndisable: true").is_none());
     }
 }

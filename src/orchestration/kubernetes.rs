@@ -5,14 +5,24 @@ use yaml_serde::Value;
 
 use super::{Command, image_name, words};
 
-/// A Kubernetes container: the name of the image it runs, its command, and what
-/// it asks that only root keeps.
+/// A Kubernetes container: the name of the image it runs, its command, the commands its probes
+/// and lifecycle hooks run in it, and what it asks that only root keeps.
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
     pub command: Option<Command>,
+    pub checks: Vec<Command>,
     pub root_need: Option<String>,
 }
+
+/// Where a container runs commands of its own beside its program: `exec` probes and hooks.
+const EXEC_HANDLERS: &[&[&str]] = &[
+    &["livenessProbe"],
+    &["readinessProbe"],
+    &["startupProbe"],
+    &["lifecycle", "postStart"],
+    &["lifecycle", "preStop"],
+];
 
 /// Kubernetes containers anywhere in a document (`containers`, `initContainers`), whatever the
 /// workload's kind.
@@ -29,6 +39,15 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed");
                         let origin = format!("{file} (container {name})");
                         let root_need = root_need(c, pod_user).map(|need| format!("{origin} {need}"));
+                        let checks = EXEC_HANDLERS
+                            .iter()
+                            .filter_map(|path| {
+                                let handler = path.iter().try_fold(c, |v, key| v.get(*key))?;
+                                let words = handler.get("exec")?.get("command").and_then(words)?;
+                                let origin = format!("{origin} {}", path.join("."));
+                                Some(Command { origin, words, replaces_entrypoint: false })
+                            })
+                            .collect();
                         let command = c.get("command").and_then(words);
                         let args = c.get("args").and_then(words);
                         let command = match (command, args) {
@@ -39,7 +58,7 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                             (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
                             (None, None) => None,
                         };
-                        out.push(Container { image: image_name(image), command, root_need });
+                        out.push(Container { image: image_name(image), command, checks, root_need });
                     }
                 } else {
                     containers(child, out, file);

@@ -93,7 +93,7 @@ pub fn scan(text: &str) -> GoFile {
         if code.starts_with("//") {
             continue;
         }
-        if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| code.contains(needle)) {
+        if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
         }
         if PROGRAM_STARTS.iter().any(|call| code.contains(call)) {
@@ -311,6 +311,13 @@ fn all_strings(code: &str) -> Vec<String> {
     out
 }
 
+/// True when a code line uses a root-only resource: a socket path written as a bind mount
+/// for another container (`"/var/run/docker.sock:/var/run/docker.sock"`, handed to `docker run`)
+/// is that container's, not the program's.
+fn uses(code: &str, needle: &str) -> bool {
+    code.contains(needle) && !code.contains(&format!("{needle}:/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +417,9 @@ func hostPort(scheme string) (port string) {
         assert_eq!(ports, [(5, 80), (7, 80)]);
         assert_eq!(scanned.root_resources[0].line, 8);
         assert_eq!(scanned.root_resources[0].what, "the Docker socket");
+        // A bind mount handed to `docker run` is the other container's socket.
+        let mount = "package main\nvar args = []string{\"-v\", \"/var/run/docker.sock:/var/run/docker.sock\"}\n";
+        assert!(scan(mount).root_resources.is_empty());
         assert!(scan("//go:build cgo && darwin\n\npackage x\nimport \"C\"\n").not_linux);
         assert!(!scan("//go:build linux || darwin\n\npackage x\n").not_linux);
         assert!(named_for_other_os("keychain_darwin.go") && named_for_other_os("svc_windows_amd64.go"));
