@@ -8,9 +8,11 @@ use std::sync::Mutex;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
+mod action;
 mod ignored;
 mod names;
 
+use action::action_dockerfile;
 pub use ignored::{DEFAULT_IGNORED, ignored_as, is_ignored_dir, is_test_name, under_ignored_dir};
 use names::{dockerfile_skip_reason, generated_dir_reason, yaml_skip_reason};
 pub use names::{is_dockerfile_name, is_yaml_name};
@@ -107,25 +109,25 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         .run(|| {
             let (walked, ignored, canonical_root) = (&walked, &ignored, &canonical_root);
             Box::new(move |entry| {
-                let (found, action_dir) = match entry {
+                let (found, action_dockerfile) = match entry {
                     Ok(entry) => {
                         let found = entry
                             .file_type()
                             .and_then(|t| candidate(entry.path(), t, root, ignored, canonical_root, default_ignores));
-                        (found, action_dir(&entry))
+                        (found, action_dockerfile(&entry))
                     }
                     Err(e) => (unlisted(&e, root), None),
                 };
                 // Most entries are neither: the walkers meet at the lock only for the few that are.
-                if found.is_some() || action_dir.is_some() {
+                if found.is_some() || action_dockerfile.is_some() {
                     let mut walked = walked.lock().expect("no walker panics holding the lock");
                     walked.found.extend(found);
-                    walked.action_dirs.extend(action_dir);
+                    walked.action_dockerfiles.extend(action_dockerfile);
                 }
                 ignore::WalkState::Continue
             })
         });
-    let Walked { mut found, action_dirs } = walked.into_inner().expect("no walker panics holding the lock");
+    let Walked { mut found, action_dockerfiles } = walked.into_inner().expect("no walker panics holding the lock");
     let not_walked = std::mem::take(&mut *not_walked.lock().expect("no walker panics holding the lock"));
     found.extend(
         not_walked
@@ -149,7 +151,7 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
     names::collapse_charts(&mut found);
     found.sort_by(|a, b| a.path.cmp(&b.path));
     for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
-        if let Some(metadata) = f.path.parent().and_then(|dir| action_dirs.get(dir)) {
+        if let Some(metadata) = action_dockerfiles.get(&crate::orchestration::normalise(&f.path)) {
             f.pass_over = Some(PassOver::Skip(format!(
                 "a GitHub Action's container ({metadata} beside it): GitHub runs it as root, and a USER would cut it off from the workspace"
             )));
@@ -189,15 +191,9 @@ fn tracked_but_ignored(root: &Path, found: &[Found], default_ignores: bool) -> V
 #[derive(Default)]
 struct Walked {
     found: Vec<Found>,
-    /// Directories that hold a GitHub Action's metadata file (`action.yml`), with its name.
-    action_dirs: HashMap<PathBuf, String>,
-}
-
-/// The directory of an entry that is a GitHub Action's metadata file, and the file's name.
-fn action_dir(entry: &ignore::DirEntry) -> Option<(PathBuf, String)> {
-    let name = entry.file_name().to_str()?;
-    let dir = entry.path().parent()?.to_path_buf();
-    matches!(name, "action.yml" | "action.yaml").then(|| (dir, name.to_string()))
+    /// The Dockerfiles GitHub Actions build their containers from, each with the name of the
+    /// metadata file (`action.yml`) beside it.
+    action_dockerfiles: HashMap<PathBuf, String>,
 }
 
 /// A directory the walk could not list, as an error entry. (An ignore file with a line that is
@@ -446,6 +442,9 @@ mod tests {
             std::fs::write(p.join(f), "FROM golang:1.22\nRUN go install example.com/tool@v1\n").unwrap();
         }
         std::fs::write(p.join(".github/actions/lint/action.yml"), "runs: {using: docker, image: Dockerfile}\n")
+            .unwrap();
+        // An action that runs a published image does not build the Dockerfile beside it.
+        std::fs::write(p.join("svc/action.yml"), "runs:\n  using: docker\n  image: docker://ghcr.io/acme/svc:1\n")
             .unwrap();
         let found = discover(p, &[], true);
         let reason = |name: &str| {

@@ -324,16 +324,25 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ));
             }
             // A health check gets no signals: its shell form matters only where there is no
-            // shell, the only place harden turns it (hadolint's DL3025 reports it everywhere).
+            // shell, the only place harden turns it. Where the shell stays, hadolint's DL3025 is
+            // answered at info: nothing there needs changing.
             Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
                 if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
             {
-                let message = if plan.runtime_is_shell_less(facts) {
-                    "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it"
+                let finding = if plan.runtime_is_shell_less(facts) {
+                    Finding::new(
+                        &rules::SHELL_FORM,
+                        inst.line,
+                        "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
+                    )
                 } else {
-                    "HEALTHCHECK CMD is in shell form: it runs under the runtime's /bin/sh, which stays, so harden leaves it"
+                    let message = "HEALTHCHECK CMD is in shell form: it runs under the runtime's /bin/sh, which stays, so harden leaves it";
+                    Finding {
+                        severity: crate::rules::Severity::Info,
+                        ..Finding::new(&rules::SHELL_FORM, inst.line, message)
+                    }
                 };
-                out.push(Finding::new(&rules::SHELL_FORM, inst.line, message));
+                out.push(finding);
             }
             Body::Healthcheck(Some(form))
                 if plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form) =>

@@ -29,7 +29,8 @@ pub struct PackageRun {
     pub stage: usize,
     /// Instruction index within the stage.
     pub instr: usize,
-    /// True when it compiles (anything but `go mod …`), so it wants the build cache too.
+    /// True when it compiles (anything but `go mod …` and `go work …`, which only write module
+    /// files and download), so it wants the build cache too.
     pub compiles: bool,
     /// True for an exec-form `RUN ["go", …]`, which harden does not edit.
     pub exec_form: bool,
@@ -53,7 +54,7 @@ pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
                 let loading: Vec<_> =
                     run.commands.iter().filter(|c| !NO_PACKAGES.contains(&c.subcommand.as_str())).collect();
                 if run.exec_form || !loading.is_empty() {
-                    let compiles = loading.iter().any(|c| c.subcommand != "mod");
+                    let compiles = loading.iter().any(|c| !matches!(c.subcommand.as_str(), "mod" | "work"));
                     out.push(PackageRun { stage: stage.index, instr: i, compiles, exec_form: run.exec_form });
                 }
             } else if runs_package_tool(inst) {

@@ -9,10 +9,11 @@ use super::image::Family;
 /// The name `go build`/`go install` gives the binary of `package`.
 pub fn binary_name(package: &str, source: &SourceFacts) -> Option<String> {
     let package = package.split('@').next().unwrap_or(package).trim_end_matches('/');
-    if package.is_empty() || package == "." || package == "./" {
-        let module = &source.go_mod.as_ref()?.module;
-        return module.rsplit('/').next().map(str::to_string);
-    }
+    // The module's own package is named by the module's path (`example.com/yq/v4` makes `yq`).
+    let package = match package {
+        "" | "." | "./" => source.go_mod.as_ref()?.module.as_str(),
+        package => package,
+    };
     if package.ends_with("...") {
         return None;
     }
@@ -102,5 +103,11 @@ mod tests {
         assert_eq!(binary_name("./cmd/...", &source), None);
         assert_eq!(binary_name("main.go", &source).as_deref(), Some("main"));
         assert_eq!(binary_name("./cmd/daemon/main.go", &source).as_deref(), Some("main"));
+        // A module of a later major version names the binary after the element before `/v4`.
+        let source = SourceFacts {
+            go_mod: Some(crate::source::GoMod { module: "example.com/yq/v4".into(), ..Default::default() }),
+            ..Default::default()
+        };
+        assert_eq!(binary_name(".", &source).as_deref(), Some("yq"));
     }
 }

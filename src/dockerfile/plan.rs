@@ -305,6 +305,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         refusals::orchestrated_command(facts)?;
         refusals::orchestrated_needs(facts)?;
         refusals::orchestrated_checks(facts)?;
+        refusals::source_shell(facts)?;
     }
     let copied = refusals::copied_paths(facts);
     for inst in &stage.instructions {
@@ -364,6 +365,7 @@ fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     refusals::registry_from_argument(facts)?;
     refusals::orchestrated_needs(facts)?;
     refusals::orchestrated_checks(facts)?;
+    refusals::source_shell(facts)?;
     let mut outputs = Vec::new();
     let last_build = facts.builds().filter(|(r, _)| r.stage == stage.index).map(|(r, _)| r.instr).max().unwrap_or(0);
     for (run, cmd) in facts.builds().filter(|(r, _)| r.stage == stage.index) {

@@ -126,6 +126,22 @@ pub(super) fn orchestrated_checks(facts: &Facts<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Refuses a shell-less runtime when the program's own source starts a shell
+/// (`exec.Command("sh", "-c", …)`, `exec.LookPath("bash")`): it would fail where it runs one.
+pub(super) fn source_shell(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let Some(start) = facts.source.starts_programs.iter().find(|s| s.found.starts_shell()) else { return Ok(()) };
+    Err((
+        &rules::RUNTIME_NEEDS_SHELL,
+        facts.runtime_stage().from.line,
+        format!(
+            "{}:{} starts {}, a shell, which a shell-less runtime does not have; the runtime image is kept",
+            start.file,
+            start.found.line,
+            start.found.program.as_deref().unwrap_or("a shell")
+        ),
+    ))
+}
+
 /// Directories of a base image's own programs.
 const SYSTEM_BIN_DIRS: &[&str] = &["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"];
 
@@ -186,7 +202,7 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
                 inst.line,
                 format!(
                     "the program starts through {}, which a shell-less runtime cannot run; the runtime image is kept",
-                    runtime::program(form).unwrap_or_default()
+                    runtime::started_program(form).unwrap_or_default()
                 ),
             ));
         }

@@ -93,9 +93,28 @@ pub fn program(form: &CommandForm) -> Option<String> {
     form.words().into_iter().next()
 }
 
-/// True when the command starts a shell or a shell script.
+/// Init programs that start the command after them and reap its children.
+const INITS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit"];
+
+/// The program a command starts: its first word, or, behind an init that reaps zombies
+/// (`tini -- /bin/app`, `dumb-init /bin/app`), the command the init starts.
+pub fn started_program(form: &CommandForm) -> Option<String> {
+    let words = form.words();
+    let first = words.first()?;
+    if !INITS.contains(&first.rsplit('/').next().unwrap_or(first)) {
+        return Some(first.clone());
+    }
+    let rest = &words[1..];
+    match rest.iter().position(|w| w == "--") {
+        Some(at) => rest.get(at + 1).cloned(),
+        None => rest.iter().find(|w| !w.starts_with('-')).cloned(),
+    }
+}
+
+/// True when the command starts a shell or a shell script (also behind an init:
+/// `tini -- /entrypoint.sh`).
 pub fn runs_script(form: &CommandForm) -> bool {
-    program(form).is_some_and(|p| is_shell(&p) || p.ends_with(".sh"))
+    [program(form), started_program(form)].into_iter().flatten().any(|p| is_shell(&p) || p.ends_with(".sh"))
 }
 
 /// True for a program that is a shell (`sh`, `/bin/bash`).

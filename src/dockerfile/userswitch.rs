@@ -292,7 +292,7 @@ pub fn base_program(facts: &Facts<'_>) -> Option<Blocker> {
         format!(
             "{}:{} starts another program, and the runtime stays on {}, an image harden does not read: what the program starts may be that image's own, and need root, so the user is left as it is",
             start.file,
-            start.found,
+            start.found.line,
             base.to_reference()
         ),
     ))

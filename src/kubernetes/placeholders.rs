@@ -25,10 +25,18 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
         // An image is never expanded by Kubernetes: a placeholder anywhere in it is a script's
         // (`registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}`).
         if key == "image" {
-            return value.match_indices('{').find_map(|(at, _)| upper_name(&value[at..]));
+            return value
+                .match_indices('{')
+                .find_map(|(at, _)| written(value[..at].ends_with('$'), upper_name(&value[at..])?));
         }
-        upper_name(value.trim_start_matches(['"', '\'']).trim_start_matches('$'))
+        let value = value.trim_start_matches(['"', '\'']);
+        written(value.starts_with('$'), upper_name(value.trim_start_matches('$'))?)
     })
+}
+
+/// A placeholder as the file writes it: `${IMG}` after a `$` (envsubst's), else `{IMG}`.
+fn written(after_dollar: bool, name: String) -> Option<String> {
+    Some(if after_dollar { format!("${name}") } else { name })
 }
 
 /// `{NAME}` at the start of `text`, when NAME is an upper-case identifier, written back.
@@ -47,7 +55,8 @@ mod tests {
     #[test]
     fn a_value_a_script_fills_in_is_a_placeholder() {
         assert_eq!(placeholder("spec:\n  image: {IMAGE}\n").as_deref(), Some("{IMAGE}"));
-        assert_eq!(placeholder("args:\n- ${REGISTRY}/app\n").as_deref(), Some("{REGISTRY}"));
+        assert_eq!(placeholder("args:\n- ${REGISTRY}/app\n").as_deref(), Some("${REGISTRY}"));
+        assert_eq!(placeholder("  image: ${IMG}\n").as_deref(), Some("${IMG}"));
         let tag = "containers:\n- name: autoscaler\n  image: registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}\n";
         assert_eq!(placeholder(tag).as_deref(), Some("{LATEST_RELEASE}"));
         assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);

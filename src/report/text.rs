@@ -10,11 +10,29 @@ use crate::run::{FileReport, Status};
 const BUILD_EDITS_ONLY: &str = " (build edits only: `harden pr` proposes them beside a security change, \
                                 or alone with `propose: all`)";
 
+/// How many directories not walked for one reason are named one by one.
+const DIRECTORIES_NAMED: usize = 5;
+
 /// One block per file: its status, then one line per finding; a summary at the end.
 pub fn text(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
     let mut counts = [0usize; 4];
+    // Directories not walked for one reason (a repository's hundred `testdata/`), each reason's
+    // first few by name and the rest as a count at the end.
+    let mut passed_over: Vec<(&str, usize)> = Vec::new();
     for report in reports {
+        if report.kind == Kind::Directory {
+            let reason = report.reason.as_deref().unwrap_or_default();
+            let at = passed_over.iter().position(|(r, _)| *r == reason).unwrap_or_else(|| {
+                passed_over.push((reason, 0));
+                passed_over.len() - 1
+            });
+            passed_over[at].1 += 1;
+            if passed_over[at].1 > DIRECTORIES_NAMED {
+                counts[report.status as usize] += 1;
+                continue;
+            }
+        }
         let status = match report.status {
             Status::Changed if fixing => "changed",
             Status::Changed => "can be fixed",
@@ -36,6 +54,9 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
             let _ =
                 writeln!(out, "  {}:{}: {} {} {}{mark}", report.path, f.line, f.severity.as_str(), f.rule, f.message);
         }
+    }
+    for (reason, seen) in passed_over.into_iter().filter(|(_, seen)| *seen > DIRECTORIES_NAMED) {
+        let _ = writeln!(out, "and {} more directories: skipped ({reason})", seen - DIRECTORIES_NAMED);
     }
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     let fixed: usize = reports.iter().flat_map(|r| &r.findings).filter(|f| f.fixed).count();

@@ -40,6 +40,22 @@ pub struct RootResource {
     pub what: String,
 }
 
+/// A call that starts another program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// The program, when the call names it literally (`exec.Command("bash", "-c", …)`).
+    pub program: Option<String>,
+}
+
+impl Start {
+    /// True when the program started is a shell, which only an image with one can give.
+    pub fn starts_shell(&self) -> bool {
+        self.program.as_deref().is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or(p)))
+    }
+}
+
 /// What a Go file shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GoFile {
@@ -59,8 +75,9 @@ pub struct GoFile {
     pub writes: Vec<Write>,
     /// Root-only resources it uses.
     pub root_resources: Vec<RootResource>,
-    /// The lines where it starts another program (`exec.Command`, `syscall.Exec`).
-    pub starts_programs: Vec<usize>,
+    /// Where it starts another program (`exec.Command`, `syscall.Exec`), or looks one up to
+    /// start it (`exec.LookPath`).
+    pub starts_programs: Vec<Start>,
 }
 
 mod apiserver;
@@ -70,7 +87,7 @@ mod needles;
 
 pub use constraints::named_for_other_os;
 use needles::{
-    DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, READ_FLAG_WORDS, ROOT_RESOURCES,
+    DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, READ_FLAG_WORDS, ROOT_RESOURCES, SHELLS,
     WRITE_CALLS,
 };
 
@@ -96,8 +113,10 @@ pub fn scan(text: &str) -> GoFile {
         if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
         }
-        if PROGRAM_STARTS.iter().any(|call| code.contains(call)) {
-            out.starts_programs.push(line_no);
+        if let Some(at) = PROGRAM_STARTS.iter().find_map(|call| code.find(call).map(|at| at + call.len())) {
+            // The first string literal of the call: the program (a context comes before it).
+            let program = code[at..].split('"').nth(1).map(str::to_string);
+            out.starts_programs.push(Start { line: line_no, program });
         }
         if out.package.is_empty()
             && let Some(name) = code.strip_prefix("package ")
@@ -420,6 +439,10 @@ func hostPort(scheme string) (port string) {
         // A bind mount handed to `docker run` is the other container's socket.
         let mount = "package main\nvar args = []string{\"-v\", \"/var/run/docker.sock:/var/run/docker.sock\"}\n";
         assert!(scan(mount).root_resources.is_empty());
+        // The program a call starts, where it names it: a shell needs an image with one.
+        let starts = scan("package main\nfunc run() {\n\texec.CommandContext(ctx, \"/bin/sh\", \"-c\", cmd)\n\texec.Command(\"git\", \"clone\")\n\texec.Command(name)\n}\n").starts_programs;
+        let shells: Vec<bool> = starts.iter().map(Start::starts_shell).collect();
+        assert_eq!((starts[0].line, shells), (3, vec![true, false, false]));
         assert!(scan("//go:build cgo && darwin\n\npackage x\nimport \"C\"\n").not_linux);
         assert!(!scan("//go:build linux || darwin\n\npackage x\n").not_linux);
         assert!(named_for_other_os("keychain_darwin.go") && named_for_other_os("svc_windows_amd64.go"));

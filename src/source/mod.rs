@@ -62,8 +62,8 @@ pub struct SourceFacts {
     pub writes: Vec<Located<gocode::Write>>,
     /// Root-only resources the program uses (the Docker socket…).
     pub root_resources: Vec<Located<gocode::RootResource>>,
-    /// Where the program starts other programs (the line of each call).
-    pub starts_programs: Vec<Located<usize>>,
+    /// Where the program starts other programs.
+    pub starts_programs: Vec<Located<gocode::Start>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
     /// The packages found, by directory (relative to the context, `""` at its root).

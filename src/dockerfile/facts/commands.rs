@@ -2,37 +2,45 @@
 //! program when no `go build` does, and the file capabilities `setcap` gives.
 
 use super::Facts;
-use crate::dockerfile::model::Stage;
-
-/// Init programs that start the command after them and reap its children.
-const INITS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit"];
+use crate::dockerfile::model::{Body, Stage};
 
 impl<'a> Facts<'a> {
     /// The program `stage` starts: the first word of its ENTRYPOINT (else CMD), or, behind an
     /// init that reaps zombies (`tini -- /bin/app`, `dumb-init /bin/app`), the command it starts.
     pub fn started_program(&self, stage: &'a Stage) -> Option<String> {
         let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
-        let words = entrypoint.or(cmd)?.words();
-        let first = words.first()?;
-        if !INITS.contains(&first.rsplit('/').next().unwrap_or(first)) {
-            return Some(first.clone());
-        }
-        let rest = &words[1..];
-        match rest.iter().position(|w| w == "--") {
-            Some(at) => rest.get(at + 1).cloned(),
-            None => rest.iter().find(|w| !w.starts_with('-')).cloned(),
-        }
+        crate::dockerfile::runtime::started_program(entrypoint.or(cmd)?)
     }
 
-    /// The first `make` or script a `RUN` runs (`make falcosidekick`, `./build.sh linux`), as
-    /// written, up to its first three words: what builds the program when no `go build` does.
+    /// The `make` or script a `RUN` runs that builds the program when no `go build` does
+    /// (`make falcosidekick`, `./build.sh linux`), as written, up to its first five words. Only
+    /// the stages the runtime copies from count (and those they are built on), where it copies
+    /// from any; of their commands, the first that names a build (`make build` after
+    /// `make install-go-deps`, or after a script that downloads modules), else the first.
     pub fn build_command(&self) -> Option<String> {
-        self.df.stages.iter().flat_map(|s| &s.instructions).flat_map(|i| i.body.run_commands()).find_map(|command| {
-            let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
-            let program = argv.first()?.rsplit('/').next()?;
-            let builds = matches!(program, "make" | "gmake" | "mage" | "task" | "just") || program.ends_with(".sh");
-            builds.then(|| argv.iter().take(3).copied().collect::<Vec<_>>().join(" "))
-        })
+        let runtime = self.runtime_stage();
+        let copied: Vec<&Stage> = runtime
+            .instructions
+            .iter()
+            .filter_map(|i| match &i.body {
+                Body::Copy(c) => c.from.as_deref().and_then(|f| self.df.stage_named(f)),
+                _ => None,
+            })
+            .flat_map(|s| std::iter::once(s).chain(self.ancestors(s)))
+            .collect();
+        let stages = self.df.stages.iter().filter(|s| copied.is_empty() || copied.iter().any(|c| c.index == s.index));
+        let commands: Vec<Vec<&str>> = stages
+            .flat_map(|s| &s.instructions)
+            .flat_map(|i| i.body.run_commands())
+            .map(|command| command.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>())
+            .filter(|argv| {
+                let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or_default();
+                matches!(program, "make" | "gmake" | "mage" | "task" | "just") || program.ends_with(".sh")
+            })
+            .collect();
+        let chosen = commands.iter().find(|argv| argv[1..].iter().any(|w| w.contains("build"))).or(commands.first())?;
+        let shown = chosen.iter().take(5).copied().collect::<Vec<_>>().join(" ");
+        Some(if chosen.len() > 5 { format!("{shown} …") } else { shown })
     }
 
     /// The capabilities `setcap` gives a file in any stage (`setcap cap_net_bind_service=+ep
