@@ -12,7 +12,7 @@ use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
 
 mod cgo;
-mod commands;
+pub(super) mod commands;
 
 /// Endings of scripts an image may start, which are not a Go binary.
 const SCRIPT_EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".js"];
@@ -117,9 +117,26 @@ impl<'a> Facts<'a> {
         self.config.cache_mounts && !self.is_off(rules::NO_CACHE_MOUNT.id)
     }
 
-    /// The `go build` / `go install` commands, with their stage and instruction.
+    /// The `go build` / `go install` commands, with their stage and instruction (a build tool
+    /// the stage installs and then runs is not among them).
     pub fn builds(&self) -> impl Iterator<Item = (&GoRun, &GoCommand)> {
-        self.go_runs.iter().flat_map(|r| r.commands.iter().filter(|c| c.builds()).map(move |c| (r, c)))
+        self.go_runs.iter().flat_map(|r| {
+            r.commands.iter().filter(|c| c.builds() && !self.installs_build_tool(r, c)).map(move |c| (r, c))
+        })
+    }
+
+    /// True for `go install TOOL@VERSION` whose binary the same stage then runs (`mage release`
+    /// after `go install github.com/magefile/mage@latest`): a tool that builds the program, not
+    /// the program.
+    fn installs_build_tool(&self, run: &GoRun, command: &GoCommand) -> bool {
+        let [package] = &command.packages[..] else { return false };
+        if command.verb != gobuild::GoVerb::Install || !package.contains('@') || package.starts_with('.') {
+            return false;
+        }
+        let Some(tool) = super::output::binary_name(package, self.source) else { return false };
+        let stage = &self.df.stages[run.stage];
+        let later = stage.instructions[run.instr..].iter().flat_map(|i| i.body.run_commands());
+        later.into_iter().any(|c| c.argv().first().is_some_and(|p| p.value.rsplit('/').next() == Some(tool.as_str())))
     }
 
     /// True when the file builds Go: a `go build` / `go install`, or a stage with a Go toolchain

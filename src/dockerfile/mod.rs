@@ -183,8 +183,17 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
             first.packages[0]
         ));
     }
-    // Without a command of its own the base's runs, which the file does not say: not judged.
-    let builder = builder?;
+    // Without a command of its own the base's runs: the golang image's is a shell (bash, or sh
+    // on alpine), a build environment's; another toolchain image's the file does not say, nor an
+    // ONBUILD golang image's (it runs the app it builds), nor one that exposes a port.
+    let golang = facts.base_image(stage).is_some_and(|b| {
+        b.family() == image::Family::Golang && !b.tag.as_deref().is_some_and(|t| t.contains("onbuild"))
+    }) && !stage.instructions.iter().any(|i| matches!(i.body, model::Body::Expose(_)));
+    let builder = match (builder, command) {
+        (Some(builder), _) => builder,
+        (None, None) if golang => "has no command of its own, so it starts the golang image's shell".into(),
+        _ => return None,
+    };
     Some(format!(
         "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
     ))

@@ -66,9 +66,8 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     });
     let made = copied_from.into_iter().find_map(|builder| {
         let runs = builder.instructions.iter().flat_map(|i| i.body.run_commands());
-        let program = runs
-            .filter_map(|c| c.argv().first().map(|t| t.value.clone()))
-            .find(|p| p == "make" || p.ends_with(".sh"))?;
+        let program =
+            runs.filter_map(|c| c.argv().first().map(|t| t.value.clone())).find(|p| facts::commands::runs_builds(p))?;
         Some((builder, program))
     });
     if let Some((builder, program)) = made {

@@ -166,7 +166,9 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         hazard(
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
-            format!("no go build or go install in the file ({by}), so the binary and its needs are unknown: {kept}"),
+            format!(
+                "no go build or go install of the program in the file ({by}), so the binary and its needs are unknown: {kept}"
+            ),
         );
         return Plan::kept(false, hazards);
     }

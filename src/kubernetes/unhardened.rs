@@ -44,11 +44,31 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
                     })
                     .collect();
                 let named: Vec<&str> = named.iter().map(String::as_str).collect();
-                format!("no workload to harden (kinds: {})", dedup(&named).join(", "))
+                match docs.iter().any(holds_pods) {
+                    // JobSet, RayJob, LeaderWorkerSet: a controller makes the pods.
+                    true => format!(
+                        "custom resources whose controller makes pods from the templates they hold (kinds: {}): harden hardens Kubernetes' own workload kinds, so these templates are not checked",
+                        dedup(&named).join(", ")
+                    ),
+                    false => format!("no workload to harden (kinds: {})", dedup(&named).join(", ")),
+                }
             }
         });
     }
     None
+}
+
+/// True when a document holds containers anywhere (a pod template inside a custom resource).
+fn holds_pods(value: &Value) -> bool {
+    match value {
+        Value::Mapping(map) => map.iter().any(|(key, child)| {
+            let containers = key.as_str() == Some("containers")
+                && child.as_sequence().is_some_and(|list| list.iter().any(|c| c.get("image").is_some()));
+            containers || holds_pods(child)
+        }),
+        Value::Sequence(items) => items.iter().any(holds_pods),
+        _ => false,
+    }
 }
 
 /// True for a document of a workload kind.

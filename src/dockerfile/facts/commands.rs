@@ -15,7 +15,7 @@ impl<'a> Facts<'a> {
     /// The `make` or script a `RUN` runs that builds the program when no `go build` does
     /// (`make falcosidekick`, `./build.sh linux`), as written, up to its first five words. Only
     /// the stages the runtime copies from count (and those they are built on), where it copies
-    /// from any; of their commands, the first that names a build (`make build` after
+    /// from any; of their commands, the first that names a build or release (`make build` after
     /// `make install-go-deps`, or after a script that downloads modules), else the first.
     pub fn build_command(&self) -> Option<String> {
         let runtime = self.runtime_stage();
@@ -33,12 +33,10 @@ impl<'a> Facts<'a> {
             .flat_map(|s| &s.instructions)
             .flat_map(|i| i.body.run_commands())
             .map(|command| command.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>())
-            .filter(|argv| {
-                let program = argv.first().and_then(|p| p.rsplit('/').next()).unwrap_or_default();
-                matches!(program, "make" | "gmake" | "mage" | "task" | "just") || program.ends_with(".sh")
-            })
+            .filter(|argv| argv.first().is_some_and(|p| runs_builds(p)))
             .collect();
-        let chosen = commands.iter().find(|argv| argv[1..].iter().any(|w| w.contains("build"))).or(commands.first())?;
+        let builds = |w: &&str| (w.contains("build") || w.contains("release")) && !w.contains("clean");
+        let chosen = commands.iter().find(|argv| argv[1..].iter().any(builds)).or(commands.first())?;
         let shown = chosen.iter().take(5).copied().collect::<Vec<_>>().join(" ");
         Some(if chosen.len() > 5 { format!("{shown} …") } else { shown })
     }
@@ -72,4 +70,11 @@ impl<'a> Facts<'a> {
         }
         found.filter(|(_, caps)| !caps.is_empty())
     }
+}
+
+/// True for a program that runs a project's build steps: make and its kin (mage, task, just) or
+/// a shell script.
+pub fn runs_builds(program: &str) -> bool {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    matches!(name, "make" | "gmake" | "mage" | "task" | "just") || name.ends_with(".sh")
 }
