@@ -105,7 +105,7 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let stage = &df.stages[s];
         if let Some(copy_line) = modules::module_cache_missing(facts, stage) {
             let mut message =
-                "the source is copied before go.mod/go.sum are downloaded, so any change downloads every module again"
+                "the whole source is copied before the modules go.mod lists are downloaded, so any change downloads every module again"
                     .to_string();
             if let Some(why) = modules::download_blocked(facts, stage) {
                 // The module cache mount the build gets keeps the modules between builds instead.

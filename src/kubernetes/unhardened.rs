@@ -32,8 +32,11 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
             false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
             false => {
                 // A kind named like a workload in another project's API (volcano's `Job`) says whose.
+                // Where custom resources hold pod templates, they are the kinds to name.
+                let with_pods = docs.iter().any(holds_pods);
                 let named: Vec<String> = docs
                     .iter()
+                    .filter(|d| !with_pods || holds_pods(d))
                     .filter_map(|d| {
                         let kind = d.get("kind").and_then(Value::as_str)?;
                         let api = d.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
@@ -44,7 +47,7 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
                     })
                     .collect();
                 let named: Vec<&str> = named.iter().map(String::as_str).collect();
-                match docs.iter().any(holds_pods) {
+                match with_pods {
                     // JobSet, RayJob, LeaderWorkerSet: a controller makes the pods.
                     true => format!(
                         "custom resources whose controller makes pods from the templates they hold (kinds: {}): harden hardens Kubernetes' own workload kinds, so these templates are not checked",

@@ -40,14 +40,18 @@ pub fn collect(repo: &Path) -> Vec<TestBuild> {
 }
 
 /// The test build that names the Dockerfile at `path` (relative to the repository), if one does:
-/// by its file name when that is its own (`Dockerfile.derper`), by its path when it is a plain
-/// `Dockerfile`.
+/// by its path where the test names a directory too (`flagd/build.Dockerfile` is not
+/// `flagd-proxy/build.Dockerfile`), else by its file name when that is its own
+/// (`Dockerfile.derper`); a plain `Dockerfile` needs its directory named.
 pub fn built_by<'b>(builds: &'b [TestBuild], path: &Path) -> Option<&'b TestBuild> {
     let name = path.file_name()?.to_str()?;
     builds.iter().find(|b| {
-        let named = Path::new(&b.name);
+        // Relative to the test or its context: `./` and `../` say nothing of where it is.
+        let named: PathBuf =
+            Path::new(&b.name).components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
+        let with_dir = named.components().count() > 1;
         named.file_name().and_then(|n| n.to_str()) == Some(name)
-            && (name != "Dockerfile" || (named.components().count() > 1 && path.ends_with(named)))
+            && if with_dir { path.ends_with(&named) } else { name != "Dockerfile" }
     })
 }
 
@@ -101,5 +105,9 @@ mod tests {
         assert!(built_by(&builds, Path::new("docker/testdata/Dockerfile")).is_some());
         assert!(built_by(&builds, Path::new("Dockerfile")).is_none(), "a plain name needs its path");
         assert!(built_by(&builds, Path::new("Dockerfile.server")).is_none());
+        // A name with its directory is that directory's file only, however the test reaches it.
+        let builds = [build("../../flagd/build.Dockerfile")];
+        assert!(built_by(&builds, Path::new("flagd/build.Dockerfile")).is_some());
+        assert!(built_by(&builds, Path::new("flagd-proxy/build.Dockerfile")).is_none());
     }
 }
