@@ -437,7 +437,12 @@ mod tests {
     fn development_and_action_containers_are_passed_over_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
-        for f in [".devcontainer/Dockerfile", ".github/actions/lint/Dockerfile", "svc/Dockerfile"] {
+        for f in [
+            ".devcontainer/Dockerfile",
+            ".circleci/images/primary/Dockerfile",
+            ".github/actions/lint/Dockerfile",
+            "svc/Dockerfile",
+        ] {
             std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
             std::fs::write(p.join(f), "FROM golang:1.22\nRUN go install example.com/tool@v1\n").unwrap();
         }
@@ -455,6 +460,7 @@ mod tests {
             }
         };
         assert!(reason(".devcontainer/Dockerfile").contains("development container"));
+        assert!(reason(".circleci/images/primary/Dockerfile").starts_with("a CI job's image (.circleci)"));
         assert!(reason(".github/actions/lint/Dockerfile").contains("GitHub Action's container"));
         assert_eq!(reason("svc/Dockerfile"), "None");
     }

@@ -192,20 +192,29 @@ fn is_version(name: &str) -> bool {
     number.contains('.') && number.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// Directories whose Dockerfiles build images for people or CI, not services, with what such an
+/// image is.
+const NOT_SERVICE_DIRS: &[(&[&str], &str)] = &[
+    (
+        &[".devcontainer", "devcontainer"],
+        "a development container ({}): built for people working on the code, not to run a service",
+    ),
+    // CircleCI's and Buildkite's job images: the CI service runs build steps in them.
+    (
+        &[".circleci", ".buildkite"],
+        "a CI job's image ({}): the CI service runs build steps in it, it does not run a service",
+    ),
+];
+
 /// Why a Dockerfile is not one harden hardens, judged by where it is (`rel`: its path below the
-/// walk's root): a development container. (A GitHub Action's container is told by the
-/// `action.yml` the walk finds beside it.)
+/// walk's root): a development container, a CI job's image, a test image. (A GitHub Action's
+/// container is told by the `action.yml` the walk finds beside it.)
 pub(super) fn dockerfile_skip_reason(rel: &Path, default_ignores: bool) -> Option<String> {
-    if let Some(dir) = rel
-        .parent()
-        .into_iter()
-        .flat_map(Path::components)
-        .find(|c| matches!(c.as_os_str().to_str(), Some(".devcontainer" | "devcontainer")))
-    {
-        return Some(format!(
-            "a development container ({}): built for people working on the code, not to run a service",
-            dir.as_os_str().to_string_lossy()
-        ));
+    for component in rel.parent().into_iter().flat_map(Path::components) {
+        let dir = component.as_os_str().to_string_lossy();
+        if let Some((_, what)) = NOT_SERVICE_DIRS.iter().find(|(names, _)| names.contains(&dir.as_ref())) {
+            return Some(what.replace("{}", &dir));
+        }
     }
     let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     (default_ignores && is_test_name(name)).then(|| {
