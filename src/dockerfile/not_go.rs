@@ -66,15 +66,28 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     });
     let made = copied_from.into_iter().find_map(|builder| {
         let runs = builder.instructions.iter().flat_map(|i| i.body.run_commands());
-        let program =
-            runs.filter_map(|c| c.argv().first().map(|t| t.value.clone())).find(|p| facts::commands::runs_builds(p))?;
+        // make or a script, or `go run` of a build helper (which runs go build itself).
+        let program = runs.into_iter().find_map(|c| {
+            let argv: Vec<&str> = c.argv().iter().map(|t| t.value.as_str()).collect();
+            match argv.as_slice() {
+                ["go", "run", ..] => Some("go run".to_string()),
+                [program, ..] if facts::commands::runs_builds(program) => Some(program.to_string()),
+                _ => None,
+            }
+        })?;
         Some((builder, program))
     });
     if let Some((builder, program)) = made {
         // A `go test` or `go vet` beside it says the image has Go, not what make builds.
-        let go = facts.go_runs.iter().filter(|r| r.stage == builder.index).flat_map(|r| &r.commands).next();
+        let go = facts
+            .go_runs
+            .iter()
+            .filter(|r| r.stage == builder.index)
+            .flat_map(|r| &r.commands)
+            .find(|c| c.subcommand != "run");
         let image = match go {
             Some(command) => format!("a Go toolchain (the stage also runs go {})", command.subcommand),
+            None if program == "go run" => "a Go toolchain".into(),
             None => "an image harden does not know as a Go toolchain".into(),
         };
         return format!(
