@@ -47,8 +47,8 @@ pub struct Orchestration {
     /// What keeps the repository's Dockerfile images current (`Renovate (renovate.json)`), when
     /// something does.
     pub image_updater: Option<String>,
-    /// What Kubernetes containers running the image ask of it that only root keeps, with where:
-    /// `deploy/speaker.yaml (container speaker) adds the capability NET_RAW`.
+    /// What Kubernetes containers and Compose services running the image ask of it that only root
+    /// keeps, with where: `deploy/speaker.yaml (container speaker) adds the capability NET_RAW`.
     pub root_needs: Vec<String>,
     /// Set (to how) when every build of the Dockerfile makes no image and nothing runs one: a
     /// check `docker buildx bake` runs with `output = ["type=cacheonly"]`.
@@ -121,6 +121,8 @@ struct Build {
     commands: Vec<Command>,
     /// Commands run inside its containers to check them (a Compose `healthcheck`).
     checks: Vec<Command>,
+    /// What its containers ask that only root keeps (a Compose service's bind mount), with where.
+    root_needs: Vec<String>,
     /// Set (to where) when this build runs without BuildKit.
     without_buildkit: Option<String>,
     /// Set when GoReleaser builds it.
@@ -312,6 +314,7 @@ impl Repository {
         for build in &builds {
             out.commands.extend(build.commands.iter().cloned());
             out.checks.extend(build.checks.iter().cloned());
+            out.root_needs.extend(build.root_needs.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());
             out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
             out.platforms.extend(build.platforms.iter().cloned());

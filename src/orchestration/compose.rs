@@ -5,6 +5,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
+use super::kubernetes::Container;
 use super::{Build, Command, Repository, image_name, key_values, normalise, resolved, scalar, words};
 
 /// Names of Compose files.
@@ -16,12 +17,31 @@ pub fn is_compose_name(name: &str) -> bool {
 
 impl Repository {
     /// Reads a Compose file's services: the Dockerfile each builds (its context and
-    /// `dockerfile`), its build arguments, image name, stage and command.
+    /// `dockerfile`), its build arguments, image name, stage and command; a service that only
+    /// runs an image counts like a Kubernetes container of that image.
     pub(super) fn compose(&mut self, doc: &Value, dir: &Path, path: &Path) {
         let Some(services) = doc.get("services").and_then(Value::as_mapping) else { return };
         for (name, service) in services {
             let Some(name) = name.as_str() else { continue };
             let origin = format!("{} (service {name})", path.display());
+            let entrypoint = service.get("entrypoint").and_then(words);
+            let command = service.get("command").and_then(words);
+            let command = match (entrypoint, command) {
+                (Some(mut ep), cmd) => {
+                    ep.extend(cmd.unwrap_or_default());
+                    Some(Command { origin: origin.clone(), words: ep, replaces_entrypoint: true })
+                }
+                (None, Some(cmd)) => Some(Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }),
+                (None, None) => None,
+            };
+            let checks: Vec<Command> = service
+                .get("healthcheck")
+                .and_then(health_check)
+                .map(|words| Command { origin: format!("{origin} healthcheck"), words, replaces_entrypoint: false })
+                .into_iter()
+                .collect();
+            let root_need = root_need(service).map(|need| format!("{origin} {need}"));
+            let image = service.get("image").and_then(Value::as_str).map(image_name);
             let (context, dockerfile, args) = match service.get("build") {
                 Some(Value::String(context)) => (context.clone(), "Dockerfile".to_string(), Vec::new()),
                 Some(build) => (
@@ -29,39 +49,67 @@ impl Repository {
                     build.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile").to_string(),
                     key_values(build.get("args"), &origin),
                 ),
-                None => continue,
+                None => {
+                    if let Some(image) = image {
+                        self.containers.push(Container { image, command, checks, root_need });
+                    }
+                    continue;
+                }
             };
             let target = service.get("build").and_then(|b| b.get("target")).and_then(scalar);
-            let entrypoint = service.get("entrypoint").and_then(words);
-            let command = service.get("command").and_then(words);
-            let commands = match (entrypoint, command) {
-                (Some(mut ep), cmd) => {
-                    ep.extend(cmd.unwrap_or_default());
-                    vec![Command { origin: origin.clone(), words: ep, replaces_entrypoint: true }]
-                }
-                (None, Some(cmd)) => vec![Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }],
-                (None, None) => Vec::new(),
-            };
-            let checks = service.get("healthcheck").and_then(health_check).into_iter();
-            let checks = checks.map(|words| Command {
-                origin: format!("{origin} healthcheck"),
-                words,
-                replaces_entrypoint: false,
-            });
-            let images = service.get("image").and_then(Value::as_str).map(image_name).into_iter().collect();
             let dockerfile = normalise(&dir.join(&context).join(&dockerfile));
             self.builds.push(Build {
                 dockerfile,
                 context: Some((normalise(&dir.join(&context)), origin.clone())),
-                images,
+                images: image.into_iter().collect(),
                 args: args.into_iter().filter(resolved).collect(),
-                commands,
-                checks: checks.collect(),
+                commands: command.into_iter().collect(),
+                checks,
+                root_needs: root_need.into_iter().collect(),
                 target,
                 ..Build::default()
             });
         }
     }
+}
+
+/// What a service that chooses no user (`user:`) asks of its image that only root has: a
+/// writable bind mount of a host directory (Docker creates a missing one owned by root, and what
+/// an earlier root container wrote there stays root's), or the Docker socket.
+fn root_need(service: &Value) -> Option<String> {
+    if service.get("user").is_some() {
+        return None;
+    }
+    let volumes = service.get("volumes").and_then(Value::as_sequence)?;
+    volumes.iter().find_map(|volume| {
+        let (source, target, read_only) = match volume {
+            Value::String(short) => {
+                let mut parts = short.split(':');
+                let (source, target) = (parts.next()?, parts.next()?);
+                (source.to_string(), target.to_string(), parts.next().is_some_and(|mode| mode.split(',').any(|m| m == "ro")))
+            }
+            long if long.get("type").and_then(Value::as_str) == Some("bind") => (
+                long.get("source").and_then(Value::as_str)?.to_string(),
+                long.get("target").and_then(Value::as_str)?.to_string(),
+                long.get("read_only").and_then(Value::as_bool) == Some(true),
+            ),
+            _ => return None,
+        };
+        // A named volume (`data:/data`) is Docker's, filled from the image the first time.
+        if !source.starts_with(['.', '/', '~', '$']) || read_only {
+            return None;
+        }
+        if source.ends_with("docker.sock") {
+            return Some(format!("mounts the Docker socket ({source}), which only root (or the socket's group) may use"));
+        }
+        // A file (`./config.yaml:/etc/app/config.yaml`) is read, not written.
+        let last = target.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+        (!last.contains('.')).then(|| {
+            format!(
+                "bind-mounts the host directory {source} at {target}: Docker creates it owned by root when it is missing, and what an earlier root container wrote there stays root's, which a non-root user cannot write"
+            )
+        })
+    })
 }
 
 /// The command a Compose health check runs in the container, as Docker runs it: `["CMD", …]`
@@ -112,6 +160,19 @@ mod tests {
         let worker = repo.for_dockerfile(Path::new("worker/Dockerfile"));
         assert_eq!(worker.commands[0].words, ["sh", "-c", "exec /app/worker"]);
         assert!(worker.commands[0].replaces_entrypoint);
+    }
+
+    #[test]
+    fn writable_bind_mounts_of_directories_need_root() {
+        let need = |yaml: &str| root_need(&yaml_serde::from_str(yaml).unwrap());
+        assert!(need("volumes: [./data:/data]").unwrap().starts_with("bind-mounts the host directory ./data at /data"));
+        assert!(need("volumes: [{type: bind, source: /srv/app, target: /var/lib/app}]").is_some());
+        assert!(need("volumes: [/var/run/docker.sock:/var/run/docker.sock]").unwrap().contains("Docker socket"));
+        // Read-only, a file, a named volume, or a user the service chooses: nothing root keeps.
+        assert!(need("volumes: ['./data:/data:ro']").is_none());
+        assert!(need("volumes: [./app.yaml:/etc/app/app.yaml]").is_none());
+        assert!(need("volumes: [data:/data]").is_none());
+        assert!(need("user: '1000:1000'\nvolumes: [./data:/data]").is_none());
     }
 
     #[test]

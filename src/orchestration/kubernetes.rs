@@ -5,8 +5,9 @@ use yaml_serde::Value;
 
 use super::{Command, image_name, words};
 
-/// A Kubernetes container: the name of the image it runs, its command, the commands its probes
-/// and lifecycle hooks run in it, and what it asks that only root keeps.
+/// A Kubernetes container (or a Compose service that runs an image it does not build): the name
+/// of the image it runs, its command, the commands its probes, hooks or health check run in it,
+/// and what it asks that only root keeps.
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,

@@ -1,11 +1,12 @@
-//! GitHub Actions workflows: the platforms `docker/build-push-action` builds a Dockerfile for
-//! (`platforms: linux/386,linux/amd64,linux/arm64`), which its new runtime must be published for.
+//! GitHub Actions workflows: the Dockerfiles `docker/build-push-action` builds, with their
+//! context, image (from a matrix entry) and the platforms it builds them for
+//! (`platforms: linux/386,linux/amd64,linux/arm64`), which a new runtime must be published for.
 
 use std::path::Path;
 
 use yaml_serde::Value;
 
-use super::{Build, Repository, normalise};
+use super::{Build, Repository, image_name, normalise};
 
 /// True for a workflow file: `.github/workflows/*.yml`.
 pub fn is_workflow(path: &Path) -> bool {
@@ -17,32 +18,61 @@ pub fn is_workflow(path: &Path) -> bool {
 impl Repository {
     /// Reads a workflow: each `docker/build-push-action` step's Dockerfile (its `file`, else
     /// `Dockerfile` in its `context`) and the platforms it builds it for, where they are literal.
+    /// A step that takes them from its job's matrix (`file: ${{ matrix.dockerfile }}`) builds each
+    /// `include:` entry's, named by the entry's `image`.
     pub(super) fn workflow(&mut self, doc: &Value, path: &Path) {
-        let jobs = doc.get("jobs").and_then(Value::as_mapping).into_iter().flatten();
-        let steps = jobs.filter_map(|(_, job)| job.get("steps")?.as_sequence()).flatten();
-        for step in steps {
-            let uses = step.get("uses").and_then(Value::as_str).unwrap_or_default();
-            let Some(with) = step.get("with").filter(|_| uses.starts_with("docker/build-push-action@")) else {
-                continue;
-            };
-            let text = |key: &str| with.get(key).and_then(Value::as_str).map(str::trim);
-            let context = text("context").unwrap_or(".");
-            let file = text("file").map_or_else(|| format!("{context}/Dockerfile"), str::to_string);
-            let platforms: Vec<&str> =
-                text("platforms").unwrap_or_default().split([',', '\n']).map(str::trim).collect();
-            if file.contains("${{") {
-                continue;
+        for (_, job) in doc.get("jobs").and_then(Value::as_mapping).into_iter().flatten() {
+            let include = job.get("strategy").and_then(|s| s.get("matrix")).and_then(|m| m.get("include"));
+            let entries: Vec<&Value> = include.and_then(Value::as_sequence).into_iter().flatten().collect();
+            for step in job.get("steps").and_then(Value::as_sequence).into_iter().flatten() {
+                let uses = step.get("uses").and_then(Value::as_str).unwrap_or_default();
+                let Some(with) = step.get("with").filter(|_| uses.starts_with("docker/build-push-action@")) else {
+                    continue;
+                };
+                let text = |key: &str| with.get(key).and_then(Value::as_str).map(str::trim);
+                let uses_matrix =
+                    ["file", "context"].iter().any(|k| text(k).is_some_and(|t| t.contains("${{ matrix.")));
+                match uses_matrix {
+                    true => entries.iter().for_each(|entry| self.build_step(with, path, Some(entry))),
+                    false => self.build_step(with, path, None),
+                }
             }
-            let origin = path.display().to_string();
-            // A platform from an expression (`${{ matrix.platform }}`) is not known here.
-            let platforms = platforms
-                .iter()
-                .filter(|p| !p.is_empty() && !p.contains("${{"))
-                .map(|p| (p.to_string(), origin.clone()))
-                .collect();
-            let context = (!context.contains("${{")).then(|| (normalise(Path::new(context)), origin.clone()));
-            self.builds.push(Build { dockerfile: normalise(Path::new(&file)), platforms, context, ..Build::default() });
         }
+    }
+
+    /// One build of a `docker/build-push-action` step, with a matrix entry's values filled in.
+    fn build_step(&mut self, with: &Value, path: &Path, entry: Option<&Value>) {
+        let fill = |text: &str| match entry {
+            Some(entry) => entry.as_mapping().into_iter().flatten().fold(text.to_string(), |text, (key, value)| {
+                let (Some(key), Some(value)) = (key.as_str(), value.as_str()) else { return text };
+                text.replace(&format!("${{{{ matrix.{key} }}}}"), value)
+            }),
+            None => text.to_string(),
+        };
+        let text = |key: &str| with.get(key).and_then(Value::as_str).map(|t| fill(t.trim()));
+        let context = text("context").unwrap_or_else(|| ".".into());
+        let file = text("file").unwrap_or_else(|| format!("{context}/Dockerfile"));
+        if file.contains("${{") {
+            return;
+        }
+        let origin = path.display().to_string();
+        // A platform from an expression (`${{ matrix.platform }}`) is not known here.
+        let platforms = text("platforms")
+            .unwrap_or_default()
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && !p.contains("${{"))
+            .map(|p| (p.to_string(), origin.clone()))
+            .collect();
+        let context = (!context.contains("${{")).then(|| (normalise(Path::new(&context)), origin.clone()));
+        let images = entry.and_then(|e| e.get("image")).and_then(Value::as_str).filter(|i| !i.contains("${{"));
+        self.builds.push(Build {
+            dockerfile: normalise(Path::new(&file)),
+            images: images.map(image_name).into_iter().collect(),
+            platforms,
+            context,
+            ..Build::default()
+        });
     }
 }
 
@@ -60,5 +90,14 @@ mod tests {
         let platforms = repo.for_dockerfile(Path::new("Dockerfile")).platforms;
         assert_eq!(platforms.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["linux/386", "linux/amd64"]);
         assert_eq!(platforms[0].1, ".github/workflows/release.yml");
+    }
+
+    #[test]
+    fn a_matrix_entry_names_the_dockerfile_and_its_image() {
+        let mut repo = Repository::default();
+        let workflow = "jobs:\n  images:\n    strategy:\n      matrix:\n        include:\n          - image: acme/hub\n            dockerfile: ./build/Dockerfile.hub\n          - image: ghcr.io/acme/agent\n            dockerfile: ./build/Dockerfile.agent\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          file: ${{ matrix.dockerfile }}\n";
+        repo.read(Path::new(".github/workflows/images.yml"), workflow);
+        assert_eq!(repo.image_names(Path::new("build/Dockerfile.hub")), ["hub"]);
+        assert_eq!(repo.image_names(Path::new("build/Dockerfile.agent")), ["agent"]);
     }
 }
