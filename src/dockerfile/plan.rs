@@ -341,7 +341,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         family if family.is_fat() => Some(image),
         Family::Distroless => {
             let wanted = ImageRef::parse(&image);
-            let eol = base.short_name().ends_with("-debian12");
+            let eol = base.short_name().ends_with("-debian12") && super::rewrite::debian_programs(facts).is_none();
             let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();
             (eol || needs_libc).then(|| pins::distroless_successor(base, &wanted, needs_libc))
         }

@@ -66,7 +66,9 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
         if image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
             let mut message = format!("{reference} is past end of life");
-            if image.digest.is_some() && !facts.config.pinning {
+            if let Some(why) = crate::dockerfile::rewrite::debian_programs(facts) {
+                message.push_str(&format!("; harden keeps it: {why} (move them to debian13 together)"));
+            } else if image.digest.is_some() && !facts.config.pinning {
                 message.push_str("; it is pinned by digest, so only harden fix --pin moves it to debian13");
             }
             out.push(Finding::new(&rules::DISTROLESS_EOL, line, message));

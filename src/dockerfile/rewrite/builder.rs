@@ -265,12 +265,13 @@ pub fn leaves_eol_base(facts: &Facts<'_>, stage: &Stage) -> bool {
 }
 
 /// True when `image` is a distroless `*-debian12` image harden moves on: not pinned (or pinned,
-/// under `fix --pin`).
+/// under `fix --pin`), in a file that copies no Debian-built programs onto it.
 fn moves_to_debian13(facts: &Facts<'_>, image: &str) -> bool {
     let image = ImageRef::parse(image);
     let pinned = image.digest.is_some() && !facts.config.pinning;
     !pinned
         && !facts.is_off(rules::DISTROLESS_EOL.id)
+        && debian_programs(facts).is_none()
         && image.family() == Family::Distroless
         && image.short_name().ends_with("-debian12")
 }
@@ -284,4 +285,30 @@ fn copy_keyword(add: &str) -> &'static str {
     } else {
         "COPY"
     }
+}
+
+/// Why the file's distroless debian12 bases stay: a stage on one copies files from a stage on
+/// Debian or Ubuntu that builds no Go (`COPY --from=tools /out/rootfs/ /`, smartctl and the
+/// libraries `ldd` found), programs linked against that release's libraries, which debian13's
+/// would not match.
+pub fn debian_programs(facts: &Facts<'_>) -> Option<String> {
+    let builders = facts.builder_stages();
+    let on_debian12 = facts.df.stages.iter().filter(|s| {
+        let image = ImageRef::parse(&s.from.image);
+        image.family() == Family::Distroless && image.short_name().ends_with("-debian12")
+    });
+    on_debian12.flat_map(|s| &s.instructions).find_map(|inst| {
+        let Body::Copy(copy) = &inst.body else { return None };
+        let from = facts.df.stage_named(copy.from.as_deref()?)?;
+        let base = facts.base_image(from)?;
+        let debian = matches!(base.family(), Family::Debian | Family::Ubuntu);
+        (debian && !builders.contains(&from.index)).then(|| {
+            format!(
+                "line {} copies files from stage {} on {}, programs linked against its libraries, which debian13's would not match",
+                inst.line,
+                from.reference(),
+                base.to_reference()
+            )
+        })
+    })
 }
