@@ -90,10 +90,21 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             None if program == "go run" => "a Go toolchain".into(),
             None => "an image harden does not know as a Go toolchain".into(),
         };
+        // Built on another stage of the file: named as one.
+        let on = match facts.df.stage_named(&builder.from.image) {
+            Some(parent) => {
+                let base = facts.base_image(builder).map(|b| b.to_reference().trim_matches('"').to_string());
+                format!(
+                    "stage {} (on {})",
+                    parent.reference(),
+                    base.unwrap_or_else(|| "an image from a build argument".into())
+                )
+            }
+            None => builder.from.image.clone(),
+        };
         return format!(
-            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {}, {image}, so harden cannot tell what program {program} builds or how",
-            builder.from.alias.clone().unwrap_or_else(|| builder.index.to_string()),
-            builder.from.image
+            "not known to be a Go build: the runtime copies from stage {}, which runs {program} on {on}, {image}, so harden cannot tell what program {program} builds or how",
+            builder.reference(),
         );
     }
     // Only arguments for the base image's own entrypoint (`CMD ["--assets.location=/web"]`): the
