@@ -38,6 +38,9 @@ pub struct Plan {
     /// refused (a low port, a root-owned directory it may write, an entrypoint that drops
     /// privileges). A pod running the image must not force another user either.
     pub root_kept: Option<String>,
+    /// True when moving a non-root named user to 65532 was refused (its directories cannot be
+    /// prepared, another uid owns its files): the USER stays as written, its name too.
+    pub user_kept: bool,
 }
 
 /// Directories the runtime must give the non-root user.
@@ -88,7 +91,8 @@ impl Plan {
     /// The runtime kept as it is, for the reasons in `hazards` (builds still tuned when
     /// `edit_builds`).
     fn kept(edit_builds: bool, hazards: Vec<Finding>) -> Plan {
-        Plan { edit_builds, runtime: RuntimePlan::Keep, hazards, writable: Writable::default(), root_kept: None }
+        let writable = Writable::default();
+        Plan { edit_builds, runtime: RuntimePlan::Keep, hazards, writable, root_kept: None, user_kept: false }
     }
 }
 

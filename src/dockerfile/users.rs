@@ -44,6 +44,9 @@ pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> 
 /// harden replaces, or whose accounts it knows, gets them; a kept one only those the file gives
 /// (or `nobody`'s).
 pub fn ids_under(plan: &Plan, facts: &Facts<'_>, user: &str) -> Option<String> {
+    if plan.user_kept {
+        return None;
+    }
     ids_on(&plan.runtime, facts, user)
 }
 

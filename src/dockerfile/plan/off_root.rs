@@ -27,20 +27,20 @@ pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: boo
             None => Ok(Writable::default()),
         },
     };
-    let (runtime, writable, root_kept) = match switched {
+    let (runtime, writable, root_kept, user_kept) = match switched {
         Ok(writable) => {
             if as_root && !matches!(runtime, RuntimePlan::Keep) {
                 hazards.extend(userswitch::stored_data(facts));
             }
-            (runtime, writable, None)
+            (runtime, writable, None, false)
         }
         Err((rule, line, message)) => {
             let root_kept = as_root.then(|| message.clone());
             hazards.push(Finding::new(rule, line, message));
-            (RuntimePlan::Keep, Writable::default(), root_kept)
+            (RuntimePlan::Keep, Writable::default(), root_kept, !as_root)
         }
     };
-    Plan { edit_builds, runtime, hazards, writable, root_kept }
+    Plan { edit_builds, runtime, hazards, writable, root_kept, user_kept }
 }
 
 /// What moving the runtime from root to 65532 needs, or why it cannot.
