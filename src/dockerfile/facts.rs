@@ -135,8 +135,8 @@ impl<'a> Facts<'a> {
         }
         let Some(tool) = super::output::binary_name(package, self.source) else { return false };
         let stage = &self.df.stages[run.stage];
-        let later = stage.instructions[run.instr..].iter().flat_map(|i| i.body.run_commands());
-        later.into_iter().any(|c| c.argv().first().is_some_and(|p| p.value.rsplit('/').next() == Some(tool.as_str())))
+        let mut later = stage.instructions[run.instr..].iter().flat_map(|i| i.body.run_commands());
+        later.any(|c| c.argv().first().is_some_and(|p| p.value.rsplit('/').next() == Some(tool.as_str())))
     }
 
     /// True when the file builds Go: a `go build` / `go install`, or a stage with a Go toolchain

@@ -27,16 +27,16 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
         if key == "image" {
             return value
                 .match_indices('{')
-                .find_map(|(at, _)| written(value[..at].ends_with('$'), upper_name(&value[at..])?));
+                .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value[..at].ends_with('$'), name)));
         }
         let value = value.trim_start_matches(['"', '\'']);
-        written(value.starts_with('$'), upper_name(value.trim_start_matches('$'))?)
+        upper_name(value.trim_start_matches('$')).map(|name| written(value.starts_with('$'), name))
     })
 }
 
 /// A placeholder as the file writes it: `${IMG}` after a `$` (envsubst's), else `{IMG}`.
-fn written(after_dollar: bool, name: String) -> Option<String> {
-    Some(if after_dollar { format!("${name}") } else { name })
+fn written(after_dollar: bool, name: String) -> String {
+    if after_dollar { format!("${name}") } else { name }
 }
 
 /// `{NAME}` at the start of `text`, when NAME is an upper-case identifier, written back.

@@ -287,6 +287,10 @@ fn copy_keyword(add: &str) -> &'static str {
     }
 }
 
+/// Where a Debian system keeps programs and the libraries they link.
+const PROGRAM_DIRS: &[&str] =
+    &["/bin", "/sbin", "/lib", "/lib64", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local/bin"];
+
 /// Why the file's distroless debian12 bases stay: a stage on one copies files from a stage on
 /// Debian or Ubuntu that builds no Go (`COPY --from=tools /out/rootfs/ /`, smartctl and the
 /// libraries `ldd` found), programs linked against that release's libraries, which debian13's
@@ -302,7 +306,12 @@ pub fn debian_programs(facts: &Facts<'_>) -> Option<String> {
         let from = facts.df.stage_named(copy.from.as_deref()?)?;
         let base = facts.base_image(from)?;
         let debian = matches!(base.family(), Family::Debian | Family::Ubuntu);
-        (debian && !builders.contains(&from.index)).then(|| {
+        // Programs and libraries, or a whole tree over `/`; certificates and data do not count.
+        let system = |path: &String| {
+            path == "/" || PROGRAM_DIRS.iter().any(|dir| path == dir || path.starts_with(&format!("{dir}/")))
+        };
+        let programs = system(&copy.dest) || copy.sources.iter().any(system);
+        (debian && programs && !builders.contains(&from.index)).then(|| {
             format!(
                 "line {} copies files from stage {} on {}, programs linked against its libraries, which debian13's would not match",
                 inst.line,
