@@ -99,6 +99,23 @@ pub struct Command {
     pub replaces_entrypoint: bool,
 }
 
+impl Command {
+    /// What runs the image, from the words that replace its entrypoint (Compose `entrypoint`,
+    /// Kubernetes `command`) and those that are only its arguments (Compose `command`, Kubernetes
+    /// `args`); `None` when neither is given.
+    fn from_parts(origin: &str, entrypoint: Option<Vec<String>>, args: Option<Vec<String>>) -> Option<Command> {
+        let origin = origin.to_string();
+        match (entrypoint, args) {
+            (Some(mut words), args) => {
+                words.extend(args.unwrap_or_default());
+                Some(Command { origin, words, replaces_entrypoint: true })
+            }
+            (None, Some(words)) => Some(Command { origin, words, replaces_entrypoint: false }),
+            (None, None) => None,
+        }
+    }
+}
+
 /// A build argument given to the image's build.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildArg {

@@ -133,6 +133,14 @@ fn is_output(op: &str, target: &str) -> bool {
     }
 }
 
+/// The shells a program or script starts by name (`sh`, `/bin/bash`).
+const SHELL_NAMES: &[&str] = &["sh", "bash", "ash", "dash", "zsh"];
+
+/// True when `program` (a name or a path) is a shell.
+pub fn is_shell_program(program: &str) -> bool {
+    SHELL_NAMES.contains(&program.rsplit('/').next().unwrap_or(program))
+}
+
 /// True when a shell-form command uses anything beyond plain words: variables,
 /// operators, redirections, globs, substitutions or quotes that need a shell.
 pub fn needs_shell(text: &str) -> bool {

@@ -7,8 +7,7 @@ use super::model::{Body, CommandForm, Instruction};
 
 /// Packages distroless already ships (static has CA certificates and time zones).
 const PROVIDED_PACKAGES: &[&str] = &["ca-certificates", "tzdata"];
-/// Programs that only exist to run a shell script or make a request.
-const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/env"];
+/// Programs that only exist to make a request.
 const HTTP_TOOLS: &[&str] = &["curl", "wget", "nc", "/usr/bin/curl", "/usr/bin/wget", "/bin/wget"];
 
 /// True when every command of a `RUN` only sets up what distroless already provides
@@ -117,9 +116,10 @@ pub fn runs_script(form: &CommandForm) -> bool {
     [program(form), started_program(form)].into_iter().flatten().any(|p| is_shell(&p) || p.ends_with(".sh"))
 }
 
-/// True for a program that is a shell (`sh`, `/bin/bash`).
+/// True for a program that is a shell (`sh`, `/bin/bash`), or `/usr/bin/env`, which scripts'
+/// `#!` lines start them through.
 pub fn is_shell(program: &str) -> bool {
-    SHELLS.contains(&program)
+    shell::is_shell_program(program) || program == "/usr/bin/env"
 }
 
 /// True when a shell-form command uses shell syntax (so it cannot become exec form).

@@ -25,15 +25,7 @@ impl Repository {
             let Some(name) = name.as_str() else { continue };
             let origin = format!("{} (service {name})", path.display());
             let entrypoint = service.get("entrypoint").and_then(words);
-            let command = service.get("command").and_then(words);
-            let command = match (entrypoint, command) {
-                (Some(mut ep), cmd) => {
-                    ep.extend(cmd.unwrap_or_default());
-                    Some(Command { origin: origin.clone(), words: ep, replaces_entrypoint: true })
-                }
-                (None, Some(cmd)) => Some(Command { origin: origin.clone(), words: cmd, replaces_entrypoint: false }),
-                (None, None) => None,
-            };
+            let command = Command::from_parts(&origin, entrypoint, service.get("command").and_then(words));
             let checks: Vec<Command> = service
                 .get("healthcheck")
                 .and_then(health_check)

@@ -49,16 +49,8 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                                 Some(Command { origin, words, replaces_entrypoint: false })
                             })
                             .collect();
-                        let command = c.get("command").and_then(words);
                         let args = c.get("args").and_then(words);
-                        let command = match (command, args) {
-                            (Some(mut cmd), args) => {
-                                cmd.extend(args.unwrap_or_default());
-                                Some(Command { origin, words: cmd, replaces_entrypoint: true })
-                            }
-                            (None, Some(args)) => Some(Command { origin, words: args, replaces_entrypoint: false }),
-                            (None, None) => None,
-                        };
+                        let command = Command::from_parts(&origin, c.get("command").and_then(words), args);
                         out.push(Container { image: image_name(image), command, checks, root_need });
                     }
                 } else {

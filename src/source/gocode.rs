@@ -52,7 +52,7 @@ pub struct Start {
 impl Start {
     /// True when the program started is a shell, which only an image with one can give.
     pub fn starts_shell(&self) -> bool {
-        self.program.as_deref().is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or(p)))
+        self.program.as_deref().is_some_and(crate::shell::is_shell_program)
     }
 }
 
@@ -87,7 +87,7 @@ mod needles;
 
 pub use constraints::named_for_other_os;
 use needles::{
-    DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, READ_FLAG_WORDS, ROOT_RESOURCES, SHELLS,
+    DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, READ_FLAG_WORDS, ROOT_RESOURCES,
     WRITE_CALLS,
 };
 

@@ -5,16 +5,13 @@
 use crate::dockerfile::writes::{Written, parent};
 use crate::shell;
 
-/// Shells whose `-c` option runs a script.
-const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh"];
-
 /// Programs that start the next word as the command (`tini -- sh -c …`).
 const WRAPPERS: &[&str] = &["tini", "dumb-init", "--", "busybox", "env", "exec"];
 
 /// The script `words` (a container's `command` then `args`) run through a shell's `-c`.
 pub fn shell_script<'a>(words: &[&'a str]) -> Option<&'a str> {
     let shell = words.iter().position(|w| !WRAPPERS.contains(&program(w)))?;
-    if !SHELLS.contains(&program(words[shell])) {
+    if !shell::is_shell_program(words[shell]) {
         return None;
     }
     let options: Vec<&str> =

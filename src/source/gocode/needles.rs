@@ -26,8 +26,6 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
 /// Calls that start another program, or find one to start.
 pub(super) const PROGRAM_STARTS: &[&str] =
     &["exec.Command(", "exec.CommandContext(", "syscall.Exec(", "os.StartProcess(", "unix.Exec(", "exec.LookPath("];
-/// Programs that are shells.
-pub(super) const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh"];
 /// Calls whose first string argument is an address to listen on.
 pub(super) const LISTEN_CALLS: &[&str] =
     &["ListenAndServe(", "ListenAndServeTLS(", "net.Listen(", "tls.Listen(", "ListenPacket("];
