@@ -146,25 +146,14 @@ pub(super) fn source_shell(facts: &Facts<'_>) -> Result<(), Refusal> {
 const SYSTEM_BIN_DIRS: &[&str] = &["/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"];
 
 /// The names of the files the runtime stage copies in (a program a check may run); `None` when
-/// a whole directory is copied, so which programs arrive cannot be told.
+/// it copies a whole directory or a glob, so which programs arrive cannot be told.
 fn copied_programs(facts: &Facts<'_>) -> Option<Vec<String>> {
+    let whole = |s: &String| s.ends_with('/') || s.contains('*') || matches!(s.rsplit('/').next(), Some("." | ".."));
     let stage = facts.runtime_stage();
-    let mut names = Vec::new();
-    for inst in &stage.instructions {
-        let Body::Copy(copy) = &inst.body else { continue };
-        if dest_is_dir(inst, copy.sources.len()) {
-            for source in &copy.sources {
-                let name = source.rsplit('/').next().unwrap_or(source);
-                if source.ends_with('/') || matches!(name, "." | "..") || name.contains('*') {
-                    return None;
-                }
-                names.push(name.to_string());
-            }
-        } else {
-            names.push(copy.dest.rsplit('/').next().unwrap_or(&copy.dest).to_string());
-        }
+    if stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(c) if c.sources.iter().any(whole))) {
+        return None;
     }
-    Some(names)
+    Some(copied_paths(facts).iter().map(|p| p.rsplit('/').next().unwrap_or(p).to_string()).collect())
 }
 
 /// Refuses to write the default distroless images where the runtime's registry comes from a
