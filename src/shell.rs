@@ -107,6 +107,10 @@ pub fn commands(text: &str, offset: usize) -> Option<Vec<SimpleCommand>> {
             TokenKind::Word => match redirect.take() {
                 Some(op) if is_output(&op, &token.value) => command.outputs.push(token.value),
                 Some(_) => {}
+                // `then CGO_ENABLED=0 go build`: a reserved word before a command is no part of it.
+                None if command.words.is_empty()
+                    && RESERVED_WORDS.contains(&token.value.as_str())
+                    && text.get(token.span.start - offset..token.span.end - offset) == Some(token.value.as_str()) => {}
                 None => command.words.push(token),
             },
             TokenKind::Redirect => redirect = Some(token.value),
@@ -122,6 +126,10 @@ pub fn commands(text: &str, offset: usize) -> Option<Vec<SimpleCommand>> {
     }
     Some(out)
 }
+
+/// The shell's reserved words that may stand before a command (`if`, `then`, `do`, `!`) or
+/// alone (`fi`, `done`): unquoted and first, they are no command's name.
+const RESERVED_WORDS: &[&str] = &["if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}"];
 
 /// True when redirection `op` with target `target` writes a file: `>`, `>>`, and `>&` to a name
 /// rather than a descriptor.
@@ -382,6 +390,23 @@ mod tests {
         assert_eq!(cmd.environment()[0], ("CGO_ENABLED".to_string(), "1".to_string()));
         let cmd = &commands("go build -ldflags X=1 CGO_ENABLED=1 .", 0).unwrap()[0];
         assert!(cmd.environment().is_empty(), "arguments are not assignments");
+    }
+
+    #[test]
+    fn reserved_words_are_no_commands() {
+        let text = "if [ \"$A\" = arm ]; then CGO_ENABLED=0 go build .; else go vet ./...; fi";
+        assert_eq!(
+            words(text),
+            vec![
+                vec!["[", "$A", "=", "arm", "]"],
+                vec!["CGO_ENABLED=0", "go", "build", "."],
+                vec!["go", "vet", "./..."]
+            ]
+        );
+        assert_eq!(commands(text, 0).unwrap()[1].environment()[0].0, "CGO_ENABLED");
+        assert_eq!(words("for f in a b; do echo $f; done"), vec![vec!["for", "f", "in", "a", "b"], vec!["echo", "$f"]]);
+        assert_eq!(words("'then' x"), vec![vec!["then", "x"]], "a quoted word is a command's name");
+        assert_eq!(words("echo then"), vec![vec!["echo", "then"]]);
     }
 
     #[test]

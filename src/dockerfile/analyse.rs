@@ -27,6 +27,8 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     stages::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
+    // Two builds in one `RUN` (the branches of an `if`) say the same thing once.
+    out.dedup();
     out
 }
 

@@ -15,8 +15,9 @@ use super::tree::{Node, Style, column};
 /// Where new text goes, and in which form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Anchor {
-    /// Append entries to the block mapping whose keys sit at `column`, after byte `end`.
-    BlockMap { end: usize, column: usize },
+    /// Append entries to the block mapping whose keys sit at `column`, whose first line starts
+    /// at byte `start`, after byte `end`.
+    BlockMap { start: usize, end: usize, column: usize },
     /// Add entries before the `}` at `close` of a flow mapping.
     FlowMap { close: usize, empty: bool },
     /// Write a block value under the key (at `column`) whose line ends at `end`.
@@ -39,7 +40,7 @@ impl Anchor {
             Anchor::BlockSeq { end, column }
             | Anchor::EmptyValue { end, column }
             | Anchor::EmptySeq { end, column } => (end, std::cmp::Reverse(column), 0),
-            Anchor::BlockMap { end, column } => (end, std::cmp::Reverse(column), 1),
+            Anchor::BlockMap { end, column, .. } => (end, std::cmp::Reverse(column), 1),
             Anchor::FlowMap { close, .. } | Anchor::FlowSeq { close, .. } => (close, std::cmp::Reverse(usize::MAX), 0),
         }
     }
@@ -111,7 +112,7 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
         out.push(Edit::delete(start..null.end));
     }
     for (anchor, items) in groups {
-        out.push(insertion(text, style, &anchor, items));
+        out.extend(insertion(text, style, &anchor, items));
     }
     Ok(out)
 }
@@ -170,7 +171,8 @@ fn anchor_of_map(text: &str, node: &Node) -> Result<Anchor, String> {
     let first = entries.first().ok_or("an empty block mapping")?;
     let last = entries.last().ok_or("an empty block mapping")?;
     let column = column(text, first.key_range.start);
-    Ok(Anchor::BlockMap { end: past_deeper_comments(text, line_end(text, last.range.end), column), column })
+    let start = first.key_range.start - column;
+    Ok(Anchor::BlockMap { start, end: past_deeper_comments(text, line_end(text, last.range.end), column), column })
 }
 
 /// The anchor for writing a value under a key that has none (`securityContext:` alone).
@@ -236,8 +238,8 @@ fn line_end(text: &str, at: usize) -> usize {
     text[at..].find('\n').map_or(text.len(), |i| at + i + 1)
 }
 
-/// The text for one anchor's group of new keys or items.
-fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Edit {
+/// The edits for one anchor's group of new keys or items.
+fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Vec<Edit> {
     let nl = style.nl;
     let merged = || {
         let mut map = Value::Mapping(Mapping::new());
@@ -254,8 +256,24 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ed
             Edit::insert(end, lines)
         }
     };
-    match *anchor {
-        Anchor::BlockMap { end, column } => at_line_start(end, block_entries(&merged(), column, style)),
+    let edit = match *anchor {
+        Anchor::BlockMap { start, end, column } => {
+            let Value::Mapping(map) = merged() else { unreachable!("merged is a mapping") };
+            let mut edits = Vec::new();
+            let mut rest = Mapping::new();
+            for (key, value) in map {
+                let lines =
+                    block_entries(&Value::Mapping(Mapping::from_iter([(key.clone(), value.clone())])), column, style);
+                match commented_copy(&text[start..end], &lines, column) {
+                    Some(range) => edits.push(Edit::replace(start + range.start..start + range.end, lines)),
+                    None => _ = rest.insert(key, value),
+                }
+            }
+            if !rest.is_empty() {
+                edits.push(at_line_start(end, block_entries(&Value::Mapping(rest), column, style)));
+            }
+            return edits;
+        }
         Anchor::EmptyValue { end, column } => {
             // The whole value when a change sets it, else the keys the changes add under it.
             let value = items.iter().find(|(keys, _)| keys.is_empty()).map_or_else(merged, |(_, v)| v.clone());
@@ -284,7 +302,21 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ed
             let body: Vec<String> = items.iter().map(|(_, v)| quoted(v, quote)).collect();
             Edit::insert(close, format!("{}{}", if empty { "" } else { ", " }, body.join(", ")))
         }
-    }
+    };
+    vec![edit]
+}
+
+/// Where `region` holds `lines` commented out at `column` (`# seccompProfile:`,
+/// `#   type: RuntimeDefault`), as a scaffold leaves them for the user to uncomment: the range
+/// of those comment lines, which the lines then replace rather than stand beside.
+fn commented_copy(region: &str, lines: &str, column: usize) -> Option<std::ops::Range<usize>> {
+    let commented: String =
+        lines.split_inclusive('\n').map(|line| format!("{}# {}", &line[..column], &line[column..])).collect();
+    region
+        .match_indices(&commented)
+        .map(|(at, _)| at)
+        .find(|&at| at == 0 || region.as_bytes()[at - 1] == b'\n')
+        .map(|at| at..at + commented.len())
 }
 
 /// A value in flow style, a plain string in `quote`s when one is given.

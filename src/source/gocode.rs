@@ -162,17 +162,24 @@ fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
         out.push(Listen { line, port, via: None });
         return;
     }
-    if !main {
-        return;
-    }
     if let Some((name, default)) = flag_default(code) {
         let lower = name.to_ascii_lowercase();
-        if ["addr", "port", "listen", "bind"].iter().any(|w| lower.contains(w))
-            && let Some(port) = port_of(&default).filter(|p| *p < 1024)
-        {
+        // A library's flag is the program's too once the program registers it (`RegisterFlags(f
+        // *flag.FlagSet)`, as cortex and dskit servers do): counted where its name says a
+        // server listens on it (`-server.http-listen-port`), not a client's `-backend.port`.
+        let says_listen = if main {
+            ["addr", "port", "listen", "bind"].iter().any(|w| lower.contains(w))
+        } else {
+            ["listen", "bind"].iter().any(|w| lower.contains(w))
+                || (lower.contains("server") && ["addr", "port"].iter().any(|w| lower.contains(w)))
+        };
+        if says_listen && let Some(port) = port_of(&default).filter(|p| *p < 1024) {
             out.push(Listen { line, port, via: Some(format!("-{name}")) });
             return;
         }
+    }
+    if !main {
+        return;
     }
     // A fallback assigned to a variable named for it: `port = "80"`, `addr := ":443"`.
     if let Some((name, value)) = code.split_once('=') {
@@ -454,6 +461,10 @@ func hostPort(scheme string) (port string) {
         let library = "package grpcserver\n\nconst _defaultAddr = \":80\"\nvar port = flag.Int(\"port\", 80, \"\")\n";
         assert!(scan(library).listens.is_empty());
         assert_eq!(scan(&library.replace("package grpcserver", "package main")).listens.len(), 2);
+        // A flag a library registers for the program counts where its name says it serves.
+        let registered = "package proxy\n\nfunc (c *Config) RegisterFlags(f *flag.FlagSet) {\n\tf.IntVar(&c.Port, \"server.service-port\", 80, \"\")\n\tf.IntVar(&c.Upstream, \"backend.port\", 80, \"\")\n\tf.StringVar(&c.Addr, \"http-listen-address\", \":443\", \"\")\n}\n";
+        let ports: Vec<_> = scan(registered).listens.iter().map(|l| (l.line, l.port)).collect();
+        assert_eq!(ports, [(4, 80), (6, 443)]);
     }
 
     #[test]

@@ -40,6 +40,13 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             if image.tag.is_none() || image.tag.as_deref() == Some("latest") || variant_only {
                 let mut message = if variant_only {
                     format!("{reference} names no Go version, only a variant")
+                } else if image.family() == Family::Distroless {
+                    // Distroless tags name a variant (`nonroot`, `debug`), never a version.
+                    let floats =
+                        if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
+                    format!(
+                        "{reference} {floats}: distroless publishes no version tags; name the variant (`:nonroot`) and pin a digest (harden fix --pin)"
+                    )
                 } else {
                     format!("{reference} has no version tag")
                 };
