@@ -290,7 +290,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
         let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
         let built = || {
-            let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t));
+            let module = source.go_mod.as_ref().map(|m| m.module.as_str());
+            let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t, module));
             dirs.filter(|dirs| dirs.iter().all(is_main))
         };
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built);

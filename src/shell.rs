@@ -88,7 +88,15 @@ pub fn lex(text: &str, offset: usize) -> Vec<Token> {
 }
 
 fn lexer(text: &str, offset: usize) -> Lexer<'_> {
-    Lexer { bytes: text.as_bytes(), text, pos: 0, offset, tokens: Vec::new(), broken: false }
+    Lexer {
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+        offset,
+        tokens: Vec::new(),
+        broken: false,
+        here_documents: Vec::new(),
+    }
 }
 
 /// Lexes `text` and groups the words into simple commands. A script with an unterminated
@@ -165,6 +173,8 @@ struct Lexer<'a> {
     tokens: Vec<Token>,
     /// Set when a quote or substitution is still open at the end of the text.
     broken: bool,
+    /// The here-documents opened on the current line (delimiter, tabs allowed before it).
+    here_documents: Vec<(String, bool)>,
 }
 
 impl Lexer<'_> {
@@ -183,6 +193,7 @@ impl Lexer<'_> {
                 }
                 b'\n' => {
                     self.push_op(1, TokenKind::Separator);
+                    self.skip_here_documents();
                     self.skip_comment_lines();
                 }
                 b'#' if self.at_word_start() => self.skip_to_line_end(),
@@ -193,7 +204,11 @@ impl Lexer<'_> {
                 b';' | b'(' | b')' => self.push_op(1, TokenKind::Separator),
                 b'>' | b'<' => {
                     let len = 1 + usize::from(matches!(self.peek(1), Some(b'>' | b'&' | b'<')));
+                    let here_document = b == b'<' && len == 2 && self.peek(2) != Some(b'<');
                     self.push_op(len, TokenKind::Redirect);
+                    if here_document {
+                        self.open_here_document();
+                    }
                 }
                 b'0'..=b'9' if self.is_fd_redirect() => self.pos += 1,
                 _ => self.word(),
@@ -225,6 +240,37 @@ impl Lexer<'_> {
             i += 1;
         }
         self.at_word_start() && matches!(self.bytes.get(i), Some(b'>' | b'<'))
+    }
+
+    /// Reads the delimiter after `<<` (or `<<-`, which allows tabs before it): the document's
+    /// lines, from the next line on, are its command's input, not commands.
+    fn open_here_document(&mut self) {
+        let tabs = self.peek(0) == Some(b'-');
+        self.pos += usize::from(tabs);
+        while matches!(self.peek(0), Some(b' ' | b'\t')) {
+            self.pos += 1;
+        }
+        if self.pos < self.bytes.len() && !matches!(self.bytes[self.pos], b'\n' | b';' | b'&' | b'|') {
+            self.word();
+            let delimiter = self.tokens.last().map(|t| t.value.clone()).unwrap_or_default();
+            self.here_documents.push((delimiter, tabs));
+        }
+    }
+
+    /// At the start of a line: skips the bodies of the here-documents opened on the line before,
+    /// each up to and with its delimiter line.
+    fn skip_here_documents(&mut self) {
+        for (delimiter, tabs) in std::mem::take(&mut self.here_documents) {
+            while self.pos < self.bytes.len() {
+                let end = self.text[self.pos..].find('\n').map_or(self.bytes.len(), |i| self.pos + i);
+                let line = self.text[self.pos..end].trim_end_matches('\r');
+                let line = if tabs { line.trim_start_matches('\t') } else { line };
+                self.pos = (end + 1).min(self.bytes.len());
+                if line == delimiter {
+                    break;
+                }
+            }
+        }
     }
 
     /// Skips Dockerfile comment lines that sit inside a continued instruction.
@@ -407,6 +453,17 @@ mod tests {
         assert_eq!(words("for f in a b; do echo $f; done"), vec![vec!["for", "f", "in", "a", "b"], vec!["echo", "$f"]]);
         assert_eq!(words("'then' x"), vec![vec!["then", "x"]], "a quoted word is a command's name");
         assert_eq!(words("echo then"), vec![vec!["echo", "then"]]);
+    }
+
+    #[test]
+    fn here_documents_are_input_not_commands() {
+        let text = "if [ -n \"$V\" ]; then\n\tcat <<msg >&2\nThis hooks into the go build process.\nmsg\n\tvarg=1\nfi\ngo build -trimpath -o /out ./cmd/...\n";
+        let all = words(text);
+        assert!(!all.iter().flatten().any(|w| w == "hooks"), "{all:?}");
+        assert_eq!(all.last().unwrap(), &["go", "build", "-trimpath", "-o", "/out", "./cmd/..."]);
+        let tabs = "cat <<-'END' > /etc/app.conf\n\tgo build here\n\tEND\necho done\n";
+        assert_eq!(words(tabs), vec![vec!["cat"], vec!["echo", "done"]]);
+        assert_eq!(words("grep x <<< \"$y\"; echo z"), vec![vec!["grep", "x"], vec!["echo", "z"]], "a here-string");
     }
 
     #[test]

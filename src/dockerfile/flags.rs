@@ -19,7 +19,11 @@ pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<St
         .iter()
         .flat_map(|w| match variable(w) {
             Some(name) => value_of(&name).split_whitespace().map(str::to_string).collect(),
-            None => vec![w.to_string()],
+            // `-w$varg`, a flag with a variable's words after it (`varg=" -X main.v=1"`).
+            None => match w.split_once('$').filter(|(flag, _)| matches!(*flag, "-s" | "-w")) {
+                Some((flag, rest)) => vec![flag.to_string(), format!("${rest}")],
+                None => vec![w.to_string()],
+            },
         })
         .collect();
     let only = match words.as_slice() {

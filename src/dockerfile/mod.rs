@@ -239,9 +239,10 @@ pub fn stage_names(text: &str) -> Vec<String> {
 /// The package directories of the build context (`cmd/server`, `""` for the root) that the
 /// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
 /// context to, after any `cd`): the programs it ships (a manager and its daemon built side by
-/// side). `None` when it builds a remote module (`go install x@v`) or a package it cannot place
-/// in the context.
-pub fn program_dirs(text: &str) -> Option<Vec<String>> {
+/// side). A package named by its import path (`github.com/acme/app/cmd/app`, a GOPATH build)
+/// is placed by the path of the `module` the context holds. `None` when it builds a remote
+/// module (`go install x@v`) or a package it cannot place in the context.
+pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
     let df = model::Dockerfile::parse(text).ok()?;
     let source = SourceFacts::default();
     let config = Config::default();
@@ -266,7 +267,7 @@ pub fn program_dirs(text: &str) -> Option<Vec<String>> {
                     }
                 }
                 _ => None,
-            })?;
+            });
         let workdir = facts::join_path(&facts.workdir_at(stage, run.instr), command.cd.as_deref().unwrap_or("."));
         let packages = if command.packages.is_empty() { vec![".".to_string()] } else { command.packages.clone() };
         for package in packages {
@@ -278,11 +279,20 @@ pub fn program_dirs(text: &str) -> Option<Vec<String>> {
                 },
                 None => package,
             };
-            if !package.starts_with('.') || package.contains(['@', '$', '*']) || package.contains("...") {
+            if package.contains(['@', '$', '*']) || package.contains("...") {
+                return None;
+            }
+            if let Some(inside) = module.and_then(|m| package.strip_prefix(m)).filter(|_| !package.starts_with('.'))
+                && (inside.is_empty() || inside.starts_with('/'))
+            {
+                dirs.insert(inside.trim_start_matches('/').to_string());
+                continue;
+            }
+            if !package.starts_with('.') {
                 return None;
             }
             let absolute = facts::join_path(&workdir, &package);
-            let root = context_root.trim_end_matches('/');
+            let root = context_root.as_deref()?.trim_end_matches('/');
             let inside = if absolute == root { "" } else { absolute.strip_prefix(&format!("{root}/"))? };
             dirs.insert(inside.to_string());
         }
@@ -420,10 +430,14 @@ mod tests {
         assert_eq!(final_numeric_user("FROM alpine\n"), None);
     }
 
+    fn program_dirs_of(text: &str) -> Option<Vec<String>> {
+        program_dirs(text, Some("example.com/acme"))
+    }
+
     #[test]
     fn the_programs_are_the_packages_the_builds_name() {
         let build = |run: &str| {
-            program_dirs(&format!(
+            program_dirs_of(&format!(
                 "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN {run}\nFROM scratch\nCOPY --from=build /app /app\n"
             ))
         };
@@ -435,14 +449,23 @@ mod tests {
         assert_eq!(build("go install github.com/example/tool@v1.2.0"), None);
         assert_eq!(build("go build -o /app ./..."), None);
         let in_subdir = "FROM golang:1.22\nCOPY . /go/src/app\nWORKDIR /go/src/app/cmd/agent\nRUN go build -o /app\n";
-        assert_eq!(program_dirs(in_subdir), Some(vec!["cmd/agent".to_string()]));
+        assert_eq!(program_dirs_of(in_subdir), Some(vec!["cmd/agent".to_string()]));
         assert_eq!(
-            program_dirs("FROM golang:1.22\nCOPY main.go .\nRUN go build -o /app .\n"),
+            program_dirs_of("FROM golang:1.22\nCOPY main.go .\nRUN go build -o /app .\n"),
             None,
             "no whole context"
         );
         let parts = "FROM golang:1.22\nWORKDIR /workspace\nCOPY go.mod go.mod\nCOPY main.go main.go\nCOPY cmd/ cmd/\nRUN go build -o manager main.go && go build -o daemon ./cmd/daemon/main.go\n";
-        assert_eq!(program_dirs(parts), Some(vec![String::new(), "cmd/daemon".to_string()]), "parts copied in place");
+        assert_eq!(
+            program_dirs_of(parts),
+            Some(vec![String::new(), "cmd/daemon".to_string()]),
+            "parts copied in place"
+        );
+        // A GOPATH build names its package by import path, placed by the module's path.
+        let gopath = "FROM golang:1.22\nCOPY . /go/src/example.com/acme\nRUN GO111MODULE=off go build -o /app example.com/acme/cloud/cmd/admission\n";
+        assert_eq!(program_dirs_of(gopath), Some(vec!["cloud/cmd/admission".to_string()]));
+        assert_eq!(program_dirs(gopath, None), None, "no module to place it by");
+        assert_eq!(build("go build -o /app example.com/acmetools/cmd/x"), None, "another module");
     }
 
     #[test]

@@ -81,7 +81,10 @@ pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
 /// The index of that source `COPY`.
 fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
     if facts.source.vendored
-        || facts.builds().any(|(_, c)| c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor"))
+        || facts.builds().any(|(r, c)| {
+            c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor")
+                || (r.stage == stage.index && c.env_value("GO111MODULE").is_some_and(|v| v.eq_ignore_ascii_case("off")))
+        })
     {
         return None;
     }

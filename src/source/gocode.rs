@@ -96,9 +96,10 @@ pub fn scan(text: &str) -> GoFile {
     let mut out = GoFile::default();
     let mut in_imports = false;
     // Defaults (a flag's, a variable's fallback) count in the program itself (its `main`
-    // package, or the `cmd` package where cobra programs define their flags): a library's
+    // package, the `cmd` package where cobra programs define their flags, or the `options`
+    // package of Kubernetes-style `cmd/<name>/app/options`): a library's
     // default is usually overridden by the program that uses it.
-    let main = text.lines().any(|l| matches!(l.trim(), "package main" | "package cmd"));
+    let main = text.lines().any(|l| matches!(l.trim(), "package main" | "package cmd" | "package options"));
     // The code line before: a `case "https":` makes `port = "443"` a scheme's port, not a
     // default the program listens on.
     let mut previous = String::new();
@@ -264,7 +265,7 @@ fn flag_default(code: &str) -> Option<(String, String)> {
     let (name, rest) = (call.0, call.1);
     let strings = all_strings(rest);
     let shorthand = name.ends_with("P(");
-    let (flag, default) = if name.starts_with("Int") {
+    let (flag, default) = if name.starts_with("Int") || name.starts_with("Uint") {
         let flag = strings.first()?.clone();
         let after_name = rest.split_once(&format!("\"{flag}\""))?.1;
         let after_name =

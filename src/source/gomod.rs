@@ -18,7 +18,13 @@ pub const CGO_MODULES: &[&str] = &[
     "gocv.io/x/gocv",
     "github.com/ceph/go-ceph",
     "github.com/libgit2/git2go",
+    "github.com/giorgisio/goav",
+    "github.com/sailorvii/goav",
 ];
+
+/// cgo modules that the dependencies requiring them use only in cgo builds (pebble's zstd
+/// compression, behind a `cgo` build constraint): required indirectly, they show no need.
+const CGO_ONLY_IF_ENABLED: &[&str] = &["github.com/DataDog/zstd"];
 
 /// cgo modules whose C side is C++ (they need libstdc++ at run time: distroless `cc`).
 pub const CXX_MODULES: &[&str] = &[
@@ -92,9 +98,14 @@ impl GoMod {
         module
     }
 
-    /// The cgo modules this module requires.
+    /// The cgo modules this module requires, but for those a dependency uses only when cgo is on.
     pub fn cgo_requires(&self) -> Vec<&str> {
-        self.requires.iter().map(String::as_str).filter(|r| CGO_MODULES.iter().any(|m| r.starts_with(m))).collect()
+        let optional = |r: &str| CGO_ONLY_IF_ENABLED.contains(&r) && self.indirect.iter().any(|i| i == r);
+        self.requires
+            .iter()
+            .map(String::as_str)
+            .filter(|r| CGO_MODULES.iter().any(|m| r.starts_with(m)) && !optional(r))
+            .collect()
     }
 }
 
@@ -112,6 +123,10 @@ mod tests {
         assert_eq!(m.toolchain.as_deref(), Some("go1.22.4"));
         assert_eq!(m.requires.len(), 3);
         assert_eq!(m.cgo_requires(), ["github.com/mattn/go-sqlite3"]);
+        let zstd = |line: &str| GoMod::parse(&format!("module x\n\nrequire (\n\t{line}\n)\n")).cgo_requires().len();
+        assert_eq!(zstd("github.com/DataDog/zstd v1.5.2 // indirect"), 0, "pebble uses it only with cgo on");
+        assert_eq!(zstd("github.com/DataDog/zstd v1.5.2"), 1);
+        assert_eq!(zstd("github.com/sailorvii/goav v0.1.4"), 1);
         let m = GoMod::parse(
             "module x\n\nreplace example.com/sub => ./sub\nreplace (\n\texample.com/a v1.0.0 => ../a\n\texample.com/b => example.com/c v1.2.0\n)\nrequire example.com/z v1\n",
         );

@@ -62,8 +62,26 @@ pub(super) const DATA_STORES: &[&str] = &[
     "github.com/tidwall/buntdb",
 ];
 /// Flag-defining calls: the flag's name is the first string argument, its default the next.
-pub(super) const FLAG_CALLS: &[&str] =
-    &["String(", "StringVar(", "StringP(", "StringVarP(", "Int(", "IntVar(", "IntP(", "IntVarP("];
+pub(super) const FLAG_CALLS: &[&str] = &[
+    "String(",
+    "StringVar(",
+    "StringP(",
+    "StringVarP(",
+    "Int(",
+    "IntVar(",
+    "IntP(",
+    "IntVarP(",
+    "Int32(",
+    "Int32Var(",
+    "Int32P(",
+    "Int32VarP(",
+    "Int64(",
+    "Int64Var(",
+    "Uint(",
+    "UintVar(",
+    "Uint16(",
+    "Uint16Var(",
+];
 /// Words in a flag's name that say it names where the program keeps data.
 pub(super) const DATA_FLAG_WORDS: &[&str] =
     &["data", "db", "database", "store", "storage", "state", "cache", "dir", "log"];
