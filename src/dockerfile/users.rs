@@ -84,7 +84,7 @@ pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
     let by_program = stages.iter().flat_map(|s| &s.instructions).any(|inst| {
         inst.body.run_commands().iter().any(|cmd| {
             let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")) && argv.last() == Some(&name)
+            argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")) && account_name(&argv) == Some(name)
         })
     });
     by_program || passwd_line(stages, text, name).is_some()
@@ -118,8 +118,14 @@ fn option_of(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -
     stages.iter().flat_map(|s| &s.instructions).find_map(|inst| {
         inst.body.run_commands().iter().find_map(|cmd| {
             let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            if !argv.first().is_some_and(|p| programs.contains(p)) || *argv.last()? != name {
+            if !argv.first().is_some_and(|p| programs.contains(p)) || account_name(&argv) != Some(name) {
                 return None;
+            }
+            // `--uid=1000` carries its value.
+            if let Some(value) = argv.iter().find_map(|a| {
+                a.split_once('=').filter(|(flag, _)| flags.contains(flag)).map(|(_, value)| value.to_string())
+            }) {
+                return Some(value);
             }
             // Short options may be bundled, the one that takes the id last (`addgroup -Sg 1000`).
             let short = |a: &str| {
@@ -129,6 +135,53 @@ fn option_of(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -
             argv.get(pos + 1).map(|v| v.to_string())
         })
     })
+}
+
+/// The options of `useradd`, `adduser` (Debian's and BusyBox's), `groupadd` and `addgroup` that
+/// take a value as the next word (a bundle of short options takes one when its last does).
+const VALUE_OPTIONS: &[&str] = &[
+    "--base-dir",
+    "--comment",
+    "--home-dir",
+    "--home",
+    "--expiredate",
+    "--inactive",
+    "--gid",
+    "--groups",
+    "--skel",
+    "--key",
+    "--password",
+    "--root",
+    "--prefix",
+    "--shell",
+    "--uid",
+    "--selinux-user",
+    "--ingroup",
+    "--gecos",
+    "--firstuid",
+    "--lastuid",
+    "--conf",
+];
+/// The short options among them, by letter.
+const VALUE_LETTERS: &str = "bcdefgGkKpRPsuZh";
+
+/// The account an `argv` of `useradd`, `adduser`, `groupadd` or `addgroup` creates: its first
+/// word that is neither an option nor an option's value (`useradd --system app --uid=999`).
+fn account_name<'a>(argv: &[&'a str]) -> Option<&'a str> {
+    let mut words = argv.iter().skip(1);
+    while let Some(word) = words.next() {
+        if !word.starts_with('-') {
+            return Some(word);
+        }
+        let takes_value = match word.strip_prefix("--") {
+            Some(_) => VALUE_OPTIONS.contains(word),
+            None => word.ends_with(|c: char| VALUE_LETTERS.contains(c)),
+        };
+        if takes_value {
+            words.next();
+        }
+    }
+    None
 }
 
 /// The uid and gid of a passwd line for `name` that a `RUN` writes: `name:x:UID:GID:`.
@@ -196,6 +249,12 @@ mod tests {
         let same_name = "FROM debian\nRUN groupadd -g 2000 ci && useradd -u 1000 ci\n";
         assert_eq!(ids(same_name, "ci").as_deref(), Some("1000:2000"), "useradd joins the group of its name");
         assert_eq!(ids("FROM alpine\nRUN adduser -D -u 1000 app\n", "app").as_deref(), Some("1000"), "no group said");
+        // The name before the options, and `--uid=N` with its value.
+        let name_first = "FROM debian\nRUN groupadd -g 999 proxy && useradd --system proxy --uid=999 --gid=999\n";
+        assert_eq!(ids(name_first, "proxy").as_deref(), Some("999:999"));
+        let from_args = "FROM debian\nARG UID=999\nRUN useradd --system proxy --uid=$UID\n";
+        assert_eq!(ids(from_args, "proxy"), None, "a build argument's id is chosen when the image is built");
+        assert!(creates(&stages_but(&Dockerfile::parse(from_args).unwrap(), None), from_args, "proxy"));
     }
 
     #[test]

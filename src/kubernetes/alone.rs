@@ -132,16 +132,26 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
             host = Some(());
         }
     }
-    for volume in pod.get("volumes").and_then(Value::as_sequence).into_iter().flatten() {
-        if volume.get("hostPath").is_some() {
-            let name = volume.get("name").and_then(Value::as_str).unwrap_or("unnamed");
-            findings.push(Finding::new(
-                &rules::HOST_PATH,
-                workload.line,
-                format!("{id} mounts hostPath volume {name}{left_alone}"),
-            ));
-            host = Some(());
-        }
+    // One finding names every hostPath volume (a node agent mounts a dozen).
+    let host_paths: Vec<&str> = pod
+        .get("volumes")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("hostPath").is_some())
+        .map(|v| v.get("name").and_then(Value::as_str).unwrap_or("unnamed"))
+        .collect();
+    if let Some((last, others)) = host_paths.split_last() {
+        let names = match others {
+            [] => format!("volume {last}"),
+            _ => format!("volumes {} and {last}", others.join(", ")),
+        };
+        findings.push(Finding::new(
+            &rules::HOST_PATH,
+            workload.line,
+            format!("{id} mounts hostPath {names}{left_alone}"),
+        ));
+        host = Some(());
     }
     for c in &workload.containers {
         let sc = c.value.get("securityContext");

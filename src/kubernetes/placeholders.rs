@@ -26,7 +26,7 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
         // (`registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}`).
         if key == "image" {
             return value
-                .match_indices('{')
+                .match_indices(['{', '<'])
                 .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value[..at].ends_with('$'), name)));
         }
         let value = value.trim_start_matches(['"', '\'']);
@@ -39,13 +39,15 @@ fn written(after_dollar: bool, name: String) -> String {
     if after_dollar { format!("${name}") } else { name }
 }
 
-/// `{NAME}` at the start of `text`, when NAME is an upper-case identifier, written back.
+/// `{NAME}` (or, in an image, `<NAME>`) at the start of `text`, when NAME is an upper-case
+/// identifier, written back.
 fn upper_name(text: &str) -> Option<String> {
-    let (name, _) = text.strip_prefix('{')?.split_once('}')?;
+    let (open, close) = if text.starts_with('<') { ('<', '>') } else { ('{', '}') };
+    let (name, _) = text.strip_prefix(open)?.split_once(close)?;
     let upper = name.len() > 1
         && name.starts_with(|c: char| c.is_ascii_uppercase())
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    upper.then(|| format!("{{{name}}}"))
+    upper.then(|| format!("{open}{name}{close}"))
 }
 
 #[cfg(test)]
@@ -60,6 +62,8 @@ mod tests {
         let tag = "containers:\n- name: autoscaler\n  image: registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}\n";
         assert_eq!(placeholder(tag).as_deref(), Some("{LATEST_RELEASE}"));
         assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);
+        assert_eq!(placeholder("  image: <EXPORTER_IMAGE>\n").as_deref(), Some("<EXPORTER_IMAGE>"));
+        assert_eq!(placeholder("  args: [\"<b>\"]\n  image: ghcr.io/acme/app:v1\n"), None);
     }
 
     #[test]
