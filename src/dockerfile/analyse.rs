@@ -146,9 +146,13 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
         Some(i) if i.family() == Family::Golang && !i.is_musl() => {
             format!("{} ships gcc, so the binary links against libc", i.to_reference())
         }
-        Some(i) if i.family() == Family::Golang => {
-            format!("{} has no gcc, so the binary is static only until a C compiler is added", i.to_reference())
-        }
+        Some(i) if i.family() == Family::Golang => match facts.go_version(stage, stage.instructions.len()) {
+            Some(v) if v < GoVersion::NO_PREBUILT_STD => format!(
+                "{} has no gcc, but its Go {v} ships net and os/user built with cgo, so the binary may link musl dynamically",
+                i.to_reference()
+            ),
+            _ => format!("{} has no gcc, so the binary is static only until a C compiler is added", i.to_reference()),
+        },
         // An image harden does not know may set CGO_ENABLED in its own environment.
         Some(i) if i.family() == Family::Other => format!(
             "unless {}'s own environment sets it, which harden does not read, the binary links against libc where that image has a C compiler",

@@ -27,6 +27,9 @@ impl GoVersion {
     pub const REAL_MINIMUM: GoVersion = GoVersion { major: 1, minor: 21 };
     /// The first Go with a build cache (`GOCACHE`).
     pub const BUILD_CACHE: GoVersion = GoVersion { major: 1, minor: 10 };
+    /// The first Go that ships no standard library built beforehand: before it, a golang image
+    /// carried `net` and `os/user` compiled with cgo, linked in even where no gcc is left.
+    pub const NO_PREBUILT_STD: GoVersion = GoVersion { major: 1, minor: 20 };
 
     /// Parses `1.22`, `1.22.3`, `go1.21.0`, `1.21rc1` or `1.22-alpine`; `None` for anything without
     /// a minor number (`1`, `alpine`, `latest`).

@@ -70,12 +70,13 @@ impl Facts<'_> {
                 }
             },
             GoVerb::Install => {
-                let bin = self
-                    .env_at(stage, run.instr, "GOBIN")
-                    .or_else(|| self.env_at(stage, run.instr, "GOPATH").map(|p| format!("{p}/bin")))
-                    .or_else(|| {
-                        self.base_image(stage).filter(|i| i.family() == Family::Golang).map(|_| "/go/bin".into())
-                    })?;
+                // The command's own variables first (`export GOPATH=/root/gocode && go install`).
+                let var = |name: &str| {
+                    cmd.env_value(name).map(str::to_string).or_else(|| self.env_at(stage, run.instr, name))
+                };
+                let bin = var("GOBIN").or_else(|| var("GOPATH").map(|p| format!("{p}/bin"))).or_else(|| {
+                    self.base_image(stage).filter(|i| i.family() == Family::Golang).map(|_| "/go/bin".into())
+                })?;
                 if many {
                     return Some(Output::Dir(bin));
                 }

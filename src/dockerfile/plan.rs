@@ -345,7 +345,11 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         family if family.is_fat() => Some(image),
         Family::Distroless => {
             let wanted = ImageRef::parse(&image);
-            let eol = base.short_name().ends_with("-debian12") && super::rewrite::debian_programs(facts).is_none();
+            // A base past end of life pinned by digest stays where it is (HD118 says how to move
+            // it): its user still changes.
+            let eol = base.short_name().ends_with("-debian12")
+                && super::rewrite::debian_programs(facts).is_none()
+                && (base.digest.is_none() || facts.config.pinning);
             let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();
             (eol || needs_libc).then(|| pins::distroless_successor(base, &wanted, needs_libc))
         }
