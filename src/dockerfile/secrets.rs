@@ -97,7 +97,11 @@ pub fn is_secret_file(path: &str) -> bool {
     let env_file =
         name == ".env" || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample"));
     env_file
-        || SECRET_FILES.iter().any(|f| name == *f || (name.starts_with(f) && *f != ".env" && !name.ends_with(".pub")))
+        || SECRET_FILES.iter().any(|f| {
+            // `kubeconfig.yaml`, `credentials.json`; not a program named for them (`kubeconfig_generator`).
+            let variant = name.strip_prefix(f).is_some_and(|rest| rest.starts_with('.'));
+            name == *f || (variant && *f != ".env" && !name.ends_with(".pub"))
+        })
         || SECRET_EXTENSIONS.iter().any(|e| name.ends_with(e))
 }
 
@@ -111,5 +115,7 @@ mod tests {
         assert!(!is_secret_name("PASSWORD_FILE") && !is_secret_name("PORT"));
         assert!(is_secret_file(".env") && is_secret_file("certs/server.key") && is_secret_file("id_rsa"));
         assert!(!is_secret_file(".env.example") && !is_secret_file("id_rsa.pub") && !is_secret_file("main.go"));
+        assert!(is_secret_file("deploy/kubeconfig.yaml") && is_secret_file("credentials.json"));
+        assert!(!is_secret_file("/usr/src/app/bin/kubeconfig_generator"), "a program named for what it writes");
     }
 }

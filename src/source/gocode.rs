@@ -84,12 +84,11 @@ mod apiserver;
 mod constraints;
 mod lines;
 mod needles;
+mod writes;
 
 pub use constraints::named_for_other_os;
-use needles::{
-    DATA_FLAG_WORDS, DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, READ_FLAG_WORDS, ROOT_RESOURCES,
-    WRITE_CALLS,
-};
+use needles::{DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, ROOT_RESOURCES};
+use writes::writes;
 
 /// Reads a Go file's text.
 pub fn scan(text: &str) -> GoFile {
@@ -204,56 +203,6 @@ fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
         && let Some(port) = port_of(default).filter(|p| *p < 1024)
     {
         out.push(Listen { line, port, via: Some(name.clone()) });
-    }
-}
-
-fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
-    for (call, dir, how) in WRITE_CALLS {
-        if let Some(path) = after(code, call).and_then(first_string).filter(|p| looks_like_path(p)) {
-            out.push(Write { line, path, dir: *dir, how: how.to_string() });
-            return;
-        }
-    }
-    if let Some(rest) = after(code, "os.OpenFile(")
-        && ["O_CREATE", "O_WRONLY", "O_RDWR", "O_APPEND"].iter().any(|f| rest.contains(f))
-        && let Some(path) = first_string(rest).filter(|p| looks_like_path(p))
-    {
-        out.push(Write { line, path, dir: false, how: "os.OpenFile".into() });
-        return;
-    }
-    if let Some(rest) = after(code, "sql.Open(") {
-        let strings = all_strings(rest);
-        if let [driver, dsn, ..] = strings.as_slice()
-            && driver.starts_with("sqlite")
-        {
-            let path = dsn.trim_start_matches("file:").split('?').next().unwrap_or_default().to_string();
-            if looks_like_path(&path) {
-                out.push(Write { line, path, dir: false, how: "sqlite".into() });
-            }
-        }
-        return;
-    }
-    if let Some((name, default)) = flag_default(code) {
-        let lower = name.to_ascii_lowercase();
-        let words: Vec<&str> = lower.split(['-', '_', '.']).collect();
-        let data = words.iter().any(|w| DATA_FLAG_WORDS.contains(w));
-        let read = words.iter().any(|w| READ_FLAG_WORDS.contains(w));
-        if data && !read && looks_like_path(&default) && default.contains('/') {
-            let dir = words.contains(&"dir") || !default.rsplit('/').next().unwrap_or_default().contains('.');
-            out.push(Write { line, path: default, dir, how: format!("-{name}") });
-            return;
-        }
-    }
-    // A default data directory, named for it: `defaultDir = "/var/lib/app"` (in any package of
-    // the module the program imports: a store package keeps its own default).
-    if let Some((name, value)) = code.split_once('=')
-        && let Some(path) = first_string(value).filter(|p| p.starts_with("/var/lib/") && looks_like_path(p))
-    {
-        let name = name.trim_end_matches(':').trim();
-        let name = name.strip_prefix("const ").or_else(|| name.strip_prefix("var ")).unwrap_or(name).trim();
-        if !name.contains(' ') && name.to_ascii_lowercase().ends_with("dir") {
-            out.push(Write { line, path, dir: true, how: format!("{name} (a default)") });
-        }
     }
 }
 
@@ -466,6 +415,13 @@ func hostPort(scheme string) (port string) {
         let registered = "package proxy\n\nfunc (c *Config) RegisterFlags(f *flag.FlagSet) {\n\tf.IntVar(&c.Port, \"server.service-port\", 80, \"\")\n\tf.IntVar(&c.Upstream, \"backend.port\", 80, \"\")\n\tf.StringVar(&c.Addr, \"http-listen-address\", \":443\", \"\")\n}\n";
         let ports: Vec<_> = scan(registered).listens.iter().map(|l| (l.line, l.port)).collect();
         assert_eq!(ports, [(4, 80), (6, 443)]);
+    }
+
+    #[test]
+    fn a_results_directory_beside_the_working_directory_is_written() {
+        let handler = "package v1\n\nvar OutputDir = \"./results/\"\nvar templatesDir = \"./templates\"\n";
+        let writes: Vec<_> = scan(handler).writes.iter().map(|w| (w.line, w.path.clone(), w.dir)).collect();
+        assert_eq!(writes, [(3, "./results/".to_string(), true)]);
     }
 
     #[test]

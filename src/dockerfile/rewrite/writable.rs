@@ -16,9 +16,16 @@ pub fn staging_line(writable: &Writable) -> Option<String> {
     (!dirs.is_empty()).then(|| format!("RUN mkdir -p {}", dirs.join(" ")))
 }
 
-/// The `COPY` lines that bring them into the runtime, owned by 65532.
+/// The `COPY` lines that bring them into the runtime, owned by 65532: one per directory not
+/// inside another, whose copy carries it.
 pub fn copy_lines(writable: &Writable, builder: &str) -> Vec<String> {
-    writable.dirs.iter().map(|d| format!("COPY --from={builder} --chown={NONROOT} {STAGING}{d} {d}")).collect()
+    let inside_another = |d: &String| writable.dirs.iter().any(|o| o != d && d.starts_with(&format!("{o}/")));
+    writable
+        .dirs
+        .iter()
+        .filter(|d| !inside_another(d))
+        .map(|d| format!("COPY --from={builder} --chown={NONROOT} {STAGING}{d} {d}"))
+        .collect()
 }
 
 /// For a runtime stage converted in place: the staging `RUN` at the end of the stage that builds
