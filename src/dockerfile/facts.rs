@@ -370,7 +370,12 @@ pub fn installed_packages(inst: &Instruction) -> Vec<String> {
             ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
             _ => continue,
         };
-        out.extend(rest.iter().map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()));
+        for package in rest.iter().map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()) {
+            // The branches of an `if` (apk on Alpine, apt-get on Debian) name the same packages.
+            if !out.contains(&package) {
+                out.push(package);
+            }
+        }
     }
     out
 }
@@ -406,5 +411,12 @@ mod tests {
         assert_eq!(join_path("/src", "/out/"), "/out");
         assert_eq!(join_path("/", "."), "/");
         assert_eq!(join_path("/src", "/go//main"), "/go/main");
+    }
+
+    #[test]
+    fn names_each_installed_package_once() {
+        let text = "FROM alpine\nRUN if [ -x /sbin/apk ]; then apk add --no-cache bash nftables; else apt-get install -y bash nftables; fi\n";
+        let df = super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "nftables"]);
     }
 }

@@ -17,6 +17,10 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
             _ => inside = None,
         }
         let line = line.trim_start().trim_start_matches("- ");
+        // A comment is no value (`# role-arn: "<ROLE_ARN>"` shows how to fill one in).
+        if line.starts_with('#') {
+            return None;
+        }
         if EXPANDED_BY_READERS.iter().any(|key| line.trim_end() == *key) {
             inside = Some(indent);
             return None;
@@ -30,7 +34,10 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
                 .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value[..at].ends_with('$'), name)));
         }
         let value = value.trim_start_matches(['"', '\'']);
-        upper_name(value.trim_start_matches('$')).map(|name| written(value.starts_with('$'), name))
+        // `<NAME>` only in an image: elsewhere it is text (`"<b>"`, a document's example).
+        upper_name(value.trim_start_matches('$'))
+            .filter(|name| name.starts_with('{'))
+            .map(|name| written(value.starts_with('$'), name))
     })
 }
 
@@ -64,6 +71,8 @@ mod tests {
         assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);
         assert_eq!(placeholder("  image: <EXPORTER_IMAGE>\n").as_deref(), Some("<EXPORTER_IMAGE>"));
         assert_eq!(placeholder("  args: [\"<b>\"]\n  image: ghcr.io/acme/app:v1\n"), None);
+        assert_eq!(placeholder("  annotations:\n    role-arn: \"<ROLE_ARN>\"\n"), None, "only an image's");
+        assert_eq!(placeholder("  # image: {IMAGE}\n  image: ghcr.io/acme/app:v1\n"), None, "a comment");
     }
 
     #[test]
