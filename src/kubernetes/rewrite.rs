@@ -171,7 +171,7 @@ fn anchor_of_map(text: &str, node: &Node) -> Result<Anchor, String> {
     let first = entries.first().ok_or("an empty block mapping")?;
     let last = entries.last().ok_or("an empty block mapping")?;
     let column = column(text, first.key_range.start);
-    let start = first.key_range.start - column;
+    let start = text[..first.key_range.start].rfind('\n').map_or(0, |at| at + 1);
     Ok(Anchor::BlockMap { start, end: past_deeper_comments(text, line_end(text, last.range.end), column), column })
 }
 
