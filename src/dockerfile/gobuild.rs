@@ -78,6 +78,13 @@ impl GoCommand {
         self.flags.iter().find(|f| f.name == name)
     }
 
+    /// True when the command reads no module cache: it builds from `vendor/` (`-mod=vendor`) or
+    /// in GOPATH mode (`GO111MODULE=off`).
+    pub fn downloads_no_modules(&self) -> bool {
+        self.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor")
+            || self.env_value("GO111MODULE").is_some_and(|v| v.eq_ignore_ascii_case("off"))
+    }
+
     /// The value of an assignment to `name` on this command.
     pub fn env_value(&self, name: &str) -> Option<&str> {
         self.env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())

@@ -80,12 +80,7 @@ pub fn module_cache_missing(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
 
 /// The index of that source `COPY`.
 fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize> {
-    if facts.source.vendored
-        || facts.builds().any(|(r, c)| {
-            c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor")
-                || (r.stage == stage.index && c.env_value("GO111MODULE").is_some_and(|v| v.eq_ignore_ascii_case("off")))
-        })
-    {
+    if facts.source.vendored || facts.builds().any(|(r, c)| r.stage == stage.index && c.downloads_no_modules()) {
         return None;
     }
     let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
@@ -253,11 +248,7 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
     if commands.into_iter().flatten().any(cleans_caches) {
         return Vec::new();
     }
-    let no_modules = facts.source.vendored
-        || commands.into_iter().flatten().any(|c| {
-            c.flag("mod").and_then(|f| f.value.as_deref()) == Some("vendor")
-                || c.env_value("GO111MODULE").is_some_and(|v| v.eq_ignore_ascii_case("off"))
-        });
+    let no_modules = facts.source.vendored || commands.into_iter().flatten().any(GoCommand::downloads_no_modules);
     let gopath = no_modules || facts.gopath_mode(stage, run.instr).is_some();
     let mut wanted = Vec::new();
     if !gopath && !layered_download(facts, stage) {

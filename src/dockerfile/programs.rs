@@ -1,0 +1,113 @@
+//! The programs a Dockerfile ships: the package directories its Go builds name.
+
+use crate::config::Config;
+use crate::source::SourceFacts;
+
+use super::{facts, model};
+
+/// The package directories of the build context (`cmd/server`, `""` for the root) that the
+/// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
+/// context to, after any `cd`): the programs it ships (a manager and its daemon built side by
+/// side). A package named by its import path (`github.com/acme/app/cmd/app`, a GOPATH build)
+/// is placed by the path of the `module` the context holds. `None` when it builds a remote
+/// module (`go install x@v`) or a package it cannot place in the context.
+pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let source = SourceFacts::default();
+    let config = Config::default();
+    let facts = facts::Facts::new(text, &df, &source, &config);
+    let mut dirs = std::collections::BTreeSet::new();
+    for (run, command) in facts.builds() {
+        let stage = &df.stages[run.stage];
+        // Where the stage copied the whole context (`COPY . .` in /src), or its parts each to
+        // the same place (`COPY main.go main.go`, `COPY cmd/ cmd/` in /workspace).
+        let context_root =
+            stage.instructions[..run.instr].iter().enumerate().rev().find_map(|(i, inst)| match &inst.body {
+                model::Body::Copy(c) if c.from.is_none() => {
+                    let workdir = facts.workdir_at(stage, i);
+                    let dest = facts::join_path(&workdir, &c.dest);
+                    let mirrored = |s: &String| {
+                        !s.starts_with('/')
+                            && dest.trim_end_matches('/') == facts::join_path(&workdir, s).trim_end_matches('/')
+                    };
+                    match c.sources.iter().all(|s| matches!(s.as_str(), "." | "./")) {
+                        true => Some(dest),
+                        false => c.sources.iter().all(mirrored).then_some(workdir),
+                    }
+                }
+                _ => None,
+            });
+        let workdir = facts::join_path(&facts.workdir_at(stage, run.instr), command.cd.as_deref().unwrap_or("."));
+        let packages = if command.packages.is_empty() { vec![".".to_string()] } else { command.packages.clone() };
+        for package in packages {
+            // A file names its package's directory (`go build -o manager main.go`).
+            let package = match package.strip_suffix(".go") {
+                Some(_) => match package.rsplit_once('/') {
+                    Some((dir, _)) => dir.to_string(),
+                    None => ".".to_string(),
+                },
+                None => package,
+            };
+            if package.contains(['@', '$', '*']) || package.contains("...") {
+                return None;
+            }
+            if let Some(inside) = module.and_then(|m| package.strip_prefix(m)).filter(|_| !package.starts_with('.'))
+                && (inside.is_empty() || inside.starts_with('/'))
+            {
+                dirs.insert(inside.trim_start_matches('/').to_string());
+                continue;
+            }
+            if !package.starts_with('.') {
+                return None;
+            }
+            let absolute = facts::join_path(&workdir, &package);
+            let root = context_root.as_deref()?.trim_end_matches('/');
+            let inside = if absolute == root { "" } else { absolute.strip_prefix(&format!("{root}/"))? };
+            dirs.insert(inside.to_string());
+        }
+    }
+    (!dirs.is_empty()).then(|| dirs.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program_dirs_of(text: &str) -> Option<Vec<String>> {
+        program_dirs(text, Some("example.com/acme"))
+    }
+
+    #[test]
+    fn the_programs_are_the_packages_the_builds_name() {
+        let build = |run: &str| {
+            program_dirs_of(&format!(
+                "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN {run}\nFROM scratch\nCOPY --from=build /app /app\n"
+            ))
+        };
+        assert_eq!(build("go build -o /app ./cmd/server"), Some(vec!["cmd/server".to_string()]));
+        assert_eq!(build("CGO_ENABLED=0 go build -o /app ."), Some(vec![String::new()]));
+        assert_eq!(build("cd cmd/agent && go build -o /app ."), Some(vec!["cmd/agent".to_string()]));
+        let both = build("go build -o /app ./cmd/server && go build -o /cli ./cmd/cli");
+        assert_eq!(both, Some(vec!["cmd/cli".to_string(), "cmd/server".to_string()]));
+        assert_eq!(build("go install github.com/example/tool@v1.2.0"), None);
+        assert_eq!(build("go build -o /app ./..."), None);
+        let in_subdir = "FROM golang:1.22\nCOPY . /go/src/app\nWORKDIR /go/src/app/cmd/agent\nRUN go build -o /app\n";
+        assert_eq!(program_dirs_of(in_subdir), Some(vec!["cmd/agent".to_string()]));
+        assert_eq!(
+            program_dirs_of("FROM golang:1.22\nCOPY main.go .\nRUN go build -o /app .\n"),
+            None,
+            "no whole context"
+        );
+        let parts = "FROM golang:1.22\nWORKDIR /workspace\nCOPY go.mod go.mod\nCOPY main.go main.go\nCOPY cmd/ cmd/\nRUN go build -o manager main.go && go build -o daemon ./cmd/daemon/main.go\n";
+        assert_eq!(
+            program_dirs_of(parts),
+            Some(vec![String::new(), "cmd/daemon".to_string()]),
+            "parts copied in place"
+        );
+        // A GOPATH build names its package by import path, placed by the module's path.
+        let gopath = "FROM golang:1.22\nCOPY . /go/src/example.com/acme\nRUN GO111MODULE=off go build -o /app example.com/acme/cloud/cmd/admission\n";
+        assert_eq!(program_dirs_of(gopath), Some(vec!["cloud/cmd/admission".to_string()]));
+        assert_eq!(program_dirs(gopath, None), None, "no module to place it by");
+        assert_eq!(build("go build -o /app example.com/acmetools/cmd/x"), None, "another module");
+    }
+}
