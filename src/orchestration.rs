@@ -15,6 +15,7 @@ use kubernetes::{Container, containers};
 
 mod bake;
 mod compose;
+mod docs;
 mod goreleaser;
 mod ko;
 mod kubernetes;
@@ -176,6 +177,8 @@ pub struct Repository {
     root_name: Option<String>,
     /// The images Makefiles and scripts set in kustomizations.
     set_images: Vec<SetImage>,
+    /// The `docker run` commands READMEs document that need root.
+    documented: Vec<docs::DocumentedRun>,
 }
 
 /// Names of skaffold configurations.
@@ -347,6 +350,8 @@ impl Repository {
         let running = || self.containers.iter().filter(|c| images.contains(&c.image));
         out.commands.extend(running().filter_map(|c| c.command.clone()));
         out.root_needs.extend(running().filter_map(|c| c.root_need.clone()));
+        let documented = self.documented.iter().filter(|d| images.contains(&d.image));
+        out.root_needs.extend(documented.map(|d| d.root_need.clone()));
         out.checks.extend(running().flat_map(|c| c.checks.iter().cloned()));
         if !builds.is_empty() && builds.iter().all(|b| b.no_image.is_some()) && running().next().is_none() {
             out.no_image = builds[0].no_image.clone();

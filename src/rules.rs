@@ -186,7 +186,7 @@ rules! {
         "The program starts other programs and its runtime stays on an image harden does not know: what it starts may be that image's own program (a log collector reading the host's files), whose needs harden cannot see."
         "Not fixed: the user is left as it is; set USER yourself once you know the programs it starts run as any user.";
     DATA_STORE = "HD151" "runtime-data-store" Warning false ""
-        "The program keeps an embedded database (SQLite, bolt, badger…) at a path set when it runs, and the image moves off root: data an earlier root image wrote to a volume stays root's, which the new user cannot write."
+        "The image moves its program to 65532 from root or another user, and declares a VOLUME or keeps an embedded database (SQLite, bolt, badger…) at a path set when it runs: data an earlier image wrote to a volume keeps its owner, which the new user cannot write."
         "Not fixed: the user still moves to 65532; give the data volumes to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling the image out.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."

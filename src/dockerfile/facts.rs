@@ -362,9 +362,23 @@ impl<'a> Facts<'a> {
 /// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf.
 pub fn installed_packages(inst: &Instruction) -> Vec<String> {
     let mut out = Vec::new();
+    // Names the RUN gives a list of packages (`deps='bash tzdata' && apk add $deps`).
+    let mut lists: Vec<(String, String)> = Vec::new();
     for cmd in inst.body.run_commands() {
+        if cmd.argv().is_empty() {
+            lists.extend(cmd.assignments().map(|(name, value)| (name.to_string(), value.to_string())));
+            continue;
+        }
+        let expanded = |word: &str| {
+            let name = word.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
+            match lists.iter().rev().find(|(n, _)| word.starts_with('$') && n == name) {
+                Some((_, value)) => value.split_whitespace().map(str::to_string).collect(),
+                None => vec![word.to_string()],
+            }
+        };
+        let all: Vec<String> = cmd.argv().iter().flat_map(|t| expanded(&t.value)).collect();
         // Options may come before the verb too (`apk --no-cache add`).
-        let words: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).filter(|w| !w.starts_with('-')).collect();
+        let words: Vec<&str> = all.iter().map(String::as_str).filter(|w| !w.starts_with('-')).collect();
         let rest = match words.as_slice() {
             ["apk", "add", rest @ ..] => rest,
             ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
@@ -418,5 +432,9 @@ mod tests {
         let text = "FROM alpine\nRUN if [ -x /sbin/apk ]; then apk add --no-cache bash nftables; else apt-get install -y bash nftables; fi\n";
         let df = super::super::model::Dockerfile::parse(text).unwrap();
         assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "nftables"]);
+        // A list the RUN names first is its packages.
+        let text = "FROM alpine\nRUN set -x && deps='bash tzdata' && apk add --no-cache $deps curl\n";
+        let df = super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "tzdata", "curl"]);
     }
 }

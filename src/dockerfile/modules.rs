@@ -251,8 +251,9 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
     let no_modules = facts.source.vendored || commands.into_iter().flatten().any(GoCommand::downloads_no_modules);
     let gopath = no_modules || facts.gopath_mode(stage, run.instr).is_some();
     let mut wanted = Vec::new();
+    let modules = mod_cache(facts, stage, run.instr);
     if !gopath && !layered_download(facts, stage) {
-        wanted.push(mod_cache(facts, stage, run.instr));
+        wanted.push(modules.clone());
     }
     let has_build_cache = facts.go_version(stage, run.instr).is_none_or(|v| v >= GoVersion::BUILD_CACHE);
     // `-a` rebuilds every package, so a build cache would hold nothing it reads.
@@ -262,7 +263,15 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
         .find(|r| r.stage == run.stage && r.instr == run.instr)
         .is_some_and(|r| r.commands.iter().any(|c| c.builds() && c.flag("a").is_some()));
     if run.compiles && has_build_cache && !rebuilds_all {
-        wanted.push(facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into()));
+        let build_cache = facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into());
+        // A build cache sharing the module cache's directory (GOCACHE=GOMODCACHE) is one mount,
+        // the outer one; none where the modules are in a layer, which a mount would hide.
+        let within = |a: &str, b: &str| a == b || a.starts_with(&format!("{}/", b.trim_end_matches('/')));
+        match wanted.first() {
+            _ if !within(&build_cache, &modules) && !within(&modules, &build_cache) => wanted.push(build_cache),
+            Some(_) if within(&modules, &build_cache) => wanted = vec![build_cache],
+            _ => {}
+        }
     }
     // A mount on part of the cache (`/go/pkg/mod/cache`, the downloads only) is the maintainer's
     // choice: one over the whole would nest theirs.

@@ -140,20 +140,33 @@ pub fn orchestrated_root(facts: &Facts<'_>) -> Option<Blocker> {
     Some((&rules::ROOT_RESOURCE, facts.runtime_stage().from.line, format!("{need}, so the user is left as it is")))
 }
 
-/// An embedded database the program keeps at a path set when it runs (no path the source
-/// names): after the move off root, the data an earlier root image wrote to its volume stays
-/// root's. A warning for the reviewer, not a refusal: the default may keep nothing on disk.
-pub fn stored_data(facts: &Facts<'_>) -> Option<Finding> {
-    let store = facts.source.writes.iter().find(|w| w.found.path.is_empty())?;
-    if !program_writes(facts).is_empty() {
-        return None;
-    }
+/// Data an earlier image kept on a volume, which stays `previous`'s (`root`, `uid 1000 (mailhog)`)
+/// after the move to 65532: a `VOLUME` the runtime declares, or an embedded database the program
+/// keeps at a path set when it runs (no path the source names). A warning for the reviewer, not a
+/// refusal: a new volume is the new user's, only the data of a rollout is not.
+pub fn stored_data(facts: &Facts<'_>, previous: &str) -> Option<Finding> {
+    let stage = facts.runtime_stage();
+    let volume = stage.instructions.iter().find_map(|inst| match &inst.body {
+        Body::Volume(paths) => Some((inst.line, format!("VOLUME {}", paths.join(" ")))),
+        _ => None,
+    });
+    let store = facts.source.writes.iter().find(|w| w.found.path.is_empty());
+    let (line, what) = match (volume, store) {
+        (Some(volume), _) => volume,
+        (None, Some(store)) if program_writes(facts).is_empty() => (
+            stage.from.line,
+            format!(
+                "{}:{} imports {}, an embedded database kept at a path set when the program runs",
+                store.file, store.found.line, store.found.how
+            ),
+        ),
+        _ => return None,
+    };
     Some(Finding::new(
         &rules::DATA_STORE,
-        facts.runtime_stage().from.line,
+        line,
         format!(
-            "{}:{} imports {}, an embedded database kept at a path set when the program runs: where an earlier image ran as root, its data on a volume stays root's, which 65532 cannot write; give the volume to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling this out",
-            store.file, store.found.line, store.found.how
+            "{what}: data an earlier image wrote to a volume as {previous} keeps that owner, and 65532 cannot write it; give the volume to 65532:65532 (chown -R, or fsGroup: 65532 in Kubernetes) when rolling this out"
         ),
     ))
 }

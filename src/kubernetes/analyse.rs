@@ -237,8 +237,13 @@ impl<'w> Planner<'w, '_> {
         let sc = w.pod_value.get("securityContext");
         let get = |key: &str| sc.and_then(|s| s.get(key));
         let whole_pod = self.whole_pod();
+        // The users containers choose (of a workload left alone, every container's).
+        let considered: Vec<&Container<'_>> = match self.handled.is_empty() {
+            true => w.containers.iter().collect(),
+            false => self.handled.clone(),
+        };
         let containers_user: Vec<u64> =
-            self.handled.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
+            considered.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
         let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0); // (containers: left alone)
         // A value every container sets for itself needs no pod-level twin (every container harden

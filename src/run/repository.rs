@@ -132,6 +132,10 @@ impl RepositoryFacts {
             for (path, text) in makefile.into_iter().chain(scripts) {
                 facts.orchestration.read_build_commands(&path, &text);
             }
+            // The READMEs beside them document how the images are run (`docker run -v …`).
+            for (path, text) in readmes(repo, dir) {
+                facts.orchestration.read_docs(&path, &text);
+            }
         }
         // The images a `deploy` rule sets in a kustomization run in place of its placeholder.
         for set in facts.orchestration.set_images().to_vec() {
@@ -212,6 +216,21 @@ fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf>
         }
     }
     out
+}
+
+/// The READMEs in `dir` (relative to `repo`): `README.md`, `README`, `readme.markdown`…
+fn readmes(repo: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
+    let entries = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
+    entries
+        .filter_map(|entry| {
+            let name = entry.file_name().to_str()?.to_string();
+            let lower = name.to_ascii_lowercase();
+            let readme = lower.starts_with("readme")
+                && (!lower.contains('.') || lower.ends_with(".md") || lower.ends_with(".markdown"));
+            let text = readme.then(|| discover::read_text(&entry.path()).ok()).flatten()?;
+            Some((dir.join(name), text))
+        })
+        .collect()
 }
 
 #[cfg(test)]

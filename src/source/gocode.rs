@@ -84,10 +84,12 @@ mod apiserver;
 mod constraints;
 mod lines;
 mod needles;
+mod starts;
 mod writes;
 
 pub use constraints::named_for_other_os;
 use needles::{DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, ROOT_RESOURCES};
+use starts::{assignment, started_program};
 use writes::writes;
 
 /// Reads a Go file's text.
@@ -102,6 +104,9 @@ pub fn scan(text: &str) -> GoFile {
     // The code line before: a `case "https":` makes `port = "443"` a scheme's port, not a
     // default the program listens on.
     let mut previous = String::new();
+    // The string literal each name was last given (`shell := "/bin/sh"`), for calls that start
+    // the program a variable names.
+    let mut assigned = std::collections::HashMap::new();
     for (line_no, line) in lines::logical_lines(text) {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
@@ -113,10 +118,14 @@ pub fn scan(text: &str) -> GoFile {
         if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
         }
-        if let Some(at) = PROGRAM_STARTS.iter().find_map(|call| code.find(call).map(|at| at + call.len())) {
-            // The first string literal of the call: the program (a context comes before it).
-            let program = code[at..].split('"').nth(1).map(str::to_string);
+        if let Some((call, at)) =
+            PROGRAM_STARTS.iter().find_map(|call| code.find(call).map(|at| (call, at + call.len())))
+        {
+            let program = started_program(&code[at..], call.contains("Context"), &assigned);
             out.starts_programs.push(Start { line: line_no, program });
+        }
+        if let Some((name, value)) = assignment(code) {
+            assigned.insert(name, value);
         }
         if out.package.is_empty()
             && let Some(name) = code.strip_prefix("package ")
@@ -400,6 +409,10 @@ func hostPort(scheme string) (port string) {
         let starts = scan("package main\nfunc run() {\n\texec.CommandContext(ctx, \"/bin/sh\", \"-c\", cmd)\n\texec.Command(\"git\", \"clone\")\n\texec.Command(name)\n}\n").starts_programs;
         let shells: Vec<bool> = starts.iter().map(Start::starts_shell).collect();
         assert_eq!((starts[0].line, shells), (3, vec![true, false, false]));
+        // A name given a shell earlier starts that shell; an argument after the program is not it.
+        let named = "package main\nfunc run() {\n\tshell := \"/bin/sh\"\n\texec.Command(shell, \"-c\", cmd)\n\texec.Command(tool, \"-c\")\n}\n";
+        let starts = scan(named).starts_programs;
+        assert_eq!(starts.iter().map(|s| s.program.clone()).collect::<Vec<_>>(), [Some("/bin/sh".into()), None]);
         assert!(scan("//go:build cgo && darwin\n\npackage x\nimport \"C\"\n").not_linux);
         assert!(!scan("//go:build linux || darwin\n\npackage x\n").not_linux);
         assert!(named_for_other_os("keychain_darwin.go") && named_for_other_os("svc_windows_amd64.go"));

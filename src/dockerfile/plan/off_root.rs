@@ -15,23 +15,29 @@ use super::{Plan, Refusal, RuntimePlan, Writable};
 /// runtime is kept and the reason joins the hazards.
 pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut hazards: Vec<Finding>) -> Plan {
     let as_root = userswitch::runs_as_root(facts);
+    // Who ran the program before, when it moves to 65532.
+    let mut previous = None;
     let switched = match &runtime {
         RuntimePlan::Keep => Ok(Writable::default()),
-        changed if as_root => user_switch(facts, changed),
+        changed if as_root => {
+            previous = Some("root".to_string());
+            user_switch(facts, changed)
+        }
         changed => match userswitch::other_owner(facts) {
             Some(blocker) => Err(blocker),
             // A named user that becomes 65532 leaves its directories (its home, made by adduser)
             // behind: what the program writes is prepared for 65532 as for a program that ran as
             // root.
-            None if becomes_nonroot(facts, changed) => prepared_dirs(facts, changed),
+            None if becomes_nonroot(facts, changed) => {
+                previous = previous_user(facts);
+                prepared_dirs(facts, changed)
+            }
             None => Ok(Writable::default()),
         },
     };
     let (runtime, writable, root_kept, user_kept) = match switched {
         Ok(writable) => {
-            if as_root && !matches!(runtime, RuntimePlan::Keep) {
-                hazards.extend(userswitch::stored_data(facts));
-            }
+            hazards.extend(previous.and_then(|previous| userswitch::stored_data(facts, &previous)));
             (runtime, writable, None, false)
         }
         Err((rule, line, message)) => {
@@ -103,6 +109,18 @@ fn becomes_nonroot(facts: &Facts<'_>, runtime: &RuntimePlan) -> bool {
     facts.last_user(facts.runtime_stage()).is_some_and(|(_, user)| {
         !crate::dockerfile::analyse::is_numeric_user(user)
             && super::super::users::ids_on(runtime, facts, user).as_deref() == Some(super::NONROOT)
+    })
+}
+
+/// How the runtime's named user that becomes 65532 was known: `uid 1000 (mailhog)` where the file
+/// gives its id, else its name.
+fn previous_user(facts: &Facts<'_>) -> Option<String> {
+    let (_, user) = facts.last_user(facts.runtime_stage())?;
+    let name = user.split(':').next().unwrap_or(user);
+    let all: Vec<_> = facts.df.stages.iter().collect();
+    Some(match crate::dockerfile::users::created_ids(&all, facts.text, user) {
+        Some(ids) => format!("uid {} ({name})", ids.split(':').next().unwrap_or(&ids)),
+        None => format!("user {name}"),
     })
 }
 

@@ -62,6 +62,7 @@ pub fn edits(
     if (sets_workdir || relative) && cwd != new_dir {
         carried.push(format!("{} {cwd}", style.keyword("WORKDIR")));
     }
+    carried.extend(runtime_path(facts, style, &outputs, &cwd));
     for (i, inst) in stage.instructions.iter().enumerate() {
         let as_written = text[inst.comments_start..inst.span.end].trim_end().replace('\r', "");
         match &inst.body {
@@ -162,10 +163,7 @@ fn exec_line(facts: &Facts<'_>, inst: &Instruction, outputs: &[Output], cwd: &st
             Output::Dir(d) => format!("{d}/{program}"),
         };
         // Directories on distroless's PATH still find the program by name.
-        if !["/usr/local/bin/", "/usr/bin/", "/bin/", "/usr/local/sbin/", "/usr/sbin/", "/sbin/"]
-            .iter()
-            .any(|dir| path.strip_prefix(dir).is_some_and(|rest| !rest.contains('/')))
-        {
+        if !on_runtime_path(&path) {
             *program = path;
         }
     }
@@ -181,6 +179,39 @@ fn exec_line(facts: &Facts<'_>, inst: &Instruction, outputs: &[Output], cwd: &st
         _ => inst.keyword.clone(),
     };
     format!("{prefix} {}", runtime::exec_form(&words))
+}
+
+/// The directories distroless searches for a program named without a path (its `PATH`).
+const RUNTIME_PATH: [&str; 6] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/// True when the program at `path` is found by its name on distroless's `PATH`.
+fn on_runtime_path(path: &str) -> bool {
+    path.rsplit_once('/').is_some_and(|(dir, _)| RUNTIME_PATH.contains(&dir))
+}
+
+/// `ENV PATH=…` for the runtime stage, when something that runs the image elsewhere (a Compose
+/// `command: app serve`, a Kubernetes `command`) names a program it builds by its name in a
+/// directory the builder searched and distroless does not (`/go/bin`): that directory leads the
+/// runtime's `PATH`. `None` when nothing needs it or the stage sets `PATH` itself.
+fn runtime_path(facts: &Facts<'_>, style: &Style, outputs: &[Output], cwd: &str) -> Option<String> {
+    let stage = facts.runtime_stage();
+    let sets_path = stage
+        .instructions
+        .iter()
+        .any(|i| matches!(&i.body, Body::Env(pairs) if pairs.iter().any(|(k, _)| k == "PATH")));
+    if sets_path {
+        return None;
+    }
+    let (entrypoint, _) = facts.entrypoint_and_cmd(stage);
+    let named = facts.source.orchestration.commands.iter().filter(|c| c.replaces_entrypoint || entrypoint.is_none());
+    let dir = named.filter_map(|c| c.words.first()).filter(|w| !w.contains('/')).find_map(|word| {
+        let path = match outputs.iter().find(|o| starts(o, word, cwd))? {
+            Output::File(p) => p.clone(),
+            Output::Dir(d) => format!("{d}/{word}"),
+        };
+        (!on_runtime_path(&path)).then(|| path.rsplit_once('/').map(|(dir, _)| dir.to_string())).flatten()
+    })?;
+    Some(format!("{} PATH={dir}:{}", style.keyword("ENV"), RUNTIME_PATH.join(":")))
 }
 
 /// EXPOSE, VOLUME, LABEL and STOPSIGNAL belong to the image that runs; SHELL and MAINTAINER stay.

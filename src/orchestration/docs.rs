@@ -1,0 +1,201 @@
+//! The `docker run` commands a repository's READMEs document (`docker run -v
+//! $HOME/.kube:/root/.kube ghcr.io/acme/tool`): what they ask of the image that only root keeps
+//! (a mount in root's home, the host user's private files, the Docker socket), unless they choose
+//! a user (`--user`).
+
+use std::path::Path;
+
+use super::{Repository, image_name};
+
+/// `docker run` flags whose value is the next word when written without `=`.
+const VALUE_FLAGS: &[&str] = &[
+    "-v",
+    "--volume",
+    "--mount",
+    "-e",
+    "--env",
+    "--env-file",
+    "-p",
+    "--publish",
+    "--name",
+    "-w",
+    "--workdir",
+    "-u",
+    "--user",
+    "--entrypoint",
+    "--network",
+    "--net",
+    "-l",
+    "--label",
+    "--platform",
+    "-h",
+    "--hostname",
+    "--add-host",
+    "--cap-add",
+    "--cap-drop",
+    "--device",
+    "--restart",
+    "--tmpfs",
+    "-m",
+    "--memory",
+    "--cpus",
+    "--pull",
+    "--security-opt",
+    "--ulimit",
+    "--dns",
+    "--ipc",
+    "--pid",
+    "--group-add",
+    "--log-driver",
+    "--log-opt",
+    "--shm-size",
+    "--stop-signal",
+    "--health-cmd",
+];
+
+/// What one documented `docker run` asks of its image that only root keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct DocumentedRun {
+    /// The image's name, without registry, tag or digest.
+    pub image: String,
+    /// Where and what: `README.md:41 (docker run) mounts …`.
+    pub root_need: String,
+}
+
+impl Repository {
+    /// Reads a README at `path` (relative to the root): each `docker run` (or `podman run`) it
+    /// documents, its lines joined where they end with a backslash, that mounts something only
+    /// root can use there and chooses no user.
+    pub fn read_docs(&mut self, path: &Path, text: &str) {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let start = i;
+            let mut command = lines[i].trim_end().to_string();
+            while command.ends_with('\\') && i + 1 < lines.len() {
+                command.pop();
+                i += 1;
+                command.push(' ');
+                command.push_str(lines[i].trim());
+            }
+            i += 1;
+            let Some(at) = command.find("docker run ").or_else(|| command.find("podman run ")) else { continue };
+            if let Some((image, need)) = root_need(&command[at + "docker run ".len()..]) {
+                let root_need = format!("{}:{} (docker run) {need}", path.display(), start + 1);
+                self.documented.push(DocumentedRun { image, root_need });
+            }
+        }
+    }
+}
+
+/// The image a `docker run` (its words after `run`) starts, and what it mounts that only root
+/// can use there, when it chooses no user.
+fn root_need(args: &str) -> Option<(String, String)> {
+    let words: Vec<String> = crate::shell::lex(args, 0).into_iter().map(|t| t.value).collect();
+    let mut mounts = Vec::new();
+    let mut image = None;
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i].as_str();
+        let (flag, value) = match word.split_once('=') {
+            Some((flag, value)) if flag.starts_with('-') => (flag, Some(value.to_string())),
+            _ => (word, None),
+        };
+        if !flag.starts_with('-') {
+            image = Some(image_name(word));
+            break;
+        }
+        let value = match value {
+            Some(value) => Some(value),
+            None if VALUE_FLAGS.contains(&flag) => {
+                i += 1;
+                words.get(i).cloned()
+            }
+            None => None,
+        };
+        match (flag, value) {
+            ("-u" | "--user", _) => return None,
+            ("-v" | "--volume", Some(value)) => mounts.extend(volume(&value)),
+            ("--mount", Some(value)) => mounts.extend(mount(&value)),
+            _ => {}
+        }
+        i += 1;
+    }
+    let image = image.filter(|i| !i.is_empty() && !i.starts_with('$'))?;
+    let need = mounts.iter().find_map(|(source, target)| need_of(source, target))?;
+    Some((image, need))
+}
+
+/// `-v SOURCE:TARGET[:MODE]`: the source and target of a bind mount (a named volume has none).
+fn volume(value: &str) -> Option<(String, String)> {
+    let mut parts = value.split(':');
+    let (source, target) = (parts.next()?, parts.next()?);
+    Some((source.to_string(), target.to_string()))
+}
+
+/// `--mount type=bind,source=…,target=…`: the source and target of a bind mount.
+fn mount(value: &str) -> Option<(String, String)> {
+    let field = |names: &[&str]| {
+        value
+            .split(',')
+            .find_map(|kv| kv.split_once('=').filter(|(k, _)| names.contains(k)).map(|(_, v)| v.to_string()))
+    };
+    (field(&["type"]).as_deref() == Some("bind")).then_some(())?;
+    Some((field(&["source", "src"])?, field(&["target", "destination", "dst"])?))
+}
+
+/// What a bind mount of `source` at `target` needs of root, if anything.
+fn need_of(source: &str, target: &str) -> Option<String> {
+    if source.ends_with("docker.sock") {
+        return Some(format!("mounts the Docker socket ({source}), which only root (or the socket's group) may use"));
+    }
+    if target == "/root" || target.starts_with("/root/") {
+        return Some(format!(
+            "mounts {source} at {target}, in root's home, where a non-root user neither reads nor looks (its home is another)"
+        ));
+    }
+    let home = ["~", "$HOME", "${HOME}", "/home/", "/Users/"];
+    home.iter().any(|h| source.starts_with(h)).then(|| {
+        format!(
+            "mounts the host user's {source}, whose private files (a kubeconfig or key, mode 0600) only root or that user (`--user $(id -u):$(id -g)`) can read in the container"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn needs(text: &str) -> Vec<DocumentedRun> {
+        let mut repo = Repository::default();
+        repo.read_docs(Path::new("README.md"), text);
+        repo.documented
+    }
+
+    #[test]
+    fn mounts_only_root_can_use_are_found_with_their_image_and_line() {
+        let found = needs(
+            "Run it:\n\n    docker run --rm -it \\\n      -v $HOME/.kube:/root/.kube \\\n      ghcr.io/acme/tool:v1 check\n",
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].image, "tool");
+        assert!(found[0].root_need.starts_with("README.md:3 (docker run) mounts $HOME/.kube at /root/.kube"));
+        let home = needs("$ docker run -v ~/.kube:/kube -e KUBECONFIG=/kube/config acme/tool");
+        assert!(home[0].root_need.contains("the host user's ~/.kube"));
+        let socket =
+            needs("docker run --mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock acme/tool");
+        assert!(socket[0].root_need.contains("Docker socket"));
+    }
+
+    #[test]
+    fn runs_that_choose_a_user_or_mount_nothing_of_roots_need_nothing() {
+        assert!(needs("docker run --user $(id -u):$(id -g) -v $HOME/.kube:/root/.kube acme/tool").is_empty());
+        assert!(needs("docker run -u=1000 -v ~/.aws:/root/.aws acme/tool").is_empty());
+        assert!(needs("docker run -v $(pwd):/work -p 8080:8080 acme/tool lint /work").is_empty());
+        assert!(needs("docker run -v data:/data acme/tool").is_empty());
+        // A mount given after the image is the program's argument, not Docker's.
+        assert!(needs("docker run acme/tool -v /root/x:/y").is_empty());
+    }
+}
