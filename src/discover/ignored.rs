@@ -36,9 +36,27 @@ const TEST_WORDS: &[&str] = &[
     "clusterfuzzlite",
 ];
 
-/// True when a name, split at `-`, `_` and `.`, has a word of [`TEST_WORDS`].
+/// True when a name, split at `-`, `_`, `.` and where camel case starts a word
+/// (`extractorTestFiles`), has a word of [`TEST_WORDS`].
 pub fn is_test_name(name: &str) -> bool {
-    name.split(['-', '_', '.']).any(|word| TEST_WORDS.contains(&word.to_ascii_lowercase().as_str()))
+    name.split(['-', '_', '.'])
+        .flat_map(camel_words)
+        .any(|word| TEST_WORDS.contains(&word.to_ascii_lowercase().as_str()))
+}
+
+/// The words of a camel-case name: `extractorTestFiles` → `extractor`, `Test`, `Files`.
+fn camel_words(name: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    let bytes = name.as_bytes();
+    for i in 1..bytes.len() {
+        if bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase() {
+            words.push(&name[start..i]);
+            start = i;
+        }
+    }
+    words.push(&name[start..]);
+    words
 }
 
 /// True for a directory `name` (in a directory named `parent`) harden does not walk by default:
@@ -79,6 +97,8 @@ mod tests {
         );
         assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
+        // Camel case starts a word: a test's files, not a project's `latestBuild`.
+        assert!(is_ignored_dir("extractor", "extractorTestFiles") && !is_ignored_dir("", "latestBuild"));
         assert!(is_ignored_dir("cmd", "tests") && is_ignored_dir("cmd", "e2e"));
         assert!(is_ignored_dir("internal", "suites") && !is_ignored_dir("", "suitcase"));
         assert!(is_ignored_dir("", "testing") && is_ignored_dir("", "third_party"));

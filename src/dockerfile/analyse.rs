@@ -253,6 +253,15 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     // A root start the plan keeps (su-exec, gosu) is told by the plan's own finding.
     let drop_kept = plan.hazards.iter().any(|h| h.rule == rules::RUNS_AS_ROOT.id);
     let drops_later = super::userswitch::privilege_drop(facts);
+    // Root the plan keeps points at the finding that says why.
+    let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
+    let why_kept = match why_kept.or(plan.hazards.first()) {
+        Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
+            format!("; harden leaves it so ({} says why)", why.rule)
+        }
+        _ => String::new(),
+    };
+    let drops_later = drops_later.map(|d| d + &why_kept).or(Some(why_kept).filter(|w| !w.is_empty()));
     match facts.last_user(stage) {
         _ if drop_kept => {}
         // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
@@ -373,11 +382,20 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     .filter(|port| port.split('/').next().and_then(|p| p.parse::<u32>().ok()).is_some_and(|n| n < 1024))
                     .collect();
                 if !low.is_empty() {
-                    out.push(Finding::new(
+                    let finding = Finding::new(
                         &rules::PRIVILEGED_PORT,
                         inst.line,
-                        format!("EXPOSE {}: a non-root process may not bind a port below 1024", low.join(" ")),
-                    ));
+                        format!(
+                            "EXPOSE {}: a non-root process may not bind a port below 1024 where the runtime does not allow it (CRI-O, older runtimes)",
+                            low.join(" ")
+                        ),
+                    );
+                    // An image that already runs as non-root is not changed by harden here.
+                    let severity = match super::userswitch::runs_as_root(facts) {
+                        true => finding.severity,
+                        false => crate::rules::Severity::Info,
+                    };
+                    out.push(Finding { severity, ..finding });
                 }
             }
             _ => {}

@@ -171,6 +171,7 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
     let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(w).to_string());
     let builder = match program.as_deref() {
         Some(p @ ("sh" | "bash" | "ash" | "make")) => Some(format!("it starts {p}")),
+        Some("go") => Some("its command is the go tool itself, run on what it is given".to_string()),
         Some(p) if p.ends_with(".sh") => Some(format!("it starts the script {p}")),
         _ => None,
     };
@@ -273,10 +274,12 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
             _ => return None,
         }
     };
-    // A name the file creates with fixed ids runs as those ids.
+    // A name the file creates with fixed ids runs as those ids, and `nobody` as 65534.
     let user = match user.split(':').next()?.parse::<u32>() {
         Ok(_) => user,
-        Err(_) => users::created_ids(&users::stages_but(&df, None), text, &user)?,
+        Err(_) => {
+            users::created_ids(&users::stages_but(&df, None), text, &user).or_else(|| users::nobody_ids(&user))?
+        }
     };
     let uid = user.split(':').next()?;
     (uid.parse::<u32>().ok()? > 0).then_some(user)
@@ -363,6 +366,7 @@ mod tests {
         let text = "FROM golang:1.23 AS build\nUSER 0\nFROM alpine:3.20 AS base\nUSER 65534:65534\nFROM base\nCOPY --from=build /x /x\n";
         assert_eq!(final_numeric_user(text).as_deref(), Some("65534:65534"));
         assert_eq!(final_numeric_user("FROM alpine\nUSER app\n"), None);
+        assert_eq!(final_numeric_user("FROM busybox\nUSER nobody\n").as_deref(), Some("65534:65534"));
         let named = "FROM alpine:3.20 AS user-setup\nRUN addgroup -g 1001 -S dex && adduser -u 1001 -S -G dex dex\nFROM alpine:3.20\nCOPY --from=user-setup /etc/passwd /etc/passwd\nUSER dex:dex\n";
         assert_eq!(final_numeric_user(named).as_deref(), Some("1001:1001"));
         assert_eq!(final_numeric_user("FROM alpine\nUSER 0:0\n"), None);

@@ -169,6 +169,17 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
         ));
     }
     let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
+    let toolchain = |i: &usize| match &stage.instructions[*i].body {
+        Body::Env(pairs) => pairs.iter().any(|(k, _)| k == "GOTOOLCHAIN"),
+        Body::Arg(args) => args.iter().any(|(k, _)| k == "GOTOOLCHAIN"),
+        _ => false,
+    };
+    if let Some(setup) = (copy..=first_go).rev().find(toolchain) {
+        return Some(format!(
+            "GOTOOLCHAIN is set at line {}, after the source is copied: a download before it would run with the image's own Go, which may be older than go.mod asks",
+            line(setup)
+        ));
+    }
     if let Some(setup) = (copy..=first_go).rev().find(|&i| sets_up_private_modules(facts, &stage.instructions[i])) {
         return Some(format!(
             "private modules are set up at line {}, after the source is copied, and a download before it would not have them",

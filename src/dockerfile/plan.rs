@@ -16,6 +16,7 @@ use super::runtime;
 
 mod off_root;
 mod pins;
+mod unknown_output;
 
 use off_root::off_root;
 
@@ -150,30 +151,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
     }
     if facts.builds().next().is_none() {
-        let line = facts.toolchain_stage().map_or(1, |s| s.from.line);
-        let kept = match facts.last_user(facts.runtime_stage()).zip(kept_user_ids(facts)) {
-            Some(((_, user), ids)) => {
-                format!("the runtime stage is kept, and only its USER {user} is written as {ids}")
-            }
-            None => "the runtime stage and its user are left as they are".to_string(),
-        };
-        // Its distroless base past end of life still moves on (HD118).
-        let kept = match super::rewrite::leaves_eol_base(facts, facts.runtime_stage()) {
-            true => format!("{kept}, but for its base past end of life, which moves to debian13"),
-            false => kept,
-        };
-        let by = match (facts.build_command(), copied_from_image(facts)) {
-            (Some(command), _) => format!("`{command}` builds it, which harden does not follow"),
-            (None, Some(image)) => format!("the runtime copies its files from {image}, built elsewhere"),
-            (None, None) => "make or a script builds it".to_string(),
-        };
-        hazard(
-            &rules::UNKNOWN_BUILD_OUTPUT,
-            line,
-            format!(
-                "no go build or go install of the program in the file ({by}), so the binary and its needs are unknown: {kept}"
-            ),
-        );
+        hazards.extend(unknown_output::unknown_output(facts));
         return Plan::kept(false, hazards);
     }
     if df.open_at_end {
@@ -262,24 +240,9 @@ fn platform_variable(image: &str) -> Option<&'static str> {
     PLATFORM_ARGS.into_iter().find(|var| image.contains(&format!("${var}")) || image.contains(&format!("${{{var}}}")))
 }
 
-/// The image the runtime stage copies files from (`COPY --from=ghcr.io/acme/server:v1`, or a stage
-/// that only names an image), when it does.
-fn copied_from_image(facts: &Facts<'_>) -> Option<String> {
-    facts.runtime_stage().instructions.iter().find_map(|inst| {
-        let Body::Copy(super::model::Copy { from: Some(from), .. }) = &inst.body else { return None };
-        match facts.df.stage_named(from) {
-            Some(stage) if stage.instructions.iter().all(|i| !matches!(i.body, Body::Run { .. })) => {
-                facts.base_image(stage).map(ImageRef::to_reference)
-            }
-            Some(_) => None,
-            None => Some(from.clone()),
-        }
-    })
-}
-
 /// The ids a kept runtime's `USER name` is written as (`nobody` → 65534:65534, a name the file
 /// creates with fixed ids), when it is a name whose ids are known.
-fn kept_user_ids(facts: &Facts<'_>) -> Option<String> {
+pub(super) fn kept_user_ids(facts: &Facts<'_>) -> Option<String> {
     let (_, user) = facts.last_user(facts.runtime_stage())?;
     if super::analyse::is_numeric_user(user) || super::analyse::is_root(user) {
         return None;

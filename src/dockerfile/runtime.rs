@@ -31,6 +31,7 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
         }
     };
     let commands = match (commands, exec) {
+        _ if runs_copied_program(inst, copied) => return None,
         (_, Some(argv)) => return Some(shown(&argv.iter().map(String::as_str).collect::<Vec<_>>())),
         (Some(commands), None) if !commands.is_empty() => commands,
         _ => return Some(format!("RUN on line {}", inst.line)),
@@ -43,6 +44,13 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
         None if !mounts.iter().all(|m| m.contains("type=cache")) => Some(format!("RUN --mount on line {}", inst.line)),
         None => None,
     }
+}
+
+/// True for an exec-form `RUN` of a program the stage copies in (`RUN ["/app", "--version"]`, a
+/// smoke test): it needs no shell, and a shell-less runtime keeps it.
+pub fn runs_copied_program(inst: &Instruction, copied: &[String]) -> bool {
+    matches!(&inst.body, Body::Run { exec: Some(argv), mounts, .. }
+        if mounts.is_empty() && argv.first().is_some_and(|p| copied.contains(p)))
 }
 
 fn is_provided(argv: &[&str], copied: &[String]) -> bool {

@@ -71,10 +71,16 @@ pub fn ids_on(runtime_plan: &RuntimePlan, facts: &Facts<'_>, user: &str) -> Opti
 /// (`accounts_known`: distroless, scratch, or a runtime harden replaces). `None` when the ids are
 /// the kept base image's own, which harden does not read: changing them would change who runs.
 fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> Option<String> {
-    let nobody = matches!(user.split_once(':'), Some(("nobody", "nobody" | "nogroup"))) || user == "nobody";
     created_ids(stages, text, user)
-        .or_else(|| (nobody && !accounts_known).then(|| "65534:65534".to_string()))
+        .or_else(|| nobody_ids(user).filter(|_| !accounts_known))
         .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string()))
+}
+
+/// `65534:65534` for `nobody` (`nobody`, `nobody:nobody`, `nobody:nogroup`), the ids every Linux
+/// distribution and distroless give that account.
+pub fn nobody_ids(user: &str) -> Option<String> {
+    let nobody = matches!(user.split_once(':'), Some(("nobody", "nobody" | "nogroup"))) || user == "nobody";
+    nobody.then(|| "65534:65534".to_string())
 }
 
 /// True when one of `stages` creates the account `user` names (`adduser`, `useradd`, or a passwd

@@ -58,9 +58,17 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                         "; harden does not pin it to go.mod's Go: the stage also builds {other}, whose own go line may ask for a newer one"
                     ));
                 } else if pinnable && facts.source.orchestration.image_updater.is_none() {
-                    message.push_str(
-                        "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line and break the build (golang images set GOTOOLCHAIN=local)",
-                    );
+                    // The stage may let Go fetch the toolchain go.mod asks for itself.
+                    let toolchain = facts.env_at(stage, stage.instructions.len(), "GOTOOLCHAIN");
+                    let then = match toolchain.as_deref() {
+                        Some(t) if t != "local" => {
+                            format!("and GOTOOLCHAIN={t} here would then download go.mod's Go in every build")
+                        }
+                        _ => "and break the build (golang images set GOTOOLCHAIN=local)".to_string(),
+                    };
+                    message.push_str(&format!(
+                        "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line {then}"
+                    ));
                 } else if let Some(go) =
                     stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
                 {

@@ -114,14 +114,18 @@ fn becomes_nonroot(facts: &Facts<'_>, runtime: &RuntimePlan) -> bool {
 
 /// How the runtime's named user that becomes 65532 was known: `uid 1000 (mailhog)` where the file
 /// gives its id, else its name.
+/// `None` when those ids already are 65532's (distroless's own `nonroot`): nothing changes owner.
 fn previous_user(facts: &Facts<'_>) -> Option<String> {
-    let (_, user) = facts.last_user(facts.runtime_stage())?;
+    let stage = facts.runtime_stage();
+    let (_, user) = facts.last_user(stage)?;
     let name = user.split(':').next().unwrap_or(user);
     let all: Vec<_> = facts.df.stages.iter().collect();
-    Some(match crate::dockerfile::users::created_ids(&all, facts.text, user) {
-        Some(ids) => format!("uid {} ({name})", ids.split(':').next().unwrap_or(&ids)),
-        None => format!("user {name}"),
-    })
+    let own = || facts.base_image(stage).and_then(|b| b.own_account_ids(user)).map(str::to_string);
+    match crate::dockerfile::users::created_ids(&all, facts.text, user).or_else(own) {
+        Some(ids) if ids.split(':').next() == Some("65532") => None,
+        Some(ids) => Some(format!("uid {} ({name})", ids.split(':').next().unwrap_or(&ids))),
+        None => Some(format!("user {name}")),
+    }
 }
 
 /// The stage the runtime copies the program from, when it builds Go (so it has a shell).

@@ -50,12 +50,13 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
     }
     // Steps the new image could not run go with the old image; a kept image (a prebuilt binary's
     // `:debug` distroless, with its busybox) keeps them.
+    let copied = super::super::refusals::copied_paths(facts);
     let removed: Vec<&Instruction> = stage
         .instructions
         .iter()
         .filter(|_| image.is_some())
         .filter(|i| match &i.body {
-            Body::Run { .. } => true,
+            Body::Run { .. } => !runtime::runs_copied_program(i, &copied),
             Body::Healthcheck(Some(form)) => runtime::healthcheck_needs_tools(form),
             _ => false,
         })

@@ -1,0 +1,87 @@
+//! A Go Dockerfile that builds its program some other way (make, a script, an image built
+//! elsewhere): the binary and its needs are unknown, so the runtime is kept (HD131).
+
+use crate::finding::Finding;
+use crate::rules;
+
+use super::super::facts::Facts;
+use super::super::model::Body;
+use super::kept_user_ids;
+
+/// Why the runtime of a file with no `go build` or `go install` of its program is kept, unless
+/// it is already shell-less and not root (nothing then to say).
+pub(super) fn unknown_output(facts: &Facts<'_>) -> Option<Finding> {
+    // A runtime already shell-less and not root leaves nothing to say of the build's output.
+    let runtime = facts.runtime_stage();
+    let shell_less = facts.base_image(runtime).is_some_and(|b| b.family().is_shell_less());
+    let numeric = facts.last_user(runtime).is_none_or(|(_, u)| super::super::analyse::is_numeric_user(u));
+    if shell_less && numeric && !super::super::userswitch::runs_as_root(facts) {
+        return None;
+    }
+    let line = facts.toolchain_stage().map_or(1, |s| s.from.line);
+    let kept = match facts.last_user(facts.runtime_stage()).zip(kept_user_ids(facts)) {
+        Some(((_, user), ids)) => {
+            format!("the runtime stage is kept, and only its USER {user} is written as {ids}")
+        }
+        None => "the runtime stage and its user are left as they are".to_string(),
+    };
+    // Its distroless base past end of life still moves on (HD118).
+    let kept = match super::super::rewrite::leaves_eol_base(facts, facts.runtime_stage()) {
+        true => format!("{kept}, but for its base past end of life, which moves to debian13"),
+        false => kept,
+    };
+    let by = match (facts.build_command(), program_copy(facts)) {
+        (Some(command), _) => format!("`{command}` builds it, which harden does not follow"),
+        (None, Some(ProgramCopy::Image(image))) => {
+            format!("the runtime copies its files from {image}, built elsewhere")
+        }
+        (None, Some(ProgramCopy::Context(sources))) => {
+            format!("the runtime copies it from the build context with `{sources}`, built before the image")
+        }
+        (None, None) => "make or a script builds it".to_string(),
+    };
+    Some(Finding::new(
+        &rules::UNKNOWN_BUILD_OUTPUT,
+        line,
+        format!(
+            "no go build or go install of the program in the file ({by}), so the binary and its needs are unknown: {kept}"
+        ),
+    ))
+}
+
+/// Where the runtime's program comes from.
+enum ProgramCopy {
+    /// An image (`COPY --from=ghcr.io/acme/server:v1`, or a stage that only names one).
+    Image(String),
+    /// The build context: the sources copied, as written.
+    Context(String),
+}
+
+/// Where the runtime stage copies its program from: the copy whose destination holds the path
+/// its ENTRYPOINT or CMD starts, else (no such path known) the first copy from an image.
+fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
+    let stage = facts.runtime_stage();
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    let program = entrypoint.or(cmd).and_then(super::super::runtime::program).filter(|p| p.starts_with('/'));
+    let holds = |dest: &str| {
+        program.as_deref().is_none_or(|p| p == dest || p.starts_with(&format!("{}/", dest.trim_end_matches('/'))))
+    };
+    stage.instructions.iter().find_map(|inst| {
+        let Body::Copy(copy) = &inst.body else { return None };
+        if !holds(&copy.dest) {
+            return None;
+        }
+        let Some(from) = &copy.from else {
+            return program
+                .is_some()
+                .then(|| ProgramCopy::Context(format!("COPY {} {}", copy.sources.join(" "), copy.dest)));
+        };
+        match facts.df.stage_named(from) {
+            Some(stage) if stage.instructions.iter().all(|i| !matches!(i.body, Body::Run { .. })) => {
+                facts.base_image(stage).map(|i| ProgramCopy::Image(i.to_reference()))
+            }
+            Some(_) => None,
+            None => Some(ProgramCopy::Image(from.clone())),
+        }
+    })
+}
