@@ -22,7 +22,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     let mut out = plan.hazards.clone();
     build_findings(facts, plan, &mut out);
     runtime_findings(facts, plan, &mut out);
-    images::findings(facts, &mut out);
+    images::findings(facts, plan.root_kept.is_some(), &mut out);
     secrets::findings(facts, &mut out);
     stages::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
@@ -390,12 +390,10 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                             low.join(" ")
                         ),
                     );
-                    // An image that already runs as non-root is not changed by harden here.
-                    let severity = match super::userswitch::runs_as_root(facts) {
-                        true => finding.severity,
-                        false => crate::rules::Severity::Info,
-                    };
-                    out.push(Finding { severity, ..finding });
+                    // Where the port kept a root program's user, the plan's own finding (a
+                    // warning) says so; here the user stays as it was for another reason, or
+                    // is not root: nothing to act on in this file, only to know.
+                    out.push(Finding { severity: crate::rules::Severity::Info, ..finding });
                 }
             }
             _ => {}

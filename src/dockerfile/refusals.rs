@@ -7,6 +7,7 @@
 use crate::rules;
 
 use super::facts::{Facts, join_path};
+use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Copy};
 use super::plan::Refusal;
 use super::runtime;
@@ -206,6 +207,41 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Refuses a shell-less runtime when the runtime stage (on `base`) runs a step distroless can
+/// neither run nor stand in for (`apk add tini`, `chown`, a script).
+pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let copied = copied_paths(facts);
+    for inst in &stage.instructions {
+        if let Body::Run { .. } = inst.body
+            && let Some(command) = runtime::unprovided_command(inst, &copied)
+        {
+            // A copy resets ownership and modes: what chown or chmod gives belongs in the copy.
+            // Packages are programs the image runs (tini, git, gpg), not a result to copy.
+            let packages = super::facts::installed_packages(inst);
+            let instead = match command.split_whitespace().next() {
+                _ if !packages.is_empty() => {
+                    format!("the program or its entrypoint may run what it installs: {}", packages.join(", "))
+                }
+                Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead".into(),
+                Some("chmod") => "give the files their mode with COPY --chmod instead".into(),
+                _ => "run the step in the build stage and copy its result".into(),
+            };
+            let why = match base.tag.as_deref() {
+                Some(tag) if base.family() == Family::Distroless && tag.contains("debug") => format!(
+                    "the runtime stage runs `{command}` with the busybox shell of {}, a :debug image kept for that shell; it stays on a :debug image (run the step in the build stage and copy its result to use the shell-less tag)",
+                    base.to_reference()
+                ),
+                _ => format!(
+                    "the runtime stage runs `{command}`, which needs a shell or tools a distroless image does not have; the runtime image is kept ({instead})"
+                ),
+            };
+            return Err((&rules::RUNTIME_NEEDS_SHELL, inst.line, why));
+        }
+    }
+    Ok(())
+}
+
 /// True when the program is a file copied from the build context rather than built here.
 fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
     let Some(program) = runtime::program(form) else {
@@ -235,8 +271,8 @@ pub(super) fn dest_is_dir(inst: &super::model::Instruction, sources: usize) -> b
 }
 
 /// Refuses to split a single stage that runs a tool installed from another module
-/// (`go install MODULE@VERSION`) over files copied from the repository: the files are the
-/// tool's input, and which of them it reads at run time cannot be known.
+/// (`go install MODULE@VERSION`): over files copied from the repository, which of them the tool
+/// reads at run time cannot be known; over files given when it runs, it may need the go command.
 pub(super) fn tool_image(facts: &Facts<'_>, program: &str) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
     let remote = |package: &String| package.contains('@') && !package.starts_with('.');
@@ -250,6 +286,15 @@ pub(super) fn tool_image(facts: &Facts<'_>, program: &str) -> Result<(), Refusal
             inst.line,
             format!(
                 "the image runs {program}, a tool installed from another module, over the files this line copies from the repository; which of them it reads cannot be known, so the stage is kept"
+            ),
+        )),
+        // Files given when it runs (a bind mount): a generator or linter, which may run the go
+        // command the toolchain image carries (go-swagger and mockery load packages with it).
+        None if only_tools => Err((
+            &rules::TOOL_IMAGE,
+            stage.from.line,
+            format!(
+                "the image runs {program}, a tool installed from another module, on files given when it runs; such tools (generators, linters) may run the go command this toolchain image carries, so the stage is kept"
             ),
         )),
         _ => Ok(()),

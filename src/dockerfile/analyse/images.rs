@@ -11,8 +11,9 @@ use super::super::rewrite::{builder_version_from_go_mod, other_modules_built};
 use super::add_is_plain_copy;
 
 /// The findings on the images the stages start from: unpinned, untagged or floating (a golang
-/// tag that names only a variant), past end of life, and `ADD` of local files.
-pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+/// tag that names only a variant), past end of life, and `ADD` of local files. `root_kept`: the
+/// program must keep root, so no `:nonroot` variant is advised.
+pub(super) fn findings(facts: &Facts<'_>, root_kept: bool, out: &mut Vec<Finding>) {
     for stage in &facts.df.stages {
         let line = stage.from.line;
         if facts.parent_stage(stage).is_some() {
@@ -44,8 +45,9 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                     // Distroless tags name a variant (`nonroot`, `debug`), never a version.
                     let floats =
                         if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
+                    let variant = if root_kept { "" } else { "name the variant (`:nonroot`) and " };
                     format!(
-                        "{reference} {floats}: distroless publishes no version tags; name the variant (`:nonroot`) and pin a digest (harden fix --pin)"
+                        "{reference} {floats}: distroless publishes no version tags; {variant}pin a digest (harden fix --pin)"
                     )
                 } else {
                     format!("{reference} has no version tag")

@@ -8,9 +8,24 @@ use super::super::facts::Facts;
 use super::super::model::Body;
 use super::kept_user_ids;
 
-/// Why the runtime of a file with no `go build` or `go install` of its program is kept, unless
-/// it is already shell-less and not root (nothing then to say).
-pub(super) fn unknown_output(facts: &Facts<'_>) -> Option<Finding> {
+/// Why the runtime of a file with no `go build` or `go install` of its program is kept (none when
+/// it is already shell-less and not root), and what would keep it even if the build were known:
+/// an entrypoint that needs a shell, a step distroless cannot run.
+pub(super) fn unknown_output(facts: &Facts<'_>) -> Vec<Finding> {
+    let Some(unknown) = unknown_build(facts) else { return Vec::new() };
+    let runtime = facts.runtime_stage();
+    let steps = facts
+        .base_image(runtime)
+        .filter(|b| b.family().is_fat())
+        .map(|b| super::super::refusals::runtime_steps(facts, b));
+    let also = [super::super::refusals::check_runtime_commands(facts), steps.unwrap_or(Ok(()))];
+    let stronger =
+        also.into_iter().filter_map(Result::err).map(|(rule, line, message)| Finding::new(rule, line, message));
+    std::iter::once(unknown).chain(stronger.take(1)).collect()
+}
+
+/// The HD131 finding, unless the runtime is already shell-less and not root.
+fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     // A runtime already shell-less and not root leaves nothing to say of the build's output.
     let runtime = facts.runtime_stage();
     let shell_less = facts.base_image(runtime).is_some_and(|b| b.family().is_shell_less());
