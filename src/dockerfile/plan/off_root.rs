@@ -113,8 +113,8 @@ fn becomes_nonroot(facts: &Facts<'_>, runtime: &RuntimePlan) -> bool {
 }
 
 /// How the runtime's named user that becomes 65532 was known: `uid 1000 (mailhog)` where the file
-/// gives its id, else its name.
-/// `None` when those ids already are 65532's (distroless's own `nonroot`): nothing changes owner.
+/// gives its id, else its name; `None` when its ids already are 65532's (distroless's own
+/// `nonroot`): nothing changes owner.
 fn previous_user(facts: &Facts<'_>) -> Option<String> {
     let stage = facts.runtime_stage();
     let (_, user) = facts.last_user(stage)?;

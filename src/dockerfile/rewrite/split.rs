@@ -158,10 +158,7 @@ fn exec_line(facts: &Facts<'_>, inst: &Instruction, outputs: &[Output], cwd: &st
         && !program.contains('/')
         && let Some(output) = outputs.iter().find(|o| starts(o, program, cwd))
     {
-        let path = match output {
-            Output::File(p) => p.clone(),
-            Output::Dir(d) => format!("{d}/{program}"),
-        };
+        let path = program_path(output, program);
         // Directories on distroless's PATH still find the program by name.
         if !on_runtime_path(&path) {
             *program = path;
@@ -179,6 +176,14 @@ fn exec_line(facts: &Facts<'_>, inst: &Instruction, outputs: &[Output], cwd: &st
         _ => inst.keyword.clone(),
     };
     format!("{prefix} {}", runtime::exec_form(&words))
+}
+
+/// Where the build output `output` puts the program started as `name`.
+fn program_path(output: &Output, name: &str) -> String {
+    match output {
+        Output::File(p) => p.clone(),
+        Output::Dir(d) => format!("{d}/{name}"),
+    }
 }
 
 /// The directories distroless searches for a program named without a path (its `PATH`).
@@ -205,10 +210,7 @@ fn runtime_path(facts: &Facts<'_>, style: &Style, outputs: &[Output], cwd: &str)
     let (entrypoint, _) = facts.entrypoint_and_cmd(stage);
     let named = facts.source.orchestration.commands.iter().filter(|c| c.replaces_entrypoint || entrypoint.is_none());
     let dir = named.filter_map(|c| c.words.first()).filter(|w| !w.contains('/')).find_map(|word| {
-        let path = match outputs.iter().find(|o| starts(o, word, cwd))? {
-            Output::File(p) => p.clone(),
-            Output::Dir(d) => format!("{d}/{word}"),
-        };
+        let path = program_path(outputs.iter().find(|o| starts(o, word, cwd))?, word);
         (!on_runtime_path(&path)).then(|| path.rsplit_once('/').map(|(dir, _)| dir.to_string())).flatten()
     })?;
     Some(format!("{} PATH={dir}:{}", style.keyword("ENV"), RUNTIME_PATH.join(":")))
