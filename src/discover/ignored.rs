@@ -18,7 +18,7 @@ pub const DEFAULT_IGNORED: &[&str] = &[
 ];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
-/// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `_testdata`, a fuzzing harness's
+/// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `Dockerfile.acceptance`, `_testdata`, a fuzzing harness's
 /// `fuzz/` or `.clusterfuzzlite/`): the images and pods a test builds and starts, often on
 /// purpose as root or from images that do not exist.
 const TEST_WORDS: &[&str] = &[
@@ -28,6 +28,7 @@ const TEST_WORDS: &[&str] = &[
     "e2e",
     "integrationtest",
     "integrationtests",
+    "acceptance",
     "testdata",
     "suite",
     "suites",
@@ -99,6 +100,7 @@ mod tests {
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
         // Camel case starts a word: a test's files, not a project's `latestBuild`.
         assert!(is_ignored_dir("extractor", "extractorTestFiles") && !is_ignored_dir("", "latestBuild"));
+        assert!(is_test_name("Dockerfile.acceptance") && is_ignored_dir("", "acceptance-tests"));
         assert!(is_ignored_dir("cmd", "tests") && is_ignored_dir("cmd", "e2e"));
         assert!(is_ignored_dir("internal", "suites") && !is_ignored_dir("", "suitcase"));
         assert!(is_ignored_dir("", "testing") && is_ignored_dir("", "third_party"));
