@@ -171,8 +171,8 @@ rules! {
         "The final stage is built on scratch, has no command and copies no program: it carries files only, so no program runs as any user in it."
         "Nothing to fix: the image is left alone.";
     TOOL_IMAGE = "HD147" "tool-image" Info false ""
-        "The single stage runs a tool installed from another module (go install …@version) over files copied from the repository: which of them it reads cannot be known."
-        "Not fixed: the single stage is kept; build the repository's files in a builder stage and copy what the tool serves into a distroless runtime by hand.";
+        "The single stage runs a tool installed from another module (go install …@version): over files copied from the repository, which of them it reads cannot be known; over files given when it runs (a bind-mounted generator or linter), it may run the go command the toolchain image carries."
+        "Not fixed: the single stage is kept; build the repository's files in a builder stage and copy what the tool serves into a distroless runtime by hand, or keep the toolchain where the tool needs it.";
     LIBRARY_BUILD = "HD148" "go-library-image" Info false ""
         "The Go build makes a library (-buildmode=c-shared, c-archive or plugin) that another program of the runtime image loads: that program, and the user it needs, are the image's."
         "Not fixed: the runtime and its user are kept; the build itself is still tuned.";

@@ -237,7 +237,8 @@ impl<'w> Planner<'w, '_> {
         let sc = w.pod_value.get("securityContext");
         let get = |key: &str| sc.and_then(|s| s.get(key));
         let whole_pod = self.whole_pod();
-        // The users containers choose (of a workload left alone, every container's).
+        // The containers whose choices count: those harden handles; of a workload left alone,
+        // every container it has.
         let considered: Vec<&Container<'_>> = match self.handled.is_empty() {
             true => w.containers.iter().collect(),
             false => self.handled.clone(),
@@ -246,14 +247,10 @@ impl<'w> Planner<'w, '_> {
             considered.iter().filter_map(|c| c.value.get("securityContext")?.get("runAsUser")?.as_u64()).collect();
 
         let explicit_root = get("runAsUser").and_then(Value::as_u64) == Some(0); // (containers: left alone)
-        // A value every container sets for itself needs no pod-level twin (every container harden
-        // handles; of a workload left alone, every container it has).
+        // A value every considered container sets for itself needs no pod-level twin.
         let every_container = |key: &str, ok: &dyn Fn(&Value) -> bool| {
-            let set = |c: &Container<'_>| c.value.get("securityContext").and_then(|s| s.get(key)).is_some_and(ok);
-            match self.handled.is_empty() {
-                false => self.handled.iter().all(|c| set(c)),
-                true => !w.containers.is_empty() && w.containers.iter().all(set),
-            }
+            let set = |c: &&Container<'_>| c.value.get("securityContext").and_then(|s| s.get(key)).is_some_and(ok);
+            !considered.is_empty() && considered.iter().all(set)
         };
         let containers_non_root = every_container("runAsNonRoot", &|v| v.as_bool() == Some(true));
         let containers_seccomp = every_container("seccompProfile", &|v| {

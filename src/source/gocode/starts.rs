@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::first_string;
+use super::{all_strings, first_string};
 
 /// The program a call starts (`args`: the text after its opening parenthesis; `context`: a
 /// context comes first): its first argument, a string literal or a name given one earlier in
@@ -20,14 +20,13 @@ pub(super) fn started_program(args: &str, context: bool, assigned: &HashMap<Stri
     assigned.get(&name).cloned()
 }
 
-/// `name := "text"`, `name = "text"` or `var name = "text"`: the name and the literal.
+/// `name := "text"`, `name = "text"` or `var name = "text"`: the name and the literal (unquoted).
 pub(super) fn assignment(code: &str) -> Option<(String, String)> {
     let code = code.strip_prefix("var ").or_else(|| code.strip_prefix("const ")).unwrap_or(code);
     let (name, value) = code.split_once(":=").or_else(|| code.split_once('='))?;
-    let name = name.trim();
-    let value = value.trim();
-    let literal = name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.is_empty();
-    let whole =
-        value.starts_with('"') && value.ends_with('"') && value.len() >= 2 && !value[1..value.len() - 1].contains('"');
-    (literal && whole).then(|| (name.to_string(), value[1..value.len() - 1].to_string()))
+    let (name, value) = (name.trim(), value.trim());
+    let is_name = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+    // The value is one literal, nothing joined to it.
+    let one_literal = value.ends_with(['"', '`']) && all_strings(value).len() == 1;
+    first_string(value).filter(|_| is_name && one_literal).map(|text| (name.to_string(), text))
 }
