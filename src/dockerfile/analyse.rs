@@ -354,7 +354,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                         "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
                     )
                 } else {
-                    let message = "HEALTHCHECK CMD is in shell form: it runs under the runtime's /bin/sh, which stays, so harden leaves it";
+                    let message = "HEALTHCHECK CMD is in shell form (hadolint DL3025): the runtime keeps its /bin/sh to run it, and a health check needs no signals, so the form is fine as it is";
                     Finding {
                         severity: crate::rules::Severity::Info,
                         ..Finding::new(&rules::SHELL_FORM, inst.line, message)

@@ -160,7 +160,8 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
         || stage
             .instructions
             .iter()
-            .any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_some() && c.sources.iter().any(|s| s.trim_end_matches('/') == "/usr/local/go")));
+            .any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_some() && c.sources.iter().any(|s| s.trim_end_matches('/') == "/usr/local/go")))
+        || stage.instructions.iter().any(|i| i.body.run_commands().iter().any(unpacks_go_release));
     if !toolchain {
         return None;
     }
@@ -201,6 +202,17 @@ fn build_environment(facts: &facts::Facts<'_>, command: Option<&model::CommandFo
     Some(format!(
         "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
     ))
+}
+
+/// True for a `tar` that unpacks a Go release into /usr/local (`tar -C /usr/local -xzf
+/// go1.22.linux-amd64.tar.gz`): the image carries the Go toolchain as the golang image does.
+fn unpacks_go_release(command: &crate::shell::SimpleCommand) -> bool {
+    let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
+    let archive = |word: &&str| {
+        let name = word.rsplit('/').next().unwrap_or(word);
+        name.starts_with("go") && (name.ends_with(".tar.gz") || name.ends_with(".tgz"))
+    };
+    argv.first() == Some(&"tar") && argv.windows(2).any(|w| w == ["-C", "/usr/local"]) && argv.iter().any(archive)
 }
 
 /// The capabilities `setcap` gives a file of the Dockerfile's image, with the step's line (see

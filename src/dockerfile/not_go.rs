@@ -4,6 +4,9 @@
 
 use super::{facts, image, model};
 
+/// What a distribution base carries that a binary built elsewhere may need, and distroless lacks.
+const BASE_CARRIES: &str = "(a shell, an account, the C library of a cgo build)";
+
 /// Images of other languages' toolchains and runtimes (`ruby:3`, `python:3.12-slim`).
 const OTHER_LANGUAGES: &[&str] = &[
     "node",
@@ -42,7 +45,7 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             );
         }
         return format!(
-            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: harden changes the image of a binary built outside the Dockerfile only on distroless, scratch or busybox, as the program may need what the release's base carries (a shell, certificates, an account), and harden cannot build that binary to prove it does not",
+            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: the program may need what the release's base carries {BASE_CARRIES}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is",
             released.origin,
         );
     }
@@ -157,13 +160,19 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                     Some(_) => "an image with a shell and packages",
                 };
                 // What the stage installs is what the program most likely uses (git, gnupg, certificates).
-                let installed: Vec<String> = stage.instructions.iter().flat_map(facts::installed_packages).collect();
+                // Distroless carries certificates and time zones too: they keep no program here.
+                let installed: Vec<String> = stage
+                    .instructions
+                    .iter()
+                    .flat_map(facts::installed_packages)
+                    .filter(|p| !["ca-certificates", "tzdata"].contains(&p.as_str()))
+                    .collect();
                 let needs = match installed.as_slice() {
-                    [] => "the program may need what this base carries (a shell, certificates, an account)".to_string(),
+                    [] => format!("the program may need what this base carries {BASE_CARRIES}"),
                     packages => format!("the program may use what the stage installs ({})", packages.join(", ")),
                 };
                 format!(
-                    "a binary built outside the Dockerfile, copied onto {shown}, {what}: harden moves a binary built outside the Dockerfile only onto distroless, scratch or busybox, where it knows what the image carries; {needs}, and harden cannot build that binary to prove it does not"
+                    "a binary built outside the Dockerfile, copied onto {shown}, {what}: {needs}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is"
                 )
             }
         };

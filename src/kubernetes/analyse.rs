@@ -20,6 +20,7 @@ use super::workload::{Container, Workload};
 
 mod capabilities;
 mod image_pins;
+mod patched_fields;
 mod root_filesystem;
 
 use super::writes::mounts_tmp;
@@ -83,6 +84,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     plan.tmp_volume(&tmp_mounts);
     let Planner { mut findings, changes, .. } = plan;
     findings.retain(|f| !off.has(f.rule));
+    patched_fields::drop_answered(workload, context, &mut findings);
     findings.sort_by_key(|f| f.line);
     for f in findings.iter_mut().filter(|_| left_alone) {
         f.fixed = false;

@@ -7,6 +7,8 @@
 use serde::Deserialize;
 use yaml_serde::Value;
 
+use crate::rules;
+
 /// The patch files a kustomization lists (`patchesStrategicMerge`, `patches[].path`,
 /// `patchesJson6902[].path`), as written (relative to the kustomization's directory). Inline
 /// patches and unreadable kustomizations give none.
@@ -137,6 +139,18 @@ pub struct Patched {
     pub root: bool,
     /// What it does: `sets runAsUser: 0`, `replaces /spec/template/spec/volumes`.
     pub what: String,
+    /// The fields of the restricted profile it sets, which the workload does not lack where
+    /// kustomize builds it.
+    pub sets: Vec<PatchedField>,
+}
+
+/// A field of the restricted profile a patch sets, on the pod or on one of its `containers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchedField {
+    /// The index in `containers` of the container it is set on; `None` for the pod.
+    pub container: Option<usize>,
+    /// The id of the rule that asks for it (`HK201` for `runAsNonRoot: true`).
+    pub rule: &'static str,
 }
 
 impl Patched {
@@ -154,20 +168,56 @@ pub fn patch_effects(patch: &str, target: Option<&str>) -> Vec<Patched> {
     for doc in yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok()) {
         let named = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str);
         let Some(name) = named.or(target).map(str::to_string) else { continue };
-        if has_key(&doc, "runAsUser", &|v| v.as_u64() == Some(0)) {
-            out.push(Patched { name, root: true, what: "sets runAsUser: 0".into() });
-            continue;
-        }
-        let replaced = doc.as_sequence().into_iter().flatten().find_map(|op| {
+        let writes = doc.as_sequence().into_iter().flatten().filter_map(|op| {
             let kind = op.get("op")?.as_str()?;
             let path = op.get("path")?.as_str()?;
             let field = path.rsplit('/').next()?;
             (matches!(kind, "add" | "replace") && matches!(field, "securityContext" | "volumes" | "volumeMounts"))
-                .then(|| format!("replaces {path} (op: {kind})"))
+                .then(|| (format!("replaces {path} (op: {kind})"), fields_set(path, op.get("value"))))
         });
-        out.extend(replaced.map(|what| Patched { name, root: false, what }));
+        let writes: Vec<(String, Vec<PatchedField>)> = writes.collect();
+        let mut sets: Vec<PatchedField> = writes.iter().flat_map(|(_, sets)| sets.iter().cloned()).collect();
+        if has_key(&doc, "runAsUser", &|v| v.as_u64() == Some(0)) {
+            // It sets the user (HK215 tells it): none is missing.
+            sets.push(PatchedField { container: None, rule: rules::RUN_AS_USER.id });
+            out.push(Patched { name, root: true, what: "sets runAsUser: 0".into(), sets });
+        } else if let Some((what, _)) = writes.first() {
+            out.push(Patched { name, root: false, what: what.clone(), sets });
+        }
     }
     out
+}
+
+/// The restricted profile's fields a securityContext `value` written at `path` (the pod's, or
+/// that of a container in `containers`) sets.
+fn fields_set(path: &str, value: Option<&Value>) -> Vec<PatchedField> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let container = match segments.as_slice() {
+        [.., "containers", index, "securityContext"] => match index.parse() {
+            Ok(index) => Some(index),
+            Err(_) => return Vec::new(),
+        },
+        [.., "spec", "securityContext"] => None,
+        _ => return Vec::new(),
+    };
+    let Some(value) = value else { return Vec::new() };
+    let is = |key: &str, want: bool| value.get(key).and_then(Value::as_bool) == Some(want);
+    let id_at_least = |key: &str, low: u64| value.get(key).and_then(Value::as_u64).is_some_and(|id| id >= low);
+    let drops = value.get("capabilities").and_then(|c| c.get("drop")).and_then(Value::as_sequence);
+    let seccomp = value.get("seccompProfile").and_then(|p| p.get("type")).and_then(Value::as_str);
+    [
+        (&rules::RUN_AS_NON_ROOT, is("runAsNonRoot", true)),
+        (&rules::RUN_AS_USER, id_at_least("runAsUser", 10000)),
+        (&rules::RUN_AS_GROUP, id_at_least("runAsGroup", 1)),
+        (&rules::SECCOMP, matches!(seccomp, Some("RuntimeDefault" | "Localhost"))),
+        (&rules::PRIVILEGE_ESCALATION, is("allowPrivilegeEscalation", false)),
+        (&rules::CAPABILITIES, drops.is_some_and(|d| d.iter().any(|c| c.as_str() == Some("ALL")))),
+        (&rules::WRITABLE_ROOT, is("readOnlyRootFilesystem", true)),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(rule, _)| PatchedField { container, rule: rule.id })
+    .collect()
 }
 
 /// The patch files of a kustomization (as [`patch_paths`]) with the name their entry's `target`
@@ -264,8 +314,10 @@ mod tests {
             patch_targets(kustomization),
             [("root.yaml".to_string(), Some("updater".to_string())), ("merge.yaml".to_string(), None)]
         );
-        let ops = "- op: add\n  path: /spec/template/spec/containers/0/securityContext\n  value:\n    runAsUser: 0\n";
-        let root = Patched { name: "updater".into(), root: true, what: "sets runAsUser: 0".into() };
+        let ops = "- op: add\n  path: /spec/template/spec/containers/0/securityContext\n  value:\n    runAsUser: 0\n    allowPrivilegeEscalation: false\n";
+        let sets =
+            vec![PatchedField { container: Some(0), rule: "HK205" }, PatchedField { container: None, rule: "HK202" }];
+        let root = Patched { name: "updater".into(), root: true, what: "sets runAsUser: 0".into(), sets };
         assert_eq!(patch_effects(ops, Some("updater")), [root]);
         let merge = "kind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsUser: 0\n";
         assert_eq!(patch_effects(merge, None)[0].name, "agent");
@@ -274,6 +326,19 @@ mod tests {
         assert_eq!((replaced.root, replaced.what.as_str()), (false, "replaces /spec/template/spec/volumes (op: add)"));
         assert!(replaced.applies_to("nfd-worker") && !replaced.applies_to("other-nfd-worker"));
         assert!(patch_effects("- op: add\n  path: /x\n  value: {runAsUser: 1000}\n", Some("updater")).is_empty());
+    }
+
+    #[test]
+    fn tells_which_restricted_fields_a_replacing_patch_sets_and_where() {
+        let ops = "- op: add\n  path: /spec/template/spec/containers/1/securityContext\n  value:\n    allowPrivilegeEscalation: false\n    capabilities: {drop: [ALL]}\n    readOnlyRootFilesystem: false\n    runAsNonRoot: true\n    runAsUser: 1000\n- op: replace\n  path: /spec/template/spec/securityContext\n  value: {seccompProfile: {type: RuntimeDefault}, runAsUser: 65532, runAsGroup: 65532}\n";
+        let sets = &patch_effects(ops, Some("api"))[0].sets;
+        let at = |container: Option<usize>| {
+            sets.iter().filter(|f| f.container == container).map(|f| f.rule).collect::<Vec<_>>()
+        };
+        assert_eq!(at(Some(1)), ["HK201", "HK205", "HK206"], "a low user and a writable root are not what is asked");
+        assert_eq!(at(None), ["HK202", "HK203", "HK204"]);
+        let lower = "- op: add\n  path: /spec/template/spec/containers/0/securityContext\n  value: {capabilities: {drop: [all]}}\n";
+        assert!(patch_effects(lower, Some("api"))[0].sets.is_empty(), "Pod Security admission reads only ALL");
     }
 
     #[test]

@@ -16,8 +16,9 @@ impl<'a> Facts<'a> {
     /// (`make falcosidekick`, `./build.sh linux`), as written, up to its first five words. Only
     /// the stages the runtime copies from count (and those they are built on), where it copies
     /// from any; of their commands, the first that names a build or release (`make build` after
-    /// `make install-go-deps`, or after a script that downloads modules), else the first.
-    pub fn build_command(&self) -> Option<String> {
+    /// `make install-go-deps`, or after a script that downloads modules), else the first; with
+    /// the line of its `RUN`.
+    pub fn build_command(&self) -> Option<(usize, String)> {
         let runtime = self.runtime_stage();
         let copied: Vec<&Stage> = runtime
             .instructions
@@ -29,16 +30,16 @@ impl<'a> Facts<'a> {
             .flat_map(|s| std::iter::once(s).chain(self.ancestors(s)))
             .collect();
         let stages = self.df.stages.iter().filter(|s| copied.is_empty() || copied.iter().any(|c| c.index == s.index));
-        let commands: Vec<Vec<&str>> = stages
+        let commands: Vec<(usize, Vec<&str>)> = stages
             .flat_map(|s| &s.instructions)
-            .flat_map(|i| i.body.run_commands())
-            .map(|command| command.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>())
-            .filter(|argv| argv.first().is_some_and(|p| runs_builds(p)))
+            .flat_map(|i| i.body.run_commands().iter().map(|command| (i.line, command)))
+            .map(|(line, command)| (line, command.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>()))
+            .filter(|(_, argv)| argv.first().is_some_and(|p| runs_builds(p)))
             .collect();
         let builds = |w: &&str| (w.contains("build") || w.contains("release")) && !w.contains("clean");
-        let chosen = commands.iter().find(|argv| argv[1..].iter().any(builds)).or(commands.first())?;
+        let (line, chosen) = commands.iter().find(|(_, argv)| argv[1..].iter().any(builds)).or(commands.first())?;
         let shown = chosen.iter().take(5).copied().collect::<Vec<_>>().join(" ");
-        Some(if chosen.len() > 5 { format!("{shown} …") } else { shown })
+        Some((*line, if chosen.len() > 5 { format!("{shown} …") } else { shown }))
     }
 
     /// The capabilities `setcap` gives a file in any stage (`setcap cap_net_bind_service=+ep

@@ -33,7 +33,6 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     if shell_less && numeric && !super::super::userswitch::runs_as_root(facts) {
         return None;
     }
-    let line = facts.toolchain_stage().map_or(1, |s| s.from.line);
     let kept = match facts.last_user(facts.runtime_stage()).zip(kept_user_ids(facts)) {
         Some(((_, user), ids)) => {
             format!("the runtime stage is kept, and only its USER {user} is written as {ids}")
@@ -45,8 +44,11 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
         true => format!("{kept}, but for its base past end of life, which moves to debian13"),
         false => kept,
     };
+    // At the step that builds it, where one does; else where the build would be.
+    let line = facts.build_command().map(|(line, _)| line);
+    let line = line.or(facts.toolchain_stage().map(|s| s.from.line)).unwrap_or(1);
     let by = match (facts.build_command(), program_copy(facts)) {
-        (Some(command), _) => format!("`{command}` builds it, which harden does not follow"),
+        (Some((_, command)), _) => format!("`{command}` builds it, which harden does not follow"),
         (None, Some(ProgramCopy::Image(image))) => {
             format!("the runtime copies its files from {image}, built elsewhere")
         }
