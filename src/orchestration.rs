@@ -1,7 +1,8 @@
 //! How the repository builds and runs each Dockerfile's image outside the Dockerfile: Compose
 //! services (`build`, `image`, `command`, `entrypoint`, build `args`), skaffold artifacts (image
 //! names, `buildArgs`, the `requires` aliases that fill `FROM $BASE`), Docker Bake targets
-//! (`args`, `tags`), GoReleaser's image entries (the Go binary built before `docker build`) and
+//! (`args`, `tags`), GoReleaser's image entries (the Go binary built before `docker build`), Tilt's
+//! `docker_build` calls (image names, entrypoints) and
 //! the Kubernetes containers that run those images (`command`, `args`).
 //!
 //! [`Repository::read`] parses the files' text (pure); [`Repository::for_dockerfile`] answers for
@@ -20,6 +21,7 @@ mod goreleaser;
 mod ko;
 mod kubernetes;
 mod makefile;
+mod tilt;
 mod updaters;
 mod workflows;
 

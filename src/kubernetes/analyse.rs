@@ -173,6 +173,18 @@ impl<'w> Planner<'w, '_> {
                 self.finding(&rules::RUN_AS_USER, c.line, message, false);
                 continue;
             }
+            // runAsNonRoot asked without a user (on the container or the pod) leaves the uid to
+            // the image or the platform, as for the whole pod.
+            let non_root =
+                |sc: Option<&Value>| sc.and_then(|s| s.get("runAsNonRoot")).and_then(Value::as_bool) == Some(true);
+            if non_root(sc) || non_root(self.workload.pod_value.get("securityContext")) {
+                let message = format!(
+                    "{} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so",
+                    c.who(self.workload)
+                );
+                self.finding(&rules::RUN_AS_USER, c.line, message, false);
+                continue;
+            }
             let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
             self.finding(&rules::RUN_AS_USER, c.line, message, true);
             self.set(&rules::RUN_AS_USER, self.in_container(c, &["securityContext", "runAsUser"]), NONROOT_ID.into());

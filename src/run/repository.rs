@@ -115,8 +115,8 @@ impl RepositoryFacts {
             }
         }
         facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
-        if let Some(name) = repo.file_name().and_then(|n| n.to_str()) {
-            facts.orchestration.name_repository(name);
+        if let Some(name) = repository_name(repo) {
+            facts.orchestration.name_repository(&name);
         }
         for dir in &make_dirs {
             let makefile = ["GNUmakefile", "makefile", "Makefile"].iter().map(|name| dir.join(name)).find_map(|path| {
@@ -131,6 +131,11 @@ impl RepositoryFacts {
             });
             for (path, text) in makefile.into_iter().chain(scripts) {
                 facts.orchestration.read_build_commands(&path, &text);
+            }
+            // Tilt's builds name the images its development manifests run.
+            let tiltfile = dir.join("Tiltfile");
+            if let Ok(text) = discover::read_text(&repo.join(&tiltfile)) {
+                facts.orchestration.read_tiltfile(&tiltfile, &text);
             }
             // The READMEs beside them document how the images are run (`docker run -v …`).
             for (path, text) in readmes(repo, dir) {
@@ -218,6 +223,18 @@ fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf>
     out
 }
 
+/// The repository's name: that of its `origin` remote (`https://github.com/acme/api.git` →
+/// `api`), where `repo` is a clone's root, so a clone in a directory named otherwise reads the
+/// same; else the directory's name.
+fn repository_name(repo: &Path) -> Option<String> {
+    let remote = git2::Repository::open(repo).ok().and_then(|git| {
+        let origin = git.find_remote("origin").ok()?;
+        let last = origin.url()?.trim_end_matches('/').rsplit(['/', ':']).next()?.to_string();
+        Some(last.strip_suffix(".git").map(str::to_string).unwrap_or(last)).filter(|name| !name.is_empty())
+    });
+    remote.or_else(|| repo.file_name()?.to_str().map(str::to_string))
+}
+
 /// The READMEs in `dir` (relative to `repo`): `README.md`, `README`, `readme.markdown`…
 fn readmes(repo: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
     let entries = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
@@ -266,5 +283,20 @@ mod tests {
             facts.platform_users["Deployment/manager"],
             format!("{} asks for runAsNonRoot without a user", patch.display())
         );
+    }
+
+    #[test]
+    fn names_a_clone_after_its_origin_else_its_directory() {
+        let parent = tempfile::tempdir().unwrap();
+        let clone = parent.path().join("checkout-2");
+        let git = git2::Repository::init(&clone).unwrap();
+        assert_eq!(repository_name(&clone).as_deref(), Some("checkout-2"), "no remote: the directory's name");
+        git.remote("origin", "https://example.com/acme/api.git").unwrap();
+        assert_eq!(repository_name(&clone).as_deref(), Some("api"));
+        git.remote_set_url("origin", "git@example.com:acme/web").unwrap();
+        assert_eq!(repository_name(&clone).as_deref(), Some("web"));
+        let inner = clone.join("deploy");
+        std::fs::create_dir_all(&inner).unwrap();
+        assert_eq!(repository_name(&inner).as_deref(), Some("deploy"), "a directory inside a clone is named itself");
     }
 }

@@ -200,6 +200,19 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
             for (line, path) in super::tilt::loaded_manifests(&text) {
                 tilt.push((crate::orchestration::normalise(&dir.join(path)), script.clone(), line));
             }
+            // A kustomization Tilt renders: the manifests it lists from its own directory.
+            for (line, kustomized) in super::tilt::loaded_kustomizations(&text) {
+                let kustomized = dir.join(kustomized);
+                let listed = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                    .iter()
+                    .find_map(|name| std::fs::read_to_string(repo.join(&kustomized).join(name)).ok())
+                    .map(|text| crate::kubernetes::kustomize::resources(&text))
+                    .unwrap_or_default();
+                let own = listed
+                    .into_iter()
+                    .filter(|r| !r.starts_with("..") && (r.ends_with(".yaml") || r.ends_with(".yml")));
+                tilt.extend(own.map(|r| (crate::orchestration::normalise(&kustomized.join(r)), script.clone(), line)));
+            }
             continue;
         }
         let makefile = !name.ends_with(".sh");

@@ -27,6 +27,23 @@ pub fn loaded_manifests(tiltfile: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// The literal directories a Tiltfile renders with `kustomize` and deploys (`k8s_yaml(kustomize(
+/// 'deploy/dev'))`) at its top level, with their lines: the manifests that kustomization lists
+/// from its own directory are Tilt's (those it takes from other directories are bases, shared).
+pub fn loaded_kustomizations(tiltfile: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in tiltfile.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or_default();
+        let Some(args) = code.strip_prefix("k8s_yaml(kustomize(") else { continue };
+        let first = args.split([',', ')']).next().unwrap_or_default().trim();
+        let quoted = first.strip_prefix(['\'', '"']).and_then(|p| p.strip_suffix(['\'', '"']));
+        if let Some(dir) = quoted.filter(|d| !d.is_empty()) {
+            out.push((i + 1, dir.trim_start_matches("./").trim_end_matches('/').to_string()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +59,7 @@ mod tests {
                 (3, "deploy/dev/redis.yml".to_string()),
             ]
         );
+        assert_eq!(loaded_kustomizations(tiltfile), [(4, "config/dev".to_string())]);
+        assert!(loaded_kustomizations("k8s_yaml(kustomize(DIR))\n  k8s_yaml(kustomize('x'))\n").is_empty());
     }
 }

@@ -1,0 +1,180 @@
+//! Tilt's configuration (`Tiltfile`, Starlark): its `docker_build` and
+//! `docker_build_with_restart` calls name the image each Dockerfile becomes, for the manifests
+//! Tilt deploys, and an `entrypoint` they give runs in place of the image's own.
+
+use std::path::Path;
+
+use super::{Build, Command, Repository, image_name, normalise};
+
+/// The functions that build an image from a Dockerfile (the second is Tilt's restart extension).
+const BUILD_CALLS: &[&str] = &["docker_build", "docker_build_with_restart"];
+
+impl Repository {
+    /// Reads a Tiltfile at `path` (relative to the repository root): each image build, with
+    /// the Dockerfile it builds (`dockerfile=`, relative to the Tiltfile, else `Dockerfile` in the
+    /// build context) and the entrypoint it runs the image with.
+    pub fn read_tiltfile(&mut self, path: &Path, text: &str) {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        for call in calls(text) {
+            let (positional, named) = arguments(&call.arguments);
+            let Some(image) = positional.first().and_then(|a| string(a)) else { continue };
+            let value =
+                |key: &str, at: usize| named.iter().find(|(k, _)| k == key).map(|(_, v)| v).or(positional.get(at));
+            let context = value("context", 1).and_then(|v| string(v)).unwrap_or_else(|| ".".into());
+            let dockerfile = match named.iter().find(|(k, _)| k == "dockerfile").and_then(|(_, v)| string(v)) {
+                Some(file) => dir.join(file),
+                None => dir.join(&context).join("Dockerfile"),
+            };
+            let origin = format!("{} ({} {image})", path.display(), call.function);
+            let entrypoint = named.iter().find(|(k, _)| k == "entrypoint").and_then(|(_, v)| words(v));
+            let commands = Command::from_parts(&origin, entrypoint, None).into_iter().collect();
+            self.builds.push(Build {
+                dockerfile: normalise(&dockerfile),
+                images: vec![image_name(&image)],
+                commands,
+                ..Build::default()
+            });
+        }
+    }
+}
+
+/// One call of a build function: its name and the text between its parentheses.
+struct Call {
+    function: &'static str,
+    arguments: String,
+}
+
+/// The build calls of a Tiltfile, outside comments and strings.
+fn calls(text: &str) -> Vec<Call> {
+    let code: String = text.lines().map(|line| format!("{}\n", strip_comment(line))).collect();
+    let mut out = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find('(') {
+        let before = &rest[..at];
+        let name_start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+        let name = before[name_start..].trim();
+        let after = &rest[at + 1..];
+        match BUILD_CALLS.iter().find(|f| **f == name) {
+            Some(&function) => {
+                let end = closing(after).unwrap_or(after.len());
+                out.push(Call { function, arguments: after[..end].to_string() });
+                rest = &after[end..];
+            }
+            None => rest = after,
+        }
+    }
+    out
+}
+
+/// The line without its `#` comment (a `#` inside a string stays).
+fn strip_comment(line: &str) -> &str {
+    let mut quote = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// Where the parenthesis opened just before `text` closes, skipping strings and nested brackets.
+fn closing(text: &str) -> Option<usize> {
+    let (mut depth, mut quote) = (0usize, None);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')') if depth == 0 => return Some(i),
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A call's arguments split at its top-level commas: the positional ones and the named ones
+/// (`dockerfile='Dockerfile.dev'`), as written.
+fn arguments(text: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let (mut parts, mut current, mut depth, mut quote) = (Vec::new(), String::new(), 0usize, None);
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                parts.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    parts.push(current);
+    let (mut positional, mut named) = (Vec::new(), Vec::new());
+    for part in parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) {
+        let key = part.split_once('=').filter(|(k, v)| {
+            !v.starts_with('=') && !k.trim().is_empty() && k.trim().chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+        match key {
+            Some((k, v)) => named.push((k.trim().to_string(), v.trim().to_string())),
+            None => positional.push(part),
+        }
+    }
+    (positional, named)
+}
+
+/// A string literal's value (`'argocd-ui'`, `"."`); `None` for any other expression.
+fn string(value: &str) -> Option<String> {
+    let value = value.trim();
+    let quote = value.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+    let inner = value.strip_prefix(quote)?.strip_suffix(quote)?;
+    (!inner.contains(quote)).then(|| inner.to_string())
+}
+
+/// The words of an entrypoint: a list of string literals as they are, a string run by
+/// `/bin/sh -c` (as Tilt runs one).
+fn words(value: &str) -> Option<Vec<String>> {
+    if let Some(text) = string(value) {
+        return Some(vec!["/bin/sh".into(), "-c".into(), text]);
+    }
+    let inner = value.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let (items, _) = arguments(inner);
+    items.iter().map(|item| string(item)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_images_dockerfiles_and_entrypoints_of_build_calls() {
+        let text = "load('ext://restart_process', 'docker_build_with_restart')\n# docker_build('commented', '.')\ndocker_build_with_restart(\n    'ghcr.io/acme/api:latest',\n    context='.',\n    dockerfile='Dockerfile.dev',  # the dev image\n    entrypoint=['dlv', 'exec', '--listen=:2345'],\n    live_update=[sync('bin/api', '/usr/local/bin/api')],\n)\ndocker_build('acme-web', 'web', entrypoint='cd /app && npm start', only=['web'])\nk8s_yaml(kustomize('deploy/dev'))\n";
+        let mut repo = Repository::default();
+        repo.read_tiltfile(Path::new("dev/Tiltfile"), text);
+        let built: Vec<(String, Vec<String>)> =
+            repo.builds.iter().map(|b| (b.dockerfile.display().to_string(), b.images.clone())).collect();
+        assert_eq!(
+            built,
+            [
+                ("dev/Dockerfile.dev".to_string(), vec!["api".to_string()]),
+                ("dev/web/Dockerfile".to_string(), vec!["acme-web".to_string()])
+            ]
+        );
+        assert_eq!(repo.builds[0].commands[0].words, ["dlv", "exec", "--listen=:2345"]);
+        assert_eq!(
+            repo.builds[0].commands[0].origin,
+            "dev/Tiltfile (docker_build_with_restart ghcr.io/acme/api:latest)"
+        );
+        assert_eq!(repo.builds[1].commands[0].words, ["/bin/sh", "-c", "cd /app && npm start"]);
+        let mut none = Repository::default();
+        none.read_tiltfile(Path::new("Tiltfile"), "docker_build(IMAGE, '.')\ncustom_build('x', 'make', ['.'])\n");
+        assert!(none.builds.is_empty(), "an image from a variable, or a custom build, names no Dockerfile");
+    }
+}
