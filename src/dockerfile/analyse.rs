@@ -3,6 +3,18 @@
 use crate::finding::Finding;
 use crate::rules;
 
+/// The findings that keep a runtime image for what it carries or how it starts (a shell, tools,
+/// an unknown build), not for anything only root may do.
+const IMAGE_REASONS: &[&str] = &[
+    rules::SHELL_FORM.id,
+    rules::SHELL_SCRIPT_ENTRYPOINT.id,
+    rules::UNKNOWN_BUILD_OUTPUT.id,
+    rules::UNRESOLVED_BASE.id,
+    rules::RUNTIME_NEEDS_SHELL.id,
+    rules::CGO_MUSL.id,
+    rules::NO_COMMAND.id,
+];
+
 use super::facts::{Facts, GoRun};
 use super::flags::{goflags, ldflags_words};
 use super::gobuild::GoCommand;
@@ -256,6 +268,12 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     // Root the plan keeps points at the finding that says why.
     let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
     let why_kept = match why_kept.or(plan.hazards.first()) {
+        // A reason to keep the image, not the user: the user moves only with the image, onto
+        // one whose contents harden knows (what the program does with a kept image's tools and
+        // files as another user is not known).
+        Some(why) if matches!(plan.runtime, RuntimePlan::Keep) && IMAGE_REASONS.contains(&why.rule) => {
+            format!("; harden changes the user only with the runtime image, which it keeps ({} says why)", why.rule)
+        }
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
             format!("; harden leaves it so ({} says why)", why.rule)
         }

@@ -212,34 +212,37 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
 pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
     let copied = copied_paths(facts);
-    for inst in &stage.instructions {
-        if let Body::Run { .. } = inst.body
-            && let Some(command) = runtime::unprovided_command(inst, &copied)
-        {
-            // A copy resets ownership and modes: what chown or chmod gives belongs in the copy.
-            // Packages are programs the image runs (tini, git, gpg), not a result to copy.
-            let packages = super::facts::installed_packages(inst);
-            let instead = match command.split_whitespace().next() {
-                _ if !packages.is_empty() => {
-                    format!("the program or its entrypoint may run what it installs: {}", packages.join(", "))
-                }
-                Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead".into(),
-                Some("chmod") => "give the files their mode with COPY --chmod instead".into(),
-                _ => "run the step in the build stage and copy its result".into(),
-            };
-            let why = match base.tag.as_deref() {
-                Some(tag) if base.family() == Family::Distroless && tag.contains("debug") => format!(
-                    "the runtime stage runs `{command}` with the busybox shell of {}, a :debug image kept for that shell; it stays on a :debug image (run the step in the build stage and copy its result to use the shell-less tag)",
-                    base.to_reference()
-                ),
-                _ => format!(
-                    "the runtime stage runs `{command}`, which needs a shell or tools a distroless image does not have; the runtime image is kept ({instead})"
-                ),
-            };
-            return Err((&rules::RUNTIME_NEEDS_SHELL, inst.line, why));
+    let steps: Vec<(&super::model::Instruction, String)> = stage
+        .instructions
+        .iter()
+        .filter(|inst| matches!(inst.body, Body::Run { .. }))
+        .filter_map(|inst| Some((inst, runtime::unprovided_command(inst, &copied)?)))
+        .collect();
+    // Packages the image installs say the most (the program may run them): they are told before
+    // a `mkdir` that could move to the build stage.
+    let installs = steps.iter().find(|(inst, _)| !super::facts::installed_packages(inst).is_empty());
+    let Some((inst, command)) = installs.or(steps.first()) else { return Ok(()) };
+    // A copy resets ownership and modes: what chown or chmod gives belongs in the copy.
+    // Packages are programs the image runs (tini, git, gpg), not a result to copy.
+    let packages = super::facts::installed_packages(inst);
+    let instead = match command.split_whitespace().next() {
+        _ if !packages.is_empty() => {
+            format!("the program or its entrypoint may run what it installs: {}", packages.join(", "))
         }
-    }
-    Ok(())
+        Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead".into(),
+        Some("chmod") => "give the files their mode with COPY --chmod instead".into(),
+        _ => "run the step in the build stage and copy its result".into(),
+    };
+    let why = match base.tag.as_deref() {
+        Some(tag) if base.family() == Family::Distroless && tag.contains("debug") => format!(
+            "the runtime stage runs `{command}` with the busybox shell of {}, a :debug image kept for that shell; it stays on a :debug image (run the step in the build stage and copy its result to use the shell-less tag)",
+            base.to_reference()
+        ),
+        _ => format!(
+            "the runtime stage runs `{command}`, which needs a shell or tools a distroless image does not have; the runtime image is kept ({instead})"
+        ),
+    };
+    Err((&rules::RUNTIME_NEEDS_SHELL, inst.line, why))
 }
 
 /// True when the program is a file copied from the build context rather than built here.

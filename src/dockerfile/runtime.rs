@@ -23,8 +23,10 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
     let Body::Run { commands, exec, mounts, .. } = &inst.body else {
         return None;
     };
-    let shown = |words: &[&str]| {
-        let text = words.join(" ");
+    let shown = |words: &[&str], outputs: &[String]| {
+        // What it writes is part of what it does (`echo … > /etc/nsswitch.conf`).
+        let text = words.iter().copied().map(str::to_string).chain(outputs.iter().map(|o| format!("> {o}")));
+        let text = text.collect::<Vec<_>>().join(" ");
         match text.char_indices().nth(60) {
             Some((cut, _)) => format!("{}…", &text[..cut]),
             None => text,
@@ -32,14 +34,15 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
     };
     let commands = match (commands, exec) {
         _ if runs_copied_program(inst, copied) => return None,
-        (_, Some(argv)) => return Some(shown(&argv.iter().map(String::as_str).collect::<Vec<_>>())),
+        (_, Some(argv)) => return Some(shown(&argv.iter().map(String::as_str).collect::<Vec<_>>(), &[])),
         (Some(commands), None) if !commands.is_empty() => commands,
         _ => return Some(format!("RUN on line {}", inst.line)),
     };
-    let argvs = commands.iter().map(|cmd| cmd.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>());
-    let unprovided: Vec<Vec<&str>> = argvs.filter(|argv| !is_provided(argv, copied)).collect();
-    match unprovided.first() {
-        Some(argv) => Some(shown(argv)),
+    fn argv(cmd: &crate::shell::SimpleCommand) -> Vec<&str> {
+        cmd.argv().iter().map(|t| t.value.as_str()).collect()
+    }
+    match commands.iter().find(|cmd| !is_provided(&argv(cmd), copied)) {
+        Some(cmd) => Some(shown(&argv(cmd), &cmd.outputs)),
         // A mount other than a cache (a secret, a bind) is what the step needs, not what it runs.
         None if !mounts.iter().all(|m| m.contains("type=cache")) => Some(format!("RUN --mount on line {}", inst.line)),
         None => None,
