@@ -41,7 +41,15 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
     fn argv(cmd: &crate::shell::SimpleCommand) -> Vec<&str> {
         cmd.argv().iter().map(|t| t.value.as_str()).collect()
     }
-    match commands.iter().find(|cmd| !is_provided(&argv(cmd), copied)) {
+    let unprovided: Vec<&crate::shell::SimpleCommand> =
+        commands.iter().filter(|cmd| !is_provided(&argv(cmd), copied)).collect();
+    // What a step installs says the most of it (after the `echo deb …` that adds a source).
+    let installs = unprovided.iter().find(|cmd| {
+        let argv = argv(cmd);
+        matches!(argv.first(), Some(&("apk" | "apt-get" | "apt" | "dnf" | "yum" | "microdnf")))
+            && argv.iter().any(|w| matches!(*w, "add" | "install"))
+    });
+    match installs.or(unprovided.first()) {
         Some(cmd) => Some(shown(&argv(cmd), &cmd.outputs)),
         // A mount other than a cache (a secret, a bind) is what the step needs, not what it runs.
         None if !mounts.iter().all(|m| m.contains("type=cache")) => Some(format!("RUN --mount on line {}", inst.line)),
