@@ -71,9 +71,14 @@ pub fn ids_on(runtime_plan: &RuntimePlan, facts: &Facts<'_>, user: &str) -> Opti
 /// (`accounts_known`: distroless, scratch, or a runtime harden replaces). `None` when the ids are
 /// the kept base image's own, which harden does not read: changing them would change who runs.
 fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> Option<String> {
-    created_ids(stages, text, user)
-        .or_else(|| nobody_ids(user).filter(|_| !accounts_known))
-        .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string()))
+    // An account the file creates keeps its own ids, even where only part of them can be told:
+    // 65532 would be another user, with no entry in the passwd file the image carries.
+    if !creates(stages, text, user) || created_ids(stages, text, user).is_some() {
+        return created_ids(stages, text, user)
+            .or_else(|| nobody_ids(user).filter(|_| !accounts_known))
+            .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string()));
+    }
+    None
 }
 
 /// `65534:65534` for `nobody` (`nobody`, `nobody:nobody`, `nobody:nogroup`), the ids every Linux
@@ -87,11 +92,9 @@ pub fn nobody_ids(user: &str) -> Option<String> {
 /// line it writes), whatever ids it gives it (a build argument's, `--uid ${UID}`).
 pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
     let name = user.split(':').next().unwrap_or(user);
-    let by_program = stages.iter().flat_map(|s| &s.instructions).any(|inst| {
-        inst.body.run_commands().iter().any(|cmd| {
-            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")) && account_name(&argv) == Some(name)
-        })
+    let by_program = run_argvs(stages).any(|argv| {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")) && account_name(&argv) == Some(name)
     });
     by_program || passwd_line(stages, text, name).is_some()
 }
@@ -121,25 +124,46 @@ fn created_id(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) 
 
 /// The value one of `flags` has where a stage runs one of `programs` for `name` (its last word).
 fn option_of(stages: &[&Stage], programs: &[&str], flags: &[&str], name: &str) -> Option<String> {
-    stages.iter().flat_map(|s| &s.instructions).find_map(|inst| {
-        inst.body.run_commands().iter().find_map(|cmd| {
-            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            if !argv.first().is_some_and(|p| programs.contains(p)) || account_name(&argv) != Some(name) {
-                return None;
+    run_argvs(stages).find_map(|argv| {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        if !argv.first().is_some_and(|p| programs.contains(p)) || account_name(&argv) != Some(name) {
+            return None;
+        }
+        // `--uid=1000` carries its value.
+        if let Some(value) = argv.iter().find_map(|a| {
+            a.split_once('=').filter(|(flag, _)| flags.contains(flag)).map(|(_, value)| value.to_string())
+        }) {
+            return Some(value);
+        }
+        // Short options may be bundled, the one that takes the id last (`addgroup -Sg 1000`).
+        let short = |a: &str| {
+            a.starts_with('-') && !a.starts_with("--") && flags.iter().any(|f| f.len() == 2 && a.ends_with(&f[1..]))
+        };
+        let pos = argv.iter().position(|a| flags.contains(a) || short(a))?;
+        argv.get(pos + 1).map(|v| v.to_string())
+    })
+}
+
+/// The words of every command the `RUN`s of `stages` run, with the variables an `ENV` of the
+/// stage set before it to a literal value put in (`ENV UID=10001` then `adduser --uid "${UID}"`);
+/// a build argument's stays as written, as its value is chosen when the image is built.
+fn run_argvs<'a>(stages: &'a [&'a Stage]) -> impl Iterator<Item = Vec<String>> + 'a {
+    stages.iter().flat_map(|stage| {
+        let mut env: Vec<(String, Option<String>)> = Vec::new();
+        let mut out = Vec::new();
+        for inst in &stage.instructions {
+            if let super::model::Body::Env(pairs) = &inst.body {
+                let literal = pairs.iter().filter(|(_, v)| !v.contains('$'));
+                env.extend(literal.map(|(k, v)| (k.clone(), Some(v.clone()))));
             }
-            // `--uid=1000` carries its value.
-            if let Some(value) = argv.iter().find_map(|a| {
-                a.split_once('=').filter(|(flag, _)| flags.contains(flag)).map(|(_, value)| value.to_string())
-            }) {
-                return Some(value);
+            for cmd in inst.body.run_commands() {
+                let expand = |t: &crate::shell::Token| {
+                    super::variables::substitute(&t.value, &env).unwrap_or_else(|| t.value.clone())
+                };
+                out.push(cmd.argv().iter().map(expand).collect());
             }
-            // Short options may be bundled, the one that takes the id last (`addgroup -Sg 1000`).
-            let short = |a: &str| {
-                a.starts_with('-') && !a.starts_with("--") && flags.iter().any(|f| f.len() == 2 && a.ends_with(&f[1..]))
-            };
-            let pos = argv.iter().position(|a| flags.contains(a) || short(a))?;
-            argv.get(pos + 1).map(|v| v.to_string())
-        })
+        }
+        out
     })
 }
 
