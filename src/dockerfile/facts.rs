@@ -248,6 +248,14 @@ impl<'a> Facts<'a> {
         self.parents[stage.index].map(|i| &self.df.stages[i])
     }
 
+    /// The stage `stage` is built on when that stage only names an image (`FROM ${IMAGE_BASE} AS
+    /// image-base`, with no instruction that adds a file): it is the image `stage` runs on.
+    pub fn alias_parent(&self, stage: &Stage) -> Option<&'a Stage> {
+        let parent = self.parent_stage(stage)?;
+        let adds = parent.instructions.iter().any(|i| !matches!(i.body, Body::Arg(_) | Body::Other));
+        (!adds).then_some(parent)
+    }
+
     /// The stages `stage` is built on, nearest first (`FROM builder`, then what builder is on).
     pub fn ancestors(&self, stage: &Stage) -> impl Iterator<Item = &'a Stage> + '_ {
         std::iter::successors(self.parent_stage(stage), |p| self.parent_stage(p))

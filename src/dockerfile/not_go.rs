@@ -165,7 +165,7 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                     .instructions
                     .iter()
                     .flat_map(facts::installed_packages)
-                    .filter(|p| !["ca-certificates", "tzdata"].contains(&p.as_str()))
+                    .filter(|p| !super::runtime::PROVIDED_PACKAGES.contains(&p.as_str()))
                     .collect();
                 let needs = match installed.as_slice() {
                     [] => format!("the program may need what this base carries {BASE_CARRIES}"),

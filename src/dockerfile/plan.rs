@@ -256,7 +256,8 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     let Some(base) = facts.base_image(stage) else {
         return Ok(RuntimePlan::Keep);
     };
-    if facts.parent_stage(stage).is_some() {
+    // A parent that only names an image (`FROM ${IMAGE_BASE} AS image-base`) adds no files.
+    if facts.parent_stage(stage).is_some() && facts.alias_parent(stage).is_none() {
         return Err((
             &rules::RUNTIME_NEEDS_SHELL,
             stage.from.line,

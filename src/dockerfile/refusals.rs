@@ -220,11 +220,14 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
         .collect();
     // Packages the image installs say the most (the program may run them): they are told before
     // a `mkdir` that could move to the build stage.
-    let installs = steps.iter().find(|(inst, _)| !super::facts::installed_packages(inst).is_empty());
+    let installs = steps.iter().find(|(inst, _)| {
+        super::facts::installed_packages(inst).iter().any(|p| !runtime::PROVIDED_PACKAGES.contains(&p.as_str()))
+    });
     let Some((inst, command)) = installs.or(steps.first()) else { return Ok(()) };
     // A copy resets ownership and modes: what chown or chmod gives belongs in the copy.
     // Packages are programs the image runs (tini, git, gpg), not a result to copy.
-    let packages = super::facts::installed_packages(inst);
+    let mut packages = super::facts::installed_packages(inst);
+    packages.retain(|p| !runtime::PROVIDED_PACKAGES.contains(&p.as_str()));
     let instead = match command.split_whitespace().next() {
         _ if !packages.is_empty() => {
             format!("the program or its entrypoint may run what it installs: {}", packages.join(", "))

@@ -6,7 +6,7 @@ use crate::shell;
 use super::model::{Body, CommandForm, Instruction};
 
 /// Packages distroless already ships (static has CA certificates and time zones).
-const PROVIDED_PACKAGES: &[&str] = &["ca-certificates", "tzdata"];
+pub const PROVIDED_PACKAGES: &[&str] = &["ca-certificates", "tzdata"];
 /// Programs that only exist to make a request.
 const HTTP_TOOLS: &[&str] = &["curl", "wget", "nc", "/usr/bin/curl", "/usr/bin/wget", "/bin/wget"];
 
@@ -25,7 +25,8 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
     };
     let shown = |words: &[&str], outputs: &[String]| {
         // What it writes is part of what it does (`echo … > /etc/nsswitch.conf`).
-        let text = words.iter().copied().map(str::to_string).chain(outputs.iter().map(|o| format!("> {o}")));
+        let written = outputs.iter().filter(|o| *o != "/dev/null").map(|o| format!("> {o}"));
+        let text = words.iter().copied().map(str::to_string).chain(written);
         let text = text.collect::<Vec<_>>().join(" ");
         match text.char_indices().nth(60) {
             Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -49,7 +50,9 @@ pub fn unprovided_command(inst: &Instruction, copied: &[String]) -> Option<Strin
         matches!(argv.first(), Some(&("apk" | "apt-get" | "apt" | "dnf" | "yum" | "microdnf")))
             && argv.iter().any(|w| matches!(*w, "add" | "install"))
     });
-    match installs.or(unprovided.first()) {
+    // A condition (`if command -v apt-get > /dev/null`) only chooses the step that follows.
+    let acts = unprovided.iter().find(|cmd| !matches!(argv(cmd).first(), Some(&("command" | "test" | "[" | "[["))));
+    match installs.or(acts).or(unprovided.first()) {
         Some(cmd) => Some(shown(&argv(cmd), &cmd.outputs)),
         // A mount other than a cache (a secret, a bind) is what the step needs, not what it runs.
         None if !mounts.iter().all(|m| m.contains("type=cache")) => Some(format!("RUN --mount on line {}", inst.line)),

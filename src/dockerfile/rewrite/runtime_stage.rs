@@ -32,9 +32,15 @@ fn image_arg<'a>(facts: &Facts<'a>, stage: &Stage) -> Option<&'a ArgWord> {
 pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str>, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
     if let Some(image) = image {
-        out.push(match image_arg(facts, stage) {
+        // A stage that only names the image for the runtime alone is where the image is named.
+        let alias = facts.alias_parent(stage).filter(|alias| {
+            let name = alias.from.alias.as_deref();
+            facts.df.stages.iter().all(|s| s.index == stage.index || Some(s.from.image.as_str()) != name)
+        });
+        let named = alias.unwrap_or(stage);
+        out.push(match image_arg(facts, named) {
             Some(arg) => Edit::replace(arg.span.clone(), format!("{}={image}", arg.name)),
-            None => Edit::replace(stage.from.image_span.clone(), image),
+            None => Edit::replace(named.from.image_span.clone(), image),
         });
         // distroless :nonroot starts programs in /home/nonroot: a stage that relied on its old
         // image's working directory keeps it.
