@@ -2,8 +2,8 @@
 //! services (`build`, `image`, `command`, `entrypoint`, build `args`), skaffold artifacts (image
 //! names, `buildArgs`, the `requires` aliases that fill `FROM $BASE`), Docker Bake targets
 //! (`args`, `tags`), GoReleaser's image entries (the Go binary built before `docker build`), Tilt's
-//! `docker_build` calls (image names, entrypoints) and
-//! the Kubernetes containers that run those images (`command`, `args`).
+//! `docker_build` calls (image names, entrypoints) and the Kubernetes containers that run those
+//! images (`command`, `args`).
 //!
 //! [`Repository::read`] parses the files' text (pure); [`Repository::for_dockerfile`] answers for
 //! one Dockerfile. The walk that finds the files is the I/O edge, in `run.rs`.

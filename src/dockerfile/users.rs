@@ -73,12 +73,13 @@ pub fn ids_on(runtime_plan: &RuntimePlan, facts: &Facts<'_>, user: &str) -> Opti
 fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> Option<String> {
     // An account the file creates keeps its own ids, even where only part of them can be told:
     // 65532 would be another user, with no entry in the passwd file the image carries.
-    if !creates(stages, text, user) || created_ids(stages, text, user).is_some() {
-        return created_ids(stages, text, user)
-            .or_else(|| nobody_ids(user).filter(|_| !accounts_known))
-            .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string()));
+    match created_ids(stages, text, user) {
+        Some(ids) => Some(ids),
+        None if creates(stages, text, user) => None,
+        None => nobody_ids(user)
+            .filter(|_| !accounts_known)
+            .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string())),
     }
-    None
 }
 
 /// `65534:65534` for `nobody` (`nobody`, `nobody:nobody`, `nobody:nogroup`), the ids every Linux

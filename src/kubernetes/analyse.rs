@@ -19,6 +19,7 @@ use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
 
 mod capabilities;
+mod container_users;
 mod image_pins;
 mod patched_fields;
 mod root_filesystem;
@@ -153,49 +154,6 @@ impl<'w> Planner<'w, '_> {
         p.push(Seg::Index(c.index));
         p.extend(path(rest));
         p
-    }
-
-    /// The pod sets no user, and some containers set their own or are left alone: each handled
-    /// container without a user gets harden's user and group itself, so `runAsNonRoot` never meets
-    /// an image that runs as root, and the containers that chose a user keep their group.
-    fn user_for_each(&mut self) {
-        let handled = self.handled.clone();
-        for c in handled {
-            let sc = c.value.get("securityContext");
-            if sc.and_then(|s| s.get("runAsUser")).is_some() {
-                continue;
-            }
-            if let Some((image, user)) = self.image_user(c) {
-                let message = format!(
-                    "{} runs {image}, whose Dockerfile here sets USER {user}: harden leaves the user to the image",
-                    c.who(self.workload)
-                );
-                self.finding(&rules::RUN_AS_USER, c.line, message, false);
-                continue;
-            }
-            // runAsNonRoot asked without a user (on the container or the pod) leaves the uid to
-            // the image or the platform, as for the whole pod.
-            let non_root =
-                |sc: Option<&Value>| sc.and_then(|s| s.get("runAsNonRoot")).and_then(Value::as_bool) == Some(true);
-            if non_root(sc) || non_root(self.workload.pod_value.get("securityContext")) {
-                let message = format!(
-                    "{} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so",
-                    c.who(self.workload)
-                );
-                self.finding(&rules::RUN_AS_USER, c.line, message, false);
-                continue;
-            }
-            let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
-            self.finding(&rules::RUN_AS_USER, c.line, message, true);
-            self.set(&rules::RUN_AS_USER, self.in_container(c, &["securityContext", "runAsUser"]), NONROOT_ID.into());
-            if sc.and_then(|s| s.get("runAsGroup")).is_none() {
-                self.set(
-                    &rules::RUN_AS_GROUP,
-                    self.in_container(c, &["securityContext", "runAsGroup"]),
-                    NONROOT_ID.into(),
-                );
-            }
-        }
     }
 
     /// True when harden handles every container, so pod-level values reach only those.

@@ -9,6 +9,9 @@ use yaml_serde::Value;
 
 use crate::rules;
 
+/// The names kustomize reads a directory's kustomization from.
+pub const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
 /// The patch files a kustomization lists (`patchesStrategicMerge`, `patches[].path`,
 /// `patchesJson6902[].path`), as written (relative to the kustomization's directory). Inline
 /// patches and unreadable kustomizations give none.

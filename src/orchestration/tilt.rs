@@ -80,51 +80,43 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-/// Where the parenthesis opened just before `text` closes, skipping strings and nested brackets.
-fn closing(text: &str) -> Option<usize> {
+/// Each character of `text` with its byte index, and whether it stands at the top level:
+/// outside strings and outside brackets opened within `text`.
+fn top_level(text: &str) -> impl Iterator<Item = (usize, char, bool)> + '_ {
     let (mut depth, mut quote) = (0usize, None);
-    for (i, c) in text.char_indices() {
+    text.char_indices().map(move |(i, c)| {
+        let top = quote.is_none() && depth == 0;
         match (quote, c) {
             (Some(q), _) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
             (None, '(' | '[' | '{') => depth += 1,
-            (None, ')') if depth == 0 => return Some(i),
             (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
             _ => {}
         }
-    }
-    None
+        (i, c, top)
+    })
+}
+
+/// Where the parenthesis opened just before `text` closes.
+fn closing(text: &str) -> Option<usize> {
+    top_level(text).find(|&(_, c, top)| top && c == ')').map(|(i, _, _)| i)
 }
 
 /// A call's arguments split at its top-level commas: the positional ones and the named ones
 /// (`dockerfile='Dockerfile.dev'`), as written.
 fn arguments(text: &str) -> (Vec<String>, Vec<(String, String)>) {
-    let (mut parts, mut current, mut depth, mut quote) = (Vec::new(), String::new(), 0usize, None);
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), _) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '(' | '[' | '{') => depth += 1,
-            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
-            (None, ',') if depth == 0 => {
-                parts.push(std::mem::take(&mut current));
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    parts.push(current);
+    let commas: Vec<usize> = top_level(text).filter(|&(_, c, top)| top && c == ',').map(|(i, _, _)| i).collect();
+    let starts = std::iter::once(0).chain(commas.iter().map(|i| i + 1));
+    let ends = commas.iter().copied().chain(std::iter::once(text.len()));
     let (mut positional, mut named) = (Vec::new(), Vec::new());
-    for part in parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()) {
+    for part in starts.zip(ends).map(|(a, b)| text[a..b].trim()).filter(|p| !p.is_empty()) {
         let key = part.split_once('=').filter(|(k, v)| {
             !v.starts_with('=') && !k.trim().is_empty() && k.trim().chars().all(|c| c.is_alphanumeric() || c == '_')
         });
         match key {
             Some((k, v)) => named.push((k.trim().to_string(), v.trim().to_string())),
-            None => positional.push(part),
+            None => positional.push(part.to_string()),
         }
     }
     (positional, named)

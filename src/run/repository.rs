@@ -55,7 +55,7 @@ impl RepositoryFacts {
                 continue;
             }
             let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let kustomization = matches!(name, "kustomization.yaml" | "kustomization.yml" | "Kustomization");
+            let kustomization = kustomize::FILE_NAMES.contains(&name);
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
@@ -196,9 +196,7 @@ impl RepositoryFacts {
 
 /// The manifests the kustomization in `dir` (relative to `repo`) builds from, when `dir` has one.
 pub fn kustomization_inputs(repo: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
-    let text = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
-        .iter()
-        .find_map(|name| discover::read_text(&repo.join(dir).join(name)).ok())?;
+    let text = kustomize::FILE_NAMES.iter().find_map(|name| discover::read_text(&repo.join(dir).join(name)).ok())?;
     Some(built_from(repo, dir, &text, 0))
 }
 
@@ -210,9 +208,7 @@ fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf>
         let path = orchestration::normalise(&dir.join(&resource));
         let full = repo.join(&path);
         if full.is_dir() && depth < 4 {
-            let inner = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
-                .iter()
-                .find_map(|name| discover::read_text(&full.join(name)).ok());
+            let inner = kustomize::FILE_NAMES.iter().find_map(|name| discover::read_text(&full.join(name)).ok());
             if let Some(inner) = inner {
                 out.extend(built_from(repo, &path, &inner, depth + 1));
             }

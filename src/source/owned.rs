@@ -203,7 +203,7 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
             // A kustomization Tilt renders: the manifests it lists from its own directory.
             for (line, kustomized) in super::tilt::loaded_kustomizations(&text) {
                 let kustomized = dir.join(kustomized);
-                let listed = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+                let listed = crate::kubernetes::kustomize::FILE_NAMES
                     .iter()
                     .find_map(|name| std::fs::read_to_string(repo.join(&kustomized).join(name)).ok())
                     .map(|text| crate::kubernetes::kustomize::resources(&text))
