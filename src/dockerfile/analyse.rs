@@ -279,7 +279,16 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
         _ => String::new(),
     };
+    // A drop the entrypoint script shows is why the user stays; the program never runs as root.
+    let script_drop = super::userswitch::script_drop(facts).is_some();
+    let why_kept = if script_drop { String::new() } else { why_kept };
     let drops_later = drops_later.map(|d| d + &why_kept).or(Some(why_kept).filter(|w| !w.is_empty()));
+    let root_start = |line: usize, message: String| match script_drop {
+        true => {
+            Finding { severity: crate::rules::Severity::Warning, ..Finding::new(&rules::RUNS_AS_ROOT, line, message) }
+        }
+        false => Finding::new(&rules::RUNS_AS_ROOT, line, message),
+    };
     match facts.last_user(stage) {
         _ if drop_kept => {}
         // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
@@ -305,8 +314,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ),
             )
         }),
-        None => out.push(Finding::new(
-            &rules::RUNS_AS_ROOT,
+        None => out.push(root_start(
             stage.from.line,
             match super::userswitch::base_entrypoint(facts) {
                 Some(_) => "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program".to_string(),
@@ -314,8 +322,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             },
         )),
         Some((inst, user)) if is_root(user) => {
-            let message = format!("the last USER is {user}{}", drops_later.unwrap_or_default());
-            out.push(Finding::new(&rules::RUNS_AS_ROOT, inst.line, message));
+            out.push(root_start(inst.line, format!("the last USER is {user}{}", drops_later.unwrap_or_default())));
         }
         Some((inst, user)) if !is_numeric_user(user) => {
             let mut message =

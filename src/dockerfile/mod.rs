@@ -266,25 +266,10 @@ pub fn final_numeric_user(text: &str) -> Option<String> {
 /// does not name.
 pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
-    let mut stage = match target {
-        Some(name) => df.stage_named(name)?,
-        None => df.stages.last()?,
-    };
-    let user = loop {
-        let last = stage.instructions.iter().rev().find_map(|i| match &i.body {
-            model::Body::User(user, _) => Some(user.trim().to_string()),
-            _ => None,
-        });
-        match (last, df.stage_named(&stage.from.image)) {
-            (Some(user), _) => break user,
-            (None, Some(parent)) if parent.index < stage.index => stage = parent,
-            // No USER on a base whose tag runs programs as 65532 (distroless `:nonroot`).
-            (None, None) => {
-                let base = df.resolve_image(&stage.from.image).map(|i| image::ImageRef::parse(&i));
-                return base.filter(image::ImageRef::default_user_is_nonroot).map(|_| plan::NONROOT.to_string());
-            }
-            _ => return None,
-        }
+    let user = match written_user(&df, target)? {
+        Ok(user) => user,
+        // No USER on a base whose tag runs programs as 65532 (distroless `:nonroot`).
+        Err(base) => return base.default_user_is_nonroot().then(|| plan::NONROOT.to_string()),
     };
     // A name the file creates with fixed ids runs as those ids, and `nobody` as 65534.
     let user = match user.split(':').next()?.parse::<u32>() {
@@ -295,6 +280,54 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
     };
     let uid = user.split(':').next()?;
     (uid.parse::<u32>().ok()? > 0).then_some(user)
+}
+
+/// The account the image a build stops at `target` (`None`: the final stage) runs as, when its
+/// `USER` is a name whose ids neither the file nor harden knows (`adduser -S app`, whose ids
+/// the distribution picks when the image is built; an account of an alpine or debian base): a
+/// manifest cannot give it a `runAsUser` that keeps its files its own, and the kubelet cannot
+/// check such a name under `runAsNonRoot`. `None` for ids, root, a variable, or a name on an
+/// image whose accounts harden knows (distroless `nonroot` is 65532).
+pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let user = written_user(&df, target)?.ok()?;
+    let name = user.split(':').next()?;
+    let unknown = !name.contains('$')
+        && name.parse::<u32>().is_err()
+        && name != "root"
+        && users::created_ids(&users::stages_but(&df, None), text, &user).is_none()
+        && users::nobody_ids(&user).is_none();
+    let mut stage = match target {
+        Some(t) => df.stage_named(t)?,
+        None => df.stages.last()?,
+    };
+    while let Some(parent) = df.stage_named(&stage.from.image).filter(|p| p.index < stage.index) {
+        stage = parent;
+    }
+    let base = df.resolve_image(&stage.from.image).map(|i| image::ImageRef::parse(&i));
+    (unknown && !base.is_some_and(|b| b.accounts_are_known())).then(|| name.to_string())
+}
+
+/// The last `USER` of the stage a build stops at `target` (`None`: the final stage) or of the
+/// stages it is built on, as written; `Err` with the base image when none has one. `None` for a
+/// target the file does not name.
+fn written_user(df: &model::Dockerfile, target: Option<&str>) -> Option<Result<String, image::ImageRef>> {
+    let mut stage = match target {
+        Some(name) => df.stage_named(name)?,
+        None => df.stages.last()?,
+    };
+    loop {
+        let last = stage.instructions.iter().rev().find_map(|i| match &i.body {
+            model::Body::User(user, _) => Some(user.trim().to_string()),
+            _ => None,
+        });
+        match (last, df.stage_named(&stage.from.image)) {
+            (Some(user), _) => return Some(Ok(user)),
+            (None, Some(parent)) if parent.index < stage.index => stage = parent,
+            (None, None) => return df.resolve_image(&stage.from.image).map(|i| Err(image::ImageRef::parse(&i))),
+            _ => return None,
+        }
+    }
 }
 
 /// What the re-parsed rewrite says: its findings with where they are, and whether it is a
@@ -383,6 +416,21 @@ mod tests {
         assert_eq!(final_numeric_user(named).as_deref(), Some("1001:1001"));
         assert_eq!(final_numeric_user("FROM alpine\nUSER 0:0\n"), None);
         assert_eq!(final_numeric_user("FROM alpine\n"), None);
+    }
+
+    #[test]
+    fn an_account_whose_ids_nobody_knows_is_told_apart_from_ids_root_and_known_names() {
+        let system = "FROM alpine:3.20 AS base\nRUN adduser -S app\nFROM base\nUSER app\n";
+        assert_eq!(stage_account(system, None).as_deref(), Some("app"));
+        assert_eq!(stage_account("FROM node:22\nUSER node:node\n", None).as_deref(), Some("node"));
+        let fixed = "FROM alpine:3.20\nRUN adduser -S -u 1001 app\nUSER app\n";
+        assert_eq!(stage_account(fixed, None), None);
+        for text in ["FROM alpine\nUSER 1000\n", "FROM alpine\nUSER root\n", "FROM alpine\nUSER nobody\n"] {
+            assert_eq!(stage_account(text, None), None, "{text}");
+        }
+        assert_eq!(stage_account("FROM alpine\nARG U=app\nUSER ${U}\n", None), None);
+        assert_eq!(stage_account("FROM gcr.io/distroless/static-debian12\nUSER nonroot\n", None), None);
+        assert_eq!(stage_account("FROM alpine\n", None), None);
     }
 
     #[test]

@@ -15,6 +15,8 @@ use super::image::Family;
 use super::model::{Body, CommandForm, Copy, Stage};
 use super::users::{created_ids, stages_but};
 use super::writes::{is_under, program_writes};
+use crate::source::Located;
+use crate::source::scripts::{Drop, PRIVILEGE_DROPPERS};
 
 /// Where a directory the program writes is staged in the builder, empty, to be copied into
 /// the runtime owned by 65532.
@@ -311,17 +313,14 @@ pub fn base_program(facts: &Facts<'_>) -> Option<Blocker> {
     ))
 }
 
-/// Tools an image's entrypoint uses to drop from root to its own user once it has prepared its
-/// files (`exec su-exec app:app "$@"`).
-const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu"];
-
 /// What a root image that carries su-exec or gosu (installed, or copied in) does, as words to
 /// follow "runs as root": its entrypoint starts as root to prepare files, then drops to its own
-/// user. Such an image keeps its user and its runtime (the tool, and the user it drops to, are
-/// the runtime's); `runAsNonRoot` still refuses its root start.
+/// user (the script that does, where the image copies it from the build context). Such an image
+/// keeps its user and its runtime (the tool, and the user it drops to, are the runtime's);
+/// `runAsNonRoot` still refuses its root start.
 pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
-    let stages = std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
-    let tool = stages.flat_map(|s| &s.instructions).find_map(|inst| {
+    let stages = || std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
+    let tool = stages().flat_map(|s| &s.instructions).find_map(|inst| {
         let copied = match &inst.body {
             Body::Copy(copy) => (copy.sources.iter().chain([&copy.dest]))
                 .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
@@ -331,9 +330,41 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
         let names = super::facts::installed_packages(inst).into_iter().chain(copied);
         names.into_iter().find_map(|name| PRIVILEGE_DROPPERS.iter().find(|d| **d == name).copied())
     })?;
+    let (why, script) = match script_drop(facts) {
+        Some(drop) => (
+            format!(
+                "{}:{} (which the image copies in) drops to {} with {} once it has prepared files as root",
+                drop.file, drop.found.line, drop.found.user, drop.found.tool
+            ),
+            "the script",
+        ),
+        None => (
+            format!(
+                "the image carries {tool}, so its entrypoint most likely prepares files as root, then drops to its own user"
+            ),
+            "that entrypoint",
+        ),
+    };
     Some(format!(
-        " at start: the image carries {tool}, so its entrypoint most likely prepares files as root, then drops to its own user; under runAsNonRoot it cannot start, and harden leaves the user and the runtime to that entrypoint"
+        " at start: {why}; the restricted profile's runAsNonRoot refuses that root start (a pod can set runAsUser to that user where {script} allows it), and harden leaves the user and the runtime to {script}"
     ))
+}
+
+/// Where a script of the build context the final image copies drops from root to another user
+/// (`COPY scripts/entrypoint.sh /` that runs `exec su-exec app "$@"`; or the copy of it a
+/// builder stage took with the whole context, `COPY --from=build /src/scripts/entrypoint.sh /`).
+pub fn script_drop<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
+    let stages = std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
+    let copied: Vec<&str> = stages
+        .flat_map(|s| &s.instructions)
+        .filter_map(|inst| match &inst.body {
+            Body::Copy(copy) => Some(copy.sources.iter().map(|s| s.trim_start_matches("./"))),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let is_copied = |file: &str| copied.iter().any(|c| *c == file || c.ends_with(&format!("/{file}")));
+    facts.source.privilege_drops.iter().find(|d| is_copied(&d.file))
 }
 
 /// The directories 65532 must own for the program to write where it writes today, or why the

@@ -65,8 +65,45 @@ pub fn unmounted_writes(text: &str, source: &SourceFacts) -> Vec<Written> {
         .map(|(i, p)| join_path(&facts.workdir_at(stage, i), p))
         .collect();
     let mut writes = program_writes(&facts);
+    writes.extend(given_to_user(&facts));
     writes.retain(|w| !w.dir.contains(['$', '*']) && !volumes.iter().any(|v| is_under(&w.dir, v)));
     writes
+}
+
+/// The directories the final stage's `chown -R` gives to the user it runs as (`chown -R
+/// app:app /srv` before `USER app`): the image prepares them for its program to write, whether
+/// or not its source says where (a path from a flag the command passes).
+fn given_to_user(facts: &Facts<'_>) -> Vec<Written> {
+    let stage = facts.runtime_stage();
+    let Some((_, user)) = facts.last_user(stage) else { return Vec::new() };
+    let name = user.split(':').next().unwrap_or(user);
+    let recursive = |a: &&str| *a == "--recursive" || (a.starts_with('-') && !a.starts_with("--") && a.contains('R'));
+    let mut given = Vec::new();
+    for (i, inst) in stage.instructions.iter().enumerate() {
+        for cmd in inst.body.run_commands() {
+            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+            if argv.first() != Some(&"chown") || !argv.iter().any(recursive) {
+                continue;
+            }
+            let mut operands = argv[1..].iter().filter(|a| !a.starts_with('-'));
+            if operands.next().and_then(|owner| owner.split([':', '.']).next()) != Some(name) {
+                continue;
+            }
+            for path in operands {
+                let path = join_path(&facts.workdir_at(stage, i), path);
+                given.push(Written {
+                    why: format!(
+                        "its Dockerfile gives {path} to {name}, the user it runs as (line {}: `chown -R`), for its program to write",
+                        inst.line
+                    ),
+                    dir: path.clone(),
+                    path,
+                    flag: None,
+                });
+            }
+        }
+    }
+    given
 }
 
 /// True when `dir` is `base` or inside it.
@@ -114,6 +151,16 @@ mod tests {
         assert_eq!(dirs, [("/srv/data", None), ("/var/lib/app", Some("-data-dir"))]);
         assert_eq!(writes[0].why, "main.go:1 writes data/app.db (sqlite)");
         assert!(unmounted_writes("FROM alpine\nRUN <<EOF\necho\n", &source).is_empty());
+    }
+
+    #[test]
+    fn a_directory_the_final_stage_gives_its_user_is_written() {
+        let text = "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM alpine\nWORKDIR /srv\nRUN adduser -S app && chown -R app:app web /data\nRUN chown app /srv/app && chown -R root /etc/app\nUSER app\nCMD [\"/srv/app\"]\n";
+        let writes = unmounted_writes(text, &source(&[]));
+        let dirs: Vec<&str> = writes.iter().map(|w| w.dir.as_str()).collect();
+        assert_eq!(dirs, ["/srv/web", "/data"]);
+        assert!(writes[0].why.contains("line 5: `chown -R`"), "{}", writes[0].why);
+        assert!(unmounted_writes(&text.replace("USER app\n", ""), &source(&[])).is_empty());
     }
 
     #[test]

@@ -141,6 +141,24 @@ impl<'w> Planner<'w, '_> {
         !self.handled.is_empty() && self.handled.iter().all(|c| self.image_user(c).is_some())
     }
 
+    /// Of a container harden changes that sets no user of its own, the image built here as an
+    /// account whose ids are not known, said for a finding: no user harden sets keeps that
+    /// image's files its own, and the kubelet cannot check the name under `runAsNonRoot`.
+    fn unknown_account(&self, c: &Container<'_>) -> Option<String> {
+        let own_user = c.value.get("securityContext").and_then(|s| s.get("runAsUser")).is_some();
+        let image = c.value.get("image").and_then(Value::as_str).filter(|_| !own_user)?;
+        let (dockerfile, account) = self.context.image_account(image)?;
+        Some(format!(
+            "{image} runs as the account {account}, which {} creates with ids harden cannot tell; write them in its USER (uid:gid), then set runAsUser to that uid",
+            dockerfile.display()
+        ))
+    }
+
+    /// [`Planner::unknown_account`] of the first container harden changes that has one.
+    fn any_unknown_account(&self) -> Option<String> {
+        self.handled.iter().find_map(|c| self.unknown_account(c))
+    }
+
     fn pod_path(&self, rest: &[&str]) -> Vec<Seg> {
         let mut p = path(self.workload.pod_path);
         p.extend(path(rest));
@@ -241,6 +259,12 @@ impl<'w> Planner<'w, '_> {
                 format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),
                 false,
             ),
+            None if get("runAsUser").is_none() && let Some(account) = self.any_unknown_account() => self.finding(
+                &rules::RUN_AS_NON_ROOT,
+                line,
+                format!("{id} does not set runAsNonRoot: true; not fixed: {account}"),
+                false,
+            ),
             _ if explicit_root => self.finding(
                 &rules::RUN_AS_NON_ROOT,
                 line,
@@ -309,6 +333,9 @@ impl<'w> Planner<'w, '_> {
                 format!("{id}'s containers set runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
                 false,
             ),
+            None if let Some(account) = self.any_unknown_account().filter(|_| containers_user.is_empty()) => {
+                self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser: {account}"), false)
+            }
             None if containers_user.is_empty() && whole_pod && self.handled.iter().all(|c| self.image_user(c).is_none()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
                 self.set(&rules::RUN_AS_USER, self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());

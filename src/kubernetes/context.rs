@@ -19,6 +19,11 @@ pub struct Context {
     /// The workloads (`Kind/name`) a kustomize patch asks to run with `runAsNonRoot` and no
     /// user, so the platform (OpenShift) chooses it, with that patch's path: harden sets no user.
     pub platform_users: std::collections::BTreeMap<String, String>,
+    /// The accounts images the repository builds run as where their ids are not known (`USER
+    /// app` after `adduser -S app`), by image name, with the Dockerfile: no `runAsUser` harden
+    /// could choose keeps the image's files its own, and the kubelet cannot check a name under
+    /// `runAsNonRoot`.
+    pub image_accounts: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
     /// What the images the repository builds write at run time where their Dockerfile mounts
     /// nothing, by image name: a container of one keeps a writable root unless it mounts a
     /// volume there.
@@ -66,6 +71,12 @@ impl Context {
     pub fn image_user(&self, image: &str) -> Option<&String> {
         let by_ko = self.running(image).starts_with("ko://").then_some(self.ko_user.as_ref()).flatten();
         self.image_users.get(&self.image_key(image)).or(by_ko)
+    }
+
+    /// The account (with its Dockerfile) of the image a container naming `image` runs, when the
+    /// repository builds it with a `USER` name whose ids are not known.
+    pub fn image_account(&self, image: &str) -> Option<&(std::path::PathBuf, String)> {
+        self.image_accounts.get(&self.image_key(image))
     }
 
     /// The capabilities `setcap` gives the binary of the image a container naming `image` runs,

@@ -53,8 +53,13 @@ pub(super) fn manifest_context(
         for (name, target) in facts.orchestration.image_targets(dockerfile) {
             context.images_built.insert(name.clone());
             let (user, last) = image.at(target.as_deref());
-            if let Some(user) = user {
-                context.image_users.entry(name.clone()).or_insert(user);
+            match user {
+                Some(user) => _ = context.image_users.entry(name.clone()).or_insert(user),
+                None => {
+                    if let Some(account) = dockerfile::stage_account(&image.text, target.as_deref()) {
+                        context.image_accounts.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), account));
+                    }
+                }
             }
             if !last {
                 continue;

@@ -9,6 +9,7 @@ pub mod gocode;
 pub mod gomod;
 pub mod owned;
 pub mod rendered;
+pub mod scripts;
 pub mod test_images;
 pub mod tilt;
 
@@ -64,6 +65,9 @@ pub struct SourceFacts {
     pub root_resources: Vec<Located<gocode::RootResource>>,
     /// Where the program starts other programs.
     pub starts_programs: Vec<Located<gocode::Start>>,
+    /// Where the context's shell scripts drop from root to another user (an entrypoint's
+    /// `exec su-exec app "$@"`).
+    pub privilege_drops: Vec<Located<scripts::Drop>>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
     /// The packages found, by directory (relative to the context, `""` at its root).
@@ -125,11 +129,18 @@ impl SourceFacts {
         if !facts.available {
             return facts;
         }
-        let mut go_files = Vec::new();
+        let (mut go_files, mut script_files) = (Vec::new(), Vec::new());
         for (name, kind) in &listing {
-            go_source(&dir.join(name), name, kind, &mut go_files);
+            go_source(&dir.join(name), name, kind, &mut go_files, &mut script_files);
         }
         go_files.sort();
+        script_files.sort();
+        for path in &script_files {
+            let Some(text) = read_go_file(path) else { continue };
+            let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
+            let drops = scripts::privilege_drops(&text).into_iter();
+            facts.privilege_drops.extend(drops.map(|found| Located { file: file.clone(), found }));
+        }
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
@@ -246,32 +257,40 @@ fn is_runtime_config(name: &str) -> bool {
     ext_ok && !build_file
 }
 
-/// The non-test Go files under `dir`, outside vendor/, testdata/, test and end-to-end test
-/// directories (their helpers are not the program) and hidden directories.
-/// Symbolic links are not followed.
-fn go_sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+/// The non-test Go files (into `go`) and shell scripts (into `scripts`) under `dir`, outside
+/// vendor/, testdata/, test and end-to-end test directories (their helpers are not the program)
+/// and hidden directories. Symbolic links are not followed.
+fn go_sources(dir: &Path, go: &mut Vec<std::path::PathBuf>, scripts: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let (Ok(kind), Some(name)) = (entry.file_type(), entry.file_name().to_str().map(str::to_string)) else {
             continue;
         };
-        go_source(&entry.path(), &name, &kind, out);
+        go_source(&entry.path(), &name, &kind, go, scripts);
     }
 }
 
-/// One directory entry: a Go file is kept, a directory is searched.
-fn go_source(path: &Path, name: &str, kind: &std::fs::FileType, out: &mut Vec<std::path::PathBuf>) {
+/// One directory entry: a Go file or a shell script is kept, a directory is searched.
+fn go_source(
+    path: &Path,
+    name: &str,
+    kind: &std::fs::FileType,
+    go: &mut Vec<std::path::PathBuf>,
+    scripts: &mut Vec<std::path::PathBuf>,
+) {
     if kind.is_dir()
         && !name.starts_with('.')
         && !matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
     {
-        go_sources(path, out);
+        go_sources(path, go, scripts);
     } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
-        out.push(path.to_path_buf());
+        go.push(path.to_path_buf());
+    } else if kind.is_file() && scripts::is_script_name(name) {
+        scripts.push(path.to_path_buf());
     }
 }
 
-/// A Go file's text, unless it is too large or not UTF-8.
+/// A Go file's (or script's) text, unless it is too large or not UTF-8.
 fn read_go_file(path: &Path) -> Option<String> {
     let file = std::fs::File::open(path).ok()?;
     if file.metadata().ok()?.len() > GO_FILE_LIMIT {

@@ -27,6 +27,11 @@ impl Planner<'_, '_> {
                 self.finding(&rules::RUN_AS_USER, c.line, message, false);
                 continue;
             }
+            if let Some(account) = self.unknown_account(c) {
+                let message = format!("{} does not set runAsUser: {account}", c.who(self.workload));
+                self.finding(&rules::RUN_AS_USER, c.line, message, false);
+                continue;
+            }
             // runAsNonRoot asked without a user (on the container or the pod) leaves the uid to
             // the image or the platform, as for the whole pod.
             let non_root =

@@ -1,0 +1,51 @@
+//! What the shell scripts of a build context say about the image that runs them: where an
+//! entrypoint drops from root to another user once it has prepared its files (`exec su-exec
+//! app:app "$@"`, `exec gosu "$UID" "$@"`).
+
+/// Tools a script uses to run the rest of its work as another user.
+pub const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu"];
+
+/// Where a script runs a program as another user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drop {
+    /// The 1-based line.
+    pub line: usize,
+    /// The tool (`su-exec`).
+    pub tool: String,
+    /// The user it drops to, as written (`10001:10001`, `$APP_UID:$APP_GID`).
+    pub user: String,
+}
+
+/// The drops to another user a shell script makes (comments aside).
+pub fn privilege_drops(text: &str) -> Vec<Drop> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim_start().starts_with('#'))
+        .filter_map(|(i, line)| {
+            let words: Vec<String> = crate::shell::lex(line, 0).into_iter().map(|t| t.value).collect();
+            let at = words.iter().position(|w| PRIVILEGE_DROPPERS.contains(&w.as_str()))?;
+            let user = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
+            Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone() })
+        })
+        .collect()
+}
+
+/// True for a file name that is a shell script an image may run (`entrypoint.sh`,
+/// `docker-entrypoint`).
+pub fn is_script_name(name: &str) -> bool {
+    name.ends_with(".sh") || name.contains("entrypoint")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_user_an_entrypoint_drops_to() {
+        let text = "#!/bin/sh\n# exec su-exec nobody \"$@\"\nchown -R app /data\nexec su-exec \"$APP_UID:$APP_GID\" \"$0\" \"$@\"\nexec gosu --help\n";
+        let drops = privilege_drops(text);
+        assert_eq!(drops, [Drop { line: 4, tool: "su-exec".into(), user: "$APP_UID:$APP_GID".into() }]);
+        assert!(privilege_drops("exec /app \"$@\"\n").is_empty());
+        assert!(is_script_name("docker-entrypoint") && is_script_name("run.sh") && !is_script_name("main.go"));
+    }
+}
