@@ -356,7 +356,10 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE"));
     for inst in &stage.instructions {
         match &inst.body {
-            Body::Entrypoint(CommandForm::Shell(..)) | Body::Cmd(CommandForm::Shell(..)) => {
+            // The refusal to drop the shell already said so of this line.
+            Body::Entrypoint(CommandForm::Shell(..)) | Body::Cmd(CommandForm::Shell(..))
+                if !plan.hazards.iter().any(|h| h.rule == rules::SHELL_FORM.id && h.line == inst.line) =>
+            {
                 out.push(Finding::new(
                     &rules::SHELL_FORM,
                     inst.line,

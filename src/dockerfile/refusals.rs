@@ -200,7 +200,10 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
             return Err((
                 &rules::SHELL_FORM,
                 inst.line,
-                format!("{} uses shell syntax, so it needs a shell; the runtime image is kept", inst.keyword),
+                format!(
+                    "{} is in shell form and uses shell syntax, so it needs a shell; the runtime image is kept (under /bin/sh the program gets no signals unless the command starts with `exec`)",
+                    inst.keyword
+                ),
             ));
         }
     }

@@ -20,6 +20,10 @@ const SECRET_NAME_PARTS: &[&str] = &[
     "CLIENT_KEY",
     "CREDENTIAL",
     "AUTH_KEY",
+    // A private key for git over SSH (`ARG SSH_KEY` to fetch private modules); not `_KEY` alone:
+    // `GPG_KEY` is a public fingerprint.
+    "SSH_KEY",
+    "DEPLOY_KEY",
 ];
 /// File names that are credentials.
 const SECRET_FILES: &[&str] = &[
@@ -113,6 +117,8 @@ mod tests {
     fn knows_secrets() {
         assert!(is_secret_name("GITHUB_TOKEN") && is_secret_name("db_password"));
         assert!(!is_secret_name("PASSWORD_FILE") && !is_secret_name("PORT"));
+        assert!(is_secret_name("SSH_KEY") && is_secret_name("GIT_DEPLOY_KEY") && !is_secret_name("GPG_KEY"));
+        assert!(!is_secret_name("SSH_KEY_PATH"), "a path to the key, not the key");
         assert!(is_secret_file(".env") && is_secret_file("certs/server.key") && is_secret_file("id_rsa"));
         assert!(!is_secret_file(".env.example") && !is_secret_file("id_rsa.pub") && !is_secret_file("main.go"));
         assert!(is_secret_file("deploy/kubeconfig.yaml") && is_secret_file("credentials.json"));
