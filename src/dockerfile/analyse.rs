@@ -81,6 +81,16 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             }
             continue;
         }
+        if let Some(file) = facts.source.plugin_hosts.first() {
+            if !(has_trimpath && stripped) {
+                out.push(Finding::new(
+                    &rules::LIBRARY_BUILD,
+                    line,
+                    format!("{file} loads Go plugins, which load only into a program built with the same flags and package paths as they were, so harden adds neither -trimpath nor -s -w here (build the program and its plugins alike)"),
+                ));
+            }
+            continue;
+        }
         if let Some(why) = debugger {
             if !(has_trimpath && stripped) {
                 out.push(Finding::new(

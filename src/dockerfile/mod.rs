@@ -308,6 +308,16 @@ pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
     (unknown && !base.is_some_and(|b| b.accounts_are_known())).then(|| name.to_string())
 }
 
+/// The `USER` of the image a build stops at `target` (`None`: the final stage), as written,
+/// when it names an account rather than giving its ids (`USER dex:dex`): the kubelet checks only
+/// ids under `runAsNonRoot`, whatever ids [`stage_numeric_user`] finds for the name.
+pub fn stage_user_name(text: &str, target: Option<&str>) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let user = written_user(&df, target)?.ok()?;
+    let name = user.split(':').next()?;
+    (name.parse::<u32>().is_err() && !name.contains('$')).then_some(user)
+}
+
 /// The last `USER` of the stage a build stops at `target` (`None`: the final stage) or of the
 /// stages it is built on, as written; `Err` with the base image when none has one. `None` for a
 /// target the file does not name.

@@ -287,7 +287,7 @@ impl<'w> Planner<'w, '_> {
                 self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
             }
         }
-        let (mut set_user, mut user_per_container) = (false, false);
+        let (mut set_user, mut user_per_container, mut users_given) = (false, false, false);
         match get("runAsUser").and_then(Value::as_u64) {
             Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{id} sets runAsUser: 0"), false),
             Some(uid) if uid < 10000 => self.finding(
@@ -304,20 +304,25 @@ impl<'w> Planner<'w, '_> {
                 false,
             ),
             None if containers_user.is_empty() && self.images_users_known() => {
-                let images: Vec<String> = self
-                    .handled
+                // Images whose USER is a name get its ids on their containers; the rest keep
+                // the image's user.
+                let handled = self.handled.clone();
+                let numbered: Vec<&Container<'_>> = handled.into_iter().filter(|c| !self.give_named_ids(c)).collect();
+                let images: Vec<String> = numbered
                     .iter()
                     .filter_map(|c| self.image_user(c))
                     .map(|(image, user)| format!("{image} (as {user})"))
                     .collect();
-                let message = format!(
-                    "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",
-                    images.join(", ")
-                );
-                // Nothing is wrong that the file should fix: the image says who runs (with or
-                // without runAsNonRoot beside it).
-                let severity = crate::rules::Severity::Info;
-                self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, line, message) });
+                if !images.is_empty() {
+                    let message = format!(
+                        "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",
+                        images.join(", ")
+                    );
+                    // Nothing is wrong that the file should fix: the image says who runs (with or
+                    // without runAsNonRoot beside it).
+                    let severity = crate::rules::Severity::Info;
+                    self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, line, message) });
+                }
             }
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform
             // (OpenShift assigns one from the namespace's range and refuses others).
@@ -342,7 +347,7 @@ impl<'w> Planner<'w, '_> {
                 set_user = true;
             }
             None if !explicit_root => {
-                self.user_for_each();
+                users_given = self.user_for_each();
                 user_per_container = true;
             }
             None => {}
@@ -378,7 +383,7 @@ impl<'w> Planner<'w, '_> {
         }
         // Persistent volumes keep their owner: with a user harden chose, the volume is given
         // the user's group, or the program could not write its own data.
-        if (set_user || user_per_container)
+        if (set_user || users_given)
             && !self.handled.is_empty()
             && get("fsGroup").is_none()
             && mounts_persistent_volume(w)

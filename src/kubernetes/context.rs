@@ -24,6 +24,11 @@ pub struct Context {
     /// could choose keeps the image's files its own, and the kubelet cannot check a name under
     /// `runAsNonRoot`.
     pub image_accounts: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The `USER` of the images the repository builds as their Dockerfile writes it, by image
+    /// name, where it names an account whose ids `image_users` holds (`USER dex:dex` after
+    /// `adduser -u 1001`): the kubelet checks only ids under `runAsNonRoot`, and the released
+    /// images a manifest pins carry the name, so a pod running one is given the ids.
+    pub image_user_names: std::collections::BTreeMap<String, String>,
     /// What the images the repository builds write at run time where their Dockerfile mounts
     /// nothing, by image name: a container of one keeps a writable root unless it mounts a
     /// volume there.
@@ -77,6 +82,12 @@ impl Context {
     /// repository builds it with a `USER` name whose ids are not known.
     pub fn image_account(&self, image: &str) -> Option<&(std::path::PathBuf, String)> {
         self.image_accounts.get(&self.image_key(image))
+    }
+
+    /// The account name the image a container naming `image` runs has for its `USER`, when the
+    /// repository builds it with a name whose ids are known (see `image_user_names`).
+    pub fn image_user_name(&self, image: &str) -> Option<&String> {
+        self.image_user_names.get(&self.image_key(image))
     }
 
     /// The capabilities `setcap` gives the binary of the image a container naming `image` runs,

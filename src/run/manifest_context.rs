@@ -54,7 +54,14 @@ pub(super) fn manifest_context(
             context.images_built.insert(name.clone());
             let (user, last) = image.at(target.as_deref());
             match user {
-                Some(user) => _ = context.image_users.entry(name.clone()).or_insert(user),
+                Some(user) => {
+                    if !context.image_users.contains_key(&name)
+                        && let Some(written) = dockerfile::stage_user_name(&image.text, target.as_deref())
+                    {
+                        context.image_user_names.insert(name.clone(), written);
+                    }
+                    context.image_users.entry(name.clone()).or_insert(user);
+                }
                 None => {
                     if let Some(account) = dockerfile::stage_account(&image.text, target.as_deref()) {
                         context.image_accounts.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), account));

@@ -57,6 +57,9 @@ pub struct SourceFacts {
     pub gopath: bool,
     /// Non-test Go files that `import "C"`, relative to the context.
     pub cgo_files: Vec<String>,
+    /// Non-test Go files that import "plugin": the program loads Go plugins, which works only
+    /// in a cgo build made with the same flags as the plugins.
+    pub plugin_hosts: Vec<String>,
     /// Where the program listens on a port below 1024, as its source says literally.
     pub listens: Vec<Located<gocode::Listen>>,
     /// The paths the program writes at run time, as its source says literally.
@@ -152,6 +155,9 @@ impl SourceFacts {
             if found.imports_c {
                 facts.cgo_files.push(file.clone());
             }
+            if found.imports.iter().any(|i| i == "plugin") {
+                facts.plugin_hosts.push(file.clone());
+            }
             let package = facts.packages.entry(package_dir(&file)).or_default();
             package.main |= found.package == "main";
             package.imports.extend(found.imports);
@@ -206,6 +212,7 @@ impl SourceFacts {
     fn keeping(&self, within: impl Fn(&str) -> bool) -> SourceFacts {
         let mut facts = self.clone();
         facts.cgo_files.retain(|f| within(f));
+        facts.plugin_hosts.retain(|f| within(f));
         facts.listens.retain(|l| within(&l.file));
         facts.writes.retain(|w| within(&w.file));
         facts.root_resources.retain(|r| within(&r.file));
@@ -217,6 +224,9 @@ impl SourceFacts {
     pub fn cgo_reason(&self) -> Option<String> {
         if let Some(file) = self.cgo_files.first() {
             return Some(format!("{file} imports \"C\""));
+        }
+        if let Some(file) = self.plugin_hosts.first() {
+            return Some(format!("{file} imports \"plugin\", which loads Go plugins only in a cgo build"));
         }
         let module = self.go_mod.as_ref()?;
         module.cgo_requires().first().map(|m| match module.indirect.iter().any(|i| i == m) {

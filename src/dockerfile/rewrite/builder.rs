@@ -52,9 +52,9 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     {
         out.push(Edit::insert(cmd.go_span.start, "CGO_ENABLED=0 "));
     }
-    // A debugger needs the symbols and source paths these flags take away; a plugin must be
-    // built as its host is.
-    if debugger_build(facts, run, cmd).is_some() || cmd.builds_plugin() {
+    // A debugger needs the symbols and source paths these flags take away; a plugin and the
+    // program that loads it must be built alike.
+    if debugger_build(facts, run, cmd).is_some() || cmd.builds_plugin() || !facts.source.plugin_hosts.is_empty() {
         return;
     }
     let stage = &facts.df.stages[run.stage];

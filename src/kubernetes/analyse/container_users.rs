@@ -4,19 +4,26 @@
 
 use yaml_serde::Value;
 
+use crate::finding::Finding;
 use crate::rules;
 
+use super::super::workload::Container;
 use super::{NONROOT_ID, Planner};
 
 impl Planner<'_, '_> {
     /// The pod sets no user, and some containers set their own or are left alone: each handled
     /// container without a user gets harden's user and group itself, so `runAsNonRoot` never meets
-    /// an image that runs as root, and the containers that chose a user keep their group.
-    pub(super) fn user_for_each(&mut self) {
+    /// an image that runs as root, and the containers that chose a user keep their group. True
+    /// when some container is given harden's user.
+    pub(super) fn user_for_each(&mut self) -> bool {
+        let mut given = false;
         let handled = self.handled.clone();
         for c in handled {
             let sc = c.value.get("securityContext");
             if sc.and_then(|s| s.get("runAsUser")).is_some() {
+                continue;
+            }
+            if self.give_named_ids(c) {
                 continue;
             }
             if let Some((image, user)) = self.image_user(c) {
@@ -54,6 +61,47 @@ impl Planner<'_, '_> {
                     NONROOT_ID.into(),
                 );
             }
+            given = true;
         }
+        given
+    }
+
+    /// A container without a user of its own whose image is built here with a `USER` that names
+    /// an account with known ids (`USER dex:dex`, `adduser -u 1001`) gets those ids itself: the
+    /// kubelet refuses a name under `runAsNonRoot`, and the released images a manifest pins carry
+    /// the name even where the Dockerfile now writes the ids. True when the container is such.
+    pub(super) fn give_named_ids(&mut self, c: &Container<'_>) -> bool {
+        let sc = c.value.get("securityContext");
+        if sc.and_then(|s| s.get("runAsUser")).is_some() {
+            return false;
+        }
+        let (Some((image, ids)), Some(name)) = (
+            self.image_user(c),
+            c.value.get("image").and_then(Value::as_str).and_then(|i| self.context.image_user_name(i)).cloned(),
+        ) else {
+            return false;
+        };
+        let mut ids = ids.split(':').map(|id| id.parse::<u64>().ok());
+        let (Some(Some(uid)), gid) = (ids.next(), ids.next().flatten()) else { return false };
+        let gid = gid.filter(|_| sc.and_then(|s| s.get("runAsGroup")).is_none());
+        let group = gid.map(|gid| format!(" and runAsGroup: {gid}")).unwrap_or_default();
+        let message = format!(
+            "{} runs {image}, whose Dockerfile here sets USER {name}, a name the kubelet cannot check under runAsNonRoot; fix sets runAsUser: {uid}{group}, the ids the Dockerfile gives it",
+            c.who(self.workload)
+        );
+        self.finding(&rules::RUN_AS_USER, c.line, message, true);
+        self.set(&rules::RUN_AS_USER, self.in_container(c, &["securityContext", "runAsUser"]), uid.into());
+        if let Some(gid) = gid {
+            self.set(&rules::RUN_AS_GROUP, self.in_container(c, &["securityContext", "runAsGroup"]), gid.into());
+        }
+        if uid < 10000 {
+            let message = format!(
+                "{} runs as user {uid}, below 10000, which the image's account has and its files belong to; harden keeps it",
+                c.who(self.workload)
+            );
+            let severity = crate::rules::Severity::Info;
+            self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, c.line, message) });
+        }
+        true
     }
 }
