@@ -260,11 +260,48 @@ impl Dockerfile {
             .iter()
             .map(|a| {
                 let outside = given.iter().find(|(name, _)| *name == a.name).map(|(_, v)| v.clone());
-                (a.name.clone(), a.default.clone().or(outside))
+                (a.name.clone(), a.default.clone().filter(|d| !is_stand_in(d)).or(outside))
             })
             .collect();
         super::variables::substitute(image, &vars)
     }
+
+    /// The build argument of `image` whose default only stands in for the image a build must
+    /// pass (`ARG RUNTIME_IMAGE=placeholder`), with that default.
+    pub fn stand_in_arg(&self, image: &str) -> Option<(&str, &str)> {
+        self.global_args.iter().find_map(|a| {
+            let default = a.default.as_deref().filter(|d| is_stand_in(d))?;
+            let named = image.contains(&format!("${{{}}}", a.name)) || image.contains(&format!("${}", a.name));
+            named.then_some((a.name.as_str(), default))
+        })
+    }
+}
+
+/// Words a Dockerfile gives an image's build argument as its default to say that the build
+/// must pass one (`ARG RUNTIME_IMAGE=placeholder`, which the Makefile sets): no image.
+const STAND_INS: &[&str] = &[
+    "placeholder",
+    "replaceme",
+    "replace-me",
+    "changeme",
+    "change-me",
+    "override",
+    "set-me",
+    "unset",
+    "undefined",
+    "required",
+    "must-be-set",
+    "none",
+    "null",
+    "todo",
+    "tbd",
+    "dummy",
+];
+
+/// True for a build argument's default that stands in for the image a build must pass.
+fn is_stand_in(default: &str) -> bool {
+    let word = default.trim_matches(['"', '\'', '<', '>', '_', '-']).to_ascii_lowercase();
+    STAND_INS.contains(&word.as_str())
 }
 
 impl Stage {
@@ -371,6 +408,19 @@ mod tests {
         assert_eq!(df.resolve_image(&df.stages[0].from.image).as_deref(), Some("golang:1.22"));
         assert_eq!(df.resolve_image("golang:${MISSING}"), None);
         assert_eq!(df.resolve_image("golang:${MISSING:-1.21}").as_deref(), Some("golang:1.21"));
+    }
+
+    #[test]
+    fn a_stand_in_default_names_no_image() {
+        let df = Dockerfile::parse("ARG RUNTIME=placeholder\nARG BASE=alpine:3.20\nFROM ${RUNTIME}\n").unwrap();
+        assert_eq!(df.resolve_image("${RUNTIME}"), None);
+        assert_eq!(
+            df.resolve_image_given("${RUNTIME}", &[("RUNTIME".into(), "gcr.io/distroless/static".into())]).as_deref(),
+            Some("gcr.io/distroless/static")
+        );
+        assert_eq!(df.resolve_image("${BASE}").as_deref(), Some("alpine:3.20"));
+        assert_eq!(df.stand_in_arg("${RUNTIME}"), Some(("RUNTIME", "placeholder")));
+        assert_eq!(df.stand_in_arg("${BASE}"), None);
     }
 
     #[test]

@@ -119,7 +119,12 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             Some(var) => format!(
                 "FROM {image} depends on the platform the image is built for ({var}, set by BuildKit), so the base image is not known before the build"
             ),
-            None => format!("FROM {image} uses a variable without a default, so the base image is unknown"),
+            None => match df.stand_in_arg(image) {
+                Some((name, default)) => format!(
+                    "FROM {image}: the build argument {name}'s default ({default}) only stands in for the image each build passes, so the base image is unknown"
+                ),
+                None => format!("FROM {image} uses a variable without a default, so the base image is unknown"),
+            },
         };
         hazard(&rules::UNRESOLVED_BASE, stage.from.line, message);
     }
