@@ -148,12 +148,23 @@ impl<'a> Facts<'a> {
             // `go mod download` in a toolchain image of the project's own (then make builds).
             || self.go_runs.iter().flat_map(|r| &r.commands).any(|c| c.subcommand == "mod")
             || self.toolchain_stage().is_some()
+            || self.df.stages.iter().any(|s| self.runs_go_beside_make(s))
             || self
                 .df
                 .stages
                 .iter()
                 .flat_map(|s| &s.instructions)
                 .any(|i| installed_packages(i).iter().any(|p| matches!(p.as_str(), "go" | "golang" | "golang-go")))
+    }
+
+    /// True for a stage that runs a go command of its own (`go test`, `go vet`) beside make or a
+    /// build script: its image has Go whatever it is called (`acme/build:1.24`), and make builds
+    /// the program.
+    fn runs_go_beside_make(&self, stage: &Stage) -> bool {
+        let go = self.go_runs.iter().filter(|r| r.stage == stage.index).flat_map(|r| &r.commands);
+        let runs = || stage.instructions.iter().flat_map(|i| i.body.run_commands());
+        go.into_iter().any(|c| c.subcommand != "run")
+            && runs().any(|c| c.argv().first().is_some_and(|p| commands::runs_builds(&p.value)))
     }
 
     /// The file that a runtime-only Dockerfile copies from the build context and starts, when it

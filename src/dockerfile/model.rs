@@ -277,31 +277,21 @@ impl Dockerfile {
     }
 }
 
-/// Words a Dockerfile gives an image's build argument as its default to say that the build
-/// must pass one (`ARG RUNTIME_IMAGE=placeholder`, which the Makefile sets): no image.
-const STAND_INS: &[&str] = &[
-    "placeholder",
-    "replaceme",
-    "replace-me",
-    "changeme",
-    "change-me",
-    "override",
-    "set-me",
-    "unset",
-    "undefined",
-    "required",
-    "must-be-set",
-    "none",
-    "null",
-    "todo",
-    "tbd",
-    "dummy",
-];
+/// Defaults a Dockerfile gives a build argument of an image to say that the build must pass
+/// one (`ARG RUNTIME_IMAGE=placeholder`, `ARG GO_VERSION=PLEASE_PROVIDE_GO_VERSION`, which the
+/// Makefile sets), written without `-` and `_`: the whole default, or a part of it.
+const STAND_INS: &[&str] =
+    &["override", "setme", "unset", "undefined", "required", "none", "null", "todo", "tbd", "dummy"];
+const STAND_IN_PARTS: &[&str] = &["placeholder", "please", "replaceme", "changeme", "mustbeset"];
 
-/// True for a build argument's default that stands in for the image a build must pass.
+/// True for a build argument's default that stands in for the value a build must pass.
 fn is_stand_in(default: &str) -> bool {
-    let word = default.trim_matches(['"', '\'', '<', '>', '_', '-']).to_ascii_lowercase();
-    STAND_INS.contains(&word.as_str())
+    let word: String = default
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\'' | '<' | '>' | '_' | '-'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    STAND_INS.contains(&word.as_str()) || STAND_IN_PARTS.iter().any(|p| word.contains(p))
 }
 
 impl Stage {
@@ -421,6 +411,9 @@ mod tests {
         assert_eq!(df.resolve_image("${BASE}").as_deref(), Some("alpine:3.20"));
         assert_eq!(df.stand_in_arg("${RUNTIME}"), Some(("RUNTIME", "placeholder")));
         assert_eq!(df.stand_in_arg("${BASE}"), None);
+        let df =
+            Dockerfile::parse("ARG GO_VERSION=PLEASE_PROVIDE_GO_VERSION\nFROM acme/build:${GO_VERSION}\n").unwrap();
+        assert_eq!(df.resolve_image("acme/build:${GO_VERSION}"), None, "a tag the build must pass");
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             ),
             None => match df.stand_in_arg(image) {
                 Some((name, default)) => format!(
-                    "FROM {image}: the build argument {name}'s default ({default}) only stands in for the image each build passes, so the base image is unknown"
+                    "FROM {image}: the build argument {name}'s default ({default}) only stands in for what each build passes, so the base image is unknown"
                 ),
                 None => format!("FROM {image} uses a variable without a default, so the base image is unknown"),
             },
