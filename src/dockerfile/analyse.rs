@@ -112,7 +112,16 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             };
             out.push(Finding::new(&rules::NO_TRIMPATH, line, message));
         }
-        if !stripped {
+        // `-w` alone drops only the DWARF data and keeps the symbol table on purpose (profiles and
+        // stack traces name functions by it): the maintainer's choice.
+        let symbols_kept = ld.iter().any(|w| w == "-w") && !ld.iter().any(|w| w == "-s");
+        if symbols_kept {
+            let message = "the Go build strips the debug information (-w) but keeps the symbol table (no -s), which looks deliberate (profiles and debuggers read it): harden leaves it";
+            out.push(Finding {
+                severity: crate::rules::Severity::Info,
+                ..Finding::new(&rules::NOT_STRIPPED, line, message)
+            });
+        } else if !stripped {
             let message = match from_variable {
                 Some(name) if facts.arg_default(stage, &name).is_some() => format!(
                     "the Go build does not strip symbols: its -ldflags come from the build argument {name}, which harden leaves to you: add -s -w to its default"
@@ -339,7 +348,11 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot");
             let stages = super::users::stages_but(facts.df, None);
             if super::users::ids_under(plan, facts, user).is_none() {
-                if super::users::creates(&stages, facts.text, user) {
+                if let Some(ids) = super::users::argument_ids(&stages, user) {
+                    message.push_str(&format!(
+                        "; the file creates it with ids from build arguments, so the name is kept: write USER {ids}, which keeps them a choice and puts numbers in the image"
+                    ));
+                } else if super::users::creates(&stages, facts.text, user) {
                     message.push_str(
                         "; the file creates it with ids harden cannot read (from build arguments, or chosen when the image is built), so the name is kept: write them as USER uid:gid",
                     );
@@ -380,25 +393,16 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ));
             }
             // A health check gets no signals: its shell form matters only where there is no
-            // shell, the only place harden turns it. Where the shell stays, hadolint's DL3025 is
-            // answered at info: nothing there needs changing.
+            // shell, the only place harden turns it (hadolint's DL3025 is about CMD and
+            // ENTRYPOINT alone).
             Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
-                if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
+                if plan.runtime_is_shell_less(facts) && !runtime::healthcheck_needs_tools(form) =>
             {
-                let finding = if plan.runtime_is_shell_less(facts) {
-                    Finding::new(
-                        &rules::SHELL_FORM,
-                        inst.line,
-                        "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
-                    )
-                } else {
-                    let message = "HEALTHCHECK CMD is in shell form (hadolint DL3025): the runtime keeps its /bin/sh to run it, and a health check needs no signals, so the form is fine as it is";
-                    Finding {
-                        severity: crate::rules::Severity::Info,
-                        ..Finding::new(&rules::SHELL_FORM, inst.line, message)
-                    }
-                };
-                out.push(finding);
+                out.push(Finding::new(
+                    &rules::SHELL_FORM,
+                    inst.line,
+                    "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
+                ));
             }
             Body::Healthcheck(Some(form))
                 if plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form) =>

@@ -157,14 +157,20 @@ impl<'a> Facts<'a> {
                 .any(|i| installed_packages(i).iter().any(|p| matches!(p.as_str(), "go" | "golang" | "golang-go")))
     }
 
-    /// True for a stage that runs a go command of its own (`go test`, `go vet`) beside make or a
-    /// build script: its image has Go whatever it is called (`acme/build:1.24`), and make builds
-    /// the program.
+    /// True for a stage that runs a go command of its own (`go test`, `go vet`) or sets the Go
+    /// command's environment (`ENV GO111MODULE=on CGO_ENABLED=1`) beside make or a build
+    /// script: its image has Go whatever it is called (`acme/build:1.24`), and make builds the
+    /// program.
     fn runs_go_beside_make(&self, stage: &Stage) -> bool {
-        let go = self.go_runs.iter().filter(|r| r.stage == stage.index).flat_map(|r| &r.commands);
-        let runs = || stage.instructions.iter().flat_map(|i| i.body.run_commands());
-        go.into_iter().any(|c| c.subcommand != "run")
-            && runs().any(|c| c.argv().first().is_some_and(|p| commands::runs_builds(&p.value)))
+        const GO_VARIABLES: &[&str] = &["GO111MODULE", "CGO_ENABLED", "GOFLAGS", "GOPROXY", "GOPRIVATE", "GOTOOLCHAIN"];
+        let mut go = self.go_runs.iter().filter(|r| r.stage == stage.index).flat_map(|r| &r.commands);
+        let go_env = stage.instructions.iter().any(|i| match &i.body {
+            Body::Env(pairs) => pairs.iter().any(|(k, _)| GO_VARIABLES.contains(&k.as_str())),
+            _ => false,
+        });
+        let mut runs = stage.instructions.iter().flat_map(|i| i.body.run_commands());
+        (go.any(|c| c.subcommand != "run") || go_env)
+            && runs.any(|c| c.argv().first().is_some_and(|p| commands::runs_builds(&p.value)))
     }
 
     /// The file that a runtime-only Dockerfile copies from the build context and starts, when it

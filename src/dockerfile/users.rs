@@ -100,6 +100,17 @@ pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
     by_program || passwd_line(stages, text, name).is_some()
 }
 
+/// `uid:gid` as the build arguments that give them, for `USER name[:group]` when one of `stages`
+/// creates the account and its group with ids from build arguments (`adduser -u ${APP_UID}`,
+/// `addgroup -g ${APP_GID} app`): `USER ${APP_UID}:${APP_GID}` keeps the option to choose them
+/// and puts numbers in the image, as the kubelet needs.
+pub fn argument_ids(stages: &[&Stage], user: &str) -> Option<String> {
+    let (name, group) = user.split_once(':').unwrap_or((user, user));
+    let uid = option_of(stages, &["adduser", "useradd"], &["-u", "--uid"], name).filter(|v| v.starts_with('$'))?;
+    let gid = option_of(stages, &["addgroup", "groupadd"], &["-g", "--gid"], group).filter(|v| v.starts_with('$'))?;
+    Some(format!("{uid}:{gid}"))
+}
+
 /// The primary group id of the account `name` a stage creates: its passwd line's, the group
 /// `useradd -g` (or `adduser -G`, `--ingroup`) puts it in, or a group of its own name created
 /// with an id (`groupadd -g 1000 woodpecker`, which `useradd woodpecker` then joins).

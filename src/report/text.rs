@@ -10,25 +10,26 @@ use crate::run::{FileReport, Status};
 const BUILD_EDITS_ONLY: &str = " (build edits only: `harden pr` proposes them beside a security change, \
                                 or alone with `propose: all`)";
 
-/// How many directories not walked for one reason are named one by one.
-const DIRECTORIES_NAMED: usize = 5;
+/// How many files skipped, or directories not walked, for one reason are named one by one.
+const NAMED_PER_REASON: usize = 5;
 
 /// One block per file: its status, then one line per finding; a summary at the end.
 pub fn text(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
     let mut counts = [0usize; 4];
-    // Directories not walked for one reason (a repository's hundred `testdata/`), each reason's
-    // first few by name and the rest as a count at the end.
-    let mut passed_over: Vec<(&str, usize)> = Vec::new();
+    // Files skipped and directories not walked for one reason (a repository's hundred
+    // `testdata/`, its twenty workflows), each reason's first few by name and the rest as a
+    // count at the end.
+    let mut passed_over: Vec<((bool, &str), usize)> = Vec::new();
     for report in reports {
-        if report.kind == Kind::Directory {
-            let reason = report.reason.as_deref().unwrap_or_default();
-            let at = passed_over.iter().position(|(r, _)| *r == reason).unwrap_or_else(|| {
-                passed_over.push((reason, 0));
+        if report.status == Status::Skipped && report.findings.is_empty() {
+            let key = (report.kind == Kind::Directory, report.reason.as_deref().unwrap_or_default());
+            let at = passed_over.iter().position(|(k, _)| *k == key).unwrap_or_else(|| {
+                passed_over.push((key, 0));
                 passed_over.len() - 1
             });
             passed_over[at].1 += 1;
-            if passed_over[at].1 > DIRECTORIES_NAMED {
+            if passed_over[at].1 > NAMED_PER_REASON {
                 counts[report.status as usize] += 1;
                 continue;
             }
@@ -55,8 +56,9 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
                 writeln!(out, "  {}:{}: {} {} {}{mark}", report.path, f.line, f.severity.as_str(), f.rule, f.message);
         }
     }
-    for (reason, seen) in passed_over.into_iter().filter(|(_, seen)| *seen > DIRECTORIES_NAMED) {
-        let _ = writeln!(out, "and {} more directories: skipped ({reason})", seen - DIRECTORIES_NAMED);
+    for ((directory, reason), seen) in passed_over.into_iter().filter(|(_, seen)| *seen > NAMED_PER_REASON) {
+        let what = if directory { "directories" } else { "files" };
+        let _ = writeln!(out, "and {} more {what}: skipped ({reason})", seen - NAMED_PER_REASON);
     }
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     let fixed: usize = reports.iter().flat_map(|r| &r.findings).filter(|f| f.fixed).count();
@@ -80,4 +82,30 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         super::plural(findings, "finding"),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::FileReport;
+
+    #[test]
+    fn files_skipped_for_one_reason_are_named_five_at_a_time() {
+        let skipped = |n: usize, kind: Kind, reason: &str| {
+            FileReport::new(format!("f{n}"), kind, Status::Skipped, Some(reason.to_string()))
+        };
+        let mut reports: Vec<FileReport> =
+            (0..8).map(|n| skipped(n, Kind::Kubernetes, "a GitHub Actions workflow")).collect();
+        reports.extend((8..10).map(|n| skipped(n, Kind::Kubernetes, "no kind")));
+        reports.extend((10..17).map(|n| skipped(n, Kind::Directory, "test data")));
+        let out = text(&reports, false);
+        assert_eq!(out.lines().filter(|l| l.ends_with("(a GitHub Actions workflow)")).count(), 6, "{out}");
+        assert!(out.contains("and 3 more files: skipped (a GitHub Actions workflow)\n"), "{out}");
+        assert!(out.contains("f8: skipped (no kind)\nf9: skipped (no kind)\n"), "{out}");
+        assert!(out.contains("and 2 more directories: skipped (test data)\n"), "{out}");
+        assert!(
+            out.contains("10 files: 0 to change, 0 unchanged, 10 skipped, 0 errors (7 directories not walked)"),
+            "{out}"
+        );
+    }
 }

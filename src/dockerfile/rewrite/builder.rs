@@ -69,7 +69,9 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     // -ldflags that are only a build argument are the maintainer's to set (a debug build unsets them).
     let (ld, from_variable) = ldflags_words(facts, run, cmd);
     let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.iter().any(|w| w == f)).collect();
-    if missing.is_empty() || from_variable.is_some() || facts.is_off(rules::NOT_STRIPPED.id) {
+    // `-w` alone keeps the symbol table on purpose.
+    let symbols_kept = missing == ["-s"];
+    if missing.is_empty() || symbols_kept || from_variable.is_some() || facts.is_off(rules::NOT_STRIPPED.id) {
         return;
     }
     let prefix = missing.join(" ");

@@ -9,7 +9,8 @@ use super::Planner;
 
 impl Planner<'_, '_> {
     /// Reports an image that runs with no version tag, or not pinned by digest (as a
-    /// kustomization's `images:` tags and pins it, where one does).
+    /// kustomization's `images:` tags and pins it, where one does); an image the repository
+    /// builds, under a moving tag, is not asked for a digest.
     pub(super) fn image(&mut self, c: &Container<'_>, who: &str) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
         // `ko resolve` replaces a ko:// reference with the image it builds, by digest (also one a
@@ -25,6 +26,14 @@ impl Planner<'_, '_> {
         if digest.is_none() && !set.is_some_and(|s| s.digest) {
             if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
                 self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
+            }
+            // The repository's own image under a moving tag (`latest`, `main`, `dev`: no number)
+            // is its development build, whose digest changes with every commit: none can be
+            // written here.
+            let running_tag = set.and_then(|s| s.tag.as_deref()).or(tag).unwrap_or("latest");
+            let moving = !running_tag.chars().any(|c| c.is_ascii_digit());
+            if moving && self.context.images_built.contains(&self.context.image_key(image)) {
+                return;
             }
             let message = match set.and_then(|s| Some((s.tag.as_deref()?, &s.kustomization))) {
                 Some((tag, kustomization)) => {
