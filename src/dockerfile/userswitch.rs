@@ -320,7 +320,7 @@ pub fn base_program(facts: &Facts<'_>) -> Option<Blocker> {
 /// `runAsNonRoot` still refuses its root start.
 pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
     let stages = || std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
-    let tool = stages().flat_map(|s| &s.instructions).find_map(|inst| {
+    let installed = stages().flat_map(|s| &s.instructions).find_map(|inst| {
         let copied = match &inst.body {
             Body::Copy(copy) => (copy.sources.iter().chain([&copy.dest]))
                 .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
@@ -329,8 +329,12 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
         };
         let names = super::facts::installed_packages(inst).into_iter().chain(copied);
         names.into_iter().find_map(|name| PRIVILEGE_DROPPERS.iter().find(|d| **d == name).copied())
-    })?;
-    let (why, script) = match script_drop(facts) {
+    });
+    // A script the image runs that drops with the tool says the image carries it, however it
+    // got there (a script of its own that downloads gosu).
+    let drop = script_drop(facts);
+    let tool = installed.or_else(|| drop.map(|d| d.found.tool.as_str()))?;
+    let (why, script) = match drop {
         Some(drop) => (
             format!(
                 "{}:{} (which the image copies in) drops to {} with {} once it has prepared files as root",
@@ -363,7 +367,13 @@ pub fn script_drop<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
         })
         .flatten()
         .collect();
-    let is_copied = |file: &str| copied.iter().any(|c| *c == file || c.ends_with(&format!("/{file}")));
+    // The file itself, or a directory holding it (`COPY docker ./docker`, `COPY . .`).
+    let is_copied = |file: &str| {
+        copied.iter().any(|c| {
+            let dir = c.trim_end_matches('/');
+            *c == file || c.ends_with(&format!("/{file}")) || dir == "." || file.starts_with(&format!("{dir}/"))
+        })
+    };
     facts.source.privilege_drops.iter().find(|d| is_copied(&d.file))
 }
 

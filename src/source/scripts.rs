@@ -2,8 +2,9 @@
 //! entrypoint drops from root to another user once it has prepared its files (`exec su-exec
 //! app:app "$@"`, `exec gosu "$UID" "$@"`).
 
-/// Tools a script uses to run the rest of its work as another user.
-pub const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu"];
+/// Tools a script uses to run the rest of its work as another user (s6's and runit's for a
+/// supervised service: `s6-setuidgid app`, `chpst -u app`).
+pub const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu", "s6-setuidgid", "chpst"];
 
 /// Where a script runs a program as another user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,10 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
             let words: Vec<String> = crate::shell::lex(line, 0).into_iter().map(|t| t.value).collect();
             let at = words.iter().position(|w| PRIVILEGE_DROPPERS.contains(&w.as_str()))?;
             let user = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
+            // `gosu root crond` keeps root: no drop.
+            if matches!(user.split(':').next(), Some("root" | "0")) {
+                return None;
+            }
             Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone() })
         })
         .collect()
@@ -33,7 +38,8 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
 /// True for a file name that is a shell script an image may run (`entrypoint.sh`,
 /// `docker-entrypoint`).
 pub fn is_script_name(name: &str) -> bool {
-    name.ends_with(".sh") || name.contains("entrypoint")
+    // `run` is an s6 or runit service's script, which starts the program it supervises.
+    name.ends_with(".sh") || name.contains("entrypoint") || name == "run"
 }
 
 #[cfg(test)]
@@ -47,5 +53,9 @@ mod tests {
         assert_eq!(drops, [Drop { line: 4, tool: "su-exec".into(), user: "$APP_UID:$APP_GID".into() }]);
         assert!(privilege_drops("exec /app \"$@\"\n").is_empty());
         assert!(is_script_name("docker-entrypoint") && is_script_name("run.sh") && !is_script_name("main.go"));
+        let service = "#!/bin/sh\nexec s6-setuidgid git /app/gogs web\n";
+        assert_eq!(privilege_drops(service), [Drop { line: 2, tool: "s6-setuidgid".into(), user: "git".into() }]);
+        assert!(is_script_name("run"), "an s6 or runit service's script");
+        assert!(privilege_drops("exec gosu root /usr/sbin/crond -f\n").is_empty(), "root is no drop");
     }
 }
