@@ -188,6 +188,9 @@ rules! {
     DATA_STORE = "HD151" "runtime-data-store" Warning false ""
         "The image moves its program to 65532 from root or another user, and declares a VOLUME or keeps an embedded database (SQLite, bolt, badger…) at a path set when it runs: data an earlier image wrote to a volume keeps its owner, which the new user cannot write."
         "Not fixed: the user still moves to 65532; give the data volumes to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling the image out.";
+    BASE_END_OF_LIFE = "HD153" "runtime-end-of-life" Warning false ""
+        "The runtime harden keeps runs on a distribution release past end of life (alpine 3.21 and older, Debian 11 and older, Ubuntu 20.04 and older, as of December 2026): its packages get no more security fixes."
+        "Not fixed: another release brings other package versions, which only a rebuild and the project's tests can vouch for; raise the tag (alpine:3.23, debian:13-slim, ubuntu:24.04).";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

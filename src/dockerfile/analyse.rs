@@ -17,7 +17,6 @@ const IMAGE_REASONS: &[&str] = &[
 
 use super::facts::{Facts, GoRun};
 use super::flags::{goflags, ldflags_words};
-use super::gobuild::GoCommand;
 use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm, Stage};
@@ -26,8 +25,12 @@ use super::plan::{Plan, RuntimePlan};
 use super::runtime;
 use super::secrets;
 
+mod debugger;
+mod end_of_life;
 mod images;
 mod stages;
+
+pub use debugger::debugger_build;
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
@@ -35,6 +38,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     build_findings(facts, plan, &mut out);
     runtime_findings(facts, plan, &mut out);
     images::findings(facts, plan.root_kept.is_some(), &mut out);
+    end_of_life::findings(facts, plan, &mut out);
     secrets::findings(facts, &mut out);
     stages::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
@@ -191,46 +195,6 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
         ),
         _ => "the binary links against libc wherever the builder has a C compiler".to_string(),
     }
-}
-
-/// Why a build must keep its symbols and source paths for a debugger, when it must: its
-/// `-gcflags` come from a variable (skaffold's `SKAFFOLD_GO_GCFLAGS` is `all=-N -l` under
-/// `skaffold debug`) or turn optimisations off (`-N -l`), the build runs a detector (`-race`,
-/// `-msan`, `-asan`), or the stage installs delve.
-pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option<String> {
-    let gcflags = cmd.flag("gcflags").and_then(|f| f.value.clone()).or_else(|| {
-        goflags(facts, run, cmd).split_whitespace().find_map(|w| w.strip_prefix("-gcflags=").map(str::to_string))
-    });
-    if let Some(flags) = gcflags {
-        if flags.contains('$') {
-            return Some(format!(
-                "-gcflags={flags} comes from a build argument, which a debug build sets to all=-N -l"
-            ));
-        }
-        let words: Vec<&str> = flags.split_whitespace().map(|w| w.rsplit('=').next().unwrap_or(w)).collect();
-        if words.contains(&"-N") || words.contains(&"-l") {
-            return Some(format!("-gcflags={flags} turns optimisations off for a debugger"));
-        }
-    }
-    if let Some(name) = ["race", "msan", "asan"].into_iter().find(|name| cmd.flag(name).is_some()) {
-        return Some(format!("the build uses -{name}, a test build whose reports need the symbols and paths"));
-    }
-    let delve =
-        facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(GoCommand::builds_delve);
-    if delve {
-        return Some("the stage installs delve, the Go debugger".to_string());
-    }
-    // A stage built on this one that installs delve debugs the binary this stage builds.
-    let built_on = |stage: &Stage| facts.ancestors(stage).any(|p| p.index == run.stage);
-    let debug = facts
-        .go_runs
-        .iter()
-        .filter(|r| built_on(&facts.df.stages[r.stage]))
-        .find(|r| r.commands.iter().any(GoCommand::builds_delve))?;
-    Some(format!(
-        "stage {} is built on this one and debugs its binary with delve",
-        facts.df.stages[debug.stage].reference()
-    ))
 }
 
 /// The builder's Go, when it predates `-trimpath`.
@@ -393,16 +357,25 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ));
             }
             // A health check gets no signals: its shell form matters only where there is no
-            // shell, the only place harden turns it (hadolint's DL3025 is about CMD and
-            // ENTRYPOINT alone).
+            // shell, the only place harden turns it. Where the shell stays, hadolint's DL3025
+            // (which takes HEALTHCHECK CMD for a CMD) is answered at info: nothing needs changing.
             Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
-                if plan.runtime_is_shell_less(facts) && !runtime::healthcheck_needs_tools(form) =>
+                if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
             {
-                out.push(Finding::new(
-                    &rules::SHELL_FORM,
-                    inst.line,
-                    "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
-                ));
+                let finding = if plan.runtime_is_shell_less(facts) {
+                    Finding::new(
+                        &rules::SHELL_FORM,
+                        inst.line,
+                        "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
+                    )
+                } else {
+                    let message = "HEALTHCHECK CMD is in shell form (hadolint DL3025): the runtime keeps its /bin/sh to run it, and a health check needs no signals, so the form is fine as it is";
+                    Finding {
+                        severity: crate::rules::Severity::Info,
+                        ..Finding::new(&rules::SHELL_FORM, inst.line, message)
+                    }
+                };
+                out.push(finding);
             }
             Body::Healthcheck(Some(form))
                 if plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form) =>

@@ -231,9 +231,15 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
     // Packages are programs the image runs (tini, git, gpg), not a result to copy.
     let mut packages = super::facts::installed_packages(inst);
     packages.retain(|p| !runtime::PROVIDED_PACKAGES.contains(&p.as_str()));
+    // Data packages are files the program reads (`/etc/mime.types`), copied like any result.
+    let (data, programs): (Vec<String>, Vec<String>) =
+        packages.into_iter().partition(|p| runtime::DATA_PACKAGES.contains(&p.as_str()));
     let instead = match command.split_whitespace().next() {
-        _ if !packages.is_empty() => {
-            format!("the program or its entrypoint may run what it installs: {}", packages.join(", "))
+        _ if !programs.is_empty() => {
+            format!("the program or its entrypoint may run what it installs: {}", programs.join(", "))
+        }
+        _ if !data.is_empty() => {
+            format!("it installs {}, files the program reads: copy them from the build stage instead", data.join(", "))
         }
         Some("chown" | "chgrp") => "give the files their owner with COPY --chown=uid:gid instead".into(),
         Some("chmod") => "give the files their mode with COPY --chmod instead".into(),

@@ -7,6 +7,9 @@ use super::model::{Body, CommandForm, Instruction};
 
 /// Packages distroless already ships (static has CA certificates and time zones).
 pub const PROVIDED_PACKAGES: &[&str] = &["ca-certificates", "tzdata"];
+/// Packages of data files a program reads, not programs it runs (`/etc/mime.types`, the
+/// MIME database, `/etc/services`).
+pub const DATA_PACKAGES: &[&str] = &["media-types", "mailcap", "shared-mime-info", "netbase", "iana-etc"];
 /// Programs that only exist to make a request.
 const HTTP_TOOLS: &[&str] = &["curl", "wget", "nc", "/usr/bin/curl", "/usr/bin/wget", "/bin/wget"];
 

@@ -1,0 +1,46 @@
+//! Builds a debugger or a detector needs as they are: their symbols and source paths stay.
+
+use super::super::facts::{Facts, GoRun};
+use super::super::flags::goflags;
+use super::super::gobuild::GoCommand;
+use super::super::model::Stage;
+
+/// Why a build must keep its symbols and source paths for a debugger, when it must: its
+/// `-gcflags` come from a variable (skaffold's `SKAFFOLD_GO_GCFLAGS` is `all=-N -l` under
+/// `skaffold debug`) or turn optimisations off (`-N -l`), the build runs a detector (`-race`,
+/// `-msan`, `-asan`), or the stage installs delve.
+pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option<String> {
+    let gcflags = cmd.flag("gcflags").and_then(|f| f.value.clone()).or_else(|| {
+        goflags(facts, run, cmd).split_whitespace().find_map(|w| w.strip_prefix("-gcflags=").map(str::to_string))
+    });
+    if let Some(flags) = gcflags {
+        if flags.contains('$') {
+            return Some(format!(
+                "-gcflags={flags} comes from a build argument, which a debug build sets to all=-N -l"
+            ));
+        }
+        let words: Vec<&str> = flags.split_whitespace().map(|w| w.rsplit('=').next().unwrap_or(w)).collect();
+        if words.contains(&"-N") || words.contains(&"-l") {
+            return Some(format!("-gcflags={flags} turns optimisations off for a debugger"));
+        }
+    }
+    if let Some(name) = ["race", "msan", "asan"].into_iter().find(|name| cmd.flag(name).is_some()) {
+        return Some(format!("the build uses -{name}, a test build whose reports need the symbols and paths"));
+    }
+    let delve =
+        facts.go_runs.iter().filter(|r| r.stage == run.stage).flat_map(|r| &r.commands).any(GoCommand::builds_delve);
+    if delve {
+        return Some("the stage installs delve, the Go debugger".to_string());
+    }
+    // A stage built on this one that installs delve debugs the binary this stage builds.
+    let built_on = |stage: &Stage| facts.ancestors(stage).any(|p| p.index == run.stage);
+    let debug = facts
+        .go_runs
+        .iter()
+        .filter(|r| built_on(&facts.df.stages[r.stage]))
+        .find(|r| r.commands.iter().any(GoCommand::builds_delve))?;
+    Some(format!(
+        "stage {} is built on this one and debugs its binary with delve",
+        facts.df.stages[debug.stage].reference()
+    ))
+}
