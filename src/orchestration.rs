@@ -61,6 +61,9 @@ pub struct Orchestration {
     /// The build context every build of it names (relative to the repository), with where that is
     /// said; `None` when no build names one or they differ.
     pub context: Option<(PathBuf, String)>,
+    /// A Dockerfile beside this one whose image runs on a shell-less base (`Dockerfile.distroless`):
+    /// the repository publishes such a variant, so a full OS image here is a choice.
+    pub shell_less_variant: Option<String>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.

@@ -20,6 +20,7 @@ use crate::source::SourceFacts;
 
 mod manifest_context;
 mod repository;
+mod variants;
 use manifest_context::{built_image, manifest_context, stale_copies, stale_renders};
 use repository::RepositoryFacts;
 
@@ -370,6 +371,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         }
     }
     let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
+    let shell_less = variants::shell_less(&every_dockerfile, rel);
     let dockerfile_reports = parallel_map(work, |(f, dir)| {
         // A Dockerfile the tests build is theirs, unless a build file builds it too (a release):
         // then it is hardened for both, without BuildKit's mounts, which the tests' builds lack.
@@ -380,6 +382,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         }
         let (program, _) = program(f, dir);
         let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
+        orchestration.shell_less_variant = variants::beside(&shell_less, &rel(&f.path));
         if let Some(build) = tests_build {
             orchestration.without_buildkit.get_or_insert_with(|| crate::source::test_images::origin(build));
         }

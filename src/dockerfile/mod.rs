@@ -223,6 +223,15 @@ pub fn file_capabilities(text: &str) -> Option<(usize, Vec<String>)> {
     facts::Facts::new(text, &df, &source, &config).file_capabilities()
 }
 
+/// True when the image a Dockerfile builds runs on a shell-less base (distroless, scratch), as
+/// its final stage or the stages it is built on say.
+pub fn runs_shell_less(text: &str) -> bool {
+    let Ok(df) = model::Dockerfile::parse(text) else { return false };
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let facts = facts::Facts::new(text, &df, &source, &config);
+    facts.base_image(facts.runtime_stage()).is_some_and(|b| b.family().is_shell_less())
+}
+
 /// Why the program of a Dockerfile that runs as root must keep root, when harden refuses to move
 /// it to 65532 (see [`plan::Plan::root_kept`]) or leaves the whole file alone (a binary built
 /// outside it on a base harden does not change): a pod that runs the image must not force
