@@ -368,7 +368,9 @@ impl<'w> Planner<'w, '_> {
         let user_left_to_image = get("runAsUser").is_none()
             && containers_user.is_empty()
             && (get("runAsNonRoot").and_then(Value::as_bool) == Some(true) || containers_non_root);
+        // A pod that runs as root on purpose (`runAsUser: 0`) has root's group: nothing to match.
         if get("runAsGroup").is_none()
+            && !explicit_root
             && !groups_complete
             && !images_give_groups
             && !user_left_to_image
