@@ -369,6 +369,11 @@ mod tests {
             skipped("services:\n  redis:\n    image: redis:7\n"),
             "a Compose file (services:), not a Kubernetes manifest"
         );
+        // An override file sets only what changes (`environment:`).
+        assert_eq!(
+            skipped("version: '3.7'\nservices:\n  api:\n    environment:\n      - LOG_LEVEL=trace\n"),
+            "a Compose file (services:), not a Kubernetes manifest"
+        );
         // A server's own configuration that lists its services is no Compose file.
         assert_eq!(
             skipped("services:\n  frontend:\n    rpc:\n      grpcPort: 7233\n"),

@@ -18,11 +18,23 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
     }
     if !docs.iter().any(is_workload) {
         // A Compose file by what it holds, whatever its name (`compose/redis.yml`): services
-        // that run an image or build one (a server's configuration may list `services:` too).
+        // with Compose's own keys, an image or a build (or, in an override file, only
+        // `environment:` or `volumes:`); a server's configuration may list `services:` too.
+        const COMPOSE_KEYS: &[&str] = &[
+            "image",
+            "build",
+            "environment",
+            "env_file",
+            "volumes",
+            "ports",
+            "depends_on",
+            "entrypoint",
+            "healthcheck",
+        ];
         let compose = docs.iter().any(|d| {
             d.get("services")
                 .and_then(Value::as_mapping)
-                .is_some_and(|services| services.values().any(|s| s.get("image").is_some() || s.get("build").is_some()))
+                .is_some_and(|services| services.values().any(|s| COMPOSE_KEYS.iter().any(|k| s.get(*k).is_some())))
         });
         return Some(match kinds.is_empty() {
             true if compose => "a Compose file (services:), not a Kubernetes manifest".into(),
