@@ -369,6 +369,11 @@ mod tests {
             skipped("services:\n  redis:\n    image: redis:7\n"),
             "a Compose file (services:), not a Kubernetes manifest"
         );
+        // An Argo Workflow's templates each run one container.
+        assert!(
+            skipped("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - name: main\n    container:\n      image: busybox:1.36\n")
+                .starts_with("custom resources whose controller makes pods from the templates they hold (kinds: Workflow)")
+        );
         // An override file sets only what changes (`environment:`).
         assert_eq!(
             skipped("version: '3.7'\nservices:\n  api:\n    environment:\n      - LOG_LEVEL=trace\n"),

@@ -73,13 +73,15 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
     None
 }
 
-/// True when a document holds containers anywhere (a pod template inside a custom resource).
+/// True when a document holds containers anywhere (a pod template inside a custom resource;
+/// an Argo Workflow template's single `container:` or `script:` with an image).
 fn holds_pods(value: &Value) -> bool {
     match value {
         Value::Mapping(map) => map.iter().any(|(key, child)| {
             let containers = key.as_str() == Some("containers")
                 && child.as_sequence().is_some_and(|list| list.iter().any(|c| c.get("image").is_some()));
-            containers || holds_pods(child)
+            let single = matches!(key.as_str(), Some("container" | "script")) && child.get("image").is_some();
+            containers || single || holds_pods(child)
         }),
         Value::Sequence(items) => items.iter().any(holds_pods),
         _ => false,
