@@ -97,7 +97,11 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         return Ok(Outcome::Skipped(not_go::not_a_go_build(&facts)));
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(facts.runtime_stage());
-    if let Some(why) = entrypoint.or(cmd).and_then(runtime::development_command) {
+    let development = entrypoint
+        .or(cmd)
+        .and_then(runtime::development_command)
+        .or_else(|| runtime::carries_delve(facts.runtime_stage()));
+    if let Some(why) = development {
         return Ok(Outcome::Skipped(format!("a development image: {why}")));
     }
     if let Some(why) = build_environment(&facts, entrypoint.or(cmd)) {

@@ -104,6 +104,18 @@ pub fn development_command(form: &CommandForm) -> Option<String> {
         .then(|| format!("it starts {program}, a development tool (live reload or a debugger)"))
 }
 
+/// Why a runtime stage that copies in delve (`COPY --from=build /go/bin/dlv /dlv`) is an image
+/// for attaching a debugger, whatever script starts it.
+pub fn carries_delve(stage: &super::model::Stage) -> Option<String> {
+    let copies_dlv = stage.instructions.iter().any(|i| match &i.body {
+        Body::Copy(c) => {
+            c.sources.iter().chain([&c.dest]).any(|p| p.trim_end_matches('/').rsplit('/').next() == Some("dlv"))
+        }
+        _ => false,
+    });
+    copies_dlv.then(|| "it carries delve (dlv), the Go debugger, for a debugger to attach to the program".to_string())
+}
+
 /// True when a command names its program or an argument by a path relative to the working
 /// directory (`./app`, `bin/server`, `--config ./conf.yaml`).
 pub fn command_is_relative(form: &CommandForm) -> bool {
