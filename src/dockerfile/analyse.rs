@@ -197,23 +197,6 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
     }
 }
 
-/// The build argument value that puts the runtime on a shell-less stage of the file instead
-/// (`FROM $BASE_IMAGE` with `ARG BASE_IMAGE=alpine`, beside `FROM gcr.io/distroless/static AS
-/// distroless`): `BASE_IMAGE=distroless`.
-fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
-    let image = &facts.runtime_stage().from.image;
-    let arg = facts.df.global_args.iter().find(|a| {
-        let named = image.contains(&format!("${{{}}}", a.name)) || image == &format!("${}", a.name);
-        named && a.default.as_deref().is_some_and(|d| facts.df.stage_named(d).is_some())
-    })?;
-    let choice = facts.df.stages.iter().find(|s| {
-        s.instructions.is_empty()
-            && s.from.alias.as_deref().is_some_and(|a| Some(a) != arg.default.as_deref())
-            && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
-    })?;
-    Some(format!("{}={}", arg.name, choice.from.alias.as_deref()?))
-}
-
 /// The builder's Go, when it predates `-trimpath`.
 pub fn trimpath_unavailable(facts: &Facts<'_>, run: &GoRun) -> Option<GoVersion> {
     facts.go_version(&facts.df.stages[run.stage], run.instr).filter(|v| *v < GoVersion::TRIMPATH)
@@ -247,7 +230,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         };
         // A shell-less variant the repository publishes beside this image makes its shell a
         // choice: said at info.
-        let variant = shell_less_choice(facts)
+        let variant = images::shell_less_choice(facts)
             .or_else(|| facts.source.orchestration.shell_less_variant.clone())
             .filter(|_| matches!(plan.runtime, RuntimePlan::Keep));
         let also = match &variant {

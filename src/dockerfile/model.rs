@@ -271,8 +271,7 @@ impl Dockerfile {
     pub fn stand_in_arg(&self, image: &str) -> Option<(&str, &str)> {
         self.global_args.iter().find_map(|a| {
             let default = a.default.as_deref().filter(|d| is_stand_in(d))?;
-            let named = image.contains(&format!("${{{}}}", a.name)) || image.contains(&format!("${}", a.name));
-            named.then_some((a.name.as_str(), default))
+            super::variables::uses(image, &a.name).then_some((a.name.as_str(), default))
         })
     }
 }

@@ -6,6 +6,15 @@ pub fn only_variable(word: &str) -> Option<&str> {
     (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
 }
 
+/// True when `text` uses the variable `name` (`$NAME`, `${NAME}`, `${NAME:-default}`), not one
+/// whose name only starts with it (`$NAMES`).
+pub fn uses(text: &str, name: &str) -> bool {
+    text.match_indices('$').any(|(at, _)| {
+        let after = text[at + 1..].trim_start_matches('{');
+        after.strip_prefix(name).is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    })
+}
+
 /// Replaces `$VAR`, `${VAR}` and `${VAR:-default}` with the given values.
 pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<String> {
     let mut out = String::new();
@@ -49,5 +58,11 @@ mod tests {
         assert_eq!(only_variable("/build/${TARGETPLATFORM}/cache"), None);
         assert_eq!(only_variable("${GOCACHE:-/tmp}"), None);
         assert_eq!(only_variable("$"), None);
+    }
+
+    #[test]
+    fn a_text_uses_a_variable_by_its_whole_name() {
+        assert!(uses("${REGISTRY}/app:${TAG:-latest}", "TAG") && uses("$BASE", "BASE"));
+        assert!(!uses("$BASES", "BASE") && !uses("BASE", "BASE"));
     }
 }

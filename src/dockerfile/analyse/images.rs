@@ -100,3 +100,18 @@ pub(super) fn findings(facts: &Facts<'_>, root_kept: bool, out: &mut Vec<Finding
         }
     }
 }
+
+/// The build argument value that puts the runtime on a shell-less stage of the file instead
+/// (`FROM $BASE_IMAGE` with `ARG BASE_IMAGE=alpine`, beside `FROM gcr.io/distroless/static AS
+/// distroless`): `BASE_IMAGE=distroless`.
+pub(super) fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
+    let name = super::super::variables::only_variable(&facts.runtime_stage().from.image)?;
+    let arg = facts.df.global_args.iter().find(|a| a.name == name)?;
+    let chosen = arg.default.as_deref().filter(|d| facts.df.stage_named(d).is_some())?;
+    let choice = facts.df.stages.iter().find(|s| {
+        s.instructions.is_empty()
+            && s.from.alias.as_deref().is_some_and(|a| a != chosen)
+            && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
+    })?;
+    Some(format!("{name}={}", choice.from.alias.as_deref()?))
+}
