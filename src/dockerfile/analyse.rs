@@ -37,7 +37,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     let mut out = plan.hazards.clone();
     build_findings(facts, plan, &mut out);
     runtime_findings(facts, plan, &mut out);
-    images::findings(facts, plan.root_kept.is_some(), &mut out);
+    images::findings(facts, plan, &mut out);
     end_of_life::findings(facts, plan, &mut out);
     secrets::findings(facts, &mut out);
     stages::findings(facts, &mut out);
@@ -202,6 +202,10 @@ pub fn trimpath_unavailable(facts: &Facts<'_>, run: &GoRun) -> Option<GoVersion>
     facts.go_version(&facts.df.stages[run.stage], run.instr).filter(|v| *v < GoVersion::TRIMPATH)
 }
 
+/// Why a kept runtime image keeps its user too.
+const KEPT_IMAGE_USER: &str =
+    ": which of that image's files and tools the program needs, as another user, is not known";
+
 fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     if facts.carries_data_only() {
         return;
@@ -266,11 +270,18 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         // one whose contents harden knows (what the program does with a kept image's tools and
         // files as another user is not known).
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) && IMAGE_REASONS.contains(&why.rule) => {
-            format!("; harden changes the user only with the runtime image, which it keeps ({} says why)", why.rule)
+            format!("; harden keeps the runtime image ({} says why), and with it the user{KEPT_IMAGE_USER}", why.rule)
         }
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
             format!("; harden leaves it so ({} says why)", why.rule)
         }
+        // A team that keeps its base on purpose (`disable: [HD101]`) keeps its user with it.
+        None if matches!(plan.runtime, RuntimePlan::Keep) => [rules::FAT_RUNTIME.id, rules::SINGLE_STAGE.id]
+            .into_iter()
+            .filter(|_| facts.is_single_stage() || base.as_ref().is_some_and(|b| b.family().is_fat()))
+            .find(|id| facts.is_off(id))
+            .map(|id| format!("; harden keeps the runtime image, as {id} is turned off for this file, and with it the user{KEPT_IMAGE_USER}"))
+            .unwrap_or_default(),
         _ => String::new(),
     };
     // A drop the entrypoint script shows is why the user stays; the program never runs as root.

@@ -174,9 +174,9 @@ impl<'a> Facts<'a> {
     }
 
     /// The file that a runtime-only Dockerfile copies from the build context and starts, when it
-    /// runs on a shell-less image (distroless, scratch) or busybox in a repository of Go source
-    /// (or one GoReleaser builds): a Go binary built before `docker build` (GoReleaser, promu, a
-    /// CI step). `None` otherwise.
+    /// runs on a shell-less image (distroless, scratch), busybox or a distribution (alpine,
+    /// debian, ubuntu) in a repository of Go source (or one GoReleaser builds): a Go binary built
+    /// before `docker build` (GoReleaser, promu, a CI step). `None` otherwise.
     pub fn prebuilt_binary(&self) -> Option<String> {
         // Other stages may only prepare files (certificates from an alpine or golang stage): none
         // runs Go.
@@ -187,7 +187,10 @@ impl<'a> Facts<'a> {
             return None;
         }
         let stage = self.runtime_stage();
-        if !self.base_image(stage).is_some_and(|b| b.family().is_shell_less() || b.family() == Family::Busybox) {
+        // A distribution's image, not Go's: no stage of the file runs Go at all.
+        let family = self.base_image(stage).map(|b| b.family());
+        let distribution = family.is_some_and(|f| f.is_fat() && f != Family::Golang) && prepared_only;
+        if !(family.is_some_and(|f| f.is_shell_less() || f == Family::Busybox) || distribution) {
             return None;
         }
         let program = self.started_program(stage)?;
@@ -200,6 +203,9 @@ impl<'a> Facts<'a> {
         stage.instructions.iter().enumerate().find_map(|(i, inst)| {
             let Body::Copy(copy) = &inst.body else { return None };
             let (target, source) = self.copied_files(stage, i, copy).into_iter().find(|(t, _)| named(t))?;
+            if is_cargo_output(&source) {
+                return None;
+            }
             let Some(from) = copy.from.as_deref() else { return Some(target) };
             // Through a stage that took it from the build context (an alpine stage that gathers
             // certificates and `COPY dist/app /bin/app`).
@@ -218,7 +224,10 @@ impl<'a> Facts<'a> {
     /// as written.
     fn copied_files(&self, stage: &Stage, i: usize, copy: &super::model::Copy) -> Vec<(String, String)> {
         let dest = join_path(&self.workdir_at(stage, i), &copy.dest);
-        let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1;
+        // A directory every distribution has takes the file in (`COPY ntfy /usr/bin`).
+        let system_dir =
+            SYSTEM_BIN_DIRS.contains(&dest.as_str()) && self.base_image(stage).is_some_and(|b| b.family().is_fat());
+        let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1 || system_dir;
         (copy.sources.iter())
             .map(|src| {
                 let file = src.rsplit('/').next().unwrap_or(src);
@@ -437,6 +446,14 @@ pub fn join_path(dir: &str, path: &str) -> String {
         }
     }
     format!("/{}", parts.join("/"))
+}
+
+/// The directories of programs every distribution's image has.
+const SYSTEM_BIN_DIRS: &[&str] = &["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin"];
+
+/// True for a path in Cargo's output directory (`target/release/engine`): a Rust program.
+pub fn is_cargo_output(source: &str) -> bool {
+    ["target/release/", "target/debug/"].iter().any(|t| source.contains(t))
 }
 
 #[cfg(test)]

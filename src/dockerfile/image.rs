@@ -99,6 +99,15 @@ impl ImageRef {
         }
     }
 
+    /// True for an image published only under moving tags, never a version: distroless
+    /// (`nonroot`, `debug`), Chainguard's free images (`latest`, `latest-dev`) and the Prometheus
+    /// projects' busybox builds (`quay.io/prometheus/busybox:glibc`, rebuilt every month).
+    pub fn publishes_no_versions(&self) -> bool {
+        self.family() == Family::Distroless
+            || self.name.starts_with("cgr.dev/chainguard/")
+            || (self.name.starts_with("quay.io/prometheus/") && self.family() == Family::Busybox)
+    }
+
     /// True for an image that carries the Go toolchain: golang, toolchain images named `go` or
     /// `go-toolset` (Red Hat's), and golang builds of a project's own (`golang-boring`,
     /// `go-boringcrypto`, `fips-golang`).

@@ -37,7 +37,13 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             None => b.name.clone(),
         });
         let base = base.unwrap_or_else(|| stage.from.image.clone());
-        if facts.base_image(stage).is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox) {
+        // Whatever the base, an entrypoint script is what runs first.
+        let starts_script = facts.started_program(stage).is_some_and(|p| p.ends_with(".sh"));
+        if starts_script
+            || facts
+                .base_image(stage)
+                .is_some_and(|b| b.family().is_shell_less() || b.family() == image::Family::Busybox)
+        {
             let started = facts.started_program(stage).unwrap_or_else(|| "no command".into());
             return format!(
                 "a Go binary GoReleaser builds ({}){cgo} copied onto {base}, whose command starts {started}, not the binary itself: what that needs of the image (a shell, tools, an account) is not known, so harden leaves the image as it is",
@@ -56,9 +62,15 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     if facts.base_image(stage).is_none() && facts.df.stage_named(&stage.from.image).is_none() {
         // A USER of its own says as whom; only the image is decided elsewhere.
         let decided = if facts.last_user(stage).is_some() { "what it runs on" } else { "what it runs on and as whom" };
+        // `authelia/base:${TAG}@sha256:${SHA}`: the name is written, its version is not.
+        let image = &stage.from.image;
+        let name = image.split(['@', ':']).next().unwrap_or(image);
+        let from_arguments = match name.contains('$') {
+            true => "a build argument with no default",
+            false => "an image whose tag or digest comes from a build argument with no default",
+        };
         return format!(
-            "not known to be a Go build: its runtime image is {}, a build argument with no default, so {decided} is decided outside the file",
-            stage.from.image
+            "not known to be a Go build: its runtime image is {image}, {from_arguments}, so {decided} is decided outside the file"
         );
     }
     // A stage the runtime copies from that builds with make (or a script) on an image harden does
@@ -188,7 +200,7 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
         model::Body::Copy(c) if c.from.is_none() => Some(&c.sources),
         _ => None,
     });
-    let cargo = copied.flatten().find(|s| ["target/release/", "target/debug/"].iter().any(|t| s.contains(t)));
+    let cargo = copied.flatten().find(|s| facts::is_cargo_output(s));
     if let Some(source) = cargo {
         return Some(format!(
             "not a Go build: it copies {source}, the output of a Rust build (Cargo's target/ directory)"

@@ -153,11 +153,17 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             return Plan::kept(false, hazards);
         }
         // On a shell-less image: only its user changes.
-        return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
+        if facts.base_image(runtime).is_some_and(|b| b.family().is_shell_less()) {
+            return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
+        }
     }
+    // Built by make or a script, or before the image on a distribution's base: harden cannot
+    // build that binary to prove it runs on distroless, so the runtime stays, and its user.
     if facts.builds().next().is_none() {
         hazards.extend(unknown_output::unknown_output(facts));
-        return Plan::kept(false, hazards);
+        let why = hazards.iter().find(|h| h.rule == rules::UNKNOWN_BUILD_OUTPUT.id).map(|h| h.message.clone());
+        let root_kept = why.filter(|_| super::userswitch::runs_as_root(facts));
+        return Plan { root_kept, ..Plan::kept(false, hazards) };
     }
     if df.open_at_end {
         let line = facts.text.lines().count();

@@ -186,7 +186,9 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
             Body::Entrypoint(f) | Body::Cmd(f) => f,
             _ => continue,
         };
-        if runtime::runs_script(form) || copied_from_context(facts, form) {
+        // A binary built before the image is no script, whatever copies it in.
+        let copied_script = copied_from_context(facts, form) && facts.prebuilt_binary().is_none();
+        if runtime::runs_script(form) || copied_script {
             return Err((
                 &rules::SHELL_SCRIPT_ENTRYPOINT,
                 inst.line,

@@ -7,13 +7,21 @@ use crate::rules;
 use super::super::facts::Facts;
 use super::super::image::Family;
 use super::super::model::Body;
+use super::super::plan::{Plan, RuntimePlan};
 use super::super::rewrite::{builder_version_from_go_mod, other_modules_built};
 use super::add_is_plain_copy;
 
 /// The findings on the images the stages start from: unpinned, untagged or floating (a golang
-/// tag that names only a variant), past end of life, and `ADD` of local files. `root_kept`: the
-/// program must keep root, so no `:nonroot` variant is advised.
-pub(super) fn findings(facts: &Facts<'_>, root_kept: bool, out: &mut Vec<Finding>) {
+/// tag that names only a variant), past end of life, and `ADD` of local files. A program that
+/// must keep root (the plan's `root_kept`) gets no `:nonroot` variant advised.
+pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
+    let root_kept = plan.root_kept.is_some();
+    // The runtime stage whose base the rewrite replaces.
+    let replaced = match plan.runtime {
+        RuntimePlan::Keep => None,
+        RuntimePlan::Split { .. } | RuntimePlan::Convert { image: Some(_) } => Some(facts.runtime),
+        RuntimePlan::Convert { image: None } => None,
+    };
     for stage in &facts.df.stages {
         let line = stage.from.line;
         if facts.parent_stage(stage).is_some() {
@@ -49,6 +57,17 @@ pub(super) fn findings(facts: &Facts<'_>, root_kept: bool, out: &mut Vec<Finding
                     format!(
                         "{reference} {floats}: distroless publishes no version tags; {variant}pin a digest (harden fix --pin)"
                     )
+                } else if image.publishes_no_versions() {
+                    let floats =
+                        if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
+                    format!(
+                        "{reference} {floats}: {} publishes no version tags; pin a digest (harden fix --pin)",
+                        image.name
+                    )
+                } else if image.family().is_fat() && image.family() != Family::Golang && replaced != Some(stage.index) {
+                    format!(
+                        "{reference} has no version tag, so each build may start from another release; name the one you build and test on (harden does not pick it: a new release changes the packages the image installs)"
+                    )
                 } else {
                     format!("{reference} has no version tag")
                 };
@@ -78,7 +97,12 @@ pub(super) fn findings(facts: &Facts<'_>, root_kept: bool, out: &mut Vec<Finding
                         "; go.mod's `go {go}` line predates Go 1.21, so it does not say which Go builds the module: pin a current golang tag"
                     ));
                 }
-                out.push(Finding::new(&rules::LATEST_TAG, line, message));
+                // Nothing to move to but a digest (HD110's pin): said at info.
+                let finding = Finding::new(&rules::LATEST_TAG, line, message);
+                out.push(match image.publishes_no_versions() && image.family() != Family::Distroless {
+                    true => Finding { severity: crate::rules::Severity::Info, ..finding },
+                    false => finding,
+                });
             }
         }
         if image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {

@@ -15,9 +15,10 @@ impl<'a> Facts<'a> {
     /// The `make` or script a `RUN` runs that builds the program when no `go build` does
     /// (`make falcosidekick`, `./build.sh linux`), as written, up to its first five words. Only
     /// the stages the runtime copies from count (and those they are built on), where it copies
-    /// from any; of their commands, the first that names a build or release (`make build` after
-    /// `make install-go-deps`, or after a script that downloads modules), else the first; with
-    /// the line of its `RUN`.
+    /// from any; of their commands that name no other part (`make docs-build`, `make web-deps`),
+    /// the first that names a build or release (`make build` after `make install-go-deps`, or
+    /// after a script that downloads modules), else the last (`make cli-linux-server` after the
+    /// documentation's and web front end's steps); with the line of its `RUN`.
     pub fn build_command(&self) -> Option<(usize, String)> {
         let runtime = self.runtime_stage();
         let copied: Vec<&Stage> = runtime
@@ -36,8 +37,18 @@ impl<'a> Facts<'a> {
             .map(|(line, command)| (line, command.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>()))
             .filter(|(_, argv)| argv.first().is_some_and(|p| runs_builds(p)))
             .collect();
+        // Steps that build something else (the documentation, a web front end) or only prepare
+        // (`make docs-deps`, `make lint`) are passed over while another step remains.
+        let program_steps: Vec<&(usize, Vec<&str>)> =
+            commands.iter().filter(|(_, argv)| argv[1..].iter().any(|w| names_program_target(w))).collect();
         let builds = |w: &&str| (w.contains("build") || w.contains("release")) && !w.contains("clean");
-        let (line, chosen) = commands.iter().find(|(_, argv)| argv[1..].iter().any(builds)).or(commands.first())?;
+        let (line, chosen) = program_steps
+            .iter()
+            .find(|(_, argv)| argv[1..].iter().any(builds))
+            .or(program_steps.last())
+            .copied()
+            .or(commands.iter().find(|(_, argv)| argv[1..].iter().any(builds)))
+            .or(commands.first())?;
         let shown = chosen.iter().take(5).copied().collect::<Vec<_>>().join(" ");
         Some((*line, if chosen.len() > 5 { format!("{shown} …") } else { shown }))
     }
@@ -75,7 +86,48 @@ impl<'a> Facts<'a> {
 
 /// True for a program that runs a project's build steps: make and its kin (mage, task, just) or
 /// a shell script.
+/// True when a target word may build the program: not a flag or a variable, and none of its
+/// parts (`docs-build`, `web_deps`) names documentation, a front end or a preparatory step.
+fn names_program_target(word: &str) -> bool {
+    const ELSEWHERE: &[&str] = &[
+        "docs", "doc", "web", "ui", "frontend", "deps", "test", "tests", "lint", "clean", "fmt", "vet", "check",
+        "generate", "tools",
+    ];
+    !word.starts_with('-')
+        && !word.contains('=')
+        && !word.split(['-', '_', '/', '.']).any(|part| ELSEWHERE.contains(&part))
+}
+
 pub fn runs_builds(program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
     matches!(name, "make" | "gmake" | "mage" | "task" | "just") || name.ends_with(".sh")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::dockerfile::facts::Facts;
+    use crate::dockerfile::model::Dockerfile;
+    use crate::source::SourceFacts;
+
+    fn build_command(text: &str) -> Option<(usize, String)> {
+        let df = Dockerfile::parse(text).unwrap();
+        let (source, config) = (SourceFacts::default(), Config::default());
+        Facts::new(text, &df, &source, &config).build_command()
+    }
+
+    #[test]
+    fn the_program_step_is_chosen_over_the_documentation_and_front_end() {
+        let text = "FROM golang:1.24 AS builder\nRUN make docs-deps\nRUN make docs-build\nRUN make web-build\nRUN make VERSION=1 cli-linux-server\nFROM alpine:3.22\nCOPY --from=builder /app/dist/server /usr/bin/server\nENTRYPOINT [\"server\"]\n";
+        assert_eq!(build_command(text), Some((5, "make VERSION=1 cli-linux-server".into())));
+    }
+
+    #[test]
+    fn a_build_step_is_chosen_over_preparation_and_only_steps_stand_alone() {
+        let text = "FROM golang:1.24 AS builder\nRUN make install-go-deps\nRUN make build\nRUN make test\nFROM alpine:3.22\nCOPY --from=builder /bin/app /app\n";
+        assert_eq!(build_command(text), Some((3, "make build".into())));
+        let docs_only =
+            "FROM golang:1.24 AS builder\nRUN make docs-build\nFROM alpine:3.22\nCOPY --from=builder /bin/app /app\n";
+        assert_eq!(build_command(docs_only), Some((2, "make docs-build".into())));
+    }
 }

@@ -46,15 +46,26 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     };
     // At the step that builds it, where one does; else where the build would be.
     let line = facts.build_command().map(|(line, _)| line);
-    let line = line.or(facts.toolchain_stage().map(|s| s.from.line)).unwrap_or(1);
+    let line = line.or(facts.toolchain_stage().map(|s| s.from.line)).unwrap_or(runtime.from.line);
     let by = match (facts.build_command(), program_copy(facts)) {
         (Some((_, command)), _) => format!("`{command}` builds it, which harden does not follow"),
         (None, Some(ProgramCopy::Image(image))) => {
             format!("the runtime copies its files from {image}, built elsewhere")
         }
-        (None, Some(ProgramCopy::Context(sources))) => {
-            format!("the runtime copies it from the build context with `{sources}`, built before the image")
-        }
+        (None, Some(ProgramCopy::Context(sources))) => match &facts.source.orchestration.released {
+            Some(released) => {
+                let cgo = match (released.cgo, released.static_cgo) {
+                    (Some(true), false) => " with cgo, linked against its base's C library,",
+                    (Some(true), true) => " with cgo, linked statically,",
+                    _ => "",
+                };
+                format!(
+                    "GoReleaser builds it ({}){cgo} before the image, and the runtime copies it from the build context with `{sources}`",
+                    released.origin
+                )
+            }
+            None => format!("the runtime copies it from the build context with `{sources}`, built before the image"),
+        },
         (None, None) => "make or a script builds it".to_string(),
     };
     Some(Finding::new(
@@ -79,7 +90,10 @@ enum ProgramCopy {
 fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
     let stage = facts.runtime_stage();
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
-    let program = entrypoint.or(cmd).and_then(super::super::runtime::program).filter(|p| p.starts_with('/'));
+    // A binary built before the image is found by its name too (`ENTRYPOINT ["hydra"]`).
+    let program = facts
+        .prebuilt_binary()
+        .or_else(|| entrypoint.or(cmd).and_then(super::super::runtime::program).filter(|p| p.starts_with('/')));
     let holds = |dest: &str| {
         program.as_deref().is_none_or(|p| p == dest || p.starts_with(&format!("{}/", dest.trim_end_matches('/'))))
     };
