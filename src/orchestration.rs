@@ -18,6 +18,7 @@ mod bake;
 mod compose;
 mod docs;
 mod goreleaser;
+mod helm;
 mod ko;
 mod kubernetes;
 mod makefile;

@@ -295,7 +295,12 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t, module));
             dirs.filter(|dirs| dirs.iter().all(is_main))
         };
-        let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built);
+        // A binary built before the image, by the `main` package named after it.
+        let named = || {
+            let name = discover::read_text(&f.path).ok().and_then(|t| dockerfile::prebuilt_name(&t))?;
+            [format!("cmd/{name}"), name].into_iter().find(is_main).map(|dir| vec![dir])
+        };
+        let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(named);
         (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside))), chosen.is_some())
     };
     // The containers of the manifests: the images they run, their commands and needs.

@@ -3,18 +3,6 @@
 use crate::finding::Finding;
 use crate::rules;
 
-/// The findings that keep a runtime image for what it carries or how it starts (a shell, tools,
-/// an unknown build), not for anything only root may do.
-const IMAGE_REASONS: &[&str] = &[
-    rules::SHELL_FORM.id,
-    rules::SHELL_SCRIPT_ENTRYPOINT.id,
-    rules::UNKNOWN_BUILD_OUTPUT.id,
-    rules::UNRESOLVED_BASE.id,
-    rules::RUNTIME_NEEDS_SHELL.id,
-    rules::CGO_MUSL.id,
-    rules::NO_COMMAND.id,
-];
-
 use super::facts::{Facts, GoRun};
 use super::flags::{goflags, ldflags_words};
 use super::goversion::GoVersion;
@@ -28,6 +16,7 @@ use super::secrets;
 mod debugger;
 mod end_of_life;
 mod images;
+mod kept_user;
 mod stages;
 
 pub use debugger::debugger_build;
@@ -202,10 +191,6 @@ pub fn trimpath_unavailable(facts: &Facts<'_>, run: &GoRun) -> Option<GoVersion>
     facts.go_version(&facts.df.stages[run.stage], run.instr).filter(|v| *v < GoVersion::TRIMPATH)
 }
 
-/// Why a kept runtime image keeps its user too.
-const KEPT_IMAGE_USER: &str =
-    ": which of that image's files and tools the program needs, as another user, is not known";
-
 fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     if facts.carries_data_only() {
         return;
@@ -263,27 +248,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     // A root start the plan keeps (su-exec, gosu) is told by the plan's own finding.
     let drop_kept = plan.hazards.iter().any(|h| h.rule == rules::RUNS_AS_ROOT.id);
     let drops_later = super::userswitch::privilege_drop(facts);
-    // Root the plan keeps points at the finding that says why.
-    let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
-    let why_kept = match why_kept.or(plan.hazards.first()) {
-        // A reason to keep the image, not the user: the user moves only with the image, onto
-        // one whose contents harden knows (what the program does with a kept image's tools and
-        // files as another user is not known).
-        Some(why) if matches!(plan.runtime, RuntimePlan::Keep) && IMAGE_REASONS.contains(&why.rule) => {
-            format!("; harden keeps the runtime image ({} says why), and with it the user{KEPT_IMAGE_USER}", why.rule)
-        }
-        Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
-            format!("; harden leaves it so ({} says why)", why.rule)
-        }
-        // A team that keeps its base on purpose (`disable: [HD101]`) keeps its user with it.
-        None if matches!(plan.runtime, RuntimePlan::Keep) => [rules::FAT_RUNTIME.id, rules::SINGLE_STAGE.id]
-            .into_iter()
-            .filter(|_| facts.is_single_stage() || base.as_ref().is_some_and(|b| b.family().is_fat()))
-            .find(|id| facts.is_off(id))
-            .map(|id| format!("; harden keeps the runtime image, as {id} is turned off for this file, and with it the user{KEPT_IMAGE_USER}"))
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
+    let why_kept = kept_user::why_kept(facts, plan, base);
     // A drop the entrypoint script shows is why the user stays; the program never runs as root.
     let script_drop = super::userswitch::script_drop(facts).is_some();
     let why_kept = if script_drop { String::new() } else { why_kept };
@@ -391,7 +356,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                         "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
                     )
                 } else {
-                    let message = "HEALTHCHECK CMD is in shell form (hadolint DL3025): the runtime keeps its /bin/sh to run it, and a health check needs no signals, so the form is fine as it is";
+                    let message = "HEALTHCHECK CMD is in shell form, which hadolint reports (DL3025): the runtime keeps its /bin/sh to run it, and a health check needs no signals, so harden leaves the form as it is";
                     Finding {
                         severity: crate::rules::Severity::Info,
                         ..Finding::new(&rules::SHELL_FORM, inst.line, message)

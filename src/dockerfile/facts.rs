@@ -157,15 +157,18 @@ impl<'a> Facts<'a> {
                 .any(|i| installed_packages(i).iter().any(|p| matches!(p.as_str(), "go" | "golang" | "golang-go")))
     }
 
-    /// True for a stage that runs a go command of its own (`go test`, `go vet`) or sets the Go
-    /// command's environment (`ENV GO111MODULE=on CGO_ENABLED=1`) beside make or a build
-    /// script: its image has Go whatever it is called (`acme/build:1.24`), and make builds the
-    /// program.
+    /// True for a stage that runs a go command of its own (`go test`, `go vet`), or that sets the
+    /// Go command's environment (`ENV GO111MODULE=on CGO_ENABLED=1`) or copies Go in from a golang
+    /// image (`COPY --from=golang:1.26 /usr/local/go/ /usr/local/go/`), itself or in the stages it
+    /// is built on, beside make or a build script: its image has Go whatever it is called
+    /// (`acme/build:1.24`, alpine), and make builds the program.
     fn runs_go_beside_make(&self, stage: &Stage) -> bool {
         const GO_VARIABLES: &[&str] = &["GO111MODULE", "CGO_ENABLED", "GOFLAGS", "GOPROXY", "GOPRIVATE", "GOTOOLCHAIN"];
         let mut go = self.go_runs.iter().filter(|r| r.stage == stage.index).flat_map(|r| &r.commands);
-        let go_env = stage.instructions.iter().any(|i| match &i.body {
+        let lineage = std::iter::once(stage).chain(self.ancestors(stage));
+        let go_env = lineage.flat_map(|s| &s.instructions).any(|i| match &i.body {
             Body::Env(pairs) => pairs.iter().any(|(k, _)| GO_VARIABLES.contains(&k.as_str())),
+            Body::Copy(c) => c.from.as_deref().is_some_and(|from| ImageRef::parse(from).is_go_toolchain()),
             _ => false,
         });
         let mut runs = stage.instructions.iter().flat_map(|i| i.body.run_commands());
@@ -227,7 +230,7 @@ impl<'a> Facts<'a> {
         // A directory every distribution has takes the file in (`COPY ntfy /usr/bin`).
         let system_dir =
             SYSTEM_BIN_DIRS.contains(&dest.as_str()) && self.base_image(stage).is_some_and(|b| b.family().is_fat());
-        let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1 || system_dir;
+        let into_dir = copy.dest.ends_with('/') || copy.dest == "." || copy.sources.len() > 1 || system_dir;
         (copy.sources.iter())
             .map(|src| {
                 let file = src.rsplit('/').next().unwrap_or(src);

@@ -26,7 +26,7 @@ pub mod userswitch;
 pub mod variables;
 pub mod writes;
 
-pub use programs::program_dirs;
+pub use programs::{prebuilt_name, program_dirs};
 
 use crate::config::Config;
 use crate::edit;

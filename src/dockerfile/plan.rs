@@ -161,8 +161,20 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     // build that binary to prove it runs on distroless, so the runtime stays, and its user.
     if facts.builds().next().is_none() {
         hazards.extend(unknown_output::unknown_output(facts));
-        let why = hazards.iter().find(|h| h.rule == rules::UNKNOWN_BUILD_OUTPUT.id).map(|h| h.message.clone());
-        let root_kept = why.filter(|_| super::userswitch::runs_as_root(facts));
+        let as_root = super::userswitch::runs_as_root(facts);
+        // A low port the program binds, or a resource only root may use, is reason enough for
+        // its root, whatever builds it.
+        let blocker = super::userswitch::privileged_port(facts).or_else(|| super::userswitch::root_resource(facts));
+        // (A base the build chooses may set its own user: nothing to keep.)
+        let known_base = facts.base_image(facts.runtime_stage()).is_some();
+        let why = match blocker.filter(|_| as_root && known_base) {
+            Some((rule, line, message)) => {
+                hazards.push(Finding::new(rule, line, message.clone()));
+                Some(message)
+            }
+            None => hazards.iter().find(|h| h.rule == rules::UNKNOWN_BUILD_OUTPUT.id).map(|h| h.message.clone()),
+        };
+        let root_kept = why.filter(|_| as_root);
         return Plan { root_kept, ..Plan::kept(false, hazards) };
     }
     if df.open_at_end {
@@ -179,6 +191,13 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         return Plan::kept(true, hazards);
     }
     let runtime = match runtime_image(facts) {
+        // A musl build on a musl runtime is a reason to keep it, said at info.
+        Err((rule, line, message)) if facts.base_image(facts.runtime_stage()).is_some_and(|b| b.is_musl()) => {
+            let finding = Finding::new(rule, line, message);
+            let severity = if rule.id == rules::CGO_MUSL.id { rules::Severity::Info } else { finding.severity };
+            hazards.push(Finding { severity, ..finding });
+            RuntimePlan::Keep
+        }
         Err((rule, line, message)) => {
             hazard(rule, line, message);
             RuntimePlan::Keep
@@ -222,15 +241,21 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
     for &s in &facts.builder_stages() {
         let stage = &facts.df.stages[s];
         if facts.base_image(stage).is_some_and(|i| i.is_musl()) {
-            return Err((
-                &rules::CGO_MUSL,
-                stage.from.line,
-                format!(
-                    "cgo is needed ({}) and the builder is musl-based ({}); a musl binary cannot run on glibc distroless",
-                    facts.cgo.reason.as_deref().unwrap_or("cgo"),
+            let why = facts.cgo.reason.as_deref().unwrap_or("cgo");
+            // A musl runtime already runs it: the reason to keep it, no fault.
+            let runtime = facts.base_image(facts.runtime_stage()).filter(|b| b.is_musl());
+            let message = match runtime {
+                Some(musl) => format!(
+                    "cgo is needed ({why}) and the builder is musl-based ({}), so the binary needs a musl runtime such as its own ({}): distroless has glibc only, so the runtime is kept",
+                    stage.from.image,
+                    musl.to_reference()
+                ),
+                None => format!(
+                    "cgo is needed ({why}) and the builder is musl-based ({}); a musl binary cannot run on glibc distroless",
                     stage.from.image
                 ),
-            ));
+            };
+            return Err((&rules::CGO_MUSL, stage.from.line, message));
         }
     }
     Ok(if facts.cgo.cxx { images.cc.clone() } else { images.base.clone() })

@@ -69,6 +69,15 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
     (!dirs.is_empty()).then(|| dirs.into_iter().collect())
 }
 
+/// The name of the binary a Dockerfile with no Go build copies in and starts (`ntfy` for
+/// `ENTRYPOINT ["/usr/bin/ntfy"]`): the program of the package named after it.
+pub fn prebuilt_name(text: &str) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let (source, config) = (SourceFacts { available: true, ..SourceFacts::default() }, Config::default());
+    let binary = facts::Facts::new(text, &df, &source, &config).prebuilt_binary()?;
+    binary.rsplit('/').next().map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

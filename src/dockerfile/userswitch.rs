@@ -48,6 +48,10 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
         return None;
     }
     let stage = facts.runtime_stage();
+    // Only a program harden builds, or a binary on a shell-less base, moves once the port does.
+    let shell_less = facts.base_image(stage).is_some_and(|b| b.family().is_shell_less());
+    let movable = facts.builds().next().is_some() || (shell_less && facts.prebuilt_binary().is_some());
+    let then = if movable { " and harden will run it as 65532" } else { "" };
     let blocked = |line: usize, what: String, setting: Option<String>| {
         let fix = match setting {
             Some(setting) => format!("set {setting} to a port of 1024 or more"),
@@ -57,7 +61,7 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
             &rules::PRIVILEGED_PORT,
             line,
             format!(
-                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (the Service's targetPort maps it) and harden will run it as 65532"
+                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (the Service's targetPort maps it){then}"
             ),
         ))
     };
@@ -359,10 +363,19 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
 /// builder stage took with the whole context, `COPY --from=build /src/scripts/entrypoint.sh /`).
 pub fn script_drop<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
     let stages = std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
+    // A file copied from a stage that took the whole context (`COPY . .` in /src) is the
+    // context's file of that path (`/src/docker` is `docker`).
+    let from_context = |copy: &Copy, source: &'s str| -> &'s str {
+        let root = copy.from.as_deref().and_then(|f| facts.df.stage_named(f)).and_then(|s| context_root(facts, s));
+        match root.and_then(|r| source.strip_prefix(&format!("{}/", r.trim_end_matches('/')))) {
+            Some(inside) => inside,
+            None => source.trim_start_matches("./"),
+        }
+    };
     let copied: Vec<&str> = stages
         .flat_map(|s| &s.instructions)
         .filter_map(|inst| match &inst.body {
-            Body::Copy(copy) => Some(copy.sources.iter().map(|s| s.trim_start_matches("./"))),
+            Body::Copy(copy) => Some(copy.sources.iter().map(|s| from_context(copy, s))),
             _ => None,
         })
         .flatten()
@@ -375,6 +388,19 @@ pub fn script_drop<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
         })
     };
     facts.source.privilege_drops.iter().find(|d| is_copied(&d.file))
+}
+
+/// Where `stage` (or a stage it is built on) copied the whole build context (`COPY . .` in
+/// `/src`).
+fn context_root(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
+    std::iter::once(stage).chain(facts.ancestors(stage)).find_map(|s| {
+        s.instructions.iter().enumerate().find_map(|(i, inst)| match &inst.body {
+            Body::Copy(c) if c.from.is_none() && c.sources.iter().all(|src| matches!(src.as_str(), "." | "./")) => {
+                Some(join_path(&facts.workdir_at(s, i), &c.dest))
+            }
+            _ => None,
+        })
+    })
 }
 
 /// The directories 65532 must own for the program to write where it writes today, or why the

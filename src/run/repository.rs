@@ -47,6 +47,13 @@ impl RepositoryFacts {
                 make_dirs.extend(rel(&f.path).parent().map(Path::to_path_buf));
                 continue;
             }
+            // A Helm chart, passed over as a whole: its templates still say what its containers
+            // run (an exec probe needs the image's shell).
+            if f.kind == Kind::Directory && f.path.join("Chart.yaml").is_file() && read.insert(rel(&f.path)) {
+                let values = discover::read_text(&f.path.join("values.yaml")).unwrap_or_default();
+                facts.orchestration.read_chart(&values, &chart_templates(&f.path, rel));
+                continue;
+            }
             if f.kind != Kind::Kubernetes {
                 continue;
             }
@@ -243,6 +250,18 @@ fn readmes(repo: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
             let text = readme.then(|| discover::read_text(&entry.path()).ok()).flatten()?;
             Some((dir.join(name), text))
         })
+        .collect()
+}
+
+/// The YAML templates of the Helm chart in `chart` (under `templates/`), each with its path
+/// relative to the repository and its text.
+fn chart_templates(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Vec<(PathBuf, String)> {
+    let walk = ignore::WalkBuilder::new(chart.join("templates")).standard_filters(false).build();
+    walk.flatten()
+        .filter(|e| {
+            e.file_type().is_some_and(|t| t.is_file()) && discover::is_yaml_name(&e.file_name().to_string_lossy())
+        })
+        .filter_map(|e| Some((rel(e.path()), discover::read_text(e.path()).ok()?)))
         .collect()
 }
 

@@ -24,8 +24,10 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
         .filter(|(_, line)| !line.trim_start().starts_with('#'))
         .filter_map(|(i, line)| {
             let words: Vec<String> = crate::shell::lex(line, 0).into_iter().map(|t| t.value).collect();
-            let at = words.iter().position(|w| PRIVILEGE_DROPPERS.contains(&w.as_str()))?;
-            let user = words[at + 1..].iter().find(|w| !w.starts_with('-'))?;
+            let (at, user) = match words.iter().position(|w| PRIVILEGE_DROPPERS.contains(&w.as_str())) {
+                Some(at) => (at, words[at + 1..].iter().find(|w| !w.starts_with('-'))?),
+                None => switched_user(&words)?,
+            };
             // `gosu root crond` keeps root: no drop.
             if matches!(user.split(':').next(), Some("root" | "0")) {
                 return None;
@@ -33,6 +35,30 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
             Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone() })
         })
         .collect()
+}
+
+/// `exec su app -c "…"` or `exec runuser -u app -- …`: the program the script ends in runs as
+/// `app` (a `su` that is no `exec`, such as `su postgres -c initdb`, only prepares). The index of
+/// the tool and the user.
+fn switched_user(words: &[String]) -> Option<(usize, &String)> {
+    let at = words.iter().position(|w| w == "su" || w == "runuser")?;
+    if at == 0 || words[at - 1] != "exec" {
+        return None;
+    }
+    let mut rest = words[at + 1..].iter();
+    while let Some(word) = rest.next() {
+        match word.as_str() {
+            "-u" | "--user" if words[at] == "runuser" => return Some((at, rest.next()?)),
+            // Options that take a value: the command, the shell, a group.
+            "-c" | "--command" | "-s" | "--shell" | "-g" | "--group" | "-G" | "--supp-group" => {
+                rest.next();
+            }
+            "--" => return None,
+            w if w.starts_with('-') => {}
+            _ => return Some((at, word)),
+        }
+    }
+    None
 }
 
 /// True for a file name that is a shell script an image may run (`entrypoint.sh`,
@@ -57,5 +83,11 @@ mod tests {
         assert_eq!(privilege_drops(service), [Drop { line: 2, tool: "s6-setuidgid".into(), user: "git".into() }]);
         assert!(is_script_name("run"), "an s6 or runit service's script");
         assert!(privilege_drops("exec gosu root /usr/sbin/crond -f\n").is_empty(), "root is no drop");
+        let su = "chown -R \"$USER:$USER\" /data\nexec su $USER -c \"/app/server --config /config.yml\"\n";
+        assert_eq!(privilege_drops(su), [Drop { line: 2, tool: "su".into(), user: "$USER".into() }]);
+        let runuser = "exec runuser -u app -- /app/server\n";
+        assert_eq!(privilege_drops(runuser), [Drop { line: 1, tool: "runuser".into(), user: "app".into() }]);
+        assert!(privilege_drops("su postgres -c initdb\n").is_empty(), "a su that is no exec only prepares");
+        assert!(privilege_drops("exec su -c \"/app/server\" root\n").is_empty(), "root is no drop");
     }
 }

@@ -97,9 +97,10 @@ fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
     let holds = |dest: &str| {
         program.as_deref().is_none_or(|p| p == dest || p.starts_with(&format!("{}/", dest.trim_end_matches('/'))))
     };
-    stage.instructions.iter().find_map(|inst| {
+    stage.instructions.iter().enumerate().find_map(|(i, inst)| {
         let Body::Copy(copy) = &inst.body else { return None };
-        if !holds(&copy.dest) {
+        // Where it lands, from the working directory then (`COPY glance .` in /app).
+        if !holds(&super::super::facts::join_path(&facts.workdir_at(stage, i), &copy.dest)) {
             return None;
         }
         let Some(from) = &copy.from else {

@@ -1,0 +1,50 @@
+//! Why a program that runs as root keeps its user: the finding that keeps its runtime image (the
+//! user moves only with the image), the one that keeps root itself, or a rule turned off.
+
+use crate::rules;
+
+use super::super::facts::Facts;
+use super::super::image::ImageRef;
+use super::super::plan::{Plan, RuntimePlan};
+
+/// The findings that keep a runtime image for what it carries or how it starts (a shell, tools,
+/// an unknown build), not for anything only root may do.
+const IMAGE_REASONS: &[&str] = &[
+    rules::SHELL_FORM.id,
+    rules::SHELL_SCRIPT_ENTRYPOINT.id,
+    rules::UNKNOWN_BUILD_OUTPUT.id,
+    rules::UNRESOLVED_BASE.id,
+    rules::RUNTIME_NEEDS_SHELL.id,
+    rules::CGO_MUSL.id,
+    rules::NO_COMMAND.id,
+];
+
+/// Why a kept runtime image keeps its user too.
+const KEPT_IMAGE_USER: &str =
+    ": which of that image's files and tools the program needs, as another user, is not known";
+
+/// What HD106 adds to say why the user stays: `; harden leaves it so (HD117 says why)`, or
+/// nothing where the plan moves it.
+pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) -> String {
+    // Root the plan keeps points at the finding that says why.
+    let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
+    match why_kept.or(plan.hazards.first()) {
+        // A reason to keep the image, not the user: the user moves only with the image, onto
+        // one whose contents harden knows (what the program does with a kept image's tools and
+        // files as another user is not known).
+        Some(why) if matches!(plan.runtime, RuntimePlan::Keep) && IMAGE_REASONS.contains(&why.rule) => {
+            format!("; harden keeps the runtime image ({} says why), and with it the user{KEPT_IMAGE_USER}", why.rule)
+        }
+        Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
+            format!("; harden leaves it so ({} says why)", why.rule)
+        }
+        // A team that keeps its base on purpose (`disable: [HD101]`) keeps its user with it.
+        None if matches!(plan.runtime, RuntimePlan::Keep) => [rules::FAT_RUNTIME.id, rules::SINGLE_STAGE.id]
+            .into_iter()
+            .filter(|_| facts.is_single_stage() || base.is_some_and(|b| b.family().is_fat()))
+            .find(|id| facts.is_off(id))
+            .map(|id| format!("; harden keeps the runtime image, as {id} is turned off for this file, and with it the user{KEPT_IMAGE_USER}"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
