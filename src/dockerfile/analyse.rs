@@ -294,6 +294,14 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         Some((inst, user)) if is_root(user) => {
             out.push(root_start(inst.line, format!("the last USER is {user}{}", drops_later.unwrap_or_default())));
         }
+        // A user the build chooses, root unless it passes another: a choice harden leaves.
+        Some((inst, user)) if super::users::user_as_built(facts, user).is_some_and(|u| is_root(&u)) => {
+            let built = super::users::user_as_built(facts, user).unwrap_or_default();
+            let message = format!(
+                "the last USER is {user}, which the build arguments' defaults make {built}: the program runs as root unless the build passes another user; harden leaves that choice to the build (make the default a non-root uid:gid)"
+            );
+            out.push(Finding { severity: crate::rules::Severity::Warning, ..Finding::new(&rules::RUNS_AS_ROOT, inst.line, message) });
+        }
         Some((inst, user)) if !is_numeric_user(user) => {
             let mut message =
                 format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot");

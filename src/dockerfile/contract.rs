@@ -144,9 +144,9 @@ impl Facts<'_> {
     }
 
     /// True when the final image carries files only and no program: it is built on `scratch`,
-    /// has no command, copies only from this file's stages and no Go build of the file reaches
-    /// it (a stage that renders a configuration file for another image). Nothing runs in it,
-    /// so it has no user to change.
+    /// has no command, copies only from this file's stages, puts nothing where programs go
+    /// (`/bin`), and neither a Go build nor make reaches it (a stage that renders a configuration
+    /// file for another image). Nothing runs in it, so it has no user to change.
     pub fn carries_data_only(&self) -> bool {
         let stage = self.runtime_stage();
         let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
@@ -155,10 +155,21 @@ impl Facts<'_> {
                 Body::Copy(copy) => copy.from.as_deref().is_some_and(|f| self.df.stage_named(f).is_some()),
                 _ => true,
             });
+        // A file put where programs go (`/bin/contour`), or made by make or a script where no go
+        // build shows, may be the program the orchestrator starts.
+        let into_bin = stage.instructions.iter().any(|inst| match &inst.body {
+            Body::Copy(copy) => ["/bin", "/sbin", "/usr/bin", "/usr/local/bin"]
+                .iter()
+                .any(|dir| copy.dest == *dir || copy.dest.starts_with(&format!("{dir}/"))),
+            _ => false,
+        });
+        let made = self.builds().next().is_none() && self.build_command().is_some();
         self.base_image(stage).is_some_and(|b| b.family() == super::image::Family::Scratch)
             && entrypoint.is_none()
             && cmd.is_none()
             && copies_from_stages
+            && !into_bin
+            && !made
             && !self.is_single_stage()
             && self.builds().all(|(r, c)| !self.ships(r, c))
     }

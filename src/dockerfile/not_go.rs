@@ -55,6 +55,16 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             released.origin,
         );
     }
+    // The last stage on scratch with no command, only copies: an export (`--output`) or data.
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    let copies_only = stage.instructions.iter().all(|i| !matches!(i.body, model::Body::Run { .. }));
+    if facts.base_image(stage).is_some_and(|b| b.family() == image::Family::Scratch)
+        && entrypoint.is_none()
+        && cmd.is_none()
+        && copies_only
+    {
+        return "no program runs in it: its last stage is built on scratch, has no command and only copies files in (an export for `docker build --output`, or files another image takes)".into();
+    }
     // OLM's bundle labels: the image carries an operator's manifests and metadata.
     if facts.text.contains("operators.operatorframework.io.bundle.") {
         return "an OLM bundle image: it carries the operator's manifests and metadata for OLM to read, and runs no program".into();
@@ -208,9 +218,11 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
     if entrypoint.is_none() && cmd.is_none() && facts.parent_stage(stage).is_none() {
+        let image = facts
+            .base_image(stage)
+            .map_or_else(|| stage.from.image.clone(), |b| b.to_reference().trim_matches('"').to_string());
         return Some(format!(
-            "not a Go build: it adds files to {}, and sets no ENTRYPOINT or CMD, so that image's own program runs",
-            stage.from.image
+            "not a Go build: it adds files to {image}, and sets no ENTRYPOINT or CMD, so that image's own program runs"
         ));
     }
     let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(model::CommandForm::words).collect();

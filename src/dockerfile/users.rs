@@ -267,6 +267,22 @@ fn is_id(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
 }
 
+/// A USER written with build variables (`${uid}:${gid}`) as the defaults of the runtime
+/// stage's arguments and environment make it (`0:0`), where they give every variable.
+pub fn user_as_built(facts: &Facts<'_>, user: &str) -> Option<String> {
+    if !user.contains('$') {
+        return None;
+    }
+    let stage = facts.runtime_stage();
+    let names = user.split('$').skip(1).map(|s| {
+        let s = s.trim_start_matches('{');
+        &s[..s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len())]
+    });
+    let vars: Vec<(String, Option<String>)> =
+        names.map(|n| (n.to_string(), facts.env_at(stage, stage.instructions.len(), n))).collect();
+    super::variables::substitute(user, &vars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,7 +49,8 @@ pub(super) fn manifest_context(
         patched: facts.patched.clone(),
         ..Default::default()
     };
-    for (dockerfile, image) in &built {
+    // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.
+    for (dockerfile, image) in built.iter().filter(|(_, image)| !dockerfile::builds_windows_image(&image.text)) {
         for (name, target) in facts.orchestration.image_targets(dockerfile) {
             context.images_built.insert(name.clone());
             let (user, last) = image.at(target.as_deref());

@@ -19,13 +19,15 @@ const IMAGE_REASONS: &[&str] = &[
     rules::NO_COMMAND.id,
 ];
 
-/// Why a kept runtime image keeps its user too.
-const KEPT_IMAGE_USER: &str =
-    ": which of that image's files and tools the program needs, as another user, is not known";
-
 /// What HD106 adds to say why the user stays: `; harden leaves it so (HD117 says why)`, or
 /// nothing where the plan moves it.
 pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) -> String {
+    // Why a kept runtime image keeps its user too: what the program needs of it (of a shell-less
+    // one, of nothing but itself) as another user is not known.
+    let unknown = match base.is_some_and(|b| b.family().is_shell_less()) {
+        true => ": what the program needs, as another user, is not known",
+        false => ": which of that image's files and tools the program needs, as another user, is not known",
+    };
     // Root the plan keeps points at the finding that says why.
     let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
     match why_kept.or(plan.hazards.first()) {
@@ -33,7 +35,7 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
         // one whose contents harden knows (what the program does with a kept image's tools and
         // files as another user is not known).
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) && IMAGE_REASONS.contains(&why.rule) => {
-            format!("; harden keeps the runtime image ({} says why), and with it the user{KEPT_IMAGE_USER}", why.rule)
+            format!("; harden keeps the runtime image ({} says why), and with it the user{unknown}", why.rule)
         }
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
             format!("; harden leaves it so ({} says why)", why.rule)
@@ -43,7 +45,7 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
             .into_iter()
             .filter(|_| facts.is_single_stage() || base.is_some_and(|b| b.family().is_fat()))
             .find(|id| facts.is_off(id))
-            .map(|id| format!("; harden keeps the runtime image, as {id} is turned off for this file, and with it the user{KEPT_IMAGE_USER}"))
+            .map(|id| format!("; harden keeps the runtime image, as {id} is turned off for this file, and with it the user{unknown}"))
             .unwrap_or_default(),
         _ => String::new(),
     }
