@@ -238,7 +238,9 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 }
             ),
         );
-        let severity = if variant.is_some() { crate::rules::Severity::Info } else { finding.severity };
+        // The file's own shell-less stage beside it (HD139) makes the shell a choice too.
+        let flavour = plan.hazards.first().is_some_and(|h| h.rule == rules::SECOND_RUNTIME.id);
+        let severity = if variant.is_some() || flavour { crate::rules::Severity::Info } else { finding.severity };
         out.push(Finding { severity, ..finding });
     }
     // A tag only partly from a variable still names its variant (`static:nonroot-${ARCH}`).
@@ -295,8 +297,8 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             out.push(root_start(inst.line, format!("the last USER is {user}{}", drops_later.unwrap_or_default())));
         }
         // A user the build chooses, root unless it passes another: a choice harden leaves.
-        Some((inst, user)) if super::users::user_as_built(facts, user).is_some_and(|u| is_root(&u)) => {
-            let built = super::users::user_as_built(facts, user).unwrap_or_default();
+        Some((inst, user)) if super::users::user_as_built(facts, stage, user).is_some_and(|u| is_root(&u)) => {
+            let built = super::users::user_as_built(facts, stage, user).unwrap_or_default();
             let message = format!(
                 "the last USER is {user}, which the build arguments' defaults make {built}: the program runs as root unless the build passes another user; harden leaves that choice to the build (make the default a non-root uid:gid)"
             );

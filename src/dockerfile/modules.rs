@@ -149,8 +149,15 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
         r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"))
     });
     if let Some(run) = downloads {
+        // A module replaced by a local directory must be there for the download too.
+        let also = match facts.source.go_mod.as_ref().map(|m| m.local_replaces.as_slice()) {
+            Some([first, ..]) => format!(
+                " (with the go.mod of every directory go.mod's replace lines name, such as {first}, which the download reads)"
+            ),
+            _ => String::new(),
+        };
         return Some(format!(
-            "the stage downloads the modules at line {}, after the whole source is copied; move COPY go.mod go.sum and that step above line {}",
+            "the stage downloads the modules at line {}, after the whole source is copied; move COPY go.mod go.sum{also} and that step above line {}",
             line(run.instr),
             line(copy)
         ));

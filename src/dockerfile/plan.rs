@@ -211,6 +211,11 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         },
         Ok(image) => match convert(facts, image) {
             Ok(plan) => plan,
+            // The shell flavour beside the file's own shell-less stage is a choice, said at info.
+            Err((rule, line, message)) if rule.id == rules::SECOND_RUNTIME.id => {
+                hazards.push(Finding { severity: rules::Severity::Info, ..Finding::new(rule, line, message) });
+                RuntimePlan::Keep
+            }
             Err((rule, line, message)) => {
                 hazard(rule, line, message);
                 RuntimePlan::Keep
@@ -293,15 +298,19 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         return Ok(RuntimePlan::Keep);
     };
     // A parent that only names an image (`FROM ${IMAGE_BASE} AS image-base`) adds no files.
-    if facts.parent_stage(stage).is_some() && facts.alias_parent(stage).is_none() {
-        return Err((
+    let shares_base = facts.parent_stage(stage).is_some() && facts.alias_parent(stage).is_none();
+    let shared = || {
+        Err((
             &rules::RUNTIME_NEEDS_SHELL,
             stage.from.line,
             format!(
                 "the runtime stage is built on stage {}, whose files and base it shares (one image built on another, such as a debug, test or fuller flavour): changing that base would change both, so it is kept",
                 stage.from.image
             ),
-        ));
+        ))
+    };
+    if shares_base && base.family().is_fat() {
+        return shared();
     }
     refusals::check_runtime_commands(facts)?;
     if base.family().is_fat() {
@@ -329,6 +338,10 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         Family::Scratch if facts.cgo.needed && !facts.cgo.static_link => Some(image),
         _ => None,
     };
+    // A shell-less base shared with another stage keeps it; only this stage's user may change.
+    if shares_base && new_image.is_some() {
+        return shared();
+    }
     let new_image = new_image.map(|image| pins::keeping_pins(facts, base, image, stage)).transpose()?;
     Ok(RuntimePlan::Convert { image: new_image })
 }

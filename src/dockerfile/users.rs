@@ -267,13 +267,12 @@ fn is_id(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
 }
 
-/// A USER written with build variables (`${uid}:${gid}`) as the defaults of the runtime
-/// stage's arguments and environment make it (`0:0`), where they give every variable.
-pub fn user_as_built(facts: &Facts<'_>, user: &str) -> Option<String> {
+/// A USER written with build variables (`${uid}:${gid}`) as the defaults of `stage`'s
+/// arguments and environment make it (`0:0`), where they give every variable.
+pub fn user_as_built(facts: &Facts<'_>, stage: &Stage, user: &str) -> Option<String> {
     if !user.contains('$') {
         return None;
     }
-    let stage = facts.runtime_stage();
     let names = user.split('$').skip(1).map(|s| {
         let s = s.trim_start_matches('{');
         &s[..s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len())]
