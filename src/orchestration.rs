@@ -13,6 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use yaml_serde::Value;
 
 use kubernetes::{Container, containers};
+use yaml::{documents, key_values, scalar, words};
 
 mod bake;
 mod compose;
@@ -25,6 +26,7 @@ mod makefile;
 mod tilt;
 mod updaters;
 mod workflows;
+mod yaml;
 
 pub use bake::BAKE_FILES;
 pub use compose::is_compose_name;
@@ -57,6 +59,9 @@ pub struct Orchestration {
     /// Set (to how) when every build of the Dockerfile makes no image and nothing runs one: a
     /// check `docker buildx bake` runs with `output = ["type=cacheonly"]`.
     pub no_image: Option<String>,
+    /// Set (to how) when every build of the Dockerfile makes a development image (Tilt's
+    /// `live_update` syncs files into its running containers).
+    pub development: Option<String>,
     /// The platforms its image is built for (`linux/386`), each with where that is said.
     pub platforms: Vec<(String, String)>,
     /// The build context every build of it names (relative to the repository), with where that is
@@ -153,6 +158,9 @@ struct Build {
     released: Option<Released>,
     /// The stage it builds (`--target`), when not the last.
     target: Option<String>,
+    /// Set (to how) when the build makes a development image: Tilt's `live_update` syncs files
+    /// into its running containers.
+    development: Option<String>,
     /// Set (to what it exports) when the build makes no image: a check that only runs
     /// (`output = ["type=cacheonly"]`), or files exported to a directory (`./bin`).
     no_image: Option<String>,
@@ -362,49 +370,10 @@ impl Repository {
         if !builds.is_empty() && builds.iter().all(|b| b.no_image.is_some()) && running().next().is_none() {
             out.no_image = builds[0].no_image.clone();
         }
-        out
-    }
-}
-
-/// Every document of a YAML text (none when it does not parse).
-fn documents(text: &str) -> Vec<Value> {
-    yaml_serde::Deserializer::from_str(text)
-        .map(|doc| serde::Deserialize::deserialize(doc).unwrap_or(Value::Null))
-        .take(256)
-        .collect()
-}
-
-/// A command as a list (`[a, b]`) or a string split into words as Compose splits it.
-fn words(value: &Value) -> Option<Vec<String>> {
-    match value {
-        Value::Sequence(items) => Some(items.iter().filter_map(scalar).collect()),
-        Value::String(text) => Some(crate::shell::lex(text, 0).into_iter().map(|t| t.value).collect()),
-        _ => None,
-    }
-}
-
-/// `{K: V}` or `[K=V]`, as Compose and skaffold write build arguments.
-fn key_values(value: Option<&Value>, origin: &str) -> Vec<BuildArg> {
-    let pair = |name: &str, value: String| BuildArg { name: name.into(), value, origin: origin.into() };
-    match value {
-        Some(Value::Mapping(map)) => {
-            map.iter().filter_map(|(k, v)| Some(pair(k.as_str()?, scalar(v).unwrap_or_default()))).collect()
+        if !builds.is_empty() && builds.iter().all(|b| b.development.is_some()) {
+            out.development = builds[0].development.clone();
         }
-        Some(Value::Sequence(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(|kv| kv.split_once('=').map(|(k, v)| pair(k, v.to_string())))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+        out
     }
 }
 

@@ -73,6 +73,9 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     if let Some(how) = &source.orchestration.no_image {
         return Ok(Outcome::Skipped(format!("no image comes of it: {how}, so nothing runs from it")));
     }
+    if let Some(how) = &source.orchestration.development {
+        return Ok(Outcome::Skipped(format!("a development image: {how}")));
+    }
     let df = model::Dockerfile::parse(text)?;
     if let Err((line, message)) = crate::rules_off::in_dockerfile(text) {
         return Err(ParseError { line, column: 1, message });

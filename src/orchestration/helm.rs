@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use yaml_serde::Value;
 
-use super::{Repository, containers, documents};
+use super::{Repository, containers, documents, scalar};
 
 /// What an action that names no value harden can read becomes.
 const UNKNOWN: &str = "helm-template-value";
@@ -56,13 +56,7 @@ fn action_value(action: &str, values: &Value) -> String {
     let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
     let looked_up = action.split(|c: char| c.is_whitespace() || c == '(' || c == ')').find_map(|word| {
         let path = word.strip_prefix(".Values.")?;
-        let found = path.split('.').try_fold(values, |v, key| v.get(key))?;
-        match found {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        scalar(path.split('.').try_fold(values, |v, key| v.get(key))?)
     });
     let quoted = || action.contains("default").then(|| action.split('"').nth(1).map(str::to_string)).flatten();
     looked_up.or_else(quoted).unwrap_or_else(|| UNKNOWN.to_string())

@@ -21,17 +21,24 @@ impl Repository {
             let value =
                 |key: &str, at: usize| named.iter().find(|(k, _)| k == key).map(|(_, v)| v).or(positional.get(at));
             let context = value("context", 1).and_then(|v| string(v)).unwrap_or_else(|| ".".into());
-            let dockerfile = match named.iter().find(|(k, _)| k == "dockerfile").and_then(|(_, v)| string(v)) {
+            // A name the Tiltfile assigns first (`dockerfile = 'tilt.dockerfile'`) is its value.
+            let named_file = named.iter().find(|(k, _)| k == "dockerfile").map(|(_, v)| v);
+            let dockerfile = match named_file.and_then(|v| string(v).or_else(|| assigned(text, v))) {
                 Some(file) => dir.join(file),
                 None => dir.join(&context).join("Dockerfile"),
             };
             let origin = format!("{} ({} {image})", path.display(), call.function);
+            let development = named
+                .iter()
+                .any(|(k, _)| k == "live_update")
+                .then(|| format!("{origin} runs it with live_update, which syncs files into its running containers"));
             let entrypoint = named.iter().find(|(k, _)| k == "entrypoint").and_then(|(_, v)| words(v));
             let commands = Command::from_parts(&origin, entrypoint, None).into_iter().collect();
             self.builds.push(Build {
                 dockerfile: normalise(&dockerfile),
                 images: vec![image_name(&image)],
                 commands,
+                development,
                 ..Build::default()
             });
         }
@@ -122,6 +129,15 @@ fn arguments(text: &str) -> (Vec<String>, Vec<(String, String)>) {
     (positional, named)
 }
 
+/// The string a Tiltfile first assigns to the variable `name` (`dockerfile = 'tilt.dockerfile'`).
+fn assigned(text: &str, name: &str) -> Option<String> {
+    let name = name.trim();
+    text.lines().find_map(|line| {
+        let (left, right) = line.trim().split_once('=')?;
+        (left.trim() == name && !right.starts_with('=')).then(|| string(right)).flatten()
+    })
+}
+
 /// A string literal's value (`'argocd-ui'`, `"."`); `None` for any other expression.
 fn string(value: &str) -> Option<String> {
     let value = value.trim();
@@ -168,5 +184,21 @@ mod tests {
         let mut none = Repository::default();
         none.read_tiltfile(Path::new("Tiltfile"), "docker_build(IMAGE, '.')\ncustom_build('x', 'make', ['.'])\n");
         assert!(none.builds.is_empty(), "an image from a variable, or a custom build, names no Dockerfile");
+    }
+
+    #[test]
+    fn a_dockerfile_from_a_variable_and_live_update_make_a_development_image() {
+        let text = "dockerfile = 'tilt.dockerfile'
+if debug:
+    dockerfile = 'tilt.debug.dockerfile'
+docker_build_with_restart('ghcr.io/acme/operator', '.', dockerfile = dockerfile, live_update = [sync('./bin/operator', '/operator')])
+docker_build('ghcr.io/acme/web', 'web')
+";
+        let mut repo = Repository::default();
+        repo.read_tiltfile(Path::new("Tiltfile"), text);
+        assert_eq!(repo.builds[0].dockerfile, Path::new("tilt.dockerfile"), "the first assignment");
+        let dev = repo.for_dockerfile(Path::new("tilt.dockerfile")).development.unwrap_or_default();
+        assert!(dev.contains("live_update"), "{dev}");
+        assert_eq!(repo.for_dockerfile(Path::new("web/Dockerfile")).development, None, "no live_update");
     }
 }
