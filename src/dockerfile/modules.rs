@@ -121,16 +121,31 @@ fn mounts_module_cache(facts: &Facts<'_>, stage: &Stage) -> bool {
         .any(|r| cache_mounts(facts, stage, r.instr).iter().any(|m| m.covers(&cache)))
 }
 
+/// The directory the source copy at instruction `copy` puts the source in, when the stage's next
+/// instruction makes it the working directory (`COPY . /build`, `WORKDIR /build`): the download
+/// layer goes there, before the copy.
+pub fn workdir_after_copy(facts: &Facts<'_>, stage: &Stage, copy: usize) -> Option<String> {
+    let Body::Copy(c) = &stage.instructions[copy].body else { return None };
+    let dest = join_path(&facts.workdir_at(stage, copy), &c.dest);
+    let next = facts.workdir_at(stage, copy + 2);
+    let moves = matches!(stage.instructions.get(copy + 1).map(|i| &i.body), Some(Body::Workdir(_)));
+    (moves && next.trim_end_matches('/') == dest.trim_end_matches('/')).then_some(dest)
+}
+
 /// Why harden does not insert the module layer where it is missing, when it does not: the stage
 /// downloads modules already (after the source), or private modules are set up where a download
 /// before the source would not have them.
 pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
     let copy = source_copy_before_modules(facts, stage)?;
     let line = |i: usize| stage.instructions[i].line;
-    // The download goes where the source goes: into the working directory.
+    // The download goes where the source goes: into the working directory, or the one the
+    // stage moves to right after the copy (`COPY . /build`, `WORKDIR /build`).
     if let Body::Copy(c) = &stage.instructions[copy].body {
         let workdir = facts.workdir_at(stage, copy);
-        if !matches!(c.dest.as_str(), "." | "./") && join_path(&workdir, &c.dest) != workdir {
+        if !matches!(c.dest.as_str(), "." | "./")
+            && join_path(&workdir, &c.dest) != workdir
+            && workdir_after_copy(facts, stage, copy).is_none()
+        {
             return Some(format!(
                 "the source is copied to {}, not the working directory ({workdir}); set WORKDIR {} before the copy and harden will add it",
                 c.dest, c.dest

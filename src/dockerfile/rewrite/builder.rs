@@ -104,18 +104,20 @@ fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, mounts: bool
     };
     let Body::Copy(copy) = &inst.body else { return };
     let workdir = facts.workdir_at(stage, i);
-    let dest = if matches!(copy.dest.as_str(), "." | "./") || join_path(&workdir, &copy.dest) == workdir {
-        "./".to_string()
-    } else {
+    // Where the source goes, made the working directory first when the stage moves there only
+    // after the copy.
+    let moved = crate::dockerfile::modules::workdir_after_copy(facts, stage, i);
+    if !(matches!(copy.dest.as_str(), "." | "./") || join_path(&workdir, &copy.dest) == workdir || moved.is_some()) {
         return;
-    };
+    }
+    let dest = "./".to_string();
     let files = match (facts.source.available, facts.source.has_go_sum) {
         (false, _) => "go.mod go.sum*",
         (true, true) => "go.mod go.sum",
         (true, false) => "go.mod",
     };
     let mount = download_mount(facts, stage, i).filter(|_| mounts).map(|m| format!("--mount={m} ")).unwrap_or_default();
-    let block = render(TEMPLATE, context! { files, dest, mount });
+    let block = render(TEMPLATE, context! { files, dest, mount, workdir => moved });
     out.push(Edit::insert(inst.comments_start, style.lines(&block)));
 }
 
