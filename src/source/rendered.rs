@@ -13,6 +13,9 @@ const RENDERERS: [(&str, &str, &str); 6] = [
     ("ytt", "", "ytt"),
 ];
 
+/// `kustomize build` flags whose value is the next word, not the directory it builds.
+const VALUE_FLAGS: &[&str] = &["--load-restrictor", "--reorder", "--helm-command", "--mount", "--env", "-e"];
+
 /// One file a script renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
@@ -32,12 +35,14 @@ pub struct Rendered {
 /// that are a rule's targets (`deploy/all.yaml: $(SOURCES)`), which make writes.
 pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     let mut out = Vec::new();
-    for (i, line) in script.lines().enumerate() {
+    for (i, line) in logical_lines(script) {
+        let line = line.as_str();
         if makefile && let Some(target) = rule_target(line) {
             out.push(Rendered { line: i + 1, tool: "make", path: target, dir: false });
             continue;
         }
         // A command ends at `&&`, `||` or `;`; a pipeline (`jsonnet … | gojsontoyaml > x`) is one.
+        let line = line.replace("$(shell pwd)", "$(CURDIR)");
         for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
             let words: Vec<&str> = command.split_whitespace().collect();
             let found = words.iter().enumerate().find_map(|(j, word)| {
@@ -48,6 +53,15 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 })
             });
             let Some((start, tool)) = found else { continue };
+            // A renderer run in a container sees the repository where it is mounted.
+            let mount = mounted_repository(&words[..start]);
+            let inside = |path: &str| -> String {
+                let path = path.trim_matches(['"', '\'']);
+                match mount.and_then(|m| path.strip_prefix(&format!("{}/", m.trim_end_matches('/')))) {
+                    Some(relative) => relative.to_string(),
+                    None => path.to_string(),
+                }
+            };
             let rest = &words[start..];
             // jsonnet's multi-file output: one file per field, in the directory given.
             let multi = rest.iter().enumerate().find_map(|(j, word)| match *word {
@@ -67,7 +81,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 }
                 matches!(*word, "-o" | "--output" | ">").then(|| rest.get(j + 1).copied()).flatten()
             });
-            if let Some(path) = path.and_then(literal_yaml) {
+            if let Some(path) = path.map(inside).as_deref().and_then(literal_yaml) {
                 out.push(Rendered { line: i + 1, tool, path, dir: false });
             }
         }
@@ -78,9 +92,48 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
 /// True when a command word runs `program`: the program itself, by path, or a make variable
 /// naming its binary (`$(KUSTOMIZE)`, `${JSONNET_CLI}`, `$(OPERATOR_SDK)`).
 fn runs(word: &str, program: &str) -> bool {
+    // An image that holds it (`registry.k8s.io/kustomize/kustomize:v5.4.3`), run by docker.
+    let word = match word.rsplit_once('/') {
+        Some((registry, name)) => format!("{registry}/{}", name.split(':').next().unwrap_or(name)),
+        None => word.to_string(),
+    };
     let word = word.to_ascii_lowercase();
     let word = word.trim_end_matches([')', '}']).trim_end_matches("_cli").trim_end_matches("_bin");
     word.replace('_', "-").ends_with(program)
+}
+
+/// The script's lines with those a trailing backslash continues joined to them, each with the
+/// 0-based index of its first line.
+fn logical_lines(script: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut open = false;
+    for (i, line) in script.lines().enumerate() {
+        let (text, continues) = match line.trim_end().strip_suffix('\\') {
+            Some(head) => (head, true),
+            None => (line, false),
+        };
+        match out.last_mut().filter(|_| open) {
+            Some((_, joined)) => joined.push_str(&format!(" {}", text.trim())),
+            None => out.push((i, text.to_string())),
+        }
+        open = continues;
+    }
+    out
+}
+
+/// Where a `docker run` before a renderer mounts the repository it runs in (`-v $(shell
+/// pwd):/gatekeeper` mounts it at `/gatekeeper`).
+fn mounted_repository<'a>(words: &[&'a str]) -> Option<&'a str> {
+    const HERE: &[&str] = &["$(pwd)", "${PWD}", "$(PWD)", "$PWD", "$(CURDIR)", "${CURDIR}", ".", "`pwd`"];
+    let volumes = words.iter().enumerate().filter_map(|(j, w)| match *w {
+        "-v" | "--volume" => words.get(j + 1).copied(),
+        _ => w.strip_prefix("--volume=").or_else(|| w.strip_prefix("-v").filter(|v| !v.is_empty())),
+    });
+    volumes.map(|v| v.trim_matches(['"', '\''])).find_map(|v| {
+        let (source, target) = v.split_once(':')?;
+        let target = target.split(':').next()?;
+        HERE.contains(&source).then_some(target).filter(|t| t.starts_with('/'))
+    })
 }
 
 /// Manifests of the repository a script renders into files the repository keeps: edit one and
@@ -107,7 +160,9 @@ pub struct RenderInput {
 pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     let mut out = Vec::new();
     let mut rule = None;
-    for (i, line) in script.lines().enumerate() {
+    for (i, line) in logical_lines(script) {
+        let line = line.replace("$(shell pwd)", "$(CURDIR)");
+        let line = line.as_str();
         // A blank line inside a recipe does not end its rule.
         if makefile && !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
             rule = line
@@ -119,7 +174,20 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
         let build = words.windows(2).position(|w| {
             (runs(w[0], "kustomize") && w[1] == "build") || (runs(w[0], "kubectl") && w[1] == "kustomize")
         });
-        let input = build.and_then(|at| words[at + 2..].iter().find(|w| !w.starts_with('-')));
+        // Flags with a value (`--load-restrictor LoadRestrictionsNone`) are no input.
+        let input = build.and_then(|at| {
+            let rest = &words[at + 2..];
+            rest.iter()
+                .enumerate()
+                .find(|(j, w)| !w.starts_with('-') && (*j == 0 || !VALUE_FLAGS.contains(&rest[j - 1])))
+                .map(|(_, w)| *w)
+        });
+        // Inside a container, the repository is where it is mounted.
+        let mount = build.and_then(|at| mounted_repository(&words[..at]));
+        let input = input.map(|w| match mount.and_then(|m| w.strip_prefix(&format!("{}/", m.trim_end_matches('/')))) {
+            Some(relative) => relative,
+            None => w,
+        });
         let input = input.filter(|w| !w.contains(['$', '`', '|', '>'])).map(|w| {
             let relative = w.trim_start_matches("./").trim_end_matches('/');
             // A bundle is often rendered from inside its own directory (`cd bundle && … ../config`).
@@ -222,6 +290,13 @@ mod tests {
         let dirs: Vec<(String, bool)> = rendered(multi, true).into_iter().map(|r| (r.path, r.dir)).collect();
         assert_eq!(dirs, [("examples/standard".to_string(), true), ("out".to_string(), true)]);
         assert!(is_script_name("Makefile") && is_script_name("hack/gen.sh") && !is_script_name("main.go"));
+        let docker = "manifests:\n\tdocker run --rm -v $(shell pwd):/repo \\\n\t\tregistry.k8s.io/kustomize/kustomize:v${KUSTOMIZE_VERSION} build \\\n\t\t/repo/config/default -o /repo/staging/deploy/all.yaml\n";
+        let found: Vec<(usize, &str, String)> =
+            rendered(docker, true).into_iter().map(|r| (r.line, r.tool, r.path)).collect();
+        assert_eq!(found, [(2, "kustomize build", "staging/deploy/all.yaml".to_string())], "a container's mount");
+        let inputs = render_inputs(docker, true);
+        assert_eq!(inputs.len(), 1);
+        assert_eq!((inputs[0].input.as_str(), inputs[0].rule.as_deref()), ("config/default", Some("manifests")));
     }
 
     #[test]
