@@ -123,6 +123,12 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
                 Some((name, default)) => format!(
                     "FROM {image}: the build argument {name}'s default ({default}) only stands in for what each build passes, so the base image is unknown"
                 ),
+                // `static-debian13:latest-${GOARCH}`: the image is named, only its tag is not.
+                None if variable_tag_only(image) => {
+                    format!(
+                        "FROM {image} takes its tag from a build argument without a default, which the build passes, so the exact base image is unknown"
+                    )
+                }
                 None => format!("FROM {image} uses a variable without a default, so the base image is unknown"),
             },
         };
@@ -264,6 +270,14 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
         }
     }
     Ok(if facts.cgo.cxx { images.cc.clone() } else { images.base.clone() })
+}
+
+/// True when only the tag of an image reference holds a variable (`static:latest-${GOARCH}`).
+fn variable_tag_only(image: &str) -> bool {
+    match image.rfind(':').filter(|&i| !image[i..].contains('/')) {
+        Some(i) => !image[..i].contains('$') && image[i..].contains('$'),
+        None => false,
+    }
 }
 
 /// The platform variable BuildKit sets that an image reference depends on (`bin-${TARGETOS}`).
