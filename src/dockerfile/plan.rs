@@ -198,10 +198,11 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     }
     let runtime = match runtime_image(facts) {
         // A musl build on a musl runtime is a reason to keep it, said at info.
-        Err((rule, line, message)) if facts.base_image(facts.runtime_stage()).is_some_and(|b| b.is_musl()) => {
-            let finding = Finding::new(rule, line, message);
-            let severity = if rule.id == rules::CGO_MUSL.id { rules::Severity::Info } else { finding.severity };
-            hazards.push(Finding { severity, ..finding });
+        Err((rule, line, message))
+            if rule.id == rules::CGO_MUSL.id
+                && facts.base_image(facts.runtime_stage()).is_some_and(|b| b.is_musl()) =>
+        {
+            hazards.push(Finding { severity: rules::Severity::Info, ..Finding::new(rule, line, message) });
             RuntimePlan::Keep
         }
         Err((rule, line, message)) => {
