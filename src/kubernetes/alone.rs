@@ -165,10 +165,18 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
         }
         for port in c.value.get("ports").and_then(Value::as_sequence).into_iter().flatten() {
             if let Some(hp) = port.get("hostPort").and_then(Value::as_u64).filter(|&p| p != 0) {
+                // The node's port, not one the container binds: said as such.
+                let own = match port.get("containerPort").and_then(Value::as_u64) {
+                    Some(cp) => format!(" for its port {cp}"),
+                    None => String::new(),
+                };
                 findings.push(Finding::new(
                     &rules::HOST_PORT,
                     c.line,
-                    format!("container {} binds hostPort {hp}{left_alone}", c.name),
+                    format!(
+                        "{} takes port {hp} of its node (hostPort){own}, as node agents and ingress daemons do{left_alone}",
+                        c.who(workload)
+                    ),
                 ));
                 host = Some(());
             }
