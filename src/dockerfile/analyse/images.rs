@@ -60,10 +60,15 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 } else if image.publishes_no_versions() {
                     let floats =
                         if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
-                    format!(
-                        "{reference} {floats}: {} publishes no version tags; pin a digest (harden fix --pin)",
-                        image.name
-                    )
+                    // One image per architecture (`busybox-${OS}-${ARCH}`): no one digest pins them all.
+                    let written = stage.from.image.split(':').next().unwrap_or_default();
+                    let pin = match written.contains('$') {
+                        true => {
+                            "its name takes build arguments (an image per architecture), so each build's own digest would have to be pinned where the build names it"
+                        }
+                        false => "pin a digest (harden fix --pin)",
+                    };
+                    format!("{reference} {floats}: {} publishes no version tags; {pin}", image.name)
                 } else if image.family().is_fat() && image.family() != Family::Golang && replaced != Some(stage.index) {
                     format!(
                         "{reference} has no version tag, so each build may start from another release; name the one you build and test on (harden does not pick it: a new release changes the packages the image installs)"
