@@ -158,7 +158,7 @@ impl Facts<'_> {
         // A file put where programs go (`/bin/contour`), or made by make or a script where no go
         // build shows, may be the program the orchestrator starts.
         let into_bin = stage.instructions.iter().any(|inst| match &inst.body {
-            Body::Copy(copy) => ["/bin", "/sbin", "/usr/bin", "/usr/local/bin"]
+            Body::Copy(copy) => super::facts::SYSTEM_BIN_DIRS
                 .iter()
                 .any(|dir| copy.dest == *dir || copy.dest.starts_with(&format!("{dir}/"))),
             _ => false,

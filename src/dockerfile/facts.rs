@@ -452,7 +452,7 @@ pub fn join_path(dir: &str, path: &str) -> String {
 }
 
 /// The directories of programs every distribution's image has.
-const SYSTEM_BIN_DIRS: &[&str] = &["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin"];
+pub const SYSTEM_BIN_DIRS: &[&str] = &["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin"];
 
 /// True for a path in Cargo's output directory (`target/release/engine`): a Rust program.
 pub fn is_cargo_output(source: &str) -> bool {

@@ -1,7 +1,7 @@
 //! What harden reads across the whole repository before it judges a file, whatever path it was
-//! given: Compose, skaffold and GoReleaser files and Makefiles (how each image is built and run) and kustomizations
-//! (which manifests are patches, which workloads a patch leaves the user of to the platform, and
-//! which tags and digests their `images:` give).
+//! given: Compose, skaffold and GoReleaser files, Helm charts' templates and Makefiles (how each
+//! image is built and run) and kustomizations (which manifests are patches, which workloads a
+//! patch leaves the user of to the platform, and which tags and digests their `images:` give).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,8 +32,9 @@ pub struct RepositoryFacts {
 }
 
 impl RepositoryFacts {
-    /// Reads the Compose, skaffold, GoReleaser and kustomization files among `found` (in the repository
-    /// `repo`; `rel` gives a found path relative to it), each once, the Makefiles at the root
+    /// Reads the Compose, skaffold, GoReleaser and kustomization files and Helm charts among
+    /// `found` (in the repository `repo`; `rel` gives a found path relative to it), each once,
+    /// the Makefiles at the root
     /// and beside the Dockerfiles found, the shell scripts beside those Dockerfiles, and what
     /// updates the repository's Dockerfile images.
     pub fn read<'a>(found: impl IntoIterator<Item = &'a Found>, repo: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Self {
