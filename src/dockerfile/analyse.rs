@@ -261,6 +261,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
         false => Finding::new(&rules::RUNS_AS_ROOT, line, message),
     };
+    let built_user = facts.last_user(stage).and_then(|(_, u)| super::users::user_as_built(facts, stage, u));
     match facts.last_user(stage) {
         _ if drop_kept => {}
         // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
@@ -297,8 +298,8 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             out.push(root_start(inst.line, format!("the last USER is {user}{}", drops_later.unwrap_or_default())));
         }
         // A user the build chooses, root unless it passes another: a choice harden leaves.
-        Some((inst, user)) if super::users::user_as_built(facts, stage, user).is_some_and(|u| is_root(&u)) => {
-            let built = super::users::user_as_built(facts, stage, user).unwrap_or_default();
+        Some((inst, user)) if built_user.as_deref().is_some_and(is_root) => {
+            let built = built_user.unwrap_or_default();
             let message = format!(
                 "the last USER is {user}, which the build arguments' defaults make {built}: the program runs as root unless the build passes another user; harden leaves that choice to the build (make the default a non-root uid:gid)"
             );

@@ -27,11 +27,7 @@ const OTHER_LANGUAGES: &[&str] = &[
 pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let stage = facts.runtime_stage();
     if let Some(released) = &facts.source.orchestration.released {
-        let cgo = match (released.cgo, released.static_cgo) {
-            (Some(true), false) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
-            (Some(true), true) => " with cgo, linked statically,",
-            _ => "",
-        };
+        let cgo = released.cgo_phrase();
         let base = facts.base_image(stage).map(|b| match &b.tag {
             Some(tag) => format!("{}:{tag}", b.name),
             None => b.name.clone(),

@@ -64,6 +64,16 @@ impl Repository {
 }
 
 impl Released {
+    /// How its binaries link, as a phrase after "GoReleaser builds it (…)": ` with cgo (CGO_ENABLED=1),
+    /// so it needs its base's C library,`, ` with cgo, linked statically,` or nothing.
+    pub fn cgo_phrase(&self) -> &'static str {
+        match (self.cgo, self.static_cgo) {
+            (Some(true), false) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
+            (Some(true), true) => " with cgo, linked statically,",
+            _ => "",
+        }
+    }
+
     /// Both GoReleaser entries that build one Dockerfile: cgo when either links C.
     pub(super) fn with(self, other: &Released) -> Released {
         Released { cgo: either_cgo(self.cgo, other.cgo), static_cgo: self.static_cgo && other.static_cgo, ..self }

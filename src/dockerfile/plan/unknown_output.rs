@@ -53,17 +53,11 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
             format!("the runtime copies its files from {image}, built elsewhere")
         }
         (None, Some(ProgramCopy::Context(sources))) => match &facts.source.orchestration.released {
-            Some(released) => {
-                let cgo = match (released.cgo, released.static_cgo) {
-                    (Some(true), false) => " with cgo, linked against its base's C library,",
-                    (Some(true), true) => " with cgo, linked statically,",
-                    _ => "",
-                };
-                format!(
-                    "GoReleaser builds it ({}){cgo} before the image, and the runtime copies it from the build context with `{sources}`",
-                    released.origin
-                )
-            }
+            Some(released) => format!(
+                "GoReleaser builds it ({}){} before the image, and the runtime copies it from the build context with `{sources}`",
+                released.origin,
+                released.cgo_phrase()
+            ),
             None => format!("the runtime copies it from the build context with `{sources}`, built before the image"),
         },
         (None, None) => "make or a script builds it".to_string(),
