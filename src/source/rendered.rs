@@ -42,7 +42,6 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             continue;
         }
         // A command ends at `&&`, `||` or `;`; a pipeline (`jsonnet … | gojsontoyaml > x`) is one.
-        let line = line.replace("$(shell pwd)", "$(CURDIR)");
         for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
             let words: Vec<&str> = command.split_whitespace().collect();
             let found = words.iter().enumerate().find_map(|(j, word)| {
@@ -55,13 +54,6 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             let Some((start, tool)) = found else { continue };
             // A renderer run in a container sees the repository where it is mounted.
             let mount = mounted_repository(&words[..start]);
-            let inside = |path: &str| -> String {
-                let path = path.trim_matches(['"', '\'']);
-                match mount.and_then(|m| path.strip_prefix(&format!("{}/", m.trim_end_matches('/')))) {
-                    Some(relative) => relative.to_string(),
-                    None => path.to_string(),
-                }
-            };
             let rest = &words[start..];
             // jsonnet's multi-file output: one file per field, in the directory given.
             let multi = rest.iter().enumerate().find_map(|(j, word)| match *word {
@@ -81,7 +73,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 }
                 matches!(*word, "-o" | "--output" | ">").then(|| rest.get(j + 1).copied()).flatten()
             });
-            if let Some(path) = path.map(inside).as_deref().and_then(literal_yaml) {
+            if let Some(path) = path.map(|p| in_repository(p.trim_matches(['"', '\'']), mount)).and_then(literal_yaml) {
                 out.push(Rendered { line: i + 1, tool, path, dir: false });
             }
         }
@@ -103,7 +95,7 @@ fn runs(word: &str, program: &str) -> bool {
 }
 
 /// The script's lines with those a trailing backslash continues joined to them, each with the
-/// 0-based index of its first line.
+/// 0-based index of its first line (make's `$(shell pwd)` written `$(CURDIR)`, one word).
 fn logical_lines(script: &str) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut open = false;
@@ -118,7 +110,13 @@ fn logical_lines(script: &str) -> Vec<(usize, String)> {
         }
         open = continues;
     }
-    out
+    out.into_iter().map(|(i, line)| (i, line.replace("$(shell pwd)", "$(CURDIR)"))).collect()
+}
+
+/// A path a container sees under `mount`, where the repository is mounted, as the repository's
+/// own (`/repo/config/default` → `config/default`); any other path as it is.
+fn in_repository<'a>(path: &'a str, mount: Option<&str>) -> &'a str {
+    mount.and_then(|m| path.strip_prefix(&format!("{}/", m.trim_end_matches('/')))).unwrap_or(path)
 }
 
 /// Where a `docker run` before a renderer mounts the repository it runs in (`-v $(shell
@@ -161,7 +159,6 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     let mut out = Vec::new();
     let mut rule = None;
     for (i, line) in logical_lines(script) {
-        let line = line.replace("$(shell pwd)", "$(CURDIR)");
         let line = line.as_str();
         // A blank line inside a recipe does not end its rule.
         if makefile && !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
@@ -184,10 +181,7 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
         });
         // Inside a container, the repository is where it is mounted.
         let mount = build.and_then(|at| mounted_repository(&words[..at]));
-        let input = input.map(|w| match mount.and_then(|m| w.strip_prefix(&format!("{}/", m.trim_end_matches('/')))) {
-            Some(relative) => relative,
-            None => w,
-        });
+        let input = input.map(|w| in_repository(w, mount));
         let input = input.filter(|w| !w.contains(['$', '`', '|', '>'])).map(|w| {
             let relative = w.trim_start_matches("./").trim_end_matches('/');
             // A bundle is often rendered from inside its own directory (`cd bundle && … ../config`).
