@@ -13,6 +13,7 @@ use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
 
 mod cgo;
 pub(super) mod commands;
+mod copies;
 
 /// Endings of scripts an image may start, which are not a Go binary.
 const SCRIPT_EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".js"];
@@ -203,40 +204,16 @@ impl<'a> Facts<'a> {
         }
         let named =
             |target: &str| target == program || (!program.contains('/') && target.ends_with(&format!("/{name}")));
-        stage.instructions.iter().enumerate().find_map(|(i, inst)| {
-            let Body::Copy(copy) = &inst.body else { return None };
-            let (target, source) = self.copied_files(stage, i, copy).into_iter().find(|(t, _)| named(t))?;
-            if is_cargo_output(&source) {
-                return None;
-            }
-            let Some(from) = copy.from.as_deref() else { return Some(target) };
-            // Through a stage that took it from the build context (an alpine stage that gathers
-            // certificates and `COPY dist/app /bin/app`).
-            let gathering = self.df.stage_named(from)?;
-            let from_context = gathering.instructions.iter().enumerate().any(|(j, inst)| match &inst.body {
-                Body::Copy(c) if c.from.is_none() => {
-                    self.copied_files(gathering, j, c).iter().any(|(t, _)| *t == source)
-                }
-                _ => false,
-            });
-            from_context.then_some(target)
-        })
-    }
-
-    /// Where each file a COPY (the `i`th instruction of `stage`) names lands, with its source
-    /// as written.
-    fn copied_files(&self, stage: &Stage, i: usize, copy: &super::model::Copy) -> Vec<(String, String)> {
-        let dest = join_path(&self.workdir_at(stage, i), &copy.dest);
-        // A directory every distribution has takes the file in (`COPY ntfy /usr/bin`).
-        let system_dir =
-            SYSTEM_BIN_DIRS.contains(&dest.as_str()) && self.base_image(stage).is_some_and(|b| b.family().is_fat());
-        let into_dir = copy.dest.ends_with('/') || copy.dest == "." || copy.sources.len() > 1 || system_dir;
-        (copy.sources.iter())
-            .map(|src| {
-                let file = src.rsplit('/').next().unwrap_or(src);
-                (if into_dir { join_path(&dest, file) } else { dest.clone() }, src.clone())
-            })
-            .collect()
+        let copied = self.copied(stage).into_iter().find(|c| named(&c.target))?;
+        if is_cargo_output(copied.source) {
+            return None;
+        }
+        let Some(from) = copied.copy.from.as_deref() else { return Some(copied.target) };
+        // Through a stage that took it from the build context (an alpine stage that gathers
+        // certificates and `COPY dist/app /bin/app`).
+        let gathering = self.df.stage_named(from)?;
+        let from_context = self.copied(gathering).iter().any(|c| c.copy.from.is_none() && c.target == copied.source);
+        from_context.then_some(copied.target)
     }
 
     /// The stage that runs.

@@ -263,7 +263,8 @@ impl Dockerfile {
                 (a.name.clone(), a.default.clone().filter(|d| !is_stand_in(d)).or(outside))
             })
             .collect();
-        super::variables::substitute(image, &vars)
+        // `FROM "$BASE_IMAGE"`: the quotes are the shell's, not the image's.
+        super::variables::substitute(image.trim_matches('"'), &vars)
     }
 
     /// The build argument of `image` whose default only stands in for the image a build must
@@ -397,6 +398,7 @@ mod tests {
         assert_eq!(df.resolve_image(&df.stages[0].from.image).as_deref(), Some("golang:1.22"));
         assert_eq!(df.resolve_image("golang:${MISSING}"), None);
         assert_eq!(df.resolve_image("golang:${MISSING:-1.21}").as_deref(), Some("golang:1.21"));
+        assert_eq!(df.resolve_image("\"golang:${MISSING:-1.21}\"").as_deref(), Some("golang:1.21"));
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         // Built on another stage of the file: named as one.
         let on = match facts.df.stage_named(&builder.from.image) {
             Some(parent) => {
-                let base = facts.base_image(builder).map(|b| b.to_reference().trim_matches('"').to_string());
+                let base = facts.base_image(builder).map(|b| b.to_reference());
                 format!(
                     "stage {} (on {})",
                     parent.reference(),
@@ -214,9 +214,7 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
     if entrypoint.is_none() && cmd.is_none() && facts.parent_stage(stage).is_none() {
-        let image = facts
-            .base_image(stage)
-            .map_or_else(|| stage.from.image.clone(), |b| b.to_reference().trim_matches('"').to_string());
+        let image = facts.base_image(stage).map_or_else(|| stage.from.image.clone(), |b| b.to_reference());
         return Some(format!(
             "not a Go build: it adds files to {image}, and sets no ENTRYPOINT or CMD, so that image's own program runs"
         ));

@@ -8,7 +8,7 @@ use crate::rules;
 
 use super::facts::{Facts, join_path};
 use super::image::{Family, ImageRef};
-use super::model::{Body, CommandForm, Copy};
+use super::model::{Body, CommandForm};
 use super::plan::Refusal;
 use super::runtime;
 
@@ -265,26 +265,10 @@ fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
         return false;
     };
     let stage = facts.runtime_stage();
-    stage.instructions.iter().enumerate().any(|(i, inst)| match &inst.body {
-        Body::Copy(Copy { from: None, sources, dest, .. }) => {
-            let dir = facts.workdir_at(stage, i);
-            let dest = join_path(&dir, dest);
-            sources.iter().any(|s| {
-                let name = s.rsplit('/').next().unwrap_or(s);
-                let target = if dest_is_dir(inst, sources.len()) { join_path(&dest, name) } else { dest.clone() };
-                target == join_path(&dir, &program) || target == program
-            })
-        }
-        _ => false,
+    facts.copied(stage).iter().any(|c| {
+        let dir = facts.workdir_at(stage, c.index);
+        c.copy.from.is_none() && (c.target == join_path(&dir, &program) || c.target == program)
     })
-}
-
-/// Whether a COPY's destination is a directory (a trailing slash, `.`, or several sources).
-pub(super) fn dest_is_dir(inst: &super::model::Instruction, sources: usize) -> bool {
-    match &inst.body {
-        Body::Copy(c) => c.dest.ends_with('/') || c.dest == "." || sources > 1,
-        _ => false,
-    }
 }
 
 /// Refuses to split a single stage that runs a tool installed from another module
@@ -363,22 +347,5 @@ pub(super) fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
 }
 /// Absolute paths the runtime stage copies in.
 pub(super) fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
-    let stage = facts.runtime_stage();
-    stage
-        .instructions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, inst)| match &inst.body {
-            Body::Copy(c) => {
-                let dest = join_path(&facts.workdir_at(stage, i), &c.dest);
-                Some(if dest_is_dir(inst, c.sources.len()) {
-                    c.sources.iter().map(|s| join_path(&dest, s.rsplit('/').next().unwrap_or(s))).collect()
-                } else {
-                    vec![dest]
-                })
-            }
-            _ => None,
-        })
-        .flatten()
-        .collect()
+    facts.copied(facts.runtime_stage()).into_iter().map(|c| c.target).collect()
 }

@@ -61,7 +61,7 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
             &rules::PRIVILEGED_PORT,
             line,
             format!(
-                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (the Service's targetPort maps it){then}"
+                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (a Service's targetPort or `docker run -p` keeps the port clients use){then}"
             ),
         ))
     };
@@ -89,8 +89,13 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
                 }
             }
             Body::Healthcheck(Some(form)) => {
-                if let Some(port) = form.words().iter().find_map(|w| url_port(w)).filter(|p| *p < 1024) {
-                    return blocked(inst.line, format!("the HEALTHCHECK asks port {port}"), None);
+                let words = form.words();
+                let Some(written) = words.iter().find_map(|w| url_port(w)) else { continue };
+                let (value, variable) = expand(facts, stage, i, written);
+                if let Some(port) = low_port(&value) {
+                    let by =
+                        variable.as_ref().map(|name| format!(", the value the image gives {name}")).unwrap_or_default();
+                    return blocked(inst.line, format!("the HEALTHCHECK asks port {port}{by}"), variable);
                 }
             }
             Body::Entrypoint(form) | Body::Cmd(form) => {
@@ -242,14 +247,17 @@ fn low_port(text: &str) -> Option<u16> {
     text.split('-').next()?.parse().ok().filter(|p| *p > 0 && *p < 1024)
 }
 
-/// The port of an `http://` or `https://` URL (80 or 443 when it names none).
-fn url_port(word: &str) -> Option<u16> {
+/// The port of an `http://` or `https://` URL as written (`80` or `443` when it names none,
+/// `$PORT` when a variable gives it).
+fn url_port(word: &str) -> Option<&str> {
     let (scheme, rest) = word.split_once("://")?;
     let authority = rest.split('/').next()?;
-    match authority.rsplit_once(':').and_then(|(_, p)| p.parse().ok()) {
+    // An IPv6 host (`[::1]:8080`) has colons of its own.
+    let port = authority.rsplit_once(':').map(|(_, p)| p).filter(|_| !authority.ends_with(']'));
+    match port {
         Some(port) => Some(port),
-        None if scheme == "https" => Some(443),
-        None if scheme == "http" => Some(80),
+        None if scheme == "https" => Some("443"),
+        None if scheme == "http" => Some("80"),
         None => None,
     }
 }
@@ -422,7 +430,7 @@ pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
         Body::Workdir(_) => Some(i.line),
         _ => None,
     });
-    let copied = copied_dests(facts, stage);
+    let copied: Vec<String> = facts.copied(stage).into_iter().map(|c| c.target).collect();
     let holds = |dir: &str| copied.iter().any(|c| is_under(c, dir));
     if let Some(line) = made_workdir.filter(|_| cwd != "/" && !holds(&cwd)) {
         wanted.push((cwd.clone(), line, format!("WORKDIR {cwd}")));
@@ -451,41 +459,17 @@ pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
     Ok(dirs)
 }
 
-/// The absolute paths a stage copies files to.
-fn copied_dests(facts: &Facts<'_>, stage: &Stage) -> Vec<String> {
-    stage
-        .instructions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, inst)| match &inst.body {
-            Body::Copy(Copy { sources, dest, .. }) => {
-                let dest = join_path(&facts.workdir_at(stage, i), dest);
-                let into_dir = dest.ends_with('/') || sources.len() > 1 || inst_dest_is_dir(dest.as_str());
-                Some(if into_dir {
-                    sources.iter().map(|s| join_path(&dest, s.rsplit('/').next().unwrap_or(s))).collect::<Vec<_>>()
-                } else {
-                    vec![dest]
-                })
-            }
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
-fn inst_dest_is_dir(dest: &str) -> bool {
-    dest == "/" || dest.ends_with('.')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn reads_ports_from_urls_and_flags() {
-        assert_eq!(url_port("http://localhost/healthz"), Some(80));
-        assert_eq!(url_port("https://127.0.0.1/"), Some(443));
-        assert_eq!(url_port("http://localhost:8080/healthz"), Some(8080));
+        assert_eq!(url_port("http://localhost/healthz"), Some("80"));
+        assert_eq!(url_port("https://127.0.0.1/"), Some("443"));
+        assert_eq!(url_port("http://localhost:8080/healthz"), Some("8080"));
+        assert_eq!(url_port("http://localhost:$PORT/health"), Some("$PORT"));
+        assert_eq!(url_port("http://[::1]/health"), Some("80"));
         assert_eq!(url_port("/healthz"), None);
         let form = |s: &str| CommandForm::Exec(s.split(' ').map(str::to_string).collect());
         assert_eq!(flag_port(&form("/app --addr=:80")), Some(("--addr=:80".into(), 80)));
