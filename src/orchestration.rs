@@ -56,6 +56,10 @@ pub struct Orchestration {
     /// What Kubernetes containers and Compose services running the image ask of it that only root
     /// keeps, with where: `deploy/speaker.yaml (container speaker) adds the capability NET_RAW`.
     pub root_needs: Vec<String>,
+    /// The host directories documented runs of the image bind-mount writable, each with where
+    /// (`/var/input`, `README.md:20 (docker run) bind-mounts $(pwd) at /var/input`): the host's
+    /// user owns them, so a program writing there needs root or that user.
+    pub host_dirs: Vec<(String, String)>,
     /// Set (to how) when every build of the Dockerfile makes no image and nothing runs one: a
     /// check `docker buildx bake` runs with `output = ["type=cacheonly"]`.
     pub no_image: Option<String>,
@@ -365,7 +369,10 @@ impl Repository {
         out.commands.extend(running().filter_map(|c| c.command.clone()));
         out.root_needs.extend(running().filter_map(|c| c.root_need.clone()));
         let documented = self.documented.iter().filter(|d| images.contains(&d.image));
-        out.root_needs.extend(documented.map(|d| d.root_need.clone()));
+        for run in documented {
+            out.root_needs.extend(run.root_need.clone());
+            out.host_dirs.extend(run.host_dirs.iter().cloned());
+        }
         out.checks.extend(running().flat_map(|c| c.checks.iter().cloned()));
         if !builds.is_empty() && builds.iter().all(|b| b.no_image.is_some()) && running().next().is_none() {
             out.no_image = builds[0].no_image.clone();

@@ -3,8 +3,8 @@
 /// Directory names harden does not walk unless the configuration says `default_ignores: false`:
 /// vendored modules and packages (other people's code, rewritten by their tools; `third_party/`
 /// holds other projects' sources and the images built from them) and test data
-/// (files a test expects as they are), as Renovate's recommended configuration and the go tool
-/// pass over them; and test suites (see [`is_test_name`]).
+/// (files a test expects as they are, and a fake's: a test double's canned objects), as Renovate's
+/// recommended configuration and the go tool pass over them; and test suites (see [`is_test_name`]).
 pub const DEFAULT_IGNORED: &[&str] = &[
     "vendor",
     "third_party",
@@ -15,6 +15,8 @@ pub const DEFAULT_IGNORED: &[&str] = &[
     "fixtures",
     "testfiles",
     "testfiles-negative",
+    "fake",
+    "fakes",
 ];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
@@ -108,6 +110,7 @@ mod tests {
         assert_eq!(ignored_as("third_party"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
+        assert!(is_ignored_dir("proxy-injector", "fake") && ignored_as("fake") == "test data");
         assert_eq!(ignored_as("e2e"), "a test suite");
         assert!(
             is_ignored_dir("", "fuzz") && is_ignored_dir("", ".clusterfuzzlite") && is_test_name("Dockerfile.fuzz")

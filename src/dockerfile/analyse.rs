@@ -114,7 +114,7 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 severity: crate::rules::Severity::Info,
                 ..Finding::new(&rules::NOT_STRIPPED, line, message)
             });
-        } else if !stripped {
+        } else if !stripped && !cmd.links_nothing() {
             let message = match from_variable {
                 Some(name) if facts.arg_default(stage, &name).is_some() => format!(
                     "the Go build does not strip symbols: its -ldflags come from the build argument {name}, which harden leaves to you: add -s -w to its default"

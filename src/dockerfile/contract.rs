@@ -146,7 +146,9 @@ impl Facts<'_> {
     /// True when the final image carries files only and no program: it is built on `scratch`,
     /// has no command, copies only from this file's stages, puts nothing where programs go
     /// (`/bin`), and neither a Go build nor make reaches it (a stage that renders a configuration
-    /// file for another image). Nothing runs in it, so it has no user to change.
+    /// file for another image) unless a build it takes is for another system (a CLI's binaries
+    /// for macOS and Windows, copied out of the image). Nothing runs in it, so it has no user to
+    /// change.
     pub fn carries_data_only(&self) -> bool {
         let stage = self.runtime_stage();
         let (entrypoint, cmd) = self.entrypoint_and_cmd(stage);
@@ -171,7 +173,21 @@ impl Facts<'_> {
             && !into_bin
             && !made
             && !self.is_single_stage()
-            && self.builds().all(|(r, c)| !self.ships(r, c))
+            && (self.builds().all(|(r, c)| !self.ships(r, c)) || !self.other_systems_shipped().is_empty())
+    }
+
+    /// The systems other than Linux the final image takes binaries built for (`GOOS` set to
+    /// darwin or windows where they are built), in the file's order.
+    pub fn other_systems_shipped(&self) -> Vec<String> {
+        let mut systems: Vec<String> = Vec::new();
+        for (r, c) in self.builds().filter(|(r, c)| self.ships(r, c)) {
+            let stage = &self.df.stages[r.stage];
+            let goos = c.env_value("GOOS").map(str::to_string).or_else(|| self.env_at(stage, r.instr, "GOOS"));
+            if let Some(os) = goos.filter(|os| os != "linux" && !os.starts_with('$') && !systems.contains(os)) {
+                systems.push(os);
+            }
+        }
+        systems
     }
 
     /// True when stage `index` is the runtime stage or one it is built on.

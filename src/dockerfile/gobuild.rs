@@ -95,6 +95,14 @@ impl GoCommand {
         matches!(self.verb, GoVerb::Build | GoVerb::Install)
     }
 
+    /// True when the command compiles packages and links nothing: `go build` without `-o` over
+    /// several packages or a `...` pattern writes no binary (a step that warms the build cache).
+    pub fn links_nothing(&self) -> bool {
+        self.verb == GoVerb::Build
+            && self.flag("o").is_none()
+            && (self.packages.len() > 1 || self.packages.iter().any(|p| p.contains("...")))
+    }
+
     /// True when the command builds delve, the Go debugger: a debug image's tool, left as its
     /// maintainer builds it (its cgo setting too).
     pub fn builds_delve(&self) -> bool {
@@ -254,6 +262,13 @@ mod tests {
         assert_eq!((cmds[0].verb, cmds[0].subcommand.as_str()), (GoVerb::Other, "--wrap"));
         assert_eq!(cmds[1].verb, GoVerb::Build);
         assert_eq!(cmds[1].flag("o").and_then(|f| f.value.as_deref()), Some("/out/app"));
+    }
+
+    #[test]
+    fn a_build_over_many_packages_links_nothing() {
+        let links = |script: &str| find(&shell::commands(script, 0).unwrap())[0].links_nothing();
+        assert!(links("go build ./pkg/...") && links("go build ./a ./b"));
+        assert!(!links("go build -o /out/ ./cmd/...") && !links("go build ./cmd/app") && !links("go install ./..."));
     }
 
     #[test]

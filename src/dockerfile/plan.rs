@@ -108,9 +108,18 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         return Plan::kept(false, hazards);
     }
     if facts.carries_data_only() {
-        let why = "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change";
-        hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, why.into());
-        return Plan::kept(false, hazards);
+        // A CLI's binaries for every system, copied out of the image: its builds are still the
+        // release's.
+        let systems = facts.other_systems_shipped();
+        let why = match systems.as_slice() {
+            [] => "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change".to_string(),
+            _ => format!(
+                "the final image is built on scratch, holds binaries built for {} and has no command: its files are copied out, nothing runs in it, so there is no user to change",
+                systems.join(" and ")
+            ),
+        };
+        hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, why);
+        return Plan::kept(!systems.is_empty(), hazards);
     }
     // A stage built on another stage (`FROM base`) is told by that stage's own finding.
     for stage in df.stages.iter().filter(|s| facts.base_image(s).is_none() && facts.parent_stage(s).is_none()) {

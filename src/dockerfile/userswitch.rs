@@ -437,9 +437,20 @@ pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
     }
     wanted.extend(program_writes(facts).into_iter().map(|w| (w.dir, stage.from.line, w.why)));
     let mut dirs = Vec::new();
+    let host_dirs = &facts.source.orchestration.host_dirs;
     for (dir, line, why) in wanted {
         if dir.contains(['$', '~', '*']) || WRITABLE_ALREADY.iter().any(|base| is_under(&dir, base)) {
             continue;
+        }
+        // A host directory mounted there is the host user's, whatever the image makes.
+        if let Some((_, how)) = host_dirs.iter().find(|(target, _)| is_under(&dir, target)) {
+            return Err((
+                &rules::RUNTIME_WRITES,
+                line,
+                format!(
+                    "{why} into {dir}, and {how}: the host's user owns it, so 65532 could not write there and the user is left as it is; document `--user $(id -u):$(id -g)` for that run and harden will run the image as 65532"
+                ),
+            ));
         }
         let holds_files = holds(&dir);
         if SYSTEM_DIRS.contains(&dir.as_str()) || holds_files {

@@ -53,19 +53,24 @@ const VALUE_FLAGS: &[&str] = &[
     "--health-cmd",
 ];
 
-/// What one documented `docker run` asks of its image that only root keeps.
+/// What one documented `docker run` that chooses no user asks of its image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct DocumentedRun {
     /// The image's name, without registry, tag or digest.
     pub image: String,
-    /// Where and what: `README.md:41 (docker run) mounts …`.
-    pub root_need: String,
+    /// What it mounts that only root can use there, with where: `README.md:41 (docker run)
+    /// mounts …`.
+    pub root_need: Option<String>,
+    /// The host directories it bind-mounts writable, each with where: (`/var/input`,
+    /// `README.md:20 (docker run) bind-mounts $(pwd) at /var/input`). The host's user owns them,
+    /// so only root (or that user) writes there in the container.
+    pub host_dirs: Vec<(String, String)>,
 }
 
 impl Repository {
     /// Reads a README at `path` (relative to the root): each `docker run` (or `podman run`) it
-    /// documents, its lines joined where they end with a backslash, that mounts something only
-    /// root can use there and chooses no user.
+    /// documents, its lines joined where they end with a backslash, that chooses no user and
+    /// mounts something only root can use there or a host directory.
     pub fn read_docs(&mut self, path: &Path, text: &str) {
         let lines: Vec<&str> = text.lines().collect();
         let mut i = 0;
@@ -80,17 +85,34 @@ impl Repository {
             }
             i += 1;
             let Some(at) = command.find("docker run ").or_else(|| command.find("podman run ")) else { continue };
-            if let Some((image, need)) = root_need(&command[at + "docker run ".len()..]) {
-                let root_need = format!("{}:{} (docker run) {need}", path.display(), start + 1);
-                self.documented.push(DocumentedRun { image, root_need });
+            let Some((image, mounts)) = bind_mounts(&command[at + "docker run ".len()..]) else { continue };
+            let origin = format!("{}:{} (docker run)", path.display(), start + 1);
+            let root_need = mounts.iter().find_map(|m| need_of(&m.source, &m.target));
+            let host_dirs: Vec<(String, String)> = (mounts.iter())
+                .filter(|m| m.writable && is_host_dir(&m.source))
+                .map(|m| (m.target.clone(), format!("{origin} bind-mounts {} at {}", m.source, m.target)))
+                .collect();
+            if root_need.is_some() || !host_dirs.is_empty() {
+                let root_need = root_need.map(|need| format!("{origin} {need}"));
+                self.documented.push(DocumentedRun { image, root_need, host_dirs });
             }
         }
     }
 }
 
-/// The image a `docker run` (its words after `run`) starts, and what it mounts that only root
-/// can use there, when it chooses no user.
-fn root_need(args: &str) -> Option<(String, String)> {
+/// One bind mount a `docker run` gives its container.
+struct BindMount {
+    /// The host path.
+    source: String,
+    /// Where it appears in the container.
+    target: String,
+    /// Mounted writable (no `ro`).
+    writable: bool,
+}
+
+/// The image a `docker run` (its words after `run`) starts and the bind mounts it gives it, when
+/// it chooses no user.
+fn bind_mounts(args: &str) -> Option<(String, Vec<BindMount>)> {
     let words: Vec<String> = crate::shell::lex(args, 0).into_iter().map(|t| t.value).collect();
     let mut mounts = Vec::new();
     let mut image = None;
@@ -122,26 +144,35 @@ fn root_need(args: &str) -> Option<(String, String)> {
         i += 1;
     }
     let image = image.filter(|i| !i.is_empty() && !i.starts_with('$'))?;
-    let need = mounts.iter().find_map(|(source, target)| need_of(source, target))?;
-    Some((image, need))
+    Some((image, mounts))
 }
 
-/// `-v SOURCE:TARGET[:MODE]`: the source and target of a bind mount (a named volume has none).
-fn volume(value: &str) -> Option<(String, String)> {
+/// True when a bind mount's source is a directory of the host (`$(pwd)`, `./data`, `/srv/app`),
+/// not a named volume or a device.
+fn is_host_dir(source: &str) -> bool {
+    source.starts_with(['/', '.', '$', '~', '%']) && !source.starts_with("/dev/") && !source.ends_with(".sock")
+}
+
+/// `-v SOURCE:TARGET[:MODE]`: the source and target of a bind mount (a named volume has none),
+/// and whether it is writable (no `ro` mode).
+fn volume(value: &str) -> Option<BindMount> {
     let mut parts = value.split(':');
-    let (source, target) = (parts.next()?, parts.next()?);
-    Some((source.to_string(), target.to_string()))
+    let (source, target) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let writable = !parts.next().is_some_and(|mode| mode.split(',').any(|m| m == "ro"));
+    Some(BindMount { source, target, writable })
 }
 
-/// `--mount type=bind,source=…,target=…`: the source and target of a bind mount.
-fn mount(value: &str) -> Option<(String, String)> {
+/// `--mount type=bind,source=…,target=…`: the source and target of a bind mount, and whether it
+/// is writable (no `readonly`).
+fn mount(value: &str) -> Option<BindMount> {
     let field = |names: &[&str]| {
         value
             .split(',')
             .find_map(|kv| kv.split_once('=').filter(|(k, _)| names.contains(k)).map(|(_, v)| v.to_string()))
     };
     (field(&["type"]).as_deref() == Some("bind")).then_some(())?;
-    Some((field(&["source", "src"])?, field(&["target", "destination", "dst"])?))
+    let writable = !value.split(',').any(|kv| matches!(kv, "readonly" | "ro" | "readonly=true" | "ro=true"));
+    Some(BindMount { source: field(&["source", "src"])?, target: field(&["target", "destination", "dst"])?, writable })
 }
 
 /// What a bind mount of `source` at `target` needs of root, if anything.
@@ -168,10 +199,15 @@ mod tests {
 
     use super::*;
 
-    fn needs(text: &str) -> Vec<DocumentedRun> {
+    fn runs(text: &str) -> Vec<DocumentedRun> {
         let mut repo = Repository::default();
         repo.read_docs(Path::new("README.md"), text);
         repo.documented
+    }
+
+    /// What the documented runs need of root, by image.
+    fn needs(text: &str) -> Vec<(String, String)> {
+        runs(text).into_iter().filter_map(|r| Some((r.image, r.root_need?))).collect()
     }
 
     #[test]
@@ -180,22 +216,34 @@ mod tests {
             "Run it:\n\n    docker run --rm -it \\\n      -v $HOME/.kube:/root/.kube \\\n      ghcr.io/acme/tool:v1 check\n",
         );
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].image, "tool");
-        assert!(found[0].root_need.starts_with("README.md:3 (docker run) mounts $HOME/.kube at /root/.kube"));
+        assert_eq!(found[0].0, "tool");
+        assert!(found[0].1.starts_with("README.md:3 (docker run) mounts $HOME/.kube at /root/.kube"));
         let home = needs("$ docker run -v ~/.kube:/kube -e KUBECONFIG=/kube/config acme/tool");
-        assert!(home[0].root_need.contains("the host user's ~/.kube"));
+        assert!(home[0].1.contains("the host user's ~/.kube"));
         let socket =
             needs("docker run --mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock acme/tool");
-        assert!(socket[0].root_need.contains("Docker socket"));
+        assert!(socket[0].1.contains("Docker socket"));
     }
 
     #[test]
     fn runs_that_choose_a_user_or_mount_nothing_of_roots_need_nothing() {
-        assert!(needs("docker run --user $(id -u):$(id -g) -v $HOME/.kube:/root/.kube acme/tool").is_empty());
-        assert!(needs("docker run -u=1000 -v ~/.aws:/root/.aws acme/tool").is_empty());
+        assert!(runs("docker run --user $(id -u):$(id -g) -v $HOME/.kube:/root/.kube acme/tool").is_empty());
+        assert!(runs("docker run -u=1000 -v ~/.aws:/root/.aws acme/tool").is_empty());
         assert!(needs("docker run -v $(pwd):/work -p 8080:8080 acme/tool lint /work").is_empty());
-        assert!(needs("docker run -v data:/data acme/tool").is_empty());
+        assert!(runs("docker run -v data:/data acme/tool").is_empty());
         // A mount given after the image is the program's argument, not Docker's.
-        assert!(needs("docker run acme/tool -v /root/x:/y").is_empty());
+        assert!(runs("docker run acme/tool -v /root/x:/y").is_empty());
+    }
+
+    #[test]
+    fn writable_host_directories_are_kept_with_where_they_are_mounted() {
+        let found = runs("```\ndocker run -d -v $(pwd):/var/input -v ./conf:/etc/tool:ro acme/converter\n```\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].image, "converter");
+        assert_eq!(
+            found[0].host_dirs,
+            [("/var/input".to_string(), "README.md:2 (docker run) bind-mounts $(pwd) at /var/input".to_string())]
+        );
+        assert!(runs("docker run --mount type=bind,source=/srv/in,target=/in,readonly acme/tool").is_empty());
     }
 }

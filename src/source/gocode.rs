@@ -69,6 +69,9 @@ pub struct GoFile {
     /// (`_darwin.go`, `//go:build windows`), or never (`//go:build ignore`, a generator run by
     /// `go generate`).
     pub not_linux: bool,
+    /// The file supports tests, not the program: it imports `testing` (a helper that takes a
+    /// `*testing.T`) or a fuzzing library (an OSS-Fuzz harness the program never calls).
+    pub test_support: bool,
     /// Listens on ports below 1024.
     pub listens: Vec<Listen>,
     /// Paths written at run time.
@@ -88,7 +91,7 @@ mod starts;
 mod writes;
 
 pub use constraints::named_for_other_os;
-use needles::{DATA_STORES, FLAG_CALLS, LISTEN_CALLS, PROGRAM_STARTS, ROOT_RESOURCES};
+use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, LISTEN_CALLS, PROGRAM_STARTS, ROOT_RESOURCES};
 use starts::{assignment, started_program};
 use writes::writes;
 
@@ -149,12 +152,13 @@ pub fn scan(text: &str) -> GoFile {
         }
         let scheme_case = ["case \"http", "case \"ws", "case \"grpc"].iter().any(|c| previous.starts_with(c));
         listens(code, line_no, main && !scheme_case, &mut out.listens);
-        writes(code, line_no, &mut out.writes);
+        writes(code, line_no, &assigned, &mut out.writes);
         if !code.is_empty() {
             previous = code.to_string();
         }
     }
     out.imports_c = out.imports.iter().any(|i| i == "C");
+    out.test_support = out.imports.iter().any(|i| i == "testing" || FUZZ_LIBRARIES.iter().any(|f| i.starts_with(f)));
     apiserver::library_defaults(text, &mut out);
     out
 }
@@ -417,6 +421,25 @@ func hostPort(scheme string) (port string) {
         assert!(!scan("//go:build linux || darwin\n\npackage x\n").not_linux);
         assert!(named_for_other_os("keychain_darwin.go") && named_for_other_os("svc_windows_amd64.go"));
         assert!(!named_for_other_os("server_linux.go") && !named_for_other_os("main.go"));
+    }
+
+    #[test]
+    fn paths_joined_from_named_directories_are_written() {
+        let text = "package main\nconst out = \"resources.yaml\"\nvar (\n\tinputDir = \"/var/input\"\n\tname = \"x\"\n)\nfunc main() {\n\tf, _ := os.Create(filepath.Join(inputDir, out))\n\tos.WriteFile(filepath.Join(inputDir, *name), b, 0o644)\n\tos.MkdirAll(name, 0o755)\n}\n";
+        let found: Vec<(usize, String, bool)> =
+            scan(text).writes.into_iter().map(|w| (w.line, w.path, w.dir)).collect();
+        assert_eq!(found, [(8, "/var/input/resources.yaml".to_string(), false), (9, "/var/input".to_string(), true)]);
+    }
+
+    #[test]
+    fn test_helpers_and_fuzzing_harnesses_are_not_the_program() {
+        let helper = scan(
+            "package destination\nimport (\n\t\"testing\"\n)\nfunc node(t *testing.T) string { return \"/run/containerd/containerd.sock\" }\n",
+        );
+        assert!(helper.test_support && !helper.root_resources.is_empty());
+        let harness = "package profiles\nimport (\n\t\"os\"\n\tfuzz \"github.com/AdaLogics/go-fuzz-headers\"\n)\n";
+        assert!(scan(harness).test_support);
+        assert!(!scan("package main\nimport \"os\"\n").test_support);
     }
 
     #[test]

@@ -161,6 +161,10 @@ impl SourceFacts {
             let package = facts.packages.entry(package_dir(&file)).or_default();
             package.main |= found.package == "main";
             package.imports.extend(found.imports);
+            // A test helper or fuzzing harness links in but never runs in the program.
+            if found.test_support {
+                continue;
+            }
             facts
                 .root_resources
                 .extend(found.root_resources.into_iter().map(|found| Located { file: file.clone(), found }));

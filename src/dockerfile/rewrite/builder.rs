@@ -71,7 +71,12 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.iter().any(|w| w == f)).collect();
     // `-w` alone keeps the symbol table on purpose.
     let symbols_kept = missing == ["-s"];
-    if missing.is_empty() || symbols_kept || from_variable.is_some() || facts.is_off(rules::NOT_STRIPPED.id) {
+    if missing.is_empty()
+        || symbols_kept
+        || from_variable.is_some()
+        || cmd.links_nothing()
+        || facts.is_off(rules::NOT_STRIPPED.id)
+    {
         return;
     }
     let prefix = missing.join(" ");

@@ -88,3 +88,6 @@ pub(super) const DATA_FLAG_WORDS: &[&str] =
 /// Words in a flag's name that say it names something read, not written.
 pub(super) const READ_FLAG_WORDS: &[&str] =
     &["config", "conf", "cert", "key", "tls", "ca", "template", "static", "web", "ui", "asset"];
+/// Fuzzing libraries: a file importing one is a harness OSS-Fuzz builds, not code the program runs.
+pub(super) const FUZZ_LIBRARIES: &[&str] =
+    &["github.com/AdaLogics/go-fuzz-headers", "github.com/dvyukov/go-fuzz", "github.com/google/gofuzz"];

@@ -1,22 +1,26 @@
-//! The paths a Go file's line shows the program writing: a write call's literal path, an
-//! SQLite file, a flag's data-directory default, or a variable naming a directory it fills.
+//! The paths a Go file's line shows the program writing: a write call's literal path (or one
+//! joined from names the file gave absolute paths), an SQLite file, a flag's data-directory
+//! default, or a variable naming a directory it fills.
+
+use std::collections::HashMap;
 
 use super::needles::{DATA_FLAG_WORDS, READ_FLAG_WORDS, WRITE_CALLS};
 use super::{Write, after, all_strings, first_string, flag_default, looks_like_path};
 
-/// Adds the write `code` (line `line`) shows, if any, to `out`.
-pub(super) fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
+/// Adds the write `code` (line `line`) shows, if any, to `out`; `assigned` holds the string
+/// literals the file gave names before the line (`inputDir = "/var/input"`).
+pub(super) fn writes(code: &str, line: usize, assigned: &HashMap<String, String>, out: &mut Vec<Write>) {
     for (call, dir, how) in WRITE_CALLS {
-        if let Some(path) = after(code, call).and_then(first_string).filter(|p| looks_like_path(p)) {
-            out.push(Write { line, path, dir: *dir, how: how.to_string() });
+        if let Some((path, into)) = after(code, call).and_then(|rest| written_path(rest, assigned)) {
+            out.push(Write { line, path, dir: *dir || into, how: how.to_string() });
             return;
         }
     }
     if let Some(rest) = after(code, "os.OpenFile(")
         && ["O_CREATE", "O_WRONLY", "O_RDWR", "O_APPEND"].iter().any(|f| rest.contains(f))
-        && let Some(path) = first_string(rest).filter(|p| looks_like_path(p))
+        && let Some((path, into)) = written_path(rest, assigned)
     {
-        out.push(Write { line, path, dir: false, how: "os.OpenFile".into() });
+        out.push(Write { line, path, dir: into, how: "os.OpenFile".into() });
         return;
     }
     if let Some(rest) = after(code, "sql.Open(") {
@@ -57,6 +61,30 @@ pub(super) fn writes(code: &str, line: usize, out: &mut Vec<Write>) {
             out.push(Write { line, path, dir: true, how: format!("{name} (a default)") });
         }
     }
+}
+
+/// The path a write call's first argument names (`args`: the text after its parenthesis): a
+/// literal, a name the file gave an absolute path, or `filepath.Join` of them. True with it when
+/// only the directory is known (`filepath.Join(inputDir, name)`): the program writes into it.
+fn written_path(args: &str, assigned: &HashMap<String, String>) -> Option<(String, bool)> {
+    if let Some(path) = first_string(args) {
+        return looks_like_path(&path).then_some((path, false));
+    }
+    let absolute = |word: &str| assigned.get(word.trim()).filter(|p| p.starts_with('/') && looks_like_path(p));
+    let Some(joined) = args.strip_prefix("filepath.Join(").or_else(|| args.strip_prefix("path.Join(")) else {
+        let name: String = args.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        return absolute(&name).map(|p| (p.clone(), false));
+    };
+    let parts: Vec<&str> = joined.split(')').next()?.split(',').collect();
+    let dir = absolute(parts.first()?)?;
+    let rest: Option<Vec<String>> = parts[1..]
+        .iter()
+        .map(|p| first_string(p).or_else(|| assigned.get(p.trim()).filter(|f| !f.starts_with('/')).cloned()))
+        .collect();
+    Some(match rest {
+        Some(rest) if !rest.is_empty() => (format!("{}/{}", dir.trim_end_matches('/'), rest.join("/")), false),
+        _ => (dir.clone(), true),
+    })
 }
 
 /// How the name of a variable holding a directory the program fills begins (`OutputDir`,
