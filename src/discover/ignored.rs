@@ -1,4 +1,5 @@
-//! What discovery passes over by default: other people's code, test data and test suites.
+//! What discovery passes over by default: other people's code, test data, test suites and
+//! design proposals.
 
 /// Directory names harden does not walk unless the configuration says `default_ignores: false`:
 /// vendored modules and packages (other people's code, rewritten by their tools; `third_party/`
@@ -18,6 +19,10 @@ pub const DEFAULT_IGNORED: &[&str] = &[
     "fake",
     "fakes",
 ];
+
+/// Directories of design proposals: their manifests and Dockerfiles illustrate a proposal (an
+/// old proof of concept), not what the repository builds or runs.
+const PROPOSAL_DIRS: &[&str] = &["design", "proposals", "enhancements", "keps"];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
 /// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `Dockerfile.acceptance`, `_testdata`, a fuzzing harness's
@@ -68,7 +73,7 @@ fn camel_words(name: &str) -> Vec<&str> {
 /// unless a test word is its whole name (`cmd/tests/`).
 pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
     let program = parent == "cmd" && !TEST_WORDS.contains(&name.to_ascii_lowercase().as_str());
-    DEFAULT_IGNORED.contains(&name) || (!program && is_test_name(name))
+    DEFAULT_IGNORED.contains(&name) || PROPOSAL_DIRS.contains(&name) || (!program && is_test_name(name))
 }
 
 /// True when one of `dirs` (a relative path's directories, outermost first) is one discovery
@@ -83,6 +88,7 @@ pub fn ignored_as(name: &str) -> &'static str {
     let words = || name.split(['-', '_', '.']);
     match name {
         "vendor" | "third_party" | "third-party" | "node_modules" => "vendored code",
+        _ if PROPOSAL_DIRS.contains(&name) => "design proposals",
         _ if DEFAULT_IGNORED.contains(&name) || words().any(|w| w.eq_ignore_ascii_case("testdata")) => "test data",
         _ if words().any(|w| w.to_ascii_lowercase().contains("fuzz")) => "a fuzzing harness",
         _ => "a test suite",
@@ -111,6 +117,7 @@ mod tests {
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
         assert!(is_ignored_dir("proxy-injector", "fake") && ignored_as("fake") == "test data");
+        assert!(is_ignored_dir("", "design") && ignored_as("design") == "design proposals");
         assert_eq!(ignored_as("e2e"), "a test suite");
         assert!(
             is_ignored_dir("", "fuzz") && is_ignored_dir("", ".clusterfuzzlite") && is_test_name("Dockerfile.fuzz")

@@ -190,6 +190,14 @@ fn texts_named(repo: &Path, wanted: impl Fn(&str) -> bool) -> Vec<(PathBuf, Stri
         .collect()
 }
 
+/// The files named like `loaded` (relative to the repository) one directory below its own: the
+/// samples a developer copies into place.
+fn samples_of(repo: &Path, loaded: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (loaded.parent(), loaded.file_name()) else { return Vec::new() };
+    let subdirs = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
+    subdirs.filter(|e| e.path().join(name).is_file()).map(|e| dir.join(e.file_name()).join(name)).collect()
+}
+
 fn read_scripts(repo: &Path) -> ScriptFacts {
     let (mut rendered, mut tilt, mut inputs) = (Vec::new(), Vec::new(), Vec::new());
     for (script, text) in texts_named(repo, |name| name == "Tiltfile" || super::rendered::is_script_name(name)) {
@@ -198,7 +206,13 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
         let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
         if tiltfile {
             for (line, path) in super::tilt::loaded_manifests(&text) {
-                tilt.push((crate::orchestration::normalise(&dir.join(path)), script.clone(), line));
+                let loaded = crate::orchestration::normalise(&dir.join(path));
+                // A file the developer makes from a sample (`tilt-resources/deployment.yaml`,
+                // copied from `tilt-resources/examples/`): the sample is what Tilt deploys.
+                if !repo.join(&loaded).exists() {
+                    tilt.extend(samples_of(repo, &loaded).into_iter().map(|s| (s, script.clone(), line)));
+                }
+                tilt.push((loaded, script.clone(), line));
             }
             // A kustomization Tilt renders: the manifests it lists from its own directory.
             for (line, kustomized) in super::tilt::loaded_kustomizations(&text) {
@@ -261,6 +275,13 @@ mod tests {
         std::fs::write(repo.path().join("Tiltfile"), "k8s_yaml('deploy/dev.yaml')\n").unwrap();
         let reason = Owned::collect(repo.path()).owner(Path::new("deploy/dev.yaml")).expect("deployed by Tilt");
         assert!(reason.starts_with("deployed for development by Tiltfile:1"), "{reason}");
+        // A file the developer copies from a sample is not in the repository: the sample is Tilt's.
+        std::fs::create_dir_all(repo.path().join("tilt/examples")).unwrap();
+        std::fs::write(repo.path().join("tilt/examples/app.yaml"), "kind: Deployment\n").unwrap();
+        std::fs::write(repo.path().join("Tiltfile"), "k8s_yaml('tilt/app.yaml')\n").unwrap();
+        let owned = Owned::collect(repo.path());
+        assert!(owned.owner(Path::new("tilt/examples/app.yaml")).is_some_and(|r| r.contains("Tiltfile:1")));
+        assert!(owned.owner(Path::new("deploy/base/deployment.yaml")).is_none());
     }
 
     #[test]
