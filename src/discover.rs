@@ -67,6 +67,20 @@ pub enum Unread {
 
 /// Finds the files under `root` (a directory, or one file named explicitly).
 /// `ignore` holds gitignore-style patterns relative to `root`; with `default_ignores`, the
+/// True when `dir`, or a directory up to `depth` levels below it, holds a YAML file or a
+/// Dockerfile.
+fn holds_yaml_or_dockerfile(dir: &Path, depth: usize) -> bool {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries.into_iter().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => depth > 0 && holds_yaml_or_dockerfile(&e.path(), depth - 1),
+            Ok(t) if t.is_file() => is_yaml_name(&name) || name.to_ascii_lowercase().contains("dockerfile"),
+            _ => false,
+        }
+    })
+}
+
 /// [`DEFAULT_IGNORED`] directories below `root` are not walked.
 pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Found> {
     if root.is_file() {
@@ -133,6 +147,8 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         not_walked
             .into_iter()
             .filter(|dir| !ignored.matched_path_or_any_parents(dir.strip_prefix(root).unwrap_or(dir), true).is_ignore())
+            // A generated clientset's `fake/` holds Go code only: nothing harden would have read.
+            .filter(|dir| !ignored::is_fake_dir(dir) || holds_yaml_or_dockerfile(dir, 3))
             .map(|dir| {
                 let what = ignored_as(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default());
                 Found {

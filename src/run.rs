@@ -295,10 +295,19 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t, module));
             dirs.filter(|dirs| dirs.iter().all(is_main))
         };
-        // A binary built before the image, by the `main` package named after it.
+        // A binary built before the image, or by make, by the `main` package named after it.
         let named = || {
-            let name = discover::read_text(&f.path).ok().and_then(|t| dockerfile::prebuilt_name(&t))?;
-            [format!("cmd/{name}"), name].into_iter().find(is_main).map(|dir| vec![dir])
+            let text = discover::read_text(&f.path).ok()?;
+            let names = dockerfile::prebuilt_name(&text).map_or_else(|| dockerfile::started_names(&text), |n| vec![n]);
+            // `cmd/<name>`, `<name>`, or the one `main` package of that name deeper
+            // (`cmd/infra/stcrashreceiver`).
+            let deeper = |name: &String| {
+                let mut found = source.packages.iter().filter(|(d, p)| p.main && d.ends_with(&format!("/{name}")));
+                found.next().filter(|_| found.next().is_none()).map(|(d, _)| d.clone())
+            };
+            let dirs =
+                names.iter().flat_map(|name| [format!("cmd/{name}"), name.clone()].into_iter().chain(deeper(name)));
+            dirs.into_iter().find(is_main).map(|dir| vec![dir])
         };
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(named);
         (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside))), chosen.is_some())

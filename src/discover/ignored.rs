@@ -82,6 +82,12 @@ pub fn under_ignored_dir(dirs: &[&str]) -> bool {
     (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
 }
 
+/// True for a fake's directory (`fake/`, `fakes/`): test doubles, whose canned objects a test
+/// compares byte for byte.
+pub fn is_fake_dir(dir: &std::path::Path) -> bool {
+    dir.file_name().is_some_and(|n| n == "fake" || n == "fakes")
+}
+
 /// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
 /// suite.
 pub fn ignored_as(name: &str) -> &'static str {

@@ -18,6 +18,11 @@ mod copies;
 /// Endings of scripts an image may start, which are not a Go binary.
 const SCRIPT_EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".js"];
 
+/// True when a file's name ends like a script's (`entrypoint.sh`), not a Go binary's.
+pub fn is_script_name(name: &str) -> bool {
+    SCRIPT_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
+}
+
 /// Everything the rules and the rewriter need to know about one Dockerfile.
 pub struct Facts<'a> {
     /// The original text.
@@ -199,7 +204,7 @@ impl<'a> Facts<'a> {
         }
         let program = self.started_program(stage)?;
         let name = program.rsplit('/').next()?.to_string();
-        if SCRIPT_EXTENSIONS.iter().any(|ext| name.ends_with(ext)) {
+        if is_script_name(&name) {
             return None;
         }
         let named =

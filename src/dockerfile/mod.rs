@@ -27,7 +27,7 @@ pub mod userswitch;
 pub mod variables;
 pub mod writes;
 
-pub use programs::{prebuilt_name, program_dirs};
+pub use programs::{prebuilt_name, program_dirs, started_names};
 
 use crate::config::Config;
 use crate::edit;

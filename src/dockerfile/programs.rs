@@ -78,12 +78,44 @@ pub fn prebuilt_name(text: &str) -> Option<String> {
     binary.rsplit('/').next().map(str::to_string)
 }
 
+/// The names of the files the image copies in and names in its command, as they are in the
+/// image and as they were built (`fleet-agent` and `agent` for `COPY --from=build /src/bin/agent
+/// /usr/bin/fleet-agent` and `ENTRYPOINT ["/usr/bin/fleet-agent"]`; `stdiscosrv`, the argument of
+/// `ENTRYPOINT ["/bin/entrypoint.sh", "/bin/stdiscosrv"]`), but for scripts: the programs a
+/// build this file does not show (make, a build script) made.
+pub fn started_names(text: &str) -> Vec<String> {
+    let Ok(df) = model::Dockerfile::parse(text) else { return Vec::new() };
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let facts = facts::Facts::new(text, &df, &source, &config);
+    let stage = facts.runtime_stage();
+    let copied = facts.copied(stage);
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+    let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(model::CommandForm::words).collect();
+    let mut names: Vec<String> = Vec::new();
+    // The name it has in the image, then the name it was built under (`/src/bin/agent`).
+    let started = copied.iter().filter(|c| words.contains(&c.target) && !facts::is_script_name(&c.target));
+    for path in started.flat_map(|c| [c.target.as_str(), c.source]) {
+        let name = path.rsplit('/').next().unwrap_or(path).to_string();
+        if !name.contains('$') && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn program_dirs_of(text: &str) -> Option<Vec<String>> {
         program_dirs(text, Some("example.com/acme"))
+    }
+
+    #[test]
+    fn the_started_files_name_the_programs_make_built() {
+        let text = "FROM golang:1.23 AS build\nRUN make bin/agent\nFROM alpine\nCOPY --from=build /src/bin/agent /usr/bin/fleet-agent\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\", \"/usr/bin/fleet-agent\"]\n";
+        assert_eq!(started_names(text), ["fleet-agent", "agent"]);
+        assert!(started_names("FROM alpine\nCOPY run.sh /run.sh\nCMD [\"/run.sh\"]\n").is_empty());
     }
 
     #[test]
