@@ -67,20 +67,6 @@ pub enum Unread {
 
 /// Finds the files under `root` (a directory, or one file named explicitly).
 /// `ignore` holds gitignore-style patterns relative to `root`; with `default_ignores`, the
-/// True when `dir`, or a directory up to `depth` levels below it, holds a YAML file or a
-/// Dockerfile.
-fn holds_yaml_or_dockerfile(dir: &Path, depth: usize) -> bool {
-    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
-    entries.into_iter().any(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        match e.file_type() {
-            Ok(t) if t.is_dir() => depth > 0 && holds_yaml_or_dockerfile(&e.path(), depth - 1),
-            Ok(t) if t.is_file() => is_yaml_name(&name) || name.to_ascii_lowercase().contains("dockerfile"),
-            _ => false,
-        }
-    })
-}
-
 /// [`DEFAULT_IGNORED`] directories below `root` are not walked.
 pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Found> {
     if root.is_file() {
@@ -143,22 +129,16 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         });
     let Walked { mut found, action_dockerfiles } = walked.into_inner().expect("no walker panics holding the lock");
     let not_walked = std::mem::take(&mut *not_walked.lock().expect("no walker panics holding the lock"));
-    found.extend(
-        not_walked
-            .into_iter()
-            .filter(|dir| !ignored.matched_path_or_any_parents(dir.strip_prefix(root).unwrap_or(dir), true).is_ignore())
-            // A generated clientset's `fake/` holds Go code only: nothing harden would have read.
-            .filter(|dir| !ignored::is_fake_dir(dir) || holds_yaml_or_dockerfile(dir, 3))
-            .map(|dir| {
-                let what = ignored_as(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default());
-                Found {
-                    display: format!("{}/", display(&dir)),
-                    path: dir,
-                    kind: Kind::Directory,
-                    pass_over: Some(PassOver::Skip(format!("{what}: not walked (default_ignores: false walks it)"))),
-                }
-            }),
-    );
+    let listed = not_walked.into_iter().filter(|dir| {
+        !ignored.matched_path_or_any_parents(dir.strip_prefix(root).unwrap_or(dir), true).is_ignore()
+            && ignored::worth_listing(dir)
+    });
+    found.extend(listed.map(|dir| Found {
+        display: format!("{}/", display(&dir)),
+        pass_over: Some(PassOver::Skip(ignored::not_walked_reason(&dir))),
+        path: dir,
+        kind: Kind::Directory,
+    }));
     let missed = tracked_but_ignored(root, &found, default_ignores);
     found.extend(missed.into_iter().filter_map(|path| {
         let file_type = std::fs::symlink_metadata(&path).ok()?.file_type();

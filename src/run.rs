@@ -299,15 +299,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let named = || {
             let text = discover::read_text(&f.path).ok()?;
             let names = dockerfile::prebuilt_name(&text).map_or_else(|| dockerfile::started_names(&text), |n| vec![n]);
-            // `cmd/<name>`, `<name>`, or the one `main` package of that name deeper
-            // (`cmd/infra/stcrashreceiver`).
-            let deeper = |name: &String| {
-                let mut found = source.packages.iter().filter(|(d, p)| p.main && d.ends_with(&format!("/{name}")));
-                found.next().filter(|_| found.next().is_none()).map(|(d, _)| d.clone())
-            };
-            let dirs =
-                names.iter().flat_map(|name| [format!("cmd/{name}"), name.clone()].into_iter().chain(deeper(name)));
-            dirs.into_iter().find(is_main).map(|dir| vec![dir])
+            source.main_package_named(&names).map(|dir| vec![dir])
         };
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(named);
         (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside))), chosen.is_some())

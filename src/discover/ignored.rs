@@ -82,10 +82,31 @@ pub fn under_ignored_dir(dirs: &[&str]) -> bool {
     (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
 }
 
-/// True for a fake's directory (`fake/`, `fakes/`): test doubles, whose canned objects a test
-/// compares byte for byte.
-pub fn is_fake_dir(dir: &std::path::Path) -> bool {
-    dir.file_name().is_some_and(|n| n == "fake" || n == "fakes")
+/// Why a directory is passed over: `test data: not walked (default_ignores: false walks it)`.
+pub fn not_walked_reason(dir: &std::path::Path) -> String {
+    let what = ignored_as(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+    format!("{what}: not walked (default_ignores: false walks it)")
+}
+
+/// True when a directory passed over is worth listing: not a fake's (`fake/`, `fakes/`) that
+/// holds Go code only (a generated clientset's), which harden would not have read.
+pub fn worth_listing(dir: &std::path::Path) -> bool {
+    let fake = dir.file_name().is_some_and(|n| n == "fake" || n == "fakes");
+    !fake || holds_yaml_or_dockerfile(dir, 3)
+}
+
+/// True when `dir`, or a directory up to `depth` levels below it, holds a YAML file or a
+/// Dockerfile.
+fn holds_yaml_or_dockerfile(dir: &std::path::Path, depth: usize) -> bool {
+    let entries = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    entries.into_iter().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => depth > 0 && holds_yaml_or_dockerfile(&e.path(), depth - 1),
+            Ok(t) if t.is_file() => super::is_yaml_name(&name) || name.to_ascii_lowercase().contains("dockerfile"),
+            _ => false,
+        }
+    })
 }
 
 /// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test

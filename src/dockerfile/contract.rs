@@ -176,6 +176,17 @@ impl Facts<'_> {
             && (self.builds().all(|(r, c)| !self.ships(r, c)) || !self.other_systems_shipped().is_empty())
     }
 
+    /// Why an image that [carries data only](Self::carries_data_only) has no user to change.
+    pub fn data_only_reason(&self) -> String {
+        match self.other_systems_shipped().as_slice() {
+            [] => "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change".to_string(),
+            systems => format!(
+                "the final image is built on scratch, holds binaries built for {} and has no command: its files are copied out, nothing runs in it, so there is no user to change",
+                systems.join(" and ")
+            ),
+        }
+    }
+
     /// The systems other than Linux the final image takes binaries built for (`GOOS` set to
     /// darwin or windows where they are built), in the file's order.
     pub fn other_systems_shipped(&self) -> Vec<String> {

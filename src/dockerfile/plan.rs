@@ -110,16 +110,8 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     if facts.carries_data_only() {
         // A CLI's binaries for every system, copied out of the image: its builds are still the
         // release's.
-        let systems = facts.other_systems_shipped();
-        let why = match systems.as_slice() {
-            [] => "the final image is built on scratch, copies no program and has no command: nothing runs in it, so there is no user to change".to_string(),
-            _ => format!(
-                "the final image is built on scratch, holds binaries built for {} and has no command: its files are copied out, nothing runs in it, so there is no user to change",
-                systems.join(" and ")
-            ),
-        };
-        hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, why);
-        return Plan::kept(!systems.is_empty(), hazards);
+        hazard(&rules::DATA_ONLY, facts.runtime_stage().from.line, facts.data_only_reason());
+        return Plan::kept(!facts.other_systems_shipped().is_empty(), hazards);
     }
     // A stage built on another stage (`FROM base`) is told by that stage's own finding.
     for stage in df.stages.iter().filter(|s| facts.base_image(s).is_none() && facts.parent_stage(s).is_none()) {
@@ -471,9 +463,7 @@ fn assets(facts: &Facts<'_>) -> (Vec<String>, bool) {
     let mut out = Vec::new();
     let mut blind = false;
     for (i, inst) in stage.instructions.iter().enumerate() {
-        let Body::Copy(copy) = &inst.body else {
-            continue;
-        };
+        let Body::Copy(copy) = &inst.body else { continue };
         if copy.from.is_some() {
             continue;
         }

@@ -424,14 +424,6 @@ func hostPort(scheme string) (port string) {
     }
 
     #[test]
-    fn paths_joined_from_named_directories_are_written() {
-        let text = "package main\nconst out = \"resources.yaml\"\nvar (\n\tinputDir = \"/var/input\"\n\tname = \"x\"\n)\nfunc main() {\n\tf, _ := os.Create(filepath.Join(inputDir, out))\n\tos.WriteFile(filepath.Join(inputDir, *name), b, 0o644)\n\tos.MkdirAll(name, 0o755)\n}\n";
-        let found: Vec<(usize, String, bool)> =
-            scan(text).writes.into_iter().map(|w| (w.line, w.path, w.dir)).collect();
-        assert_eq!(found, [(8, "/var/input/resources.yaml".to_string(), false), (9, "/var/input".to_string(), true)]);
-    }
-
-    #[test]
     fn test_helpers_and_fuzzing_harnesses_are_not_the_program() {
         let helper = scan(
             "package destination\nimport (\n\t\"testing\"\n)\nfunc node(t *testing.T) string { return \"/run/containerd/containerd.sock\" }\n",

@@ -184,6 +184,19 @@ impl SourceFacts {
         facts
     }
 
+    /// The directory of the `main` package named like one of `names` (in their order):
+    /// `cmd/<name>`, `<name>`, or the only one of that name deeper (`cmd/infra/<name>`).
+    pub fn main_package_named(&self, names: &[String]) -> Option<String> {
+        let is_main = |dir: &String| self.packages.get(dir).is_some_and(|p| p.main);
+        let deeper = |name: &String| {
+            let mut found = self.packages.iter().filter(|(d, p)| p.main && d.ends_with(&format!("/{name}")));
+            found.next().filter(|_| found.next().is_none()).map(|(d, _)| d.clone())
+        };
+        let mut dirs =
+            names.iter().flat_map(|name| [format!("cmd/{name}"), name.clone()].into_iter().chain(deeper(name)));
+        dirs.find(is_main)
+    }
+
     /// The facts of the programs whose `main` packages are in `dirs` (relative to the context):
     /// only what the packages they import from this module say, followed from each `main`. When
     /// a dir holds no `main` package (the program is not known), every package of the module

@@ -90,3 +90,16 @@ fn written_path(args: &str, assigned: &HashMap<String, String>) -> Option<(Strin
 /// How the name of a variable holding a directory the program fills begins (`OutputDir`,
 /// `resultsDir`, `uploadDir`).
 const OUTPUT_DIR_WORDS: &[&str] = &["output", "result", "failed", "upload", "data", "state", "cache", "log"];
+
+#[cfg(test)]
+mod tests {
+    use super::super::scan;
+
+    #[test]
+    fn paths_joined_from_named_directories_are_written() {
+        let text = "package main\nconst out = \"resources.yaml\"\nvar (\n\tinputDir = \"/var/input\"\n\tname = \"x\"\n)\nfunc main() {\n\tf, _ := os.Create(filepath.Join(inputDir, out))\n\tos.WriteFile(filepath.Join(inputDir, *name), b, 0o644)\n\tos.MkdirAll(name, 0o755)\n}\n";
+        let found: Vec<(usize, String, bool)> =
+            scan(text).writes.into_iter().map(|w| (w.line, w.path, w.dir)).collect();
+        assert_eq!(found, [(8, "/var/input/resources.yaml".to_string(), false), (9, "/var/input".to_string(), true)]);
+    }
+}
