@@ -202,13 +202,22 @@ impl<'a> Facts<'a> {
         if !(family.is_some_and(|f| f.is_shell_less() || f == Family::Busybox) || distribution) {
             return None;
         }
-        let program = self.started_program(stage)?;
+        let mut program = self.started_program(stage)?;
+        // On a distribution, an entrypoint script given the binary as its command
+        // (`ENTRYPOINT ["docker-entrypoint.sh"]`, `CMD ["./listmonk"]`) starts it.
+        if is_script_name(&program) && distribution {
+            let (Some(_), Some(cmd)) = self.entrypoint_and_cmd(stage) else { return None };
+            program = super::runtime::started_program(cmd)?;
+        }
         let name = program.rsplit('/').next()?.to_string();
         if is_script_name(&name) {
             return None;
         }
+        // `./listmonk` is where the image starts in.
+        let cwd = self.workdir_at(stage, stage.instructions.len());
+        let resolved = if program.contains('/') { join_path(&cwd, &program) } else { program.clone() };
         let named =
-            |target: &str| target == program || (!program.contains('/') && target.ends_with(&format!("/{name}")));
+            |target: &str| target == resolved || (!program.contains('/') && target.ends_with(&format!("/{name}")));
         let copied = self.copied(stage).into_iter().find(|c| named(&c.target))?;
         if is_cargo_output(copied.source) {
             return None;
