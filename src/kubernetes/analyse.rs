@@ -83,6 +83,10 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
         }
     }
     plan.tmp_volume(&tmp_mounts);
+    // A moving tag is told whoever the image runs as (not of a container opted out).
+    for container in workload.containers.iter().filter(|c| alone.contains(&c.name) && !skipped.contains(&c.name)) {
+        plan.image(container, &container.who(workload), true);
+    }
     let Planner { mut findings, changes, .. } = plan;
     findings.retain(|f| !off.has(f.rule));
     patched_fields::drop_answered(workload, context, &mut findings);
@@ -485,7 +489,7 @@ impl<'w> Planner<'w, '_> {
         }
         let made_read_only = self.root_filesystem(c, &who);
         self.capabilities(c, &who);
-        self.image(c, &who);
+        self.image(c, &who, false);
         made_read_only && !mounts_tmp(c.value)
     }
 }

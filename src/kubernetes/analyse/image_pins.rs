@@ -8,10 +8,10 @@ use crate::rules;
 use super::Planner;
 
 impl Planner<'_, '_> {
-    /// Reports an image that runs with no version tag, or not pinned by digest (as a
-    /// kustomization's `images:` tags and pins it, where one does); an image the repository
-    /// builds, under a moving tag, is not asked for a digest.
-    pub(super) fn image(&mut self, c: &Container<'_>, who: &str) {
+    /// Reports an image that runs with no version tag, or (unless `tag_only`, for a container
+    /// left alone) not pinned by digest (as a kustomization's `images:` tags and pins it, where
+    /// one does); an image the repository builds, under a moving tag, is not asked for a digest.
+    pub(super) fn image(&mut self, c: &Container<'_>, who: &str, tag_only: bool) {
         let Some(image) = c.value.get("image").and_then(Value::as_str) else { return };
         // `ko resolve` replaces a ko:// reference with the image it builds, by digest (also one a
         // kustomization's `newName` gives a placeholder).
@@ -26,6 +26,9 @@ impl Planner<'_, '_> {
         if digest.is_none() && !set.is_some_and(|s| s.digest) {
             if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
                 self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
+            }
+            if tag_only {
+                return;
             }
             // The repository's own image under a moving tag (`latest`, `main`, `dev`: no number)
             // is its development build, whose digest changes with every commit: none can be
