@@ -134,7 +134,7 @@ impl SourceFacts {
         }
         let (mut go_files, mut script_files) = (Vec::new(), Vec::new());
         for (name, kind) in &listing {
-            go_source(&dir.join(name), name, kind, &mut go_files, &mut script_files);
+            go_source(&dir.join(name), name, kind, facts.go_mod.is_some(), &mut go_files, &mut script_files);
         }
         go_files.sort();
         script_files.sort();
@@ -285,15 +285,16 @@ fn is_runtime_config(name: &str) -> bool {
 }
 
 /// The non-test Go files (into `go`) and shell scripts (into `scripts`) under `dir`, outside
-/// vendor/, testdata/, test and end-to-end test directories (their helpers are not the program)
-/// and hidden directories. Symbolic links are not followed.
-fn go_sources(dir: &Path, go: &mut Vec<std::path::PathBuf>, scripts: &mut Vec<std::path::PathBuf>) {
+/// vendor/, testdata/, test and end-to-end test directories (their helpers are not the program),
+/// hidden directories and, in a module (`own_module`), the other modules it holds (a directory
+/// with a go.mod of its own: another image's program). Symbolic links are not followed.
+fn go_sources(dir: &Path, own_module: bool, go: &mut Vec<std::path::PathBuf>, scripts: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let (Ok(kind), Some(name)) = (entry.file_type(), entry.file_name().to_str().map(str::to_string)) else {
             continue;
         };
-        go_source(&entry.path(), &name, &kind, go, scripts);
+        go_source(&entry.path(), &name, &kind, own_module, go, scripts);
     }
 }
 
@@ -302,14 +303,16 @@ fn go_source(
     path: &Path,
     name: &str,
     kind: &std::fs::FileType,
+    own_module: bool,
     go: &mut Vec<std::path::PathBuf>,
     scripts: &mut Vec<std::path::PathBuf>,
 ) {
     if kind.is_dir()
         && !name.starts_with('.')
         && !matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
+        && !(own_module && path.join("go.mod").is_file())
     {
-        go_sources(path, go, scripts);
+        go_sources(path, own_module, go, scripts);
     } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
         go.push(path.to_path_buf());
     } else if kind.is_file() && scripts::is_script_name(name) {
@@ -346,6 +349,10 @@ mod tests {
         std::fs::create_dir_all(p.join("templates")).unwrap();
         std::fs::write(p.join("config.yaml"), "a: 1\n").unwrap();
         std::fs::write(p.join("docker-compose.yml"), "services: {}\n").unwrap();
+        // Another module inside this one is another image's program.
+        std::fs::create_dir_all(p.join("images/netd")).unwrap();
+        std::fs::write(p.join("images/netd/go.mod"), "module y\n").unwrap();
+        std::fs::write(p.join("images/netd/main.go"), "package main\nimport \"C\"\n").unwrap();
         let facts = SourceFacts::collect(p);
         assert_eq!(facts.cgo_files, ["db/c.go"]);
         assert!(facts.writes.is_empty(), "an end-to-end test's helper is not the program: {:?}", facts.writes);

@@ -89,7 +89,7 @@ impl Owned {
     /// Reads the non-test Go files under `repo`.
     pub fn collect(repo: &Path) -> Self {
         let mut files = Vec::new();
-        super::go_sources(repo, &mut files, &mut Vec::new());
+        super::go_sources(repo, false, &mut files, &mut Vec::new());
         let mut owned = Owned::default();
         for path in files {
             let Some(text) = super::read_go_file(&path) else { continue };
