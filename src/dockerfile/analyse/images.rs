@@ -12,10 +12,9 @@ use super::super::rewrite::{builder_version_from_go_mod, other_modules_built};
 use super::add_is_plain_copy;
 
 /// The findings on the images the stages start from: unpinned, untagged or floating (a golang
-/// tag that names only a variant), past end of life, and `ADD` of local files. A program that
-/// must keep root (the plan's `root_kept`) gets no `:nonroot` variant advised.
+/// tag that names only a variant), past end of life, and `ADD` of local files. An untagged
+/// distroless image has nothing to move to but a digest: told at info.
 pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
-    let root_kept = plan.root_kept.is_some();
     // The runtime stage whose base the rewrite replaces.
     let replaced = match plan.runtime {
         RuntimePlan::Keep => None,
@@ -53,10 +52,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     // Distroless tags name a variant (`nonroot`, `debug`), never a version.
                     let floats =
                         if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
-                    let variant = if root_kept { "" } else { "name the variant (`:nonroot`) and " };
-                    format!(
-                        "{reference} {floats}: distroless publishes no version tags; {variant}pin a digest (harden fix --pin)"
-                    )
+                    format!("{reference} {floats}: distroless publishes no version tags; pin a digest (harden fix --pin)")
                 } else if image.publishes_no_versions() {
                     let floats =
                         if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
@@ -104,7 +100,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 }
                 // Nothing to move to but a digest (HD110's pin): said at info.
                 let finding = Finding::new(&rules::LATEST_TAG, line, message);
-                out.push(match image.publishes_no_versions() && image.family() != Family::Distroless {
+                out.push(match image.publishes_no_versions() || image.family() == Family::Distroless {
                     true => Finding { severity: crate::rules::Severity::Info, ..finding },
                     false => finding,
                 });
