@@ -78,6 +78,20 @@ impl ImageRef {
         self.name.rsplit('/').next().unwrap_or_default()
     }
 
+    /// True for a distroless image on a Debian release past end of life (`static-debian12`,
+    /// `base-debian11`), which distroless no longer rebuilds with security fixes.
+    pub fn distroless_past_eol(&self) -> bool {
+        self.family() == Family::Distroless
+            && ["-debian12", "-debian11", "-debian10", "-debian9"].iter().any(|s| self.short_name().ends_with(s))
+    }
+
+    /// The same distroless image on debian13 (`static-debian12` → `static-debian13`), unpinned.
+    pub fn on_debian13(&self) -> ImageRef {
+        let release = self.short_name().rsplit('-').next().unwrap_or_default();
+        let name = format!("{}debian13", self.name.strip_suffix(release).unwrap_or(&self.name));
+        ImageRef { name, digest: None, ..self.clone() }
+    }
+
     /// The family of the image.
     pub fn family(&self) -> Family {
         let short = self.short_name();
@@ -252,6 +266,17 @@ mod tests {
         assert_eq!(r.family(), Family::Golang);
         assert!(r.is_musl());
         assert_eq!(ImageRef::parse("registry:5000/alpine").tag, None);
+    }
+
+    #[test]
+    fn distroless_past_end_of_life_moves_to_debian13() {
+        let old = ImageRef::parse("gcr.io/distroless/base-debian11:nonroot@sha256:abc");
+        assert!(
+            old.distroless_past_eol() && ImageRef::parse("gcr.io/distroless/static-debian12").distroless_past_eol()
+        );
+        assert_eq!(old.on_debian13().to_reference(), "gcr.io/distroless/base-debian13:nonroot");
+        assert!(!ImageRef::parse("gcr.io/distroless/static-debian13").distroless_past_eol());
+        assert!(!ImageRef::parse("debian:11").distroless_past_eol());
     }
 
     #[test]

@@ -345,7 +345,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             let wanted = ImageRef::parse(&image);
             // A base past end of life pinned by digest stays where it is (HD118 says how to move
             // it): its user still changes.
-            let eol = base.short_name().ends_with("-debian12")
+            let eol = base.distroless_past_eol()
                 && super::rewrite::debian_programs(facts).is_none()
                 && (base.digest.is_none() || facts.config.pinning);
             let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();

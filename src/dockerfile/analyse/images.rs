@@ -52,7 +52,9 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     // Distroless tags name a variant (`nonroot`, `debug`), never a version.
                     let floats =
                         if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
-                    format!("{reference} {floats}: distroless publishes no version tags; pin a digest (harden fix --pin)")
+                    format!(
+                        "{reference} {floats}: distroless publishes no version tags; pin a digest (harden fix --pin)"
+                    )
                 } else if image.publishes_no_versions() {
                     let floats =
                         if image.tag.is_none() { "has no tag, so it follows `latest`" } else { "follows `latest`" };
@@ -106,7 +108,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 });
             }
         }
-        if image.family() == Family::Distroless && image.short_name().ends_with("-debian12") {
+        if image.distroless_past_eol() {
             let mut message = format!("{reference} is past end of life");
             if let Some(why) = crate::dockerfile::rewrite::debian_programs(facts) {
                 message.push_str(&format!("; harden keeps it: {why} (move them to debian13 together)"));

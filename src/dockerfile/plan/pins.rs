@@ -70,8 +70,5 @@ pub(super) fn distroless_successor(base: &ImageRef, wanted: &ImageRef, needs_lib
     if needs_libc {
         return wanted.to_reference();
     }
-    let mut next = base.clone();
-    next.name = next.name.replace("-debian12", "-debian13");
-    next.digest = None;
-    next.to_reference()
+    base.on_debian13().to_reference()
 }

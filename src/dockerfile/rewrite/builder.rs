@@ -233,9 +233,10 @@ pub fn add_to_copy(facts: &Facts<'_>, out: &mut Vec<Edit>) {
     }
 }
 
-/// Moves distroless `*-debian12` bases (other than a runtime being replaced) to debian13, also
-/// where a stage's base is a global `ARG`'s default (`ARG BASE=…debian12:nonroot`, `FROM
-/// ${BASE}`): the default moves, once, and a build that passes its own value keeps it.
+/// Moves distroless bases past end of life (`*-debian12`, `*-debian11`; other than a runtime
+/// being replaced) to debian13, also where a stage's base is a global `ARG`'s default (`ARG
+/// BASE=…debian12:nonroot`, `FROM ${BASE}`): the default moves, once, and a build that passes its
+/// own value keeps it.
 pub fn distroless_eol(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     let mut moved_args = Vec::new();
     for stage in &facts.df.stages {
@@ -263,17 +264,16 @@ pub fn distroless_eol(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
 
 /// `image` on debian13, unpinned (`fix --pin` pins it again).
 fn debian13(image: &str) -> String {
-    let image = ImageRef::parse(image);
-    ImageRef { name: image.name.replace("-debian12", "-debian13"), digest: None, ..image }.to_reference()
+    ImageRef::parse(image).on_debian13().to_reference()
 }
 
-/// True when the stage's distroless `*-debian12` base, past end of life, moves to debian13 (as
+/// True when the stage's distroless base past end of life (`*-debian12`) moves to debian13 (as
 /// written in the file; a pinned one only under `fix --pin`, which pins the new one).
 pub fn leaves_eol_base(facts: &Facts<'_>, stage: &Stage) -> bool {
     moves_to_debian13(facts, &stage.from.image)
 }
 
-/// True when `image` is a distroless `*-debian12` image harden moves on: not pinned (or pinned,
+/// True when `image` is a distroless image past end of life harden moves on: not pinned (or pinned,
 /// under `fix --pin`), in a file that copies no Debian-built programs onto it.
 fn moves_to_debian13(facts: &Facts<'_>, image: &str) -> bool {
     let image = ImageRef::parse(image);
@@ -281,8 +281,7 @@ fn moves_to_debian13(facts: &Facts<'_>, image: &str) -> bool {
     !pinned
         && !facts.is_off(rules::DISTROLESS_EOL.id)
         && debian_programs(facts).is_none()
-        && image.family() == Family::Distroless
-        && image.short_name().ends_with("-debian12")
+        && image.distroless_past_eol()
 }
 
 /// `COPY` in the case style of the `ADD` it replaces (`ADD`, `add`, `Add`).
@@ -300,17 +299,14 @@ fn copy_keyword(add: &str) -> &'static str {
 const PROGRAM_DIRS: &[&str] =
     &["/bin", "/sbin", "/lib", "/lib64", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local/bin"];
 
-/// Why the file's distroless debian12 bases stay: a stage on one copies files from a stage on
+/// Why the file's distroless bases past end of life stay: a stage on one copies files from a stage on
 /// Debian or Ubuntu that builds no Go (`COPY --from=tools /out/rootfs/ /`, smartctl and the
 /// libraries `ldd` found), programs linked against that release's libraries, which debian13's
 /// would not match.
 pub fn debian_programs(facts: &Facts<'_>) -> Option<String> {
     let builders = facts.builder_stages();
-    let on_debian12 = facts.df.stages.iter().filter(|s| {
-        let image = ImageRef::parse(&s.from.image);
-        image.family() == Family::Distroless && image.short_name().ends_with("-debian12")
-    });
-    on_debian12.flat_map(|s| &s.instructions).find_map(|inst| {
+    let past_eol = facts.df.stages.iter().filter(|s| ImageRef::parse(&s.from.image).distroless_past_eol());
+    past_eol.flat_map(|s| &s.instructions).find_map(|inst| {
         let Body::Copy(copy) = &inst.body else { return None };
         let from = facts.df.stage_named(copy.from.as_deref()?)?;
         let base = facts.base_image(from)?;
