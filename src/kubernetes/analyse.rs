@@ -368,10 +368,12 @@ impl<'w> Planner<'w, '_> {
             && containers_user.is_empty()
             && !self.handled.is_empty()
             && self.handled.iter().all(|c| self.image_user(c).is_some_and(|(_, user)| user.contains(':')));
-        // runAsNonRoot without a user leaves the user, and so its group, to the image.
+        // runAsNonRoot without a user leaves the user, and so its group, to the image (one built
+        // here with a user and no group runs in root's group: told either way).
         let user_left_to_image = get("runAsUser").is_none()
             && containers_user.is_empty()
-            && (get("runAsNonRoot").and_then(Value::as_bool) == Some(true) || containers_non_root);
+            && (get("runAsNonRoot").and_then(Value::as_bool) == Some(true) || containers_non_root)
+            && !self.images_users_known();
         // A pod that runs as root on purpose (`runAsUser: 0`) has root's group: nothing to match.
         if get("runAsGroup").is_none()
             && !explicit_root
