@@ -305,9 +305,13 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             );
             out.push(Finding { severity: crate::rules::Severity::Warning, ..Finding::new(&rules::RUNS_AS_ROOT, inst.line, message) });
         }
-        Some((inst, user)) if !is_numeric_user(user) => {
-            let mut message =
-                format!("USER {user} is a name; the kubelet cannot verify it is non-root under runAsNonRoot");
+        // A user written with build arguments is as their defaults make it (`${BIN_NAME}`).
+        Some((inst, user)) if !is_numeric_user(built_user.as_deref().unwrap_or(user)) => {
+            let named = match &built_user {
+                Some(built) => format!("USER {user} ({built} as the build arguments' defaults make it) is a name"),
+                None => format!("USER {user} is a name"),
+            };
+            let mut message = format!("{named}; the kubelet cannot verify it is non-root under runAsNonRoot");
             let stages = super::users::stages_but(facts.df, None);
             if super::users::ids_under(plan, facts, user).is_none() {
                 if let Some(ids) = super::users::argument_ids(&stages, user) {

@@ -209,6 +209,8 @@ impl<'a> Facts<'a> {
             let (Some(_), Some(cmd)) = self.entrypoint_and_cmd(stage) else { return None };
             program = super::runtime::started_program(cmd)?;
         }
+        // `/bin/$BIN_NAME`, with the value the image gives it.
+        let program = self.expand(stage, stage.instructions.len(), &program).unwrap_or(program);
         let name = program.rsplit('/').next()?.to_string();
         if is_script_name(&name) {
             return None;

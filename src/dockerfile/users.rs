@@ -273,13 +273,7 @@ pub fn user_as_built(facts: &Facts<'_>, stage: &Stage, user: &str) -> Option<Str
     if !user.contains('$') {
         return None;
     }
-    let names = user.split('$').skip(1).map(|s| {
-        let s = s.trim_start_matches('{');
-        &s[..s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(s.len())]
-    });
-    let vars: Vec<(String, Option<String>)> =
-        names.map(|n| (n.to_string(), facts.env_at(stage, stage.instructions.len(), n))).collect();
-    super::variables::substitute(user, &vars)
+    facts.expand(stage, stage.instructions.len(), user)
 }
 
 #[cfg(test)]

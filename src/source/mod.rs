@@ -307,10 +307,11 @@ fn go_source(
     go: &mut Vec<std::path::PathBuf>,
     scripts: &mut Vec<std::path::PathBuf>,
 ) {
+    let other_module = own_module && path.join("go.mod").is_file();
     if kind.is_dir()
         && !name.starts_with('.')
         && !matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
-        && !(own_module && path.join("go.mod").is_file())
+        && !other_module
     {
         go_sources(path, own_module, go, scripts);
     } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {

@@ -2,6 +2,7 @@
 //! shared by everything that asks what a stage holds.
 
 use super::super::model::{Body, Copy, Stage};
+use super::super::variables::substitute;
 use super::{Facts, SYSTEM_BIN_DIRS, join_path};
 
 /// One file a COPY puts into a stage.
@@ -26,17 +27,47 @@ impl<'a> Facts<'a> {
         copies.flat_map(|(index, copy)| self.copied_by(stage, index, copy)).collect()
     }
 
-    /// Where each file one COPY (the `index`th instruction of `stage`) names lands.
+    /// `word` with the variables it uses (`/bin/$BIN_NAME`) given their values at instruction
+    /// `upto` of `stage` (ENV, ARG defaults, also a value naming another: `ENV BIN_NAME=$BIN_NAME`
+    /// over `ARG BIN_NAME=consul-template`); `None` when one has none.
+    pub fn expand(&self, stage: &Stage, upto: usize, word: &str) -> Option<String> {
+        let mut word = word.to_string();
+        for _ in 0..3 {
+            let names = word.split('$').skip(1).map(|rest| {
+                let rest = rest.trim_start_matches('{');
+                rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or_default().to_string()
+            });
+            // A value that names the variable itself is the ARG's default behind the ENV.
+            let value = |name: &String| {
+                let env = self.env_at(stage, upto, name)?;
+                match super::super::variables::only_variable(&env) == Some(name.as_str()) {
+                    true => self.arg_default(stage, name),
+                    false => Some(env),
+                }
+            };
+            let vars: Vec<(String, Option<String>)> = names.map(|name| (name.clone(), value(&name))).collect();
+            let next = substitute(&word, &vars)?;
+            if next == word || !next.contains('$') {
+                return Some(next);
+            }
+            word = next;
+        }
+        Some(word)
+    }
+
+    /// Where each file one COPY (the `index`th instruction of `stage`) names lands, its
+    /// variables given their values where they have them (`COPY dist/$BIN_NAME /bin/`).
     fn copied_by(&self, stage: &'a Stage, index: usize, copy: &'a Copy) -> Vec<Copied<'a>> {
-        let dest = join_path(&self.workdir_at(stage, index), &copy.dest);
+        let expanded = |word: &str| self.expand(stage, index, word).unwrap_or_else(|| word.to_string());
+        let dest = join_path(&self.workdir_at(stage, index), &expanded(&copy.dest));
         // A directory every distribution has takes the file in (`COPY ntfy /usr/bin`).
         let system_dir =
             SYSTEM_BIN_DIRS.contains(&dest.as_str()) && self.base_image(stage).is_some_and(|b| b.family().is_fat());
         let into_dir = copy.dest.ends_with('/') || copy.dest == "." || copy.sources.len() > 1 || system_dir;
         (copy.sources.iter())
             .map(|source| {
-                let file = source.rsplit('/').next().unwrap_or(source);
-                let target = if into_dir { join_path(&dest, file) } else { dest.clone() };
+                let file = expanded(source.rsplit('/').next().unwrap_or(source));
+                let target = if into_dir { join_path(&dest, &file) } else { dest.clone() };
                 Copied { index, copy, target, source }
             })
             .collect()
