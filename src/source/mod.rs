@@ -307,13 +307,13 @@ fn go_source(
     go: &mut Vec<std::path::PathBuf>,
     scripts: &mut Vec<std::path::PathBuf>,
 ) {
-    let other_module = own_module && path.join("go.mod").is_file();
-    if kind.is_dir()
-        && !name.starts_with('.')
-        && !matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
-        && !other_module
-    {
-        go_sources(path, own_module, go, scripts);
+    if kind.is_dir() {
+        let passed_over = name.starts_with('.')
+            || matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
+            || (own_module && path.join("go.mod").is_file());
+        if !passed_over {
+            go_sources(path, own_module, go, scripts);
+        }
     } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
         go.push(path.to_path_buf());
     } else if kind.is_file() && scripts::is_script_name(name) {
