@@ -312,22 +312,8 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 None => format!("USER {user} is a name"),
             };
             let mut message = format!("{named}; the kubelet cannot verify it is non-root under runAsNonRoot");
-            let stages = super::users::stages_but(facts.df, None);
             if super::users::ids_under(plan, facts, user).is_none() {
-                if let Some(ids) = super::users::argument_ids(&stages, user) {
-                    message.push_str(&format!(
-                        "; the file creates it with ids from build arguments, so the name is kept: write USER {ids}, which keeps them a choice and puts numbers in the image"
-                    ));
-                } else if super::users::creates(&stages, facts.text, user) {
-                    message.push_str(
-                        "; the file creates it with ids harden cannot read (from build arguments, or chosen when the image is built), so the name is kept: write them as USER uid:gid",
-                    );
-                } else if let Some(base) = base.filter(|b| !b.accounts_are_known()) {
-                    message.push_str(&format!(
-                        "; its ids are {}'s own, which harden does not read, so the name is kept: write them as USER uid:gid",
-                        base.to_reference()
-                    ));
-                }
+                message.push_str(&super::users::numbering_hint(facts, user, base));
             }
             out.push(Finding::new(&rules::NON_NUMERIC_USER, inst.line, message));
         }

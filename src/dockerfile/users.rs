@@ -267,6 +267,27 @@ fn is_id(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
 }
 
+/// What HD107 adds to say how a user name that keeps its name becomes numbers: the build
+/// arguments the file creates it with (`write USER ${UID}:${GID}`), ids it cannot read, or the
+/// base image's own account; empty when none of these says more.
+pub fn numbering_hint(facts: &Facts<'_>, user: &str, base: Option<&ImageRef>) -> String {
+    let stages = stages_but(facts.df, None);
+    if let Some(ids) = argument_ids(&stages, user) {
+        format!(
+            "; the file creates it with ids from build arguments, so the name is kept: write USER {ids}, which keeps them a choice and puts numbers in the image"
+        )
+    } else if creates(&stages, facts.text, user) {
+        "; the file creates it with ids harden cannot read (from build arguments, or chosen when the image is built), so the name is kept: write them as USER uid:gid".to_string()
+    } else if let Some(base) = base.filter(|b| !b.accounts_are_known()) {
+        format!(
+            "; its ids are {}'s own, which harden does not read, so the name is kept: write them as USER uid:gid",
+            base.to_reference()
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// A USER written with build variables (`${uid}:${gid}`) as the defaults of `stage`'s
 /// arguments and environment make it (`0:0`), where they give every variable.
 pub fn user_as_built(facts: &Facts<'_>, stage: &Stage, user: &str) -> Option<String> {
