@@ -313,6 +313,11 @@ impl Repository {
             && let Some(dir) = dir
         {
             images.push((dir.to_string(), None));
+            // Image names take a dash where directory names often have an underscore
+            // (`elasticsearch_exporter` publishes `elasticsearch-exporter`).
+            if dir.contains('_') {
+                images.push((dir.replace('_', "-"), None));
+            }
         }
         images
     }
