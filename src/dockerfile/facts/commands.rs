@@ -31,23 +31,29 @@ impl<'a> Facts<'a> {
             .flat_map(|s| std::iter::once(s).chain(self.ancestors(s)))
             .collect();
         let stages = self.df.stages.iter().filter(|s| copied.is_empty() || copied.iter().any(|c| c.index == s.index));
-        let commands: Vec<(usize, Vec<&str>)> = stages
+        // Each command's words, and as the file writes them, quotes and all
+        // (`BLDFLAGS='-ldflags="-s -w"'`), to be shown.
+        let commands: Vec<(usize, Vec<&str>, Vec<&str>)> = stages
             .flat_map(|s| &s.instructions)
-            .flat_map(|i| i.body.run_commands().iter().map(|command| (i.line, command)))
-            .map(|(line, command)| (line, command.argv().iter().map(|t| t.value.as_str()).collect::<Vec<&str>>()))
-            .filter(|(_, argv)| argv.first().is_some_and(|p| runs_builds(p)))
+            .flat_map(|i| i.body.run_commands().iter().map(|command| (i.line, command.argv())))
+            .filter(|(_, argv)| argv.first().is_some_and(|p| runs_builds(&p.value)))
+            .map(|(line, argv)| {
+                let written = argv.iter().map(|t| self.text.get(t.span.clone()).filter(|w| !w.contains('\n')));
+                let written = written.zip(argv).map(|(w, t)| w.unwrap_or(&t.value)).collect();
+                (line, argv.iter().map(|t| t.value.as_str()).collect(), written)
+            })
             .collect();
         // Steps that build something else (the documentation, a web front end) or only prepare
         // (`make docs-deps`, `make lint`) are passed over while another step remains.
-        let program_steps: Vec<&(usize, Vec<&str>)> =
-            commands.iter().filter(|(_, argv)| argv[1..].iter().any(|w| names_program_target(w))).collect();
+        let program_steps: Vec<&(usize, Vec<&str>, Vec<&str>)> =
+            commands.iter().filter(|(_, argv, _)| argv[1..].iter().any(|w| names_program_target(w))).collect();
         let builds = |w: &&str| (w.contains("build") || w.contains("release")) && !w.contains("clean");
-        let (line, chosen) = program_steps
+        let (line, _, chosen) = program_steps
             .iter()
-            .find(|(_, argv)| argv[1..].iter().any(builds))
+            .find(|(_, argv, _)| argv[1..].iter().any(builds))
             .or(program_steps.last())
             .copied()
-            .or(commands.iter().find(|(_, argv)| argv[1..].iter().any(builds)))
+            .or(commands.iter().find(|(_, argv, _)| argv[1..].iter().any(builds)))
             .or(commands.first())?;
         let shown = chosen.iter().take(5).copied().collect::<Vec<_>>().join(" ");
         Some((*line, if chosen.len() > 5 { format!("{shown} …") } else { shown }))
