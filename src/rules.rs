@@ -191,6 +191,12 @@ rules! {
     BASE_END_OF_LIFE = "HD153" "runtime-end-of-life" Warning false ""
         "The runtime harden keeps runs on a distribution release past end of life (alpine 3.21 and older, Debian 11 and older, Ubuntu 20.04 and older, as of December 2026): its packages get no more security fixes."
         "Not fixed: another release brings other package versions, which only a rebuild and the project's tests can vouch for; raise the tag (alpine:3.23, debian:13-slim, ubuntu:24.04).";
+    COMMENT_NEEDS_ROOT = "HD154" "comment-needs-root" Warning false ""
+        "A comment in the runtime stage (or just above its FROM) says the program needs root (`# Need root user for UDS`)."
+        "Not fixed: the user is left as it is and the comment is quoted; once it no longer holds, remove it and harden proposes the change.";
+    COMMENT_KEEPS_BASE = "HD155" "comment-keeps-base" Warning false ""
+        "A comment in the runtime stage (or just above its FROM) says why the stage keeps its base image rather than distroless or scratch (`# Alpine rather than distroless because the probes need test`)."
+        "Not fixed: the base image is kept, and with it the user, and the comment is quoted; once it no longer holds, remove it and harden proposes the change.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

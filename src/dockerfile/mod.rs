@@ -14,6 +14,7 @@ pub mod image;
 pub mod model;
 pub mod modules;
 mod not_go;
+mod notes;
 pub mod output;
 pub mod pin;
 pub mod plan;

@@ -171,7 +171,9 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         let as_root = super::userswitch::runs_as_root(facts);
         // A low port the program binds, or a resource only root may use, is reason enough for
         // its root, whatever builds it.
-        let blocker = super::userswitch::privileged_port(facts).or_else(|| super::userswitch::root_resource(facts));
+        let blocker = super::notes::root_needed(facts)
+            .or_else(|| super::userswitch::privileged_port(facts))
+            .or_else(|| super::userswitch::root_resource(facts));
         // (A base the build chooses may set its own user: nothing to keep.)
         let known_base = facts.base_image(facts.runtime_stage()).is_some();
         let why = match blocker.filter(|_| as_root && known_base) {
@@ -197,7 +199,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         hazard(rule, line, message);
         return Plan::kept(true, hazards);
     }
-    let runtime = match runtime_image(facts) {
+    // A base the file says it chose over distroless stays (a choice harden cannot see the
+    // reason for), but only where the rewrite would replace it.
+    let chosen = || super::notes::base_chosen(facts).filter(|_| runtime_base_is_fat(facts));
+    let runtime = match runtime_image(facts).and_then(|image| chosen().map_or(Ok(image), Err)) {
         // A musl build on a musl runtime is a reason to keep it, said at info.
         Err((rule, line, message))
             if rule.id == rules::CGO_MUSL.id
@@ -272,6 +277,12 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
         }
     }
     Ok(if facts.cgo.cxx { images.cc.clone() } else { images.base.clone() })
+}
+
+/// True when the runtime stage runs on a distribution's image (or Go's), which the rewrite
+/// would replace.
+fn runtime_base_is_fat(facts: &Facts<'_>) -> bool {
+    facts.base_image(facts.runtime_stage()).is_some_and(|b| b.family().is_fat())
 }
 
 /// True when only the tag of an image reference holds a variable (`static:latest-${GOARCH}`).

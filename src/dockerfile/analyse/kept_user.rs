@@ -17,6 +17,7 @@ const IMAGE_REASONS: &[&str] = &[
     rules::RUNTIME_NEEDS_SHELL.id,
     rules::CGO_MUSL.id,
     rules::NO_COMMAND.id,
+    rules::COMMENT_KEEPS_BASE.id,
 ];
 
 /// What HD106 adds to say why the user stays: `; harden leaves it so (HD117 says why)`, or

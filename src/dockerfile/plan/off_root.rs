@@ -60,7 +60,8 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
     if let Some(why) = userswitch::privilege_drop(facts) {
         return Err((&rules::RUNS_AS_ROOT, user_line, format!("the program runs as root{why}")));
     }
-    let blocker = userswitch::privileged_port(facts)
+    let blocker = super::super::notes::root_needed(facts)
+        .or_else(|| userswitch::privileged_port(facts))
         .or_else(|| userswitch::root_resource(facts))
         .or_else(|| userswitch::orchestrated_root(facts));
     if let Some(blocker) = blocker {

@@ -3,7 +3,9 @@
 //! `apiserver.local.config/certificates`, relative to the working directory (`--cert-dir` moves
 //! it), and custom-metrics-apiserver's adapters (`pkg/cmd`) call it for them and serve on 443,
 //! `SecureServingOptions`' default (`--secure-port` moves it). As root in `/` both work; as 65532
-//! neither does (prometheus-adapter and metrics-server users met both).
+//! neither does (prometheus-adapter and metrics-server users met both). The server of weaveworks'
+//! and Grafana's common libraries (`server.New`) listens on port 80 unless
+//! `-server.http-listen-port` says another (cortex's test-exporter).
 
 use super::{GoFile, Listen, Write};
 
@@ -13,6 +15,8 @@ const SELF_SIGNED: &str = "MaybeDefaultWithSelfSignedCerts(";
 const ADAPTER: &str = "sigs.k8s.io/custom-metrics-apiserver/pkg/cmd";
 /// Where the certificates go, relative to the working directory.
 const CERT_DIR: &str = "apiserver.local.config/certificates";
+/// The common libraries' server packages, whose `server.New` serves HTTP on port 80 by default.
+const PORT_80_SERVERS: &[&str] = &["github.com/weaveworks/common/server", "github.com/grafana/dskit/server"];
 
 /// Adds to `file` the writes and listens the libraries make for it, unless its text chooses the
 /// certificates (`CertDirectory`, `CertFile`) or the port (`BindPort`) itself.
@@ -27,6 +31,10 @@ pub fn library_defaults(text: &str, file: &mut GoFile) {
     if let Some(line) = adapter.filter(|_| !chooses("BindPort")) {
         file.listens.push(Listen { line, port: 443, via: Some("-secure-port".into()) });
     }
+    let common_server = PORT_80_SERVERS.iter().any(|p| text.contains(&format!("\"{p}\"")));
+    if let Some(line) = line_of("server.New(").filter(|_| common_server && !chooses("HTTPListenPort")) {
+        file.listens.push(Listen { line, port: 80, via: Some("-server.http-listen-port".into()) });
+    }
 }
 
 #[cfg(test)]
@@ -40,6 +48,14 @@ mod tests {
         let writes: Vec<(&str, &str)> = file.writes.iter().map(|w| (w.path.as_str(), w.how.as_str())).collect();
         assert_eq!(writes, [("apiserver.local.config/certificates", "-cert-dir")]);
         assert_eq!((file.listens[0].port, file.listens[0].via.as_deref()), (443, Some("-secure-port")));
+    }
+
+    #[test]
+    fn the_common_libraries_server_listens_on_80_unless_given_a_port() {
+        let text = "package main\n\nimport (\n\t\"github.com/weaveworks/common/server\"\n)\n\nfunc main() {\n\ts, _ := server.New(cfg)\n}\n";
+        let file = scan(text);
+        assert_eq!((file.listens[0].line, file.listens[0].port), (8, 80));
+        assert!(scan(&text.replace("\ts, _", "\tcfg.HTTPListenPort = 8080\n\ts, _")).listens.is_empty());
     }
 
     #[test]

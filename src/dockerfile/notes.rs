@@ -1,0 +1,102 @@
+//! What the maintainer's comments in the runtime stage ask harden to keep: `# Need root user
+//! for UDS` above the `FROM`, `# Alpine rather than distroless because the probes need test`.
+//! A comment is the maintainer's word: harden keeps what it names and quotes it.
+
+use crate::rules;
+
+use super::facts::Facts;
+use super::plan::Refusal;
+
+/// Words of a comment that say root is needed, not avoided.
+const NEEDS: &[&str] = &["need", "require", "must", "has to", "have to", "only as root", "run as root", "runs as root"];
+/// Words of root that name something else (a user that is not root, a filesystem).
+const NOT_ROOT: &[&str] = &["non-root", "nonroot", "rootless", "root filesystem", "rootfs", "root-owned", "chroot"];
+/// Words that say a base image was chosen over a smaller one.
+const CHOSEN_OVER: &[&str] = &["rather than", "instead of", "because", "need", "require"];
+
+/// The comment in the runtime stage (or just above its `FROM`) saying the program needs root,
+/// as a refusal that quotes it.
+pub fn root_needed(facts: &Facts<'_>) -> Option<Refusal> {
+    let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
+        let lower = text.to_ascii_lowercase();
+        let root = lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "root");
+        root && NEEDS.iter().any(|n| lower.contains(n)) && !NOT_ROOT.iter().any(|n| lower.contains(n))
+    })?;
+    let why = format!("the file says the program needs root (line {line}: `{text}`), so the user is left as it is");
+    Some((&rules::COMMENT_NEEDS_ROOT, line, why))
+}
+
+/// The comment in the runtime stage (or just above its `FROM`) saying why its base was chosen
+/// over distroless or scratch, as a refusal that quotes it.
+pub fn base_chosen(facts: &Facts<'_>) -> Option<Refusal> {
+    let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
+        let lower = text.to_ascii_lowercase();
+        (lower.contains("distroless") || lower.contains("scratch")) && CHOSEN_OVER.iter().any(|w| lower.contains(w))
+    })?;
+    let why = format!("the file says why the runtime keeps its base (line {line}: `{text}`), so harden keeps it");
+    Some((&rules::COMMENT_KEEPS_BASE, line, why))
+}
+
+/// The comments of the runtime stage and the block just above its `FROM`, each block of
+/// consecutive comment lines joined, with its first line; parser directives aside.
+fn runtime_comments(facts: &Facts<'_>) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = facts.text.lines().collect();
+    let from = facts.runtime_stage().from.line.saturating_sub(1);
+    // The block right above the FROM belongs to the stage.
+    let start = (0..from).rev().take_while(|&i| lines[i].trim_start().starts_with('#')).last().unwrap_or(from);
+    let mut blocks: Vec<(usize, String)> = Vec::new();
+    let mut open = false;
+    for (i, line) in lines.iter().enumerate().skip(start) {
+        let Some(comment) = line.trim_start().strip_prefix('#') else {
+            open = false;
+            continue;
+        };
+        let comment = comment.trim();
+        if ["syntax=", "escape=", "check="].iter().any(|d| comment.starts_with(d)) {
+            continue;
+        }
+        match blocks.last_mut().filter(|_| open) {
+            Some((_, text)) => {
+                text.push(' ');
+                text.push_str(comment);
+            }
+            None => blocks.push((i + 1, comment.to_string())),
+        }
+        open = true;
+    }
+    blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::dockerfile::model::Dockerfile;
+    use crate::source::SourceFacts;
+
+    fn notes(text: &str) -> (Option<String>, Option<String>) {
+        let df = Dockerfile::parse(text).unwrap();
+        let (source, config) = (SourceFacts::default(), Config::default());
+        let facts = Facts::new(text, &df, &source, &config);
+        (root_needed(&facts).map(|r| r.2), base_chosen(&facts).map(|r| r.2))
+    }
+
+    #[test]
+    fn comments_that_ask_for_root_or_a_base_are_kept_and_quoted() {
+        let build = "FROM golang:1.23 AS build\n# Build as root for the cache\nRUN go build -o /app .\n";
+        let (root, _) = notes(&format!(
+            "{build}# Need root user for UDS\nFROM gcr.io/distroless/static\nCOPY --from=build /app /\n"
+        ));
+        assert!(root.unwrap().contains("line 4: `Need root user for UDS`"));
+        let (_, base) = notes(&format!(
+            "{build}# Alpine rather than distroless because the probes need a\n# `test` binary on PATH.\nFROM alpine:3.20\n"
+        ));
+        assert!(
+            base.unwrap().contains("`Alpine rather than distroless because the probes need a `test` binary on PATH.`")
+        );
+        // A builder's comment, a non-root note and a plain description keep nothing.
+        let (root, base) = notes(&format!("{build}FROM gcr.io/distroless/static\n# Run as nonroot, no root needed\n"));
+        assert_eq!((root, base), (None, None));
+        assert_eq!(notes(&format!("{build}# Use distroless as the minimal base\nFROM alpine\n")).1, None);
+    }
+}
