@@ -82,9 +82,10 @@ pub(super) const FLAG_CALLS: &[&str] = &[
     "Uint16(",
     "Uint16Var(",
 ];
-/// Words in a flag's name that say it names where the program keeps data.
+/// Words in a flag's name that say it names where the program keeps data (`dir` alone does not:
+/// a static file server's `-dir` is read).
 pub(super) const DATA_FLAG_WORDS: &[&str] =
-    &["data", "db", "database", "store", "storage", "state", "cache", "dir", "log"];
+    &["data", "db", "database", "store", "storage", "state", "cache", "log", "output", "upload", "uploads"];
 /// Words in a flag's name that say it names something read, not written.
 pub(super) const READ_FLAG_WORDS: &[&str] =
     &["config", "conf", "cert", "key", "tls", "ca", "template", "static", "web", "ui", "asset"];

@@ -96,6 +96,18 @@ mod tests {
     use super::super::scan;
 
     #[test]
+    fn a_directory_flag_alone_is_read_not_written() {
+        assert!(
+            scan("package main\nvar dir = flag.String(\"dir\", \"./files\", \"the files to serve\")\n")
+                .writes
+                .is_empty()
+        );
+        let output =
+            scan("package main\nvar out = flag.String(\"output-dir\", \"/var/lib/report\", \"where reports go\")\n");
+        assert_eq!(output.writes.len(), 1);
+    }
+
+    #[test]
     fn paths_joined_from_named_directories_are_written() {
         let text = "package main\nconst out = \"resources.yaml\"\nvar (\n\tinputDir = \"/var/input\"\n\tname = \"x\"\n)\nfunc main() {\n\tf, _ := os.Create(filepath.Join(inputDir, out))\n\tos.WriteFile(filepath.Join(inputDir, *name), b, 0o644)\n\tos.MkdirAll(name, 0o755)\n}\n";
         let found: Vec<(usize, String, bool)> =
