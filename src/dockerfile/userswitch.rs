@@ -347,6 +347,14 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
     let drop = script_drop(facts);
     let tool = installed.or_else(|| drop.map(|d| d.found.tool.as_str()))?;
     let (why, script) = match drop {
+        // `PUID=${PUID:-0}`: root throughout unless the one who runs it sets the variable.
+        Some(drop) if let Some(name) = &drop.found.unless_set => (
+            format!(
+                "{}:{} (which the image copies in) drops to {} with {} only when {name} is set: the script's default for it is 0, so the program stays root",
+                drop.file, drop.found.line, drop.found.user, drop.found.tool
+            ),
+            "the script",
+        ),
         Some(drop) => (
             format!(
                 "{}:{} (which the image copies in) drops to {} with {} once it has prepared files as root",

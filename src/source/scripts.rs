@@ -15,6 +15,9 @@ pub struct Drop {
     pub tool: String,
     /// The user it drops to, as written (`10001:10001`, `$APP_UID:$APP_GID`).
     pub user: String,
+    /// The variable the uid comes from when the script's default for it is root
+    /// (`PUID=${PUID:-0}`): the drop happens only when it is set.
+    pub unless_set: Option<String>,
 }
 
 /// The drops to another user a shell script makes (comments aside).
@@ -32,9 +35,21 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
             if matches!(user.split(':').next(), Some("root" | "0")) {
                 return None;
             }
-            Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone() })
+            let unless_set = root_default(text, user);
+            Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone(), unless_set })
         })
         .collect()
+}
+
+/// The variable the uid of `user` is (`${PUID}:${PGID}`), when the script's default for it is
+/// 0: `PUID=${PUID:-0}`, `: "${PUID:=0}"` or `PUID=0`.
+fn root_default(text: &str, user: &str) -> Option<String> {
+    let uid = user.split(':').next().unwrap_or_default();
+    let name = crate::dockerfile::variables::only_variable(uid)?;
+    let defaulted = [format!("{{{name}:-0}}"), format!("{{{name}:=0}}"), format!("{{{name}-0}}")];
+    let set_to_root = defaulted.iter().any(|d| text.contains(d.as_str()))
+        || text.lines().any(|l| l.trim_start().trim_start_matches("export ").trim() == format!("{name}=0"));
+    set_to_root.then(|| name.to_string())
 }
 
 /// `exec su app -c "…"` or `exec runuser -u app -- …`: the program the script ends in runs as
@@ -73,20 +88,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_drop_to_a_user_whose_default_is_root_happens_only_when_set() {
+        let script = |default: &str| {
+            format!("#!/bin/sh\nexport PUID=${{PUID:-{default}}}\nexec su-exec ${{PUID}}:${{PGID}} \"$@\"\n")
+        };
+        assert_eq!(privilege_drops(&script("0"))[0].unless_set.as_deref(), Some("PUID"));
+        let drop = &privilege_drops(&script("1000"))[0];
+        assert_eq!((drop.user.as_str(), drop.unless_set.as_deref()), ("${PUID}:${PGID}", None));
+    }
+
+    #[test]
     fn finds_the_user_an_entrypoint_drops_to() {
         let text = "#!/bin/sh\n# exec su-exec nobody \"$@\"\nchown -R app /data\nexec su-exec \"$APP_UID:$APP_GID\" \"$0\" \"$@\"\nexec gosu --help\n";
         let drops = privilege_drops(text);
-        assert_eq!(drops, [Drop { line: 4, tool: "su-exec".into(), user: "$APP_UID:$APP_GID".into() }]);
+        assert_eq!(
+            drops,
+            [Drop { line: 4, tool: "su-exec".into(), user: "$APP_UID:$APP_GID".into(), unless_set: None }]
+        );
         assert!(privilege_drops("exec /app \"$@\"\n").is_empty());
         assert!(is_script_name("docker-entrypoint") && is_script_name("run.sh") && !is_script_name("main.go"));
         let service = "#!/bin/sh\nexec s6-setuidgid git /app/gogs web\n";
-        assert_eq!(privilege_drops(service), [Drop { line: 2, tool: "s6-setuidgid".into(), user: "git".into() }]);
+        assert_eq!(
+            privilege_drops(service),
+            [Drop { line: 2, tool: "s6-setuidgid".into(), user: "git".into(), unless_set: None }]
+        );
         assert!(is_script_name("run"), "an s6 or runit service's script");
         assert!(privilege_drops("exec gosu root /usr/sbin/crond -f\n").is_empty(), "root is no drop");
         let su = "chown -R \"$USER:$USER\" /data\nexec su $USER -c \"/app/server --config /config.yml\"\n";
-        assert_eq!(privilege_drops(su), [Drop { line: 2, tool: "su".into(), user: "$USER".into() }]);
+        assert_eq!(privilege_drops(su), [Drop { line: 2, tool: "su".into(), user: "$USER".into(), unless_set: None }]);
         let runuser = "exec runuser -u app -- /app/server\n";
-        assert_eq!(privilege_drops(runuser), [Drop { line: 1, tool: "runuser".into(), user: "app".into() }]);
+        assert_eq!(
+            privilege_drops(runuser),
+            [Drop { line: 1, tool: "runuser".into(), user: "app".into(), unless_set: None }]
+        );
         assert!(privilege_drops("su postgres -c initdb\n").is_empty(), "a su that is no exec only prepares");
         assert!(privilege_drops("exec su -c \"/app/server\" root\n").is_empty(), "root is no drop");
     }
