@@ -10,13 +10,16 @@ const PRIVATE_MODULE_ENV: &[&str] =
     &["GOPRIVATE", "GONOSUMDB", "GONOSUMCHECK", "GONOPROXY", "GOPROXY", "GOINSECURE", "GOSUMDB", "GIT_SSH_COMMAND"];
 
 /// The directory the source copy at instruction `copy` puts the source in, when the stage's next
-/// instruction makes it the working directory (`COPY . /build`, `WORKDIR /build`): the download
-/// layer goes there, before the copy.
+/// instruction but other copies makes it the working directory (`COPY . /build`, `COPY
+/// --from=web /dist /build/web/dist`, `WORKDIR /build`): the download layer goes there, before
+/// the copy.
 pub fn workdir_after_copy(facts: &Facts<'_>, stage: &Stage, copy: usize) -> Option<String> {
     let Body::Copy(c) = &stage.instructions[copy].body else { return None };
     let dest = join_path(&facts.workdir_at(stage, copy), &c.dest);
-    let next = facts.workdir_at(stage, copy + 2);
-    let moves = matches!(stage.instructions.get(copy + 1).map(|i| &i.body), Some(Body::Workdir(_)));
+    let rest = &stage.instructions[copy + 1..];
+    let at = copy + 1 + rest.iter().position(|i| !matches!(i.body, Body::Copy(_)))?;
+    let moves = matches!(stage.instructions[at].body, Body::Workdir(_));
+    let next = facts.workdir_at(stage, at + 1);
     (moves && next.trim_end_matches('/') == dest.trim_end_matches('/')).then_some(dest)
 }
 
