@@ -36,7 +36,7 @@ impl<'a> Facts<'a> {
         let commands: Vec<(usize, Vec<&str>, Vec<&str>)> = stages
             .flat_map(|s| &s.instructions)
             .flat_map(|i| i.body.run_commands().iter().map(|command| (i.line, command.argv())))
-            .filter(|(_, argv)| argv.first().is_some_and(|p| runs_builds(&p.value)))
+            .filter(|(_, argv)| argv.first().is_some_and(|p| runs_builds(&p.value)) || runs_go_build_program(argv))
             .map(|(line, argv)| {
                 let written = argv.iter().map(|t| self.text.get(t.span.clone()).filter(|w| !w.contains('\n')));
                 let written = written.zip(argv).map(|(w, t)| w.unwrap_or(&t.value)).collect();
@@ -109,6 +109,12 @@ pub fn runs_builds(program: &str) -> bool {
     matches!(name, "make" | "gmake" | "mage" | "task" | "just") || name.ends_with(".sh")
 }
 
+/// True for `go run build.go …`: a build program written in Go (restic's, syncthing's).
+fn runs_go_build_program(argv: &[crate::shell::Token]) -> bool {
+    let words: Vec<&str> = argv.iter().take(3).map(|t| t.value.as_str()).collect();
+    matches!(words.as_slice(), ["go", "run", file] if file.ends_with(".go"))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
@@ -126,6 +132,12 @@ mod tests {
     fn the_program_step_is_chosen_over_the_documentation_and_front_end() {
         let text = "FROM golang:1.24 AS builder\nRUN make docs-deps\nRUN make docs-build\nRUN make web-build\nRUN make VERSION=1 cli-linux-server\nFROM alpine:3.22\nCOPY --from=builder /app/dist/server /usr/bin/server\nENTRYPOINT [\"server\"]\n";
         assert_eq!(build_command(text), Some((5, "make VERSION=1 cli-linux-server".into())));
+    }
+
+    #[test]
+    fn a_build_program_in_go_is_a_build_step() {
+        let text = "FROM golang:1.24 AS builder\nRUN go mod download\nRUN go run build.go\nFROM alpine:3.22\nCOPY --from=builder /go/src/restic /usr/bin\nCOPY docker/entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\n";
+        assert_eq!(build_command(text), Some((3, "go run build.go".into())));
     }
 
     #[test]

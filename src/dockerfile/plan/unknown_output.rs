@@ -84,10 +84,11 @@ enum ProgramCopy {
 fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
     let stage = facts.runtime_stage();
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
-    // A binary built before the image is found by its name too (`ENTRYPOINT ["hydra"]`).
-    let program = facts
-        .prebuilt_binary()
-        .or_else(|| entrypoint.or(cmd).and_then(super::super::runtime::program).filter(|p| p.starts_with('/')));
+    // A binary built before the image is found by its name too (`ENTRYPOINT ["hydra"]`); an
+    // entrypoint script is no program built before it.
+    let started = entrypoint.or(cmd).and_then(super::super::runtime::program);
+    let program = (facts.prebuilt_binary())
+        .or_else(|| started.filter(|p| p.starts_with('/') && !super::super::facts::is_script_name(p)));
     let holds = |dest: &str| {
         program.as_deref().is_none_or(|p| p == dest || p.starts_with(&format!("{}/", dest.trim_end_matches('/'))))
     };
