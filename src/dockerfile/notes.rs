@@ -9,8 +9,12 @@ use super::plan::Refusal;
 
 /// Words of a comment that say root is needed, not avoided.
 const NEEDS: &[&str] = &["need", "require", "must", "has to", "have to", "only as root", "run as root", "runs as root"];
-/// Words of root that name something else (a user that is not root, a filesystem).
-const NOT_ROOT: &[&str] = &["non-root", "nonroot", "rootless", "root filesystem", "rootfs", "root-owned", "chroot"];
+/// Words of root that name something else (a user that is not root, a filesystem), or say it
+/// is not wanted (`shouldn't`).
+const NOT_ROOT: &[&str] =
+    &["non-root", "nonroot", "rootless", "root filesystem", "rootfs", "root-owned", "chroot", "n't"];
+/// Words that turn a need around (`must not run as root`, `never as root`).
+const NEGATIONS: &[&str] = &["not", "never", "avoid", "avoids"];
 /// Words that say a base image was chosen over a smaller one.
 const CHOSEN_OVER: &[&str] = &["rather than", "instead of", "because", "need", "require"];
 
@@ -19,8 +23,9 @@ const CHOSEN_OVER: &[&str] = &["rather than", "instead of", "because", "need", "
 pub fn root_needed(facts: &Facts<'_>) -> Option<Refusal> {
     let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
         let lower = text.to_ascii_lowercase();
-        let root = lower.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w == "root");
-        root && NEEDS.iter().any(|n| lower.contains(n)) && !NOT_ROOT.iter().any(|n| lower.contains(n))
+        let words = lower.split(|c: char| !c.is_ascii_alphanumeric());
+        let (root, negated) = words.fold((false, false), |(r, n), w| (r || w == "root", n || NEGATIONS.contains(&w)));
+        root && !negated && NEEDS.iter().any(|n| lower.contains(n)) && !NOT_ROOT.iter().any(|n| lower.contains(n))
     })?;
     let why = format!("the file says the program needs root (line {line}: `{text}`), so the user is left as it is");
     Some((&rules::COMMENT_NEEDS_ROOT, line, why))
@@ -98,5 +103,7 @@ mod tests {
         let (root, base) = notes(&format!("{build}FROM gcr.io/distroless/static\n# Run as nonroot, no root needed\n"));
         assert_eq!((root, base), (None, None));
         assert_eq!(notes(&format!("{build}# Use distroless as the minimal base\nFROM alpine\n")).1, None);
+        assert_eq!(notes(&format!("{build}FROM alpine\n# The server must not run as root\n")).0, None);
+        assert!(notes(&format!("{build}# Note: needs root for the raw socket\nFROM alpine\n")).0.is_some());
     }
 }
