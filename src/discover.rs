@@ -13,7 +13,7 @@ mod ignored;
 mod names;
 
 use action::action_dockerfile;
-pub use ignored::{DEFAULT_IGNORED, ignored_as, is_ignored_dir, is_test_name, under_ignored_dir};
+pub use ignored::{DEFAULT_IGNORED, is_ignored_dir, is_test_name, under_ignored_dir};
 use names::{dockerfile_skip_reason, generated_dir_reason, yaml_skip_reason};
 pub use names::{is_dockerfile_name, is_yaml_name};
 

@@ -111,7 +111,7 @@ fn holds_yaml_or_dockerfile(dir: &std::path::Path, depth: usize) -> bool {
 
 /// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
 /// suite.
-pub fn ignored_as(name: &str) -> &'static str {
+fn ignored_as(name: &str) -> &'static str {
     let words = || name.split(['-', '_', '.']);
     match name {
         "vendor" | "third_party" | "third-party" | "node_modules" => "vendored code",
