@@ -109,8 +109,8 @@ fn holds_yaml_or_dockerfile(dir: &std::path::Path, depth: usize) -> bool {
     })
 }
 
-/// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data or a test
-/// suite.
+/// What a directory [`is_ignored_dir`] passes over holds: vendored code, test data, a fuzzing
+/// harness, design proposals or a test suite.
 fn ignored_as(name: &str) -> &'static str {
     let words = || name.split(['-', '_', '.']);
     match name {
