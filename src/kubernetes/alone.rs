@@ -228,7 +228,8 @@ pub(super) fn root_image_containers(
 /// The containers (not left alone already) that run as root on purpose: `runAsUser: 0` on the
 /// container, or on the pod for a container that sets no user of its own. A program run as root
 /// may need what root has (capabilities to bind a low port or change its user, a writable root
-/// filesystem): dropping them would stop it, so the container is left alone. Each is reported.
+/// filesystem): dropping them would stop it, so the container is left alone. Each that sets it
+/// itself is reported; the pod's finding speaks for those that take the pod's.
 pub(super) fn explicit_root_containers(
     workload: &Workload<'_>,
     alone: &[String],
@@ -236,11 +237,16 @@ pub(super) fn explicit_root_containers(
 ) -> Vec<String> {
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let whose = match run_as_user(workload, c) {
-            (Some(0), _) => "runAsUser: 0",
-            (None, Some(0)) => "the pod's runAsUser: 0",
+        match run_as_user(workload, c) {
+            (Some(0), _) => {}
+            // The pod's own finding says it for the containers that take its user.
+            (None, Some(0)) => {
+                names.push(c.name.clone());
+                continue;
+            }
             _ => continue,
-        };
+        }
+        let whose = "runAsUser: 0";
         let message = format!(
             "{} runs as root on purpose ({whose}); it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root",
             c.who(workload)

@@ -293,7 +293,14 @@ impl<'w> Planner<'w, '_> {
         }
         let (mut set_user, mut user_per_container, mut users_given) = (false, false, false);
         match get("runAsUser").and_then(Value::as_u64) {
-            Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{id} sets runAsUser: 0"), false),
+            Some(0) => self.finding(
+                &rules::EXPLICIT_ROOT,
+                line,
+                format!(
+                    "{id} sets runAsUser: 0; the containers that take it run as root on purpose and are left alone: dropping their capabilities or making their root filesystem read-only could stop a program that needs root"
+                ),
+                false,
+            ),
             Some(uid) if uid < 10000 => self.finding(
                 &rules::RUN_AS_USER,
                 line,
