@@ -119,11 +119,21 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
         None => facts.env_at(stage, stage.instructions.len(), via).is_some(),
     };
     let listen = facts.source.listens.iter().find(|l| !l.found.via.as_deref().is_some_and(set))?;
-    let what = format!("{}:{} listens on port {}", listen.file, listen.found.line, listen.found.port);
+    let what =
+        format!("{}:{}{} listens on port {}", listen.file, listen.found.line, module_wide(facts), listen.found.port);
     let line = stage.from.line;
     match &listen.found.via {
         Some(via) => blocked(line, format!("{what} by default ({via})"), Some(via.clone())),
         None => blocked(line, what, None),
+    }
+}
+
+/// What a citation of the source adds where the image's program is not known: the cited code
+/// is the module's, which the program may or may not run.
+fn module_wide(facts: &Facts<'_>) -> &'static str {
+    match facts.source.whole_module {
+        true => " (code of this module; which of its programs the image runs is not known)",
+        false => "",
     }
 }
 
@@ -134,9 +144,10 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
         &rules::ROOT_RESOURCE,
         facts.runtime_stage().from.line,
         format!(
-            "{}:{} uses {}, which only root{} may use, so the user is left as it is",
+            "{}:{}{} uses {}, which only root{} may use, so the user is left as it is",
             used.file,
             used.found.line,
+            module_wide(facts),
             used.found.what,
             if used.found.what.contains("socket") { " (or the socket's group)" } else { "" }
         ),

@@ -64,6 +64,9 @@ pub struct SourceFacts {
     pub listens: Vec<Located<gocode::Listen>>,
     /// The paths the program writes at run time, as its source says literally.
     pub writes: Vec<Located<gocode::Write>>,
+    /// True when which of the module's programs the image runs is not known, so these facts are
+    /// every package's (a finding that cites one says so).
+    pub whole_module: bool,
     /// Root-only resources the program uses (the Docker socket…).
     pub root_resources: Vec<Located<gocode::RootResource>>,
     /// Where the program starts other programs.
@@ -205,7 +208,7 @@ impl SourceFacts {
     pub fn for_programs(&self, dirs: &[String]) -> SourceFacts {
         let mains: Option<Vec<&Package>> = dirs.iter().map(|dir| self.packages.get(dir).filter(|p| p.main)).collect();
         let (Some(module), Some(mut next)) = (&self.go_mod, mains.filter(|m| !m.is_empty())) else {
-            return self.keeping(|file| !file.starts_with("hack/"));
+            return SourceFacts { whole_module: true, ..self.keeping(|file| !file.starts_with("hack/")) };
         };
         let mut reached: std::collections::BTreeSet<String> = dirs.iter().cloned().collect();
         while let Some(package) = next.pop() {
