@@ -246,9 +246,8 @@ pub(super) fn explicit_root_containers(
             }
             _ => continue,
         }
-        let whose = "runAsUser: 0";
         let message = format!(
-            "{} runs as root on purpose ({whose}); it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root",
+            "{} runs as root on purpose (runAsUser: 0); it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root",
             c.who(workload)
         );
         findings.push(Finding::new(&rules::EXPLICIT_ROOT, c.line, message));
