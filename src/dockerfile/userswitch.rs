@@ -12,11 +12,15 @@ use crate::rules::{self, Rule};
 use super::analyse::{is_numeric_user, is_root};
 use super::facts::{Facts, join_path};
 use super::image::Family;
-use super::model::{Body, CommandForm, Copy, Stage};
+use super::model::{Body, Copy, Stage};
 use super::users::{created_ids, stages_but};
 use super::writes::{is_under, program_writes};
 use crate::source::Located;
 use crate::source::scripts::{Drop, PRIVILEGE_DROPPERS};
+
+mod ports;
+
+pub use ports::privileged_port;
 
 /// Where a directory the program writes is staged in the builder, empty, to be copied into
 /// the runtime owned by 65532.
@@ -37,94 +41,6 @@ pub fn runs_as_root(facts: &Facts<'_>) -> bool {
     match facts.last_user(stage) {
         Some((_, user)) => is_root(user),
         None => !facts.base_image(stage).is_some_and(|b| b.default_user_is_nonroot()),
-    }
-}
-
-/// The first piece of evidence that the program binds a port below 1024, as a refusal that
-/// says what to set instead when a flag or variable sets the port.
-pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
-    // `setcap cap_net_bind_service` lets the binary bind them as any user.
-    if facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE")) {
-        return None;
-    }
-    let stage = facts.runtime_stage();
-    // Only a program harden builds, or a binary on a shell-less base, moves once the port does.
-    let shell_less = facts.base_image(stage).is_some_and(|b| b.family().is_shell_less());
-    let movable = facts.builds().next().is_some() || (shell_less && facts.prebuilt_binary().is_some());
-    let then = if movable { " and harden will run it as 65532" } else { "" };
-    let blocked = |line: usize, what: String, setting: Option<String>| {
-        let fix = match setting {
-            Some(setting) => format!("set {setting} to a port of 1024 or more"),
-            None => "move the program to a port of 1024 or more".into(),
-        };
-        Some((
-            &rules::PRIVILEGED_PORT,
-            line,
-            format!(
-                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (a Service's targetPort or `docker run -p` keeps the port clients use){then}"
-            ),
-        ))
-    };
-    for (i, inst) in stage.instructions.iter().enumerate() {
-        match &inst.body {
-            Body::Expose(ports) => {
-                let low: Vec<(&String, u16, Option<String>)> = ports
-                    .iter()
-                    .filter_map(|written| {
-                        let (value, variable) = expand(facts, stage, i, written);
-                        low_port(value.split('/').next().unwrap_or_default()).map(|port| (written, port, variable))
-                    })
-                    .collect();
-                match low.as_slice() {
-                    [] => {}
-                    [(written, port, Some(name))] => {
-                        let what = format!("EXPOSE {written} is {port} by {name}'s default");
-                        return blocked(inst.line, what, Some(name.clone()));
-                    }
-                    // One line exposing several (a mail server's 25, 143 and 587): named together.
-                    _ => {
-                        let written: Vec<&str> = low.iter().map(|(w, _, _)| w.as_str()).collect();
-                        return blocked(inst.line, format!("EXPOSE {}", written.join(" ")), None);
-                    }
-                }
-            }
-            Body::Healthcheck(Some(form)) => {
-                let words = form.words();
-                let Some(written) = words.iter().find_map(|w| url_port(w)) else { continue };
-                let (value, variable) = expand(facts, stage, i, written);
-                if let Some(port) = low_port(&value) {
-                    let by =
-                        variable.as_ref().map(|name| format!(", the value the image gives {name}")).unwrap_or_default();
-                    return blocked(inst.line, format!("the HEALTHCHECK asks port {port}{by}"), variable);
-                }
-            }
-            Body::Entrypoint(form) | Body::Cmd(form) => {
-                if let Some((flag, port)) = flag_port(form) {
-                    return blocked(inst.line, format!("the program is started with {flag} (port {port})"), None);
-                }
-            }
-            _ => {}
-        }
-    }
-    // A default the image's command (`--port=8443`) or environment (`ENV PORT=8080`) sets is not
-    // the port it listens on (a low one there is caught above).
-    let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
-    let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(CommandForm::words).collect();
-    let set = |via: &str| match via.strip_prefix('-') {
-        Some(flag) => {
-            let flag = flag.trim_start_matches('-');
-            let named = |w: &str| w == flag || w.starts_with(&format!("{flag}="));
-            words.iter().any(|w| w.starts_with('-') && named(w.trim_start_matches('-')))
-        }
-        None => facts.env_at(stage, stage.instructions.len(), via).is_some(),
-    };
-    let listen = facts.source.listens.iter().find(|l| !l.found.via.as_deref().is_some_and(set))?;
-    let what =
-        format!("{}:{}{} listens on port {}", listen.file, listen.found.line, module_wide(facts), listen.found.port);
-    let line = stage.from.line;
-    match &listen.found.via {
-        Some(via) => blocked(line, format!("{what} by default ({via})"), Some(via.clone())),
-        None => blocked(line, what, None),
     }
 }
 
@@ -236,60 +152,6 @@ pub fn unknown_writes(facts: &Facts<'_>) -> Option<Blocker> {
             ),
         ))
     })
-}
-
-/// An `EXPOSE` word with a variable replaced by the value the stage gives it, and the variable.
-fn expand(facts: &Facts<'_>, stage: &Stage, upto: usize, word: &str) -> (String, Option<String>) {
-    let Some(name) = word.strip_prefix('$') else { return (word.to_string(), None) };
-    let name = name.trim_start_matches('{').split(['}', ':', '/']).next().unwrap_or_default();
-    // ENV PORT=${PORT} over ARG PORT=80: a value naming a variable is that variable's default.
-    let mut value = facts.env_at(stage, upto, name).unwrap_or_default();
-    for _ in 0..3 {
-        let Some(next) = value.strip_prefix('$') else { break };
-        let next = next.trim_start_matches('{').split(['}', ':']).next().unwrap_or_default();
-        value = facts.arg_default(stage, next).unwrap_or_default();
-    }
-    let rest = word.split_once('/').map(|(_, proto)| format!("/{proto}")).unwrap_or_default();
-    (format!("{value}{rest}"), Some(name.to_string()))
-}
-
-fn low_port(text: &str) -> Option<u16> {
-    // A range (`80-90`) counts by its first port.
-    text.split('-').next()?.parse().ok().filter(|p| *p > 0 && *p < 1024)
-}
-
-/// The port of an `http://` or `https://` URL as written (`80` or `443` when it names none,
-/// `$PORT` when a variable gives it).
-fn url_port(word: &str) -> Option<&str> {
-    let (scheme, rest) = word.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    // An IPv6 host (`[::1]:8080`) has colons of its own.
-    let port = authority.rsplit_once(':').map(|(_, p)| p).filter(|_| !authority.ends_with(']'));
-    match port {
-        Some(port) => Some(port),
-        None if scheme == "https" => Some("443"),
-        None if scheme == "http" => Some("80"),
-        None => None,
-    }
-}
-
-/// A `--port=80`, `-addr :80` or `--listen=0.0.0.0:443` among a command's arguments.
-fn flag_port(form: &CommandForm) -> Option<(String, u16)> {
-    let words = form.words();
-    for (i, word) in words.iter().enumerate() {
-        let Some(flag) = word.strip_prefix("--").or_else(|| word.strip_prefix('-')) else { continue };
-        let (name, value) = match flag.split_once('=') {
-            Some((name, value)) => (name, value.to_string()),
-            None => (flag, words.get(i + 1).cloned().unwrap_or_default()),
-        };
-        let lower = name.to_ascii_lowercase();
-        if ["port", "addr", "listen", "bind"].iter().any(|w| lower.contains(w))
-            && let Some(port) = low_port(value.rsplit(':').next().unwrap_or_default())
-        {
-            return Some((word.clone(), port));
-        }
-    }
-    None
 }
 
 /// Why the user cannot move where the runtime stays on an image harden does not know and the
@@ -487,24 +349,4 @@ pub fn writable_dirs(facts: &Facts<'_>) -> Result<Vec<String>, Blocker> {
         }
     }
     Ok(dirs)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_ports_from_urls_and_flags() {
-        assert_eq!(url_port("http://localhost/healthz"), Some("80"));
-        assert_eq!(url_port("https://127.0.0.1/"), Some("443"));
-        assert_eq!(url_port("http://localhost:8080/healthz"), Some("8080"));
-        assert_eq!(url_port("http://localhost:$PORT/health"), Some("$PORT"));
-        assert_eq!(url_port("http://[::1]/health"), Some("80"));
-        assert_eq!(url_port("/healthz"), None);
-        let form = |s: &str| CommandForm::Exec(s.split(' ').map(str::to_string).collect());
-        assert_eq!(flag_port(&form("/app --addr=:80")), Some(("--addr=:80".into(), 80)));
-        assert_eq!(flag_port(&form("/app -port 443")), Some(("-port".into(), 443)));
-        assert_eq!(flag_port(&form("/app --port=8080")), None);
-        assert_eq!(flag_port(&form("/app --timeout=80")), None);
-    }
 }
