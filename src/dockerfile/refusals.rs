@@ -6,7 +6,7 @@
 
 use crate::rules;
 
-use super::facts::{Facts, join_path};
+use super::facts::{Facts, is_script_name, join_path};
 use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm};
 use super::plan::Refusal;
@@ -186,8 +186,12 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
             Body::Entrypoint(f) | Body::Cmd(f) => f,
             _ => continue,
         };
-        // A binary built before the image is no script, whatever copies it in.
-        let copied_script = copied_from_context(facts, form) && facts.prebuilt_binary().is_none();
+        // A binary built before the image is no script, whatever copies it in, nor is a file
+        // named after one of the module's programs (`COPY ./generator /bin/generator`).
+        let program = runtime::program(form).unwrap_or_default();
+        let name = program.rsplit('/').next().unwrap_or_default().to_string();
+        let go_program = !is_script_name(&name) && facts.source.main_package_named(&[name]).is_some();
+        let copied_script = copied_from_context(facts, form) && facts.prebuilt_binary().is_none() && !go_program;
         if runtime::runs_script(form) || copied_script {
             return Err((
                 &rules::SHELL_SCRIPT_ENTRYPOINT,
@@ -236,9 +240,15 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
     // Data packages are files the program reads (`/etc/mime.types`), copied like any result.
     let (data, programs): (Vec<String>, Vec<String>) =
         packages.into_iter().partition(|p| runtime::DATA_PACKAGES.contains(&p.as_str()));
+    // A library (`libsnmp40t64`, `libsnmp-dev`) is linked, not run: a cgo build needs it.
+    let (libraries, programs): (Vec<String>, Vec<String>) = programs.into_iter().partition(|p| p.starts_with("lib"));
     let instead = match command.split_whitespace().next() {
-        _ if !programs.is_empty() => {
-            format!("the program or its entrypoint may run what it installs: {}", programs.join(", "))
+        _ if !programs.is_empty() || !libraries.is_empty() => {
+            let run = (!programs.is_empty())
+                .then(|| format!("the program or its entrypoint may run what it installs: {}", programs.join(", ")));
+            let link = (!libraries.is_empty())
+                .then(|| format!("the program may link the libraries it installs: {}", libraries.join(", ")));
+            run.into_iter().chain(link).collect::<Vec<_>>().join("; ")
         }
         _ if !data.is_empty() => {
             format!("it installs {}, files the program reads: copy them from the build stage instead", data.join(", "))

@@ -77,7 +77,19 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
                 let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
                 let pinnable = image.family() == Family::Golang && builder_version_from_go_mod(facts).is_some();
-                if let Some(other) = others {
+                // A golang image used for its tools (a generator run with make's binary): no Go
+                // command runs on it or on a stage built on it, so go.mod does not name its tag.
+                let runs_go = || {
+                    facts.df.stages.iter().any(|s| {
+                        (s.index == stage.index || facts.ancestors(s).any(|a| a.index == stage.index))
+                            && (facts.go_runs.iter().any(|r| r.stage == s.index) || builds_with_make(s))
+                    })
+                };
+                if image.family() == Family::Golang && !runs_go() {
+                    message.push_str(
+                        "; no Go command runs on it here (the image is used for its tools), so each build may start from another release: name the one you test on",
+                    );
+                } else if let Some(other) = others {
                     message.push_str(&format!(
                         "; harden does not pin it to go.mod's Go: the stage also builds {other}, whose own go line may ask for a newer one"
                     ));
@@ -141,4 +153,13 @@ pub(super) fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
             && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
     })?;
     Some(format!("{name}={}", choice.from.alias.as_deref()?))
+}
+
+/// True when a stage runs make or a build script, which may run the go command of its image.
+fn builds_with_make(stage: &crate::dockerfile::model::Stage) -> bool {
+    stage
+        .instructions
+        .iter()
+        .flat_map(|i| i.body.run_commands())
+        .any(|c| c.argv().first().is_some_and(|p| crate::dockerfile::facts::commands::runs_builds(&p.value)))
 }

@@ -9,18 +9,22 @@ use super::{Mount, cleans_caches, source_copy_before_modules};
 const PRIVATE_MODULE_ENV: &[&str] =
     &["GOPRIVATE", "GONOSUMDB", "GONOSUMCHECK", "GONOPROXY", "GOPROXY", "GOINSECURE", "GOSUMDB", "GIT_SSH_COMMAND"];
 
-/// The directory the source copy at instruction `copy` puts the source in, when the stage's next
-/// instruction but other copies makes it the working directory (`COPY . /build`, `COPY
-/// --from=web /dist /build/web/dist`, `WORKDIR /build`): the download layer goes there, before
-/// the copy.
-pub fn workdir_after_copy(facts: &Facts<'_>, stage: &Stage, copy: usize) -> Option<String> {
+/// The directory the source copy at instruction `copy` puts the source in, and the index of the
+/// `WORKDIR` that moves there, when the stage's next instruction but other copies makes it the
+/// working directory (`COPY . /build`, `COPY --from=web /dist /build/web/dist`, `WORKDIR
+/// /build`): the download layer goes there, before the copy, and the `WORKDIR` moves up with it.
+/// Only where every one of those copies names an absolute destination, which the move leaves
+/// where it was.
+pub fn workdir_after_copy(facts: &Facts<'_>, stage: &Stage, copy: usize) -> Option<(String, usize)> {
     let Body::Copy(c) = &stage.instructions[copy].body else { return None };
     let dest = join_path(&facts.workdir_at(stage, copy), &c.dest);
     let rest = &stage.instructions[copy + 1..];
     let at = copy + 1 + rest.iter().position(|i| !matches!(i.body, Body::Copy(_)))?;
     let moves = matches!(stage.instructions[at].body, Body::Workdir(_));
+    let absolute =
+        stage.instructions[copy..at].iter().all(|i| matches!(&i.body, Body::Copy(c) if c.dest.starts_with('/')));
     let next = facts.workdir_at(stage, at + 1);
-    (moves && next.trim_end_matches('/') == dest.trim_end_matches('/')).then_some(dest)
+    (moves && absolute && next.trim_end_matches('/') == dest.trim_end_matches('/')).then_some((dest, at))
 }
 
 /// Why harden does not insert the module layer where it is missing, when it does not: the stage
@@ -76,12 +80,18 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             line(run.instr)
         ));
     }
+    let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
+    if let Some(edit) = (copy..=first_go).find(|&i| edits_go_mod(&stage.instructions[i])) {
+        return Some(format!(
+            "go.mod is changed at line {}, after the source is copied, and a download before it would read go.mod as committed",
+            line(edit)
+        ));
+    }
     if let Some(local) = facts.source.go_mod.as_ref().and_then(|m| m.local_replaces.first()) {
         return Some(format!(
             "go.mod replaces a module with {local}, which the download needs and the source copy brings only later"
         ));
     }
-    let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
     let toolchain = |i: &usize| match &stage.instructions[*i].body {
         Body::Env(pairs) => pairs.iter().any(|(k, _)| k == "GOTOOLCHAIN"),
         Body::Arg(args) => args.iter().any(|(k, _)| k == "GOTOOLCHAIN"),
@@ -108,6 +118,19 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             "the modules are fetched with a secret mounted in the Go command's own RUN (line {}), which a download step would not have",
             line(run.instr)
         )
+    })
+}
+
+/// True when an instruction's commands change go.mod in place: `sed -i` (or `perl -i`) on it, a
+/// redirect into it, or `go mod edit`.
+fn edits_go_mod(inst: &Instruction) -> bool {
+    let is_go_mod = |w: &str| w == "go.mod" || w.ends_with("/go.mod");
+    inst.body.run_commands().iter().any(|cmd| {
+        let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
+        let in_place = matches!(argv.first(), Some(&"sed" | &"perl")) && argv.iter().any(|w| w.starts_with("-i"));
+        (in_place && argv.iter().any(|w| is_go_mod(w)))
+            || matches!(argv.as_slice(), ["go", "mod", "edit", ..])
+            || cmd.outputs.iter().any(|o| is_go_mod(o))
     })
 }
 

@@ -122,8 +122,12 @@ fn module_download(facts: &Facts<'_>, style: &Style, stage: &Stage, mounts: bool
         (true, false) => "go.mod",
     };
     let mount = download_mount(facts, stage, i).filter(|_| mounts).map(|m| format!("--mount={m} ")).unwrap_or_default();
-    let block = render(TEMPLATE, context! { files, dest, mount, workdir => moved });
+    let block = render(TEMPLATE, context! { files, dest, mount, workdir => moved.as_ref().map(|(dir, _)| dir) });
     out.push(Edit::insert(inst.comments_start, style.lines(&block)));
+    // The WORKDIR that followed the copies moved up with the download: it is not written twice.
+    if let Some((_, at)) = moved {
+        out.push(Edit::delete(stage.instructions[at].span.clone()));
+    }
 }
 
 fn cache_mounts(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
