@@ -202,7 +202,15 @@ impl<'a> Facts<'a> {
         if !(family.is_some_and(|f| f.is_shell_less() || f == Family::Busybox) || distribution) {
             return None;
         }
-        let mut program = self.started_program(stage)?;
+        let mut program = match self.started_program(stage) {
+            Some(program) => program,
+            // No command of its own on a distribution: what runs the image names the program,
+            // and the one file copied in that is named after a program of the module is it.
+            None if distribution && self.entrypoint_and_cmd(stage) == (None, None) => {
+                self.module_program_copied(stage)?
+            }
+            None => return None,
+        };
         // On a distribution, an entrypoint script given the binary as its command
         // (`ENTRYPOINT ["docker-entrypoint.sh"]`, `CMD ["./listmonk"]`) starts it.
         if is_script_name(&program) && distribution {
@@ -230,6 +238,16 @@ impl<'a> Facts<'a> {
         let gathering = self.df.stage_named(from)?;
         let from_context = self.copied(gathering).iter().any(|c| c.copy.from.is_none() && c.target == copied.source);
         from_context.then_some(copied.target)
+    }
+
+    /// Where `stage` puts the one file it copies from the build context that is named after a
+    /// `main` package of the module (`COPY bin/chaos-controller-manager /usr/local/bin/`).
+    fn module_program_copied(&self, stage: &Stage) -> Option<String> {
+        let mut found = self.copied(stage).into_iter().filter(|c| c.copy.from.is_none()).filter(|c| {
+            let name = c.target.rsplit('/').next().unwrap_or_default().to_string();
+            !is_script_name(&name) && self.source.main_package_named(&[name]).is_some()
+        });
+        found.next().filter(|_| found.next().is_none()).map(|c| c.target)
     }
 
     /// The stage that runs.

@@ -92,8 +92,12 @@ pub fn started_names(text: &str) -> Vec<String> {
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
     let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(model::CommandForm::words).collect();
     let mut names: Vec<String> = Vec::new();
-    // The name it has in the image, then the name it was built under (`/src/bin/agent`).
-    let started = copied.iter().filter(|c| words.contains(&c.target) && !facts::is_script_name(&c.target));
+    // The name it has in the image, then the name it was built under (`/src/bin/agent`); with no
+    // command of its own, each file it copies in from the build context may be what runs.
+    let unstarted = words.is_empty();
+    let started = copied.iter().filter(|c| {
+        (words.contains(&c.target) || (unstarted && c.copy.from.is_none())) && !facts::is_script_name(&c.target)
+    });
     for path in started.flat_map(|c| [c.target.as_str(), c.source]) {
         let name = path.rsplit('/').next().unwrap_or(path).to_string();
         if !name.contains('$') && !names.contains(&name) {
@@ -116,6 +120,8 @@ mod tests {
         let text = "FROM golang:1.23 AS build\nRUN make bin/agent\nFROM alpine\nCOPY --from=build /src/bin/agent /usr/bin/fleet-agent\nCOPY entrypoint.sh /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\", \"/usr/bin/fleet-agent\"]\n";
         assert_eq!(started_names(text), ["fleet-agent", "agent"]);
         assert!(started_names("FROM alpine\nCOPY run.sh /run.sh\nCMD [\"/run.sh\"]\n").is_empty());
+        let unstarted = "FROM alpine\nCOPY bin/manager /usr/local/bin/manager\nCOPY run.sh /run.sh\n";
+        assert_eq!(started_names(unstarted), ["manager"]);
     }
 
     #[test]
