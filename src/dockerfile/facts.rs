@@ -228,7 +228,22 @@ impl<'a> Facts<'a> {
         let resolved = if program.contains('/') { join_path(&cwd, &program) } else { program.clone() };
         let named =
             |target: &str| target == resolved || (!program.contains('/') && target.ends_with(&format!("/{name}")));
-        let copied = self.copied(stage).into_iter().find(|c| named(&c.target))?;
+        // `COPY dist/$TARGETOS/$TARGETARCH/$BIN_NAME /` with `ENTRYPOINT ["/http-echo"]`: a name
+        // the build passes, which must be the program's for the image to start, in its directory.
+        let passed_name = |target: &str| {
+            let (dir, file) = target.rsplit_once('/').unwrap_or(("", target));
+            let variable = file.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
+            let bare = file.starts_with('$') && !variable.is_empty() && variable.chars().all(|c| c.is_alphanumeric() || c == '_');
+            bare && resolved.rsplit_once('/').is_some_and(|(d, _)| d == dir)
+        };
+        let copies = self.copied(stage);
+        let passed = copies.iter().filter(|c| c.copy.from.is_none() && passed_name(&c.target)).count();
+        let copied = match copies.iter().position(|c| named(&c.target)) {
+            Some(at) => copies.into_iter().nth(at)?,
+            // It lands where the command starts it when the build passes the program's name.
+            None if passed == 1 => return Some(resolved),
+            None => return None,
+        };
         if is_cargo_output(copied.source) {
             return None;
         }

@@ -67,7 +67,12 @@ impl<'a> Facts<'a> {
         (copy.sources.iter())
             .map(|source| {
                 let file = expanded(source.rsplit('/').next().unwrap_or(source));
-                let target = if into_dir { join_path(&dest, &file) } else { dest.clone() };
+                // A file name the build passes (`$BIN_NAME`) is a name in the directory, not a path.
+                let target = match into_dir {
+                    true if file.starts_with('$') => format!("{}/{file}", dest.trim_end_matches('/')),
+                    true => join_path(&dest, &file),
+                    false => dest.clone(),
+                };
                 Copied { index, copy, target, source }
             })
             .collect()
