@@ -226,14 +226,27 @@ impl<'a> Facts<'a> {
         // `./listmonk` is where the image starts in.
         let cwd = self.workdir_at(stage, stage.instructions.len());
         let resolved = if program.contains('/') { join_path(&cwd, &program) } else { program.clone() };
-        let named =
-            |target: &str| target == resolved || (!program.contains('/') && target.ends_with(&format!("/{name}")));
+        // `COPY pomerium* /bin/` puts the program at `/bin/pomerium` too.
+        let matches_glob = |target: &str| {
+            let (dir, file) = target.rsplit_once('/').unwrap_or(("", target));
+            let glob = globset::Glob::new(file).map(|g| g.compile_matcher());
+            file.contains(['*', '?', '['])
+                && resolved.rsplit_once('/').is_some_and(|(d, _)| d == dir)
+                && glob.is_ok_and(|g| g.is_match(&name))
+        };
+        let named = |target: &str| {
+            target == resolved
+                || (!program.contains('/') && target.ends_with(&format!("/{name}")))
+                || matches_glob(target)
+        };
         // `COPY dist/$TARGETOS/$TARGETARCH/$BIN_NAME /` with `ENTRYPOINT ["/http-echo"]`: a name
         // the build passes, which must be the program's for the image to start, in its directory.
         let passed_name = |target: &str| {
             let (dir, file) = target.rsplit_once('/').unwrap_or(("", target));
             let variable = file.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
-            let bare = file.starts_with('$') && !variable.is_empty() && variable.chars().all(|c| c.is_alphanumeric() || c == '_');
+            let bare = file.starts_with('$')
+                && !variable.is_empty()
+                && variable.chars().all(|c| c.is_alphanumeric() || c == '_');
             bare && resolved.rsplit_once('/').is_some_and(|(d, _)| d == dir)
         };
         let copies = self.copied(stage);
@@ -247,7 +260,9 @@ impl<'a> Facts<'a> {
         if is_cargo_output(copied.source) {
             return None;
         }
-        let Some(from) = copied.copy.from.as_deref() else { return Some(copied.target) };
+        let Some(from) = copied.copy.from.as_deref() else {
+            return Some(if matches_glob(&copied.target) { resolved } else { copied.target });
+        };
         // Through a stage that took it from the build context (an alpine stage that gathers
         // certificates and `COPY dist/app /bin/app`).
         let gathering = self.df.stage_named(from)?;

@@ -106,6 +106,9 @@ pub struct ImageOverride {
     pub new_name: Option<String>,
     /// The kustomization that sets it, relative to the repository.
     pub kustomization: String,
+    /// True when a Makefile or script sets the whole reference as it deploys (`kustomize edit set
+    /// image controller=${IMG}`): its tag and digest are the build's, not the manifest's.
+    pub by_script: bool,
 }
 
 /// The images a kustomization's `images:` gives a tag, a digest or another name, by the name its
@@ -125,7 +128,7 @@ pub fn image_overrides(text: &str, kustomization: &str) -> Vec<(String, ImageOve
             let new_name = entry.get("newName").and_then(Value::as_str).map(str::to_string);
             let kustomization = kustomization.to_string();
             (tag.is_some() || digest || new_name.is_some())
-                .then(|| (name.to_string(), ImageOverride { tag, digest, new_name, kustomization }))
+                .then(|| (name.to_string(), ImageOverride { tag, digest, new_name, kustomization, by_script: false }))
         })
         .collect()
 }

@@ -12,11 +12,15 @@ use super::{Build, Repository, image_name, normalise};
 /// the image the repository builds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetImage {
-    /// The kustomization's directory, relative to the repository.
+    /// The kustomization's directory, relative to the repository; where the recipe works in a
+    /// copy (`in_copy`), its path inside the copy, which ends the repository's.
     pub kustomization: PathBuf,
+    /// True when the recipe sets the image in a temporary copy of the kustomizations.
+    pub in_copy: bool,
     /// The name its manifests use (`controller`).
     pub name: String,
-    /// The image that runs instead, without the tag the build gives it.
+    /// The image that runs instead, without the tag the build gives it (a variable's reference as
+    /// written: `${CONTROLLER_IMG}`).
     pub image: String,
     /// The Makefile or script that sets it.
     pub by: PathBuf,
@@ -69,25 +73,45 @@ impl Repository {
 /// The images a line sets in a kustomization (`cd config/manager && $(KUSTOMIZE) edit set image
 /// controller=ghcr.io/acme/operator:v1`, kubebuilder's `deploy` rule): the kustomization's
 /// directory (the `cd` before it, from the directory of `path`, where the recipe runs), the name
-/// its manifests use and the image's name (its tag is the build's, not the one deployed), when
-/// literal.
+/// its manifests use and the image's name (its tag is the build's, not the one deployed), as
+/// written (`${IMG}`, which the recipe's variables give).
 fn set_images(line: &str, path: &Path) -> Vec<SetImage> {
     let Some((before, after)) = line.split_once("edit set image ") else { return Vec::new() };
     let dir = path.parent().unwrap_or(Path::new(""));
-    let cd =
-        before.rsplit("cd ").next().filter(|_| before.contains("cd ")).and_then(|rest| rest.split_whitespace().next());
-    let kustomization = normalise(&dir.join(cd.unwrap_or(".")));
+    let cd = before
+        .rsplit("cd ")
+        .next()
+        .filter(|_| before.contains("cd "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|dir| dir.trim_matches(['"', '\'']));
+    // `cd "$${CONFIG_TMP_DIR}/manager"` after `cp -r config/* "$${CONFIG_TMP_DIR}"`: a copy of one
+    // of the repository's kustomizations, named by the path after the variable.
+    let (kustomization, in_copy) = match cd.filter(|d| d.starts_with('$')) {
+        Some(copied) => (PathBuf::from(copied.split_once('/').map_or("", |(_, rest)| rest)), true),
+        None => (normalise(&dir.join(cd.unwrap_or("."))), false),
+    };
     let words = after.split([';', '&', '|']).next().unwrap_or(after).split_whitespace();
     words
+        .map(closing_dropped)
         .filter_map(|word| word.trim_matches(['"', '\'']).split_once('='))
-        .filter(|(name, image)| !name.is_empty() && !image.is_empty() && !format!("{name}{image}").contains('$'))
+        .filter(|(name, image)| !name.is_empty() && !image.is_empty() && !name.contains('$'))
         .map(|(name, image)| SetImage {
             kustomization: kustomization.clone(),
+            in_copy,
             name: name.to_string(),
             image: without_tag(image).to_string(),
             by: path.to_path_buf(),
         })
         .collect()
+}
+
+/// A word without the `)` that closes a subshell around it (`"webhook=$(IMG)")`).
+fn closing_dropped(word: &str) -> &str {
+    let mut word = word;
+    while word.ends_with(')') && word.matches(')').count() > word.matches('(').count() {
+        word = &word[..word.len() - 1];
+    }
+    word
 }
 
 /// An image reference without its tag or digest (`ghcr.io/acme/op:v1` → `ghcr.io/acme/op`).
@@ -234,7 +258,22 @@ mod tests {
         let set: Vec<(&str, &str, &str)> = (repo.set_images.iter())
             .map(|s| (s.kustomization.to_str().unwrap(), s.name.as_str(), s.image.as_str()))
             .collect();
-        assert_eq!(set, [("config/manager", "controller", "acme/kruise-manager")], "an unset variable names nothing");
+        let want =
+            [("config/manager", "controller", "acme/kruise-manager"), ("config/webhook", "webhook", "$(WEBHOOK_IMG)")];
+        assert_eq!(set, want, "an unset variable is kept as written: the image is set, to what is not known");
+        assert!(repo.set_images.iter().all(|s| !s.in_copy));
+    }
+
+    #[test]
+    fn a_recipe_sets_the_image_in_a_copy_of_the_kustomizations() {
+        let mut repo = Repository::default();
+        let makefile = "bundle:\n\tTMP=$$(mktemp -d) ;\\\n\tcp -r config/* $$TMP ;\\\n\tcd \"$${TMP}/manager\" ;\\\n\t$(KUSTOMIZE) edit set image controller=\"$${IMG}\" ;\\\n";
+        repo.read_build_commands(Path::new("Makefile"), makefile);
+        let set = &repo.set_images[0];
+        assert_eq!(
+            (set.kustomization.to_str().unwrap(), set.in_copy, set.name.as_str()),
+            ("manager", true, "controller")
+        );
     }
 
     #[test]

@@ -151,13 +151,29 @@ impl RepositoryFacts {
             }
         }
         // The images a `deploy` rule sets in a kustomization run in place of its placeholder.
+        let kustomizations: Vec<&PathBuf> =
+            read.iter().filter(|p| p.file_name().is_some_and(|n| n == "kustomization.yaml")).collect();
         for set in facts.orchestration.set_images().to_vec() {
+            // In a copy, the repository's kustomization whose path ends the same, when only one does.
+            let dir = match set.in_copy {
+                false => set.kustomization.clone(),
+                true => {
+                    let mut same =
+                        kustomizations.iter().filter_map(|p| p.parent()).filter(|d| d.ends_with(&set.kustomization));
+                    match (same.next(), same.next()) {
+                        (Some(dir), None) => dir.to_path_buf(),
+                        _ => continue,
+                    }
+                }
+            };
+            let set = orchestration::SetImage { kustomization: dir, ..set };
             let file = set.kustomization.join("kustomization.yaml");
             let Ok(text) = discover::read_text(&repo.join(&file)) else { continue };
             let built = built_from(repo, &set.kustomization, &text, 0);
             let kustomization = format!("{} (by {})", file.display(), set.by.display());
-            let new_name = Some(set.image);
-            let run = kustomize::ImageOverride { tag: None, digest: false, new_name, kustomization };
+            // An image the script takes from a variable (`controller=${IMG}`) is known only then.
+            let new_name = Some(set.image).filter(|image| !image.contains('$'));
+            let run = kustomize::ImageOverride { tag: None, digest: false, new_name, kustomization, by_script: true };
             facts.image_overrides.push((set.name, run, built));
         }
         facts

@@ -21,8 +21,12 @@ impl Planner<'_, '_> {
         let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
         let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
         let name = tag.map_or(name_tag, |t| &name_tag[..name_tag.len() - t.len() - 1]);
-        // A kustomization's `images:` gives the tag or digest it runs with.
+        // A kustomization's `images:` gives the tag or digest it runs with; a script that sets
+        // the image as it deploys gives both.
         let set = self.context.image_overrides.get(name);
+        if set.is_some_and(|s| s.by_script) {
+            return;
+        }
         if digest.is_none() && !set.is_some_and(|s| s.digest) {
             if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
                 self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
