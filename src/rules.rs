@@ -197,6 +197,9 @@ rules! {
     COMMENT_KEEPS_BASE = "HD155" "comment-keeps-base" Warning false ""
         "A comment in the runtime stage (or just above its FROM) says why the stage keeps its base image rather than distroless or scratch (`# Alpine rather than distroless because the probes need test`)."
         "Not fixed: the base image is kept, and with it the user, and the comment is quoted; once it no longer holds, remove it and harden proposes the change.";
+    PASSWORDLESS_SUDO = "HD156" "passwordless-sudo" Warning false ""
+        "A stage that runs the program writes a sudoers rule with NOPASSWD (`app ALL=(ALL) NOPASSWD: ALL`): its non-root user can run anything as root without a password."
+        "Not fixed: which commands the program or its users run with sudo is not known; drop the rule and sudo from the image that runs the program (a container with allowPrivilegeEscalation: false already stops sudo from raising privileges).";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

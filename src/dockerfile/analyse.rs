@@ -18,6 +18,7 @@ mod end_of_life;
 mod images;
 mod kept_user;
 mod stages;
+mod sudo;
 
 pub use debugger::debugger_build;
 
@@ -30,6 +31,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     end_of_life::findings(facts, plan, &mut out);
     secrets::findings(facts, &mut out);
     stages::findings(facts, &mut out);
+    sudo::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     // Two builds in one `RUN` (the branches of an `if`) say the same thing once.

@@ -16,6 +16,14 @@ const PAST_END_OF_LIFE: &[(Family, &[&str], &str)] = &[
     (Family::Alpine, &["3.20"], "April 2026"),
     (Family::Alpine, &["3.19"], "November 2025"),
     (Family::Alpine, &["3.18"], "May 2025"),
+    (Family::Alpine, &["3.17"], "November 2024"),
+    (Family::Alpine, &["3.16"], "May 2024"),
+    (Family::Alpine, &["3.15"], "November 2023"),
+    (Family::Alpine, &["3.14"], "May 2023"),
+    (Family::Alpine, &["3.13"], "November 2022"),
+    (Family::Alpine, &["3.12"], "May 2022"),
+    (Family::Alpine, &["3.11"], "November 2021"),
+    (Family::Alpine, &["3.10"], "May 2021"),
     (Family::Debian, &["11", "bullseye"], "August 2026, with its long-term support"),
     (Family::Debian, &["10", "buster"], "June 2024, with its long-term support"),
     (Family::Debian, &["9", "stretch"], "June 2022, with its long-term support"),
@@ -45,7 +53,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let known = PAST_END_OF_LIFE.iter().find(|(f, names, _)| *f == family && names.contains(&release.as_str()));
     let since = match known {
         Some((_, _, since)) => since.to_string(),
-        None if family == Family::Alpine && older_alpine(&release) => "2025 or before".to_string(),
+        None if family == Family::Alpine && older_alpine(&release) => "2021 or before".to_string(),
         None => return,
     };
     out.push(Finding::new(
@@ -58,10 +66,10 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     ));
 }
 
-/// True for an alpine branch older than 3.18 (`3.12`).
+/// True for an alpine branch older than the table's (`3.9`).
 fn older_alpine(release: &str) -> bool {
     let mut parts = release.split('.').map(|p| p.parse::<u32>().ok());
-    matches!((parts.next(), parts.next()), (Some(Some(3)), Some(Some(minor))) if minor < 18)
+    matches!((parts.next(), parts.next()), (Some(Some(3)), Some(Some(minor))) if minor < 10)
 }
 
 #[cfg(test)]
