@@ -83,6 +83,6 @@ mod tests {
         assert_eq!(release_of("debian:bullseye-slim").as_deref(), Some("bullseye"));
         assert_eq!(release_of("debian:11.9-slim").as_deref(), Some("11"));
         assert_eq!(release_of("ubuntu:20.04").as_deref(), Some("20.04"));
-        assert!(older_alpine("3.12") && !older_alpine("3.18") && !older_alpine("3.22"));
+        assert!(older_alpine("3.9") && !older_alpine("3.12") && !older_alpine("3.22"));
     }
 }
