@@ -301,6 +301,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let names = dockerfile::prebuilt_name(&text).map_or_else(|| dockerfile::started_names(&text), |n| vec![n]);
             source.main_package_named(&names).map(|dir| vec![dir])
         };
+        // An image of a repository it clones runs none of this code.
+        if discover::read_text(&f.path).is_ok_and(|t| dockerfile::builds_a_clone(&t)) {
+            return (source.without_program_code(), false);
+        }
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(named);
         (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside))), chosen.is_some())
     };

@@ -69,6 +69,19 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
     (!dirs.is_empty()).then(|| dirs.into_iter().collect())
 }
 
+/// True when the file builds only a repository it clones (`git clone … /src && cd /src && go
+/// build`) and copies nothing from its build context: the context's code is not the program's.
+pub fn builds_a_clone(text: &str) -> bool {
+    let Ok(df) = model::Dockerfile::parse(text) else { return false };
+    let instructions = || df.stages.iter().flat_map(|s| &s.instructions);
+    let from_context = instructions().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
+    let clones = instructions().flat_map(|i| i.body.run_commands()).any(|c| {
+        let argv: Vec<&str> = c.argv().iter().map(|t| t.value.as_str()).collect();
+        matches!(argv.as_slice(), ["git", "clone", ..])
+    });
+    clones && !from_context
+}
+
 /// The name of the binary a Dockerfile with no Go build copies in and starts (`ntfy` for
 /// `ENTRYPOINT ["/usr/bin/ntfy"]`): the program of the package named after it.
 pub fn prebuilt_name(text: &str) -> Option<String> {
@@ -113,6 +126,14 @@ mod tests {
 
     fn program_dirs_of(text: &str) -> Option<Vec<String>> {
         program_dirs(text, Some("example.com/acme"))
+    }
+
+    #[test]
+    fn a_build_of_a_clone_runs_none_of_the_context() {
+        let clone = "FROM golang:1.26 AS b\nRUN git clone --depth 1 $REPO /src && cd /src && go build -o /app .\nFROM scratch\nCOPY --from=b /app /app\n";
+        assert!(builds_a_clone(clone));
+        assert!(!builds_a_clone(&clone.replace("FROM scratch\n", "FROM scratch\nCOPY config.json /\n")));
+        assert!(!builds_a_clone("FROM golang:1.26\nCOPY . .\nRUN go build -o /app .\n"));
     }
 
     #[test]

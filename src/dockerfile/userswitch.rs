@@ -70,6 +70,30 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
     ))
 }
 
+/// The first write the program makes at a path a flag with no default gives when it runs (a
+/// helper that creates and removes host directories where `-p` points): whose directory that is,
+/// and whether 65532 may write it, is not known.
+pub fn given_writes(facts: &Facts<'_>) -> Option<Blocker> {
+    let write = facts.source.given_writes.first()?;
+    let what = match write.found.how.as_str() {
+        "os.RemoveAll" => "removes files",
+        "os.MkdirAll" | "os.Mkdir" => "creates directories",
+        _ => "writes a file",
+    };
+    let flag = &write.found.flag;
+    Some((
+        &rules::RUNTIME_WRITES,
+        facts.runtime_stage().from.line,
+        format!(
+            "{}:{}{} {what} where -{flag} points ({}), a path given when it runs: whether 65532 may write there (a host directory, a volume) is not known, so the user is left as it is",
+            write.file,
+            write.found.line,
+            module_wide(facts),
+            write.found.how,
+        ),
+    ))
+}
+
 /// A Kubernetes container running the image that asks what only root keeps (added
 /// capabilities, privileged mode, a port below 1024 its environment sets) while choosing no
 /// user: the program needs root there.

@@ -76,6 +76,8 @@ pub struct GoFile {
     pub listens: Vec<Listen>,
     /// Paths written at run time.
     pub writes: Vec<Write>,
+    /// Writes at a path a flag with no default gives when the program runs.
+    pub given_writes: Vec<GivenWrite>,
     /// Root-only resources it uses.
     pub root_resources: Vec<RootResource>,
     /// Where it starts another program (`exec.Command`, `syscall.Exec`), or looks one up to
@@ -93,7 +95,8 @@ mod writes;
 pub use constraints::named_for_other_os;
 use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, LISTEN_CALLS, PROGRAM_STARTS, ROOT_RESOURCES};
 use starts::{assignment, started_program};
-use writes::writes;
+pub use writes::GivenWrite;
+use writes::{flag_without_default, given_write, writes};
 
 /// Reads a Go file's text.
 pub fn scan(text: &str) -> GoFile {
@@ -110,6 +113,8 @@ pub fn scan(text: &str) -> GoFile {
     // The string literal each name was last given (`shell := "/bin/sh"`), for calls that start
     // the program a variable names.
     let mut assigned = std::collections::HashMap::new();
+    // The variables flags with no default fill in (`flag.StringVar(&path, "p", "", …)`).
+    let mut given = std::collections::HashMap::new();
     for (line_no, line) in lines::logical_lines(text) {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
@@ -153,6 +158,8 @@ pub fn scan(text: &str) -> GoFile {
         let scheme_case = ["case \"http", "case \"ws", "case \"grpc"].iter().any(|c| previous.starts_with(c));
         listens(code, line_no, main && !scheme_case, &mut out.listens);
         writes(code, line_no, &assigned, &mut out.writes);
+        given.extend(flag_without_default(code));
+        out.given_writes.extend(given_write(code, line_no, &given));
         if !code.is_empty() {
             previous = code.to_string();
         }
@@ -253,11 +260,6 @@ fn service_port(address: &str) -> Option<u16> {
         "https" => Some(443),
         _ => None,
     }
-}
-
-/// True for a string that can be a file system path (not a URL, not empty, not `:memory:`).
-fn looks_like_path(s: &str) -> bool {
-    !s.is_empty() && !s.contains("://") && !s.starts_with(':') && !s.contains(' ') && !s.contains('%')
 }
 
 /// The text after the first occurrence of `needle`.

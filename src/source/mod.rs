@@ -64,6 +64,8 @@ pub struct SourceFacts {
     pub listens: Vec<Located<gocode::Listen>>,
     /// The paths the program writes at run time, as its source says literally.
     pub writes: Vec<Located<gocode::Write>>,
+    /// Where the program writes at a path a flag with no default gives when it runs.
+    pub given_writes: Vec<Located<gocode::GivenWrite>>,
     /// True when which of the module's programs the image runs is not known, so these facts are
     /// every package's (a finding that cites one says so).
     pub whole_module: bool,
@@ -176,6 +178,9 @@ impl SourceFacts {
                 .extend(found.starts_programs.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.listens.extend(found.listens.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.writes.extend(found.writes.into_iter().map(|found| Located { file: file.clone(), found }));
+            facts
+                .given_writes
+                .extend(found.given_writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }
         let mut assets: Vec<String> = listing
             .iter()
@@ -228,6 +233,12 @@ impl SourceFacts {
         self.keeping(|file| reached.contains(&package_dir(file)))
     }
 
+    /// These facts without what any Go file says of the program (its ports, writes, resources,
+    /// cgo): for an image that builds a repository it clones, not this code.
+    pub fn without_program_code(&self) -> SourceFacts {
+        SourceFacts { whole_module: false, ..self.keeping(|_| false) }
+    }
+
     /// These facts, keeping only what the Go files `within` accepts (by path) say.
     fn keeping(&self, within: impl Fn(&str) -> bool) -> SourceFacts {
         let mut facts = self.clone();
@@ -235,6 +246,7 @@ impl SourceFacts {
         facts.plugin_hosts.retain(|f| within(f));
         facts.listens.retain(|l| within(&l.file));
         facts.writes.retain(|w| within(&w.file));
+        facts.given_writes.retain(|w| within(&w.file));
         facts.root_resources.retain(|r| within(&r.file));
         facts.starts_programs.retain(|s| within(&s.file));
         facts

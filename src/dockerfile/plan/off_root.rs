@@ -63,6 +63,7 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
     let blocker = super::super::notes::root_needed(facts)
         .or_else(|| userswitch::privileged_port(facts))
         .or_else(|| userswitch::root_resource(facts))
+        .or_else(|| userswitch::given_writes(facts))
         .or_else(|| userswitch::orchestrated_root(facts));
     if let Some(blocker) = blocker {
         return Err(blocker);

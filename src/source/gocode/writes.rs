@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::needles::{DATA_FLAG_WORDS, READ_FLAG_WORDS, WRITE_CALLS};
-use super::{Write, after, all_strings, first_string, flag_default, looks_like_path};
+use super::{Write, after, all_strings, first_string, flag_default};
 
 /// Adds the write `code` (line `line`) shows, if any, to `out`; `assigned` holds the string
 /// literals the file gave names before the line (`inputDir = "/var/input"`).
@@ -63,6 +63,11 @@ pub(super) fn writes(code: &str, line: usize, assigned: &HashMap<String, String>
     }
 }
 
+/// True for a string that can be a file system path (not a URL, not empty, not `:memory:`).
+fn looks_like_path(s: &str) -> bool {
+    !s.is_empty() && !s.contains("://") && !s.starts_with(':') && !s.contains(' ') && !s.contains('%')
+}
+
 /// The path a write call's first argument names (`args`: the text after its parenthesis): a
 /// literal, a name the file gave an absolute path, or `filepath.Join` of them. True with it when
 /// only the directory is known (`filepath.Join(inputDir, name)`): the program writes into it.
@@ -96,6 +101,15 @@ mod tests {
     use super::super::scan;
 
     #[test]
+    fn a_write_where_a_flag_with_no_default_points_is_given_when_it_runs() {
+        let code = "package main\nfunc init() {\n\tflag.StringVar(&path, \"p\", \"\", \"Absolute path\")\n\tflag.StringVar(&mode, \"m\", \"0777\", \"mode\")\n}\nfunc main() {\n\tos.MkdirAll(path, 0777)\n\tos.MkdirAll(mode, 0777)\n\tos.RemoveAll(path)\n}\n";
+        let scanned = scan(code);
+        let given: Vec<(usize, &str, &str)> =
+            scanned.given_writes.iter().map(|w| (w.line, w.flag.as_str(), w.how.as_str())).collect();
+        assert_eq!(given, [(7, "p", "os.MkdirAll"), (9, "p", "os.RemoveAll")], "a flag with a default is no given path");
+    }
+
+    #[test]
     fn a_directory_flag_alone_is_read_not_written() {
         assert!(
             scan("package main\nvar dir = flag.String(\"dir\", \"./files\", \"the files to serve\")\n")
@@ -114,4 +128,40 @@ mod tests {
             scan(text).writes.into_iter().map(|w| (w.line, w.path, w.dir)).collect();
         assert_eq!(found, [(8, "/var/input/resources.yaml".to_string(), false), (9, "/var/input".to_string(), true)]);
     }
+}
+
+/// A write where the program is told to write when it runs: at the value of a flag with no
+/// default (`flag.StringVar(&path, "p", "", …)`, then `os.MkdirAll(path, 0777)`), which may be a
+/// host directory or a volume whose owner harden cannot see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenWrite {
+    /// 1-based line of the write.
+    pub line: usize,
+    /// The flag that gives the path.
+    pub flag: String,
+    /// The call (`os.MkdirAll`, `os.RemoveAll`).
+    pub how: String,
+}
+
+/// `(variable, flag)` for a string flag bound to a variable with no default (`flag.StringVar(&path,
+/// "p", "", …)`, `StringVarP(&dir, "dir", "d", "", …)`).
+pub(super) fn flag_without_default(code: &str) -> Option<(String, String)> {
+    let shorthand = code.contains("StringVarP(&");
+    let rest = after(code, "StringVarP(&").or_else(|| after(code, "StringVar(&"))?;
+    let variable: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+    let strings = all_strings(rest);
+    let default = strings.get(1 + usize::from(shorthand))?;
+    (default.is_empty() && !variable.is_empty()).then(|| (variable, strings[0].clone()))
+}
+
+/// The write `code` (line `line`) makes at a variable `flags` binds to a flag with no default.
+pub(super) fn given_write(code: &str, line: usize, flags: &HashMap<String, String>) -> Option<GivenWrite> {
+    const CALLS: &[&str] =
+        &["os.MkdirAll(", "os.Mkdir(", "os.RemoveAll(", "os.Create(", "os.WriteFile(", "os.OpenFile("];
+    CALLS.iter().find_map(|call| {
+        let rest = after(code, call)?;
+        let variable: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+        let flag = flags.get(&variable)?;
+        Some(GivenWrite { line, flag: flag.clone(), how: call.trim_end_matches('(').to_string() })
+    })
 }
