@@ -240,8 +240,10 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
     // Data packages are files the program reads (`/etc/mime.types`), copied like any result.
     let (data, programs): (Vec<String>, Vec<String>) =
         packages.into_iter().partition(|p| runtime::DATA_PACKAGES.contains(&p.as_str()));
-    // A library (`libsnmp40t64`, `libsnmp-dev`) is linked, not run: a cgo build needs it.
-    let (libraries, programs): (Vec<String>, Vec<String>) = programs.into_iter().partition(|p| p.starts_with("lib"));
+    // A library (`libsnmp40t64`, `libsnmp-dev`, alpine's glibc layer `gcompat`) is linked, not
+    // run: a cgo build needs it.
+    let (libraries, programs): (Vec<String>, Vec<String>) =
+        programs.into_iter().partition(|p| p.starts_with("lib") || matches!(p.as_str(), "gcompat" | "glibc"));
     let instead = match command.split_whitespace().next() {
         _ if !programs.is_empty() || !libraries.is_empty() => {
             let run = (!programs.is_empty())

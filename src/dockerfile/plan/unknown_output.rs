@@ -94,8 +94,16 @@ fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
     };
     stage.instructions.iter().enumerate().find_map(|(i, inst)| {
         let Body::Copy(copy) = &inst.body else { return None };
-        // Where it lands, from the working directory then (`COPY glance .` in /app).
-        if !holds(&super::super::facts::join_path(&facts.workdir_at(stage, i), &copy.dest)) {
+        // Where it lands, from the working directory then (`COPY glance .` in /app); into the
+        // program's directory, a copy of other files (`COPY LICENSE .`) is not the program's.
+        let dest = super::super::facts::join_path(&facts.workdir_at(stage, i), &copy.dest);
+        let name = program.as_deref().and_then(|p| p.rsplit('/').next()).unwrap_or_default();
+        let may_be_program = |source: &String| {
+            let last = source.trim_end_matches('/').rsplit('/').next().unwrap_or(source);
+            source.ends_with('/') || last == name || last.contains(['$', '*', '?']) || last == "."
+        };
+        let into_dir = program.as_deref().is_some_and(|p| p != dest);
+        if !holds(&dest) || (into_dir && !copy.sources.iter().any(may_be_program)) {
             return None;
         }
         let Some(from) = &copy.from else {

@@ -106,7 +106,11 @@ mod tests {
         let scanned = scan(code);
         let given: Vec<(usize, &str, &str)> =
             scanned.given_writes.iter().map(|w| (w.line, w.flag.as_str(), w.how.as_str())).collect();
-        assert_eq!(given, [(7, "p", "os.MkdirAll"), (9, "p", "os.RemoveAll")], "a flag with a default is no given path");
+        assert_eq!(
+            given,
+            [(7, "p", "os.MkdirAll"), (9, "p", "os.RemoveAll")],
+            "a flag with a default is no given path"
+        );
     }
 
     #[test]
