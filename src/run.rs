@@ -393,8 +393,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let (program, _) = program(f, dir);
         let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
         orchestration.shell_less_variant = variants::beside(&shell_less, &rel(&f.path));
-        if let Some(build) = tests_build {
-            orchestration.without_buildkit.get_or_insert_with(|| crate::source::test_images::origin(build));
+        if let Some(origin) = tests_build.and_then(crate::source::test_images::origin) {
+            orchestration.without_buildkit.get_or_insert(origin);
         }
         let build_args = orchestration.agreed_build_args();
         let report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);

@@ -17,6 +17,8 @@ pub struct TestBuild {
     pub at: (PathBuf, usize),
     /// `dockertest` or `testcontainers`.
     pub library: &'static str,
+    /// True when the file builds it with `docker buildx` (BuildKit), for the library to run.
+    pub buildkit: bool,
 }
 
 /// Every Dockerfile named in a Go file (tests included) that imports a test builder.
@@ -28,10 +30,12 @@ pub fn collect(repo: &Path) -> Vec<TestBuild> {
         let Some(text) = super::read_go_file(&path) else { continue };
         let Some((_, library)) = TEST_BUILDERS.iter().find(|(import, _)| text.contains(import)) else { continue };
         let file = path.strip_prefix(repo).unwrap_or(&path).to_path_buf();
+        // `exec.Command("docker", "buildx", "build", …)` with BuildKit, not the library's API.
+        let buildkit = text.contains("\"buildx\"") || text.contains("DOCKER_BUILDKIT=1");
         for (i, line) in text.lines().enumerate() {
             for name in line.split('"').skip(1).step_by(2) {
                 if name.to_ascii_lowercase().contains("dockerfile") && !name.contains(char::is_whitespace) {
-                    builds.push(TestBuild { name: name.to_string(), at: (file.clone(), i + 1), library });
+                    builds.push(TestBuild { name: name.to_string(), at: (file.clone(), i + 1), library, buildkit });
                 }
             }
         }
@@ -55,18 +59,22 @@ pub fn built_by<'b>(builds: &'b [TestBuild], path: &Path) -> Option<&'b TestBuil
     })
 }
 
-/// Where a test builds the image and with what: `integration/relay_test.go:17 (dockertest)`.
-pub fn origin(build: &TestBuild) -> String {
-    format!("{}:{} ({})", build.at.0.display(), build.at.1, build.library)
+/// Where a test builds the image and with what: `integration/relay_test.go:17 (dockertest)`;
+/// `None` where the test builds it with BuildKit (`docker buildx build`).
+pub fn origin(build: &TestBuild) -> Option<String> {
+    (!build.buildkit).then(|| format!("{}:{} ({})", build.at.0.display(), build.at.1, build.library))
 }
 
 /// Why a Dockerfile only a test builds is skipped.
 pub fn reason(build: &TestBuild) -> String {
+    let how = match build.buildkit {
+        true => format!("names it, and the tests build it with docker buildx for {} to run", build.library),
+        false => format!("builds it with {}, through the Docker API without BuildKit", build.library),
+    };
     format!(
-        "an image the tests build: {}:{} builds it with {}, through the Docker API without BuildKit, as a fixture of the tests, not an image the project ships",
+        "an image the tests build: {}:{} {how}, as a fixture of the tests, not an image the project ships",
         build.at.0.display(),
         build.at.1,
-        build.library
     )
 }
 
@@ -95,7 +103,8 @@ mod tests {
     #[test]
     fn a_dockerfile_a_test_builds_is_named_by_its_own_name_or_its_path() {
         let at = (PathBuf::from("integration/dsic.go"), 224);
-        let build = |name: &str| TestBuild { name: name.into(), at: at.clone(), library: "dockertest" };
+        let build =
+            |name: &str| TestBuild { name: name.into(), at: at.clone(), library: "dockertest", buildkit: false };
         let builds = [build("Dockerfile.derper"), build("testdata/Dockerfile")];
         let why = reason(built_by(&builds, Path::new("Dockerfile.derper")).unwrap());
         assert!(
@@ -109,5 +118,9 @@ mod tests {
         let builds = [build("../../flagd/build.Dockerfile")];
         assert!(built_by(&builds, Path::new("flagd/build.Dockerfile")).is_some());
         assert!(built_by(&builds, Path::new("flagd-proxy/build.Dockerfile")).is_none());
+        // Built with buildx for the library to run: BuildKit's mounts work there.
+        let buildx = TestBuild { buildkit: true, library: "testcontainers", ..build("combined/Dockerfile") };
+        assert!(reason(&buildx).contains("names it, and the tests build it with docker buildx for testcontainers"));
+        assert!(origin(&buildx).is_none() && origin(&build("Dockerfile.derper")).is_some());
     }
 }
