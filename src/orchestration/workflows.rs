@@ -17,7 +17,8 @@ pub fn is_workflow(path: &Path) -> bool {
 
 impl Repository {
     /// Reads a workflow: each `docker/build-push-action` step's Dockerfile (its `file`, else
-    /// `Dockerfile` in its `context`) and the platforms it builds it for, where they are literal.
+    /// `Dockerfile` in its `context`), the platforms it builds it for, the images its `tags` name
+    /// and the stage its `target` stops at, where they are literal.
     /// A step that takes them from its job's matrix (`file: ${{ matrix.dockerfile }}`) builds each
     /// `include:` entry's, named by the entry's `image`.
     pub(super) fn workflow(&mut self, doc: &Value, path: &Path) {
@@ -66,14 +67,27 @@ impl Repository {
             .collect();
         let context = (!context.contains("${{")).then(|| (normalise(Path::new(&context)), origin.clone()));
         let images = entry.and_then(|e| e.get("image")).and_then(Value::as_str).filter(|i| !i.contains("${{"));
+        let mut images: Vec<String> = images.map(image_name).into_iter().collect();
+        for name in text("tags").unwrap_or_default().split([',', '\n']).map(image_name) {
+            if tagged_name(&name) && !images.contains(&name) {
+                images.push(name);
+            }
+        }
         self.builds.push(Build {
             dockerfile: normalise(Path::new(&file)),
-            images: images.map(image_name).into_iter().collect(),
+            images,
             platforms,
             context,
+            target: text("target").filter(|t| !t.is_empty() && !t.contains("${{")),
             ..Build::default()
         });
     }
+}
+
+/// True for an image name a `tags` entry writes out (`casdoor` of
+/// `casbin/casdoor:${{ env.VERSION }}`), not one an expression gives (`${{ steps.meta.outputs.tags }}`).
+fn tagged_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['$', '{', '}', ' '])
 }
 
 #[cfg(test)]
@@ -99,5 +113,16 @@ mod tests {
         repo.read(Path::new(".github/workflows/images.yml"), workflow);
         assert_eq!(repo.image_names(Path::new("build/Dockerfile.hub")), ["hub"]);
         assert_eq!(repo.image_names(Path::new("build/Dockerfile.agent")), ["agent"]);
+    }
+
+    #[test]
+    fn a_build_push_step_names_its_images_and_target_stage() {
+        let mut repo = Repository::default();
+        let workflow = "jobs:\n  push:\n    steps:\n      - uses: docker/build-push-action@v3\n        with:\n          context: .\n          target: STANDARD\n          tags: acme/portal:${{ needs.release.outputs.version }},acme/portal:latest\n      - uses: docker/build-push-action@v3\n        with:\n          target: ALLINONE\n          tags: |\n            acme/portal-all-in-one:latest\n            ${{ steps.meta.outputs.tags }}\n";
+        repo.read(Path::new(".github/workflows/build.yml"), workflow);
+        let targets = repo.image_targets(Path::new("Dockerfile"));
+        let expected = [("portal", "STANDARD"), ("portal-all-in-one", "ALLINONE")];
+        let expected: Vec<_> = expected.iter().map(|(n, t)| (n.to_string(), Some(t.to_string()))).collect();
+        assert_eq!(targets, expected);
     }
 }
