@@ -366,6 +366,9 @@ fn finish(
 ) -> ExitCode {
     let fence = publish.github.then(Fence::raise);
     print!("{}", report::render(format, reports, fixing, &publish.sarif_category));
+    if format == Format::Diff {
+        eprint!("{}", report::diff_notes(reports, fixing));
+    }
     drop(fence);
     if let Some(path) = &publish.sarif
         && let Err(e) = std::fs::write(path, report::sarif(reports, &publish.sarif_category))

@@ -65,8 +65,11 @@ fn fail_on_counts_what_remains() {
 #[test]
 fn fix_prints_a_diff_and_write_applies_it_once() {
     let dir = repo(&[("Dockerfile", NAIVE), ("go.mod", "module x\n\ngo 1.22\n")]);
-    let (_, diff, _) = harden(&["fix"], dir.path());
+    let (_, diff, notes) = harden(&["fix"], dir.path());
     assert!(diff.starts_with("--- a/Dockerfile\n+++ b/Dockerfile\n"), "{diff}");
+    // The diff alone on standard output; what it does not show, on standard error.
+    assert!(notes.starts_with("1 file: 1 changed, 0 unchanged, 0 skipped, 0 errors;"), "{notes}");
+    assert!(notes.contains("(`harden scan` says why each file is left as it is)"), "{notes}");
     assert!(diff.contains("+FROM gcr.io/distroless/static-debian13:nonroot"));
     assert_eq!(std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(), NAIVE, "no --write, no change");
 

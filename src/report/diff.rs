@@ -2,7 +2,7 @@
 
 use similar::TextDiff;
 
-use crate::run::FileReport;
+use crate::run::{FileReport, Status};
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git
 /// writes it) of every changed file, concatenated.
@@ -25,6 +25,29 @@ pub fn diff(reports: &[FileReport]) -> String {
     out
 }
 
+/// What a reader of the diffs alone would miss, for standard error: each file whose diff is
+/// build edits only (which `harden pr` holds back), each file in error with its reason, and the
+/// summary of every file, with where to read why the others are left as they are.
+pub fn notes(reports: &[FileReport], fixing: bool) -> String {
+    let mut out = String::new();
+    for report in reports {
+        match report.status {
+            Status::Changed if !report.security => {
+                let status = if fixing { "changed" } else { "can be fixed" };
+                out.push_str(&format!("{}: {status}{}\n", report.path, super::text::BUILD_EDITS_ONLY));
+            }
+            Status::Error => {
+                let reason = report.reason.as_deref().unwrap_or_default();
+                out.push_str(&format!("{}: error ({reason})\n", report.path));
+            }
+            _ => {}
+        }
+    }
+    let summary = super::text::summary(reports, fixing);
+    out.push_str(&format!("{summary} (`harden scan` says why each file is left as it is)\n"));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +61,31 @@ mod tests {
         report.rewritten = Some("FROM golang:1.23\n".into());
         let text = diff(&[report]);
         assert!(text.starts_with("--- a/srv/app/Dockerfile\n+++ b/srv/app/Dockerfile\n"), "{text}");
+    }
+
+    #[test]
+    fn notes_tell_what_the_diffs_do_not() {
+        let report = |path: &str, status: Status, reason: Option<&str>| {
+            FileReport::new(path.into(), Kind::Dockerfile, status, reason.map(str::to_string))
+        };
+        let mut build_only = report("tools/Dockerfile", Status::Changed, None);
+        build_only.security = false;
+        let mut secure = report("Dockerfile", Status::Changed, None);
+        secure.security = true;
+        let broken = report("deploy/app.yaml", Status::Error, Some("line 4: mapping values are not allowed"));
+        let kept = report("web/Dockerfile", Status::Unchanged, None);
+        let notes = notes(&[build_only, secure, broken, kept], true);
+        let lines: Vec<&str> = notes.lines().collect();
+        assert_eq!(lines.len(), 3, "{notes}");
+        assert!(
+            lines[0].starts_with("tools/Dockerfile: changed (build edits only: `harden pr` proposes them"),
+            "{notes}"
+        );
+        assert_eq!(lines[1], "deploy/app.yaml: error (line 4: mapping values are not allowed)");
+        assert!(
+            lines[2].starts_with("4 files: 2 changed, 1 unchanged, 0 skipped, 1 error; 0 findings, 0 fixed"),
+            "{notes}"
+        );
+        assert!(lines[2].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::run::FileReport;
 
-pub use diff::diff;
+pub use diff::{diff, notes as diff_notes};
 pub use sarif::sarif;
 pub use text::text;
 

@@ -7,7 +7,7 @@ use crate::run::{FileReport, Status};
 
 /// Said of a file whose rewrite is no security change, so that a reader of `fix` knows `pr`
 /// holds it back (issue 10 point 12).
-const BUILD_EDITS_ONLY: &str = " (build edits only: `harden pr` proposes them beside a security change, \
+pub(super) const BUILD_EDITS_ONLY: &str = " (build edits only: `harden pr` proposes them beside a security change, \
                                 or alone with `propose: all`)";
 
 /// How many files skipped, or directories not walked, for one reason are named one by one.
@@ -16,7 +16,6 @@ const NAMED_PER_REASON: usize = 5;
 /// One block per file: its status, then one line per finding; a summary at the end.
 pub fn text(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
-    let mut counts = [0usize; 4];
     // Files skipped and directories not walked for one reason (a repository's hundred
     // `testdata/`, its twenty workflows), each reason's first few by name and the rest as a
     // count at the end.
@@ -30,7 +29,6 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
             });
             passed_over[at].1 += 1;
             if passed_over[at].1 > NAMED_PER_REASON {
-                counts[report.status as usize] += 1;
                 continue;
             }
         }
@@ -41,7 +39,6 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
             Status::Skipped => "skipped",
             Status::Error => "error",
         };
-        counts[report.status as usize] += 1;
         let _ = write!(out, "{}: {status}", report.path);
         if let Some(reason) = &report.reason {
             let _ = write!(out, " ({reason})");
@@ -60,6 +57,16 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         let what = if directory { "directories" } else { "files" };
         let _ = writeln!(out, "and {} more {what}: skipped ({reason})", seen - NAMED_PER_REASON);
     }
+    out.push_str(&summary(reports, fixing));
+    out.push('\n');
+    out
+}
+
+/// The last line: how many files changed (or can be), stayed, were skipped or failed, with the
+/// findings and how many were fixed (or are fixable).
+pub fn summary(reports: &[FileReport], fixing: bool) -> String {
+    let mut counts = [0usize; 4];
+    reports.iter().for_each(|r| counts[r.status as usize] += 1);
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     let fixed: usize = reports.iter().flat_map(|r| &r.findings).filter(|f| f.fixed).count();
     let verb = if fixing { "fixed" } else { "fixable" };
@@ -70,8 +77,7 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         1 => " (1 directory not walked)".to_string(),
         n => format!(" ({n} directories not walked)"),
     };
-    let _ = writeln!(
-        out,
+    format!(
         "{}: {} {}, {} unchanged, {} skipped, {}{not_walked}; {}, {fixed} {verb}",
         super::plural(reports.len() - directories, "file"),
         counts[Status::Changed as usize],
@@ -80,8 +86,7 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         counts[Status::Skipped as usize] - directories,
         super::plural(counts[Status::Error as usize], "error"),
         super::plural(findings, "finding"),
-    );
-    out
+    )
 }
 
 #[cfg(test)]
