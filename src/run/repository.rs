@@ -245,14 +245,22 @@ fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf>
 
 /// The repository's name: that of its `origin` remote (`https://github.com/acme/api.git` →
 /// `api`), where `repo` is a clone's root, so a clone in a directory named otherwise reads the
-/// same; else the directory's name.
+/// same; else its module's (`go.mod`'s `module sigs.k8s.io/external-dns` → `external-dns`); else
+/// the directory's name.
 fn repository_name(repo: &Path) -> Option<String> {
     let remote = git2::Repository::open(repo).ok().and_then(|git| {
         let origin = git.find_remote("origin").ok()?;
         let last = origin.url()?.trim_end_matches('/').rsplit(['/', ':']).next()?.to_string();
         Some(last.strip_suffix(".git").map(str::to_string).unwrap_or(last)).filter(|name| !name.is_empty())
     });
-    remote.or_else(|| repo.file_name()?.to_str().map(str::to_string))
+    // Without a remote, the module's name (`sigs.k8s.io/external-dns`) before the directory's,
+    // which a copy or a CI checkout may rename.
+    let module = || {
+        let go_mod = crate::source::GoMod::parse(&discover::read_text(&repo.join("go.mod")).ok()?);
+        crate::dockerfile::output::binary_name(&go_mod.module, &crate::source::SourceFacts::default())
+            .filter(|name| !name.is_empty())
+    };
+    remote.or_else(module).or_else(|| repo.file_name()?.to_str().map(str::to_string))
 }
 
 /// The READMEs in `dir` (relative to `repo`): `README.md`, `README`, `readme.markdown`…
