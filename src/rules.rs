@@ -200,6 +200,9 @@ rules! {
     PASSWORDLESS_SUDO = "HD156" "passwordless-sudo" Warning false ""
         "A stage that runs the program writes a sudoers rule with NOPASSWD (`app ALL=(ALL) NOPASSWD: ALL`): its non-root user can run anything as root without a password."
         "Not fixed: which commands the program or its users run with sudo is not known; drop the rule and sudo from the image that runs the program (a container with allowPrivilegeEscalation: false already stops sudo from raising privileges).";
+    RUNTIME_BUILD_PLATFORM = "HD157" "runtime-build-platform" Warning true ""
+        "The runtime stage is built FROM --platform=$BUILDPLATFORM while the Go build it ships is cross-compiled for $TARGETARCH: a multi-platform build gives every image the build machine's base layers (an arm64 image carrying amd64 packages, which scanners and SBOMs read)."
+        "Fix drops --platform from that FROM where the stage runs nothing (no RUN, which would then need emulation); the binary is already built for the target.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -17,10 +17,12 @@ mod debugger;
 mod end_of_life;
 mod images;
 mod kept_user;
+mod platform;
 mod stages;
 mod sudo;
 
 pub use debugger::debugger_build;
+pub use platform::runtime_on_build_platform;
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
@@ -32,6 +34,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     secrets::findings(facts, &mut out);
     stages::findings(facts, &mut out);
     sudo::findings(facts, &mut out);
+    platform::findings(facts, plan, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     // Two builds in one `RUN` (the branches of an `if`) say the same thing once.

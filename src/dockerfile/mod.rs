@@ -316,10 +316,10 @@ fn check(before: &facts::Facts<'_>, new: &str, source: &SourceFacts, config: &Co
     })
 }
 
-/// Who the program runs as and on what: the final stage's base image and user, and whether the
-/// image that runs is the one that built it. A rewrite that changes any of these is a security
+/// Who the program runs as and on what: the final stage's base image, its platform and user, and
+/// whether the image that runs is the one that built it. A rewrite that changes any of these is a security
 /// change; one that changes only build flags, cache mounts or command forms is not.
-fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>, bool) {
+fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>, bool, Option<String>) {
     let stage = facts.runtime_stage();
     let base = facts.base_image(stage);
     // The user that runs, by its uid: `USER 65532:65532` written on a `:nonroot` image, whose
@@ -331,7 +331,8 @@ fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>
             .and_then(|_| plan::NONROOT.split(':').next())
             .map(str::to_string),
     };
-    (base.map(image::ImageRef::to_reference), user, facts.is_single_stage())
+    let platform = stage.from.platform.clone();
+    (base.map(image::ImageRef::to_reference), user, facts.is_single_stage(), platform)
 }
 
 /// Where a finding is, for matching findings before and after a rewrite: the runtime (whatever

@@ -67,6 +67,8 @@ pub struct From {
     pub alias_insert_at: usize,
     /// The `--platform` value, if any.
     pub platform: Option<String>,
+    /// Span of the `--platform` flag with the blanks after it (what dropping it removes).
+    pub platform_span: Option<Range<usize>>,
     /// 1-based line of the keyword.
     pub line: usize,
     /// Whole-line span of the instruction.
@@ -210,6 +212,11 @@ impl Dockerfile {
                             .iter()
                             .find(|f| f.name.value == "platform")
                             .and_then(|f| f.value.as_ref().map(|v| v.value.to_string())),
+                        platform_span: from.options.iter().find(|f| f.name.value == "platform").map(|f| {
+                            let end = f.span().end;
+                            let blanks = text[end..].len() - text[end..].trim_start_matches([' ', '\t']).len();
+                            f.span().start..end + blanks
+                        }),
                         line,
                         span,
                     },

@@ -61,7 +61,13 @@ def as_deployment(text):
 
 
 def harden_report(harden, case_input):
-    out = subprocess.run([harden, "fix", "--format", "json", str(case_input)], capture_output=True, text=True, check=True)
+    """harden's report of the case, run as tests/fixtures.rs runs it: on a copy that is a
+    repository of its own (`repo/` with a `.git`), not a directory inside this one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "repo"
+        shutil.copytree(case_input, repo)
+        (repo / ".git").mkdir()
+        out = subprocess.run([harden, "fix", "--format", "json", str(repo)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout)["files"]
 
 

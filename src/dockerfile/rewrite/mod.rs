@@ -30,6 +30,11 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan) -> Vec<Edit> {
     }
     builder::add_to_copy(facts, &mut out);
     builder::distroless_eol(facts, plan, &mut out);
+    if super::analyse::runtime_on_build_platform(facts, plan) == Some(true)
+        && let Some(span) = &facts.runtime_stage().from.platform_span
+    {
+        out.push(Edit::delete(span.clone()));
+    }
     match &plan.runtime {
         RuntimePlan::Split { image, copies, .. } => {
             split::edits(facts, &style, image, copies, &plan.writable, &mut out)
