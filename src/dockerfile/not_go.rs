@@ -75,6 +75,19 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             true => "a build argument with no default",
             false => "an image whose tag or digest comes from a build argument with no default",
         };
+        // A non-root user of its own (`USER ${USER_UID}`, `ARG USER_UID=10001`) is said: only the
+        // base is left to the build.
+        let stage_user = facts.last_user(stage).and_then(|(inst, user)| {
+            let at = stage.instructions.iter().position(|i| std::ptr::eq(i, inst)).unwrap_or(0);
+            let ids = facts.expand(stage, at, user).filter(|ids| ids != user);
+            let uid = ids.as_deref().unwrap_or(user).split(':').next()?.parse::<u32>().ok()?;
+            (uid > 0).then(|| ids.map_or_else(|| format!("USER {user}"), |ids| format!("USER {user} ({ids})")))
+        });
+        if let Some(user) = stage_user {
+            return format!(
+                "its runtime image is {image}, {from_arguments}, so what it runs on is decided outside the file, and what the program needs of it is not known; it already runs as {user}, not root"
+            );
+        }
         return format!(
             "not known to be a Go build: its runtime image is {image}, {from_arguments}, so {decided} is decided outside the file"
         );
