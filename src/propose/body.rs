@@ -148,16 +148,22 @@ fn hazards(files: &[FileReport]) -> Vec<String> {
                     file.path, f.line, f.message
                 )),
                 ("HK223", _) => Some(format!("`{}`: {}.", file.path, f.message)),
+                // The first `RUN --mount` of a file makes it build with BuildKit only.
+                ("HD113", true) if file.original.as_deref().is_some_and(|text| !text.contains("--mount=")) => {
+                    Some(format!(
+                        "`{}`: the cache mounts (`RUN --mount=type=cache`) need BuildKit, Docker's default builder since 23.0 and `docker buildx build`'s; a build with `DOCKER_BUILDKIT=0` (the legacy builder) fails on them.",
+                        file.path
+                    ))
+                }
                 ("HK207", true) => Some(format!(
                     "`{}` line {}: the root filesystem becomes read-only; the program can write only to /tmp and its volumes.",
                     file.path, f.line
                 )),
                 _ => None,
             };
-            out.extend(note);
+            out.extend(note.filter(|note| !out.contains(note)));
         }
     }
-    out.dedup();
     out
 }
 
@@ -213,6 +219,23 @@ mod tests {
 
     fn meta() -> Meta {
         Meta { fingerprint: "f00d".into(), rules: "r1".into(), files: vec!["Dockerfile".into()] }
+    }
+
+    #[test]
+    fn the_first_cache_mount_of_a_file_is_said_to_need_buildkit() {
+        let mut plain = file("Dockerfile", 2);
+        let mut mounts = |line| {
+            let mut finding = Finding::new(&crate::rules::NO_CACHE_MOUNT, line, "no BuildKit cache mount");
+            finding.fixed = true;
+            finding
+        };
+        plain.findings = vec![mounts(1), mounts(2)];
+        let notes = hazards(std::slice::from_ref(&plain));
+        assert_eq!(notes.len(), 1, "once per file: {notes:?}");
+        assert!(notes[0].starts_with("`Dockerfile`: the cache mounts") && notes[0].contains("DOCKER_BUILDKIT=0"));
+        // A file that mounts already builds with BuildKit only: nothing new to say.
+        plain.original = Some("RUN --mount=type=secret,id=netrc go mod download\n".into());
+        assert!(hazards(&[plain]).is_empty());
     }
 
     #[test]
