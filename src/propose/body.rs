@@ -224,7 +224,7 @@ mod tests {
     #[test]
     fn the_first_cache_mount_of_a_file_is_said_to_need_buildkit() {
         let mut plain = file("Dockerfile", 2);
-        let mut mounts = |line| {
+        let mounts = |line| {
             let mut finding = Finding::new(&crate::rules::NO_CACHE_MOUNT, line, "no BuildKit cache mount");
             finding.fixed = true;
             finding
