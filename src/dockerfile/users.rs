@@ -5,7 +5,7 @@
 
 use super::facts::Facts;
 use super::image::ImageRef;
-use super::model::{Dockerfile, Stage};
+use super::model::{Body, Dockerfile, Stage};
 use super::plan::{Plan, RuntimePlan};
 
 /// The stages of `df`, but the one at `except` (a runtime stage whose own account setup a
@@ -109,6 +109,23 @@ pub fn argument_ids(stages: &[&Stage], user: &str) -> Option<String> {
     let uid = option_of(stages, &["adduser", "useradd"], &["-u", "--uid"], name).filter(|v| v.starts_with('$'))?;
     let gid = option_of(stages, &["addgroup", "groupadd"], &["-g", "--gid"], group).filter(|v| v.starts_with('$'))?;
     Some(format!("{uid}:{gid}"))
+}
+
+/// [`argument_ids`] for `user`, the runtime stage's last `USER`, where that stage declares the
+/// build arguments before it, so `USER ${APP_UID}:${APP_GID}` written there reads them (an ARG's
+/// scope ends with its stage).
+pub fn runtime_argument_ids(facts: &Facts<'_>, user: &str) -> Option<String> {
+    let stage = facts.runtime_stage();
+    let (inst, last) = facts.last_user(stage)?;
+    let at = stage.instructions.iter().position(|i| std::ptr::eq(i, inst)).filter(|_| last == user)?;
+    let ids = argument_ids(&stages_but(facts.df, None), user)?;
+    let declared = |name: &str| {
+        stage.instructions[..at]
+            .iter()
+            .any(|i| matches!(&i.body, Body::Arg(args) if args.iter().any(|(n, _)| n == name)))
+    };
+    let names = ids.split(':').map(|v| v.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}'));
+    names.collect::<Vec<_>>().iter().all(|name| declared(name)).then_some(ids)
 }
 
 /// The primary group id of the account `name` a stage creates: its passwd line's, the group
@@ -272,7 +289,11 @@ fn is_id(s: &str) -> bool {
 /// base image's own account; empty when none of these says more.
 pub fn numbering_hint(facts: &Facts<'_>, user: &str, base: Option<&ImageRef>) -> String {
     let stages = stages_but(facts.df, None);
-    if let Some(ids) = argument_ids(&stages, user) {
+    if let Some(ids) = runtime_argument_ids(facts, user) {
+        format!(
+            "; the file creates it with ids from build arguments, which this stage declares: fix writes USER {ids}, which keeps them a choice and puts numbers in the image"
+        )
+    } else if let Some(ids) = argument_ids(&stages, user) {
         format!(
             "; the file creates it with ids from build arguments, so the name is kept: write USER {ids}, which keeps them a choice and puts numbers in the image"
         )

@@ -97,7 +97,10 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
     }
     match facts.last_user(stage) {
         Some((inst, user)) if is_root(user) || !is_numeric_user(user) => {
-            let ids = if is_root(user) { Some(NONROOT.to_string()) } else { numeric(user) };
+            // On the kept image, the build arguments the file creates the account with name it.
+            let arguments =
+                || image.is_none().then(|| super::super::users::runtime_argument_ids(facts, user)).flatten();
+            let ids = if is_root(user) { Some(NONROOT.to_string()) } else { numeric(user).or_else(arguments) };
             if let (Body::User(_, span), Some(ids)) = (&inst.body, ids) {
                 out.push(Edit::replace(span.clone(), ids));
             }
@@ -123,7 +126,8 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
 }
 
 /// Keeps the runtime image, fixing only what is safe on any image: exec-form commands, and a
-/// user name the file creates with a fixed uid (or `nobody`) turned into its ids. On a kept image
+/// user name the file creates with a fixed uid (or `nobody`) turned into its ids, or into the
+/// build arguments it creates it with (`USER ${APP_UID}:${APP_GID}`). On a kept image
 /// neither is needed, so a rule turned off (HD115, HD107) keeps its part as it is.
 pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
@@ -133,8 +137,12 @@ pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     if let Some((inst, user)) = facts.last_user(stage)
         && !facts.is_off(rules::NON_NUMERIC_USER.id)
         && !is_root(user)
-        && !is_numeric_user(user)
-        && let Some(uid) = super::super::users::ids_under(plan, facts, user)
+        && let Some(uid) = match is_numeric_user(user) {
+            false => super::super::users::ids_under(plan, facts, user)
+                .or_else(|| super::super::users::runtime_argument_ids(facts, user)),
+            // `USER ${NAME}:${NAME}`, a name the file creates with build arguments' ids.
+            true => super::super::users::runtime_argument_ids(facts, user),
+        }
         && let Body::User(_, span) = &inst.body
     {
         out.push(Edit::replace(span.clone(), uid));
