@@ -9,6 +9,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
 mod action;
+mod forks;
 mod ignored;
 mod names;
 
@@ -145,6 +146,9 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         candidate(&path, file_type, root, &ignored, &canonical_root, default_ignores)
     }));
     names::collapse_charts(&mut found);
+    if default_ignores {
+        found = forks::pass_over_forks(root, found);
+    }
     found.sort_by(|a, b| a.path.cmp(&b.path));
     for f in found.iter_mut().filter(|f| f.kind == Kind::Dockerfile && f.pass_over.is_none()) {
         if let Some(metadata) = action_dockerfiles.get(&crate::orchestration::normalise(&f.path)) {
