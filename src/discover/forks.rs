@@ -1,7 +1,8 @@
 //! Copies of other projects kept in the repository for their Go packages: a directory with a
 //! `go.mod` of another project's module (`sigs.k8s.io/gateway-api`) that a `go.mod` above it
-//! replaces that module with (`replace sigs.k8s.io/gateway-api => ./gateway-api-custom`). Its
-//! Dockerfiles and manifests are that project's, which the repository neither builds nor deploys.
+//! replaces that module with (`replace sigs.k8s.io/gateway-api => ./gateway-api-custom`), or a
+//! whole repository copied in (a module with a `.github/` of its own). Their Dockerfiles and
+//! manifests are that project's, which the repository neither builds nor deploys.
 
 use std::path::{Path, PathBuf};
 
@@ -30,14 +31,20 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
             });
             (replaces && !same_project(&module.module, &copy.module)).then(|| above.join("go.mod"))
         });
-        if let Some(go_mod) = replacing {
-            let go_mod = go_mod.strip_prefix(root).unwrap_or(&go_mod).display().to_string();
-            let why = format!(
-                "a copy of {}, which {go_mod} replaces that module with: its Dockerfiles and manifests are that project's, kept here for its Go packages (harden them upstream)",
+        let why = match replacing {
+            Some(go_mod) => format!(
+                "a copy of {}, which {} replaces that module with: its Dockerfiles and manifests are that project's, kept here for its Go packages (harden them upstream)",
+                copy.module,
+                go_mod.strip_prefix(root).unwrap_or(&go_mod).display()
+            ),
+            // GitHub reads only the root's `.github/`: one deeper came with a whole repository.
+            None if dir.join(".github").is_dir() => format!(
+                "a copy of another repository (module {}, with a go.mod and a .github/ of its own): its Dockerfiles and manifests are kept as that repository has them (harden them where it lives)",
                 copy.module
-            );
-            out.push((dir.to_path_buf(), why));
-        }
+            ),
+            None => continue,
+        };
+        out.push((dir.to_path_buf(), why));
     }
     out
 }
