@@ -203,6 +203,9 @@ rules! {
     RUNTIME_BUILD_PLATFORM = "HD157" "runtime-build-platform" Warning true ""
         "The runtime stage is built FROM --platform=$BUILDPLATFORM while the Go build it ships is cross-compiled for $TARGETARCH: a multi-platform build gives every image the build machine's base layers (an arm64 image carrying amd64 packages, which scanners and SBOMs read)."
         "Fix drops --platform from that FROM where the stage runs nothing (no RUN, which would then need emulation); the binary is already built for the target.";
+    WORLD_WRITABLE = "HD158" "world-writable" Warning false ""
+        "A stage that runs the program makes paths writable by every user (`chmod -R 777 /usr/bin`, `chmod o+w`), without the sticky bit: any process in the container, whoever runs it, can replace or add files there."
+        "Not fixed: which user writes there is the image's choice; give the paths to that user (COPY --chown=uid:gid, or chown with a mode such as 755).";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

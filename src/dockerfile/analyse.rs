@@ -20,6 +20,7 @@ mod kept_user;
 mod platform;
 mod stages;
 mod sudo;
+mod world_writable;
 
 pub use debugger::debugger_build;
 pub use platform::runtime_on_build_platform;
@@ -35,6 +36,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     stages::findings(facts, &mut out);
     sudo::findings(facts, &mut out);
     platform::findings(facts, plan, &mut out);
+    world_writable::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     // Two builds in one `RUN` (the branches of an `if`) say the same thing once.

@@ -183,6 +183,19 @@ impl<'a> Facts<'a> {
             && runs.any(|c| c.argv().first().is_some_and(|p| commands::runs_builds(&p.value)))
     }
 
+    /// The stages whose files a running program sees: the final stage, each stage with a command
+    /// of its own (run with `--target`), and the stages they are built on, in the file's order.
+    pub fn program_stages(&self) -> Vec<&'a Stage> {
+        let runtime = self.runtime_stage();
+        let own_command =
+            |s: &&Stage| s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
+        let runs = self.df.stages.iter().filter(|s| s.index == runtime.index || own_command(s));
+        let mut lineage: Vec<&Stage> = runs.flat_map(|s| std::iter::once(s).chain(self.ancestors(s))).collect();
+        lineage.sort_by_key(|s| s.index);
+        lineage.dedup_by_key(|s| s.index);
+        lineage
+    }
+
     /// The stage that runs.
     pub fn runtime_stage(&self) -> &'a Stage {
         &self.df.stages[self.runtime]

@@ -5,18 +5,14 @@ use crate::finding::Finding;
 use crate::rules;
 
 use super::super::facts::Facts;
-use super::super::model::{Body, Stage};
+use super::super::model::Body;
 
 /// HD156 on each `RUN` that writes a `NOPASSWD` sudoers rule into a stage that runs a program (the
 /// final stage, a stage with a command of its own) or one it is built on.
 pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
-    let runtime = facts.runtime_stage();
-    let own_command = |s: &&Stage| s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
-    let runs: Vec<&Stage> = facts.df.stages.iter().filter(|s| s.index == runtime.index || own_command(s)).collect();
-    let mut lineage: Vec<&Stage> = runs.iter().flat_map(|s| std::iter::once(*s).chain(facts.ancestors(s))).collect();
-    lineage.sort_by_key(|s| s.index);
-    lineage.dedup_by_key(|s| s.index);
-    for inst in lineage.iter().flat_map(|s| &s.instructions).filter(|i| matches!(i.body, Body::Run { .. })) {
+    for inst in
+        facts.program_stages().iter().flat_map(|s| &s.instructions).filter(|i| matches!(i.body, Body::Run { .. }))
+    {
         let text = &facts.text[inst.span.clone()];
         let Some(rule) = text.lines().find(|l| l.contains("NOPASSWD")).filter(|_| text.contains("sudoers")) else {
             continue;
