@@ -121,6 +121,12 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 severity: crate::rules::Severity::Info,
                 ..Finding::new(&rules::NOT_STRIPPED, line, message)
             });
+        } else if !stripped && !cmd.links_nothing() && super::flags::symbols_kept_in_file(facts) {
+            let message = "the Go build does not strip symbols, and the file's other builds keep the symbol table on purpose (-w without -s): harden leaves this one alike";
+            out.push(Finding {
+                severity: crate::rules::Severity::Info,
+                ..Finding::new(&rules::NOT_STRIPPED, line, message)
+            });
         } else if !stripped && !cmd.links_nothing() {
             let message = match from_variable {
                 Some(name) if facts.arg_default(stage, &name).is_some() => format!(

@@ -43,3 +43,13 @@ pub fn goflags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> String {
         .or_else(|| facts.env_at(&facts.df.stages[run.stage], run.instr, "GOFLAGS"))
         .unwrap_or_default()
 }
+
+/// True when a shipped build of the file strips the debug information but keeps the symbol
+/// table (`-ldflags "-w"` without `-s`): the maintainers keep symbols on purpose, and the file's
+/// other builds are left alike.
+pub fn symbols_kept_in_file(facts: &Facts<'_>) -> bool {
+    facts.builds().filter(|(r, c)| facts.ships(r, c)).any(|(run, cmd)| {
+        let (ld, _) = ldflags_words(facts, run, cmd);
+        ld.iter().any(|w| w == "-w") && !ld.iter().any(|w| w == "-s")
+    })
+}

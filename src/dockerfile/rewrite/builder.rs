@@ -69,8 +69,8 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     // -ldflags that are only a build argument are the maintainer's to set (a debug build unsets them).
     let (ld, from_variable) = ldflags_words(facts, run, cmd);
     let missing: Vec<&str> = ["-s", "-w"].into_iter().filter(|f| !ld.iter().any(|w| w == f)).collect();
-    // `-w` alone keeps the symbol table on purpose.
-    let symbols_kept = missing == ["-s"];
+    // `-w` alone keeps the symbol table on purpose, here or in the file's other builds.
+    let symbols_kept = missing == ["-s"] || super::super::flags::symbols_kept_in_file(facts);
     if missing.is_empty()
         || symbols_kept
         || from_variable.is_some()
