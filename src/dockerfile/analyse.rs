@@ -265,7 +265,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let drops_later = super::userswitch::privilege_drop(facts);
     let why_kept = kept_user::why_kept(facts, plan, base);
     // A drop the entrypoint script shows is why the user stays; the program never runs as root.
-    let script_drop = super::userswitch::script_drop(facts).is_some_and(|d| d.found.unless_set.is_none());
+    let script_drop = super::userswitch::script_drops_root(facts);
     let why_kept = if script_drop { String::new() } else { why_kept };
     let drops_later = drops_later.map(|d| d + &why_kept).or(Some(why_kept).filter(|w| !w.is_empty()));
     let root_start = |line: usize, message: String| match script_drop {

@@ -244,10 +244,10 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
     let drop = script_drop(facts);
     let tool = installed.or_else(|| drop.map(|d| d.found.tool.as_str()))?;
     let (why, script) = match drop {
-        // `PUID=${PUID:-0}`: root throughout unless the one who runs it sets the variable.
-        Some(drop) if let Some(name) = &drop.found.unless_set => (
+        // Root throughout unless the one who runs it sets the variable.
+        Some(drop) if let Some((name, zero)) = root_unless_set(facts, drop) => (
             format!(
-                "{}:{} (which the image copies in) drops to {} with {} only when {name} is set: the script's default for it is 0, so the program stays root",
+                "{}:{} (which the image copies in) drops to {} with {} only when {name} is set: {zero}, so the program stays root",
                 drop.file, drop.found.line, drop.found.user, drop.found.tool
             ),
             "the script",
@@ -269,6 +269,26 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
     Some(format!(
         " at start: {why}; the restricted profile's runAsNonRoot refuses that root start (a pod can set runAsUser to that user where {script} allows it), and harden leaves the user and the runtime to {script}"
     ))
+}
+
+/// The variable a script's drop takes its uid from, where that uid is root unless the one who
+/// runs the image sets it, with what makes it 0: the script's default (`PUID=${PUID:-0}`) or the
+/// image's own `ENV PUID=0`.
+fn root_unless_set(facts: &Facts<'_>, drop: &Located<Drop>) -> Option<(String, &'static str)> {
+    if let Some(name) = &drop.found.unless_set {
+        return Some((name.clone(), "the script's default for it is 0"));
+    }
+    let uid = drop.found.user.split(':').next().unwrap_or_default();
+    let name = uid.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
+    let runtime = facts.runtime_stage();
+    let zero = uid.starts_with('$') && facts.env_at(runtime, runtime.instructions.len(), name).as_deref() == Some("0");
+    zero.then(|| (name.to_string(), "the image sets it to 0 (ENV)"))
+}
+
+/// True when the entrypoint script the image copies in drops to another user before the program
+/// runs (not only when the run sets a variable that is 0 otherwise).
+pub fn script_drops_root(facts: &Facts<'_>) -> bool {
+    script_drop(facts).is_some_and(|drop| root_unless_set(facts, drop).is_none())
 }
 
 /// Where a script of the build context the final image copies drops from root to another user
