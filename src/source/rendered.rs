@@ -73,7 +73,13 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 }
                 matches!(*word, "-o" | "--output" | ">").then(|| rest.get(j + 1).copied()).flatten()
             });
-            if let Some(path) = path.map(|p| in_repository(p.trim_matches(['"', '\'']), mount)).and_then(literal_yaml) {
+            // make's `$(CURDIR)` is the Makefile's directory, wherever the recipe has moved to.
+            let in_makefile_dir = |p: &str| -> String {
+                let curdir = p.strip_prefix("$(CURDIR)/").or_else(|| p.strip_prefix("${CURDIR}/"));
+                curdir.filter(|_| makefile).unwrap_or(p).to_string()
+            };
+            let path = path.map(|p| in_makefile_dir(p.trim_matches(['"', '\''])));
+            if let Some(path) = path.as_deref().map(|p| in_repository(p, mount)).and_then(literal_yaml) {
                 out.push(Rendered { line: i + 1, tool, path, dir: false });
             }
         }
@@ -288,6 +294,13 @@ mod tests {
         let found: Vec<(usize, &str, String)> =
             rendered(docker, true).into_iter().map(|r| (r.line, r.tool, r.path)).collect();
         assert_eq!(found, [(2, "kustomize build", "staging/deploy/all.yaml".to_string())], "a container's mount");
+        // A recipe that works in a temporary copy writes back through make's `$(CURDIR)`.
+        let copied = "bundle-yaml:\n\ttmp=\"$$(mktemp -d)\" ;\\\n\tcd \"$$tmp/config/default\" ;\\\n\t$(KUSTOMIZE) build . > \"$(CURDIR)/bundle.yaml\"\n";
+        assert_eq!(rendered(copied, true)[0].path, "bundle.yaml");
+        assert!(
+            rendered("kustomize build . > \"$(CURDIR)/bundle.yaml\"\n", false).is_empty(),
+            "a script has no CURDIR"
+        );
         let inputs = render_inputs(docker, true);
         assert_eq!(inputs.len(), 1);
         assert_eq!((inputs[0].input.as_str(), inputs[0].rule.as_deref()), ("config/default", Some("manifests")));
