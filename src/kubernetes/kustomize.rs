@@ -72,6 +72,21 @@ pub fn components(kustomization: &str) -> Vec<String> {
     listed.filter_map(Value::as_str).filter(|c| !c.contains("://")).map(str::to_string).collect()
 }
 
+/// The kinds a patch changes, when none is a workload's (`CustomResourceDefinition`, a
+/// scorecard `Configuration`): those its documents name (a strategic merge patch), else its
+/// entry's `target` kind (a JSON 6902 patch, a list of operations). `None` when a workload is
+/// among them or no kind is told.
+pub fn patched_kinds_without_workload(patch: &str, target: &PatchTarget) -> Option<String> {
+    let docs = yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok());
+    let mut kinds: Vec<String> = docs.filter_map(|doc| doc.get("kind")?.as_str().map(str::to_string)).collect();
+    if kinds.is_empty() {
+        kinds.extend(target.kind.clone());
+    }
+    kinds.dedup();
+    let workload = |kind: &String| super::workload::KINDS.iter().any(|(k, _)| k == kind);
+    (!kinds.is_empty() && !kinds.iter().any(workload)).then(|| kinds.join(", "))
+}
+
 /// The `Kind/name` of each workload in a file.
 pub fn workload_ids(text: &str) -> Vec<String> {
     let kinds = super::workload::KINDS.iter().map(|(kind, _)| *kind);
@@ -226,26 +241,33 @@ fn fields_set(path: &str, value: Option<&Value>) -> Vec<PatchedField> {
     .collect()
 }
 
-/// The patch files of a kustomization (as [`patch_paths`]) with the name their entry's `target`
-/// aims them at, when it names one.
-pub fn patch_targets(kustomization: &str) -> Vec<(String, Option<String>)> {
+/// A patch file of a kustomization and what its entry's `target` aims it at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchTarget {
+    /// The file, as the kustomization names it.
+    pub path: String,
+    /// The target's `name`, when it names one.
+    pub name: Option<String>,
+    /// The target's `kind`, when it names one.
+    pub kind: Option<String>,
+}
+
+/// The patch files of a kustomization (as [`patch_paths`]) with the name and kind their entry's
+/// `target` aims them at, where it names them.
+pub fn patch_targets(kustomization: &str) -> Vec<PatchTarget> {
     let Ok(value) = yaml_serde::from_str::<Value>(kustomization) else { return Vec::new() };
-    let entries =
-        ["patches", "patchesJson6902"].into_iter().flat_map(|key| value.get(key).and_then(Value::as_sequence));
-    let targets: Vec<(&str, Option<String>)> = entries
+    let entries: Vec<&Value> = ["patches", "patchesJson6902"]
+        .into_iter()
+        .flat_map(|key| value.get(key).and_then(Value::as_sequence))
         .flatten()
-        .filter_map(|entry| {
-            let name = entry.get("target").and_then(|t| t.get("name")).and_then(Value::as_str).map(str::to_string);
-            Some((entry.get("path")?.as_str()?, name))
-        })
         .collect();
-    let target = |path: &str| targets.iter().find(|(p, _)| *p == path).and_then(|(_, name)| name.clone());
+    let target = |path: &str, field: &str| {
+        let entry = entries.iter().find(|e| e.get("path").and_then(Value::as_str) == Some(path))?;
+        entry.get("target")?.get(field)?.as_str().map(str::to_string)
+    };
     patch_paths(kustomization)
         .into_iter()
-        .map(|path| {
-            let name = target(&path);
-            (path, name)
-        })
+        .map(|path| PatchTarget { name: target(&path, "name"), kind: target(&path, "kind"), path })
         .collect()
 }
 
@@ -316,10 +338,9 @@ mod tests {
     fn tells_which_objects_a_patch_runs_as_root_or_whose_fields_it_replaces() {
         let kustomization =
             "kind: Component\npatches:\n- path: root.yaml\n  target:\n    name: updater\n- path: merge.yaml\n";
-        assert_eq!(
-            patch_targets(kustomization),
-            [("root.yaml".to_string(), Some("updater".to_string())), ("merge.yaml".to_string(), None)]
-        );
+        let targets: Vec<(String, Option<String>)> =
+            patch_targets(kustomization).into_iter().map(|t| (t.path, t.name)).collect();
+        assert_eq!(targets, [("root.yaml".to_string(), Some("updater".to_string())), ("merge.yaml".to_string(), None)]);
         let ops = "- op: add\n  path: /spec/template/spec/containers/0/securityContext\n  value:\n    runAsUser: 0\n    allowPrivilegeEscalation: false\n";
         let sets =
             vec![PatchedField { container: Some(0), rule: "HK205" }, PatchedField { container: None, rule: "HK202" }];

@@ -15,8 +15,9 @@ use crate::orchestration;
 pub struct RepositoryFacts {
     /// How the repository builds and runs its images.
     pub orchestration: orchestration::Repository,
-    /// Each kustomize patch (relative to the repository) and the kustomization that lists it.
-    pub patches: BTreeMap<PathBuf, PathBuf>,
+    /// Each kustomize patch (relative to the repository), the kustomization that lists it, and
+    /// the kinds it changes when none is a workload's.
+    pub patches: BTreeMap<PathBuf, (PathBuf, Option<String>)>,
     /// The workloads (`Kind/name`) whose user the platform chooses, with why: a patch that asks
     /// for `runAsNonRoot` without a user, or an OpenShift overlay that builds on them.
     pub platform_users: BTreeMap<String, String>,
@@ -106,10 +107,12 @@ impl RepositoryFacts {
                 let file = orchestration::normalise(&dir.join(file));
                 facts.generated_data.entry(file).or_insert_with(|| (path.clone(), generator));
             }
-            for (patch, target) in kustomize::patch_targets(&text) {
-                let patch = orchestration::normalise(&dir.join(patch));
+            for target in kustomize::patch_targets(&text) {
+                let patch = orchestration::normalise(&dir.join(&target.path));
+                let mut not_workloads = None;
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
-                    for mut effect in kustomize::patch_effects(&text, target.as_deref()) {
+                    not_workloads = kustomize::patched_kinds_without_workload(&text, &target);
+                    for mut effect in kustomize::patch_effects(&text, target.name.as_deref()) {
                         effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
                         facts.patched.push(effect);
                     }
@@ -119,7 +122,7 @@ impl RepositoryFacts {
                         facts.platform_users.insert(workload, why);
                     }
                 }
-                facts.patches.entry(patch).or_insert_with(|| path.clone());
+                facts.patches.entry(patch).or_insert_with(|| (path.clone(), not_workloads));
             }
         }
         facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
@@ -209,11 +212,15 @@ impl RepositoryFacts {
 
     /// Why the manifest at `path` (relative to the repository) is not edited, when it is a patch.
     pub fn patch_reason(&self, path: &Path) -> Option<String> {
-        self.patches.get(path).map(|kustomization| {
-            format!(
+        self.patches.get(path).map(|(kustomization, not_workloads)| match not_workloads {
+            Some(kinds) => format!(
+                "a kustomize patch of {kinds} (listed in {}): no workload to harden",
+                kustomization.display()
+            ),
+            None => format!(
                 "a kustomize patch (listed in {}): kustomize merges it onto its base, which is where harden makes the change (a container only the patch adds is not checked here)",
                 kustomization.display()
-            )
+            ),
         })
     }
 }
