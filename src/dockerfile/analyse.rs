@@ -287,6 +287,18 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 "no USER instruction: the base image's tag runs the program as a non-root user (65532), which the kubelet can check; harden adds none, as USER 65532:65532 would only repeat it",
             )
         }),
+        // A kept final stage that is an export (`docker build --output`): nothing runs in it by
+        // itself.
+        None if !plan.rewrites_runtime() && facts.is_export() => {
+            out.push(Finding {
+                severity: crate::rules::Severity::Info,
+                ..Finding::new(
+                    &rules::RUNS_AS_ROOT,
+                    stage.from.line,
+                    "no USER instruction, but the final stage is an export (on scratch, no command, directories copied out of the build): no program runs in it by itself, so the user is what runs its files chooses",
+                )
+            })
+        }
         // A base from a build argument with no default may set its own user (a `-nonroot` image
         // the Makefile passes): no error for what cannot be seen.
         None if base.is_none() => out.push(Finding {

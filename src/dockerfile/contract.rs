@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::facts::{Facts, join_path};
-use super::model::{Body, Stage};
+use super::model::{Body, Copy, Stage};
 use super::output::Output;
 
 /// What the program sees in the final image.
@@ -174,6 +174,29 @@ impl Facts<'_> {
             && !made
             && !self.is_single_stage()
             && (self.builds().all(|(r, c)| !self.ships(r, c)) || !self.other_systems_shipped().is_empty())
+    }
+
+    /// True when the final stage is an export (`docker build --output`): built on scratch, with no
+    /// command, copying whole directories from other stages (`COPY --from=build /src/bin/ /`) or
+    /// named for what it hands out (`binary`, `artifacts`, `export`). No program runs in it by
+    /// itself; a scratch image of one program the orchestrator starts is not one.
+    pub fn is_export(&self) -> bool {
+        let stage = self.runtime_stage();
+        let copies: Vec<&Copy> = stage
+            .instructions
+            .iter()
+            .filter_map(|i| match &i.body {
+                Body::Copy(copy) => Some(copy),
+                _ => None,
+            })
+            .collect();
+        let name = stage.from.alias.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let named = ["artifact", "binaries", "binary", "export", "output"].iter().any(|w| name.contains(w));
+        let directories = !copies.is_empty() && copies.iter().all(|c| c.sources.iter().all(|s| s.ends_with('/')));
+        self.base_image(stage).is_some_and(|b| b.family() == super::image::Family::Scratch)
+            && self.entrypoint_and_cmd(stage) == (None, None)
+            && copies.iter().all(|c| c.from.is_some())
+            && (named || directories)
     }
 
     /// Why an image that [carries data only](Self::carries_data_only) has no user to change.

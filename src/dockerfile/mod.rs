@@ -172,6 +172,14 @@ fn windows_base(facts: &facts::Facts<'_>) -> Option<image::ImageRef> {
     base.is_windows().then_some(base)
 }
 
+/// True when a Dockerfile's final stage is an export (see [`facts::Facts::is_export`]): no
+/// program of its own runs in it.
+pub fn runs_no_program(text: &str) -> bool {
+    let Ok(df) = model::Dockerfile::parse(text) else { return false };
+    let (source, config) = (SourceFacts::default(), Config::default());
+    facts::Facts::new(text, &df, &source, &config).is_export()
+}
+
 /// True when a Dockerfile builds a Windows image, which no Linux pod runs.
 pub fn builds_windows_image(text: &str) -> bool {
     let Ok(df) = model::Dockerfile::parse(text) else { return false };

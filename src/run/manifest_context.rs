@@ -30,7 +30,8 @@ pub(super) fn built_image(
     BuiltImage {
         user: dockerfile::final_numeric_user(&text),
         writes,
-        root_kept: dockerfile::root_kept(&text, source, config),
+        // An export on scratch with no command runs nothing that could need root.
+        root_kept: dockerfile::root_kept(&text, source, config).filter(|_| !dockerfile::runs_no_program(&text)),
         file_capabilities: dockerfile::file_capabilities(&text),
         last,
         text,
