@@ -179,6 +179,10 @@ struct Build {
 /// builds `echo`).
 const GENERIC_DIRS: &[&str] = &["rootfs", "build", "docker", "image", "images", "container", "dockerfiles"];
 
+/// Words in a Dockerfile's name that make it a development or test variant (`Dockerfile.dev`,
+/// `e2e.Dockerfile`): not the image its directory's name names.
+const VARIANT_WORDS: &[&str] = &["dev", "debug", "test", "tests", "e2e", "ci", "local", "coverage", "devcontainer"];
+
 /// What the repository's Compose files, skaffold configs and manifests say.
 #[derive(Debug, Clone, Default)]
 pub struct Repository {
@@ -299,7 +303,8 @@ impl Repository {
             .filter(|b| b.dockerfile == dockerfile)
             .flat_map(|b| b.images.iter().map(|i| (i.clone(), b.target.clone())))
             .collect();
-        // The directory that names the image: above a generic one (`images/echo/rootfs/`).
+        // The directory that names the image: above a generic one (`images/echo/rootfs/`); not
+        // for a development or test variant of it.
         let named = dockerfile.ancestors().skip(1).find(|p| {
             !p.file_name()
                 .and_then(|n| n.to_str())
@@ -309,7 +314,10 @@ impl Repository {
             Some(parent) => parent.file_name().and_then(|n| n.to_str()),
             None => self.root_name.as_deref(),
         };
+        let name = dockerfile.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
+        let variant = name.split(['.', '-', '_']).any(|word| VARIANT_WORDS.contains(&word));
         if images.is_empty()
+            && !variant
             && let Some(dir) = dir
         {
             images.push((dir.to_string(), None));
@@ -448,6 +456,16 @@ mod tests {
         assert_eq!(app.commands[0].words, ["/app", "--verbose"]);
         assert_eq!(app.commands[0].origin, "examples/k8s/app.yaml (container app)");
         assert!(repo.for_dockerfile(Path::new("Dockerfile")).commands.is_empty());
+    }
+
+    #[test]
+    fn a_development_variant_is_not_named_after_its_directory() {
+        let mut repo = Repository::default();
+        repo.name_repository("tetra");
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["tetra"]);
+        assert_eq!(repo.image_names(Path::new("Dockerfile.operator")), ["tetra"]);
+        assert!(repo.image_names(Path::new("Dockerfile.dev")).is_empty());
+        assert!(repo.image_names(Path::new("agent/e2e.Dockerfile")).is_empty());
     }
 
     #[test]
