@@ -28,6 +28,11 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let stage = facts.runtime_stage();
     if let Some(released) = &facts.source.orchestration.released {
         let cgo = released.cgo_phrase();
+        // The image it publishes runs as root: said, since nothing else reports it.
+        let root = match super::userswitch::runs_as_root(facts) {
+            true => "; the published image runs as root (no USER instruction)",
+            false => "",
+        };
         let base = facts.base_image(stage).map(|b| match &b.tag {
             Some(tag) => format!("{}:{tag}", b.name),
             None => b.name.clone(),
@@ -42,12 +47,12 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         {
             let started = facts.started_program(stage).unwrap_or_else(|| "no command".into());
             return format!(
-                "a Go binary GoReleaser builds ({}){cgo} copied onto {base}, whose command starts {started}, not the binary itself: what that needs of the image (a shell, tools, an account) is not known, so harden leaves the image as it is",
+                "a Go binary GoReleaser builds ({}){cgo} copied onto {base}, whose command starts {started}, not the binary itself: what that needs of the image (a shell, tools, an account) is not known, so harden leaves the image as it is{root}",
                 released.origin,
             );
         }
         return format!(
-            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: the program may need what the release's base carries {BASE_CARRIES}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is",
+            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: the program may need what the release's base carries {BASE_CARRIES}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is{root}",
             released.origin,
         );
     }
