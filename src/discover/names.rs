@@ -140,13 +140,23 @@ pub(super) fn collapse_charts(found: &mut Vec<super::Found>) {
 fn ko_reason(path: &Path) -> String {
     let base = super::read_text(path).ok().and_then(|text| crate::orchestration::ko_default_base(&text));
     let what = "a ko configuration: ko builds the images from Go packages, with no Dockerfile";
-    match base {
+    // A distroless base on a Debian release past end of life gets no more security fixes.
+    let eol = base.as_deref().map(crate::dockerfile::image::ImageRef::parse).filter(|b| b.distroless_past_eol());
+    let eol = eol.map(|b| {
+        format!(
+            "; {} is past end of life (no more security fixes): move it to {}",
+            b.short_name(),
+            b.on_debian13().short_name()
+        )
+    });
+    let base_said = match base {
         Some(base) if base.contains("distroless") && !base.contains("nonroot") => format!(
             "{what}, on {base}, which runs them as root; its `:nonroot` tag runs them as 65532 (harden does not change ko's configuration: check the ports and files the programs need first)"
         ),
         Some(base) => format!("{what}, on {base}"),
         None => format!("{what}, on ko's default base (cgr.dev/chainguard/static, which runs as 65532)"),
-    }
+    };
+    base_said + &eol.unwrap_or_default()
 }
 
 /// Names of directories that hold generated files (`gen/`, `generated/`).
