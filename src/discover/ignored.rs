@@ -116,7 +116,14 @@ fn ignored_as(name: &str) -> &'static str {
     match name {
         "vendor" | "third_party" | "third-party" | "node_modules" => "vendored code",
         _ if PROPOSAL_DIRS.contains(&name) => "design proposals",
-        _ if DEFAULT_IGNORED.contains(&name) || words().any(|w| w.eq_ignore_ascii_case("testdata")) => "test data",
+        // `testdata`, also written `test_data` or `test-data`.
+        _ if DEFAULT_IGNORED.contains(&name)
+            || words().any(|w| w.eq_ignore_ascii_case("testdata"))
+            || name.eq_ignore_ascii_case("test_data")
+            || name.eq_ignore_ascii_case("test-data") =>
+        {
+            "test data"
+        }
         _ if words().any(|w| w.to_ascii_lowercase().contains("fuzz")) => "a fuzzing harness",
         _ => "a test suite",
     }
@@ -143,6 +150,7 @@ mod tests {
         assert_eq!(ignored_as("third_party"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
+        assert!(is_ignored_dir("metrics", "test_data") && ignored_as("test_data") == "test data");
         assert!(is_ignored_dir("proxy-injector", "fake") && ignored_as("fake") == "test data");
         assert!(is_ignored_dir("", "design") && ignored_as("design") == "design proposals");
         assert_eq!(ignored_as("e2e"), "a test suite");
