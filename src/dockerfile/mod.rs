@@ -325,8 +325,8 @@ fn check(before: &facts::Facts<'_>, new: &str, source: &SourceFacts, config: &Co
 }
 
 /// Who the program runs as and on what: the final stage's base image, its platform and user, and
-/// whether the image that runs is the one that built it. A rewrite that changes any of these is a security
-/// change; one that changes only build flags, cache mounts or command forms is not.
+/// whether the image that runs is the one that built it. A rewrite that changes any of these is a
+/// security change; one that changes only build flags, cache mounts or command forms is not.
 fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>, bool, Option<String>) {
     let stage = facts.runtime_stage();
     let base = facts.base_image(stage);

@@ -68,7 +68,7 @@ impl Repository {
         let context = (!context.contains("${{")).then(|| (normalise(Path::new(&context)), origin.clone()));
         let images = entry.and_then(|e| e.get("image")).and_then(Value::as_str).filter(|i| !i.contains("${{"));
         let mut images: Vec<String> = images.map(image_name).into_iter().collect();
-        for name in text("tags").unwrap_or_default().split([',', '\n']).map(image_name) {
+        for name in text("tags").unwrap_or_default().split([',', '\n']).map(|tag| image_name(tag.trim())) {
             if tagged_name(&name) && !images.contains(&name) {
                 images.push(name);
             }
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn a_build_push_step_names_its_images_and_target_stage() {
         let mut repo = Repository::default();
-        let workflow = "jobs:\n  push:\n    steps:\n      - uses: docker/build-push-action@v3\n        with:\n          context: .\n          target: STANDARD\n          tags: acme/portal:${{ needs.release.outputs.version }},acme/portal:latest\n      - uses: docker/build-push-action@v3\n        with:\n          target: ALLINONE\n          tags: |\n            acme/portal-all-in-one:latest\n            ${{ steps.meta.outputs.tags }}\n";
+        let workflow = "jobs:\n  push:\n    steps:\n      - uses: docker/build-push-action@v3\n        with:\n          context: .\n          target: STANDARD\n          tags: acme/portal:${{ needs.release.outputs.version }},acme/portal:latest\n      - uses: docker/build-push-action@v3\n        with:\n          target: ALLINONE\n          tags: |\n            portal-all-in-one:latest\n            ${{ steps.meta.outputs.tags }}\n";
         repo.read(Path::new(".github/workflows/build.yml"), workflow);
         let targets = repo.image_targets(Path::new("Dockerfile"));
         let expected = [("portal", "STANDARD"), ("portal-all-in-one", "ALLINONE")];
