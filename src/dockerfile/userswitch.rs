@@ -266,8 +266,15 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
             "that entrypoint",
         ),
     };
+    // The root work before the drop (chown, usermod) fails for a script started as the user.
+    let pod = match drop.map(|d| d.found.root_work.as_slice()).unwrap_or_default() {
+        [] => format!("a pod can set runAsUser to that user where {script} allows it"),
+        work => {
+            format!("a pod cannot start it as that user instead: the script runs {} as root first", work.join(", "))
+        }
+    };
     Some(format!(
-        " at start: {why}; the restricted profile's runAsNonRoot refuses that root start (a pod can set runAsUser to that user where {script} allows it), and harden leaves the user and the runtime to {script}"
+        " at start: {why}; the restricted profile's runAsNonRoot refuses that root start ({pod}), and harden leaves the user and the runtime to {script}"
     ))
 }
 

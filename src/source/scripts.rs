@@ -6,6 +6,11 @@
 /// supervised service: `s6-setuidgid app`, `chpst -u app`).
 pub const PRIVILEGE_DROPPERS: &[&str] = &["su-exec", "gosu", "s6-setuidgid", "chpst"];
 
+/// Commands only root may run that a script runs before it drops (giving files to the user,
+/// changing accounts): started as another user, the script fails there.
+const ROOT_WORK: &[&str] =
+    &["chown", "chgrp", "usermod", "groupmod", "useradd", "groupadd", "adduser", "addgroup", "setcap", "mount"];
+
 /// Where a script runs a program as another user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drop {
@@ -18,6 +23,9 @@ pub struct Drop {
     /// The variable the uid comes from when the script's default for it is root
     /// (`PUID=${PUID:-0}`): the drop happens only when it is set.
     pub unless_set: Option<String>,
+    /// The commands only root may run that the script runs before the drop (`chown`,
+    /// `usermod`), each once, in order.
+    pub root_work: Vec<String>,
 }
 
 /// The drops to another user a shell script makes (comments aside).
@@ -36,9 +44,27 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
                 return None;
             }
             let unless_set = root_default(text, user);
-            Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone(), unless_set })
+            let root_work = root_work(text, i);
+            Some(Drop { line: i + 1, tool: words[at].clone(), user: user.clone(), unless_set, root_work })
         })
         .collect()
+}
+
+/// The commands of [`ROOT_WORK`] the script's lines before `line` (0-based) run, each once;
+/// none where the script asks who runs it (`if [ "$(id -u)" = 0 ]`), which guards them.
+fn root_work(text: &str, line: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if ["id -u", "$EUID", "${EUID}"].iter().any(|guard| text.contains(guard)) {
+        return out;
+    }
+    for before in text.lines().take(line).filter(|l| !l.trim_start().starts_with('#')) {
+        for word in crate::shell::lex(before, 0).into_iter().map(|t| t.value) {
+            if ROOT_WORK.contains(&word.as_str()) && !out.contains(&word) {
+                out.push(word);
+            }
+        }
+    }
+    out
 }
 
 /// The variable the uid of `user` is (`${PUID}:${PGID}`), when the script's default for it is
@@ -103,23 +129,37 @@ mod tests {
         let drops = privilege_drops(text);
         assert_eq!(
             drops,
-            [Drop { line: 4, tool: "su-exec".into(), user: "$APP_UID:$APP_GID".into(), unless_set: None }]
+            [Drop {
+                line: 4,
+                tool: "su-exec".into(),
+                user: "$APP_UID:$APP_GID".into(),
+                unless_set: None,
+                root_work: vec!["chown".into()]
+            }]
         );
         assert!(privilege_drops("exec /app \"$@\"\n").is_empty());
         assert!(is_script_name("docker-entrypoint") && is_script_name("run.sh") && !is_script_name("main.go"));
         let service = "#!/bin/sh\nexec s6-setuidgid git /app/gogs web\n";
         assert_eq!(
             privilege_drops(service),
-            [Drop { line: 2, tool: "s6-setuidgid".into(), user: "git".into(), unless_set: None }]
+            [Drop {
+                line: 2,
+                tool: "s6-setuidgid".into(),
+                user: "git".into(),
+                unless_set: None,
+                root_work: Vec::new()
+            }]
         );
         assert!(is_script_name("run"), "an s6 or runit service's script");
         assert!(privilege_drops("exec gosu root /usr/sbin/crond -f\n").is_empty(), "root is no drop");
         let su = "chown -R \"$USER:$USER\" /data\nexec su $USER -c \"/app/server --config /config.yml\"\n";
-        assert_eq!(privilege_drops(su), [Drop { line: 2, tool: "su".into(), user: "$USER".into(), unless_set: None }]);
+        assert_eq!(privilege_drops(su)[0].root_work, ["chown"], "the root work before the drop");
+        let guarded = "if [ \"$(id -u)\" = '0' ]; then\n  chown -R app /data\n  exec su-exec app \"$0\" \"$@\"\nfi\nexec \"$@\"\n";
+        assert!(privilege_drops(guarded)[0].root_work.is_empty(), "started as the user, it skips the root work");
         let runuser = "exec runuser -u app -- /app/server\n";
         assert_eq!(
             privilege_drops(runuser),
-            [Drop { line: 1, tool: "runuser".into(), user: "app".into(), unless_set: None }]
+            [Drop { line: 1, tool: "runuser".into(), user: "app".into(), unless_set: None, root_work: Vec::new() }]
         );
         assert!(privilege_drops("su postgres -c initdb\n").is_empty(), "a su that is no exec only prepares");
         assert!(privilege_drops("exec su -c \"/app/server\" root\n").is_empty(), "root is no drop");
