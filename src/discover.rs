@@ -16,7 +16,7 @@ mod names;
 use action::action_dockerfile;
 pub use ignored::{DEFAULT_IGNORED, is_ignored_dir, is_test_name, under_ignored_dir};
 use names::{dockerfile_skip_reason, generated_dir_reason, yaml_skip_reason};
-pub use names::{is_dockerfile_name, is_yaml_name};
+pub use names::{in_docs, is_dockerfile_name, is_yaml_name};
 
 /// Files larger than this are skipped.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

@@ -454,6 +454,14 @@ pub fn harden_file(
         Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),
     };
     match outcome {
+        // A documentation page's excerpt with elisions (`...`) is no manifest anyone applies.
+        Err(e) if kind == Kind::Kubernetes && discover::in_docs(&display) => {
+            let why = format!(
+                "a documentation excerpt that does not parse as YAML (line {}: {}): no manifest anyone applies as it is",
+                e.line, e.message
+            );
+            FileReport::new(display, kind, Status::Skipped, Some(why))
+        }
         Err(e) => FileReport::new(display, kind, Status::Error, Some(format!("line {}: {}", e.line, e.message))),
         Ok(Outcome::Skipped(reason)) => FileReport::new(display, kind, Status::Skipped, Some(reason)),
         Ok(Outcome::Hardened { findings, rewritten, reason, security }) => {

@@ -193,6 +193,12 @@ pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
 /// Directories that hold a documentation site.
 const DOCS_DIRS: &[&str] = &["docs", "doc", "site", "website", "documentation"];
 
+/// True for a file (its path as shown, `/`-separated) inside a documentation site's directory.
+pub fn in_docs(display: &str) -> bool {
+    let mut dirs = display.split('/').rev().skip(1);
+    dirs.any(|d| DOCS_DIRS.contains(&d.to_ascii_lowercase().as_str()))
+}
+
 /// Directories whose release-named subdirectories (`deploy/v4.13.4/`) keep released manifests.
 const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases"];
 
