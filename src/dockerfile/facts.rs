@@ -178,9 +178,7 @@ impl<'a> Facts<'a> {
             Body::Copy(c) => c.from.as_deref().is_some_and(|from| ImageRef::parse(from).is_go_toolchain()),
             _ => false,
         });
-        let mut runs = stage.instructions.iter().flat_map(|i| i.body.run_commands());
-        (go.any(|c| c.subcommand != "run") || go_env)
-            && runs.any(|c| c.argv().first().is_some_and(|p| commands::runs_builds(&p.value)))
+        (go.any(|c| c.subcommand != "run") || go_env) && commands::stage_runs_builds(stage)
     }
 
     /// The stages whose files a running program sees: the final stage, each stage with a command

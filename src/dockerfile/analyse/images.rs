@@ -82,7 +82,8 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 let runs_go = || {
                     facts.df.stages.iter().any(|s| {
                         (s.index == stage.index || facts.ancestors(s).any(|a| a.index == stage.index))
-                            && (facts.go_runs.iter().any(|r| r.stage == s.index) || builds_with_make(s))
+                            && (facts.go_runs.iter().any(|r| r.stage == s.index)
+                                || crate::dockerfile::facts::commands::stage_runs_builds(s))
                     })
                 };
                 if image.family() == Family::Golang && !runs_go() {
@@ -153,13 +154,4 @@ pub(super) fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
             && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
     })?;
     Some(format!("{name}={}", choice.from.alias.as_deref()?))
-}
-
-/// True when a stage runs make or a build script, which may run the go command of its image.
-fn builds_with_make(stage: &crate::dockerfile::model::Stage) -> bool {
-    stage
-        .instructions
-        .iter()
-        .flat_map(|i| i.body.run_commands())
-        .any(|c| c.argv().first().is_some_and(|p| crate::dockerfile::facts::commands::runs_builds(&p.value)))
 }

@@ -104,6 +104,14 @@ fn names_program_target(word: &str) -> bool {
         && !word.split(['-', '_', '/', '.']).any(|part| ELSEWHERE.contains(&part))
 }
 
+/// True when a stage runs make or a build script (see [`runs_builds`]), which may run the go
+/// command of its image.
+pub fn stage_runs_builds(stage: &Stage) -> bool {
+    let mut commands = stage.instructions.iter().flat_map(|i| i.body.run_commands());
+    commands.any(|c| c.argv().first().is_some_and(|p| runs_builds(&p.value)))
+}
+
+/// True for a program that runs a project's build: make, mage, task, just, or a shell script.
 pub fn runs_builds(program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
     matches!(name, "make" | "gmake" | "mage" | "task" | "just") || name.ends_with(".sh")
