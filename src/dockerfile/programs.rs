@@ -75,11 +75,7 @@ pub fn builds_a_clone(text: &str) -> bool {
     let Ok(df) = model::Dockerfile::parse(text) else { return false };
     let instructions = || df.stages.iter().flat_map(|s| &s.instructions);
     let from_context = instructions().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
-    let clones = instructions().flat_map(|i| i.body.run_commands()).any(|c| {
-        let argv: Vec<&str> = c.argv().iter().map(|t| t.value.as_str()).collect();
-        matches!(argv.as_slice(), ["git", "clone", ..])
-    });
-    clones && !from_context
+    df.stages.iter().any(facts::commands::stage_clones) && !from_context
 }
 
 /// The name of the binary a Dockerfile with no Go build copies in and starts (`ntfy` for

@@ -111,6 +111,12 @@ pub fn stage_runs_builds(stage: &Stage) -> bool {
     commands.any(|c| c.argv().first().is_some_and(|p| runs_builds(&p.value)))
 }
 
+/// True when a stage clones a repository (`git clone …`) to build it.
+pub fn stage_clones(stage: &Stage) -> bool {
+    let mut commands = stage.instructions.iter().flat_map(|i| i.body.run_commands());
+    commands.any(|c| matches!(c.argv(), [git, clone, ..] if git.value == "git" && clone.value == "clone"))
+}
+
 /// True for a program that runs a project's build: make, mage, task, just, or a shell script.
 pub fn runs_builds(program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);

@@ -198,12 +198,8 @@ pub fn other_modules_built(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             })
         })
     };
-    remote.or_else(elsewhere).or_else(|| {
-        stage.instructions.iter().flat_map(|i| i.body.run_commands()).find_map(|cmd| {
-            let argv: Vec<&str> = cmd.argv().iter().map(|t| t.value.as_str()).collect();
-            matches!(argv.as_slice(), ["git", "clone", ..]).then(|| "a git clone".to_string())
-        })
-    })
+    let clone = || super::super::facts::commands::stage_clones(stage).then(|| "a git clone".to_string());
+    remote.or_else(elsewhere).or_else(clone)
 }
 
 /// The context directory a stage copies into `dir` (`COPY ./natscli/ /src/natscli/`), as a path

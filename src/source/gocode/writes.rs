@@ -152,7 +152,7 @@ pub struct GivenWrite {
 pub(super) fn flag_without_default(code: &str) -> Option<(String, String)> {
     let shorthand = code.contains("StringVarP(&");
     let rest = after(code, "StringVarP(&").or_else(|| after(code, "StringVar(&"))?;
-    let variable: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
+    let variable = name_at(rest);
     let strings = all_strings(rest);
     let default = strings.get(1 + usize::from(shorthand))?;
     (default.is_empty() && !variable.is_empty()).then(|| (variable, strings[0].clone()))
@@ -164,8 +164,12 @@ pub(super) fn given_write(code: &str, line: usize, flags: &HashMap<String, Strin
         &["os.MkdirAll(", "os.Mkdir(", "os.RemoveAll(", "os.Create(", "os.WriteFile(", "os.OpenFile("];
     CALLS.iter().find_map(|call| {
         let rest = after(code, call)?;
-        let variable: String = rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect();
-        let flag = flags.get(&variable)?;
+        let flag = flags.get(&name_at(rest))?;
         Some(GivenWrite { line, flag: flag.clone(), how: call.trim_end_matches('(').to_string() })
     })
+}
+
+/// The Go name (a selector too: `cfg.dir`) that `rest` starts with.
+fn name_at(rest: &str) -> String {
+    rest.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.')).collect()
 }
