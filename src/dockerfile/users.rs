@@ -124,8 +124,8 @@ pub fn runtime_argument_ids(facts: &Facts<'_>, user: &str) -> Option<String> {
             .iter()
             .any(|i| matches!(&i.body, Body::Arg(args) if args.iter().any(|(n, _)| n == name)))
     };
-    let names = ids.split(':').map(|v| v.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}'));
-    names.collect::<Vec<_>>().iter().all(|name| declared(name)).then_some(ids)
+    let mut names = ids.split(':').map(super::variables::only_variable);
+    names.all(|name| name.is_some_and(declared)).then_some(ids)
 }
 
 /// The primary group id of the account `name` a stage creates: its passwd line's, the group

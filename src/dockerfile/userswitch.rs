@@ -286,9 +286,9 @@ fn root_unless_set(facts: &Facts<'_>, drop: &Located<Drop>) -> Option<(String, &
         return Some((name.clone(), "the script's default for it is 0"));
     }
     let uid = drop.found.user.split(':').next().unwrap_or_default();
-    let name = uid.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
+    let name = super::variables::only_variable(uid)?;
     let runtime = facts.runtime_stage();
-    let zero = uid.starts_with('$') && facts.env_at(runtime, runtime.instructions.len(), name).as_deref() == Some("0");
+    let zero = facts.env_at(runtime, runtime.instructions.len(), name).as_deref() == Some("0");
     zero.then(|| (name.to_string(), "the image sets it to 0 (ENV)"))
 }
 

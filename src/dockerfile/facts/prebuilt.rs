@@ -67,10 +67,7 @@ impl Facts<'_> {
         // the build passes, which must be the program's for the image to start, in its directory.
         let passed_name = |target: &str| {
             let (dir, file) = target.rsplit_once('/').unwrap_or(("", target));
-            let variable = file.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
-            let bare = file.starts_with('$')
-                && !variable.is_empty()
-                && variable.chars().all(|c| c.is_alphanumeric() || c == '_');
+            let bare = super::super::variables::only_variable(file).is_some();
             bare && resolved.rsplit_once('/').is_some_and(|(d, _)| d == dir)
         };
         let copies = self.copied(stage);
