@@ -38,6 +38,12 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             None => b.name.clone(),
         });
         let base = base.unwrap_or_else(|| stage.from.image.clone());
+        if facts.runs_s6_overlay(stage) {
+            return format!(
+                "a Go binary GoReleaser builds ({}){cgo} run as a service of the s6-overlay init on {base}: the init runs as root by design and starts the program as the user its service script chooses, and distroless has no s6 to run, so harden leaves the image as it is",
+                released.origin,
+            );
+        }
         // Whatever the base, an entrypoint script is what runs first.
         let starts_script = facts.started_program(stage).is_some_and(|p| p.ends_with(".sh"));
         if starts_script
@@ -51,8 +57,12 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                 released.origin,
             );
         }
+        let carries = match released.may_link_c() {
+            true => BASE_CARRIES,
+            false => "(a shell, an account)",
+        };
         return format!(
-            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: the program may need what the release's base carries {BASE_CARRIES}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is{root}",
+            "a Go binary GoReleaser builds ({}){cgo} copied onto {base}: the program may need what the release's base carries {carries}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is{root}",
             released.origin,
         );
     }

@@ -70,7 +70,18 @@ impl Released {
         match (self.cgo, self.static_cgo) {
             (Some(true), false) => " with cgo (CGO_ENABLED=1), so it needs its base's C library,",
             (Some(true), true) => " with cgo, linked statically,",
-            _ => "",
+            (Some(false), _) => " with cgo off (CGO_ENABLED=0), a static binary,",
+            (None, _) => "",
+        }
+    }
+
+    /// False when every binary it packs is static (cgo off, or linked statically): none needs
+    /// a C library of its image.
+    pub fn may_link_c(&self) -> bool {
+        match self.cgo {
+            Some(true) => !self.static_cgo,
+            Some(false) => false,
+            None => true,
         }
     }
 

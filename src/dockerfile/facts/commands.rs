@@ -12,6 +12,19 @@ impl<'a> Facts<'a> {
         crate::dockerfile::runtime::started_program(entrypoint.or(cmd)?)
     }
 
+    /// True when `stage` runs an s6-overlay init (a base built on it, its `/init` as the
+    /// entrypoint, or its service directories copied in): the init runs as root by design and
+    /// starts the services, each as the user its `run` script chooses.
+    pub fn runs_s6_overlay(&self, stage: &'a Stage) -> bool {
+        let base = self.base_image(stage).map(|b| b.name.as_str()).unwrap_or(&stage.from.image);
+        let end = stage.instructions.last().map_or(stage.from.span.end, |i| i.span.end);
+        let text = &self.text[stage.from.span.start..end];
+        base.contains("s6")
+            || base.contains("linuxserver/baseimage")
+            || ["s6-overlay", "/etc/services.d"].iter().any(|s| text.contains(s))
+            || self.started_program(stage).is_some_and(|p| p == "/init")
+    }
+
     /// The `make` or script a `RUN` runs that builds the program when no `go build` does
     /// (`make falcosidekick`, `./build.sh linux`), as written, up to its first five words. Only
     /// the stages the runtime copies from count (and those they are built on), where it copies
