@@ -187,15 +187,18 @@ fn main() -> ExitCode {
                 fail_on,
                 &publish,
             )
+            .into()
         }
         Command::Fix { paths, format, write, pin, fail_on, publish } => {
             let paths = default_paths(paths);
             let mut reports = run::analyse_with(&paths, publish.config.as_deref(), pin);
+            let mut no_registry = false;
             if pin {
                 match harden::pin::Registry::for_references(&run::pinnable_references(&reports)) {
                     Ok(registry) => run::pin(&mut reports, &registry),
                     Err(e) => {
                         eprintln!("harden fix --pin: {e}");
+                        no_registry = true;
                         // Nothing can be pinned: never replace a pinned image with an unpinned one.
                         reports = run::analyse_with(&paths, publish.config.as_deref(), false);
                     }
@@ -204,7 +207,13 @@ fn main() -> ExitCode {
             if write {
                 run::write_all(&mut reports);
             }
-            finish(&paths, &reports, format, true, fail_on, &publish)
+            let exit = finish(&paths, &reports, format, true, fail_on, &publish);
+            // Pins asked for and not made: a registry failed, as the forge or the engine may.
+            let unpinned = no_registry || reports.iter().any(|r| !r.unpinned.is_empty());
+            match exit {
+                Exit::Done | Exit::Findings if unpinned => Exit::Failed.into(),
+                exit => exit.into(),
+            }
         }
         Command::Verify {
             paths,
@@ -282,7 +291,7 @@ fn main() -> ExitCode {
 }
 
 /// The exit codes, the same for every command (the README's table).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Exit {
     /// Nothing to report, or done.
     Done = 0,
@@ -363,7 +372,7 @@ fn finish(
     fixing: bool,
     fail_on: Option<Severity>,
     publish: &Publish,
-) -> ExitCode {
+) -> Exit {
     let fence = publish.github.then(Fence::raise);
     print!("{}", report::render(format, reports, fixing, &publish.sarif_category));
     if format == Format::Diff {
@@ -374,21 +383,21 @@ fn finish(
         && let Err(e) = std::fs::write(path, report::sarif(reports, &publish.sarif_category))
     {
         eprintln!("harden: --sarif {}: {e}", path.display());
-        return Exit::Usage.into();
+        return Exit::Usage;
     }
     if publish.github
         && let Err(e) = Runner::from_env().reports(reports, fixing, publish.sarif.as_deref())
     {
         eprintln!("harden: --github: {e}");
-        return Exit::Failed.into();
+        return Exit::Failed;
     }
     if paths.iter().any(|path| run::config_for(path, publish.config.as_deref()).is_err()) {
-        return Exit::Usage.into();
+        return Exit::Usage;
     }
     let worst = reports.iter().filter_map(|r| r.worst_remaining(fixing)).max();
     match (fail_on, worst) {
-        (Some(threshold), Some(worst)) if worst >= threshold => Exit::Findings.into(),
-        _ => Exit::Done.into(),
+        (Some(threshold), Some(worst)) if worst >= threshold => Exit::Findings,
+        _ => Exit::Done,
     }
 }
 

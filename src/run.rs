@@ -72,6 +72,9 @@ pub struct FileReport {
     /// Whether the repository's configuration pins base images by digest.
     #[serde(skip)]
     pub pin_digests: bool,
+    /// The base images `fix --pin` could not pin, each with what its registry answered.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpinned: Vec<String>,
     /// True when the rewrite is a security change (see [`Outcome::Hardened`]); false for one
     /// that only edits build flags, cache mounts or command forms, which `harden pr` does not
     /// propose alone.
@@ -92,6 +95,7 @@ impl FileReport {
             context: None,
             build_args: Vec::new(),
             pin_digests: false,
+            unpinned: Vec::new(),
             security: false,
         }
     }
@@ -397,20 +401,13 @@ pub fn harden_file(
         Ok(Outcome::Skipped(reason)) => FileReport::new(display, kind, Status::Skipped, Some(reason)),
         Ok(Outcome::Hardened { findings, rewritten, reason, security }) => {
             let status = if rewritten.is_some() { Status::Changed } else { Status::Unchanged };
-            FileReport {
-                path: display,
-                kind,
-                status,
-                reason,
-                findings,
-                original: Some(text),
-                rewritten,
-                source_path: Some(path.to_path_buf()),
-                context: None,
-                build_args: Vec::new(),
-                pin_digests: false,
-                security,
-            }
+            let mut report = FileReport::new(display, kind, status, reason);
+            report.findings = findings;
+            report.original = Some(text);
+            report.rewritten = rewritten;
+            report.source_path = Some(path.to_path_buf());
+            report.security = security;
+            report
         }
     }
 }

@@ -260,6 +260,15 @@ fn exit_codes_mean_the_same_for_every_command() {
     let api = format!("http://{closed}/api/v3");
     let (code, _, stderr) = harden(&[&pr[..], &["--verify", "false", "--api-url", &api]].concat(), here);
     assert_eq!(code, 3, "no forge answers: {stderr}");
+    // `fix --pin` whose registry does not answer: the diff stands, and stderr names the image.
+    let unreachable = format!(
+        "FROM {closed}/library/golang:1.24 AS build\nCOPY . .\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /out/app .\n\nFROM {closed}/distroless/static-debian13:nonroot\nCOPY --from=build /out/app /app\nUSER 65532:65532\nENTRYPOINT [\"/app\"]\n"
+    );
+    let hardened = repo(&[("Dockerfile", &unreachable), ("go.mod", "module x\n\ngo 1.24\n")]);
+    let (code, _, stderr) = harden(&["fix", "--pin"], hardened.path());
+    assert_eq!(code, 3, "no registry answers: {stderr}");
+    assert!(stderr.contains(&format!("Dockerfile: not pinned by digest: {closed}/library/golang:1.24 (")), "{stderr}");
+    assert_eq!(harden(&["fix"], hardened.path()).0, 0, "no pin asked for");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = taken.local_addr().unwrap().to_string();
     let data = tempfile::tempdir().unwrap();

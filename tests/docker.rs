@@ -121,6 +121,7 @@ fn a_rewrite_that_does_not_start_is_not_proven() {
         context: Some(context),
         build_args: Vec::new(),
         pin_digests: false,
+        unpinned: Vec::new(),
         security: true,
     };
     let images = verify::verify(std::slice::from_ref(&report), &engine, &engine, &options());

@@ -58,6 +58,7 @@ fn a_pinned_image_is_fixed_and_an_unreachable_one_is_named() {
         ]
     );
     assert!(report.reason.as_deref().unwrap_or_default().contains("not pinned by digest: golang:1.24"));
+    assert!(report.unpinned.len() == 1 && report.unpinned[0].starts_with("golang:1.24 ("), "{:?}", report.unpinned);
 }
 
 #[test]

@@ -202,18 +202,11 @@ mod tests {
         let mut finding = Finding::new(&crate::rules::RUNS_AS_ROOT, 1, "no USER instruction: the program runs as root");
         finding.fixed = true;
         FileReport {
-            path: path.into(),
-            kind: Kind::Dockerfile,
-            status: Status::Changed,
-            reason: None,
             findings: vec![finding, Finding::new(&crate::rules::PRIVILEGED_PORT, 3, "EXPOSE 80: below 1024")],
             original: Some(original),
             rewritten: Some(rewritten),
-            source_path: None,
-            context: None,
-            build_args: Vec::new(),
-            pin_digests: false,
             security: true,
+            ..FileReport::new(path.into(), Kind::Dockerfile, Status::Changed, None)
         }
     }
 

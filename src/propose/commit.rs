@@ -106,18 +106,11 @@ mod tests {
 
     fn report(path: &str, kind: Kind, rewritten: Option<&str>, rule: &rules::Rule) -> FileReport {
         FileReport {
-            path: path.into(),
-            kind,
-            status: Status::Changed,
-            reason: None,
             findings: vec![Finding { fixed: true, ..Finding::new(rule, 1, "x") }],
             original: Some("before\n".into()),
             rewritten: rewritten.map(str::to_string),
-            source_path: None,
-            context: None,
-            build_args: Vec::new(),
-            pin_digests: false,
             security: true,
+            ..FileReport::new(path.into(), kind, Status::Changed, None)
         }
     }
 

@@ -26,7 +26,8 @@ pub fn diff(reports: &[FileReport]) -> String {
 }
 
 /// What a reader of the diffs alone would miss, for standard error: each file whose diff is
-/// build edits only (which `harden pr` holds back), each file in error with its reason, and the
+/// build edits only (which `harden pr` holds back), each file in error with its reason, each
+/// whose base images `fix --pin` could not pin, and the
 /// summary of every file, with where to read why the others are left as they are.
 pub fn notes(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
@@ -41,6 +42,9 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 out.push_str(&format!("{}: error ({reason})\n", report.path));
             }
             _ => {}
+        }
+        if !report.unpinned.is_empty() {
+            out.push_str(&format!("{}: not pinned by digest: {}\n", report.path, report.unpinned.join(", ")));
         }
     }
     let summary = super::text::summary(reports, fixing);
@@ -73,19 +77,21 @@ mod tests {
         let mut secure = report("Dockerfile", Status::Changed, None);
         secure.security = true;
         let broken = report("deploy/app.yaml", Status::Error, Some("line 4: mapping values are not allowed"));
-        let kept = report("web/Dockerfile", Status::Unchanged, None);
+        let mut kept = report("web/Dockerfile", Status::Unchanged, None);
+        kept.unpinned = vec!["alpine:3.22 (connection refused)".into()];
         let notes = notes(&[build_only, secure, broken, kept], true);
         let lines: Vec<&str> = notes.lines().collect();
-        assert_eq!(lines.len(), 3, "{notes}");
+        assert_eq!(lines.len(), 4, "{notes}");
         assert!(
             lines[0].starts_with("tools/Dockerfile: changed (build edits only: `harden pr` proposes them"),
             "{notes}"
         );
         assert_eq!(lines[1], "deploy/app.yaml: error (line 4: mapping values are not allowed)");
+        assert_eq!(lines[2], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
         assert!(
-            lines[2].starts_with("4 files: 2 changed, 1 unchanged, 0 skipped, 1 error; 0 findings, 0 fixed"),
+            lines[3].starts_with("4 files: 2 changed, 1 unchanged, 0 skipped, 1 error; 0 findings, 0 fixed"),
             "{notes}"
         );
-        assert!(lines[2].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
+        assert!(lines[3].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
     }
 }

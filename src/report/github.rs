@@ -291,18 +291,11 @@ mod tests {
 
     fn report(path: &str, findings: Vec<Finding>) -> FileReport {
         FileReport {
-            path: path.into(),
-            kind: Kind::Dockerfile,
-            status: Status::Changed,
-            reason: None,
             findings,
             original: None,
             rewritten: None,
-            source_path: None,
-            context: None,
-            build_args: Vec::new(),
-            pin_digests: false,
             security: true,
+            ..FileReport::new(path.into(), Kind::Dockerfile, Status::Changed, None)
         }
     }
 

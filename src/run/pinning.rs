@@ -40,6 +40,7 @@ pub fn pin(reports: &mut [FileReport], resolver: &dyn DigestResolver) {
             .collect();
         if !failed.is_empty() {
             let note = format!("not pinned by digest: {}", failed.join(", "));
+            report.unpinned = failed;
             report.reason = Some(report.reason.take().map_or(note.clone(), |r| format!("{r}; {note}")));
             // A pinned image the rewrite replaced must not become an unpinned one.
             let original = report.original.as_deref().unwrap_or_default();
