@@ -370,8 +370,8 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ));
             }
             // A health check gets no signals: its shell form matters only where there is no
-            // shell, the only place harden turns it. Where the shell stays, hadolint's DL3025
-            // (which takes HEALTHCHECK CMD for a CMD) is answered at info: nothing needs changing.
+            // shell, the only place harden turns it. Where the shell stays, it is said at info:
+            // nothing needs changing (hadolint's DL3025 reads only CMD and ENTRYPOINT).
             Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
                 if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
             {
@@ -382,7 +382,12 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                         "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
                     )
                 } else {
-                    let message = "HEALTHCHECK CMD is in shell form, which hadolint reports (DL3025): the runtime keeps its /bin/sh to run it, and a health check needs no signals, so harden leaves the form as it is";
+                    // `curl -f http://localhost:$PORT/health`: the shell expands what exec form would not.
+                    let expands = form.words().into_iter().find(|w| w.contains('$'));
+                    let expands = expands.map(|w| format!(", which expands `{w}`")).unwrap_or_default();
+                    let message = format!(
+                        "HEALTHCHECK CMD is in shell form: the runtime keeps its /bin/sh to run it{expands}, and a health check needs no signals, so harden leaves the form as it is"
+                    );
                     Finding {
                         severity: crate::rules::Severity::Info,
                         ..Finding::new(&rules::SHELL_FORM, inst.line, message)
