@@ -246,8 +246,21 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
         programs.into_iter().partition(|p| p.starts_with("lib") || matches!(p.as_str(), "gcompat" | "glibc"));
     let instead = match command.split_whitespace().next() {
         _ if !programs.is_empty() || !libraries.is_empty() => {
+            // A program the health check runs is named with it (`curl -f …`), not guessed at.
+            let check = stage.instructions.iter().find_map(|i| match &i.body {
+                Body::Healthcheck(Some(form)) => Some((i.line, form.words())),
+                _ => None,
+            });
+            let (checked, programs): (Vec<String>, Vec<String>) = programs
+                .into_iter()
+                .partition(|p| check.as_ref().is_some_and(|(_, words)| words.iter().any(|w| w == p)));
+            let checks = check.filter(|_| !checked.is_empty()).map(|(line, _)| {
+                format!("its HEALTHCHECK (line {line}) runs what it installs: {}", checked.join(", "))
+            });
             let run = (!programs.is_empty())
                 .then(|| format!("the program or its entrypoint may run what it installs: {}", programs.join(", ")));
+            let run = checks.into_iter().chain(run).collect::<Vec<_>>().join("; ");
+            let run = (!run.is_empty()).then_some(run);
             let link = (!libraries.is_empty())
                 .then(|| format!("the program may link the libraries it installs: {}", libraries.join(", ")));
             run.into_iter().chain(link).collect::<Vec<_>>().join("; ")
