@@ -36,7 +36,7 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
         // one whose contents harden knows (what the program does with a kept image's tools and
         // files as another user is not known).
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) && IMAGE_REASONS.contains(&why.rule) => {
-            format!("; harden keeps the runtime image ({} says why), and with it the user{unknown}", why.rule)
+            format!("; harden keeps the runtime image ({}), and with it the user{unknown}", image_reasons(plan))
         }
         Some(why) if matches!(plan.runtime, RuntimePlan::Keep) => {
             format!("; harden leaves it so ({} says why)", why.rule)
@@ -49,5 +49,22 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
             .map(|id| format!("; harden keeps the runtime image, as {id} is turned off for this file, and with it the user{unknown}"))
             .unwrap_or_default(),
         _ => String::new(),
+    }
+}
+
+/// The findings that keep the runtime image, as HD101 and HD106 point at them: `HD131 says
+/// why`, `HD131 and HD135 say why` (each rule once, in the plan's order); the first finding the
+/// plan keeps it for where none is a reason of [`IMAGE_REASONS`].
+pub(super) fn image_reasons(plan: &Plan) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for hazard in plan.hazards.iter().filter(|h| IMAGE_REASONS.contains(&h.rule)) {
+        if !ids.contains(&hazard.rule) {
+            ids.push(hazard.rule);
+        }
+    }
+    match ids.as_slice() {
+        [] => plan.hazards.first().map(|h| format!("{} says why", h.rule)).unwrap_or_default(),
+        [one] => format!("{one} says why"),
+        [rest @ .., last] => format!("{} and {last} say why", rest.join(", ")),
     }
 }
