@@ -189,7 +189,7 @@ rules! {
         "The image moves its program to 65532 from root or another user, and declares a VOLUME or keeps an embedded database (SQLite, bolt, badger…) at a path set when it runs: data an earlier image wrote to a volume keeps its owner, which the new user cannot write."
         "Not fixed: the user still moves to 65532; give the data volumes to 65532:65532 (chown, or fsGroup: 65532 in Kubernetes) when rolling the image out.";
     BASE_END_OF_LIFE = "HD153" "runtime-end-of-life" Warning false ""
-        "The runtime harden keeps runs on a distribution release past end of life (alpine 3.21 and older, Debian 11 and older, Ubuntu 20.04 and older, as of December 2026): its packages get no more security fixes."
+        "The runtime harden keeps runs on a distribution release past end of life (alpine 3.21 and older, Debian 11 and older, Ubuntu 20.04 and older, as of December 2026): its packages get no more security fixes. Also a stage on such a release that the runtime copies CA certificates or time zones from: that data gets no more updates. Where a build argument's default gives the release, the advice is to raise that default."
         "Not fixed: another release brings other package versions, which only a rebuild and the project's tests can vouch for; raise the tag (alpine:3.23, debian:13-slim, ubuntu:24.04).";
     COMMENT_NEEDS_ROOT = "HD154" "comment-needs-root" Warning false ""
         "A comment in the runtime stage (or just above its FROM) says the program needs root (`# Need root user for UDS`)."

@@ -6,6 +6,21 @@ pub fn only_variable(word: &str) -> Option<&str> {
     (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
 }
 
+/// The names of the variables `text` uses (`$NAME`, `${NAME}`, `${NAME:-default}`), each once,
+/// in order.
+pub fn names(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (at, _) in text.match_indices('$') {
+        let after = &text[at + 1..];
+        let after = after.strip_prefix('{').unwrap_or(after);
+        let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+        if end > 0 && !out.contains(&&after[..end]) {
+            out.push(&after[..end]);
+        }
+    }
+    out
+}
+
 /// True when `text` uses the variable `name` (`$NAME`, `${NAME}`, `${NAME:-default}`), not one
 /// whose name only starts with it (`$NAMES`).
 pub fn uses(text: &str, name: &str) -> bool {
@@ -50,6 +65,12 @@ pub fn substitute(text: &str, vars: &[(String, Option<String>)]) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_the_variables_a_text_uses() {
+        assert_eq!(names("alpine:${ALPINE_VERSION}-$ARCH${ARCH:-amd64}"), ["ALPINE_VERSION", "ARCH"]);
+        assert!(names("alpine:3.22 costs $ 5").is_empty());
+    }
 
     #[test]
     fn a_word_that_is_only_a_variable_names_it() {

@@ -7,6 +7,7 @@ use crate::rules;
 
 use super::super::facts::Facts;
 use super::super::image::{Family, ImageRef};
+use super::super::model::{Body, Stage};
 use super::super::plan::{Plan, RuntimePlan};
 
 /// Releases past end of life: the family, the tag's release (its first word, up to `-`), and
@@ -44,26 +45,90 @@ fn release(image: &ImageRef) -> Option<String> {
 
 /// HD153 on the runtime stage's base when harden keeps that base and its release is past end of
 /// life (older alpine branches, whose last one ages out a few years after its release, are
-/// taken as past too).
+/// taken as past too), and on a stage the runtime copies CA certificates or time zones from,
+/// whose data gets no more updates either.
 pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
-    let stage = facts.runtime_stage();
-    let Some(image) = facts.base_image(stage).filter(|_| matches!(plan.runtime, RuntimePlan::Keep)) else { return };
-    let Some(release) = release(image) else { return };
+    let runtime = facts.runtime_stage();
+    if matches!(plan.runtime, RuntimePlan::Keep)
+        && let Some((image, since)) = facts.base_image(runtime).and_then(|i| past_end_of_life(i).map(|s| (i, s)))
+    {
+        let fix = move_to_supported(runtime, "the runtime");
+        let message = format!(
+            "{} is past end of life (since {since}): its packages get no more security fixes; {fix}",
+            super::images::as_written(runtime, image)
+        );
+        out.push(Finding::new(&rules::BASE_END_OF_LIFE, runtime.from.line, message));
+    }
+    for (stage, data) in copied_data(facts) {
+        let Some((image, since)) = facts.base_image(stage).and_then(|i| past_end_of_life(i).map(|s| (i, s))) else {
+            continue;
+        };
+        let fix = move_to_supported(stage, "the stage");
+        let message = format!(
+            "{} is past end of life (since {since}): the {data} the runtime copies from stage {} get no more updates; {fix}",
+            super::images::as_written(stage, image),
+            stage.reference()
+        );
+        out.push(Finding::new(&rules::BASE_END_OF_LIFE, stage.from.line, message));
+    }
+}
+
+/// Since when `image`'s release is past end of life, as said to the reader.
+fn past_end_of_life(image: &ImageRef) -> Option<String> {
+    let release = release(image)?;
     let family = image.family();
-    let known = PAST_END_OF_LIFE.iter().find(|(f, names, _)| *f == family && names.contains(&release.as_str()));
-    let since = match known {
-        Some((_, _, since)) => since.to_string(),
-        None if family == Family::Alpine && older_alpine(&release) => "2021 or before".to_string(),
-        None => return,
+    match PAST_END_OF_LIFE.iter().find(|(f, names, _)| *f == family && names.contains(&release.as_str())) {
+        Some((_, _, since)) => Some(since.to_string()),
+        None if family == Family::Alpine && older_alpine(&release) => Some("2021 or before".into()),
+        None => None,
+    }
+}
+
+/// The advice for a stage on a release past end of life: where a build argument's default
+/// names the release, that default is what to raise (a build passing a newer one is not
+/// affected).
+fn move_to_supported(stage: &Stage, what: &str) -> String {
+    // The variables that give the release: those of the tag (`alpine:${ALPINE_VERSION}`), or
+    // one that is the whole image (`${RUNTIME}`), not a registry prefix (`${MIRROR}alpine:3.19`).
+    let image = &stage.from.image;
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let release_part = match last.split_once(':') {
+        Some((_, tag)) => tag,
+        None if crate::dockerfile::variables::only_variable(image).is_some() => image,
+        None => "",
     };
-    out.push(Finding::new(
-        &rules::BASE_END_OF_LIFE,
-        stage.from.line,
-        format!(
-            "{} is past end of life (since {since}): its packages get no more security fixes; move the runtime to a supported release",
-            image.to_reference()
+    match crate::dockerfile::variables::names(release_part).as_slice() {
+        [] => format!("move {what} to a supported release"),
+        names => format!(
+            "raise the default of {} to a supported release (a build that passes a supported one is not affected)",
+            names.join(" and ")
         ),
-    ));
+    }
+}
+
+/// The stages other than the runtime that the runtime copies CA certificates or time zones
+/// from, each once, with what it copies.
+fn copied_data<'a>(facts: &Facts<'a>) -> Vec<(&'a Stage, &'static str)> {
+    let runtime = facts.runtime_stage();
+    let mut out: Vec<(&Stage, &str)> = Vec::new();
+    for inst in &runtime.instructions {
+        let Body::Copy(copy) = &inst.body else { continue };
+        let Some(stage) = copy.from.as_deref().and_then(|f| facts.df.stage_named(f)) else { continue };
+        let certificates = copy.sources.iter().any(|s| s.contains("/etc/ssl") || s.contains("ca-certificates"));
+        let zones = copy.sources.iter().any(|s| s.contains("zoneinfo"));
+        let data = match (certificates, zones) {
+            (true, true) => "CA certificates and time zones",
+            (true, false) => "CA certificates",
+            (false, true) => "time zones",
+            (false, false) => continue,
+        };
+        match out.iter_mut().find(|(s, _)| s.index == stage.index) {
+            Some(seen) if seen.1 != data => seen.1 = "CA certificates and time zones",
+            Some(_) => {}
+            None => out.push((stage, data)),
+        }
+    }
+    out
 }
 
 /// True for an alpine branch older than the table's (`3.9`).

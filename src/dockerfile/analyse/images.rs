@@ -5,8 +5,8 @@ use crate::finding::Finding;
 use crate::rules;
 
 use super::super::facts::Facts;
-use super::super::image::Family;
-use super::super::model::Body;
+use super::super::image::{Family, ImageRef};
+use super::super::model::{Body, Stage};
 use super::super::plan::{Plan, RuntimePlan};
 use super::super::rewrite::{builder_version_from_go_mod, other_modules_built};
 use super::add_is_plain_copy;
@@ -32,11 +32,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         if image.family() == Family::Scratch {
             continue;
         }
-        // An image from build arguments is named as their defaults make it, and as written.
-        let reference = match stage.from.image.contains('$') {
-            true => format!("{} ({} with its build arguments' defaults)", image.to_reference(), stage.from.image),
-            false => image.to_reference(),
-        };
+        let reference = as_written(stage, image);
         if image.digest.is_none() {
             out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
             // A golang tag that names only its variant (`golang:alpine`) floats like `latest`.
@@ -154,4 +150,14 @@ pub(super) fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
             && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
     })?;
     Some(format!("{name}={}", choice.from.alias.as_deref()?))
+}
+
+/// `image`, the base of `stage`, named as the file writes it: where build arguments name it, as
+/// their defaults make it and as written (`alpine:3.19 (alpine:${ALPINE_VERSION} with its build
+/// arguments' defaults)`).
+pub(super) fn as_written(stage: &Stage, image: &ImageRef) -> String {
+    match stage.from.image.contains('$') {
+        true => format!("{} ({} with its build arguments' defaults)", image.to_reference(), stage.from.image),
+        false => image.to_reference(),
+    }
 }
