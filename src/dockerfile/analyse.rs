@@ -255,6 +255,12 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let flavour = plan.hazards.first().is_some_and(|h| h.rule == rules::SECOND_RUNTIME.id);
         let severity = if variant.is_some() || flavour { crate::rules::Severity::Info } else { finding.severity };
         out.push(Finding { severity, ..finding });
+        // What needs the shell of a variant kept beside its shell-less twin is told at info too.
+        if variant.is_some() {
+            for needs_shell in out.iter_mut().filter(|f| f.rule == rules::RUNTIME_NEEDS_SHELL.id) {
+                needs_shell.severity = crate::rules::Severity::Info;
+            }
+        }
     }
     // A tag only partly from a variable still names its variant (`static:nonroot-${ARCH}`).
     let written = ImageRef::parse(&stage.from.image);
