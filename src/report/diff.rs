@@ -2,6 +2,7 @@
 
 use similar::TextDiff;
 
+use crate::discover::Kind;
 use crate::run::{FileReport, Status};
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git
@@ -27,7 +28,7 @@ pub fn diff(reports: &[FileReport]) -> String {
 
 /// What a reader of the diffs alone would miss, for standard error: each file whose diff is
 /// build edits only (which `harden pr` holds back), each file in error with its reason, each
-/// whose base images `fix --pin` could not pin, and the
+/// Dockerfile left as it is with why, each whose base images `fix --pin` could not pin, and the
 /// summary of every file, with where to read why the others are left as they are.
 pub fn notes(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
@@ -40,6 +41,18 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
             Status::Error => {
                 let reason = report.reason.as_deref().unwrap_or_default();
                 out.push_str(&format!("{}: error ({reason})\n", report.path));
+            }
+            // A Dockerfile left as it is, with why: its reason, else what keeps it (the worst
+            // finding not fixed). Manifests left alone are too many (RBAC, CRDs) to list.
+            Status::Skipped | Status::Unchanged if report.kind == Kind::Dockerfile => {
+                let worst = report.findings.iter().filter(|f| !f.fixed).min_by_key(|f| std::cmp::Reverse(f.severity));
+                let why = match (&report.reason, worst) {
+                    (Some(reason), _) => format!(" ({reason})"),
+                    (None, Some(f)) => format!(" ({} {})", f.rule, f.message),
+                    (None, None) => String::new(),
+                };
+                let status = if report.status == Status::Skipped { "skipped" } else { "unchanged" };
+                out.push_str(&format!("{}: {status}{why}\n", report.path));
             }
             _ => {}
         }
@@ -55,8 +68,7 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::Kind;
-    use crate::run::Status;
+    use crate::finding::Finding;
 
     #[test]
     fn an_absolute_path_gets_no_doubled_slash() {
@@ -79,19 +91,27 @@ mod tests {
         let broken = report("deploy/app.yaml", Status::Error, Some("line 4: mapping values are not allowed"));
         let mut kept = report("web/Dockerfile", Status::Unchanged, None);
         kept.unpinned = vec!["alpine:3.22 (connection refused)".into()];
-        let notes = notes(&[build_only, secure, broken, kept], true);
+        kept.findings = vec![
+            Finding::new(&crate::rules::NOT_PINNED, 1, "alpine:3.22 is not pinned by digest"),
+            Finding::new(&crate::rules::RUNS_AS_ROOT, 1, "no USER instruction: the program runs as root"),
+            Finding::new(&crate::rules::FAT_RUNTIME, 1, "the runtime stage runs on alpine:3.22"),
+        ];
+        let skipped = report("tools/Dockerfile.dev", Status::Skipped, Some("a development image: it runs `go run`"));
+        let notes = notes(&[build_only, secure, broken, kept, skipped], true);
         let lines: Vec<&str> = notes.lines().collect();
-        assert_eq!(lines.len(), 4, "{notes}");
+        assert_eq!(lines.len(), 6, "{notes}");
         assert!(
             lines[0].starts_with("tools/Dockerfile: changed (build edits only: `harden pr` proposes them"),
             "{notes}"
         );
         assert_eq!(lines[1], "deploy/app.yaml: error (line 4: mapping values are not allowed)");
-        assert_eq!(lines[2], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
+        assert_eq!(lines[2], "web/Dockerfile: unchanged (HD106 no USER instruction: the program runs as root)");
+        assert_eq!(lines[3], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
+        assert_eq!(lines[4], "tools/Dockerfile.dev: skipped (a development image: it runs `go run`)");
         assert!(
-            lines[3].starts_with("4 files: 2 changed, 1 unchanged, 0 skipped, 1 error; 0 findings, 0 fixed"),
+            lines[5].starts_with("5 files: 2 changed, 1 unchanged, 1 skipped, 1 error; 3 findings, 0 fixed"),
             "{notes}"
         );
-        assert!(lines[3].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
+        assert!(lines[5].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
     }
 }
