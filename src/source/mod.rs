@@ -193,8 +193,14 @@ impl SourceFacts {
     }
 
     /// The directory of the `main` package named like one of `names` (in their order):
-    /// `cmd/<name>`, `<name>`, or the only one of that name deeper (`cmd/infra/<name>`).
+    /// `cmd/<name>`, `<name>`, or the only one of that name deeper (`cmd/infra/<name>`); a name
+    /// that starts with the module's (`woodpecker-agent` in `…/woodpecker/v3`) is also looked
+    /// up without it (`cmd/agent`).
     pub fn main_package_named(&self, names: &[String]) -> Option<String> {
+        let module = self.go_mod.as_ref().map(|m| m.module.as_str()).unwrap_or_default();
+        let project = module.split('/').rev().find(|part| !is_major_version(part)).unwrap_or_default();
+        let unprefixed = names.iter().filter_map(|name| name.strip_prefix(project)?.strip_prefix('-'));
+        let names: Vec<String> = names.iter().map(String::as_str).chain(unprefixed).map(String::from).collect();
         let is_main = |dir: &String| self.packages.get(dir).is_some_and(|p| p.main);
         let deeper = |name: &String| {
             let mut found = self.packages.iter().filter(|(d, p)| p.main && d.ends_with(&format!("/{name}")));
@@ -271,6 +277,11 @@ impl SourceFacts {
     pub fn needs_cxx(&self) -> bool {
         self.go_mod.as_ref().is_some_and(|m| m.requires.iter().any(|r| CXX_MODULES.iter().any(|c| r.starts_with(c))))
     }
+}
+
+/// True for a module path's major version element (`v3`).
+fn is_major_version(part: &str) -> bool {
+    part.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The directory of a Go file (relative to the context): its package's.
