@@ -105,7 +105,12 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     let development = entrypoint
         .or(cmd)
         .and_then(runtime::development_command)
-        .or_else(|| runtime::carries_delve(facts.runtime_stage()));
+        .or_else(|| runtime::carries_delve(facts.runtime_stage()))
+        // A debug stage built on the shipped one (`FROM deploy AS debug`) leaves that one to harden.
+        .or_else(|| {
+            runtime::installs_delve(facts.runtime_stage())
+                .filter(|_| facts.parent_stage(facts.runtime_stage()).is_none())
+        });
     if let Some(why) = development {
         return Ok(Outcome::Skipped(format!("a development image: {why}")));
     }

@@ -116,6 +116,22 @@ pub fn carries_delve(stage: &super::model::Stage) -> Option<String> {
     copies_dlv.then(|| "it carries delve (dlv), the Go debugger, for a debugger to attach to the program".to_string())
 }
 
+/// Why a runtime stage that installs delve itself is a development image: it builds the
+/// repository's code and runs it under the debugger (a script or Compose starts it).
+pub fn installs_delve(stage: &super::model::Stage) -> Option<String> {
+    // `go install github.com/go-delve/delve/cmd/dlv@v1.23.1` in the image that runs.
+    let installs_dlv = stage.instructions.iter().flat_map(|i| i.body.run_commands()).find_map(|c| {
+        let argv: Vec<String> = c.argv().iter().map(|t| t.value.clone()).collect();
+        let install = argv.len() > 2 && argv[0] == "go" && argv[1] == "install";
+        argv.into_iter().find(|w| install && w.contains("go-delve/delve"))
+    });
+    installs_dlv.map(|package| {
+        format!(
+            "it installs delve (go install {package}), the Go debugger, to build the program and run it under the debugger while developing it"
+        )
+    })
+}
+
 /// True when a command names its program or an argument by a path relative to the working
 /// directory (`./app`, `bin/server`, `--config ./conf.yaml`).
 pub fn command_is_relative(form: &CommandForm) -> bool {
