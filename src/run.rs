@@ -290,7 +290,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             _ => owner,
         };
         match reason {
-            Some(reason) => FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason)),
+            Some(reason) => {
+                let reason = made_from(reason, &report);
+                FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(reason))
+            }
             None => report,
         }
     });
@@ -409,6 +412,22 @@ pub fn harden_file(
             report.security = security;
             report
         }
+    }
+}
+
+/// The reason of a rendered or written manifest, with what hardening it would take, as its
+/// analysis says: the rules harden would fix in it (to fix where it is made from), or none.
+fn made_from(reason: String, report: &FileReport) -> String {
+    use crate::source::owned::MADE_FROM;
+    let mut fixed: Vec<&str> = report.findings.iter().filter(|f| f.fixed).map(|f| f.rule).collect();
+    fixed.sort();
+    fixed.dedup();
+    match report.status {
+        Status::Changed if !fixed.is_empty() => {
+            reason.replace(MADE_FROM, &format!("{MADE_FROM} (here harden would fix {})", fixed.join(", ")))
+        }
+        Status::Unchanged => reason.replace(MADE_FROM, "; it already has what harden would write"),
+        _ => reason,
     }
 }
 

@@ -66,7 +66,7 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     {
         "a GitHub Actions workflow"
     } else if stem == "kustomization" {
-        "a kustomization: kustomize builds the manifests it lists (harden edits those)"
+        "a kustomization: kustomize builds the manifests it lists, which harden checks one by one"
     } else if stem.starts_with("docker-compose") || stem.starts_with("compose") {
         "a Compose file, not a Kubernetes manifest"
     } else if stem.starts_with("skaffold") {

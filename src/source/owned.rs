@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 
+/// The advice that ends the reason of a file rendered or written by a program: its edits belong
+/// where it is made from (the caller says what they would be, or that none are needed).
+pub const MADE_FROM: &str = "; harden what it is made from";
+
 /// One `//go:embed` pattern and the Go file that declares it.
 #[derive(Debug, Clone)]
 pub struct Embed {
@@ -118,7 +122,8 @@ impl Owned {
             .collect()
     }
 
-    /// Why the file at `path` (relative to the repository) belongs to a program, if it does.
+    /// Why the file at `path` (relative to the repository) belongs to a program, if it does;
+    /// a file a render or the program writes ends with [`MADE_FROM`].
     pub fn owner(&self, path: &Path) -> Option<String> {
         if let Some((_, tiltfile, line)) = self.tilt.iter().find(|(target, _, _)| target == path) {
             return Some(format!(
@@ -131,7 +136,7 @@ impl Owned {
         };
         if let Some((_, script, found)) = self.rendered.iter().find(renders) {
             return Some(format!(
-                "rendered by `{}` in {}:{}: an edit would be undone when it is rendered again; harden what it is made from",
+                "rendered by `{}` in {}:{}: an edit would be undone when it is rendered again{MADE_FROM}",
                 found.tool,
                 script.display(),
                 found.line
@@ -151,7 +156,7 @@ impl Owned {
         let (file, line) =
             self.writers.iter().find_map(|(file, text)| Some((file, text.lines().position(writes)? + 1)))?;
         Some(format!(
-            "written by the program {}:{}: an edit would be undone when it runs again; harden what it is made from",
+            "written by the program {}:{}: an edit would be undone when it runs again{MADE_FROM}",
             file.display(),
             line
         ))
