@@ -223,6 +223,13 @@ impl<'w> Planner<'w, '_> {
         self.findings.push(f);
     }
 
+    /// A finding at info: a choice the manifest made on purpose, which harden leaves (an
+    /// explicit user below 10000 is no breach of the restricted profile).
+    fn note(&mut self, rule: &Rule, line: usize, message: String) {
+        let severity = crate::rules::Severity::Info;
+        self.findings.push(Finding { severity, ..Finding::new(rule, line, message) });
+    }
+
     fn pod_level(&mut self) {
         let w = self.workload;
         let id = w.id();
@@ -300,11 +307,10 @@ impl<'w> Planner<'w, '_> {
                 ),
                 false,
             ),
-            Some(uid) if uid < 10000 => self.finding(
+            Some(uid) if uid < 10000 => self.note(
                 &rules::RUN_AS_USER,
                 line,
                 format!("{id} runs as user {uid}, below 10000; harden never overrides an explicit user"),
-                false,
             ),
             Some(_) => {}
             None if containers_user.is_empty() && platform.is_some() => self.finding(
@@ -330,8 +336,7 @@ impl<'w> Planner<'w, '_> {
                     );
                     // Nothing is wrong that the file should fix: the image says who runs (with or
                     // without runAsNonRoot beside it).
-                    let severity = crate::rules::Severity::Info;
-                    self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, line, message) });
+                    self.note(&rules::RUN_AS_USER, line, message);
                 }
             }
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform

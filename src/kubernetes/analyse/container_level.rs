@@ -27,11 +27,10 @@ impl Planner<'_, '_> {
         }
         match get("runAsUser").and_then(Value::as_u64) {
             Some(0) => self.finding(&rules::EXPLICIT_ROOT, line, format!("{who} sets runAsUser: 0"), false),
-            Some(uid) if uid < 10000 => self.finding(
+            Some(uid) if uid < 10000 => self.note(
                 &rules::RUN_AS_USER,
                 line,
                 format!("{who} runs as user {uid}, below 10000; harden never overrides an explicit user"),
-                false,
             ),
             _ => {}
         }

@@ -4,7 +4,6 @@
 
 use yaml_serde::Value;
 
-use crate::finding::Finding;
 use crate::rules;
 
 use super::super::workload::Container;
@@ -99,8 +98,7 @@ impl Planner<'_, '_> {
                 "{} runs as user {uid}, below 10000, which the image's account has and its files belong to; harden keeps it",
                 c.who(self.workload)
             );
-            let severity = crate::rules::Severity::Info;
-            self.findings.push(Finding { severity, ..Finding::new(&rules::RUN_AS_USER, c.line, message) });
+            self.note(&rules::RUN_AS_USER, c.line, message);
         }
         true
     }
