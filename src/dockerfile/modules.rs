@@ -65,9 +65,17 @@ pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
     out
 }
 
+/// True when the `RUN` runs a linter on packages: golangci-lint only through `run` (its
+/// `linters`, `version` or `cache` subcommands load none).
 fn runs_package_tool(inst: &Instruction) -> bool {
     inst.body.run_commands().iter().any(|c| {
-        c.argv().first().is_some_and(|p| PACKAGE_TOOLS.contains(&p.value.rsplit('/').next().unwrap_or_default()))
+        let argv = c.argv();
+        let tool = argv.first().map(|p| p.value.rsplit('/').next().unwrap_or_default());
+        match tool {
+            Some("golangci-lint") => argv.get(1).is_some_and(|a| a.value == "run"),
+            Some(tool) => PACKAGE_TOOLS.contains(&tool),
+            None => false,
+        }
     })
 }
 
@@ -380,6 +388,14 @@ mod tests {
         assert!(!Mount::parse("type=cache,target=/go/pk").covers("/go/pkg/mod"));
         assert!(Mount::parse("type=cache,id=gomod,target=/go/pkg/mod/cache").is_inside("/go/pkg/mod"));
         assert!(!Mount::parse("type=cache,target=/go/pkg/modx").is_inside("/go/pkg/mod"));
+    }
+
+    #[test]
+    fn golangci_lint_loads_packages_only_when_it_runs() {
+        let text = "FROM golang:1.24\nRUN curl -sSfL https://example.com/install.sh | sh -s -- -b $(go env GOPATH)/bin v2.1.0 && golangci-lint linters\nRUN golangci-lint run ./...\nRUN staticcheck ./...\n";
+        let df = crate::dockerfile::model::Dockerfile::parse(text).unwrap();
+        let loads: Vec<bool> = df.stages[0].instructions.iter().map(runs_package_tool).collect();
+        assert_eq!(loads, [false, true, true]);
     }
 
     #[test]
