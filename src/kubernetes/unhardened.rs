@@ -62,7 +62,7 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
                 match with_pods {
                     // JobSet, RayJob, LeaderWorkerSet: a controller makes the pods.
                     true => format!(
-                        "custom resources whose controller makes pods from the templates they hold (kinds: {}): harden hardens Kubernetes' own workload kinds, so these templates are not checked",
+                        "custom resources whose controller makes pods from the templates they hold (kinds: {}): harden hardens Kubernetes' own workload kinds and Argo Rollouts' Rollout, not the pod templates of these kinds, so they are not checked",
                         dedup(&named).join(", ")
                     ),
                     false => format!("no workload to harden (kinds: {})", dedup(&named).join(", ")),
