@@ -290,7 +290,16 @@ pub fn read_text(path: &Path) -> Result<String, Unread> {
     let file = std::fs::File::open(path).map_err(Unread::Failed)?;
     let size = file.metadata().map_err(Unread::Failed)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(Unread::Skipped(format!("larger than 1 MiB ({size} bytes)")));
+        // A generated bundle says so in its first lines: that is the reason a reader wants.
+        let mut head = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut head);
+        let head = String::from_utf8_lossy(&head);
+        return Err(Unread::Skipped(match crate::kubernetes::generated_marker(&head) {
+            Some(marker) => {
+                format!("generated ({marker}) and larger than 1 MiB ({size} bytes): harden the source it comes from")
+            }
+            None => format!("larger than 1 MiB ({size} bytes)"),
+        }));
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // Read through `take`, so a file that grows meanwhile is still bounded.
@@ -384,8 +393,15 @@ mod tests {
             Err(Unread::Skipped(reason)) => reason,
             other => panic!("{other:?}"),
         };
-        assert!(skipped(&found[2]).contains("1 MiB"));
+        assert_eq!(skipped(&found[2]), "larger than 1 MiB (1100000 bytes)");
         assert!(skipped(&found[3]).contains("binary"));
+        let mut bundle = b"# This is an auto-generated file. DO NOT EDIT\n".to_vec();
+        bundle.resize(1_100_000, b'#');
+        std::fs::write(p.join("a/big.Dockerfile"), bundle).unwrap();
+        assert_eq!(
+            skipped(&found[2]),
+            "generated (This is an auto-generated file. DO NOT EDIT) and larger than 1 MiB (1100000 bytes): harden the source it comes from"
+        );
         assert_eq!(read_text(&found[0].path).unwrap(), "FROM scratch\n");
     }
 

@@ -284,8 +284,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         // A placeholder a program fills in is the program's, not a script's.
         let template = report.reason.as_deref().is_some_and(|r| r.starts_with("a template: "));
         let owner = owned.owner(&path).or_else(|| facts.patch_reason(&path)).or_else(|| facts.data_reason(&path));
+        // A bundle too large to read may still be a render's output, which says more.
+        let too_large = report.reason.as_deref().is_some_and(|r| r.contains("larger than 1 MiB"));
         let reason = match report.status {
-            Status::Skipped if template => owned.owner(&path),
+            Status::Skipped if template || too_large => owned.owner(&path),
             Status::Skipped => facts.patch_reason(&path).filter(|_| no_kind),
             _ => owner,
         };

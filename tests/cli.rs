@@ -352,3 +352,19 @@ fn one_file_gets_the_answer_the_whole_repository_gets() {
     let (_, out, _) = harden(&["scan", "deploy/overlay/patch.yaml"], dir.path());
     assert!(out.contains("skipped (a kustomize patch (listed in deploy/overlay/kustomization.yaml)"), "{out}");
 }
+
+#[test]
+fn a_bundle_too_large_to_read_is_named_by_the_render_that_writes_it() {
+    let mut bundle = String::from("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: controller\n");
+    while bundle.len() < 1_100_000 {
+        bundle.push_str("# padding for a bundle of many custom resource definitions\n");
+    }
+    let dir = repo(&[
+        ("Makefile", "manifests:\n\tkustomize build config/default > dist/install.yaml\n"),
+        ("config/default/kustomization.yaml", "resources: []\n"),
+        ("dist/install.yaml", &bundle),
+    ]);
+    let (_, stdout, _) = harden(&["scan", "--format", "text"], dir.path());
+    let line = stdout.lines().find(|l| l.starts_with("dist/install.yaml: ")).unwrap_or_default();
+    assert!(line.contains("skipped (rendered by `kustomize build` in Makefile:2"), "{stdout}");
+}
