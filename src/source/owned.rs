@@ -135,9 +135,12 @@ impl Owned {
             target == path || (found.dir && path.starts_with(target))
         };
         if let Some((_, script, found)) = self.rendered.iter().find(renders) {
+            let how = match found.tool {
+                "cp" => "copied from a rendered file by `cp`".to_string(),
+                tool => format!("rendered by `{tool}`"),
+            };
             return Some(format!(
-                "rendered by `{}` in {}:{}: an edit would be undone when it is rendered again{MADE_FROM}",
-                found.tool,
+                "{how} in {}:{}: an edit would be undone when it is rendered again{MADE_FROM}",
                 script.display(),
                 found.line
             ));

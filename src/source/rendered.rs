@@ -84,6 +84,41 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             }
         }
     }
+    let copies = copies_of(script, &out);
+    out.extend(copies);
+    out
+}
+
+/// The files a `cp` copies out of rendered files or directories (`cp -r staging/deploy .`
+/// promotes a release's rendered manifests): rendered too, as the next copy writes them again.
+fn copies_of(script: &str, rendered: &[Rendered]) -> Vec<Rendered> {
+    let mut out = Vec::new();
+    for (i, line) in logical_lines(script) {
+        for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
+            // make's `@` (silent) and `-` (errors ignored) prefixes are not part of the command.
+            let words: Vec<&str> = command.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])).collect();
+            let args: Vec<&str> = command.split_whitespace().skip(1).filter(|w| !w.starts_with('-')).collect();
+            let (Some(&"cp"), [source, dest]) = (words.first(), args.as_slice()) else { continue };
+            let source = source.trim_start_matches("./").trim_end_matches('/');
+            let dest = dest.trim_start_matches("./");
+            // Into a directory (`.`, `deploy/`) the copy keeps its name.
+            let target = match dest {
+                "." | "" => source.rsplit('/').next().unwrap_or(source).to_string(),
+                d if d.ends_with('/') => format!("{d}{}", source.rsplit('/').next().unwrap_or(source)),
+                d => d.to_string(),
+            };
+            for r in rendered {
+                let below = match r.path.strip_prefix(source) {
+                    Some("") => Some(String::new()),
+                    Some(rest) if rest.starts_with('/') => Some(rest.to_string()),
+                    _ => None,
+                };
+                if let Some(below) = below {
+                    out.push(Rendered { line: i + 1, tool: "cp", path: format!("{target}{below}"), dir: r.dir });
+                }
+            }
+        }
+    }
     out
 }
 
@@ -300,6 +335,16 @@ mod tests {
         assert!(
             rendered("kustomize build . > \"$(CURDIR)/bundle.yaml\"\n", false).is_empty(),
             "a script has no CURDIR"
+        );
+        let promoted = format!(
+            "{docker}promote:\n\t@rm -rf deploy\n\t@cp -r staging/deploy .\n\tcp staging/deploy/all.yaml release/\n"
+        );
+        let copies: Vec<(usize, &str, String)> =
+            rendered(&promoted, true).into_iter().skip(1).map(|r| (r.line, r.tool, r.path)).collect();
+        assert_eq!(
+            copies,
+            [(7, "cp", "deploy/all.yaml".to_string()), (8, "cp", "release/all.yaml".to_string())],
+            "copies of a rendered file"
         );
         let inputs = render_inputs(docker, true);
         assert_eq!(inputs.len(), 1);
