@@ -111,7 +111,15 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             } else {
                 format!("container {}", unnamed.join(", "))
             };
-            patches.push(format!("{id} names no image for {which}"));
+            // A container the patch adds whole (a sidecar, with its image) is merged onto the
+            // base as it is, unchecked here: said, so its absence from the findings is no verdict.
+            let added: Vec<&str> =
+                workload.containers.iter().filter(|c| c.value.get("image").is_some()).map(|c| c.name.as_str()).collect();
+            let added = match added.as_slice() {
+                [] => String::new(),
+                names => format!(" (the container {} it adds is not checked here)", names.join(", ")),
+            };
+            patches.push(format!("{id} names no image for {which}{added}"));
             continue;
         }
         let ignored =
@@ -455,7 +463,7 @@ mod tests {
         // A patch that adds a sidecar beside the base's container is a patch too.
         let sidecar = format!("{patch}      - name: proxy\n        image: quay.io/brancz/kube-rbac-proxy:v0.18.0\n");
         assert!(
-            skipped(&sidecar).starts_with("a patch: Deployment/manager names no image for container manager, so"),
+            skipped(&sidecar).starts_with("a patch: Deployment/manager names no image for container manager (the container proxy it adds is not checked here), so"),
             "{}",
             skipped(&sidecar)
         );
