@@ -113,8 +113,12 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             };
             // A container the patch adds whole (a sidecar, with its image) is merged onto the
             // base as it is, unchecked here: said, so its absence from the findings is no verdict.
-            let added: Vec<&str> =
-                workload.containers.iter().filter(|c| c.value.get("image").is_some()).map(|c| c.name.as_str()).collect();
+            let added: Vec<&str> = workload
+                .containers
+                .iter()
+                .filter(|c| c.value.get("image").is_some())
+                .map(|c| c.name.as_str())
+                .collect();
             let added = match added.as_slice() {
                 [] => String::new(),
                 names => format!(" (the container {} it adds is not checked here)", names.join(", ")),

@@ -2,8 +2,15 @@
 
 use similar::TextDiff;
 
+use std::cmp::Reverse;
+
 use crate::discover::Kind;
+use crate::finding::Finding;
+use crate::rules::Severity;
 use crate::run::{FileReport, Status};
+
+/// The findings that say why a Dockerfile keeps its user or its runtime, naming the others.
+const KEEPS: &[&str] = &[crate::rules::RUNS_AS_ROOT.id, crate::rules::FAT_RUNTIME.id];
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git
 /// writes it) of every changed file, concatenated.
@@ -42,14 +49,18 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 let reason = report.reason.as_deref().unwrap_or_default();
                 out.push_str(&format!("{}: error ({reason})\n", report.path));
             }
-            // A Dockerfile left as it is, with why: its reason, else what keeps it (the worst
-            // finding not fixed). Manifests left alone are too many (RBAC, CRDs) to list.
+            // A Dockerfile left as it is, with why: its reason, else what keeps it (the user's
+            // or the runtime's finding, which names the others, else the worst not fixed), else
+            // that only notes remain. Manifests left alone are too many (RBAC, CRDs) to list.
             Status::Skipped | Status::Unchanged if report.kind == Kind::Dockerfile => {
-                let worst = report.findings.iter().filter(|f| !f.fixed).min_by_key(|f| std::cmp::Reverse(f.severity));
-                let why = match (&report.reason, worst) {
+                let open: Vec<&Finding> = report.findings.iter().filter(|f| !f.fixed).collect();
+                let kept = open.iter().find(|f| KEEPS.contains(&f.rule) && f.severity > Severity::Info);
+                let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
+                let why = match (&report.reason, kept.or(worst)) {
                     (Some(reason), _) => format!(" ({reason})"),
                     (None, Some(f)) => format!(" ({} {})", f.rule, f.message),
-                    (None, None) => String::new(),
+                    (None, None) if open.is_empty() => " (nothing to fix)".to_string(),
+                    (None, None) => format!(" (nothing to fix but {} at info)", count(open.len())),
                 };
                 let status = if report.status == Status::Skipped { "skipped" } else { "unchanged" };
                 out.push_str(&format!("{}: {status}{why}\n", report.path));
@@ -65,10 +76,14 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
     out
 }
 
+/// `1 finding`, `3 findings`.
+fn count(n: usize) -> String {
+    if n == 1 { "1 finding".into() } else { format!("{n} findings") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Finding;
 
     #[test]
     fn an_absolute_path_gets_no_doubled_slash() {
@@ -97,9 +112,12 @@ mod tests {
             Finding::new(&crate::rules::FAT_RUNTIME, 1, "the runtime stage runs on alpine:3.22"),
         ];
         let skipped = report("tools/Dockerfile.dev", Status::Skipped, Some("a development image: it runs `go run`"));
-        let notes = notes(&[build_only, secure, broken, kept, skipped], true);
+        let mut hardened = report("cli/Dockerfile", Status::Unchanged, None);
+        hardened.findings = vec![Finding::new(&crate::rules::NOT_PINNED, 1, "golang:1.24 is not pinned by digest")];
+        let notes = notes(&[build_only, secure, broken, kept, skipped, hardened], true);
         let lines: Vec<&str> = notes.lines().collect();
-        assert_eq!(lines.len(), 6, "{notes}");
+        assert_eq!(lines.len(), 7, "{notes}");
+        assert_eq!(lines[5], "cli/Dockerfile: unchanged (nothing to fix but 1 finding at info)");
         assert!(
             lines[0].starts_with("tools/Dockerfile: changed (build edits only: `harden pr` proposes them"),
             "{notes}"
@@ -109,9 +127,9 @@ mod tests {
         assert_eq!(lines[3], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
         assert_eq!(lines[4], "tools/Dockerfile.dev: skipped (a development image: it runs `go run`)");
         assert!(
-            lines[5].starts_with("5 files: 2 changed, 1 unchanged, 1 skipped, 1 error; 3 findings, 0 fixed"),
+            lines[6].starts_with("6 files: 2 changed, 2 unchanged, 1 skipped, 1 error; 4 findings, 0 fixed"),
             "{notes}"
         );
-        assert!(lines[5].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
+        assert!(lines[6].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
     }
 }
