@@ -22,6 +22,7 @@ mod capabilities;
 mod container_level;
 mod container_users;
 mod image_pins;
+mod left_alone_gaps;
 mod patched_fields;
 mod root_filesystem;
 
@@ -447,6 +448,7 @@ impl<'w> Planner<'w, '_> {
                 );
             }
         }
+        self.left_alone_gaps();
     }
 }
 
