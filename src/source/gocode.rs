@@ -87,6 +87,7 @@ pub struct GoFile {
 
 mod apiserver;
 mod constraints;
+mod flag_vars;
 mod lines;
 mod needles;
 mod starts;
@@ -115,6 +116,8 @@ pub fn scan(text: &str) -> GoFile {
     let mut assigned = std::collections::HashMap::new();
     // The variables flags with no default fill in (`flag.StringVar(&path, "p", "", …)`).
     let mut given = std::collections::HashMap::new();
+    // The listens found as a variable's fallback (`listen = ":80"`), with the variable's name.
+    let mut port_variables: Vec<(usize, String)> = Vec::new();
     for (line_no, line) in lines::logical_lines(text) {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
@@ -156,7 +159,9 @@ pub fn scan(text: &str) -> GoFile {
             out.imports.push(import);
         }
         let scheme_case = ["case \"http", "case \"ws", "case \"grpc"].iter().any(|c| previous.starts_with(c));
-        listens(code, line_no, main && !scheme_case, &mut out.listens);
+        if let Some(variable) = listens(code, line_no, main && !scheme_case, &mut out.listens) {
+            port_variables.push((out.listens.len() - 1, variable));
+        }
         writes(code, line_no, &assigned, &mut out.writes);
         given.extend(flag_without_default(code));
         out.given_writes.extend(given_write(code, line_no, &given));
@@ -164,23 +169,29 @@ pub fn scan(text: &str) -> GoFile {
             previous = code.to_string();
         }
     }
+    // A flag that defaults to the variable (`flag.StringVar(&listen, "listen", listen, …)`) sets it.
+    for (at, variable) in port_variables {
+        out.listens[at].via = flag_vars::flag_setting(text, &variable).map(|flag| format!("-{flag}"));
+    }
     out.imports_c = out.imports.iter().any(|i| i == "C");
     out.test_support = out.imports.iter().any(|i| i == "testing" || FUZZ_LIBRARIES.iter().any(|f| i.starts_with(f)));
     apiserver::library_defaults(text, &mut out);
     out
 }
 
-fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
+/// The low ports a line listens on, pushed onto `out`; the variable's name where the port is a
+/// variable's fallback (`listen = ":80"`), which a flag may set.
+fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) -> Option<String> {
     let literal_port = |s: &str| port_of(s).filter(|p| *p < 1024);
     for call in LISTEN_CALLS {
         if let Some(port) = after(code, call).and_then(first_string).and_then(|s| literal_port(&s)) {
             out.push(Listen { line, port, via: None });
-            return;
+            return None;
         }
     }
     if let Some(port) = after(code, "Addr:").and_then(first_string).and_then(|s| literal_port(&s)) {
         out.push(Listen { line, port, via: None });
-        return;
+        return None;
     }
     if let Some((name, default)) = flag_default(code) {
         let lower = name.to_ascii_lowercase();
@@ -195,24 +206,24 @@ fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
         };
         if says_listen && let Some(port) = port_of(&default).filter(|p| *p < 1024) {
             out.push(Listen { line, port, via: Some(format!("-{name}")) });
-            return;
+            return None;
         }
     }
     if !main {
-        return;
+        return None;
     }
     // A fallback assigned to a variable named for it: `port = "80"`, `addr := ":443"`.
-    if let Some((name, value)) = code.split_once('=') {
-        let name = name.trim_end_matches(':').trim().to_ascii_lowercase();
-        let name =
-            name.strip_prefix("var ").or_else(|| name.strip_prefix("const ")).unwrap_or(&name).trim().to_string();
+    if let Some((written, value)) = code.split_once('=') {
+        let written = written.trim_end_matches(':').trim();
+        let written = written.strip_prefix("var ").or_else(|| written.strip_prefix("const ")).unwrap_or(written).trim();
+        let name = written.to_ascii_lowercase();
         let named = ["port", "addr", "listen"].iter().any(|w| name.ends_with(w) || name == *w);
         if named
             && !name.contains(' ')
             && let Some(port) = first_string(value).and_then(|s| port_of(&s).or(service_port(&s))).filter(|p| *p < 1024)
         {
             out.push(Listen { line, port, via: None });
-            return;
+            return Some(written.to_string());
         }
     }
     // A helper that reads an environment variable with a default: getEnv("PORT", "80").
@@ -224,6 +235,7 @@ fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) {
     {
         out.push(Listen { line, port, via: Some(name.clone()) });
     }
+    None
 }
 
 /// The flag name and the string default of a flag definition on this line (`flag.String("addr",
