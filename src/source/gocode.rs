@@ -89,12 +89,14 @@ mod apiserver;
 mod constraints;
 mod flag_vars;
 mod lines;
+mod listens;
 mod needles;
 mod starts;
 mod writes;
 
 pub use constraints::named_for_other_os;
-use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, LISTEN_CALLS, PROGRAM_STARTS, ROOT_RESOURCES};
+use listens::listens;
+use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, PROGRAM_STARTS, ROOT_RESOURCES};
 use starts::{assignment, started_program};
 pub use writes::GivenWrite;
 use writes::{flag_without_default, given_write, writes};
@@ -179,65 +181,6 @@ pub fn scan(text: &str) -> GoFile {
     out
 }
 
-/// The low ports a line listens on, pushed onto `out`; the variable's name where the port is a
-/// variable's fallback (`listen = ":80"`), which a flag may set.
-fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) -> Option<String> {
-    let literal_port = |s: &str| port_of(s).filter(|p| *p < 1024);
-    for call in LISTEN_CALLS {
-        if let Some(port) = after(code, call).and_then(first_string).and_then(|s| literal_port(&s)) {
-            out.push(Listen { line, port, via: None });
-            return None;
-        }
-    }
-    if let Some(port) = after(code, "Addr:").and_then(first_string).and_then(|s| literal_port(&s)) {
-        out.push(Listen { line, port, via: None });
-        return None;
-    }
-    if let Some((name, default)) = flag_default(code) {
-        let lower = name.to_ascii_lowercase();
-        // A library's flag is the program's too once the program registers it (`RegisterFlags(f
-        // *flag.FlagSet)`, as cortex and dskit servers do): counted where its name says a
-        // server listens on it (`-server.http-listen-port`), not a client's `-backend.port`.
-        let says_listen = if main {
-            ["addr", "port", "listen", "bind"].iter().any(|w| lower.contains(w))
-        } else {
-            ["listen", "bind"].iter().any(|w| lower.contains(w))
-                || (lower.contains("server") && ["addr", "port"].iter().any(|w| lower.contains(w)))
-        };
-        if says_listen && let Some(port) = port_of(&default).filter(|p| *p < 1024) {
-            out.push(Listen { line, port, via: Some(format!("-{name}")) });
-            return None;
-        }
-    }
-    if !main {
-        return None;
-    }
-    // A fallback assigned to a variable named for it: `port = "80"`, `addr := ":443"`.
-    if let Some((written, value)) = code.split_once('=') {
-        let written = written.trim_end_matches(':').trim();
-        let written = written.strip_prefix("var ").or_else(|| written.strip_prefix("const ")).unwrap_or(written).trim();
-        let name = written.to_ascii_lowercase();
-        let named = ["port", "addr", "listen"].iter().any(|w| name.ends_with(w) || name == *w);
-        if named
-            && !name.contains(' ')
-            && let Some(port) = first_string(value).and_then(|s| port_of(&s).or(service_port(&s))).filter(|p| *p < 1024)
-        {
-            out.push(Listen { line, port, via: None });
-            return Some(written.to_string());
-        }
-    }
-    // A helper that reads an environment variable with a default: getEnv("PORT", "80").
-    let strings = all_strings(code);
-    if let [name, default, ..] = strings.as_slice()
-        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        && ["PORT", "ADDR", "LISTEN"].iter().any(|w| name.contains(w))
-        && let Some(port) = port_of(default).filter(|p| *p < 1024)
-    {
-        out.push(Listen { line, port, via: Some(name.clone()) });
-    }
-    None
-}
-
 /// The flag name and the string default of a flag definition on this line (`flag.String("addr",
 /// ":80", …)`, `fs.StringVar(&dir, "data-dir", "/var/lib/app", …)`, pflag's `StringP` with a
 /// shorthand, and the `Int` forms).
@@ -258,20 +201,6 @@ fn flag_default(code: &str) -> Option<(String, String)> {
         (strings.first()?.clone(), strings.get(1 + skip)?.clone())
     };
     (!default.is_empty()).then_some((flag, default))
-}
-
-/// The port of `":80"`, `"0.0.0.0:443"`, `"localhost:80"` or `"80"`.
-fn port_of(address: &str) -> Option<u16> {
-    address.rsplit(':').next()?.parse().ok().filter(|p| *p > 0)
-}
-
-/// The port of a named service address (`":http"`, `":https"`).
-fn service_port(address: &str) -> Option<u16> {
-    match address.rsplit(':').next()? {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
-    }
 }
 
 /// The text after the first occurrence of `needle`.
@@ -495,14 +424,5 @@ func init() {
         assert!(!scan("//go:build !ignore\n\npackage main\n").not_linux);
         // mage's build script is built by mage, never into the program.
         assert!(scan("//go:build mage\n\npackage main\nfunc Build() { os.MkdirAll(\"bin\", 0o755) }\n").not_linux);
-    }
-
-    #[test]
-    fn ports_are_read_from_addresses() {
-        assert_eq!(port_of(":80"), Some(80));
-        assert_eq!(port_of("0.0.0.0:443"), Some(443));
-        assert_eq!(port_of("localhost:80"), Some(80));
-        assert_eq!(port_of("80"), Some(80));
-        assert_eq!(port_of("/var/run/app.sock"), None);
     }
 }

@@ -1,0 +1,92 @@
+//! The ports below 1024 a line of Go listens on: a listen call's literal address, a server's
+//! `Addr:`, a flag's default, a variable's fallback or an environment variable's default.
+
+use super::needles::LISTEN_CALLS;
+use super::{Listen, after, all_strings, first_string, flag_default};
+
+/// The low ports a line listens on, pushed onto `out`; the variable's name where the port is a
+/// variable's fallback (`listen = ":80"`), which a flag may set.
+pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>) -> Option<String> {
+    let literal_port = |s: &str| port_of(s).filter(|p| *p < 1024);
+    for call in LISTEN_CALLS {
+        if let Some(port) = after(code, call).and_then(first_string).and_then(|s| literal_port(&s)) {
+            out.push(Listen { line, port, via: None });
+            return None;
+        }
+    }
+    if let Some(port) = after(code, "Addr:").and_then(first_string).and_then(|s| literal_port(&s)) {
+        out.push(Listen { line, port, via: None });
+        return None;
+    }
+    if let Some((name, default)) = flag_default(code) {
+        let lower = name.to_ascii_lowercase();
+        // A library's flag is the program's too once the program registers it (`RegisterFlags(f
+        // *flag.FlagSet)`, as cortex and dskit servers do): counted where its name says a
+        // server listens on it (`-server.http-listen-port`), not a client's `-backend.port`.
+        let says_listen = if main {
+            ["addr", "port", "listen", "bind"].iter().any(|w| lower.contains(w))
+        } else {
+            ["listen", "bind"].iter().any(|w| lower.contains(w))
+                || (lower.contains("server") && ["addr", "port"].iter().any(|w| lower.contains(w)))
+        };
+        if says_listen && let Some(port) = port_of(&default).filter(|p| *p < 1024) {
+            out.push(Listen { line, port, via: Some(format!("-{name}")) });
+            return None;
+        }
+    }
+    if !main {
+        return None;
+    }
+    // A fallback assigned to a variable named for it: `port = "80"`, `addr := ":443"`.
+    if let Some((written, value)) = code.split_once('=') {
+        let written = written.trim_end_matches(':').trim();
+        let written = written.strip_prefix("var ").or_else(|| written.strip_prefix("const ")).unwrap_or(written).trim();
+        let name = written.to_ascii_lowercase();
+        let named = ["port", "addr", "listen"].iter().any(|w| name.ends_with(w) || name == *w);
+        if named
+            && !name.contains(' ')
+            && let Some(port) = first_string(value).and_then(|s| port_of(&s).or(service_port(&s))).filter(|p| *p < 1024)
+        {
+            out.push(Listen { line, port, via: None });
+            return Some(written.to_string());
+        }
+    }
+    // A helper that reads an environment variable with a default: getEnv("PORT", "80").
+    let strings = all_strings(code);
+    if let [name, default, ..] = strings.as_slice()
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && ["PORT", "ADDR", "LISTEN"].iter().any(|w| name.contains(w))
+        && let Some(port) = port_of(default).filter(|p| *p < 1024)
+    {
+        out.push(Listen { line, port, via: Some(name.clone()) });
+    }
+    None
+}
+
+/// The port of `":80"`, `"0.0.0.0:443"`, `"localhost:80"` or `"80"`.
+fn port_of(address: &str) -> Option<u16> {
+    address.rsplit(':').next()?.parse().ok().filter(|p| *p > 0)
+}
+
+/// The port of a named service address (`":http"`, `":https"`).
+fn service_port(address: &str) -> Option<u16> {
+    match address.rsplit(':').next()? {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_read_from_addresses() {
+        assert_eq!(port_of(":80"), Some(80));
+        assert_eq!(port_of("0.0.0.0:443"), Some(443));
+        assert_eq!(port_of("localhost:80"), Some(80));
+        assert_eq!(port_of("80"), Some(80));
+        assert_eq!(port_of("/var/run/app.sock"), None);
+    }
+}
