@@ -49,10 +49,12 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 let reason = report.reason.as_deref().unwrap_or_default();
                 out.push_str(&format!("{}: error ({reason})\n", report.path));
             }
-            // A Dockerfile left as it is, with why: its reason, else what keeps it (the user's
-            // or the runtime's finding, which names the others, else the worst not fixed), else
-            // that only notes remain. Manifests left alone are too many (RBAC, CRDs) to list.
-            Status::Skipped | Status::Unchanged if report.kind == Kind::Dockerfile => {
+            // A Dockerfile or workload left as it is, with why: its reason, else what keeps it
+            // (the user's or the runtime's finding, which names the others, else the worst not
+            // fixed), else that only notes remain. Skipped manifests are too many (RBAC, CRDs).
+            Status::Unchanged | Status::Skipped
+                if report.status == Status::Unchanged || report.kind == Kind::Dockerfile =>
+            {
                 let open: Vec<&Finding> = report.findings.iter().filter(|f| !f.fixed).collect();
                 let kept = open.iter().find(|f| KEEPS.contains(&f.rule) && f.severity > Severity::Info);
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
@@ -112,12 +114,18 @@ mod tests {
             Finding::new(&crate::rules::FAT_RUNTIME, 1, "the runtime stage runs on alpine:3.22"),
         ];
         let skipped = report("tools/Dockerfile.dev", Status::Skipped, Some("a development image: it runs `go run`"));
+        let mut workload = FileReport::new("deploy/app.yaml".into(), Kind::Kubernetes, Status::Unchanged, None);
+        workload.findings =
+            vec![Finding::new(&crate::rules::HOST_PATH, 23, "Deployment/app mounts hostPath volume music")];
+        let rbac =
+            FileReport::new("deploy/rbac.yaml".into(), Kind::Kubernetes, Status::Skipped, Some("no workload".into()));
         let mut hardened = report("cli/Dockerfile", Status::Unchanged, None);
         hardened.findings = vec![Finding::new(&crate::rules::NOT_PINNED, 1, "golang:1.24 is not pinned by digest")];
-        let notes = notes(&[build_only, secure, broken, kept, skipped, hardened], true);
+        let notes = notes(&[build_only, secure, broken, kept, skipped, hardened, workload, rbac], true);
         let lines: Vec<&str> = notes.lines().collect();
-        assert_eq!(lines.len(), 7, "{notes}");
+        assert_eq!(lines.len(), 8, "{notes}");
         assert_eq!(lines[5], "cli/Dockerfile: unchanged (nothing to fix but 1 finding at info)");
+        assert_eq!(lines[6], "deploy/app.yaml: unchanged (HK210 Deployment/app mounts hostPath volume music)");
         assert!(
             lines[0].starts_with("tools/Dockerfile: changed (build edits only: `harden pr` proposes them"),
             "{notes}"
@@ -127,9 +135,9 @@ mod tests {
         assert_eq!(lines[3], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
         assert_eq!(lines[4], "tools/Dockerfile.dev: skipped (a development image: it runs `go run`)");
         assert!(
-            lines[6].starts_with("6 files: 2 changed, 2 unchanged, 1 skipped, 1 error; 4 findings, 0 fixed"),
+            lines[7].starts_with("8 files: 2 changed, 3 unchanged, 2 skipped, 1 error; 5 findings, 0 fixed"),
             "{notes}"
         );
-        assert!(lines[6].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
+        assert!(lines[7].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
     }
 }
