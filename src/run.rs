@@ -241,7 +241,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             return (source.without_program_code(), false);
         }
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(named);
-        (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside))), chosen.is_some())
+        let names = discover::read_text(&f.path).ok().map(|t| dockerfile::started_names(&t)).unwrap_or_default();
+        (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside)), &names), chosen.is_some())
     };
     // The containers of the manifests: the images they run, their commands and needs.
     for f in manifests.iter().chain(&other_manifests) {

@@ -215,13 +215,43 @@ impl SourceFacts {
     /// only what the packages they import from this module say, followed from each `main`. When
     /// a dir holds no `main` package (the program is not known), every package of the module
     /// counts but for the development tools under `hack/` (code generators, scripts in Go), which
-    /// no image ships.
-    pub fn for_programs(&self, dirs: &[String]) -> SourceFacts {
-        let mains: Option<Vec<&Package>> = dirs.iter().map(|dir| self.packages.get(dir).filter(|p| p.main)).collect();
-        let (Some(module), Some(mut next)) = (&self.go_mod, mains.filter(|m| !m.is_empty())) else {
-            return SourceFacts { whole_module: true, ..self.keeping(|file| !file.starts_with("hack/")) };
-        };
-        let mut reached: std::collections::BTreeSet<String> = dirs.iter().cloned().collect();
+    /// no image ships, and for the code only development tools reach: the `main` packages in
+    /// their directories ([`TOOL_DIRS`]) not named like the image's program (`names`: what it
+    /// starts or copies), and what only they import.
+    pub fn for_programs(&self, dirs: &[String], names: &[String]) -> SourceFacts {
+        let mains: Option<Vec<&String>> =
+            dirs.iter().map(|dir| self.packages.get(dir).filter(|p| p.main).map(|_| dir)).collect();
+        match mains.filter(|m| !m.is_empty()) {
+            Some(mains) if self.go_mod.is_some() => {
+                let reached = self.reached(mains.into_iter().cloned().collect());
+                self.keeping(|file| reached.contains(&package_dir(file)))
+            }
+            _ => {
+                // A development tool's program (`tools/benchmark`) is not the image's, unless
+                // the image starts or copies a program of its name.
+                let named = |dir: &str| names.iter().any(|n| dir.rsplit('/').next() == Some(n.as_str()));
+                let tool = |dir: &str| dir.split('/').any(|part| TOOL_DIRS.contains(&part));
+                let (theirs, maybe): (Vec<String>, Vec<String>) = (self.packages.iter())
+                    .filter(|(_, p)| p.main)
+                    .map(|(d, _)| d.clone())
+                    .partition(|d| tool(d) && !named(d));
+                let (others, ours) = match self.go_mod.is_some() {
+                    true => (self.reached(theirs), self.reached(maybe)),
+                    false => Default::default(),
+                };
+                let only_others = |dir: &str| others.contains(dir) && !ours.contains(dir);
+                let kept = |file: &str| !file.starts_with("hack/") && !only_others(&package_dir(file));
+                SourceFacts { whole_module: true, ..self.keeping(kept) }
+            }
+        }
+    }
+
+    /// The packages of this module the packages in `dirs` are, or import, followed through
+    /// their imports.
+    fn reached(&self, dirs: Vec<String>) -> std::collections::BTreeSet<String> {
+        let Some(module) = &self.go_mod else { return Default::default() };
+        let mut next: Vec<&Package> = dirs.iter().filter_map(|d| self.packages.get(d)).collect();
+        let mut reached: std::collections::BTreeSet<String> = dirs.into_iter().collect();
         while let Some(package) = next.pop() {
             for import in &package.imports {
                 let inside = match import.strip_prefix(module.module.as_str()) {
@@ -236,7 +266,7 @@ impl SourceFacts {
                 }
             }
         }
-        self.keeping(|file| reached.contains(&package_dir(file)))
+        reached
     }
 
     /// These facts without what any Go file says of the program (its ports, writes, resources,
@@ -278,6 +308,11 @@ impl SourceFacts {
         self.go_mod.as_ref().is_some_and(|m| m.requires.iter().any(|r| CXX_MODULES.iter().any(|c| r.starts_with(c))))
     }
 }
+
+/// Directories whose `main` packages are development tools (benchmarks, generators, test
+/// helpers), not programs an image ships.
+const TOOL_DIRS: &[&str] =
+    &["tools", "tool", "hack", "scripts", "test", "tests", "e2e", "benchmark", "benchmarks", "examples", "example"];
 
 /// True for a module path's major version element (`v3`).
 fn is_major_version(part: &str) -> bool {
