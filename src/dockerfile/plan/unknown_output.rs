@@ -24,14 +24,23 @@ pub(super) fn unknown_output(facts: &Facts<'_>) -> Vec<Finding> {
     std::iter::once(unknown).chain(stronger.take(1)).collect()
 }
 
-/// The HD131 finding, unless the runtime is already shell-less and not root.
+/// The HD131 finding; where the runtime is already shell-less and not root, only for a build
+/// make or a script runs (its flags are unchecked).
 fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     // A runtime already shell-less and not root leaves nothing to say of the build's output.
     let runtime = facts.runtime_stage();
     let shell_less = facts.base_image(runtime).is_some_and(|b| b.family().is_shell_less());
     let numeric = facts.last_user(runtime).is_none_or(|(_, u)| super::super::analyse::is_numeric_user(u));
     if shell_less && numeric && !super::super::userswitch::runs_as_root(facts) {
-        return None;
+        // Said of a build make or a script runs, so its flags are not taken as checked.
+        let (line, command) = facts.build_command()?;
+        return Some(Finding::new(
+            &rules::UNKNOWN_BUILD_OUTPUT,
+            line,
+            format!(
+                "no go build or go install of the program in the file (`{command}` builds it, which harden does not follow): the runtime is already shell-less and not root; the build's flags (-trimpath, -s -w) are for that step to set, unchecked here"
+            ),
+        ));
     }
     let kept = match facts.last_user(facts.runtime_stage()).zip(kept_user_ids(facts)) {
         Some(((_, user), ids)) => {
