@@ -216,6 +216,9 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The packages that bring `setcap` (alpine's `libcap` or `libcap-utils`, Debian's `libcap2-bin`).
+const SETCAP_PACKAGES: &[&str] = &["libcap", "libcap-utils", "libcap2-bin"];
+
 /// Refuses a shell-less runtime when the runtime stage (on `base`) runs a step distroless can
 /// neither run nor stand in for (`apk add tini`, `chown`, a script).
 pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Refusal> {
@@ -242,10 +245,19 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
         packages.into_iter().partition(|p| runtime::DATA_PACKAGES.contains(&p.as_str()));
     // A library (`libsnmp40t64`, `libsnmp-dev`, alpine's glibc layer `gcompat`) is linked, not
     // run: a cgo build needs it.
+    // The package that brings setcap (`libcap`, `libcap2-bin`) serves the stage's setcap step.
+    let setcap = stage.instructions.iter().find(|i| {
+        i.body.run_commands().iter().any(|c| c.argv().first().is_some_and(|w| w.value == "setcap"))
+    });
+    let (capability_tools, programs): (Vec<String>, Vec<String>) =
+        programs.into_iter().partition(|p| setcap.is_some() && SETCAP_PACKAGES.contains(&p.as_str()));
     let (libraries, programs): (Vec<String>, Vec<String>) =
         programs.into_iter().partition(|p| p.starts_with("lib") || matches!(p.as_str(), "gcompat" | "glibc"));
+    let sets_capabilities = setcap.filter(|_| !capability_tools.is_empty()).map(|i| {
+        format!("its setcap step (line {}) runs what it installs: {}", i.line, capability_tools.join(", "))
+    });
     let instead = match command.split_whitespace().next() {
-        _ if !programs.is_empty() || !libraries.is_empty() => {
+        _ if !programs.is_empty() || !libraries.is_empty() || sets_capabilities.is_some() => {
             // A program the health check runs is named with it (`curl -f …`), not guessed at.
             let check = stage.instructions.iter().find_map(|i| match &i.body {
                 Body::Healthcheck(Some(form)) => Some((i.line, form.words())),
@@ -259,7 +271,7 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
             });
             let run = (!programs.is_empty())
                 .then(|| format!("the program or its entrypoint may run what it installs: {}", programs.join(", ")));
-            let run = checks.into_iter().chain(run).collect::<Vec<_>>().join("; ");
+            let run = checks.into_iter().chain(sets_capabilities).chain(run).collect::<Vec<_>>().join("; ");
             let run = (!run.is_empty()).then_some(run);
             let link = (!libraries.is_empty())
                 .then(|| format!("the program may link the libraries it installs: {}", libraries.join(", ")));
