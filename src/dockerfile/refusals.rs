@@ -246,16 +246,17 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
     // A library (`libsnmp40t64`, `libsnmp-dev`, alpine's glibc layer `gcompat`) is linked, not
     // run: a cgo build needs it.
     // The package that brings setcap (`libcap`, `libcap2-bin`) serves the stage's setcap step.
-    let setcap = stage.instructions.iter().find(|i| {
-        i.body.run_commands().iter().any(|c| c.argv().first().is_some_and(|w| w.value == "setcap"))
-    });
+    let setcap = stage
+        .instructions
+        .iter()
+        .find(|i| i.body.run_commands().iter().any(|c| c.argv().first().is_some_and(|w| w.value == "setcap")));
     let (capability_tools, programs): (Vec<String>, Vec<String>) =
         programs.into_iter().partition(|p| setcap.is_some() && SETCAP_PACKAGES.contains(&p.as_str()));
     let (libraries, programs): (Vec<String>, Vec<String>) =
         programs.into_iter().partition(|p| p.starts_with("lib") || matches!(p.as_str(), "gcompat" | "glibc"));
-    let sets_capabilities = setcap.filter(|_| !capability_tools.is_empty()).map(|i| {
-        format!("its setcap step (line {}) runs what it installs: {}", i.line, capability_tools.join(", "))
-    });
+    let sets_capabilities = setcap
+        .filter(|_| !capability_tools.is_empty())
+        .map(|i| format!("its setcap step (line {}) runs what it installs: {}", i.line, capability_tools.join(", ")));
     let instead = match command.split_whitespace().next() {
         _ if !programs.is_empty() || !libraries.is_empty() || sets_capabilities.is_some() => {
             // A program the health check runs is named with it (`curl -f …`), not guessed at.
