@@ -82,10 +82,11 @@ pub fn under_ignored_dir(dirs: &[&str]) -> bool {
     (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
 }
 
-/// Why a directory is passed over: `test data: not walked (default_ignores: false walks it)`.
+/// Why a directory is passed over: what it holds (test data, a test suite), and the setting of
+/// harden's configuration that walks it.
 pub fn not_walked_reason(dir: &std::path::Path) -> String {
     let what = ignored_as(dir.file_name().and_then(|n| n.to_str()).unwrap_or_default());
-    format!("{what}: not walked (default_ignores: false walks it)")
+    format!("{what}: not walked (set `default_ignores: false` in .github/harden.yml to walk it)")
 }
 
 /// True when a directory passed over is worth listing: not a fake's (`fake/`, `fakes/`) that
