@@ -7,12 +7,12 @@ use super::facts::{Facts, GoRun};
 use super::flags::{goflags, ldflags_words};
 use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
-use super::model::{Body, CommandForm, Stage};
+use super::model::{Body, Stage};
 use super::modules;
 use super::plan::{Plan, RuntimePlan};
-use super::runtime;
 use super::secrets;
 
+mod commands;
 mod debugger;
 mod end_of_life;
 mod images;
@@ -333,7 +333,11 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             stage.from.line,
             match super::userswitch::base_entrypoint(facts) {
                 Some(_) => "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program".to_string(),
-                None => format!("no USER instruction: the program runs as root{}", drops_later.unwrap_or_default()),
+                None => format!(
+                    "no USER instruction: the program runs as root{}{}",
+                    drops_later.unwrap_or_default(),
+                    unused_account(facts, stage).filter(|_| !script_drop).unwrap_or_default()
+                ),
             },
         )),
         Some((inst, user)) if is_root(user) => {
@@ -369,86 +373,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
         Some(_) => {}
     }
-    let binds_low_ports =
-        facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE"));
-    for inst in &stage.instructions {
-        match &inst.body {
-            // The refusal to drop the shell already said so of this line.
-            Body::Entrypoint(CommandForm::Shell(..)) | Body::Cmd(CommandForm::Shell(..))
-                if !plan.hazards.iter().any(|h| h.rule == rules::SHELL_FORM.id && h.line == inst.line) =>
-            {
-                out.push(Finding::new(
-                    &rules::SHELL_FORM,
-                    inst.line,
-                    format!(
-                        "{} is in shell form: it runs under /bin/sh and the program does not get signals",
-                        inst.keyword
-                    ),
-                ));
-            }
-            // A health check gets no signals: its shell form matters only where there is no
-            // shell, the only place harden turns it. Where the shell stays, it is said at info:
-            // nothing needs changing (hadolint's DL3025 reads only CMD and ENTRYPOINT).
-            Body::Healthcheck(Some(form @ CommandForm::Shell(..)))
-                if !(plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form)) =>
-            {
-                let finding = if plan.runtime_is_shell_less(facts) {
-                    Finding::new(
-                        &rules::SHELL_FORM,
-                        inst.line,
-                        "HEALTHCHECK CMD is in shell form, and the runtime has no /bin/sh to run it",
-                    )
-                } else {
-                    // `curl -f http://localhost:$PORT/health`: the shell expands what exec form would not.
-                    let expands = form.words().into_iter().find(|w| w.contains('$'));
-                    let expands = expands.map(|w| format!(", which expands `{w}`")).unwrap_or_default();
-                    let message = format!(
-                        "HEALTHCHECK CMD is in shell form: the runtime keeps its /bin/sh to run it{expands}, and a health check needs no signals, so harden leaves the form as it is"
-                    );
-                    Finding {
-                        severity: crate::rules::Severity::Info,
-                        ..Finding::new(&rules::SHELL_FORM, inst.line, message)
-                    }
-                };
-                out.push(finding);
-            }
-            Body::Healthcheck(Some(form))
-                if plan.runtime_is_shell_less(facts) && runtime::healthcheck_needs_tools(form) =>
-            {
-                out.push(Finding::new(
-                    &rules::HEALTHCHECK_TOOL,
-                    inst.line,
-                    "HEALTHCHECK needs a shell or an HTTP tool that a distroless runtime does not have",
-                ));
-            }
-            // When a low port left the user as it is, the plan's finding says so once.
-            // A binary given NET_BIND_SERVICE by `setcap` binds low ports as any user.
-            Body::Expose(ports)
-                if !plan.hazards.iter().any(|h| h.rule == rules::PRIVILEGED_PORT.id) && !binds_low_ports =>
-            {
-                let low: Vec<&str> = ports
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|port| port.split('/').next().and_then(|p| p.parse::<u32>().ok()).is_some_and(|n| n < 1024))
-                    .collect();
-                if !low.is_empty() {
-                    let finding = Finding::new(
-                        &rules::PRIVILEGED_PORT,
-                        inst.line,
-                        format!(
-                            "EXPOSE {}: a non-root process may not bind a port below 1024 where the runtime does not allow it (CRI-O, older runtimes)",
-                            low.join(" ")
-                        ),
-                    );
-                    // Where the port kept a root program's user, the plan's own finding (a
-                    // warning) says so; here the user stays as it was for another reason, or
-                    // is not root: nothing to act on in this file, only to know.
-                    out.push(Finding { severity: crate::rules::Severity::Info, ..finding });
-                }
-            }
-            _ => {}
-        }
-    }
+    commands::findings(facts, plan, stage, out);
     let libc_missing = base.as_ref().is_some_and(|b| !b.has_libc());
     if !facts.is_single_stage() && facts.cgo.needed && !facts.cgo.static_link && libc_missing {
         out.push(Finding::new(
@@ -457,6 +382,15 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             format!("cgo is needed ({}) but the runtime has no libc", facts.cgo.reason.as_deref().unwrap_or("cgo")),
         ));
     }
+}
+
+/// `; the stage creates the account rclone (1009:1009) and never switches to it`: an account
+/// made for the program that no USER takes, when the stage creates one.
+fn unused_account(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
+    let stages = [stage];
+    let name = super::users::created_accounts(&stages).into_iter().next()?;
+    let ids = super::users::created_ids(&stages, facts.text, &name).map(|ids| format!(" ({ids})")).unwrap_or_default();
+    Some(format!("; the stage creates the account {name}{ids} and never switches to it"))
 }
 
 /// True when the uid `user` may have an account in the image, whose group it then runs with: a

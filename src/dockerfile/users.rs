@@ -100,6 +100,22 @@ pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
     by_program || passwd_line(stages, text, name).is_some()
 }
 
+/// The accounts the `RUN`s of `stages` create (`adduser -D app`, `useradd -u 1009 rclone`), each
+/// once, in order.
+pub fn created_accounts(stages: &[&Stage]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for argv in run_argvs(stages) {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let created = argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")).then(|| account_name(&argv));
+        if let Some(Some(name)) = created
+            && !out.iter().any(|n| n == name)
+        {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
 /// `uid:gid` as the build arguments that give them, for `USER name[:group]` when one of `stages`
 /// creates the account and its group with ids from build arguments (`adduser -u ${APP_UID}`,
 /// `addgroup -g ${APP_GID} app`): `USER ${APP_UID}:${APP_GID}` keeps the option to choose them
