@@ -12,14 +12,13 @@ mod action;
 mod forks;
 mod ignored;
 mod names;
+mod read;
 
 use action::action_dockerfile;
 pub use ignored::{DEFAULT_IGNORED, is_ignored_dir, is_test_name, under_ignored_dir};
 use names::{dockerfile_skip_reason, generated_dir_reason, yaml_skip_reason};
 pub use names::{in_docs, is_dockerfile_name, is_yaml_name};
-
-/// Files larger than this are skipped.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub use read::{MAX_FILE_BYTES, Unread, read_text};
 
 /// The kinds of file harden handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,15 +54,6 @@ pub enum PassOver {
     Skip(String),
     /// A directory that could not be listed, with the reason: the files in it are unknown.
     Error(String),
-}
-
-/// Why a file's text was not read.
-#[derive(Debug)]
-pub enum Unread {
-    /// Passed over, with the reason (too large, or not text).
-    Skipped(String),
-    /// Reading failed.
-    Failed(std::io::Error),
 }
 
 /// Finds the files under `root` (a directory, or one file named explicitly).
@@ -283,35 +273,6 @@ fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType
         None
     };
     Found { path: path.to_path_buf(), display, kind, pass_over: reason.map(PassOver::Skip) }
-}
-
-/// A candidate's text: passed over when larger than [`MAX_FILE_BYTES`] or not UTF-8 text.
-pub fn read_text(path: &Path) -> Result<String, Unread> {
-    let file = std::fs::File::open(path).map_err(Unread::Failed)?;
-    let size = file.metadata().map_err(Unread::Failed)?.len();
-    if size > MAX_FILE_BYTES {
-        // A generated bundle says so in its first lines: that is the reason a reader wants.
-        let mut head = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut head);
-        let head = String::from_utf8_lossy(&head);
-        return Err(Unread::Skipped(match crate::kubernetes::generated_marker(&head) {
-            Some(marker) => {
-                format!("generated ({marker}) and larger than 1 MiB ({size} bytes): harden the source it comes from")
-            }
-            None => format!("larger than 1 MiB ({size} bytes)"),
-        }));
-    }
-    let mut bytes = Vec::with_capacity(size as usize);
-    // Read through `take`, so a file that grows meanwhile is still bounded.
-    std::io::Read::read_to_end(&mut std::io::Read::take(&file, MAX_FILE_BYTES + 1), &mut bytes)
-        .map_err(Unread::Failed)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Unread::Skipped("larger than 1 MiB (it grew while harden read it)".into()));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) if !text.contains('\0') => Ok(text),
-        _ => Err(Unread::Skipped("binary file (not UTF-8 text)".into())),
-    }
 }
 
 fn display(path: &Path) -> String {
