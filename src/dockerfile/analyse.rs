@@ -238,7 +238,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             (RuntimePlan::Keep, Some(why)) if facts.is_off(why.rule) => {
                 format!("; harden keeps it, as {} is turned off for this file", why.rule)
             }
-            (RuntimePlan::Keep, Some(_)) => format!("; harden keeps it ({})", kept_user::image_reasons(plan)),
+            (RuntimePlan::Keep, Some(_)) => kept_user::runtime_kept(plan),
             _ => String::new(),
         };
         // A shell-less variant the repository publishes beside this image makes its shell a

@@ -52,6 +52,32 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
     }
 }
 
+/// What HD101 adds where the plan keeps the runtime: `; harden keeps it (HD131 says why)`, or,
+/// where only the user's finding keeps it (a low port, the Docker socket), that the runtime
+/// moves to distroless only together with the user, which that finding keeps.
+pub(super) fn runtime_kept(plan: &Plan) -> String {
+    let image_reason = plan.hazards.iter().any(|h| IMAGE_REASONS.contains(&h.rule));
+    match plan.hazards.first() {
+        Some(why) if !image_reason && USER_REASONS.contains(&why.rule) => format!(
+            "; harden keeps it, as it moves a runtime to distroless only together with its user, which it leaves as it is ({} says why)",
+            why.rule
+        ),
+        Some(_) => format!("; harden keeps it ({})", image_reasons(plan)),
+        None => String::new(),
+    }
+}
+
+/// The findings that keep a program's user (a low port, a write where only root may, a resource
+/// only root may use, a drop the entrypoint makes), not its image.
+const USER_REASONS: &[&str] = &[
+    rules::PRIVILEGED_PORT.id,
+    rules::RUNTIME_WRITES.id,
+    rules::ROOT_RESOURCE.id,
+    rules::RUNS_AS_ROOT.id,
+    rules::DATA_STORE.id,
+    rules::COMMENT_NEEDS_ROOT.id,
+];
+
 /// The findings that keep the runtime image, as HD101 and HD106 point at them: `HD131 says
 /// why`, `HD131 and HD135 say why` (each rule once, in the plan's order); the first finding the
 /// plan keeps it for where none is a reason of [`IMAGE_REASONS`].
