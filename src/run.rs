@@ -230,6 +230,20 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t, module));
             dirs.filter(|dirs| dirs.iter().all(is_main))
         };
+        // A binary make builds, by the `main` packages its rule's `go build` names.
+        let made = || {
+            let text = discover::read_text(&f.path).ok()?;
+            let makefile = ["Makefile", "makefile", "GNUmakefile"]
+                .iter()
+                .find_map(|name| discover::read_text(&dir.join(name)).ok())?;
+            let mut dirs: Vec<String> = dockerfile::make_targets(&text)
+                .iter()
+                .flat_map(|target| crate::source::make_builds::built_packages(&makefile, target))
+                .filter(is_main)
+                .collect();
+            dirs.dedup();
+            (!dirs.is_empty()).then_some(dirs)
+        };
         // A binary built before the image, or by make, by the `main` package named after it.
         let named = || {
             let text = discover::read_text(&f.path).ok()?;
@@ -240,7 +254,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         if discover::read_text(&f.path).is_ok_and(|t| dockerfile::builds_a_clone(&t)) {
             return (source.without_program_code(), false);
         }
-        let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(named);
+        let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(made).or_else(named);
         let names = discover::read_text(&f.path).ok().map(|t| dockerfile::started_names(&t)).unwrap_or_default();
         (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside)), &names), chosen.is_some())
     };

@@ -69,6 +69,34 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
     (!dirs.is_empty()).then(|| dirs.into_iter().collect())
 }
 
+/// The make targets the file's `RUN`s name from the context's Makefile (`make build`, `make -j 4
+/// build-agent`, not a variable's setting `GOOS=linux`, an option's value, nor a target of
+/// another directory's Makefile, `make -C ui assets`), in order.
+pub fn make_targets(text: &str) -> Vec<String> {
+    let Ok(df) = model::Dockerfile::parse(text) else { return Vec::new() };
+    let commands = df.stages.iter().flat_map(|s| &s.instructions).flat_map(|i| i.body.run_commands());
+    let mut out = Vec::new();
+    for command in commands {
+        let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
+        // Another directory's or file's Makefile (`make -C ui assets`) is not the context's.
+        let elsewhere = |w: &&str| ["-C", "-f", "--directory", "--file"].iter().any(|o| w.starts_with(o));
+        if argv.first() != Some(&"make") || argv.iter().any(elsewhere) {
+            continue;
+        }
+        let mut words = argv[1..].iter();
+        while let Some(word) = words.next() {
+            match *word {
+                "-j" | "--jobs" | "-l" | "-o" | "-W" => {
+                    words.next();
+                }
+                w if w.starts_with('-') || w.contains('=') || w.contains('$') => {}
+                w => out.push(w.to_string()),
+            }
+        }
+    }
+    out
+}
+
 /// True when the file builds only a repository it clones (`git clone … /src && cd /src && go
 /// build`) and copies nothing from its build context: the context's code is not the program's.
 pub fn builds_a_clone(text: &str) -> bool {
@@ -119,6 +147,12 @@ pub fn started_names(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_make_targets_a_file_runs() {
+        let text = "FROM golang:1.24\nRUN make -j 4 GOOS=linux build-agent && make -C ui assets\nRUN go test ./...\n";
+        assert_eq!(make_targets(text), ["build-agent"]);
+    }
 
     fn program_dirs_of(text: &str) -> Option<Vec<String>> {
         program_dirs(text, Some("example.com/acme"))

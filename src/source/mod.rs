@@ -7,6 +7,7 @@
 
 pub mod gocode;
 pub mod gomod;
+pub mod make_builds;
 pub mod owned;
 pub mod rendered;
 pub mod scripts;

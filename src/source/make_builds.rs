@@ -1,0 +1,118 @@
+//! The Go packages a Makefile rule builds: `make build` whose recipe (or that of a rule it
+//! depends on) runs `go build -o bin/kvd ./server` builds the program in `server/`. harden does
+//! not run make; it only reads which `main` packages the image's program comes from, so the code
+//! that counts is that program's, not the whole module's.
+
+/// The package directories (relative to the Makefile, `./` and `/...` trimmed) that the `go
+/// build` and `go install` commands of `target`'s recipe build, following the rules it depends
+/// on two levels down.
+pub fn built_packages(makefile: &str, target: &str) -> Vec<String> {
+    let rules = rules(makefile);
+    let mut out: Vec<String> = Vec::new();
+    let mut next: Vec<(String, usize)> = vec![(target.to_string(), 0)];
+    let mut seen: Vec<String> = Vec::new();
+    while let Some((name, depth)) = next.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let Some((prerequisites, recipe)) = rules.iter().find(|(t, _, _)| *t == name).map(|(_, p, r)| (p, r)) else {
+            continue;
+        };
+        for line in recipe {
+            for package in go_build_packages(line) {
+                if !out.contains(&package) {
+                    out.push(package);
+                }
+            }
+        }
+        if depth < 2 {
+            next.extend(prerequisites.iter().map(|p| (p.clone(), depth + 1)));
+        }
+    }
+    out
+}
+
+/// Each rule's targets (one entry per target), prerequisites and recipe lines.
+fn rules(makefile: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let mut out: Vec<(Vec<String>, Vec<String>, Vec<String>)> = Vec::new();
+    let mut joined = String::new();
+    for raw in makefile.lines() {
+        // A trailing backslash continues the line.
+        if let Some(head) = raw.strip_suffix('\\') {
+            joined.push_str(head);
+            joined.push(' ');
+            continue;
+        }
+        joined.push_str(raw);
+        let line = std::mem::take(&mut joined);
+        if let Some(command) = line.strip_prefix('\t') {
+            if let Some((_, _, recipe)) = out.last_mut() {
+                recipe.push(command.trim().to_string());
+            }
+            continue;
+        }
+        let code = line.split('#').next().unwrap_or_default();
+        // `target: prerequisites`, not a variable (`A := b`, `A ?= b`) nor a conditional.
+        let Some((targets, rest)) = code.split_once(':') else { continue };
+        if rest.starts_with('=') || targets.contains('=') || targets.trim_start().starts_with(['.', '$']) {
+            continue;
+        }
+        let prerequisites = rest.split(';').next().unwrap_or_default();
+        out.push((
+            targets.split_whitespace().map(str::to_string).collect(),
+            prerequisites.split_whitespace().filter(|p| !p.starts_with('$')).map(str::to_string).collect(),
+            Vec::new(),
+        ));
+    }
+    out.into_iter()
+        .flat_map(|(targets, prerequisites, recipe)| {
+            targets.into_iter().map(move |t| (t, prerequisites.clone(), recipe.clone()))
+        })
+        .collect()
+}
+
+/// The literal local packages (`./cmd/agent`, `.`) a recipe line's `go build` or `go install`
+/// builds.
+fn go_build_packages(line: &str) -> Vec<String> {
+    let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])).collect();
+    let Some(at) = words.windows(2).position(|w| is_go(w[0]) && matches!(w[1], "build" | "install")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest = words[at + 2..].iter();
+    while let Some(word) = rest.next() {
+        match *word {
+            "&&" | "||" | ";" | "|" => break,
+            // Flags whose value is the next word.
+            "-o" | "-ldflags" | "-gcflags" | "-tags" | "-mod" | "-p" | "-asmflags" | "-buildmode" | "-pkgdir" => {
+                rest.next();
+            }
+            w if w == "." || w.starts_with("./") => {
+                let package = w.trim_end_matches("/...").trim_start_matches("./").trim_start_matches('.');
+                out.push(package.trim_end_matches('/').to_string());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// True for the go command as a recipe writes it (`go`, `$(GO)`, `${GO}`, `/usr/local/go/bin/go`).
+fn is_go(word: &str) -> bool {
+    matches!(word, "go" | "$(GO)" | "${GO}" | "$(GOCMD)" | "${GOCMD}") || word.ends_with("/go")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_packages_a_rule_builds() {
+        let makefile = "GO ?= go\nLDFLAGS := -X main.v=1\n\n.PHONY: build\nbuild: bin/kvd ## build the server\n\nbin/kvd: $(SOURCES)\n\t@CGO_ENABLED=0 $(GO) build -trimpath -ldflags \"$(LDFLAGS)\" -o bin/kvd ./server\n\nbuild-agent:\n\tgo build -o dist/agent \\\n\t\t./cmd/agent/...\n\ntools:\n\tgo install ./tools/gen && echo done\n\tgo build .\n";
+        assert_eq!(built_packages(makefile, "build"), ["server"]);
+        assert_eq!(built_packages(makefile, "build-agent"), ["cmd/agent"]);
+        assert_eq!(built_packages(makefile, "tools"), ["tools/gen", ""]);
+        assert!(built_packages(makefile, "missing").is_empty());
+    }
+}
