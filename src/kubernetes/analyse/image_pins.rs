@@ -42,10 +42,15 @@ impl Planner<'_, '_> {
             if moving && self.context.images_built.contains(&self.context.image_key(image)) {
                 return;
             }
-            let message = match set.and_then(|s| Some((s.tag.as_deref()?, &s.kustomization))) {
-                Some((tag, kustomization)) => {
-                    format!("{who} runs {image}, tagged {tag} by {kustomization}, not pinned by digest")
-                }
+            // Named as kustomize makes it: `newName` and `newTag` (`registry.k8s.io/…:v0.9.0`).
+            let message = match set.and_then(|s| Some((s.tag.as_deref()?, s))) {
+                Some((tag, set)) => match &set.new_name {
+                    Some(renamed) => format!(
+                        "{who} runs {renamed}:{tag} ({image} renamed and tagged by {}), not pinned by digest",
+                        set.kustomization
+                    ),
+                    None => format!("{who} runs {image}, tagged {tag} by {}, not pinned by digest", set.kustomization),
+                },
                 None => format!("{who} runs {image}, not pinned by digest"),
             };
             self.finding(&rules::IMAGE_DIGEST, c.line, message, false);
