@@ -121,7 +121,8 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
                 .collect();
             let added = match added.as_slice() {
                 [] => String::new(),
-                names => format!(" (the container {} it adds is not checked here)", names.join(", ")),
+                [one] => format!(" (the container {one} it adds is not checked here)"),
+                names => format!(" (the containers {} it adds are not checked here)", names.join(", ")),
             };
             patches.push(format!("{id} names no image for {which}{added}"));
             continue;
