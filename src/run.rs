@@ -225,14 +225,13 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let beside = canonical(&f.path).parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
         let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
+        let text = discover::read_text(&f.path).unwrap_or_default();
         let built = || {
             let module = source.go_mod.as_ref().map(|m| m.module.as_str());
-            let dirs = discover::read_text(&f.path).ok().and_then(|t| dockerfile::program_dirs(&t, module));
-            dirs.filter(|dirs| dirs.iter().all(is_main))
+            dockerfile::program_dirs(&text, module).filter(|dirs| dirs.iter().all(is_main))
         };
         // A binary make builds, by the `main` packages its rule's `go build` names.
         let made = || {
-            let text = discover::read_text(&f.path).ok()?;
             let makefile = ["Makefile", "makefile", "GNUmakefile"]
                 .iter()
                 .find_map(|name| discover::read_text(&dir.join(name)).ok())?;
@@ -241,22 +240,22 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
                 .flat_map(|target| crate::source::make_builds::built_packages(&makefile, target))
                 .filter(is_main)
                 .collect();
+            dirs.sort();
             dirs.dedup();
             (!dirs.is_empty()).then_some(dirs)
         };
         // A binary built before the image, or by make, by the `main` package named after it.
+        let started = dockerfile::started_names(&text);
         let named = || {
-            let text = discover::read_text(&f.path).ok()?;
-            let names = dockerfile::prebuilt_name(&text).map_or_else(|| dockerfile::started_names(&text), |n| vec![n]);
+            let names = dockerfile::prebuilt_name(&text).map_or_else(|| started.clone(), |n| vec![n]);
             source.main_package_named(&names).map(|dir| vec![dir])
         };
         // An image of a repository it clones runs none of this code.
-        if discover::read_text(&f.path).is_ok_and(|t| dockerfile::builds_a_clone(&t)) {
+        if dockerfile::builds_a_clone(&text) {
             return (source.without_program_code(), false);
         }
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(made).or_else(named);
-        let names = discover::read_text(&f.path).ok().map(|t| dockerfile::started_names(&t)).unwrap_or_default();
-        (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside)), &names), chosen.is_some())
+        (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside)), &started), chosen.is_some())
     };
     // The containers of the manifests: the images they run, their commands and needs.
     for f in manifests.iter().chain(&other_manifests) {

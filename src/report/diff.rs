@@ -35,7 +35,8 @@ pub fn diff(reports: &[FileReport]) -> String {
 
 /// What a reader of the diffs alone would miss, for standard error: each file whose diff is
 /// build edits only (which `harden pr` holds back), each file in error with its reason, each
-/// Dockerfile left as it is with why, each whose base images `fix --pin` could not pin, and the
+/// Dockerfile and unchanged workload manifest left as it is with why, each whose base images
+/// `fix --pin` could not pin, and the
 /// summary of every file, with where to read why the others are left as they are.
 pub fn notes(reports: &[FileReport], fixing: bool) -> String {
     let mut out = String::new();
