@@ -75,7 +75,8 @@ fn rules(makefile: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
 /// The literal local packages (`./cmd/agent`, `.`) a recipe line's `go build` or `go install`
 /// builds.
 fn go_build_packages(line: &str) -> Vec<String> {
-    let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])).collect();
+    // make's `@` (silent) and `-` (errors ignored) prefix the recipe line, not its words.
+    let words: Vec<&str> = line.trim_start_matches(['@', '-']).split_whitespace().collect();
     let Some(at) = words.windows(2).position(|w| is_go(w[0]) && matches!(w[1], "build" | "install")) else {
         return Vec::new();
     };
@@ -109,7 +110,7 @@ mod tests {
 
     #[test]
     fn reads_the_packages_a_rule_builds() {
-        let makefile = "GO ?= go\nLDFLAGS := -X main.v=1\n\n.PHONY: build\nbuild: bin/kvd ## build the server\n\nbin/kvd: $(SOURCES)\n\t@CGO_ENABLED=0 $(GO) build -trimpath -ldflags \"$(LDFLAGS)\" -o bin/kvd ./server\n\nbuild-agent:\n\tgo build -o dist/agent \\\n\t\t./cmd/agent/...\n\ntools:\n\tgo install ./tools/gen && echo done\n\tgo build .\n";
+        let makefile = "GO ?= go\nLDFLAGS := -X main.v=1\n\n.PHONY: build\nbuild: bin/kvd ## build the server\n\nbin/kvd: $(SOURCES)\n\t@CGO_ENABLED=0 $(GO) build -trimpath -ldflags \"$(LDFLAGS)\" -o ./bin/kvd ./server\n\nbuild-agent:\n\tgo build -o dist/agent \\\n\t\t./cmd/agent/...\n\ntools:\n\tgo install ./tools/gen && echo done\n\tgo build .\n";
         assert_eq!(built_packages(makefile, "build"), ["server"]);
         assert_eq!(built_packages(makefile, "build-agent"), ["cmd/agent"]);
         assert_eq!(built_packages(makefile, "tools"), ["tools/gen", ""]);
