@@ -96,9 +96,10 @@ fn copies_of(script: &str, rendered: &[Rendered]) -> Vec<Rendered> {
     for (i, line) in logical_lines(script) {
         for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
             // make's `@` (silent) and `-` (errors ignored) prefixes are not part of the command.
-            let words: Vec<&str> = command.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])).collect();
-            let args: Vec<&str> = command.split_whitespace().skip(1).filter(|w| !w.starts_with('-')).collect();
-            let (Some(&"cp"), [source, dest]) = (words.first(), args.as_slice()) else { continue };
+            let mut words = command.trim().trim_start_matches(['@', '-']).split_whitespace();
+            let program = words.next();
+            let args: Vec<&str> = words.filter(|w| !w.starts_with('-')).collect();
+            let (Some("cp"), [source, dest]) = (program, args.as_slice()) else { continue };
             let source = source.trim_start_matches("./").trim_end_matches('/');
             let dest = dest.trim_start_matches("./");
             // Into a directory (`.`, `deploy/`) the copy keeps its name.
