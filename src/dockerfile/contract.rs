@@ -86,6 +86,30 @@ pub fn of(facts: &Facts<'_>) -> Contract {
 }
 
 impl Facts<'_> {
+    /// True when a build command of `stage` compiles packages only to fill the build cache in a
+    /// layer a later build of the stage reuses: one that links nothing (`go build ./internal/...`),
+    /// or installs packages of the module's dependencies (`go install github.com/mattn/go-sqlite3`,
+    /// no `@version`) that no stage copies out, before the stage's shipped build.
+    pub fn warms_build_cache(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {
+        let shipped_later = self.go_runs.iter().any(|r| {
+            r.stage == run.stage && r.instr > run.instr && r.commands.iter().any(|c| c.builds() && self.ships(r, c))
+        });
+        // A tool installed to run later in the stage (`go install …/mockgen`, then `mockgen`) is
+        // a tool, not a warm-up.
+        let stage = &self.df.stages[run.stage];
+        let runs_later = |package: &String| {
+            let name = package.rsplit('/').next().unwrap_or(package);
+            stage.instructions[run.instr + 1..]
+                .iter()
+                .flat_map(|i| i.body.run_commands())
+                .any(|c| c.argv().first().is_some_and(|w| w.value.rsplit('/').next() == Some(name)))
+        };
+        let dependencies = !cmd.packages.is_empty()
+            && cmd.packages.iter().all(|p| !p.contains('@') && !p.starts_with('.') && !runs_later(p))
+            && !self.ships(run, cmd);
+        cmd.builds() && shipped_later && (cmd.links_nothing() || dependencies)
+    }
+
     /// True when what a build command makes ends up in the final image (or cannot be told, so
     /// it may): false for a tool built for the build itself, which no stage copies into the image.
     pub fn ships(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {

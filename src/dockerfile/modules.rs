@@ -270,8 +270,8 @@ pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
 /// later step without one would miss them); no go commands inherited from a parent stage (a mount
 /// would hide the modules that stage downloaded); no stage built on this one (a mount would keep
 /// the modules out of the image that stage starts from); no module cache handed to or taken from
-/// another stage with `COPY --from`; and no non-root USER before its Go commands (the build cache
-/// lives in root's home).
+/// another stage with `COPY --from`; no step that fills the build cache in a layer for a later
+/// build; and no non-root USER before its Go commands (the build cache lives in root's home).
 pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
     let golang = facts.base_image(stage).is_some_and(|i| i.family() == Family::Golang);
     if !golang || facts.df.stages.iter().any(|s| facts.parent_stage(s).is_some_and(|p| p.index == stage.index)) {
@@ -282,6 +282,13 @@ pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
     }
     let runs: Vec<PackageRun> = package_runs(facts).into_iter().filter(|r| r.stage == stage.index).collect();
     if runs.iter().any(|r| r.exec_form) || hands_module_cache(facts, stage) || takes_module_cache(facts, stage) {
+        return false;
+    }
+    // A step that fills the build cache in a layer (`go install` of heavy cgo dependencies):
+    // the file keeps that cache in its layers on purpose, which CI's layer caches keep and a
+    // mount would leave empty.
+    let warms = facts.go_runs.iter().filter(|r| r.stage == stage.index);
+    if warms.into_iter().any(|r| r.commands.iter().any(|c| facts.warms_build_cache(r, c))) {
         return false;
     }
     let last = runs.iter().map(|r| r.instr).max().unwrap_or(0);

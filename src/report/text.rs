@@ -54,8 +54,14 @@ pub fn text(reports: &[FileReport], fixing: bool) -> String {
         }
     }
     for ((directory, reason), seen) in passed_over.into_iter().filter(|(_, seen)| *seen > NAMED_PER_REASON) {
-        let what = if directory { "directories" } else { "files" };
-        let _ = writeln!(out, "and {} more {what}: skipped ({reason})", seen - NAMED_PER_REASON);
+        let more = seen - NAMED_PER_REASON;
+        let what = match (directory, more) {
+            (true, 1) => "directory",
+            (true, _) => "directories",
+            (false, 1) => "file",
+            (false, _) => "files",
+        };
+        let _ = writeln!(out, "and {more} more {what}: skipped ({reason})");
     }
     out.push_str(&summary(reports, fixing));
     out.push('\n');

@@ -352,6 +352,15 @@ func hostPort(scheme string) (port string) {
         // A bind mount handed to `docker run` is the other container's socket.
         let mount = "package main\nvar args = []string{\"-v\", \"/var/run/docker.sock:/var/run/docker.sock\"}\n";
         assert!(scan(mount).root_resources.is_empty());
+        // A pinger's raw socket needs CAP_NET_RAW.
+        let pinger = scan(
+            "package prober
+func listen() {
+	conn, err := icmp.ListenPacket(\"ip4:icmp\", \"0.0.0.0\")
+}
+",
+        );
+        assert_eq!(pinger.root_resources[0].what, "a raw ICMP socket (CAP_NET_RAW)");
         // The program a call starts, where it names it: a shell needs an image with one.
         let starts = scan("package main\nfunc run() {\n\texec.CommandContext(ctx, \"/bin/sh\", \"-c\", cmd)\n\texec.Command(\"git\", \"clone\")\n\texec.Command(name)\n}\n").starts_programs;
         let shells: Vec<bool> = starts.iter().map(Start::starts_shell).collect();

@@ -26,7 +26,12 @@ pub const MODULE_DOWNLOAD: &str = include_str!("../../../templates/dockerfile/mo
 /// Edits to every builder: build flags, the module download layer, the Go tag, cache mounts.
 pub fn edits(facts: &Facts<'_>, plan: &Plan, style: &Style, out: &mut Vec<Edit>) {
     for run in facts.go_runs.iter().filter(|r| !r.exec_form) {
-        for cmd in run.commands.iter().filter(|c| c.builds() && facts.ships(run, c)) {
+        // A step that fills the build cache for a later build compiles as that build does, or the
+        // build would not reuse what it compiled (-trimpath and cgo change every package's
+        // action id).
+        for cmd in
+            run.commands.iter().filter(|c| c.builds() && (facts.ships(run, c) || facts.warms_build_cache(run, c)))
+        {
             build_flags(facts, run, cmd, out);
         }
     }
@@ -75,6 +80,7 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
         || symbols_kept
         || from_variable.is_some()
         || cmd.links_nothing()
+        || facts.warms_build_cache(run, cmd)
         || facts.is_off(rules::NOT_STRIPPED.id)
     {
         return;

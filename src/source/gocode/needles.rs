@@ -15,6 +15,9 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("\"github.com/coreos/go-iptables/iptables\"", "iptables (firewall rules, CAP_NET_ADMIN)"),
     ("\"sigs.k8s.io/knftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
     ("\"github.com/google/nftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
+    // A raw ICMP socket (a pinger's fallback when unprivileged ping is off) needs CAP_NET_RAW.
+    ("\"ip4:icmp\"", "a raw ICMP socket (CAP_NET_RAW)"),
+    ("\"ip6:ipv6-icmp\"", "a raw ICMP socket (CAP_NET_RAW)"),
     // A CSI sidecar talks to its driver over the driver's unix socket, which drivers create
     // root-owned: another user cannot connect.
     (
