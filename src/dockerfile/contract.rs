@@ -86,28 +86,32 @@ pub fn of(facts: &Facts<'_>) -> Contract {
 }
 
 impl Facts<'_> {
-    /// True when a build command of `stage` compiles packages only to fill the build cache in a
-    /// layer a later build of the stage reuses: one that links nothing (`go build ./internal/...`),
-    /// or installs packages of the module's dependencies (`go install github.com/mattn/go-sqlite3`,
-    /// no `@version`) that no stage copies out, before the stage's shipped build.
-    pub fn warms_build_cache(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {
-        let shipped_later = self.go_runs.iter().any(|r| {
-            r.stage == run.stage && r.instr > run.instr && r.commands.iter().any(|c| c.builds() && self.ships(r, c))
-        });
-        // A tool installed to run later in the stage (`go install …/mockgen`, then `mockgen`) is
-        // a tool, not a warm-up.
+    /// Where a build command compiles packages only to fill the build cache for a later build of
+    /// its stage that ships (the `RUN` of that build): one that links nothing (`go build
+    /// ./internal/...`), or one whose output no stage copies out nor the stage runs (`go install
+    /// github.com/mattn/go-sqlite3`, a guard build to /tmp before the real one), packages at no
+    /// `@version`.
+    pub fn warms_build_cache(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> Option<usize> {
+        let position = |r: &super::facts::GoRun, c: &super::gobuild::GoCommand| {
+            (r.instr, r.commands.iter().position(|x| std::ptr::eq(x, c)).unwrap_or(0))
+        };
+        let at = position(run, cmd);
+        let served = self.go_runs.iter().filter(|r| r.stage == run.stage).find_map(|r| {
+            r.commands.iter().find(|c| position(r, c) > at && c.builds() && self.ships(r, c)).map(|_| r.instr)
+        })?;
+        // A tool built to run in the stage (`go install …/mockgen`, then `mockgen`) is a tool.
         let stage = &self.df.stages[run.stage];
         let runs_later = |package: &String| {
-            let name = package.rsplit('/').next().unwrap_or(package);
-            stage.instructions[run.instr + 1..]
+            let name = package.trim_end_matches('/').rsplit('/').next().unwrap_or(package);
+            stage.instructions[run.instr..]
                 .iter()
                 .flat_map(|i| i.body.run_commands())
                 .any(|c| c.argv().first().is_some_and(|w| w.value.rsplit('/').next() == Some(name)))
         };
-        let dependencies = !cmd.packages.is_empty()
-            && cmd.packages.iter().all(|p| !p.contains('@') && !p.starts_with('.') && !runs_later(p))
+        let compiles_only = !cmd.packages.is_empty()
+            && cmd.packages.iter().all(|p| !p.contains('@') && !runs_later(p))
             && !self.ships(run, cmd);
-        cmd.builds() && shipped_later && (cmd.links_nothing() || dependencies)
+        (cmd.builds() && (cmd.links_nothing() || compiles_only)).then_some(served)
     }
 
     /// True when what a build command makes ends up in the final image (or cannot be told, so

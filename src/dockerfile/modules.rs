@@ -288,7 +288,8 @@ pub fn cache_mounts_apply(facts: &Facts<'_>, stage: &Stage) -> bool {
     // the file keeps that cache in its layers on purpose, which CI's layer caches keep and a
     // mount would leave empty.
     let warms = facts.go_runs.iter().filter(|r| r.stage == stage.index);
-    if warms.into_iter().any(|r| r.commands.iter().any(|c| facts.warms_build_cache(r, c))) {
+    if warms.into_iter().any(|r| r.commands.iter().any(|c| facts.warms_build_cache(r, c).is_some_and(|i| i > r.instr)))
+    {
         return false;
     }
     let last = runs.iter().map(|r| r.instr).max().unwrap_or(0);

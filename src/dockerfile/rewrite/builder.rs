@@ -29,8 +29,10 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan, style: &Style, out: &mut Vec<Edit>)
         // A step that fills the build cache for a later build compiles as that build does, or the
         // build would not reuse what it compiled (-trimpath and cgo change every package's
         // action id).
-        for cmd in
-            run.commands.iter().filter(|c| c.builds() && (facts.ships(run, c) || facts.warms_build_cache(run, c)))
+        for cmd in run
+            .commands
+            .iter()
+            .filter(|c| c.builds() && (facts.ships(run, c) || facts.warms_build_cache(run, c).is_some()))
         {
             build_flags(facts, run, cmd, out);
         }
@@ -80,7 +82,7 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
         || symbols_kept
         || from_variable.is_some()
         || cmd.links_nothing()
-        || facts.warms_build_cache(run, cmd)
+        || facts.warms_build_cache(run, cmd).is_some()
         || facts.is_off(rules::NOT_STRIPPED.id)
     {
         return;
