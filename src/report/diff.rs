@@ -9,8 +9,24 @@ use crate::finding::Finding;
 use crate::rules::Severity;
 use crate::run::{FileReport, Status};
 
-/// The findings that say why a Dockerfile keeps its user or its runtime, naming the others.
-const KEEPS: &[&str] = &[crate::rules::RUNS_AS_ROOT.id, crate::rules::FAT_RUNTIME.id];
+/// The findings that say why a Dockerfile keeps its user or its runtime (naming the others), or
+/// why a workload or container is left alone.
+const KEEPS: &[&str] = &[
+    crate::rules::RUNS_AS_ROOT.id,
+    crate::rules::FAT_RUNTIME.id,
+    crate::rules::PRIVILEGED_PORT_CONTAINER.id,
+    crate::rules::HOST_PATH.id,
+    crate::rules::HOST_NAMESPACE.id,
+    crate::rules::PRIVILEGED.id,
+    crate::rules::IMAGE_KEEPS_ROOT.id,
+    crate::rules::IMAGE_STARTS_AS_ROOT.id,
+    crate::rules::EXAMPLE_OTHER_IMAGE.id,
+    crate::rules::UNMOUNTED_DATA_STORE.id,
+    crate::rules::SHELL_COMMAND_WRITES.id,
+    crate::rules::KUSTOMIZE_REPLACES.id,
+    crate::rules::ROOT_COMMAND.id,
+    crate::rules::WINDOWS_POD.id,
+];
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git
 /// writes it) of every changed file, concatenated.
@@ -57,7 +73,10 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 if report.status == Status::Unchanged || report.kind == Kind::Dockerfile =>
             {
                 let open: Vec<&Finding> = report.findings.iter().filter(|f| !f.fixed).collect();
-                let kept = open.iter().find(|f| KEEPS.contains(&f.rule) && f.severity > Severity::Info);
+                // What leaves a workload alone is told at any severity (an example's at info).
+                let kept = open.iter().find(|f| {
+                    KEEPS.contains(&f.rule) && (f.severity > Severity::Info || report.kind == Kind::Kubernetes)
+                });
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
                 let why = match (&report.reason, kept.or(worst)) {
                     (Some(reason), _) => format!(" ({reason})"),
@@ -116,8 +135,10 @@ mod tests {
         ];
         let skipped = report("tools/Dockerfile.dev", Status::Skipped, Some("a development image: it runs `go run`"));
         let mut workload = FileReport::new("deploy/app.yaml".into(), Kind::Kubernetes, Status::Unchanged, None);
-        workload.findings =
-            vec![Finding::new(&crate::rules::HOST_PATH, 23, "Deployment/app mounts hostPath volume music")];
+        workload.findings = vec![
+            Finding::new(&crate::rules::RUN_AS_NON_ROOT, 2, "Deployment/app does not set runAsNonRoot: true"),
+            Finding::new(&crate::rules::HOST_PATH, 23, "Deployment/app mounts hostPath volume music"),
+        ];
         let rbac =
             FileReport::new("deploy/rbac.yaml".into(), Kind::Kubernetes, Status::Skipped, Some("no workload".into()));
         let mut hardened = report("cli/Dockerfile", Status::Unchanged, None);
@@ -136,7 +157,7 @@ mod tests {
         assert_eq!(lines[3], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
         assert_eq!(lines[4], "tools/Dockerfile.dev: skipped (a development image: it runs `go run`)");
         assert!(
-            lines[7].starts_with("8 files: 2 changed, 3 unchanged, 2 skipped, 1 error; 5 findings, 0 fixed"),
+            lines[7].starts_with("8 files: 2 changed, 3 unchanged, 2 skipped, 1 error; 6 findings, 0 fixed"),
             "{notes}"
         );
         assert!(lines[7].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
