@@ -64,8 +64,18 @@ pub(super) fn build_environment(facts: &facts::Facts<'_>, command: Option<&model
         (None, None) if golang => "has no command of its own, so it starts the golang image's shell".into(),
         _ => return None,
     };
+    // A build tool the stage runs (`goreleaser build`, `make release`) builds with Go all the same.
+    let tool = stage.instructions.iter().flat_map(|i| i.body.run_commands()).find_map(|c| {
+        let argv: Vec<&str> = c.argv().iter().take(2).map(|t| t.value.as_str()).collect();
+        let program = argv.first()?.rsplit('/').next()?;
+        (program == "goreleaser" || facts::commands::runs_builds(program)).then(|| argv.join(" "))
+    });
+    let builds = match tool {
+        Some(tool) => format!("builds with `{tool}`"),
+        None => "builds nothing itself".to_string(),
+    };
     Some(format!(
-        "a Go toolchain image that builds nothing itself and {builder}: it builds or packages the program, it does not run it as a service"
+        "a Go toolchain image that {builds} and {builder}: it builds or packages the program, it does not run it as a service"
     ))
 }
 
