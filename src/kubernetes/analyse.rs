@@ -395,7 +395,23 @@ impl<'w> Planner<'w, '_> {
             && platform.is_none()
         {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
-            let why = if fixable { "" } else { "; set it to match the user the pod runs as" };
+            // An image built here with a uid and no group runs in group 0, root's: said, with
+            // the group to set.
+            let groupless = self
+                .handled
+                .iter()
+                .filter_map(|c| self.image_user(c))
+                .find(|(_, u)| !u.contains(':') && u.parse::<u64>().is_ok_and(|uid| uid > 0));
+            let why = match (fixable, groupless, get("runAsUser").and_then(Value::as_u64)) {
+                (true, ..) => String::new(),
+                (false, Some((image, uid)), _) => format!(
+                    "; {image} runs as {uid} with no group (its USER names none), so in group 0, root's: set runAsGroup: {uid}"
+                ),
+                (false, None, Some(uid)) => {
+                    format!("; the pod runs as {uid}: set the group that user's files belong to")
+                }
+                (false, None, None) => "; set it to match the user the pod runs as".to_string(),
+            };
             self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
             if fixable {
                 self.set_for_pod(&rules::RUN_AS_GROUP, &["securityContext", "runAsGroup"], NONROOT_ID.into());
