@@ -88,6 +88,21 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
                     out.push(Finding { severity: crate::rules::Severity::Info, ..finding });
                 }
             }
+            // An image already not root that sets its listen port below 1024: said, as EXPOSE is.
+            Body::Env(pairs)
+                if !plan.hazards.iter().any(|h| h.rule == rules::PRIVILEGED_PORT.id) && !binds_low_ports =>
+            {
+                if let Some((name, port)) = super::super::userswitch::listen_env(facts, pairs) {
+                    let finding = Finding::new(
+                        &rules::PRIVILEGED_PORT,
+                        inst.line,
+                        format!(
+                            "ENV {name} sets the program's port to {port}: a non-root process may not bind a port below 1024 where the runtime does not allow it (CRI-O, older runtimes); set it to 1024 or more"
+                        ),
+                    );
+                    out.push(Finding { severity: crate::rules::Severity::Info, ..finding });
+                }
+            }
             _ => {}
         }
     }

@@ -71,6 +71,12 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
                     return blocked(inst.line, format!("the program is started with {flag} (port {port})"), None);
                 }
             }
+            Body::Env(pairs) => {
+                if let Some((name, port)) = listen_env(facts, pairs) {
+                    let what = format!("the image sets {name} to port {port}");
+                    return blocked(inst.line, what, Some(name.to_string()));
+                }
+            }
             _ => {}
         }
     }
@@ -94,6 +100,20 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
         Some(via) => blocked(line, format!("{what} by default ({via})"), Some(via.clone())),
         None => blocked(line, what, None),
     }
+}
+
+/// The first variable of an `ENV` that sets the port the program listens on to one below 1024
+/// (`PHOTOVIEW_LISTEN_PORT=80`, `PORT=443`, `HTTP_ADDR=:80`): one the program's code reads for
+/// its port, or one whose name says it is a listen port; not a client's (`SMTP_PORT=25`).
+pub fn listen_env<'p>(facts: &Facts<'_>, pairs: &'p [(String, String)]) -> Option<(&'p str, u16)> {
+    pairs.iter().find_map(|(name, value)| {
+        let upper = name.to_ascii_uppercase();
+        let read = facts.source.listens.iter().any(|l| l.found.via.as_deref() == Some(name.as_str()));
+        let says_listen = ["LISTEN", "BIND"].iter().any(|w| upper.contains(w))
+            || matches!(upper.as_str(), "PORT" | "HTTP_PORT" | "HTTPS_PORT" | "SERVER_PORT" | "ADDR" | "LISTEN_ADDR");
+        let port = low_port(value.rsplit(':').next().unwrap_or(value))?;
+        (read || says_listen).then_some((name.as_str(), port))
+    })
 }
 
 /// An `EXPOSE` word (`$PORT/tcp`) or a URL's port with its variable given the value the stage
