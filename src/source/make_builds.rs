@@ -36,16 +36,7 @@ pub fn built_packages(makefile: &str, target: &str) -> Vec<String> {
 /// Each rule's targets (one entry per target), prerequisites and recipe lines.
 fn rules(makefile: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
     let mut out: Vec<(Vec<String>, Vec<String>, Vec<String>)> = Vec::new();
-    let mut joined = String::new();
-    for raw in makefile.lines() {
-        // A trailing backslash continues the line.
-        if let Some(head) = raw.strip_suffix('\\') {
-            joined.push_str(head);
-            joined.push(' ');
-            continue;
-        }
-        joined.push_str(raw);
-        let line = std::mem::take(&mut joined);
+    for (_, line) in super::rendered::logical_lines(makefile) {
         if let Some(command) = line.strip_prefix('\t') {
             if let Some((_, _, recipe)) = out.last_mut() {
                 recipe.push(command.trim().to_string());

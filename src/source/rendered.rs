@@ -41,8 +41,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             out.push(Rendered { line: i + 1, tool: "make", path: target, dir: false });
             continue;
         }
-        // A command ends at `&&`, `||` or `;`; a pipeline (`jsonnet … | gojsontoyaml > x`) is one.
-        for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
+        for command in commands(line) {
             let words: Vec<&str> = command.split_whitespace().collect();
             let found = words.iter().enumerate().find_map(|(j, word)| {
                 RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
@@ -94,7 +93,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
 fn copies_of(script: &str, rendered: &[Rendered]) -> Vec<Rendered> {
     let mut out = Vec::new();
     for (i, line) in logical_lines(script) {
-        for command in line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';')) {
+        for command in commands(&line) {
             // make's `@` (silent) and `-` (errors ignored) prefixes are not part of the command.
             let mut words = command.trim().trim_start_matches(['@', '-']).split_whitespace();
             let program = words.next();
@@ -136,9 +135,15 @@ fn runs(word: &str, program: &str) -> bool {
     word.replace('_', "-").ends_with(program)
 }
 
+/// The commands of a logical line: a command ends at `&&`, `||` or `;`, and a pipeline
+/// (`jsonnet … | gojsontoyaml > x`) is one.
+fn commands(line: &str) -> impl Iterator<Item = &str> {
+    line.split("&&").flat_map(|c| c.split("||")).flat_map(|c| c.split(';'))
+}
+
 /// The script's lines with those a trailing backslash continues joined to them, each with the
 /// 0-based index of its first line (make's `$(shell pwd)` written `$(CURDIR)`, one word).
-fn logical_lines(script: &str) -> Vec<(usize, String)> {
+pub(super) fn logical_lines(script: &str) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut open = false;
     for (i, line) in script.lines().enumerate() {
