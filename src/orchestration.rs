@@ -19,7 +19,7 @@ mod bake;
 mod compose;
 mod docs;
 mod goreleaser;
-mod helm;
+pub mod helm;
 mod ko;
 mod kubernetes;
 mod makefile;

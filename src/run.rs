@@ -404,6 +404,16 @@ pub fn harden_file(
     };
     let outcome = match kind {
         Kind::Dockerfile => dockerfile::harden(&text, source, config),
+        // A chart's values.yaml, hardened where its templates take securityContexts from it.
+        Kind::Kubernetes if discover::is_chart_values(path) => {
+            let chart = path.parent().unwrap_or(path);
+            let in_chart = |p: &Path| p.strip_prefix(chart).map(Path::to_path_buf).unwrap_or_default();
+            let templates: Vec<(String, String)> = repository::chart_templates(chart, &in_chart)
+                .into_iter()
+                .map(|(p, text)| (p.display().to_string(), text))
+                .collect();
+            kubernetes::chart::harden(&text, &templates, config, context)
+        }
         Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
         Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),
     };

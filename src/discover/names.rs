@@ -77,6 +77,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         return Some(ko_reason(path));
     } else if let Some(system) = ci_system(path, &name) {
         return Some(format!("a {system} configuration"));
+    } else if is_chart_values(path) {
+        return None;
     } else if chart_root(path).is_some() {
         HELM_CHART
     } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
@@ -110,6 +112,16 @@ fn ci_system(path: &Path, name: &str) -> Option<&'static str> {
 /// Why a Helm chart is passed over, said once for the chart's directory.
 pub(super) const HELM_CHART: &str = "a Helm chart: harden does not edit charts, whose pod and container securityContext come from its values.yaml and templates";
 
+/// Why a Helm chart's templates are passed over where harden hardens its `values.yaml`.
+pub(super) const HELM_TEMPLATES: &str = "a Helm chart's templates: harden edits no template; it hardens the securityContext they take from the chart's values.yaml";
+
+/// True for a Helm chart's own values file (`values.yaml` beside its `Chart.yaml`), where harden
+/// hardens the security contexts the chart's templates take from it.
+pub fn is_chart_values(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    matches!(name, "values.yaml" | "values.yml") && chart_root(path) == path.parent()
+}
+
 /// The Helm chart a file belongs to: the nearest directory above it with a `Chart.yaml`
 /// (templates sit in subdirectories, test values in `ci/`).
 pub(super) fn chart_root(path: &Path) -> Option<&Path> {
@@ -127,11 +139,14 @@ pub(super) fn collapse_charts(found: &mut Vec<super::Found>) {
         }
         _ => true,
     });
-    found.extend(charts.into_iter().map(|chart| Found {
-        display: format!("{}/", super::display(&chart)),
-        path: chart,
-        kind: Kind::Directory,
-        pass_over: Some(PassOver::Skip(HELM_CHART.into())),
+    found.extend(charts.into_iter().map(|chart| {
+        let values = ["values.yaml", "values.yml"].iter().any(|v| chart.join(v).is_file());
+        Found {
+            display: format!("{}/", super::display(&chart)),
+            path: chart,
+            kind: Kind::Directory,
+            pass_over: Some(PassOver::Skip(if values { HELM_TEMPLATES } else { HELM_CHART }.into())),
+        }
     }));
 }
 

@@ -24,7 +24,7 @@ mod container_users;
 mod image_pins;
 mod left_alone_gaps;
 mod patched_fields;
-mod root_filesystem;
+pub mod root_filesystem;
 
 /// The user and group harden runs pods as (distroless `nonroot`).
 pub const NONROOT_ID: u64 = 65532;

@@ -9,6 +9,7 @@
 mod alone;
 pub mod analyse;
 pub mod change;
+pub mod chart;
 mod context;
 mod examples;
 pub mod kustomize;

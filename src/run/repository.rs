@@ -287,7 +287,7 @@ fn readmes(repo: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
 
 /// The YAML templates of the Helm chart in `chart` (under `templates/`), each with its path
 /// relative to the repository and its text.
-fn chart_templates(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Vec<(PathBuf, String)> {
+pub(super) fn chart_templates(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Vec<(PathBuf, String)> {
     let walk = ignore::WalkBuilder::new(chart.join("templates")).standard_filters(false).build();
     walk.flatten()
         .filter(|e| {

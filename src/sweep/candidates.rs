@@ -70,6 +70,23 @@ impl Candidates {
         }
     }
 
+    /// The templates of the Helm chart whose `values.yaml` is at `values`, when it is one, each
+    /// with its path in the chart (`templates/deployment.yaml`).
+    pub fn chart_templates(&self, values: &str) -> Option<Vec<(String, &Entry)>> {
+        let (dir, name) = values.rsplit_once('/').unwrap_or(("", values));
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let chart = ["Chart.yaml", "Chart.yml"].iter().any(|c| self.paths.contains(&format!("{prefix}{c}")));
+        if !(chart && matches!(name, "values.yaml" | "values.yml")) {
+            return None;
+        }
+        let templates = self.files.iter().filter_map(|f| {
+            let in_chart = f.path.strip_prefix(&prefix)?;
+            let name = in_chart.rsplit('/').next().unwrap_or_default();
+            (in_chart.starts_with("templates/") && is_yaml_name(name)).then(|| (in_chart.to_string(), f))
+        });
+        Some(templates.collect())
+    }
+
     /// The file at `path`, when the tree has it.
     pub fn file(&self, path: &str) -> Option<&Entry> {
         self.files.iter().find(|e| e.path == path)
@@ -130,7 +147,8 @@ fn passed_over_yaml(path: &str, dirs: &[&str], name: &str, paths: &BTreeSet<Stri
         || stem.trim_start_matches('.').starts_with("goreleaser")
         || stem == "chart"
         || (dirs.last() == Some(&"templates") && in_chart(1))
-        || (stem.starts_with("values") && in_chart(0))
+        // A chart's own values.yaml is hardened; other values files are a deployment's.
+        || (stem.starts_with("values") && stem != "values" && in_chart(0))
         || crate::config::LOCATIONS.iter().any(|l| path.ends_with(l))
 }
 
@@ -174,7 +192,10 @@ mod tests {
         assert_eq!(paths(&narrowed.dockerfiles), ["Dockerfile", "services/api/Dockerfile.prod"]);
         let walk_all = Config { default_ignores: false, ..Config::default() };
         assert_eq!(found.narrowed(&walk_all).dockerfiles.len(), 4, "vendor/ is walked when the configuration says so");
-        assert_eq!(paths(&found.manifests), ["deploy/app.yaml"]);
+        assert_eq!(paths(&found.manifests), ["deploy/app.yaml", "chart/values.yaml"]);
+        let templates = found.chart_templates("chart/values.yaml").unwrap();
+        assert_eq!(templates.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["templates/deploy.yaml"]);
+        assert!(found.chart_templates("deploy/app.yaml").is_none());
         assert_eq!(found.config.as_ref().map(|c| c.path.as_str()), Some(".github/harden.yml"));
         assert!(found.paths.contains("go.mod") && found.file("main.go").is_some());
         assert!(from_tree(&tree(&["README.md", "main.go"])).is_empty());

@@ -118,7 +118,17 @@ pub async fn would_change(
     }
     for file in &candidates.manifests {
         let Some(text) = blob(gh, full_name, &file.sha).await? else { continue };
-        if kubernetes::harden(&text, config).is_ok_and(proposes) {
+        let outcome = match candidates.chart_templates(&file.path) {
+            Some(entries) => {
+                let mut templates = Vec::new();
+                for (path, entry) in entries {
+                    templates.extend(blob(gh, full_name, &entry.sha).await?.map(|text| (path, text)));
+                }
+                kubernetes::chart::harden(&text, &templates, config, &Default::default())
+            }
+            None => kubernetes::harden(&text, config),
+        };
+        if outcome.is_ok_and(proposes) {
             return Ok(true);
         }
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """checkov judges every Kubernetes workload harden rewrote in the fixtures.
 
-For each fixture YAML whose expected file differs from its input, checkov (run offline with
+For each fixture YAML whose expected file differs from its input (but a Helm chart's
+values.yaml, which checkov could judge only through Helm), checkov (run offline with
 --skip-download) must pass CKV_K8S_20, 22, 23, 28, 29, 30, 31, 37 and 40 on every workload in
 it, except where harden itself reports the matching finding as not fixed (it says why) or the
 workload or one of its containers was left alone on request.
@@ -110,6 +111,10 @@ def main():
         for expected in sorted((case / "expected").rglob("*.y*ml")):
             rel = expected.relative_to(case / "expected")
             if (case / "input" / rel).read_bytes() == expected.read_bytes():
+                continue
+            # A chart's values.yaml is no manifest: checkov would need Helm, which is not here,
+            # to render the chart (the fixtures and unit tests of src/kubernetes/chart.rs check it).
+            if expected.name in ("values.yaml", "values.yml") and (expected.parent / "Chart.yaml").exists():
                 continue
             report = next((f for f in reports if f["path"].endswith(str(rel))), None)
             cases.append((f"{case.name}/{rel}", expected, report))

@@ -12,6 +12,10 @@ use crate::rules;
 
 use super::{Planner, TMP_VOLUME};
 
+/// What the fix of a writable root says of the /tmp volume it adds.
+pub const TMP_MOUNTED: &str =
+    "; fix sets it and mounts an emptyDir at /tmp, where Go's os.TempDir and many libraries write";
+
 impl<'w> Planner<'w, '_> {
     /// Plans a container's `readOnlyRootFilesystem`; true when harden makes it read-only.
     pub(super) fn root_filesystem(&mut self, c: &Container<'_>, who: &str) -> bool {
@@ -55,7 +59,7 @@ impl<'w> Planner<'w, '_> {
                     // The /tmp volume harden adds beside it is said, so no reviewer wonders why.
                     let tmp = match super::super::writes::mounts_tmp(c.value) {
                         true => "",
-                        false => "; fix sets it and mounts an emptyDir at /tmp, where Go's os.TempDir and many libraries write",
+                        false => TMP_MOUNTED,
                     };
                     let message = format!("{who} does not set readOnlyRootFilesystem: true{tmp}");
                     self.finding(&rules::WRITABLE_ROOT, line, message, true);

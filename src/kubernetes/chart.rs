@@ -1,0 +1,339 @@
+//! A Helm chart's default values: where its templates take a pod's or container's
+//! `securityContext` whole from `values.yaml` (`{{- toYaml .Values.podSecurityContext | nindent 8 }}`),
+//! that value is hardened there, as a manifest's would be; templates are never edited.
+//!
+//! Pure: the values text and the templates' texts in, findings and the new values text out. Each
+//! template is rendered roughly with the chart's values ([`helm::render`]), each workload in it is
+//! analysed as a manifest's is, and each change to a securityContext that came from a values block
+//! becomes the same change under that block's path. A workload with a change that has no such
+//! place (a securityContext the template writes itself, a volume) is left as it is, and so is a
+//! value another workload shares that harden would not change the same way.
+
+use std::collections::BTreeMap;
+
+use yaml_serde::{Mapping, Value};
+
+use crate::config::Config;
+use crate::edit;
+use crate::finding::Finding;
+use crate::lines::LineIndex;
+use crate::orchestration::helm::{self, Rendered};
+use crate::outcome::{Outcome, ParseError};
+use crate::rules;
+use crate::rules_off::RulesOff;
+
+use super::analyse::root_filesystem::TMP_MOUNTED;
+use super::change::{Change, Op, Seg};
+use super::{Context, analyse, services, tree, workload};
+
+/// A change moved to `values.yaml`: the values path of the security context, the keys inside it,
+/// and what is done there.
+type Moved = (Vec<String>, Vec<String>, Op);
+
+/// One workload of a template, with where its security contexts come from.
+struct Planned {
+    /// The template and workload, as messages name them.
+    who: String,
+    /// Its findings.
+    findings: Vec<Finding>,
+    /// Its changes, as changes to `values.yaml`: the values path a security context comes from,
+    /// the path inside it, and what; or why one has no place there.
+    changes: Result<Vec<Moved>, String>,
+    /// The `values.yaml` paths its security contexts come from.
+    sources: Vec<Vec<String>>,
+}
+
+/// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
+/// `templates` holds each template's path (as messages name it) and text.
+pub fn harden(
+    values_text: &str,
+    templates: &[(String, String)],
+    config: &Config,
+    context: &Context,
+) -> Result<Outcome, ParseError> {
+    let docs = super::parse(values_text)?;
+    let values = match docs.as_slice() {
+        [] | [Value::Null] => Value::Mapping(Mapping::new()),
+        [one @ Value::Mapping(_)] => one.clone(),
+        _ => return Ok(Outcome::Skipped("a chart's values.yaml that is not one mapping: no values to harden".into())),
+    };
+    let mut planned = Vec::new();
+    let mut unread = Vec::new();
+    for (path, text) in templates {
+        let rendered = helm::render(text, &values);
+        match plan_template(path, &rendered, config, context) {
+            Ok(mut workloads) => planned.append(&mut workloads),
+            Err(why) => unread.push(format!("{path} ({why})")),
+        }
+    }
+    settle(&mut planned);
+    let trees = tree::documents(values_text).map_err(|message| ParseError { line: 1, column: 1, message })?;
+    let nodes = super::align(&docs, trees);
+    let lines = LineIndex::new(values_text);
+    let line_of = |path: &[String]| {
+        let mut node = nodes.first()?.as_ref()?;
+        let mut entry = None;
+        for key in path {
+            let e = node.entry(key)?;
+            entry = Some(e.key_range.start);
+            node = &e.value;
+        }
+        entry.map(|at| lines.line_of(at))
+    };
+    let mut findings = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
+    let mut left_alone = Vec::new();
+    for p in planned {
+        let line = p.sources.iter().find_map(|s| line_of(s)).unwrap_or(1);
+        let fixed = p.changes.is_ok();
+        if let Err(why) = &p.changes {
+            findings.push(Finding::new(&rules::CHART_TEMPLATE, line, format!("{}: {why}", p.who)));
+            left_alone.push(format!("{}: {why}", p.who));
+        }
+        for mut f in p.findings {
+            f.line = line;
+            if f.fixed && !fixed {
+                f.fixed = false;
+                f.message = f.message.replace(TMP_MOUNTED, "");
+            }
+            f.message = format!("{}: {}", p.who, f.message.replace(helm::UNKNOWN, "*"));
+            findings.push(f);
+        }
+        for (source, inside, op) in p.changes.unwrap_or_default() {
+            let change = Change { doc: 0, path: source.into_iter().chain(inside).map(Seg::Key).collect(), op };
+            if !changes.contains(&change) {
+                changes.push(change);
+            }
+        }
+    }
+    findings.retain(|f| !config.is_disabled(f.rule));
+    if !unread.is_empty() {
+        left_alone.push(format!("not read, as rendered roughly: {}", unread.join(", ")));
+    }
+    let left_alone = (!left_alone.is_empty()).then(|| left_alone.join("; "));
+    if changes.is_empty() {
+        return Ok(Outcome::Hardened { findings, rewritten: None, reason: left_alone, security: false });
+    }
+    let style = tree::Style::of(values_text, &nodes);
+    let rewritten = super::rewrite::edits(values_text, &nodes, &style, &changes)
+        .and_then(|edits| edit::apply(values_text, &edits).map_err(|e| e.to_string()))
+        .and_then(|new| super::check(&[values], &changes, &new).map(|()| new));
+    match rewritten {
+        Ok(new) => Ok(Outcome::Hardened { findings, rewritten: Some(new), reason: left_alone, security: true }),
+        Err(why) => {
+            for f in &mut findings {
+                f.fixed = false;
+            }
+            let reason = format!("the rewrite is not proposed: {why}");
+            let reason = Some(left_alone.map_or(reason.clone(), |alone| format!("{reason}; {alone}")));
+            Ok(Outcome::Hardened { findings, rewritten: None, reason, security: false })
+        }
+    }
+}
+
+/// The workloads of one rendered template, each analysed, its changes moved to `values.yaml`.
+fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Context) -> Result<Vec<Planned>, String> {
+    let text = &rendered.text;
+    let docs = super::parse(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
+    let nodes = super::align(&docs, tree::documents(text)?);
+    let lines = LineIndex::new(text);
+    let mut planned = Vec::new();
+    for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
+        let Some(node) = node else { continue };
+        let Some(mut workload) = workload::find(text, &lines, i, value, node) else { continue };
+        // A name the template makes (`{{ include "ledger.fullname" . }}`) is a wildcard.
+        workload.name = workload.name.replace(helm::UNKNOWN, "*");
+        for c in &mut workload.containers {
+            c.name = c.name.replace(helm::UNKNOWN, "*");
+        }
+        workload.service_ports = services::low_ports(&docs, &workload);
+        let who = path.to_string();
+        let off = RulesOff::configured(config).and(&[rules::IMAGE_TAG.id, rules::IMAGE_DIGEST.id]);
+        let plan = analyse::plan(&workload, &config.kubernetes.skip, &off, context);
+        let block_of = |node: Option<&tree::Node>| {
+            let at = node?.range().start;
+            rendered.blocks.iter().find(|b| b.range.contains(&at)).map(|b| b.path.clone())
+        };
+        let pod = block_of(workload.pod.get("securityContext"));
+        let containers: BTreeMap<(&str, usize), Option<Vec<String>>> =
+            workload.containers.iter().map(|c| ((c.list, c.index), block_of(c.node.get("securityContext")))).collect();
+        let sources: Vec<Vec<String>> = pod.iter().chain(containers.values().flatten()).cloned().collect();
+        let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
+            let depth = workload.pod_path.len();
+            changes
+                .iter()
+                .map(|c| {
+                    let rest = &c.path[depth..];
+                    let key = |s: &Seg, k: &str| matches!(s, Seg::Key(key) if key == k);
+                    let (source, after, written, what) = match rest {
+                        [first, after @ ..] if key(first, "securityContext") => {
+                            let written = workload.pod.get("securityContext").is_some();
+                            (pod.clone(), after, written, format!("{}'s pod", workload.id()))
+                        }
+                        [Seg::Key(list), Seg::Index(i), sc, after @ ..] if key(sc, "securityContext") => {
+                            let c = workload.containers.iter().find(|c| c.list == list && c.index == *i);
+                            let written = c.is_some_and(|c| c.node.get("securityContext").is_some());
+                            let name = c.map_or_else(|| "a container".to_string(), |c| format!("container {}", c.name));
+                            let source = containers.get(&(list.as_str(), *i)).cloned().flatten();
+                            (source, after, written, name)
+                        }
+                        _ => {
+                            return Err(format!(
+                                "harden would add {} to the template, which it does not edit",
+                                field(rest)
+                            ));
+                        }
+                    };
+                    let source = source.ok_or_else(|| match written {
+                        true => {
+                            format!("the template writes the securityContext of {what} itself, not from values.yaml")
+                        }
+                        false => format!("the template gives {what} no securityContext from values.yaml"),
+                    })?;
+                    let keys = after.iter().map(|s| match s {
+                        Seg::Key(k) => Ok(k.clone()),
+                        Seg::Index(_) => Err("a list item in a securityContext".to_string()),
+                    });
+                    Ok((source, keys.collect::<Result<Vec<_>, _>>()?, c.op.clone()))
+                })
+                .collect()
+        };
+        let mut findings = plan.findings;
+        let mut changes = move_all(&plan.changes);
+        // A read-only root comes with a /tmp volume the template would have to mount: without it
+        // the rest still goes in, and the root stays writable (said).
+        if changes.is_err() {
+            let without =
+                analyse::plan(&workload, &config.kubernetes.skip, &off.and(&[rules::WRITABLE_ROOT.id]), context);
+            if let Ok(moved) = move_all(&without.changes) {
+                for f in findings.iter_mut().filter(|f| f.rule == rules::WRITABLE_ROOT.id && f.fixed) {
+                    f.fixed = false;
+                    f.message = f
+                        .message
+                        .replace(TMP_MOUNTED, "; harden leaves it: the template would have to mount a /tmp volume");
+                }
+                changes = Ok(moved);
+            }
+        }
+        planned.push(Planned { who, findings, changes, sources });
+    }
+    Ok(planned)
+}
+
+/// What a change outside the security contexts adds, as a reviewer would name it.
+fn field(rest: &[Seg]) -> &'static str {
+    let named = |k: &str| rest.iter().any(|s| matches!(s, Seg::Key(key) if key == k));
+    if named("volumeMounts") {
+        "a volume mount"
+    } else if named("volumes") {
+        "a volume"
+    } else {
+        "a field"
+    }
+}
+
+/// Leaves alone every workload that shares a values path with one that would not change it the
+/// same way, until none does.
+fn settle(planned: &mut [Planned]) {
+    loop {
+        let mut alone: Option<(usize, String)> = None;
+        'workloads: for (w, p) in planned.iter().enumerate() {
+            let Ok(changes) = &p.changes else { continue };
+            for (source, inside, op) in changes {
+                for other in planned.iter().filter(|o| o.sources.contains(source)) {
+                    let same = other
+                        .changes
+                        .as_ref()
+                        .is_ok_and(|c| c.iter().any(|(s, i, o)| s == source && i == inside && o == op));
+                    if !same {
+                        let why = format!(
+                            "values.yaml's {} is also the securityContext of {}, which harden would not change the same way",
+                            source.join("."),
+                            other.who
+                        );
+                        alone = Some((w, why));
+                        break 'workloads;
+                    }
+                }
+            }
+        }
+        match alone {
+            Some((w, why)) => planned[w].changes = Err(why),
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-NAME\nspec:\n  template:\n    spec:\n      securityContext:\n        {{- toYaml .Values.podSecurityContext | nindent 8 }}\n      containers:\n      - name: app\n        image: ghcr.io/acme/app:1.0.0\n        securityContext:\n          {{- toYaml .Values.securityContext | nindent 10 }}\n";
+
+    fn run(values: &str, templates: &[(&str, String)]) -> Outcome {
+        let templates: Vec<(String, String)> = templates.iter().map(|(p, t)| (p.to_string(), t.clone())).collect();
+        harden(values, &templates, &Config::default(), &Context::default()).unwrap()
+    }
+
+    #[test]
+    fn hardens_the_values_the_templates_take_whole() {
+        let values = "podSecurityContext: {}\nsecurityContext:\n  runAsUser: 2000\n";
+        let Outcome::Hardened { rewritten: Some(new), findings, security: true, .. } =
+            run(values, &[("templates/api.yaml", DEPLOYMENT.replace("NAME", "api"))])
+        else {
+            panic!("the values are hardened")
+        };
+        let new: Value = yaml_serde::from_str(&new).unwrap();
+        assert_eq!(new["podSecurityContext"]["seccompProfile"]["type"], Value::from("RuntimeDefault"));
+        assert_eq!(new["securityContext"]["allowPrivilegeEscalation"], Value::Bool(false));
+        assert_eq!(new["securityContext"]["runAsUser"], Value::from(2000), "an explicit user stays");
+        assert!(findings.iter().all(|f| f.message.starts_with("templates/api.yaml: ")), "{findings:?}");
+    }
+
+    #[test]
+    fn a_value_shared_with_a_workload_left_alone_is_not_changed() {
+        let privileged = DEPLOYMENT.replace("NAME", "agent").replace(
+            "          {{- toYaml .Values.securityContext | nindent 10 }}\n",
+            "          {{- toYaml .Values.securityContext | nindent 10 }}\n      hostNetwork: true\n",
+        );
+        let values = "podSecurityContext: {}\nsecurityContext: {}\n";
+        let outcome = run(
+            values,
+            &[("templates/api.yaml", DEPLOYMENT.replace("NAME", "api")), ("templates/agent.yaml", privileged)],
+        );
+        let Outcome::Hardened { rewritten: None, findings, reason: Some(reason), .. } = outcome else {
+            panic!("nothing is changed: {outcome:?}")
+        };
+        assert!(
+            reason.contains("values.yaml's podSecurityContext is also the securityContext of templates/agent.yaml"),
+            "{reason}"
+        );
+        assert!(findings.iter().any(|f| f.rule == rules::CHART_TEMPLATE.id), "{findings:?}");
+        assert!(findings.iter().all(|f| !f.fixed), "{findings:?}");
+    }
+
+    #[test]
+    fn a_template_that_writes_its_own_context_is_said_and_left() {
+        let own = DEPLOYMENT
+            .replace("NAME", "api")
+            .replace("        {{- toYaml .Values.podSecurityContext | nindent 8 }}\n", "        runAsUser: 1000\n");
+        let Outcome::Hardened { rewritten: None, findings, .. } =
+            run("securityContext: {}\n", &[("templates/api.yaml", own)])
+        else {
+            panic!("nothing is changed")
+        };
+        let note = findings.iter().find(|f| f.rule == rules::CHART_TEMPLATE.id).unwrap();
+        assert!(
+            note.message.contains("writes the securityContext of Deployment/*-api's pod itself"),
+            "{}",
+            note.message
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_an_error_with_their_line() {
+        let templates = [("templates/api.yaml".to_string(), DEPLOYMENT.to_string())];
+        let err = harden("a: 1\nb: [\n", &templates, &Config::default(), &Context::default()).unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+    }
+}
