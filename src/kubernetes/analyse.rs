@@ -375,11 +375,13 @@ impl<'w> Planner<'w, '_> {
             sc.and_then(|s| s.get("runAsUser")).is_some() && sc.and_then(|s| s.get("runAsGroup")).is_none()
         };
         let groups_complete = user_per_container && !self.handled.iter().any(group_left_out);
-        // Images built here with `USER uid:gid` give their containers the group already.
+        // Images built here with `USER uid:gid` (or nobody's or nonroot's uid, whose account has
+        // its group) give their containers the group already.
+        let gives_group = |user: &str| user.contains(':') || user.parse().is_ok_and(own_group);
         let images_give_groups = get("runAsUser").is_none()
             && containers_user.is_empty()
             && !self.handled.is_empty()
-            && self.handled.iter().all(|c| self.image_user(c).is_some_and(|(_, user)| user.contains(':')));
+            && self.handled.iter().all(|c| self.image_user(c).is_some_and(|(_, user)| gives_group(&user)));
         // runAsNonRoot without a user leaves the user, and so its group, to the image (one built
         // here with a user and no group runs in root's group: told either way).
         let user_left_to_image = get("runAsUser").is_none()
@@ -401,7 +403,8 @@ impl<'w> Planner<'w, '_> {
                 .handled
                 .iter()
                 .filter_map(|c| self.image_user(c))
-                .find(|(_, u)| !u.contains(':') && u.parse::<u64>().is_ok_and(|uid| uid > 0));
+                .find(|(_, u)| !u.contains(':') && u.parse::<u64>().is_ok_and(|uid| uid > 0 && !own_group(uid)));
+            let image_groupless = groupless.is_some();
             let why = match (fixable, groupless, get("runAsUser").and_then(Value::as_u64)) {
                 (true, ..) => String::new(),
                 (false, Some((image, uid)), _) => format!(
@@ -412,7 +415,16 @@ impl<'w> Planner<'w, '_> {
                 }
                 (false, None, None) => "; set it to match the user the pod runs as".to_string(),
             };
-            self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable);
+            // nobody's and distroless's nonroot accounts carry their own group, which the runtime
+            // takes from the image's passwd: setting it is only to be sure.
+            match get("runAsUser").and_then(Value::as_u64).filter(|uid| !fixable && !image_groupless && own_group(*uid)) {
+                Some(uid) => self.note(
+                    &rules::RUN_AS_GROUP,
+                    line,
+                    format!("{id} does not set runAsGroup; the pod runs as {uid}, whose account in most images (nobody, distroless's nonroot) has group {uid}, which the runtime takes from the image: set runAsGroup: {uid} to be sure"),
+                ),
+                None => self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable),
+            }
             if fixable {
                 self.set_for_pod(&rules::RUN_AS_GROUP, &["securityContext", "runAsGroup"], NONROOT_ID.into());
             }
@@ -474,4 +486,10 @@ fn mounts_persistent_volume(workload: &Workload<'_>) -> bool {
     let claims = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
     let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
     claimed || workload.claim_templates
+}
+
+/// True for a uid whose account in most images has a group of its own number: 65534 (nobody, in
+/// busybox, alpine and Debian alike) and 65532 (distroless's nonroot).
+fn own_group(uid: u64) -> bool {
+    matches!(uid, 65532 | 65534)
 }
