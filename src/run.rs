@@ -412,7 +412,8 @@ pub fn harden_file(
                 .into_iter()
                 .map(|(p, text)| (p.display().to_string(), text))
                 .collect();
-            kubernetes::chart::harden(&text, &templates, config, context)
+            let schema = chart.join("values.schema.json").is_file();
+            kubernetes::chart::harden(&text, &templates, schema, config, context)
         }
         Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
         Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),

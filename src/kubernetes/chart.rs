@@ -39,15 +39,21 @@ struct Planned {
     /// Its changes, as changes to `values.yaml`: the values path a security context comes from,
     /// the path inside it, and what; or why one has no place there.
     changes: Result<Vec<Moved>, String>,
-    /// The `values.yaml` paths its security contexts come from.
+    /// The `values.yaml` paths its security contexts come from (the pod's first).
     sources: Vec<Vec<String>>,
+    /// The rendered line of the workload and of each container, with the values path of its
+    /// security context, so that a finding points at the entry it is about.
+    lines: Vec<(usize, Vec<String>)>,
 }
 
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
-/// `templates` holds each template's path (as messages name it) and text.
+/// `templates` holds each template's path (as messages name it) and text; `schema` is true when
+/// the chart has a `values.schema.json`, which harden does not edit (often generated from
+/// `values.yaml`, it may refuse new keys): the changes are then reported, not made.
 pub fn harden(
     values_text: &str,
     templates: &[(String, String)],
+    schema: bool,
     config: &Config,
     context: &Context,
 ) -> Result<Outcome, ParseError> {
@@ -59,14 +65,23 @@ pub fn harden(
     };
     let mut planned = Vec::new();
     let mut unread = Vec::new();
+    let mut possible = Vec::new();
     for (path, text) in templates {
+        // The workloads the values leave out may still take a value harden would change.
+        if let Ok(mut every) = plan_template(path, &helm::render_every_branch(text, &values), config, context) {
+            possible.append(&mut every);
+        }
         let rendered = helm::render(text, &values);
         match plan_template(path, &rendered, config, context) {
             Ok(mut workloads) => planned.append(&mut workloads),
-            Err(why) => unread.push(format!("{path} ({why})")),
+            // A template of RBAC or a ConfigMap that does not render roughly hides no pod.
+            Err(why) if holds_workload(text) => unread.push(format!(
+                "{path}: harden's rough rendering of the template does not parse ({why}, in the rendering), so its workloads are not checked"
+            )),
+            Err(_) => {}
         }
     }
-    settle(&mut planned);
+    settle(&mut planned, &possible);
     let trees = tree::documents(values_text).map_err(|message| ParseError { line: 1, column: 1, message })?;
     let nodes = super::align(&docs, trees);
     let lines = LineIndex::new(values_text);
@@ -91,7 +106,8 @@ pub fn harden(
             left_alone.push(format!("{}: {why}", p.who));
         }
         for mut f in p.findings {
-            f.line = line;
+            let own = p.lines.iter().find(|(rendered, _)| *rendered == f.line).and_then(|(_, s)| line_of(s));
+            f.line = own.unwrap_or(line);
             if f.fixed && !fixed {
                 f.fixed = false;
                 f.message = f.message.replace(TMP_MOUNTED, "");
@@ -107,8 +123,16 @@ pub fn harden(
         }
     }
     findings.retain(|f| !config.is_disabled(f.rule));
-    if !unread.is_empty() {
-        left_alone.push(format!("not read, as rendered roughly: {}", unread.join(", ")));
+    for why in unread {
+        findings.push(Finding::new(&rules::CHART_TEMPLATE, 1, why.clone()));
+        left_alone.push(why);
+    }
+    if schema && !changes.is_empty() {
+        changes.clear();
+        for f in &mut findings {
+            f.fixed = false;
+        }
+        left_alone.insert(0, "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema, so it proposes no change; the findings say what to set".into());
     }
     let left_alone = (!left_alone.is_empty()).then(|| left_alone.join("; "));
     if changes.is_empty() {
@@ -158,6 +182,13 @@ fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Con
         let containers: BTreeMap<(&str, usize), Option<Vec<String>>> =
             workload.containers.iter().map(|c| ((c.list, c.index), block_of(c.node.get("securityContext")))).collect();
         let sources: Vec<Vec<String>> = pod.iter().chain(containers.values().flatten()).cloned().collect();
+        let lines: Vec<(usize, Vec<String>)> = pod
+            .iter()
+            .map(|p| (workload.line, p.clone()))
+            .chain(
+                workload.containers.iter().filter_map(|c| Some((c.line, containers.get(&(c.list, c.index))?.clone()?))),
+            )
+            .collect();
         let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
             let depth = workload.pod_path.len();
             changes
@@ -185,9 +216,9 @@ fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Con
                         }
                     };
                     let source = source.ok_or_else(|| match written {
-                        true => {
-                            format!("the template writes the securityContext of {what} itself, not from values.yaml")
-                        }
+                        true => format!(
+                            "harden finds no values.yaml entry written whole as the securityContext of {what}: the template writes it itself, or through a helper or variable harden does not follow"
+                        ),
                         false => format!("the template gives {what} no securityContext from values.yaml"),
                     })?;
                     let keys = after.iter().map(|s| match s {
@@ -215,7 +246,7 @@ fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Con
                 changes = Ok(moved);
             }
         }
-        planned.push(Planned { who, findings, changes, sources });
+        planned.push(Planned { who, findings, changes, sources, lines });
     }
     Ok(planned)
 }
@@ -233,14 +264,15 @@ fn field(rest: &[Seg]) -> &'static str {
 }
 
 /// Leaves alone every workload that shares a values path with one that would not change it the
-/// same way, until none does.
-fn settle(planned: &mut [Planned]) {
+/// same way, until none does: one the values render, or one `possible` holds (a workload of every
+/// branch, which turning a value on would render: a privileged agent off by default).
+fn settle(planned: &mut [Planned], possible: &[Planned]) {
     loop {
         let mut alone: Option<(usize, String)> = None;
         'workloads: for (w, p) in planned.iter().enumerate() {
             let Ok(changes) = &p.changes else { continue };
             for (source, inside, op) in changes {
-                for other in planned.iter().filter(|o| o.sources.contains(source)) {
+                for other in planned.iter().chain(possible).filter(|o| o.sources.contains(source)) {
                     let same = other
                         .changes
                         .as_ref()
@@ -264,6 +296,11 @@ fn settle(planned: &mut [Planned]) {
     }
 }
 
+/// True when a template names a workload kind (`kind: Deployment`).
+fn holds_workload(template: &str) -> bool {
+    workload::KINDS.iter().any(|(kind, _)| template.lines().any(|l| l.trim() == format!("kind: {kind}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +309,7 @@ mod tests {
 
     fn run(values: &str, templates: &[(&str, String)]) -> Outcome {
         let templates: Vec<(String, String)> = templates.iter().map(|(p, t)| (p.to_string(), t.clone())).collect();
-        harden(values, &templates, &Config::default(), &Context::default()).unwrap()
+        harden(values, &templates, false, &Config::default(), &Context::default()).unwrap()
     }
 
     #[test]
@@ -324,7 +361,8 @@ mod tests {
         };
         let note = findings.iter().find(|f| f.rule == rules::CHART_TEMPLATE.id).unwrap();
         assert!(
-            note.message.contains("writes the securityContext of Deployment/*-api's pod itself"),
+            note.message
+                .contains("no values.yaml entry written whole as the securityContext of Deployment/*-api's pod"),
             "{}",
             note.message
         );
@@ -333,7 +371,42 @@ mod tests {
     #[test]
     fn malformed_values_are_an_error_with_their_line() {
         let templates = [("templates/api.yaml".to_string(), DEPLOYMENT.to_string())];
-        let err = harden("a: 1\nb: [\n", &templates, &Config::default(), &Context::default()).unwrap_err();
+        let err = harden("a: 1\nb: [\n", &templates, false, &Config::default(), &Context::default()).unwrap_err();
         assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn a_chart_with_a_values_schema_is_told_not_changed() {
+        let templates = [("templates/api.yaml".to_string(), DEPLOYMENT.replace("NAME", "api"))];
+        let outcome = harden(
+            "podSecurityContext: {}\nsecurityContext: {}\n",
+            &templates,
+            true,
+            &Config::default(),
+            &Context::default(),
+        );
+        let Ok(Outcome::Hardened { rewritten: None, findings, reason: Some(reason), .. }) = outcome else {
+            panic!("nothing is changed: {outcome:?}")
+        };
+        assert!(reason.contains("values.schema.json"), "{reason}");
+        assert!(findings.iter().any(|f| f.rule == "HK204") && findings.iter().all(|f| !f.fixed), "{findings:?}");
+    }
+
+    #[test]
+    fn a_value_shared_with_a_workload_the_values_turn_off_is_not_changed() {
+        let agent = format!(
+            "{{{{- if .Values.agent.enabled }}}}\n{}{{{{- end }}}}\n",
+            DEPLOYMENT.replace("NAME", "agent").replace("    spec:\n", "    spec:\n      hostNetwork: true\n")
+        );
+        let values = "agent:\n  enabled: false\npodSecurityContext: {}\nsecurityContext: {}\n";
+        let outcome =
+            run(values, &[("templates/api.yaml", DEPLOYMENT.replace("NAME", "api")), ("templates/agent.yaml", agent)]);
+        let Outcome::Hardened { rewritten: None, findings, .. } = outcome else {
+            panic!("nothing is changed: {outcome:?}")
+        };
+        assert!(
+            findings.iter().all(|f| !f.message.starts_with("templates/agent.yaml")),
+            "the agent is off: {findings:?}"
+        );
     }
 }

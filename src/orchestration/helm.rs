@@ -62,17 +62,38 @@ enum Dot {
     Same,
 }
 
-/// A block action being rendered: what `.` is in it, and whether its lines are dropped (an
-/// `else` branch, as only the first is rendered; a `range` body, which repeats unknown items).
+/// A block action being rendered: what `.` is in it, whether its lines are dropped (a branch
+/// whose condition is false, or after one taken; a `range` body, which repeats unknown items),
+/// and whether a branch of it was taken.
 struct Frame {
     dot: Dot,
     dropped: bool,
+    taken: bool,
+}
+
+impl Frame {
+    /// A branch whose condition is `holds` (`None`: not known, so taken unless one was).
+    fn branch(dot: Dot, holds: Option<bool>) -> Frame {
+        let taken = holds != Some(false);
+        Frame { dot, dropped: !taken, taken }
+    }
 }
 
 /// The template as YAML, its actions filled in from `values`: a line that is only a template
 /// action is dropped, unless it writes a `values.yaml` block at an indent (`toYaml … | nindent 8`),
-/// which is written there; of an `if`, only the first branch is rendered, and no `range` body.
+/// which is written there; of an `if`, the branch its values choose, else the first, and no
+/// `range` body.
 pub fn render(template: &str, values: &Value) -> Rendered {
+    render_branches(template, values, true)
+}
+
+/// The template rendered as [`render`] does, but with the first branch of every `if` and the
+/// body of every `with`, whatever the values say: every workload the chart can make.
+pub fn render_every_branch(template: &str, values: &Value) -> Rendered {
+    render_branches(template, values, false)
+}
+
+fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
     let mut out = Rendered { text: String::with_capacity(template.len()), blocks: Vec::new() };
     let mut frames: Vec<Frame> = Vec::new();
     for line in template.lines() {
@@ -81,16 +102,36 @@ pub fn render(template: &str, values: &Value) -> Rendered {
         if trimmed.starts_with("{{") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1 {
             let action = trimmed[2..trimmed.len() - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
             let keyword = action.split_whitespace().next().unwrap_or_default();
-            let frame = |dot, dropped| Frame { dot, dropped };
+            let words: Vec<&str> = action.split_whitespace().collect();
             match keyword {
                 "end" => drop(frames.pop()),
-                "else" => frames.last_mut().into_iter().for_each(|f| f.dropped = true),
-                "with" => {
-                    let path = values_path(action.split_whitespace().nth(1).unwrap_or_default(), &frames);
-                    frames.push(frame(path.map_or(Dot::Unknown, Dot::Values), false));
+                "else" => {
+                    let holds = match words.get(1) {
+                        Some(&"if") => condition(&words[2..], values, &frames).filter(|_| evaluate),
+                        Some(_) => None,
+                        None => Some(true),
+                    };
+                    if let Some(f) = frames.last_mut() {
+                        let take = !f.taken && holds != Some(false);
+                        f.dropped = !take;
+                        f.taken |= take;
+                    }
                 }
-                "range" | "define" => frames.push(frame(Dot::Unknown, true)),
-                "if" | "block" => frames.push(frame(Dot::Same, false)),
+                "with" => {
+                    let path = values_path(words.get(1).copied().unwrap_or_default(), &frames);
+                    // An empty mapping or list (or none) still renders: what harden would
+                    // write into it (`podSecurityContext: {}`) is where the template takes it.
+                    let holds = path
+                        .as_ref()
+                        .map(|p| lookup(values, p))
+                        .map(|v| truthy(v) || matches!(v, Value::Null | Value::Mapping(_) | Value::Sequence(_)));
+                    frames.push(Frame::branch(path.map_or(Dot::Unknown, Dot::Values), holds.filter(|_| evaluate)));
+                }
+                "range" | "define" => frames.push(Frame { dot: Dot::Unknown, dropped: true, taken: true }),
+                "if" => {
+                    frames.push(Frame::branch(Dot::Same, condition(&words[1..], values, &frames).filter(|_| evaluate)))
+                }
+                "block" => frames.push(Frame::branch(Dot::Same, None)),
                 _ if dropped => {}
                 _ => {
                     if let Some((path, indent)) = block_action(action, &frames) {
@@ -130,6 +171,46 @@ pub fn render(template: &str, values: &Value) -> Rendered {
         }
     }
     drop_empty_before_entries(out)
+}
+
+/// What an `if` tests, where it reads only `values.yaml`: a value (`.Values.hostNetwork.enabled`,
+/// empty or false when missing), `not` one, or `eq`/`ne` of one and a string; `None` otherwise.
+fn condition(words: &[&str], values: &Value, frames: &[Frame]) -> Option<bool> {
+    let value = |word: &str| values_path(word, frames).map(|p| lookup(values, &p));
+    match words {
+        // An empty mapping or list still renders, as for `with`: the template takes what harden
+        // would write into it (`if .Values.podSecurityContext`).
+        [path] => value(path).map(|v| truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_))),
+        ["not", path] => value(path).map(|v| !truthy(v)),
+        [op @ ("eq" | "ne"), a, b] => {
+            let text = |word: &str| match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+                Some(quoted) => Some(quoted.to_string()),
+                None => value(word).map(|v| scalar(v).unwrap_or_default()),
+            };
+            let equal = text(a)? == text(b)?;
+            Some(equal == (*op == "eq"))
+        }
+        _ => None,
+    }
+}
+
+/// The value at `path` (null when `values.yaml` does not hold it).
+fn lookup<'v>(values: &'v Value, path: &[String]) -> &'v Value {
+    static NULL: Value = Value::Null;
+    path.iter().try_fold(values, |v, key| v.get(key.as_str())).unwrap_or(&NULL)
+}
+
+/// Whether Go templates take a value as true: not null, false, zero or empty.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Sequence(items) => !items.is_empty(),
+        Value::Mapping(map) => !map.is_empty(),
+        _ => true,
+    }
 }
 
 /// The `values.yaml` keys a path in an action names: `.Values.a.b` (or `$.Values.a.b`), or one
@@ -173,7 +254,9 @@ fn write_block(out: &mut Rendered, path: Vec<String>, indent: usize, values: &Va
         Value::Sequence(items) => items.is_empty(),
         _ => false,
     });
-    let under_key = out.text.trim_end().ends_with(':');
+    // `{}` only under a key of its own, less indented than the value.
+    let last = out.text.trim_end().lines().last().unwrap_or_default();
+    let under_key = last.ends_with(':') && last.len() - last.trim_start().len() < indent;
     if empty && !under_key {
         return;
     }
@@ -283,13 +366,25 @@ mod tests {
     }
 
     #[test]
-    fn only_first_branches_render_and_empty_values_give_way_to_entries() {
+    fn one_branch_renders_and_empty_values_give_way_to_entries() {
         let values: Value = yaml_serde::from_str("podLabels: {}\nextra: []\nreplicas: 2\n").unwrap();
         let template = "metadata:\n  labels:\n    {{- toYaml .Values.podLabels | nindent 4 }}\n    role: worker\nspec:\n  {{- if .Values.autoscaling }}\n  replicas: 1\n  {{- else }}\n  replicas: {{ .Values.replicas }}\n  {{- end }}\n  containers:\n  - name: app\n  {{- toYaml .Values.extra | nindent 2 }}\n  {{- range $k, $v := .Values.env }}\n  {{ $k }}: {{ $v }}\n  {{- end }}\n";
         let rendered = render(template, &values);
         let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
         assert_eq!(parsed["metadata"]["labels"]["role"], Value::from("worker"));
-        assert_eq!(parsed["spec"]["replicas"], Value::from(1), "the first branch: {}", rendered.text);
+        assert_eq!(parsed["spec"]["replicas"], Value::from(2), "the else branch: {}", rendered.text);
         assert!(rendered.blocks.is_empty(), "no empty value is written where entries follow: {:?}", rendered.blocks);
+    }
+
+    #[test]
+    fn conditions_on_values_choose_the_branch() {
+        let values: Value =
+            yaml_serde::from_str("hostNetwork:\n  enabled: false\nkind: Deployment\ndaemonset: false\n").unwrap();
+        let template = "spec:\n  {{- if .Values.hostNetwork.enabled }}\n  hostNetwork: true\n  {{- end }}\n  {{- if eq .Values.kind \"DaemonSet\" }}\n  kind: a\n  {{- else if eq .Values.kind \"Deployment\" }}\n  kind: b\n  {{- else }}\n  kind: c\n  {{- end }}\n  {{- with .Values.daemonset }}\n  daemonset: here\n  {{- else }}\n  daemonset: none\n  {{- end }}\n  {{- if include \"x\" . }}\n  unknown: first\n  {{- else }}\n  unknown: second\n  {{- end }}\n";
+        let parsed: Value = yaml_serde::from_str(&render(template, &values).text).unwrap();
+        assert!(parsed["spec"].get("hostNetwork").is_none(), "{parsed:?}");
+        assert_eq!(parsed["spec"]["kind"], Value::from("b"));
+        assert_eq!(parsed["spec"]["daemonset"], Value::from("none"));
+        assert_eq!(parsed["spec"]["unknown"], Value::from("first"), "an unknown condition takes the first branch");
     }
 }

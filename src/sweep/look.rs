@@ -124,7 +124,9 @@ pub async fn would_change(
                 for (path, entry) in entries {
                     templates.extend(blob(gh, full_name, &entry.sha).await?.map(|text| (path, text)));
                 }
-                kubernetes::chart::harden(&text, &templates, config, &Default::default())
+                let dir = file.path.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
+                let schema = candidates.paths.contains(&format!("{dir}values.schema.json"));
+                kubernetes::chart::harden(&text, &templates, schema, config, &Default::default())
             }
             None => kubernetes::harden(&text, config),
         };
