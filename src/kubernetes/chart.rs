@@ -32,8 +32,10 @@ type Moved = (Vec<String>, Vec<String>, Op);
 
 /// One workload of a template, with where its security contexts come from.
 struct Planned {
-    /// The template and workload, as messages name them.
+    /// The template, as messages name it.
     who: String,
+    /// The workload (`Deployment/*-agent`).
+    id: String,
     /// Its findings.
     findings: Vec<Finding>,
     /// Its changes, as changes to `values.yaml`: the values path a security context comes from,
@@ -81,6 +83,8 @@ pub fn harden(
             Err(_) => {}
         }
     }
+    // Only the workloads the values leave out: the others are planned as the values make them.
+    possible.retain(|p: &Planned| !planned.iter().any(|q| q.who == p.who && q.id == p.id));
     settle(&mut planned, &possible);
     let trees = tree::documents(values_text).map_err(|message| ParseError { line: 1, column: 1, message })?;
     let nodes = super::align(&docs, trees);
@@ -246,7 +250,7 @@ fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Con
                 changes = Ok(moved);
             }
         }
-        planned.push(Planned { who, findings, changes, sources, lines });
+        planned.push(Planned { who, id: workload.id(), findings, changes, sources, lines });
     }
     Ok(planned)
 }
@@ -278,9 +282,14 @@ fn settle(planned: &mut [Planned], possible: &[Planned]) {
                         .as_ref()
                         .is_ok_and(|c| c.iter().any(|(s, i, o)| s == source && i == inside && o == op));
                     if !same {
+                        let off = match possible.iter().any(|p| std::ptr::eq(p, other)) {
+                            true => " (rendered when the values turn it on)",
+                            false => "",
+                        };
                         let why = format!(
-                            "values.yaml's {} is also the securityContext of {}, which harden would not change the same way",
+                            "values.yaml's {} is also the securityContext of {} in {}{off}, which harden would not change the same way",
                             source.join("."),
+                            other.id,
                             other.who
                         );
                         alone = Some((w, why));
@@ -342,7 +351,7 @@ mod tests {
             panic!("nothing is changed: {outcome:?}")
         };
         assert!(
-            reason.contains("values.yaml's podSecurityContext is also the securityContext of templates/agent.yaml"),
+            reason.contains("values.yaml's podSecurityContext is also the securityContext of Deployment/*-agent in templates/agent.yaml"),
             "{reason}"
         );
         assert!(findings.iter().any(|f| f.rule == rules::CHART_TEMPLATE.id), "{findings:?}");

@@ -77,6 +77,17 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
             (Op::Set(value), false) => {
                 let keys = keys_of(rest)?;
                 let anchor = match node {
+                    // `securityContext: {}` becomes a block mapping, as the rest of the file is
+                    // written (and a commented-out example under it can still be uncommented).
+                    Node::Map { flow: true, entries, range }
+                        if entries.is_empty()
+                            && in_block_mapping(root, &change.path[..change.path.len() - rest.len()]) =>
+                    {
+                        if !nulls.contains(range) {
+                            nulls.push(range.clone());
+                        }
+                        anchor_of_empty(text, root, &change.path[..change.path.len() - rest.len()])?
+                    }
                     Node::Map { .. } => anchor_of_map(text, node)?,
                     Node::Empty { .. } => anchor_of_empty(text, root, &change.path[..change.path.len() - rest.len()])?,
                     _ => return Err("a new key would go under a scalar".into()),
@@ -173,6 +184,13 @@ fn anchor_of_map(text: &str, node: &Node) -> Result<Anchor, String> {
     let column = column(text, first.key_range.start);
     let start = text[..first.key_range.start].rfind('\n').map_or(0, |at| at + 1);
     Ok(Anchor::BlockMap { start, end: past_deeper_comments(text, line_end(text, last.range.end), column), column })
+}
+
+/// True when the key at `key_path` is an entry of a block mapping (not of `{…}`, where a value
+/// must stay in flow).
+fn in_block_mapping(root: &Node, key_path: &[Seg]) -> bool {
+    let (parent, rest) = resolve(root, &key_path[..key_path.len().saturating_sub(1)]);
+    rest.is_empty() && matches!(parent, Node::Map { flow: false, .. })
 }
 
 /// The anchor for writing a value under a key that has none (`securityContext:` alone).

@@ -1,0 +1,353 @@
+//! A Helm chart's template rendered roughly and purely: a line that is only a control action is
+//! dropped (of an `if`, the branch its values choose is rendered, else the first; no `range`
+//! body), one that writes a value whole (`{{- toYaml .Values.resources | nindent 12 }}`) is that
+//! value at that indent, recorded (the chart's `values.yaml` is where harden hardens its pods), and
+//! an action inside a line is replaced by the `values.yaml` value it names
+//! (`{{ .Values.image.repository }}`), or by its quoted default, or by a word no image is called.
+
+use std::ops::Range;
+
+use yaml_serde::Value;
+
+use super::super::scalar;
+use super::UNKNOWN;
+use super::scope::{Scope, control, values_path};
+
+/// A block a template takes whole from `values.yaml` (`{{- toYaml .Values.podSecurityContext |
+/// nindent 8 }}`), and where its value sits in the rendered text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesBlock {
+    /// Its bytes in the rendered text.
+    pub range: Range<usize>,
+    /// Its keys in `values.yaml` (`["controller", "podSecurityContext"]`).
+    pub path: Vec<String>,
+    /// True for an empty value, written `{}`.
+    empty: bool,
+}
+
+/// A template rendered roughly, with the blocks it takes from `values.yaml`.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// The template as YAML.
+    pub text: String,
+    /// The blocks written whole from `values.yaml`, in order.
+    pub blocks: Vec<ValuesBlock>,
+}
+
+/// The template as YAML, its actions filled in from `values`: a line that is only a template
+/// action is dropped, unless it writes a `values.yaml` block at an indent (`toYaml … | nindent 8`),
+/// which is written there; of an `if`, the branch its values choose, else the first, and no
+/// `range` body.
+pub fn render(template: &str, values: &Value) -> Rendered {
+    render_branches(template, values, true)
+}
+
+/// The template rendered as [`render`] does, but with the first branch of every `if` and the
+/// body of every `with`, whatever the values say: every workload the chart can make.
+pub fn render_every_branch(template: &str, values: &Value) -> Rendered {
+    render_branches(template, values, false)
+}
+
+fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
+    let mut out = Rendered { text: String::with_capacity(template.len()), blocks: Vec::new() };
+    let mut scope = Scope::default();
+    for line in logical_lines(template) {
+        let Some(line) = without_comments(&line) else { continue };
+        let line = line.as_str();
+        let trimmed = line.trim();
+        let dropped = scope.dropped();
+        if trimmed.starts_with("{{") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1 {
+            let action = trimmed[2..trimmed.len() - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
+            if !control(action, values, &mut scope, evaluate)
+                && !dropped
+                && let Some(block) = block_action(action, &scope)
+            {
+                write_block(&mut out, block, values);
+            }
+            continue;
+        }
+        if dropped {
+            continue;
+        }
+        let mut rest = line;
+        let mut wrote_block = false;
+        while let Some(start) = rest.find("{{") {
+            let Some(end) = rest[start..].find("}}") else { break };
+            let action = &rest[start + 2..start + end];
+            let trimmed = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+            // `- {{- if .Values.image.release }}`: the branch opens here, and writes nothing.
+            if control(trimmed, values, &mut scope, evaluate) {
+                out.text.push_str(&rest[..start]);
+                rest = &rest[start + end + 2..];
+                continue;
+            }
+            // An action that writes lines of its own (`labels: {{- include "x.labels" . | nindent 4 }}`)
+            // leaves its key alone on the line: a values block there, or nothing.
+            if trimmed.split_whitespace().any(|w| matches!(w, "nindent" | "indent")) {
+                let before = rest[..start].trim_end();
+                if !before.trim().is_empty() {
+                    out.text.push_str(before);
+                    out.text.push('\n');
+                }
+                if let Some(block) = block_action(trimmed, &scope) {
+                    write_block(&mut out, block, values);
+                }
+                wrote_block = true;
+                break;
+            }
+            out.text.push_str(&rest[..start]);
+            out.text.push_str(&action_value(action, values));
+            rest = &rest[start + end + 2..];
+        }
+        if !wrote_block {
+            out.text.push_str(rest);
+            out.text.push('\n');
+        }
+    }
+    drop_empty_before_entries(out)
+}
+/// The template's lines, an action written over several lines joined into one.
+fn logical_lines(template: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in template.lines() {
+        match (open, out.last_mut()) {
+            (true, Some(last)) => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => out.push(line.to_string()),
+        }
+        let last = out.last().map(String::as_str).unwrap_or_default();
+        open = last.matches("{{").count() > last.matches("}}").count();
+    }
+    out
+}
+
+/// The line without its comment actions (`{{- /* … */ -}}`); `None` for a line that held
+/// nothing else.
+fn without_comments(line: &str) -> Option<String> {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("{{") {
+        let inner = rest[start + 2..].trim_start_matches('-').trim_start();
+        let closed = inner.strip_prefix("/*").and_then(|c| c.find("*/").map(|at| &c[at + 2..]));
+        let Some(after) = closed.and_then(|c| c.find("}}").map(|at| &c[at + 2..])) else {
+            out.push_str(&rest[..start + 2]);
+            rest = &rest[start + 2..];
+            continue;
+        };
+        out.push_str(&rest[..start]);
+        rest = after;
+    }
+    out.push_str(rest);
+    (out.trim().len() == line.trim().len() || !out.trim().is_empty()).then_some(out)
+}
+/// The `values.yaml` path and indent of an action that writes a value whole as YAML at an indent
+/// (`toYaml .Values.podSecurityContext | nindent 8`, `.Values.x | toYaml | indent 4`); none for
+/// one that changes it on the way (`omit`, `merge`, `tpl`) or names no value.
+fn block_action(action: &str, scope: &Scope) -> Option<Block> {
+    let words: Vec<&str> = action.split_whitespace().filter(|w| *w != "|").collect();
+    let at = words.iter().position(|w| matches!(*w, "nindent" | "indent"))?;
+    let indent = words.get(at + 1)?.parse().ok()?;
+    let rest: Vec<&str> = words.iter().enumerate().filter(|(i, _)| *i != at && *i != at + 1).map(|(_, w)| *w).collect();
+    let block = |path: &str, omit: &[&str]| {
+        let omit = omit.iter().map(|k| k.trim_matches('"').to_string()).collect();
+        Some(Block { path: values_path(path, scope)?, indent, omit })
+    };
+    match rest.as_slice() {
+        ["toYaml", path] | [path, "toYaml"] => block(path, &[]),
+        // Bitnami's `omit .Values.podSecurityContext "enabled" | toYaml`: the value less its switch.
+        ["omit", path, keys @ .., "toYaml"] if keys.iter().all(|k| k.starts_with('"')) => block(path, keys),
+        _ => None,
+    }
+}
+
+/// A value a template writes whole at an indent, less the keys it omits.
+struct Block {
+    path: Vec<String>,
+    indent: usize,
+    omit: Vec<String>,
+}
+
+/// Writes the value at `path` as YAML at `indent`, recording where it is. An empty value (or
+/// one `values.yaml` does not hold) is written `{}` under a key of its own, and not at all after
+/// other entries (`annotations:` with `prometheus.io/scrape` before it).
+fn write_block(out: &mut Rendered, block: Block, values: &Value) {
+    let Block { path, indent, omit } = block;
+    let mut value = path.iter().try_fold(values, |v, key| v.get(key.as_str())).filter(|v| !v.is_null()).cloned();
+    if let Some(Value::Mapping(map)) = &mut value {
+        map.retain(|k, _| k.as_str().is_none_or(|k| !omit.iter().any(|o| o == k)));
+    }
+    let value = value.as_ref();
+    let empty = value.is_none_or(|v| match v {
+        Value::Mapping(m) => m.is_empty(),
+        Value::Sequence(items) => items.is_empty(),
+        _ => false,
+    });
+    // `{}` only under a key of its own, less indented than the value.
+    let last = out.text.trim_end().lines().last().unwrap_or_default();
+    let under_key = last.ends_with(':') && last.len() - last.trim_start().len() < indent;
+    if empty && !under_key {
+        return;
+    }
+    let yaml = value.filter(|_| !empty).and_then(|v| yaml_serde::to_string(v).ok()).unwrap_or_else(|| "{}\n".into());
+    let start = out.text.len();
+    for line in yaml.lines() {
+        out.text.push_str(&" ".repeat(indent));
+        out.text.push_str(line);
+        out.text.push('\n');
+    }
+    out.blocks.push(ValuesBlock { range: start..out.text.len(), path, empty });
+}
+
+/// Removes each empty value's `{}` that entries of the same mapping follow (`labels:`, `{}`,
+/// `role: worker`), where it would not parse: the key then holds those entries.
+fn drop_empty_before_entries(out: Rendered) -> Rendered {
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let mut kept = Rendered { text: String::with_capacity(out.text.len()), blocks: Vec::new() };
+    let mut last = 0;
+    for block in out.blocks {
+        let next = out.text[block.range.end..].lines().find(|l| !l.trim().is_empty());
+        if block.empty && next.is_some_and(|next| indent(next) >= indent(&out.text[block.range.clone()])) {
+            kept.text.push_str(&out.text[last..block.range.start]);
+            last = block.range.end;
+            continue;
+        }
+        kept.text.push_str(&out.text[last..block.range.start]);
+        let start = kept.text.len();
+        kept.text.push_str(&out.text[block.range.clone()]);
+        last = block.range.end;
+        kept.blocks.push(ValuesBlock { range: start..kept.text.len(), ..block });
+    }
+    kept.text.push_str(&out.text[last..]);
+    kept
+}
+
+/// The value an action inside a line stands for: the first `.Values.` path it names, where
+/// `values` has a scalar there; else its first quoted string (`default "8080"`).
+fn action_value(action: &str, values: &Value) -> String {
+    let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+    // An empty value piped to `default` takes the default, as Helm renders it.
+    let defaulted = action.contains("default");
+    let looked_up = action.split(|c: char| c.is_whitespace() || c == '(' || c == ')').find_map(|word| {
+        let path = word.strip_prefix(".Values.")?;
+        scalar(path.split('.').try_fold(values, |v, key| v.get(key))?).filter(|v| !(defaulted && v.is_empty()))
+    });
+    // A format (`printf "v%s" .Chart.AppVersion`) is no value.
+    let quoted =
+        || defaulted.then(|| action.split('"').nth(1).filter(|q| !q.contains('%')).map(str::to_string)).flatten();
+    let value = looked_up.or_else(quoted).unwrap_or_else(|| UNKNOWN.to_string());
+    // `quote` writes the value as a YAML string (a cron schedule `*/2 * * * *` would be an alias).
+    match action.split(|c: char| c.is_whitespace() || c == '|').any(|w| w == "quote" || w == "squote") {
+        true => format!("{value:?}"),
+        false => value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> Value {
+        yaml_serde::from_str("image:\n  repository: ghcr.io/acme/relay\n  tag: 1.4.0\nport: 8080\n").unwrap()
+    }
+
+    #[test]
+    fn actions_take_their_values_and_control_lines_go() {
+        let template = "spec:\n  {{- with .Values.nodeSelector }}\n  nodeSelector:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}\n  containers:\n    - image: \"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}\"\n      ports:\n        - containerPort: {{ .Values.port }}\n";
+        let rendered = render(template, &values()).text;
+        assert!(rendered.contains("image: \"ghcr.io/acme/relay:1.4.0\""), "{rendered}");
+        assert!(rendered.contains("containerPort: 8080"), "{rendered}");
+        assert!(!rendered.contains("{{"), "{rendered}");
+        let parsed: Value = yaml_serde::from_str(&rendered).unwrap();
+        assert!(parsed.get("spec").and_then(|s| s.get("containers")).is_some());
+    }
+
+    #[test]
+    fn an_unknown_value_takes_its_quoted_default_or_names_nothing() {
+        assert_eq!(action_value(" .Values.missing | default \"9090\" ", &values()), "9090");
+        assert_eq!(action_value(" .Values.missing | default (printf \"v%s\" .Chart.AppVersion) ", &values()), UNKNOWN);
+        assert_eq!(
+            action_value(" .Values.schedule | quote ", &yaml_serde::from_str("schedule: '*/2 * * * *'").unwrap()),
+            "\"*/2 * * * *\""
+        );
+        assert_eq!(action_value(" include \"relay.fullname\" . ", &values()), UNKNOWN);
+        assert_eq!(action_value(" .Release.Name ", &values()), UNKNOWN);
+    }
+
+    #[test]
+    fn a_values_block_is_written_at_its_indent_and_recorded() {
+        let values: Value =
+            yaml_serde::from_str("podSecurityContext: {}\ncontroller:\n  securityContext:\n    runAsNonRoot: true\n")
+                .unwrap();
+        let template = "spec:\n  {{- with .Values.podSecurityContext }}\n  securityContext:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {{- .Values.controller.securityContext | toYaml | nindent 6 }}\n    resources: {{- merge .Values.resources (dict) | toYaml | nindent 6 }}\n";
+        let rendered = render(template, &values);
+        let paths: Vec<&[String]> = rendered.blocks.iter().map(|b| b.path.as_slice()).collect();
+        assert_eq!(
+            paths,
+            [["podSecurityContext".to_string()].as_slice(), &["controller".into(), "securityContext".into()]]
+        );
+        assert_eq!(&rendered.text[rendered.blocks[0].range.clone()], "    {}\n");
+        assert_eq!(&rendered.text[rendered.blocks[1].range.clone()], "      runAsNonRoot: true\n");
+        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap();
+        let container = &parsed["spec"]["containers"][0];
+        assert_eq!(container["securityContext"]["runAsNonRoot"], Value::Bool(true), "{}", rendered.text);
+        assert!(container["resources"].is_null(), "a changed value is no block: {}", rendered.text);
+    }
+
+    #[test]
+    fn one_branch_renders_and_empty_values_give_way_to_entries() {
+        let values: Value = yaml_serde::from_str("podLabels: {}\nextra: []\nreplicas: 2\n").unwrap();
+        let template = "metadata:\n  labels:\n    {{- toYaml .Values.podLabels | nindent 4 }}\n    role: worker\nspec:\n  {{- if .Values.autoscaling }}\n  replicas: 1\n  {{- else }}\n  replicas: {{ .Values.replicas }}\n  {{- end }}\n  containers:\n  - name: app\n  {{- toYaml .Values.extra | nindent 2 }}\n  {{- range $k, $v := .Values.env }}\n  {{ $k }}: {{ $v }}\n  {{- end }}\n";
+        let rendered = render(template, &values);
+        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        assert_eq!(parsed["metadata"]["labels"]["role"], Value::from("worker"));
+        assert_eq!(parsed["spec"]["replicas"], Value::from(2), "the else branch: {}", rendered.text);
+        assert!(rendered.blocks.is_empty(), "no empty value is written where entries follow: {:?}", rendered.blocks);
+    }
+
+    #[test]
+    fn conditions_on_values_choose_the_branch() {
+        let values: Value =
+            yaml_serde::from_str("hostNetwork:\n  enabled: false\nkind: Deployment\ndaemonset: false\n").unwrap();
+        let template = "spec:\n  {{- if .Values.hostNetwork.enabled }}\n  hostNetwork: true\n  {{- end }}\n  {{- if eq .Values.kind \"DaemonSet\" }}\n  kind: a\n  {{- else if eq .Values.kind \"Deployment\" }}\n  kind: b\n  {{- else }}\n  kind: c\n  {{- end }}\n  {{- with .Values.daemonset }}\n  daemonset: here\n  {{- else }}\n  daemonset: none\n  {{- end }}\n  {{- if include \"x\" . }}\n  unknown: first\n  {{- else }}\n  unknown: second\n  {{- end }}\n";
+        let parsed: Value = yaml_serde::from_str(&render(template, &values).text).unwrap();
+        assert!(parsed["spec"].get("hostNetwork").is_none(), "{parsed:?}");
+        assert_eq!(parsed["spec"]["kind"], Value::from("b"));
+        assert_eq!(parsed["spec"]["daemonset"], Value::from("none"));
+        assert_eq!(parsed["spec"]["unknown"], Value::from("first"), "an unknown condition takes the first branch");
+    }
+
+    #[test]
+    fn a_variable_that_names_a_value_is_that_value() {
+        let values: Value = yaml_serde::from_str("controller:\n  securityContext:\n    runAsNonRoot: true\n").unwrap();
+        let template = "{{- $sc := .Values.controller.securityContext | default dict }}\n{{- $other := include \"x\" . }}\nspec:\n  securityContext:\n    {{- toYaml $sc | nindent 4 }}\n  other:\n    {{- toYaml $other | nindent 4 }}\n";
+        let rendered = render(template, &values);
+        let paths: Vec<&[String]> = rendered.blocks.iter().map(|b| b.path.as_slice()).collect();
+        assert_eq!(paths, [["controller".to_string(), "securityContext".to_string()].as_slice()], "{}", rendered.text);
+    }
+
+    #[test]
+    fn an_omitted_switch_is_left_out_and_an_include_leaves_its_key() {
+        let values: Value = yaml_serde::from_str("podSecurityContext:\n  enabled: true\n  fsGroup: 1001\n").unwrap();
+        let template = "metadata:\n  labels: {{- include \"common.labels\" . | nindent 4 }}\n    app: controller\nspec:\n  securityContext: {{- omit .Values.podSecurityContext \"enabled\" | toYaml | nindent 4 }}\n";
+        let rendered = render(template, &values);
+        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        assert_eq!(parsed["metadata"]["labels"]["app"], Value::from("controller"));
+        assert_eq!(parsed["spec"]["securityContext"]["fsGroup"], Value::from(1001));
+        assert!(parsed["spec"]["securityContext"].get("enabled").is_none(), "{}", rendered.text);
+        assert_eq!(rendered.blocks[0].path, ["podSecurityContext"]);
+    }
+
+    #[test]
+    fn comments_multi_line_actions_and_inline_branches_render() {
+        let values: Value = yaml_serde::from_str("image:\n  repository: acme/gk\n  release: v3\n").unwrap();
+        let template = "spec:\n  {{- /* true for {{- if $value }} and 0 */ -}}\n  containers:\n  - {{- if .Values.image.release }}\n    image: {{ .Values.image.repository }}:{{ .Values.image.release }}\n    {{- else }}\n    image: {{ .Values.image.repository }}\n    {{- end }}\n    args:\n    - --a\n    {{- include \"flags\" (pick .Values\n      \"x\"\n    ) | nindent 4 }}\n    - --b\n";
+        let rendered = render(template, &values);
+        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        let container = &parsed["spec"]["containers"][0];
+        assert_eq!(container["image"], Value::from("acme/gk:v3"), "{}", rendered.text);
+        assert_eq!(container["args"], Value::from(vec!["--a", "--b"]), "{}", rendered.text);
+    }
+}

@@ -1,0 +1,159 @@
+//! What a template's actions say of where the rendering is: the block actions it is in (the
+//! branch an `if` on a value takes, what `.` is inside a `with`), the variables that name values,
+//! and the `values.yaml` paths its words name. Pure.
+
+use yaml_serde::Value;
+
+use super::super::scalar;
+
+/// What `.` stands for inside a block action (`with`, `range`, `if`…).
+enum Dot {
+    /// A `with` of a `values.yaml` path: `.` is that value.
+    Values(Vec<String>),
+    /// A `with` or `range` of something else, or a `define`: `.` is unknown.
+    Unknown,
+    /// An `if` or `block`, which leave `.` as it was.
+    Same,
+}
+
+/// A block action being rendered: what `.` is in it, whether its lines are dropped (a branch
+/// whose condition is false, or after one taken; a `range` body, which repeats unknown items),
+/// and whether a branch of it was taken.
+struct Frame {
+    dot: Dot,
+    dropped: bool,
+    taken: bool,
+}
+
+impl Frame {
+    /// A branch whose condition is `holds` (`None`: not known, so taken unless one was).
+    fn branch(dot: Dot, holds: Option<bool>) -> Frame {
+        let taken = holds != Some(false);
+        Frame { dot, dropped: !taken, taken }
+    }
+}
+
+/// Where the rendering is: the block actions it is in, and the variables that name values.
+#[derive(Default)]
+pub(super) struct Scope {
+    frames: Vec<Frame>,
+    vars: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Scope {
+    /// True inside a branch not rendered.
+    pub(super) fn dropped(&self) -> bool {
+        self.frames.iter().any(|f| f.dropped)
+    }
+}
+/// Carries out a control action (`if`, `else`, `with`, `range`, `define`, `block`, `end`, or a
+/// variable naming a value) on `scope`; false for any other action.
+pub(super) fn control(action: &str, values: &Value, scope: &mut Scope, evaluate: bool) -> bool {
+    let words: Vec<&str> = action.split_whitespace().collect();
+    match words.first().copied().unwrap_or_default() {
+        "end" => drop(scope.frames.pop()),
+        "else" => {
+            let holds = match words.get(1) {
+                Some(&"if") => condition(&words[2..], values, scope).filter(|_| evaluate),
+                Some(_) => None,
+                None => Some(true),
+            };
+            if let Some(f) = scope.frames.last_mut() {
+                let take = !f.taken && holds != Some(false);
+                f.dropped = !take;
+                f.taken |= take;
+            }
+        }
+        "with" => {
+            let path = values_path(words.get(1).copied().unwrap_or_default(), scope);
+            // An empty mapping or list still renders: what harden would write into it
+            // (`podSecurityContext: {}`) is where the template takes it.
+            let holds = path
+                .as_ref()
+                .map(|p| lookup(values, p))
+                .map(|v| truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_)));
+            scope.frames.push(Frame::branch(path.map_or(Dot::Unknown, Dot::Values), holds.filter(|_| evaluate)));
+        }
+        "range" | "define" => scope.frames.push(Frame { dot: Dot::Unknown, dropped: true, taken: true }),
+        "if" => {
+            let holds = condition(&words[1..], values, scope).filter(|_| evaluate);
+            scope.frames.push(Frame::branch(Dot::Same, holds));
+        }
+        "block" => scope.frames.push(Frame::branch(Dot::Same, None)),
+        // `$sc := .Values.controller.securityContext | default dict` names a value.
+        name if name.starts_with('$') && words.get(1) == Some(&":=") => {
+            let piped = words.get(3..).unwrap_or_default();
+            let defaulted = matches!(piped, ["|", "default", "dict" | "(dict)"]);
+            match words.get(2).and_then(|w| values_path(w, scope)).filter(|_| piped.is_empty() || defaulted) {
+                Some(path) => _ = scope.vars.insert(name.to_string(), path),
+                None => _ = scope.vars.remove(name),
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// What an `if` tests, where it reads only `values.yaml`: a value (`.Values.hostNetwork.enabled`,
+/// empty or false when missing), `not` one, or `eq`/`ne` of one and a string; `None` otherwise.
+fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
+    let value = |word: &str| values_path(word, scope).map(|p| lookup(values, &p));
+    match words {
+        // An empty mapping or list still renders, as for `with`: the template takes what harden
+        // would write into it (`if .Values.podSecurityContext`).
+        [path] => value(path).map(|v| truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_))),
+        ["not", path] => value(path).map(|v| !truthy(v)),
+        [op @ ("eq" | "ne"), a, b] => {
+            let text = |word: &str| match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+                Some(quoted) => Some(quoted.to_string()),
+                None => value(word).map(|v| scalar(v).unwrap_or_default()),
+            };
+            let equal = text(a)? == text(b)?;
+            Some(equal == (*op == "eq"))
+        }
+        _ => None,
+    }
+}
+
+/// The value at `path` (null when `values.yaml` does not hold it).
+fn lookup<'v>(values: &'v Value, path: &[String]) -> &'v Value {
+    static NULL: Value = Value::Null;
+    path.iter().try_fold(values, |v, key| v.get(key.as_str())).unwrap_or(&NULL)
+}
+
+/// Whether Go templates take a value as true: not null, false, zero or empty.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Sequence(items) => !items.is_empty(),
+        Value::Mapping(map) => !map.is_empty(),
+        _ => true,
+    }
+}
+
+/// The `values.yaml` keys a path in an action names: `.Values.a.b` (or `$.Values.a.b`), or one
+/// relative to a `with` of values (`.`, `.securityContext`).
+pub(super) fn values_path(word: &str, scope: &Scope) -> Option<Vec<String>> {
+    let word = word.trim_matches(|c| c == '(' || c == ')');
+    let keys = |path: &str| path.split('.').filter(|k| !k.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    if let Some(path) = word.strip_prefix("$.Values.").or_else(|| word.strip_prefix(".Values.")) {
+        return Some(keys(path));
+    }
+    // A variable that names a value (`$sc`, `$etcd.labels`).
+    if word.starts_with('$') {
+        let (name, rest) = word.split_once('.').unwrap_or((word, ""));
+        let mut path = scope.vars.get(name)?.clone();
+        path.extend(keys(rest));
+        return Some(path);
+    }
+    let relative = word.strip_prefix('.')?;
+    let mut path = match scope.frames.iter().map(|f| &f.dot).rev().find(|d| !matches!(d, Dot::Same))? {
+        Dot::Values(path) => path.clone(),
+        _ => return None,
+    };
+    path.extend(keys(relative));
+    Some(path)
+}
