@@ -249,6 +249,13 @@ fn action_value(action: &str, values: &Value) -> String {
 mod tests {
     use super::*;
 
+    /// The template rendered with `values` (YAML text), and the rendering parsed.
+    fn rendered(values: &str, template: &str) -> (Rendered, Value) {
+        let rendered = render(template, &yaml_serde::from_str(values).unwrap());
+        let parsed = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        (rendered, parsed)
+    }
+
     fn values() -> Value {
         yaml_serde::from_str("image:\n  repository: ghcr.io/acme/relay\n  tag: 1.4.0\nport: 8080\n").unwrap()
     }
@@ -298,10 +305,8 @@ mod tests {
 
     #[test]
     fn one_branch_renders_and_empty_values_give_way_to_entries() {
-        let values: Value = yaml_serde::from_str("podLabels: {}\nextra: []\nreplicas: 2\n").unwrap();
         let template = "metadata:\n  labels:\n    {{- toYaml .Values.podLabels | nindent 4 }}\n    role: worker\nspec:\n  {{- if .Values.autoscaling }}\n  replicas: 1\n  {{- else }}\n  replicas: {{ .Values.replicas }}\n  {{- end }}\n  containers:\n  - name: app\n  {{- toYaml .Values.extra | nindent 2 }}\n  {{- range $k, $v := .Values.env }}\n  {{ $k }}: {{ $v }}\n  {{- end }}\n";
-        let rendered = render(template, &values);
-        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        let (rendered, parsed) = rendered("podLabels: {}\nextra: []\nreplicas: 2\n", template);
         assert_eq!(parsed["metadata"]["labels"]["role"], Value::from("worker"));
         assert_eq!(parsed["spec"]["replicas"], Value::from(2), "the else branch: {}", rendered.text);
         assert!(rendered.blocks.is_empty(), "no empty value is written where entries follow: {:?}", rendered.blocks);
@@ -330,10 +335,8 @@ mod tests {
 
     #[test]
     fn an_omitted_switch_is_left_out_and_an_include_leaves_its_key() {
-        let values: Value = yaml_serde::from_str("podSecurityContext:\n  enabled: true\n  fsGroup: 1001\n").unwrap();
         let template = "metadata:\n  labels: {{- include \"common.labels\" . | nindent 4 }}\n    app: controller\nspec:\n  securityContext: {{- omit .Values.podSecurityContext \"enabled\" | toYaml | nindent 4 }}\n";
-        let rendered = render(template, &values);
-        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        let (rendered, parsed) = rendered("podSecurityContext:\n  enabled: true\n  fsGroup: 1001\n", template);
         assert_eq!(parsed["metadata"]["labels"]["app"], Value::from("controller"));
         assert_eq!(parsed["spec"]["securityContext"]["fsGroup"], Value::from(1001));
         assert!(parsed["spec"]["securityContext"].get("enabled").is_none(), "{}", rendered.text);
@@ -342,10 +345,8 @@ mod tests {
 
     #[test]
     fn comments_multi_line_actions_and_inline_branches_render() {
-        let values: Value = yaml_serde::from_str("image:\n  repository: acme/gk\n  release: v3\n").unwrap();
         let template = "spec:\n  {{- /* true for {{- if $value }} and 0 */ -}}\n  containers:\n  - {{- if .Values.image.release }}\n    image: {{ .Values.image.repository }}:{{ .Values.image.release }}\n    {{- else }}\n    image: {{ .Values.image.repository }}\n    {{- end }}\n    args:\n    - --a\n    {{- include \"flags\" (pick .Values\n      \"x\"\n    ) | nindent 4 }}\n    - --b\n";
-        let rendered = render(template, &values);
-        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+        let (rendered, parsed) = rendered("image:\n  repository: acme/gk\n  release: v3\n", template);
         let container = &parsed["spec"]["containers"][0];
         assert_eq!(container["image"], Value::from("acme/gk:v3"), "{}", rendered.text);
         assert_eq!(container["args"], Value::from(vec!["--a", "--b"]), "{}", rendered.text);
