@@ -5,6 +5,7 @@ use crate::rules;
 
 use super::super::facts::Facts;
 use super::super::image::ImageRef;
+use super::super::model::Body;
 use super::super::plan::{Plan, RuntimePlan};
 
 /// The findings that keep a runtime image for what it carries or how it starts (a shell, tools,
@@ -29,6 +30,15 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
         true => ": what the program needs, as another user, is not known",
         false => ": which of that image's files and tools the program needs, as another user, is not known",
     };
+    // A volume the runtime declares holds what earlier images wrote there as root.
+    let volume = facts.runtime_stage().instructions.iter().find_map(|inst| match &inst.body {
+        Body::Volume(paths) => Some(format!(
+            ", and the data earlier images wrote to its VOLUME {} stays root's, which another user could not write",
+            paths.join(" ")
+        )),
+        _ => None,
+    });
+    let unknown = format!("{unknown}{}", volume.unwrap_or_default());
     // Root the plan keeps points at the finding that says why.
     let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
     match why_kept.or(plan.hazards.first()) {
