@@ -80,7 +80,12 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
                 let why = match (&report.reason, kept.or(worst)) {
                     (Some(reason), _) => format!(" ({reason})"),
-                    (None, Some(f)) => format!(" ({} {})", f.rule, f.message),
+                    // The finding it points at (`harden keeps it (HD130 says why)`) is told too,
+                    // as the diff format prints no findings.
+                    (None, Some(f)) => match pointed_at(f, &open) {
+                        Some(cause) => format!(" ({} {}; {} {})", f.rule, f.message, cause.rule, cause.message),
+                        None => format!(" ({} {})", f.rule, f.message),
+                    },
                     (None, None) if open.is_empty() => " (nothing to fix)".to_string(),
                     (None, None) => format!(" (nothing to fix but {} at info)", count(open.len())),
                 };
@@ -96,6 +101,13 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
     let summary = super::text::summary(reports, fixing);
     out.push_str(&format!("{summary} (`harden scan` says why each file is left as it is)\n"));
     out
+}
+
+/// The open finding `f` points at for its reason (`(HD130 says why)`), when there is one.
+fn pointed_at<'f>(f: &Finding, open: &[&'f Finding]) -> Option<&'f Finding> {
+    let (before, _) = f.message.split_once(" says why)")?;
+    let rule = before.rsplit('(').next()?;
+    open.iter().find(|o| o.rule == rule && o.rule != f.rule).copied()
 }
 
 /// `1 finding`, `3 findings`.
@@ -130,8 +142,13 @@ mod tests {
         kept.unpinned = vec!["alpine:3.22 (connection refused)".into()];
         kept.findings = vec![
             Finding::new(&crate::rules::NOT_PINNED, 1, "alpine:3.22 is not pinned by digest"),
-            Finding::new(&crate::rules::RUNS_AS_ROOT, 1, "no USER instruction: the program runs as root"),
+            Finding::new(
+                &crate::rules::RUNS_AS_ROOT,
+                1,
+                "no USER instruction: the program runs as root (HD130 says why)",
+            ),
             Finding::new(&crate::rules::FAT_RUNTIME, 1, "the runtime stage runs on alpine:3.22"),
+            Finding::new(&crate::rules::SHELL_SCRIPT_ENTRYPOINT, 9, "the program starts through /entrypoint.sh"),
         ];
         let skipped = report("tools/Dockerfile.dev", Status::Skipped, Some("a development image: it runs `go run`"));
         let mut workload = FileReport::new("deploy/app.yaml".into(), Kind::Kubernetes, Status::Unchanged, None);
@@ -153,11 +170,14 @@ mod tests {
             "{notes}"
         );
         assert_eq!(lines[1], "deploy/app.yaml: error (line 4: mapping values are not allowed)");
-        assert_eq!(lines[2], "web/Dockerfile: unchanged (HD106 no USER instruction: the program runs as root)");
+        assert_eq!(
+            lines[2],
+            "web/Dockerfile: unchanged (HD106 no USER instruction: the program runs as root (HD130 says why); HD130 the program starts through /entrypoint.sh)"
+        );
         assert_eq!(lines[3], "web/Dockerfile: not pinned by digest: alpine:3.22 (connection refused)");
         assert_eq!(lines[4], "tools/Dockerfile.dev: skipped (a development image: it runs `go run`)");
         assert!(
-            lines[7].starts_with("8 files: 2 changed, 3 unchanged, 2 skipped, 1 error; 6 findings, 0 fixed"),
+            lines[7].starts_with("8 files: 2 changed, 3 unchanged, 2 skipped, 1 error; 7 findings, 0 fixed"),
             "{notes}"
         );
         assert!(lines[7].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");

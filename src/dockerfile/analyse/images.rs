@@ -71,6 +71,9 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     format!("{reference} has no version tag")
                 };
                 let stale = facts.source.go_mod.as_ref().and_then(|m| m.go_version.as_deref());
+                // A tag harden leaves floating on purpose (pinning would break the build) is told
+                // at info, with what would let it be pinned.
+                let mut floating_on_purpose = false;
                 let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
                 let pinnable = image.family() == Family::Golang && builder_version_from_go_mod(facts).is_some();
                 // A golang image used for its tools (a generator run with make's binary): no Go
@@ -99,9 +102,11 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                         }
                         _ => "and break the build (golang images set GOTOOLCHAIN=local)".to_string(),
                     };
+                    let version = builder_version_from_go_mod(facts).unwrap_or_default();
                     message.push_str(&format!(
-                        "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line {then}"
+                        "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line {then}; to pin it, add such an updater first, then name Go {version} in the tag"
                     ));
+                    floating_on_purpose = true;
                 } else if let Some(go) =
                     stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
                 {
@@ -111,10 +116,12 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 }
                 // Nothing to move to but a digest (HD110's pin): said at info.
                 let finding = Finding::new(&rules::LATEST_TAG, line, message);
-                out.push(match image.publishes_no_versions() || image.family() == Family::Distroless {
-                    true => Finding { severity: crate::rules::Severity::Info, ..finding },
-                    false => finding,
-                });
+                out.push(
+                    match image.publishes_no_versions() || image.family() == Family::Distroless || floating_on_purpose {
+                        true => Finding { severity: crate::rules::Severity::Info, ..finding },
+                        false => finding,
+                    },
+                );
             }
         }
         if image.distroless_past_eol() {
