@@ -132,6 +132,16 @@ impl<'a> Facts<'a> {
         })
     }
 
+    /// True when make or a script builds the program and the file's own go commands only install
+    /// other modules' tools (`go install github.com/mikefarah/yq/v4@v4.44.1` beside `make
+    /// release`): the program's build is not among them.
+    pub fn program_built_elsewhere(&self) -> bool {
+        let tool = |c: &GoCommand| {
+            c.verb == gobuild::GoVerb::Install && c.packages.iter().all(|p| p.contains('@') && !p.starts_with('.'))
+        };
+        self.builds().all(|(_, c)| tool(c)) && self.build_command().is_some()
+    }
+
     /// True for `go install TOOL@VERSION` whose binary the same stage then runs (`mage release`
     /// after `go install github.com/magefile/mage@latest`): a tool that builds the program, not
     /// the program.

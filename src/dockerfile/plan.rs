@@ -166,7 +166,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     }
     // Built by make or a script, or before the image on a distribution's base: harden cannot
     // build that binary to prove it runs on distroless, so the runtime stays, and its user.
-    if facts.builds().next().is_none() {
+    if facts.builds().next().is_none() || facts.program_built_elsewhere() {
         hazards.extend(unknown_output::unknown_output(facts));
         let as_root = super::userswitch::runs_as_root(facts);
         // A low port the program binds, or a resource only root may use, is reason enough for

@@ -39,6 +39,22 @@ impl<'a> Facts<'a> {
         Some((name, default))
     }
 
+    /// True when a build stage's command turns on a static link the Makefile or script makes
+    /// (`make release BUILD_STATIC=1`, `STATIC=true ./build.sh`): a switch named for it, set on.
+    fn static_switch(&self) -> bool {
+        let on = |name: &str, value: &str| {
+            name.split('_').any(|part| part.eq_ignore_ascii_case("static"))
+                && matches!(value, "1" | "true" | "yes" | "on")
+        };
+        self.builder_stages().into_iter().flat_map(|s| &self.df.stages[s].instructions).any(|inst| match &inst.body {
+            Body::Run { commands: Some(commands), .. } => commands.iter().any(|c| {
+                c.words.iter().any(|w| crate::shell::split_assignment(&w.value).is_some_and(|(n, v)| on(n, v)))
+            }),
+            Body::Env(pairs) => pairs.iter().any(|(n, v)| on(n, v)),
+            _ => false,
+        })
+    }
+
     /// Decides whether the program needs cgo, and why.
     pub(super) fn decide_cgo(&self) -> Cgo {
         // Delve, a debug image's tool, says nothing of the program's cgo.
@@ -50,7 +66,7 @@ impl<'a> Facts<'a> {
         let static_link = ldflags.iter().any(|ld| {
             let ld = ld.join(" ");
             ld.contains("-extldflags") && ld.contains("-static")
-        });
+        }) || self.static_switch();
         let mut cgo = Cgo { static_link, ..Cgo::default() };
         // A file that builds nothing (a binary built before docker build, or by make or a script
         // whose flags harden cannot read) decides no cgo: its needs are unknown (HD131).
