@@ -127,11 +127,11 @@ pub fn harden(
             }
         }
     }
-    findings.retain(|f| !config.is_disabled(f.rule));
     for why in unread {
         findings.push(Finding::new(&rules::CHART_TEMPLATE, 1, why.clone()));
         left_alone.push(why);
     }
+    findings.retain(|f| !config.is_disabled(f.rule));
     if schema && !changes.is_empty() {
         changes.clear();
         for f in &mut findings {
