@@ -194,45 +194,54 @@ fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Con
                 workload.containers.iter().filter_map(|c| Some((c.line, containers.get(&(c.list, c.index))?.clone()?))),
             )
             .collect();
-        let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
-            let depth = workload.pod_path.len();
-            changes
-                .iter()
-                .map(|c| {
-                    let rest = &c.path[depth..];
-                    let key = |s: &Seg, k: &str| matches!(s, Seg::Key(key) if key == k);
-                    let (source, after, written, what) = match rest {
-                        [first, after @ ..] if key(first, "securityContext") => {
-                            let written = workload.pod.get("securityContext").is_some();
-                            (pod.clone(), after, written, format!("{}'s pod", workload.id()))
-                        }
-                        [Seg::Key(list), Seg::Index(i), sc, after @ ..] if key(sc, "securityContext") => {
-                            let c = workload.containers.iter().find(|c| c.list == list && c.index == *i);
-                            let written = c.is_some_and(|c| c.node.get("securityContext").is_some());
-                            let name = c.map_or_else(|| "a container".to_string(), |c| format!("container {}", c.name));
-                            let source = containers.get(&(list.as_str(), *i)).cloned().flatten();
-                            (source, after, written, name)
-                        }
-                        _ => {
-                            return Err(format!(
-                                "harden would add {} to the template, which it does not edit",
-                                field(rest)
-                            ));
-                        }
-                    };
-                    let source = source.ok_or_else(|| match written {
-                        true => format!(
-                            "harden finds no values.yaml entry written whole as the securityContext of {what}: the template writes it itself, or through a helper or variable harden does not follow"
-                        ),
-                        false => format!("the template gives {what} no securityContext from values.yaml"),
-                    })?;
-                    let keys = after.iter().map(|s| match s {
+        // Where the template gives the pod no securityContext of its own but each container one
+        // from values, what the pod would get goes to each container (the fields both have).
+        let every_container: Option<Vec<Vec<String>>> = (workload.pod.get("securityContext").is_none())
+            .then(|| {
+                workload.containers.iter().map(|c| containers.get(&(c.list, c.index)).cloned().flatten()).collect()
+            })
+            .flatten();
+        let move_one = |c: &Change| -> Result<Vec<Moved>, String> {
+            let rest = &c.path[workload.pod_path.len()..];
+            let key = |s: &Seg, k: &str| matches!(s, Seg::Key(key) if key == k);
+            let keys = |after: &[Seg]| {
+                after
+                    .iter()
+                    .map(|s| match s {
                         Seg::Key(k) => Ok(k.clone()),
                         Seg::Index(_) => Err("a list item in a securityContext".to_string()),
-                    });
-                    Ok((source, keys.collect::<Result<Vec<_>, _>>()?, c.op.clone()))
-                })
-                .collect()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let (source, after, written, what) = match rest {
+                [first, after @ ..] if key(first, "securityContext") => {
+                    let written = workload.pod.get("securityContext").is_some();
+                    let in_containers = after.first().is_some_and(|k| CONTAINER_FIELDS.iter().any(|f| key(k, f)));
+                    if let Some(sources) = every_container.as_ref().filter(|_| pod.is_none() && in_containers) {
+                        let inside = keys(after)?;
+                        return Ok(sources.iter().map(|s| (s.clone(), inside.clone(), c.op.clone())).collect());
+                    }
+                    (pod.clone(), after, written, format!("{}'s pod", workload.id()))
+                }
+                [Seg::Key(list), Seg::Index(i), sc, after @ ..] if key(sc, "securityContext") => {
+                    let c = workload.containers.iter().find(|c| c.list == list && c.index == *i);
+                    let written = c.is_some_and(|c| c.node.get("securityContext").is_some());
+                    let name = c.map_or_else(|| "a container".to_string(), |c| format!("container {}", c.name));
+                    let source = containers.get(&(list.as_str(), *i)).cloned().flatten();
+                    (source, after, written, name)
+                }
+                _ => return Err(format!("harden would add {} to the template, which it does not edit", field(rest))),
+            };
+            let source = source.ok_or_else(|| match written {
+                true => format!(
+                    "harden finds no values.yaml entry written whole as the securityContext of {what}: the template writes it itself, or through a helper or variable harden does not follow"
+                ),
+                false => format!("the template gives {what} no securityContext from values.yaml"),
+            })?;
+            Ok(vec![(source, keys(after)?, c.op.clone())])
+        };
+        let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
+            changes.iter().map(move_one).collect::<Result<Vec<_>, _>>().map(|moved| moved.concat())
         };
         let mut findings = plan.findings;
         let mut changes = move_all(&plan.changes);
@@ -251,10 +260,43 @@ fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Con
                 changes = Ok(moved);
             }
         }
+        // A securityContext a helper writes is not known: what harden would say of it may be
+        // false (a merge of values harden does not follow), so only that is said.
+        let helper_written = |node: &tree::Node| {
+            node.entry("securityContext").is_some_and(|e| {
+                text[e.key_range.end..].lines().nth(1).is_some_and(|l| l.trim() == helm::HELPER_WRITTEN)
+            })
+        };
+        if helper_written(workload.pod) || workload.containers.iter().any(|c| helper_written(c.node)) {
+            let why = format!(
+                "a helper or a value changed on the way (include, merge) writes a securityContext of {}, which harden does not render, so it is not checked",
+                workload.id()
+            );
+            // (HK228 says so, where the workload's changes are told.)
+            findings = Vec::new();
+            changes = Err(why);
+        }
         planned.push(Planned { who, id: workload.id(), findings, changes, sources, lines });
+    }
+    // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
+    // is not checked: said, not passed over in silence.
+    if planned.is_empty() && holds_workload(text) {
+        let why = "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked";
+        planned.push(Planned {
+            who: path.to_string(),
+            id: String::new(),
+            findings: Vec::new(),
+            changes: Err(why.to_string()),
+            sources: Vec::new(),
+            lines: Vec::new(),
+        });
     }
     Ok(planned)
 }
+
+/// The pod securityContext fields a container's securityContext has too, so that a pod the
+/// template gives none gets them through each of its containers.
+const CONTAINER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile"];
 
 /// What a change outside the security contexts adds, as a reviewer would name it.
 fn field(rest: &[Seg]) -> &'static str {
@@ -418,5 +460,40 @@ mod tests {
             findings.iter().all(|f| !f.message.starts_with("templates/agent.yaml")),
             "the agent is off: {findings:?}"
         );
+    }
+
+    #[test]
+    fn a_pod_the_template_gives_none_is_hardened_through_its_containers() {
+        let template = DEPLOYMENT
+            .replace("NAME", "api")
+            .replace("      securityContext:\n        {{- toYaml .Values.podSecurityContext | nindent 8 }}\n", "");
+        let Outcome::Hardened { rewritten: Some(new), .. } =
+            run("securityContext: {}\n", &[("templates/api.yaml", template)])
+        else {
+            panic!("the container's values are hardened")
+        };
+        let new: Value = yaml_serde::from_str(&new).unwrap();
+        assert_eq!(new["securityContext"]["runAsNonRoot"], Value::Bool(true), "{new:?}");
+        assert_eq!(new["securityContext"]["seccompProfile"]["type"], Value::from("RuntimeDefault"));
+        assert_eq!(new["securityContext"]["allowPrivilegeEscalation"], Value::Bool(false));
+    }
+
+    #[test]
+    fn a_context_or_pod_a_helper_writes_is_said_to_be_unchecked() {
+        let merged = DEPLOYMENT.replace("NAME", "api").replace(
+            "{{- toYaml .Values.securityContext | nindent 10 }}",
+            "{{- include \"chart.securityContext\" (merge .Values.securityContext .Values.global) | nindent 10 }}",
+        );
+        let whole = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: manager\nspec:\n  template:\n    {{- include \"chart.pod\" . | nindent 4 }}\n";
+        let Outcome::Hardened { rewritten: None, findings, .. } = run(
+            "podSecurityContext: {}\nsecurityContext: {}\n",
+            &[("templates/api.yaml", merged), ("templates/manager.yaml", whole.into())],
+        ) else {
+            panic!("nothing is changed")
+        };
+        let rules: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["HK228", "HK228"], "no finding on a context harden cannot see: {findings:?}");
+        assert!(findings[0].message.contains("a helper or a value changed on the way"), "{}", findings[0].message);
+        assert!(findings[1].message.contains("pod spec a helper writes"), "{}", findings[1].message);
     }
 }

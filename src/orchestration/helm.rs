@@ -13,7 +13,7 @@ use yaml_serde::Value;
 
 use super::{Repository, containers, documents};
 
-pub use render::{Rendered, ValuesBlock, render, render_every_branch};
+pub use render::{HELPER_WRITTEN, Rendered, ValuesBlock, render, render_every_branch};
 
 /// What an action that names no value harden can read becomes.
 pub const UNKNOWN: &str = "helm-template-value";

@@ -58,11 +58,11 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
         let dropped = scope.dropped();
         if trimmed.starts_with("{{") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1 {
             let action = trimmed[2..trimmed.len() - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
-            if !control(action, values, &mut scope, evaluate)
-                && !dropped
-                && let Some(block) = block_action(action, &scope)
-            {
-                write_block(&mut out, block, values);
+            if !control(action, values, &mut scope, evaluate) && !dropped {
+                match block_action(action, &scope) {
+                    Some(block) => write_block(&mut out, block, values),
+                    None => mark_helper_written(&mut out, action),
+                }
             }
             continue;
         }
@@ -89,8 +89,9 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
                     out.text.push_str(before);
                     out.text.push('\n');
                 }
-                if let Some(block) = block_action(trimmed, &scope) {
-                    write_block(&mut out, block, values);
+                match block_action(trimmed, &scope) {
+                    Some(block) => write_block(&mut out, block, values),
+                    None => mark_helper_written(&mut out, trimmed),
                 }
                 wrote_block = true;
                 break;
@@ -106,6 +107,23 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
     }
     drop_empty_before_entries(out)
 }
+/// The comment written under a `securityContext:` whose value a helper or a value changed on
+/// the way writes (`{{- include "capsule.podSecurityContext" . | nindent 8 }}`): what it holds is
+/// not known.
+pub const HELPER_WRITTEN: &str = "# harden: written by a helper";
+
+/// Marks the `securityContext:` just written as written by `action`, when the action writes lines
+/// of its own (`nindent`, `indent`) that harden does not render.
+fn mark_helper_written(out: &mut Rendered, action: &str) {
+    let last = out.text.trim_end().lines().last().unwrap_or_default();
+    if action.split_whitespace().any(|w| matches!(w, "nindent" | "indent"))
+        && last.trim_end().ends_with("securityContext:")
+    {
+        let indent = last.len() - last.trim_start().len() + 2;
+        out.text.push_str(&format!("{}{HELPER_WRITTEN}\n", " ".repeat(indent)));
+    }
+}
+
 /// The template's lines, an action written over several lines joined into one.
 fn logical_lines(template: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
