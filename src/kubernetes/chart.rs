@@ -9,7 +9,7 @@
 //! place (a securityContext the template writes itself, a volume) is left as it is, and so is a
 //! value another workload shares that harden would not change the same way.
 
-use std::collections::BTreeMap;
+mod workloads;
 
 use yaml_serde::{Mapping, Value};
 
@@ -17,36 +17,14 @@ use crate::config::Config;
 use crate::edit;
 use crate::finding::Finding;
 use crate::lines::LineIndex;
-use crate::orchestration::helm::{self, Rendered};
+use crate::orchestration::helm;
 use crate::outcome::{Outcome, ParseError};
 use crate::rules;
-use crate::rules_off::RulesOff;
 
 use super::analyse::root_filesystem::TMP_MOUNTED;
-use super::change::{Change, Op, Seg};
-use super::{Context, analyse, services, tree, workload};
-
-/// A change moved to `values.yaml`: the values path of the security context, the keys inside it,
-/// and what is done there.
-type Moved = (Vec<String>, Vec<String>, Op);
-
-/// One workload of a template, with where its security contexts come from.
-struct Planned {
-    /// The template, as messages name it.
-    who: String,
-    /// The workload (`Deployment/*-agent`).
-    id: String,
-    /// Its findings.
-    findings: Vec<Finding>,
-    /// Its changes, as changes to `values.yaml`: the values path a security context comes from,
-    /// the path inside it, and what; or why one has no place there.
-    changes: Result<Vec<Moved>, String>,
-    /// The `values.yaml` paths its security contexts come from (the pod's first).
-    sources: Vec<Vec<String>>,
-    /// The rendered line of the workload and of each container, with the values path of its
-    /// security context, so that a finding points at the entry it is about.
-    lines: Vec<(usize, Vec<String>)>,
-}
+use super::change::{Change, Seg};
+use super::{Context, tree};
+use workloads::{Planned, holds_workload, plan_template};
 
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
 /// `templates` holds each template's path (as messages name it) and text; `schema` is true when
@@ -160,156 +138,6 @@ pub fn harden(
     }
 }
 
-/// The workloads of one rendered template, each analysed, its changes moved to `values.yaml`.
-fn plan_template(path: &str, rendered: &Rendered, config: &Config, context: &Context) -> Result<Vec<Planned>, String> {
-    let text = &rendered.text;
-    let docs = super::parse(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
-    let nodes = super::align(&docs, tree::documents(text)?);
-    let lines = LineIndex::new(text);
-    let mut planned = Vec::new();
-    for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
-        let Some(node) = node else { continue };
-        let Some(mut workload) = workload::find(text, &lines, i, value, node) else { continue };
-        // A name the template makes (`{{ include "ledger.fullname" . }}`) is a wildcard.
-        workload.name = workload.name.replace(helm::UNKNOWN, "*");
-        for c in &mut workload.containers {
-            c.name = c.name.replace(helm::UNKNOWN, "*");
-        }
-        workload.service_ports = services::low_ports(&docs, &workload);
-        let who = path.to_string();
-        let off = RulesOff::configured(config).and(&[rules::IMAGE_TAG.id, rules::IMAGE_DIGEST.id]);
-        let plan = analyse::plan(&workload, &config.kubernetes.skip, &off, context);
-        let block_of = |node: Option<&tree::Node>| {
-            let at = node?.range().start;
-            rendered.blocks.iter().find(|b| b.range.contains(&at)).map(|b| b.path.clone())
-        };
-        let pod = block_of(workload.pod.get("securityContext"));
-        let containers: BTreeMap<(&str, usize), Option<Vec<String>>> =
-            workload.containers.iter().map(|c| ((c.list, c.index), block_of(c.node.get("securityContext")))).collect();
-        let sources: Vec<Vec<String>> = pod.iter().chain(containers.values().flatten()).cloned().collect();
-        let lines: Vec<(usize, Vec<String>)> = pod
-            .iter()
-            .map(|p| (workload.line, p.clone()))
-            .chain(
-                workload.containers.iter().filter_map(|c| Some((c.line, containers.get(&(c.list, c.index))?.clone()?))),
-            )
-            .collect();
-        // Where the template gives the pod no securityContext of its own but each container one
-        // from values, what the pod would get goes to each container (the fields both have).
-        let every_container: Option<Vec<Vec<String>>> = (workload.pod.get("securityContext").is_none())
-            .then(|| {
-                workload.containers.iter().map(|c| containers.get(&(c.list, c.index)).cloned().flatten()).collect()
-            })
-            .flatten();
-        let move_one = |c: &Change| -> Result<Vec<Moved>, String> {
-            let rest = &c.path[workload.pod_path.len()..];
-            let key = |s: &Seg, k: &str| matches!(s, Seg::Key(key) if key == k);
-            let keys = |after: &[Seg]| {
-                after
-                    .iter()
-                    .map(|s| match s {
-                        Seg::Key(k) => Ok(k.clone()),
-                        Seg::Index(_) => Err("a list item in a securityContext".to_string()),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            };
-            let (source, after, written, what) = match rest {
-                [first, after @ ..] if key(first, "securityContext") => {
-                    let written = workload.pod.get("securityContext").is_some();
-                    let in_containers = after.first().is_some_and(|k| CONTAINER_FIELDS.iter().any(|f| key(k, f)));
-                    if let Some(sources) = every_container.as_ref().filter(|_| pod.is_none() && in_containers) {
-                        let inside = keys(after)?;
-                        return Ok(sources.iter().map(|s| (s.clone(), inside.clone(), c.op.clone())).collect());
-                    }
-                    (pod.clone(), after, written, format!("{}'s pod", workload.id()))
-                }
-                [Seg::Key(list), Seg::Index(i), sc, after @ ..] if key(sc, "securityContext") => {
-                    let c = workload.containers.iter().find(|c| c.list == list && c.index == *i);
-                    let written = c.is_some_and(|c| c.node.get("securityContext").is_some());
-                    let name = c.map_or_else(|| "a container".to_string(), |c| format!("container {}", c.name));
-                    let source = containers.get(&(list.as_str(), *i)).cloned().flatten();
-                    (source, after, written, name)
-                }
-                _ => return Err(format!("harden would add {} to the template, which it does not edit", field(rest))),
-            };
-            let source = source.ok_or_else(|| match written {
-                true => format!(
-                    "harden finds no values.yaml entry written whole as the securityContext of {what}: the template writes it itself, or through a helper or variable harden does not follow"
-                ),
-                false => format!("the template gives {what} no securityContext from values.yaml"),
-            })?;
-            Ok(vec![(source, keys(after)?, c.op.clone())])
-        };
-        let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
-            changes.iter().map(move_one).collect::<Result<Vec<_>, _>>().map(|moved| moved.concat())
-        };
-        let mut findings = plan.findings;
-        let mut changes = move_all(&plan.changes);
-        // A read-only root comes with a /tmp volume the template would have to mount: without it
-        // the rest still goes in, and the root stays writable (said).
-        if changes.is_err() {
-            let without =
-                analyse::plan(&workload, &config.kubernetes.skip, &off.and(&[rules::WRITABLE_ROOT.id]), context);
-            if let Ok(moved) = move_all(&without.changes) {
-                for f in findings.iter_mut().filter(|f| f.rule == rules::WRITABLE_ROOT.id && f.fixed) {
-                    f.fixed = false;
-                    f.message = f
-                        .message
-                        .replace(TMP_MOUNTED, "; harden leaves it: the template would have to mount a /tmp volume");
-                }
-                changes = Ok(moved);
-            }
-        }
-        // A securityContext a helper writes is not known: what harden would say of it may be
-        // false (a merge of values harden does not follow), so only that is said.
-        let helper_written = |node: &tree::Node| {
-            node.entry("securityContext").is_some_and(|e| {
-                text[e.key_range.end..].lines().nth(1).is_some_and(|l| l.trim() == helm::HELPER_WRITTEN)
-            })
-        };
-        if helper_written(workload.pod) || workload.containers.iter().any(|c| helper_written(c.node)) {
-            let why = format!(
-                "a helper or a value changed on the way (include, merge) writes a securityContext of {}, which harden does not render, so it is not checked",
-                workload.id()
-            );
-            // (HK228 says so, where the workload's changes are told.)
-            findings = Vec::new();
-            changes = Err(why);
-        }
-        planned.push(Planned { who, id: workload.id(), findings, changes, sources, lines });
-    }
-    // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
-    // is not checked: said, not passed over in silence.
-    if planned.is_empty() && holds_workload(text) {
-        let why = "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked";
-        planned.push(Planned {
-            who: path.to_string(),
-            id: String::new(),
-            findings: Vec::new(),
-            changes: Err(why.to_string()),
-            sources: Vec::new(),
-            lines: Vec::new(),
-        });
-    }
-    Ok(planned)
-}
-
-/// The pod securityContext fields a container's securityContext has too, so that a pod the
-/// template gives none gets them through each of its containers.
-const CONTAINER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile"];
-
-/// What a change outside the security contexts adds, as a reviewer would name it.
-fn field(rest: &[Seg]) -> &'static str {
-    let named = |k: &str| rest.iter().any(|s| matches!(s, Seg::Key(key) if key == k));
-    if named("volumeMounts") {
-        "a volume mount"
-    } else if named("volumes") {
-        "a volume"
-    } else {
-        "a field"
-    }
-}
-
 /// Leaves alone every workload that shares a values path with one that would not change it the
 /// same way, until none does: one the values render, or one `possible` holds (a workload of every
 /// branch, which turning a value on would render: a privileged agent off by default).
@@ -346,11 +174,6 @@ fn settle(planned: &mut [Planned], possible: &[Planned]) {
             None => return,
         }
     }
-}
-
-/// True when a template names a workload kind (`kind: Deployment`).
-fn holds_workload(template: &str) -> bool {
-    workload::KINDS.iter().any(|(kind, _)| template.lines().any(|l| l.trim() == format!("kind: {kind}")))
 }
 
 #[cfg(test)]
