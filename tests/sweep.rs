@@ -537,3 +537,38 @@ async fn a_changed_organisation_configuration_is_applied_to_unchanged_repositori
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(summary["outcomes"]["opened"], 2, "{summary}\n{stderr}");
 }
+
+#[tokio::test]
+async fn a_chart_whose_values_would_be_hardened_gets_a_pull_request_and_one_with_a_schema_does_not() {
+    let chart = project("tests/fixtures/k8s-helm-values/input");
+    let org = Org::new().repo("ledger", Some(&chart), &[], json!({})).repo(
+        "schema",
+        Some(&chart),
+        &[("chart/values.schema.json", "{\"type\": \"object\"}\n")],
+        json!({}),
+    );
+    let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let sandbox = Sandbox::start_with(data.path(), &[], &["--seed-org", &org.seed(ORG)]);
+    let (code, summary, stderr) = sweep(&sandbox, &state.path().join("c.db"), &["--org", ORG, "--verify", "false"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let seen = outcomes(&stderr);
+    // The look reads the chart's templates with its values.yaml; the pull request changes values.yaml.
+    assert_eq!(seen.get("acme/ledger").map(String::as_str), Some("opened"), "{stderr}");
+    assert_eq!(seen.get("acme/schema").map(String::as_str), Some("nothing_to_do"), "{summary}");
+    let (_, pull) = get(&format!("{}/repos/{ORG}/ledger/pulls/1", sandbox.api()), Some(TOKEN)).await;
+    let head = pull["head"]["ref"].as_str().unwrap();
+    let values = |reference: &str| {
+        let url = format!("{}/repos/{ORG}/ledger/contents/chart/values.yaml?ref={reference}", sandbox.api());
+        async move {
+            let (_, file) = get(&url, Some(TOKEN)).await;
+            let content: String = file["content"].as_str().unwrap().split_whitespace().collect();
+            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, content).unwrap())
+                .unwrap()
+        }
+    };
+    let (before, after) = (values("main").await, values(head).await);
+    assert!(!before.contains("seccompProfile") && after.contains("seccompProfile"), "{after}");
+    let hardened =
+        std::fs::read_to_string(project("tests/fixtures/k8s-helm-values/expected/chart/values.yaml")).unwrap();
+    assert_eq!(after, hardened, "the pull request proposes what harden fix writes");
+}
