@@ -319,4 +319,10 @@ mod tests {
         assert!(findings[0].message.contains("a helper or a value changed on the way"), "{}", findings[0].message);
         assert!(findings[1].message.contains("pod spec a helper writes"), "{}", findings[1].message);
     }
+
+    #[test]
+    fn only_a_top_level_kind_makes_a_workload() {
+        assert!(holds_workload("apiVersion: apps/v1\nkind: Deployment\n"));
+        assert!(!holds_workload("kind: HorizontalPodAutoscaler\nspec:\n  scaleTargetRef:\n    kind: Deployment\n"));
+    }
 }

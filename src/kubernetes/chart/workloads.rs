@@ -188,7 +188,8 @@ fn field(rest: &[Seg]) -> &'static str {
         "a field"
     }
 }
-/// True when a template names a workload kind (`kind: Deployment`).
+/// True when a template makes a workload (`kind: Deployment` at its top level).
 pub(super) fn holds_workload(template: &str) -> bool {
-    workload::KINDS.iter().any(|(kind, _)| template.lines().any(|l| l.trim() == format!("kind: {kind}")))
+    // At the top level: an autoscaler's `scaleTargetRef` names a kind too.
+    workload::KINDS.iter().any(|(kind, _)| template.lines().any(|l| l.trim_end() == format!("kind: {kind}")))
 }
