@@ -285,6 +285,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_ci_system_is_named_with_its_article() {
+        assert_eq!(
+            yaml_skip_reason(Path::new("azure-pipelines.yml")).as_deref(),
+            Some("an Azure Pipelines configuration")
+        );
+        assert_eq!(yaml_skip_reason(Path::new(".travis.yml")).as_deref(), Some("a Travis CI configuration"));
+    }
+
+    #[test]
     fn recognises_dockerfile_names() {
         for name in [
             "Dockerfile",

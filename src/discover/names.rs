@@ -76,7 +76,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     } else if crate::orchestration::is_ko_name(&name) {
         return Some(ko_reason(path));
     } else if let Some(system) = ci_system(path, &name) {
-        return Some(format!("a {system} configuration"));
+        let article = if system.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+        return Some(format!("{article} {system} configuration"));
     } else if is_chart_values(path) {
         return None;
     } else if chart_root(path).is_some() {
