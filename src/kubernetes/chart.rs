@@ -62,6 +62,19 @@ pub fn harden(
             Err(_) => {}
         }
     }
+    // A pod securityContext the template takes from values only when a value turns it on
+    // (Bitnami's `podSecurityContext.enabled: false`) is off on purpose (OpenShift assigns the
+    // user): said, and nothing moves into the containers instead.
+    for p in &mut planned {
+        let twin = possible.iter().find(|o| o.who == p.who && o.id == p.id);
+        if let Some(entry) = twin.and_then(|t| t.pod_source.as_ref()).filter(|_| p.pod_source.is_none()) {
+            p.changes = Err(format!(
+                "the template takes {}'s pod securityContext from values.yaml's {} only when a value turns it on, which the defaults do not; harden leaves that choice to the chart",
+                p.id,
+                entry.join(".")
+            ));
+        }
+    }
     // Only the workloads the values leave out: the others are planned as the values make them.
     possible.retain(|p: &Planned| !planned.iter().any(|q| q.who == p.who && q.id == p.id));
     settle(&mut planned, &possible);
@@ -324,5 +337,23 @@ mod tests {
     fn only_a_top_level_kind_makes_a_workload() {
         assert!(holds_workload("apiVersion: apps/v1\nkind: Deployment\n"));
         assert!(!holds_workload("kind: HorizontalPodAutoscaler\nspec:\n  scaleTargetRef:\n    kind: Deployment\n"));
+    }
+
+    #[test]
+    fn a_context_the_defaults_switch_off_is_said_to_be_off() {
+        let switched = DEPLOYMENT.replace("NAME", "api").replace(
+            "      securityContext:\n        {{- toYaml .Values.podSecurityContext | nindent 8 }}\n",
+            "      {{- if .Values.podSecurityContext.enabled }}\n      securityContext:\n        {{- omit .Values.podSecurityContext \"enabled\" | toYaml | nindent 8 }}\n      {{- end }}\n",
+        );
+        let switched =
+            switched.replace("{{- toYaml .Values.securityContext | nindent 10 }}", "readOnlyRootFilesystem: true");
+        let values = "podSecurityContext:\n  enabled: false\n  fsGroup: 1001\nsecurityContext: {}\n";
+        let Outcome::Hardened { findings, .. } = run(values, &[("templates/api.yaml", switched)]) else { panic!() };
+        let note = findings.iter().find(|f| f.rule == rules::CHART_TEMPLATE.id).unwrap();
+        assert!(
+            note.message.contains("from values.yaml's podSecurityContext only when a value turns it on"),
+            "{}",
+            note.message
+        );
     }
 }

@@ -31,6 +31,8 @@ pub(super) struct Planned {
     pub(super) changes: Result<Vec<Moved>, String>,
     /// The `values.yaml` paths its security contexts come from (the pod's first).
     pub(super) sources: Vec<Vec<String>>,
+    /// The `values.yaml` path the pod's securityContext comes from.
+    pub(super) pod_source: Option<Vec<String>>,
     /// The rendered line of the workload and of each container, with the values path of its
     /// security context, so that a finding points at the entry it is about.
     pub(super) lines: Vec<(usize, Vec<String>)>,
@@ -156,7 +158,7 @@ pub(super) fn plan_template(
             findings = Vec::new();
             changes = Err(why);
         }
-        planned.push(Planned { who, id: workload.id(), findings, changes, sources, lines });
+        planned.push(Planned { who, id: workload.id(), findings, changes, sources, pod_source: pod, lines });
     }
     // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
     // is not checked: said, not passed over in silence.
@@ -168,6 +170,7 @@ pub(super) fn plan_template(
             findings: Vec::new(),
             changes: Err(why.to_string()),
             sources: Vec::new(),
+            pod_source: None,
             lines: Vec::new(),
         });
     }
