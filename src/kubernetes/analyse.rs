@@ -413,7 +413,14 @@ impl<'w> Planner<'w, '_> {
                 (false, None, Some(uid)) => {
                     format!("; the pod runs as {uid}: set the group that user's files belong to")
                 }
-                (false, None, None) => "; set it to match the user the pod runs as".to_string(),
+                // A container's own user names the group to look for (its files' group).
+                (false, None, None) => match containers_user.first() {
+                    Some(uid) => format!(
+                        "; its containers run as {uid}, in the group the image's account for that uid has, else in group 0 (root's): set runAsGroup to that user's group"
+                    ),
+                    None => "; the pod runs in the group the image gives its user, else in group 0 (root's): set runAsGroup to that user's group"
+                        .to_string(),
+                },
             };
             // nobody's and distroless's nonroot accounts carry their own group, which the runtime
             // takes from the image's passwd: setting it is only to be sure.
