@@ -285,6 +285,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_goreleaser_ko_image_on_a_root_base_is_said_to_run_as_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".goreleaser.yml");
+        std::fs::write(&path, "kos:\n  - repositories: [ghcr.io/acme/api]\n    base_image: gcr.io/distroless/base-debian13\n  - repositories: [ghcr.io/acme/cli]\n").unwrap();
+        let reason = yaml_skip_reason(&path).unwrap();
+        assert!(reason.contains("ko on gcr.io/distroless/base-debian13, which run the program as root"), "{reason}");
+        std::fs::write(&path, "kos:\n  - base_image: gcr.io/distroless/base-debian13\n    user: \"65532:65532\"\n")
+            .unwrap();
+        assert_eq!(yaml_skip_reason(&path).as_deref(), Some("a GoReleaser configuration"));
+    }
+
+    #[test]
     fn a_ci_system_is_named_with_its_article() {
         assert_eq!(
             yaml_skip_reason(Path::new("azure-pipelines.yml")).as_deref(),

@@ -72,7 +72,7 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     } else if stem.starts_with("skaffold") {
         "a Skaffold configuration"
     } else if stem.trim_start_matches('.').starts_with("goreleaser") {
-        "a GoReleaser configuration"
+        return Some(goreleaser_reason(path));
     } else if crate::orchestration::is_ko_name(&name) {
         return Some(ko_reason(path));
     } else if let Some(system) = ci_system(path, &name) {
@@ -173,6 +173,30 @@ fn ko_reason(path: &Path) -> String {
         None => format!("{what}, on ko's default base (cgr.dev/chainguard/static, which runs as 65532)"),
     };
     base_said + &eol.unwrap_or_default()
+}
+
+/// What a GoReleaser configuration is, and what the images its `kos` entries build with ko run
+/// as: ko's default base (cgr.dev/chainguard/static) runs them as 65532; a distroless base without
+/// `:nonroot`, or a full OS image, as root unless the entry sets a `user`.
+fn goreleaser_reason(path: &Path) -> String {
+    let what = "a GoReleaser configuration";
+    let text = super::read_text(path).unwrap_or_default();
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).unwrap_or(yaml_serde::Value::Null);
+    let kos = doc.get("kos").and_then(|k| k.as_sequence()).map(Vec::as_slice).unwrap_or_default();
+    let root: Vec<String> = kos
+        .iter()
+        .filter(|entry| entry.get("user").is_none())
+        .filter_map(|entry| entry.get("base_image").and_then(|b| b.as_str()))
+        .filter(|base| !base.contains("nonroot") && !base.starts_with("cgr.dev/chainguard/"))
+        .map(str::to_string)
+        .collect();
+    match root.as_slice() {
+        [] => what.to_string(),
+        bases => format!(
+            "{what}: its `kos` entries build images with ko on {}, which run the program as root (no `user` set); set `user: \"65532:65532\"` or a `:nonroot` base there (harden does not change GoReleaser's configuration: check the ports and files the program needs first)",
+            bases.join(", ")
+        ),
+    }
 }
 
 /// Names of directories that hold generated files (`gen/`, `generated/`).
