@@ -294,6 +294,9 @@ mod tests {
         std::fs::write(&path, "kos:\n  - base_image: gcr.io/distroless/base-debian13\n    user: \"65532:65532\"\n")
             .unwrap();
         assert_eq!(yaml_skip_reason(&path).as_deref(), Some("a GoReleaser configuration"));
+        // A base of the project's own may set its user: nothing is claimed of it.
+        std::fs::write(&path, "kos:\n  - base_image: ghcr.io/acme/base:1.4\n").unwrap();
+        assert_eq!(yaml_skip_reason(&path).as_deref(), Some("a GoReleaser configuration"));
     }
 
     #[test]

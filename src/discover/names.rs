@@ -187,7 +187,13 @@ fn goreleaser_reason(path: &Path) -> String {
         .iter()
         .filter(|entry| entry.get("user").is_none())
         .filter_map(|entry| entry.get("base_image").and_then(|b| b.as_str()))
-        .filter(|base| !base.contains("nonroot") && !base.starts_with("cgr.dev/chainguard/"))
+        // Only bases known to start as root: distroless without `:nonroot`, a distribution's or
+        // Go's image (another base may set its own user).
+        .filter(|base| {
+            use crate::dockerfile::image::{Family, ImageRef};
+            let family = ImageRef::parse(base).family();
+            (family == Family::Distroless && !base.contains("nonroot")) || family.is_fat()
+        })
         .map(str::to_string)
         .collect();
     match root.as_slice() {
