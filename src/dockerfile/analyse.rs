@@ -405,7 +405,7 @@ fn has_account(facts: &Facts<'_>, base: Option<&ImageRef>, user: &str) -> bool {
             || l.contains(&format!(":x:{user}:"))
     });
     let shell_less = base.is_some_and(|b| b.family().is_shell_less());
-    matches!(uid, 65532 | 65534)
+    super::image::standard_account(uid.into())
         || (uid < 1000 && !shell_less)
         || created
         || base.is_none_or(|b| !b.accounts_are_known())

@@ -241,6 +241,13 @@ impl ImageRef {
     }
 }
 
+/// True for a uid whose account in most images has a group of its own number, which the runtime
+/// takes from the image's passwd: 65534 (nobody, in busybox, alpine and Debian alike) and 65532
+/// (distroless's nonroot).
+pub fn standard_account(uid: u64) -> bool {
+    matches!(uid, 65532 | 65534)
+}
+
 impl Family {
     /// True for images that carry a package manager or toolchain the program does not need at run time.
     pub fn is_fat(self) -> bool {

@@ -6,6 +6,7 @@
 
 use yaml_serde::Value;
 
+use crate::dockerfile::image::standard_account;
 use crate::finding::Finding;
 use crate::rules::{self, Rule};
 use crate::rules_off::RulesOff;
@@ -377,7 +378,7 @@ impl<'w> Planner<'w, '_> {
         let groups_complete = user_per_container && !self.handled.iter().any(group_left_out);
         // Images built here with `USER uid:gid` (or nobody's or nonroot's uid, whose account has
         // its group) give their containers the group already.
-        let gives_group = |user: &str| user.contains(':') || user.parse().is_ok_and(own_group);
+        let gives_group = |user: &str| user.contains(':') || user.parse().is_ok_and(standard_account);
         let images_give_groups = get("runAsUser").is_none()
             && containers_user.is_empty()
             && !self.handled.is_empty()
@@ -399,11 +400,10 @@ impl<'w> Planner<'w, '_> {
             let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
             // An image built here with a uid and no group runs in group 0, root's: said, with
             // the group to set.
-            let groupless = self
-                .handled
-                .iter()
-                .filter_map(|c| self.image_user(c))
-                .find(|(_, u)| !u.contains(':') && u.parse::<u64>().is_ok_and(|uid| uid > 0 && !own_group(uid)));
+            let groupless =
+                self.handled.iter().filter_map(|c| self.image_user(c)).find(|(_, u)| {
+                    !u.contains(':') && u.parse::<u64>().is_ok_and(|uid| uid > 0 && !standard_account(uid))
+                });
             let image_groupless = groupless.is_some();
             let why = match (fixable, groupless, get("runAsUser").and_then(Value::as_u64)) {
                 (true, ..) => String::new(),
@@ -424,7 +424,7 @@ impl<'w> Planner<'w, '_> {
             };
             // nobody's and distroless's nonroot accounts carry their own group, which the runtime
             // takes from the image's passwd: setting it is only to be sure.
-            match get("runAsUser").and_then(Value::as_u64).filter(|uid| !fixable && !image_groupless && own_group(*uid)) {
+            match get("runAsUser").and_then(Value::as_u64).filter(|uid| !fixable && !image_groupless && standard_account(*uid)) {
                 Some(uid) => self.note(
                     &rules::RUN_AS_GROUP,
                     line,
@@ -493,10 +493,4 @@ fn mounts_persistent_volume(workload: &Workload<'_>) -> bool {
     let claims = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
     let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
     claimed || workload.claim_templates
-}
-
-/// True for a uid whose account in most images has a group of its own number: 65534 (nobody, in
-/// busybox, alpine and Debian alike) and 65532 (distroless's nonroot).
-fn own_group(uid: u64) -> bool {
-    matches!(uid, 65532 | 65534)
 }
