@@ -94,7 +94,7 @@ rules! {
         "Pinned by `harden fix --pin`, which asks the image's registry for the digest it serves (tag@sha256:…).";
     LATEST_TAG = "HD111" "base-latest-or-untagged" Warning true "hadolint DL3006, DL3007, checkov CKV_DOCKER_7"
         "A base image has no tag or uses latest (for golang, a tag that names only a variant, `golang:alpine`, too)."
-        "For the Go builder, uses the Go version from go.mod when the source is there and the stage builds no other module; otherwise not fixed.";
+        "For the Go builder where an updater (Renovate, Dependabot) keeps the images current, names the newest Go harden knows (1.27), or go.mod's where that is newer, when go.mod says the least Go that builds the module (Go 1.21 on) and the stage builds no other module: the floating tag gives the newest Go, so go.mod's older one would move the build back; otherwise not fixed.";
     MODULE_CACHE = "HD112" "modules-not-cached" Info true ""
         "go.mod and go.sum are not copied before the source, so every source change downloads all modules again."
         "Copies go.mod and go.sum first and runs go mod download in its own layer.";
@@ -206,6 +206,9 @@ rules! {
     WORLD_WRITABLE = "HD158" "world-writable" Warning false ""
         "A stage that runs the program makes paths writable by every user (`chmod -R 777 /usr/bin`, `chmod o+w`), without the sticky bit: any process in the container, whoever runs it, can replace or add files there."
         "Not fixed: which user writes there is the image's choice; give the paths to that user (COPY --chown=uid:gid, or chown with a mode such as 755).";
+    GO_PAST_SUPPORT = "HD159" "go-past-support" Warning false ""
+        "A stage builds the shipped program with a Go release past support (Go 1.25 and older, as of December 2026: a release gets security fixes until the second one after it is out), read from the golang tag, an ARG default or GOTOOLCHAIN: the binary carries that release's standard library (crypto/tls, net/http), which gets no more security fixes."
+        "Not fixed: a newer Go can ask for code or go.mod changes, so the move is the project's; raise the golang tag (or the build argument's default) to a supported release.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

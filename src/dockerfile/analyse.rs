@@ -15,6 +15,7 @@ use super::secrets;
 mod commands;
 mod debugger;
 mod end_of_life;
+mod go_support;
 mod images;
 mod kept_user;
 mod platform;
@@ -32,6 +33,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     runtime_findings(facts, plan, &mut out);
     images::findings(facts, plan, &mut out);
     end_of_life::findings(facts, plan, &mut out);
+    go_support::findings(facts, &mut out);
     secrets::findings(facts, &mut out);
     stages::findings(facts, &mut out);
     sudo::findings(facts, &mut out);

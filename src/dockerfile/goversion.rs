@@ -31,6 +31,20 @@ impl GoVersion {
     /// carried `net` and `os/user` compiled with cgo, linked in even where no gcc is left.
     pub const NO_PREBUILT_STD: GoVersion = GoVersion { major: 1, minor: 20 };
 
+    /// The newest Go release harden knows of (the table below is what was out when this release
+    /// of harden was made, December 2026).
+    pub const NEWEST: GoVersion = GoVersion { major: 1, minor: 27 };
+
+    /// Since when this release gets no more security fixes, as said to the reader: a Go release
+    /// is supported until the second release after it is out. `None` while it is supported.
+    pub fn past_support(self) -> Option<&'static str> {
+        if self.major != 1 || self.minor + 2 > Self::NEWEST.minor {
+            return None;
+        }
+        let ended = RELEASED.iter().find(|(minor, _)| *minor == self.minor + 2).map(|(_, when)| *when);
+        Some(ended.unwrap_or("before 2018"))
+    }
+
     /// Parses `1.22`, `1.22.3`, `go1.21.0`, `1.21rc1` or `1.22-alpine`; `None` for anything without
     /// a minor number (`1`, `alpine`, `latest`).
     pub fn parse(text: &str) -> Option<Self> {
@@ -41,6 +55,28 @@ impl GoVersion {
         Some(GoVersion { major, minor: minor.parse().ok()? })
     }
 }
+
+/// When each Go 1.x release came out, by its minor number.
+const RELEASED: &[(u32, &str)] = &[
+    (10, "February 2018"),
+    (11, "August 2018"),
+    (12, "February 2019"),
+    (13, "September 2019"),
+    (14, "February 2020"),
+    (15, "August 2020"),
+    (16, "February 2021"),
+    (17, "August 2021"),
+    (18, "March 2022"),
+    (19, "August 2022"),
+    (20, "February 2023"),
+    (21, "August 2023"),
+    (22, "February 2024"),
+    (23, "August 2024"),
+    (24, "February 2025"),
+    (25, "August 2025"),
+    (26, "February 2026"),
+    (27, "August 2026"),
+];
 
 impl std::fmt::Display for GoVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,5 +156,17 @@ mod tests {
         assert_eq!(GoVersion::parse("latest"), None);
         assert!(GoVersion::parse("1.12").unwrap() < GoVersion::TRIMPATH);
         assert!(GoVersion::parse("1.9").unwrap() < GoVersion::parse("1.10").unwrap());
+    }
+
+    #[test]
+    fn a_release_is_supported_until_the_second_after_it_is_out() {
+        let since = |v: &str| GoVersion::parse(v).unwrap().past_support();
+        assert_eq!(since("1.27"), None);
+        assert_eq!(since("1.26"), None);
+        assert_eq!(since("1.25"), Some("August 2026"));
+        assert_eq!(since("1.22.5"), Some("February 2025"));
+        assert_eq!(since("1.16"), Some("March 2022"));
+        assert_eq!(since("1.8"), Some("February 2018"));
+        assert_eq!(since("1.4"), Some("before 2018"));
     }
 }

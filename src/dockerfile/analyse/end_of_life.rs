@@ -52,7 +52,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     if matches!(plan.runtime, RuntimePlan::Keep)
         && let Some((image, since)) = facts.base_image(runtime).and_then(|i| past_end_of_life(i).map(|s| (i, s)))
     {
-        let fix = move_to_supported(runtime, "the runtime");
+        let fix = move_to_supported(runtime, "the runtime", |tag| tag);
         let message = format!(
             "{} is past end of life (since {since}): its packages get no more security fixes; {fix}",
             super::images::as_written(runtime, image)
@@ -63,7 +63,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let Some((image, since)) = facts.base_image(stage).and_then(|i| past_end_of_life(i).map(|s| (i, s))) else {
             continue;
         };
-        let fix = move_to_supported(stage, "the stage");
+        let fix = move_to_supported(stage, "the stage", |tag| tag);
         let message = format!(
             "{} is past end of life (since {since}): the {data} the runtime copies from stage {} get no more updates; {fix}",
             super::images::as_written(stage, image),
@@ -84,16 +84,16 @@ fn past_end_of_life(image: &ImageRef) -> Option<String> {
     }
 }
 
-/// The advice for a stage on a release past end of life: where a build argument's default
-/// names the release, that default is what to raise (a build passing a newer one is not
-/// affected).
-fn move_to_supported(stage: &Stage, what: &str) -> String {
+/// The advice for a stage on a release past end of life or support: where a build argument's
+/// default names the release, that default is what to raise (a build passing a newer one is not
+/// affected). `release` takes the release's part of the tag (`1.22` of `1.22-alpine${ALPINE}`).
+pub(super) fn move_to_supported(stage: &Stage, what: &str, release: fn(&str) -> &str) -> String {
     // The variables that give the release: those of the tag (`alpine:${ALPINE_VERSION}`), or
     // one that is the whole image (`${RUNTIME}`), not a registry prefix (`${MIRROR}alpine:3.19`).
     let image = &stage.from.image;
     let last = image.rsplit('/').next().unwrap_or(image);
     let release_part = match last.split_once(':') {
-        Some((_, tag)) => tag,
+        Some((_, tag)) => release(tag),
         None if crate::dockerfile::variables::only_variable(image).is_some() => image,
         None => "",
     };

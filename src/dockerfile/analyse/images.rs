@@ -8,7 +8,7 @@ use super::super::facts::Facts;
 use super::super::image::{Family, ImageRef};
 use super::super::model::{Body, Stage};
 use super::super::plan::{Plan, RuntimePlan};
-use super::super::rewrite::{builder_version_from_go_mod, other_modules_built};
+use super::super::rewrite::{builder_pin, other_modules_built};
 use super::add_is_plain_copy;
 
 /// The findings on the images the stages start from: unpinned, untagged or floating (a golang
@@ -75,7 +75,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 // at info, with what would let it be pinned.
                 let mut floating_on_purpose = false;
                 let others = (image.family() == Family::Golang).then(|| other_modules_built(facts, stage)).flatten();
-                let pinnable = image.family() == Family::Golang && builder_version_from_go_mod(facts).is_some();
+                let pinnable = image.family() == Family::Golang && builder_pin(facts).is_some();
                 // A golang image used for its tools (a generator run with make's binary): no Go
                 // command runs on it or on a stage built on it, so go.mod does not name its tag.
                 let runs_go = || {
@@ -102,13 +102,13 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                         }
                         _ => "and break the build (golang images set GOTOOLCHAIN=local)".to_string(),
                     };
-                    let version = builder_version_from_go_mod(facts).unwrap_or_default();
+                    let version = builder_pin(facts).unwrap_or_default();
                     message.push_str(&format!(
                         "; harden leaves it floating: nothing here updates the Dockerfiles' images (no Renovate configuration, no Dependabot docker entry), so a pinned Go would fall behind go.mod's go line {then}; to pin it, add such an updater first, then name Go {version} in the tag"
                     ));
                     floating_on_purpose = true;
                 } else if let Some(go) =
-                    stale.filter(|_| image.family() == Family::Golang && builder_version_from_go_mod(facts).is_none())
+                    stale.filter(|_| image.family() == Family::Golang && builder_pin(facts).is_none())
                 {
                     message.push_str(&format!(
                         "; go.mod's `go {go}` line predates Go 1.21, so it does not say which Go builds the module: pin a current golang tag"

@@ -152,7 +152,7 @@ fn cache_mounts(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
 }
 
 fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
-    let Some(version) = builder_version_from_go_mod(facts) else {
+    let Some(version) = builder_pin(facts) else {
         return;
     };
     if other_modules_built(facts, stage).is_some() || facts.is_off(rules::LATEST_TAG.id) {
@@ -180,12 +180,15 @@ fn builder_tag(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Edit>) {
     out.push(Edit::replace(stage.from.image_span.clone(), new.to_reference()));
 }
 
-/// The golang tag `go.mod` asks for: its `toolchain` line, else its `go` line from Go 1.21 on,
-/// when that line became the least Go that builds the module (before, it was often years old).
-pub fn builder_version_from_go_mod(facts: &Facts<'_>) -> Option<String> {
+/// The Go a floating golang tag is pinned to, where `go.mod` says the least Go that builds the
+/// module (its `toolchain` line, else its `go` line from Go 1.21 on; before, that line was often
+/// years old): the newest Go harden knows of, or go.mod's where that is newer. A floating tag
+/// gives the newest Go, so a pin to go.mod's older one would move the build back, maybe past
+/// support.
+pub fn builder_pin(facts: &Facts<'_>) -> Option<String> {
     let module = facts.source.go_mod.as_ref()?;
     let wanted = module.toolchain.as_deref().or(module.go_version.as_deref()).and_then(GoVersion::parse)?;
-    (wanted >= GoVersion::REAL_MINIMUM).then(|| wanted.to_string())
+    (wanted >= GoVersion::REAL_MINIMUM).then(|| wanted.max(GoVersion::NEWEST).to_string())
 }
 
 /// What a stage builds besides the repository's module (`go install example.com/tool@latest`,

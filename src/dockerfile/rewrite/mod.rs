@@ -15,7 +15,7 @@ use minijinja::Environment;
 
 use crate::edit::Edit;
 
-pub use builder::{builder_version_from_go_mod, debian_programs, leaves_eol_base, other_modules_built};
+pub use builder::{builder_pin, debian_programs, leaves_eol_base, other_modules_built};
 
 use super::facts::Facts;
 use super::model::Instruction;

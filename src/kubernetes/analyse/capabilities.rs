@@ -79,6 +79,11 @@ impl<'w> Planner<'w, '_> {
                 };
                 self.set(&rules::CAPABILITIES, p, value);
             }
+            // ALL takes in the one capability dropped (`drop: [NET_RAW]` → `drop: [ALL]`).
+            (Some(_), Some(Value::Sequence(items))) if items.len() == 1 && items[0].is_string() => {
+                let p = self.in_container(c, &["securityContext", "capabilities", "drop", "0"]);
+                self.set(&rules::CAPABILITIES, p, string("ALL"));
+            }
             (Some(_), Some(Value::Sequence(_))) => {
                 let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
                 self.append(&rules::CAPABILITIES, p, string("ALL"));
