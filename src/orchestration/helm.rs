@@ -4,6 +4,7 @@
 //! `values.yaml`, where harden hardens its pods, is known by the blocks the templates take from it
 //! ([`render`]).
 
+mod action;
 mod render;
 mod scope;
 

@@ -9,8 +9,7 @@ use std::ops::Range;
 
 use yaml_serde::Value;
 
-use super::super::scalar;
-use super::UNKNOWN;
+use super::action::action_value;
 use super::scope::{Scope, control, values_path};
 
 /// A block a template takes whole from `values.yaml` (`{{- toYaml .Values.podSecurityContext |
@@ -242,27 +241,6 @@ fn drop_empty_before_entries(out: Rendered) -> Rendered {
     kept
 }
 
-/// The value an action inside a line stands for: the first `.Values.` path it names, where
-/// `values` has a scalar there; else its first quoted string (`default "8080"`).
-fn action_value(action: &str, values: &Value) -> String {
-    let action = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
-    // An empty value piped to `default` takes the default, as Helm renders it.
-    let defaulted = action.contains("default");
-    let looked_up = action.split(|c: char| c.is_whitespace() || c == '(' || c == ')').find_map(|word| {
-        let path = word.strip_prefix(".Values.")?;
-        scalar(path.split('.').try_fold(values, |v, key| v.get(key))?).filter(|v| !(defaulted && v.is_empty()))
-    });
-    // A format (`printf "v%s" .Chart.AppVersion`) is no value.
-    let quoted =
-        || defaulted.then(|| action.split('"').nth(1).filter(|q| !q.contains('%')).map(str::to_string)).flatten();
-    let value = looked_up.or_else(quoted).unwrap_or_else(|| UNKNOWN.to_string());
-    // `quote` writes the value as a YAML string (a cron schedule `*/2 * * * *` would be an alias).
-    match action.split(|c: char| c.is_whitespace() || c == '|').any(|w| w == "quote" || w == "squote") {
-        true => format!("{value:?}"),
-        false => value,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,18 +265,6 @@ mod tests {
         assert!(!rendered.contains("{{"), "{rendered}");
         let parsed: Value = yaml_serde::from_str(&rendered).unwrap();
         assert!(parsed.get("spec").and_then(|s| s.get("containers")).is_some());
-    }
-
-    #[test]
-    fn an_unknown_value_takes_its_quoted_default_or_names_nothing() {
-        assert_eq!(action_value(" .Values.missing | default \"9090\" ", &values()), "9090");
-        assert_eq!(action_value(" .Values.missing | default (printf \"v%s\" .Chart.AppVersion) ", &values()), UNKNOWN);
-        assert_eq!(
-            action_value(" .Values.schedule | quote ", &yaml_serde::from_str("schedule: '*/2 * * * *'").unwrap()),
-            "\"*/2 * * * *\""
-        );
-        assert_eq!(action_value(" include \"relay.fullname\" . ", &values()), UNKNOWN);
-        assert_eq!(action_value(" .Release.Name ", &values()), UNKNOWN);
     }
 
     #[test]
