@@ -7,6 +7,7 @@ use yaml_serde::Value;
 use crate::finding::Finding;
 use crate::rules::{self, Rule};
 
+use super::kustomize::Effect;
 use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod capabilities;
@@ -359,10 +360,11 @@ pub(super) fn patched(
 ) -> Option<()> {
     // Running as root says the most: it wins over a replaced field.
     let applying = || context.patched.iter().filter(|p| p.applies_to(&workload.name));
-    let patch = applying().find(|p| p.root).or_else(|| applying().next())?;
-    let (rule, why) = match patch.root {
-        true => (&rules::EXPLICIT_ROOT, "runAsNonRoot would stop its pods from starting"),
-        false => (&rules::KUSTOMIZE_REPLACES, "what harden adds there would be dropped where kustomize builds it"),
+    let patch =
+        applying().find(|p| p.effect == Effect::Root).or_else(|| applying().find(|p| p.effect == Effect::Replaces))?;
+    let (rule, why) = match patch.effect {
+        Effect::Root => (&rules::EXPLICIT_ROOT, "runAsNonRoot would stop its pods from starting"),
+        _ => (&rules::KUSTOMIZE_REPLACES, "what harden adds there would be dropped where kustomize builds it"),
     };
     let message =
         format!("{} is patched by kustomize: {}; the workload is left alone, as {why}", workload.id(), patch.what);

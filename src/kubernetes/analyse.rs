@@ -75,6 +75,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
+    let off = &off.clone().and(&patched_fields::answered(workload, context));
     let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, context, off };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
@@ -361,7 +362,8 @@ impl<'w> Planner<'w, '_> {
             None if containers_user.is_empty() && whole_pod && self.handled.iter().all(|c| self.image_user(c).is_none()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser"), true);
                 self.set(&rules::RUN_AS_USER, self.pod_path(&["securityContext", "runAsUser"]), NONROOT_ID.into());
-                set_user = true;
+                // A user set elsewhere (a patch, the rule turned off) has a group harden does not know.
+                set_user = !self.off.has(rules::RUN_AS_USER.id);
             }
             None if !explicit_root => {
                 users_given = self.user_for_each();

@@ -107,12 +107,24 @@ impl RepositoryFacts {
                 let file = orchestration::normalise(&dir.join(file));
                 facts.generated_data.entry(file).or_insert_with(|| (path.clone(), generator));
             }
+            let own: Vec<String> = kustomize::resources(&text)
+                .iter()
+                .filter_map(|r| discover::read_text(&repo.join(orchestration::normalise(&dir.join(r)))).ok())
+                .flat_map(|text| kustomize::workload_ids(&text))
+                .collect();
             for target in kustomize::patch_targets(&text) {
                 let patch = orchestration::normalise(&dir.join(&target.path));
                 let mut not_workloads = None;
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
                     not_workloads = kustomize::patched_kinds_without_workload(&text, &target);
                     for mut effect in kustomize::patch_effects(&text, target.name.as_deref()) {
+                        // Fields merged in count only where the kustomization builds the workload
+                        // from its own files: an overlay's are not there where the base is built.
+                        let named =
+                            |id: &String| effect.applies_to(id.split_once('/').map_or(id.as_str(), |(_, name)| name));
+                        if effect.effect == kustomize::Effect::Merges && !own.iter().any(named) {
+                            continue;
+                        }
                         effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
                         facts.patched.push(effect);
                     }
