@@ -412,8 +412,11 @@ pub fn harden_file(
                 .into_iter()
                 .map(|(p, text)| (p.display().to_string(), text))
                 .collect();
-            let schema = chart.join("values.schema.json").is_file();
-            kubernetes::chart::harden(&text, &templates, schema, config, context)
+            let guard = match chart.join("values.schema.json").is_file() {
+                true => Some(kubernetes::chart::Guard::Schema),
+                false => kubernetes::chart::Guard::of_tests(&repository::chart_tests(chart, &in_chart)),
+            };
+            kubernetes::chart::harden(&text, &templates, guard.as_ref(), config, context)
         }
         Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
         Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),

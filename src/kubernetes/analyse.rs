@@ -134,37 +134,6 @@ struct Planner<'w, 'a> {
 }
 
 impl<'w> Planner<'w, '_> {
-    /// The numeric user a container's image runs as, when the repository builds that image.
-    fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
-        let image = c.value.get("image").and_then(Value::as_str)?;
-        let user = self.context.image_user(image)?;
-        Some((image.to_string(), user.clone()))
-    }
-
-    /// True when every container harden changes runs an image the repository builds with a
-    /// numeric non-root user.
-    fn images_users_known(&self) -> bool {
-        !self.handled.is_empty() && self.handled.iter().all(|c| self.image_user(c).is_some())
-    }
-
-    /// Of a container harden changes that sets no user of its own, the image built here as an
-    /// account whose ids are not known, said for a finding: no user harden sets keeps that
-    /// image's files its own, and the kubelet cannot check the name under `runAsNonRoot`.
-    fn unknown_account(&self, c: &Container<'_>) -> Option<String> {
-        let own_user = c.value.get("securityContext").and_then(|s| s.get("runAsUser")).is_some();
-        let image = c.value.get("image").and_then(Value::as_str).filter(|_| !own_user)?;
-        let (dockerfile, account) = self.context.image_account(image)?;
-        Some(format!(
-            "{image} runs as the account {account}, which {} creates with ids harden cannot tell; write them in its USER (uid:gid), then set runAsUser to that uid",
-            dockerfile.display()
-        ))
-    }
-
-    /// [`Planner::unknown_account`] of the first container harden changes that has one.
-    fn any_unknown_account(&self) -> Option<String> {
-        self.handled.iter().find_map(|c| self.unknown_account(c))
-    }
-
     fn pod_path(&self, rest: &[&str]) -> Vec<Seg> {
         let mut p = path(self.workload.pod_path);
         p.extend(path(rest));
@@ -426,11 +395,14 @@ impl<'w> Planner<'w, '_> {
             };
             // nobody's and distroless's nonroot accounts carry their own group, which the runtime
             // takes from the image's passwd: setting it is only to be sure.
-            match get("runAsUser").and_then(Value::as_u64).filter(|uid| !fixable && !image_groupless && standard_account(*uid)) {
+            let pod_user = get("runAsUser").and_then(Value::as_u64);
+            let same = containers_user.len() == considered.len() && containers_user.windows(2).all(|w| w[0] == w[1]);
+            let user = pod_user.or(containers_user.first().copied().filter(|_| same));
+            match user.filter(|uid| !fixable && !image_groupless && standard_account(*uid)) {
                 Some(uid) => self.note(
                     &rules::RUN_AS_GROUP,
                     line,
-                    format!("{id} does not set runAsGroup; the pod runs as {uid}, whose account in most images (nobody, distroless's nonroot) has group {uid}, which the runtime takes from the image: set runAsGroup: {uid} to be sure"),
+                    format!("{id} does not set runAsGroup; {} as {uid}, whose account in most images (nobody, distroless's nonroot) has group {uid}, which the runtime takes from the image: set runAsGroup: {uid} to be sure", if pod_user.is_some() { "the pod runs" } else { "its containers run" }),
                 ),
                 None => self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable),
             }

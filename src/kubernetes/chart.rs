@@ -26,14 +26,46 @@ use super::change::{Change, Seg};
 use super::{Context, tree};
 use workloads::{Planned, holds_workload, plan_template};
 
+/// What else checks a chart's `values.yaml`, so that harden proposes no change to it: the
+/// changes are reported, not made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// A `values.schema.json` validates it, which harden does not edit (often generated from
+    /// `values.yaml`, it may refuse new keys).
+    Schema,
+    /// A test of the chart checks the securityContexts it renders, here (`tests/x_test.go:340`):
+    /// new defaults would fail it, and harden edits no test.
+    Tests(String),
+}
+
+impl Guard {
+    /// The first line of the chart's tests (`files`: each path and text) that checks a
+    /// securityContext (a Go test's `SecurityContext`, a helm-unittest `path:` to one).
+    pub fn of_tests(files: &[(String, String)]) -> Option<Guard> {
+        files.iter().find_map(|(path, text)| {
+            let at = text.lines().position(|l| l.contains("securityContext") || l.contains("SecurityContext"))?;
+            Some(Guard::Tests(format!("{path}:{}", at + 1)))
+        })
+    }
+
+    fn reason(&self) -> String {
+        let why = match self {
+            Guard::Schema => "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema".to_string(),
+            Guard::Tests(at) => format!(
+                "the chart's tests check the securityContexts it renders ({at}): new defaults would fail them, and harden edits no test"
+            ),
+        };
+        format!("{why}, so it proposes no change; the findings say what to set")
+    }
+}
+
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
-/// `templates` holds each template's path (as messages name it) and text; `schema` is true when
-/// the chart has a `values.schema.json`, which harden does not edit (often generated from
-/// `values.yaml`, it may refuse new keys): the changes are then reported, not made.
+/// `templates` holds each template's path (as messages name it) and text; `guard` says what
+/// else checks `values.yaml` (its changes are then reported, not made).
 pub fn harden(
     values_text: &str,
     templates: &[(String, String)],
-    schema: bool,
+    guard: Option<&Guard>,
     config: &Config,
     context: &Context,
 ) -> Result<Outcome, ParseError> {
@@ -123,12 +155,12 @@ pub fn harden(
         left_alone.push(why);
     }
     findings.retain(|f| !config.is_disabled(f.rule));
-    if schema && !changes.is_empty() {
+    if let Some(guard) = guard.filter(|_| !changes.is_empty()) {
         changes.clear();
         for f in &mut findings {
             f.fixed = false;
         }
-        left_alone.insert(0, "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema, so it proposes no change; the findings say what to set".into());
+        left_alone.insert(0, guard.reason());
     }
     let left_alone = (!left_alone.is_empty()).then(|| left_alone.join("; "));
     if changes.is_empty() {
@@ -197,7 +229,7 @@ mod tests {
 
     fn run(values: &str, templates: &[(&str, String)]) -> Outcome {
         let templates: Vec<(String, String)> = templates.iter().map(|(p, t)| (p.to_string(), t.clone())).collect();
-        harden(values, &templates, false, &Config::default(), &Context::default()).unwrap()
+        harden(values, &templates, None, &Config::default(), &Context::default()).unwrap()
     }
 
     #[test]
@@ -259,7 +291,7 @@ mod tests {
     #[test]
     fn malformed_values_are_an_error_with_their_line() {
         let templates = [("templates/api.yaml".to_string(), DEPLOYMENT.to_string())];
-        let err = harden("a: 1\nb: [\n", &templates, false, &Config::default(), &Context::default()).unwrap_err();
+        let err = harden("a: 1\nb: [\n", &templates, None, &Config::default(), &Context::default()).unwrap_err();
         assert!(err.line >= 2, "{err:?}");
     }
 
@@ -269,7 +301,7 @@ mod tests {
         let outcome = harden(
             "podSecurityContext: {}\nsecurityContext: {}\n",
             &templates,
-            true,
+            Some(&Guard::Schema),
             &Config::default(),
             &Context::default(),
         );
@@ -278,6 +310,21 @@ mod tests {
         };
         assert!(reason.contains("values.schema.json"), "{reason}");
         assert!(findings.iter().any(|f| f.rule == "HK204") && findings.iter().all(|f| !f.fixed), "{findings:?}");
+    }
+
+    #[test]
+    fn a_test_that_checks_a_security_context_guards_the_defaults() {
+        let go =
+            "func TestDefaults(t *testing.T) {\n\tassert.Nil(t, deployment.Spec.Template.Spec.SecurityContext)\n}\n";
+        let unit = "tests:\n  - it: renders\n    asserts:\n      - isKind:\n          of: Deployment\n";
+        let files = |go: &str| {
+            vec![
+                ("tests/labels_test.yaml".to_string(), unit.to_string()),
+                ("tests/template_test.go".to_string(), go.to_string()),
+            ]
+        };
+        assert_eq!(Guard::of_tests(&files(go)), Some(Guard::Tests("tests/template_test.go:2".into())));
+        assert_eq!(Guard::of_tests(&files("func TestLabels(t *testing.T) {}\n")), None);
     }
 
     #[test]

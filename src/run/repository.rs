@@ -309,6 +309,22 @@ pub(super) fn chart_templates(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> V
         .collect()
 }
 
+/// The tests of the Helm chart in `chart`: Go tests anywhere in it (terratest's
+/// `tests/template_test.go`) and the YAML under `tests/` (helm-unittest's suites), each with its
+/// path relative to the chart and its text.
+pub(super) fn chart_tests(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Vec<(String, String)> {
+    let walk = ignore::WalkBuilder::new(chart).standard_filters(false).build();
+    walk.flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            let in_tests = e.path().strip_prefix(chart).is_ok_and(|p| p.starts_with("tests"));
+            name.ends_with("_test.go") || (in_tests && discover::is_yaml_name(&name))
+        })
+        .filter_map(|e| Some((rel(e.path()).display().to_string(), discover::read_text(e.path()).ok()?)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! The user of each container, where the pod sets none and some containers choose their own:
 //! the image's user where the repository builds it with one, the image's or the platform's where
-//! a container asks `runAsNonRoot` alone, else harden's.
+//! a container asks `runAsNonRoot` alone, else harden's; and the users of the images the
+//! repository builds.
 
 use yaml_serde::Value;
 
@@ -10,6 +11,37 @@ use super::super::workload::Container;
 use super::{NONROOT_ID, Planner};
 
 impl Planner<'_, '_> {
+    /// The numeric user a container's image runs as, when the repository builds that image.
+    pub(super) fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        let user = self.context.image_user(image)?;
+        Some((image.to_string(), user.clone()))
+    }
+
+    /// True when every container harden changes runs an image the repository builds with a
+    /// numeric non-root user.
+    pub(super) fn images_users_known(&self) -> bool {
+        !self.handled.is_empty() && self.handled.iter().all(|c| self.image_user(c).is_some())
+    }
+
+    /// Of a container harden changes that sets no user of its own, the image built here as an
+    /// account whose ids are not known, said for a finding: no user harden sets keeps that
+    /// image's files its own, and the kubelet cannot check the name under `runAsNonRoot`.
+    pub(super) fn unknown_account(&self, c: &Container<'_>) -> Option<String> {
+        let own_user = c.value.get("securityContext").and_then(|s| s.get("runAsUser")).is_some();
+        let image = c.value.get("image").and_then(Value::as_str).filter(|_| !own_user)?;
+        let (dockerfile, account) = self.context.image_account(image)?;
+        Some(format!(
+            "{image} runs as the account {account}, which {} creates with ids harden cannot tell; write them in its USER (uid:gid), then set runAsUser to that uid",
+            dockerfile.display()
+        ))
+    }
+
+    /// [`Planner::unknown_account`] of the first container harden changes that has one.
+    pub(super) fn any_unknown_account(&self) -> Option<String> {
+        self.handled.iter().find_map(|c| self.unknown_account(c))
+    }
+
     /// The pod sets no user, and some containers set their own or are left alone: each handled
     /// container without a user gets harden's user and group itself, so `runAsNonRoot` never meets
     /// an image that runs as root, and the containers that chose a user keep their group. True
