@@ -60,12 +60,18 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
         &rules::ROOT_RESOURCE,
         facts.runtime_stage().from.line,
         format!(
-            "{}:{}{} uses {}, which only root{} may use, so the user is left as it is",
+            "{}:{}{} uses {}, which only root{} may use, so the user is left as it is{}",
             used.file,
             used.found.line,
             module_wide(facts),
             used.found.what,
-            if used.found.what.contains("socket") { " (or the socket's group)" } else { "" }
+            if used.found.what.contains("socket") { " (or the socket's group)" } else { "" },
+            // What lets such a program run without root, which the image alone cannot give.
+            match used.found.what.contains("Docker") {
+                true =>
+                    "; to run it without root, set a numeric USER and give it the socket's group where it runs (`docker run --group-add`, a pod's supplementalGroups), or reach Docker through a socket proxy (DOCKER_HOST=tcp://…)",
+                false => "",
+            }
         ),
     ))
 }

@@ -10,7 +10,7 @@ use crate::rules::Severity;
 use crate::run::{FileReport, Status};
 
 /// The findings that say why a Dockerfile keeps its user or its runtime (naming the others), or
-/// why a workload or container is left alone.
+/// why a workload or container is left alone, in the order a note prefers them (the user's first).
 const KEEPS: &[&str] = &[
     crate::rules::RUNS_AS_ROOT.id,
     crate::rules::FAT_RUNTIME.id,
@@ -74,8 +74,10 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
             {
                 let open: Vec<&Finding> = report.findings.iter().filter(|f| !f.fixed).collect();
                 // What leaves a workload alone is told at any severity (an example's at info).
-                let kept = open.iter().find(|f| {
-                    KEEPS.contains(&f.rule) && (f.severity > Severity::Info || report.kind == Kind::Kubernetes)
+                // The user's finding before the runtime's: who the program runs as matters most.
+                let kept = KEEPS.iter().find_map(|rule| {
+                    open.iter()
+                        .find(|f| f.rule == *rule && (f.severity > Severity::Info || report.kind == Kind::Kubernetes))
                 });
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
                 let why = match (&report.reason, kept.or(worst)) {
@@ -99,7 +101,13 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
         }
     }
     let summary = super::text::summary(reports, fixing);
-    out.push_str(&format!("{summary} (`harden scan` says why each file is left as it is)\n"));
+    // Where every file was skipped, the plain answer comes first: there is nothing to change.
+    match reports.iter().all(|r| r.status == Status::Skipped) {
+        true => out.push_str(&format!(
+            "{summary}: nothing here for harden to change (`harden scan` says why each file is skipped)\n"
+        )),
+        false => out.push_str(&format!("{summary} (`harden scan` says why each file is left as it is)\n")),
+    }
     out
 }
 
@@ -181,5 +189,12 @@ mod tests {
             "{notes}"
         );
         assert!(lines[7].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
+        // A repository with nothing harden reads says so in plain words.
+        let funding = FileReport::new(".github/FUNDING.yml".into(), Kind::Kubernetes, Status::Skipped, None);
+        let nothing = super::notes(&[funding], true);
+        assert!(
+            nothing.ends_with(": nothing here for harden to change (`harden scan` says why each file is skipped)\n"),
+            "{nothing}"
+        );
     }
 }

@@ -71,12 +71,15 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
         },
         (None, None) => "make or a script builds it".to_string(),
     };
+    // A binary GoReleaser builds is known by its configuration; what it needs of the image is not.
+    let unknown = match facts.source.orchestration.released.as_ref().filter(|_| by.starts_with("GoReleaser")) {
+        Some(_) => "what the program needs of its image (files, tools, a shell) is not known here",
+        None => "the binary and its needs are unknown",
+    };
     Some(Finding::new(
         &rules::UNKNOWN_BUILD_OUTPUT,
         line,
-        format!(
-            "no go build or go install of the program in the file ({by}), so the binary and its needs are unknown: {kept}"
-        ),
+        format!("no go build or go install of the program in the file ({by}), so {unknown}: {kept}"),
     ))
 }
 
