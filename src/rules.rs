@@ -209,6 +209,9 @@ rules! {
     GO_PAST_SUPPORT = "HD159" "go-past-support" Warning false ""
         "A stage builds the shipped program with a Go release past support (Go 1.25 and older, as of December 2026: a release gets security fixes until the second one after it is out), read from the golang tag, an ARG default or GOTOOLCHAIN: the binary carries that release's standard library (crypto/tls, net/http), which gets no more security fixes."
         "Not fixed: a newer Go can ask for code or go.mod changes, so the move is the project's; raise the golang tag (or the build argument's default) to a supported release.";
+    GO_OLDER_THAN_MODULE = "HD160" "go-older-than-module" Error false ""
+        "A stage builds the module with a Go older than its go.mod's `go` line (Go 1.21 on, where that line is a requirement), and nothing lets the go command fetch a newer toolchain (golang images set GOTOOLCHAIN=local): the build stops with \"go.mod requires go >= …\"."
+        "Not fixed: raise the golang tag (or the build argument's default) to at least go.mod's Go; the build proof of any other change skips where the original does not build.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

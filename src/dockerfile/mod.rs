@@ -120,6 +120,11 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     let plan = plan::decide(&facts);
     let mut findings = analyse::findings(&facts, &plan);
     let edits = rewrite::edits(&facts, &plan);
+    // A build that stops as it stands (HD160) proves no change: that comes first.
+    if !edits.is_empty() && findings.iter().any(|f| f.rule == crate::rules::GO_OLDER_THAN_MODULE.id) {
+        let why = "the rewrite is not proposed: the file does not build as it stands (HD160 says why), so no change to it could be proven";
+        return Ok(Outcome::Hardened { findings, rewritten: None, reason: Some(why.into()), security: false });
+    }
     let (rewritten, reason, security) = match edit::apply(text, &edits) {
         Ok(new) if new == text => (None, None, false),
         Ok(new) => match check(&facts, &new, source, config) {

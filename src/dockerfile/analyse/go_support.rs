@@ -1,5 +1,6 @@
-//! A builder on a Go release past support (HD159): the binary carries that release's standard
-//! library (crypto/tls, net/http), which gets no more security fixes.
+//! The Go that builds the program: a release past support (HD159), whose standard library in the
+//! binary (crypto/tls, net/http) gets no more security fixes; one older than `go.mod`'s `go` line
+//! (HD160), which stops the build where the image keeps the go command to its own toolchain.
 
 use std::collections::BTreeSet;
 
@@ -7,23 +8,50 @@ use crate::finding::Finding;
 use crate::rules;
 
 use super::super::goversion::GoVersion;
+use super::super::model::Stage;
+use super::super::rewrite::other_modules_built;
 use super::Facts;
 
-/// HD159 on each stage that builds a shipped program with a Go past support, at its `FROM`.
+/// HD159 and HD160 on each stage that builds a shipped program, with `go` or with make on a Go
+/// toolchain, at its `FROM`.
 pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let mut told = BTreeSet::new();
-    for (run, _) in facts.builds().filter(|(r, c)| facts.ships(r, c)) {
-        let stage = &facts.df.stages[run.stage];
-        let Some(version) = facts.go_version(stage, run.instr) else { continue };
-        let Some(since) = version.past_support() else { continue };
-        if !told.insert(stage.index) {
-            continue;
-        }
+    let go_builds = facts.builds().filter(|(r, c)| facts.ships(r, c)).map(|(r, _)| (r.stage, r.instr));
+    let make = facts.build_command().and(facts.toolchain_stage()).map(|s| (s.index, s.instructions.len()));
+    for (index, upto) in go_builds.chain(make) {
+        let stage = &facts.df.stages[index];
+        let Some(version) = facts.go_version(stage, upto).filter(|_| told.insert(index)) else { continue };
         let oldest = GoVersion { minor: GoVersion::NEWEST.minor - 1, ..GoVersion::NEWEST };
-        let message = format!(
-            "the program is built with Go {version}, past support since {since}: the standard library it carries (crypto/tls, net/http) gets no more security fixes; {}, Go {oldest} or later (harden does not: a newer Go can ask for code changes)",
-            super::end_of_life::move_to_supported(stage, "the build", |tag| tag.split('-').next().unwrap_or(tag))
-        );
-        out.push(Finding::new(&rules::GO_PAST_SUPPORT, stage.from.line, message));
+        if let Some(since) = version.past_support() {
+            let message = format!(
+                "the program is built with Go {version}, past support since {since}: the standard library it carries (crypto/tls, net/http) gets no more security fixes; {}, Go {oldest} or later (harden does not: a newer Go can ask for code changes)",
+                raise(stage)
+            );
+            out.push(Finding::new(&rules::GO_PAST_SUPPORT, stage.from.line, message));
+        }
+        if let Some(line) = older_than_module(facts, stage, upto, version) {
+            let message = format!(
+                "Go {version} builds a module whose go.mod says `go {line}`: the go command refuses it (\"go.mod requires go >= {line}\"), as golang images keep it to their own toolchain (GOTOOLCHAIN=local); {}, Go {} or later",
+                raise(stage),
+                GoVersion::parse(&line).unwrap_or(version).max(oldest)
+            );
+            out.push(Finding::new(&rules::GO_OLDER_THAN_MODULE, stage.from.line, message));
+        }
     }
+}
+
+/// `go.mod`'s `go` line where it asks for a newer Go than `version`, which a stage building this
+/// module (not others fetched by the build) runs without fetching a toolchain; from Go 1.21 on,
+/// where that line is a requirement the go command enforces.
+fn older_than_module(facts: &Facts<'_>, stage: &Stage, upto: usize, version: GoVersion) -> Option<String> {
+    let line = facts.source.go_mod.as_ref()?.go_version.clone()?;
+    let wanted = GoVersion::parse(&line)?;
+    let fetches = facts.env_at(stage, upto, "GOTOOLCHAIN").is_some_and(|t| t != "local");
+    let enforced = version >= GoVersion::REAL_MINIMUM;
+    (wanted > version && enforced && !fetches && other_modules_built(facts, stage).is_none()).then_some(line)
+}
+
+/// What to raise: the build arguments the Go release comes from, else the build itself.
+fn raise(stage: &Stage) -> String {
+    super::end_of_life::move_to_supported(stage, "the build", |tag| tag.split('-').next().unwrap_or(tag))
 }
