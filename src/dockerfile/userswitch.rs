@@ -100,6 +100,33 @@ pub fn given_writes(facts: &Facts<'_>) -> Option<Blocker> {
     ))
 }
 
+/// The program writes under its home directory (a config directory it creates there) and the
+/// runtime it ends on, `image` (its base where kept), has no passwd to give 65532 a home:
+/// scratch sets HOME to `/`, which only root may write. Distroless's nonroot account has
+/// `/home/nonroot`; a file that sets HOME itself chose where.
+pub fn home_writes(facts: &Facts<'_>, image: Option<&str>) -> Option<Blocker> {
+    let write = facts.source.home_writes.first()?;
+    let stage = facts.runtime_stage();
+    let family = match image {
+        Some(image) => super::image::ImageRef::parse(image).family(),
+        None => facts.base_image(stage)?.family(),
+    };
+    if family != Family::Scratch || facts.env_at(stage, stage.instructions.len(), "HOME").is_some() {
+        return None;
+    }
+    Some((
+        &rules::RUNTIME_WRITES,
+        stage.from.line,
+        format!(
+            "{}:{}{} writes under the program's home directory ({}), and scratch has no passwd to give 65532 one (HOME is /, which only root may write), so the user is left as it is; set HOME to a directory 65532 owns (ENV HOME, with that directory copied in --chown=65532:65532), or run on distroless static:nonroot, whose account has /home/nonroot",
+            write.file,
+            write.found.line,
+            module_wide(facts),
+            write.found.how,
+        ),
+    ))
+}
+
 /// A Kubernetes container running the image that asks what only root keeps (added
 /// capabilities, privileged mode, a port below 1024 its environment sets) while choosing no
 /// user: the program needs root there.

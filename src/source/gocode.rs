@@ -78,6 +78,9 @@ pub struct GoFile {
     pub writes: Vec<Write>,
     /// Writes at a path a flag with no default gives when the program runs.
     pub given_writes: Vec<GivenWrite>,
+    /// Writes under the user's home directory: a file that looks the directory up
+    /// (`os.UserHomeDir`, go-homedir's `homedir.Dir`) and writes (`os.MkdirAll`…), at the look-up.
+    pub home_writes: Vec<Write>,
     /// Root-only resources it uses.
     pub root_resources: Vec<RootResource>,
     /// Where it starts another program (`exec.Command`, `syscall.Exec`), or looks one up to
@@ -96,7 +99,7 @@ mod writes;
 
 pub use constraints::named_for_other_os;
 use listens::listens;
-use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, PROGRAM_STARTS, ROOT_RESOURCES};
+use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES};
 use starts::{assignment, started_program};
 pub use writes::GivenWrite;
 use writes::{flag_without_default, given_write, writes};
@@ -175,10 +178,28 @@ pub fn scan(text: &str) -> GoFile {
     for (at, variable) in port_variables {
         out.listens[at].via = flag_vars::flag_setting(text, &variable).map(|flag| format!("-{flag}"));
     }
+    home_writes(text, &mut out);
     out.imports_c = out.imports.iter().any(|i| i == "C");
     out.test_support = out.imports.iter().any(|i| i == "testing" || FUZZ_LIBRARIES.iter().any(|f| i.starts_with(f)));
     apiserver::library_defaults(text, &mut out);
     out
+}
+
+/// A home directory the file looks up and writes in (its first look-up), added to `out`: the
+/// writes that file makes are under it (a config directory, `~/.mc`), whatever the path joins.
+fn home_writes(text: &str, out: &mut GoFile) {
+    let writes = ["os.MkdirAll(", "os.Mkdir(", "os.WriteFile(", "os.Create(", "ioutil.WriteFile("];
+    if !writes.iter().any(|w| text.contains(w)) {
+        return;
+    }
+    let lookup = lines::logical_lines(text).into_iter().find_map(|(line, code)| {
+        let code = code.trim();
+        (!code.starts_with("//")).then(|| HOME_LOOKUPS.iter().find(|l| code.contains(*l)).map(|l| (line, l)))?
+    });
+    if let Some((line, how)) = lookup {
+        let how = how.trim_end_matches(['(', ')']).to_string();
+        out.home_writes.push(Write { line, path: "~".into(), dir: true, how });
+    }
 }
 
 /// The flag name and the string default of a flag definition on this line (`flag.String("addr",

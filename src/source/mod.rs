@@ -67,6 +67,8 @@ pub struct SourceFacts {
     pub writes: Vec<Located<gocode::Write>>,
     /// Where the program writes at a path a flag with no default gives when it runs.
     pub given_writes: Vec<Located<gocode::GivenWrite>>,
+    /// Where the program writes under its user's home directory.
+    pub home_writes: Vec<Located<gocode::Write>>,
     /// True when which of the module's programs the image runs is not known, so these facts are
     /// every package's (a finding that cites one says so).
     pub whole_module: bool,
@@ -182,6 +184,7 @@ impl SourceFacts {
             facts
                 .given_writes
                 .extend(found.given_writes.into_iter().map(|found| Located { file: file.clone(), found }));
+            facts.home_writes.extend(found.home_writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }
         let mut assets: Vec<String> = listing
             .iter()
@@ -284,6 +287,7 @@ impl SourceFacts {
         facts.listens.retain(|l| within(&l.file));
         facts.writes.retain(|w| within(&w.file));
         facts.given_writes.retain(|w| within(&w.file));
+        facts.home_writes.retain(|w| within(&w.file));
         facts.root_resources.retain(|r| within(&r.file));
         facts.starts_programs.retain(|s| within(&s.file));
         facts

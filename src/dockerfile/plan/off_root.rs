@@ -64,7 +64,14 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
         .or_else(|| userswitch::privileged_port(facts))
         .or_else(|| userswitch::root_resource(facts))
         .or_else(|| userswitch::given_writes(facts))
-        .or_else(|| userswitch::orchestrated_root(facts));
+        .or_else(|| userswitch::orchestrated_root(facts))
+        .or_else(|| {
+            let image = match runtime {
+                RuntimePlan::Split { image, .. } | RuntimePlan::Convert { image: Some(image) } => Some(image.as_str()),
+                _ => None,
+            };
+            userswitch::home_writes(facts, image)
+        });
     if let Some(blocker) = blocker {
         return Err(blocker);
     }

@@ -95,3 +95,15 @@ pub(super) const READ_FLAG_WORDS: &[&str] =
 /// Fuzzing libraries: a file importing one is a harness OSS-Fuzz builds, not code the program runs.
 pub(super) const FUZZ_LIBRARIES: &[&str] =
     &["github.com/AdaLogics/go-fuzz-headers", "github.com/dvyukov/go-fuzz", "github.com/google/gofuzz"];
+
+/// Calls that look up the user's home directory (or a directory under it) for the program's
+/// files.
+pub(super) const HOME_LOOKUPS: &[&str] = &[
+    "os.UserHomeDir()",
+    "os.UserConfigDir()",
+    "os.UserCacheDir()",
+    "homedir.Dir()",
+    "homedir.Expand(",
+    "xdg.ConfigHome",
+    "xdg.DataHome",
+];
