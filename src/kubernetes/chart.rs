@@ -81,11 +81,11 @@ pub fn harden(
     // The pods `helm test` starts (`templates/tests/`) check a release; they are not the chart's.
     for (path, text) in templates.iter().filter(|(path, _)| !path.starts_with("templates/tests/")) {
         // The workloads the values leave out may still take a value harden would change.
-        if let Ok(mut every) = plan_template(path, &helm::render_every_branch(text, &values), config, context) {
+        if let Ok(mut every) = plan_template(path, text, &helm::render_every_branch(text, &values), config, context) {
             possible.append(&mut every);
         }
         let rendered = helm::render(text, &values);
-        match plan_template(path, &rendered, config, context) {
+        match plan_template(path, text, &rendered, config, context) {
             Ok(mut workloads) => planned.append(&mut workloads),
             // A template of RBAC or a ConfigMap that does not render roughly hides no pod.
             Err(why) if holds_workload(text) => unread.push(format!(

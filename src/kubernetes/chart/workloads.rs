@@ -37,9 +37,11 @@ pub(super) struct Planned {
     /// security context, so that a finding points at the entry it is about.
     pub(super) lines: Vec<(usize, Vec<String>)>,
 }
-/// The workloads of one rendered template, each analysed, its changes moved to `values.yaml`.
+/// The workloads of one template (`template`, rendered as `rendered`), each analysed, its changes
+/// moved to `values.yaml`.
 pub(super) fn plan_template(
     path: &str,
+    template: &str,
     rendered: &Rendered,
     config: &Config,
     context: &Context,
@@ -48,6 +50,7 @@ pub(super) fn plan_template(
     let docs = super::super::parse(text).map_err(|e| format!("line {}: {}", e.line, e.message))?;
     let nodes = super::super::align(&docs, tree::documents(text)?);
     let lines = LineIndex::new(text);
+    let supplied = supplies_containers(template);
     let mut planned = Vec::new();
     for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
         let Some(node) = node else { continue };
@@ -78,11 +81,9 @@ pub(super) fn plan_template(
             .collect();
         // Where the template gives the pod no securityContext of its own but each container one
         // from values, what the pod would get goes to each container (the fields both have).
-        let every_container: Option<Vec<Vec<String>>> = (workload.pod.get("securityContext").is_none())
-            .then(|| {
-                workload.containers.iter().map(|c| containers.get(&(c.list, c.index)).cloned().flatten()).collect()
-            })
-            .flatten();
+        let every_container: Option<Vec<Vec<String>>> =
+            workload.containers.iter().map(|c| containers.get(&(c.list, c.index)).cloned().flatten()).collect();
+        let pod_unwritten = workload.pod.get("securityContext").is_none();
         let move_one = |c: &Change| -> Result<Vec<Moved>, String> {
             let rest = &c.path[workload.pod_path.len()..];
             let key = |s: &Seg, k: &str| matches!(s, Seg::Key(key) if key == k);
@@ -99,7 +100,12 @@ pub(super) fn plan_template(
                 [first, after @ ..] if key(first, "securityContext") => {
                     let written = workload.pod.get("securityContext").is_some();
                     let in_containers = after.first().is_some_and(|k| CONTAINER_FIELDS.iter().any(|f| key(k, f)));
-                    if let Some(sources) = every_container.as_ref().filter(|_| pod.is_none() && in_containers) {
+                    // Containers the chart's users add through values run under the pod's user
+                    // too: the user goes to harden's own containers, so a root init container of
+                    // theirs still starts.
+                    let user = after.first().is_some_and(|k| USER_FIELDS.iter().any(|f| key(k, f)));
+                    let route = (pod.is_none() && pod_unwritten && in_containers) || (supplied && user);
+                    if let Some(sources) = every_container.as_ref().filter(|_| route) {
                         let inside = keys(after)?;
                         return Ok(sources.iter().map(|s| (s.clone(), inside.clone(), c.op.clone())).collect());
                     }
@@ -179,6 +185,22 @@ pub(super) fn plan_template(
 /// The pod securityContext fields a container's securityContext has too, so that a pod the
 /// template gives none gets them through each of its containers.
 const CONTAINER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup", "seccompProfile"];
+
+/// The pod securityContext fields that decide who every container runs as.
+const USER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup"];
+
+/// True when a template takes containers from values (`{{- toYaml .Values.initContainers }}`,
+/// `extraContainers`, `sidecars`): containers harden cannot see, which the chart's users write.
+fn supplies_containers(template: &str) -> bool {
+    template.match_indices(".Values.").any(|(at, found)| {
+        let path: String = template[at + found.len()..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '.' || *c == '_')
+            .collect();
+        let last = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+        last.ends_with("containers") || last.starts_with("sidecar")
+    })
+}
 
 /// What a change outside the security contexts adds, as a reviewer would name it.
 fn field(rest: &[Seg]) -> &'static str {
