@@ -274,8 +274,18 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
                 .then(|| format!("the program or its entrypoint may run what it installs: {}", programs.join(", ")));
             let run = checks.into_iter().chain(sets_capabilities).chain(run).collect::<Vec<_>>().join("; ");
             let run = (!run.is_empty()).then_some(run);
-            let link = (!libraries.is_empty())
-                .then(|| format!("the program may link the libraries it installs: {}", libraries.join(", ")));
+            // A program built with cgo off links no library: the file installs them for a use it
+            // does not show.
+            let mut builds = facts.builds().filter(|(r, c)| facts.ships(r, c)).peekable();
+            let static_program =
+                builds.peek().is_some() && builds.all(|(r, c)| facts.cgo_setting(r, c).as_deref() == Some("0"));
+            let link = (!libraries.is_empty()).then(|| match static_program {
+                true => format!(
+                    "it installs libraries the program, built with CGO_ENABLED=0, does not link, for a use the file does not show: {} (drop them if nothing needs them, and harden moves the runtime)",
+                    libraries.join(", ")
+                ),
+                false => format!("the program may link the libraries it installs: {}", libraries.join(", ")),
+            });
             run.into_iter().chain(link).collect::<Vec<_>>().join("; ")
         }
         _ if !data.is_empty() => {
