@@ -7,6 +7,10 @@ values.yaml, which checkov could judge only through Helm), checkov (run offline 
 it, except where harden itself reports the matching finding as not fixed (it says why) or the
 workload or one of its containers was left alone on request.
 
+A manifest that a kustomization beside it lists as a resource and patches with strategic merge
+patches is judged as kustomize builds it (the patches merged in), since harden leaves to such a
+patch what it sets (it neither reports those fields missing nor adds them to the base).
+
 Usage: manifests.py HARDEN_BINARY CHECKOV_BINARY FIXTURES_DIR
 """
 import json
@@ -15,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import yaml
 
 CHECKS = ["CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_29",
           "CKV_K8S_30", "CKV_K8S_31", "CKV_K8S_37", "CKV_K8S_40"]
@@ -59,6 +65,48 @@ def as_deployment(text):
                      for l in lines]
         out.append("\n".join(lines))
     return "\n---".join(out) + "\n", names
+
+
+def merge(base, patch):
+    """A strategic merge of `patch` into `base`, as kustomize does it for what the fixtures hold:
+    mappings merged key by key, lists of named items (containers) merged by name."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        out = dict(base)
+        for key, value in patch.items():
+            out[key] = merge(base[key], value) if key in base else value
+        return out
+    if isinstance(base, list) and isinstance(patch, list) and all(isinstance(i, dict) and "name" in i for i in base + patch):
+        out = [dict(i) for i in base]
+        for item in patch:
+            at = next((n for n, b in enumerate(out) if b["name"] == item["name"]), None)
+            if at is None:
+                out.append(item)
+            else:
+                out[at] = merge(out[at], item)
+        return out
+    return patch
+
+
+def kustomized(path):
+    """The text of `path` as the kustomization beside it builds it: its strategic merge patches
+    merged into the documents they name; `None` where none lists it and patches it."""
+    kustomization = path.parent / "kustomization.yaml"
+    if not kustomization.exists():
+        return None
+    k = yaml.safe_load(kustomization.read_text()) or {}
+    if path.name not in (k.get("resources") or []):
+        return None
+    entries = [e.get("path") for e in k.get("patches") or [] if isinstance(e, dict) and "target" not in e]
+    entries += k.get("patchesStrategicMerge") or []
+    patches = [d for e in entries if e for d in yaml.safe_load_all((path.parent / e).read_text()) if isinstance(d, dict)]
+    if not patches:
+        return None
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+    for patch in patches:
+        for n, doc in enumerate(docs):
+            if (doc.get("kind"), doc.get("metadata", {}).get("name")) == (patch.get("kind"), patch.get("metadata", {}).get("name")):
+                docs[n] = merge(doc, patch)
+    return yaml.safe_dump_all(docs, sort_keys=False)
 
 
 def harden_report(harden, case_input):
@@ -118,7 +166,17 @@ def main():
                 continue
             report = next((f for f in reports if f["path"].endswith(str(rel))), None)
             cases.append((f"{case.name}/{rel}", expected, report))
-    judged = checkov(checkov_bin, [expected for _, expected, _ in cases])
+    built = tempfile.TemporaryDirectory()
+    judged_paths = []  # what checkov reads for each case: the file, or kustomize's build of it
+    for n, (_, expected, _) in enumerate(cases):
+        text = kustomized(expected)
+        if text is None:
+            judged_paths.append(expected)
+        else:
+            judged_paths.append(Path(built.name) / f"k{n}{expected.suffix}")
+            judged_paths[-1].write_text(text)
+    by_path = checkov(checkov_bin, judged_paths)
+    judged = {expected: by_path[path] for (_, expected, _), path in zip(cases, judged_paths)}
     passed_n, failed_n = 0, 0
     for name, expected, report in cases:
         passed, failed = judged[expected]
