@@ -293,6 +293,9 @@ rules! {
     RENDER_INPUT = "HK223" "render-input" Warning false ""
         "The manifest harden changes is read by a render the repository keeps the output of (kustomize build into a committed file, operator-sdk's bundle), or its workload is also in a generated file the repository keeps (a script's bundle of the manifests): that output is stale until the render runs again."
         "Not fixed: harden does not run the repository's tools; run the make rule or script the finding names and commit what it writes.";
+    BLOCK_DEVICE = "HK229" "raw-block-device" Warning false ""
+        "A container opens a raw block device (`volumeDevices`) and neither it nor its pod chooses a user: the kubelet gives a block device no fsGroup, so only root or the device's group may open it."
+        "Not fixed: the container is left alone; to run it as another user, give that user the device's group in supplementalGroups.";
     CHART_TEMPLATE = "HK228" "chart-template-security-context" Info false ""
         "A Helm chart's workload whose hardening has no place in the chart's values.yaml: its template writes the pod's or a container's securityContext itself (or sets none), a /tmp volume would have to be mounted, or a values entry it takes its securityContext from is shared with a workload harden would change otherwise."
         "Not fixed: harden edits a chart's values.yaml, never its templates; take the securityContext from values (`{{- toYaml .Values.podSecurityContext | nindent 8 }}`) and harden it there.";

@@ -11,10 +11,12 @@ use super::kustomize::Effect;
 use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod capabilities;
+mod devices;
 mod others;
 mod writers;
 
 pub(super) use capabilities::file_capability_containers;
+pub(super) use devices::block_device_containers;
 pub(super) use others::others_images;
 pub(super) use writers::{data_store_writes, root_image_built_here, script_write_containers, unmounted_data_stores};
 

@@ -26,6 +26,7 @@ const KEEPS: &[&str] = &[
     crate::rules::KUSTOMIZE_REPLACES.id,
     crate::rules::ROOT_COMMAND.id,
     crate::rules::WINDOWS_POD.id,
+    crate::rules::BLOCK_DEVICE.id,
 ];
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git
