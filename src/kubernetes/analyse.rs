@@ -26,6 +26,7 @@ mod image_pins;
 mod left_alone_gaps;
 mod patched_fields;
 pub mod root_filesystem;
+mod unknown_fields;
 
 /// The user and group harden runs pods as (distroless `nonroot`).
 pub const NONROOT_ID: u64 = 65532;
@@ -50,6 +51,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
         return Plan { findings: vec![windows], changes: Vec::new(), opted_out: Vec::new() };
     }
     let mut findings = Vec::new();
+    unknown_fields::findings(workload, &mut findings);
     let host = host_needs(workload, &mut findings).or_else(|| patched(workload, context, &mut findings));
     // What leaves the workload alone (the host it needs, a patch that runs it as root).
     let reasons: Vec<&str> = findings.iter().map(|f: &Finding| f.rule).collect();
