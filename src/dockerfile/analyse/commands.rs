@@ -16,6 +16,20 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
     for inst in &stage.instructions {
         match &inst.body {
             // The refusal to drop the shell already said so of this line.
+            // A CMD of one simple command on a runtime that keeps its shell: busybox ash, dash
+            // and bash exec the last command of `-c` in their own place, so the program is
+            // PID 1 and gets signals (an ENTRYPOINT in shell form still drops the run's arguments).
+            Body::Cmd(CommandForm::Shell(text, _))
+                if !plan.runtime_is_shell_less(facts)
+                    && one_simple_command(text)
+                    && !plan.hazards.iter().any(|h| h.rule == rules::SHELL_FORM.id && h.line == inst.line) =>
+            {
+                let message = "CMD is in shell form, one simple command that /bin/sh runs in its own place (busybox ash, dash and bash exec it), so the program still gets signals; exec form would not depend on the shell";
+                out.push(Finding {
+                    severity: crate::rules::Severity::Info,
+                    ..Finding::new(&rules::SHELL_FORM, inst.line, message.to_string())
+                });
+            }
             Body::Entrypoint(CommandForm::Shell(..)) | Body::Cmd(CommandForm::Shell(..))
                 if !plan.hazards.iter().any(|h| h.rule == rules::SHELL_FORM.id && h.line == inst.line) =>
             {
@@ -106,4 +120,11 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
             _ => {}
         }
     }
+}
+
+/// True when a shell-form command is one simple command: no list, pipe, redirection,
+/// substitution or trap, which would keep the shell running beside the program.
+fn one_simple_command(text: &str) -> bool {
+    let operators = [";", "&", "|", ">", "<", "$(", "`", "\n", "trap "];
+    !operators.iter().any(|o| text.contains(o)) && !text.trim().is_empty()
 }
