@@ -11,13 +11,13 @@ use super::kustomize::Effect;
 use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod capabilities;
-mod devices;
 mod others;
+mod volumes;
 mod writers;
 
 pub(super) use capabilities::file_capability_containers;
-pub(super) use devices::block_device_containers;
 pub(super) use others::others_images;
+pub(super) use volumes::{block_device_containers, inline_csi_containers};
 pub(super) use writers::{data_store_writes, root_image_built_here, script_write_containers, unmounted_data_stores};
 
 /// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to

@@ -27,6 +27,7 @@ const KEEPS: &[&str] = &[
     crate::rules::ROOT_COMMAND.id,
     crate::rules::WINDOWS_POD.id,
     crate::rules::BLOCK_DEVICE.id,
+    crate::rules::INLINE_CSI_VOLUME.id,
 ];
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git
