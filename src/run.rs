@@ -408,9 +408,17 @@ pub fn harden_file(
         Kind::Kubernetes if discover::is_chart_values(path) => {
             let chart = path.parent().unwrap_or(path);
             let in_chart = |p: &Path| p.strip_prefix(chart).map(Path::to_path_buf).unwrap_or_default();
+            // The chart's name is known to every template (`{{ .Chart.Name }}`).
+            let name =
+                discover::read_text(&chart.join("Chart.yaml")).ok().and_then(|t| orchestration::helm::chart_name(&t));
             let templates: Vec<(String, String)> = repository::chart_templates(chart, &in_chart)
                 .into_iter()
-                .map(|(p, text)| (p.display().to_string(), text))
+                .map(|(p, text)| {
+                    let text = name
+                        .as_deref()
+                        .map_or_else(|| text.clone(), |n| orchestration::helm::with_chart_name(&text, n));
+                    (p.display().to_string(), text)
+                })
                 .collect();
             let guard = match chart.join("values.schema.json").is_file() {
                 true => Some(kubernetes::chart::Guard::Schema),

@@ -19,6 +19,19 @@ pub use render::{HELPER_WRITTEN, Rendered, ValuesBlock, render, render_every_bra
 /// What an action that names no value harden can read becomes.
 pub const UNKNOWN: &str = "helm-template-value";
 
+/// The chart's name, as its `Chart.yaml` gives it.
+pub fn chart_name(chart_yaml: &str) -> Option<String> {
+    let chart: Value = yaml_serde::from_str(chart_yaml).ok()?;
+    chart.get("name")?.as_str().map(str::to_string)
+}
+
+/// `template` with `.Chart.Name` written as the chart's `name` (a string the rendering reads as
+/// itself), so the workloads and containers it names are told by name (`container relay`), not as
+/// values harden cannot read.
+pub fn with_chart_name(template: &str, name: &str) -> String {
+    template.replace(".Chart.Name", &format!("{name:?}"))
+}
+
 impl Repository {
     /// Reads a Helm chart's templates (`templates`: each path with its text) for the containers
     /// they run, their values filled in from the chart's `values.yaml` text.
@@ -29,5 +42,19 @@ impl Repository {
                 containers(&doc, &mut self.containers, &path.display().to_string());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_name_is_rendered_as_itself() {
+        let name = chart_name("apiVersion: v2\nname: relay\nversion: 0.4.2\n").unwrap();
+        let template = with_chart_name("containers:\n  - name: {{ .Chart.Name }}\n    image: x\n", &name);
+        let rendered = render(&template, &Value::Null).text;
+        assert!(rendered.contains("- name: relay\n"), "{rendered}");
+        assert_eq!(chart_name(": ["), None);
     }
 }
