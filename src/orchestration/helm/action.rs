@@ -101,7 +101,7 @@ fn term(term: &str, values: &Value) -> Option<String> {
 
 /// `text` split where `at` matches outside quotes and parentheses, each part trimmed, empty
 /// parts left out.
-fn split_top(text: &str, at: fn(char) -> bool) -> Vec<&str> {
+pub(super) fn split_top(text: &str, at: fn(char) -> bool) -> Vec<&str> {
     let (mut parts, mut start, mut depth, mut quoted) = (Vec::new(), 0, 0usize, false);
     for (i, c) in text.char_indices() {
         match c {

@@ -164,7 +164,11 @@ fn without_comments(line: &str) -> Option<String> {
 /// (`toYaml .Values.podSecurityContext | nindent 8`, `.Values.x | toYaml | indent 4`); none for
 /// one that changes it on the way (`omit`, `merge`, `tpl`) or names no value.
 fn block_action(action: &str, scope: &Scope) -> Option<Block> {
-    let words: Vec<&str> = action.split_whitespace().filter(|w| *w != "|").collect();
+    let mut words: Vec<&str> = action.split_whitespace().filter(|w| *w != "|").collect();
+    // `… | nindent 8 | trim` on a line indented as deep: the same block, its first newline gone.
+    if words.len() > 2 && words[words.len() - 3] == "nindent" && words.last() == Some(&"trim") {
+        words.pop();
+    }
     let at = words.iter().position(|w| matches!(*w, "nindent" | "indent"))?;
     let indent = words.get(at + 1)?.parse().ok()?;
     let rest: Vec<&str> = words.iter().enumerate().filter(|(i, _)| *i != at && *i != at + 1).map(|(_, w)| *w).collect();
@@ -306,6 +310,19 @@ mod tests {
         assert_eq!(parsed["spec"]["kind"], Value::from("b"));
         assert_eq!(parsed["spec"]["daemonset"], Value::from("none"));
         assert_eq!(parsed["spec"]["unknown"], Value::from("first"), "an unknown condition takes the first branch");
+    }
+
+    #[test]
+    fn and_or_of_conditions_and_a_trimmed_block_render() {
+        let values: Value =
+            yaml_serde::from_str("cloudProvider: aws\ncaPath: /etc/ca\npodSecurityContext:\n  fsGroup: 10\n").unwrap();
+        let template = "spec:\n  {{- if and (eq .Values.cloudProvider \"magnum\") (.Values.caPath) }}\n  hostPath: magnum\n  {{- end }}\n  {{- if or (eq .Values.cloudProvider \"aws\") (.Values.other) }}\n  provider: aws\n  {{- end }}\n  securityContext:\n    {{ toYaml .Values.podSecurityContext | nindent 4 | trim }}\n";
+        let rendered = render(template, &values);
+        let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap();
+        assert!(parsed["spec"].get("hostPath").is_none(), "{}", rendered.text);
+        assert_eq!(parsed["spec"]["provider"], Value::from("aws"));
+        assert_eq!(parsed["spec"]["securityContext"]["fsGroup"], Value::from(10));
+        assert_eq!(rendered.blocks[0].path, ["podSecurityContext"]);
     }
 
     #[test]

@@ -95,7 +95,8 @@ pub(super) fn control(action: &str, values: &Value, scope: &mut Scope, evaluate:
 }
 
 /// What an `if` tests, where it reads only `values.yaml`: a value (`.Values.hostNetwork.enabled`,
-/// empty or false when missing), `not` one, or `eq`/`ne` of one and a string; `None` otherwise.
+/// empty or false when missing), `not` one, `eq`/`ne` of one and a string, or `and`/`or` of
+/// such; `None` otherwise.
 fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
     let value = |word: &str| values_path(word, scope).map(|p| lookup(values, &p));
     match words {
@@ -103,6 +104,23 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
         // would write into it (`if .Values.podSecurityContext`).
         [path] => value(path).map(|v| truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_))),
         ["not", path] => value(path).map(|v| !truthy(v)),
+        // `and (eq .Values.cloudProvider "magnum") (.Values.caPath)`: each term a condition.
+        [op @ ("and" | "or"), ..] => {
+            let text = words[1..].join(" ");
+            let terms = super::action::split_top(&text, char::is_whitespace);
+            let each: Vec<Option<bool>> = terms
+                .iter()
+                .map(|t| {
+                    let inner = t.strip_prefix('(').and_then(|t| t.strip_suffix(')')).unwrap_or(t);
+                    condition(&inner.split_whitespace().collect::<Vec<_>>(), values, scope)
+                })
+                .collect();
+            let decides = *op == "or";
+            match each.contains(&Some(decides)) {
+                true => Some(decides),
+                false => each.iter().all(Option::is_some).then_some(!decides),
+            }
+        }
         [op @ ("eq" | "ne"), a, b] => {
             let text = |word: &str| match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
                 Some(quoted) => Some(quoted.to_string()),
