@@ -116,6 +116,10 @@ pub(super) const HELM_CHART: &str = "a Helm chart: harden does not edit charts, 
 /// Why a Helm chart's templates are passed over where harden hardens its `values.yaml`.
 pub(super) const HELM_TEMPLATES: &str = "a Helm chart's templates: harden edits no template; it hardens the securityContext they take from the chart's values.yaml";
 
+/// Why an umbrella chart (no `templates/` of its own) is passed over: its workloads are its
+/// dependencies'.
+pub(super) const HELM_UMBRELLA: &str = "a Helm chart with no templates of its own: its workloads come from the charts Chart.yaml lists as dependencies, which are not here, so harden does not check them";
+
 /// True for a Helm chart's own values file (`values.yaml` beside its `Chart.yaml`), where harden
 /// hardens the security contexts the chart's templates take from it.
 pub fn is_chart_values(path: &Path) -> bool {
@@ -142,11 +146,16 @@ pub(super) fn collapse_charts(found: &mut Vec<super::Found>) {
     });
     found.extend(charts.into_iter().map(|chart| {
         let values = ["values.yaml", "values.yml"].iter().any(|v| chart.join(v).is_file());
+        let why = match (chart.join("templates").is_dir(), values) {
+            (false, _) => HELM_UMBRELLA,
+            (true, true) => HELM_TEMPLATES,
+            (true, false) => HELM_CHART,
+        };
         Found {
             display: format!("{}/", super::display(&chart)),
             path: chart,
             kind: Kind::Directory,
-            pass_over: Some(PassOver::Skip(if values { HELM_TEMPLATES } else { HELM_CHART }.into())),
+            pass_over: Some(PassOver::Skip(why.into())),
         }
     }));
 }
