@@ -160,10 +160,11 @@ impl ImageRef {
         }
     }
 
-    /// True for a Windows image (`mcr.microsoft.com/windows/nanoserver`, a `servercore` or
-    /// `nanoserver` tag): its users are account names, and the Linux hardening does not apply.
+    /// True for a Windows image (`mcr.microsoft.com/windows/nanoserver`, a name with `windows` in
+    /// it such as `eks-distro-windows-base:1809`, a `servercore`, `nanoserver` or `ltsc` tag): its
+    /// users are account names, and the Linux hardening does not apply.
     pub fn is_windows(&self) -> bool {
-        let windows = |s: &str| ["nanoserver", "servercore"].iter().any(|w| s.contains(w));
+        let windows = |s: &str| ["nanoserver", "servercore", "windows"].iter().any(|w| s.contains(w));
         self.name.starts_with("mcr.microsoft.com/windows")
             || windows(self.short_name())
             || self.tag.as_deref().is_some_and(|t| windows(t) || t.starts_with("ltsc"))

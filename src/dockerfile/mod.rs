@@ -83,8 +83,23 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     }
     let facts = facts::Facts::new(text, &df, source, config);
     if let Some(windows) = windows_base(&facts) {
+        // Stages with a command of their own on a Linux base are images too (`--target linux`).
+        let linux: Vec<String> = (df.stages.iter().rev().skip(1))
+            .filter(|s| {
+                s.instructions.iter().any(|i| matches!(i.body, model::Body::Cmd(_) | model::Body::Entrypoint(_)))
+            })
+            .filter(|s| facts.base_image(s).is_none_or(|b| !b.is_windows()))
+            .map(|s| s.reference())
+            .collect();
+        let unchecked = match linux.as_slice() {
+            [] => String::new(),
+            stages => format!(
+                "; its Linux stages with a command of their own ({}), images a build reaches with --target, are not checked here",
+                stages.join(", ")
+            ),
+        };
         return Ok(Outcome::Skipped(format!(
-            "a Windows image: it runs on {}, where users are account names (ContainerUser) and no Linux hardening applies",
+            "a Windows image: it runs on {}, where users are account names (ContainerUser) and no Linux hardening applies{unchecked}",
             windows.to_reference()
         )));
     }
