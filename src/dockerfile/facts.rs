@@ -361,11 +361,14 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf.
+/// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf and leaves in the
+/// image (not those it removes again, such as an apk virtual package's group).
 pub fn installed_packages(inst: &Instruction) -> Vec<String> {
     let mut out = Vec::new();
     // Names the RUN gives a list of packages (`deps='bash tzdata' && apk add $deps`).
     let mut lists: Vec<(String, String)> = Vec::new();
+    // apk's virtual packages, each with the packages it groups.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for cmd in inst.body.run_commands() {
         if cmd.argv().is_empty() {
             lists.extend(cmd.assignments().map(|(name, value)| (name.to_string(), value.to_string())));
@@ -379,19 +382,40 @@ pub fn installed_packages(inst: &Instruction) -> Vec<String> {
             }
         };
         let all: Vec<String> = cmd.argv().iter().flat_map(|t| expanded(&t.value)).collect();
+        // apk's virtual package (`apk add -t deps curl`, `--virtual .build-deps`) names the group
+        // of packages, which a later `apk del deps` removes whole.
+        let group = all.iter().enumerate().find_map(|(i, w)| match w.as_str() {
+            "-t" | "--virtual" => all.get(i + 1).cloned(),
+            w => w.strip_prefix("--virtual=").map(str::to_string),
+        });
         // Options may come before the verb too (`apk --no-cache add`).
         let words: Vec<&str> = all.iter().map(String::as_str).filter(|w| !w.starts_with('-')).collect();
         let rest = match words.as_slice() {
             ["apk", "add", rest @ ..] => rest,
             ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
+            // Removed in the same step, they are not in the image.
+            ["apk", "del", names @ ..] | ["apt-get" | "apt", "purge" | "remove", names @ ..] => {
+                for name in names {
+                    let members =
+                        groups.iter().find(|(g, _)| g == name).map(|(_, m): &(String, Vec<String>)| m.clone());
+                    out.retain(|p| p != name && !members.as_ref().is_some_and(|m| m.contains(p)));
+                }
+                continue;
+            }
             _ => continue,
         };
-        for package in rest.iter().map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string()) {
+        let packages: Vec<String> = rest
+            .iter()
+            .filter(|w| group.as_deref() != Some(**w))
+            .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string())
+            .collect();
+        for package in &packages {
             // The branches of an `if` (apk on Alpine, apt-get on Debian) name the same packages.
-            if !out.contains(&package) {
-                out.push(package);
+            if !out.contains(package) {
+                out.push(package.clone());
             }
         }
+        groups.extend(group.map(|g| (g, packages)));
     }
     out
 }
@@ -446,5 +470,12 @@ mod tests {
         let text = "FROM alpine\nRUN set -x && deps='bash tzdata' && apk add --no-cache $deps curl\n";
         let df = super::super::model::Dockerfile::parse(text).unwrap();
         assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "tzdata", "curl"]);
+        // A virtual package's group removed in the same step leaves only what stays.
+        let text = "FROM alpine\nRUN apk add --no-cache -t deps curl vim && apk add --no-cache ca-certificates && curl -o /bin/kubectl https://example.com/kubectl && apk del --purge deps\n";
+        let df = super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["ca-certificates"]);
+        let text = "FROM debian\nRUN apt-get install -y curl git && git clone x && apt-get purge -y curl\n";
+        let df = super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["git"]);
     }
 }
