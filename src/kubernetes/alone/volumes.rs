@@ -7,8 +7,8 @@
 use yaml_serde::Value;
 
 use crate::finding::Finding;
-use crate::kubernetes::workload::Workload;
-use crate::rules;
+use crate::kubernetes::workload::{Container, Workload};
+use crate::rules::{self, Rule};
 
 /// The containers (not left alone already) that use a raw block device while neither they nor
 /// their pod choose a user: each is reported and left alone.
@@ -17,29 +17,15 @@ pub(in crate::kubernetes) fn block_device_containers(
     alone: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let pod_chooses = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let devices: Vec<&str> = c
-            .value
-            .get("volumeDevices")
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(|d| d.get("devicePath").and_then(Value::as_str))
-            .collect();
-        if devices.is_empty() || pod_chooses || c.value.get("securityContext").is_some_and(super::chooses_user) {
-            continue;
-        }
-        let message = format!(
+    leave_alone(workload, alone, findings, &rules::BLOCK_DEVICE, |c| {
+        let devices = c.value.get("volumeDevices").and_then(Value::as_sequence).into_iter().flatten();
+        let devices: Vec<&str> = devices.filter_map(|d| d.get("devicePath").and_then(Value::as_str)).collect();
+        (!devices.is_empty()).then(|| format!(
             "{} opens the raw block device {} (volumeDevices): the kubelet gives a block device no fsGroup, so only root or the device's group may open it, and no user harden chooses could; the container is left alone (to run it as another user, give that user the device's group in supplementalGroups)",
             c.who(workload),
             devices.join(", ")
-        );
-        findings.push(Finding::new(&rules::BLOCK_DEVICE, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
+        ))
+    })
 }
 
 /// The containers (not left alone already) that mount an inline CSI volume while neither they
@@ -49,7 +35,6 @@ pub(in crate::kubernetes) fn inline_csi_containers(
     alone: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let pod_chooses = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
     let volumes = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
     // A volume that asks its driver for harden's group (`csi.cert-manager.io/fs-group: "65532"`)
     // is readable by harden's user.
@@ -67,28 +52,44 @@ pub(in crate::kubernetes) fn inline_csi_containers(
             Some((v.get("name")?.as_str()?, driver))
         })
         .collect();
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+    leave_alone(workload, alone, findings, &rules::INLINE_CSI_VOLUME, |c| {
         let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
         let mounted: Vec<String> = mounts
             .filter_map(|m| m.get("name").and_then(Value::as_str))
             .filter_map(|name| inline.iter().find(|(v, _)| *v == name))
             .map(|(name, driver)| format!("{name} ({driver})"))
             .collect();
-        if mounted.is_empty() || pod_chooses || c.value.get("securityContext").is_some_and(super::chooses_user) {
-            continue;
-        }
         let then = match mounted.iter().any(|m| m.contains("(csi.cert-manager.io)")) {
             true => "set csi.cert-manager.io/fs-group: \"65532\" in its volumeAttributes, and harden moves it to 65532",
             false => "have the driver give the files a group, then run as a user in it",
         };
-        let message = format!(
+        (!mounted.is_empty()).then(|| format!(
             "{} mounts the inline CSI volume {}: its driver writes the files with owners and modes of its own (cert-manager's csi-driver: root's, 0440, unless the volume asks for a group) and the kubelet gives such a volume fsGroup only where the driver asks, so no user harden chooses is known to read them; the container is left alone ({then})",
             c.who(workload),
             mounted.join(", ")
-        );
-        findings.push(Finding::new(&rules::INLINE_CSI_VOLUME, c.line, message));
-        names.push(c.name.clone());
+        ))
+    })
+}
+
+/// The containers (not left alone already) for which `why` has a reason, where neither they nor
+/// their pod choose a user: each is reported under `rule` with that reason and left alone.
+fn leave_alone(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+    rule: &'static Rule,
+    why: impl Fn(&Container<'_>) -> Option<String>,
+) -> Vec<String> {
+    let pod_chooses = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        if pod_chooses || c.value.get("securityContext").is_some_and(super::chooses_user) {
+            continue;
+        }
+        if let Some(message) = why(c) {
+            findings.push(Finding::new(rule, c.line, message));
+            names.push(c.name.clone());
+        }
     }
     names
 }
