@@ -34,11 +34,13 @@ impl GoVersion {
     /// The newest Go release harden knows of (the table below is what was out when this release
     /// of harden was made, December 2026).
     pub const NEWEST: GoVersion = GoVersion { major: 1, minor: 27 };
+    /// The oldest Go release still supported: the one before [`GoVersion::NEWEST`].
+    pub const OLDEST_SUPPORTED: GoVersion = GoVersion { major: 1, minor: Self::NEWEST.minor - 1 };
 
     /// Since when this release gets no more security fixes, as said to the reader: a Go release
     /// is supported until the second release after it is out. `None` while it is supported.
     pub fn past_support(self) -> Option<&'static str> {
-        if self.major != 1 || self.minor + 2 > Self::NEWEST.minor {
+        if self.major != 1 || self >= Self::OLDEST_SUPPORTED {
             return None;
         }
         let ended = RELEASED.iter().find(|(minor, _)| *minor == self.minor + 2).map(|(_, when)| *when);

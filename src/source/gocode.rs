@@ -99,7 +99,7 @@ mod writes;
 
 pub use constraints::named_for_other_os;
 use listens::listens;
-use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES};
+use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS};
 use starts::{assignment, started_program};
 pub use writes::GivenWrite;
 use writes::{flag_without_default, given_write, writes};
@@ -188,8 +188,7 @@ pub fn scan(text: &str) -> GoFile {
 /// A home directory the file looks up and writes in (its first look-up), added to `out`: the
 /// writes that file makes are under it (a config directory, `~/.mc`), whatever the path joins.
 fn home_writes(text: &str, out: &mut GoFile) {
-    let writes = ["os.MkdirAll(", "os.Mkdir(", "os.WriteFile(", "os.Create(", "ioutil.WriteFile("];
-    if !writes.iter().any(|w| text.contains(w)) {
+    if !WRITE_CALLS.iter().any(|(call, _, _)| text.contains(call)) {
         return;
     }
     let lookup = lines::logical_lines(text).into_iter().find_map(|(line, code)| {

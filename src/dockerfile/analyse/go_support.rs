@@ -21,7 +21,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     for (index, upto) in go_builds.chain(make) {
         let stage = &facts.df.stages[index];
         let Some(version) = facts.go_version(stage, upto).filter(|_| told.insert(index)) else { continue };
-        let oldest = GoVersion { minor: GoVersion::NEWEST.minor - 1, ..GoVersion::NEWEST };
+        let oldest = GoVersion::OLDEST_SUPPORTED;
         if let Some(since) = version.past_support() {
             let message = format!(
                 "the program is built with Go {version}, past support since {since}: the standard library it carries (crypto/tls, net/http) gets no more security fixes; {}, Go {oldest} or later (harden does not: a newer Go can ask for code changes)",
