@@ -212,6 +212,9 @@ rules! {
     GO_OLDER_THAN_MODULE = "HD160" "go-older-than-module" Error false ""
         "A stage builds the module with a Go older than its go.mod's `go` line (Go 1.21 on, where that line is a requirement), and nothing lets the go command fetch a newer toolchain (golang images set GOTOOLCHAIN=local): the build stops with \"go.mod requires go >= …\"."
         "Not fixed: raise the golang tag (or the build argument's default) to at least go.mod's Go; the build proof of any other change skips where the original does not build.";
+    REMOTE_ADD_UNCHECKED = "HD161" "remote-add-unchecked" Warning false ""
+        "ADD downloads a file over HTTP(S) without --checksum: whatever the server sends that day goes into the image unverified (a moved release, a compromised mirror)."
+        "Not fixed: the digest has to come from the file's publisher; add --checksum=sha256:<digest> (Dockerfile syntax 1.6 or later), or download in a RUN that checks the sum.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."
         "Sets runAsNonRoot: true in the pod securityContext (and true where a container sets false).";

@@ -142,6 +142,10 @@ pub struct Copy {
     pub from: Option<String>,
     /// The `--chown` value and its span.
     pub chown: Option<(String, Range<usize>)>,
+    /// The `--chmod` value.
+    pub chmod: Option<String>,
+    /// The `--checksum` value of an `ADD` (`sha256:…`), which BuildKit checks a download against.
+    pub checksum: Option<String>,
     /// Source paths (heredoc sources are left out).
     pub sources: Vec<String>,
     /// Destination path.

@@ -393,6 +393,7 @@ pub(super) fn onbuild(facts: &Facts<'_>) -> Option<(usize, String)> {
     }
     None
 }
+
 /// Absolute paths the runtime stage copies in.
 pub(super) fn copied_paths(facts: &Facts<'_>) -> Vec<String> {
     facts.copied(facts.runtime_stage()).into_iter().map(|c| c.target).collect()

@@ -82,9 +82,42 @@ fn is_provided(argv: &[&str], copied: &[String]) -> bool {
         ["rm", paths @ ..] => {
             paths.iter().all(|p| p.starts_with("/var/cache/apk") || p.starts_with("/var/lib/apt/lists"))
         }
-        ["chmod", _mode, paths @ ..] => !paths.is_empty() && paths.iter().all(|p| copied.iter().any(|c| c == p)),
+        ["chmod", mode, paths @ ..] => {
+            words.len() == argv.len()
+                && chmod_mode(mode).is_some()
+                && !paths.is_empty()
+                && paths.iter().all(|p| copied.iter().any(|c| c == p))
+        }
         _ => false,
     }
+}
+
+/// The octal mode a `chmod` gives a copied file (a file from the build context arrives 0644, a
+/// download 0600), as `COPY --chmod` writes it: `+x` and `a+x` are 755, an octal mode itself.
+/// `None` for a mode that depends on the file's own (`g-w`).
+pub fn chmod_mode(mode: &str) -> Option<&str> {
+    match mode {
+        "+x" | "a+x" | "ugo+x" | "+rx" | "a+rx" => Some("755"),
+        "u+x" => Some("744"),
+        _ if (3..=4).contains(&mode.len()) && mode.bytes().all(|b| (b'0'..=b'7').contains(&b)) => Some(mode),
+        _ => None,
+    }
+}
+
+/// The `chmod`s of a `RUN` whose paths the stage copies in: each mode and path.
+pub fn chmods<'a>(inst: &'a Instruction, copied: &[String]) -> Vec<(&'a str, &'a str)> {
+    let mut out = Vec::new();
+    for cmd in inst.body.run_commands() {
+        let argv = cmd.argv();
+        if let [program, mode, paths @ ..] = argv
+            && program.value == "chmod"
+            && let Some(mode) = chmod_mode(&mode.value)
+        {
+            let copied_paths = paths.iter().filter(|p| copied.contains(&p.value));
+            out.extend(copied_paths.map(|p| (mode, p.value.as_str())));
+        }
+    }
+    out
 }
 
 /// Programs that run a Go program from source or under a debugger: development images.
@@ -213,6 +246,9 @@ mod tests {
         ));
         assert!(provided_by_distroless(&run("RUN chmod +x /app"), &copied));
         assert!(!provided_by_distroless(&run("RUN chmod +x /entrypoint.sh"), &copied));
+        assert!(!provided_by_distroless(&run("RUN chmod -R g-w /app"), &copied));
+        assert!(!provided_by_distroless(&run("RUN chmod -R 755 /app"), &copied));
+        assert!(provided_by_distroless(&run("RUN chmod 0555 /app"), &copied));
         assert!(!provided_by_distroless(&run("RUN apk add --no-cache curl"), &copied));
         assert!(!provided_by_distroless(&run("RUN mkdir -p /data"), &copied));
     }

@@ -124,6 +124,7 @@ fn summary(input: &BodyInput<'_>) -> String {
 fn hazards(files: &[FileReport]) -> Vec<String> {
     let mut out = Vec::new();
     for file in files {
+        out.extend(buildkit_only(file));
         for f in &file.findings {
             let note = match (f.rule, f.fixed) {
                 ("HD117", _) => Some(format!(
@@ -148,13 +149,6 @@ fn hazards(files: &[FileReport]) -> Vec<String> {
                     file.path, f.line, f.message
                 )),
                 ("HK223", _) => Some(format!("`{}`: {}.", file.path, f.message)),
-                // The first `RUN --mount` of a file makes it build with BuildKit only.
-                ("HD113", true) if file.original.as_deref().is_some_and(|text| !text.contains("--mount=")) => {
-                    Some(format!(
-                        "`{}`: the cache mounts (`RUN --mount=type=cache`) need BuildKit, Docker's default builder since 23.0 and `docker buildx build`'s; a build with `DOCKER_BUILDKIT=0` (the legacy builder) fails on them.",
-                        file.path
-                    ))
-                }
                 ("HK207", true) => Some(format!(
                     "`{}` line {}: the root filesystem becomes read-only; the program can write only to /tmp and its volumes.",
                     file.path, f.line
@@ -165,6 +159,25 @@ fn hazards(files: &[FileReport]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The note for a Dockerfile the rewrite gives its first BuildKit-only flags (`RUN --mount`,
+/// `COPY --chmod`): a build with the legacy builder fails on them.
+fn buildkit_only(file: &FileReport) -> Option<String> {
+    const FLAGS: [(&str, &str); 2] =
+        [("--mount=", "the cache mounts (`RUN --mount=type=cache`)"), ("--chmod=", "`--chmod` on COPY and ADD")];
+    let (Some(old), Some(new)) = (&file.original, &file.rewritten) else { return None };
+    if FLAGS.iter().any(|(flag, _)| old.contains(flag)) {
+        return None;
+    }
+    let added: Vec<&str> = FLAGS.iter().filter(|(flag, _)| new.contains(flag)).map(|(_, what)| *what).collect();
+    (!added.is_empty()).then(|| {
+        format!(
+            "`{}`: {} need BuildKit, Docker's default builder since 23.0 and `docker buildx build`'s; a build with `DOCKER_BUILDKIT=0` (the legacy builder) fails on them.",
+            file.path,
+            added.join(" and ")
+        )
+    })
 }
 
 fn diff_of(file: &FileReport) -> String {
@@ -215,17 +228,19 @@ mod tests {
     }
 
     #[test]
-    fn the_first_cache_mount_of_a_file_is_said_to_need_buildkit() {
+    fn the_first_buildkit_flags_of_a_file_are_said_to_need_buildkit() {
         let mut plain = file("Dockerfile", 2);
-        let mounts = |line| {
-            let mut finding = Finding::new(&crate::rules::NO_CACHE_MOUNT, line, "no BuildKit cache mount");
-            finding.fixed = true;
-            finding
-        };
-        plain.findings = vec![mounts(1), mounts(2)];
+        plain.findings.clear();
+        plain.rewritten = Some(
+            "RUN --mount=type=cache,target=/root/.cache/go-build go build\nRUN --mount=type=cache,target=/go/pkg/mod go vet\n"
+                .into(),
+        );
         let notes = hazards(std::slice::from_ref(&plain));
         assert_eq!(notes.len(), 1, "once per file: {notes:?}");
         assert!(notes[0].starts_with("`Dockerfile`: the cache mounts") && notes[0].contains("DOCKER_BUILDKIT=0"));
+        // A mode moved into an ADD needs BuildKit too.
+        plain.rewritten = Some("ADD --chmod=755 https://example.com/probe /bin/probe\n".into());
+        assert!(hazards(std::slice::from_ref(&plain))[0].starts_with("`Dockerfile`: `--chmod` on COPY and ADD need"));
         // A file that mounts already builds with BuildKit only: nothing new to say.
         plain.original = Some("RUN --mount=type=secret,id=netrc go mod download\n".into());
         assert!(hazards(&[plain]).is_empty());

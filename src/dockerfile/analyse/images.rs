@@ -140,8 +140,28 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             {
                 out.push(Finding::new(&rules::ADD_FOR_COPY, inst.line, "ADD copies local files; COPY says so"));
             }
+            if let Body::Copy(copy) = &inst.body
+                && copy.is_add
+                && copy.checksum.is_none()
+                && let Some(url) = copy.sources.iter().find(|s| is_http_download(s))
+            {
+                out.push(Finding::new(
+                    &rules::REMOTE_ADD_UNCHECKED,
+                    inst.line,
+                    format!("ADD {url} is not checked against a digest: add --checksum=sha256:<digest> from the file's publisher"),
+                ));
+            }
         }
     }
+}
+
+/// True for a source `ADD` downloads over HTTP(S) as a file; a git repository (`….git`,
+/// `…#ref`) is fetched by commit instead.
+fn is_http_download(source: &str) -> bool {
+    let lower = source.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !lower.contains(".git#")
+        && !lower.trim_end_matches('/').ends_with(".git")
 }
 
 /// The build argument value that puts the runtime on a shell-less stage of the file instead

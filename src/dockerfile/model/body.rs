@@ -40,6 +40,8 @@ pub(super) fn body(inst: &Ast<'_>, text: &str) -> Body {
                 .iter()
                 .find(|f| f.name.value == "chown")
                 .and_then(|f| f.value.as_ref().map(|v| (v.value.to_string(), v.span.clone()))),
+            chmod: flag(&copy.options, "chmod"),
+            checksum: None,
             sources: sources(&copy.src),
             dest: copy.dest.value.to_string(),
         }),
@@ -51,6 +53,8 @@ pub(super) fn body(inst: &Ast<'_>, text: &str) -> Body {
                 .iter()
                 .find(|f| f.name.value == "chown")
                 .and_then(|f| f.value.as_ref().map(|v| (v.value.to_string(), v.span.clone()))),
+            chmod: flag(&add.options, "chmod"),
+            checksum: flag(&add.options, "checksum"),
             sources: sources(&add.src),
             dest: add.dest.value.to_string(),
         }),

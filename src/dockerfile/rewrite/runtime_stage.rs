@@ -67,6 +67,7 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
             _ => false,
         })
         .collect();
+    modes_into_copies(facts, &removed, &copied, out);
     let orphan_args = args_only_used_by(facts, stage, &removed);
     for inst in removed.iter().copied().chain(orphan_args) {
         out.push(Edit::delete(removal(facts.text, inst)));
@@ -121,6 +122,21 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
                     out.push(Edit::insert(end, format!("{lead}{line}")));
                 }
             }
+        }
+    }
+}
+
+/// The mode a removed `chmod` gave a file the stage copies from the build context or a URL
+/// moves into that COPY or ADD (`ADD --chmod=755 https://…`): such a file arrives without the
+/// execute bit. A file copied from a stage or an image keeps the mode it was built with.
+fn modes_into_copies(facts: &Facts<'_>, removed: &[&Instruction], copied: &[String], out: &mut Vec<Edit>) {
+    let stage = facts.runtime_stage();
+    let copies = facts.copied(stage);
+    for (mode, path) in removed.iter().flat_map(|inst| runtime::chmods(inst, copied)) {
+        let last = copies.iter().rev().find(|c| c.target == path);
+        if let Some(c) = last.filter(|c| c.copy.from.is_none() && c.copy.chmod.is_none()) {
+            let keyword = &stage.instructions[c.index].keyword_span;
+            out.push(Edit::insert(keyword.end, format!(" --chmod={mode}")));
         }
     }
 }
