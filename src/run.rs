@@ -424,7 +424,8 @@ pub fn harden_file(
                 true => Some(kubernetes::chart::Guard::Schema),
                 false => kubernetes::chart::Guard::of_tests(&repository::chart_tests(chart, &in_chart)),
             };
-            kubernetes::chart::harden(&text, &templates, guard.as_ref(), config, context)
+            let variants = repository::chart_values_variants(chart, &in_chart);
+            kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, context)
         }
         Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
         Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),

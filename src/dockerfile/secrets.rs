@@ -94,7 +94,8 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// True for a copied path that is a credential file.
 pub fn is_secret_file(path: &str) -> bool {
-    if path.contains("://") {
+    // A directory (`credentials/`, a Go package) is not a credential file.
+    if path.contains("://") || path.ends_with('/') {
         return false;
     }
     let name = path.trim_end_matches('/').rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
@@ -122,6 +123,7 @@ mod tests {
         assert!(is_secret_file(".env") && is_secret_file("certs/server.key") && is_secret_file("id_rsa"));
         assert!(!is_secret_file(".env.example") && !is_secret_file("id_rsa.pub") && !is_secret_file("main.go"));
         assert!(is_secret_file("deploy/kubeconfig.yaml") && is_secret_file("credentials.json"));
+        assert!(is_secret_file("credentials") && !is_secret_file("credentials/"), "a package directory");
         assert!(!is_secret_file("/usr/src/app/bin/kubeconfig_generator"), "a program named for what it writes");
     }
 }

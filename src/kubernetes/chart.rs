@@ -59,12 +59,52 @@ impl Guard {
     }
 }
 
+/// Drops the user fields (runAsNonRoot, the user, the group) harden would write into a value
+/// that one of the chart's other values files sets a user in (`values-pro.yaml`'s `securityContext.runAsUser: 10001`): Helm merges that
+/// file over the defaults, so a default group beside its user would pair ids the chart never
+/// chose. Each value's path and the reason, once.
+fn users_chosen_by_variants(changes: &mut Vec<Change>, variants: &[(String, String)]) -> Vec<(Vec<String>, String)> {
+    let parsed: Vec<(&String, Value)> =
+        variants.iter().filter_map(|(path, text)| Some((path, yaml_serde::from_str(text).ok()?))).collect();
+    let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    changes.retain(|change| {
+        let keys: Vec<String> =
+            change.path.iter().map_while(|s| if let Seg::Key(k) = s { Some(k.clone()) } else { None }).collect();
+        let Some((_, at)) = keys.split_last().filter(|(f, _)| matches!(f.as_str(), "runAsNonRoot" | "runAsUser" | "runAsGroup"))
+        else {
+            return true;
+        };
+        let chosen = parsed.iter().find_map(|(file, values)| {
+            let value = at.iter().try_fold(values, |v, k| v.get(k.as_str()))?;
+            let user = ["runAsUser", "runAsGroup"].iter().find_map(|f| Some((f, value.get(f)?.as_u64()?)))?;
+            Some(format!(
+                "{file} sets {}: {} in {}, and Helm merges that file over these defaults: harden leaves the user to it (a default group or runAsNonRoot beside it would be one the chart never chose)",
+                user.0,
+                user.1,
+                at.join(".")
+            ))
+        });
+        match chosen {
+            Some(why) => {
+                if !out.iter().any(|(a, _)| a == at) {
+                    out.push((at.to_vec(), why));
+                }
+                false
+            }
+            None => true,
+        }
+    });
+    out
+}
+
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
-/// `templates` holds each template's path (as messages name it) and text; `guard` says what
-/// else checks `values.yaml` (its changes are then reported, not made).
+/// `templates` holds each template's path (as messages name it) and text; `variants` each other
+/// values file the chart ships (`values-pro.yaml`, `ci/openshift-values.yaml`) with its text;
+/// `guard` says what else checks `values.yaml` (its changes are then reported, not made).
 pub fn harden(
     values_text: &str,
     templates: &[(String, String)],
+    variants: &[(String, String)],
     guard: Option<&Guard>,
     config: &Config,
     context: &Context,
@@ -154,6 +194,15 @@ pub fn harden(
         findings.push(Finding::new(&rules::CHART_TEMPLATE, 1, why.clone()));
         left_alone.push(why);
     }
+    for (at, why) in users_chosen_by_variants(&mut changes, variants) {
+        let line = line_of(&at);
+        let user_fields = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id];
+        for f in findings.iter_mut().filter(|f| f.fixed && Some(f.line) == line && user_fields.contains(&f.rule)) {
+            f.fixed = false;
+            f.message.push_str(&format!("; {why}"));
+        }
+        left_alone.push(why);
+    }
     findings.retain(|f| !config.is_disabled(f.rule));
     if let Some(guard) = guard.filter(|_| !changes.is_empty()) {
         changes.clear();
@@ -229,7 +278,7 @@ mod tests {
 
     fn run(values: &str, templates: &[(&str, String)]) -> Outcome {
         let templates: Vec<(String, String)> = templates.iter().map(|(p, t)| (p.to_string(), t.clone())).collect();
-        harden(values, &templates, None, &Config::default(), &Context::default()).unwrap()
+        harden(values, &templates, &[], None, &Config::default(), &Context::default()).unwrap()
     }
 
     #[test]
@@ -291,7 +340,7 @@ mod tests {
     #[test]
     fn malformed_values_are_an_error_with_their_line() {
         let templates = [("templates/api.yaml".to_string(), DEPLOYMENT.to_string())];
-        let err = harden("a: 1\nb: [\n", &templates, None, &Config::default(), &Context::default()).unwrap_err();
+        let err = harden("a: 1\nb: [\n", &templates, &[], None, &Config::default(), &Context::default()).unwrap_err();
         assert!(err.line >= 2, "{err:?}");
     }
 
@@ -301,6 +350,7 @@ mod tests {
         let outcome = harden(
             "podSecurityContext: {}\nsecurityContext: {}\n",
             &templates,
+            &[],
             Some(&Guard::Schema),
             &Config::default(),
             &Context::default(),

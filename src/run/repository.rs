@@ -309,6 +309,22 @@ pub(super) fn chart_templates(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> V
         .collect()
 }
 
+/// The other values files the Helm chart in `chart` ships (`values-pro.yaml`, chart-testing's
+/// `ci/openshift-values.yaml`), each with its path relative to the chart and its text.
+pub(super) fn chart_values_variants(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Vec<(String, String)> {
+    let walk = ignore::WalkBuilder::new(chart).standard_filters(false).max_depth(Some(2)).build();
+    walk.flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy();
+            let at = e.path().strip_prefix(chart).map(Path::to_path_buf).unwrap_or_default();
+            let place = at.parent().is_some_and(|p| p.as_os_str().is_empty() || p == Path::new("ci"));
+            place && name != "values.yaml" && name.contains("values") && discover::is_yaml_name(&name)
+        })
+        .filter_map(|e| Some((rel(e.path()).display().to_string(), discover::read_text(e.path()).ok()?)))
+        .collect()
+}
+
 /// The tests of the Helm chart in `chart`: Go tests anywhere in it (terratest's
 /// `tests/template_test.go`) and the YAML under `tests/` (helm-unittest's suites), each with its
 /// path relative to the chart and its text.

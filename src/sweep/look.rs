@@ -128,7 +128,7 @@ pub async fn would_change(
                 // The chart's tests, read only where it goes on to `harden pr`, may still hold it back.
                 let schema = candidates.paths.contains(&format!("{dir}values.schema.json"));
                 let guard = schema.then_some(kubernetes::chart::Guard::Schema);
-                kubernetes::chart::harden(&text, &templates, guard.as_ref(), config, &Default::default())
+                kubernetes::chart::harden(&text, &templates, &[], guard.as_ref(), config, &Default::default())
             }
             None => kubernetes::harden(&text, config),
         };

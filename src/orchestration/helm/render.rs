@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use yaml_serde::Value;
 
-use super::action::action_value;
+use super::action::{action_value, split_top};
 use super::scope::{Scope, control, values_path};
 
 /// A block a template takes whole from `values.yaml` (`{{- toYaml .Values.podSecurityContext |
@@ -164,7 +164,9 @@ fn without_comments(line: &str) -> Option<String> {
 /// (`toYaml .Values.podSecurityContext | nindent 8`, `.Values.x | toYaml | indent 4`); none for
 /// one that changes it on the way (`omit`, `merge`, `tpl`) or names no value.
 fn block_action(action: &str, scope: &Scope) -> Option<Block> {
-    let mut words: Vec<&str> = action.split_whitespace().filter(|w| *w != "|").collect();
+    // A pipe needs no spaces around it (`toYaml .| nindent 10`).
+    let commands = split_top(action, |c| c == '|');
+    let mut words: Vec<&str> = commands.iter().flat_map(|c| c.split_whitespace()).collect();
     // `… | nindent 8 | trim` on a line indented as deep: the same block, its first newline gone.
     if words.len() > 2 && words[words.len() - 3] == "nindent" && words.last() == Some(&"trim") {
         words.pop();
@@ -276,7 +278,8 @@ mod tests {
         let values: Value =
             yaml_serde::from_str("podSecurityContext: {}\ncontroller:\n  securityContext:\n    runAsNonRoot: true\n")
                 .unwrap();
-        let template = "spec:\n  {{- with .Values.podSecurityContext }}\n  securityContext:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {{- .Values.controller.securityContext | toYaml | nindent 6 }}\n    resources: {{- merge .Values.resources (dict) | toYaml | nindent 6 }}\n";
+        // A pipe written without spaces (`.|`) is a pipe all the same.
+        let template = "spec:\n  {{- with .Values.podSecurityContext }}\n  securityContext:\n    {{- toYaml .| nindent 4 }}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {{- .Values.controller.securityContext|toYaml | nindent 6 }}\n    resources: {{- merge .Values.resources (dict) | toYaml | nindent 6 }}\n";
         let rendered = render(template, &values);
         let paths: Vec<&[String]> = rendered.blocks.iter().map(|b| b.path.as_slice()).collect();
         assert_eq!(

@@ -155,6 +155,13 @@ fn truthy(value: &Value) -> bool {
 /// The `values.yaml` keys a path in an action names: `.Values.a.b` (or `$.Values.a.b`), or one
 /// relative to a `with` of values (`.`, `.securityContext`).
 pub(super) fn values_path(word: &str, scope: &Scope) -> Option<Vec<String>> {
+    let path = path_named(word, scope)?;
+    // A key is a name (`podSecurityContext`, `kube-rbac-proxy`), never a piece of syntax.
+    let name = |k: &String| k.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    path.iter().all(name).then_some(path)
+}
+
+fn path_named(word: &str, scope: &Scope) -> Option<Vec<String>> {
     let word = word.trim_matches(|c| c == '(' || c == ')');
     let keys = |path: &str| path.split('.').filter(|k| !k.is_empty()).map(str::to_string).collect::<Vec<_>>();
     if let Some(path) = word.strip_prefix("$.Values.").or_else(|| word.strip_prefix(".Values.")) {
