@@ -17,6 +17,7 @@ use crate::outcome::Outcome;
 use crate::rules::{self, Severity};
 use crate::source::SourceFacts;
 
+mod doc_checks;
 mod manifest_context;
 mod pinning;
 mod repository;
@@ -424,6 +425,8 @@ pub fn harden_file(
                 true => Some(kubernetes::chart::Guard::Schema),
                 false => kubernetes::chart::Guard::of_tests(&repository::chart_tests(chart, &in_chart)),
             };
+            let docs = context.helm_docs_check.clone().filter(|_| doc_checks::readme_by_helm_docs(chart));
+            let guard = guard.or(docs.map(kubernetes::chart::Guard::Docs));
             let variants = repository::chart_values_variants(chart, &in_chart);
             kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, context)
         }

@@ -36,6 +36,9 @@ pub enum Guard {
     /// A test of the chart checks the securityContexts it renders, here (`tests/x_test.go:340`):
     /// new defaults would fail it, and harden edits no test.
     Tests(String),
+    /// helm-docs writes the chart's README from `values.yaml`, and the repository runs it, here
+    /// (`.pre-commit-config.yaml:4`): harden does not run helm-docs.
+    Docs(String),
 }
 
 impl Guard {
@@ -53,6 +56,9 @@ impl Guard {
             Guard::Schema => "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema".to_string(),
             Guard::Tests(at) => format!(
                 "the chart's tests check the securityContexts it renders ({at}): new defaults would fail them, and harden edits no test"
+            ),
+            Guard::Docs(at) => format!(
+                "helm-docs writes the chart's README from values.yaml, and the repository runs it ({at}): new values need the README regenerated with them, or a check that compares the two fails, and harden does not run helm-docs"
             ),
         };
         format!("{why}, so it proposes no change; the findings say what to set")

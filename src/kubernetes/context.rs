@@ -52,6 +52,10 @@ pub struct Context {
     /// True when the repository's manifests run images it builds: then an image it does not
     /// build is another project's.
     pub runs_own_images: bool,
+    /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
+    /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
+    /// change without it.
+    pub helm_docs_check: Option<String>,
     /// The directory that makes the manifest an example of running software (`examples`,
     /// `docs`…) or the walkthrough file itself, when one does: see [`super::example_dir`].
     pub example_dir: Option<String>,

@@ -48,6 +48,7 @@ pub(super) fn manifest_context(
     let mut context = kubernetes::Context {
         platform_users: facts.platform_users.clone(),
         patched: facts.patched.clone(),
+        helm_docs_check: facts.helm_docs_check.clone(),
         ..Default::default()
     };
     // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.

@@ -27,6 +27,9 @@ pub struct RepositoryFacts {
     /// The files kustomizations put into generated ConfigMaps and Secrets (relative to the
     /// repository), each with the kustomization and its generator's key.
     generated_data: BTreeMap<PathBuf, (PathBuf, &'static str)>,
+    /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
+    /// values (`nix/checks.nix:165`), when it does.
+    pub helm_docs_check: Option<String>,
     /// The tags and digests kustomizations' `images:` give images, each with the manifests
     /// (relative to the repository) the kustomization builds from, where it applies.
     image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
@@ -138,6 +141,7 @@ impl RepositoryFacts {
             }
         }
         facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
+        facts.helm_docs_check = super::doc_checks::helm_docs_check(repo);
         if let Some(name) = repository_name(repo) {
             facts.orchestration.name_repository(&name);
         }
