@@ -195,9 +195,15 @@ pub fn other_owner(facts: &Facts<'_>) -> Option<Blocker> {
 /// directory is relative).
 pub fn unknown_writes(facts: &Facts<'_>) -> Option<Blocker> {
     let stage = facts.runtime_stage();
+    // Every image but scratch has a /tmp any user may write (distroless's too).
+    let has_tmp = facts.base_image(stage).is_some_and(|b| b.family() != super::image::Family::Scratch);
+    let made = |dir: &str| {
+        let dir = dir.trim_end_matches('/');
+        !dir.is_empty() && !(has_tmp && matches!(dir, "/tmp" | "/var/tmp"))
+    };
     stage.instructions.iter().find_map(|inst| {
         let what = match &inst.body {
-            Body::Workdir(dir) if !dir.trim_end_matches('/').is_empty() => format!("WORKDIR {dir}"),
+            Body::Workdir(dir) if made(dir) => format!("WORKDIR {dir}"),
             Body::Volume(paths) => format!("VOLUME {}", paths.join(" ")),
             _ => return None,
         };
@@ -205,7 +211,7 @@ pub fn unknown_writes(facts: &Facts<'_>) -> Option<Blocker> {
             &rules::RUNTIME_WRITES,
             inst.line,
             format!(
-                "{what} makes a root-owned directory, and the program, built outside this Dockerfile, may write there; the user is left as it is"
+                "{what} makes a root-owned directory, and the program, copied in prebuilt (what it writes cannot be read here), may write there; the user is left as it is"
             ),
         ))
     })

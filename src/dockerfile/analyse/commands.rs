@@ -56,8 +56,14 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
                     )
                 } else {
                     // `curl -f http://localhost:$PORT/health`: the shell expands what exec form would not.
-                    let expands = form.words().into_iter().find(|w| w.contains('$'));
-                    let expands = expands.map(|w| format!(", which expands `{w}`")).unwrap_or_default();
+                    // A script over several lines is no word to quote.
+                    let expands = form.words().into_iter().find(|w| w.contains('$')).map(|w| {
+                        match w.contains('\n') || w.chars().count() > 60 {
+                            true => ", which runs its script".to_string(),
+                            false => format!(", which expands `{w}`"),
+                        }
+                    });
+                    let expands = expands.unwrap_or_default();
                     let message = format!(
                         "HEALTHCHECK CMD is in shell form: the runtime keeps its /bin/sh to run it{expands}, and a health check needs no signals, so harden leaves the form as it is"
                     );

@@ -41,8 +41,14 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                     .tag
                     .as_deref()
                     .is_some_and(|t| t != "latest" && t.starts_with(|c: char| c.is_ascii_alphabetic()));
-            if image.tag.is_none() || image.tag.as_deref() == Some("latest") || variant_only {
-                let mut message = if variant_only {
+            // A distribution's development branch (`alpine:edge`, `debian:sid`) moves daily.
+            let rolling = matches!(image.tag.as_deref(), Some("edge" | "sid" | "unstable" | "rolling"));
+            if image.tag.is_none() || image.tag.as_deref() == Some("latest") || variant_only || rolling {
+                let mut message = if rolling {
+                    format!(
+                        "{reference} is the distribution's development branch, which changes its packages from one build to the next; name a release"
+                    )
+                } else if variant_only {
                     format!("{reference} names no Go version, only a variant")
                 } else if image.family() == Family::Distroless {
                     // Distroless tags name a variant (`nonroot`, `debug`), never a version.

@@ -97,13 +97,6 @@ pub(super) const FUZZ_LIBRARIES: &[&str] =
     &["github.com/AdaLogics/go-fuzz-headers", "github.com/dvyukov/go-fuzz", "github.com/google/gofuzz"];
 
 /// Calls that look up the user's home directory (or a directory under it) for the program's
-/// files.
-pub(super) const HOME_LOOKUPS: &[&str] = &[
-    "os.UserHomeDir()",
-    "os.UserConfigDir()",
-    "os.UserCacheDir()",
-    "homedir.Dir()",
-    "homedir.Expand(",
-    "xdg.ConfigHome",
-    "xdg.DataHome",
-];
+/// files (not go-homedir's `homedir.Expand`, which only resolves a `~/` path the user gives).
+pub(super) const HOME_LOOKUPS: &[&str] =
+    &["os.UserHomeDir()", "os.UserConfigDir()", "os.UserCacheDir()", "homedir.Dir()", "xdg.ConfigHome", "xdg.DataHome"];
