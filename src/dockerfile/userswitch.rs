@@ -199,7 +199,8 @@ pub fn unknown_writes(facts: &Facts<'_>) -> Option<Blocker> {
     let has_tmp = facts.base_image(stage).is_some_and(|b| b.family() != super::image::Family::Scratch);
     let made = |dir: &str| {
         let dir = dir.trim_end_matches('/');
-        !dir.is_empty() && !(has_tmp && matches!(dir, "/tmp" | "/var/tmp"))
+        let shared_tmp = has_tmp && matches!(dir, "/tmp" | "/var/tmp");
+        !dir.is_empty() && !shared_tmp
     };
     stage.instructions.iter().find_map(|inst| {
         let what = match &inst.body {
