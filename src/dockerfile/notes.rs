@@ -16,7 +16,8 @@ const NOT_ROOT: &[&str] =
 /// Words that turn a need around (`must not run as root`, `never as root`).
 const NEGATIONS: &[&str] = &["not", "never", "avoid", "avoids"];
 /// Words that say a base image was chosen over a smaller one.
-const CHOSEN_OVER: &[&str] = &["rather than", "instead of", "because", "need", "require"];
+const CHOSEN_OVER: &[&str] =
+    &["rather than", "instead of", "because", "need", "require", "small enough", "expect", "exec into"];
 
 /// The comment in the runtime stage (or just above its `FROM`) saying the program needs root,
 /// as a refusal that quotes it.
@@ -103,6 +104,9 @@ mod tests {
         let (root, base) = notes(&format!("{build}FROM gcr.io/distroless/static\n# Run as nonroot, no root needed\n"));
         assert_eq!((root, base), (None, None));
         assert_eq!(notes(&format!("{build}# Use distroless as the minimal base\nFROM alpine\n")).1, None);
+        let conceded =
+            "# we could copy the binary to scratch, but this image is small enough\n# and users exec into it\n";
+        assert!(notes(&format!("{build}FROM alpine\n{conceded}ENTRYPOINT [\"/app\"]\n")).1.unwrap().contains("line 5"));
         assert_eq!(notes(&format!("{build}FROM alpine\n# The server must not run as root\n")).0, None);
         assert!(notes(&format!("{build}# Note: needs root for the raw socket\nFROM alpine\n")).0.is_some());
     }

@@ -167,6 +167,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     // Built by make or a script, or before the image on a distribution's base: harden cannot
     // build that binary to prove it runs on distroless, so the runtime stays, and its user.
     if facts.builds().next().is_none() || facts.program_built_elsewhere() {
+        // The maintainer's word on the base comes before harden's own reasons.
+        if let Some((rule, line, message)) = super::notes::base_chosen(facts).filter(|_| runtime_base_is_fat(facts)) {
+            hazard(rule, line, message);
+        }
         hazards.extend(unknown_output::unknown_output(facts));
         let as_root = super::userswitch::runs_as_root(facts);
         // A low port the program binds, or a resource only root may use, is reason enough for
@@ -200,9 +204,10 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         return Plan::kept(true, hazards);
     }
     // A base the file says it chose over distroless stays (a choice harden cannot see the
-    // reason for), but only where the rewrite would replace it.
+    // reason for), but only where the rewrite would replace it; the maintainer's word comes
+    // before harden's own reasons.
     let chosen = || super::notes::base_chosen(facts).filter(|_| runtime_base_is_fat(facts));
-    let runtime = match runtime_image(facts).and_then(|image| chosen().map_or(Ok(image), Err)) {
+    let runtime = match chosen().map_or_else(|| runtime_image(facts), Err) {
         // A musl build on a musl runtime is a reason to keep it, said at info.
         Err((rule, line, message))
             if rule.id == rules::CGO_MUSL.id
