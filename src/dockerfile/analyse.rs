@@ -296,16 +296,10 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let built_user = facts.last_user(stage).and_then(|(_, u)| super::users::user_as_built(facts, stage, u));
     match facts.last_user(stage) {
         _ if drop_kept => {}
-        // The base image's tag (`:nonroot`) already runs the program as a non-root user: not the
-        // error of a root image, only a user scanners (checkov CKV_DOCKER_3) look for.
-        None if nonroot_base => out.push(Finding {
-            severity: crate::rules::Severity::Info,
-            ..Finding::new(
-                &rules::RUNS_AS_ROOT,
-                stage.from.line,
-                "no USER instruction: the base image's tag runs the program as a non-root user (65532), which the kubelet can check; harden adds none, as USER 65532:65532 would only repeat it",
-            )
-        }),
+        // The base image's tag (`:nonroot`) already runs the program as a non-root user, with
+        // ids the kubelet can check: nothing runs as root, so nothing is said (a code-scanning
+        // alert titled "runs as root" would be false).
+        None if nonroot_base => {}
         // A kept final stage that is an export (`docker build --output`): nothing runs in it by
         // itself.
         None if !plan.rewrites_runtime() && facts.is_export() => {
