@@ -65,6 +65,20 @@ impl Guard {
     }
 }
 
+/// The one HK228 finding for a workload whose template takes no securityContext from
+/// `values.yaml`: why, and the rules its own findings name, at the worst of their severities.
+fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Finding {
+    let mut rules_named: Vec<&str> = own.iter().map(|f| f.rule).collect();
+    rules_named.sort();
+    rules_named.dedup();
+    let message = format!(
+        "{who}: {why}, so its settings have no place there ({}); set them in the template",
+        rules_named.join(", ")
+    );
+    let severity = own.iter().map(|f| f.severity).max().unwrap_or(rules::CHART_TEMPLATE.severity);
+    Finding { severity, ..Finding::new(&rules::CHART_TEMPLATE, 1, message) }
+}
+
 /// Drops the user fields (runAsNonRoot, the user, the group) harden would write into a value
 /// that one of the chart's other values files sets a user in (`values-pro.yaml`'s `securityContext.runAsUser: 10001`): Helm merges that
 /// file over the defaults, so a default group beside its user would pair ids the chart never
@@ -176,8 +190,17 @@ pub fn harden(
         let line = p.sources.iter().find_map(|s| line_of(s)).unwrap_or(1);
         let fixed = p.changes.is_ok();
         if let Err(why) = &p.changes {
-            findings.push(Finding::new(&rules::CHART_TEMPLATE, line, format!("{}: {why}", p.who)));
             left_alone.push(format!("{}: {why}", p.who));
+            // A workload that takes nothing from values.yaml has no entry its findings could
+            // point at: they are one finding, as serious as the worst of them.
+            // (What is said at info, such as a user left to the image, needs nothing set.)
+            let own: Vec<&Finding> = p.findings.iter().filter(|f| !config.is_disabled(f.rule)).collect();
+            let own: Vec<&Finding> = own.into_iter().filter(|f| f.severity > rules::Severity::Info).collect();
+            if p.sources.is_empty() && !own.is_empty() {
+                findings.push(unplaced(&p.who, why, &own));
+                continue;
+            }
+            findings.push(Finding::new(&rules::CHART_TEMPLATE, line, format!("{}: {why}", p.who)));
         }
         for mut f in p.findings {
             let own = p.lines.iter().find(|(rendered, _)| *rendered == f.line).and_then(|(_, s)| line_of(s));
