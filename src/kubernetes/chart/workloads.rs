@@ -133,6 +133,16 @@ pub(super) fn plan_template(
         };
         let mut findings = plan.findings;
         let mut changes = move_all(&plan.changes);
+        // The pod's user fields that go into the containers' entries are told there.
+        if supplied && every_container.is_some() && changes.is_ok() {
+            const WHERE: &str = " (set in the securityContext of each of the chart's containers: a pod-level one would bind the containers its users add through values too)";
+            let pod_user_rules = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id];
+            let pod_level =
+                |f: &Finding| f.fixed && pod_user_rules.contains(&f.rule) && !f.message.contains(" container ");
+            for f in findings.iter_mut().filter(|f| pod_level(f)) {
+                f.message.push_str(WHERE);
+            }
+        }
         // A read-only root comes with a /tmp volume the template would have to mount: without it
         // the rest still goes in, and the root stays writable (said).
         if changes.is_err() {
