@@ -74,6 +74,9 @@ pub struct Orchestration {
     /// A Dockerfile beside this one whose image runs on a shell-less base (`Dockerfile.distroless`):
     /// the repository publishes such a variant, so a full OS image here is a choice.
     pub shell_less_variant: Option<String>,
+    /// A Dockerfile beside this one that builds the same image to run without root
+    /// (`Dockerfile.nonroot`): the repository publishes both, so this one's root is a choice.
+    pub nonroot_variant: Option<String>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.

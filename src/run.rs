@@ -337,6 +337,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     }
     let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
     let shell_less = variants::shell_less(&every_dockerfile, rel);
+    let every_path: Vec<PathBuf> = every_dockerfile.iter().map(|f| rel(&f.path)).collect();
     let dockerfile_reports = parallel_map(work, |(f, dir)| {
         // A Dockerfile the tests build is theirs, unless a build file builds it too (a release):
         // then it is hardened for both, without BuildKit's mounts, which the tests' builds lack.
@@ -348,6 +349,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let (program, _) = program(f, dir);
         let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
         orchestration.shell_less_variant = variants::beside(&shell_less, &rel(&f.path));
+        orchestration.nonroot_variant = variants::nonroot_beside(&every_path, &rel(&f.path));
         if let Some(origin) = tests_build.and_then(crate::source::test_images::origin) {
             orchestration.without_buildkit.get_or_insert(origin);
         }

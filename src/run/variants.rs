@@ -1,6 +1,7 @@
 //! Variants of one image the repository publishes: a Dockerfile on a shell-less base beside
 //! one on a full OS image (`Dockerfile.distroless` beside `Dockerfile`), whose shell is then a
-//! choice, not something harden should press to remove.
+//! choice, not something harden should press to remove; a non-root one beside one that runs as
+//! root (`Dockerfile.nonroot` beside `Dockerfile`), whose root is then a choice too.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,7 @@ const VARIANT_WORDS: &[&str] = &[
     "slim",
     "rootless",
     "nonroot",
+    "unprivileged",
     "multiarch",
 ];
 
@@ -37,17 +39,37 @@ const VARIANT_WORDS: &[&str] = &[
 /// name differs from its own only in variant words (`Dockerfile.cli.multiarch` for
 /// `Dockerfile.cli.alpine.multiarch`, not `Dockerfile.agent.multiarch`).
 pub(super) fn beside(shell_less: &[PathBuf], dockerfile: &Path) -> Option<String> {
-    let program = |path: &Path| -> Vec<String> {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        name.split(['.', '-', '_'])
-            .filter(|w| !w.is_empty() && !VARIANT_WORDS.contains(w))
-            .map(str::to_string)
-            .collect()
-    };
-    let other = shell_less.iter().find(|p| {
-        p.as_path() != dockerfile && p.parent() == dockerfile.parent() && program(p) == program(dockerfile)
-    })?;
+    let other = shell_less.iter().find(|p| same_image(p, dockerfile))?;
     Some(other.file_name()?.to_string_lossy().into_owned())
+}
+
+/// The name of the Dockerfile among `dockerfiles` beside `dockerfile` that builds the same image
+/// to run without root (`Dockerfile.nonroot` beside `Dockerfile`, `Dockerfile.debug-nonroot`
+/// beside `Dockerfile.debug`), where `dockerfile`'s own name says no such thing: the repository
+/// publishes both, so this one runs as root on purpose.
+pub(super) fn nonroot_beside(dockerfiles: &[PathBuf], dockerfile: &Path) -> Option<String> {
+    const NON_ROOT: &[&str] = &["nonroot", "rootless", "unprivileged"];
+    let says_non_root = |path: &Path| words(path).iter().any(|w| NON_ROOT.contains(&w.as_str()));
+    if says_non_root(dockerfile) {
+        return None;
+    }
+    let other = dockerfiles.iter().find(|p| says_non_root(p) && same_image(p, dockerfile))?;
+    Some(other.file_name()?.to_string_lossy().into_owned())
+}
+
+/// True when `other`, another file in `dockerfile`'s directory, differs from it only in
+/// variant words.
+fn same_image(other: &Path, dockerfile: &Path) -> bool {
+    let program = |path: &Path| -> Vec<String> {
+        words(path).into_iter().filter(|w| !VARIANT_WORDS.contains(&w.as_str())).collect()
+    };
+    other != dockerfile && other.parent() == dockerfile.parent() && program(other) == program(dockerfile)
+}
+
+/// The words of a file's name, lowercase.
+fn words(path: &Path) -> Vec<String> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    name.split(['.', '-', '_']).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 #[cfg(test)]
@@ -64,5 +86,18 @@ mod tests {
         let siblings = [PathBuf::from("docker/Dockerfile.agent.multiarch")];
         assert_eq!(beside(&siblings, Path::new("docker/Dockerfile.cli.alpine.multiarch")), None, "another program");
         assert!(beside(&siblings, Path::new("docker/Dockerfile.agent.alpine.multiarch")).is_some());
+    }
+
+    #[test]
+    fn a_nonroot_variant_makes_its_sibling_root_on_purpose() {
+        let files: Vec<PathBuf> =
+            ["Dockerfile", "Dockerfile.nonroot", "Dockerfile.debug", "Dockerfile.debug-nonroot", "Dockerfile.cli"]
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+        assert_eq!(nonroot_beside(&files, Path::new("Dockerfile")).as_deref(), Some("Dockerfile.nonroot"));
+        assert_eq!(nonroot_beside(&files, Path::new("Dockerfile.debug")).as_deref(), Some("Dockerfile.debug-nonroot"));
+        assert_eq!(nonroot_beside(&files, Path::new("Dockerfile.nonroot")), None, "the variant itself");
+        assert_eq!(nonroot_beside(&files, Path::new("Dockerfile.cli")), None, "another program");
     }
 }

@@ -15,6 +15,26 @@ use super::{Plan, Refusal, RuntimePlan, Writable};
 /// runtime is kept and the reason joins the hazards.
 pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: bool, mut hazards: Vec<Finding>) -> Plan {
     let as_root = userswitch::runs_as_root(facts);
+    // The root variant of an image the repository also builds without root is root on purpose:
+    // said at info, as nothing here needs fixing.
+    if let Some(variant) = facts.source.orchestration.nonroot_variant.as_ref().filter(|_| as_root) {
+        let stage = facts.runtime_stage();
+        let line = facts.last_user(stage).map_or(stage.from.line, |(inst, _)| inst.line);
+        let why = format!(
+            "the program runs as root on purpose: {variant} beside this file builds the same image to run without root, and the repository publishes both"
+        );
+        let finding = Finding::new(&rules::RUNS_AS_ROOT, line, why.clone());
+        hazards.push(Finding { severity: rules::Severity::Info, ..finding });
+        let root_kept = Some(why);
+        return Plan {
+            edit_builds,
+            runtime: RuntimePlan::Keep,
+            hazards,
+            writable: Writable::default(),
+            root_kept,
+            user_kept: false,
+        };
+    }
     // Who ran the program before, when it moves to 65532.
     let mut previous = None;
     let switched = match &runtime {
