@@ -17,7 +17,7 @@ use crate::outcome::Outcome;
 use crate::rules::{self, Severity};
 use crate::source::SourceFacts;
 
-mod doc_checks;
+mod checks;
 mod manifest_context;
 mod pinning;
 mod repository;
@@ -317,6 +317,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let mut manifest_reports = manifest_reports;
     let paths: Vec<PathBuf> = manifests.iter().map(|f| rel(&f.path)).collect();
     stale_copies(&mut manifest_reports, &paths, repo);
+    if let Some(check) = checks::codegen_check(repo) {
+        checks::hold_back_stale_inputs(&mut manifest_reports, &check);
+    }
     // Bake files sit at the root of the repository or beside the Dockerfiles they build.
     let mut bake_dirs: Vec<PathBuf> =
         dockerfiles.iter().filter_map(|f| canonical(&f.path).parent().map(Path::to_path_buf)).collect();
@@ -423,12 +426,7 @@ pub fn harden_file(
                     (p.display().to_string(), text)
                 })
                 .collect();
-            let guard = match chart.join("values.schema.json").is_file() {
-                true => Some(kubernetes::chart::Guard::Schema),
-                false => kubernetes::chart::Guard::of_tests(&repository::chart_tests(chart, &in_chart)),
-            };
-            let docs = context.helm_docs_check.clone().filter(|_| doc_checks::readme_by_helm_docs(chart));
-            let guard = guard.or(docs.map(kubernetes::chart::Guard::Docs));
+            let guard = checks::chart_guard(chart, &in_chart, context.helm_docs_check.as_deref());
             let variants = repository::chart_values_variants(chart, &in_chart);
             kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, context)
         }

@@ -141,7 +141,7 @@ impl RepositoryFacts {
             }
         }
         facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
-        facts.helm_docs_check = super::doc_checks::helm_docs_check(repo);
+        facts.helm_docs_check = super::checks::helm_docs_check(repo);
         if let Some(name) = repository_name(repo) {
             facts.orchestration.name_repository(&name);
         }

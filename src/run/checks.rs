@@ -1,0 +1,136 @@
+//! The checks a repository runs on the files it generates and keeps: that its charts' READMEs
+//! are what helm-docs makes of their values (a workflow step, a pre-commit hook, a Makefile or
+//! nix check that runs `helm-docs`), that generated manifests are current (`make manifests` then
+//! `git diff --exit-code`). A change to an input without the regenerated files fails them.
+
+use std::path::{Path, PathBuf};
+
+use crate::discover;
+use crate::kubernetes::chart::Guard;
+
+/// The files, relative to the repository, and the directories whose files are read for a
+/// `helm-docs` run.
+const CHECK_FILES: &[&str] = &[".pre-commit-config.yaml", "Makefile", ".gitlab-ci.yml", "Taskfile.yml", "justfile"];
+const CHECK_DIRS: &[&str] = &[".github/workflows", "nix", "hack", "scripts", "build"];
+
+/// The first place (`nix/checks.nix:165`) where the repository runs helm-docs.
+pub(super) fn helm_docs_check(repo: &Path) -> Option<String> {
+    first_line(repo, runs_helm_docs)
+}
+
+/// The first place (`.github/workflows/ci.yaml:472`) where the repository fails a build on
+/// files that differ from what is committed (`git diff --exit-code`, `git status --porcelain`),
+/// as a check that generated files are current does.
+pub(super) fn codegen_check(repo: &Path) -> Option<String> {
+    first_line(repo, |text| {
+        text.lines()
+            .position(|line| {
+                let line = line.trim();
+                let diff = line.contains("git diff") && (line.contains("--exit-code") || line.contains("--quiet"));
+                !line.starts_with('#') && (diff || line.contains("git status --porcelain"))
+            })
+            .map(|i| i + 1)
+    })
+}
+
+/// Holds back the change to each manifest whose workloads a generated file the repository
+/// keeps also holds (HK223), where `check` (see [`codegen_check`]) fails a build on such a file
+/// left stale: the pull request would fail it, and harden runs no generator. The findings stay,
+/// none fixed.
+pub(super) fn hold_back_stale_inputs(reports: &mut [super::FileReport], check: &str) {
+    let stale = |r: &super::FileReport| r.findings.iter().any(|f| f.rule == crate::rules::RENDER_INPUT.id);
+    for report in reports.iter_mut().filter(|r| r.status == super::Status::Changed && stale(r)) {
+        report.status = super::Status::Unchanged;
+        report.rewritten = None;
+        report.security = false;
+        for f in report.findings.iter_mut() {
+            f.fixed = false;
+            f.message = f.message.replace(crate::kubernetes::analyse::root_filesystem::TMP_MOUNTED, "");
+        }
+        report.reason = Some(format!(
+            "harden proposes no change to it: {check} fails a build whose generated files are not what the generator writes, and harden does not run the generator (HK223 names it); the findings say what to set"
+        ));
+    }
+}
+
+/// `path:line` of the first line `find` finds in the files where checks are written.
+fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<String> {
+    let listed = CHECK_FILES.iter().map(|f| repo.join(f));
+    let in_dirs = CHECK_DIRS.iter().flat_map(|d| {
+        let mut files: Vec<_> =
+            std::fs::read_dir(repo.join(d)).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        files.sort();
+        files
+    });
+    listed.chain(in_dirs).filter(|p| p.is_file()).find_map(|path| {
+        let text = discover::read_text(&path).ok()?;
+        let line = find(&text)?;
+        let shown = path.strip_prefix(repo).unwrap_or(&path).display().to_string();
+        Some(format!("{shown}:{line}"))
+    })
+}
+
+/// What else checks the values.yaml of the chart in `chart` (`rel` gives a path in it relative
+/// to it), so that harden proposes no change to it: its schema, its tests, or a helm-docs README
+/// the repository regenerates (`helm_docs`: where it runs helm-docs).
+pub(super) fn chart_guard(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf, helm_docs: Option<&str>) -> Option<Guard> {
+    if chart.join("values.schema.json").is_file() {
+        return Some(Guard::Schema);
+    }
+    let docs = helm_docs.filter(|_| readme_by_helm_docs(chart)).map(|at| Guard::Docs(at.to_string()));
+    Guard::of_tests(&super::repository::chart_tests(chart, rel)).or(docs)
+}
+
+/// True when helm-docs writes the README of the chart in `chart`: it has helm-docs's template
+/// (`README.md.gotmpl`) or its README says helm-docs made it.
+fn readme_by_helm_docs(chart: &Path) -> bool {
+    chart.join("README.md.gotmpl").is_file()
+        || discover::read_text(&chart.join("README.md")).is_ok_and(|text| text.contains("helm-docs"))
+}
+
+/// The 1-based line of a text that runs helm-docs (a command, a pre-commit hook's id), not one
+/// that only names the package (`pkgs.helm-docs`) or mentions it in a comment.
+fn runs_helm_docs(text: &str) -> Option<usize> {
+    let runs = |line: &str| {
+        let line = line.trim();
+        // A URL names where helm-docs comes from (`repo: https://…/helm-docs`), not a run.
+        !line.starts_with('#')
+            && !line.contains("://")
+            && line.match_indices("helm-docs").any(|(at, _)| {
+                let before = line[..at].chars().next_back();
+                let after = line[at + "helm-docs".len()..].chars().next();
+                before.is_none_or(|c| c.is_whitespace() || matches!(c, '/' | '"' | '\'' | ':' | '`' | '('))
+                    && after.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ')' | '`'))
+            })
+    };
+    text.lines().position(runs).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_of_helm_docs_is_told_from_a_mention() {
+        assert_eq!(runs_helm_docs("buildInputs = [\n  pkgs.helm-docs\n];\n"), None);
+        assert_eq!(runs_helm_docs("# helm-docs renders the README\n"), None);
+        assert_eq!(runs_helm_docs("check:\n\thelm-docs --chart-search-root=charts\n"), Some(2));
+        let hook = "repos:\n  - repo: https://github.com/norwoodj/helm-docs\n    hooks:\n      - id: helm-docs\n";
+        assert_eq!(runs_helm_docs(hook), Some(4));
+        assert_eq!(runs_helm_docs("      - run: helm-docs && git diff --exit-code\n"), Some(1));
+        assert_eq!(runs_helm_docs("uses: losisin/helm-docs-github-action@v1\n"), None);
+    }
+
+    #[test]
+    fn a_check_that_generated_files_are_current_is_found() {
+        let repo = tempfile::tempdir().unwrap();
+        let workflows = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        std::fs::write(workflows.join("build.yaml"), "steps:\n  - run: make test\n").unwrap();
+        assert_eq!(codegen_check(repo.path()), None);
+        let codegen =
+            "steps:\n  - run: make codegen\n  # git diff --exit-code in a comment\n  - run: git diff --exit-code\n";
+        std::fs::write(workflows.join("codegen.yaml"), codegen).unwrap();
+        assert_eq!(codegen_check(repo.path()).as_deref(), Some(".github/workflows/codegen.yaml:4"));
+    }
+}
