@@ -49,6 +49,8 @@ pub struct Plan {
 pub struct Writable {
     /// Absolute paths.
     pub dirs: Vec<String>,
+    /// The `uid:gid` they are given: 65532's, or the ids the runtime's own account keeps.
+    pub owner: String,
     /// The stage they are staged in (it has a shell: it builds the program).
     pub from: Option<usize>,
 }

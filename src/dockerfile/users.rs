@@ -62,6 +62,12 @@ pub fn ids_on(runtime_plan: &RuntimePlan, facts: &Facts<'_>, user: &str) -> Opti
         ),
         _ => (stages_but(facts.df, Some(runtime.index)), true),
     };
+    // Ids the runtime itself gives the account (`adduser -D -u 1000 app`) are the maintainer's
+    // choice: the files its volumes and bind-mounted host directories hold are theirs, so they
+    // stay when the runtime's base is replaced.
+    if let Some(ids) = runtime_account_ids(facts, user) {
+        return Some(ids);
+    }
     ids_for(&others, facts.text, user, known)
 }
 
@@ -80,6 +86,34 @@ fn ids_for(stages: &[&Stage], text: &str, user: &str, accounts_known: bool) -> O
             .filter(|_| !accounts_known)
             .or_else(|| accounts_known.then(|| super::plan::NONROOT.to_string())),
     }
+}
+
+/// The `uid:gid` the runtime stage gives the account `user` (`name` or `name:group`) it creates
+/// with a fixed uid: the group its command names or creates, else the account's own group,
+/// which BusyBox's `adduser` (on Alpine and BusyBox) numbers as the uid, and so does `useradd`
+/// where that number is free (its own group: no `-g`, `-N`, and no system account); `None`
+/// when the group cannot be told.
+pub fn runtime_account_ids(facts: &Facts<'_>, user: &str) -> Option<String> {
+    let runtime = facts.runtime_stage();
+    let ids = created_ids(&[runtime], facts.text, user)?;
+    if ids.contains(':') {
+        return Some(ids);
+    }
+    let (name, group) = user.split_once(':').unwrap_or((user, user));
+    let busybox = facts.base_image(runtime).is_some_and(|b| b.is_musl() || b.family() == super::image::Family::Busybox);
+    let own_group = run_argvs(&[runtime]).any(|argv| {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let joins =
+            |flags: &[&str]| argv.iter().any(|a| flags.iter().any(|f| a == f || a.starts_with(&format!("{f}="))));
+        account_name(&argv) == Some(name)
+            && match argv.first() {
+                Some(&"adduser") => busybox && !joins(&["-G", "--ingroup", "--gid"]),
+                // A system account's own group is numbered in the system range instead.
+                Some(&"useradd") => !joins(&["-g", "--gid", "-N", "--no-user-group", "-r", "--system"]),
+                _ => false,
+            }
+    });
+    (own_group && group == name).then(|| format!("{ids}:{ids}"))
 }
 
 /// `65534:65534` for `nobody` (`nobody`, `nobody:nobody`, `nobody:nogroup`), the ids every Linux

@@ -48,8 +48,8 @@ pub(super) fn off_root(facts: &Facts<'_>, runtime: RuntimePlan, edit_builds: boo
             // A named user that becomes 65532 leaves its directories (its home, made by adduser)
             // behind: what the program writes is prepared for 65532 as for a program that ran as
             // root.
-            None if becomes_nonroot(facts, changed) => {
-                previous = previous_user(facts);
+            None if leaves_its_home(facts, changed) => {
+                previous = previous_user(facts).filter(|_| becomes_nonroot(facts, changed));
                 prepared_dirs(facts, changed)
             }
             None => Ok(Writable::default()),
@@ -120,7 +120,7 @@ fn prepared_dirs(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, R
         _ => program_stage(facts),
     };
     match from {
-        Some(from) => Ok(Writable { dirs, from: Some(from) }),
+        Some(from) => Ok(Writable { dirs, from: Some(from), owner: owner(facts, runtime) }),
         None => Err((
             &rules::RUNTIME_WRITES,
             facts.runtime_stage().from.line,
@@ -139,6 +139,27 @@ fn becomes_nonroot(facts: &Facts<'_>, runtime: &RuntimePlan) -> bool {
         !crate::dockerfile::analyse::is_numeric_user(user)
             && super::super::users::ids_on(runtime, facts, user).as_deref() == Some(super::NONROOT)
     })
+}
+
+/// True when the runtime's user is a name whose account, and its home, stay behind under
+/// `runtime`: it becomes 65532, or keeps the ids the runtime stage gave it on a base that
+/// replaces the runtime's (where no account has them).
+fn leaves_its_home(facts: &Facts<'_>, runtime: &RuntimePlan) -> bool {
+    let replaced = matches!(runtime, RuntimePlan::Convert { image: Some(_) } | RuntimePlan::Split { .. });
+    let own = facts.last_user(facts.runtime_stage()).is_some_and(|(_, user)| {
+        !crate::dockerfile::analyse::is_numeric_user(user)
+            && super::super::users::runtime_account_ids(facts, user).is_some()
+    });
+    becomes_nonroot(facts, runtime) || (replaced && own)
+}
+
+/// The `uid:gid` the runtime's user has under `runtime`: the ids its named account keeps, else
+/// 65532's.
+fn owner(facts: &Facts<'_>, runtime: &RuntimePlan) -> String {
+    let user = facts.last_user(facts.runtime_stage()).map(|(_, user)| user);
+    let named =
+        user.filter(|u| !crate::dockerfile::analyse::is_numeric_user(u) && !crate::dockerfile::analyse::is_root(u));
+    named.and_then(|u| super::super::users::ids_on(runtime, facts, u)).unwrap_or_else(|| super::NONROOT.to_string())
 }
 
 /// How the runtime's named user that becomes 65532 was known: `uid 1000 (mailhog)` where the file

@@ -1,12 +1,13 @@
 //! Directories the program writes at run time, given to the non-root user: created empty in the
 //! stage that builds the program (it has a shell) under [`STAGING`], and copied into the runtime
-//! owned by 65532, the way distroless images are prepared by hand (`COPY --chown`).
+//! owned by its user (65532, or the ids its own account keeps), the way distroless images are
+//! prepared by hand (`COPY --chown`).
 
 use crate::edit::Edit;
 
 use super::super::facts::Facts;
 use super::super::model::Body;
-use super::super::plan::{NONROOT, Writable};
+use super::super::plan::Writable;
 use super::super::userswitch::STAGING;
 use super::Style;
 
@@ -16,7 +17,7 @@ pub fn staging_line(writable: &Writable) -> Option<String> {
     (!dirs.is_empty()).then(|| format!("RUN mkdir -p {}", dirs.join(" ")))
 }
 
-/// The `COPY` lines that bring them into the runtime, owned by 65532: one per directory not
+/// The `COPY` lines that bring them into the runtime, owned by its user: one per directory not
 /// inside another, whose copy carries it.
 pub fn copy_lines(writable: &Writable, builder: &str) -> Vec<String> {
     let inside_another = |d: &String| writable.dirs.iter().any(|o| o != d && d.starts_with(&format!("{o}/")));
@@ -24,7 +25,7 @@ pub fn copy_lines(writable: &Writable, builder: &str) -> Vec<String> {
         .dirs
         .iter()
         .filter(|d| !inside_another(d))
-        .map(|d| format!("COPY --from={builder} --chown={NONROOT} {STAGING}{d} {d}"))
+        .map(|d| format!("COPY --from={builder} --chown={} {STAGING}{d} {d}", writable.owner))
         .collect()
 }
 
