@@ -134,6 +134,14 @@ impl ImageRef {
             || short.ends_with("-golang")
     }
 
+    /// True for Docker's official golang image (`golang`, `docker.io/library/golang`, a mirror's
+    /// `library/golang`), which sets `GOTOOLCHAIN=local`: its go command never fetches the newer
+    /// Go a go.mod asks for. Another project's golang image leaves the go command's default,
+    /// which fetches it.
+    pub fn is_official_golang(&self) -> bool {
+        self.name == "golang" || self.name.ends_with("library/golang")
+    }
+
     /// True when the image uses musl libc (Alpine, or a golang `-alpine` tag).
     pub fn is_musl(&self) -> bool {
         self.family() == Family::Alpine || self.tag.as_deref().is_some_and(|t| t.contains("alpine"))

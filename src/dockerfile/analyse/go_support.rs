@@ -21,6 +21,10 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     for (index, upto) in go_builds.chain(make) {
         let stage = &facts.df.stages[index];
         let Some(version) = facts.go_version(stage, upto).filter(|_| told.insert(index)) else { continue };
+        // Where the go command may fetch go.mod's newer Go (not GOTOOLCHAIN=local), that Go builds.
+        let local = keeps_its_toolchain(facts, stage, upto);
+        let wanted = module_go(facts).filter(|_| !local && version >= GoVersion::REAL_MINIMUM);
+        let version = wanted.map_or(version, |w| w.max(version));
         let oldest = GoVersion::OLDEST_SUPPORTED;
         if let Some(since) = version.past_support() {
             let message = format!(
@@ -29,7 +33,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             );
             out.push(Finding::new(&rules::GO_PAST_SUPPORT, stage.from.line, message));
         }
-        if let Some(line) = older_than_module(facts, stage, upto, version) {
+        if let Some(line) = older_than_module(facts, stage, version).filter(|_| local) {
             let message = format!(
                 "Go {version} builds a module whose go.mod says `go {line}`: the go command refuses it (\"go.mod requires go >= {line}\"), as golang images keep it to their own toolchain (GOTOOLCHAIN=local); {}, Go {} or later",
                 raise(stage),
@@ -43,12 +47,28 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
 /// `go.mod`'s `go` line where it asks for a newer Go than `version`, which a stage building this
 /// module (not others fetched by the build) runs without fetching a toolchain; from Go 1.21 on,
 /// where that line is a requirement the go command enforces.
-fn older_than_module(facts: &Facts<'_>, stage: &Stage, upto: usize, version: GoVersion) -> Option<String> {
+fn older_than_module(facts: &Facts<'_>, stage: &Stage, version: GoVersion) -> Option<String> {
     let line = facts.source.go_mod.as_ref()?.go_version.clone()?;
     let wanted = GoVersion::parse(&line)?;
-    let fetches = facts.env_at(stage, upto, "GOTOOLCHAIN").is_some_and(|t| t != "local");
     let enforced = version >= GoVersion::REAL_MINIMUM;
-    (wanted > version && enforced && !fetches && other_modules_built(facts, stage).is_none()).then_some(line)
+    (wanted > version && enforced && other_modules_built(facts, stage).is_none()).then_some(line)
+}
+
+/// True when the stage's go command keeps to its own Go: Docker's official golang image sets
+/// `GOTOOLCHAIN=local`, unless the stage sets another; another image leaves the go command's
+/// default (fetch the Go go.mod asks for) unless the stage sets `local`.
+fn keeps_its_toolchain(facts: &Facts<'_>, stage: &Stage, upto: usize) -> bool {
+    match facts.env_at(stage, upto, "GOTOOLCHAIN") {
+        Some(toolchain) => toolchain == "local",
+        None => facts.base_image(stage).is_none_or(|b| b.is_official_golang()),
+    }
+}
+
+/// The Go go.mod asks for: its `toolchain` line, else its `go` line.
+fn module_go(facts: &Facts<'_>) -> Option<GoVersion> {
+    let module = facts.source.go_mod.as_ref()?;
+    let toolchain = module.toolchain.as_deref().and_then(|t| GoVersion::parse(t.trim_start_matches("go")));
+    toolchain.or_else(|| GoVersion::parse(module.go_version.as_deref()?))
 }
 
 /// What to raise: the build arguments the Go release comes from, else the build itself.
