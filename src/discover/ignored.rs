@@ -70,9 +70,11 @@ fn camel_words(name: &str) -> Vec<&str> {
 /// True for a directory `name` (in a directory named `parent`) harden does not walk by default:
 /// [`DEFAULT_IGNORED`], or a test suite's. A directory of `cmd/` holds a program, even one named
 /// for tests (`cmd/test-server`, a server other projects' tests run, is shipped as an image),
-/// unless a test word is its whole name (`cmd/tests/`).
+/// unless a test word is its whole name (`cmd/tests/`); a composite action in `.github/actions/`
+/// is CI's (`build-test-push` builds and pushes the images), not a test suite.
 pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
-    let program = parent == "cmd" && !TEST_WORDS.contains(&name.to_ascii_lowercase().as_str());
+    let whole_word = TEST_WORDS.contains(&name.to_ascii_lowercase().as_str());
+    let program = (parent == "cmd" || parent == "actions") && !whole_word;
     DEFAULT_IGNORED.contains(&name) || PROPOSAL_DIRS.contains(&name) || (!program && is_test_name(name))
 }
 
@@ -141,6 +143,7 @@ mod tests {
         );
         assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
+        assert!(!is_ignored_dir("actions", "build-test-push"), "a composite action of CI");
         // Camel case starts a word: a test's files, not a project's `latestBuild`.
         assert!(is_ignored_dir("extractor", "extractorTestFiles") && !is_ignored_dir("", "latestBuild"));
         assert!(is_test_name("Dockerfile.acceptance") && is_ignored_dir("", "acceptance-tests"));

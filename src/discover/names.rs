@@ -65,6 +65,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         && parent.and_then(Path::parent).and_then(|p| p.file_name()).is_some_and(|n| n == ".github")
     {
         "a GitHub Actions workflow"
+    } else if stem == "action" && path.components().any(|c| c.as_os_str() == ".github") {
+        "a GitHub Actions composite action (its metadata)"
     } else if stem == "kustomization" {
         "a kustomization: kustomize builds the manifests it lists, which harden checks one by one"
     } else if stem.starts_with("docker-compose") || stem.starts_with("compose") {
