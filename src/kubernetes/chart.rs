@@ -65,18 +65,19 @@ impl Guard {
     }
 }
 
-/// The one HK228 finding for a workload whose template takes no securityContext from
-/// `values.yaml`: why, and the rules its own findings name, at the worst of their severities.
-fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Finding {
+/// The one finding for a workload whose template takes no securityContext from `values.yaml`,
+/// under the rule of its worst finding (at that rule's severity): why (HK228's reason), and the
+/// rules its findings name.
+fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Option<Finding> {
+    let worst = own.iter().max_by_key(|f| f.severity)?;
     let mut rules_named: Vec<&str> = own.iter().map(|f| f.rule).collect();
     rules_named.sort();
     rules_named.dedup();
     let message = format!(
-        "{who}: {why}, so its settings have no place there ({}); set them in the template",
+        "{who}: {why} (HK228), so nothing in values.yaml can set what it lacks ({}); set it in the template",
         rules_named.join(", ")
     );
-    let severity = own.iter().map(|f| f.severity).max().unwrap_or(rules::CHART_TEMPLATE.severity);
-    Finding { severity, ..Finding::new(&rules::CHART_TEMPLATE, 1, message) }
+    Some(Finding { line: 1, fixed: false, message, ..(*worst).clone() })
 }
 
 /// Drops the user fields (runAsNonRoot, the user, the group) harden would write into a value
@@ -196,8 +197,8 @@ pub fn harden(
             // (What is said at info, such as a user left to the image, needs nothing set.)
             let own: Vec<&Finding> = p.findings.iter().filter(|f| !config.is_disabled(f.rule)).collect();
             let own: Vec<&Finding> = own.into_iter().filter(|f| f.severity > rules::Severity::Info).collect();
-            if p.sources.is_empty() && !own.is_empty() {
-                findings.push(unplaced(&p.who, why, &own));
+            if let Some(one) = unplaced(&p.who, why, &own).filter(|_| p.sources.is_empty()) {
+                findings.push(one);
                 continue;
             }
             findings.push(Finding::new(&rules::CHART_TEMPLATE, line, format!("{}: {why}", p.who)));
