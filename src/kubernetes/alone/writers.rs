@@ -46,6 +46,25 @@ const OUTSIDE_VOLUME_WRITERS: &[(&str, &str)] = &[
     ("opensearch", "its logs and keystore under /usr/share/opensearch"),
 ];
 
+/// Web servers that write outside any volume wherever they run, by a word of the image's name
+/// (`nginx`, `nginx-ingress`, `nginx-plus-ingress`, `openresty`): their caches, temporary files
+/// and pid file. (`nginx-unprivileged` moves them all to /tmp.)
+const WEB_SERVERS: &[(&str, &str)] = &[
+    ("nginx", "its caches and temporary files under /var/cache/nginx and its pid file under /var/run"),
+    ("openresty", "its temporary files under /usr/local/openresty/nginx and its pid file under /var/run"),
+];
+
+/// What a container whose image runs a web server of [`WEB_SERVERS`] writes, whoever builds it.
+fn web_server_writes(image: &str) -> Option<String> {
+    let name = crate::orchestration::image_name(image);
+    let words: Vec<&str> = name.split(['-', '_', '.']).collect();
+    if words.contains(&"unprivileged") {
+        return None;
+    }
+    let (server, what) = WEB_SERVERS.iter().find(|(server, _)| words.contains(server))?;
+    Some(format!("{server} writes {what}"))
+}
+
 /// The data store an image runs (`redis` for `redis:7.4`), when it is one the repository does not
 /// build: it writes its data, sockets and pid files into its image's own directories.
 fn outside_data_store(image: &str, image_users: &crate::kubernetes::ImageUsers) -> Option<String> {
@@ -66,14 +85,19 @@ fn mounts_writable(container: &Value) -> bool {
         .any(|m| m.get("mountPath").and_then(Value::as_str).is_some_and(|p| p.trim_end_matches('/') != "/tmp"))
 }
 
-/// Why a container running a data store the repository does not build needs a writable root,
-/// when it does: nothing writable is mounted for its data, or it writes beside the data volume
-/// (mysql's socket under /var/run, opensearch's logs under its home).
+/// Why a container needs a writable root, when it does: it runs a web server (nginx writes its
+/// caches under /var/cache/nginx), or a data store the repository does not build with nothing
+/// writable mounted for its data, or one that writes beside the data volume (mysql's socket
+/// under /var/run, opensearch's logs under its home).
 pub(in crate::kubernetes) fn data_store_writes(
     container: &Value,
     image_users: &crate::kubernetes::ImageUsers,
 ) -> Option<String> {
-    let store = outside_data_store(container.get("image").and_then(Value::as_str)?, image_users)?;
+    let image = container.get("image").and_then(Value::as_str)?;
+    if let Some(why) = web_server_writes(image) {
+        return Some(why);
+    }
+    let store = outside_data_store(image, image_users)?;
     if !mounts_writable(container) {
         return Some(format!(
             "{store} writes its data into its image's own directories, and nothing writable is mounted for it"
