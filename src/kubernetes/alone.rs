@@ -96,8 +96,17 @@ pub(super) fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>
                     INSTALLERS.iter().find(|p| **p == word).map(|p| (*p, "installs into the image at start"))
                 })
             });
-        if let Some((program, why)) = program {
-            let message = format!("{} runs {program}, which {why}; the workload is left alone", c.who(workload));
+        // A mode change needs the file's owner: root, for what the image or a volume holds.
+        let chmod = || {
+            let command = crate::kubernetes::writes::script_owner_change(c.value)?;
+            Some(format!("`{command}` on a file it did not make, which only the file's owner or root may do"))
+        };
+        let message = match program {
+            Some((program, why)) => Some(format!("{program}, which {why}")),
+            None => chmod(),
+        };
+        if let Some(what) = message {
+            let message = format!("{} runs {what}; the workload is left alone", c.who(workload));
             findings.push(Finding::new(&rules::ROOT_COMMAND, c.line, message));
             found = Some(());
         }

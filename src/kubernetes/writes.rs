@@ -20,6 +20,12 @@ pub fn script_write(container: &Value) -> Option<(String, Written)> {
     unmounted_write(container, &writes).map(|(dir, write)| (dir, write.clone()))
 }
 
+/// The command of a container's shell script that changes a file's mode or owner, which a user
+/// other than the file's owner cannot (see [`script::owner_change`]).
+pub fn script_owner_change(container: &Value) -> Option<String> {
+    script::owner_change(script::shell_script(&words(container))?)
+}
+
 /// True when something is already mounted at /tmp.
 pub fn mounts_tmp(container: &Value) -> bool {
     mounts(container).any(|(path, _)| path.trim_end_matches('/') == "/tmp")

@@ -57,6 +57,30 @@ pub fn script_writes(script: &str, workdir: Option<&str>) -> Vec<Written> {
     writes
 }
 
+/// The first command of `script` that changes a file's mode or owner (`chmod 700 /var/lib/etcd`,
+/// `chown`), which only the file's owner (or root) may do, on a path the script did not create
+/// itself (`mkdir`) and outside /tmp; as written.
+pub fn owner_change(script: &str) -> Option<String> {
+    let commands = shell::commands(script, 0)?;
+    let mut made: Vec<&str> = Vec::new();
+    for command in &commands {
+        let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
+        let Some((name, args)) = argv.split_first() else { continue };
+        let operands: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-')).collect();
+        match program(name) {
+            "mkdir" => made.extend(operands),
+            "chmod" | "chown" | "chgrp" => {
+                let foreign = |p: &&str| !made.contains(p) && !p.starts_with("/tmp") && !p.contains('$');
+                if operands.iter().skip(1).any(foreign) {
+                    return Some(argv.join(" "));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The paths a command writes, each with whether it is a directory written into.
 fn written_by<'a>(name: &str, args: &[&'a str]) -> Vec<(&'a str, bool)> {
     let operands: Vec<&str> = args.iter().copied().filter(|a| !a.starts_with('-')).collect();
@@ -108,6 +132,14 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(p, d)| (p.to_string(), d.to_string())).collect()
+    }
+
+    #[test]
+    fn a_mode_or_owner_change_needs_the_files_owner() {
+        assert_eq!(owner_change("chmod 700 /var/lib/etcd\nexec etcd").as_deref(), Some("chmod 700 /var/lib/etcd"));
+        assert_eq!(owner_change("mkdir -p /data/x && chmod 700 /data/x && exec app"), None, "made by the script");
+        assert_eq!(owner_change("chmod +x /tmp/run.sh && /tmp/run.sh"), None);
+        assert_eq!(owner_change("exec etcd --data-dir /var/lib/etcd"), None);
     }
 
     #[test]
