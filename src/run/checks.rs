@@ -19,15 +19,18 @@ pub(super) fn helm_docs_check(repo: &Path) -> Option<String> {
 }
 
 /// The first place (`.github/workflows/ci.yaml:472`) where the repository fails a build on
-/// files that differ from what is committed (`git diff --exit-code`, `git status --porcelain`),
-/// as a check that generated files are current does.
+/// files that differ from what is committed (`git diff --exit-code`, `git status --porcelain`,
+/// `git status -s … | grep`), as a check that generated files are current does.
 pub(super) fn codegen_check(repo: &Path) -> Option<String> {
     first_line(repo, |text| {
         text.lines()
             .position(|line| {
                 let line = line.trim();
-                let diff = line.contains("git diff") && (line.contains("--exit-code") || line.contains("--quiet"));
-                !line.starts_with('#') && (diff || line.contains("git status --porcelain"))
+                let diff = (line.contains("git diff") || line.contains("git --no-pager diff"))
+                    && (line.contains("--exit-code") || line.contains("--quiet"));
+                let status = line.contains("git status")
+                    && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
+                !line.starts_with('#') && (diff || status)
             })
             .map(|i| i + 1)
     })
@@ -56,9 +59,10 @@ pub(super) fn hold_back_stale_inputs(reports: &mut [super::FileReport], check: &
 /// `path:line` of the first line `find` finds in the files where checks are written.
 fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<String> {
     let listed = CHECK_FILES.iter().map(|f| repo.join(f));
+    // Their files, and those of the directories in them (`hack/actions/check-codegen.sh`).
     let in_dirs = CHECK_DIRS.iter().flat_map(|d| {
-        let mut files: Vec<_> =
-            std::fs::read_dir(repo.join(d)).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        let walk = ignore::WalkBuilder::new(repo.join(d)).standard_filters(false).max_depth(Some(2)).build();
+        let mut files: Vec<_> = walk.flatten().map(|e| e.into_path()).collect();
         files.sort();
         files
     });
@@ -132,5 +136,12 @@ mod tests {
             "steps:\n  - run: make codegen\n  # git diff --exit-code in a comment\n  - run: git diff --exit-code\n";
         std::fs::write(workflows.join("codegen.yaml"), codegen).unwrap();
         assert_eq!(codegen_check(repo.path()).as_deref(), Some(".github/workflows/codegen.yaml:4"));
+        // A script in a directory of hack/ that greps `git status -s`.
+        std::fs::remove_file(workflows.join("codegen.yaml")).unwrap();
+        let actions = repo.path().join("hack/actions");
+        std::fs::create_dir_all(&actions).unwrap();
+        let script = "#!/bin/sh\nif git status -s examples/ | grep -q .; then exit 1; fi\n";
+        std::fs::write(actions.join("check-codegen.sh"), script).unwrap();
+        assert_eq!(codegen_check(repo.path()).as_deref(), Some("hack/actions/check-codegen.sh:2"));
     }
 }
