@@ -230,11 +230,27 @@ pub fn download_mount(facts: &Facts<'_>, stage: &Stage, upto: usize) -> Option<S
 /// remote cache stores layers, not mounts), and a mount on the later steps would hide it.
 fn layered_download(facts: &Facts<'_>, stage: &Stage) -> bool {
     let cache = mod_cache(facts, stage, stage.instructions.len());
-    facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
+    let by_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
         let downloads =
             r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"));
         let mounted = cache_mounts(facts, stage, r.instr).iter().any(|m| m.covers(&cache));
         downloads && !mounted
+    });
+    by_go || scripted_download(facts, stage, &cache)
+}
+
+/// True when a `RUN` of the stage without a module cache mount runs a script of the context that
+/// downloads the modules (`RUN ./hack/install/install-dependencies.sh`).
+fn scripted_download(facts: &Facts<'_>, stage: &Stage, cache: &str) -> bool {
+    let scripts = &facts.source.download_scripts;
+    stage.instructions.iter().enumerate().any(|(index, inst)| {
+        let runs_script = inst.body.run_commands().iter().any(|c| {
+            c.argv().iter().take(2).any(|w| {
+                let word = w.value.trim_start_matches("./");
+                scripts.iter().any(|s| s == word || word.ends_with(&format!("/{s}")))
+            })
+        });
+        runs_script && !cache_mounts(facts, stage, index).iter().any(|m| m.covers(cache))
     })
 }
 

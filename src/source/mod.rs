@@ -79,6 +79,10 @@ pub struct SourceFacts {
     /// Where the context's shell scripts drop from root to another user (an entrypoint's
     /// `exec su-exec app "$@"`).
     pub privilege_drops: Vec<Located<scripts::Drop>>,
+    /// The context's shell scripts that download the module's dependencies (`go mod download`,
+    /// often behind a retry), relative to the context: a `RUN` of one fills the module cache in
+    /// its layer.
+    pub download_scripts: Vec<String>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
     /// The packages found, by directory (relative to the context, `""` at its root).
@@ -151,6 +155,9 @@ impl SourceFacts {
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
             let drops = scripts::privilege_drops(&text).into_iter();
             facts.privilege_drops.extend(drops.map(|found| Located { file: file.clone(), found }));
+            if scripts::downloads_modules(&text) {
+                facts.download_scripts.push(file);
+            }
         }
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };

@@ -1,6 +1,6 @@
 //! What the shell scripts of a build context say about the image that runs them: where an
 //! entrypoint drops from root to another user once it has prepared its files (`exec su-exec
-//! app:app "$@"`, `exec gosu "$UID" "$@"`).
+//! app:app "$@"`, `exec gosu "$UID" "$@"`); which download the module's dependencies.
 
 /// Tools a script uses to run the rest of its work as another user (s6's and runit's for a
 /// supervised service: `s6-setuidgid app`, `chpst -u app`).
@@ -26,6 +26,12 @@ pub struct Drop {
     /// The commands only root may run that the script runs before the drop (`chown`,
     /// `usermod`), each once, in order.
     pub root_work: Vec<String>,
+}
+
+/// True when a shell script downloads the module's dependencies (`go mod download`, also
+/// inside a retry: `retry "go mod download"`), comments aside.
+pub fn downloads_modules(text: &str) -> bool {
+    text.lines().filter(|line| !line.trim_start().starts_with('#')).any(|line| line.contains("go mod download"))
 }
 
 /// The drops to another user a shell script makes (comments aside).
