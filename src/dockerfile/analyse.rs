@@ -325,6 +325,24 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ),
             )
         }),
+        // Another project's image (`curlimages/curl`) may set a user of its own, which harden
+        // does not read: said, not claimed.
+        None if base.as_ref().is_some_and(|b| b.is_application_image())
+            && super::userswitch::base_entrypoint(facts).is_none() =>
+        {
+            out.push(Finding {
+                severity: crate::rules::Severity::Warning,
+                ..Finding::new(
+                    &rules::RUNS_AS_ROOT,
+                    stage.from.line,
+                    format!(
+                        "no USER instruction: the program runs as the user of its base image, {}, which harden does not read (root unless that image sets another){}",
+                        base.as_ref().map(|b| b.to_reference()).unwrap_or_default(),
+                        drops_later.clone().unwrap_or_default()
+                    ),
+                )
+            })
+        }
         None => out.push(root_start(
             stage.from.line,
             match super::userswitch::base_entrypoint(facts) {

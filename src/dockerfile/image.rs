@@ -134,6 +134,34 @@ impl ImageRef {
             || short.ends_with("-golang")
     }
 
+    /// True for an image of another project's program (`curlimages/curl`, `nginx`), not a
+    /// distribution's or a language's base, which may set a user of its own: neither a family
+    /// harden knows nor an operating system (`centos`, `ubi9-minimal`, `amazonlinux`), which runs
+    /// as root.
+    pub fn is_application_image(&self) -> bool {
+        const SYSTEMS: &[&str] = &[
+            "centos",
+            "fedora",
+            "rockylinux",
+            "almalinux",
+            "amazonlinux",
+            "oraclelinux",
+            "opensuse",
+            "leap",
+            "archlinux",
+            "photon",
+            "clearlinux",
+            "python",
+            "node",
+            "ruby",
+            "openjdk",
+            "eclipse-temurin",
+            "php",
+        ];
+        let short = self.short_name();
+        self.family() == Family::Other && !short.starts_with("ubi") && !SYSTEMS.contains(&short)
+    }
+
     /// True for Docker's official golang image (`golang`, `docker.io/library/golang`, a mirror's
     /// `library/golang`), which sets `GOTOOLCHAIN=local`: its go command never fetches the newer
     /// Go a go.mod asks for. Another project's golang image leaves the go command's default,
