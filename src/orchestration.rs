@@ -479,7 +479,9 @@ mod tests {
             "variable \"GO_VERSION\" {\n  default = \"1.22\"\n}\ntarget \"api\" {\n  context = \"./api\"\n  dockerfile = \"Dockerfile\"\n  args = {\n    BUILDER = \"golang:1.22\"\n    GO = GO_VERSION\n  }\n  tags = [\"ghcr.io/acme/api:latest\"]\n}\n",
         );
         let api = repo.for_dockerfile(Path::new("api/Dockerfile"));
-        assert_eq!(api.agreed_build_args(), [("BUILDER".to_string(), "golang:1.22".to_string())]);
+        // `GO = GO_VERSION` takes the variable's default.
+        let args = [("BUILDER".to_string(), "golang:1.22".to_string()), ("GO".to_string(), "1.22".to_string())];
+        assert_eq!(api.agreed_build_args(), args);
         assert_eq!(api.build_args[0].origin, "docker-bake.hcl (target api)");
         assert!(api.without_buildkit.is_none());
     }

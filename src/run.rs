@@ -321,8 +321,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         checks::hold_back_stale_inputs(&mut manifest_reports, &check);
     }
     // Bake files sit at the root of the repository or beside the Dockerfiles they build.
-    let mut bake_dirs: Vec<PathBuf> =
-        dockerfiles.iter().filter_map(|f| canonical(&f.path).parent().map(Path::to_path_buf)).collect();
+    // (Or the directory above them: `docker/docker-bake.hcl` for `docker/targets/*.Dockerfile`.)
+    let beside = |f: &&discover::Found| {
+        canonical(&f.path).ancestors().skip(1).take(2).map(Path::to_path_buf).collect::<Vec<_>>()
+    };
+    let mut bake_dirs: Vec<PathBuf> = dockerfiles.iter().flat_map(beside).filter(|d| d.starts_with(repo)).collect();
     bake_dirs.push(repo.to_path_buf());
     bake_dirs.sort();
     bake_dirs.dedup();

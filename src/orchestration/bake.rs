@@ -19,6 +19,19 @@ impl Repository {
             hcl::from_str(text).ok()
         };
         let dir = path.parent().unwrap_or(Path::new(""));
+        // `variable "ALPINE_TAG" { default = "3.23.4" }`: what `${ALPINE_TAG}` is unless the
+        // build sets it.
+        let variables: Vec<(String, Option<String>)> = parsed
+            .as_ref()
+            .and_then(|v| v.get("variable"))
+            .and_then(|v| v.as_object())
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, v)| {
+                let default = v.get("default")?;
+                Some((name.clone(), default.as_str().map(str::to_string).or_else(|| Some(default.to_string()))))
+            })
+            .collect();
         let targets = parsed.as_ref().and_then(|v| v.get("target")).and_then(|t| t.as_object());
         for (name, target) in targets.into_iter().flatten() {
             let origin = format!("{} (target {name})", path.display());
@@ -31,7 +44,10 @@ impl Repository {
                 .into_iter()
                 .flatten()
                 .filter_map(|(k, v)| {
-                    Some(BuildArg { name: k.clone(), value: v.as_str()?.to_string(), origin: origin.clone() })
+                    let value = v.as_str()?;
+                    let value =
+                        crate::dockerfile::variables::substitute(value, &variables).unwrap_or(value.to_string());
+                    Some(BuildArg { name: k.clone(), value, origin: origin.clone() })
                 })
                 .filter(resolved)
                 .collect();
@@ -54,8 +70,12 @@ impl Repository {
             });
             let platforms = target.get("platforms").and_then(|p| p.as_array()).into_iter().flatten();
             let platforms = platforms.filter_map(|p| Some((p.as_str()?.to_string(), origin.clone()))).collect();
+            // Bake resolves a context from where it runs: a context that names the bake file's own
+            // directory (`context = "docker"` in docker/docker-bake.hcl) is from the root.
+            let base =
+                if !dir.as_os_str().is_empty() && Path::new(&context).starts_with(dir) { Path::new("") } else { dir };
             self.builds.push(Build {
-                dockerfile: normalise(&dir.join(context).join(dockerfile)),
+                dockerfile: normalise(&base.join(context).join(dockerfile)),
                 images,
                 args,
                 target: target.get("target").and_then(|v| v.as_str()).map(str::to_string),
@@ -88,5 +108,17 @@ mod tests {
         assert_eq!(lint.no_image.as_deref(), Some("docker-bake.hcl (target lint) exports `type=cacheonly`"));
         assert_eq!(repo.for_dockerfile(Path::new("Dockerfile")).no_image, None);
         assert!(!makes_image("./bin") && makes_image("type=registry,push=true"));
+    }
+
+    #[test]
+    fn an_argument_takes_a_variables_default() {
+        let mut repo = Repository::default();
+        let hcl = "variable \"ALPINE_TAG\" {\n  default = \"3.23.4\"\n}\ntarget \"server\" {\n  dockerfile = \"server.Dockerfile\"\n  args = {\n    ALPINE_TAG = \"${ALPINE_TAG}\"\n  }\n}\n";
+        repo.read_bake(
+            Path::new("docker/docker-bake.hcl"),
+            &hcl.replace("dockerfile =", "context = \"docker\"\n  dockerfile ="),
+        );
+        let args = repo.for_dockerfile(Path::new("docker/server.Dockerfile")).agreed_build_args();
+        assert_eq!(args, [("ALPINE_TAG".to_string(), "3.23.4".to_string())]);
     }
 }
