@@ -406,7 +406,11 @@ impl<'w> Planner<'w, '_> {
                 Some(uid) => self.note(
                     &rules::RUN_AS_GROUP,
                     line,
-                    format!("{id} does not set runAsGroup; {} as {uid}, whose account in most images (nobody, distroless's nonroot) has group {uid}, which the runtime takes from the image: set runAsGroup: {uid} to be sure", if pod_user.is_some() { "the pod runs" } else { "its containers run" }),
+                    format!(
+                        "{id} does not set runAsGroup; {} as {uid}, whose account in most images ({}) has group {uid}, which the runtime takes from the image: set runAsGroup: {uid} to be sure",
+                        if pod_user.is_some() { "the pod runs" } else { "its containers run" },
+                        if uid == 65532 { "distroless's nonroot" } else { "nobody" }
+                    ),
                 ),
                 None => self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable),
             }
