@@ -134,10 +134,9 @@ impl ImageRef {
             || short.ends_with("-golang")
     }
 
-    /// True for an image of another project's program (`curlimages/curl`, `nginx`), not a
-    /// distribution's or a language's base, which may set a user of its own: neither a family
-    /// harden knows nor an operating system (`centos`, `ubi9-minimal`, `amazonlinux`), which runs
-    /// as root.
+    /// True for an image of another project's program (`curlimages/curl`, `nginx`), which may
+    /// set a user of its own: neither a family harden knows nor an operating system's or a
+    /// language's base (`centos`, `ubi9-minimal`, `amazonlinux`, `python`), which run as root.
     pub fn is_application_image(&self) -> bool {
         const SYSTEMS: &[&str] = &[
             "centos",

@@ -81,9 +81,10 @@ fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Option<Finding> {
 }
 
 /// Drops the user fields (runAsNonRoot, the user, the group) harden would write into a value
-/// that one of the chart's other values files sets a user in (`values-pro.yaml`'s `securityContext.runAsUser: 10001`): Helm merges that
-/// file over the defaults, so a default group beside its user would pair ids the chart never
-/// chose. Each value's path and the reason, once.
+/// that one of the chart's other values files sets a user in (`values-pro.yaml`'s
+/// `securityContext.runAsUser: 10001`): Helm merges that file over the defaults, so a default
+/// group beside its user would pair ids the chart never chose. Each value's path and the
+/// reason, once.
 fn users_chosen_by_variants(changes: &mut Vec<Change>, variants: &[(String, String)]) -> Vec<(Vec<String>, String)> {
     let parsed: Vec<(&String, Value)> =
         variants.iter().filter_map(|(path, text)| Some((path, yaml_serde::from_str(text).ok()?))).collect();
@@ -193,8 +194,8 @@ pub fn harden(
         if let Err(why) = &p.changes {
             left_alone.push(format!("{}: {why}", p.who));
             // A workload that takes nothing from values.yaml has no entry its findings could
-            // point at: they are one finding, as serious as the worst of them.
-            // (What is said at info, such as a user left to the image, needs nothing set.)
+            // point at: they are one finding, under the rule of the worst of them. (What is said
+            // at info, such as a user left to the image, needs nothing set.)
             let own: Vec<&Finding> = p.findings.iter().filter(|f| !config.is_disabled(f.rule)).collect();
             let own: Vec<&Finding> = own.into_iter().filter(|f| f.severity > rules::Severity::Info).collect();
             if let Some(one) = unplaced(&p.who, why, &own).filter(|_| p.sources.is_empty()) {

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use crate::discover;
 use crate::kubernetes::chart::Guard;
 
-/// The files, relative to the repository, and the directories whose files are read for a
-/// `helm-docs` run.
+/// The files, relative to the repository, where checks are written.
 const CHECK_FILES: &[&str] = &[".pre-commit-config.yaml", "Makefile", ".gitlab-ci.yml", "Taskfile.yml", "justfile"];
+/// The directories, relative to the repository, whose files (and their directories' files) are
+/// where checks are written.
 const CHECK_DIRS: &[&str] = &[".github/workflows", "nix", "hack", "scripts", "build"];
 
 /// The first place (`nix/checks.nix:165`) where the repository runs helm-docs.

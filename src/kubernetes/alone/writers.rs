@@ -89,7 +89,7 @@ fn mounts_writable(container: &Value) -> bool {
 /// caches under /var/cache/nginx), or a data store the repository does not build with nothing
 /// writable mounted for its data, or one that writes beside the data volume (mysql's socket
 /// under /var/run, opensearch's logs under its home).
-pub(in crate::kubernetes) fn data_store_writes(
+pub(in crate::kubernetes) fn needs_writable_root(
     container: &Value,
     image_users: &crate::kubernetes::ImageUsers,
 ) -> Option<String> {

@@ -34,7 +34,7 @@ impl<'w> Planner<'w, '_> {
             ),
             // A data store run as a chosen user still writes into its image (its data with no
             // volume for it, postgres's /var/run/postgresql): a read-only root would stop it.
-            None if let Some(why) = super::super::alone::data_store_writes(c.value, &self.context.image_users) => self
+            None if let Some(why) = super::super::alone::needs_writable_root(c.value, &self.context.image_users) => self
                 .finding(
                     &rules::WRITABLE_ROOT,
                     line,

@@ -161,6 +161,7 @@ pub(super) fn values_path(word: &str, scope: &Scope) -> Option<Vec<String>> {
     path.iter().all(name).then_some(path)
 }
 
+/// The keys of [`values_path`], as the word names them.
 fn path_named(word: &str, scope: &Scope) -> Option<Vec<String>> {
     let word = word.trim_matches(|c| c == '(' || c == ')');
     let keys = |path: &str| path.split('.').filter(|k| !k.is_empty()).map(str::to_string).collect::<Vec<_>>();
