@@ -257,7 +257,7 @@ pub fn in_docs(display: &str) -> bool {
 }
 
 /// Directories whose release-named subdirectories (`deploy/v4.13.4/`) keep released manifests.
-const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases"];
+const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases", "charts"];
 
 /// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`.
 fn is_version(name: &str) -> bool {
