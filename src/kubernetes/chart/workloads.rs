@@ -167,7 +167,7 @@ pub(super) fn plan_template(
         };
         if helper_written(workload.pod) || workload.containers.iter().any(|c| helper_written(c.node)) {
             let why = format!(
-                "a helper or a value changed on the way (include, merge) writes a securityContext of {}, which harden does not render, so it is not checked",
+                "a helper or a value changed on the way (include, merge, unset) writes a securityContext of {}, which harden does not render, so it is not checked",
                 workload.id()
             );
             // (HK228 says so, where the workload's changes are told.)
