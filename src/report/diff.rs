@@ -75,12 +75,13 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 if report.status == Status::Unchanged || report.kind == Kind::Dockerfile =>
             {
                 let open: Vec<&Finding> = report.findings.iter().filter(|f| !f.fixed).collect();
-                // What leaves a workload alone is told at any severity (an example's at info).
-                // The user's finding before the runtime's: who the program runs as matters most.
-                let kept = KEEPS.iter().find_map(|rule| {
-                    open.iter()
-                        .find(|f| f.rule == *rule && (f.severity > Severity::Info || report.kind == Kind::Kubernetes))
-                });
+                // What leaves a workload alone is told at any severity (an example's at info), and
+                // so is a kept runtime that points at its reason (`(HD131 says why)`). The user's
+                // finding before the runtime's: who the program runs as matters most.
+                let told = |f: &&&Finding| {
+                    f.severity > Severity::Info || report.kind == Kind::Kubernetes || pointed_at(f, &open).is_some()
+                };
+                let kept = KEEPS.iter().find_map(|rule| open.iter().filter(told).find(|f| f.rule == *rule));
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
                 let why = match (&report.reason, kept.or(worst)) {
                     (Some(reason), _) => format!(" ({reason})"),
@@ -191,6 +192,20 @@ mod tests {
             "{notes}"
         );
         assert!(lines[7].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
+        // A kept runtime told at info that points at its reason comes before a warning beside it.
+        let mut prebuilt = report("alpine/Dockerfile", Status::Unchanged, None);
+        let info = |rule, message: &str| Finding { severity: Severity::Info, ..Finding::new(rule, 1, message) };
+        prebuilt.findings = vec![
+            info(&crate::rules::FAT_RUNTIME, "the runtime stage runs on alpine:3.21; harden keeps it (HD131 says why)"),
+            info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "no go build of the program in the file"),
+            Finding::new(&crate::rules::BASE_END_OF_LIFE, 1, "alpine:3.21 is past end of life"),
+        ];
+        let note = super::notes(&[prebuilt], true);
+        assert!(
+            note.starts_with("alpine/Dockerfile: unchanged (HD101 the runtime stage runs on alpine:3.21"),
+            "{note}"
+        );
+        assert!(note.contains("; HD131 no go build of the program in the file)"), "{note}");
         // A repository with nothing harden reads says so in plain words.
         let funding = FileReport::new(".github/FUNDING.yml".into(), Kind::Kubernetes, Status::Skipped, None);
         let nothing = super::notes(&[funding], true);
