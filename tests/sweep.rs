@@ -539,12 +539,14 @@ async fn a_changed_organisation_configuration_is_applied_to_unchanged_repositori
 }
 
 #[tokio::test]
-async fn a_chart_whose_values_would_be_hardened_gets_a_pull_request_and_one_with_a_schema_does_not() {
+async fn a_chart_whose_values_would_be_hardened_gets_a_pull_request_and_one_whose_schema_refuses_them_does_not() {
     let chart = project("tests/fixtures/k8s-helm-values/input");
+    // The schema keeps the pod's securityContext to what it lists, so harden's fields fail it.
+    let closed = "{\"type\": \"object\", \"properties\": {\"podSecurityContext\": {\"type\": \"object\", \"additionalProperties\": false, \"properties\": {\"fsGroup\": {\"type\": \"integer\"}}}}}\n";
     let org = Org::new().repo("ledger", Some(&chart), &[], json!({})).repo(
         "schema",
         Some(&chart),
-        &[("chart/values.schema.json", "{\"type\": \"object\"}\n")],
+        &[("chart/values.schema.json", closed)],
         json!({}),
     );
     let (data, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -30,9 +30,9 @@ use workloads::{Planned, holds_workload, plan_template};
 /// changes are reported, not made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Guard {
-    /// A `values.schema.json` validates it, which harden does not edit (often generated from
-    /// `values.yaml`, it may refuse new keys).
-    Schema,
+    /// A `values.schema.json` validates it (its text, where it was read), which harden does not
+    /// edit: the changes are made only where the values with them still pass it.
+    Schema(Option<String>),
     /// A test of the chart checks the securityContexts it renders, here (`tests/x_test.go:340`):
     /// new defaults would fail it, and harden edits no test.
     Tests(String),
@@ -53,7 +53,7 @@ impl Guard {
 
     fn reason(&self) -> String {
         let why = match self {
-            Guard::Schema => "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema".to_string(),
+            Guard::Schema(_) => "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema".to_string(),
             Guard::Tests(at) => format!(
                 "the chart's tests check the securityContexts it renders ({at}): new defaults would fail them, and harden edits no test"
             ),
@@ -235,7 +235,12 @@ pub fn harden(
         left_alone.push(why);
     }
     findings.retain(|f| !config.is_disabled(f.rule));
-    if let Some(guard) = guard.filter(|_| !changes.is_empty()) {
+    // A schema that was read is asked about the new values once they are written.
+    let schema = match guard {
+        Some(Guard::Schema(Some(schema))) => Some(schema.as_str()),
+        _ => None,
+    };
+    if let Some(guard) = guard.filter(|_| !changes.is_empty() && schema.is_none()) {
         changes.clear();
         for f in &mut findings {
             f.fixed = false;
@@ -249,7 +254,13 @@ pub fn harden(
     let style = tree::Style::of(values_text, &nodes);
     let rewritten = super::rewrite::edits(values_text, &nodes, &style, &changes)
         .and_then(|edits| edit::apply(values_text, &edits).map_err(|e| e.to_string()))
-        .and_then(|new| super::check(&[values], &changes, &new).map(|()| new));
+        .and_then(|new| super::check(&[values], &changes, &new).map(|()| new))
+        .and_then(|new| match schema.and_then(|schema| schema_refuses(schema, &new)) {
+            Some(why) => Err(format!(
+                "the chart's values.schema.json refuses the new values ({why}), and harden does not edit the schema"
+            )),
+            None => Ok(new),
+        });
     match rewritten {
         Ok(new) => Ok(Outcome::Hardened { findings, rewritten: Some(new), reason: left_alone, security: true }),
         Err(why) => {
@@ -261,6 +272,24 @@ pub fn harden(
             Ok(Outcome::Hardened { findings, rewritten: None, reason, security: false })
         }
     }
+}
+
+/// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml): the
+/// first error and where, or that the schema cannot be read or needs what is not here (a remote
+/// reference); `None` when the values pass.
+fn schema_refuses(schema: &str, values: &str) -> Option<String> {
+    let schema: serde_json::Value = match serde_json::from_str(schema) {
+        Ok(schema) => schema,
+        Err(e) => return Some(format!("the schema does not parse: {e}")),
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator,
+        Err(e) => return Some(format!("harden cannot use the schema here: {e}")),
+    };
+    let values: serde_json::Value = yaml_serde::from_str(values).ok()?;
+    let error = validator.iter_errors(&values).next()?;
+    let at = error.instance_path().to_string();
+    Some(format!("{} {error}", if at.is_empty() { "at the top:".to_string() } else { format!("at {at}:") }))
 }
 
 /// Leaves alone every workload that shares a values path with one that would not change it the
@@ -382,7 +411,7 @@ mod tests {
             "podSecurityContext: {}\nsecurityContext: {}\n",
             &templates,
             &[],
-            Some(&Guard::Schema),
+            Some(&Guard::Schema(None)),
             &Config::default(),
             &Context::default(),
         );

@@ -79,8 +79,9 @@ fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<Strin
 /// to it), so that harden proposes no change to it: its schema, its tests, or a helm-docs README
 /// the repository regenerates (`helm_docs`: where it runs helm-docs).
 pub(super) fn chart_guard(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf, helm_docs: Option<&str>) -> Option<Guard> {
-    if chart.join("values.schema.json").is_file() {
-        return Some(Guard::Schema);
+    let schema = chart.join("values.schema.json");
+    if schema.is_file() {
+        return Some(Guard::Schema(discover::read_text(&schema).ok()));
     }
     let docs = helm_docs.filter(|_| readme_by_helm_docs(chart)).map(|at| Guard::Docs(at.to_string()));
     Guard::of_tests(&super::repository::chart_tests(chart, rel)).or(docs)

@@ -126,8 +126,10 @@ pub async fn would_change(
                 }
                 let dir = file.path.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
                 // The chart's tests, read only where it goes on to `harden pr`, may still hold it back.
-                let schema = candidates.paths.contains(&format!("{dir}values.schema.json"));
-                let guard = schema.then_some(kubernetes::chart::Guard::Schema);
+                let guard = match candidates.file(&format!("{dir}values.schema.json")) {
+                    Some(schema) => Some(kubernetes::chart::Guard::Schema(blob(gh, full_name, &schema.sha).await?)),
+                    None => None,
+                };
                 kubernetes::chart::harden(&text, &templates, &[], guard.as_ref(), config, &Default::default())
             }
             None => kubernetes::harden(&text, config),
