@@ -24,17 +24,27 @@ pub(super) fn helm_docs_check(repo: &Path) -> Option<String> {
 /// `git status -s … | grep`), as a check that generated files are current does.
 pub(super) fn codegen_check(repo: &Path) -> Option<String> {
     first_line(repo, |text| {
-        text.lines()
-            .position(|line| {
-                let line = line.trim();
-                let diff = (line.contains("git diff") || line.contains("git --no-pager diff"))
-                    && (line.contains("--exit-code") || line.contains("--quiet"));
-                let status = line.contains("git status")
-                    && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
-                !line.starts_with('#') && (diff || status)
-            })
-            .map(|i| i + 1)
+        let lines: Vec<&str> = text.lines().collect();
+        (0..lines.len()).find(|&i| fails_on_a_difference(&lines[i..])).map(|i| i + 1)
     })
+}
+
+/// True when the first of `lines` fails a build on files that differ from what is committed:
+/// `git diff --exit-code` (or `--quiet`) as a command of its own, or `git status --porcelain`
+/// (or `-s`) whose answer leads to `exit 1` within the few lines after it; not the tree state a
+/// version stamp records (`GIT_TREE_STATE=$(shell if [ -z "`git status --porcelain`" ] …)`,
+/// `git diff --quiet || echo dirty`).
+fn fails_on_a_difference(lines: &[&str]) -> bool {
+    let line = lines[0].trim();
+    let substituted = ["$(shell", "`git", "$(git", "|| echo"].iter().any(|s| line.contains(s));
+    if line.starts_with('#') || substituted {
+        return false;
+    }
+    let diff = (line.contains("git diff") || line.contains("git --no-pager diff"))
+        && (line.contains("--exit-code") || line.contains("--quiet"));
+    let status = line.contains("git status")
+        && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
+    diff || (status && lines.iter().take(8).any(|l| l.contains("exit 1")))
 }
 
 /// Holds back the change to each manifest whose workloads a generated file the repository
@@ -145,5 +155,10 @@ mod tests {
         let script = "#!/bin/sh\nif git status -s examples/ | grep -q .; then exit 1; fi\n";
         std::fs::write(actions.join("check-codegen.sh"), script).unwrap();
         assert_eq!(codegen_check(repo.path()).as_deref(), Some("hack/actions/check-codegen.sh:2"));
+        // A version stamp's tree state is no check.
+        std::fs::remove_file(actions.join("check-codegen.sh")).unwrap();
+        let stamp = "GIT_TREE_STATE=$(shell if [ -z \"`git status --porcelain`\" ]; then echo clean; fi)\nDIRTY=$(shell git diff --quiet || echo dirty)\n";
+        std::fs::write(repo.path().join("Makefile"), stamp).unwrap();
+        assert_eq!(codegen_check(repo.path()), None);
     }
 }
