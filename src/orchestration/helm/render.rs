@@ -326,6 +326,21 @@ mod tests {
         assert_eq!(parsed["spec"]["provider"], Value::from("aws"));
         assert_eq!(parsed["spec"]["securityContext"]["fsGroup"], Value::from(10));
         assert_eq!(rendered.blocks[0].path, ["podSecurityContext"]);
+        // An empty list is false in an `or`, and `true` a literal to compare with.
+        let values: Value = yaml_serde::from_str(
+            "volumeMounts: []
+readOnly: false
+",
+        )
+        .unwrap();
+        let template = "spec:
+  {{- if or (.Values.volumeMounts) (eq .Values.readOnly true) }}
+  tmp: mounted
+  {{- end }}
+  name: x
+";
+        let rendered = render(template, &values);
+        assert!(!rendered.text.contains("tmp: mounted"), "{}", rendered.text);
     }
 
     #[test]

@@ -112,7 +112,11 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
                 .iter()
                 .map(|t| {
                     let inner = t.strip_prefix('(').and_then(|t| t.strip_suffix(')')).unwrap_or(t);
-                    condition(&inner.split_whitespace().collect::<Vec<_>>(), values, scope)
+                    match inner.split_whitespace().collect::<Vec<_>>().as_slice() {
+                        // A term is true as Go templates take it: an empty list is false here.
+                        [path] => value(path).map(truthy),
+                        words => condition(words, values, scope),
+                    }
                 })
                 .collect();
             let decides = *op == "or";
@@ -124,6 +128,8 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
         [op @ ("eq" | "ne"), a, b] => {
             let text = |word: &str| match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
                 Some(quoted) => Some(quoted.to_string()),
+                // A literal (`eq .Values.readOnlyRootFileSystem true`, `eq .Values.replicas 1`).
+                None if word == "true" || word == "false" || word.parse::<f64>().is_ok() => Some(word.to_string()),
                 None => value(word).map(|v| scalar(v).unwrap_or_default()),
             };
             let equal = text(a)? == text(b)?;
