@@ -9,6 +9,7 @@
 //! place (a securityContext the template writes itself, a volume) is left as it is, and so is a
 //! value another workload shares that harden would not change the same way.
 
+mod others;
 mod workloads;
 
 use yaml_serde::{Mapping, Value};
@@ -24,6 +25,7 @@ use crate::rules;
 use super::analyse::root_filesystem::TMP_MOUNTED;
 use super::change::{Change, Seg};
 use super::{Context, tree};
+use others::{schema_refuses, users_chosen_by_variants};
 use workloads::{Planned, holds_workload, plan_template};
 
 /// What else checks a chart's `values.yaml`, so that harden proposes no change to it: the
@@ -78,45 +80,6 @@ fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Option<Finding> {
         rules_named.join(", ")
     );
     Some(Finding { line: 1, fixed: false, message, ..(*worst).clone() })
-}
-
-/// Drops the user fields (runAsNonRoot, the user, the group) harden would write into a value
-/// that one of the chart's other values files sets a user in (`values-pro.yaml`'s
-/// `securityContext.runAsUser: 10001`): Helm merges that file over the defaults, so a default
-/// group beside its user would pair ids the chart never chose. Each value's path and the
-/// reason, once.
-fn users_chosen_by_variants(changes: &mut Vec<Change>, variants: &[(String, String)]) -> Vec<(Vec<String>, String)> {
-    let parsed: Vec<(&String, Value)> =
-        variants.iter().filter_map(|(path, text)| Some((path, yaml_serde::from_str(text).ok()?))).collect();
-    let mut out: Vec<(Vec<String>, String)> = Vec::new();
-    changes.retain(|change| {
-        let keys: Vec<String> =
-            change.path.iter().map_while(|s| if let Seg::Key(k) = s { Some(k.clone()) } else { None }).collect();
-        let Some((_, at)) = keys.split_last().filter(|(f, _)| matches!(f.as_str(), "runAsNonRoot" | "runAsUser" | "runAsGroup"))
-        else {
-            return true;
-        };
-        let chosen = parsed.iter().find_map(|(file, values)| {
-            let value = at.iter().try_fold(values, |v, k| v.get(k.as_str()))?;
-            let user = ["runAsUser", "runAsGroup"].iter().find_map(|f| Some((f, value.get(f)?.as_u64()?)))?;
-            Some(format!(
-                "{file} sets {}: {} in {}, and Helm merges that file over these defaults: harden leaves the user to it (a default group or runAsNonRoot beside it would be one the chart never chose)",
-                user.0,
-                user.1,
-                at.join(".")
-            ))
-        });
-        match chosen {
-            Some(why) => {
-                if !out.iter().any(|(a, _)| a == at) {
-                    out.push((at.to_vec(), why));
-                }
-                false
-            }
-            None => true,
-        }
-    });
-    out
 }
 
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
@@ -272,24 +235,6 @@ pub fn harden(
             Ok(Outcome::Hardened { findings, rewritten: None, reason, security: false })
         }
     }
-}
-
-/// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml): the
-/// first error and where, or that the schema cannot be read or needs what is not here (a remote
-/// reference); `None` when the values pass.
-fn schema_refuses(schema: &str, values: &str) -> Option<String> {
-    let schema: serde_json::Value = match serde_json::from_str(schema) {
-        Ok(schema) => schema,
-        Err(e) => return Some(format!("the schema does not parse: {e}")),
-    };
-    let validator = match jsonschema::validator_for(&schema) {
-        Ok(validator) => validator,
-        Err(e) => return Some(format!("harden cannot use the schema here: {e}")),
-    };
-    let values: serde_json::Value = yaml_serde::from_str(values).ok()?;
-    let error = validator.iter_errors(&values).next()?;
-    let at = error.instance_path().to_string();
-    Some(format!("{} {error}", if at.is_empty() { "at the top:".to_string() } else { format!("at {at}:") }))
 }
 
 /// Leaves alone every workload that shares a values path with one that would not change it the

@@ -1,0 +1,67 @@
+//! What else a chart ships beside `values.yaml` that the new values must agree with: its other
+//! values files (a user one of them sets is not paired with a default group), and its
+//! `values.schema.json` (the new values must still pass it).
+
+use yaml_serde::Value;
+
+use super::super::change::{Change, Seg};
+
+/// Drops the user fields (runAsNonRoot, the user, the group) harden would write into a value
+/// that one of the chart's other values files sets a user in (`values-pro.yaml`'s
+/// `securityContext.runAsUser: 10001`): Helm merges that file over the defaults, so a default
+/// group beside its user would pair ids the chart never chose. Each value's path and the
+/// reason, once.
+pub(super) fn users_chosen_by_variants(
+    changes: &mut Vec<Change>,
+    variants: &[(String, String)],
+) -> Vec<(Vec<String>, String)> {
+    let parsed: Vec<(&String, Value)> =
+        variants.iter().filter_map(|(path, text)| Some((path, yaml_serde::from_str(text).ok()?))).collect();
+    let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    changes.retain(|change| {
+        let keys: Vec<String> =
+            change.path.iter().map_while(|s| if let Seg::Key(k) = s { Some(k.clone()) } else { None }).collect();
+        let Some((_, at)) = keys.split_last().filter(|(f, _)| matches!(f.as_str(), "runAsNonRoot" | "runAsUser" | "runAsGroup"))
+        else {
+            return true;
+        };
+        let chosen = parsed.iter().find_map(|(file, values)| {
+            let value = at.iter().try_fold(values, |v, k| v.get(k.as_str()))?;
+            let user = ["runAsUser", "runAsGroup"].iter().find_map(|f| Some((f, value.get(f)?.as_u64()?)))?;
+            Some(format!(
+                "{file} sets {}: {} in {}, and Helm merges that file over these defaults: harden leaves the user to it (a default group or runAsNonRoot beside it would be one the chart never chose)",
+                user.0,
+                user.1,
+                at.join(".")
+            ))
+        });
+        match chosen {
+            Some(why) => {
+                if !out.iter().any(|(a, _)| a == at) {
+                    out.push((at.to_vec(), why));
+                }
+                false
+            }
+            None => true,
+        }
+    });
+    out
+}
+
+/// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml): the
+/// first error and where, or that the schema cannot be read or needs what is not here (a remote
+/// reference); `None` when the values pass.
+pub(super) fn schema_refuses(schema: &str, values: &str) -> Option<String> {
+    let schema: serde_json::Value = match serde_json::from_str(schema) {
+        Ok(schema) => schema,
+        Err(e) => return Some(format!("the schema does not parse: {e}")),
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator,
+        Err(e) => return Some(format!("harden cannot use the schema here: {e}")),
+    };
+    let values: serde_json::Value = yaml_serde::from_str(values).ok()?;
+    let error = validator.iter_errors(&values).next()?;
+    let at = error.instance_path().to_string();
+    Some(format!("{} {error}", if at.is_empty() { "at the top:".to_string() } else { format!("at {at}:") }))
+}
