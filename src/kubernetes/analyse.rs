@@ -43,6 +43,15 @@ pub struct Plan {
     pub opted_out: Vec<String>,
 }
 
+/// Marks a finding not fixed, and drops what its message promises the fix sets (`; fix sets it
+/// and mounts an emptyDir at /tmp…`): nothing is set on a workload or file left as it is.
+pub fn not_fixed(f: &mut Finding) {
+    f.fixed = false;
+    if let Some(at) = f.message.find("; fix sets") {
+        f.message.truncate(at);
+    }
+}
+
 /// Decides the findings and changes of one workload. `skip` lists `Kind/name` and
 /// `Kind/name/container` entries the configuration opts out; `off` the rules turned off for the
 /// workload, neither reported nor fixed.
@@ -98,11 +107,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     patched_fields::drop_answered(workload, context, &mut findings);
     findings.sort_by_key(|f| f.line);
     for f in findings.iter_mut().filter(|_| left_alone) {
-        f.fixed = false;
-        // Nothing is set on a workload left alone: no message promises it.
-        if let Some(at) = f.message.find("; fix sets") {
-            f.message.truncate(at);
-        }
+        not_fixed(f);
         // Beside the need that leaves it alone, what it lacks is told at info: nothing here
         // can change while that need stays.
         if host.is_some() && !reasons.contains(&f.rule) {

@@ -22,7 +22,7 @@ use crate::orchestration::helm;
 use crate::outcome::{Outcome, ParseError};
 use crate::rules;
 
-use super::analyse::root_filesystem::TMP_MOUNTED;
+use super::analyse::not_fixed;
 use super::change::{Change, Seg};
 use super::{Context, tree};
 use others::{schema_refuses, users_chosen_by_variants};
@@ -170,9 +170,8 @@ pub fn harden(
         for mut f in p.findings {
             let own = p.lines.iter().find(|(rendered, _)| *rendered == f.line).and_then(|(_, s)| line_of(s));
             f.line = own.unwrap_or(line);
-            if f.fixed && !fixed {
-                f.fixed = false;
-                f.message = f.message.replace(TMP_MOUNTED, "");
+            if !fixed {
+                not_fixed(&mut f);
             }
             f.message = format!("{}: {}", p.who, f.message.replace(helm::UNKNOWN, "*"));
             findings.push(f);
@@ -192,7 +191,7 @@ pub fn harden(
         let line = line_of(&at);
         let user_fields = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id];
         for f in findings.iter_mut().filter(|f| f.fixed && Some(f.line) == line && user_fields.contains(&f.rule)) {
-            f.fixed = false;
+            not_fixed(f);
             f.message.push_str(&format!("; {why}"));
         }
         left_alone.push(why);
@@ -205,9 +204,7 @@ pub fn harden(
     };
     if let Some(guard) = guard.filter(|_| !changes.is_empty() && schema.is_none()) {
         changes.clear();
-        for f in &mut findings {
-            f.fixed = false;
-        }
+        findings.iter_mut().for_each(not_fixed);
         left_alone.insert(0, guard.reason());
     }
     let left_alone = (!left_alone.is_empty()).then(|| left_alone.join("; "));
@@ -227,9 +224,7 @@ pub fn harden(
     match rewritten {
         Ok(new) => Ok(Outcome::Hardened { findings, rewritten: Some(new), reason: left_alone, security: true }),
         Err(why) => {
-            for f in &mut findings {
-                f.fixed = false;
-            }
+            findings.iter_mut().for_each(not_fixed);
             let reason = format!("the rewrite is not proposed: {why}");
             let reason = Some(left_alone.map_or(reason.clone(), |alone| format!("{reason}; {alone}")));
             Ok(Outcome::Hardened { findings, rewritten: None, reason, security: false })

@@ -57,10 +57,7 @@ pub(super) fn hold_back_stale_inputs(reports: &mut [super::FileReport], check: &
         report.status = super::Status::Unchanged;
         report.rewritten = None;
         report.security = false;
-        for f in report.findings.iter_mut() {
-            f.fixed = false;
-            f.message = f.message.replace(crate::kubernetes::analyse::root_filesystem::TMP_MOUNTED, "");
-        }
+        report.findings.iter_mut().for_each(crate::kubernetes::analyse::not_fixed);
         report.reason = Some(format!(
             "harden proposes no change to it: {check} fails a build whose generated files are not what the generator writes, and harden does not run the generator (HK223 names it); the findings say what to set"
         ));
