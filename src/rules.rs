@@ -105,7 +105,7 @@ rules! {
         "ADD is used where COPY serves (local files, not a URL or an archive)."
         "Replaces ADD with COPY.";
     SHELL_FORM = "HD115" "shell-form-command" Warning true "hadolint DL3025"
-        "ENTRYPOINT or CMD is in shell form: it needs /bin/sh, and signals do not reach the program (a CMD of one simple command on a runtime that keeps its shell is told at info: busybox ash, dash and bash exec it, so the program gets signals)."
+        "ENTRYPOINT or CMD is in shell form: it needs /bin/sh, and signals do not reach the program (a CMD of one simple command on a runtime that keeps its shell is told at info: busybox ash, dash and bash exec it, so the program gets signals; on a base with no /bin/sh, distroless or scratch, the image cannot start, an error whose fix a pull request carries alone)."
         "Turns it into exec form when the command has no shell syntax; otherwise keeps a runtime with a shell. A shell-form HEALTHCHECK is turned only where the runtime has no shell (a health check gets no signals).";
     HEALTHCHECK_TOOL = "HD116" "healthcheck-needs-tools" Warning true "checkov CKV_DOCKER_2"
         "HEALTHCHECK calls a shell, curl or wget, which a distroless runtime does not have."

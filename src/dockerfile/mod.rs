@@ -345,7 +345,10 @@ fn check(before: &facts::Facts<'_>, new: &str, source: &SourceFacts, config: &Co
     let plan = plan::decide(&after);
     Ok(Checked {
         findings: analyse::findings(&after, &plan).iter().map(|f| (f.rule, Scope::of(f, &df))).collect(),
-        security: runtime_identity(before) != runtime_identity(&after),
+        // An image that could not start (a shell-form command on a base with no /bin/sh) and
+        // now can is a fix a pull request carries alone.
+        security: runtime_identity(before) != runtime_identity(&after)
+            || (before.unstartable_command().is_some() && after.unstartable_command().is_none()),
     })
 }
 
@@ -442,6 +445,9 @@ mod tests {
         let nonroot = "FROM golang:1.23 AS build\nRUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /app .\nFROM gcr.io/distroless/static-debian13:nonroot\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\"]\n";
         assert!(!security(nonroot));
         assert!(security(&nonroot.replace(":nonroot", "")), "a root image given a user is one");
+        let unstartable = nonroot.replace("ENTRYPOINT [\"/app\"]", "ENTRYPOINT /app");
+        assert!(security(&unstartable), "a shell-less image that could not start and now can is one");
+        assert!(!security(&unstartable.replace(":nonroot", ":debug-nonroot")), "a :debug image has busybox's shell");
     }
 
     #[test]

@@ -202,7 +202,8 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
                 ),
             ));
         }
-        if runtime::needs_shell(form) {
+        // On a base that has no shell already, the command's own error says the image cannot start.
+        if runtime::needs_shell(form) && !facts.unstartable_command().is_some_and(|c| std::ptr::eq(c, form)) {
             return Err((
                 &rules::SHELL_FORM,
                 inst.line,

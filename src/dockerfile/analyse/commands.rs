@@ -30,6 +30,26 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
                     ..Finding::new(&rules::SHELL_FORM, inst.line, message.to_string())
                 });
             }
+            // On a base without /bin/sh the image cannot start at all: an error, whose fix a
+            // pull request carries alone.
+            Body::Entrypoint(form @ CommandForm::Shell(..)) | Body::Cmd(form @ CommandForm::Shell(..))
+                if facts.unstartable_command().is_some_and(|c| std::ptr::eq(c, form)) =>
+            {
+                let finding = Finding::new(
+                    &rules::SHELL_FORM,
+                    inst.line,
+                    format!(
+                        "{} is in shell form, and the runtime has no /bin/sh to run it: the image cannot start as written{}",
+                        inst.keyword,
+                        match runtime::needs_shell(form) {
+                            true =>
+                                "; it uses shell syntax, which exec form cannot carry, so harden leaves it to you (spell its values out in exec form)",
+                            false => "",
+                        }
+                    ),
+                );
+                out.push(Finding { severity: crate::rules::Severity::Error, ..finding });
+            }
             Body::Entrypoint(CommandForm::Shell(..)) | Body::Cmd(CommandForm::Shell(..))
                 if !plan.hazards.iter().any(|h| h.rule == rules::SHELL_FORM.id && h.line == inst.line) =>
             {
