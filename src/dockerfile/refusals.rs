@@ -158,7 +158,8 @@ fn copied_programs(facts: &Facts<'_>) -> Option<Vec<String>> {
 }
 
 /// Refuses to write the default distroless images where the runtime's registry comes from a
-/// build argument (`FROM ${REGISTRY}alpine:3`, a mirror) and no mirror is configured.
+/// build argument (`FROM ${REGISTRY}alpine:3`, a mirror) and no mirror is configured, or its
+/// name from one argument and its tag from another or the FROM line (`${BASE}:${VERSION}`).
 pub(super) fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
     let image = stage.from.image.as_str();
@@ -168,6 +169,22 @@ pub(super) fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     // version, which the new image does not need.
     if !image.starts_with('$') || whole_argument || facts.config.runtime != crate::config::RuntimeImages::default() {
         return Ok(());
+    }
+    // `${BASE_IMAGE}:${BASE_IMAGE_VERSION}`: the name is one argument, its tag another.
+    let name = image.split([':', '@']).next().unwrap_or(image);
+    let name_argument = name.trim_start_matches("${").trim_start_matches('$').trim_end_matches('}');
+    if name_argument.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err((
+            &rules::UNRESOLVED_BASE,
+            stage.from.line,
+            format!(
+                "FROM {image} takes the image's name from build argument {name_argument} and its tag {}, which harden does not rewrite together, so the runtime is kept; write the whole reference in one argument (`ARG {name_argument}=…:tag`) and harden moves its default to distroless",
+                match image[name.len()..].contains('$') {
+                    true => "from another",
+                    false => "as written here",
+                }
+            ),
+        ));
     }
     Err((
         &rules::UNRESOLVED_BASE,
