@@ -22,7 +22,7 @@ mod manifest_context;
 mod pinning;
 mod repository;
 mod variants;
-use manifest_context::{built_image, manifest_context, stale_copies, stale_renders};
+use manifest_context::{built_image, made_from, manifest_context, stale_copies, stale_renders};
 pub use pinning::{pin, pinnable_references};
 use repository::RepositoryFacts;
 
@@ -457,22 +457,6 @@ pub fn harden_file(
             report.security = security;
             report
         }
-    }
-}
-
-/// The reason of a rendered or written manifest, with what hardening it would take, as its
-/// analysis says: the rules harden would fix in it (to fix where it is made from), or none.
-fn made_from(reason: String, report: &FileReport) -> String {
-    use crate::source::owned::MADE_FROM;
-    let mut fixed: Vec<&str> = report.findings.iter().filter(|f| f.fixed).map(|f| f.rule).collect();
-    fixed.sort();
-    fixed.dedup();
-    match report.status {
-        Status::Changed if !fixed.is_empty() => {
-            reason.replace(MADE_FROM, &format!("{MADE_FROM} (here harden would fix {})", fixed.join(", ")))
-        }
-        Status::Unchanged => reason.replace(MADE_FROM, "; it already has what harden would write"),
-        _ => reason,
     }
 }
 

@@ -9,9 +9,11 @@ use crate::discover;
 use crate::dockerfile;
 use crate::kubernetes;
 use crate::orchestration;
+use crate::rules::Severity;
 use crate::source::SourceFacts;
 
 use super::repository::RepositoryFacts;
+use super::{FileReport, Status};
 
 /// What a Dockerfile's image does at run time that its manifests must respect: the user it
 /// runs as (its final numeric non-root `USER`) and, when its programs are known (`program_known`:
@@ -185,7 +187,7 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
     // every CRD and workload) or written by a script (`cat crd.yaml operator.yaml > bundle.yaml`).
     let scripts = crate::source::owned::script_texts(repo);
     let generated = |path: &PathBuf, r: &super::FileReport| {
-        let why = r.reason.as_deref().filter(|_| r.status == super::Status::Skipped)?;
+        let why = r.reason.as_deref().filter(|_| r.status == Status::Skipped)?;
         let large = why.starts_with("larger than");
         if !(large || why.starts_with("generated (") || why.starts_with("rendered by `")) {
             return None;
@@ -204,7 +206,7 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
         return;
     }
     for (path, report) in paths.iter().zip(reports.iter_mut()) {
-        let Some(text) = report.original.as_deref().filter(|_| report.status == super::Status::Changed) else {
+        let Some(text) = report.original.as_deref().filter(|_| report.status == Status::Changed) else {
             continue;
         };
         if report.findings.iter().any(|f| f.rule == crate::rules::RENDER_INPUT.id) {
@@ -262,6 +264,35 @@ fn writer<'a>(copy: &Path, scripts: &'a [(PathBuf, String)]) -> Option<&'a PathB
     scripts.iter().find(|(_, text)| writes(text)).map(|(script, _)| script)
 }
 
+/// The reason of a rendered or written manifest, with what hardening it would take, as its
+/// analysis says: the rules harden would fix in it (to fix where it is made from), or none.
+pub(super) fn made_from(reason: String, report: &FileReport) -> String {
+    use crate::source::owned::MADE_FROM;
+    let mut fixed: Vec<&str> = report.findings.iter().filter(|f| f.fixed).map(|f| f.rule).collect();
+    fixed.sort();
+    fixed.dedup();
+    match report.status {
+        Status::Changed if !fixed.is_empty() => {
+            reason.replace(MADE_FROM, &format!("{MADE_FROM} (here harden would fix {})", fixed.join(", ")))
+        }
+        // Unchanged for lack of problems, or for problems harden leaves where they are made too.
+        Status::Unchanged => {
+            let mut left: Vec<&str> =
+                report.findings.iter().filter(|f| f.severity > Severity::Info).map(|f| f.rule).collect();
+            left.sort();
+            left.dedup();
+            match left.is_empty() {
+                true => reason.replace(MADE_FROM, "; it already has what harden would write"),
+                false => reason.replace(
+                    MADE_FROM,
+                    &format!("; harden would change nothing in it either (it leaves {} unfixed)", left.join(", ")),
+                ),
+            }
+        }
+        _ => reason,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +306,22 @@ mod tests {
         ];
         assert_eq!(writer(Path::new("deploy/bundle.yaml"), &scripts), Some(&PathBuf::from("Makefile")));
         assert_eq!(writer(Path::new("deploy/operator.yaml"), &scripts), None, "read, not written");
+    }
+
+    #[test]
+    fn an_unchanged_render_has_what_harden_writes_only_without_problems_left() {
+        use crate::finding::Finding;
+        use crate::source::owned::MADE_FROM;
+        let reason = || format!("rendered by `make manifests`{MADE_FROM}");
+        let mut report = FileReport::new("install.yaml".into(), discover::Kind::Kubernetes, Status::Unchanged, None);
+        assert_eq!(
+            made_from(reason(), &report),
+            "rendered by `make manifests`; it already has what harden would write"
+        );
+        report.findings.push(Finding::new(&crate::rules::RUN_AS_NON_ROOT, 3, "does not set runAsNonRoot: true"));
+        assert_eq!(
+            made_from(reason(), &report),
+            "rendered by `make manifests`; harden would change nothing in it either (it leaves HK201 unfixed)"
+        );
     }
 }
