@@ -74,14 +74,20 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
 }
 
 /// True when a document holds containers anywhere (a pod template inside a custom resource;
-/// an Argo Workflow template's single `container:` or `script:` with an image).
+/// an Argo Workflow template's single `container:` or `script:` with an image; a `template:`
+/// whose container the controller gives its image).
 fn holds_pods(value: &Value) -> bool {
     match value {
         Value::Mapping(map) => map.iter().any(|(key, child)| {
             let containers = key.as_str() == Some("containers")
                 && child.as_sequence().is_some_and(|list| list.iter().any(|c| c.get("image").is_some()));
             let single = matches!(key.as_str(), Some("container" | "script")) && child.get("image").is_some();
-            containers || single || holds_pods(child)
+            // A pod template whose controller supplies the image (Argo Events' EventSource and
+            // Sensor: `template: {container: {volumeMounts: …}}`).
+            let template = key.as_str() == Some("template")
+                && (child.get("container").is_some_and(Value::is_mapping)
+                    || child.get("containers").is_some_and(Value::is_sequence));
+            containers || single || template || holds_pods(child)
         }),
         Value::Sequence(items) => items.iter().any(holds_pods),
         _ => false,
