@@ -295,12 +295,18 @@ pub(super) fn runtime_steps(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
             // A program built with cgo off links no library: the file installs them for a use it
             // does not show.
             let mut builds = facts.builds().filter(|(r, c)| facts.ships(r, c)).peekable();
-            let static_program =
-                builds.peek().is_some() && builds.all(|(r, c)| facts.cgo_setting(r, c).as_deref() == Some("0"));
+            // So does a GoReleaser build of it with cgo off.
+            let released_static = facts.source.orchestration.released.as_ref().is_some_and(|r| r.cgo == Some(false));
+            let static_program = released_static
+                || (builds.peek().is_some() && builds.all(|(r, c)| facts.cgo_setting(r, c).as_deref() == Some("0")));
             let link = (!libraries.is_empty()).then(|| match static_program {
                 true => format!(
-                    "it installs libraries the program, built with CGO_ENABLED=0, does not link, for a use the file does not show: {} (drop them if nothing needs them, and harden moves the runtime)",
-                    libraries.join(", ")
+                    "it installs libraries the program, built with CGO_ENABLED=0, does not link, for a use the file does not show: {} (drop them if nothing needs them{})",
+                    libraries.join(", "),
+                    match released_static {
+                        true => "",
+                        false => ", and harden moves the runtime",
+                    }
                 ),
                 false => format!("the program may link the libraries it installs: {}", libraries.join(", ")),
             });
