@@ -204,6 +204,8 @@ pub struct Repository {
     set_images: Vec<SetImage>,
     /// The `docker run` commands READMEs document that need root.
     documented: Vec<docs::DocumentedRun>,
+    /// The binaries GoReleaser builds, each with its `main` package (relative to the root).
+    released_programs: Vec<(String, PathBuf)>,
 }
 
 /// Names of skaffold configurations.

@@ -1,9 +1,7 @@
 //! Runs the pipeline over paths on disk: configuration, discovery, source facts,
 //! the pure engine per file, and (with `write`) the rewritten files back to disk.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -20,10 +18,12 @@ use crate::source::SourceFacts;
 mod checks;
 mod manifest_context;
 mod pinning;
+mod programs;
 mod repository;
 mod variants;
 use manifest_context::{built_image, made_from, manifest_context, stale_copies, stale_renders};
 pub use pinning::{pin, pinnable_references};
+use programs::Programs;
 use repository::RepositoryFacts;
 
 /// What happened to one file.
@@ -218,46 +218,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
                 .map_or_else(|| build_context(&canonical(&f.path), repo), |d| canonical(&d))
         })
         .collect();
-    let sources: HashMap<&PathBuf, OnceLock<SourceFacts>> = contexts.iter().map(|c| (c, OnceLock::new())).collect();
-    // A Dockerfile beside a `main` package, or whose builds name `main` packages, ships those
-    // programs: only what they import counts.
-    let program = |f: &discover::Found, dir: &PathBuf| {
-        let source = sources[dir].get_or_init(|| SourceFacts::collect(dir));
-        let beside = canonical(&f.path).parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
-        let beside = beside.unwrap_or_default().to_string_lossy().to_string();
-        let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
-        let text = discover::read_text(&f.path).unwrap_or_default();
-        let built = || {
-            let module = source.go_mod.as_ref().map(|m| m.module.as_str());
-            dockerfile::program_dirs(&text, module).filter(|dirs| dirs.iter().all(is_main))
-        };
-        // A binary make builds, by the `main` packages its rule's `go build` names.
-        let made = || {
-            let makefile = ["Makefile", "makefile", "GNUmakefile"]
-                .iter()
-                .find_map(|name| discover::read_text(&dir.join(name)).ok())?;
-            let mut dirs: Vec<String> = dockerfile::make_targets(&text)
-                .iter()
-                .flat_map(|target| crate::source::make_builds::built_packages(&makefile, target))
-                .filter(is_main)
-                .collect();
-            dirs.sort();
-            dirs.dedup();
-            (!dirs.is_empty()).then_some(dirs)
-        };
-        // A binary built before the image, or by make, by the `main` package named after it.
-        let started = dockerfile::started_names(&text);
-        let named = || {
-            let names = dockerfile::prebuilt_name(&text).map_or_else(|| started.clone(), |n| vec![n]);
-            source.main_package_named(&names).map(|dir| vec![dir])
-        };
-        // An image of a repository it clones runs none of this code.
-        if dockerfile::builds_a_clone(&text) {
-            return (source.without_program_code(), false);
-        }
-        let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(made).or_else(named);
-        (source.for_programs(chosen.as_deref().unwrap_or(std::slice::from_ref(&beside)), &started), chosen.is_some())
-    };
+    let programs = Programs::new(&contexts, &facts.orchestration, repo);
+    let program = |f: &discover::Found, dir: &PathBuf| programs.of(&canonical(&f.path), dir);
     // The containers of the manifests: the images they run, their commands and needs.
     for f in manifests.iter().chain(&other_manifests) {
         if let Ok(text) = discover::read_text(&f.path) {

@@ -28,6 +28,20 @@ impl Repository {
             .map(|b| (b.get("id").and_then(Value::as_str), cgo_of(b.get("env")).or(global_cgo), links_statically(b)))
             .collect();
         let dir = path.parent().unwrap_or(Path::new(""));
+        // Each build's binary (by default the project's name) and its `main` package, under
+        // its `dir` (a module of its own, `dir: httphandler`).
+        let project = doc.get("project_name").and_then(Value::as_str);
+        for build in list("builds") {
+            let text = |key: &str| build.get(key).and_then(Value::as_str);
+            let Some(binary) = text("binary").or(project).filter(|b| !b.contains("{{")) else { continue };
+            let package = dir.join(text("dir").unwrap_or(".")).join(text("main").unwrap_or("."));
+            // `main: ./cmd/app/main.go` names the package's file.
+            let package = match package.extension() {
+                Some(ext) if ext == "go" => package.parent().map(Path::to_path_buf).unwrap_or_default(),
+                _ => package,
+            };
+            self.released_programs.push((binary.rsplit('/').next().unwrap_or(binary).to_string(), normalise(&package)));
+        }
         for (key, images_key) in [("dockers", "image_templates"), ("dockers_v2", "images")] {
             for entry in list(key) {
                 let dockerfile = entry.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile");
@@ -60,6 +74,13 @@ impl Repository {
                 });
             }
         }
+    }
+}
+
+impl Repository {
+    /// The binaries GoReleaser builds, each with its `main` package (relative to the root).
+    pub fn released_programs(&self) -> &[(String, std::path::PathBuf)] {
+        &self.released_programs
     }
 }
 
@@ -138,5 +159,16 @@ mod tests {
         assert!(linked.cgo == Some(true) && linked.static_cgo, "cgo, linked statically");
         assert!(is_goreleaser_name(".goreleaser.yaml") && is_goreleaser_name("goreleaser.pro.yml"));
         assert!(!is_goreleaser_name("release.yml"));
+    }
+
+    #[test]
+    fn builds_name_the_main_package_of_each_binary() {
+        let text = "project_name: relay\nbuilds:\n  - id: http\n    dir: server\n    binary: relay-server\n  - id: cli\n    main: ./cmd/relay/main.go\n  - id: tool\n    binary: '{{ .ProjectName }}-tool'\n";
+        let mut repo = Repository::default();
+        repo.read(Path::new(".goreleaser.yaml"), text);
+        let released: Vec<(&str, &Path)> =
+            repo.released_programs().iter().map(|(name, package)| (name.as_str(), package.as_path())).collect();
+        // A module of its own; the project's name and a file's package; no templated name.
+        assert_eq!(released, [("relay-server", Path::new("server")), ("relay", Path::new("cmd/relay"))]);
     }
 }

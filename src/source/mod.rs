@@ -280,6 +280,23 @@ impl SourceFacts {
         reached
     }
 
+    /// These facts, read from the directory `dir` below the build context (a module of its
+    /// own), with the files they cite named from the context.
+    pub fn cited_from(mut self, dir: &str) -> SourceFacts {
+        if dir.is_empty() {
+            return self;
+        }
+        let from = |file: &mut String| *file = format!("{}/{file}", dir.trim_end_matches('/'));
+        self.cgo_files.iter_mut().chain(&mut self.plugin_hosts).chain(&mut self.download_scripts).for_each(from);
+        self.listens.iter_mut().for_each(|l| from(&mut l.file));
+        self.writes.iter_mut().chain(&mut self.home_writes).for_each(|l| from(&mut l.file));
+        self.given_writes.iter_mut().for_each(|l| from(&mut l.file));
+        self.root_resources.iter_mut().for_each(|l| from(&mut l.file));
+        self.starts_programs.iter_mut().for_each(|l| from(&mut l.file));
+        self.privilege_drops.iter_mut().for_each(|l| from(&mut l.file));
+        self
+    }
+
     /// These facts without what any Go file says of the program (its ports, writes, resources,
     /// cgo): for an image that builds a repository it clones, not this code.
     pub fn without_program_code(&self) -> SourceFacts {
