@@ -85,10 +85,21 @@ impl Facts<'_> {
             return Some(if matches_glob(&copied.target) { resolved } else { copied.target });
         };
         // Through a stage that took it from the build context (an alpine stage that gathers
-        // certificates and `COPY dist/app /bin/app`).
+        // certificates and `COPY dist/app /bin/app`), or that takes the context's `dist`
+        // and picks out a file named after a program of the module (`cp dist/app_linux_amd64/app .`).
         let gathering = self.df.stage_named(from)?;
         let from_context = self.copied(gathering).iter().any(|c| c.copy.from.is_none() && c.target == copied.source);
-        from_context.then_some(copied.target)
+        let copied_name = copied.source.rsplit('/').next().unwrap_or_default().to_string();
+        // A stage that only picks, on no Go toolchain and running no make, built nothing.
+        let builds_nothing = self.base_image(gathering).is_some_and(|b| !b.is_go_toolchain())
+            && !gathering.instructions.iter().flat_map(|i| i.body.run_commands()).any(|c| {
+                c.argv().first().is_some_and(|w| matches!(w.value.as_str(), "make" | "go") || is_script_name(&w.value))
+            });
+        let picked = builds_nothing
+            && self.copied(gathering).iter().any(|c| c.copy.from.is_none())
+            && !is_script_name(&copied_name)
+            && self.source.main_package_named(&[copied_name]).is_some();
+        (from_context || picked).then_some(copied.target)
     }
 
     /// Where `stage` puts the one file it copies from the build context that is named after a
