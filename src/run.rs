@@ -395,6 +395,10 @@ pub fn harden_file(
             let variants = repository::chart_values_variants(chart, &in_chart);
             kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, context)
         }
+        // ko's configuration names the base its images run on.
+        Kind::Kubernetes if path.file_name().and_then(|n| n.to_str()).is_some_and(orchestration::is_ko_name) => {
+            crate::ko::harden(&text)
+        }
         Kind::Kubernetes => kubernetes::harden_with(&text, config, context),
         Kind::Directory => Ok(Outcome::Skipped("a directory: discovery lists it, no engine reads it".into())),
     };

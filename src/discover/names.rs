@@ -76,7 +76,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     } else if stem.trim_start_matches('.').starts_with("goreleaser") {
         return Some(goreleaser_reason(path));
     } else if crate::orchestration::is_ko_name(&name) {
-        return Some(ko_reason(path));
+        // ko's configuration is read by its own engine (`ko::harden`).
+        return None;
     } else if let Some(system) = ci_system(path, &name) {
         let article = if system.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
         return Some(format!("{article} {system} configuration"));
@@ -160,30 +161,6 @@ pub(super) fn collapse_charts(found: &mut Vec<super::Found>) {
             pass_over: Some(PassOver::Skip(why.into())),
         }
     }));
-}
-
-/// What a ko configuration is, and what its default base means for the images' user: a
-/// distroless image without `:nonroot` (or `-nonroot`) runs them as root.
-fn ko_reason(path: &Path) -> String {
-    let base = super::read_text(path).ok().and_then(|text| crate::orchestration::ko_default_base(&text));
-    let what = "a ko configuration: ko builds the images from Go packages, with no Dockerfile";
-    // A distroless base on a Debian release past end of life gets no more security fixes.
-    let eol = base.as_deref().map(crate::dockerfile::image::ImageRef::parse).filter(|b| b.distroless_past_eol());
-    let eol = eol.map(|b| {
-        format!(
-            "; {} is past end of life (no more security fixes): move it to {}",
-            b.short_name(),
-            b.on_debian13().short_name()
-        )
-    });
-    let base_said = match base {
-        Some(base) if base.contains("distroless") && !base.contains("nonroot") => format!(
-            "{what}, on {base}, which runs them as root; its `:nonroot` tag runs them as 65532 (harden does not change ko's configuration: check the ports and files the programs need first)"
-        ),
-        Some(base) => format!("{what}, on {base}"),
-        None => format!("{what}, on ko's default base (cgr.dev/chainguard/static, which runs as 65532)"),
-    };
-    base_said + &eol.unwrap_or_default()
 }
 
 /// What a GoReleaser configuration is, and what the images its `kos` entries build with ko run
