@@ -131,8 +131,36 @@ pub(super) fn plan_template(
         let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
             changes.iter().map(move_one).collect::<Result<Vec<_>, _>>().map(|moved| moved.concat())
         };
+        // Two containers whose securityContext is one values entry (a sidecar beside the
+        // program) take the same changes or none: a change one needs would reach the other.
+        let shared_entry = |planned_changes: &[Change]| {
+            let mut own: BTreeMap<(&str, usize), Vec<Moved>> = BTreeMap::new();
+            for c in planned_changes {
+                if let [Seg::Key(list), Seg::Index(i), ..] = &c.path[workload.pod_path.len()..] {
+                    own.entry((list.as_str(), *i)).or_default().extend(move_one(c).unwrap_or_default());
+                }
+            }
+            let name = |(list, index): &(&str, usize)| {
+                let c = workload.containers.iter().find(|c| c.list == *list && c.index == *index);
+                c.map_or_else(String::new, |c| c.name.clone())
+            };
+            let same = |a: &[Moved], b: &[Moved]| a.iter().all(|m| b.contains(m)) && b.iter().all(|m| a.contains(m));
+            let shared = containers.iter().filter_map(|(k, s)| Some((k, s.as_ref()?)));
+            shared.clone().flat_map(|a| shared.clone().map(move |b| (a, b))).find_map(|((a, source), (b, other))| {
+                let differ = a < b && source == other && !same(own.get(a).map_or(&[][..], Vec::as_slice), own.get(b).map_or(&[][..], Vec::as_slice));
+                differ.then(|| format!(
+                    "values.yaml's {} is the securityContext of both container {} and container {}, which harden would not change the same way",
+                    source.join("."),
+                    name(a),
+                    name(b)
+                ))
+            })
+        };
         let mut findings = plan.findings;
         let mut changes = move_all(&plan.changes);
+        if let Some(why) = shared_entry(&plan.changes).filter(|_| changes.is_ok()) {
+            changes = Err(why);
+        }
         // The pod's user fields that go into the containers' entries are told there.
         if supplied && every_container.is_some() && changes.is_ok() {
             const WHERE: &str = " (set in the securityContext of each of the chart's containers: a pod-level one would bind the containers its users add through values too)";
@@ -148,14 +176,19 @@ pub(super) fn plan_template(
         if changes.is_err() {
             let without =
                 analyse::plan(&workload, &config.kubernetes.skip, &off.and(&[rules::WRITABLE_ROOT.id]), context);
-            if let Ok(moved) = move_all(&without.changes) {
-                for f in findings.iter_mut().filter(|f| f.rule == rules::WRITABLE_ROOT.id && f.fixed) {
-                    f.fixed = false;
-                    f.message = f
-                        .message
-                        .replace(TMP_MOUNTED, "; harden leaves it: the template would have to mount a /tmp volume");
+            match (move_all(&without.changes), shared_entry(&without.changes)) {
+                // Without the volume, the entry two containers share is what stops it.
+                (Ok(_), Some(why)) => changes = Err(why),
+                (Ok(moved), None) => {
+                    for f in findings.iter_mut().filter(|f| f.rule == rules::WRITABLE_ROOT.id && f.fixed) {
+                        f.fixed = false;
+                        f.message = f
+                            .message
+                            .replace(TMP_MOUNTED, "; harden leaves it: the template would have to mount a /tmp volume");
+                    }
+                    changes = Ok(moved);
                 }
-                changes = Ok(moved);
+                (Err(_), _) => {}
             }
         }
         // A securityContext a helper writes is not known: what harden would say of it may be

@@ -67,11 +67,12 @@ pub(super) fn control(action: &str, values: &Value, scope: &mut Scope, evaluate:
         "with" => {
             let path = values_path(words.get(1).copied().unwrap_or_default(), scope);
             // An empty mapping or list still renders: what harden would write into it
-            // (`podSecurityContext: {}`) is where the template takes it.
-            let holds = path
-                .as_ref()
-                .map(|p| lookup(values, p))
-                .map(|v| truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_)));
+            // (`podSecurityContext: {}`) is where the template takes it; so does a key written
+            // with no value (`pod: null`), the chart's way to say it sets nothing there.
+            let holds = path.as_ref().map(|p| {
+                let v = lookup(values, p);
+                truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_)) || written_empty(values, p)
+            });
             scope.frames.push(Frame::branch(path.map_or(Dot::Unknown, Dot::Values), holds.filter(|_| evaluate)));
         }
         "range" | "define" => scope.frames.push(Frame { dot: Dot::Unknown, dropped: true, taken: true }),
@@ -143,6 +144,12 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
 fn lookup<'v>(values: &'v Value, path: &[String]) -> &'v Value {
     static NULL: Value = Value::Null;
     path.iter().try_fold(values, |v, key| v.get(key.as_str())).unwrap_or(&NULL)
+}
+
+/// True when `path` names a key `values` writes with no value (`pod: null`, `pod:`).
+fn written_empty(values: &Value, path: &[String]) -> bool {
+    let Some((last, parent)) = path.split_last() else { return false };
+    lookup(values, parent).as_mapping().is_some_and(|m| m.get(last.as_str()).is_some_and(Value::is_null))
 }
 
 /// Whether Go templates take a value as true: not null, false, zero or empty.
