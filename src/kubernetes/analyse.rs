@@ -377,7 +377,13 @@ impl<'w> Planner<'w, '_> {
             && !user_left_to_image
             && platform.is_none()
         {
-            let fixable = set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID);
+            // A uid ko's base has no account for runs in group 0: its own number is its group.
+            let one_user = containers_user.windows(2).all(|w| w[0] == w[1]);
+            let chosen =
+                get("runAsUser").and_then(Value::as_u64).or(containers_user.first().copied().filter(|_| one_user));
+            let ko_group = chosen.filter(|uid| !set_user && self.ko_user_without_account(*uid));
+            let fixable =
+                set_user || get("runAsUser").and_then(Value::as_u64) == Some(NONROOT_ID) || ko_group.is_some();
             // An image built here with a uid and no group runs in group 0, root's: said, with
             // the group to set.
             let groupless =
@@ -386,6 +392,9 @@ impl<'w> Planner<'w, '_> {
                 });
             let image_groupless = groupless.is_some();
             let why = match (fixable, groupless, get("runAsUser").and_then(Value::as_u64)) {
+                _ if let Some(uid) = ko_group => format!(
+                    "; it runs as {uid}, which has no account in the base ko builds its image on, so in group 0, root's; fix sets runAsGroup: {uid}"
+                ),
                 (true, ..) => String::new(),
                 (false, Some((image, uid)), _) => format!(
                     "; {image} runs as {uid} with no group (its USER names none), so in group 0, root's: set runAsGroup: {uid}"
@@ -420,7 +429,8 @@ impl<'w> Planner<'w, '_> {
                 None => self.finding(&rules::RUN_AS_GROUP, line, format!("{id} does not set runAsGroup{why}"), fixable),
             }
             if fixable {
-                self.set_for_pod(&rules::RUN_AS_GROUP, &["securityContext", "runAsGroup"], NONROOT_ID.into());
+                let group = ko_group.unwrap_or(NONROOT_ID);
+                self.set_for_pod(&rules::RUN_AS_GROUP, &["securityContext", "runAsGroup"], group.into());
             }
         }
         // Persistent volumes keep their owner: with a user harden chose, the volume is given

@@ -18,6 +18,22 @@ impl Planner<'_, '_> {
         Some((image.to_string(), user.clone()))
     }
 
+    /// True when every container harden changes runs an image ko builds here and `uid` has no
+    /// account in ko's bases (root, distroless's nonroot, nobody): it runs in group 0, root's,
+    /// and its own number is the group to give it.
+    pub(super) fn ko_user_without_account(&self, uid: u64) -> bool {
+        let ko_built = |c: &Container<'_>| {
+            let image = c.value.get("image").and_then(Value::as_str);
+            image.is_some_and(|i| self.context.running(i).starts_with("ko://"))
+        };
+        // ko's user is known only on such a base (and with no base overrides).
+        uid > 0
+            && self.context.ko_user.is_some()
+            && !crate::dockerfile::image::standard_account(uid)
+            && !self.handled.is_empty()
+            && self.handled.iter().all(|c| ko_built(c))
+    }
+
     /// True when every container harden changes runs an image the repository builds with a
     /// numeric non-root user.
     pub(super) fn images_users_known(&self) -> bool {
