@@ -54,8 +54,15 @@ pub fn harden(text: &str) -> Result<Outcome, ParseError> {
     let root_base = default.filter(|base| !ImageRef::parse(base).default_user_is_nonroot());
     let key_line = text.lines().position(|l| l.starts_with("defaultBaseImage:"));
     if let (Some(base), Some(index)) = (root_base, key_line) {
+        // A distroless base has a `:nonroot` tag; another base may be kept for its shell.
+        let instead = match ImageRef::parse(base).family() == crate::dockerfile::image::Family::Distroless {
+            true => "its `:nonroot` tag runs them as 65532",
+            false => {
+                "run them as another user where they run (a pod's runAsUser), or choose a base whose user is not root"
+            }
+        };
         let message = format!(
-            "ko builds the images on {base}, which runs them as root; a `:nonroot` tag of a distroless base runs them as 65532 (harden does not change the user ko's images run as: check the ports and files the programs need first)"
+            "ko builds the images on {base}, which runs them as root; {instead} (harden does not change the user ko's images run as: check the ports and files the programs need first)"
         );
         findings.push(Finding::new(&rules::RUNS_AS_ROOT, index + 1, message));
     }

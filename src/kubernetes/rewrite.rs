@@ -216,7 +216,8 @@ fn anchor_of_seq(text: &str, node: &Node) -> Result<Anchor, String> {
 
 /// `end` moved past the comment lines right after it that belong to what ends there: those
 /// indented deeper than `column`, and those at `column` up to the last that is commented-out
-/// YAML (`# - name: X`, `#   value: y`), with the prose and blank lines between them. So
+/// YAML (`# - name: X`, `#   value: y`; also YAML commented out at the line's start whose text
+/// starts at `column` or deeper), with the prose and blank lines between them. So
 /// commented-out entries ("uncomment these lines") stay with the value they extend, not under
 /// what is inserted after it; a closing remark at `column` stays last.
 fn past_deeper_comments(text: &str, end: usize, column: usize) -> usize {
@@ -228,9 +229,15 @@ fn past_deeper_comments(text: &str, end: usize, column: usize) -> usize {
             continue;
         }
         let indent = line.len() - body.len();
-        let Some(comment) = body.strip_prefix('#').filter(|_| indent >= column) else { break };
-        if indent > column || is_commented_yaml(comment) {
-            kept = at;
+        let Some(comment) = body.strip_prefix('#') else { break };
+        // Commented out at the line's start (`#        - name: secrets`), YAML keeps its place
+        // by where its text starts.
+        let text_column = indent + 1 + comment.len() - comment.trim_start().len();
+        match indent >= column {
+            true if indent > column || is_commented_yaml(comment) => kept = at,
+            true => {}
+            false if text_column >= column && is_commented_yaml(comment) => kept = at,
+            false => break,
         }
     }
     kept
