@@ -278,8 +278,9 @@ mod tests {
         let values: Value =
             yaml_serde::from_str("podSecurityContext: {}\ncontroller:\n  securityContext:\n    runAsNonRoot: true\n")
                 .unwrap();
-        // A pipe written without spaces (`.|`) is a pipe all the same.
-        let template = "spec:\n  {{- with .Values.podSecurityContext }}\n  securityContext:\n    {{- toYaml .| nindent 4 }}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {{- .Values.controller.securityContext|toYaml | nindent 6 }}\n    resources: {{- merge .Values.resources (dict) | toYaml | nindent 6 }}\n";
+        // A pipe written without spaces (`.|`) is a pipe all the same, and a keyword needs no
+        // space before its field (`with.Values`).
+        let template = "spec:\n  {{- with.Values.podSecurityContext }}\n  securityContext:\n    {{- toYaml .| nindent 4 }}\n  {{- end }}\n  containers:\n  - name: app\n    securityContext: {{- .Values.controller.securityContext|toYaml | nindent 6 }}\n    resources: {{- merge .Values.resources (dict) | toYaml | nindent 6 }}\n";
         let rendered = render(template, &values);
         let paths: Vec<&[String]> = rendered.blocks.iter().map(|b| b.path.as_slice()).collect();
         assert_eq!(

@@ -49,7 +49,12 @@ impl Scope {
 /// Carries out a control action (`if`, `else`, `with`, `range`, `define`, `block`, `end`, or a
 /// variable naming a value) on `scope`; false for any other action.
 pub(super) fn control(action: &str, values: &Value, scope: &mut Scope, evaluate: bool) -> bool {
-    let words: Vec<&str> = action.split_whitespace().collect();
+    // Go's lexer ends a keyword where a field or variable starts: `with.Values.x` is `with .Values.x`.
+    let keyword = ["with", "if", "range"]
+        .into_iter()
+        .find(|k| action.strip_prefix(k).is_some_and(|rest| rest.starts_with(['.', '$', '('])));
+    let spaced = keyword.map(|k| format!("{k} {}", &action[k.len()..]));
+    let words: Vec<&str> = spaced.as_deref().unwrap_or(action).split_whitespace().collect();
     match words.first().copied().unwrap_or_default() {
         "end" => drop(scope.frames.pop()),
         "else" => {
