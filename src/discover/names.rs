@@ -82,7 +82,13 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         let article = if system.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
         return Some(format!("{article} {system} configuration"));
     } else if is_chart_values(path) {
-        return None;
+        // A chart its Chart.yaml marks deprecated gets no more releases: a change would ship nowhere.
+        let chart = path.parent().map(|dir| dir.join("Chart.yaml"));
+        let text = chart.and_then(|c| super::read_text(&c).ok()).unwrap_or_default();
+        let deprecated = text.lines().any(|l| l.trim_end() == "deprecated: true");
+        return deprecated.then(|| {
+            "the values of a chart its Chart.yaml marks deprecated (`deprecated: true`): it gets no more releases, so a change would ship nowhere".to_string()
+        });
     } else if chart_root(path).is_some() {
         HELM_CHART
     } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
