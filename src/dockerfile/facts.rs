@@ -350,6 +350,15 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The base image of `stage`, or, where a build argument without a default fills only its
+    /// tag (`distroless/static:nonroot-${ARCH}`), the image as written: its name is known.
+    pub fn base_or_written(&self, stage: &Stage) -> Option<ImageRef> {
+        let written = || Some(ImageRef::parse(&stage.from.image)).filter(|i| !i.name.contains('$'));
+        self.base_image(stage)
+            .cloned()
+            .or_else(|| written().filter(|_| self.df.stage_named(&stage.from.image).is_none()))
+    }
+
     /// The shell-form command the runtime starts with although its base has no `/bin/sh`
     /// (distroless but its `:debug` tags, scratch): the image cannot start as written. The
     /// command is the last ENTRYPOINT, or the CMD when there is none.

@@ -40,7 +40,7 @@ pub fn runs_as_root(facts: &Facts<'_>) -> bool {
     let stage = facts.runtime_stage();
     match facts.last_user(stage) {
         Some((_, user)) => is_root(user),
-        None => !facts.base_image(stage).is_some_and(|b| b.default_user_is_nonroot()),
+        None => !facts.base_or_written(stage).is_some_and(|b| b.default_user_is_nonroot()),
     }
 }
 

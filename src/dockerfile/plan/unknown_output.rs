@@ -29,7 +29,7 @@ pub(super) fn unknown_output(facts: &Facts<'_>) -> Vec<Finding> {
 fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     // A runtime already shell-less and not root leaves nothing to say of the build's output.
     let runtime = facts.runtime_stage();
-    let shell_less = facts.base_image(runtime).is_some_and(|b| b.family().is_shell_less());
+    let shell_less = facts.base_or_written(runtime).is_some_and(|b| b.family().is_shell_less());
     let numeric = facts.last_user(runtime).is_none_or(|(_, u)| super::super::analyse::is_numeric_user(u));
     if shell_less && numeric && !super::super::userswitch::runs_as_root(facts) {
         // Said of a build make or a script runs, so its flags are not taken as checked.
