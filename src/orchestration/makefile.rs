@@ -59,15 +59,38 @@ impl Repository {
         let variables = variables(&joined);
         for line in joined.lines().map(|l| expand(l, &variables, 0)) {
             self.set_images.extend(set_images(&line, path));
-            let Some(at) = line.find("docker build ").or_else(|| line.find("docker buildx build ")) else { continue };
+            let Some(at) = build_at(&line) else { continue };
             let rest = &line[at..];
             let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
-            let words: Vec<&str> = command.split_whitespace().skip_while(|w| *w != "build").skip(1).collect();
+            let words: Vec<&str> = command.split_whitespace().skip(1).collect();
             if let Some(build) = docker_build(&words, path) {
                 self.builds.push(build);
             }
         }
     }
+}
+
+/// Where a line's image build starts (its `build` word): after `docker`, `podman`, `buildx`, or
+/// a variable that names the container tool (`$(DOCKER)`, set to `DOCKER_CLI_EXPERIMENTAL=enabled
+/// docker`, which is not expanded).
+fn build_at(line: &str) -> Option<usize> {
+    let tool = |word: &str| {
+        let name = word.trim_start_matches(['$', '(', '{']).trim_end_matches([')', '}']).to_ascii_uppercase();
+        matches!(word, "docker" | "podman" | "buildx")
+            || (word.starts_with('$') && ["DOCKER", "PODMAN", "CONTAINER"].iter().any(|t| name.contains(t)))
+    };
+    let mut at = 0;
+    let mut previous = "";
+    for word in line.split_inclusive(char::is_whitespace) {
+        if word.trim_end() == "build" && word.len() > "build".len() && tool(previous.trim_end()) {
+            return Some(at);
+        }
+        at += word.len();
+        if !word.trim().is_empty() {
+            previous = word;
+        }
+    }
+    None
 }
 
 /// The images a line sets in a kustomization (`cd config/manager && $(KUSTOMIZE) edit set image
@@ -287,5 +310,21 @@ mod tests {
         // A value of several words is not spliced in: the context stays `api`.
         assert_eq!(repo.image_names(Path::new("api/Dockerfile")), ["api"]);
         assert!(repo.image_names(Path::new("web/Dockerfile")).iter().all(|name| !name.contains('$')));
+    }
+
+    #[test]
+    fn a_tool_variable_of_several_words_still_starts_a_build() {
+        let mut repo = Repository::default();
+        let makefile = "DOCKER=DOCKER_CLI_EXPERIMENTAL=enabled docker
+CLEANUP_IMAGE=${REGISTRY}/node-cleanup
+
+image-%:
+	$(DOCKER) buildx build --file=./cmd/node-cleanup/Dockerfile --platform=linux/$* \\
+		-t $(CLEANUP_IMAGE):$(VERSION)_linux_$* --output=type=docker .
+	echo build done
+";
+        repo.read_build_commands(Path::new("Makefile"), makefile);
+        assert_eq!(repo.image_names(Path::new("cmd/node-cleanup/Dockerfile")), ["node-cleanup"]);
+        assert!(repo.image_names(Path::new("Dockerfile")).is_empty(), "`echo build done` builds nothing");
     }
 }
