@@ -21,11 +21,21 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             let Body::Copy(Copy { from: Some(from), .. }) = &inst.body else { continue };
             match df.stage_named(from) {
                 Some(source) => referenced[source.index] = true,
-                None => out.push(Finding::new(
-                    &rules::FOREIGN_FROM,
-                    inst.line,
-                    format!("COPY --from={from} names no stage: an image or a named build context, kept as it is"),
-                )),
+                None => {
+                    // A reference with a registry, tag or digest is an image; a bare name may be
+                    // a build context the build passes.
+                    let image = from.contains(['/', ':', '@']);
+                    let message = match (image, from.contains("@sha256:")) {
+                        (true, true) => {
+                            format!("COPY --from={from} copies from another image, pinned by digest, kept as it is")
+                        }
+                        (true, false) => format!("COPY --from={from} copies from another image, kept as it is"),
+                        (false, _) => format!(
+                            "COPY --from={from} names no stage: an image or a named build context, kept as it is"
+                        ),
+                    };
+                    out.push(Finding::new(&rules::FOREIGN_FROM, inst.line, message))
+                }
             }
         }
     }
