@@ -50,8 +50,12 @@ pub fn harden(text: &str) -> Result<Outcome, ParseError> {
             findings.push(finding);
         }
     }
-    // A base that runs as root runs every image ko builds on it as root.
-    let root_base = default.filter(|base| !ImageRef::parse(base).default_user_is_nonroot());
+    // A base that runs as root runs every image ko builds on it as root (of the bases harden
+    // knows: another project's image may set a user of its own).
+    let root_base = default.filter(|base| {
+        let image = ImageRef::parse(base);
+        image.family() != crate::dockerfile::image::Family::Other && !image.default_user_is_nonroot()
+    });
     let key_line = text.lines().position(|l| l.starts_with("defaultBaseImage:"));
     if let (Some(base), Some(index)) = (root_base, key_line) {
         // A distroless base has a `:nonroot` tag; another base may be kept for its shell.
@@ -118,6 +122,8 @@ mod tests {
             panic!("expected findings")
         };
         assert_eq!((findings[0].rule, findings[0].line, findings[0].fixed), ("HD106", 2, false));
+        let other = harden("defaultBaseImage: public.ecr.aws/acme/minimal-base\n");
+        assert!(matches!(other, Ok(Outcome::Skipped(_))), "the user of an image harden does not know is not claimed");
         assert!(harden("defaultBaseImage: [\n").is_err(), "a malformed file is an error with its line");
     }
 }
