@@ -289,9 +289,22 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ve
             for (key, value) in map {
                 let lines =
                     block_entries(&Value::Mapping(Mapping::from_iter([(key.clone(), value.clone())])), column, style);
-                match commented_copy(&text[start..end], &lines, column) {
-                    Some(range) => edits.push(Edit::replace(start + range.start..start + range.end, lines)),
-                    None => _ = rest.insert(key, value),
+                let one = Value::Mapping(Mapping::from_iter([(key.clone(), value.clone())]));
+                match (commented_copy(&text[start..end], &lines, column), commented_example(&text[end..], &one, column))
+                {
+                    (Some(range), _) => edits.push(Edit::replace(start + range.start..start + range.end, lines)),
+                    // An example after the block, under a prose line (kubebuilder's `# TODO(user):
+                    // uncomment …`), goes: the key is written in the block.
+                    (None, Some(range)) => {
+                        // With the prose that asks to uncomment it, when that is all there is before it.
+                        let before = &text[end..end + range.start];
+                        let asks = before.to_ascii_lowercase().contains("uncomment")
+                            && before.lines().all(|l| l.trim_start().starts_with('#'));
+                        let from = if asks { end } else { end + range.start };
+                        edits.push(Edit::delete(from..end + range.end));
+                        _ = rest.insert(key, value);
+                    }
+                    (None, None) => _ = rest.insert(key, value),
                 }
             }
             if !rest.is_empty() {
@@ -302,11 +315,28 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ve
         Anchor::EmptyValue { end, column } => {
             // The whole value when a change sets it, else the keys the changes add under it.
             let value = items.iter().find(|(keys, _)| keys.is_empty()).map_or_else(merged, |(_, v)| v.clone());
-            let lines = match &value {
-                Value::Sequence(seq) => block_items(seq, column + style.seq_indent, style),
-                other => block_entries(other, column + style.indent, style),
+            let Value::Mapping(map) = value else {
+                let Value::Sequence(seq) = &value else { return vec![at_line_start(end, String::new())] };
+                return vec![at_line_start(end, block_items(seq, column + style.seq_indent, style))];
             };
-            at_line_start(end, lines)
+            // A key the comments under it show commented out with the same value (`helm
+            // create`'s `# capabilities:` …) takes that example's place instead of doubling it.
+            let inner = column + style.indent;
+            let mut edits = Vec::new();
+            let mut rest = Mapping::new();
+            for (key, value) in map {
+                let one = Value::Mapping(Mapping::from_iter([(key.clone(), value.clone())]));
+                match commented_example(&text[end..], &one, inner) {
+                    Some(range) => {
+                        edits.push(Edit::replace(end + range.start..end + range.end, block_entries(&one, inner, style)))
+                    }
+                    None => _ = rest.insert(key, value),
+                }
+            }
+            if !rest.is_empty() {
+                edits.push(at_line_start(end, block_entries(&Value::Mapping(rest), inner, style)));
+            }
+            return edits;
         }
         Anchor::FlowMap { close, empty } => {
             let Value::Mapping(map) = merged() else { unreachable!("merged is a mapping") };
@@ -342,6 +372,49 @@ fn commented_copy(region: &str, lines: &str, column: usize) -> Option<std::ops::
         .map(|(at, _)| at)
         .find(|&at| at == 0 || region.as_bytes()[at - 1] == b'\n')
         .map(|at| at..at + commented.len())
+}
+
+/// Where the comment lines at the start of `after` hold `entry` (one key and its value)
+/// commented out at `column` (`# capabilities:`, `#   drop:`, `#   - ALL`), written in any
+/// indent: the range of those lines.
+fn commented_example(after: &str, entry: &Value, column: usize) -> Option<std::ops::Range<usize>> {
+    let key = entry.as_mapping()?.keys().next()?.as_str()?;
+    // `# key:` with the `#` at the column, or the `#` in the indent before it (kubebuilder's
+    // `        # capabilities:` over keys at column 10): the line as it would be uncommented.
+    let uncommented = |line: &str| {
+        let hash = line.find('#').filter(|&h| line[..h].trim().is_empty())?;
+        match hash == column {
+            true => Some(format!(
+                "{}{}",
+                &line[..column],
+                line[column + 1..].strip_prefix(' ').unwrap_or(&line[column + 1..])
+            )),
+            false => (hash < column).then(|| format!("{} {}", &line[..hash], &line[hash + 1..])),
+        }
+    };
+    let (mut at, mut start) = (0, None);
+    let mut example = String::new();
+    for line in after.split_inclusive('\n') {
+        if !line.trim_start().starts_with('#') {
+            break;
+        }
+        let yaml = uncommented(line);
+        match (start, yaml) {
+            (None, Some(y)) if y[column..].starts_with(&format!("{key}:")) => {
+                start = Some(at);
+                example = y;
+            }
+            // Deeper lines of the example (its value), up to the next key at its column.
+            (Some(_), Some(y)) if y.len() > column && y[column..].starts_with(' ') => example.push_str(&y),
+            (Some(_), _) => break,
+            (None, _) => {}
+        }
+        at += line.len();
+    }
+    let start = start?;
+    let end = start + after[start..].split_inclusive('\n').take(example.lines().count()).map(str::len).sum::<usize>();
+    let parsed: Value = yaml_serde::from_str(&example).ok()?;
+    (parsed == *entry).then_some(start..end)
 }
 
 /// A value in flow style, a plain string in `quote`s when one is given.
