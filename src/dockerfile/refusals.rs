@@ -163,7 +163,9 @@ fn copied_programs(facts: &Facts<'_>) -> Option<Vec<String>> {
 pub(super) fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
     let image = stage.from.image.as_str();
-    let whole = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).or_else(|| image.strip_prefix('$'));
+    // `${BASE_IMAGE}`, `$BASE_IMAGE`, or `${BASE_IMAGE:-alpine:3.18}` (its default a whole reference).
+    let braced = image.strip_prefix("${").and_then(|r| r.strip_suffix('}')).filter(|r| !r.contains('}'));
+    let whole = braced.map(|r| r.split([':', '-']).next().unwrap_or(r)).or_else(|| image.strip_prefix('$'));
     let whole_argument = whole.is_some_and(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     // A variable before the image's name is a registry (or a mirror's path); one in the tag is a
     // version, which the new image does not need.
