@@ -103,8 +103,18 @@ pub fn harden(
     let mut planned = Vec::new();
     let mut unread = Vec::new();
     let mut possible = Vec::new();
-    // The pods `helm test` starts (`templates/tests/`) check a release; they are not the chart's.
-    for (path, text) in templates.iter().filter(|(path, _)| !path.starts_with("templates/tests/")) {
+    // The pods `helm test` starts (`templates/tests/`, `templates/test/`, or any template with the
+    // `helm.sh/hook: test` annotation) check a release; they are not the chart's.
+    let helm_test = |path: &str, text: &str| {
+        path.starts_with("templates/tests/")
+            || path.starts_with("templates/test/")
+            || text.lines().any(|l| {
+                let l = l.trim().replace(['"', '\''], "");
+                l.starts_with("helm.sh/hook:")
+                    && l.split([':', ',']).skip(1).any(|h| matches!(h.trim(), "test" | "test-success"))
+            })
+    };
+    for (path, text) in templates.iter().filter(|(path, text)| !helm_test(path, text)) {
         // The workloads the values leave out may still take a value harden would change.
         if let Ok(mut every) = plan_template(path, text, &helm::render_every_branch(text, &values), config, context) {
             possible.append(&mut every);
