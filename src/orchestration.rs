@@ -10,8 +10,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use yaml_serde::Value;
-
 use kubernetes::{Container, containers};
 use yaml::{documents, key_values, scalar, words};
 
@@ -23,6 +21,7 @@ pub mod helm;
 mod ko;
 mod kubernetes;
 mod makefile;
+mod skaffold;
 mod tilt;
 mod updaters;
 mod workflows;
@@ -33,6 +32,7 @@ pub use compose::is_compose_name;
 pub use goreleaser::is_goreleaser_name;
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::SetImage;
+pub use skaffold::is_skaffold_name;
 pub use workflows::is_workflow;
 
 /// What the repository says about one Dockerfile's image.
@@ -208,12 +208,6 @@ pub struct Repository {
     released_programs: Vec<(String, PathBuf)>,
 }
 
-/// Names of skaffold configurations.
-pub fn is_skaffold_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.starts_with("skaffold") && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
-}
-
 impl Repository {
     /// The images Makefiles and scripts set in kustomizations.
     pub fn set_images(&self) -> &[SetImage] {
@@ -240,54 +234,6 @@ impl Repository {
             } else {
                 containers(&doc, &mut self.containers, &path.display().to_string());
             }
-        }
-    }
-
-    fn skaffold(&mut self, doc: &Value, dir: &Path, path: &Path) {
-        let profiles = doc.get("profiles").and_then(Value::as_sequence).into_iter().flatten();
-        let builds = std::iter::once(doc).chain(profiles).filter_map(|d| d.get("build"));
-        for build in builds {
-            // skaffold's local builder talks to the Docker API without BuildKit unless asked.
-            let local = build.get("local");
-            let flag = |key: &str| local.and_then(|l| l.get(key)).and_then(Value::as_bool) == Some(true);
-            let buildkit = flag("useBuildkit") || flag("useDockerCLI");
-            for artifact in build.get("artifacts").and_then(Value::as_sequence).into_iter().flatten() {
-                self.artifact(artifact, dir, path, buildkit);
-            }
-        }
-    }
-
-    fn artifact(&mut self, artifact: &Value, dir: &Path, path: &Path, buildkit: bool) {
-        {
-            let Some(image) = artifact.get("image").and_then(Value::as_str) else { return };
-            let origin = format!("{} (artifact {image})", path.display());
-            let context = artifact.get("context").and_then(Value::as_str).unwrap_or(".");
-            let docker = artifact.get("docker");
-            let file = docker.and_then(|d| d.get("dockerfile")).and_then(Value::as_str).unwrap_or("Dockerfile");
-            let mut args = key_values(docker.and_then(|d| d.get("buildArgs")), &origin);
-            for required in artifact.get("requires").and_then(Value::as_sequence).into_iter().flatten() {
-                if let (Some(alias), Some(image)) =
-                    (required.get("alias").and_then(Value::as_str), required.get("image").and_then(Value::as_str))
-                {
-                    args.push(BuildArg { name: alias.into(), value: image.into(), origin: origin.clone() });
-                }
-            }
-            // Builders that do not read the Dockerfile.
-            if ["ko", "jib", "buildpacks", "bazel", "custom"].iter().any(|b| artifact.get(*b).is_some()) {
-                return;
-            }
-            let kaniko = artifact.get("kaniko").is_some();
-            let without_buildkit = (kaniko || !buildkit).then(|| {
-                let how = if kaniko { "kaniko" } else { "skaffold's Docker builder without useBuildkit" };
-                format!("{} ({how})", path.display())
-            });
-            self.builds.push(Build {
-                dockerfile: normalise(&dir.join(context).join(file)),
-                images: vec![image_name(image)],
-                args: args.into_iter().filter(resolved).collect(),
-                without_buildkit,
-                ..Build::default()
-            });
         }
     }
 
@@ -442,26 +388,6 @@ pub fn normalise(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn skaffold_artifacts_give_requires_aliases_and_manifests_their_commands() {
-        let mut repo = Repository::default();
-        repo.read(
-            Path::new("examples/skaffold.yaml"),
-            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: leeroy-app\n    context: leeroy-app\n    requires:\n    - image: base\n      alias: BASE\n",
-        );
-        repo.read(
-            Path::new("examples/k8s/app.yaml"),
-            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: leeroy-app\n        command: [\"/app\"]\n        args: [\"--verbose\"]\n",
-        );
-        let app = repo.for_dockerfile(Path::new("examples/leeroy-app/Dockerfile"));
-        assert_eq!(app.build_args[0].name, "BASE");
-        assert_eq!(app.build_args[0].value, "base");
-        assert_eq!(app.commands.len(), 1);
-        assert_eq!(app.commands[0].words, ["/app", "--verbose"]);
-        assert_eq!(app.commands[0].origin, "examples/k8s/app.yaml (container app)");
-        assert!(repo.for_dockerfile(Path::new("Dockerfile")).commands.is_empty());
-    }
 
     #[test]
     fn a_development_variant_is_not_named_after_its_directory() {
