@@ -359,21 +359,6 @@ impl<'a> Facts<'a> {
             .or_else(|| written().filter(|_| self.df.stage_named(&stage.from.image).is_none()))
     }
 
-    /// The shell-form command the runtime starts with although its base has no `/bin/sh`
-    /// (distroless but its `:debug` tags, scratch): the image cannot start as written. The
-    /// command is the last ENTRYPOINT, or the CMD when there is none.
-    pub fn unstartable_command(&self) -> Option<&'a CommandForm> {
-        let stage = self.runtime_stage();
-        let base = self.base_image(stage)?;
-        let shell_less = base.family().is_shell_less() && !base.tag.as_deref().is_some_and(|t| t.contains("debug"));
-        let command = match self.entrypoint_and_cmd(stage) {
-            (Some(entrypoint), _) => entrypoint,
-            (None, Some(cmd)) => cmd,
-            (None, None) => return None,
-        };
-        (shell_less && matches!(command, CommandForm::Shell(..))).then_some(command)
-    }
-
     /// The default an `ARG` of the stage (or a global one) gives `name`: what a build without
     /// `--build-arg` uses, behind any `ENV NAME=$NAME`.
     pub fn arg_default(&self, stage: &Stage, name: &str) -> Option<String> {

@@ -1,10 +1,26 @@
-//! What the image's commands say: the program a stage starts (behind an init), what builds the
-//! program when no `go build` does, and the file capabilities `setcap` gives.
+//! What the image's commands say: the program a stage starts (behind an init), a shell-form
+//! command on a base with no shell, what builds the program when no `go build` does, and the file
+//! capabilities `setcap` gives.
 
 use super::Facts;
-use crate::dockerfile::model::{Body, Stage};
+use crate::dockerfile::model::{Body, CommandForm, Stage};
 
 impl<'a> Facts<'a> {
+    /// The shell-form command the runtime starts with although its base has no `/bin/sh`
+    /// (distroless but its `:debug` tags, scratch): the image cannot start as written. The
+    /// command is the last ENTRYPOINT, or the CMD when there is none.
+    pub fn unstartable_command(&self) -> Option<&'a CommandForm> {
+        let stage = self.runtime_stage();
+        let base = self.base_image(stage)?;
+        let shell_less = base.family().is_shell_less() && !base.tag.as_deref().is_some_and(|t| t.contains("debug"));
+        let command = match self.entrypoint_and_cmd(stage) {
+            (Some(entrypoint), _) => entrypoint,
+            (None, Some(cmd)) => cmd,
+            (None, None) => return None,
+        };
+        (shell_less && matches!(command, CommandForm::Shell(..))).then_some(command)
+    }
+
     /// The program `stage` starts: the first word of its ENTRYPOINT (else CMD), or, behind an
     /// init that reaps zombies (`tini -- /bin/app`, `dumb-init /bin/app`), the command it starts.
     pub fn started_program(&self, stage: &'a Stage) -> Option<String> {
