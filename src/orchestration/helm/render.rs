@@ -60,6 +60,11 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             if !control(action, values, &mut scope, evaluate) && !dropped {
                 match block_action(action, &scope) {
                     Some(block) => write_block(&mut out, block, values),
+                    None if writes_security_context(action) && !after_security_context_key(&out) => {
+                        // A helper that writes the key itself (`{{ template "x.securityContext.pod" . }}`).
+                        let pad = &line[..line.len() - line.trim_start().len()];
+                        out.text.push_str(&format!("{pad}securityContext:\n{pad}  {HELPER_WRITTEN}\n"));
+                    }
                     None => mark_helper_written(&mut out, action),
                 }
             }
@@ -110,6 +115,19 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
 /// the way writes (`{{- include "capsule.podSecurityContext" . | nindent 8 }}`): what it holds is
 /// not known.
 pub const HELPER_WRITTEN: &str = "# harden: written by a helper";
+
+/// True for an action that calls a helper named for a securityContext (`template
+/// "injector.securityContext.pod" .`, `include "app.podSecurityContext" .`).
+fn writes_security_context(action: &str) -> bool {
+    let mut words = action.split_whitespace();
+    matches!(words.next(), Some("template" | "include"))
+        && words.next().is_some_and(|name| name.to_ascii_lowercase().contains("securitycontext"))
+}
+
+/// True when the last line written is a `securityContext:` key waiting for its value.
+fn after_security_context_key(out: &Rendered) -> bool {
+    out.text.trim_end().lines().last().is_some_and(|l| l.trim_end().ends_with("securityContext:"))
+}
 
 /// Marks the `securityContext:` just written as written by `action`, when the action writes lines
 /// of its own (`nindent`, `indent`) that harden does not render.
@@ -370,5 +388,15 @@ readOnly: false
         let container = &parsed["spec"]["containers"][0];
         assert_eq!(container["image"], Value::from("acme/gk:v3"), "{}", rendered.text);
         assert_eq!(container["args"], Value::from(vec!["--a", "--b"]), "{}", rendered.text);
+    }
+
+    #[test]
+    fn a_helper_that_writes_a_security_context_is_marked_where_it_stands() {
+        let template = "spec:\n  {{ template \"app.securityContext.pod\" . -}}\n  containers:\n    - name: app\n      {{- template \"app.securityContext.container\" . }}\n      image: app\n";
+        let (rendered, parsed) = rendered("{}", template);
+        let marked = |v: &Value| v.is_null();
+        assert!(marked(&parsed["spec"]["securityContext"]), "{}", rendered.text);
+        assert!(marked(&parsed["spec"]["containers"][0]["securityContext"]), "{}", rendered.text);
+        assert_eq!(rendered.text.matches(HELPER_WRITTEN).count(), 2, "{}", rendered.text);
     }
 }
