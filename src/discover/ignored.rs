@@ -25,7 +25,7 @@ pub const DEFAULT_IGNORED: &[&str] = &[
 const PROPOSAL_DIRS: &[&str] = &["design", "proposals", "enhancements", "keps"];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
-/// `integration-tests/`, `suites/`, `Dockerfile.e2e-tests`, `Dockerfile.acceptance`, `_testdata`, a fuzzing harness's
+/// `integration-tests/`, `functests/`, `suites/`, `Dockerfile.e2e-tests`, `Dockerfile.acceptance`, `_testdata`, a fuzzing harness's
 /// `fuzz/` or `.clusterfuzzlite/`): the images and pods a test builds and starts, often on
 /// purpose as root or from images that do not exist.
 const TEST_WORDS: &[&str] = &[
@@ -35,6 +35,10 @@ const TEST_WORDS: &[&str] = &[
     "e2e",
     "integrationtest",
     "integrationtests",
+    "functest",
+    "functests",
+    "smoketest",
+    "smoketests",
     "acceptance",
     "testdata",
     "suite",
@@ -149,6 +153,7 @@ mod tests {
         assert!(is_test_name("Dockerfile.acceptance") && is_ignored_dir("", "acceptance-tests"));
         assert!(is_ignored_dir("cmd", "tests") && is_ignored_dir("cmd", "e2e"));
         assert!(is_ignored_dir("internal", "suites") && !is_ignored_dir("", "suitcase"));
+        assert!(is_ignored_dir("", "functests") && is_ignored_dir("", "smoketest"), "functional and smoke tests");
         assert!(is_ignored_dir("", "testing") && is_ignored_dir("", "third_party"));
         assert_eq!(ignored_as("node_modules"), "vendored code");
         assert_eq!(ignored_as("third_party"), "vendored code");
