@@ -187,7 +187,11 @@ pub fn harden(
             findings.push(f);
         }
         for (source, inside, op) in p.changes.unwrap_or_default() {
-            let change = Change { doc: 0, path: source.into_iter().chain(inside).map(Seg::Key).collect(), op };
+            let segment = |k: String| match k.strip_prefix('[').and_then(|k| k.strip_suffix(']')).map(str::parse) {
+                Some(Ok(index)) => Seg::Index(index),
+                _ => Seg::Key(k),
+            };
+            let change = Change { doc: 0, path: source.into_iter().chain(inside).map(segment).collect(), op };
             if !changes.contains(&change) {
                 changes.push(change);
             }

@@ -87,14 +87,13 @@ pub(super) fn plan_template(
         let move_one = |c: &Change| -> Result<Vec<Moved>, String> {
             let rest = &c.path[workload.pod_path.len()..];
             let key = |s: &Seg, k: &str| matches!(s, Seg::Key(key) if key == k);
-            let keys = |after: &[Seg]| {
-                after
-                    .iter()
-                    .map(|s| match s {
-                        Seg::Key(k) => Ok(k.clone()),
-                        Seg::Index(_) => Err("a list item in a securityContext".to_string()),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+            // A list item (`drop: [NET_RAW]` becoming `[ALL]`) is written `[0]`.
+            let keys = |after: &[Seg]| -> Vec<String> {
+                let key = |s: &Seg| match s {
+                    Seg::Key(k) => k.clone(),
+                    Seg::Index(i) => format!("[{i}]"),
+                };
+                after.iter().map(key).collect()
             };
             let (source, after, written, what) = match rest {
                 [first, after @ ..] if key(first, "securityContext") => {
@@ -106,7 +105,7 @@ pub(super) fn plan_template(
                     let user = after.first().is_some_and(|k| USER_FIELDS.iter().any(|f| key(k, f)));
                     let route = (pod.is_none() && pod_unwritten && in_containers) || (supplied && user);
                     if let Some(sources) = every_container.as_ref().filter(|_| route) {
-                        let inside = keys(after)?;
+                        let inside = keys(after);
                         return Ok(sources.iter().map(|s| (s.clone(), inside.clone(), c.op.clone())).collect());
                     }
                     (pod.clone(), after, written, format!("{}'s pod", workload.id()))
@@ -126,7 +125,7 @@ pub(super) fn plan_template(
                 ),
                 false => format!("the template gives {what} no securityContext from values.yaml"),
             })?;
-            Ok(vec![(source, keys(after)?, c.op.clone())])
+            Ok(vec![(source, keys(after), c.op.clone())])
         };
         let move_all = |changes: &[Change]| -> Result<Vec<Moved>, String> {
             changes.iter().map(move_one).collect::<Result<Vec<_>, _>>().map(|moved| moved.concat())
