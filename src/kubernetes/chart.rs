@@ -124,7 +124,7 @@ pub fn harden(
             Ok(mut workloads) => planned.append(&mut workloads),
             // A template of RBAC or a ConfigMap that does not render roughly hides no pod.
             Err(why) if holds_workload(text) => unread.push(format!(
-                "{path}: harden's rough rendering of the template does not parse ({why}, in the rendering), so its workloads are not checked"
+                "{path}: harden renders templates roughly, without Helm, and its rendering of this one does not parse ({why}, in that rendering): a limit of harden's, not a fault of the chart; its workloads are not checked"
             )),
             Err(_) => {}
         }
