@@ -24,8 +24,13 @@ pub fn harden(text: &str) -> Result<Outcome, ParseError> {
     })?;
     let default = doc.get("defaultBaseImage").and_then(Value::as_str);
     let overrides = doc.get("baseImageOverrides").and_then(Value::as_mapping).into_iter().flatten();
-    let mut bases: Vec<&str> = default.into_iter().chain(overrides.filter_map(|(_, image)| image.as_str())).collect();
-    bases.dedup();
+    // Each base once, in the order the file names them.
+    let mut bases: Vec<&str> = Vec::new();
+    for base in default.into_iter().chain(overrides.filter_map(|(_, image)| image.as_str())) {
+        if !bases.contains(&base) {
+            bases.push(base);
+        }
+    }
     let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
     let mut findings = Vec::new();
     for base in bases {

@@ -249,9 +249,8 @@ fn insertion(text: &str, style: &Style, anchor: &Anchor, items: Vec<Item>) -> Ve
             let mut edits = Vec::new();
             let mut rest = Mapping::new();
             for (key, value) in map {
-                let lines =
-                    block_entries(&Value::Mapping(Mapping::from_iter([(key.clone(), value.clone())])), column, style);
                 let one = Value::Mapping(Mapping::from_iter([(key.clone(), value.clone())]));
+                let lines = block_entries(&one, column, style);
                 match (commented_copy(&text[start..end], &lines, column), commented_example(&text[end..], &one, column))
                 {
                     (Some(range), _) => edits.push(Edit::replace(start + range.start..start + range.end, lines)),
