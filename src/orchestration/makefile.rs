@@ -315,14 +315,7 @@ mod tests {
     #[test]
     fn a_tool_variable_of_several_words_still_starts_a_build() {
         let mut repo = Repository::default();
-        let makefile = "DOCKER=DOCKER_CLI_EXPERIMENTAL=enabled docker
-CLEANUP_IMAGE=${REGISTRY}/node-cleanup
-
-image-%:
-	$(DOCKER) buildx build --file=./cmd/node-cleanup/Dockerfile --platform=linux/$* \\
-		-t $(CLEANUP_IMAGE):$(VERSION)_linux_$* --output=type=docker .
-	echo build done
-";
+        let makefile = "DOCKER=DOCKER_CLI_EXPERIMENTAL=enabled docker\nCLEANUP_IMAGE=${REGISTRY}/node-cleanup\n\nimage-%:\n\t$(DOCKER) buildx build --file=./cmd/node-cleanup/Dockerfile --platform=linux/$* \\\n\t\t-t $(CLEANUP_IMAGE):$(VERSION)_linux_$* --output=type=docker .\n\techo build done\n";
         repo.read_build_commands(Path::new("Makefile"), makefile);
         assert_eq!(repo.image_names(Path::new("cmd/node-cleanup/Dockerfile")), ["node-cleanup"]);
         assert!(repo.image_names(Path::new("Dockerfile")).is_empty(), "`echo build done` builds nothing");
