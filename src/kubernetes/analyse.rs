@@ -322,17 +322,17 @@ impl<'w> Planner<'w, '_> {
             }
             // runAsNonRoot set without a user leaves the uid to the image, or to the platform
             // (OpenShift assigns one from the namespace's range and refuses others).
-            None if containers_user.is_empty() && get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.finding(
+            // (Told at info: the restricted profile asks for no user, and the kubelet holds the
+            // image to runAsNonRoot.)
+            None if containers_user.is_empty() && get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.note(
                 &rules::RUN_AS_USER,
                 line,
                 format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
-                false,
             ),
-            None if containers_user.is_empty() && containers_non_root => self.finding(
+            None if containers_user.is_empty() && containers_non_root => self.note(
                 &rules::RUN_AS_USER,
                 line,
                 format!("{id}'s containers set runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
-                false,
             ),
             None if let Some(account) = self.any_unknown_account().filter(|_| containers_user.is_empty()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser: {account}"), false)

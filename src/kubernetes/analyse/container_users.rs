@@ -78,7 +78,7 @@ impl Planner<'_, '_> {
                     "{} runs {image}, whose Dockerfile here sets USER {user}: harden leaves the user to the image",
                     c.who(self.workload)
                 );
-                self.finding(&rules::RUN_AS_USER, c.line, message, false);
+                self.note(&rules::RUN_AS_USER, c.line, message);
                 continue;
             }
             if let Some(account) = self.unknown_account(c) {
@@ -95,7 +95,7 @@ impl Planner<'_, '_> {
                     "{} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so",
                     c.who(self.workload)
                 );
-                self.finding(&rules::RUN_AS_USER, c.line, message, false);
+                self.note(&rules::RUN_AS_USER, c.line, message);
                 continue;
             }
             let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
