@@ -99,7 +99,18 @@ impl RepositoryFacts {
             for (image, set) in overrides {
                 facts.image_overrides.push((image, set, built.clone()));
             }
-            if kustomize::is_openshift(&path) {
+            // An overlay that grants the privileged or anyuid SCC (or one of its own that runs
+            // any user) lets the pods choose their user: the platform does not.
+            let any_user = || {
+                let resources = kustomize::resources(&text);
+                let texts = resources.iter().filter_map(|r| discover::read_text(&repo.join(dir.join(r))).ok());
+                texts.into_iter().any(|t| {
+                    t.contains("system:openshift:scc:privileged")
+                        || t.contains("system:openshift:scc:anyuid")
+                        || (t.contains("kind: SecurityContextConstraints") && t.contains("RunAsAny"))
+                })
+            };
+            if kustomize::is_openshift(&path) && !any_user() {
                 let why = format!("{} builds on it for OpenShift", path.display());
                 let texts = built.iter().filter_map(|file| discover::read_text(&repo.join(file)).ok());
                 for workload in texts.flat_map(|text| kustomize::workload_ids(&text)) {
