@@ -263,7 +263,16 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let owner = owned.owner(&path).or_else(|| facts.patch_reason(&path)).or_else(|| facts.data_reason(&path));
         // A bundle too large to read may still be a render's output, which says more.
         let too_large = report.reason.as_deref().is_some_and(|r| r.contains("larger than 1 MiB"));
+        // A patch no kustomization lists (a scaffold's, commented out) is merged onto nothing here.
+        let unlisted = report.reason.as_deref().filter(|r| r.contains(kubernetes::MERGED_ONTO_BASE));
+        let unlisted = unlisted.filter(|_| !facts.patches.contains_key(&path)).map(|r| {
+            r.replace(
+                kubernetes::MERGED_ONTO_BASE,
+                ", and no kustomization here lists it, so nothing applies it and there is no base here to harden",
+            )
+        });
         let reason = match report.status {
+            Status::Skipped if unlisted.is_some() => unlisted,
             Status::Skipped if template || too_large => owned.owner(&path),
             Status::Skipped => facts.patch_reason(&path).filter(|_| no_kind),
             _ => owner,

@@ -37,6 +37,10 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
     harden_with(text, config, &Context::default())
 }
 
+/// How the reason of a patch (a workload that names no image) ends: where it is merged.
+pub const MERGED_ONTO_BASE: &str =
+    ", so another tool (kustomize) merges it onto a base, which is where harden makes the change";
+
 /// Analyses and rewrites one YAML file, knowing what the repository says about it elsewhere.
 pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Outcome, ParseError> {
     let filled_in = |placeholder: String| {
@@ -142,10 +146,7 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
         left_alone.push(format!("left alone as asked (harden.dev/skip or configuration): {}", opted_out.join(", ")));
     }
     if !patches.is_empty() {
-        let patch = format!(
-            "a patch: {}, so another tool (kustomize) merges it onto a base, which is where harden makes the change",
-            patches.join(", ")
-        );
+        let patch = format!("a patch: {}{MERGED_ONTO_BASE}", patches.join(", "));
         if findings.is_empty() && changes.is_empty() && opted_out.is_empty() {
             return Ok(Outcome::Skipped(patch));
         }
