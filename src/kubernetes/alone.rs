@@ -329,8 +329,16 @@ pub(super) fn privileged_port_containers(
             .chain(super::services::listen_env(c.value))
             .chain(served)
             .find(|(_, port)| (1..1024).contains(port))?;
+        // The argument that makes the program bind it (`--secure-port=443`) is what to change.
+        let (what, how) = match super::services::listen_argument(c.value, port) {
+            Some(argument) => {
+                let flag = argument.split('=').next().unwrap_or(argument);
+                (format!("its argument `{argument}`"), format!(" (set {flag})"))
+            }
+            None => (what, String::new()),
+        };
         let message = format!(
-            "{} listens on port {port} ({what}): some runtimes (CRI-O, containerd before 2.0) let no non-root user bind a port below 1024; the container is left alone; move it to a port of 1024 or more and map it with the Service's targetPort",
+            "{} listens on port {port} ({what}): some runtimes (CRI-O, containerd before 2.0) let no non-root user bind a port below 1024; the container is left alone; move it to a port of 1024 or more{how} and map it with the Service's targetPort",
             c.who(workload)
         );
         Some((&rules::PRIVILEGED_PORT_CONTAINER, message))
