@@ -143,17 +143,23 @@ pub(super) fn plan_template(
                 let c = workload.containers.iter().find(|c| c.list == *list && c.index == *index);
                 c.map_or_else(String::new, |c| c.name.clone())
             };
-            let same = |a: &[Moved], b: &[Moved]| a.iter().all(|m| b.contains(m)) && b.iter().all(|m| a.contains(m));
-            let shared = containers.iter().filter_map(|(k, s)| Some((k, s.as_ref()?)));
-            shared.clone().flat_map(|a| shared.clone().map(move |b| (a, b))).find_map(|((a, source), (b, other))| {
-                let differ = a < b && source == other && !same(own.get(a).map_or(&[][..], Vec::as_slice), own.get(b).map_or(&[][..], Vec::as_slice));
-                differ.then(|| format!(
-                    "values.yaml's {} is the securityContext of both container {} and container {}, which harden would not change the same way",
-                    source.join("."),
-                    name(a),
-                    name(b)
-                ))
-            })
+            let empty = Vec::new();
+            let same =
+                |a: &Vec<Moved>, b: &Vec<Moved>| a.iter().all(|m| b.contains(m)) && b.iter().all(|m| a.contains(m));
+            let shared: Vec<_> = containers.iter().filter_map(|(k, s)| Some((k, s.as_ref()?))).collect();
+            for (i, (a, source)) in shared.iter().enumerate() {
+                for (b, other) in &shared[i + 1..] {
+                    if source == other && !same(own.get(*a).unwrap_or(&empty), own.get(*b).unwrap_or(&empty)) {
+                        return Some(format!(
+                            "values.yaml's {} is the securityContext of both container {} and container {}, which harden would not change the same way",
+                            source.join("."),
+                            name(a),
+                            name(b)
+                        ));
+                    }
+                }
+            }
+            None
         };
         let mut findings = plan.findings;
         let mut changes = move_all(&plan.changes);
