@@ -252,11 +252,19 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             Some(variant) => format!(", and the repository also builds it shell-less ({variant})"),
             None => String::new(),
         };
+        // Built on another stage of the file, the base is that stage's (`FROM release`).
+        let through = match facts.parent_stage(stage) {
+            Some(parent) => {
+                let name = parent.from.alias.as_deref().unwrap_or(&stage.from.image);
+                format!(" (through stage {name}, line {})", parent.from.line)
+            }
+            None => String::new(),
+        };
         let finding = Finding::new(
             &rules::FAT_RUNTIME,
             stage.from.line,
             format!(
-                "the runtime stage runs on {}, {}{kept}{also}",
+                "the runtime stage runs on {}{through}, {}{kept}{also}",
                 base.to_reference(),
                 match base.family() {
                     Family::Busybox => "an image with a shell and its tools",
