@@ -284,9 +284,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
     }
     // A tag only partly from a variable still names its variant (`static:nonroot-${ARCH}`).
-    let written = ImageRef::parse(&stage.from.image);
-    let named_literally = !written.name.contains('$') && written.tag.as_deref().is_some_and(|t| !t.starts_with('$'));
-    let nonroot_base = base.or(named_literally.then_some(&written)).is_some_and(ImageRef::default_user_is_nonroot);
+    let nonroot_base = facts.base_or_written(stage).is_some_and(|b| b.default_user_is_nonroot());
     // A root start the plan keeps (su-exec, gosu) is told by the plan's own finding.
     let drop_kept = plan.hazards.iter().any(|h| h.rule == rules::RUNS_AS_ROOT.id);
     let drops_later = super::userswitch::privilege_drop(facts);

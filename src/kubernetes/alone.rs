@@ -311,10 +311,7 @@ pub(super) fn privileged_port_containers(
                 .any(|p| p.get("containerPort").and_then(Value::as_u64) == Some(port))
         };
         // Nor when another container's command names the port (`--addr=0.0.0.0:443`).
-        let named_by = |o: &Container<'_>, port: u64| {
-            let words = ["command", "args"].into_iter().filter_map(|k| o.value.get(k)?.as_sequence()).flatten();
-            words.filter_map(Value::as_str).any(|w| w.ends_with(&format!(":{port}")))
-        };
+        let named_by = |o: &Container<'_>, port: u64| super::services::listen_argument(o.value, port).is_some();
         let named_elsewhere =
             |port: u64| workload.containers.iter().any(|o| o.name != c.name && named_by(o, port)) && !named_by(c, port);
         let served = workload
@@ -332,8 +329,10 @@ pub(super) fn privileged_port_containers(
         // The argument that makes the program bind it (`--secure-port=443`) is what to change.
         let (what, how) = match super::services::listen_argument(c.value, port) {
             Some(argument) => {
-                let flag = argument.split('=').next().unwrap_or(argument);
-                (format!("its argument `{argument}`"), format!(" (set {flag})"))
+                // A flag (`--secure-port=443`) is what to set; a bare address is the argument itself.
+                let flag = argument.split_once('=').filter(|_| argument.starts_with('-'));
+                let how = flag.map(|(flag, _)| format!(" (set {flag})")).unwrap_or_default();
+                (format!("its argument `{argument}`"), how)
             }
             None => (what, String::new()),
         };

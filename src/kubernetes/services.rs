@@ -39,13 +39,11 @@ fn pod_labels<'v>(doc: &'v Value, pod_path: &[&str]) -> Option<&'v yaml_serde::M
     template.get("metadata")?.get("labels")?.as_mapping()
 }
 
-/// The argument of a container's command that sets the port `port` it listens on
-/// (`--secure-port=443`, `--addr=0.0.0.0:443`).
+/// The word of a container's command that names the port `port` it listens on: an address
+/// (`0.0.0.0:443`, `--addr=0.0.0.0:443`) or a flag's value (`--secure-port=443`).
 pub fn listen_argument(container: &Value, port: u64) -> Option<&str> {
-    let words = ["command", "args"].into_iter().filter_map(|k| container.get(k)?.as_sequence()).flatten();
-    words
-        .filter_map(Value::as_str)
-        .find(|w| w.starts_with('-') && (w.ends_with(&format!("={port}")) || w.ends_with(&format!(":{port}"))))
+    let flag_value = |w: &&str| w.starts_with('-') && w.ends_with(&format!("={port}"));
+    super::writes::words(container).into_iter().find(|w| w.ends_with(&format!(":{port}")) || flag_value(w))
 }
 
 /// A port below 1024 a container's environment tells its program to listen on (`PORT=443`,

@@ -49,7 +49,7 @@ pub fn unmounted_write<'w>(container: &Value, writes: &'w [Written]) -> Option<(
 }
 
 /// A container's `command` then `args`.
-fn words(container: &Value) -> Vec<&str> {
+pub(super) fn words(container: &Value) -> Vec<&str> {
     ["command", "args"]
         .iter()
         .filter_map(|key| container.get(*key).and_then(Value::as_sequence))
