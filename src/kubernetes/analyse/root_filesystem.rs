@@ -46,11 +46,16 @@ impl<'w> Planner<'w, '_> {
                     &rules::WRITABLE_ROOT,
                     line,
                     format!(
-                        "{who} does not set readOnlyRootFilesystem: true; harden leaves it: {}{}, and nothing is mounted at {dir}: mount a volume there and set true",
+                        "{who} does not set readOnlyRootFilesystem: true; harden leaves it: {}{}, and nothing is mounted at {dir}: mount a volume there{} and set true",
                         write.why,
                         match write.flag.as_deref() {
                             Some(flag) if dir != write.dir => format!(", which the container's {flag} moves to {dir}"),
                             _ => String::new(),
+                        },
+                        // Temporary files (Go's os.TempDir, a webhook's certificates) need /tmp too.
+                        match dir != "/tmp" && !super::super::writes::mounts_tmp(c.value) {
+                            true => " and an emptyDir at /tmp (for temporary files),",
+                            false => "",
                         }
                     ),
                     false,
