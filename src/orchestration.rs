@@ -304,6 +304,13 @@ impl Repository {
         self.root_name = Some(name.to_string());
     }
 
+    /// What the containers that run the image of the Dockerfile at `dockerfile` (relative to the
+    /// repository) ask of it that only root keeps: theirs to judge, not a reason of the image's.
+    pub fn containers_root_needs(&self, dockerfile: &Path) -> Vec<String> {
+        let images = self.image_names(&normalise(dockerfile));
+        self.containers.iter().filter(|c| images.contains(&c.image)).filter_map(|c| c.root_need.clone()).collect()
+    }
+
     /// What the repository says about the Dockerfile at `dockerfile` (relative to the root).
     /// Kubernetes containers count when they run an image a Compose file or skaffold config
     /// builds from it, or, when none names it, an image named after the Dockerfile's directory

@@ -226,13 +226,55 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             facts.orchestration.read(&rel(&f.path), &text);
         }
     }
+    // Bake files sit at the root of the repository or beside the Dockerfiles they build.
+    // (Or the directory above them: `docker/docker-bake.hcl` for `docker/targets/*.Dockerfile`.)
+    let beside = |f: &&discover::Found| {
+        canonical(&f.path).ancestors().skip(1).take(2).map(Path::to_path_buf).collect::<Vec<_>>()
+    };
+    let mut bake_dirs: Vec<PathBuf> = dockerfiles.iter().flat_map(beside).filter(|d| d.starts_with(repo)).collect();
+    bake_dirs.push(repo.to_path_buf());
+    bake_dirs.sort();
+    bake_dirs.dedup();
+    for dir in &bake_dirs {
+        for name in orchestration::BAKE_FILES {
+            let path = dir.join(name);
+            if path.is_file()
+                && let Ok(text) = discover::read_text(&path)
+            {
+                facts
+                    .orchestration
+                    .read_bake(&path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default(), &text);
+            }
+        }
+    }
+    let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
+    let shell_less = variants::shell_less(&every_dockerfile, rel);
+    let every_path: Vec<PathBuf> = every_dockerfile.iter().map(|f| rel(&f.path)).collect();
+    // What a Dockerfile's analysis knows: its programs' source, with what the repository's build
+    // files, its variants beside it and the tests that build it say of it. The same for the
+    // Dockerfile's own report and for what its image tells the manifests.
+    let dockerfile_source = |f: &discover::Found, dir: &PathBuf| {
+        let (program, known) = program(f, dir);
+        let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
+        orchestration.shell_less_variant = variants::beside(&shell_less, &rel(&f.path));
+        orchestration.nonroot_variant = variants::nonroot_beside(&every_path, &rel(&f.path));
+        let tests_build = crate::source::test_images::built_by(&test_builds, &rel(&f.path));
+        if let Some(origin) = tests_build.and_then(crate::source::test_images::origin) {
+            orchestration.without_buildkit.get_or_insert(origin);
+        }
+        (SourceFacts { orchestration, ..program }, known)
+    };
     let every_work: Vec<(&&discover::Found, &PathBuf)> = every_dockerfile.iter().zip(&contexts).collect();
     let work = &every_work[..dockerfiles.len()];
     let context = if manifests.is_empty() {
         Default::default()
     } else {
         let built = parallel_map(&every_work, |(f, dir)| {
-            let (source, known) = program(f, dir);
+            let (mut source, known) = dockerfile_source(f, dir);
+            // What containers running the image ask of root (a hostPath, a capability) is for
+            // the manifests' own analysis to judge, not a reason of the image's.
+            let theirs = facts.orchestration.containers_root_needs(&rel(&f.path));
+            source.orchestration.root_needs.retain(|need| !theirs.contains(need));
             built_image(f, &source, known, config)
         });
         let built = every_work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
@@ -291,30 +333,6 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     if let Some(check) = checks::codegen_check(repo) {
         checks::hold_back_stale_inputs(&mut manifest_reports, &check);
     }
-    // Bake files sit at the root of the repository or beside the Dockerfiles they build.
-    // (Or the directory above them: `docker/docker-bake.hcl` for `docker/targets/*.Dockerfile`.)
-    let beside = |f: &&discover::Found| {
-        canonical(&f.path).ancestors().skip(1).take(2).map(Path::to_path_buf).collect::<Vec<_>>()
-    };
-    let mut bake_dirs: Vec<PathBuf> = dockerfiles.iter().flat_map(beside).filter(|d| d.starts_with(repo)).collect();
-    bake_dirs.push(repo.to_path_buf());
-    bake_dirs.sort();
-    bake_dirs.dedup();
-    for dir in &bake_dirs {
-        for name in orchestration::BAKE_FILES {
-            let path = dir.join(name);
-            if path.is_file()
-                && let Ok(text) = discover::read_text(&path)
-            {
-                facts
-                    .orchestration
-                    .read_bake(&path.strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default(), &text);
-            }
-        }
-    }
-    let test_builds = if dockerfiles.is_empty() { Vec::new() } else { crate::source::test_images::collect(repo) };
-    let shell_less = variants::shell_less(&every_dockerfile, rel);
-    let every_path: Vec<PathBuf> = every_dockerfile.iter().map(|f| rel(&f.path)).collect();
     let dockerfile_reports = parallel_map(work, |(f, dir)| {
         // A Dockerfile the tests build is theirs, unless a build file builds it too (a release):
         // then it is hardened for both, without BuildKit's mounts, which the tests' builds lack.
@@ -323,15 +341,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             let why = crate::source::test_images::reason(build);
             return FileReport::new(f.display.clone(), f.kind, Status::Skipped, Some(why));
         }
-        let (program, _) = program(f, dir);
-        let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
-        orchestration.shell_less_variant = variants::beside(&shell_less, &rel(&f.path));
-        orchestration.nonroot_variant = variants::nonroot_beside(&every_path, &rel(&f.path));
-        if let Some(origin) = tests_build.and_then(crate::source::test_images::origin) {
-            orchestration.without_buildkit.get_or_insert(origin);
-        }
-        let build_args = orchestration.agreed_build_args();
-        let report = harden_file(f, &SourceFacts { orchestration, ..program }, config, &context);
+        let (source, _) = dockerfile_source(f, dir);
+        let build_args = source.orchestration.agreed_build_args();
+        let report = harden_file(f, &source, config, &context);
         FileReport { context: Some((*dir).clone()), build_args, ..report }
     });
     let mut manifest_reports = manifest_reports.into_iter();
@@ -448,12 +460,14 @@ pub fn repo_root(root: &Path) -> PathBuf {
 }
 
 /// The build context of a Dockerfile no build file names: the nearest directory up to the
-/// repository root that holds `go.mod`, else the Dockerfile's own directory. Both paths are
-/// canonical.
+/// repository root that holds `go.mod` and the packages its `go build`s name (an example's
+/// Dockerfile under a docs site's own module builds `cmd/agent` of the repository's), else the
+/// nearest with `go.mod`, else the Dockerfile's own directory. Both paths are canonical.
 fn build_context(dockerfile: &Path, repo: &Path) -> PathBuf {
     let dir = dockerfile.parent().unwrap_or(Path::new(".")).to_path_buf();
-    dir.ancestors()
-        .take_while(|d| d.starts_with(repo))
-        .find(|d| d.join("go.mod").is_file())
-        .map_or(dir.clone(), Path::to_path_buf)
+    let modules: Vec<&Path> =
+        dir.ancestors().take_while(|d| d.starts_with(repo)).filter(|d| d.join("go.mod").is_file()).collect();
+    let packages = discover::read_text(dockerfile).ok().and_then(|text| dockerfile::program_dirs(&text, None));
+    let holds_packages = |d: &&Path| packages.iter().flatten().all(|p| d.join(p).is_dir());
+    modules.iter().copied().find(holds_packages).or(modules.first().copied()).map_or(dir.clone(), Path::to_path_buf)
 }

@@ -40,10 +40,12 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
         let workdir = facts::join_path(&facts.workdir_at(stage, run.instr), command.cd.as_deref().unwrap_or("."));
         let packages = if command.packages.is_empty() { vec![".".to_string()] } else { command.packages.clone() };
         for package in packages {
-            // A file names its package's directory (`go build -o manager main.go`).
+            // A file names its package's directory (`go build -o manager main.go`), a path from
+            // the working directory even without `./` (`cmd/agent/main.go`).
             let package = match package.strip_suffix(".go") {
                 Some(_) => match package.rsplit_once('/') {
-                    Some((dir, _)) => dir.to_string(),
+                    Some((dir, _)) if dir.starts_with(['.', '/']) => dir.to_string(),
+                    Some((dir, _)) => format!("./{dir}"),
                     None => ".".to_string(),
                 },
                 None => package,
@@ -187,6 +189,8 @@ mod tests {
         assert_eq!(build("cd cmd/agent && go build -o /app ."), Some(vec!["cmd/agent".to_string()]));
         let both = build("go build -o /app ./cmd/server && go build -o /cli ./cmd/cli");
         assert_eq!(both, Some(vec!["cmd/cli".to_string(), "cmd/server".to_string()]));
+        let file = build("go build -o /app cmd/agent/main.go");
+        assert_eq!(file, Some(vec!["cmd/agent".to_string()]), "a file's path needs no ./");
         assert_eq!(build("go install github.com/example/tool@v1.2.0"), None);
         assert_eq!(build("go build -o /app ./..."), None);
         let in_subdir = "FROM golang:1.22\nCOPY . /go/src/app\nWORKDIR /go/src/app/cmd/agent\nRUN go build -o /app\n";

@@ -58,6 +58,11 @@ pub(super) fn manifest_context(
         for (name, target) in facts.orchestration.image_targets(dockerfile) {
             context.images_built.insert(name.clone());
             let (user, last) = image.at(target.as_deref());
+            // Another target that runs as root ships the same programs (kaniko's executor and
+            // warmer beside its final slim stage): what keeps the final one on root keeps it too.
+            if let Some(why) = image.root_kept.as_ref().filter(|_| last || user.is_none()) {
+                context.image_root.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), why.clone()));
+            }
             match user {
                 Some(user) => {
                     if !context.image_users.contains_key(&name)
@@ -75,9 +80,6 @@ pub(super) fn manifest_context(
             }
             if !last {
                 continue;
-            }
-            if let Some(why) = &image.root_kept {
-                context.image_root.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), why.clone()));
             }
             if let Some((line, caps)) = &image.file_capabilities {
                 let at = (dockerfile.clone(), *line, caps.clone());
