@@ -142,6 +142,10 @@ pub fn harden(
             ));
         }
     }
+    // A chart whose defaults render no workload is not a clean one: nothing was checked.
+    let none_rendered = (planned.is_empty() && unread.is_empty())
+        .then(|| no_workload_rendered(templates.iter().filter(|(path, text)| !helm_test(path, text)), &possible))
+        .flatten();
     // Only the workloads the values leave out: the others are planned as the values make them.
     possible.retain(|p: &Planned| !planned.iter().any(|q| q.who == p.who && q.id == p.id));
     settle(&mut planned, &possible);
@@ -197,7 +201,7 @@ pub fn harden(
             }
         }
     }
-    for why in unread {
+    for why in unread.into_iter().chain(none_rendered) {
         findings.push(Finding::new(&rules::CHART_TEMPLATE, 1, why.clone()));
         left_alone.push(why);
     }
@@ -244,6 +248,26 @@ pub fn harden(
             Ok(Outcome::Hardened { findings, rewritten: None, reason, security: false })
         }
     }
+}
+
+/// Why a chart whose default values render none of its workloads is not checked, when its
+/// `templates` hold some: they render only when a value is set (an unset `mode`), which
+/// `possible` (the workloads of every branch) shows, or harden does not follow how they are
+/// written (a `range` over values, a helper's template).
+fn no_workload_rendered<'t>(
+    templates: impl Iterator<Item = &'t (String, String)>,
+    possible: &[Planned],
+) -> Option<String> {
+    let holding: Vec<&str> = templates.filter(|(_, text)| holds_workload(text)).map(|(p, _)| p.as_str()).collect();
+    let first = possible.first().map(|p| p.who.as_str()).or(holding.first().copied())?;
+    Some(match possible.is_empty() {
+        false => format!(
+            "the chart's default values render none of its workloads ({first} renders once a value is set), and harden checks what the defaults render: nothing was checked"
+        ),
+        true => format!(
+            "harden renders none of the chart's workloads ({first} writes them in a way it does not follow, such as a `range` over values or a helper): nothing was checked"
+        ),
+    })
 }
 
 /// Leaves alone every workload that shares a values path with one that would not change it the

@@ -185,10 +185,9 @@ fn block_action(action: &str, scope: &Scope) -> Option<Block> {
     // A pipe needs no spaces around it (`toYaml .| nindent 10`).
     let commands = split_top(action, |c| c == '|');
     let mut words: Vec<&str> = commands.iter().flat_map(|c| c.split_whitespace()).collect();
-    // `… | nindent 8 | trim` on a line indented as deep: the same block, its first newline gone.
-    if words.len() > 2 && words[words.len() - 3] == "nindent" && words.last() == Some(&"trim") {
-        words.pop();
-    }
+    // `… | nindent 8 | trim` on a line indented as deep, or `toYaml … | trim | nindent 8`: the
+    // same block, a newline less.
+    words.retain(|w| *w != "trim");
     let at = words.iter().position(|w| matches!(*w, "nindent" | "indent"))?;
     let indent = words.get(at + 1)?.parse().ok()?;
     let rest: Vec<&str> = words.iter().enumerate().filter(|(i, _)| *i != at && *i != at + 1).map(|(_, w)| *w).collect();
@@ -345,6 +344,9 @@ mod tests {
         assert_eq!(parsed["spec"]["provider"], Value::from("aws"));
         assert_eq!(parsed["spec"]["securityContext"]["fsGroup"], Value::from(10));
         assert_eq!(rendered.blocks[0].path, ["podSecurityContext"]);
+        // Trimmed before its indent, it is the same block.
+        let trimmed_first = template.replace("| nindent 4 | trim", "| trim | nindent 4");
+        assert_eq!(render(&trimmed_first, &values).blocks[0].path, ["podSecurityContext"]);
         // An empty list is false in an `or`, and `true` a literal to compare with.
         let values: Value = yaml_serde::from_str(
             "volumeMounts: []
