@@ -75,6 +75,7 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
                 Node::Empty { .. } => {
                     push(&mut groups, anchor_of_empty(text, root, &change.path)?, vec![], value.clone())
                 }
+                Node::Seq { flow, items, .. } => replacements.extend(replace_items(text, *flow, items, value)?),
                 _ => return Err("a value to replace is not a scalar".into()),
             },
             (Op::Set(value), false) => {
@@ -129,6 +130,28 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
         out.extend(insertion(text, style, &anchor, items));
     }
     Ok(out)
+}
+
+/// The edits that make a sequence of scalars (`drop: [NET_RAW, CHOWN]`, or an item a line) hold
+/// `value`, a sequence of no more scalars: its first items take the new ones, each keeping its
+/// quotes, and the items past them go, with the comments between them.
+fn replace_items(text: &str, flow: bool, items: &[Node], value: &Value) -> Result<Vec<Edit>, String> {
+    let new = value.as_sequence().filter(|new| !new.is_empty() && new.len() <= items.len());
+    let new = new.filter(|new| new.iter().all(|v| !v.is_mapping() && !v.is_sequence()));
+    let new = new.ok_or("a value to replace is not a scalar")?;
+    let mut edits = Vec::new();
+    for (item, value) in items.iter().zip(new) {
+        let Node::Scalar { range } = item else { return Err("a value to replace is not a scalar".into()) };
+        let quote = text[range.clone()].chars().next().filter(|c| matches!(c, '"' | '\''));
+        edits.push(Edit::replace(range.clone(), quoted(value, quote)));
+    }
+    let (kept, last) = (items[new.len() - 1].range().end, items[items.len() - 1].range().end);
+    match flow {
+        _ if new.len() == items.len() => {}
+        true => edits.push(Edit::delete(kept..last)),
+        false => edits.push(Edit::delete(line_end(text, kept)..line_end(text, last))),
+    }
+    Ok(edits)
 }
 
 /// Walks `path` as far as the tree goes: the deepest node found and the rest of the path.

@@ -68,7 +68,16 @@ impl<'w> Planner<'w, '_> {
             self.set(&rules::CAPABILITIES, p, string("ALL"));
             return;
         }
-        self.finding(&rules::CAPABILITIES, c.line, format!("{who} does not drop ALL capabilities"), true);
+        let named = drops.iter().filter_map(Value::as_str).count();
+        let message = match named {
+            // A list of names, however long (every default capability), is not what the
+            // restricted profile reads: ALL, which takes them in, replaces it.
+            2.. if named == drops.len() => format!(
+                "{who} drops {named} capabilities by name, not ALL, which the restricted profile asks for; fix replaces the list with ALL, which takes them in"
+            ),
+            _ => format!("{who} does not drop ALL capabilities"),
+        };
+        self.finding(&rules::CAPABILITIES, c.line, message, true);
         match (caps, drop) {
             (None, _) => {
                 let p = self.in_container(c, &["securityContext", "capabilities"]);
@@ -79,15 +88,11 @@ impl<'w> Planner<'w, '_> {
                 };
                 self.set(&rules::CAPABILITIES, p, value);
             }
-            // ALL takes in the one capability dropped (`drop: [NET_RAW]` → `drop: [ALL]`).
-            (Some(_), Some(Value::Sequence(items))) if items.len() == 1 && items[0].is_string() => {
-                let p = self.in_container(c, &["securityContext", "capabilities", "drop", "0"]);
-                self.set(&rules::CAPABILITIES, p, string("ALL"));
-            }
-            (Some(_), Some(Value::Sequence(_))) => {
+            (Some(_), Some(Value::Sequence(items))) if items.is_empty() || named < items.len() => {
                 let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
                 self.append(&rules::CAPABILITIES, p, string("ALL"));
             }
+            // ALL takes in the capabilities dropped by name (`drop: [NET_RAW]` → `drop: [ALL]`).
             (Some(_), _) => {
                 let p = self.in_container(c, &["securityContext", "capabilities", "drop"]);
                 self.set(&rules::CAPABILITIES, p, Value::Sequence(vec![string("ALL")]));
