@@ -15,6 +15,7 @@ use crate::outcome::Outcome;
 use crate::rules::{self, Severity};
 use crate::source::SourceFacts;
 
+mod chart_version;
 mod checks;
 mod manifest_context;
 mod pinning;
@@ -363,6 +364,12 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let off = |text: &String| crate::rules_off::RulesOff::of_dockerfile(config, text).has(rules::NOT_PINNED.id);
         let pin_digests = config.pin_digests && !report.original.as_ref().is_some_and(off);
         reports.push(FileReport { pin_digests, ..report });
+    }
+    let chart_changed = reports
+        .iter()
+        .any(|r| r.status == Status::Changed && r.source_path.as_deref().is_some_and(discover::is_chart_values));
+    if let Some(check) = chart_changed.then(|| chart_version::ct_lint_check(repo)).flatten() {
+        chart_version::raise_chart_versions(&mut reports, &check);
     }
     reports
 }

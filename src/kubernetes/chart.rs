@@ -10,6 +10,7 @@
 //! value another workload shares that harden would not change the same way.
 
 mod others;
+mod version;
 mod workloads;
 
 use yaml_serde::{Mapping, Value};
@@ -26,6 +27,7 @@ use super::analyse::not_fixed;
 use super::change::{Change, Seg};
 use super::{Context, tree};
 use others::{schema_refuses, users_chosen_by_variants};
+pub use version::{Raised, raise_patch};
 use workloads::{Planned, holds_workload, plan_template};
 
 /// What else checks a chart's `values.yaml`, so that harden proposes no change to it: the

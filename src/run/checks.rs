@@ -65,7 +65,7 @@ pub(super) fn hold_back_stale_inputs(reports: &mut [super::FileReport], check: &
 }
 
 /// `path:line` of the first line `find` finds in the files where checks are written.
-fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<String> {
+pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<String> {
     let listed = CHECK_FILES.iter().map(|f| repo.join(f));
     // Their files, and those of the directories in them (`hack/actions/check-codegen.sh`).
     let in_dirs = CHECK_DIRS.iter().flat_map(|d| {

@@ -169,6 +169,9 @@ def main():
             # fixtures and the unit tests of src/ko.rs check it).
             if expected.name in (".ko.yaml", ".ko.yml"):
                 continue
+            # A chart's Chart.yaml, whose version harden raises with its values, is no manifest.
+            if expected.name in ("Chart.yaml", "Chart.yml"):
+                continue
             report = next((f for f in reports if f["path"].endswith(str(rel))), None)
             cases.append((f"{case.name}/{rel}", expected, report))
     built = tempfile.TemporaryDirectory()

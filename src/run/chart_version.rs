@@ -1,0 +1,127 @@
+//! Chart repositories lint their charts with chart-testing (`ct lint`), which fails a changed
+//! chart whose `Chart.yaml` keeps its version: where the repository runs it, each chart whose
+//! values harden changes gets its patch version raised in the same change, as its maintainers'
+//! own pull requests do.
+
+use std::path::Path;
+
+use crate::discover::{self, Kind};
+use crate::finding::Finding;
+use crate::kubernetes;
+use crate::rules;
+
+use super::{FileReport, Status};
+
+/// The first place (`.github/workflows/lint.yaml:30`) where the repository runs `ct lint` with
+/// its version check, which is on unless the command or a chart-testing configuration turns it
+/// off (`--check-version-increment=false`, `check-version-increment: false`).
+pub(super) fn ct_lint_check(repo: &Path) -> Option<String> {
+    let configured_off = ["ct.yaml", "ct.yml", ".ct.yaml", ".github/ct.yaml", ".github/ct.yml", ".github/ct-lint.yaml"]
+        .iter()
+        .filter_map(|f| discover::read_text(&repo.join(f)).ok())
+        .any(|text| version_check_off(&text));
+    if configured_off {
+        return None;
+    }
+    super::checks::first_line(repo, |text| {
+        let lint = |l: &&str| {
+            let l = l.trim();
+            !l.starts_with('#')
+                && l.split(|c: char| c.is_whitespace() || c == '"')
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .any(|w| w == ["ct", "lint"])
+        };
+        let at = text.lines().position(|l| lint(&l))?;
+        let line = text.lines().nth(at)?;
+        // The config a command names (`--config .github/configs/ct-lint.yaml`) may turn it off.
+        let named = line.split_whitespace().skip_while(|w| *w != "--config").nth(1);
+        let off_there =
+            named.and_then(|f| discover::read_text(&repo.join(f)).ok()).is_some_and(|t| version_check_off(&t));
+        (!version_check_off(line) && !off_there).then_some(at + 1)
+    })
+}
+
+/// True when a chart-testing configuration or command turns the version check off.
+fn version_check_off(text: &str) -> bool {
+    let text = text.replace(' ', "");
+    ["check-version-increment:false", "check-version-increment=false", "check-version-incrementfalse"]
+        .iter()
+        .any(|off| text.contains(off))
+}
+
+/// Adds to `reports` a change to the `Chart.yaml` of each chart whose `values.yaml` harden
+/// changes, raising its patch version, since `check` (where `ct lint` runs) fails the change
+/// without it; where the version cannot be raised, the values' report says so.
+pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &str) {
+    let mut out = Vec::with_capacity(reports.len());
+    for mut report in reports.drain(..) {
+        let values = report.source_path.clone().filter(|p| discover::is_chart_values(p));
+        let Some(values) = values.filter(|_| report.status == Status::Changed) else {
+            out.push(report);
+            continue;
+        };
+        let name = if values.with_file_name("Chart.yml").is_file() { "Chart.yml" } else { "Chart.yaml" };
+        let chart = values.with_file_name(name);
+        let shown = Path::new(&report.path).with_file_name(name).display().to_string();
+        let outcome = match discover::read_text(&chart) {
+            Ok(original) => kubernetes::chart::raise_patch(&original).map(|raised| (original, raised)),
+            Err(_) => Err("its Chart.yaml cannot be read".to_string()),
+        };
+        match outcome {
+            Ok((original, raised)) => {
+                let message = format!(
+                    "the chart's version goes from {} to {} with the change to its values: chart-testing's lint ({check}) fails a changed chart whose version stays",
+                    raised.from, raised.to
+                );
+                let mut finding = Finding::new(&rules::CHART_VERSION, raised.line, message);
+                finding.fixed = true;
+                let why = "its version, raised with the change to the chart's values.yaml";
+                let mut bump = FileReport::new(shown, Kind::Kubernetes, Status::Changed, Some(why.into()));
+                bump.findings = vec![finding];
+                bump.original = Some(original);
+                bump.rewritten = Some(raised.text);
+                bump.source_path = Some(chart);
+                // It goes with the values' security change, and only with it.
+                bump.security = true;
+                out.push(report);
+                out.push(bump);
+            }
+            Err(why) => {
+                report.findings.push(Finding::new(
+                    &rules::CHART_VERSION,
+                    1,
+                    format!("chart-testing's lint ({check}) fails a changed chart whose version stays, and harden does not raise this one: {why}; raise it with the change"),
+                ));
+                out.push(report);
+            }
+        }
+    }
+    *reports = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ct_lint_counts_where_its_version_check_is_on() {
+        let repo = tempfile::tempdir().unwrap();
+        let workflows = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        let lint = "steps:\n  # ct lint in a comment\n  - run: ct lint --config .github/configs/ct.yaml\n";
+        std::fs::write(workflows.join("lint.yaml"), lint).unwrap();
+        assert_eq!(ct_lint_check(repo.path()).as_deref(), Some(".github/workflows/lint.yaml:3"));
+        // The configuration the command names turns the check off.
+        std::fs::create_dir_all(repo.path().join(".github/configs")).unwrap();
+        std::fs::write(repo.path().join(".github/configs/ct.yaml"), "check-version-increment: false\n").unwrap();
+        assert_eq!(ct_lint_check(repo.path()), None);
+        // So does the command itself, or a configuration where chart-testing looks for one.
+        std::fs::write(workflows.join("lint.yaml"), "- run: ct lint --check-version-increment=false\n").unwrap();
+        assert_eq!(ct_lint_check(repo.path()), None);
+        std::fs::write(workflows.join("lint.yaml"), "- run: ct lint\n").unwrap();
+        assert!(ct_lint_check(repo.path()).is_some());
+        std::fs::write(repo.path().join("ct.yaml"), "check-version-increment: false\n").unwrap();
+        assert_eq!(ct_lint_check(repo.path()), None);
+    }
+}
