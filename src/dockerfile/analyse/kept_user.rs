@@ -38,6 +38,11 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
         )),
         _ => None,
     });
+    // What the containers that run the image ask of root says more than "not known".
+    let unknown = match facts.source.orchestration.root_needs.first() {
+        Some(need) => format!(": {need}"),
+        None => unknown.to_string(),
+    };
     let unknown = format!("{unknown}{}", volume.unwrap_or_default());
     // Root the plan keeps points at the finding that says why.
     let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));

@@ -43,8 +43,16 @@ impl Planner<'_, '_> {
                 return;
             }
             // Named as kustomize makes it: `newName` and `newTag` (`registry.k8s.io/…:v0.9.0`).
+            // A `newName` that is the name already renames nothing.
+            let untagged = |r: &str| {
+                let path = r.split('@').next().unwrap_or(r);
+                match path.rsplit_once(':') {
+                    Some((name, tag)) if !tag.contains('/') => name.to_string(),
+                    _ => path.to_string(),
+                }
+            };
             let message = match set.and_then(|s| Some((s.tag.as_deref()?, s))) {
-                Some((tag, set)) => match &set.new_name {
+                Some((tag, set)) => match set.new_name.as_deref().filter(|n| untagged(n) != untagged(image)) {
                     Some(renamed) => format!(
                         "{who} runs {renamed}:{tag} ({image} renamed and tagged by {}), not pinned by digest",
                         set.kustomization
