@@ -185,7 +185,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let found: Vec<_> = discover::discover(root, &config.ignore, config.default_ignores);
     // The walk follows no links, so a found path is canonical under the canonical root.
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let canonical = |path: &Path| canonical_root.join(path.strip_prefix(root).unwrap_or(path));
+    // (A file given as the root is its own canonical path: joining an empty rest would add a `/`.)
+    let canonical = |path: &Path| match path.strip_prefix(root) {
+        Ok(rest) if rest.as_os_str().is_empty() => canonical_root.clone(),
+        rest => canonical_root.join(rest.unwrap_or(path)),
+    };
     let rel = |path: &Path| canonical(path).strip_prefix(repo).map(Path::to_path_buf).unwrap_or_default();
     let work: Vec<&discover::Found> = found.iter().filter(|f| f.pass_over.is_none()).collect();
     let (dockerfiles, manifests): (Vec<&discover::Found>, Vec<&discover::Found>) =

@@ -341,6 +341,16 @@ fn one_file_gets_the_answer_the_whole_repository_gets() {
         ("compose.yaml", "services:\n  svc:\n    build: ./svc\n    command: [\"sh\", \"-c\", \"svc --warm && svc\"]\n"),
         ("deploy/overlay/kustomization.yaml", "resources: [../base]\npatches:\n- path: patch.yaml\n"),
         ("deploy/overlay/patch.yaml", "kind: Deployment\nmetadata:\n  name: svc\nspec:\n  replicas: 2\n"),
+        // A program its Dockerfile names (`./cmd/web`), not one beside it, that binds port 80.
+        (
+            "web/Dockerfile",
+            "FROM golang:1.26 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/web ./cmd/web\n\nFROM alpine:3.22\nCOPY --from=build /out/web /web\nENTRYPOINT [\"/web\"]\n",
+        ),
+        ("web/go.mod", "module example.com/web\n\ngo 1.26\n"),
+        (
+            "web/cmd/web/main.go",
+            "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.ListenAndServe(\":80\", nil)\n}\n",
+        ),
     ]);
     let runtime = |args: &[&str]| {
         let (_, out, err) = harden(args, dir.path());
@@ -349,6 +359,12 @@ fn one_file_gets_the_answer_the_whole_repository_gets() {
     runtime(&["fix", "."]);
     runtime(&["fix", "svc"]);
     runtime(&["fix", "svc/Dockerfile"]);
+    for path in ["web", "web/Dockerfile"] {
+        let (_, out, _) = harden(&["scan", path], dir.path());
+        let known =
+            out.contains("cmd/web/main.go:6") && !out.contains("which of its programs the image runs is not known");
+        assert!(known, "scan {path} did not read the program it builds:\n{out}");
+    }
     let (_, out, _) = harden(&["scan", "deploy/overlay/patch.yaml"], dir.path());
     assert!(out.contains("skipped (a kustomize patch (listed in deploy/overlay/kustomization.yaml)"), "{out}");
 }

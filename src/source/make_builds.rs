@@ -63,28 +63,42 @@ fn rules(makefile: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
         .collect()
 }
 
-/// The literal local packages (`./cmd/agent`, `.`) a recipe line's `go build` or `go install`
-/// builds.
+/// The literal local packages (`./cmd/agent`, `.`) a recipe line's `go build`s or `go install`s
+/// build (each of a shell `if`'s branches: `then go build … ./cmd/x; else go build … ./cmd/x; fi`).
 fn go_build_packages(line: &str) -> Vec<String> {
     // make's `@` (silent) and `-` (errors ignored) prefix the recipe line, not its words.
     let words: Vec<&str> = line.trim_start_matches(['@', '-']).split_whitespace().collect();
-    let Some(at) = words.windows(2).position(|w| is_go(w[0]) && matches!(w[1], "build" | "install")) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    let mut rest = words[at + 2..].iter();
-    while let Some(word) = rest.next() {
-        match *word {
-            "&&" | "||" | ";" | "|" => break,
-            // Flags whose value is the next word.
-            "-o" | "-ldflags" | "-gcflags" | "-tags" | "-mod" | "-p" | "-asmflags" | "-buildmode" | "-pkgdir" => {
-                rest.next();
+    let mut at = 0;
+    while let Some(found) = words[at..].windows(2).position(|w| is_go(w[0]) && matches!(w[1], "build" | "install")) {
+        let mut rest = words[at + found + 2..].iter();
+        at += found + 2;
+        while let Some(word) = rest.next() {
+            at += 1;
+            // A word that ends the command (`./cmd/x;`) is still one of its packages.
+            let (word, last) = match word.strip_suffix(';') {
+                Some(w) => (w, true),
+                None => (*word, false),
+            };
+            match word {
+                "&&" | "||" | "" | "|" => break,
+                // Flags whose value is the next word.
+                "-o" | "-ldflags" | "-gcflags" | "-tags" | "-mod" | "-p" | "-asmflags" | "-buildmode" | "-pkgdir" => {
+                    rest.next();
+                    at += 1;
+                }
+                w if w == "." || w.starts_with("./") => {
+                    let package = w.trim_end_matches("/...").trim_start_matches("./").trim_start_matches('.');
+                    let package = package.trim_end_matches('/').to_string();
+                    if !out.contains(&package) {
+                        out.push(package);
+                    }
+                }
+                _ => {}
             }
-            w if w == "." || w.starts_with("./") => {
-                let package = w.trim_end_matches("/...").trim_start_matches("./").trim_start_matches('.');
-                out.push(package.trim_end_matches('/').to_string());
+            if last {
+                break;
             }
-            _ => {}
         }
     }
     out
@@ -106,5 +120,8 @@ mod tests {
         assert_eq!(built_packages(makefile, "build-agent"), ["cmd/agent"]);
         assert_eq!(built_packages(makefile, "tools"), ["tools/gen", ""]);
         assert!(built_packages(makefile, "missing").is_empty());
+        // Each branch of a shell `if` the recipe runs, its package ending the command.
+        let branches = "vc-agent: init\n\tif [ ${PLUGINS} = yes ]; then\\\n\t\tCGO_ENABLED=1 go build -o ${BIN}/agent ./cmd/agent;\\\n\telse\\\n\t\tCGO_ENABLED=0 go build -o ${BIN}/agent ./cmd/agent;\\\n\tfi;\n";
+        assert_eq!(built_packages(branches, "vc-agent"), ["cmd/agent"]);
     }
 }
