@@ -99,7 +99,10 @@ mod writes;
 
 pub use constraints::named_for_other_os;
 use listens::listens;
-use needles::{DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS};
+use needles::{
+    DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS, calls_into,
+    import_qualifier,
+};
 use starts::{assignment, started_program};
 pub use writes::GivenWrite;
 use writes::{flag_without_default, given_write, writes};
@@ -123,6 +126,8 @@ pub fn scan(text: &str) -> GoFile {
     let mut given = std::collections::HashMap::new();
     // The listens found as a variable's fallback (`listen = ":80"`), with the variable's name.
     let mut port_variables: Vec<(usize, String)> = Vec::new();
+    // The root resources found as imports, each with the name the file calls it by.
+    let mut first_use: Vec<(usize, String)> = Vec::new();
     for (line_no, line) in lines::logical_lines(text) {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
@@ -131,8 +136,17 @@ pub fn scan(text: &str) -> GoFile {
         if code.starts_with("//") {
             continue;
         }
-        if let Some((_, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
+        // An import of a root-only resource is cited where the file first calls into it.
+        first_use.retain(|(at, qualifier)| match calls_into(code, qualifier) {
+            true => {
+                out.root_resources[*at].line = line_no;
+                false
+            }
+            false => true,
+        });
+        if let Some((needle, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
+            first_use.extend(import_qualifier(code, needle).map(|q| (out.root_resources.len() - 1, q)));
         }
         if let Some((call, at)) =
             PROGRAM_STARTS.iter().find_map(|call| code.find(call).map(|at| (call, at + call.len())))
@@ -381,6 +395,13 @@ func listen() {
 ",
         );
         assert_eq!(pinger.root_resources[0].what, "a raw ICMP socket (CAP_NET_RAW)");
+        // An import is cited where the file first calls into it, by its name or its alias.
+        let links = "package tc\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/vishvananda/netlink\"\n)\n\n// netlink.LinkList in a comment\nfunc up() {\n\tfmt.Println(\"netlink.\")\n\tlinks, _ := netlink.LinkList()\n}\n";
+        assert_eq!(scan(links).root_resources[0].line, 12);
+        let aliased = "package tc\n\nimport nl \"github.com/vishvananda/netlink\"\n\nfunc up() { nl.LinkList() }\n";
+        assert_eq!(scan(aliased).root_resources[0].line, 5);
+        let unused = "package tc\n\nimport _ \"github.com/vishvananda/netlink\"\n";
+        assert_eq!(scan(unused).root_resources[0].line, 3);
         // The program a call starts, where it names it: a shell needs an image with one.
         let starts = scan("package main\nfunc run() {\n\texec.CommandContext(ctx, \"/bin/sh\", \"-c\", cmd)\n\texec.Command(\"git\", \"clone\")\n\texec.Command(name)\n}\n").starts_programs;
         let shells: Vec<bool> = starts.iter().map(Start::starts_shell).collect();

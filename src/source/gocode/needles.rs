@@ -26,6 +26,31 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The name a file calls the package `needle` (an import path in quotes) by, when `code` is its
+/// import line: the alias written before it (`nl "github.com/vishvananda/netlink"`), else the
+/// path's last element.
+pub(super) fn import_qualifier(code: &str, needle: &str) -> Option<String> {
+    let path = needle.strip_prefix('"')?.strip_suffix('"')?;
+    let (before, after) = code.strip_prefix("import").unwrap_or(code).split_once(needle)?;
+    let (before, after) = (before.trim(), after.trim());
+    let alias = before.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !alias || !(after.is_empty() || after.starts_with("//")) {
+        return None;
+    }
+    match before {
+        "" => path.rsplit('/').next().map(str::to_string),
+        "_" => None,
+        alias => Some(alias.to_string()),
+    }
+}
+
+/// True when `code` calls into the package the file names `qualifier` (`netlink.LinkList(`).
+pub(super) fn calls_into(code: &str, qualifier: &str) -> bool {
+    code.match_indices(&format!("{qualifier}.")).any(|(at, _)| {
+        !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '"' || c == '/')
+    })
+}
+
 /// Calls that start another program, or find one to start.
 pub(super) const PROGRAM_STARTS: &[&str] =
     &["exec.Command(", "exec.CommandContext(", "syscall.Exec(", "os.StartProcess(", "unix.Exec(", "exec.LookPath("];
