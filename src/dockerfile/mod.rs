@@ -67,6 +67,18 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         )));
     }
     if let Some(image) = text.lines().find_map(placeholder_image) {
+        // The name of an argument the file declares is that argument without its `$`.
+        let declared = text.lines().position(|l| {
+            let mut words = l.split_whitespace();
+            words.next().is_some_and(|w| w.eq_ignore_ascii_case("ARG"))
+                && words.next().is_some_and(|arg| arg.split('=').next() == Some(image))
+        });
+        if let Some(at) = declared {
+            return Ok(Outcome::Skipped(format!(
+                "FROM {image} names no image (a repository name is lowercase), and the file declares ARG {image} (line {}): `FROM ${image}` was meant, and as written no build resolves it",
+                at + 1
+            )));
+        }
         return Ok(Outcome::Skipped(format!(
             "a template: FROM {image} names no image a registry could hold (a repository name is lowercase, and braces are no part of one): a script fills it in before the file is built, or the build gives it as a named context (`--build-context {image}=…`), so what the image runs on is not in the file"
         )));
