@@ -12,6 +12,7 @@ use super::modules;
 use super::plan::{Plan, RuntimePlan};
 use super::secrets;
 
+mod certificates;
 mod commands;
 mod debugger;
 mod end_of_life;
@@ -39,6 +40,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     sudo::findings(facts, &mut out);
     platform::findings(facts, plan, &mut out);
     world_writable::findings(facts, &mut out);
+    certificates::findings(facts, plan, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     // Two builds in one `RUN` (the branches of an `if`) say the same thing once.

@@ -40,6 +40,16 @@ pub struct RootResource {
     pub what: String,
 }
 
+/// An HTTPS address the code names (`"https://update.example.com/v1/channels"`): the program
+/// verifies that server's certificate against the system's CA certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Https {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// The address as written.
+    pub url: String,
+}
+
 /// A call that starts another program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Start {
@@ -83,6 +93,8 @@ pub struct GoFile {
     pub home_writes: Vec<Write>,
     /// Root-only resources it uses.
     pub root_resources: Vec<RootResource>,
+    /// The first HTTPS address it names.
+    pub https: Option<Https>,
     /// Where it starts another program (`exec.Command`, `syscall.Exec`), or looks one up to
     /// start it (`exec.LookPath`).
     pub starts_programs: Vec<Start>,
@@ -101,7 +113,7 @@ pub use constraints::named_for_other_os;
 use listens::listens;
 use needles::{
     DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS, calls_into,
-    import_qualifier,
+    https_call, import_qualifier,
 };
 use starts::{assignment, started_program};
 pub use writes::GivenWrite;
@@ -144,6 +156,11 @@ pub fn scan(text: &str) -> GoFile {
             }
             false => true,
         });
+        if out.https.is_none()
+            && let Some(url) = https_call(code)
+        {
+            out.https = Some(Https { line: line_no, url });
+        }
         if let Some((needle, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
             first_use.extend(import_qualifier(code, needle).map(|q| (out.root_resources.len() - 1, q)));

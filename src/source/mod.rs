@@ -76,6 +76,8 @@ pub struct SourceFacts {
     pub root_resources: Vec<Located<gocode::RootResource>>,
     /// Where the program starts other programs.
     pub starts_programs: Vec<Located<gocode::Start>>,
+    /// HTTPS addresses the program names, one per file.
+    pub https: Vec<Located<gocode::Https>>,
     /// Where the context's shell scripts drop from root to another user (an entrypoint's
     /// `exec su-exec app "$@"`).
     pub privilege_drops: Vec<Located<scripts::Drop>>,
@@ -186,6 +188,7 @@ impl SourceFacts {
             facts
                 .starts_programs
                 .extend(found.starts_programs.into_iter().map(|found| Located { file: file.clone(), found }));
+            facts.https.extend(found.https.map(|found| Located { file: file.clone(), found }));
             facts.listens.extend(found.listens.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.writes.extend(found.writes.into_iter().map(|found| Located { file: file.clone(), found }));
             facts
@@ -293,6 +296,7 @@ impl SourceFacts {
         self.given_writes.iter_mut().for_each(|l| from(&mut l.file));
         self.root_resources.iter_mut().for_each(|l| from(&mut l.file));
         self.starts_programs.iter_mut().for_each(|l| from(&mut l.file));
+        self.https.iter_mut().for_each(|l| from(&mut l.file));
         self.privilege_drops.iter_mut().for_each(|l| from(&mut l.file));
         self
     }
@@ -314,6 +318,7 @@ impl SourceFacts {
         facts.home_writes.retain(|w| within(&w.file));
         facts.root_resources.retain(|r| within(&r.file));
         facts.starts_programs.retain(|s| within(&s.file));
+        facts.https.retain(|h| within(&h.file));
         facts
     }
 
