@@ -10,10 +10,12 @@ use crate::source::SourceFacts;
 use super::gobuild::{self, GoCommand};
 use super::image::ImageRef;
 use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
+pub use packages::installed_packages;
 
 mod cgo;
 pub(super) mod commands;
 mod copies;
+mod packages;
 mod prebuilt;
 
 /// Endings of scripts an image may start, which are not a Go binary.
@@ -370,65 +372,6 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf and leaves in the
-/// image (not those it removes again, such as an apk virtual package's group).
-pub fn installed_packages(inst: &Instruction) -> Vec<String> {
-    let mut out = Vec::new();
-    // Names the RUN gives a list of packages (`deps='bash tzdata' && apk add $deps`).
-    let mut lists: Vec<(String, String)> = Vec::new();
-    // apk's virtual packages, each with the packages it groups.
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for cmd in inst.body.run_commands() {
-        if cmd.argv().is_empty() {
-            lists.extend(cmd.assignments().map(|(name, value)| (name.to_string(), value.to_string())));
-            continue;
-        }
-        let expanded = |word: &str| {
-            let name = word.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
-            match lists.iter().rev().find(|(n, _)| word.starts_with('$') && n == name) {
-                Some((_, value)) => value.split_whitespace().map(str::to_string).collect(),
-                None => vec![word.to_string()],
-            }
-        };
-        let all: Vec<String> = cmd.argv().iter().flat_map(|t| expanded(&t.value)).collect();
-        // apk's virtual package (`apk add -t deps curl`, `--virtual .build-deps`) names the group
-        // of packages, which a later `apk del deps` removes whole.
-        let group = all.iter().enumerate().find_map(|(i, w)| match w.as_str() {
-            "-t" | "--virtual" => all.get(i + 1).cloned(),
-            w => w.strip_prefix("--virtual=").map(str::to_string),
-        });
-        // Options may come before the verb too (`apk --no-cache add`).
-        let words: Vec<&str> = all.iter().map(String::as_str).filter(|w| !w.starts_with('-')).collect();
-        let rest = match words.as_slice() {
-            ["apk", "add", rest @ ..] => rest,
-            ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
-            // Removed in the same step, they are not in the image.
-            ["apk", "del", names @ ..] | ["apt-get" | "apt", "purge" | "remove", names @ ..] => {
-                for name in names {
-                    let members =
-                        groups.iter().find(|(g, _)| g == name).map(|(_, m): &(String, Vec<String>)| m.clone());
-                    out.retain(|p| p != name && !members.as_ref().is_some_and(|m| m.contains(p)));
-                }
-                continue;
-            }
-            _ => continue,
-        };
-        let packages: Vec<String> = rest
-            .iter()
-            .filter(|w| group.as_deref() != Some(**w))
-            .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string())
-            .collect();
-        for package in &packages {
-            // The branches of an `if` (apk on Alpine, apt-get on Debian) name the same packages.
-            if !out.contains(package) {
-                out.push(package.clone());
-            }
-        }
-        groups.extend(group.map(|g| (g, packages)));
-    }
-    out
-}
-
 /// Joins a possibly relative path onto a directory.
 pub fn join_path(dir: &str, path: &str) -> String {
     if path.starts_with('$') {
@@ -468,23 +411,5 @@ mod tests {
         assert_eq!(join_path("/src", "/out/"), "/out");
         assert_eq!(join_path("/", "."), "/");
         assert_eq!(join_path("/src", "/go//main"), "/go/main");
-    }
-
-    #[test]
-    fn names_each_installed_package_once() {
-        let text = "FROM alpine\nRUN if [ -x /sbin/apk ]; then apk add --no-cache bash nftables; else apt-get install -y bash nftables; fi\n";
-        let df = super::super::model::Dockerfile::parse(text).unwrap();
-        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "nftables"]);
-        // A list the RUN names first is its packages.
-        let text = "FROM alpine\nRUN set -x && deps='bash tzdata' && apk add --no-cache $deps curl\n";
-        let df = super::super::model::Dockerfile::parse(text).unwrap();
-        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "tzdata", "curl"]);
-        // A virtual package's group removed in the same step leaves only what stays.
-        let text = "FROM alpine\nRUN apk add --no-cache -t deps curl vim && apk add --no-cache ca-certificates && curl -o /bin/kubectl https://example.com/kubectl && apk del --purge deps\n";
-        let df = super::super::model::Dockerfile::parse(text).unwrap();
-        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["ca-certificates"]);
-        let text = "FROM debian\nRUN apt-get install -y curl git && git clone x && apt-get purge -y curl\n";
-        let df = super::super::model::Dockerfile::parse(text).unwrap();
-        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["git"]);
     }
 }

@@ -1,0 +1,112 @@
+//! The packages a `RUN` leaves installed in its image.
+
+use super::super::model::Instruction;
+
+/// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf and leaves in the
+/// image (not those it removes again, such as an apk virtual package's group).
+pub fn installed_packages(inst: &Instruction) -> Vec<String> {
+    let mut out = Vec::new();
+    // Names the RUN gives a list of packages (`deps='bash tzdata' && apk add $deps`).
+    let mut lists: Vec<(String, String)> = Vec::new();
+    // apk's virtual packages, each with the packages it groups.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for cmd in inst.body.run_commands() {
+        if cmd.argv().is_empty() {
+            lists.extend(cmd.assignments().map(|(name, value)| (name.to_string(), value.to_string())));
+            continue;
+        }
+        let expanded = |word: &str| {
+            let name = word.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
+            match lists.iter().rev().find(|(n, _)| word.starts_with('$') && n == name) {
+                Some((_, value)) => value.split_whitespace().map(str::to_string).collect(),
+                None => vec![word.to_string()],
+            }
+        };
+        let all: Vec<String> = cmd.argv().iter().flat_map(|t| expanded(&t.value)).collect();
+        // apk's virtual package (`apk add -t deps curl`, `--virtual .build-deps`) names the group
+        // of packages, which a later `apk del deps` removes whole.
+        let group = all.iter().enumerate().find_map(|(i, w)| match w.as_str() {
+            "-t" | "--virtual" => all.get(i + 1).cloned(),
+            w => w.strip_prefix("--virtual=").map(str::to_string),
+        });
+        // Options may come before the verb too (`apk --no-cache add`), and some take the next
+        // word (`--repository https://…/edge/main`, apt's `-t bookworm-backports`, `-o Opt=1`).
+        const VALUED: &[&str] = &[
+            "-X",
+            "--repository",
+            "--repositories-file",
+            "-p",
+            "--root",
+            "--arch",
+            "--keys-dir",
+            "--cache-dir",
+            "-o",
+            "-t",
+            "--virtual",
+            "--target-release",
+        ];
+        let mut words: Vec<&str> = Vec::new();
+        let mut taken = false;
+        for w in all.iter().map(String::as_str) {
+            match (taken, w.starts_with('-')) {
+                (true, _) => taken = false,
+                (false, true) => taken = VALUED.contains(&w),
+                (false, false) => words.push(w),
+            }
+        }
+        let rest = match words.as_slice() {
+            ["apk", "add", rest @ ..] => rest,
+            ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
+            // Removed in the same step, they are not in the image.
+            ["apk", "del", names @ ..] | ["apt-get" | "apt", "purge" | "remove", names @ ..] => {
+                for name in names {
+                    let members =
+                        groups.iter().find(|(g, _)| g == name).map(|(_, m): &(String, Vec<String>)| m.clone());
+                    out.retain(|p| p != name && !members.as_ref().is_some_and(|m| m.contains(p)));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        let packages: Vec<String> = rest
+            .iter()
+            .filter(|w| group.as_deref() != Some(**w))
+            .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string())
+            .collect();
+        for package in &packages {
+            // The branches of an `if` (apk on Alpine, apt-get on Debian) name the same packages.
+            if !out.contains(package) {
+                out.push(package.clone());
+            }
+        }
+        groups.extend(group.map(|g| (g, packages)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_each_installed_package_once() {
+        let text = "FROM alpine\nRUN if [ -x /sbin/apk ]; then apk add --no-cache bash nftables; else apt-get install -y bash nftables; fi\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "nftables"]);
+        // A list the RUN names first is its packages.
+        let text = "FROM alpine\nRUN set -x && deps='bash tzdata' && apk add --no-cache $deps curl\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["bash", "tzdata", "curl"]);
+        // A virtual package's group removed in the same step leaves only what stays.
+        let text = "FROM alpine\nRUN apk add --no-cache -t deps curl vim && apk add --no-cache ca-certificates && curl -o /bin/kubectl https://example.com/kubectl && apk del --purge deps\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["ca-certificates"]);
+        let text = "FROM debian\nRUN apt-get install -y curl git && git clone x && apt-get purge -y curl\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["git"]);
+        // An option's value is no package (`--repository` of apk, `-t` of apt-get).
+        let text = "FROM alpine\nRUN apk --update add --repository http://dl-3.alpinelinux.org/alpine/edge/main zfs && apt-get install -y -t bookworm-backports wireguard\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["zfs", "wireguard"]);
+    }
+}
