@@ -57,7 +57,11 @@ impl Planner<'_, '_> {
                         "{who} runs {renamed}:{tag} ({image} renamed and tagged by {}), not pinned by digest",
                         set.kustomization
                     ),
-                    None => format!("{who} runs {image}, tagged {tag} by {}, not pinned by digest", set.kustomization),
+                    None => format!(
+                        "{who} runs {}:{tag} (tagged by {}), not pinned by digest",
+                        untagged(image),
+                        set.kustomization
+                    ),
                 },
                 None => format!("{who} runs {image}, not pinned by digest"),
             };
