@@ -91,6 +91,11 @@ pub struct GoFile {
     /// Writes under the user's home directory: a file that looks the directory up
     /// (`os.UserHomeDir`, go-homedir's `homedir.Dir`) and writes (`os.MkdirAll`…), at the look-up.
     pub home_writes: Vec<Write>,
+    /// Its build constraint keeps it to cgo builds (`//go:build cgo`).
+    pub cgo_only: bool,
+    /// Its build constraint keeps it to builds without cgo (`//go:build !cgo`): it stands in
+    /// for a cgo file of its package.
+    pub without_cgo: bool,
     /// Root-only resources it uses.
     pub root_resources: Vec<RootResource>,
     /// The first HTTPS address it names.
@@ -144,6 +149,15 @@ pub fn scan(text: &str) -> GoFile {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
             out.not_linux |= constraints::keeps_out_of_linux_build(constraint);
+        }
+        let cgo = match (code.strip_prefix("//go:build "), code.strip_prefix("// +build ")) {
+            (Some(c), _) => Some(constraints::cgo_constraint(c, false)),
+            (_, Some(c)) => Some(constraints::cgo_constraint(c, true)),
+            _ => None,
+        };
+        if let Some((only, without)) = cgo {
+            out.cgo_only |= only;
+            out.without_cgo |= without;
         }
         if code.starts_with("//") {
             continue;

@@ -58,6 +58,9 @@ pub struct SourceFacts {
     pub gopath: bool,
     /// Non-test Go files that `import "C"`, relative to the context.
     pub cgo_files: Vec<String>,
+    /// Non-test Go files built only with cgo (`//go:build cgo`) whose package has no file that
+    /// stands in without it (`//go:build !cgo`): with cgo off, what they define is missing.
+    pub cgo_only_files: Vec<String>,
     /// Non-test Go files that import "plugin": the program loads Go plugins, which works only
     /// in a cgo build made with the same flags as the plugins.
     pub plugin_hosts: Vec<String>,
@@ -161,6 +164,8 @@ impl SourceFacts {
                 facts.download_scripts.push(file);
             }
         }
+        // The packages with a file that stands in for their cgo files when cgo is off.
+        let mut without_cgo: Vec<String> = Vec::new();
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
@@ -171,6 +176,12 @@ impl SourceFacts {
             }
             if found.imports_c {
                 facts.cgo_files.push(file.clone());
+            }
+            if found.cgo_only {
+                facts.cgo_only_files.push(file.clone());
+            }
+            if found.without_cgo {
+                without_cgo.push(package_dir(&file));
             }
             if found.imports.iter().any(|i| i == "plugin") {
                 facts.plugin_hosts.push(file.clone());
@@ -196,6 +207,7 @@ impl SourceFacts {
                 .extend(found.given_writes.into_iter().map(|found| Located { file: file.clone(), found }));
             facts.home_writes.extend(found.home_writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }
+        facts.cgo_only_files.retain(|f| !without_cgo.contains(&package_dir(f)));
         let mut assets: Vec<String> = listing
             .iter()
             .filter(|(name, kind)| if kind.is_dir() { is_asset_dir(name) } else { is_runtime_config(name) })
@@ -290,7 +302,8 @@ impl SourceFacts {
             return self;
         }
         let from = |file: &mut String| *file = format!("{}/{file}", dir.trim_end_matches('/'));
-        self.cgo_files.iter_mut().chain(&mut self.plugin_hosts).chain(&mut self.download_scripts).for_each(from);
+        self.cgo_files.iter_mut().chain(&mut self.cgo_only_files).for_each(from);
+        self.plugin_hosts.iter_mut().chain(&mut self.download_scripts).for_each(from);
         self.listens.iter_mut().for_each(|l| from(&mut l.file));
         self.writes.iter_mut().chain(&mut self.home_writes).for_each(|l| from(&mut l.file));
         self.given_writes.iter_mut().for_each(|l| from(&mut l.file));
@@ -311,6 +324,7 @@ impl SourceFacts {
     fn keeping(&self, within: impl Fn(&str) -> bool) -> SourceFacts {
         let mut facts = self.clone();
         facts.cgo_files.retain(|f| within(f));
+        facts.cgo_only_files.retain(|f| within(f));
         facts.plugin_hosts.retain(|f| within(f));
         facts.listens.retain(|l| within(&l.file));
         facts.writes.retain(|w| within(&w.file));
@@ -326,6 +340,11 @@ impl SourceFacts {
     pub fn cgo_reason(&self) -> Option<String> {
         if let Some(file) = self.cgo_files.first() {
             return Some(format!("{file} imports \"C\""));
+        }
+        if let Some(file) = self.cgo_only_files.first() {
+            return Some(format!(
+                "{file} is built only with cgo (`//go:build cgo`), and no file of its package stands in without it"
+            ));
         }
         if let Some(file) = self.plugin_hosts.first() {
             return Some(format!("{file} imports \"plugin\", which loads Go plugins only in a cgo build"));
@@ -451,6 +470,16 @@ mod tests {
         std::fs::write(p.join("images/netd/main.go"), "package main\nimport \"C\"\n").unwrap();
         let facts = SourceFacts::collect(p);
         assert_eq!(facts.cgo_files, ["db/c.go"]);
+        assert!(facts.cgo_only_files.is_empty());
+        // A file built only with cgo, with no stand-in beside it, needs cgo; one with a stand-in
+        // (`//go:build !cgo`) does not.
+        std::fs::create_dir_all(p.join("pg")).unwrap();
+        std::fs::write(p.join("pg/users.go"), "//go:build cgo\n\npackage pg\n\nfunc Write() {}\n").unwrap();
+        std::fs::create_dir_all(p.join("zone")).unwrap();
+        std::fs::write(p.join("zone/c.go"), "// +build cgo\n\npackage zone\n").unwrap();
+        std::fs::write(p.join("zone/pure.go"), "//go:build !cgo\n\npackage zone\n").unwrap();
+        let facts = SourceFacts::collect(p);
+        assert_eq!(facts.cgo_only_files, ["pg/users.go"]);
         assert!(facts.writes.is_empty(), "an end-to-end test's helper is not the program: {:?}", facts.writes);
         assert_eq!(facts.assets, ["config.yaml", "templates"]);
         assert!(facts.cgo_reason().unwrap().contains("db/c.go"));

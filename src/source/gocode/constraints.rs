@@ -26,3 +26,33 @@ pub(super) fn keeps_out_of_linux_build(constraint: &str) -> bool {
         !constraint.contains("||") && !words.contains(&"linux") && words.iter().any(|w| OTHER_OSES.contains(w));
     other_os || NEVER_BUILT.contains(&constraint.trim())
 }
+
+/// Whether a constraint line (`//go:build …` or `// +build …`, its text after the marker) keeps
+/// its file to cgo builds (`cgo`, `linux && cgo`), and whether it keeps it to builds without
+/// cgo (`!cgo`): a package with only the first fails to build with CGO_ENABLED=0.
+pub(super) fn cgo_constraint(constraint: &str, old_style: bool) -> (bool, bool) {
+    let without = constraint.contains("!cgo");
+    let words = |c: &str| c.split(|ch: char| !(ch.is_alphanumeric() || ch == '!')).any(|w| w == "cgo");
+    let only = match old_style {
+        // `// +build cgo linux`: a space is an or, a comma an and.
+        true => constraint.split_whitespace().all(|option| option.split(',').any(|w| w == "cgo")),
+        false => !constraint.contains("||") && words(constraint),
+    };
+    (only, without)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgo_constraints_are_told_apart() {
+        assert_eq!(cgo_constraint("cgo", false), (true, false));
+        assert_eq!(cgo_constraint("linux && cgo", false), (true, false));
+        assert_eq!(cgo_constraint("!cgo", false), (false, true));
+        assert_eq!(cgo_constraint("cgo || windows", false), (false, false));
+        assert_eq!(cgo_constraint("cgo,linux", true), (true, false));
+        assert_eq!(cgo_constraint("cgo darwin", true), (false, false));
+        assert_eq!(cgo_constraint("linux", false), (false, false));
+    }
+}
