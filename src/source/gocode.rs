@@ -40,16 +40,6 @@ pub struct RootResource {
     pub what: String,
 }
 
-/// An HTTPS address the code names (`"https://update.example.com/v1/channels"`): the program
-/// verifies that server's certificate against the system's CA certificates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Https {
-    /// 1-based line in the file.
-    pub line: usize,
-    /// The address as written.
-    pub url: String,
-}
-
 /// A call that starts another program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Start {
@@ -108,6 +98,7 @@ pub struct GoFile {
 mod apiserver;
 mod constraints;
 mod flag_vars;
+mod https;
 mod lines;
 mod listens;
 mod needles;
@@ -115,10 +106,12 @@ mod starts;
 mod writes;
 
 pub use constraints::named_for_other_os;
+pub use https::Https;
+use https::https_call;
 use listens::listens;
 use needles::{
     DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS, calls_into,
-    https_call, import_qualifier,
+    import_qualifier,
 };
 use starts::{assignment, started_program};
 pub use writes::GivenWrite;
@@ -150,12 +143,7 @@ pub fn scan(text: &str) -> GoFile {
         if let Some(constraint) = code.strip_prefix("//go:build ") {
             out.not_linux |= constraints::keeps_out_of_linux_build(constraint);
         }
-        let cgo = match (code.strip_prefix("//go:build "), code.strip_prefix("// +build ")) {
-            (Some(c), _) => Some(constraints::cgo_constraint(c, false)),
-            (_, Some(c)) => Some(constraints::cgo_constraint(c, true)),
-            _ => None,
-        };
-        if let Some((only, without)) = cgo {
+        if let Some((only, without)) = constraints::cgo_of_line(code) {
             out.cgo_only |= only;
             out.without_cgo |= without;
         }

@@ -27,6 +27,15 @@ pub(super) fn keeps_out_of_linux_build(constraint: &str) -> bool {
     other_os || NEVER_BUILT.contains(&constraint.trim())
 }
 
+/// The cgo constraint of a line of code, if it is a build constraint (see [`cgo_constraint`]).
+pub(super) fn cgo_of_line(code: &str) -> Option<(bool, bool)> {
+    match (code.strip_prefix("//go:build "), code.strip_prefix("// +build ")) {
+        (Some(c), _) => Some(cgo_constraint(c, false)),
+        (_, Some(c)) => Some(cgo_constraint(c, true)),
+        _ => None,
+    }
+}
+
 /// Whether a constraint line (`//go:build …` or `// +build …`, its text after the marker) keeps
 /// its file to cgo builds (`cgo`, `linux && cgo`), and whether it keeps it to builds without
 /// cgo (`!cgo`): a package with only the first fails to build with CGO_ENABLED=0.

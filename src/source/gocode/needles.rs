@@ -51,38 +51,6 @@ pub(super) fn calls_into(code: &str, qualifier: &str) -> bool {
     })
 }
 
-/// The HTTPS address a line of code calls, or names as an address to call: the literal
-/// (`"https://update.example.com/channels"`, a host given) in an HTTP or dial call, or given to a
-/// name for one (`ChannelServerURL = "https://…"`, `endpoint: "https://…"`); not a link in help
-/// text or a comment, nor a scheme checked (`strings.HasPrefix(s, "https://")`).
-pub(super) fn https_call(code: &str) -> Option<String> {
-    let at = code.find("\"https://")?;
-    let url = code[at + 1..].split('"').next()?;
-    let host = url["https://".len()..].split('/').next().unwrap_or_default();
-    if !(host.contains('.') || host.contains('%')) {
-        return None;
-    }
-    const CALLS: &[&str] = &[
-        "http.Get(",
-        "http.Post(",
-        "http.Head(",
-        "http.PostForm(",
-        "NewRequest(",
-        "NewRequestWithContext(",
-        "url.Parse(",
-        "Dial(",
-    ];
-    let before = code[..at].trim_end();
-    let named =
-        before.strip_suffix(":=").or(before.strip_suffix('=')).or(before.strip_suffix(':')).is_some_and(|name| {
-            // The declared name, typed or not (`const ServerURL string =`).
-            let name = name.to_ascii_lowercase();
-            let words = name.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
-            words.rev().take(2).any(|w| ["url", "endpoint", "server", "api", "addr"].iter().any(|k| w.contains(k)))
-        });
-    (named || CALLS.iter().any(|c| before.contains(c))).then(|| url.to_string())
-}
-
 /// Calls that start another program, or find one to start.
 pub(super) const PROGRAM_STARTS: &[&str] =
     &["exec.Command(", "exec.CommandContext(", "syscall.Exec(", "os.StartProcess(", "unix.Exec(", "exec.LookPath("];
@@ -157,29 +125,3 @@ pub(super) const FUZZ_LIBRARIES: &[&str] =
 /// files (not go-homedir's `homedir.Expand`, which only resolves a `~/` path the user gives).
 pub(super) const HOME_LOOKUPS: &[&str] =
     &["os.UserHomeDir()", "os.UserConfigDir()", "os.UserCacheDir()", "homedir.Dir()", "xdg.ConfigHome", "xdg.DataHome"];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn https_addresses_called_not_linked() {
-        let called = [
-            "const ChannelServerURL string = \"https://update.example.com/v1/channels\"",
-            "resp, err := http.Get(\"https://api.example.com/v2/releases\")",
-            "endpoint: \"https://%s.blob.example.net\",",
-        ];
-        for code in called {
-            assert!(https_call(code).is_some(), "{code}");
-        }
-        let not_called = [
-            "Long: `Create a node; see https://docs.example.com`,",
-            "if strings.HasPrefix(name, \"https://\") {",
-            "cmd.Flags().String(\"mirror\", \"\", \"a mirror, see \\\"https://docs.example.com\\\"\")",
-            "u := \"https://localhost\"",
-        ];
-        for code in not_called {
-            assert!(https_call(code).is_none(), "{code}");
-        }
-    }
-}
