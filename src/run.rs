@@ -293,6 +293,10 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let context = kubernetes::Context {
             image_overrides: facts.image_overrides_for(&path),
             example_dir: kubernetes::example_dir(&path),
+            openshift: path
+                .components()
+                .any(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase().contains("openshift"))
+                .then(|| format!("{} is written for OpenShift", path.display())),
             ..context.clone()
         };
         let mut report = harden_file(f, &no_source, config, &context);

@@ -24,6 +24,7 @@ mod container_level;
 mod container_users;
 mod image_pins;
 mod left_alone_gaps;
+mod openshift;
 mod patched_fields;
 pub mod root_filesystem;
 mod unknown_fields;
@@ -237,7 +238,7 @@ impl<'w> Planner<'w, '_> {
         let containers_seccomp = every_container("seccompProfile", &|v| {
             matches!(v.get("type").and_then(Value::as_str), Some("RuntimeDefault" | "Localhost"))
         });
-        let platform = self.context.platform_users.get(&id).cloned();
+        let platform = self.platform_chooses_user();
         let why = platform.as_deref().unwrap_or_default();
         match get("runAsNonRoot").and_then(Value::as_bool) {
             Some(true) => {}

@@ -56,6 +56,9 @@ pub struct Context {
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
     /// change without it.
     pub helm_docs_check: Option<String>,
+    /// Why the manifest is written for OpenShift, whose restricted SCC chooses each pod's user
+    /// from a range and refuses one asked for (`deploy/openshift/operator.yaml is OpenShift's`).
+    pub openshift: Option<String>,
     /// The directory that makes the manifest an example of running software (`examples`,
     /// `docs`…) or the walkthrough file itself, when one does: see [`super::example_dir`].
     pub example_dir: Option<String>,
