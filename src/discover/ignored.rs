@@ -49,11 +49,12 @@ const TEST_WORDS: &[&str] = &[
 ];
 
 /// True when a name, split at `-`, `_`, `.` and where camel case starts a word
-/// (`extractorTestFiles`), has a word of [`TEST_WORDS`].
+/// (`extractorTestFiles`), has a word of [`TEST_WORDS`], also numbered (`testdata2`, `e2e2`).
 pub fn is_test_name(name: &str) -> bool {
-    name.split(['-', '_', '.'])
-        .flat_map(camel_words)
-        .any(|word| TEST_WORDS.contains(&word.to_ascii_lowercase().as_str()))
+    name.split(['-', '_', '.']).flat_map(camel_words).any(|word| {
+        let word = word.to_ascii_lowercase();
+        TEST_WORDS.contains(&word.as_str()) || TEST_WORDS.contains(&word.trim_end_matches(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// The words of a camel-case name: `extractorTestFiles` → `extractor`, `Test`, `Files`.
@@ -125,7 +126,7 @@ fn ignored_as(name: &str) -> &'static str {
         _ if PROPOSAL_DIRS.contains(&name) => "design proposals",
         // `testdata`, also written `test_data` or `test-data`.
         _ if DEFAULT_IGNORED.contains(&name)
-            || words().any(|w| w.eq_ignore_ascii_case("testdata"))
+            || words().any(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()).eq_ignore_ascii_case("testdata"))
             || name.eq_ignore_ascii_case("test_data")
             || name.eq_ignore_ascii_case("test-data") =>
         {
@@ -158,6 +159,8 @@ mod tests {
         assert_eq!(ignored_as("node_modules"), "vendored code");
         assert_eq!(ignored_as("third_party"), "vendored code");
         assert_eq!(ignored_as("_testdata"), "test data");
+        assert!(is_ignored_dir("filters", "testdata2"), "a second set of test data");
+        assert_eq!(ignored_as("testdata2"), "test data");
         assert_eq!(ignored_as("fixtures"), "test data");
         assert!(is_ignored_dir("metrics", "test_data") && ignored_as("test_data") == "test data");
         assert!(is_ignored_dir("proxy-injector", "fake") && ignored_as("fake") == "test data");
