@@ -99,8 +99,10 @@ pub(super) fn manifest_context(
     // A repository that builds images names them after its programs too (`cmd/interceptors`).
     if !context.images_built.is_empty() {
         let programs = std::fs::read_dir(repo.join("cmd")).into_iter().flatten().flatten();
-        let dirs = programs.filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().to_str().map(str::to_string));
-        context.images_built.extend(dirs.collect::<Vec<_>>());
+        let dirs: Vec<String> =
+            programs.filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().to_str().map(str::to_string)).collect();
+        home_writers(&mut context, &dirs, repo);
+        context.images_built.extend(dirs);
     }
     // A stage a manifest's image is named after is that image's target (`--target $*`).
     let targets = built.iter().flat_map(|(_, image)| dockerfile::stage_names(&image.text));
@@ -109,6 +111,33 @@ pub(super) fn manifest_context(
     context.runs_own_images =
         facts.orchestration.runs_any(&context.images_built) || renamed.any(|name| context.images_built.contains(&name));
     context
+}
+
+/// The programs of `cmd/` (`programs`: their directories' names) that images no Dockerfile here
+/// builds are named after, whose code writes under the user's home directory (tsnet's state under
+/// `os.UserConfigDir`): their images keep the user they give such a home, as an image built here
+/// for the same reason does (HD143), so a container running one gets none of harden's.
+fn home_writers(context: &mut kubernetes::Context, programs: &[String], repo: &Path) {
+    let unbuilt: Vec<&String> = programs
+        .iter()
+        .filter(|p| !context.images_built.contains(*p) && !context.image_users.contains_key(*p))
+        .collect();
+
+    if unbuilt.is_empty() || !repo.join("go.mod").is_file() {
+        return;
+    }
+    let module = SourceFacts::collect(repo);
+    for program in unbuilt {
+        let dir = format!("cmd/{program}");
+        let own = module.for_programs(std::slice::from_ref(&dir), &[]);
+        if let Some(write) = own.home_writes.first().filter(|_| module.packages.get(&dir).is_some_and(|p| p.main)) {
+            let why = format!(
+                "{}:{} writes under the program's home directory ({}), which a user its image has no account for does not have (its HOME is /)",
+                write.file, write.found.line, write.found.how
+            );
+            context.image_root.entry(program.clone()).or_insert((PathBuf::from(dir), why));
+        }
+    }
 }
 
 /// What a Dockerfile of the repository says about the image it builds, for the manifests that

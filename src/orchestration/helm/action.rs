@@ -54,9 +54,18 @@ fn head(command: &str, values: &Value) -> (Option<String>, bool) {
             (term(given, values).filter(|v| !v.is_empty()).or_else(|| term(fallback, values)), false)
         }
         [name, one] if PASS_THROUGH.contains(name) => (term(one, values), false),
+        // The first of its terms that is set (a missing value is empty: Helm's nil).
+        ["coalesce", terms @ ..] => (terms.iter().find(|w| !missing(w, values)).and_then(|w| term(w, values)), false),
         ["printf", format, ..] => (term(format, values).zip(terms(2)).and_then(|(f, args)| printf(&f, &args)), false),
         _ => (term(command, values), false),
     }
+}
+
+/// True for a `.Values` path `values.yaml` leaves empty or does not hold: what `coalesce` passes.
+fn missing(term: &str, values: &Value) -> bool {
+    let Some(path) = term.trim().strip_prefix(".Values.") else { return false };
+    let value = path.split('.').try_fold(values, |v, key| v.get(key));
+    value.is_none_or(|v| v.is_null() || v.as_str() == Some(""))
 }
 
 /// `format` with each `%s`, `%v` or `%d` replaced by the next of `args`; `None` for another verb
@@ -163,5 +172,13 @@ mod tests {
         assert_eq!(action_value(image, &values()), "ghcr.io/acme/relay:1.4.0");
         assert_eq!(action_value(" printf \"%s:%s\" .Values.image.repository .Chart.AppVersion ", &values()), UNKNOWN);
         assert_eq!(action_value(" printf \"%s-%q\" .Values.port .Values.port ", &values()), UNKNOWN);
+    }
+
+    #[test]
+    fn coalesce_takes_the_first_value_set() {
+        let image = " coalesce .Values.image.repo .Values.image.repository ";
+        assert_eq!(action_value(image, &values()), "ghcr.io/acme/relay");
+        assert_eq!(action_value(" coalesce .Values.image.tag .Values.image.repository ", &values()), "1.4.0");
+        assert_eq!(action_value(" coalesce .Values.nothing .Chart.Name ", &values()), UNKNOWN);
     }
 }

@@ -21,10 +21,12 @@ pub fn named_for_other_os(name: &str) -> bool {
 /// True when a `//go:build` constraint keeps its file out of a plain Linux build: it names other
 /// systems and not linux, without alternatives, or it is one of [`NEVER_BUILT`]'s tags.
 pub(super) fn keeps_out_of_linux_build(constraint: &str) -> bool {
-    let words: Vec<&str> = constraint.split(|c: char| !c.is_alphanumeric()).collect();
+    // A negated system (`!windows`, `!plan9`) leaves linux in.
+    let words: Vec<&str> = constraint.split(|c: char| !(c.is_alphanumeric() || c == '!')).collect();
     let other_os =
         !constraint.contains("||") && !words.contains(&"linux") && words.iter().any(|w| OTHER_OSES.contains(w));
-    other_os || NEVER_BUILT.contains(&constraint.trim())
+    let not_linux = !constraint.contains("||") && words.contains(&"!linux");
+    other_os || not_linux || NEVER_BUILT.contains(&constraint.trim())
 }
 
 /// The cgo constraint of a line of code, if it is a build constraint (see [`cgo_constraint`]).
@@ -53,6 +55,17 @@ pub(super) fn cgo_constraint(constraint: &str, old_style: bool) -> (bool, bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_constraints_that_leave_linux_out_keep_a_file_out() {
+        assert!(keeps_out_of_linux_build("darwin"));
+        assert!(keeps_out_of_linux_build("windows && amd64"));
+        assert!(!keeps_out_of_linux_build("!plan9"), "every system but plan9");
+        assert!(!keeps_out_of_linux_build("!windows && !darwin"));
+        assert!(keeps_out_of_linux_build("!linux && !windows"), "every system but linux");
+        assert!(!keeps_out_of_linux_build("linux || darwin"));
+        assert!(keeps_out_of_linux_build("ignore"));
+    }
 
     #[test]
     fn cgo_constraints_are_told_apart() {
