@@ -27,7 +27,7 @@ pub fn raise_patch(chart_yaml: &str) -> Result<Raised, String> {
             let numbers: Option<Vec<u64>> = parts.iter().map(|p| p.parse().ok()).collect();
             let Some([major, minor, patch]) = numbers.as_deref() else {
                 return Err(format!(
-                    "its version {version} is not major.minor.patch (a pre-release or a build's), so which comes next is the maintainers' choice"
+                    "its version {version} is not three numbers alone (major.minor.patch: it has fewer, or a pre-release or build part), so which comes next is the maintainers' choice"
                 ));
             };
             let prefix = if version.starts_with('v') { "v" } else { "" };
