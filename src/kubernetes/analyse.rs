@@ -48,7 +48,14 @@ pub struct Plan {
 /// and mounts an emptyDir at /tmp…`): nothing is set on a workload or file left as it is.
 pub fn not_fixed(f: &mut Finding) {
     f.fixed = false;
-    if let Some(at) = f.message.find("; fix sets") {
+    // A read-only root needs the /tmp volume the fix would have added: the advice keeps it.
+    if f.message.ends_with(root_filesystem::TMP_MOUNTED) {
+        let kept = f.message.len() - root_filesystem::TMP_MOUNTED.len();
+        f.message.replace_range(
+            kept..,
+            "; set it, with an emptyDir mounted at /tmp, where Go's os.TempDir and many libraries write",
+        );
+    } else if let Some(at) = f.message.find("; fix sets") {
         f.message.truncate(at);
     }
 }
