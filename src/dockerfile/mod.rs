@@ -28,7 +28,7 @@ pub mod userswitch;
 pub mod variables;
 pub mod writes;
 
-pub use programs::{builds_a_clone, make_targets, prebuilt_name, program_dirs, started_names};
+pub use programs::{builds_a_clone, clones_only_module, make_targets, prebuilt_name, program_dirs, started_names};
 
 use crate::config::Config;
 use crate::edit;

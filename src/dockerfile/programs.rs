@@ -99,6 +99,13 @@ pub fn make_targets(text: &str) -> Vec<String> {
     out
 }
 
+/// True when every `git clone` of the file fetches the module `module` itself (see
+/// [`facts::commands::clones_only_module`]): the repository builds its own code, upstream.
+pub fn clones_only_module(text: &str, module: &str) -> bool {
+    let Ok(df) = model::Dockerfile::parse(text) else { return false };
+    facts::commands::clones_only_module(df.stages.iter(), module)
+}
+
 /// True when the file builds only a repository it clones (`git clone … /src && cd /src && go
 /// build`) and copies nothing from its build context: the context's code is not the program's.
 pub fn builds_a_clone(text: &str) -> bool {
@@ -166,6 +173,15 @@ mod tests {
         assert!(builds_a_clone(clone));
         assert!(!builds_a_clone(&clone.replace("FROM scratch\n", "FROM scratch\nCOPY config.json /\n")));
         assert!(!builds_a_clone("FROM golang:1.26\nCOPY . .\nRUN go build -o /app .\n"));
+        // A clone of the module itself is the repository's own code, upstream.
+        let own = "FROM golang:1.26 AS b\nRUN git clone https://github.com/acme/kms.git && cd kms && go build -o /app ./cmd/kms\n";
+        assert!(clones_only_module(own, "github.com/acme/kms"));
+        assert!(clones_only_module(
+            &own.replace("https://github.com/acme/kms.git", "git@github.com:acme/kms"),
+            "github.com/acme/kms"
+        ));
+        assert!(!clones_only_module(own, "github.com/acme/other"));
+        assert!(!clones_only_module("FROM golang:1.26\nCOPY . .\n", "github.com/acme/kms"));
     }
 
     #[test]

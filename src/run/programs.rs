@@ -58,7 +58,8 @@ impl<'a> Programs<'a> {
         let names = dockerfile::prebuilt_name(&text).map_or_else(|| started.clone(), |n| vec![n]);
         let named = || source.main_package_named(&names).map(|dir| vec![dir]);
         // An image of a repository it clones runs none of this code.
-        if dockerfile::builds_a_clone(&text) {
+        let own_clone = source.go_mod.as_ref().is_some_and(|m| dockerfile::clones_only_module(&text, &m.module));
+        if dockerfile::builds_a_clone(&text) && !own_clone {
             return (source.without_program_code(), false);
         }
         let chosen = Some(vec![beside.clone()]).filter(|b| is_main(&b[0])).or_else(built).or_else(made).or_else(named);

@@ -146,6 +146,29 @@ pub fn stage_clones(stage: &Stage) -> bool {
     commands.any(|c| matches!(c.argv(), [git, clone, ..] if git.value == "git" && clone.value == "clone"))
 }
 
+/// True when every `git clone` of the stages fetches the module `module` itself (its import path
+/// is the URL's: `https://github.com/minio/kes`, `git@github.com:minio/kes.git`): the
+/// repository's own code, upstream, whose go.mod is the one here; false when a stage clones
+/// nothing.
+pub fn clones_only_module<'a>(stages: impl Iterator<Item = &'a Stage>, module: &str) -> bool {
+    let commands: Vec<_> = stages.flat_map(|s| &s.instructions).flat_map(|i| i.body.run_commands()).collect();
+    let urls: Vec<String> = commands
+        .iter()
+        .filter_map(|c| match c.argv() {
+            [git, clone, rest @ ..] if git.value == "git" && clone.value == "clone" => {
+                rest.iter().map(|t| t.value.as_str()).find(|v| v.contains("://") || v.starts_with("git@"))
+            }
+            _ => None,
+        })
+        .map(|url| {
+            let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let path = path.strip_prefix("git@").map_or(path.to_string(), |p| p.replacen(':', "/", 1));
+            path.trim_end_matches('/').trim_end_matches(".git").to_string()
+        })
+        .collect();
+    !urls.is_empty() && urls.iter().all(|u| u == module)
+}
+
 /// True for a program that runs a project's build: make, mage, task, just, or a shell script.
 pub fn runs_builds(program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);

@@ -209,7 +209,13 @@ pub fn other_modules_built(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             })
         })
     };
-    let clone = || super::super::facts::commands::stage_clones(stage).then(|| "a git clone".to_string());
+    // A clone of this module's own repository builds the code go.mod here describes.
+    let own = facts
+        .source
+        .go_mod
+        .as_ref()
+        .is_some_and(|m| super::super::facts::commands::clones_only_module(std::iter::once(stage), &m.module));
+    let clone = || (super::super::facts::commands::stage_clones(stage) && !own).then(|| "a git clone".to_string());
     remote.or_else(elsewhere).or_else(clone)
 }
 
