@@ -338,7 +338,7 @@ impl Repository {
         }
         let running = || self.containers.iter().filter(|c| images.contains(&c.image));
         out.commands.extend(running().filter_map(|c| c.command.clone()));
-        out.root_needs.extend(running().filter_map(|c| c.root_need.clone()));
+        out.root_needs.extend(self.containers_root_needs(&dockerfile));
         let documented = self.documented.iter().filter(|d| images.contains(&d.image));
         for run in documented {
             out.root_needs.extend(run.root_need.clone());

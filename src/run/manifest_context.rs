@@ -122,7 +122,6 @@ fn home_writers(context: &mut kubernetes::Context, programs: &[String], repo: &P
         .iter()
         .filter(|p| !context.images_built.contains(*p) && !context.image_users.contains_key(*p))
         .collect();
-
     if unbuilt.is_empty() || !repo.join("go.mod").is_file() {
         return;
     }

@@ -14,8 +14,8 @@ pub struct Raised {
 }
 
 /// The chart's version in `Chart.yaml`'s text raised to the next patch version, its quotes and
-/// comments kept; or why it cannot be (no plain `version:`, a pre-release or a build's version,
-/// whose next one is the maintainers' choice).
+/// comments kept; or why it cannot be (no top-level `version:`, or one of fewer than three
+/// numbers or with a pre-release or build part, whose next one is the maintainers' choice).
 pub fn raise_patch(chart_yaml: &str) -> Result<Raised, String> {
     let mut at = 0;
     for (number, line) in chart_yaml.split_inclusive('\n').enumerate() {
