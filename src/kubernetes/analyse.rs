@@ -49,12 +49,8 @@ pub struct Plan {
 pub fn not_fixed(f: &mut Finding) {
     f.fixed = false;
     // A read-only root needs the /tmp volume the fix would have added: the advice keeps it.
-    if f.message.ends_with(root_filesystem::TMP_MOUNTED) {
-        let kept = f.message.len() - root_filesystem::TMP_MOUNTED.len();
-        f.message.replace_range(
-            kept..,
-            "; set it, with an emptyDir mounted at /tmp, where Go's os.TempDir and many libraries write",
-        );
+    if let Some(kept) = f.message.strip_suffix(root_filesystem::TMP_MOUNTED) {
+        f.message = format!("{kept}{}", root_filesystem::TMP_ADVICE);
     } else if let Some(at) = f.message.find("; fix sets") {
         f.message.truncate(at);
     }

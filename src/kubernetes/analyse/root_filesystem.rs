@@ -15,6 +15,9 @@ use super::{Planner, TMP_VOLUME};
 /// What the fix of a writable root says of the /tmp volume it adds.
 pub const TMP_MOUNTED: &str =
     "; fix sets it and mounts an emptyDir at /tmp, where Go's os.TempDir and many libraries write";
+/// What is said in its place where the fix is held back: the advice keeps the volume.
+pub const TMP_ADVICE: &str =
+    "; set it, with an emptyDir mounted at /tmp, where Go's os.TempDir and many libraries write";
 
 impl<'w> Planner<'w, '_> {
     /// Plans a container's `readOnlyRootFilesystem`; true when harden makes it read-only.
