@@ -47,16 +47,13 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         // Its distroless base past end of life still moves on (HD118).
         let eol =
             if leaves_eol_base(facts, stage) { " (its base past end of life still moves to debian13)" } else { "" };
-        // A stage already shell-less and run by a numeric non-root user leaves nothing to say.
-        // (A user of build arguments is as their defaults make it.)
+        // A stage already run by a numeric non-root user (or on a shell-less base that runs as
+        // one) leaves nothing to say. (A user of build arguments is as their defaults make it.)
         let user = facts.last_user(stage).map(|(_, u)| users::user_as_built(facts, stage, u).unwrap_or(u.to_string()));
-        let hardened = facts.base_image(stage).is_some_and(|b| {
-            b.family().is_shell_less()
-                && match &user {
-                    Some(u) => super::is_numeric_user(u) && !u.contains('$') && !super::is_root(u),
-                    None => b.default_user_is_nonroot(),
-                }
-        });
+        let hardened = match &user {
+            Some(u) => super::is_numeric_user(u) && !u.contains('$') && !super::is_root(u),
+            None => facts.base_image(stage).is_some_and(|b| b.family().is_shell_less() && b.default_user_is_nonroot()),
+        };
         let root = match (&user, facts.last_user(stage)) {
             (Some(built), Some((_, written))) if super::is_root(built) && built != written => {
                 format!("; it runs as root: USER {written} is {built} by its build arguments' defaults")
