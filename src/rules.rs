@@ -216,7 +216,7 @@ rules! {
         "ADD downloads a file over HTTP(S) without --checksum: whatever the server sends that day goes into the image unverified (a moved release, a compromised mirror)."
         "Not fixed: the digest has to come from the file's publisher; add --checksum=sha256:<digest> (Dockerfile syntax 1.6 or later), or download in a RUN that checks the sum.";
     SCRATCH_WITHOUT_CERTIFICATES = "HD162" "scratch-without-ca-certificates" Warning false ""
-        "The runtime stays on scratch, which has no CA certificates, the image copies none in, and the program's source calls an HTTPS address: its TLS connections fail to verify the server (x509: certificate signed by unknown authority)."
+        "The runtime stays on scratch, which has no CA certificates, the image copies none in, and the program's source calls an HTTPS address (in an HTTP call, or named in a file that makes them): its TLS connections fail to verify the server (x509: certificate signed by unknown authority)."
         "Not fixed: copy the bundle from the build stage (`COPY --from=<build> /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/`), or run on distroless static, which has it; a program that carries its own roots (golang.org/x/crypto/x509roots/fallback) needs neither.";
     RUN_AS_NON_ROOT = "HK201" "run-as-non-root-missing" Error true "PSS restricted, checkov CKV_K8S_23"
         "runAsNonRoot is not true for the pod or a container: the kubelet will start a container that runs as root."

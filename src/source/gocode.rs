@@ -159,7 +159,7 @@ pub fn scan(text: &str) -> GoFile {
             false => true,
         });
         if out.https.is_none()
-            && let Some(url) = https_call(code)
+            && let Some(url) = https_call(code, out.imports.iter().any(|i| i == "net/http"))
         {
             out.https = Some(Https { line: line_no, url });
         }

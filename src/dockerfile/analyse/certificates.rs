@@ -12,7 +12,8 @@ use super::super::plan::{Plan, RuntimePlan};
 
 /// HD162 where the runtime stays on scratch, copies in no CA certificates (nor a whole root file
 /// system), points Go at none (`SSL_CERT_FILE`, `SSL_CERT_DIR`), and the program's source names an
-/// HTTPS address; not where it carries roots of its own (`golang.org/x/crypto/x509roots/fallback`).
+/// HTTPS address (its program known: not every program of the module); not where it carries roots
+/// of its own (`golang.org/x/crypto/x509roots/fallback`).
 pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let stage = facts.runtime_stage();
     let kept_base = match &plan.runtime {
@@ -29,18 +30,15 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         _ => false,
     });
     let own_roots = facts.source.packages.values().any(|p| p.imports.iter().any(|i| i.ends_with("x509roots/fallback")));
-    if brought || own_roots {
+    // Where the image's program is not known, the module's calls may be another program's.
+    if brought || own_roots || facts.source.whole_module {
         return;
     }
-    let module_wide = match facts.source.whole_module {
-        true => " (code of this module; which of its programs the image runs is not known)",
-        false => "",
-    };
     out.push(Finding::new(
         &rules::SCRATCH_WITHOUT_CERTIFICATES,
         stage.from.line,
         format!(
-            "the runtime is scratch, which has no CA certificates, and {}:{}{module_wide} names {}, an HTTPS address the program calls: it cannot verify that server (x509: certificate signed by unknown authority); copy them from the build stage (`COPY --from=<build> /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/`) or run on distroless static, which has them",
+            "the runtime is scratch, which has no CA certificates, and {}:{} names {}, an HTTPS address the program calls: it cannot verify that server (x509: certificate signed by unknown authority); copy them from the build stage (`COPY --from=<build> /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/`) or run on distroless static, which has them",
             call.file, call.found.line, call.found.url
         ),
     ));

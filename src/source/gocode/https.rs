@@ -11,15 +11,18 @@ pub struct Https {
     pub url: String,
 }
 
-/// The HTTPS address a line of code calls, or names as an address to call: the literal
-/// (`"https://update.example.com/channels"`, a host given) in an HTTP or dial call, or given to a
-/// name for one (`ChannelServerURL = "https://…"`, `endpoint: "https://…"`); not a link in help
-/// text or a comment, nor a scheme checked (`strings.HasPrefix(s, "https://")`).
-pub(super) fn https_call(code: &str) -> Option<String> {
+/// The HTTPS address a line of code calls, or names as an address to call (`http_file`: the file
+/// imports net/http): the literal (`"https://update.example.com/channels"`, a host given) in an
+/// HTTP or dial call, or given to a name for one in such a file (`ChannelServerURL = "https://…"`,
+/// `endpoint: "https://…"`); not a link in help text or a comment (a `#` fragment), a scheme
+/// checked (`strings.HasPrefix(s, "https://")`), nor a cluster's own service, whose certificate
+/// the cluster's CA signs (`https://kubernetes.default.svc`).
+pub(super) fn https_call(code: &str, http_file: bool) -> Option<String> {
     let at = code.find("\"https://")?;
     let url = code[at + 1..].split('"').next()?;
-    let host = url["https://".len()..].split('/').next().unwrap_or_default();
-    if !(host.contains('.') || host.contains('%')) {
+    let host = url["https://".len()..].split(['/', ':']).next().unwrap_or_default();
+    let in_cluster = host.ends_with(".svc") || host.contains(".svc.") || host.ends_with(".local");
+    if !(host.contains('.') || host.contains('%')) || in_cluster || url.contains('#') {
         return None;
     }
     const CALLS: &[&str] = &[
@@ -40,7 +43,7 @@ pub(super) fn https_call(code: &str) -> Option<String> {
             let words = name.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
             words.rev().take(2).any(|w| ["url", "endpoint", "server", "api", "addr"].iter().any(|k| w.contains(k)))
         });
-    (named || CALLS.iter().any(|c| before.contains(c))).then(|| url.to_string())
+    ((named && http_file) || CALLS.iter().any(|c| before.contains(c))).then(|| url.to_string())
 }
 
 #[cfg(test)]
@@ -55,16 +58,20 @@ mod tests {
             "endpoint: \"https://%s.blob.example.net\",",
         ];
         for code in called {
-            assert!(https_call(code).is_some(), "{code}");
+            assert!(https_call(code, true).is_some(), "{code}");
         }
+        // A name for an address counts in a file that makes HTTP calls.
+        assert!(https_call(called[0], false).is_none());
         let not_called = [
             "Long: `Create a node; see https://docs.example.com`,",
             "if strings.HasPrefix(name, \"https://\") {",
             "cmd.Flags().String(\"mirror\", \"\", \"a mirror, see \\\"https://docs.example.com\\\"\")",
             "u := \"https://localhost\"",
+            "HintBaseURL = \"https://docs.example.com/checks/#\"",
+            "resp, err := http.Get(\"https://kubernetes.default.svc/version\")",
         ];
         for code in not_called {
-            assert!(https_call(code).is_none(), "{code}");
+            assert!(https_call(code, true).is_none(), "{code}");
         }
     }
 }
