@@ -364,6 +364,9 @@ fn resolved(arg: &BuildArg) -> bool {
 pub fn image_name(reference: &str) -> String {
     let path = reference.split('@').next().unwrap_or(reference);
     let last = path.rsplit('/').next().unwrap_or(path);
+    // A chart's name completed by a value harden cannot render (`repo{{ $tag }}`, the tag with
+    // its `:`) ends where that value begins.
+    let last = last.split(helm::UNKNOWN).next().unwrap_or(last);
     last.split(':').next().unwrap_or(last).to_string()
 }
 

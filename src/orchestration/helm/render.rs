@@ -79,9 +79,18 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             let Some(end) = rest[start..].find("}}") else { break };
             let action = &rest[start + 2..start + end];
             let trimmed = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
+            // A branch inside the line (`{{- if .Values.digest }}@…{{- else }}:…{{- end }}`)
+            // writes only where it is taken.
+            let live = !scope.dropped();
             // `- {{- if .Values.image.release }}`: the branch opens here, and writes nothing.
             if control(trimmed, values, &mut scope, evaluate) {
-                out.text.push_str(&rest[..start]);
+                if live {
+                    out.text.push_str(&rest[..start]);
+                }
+                rest = &rest[start + end + 2..];
+                continue;
+            }
+            if !live {
                 rest = &rest[start + end + 2..];
                 continue;
             }
@@ -105,7 +114,9 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             rest = &rest[start + end + 2..];
         }
         if !wrote_block {
-            out.text.push_str(rest);
+            if !scope.dropped() {
+                out.text.push_str(rest);
+            }
             out.text.push('\n');
         }
     }
@@ -288,6 +299,17 @@ mod tests {
         assert!(!rendered.contains("{{"), "{rendered}");
         let parsed: Value = yaml_serde::from_str(&rendered).unwrap();
         assert!(parsed.get("spec").and_then(|s| s.get("containers")).is_some());
+    }
+
+    #[test]
+    fn a_branch_inside_a_line_writes_only_where_taken() {
+        let template = "spec:\n  image: {{ .Values.image.repository }}{{- if .Values.digest -}}{{ printf \"@%s\" .Values.digest }}{{- else -}}{{ printf \":%s\" .Values.image.tag }}{{- end }}\n  port: {{ .Values.port }}\n";
+        let rendered = render(template, &values()).text;
+        assert!(rendered.contains("image: ghcr.io/acme/relay:1.4.0\n"), "{rendered}");
+        assert!(rendered.contains("port: 8080"), "{rendered}");
+        // A name completed by a value harden cannot render ends where that value begins.
+        let completed = format!("ghcr.io/acme/relay{}", super::super::UNKNOWN);
+        assert_eq!(crate::orchestration::image_name(&completed), "relay");
     }
 
     #[test]
