@@ -360,6 +360,16 @@ fn resolved(arg: &BuildArg) -> bool {
     !arg.value.is_empty() && !arg.value.contains('$')
 }
 
+/// An image reference without its tag or digest (`ghcr.io/acme/op:v1` → `ghcr.io/acme/op`; a
+/// registry's port stays: `localhost:5000/op`).
+pub fn without_tag(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => image,
+    }
+}
+
 /// The name of an image without registry, tag or digest: `ghcr.io/acme/api:1.2` → `api`.
 pub fn image_name(reference: &str) -> String {
     let path = reference.split('@').next().unwrap_or(reference);

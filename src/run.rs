@@ -283,7 +283,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             built_image(f, &source, known, config)
         });
         let built = every_work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
-        manifest_context(built, &facts, repo)
+        manifest_context(built, &facts, repo, &programs)
     };
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
@@ -293,9 +293,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         let context = kubernetes::Context {
             image_overrides: facts.image_overrides_for(&path),
             example_dir: kubernetes::example_dir(&path),
-            openshift: path
-                .components()
-                .any(|c| c.as_os_str().to_string_lossy().to_ascii_lowercase().contains("openshift"))
+            openshift: kubernetes::kustomize::names_openshift(&path)
                 .then(|| format!("{} is written for OpenShift", path.display())),
             ..context.clone()
         };

@@ -175,11 +175,7 @@ fn placeholder_image(line: &str) -> Option<&str> {
         return None;
     }
     let image = words.find(|w| !w.starts_with("--"))?;
-    let name = image.split('@').next().unwrap_or(image);
-    let name = match name.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => name,
-    };
+    let name = crate::orchestration::without_tag(image);
     let odd = name.chars().any(|c| c.is_ascii_uppercase()) || image.contains('{');
     (odd && !image.contains('$')).then_some(image)
 }

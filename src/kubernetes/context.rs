@@ -120,11 +120,6 @@ impl Context {
     }
 
     fn renaming(&self, image: &str) -> Option<&kustomize::ImageOverride> {
-        let name = image.split('@').next().unwrap_or(image);
-        let name = match name.rsplit_once(':') {
-            Some((before, tag)) if !tag.contains('/') => before,
-            _ => name,
-        };
-        self.image_overrides.get(name)
+        self.image_overrides.get(crate::orchestration::without_tag(image))
     }
 }

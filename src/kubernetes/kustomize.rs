@@ -104,9 +104,13 @@ pub fn workload_ids(text: &str) -> Vec<String> {
 /// `config/overlays/openshift`): OpenShift gives each pod a user from its namespace's range and
 /// refuses others, so the workloads it builds on must leave the user to the platform.
 pub fn is_openshift(kustomization: &std::path::Path) -> bool {
-    kustomization.parent().is_some_and(|dir| {
-        dir.components().any(|c| c.as_os_str().to_str().is_some_and(|n| n.to_ascii_lowercase().contains("openshift")))
-    })
+    kustomization.parent().is_some_and(names_openshift)
+}
+
+/// True when a path names OpenShift in a directory or its file name (`deploy/openshift/`,
+/// `operator_openshift.yaml`): what it holds is written for that platform.
+pub fn names_openshift(path: &std::path::Path) -> bool {
+    path.components().any(|c| c.as_os_str().to_str().is_some_and(|n| n.to_ascii_lowercase().contains("openshift")))
 }
 
 /// What a kustomization's `images:` entry sets for the image it names.

@@ -122,7 +122,7 @@ fn set_images(line: &str, path: &Path) -> Vec<SetImage> {
             kustomization: kustomization.clone(),
             in_copy,
             name: name.to_string(),
-            image: without_tag(image).to_string(),
+            image: super::without_tag(image).to_string(),
             by: path.to_path_buf(),
         })
         .collect()
@@ -135,15 +135,6 @@ fn closing_dropped(word: &str) -> &str {
         word = &word[..word.len() - 1];
     }
     word
-}
-
-/// An image reference without its tag or digest (`ghcr.io/acme/op:v1` → `ghcr.io/acme/op`).
-fn without_tag(image: &str) -> &str {
-    let image = image.split('@').next().unwrap_or(image);
-    match image.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => image,
-    }
 }
 
 /// The build one `docker build` command's words (after `build`) describe; `None` when its

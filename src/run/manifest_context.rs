@@ -12,6 +12,7 @@ use crate::orchestration;
 use crate::rules::Severity;
 use crate::source::SourceFacts;
 
+use super::programs::Programs;
 use super::repository::RepositoryFacts;
 use super::{FileReport, Status};
 
@@ -41,11 +42,13 @@ pub(super) fn built_image(
 }
 
 /// What the repository tells its manifests about the images it builds: `built` holds each
-/// Dockerfile (relative to the repository) with what it says of its image.
+/// Dockerfile (relative to the repository) with what it says of its image; `sources` the Go
+/// source read for the Dockerfiles, which the programs of `cmd/` are read from too.
 pub(super) fn manifest_context(
     built: Vec<(PathBuf, BuiltImage)>,
     facts: &RepositoryFacts,
     repo: &Path,
+    sources: &Programs<'_>,
 ) -> kubernetes::Context {
     let mut context = kubernetes::Context {
         platform_users: facts.platform_users.clone(),
@@ -101,7 +104,7 @@ pub(super) fn manifest_context(
         let programs = std::fs::read_dir(repo.join("cmd")).into_iter().flatten().flatten();
         let dirs: Vec<String> =
             programs.filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().to_str().map(str::to_string)).collect();
-        home_writers(&mut context, &dirs, repo);
+        home_writers(&mut context, &dirs, repo, sources);
         context.images_built.extend(dirs);
     }
     // A stage a manifest's image is named after is that image's target (`--target $*`).
@@ -117,7 +120,7 @@ pub(super) fn manifest_context(
 /// builds are named after, whose code writes under the user's home directory (tsnet's state under
 /// `os.UserConfigDir`): their images keep the user they give such a home, as an image built here
 /// for the same reason does (HD143), so a container running one gets none of harden's.
-fn home_writers(context: &mut kubernetes::Context, programs: &[String], repo: &Path) {
+fn home_writers(context: &mut kubernetes::Context, programs: &[String], repo: &Path, sources: &Programs<'_>) {
     let unbuilt: Vec<&String> = programs
         .iter()
         .filter(|p| !context.images_built.contains(*p) && !context.image_users.contains_key(*p))
@@ -125,7 +128,7 @@ fn home_writers(context: &mut kubernetes::Context, programs: &[String], repo: &P
     if unbuilt.is_empty() || !repo.join("go.mod").is_file() {
         return;
     }
-    let module = SourceFacts::collect(repo);
+    let module = sources.module(repo);
     for program in unbuilt {
         let dir = format!("cmd/{program}");
         let own = module.for_programs(std::slice::from_ref(&dir), &[]);

@@ -26,6 +26,15 @@ impl<'a> Programs<'a> {
         Programs { sources, released: orchestration.released_programs().to_vec(), repo }
     }
 
+    /// The Go source of the module at `dir` (canonical): a build context's, read once for its
+    /// Dockerfiles and this, or else read now.
+    pub(super) fn module(&self, dir: &Path) -> std::borrow::Cow<'_, SourceFacts> {
+        match self.sources.get(&dir.to_path_buf()) {
+            Some(once) => std::borrow::Cow::Borrowed(once.get_or_init(|| SourceFacts::collect(dir))),
+            None => std::borrow::Cow::Owned(SourceFacts::collect(dir)),
+        }
+    }
+
     /// The source facts of the programs the Dockerfile at `path` (canonical) ships, built from
     /// `dir`, and whether those programs are known: without them, every package of the context
     /// counts.

@@ -44,13 +44,7 @@ impl Planner<'_, '_> {
             }
             // Named as kustomize makes it: `newName` and `newTag` (`registry.k8s.io/…:v0.9.0`).
             // A `newName` that is the name already renames nothing.
-            let untagged = |r: &str| {
-                let path = r.split('@').next().unwrap_or(r);
-                match path.rsplit_once(':') {
-                    Some((name, tag)) if !tag.contains('/') => name.to_string(),
-                    _ => path.to_string(),
-                }
-            };
+            let untagged = crate::orchestration::without_tag;
             let message = match set.and_then(|s| Some((s.tag.as_deref()?, s))) {
                 Some((tag, set)) => match set.new_name.as_deref().filter(|n| untagged(n) != untagged(image)) {
                     Some(renamed) => format!(

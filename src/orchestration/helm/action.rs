@@ -64,8 +64,12 @@ fn head(command: &str, values: &Value) -> (Option<String>, bool) {
 /// True for a `.Values` path `values.yaml` leaves empty or does not hold: what `coalesce` passes.
 fn missing(term: &str, values: &Value) -> bool {
     let Some(path) = term.trim().strip_prefix(".Values.") else { return false };
-    let value = path.split('.').try_fold(values, |v, key| v.get(key));
-    value.is_none_or(|v| v.is_null() || v.as_str() == Some(""))
+    value_at(path, values).is_none_or(|v| v.is_null() || v.as_str() == Some(""))
+}
+
+/// The value at a dotted `.Values` path (`image.tag`), when `values` holds one.
+fn value_at<'v>(path: &str, values: &'v Value) -> Option<&'v Value> {
+    path.split('.').try_fold(values, |v, key| v.get(key))
 }
 
 /// `format` with each `%s`, `%v` or `%d` replaced by the next of `args`; `None` for another verb
@@ -94,7 +98,7 @@ fn term(term: &str, values: &Value) -> Option<String> {
     let term = term.trim();
     if let Some(path) = term.strip_prefix('$').unwrap_or(term).strip_prefix(".Values.") {
         let simple = path.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
-        return simple.then(|| path.split('.').try_fold(values, |v, key| v.get(key)).and_then(scalar)).flatten();
+        return simple.then(|| value_at(path, values).and_then(scalar)).flatten();
     }
     if let Some(text) = term.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         return (!text.contains('"')).then(|| text.to_string());
