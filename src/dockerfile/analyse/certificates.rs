@@ -23,9 +23,8 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     };
     let on_scratch = facts.base_or_written(stage).is_some_and(|b| b.family() == Family::Scratch);
     let Some(call) = facts.source.https.first().filter(|_| kept_base && on_scratch) else { return };
-    let certificates = |path: &str| path.contains("ssl") || path.contains("ca-certificates") || path.contains("/certs");
     let brought = stage.instructions.iter().any(|inst| match &inst.body {
-        Body::Copy(c) => c.sources.iter().any(|s| s == "/" || certificates(s)) || certificates(&c.dest),
+        Body::Copy(c) => c.sources.iter().any(|s| s == "/" || names_certificates(s)) || names_certificates(&c.dest),
         Body::Env(vars) => vars.iter().any(|(k, _)| k == "SSL_CERT_FILE" || k == "SSL_CERT_DIR"),
         _ => false,
     });
@@ -42,4 +41,9 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             call.file, call.found.line, call.found.url
         ),
     ));
+}
+
+/// True for a path of CA certificates (`/etc/ssl/certs/ca-certificates.crt`, `/etc/ssl/`).
+pub(super) fn names_certificates(path: &str) -> bool {
+    path.contains("/etc/ssl") || path.contains("ca-certificates")
 }

@@ -114,7 +114,7 @@ fn copied_data<'a>(facts: &Facts<'a>) -> Vec<(&'a Stage, &'static str)> {
     for inst in &runtime.instructions {
         let Body::Copy(copy) = &inst.body else { continue };
         let Some(stage) = copy.from.as_deref().and_then(|f| facts.df.stage_named(f)) else { continue };
-        let certificates = copy.sources.iter().any(|s| s.contains("/etc/ssl") || s.contains("ca-certificates"));
+        let certificates = copy.sources.iter().any(|s| super::certificates::names_certificates(s));
         let zones = copy.sources.iter().any(|s| s.contains("zoneinfo"));
         let data = match (certificates, zones) {
             (true, true) => "CA certificates and time zones",
