@@ -53,7 +53,10 @@ pub fn apply(doc: &mut Value, change: &Change) -> Result<(), String> {
         let creating = i < last || matches!(change.op, Op::Set(_));
         node = match seg {
             Seg::Key(key) => {
-                if node.is_null() && creating {
+                // A null, or an empty list written for a mapping (`securityContext: []`), is
+                // replaced by the mapping.
+                let empty_list = node.as_sequence().is_some_and(Vec::is_empty);
+                if (node.is_null() || empty_list) && creating {
                     *node = Value::Mapping(Mapping::new());
                 }
                 let map = node.as_mapping_mut().ok_or_else(|| format!("{key} is not under a mapping"))?;

@@ -82,9 +82,11 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
                 let keys = keys_of(rest)?;
                 let anchor = match node {
                     // `securityContext: {}` becomes a block mapping, as the rest of the file is
-                    // written (and a commented-out example under it can still be uncommented).
-                    Node::Map { flow: true, entries, range }
-                        if entries.is_empty()
+                    // written (and a commented-out example under it can still be uncommented); so
+                    // does `[]` written for one (no template renders an empty list).
+                    Node::Map { flow: true, range, .. } | Node::Seq { flow: true, range, .. }
+                        if (matches!(node, Node::Map { entries, .. } if entries.is_empty())
+                            || matches!(node, Node::Seq { items, .. } if items.is_empty()))
                             && in_block_mapping(root, &change.path[..change.path.len() - rest.len()]) =>
                     {
                         if !nulls.contains(range) {
@@ -94,6 +96,7 @@ pub fn edits(text: &str, docs: &[Option<Node>], style: &Style, changes: &[Change
                     }
                     Node::Map { .. } => anchor_of_map(text, node)?,
                     Node::Empty { .. } => anchor_of_empty(text, root, &change.path[..change.path.len() - rest.len()])?,
+                    Node::Seq { .. } => return Err("a new key would go under a list, which is no mapping".into()),
                     _ => return Err("a new key would go under a scalar".into()),
                 };
                 push(&mut groups, anchor, keys, value.clone());

@@ -85,9 +85,9 @@ impl Repository {
             }
             i += 1;
             let Some(at) = command.find("docker run ").or_else(|| command.find("podman run ")) else { continue };
-            let Some((image, mounts)) = bind_mounts(&command[at + "docker run ".len()..]) else { continue };
+            let Some((image, mounts, privilege)) = bind_mounts(&command[at + "docker run ".len()..]) else { continue };
             let origin = format!("{}:{} (docker run)", path.display(), start + 1);
-            let root_need = mounts.iter().find_map(|m| need_of(&m.source, &m.target));
+            let root_need = privilege.or_else(|| mounts.iter().find_map(|m| need_of(&m.source, &m.target)));
             let host_dirs: Vec<(String, String)> = (mounts.iter())
                 .filter(|m| m.writable && is_host_dir(&m.source))
                 .map(|m| (m.target.clone(), format!("{origin} bind-mounts {} at {}", m.source, m.target)))
@@ -110,11 +110,13 @@ struct BindMount {
     writable: bool,
 }
 
-/// The image a `docker run` (its words after `run`) starts and the bind mounts it gives it, when
-/// it chooses no user.
-fn bind_mounts(args: &str) -> Option<(String, Vec<BindMount>)> {
+/// The image a `docker run` (its words after `run`) starts, the bind mounts it gives it and the
+/// privilege it grants root (`--privileged`, `--cap-add`, the host's process namespace), when it
+/// chooses no user.
+fn bind_mounts(args: &str) -> Option<(String, Vec<BindMount>, Option<String>)> {
     let words: Vec<String> = crate::shell::lex(args, 0).into_iter().map(|t| t.value).collect();
     let mut mounts = Vec::new();
+    let mut privilege = None;
     let mut image = None;
     let mut i = 0;
     while i < words.len() {
@@ -139,12 +141,20 @@ fn bind_mounts(args: &str) -> Option<(String, Vec<BindMount>)> {
             ("-u" | "--user", _) => return None,
             ("-v" | "--volume", Some(value)) => mounts.extend(volume(&value)),
             ("--mount", Some(value)) => mounts.extend(mount(&value)),
+            // Privileges are root's: a capability added is in a non-root user's bounding set
+            // only, never in its effective set.
+            ("--privileged", _) => privilege = Some("runs it --privileged, whose privileges are root's".to_string()),
+            ("--cap-add", Some(cap)) => privilege = Some(format!("adds it {cap}, a capability only root holds")),
+            ("--pid", Some(ns)) if ns == "host" => {
+                privilege =
+                    Some("runs it in the host's process namespace (--pid=host), whose processes only root reads".into())
+            }
             _ => {}
         }
         i += 1;
     }
     let image = image.filter(|i| !i.is_empty() && !i.starts_with('$'))?;
-    Some((image, mounts))
+    Some((image, mounts, privilege))
 }
 
 /// True when a bind mount's source is a directory of the host (`$(pwd)`, `./data`, `/srv/app`),
@@ -223,6 +233,23 @@ mod tests {
         let socket =
             needs("docker run --mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock acme/tool");
         assert!(socket[0].1.contains("Docker socket"));
+    }
+
+    #[test]
+    fn privileges_granted_are_roots_needs() {
+        let privileged =
+            needs("  docker run -d -p 9256:9256 --privileged -v /proc:/host/proc acme/procs --procfs /host/proc");
+        assert_eq!(
+            privileged,
+            [(
+                "procs".to_string(),
+                "README.md:1 (docker run) runs it --privileged, whose privileges are root's".to_string()
+            )]
+        );
+        assert!(needs("docker run --cap-add=NET_ADMIN acme/tool")[0].1.contains("adds it NET_ADMIN"));
+        assert!(needs("docker run --pid host acme/top")[0].1.contains("host's process namespace"));
+        assert!(needs("docker run --pid=container:x acme/top").is_empty());
+        assert!(runs("docker run --privileged --user 1000 acme/tool").is_empty());
     }
 
     #[test]

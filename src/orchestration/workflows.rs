@@ -20,12 +20,16 @@ impl Repository {
     /// `Dockerfile` in its `context`), the platforms it builds it for, the images its `tags` name
     /// and the stage its `target` stops at, where they are literal.
     /// A step that takes them from its job's matrix (`file: ${{ matrix.dockerfile }}`) builds each
-    /// `include:` entry's, named by the entry's `image`.
+    /// `include:` entry's, named by the entry's `image`; one whose tags are a
+    /// `docker/metadata-action` step's (`${{ steps.meta.outputs.tags }}`) builds the images that
+    /// step names.
     pub(super) fn workflow(&mut self, doc: &Value, path: &Path) {
         for (_, job) in doc.get("jobs").and_then(Value::as_mapping).into_iter().flatten() {
             let include = job.get("strategy").and_then(|s| s.get("matrix")).and_then(|m| m.get("include"));
             let entries: Vec<&Value> = include.and_then(Value::as_sequence).into_iter().flatten().collect();
-            for step in job.get("steps").and_then(Value::as_sequence).into_iter().flatten() {
+            let steps: Vec<&Value> = job.get("steps").and_then(Value::as_sequence).into_iter().flatten().collect();
+            let named = metadata_images(&steps);
+            for step in steps {
                 let uses = step.get("uses").and_then(Value::as_str).unwrap_or_default();
                 let Some(with) = step.get("with").filter(|_| uses.starts_with("docker/build-push-action@")) else {
                     continue;
@@ -34,15 +38,16 @@ impl Repository {
                 let uses_matrix =
                     ["file", "context"].iter().any(|k| text(k).is_some_and(|t| t.contains("${{ matrix.")));
                 match uses_matrix {
-                    true => entries.iter().for_each(|entry| self.build_step(with, path, Some(entry))),
-                    false => self.build_step(with, path, None),
+                    true => entries.iter().for_each(|entry| self.build_step(with, path, Some(entry), &named)),
+                    false => self.build_step(with, path, None, &named),
                 }
             }
         }
     }
 
-    /// One build of a `docker/build-push-action` step, with a matrix entry's values filled in.
-    fn build_step(&mut self, with: &Value, path: &Path, entry: Option<&Value>) {
+    /// One build of a `docker/build-push-action` step, with a matrix entry's values filled in;
+    /// `named` holds the images of the job's metadata steps, by their `id`.
+    fn build_step(&mut self, with: &Value, path: &Path, entry: Option<&Value>, named: &[(String, Vec<String>)]) {
         let fill = |text: &str| match entry {
             Some(entry) => entry.as_mapping().into_iter().flatten().fold(text.to_string(), |text, (key, value)| {
                 let (Some(key), Some(value)) = (key.as_str(), value.as_str()) else { return text };
@@ -68,7 +73,10 @@ impl Repository {
         let context = (!context.contains("${{")).then(|| (normalise(Path::new(&context)), origin.clone()));
         let images = entry.and_then(|e| e.get("image")).and_then(Value::as_str).filter(|i| !i.contains("${{"));
         let mut images: Vec<String> = images.map(image_name).into_iter().collect();
-        for name in text("tags").unwrap_or_default().split([',', '\n']).map(|tag| image_name(tag.trim())) {
+        let tags = text("tags").unwrap_or_default();
+        let from_steps = named.iter().filter(|(id, _)| tags.contains(&format!("steps.{id}.outputs.tags")));
+        let written = tags.split([',', '\n']).map(|tag| image_name(tag.trim()));
+        for name in written.chain(from_steps.flat_map(|(_, names)| names.clone())) {
             if tagged_name(&name) && !images.contains(&name) {
                 images.push(name);
             }
@@ -82,6 +90,26 @@ impl Repository {
             ..Build::default()
         });
     }
+}
+
+/// The images each `docker/metadata-action` step of a job names (`images: ghcr.io/acme/app`, one
+/// per line, also as `name=ghcr.io/acme/app,enable=…`), by the step's `id`: their names.
+fn metadata_images(steps: &[&Value]) -> Vec<(String, Vec<String>)> {
+    let metadata = steps.iter().filter(|step| {
+        step.get("uses").and_then(Value::as_str).is_some_and(|u| u.starts_with("docker/metadata-action@"))
+    });
+    metadata
+        .filter_map(|step| {
+            let id = step.get("id").and_then(Value::as_str)?;
+            let images = step.get("with")?.get("images")?.as_str()?;
+            let names = images
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|entry| !entry.contains('=') || entry.starts_with("name="));
+            let names = names.map(|entry| image_name(entry.trim_start_matches("name="))).filter(|n| tagged_name(n));
+            Some((id.to_string(), names.collect()))
+        })
+        .collect()
 }
 
 /// True for an image name a `tags` entry writes out (`casdoor` of
@@ -124,5 +152,36 @@ mod tests {
         let expected = [("portal", "STANDARD"), ("portal-all-in-one", "ALLINONE")];
         let expected: Vec<_> = expected.iter().map(|(n, t)| (n.to_string(), Some(t.to_string()))).collect();
         assert_eq!(targets, expected);
+    }
+
+    #[test]
+    fn tags_from_a_metadata_step_name_its_images() {
+        let mut repo = Repository::default();
+        let workflow = "jobs:
+  toolchain:
+    steps:
+      - id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: |
+            ghcr.io/acme/build
+            name=docker.io/acme/build-mirror,enable=${{ github.ref == 'refs/heads/main' }}
+      - uses: docker/build-push-action@v6
+        with:
+          file: Dockerfile.toolchain
+          tags: ${{ steps.meta.outputs.tags }}
+  app:
+    steps:
+      - id: meta
+        uses: docker/metadata-action@v5
+        with:
+          images: ghcr.io/acme/app
+      - uses: docker/build-push-action@v6
+        with:
+          tags: ${{ steps.meta.outputs.tags }}
+";
+        repo.read(Path::new(".github/workflows/images.yml"), workflow);
+        assert_eq!(repo.image_names(Path::new("Dockerfile.toolchain")), ["build", "build-mirror"]);
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["app"], "each job's metadata step is its own");
     }
 }
