@@ -213,6 +213,13 @@ pub fn runs_no_program(text: &str) -> bool {
     facts::Facts::new(text, &df, &source, &config).is_export()
 }
 
+/// The script the image a Dockerfile builds starts through (`/start.sh`), whose writes harden does
+/// not read, when it starts through one.
+pub fn started_script(text: &str, source: &SourceFacts) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    refusals::started_script(&facts::Facts::new(text, &df, source, &Config::default()))
+}
+
 /// True when a Dockerfile builds a Windows image, which no Linux pod runs.
 pub fn builds_windows_image(text: &str) -> bool {
     let Ok(df) = model::Dockerfile::parse(text) else { return false };

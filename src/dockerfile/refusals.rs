@@ -197,6 +197,16 @@ pub(super) fn registry_from_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     ))
 }
 
+/// The script the runtime stage's ENTRYPOINT or CMD starts (`/start.sh`), when one is named as
+/// a script or run by a shell (a file copied in is a program as likely as a script).
+pub(super) fn started_script(facts: &Facts<'_>) -> Option<String> {
+    let commands = facts.runtime_stage().instructions.iter().filter_map(|inst| match &inst.body {
+        Body::Entrypoint(f) | Body::Cmd(f) => Some(f),
+        _ => None,
+    });
+    commands.into_iter().find(|form| runtime::runs_script(form)).and_then(runtime::started_program)
+}
+
 /// Refuses a shell-less runtime when ENTRYPOINT/CMD need a shell or a script.
 pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();

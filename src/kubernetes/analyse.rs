@@ -309,11 +309,13 @@ impl<'w> Planner<'w, '_> {
                 // the image's user.
                 let handled = self.handled.clone();
                 let numbered: Vec<&Container<'_>> = handled.into_iter().filter(|c| !self.give_named_ids(c)).collect();
-                let images: Vec<String> = numbered
+                let mut images: Vec<String> = numbered
                     .iter()
                     .filter_map(|c| self.image_user(c))
                     .map(|(image, user)| format!("{image} (as {user})"))
                     .collect();
+                images.sort();
+                images.dedup();
                 if !images.is_empty() {
                     let message = format!(
                         "{id} does not set runAsUser; it runs {}, built here with a non-root user, which harden leaves to the image",

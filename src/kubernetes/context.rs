@@ -40,6 +40,10 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The scripts the images the repository builds start through (`/start.sh`), with the
+    /// Dockerfile, by image name: what a script and what it starts write harden does not read, so
+    /// a container that runs one keeps a writable root.
+    pub image_scripts: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
     /// The capabilities `setcap` gives the files of images the repository builds, by image name,
     /// with the Dockerfile and the step's line: lost where new privileges are not allowed.
     pub image_file_capabilities: std::collections::BTreeMap<String, (std::path::PathBuf, usize, Vec<String>)>,

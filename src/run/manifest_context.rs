@@ -36,6 +36,7 @@ pub(super) fn built_image(
         // An export on scratch with no command runs nothing that could need root.
         root_kept: dockerfile::root_kept(&text, source, config).filter(|_| !dockerfile::runs_no_program(&text)),
         file_capabilities: dockerfile::file_capabilities(&text),
+        started_script: dockerfile::started_script(&text, source),
         last,
         text,
     }
@@ -65,6 +66,9 @@ pub(super) fn manifest_context(
             // warmer beside its final slim stage): what keeps the final one on root keeps it too.
             if let Some(why) = image.root_kept.as_ref().filter(|_| last || user.is_none()) {
                 context.image_root.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), why.clone()));
+            }
+            if let Some(script) = image.started_script.as_ref().filter(|_| last) {
+                context.image_scripts.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), script.clone()));
             }
             match user {
                 Some(user) => {
@@ -154,6 +158,8 @@ pub(super) struct BuiltImage {
     pub(super) root_kept: Option<String>,
     /// The capabilities `setcap` gives its files, with the step's line.
     pub(super) file_capabilities: Option<(usize, Vec<String>)>,
+    /// The script it starts through (`/start.sh`), when it does.
+    pub(super) started_script: Option<String>,
     /// The name of its final stage, when it has one.
     last: Option<String>,
     /// The Dockerfile.

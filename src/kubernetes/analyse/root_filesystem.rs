@@ -44,6 +44,17 @@ impl<'w> Planner<'w, '_> {
                     format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: {why}; mount volumes there and set true"),
                     false,
                 ),
+            // A script the image starts writes where harden does not look (s6-overlay's /run,
+            // a configuration it renders), unless the container's command starts something else.
+            None if let Some((dockerfile, script)) = self.script_started(c) => self.finding(
+                &rules::WRITABLE_ROOT,
+                line,
+                format!(
+                    "{who} does not set readOnlyRootFilesystem: true; harden leaves it: its image, built by {}, starts through {script}, and what the script and what it starts write harden does not read: mount volumes there and set true",
+                    dockerfile.display()
+                ),
+                false,
+            ),
             None => match self.unmounted_write_of(c) {
                 Some((dir, write)) => self.finding(
                     &rules::WRITABLE_ROOT,
@@ -89,6 +100,13 @@ impl<'w> Planner<'w, '_> {
             Some((dir, write)) => Some((dir, write.clone())),
             None => script_write(c.value),
         }
+    }
+
+    /// The Dockerfile and the script of an image built here that starts through one, when the
+    /// container runs it as the image starts it (no `command` of its own).
+    fn script_started(&self, c: &Container<'_>) -> Option<&(std::path::PathBuf, String)> {
+        let image = c.value.get("image").and_then(Value::as_str).filter(|_| c.value.get("command").is_none())?;
+        self.context.image_scripts.get(&self.context.image_key(image))
     }
 
     /// Mounts an emptyDir at /tmp in the containers whose root filesystem becomes read-only.

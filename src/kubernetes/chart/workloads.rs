@@ -216,13 +216,19 @@ pub(super) fn plan_template(
     }
     // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
     // is not checked: said, not passed over in silence.
-    if planned.is_empty() && holds_workload(text) {
-        let why = "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked";
+    let kind_from_value = templated_kind(template);
+    if planned.is_empty() && (holds_workload(text) || kind_from_value.is_some()) {
+        let why = match kind_from_value {
+            Some(line) => format!(
+                "the template makes its workload's kind from a value ({line}), which harden does not render, so it is not checked"
+            ),
+            None => "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked".to_string(),
+        };
         planned.push(Planned {
             who: path.to_string(),
             id: String::new(),
             findings: Vec::new(),
-            changes: Err(why.to_string()),
+            changes: Err(why),
             sources: Vec::new(),
             pod_source: None,
             lines: Vec::new(),
@@ -261,8 +267,16 @@ fn field(rest: &[Seg]) -> &'static str {
         "a field"
     }
 }
-/// True when a template makes a workload (`kind: Deployment` at its top level).
+/// True when a template makes a workload (`kind: Deployment` at its top level, or a kind from a
+/// value over a pod spec: `kind: {{ title $mode }}`).
 pub(super) fn holds_workload(template: &str) -> bool {
     // At the top level: an autoscaler's `scaleTargetRef` names a kind too.
     workload::KINDS.iter().any(|(kind, _)| template.lines().any(|l| l.trim_end() == format!("kind: {kind}")))
+        || templated_kind(template).is_some()
+}
+
+/// The top-level `kind:` line a template writes from a value, over a pod spec (`containers:`).
+fn templated_kind(template: &str) -> Option<&str> {
+    let kind = template.lines().find(|l| l.starts_with("kind:") && l.contains("{{"))?;
+    template.lines().any(|l| l.trim_start().starts_with("containers:")).then(|| kind.trim_end())
 }
