@@ -427,7 +427,9 @@ pub fn harden_file(
                 .collect();
             let guard = checks::chart_guard(chart, &in_chart, context.helm_docs_check.as_deref());
             let variants = repository::chart_values_variants(chart, &in_chart);
-            kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, context)
+            let mut context = context.clone();
+            context.openshift = context.openshift.or_else(|| kubernetes::chart::openshift_promised(&text));
+            kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, &context)
         }
         // ko's configuration names the base its images run on.
         Kind::Kubernetes if path.file_name().and_then(|n| n.to_str()).is_some_and(orchestration::is_ko_name) => {

@@ -26,6 +26,7 @@ use crate::rules;
 use super::analyse::not_fixed;
 use super::change::{Change, Seg};
 use super::{Context, tree};
+pub use others::openshift_promised;
 use others::{schema_refuses, users_chosen_by_variants};
 pub use version::{Raised, raise_patch};
 use workloads::{Planned, holds_workload, plan_template};

@@ -48,6 +48,19 @@ pub(super) fn users_chosen_by_variants(
     out
 }
 
+/// Why the chart is meant for OpenShift too, when its values say it adapts its securityContexts to
+/// it (Bitnami's and VictoriaMetrics' `global.compatibility.openshift.adaptSecurityContext: auto`):
+/// OpenShift's restricted SCC chooses each pod's user and refuses one asked for, and a user
+/// harden writes into a value that no template adapts would reach it.
+pub fn openshift_promised(values_text: &str) -> Option<String> {
+    values_text.lines().enumerate().find_map(|(at, line)| {
+        let setting = line.trim_start().strip_prefix("adaptSecurityContext:")?;
+        let setting = setting.split(" #").next().unwrap_or_default().trim().trim_matches(['"', '\'']);
+        (!setting.is_empty() && setting != "disabled")
+            .then(|| format!("values.yaml:{} sets adaptSecurityContext: {setting}, for OpenShift", at + 1))
+    })
+}
+
 /// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml): the
 /// first error and where, or that the schema cannot be read or needs what is not here (a remote
 /// reference); `None` when the values pass.
