@@ -319,7 +319,8 @@ mod tests {
 
     fn run(values: &str, templates: &[(&str, String)]) -> Outcome {
         let templates: Vec<(String, String)> = templates.iter().map(|(p, t)| (p.to_string(), t.clone())).collect();
-        harden(values, &templates, &[], None, &Config::default(), &Context::default()).unwrap()
+        let built = Context { images_built: ["app".to_string()].into(), ..Context::default() };
+        harden(values, &templates, &[], None, &Config::default(), &built).unwrap()
     }
 
     #[test]

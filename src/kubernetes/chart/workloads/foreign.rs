@@ -1,0 +1,96 @@
+//! The user of a chart's container whose image nothing in the repository builds (a chart of
+//! another project's program, or of its own built elsewhere): that image's own, which harden
+//! cannot read here. A uid of harden's would not own the files the image gives its user (a data
+//! directory, a virtualenv), and `runAsNonRoot` without one fails an image whose `USER` is a name.
+
+use yaml_serde::Value;
+
+use super::Moved;
+use crate::finding::Finding;
+use crate::kubernetes::analyse::not_fixed;
+use crate::kubernetes::workload::Workload;
+use crate::kubernetes::{Context, change::Op};
+use crate::rules;
+
+/// The fields that choose who a pod runs as.
+const USER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup"];
+
+/// Drops the user harden would choose for a workload (its `runAsUser`, with the group, the
+/// fsGroup and `runAsNonRoot` that go with it) when one of its containers runs an image the
+/// repository does not build; its user findings say why instead.
+pub(super) fn leave_users(
+    workload: &Workload<'_>,
+    context: &Context,
+    findings: &mut [Finding],
+    changes: &mut Result<Vec<Moved>, String>,
+) {
+    let Ok(moved) = changes else { return };
+    let chooses_user = |(_, inside, op): &Moved| {
+        inside.last().is_some_and(|k| k == "runAsUser") && matches!(op, Op::Set(v) if v.as_u64().is_some())
+    };
+    if !moved.iter().any(chooses_user) {
+        return;
+    }
+    let foreign = workload.containers.iter().find_map(|c| {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        let running = context.running_reference(image);
+        let name = crate::orchestration::image_name(&running);
+        let built = running.starts_with("ko://") || context.images_built.contains(&name);
+        (!built).then(|| match running.replace(crate::orchestration::helm::UNKNOWN, "*") {
+            all if all == "*" => "an image whose name harden does not render".to_string(),
+            named => named,
+        })
+    });
+    let Some(image) = foreign else { return };
+    moved.retain(|(_, inside, _)| !inside.last().is_some_and(|k| USER_FIELDS.contains(&k.as_str())));
+    let why = format!(
+        "; it runs {image}, which nothing in this repository builds: the user it runs as, and the files that user owns, are that image's, so harden chooses none (set runAsUser to the uid the image runs as, and runAsNonRoot: true)"
+    );
+    let user_rules = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id, rules::FS_GROUP.id];
+    for f in findings.iter_mut().filter(|f| f.fixed && user_rules.contains(&f.rule)) {
+        not_fixed(f);
+        match f.rule == rules::RUN_AS_USER.id {
+            true => f.message.push_str(&why),
+            false => f.message.push_str("; harden chooses no user for an image built elsewhere (HK202 says why)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use yaml_serde::Value;
+
+    use crate::config::Config;
+    use crate::kubernetes::Context;
+    use crate::outcome::Outcome;
+
+    const TEMPLATE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: translate\nspec:\n  template:\n    spec:\n      securityContext:\n        {{- toYaml .Values.podSecurityContext | nindent 8 }}\n      containers:\n      - name: web\n        image: weblate/weblate:4.2.2\n        securityContext:\n          {{- toYaml .Values.securityContext | nindent 10 }}\n";
+
+    /// The new values and the findings of the chart with `values`, in a repository building `built`.
+    fn run(values: &str, built: &[&str]) -> (Value, Vec<crate::finding::Finding>) {
+        let templates = [("templates/web.yaml".to_string(), TEMPLATE.to_string())];
+        let context = Context { images_built: built.iter().map(|b| b.to_string()).collect(), ..Context::default() };
+        let outcome = super::super::super::harden(values, &templates, &[], None, &Config::default(), &context);
+        let Ok(Outcome::Hardened { rewritten: Some(new), findings, .. }) = outcome else { panic!("{outcome:?}") };
+        (yaml_serde::from_str(&new).unwrap(), findings)
+    }
+
+    #[test]
+    fn an_image_built_elsewhere_keeps_its_own_user() {
+        let (new, findings) = run("podSecurityContext:\n  fsGroup: 1000\nsecurityContext: {}\n", &[]);
+        let pod = &new["podSecurityContext"];
+        assert!(pod.get("runAsUser").is_none() && pod.get("runAsNonRoot").is_none(), "{new:?}");
+        assert_eq!(pod["seccompProfile"]["type"], Value::from("RuntimeDefault"), "the rest is hardened");
+        assert_eq!(new["securityContext"]["allowPrivilegeEscalation"], Value::Bool(false));
+        let user = findings.iter().find(|f| f.rule == "HK202").unwrap();
+        assert!(!user.fixed && user.message.contains("weblate/weblate:4.2.2, which nothing in this repository builds"));
+    }
+
+    #[test]
+    fn an_image_built_here_or_a_user_the_values_choose_is_hardened_whole() {
+        let (new, _) = run("podSecurityContext: {}\nsecurityContext: {}\n", &["weblate"]);
+        assert_eq!(new["podSecurityContext"]["runAsUser"], Value::from(65532));
+        let (new, _) = run("podSecurityContext:\n  runAsUser: 1000\nsecurityContext: {}\n", &[]);
+        assert_eq!(new["podSecurityContext"]["runAsNonRoot"], Value::Bool(true), "the values chose the user: {new:?}");
+    }
+}
