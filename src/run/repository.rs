@@ -131,7 +131,9 @@ impl RepositoryFacts {
                 let mut not_workloads = None;
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
                     not_workloads = kustomize::patched_kinds_without_workload(&text, &target);
-                    for mut effect in kustomize::patch_effects(&text, target.name.as_deref()) {
+                    // A target of a kind alone (`kind: Deployment`) aims the patch at every one.
+                    let aimed = target.name.as_deref().or(target.kind.as_ref().map(|_| ".*"));
+                    for mut effect in kustomize::patch_effects(&text, aimed) {
                         // Fields merged in count only where the kustomization builds the workload
                         // from its own files: an overlay's are not there where the base is built.
                         let named =
@@ -245,7 +247,7 @@ impl RepositoryFacts {
                 kustomization.display()
             ),
             None => format!(
-                "a kustomize patch (listed in {}): kustomize merges it onto its base, which is where harden makes the change (a container only the patch adds is not checked here)",
+                "a kustomize patch (listed in {}): kustomize applies it to its base, which is where harden makes the change (a container only the patch adds is not checked here)",
                 kustomization.display()
             ),
         })
