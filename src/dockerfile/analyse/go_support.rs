@@ -40,7 +40,32 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 GoVersion::parse(&line).unwrap_or(version).max(oldest)
             );
             out.push(Finding::new(&rules::GO_OLDER_THAN_MODULE, stage.from.line, message));
+        } else if let Some((written, error)) = unreadable_module(facts, stage, upto, version) {
+            let message = format!(
+                "Go {version} cannot read this module's go.mod: {written} came with Go 1.21, and older go commands stop at it (\"{error}\"); {}, Go {} or later",
+                raise(stage),
+                module_go(facts).unwrap_or(oldest).max(oldest)
+            );
+            out.push(Finding::new(&rules::GO_OLDER_THAN_MODULE, stage.from.line, message));
         }
+    }
+}
+
+/// What in `go.mod` a Go before 1.21 cannot read (a `toolchain` line, a `go` line of three
+/// numbers), with the go command's error, where a stage building this module in module mode runs
+/// one.
+fn unreadable_module(facts: &Facts<'_>, stage: &Stage, upto: usize, version: GoVersion) -> Option<(String, String)> {
+    let module = facts.source.go_mod.as_ref().filter(|_| version < GoVersion::REAL_MINIMUM)?;
+    (other_modules_built(facts, stage).is_none() && facts.gopath_mode(stage, upto).is_none()).then_some(())?;
+    match (&module.toolchain, &module.go_version) {
+        (Some(toolchain), _) => {
+            Some((format!("its `toolchain {toolchain}` line"), "go.mod: unknown directive: toolchain".into()))
+        }
+        (None, Some(go)) if go.split('.').count() == 3 => Some((
+            format!("its `go {go}` line, of three numbers,"),
+            format!("go.mod: invalid go version '{go}': must match format 1.23"),
+        )),
+        _ => None,
     }
 }
 
