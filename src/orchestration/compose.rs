@@ -65,12 +65,25 @@ impl Repository {
     }
 }
 
-/// What a service that chooses no user (`user:`) asks of its image that only root has: a
-/// writable bind mount of a host directory (Docker creates a missing one owned by root, and what
-/// an earlier root container wrote there stays root's), or the Docker socket.
+/// What a service that chooses no user (`user:`), or chooses root, asks of its image that only
+/// root has: root itself with privileges (`privileged: true`, `cap_add`), a writable bind mount
+/// of a host directory (Docker creates a missing one owned by root, and what an earlier root
+/// container wrote there stays root's), or the Docker socket.
 fn root_need(service: &Value) -> Option<String> {
-    if service.get("user").is_some() {
+    let user = service.get("user").and_then(scalar);
+    let root = user.as_deref().is_some_and(|u| matches!(u.split(':').next(), Some("root" | "0")));
+    if user.is_some() && !root {
         return None;
+    }
+    let added = service.get("cap_add").and_then(Value::as_sequence).and_then(|caps| caps.first()).and_then(scalar);
+    let privilege = match (service.get("privileged").and_then(Value::as_bool), added) {
+        (Some(true), _) => Some("runs it privileged, whose privileges are root's".to_string()),
+        (_, Some(cap)) => Some(format!("adds it {cap}, a capability only root holds")),
+        _ if root => Some(format!("runs it as {} (user:)", user.unwrap_or_default())),
+        _ => None,
+    };
+    if privilege.is_some() {
+        return privilege;
     }
     let volumes = service.get("volumes").and_then(Value::as_sequence)?;
     volumes.iter().find_map(|volume| {
@@ -165,6 +178,15 @@ mod tests {
         assert!(need("volumes: [./app.yaml:/etc/app/app.yaml]").is_none());
         assert!(need("volumes: [data:/data]").is_none());
         assert!(need("user: '1000:1000'\nvolumes: [./data:/data]").is_none());
+    }
+
+    #[test]
+    fn root_chosen_or_privileges_granted_are_needs() {
+        let need = |yaml: &str| root_need(&yaml_serde::from_str(yaml).unwrap());
+        assert_eq!(need("user: root").unwrap(), "runs it as root (user:)");
+        assert_eq!(need("user: '0:0'\nprivileged: true").unwrap(), "runs it privileged, whose privileges are root's");
+        assert!(need("cap_add: [SYS_RAWIO]").unwrap().contains("adds it SYS_RAWIO"));
+        assert!(need("user: '65534'\nprivileged: true").is_none(), "privileges a non-root user cannot use");
     }
 
     #[test]

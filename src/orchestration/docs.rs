@@ -97,6 +97,26 @@ impl Repository {
                 self.documented.push(DocumentedRun { image, root_need, host_dirs });
             }
         }
+        self.compose_examples(path, &lines);
+    }
+
+    /// The Compose files a README shows (a fenced YAML block with `services:`): each service that
+    /// runs an image counts as a Compose file's does (what it asks of root, its command); one that
+    /// builds is left to the repository's own Compose files.
+    fn compose_examples(&mut self, path: &Path, lines: &[&str]) {
+        let mut at = 0;
+        while let Some(open) = lines[at..].iter().position(|l| matches!(l.trim(), "```yaml" | "```yml")) {
+            let start = at + open + 1;
+            let end = lines[start..].iter().position(|l| l.trim() == "```").map_or(lines.len(), |e| start + e);
+            at = (end + 1).min(lines.len());
+            let Ok(mut doc) = yaml_serde::from_str::<yaml_serde::Value>(&lines[start..end].join("\n")) else {
+                continue;
+            };
+            let Some(services) = doc.get_mut("services").and_then(yaml_serde::Value::as_mapping_mut) else { continue };
+            services.retain(|_, service| service.get("build").is_none());
+            let origin = std::path::PathBuf::from(format!("{}:{}", path.display(), start));
+            self.compose(&doc, path.parent().unwrap_or(Path::new("")), &origin);
+        }
     }
 }
 
@@ -233,6 +253,20 @@ mod tests {
         let socket =
             needs("docker run --mount type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock acme/tool");
         assert!(socket[0].1.contains("Docker socket"));
+    }
+
+    #[test]
+    fn a_compose_example_that_runs_the_image_as_root_is_a_need() {
+        let readme = "Run it:\n```yaml\nservices:\n  disks:\n    image: acme/disk-exporter\n    privileged: true\n    user: root\n  web:\n    build: .\n    privileged: true\n```\n";
+        let mut repo = Repository::default();
+        repo.read_docs(Path::new("README.md"), readme);
+        let needs: Vec<(&str, Option<&str>)> =
+            repo.containers.iter().map(|c| (c.image.as_str(), c.root_need.as_deref())).collect();
+        assert_eq!(
+            needs,
+            [("disk-exporter", Some("README.md:2 (service disks) runs it privileged, whose privileges are root's"))]
+        );
+        assert!(repo.builds.is_empty(), "a service that builds is the repository's Compose file's to say");
     }
 
     #[test]
