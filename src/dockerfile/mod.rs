@@ -331,8 +331,9 @@ fn written_user(df: &model::Dockerfile, target: Option<&str>) -> Option<Result<S
         None => df.stages.last()?,
     };
     loop {
-        let last = stage.instructions.iter().rev().find_map(|i| match &i.body {
-            model::Body::User(user, _) => Some(user.trim().to_string()),
+        let last = stage.instructions.iter().rposition(|i| matches!(i.body, model::Body::User(..)));
+        let last = last.and_then(|at| match &stage.instructions[at].body {
+            model::Body::User(user, _) => Some(with_defaults(df, &stage.instructions[..at], user.trim())),
             _ => None,
         });
         match (last, df.stage_named(&stage.from.image)) {
@@ -342,6 +343,29 @@ fn written_user(df: &model::Dockerfile, target: Option<&str>) -> Option<Result<S
             _ => return None,
         }
     }
+}
+
+/// `user` with the variables it names filled in from the defaults the global `ARG`s and the
+/// stage's `ARG`s and `ENV`s before it give them (`USER $USER_ID` after `ARG USER_ID=666`); as
+/// written where one has none.
+fn with_defaults(df: &model::Dockerfile, before: &[model::Instruction], user: &str) -> String {
+    if !user.contains('$') {
+        return user.to_string();
+    }
+    let mut vars: Vec<(String, Option<String>)> =
+        df.global_args.iter().map(|a| (a.name.clone(), a.default.clone())).collect();
+    for instruction in before {
+        let set: Vec<(String, Option<String>)> = match &instruction.body {
+            model::Body::Arg(args) => args.clone(),
+            model::Body::Env(env) => env.iter().map(|(n, v)| (n.clone(), Some(v.clone()))).collect(),
+            _ => continue,
+        };
+        for (name, value) in set {
+            let value = value.map(|v| variables::substitute(&v, &vars).unwrap_or(v));
+            vars.push((name, value));
+        }
+    }
+    variables::substitute(user, &vars).unwrap_or_else(|| user.to_string())
 }
 
 /// What the re-parsed rewrite says: its findings with where they are, and whether it is a
