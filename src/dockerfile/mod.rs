@@ -258,9 +258,9 @@ pub fn stage_names(text: &str) -> Vec<String> {
 
 /// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
 /// `USER` of its final stage or the stages it is built on, a name turned into the ids the file
-/// gives it, or 65532:65532 with no `USER` on a base whose tag runs programs as 65532. `None` for
-/// root, a name without fixed ids, a variable, no `USER` on another base, or a file that does not
-/// parse.
+/// gives it, or 65532:65532 with no `USER` on a base whose tag runs programs as 65532 (variables
+/// as their defaults give them). `None` for root, a name without fixed ids, a variable without a
+/// default, no `USER` on another base, or a file that does not parse.
 pub fn final_numeric_user(text: &str) -> Option<String> {
     stage_numeric_user(text, None)
 }
@@ -290,7 +290,7 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
 /// `USER` is a name whose ids neither the file nor harden knows (`adduser -S app`, whose ids
 /// the distribution picks when the image is built; an account of an alpine or debian base): a
 /// manifest cannot give it a `runAsUser` that keeps its files its own, and the kubelet cannot
-/// check such a name under `runAsNonRoot`. `None` for ids, root, a variable, or a name on an
+/// check such a name under `runAsNonRoot`. `None` for ids, root, a variable without a default, or a name on an
 /// image whose accounts harden knows (distroless `nonroot` is 65532).
 pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
@@ -470,7 +470,12 @@ mod tests {
         for text in ["FROM alpine\nUSER 1000\n", "FROM alpine\nUSER root\n", "FROM alpine\nUSER nobody\n"] {
             assert_eq!(stage_account(text, None), None, "{text}");
         }
-        assert_eq!(stage_account("FROM alpine\nARG U=app\nUSER ${U}\n", None), None);
+        assert_eq!(stage_account("FROM alpine\nARG U=app\nUSER ${U}\n", None).as_deref(), Some("app"));
+        assert_eq!(stage_account("FROM alpine\nARG U\nUSER ${U}\n", None), None, "a build argument with no default");
+        assert_eq!(
+            final_numeric_user("FROM alpine\nARG ID=666\nARG GID=$ID\nUSER $ID:$GID\n").as_deref(),
+            Some("666:666")
+        );
         assert_eq!(stage_account("FROM gcr.io/distroless/static-debian12\nUSER nonroot\n", None), None);
         assert_eq!(stage_account("FROM alpine\n", None), None);
     }
