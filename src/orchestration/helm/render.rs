@@ -353,6 +353,14 @@ mod tests {
         assert_eq!(parsed["spec"]["kind"], Value::from("b"));
         assert_eq!(parsed["spec"]["daemonset"], Value::from("none"));
         assert_eq!(parsed["spec"]["unknown"], Value::from("first"), "an unknown condition takes the first branch");
+        let watcher: Value = yaml_serde::from_str("event-watcher:\n  enabled: false\n").unwrap();
+        let indexed = "spec:\n  {{- if index .Values \"event-watcher\" \"enabled\" }}\n  watcher: on\n  {{- end }}\n";
+        assert!(!render(indexed, &watcher).text.contains("watcher: on"), "a key that is no name, by index");
+        let wrapped = indexed.replace(
+            "if index .Values \"event-watcher\" \"enabled\"",
+            "if (index .Values \"event-watcher\" \"enabled\")",
+        );
+        assert!(!render(&wrapped, &watcher).text.contains("watcher: on"), "in parentheses");
     }
 
     #[test]

@@ -104,6 +104,13 @@ pub(super) fn control(action: &str, values: &Value, scope: &mut Scope, evaluate:
 /// empty or false when missing), `not` one, `eq`/`ne` of one and a string, or `and`/`or` of
 /// such; `None` otherwise.
 fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
+    // A condition in parentheses (`if (index .Values "x" "enabled")`) is the condition.
+    let joined = words.join(" ");
+    if let Some(inner) = joined.strip_prefix('(').and_then(|t| t.strip_suffix(')'))
+        && super::action::split_top(inner, |c| c == ')').len() == 1
+    {
+        return condition(&inner.split_whitespace().collect::<Vec<_>>(), values, scope);
+    }
     let value = |word: &str| values_path(word, scope).map(|p| lookup(values, &p));
     match words {
         // An empty mapping or list still renders, as for `with`: the template takes what harden
@@ -130,6 +137,16 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
                 true => Some(decides),
                 false => each.iter().all(Option::is_some).then_some(!decides),
             }
+        }
+        // `index .Values "event-watcher" "enabled"`: a key that is no name in a path.
+        ["index", base, keys @ ..] if !keys.is_empty() => {
+            let mut path = match *base {
+                ".Values" | "$.Values" => Vec::new(),
+                base => values_path(base, scope)?,
+            };
+            let key = |k: &&str| k.strip_prefix('"').and_then(|k| k.strip_suffix('"')).map(str::to_string);
+            path.extend(keys.iter().map(key).collect::<Option<Vec<_>>>()?);
+            Some(truthy(lookup(values, &path)))
         }
         [op @ ("eq" | "ne"), a, b] => {
             let text = |word: &str| match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
