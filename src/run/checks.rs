@@ -107,8 +107,13 @@ fn readme_by_helm_docs(chart: &Path) -> bool {
 fn runs_helm_docs(text: &str) -> Option<usize> {
     let runs = |line: &str| {
         let line = line.trim();
-        // A URL names where helm-docs comes from (`repo: https://…/helm-docs`), not a run.
+        // A URL names where helm-docs comes from (`repo: https://…/helm-docs`), not a run; nor
+        // does a command that installs or links it (`@ln -sf helm-docs-1.5.0 bin/helm-docs`).
+        let installs = line.trim_start_matches(['@', '-']).split_whitespace().next().is_some_and(|command| {
+            matches!(command, "ln" | "cp" | "mv" | "chmod" | "mkdir" | "curl" | "wget" | "rm" | "install" | "tar")
+        });
         !line.starts_with('#')
+            && !installs
             && !line.contains("://")
             && line.match_indices("helm-docs").any(|(at, _)| {
                 let before = line[..at].chars().next_back();
@@ -133,6 +138,8 @@ mod tests {
         assert_eq!(runs_helm_docs(hook), Some(4));
         assert_eq!(runs_helm_docs("      - run: helm-docs && git diff --exit-code\n"), Some(1));
         assert_eq!(runs_helm_docs("uses: losisin/helm-docs-github-action@v1\n"), None);
+        let installed = "bin/helm-docs: bin/helm-docs-1.5.0\n\t@ln -sf helm-docs-1.5.0 bin/helm-docs\ndocs: bin/helm-docs\n\tbin/helm-docs -c charts/\n";
+        assert_eq!(runs_helm_docs(installed), Some(3), "the link that installs it is no run; the rule is");
     }
 
     #[test]
