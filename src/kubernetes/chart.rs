@@ -29,7 +29,7 @@ use super::{Context, tree};
 pub use others::openshift_promised;
 use others::{schema_refuses, users_chosen_by_variants};
 pub use version::{Raised, raise_patch};
-use workloads::{Planned, holds_workload, plan_template};
+use workloads::{Planned, holds_workload, no_workload_rendered, off_by_default, plan_template};
 
 /// What else checks a chart's `values.yaml`, so that harden proposes no change to it: the
 /// changes are reported, not made.
@@ -151,6 +151,7 @@ pub fn harden(
         .flatten();
     // Only the workloads the values leave out: the others are planned as the values make them.
     possible.retain(|p: &Planned| !planned.iter().any(|q| q.who == p.who && q.id == p.id));
+    let unchecked = (!planned.is_empty()).then(|| off_by_default(&possible)).flatten();
     settle(&mut planned, &possible);
     let trees = tree::documents(values_text).map_err(|message| ParseError { line: 1, column: 1, message })?;
     let nodes = super::align(&docs, trees);
@@ -208,6 +209,7 @@ pub fn harden(
         findings.push(Finding::new(&rules::CHART_TEMPLATE, 1, why.clone()));
         left_alone.push(why);
     }
+    findings.extend(unchecked.map(|why| Finding::new(&rules::CHART_TEMPLATE, 1, why)));
     for (at, why) in users_chosen_by_variants(&mut changes, variants) {
         let line = line_of(&at);
         let user_fields = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id];
@@ -251,26 +253,6 @@ pub fn harden(
             Ok(Outcome::Hardened { findings, rewritten: None, reason, security: false })
         }
     }
-}
-
-/// Why a chart whose default values render none of its workloads is not checked, when its
-/// `templates` hold some: they render only when a value is set (an unset `mode`), which
-/// `possible` (the workloads of every branch) shows, or harden does not follow how they are
-/// written (a `range` over values, a helper's template).
-fn no_workload_rendered<'t>(
-    templates: impl Iterator<Item = &'t (String, String)>,
-    possible: &[Planned],
-) -> Option<String> {
-    let holding: Vec<&str> = templates.filter(|(_, text)| holds_workload(text)).map(|(p, _)| p.as_str()).collect();
-    let first = possible.first().map(|p| p.who.as_str()).or(holding.first().copied())?;
-    Some(match possible.is_empty() {
-        false => format!(
-            "the chart's default values render none of its workloads ({first} renders once a value is set), and harden checks what the defaults render: nothing was checked"
-        ),
-        true => format!(
-            "harden renders none of the chart's workloads ({first} writes them in a way it does not follow, such as a `range` over values or a helper): nothing was checked"
-        ),
-    })
 }
 
 /// Leaves alone every workload that shares a values path with one that would not change it the

@@ -283,3 +283,45 @@ fn templated_kind(template: &str) -> Option<&str> {
     let kind = template.lines().find(|l| l.starts_with("kind:") && l.contains("{{"))?;
     template.lines().any(|l| l.trim_start().starts_with("containers:")).then(|| kind.trim_end())
 }
+
+/// Why a chart whose default values render none of its workloads is not checked, when its
+/// `templates` hold some: they render only when a value is set (an unset `mode`), which
+/// `possible` (the workloads of every branch) shows, or harden does not follow how they are
+/// written (a `range` over values, a helper's template).
+pub(super) fn no_workload_rendered<'t>(
+    templates: impl Iterator<Item = &'t (String, String)>,
+    possible: &[Planned],
+) -> Option<String> {
+    let holding: Vec<&str> = templates.filter(|(_, text)| holds_workload(text)).map(|(p, _)| p.as_str()).collect();
+    let first = possible.first().map(|p| p.who.as_str()).or(holding.first().copied())?;
+    Some(match possible.is_empty() {
+        false => format!(
+            "the chart's default values render none of its workloads ({first} renders once a value is set), and harden checks what the defaults render: nothing was checked"
+        ),
+        true => format!(
+            "harden renders none of the chart's workloads ({first} writes them in a way it does not follow, such as a `range` over values or a helper): nothing was checked"
+        ),
+    })
+}
+
+/// What is said of the workloads the default values leave out (`possible`: those a value turns
+/// on, which harden does not render): which they are, once for the chart; `None` when there are
+/// none.
+pub(super) fn off_by_default(possible: &[Planned]) -> Option<String> {
+    let mut named: Vec<String> = possible
+        .iter()
+        .map(|p| match p.id.is_empty() {
+            true => p.who.clone(),
+            false => format!("{} ({})", p.who, p.id.replace(helm::UNKNOWN, "*")),
+        })
+        .collect();
+    named.dedup();
+    let first = named.first()?;
+    let (more, verb, them, were) = match named.len() {
+        1 => (String::new(), "renders", "it", "it was"),
+        n => (format!(" and {} more", n - 1), "render", "them", "they were"),
+    };
+    Some(format!(
+        "{first}{more} {verb} only when a value turns {them} on, and harden checks what the defaults render: {were} not checked"
+    ))
+}
