@@ -275,12 +275,13 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
         // No USER on a base whose tag runs programs as 65532 (distroless `:nonroot`).
         Err(base) => return base.default_user_is_nonroot().then(|| plan::NONROOT.to_string()),
     };
-    // A name the file creates with fixed ids runs as those ids, and `nobody` as 65534.
+    // A name the file creates with fixed ids runs as those ids, `nobody` as 65534, and an account
+    // of a base whose accounts harden knows (distroless's `nonroot`) as its ids there.
     let user = match user.split(':').next()?.parse::<u32>() {
         Ok(_) => user,
-        Err(_) => {
-            users::created_ids(&users::stages_but(&df, None), text, &user).or_else(|| users::nobody_ids(&user))?
-        }
+        Err(_) => users::created_ids(&users::stages_but(&df, None), text, &user)
+            .or_else(|| users::nobody_ids(&user))
+            .or_else(|| Some(runtime_base(&df, target)?.own_account_ids(&user)?.to_string()))?,
     };
     let uid = user.split(':').next()?;
     (uid.parse::<u32>().ok()? > 0).then_some(user)
@@ -301,6 +302,12 @@ pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
         && name != "root"
         && users::created_ids(&users::stages_but(&df, None), text, &user).is_none()
         && users::nobody_ids(&user).is_none();
+    (unknown && !runtime_base(&df, target).is_some_and(|b| b.accounts_are_known())).then(|| name.to_string())
+}
+
+/// The base image the stage a build stops at `target` (`None`: the final stage) is built on,
+/// through the stages it is built on, as its arguments' defaults make it.
+fn runtime_base(df: &model::Dockerfile, target: Option<&str>) -> Option<image::ImageRef> {
     let mut stage = match target {
         Some(t) => df.stage_named(t)?,
         None => df.stages.last()?,
@@ -308,8 +315,7 @@ pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
     while let Some(parent) = df.stage_named(&stage.from.image).filter(|p| p.index < stage.index) {
         stage = parent;
     }
-    let base = df.resolve_image(&stage.from.image).map(|i| image::ImageRef::parse(&i));
-    (unknown && !base.is_some_and(|b| b.accounts_are_known())).then(|| name.to_string())
+    df.resolve_image(&stage.from.image).map(|i| image::ImageRef::parse(&i))
 }
 
 /// The `USER` of the image a build stops at `target` (`None`: the final stage), as written,

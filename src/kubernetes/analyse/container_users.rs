@@ -133,7 +133,7 @@ impl Planner<'_, '_> {
         let gid = gid.filter(|_| sc.and_then(|s| s.get("runAsGroup")).is_none());
         let group = gid.map(|gid| format!(" and runAsGroup: {gid}")).unwrap_or_default();
         let message = format!(
-            "{} runs {image}, whose Dockerfile here sets USER {name}, a name the kubelet cannot check under runAsNonRoot; fix sets runAsUser: {uid}{group}, the ids the Dockerfile gives it",
+            "{} runs {image}, whose Dockerfile here sets USER {name}, a name the kubelet cannot check under runAsNonRoot; fix sets runAsUser: {uid}{group}, the ids that account has in the image",
             c.who(self.workload)
         );
         self.finding(&rules::RUN_AS_USER, c.line, message, true);
