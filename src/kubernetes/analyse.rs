@@ -403,7 +403,7 @@ impl<'w> Planner<'w, '_> {
                 ),
                 (true, ..) => String::new(),
                 (false, Some((image, uid)), _) => format!(
-                    "; {image} runs as {uid} with no group (its USER names none), so in group 0, root's: set runAsGroup: {uid}"
+                    "; {image} runs as {uid} with no group in its USER, so in the group the image's account for {uid} has, else in group 0 (root's): set runAsGroup: {uid}"
                 ),
                 (false, None, Some(uid)) => {
                     format!("; the pod runs as {uid}: set the group that user's files belong to")

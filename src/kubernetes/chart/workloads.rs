@@ -278,10 +278,13 @@ pub(super) fn holds_workload(template: &str) -> bool {
         || templated_kind(template).is_some()
 }
 
-/// The top-level `kind:` line a template writes from a value, over a pod spec (`containers:`).
+/// The top-level `kind:` line a template writes from a value, of a workload's API (`apps/v1`,
+/// `batch/v1`) over a pod spec (`containers:`); not a policy's (Kyverno's `kind: {{
+/// .Values.policyKind }}` over patterns that name containers).
 fn templated_kind(template: &str) -> Option<&str> {
     let kind = template.lines().find(|l| l.starts_with("kind:") && l.contains("{{"))?;
-    template.lines().any(|l| l.trim_start().starts_with("containers:")).then(|| kind.trim_end())
+    let api = template.lines().any(|l| matches!(l.trim_end(), "apiVersion: apps/v1" | "apiVersion: batch/v1"));
+    (api && template.lines().any(|l| l.trim_start().starts_with("containers:"))).then(|| kind.trim_end())
 }
 
 /// Why a chart whose default values render none of its workloads is not checked, when its

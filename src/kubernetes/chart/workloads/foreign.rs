@@ -36,15 +36,19 @@ pub(super) fn leave_users(
         let running = context.running_reference(image);
         let name = crate::orchestration::image_name(&running);
         let built = running.starts_with("ko://") || context.images_built.contains(&name);
-        (!built).then(|| match running.replace(crate::orchestration::helm::UNKNOWN, "*") {
-            all if all == "*" => "an image whose name harden does not render".to_string(),
-            named => named,
-        })
+        (!built).then(|| running.replace(crate::orchestration::helm::UNKNOWN, "*"))
     });
     let Some(image) = foreign else { return };
     moved.retain(|(_, inside, _)| !inside.last().is_some_and(|k| USER_FIELDS.contains(&k.as_str())));
+    let which = match image.as_str() {
+        "*" => "its image's name comes from values harden does not render, so the user it runs as is not known here"
+            .to_string(),
+        named => format!(
+            "it runs {named}, which nothing in this repository builds: the user it runs as, and the files that user owns, are that image's"
+        ),
+    };
     let why = format!(
-        "; it runs {image}, which nothing in this repository builds: the user it runs as, and the files that user owns, are that image's, so harden chooses none (set runAsUser to the uid the image runs as, and runAsNonRoot: true)"
+        "; {which}, so harden chooses none (set runAsUser to the uid the image runs as, and runAsNonRoot: true)"
     );
     let user_rules = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id, rules::FS_GROUP.id];
     for f in findings.iter_mut().filter(|f| f.fixed && user_rules.contains(&f.rule)) {
