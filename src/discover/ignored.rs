@@ -24,6 +24,10 @@ pub const DEFAULT_IGNORED: &[&str] = &[
 /// old proof of concept), not what the repository builds or runs.
 const PROPOSAL_DIRS: &[&str] = &["design", "proposals", "enhancements", "keps"];
 
+/// Directories at the repository's root (or beside its charts) that hold what it no longer
+/// releases (`archives/` of retired charts, which its chart-testing and release skip).
+const ARCHIVE_DIRS: &[&str] = &["archive", "archives", "archived"];
+
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
 /// `integration-tests/`, `functests/`, `suites/`, `Dockerfile.e2e-tests`, `Dockerfile.acceptance`, `_testdata`, a fuzzing harness's
 /// `fuzz/` or `.clusterfuzzlite/`): the images and pods a test builds and starts, often on
@@ -80,7 +84,8 @@ fn camel_words(name: &str) -> Vec<&str> {
 pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
     let whole_word = TEST_WORDS.contains(&name.to_ascii_lowercase().as_str());
     let program = (parent == "cmd" || parent == "actions") && !whole_word;
-    DEFAULT_IGNORED.contains(&name) || PROPOSAL_DIRS.contains(&name) || (!program && is_test_name(name))
+    let archive = matches!(parent, "" | "charts") && ARCHIVE_DIRS.contains(&name);
+    DEFAULT_IGNORED.contains(&name) || PROPOSAL_DIRS.contains(&name) || archive || (!program && is_test_name(name))
 }
 
 /// True when one of `dirs` (a relative path's directories, outermost first) is one discovery
@@ -124,6 +129,7 @@ fn ignored_as(name: &str) -> &'static str {
     match name {
         "vendor" | "third_party" | "third-party" | "node_modules" => "vendored code",
         _ if PROPOSAL_DIRS.contains(&name) => "design proposals",
+        _ if ARCHIVE_DIRS.contains(&name) => "archived files, which the repository no longer releases",
         // `testdata`, also written `test_data` or `test-data`.
         _ if DEFAULT_IGNORED.contains(&name)
             || words().any(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()).eq_ignore_ascii_case("testdata"))
@@ -148,6 +154,9 @@ mod tests {
         );
         assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
+        assert!(is_ignored_dir("", "archives") && is_ignored_dir("charts", "archive"));
+        assert!(!is_ignored_dir("pkg", "archive"), "a package that makes archives is code");
+        assert_eq!(ignored_as("archives"), "archived files, which the repository no longer releases");
         assert!(!is_ignored_dir("actions", "build-test-push"), "a composite action of CI");
         // Camel case starts a word: a test's files, not a project's `latestBuild`.
         assert!(is_ignored_dir("extractor", "extractorTestFiles") && !is_ignored_dir("", "latestBuild"));

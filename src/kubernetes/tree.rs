@@ -204,11 +204,15 @@ fn visit(text: &str, node: &Node, steps: &mut Vec<usize>, seq_offsets: &mut Vec<
                     }
                 }
             }
-            Node::Seq { flow: false, items, range } if !items.is_empty() => {
-                let dash = text[..range.start].rfind('-').filter(|&d| d >= entry.key_range.end).unwrap_or(range.start);
-                let dash_col = column(text, dash);
-                if dash_col >= key_col {
-                    seq_offsets.push(dash_col - key_col);
+            Node::Seq { flow: false, items, .. } if !items.is_empty() => {
+                // The dash on the first item's own line (a comment above it may hold dashes too:
+                // `# -- Timezone for the container.`).
+                let first = items[0].range().start;
+                let line = text[..first].rfind('\n').map_or(0, |i| i + 1);
+                if let Some(dash) = text[line..first].rfind('-').map(|d| line + d)
+                    && column(text, dash) >= key_col
+                {
+                    seq_offsets.push(column(text, dash) - key_col);
                 }
             }
             _ => {}
@@ -234,5 +238,8 @@ mod tests {
         assert_eq!(&text[written.clone()], "~");
         let style = Style::of(text, &docs);
         assert_eq!((style.indent, style.seq_indent), (4, 0));
+        let commented = "env:\n  # -- The container's time zone.\n  - name: TZ\n    value: UTC\n";
+        let style = Style::of(commented, &documents(commented).unwrap());
+        assert_eq!(style.seq_indent, 2, "the dashes of a comment above the first item are not its dash");
     }
 }

@@ -38,7 +38,9 @@ pub(super) fn ct_lint_check(repo: &Path) -> Option<String> {
         let named = line.split_whitespace().skip_while(|w| *w != "--config").nth(1);
         let off_there =
             named.and_then(|f| discover::read_text(&repo.join(f)).ok()).is_some_and(|t| version_check_off(&t));
-        (!version_check_off(line) && !off_there).then_some(at + 1)
+        // `--all` lints every chart and, as chart-testing documents, checks no version increment.
+        let all = line.split_whitespace().any(|w| w == "--all");
+        (!version_check_off(line) && !off_there && !all).then_some(at + 1)
     })
 }
 
@@ -119,6 +121,8 @@ mod tests {
         // So does the command itself, or a configuration where chart-testing looks for one.
         std::fs::write(workflows.join("lint.yaml"), "- run: ct lint --check-version-increment=false\n").unwrap();
         assert_eq!(ct_lint_check(repo.path()), None);
+        std::fs::write(workflows.join("lint.yaml"), "- run: ct lint --config .ct/ct-lint.yml --all\n").unwrap();
+        assert_eq!(ct_lint_check(repo.path()), None, "--all checks no version increment");
         std::fs::write(workflows.join("lint.yaml"), "- run: ct lint\n").unwrap();
         assert!(ct_lint_check(repo.path()).is_some());
         std::fs::write(repo.path().join("ct.yaml"), "check-version-increment: false\n").unwrap();

@@ -2,6 +2,8 @@
 //! another project's program, or of its own built elsewhere): that image's own, which harden
 //! cannot read here. A uid of harden's would not own the files the image gives its user (a data
 //! directory, a virtualenv), and `runAsNonRoot` without one fails an image whose `USER` is a name.
+//! With its user not known, it may run as root, whose program may need its capabilities and
+//! setuid helpers (GitLab's Omnibus binds port 80, changes users and owns its directories).
 
 use yaml_serde::Value;
 
@@ -12,12 +14,14 @@ use crate::kubernetes::workload::Workload;
 use crate::kubernetes::{Context, change::Op};
 use crate::rules;
 
-/// The fields that choose who a pod runs as.
-const USER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup"];
+/// The fields that choose who a pod runs as, and those that take a root program's privileges.
+const USER_FIELDS: &[&str] =
+    &["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "allowPrivilegeEscalation", "capabilities"];
 
 /// Drops the user harden would choose for a workload (its `runAsUser`, with the group, the
-/// fsGroup and `runAsNonRoot` that go with it) when one of its containers runs an image the
-/// repository does not build; its user findings say why instead.
+/// fsGroup and `runAsNonRoot` that go with it), and the privileges it would take from a program
+/// that may run as root (no privilege escalation, drop ALL), when one of its containers runs an
+/// image the repository does not build; their findings say why instead.
 pub(super) fn leave_users(
     workload: &Workload<'_>,
     context: &Context,
@@ -39,7 +43,7 @@ pub(super) fn leave_users(
         (!built).then(|| running.replace(crate::orchestration::helm::UNKNOWN, "*"))
     });
     let Some(image) = foreign else { return };
-    moved.retain(|(_, inside, _)| !inside.last().is_some_and(|k| USER_FIELDS.contains(&k.as_str())));
+    moved.retain(|(_, inside, _)| !inside.first().is_some_and(|k| USER_FIELDS.contains(&k.as_str())));
     let which = match image.as_str() {
         "*" => "its image's name comes from values harden does not render, so the user it runs as is not known here"
             .to_string(),
@@ -51,11 +55,15 @@ pub(super) fn leave_users(
         "; {which}, so harden chooses none (set runAsUser to the uid the image runs as, and runAsNonRoot: true)"
     );
     let user_rules = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id, rules::FS_GROUP.id];
-    for f in findings.iter_mut().filter(|f| f.fixed && user_rules.contains(&f.rule)) {
+    let privileges = [rules::PRIVILEGE_ESCALATION.id, rules::CAPABILITIES.id];
+    for f in findings.iter_mut().filter(|f| f.fixed && (user_rules.contains(&f.rule) || privileges.contains(&f.rule))) {
         not_fixed(f);
-        match f.rule == rules::RUN_AS_USER.id {
-            true => f.message.push_str(&why),
-            false => f.message.push_str("; harden chooses no user for an image built elsewhere (HK202 says why)"),
+        match f.rule {
+            rule if rule == rules::RUN_AS_USER.id => f.message.push_str(&why),
+            rule if privileges.contains(&rule) => f.message.push_str(
+                "; with its image's user not known (HK202), it may run as root, whose program may need its capabilities and setuid helpers (to bind a low port, change its user, own its files): harden leaves them",
+            ),
+            _ => f.message.push_str("; harden chooses no user for an image built elsewhere (HK202 says why)"),
         }
     }
 }
@@ -85,7 +93,8 @@ mod tests {
         let pod = &new["podSecurityContext"];
         assert!(pod.get("runAsUser").is_none() && pod.get("runAsNonRoot").is_none(), "{new:?}");
         assert_eq!(pod["seccompProfile"]["type"], Value::from("RuntimeDefault"), "the rest is hardened");
-        assert_eq!(new["securityContext"]["allowPrivilegeEscalation"], Value::Bool(false));
+        assert!(new["securityContext"].get("capabilities").is_none(), "a root program's privileges stay: {new:?}");
+        assert!(findings.iter().any(|f| f.rule == "HK205" && !f.fixed && f.message.contains("may run as root")));
         let user = findings.iter().find(|f| f.rule == "HK202").unwrap();
         assert!(!user.fixed && user.message.contains("weblate/weblate:4.2.2, which nothing in this repository builds"));
     }
@@ -96,5 +105,6 @@ mod tests {
         assert_eq!(new["podSecurityContext"]["runAsUser"], Value::from(65532));
         let (new, _) = run("podSecurityContext:\n  runAsUser: 1000\nsecurityContext: {}\n", &[]);
         assert_eq!(new["podSecurityContext"]["runAsNonRoot"], Value::Bool(true), "the values chose the user: {new:?}");
+        assert_eq!(new["securityContext"]["allowPrivilegeEscalation"], Value::Bool(false));
     }
 }
