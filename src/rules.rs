@@ -305,6 +305,9 @@ rules! {
     INLINE_CSI_VOLUME = "HK231" "inline-csi-volume" Warning false ""
         "A container mounts an inline CSI volume (`volumes[].csi`) and neither it nor its pod chooses a user: the driver writes the files with owners and modes of its own (cert-manager's csi-driver: root's, 0440, unless the volume asks for a group), and the kubelet gives such a volume fsGroup only where the driver asks."
         "Not fixed: the container is left alone; have the driver give the files a group (a volume attribute such as csi.cert-manager.io/fs-group), then run as a user in it.";
+    ROOT_HOME_MOUNT = "HK233" "root-home-mount" Warning false ""
+        "A container mounts a volume in root's home (`/root`, `/root/.kube`) and neither it nor its pod chooses a user: its program finds there what it reads as $HOME (a configuration file, a kubeconfig), and another user has another home."
+        "Not fixed: the container is left alone; mount the volume in the home of the user the image runs as, or set HOME to where it is, then harden hardens the rest.";
     UNKNOWN_SECURITY_FIELD = "HK230" "unknown-security-context-field" Warning false ""
         "A pod's or container's securityContext has a field Kubernetes does not know there: a misspelt one (`allowPrivilegedEscalation`), or a container's field in the pod's securityContext (`readOnlyRootFilesystem`). The API server drops it, or refuses the object under strict field validation, so the setting it means is not made."
         "Not fixed: the field is left for its author to spell or move; where the setting it means is missing, harden's own fix adds it where Kubernetes reads it.";

@@ -17,7 +17,7 @@ mod writers;
 
 pub(super) use capabilities::file_capability_containers;
 pub(super) use others::others_images;
-pub(super) use volumes::{block_device_containers, inline_csi_containers};
+pub(super) use volumes::volume_owner_containers;
 pub(super) use writers::{needs_writable_root, root_image_built_here, script_write_containers, unmounted_data_stores};
 
 /// Official images (Docker Hub's library, or a mirror of it) whose entrypoint starts as root to

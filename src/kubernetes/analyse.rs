@@ -12,9 +12,9 @@ use crate::rules::{self, Rule};
 use crate::rules_off::RulesOff;
 
 use super::alone::{
-    block_device_containers, explicit_root_containers, file_capability_containers, host_needs, inline_csi_containers,
-    others_images, patched, privileged_port_containers, root_commands, root_image_built_here, root_image_containers,
-    script_write_containers, skipped_containers, unconfined_containers, unmounted_data_stores, windows_pod,
+    explicit_root_containers, file_capability_containers, host_needs, others_images, patched,
+    privileged_port_containers, root_commands, root_image_built_here, root_image_containers, script_write_containers,
+    skipped_containers, unconfined_containers, unmounted_data_stores, volume_owner_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -85,8 +85,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, context, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
-    alone.extend(block_device_containers(workload, &alone, &mut findings));
-    alone.extend(inline_csi_containers(workload, &alone, &mut findings));
+    alone.extend(volume_owner_containers(workload, &alone, &mut findings));
     alone.extend(script_write_containers(workload, &alone, context, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, context, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();

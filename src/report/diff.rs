@@ -28,6 +28,7 @@ const KEEPS: &[&str] = &[
     crate::rules::WINDOWS_POD.id,
     crate::rules::BLOCK_DEVICE.id,
     crate::rules::INLINE_CSI_VOLUME.id,
+    crate::rules::ROOT_HOME_MOUNT.id,
 ];
 
 /// The unified diff (`a/PATH` → `b/PATH`, an absolute path without its leading slash, as git

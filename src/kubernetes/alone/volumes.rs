@@ -2,7 +2,9 @@
 //! (`volumeDevices`, a claim in `volumeMode: Block`), which the kubelet gives no fsGroup, so it
 //! stays root's and the disk group's; an inline CSI volume, whose files its driver writes with
 //! owners and modes of its own (cert-manager's csi-driver: root's, 0440, unless the volume asks
-//! for a group), which the kubelet gives fsGroup only where the driver asks.
+//! for a group), which the kubelet gives fsGroup only where the driver asks; and a volume mounted
+//! in root's home (`/root`), where the program looks for what it reads as `$HOME`, which another
+//! user's home is not.
 
 use yaml_serde::Value;
 
@@ -10,13 +12,38 @@ use crate::finding::Finding;
 use crate::kubernetes::workload::{Container, Workload};
 use crate::rules::{self, Rule};
 
-/// The containers (not left alone already) that use a raw block device while neither they nor
-/// their pod choose a user: each is reported and left alone.
-pub(in crate::kubernetes) fn block_device_containers(
+/// The containers (not left alone already) whose volumes no user harden chooses could use: a raw
+/// block device, an inline CSI volume, a mount in root's home. Each is reported and left alone.
+pub(in crate::kubernetes) fn volume_owner_containers(
     workload: &Workload<'_>,
     alone: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
+    let mut names = block_device_containers(workload, alone, findings);
+    let seen = |names: &[String]| [alone, names].concat();
+    names.extend(inline_csi_containers(workload, &seen(&names), findings));
+    names.extend(root_home_containers(workload, &seen(&names), findings));
+    names
+}
+
+/// The containers (not left alone already) that mount a volume in root's home (`/root`,
+/// `/root/.kube`) while neither they nor their pod choose a user: each is reported and left alone.
+fn root_home_containers(workload: &Workload<'_>, alone: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
+    leave_alone(workload, alone, findings, &rules::ROOT_HOME_MOUNT, |c| {
+        let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+        let path = mounts
+            .filter_map(|m| m.get("mountPath").and_then(Value::as_str))
+            .find(|p| *p == "/root" || p.starts_with("/root/"))?;
+        Some(format!(
+            "{} mounts a volume at {path}, in root's home, where its program finds what it reads as $HOME: another user has another home, so the container is left alone (mount it in the home of the user the image runs as, or set HOME, and harden hardens the rest)",
+            c.who(workload)
+        ))
+    })
+}
+
+/// The containers (not left alone already) that use a raw block device while neither they nor
+/// their pod choose a user: each is reported and left alone.
+fn block_device_containers(workload: &Workload<'_>, alone: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
     leave_alone(workload, alone, findings, &rules::BLOCK_DEVICE, |c| {
         let devices = c.value.get("volumeDevices").and_then(Value::as_sequence).into_iter().flatten();
         let devices: Vec<&str> = devices.filter_map(|d| d.get("devicePath").and_then(Value::as_str)).collect();
@@ -30,11 +57,7 @@ pub(in crate::kubernetes) fn block_device_containers(
 
 /// The containers (not left alone already) that mount an inline CSI volume while neither they
 /// nor their pod choose a user: each is reported and left alone.
-pub(in crate::kubernetes) fn inline_csi_containers(
-    workload: &Workload<'_>,
-    alone: &[String],
-    findings: &mut Vec<Finding>,
-) -> Vec<String> {
+fn inline_csi_containers(workload: &Workload<'_>, alone: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
     let volumes = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
     // A volume that asks its driver for harden's group (`csi.cert-manager.io/fs-group: "65532"`)
     // is readable by harden's user.
