@@ -238,7 +238,7 @@ pub fn harden(
     let rewritten = super::rewrite::edits(values_text, &nodes, &style, &changes)
         .and_then(|edits| edit::apply(values_text, &edits).map_err(|e| e.to_string()))
         .and_then(|new| super::check(&[values], &changes, &new).map(|()| new))
-        .and_then(|new| match schema.and_then(|schema| schema_refuses(schema, &new)) {
+        .and_then(|new| match schema.and_then(|schema| schema_refuses(schema, values_text, &new)) {
             Some(why) => Err(format!(
                 "the chart's values.schema.json refuses the new values ({why}), and harden does not edit the schema"
             )),

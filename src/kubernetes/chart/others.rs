@@ -61,10 +61,12 @@ pub fn openshift_promised(values_text: &str) -> Option<String> {
     })
 }
 
-/// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml): the
-/// first error and where, or that the schema cannot be read or needs what is not here (a remote
-/// reference); `None` when the values pass.
-pub(super) fn schema_refuses(schema: &str, values: &str) -> Option<String> {
+/// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml) where
+/// it did not refuse `before` (the values as they were): the first error and where that the old
+/// values did not have (a schema that asks for a value the defaults leave for the user to set,
+/// external-dns's `policy`, refuses both alike), or that the schema cannot be read or needs what
+/// is not here (a remote reference); `None` when the values pass as well as before.
+pub(super) fn schema_refuses(schema: &str, before: &str, values: &str) -> Option<String> {
     let schema: serde_json::Value = match serde_json::from_str(schema) {
         Ok(schema) => schema,
         Err(e) => return Some(format!("the schema does not parse: {e}")),
@@ -73,8 +75,29 @@ pub(super) fn schema_refuses(schema: &str, values: &str) -> Option<String> {
         Ok(validator) => validator,
         Err(e) => return Some(format!("harden cannot use the schema here: {e}")),
     };
+    let errors = |text: &str| -> Vec<String> {
+        let Ok(values) = yaml_serde::from_str::<serde_json::Value>(text) else { return Vec::new() };
+        validator.iter_errors(&values).map(|e| format!("{} {e}", e.instance_path())).collect()
+    };
+    let old = errors(before);
     let values: serde_json::Value = yaml_serde::from_str(values).ok()?;
-    let error = validator.iter_errors(&values).next()?;
+    let error = validator.iter_errors(&values).find(|e| !old.contains(&format!("{} {e}", e.instance_path())))?;
     let at = error.instance_path().to_string();
     Some(format!("{} {error}", if at.is_empty() { "at the top:".to_string() } else { format!("at {at}:") }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::schema_refuses;
+
+    #[test]
+    fn a_schema_refuses_only_what_the_new_values_bring() {
+        let schema = r#"{"type": "object", "properties": {"policy": {"type": "string"}, "securityContext": {"type": "object", "additionalProperties": false, "properties": {"runAsNonRoot": {"type": "boolean"}}}}}"#;
+        let before = "policy: null\nsecurityContext: {}\n";
+        let hardened = "policy: null\nsecurityContext:\n  runAsNonRoot: true\n";
+        assert_eq!(schema_refuses(schema, before, hardened), None, "the defaults' own null policy is not harden's");
+        let refused = "policy: null\nsecurityContext:\n  capabilities: {drop: [ALL]}\n";
+        let why = schema_refuses(schema, before, refused).unwrap();
+        assert!(why.starts_with("at /securityContext:") && why.contains("capabilities"), "{why}");
+    }
 }
