@@ -40,8 +40,8 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
 /// `USER` is a name whose ids neither the file nor harden knows (`adduser -S app`, whose ids
 /// the distribution picks when the image is built; an account of an alpine or debian base): a
 /// manifest cannot give it a `runAsUser` that keeps its files its own, and the kubelet cannot
-/// check such a name under `runAsNonRoot`. `None` for ids, root, a variable without a default, or a name on an
-/// image whose accounts harden knows (distroless `nonroot` is 65532).
+/// check such a name under `runAsNonRoot`. `None` for ids, root, a variable without a default, or
+/// a name on an image whose accounts harden knows (distroless `nonroot` is 65532).
 pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
     let user = written_user(&df, target)?.ok()?;
@@ -57,10 +57,7 @@ pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
 /// The base image the stage a build stops at `target` (`None`: the final stage) is built on,
 /// through the stages it is built on, as its arguments' defaults make it.
 fn runtime_base(df: &model::Dockerfile, target: Option<&str>) -> Option<image::ImageRef> {
-    let mut stage = match target {
-        Some(t) => df.stage_named(t)?,
-        None => df.stages.last()?,
-    };
+    let mut stage = target_stage(df, target)?;
     while let Some(parent) = df.stage_named(&stage.from.image).filter(|p| p.index < stage.index) {
         stage = parent;
     }
@@ -81,10 +78,7 @@ pub fn stage_user_name(text: &str, target: Option<&str>) -> Option<String> {
 /// stages it is built on, as written; `Err` with the base image when none has one. `None` for a
 /// target the file does not name.
 fn written_user(df: &model::Dockerfile, target: Option<&str>) -> Option<Result<String, image::ImageRef>> {
-    let mut stage = match target {
-        Some(name) => df.stage_named(name)?,
-        None => df.stages.last()?,
-    };
+    let mut stage = target_stage(df, target)?;
     loop {
         let last = stage.instructions.iter().rposition(|i| matches!(i.body, model::Body::User(..)));
         let last = last.and_then(|at| match &stage.instructions[at].body {
@@ -97,6 +91,14 @@ fn written_user(df: &model::Dockerfile, target: Option<&str>) -> Option<Result<S
             (None, None) => return df.resolve_image(&stage.from.image).map(|i| Err(image::ImageRef::parse(&i))),
             _ => return None,
         }
+    }
+}
+
+/// The stage a build stops at `target` (`None`: the final stage).
+fn target_stage<'d>(df: &'d model::Dockerfile, target: Option<&str>) -> Option<&'d model::Stage> {
+    match target {
+        Some(name) => df.stage_named(name),
+        None => df.stages.last(),
     }
 }
 

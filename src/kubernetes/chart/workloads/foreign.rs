@@ -15,7 +15,7 @@ use crate::kubernetes::{Context, change::Op};
 use crate::rules;
 
 /// The fields that choose who a pod runs as, and those that take a root program's privileges.
-const USER_FIELDS: &[&str] =
+const LEFT_WITH_THE_USER: &[&str] =
     &["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "allowPrivilegeEscalation", "capabilities"];
 
 /// Drops the user harden would choose for a workload (its `runAsUser`, with the group, the
@@ -43,7 +43,7 @@ pub(super) fn leave_users(
         (!built).then(|| running.replace(crate::orchestration::helm::UNKNOWN, "*"))
     });
     let Some(image) = foreign else { return };
-    moved.retain(|(_, inside, _)| !inside.first().is_some_and(|k| USER_FIELDS.contains(&k.as_str())));
+    moved.retain(|(_, inside, _)| !inside.first().is_some_and(|k| LEFT_WITH_THE_USER.contains(&k.as_str())));
     let which = match image.as_str() {
         "*" => "its image's name comes from values harden does not render, so the user it runs as is not known here"
             .to_string(),
