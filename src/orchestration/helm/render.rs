@@ -361,6 +361,8 @@ mod tests {
             "if (index .Values \"event-watcher\" \"enabled\")",
         );
         assert!(!render(&wrapped, &watcher).text.contains("watcher: on"), "in parentheses");
+        let global = "spec:\n  {{- if (eq .Values.global.scheduler.enabled true) }}\n  scheduler: on\n  {{- end }}\n";
+        assert!(render(global, &watcher).text.contains("scheduler: on"), "a global the parent gives is not known here");
     }
 
     #[test]

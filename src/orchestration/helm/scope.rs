@@ -111,7 +111,12 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
     {
         return condition(&inner.split_whitespace().collect::<Vec<_>>(), values, scope);
     }
-    let value = |word: &str| values_path(word, scope).map(|p| lookup(values, &p));
+    // A `global` value a chart does not hold is its parent's to give (a subchart's), not unset.
+    let value = |word: &str| {
+        let path = values_path(word, scope)?;
+        let parents = path.first().is_some_and(|k| k == "global") && lookup(values, &path).is_null();
+        (!parents).then(|| lookup(values, &path))
+    };
     match words {
         // An empty mapping or list still renders, as for `with`: the template takes what harden
         // would write into it (`if .Values.podSecurityContext`).
