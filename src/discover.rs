@@ -71,8 +71,7 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
     let walked = Mutex::new(Walked::default());
     let not_walked = std::sync::Arc::new(Mutex::new(Vec::new()));
     let passed_over = not_walked.clone();
-    // The walk lists directories on all cores (it reads no file); the order is made stable
-    // afterwards.
+    // The walk lists directories on all cores (it reads no file); the order is made stable after.
     ignore::WalkBuilder::new(root)
         .hidden(false)
         // The repository's own ignore files count; a developer's global git excludes do not.
@@ -83,8 +82,9 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
                 e.depth() > 0
                     && e.file_type().is_some_and(|t| t.is_dir())
                     && e.file_name().to_str().is_some_and(|name| {
+                        // A directory at the top of the walk has no parent of the tree's own.
                         let parent = e.path().parent().and_then(Path::file_name).and_then(|p| p.to_str());
-                        is_ignored_dir(parent.unwrap_or_default(), name)
+                        is_ignored_dir(parent.filter(|_| e.depth() > 1).unwrap_or_default(), name)
                     })
             };
             if e.file_name() == ".git" {
