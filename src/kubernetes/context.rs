@@ -53,6 +53,9 @@ pub struct Context {
     pub patched: Vec<kustomize::Patched>,
     /// The names of every image the repository builds.
     pub images_built: std::collections::BTreeSet<String>,
+    /// True where the repository's builds were read (a whole run): only then is an image none of
+    /// them makes known to be built elsewhere (the sweep's first look reads no Dockerfile).
+    pub images_read: bool,
     /// True when the repository's manifests run images it builds: then an image it does not
     /// build is another project's.
     pub runs_own_images: bool,

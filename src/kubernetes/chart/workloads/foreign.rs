@@ -28,7 +28,7 @@ pub(super) fn leave_users(
     findings: &mut [Finding],
     changes: &mut Result<Vec<Moved>, String>,
 ) {
-    let Ok(moved) = changes else { return };
+    let Some(moved) = changes.as_mut().ok().filter(|_| context.images_read) else { return };
     let chooses_user = |(_, inside, op): &Moved| {
         inside.last().is_some_and(|k| k == "runAsUser") && matches!(op, Op::Set(v) if v.as_u64().is_some())
     };
@@ -81,7 +81,8 @@ mod tests {
     /// The new values and the findings of the chart with `values`, in a repository building `built`.
     fn run(values: &str, built: &[&str]) -> (Value, Vec<crate::finding::Finding>) {
         let templates = [("templates/web.yaml".to_string(), TEMPLATE.to_string())];
-        let context = Context { images_built: built.iter().map(|b| b.to_string()).collect(), ..Context::default() };
+        let images_built = built.iter().map(|b| b.to_string()).collect();
+        let context = Context { images_built, images_read: true, ..Context::default() };
         let outcome = super::super::super::harden(values, &templates, &[], None, &Config::default(), &context);
         let Ok(Outcome::Hardened { rewritten: Some(new), findings, .. }) = outcome else { panic!("{outcome:?}") };
         (yaml_serde::from_str(&new).unwrap(), findings)
@@ -97,6 +98,19 @@ mod tests {
         assert!(findings.iter().any(|f| f.rule == "HK205" && !f.fixed && f.message.contains("may run as root")));
         let user = findings.iter().find(|f| f.rule == "HK202").unwrap();
         assert!(!user.fixed && user.message.contains("weblate/weblate:4.2.2, which nothing in this repository builds"));
+    }
+
+    #[test]
+    fn without_the_repositorys_images_read_no_image_is_called_foreign() {
+        let templates = [("templates/web.yaml".to_string(), TEMPLATE.to_string())];
+        let values = "podSecurityContext: {}\nsecurityContext: {}\n";
+        let outcome =
+            super::super::super::harden(values, &templates, &[], None, &Config::default(), &Context::default());
+        let Ok(Outcome::Hardened { rewritten: Some(new), .. }) = outcome else { panic!("{outcome:?}") };
+        assert!(
+            new.contains("runAsUser: 65532"),
+            "the sweep's first look judges the chart as a whole run would: {new}"
+        );
     }
 
     #[test]
