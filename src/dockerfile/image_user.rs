@@ -3,7 +3,10 @@
 //! base's own accounts (distroless's `nonroot`) give them, or the account name where none does.
 //! Pure.
 
-use super::{image, model, plan, users, variables};
+use super::facts::Facts;
+use super::{image, model, plan, users};
+use crate::config::Config;
+use crate::source::SourceFacts;
 
 /// The numeric non-root user (`uid` or `uid:gid`) the image of a Dockerfile runs as: the last
 /// `USER` of its final stage or the stages it is built on, a name turned into the ids the file
@@ -19,7 +22,7 @@ pub fn final_numeric_user(text: &str) -> Option<String> {
 /// does not name.
 pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
-    let user = match written_user(&df, target)? {
+    let user = match written_user(text, &df, target)? {
         Ok(user) => user,
         // No USER on a base whose tag runs programs as 65532 (distroless `:nonroot`).
         Err(base) => return base.default_user_is_nonroot().then(|| plan::NONROOT.to_string()),
@@ -44,7 +47,7 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
 /// a name on an image whose accounts harden knows (distroless `nonroot` is 65532).
 pub fn stage_account(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
-    let user = written_user(&df, target)?.ok()?;
+    let user = written_user(text, &df, target)?.ok()?;
     let name = user.split(':').next()?;
     let unknown = !name.contains('$')
         && name.parse::<u32>().is_err()
@@ -69,7 +72,7 @@ fn runtime_base(df: &model::Dockerfile, target: Option<&str>) -> Option<image::I
 /// ids under `runAsNonRoot`, whatever ids [`stage_numeric_user`] finds for the name.
 pub fn stage_user_name(text: &str, target: Option<&str>) -> Option<String> {
     let df = model::Dockerfile::parse(text).ok()?;
-    let user = written_user(&df, target)?.ok()?;
+    let user = written_user(text, &df, target)?.ok()?;
     let name = user.split(':').next()?;
     (name.parse::<u32>().is_err() && !name.contains('$')).then_some(user)
 }
@@ -77,12 +80,17 @@ pub fn stage_user_name(text: &str, target: Option<&str>) -> Option<String> {
 /// The last `USER` of the stage a build stops at `target` (`None`: the final stage) or of the
 /// stages it is built on, as written; `Err` with the base image when none has one. `None` for a
 /// target the file does not name.
-fn written_user(df: &model::Dockerfile, target: Option<&str>) -> Option<Result<String, image::ImageRef>> {
+fn written_user(text: &str, df: &model::Dockerfile, target: Option<&str>) -> Option<Result<String, image::ImageRef>> {
+    // Its variables as the defaults before it give them (`USER $USER_ID` after `ARG USER_ID=666`).
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let facts = Facts::new(text, df, &source, &config);
     let mut stage = target_stage(df, target)?;
     loop {
         let last = stage.instructions.iter().rposition(|i| matches!(i.body, model::Body::User(..)));
         let last = last.and_then(|at| match &stage.instructions[at].body {
-            model::Body::User(user, _) => Some(with_defaults(df, &stage.instructions[..at], user.trim())),
+            model::Body::User(user, _) => {
+                Some(facts.expand(stage, at, user.trim()).unwrap_or_else(|| user.trim().into()))
+            }
             _ => None,
         });
         match (last, df.stage_named(&stage.from.image)) {
@@ -100,29 +108,6 @@ fn target_stage<'d>(df: &'d model::Dockerfile, target: Option<&str>) -> Option<&
         Some(name) => df.stage_named(name),
         None => df.stages.last(),
     }
-}
-
-/// `user` with the variables it names filled in from the defaults the global `ARG`s and the
-/// stage's `ARG`s and `ENV`s before it give them (`USER $USER_ID` after `ARG USER_ID=666`); as
-/// written where one has none.
-fn with_defaults(df: &model::Dockerfile, before: &[model::Instruction], user: &str) -> String {
-    if !user.contains('$') {
-        return user.to_string();
-    }
-    let mut vars: Vec<(String, Option<String>)> =
-        df.global_args.iter().map(|a| (a.name.clone(), a.default.clone())).collect();
-    for instruction in before {
-        let set: Vec<(String, Option<String>)> = match &instruction.body {
-            model::Body::Arg(args) => args.clone(),
-            model::Body::Env(env) => env.iter().map(|(n, v)| (n.clone(), Some(v.clone()))).collect(),
-            _ => continue,
-        };
-        for (name, value) in set {
-            let value = value.map(|v| variables::substitute(&v, &vars).unwrap_or(v));
-            vars.push((name, value));
-        }
-    }
-    variables::substitute(user, &vars).unwrap_or_else(|| user.to_string())
 }
 
 #[cfg(test)]

@@ -121,6 +121,13 @@ impl Context {
         }
     }
 
+    /// True when the repository builds the image a container naming `image` runs (by a
+    /// Dockerfile, ko's `ko://` or another build it reads), under the name it runs by.
+    pub fn builds(&self, image: &str) -> bool {
+        let running = self.running_reference(image);
+        running.starts_with("ko://") || self.images_built.contains(&crate::orchestration::image_name(&running))
+    }
+
     /// The kustomization that runs another image in place of `image` (`newName`), when one does.
     pub fn renamed_by(&self, image: &str) -> Option<&str> {
         self.renaming(image).filter(|set| set.new_name.is_some()).map(|set| set.kustomization.as_str())

@@ -6,7 +6,7 @@ use std::path::Path;
 use yaml_serde::Value;
 
 use super::kubernetes::Container;
-use super::{Build, Command, Repository, image_name, key_values, normalise, resolved, scalar, words};
+use super::{Build, Command, Repository, docs, image_name, key_values, normalise, resolved, scalar, words};
 
 /// Names of Compose files.
 pub fn is_compose_name(name: &str) -> bool {
@@ -77,8 +77,8 @@ fn root_need(service: &Value) -> Option<String> {
     }
     let added = service.get("cap_add").and_then(Value::as_sequence).and_then(|caps| caps.first()).and_then(scalar);
     let privilege = match (service.get("privileged").and_then(Value::as_bool), added) {
-        (Some(true), _) => Some("runs it privileged, whose privileges are root's".to_string()),
-        (_, Some(cap)) => Some(format!("adds it {cap}, a capability only root holds")),
+        (Some(true), _) => Some(docs::privileged_need("privileged")),
+        (_, Some(cap)) => Some(docs::capability_need(&cap)),
         _ if root => Some(format!("runs it as {} (user:)", user.unwrap_or_default())),
         _ => None,
     };
@@ -105,7 +105,7 @@ fn root_need(service: &Value) -> Option<String> {
             return None;
         }
         if source.ends_with("docker.sock") {
-            return Some(format!("mounts the Docker socket ({source}), which only root (or the socket's group) may use"));
+            return Some(docs::socket_need(&source));
         }
         // A file (`./config.yaml:/etc/app/config.yaml`) is read, not written.
         let last = target.trim_end_matches('/').rsplit('/').next().unwrap_or_default();

@@ -161,10 +161,8 @@ fn bind_mounts(args: &str) -> Option<(String, Vec<BindMount>, Option<String>)> {
             ("-u" | "--user", _) => return None,
             ("-v" | "--volume", Some(value)) => mounts.extend(volume(&value)),
             ("--mount", Some(value)) => mounts.extend(mount(&value)),
-            // Privileges are root's: a capability added is in a non-root user's bounding set
-            // only, never in its effective set.
-            ("--privileged", _) => privilege = Some("runs it --privileged, whose privileges are root's".to_string()),
-            ("--cap-add", Some(cap)) => privilege = Some(format!("adds it {cap}, a capability only root holds")),
+            ("--privileged", _) => privilege = Some(privileged_need("--privileged")),
+            ("--cap-add", Some(cap)) => privilege = Some(capability_need(&cap)),
             ("--pid", Some(ns)) if ns == "host" => {
                 privilege =
                     Some("runs it in the host's process namespace (--pid=host), whose processes only root reads".into())
@@ -205,10 +203,27 @@ fn mount(value: &str) -> Option<BindMount> {
     Some(BindMount { source: field(&["source", "src"])?, target: field(&["target", "destination", "dst"])?, writable })
 }
 
+/// What a run that grants privileges (`--privileged`, Compose's `privileged`: `written`) asks of
+/// root, whose privileges they are.
+pub(super) fn privileged_need(written: &str) -> String {
+    format!("runs it {written}, whose privileges are root's")
+}
+
+/// What a run that adds a capability asks of root: a capability added is in a non-root user's
+/// bounding set only, never in its effective set.
+pub(super) fn capability_need(capability: &str) -> String {
+    format!("adds it {capability}, a capability only root holds")
+}
+
+/// What a mount of the Docker socket at `source` asks of root.
+pub(super) fn socket_need(source: &str) -> String {
+    format!("mounts the Docker socket ({source}), which only root (or the socket's group) may use")
+}
+
 /// What a bind mount of `source` at `target` needs of root, if anything.
 fn need_of(source: &str, target: &str) -> Option<String> {
     if source.ends_with("docker.sock") {
-        return Some(format!("mounts the Docker socket ({source}), which only root (or the socket's group) may use"));
+        return Some(socket_need(source));
     }
     if target == "/root" || target.starts_with("/root/") {
         return Some(format!(

@@ -38,16 +38,17 @@ pub(super) fn ct_lint_check(repo: &Path) -> Option<String> {
         let named = line.split_whitespace().skip_while(|w| *w != "--config").nth(1);
         let off_there =
             named.and_then(|f| discover::read_text(&repo.join(f)).ok()).is_some_and(|t| version_check_off(&t));
-        // `--all` lints every chart and, as chart-testing documents, checks no version increment.
-        let all = line.split_whitespace().any(|w| w == "--all");
-        (!version_check_off(line) && !off_there && !all).then_some(at + 1)
+        (!version_check_off(line) && !off_there).then_some(at + 1)
     })
 }
 
-/// True when a chart-testing configuration or command turns the version check off.
+/// True when a chart-testing configuration or command turns the version check off: in so many
+/// words, or by linting every chart (`--all`, `all: true`), which, as chart-testing documents,
+/// checks no version increment.
 fn version_check_off(text: &str) -> bool {
+    let all = text.lines().any(|l| l.split_whitespace().any(|w| w == "--all") || l.replace(' ', "") == "all:true");
     let text = text.replace(' ', "");
-    ["check-version-increment:false", "check-version-increment=false", "check-version-incrementfalse"]
+    all || ["check-version-increment:false", "check-version-increment=false", "check-version-incrementfalse"]
         .iter()
         .any(|off| text.contains(off))
 }

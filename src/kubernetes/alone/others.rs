@@ -28,12 +28,11 @@ pub(in crate::kubernetes) fn others_images(
     let other = |c: &Container<'_>| {
         let written = c.value.get("image").and_then(Value::as_str)?;
         let image = context.running_reference(written);
-        let built = context.images_built.contains(&crate::orchestration::image_name(&image));
         let named = match context.renamed_by(written) {
             Some(kustomization) => format!("{written} ({image}, as {kustomization} names it)"),
             None => image.to_string(),
         };
-        (!image.starts_with("ko://") && !built).then_some((image, named))
+        (!context.builds(written)).then_some((image, named))
     };
     let Some(dir) = context.example_dir.as_deref() else {
         // Only where the repository's manifests run its own images is another's told apart; in

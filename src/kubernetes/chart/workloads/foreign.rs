@@ -36,11 +36,8 @@ pub(super) fn leave_users(
         return;
     }
     let foreign = workload.containers.iter().find_map(|c| {
-        let image = c.value.get("image").and_then(Value::as_str)?;
-        let running = context.running_reference(image);
-        let name = crate::orchestration::image_name(&running);
-        let built = running.starts_with("ko://") || context.images_built.contains(&name);
-        (!built).then(|| running.replace(crate::orchestration::helm::UNKNOWN, "*"))
+        let image = c.value.get("image").and_then(Value::as_str).filter(|i| !context.builds(i))?;
+        Some(context.running_reference(image).replace(crate::orchestration::helm::UNKNOWN, "*"))
     });
     let Some(image) = foreign else { return };
     moved.retain(|(_, inside, _)| !inside.first().is_some_and(|k| LEFT_WITH_THE_USER.contains(&k.as_str())));
