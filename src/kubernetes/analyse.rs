@@ -19,6 +19,7 @@ use super::alone::{
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
 
+mod built_elsewhere;
 mod capabilities;
 mod container_level;
 mod container_users;
@@ -123,7 +124,8 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     if !context.images_built.is_empty() && workload.containers.iter().all(|c| foreign.contains(&c.name)) {
         findings.iter_mut().for_each(|f| f.severity = crate::rules::Severity::Info);
     }
-    let changes = if left_alone { Vec::new() } else { changes };
+    let mut changes = if left_alone { Vec::new() } else { changes };
+    built_elsewhere::leave_users(workload, &alone, context, &mut findings, &mut changes);
     let id = workload.id();
     let opted_out = skipped
         .iter()

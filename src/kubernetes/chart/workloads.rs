@@ -1,8 +1,6 @@
 //! One template's workloads, each analysed as a manifest's is, its changes to securityContexts
 //! moved to the `values.yaml` entries the template takes them from. Pure.
 
-mod foreign;
-
 use std::collections::BTreeMap;
 
 use crate::config::Config;
@@ -214,7 +212,6 @@ pub(super) fn plan_template(
             findings = Vec::new();
             changes = Err(why);
         }
-        foreign::leave_users(&workload, context, &mut findings, &mut changes);
         planned.push(Planned { who, id: workload.id(), findings, changes, sources, pod_source: pod, lines });
     }
     // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
