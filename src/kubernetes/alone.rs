@@ -12,6 +12,7 @@ use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod capabilities;
 mod others;
+pub(super) mod s6_overlay;
 mod volumes;
 mod writers;
 

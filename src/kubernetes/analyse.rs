@@ -11,6 +11,7 @@ use crate::finding::Finding;
 use crate::rules::{self, Rule};
 use crate::rules_off::RulesOff;
 
+use super::alone::s6_overlay::s6_overlay_containers;
 use super::alone::{
     explicit_root_containers, file_capability_containers, host_needs, others_images, patched,
     privileged_port_containers, root_commands, root_image_built_here, root_image_containers, script_write_containers,
@@ -76,6 +77,9 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     let mut foreign = root_image_containers(workload, &skipped, &mut findings);
     alone.extend(foreign.iter().cloned());
     alone.extend(explicit_root_containers(workload, &alone, &mut findings));
+    let s6 = s6_overlay_containers(workload, &alone, &mut findings);
+    foreign.extend(s6.iter().cloned());
+    alone.extend(s6);
     let stores = unmounted_data_stores(workload, &alone, &context.image_users, &mut findings);
     foreign.extend(stores.iter().cloned());
     alone.extend(stores);
@@ -445,7 +449,7 @@ impl<'w> Planner<'w, '_> {
         if (set_user || users_given)
             && !self.handled.is_empty()
             && get("fsGroup").is_none()
-            && mounts_persistent_volume(w)
+            && w.mounts_persistent_volume()
         {
             // fsGroup is the pod's alone (a container has no such field): with a container left
             // alone it would regroup that container's volumes too (a data store that wants its
@@ -489,12 +493,4 @@ impl<'w> Planner<'w, '_> {
         }
         self.left_alone_gaps();
     }
-}
-
-/// True when the pod mounts a persistent volume: a `persistentVolumeClaim` volume, or a
-/// StatefulSet's `volumeClaimTemplates`.
-fn mounts_persistent_volume(workload: &Workload<'_>) -> bool {
-    let claims = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
-    let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
-    claimed || workload.claim_templates
 }

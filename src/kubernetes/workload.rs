@@ -79,6 +79,14 @@ impl Container<'_> {
 }
 
 impl Workload<'_> {
+    /// True when the pod mounts a persistent volume: a `persistentVolumeClaim` volume, or a
+    /// StatefulSet's `volumeClaimTemplates`.
+    pub fn mounts_persistent_volume(&self) -> bool {
+        let claims = self.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
+        let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
+        claimed || self.claim_templates
+    }
+
     /// `Kind/name`, as configuration and messages name it.
     pub fn id(&self) -> String {
         format!("{}/{}", self.kind, self.name)
