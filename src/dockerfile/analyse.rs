@@ -351,16 +351,23 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 )
             })
         }
+        // The base image's own ENTRYPOINT (an init script that drops to its user with su-exec)
+        // decides who runs the program: root is not known, so not an error.
+        None if super::userswitch::base_entrypoint(facts).is_some() => out.push(Finding {
+            severity: crate::rules::Severity::Warning,
+            ..Finding::new(
+                &rules::RUNS_AS_ROOT,
+                stage.from.line,
+                "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program (an init script often drops to its own user)".to_string(),
+            )
+        }),
         None => out.push(root_start(
             stage.from.line,
-            match super::userswitch::base_entrypoint(facts) {
-                Some(_) => "no USER instruction: the image starts as root, and its base image's ENTRYPOINT decides who runs the program".to_string(),
-                None => format!(
-                    "no USER instruction: the program runs as root{}{}",
-                    drops_later.unwrap_or_default(),
-                    unused_account(facts, stage).filter(|_| !script_drop).unwrap_or_default()
-                ),
-            },
+            format!(
+                "no USER instruction: the program runs as root{}{}",
+                drops_later.unwrap_or_default(),
+                unused_account(facts, stage).filter(|_| !script_drop).unwrap_or_default()
+            ),
         )),
         Some((inst, user)) if is_root(user) => {
             out.push(root_start(inst.line, format!("the last USER is {user}{}", drops_later.unwrap_or_default())));

@@ -354,7 +354,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
         refusals::orchestrated_command(facts)?;
         refusals::orchestrated_needs(facts)?;
         refusals::orchestrated_checks(facts)?;
-        refusals::source_shell(facts)?;
+        refusals::source_starts(facts, base)?;
     }
     refusals::runtime_steps(facts, base)?;
     let new_image = match base.family() {

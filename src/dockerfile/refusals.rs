@@ -11,6 +11,7 @@ use super::image::{Family, ImageRef};
 use super::model::{Body, CommandForm};
 use super::plan::Refusal;
 use super::runtime;
+use crate::source::{Located, gocode::Start};
 
 /// Refuses to replace a runtime image that a build argument without a default names, given
 /// outside the Dockerfile (a Compose file, skaffold): the Dockerfile cannot change it.
@@ -127,19 +128,42 @@ pub(super) fn orchestrated_checks(facts: &Facts<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Programs every distribution image carries (its essential packages: coreutils, findutils,
+/// grep, sed, tar, gzip, mount) that a program may start by name.
+const DISTRIBUTION_TOOLS: &[&str] = &[
+    "cat", "cp", "mv", "rm", "ln", "chmod", "chown", "mkdir", "ls", "id", "uname", "df", "du", "env", "date", "sleep",
+    "sort", "head", "tail", "wc", "stat", "tar", "gzip", "find", "xargs", "grep", "sed", "mount", "umount",
+];
+
+/// Programs BusyBox gives alpine and busybox images beside those (procps', iproute2's, net-tools').
+const BUSYBOX_TOOLS: &[&str] = &[
+    "pgrep", "pkill", "ps", "kill", "killall", "pidof", "ip", "ifconfig", "netstat", "nslookup", "wget", "sysctl",
+    "nsenter",
+];
+
 /// Refuses a shell-less runtime when the program's own source starts a shell
-/// (`exec.Command("sh", "-c", …)`, `exec.LookPath("bash")`): it would fail where it runs one.
-pub(super) fn source_shell(facts: &Facts<'_>) -> Result<(), Refusal> {
-    let Some(start) = facts.source.starts_programs.iter().find(|s| s.found.starts_shell()) else { return Ok(()) };
+/// (`exec.Command("sh", "-c", …)`, `exec.LookPath("bash")`) or a tool the current runtime
+/// carries (`exec.Command("pgrep", …)` on alpine, whose BusyBox has it): it would fail there.
+pub(super) fn source_starts(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Refusal> {
+    let alpine_go = base.family() == Family::Golang && base.tag.as_deref().is_some_and(|t| t.contains("alpine"));
+    let busybox = matches!(base.family(), Family::Alpine | Family::Busybox) || alpine_go;
+    let tool = |program: &str| {
+        let name = program.rsplit('/').next().unwrap_or(program);
+        DISTRIBUTION_TOOLS.contains(&name) || (busybox && BUSYBOX_TOOLS.contains(&name))
+    };
+    let starts = |s: &&Located<Start>| s.found.starts_shell() || s.found.program.as_deref().is_some_and(tool);
+    let Some(start) = facts.source.starts_programs.iter().find(starts) else { return Ok(()) };
+    let what = match start.found.program.as_deref() {
+        Some(shell) if start.found.starts_shell() => {
+            format!("{shell}, a shell, which a shell-less runtime does not have")
+        }
+        Some(program) => format!("{program}, which {} carries and a shell-less runtime does not", base.to_reference()),
+        None => "a shell, which a shell-less runtime does not have".to_string(),
+    };
     Err((
         &rules::RUNTIME_NEEDS_SHELL,
         facts.runtime_stage().from.line,
-        format!(
-            "{}:{} starts {}, a shell, which a shell-less runtime does not have; the runtime image is kept",
-            start.file,
-            start.found.line,
-            start.found.program.as_deref().unwrap_or("a shell")
-        ),
+        format!("{}:{} starts {what}; the runtime image is kept", start.file, start.found.line),
     ))
 }
 

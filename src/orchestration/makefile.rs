@@ -63,7 +63,14 @@ impl Repository {
             let rest = &line[at..];
             let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
             let words: Vec<&str> = command.split_whitespace().skip(1).collect();
-            if let Some(build) = docker_build(&words, path) {
+            // A build after `cd dir &&` runs there; one after `cd "$${TMP}"` is not followed.
+            let dir = path.parent().unwrap_or(Path::new(""));
+            let dir = match cd_before(&line[..at]) {
+                Some(cd) if cd.contains('$') => continue,
+                Some(cd) => normalise(&dir.join(cd)),
+                None => dir.to_path_buf(),
+            };
+            if let Some(build) = docker_build(&words, &dir, path) {
                 self.builds.push(build);
             }
         }
@@ -101,12 +108,7 @@ fn build_at(line: &str) -> Option<usize> {
 fn set_images(line: &str, path: &Path) -> Vec<SetImage> {
     let Some((before, after)) = line.split_once("edit set image ") else { return Vec::new() };
     let dir = path.parent().unwrap_or(Path::new(""));
-    let cd = before
-        .rsplit("cd ")
-        .next()
-        .filter(|_| before.contains("cd "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .map(|dir| dir.trim_matches(['"', '\'']));
+    let cd = cd_before(before);
     // `cd "$${CONFIG_TMP_DIR}/manager"` after `cp -r config/* "$${CONFIG_TMP_DIR}"`: a copy of one
     // of the repository's kustomizations, named by the path after the variable.
     let (kustomization, in_copy) = match cd.filter(|d| d.starts_with('$')) {
@@ -128,6 +130,17 @@ fn set_images(line: &str, path: &Path) -> Vec<SetImage> {
         .collect()
 }
 
+/// The directory the last `cd` of a recipe line before a command goes to (`cd minio-sdk/go/ &&
+/// docker build …`), as written.
+fn cd_before(before: &str) -> Option<&str> {
+    before
+        .rsplit("cd ")
+        .next()
+        .filter(|_| before.contains("cd "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(|dir| dir.trim_matches(['"', '\'']))
+}
+
 /// A word without the `)` that closes a subshell around it (`"webhook=$(IMG)")`).
 fn closing_dropped(word: &str) -> &str {
     let mut word = word;
@@ -139,8 +152,7 @@ fn closing_dropped(word: &str) -> &str {
 
 /// The build one `docker build` command's words (after `build`) describe; `None` when its
 /// Dockerfile or context is not literal or it names no image.
-fn docker_build(words: &[&str], path: &Path) -> Option<Build> {
-    let dir = path.parent().unwrap_or(Path::new(""));
+fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
     let (mut images, mut file, mut target, mut context) = (Vec::new(), None, None, None);
     let mut words = words.iter();
     while let Some(word) = words.next() {
@@ -168,7 +180,7 @@ fn docker_build(words: &[&str], path: &Path) -> Option<Build> {
     }
     Some(Build {
         dockerfile: normalise(&dir.join(relative)),
-        context: Some((normalise(&dir.join(context)), path.display().to_string())),
+        context: Some((normalise(&dir.join(context)), by.display().to_string())),
         images,
         target: target.filter(|t| !t.contains('$')).map(str::to_string),
         ..Build::default()
@@ -241,6 +253,16 @@ fn literal_name(tag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_after_cd_runs_in_that_directory() {
+        let mut repo = Repository::default();
+        let makefile = "go:\n\t@cd minio-sdk/go/ && \\\n\t\tdocker build -q -t acme/sts-example:go .\ntmp:\n\tcd \"$${TMP}\" && docker build -t acme/tmp .\n";
+        repo.read_build_commands(Path::new("examples/clients/Makefile"), makefile);
+        let builds: Vec<(String, Vec<String>)> =
+            repo.builds.iter().map(|b| (b.dockerfile.display().to_string(), b.images.clone())).collect();
+        assert_eq!(builds, [("examples/clients/minio-sdk/go/Dockerfile".to_string(), vec!["sts-example".to_string()])]);
+    }
 
     #[test]
     fn docker_builds_name_their_dockerfile_image_and_stage() {

@@ -24,7 +24,9 @@ pub(super) fn split(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Ref
     refusals::registry_from_argument(facts)?;
     refusals::orchestrated_needs(facts)?;
     refusals::orchestrated_checks(facts)?;
-    refusals::source_shell(facts)?;
+    if let Some(base) = facts.base_image(stage) {
+        refusals::source_starts(facts, base)?;
+    }
     let mut outputs = Vec::new();
     let last_build = facts.builds().filter(|(r, _)| r.stage == stage.index).map(|(r, _)| r.instr).max().unwrap_or(0);
     for (run, cmd) in facts.builds().filter(|(r, _)| r.stage == stage.index) {
