@@ -65,16 +65,39 @@ fn web_server_writes(image: &str) -> Option<String> {
     Some(format!("{server} writes {what}"))
 }
 
-/// The data store an image runs (`redis` for `redis:7.4`), when it is one the repository does not
-/// build: it writes its data, sockets and pid files into its image's own directories.
-fn outside_data_store(image: &str, image_users: &crate::kubernetes::ImageUsers) -> Option<String> {
-    let name = crate::orchestration::image_name(image);
+/// Data stores known by what their servers are given, not by their image's name (an image
+/// built on `mysql:5.7` under a name of its own): the port they serve and the environment
+/// variables only their server's entrypoint reads.
+const SERVER_ENVIRONMENTS: &[(&str, u64, &[&str])] = &[
+    ("mysql", 3306, &["MYSQL_ROOT_PASSWORD", "MYSQL_ALLOW_EMPTY_PASSWORD", "MYSQL_RANDOM_ROOT_PASSWORD"]),
+    ("mariadb", 3306, &["MARIADB_ROOT_PASSWORD", "MARIADB_ALLOW_EMPTY_ROOT_PASSWORD", "MARIADB_RANDOM_ROOT_PASSWORD"]),
+    ("postgres", 5432, &["PGDATA", "POSTGRES_INITDB_ARGS", "POSTGRES_HOST_AUTH_METHOD"]),
+    ("mongo", 27017, &["MONGO_INITDB_ROOT_USERNAME", "MONGO_INITDB_ROOT_PASSWORD"]),
+];
+
+/// The data store a container runs (`redis` for `redis:7.4`; `mysql` for an image that serves
+/// 3306 and is given `MYSQL_ROOT_PASSWORD`), when the repository does not build its image: it
+/// writes its data, sockets and pid files into its image's own directories.
+fn outside_data_store(container: &Value, image_users: &crate::kubernetes::ImageUsers) -> Option<String> {
+    let name = crate::orchestration::image_name(container.get("image").and_then(Value::as_str)?);
+    if image_users.contains_key(&name) {
+        return None;
+    }
     // A packager's name may carry the version (`quay.io/fedora/mysql-80`, `postgresql-16`).
     let store = match name.rsplit_once('-') {
         Some((store, version)) if version.chars().all(|c| c.is_ascii_digit()) => store,
         _ => name.as_str(),
     };
-    (DATA_STORES.contains(&store) && !image_users.contains_key(&name)).then(|| store.to_string())
+    if DATA_STORES.contains(&store) {
+        return Some(store.to_string());
+    }
+    let seq = |key: &str| container.get(key).and_then(Value::as_sequence).cloned().unwrap_or_default();
+    let ports: Vec<u64> = seq("ports").iter().filter_map(|p| p.get("containerPort")?.as_u64()).collect();
+    let variables: Vec<String> = seq("env").iter().filter_map(|e| Some(e.get("name")?.as_str()?.to_string())).collect();
+    SERVER_ENVIRONMENTS
+        .iter()
+        .find(|(_, port, names)| ports.contains(port) && variables.iter().any(|v| names.contains(&v.as_str())))
+        .map(|(store, ..)| store.to_string())
 }
 
 /// True when a container mounts something writable other than /tmp.
@@ -97,7 +120,7 @@ pub(in crate::kubernetes) fn needs_writable_root(
     if let Some(why) = web_server_writes(image) {
         return Some(why);
     }
-    let store = outside_data_store(image, image_users)?;
+    let store = outside_data_store(container, image_users)?;
     if !mounts_writable(container) {
         return Some(format!(
             "{store} writes its data into its image's own directories, and nothing writable is mounted for it"
@@ -118,7 +141,7 @@ pub(in crate::kubernetes) fn unmounted_data_stores(
 ) -> Vec<String> {
     super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let name = outside_data_store(image, image_users)?;
+        let name = outside_data_store(c.value, image_users)?;
         if mounts_writable(c.value) {
             return None;
         }

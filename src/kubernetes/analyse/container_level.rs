@@ -51,6 +51,19 @@ impl Planner<'_, '_> {
             // A privileged container may escalate by definition (the API refuses `false` beside
             // `privileged: true`): HK208 says what matters.
             _ if get("privileged").and_then(Value::as_bool) == Some(true) => {}
+            // A capability added for an image built elsewhere may reach its program, when it does
+            // not run as root, only through file capabilities (`setcap`), which no_new_privs
+            // withholds: sock-shop's java binds port 80 so.
+            value if let Some(added) = self.added_for_image_built_elsewhere(c) => {
+                let message = match value {
+                    Some(true) => format!("{who} sets allowPrivilegeEscalation: true"),
+                    _ => format!("{who} does not set allowPrivilegeEscalation: false"),
+                };
+                let why = format!(
+                    "; it adds {added} for an image nothing here builds, whose program, if it does not run as root, gets it only through file capabilities (setcap), which allowPrivilegeEscalation: false withholds: harden leaves it (set it once you know the image needs no file capabilities)"
+                );
+                self.finding(&rules::PRIVILEGE_ESCALATION, line, message + &why, false);
+            }
             value => {
                 let message = match value {
                     Some(true) => format!("{who} sets allowPrivilegeEscalation: true; fix sets false"),
@@ -65,5 +78,14 @@ impl Planner<'_, '_> {
         self.capabilities(c, &who);
         self.image(c, &who, false);
         made_read_only && !mounts_tmp(c.value)
+    }
+
+    /// The capabilities a container adds (`NET_BIND_SERVICE`), joined, when its image is one the
+    /// repository does not build (one built here is read for `setcap`).
+    fn added_for_image_built_elsewhere(&self, c: &Container<'_>) -> Option<String> {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        let add = c.value.get("securityContext")?.get("capabilities")?.get("add")?.as_sequence()?;
+        let added: Vec<&str> = add.iter().filter_map(Value::as_str).collect();
+        (!added.is_empty() && !self.context.builds(image)).then(|| added.join(", "))
     }
 }

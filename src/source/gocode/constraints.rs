@@ -7,8 +7,24 @@
 const NEVER_BUILT: &[&str] = &["ignore", "mage", "tools", "tool", "generate", "wireinject", "integration", "e2e"];
 
 /// `GOOS` values other than linux, as file name suffixes and build tags.
-const OTHER_OSES: &[&str] =
-    &["darwin", "windows", "freebsd", "openbsd", "netbsd", "plan9", "solaris", "ios", "android", "js", "wasip1"];
+const OTHER_OSES: &[&str] = &[
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
+];
 
 /// True when a file's name restricts it to another operating system (`x_darwin.go`,
 /// `x_windows_amd64.go`).
@@ -58,7 +74,7 @@ mod tests {
 
     #[test]
     fn only_constraints_that_leave_linux_out_keep_a_file_out() {
-        assert!(keeps_out_of_linux_build("darwin"));
+        assert!(keeps_out_of_linux_build("darwin") && named_for_other_os("pse_dragonfly.go"));
         assert!(keeps_out_of_linux_build("windows && amd64"));
         assert!(!keeps_out_of_linux_build("!plan9"), "every system but plan9");
         assert!(!keeps_out_of_linux_build("!windows && !darwin"));
