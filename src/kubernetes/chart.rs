@@ -9,6 +9,7 @@
 //! place (a securityContext the template writes itself, a volume) is left as it is, and so is a
 //! value another workload shares that harden would not change the same way.
 
+mod fallback;
 mod others;
 mod version;
 mod workloads;

@@ -212,6 +212,13 @@ pub(super) fn plan_template(
             findings = Vec::new();
             changes = Err(why);
         }
+        // A value that would take the template's own securityContext from every user stays empty.
+        let entries = |moved: &Vec<Moved>| {
+            moved.iter().find_map(|(entry, ..)| super::fallback::replaced_fallback(template, entry))
+        };
+        if let Some(why) = changes.as_ref().ok().and_then(entries) {
+            changes = Err(why);
+        }
         planned.push(Planned { who, id: workload.id(), findings, changes, sources, pod_source: pod, lines });
     }
     // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
