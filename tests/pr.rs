@@ -607,3 +607,15 @@ async fn the_dashboard_issue_is_one_issue_kept_up_to_date() {
     assert_eq!(open.len(), 1, "never more than one: {all:?}");
     assert_eq!((open[0]["number"].as_u64(), open[0]["body"].as_str()), (Some(number), Some(body.as_str())));
 }
+
+#[tokio::test]
+async fn a_project_its_readme_calls_retired_gets_no_pull_request_nobody_asked_for() {
+    let (data, seed) = (tempfile::tempdir().unwrap(), service());
+    std::fs::write(seed.path().join("README.md"), "# svc\n\n> This project is no longer maintained: use svc2.\n")
+        .unwrap();
+    let sandbox = Sandbox::start(data.path(), &[&format!("{REPO}={}", seed.path().display())]);
+    let (ok, printed) = harden_pr(&sandbox, false);
+    assert!(ok && printed.contains("the README says the project is retired (README.md:3: "), "{printed}");
+    assert!(pulls(&sandbox).await.is_empty());
+    assert!(writes(data.path()).is_empty(), "not a single write");
+}

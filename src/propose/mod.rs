@@ -11,5 +11,6 @@ pub mod decide;
 pub mod fingerprint;
 pub mod forge;
 pub mod pr;
+pub mod retired;
 pub mod reviewers;
 pub mod write;

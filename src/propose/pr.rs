@@ -282,6 +282,13 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
     if action == Action::Open && !ask.may_open {
         action = Action::Nothing(PACED.into());
     }
+    // A project its README says is retired gets no pull request nobody asked for.
+    let retired = super::retired::readme(&root).and_then(|(name, text)| Some((name, super::retired::retired(&text)?)));
+    if let Some((name, (line, said))) = retired.filter(|_| action == Action::Open && ask.request == Request::Auto) {
+        action = Action::Nothing(format!(
+            "the README says the project is retired ({name}:{line}: \"{said}\"): harden opens no pull request nobody asked for (a /harden comment still does)"
+        ));
+    }
     let mut proof = Err("nothing to prove".to_string());
     if matches!(action, Action::Open | Action::Update(_)) {
         // The builders run their own runtimes: prove on a thread of its own.

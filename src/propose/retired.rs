@@ -1,0 +1,61 @@
+//! A project its README says is retired or no longer maintained (ingress-nginx's "Retiring",
+//! kube-lego's "no longer maintained"): nobody would release what a pull request changes, and
+//! an unasked one is noise. Pure: the README's text in, the line that says so out.
+
+/// Phrases that say of the project that nobody maintains it any more.
+const RETIRED: &[&str] = &[
+    "no longer maintained",
+    "no longer being maintained",
+    "no longer actively maintained",
+    "not maintained anymore",
+    "not maintained any more",
+    "unmaintained",
+    "project is deprecated",
+    "repository is deprecated",
+    "project has been archived",
+    "repository has been archived",
+    "project is archived",
+    "has been retired",
+    "project is retired",
+    "retirement",
+    "# retiring",
+];
+
+/// The README's line (1-based) and text that says the project is retired, looked for in its
+/// first 40 lines, where a project says so.
+pub fn retired(readme: &str) -> Option<(usize, String)> {
+    readme.lines().take(40).enumerate().find_map(|(i, line)| {
+        let lower = line.to_ascii_lowercase();
+        RETIRED
+            .iter()
+            .any(|p| lower.contains(p))
+            .then(|| (i + 1, line.trim().trim_start_matches('#').trim().to_string()))
+    })
+}
+
+/// The README at the root of `repo`, with its file name, when it has one.
+pub fn readme(repo: &std::path::Path) -> Option<(String, String)> {
+    ["README.md", "README.rst", "README", "readme.md", "README.markdown"]
+        .iter()
+        .find_map(|name| std::fs::read_to_string(repo.join(name)).ok().map(|text| (name.to_string(), text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retired;
+
+    #[test]
+    fn a_readme_that_says_the_project_is_retired_is_read_so() {
+        assert_eq!(
+            retired("# Ingress NGINX Retirement\n\n## Retiring\n"),
+            Some((1, "Ingress NGINX Retirement".into()))
+        );
+        let lego = "# kube-lego\n\n**Note**: This project is no longer maintained. Use cert-manager.\n";
+        assert_eq!(retired(lego).map(|(line, _)| line), Some(3));
+        for live in ["# acme\n\nA maintained fork of x.\n", "# op\n\nSupports deprecated APIs of Kubernetes.\n"] {
+            assert_eq!(retired(live), None, "{live}");
+        }
+        let late = format!("# op\n{}This project is no longer maintained upstream of x.\n", "text\n".repeat(50));
+        assert_eq!(retired(&late), None, "only the README's opening says it of the project");
+    }
+}
