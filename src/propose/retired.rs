@@ -9,26 +9,31 @@ const RETIRED: &[&str] = &[
     "no longer actively maintained",
     "not maintained anymore",
     "not maintained any more",
-    "unmaintained",
+    "project is unmaintained",
+    "repository is unmaintained",
     "project is deprecated",
     "repository is deprecated",
     "project has been archived",
     "repository has been archived",
-    "project is archived",
-    "has been retired",
+    "project has been retired",
     "project is retired",
-    "retirement",
-    "# retiring",
 ];
+
+/// Words a heading says it with: the README's title (`# Ingress NGINX Retirement`, `# x
+/// (DEPRECATED)`), or a heading that is only the word (`## Retiring`), not `## Deprecated flags`.
+const RETIRED_HEADINGS: &[&str] = &["retirement", "retiring", "retired", "deprecated", "unmaintained"];
 
 /// The README's line (1-based) and text that says the project is retired, looked for in its
 /// first 40 lines, where a project says so.
 pub fn retired(readme: &str) -> Option<(usize, String)> {
+    let title = readme.lines().position(|l| l.starts_with("# "));
     readme.lines().take(40).enumerate().find_map(|(i, line)| {
         let lower = line.to_ascii_lowercase();
-        RETIRED
-            .iter()
-            .any(|p| lower.contains(p))
+        let text = lower.trim_start_matches('#').trim();
+        let heading = lower.starts_with('#')
+            && (RETIRED_HEADINGS.contains(&text)
+                || (title == Some(i) && RETIRED_HEADINGS.iter().any(|w| text.contains(w))));
+        (heading || RETIRED.iter().any(|p| lower.contains(p)))
             .then(|| (i + 1, line.trim().trim_start_matches('#').trim().to_string()))
     })
 }
@@ -52,7 +57,12 @@ mod tests {
         );
         let lego = "# kube-lego\n\n**Note**: This project is no longer maintained. Use cert-manager.\n";
         assert_eq!(retired(lego).map(|(line, _)| line), Some(3));
-        for live in ["# acme\n\nA maintained fork of x.\n", "# op\n\nSupports deprecated APIs of Kubernetes.\n"] {
+        let lives = [
+            "# acme\n\nA maintained fork of x.\n",
+            "# op\n\nSupports deprecated APIs.\n",
+            "# plan\n\nA retirement calculator.\n",
+        ];
+        for live in lives {
             assert_eq!(retired(live), None, "{live}");
         }
         let late = format!("# op\n{}This project is no longer maintained upstream of x.\n", "text\n".repeat(50));
