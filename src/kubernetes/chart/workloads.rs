@@ -224,12 +224,16 @@ pub(super) fn plan_template(
     // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
     // is not checked: said, not passed over in silence.
     let kind_from_value = templated_kind(template);
-    if planned.is_empty() && (holds_workload(text) || kind_from_value.is_some()) {
-        let why = match kind_from_value {
-            Some(line) => format!(
+    let helper_only = only_helpers(template);
+    if planned.is_empty() && (holds_workload(text) || kind_from_value.is_some() || helper_only.is_some()) {
+        let why = match (kind_from_value, helper_only) {
+            (Some(line), _) => format!(
                 "the template makes its workload's kind from a value ({line}), which harden does not render, so it is not checked"
             ),
-            None => "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked".to_string(),
+            (None, Some(helper)) => format!(
+                "the template only calls {helper}, whose workloads (a library chart's, such as one Chart.yaml's dependencies fetch at install) harden does not render, so they are not checked"
+            ),
+            (None, None) => "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked".to_string(),
         };
         planned.push(Planned {
             who: path.to_string(),
@@ -331,4 +335,21 @@ pub(super) fn off_by_default(possible: &[Planned]) -> Option<String> {
     Some(format!(
         "{first}{more} {verb} only when a value turns {them} on, and harden checks what the defaults render: {were} not checked"
     ))
+}
+
+/// The helper a template does nothing but call (`{{ include "common.all" . }}`, k8s-at-home's
+/// charts on their library chart), quoted: everything it renders is that helper's.
+fn only_helpers(template: &str) -> Option<String> {
+    let mut called = None;
+    for line in
+        template.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("{{/*") && !l.starts_with("{{- /*"))
+    {
+        let action = line.strip_prefix("{{")?.strip_suffix("}}")?.trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let mut words = action.split_whitespace();
+        if !matches!(words.next(), Some("include" | "template")) || line.matches("{{").count() != 1 {
+            return None;
+        }
+        called = words.next().map(str::to_string);
+    }
+    called
 }
