@@ -425,7 +425,8 @@ pub fn harden_file(
                     (p.display().to_string(), text)
                 })
                 .collect();
-            let guard = checks::chart_guard(chart, &in_chart, context.helm_docs_check.as_deref());
+            let checks = (context.helm_docs_check.as_deref(), context.helm_schema_check.as_deref());
+            let guard = checks::chart_guard(chart, &in_chart, checks);
             let variants = repository::chart_values_variants(chart, &in_chart);
             let mut context = context.clone();
             context.openshift = context.openshift.or_else(|| kubernetes::chart::openshift_promised(&text));

@@ -45,6 +45,10 @@ pub enum Guard {
     /// helm-docs writes the chart's README from `values.yaml`, and the repository runs it, here
     /// (`.pre-commit-config.yaml:4`): harden does not run helm-docs.
     Docs(String),
+    /// The repository regenerates the chart's `values.schema.json` from `values.yaml` and fails
+    /// when it differs, here (`.github/workflows/lint-test-chart.yaml:48`, `helm schema`):
+    /// harden does not run the generator.
+    GeneratedSchema(String),
 }
 
 impl Guard {
@@ -62,6 +66,9 @@ impl Guard {
             Guard::Schema(_) => "the chart's values.schema.json validates values.yaml (and is often generated from it): harden does not edit the schema".to_string(),
             Guard::Tests(at) => format!(
                 "the chart's tests check the securityContexts it renders ({at}): new defaults would fail them, and harden edits no test"
+            ),
+            Guard::GeneratedSchema(at) => format!(
+                "the repository regenerates the chart's values.schema.json from values.yaml and fails when it differs ({at}): new values need the schema regenerated with them, and harden does not run the generator"
             ),
             Guard::Docs(at) => format!(
                 "helm-docs writes the chart's README from values.yaml, and the repository runs it ({at}): new values need the README regenerated with them, or a check that compares the two fails, and harden does not run helm-docs"

@@ -63,6 +63,9 @@ pub struct Context {
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
     /// change without it.
     pub helm_docs_check: Option<String>,
+    /// Where the repository regenerates its charts' `values.schema.json` from their values and
+    /// fails on a difference (`helm schema`): a chart with a schema gets no values.yaml change.
+    pub helm_schema_check: Option<String>,
     /// Why the manifest is written for OpenShift, whose restricted SCC chooses each pod's user
     /// from a range and refuses one asked for (`deploy/openshift/operator.yaml is OpenShift's`).
     pub openshift: Option<String>,

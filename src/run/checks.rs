@@ -84,15 +84,30 @@ pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> O
 }
 
 /// What else checks the values.yaml of the chart in `chart` (`rel` gives a path in it relative
-/// to it), so that harden proposes no change to it: its schema, its tests, or a helm-docs README
-/// the repository regenerates (`helm_docs`: where it runs helm-docs).
-pub(super) fn chart_guard(chart: &Path, rel: &dyn Fn(&Path) -> PathBuf, helm_docs: Option<&str>) -> Option<Guard> {
+/// to it), so that harden proposes no change to it: its tests, a helm-docs README or a schema the
+/// repository regenerates (`checks`: where it runs helm-docs, and a schema generator), or its
+/// schema, which lets through only values that pass it.
+pub(super) fn chart_guard(
+    chart: &Path,
+    rel: &dyn Fn(&Path) -> PathBuf,
+    (helm_docs, schema_generator): (Option<&str>, Option<&str>),
+) -> Option<Guard> {
     let schema = chart.join("values.schema.json");
-    if schema.is_file() {
-        return Some(Guard::Schema(discover::read_text(&schema).ok()));
-    }
     let docs = helm_docs.filter(|_| readme_by_helm_docs(chart)).map(|at| Guard::Docs(at.to_string()));
-    Guard::of_tests(&super::repository::chart_tests(chart, rel)).or(docs)
+    let generated = schema_generator.filter(|_| schema.is_file()).map(|at| Guard::GeneratedSchema(at.to_string()));
+    let validated = schema.is_file().then(|| Guard::Schema(discover::read_text(&schema).ok()));
+    Guard::of_tests(&super::repository::chart_tests(chart, rel)).or(docs).or(generated).or(validated)
+}
+
+/// The 1-based line of a text that runs a values.schema.json generator (`helm schema`, the
+/// helm-values-schema-json plugin; `helm-schema`), not one that installs it.
+pub(super) fn runs_schema_generator(text: &str) -> Option<usize> {
+    let runs = |line: &str| {
+        let words: Vec<&str> = line.trim().trim_start_matches(['-', '@']).split_whitespace().collect();
+        !line.trim_start().starts_with('#')
+            && (words.windows(2).any(|w| w == ["helm", "schema"]) || words.first() == Some(&"helm-schema"))
+    };
+    text.lines().position(runs).map(|i| i + 1)
 }
 
 /// True when helm-docs writes the README of the chart in `chart`: it has helm-docs's template
@@ -165,5 +180,31 @@ mod tests {
         let stamp = "GIT_TREE_STATE=$(shell if [ -z \"`git status --porcelain`\" ]; then echo clean; fi)\nDIRTY=$(shell git diff --quiet || echo dirty)\n";
         std::fs::write(repo.path().join("Makefile"), stamp).unwrap();
         assert_eq!(codegen_check(repo.path()), None);
+    }
+
+    #[test]
+    fn a_chart_guard_that_blocks_a_change_comes_before_the_schema_that_lets_one_through() {
+        assert_eq!(
+            runs_schema_generator(
+                "helm plugin install https://github.com/losisin/helm-values-schema-json.git
+"
+            ),
+            None
+        );
+        assert_eq!(runs_schema_generator("  run: |\n    helm schema\n"), Some(2));
+        let chart = tempfile::tempdir().unwrap();
+        std::fs::write(chart.path().join("values.schema.json"), "{}").unwrap();
+        let rel = |p: &Path| p.to_path_buf();
+        assert_eq!(chart_guard(chart.path(), &rel, (None, None)), Some(Guard::Schema(Some("{}".into()))));
+        let generated = chart_guard(chart.path(), &rel, (None, Some("ci.yaml:48")));
+        assert_eq!(generated, Some(Guard::GeneratedSchema("ci.yaml:48".into())), "a regenerated schema blocks");
+        std::fs::create_dir_all(chart.path().join("tests")).unwrap();
+        std::fs::write(
+            chart.path().join("tests/deploy_test.yaml"),
+            "asserts:\n  - isNull:\n      path: spec.template.spec.securityContext\n",
+        )
+        .unwrap();
+        let tests = chart_guard(chart.path(), &rel, (None, Some("ci.yaml:48")));
+        assert!(matches!(tests, Some(Guard::Tests(_))), "the chart's tests come first: {tests:?}");
     }
 }

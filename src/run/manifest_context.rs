@@ -55,6 +55,7 @@ pub(super) fn manifest_context(
         platform_users: facts.platform_users.clone(),
         patched: facts.patched.clone(),
         helm_docs_check: facts.helm_docs_check.clone(),
+        helm_schema_check: facts.helm_schema_check.clone(),
         images_read: true,
         ..Default::default()
     };

@@ -30,6 +30,8 @@ pub struct RepositoryFacts {
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`), when it does.
     pub helm_docs_check: Option<String>,
+    /// Where the repository regenerates its charts' values.schema.json (`helm schema`), when it does.
+    pub helm_schema_check: Option<String>,
     /// The tags and digests kustomizations' `images:` give images, each with the manifests
     /// (relative to the repository) the kustomization builds from, where it applies.
     image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
@@ -155,6 +157,7 @@ impl RepositoryFacts {
         }
         facts.orchestration.find_image_updater(|path| discover::read_text(&repo.join(path)).ok());
         facts.helm_docs_check = super::checks::helm_docs_check(repo);
+        facts.helm_schema_check = super::checks::first_line(repo, super::checks::runs_schema_generator);
         if let Some(name) = repository_name(repo) {
             facts.orchestration.name_repository(&name);
         }
