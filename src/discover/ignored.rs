@@ -76,14 +76,20 @@ fn camel_words(name: &str) -> Vec<&str> {
     words
 }
 
+/// Directories whose directories are environments or clusters a GitOps repository deploys to
+/// (`clusters/test/`, flux's `flux bootstrap --path=clusters/test`; `overlays/testing/`): one named
+/// `test` there is a cluster's, not a test suite.
+const ENVIRONMENT_DIRS: &[&str] = &["clusters", "cluster", "environments", "envs", "env", "overlays", "stages"];
+
 /// True for a directory `name` (in a directory named `parent`) harden does not walk by default:
 /// [`DEFAULT_IGNORED`], or a test suite's. A directory of `cmd/` holds a program, even one named
 /// for tests (`cmd/test-server`, a server other projects' tests run, is shipped as an image),
 /// unless a test word is its whole name (`cmd/tests/`); a composite action in `.github/actions/`
-/// is CI's (`build-test-push` builds and pushes the images), not a test suite.
+/// is CI's (`build-test-push` builds and pushes the images), not a test suite; nor is an
+/// environment of [`ENVIRONMENT_DIRS`].
 pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
     let whole_word = TEST_WORDS.contains(&name.to_ascii_lowercase().as_str());
-    let program = (parent == "cmd" || parent == "actions") && !whole_word;
+    let program = (parent == "cmd" || parent == "actions") && !whole_word || ENVIRONMENT_DIRS.contains(&parent);
     let archive = matches!(parent, "" | "charts") && ARCHIVE_DIRS.contains(&name);
     DEFAULT_IGNORED.contains(&name) || PROPOSAL_DIRS.contains(&name) || archive || (!program && is_test_name(name))
 }
@@ -158,6 +164,7 @@ mod tests {
         assert!(!is_ignored_dir("pkg", "archive"), "a package that makes archives is code");
         assert_eq!(ignored_as("archives"), "archived files, which the repository no longer releases");
         assert!(!is_ignored_dir("actions", "build-test-push"), "a composite action of CI");
+        assert!(!is_ignored_dir("clusters", "test") && !is_ignored_dir("overlays", "testing"), "a cluster's");
         // Camel case starts a word: a test's files, not a project's `latestBuild`.
         assert!(is_ignored_dir("extractor", "extractorTestFiles") && !is_ignored_dir("", "latestBuild"));
         assert!(is_test_name("Dockerfile.acceptance") && is_ignored_dir("", "acceptance-tests"));
