@@ -42,6 +42,11 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
             // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
             false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
             false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
+            // Flux's HelmRelease, Argo CD's Application: a chart kept elsewhere makes the pods.
+            false if kinds.iter().any(|k| RELEASES.contains(k)) && kinds.iter().all(|k| RELEASES.contains(k) || !holds_pods_kind(docs, k)) => format!(
+                "{}: it installs a chart from a chart repository with the values it holds, and that chart's templates make the pods; harden hardens a chart's own values.yaml where the chart is in the repository, not the values a release gives a chart kept elsewhere, so its pods are not checked",
+                dedup(&kinds.iter().copied().filter(|k| RELEASES.contains(k)).collect::<Vec<_>>()).join(", ")
+            ),
             false => {
                 // A kind named like a workload in another project's API (volcano's `Job`) says whose.
                 // Where custom resources hold pod templates, they are the kinds to name.
@@ -71,6 +76,15 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
         });
     }
     None
+}
+
+/// Kinds that install a chart kept elsewhere with values of their own (Flux's HelmRelease, Argo
+/// CD's Application and ApplicationSet).
+const RELEASES: &[&str] = &["HelmRelease", "Application", "ApplicationSet"];
+
+/// True when a document of kind `kind` holds containers.
+fn holds_pods_kind(docs: &[Value], kind: &str) -> bool {
+    docs.iter().filter(|d| d.get("kind").and_then(Value::as_str) == Some(kind)).any(holds_pods)
 }
 
 /// True when a document holds containers anywhere (a pod template inside a custom resource;
@@ -108,4 +122,23 @@ fn dedup<'a>(kinds: &[&'a str]) -> Vec<&'a str> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason;
+
+    fn docs(text: &str) -> Vec<yaml_serde::Value> {
+        text.split("---\n").map(|d| yaml_serde::from_str(d).unwrap()).collect()
+    }
+
+    #[test]
+    fn a_release_of_a_chart_kept_elsewhere_says_its_chart_makes_the_pods() {
+        let release = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nspec:\n  values:\n    controllers:\n      app:\n        containers:\n          app:\n            image: {repository: ghcr.io/acme/app}\n---\nkind: OCIRepository\n";
+        let why = reason(&docs(release)).unwrap();
+        assert!(why.starts_with("HelmRelease: it installs a chart") && why.contains("not checked"), "{why}");
+        let runner = "kind: AutoscalingRunnerSet\nspec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/acme/runner\n";
+        assert!(reason(&docs(runner)).unwrap().starts_with("custom resources whose controller makes pods"));
+        assert_eq!(reason(&docs("kind: Namespace\n")).unwrap(), "no workload to harden (kinds: Namespace)");
+    }
 }
