@@ -43,9 +43,9 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
             false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
             false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
             // Flux's HelmRelease, Argo CD's Application: a chart kept elsewhere makes the pods.
-            false if kinds.iter().any(|k| RELEASES.contains(k)) && kinds.iter().all(|k| RELEASES.contains(k) || !holds_pods_kind(docs, k)) => format!(
+            false if docs.iter().any(installs_chart) && docs.iter().all(|d| installs_chart(d) || !holds_pods(d)) => format!(
                 "{}: it installs a chart from a chart repository with the values it holds, and that chart's templates make the pods; harden hardens a chart's own values.yaml where the chart is in the repository, not the values a release gives a chart kept elsewhere, so its pods are not checked",
-                dedup(&kinds.iter().copied().filter(|k| RELEASES.contains(k)).collect::<Vec<_>>()).join(", ")
+                dedup(&docs.iter().filter(|d| installs_chart(d)).filter_map(|d| d.get("kind")?.as_str()).collect::<Vec<_>>()).join(", ")
             ),
             false => {
                 // A kind named like a workload in another project's API (volcano's `Job`) says whose.
@@ -78,13 +78,21 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
     None
 }
 
-/// Kinds that install a chart kept elsewhere with values of their own (Flux's HelmRelease, Argo
-/// CD's Application and ApplicationSet).
-const RELEASES: &[&str] = &["HelmRelease", "Application", "ApplicationSet"];
-
-/// True when a document of kind `kind` holds containers.
-fn holds_pods_kind(docs: &[Value], kind: &str) -> bool {
-    docs.iter().filter(|d| d.get("kind").and_then(Value::as_str) == Some(kind)).any(holds_pods)
+/// True for a document that installs a chart kept elsewhere with values of its own: Flux's
+/// HelmRelease, or Argo CD's Application or ApplicationSet whose source names a `chart`.
+fn installs_chart(doc: &Value) -> bool {
+    fn names_chart(value: &Value) -> bool {
+        match value {
+            Value::Mapping(map) => map.iter().any(|(k, v)| k.as_str() == Some("chart") || names_chart(v)),
+            Value::Sequence(items) => items.iter().any(names_chart),
+            _ => false,
+        }
+    }
+    match doc.get("kind").and_then(Value::as_str) {
+        Some("HelmRelease") => true,
+        Some("Application" | "ApplicationSet") => doc.get("spec").is_some_and(names_chart),
+        _ => false,
+    }
 }
 
 /// True when a document holds containers anywhere (a pod template inside a custom resource;
@@ -140,5 +148,7 @@ mod tests {
         let runner = "kind: AutoscalingRunnerSet\nspec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/acme/runner\n";
         assert!(reason(&docs(runner)).unwrap().starts_with("custom resources whose controller makes pods"));
         assert_eq!(reason(&docs("kind: Namespace\n")).unwrap(), "no workload to harden (kinds: Namespace)");
+        let directory = "kind: Application\nspec:\n  source:\n    path: apps/web\n";
+        assert_eq!(reason(&docs(directory)).unwrap(), "no workload to harden (kinds: Application)");
     }
 }
