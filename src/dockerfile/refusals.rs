@@ -153,12 +153,11 @@ pub(super) fn source_starts(facts: &Facts<'_>, base: &ImageRef) -> Result<(), Re
     };
     let starts = |s: &&Located<Start>| s.found.starts_shell() || s.found.program.as_deref().is_some_and(tool);
     let Some(start) = facts.source.starts_programs.iter().find(starts) else { return Ok(()) };
-    let what = match start.found.program.as_deref() {
-        Some(shell) if start.found.starts_shell() => {
-            format!("{shell}, a shell, which a shell-less runtime does not have")
-        }
-        Some(program) => format!("{program}, which {} carries and a shell-less runtime does not", base.to_reference()),
-        None => "a shell, which a shell-less runtime does not have".to_string(),
+    // (Only a start that names its program is one of these.)
+    let program = start.found.program.as_deref().unwrap_or_default();
+    let what = match start.found.starts_shell() {
+        true => format!("{program}, a shell, which a shell-less runtime does not have"),
+        false => format!("{program}, which {} carries and a shell-less runtime does not", base.to_reference()),
     };
     Err((
         &rules::RUNTIME_NEEDS_SHELL,

@@ -271,9 +271,26 @@ pub(super) fn explicit_root_containers(
     names
 }
 
-/// Leaves alone each container (not left alone already) for which neither the pod nor the
-/// container chooses a user, and `why` gives the rule and message that say why harden's user
-/// would break it: the findings are recorded, and the containers' names returned.
+/// Leaves alone each container (not left alone already) for which `why` gives the rule and
+/// message that say why: the findings are recorded, and the containers' names returned.
+pub(super) fn leave_each(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+    why: impl Fn(&Container<'_>) -> Option<(&'static Rule, String)>,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+        if let Some((rule, message)) = why(c) {
+            findings.push(Finding::new(rule, c.line, message));
+            names.push(c.name.clone());
+        }
+    }
+    names
+}
+
+/// [`leave_each`] of the containers for which neither the pod nor the container chooses a user,
+/// where `why` says why harden's user would break it.
 pub(super) fn leave_userless(
     workload: &Workload<'_>,
     alone: &[String],
@@ -281,17 +298,10 @@ pub(super) fn leave_userless(
     why: impl Fn(&Container<'_>) -> Option<(&'static Rule, String)>,
 ) -> Vec<String> {
     let pod_user = workload.pod_value.get("securityContext").is_some_and(chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        if pod_user || c.value.get("securityContext").is_some_and(chooses_user) {
-            continue;
-        }
-        if let Some((rule, message)) = why(c) {
-            findings.push(Finding::new(rule, c.line, message));
-            names.push(c.name.clone());
-        }
-    }
-    names
+    leave_each(workload, alone, findings, |c| {
+        let own_user = c.value.get("securityContext").is_some_and(chooses_user);
+        (!pod_user && !own_user).then(|| why(c)).flatten()
+    })
 }
 
 /// A workload a kustomize patch runs as root (`runAsUser: 0`: the kubelet refuses a container
@@ -330,18 +340,15 @@ pub(super) fn unconfined_containers(
             == Some("Unconfined")
     };
     let pod = unconfined(workload.pod_value.get("securityContext"));
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        if pod || unconfined(c.value.get("securityContext")) {
+    leave_each(workload, alone, findings, |c| {
+        (pod || unconfined(c.value.get("securityContext"))).then(|| {
             let message = format!(
                 "{} asks for seccompProfile Unconfined on purpose (rootless builders and debuggers need every system call); the container is left alone",
                 c.who(workload)
             );
-            findings.push(Finding::new(&rules::SECCOMP, c.line, message));
-            names.push(c.name.clone());
-        }
-    }
-    names
+            (&rules::SECCOMP, message)
+        })
+    })
 }
 
 /// True when a security context chooses the user: `runAsUser` set, or `runAsNonRoot: true`.

@@ -4,6 +4,7 @@
 use yaml_serde::Value;
 
 use crate::finding::Finding;
+use crate::kubernetes::services::{listen_argument, listen_env};
 use crate::kubernetes::workload::{Container, Workload};
 use crate::rules;
 
@@ -50,8 +51,7 @@ pub(in crate::kubernetes) fn privileged_port_containers(
                 .any(|p| p.get("containerPort").and_then(Value::as_u64) == Some(port))
         };
         // Nor when another container's command names the port (`--addr=0.0.0.0:443`).
-        let named_by =
-            |o: &Container<'_>, port: u64| crate::kubernetes::services::listen_argument(o.value, port).is_some();
+        let named_by = |o: &Container<'_>, port: u64| listen_argument(o.value, port).is_some();
         let named_elsewhere =
             |port: u64| workload.containers.iter().any(|o| o.name != c.name && named_by(o, port)) && !named_by(c, port);
         let served = workload
@@ -63,11 +63,11 @@ pub(in crate::kubernetes) fn privileged_port_containers(
             .iter()
             .map(|(_, p)| ("containerPort".to_string(), *p))
             .chain(probe_port)
-            .chain(crate::kubernetes::services::listen_env(c.value))
+            .chain(listen_env(c.value))
             .chain(served)
             .find(|(_, port)| (1..1024).contains(port))?;
         // The argument that makes the program bind it (`--secure-port=443`) is what to change.
-        let (what, how) = match crate::kubernetes::services::listen_argument(c.value, port) {
+        let (what, how) = match listen_argument(c.value, port) {
             Some(argument) => {
                 // A flag (`--secure-port=443`) is what to set; a bare address is the argument itself.
                 let flag = argument.split_once('=').filter(|_| argument.starts_with('-'));

@@ -9,25 +9,22 @@ use crate::finding::Finding;
 use crate::kubernetes::workload::Workload;
 use crate::rules;
 
-/// The containers (not left alone already) that run a LinuxServer.io image (`lscr.io/linuxserver/…`,
-/// `linuxserver/…`, `ghcr.io/linuxserver/…`), each reported and left alone, whatever user the
-/// manifest chooses.
+/// The containers (not left alone already) that run a LinuxServer.io image
+/// (`lscr.io/linuxserver/…`, `linuxserver/…`, `ghcr.io/linuxserver/…`), each reported and left
+/// alone, whatever user the manifest chooses.
 pub(in crate::kubernetes) fn s6_overlay_containers(
     workload: &Workload<'_>,
     alone: &[String],
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let Some(image) = c.value.get("image").and_then(Value::as_str).filter(|i| linuxserver(i)) else { continue };
+    super::leave_each(workload, alone, findings, |c| {
+        let image = c.value.get("image").and_then(Value::as_str).filter(|i| linuxserver(i))?;
         let message = format!(
             "{} runs {image}, a LinuxServer.io image: its s6-overlay init starts as root (through a setuid helper when the pod chooses a user), writes /run and then drops to the user PUID and PGID name; without privilege escalation, its capabilities or a writable root it would not start, so the container is left alone",
             c.who(workload)
         );
-        findings.push(Finding::new(&rules::IMAGE_STARTS_AS_ROOT, c.line, message));
-        names.push(c.name.clone());
-    }
-    names
+        Some((&rules::IMAGE_STARTS_AS_ROOT, message))
+    })
 }
 
 /// True when a reference names an image of LinuxServer.io's namespace, on any registry.

@@ -1,11 +1,11 @@
 //! The user of a container in a repository that builds no image (a GitOps repository's
 //! deployments, a chart of another project's program, or of its own built elsewhere): that
-//! image's own, which harden cannot read here. (Where the repository builds images, one its
-//! manifests run under a name harden does not link to a build is most likely its own.) A uid of harden's would not own the files the
+//! image's own, which harden cannot read here. A uid of harden's would not own the files the
 //! image gives its user (a data directory, a virtualenv), and `runAsNonRoot` without one fails an
 //! image whose `USER` is a name. With its user not known, it may run as root, whose program may
 //! need its capabilities and setuid helpers (GitLab's Omnibus binds port 80, changes users and
-//! owns its directories).
+//! owns its directories). (Where the repository builds images, one its manifests run under a
+//! name harden does not tie to a build is most likely its own, and is hardened whole.)
 
 use yaml_serde::Value;
 

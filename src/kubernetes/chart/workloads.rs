@@ -213,10 +213,10 @@ pub(super) fn plan_template(
             changes = Err(why);
         }
         // A value that would take the template's own securityContext from every user stays empty.
-        let entries = |moved: &Vec<Moved>| {
+        let fallback_taken = |moved: &Vec<Moved>| {
             moved.iter().find_map(|(entry, ..)| super::fallback::replaced_fallback(template, entry))
         };
-        if let Some(why) = changes.as_ref().ok().and_then(entries) {
+        if let Some(why) = changes.as_ref().ok().and_then(fallback_taken) {
             changes = Err(why);
         }
         planned.push(Planned { who, id: workload.id(), findings, changes, sources, pod_source: pod, lines });
