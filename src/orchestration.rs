@@ -390,6 +390,13 @@ pub fn image_namespace(reference: &str) -> Option<String> {
     (!official).then(|| namespace.to_string())
 }
 
+/// True when a reference names an image of LinuxServer.io's namespace, on any registry
+/// (`lscr.io/linuxserver/syncthing`, `linuxserver/sonarr`, `ghcr.io/linuxserver/baseimage-alpine`):
+/// s6-overlay's init starts it as root and runs its services as the user `PUID` and `PGID` name.
+pub fn linuxserver_image(reference: &str) -> bool {
+    image_namespace(reference).is_some_and(|n| n == "linuxserver" || n.ends_with("/linuxserver"))
+}
+
 /// A relative path with `.` and `..` resolved.
 pub fn normalise(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();

@@ -1,6 +1,7 @@
 //! The Dockerfile rules: findings read off the facts and the plan.
 
 use crate::finding::Finding;
+use crate::orchestration::linuxserver_image;
 use crate::rules;
 
 use super::facts::{Facts, GoRun};
@@ -333,6 +334,23 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ),
             )
         }),
+        // A LinuxServer.io base starts s6-overlay's init as root, which runs the services as the
+        // user PUID and PGID name: root is the init's, not said to be the program's.
+        None if let Some(reference) = base.as_ref().map(|b| b.to_reference()).filter(|r| linuxserver_image(r)) => {
+            out.push(Finding {
+                severity: crate::rules::Severity::Warning,
+                ..Finding::new(
+                    &rules::RUNS_AS_ROOT,
+                    stage.from.line,
+                    match plan.hazards.iter().any(|h| h.rule == rules::BASE_ENTRYPOINT.id) {
+                        true => format!("no USER instruction: the image starts as root, as its base {reference} does (HD149 says why harden keeps that)"),
+                        false => format!(
+                            "no USER instruction: the image starts as root, as its base {reference}, a LinuxServer.io image, does: s6-overlay's init prepares the container as root and runs its services as abc, with the ids PUID and PGID give (a service script may run its program otherwise); harden leaves that to the init"
+                        ),
+                    },
+                )
+            })
+        }
         // Another project's image (`curlimages/curl`) may set a user of its own, which harden
         // does not read: said, not claimed.
         None if base.as_ref().is_some_and(|b| b.is_application_image())

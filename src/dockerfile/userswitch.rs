@@ -218,6 +218,23 @@ pub fn unknown_writes(facts: &Facts<'_>) -> Option<Blocker> {
     })
 }
 
+/// Why the user cannot move where the runtime stays on a LinuxServer.io image: its s6-overlay
+/// init starts as root, prepares the container (`/run`, the owner of `/config`) and runs the
+/// services as abc with the ids `PUID` and `PGID` give; as another user it would not start.
+pub fn linuxserver_base(facts: &Facts<'_>) -> Option<Blocker> {
+    let stage = facts.runtime_stage();
+    let base = facts.base_image(stage)?.to_reference();
+    crate::orchestration::linuxserver_image(&base).then(|| {
+        (
+            &rules::BASE_ENTRYPOINT,
+            stage.from.line,
+            format!(
+                "the runtime stays on {base}, a LinuxServer.io image, whose s6-overlay init starts as root, prepares the container and runs its services as abc with the ids PUID and PGID give; as another user the init would not start, so the user is left as it is"
+            ),
+        )
+    })
+}
+
 /// Why the user cannot move where the runtime stays on an image harden does not know and the
 /// file gives CMD without ENTRYPOINT: the image's own ENTRYPOINT (an init script that drops to
 /// its user with su-exec or gosu) starts the program, and may need root.

@@ -96,7 +96,9 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
         return Err(blocker);
     }
     if let RuntimePlan::Convert { image: None } = runtime
-        && let Some(blocker) = userswitch::base_entrypoint(facts).or_else(|| userswitch::base_program(facts))
+        && let Some(blocker) = userswitch::linuxserver_base(facts)
+            .or_else(|| userswitch::base_entrypoint(facts))
+            .or_else(|| userswitch::base_program(facts))
     {
         return Err(blocker);
     }

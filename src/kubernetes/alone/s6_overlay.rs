@@ -7,6 +7,7 @@ use yaml_serde::Value;
 
 use crate::finding::Finding;
 use crate::kubernetes::workload::Workload;
+use crate::orchestration::linuxserver_image;
 use crate::rules;
 
 /// The containers (not left alone already) that run a LinuxServer.io image
@@ -18,7 +19,7 @@ pub(in crate::kubernetes) fn s6_overlay_containers(
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
     super::leave_each(workload, alone, findings, |c| {
-        let image = c.value.get("image").and_then(Value::as_str).filter(|i| linuxserver(i))?;
+        let image = c.value.get("image").and_then(Value::as_str).filter(|i| linuxserver_image(i))?;
         let message = format!(
             "{} runs {image}, a LinuxServer.io image: its s6-overlay init starts as root (through a setuid helper when the pod chooses a user), writes /run and then drops to the user PUID and PGID name; without privilege escalation, its capabilities or a writable root it would not start, so the container is left alone",
             c.who(workload)
@@ -27,24 +28,19 @@ pub(in crate::kubernetes) fn s6_overlay_containers(
     })
 }
 
-/// True when a reference names an image of LinuxServer.io's namespace, on any registry.
-fn linuxserver(reference: &str) -> bool {
-    let path = reference.split('@').next().unwrap_or(reference);
-    let parts: Vec<&str> = path.split('/').collect();
-    parts.len() >= 2 && parts[parts.len() - 2] == "linuxserver"
-}
-
 #[cfg(test)]
 mod tests {
+    use crate::orchestration::linuxserver_image;
+
     #[test]
     fn linuxserver_images_are_known_on_any_registry() {
         for image in
             ["lscr.io/linuxserver/pairdrop:1.10.7", "linuxserver/sonarr", "ghcr.io/linuxserver/radarr@sha256:ab"]
         {
-            assert!(super::linuxserver(image), "{image}");
+            assert!(linuxserver_image(image), "{image}");
         }
         for image in ["ghcr.io/acme/linuxserver:1.0", "linuxserver", "nginx:1.27"] {
-            assert!(!super::linuxserver(image), "{image}");
+            assert!(!linuxserver_image(image), "{image}");
         }
     }
 }
