@@ -29,9 +29,12 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
         // An image is never expanded by Kubernetes: a placeholder anywhere in it is a script's
         // (`registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}`).
         if key == "image" {
-            return value
+            let braced = value
                 .match_indices(['{', '<'])
                 .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value[..at].ends_with('$'), name)));
+            // envsubst's unbraced `$IMAGE_URL` too.
+            let bare = || value.match_indices('$').find_map(|(at, _)| bare_name(&value[at + 1..]));
+            return braced.or_else(bare);
         }
         let value = value.trim_start_matches(['"', '\'']);
         // `<NAME>` only in an image: elsewhere it is text (`"<b>"`, a document's example).
@@ -46,15 +49,23 @@ fn written(after_dollar: bool, name: String) -> String {
     if after_dollar { format!("${name}") } else { name }
 }
 
-/// `{NAME}` (or, in an image, `<NAME>`) at the start of `text`, when NAME is an upper-case
-/// identifier, written back.
+/// `{NAME}` (or, in an image, `<NAME>`, also `<YOUR-IMAGE>`) at the start of `text`, when NAME
+/// is an upper-case identifier, written back.
 fn upper_name(text: &str) -> Option<String> {
     let (open, close) = if text.starts_with('<') { ('<', '>') } else { ('{', '}') };
     let (name, _) = text.strip_prefix(open)?.split_once(close)?;
     let upper = name.len() > 1
         && name.starts_with(|c: char| c.is_ascii_uppercase())
-        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || (open == '<' && c == '-'));
     upper.then(|| format!("{open}{name}{close}"))
+}
+
+/// `$NAME` written without braces: the upper-case identifier at the start of `text` (after the
+/// `$`), written back.
+fn bare_name(text: &str) -> Option<String> {
+    let end = text.find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')).unwrap_or(text.len());
+    let name = &text[..end];
+    (name.len() > 1 && name.starts_with(|c: char| c.is_ascii_uppercase())).then(|| format!("${name}"))
 }
 
 #[cfg(test)]
@@ -66,6 +77,9 @@ mod tests {
         assert_eq!(placeholder("spec:\n  image: {IMAGE}\n").as_deref(), Some("{IMAGE}"));
         assert_eq!(placeholder("args:\n- ${REGISTRY}/app\n").as_deref(), Some("${REGISTRY}"));
         assert_eq!(placeholder("  image: ${IMG}\n").as_deref(), Some("${IMG}"));
+        assert_eq!(placeholder("  image: $IMAGE_URL\n").as_deref(), Some("$IMAGE_URL"));
+        assert_eq!(placeholder("  image: <YOUR-CONTAINER>\n").as_deref(), Some("<YOUR-CONTAINER>"));
+        assert_eq!(placeholder("  image: ghcr.io/acme/app:1.0@sha256:ab\n"), None);
         let tag = "containers:\n- name: autoscaler\n  image: registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}\n";
         assert_eq!(placeholder(tag).as_deref(), Some("{LATEST_RELEASE}"));
         assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);
