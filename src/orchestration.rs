@@ -14,6 +14,7 @@ use kubernetes::{Container, containers};
 use yaml::{documents, key_values, scalar, words};
 
 mod bake;
+mod cloudbuild;
 mod compose;
 mod docs;
 mod goreleaser;
@@ -28,6 +29,7 @@ mod workflows;
 mod yaml;
 
 pub use bake::BAKE_FILES;
+pub use cloudbuild::is_cloudbuild_name;
 pub use compose::is_compose_name;
 pub use goreleaser::is_goreleaser_name;
 pub use ko::{default_base as ko_default_base, is_ko_name};
@@ -225,6 +227,8 @@ impl Repository {
                 self.compose(&doc, dir, path);
             } else if is_skaffold_name(name) {
                 self.skaffold(&doc, dir, path);
+            } else if is_cloudbuild_name(name) {
+                self.cloudbuild(&doc, path);
             } else if is_goreleaser_name(name) {
                 self.goreleaser(&doc, path);
             } else if is_ko_name(name) {

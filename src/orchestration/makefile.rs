@@ -152,7 +152,7 @@ fn closing_dropped(word: &str) -> &str {
 
 /// The build one `docker build` command's words (after `build`) describe; `None` when its
 /// Dockerfile or context is not literal or it names no image.
-fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
+pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
     let (mut images, mut file, mut target, mut context) = (Vec::new(), None, None, None);
     let mut words = words.iter();
     while let Some(word) = words.next() {

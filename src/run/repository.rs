@@ -73,6 +73,7 @@ impl RepositoryFacts {
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
+                || orchestration::is_cloudbuild_name(name)
                 || orchestration::is_goreleaser_name(name)
                 || orchestration::is_ko_name(name)
                 || orchestration::is_workflow(&path))
