@@ -26,7 +26,7 @@ const PROPOSAL_DIRS: &[&str] = &["design", "proposals", "enhancements", "keps"];
 
 /// Directories at the repository's root (or beside its charts) that hold what it no longer
 /// releases (`archives/` of retired charts, which its chart-testing and release skip).
-const ARCHIVE_DIRS: &[&str] = &["archive", "archives", "archived"];
+const ARCHIVE_DIRS: &[&str] = &["archive", "archives", "archived", "_archive", "_archived"];
 
 /// Words that make a directory or Dockerfile a test suite's (`test/`, `testing/kind/`, `e2e/`,
 /// `integration-tests/`, `functests/`, `suites/`, `Dockerfile.e2e-tests`, `Dockerfile.acceptance`, `_testdata`, a fuzzing harness's
@@ -160,7 +160,9 @@ mod tests {
         );
         assert!(!is_ignored_dir("", "latest") && !is_ignored_dir("", "contest"));
         assert!(!is_ignored_dir("cmd", "test-server") && is_ignored_dir("cmd", "testdata"));
-        assert!(is_ignored_dir("", "archives") && is_ignored_dir("charts", "archive"));
+        assert!(
+            is_ignored_dir("", "archives") && is_ignored_dir("charts", "archive") && is_ignored_dir("", "_archived")
+        );
         assert!(!is_ignored_dir("pkg", "archive"), "a package that makes archives is code");
         assert_eq!(ignored_as("archives"), "archived files, which the repository no longer releases");
         assert!(!is_ignored_dir("actions", "build-test-push"), "a composite action of CI");
