@@ -218,6 +218,13 @@ pub fn harden(
         left_alone.push(why);
     }
     findings.extend(unchecked.map(|why| Finding::new(&rules::CHART_TEMPLATE, 1, why)));
+    // A switch of the chart's own that a template reads beside a /tmp mount is the way.
+    let reads = |s: &String| templates.iter().any(|(_, t)| t.contains(&format!(".Values.{s}")) && t.contains("/tmp"));
+    for f in findings.iter_mut().filter(|f| f.message.ends_with(workloads::TEMPLATE_MOUNTS_TMP)) {
+        if let Some(switch) = others::read_only_switch(&values).filter(reads) {
+            f.message.push_str(&format!(", which the chart's own value {switch} does with it: set it to true"));
+        }
+    }
     for (at, why) in users_chosen_by_variants(&mut changes, variants) {
         let line = line_of(&at);
         let user_fields = [rules::RUN_AS_NON_ROOT.id, rules::RUN_AS_USER.id, rules::RUN_AS_GROUP.id];

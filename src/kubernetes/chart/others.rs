@@ -86,9 +86,34 @@ pub(super) fn schema_refuses(schema: &str, before: &str, values: &str) -> Option
     Some(format!("{} {error}", if at.is_empty() { "at the top:".to_string() } else { format!("at {at}:") }))
 }
 
+/// The values path of a chart's own switch for a read-only root (Reloader's
+/// `reloader.readOnlyRootFileSystem`, whose template sets the field and mounts /tmp with it):
+/// a boolean key so named outside any securityContext, off in the defaults.
+pub(super) fn read_only_switch(values: &Value) -> Option<String> {
+    fn find(value: &Value, path: &mut Vec<String>) -> Option<String> {
+        for (key, child) in value.as_mapping()? {
+            let key = key.as_str()?;
+            if key.to_ascii_lowercase().contains("securitycontext") {
+                continue;
+            }
+            path.push(key.to_string());
+            if key.eq_ignore_ascii_case("readOnlyRootFilesystem") && child.as_bool() == Some(false) {
+                return Some(path.join("."));
+            }
+            if let Some(found) = find(child, path) {
+                return Some(found);
+            }
+            path.pop();
+        }
+        None
+    }
+    find(values, &mut Vec::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::schema_refuses;
+    use yaml_serde::Value;
 
     #[test]
     fn a_schema_refuses_only_what_the_new_values_bring() {
@@ -99,5 +124,17 @@ mod tests {
         let refused = "policy: null\nsecurityContext:\n  capabilities: {drop: [ALL]}\n";
         let why = schema_refuses(schema, before, refused).unwrap();
         assert!(why.starts_with("at /securityContext:") && why.contains("capabilities"), "{why}");
+    }
+
+    #[test]
+    fn a_chart_switch_for_a_read_only_root_is_found_outside_security_contexts() {
+        let values: Value = yaml_serde::from_str(
+            "reloader:\n  readOnlyRootFileSystem: false\n  securityContext:\n    readOnlyRootFilesystem: false\n",
+        )
+        .unwrap();
+        assert_eq!(super::read_only_switch(&values).as_deref(), Some("reloader.readOnlyRootFileSystem"));
+        let contexts: Value =
+            yaml_serde::from_str("containerSecurityContext:\n  readOnlyRootFilesystem: false\n").unwrap();
+        assert_eq!(super::read_only_switch(&contexts), None);
     }
 }

@@ -14,6 +14,9 @@ use super::super::analyse::root_filesystem::TMP_MOUNTED;
 use super::super::change::{Change, Op, Seg};
 use super::super::{Context, analyse, services, tree, workload};
 
+/// What a finding on a read-only root says where the template would have to mount /tmp.
+pub(super) const TEMPLATE_MOUNTS_TMP: &str = "; harden leaves it: the template would have to mount a /tmp volume";
+
 /// A change moved to `values.yaml`: the values path of the security context, the keys inside it,
 /// and what is done there.
 pub(super) type Moved = (Vec<String>, Vec<String>, Op);
@@ -187,9 +190,7 @@ pub(super) fn plan_template(
                 (Ok(moved), None) => {
                     for f in findings.iter_mut().filter(|f| f.rule == rules::WRITABLE_ROOT.id && f.fixed) {
                         f.fixed = false;
-                        f.message = f
-                            .message
-                            .replace(TMP_MOUNTED, "; harden leaves it: the template would have to mount a /tmp volume");
+                        f.message = f.message.replace(TMP_MOUNTED, TEMPLATE_MOUNTS_TMP);
                     }
                     changes = Ok(moved);
                 }
