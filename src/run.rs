@@ -26,6 +26,7 @@ use manifest_context::{built_image, made_from, manifest_context, stale_copies, s
 pub use pinning::{pin, pinnable_references};
 use programs::Programs;
 use repository::RepositoryFacts;
+pub use repository::readmes;
 
 /// What happened to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

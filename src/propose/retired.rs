@@ -38,13 +38,6 @@ pub fn retired(readme: &str) -> Option<(usize, String)> {
     })
 }
 
-/// The README at the root of `repo`, with its file name, when it has one.
-pub fn readme(repo: &std::path::Path) -> Option<(String, String)> {
-    ["README.md", "README.rst", "README", "readme.md", "README.markdown"]
-        .iter()
-        .find_map(|name| std::fs::read_to_string(repo.join(name)).ok().map(|text| (name.to_string(), text)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::retired;

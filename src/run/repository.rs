@@ -304,7 +304,7 @@ fn repository_name(repo: &Path) -> Option<String> {
 }
 
 /// The READMEs in `dir` (relative to `repo`): `README.md`, `README`, `readme.markdown`…
-fn readmes(repo: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
+pub fn readmes(repo: &Path, dir: &Path) -> Vec<(PathBuf, String)> {
     let entries = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
     entries
         .filter_map(|entry| {
