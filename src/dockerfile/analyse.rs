@@ -296,7 +296,9 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let script_drop = super::userswitch::script_drops_root(facts);
     let why_kept = if script_drop { String::new() } else { why_kept };
     let drops_later = drops_later.map(|d| d + &why_kept).or(Some(why_kept).filter(|w| !w.is_empty()));
-    let root_start = |line: usize, message: String| match script_drop {
+    // Root the program or its containers need (harden keeps it for them) is no error to fix.
+    let root_needed = kept_user::root_needed(facts, plan);
+    let root_start = |line: usize, message: String| match script_drop || root_needed {
         true => {
             Finding { severity: crate::rules::Severity::Warning, ..Finding::new(&rules::RUNS_AS_ROOT, line, message) }
         }

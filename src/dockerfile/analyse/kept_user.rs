@@ -67,6 +67,15 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
     }
 }
 
+/// True where root is what the program or the containers running it need, as far as harden
+/// knows: a finding that keeps the user for itself (a low port, a root resource), not the image
+/// for what it carries, or what those containers ask of root (the node's files, its PIDs).
+pub(super) fn root_needed(facts: &Facts<'_>, plan: &Plan) -> bool {
+    let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
+    let for_itself = why_kept.or(plan.hazards.first()).is_some_and(|why| USER_REASONS.contains(&why.rule));
+    !facts.source.orchestration.root_needs.is_empty() || (matches!(plan.runtime, RuntimePlan::Keep) && for_itself)
+}
+
 /// What HD101 adds where the plan keeps the runtime: `; harden keeps it (HD131 says why)`, or,
 /// where only the user's finding keeps it (a low port, the Docker socket), that the runtime
 /// moves to distroless only together with the user, which that finding keeps.
