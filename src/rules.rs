@@ -308,6 +308,9 @@ rules! {
     ROOT_HOME_MOUNT = "HK233" "root-home-mount" Warning false ""
         "A container mounts a volume in root's home (`/root`, `/root/.kube`) and neither it nor its pod chooses a user: its program finds there what it reads as $HOME (a configuration file, a kubeconfig), and another user has another home."
         "Not fixed: the container is left alone; mount the volume in the home of the user the image runs as, or set HOME to where it is, then harden hardens the rest.";
+    SHARED_VOLUME = "HK234" "shared-volume-owner" Warning false ""
+        "A container writes to a share whose files keep the owners its server gives them (an NFS, CephFS or GlusterFS volume inline, or a claim bound to such a PersistentVolume, or to a StorageClass of an NFS provisioner, in the repository) and neither it nor its pod chooses a user, nor does an image built here: the kubelet gives such a volume no fsGroup, so no user harden chooses is known to write it."
+        "Not fixed: the container is left alone; run it as the user that owns the share's files (or have the server map writes to one), then harden hardens the rest.";
     UNKNOWN_SECURITY_FIELD = "HK230" "unknown-security-context-field" Warning false ""
         "A pod's or container's securityContext has a field Kubernetes does not know there: a misspelt one (`allowPrivilegedEscalation`), or a container's field in the pod's securityContext (`readOnlyRootFilesystem`). The API server drops it, or refuses the object under strict field validation, so the setting it means is not made."
         "Not fixed: the field is left for its author to spell or move; where the setting it means is missing, harden's own fix adds it where Kubernetes reads it.";

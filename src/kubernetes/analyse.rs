@@ -90,7 +90,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));
     alone.extend(privileged_port_containers(workload, &alone, context, &mut findings));
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
-    alone.extend(volume_owner_containers(workload, &alone, &mut findings));
+    alone.extend(volume_owner_containers(workload, &alone, context, &mut findings));
     alone.extend(script_write_containers(workload, &alone, context, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, context, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();

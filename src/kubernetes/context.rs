@@ -66,6 +66,11 @@ pub struct Context {
     /// Where the repository regenerates its charts' `values.schema.json` from their values and
     /// fails on a difference (`helm schema`): a chart with a schema gets no values.yaml change.
     pub helm_schema_check: Option<String>,
+    /// The claims bound to a share whose files keep their server's owners (NFS, CephFS), by
+    /// claim name, with what each is bound to: the kubelet gives such a volume no fsGroup.
+    pub unowned_claims: std::collections::BTreeMap<String, String>,
+    /// The StorageClasses whose provisioner makes NFS shares, by name, with where each is.
+    pub unowned_classes: std::collections::BTreeMap<String, String>,
     /// Why the manifest is written for OpenShift, whose restricted SCC chooses each pod's user
     /// from a range and refuses one asked for (`deploy/openshift/operator.yaml is OpenShift's`).
     pub openshift: Option<String>,

@@ -17,6 +17,7 @@ pub mod kustomize;
 mod placeholders;
 pub mod rewrite;
 pub mod services;
+pub mod storage;
 pub mod tree;
 mod unhardened;
 pub mod workload;

@@ -46,8 +46,9 @@ pub struct Workload<'a> {
     pub annotations: Vec<(String, String)>,
     /// Containers and init containers.
     pub containers: Vec<Container<'a>>,
-    /// True for a StatefulSet with `volumeClaimTemplates`: each pod gets persistent volumes.
-    pub claim_templates: bool,
+    /// A StatefulSet's `volumeClaimTemplates`, each pod's persistent volumes: each name with
+    /// its storage class.
+    pub claim_templates: Vec<(String, Option<String>)>,
     /// The (Service, port) of the file's Services that send to its pods on a port below 1024.
     pub service_ports: Vec<(String, u64)>,
 }
@@ -84,7 +85,7 @@ impl Workload<'_> {
     pub fn mounts_persistent_volume(&self) -> bool {
         let claims = self.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
         let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
-        claimed || self.claim_templates
+        claimed || !self.claim_templates.is_empty()
     }
 
     /// `Kind/name`, as configuration and messages name it.
@@ -176,7 +177,14 @@ pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, nod
         }
     }
     let line = node.entry("kind").map_or(1, |e| lines.line_of(e.key_range.start));
-    let claim_templates = value.get("spec").and_then(|s| s.get("volumeClaimTemplates")).is_some();
+    let templates = value.get("spec").and_then(|s| s.get("volumeClaimTemplates")).and_then(Value::as_sequence);
+    let claim_templates = (templates.into_iter().flatten())
+        .map(|t| {
+            let name = t.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("unnamed");
+            let class = t.get("spec").and_then(|s| s.get("storageClassName")).and_then(Value::as_str);
+            (name.to_string(), class.map(str::to_string))
+        })
+        .collect();
     let service_ports = Vec::new();
     Some(Workload {
         doc,

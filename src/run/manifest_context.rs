@@ -56,6 +56,8 @@ pub(super) fn manifest_context(
         patched: facts.patched.clone(),
         helm_docs_check: facts.helm_docs_check.clone(),
         helm_schema_check: facts.helm_schema_check.clone(),
+        unowned_claims: facts.storage.unowned_claims(),
+        unowned_classes: facts.storage.unowned_classes().clone(),
         images_read: true,
         ..Default::default()
     };

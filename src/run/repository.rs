@@ -27,6 +27,9 @@ pub struct RepositoryFacts {
     /// The files kustomizations put into generated ConfigMaps and Secrets (relative to the
     /// repository), each with the kustomization and its generator's key.
     generated_data: BTreeMap<PathBuf, (PathBuf, &'static str)>,
+    /// The PersistentVolumes, StorageClasses and claims of the repository's manifests: which
+    /// claims are bound to a share that keeps its server's owners.
+    pub storage: crate::kubernetes::storage::Storage,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`), when it does.
     pub helm_docs_check: Option<String>,
@@ -70,6 +73,8 @@ impl RepositoryFacts {
             }
             let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let kustomization = kustomize::FILE_NAMES.contains(&name);
+            let Ok(text) = discover::read_text(&f.path) else { continue };
+            facts.storage.read(&text, &path.display().to_string());
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
@@ -80,7 +85,6 @@ impl RepositoryFacts {
             {
                 continue;
             }
-            let Ok(text) = discover::read_text(&f.path) else { continue };
             if !kustomization {
                 facts.orchestration.read(&path, &text);
                 continue;

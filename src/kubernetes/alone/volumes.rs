@@ -4,26 +4,79 @@
 //! owners and modes of its own (cert-manager's csi-driver: root's, 0440, unless the volume asks
 //! for a group), which the kubelet gives fsGroup only where the driver asks; and a volume mounted
 //! in root's home (`/root`), where the program looks for what it reads as `$HOME`, which another
-//! user's home is not.
+//! user's home is not; and a share whose files keep the owners its server gives them (NFS,
+//! CephFS, GlusterFS), which the kubelet gives no fsGroup either.
 
 use yaml_serde::Value;
 
 use crate::finding::Finding;
+use crate::kubernetes::Context;
+use crate::kubernetes::storage::inline_share;
 use crate::kubernetes::workload::{Container, Workload};
 use crate::rules::{self, Rule};
 
 /// The containers (not left alone already) whose volumes no user harden chooses could use: a raw
-/// block device, an inline CSI volume, a mount in root's home. Each is reported and left alone.
+/// block device, an inline CSI volume, a mount in root's home, a share that keeps its server's
+/// owners. Each is reported and left alone.
 pub(in crate::kubernetes) fn volume_owner_containers(
     workload: &Workload<'_>,
     alone: &[String],
+    context: &Context,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
     let mut names = block_device_containers(workload, alone, findings);
     let seen = |names: &[String]| [alone, names].concat();
     names.extend(inline_csi_containers(workload, &seen(&names), findings));
     names.extend(root_home_containers(workload, &seen(&names), findings));
+    names.extend(share_containers(workload, &seen(&names), context, findings));
     names
+}
+
+/// The containers (not left alone already) that write to a share whose files keep the owners
+/// its server gives them (an inline `nfs:` volume, a claim bound to an NFS PersistentVolume or
+/// provisioner here) while neither they nor their pod choose a user, nor does an image built here
+/// with a non-root user: each is reported and left alone, as fsGroup does not reach such a share
+/// and no user harden chooses is known to write it.
+fn share_containers(
+    workload: &Workload<'_>,
+    alone: &[String],
+    context: &Context,
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let volumes = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
+    let mut shares: Vec<(&str, String)> = volumes
+        .filter_map(|v| {
+            let name = v.get("name")?.as_str()?;
+            if let Some(what) = inline_share(v) {
+                return Some((name, what.to_string()));
+            }
+            let claim = v.get("persistentVolumeClaim")?.get("claimName")?.as_str()?;
+            Some((name, context.unowned_claims.get(claim)?.clone()))
+        })
+        .collect();
+    for (name, class) in &workload.claim_templates {
+        if let Some(what) = class.as_ref().and_then(|c| context.unowned_classes.get(c)) {
+            shares.push((name, format!("the claim template {name}, of {what}")));
+        }
+    }
+    leave_alone(workload, alone, findings, &rules::SHARED_VOLUME, |c| {
+        // An image built here with a non-root user keeps it: no owner changes.
+        let image = c.value.get("image").and_then(Value::as_str).unwrap_or_default();
+        if context.image_user(image).is_some_and(|u| u.split(':').next() != Some("0")) {
+            return None;
+        }
+        let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+        let writable = mounts.filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true));
+        let mounted: Vec<String> = writable
+            .filter_map(|m| shares.iter().find(|(name, _)| Some(*name) == m.get("name").and_then(Value::as_str)))
+            .map(|(name, what)| format!("{name} ({what})"))
+            .collect();
+        (!mounted.is_empty()).then(|| format!(
+            "{} writes to the volume {}: the kubelet gives such a share no fsGroup (its files keep the owners its server gives them), so no user harden chooses is known to write it; the container is left alone (run it as the user that owns the share's files, or have the server map its writes to that user)",
+            c.who(workload),
+            mounted.join(", ")
+        ))
+    })
 }
 
 /// The containers (not left alone already) that mount a volume in root's home (`/root`,
