@@ -26,6 +26,7 @@ mod container_level;
 mod container_users;
 mod image_pins;
 mod left_alone_gaps;
+mod non_root;
 mod openshift;
 mod patched_fields;
 pub mod root_filesystem;
@@ -176,10 +177,15 @@ impl<'w> Planner<'w, '_> {
     /// container left alone, the pod level would reach that container too: the value is set
     /// instead on each handled container that does not set the key itself.
     fn set_for_pod(&mut self, rule: &Rule, rest: &[&str], value: Value) {
-        if self.whole_pod() {
-            self.set(rule, self.pod_path(rest), value);
-            return;
+        match self.whole_pod() {
+            true => self.set(rule, self.pod_path(rest), value),
+            false => self.set_in_containers(rule, rest, value),
         }
+    }
+
+    /// Sets a `securityContext` value (`rest` starts with `securityContext`) on each handled
+    /// container that does not set the key itself.
+    fn set_in_containers(&mut self, rule: &Rule, rest: &[&str], value: Value) {
         let key = rest[1];
         let lacking: Vec<Vec<Seg>> = self
             .handled
@@ -243,50 +249,13 @@ impl<'w> Planner<'w, '_> {
             !considered.is_empty() && considered.iter().all(set)
         };
         let containers_non_root = every_container("runAsNonRoot", &|v| v.as_bool() == Some(true));
+        let containers_users = every_container("runAsUser", &|v| v.as_u64().is_some_and(|uid| uid > 0));
         let containers_seccomp = every_container("seccompProfile", &|v| {
             matches!(v.get("type").and_then(Value::as_str), Some("RuntimeDefault" | "Localhost"))
         });
         let platform = self.platform_chooses_user();
         let why = platform.as_deref().unwrap_or_default();
-        match get("runAsNonRoot").and_then(Value::as_bool) {
-            Some(true) => {}
-            None if containers_non_root => {}
-            // Where the image's user is not known, runAsNonRoot alone could stop the pod outside
-            // the platform the patch is for (an image built here with a non-root user is safe).
-            None if platform.is_some() && !self.images_users_known() => self.finding(
-                &rules::RUN_AS_NON_ROOT,
-                line,
-                format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),
-                false,
-            ),
-            None if get("runAsUser").is_none() && let Some(account) = self.any_unknown_account() => self.finding(
-                &rules::RUN_AS_NON_ROOT,
-                line,
-                format!("{id} does not set runAsNonRoot: true; not fixed: {account}"),
-                false,
-            ),
-            _ if explicit_root => self.finding(
-                &rules::RUN_AS_NON_ROOT,
-                line,
-                format!(
-                    "{id} does not set runAsNonRoot: true; not fixed, it would stop the pod that asks for runAsUser: 0"
-                ),
-                false,
-            ),
-            Some(false) => {
-                self.finding(
-                    &rules::RUN_AS_NON_ROOT,
-                    line,
-                    format!("{id} sets runAsNonRoot: false; fix sets true"),
-                    true,
-                );
-                self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
-            }
-            None => {
-                self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{id} does not set runAsNonRoot: true"), true);
-                self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
-            }
-        }
+        self.pod_non_root(explicit_root, containers_non_root, containers_users, platform.as_deref());
         let (mut set_user, mut user_per_container, mut users_given) = (false, false, false);
         match get("runAsUser").and_then(Value::as_u64) {
             Some(0) => self.finding(
