@@ -70,7 +70,8 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             }
             continue;
         }
-        if dropped {
+        // A line of a branch not taken may still close it (`{{- end }}{{- end }}`).
+        if dropped && !line.contains("{{") {
             continue;
         }
         let mut rest = line;
@@ -113,7 +114,7 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             out.text.push_str(&action_value(action, values));
             rest = &rest[start + end + 2..];
         }
-        if !wrote_block {
+        if !wrote_block && !(dropped && scope.dropped()) {
             if !scope.dropped() {
                 out.text.push_str(rest);
             }
@@ -208,6 +209,8 @@ fn block_action(action: &str, scope: &Scope) -> Option<Block> {
     };
     match rest.as_slice() {
         ["toYaml", path] | [path, "toYaml"] => block(path, &[]),
+        // `tpl (toYaml .) $`: the value, its own actions rendered (harden writes none).
+        ["tpl", "(toYaml", path, "$" | "."] if path.ends_with(')') => block(path, &[]),
         // Bitnami's `omit .Values.podSecurityContext "enabled" | toYaml`: the value less its switch.
         ["omit", path, keys @ .., "toYaml"] if keys.iter().all(|k| k.starts_with('"')) => block(path, keys),
         _ => None,
@@ -328,6 +331,9 @@ mod tests {
         );
         assert_eq!(&rendered.text[rendered.blocks[0].range.clone()], "    {}\n");
         assert_eq!(&rendered.text[rendered.blocks[1].range.clone()], "      runAsNonRoot: true\n");
+        let through_tpl = "spec:\n  {{- with .Values.podSecurityContext }}\n  securityContext:\n    {{- tpl (toYaml .) $ | nindent 4 }}\n  {{- end }}\n";
+        let paths: Vec<Vec<String>> = render(through_tpl, &values).blocks.into_iter().map(|b| b.path).collect();
+        assert_eq!(paths, [["podSecurityContext".to_string()]], "tpl over toYaml is the value");
         let parsed: Value = yaml_serde::from_str(&rendered.text).unwrap();
         let container = &parsed["spec"]["containers"][0];
         assert_eq!(container["securityContext"]["runAsNonRoot"], Value::Bool(true), "{}", rendered.text);
@@ -363,6 +369,20 @@ mod tests {
         assert!(!render(&wrapped, &watcher).text.contains("watcher: on"), "in parentheses");
         let global = "spec:\n  {{- if (eq .Values.global.scheduler.enabled true) }}\n  scheduler: on\n  {{- end }}\n";
         assert!(render(global, &watcher).text.contains("scheduler: on"), "a global the parent gives is not known here");
+        let lists: Value = yaml_serde::from_str("extraNamespaces: []\npodSecurityContext: []\n").unwrap();
+        let listed = "spec:\n  {{- if .Values.extraNamespaces }}\n  extra: on\n  {{- end }}\n  {{- if .Values.podSecurityContext }}\n  pod: on\n  {{- end }}\n";
+        let listed = render(listed, &lists).text;
+        // A branch opened inside a line and closed on a later one, with another.
+        let opened =
+            "args:\n  - --export={{ .Values.on }}{{ if .Values.on }}\n  - --channel=x\n{{- end }}{{- end }}\nport: 1\n";
+        let opened = render(
+            &format!("{{{{ if .Values.extra }}}}{opened}"),
+            &yaml_serde::from_str("on: false\nextra: yes\n").unwrap(),
+        )
+        .text;
+        assert!(opened.contains("port: 1") && !opened.contains("channel"), "{opened}");
+        assert!(!listed.contains("extra: on"), "an empty list is false, as Go takes it: {listed}");
+        assert!(listed.contains("pod: on"), "a securityContext written [] is where harden writes: {listed}");
     }
 
     #[test]

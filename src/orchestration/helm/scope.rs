@@ -118,9 +118,14 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
         (!parents).then(|| lookup(values, &path))
     };
     match words {
-        // An empty mapping or list still renders, as for `with`: the template takes what harden
-        // would write into it (`if .Values.podSecurityContext`).
-        [path] => value(path).map(|v| truthy(v) || matches!(v, Value::Mapping(_) | Value::Sequence(_))),
+        // An empty mapping still renders, as for `with`: the template takes what harden would
+        // write into it (`if .Values.podSecurityContext`), also where the chart wrote it `[]`;
+        // another empty list is false, as Go takes it (`if .Values.extraNamespaces`).
+        [path] => value(path).map(|v| match v {
+            Value::Mapping(_) => true,
+            Value::Sequence(_) if path.to_ascii_lowercase().ends_with("securitycontext") => true,
+            v => truthy(v),
+        }),
         ["not", path] => value(path).map(|v| !truthy(v)),
         // `and (eq .Values.cloudProvider "magnum") (.Values.caPath)`: each term a condition.
         [op @ ("and" | "or"), ..] => {
