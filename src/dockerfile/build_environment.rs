@@ -59,9 +59,14 @@ pub(super) fn build_environment(facts: &facts::Facts<'_>, command: Option<&model
     let golang = facts.base_image(stage).is_some_and(|b| {
         b.family() == image::Family::Golang && !b.tag.as_deref().is_some_and(|t| t.contains("onbuild"))
     }) && !stage.instructions.iter().any(|i| matches!(i.body, model::Body::Expose(_)));
+    // A cross-compiling toolchain (goreleaser-cross, golang-cross, xgo) starts its build tool.
+    let cross = facts.base_image(stage).map(image::ImageRef::short_name).filter(|n| n.contains("cross") || *n == "xgo");
     let builder = match (builder, command) {
         (Some(builder), _) => builder,
         (None, None) if golang => "has no command of its own, so it starts the golang image's shell".into(),
+        (None, None) if let Some(cross) = cross => {
+            format!("has no command of its own, so it starts {cross}'s, a cross-compiling toolchain's build tool")
+        }
         _ => return None,
     };
     // A build tool the stage runs (`goreleaser build`, `make release`) builds with Go all the same.

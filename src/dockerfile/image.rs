@@ -123,12 +123,13 @@ impl ImageRef {
     }
 
     /// True for an image that carries the Go toolchain: golang, toolchain images named `go` or
-    /// `go-toolset` (Red Hat's), and golang builds of a project's own (`golang-boring`,
+    /// `go-toolset` (Red Hat's), cross-compiling toolchains (`goreleaser-cross`, `xgo`,
+    /// `golang-cross`), and golang builds of a project's own (`golang-boring`,
     /// `go-boringcrypto`, `fips-golang`).
     pub fn is_go_toolchain(&self) -> bool {
         let short = self.short_name();
         self.family() == Family::Golang
-            || matches!(short, "go" | "go-toolset")
+            || matches!(short, "go" | "go-toolset" | "goreleaser-cross" | "xgo")
             || short.starts_with("golang-")
             || short.starts_with("go-boring")
             || short.ends_with("-golang")
