@@ -300,7 +300,16 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
     // got there (a script of its own that downloads gosu).
     let drop = script_drop(facts);
     let tool = installed.or_else(|| drop.map(|d| d.found.tool.as_str()))?;
+    let root_start = script_root_start(facts);
     let (why, script) = match drop {
+        // A service kept root for good (a supervisor's sshd) is root whatever the program does.
+        _ if let Some(root) = root_start => (
+            format!(
+                "{}:{} (which the image copies in) starts a service as root with `{} root`: the image keeps root for good, whatever user its program drops to",
+                root.file, root.found.line, root.found.tool
+            ),
+            "the scripts",
+        ),
         // Root throughout unless the one who runs it sets the variable.
         Some(drop) if let Some((name, zero)) = root_unless_set(facts, drop) => (
             format!(
@@ -325,13 +334,15 @@ pub fn privilege_drop(facts: &Facts<'_>) -> Option<String> {
     };
     // The root work before the drop (chown, usermod) fails for a script started as the user.
     let pod = match drop.map(|d| d.found.root_work.as_slice()).unwrap_or_default() {
+        _ if root_start.is_some() => "a pod cannot start it as another user: that service needs root".to_string(),
         [] => format!("a pod can set runAsUser to that user where {script} allows it"),
         work => {
             format!("a pod cannot start it as that user instead: the script runs {} as root first", work.join(", "))
         }
     };
+    let when = if root_start.is_some() { "" } else { " at start" };
     Some(format!(
-        " at start: {why}; the restricted profile's runAsNonRoot refuses that root start ({pod}), and harden leaves the user and the runtime to {script}"
+        "{when}: {why}; the restricted profile's runAsNonRoot refuses that root start ({pod}), and harden leaves the user and the runtime to {script}"
     ))
 }
 
@@ -352,13 +363,24 @@ fn root_unless_set(facts: &Facts<'_>, drop: &Located<Drop>) -> Option<(String, &
 /// True when the entrypoint script the image copies in drops to another user before the program
 /// runs (not only when the run sets a variable that is 0 otherwise).
 pub fn script_drops_root(facts: &Facts<'_>) -> bool {
-    script_drop(facts).is_some_and(|drop| root_unless_set(facts, drop).is_none())
+    script_root_start(facts).is_none() && script_drop(facts).is_some_and(|drop| root_unless_set(facts, drop).is_none())
 }
 
 /// Where a script of the build context the final image copies drops from root to another user
 /// (`COPY scripts/entrypoint.sh /` that runs `exec su-exec app "$@"`; or the copy of it a
 /// builder stage took with the whole context, `COPY --from=build /src/scripts/entrypoint.sh /`).
 pub fn script_drop<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
+    copied(facts, &facts.source.privilege_drops)
+}
+
+/// Where a script the final image copies starts a program as root for good through a privilege
+/// tool (a supervisor's service: `exec gosu root /usr/sbin/sshd`).
+pub fn script_root_start<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
+    copied(facts, &facts.source.root_starts)
+}
+
+/// The first of `found` (in the build context's scripts) whose script the final image copies.
+fn copied<'s>(facts: &Facts<'s>, found: &'s [Located<Drop>]) -> Option<&'s Located<Drop>> {
     let stages = std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s));
     // A file copied from a stage that took the whole context (`COPY . .` in /src) is the
     // context's file of that path (`/src/docker` is `docker`).
@@ -384,7 +406,7 @@ pub fn script_drop<'s>(facts: &Facts<'s>) -> Option<&'s Located<Drop>> {
             *c == file || c.ends_with(&format!("/{file}")) || dir == "." || file.starts_with(&format!("{dir}/"))
         })
     };
-    facts.source.privilege_drops.iter().find(|d| is_copied(&d.file))
+    found.iter().find(|d| is_copied(&d.file))
 }
 
 /// Where `stage` (or a stage it is built on) copied the whole build context (`COPY . .` in

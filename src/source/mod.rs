@@ -84,6 +84,9 @@ pub struct SourceFacts {
     /// Where the context's shell scripts drop from root to another user (an entrypoint's
     /// `exec su-exec app "$@"`).
     pub privilege_drops: Vec<Located<scripts::Drop>>,
+    /// Where the shell scripts start a program as root through a privilege tool (`exec gosu
+    /// root /usr/sbin/sshd`: a supervisor's service that keeps root for good).
+    pub root_starts: Vec<Located<scripts::Drop>>,
     /// The context's shell scripts that download the module's dependencies (`go mod download`,
     /// often behind a retry), relative to the context: a `RUN` of one fills the module cache in
     /// its layer.
@@ -160,6 +163,8 @@ impl SourceFacts {
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
             let drops = scripts::privilege_drops(&text).into_iter();
             facts.privilege_drops.extend(drops.map(|found| Located { file: file.clone(), found }));
+            let root = scripts::root_starts(&text).into_iter();
+            facts.root_starts.extend(root.map(|found| Located { file: file.clone(), found }));
             if scripts::downloads_modules(&text) {
                 facts.download_scripts.push(file);
             }
@@ -311,6 +316,7 @@ impl SourceFacts {
         self.starts_programs.iter_mut().for_each(|l| from(&mut l.file));
         self.https.iter_mut().for_each(|l| from(&mut l.file));
         self.privilege_drops.iter_mut().for_each(|l| from(&mut l.file));
+        self.root_starts.iter_mut().for_each(|l| from(&mut l.file));
         self
     }
 

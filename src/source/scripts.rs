@@ -36,6 +36,18 @@ pub fn downloads_modules(text: &str) -> bool {
 
 /// The drops to another user a shell script makes (comments aside).
 pub fn privilege_drops(text: &str) -> Vec<Drop> {
+    switches(text, false)
+}
+
+/// The programs a shell script starts as root through a privilege tool (`exec gosu root
+/// /usr/sbin/sshd`, a supervisor's service that keeps root), as [`Drop`]s to root.
+pub fn root_starts(text: &str) -> Vec<Drop> {
+    switches(text, true)
+}
+
+/// The user switches a shell script makes (comments aside): to root where `to_root`, else to
+/// another user.
+fn switches(text: &str, to_root: bool) -> Vec<Drop> {
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim_start().starts_with('#'))
@@ -46,7 +58,7 @@ pub fn privilege_drops(text: &str) -> Vec<Drop> {
                 None => switched_user(&words)?,
             };
             // `gosu root crond` keeps root: no drop.
-            if matches!(user.split(':').next(), Some("root" | "0")) {
+            if matches!(user.split(':').next(), Some("root" | "0")) != to_root {
                 return None;
             }
             let unless_set = root_default(text, user);

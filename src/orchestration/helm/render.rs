@@ -114,7 +114,9 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             out.text.push_str(&action_value(action, values));
             rest = &rest[start + end + 2..];
         }
-        if !wrote_block && !(dropped && scope.dropped()) {
+        // A line dropped from start to end writes nothing, not even its newline.
+        let dropped_whole = dropped && scope.dropped();
+        if !wrote_block && !dropped_whole {
             if !scope.dropped() {
                 out.text.push_str(rest);
             }
