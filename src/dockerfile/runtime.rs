@@ -80,7 +80,9 @@ fn is_provided(argv: &[&str], copied: &[String]) -> bool {
         ["update-ca-certificates"] | [] => true,
         ["adduser" | "addgroup" | "useradd" | "groupadd", ..] => true,
         ["rm", paths @ ..] => {
-            paths.iter().all(|p| p.starts_with("/var/cache/apk") || p.starts_with("/var/lib/apt/lists"))
+            // The package managers' caches and lists (`/var/cache/apt`, `/var/lib/apt/lists/*`).
+            let caches = ["/var/cache/apk", "/var/cache/apt", "/var/lib/apt/lists", "/var/cache/debconf"];
+            paths.iter().all(|p| caches.iter().any(|c| p.starts_with(c)))
         }
         ["chmod", mode, paths @ ..] => {
             words.len() == argv.len()
@@ -244,6 +246,9 @@ mod tests {
             ),
             &copied
         ));
+        let apt = "RUN apt update && apt install -y ca-certificates && rm -fr /var/cache/apt";
+        assert!(provided_by_distroless(&run(apt), &copied), "apt's cache cleaned up after it");
+        assert!(!provided_by_distroless(&run("RUN rm -rf /var/cache/app"), &copied));
         assert!(provided_by_distroless(&run("RUN chmod +x /app"), &copied));
         assert!(!provided_by_distroless(&run("RUN chmod +x /entrypoint.sh"), &copied));
         assert!(!provided_by_distroless(&run("RUN chmod -R g-w /app"), &copied));
