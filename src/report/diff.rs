@@ -115,10 +115,11 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
     out
 }
 
-/// The open finding `f` points at for its reason (`(HD130 says why)`), when there is one.
+/// The open finding `f` points at for its reason (`(HD130 says why)`; the first of `(HD131 and
+/// HD135 say why)`), when there is one.
 fn pointed_at<'f>(f: &Finding, open: &[&'f Finding]) -> Option<&'f Finding> {
-    let (before, _) = f.message.split_once(" says why)")?;
-    let rule = before.rsplit('(').next()?;
+    let (before, _) = f.message.split_once(" says why)").or_else(|| f.message.split_once(" say why)"))?;
+    let rule = before.rsplit('(').next()?.split_whitespace().next()?;
     open.iter().find(|o| o.rule == rule && o.rule != f.rule).copied()
 }
 
@@ -194,19 +195,27 @@ mod tests {
         );
         assert!(lines[7].ends_with("(`harden scan` says why each file is left as it is)"), "{notes}");
         // A kept runtime told at info that points at its reason comes before a warning beside it.
-        let mut prebuilt = report("alpine/Dockerfile", Status::Unchanged, None);
         let info = |rule, message: &str| Finding { severity: Severity::Info, ..Finding::new(rule, 1, message) };
-        prebuilt.findings = vec![
-            info(&crate::rules::FAT_RUNTIME, "the runtime stage runs on alpine:3.21; harden keeps it (HD131 says why)"),
-            info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "no go build of the program in the file"),
-            Finding::new(&crate::rules::BASE_END_OF_LIFE, 1, "alpine:3.21 is past end of life"),
-        ];
-        let note = super::notes(&[prebuilt], true);
+        let prebuilt_with = |kept: &str| {
+            let mut prebuilt = report("alpine/Dockerfile", Status::Unchanged, None);
+            prebuilt.findings = vec![
+                info(&crate::rules::FAT_RUNTIME, &format!("the runtime stage runs on alpine:3.21; {kept}")),
+                info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "no go build of the program in the file"),
+                Finding::new(&crate::rules::BASE_END_OF_LIFE, 1, "alpine:3.21 is past end of life"),
+            ];
+            prebuilt
+        };
+        let note = super::notes(&[prebuilt_with("harden keeps it (HD131 says why)")], true);
         assert!(
             note.starts_with("alpine/Dockerfile: unchanged (HD101 the runtime stage runs on alpine:3.21"),
             "{note}"
         );
         assert!(note.contains("; HD131 no go build of the program in the file)"), "{note}");
+        // Two reasons, said together (`HD131 and HD135 say why`): the first is told.
+        let mut two = prebuilt_with("harden keeps it (HD131 and HD135 say why)");
+        two.findings.push(info(&crate::rules::RUNTIME_NEEDS_SHELL, "the runtime stage runs `chown`"));
+        let note = super::notes(&[two], true);
+        assert!(note.contains("(HD101 the runtime stage runs on alpine:3.21; harden keeps it (HD131 and HD135 say why); HD131 no go build"), "{note}");
         // A repository with nothing harden reads says so in plain words.
         let funding = FileReport::new(".github/FUNDING.yml".into(), Kind::Kubernetes, Status::Skipped, None);
         let nothing = super::notes(&[funding], true);
