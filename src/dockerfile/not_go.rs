@@ -242,7 +242,16 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
     if entrypoint.is_none() && cmd.is_none() && facts.parent_stage(stage).is_none() {
-        let image = facts.base_image(stage).map_or_else(|| stage.from.image.clone(), |b| b.to_reference());
+        let base = facts.base_image(stage);
+        let image = base.map_or_else(|| stage.from.image.clone(), |b| b.to_reference());
+        // An image with no program of its own (distroless, scratch) runs what its runner names.
+        if base.is_some_and(|b| {
+            matches!(b.family(), image::Family::Distroless | image::Family::ChainguardStatic | image::Family::Scratch)
+        }) {
+            return Some(format!(
+                "not known to be a Go build: it adds files built outside the Dockerfile to {image}, which has no program of its own, and sets no ENTRYPOINT or CMD: what runs is named where the image runs (a manifest's command)"
+            ));
+        }
         return Some(format!(
             "not a Go build: it adds files to {image}, and sets no ENTRYPOINT or CMD, so that image's own program runs"
         ));
