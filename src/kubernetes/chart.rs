@@ -114,18 +114,7 @@ pub fn harden(
     let mut planned = Vec::new();
     let mut unread = Vec::new();
     let mut possible = Vec::new();
-    // The pods `helm test` starts (`templates/tests/`, `templates/test/`, or any template with the
-    // `helm.sh/hook: test` annotation) check a release; they are not the chart's.
-    let helm_test = |path: &str, text: &str| {
-        path.starts_with("templates/tests/")
-            || path.starts_with("templates/test/")
-            || text.lines().any(|l| {
-                let l = l.trim().replace(['"', '\''], "");
-                l.starts_with("helm.sh/hook:")
-                    && l.split([':', ',']).skip(1).any(|h| matches!(h.trim(), "test" | "test-success"))
-            })
-    };
-    for (path, text) in templates.iter().filter(|(path, text)| !helm_test(path, text)) {
+    for (path, text) in templates.iter().filter(|(path, text)| !workloads::is_helm_test(path, text)) {
         // The workloads the values leave out may still take a value harden would change.
         if let Ok(mut every) = plan_template(path, text, &helm::render_every_branch(text, &values), config, context) {
             possible.append(&mut every);
@@ -143,9 +132,11 @@ pub fn harden(
     // A pod securityContext the template takes from values only when a value turns it on
     // (Bitnami's `podSecurityContext.enabled: false`) is off on purpose (OpenShift assigns the
     // user): said, and nothing moves into the containers instead.
+    let mut switched_off = Vec::new();
     for p in &mut planned {
         let twin = possible.iter().find(|o| o.who == p.who && o.id == p.id);
         if let Some(entry) = twin.and_then(|t| t.pod_source.as_ref()).filter(|_| p.pod_source.is_none()) {
+            switched_off.push((p.who.clone(), p.id.clone(), entry.clone()));
             p.changes = Err(format!(
                 "the template takes {}'s pod securityContext from values.yaml's {} only when a value turns it on, which the defaults do not; harden leaves that choice to the chart",
                 p.id,
@@ -155,7 +146,12 @@ pub fn harden(
     }
     // A chart whose defaults render no workload is not a clean one: nothing was checked.
     let none_rendered = (planned.is_empty() && unread.is_empty())
-        .then(|| no_workload_rendered(templates.iter().filter(|(path, text)| !helm_test(path, text)), &possible))
+        .then(|| {
+            no_workload_rendered(
+                templates.iter().filter(|(path, text)| !workloads::is_helm_test(path, text)),
+                &possible,
+            )
+        })
         .flatten();
     // Only the workloads the values leave out: the others are planned as the values make them.
     possible.retain(|p: &Planned| !planned.iter().any(|q| q.who == p.who && q.id == p.id));
@@ -178,7 +174,9 @@ pub fn harden(
     let mut changes: Vec<Change> = Vec::new();
     let mut left_alone = Vec::new();
     for p in planned {
-        let line = p.sources.iter().find_map(|s| line_of(s)).unwrap_or(1);
+        // A switched-off securityContext's findings point at its values entry.
+        let switch = switched_off.iter().find(|(who, id, _)| *who == p.who && *id == p.id).map(|(_, _, entry)| entry);
+        let line = p.sources.iter().chain(switch).find_map(|s| line_of(s)).unwrap_or(1);
         let fixed = p.changes.is_ok();
         if let Err(why) = &p.changes {
             left_alone.push(format!("{}: {why}", p.who));
@@ -187,7 +185,8 @@ pub fn harden(
             // at info, such as a user left to the image, needs nothing set.)
             let own: Vec<&Finding> = p.findings.iter().filter(|f| !config.is_disabled(f.rule)).collect();
             let own: Vec<&Finding> = own.into_iter().filter(|f| f.severity > rules::Severity::Info).collect();
-            if let Some(one) = unplaced(&p.who, why, &own).filter(|_| p.sources.is_empty()) {
+            // A switch the chart's values turn on is no template to edit: the reason alone.
+            if let Some(one) = unplaced(&p.who, why, &own).filter(|_| p.sources.is_empty() && switch.is_none()) {
                 findings.push(one);
                 continue;
             }
@@ -488,13 +487,16 @@ mod tests {
             switched.replace("{{- toYaml .Values.securityContext | nindent 10 }}", "readOnlyRootFilesystem: true");
         let values = "podSecurityContext:\n  enabled: false\n  fsGroup: 1001\nsecurityContext: {}\n";
         let Outcome::Hardened { findings, .. } = run(values, &[("templates/api.yaml", switched)]) else { panic!() };
-        // The workload takes nothing from values.yaml: its findings are one, with HK228's reason.
-        let note = findings.iter().find(|f| f.message.contains("(HK228)")).unwrap();
+        // The values turn it on: HK228 says so at info, and no template is to be edited; what the
+        // defaults lack is told finding by finding.
+        let note = findings.iter().find(|f| f.rule == rules::CHART_TEMPLATE.id).unwrap();
         assert!(
             note.message.contains("from values.yaml's podSecurityContext only when a value turns it on"),
             "{}",
             note.message
         );
-        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(note.severity, rules::Severity::Info);
+        assert!(!findings.iter().any(|f| f.message.contains("set it in the template")), "{findings:?}");
+        assert!(findings.iter().any(|f| f.rule == rules::RUN_AS_NON_ROOT.id && !f.fixed), "{findings:?}");
     }
 }

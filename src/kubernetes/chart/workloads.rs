@@ -354,3 +354,16 @@ fn only_helpers(template: &str) -> Option<String> {
     }
     called
 }
+
+/// True for a template of the pods `helm test` starts (`templates/tests/`, `templates/test/`, or
+/// any template with the `helm.sh/hook: test` annotation): they check a release; they are not the
+/// chart's.
+pub(super) fn is_helm_test(path: &str, text: &str) -> bool {
+    path.starts_with("templates/tests/")
+        || path.starts_with("templates/test/")
+        || text.lines().any(|l| {
+            let l = l.trim().replace(['"', '\''], "");
+            l.starts_with("helm.sh/hook:")
+                && l.split([':', ',']).skip(1).any(|h| matches!(h.trim(), "test" | "test-success"))
+        })
+}
