@@ -28,6 +28,7 @@ mod image_pins;
 mod left_alone_gaps;
 mod non_root;
 mod openshift;
+pub use openshift::{refuses_empty_dir, refuses_seccomp};
 mod patched_fields;
 pub mod root_filesystem;
 mod unknown_fields;
@@ -451,6 +452,12 @@ impl<'w> Planner<'w, '_> {
                 false,
             ),
             None if containers_seccomp => {}
+            None if let Some(scc) = &self.context.seccomp_refused => self.finding(
+                &rules::SECCOMP,
+                line,
+                format!("{id} sets no seccompProfile; not fixed: {scc} grants a SecurityContextConstraints that lists no seccompProfiles, and OpenShift refuses a pod that sets one under it (list runtime/default there, and harden sets it)"),
+                false,
+            ),
             None => {
                 self.finding(&rules::SECCOMP, line, format!("{id} sets no seccompProfile"), true);
                 self.set_for_pod(

@@ -71,6 +71,12 @@ pub struct Context {
     pub unowned_claims: std::collections::BTreeMap<String, String>,
     /// The StorageClasses whose provisioner makes NFS shares, by name, with where each is.
     pub unowned_classes: std::collections::BTreeMap<String, String>,
+    /// The SecurityContextConstraints the repository ships that lists no `seccompProfiles` (its
+    /// path): OpenShift refuses a pod that sets a seccomp profile under it, so harden sets none.
+    pub seccomp_refused: Option<String>,
+    /// The SecurityContextConstraints the repository ships whose volumes allow no emptyDir (its
+    /// path): harden mounts no /tmp emptyDir, so it makes no root filesystem read-only.
+    pub empty_dir_refused: Option<String>,
     /// Why the manifest is written for OpenShift, whose restricted SCC chooses each pod's user
     /// from a range and refuses one asked for (`deploy/openshift/operator.yaml is OpenShift's`).
     pub openshift: Option<String>,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::discover::{self, Found, Kind};
-use crate::kubernetes::kustomize;
+use crate::kubernetes::{analyse, kustomize};
 use crate::orchestration;
 
 /// The repository-wide facts.
@@ -30,6 +30,11 @@ pub struct RepositoryFacts {
     /// The PersistentVolumes, StorageClasses and claims of the repository's manifests: which
     /// claims are bound to a share that keeps its server's owners.
     pub storage: crate::kubernetes::storage::Storage,
+    /// A SecurityContextConstraints the repository ships (in a manifest or a chart's template)
+    /// that lists no seccompProfiles, where one does.
+    pub seccomp_refused: Option<String>,
+    /// A SecurityContextConstraints the repository ships whose volumes allow no emptyDir.
+    pub empty_dir_refused: Option<String>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`), when it does.
     pub helm_docs_check: Option<String>,
@@ -61,7 +66,11 @@ impl RepositoryFacts {
             // run (an exec probe needs the image's shell).
             if f.kind == Kind::Directory && f.path.join("Chart.yaml").is_file() && read.insert(rel(&f.path)) {
                 let values = discover::read_text(&f.path.join("values.yaml")).unwrap_or_default();
-                facts.orchestration.read_chart(&values, &chart_templates(&f.path, rel));
+                let templates = chart_templates(&f.path, rel);
+                for (path, text) in &templates {
+                    facts.read_constraints(text, path);
+                }
+                facts.orchestration.read_chart(&values, &templates);
                 continue;
             }
             if f.kind != Kind::Kubernetes {
@@ -75,6 +84,7 @@ impl RepositoryFacts {
             let kustomization = kustomize::FILE_NAMES.contains(&name);
             let Ok(text) = discover::read_text(&f.path) else { continue };
             facts.storage.read(&text, &path.display().to_string());
+            facts.read_constraints(&text, &path);
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
@@ -217,6 +227,17 @@ impl RepositoryFacts {
             facts.image_overrides.push((set.name, run, built));
         }
         facts
+    }
+
+    /// Notes what an OpenShift SecurityContextConstraints in `text` (at `path`) refuses: a seccomp
+    /// profile, an emptyDir.
+    fn read_constraints(&mut self, text: &str, path: &Path) {
+        if analyse::refuses_seccomp(text) {
+            self.seccomp_refused.get_or_insert_with(|| path.display().to_string());
+        }
+        if analyse::refuses_empty_dir(text) {
+            self.empty_dir_refused.get_or_insert_with(|| path.display().to_string());
+        }
     }
 
     /// The tags and digests the kustomizations that build from the manifest at `path` (relative

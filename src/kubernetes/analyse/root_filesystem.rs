@@ -7,7 +7,7 @@ use yaml_serde::Value;
 use crate::dockerfile::writes::Written;
 use crate::kubernetes::change::{map, string};
 use crate::kubernetes::workload::Container;
-use crate::kubernetes::writes::{script_write, unmounted_write};
+use crate::kubernetes::writes::{mounts_tmp, script_write, unmounted_write};
 use crate::rules;
 
 use super::{Planner, TMP_VOLUME};
@@ -55,6 +55,14 @@ impl<'w> Planner<'w, '_> {
                 ),
                 false,
             ),
+            // The /tmp volume a read-only root needs is one the platform would refuse.
+            None if let Some(scc) = self.context.empty_dir_refused.as_ref().filter(|_| !mounts_tmp(c.value)) => self
+                .finding(
+                    &rules::WRITABLE_ROOT,
+                    line,
+                    format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: it would mount an emptyDir at /tmp, and {scc} grants a SecurityContextConstraints whose volumes allow no emptyDir, so OpenShift would refuse the pod"),
+                    false,
+                ),
             None => match self.unmounted_write_of(c) {
                 Some((dir, write)) => self.finding(
                     &rules::WRITABLE_ROOT,
@@ -67,7 +75,7 @@ impl<'w> Planner<'w, '_> {
                             _ => String::new(),
                         },
                         // Temporary files (Go's os.TempDir, a webhook's certificates) need /tmp too.
-                        match dir != "/tmp" && !super::super::writes::mounts_tmp(c.value) {
+                        match dir != "/tmp" && !mounts_tmp(c.value) {
                             true => " and an emptyDir at /tmp (for temporary files),",
                             false => "",
                         }
@@ -76,7 +84,7 @@ impl<'w> Planner<'w, '_> {
                 ),
                 None => {
                     // The /tmp volume harden adds beside it is said, so no reviewer wonders why.
-                    let tmp = match super::super::writes::mounts_tmp(c.value) {
+                    let tmp = match mounts_tmp(c.value) {
                         true => "",
                         false => TMP_MOUNTED,
                     };
