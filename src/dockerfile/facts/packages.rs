@@ -18,7 +18,8 @@ pub fn installed_packages(inst: &Instruction) -> Vec<String> {
         let expanded = |word: &str| {
             let name = word.trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
             match lists.iter().rev().find(|(n, _)| word.starts_with('$') && n == name) {
-                Some((_, value)) => value.split_whitespace().map(str::to_string).collect(),
+                // A list written over lines inside its quotes keeps the continuations' `\`.
+                Some((_, value)) => value.split_whitespace().filter(|w| *w != "\\").map(str::to_string).collect(),
                 None => vec![word.to_string()],
             }
         };
@@ -108,5 +109,9 @@ mod tests {
         let text = "FROM alpine\nRUN apk --update add --repository http://dl-3.alpinelinux.org/alpine/edge/main zfs && apt-get install -y -t bookworm-backports wireguard\n";
         let df = super::super::super::model::Dockerfile::parse(text).unwrap();
         assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["zfs", "wireguard"]);
+        // A list written over lines inside its quotes.
+        let text = "FROM ubi9-minimal\nRUN PKGS=\" \\\n  rsync \\\n  tar \\\n  \" && \\\n  microdnf install -y $PKGS\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["rsync", "tar"]);
     }
 }
