@@ -3,8 +3,10 @@
 
 /// Keys whose values others expand when the file is applied as it is: a ConfigMap's or Secret's
 /// data (the program that reads it), a CSI volume's attributes (the driver: cert-manager's
-/// csi-driver fills in `${POD_NAME}`).
-const EXPANDED_BY_READERS: &[&str] = &["data:", "stringData:", "volumeAttributes:"];
+/// csi-driver fills in `${POD_NAME}`), a custom resource's `config:` (the program an operator
+/// gives it to: Grafana's `ha_listen_address: "${POD_IP}:9094"`, the OpenTelemetry Collector's
+/// `${env:VAR}`).
+const EXPANDED_BY_READERS: &[&str] = &["data:", "stringData:", "volumeAttributes:", "config:"];
 
 /// The first placeholder a script fills in before the file is applied, written as a value
 /// outside the keys whose readers expand their own (see [`EXPANDED_BY_READERS`]).
@@ -95,5 +97,7 @@ mod tests {
         assert_eq!(placeholder(csi), None);
         let config = "kind: ConfigMap\ndata:\n  AZURE_TENANT_ID: ${AZURE_TENANT_ID}\n---\nkind: Deployment\nspec:\n  image: {IMAGE}\n";
         assert_eq!(placeholder(config).as_deref(), Some("{IMAGE}"), "only the data is the reader's");
+        let grafana = "kind: Grafana\nspec:\n  config:\n    unified_alerting:\n      ha_listen_address: \"${POD_IP}:9094\"\n  replicas: 2\n";
+        assert_eq!(placeholder(grafana), None, "a custom resource's config is its program's");
     }
 }
