@@ -34,11 +34,16 @@ pub struct Rendered {
 /// paths (a path from a variable is not told); in a Makefile (`makefile`), also the YAML files
 /// that are a rule's targets (`deploy/all.yaml: $(SOURCES)`), which make writes.
 pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
-    let mut out = Vec::new();
+    let (mut out, mut dir_targets) = (Vec::new(), Vec::new());
     for (i, line) in logical_lines(script) {
         let line = line.as_str();
         if makefile && let Some(target) = rule_target(line) {
             out.push(Rendered { line: i + 1, tool: "make", path: target, dir: false });
+            continue;
+        }
+        // Told after what the recipes' own commands render, which say more.
+        if makefile && let Some(dir) = rule_dir_target(line, script) {
+            dir_targets.push(Rendered { line: i + 1, tool: "make", path: dir, dir: true });
             continue;
         }
         for command in commands(line) {
@@ -83,6 +88,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             }
         }
     }
+    out.append(&mut dir_targets);
     let copies = copies_of(script, &out);
     out.extend(copies);
     out
@@ -287,6 +293,22 @@ fn rule_target(line: &str) -> Option<String> {
     literal_yaml(target)
 }
 
+/// A rule's target that is a directory the recipe fills (`example/admission-webhook: vendor
+/// $(shell find jsonnet -type f)`): a literal path with a `/` and no extension, with
+/// prerequisites, and not `.PHONY` in `makefile`.
+fn rule_dir_target(line: &str, makefile: &str) -> Option<String> {
+    if line.starts_with([' ', '\t', '#', '.']) {
+        return None;
+    }
+    let (target, rest) = line.split_once(':')?;
+    let path = target.trim().trim_end_matches('/');
+    let named = path.contains('/') && !path.contains([' ', '$', '`', '%', '*', '(']);
+    let file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    let phony = makefile.lines().any(|l| l.starts_with(".PHONY") && l.split_whitespace().any(|w| w == path));
+    let prerequisites = !rest.starts_with([':', '=']) && !rest.trim().is_empty();
+    (named && !file && !phony && prerequisites).then(|| path.trim_start_matches("./").to_string())
+}
+
 /// A path written literally (no variable, pattern or substitution) to a YAML file, without a
 /// leading `./`.
 fn literal_yaml(path: &str) -> Option<String> {
@@ -327,6 +349,11 @@ mod tests {
             [(1, "make", "example/all.yaml".to_string()), (6, "jsonnet", "example/bundle.yaml".to_string())]
         );
         assert!(rendered(generated, false).iter().all(|r| r.tool != "make"), "rule targets only in a Makefile");
+        // A directory a rule's recipe fills (a script writes one file per jsonnet field).
+        let dirs = ".PHONY: bin/tools\nexample/webhook: vendor $(shell find jsonnet -type f)\n\tscripts/build-webhook.sh\nbin/tools: go.mod\n\tgo build -o bin/tools ./tools\nclean/:\n\trm -rf out\n";
+        let found: Vec<(usize, String, bool)> =
+            rendered(dirs, true).into_iter().map(|r| (r.line, r.path, r.dir)).collect();
+        assert_eq!(found, [(2, "example/webhook".to_string(), true)]);
         let multi = "examples:\n\t${JSONNET_CLI} -J vendor -m examples/standard --ext-str v=1 standard.jsonnet | xargs x\n\tjsonnet --multi=./out/ a.jsonnet\n\tjsonnet -m $(DIR) b.jsonnet\n";
         let dirs: Vec<(String, bool)> = rendered(multi, true).into_iter().map(|r| (r.path, r.dir)).collect();
         assert_eq!(dirs, [("examples/standard".to_string(), true), ("out".to_string(), true)]);
