@@ -316,10 +316,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         // A patch no kustomization lists (a scaffold's, commented out) is merged onto nothing here.
         let unlisted = report.reason.as_deref().filter(|r| r.contains(kubernetes::MERGED_ONTO_BASE));
         let unlisted = unlisted.filter(|_| !facts.patches.contains_key(&path)).map(|r| {
-            r.replace(
-                kubernetes::MERGED_ONTO_BASE,
-                ", and no kustomization here lists it, so nothing applies it and there is no base here to harden",
-            )
+            let how = match facts.patch_added_by(&path) {
+                Some(at) => format!(", and {at} adds it to a kustomization (`kustomize edit add patch`), which merges it onto its base, where harden makes the change"),
+                None => ", and no kustomization here lists it, so nothing applies it and there is no base here to harden".into(),
+            };
+            r.replace(kubernetes::MERGED_ONTO_BASE, &how)
         });
         let reason = match report.status {
             Status::Skipped if unlisted.is_some() => unlisted,

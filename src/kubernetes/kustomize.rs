@@ -355,6 +355,24 @@ fn has_key(value: &Value, key: &str, ok: &dyn Fn(&Value) -> bool) -> bool {
     }
 }
 
+/// The patches a script adds to a kustomization with `kustomize edit add patch --path NAME`
+/// (a Makefile's recipe before a build), each with its 1-based line: a patch no kustomization
+/// lists that kustomize still applies.
+pub fn added_patches(script: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in script.lines().enumerate().filter(|(_, l)| l.contains("edit add patch")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let path = words.iter().enumerate().find_map(|(j, w)| match *w {
+            "--path" => words.get(j + 1).copied(),
+            w => w.strip_prefix("--path="),
+        });
+        if let Some(path) = path.map(|p| p.trim_matches(['"', '\'', ';'])).filter(|p| !p.contains('$')) {
+            out.push((i + 1, path.to_string()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,5 +467,14 @@ mod tests {
         let with_user = openshift.replace("runAsNonRoot: true", "runAsNonRoot: true\n        runAsUser: 1000");
         assert!(platform_chooses_user(&with_user).is_empty());
         assert!(platform_chooses_user("kind: Deployment\nmetadata:\n  name: m\nspec:\n  replicas: 2\n").is_empty());
+    }
+
+    #[test]
+    fn a_script_adds_patches_by_path() {
+        let make = "deploy:\n\tcd config/default ;\\\n\t$(KUSTOMIZE) edit add patch --path manager_image_pull_secret.yaml ;\\\n\tkustomize edit add patch --path=\"env_override.yaml\"\n\tkustomize edit add patch --path $(PATCH)\n";
+        assert_eq!(
+            added_patches(make),
+            [(3, "manager_image_pull_secret.yaml".into()), (4, "env_override.yaml".into())]
+        );
     }
 }

@@ -35,6 +35,9 @@ pub struct RepositoryFacts {
     pub seccomp_refused: Option<String>,
     /// A SecurityContextConstraints the repository ships whose volumes allow no emptyDir.
     pub empty_dir_refused: Option<String>,
+    /// The patches the Makefiles and scripts add with `kustomize edit add patch`, by file name,
+    /// each with where (`Makefile:258`).
+    added_patches: Vec<(String, String)>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`), when it does.
     pub helm_docs_check: Option<String>,
@@ -189,6 +192,9 @@ impl RepositoryFacts {
             });
             for (path, text) in makefile.into_iter().chain(scripts) {
                 facts.orchestration.read_build_commands(&path, &text);
+                for (line, patch) in kustomize::added_patches(&text) {
+                    facts.added_patches.push((patch, format!("{}:{line}", path.display())));
+                }
             }
             // Tilt's builds name the images its development manifests run.
             let tiltfile = dir.join("Tiltfile");
@@ -266,6 +272,13 @@ impl RepositoryFacts {
                 if *generator == "secretGenerator" { "Secret" } else { "ConfigMap" }
             )
         })
+    }
+
+    /// Where a Makefile or script adds the patch at `path` to a kustomization (`kustomize edit add
+    /// patch --path env_override.yaml`), when one does.
+    pub fn patch_added_by(&self, path: &Path) -> Option<&str> {
+        let name = path.file_name()?.to_str()?;
+        self.added_patches.iter().find(|(patch, _)| patch.rsplit('/').next() == Some(name)).map(|(_, at)| at.as_str())
     }
 
     /// Why the manifest at `path` (relative to the repository) is not edited, when it is a patch.
