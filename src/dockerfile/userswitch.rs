@@ -65,7 +65,12 @@ pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
             used.found.line,
             module_wide(facts),
             used.found.what,
-            if used.found.what.contains("socket") { " (or the socket's group)" } else { "" },
+            // A raw socket takes a capability; a socket file, its group.
+            match (used.found.what.contains("(CAP_"), used.found.what.contains("socket")) {
+                (true, _) => " (or a program given that capability)",
+                (false, true) => " (or the socket's group)",
+                (false, false) => "",
+            },
             // What lets such a program run without root, which the image alone cannot give.
             match used.found.what.contains("Docker") {
                 true =>
