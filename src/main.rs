@@ -1,6 +1,6 @@
 //! The `harden` command line: a thin shell over the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -377,6 +377,20 @@ fn finish(
     print!("{}", report::render(format, reports, fixing, &publish.sarif_category));
     if format == Format::Diff {
         eprint!("{}", report::diff_notes(reports, fixing));
+    }
+    // A project its README says is retired gets no pull request nobody asked for: said here too.
+    if matches!(format, Format::Diff | Format::Text) {
+        for path in paths {
+            let readmes = run::readmes(path, Path::new(""));
+            let retired = readmes
+                .iter()
+                .find_map(|(name, text)| Some((name.display(), harden::propose::retired::retired(text)?)));
+            if let Some((name, (line, said))) = retired {
+                eprintln!(
+                    "harden: {name}:{line} says the project is retired (\"{said}\"): `harden pr` opens no pull request for it unless asked (a /harden comment)"
+                );
+            }
+        }
     }
     drop(fence);
     if let Some(path) = &publish.sarif

@@ -384,3 +384,17 @@ fn a_bundle_too_large_to_read_is_named_by_the_render_that_writes_it() {
     let line = stdout.lines().find(|l| l.starts_with("dist/install.yaml: ")).unwrap_or_default();
     assert!(line.contains("skipped (rendered by `kustomize build` in Makefile:2"), "{stdout}");
 }
+
+#[test]
+fn a_retired_project_is_said_to_get_no_unasked_pull_request() {
+    let dir = repo(&[
+        ("README.md", "# Relay\n\n**This project is no longer maintained.** Use its successor.\n"),
+        ("Dockerfile", NAIVE),
+        ("go.mod", "module example.com/relay\n\ngo 1.22\n"),
+    ]);
+    let (_, _, stderr) = harden(&["fix"], dir.path());
+    assert!(stderr.contains("README.md:3 says the project is retired"), "{stderr}");
+    let live = repo(&[("README.md", "# Relay\n\nA relay.\n"), ("Dockerfile", NAIVE)]);
+    let (_, _, stderr) = harden(&["scan"], live.path());
+    assert!(!stderr.contains("retired"), "{stderr}");
+}
