@@ -188,6 +188,12 @@ const GENERIC_DIRS: &[&str] = &["rootfs", "build", "docker", "image", "images", 
 /// `e2e.Dockerfile`): not the image its directory's name names.
 const VARIANT_WORDS: &[&str] = &["dev", "debug", "test", "tests", "e2e", "ci", "local", "coverage", "devcontainer"];
 
+/// True for a name (a Dockerfile's, a stage's) with a word of a development or test variant
+/// (`Dockerfile.dev`, `e2e-test`, `debug`).
+pub fn is_development_name(name: &str) -> bool {
+    name.to_ascii_lowercase().split(['.', '-', '_']).any(|word| VARIANT_WORDS.contains(&word))
+}
+
 /// What the repository's Compose files, skaffold configs and manifests say.
 #[derive(Debug, Clone, Default)]
 pub struct Repository {
@@ -270,7 +276,7 @@ impl Repository {
             None => self.root_name.as_deref(),
         };
         let name = dockerfile.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
-        let variant = name.split(['.', '-', '_']).any(|word| VARIANT_WORDS.contains(&word));
+        let variant = is_development_name(&name);
         if images.is_empty()
             && !variant
             && let Some(dir) = dir

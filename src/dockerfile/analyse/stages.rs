@@ -64,7 +64,10 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index)) {
-            out.push(Finding::new(
+            // A development or test stage (`debug`, `e2e-test`) is told, not flagged.
+            let development = stage.from.alias.as_deref().is_some_and(crate::orchestration::is_development_name);
+            let severity = if development { rules::Severity::Info } else { rules::SECOND_RUNTIME.severity };
+            out.push(Finding { severity, ..Finding::new(
                 &rules::SECOND_RUNTIME,
                 command.line,
                 format!(
@@ -73,7 +76,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                     command.keyword.to_ascii_uppercase(),
                     stage.reference()
                 ),
-            ));
+            )});
             named_user(facts, stage, out);
             continue;
         }
