@@ -4,7 +4,6 @@
 //! (OpenShift's overlays do) leaves the user to the platform, so the base it patches gets none.
 //! A kustomization's `images:` also gives the tag or digest its manifests' images run with.
 
-use serde::Deserialize;
 use yaml_serde::Value;
 
 use crate::rules;
@@ -77,7 +76,7 @@ pub fn components(kustomization: &str) -> Vec<String> {
 /// entry's `target` kind (a JSON 6902 patch, a list of operations). `None` when a workload is
 /// among them or no kind is told.
 pub fn patched_kinds_without_workload(patch: &str, target: &PatchTarget) -> Option<String> {
-    let docs = yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok());
+    let docs = super::documents_read(patch);
     let mut kinds: Vec<String> = docs.filter_map(|doc| doc.get("kind")?.as_str().map(str::to_string)).collect();
     if kinds.is_empty() {
         kinds.extend(target.kind.clone());
@@ -90,7 +89,7 @@ pub fn patched_kinds_without_workload(patch: &str, target: &PatchTarget) -> Opti
 /// The `Kind/name` of each workload in a file.
 pub fn workload_ids(text: &str) -> Vec<String> {
     let kinds = super::workload::KINDS.iter().map(|(kind, _)| *kind);
-    let docs = yaml_serde::Deserializer::from_str(text).filter_map(|doc| Value::deserialize(doc).ok());
+    let docs = super::documents_read(text);
     let kinds: Vec<&str> = kinds.collect();
     docs.filter_map(|doc| {
         let kind = doc.get("kind").and_then(Value::as_str).filter(|k| kinds.contains(k))?;
@@ -211,7 +210,7 @@ impl Patched {
 /// 6902 patch, a list of operations).
 pub fn patch_effects(patch: &str, target: Option<&str>) -> Vec<Patched> {
     let mut out = Vec::new();
-    for doc in yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok()) {
+    for doc in super::documents_read(patch) {
         let named = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str);
         let Some(name) = named.or(target).map(str::to_string) else { continue };
         let writes = doc.as_sequence().into_iter().flatten().filter_map(|op| {
@@ -332,7 +331,7 @@ pub fn patch_targets(kustomization: &str) -> Vec<PatchTarget> {
 /// anywhere: the platform is to choose its user.
 pub fn platform_chooses_user(patch: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for doc in yaml_serde::Deserializer::from_str(patch).filter_map(|doc| Value::deserialize(doc).ok()) {
+    for doc in super::documents_read(patch) {
         let (Some(kind), Some(name)) = (
             doc.get("kind").and_then(Value::as_str),
             doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str),

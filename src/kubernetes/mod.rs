@@ -202,6 +202,12 @@ fn done(
     Outcome::Hardened { findings, rewritten, reason, security }
 }
 
+/// The documents of a YAML text that parse, up to the first that does not: the parser repeats
+/// its error for ever after one, so reading on would never end.
+pub fn documents_read(text: &str) -> impl Iterator<Item = Value> + '_ {
+    yaml_serde::Deserializer::from_str(text).map_while(|doc| Value::deserialize(doc).ok())
+}
+
 /// Parses every document. yaml_serde refuses alias bombs (its repetition limit) and deep
 /// nesting (its recursion limit) with an error, so hostile input ends here, quickly.
 fn parse(text: &str) -> Result<Vec<Value>, ParseError> {

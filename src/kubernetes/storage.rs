@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use yaml_serde::Value;
 
 /// The volume sources the kubelet manages no ownership of, with what each is.
@@ -33,7 +32,7 @@ impl Storage {
         if !text.contains("PersistentVolume") && !text.contains("StorageClass") {
             return;
         }
-        for doc in yaml_serde::Deserializer::from_str(text).filter_map(|doc| Value::deserialize(doc).ok()) {
+        for doc in super::documents_read(text) {
             let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str);
             let (Some(kind), Some(name)) = (doc.get("kind").and_then(Value::as_str), name) else { continue };
             let spec = doc.get("spec");
@@ -141,6 +140,14 @@ mod tests {
         assert!(claims["media"].contains("nfs-subdir-external-provisioner makes NFS shares"), "{claims:?}");
         assert!(!claims.contains_key("cache"), "{claims:?}");
         assert!(storage.unowned_classes().contains_key("nfs-client"));
+    }
+
+    #[test]
+    fn a_manifest_that_does_not_parse_is_read_up_to_its_error() {
+        let mut storage = Storage::default();
+        let text = "kind: PersistentVolume\nmetadata: {name: nfs}\nspec: {nfs: {server: s}}\n---\nkind: PersistentVolumeClaim\nmetadata: {name: [x\n---\nkind: PersistentVolumeClaim\n";
+        storage.read(text, "broken.yaml");
+        assert_eq!(storage.volumes.len(), 1, "the volume before the error, and then an end");
     }
 
     #[test]
