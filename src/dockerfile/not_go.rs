@@ -223,7 +223,17 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             }
         };
     }
-    "not a Go build: no golang base image and no go build or go install".into()
+    // A binary from the build context with no Go module beside it to read.
+    let copied = stage.instructions.iter().find_map(|i| match &i.body {
+        model::Body::Copy(c) if c.from.is_none() => c.sources.iter().find(|s| binary_like(s)),
+        _ => None,
+    });
+    match copied {
+        Some(source) if !other_language => format!(
+            "not known to be a Go build: no go build or go install in the file, and it adds {source}, built outside it, with no Go module beside it that says what that is"
+        ),
+        _ => "not a Go build: no golang base image and no go build or go install".into(),
+    }
 }
 
 /// Why files copied from the build context onto a base are no Go program harden could move,
