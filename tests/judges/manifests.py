@@ -30,17 +30,17 @@ CHECKS = ["CKV_K8S_20", "CKV_K8S_22", "CKV_K8S_23", "CKV_K8S_28", "CKV_K8S_29",
 # its image, built here, keeps root; HK224, a data store with no volume; HK225, another
 # project's image; HK227, its binary's file capabilities need new privileges; HK229, it opens a
 # raw block device; HK231, it reads an inline CSI volume whose files its driver owns; HK233, it
-# mounts a volume in root's home).
+# mounts a volume in root's home; HK234, it writes to an NFS share, which takes no fsGroup).
 EXPLAINED_BY = {
-    "CKV_K8S_20": {"HK205", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_22": {"HK207", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_23": {"HK201", "HK215", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_28": {"HK206", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_29": {"HK201", "HK202", "HK203", "HK204", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_30": {"HK205", "HK206", "HK207", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_31": {"HK204", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_37": {"HK206", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
-    "CKV_K8S_40": {"HK202", "HK215", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233"},
+    "CKV_K8S_20": {"HK205", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_22": {"HK207", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_23": {"HK201", "HK215", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_28": {"HK206", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_29": {"HK201", "HK202", "HK203", "HK204", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_30": {"HK205", "HK206", "HK207", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_31": {"HK204", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_37": {"HK206", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
+    "CKV_K8S_40": {"HK202", "HK215", "HK216", "HK219", "HK221", "HK222", "HK224", "HK225", "HK227", "HK229", "HK231", "HK233", "HK234"},
 }
 
 
