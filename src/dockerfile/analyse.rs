@@ -297,8 +297,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let why_kept = if script_drop { String::new() } else { why_kept };
     let drops_later = drops_later.map(|d| d + &why_kept).or(Some(why_kept).filter(|w| !w.is_empty()));
     // Root the program or its containers need (harden keeps it for them) is no error to fix.
-    let root_needed = kept_user::root_needed(facts, plan);
-    let root_start = |line: usize, message: String| match script_drop || root_needed {
+    let root_start = |line: usize, message: String| match script_drop || kept_user::root_needed(facts, plan) {
         true => {
             Finding { severity: crate::rules::Severity::Warning, ..Finding::new(&rules::RUNS_AS_ROOT, line, message) }
         }

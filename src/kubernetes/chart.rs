@@ -129,9 +129,8 @@ pub fn harden(
             Err(_) => {}
         }
     }
-    // A pod securityContext the template takes from values only when a value turns it on
-    // (Bitnami's `podSecurityContext.enabled: false`) is off on purpose (OpenShift assigns the
-    // user): said, and nothing moves into the containers instead.
+    // A pod securityContext values turn on (Bitnami's `podSecurityContext.enabled: false`) is
+    // off on purpose (OpenShift assigns the user): said, and nothing moves into the containers.
     let mut switched_off = Vec::new();
     for p in &mut planned {
         let twin = possible.iter().find(|o| o.who == p.who && o.id == p.id);
@@ -174,7 +173,6 @@ pub fn harden(
     let mut changes: Vec<Change> = Vec::new();
     let mut left_alone = Vec::new();
     for p in planned {
-        // A switched-off securityContext's findings point at its values entry.
         let switch = switched_off.iter().find(|(who, id, _)| *who == p.who && *id == p.id).map(|(_, _, entry)| entry);
         let line = p.sources.iter().chain(switch).find_map(|s| line_of(s)).unwrap_or(1);
         let fixed = p.changes.is_ok();
