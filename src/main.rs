@@ -381,13 +381,10 @@ fn finish(
     // A project its README says is retired gets no pull request nobody asked for: said here too.
     if matches!(format, Format::Diff | Format::Text) {
         for path in paths {
-            let readmes = run::readmes(path, Path::new(""));
-            let retired = readmes
-                .iter()
-                .find_map(|(name, text)| Some((name.display(), harden::propose::retired::retired(text)?)));
-            if let Some((name, (line, said))) = retired {
+            let retired = harden::propose::retired::retired_readme(&run::readmes(path, Path::new("")));
+            if let Some((at, said)) = retired {
                 eprintln!(
-                    "harden: {name}:{line} says the project is retired (\"{said}\"): `harden pr` opens no pull request for it unless asked (a /harden comment)"
+                    "harden: {at} says the project is retired (\"{said}\"): `harden pr` opens no pull request for it unless asked (a /harden comment)"
                 );
             }
         }

@@ -283,11 +283,10 @@ pub async fn propose(gh: &GitHub, ask: &Target, prover: &dyn Prover, workdir: &P
         action = Action::Nothing(PACED.into());
     }
     // A project its README says is retired gets no pull request nobody asked for.
-    let readmes = run::readmes(&root, Path::new(""));
-    let retired = readmes.iter().find_map(|(name, text)| Some((name.display(), super::retired::retired(text)?)));
-    if let Some((name, (line, said))) = retired.filter(|_| action == Action::Open && ask.request == Request::Auto) {
+    let retired = super::retired::retired_readme(&run::readmes(&root, Path::new("")));
+    if let Some((at, said)) = retired.filter(|_| action == Action::Open && ask.request == Request::Auto) {
         action = Action::Nothing(format!(
-            "the README says the project is retired ({name}:{line}: \"{said}\"): harden opens no pull request nobody asked for (a /harden comment still does)"
+            "the README says the project is retired ({at}: \"{said}\"): harden opens no pull request nobody asked for (a /harden comment still does)"
         ));
     }
     let mut proof = Err("nothing to prove".to_string());

@@ -23,6 +23,15 @@ const RETIRED: &[&str] = &[
 /// (DEPRECATED)`), or a heading that is only the word (`## Retiring`), not `## Deprecated flags`.
 const RETIRED_HEADINGS: &[&str] = &["retirement", "retiring", "retired", "deprecated", "unmaintained"];
 
+/// Where one of a repository's READMEs (each its path and text) says the project is retired, as
+/// `README.md:3`, with that line's text.
+pub fn retired_readme(readmes: &[(std::path::PathBuf, String)]) -> Option<(String, String)> {
+    readmes.iter().find_map(|(name, text)| {
+        let (line, said) = retired(text)?;
+        Some((format!("{}:{line}", name.display()), said))
+    })
+}
+
 /// The README's line (1-based) and text that says the project is retired, looked for in its
 /// first 40 lines, where a project says so.
 pub fn retired(readme: &str) -> Option<(usize, String)> {

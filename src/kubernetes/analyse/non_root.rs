@@ -25,52 +25,52 @@ impl Planner<'_, '_> {
         let get = |key: &str| sc.and_then(|s| s.get(key));
         let why = platform.unwrap_or_default();
         match get("runAsNonRoot").and_then(Value::as_bool) {
-                Some(true) => {}
-                None if containers_non_root => {}
-                // Where the image's user is not known, runAsNonRoot alone could stop the pod outside
-                // the platform the patch is for (an image built here with a non-root user is safe).
-                None if platform.is_some() && !self.images_users_known() => self.finding(
+            Some(true) => {}
+            None if containers_non_root => {}
+            // Where the image's user is not known, runAsNonRoot alone could stop the pod outside
+            // the platform the patch is for (an image built here with a non-root user is safe).
+            None if platform.is_some() && !self.images_users_known() => self.finding(
+                &rules::RUN_AS_NON_ROOT,
+                line,
+                format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),
+                false,
+            ),
+            None if get("runAsUser").is_none() && let Some(account) = self.any_unknown_account() => self.finding(
+                &rules::RUN_AS_NON_ROOT,
+                line,
+                format!("{id} does not set runAsNonRoot: true; not fixed: {account}"),
+                false,
+            ),
+            _ if explicit_root => self.finding(
+                &rules::RUN_AS_NON_ROOT,
+                line,
+                format!(
+                    "{id} does not set runAsNonRoot: true; not fixed, it would stop the pod that asks for runAsUser: 0"
+                ),
+                false,
+            ),
+            Some(false) => {
+                self.finding(
                     &rules::RUN_AS_NON_ROOT,
                     line,
-                    format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),
-                    false,
-                ),
-                None if get("runAsUser").is_none() && let Some(account) = self.any_unknown_account() => self.finding(
-                    &rules::RUN_AS_NON_ROOT,
-                    line,
-                    format!("{id} does not set runAsNonRoot: true; not fixed: {account}"),
-                    false,
-                ),
-                _ if explicit_root => self.finding(
-                    &rules::RUN_AS_NON_ROOT,
-                    line,
-                    format!(
-                        "{id} does not set runAsNonRoot: true; not fixed, it would stop the pod that asks for runAsUser: 0"
-                    ),
-                    false,
-                ),
-                Some(false) => {
-                    self.finding(
-                        &rules::RUN_AS_NON_ROOT,
-                        line,
-                        format!("{id} sets runAsNonRoot: false; fix sets true"),
-                        true,
-                    );
-                    self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
-                }
-                // Where each container chooses its own user, the pod's would reach only containers
-                // others inject (a mesh's init container that runs as root, which it would stop).
-                None if containers_users && get("runAsUser").is_none() => {
-                    let message = format!(
-                        "{id} does not set runAsNonRoot: true; fix sets it on each container, beside the user it chooses: the pod's would reach containers a mesh injects too (Kuma's kuma-init runs as root)"
-                    );
-                    self.finding(&rules::RUN_AS_NON_ROOT, line, message, true);
-                    self.set_in_containers(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
-                }
-                None => {
-                    self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{id} does not set runAsNonRoot: true"), true);
-                    self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
-                }
+                    format!("{id} sets runAsNonRoot: false; fix sets true"),
+                    true,
+                );
+                self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
             }
+            // Where each container chooses its own user, the pod's would reach only containers
+            // others inject (a mesh's init container that runs as root, which it would stop).
+            None if containers_users && get("runAsUser").is_none() => {
+                let message = format!(
+                    "{id} does not set runAsNonRoot: true; fix sets it on each container, beside the user it chooses: the pod's would reach containers a mesh injects too (Kuma's kuma-init runs as root)"
+                );
+                self.finding(&rules::RUN_AS_NON_ROOT, line, message, true);
+                self.set_in_containers(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
+            }
+            None => {
+                self.finding(&rules::RUN_AS_NON_ROOT, line, format!("{id} does not set runAsNonRoot: true"), true);
+                self.set_for_pod(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
+            }
+        }
     }
 }
