@@ -67,16 +67,13 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             // A development or test stage (`debug`, `e2e-test`) is told, not flagged.
             let development = stage.from.alias.as_deref().is_some_and(crate::orchestration::is_development_name);
             let severity = if development { rules::Severity::Info } else { rules::SECOND_RUNTIME.severity };
-            out.push(Finding { severity, ..Finding::new(
-                &rules::SECOND_RUNTIME,
-                command.line,
-                format!(
-                    "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{eol}{root}",
-                    stage.reference(),
-                    command.keyword.to_ascii_uppercase(),
-                    stage.reference()
-                ),
-            )});
+            let message = format!(
+                "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{eol}{root}",
+                stage.reference(),
+                command.keyword.to_ascii_uppercase(),
+                stage.reference()
+            );
+            out.push(Finding { severity, ..Finding::new(&rules::SECOND_RUNTIME, command.line, message) });
             named_user(facts, stage, out);
             continue;
         }

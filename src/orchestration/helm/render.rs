@@ -374,6 +374,8 @@ mod tests {
         let lists: Value = yaml_serde::from_str("extraNamespaces: []\npodSecurityContext: []\n").unwrap();
         let listed = "spec:\n  {{- if .Values.extraNamespaces }}\n  extra: on\n  {{- end }}\n  {{- if .Values.podSecurityContext }}\n  pod: on\n  {{- end }}\n";
         let listed = render(listed, &lists).text;
+        assert!(!listed.contains("extra: on"), "an empty list is false, as Go takes it: {listed}");
+        assert!(listed.contains("pod: on"), "a securityContext written [] is where harden writes: {listed}");
         // A branch opened inside a line and closed on a later one, with another.
         let opened =
             "args:\n  - --export={{ .Values.on }}{{ if .Values.on }}\n  - --channel=x\n{{- end }}{{- end }}\nport: 1\n";
@@ -383,8 +385,6 @@ mod tests {
         )
         .text;
         assert!(opened.contains("port: 1") && !opened.contains("channel"), "{opened}");
-        assert!(!listed.contains("extra: on"), "an empty list is false, as Go takes it: {listed}");
-        assert!(listed.contains("pod: on"), "a securityContext written [] is where harden writes: {listed}");
     }
 
     #[test]
