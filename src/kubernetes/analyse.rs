@@ -287,7 +287,8 @@ impl<'w> Planner<'w, '_> {
                 let mut images: Vec<String> = numbered
                     .iter()
                     .filter_map(|c| self.image_user(c))
-                    .map(|(image, user)| format!("{image} (as {user})"))
+                    // As it runs: with the tag a kustomization gives it.
+                    .map(|(image, user)| format!("{} (as {user})", self.context.running_reference(&image)))
                     .collect();
                 images.sort();
                 images.dedup();

@@ -125,10 +125,12 @@ impl Context {
     }
 
     /// [`Context::running`] with the tag it runs with: the kustomization's `newTag`, else the
-    /// one written (`kong-placeholder:placeholder` → `kong:3.9`).
+    /// one written (`kong-placeholder:placeholder` → `kong:3.9`, `operator:v5.16.0` → `v5.24.0`).
     pub fn running_reference(&self, image: &str) -> String {
-        let Some(set) = self.renaming(image).filter(|set| set.new_name.is_some()) else { return image.to_string() };
-        let name = set.new_name.as_deref().unwrap_or(image);
+        let Some(set) = self.renaming(image).filter(|set| set.new_name.is_some() || set.tag.is_some()) else {
+            return image.to_string();
+        };
+        let name = set.new_name.as_deref().unwrap_or_else(|| crate::orchestration::without_tag(image));
         match &set.tag {
             Some(tag) => format!("{name}:{tag}"),
             None => name.to_string(),
@@ -149,5 +151,29 @@ impl Context {
 
     fn renaming(&self, image: &str) -> Option<&kustomize::ImageOverride> {
         self.image_overrides.get(crate::orchestration::without_tag(image))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_runs_with_the_name_and_tag_a_kustomization_gives_it() {
+        let set = |tag: Option<&str>, new_name: Option<&str>, digest| kustomize::ImageOverride {
+            tag: tag.map(str::to_string),
+            digest,
+            new_name: new_name.map(str::to_string),
+            kustomization: "kustomization.yaml".into(),
+            by_script: false,
+        };
+        let mut context = Context::default();
+        context.image_overrides.insert("ghcr.io/acme/operator".into(), set(Some("v5.24.0"), None, false));
+        context.image_overrides.insert("controller".into(), set(Some("1.2"), Some("ghcr.io/acme/manager"), false));
+        context.image_overrides.insert("ghcr.io/acme/pinned".into(), set(None, None, true));
+        assert_eq!(context.running_reference("ghcr.io/acme/operator:v5.16.0"), "ghcr.io/acme/operator:v5.24.0");
+        assert_eq!(context.running_reference("controller:latest"), "ghcr.io/acme/manager:1.2");
+        assert_eq!(context.running_reference("ghcr.io/acme/pinned:2.0"), "ghcr.io/acme/pinned:2.0", "a digest alone");
+        assert_eq!(context.running_reference("ghcr.io/acme/other:1"), "ghcr.io/acme/other:1");
     }
 }
