@@ -225,7 +225,8 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     }
     // A binary from the build context with no Go module beside it to read.
     let copied = stage.instructions.iter().find_map(|i| match &i.body {
-        model::Body::Copy(c) if c.from.is_none() => c.sources.iter().find(|s| binary_like(s)),
+        // A path from a build argument may be anything (another language's files).
+        model::Body::Copy(c) if c.from.is_none() => c.sources.iter().find(|s| binary_like(s) && !s.contains('$')),
         _ => None,
     });
     match copied {
