@@ -12,8 +12,8 @@ use yaml_serde::Value;
 use crate::finding::Finding;
 use crate::kubernetes::Context;
 use crate::kubernetes::storage::inline_share;
-use crate::kubernetes::workload::{Container, Workload};
-use crate::rules::{self, Rule};
+use crate::kubernetes::workload::Workload;
+use crate::rules;
 
 /// The containers (not left alone already) whose volumes no user harden chooses could use: a raw
 /// block device, an inline CSI volume, a mount in root's home, a share that keeps its server's
@@ -59,7 +59,7 @@ fn share_containers(
             shares.push((name, format!("the claim template {name}, of {what}")));
         }
     }
-    leave_alone(workload, alone, findings, &rules::SHARED_VOLUME, |c| {
+    super::leave_userless(workload, alone, findings, |c| {
         // An image built here with a non-root user keeps it: no owner changes.
         let image = c.value.get("image").and_then(Value::as_str).unwrap_or_default();
         if context.image_user(image).is_some_and(|u| u.split(':').next() != Some("0")) {
@@ -71,25 +71,28 @@ fn share_containers(
             .filter_map(|m| shares.iter().find(|(name, _)| Some(*name) == m.get("name").and_then(Value::as_str)))
             .map(|(name, what)| format!("{name} ({what})"))
             .collect();
-        (!mounted.is_empty()).then(|| format!(
+        (!mounted.is_empty()).then(|| (&rules::SHARED_VOLUME, format!(
             "{} writes to the volume {}: the kubelet gives such a share no fsGroup (its files keep the owners its server gives them), so no user harden chooses is known to write it; the container is left alone (run it as the user that owns the share's files, or have the server map its writes to that user)",
             c.who(workload),
             mounted.join(", ")
-        ))
+        )))
     })
 }
 
 /// The containers (not left alone already) that mount a volume in root's home (`/root`,
 /// `/root/.kube`) while neither they nor their pod choose a user: each is reported and left alone.
 fn root_home_containers(workload: &Workload<'_>, alone: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
-    leave_alone(workload, alone, findings, &rules::ROOT_HOME_MOUNT, |c| {
+    super::leave_userless(workload, alone, findings, |c| {
         let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
         let path = mounts
             .filter_map(|m| m.get("mountPath").and_then(Value::as_str))
             .find(|p| *p == "/root" || p.starts_with("/root/"))?;
-        Some(format!(
-            "{} mounts a volume at {path}, in root's home, where its program finds what it reads as $HOME: another user has another home, so the container is left alone (mount it in the home of the user the image runs as, or set HOME, and harden hardens the rest)",
-            c.who(workload)
+        Some((
+            &rules::ROOT_HOME_MOUNT,
+            format!(
+                "{} mounts a volume at {path}, in root's home, where its program finds what it reads as $HOME: another user has another home, so the container is left alone (mount it in the home of the user the image runs as, or set HOME, and harden hardens the rest)",
+                c.who(workload)
+            ),
         ))
     })
 }
@@ -97,14 +100,14 @@ fn root_home_containers(workload: &Workload<'_>, alone: &[String], findings: &mu
 /// The containers (not left alone already) that use a raw block device while neither they nor
 /// their pod choose a user: each is reported and left alone.
 fn block_device_containers(workload: &Workload<'_>, alone: &[String], findings: &mut Vec<Finding>) -> Vec<String> {
-    leave_alone(workload, alone, findings, &rules::BLOCK_DEVICE, |c| {
+    super::leave_userless(workload, alone, findings, |c| {
         let devices = c.value.get("volumeDevices").and_then(Value::as_sequence).into_iter().flatten();
         let devices: Vec<&str> = devices.filter_map(|d| d.get("devicePath").and_then(Value::as_str)).collect();
-        (!devices.is_empty()).then(|| format!(
+        (!devices.is_empty()).then(|| (&rules::BLOCK_DEVICE, format!(
             "{} opens the raw block device {} (volumeDevices): the kubelet gives a block device no fsGroup, so only root or the device's group may open it, and no user harden chooses could; the container is left alone (to run it as another user, give that user the device's group in supplementalGroups)",
             c.who(workload),
             devices.join(", ")
-        ))
+        )))
     })
 }
 
@@ -128,7 +131,7 @@ fn inline_csi_containers(workload: &Workload<'_>, alone: &[String], findings: &m
             Some((v.get("name")?.as_str()?, driver))
         })
         .collect();
-    leave_alone(workload, alone, findings, &rules::INLINE_CSI_VOLUME, |c| {
+    super::leave_userless(workload, alone, findings, |c| {
         let mounts = c.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
         let mounted: Vec<String> = mounts
             .filter_map(|m| m.get("name").and_then(Value::as_str))
@@ -139,33 +142,10 @@ fn inline_csi_containers(workload: &Workload<'_>, alone: &[String], findings: &m
             true => "set csi.cert-manager.io/fs-group: \"65532\" in its volumeAttributes, and harden moves it to 65532",
             false => "have the driver give the files a group, then run as a user in it",
         };
-        (!mounted.is_empty()).then(|| format!(
+        (!mounted.is_empty()).then(|| (&rules::INLINE_CSI_VOLUME, format!(
             "{} mounts the inline CSI volume {}: its driver writes the files with owners and modes of its own (cert-manager's csi-driver: root's, 0440, unless the volume asks for a group) and the kubelet gives such a volume fsGroup only where the driver asks, so no user harden chooses is known to read them; the container is left alone ({then})",
             c.who(workload),
             mounted.join(", ")
-        ))
+        )))
     })
-}
-
-/// The containers (not left alone already) for which `why` has a reason, where neither they nor
-/// their pod choose a user: each is reported under `rule` with that reason and left alone.
-fn leave_alone(
-    workload: &Workload<'_>,
-    alone: &[String],
-    findings: &mut Vec<Finding>,
-    rule: &'static Rule,
-    why: impl Fn(&Container<'_>) -> Option<String>,
-) -> Vec<String> {
-    let pod_chooses = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
-    let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        if pod_chooses || c.value.get("securityContext").is_some_and(super::chooses_user) {
-            continue;
-        }
-        if let Some(message) = why(c) {
-            findings.push(Finding::new(rule, c.line, message));
-            names.push(c.name.clone());
-        }
-    }
-    names
 }
