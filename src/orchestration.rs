@@ -10,8 +10,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::kubernetes::documents_read as documents;
 use kubernetes::{Container, containers};
-use yaml::{documents, key_values, scalar, words};
+use yaml::{key_values, scalar, words};
 
 mod bake;
 mod cloudbuild;

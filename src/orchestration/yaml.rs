@@ -1,16 +1,8 @@
-//! The YAML values the build and run files hold: documents, commands, build arguments.
+//! The YAML values the build and run files hold: commands, build arguments.
 
 use yaml_serde::Value;
 
 use super::BuildArg;
-
-/// Every document of a YAML text (none when it does not parse).
-pub(super) fn documents(text: &str) -> Vec<Value> {
-    yaml_serde::Deserializer::from_str(text)
-        .map(|doc| serde::Deserialize::deserialize(doc).unwrap_or(Value::Null))
-        .take(256)
-        .collect()
-}
 
 /// A command as a list (`[a, b]`) or a string split into words as Compose splits it.
 pub(super) fn words(value: &Value) -> Option<Vec<String>> {
