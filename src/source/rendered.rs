@@ -37,13 +37,14 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     let (mut out, mut dir_targets) = (Vec::new(), Vec::new());
     for (i, line) in logical_lines(script) {
         let line = line.as_str();
-        if makefile && let Some(target) = rule_target(line) {
-            out.push(Rendered { line: i + 1, tool: "make", path: target, dir: false });
-            continue;
-        }
-        // Told after what the recipes' own commands render, which say more.
-        if makefile && let Some(dir) = rule_dir_target(line, script) {
-            dir_targets.push(Rendered { line: i + 1, tool: "make", path: dir, dir: true });
+        if makefile && let Some((path, dir)) = rule_target(line, script) {
+            // A directory is told after what the recipes' own commands render, which say more.
+            let found = Rendered { line: i + 1, tool: "make", path, dir };
+            if dir {
+                dir_targets.push(found)
+            } else {
+                out.push(found)
+            }
             continue;
         }
         for command in commands(line) {
@@ -281,32 +282,26 @@ fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
     None
 }
 
-/// The YAML file a Makefile rule on this line makes (`deploy/all.yaml: config/*.jsonnet`).
-fn rule_target(line: &str) -> Option<String> {
+/// What a Makefile rule on this line makes, with true for a directory: a YAML file
+/// (`deploy/all.yaml: config/*.jsonnet`), or a directory its recipe fills (`example/webhook:
+/// vendor $(shell find jsonnet -type f)`: a literal path with a `/` and no extension, with
+/// prerequisites, and not `.PHONY` in `makefile`).
+fn rule_target(line: &str, makefile: &str) -> Option<(String, bool)> {
     if line.starts_with([' ', '\t', '#']) {
         return None;
     }
     let (target, rest) = line.split_once(':')?;
-    if rest.starts_with([':', '=']) || target.contains(' ') {
+    if rest.starts_with([':', '=']) || target.trim().contains(' ') {
         return None;
     }
-    literal_yaml(target)
-}
-
-/// A rule's target that is a directory the recipe fills (`example/admission-webhook: vendor
-/// $(shell find jsonnet -type f)`): a literal path with a `/` and no extension, with
-/// prerequisites, and not `.PHONY` in `makefile`.
-fn rule_dir_target(line: &str, makefile: &str) -> Option<String> {
-    if line.starts_with([' ', '\t', '#', '.']) {
-        return None;
+    if let Some(yaml) = literal_yaml(target) {
+        return Some((yaml, false));
     }
-    let (target, rest) = line.split_once(':')?;
     let path = target.trim().trim_end_matches('/');
-    let named = path.contains('/') && !path.contains([' ', '$', '`', '%', '*', '(']);
+    let named = path.contains('/') && !path.contains(['$', '`', '%', '*', '(']);
     let file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
     let phony = makefile.lines().any(|l| l.starts_with(".PHONY") && l.split_whitespace().any(|w| w == path));
-    let prerequisites = !rest.starts_with([':', '=']) && !rest.trim().is_empty();
-    (named && !file && !phony && prerequisites).then(|| path.trim_start_matches("./").to_string())
+    (named && !file && !phony && !rest.trim().is_empty()).then(|| (path.trim_start_matches("./").to_string(), true))
 }
 
 /// A path written literally (no variable, pattern or substitution) to a YAML file, without a
