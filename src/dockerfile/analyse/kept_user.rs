@@ -44,9 +44,7 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
         None => unknown.to_string(),
     };
     let unknown = format!("{unknown}{}", volume.unwrap_or_default());
-    // Root the plan keeps points at the finding that says why.
-    let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
-    match why_kept.or(plan.hazards.first()) {
+    match kept_for(plan) {
         // A reason to keep the image, not the user: the user moves only with the image, onto
         // one whose contents harden knows (what the program does with a kept image's tools and
         // files as another user is not known).
@@ -67,12 +65,18 @@ pub(super) fn why_kept(facts: &Facts<'_>, plan: &Plan, base: Option<&ImageRef>) 
     }
 }
 
+/// The finding the plan keeps the user or the runtime for: the one root is kept for, else the
+/// first.
+fn kept_for(plan: &Plan) -> Option<&crate::finding::Finding> {
+    let root_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
+    root_kept.or(plan.hazards.first())
+}
+
 /// True where root is what the program or the containers running it need, as far as harden
 /// knows: a finding that keeps the user for itself (a low port, a root resource), not the image
 /// for what it carries, or what those containers ask of root (the node's files, its PIDs).
 pub(super) fn root_needed(facts: &Facts<'_>, plan: &Plan) -> bool {
-    let why_kept = plan.hazards.iter().find(|h| plan.root_kept.as_deref() == Some(h.message.as_str()));
-    let for_itself = why_kept.or(plan.hazards.first()).is_some_and(|why| USER_REASONS.contains(&why.rule));
+    let for_itself = kept_for(plan).is_some_and(|why| USER_REASONS.contains(&why.rule));
     !facts.source.orchestration.root_needs.is_empty() || (matches!(plan.runtime, RuntimePlan::Keep) && for_itself)
 }
 
