@@ -53,10 +53,11 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         for inst in &stage.instructions {
             match &inst.body {
                 Body::Env(pairs) => {
-                    for (name, _) in pairs.iter().filter(|(n, v)| is_secret_name(n) && !v.is_empty()) {
+                    let secrets = pairs.iter().filter(|(n, v)| is_secret_name(n) && !v.is_empty() && !is_setting(v));
+                    for (name, _) in secrets {
                         out.push(Finding::new(
                             &rules::SECRET_IN_ENV,
-                            inst.line,
+                            line_naming(facts.text, inst.line, name),
                             format!("ENV {name} looks like a secret"),
                         ));
                     }
@@ -83,6 +84,20 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// True for a value that is a switch or a number (`KOPIA_PERSIST_CREDENTIALS_ON_CONNECT=false`):
+/// a setting about secrets, not one.
+fn is_setting(value: &str) -> bool {
+    let value = value.trim_matches(['"', '\'']).to_ascii_lowercase();
+    ["true", "false", "yes", "no", "on", "off"].contains(&value.as_str())
+        || (!value.is_empty() && value.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The line, from an instruction's first, that holds `name`: an `ENV` continued over lines
+/// names each variable on its own.
+fn line_naming(text: &str, first: usize, name: &str) -> usize {
+    text.lines().skip(first - 1).position(|l| l.contains(name)).map_or(first, |i| first + i)
 }
 
 /// True for an ENV/ARG name that holds a secret.
@@ -125,5 +140,18 @@ mod tests {
         assert!(is_secret_file("deploy/kubeconfig.yaml") && is_secret_file("credentials.json"));
         assert!(is_secret_file("credentials") && !is_secret_file("credentials/"), "a package directory");
         assert!(!is_secret_file("/usr/src/app/bin/kubeconfig_generator"), "a program named for what it writes");
+        assert!(is_setting("false") && is_setting("\"ON\"") && is_setting("3") && !is_setting("s3cr3t"));
+    }
+
+    #[test]
+    fn a_switch_is_no_secret_and_the_name_has_its_line() {
+        let text = "FROM scratch\nENV A=1 \\\n    PERSIST_CREDENTIALS=false \\\n    API_TOKEN=abc\n";
+        let df = super::super::model::Dockerfile::parse(text).unwrap();
+        let (source, config) = (crate::source::SourceFacts::default(), crate::config::Config::default());
+        let facts = Facts::new(text, &df, &source, &config);
+        let mut out = Vec::new();
+        findings(&facts, &mut out);
+        let found: Vec<_> = out.iter().map(|f| (f.line, f.message.as_str())).collect();
+        assert_eq!(found, [(4, "ENV API_TOKEN looks like a secret")]);
     }
 }

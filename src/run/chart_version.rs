@@ -34,8 +34,14 @@ pub(super) fn ct_lint_check(repo: &Path) -> Option<String> {
         };
         let at = text.lines().position(|l| lint(&l))?;
         let line = text.lines().nth(at)?;
-        // The config a command names (`--config .github/configs/ct-lint.yaml`) may turn it off.
-        let named = line.split_whitespace().skip_while(|w| *w != "--config").nth(1);
+        // The config a command names (`--config .github/configs/ct-lint.yaml`, or with `=`) may
+        // turn it off.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let named = words.iter().enumerate().find_map(|(i, w)| match w.strip_prefix("--config") {
+            Some("") => words.get(i + 1).copied(),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        });
         let off_there =
             named.and_then(|f| discover::read_text(&repo.join(f)).ok()).is_some_and(|t| version_check_off(&t));
         (!version_check_off(line) && !off_there).then_some(at + 1)
@@ -119,6 +125,9 @@ mod tests {
         std::fs::create_dir_all(repo.path().join(".github/configs")).unwrap();
         std::fs::write(repo.path().join(".github/configs/ct.yaml"), "check-version-increment: false\n").unwrap();
         assert_eq!(ct_lint_check(repo.path()), None);
+        let named_with_equals = "- run: ct lint --config=.github/configs/ct.yaml --validate-maintainers=false\n";
+        std::fs::write(workflows.join("lint.yaml"), named_with_equals).unwrap();
+        assert_eq!(ct_lint_check(repo.path()), None, "--config=FILE names it too");
         // So does the command itself, or a configuration where chart-testing looks for one.
         std::fs::write(workflows.join("lint.yaml"), "- run: ct lint --check-version-increment=false\n").unwrap();
         assert_eq!(ct_lint_check(repo.path()), None);

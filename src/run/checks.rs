@@ -94,6 +94,7 @@ pub(super) fn chart_guard(
 ) -> Option<Guard> {
     let schema = chart.join("values.schema.json");
     let docs = helm_docs.filter(|_| readme_by_helm_docs(chart)).map(|at| Guard::Docs(at.to_string()));
+    let docs = docs.or_else(|| docs_written_for(chart).map(Guard::Docs));
     let generated = schema_generator.filter(|_| schema.is_file()).map(|at| Guard::GeneratedSchema(at.to_string()));
     let validated = schema.is_file().then(|| Guard::Schema(discover::read_text(&schema).ok()));
     Guard::of_tests(&super::repository::chart_tests(chart, rel)).or(docs).or(generated).or(validated)
@@ -117,6 +118,32 @@ fn readme_by_helm_docs(chart: &Path) -> bool {
         || discover::read_text(&chart.join("README.md")).is_ok_and(|text| text.contains("helm-docs"))
 }
 
+/// Where a helm-docs command writes the docs of the chart in `chart` to a file it names, often
+/// outside the chart (`$(HELM_DOCS) -c deploy/charts/x -o ../../../Documentation/x.md`): a
+/// values change changes that file, which the check regenerates.
+fn docs_written_for(chart: &Path) -> Option<String> {
+    let repo = super::repo_root(chart);
+    let chart = chart.canonicalize().ok()?;
+    let rel = chart.strip_prefix(&repo).ok()?.to_str()?.to_string();
+    first_line(&repo, |text| {
+        let named = |line: &str| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let option = |short: &str, long: &str| {
+                words.iter().enumerate().find_map(|(i, w)| match w.strip_prefix(long) {
+                    Some(value) if value.starts_with('=') => Some(&value[1..]),
+                    _ if *w == short || *w == long => words.get(i + 1).copied(),
+                    _ => None,
+                })
+            };
+            let root = option("-c", "--chart-search-root").map(|r| r.trim_start_matches("./").trim_end_matches('/'));
+            line.to_ascii_lowercase().replace('_', "-").contains("helm-docs")
+                && option("-o", "--output-file").is_some()
+                && root == Some(rel.as_str())
+        };
+        crate::source::rendered::logical_lines(text).into_iter().find(|(_, l)| named(l)).map(|(i, _)| i + 1)
+    })
+}
+
 /// The 1-based line of a text that runs helm-docs (a command, a pre-commit hook's id), not one
 /// that only names the package (`pkgs.helm-docs`) or mentions it in a comment.
 fn runs_helm_docs(text: &str) -> Option<usize> {
@@ -127,15 +154,25 @@ fn runs_helm_docs(text: &str) -> Option<usize> {
         let installs = line.trim_start_matches(['@', '-']).split_whitespace().next().is_some_and(|command| {
             matches!(command, "ln" | "cp" | "mv" | "chmod" | "mkdir" | "curl" | "wget" | "rm" | "install" | "tar")
         });
+        // Its image run as a step (`uses: docker://jnorwood/helm-docs:v1.10.0`, `docker run
+        // jnorwood/helm-docs:v1.14.2`) is a run, tag and all.
+        let image_run = line.split_whitespace().any(|word| {
+            let image = word.trim_matches(['"', '\'']).strip_prefix("docker://");
+            let image = image.or(line.contains("docker run").then_some(word));
+            image
+                .and_then(|i| i.rsplit_once('/'))
+                .is_some_and(|(_, name)| name.split([':', '@']).next() == Some("helm-docs"))
+        });
         !line.starts_with('#')
             && !installs
-            && !line.contains("://")
-            && line.match_indices("helm-docs").any(|(at, _)| {
-                let before = line[..at].chars().next_back();
-                let after = line[at + "helm-docs".len()..].chars().next();
-                before.is_none_or(|c| c.is_whitespace() || matches!(c, '/' | '"' | '\'' | ':' | '`' | '('))
-                    && after.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ')' | '`'))
-            })
+            && (image_run
+                || !line.contains("://")
+                    && line.match_indices("helm-docs").any(|(at, _)| {
+                        let before = line[..at].chars().next_back();
+                        let after = line[at + "helm-docs".len()..].chars().next();
+                        before.is_none_or(|c| c.is_whitespace() || matches!(c, '/' | '"' | '\'' | ':' | '`' | '('))
+                            && after.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | ')' | '`'))
+                    }))
     };
     text.lines().position(runs).map(|i| i + 1)
 }
@@ -153,6 +190,9 @@ mod tests {
         assert_eq!(runs_helm_docs(hook), Some(4));
         assert_eq!(runs_helm_docs("      - run: helm-docs && git diff --exit-code\n"), Some(1));
         assert_eq!(runs_helm_docs("uses: losisin/helm-docs-github-action@v1\n"), None);
+        assert_eq!(runs_helm_docs("  - uses: docker://jnorwood/helm-docs:v1.10.0\n"), Some(1), "its image as a step");
+        assert_eq!(runs_helm_docs("\tdocker run --rm -v $(PWD):/w jnorwood/helm-docs:v1.14.2\n"), Some(1));
+        assert_eq!(runs_helm_docs("  image: docker.io/jnorwood/helm-docs:v1\n"), None, "named, not run");
         let installed = "bin/helm-docs: bin/helm-docs-1.5.0\n\t@ln -sf helm-docs-1.5.0 bin/helm-docs\ndocs: bin/helm-docs\n\tbin/helm-docs -c charts/\n";
         assert_eq!(runs_helm_docs(installed), Some(3), "the link that installs it is no run; the rule is");
     }

@@ -150,7 +150,7 @@ fn commands(line: &str) -> impl Iterator<Item = &str> {
 
 /// The script's lines with those a trailing backslash continues joined to them, each with the
 /// 0-based index of its first line (make's `$(shell pwd)` written `$(CURDIR)`, one word).
-pub(super) fn logical_lines(script: &str) -> Vec<(usize, String)> {
+pub fn logical_lines(script: &str) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut open = false;
     for (i, line) in script.lines().enumerate() {
