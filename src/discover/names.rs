@@ -241,10 +241,15 @@ pub fn in_docs(display: &str) -> bool {
 /// Directories whose release-named subdirectories (`deploy/v4.13.4/`) keep released manifests.
 const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases", "charts"];
 
-/// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`.
+/// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`, `3.10.0`, and a
+/// pre-release of one (`3.0.0-beta10`).
 fn is_version(name: &str) -> bool {
-    let number = name.strip_prefix('v').or_else(|| name.strip_prefix("release-")).unwrap_or_default();
-    number.contains('.') && number.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+    let number = name.strip_prefix('v').or_else(|| name.strip_prefix("release-")).unwrap_or(name);
+    let (number, pre) = number.split_once('-').unwrap_or((number, "release"));
+    number.contains('.')
+        && number.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+        && !pre.is_empty()
+        && pre.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
 }
 
 /// Directories whose Dockerfiles build images for people or CI, not services, with what such an
@@ -277,4 +282,19 @@ pub(super) fn dockerfile_skip_reason(rel: &Path, default_ignores: bool) -> Optio
             "a test image ({name}): a test suite builds and runs it as it needs (default_ignores: false hardens it too)"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_directories_are_named_for_versions() {
+        for name in ["v0.18", "v1.2.3", "release-1.4", "3.10.0", "3.0.0-beta10", "v1.2.3-rc.1"] {
+            assert!(is_version(name), "{name}");
+        }
+        for name in ["v1", "3", "latest", "1.x", "3.0-", "v1.2.3-rc/1", "api"] {
+            assert!(!is_version(name), "{name}");
+        }
+    }
 }

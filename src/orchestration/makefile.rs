@@ -55,22 +55,39 @@ impl Repository {
     /// making `-t ${IMG}` name `controller`; leading variables it does not set, such as
     /// `$(IMAGE_PREFIX)`, dropped) and the stage it targets.
     pub fn read_build_commands(&mut self, path: &Path, text: &str) {
+        let makefile = path.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("makefile"));
+        self.read_commands(path, text, path.parent().unwrap_or(Path::new("")), !makefile);
+    }
+
+    /// Reads the commands of `text` (written in `by`) that start in `dir`; in a script (`script`),
+    /// unlike a Makefile's recipe lines, each in a shell of its own, a `cd` on a line of its own
+    /// moves the lines after it (a workflow step's `cd web` before its `docker build .`).
+    pub(super) fn read_commands(&mut self, by: &Path, text: &str, dir: &Path, script: bool) {
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
         let variables = variables(&joined);
+        // `None` once the script goes where harden cannot follow (`cd "$TMP"`).
+        let mut here = Some(dir.to_path_buf());
         for line in joined.lines().map(|l| expand(l, &variables, 0)) {
-            self.set_images.extend(set_images(&line, path));
+            self.set_images.extend(set_images(&line, by));
+            if script && line.trim_start().starts_with("cd ") && build_at(&line).is_none() {
+                here = here
+                    .zip(cd_before(&line))
+                    .filter(|(_, cd)| !cd.contains('$'))
+                    .map(|(h, cd)| normalise(&h.join(cd)));
+                continue;
+            }
             let Some(at) = build_at(&line) else { continue };
             let rest = &line[at..];
             let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
             let words: Vec<&str> = command.split_whitespace().skip(1).collect();
             // A build after `cd dir &&` runs there; one after `cd "$${TMP}"` is not followed.
-            let dir = path.parent().unwrap_or(Path::new(""));
+            let Some(dir) = here.as_deref() else { continue };
             let dir = match cd_before(&line[..at]) {
                 Some(cd) if cd.contains('$') => continue,
                 Some(cd) => normalise(&dir.join(cd)),
                 None => dir.to_path_buf(),
             };
-            if let Some(build) = docker_build(&words, &dir, path) {
+            if let Some(build) = docker_build(&words, &dir, by) {
                 self.builds.push(build);
             }
         }

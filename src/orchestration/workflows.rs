@@ -29,7 +29,16 @@ impl Repository {
             let entries: Vec<&Value> = include.and_then(Value::as_sequence).into_iter().flatten().collect();
             let steps: Vec<&Value> = job.get("steps").and_then(Value::as_sequence).into_iter().flatten().collect();
             let named = metadata_images(&steps);
+            let default_dir = job.get("defaults").and_then(|d| d.get("run")).and_then(|r| r.get("working-directory"));
             for step in steps {
+                // A `run:` script's builds (`cd web`, then `docker build . -t acme/web:${{ github.sha }}`)
+                // start where the step runs: the repository's root, or its working directory.
+                if let Some(script) = step.get("run").and_then(Value::as_str) {
+                    let dir = step.get("working-directory").or(default_dir).and_then(Value::as_str).unwrap_or("");
+                    if !dir.contains("${{") {
+                        self.read_commands(path, script, Path::new(dir.trim_start_matches("./")), true);
+                    }
+                }
                 let uses = step.get("uses").and_then(Value::as_str).unwrap_or_default();
                 let Some(with) = step.get("with").filter(|_| uses.starts_with("docker/build-push-action@")) else {
                     continue;
@@ -183,5 +192,26 @@ mod tests {
         repo.read(Path::new(".github/workflows/images.yml"), workflow);
         assert_eq!(repo.image_names(Path::new("Dockerfile.toolchain")), ["build", "build-mirror"]);
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["app"], "each job's metadata step is its own");
+    }
+
+    #[test]
+    fn a_run_step_builds_where_its_script_goes() {
+        let mut repo = Repository::default();
+        let workflow = "jobs:
+  web:
+    steps:
+      - run: |
+          cd portal/web
+          docker build . -f Dockerfile -t docker.io/acme/portal-web:${{ github.sha }}
+      - working-directory: tools/agent
+        run: docker build -t acme/agent:ci .
+      - run: |
+          cd \"$RUNNER_TEMP\"
+          docker build -t acme/elsewhere .
+";
+        repo.read(Path::new(".github/workflows/build.yml"), workflow);
+        assert_eq!(repo.image_names(Path::new("portal/web/Dockerfile")), ["portal-web"]);
+        assert_eq!(repo.image_names(Path::new("tools/agent/Dockerfile")), ["agent"]);
+        assert!(!repo.image_names(Path::new("Dockerfile")).contains(&"elsewhere".to_string()), "not followed");
     }
 }
