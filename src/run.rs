@@ -291,8 +291,11 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let stale = stale_renders(&owned, repo);
     let manifest_reports = parallel_map(&manifests, |f| {
         let path = rel(&f.path);
+        let (seccomp_refused, empty_dir_refused) = facts.constraints_for(&path, &f.path);
         let context = kubernetes::Context {
             image_overrides: facts.image_overrides_for(&path),
+            seccomp_refused,
+            empty_dir_refused,
             example_dir: kubernetes::example_dir(&path),
             openshift: kubernetes::kustomize::names_openshift(&path)
                 .then(|| format!("{} is written for OpenShift", path.display())),

@@ -28,7 +28,7 @@ mod image_pins;
 mod left_alone_gaps;
 mod non_root;
 mod openshift;
-pub use openshift::{refuses_empty_dir, refuses_seccomp};
+pub use openshift::Constraints;
 mod patched_fields;
 pub mod root_filesystem;
 mod unknown_fields;

@@ -57,8 +57,6 @@ pub(super) fn manifest_context(
         helm_docs_check: facts.helm_docs_check.clone(),
         helm_schema_check: facts.helm_schema_check.clone(),
         unowned_claims: facts.storage.unowned_claims(),
-        seccomp_refused: facts.seccomp_refused.clone(),
-        empty_dir_refused: facts.empty_dir_refused.clone(),
         unowned_classes: facts.storage.unowned_classes().clone(),
         images_read: true,
         ..Default::default()

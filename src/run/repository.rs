@@ -30,11 +30,9 @@ pub struct RepositoryFacts {
     /// The PersistentVolumes, StorageClasses and claims of the repository's manifests: which
     /// claims are bound to a share that keeps its server's owners.
     pub storage: crate::kubernetes::storage::Storage,
-    /// A SecurityContextConstraints the repository ships (in a manifest or a chart's template)
-    /// that lists no seccompProfiles, where one does.
-    pub seccomp_refused: Option<String>,
-    /// A SecurityContextConstraints the repository ships whose volumes allow no emptyDir.
-    pub empty_dir_refused: Option<String>,
+    /// The OpenShift SecurityContextConstraints the repository ships (in a manifest or a
+    /// chart's template) that refuse a seccomp profile or an emptyDir.
+    constraints: Vec<analyse::Constraints>,
     /// The patches the Makefiles and scripts add with `kustomize edit add patch`, by file name,
     /// each with where (`Makefile:258`).
     added_patches: Vec<(String, String)>,
@@ -70,9 +68,10 @@ impl RepositoryFacts {
             if f.kind == Kind::Directory && f.path.join("Chart.yaml").is_file() && read.insert(rel(&f.path)) {
                 let values = discover::read_text(&f.path.join("values.yaml")).unwrap_or_default();
                 let templates = chart_templates(&f.path, rel);
-                for (path, text) in &templates {
-                    facts.read_constraints(text, path);
-                }
+                let chart = rel(&f.path);
+                facts
+                    .constraints
+                    .extend(templates.iter().filter_map(|(p, t)| analyse::Constraints::read(t, p, Some(&chart))));
                 facts.orchestration.read_chart(&values, &templates);
                 continue;
             }
@@ -87,7 +86,7 @@ impl RepositoryFacts {
             let kustomization = kustomize::FILE_NAMES.contains(&name);
             let Ok(text) = discover::read_text(&f.path) else { continue };
             facts.storage.read(&text, &path.display().to_string());
-            facts.read_constraints(&text, &path);
+            facts.constraints.extend(analyse::Constraints::read(&text, &path, None));
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
@@ -235,15 +234,20 @@ impl RepositoryFacts {
         facts
     }
 
-    /// Notes what an OpenShift SecurityContextConstraints in `text` (at `path`) refuses: a seccomp
-    /// profile, an emptyDir.
-    fn read_constraints(&mut self, text: &str, path: &Path) {
-        if analyse::refuses_seccomp(text) {
-            self.seccomp_refused.get_or_insert_with(|| path.display().to_string());
+    /// The SecurityContextConstraints that govern the pods of the manifest at `path` (relative
+    /// to the repository; read from `file`) and refuse a seccomp profile, and an emptyDir: where
+    /// each is.
+    pub fn constraints_for(&self, path: &Path, file: &Path) -> (Option<String>, Option<String>) {
+        if self.constraints.is_empty() {
+            return (None, None);
         }
-        if analyse::refuses_empty_dir(text) {
-            self.empty_dir_refused.get_or_insert_with(|| path.display().to_string());
-        }
+        let text = discover::read_text(file).unwrap_or_default();
+        let governing: Vec<&analyse::Constraints> =
+            self.constraints.iter().filter(|c| c.governs(path, &text)).collect();
+        let refusing = |refuses: fn(&analyse::Constraints) -> bool| {
+            governing.iter().find(|c| refuses(c)).map(|c| c.path.display().to_string())
+        };
+        (refusing(|c| c.refuses_seccomp), refusing(|c| c.refuses_empty_dir))
     }
 
     /// The tags and digests the kustomizations that build from the manifest at `path` (relative

@@ -1,9 +1,117 @@
 //! Workloads written for OpenShift, whose restricted SCC gives each pod a user from the
 //! namespace's range and refuses a pod that asks for another: harden sets no user there.
 
+use std::path::{Path, PathBuf};
+
 use yaml_serde::Value;
 
 use super::Planner;
+use crate::kubernetes::workload::KINDS;
+
+/// An OpenShift SecurityContextConstraints the repository ships (in a manifest or a chart's
+/// template) that refuses what harden would set, with what says which pods it governs.
+#[derive(Clone, Debug, Default)]
+pub struct Constraints {
+    /// Where it is (`deploy/scc.yaml`), relative to the repository.
+    pub path: PathBuf,
+    /// It lists no seccompProfiles ([`refuses_seccomp`]).
+    pub refuses_seccomp: bool,
+    /// Its volumes allow no emptyDir ([`refuses_empty_dir`]).
+    pub refuses_empty_dir: bool,
+    /// The chart whose template it is, which alone it governs.
+    chart: Option<PathBuf>,
+    /// The service accounts its `users` name, as (namespace, name).
+    accounts: Vec<(String, String)>,
+    /// The namespaces whose service accounts its `groups` name (`None`: every one).
+    namespaces: Vec<Option<String>>,
+    /// The workloads its own file runs (`Deployment/operator`).
+    workloads: Vec<String>,
+}
+
+impl Constraints {
+    /// The constraints in `text` (at `path`; a template of the chart in `chart`), when they
+    /// refuse a seccomp profile or an emptyDir.
+    pub fn read(text: &str, path: &Path, chart: Option<&Path>) -> Option<Self> {
+        let (refuses_seccomp, refuses_empty_dir) = (refuses_seccomp(text), refuses_empty_dir(text));
+        if !refuses_seccomp && !refuses_empty_dir {
+            return None;
+        }
+        let mut constraints = Constraints {
+            path: path.to_path_buf(),
+            refuses_seccomp,
+            refuses_empty_dir,
+            chart: chart.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        for doc in crate::kubernetes::documents_read(text) {
+            if doc.get("kind").and_then(Value::as_str) != Some("SecurityContextConstraints") {
+                constraints.workloads.extend(workload_id(&doc));
+                continue;
+            }
+            let listed =
+                |key: &str| doc.get(key).and_then(Value::as_sequence).into_iter().flatten().filter_map(Value::as_str);
+            for user in listed("users") {
+                let account = user.strip_prefix("system:serviceaccount:").and_then(|a| a.split_once(':'));
+                constraints.accounts.extend(account.map(|(ns, name)| (ns.to_string(), name.to_string())));
+            }
+            for group in listed("groups") {
+                match group {
+                    "system:authenticated" | "system:serviceaccounts" => constraints.namespaces.push(None),
+                    _ => constraints
+                        .namespaces
+                        .extend(group.strip_prefix("system:serviceaccounts:").map(|ns| Some(ns.to_string()))),
+                }
+            }
+        }
+        Some(constraints)
+    }
+
+    /// True when it governs the pods of the manifest at `path` (its `text`): those of its own
+    /// file; for a chart's template, its chart's values alone; elsewhere, pods that run as a
+    /// service account its `users` or `groups` name (where it names none, RBAC grants it: the
+    /// manifests of its directory), except in a manifest that runs a workload its own file runs
+    /// too, the variant for clusters without OpenShift (rook's `operator.yaml` beside
+    /// `operator-openshift.yaml`).
+    pub fn governs(&self, path: &Path, text: &str) -> bool {
+        if path == self.path {
+            return true;
+        }
+        if let Some(chart) = &self.chart {
+            return path.parent() == Some(chart.as_path());
+        }
+        let docs: Vec<Value> = crate::kubernetes::documents_read(text).collect();
+        if docs.iter().filter_map(workload_id).any(|id| self.workloads.contains(&id)) {
+            return false;
+        }
+        if self.accounts.is_empty() && self.namespaces.is_empty() {
+            return path.parent().zip(self.path.parent()).is_some_and(|(here, there)| here.starts_with(there));
+        }
+        docs.iter().filter_map(|doc| Some((doc, pod_spec(doc)?))).any(|(doc, pod)| {
+            let namespace = doc.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str);
+            let account = ["serviceAccountName", "serviceAccount"]
+                .iter()
+                .find_map(|k| pod.get(*k).and_then(Value::as_str))
+                .unwrap_or("default");
+            let in_namespace = |ns: &str| namespace.is_none_or(|n| n == ns);
+            self.accounts.iter().any(|(ns, name)| name == account && in_namespace(ns))
+                || self.namespaces.iter().any(|ns| ns.as_deref().is_none_or(in_namespace))
+        })
+    }
+}
+
+/// The pod spec of a workload document, where [`KINDS`] says it is.
+fn pod_spec(doc: &Value) -> Option<&Value> {
+    let kind = doc.get("kind").and_then(Value::as_str)?;
+    let (_, path) = KINDS.iter().find(|(k, _)| *k == kind)?;
+    path.iter().try_fold(doc, |at, key| at.get(*key))
+}
+
+/// `Kind/name` of a workload document.
+fn workload_id(doc: &Value) -> Option<String> {
+    pod_spec(doc)?;
+    let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str)?;
+    Some(format!("{}/{name}", doc.get("kind").and_then(Value::as_str)?))
+}
 
 /// True for a manifest or template that holds an OpenShift SecurityContextConstraints with no
 /// `seccompProfiles`: "an unset or empty value means that no profiles may be specified by the
@@ -71,6 +179,35 @@ mod tests {
         assert!(refuses_seccomp(SCC));
         assert!(!refuses_seccomp(&format!("{SCC}seccompProfiles:\n  - runtime/default\n")));
         assert!(!refuses_seccomp("kind: Deployment\n"));
+    }
+
+    #[test]
+    fn constraints_govern_their_file_their_chart_and_the_accounts_they_name() {
+        let workload = |name: &str, account: &str| {
+            format!(
+                "---\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: store\nspec:\n  template:\n    spec:\n      serviceAccountName: {account}\n      containers: []\n"
+            )
+        };
+        let file =
+            format!("{SCC}users:\n  - system:serviceaccount:store:operator\n{}", workload("operator", "operator"));
+        let scc = Constraints::read(&file, Path::new("deploy/operator-openshift.yaml"), None).unwrap();
+        assert!(scc.governs(Path::new("deploy/operator-openshift.yaml"), &file));
+        assert!(scc.governs(Path::new("deploy/webhook.yaml"), &workload("webhook", "operator")), "an account it names");
+        assert!(!scc.governs(Path::new("deploy/purge.yaml"), &workload("purge", "purge")), "an account it does not");
+        let plain = workload("operator", "operator");
+        assert!(!scc.governs(Path::new("deploy/operator.yaml"), &plain), "the variant for other clusters");
+        let chart =
+            Constraints::read(SCC, Path::new("charts/store/templates/scc.yaml"), Some(Path::new("charts/store")));
+        let chart = chart.unwrap();
+        assert!(chart.governs(Path::new("charts/store/values.yaml"), "image: {}\n"));
+        assert!(
+            !chart.governs(Path::new("deploy/webhook.yaml"), &workload("webhook", "operator")),
+            "its chart's alone"
+        );
+        assert!(
+            Constraints::read(&format!("{SCC}seccompProfiles: ['*']\nvolumes: ['*']\n"), Path::new("s.yaml"), None)
+                .is_none()
+        );
     }
 
     #[test]
