@@ -213,6 +213,9 @@ pub struct Repository {
     set_images: Vec<SetImage>,
     /// The `docker run` commands READMEs document that need root.
     documented: Vec<docs::DocumentedRun>,
+    /// The commands READMEs run in a container of the image their directory's Dockerfile
+    /// builds (`docker exec -it app /bin/bash`), by that directory.
+    documented_execs: Vec<(PathBuf, Command)>,
     /// The binaries GoReleaser builds, each with its `main` package (relative to the root).
     released_programs: Vec<(String, PathBuf)>,
 }
@@ -356,6 +359,8 @@ impl Repository {
             out.host_dirs.extend(run.host_dirs.iter().cloned());
         }
         out.checks.extend(running().flat_map(|c| c.checks.iter().cloned()));
+        let beside = self.documented_execs.iter().filter(|(dir, _)| Some(dir.as_path()) == dockerfile.parent());
+        out.checks.extend(beside.map(|(_, command)| command.clone()));
         if !builds.is_empty() && builds.iter().all(|b| b.no_image.is_some()) && running().next().is_none() {
             out.no_image = builds[0].no_image.clone();
         }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{Repository, image_name};
+use super::{Command, Repository, image_name};
 
 /// `docker run` flags whose value is the next word when written without `=`.
 const VALUE_FLAGS: &[&str] = &[
@@ -84,6 +84,13 @@ impl Repository {
                 command.push_str(lines[i].trim());
             }
             i += 1;
+            if let Some(words) = exec_words(&command) {
+                let tool = if command.contains("kubectl exec") { "kubectl exec" } else { "docker exec" };
+                let origin = format!("{}:{} ({tool})", path.display(), start + 1);
+                let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                self.documented_execs.push((dir, Command { origin, words, replaces_entrypoint: false }));
+                continue;
+            }
             let Some(at) = command.find("docker run ").or_else(|| command.find("podman run ")) else { continue };
             let Some((image, mounts, privilege)) = bind_mounts(&command[at + "docker run ".len()..]) else { continue };
             let origin = format!("{}:{} (docker run)", path.display(), start + 1);
@@ -118,6 +125,38 @@ impl Repository {
             self.compose(&doc, path.parent().unwrap_or(Path::new("")), &origin);
         }
     }
+}
+
+/// `docker exec` (or `docker compose exec`, `kubectl exec`) flags whose value is the next word
+/// when written without `=`.
+const EXEC_VALUE_FLAGS: &[&str] =
+    &["-u", "--user", "-e", "--env", "-w", "--workdir", "-c", "--container", "-n", "--namespace"];
+
+/// The command a documented `docker exec -it app /bin/bash` (also `docker compose exec api sh`,
+/// `kubectl exec -it pod -- go version -m app`) runs in a running container: its words after the
+/// container's name.
+fn exec_words(command: &str) -> Option<Vec<String>> {
+    let at = ["docker exec ", "docker compose exec ", "docker-compose exec ", "podman exec ", "kubectl exec "]
+        .iter()
+        .find_map(|c| command.find(c).map(|at| at + c.len()))?;
+    // Written in a sentence (`` run `docker exec -it app sh` to look inside ``), it ends at its quote.
+    let command = command[at..].split('`').next().unwrap_or_default();
+    let words: Vec<String> = crate::shell::lex(command, 0).into_iter().map(|t| t.value).collect();
+    let mut rest = words.iter().map(String::as_str);
+    let mut named = false;
+    while let Some(word) = rest.next() {
+        match word {
+            "--" => break,
+            flag if EXEC_VALUE_FLAGS.contains(&flag) => {
+                rest.next();
+            }
+            flag if flag.starts_with('-') => {}
+            _ if !named => named = true,
+            first => return Some(std::iter::once(first).chain(rest).map(str::to_string).collect()),
+        }
+    }
+    let words: Vec<String> = rest.map(str::to_string).collect();
+    (named && !words.is_empty()).then_some(words)
 }
 
 /// One bind mount a `docker run` gives its container.
@@ -240,6 +279,20 @@ fn need_of(source: &str, target: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_documented_exec_runs_its_command_in_the_container() {
+        let words = |line: &str| exec_words(line).map(|w| w.join(" "));
+        assert_eq!(words("docker exec -it golang-pgo-app-1 /bin/bash").as_deref(), Some("/bin/bash"));
+        assert_eq!(words("$ docker compose exec -u 0 api sh -c 'ls /data'").as_deref(), Some("sh -c ls /data"));
+        assert_eq!(
+            words("kubectl exec -it deploy/api -n shop -- go version -m /app").as_deref(),
+            Some("go version -m /app")
+        );
+        assert_eq!(words("Run `docker exec -it app bash` to look inside.").as_deref(), Some("bash"));
+        assert_eq!(words("docker exec -it app"), None, "no command");
+        assert_eq!(words("docker run -it app sh"), None);
+    }
+
     use std::path::Path;
 
     use super::*;
