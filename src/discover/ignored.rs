@@ -61,6 +61,14 @@ pub fn is_test_name(name: &str) -> bool {
     })
 }
 
+/// True for a directory named as Go names a package of test helpers (`httptest`, dgraph's
+/// `dgraphtest`, `testutil`): what its code does (start containers, write fixtures) tests do.
+pub fn is_test_helper_package(name: &str) -> bool {
+    let words = ["latest", "fastest", "shortest", "greatest", "attest", "contest", "protest"];
+    (name.len() > "test".len() && name.ends_with("test") && !words.contains(&name))
+        || matches!(name, "testutil" | "testutils" | "testhelper" | "testhelpers" | "testing")
+}
+
 /// The words of a camel-case name: `extractorTestFiles` → `extractor`, `Test`, `Files`.
 fn camel_words(name: &str) -> Vec<&str> {
     let mut words = Vec::new();
@@ -184,6 +192,8 @@ mod tests {
         assert!(is_ignored_dir("proxy-injector", "fake") && ignored_as("fake") == "test data");
         assert!(is_ignored_dir("", "design") && ignored_as("design") == "design proposals");
         assert_eq!(ignored_as("e2e"), "a test suite");
+        assert!(is_test_helper_package("dgraphtest") && is_test_helper_package("testutil"));
+        assert!(!is_test_helper_package("latest") && !is_test_helper_package("test") && !is_test_helper_package("cmd"));
         assert!(
             is_ignored_dir("", "fuzz") && is_ignored_dir("", ".clusterfuzzlite") && is_test_name("Dockerfile.fuzz")
         );

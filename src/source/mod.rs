@@ -430,6 +430,7 @@ fn go_source(
     if kind.is_dir() {
         let passed_over = name.starts_with('.')
             || matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
+            || crate::discover::is_test_helper_package(name)
             || (own_module && path.join("go.mod").is_file());
         if !passed_over {
             go_sources(path, own_module, go, scripts);

@@ -29,7 +29,10 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
             ["listen", "bind"].iter().any(|w| lower.contains(w))
                 || (lower.contains("server") && ["addr", "port"].iter().any(|w| lower.contains(w)))
         };
-        if says_listen && let Some(port) = port_of(&default).filter(|p| *p < 1024) {
+        if says_listen
+            && !counts_not_port(&lower)
+            && let Some(port) = port_of(&default).filter(|p| *p < 1024)
+        {
             out.push(Listen { line, port, via: Some(format!("-{name}")) });
             return None;
         }
@@ -56,11 +59,18 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
     if let [name, default, ..] = strings.as_slice()
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && ["PORT", "ADDR", "LISTEN"].iter().any(|w| name.contains(w))
+        && !counts_not_port(&name.to_ascii_lowercase())
         && let Some(port) = port_of(default).filter(|p| *p < 1024)
     {
         out.push(Listen { line, port, via: Some(name.clone()) });
     }
     None
+}
+
+/// True for a setting named for a number about ports that is not one (dgraph's `-port_offset`
+/// 100, added to each port; a `PORT_RETRIES` count).
+fn counts_not_port(name: &str) -> bool {
+    ["offset", "timeout", "retries", "retry", "count", "interval"].iter().any(|w| name.contains(w))
 }
 
 /// The port of `":80"`, `"0.0.0.0:443"`, `"localhost:80"` or `"80"`.
@@ -88,5 +98,19 @@ mod tests {
         assert_eq!(port_of("localhost:80"), Some(80));
         assert_eq!(port_of("80"), Some(80));
         assert_eq!(port_of("/var/run/app.sock"), None);
+    }
+
+    #[test]
+    fn an_offset_added_to_ports_is_no_port() {
+        let read = |code: &str| {
+            let mut out = Vec::new();
+            listens(code, 1, true, &mut out);
+            out.iter().map(|l| l.port).collect::<Vec<u16>>()
+        };
+        assert_eq!(
+            read(r#"cmd.Flags().IntVarP(&opts.PortOffset, "port_offset", "o", 100, "added to every port")"#),
+            Vec::<u16>::new()
+        );
+        assert_eq!(read(r#"flag.Int("port", 80, "the port to listen on")"#), [80]);
     }
 }
