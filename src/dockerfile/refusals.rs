@@ -242,15 +242,18 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
         // named after one of the module's programs (`COPY ./generator /bin/generator`).
         let program = runtime::program(form).unwrap_or_default();
         let name = program.rsplit('/').next().unwrap_or_default().to_string();
-        let go_program = !is_script_name(&name) && facts.source.main_package_named(&[name]).is_some();
-        let copied_script = copied_from_context(facts, form) && facts.prebuilt_binary().is_none() && !go_program;
+        let go_program = !is_script_name(&name) && facts.source.main_package_named(&[name.clone()]).is_some();
+        let copied_script = copied_from_context(facts, form)
+            && facts.prebuilt_binary().is_none()
+            && !go_program
+            && !runtime::is_init(&name);
         if runtime::runs_script(form) || copied_script {
             return Err((
                 &rules::SHELL_SCRIPT_ENTRYPOINT,
                 inst.line,
                 format!(
                     "the program starts through {}, which a shell-less runtime cannot run; the runtime image is kept",
-                    runtime::started_program(form).unwrap_or_default()
+                    runtime::started_program(form).unwrap_or(program)
                 ),
             ));
         }

@@ -183,12 +183,17 @@ pub fn program(form: &CommandForm) -> Option<String> {
 /// Init programs that start the command after them and reap its children.
 const INITS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit"];
 
+/// True for an init program that reaps zombies (`/usr/bin/tini`), a static binary, no script.
+pub fn is_init(program: &str) -> bool {
+    INITS.contains(&program.rsplit('/').next().unwrap_or(program))
+}
+
 /// The program a command starts: its first word, or, behind an init that reaps zombies
 /// (`tini -- /bin/app`, `dumb-init /bin/app`), the command the init starts.
 pub fn started_program(form: &CommandForm) -> Option<String> {
     let words = form.words();
     let first = words.first()?;
-    if !INITS.contains(&first.rsplit('/').next().unwrap_or(first)) {
+    if !is_init(first) {
         return Some(first.clone());
     }
     let rest = &words[1..];
