@@ -32,7 +32,7 @@ mod yaml;
 pub use bake::BAKE_FILES;
 pub use cloudbuild::is_cloudbuild_name;
 pub use compose::is_compose_name;
-pub use goreleaser::is_goreleaser_name;
+pub use goreleaser::{GORELEASER_DIR, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::SetImage;
 pub use skaffold::is_skaffold_name;
@@ -239,7 +239,7 @@ impl Repository {
                 self.skaffold(&doc, dir, path);
             } else if is_cloudbuild_name(name) {
                 self.cloudbuild(&doc, path);
-            } else if is_goreleaser_name(name) {
+            } else if is_goreleaser_name(name) || dir.ends_with(GORELEASER_DIR) {
                 self.goreleaser(&doc, path);
             } else if is_ko_name(name) {
                 self.ko(&doc);

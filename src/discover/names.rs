@@ -73,7 +73,9 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         "a Compose file, not a Kubernetes manifest"
     } else if stem.starts_with("skaffold") {
         "a Skaffold configuration"
-    } else if stem.trim_start_matches('.').starts_with("goreleaser") {
+    } else if stem.trim_start_matches('.').starts_with("goreleaser")
+        || path.parent().is_some_and(|dir| dir.ends_with(crate::orchestration::GORELEASER_DIR))
+    {
         return Some(goreleaser_reason(path));
     } else if crate::orchestration::is_ko_name(&name) {
         // ko's configuration is read by its own engine (`ko::harden`).

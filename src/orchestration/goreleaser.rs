@@ -15,6 +15,10 @@ pub fn is_goreleaser_name(name: &str) -> bool {
     lower.trim_start_matches('.').starts_with("goreleaser") && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
 }
 
+/// The directory where a repository keeps several GoReleaser configurations, one per release
+/// (`.goreleaser/connect-ai.yaml`, run with `goreleaser release -f`).
+pub const GORELEASER_DIR: &str = ".goreleaser";
+
 impl Repository {
     /// Reads a GoReleaser configuration at `path` (relative to the root): each image entry's
     /// Dockerfile (relative to the root, where GoReleaser runs), the names it gives the image,
@@ -27,7 +31,10 @@ impl Repository {
         let builds: Vec<(Option<&str>, Option<bool>, bool)> = list("builds")
             .map(|b| (b.get("id").and_then(Value::as_str), cgo_of(b.get("env")).or(global_cgo), links_statically(b)))
             .collect();
+        // GoReleaser runs where its configuration is, or, for one of a `.goreleaser/` directory
+        // (`goreleaser release -f .goreleaser/ai.yaml`), in the directory that holds that.
         let dir = path.parent().unwrap_or(Path::new(""));
+        let dir = if dir.ends_with(GORELEASER_DIR) { dir.parent().unwrap_or(Path::new("")) } else { dir };
         // Each build's binary (by default the project's name) and its `main` package, under
         // its `dir` (a module of its own, `dir: httphandler`).
         let project = doc.get("project_name").and_then(Value::as_str);
@@ -139,6 +146,15 @@ fn cgo_of(env: Option<&Value>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_configuration_of_a_goreleaser_directory_runs_from_the_root() {
+        let mut repo = Repository::default();
+        let text = "builds:\n  - id: ai\n    main: cmd/app-ai/main.go\n    binary: app\ndockers_v2:\n  - dockerfile: resources/docker/ai.Dockerfile\n    images: [acme/app]\n";
+        repo.read(Path::new(".goreleaser/ai.yaml"), text);
+        assert_eq!(repo.image_names(Path::new("resources/docker/ai.Dockerfile")), ["app"]);
+        assert!(repo.for_dockerfile(Path::new("resources/docker/ai.Dockerfile")).released.is_some());
+    }
 
     #[test]
     fn image_entries_name_their_dockerfile_images_and_cgo() {
