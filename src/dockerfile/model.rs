@@ -271,7 +271,7 @@ impl Dockerfile {
             .iter()
             .map(|a| {
                 let outside = given.iter().find(|(name, _)| *name == a.name).map(|(_, v)| v.clone());
-                (a.name.clone(), a.default.clone().filter(|d| !is_stand_in(d)).or(outside))
+                (a.name.clone(), a.default.clone().filter(|d| !stands_in(image, a, d)).or(outside))
             })
             .collect();
         // `FROM "$BASE_IMAGE"`: the quotes are the shell's, not the image's.
@@ -282,7 +282,7 @@ impl Dockerfile {
     /// pass (`ARG RUNTIME_IMAGE=placeholder`), with that default.
     pub fn stand_in_arg(&self, image: &str) -> Option<(&str, &str)> {
         self.global_args.iter().find_map(|a| {
-            let default = a.default.as_deref().filter(|d| is_stand_in(d))?;
+            let default = a.default.as_deref().filter(|d| stands_in(image, a, d))?;
             super::variables::uses(image, &a.name).then_some((a.name.as_str(), default))
         })
     }
@@ -294,6 +294,14 @@ impl Dockerfile {
 const STAND_INS: &[&str] =
     &["override", "setme", "unset", "undefined", "required", "none", "null", "todo", "tbd", "dummy"];
 const STAND_IN_PARTS: &[&str] = &["placeholder", "please", "replaceme", "changeme", "mustbeset"];
+
+/// True when `arg`'s `default` only stands in for the value the build of `image` must pass: a
+/// word that says so, or, for the digest of `image`, no digest (`ARG ALPINE_SHA=pass-a-valid-sha`).
+fn stands_in(image: &str, arg: &ArgWord, default: &str) -> bool {
+    let digest = ["@sha256:${", "@sha256:$"].iter().any(|d| image.contains(&format!("{d}{}", arg.name)));
+    let default = default.trim_matches('"');
+    is_stand_in(default) || (digest && (default.len() != 64 || !default.chars().all(|c| c.is_ascii_hexdigit())))
+}
 
 /// True for a build argument's default that stands in for the value a build must pass.
 fn is_stand_in(default: &str) -> bool {
@@ -426,6 +434,8 @@ mod tests {
         let df =
             Dockerfile::parse("ARG GO_VERSION=PLEASE_PROVIDE_GO_VERSION\nFROM acme/build:${GO_VERSION}\n").unwrap();
         assert_eq!(df.resolve_image("acme/build:${GO_VERSION}"), None, "a tag the build must pass");
+        let df = Dockerfile::parse("ARG SHA=\"pass-a-valid-sha-or-this-fails\"\nFROM alpine@sha256:${SHA}\n").unwrap();
+        assert_eq!(df.stand_in_arg("alpine@sha256:${SHA}").map(|(name, _)| name), Some("SHA"), "no digest");
     }
 
     #[test]

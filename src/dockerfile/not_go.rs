@@ -86,9 +86,14 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         // `authelia/base:${TAG}@sha256:${SHA}`: the name is written, its version is not.
         let image = &stage.from.image;
         let name = image.split(['@', ':']).next().unwrap_or(image);
-        let from_arguments = match name.contains('$') {
-            true => "a build argument with no default",
-            false => "an image whose tag or digest comes from a build argument with no default",
+        let from_arguments = match (name.contains('$'), facts.df.stand_in_arg(image)) {
+            (_, Some((arg, default))) => {
+                format!(
+                    "an image the build argument {arg} completes, whose default ({default}) only stands in for what each build passes"
+                )
+            }
+            (true, None) => "a build argument with no default".to_string(),
+            (false, None) => "an image whose tag or digest comes from a build argument with no default".to_string(),
         };
         // A non-root user of its own (`USER ${USER_UID}`, `ARG USER_UID=10001`) is said: only the
         // base is left to the build.

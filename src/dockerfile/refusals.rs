@@ -242,7 +242,8 @@ pub(super) fn check_runtime_commands(facts: &Facts<'_>) -> Result<(), Refusal> {
         // named after one of the module's programs (`COPY ./generator /bin/generator`).
         let program = runtime::program(form).unwrap_or_default();
         let name = program.rsplit('/').next().unwrap_or_default().to_string();
-        let go_program = !is_script_name(&name) && facts.source.main_package_named(std::slice::from_ref(&name)).is_some();
+        let go_program =
+            !is_script_name(&name) && facts.source.main_package_named(std::slice::from_ref(&name)).is_some();
         let copied_script = copied_from_context(facts, form)
             && facts.prebuilt_binary().is_none()
             && !go_program
