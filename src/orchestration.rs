@@ -187,7 +187,8 @@ const GENERIC_DIRS: &[&str] = &["rootfs", "build", "docker", "image", "images", 
 
 /// Words in a Dockerfile's name that make it a development or test variant (`Dockerfile.dev`,
 /// `e2e.Dockerfile`): not the image its directory's name names.
-const VARIANT_WORDS: &[&str] = &["dev", "debug", "test", "tests", "e2e", "ci", "local", "coverage", "devcontainer"];
+const VARIANT_WORDS: &[&str] =
+    &["dev", "debug", "test", "tests", "e2e", "ci", "local", "coverage", "devcontainer", "mock", "mocks"];
 
 /// True for a name (a Dockerfile's, a stage's) with a word of a development or test variant
 /// (`Dockerfile.dev`, `e2e-test`, `debug`).
@@ -440,6 +441,7 @@ mod tests {
         assert_eq!(repo.image_names(Path::new("Dockerfile.operator")), ["tetra"]);
         assert!(repo.image_names(Path::new("Dockerfile.dev")).is_empty());
         assert!(repo.image_names(Path::new("agent/e2e.Dockerfile")).is_empty());
+        assert!(is_development_name("telemetry_mock_api") && !is_development_name("api"), "a test's stand-in");
     }
 
     #[test]

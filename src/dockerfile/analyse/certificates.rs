@@ -29,8 +29,9 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         _ => false,
     });
     let own_roots = facts.source.packages.values().any(|p| p.imports.iter().any(|i| i.ends_with("x509roots/fallback")));
-    // Where the image's program is not known, the module's calls may be another program's.
-    if brought || own_roots || facts.source.whole_module {
+    // Where the image's program is not known, the module's calls may be another program's; an
+    // image that runs nothing (its files are copied out, or into other images) calls none.
+    if brought || own_roots || facts.source.whole_module || facts.is_export() || facts.carries_data_only() {
         return;
     }
     out.push(Finding::new(
