@@ -109,6 +109,12 @@ impl GoCommand {
         self.builds() && self.packages.iter().any(|p| p.contains("go-delve/delve") || p.contains("derekparker/delve"))
     }
 
+    /// True when the command installs only packages of other modules at a version (`go install
+    /// github.com/acme/tool@v1.2.0`), which the repository's own module says nothing about.
+    pub fn installs_remote_only(&self) -> bool {
+        !self.packages.is_empty() && self.packages.iter().all(|p| p.contains('@') && !p.starts_with('.'))
+    }
+
     /// True when the command builds a Go plugin (`-buildmode=plugin`), which loads only into a
     /// host program built with the same flags and package paths.
     pub fn builds_plugin(&self) -> bool {

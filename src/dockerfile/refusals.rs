@@ -387,10 +387,8 @@ fn copied_from_context(facts: &Facts<'_>, form: &CommandForm) -> bool {
 /// reads at run time cannot be known; over files given when it runs, it may need the go command.
 pub(super) fn tool_image(facts: &Facts<'_>, program: &str) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
-    let remote = |package: &String| package.contains('@') && !package.starts_with('.');
     let mut builds = facts.builds().filter(|(r, _)| r.stage == stage.index).peekable();
-    let only_tools =
-        builds.peek().is_some() && builds.all(|(_, c)| !c.packages.is_empty() && c.packages.iter().all(remote));
+    let only_tools = builds.peek().is_some() && builds.all(|(_, c)| c.installs_remote_only());
     let copied = stage.instructions.iter().find(|i| matches!(&i.body, Body::Copy(c) if c.from.is_none()));
     match copied {
         Some(inst) if only_tools => Err((

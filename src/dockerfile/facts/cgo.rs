@@ -96,6 +96,10 @@ impl<'a> Facts<'a> {
             Some("the build links with -linkmode external, which needs cgo".to_string())
         } else if let Some(name) = c_flags {
             Some(format!("the build sets {name} for the C compiler or linker"))
+        } else if builds.iter().all(|(_, c)| c.installs_remote_only()) {
+            // Another module's tool (`go install github.com/acme/ddns@latest`): the repository's
+            // go.mod is not its.
+            None
         } else {
             self.source.cgo_reason()
         };
