@@ -78,19 +78,19 @@ impl Guard {
     }
 }
 
-/// The one finding for a workload whose template takes no securityContext from `values.yaml`,
-/// under the rule of its worst finding (at that rule's severity): why (HK228's reason), and the
-/// rules its findings name.
+/// The one finding for a workload whose template takes no securityContext from `values.yaml`:
+/// HK228, at the severity of its worst finding, saying why and naming the rules its findings
+/// break (a chart's gap is the template's, whatever it leaves unset).
 fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Option<Finding> {
     let worst = own.iter().max_by_key(|f| f.severity)?;
     let mut rules_named: Vec<&str> = own.iter().map(|f| f.rule).collect();
     rules_named.sort();
     rules_named.dedup();
     let message = format!(
-        "{who}: {why} (HK228), so nothing in values.yaml can set what it lacks ({}); set it in the template",
+        "{who}: {why}, so nothing in values.yaml can set what it lacks ({}); set it in the template",
         rules_named.join(", ")
     );
-    Some(Finding { line: 1, fixed: false, message, ..(*worst).clone() })
+    Some(Finding { rule: rules::CHART_TEMPLATE.id, severity: worst.severity, line: 1, fixed: false, message })
 }
 
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
