@@ -77,7 +77,8 @@ fn is_provided(argv: &[&str], copied: &[String]) -> bool {
             !pkgs.is_empty() && pkgs.iter().all(|p| PROVIDED_PACKAGES.contains(&p.split('=').next().unwrap_or(p)))
         }
         ["apk", "update" | "upgrade"] | ["apt-get" | "apt", "update" | "clean" | "autoclean"] => true,
-        ["update-ca-certificates"] | [] => true,
+        // `set -ex` sets the step's shell options: nothing the image carries.
+        ["update-ca-certificates"] | ["set", ..] | [] => true,
         ["adduser" | "addgroup" | "useradd" | "groupadd", ..] => true,
         ["rm", paths @ ..] => {
             // The package managers' caches and lists (`/var/cache/apt`, `/var/lib/apt/lists/*`).
@@ -254,6 +255,8 @@ mod tests {
         let apt = "RUN apt update && apt install -y ca-certificates && rm -fr /var/cache/apt";
         assert!(provided_by_distroless(&run(apt), &copied), "apt's cache cleaned up after it");
         assert!(!provided_by_distroless(&run("RUN rm -rf /var/cache/app"), &copied));
+        let options = "RUN set -ex && apk upgrade --no-cache --available && apk --no-cache add ca-certificates";
+        assert!(provided_by_distroless(&run(options), &copied), "the step's shell options are not what it does");
         assert!(provided_by_distroless(&run("RUN chmod +x /app"), &copied));
         assert!(!provided_by_distroless(&run("RUN chmod +x /entrypoint.sh"), &copied));
         assert!(!provided_by_distroless(&run("RUN chmod -R g-w /app"), &copied));
