@@ -119,6 +119,13 @@ pub fn kind_of(value: &Value) -> Option<&str> {
     (own || pod.is_some_and(Value::is_mapping)).then_some(kind)
 }
 
+/// The pod spec of a workload document (one [`kind_of`] knows), where [`KINDS`] says it is.
+pub fn pod_spec(value: &Value) -> Option<&Value> {
+    let kind = kind_of(value)?;
+    let (_, pod_path) = KINDS.iter().find(|(k, _)| *k == kind)?;
+    pod_path.iter().try_fold(value, |v, key| v.get(*key))
+}
+
 /// The API version a workload document uses that Kubernetes has removed, with the release that
 /// removed it (`extensions/v1beta1`, 1.16): no supported cluster applies it as written.
 pub fn removed_api(value: &Value) -> Option<(&str, &'static str)> {

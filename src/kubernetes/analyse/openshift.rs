@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use super::Planner;
-use crate::kubernetes::workload::KINDS;
+use crate::kubernetes::workload::{kind_of, pod_spec};
 
 /// An OpenShift SecurityContextConstraints the repository ships (in a manifest or a chart's
 /// template) that refuses what harden would set, with what says which pods it governs.
@@ -99,18 +99,11 @@ impl Constraints {
     }
 }
 
-/// The pod spec of a workload document, where [`KINDS`] says it is.
-fn pod_spec(doc: &Value) -> Option<&Value> {
-    let kind = doc.get("kind").and_then(Value::as_str)?;
-    let (_, path) = KINDS.iter().find(|(k, _)| *k == kind)?;
-    path.iter().try_fold(doc, |at, key| at.get(*key))
-}
-
 /// `Kind/name` of a workload document.
 fn workload_id(doc: &Value) -> Option<String> {
-    pod_spec(doc)?;
+    let kind = kind_of(doc)?;
     let name = doc.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str)?;
-    Some(format!("{}/{name}", doc.get("kind").and_then(Value::as_str)?))
+    Some(format!("{kind}/{name}"))
 }
 
 /// True for a manifest or template that holds an OpenShift SecurityContextConstraints with no
