@@ -37,11 +37,7 @@ pub(super) fn ct_lint_check(repo: &Path) -> Option<String> {
         // The config a command names (`--config .github/configs/ct-lint.yaml`, or with `=`) may
         // turn it off.
         let words: Vec<&str> = line.split_whitespace().collect();
-        let named = words.iter().enumerate().find_map(|(i, w)| match w.strip_prefix("--config") {
-            Some("") => words.get(i + 1).copied(),
-            Some(rest) => rest.strip_prefix('='),
-            None => None,
-        });
+        let named = super::checks::option_value(&words, &["--config"]);
         let off_there =
             named.and_then(|f| discover::read_text(&repo.join(f)).ok()).is_some_and(|t| version_check_off(&t));
         (!version_check_off(line) && !off_there).then_some(at + 1)

@@ -128,19 +128,22 @@ fn docs_written_for(chart: &Path) -> Option<String> {
     first_line(&repo, |text| {
         let named = |line: &str| {
             let words: Vec<&str> = line.split_whitespace().collect();
-            let option = |short: &str, long: &str| {
-                words.iter().enumerate().find_map(|(i, w)| match w.strip_prefix(long) {
-                    Some(value) if value.starts_with('=') => Some(&value[1..]),
-                    _ if *w == short || *w == long => words.get(i + 1).copied(),
-                    _ => None,
-                })
-            };
-            let root = option("-c", "--chart-search-root").map(|r| r.trim_start_matches("./").trim_end_matches('/'));
+            let root = option_value(&words, &["-c", "--chart-search-root"]);
             line.to_ascii_lowercase().replace('_', "-").contains("helm-docs")
-                && option("-o", "--output-file").is_some()
-                && root == Some(rel.as_str())
+                && option_value(&words, &["-o", "--output-file"]).is_some()
+                && root.map(|r| r.trim_start_matches("./").trim_end_matches('/')) == Some(rel.as_str())
         };
         crate::source::rendered::logical_lines(text).into_iter().find(|(_, l)| named(l)).map(|(i, _)| i + 1)
+    })
+}
+
+/// The value a command's words give one of the option's `names`, written `--config FILE` or
+/// `--config=FILE`.
+pub(super) fn option_value<'a>(words: &[&'a str], names: &[&str]) -> Option<&'a str> {
+    words.iter().enumerate().find_map(|(i, word)| match word.split_once('=') {
+        Some((name, value)) if names.contains(&name) => Some(value),
+        _ if names.contains(word) => words.get(i + 1).copied(),
+        _ => None,
     })
 }
 
