@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{Build, Repository, image_name, normalise};
+use super::{Build, BuildArg, Repository, image_name, normalise};
 
 /// An image a Makefile or script sets in a kustomization (`cd config/manager && kustomize edit
 /// set image controller=${IMG}`, kubebuilder's `deploy` rule): its manifests' placeholder runs
@@ -67,7 +67,8 @@ impl Repository {
         let variables = variables(&joined);
         // `None` once the script goes where harden cannot follow (`cd "$TMP"`).
         let mut here = Some(dir.to_path_buf());
-        for line in joined.lines().map(|l| expand(l, &variables, 0)) {
+        // `$(shell pwd)` is one word here, make's `$(CURDIR)`.
+        for line in joined.lines().map(|l| expand(l, &variables, 0).replace("$(shell pwd)", "$(CURDIR)")) {
             self.set_images.extend(set_images(&line, by));
             if script && line.trim_start().starts_with("cd ") && build_at(&line).is_none() {
                 here = here
@@ -170,7 +171,7 @@ fn closing_dropped(word: &str) -> &str {
 /// The build one `docker build` command's words (after `build`) describe; `None` when its
 /// Dockerfile or context is not literal or it names no image.
 pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
-    let (mut images, mut file, mut target, mut context) = (Vec::new(), None, None, None);
+    let (mut images, mut file, mut target, mut context, mut args) = (Vec::new(), None, None, None, Vec::new());
     let mut words = words.iter();
     while let Some(word) = words.next() {
         let (flag, inline) = match word.split_once('=') {
@@ -182,11 +183,12 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
             "-t" | "--tag" => images.extend(value().and_then(literal_name)),
             "-f" | "--file" => file = value(),
             "--target" => target = value(),
+            "--build-arg" => args.extend(value().and_then(|arg| literal_arg(arg, by))),
             f if VALUE_FLAGS.contains(&f) => {
                 value();
             }
             f if f.starts_with('-') => {}
-            positional => context = Some(positional),
+            positional => context = Some(if is_working_directory(positional) { "." } else { positional }),
         }
     }
     // `-f` is taken from where make runs; without it, the Dockerfile is the context's.
@@ -200,8 +202,29 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
         context: Some((normalise(&dir.join(context)), by.display().to_string())),
         images,
         target: target.filter(|t| !t.contains('$')).map(str::to_string),
+        args,
         ..Build::default()
     })
+}
+
+/// The build argument a `--build-arg` word gives when its value is literal once the file's
+/// variables are expanded (`"BASE_IMAGE=golang:1.26"`); `None` for one taken from the
+/// environment (`--build-arg TOKEN`) or from a variable the file does not set.
+fn literal_arg(word: &str, by: &Path) -> Option<BuildArg> {
+    let unquoted = word.strip_prefix('"').and_then(|w| w.strip_suffix('"')).unwrap_or(word);
+    let (name, value) = unquoted.split_once('=')?;
+    let literal = |s: &str| !s.is_empty() && !s.contains(['$', '"', '\'', '`']);
+    (literal(name) && literal(value)).then(|| BuildArg {
+        name: name.to_string(),
+        value: value.to_string(),
+        origin: by.display().to_string(),
+    })
+}
+
+/// True for a context that names the directory the command runs in (`$(CURDIR)`, `"$PWD"`).
+fn is_working_directory(word: &str) -> bool {
+    let word = word.trim_matches(['"', '\'']).trim_start_matches('$');
+    ["(CURDIR)", "{CURDIR}", "(PWD)", "(pwd)", "PWD", "{PWD}"].contains(&word)
 }
 
 /// The variables the Makefile or script sets (`NAME ?= value`, `:=`, `::=`, `=`,
@@ -301,6 +324,20 @@ mod tests {
             ]
         );
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli", "worker"]);
+    }
+
+    #[test]
+    fn literal_build_arguments_are_given_to_the_build() {
+        let mut repo = Repository::default();
+        // contour's layout: the base image is a `?=` default passed as a build argument, and the
+        // context is the directory make runs in.
+        let makefile = "BASE ?= golang:1.26.4\nCGO ?= 0\ncontainer:\n\tdocker build \\\n\t\t--build-arg \"BUILD_BASE_IMAGE=$(BASE)\" \\\n\t\t--build-arg BUILD_CGO_ENABLED=${CGO} --build-arg GOPROXY --build-arg SHA=$(GIT_SHA) \\\n\t\t$(shell pwd) --tag $(REGISTRY)/contour:dev\n";
+        repo.read_build_commands(Path::new("Makefile"), makefile);
+        let args = repo.for_dockerfile(Path::new("Dockerfile")).agreed_build_args();
+        let want = [("BUILD_BASE_IMAGE", "golang:1.26.4"), ("BUILD_CGO_ENABLED", "0")]
+            .map(|(n, v)| (n.to_string(), v.to_string()));
+        assert_eq!(args, want, "an argument from the environment or an unset variable is not known");
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["contour"]);
     }
 
     #[test]
