@@ -131,7 +131,8 @@ pub fn creates(stages: &[&Stage], text: &str, user: &str) -> bool {
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
         argv.first().is_some_and(|p| matches!(*p, "adduser" | "useradd")) && account_name(&argv) == Some(name)
     });
-    by_program || passwd_line(stages, text, name).is_some()
+    // A passwd line (seven fields) counts whatever its ids: `${uid}` is chosen at build time.
+    by_program || entries(stages, text, name).any(|fields| fields.len() >= 6 && fields[1] == "x")
 }
 
 /// The accounts the `RUN`s of `stages` create (`adduser -D app`, `useradd -u 1009 rclone`), each
@@ -313,7 +314,8 @@ fn group_line(stages: &[&Stage], text: &str, group: &str) -> Option<String> {
 }
 
 /// The colon-separated fields of every `name:…` entry in the file's `RUN` instructions, each
-/// cut at the first quote, space or line end.
+/// cut at the first quote, space or line end; an entry the same command writes to a file of
+/// other colon-separated lines (`/etc/shadow`, whose `name::99999:0:…` holds no ids) is not one.
 fn entries<'a>(stages: &'a [&'a Stage], text: &'a str, name: &'a str) -> impl Iterator<Item = Vec<&'a str>> + 'a {
     let needle = format!("{name}:");
     stages.iter().flat_map(|s| &s.instructions).filter(|i| !i.body.run_commands().is_empty()).flat_map(move |inst| {
@@ -322,12 +324,20 @@ fn entries<'a>(stages: &'a [&'a Stage], text: &'a str, name: &'a str) -> impl It
             .match_indices(&needle)
             .map(|(i, _)| i)
             .filter(|i| !run[..*i].ends_with(|c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .filter(|i| !writes_other_database(&run[*i..]))
             .collect();
         starts.into_iter().map(move |i| {
             let entry = run[i..].split(['"', '\'', ' ', '\n', '\\']).next().unwrap_or_default();
             entry.split(':').collect()
         })
     })
+}
+
+/// True when the command an entry starts (up to its `&&`, `;` or line end) writes it to a file
+/// that is neither passwd nor group: shadow, gshadow, sudoers, subuid or subgid.
+fn writes_other_database(entry: &str) -> bool {
+    let command = entry.split(['\n', ';']).next().unwrap_or(entry).split("&&").next().unwrap_or(entry);
+    ["shadow", "sudoers", "/etc/subuid", "/etc/subgid"].iter().any(|file| command.contains(file))
 }
 
 fn is_id(s: &str) -> bool {
@@ -409,5 +419,10 @@ mod tests {
         assert_eq!(ids(other_group, "svc:ops").as_deref(), Some("1000:2000"));
         // A name that only ends the same is not the user.
         assert_eq!(ids("FROM scratch\nRUN echo 'mysvc:x:1:1::/:' >> /etc/passwd\n", "svc"), None);
+        // tracee's layout: the passwd line's ids are build arguments, and the shadow line's
+        // numbers (password ageing) are no ids.
+        let shadow = "FROM ubuntu\nRUN echo \"dev:x:${uid}:${gid}::/home/dev:/bin/bash\" >> /etc/passwd && \\\n    echo \"dev::99999:0:99999:7:::\" >> /etc/shadow\n";
+        assert_eq!(ids(shadow, "dev"), None);
+        assert!(creates(&stages_but(&Dockerfile::parse(shadow).unwrap(), None), shadow, "dev"));
     }
 }
