@@ -153,8 +153,8 @@ rules! {
         "The file ends inside a continued instruction (a trailing backslash), so nothing can be added after it."
         "Not fixed: the runtime stage is kept; end the last instruction.";
     DEBUGGER_BUILD = "HD141" "debugger-build" Info false "skaffold debug"
-        "The Go build keeps what a debugger needs: -gcflags from a build argument or with -N -l, or delve in the stage."
-        "Not changed: harden adds neither -s -w nor -trimpath to it, so the build stays debuggable.";
+        "The Go build keeps what a debugger needs (-gcflags from a build argument or with -N -l, or delve in the stage), or is one of several builds of one package whose link flags differ on purpose."
+        "Not changed: harden adds neither -s -w nor -trimpath to it (nor CGO_ENABLED=0 to a variant), so the build stays debuggable and the variants stay apart.";
     PINNED_IMAGE_KEPT = "HD142" "pinned-image-kept" Info false ""
         "An image the rewrite would replace is pinned by digest: harden never replaces a pinned image with an unpinned one."
         "Not changed by `harden fix`; `harden fix --pin` replaces it with the hardened image, pinned by the digest its registry serves.";

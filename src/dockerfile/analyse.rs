@@ -25,7 +25,7 @@ mod stages;
 mod sudo;
 mod world_writable;
 
-pub use debugger::debugger_build;
+pub use debugger::{debugger_build, variant_build};
 pub use platform::runtime_on_build_platform;
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
@@ -56,6 +56,12 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     for (run, cmd) in facts.builds().filter(|(r, c)| facts.ships(r, c)) {
         let stage = &df.stages[run.stage];
         let line = stage.instructions[run.instr].line;
+        if let Some(why) = variant_build(run, cmd) {
+            let message =
+                format!("{why}: harden adds neither CGO_ENABLED=0, -s -w nor -trimpath, which would make them alike");
+            out.push(Finding::new(&rules::DEBUGGER_BUILD, line, message));
+            continue;
+        }
         let debugger = debugger_build(facts, run, cmd);
         // A build argument that defaults to 0 (`CGO_ENABLED=${CGO}`, `ARG CGO=0`) disables cgo.
         let switch_off = facts.cgo_switch(run, cmd).is_some_and(|(_, default)| default.as_deref() == Some("0"));

@@ -1,4 +1,5 @@
-//! Builds a debugger or a detector needs as they are: their symbols and source paths stay.
+//! Builds a debugger or a detector needs as they are, their symbols and source paths kept, and
+//! builds of one package made several ways on purpose.
 
 use super::super::facts::{Facts, GoRun};
 use super::super::flags::goflags;
@@ -43,4 +44,25 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
         "stage {} is built on this one and debugs its binary with delve",
         facts.df.stages[debug.stage].reference()
     ))
+}
+
+/// Why a build is one of a set of variants whose flags are chosen one by one, when it is: its
+/// `RUN` builds the same package several times with different link flags or build modes (plain,
+/// `-buildmode=pie`, `-ldflags='-s -w'`: a test matrix of binaries), which harden's flags would
+/// make alike.
+pub fn variant_build(run: &GoRun, cmd: &GoCommand) -> Option<String> {
+    fn choice(c: &GoCommand) -> (Vec<&str>, Option<&str>) {
+        let mut ld: Vec<&str> = c.ldflags().into_iter().filter(|w| matches!(*w, "-s" | "-w")).collect();
+        ld.sort_unstable();
+        (ld, c.flag("buildmode").and_then(|f| f.value.as_deref()))
+    }
+    let same_package: Vec<&GoCommand> =
+        run.commands.iter().filter(|c| c.builds() && c.packages == cmd.packages && c.cd == cmd.cd).collect();
+    let choices = same_package.iter().filter(|c| choice(c) != choice(cmd)).count();
+    (choices > 0).then(|| {
+        format!(
+            "the step builds the same package {} ways, with link flags or build modes chosen one by one (variants to compare)",
+            same_package.len()
+        )
+    })
 }

@@ -5,7 +5,7 @@ use minijinja::context;
 use crate::edit::Edit;
 use crate::rules;
 
-use super::super::analyse::{add_is_plain_copy, debugger_build, trimpath_unavailable};
+use super::super::analyse::{add_is_plain_copy, debugger_build, trimpath_unavailable, variant_build};
 use super::super::facts::{Facts, GoRun, join_path};
 use super::super::flags::ldflags_words;
 use super::super::gobuild::GoCommand;
@@ -47,8 +47,9 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan, style: &Style, out: &mut Vec<Edit>)
 
 fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Edit>) {
     let text = facts.text;
-    // Delve itself is a debug image's tool, left as its maintainer builds it.
-    if cmd.builds_delve() {
+    // Delve itself is a debug image's tool, left as its maintainer builds it; so are variants
+    // whose flags differ on purpose.
+    if cmd.builds_delve() || variant_build(run, cmd).is_some() {
         return;
     }
     // CGO_ENABLED from a build argument is the maintainer's switch.
