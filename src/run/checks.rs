@@ -32,20 +32,23 @@ pub(super) fn codegen_check(repo: &Path) -> Option<String> {
 
 /// True when the first of `lines` fails a build on files that differ from what is committed:
 /// `git diff --exit-code` (or `--quiet`) as a command of its own, or `git status --porcelain`
-/// (or `-s`) whose answer leads to `exit 1` within the few lines after it; not the tree state a
+/// (or `-s`) whose answer leads to `exit 1` within the few lines after it or that `test -z`
+/// tests as a command of its own; not the tree state a
 /// version stamp records (`GIT_TREE_STATE=$(shell if [ -z "`git status --porcelain`" ] …)`,
 /// `git diff --quiet || echo dirty`).
 fn fails_on_a_difference(lines: &[&str]) -> bool {
     let line = lines[0].trim();
     let substituted = ["$(shell", "`git", "$(git", "|| echo"].iter().any(|s| line.contains(s));
-    if line.starts_with('#') || substituted {
+    // `test -z "$(git status --porcelain)"` is a command of its own, which fails the step.
+    let own_test = ["test -z", "[ -z", "[[ -z"].iter().any(|t| line.starts_with(t));
+    if line.starts_with('#') || (substituted && !own_test) {
         return false;
     }
     let diff = (line.contains("git diff") || line.contains("git --no-pager diff"))
         && (line.contains("--exit-code") || line.contains("--quiet"));
     let status = line.contains("git status")
         && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
-    diff || (status && lines.iter().take(8).any(|l| l.contains("exit 1")))
+    diff || (status && (own_test || lines.iter().take(8).any(|l| l.contains("exit 1"))))
 }
 
 /// Holds back the change to each manifest whose workloads a generated file the repository
@@ -75,7 +78,21 @@ pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> O
         files.sort();
         files
     });
-    listed.chain(in_dirs).filter(|p| p.is_file()).find_map(|path| {
+    let files: Vec<PathBuf> = listed.chain(in_dirs).filter(|p| p.is_file()).collect();
+    // And the Makefiles they run elsewhere (`make -C install/kubernetes`).
+    let run_elsewhere = files.iter().filter_map(|f| discover::read_text(f).ok()).flat_map(|text| {
+        let dirs: Vec<PathBuf> = (text.lines())
+            .filter_map(|line| {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let make = words.iter().position(|w| *w == "make")?;
+                Some(repo.join(option_value(&words[make..], &["-C", "--directory"])?).join("Makefile"))
+            })
+            .collect();
+        dirs
+    });
+    let mut elsewhere: Vec<PathBuf> = run_elsewhere.filter(|p| p.is_file() && !files.contains(p)).collect();
+    elsewhere.dedup();
+    files.into_iter().chain(elsewhere).find_map(|path| {
         let text = discover::read_text(&path).ok()?;
         let line = find(&text)?;
         let shown = path.strip_prefix(repo).unwrap_or(&path).display().to_string();
@@ -160,6 +177,8 @@ fn runs_helm_docs(text: &str) -> Option<usize> {
         // Its image run as a step (`uses: docker://jnorwood/helm-docs:v1.10.0`, `docker run
         // jnorwood/helm-docs:v1.14.2`) is a run, tag and all.
         let image_run = line.split_whitespace().any(|word| {
+            // A Makefile's variable names it (`$(HELMDOCS_IMAGE)`, set to jnorwood/helm-docs:v1.14.2).
+            let word = variable_value(text, word).unwrap_or(word);
             let image = word.trim_matches(['"', '\'']).strip_prefix("docker://");
             let image = image.or(line.contains("docker run").then_some(word));
             image
@@ -180,6 +199,17 @@ fn runs_helm_docs(text: &str) -> Option<usize> {
     text.lines().position(runs).map(|i| i + 1)
 }
 
+/// The value `text` sets the variable `word` refers to (`$(NAME)`, `${NAME}`) with `NAME = value`
+/// (or `?=`, `:=`).
+fn variable_value<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let inner = word.strip_prefix("$(").and_then(|w| w.strip_suffix(')'));
+    let name = inner.or_else(|| word.strip_prefix("${").and_then(|w| w.strip_suffix('}')))?;
+    text.lines().find_map(|line| {
+        let (set, value) = line.split_once('=')?;
+        (set.trim_end_matches([':', '?']).trim() == name).then(|| value.trim())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +226,8 @@ mod tests {
         assert_eq!(runs_helm_docs("  - uses: docker://jnorwood/helm-docs:v1.10.0\n"), Some(1), "its image as a step");
         assert_eq!(runs_helm_docs("\tdocker run --rm -v $(PWD):/w jnorwood/helm-docs:v1.14.2\n"), Some(1));
         assert_eq!(runs_helm_docs("  image: docker.io/jnorwood/helm-docs:v1\n"), None, "named, not run");
+        let variable = "HELMDOCS_IMAGE = docker.io/jnorwood/helm-docs:v1.14.2\ndocs:\n\tdocker run --rm -v $(CURDIR):/helm-docs $(HELMDOCS_IMAGE)\n";
+        assert_eq!(runs_helm_docs(variable), Some(3), "the image a variable names");
         let installed = "bin/helm-docs: bin/helm-docs-1.5.0\n\t@ln -sf helm-docs-1.5.0 bin/helm-docs\ndocs: bin/helm-docs\n\tbin/helm-docs -c charts/\n";
         assert_eq!(runs_helm_docs(installed), Some(3), "the link that installs it is no run; the rule is");
     }
@@ -223,6 +255,28 @@ mod tests {
         let stamp = "GIT_TREE_STATE=$(shell if [ -z \"`git status --porcelain`\" ]; then echo clean; fi)\nDIRTY=$(shell git diff --quiet || echo dirty)\n";
         std::fs::write(repo.path().join("Makefile"), stamp).unwrap();
         assert_eq!(codegen_check(repo.path()), None);
+        // `test -z "$(git status --porcelain)"` as a step's command of its own is a check.
+        std::fs::write(
+            workflows.join("lint.yaml"),
+            "steps:\n  - run: |\n      make -C deploy\n      test -z \"$(git status --porcelain)\"\n",
+        )
+        .unwrap();
+        assert_eq!(codegen_check(repo.path()).as_deref(), Some(".github/workflows/lint.yaml:4"));
+    }
+
+    #[test]
+    fn a_makefile_a_check_runs_elsewhere_is_read() {
+        let repo = tempfile::tempdir().unwrap();
+        let workflows = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        std::fs::write(workflows.join("lint.yaml"), "steps:\n  - run: make -C install/kubernetes\n").unwrap();
+        assert_eq!(helm_docs_check(repo.path()), None);
+        let dir = repo.path().join("install/kubernetes");
+        std::fs::create_dir_all(&dir).unwrap();
+        let makefile =
+            "HELMDOCS_IMAGE = docker.io/jnorwood/helm-docs:v1.14.2\ndocs:\n\tdocker run --rm $(HELMDOCS_IMAGE)\n";
+        std::fs::write(dir.join("Makefile"), makefile).unwrap();
+        assert_eq!(helm_docs_check(repo.path()).as_deref(), Some("install/kubernetes/Makefile:3"));
     }
 
     #[test]
