@@ -4,7 +4,7 @@ use crate::finding::Finding;
 use crate::orchestration::linuxserver_image;
 use crate::rules;
 
-use super::facts::{Facts, GoRun};
+use super::facts::Facts;
 use super::flags::{goflags, ldflags_words};
 use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
@@ -23,10 +23,12 @@ mod kept_user;
 mod platform;
 mod stages;
 mod sudo;
+mod warm;
 mod world_writable;
 
 pub use debugger::{debugger_build, variant_build};
 pub use platform::runtime_on_build_platform;
+pub use warm::trimpath_unavailable;
 
 /// Every finding for a Go Dockerfile, hazards included, in line order.
 pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
@@ -42,6 +44,7 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     platform::findings(facts, plan, &mut out);
     world_writable::findings(facts, &mut out);
     certificates::findings(facts, plan, &mut out);
+    warm::findings(facts, &mut out);
     out.retain(|f| !facts.is_off(f.rule));
     out.sort_by(|a, b| (a.line, a.rule).cmp(&(b.line, b.rule)));
     // Two builds in one `RUN` (the branches of an `if`) say the same thing once.
@@ -219,11 +222,6 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
         ),
         _ => "the binary links against libc wherever the builder has a C compiler".to_string(),
     }
-}
-
-/// The builder's Go, when it predates `-trimpath`.
-pub fn trimpath_unavailable(facts: &Facts<'_>, run: &GoRun) -> Option<GoVersion> {
-    facts.go_version(&facts.df.stages[run.stage], run.instr).filter(|v| *v < GoVersion::TRIMPATH)
 }
 
 fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {

@@ -115,8 +115,12 @@ impl Facts<'_> {
     }
 
     /// True when what a build command makes ends up in the final image (or cannot be told, so
-    /// it may): false for a tool built for the build itself, which no stage copies into the image.
+    /// it may): false for a tool built for the build itself, which no stage copies into the image,
+    /// and for a binary a later build writes over.
     pub fn ships(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {
+        if self.overwritten(run, cmd) {
+            return false;
+        }
         if run.stage == self.runtime || self.stage_chain_holds(run.stage) {
             return true;
         }

@@ -30,7 +30,11 @@ pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<St
         [only] => variable(only),
         // A variable among the arguments (`go build $GO_BUILD_FLAGS -o …`) may carry -ldflags of
         // its own, which would win over any written before it (the last -ldflags counts).
-        [] => cmd.packages.iter().find_map(|p| variable(p)),
+        // One whose value is a package (`ARG package=.`) carries none.
+        [] => cmd.packages.iter().find_map(|p| variable(p)).filter(|name| {
+            let value = value_of(name);
+            value.is_empty() || value.starts_with('-')
+        }),
         _ => None,
     };
     (expanded, only)

@@ -86,6 +86,17 @@ impl Facts<'_> {
             GoVerb::Other => None,
         }
     }
+
+    /// True when a later step of the same stage builds the file this build writes (a first
+    /// build that only fills the compiler cache, then the build that ships): its binary is gone.
+    /// Builds of one step are not compared: they may be the branches of an `if`.
+    pub fn overwritten(&self, run: &GoRun, cmd: &GoCommand) -> bool {
+        let Some(Output::File(path)) = self.output_of(run, cmd) else { return false };
+        let later = self.go_runs.iter().filter(|r| r.stage == run.stage && r.instr > run.instr);
+        later
+            .flat_map(|r| r.commands.iter().filter(|c| c.builds()).map(move |c| (r, c)))
+            .any(|(r, c)| matches!(self.output_of(r, c), Some(Output::File(other)) if other == path))
+    }
 }
 
 #[cfg(test)]
