@@ -331,6 +331,7 @@ mod tests {
             "dockerfiles",
             "dockerfile.go",
             "dockerfile.js",
+            "dockerfile-context.mdx",
         ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }

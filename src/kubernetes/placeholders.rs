@@ -33,22 +33,29 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
         if key == "image" {
             let braced = value
                 .match_indices(['{', '<'])
-                .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value[..at].ends_with('$'), name)));
+                .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value, at, name)));
             // envsubst's unbraced `$IMAGE_URL` too.
             let bare = || value.match_indices('$').find_map(|(at, _)| bare_name(&value[at + 1..]));
             return braced.or_else(bare);
         }
         let value = value.trim_start_matches(['"', '\'']);
         // `<NAME>` only in an image: elsewhere it is text (`"<b>"`, a document's example).
-        upper_name(value.trim_start_matches('$'))
-            .filter(|name| name.starts_with('{'))
-            .map(|name| written(value.starts_with('$'), name))
+        let at = value.len() - value.trim_start_matches('$').len();
+        upper_name(&value[at..]).filter(|name| name.starts_with('{')).map(|name| written(value, at, name))
     })
 }
 
-/// A placeholder as the file writes it: `${IMG}` after a `$` (envsubst's), else `{IMG}`.
-fn written(after_dollar: bool, name: String) -> String {
-    if after_dollar { format!("${name}") } else { name }
+/// The placeholder `name` found at `at` in `value` as the file writes it: `${IMG}` after a `$`
+/// (envsubst's), `%{IMG}%` between percent signs (k3s's), else `{IMG}`.
+fn written(value: &str, at: usize, name: String) -> String {
+    let (before, after) = (&value[..at], &value[at + name.len()..]);
+    if before.ends_with('$') {
+        format!("${name}")
+    } else if before.ends_with('%') && after.starts_with('%') {
+        format!("%{name}%")
+    } else {
+        name
+    }
 }
 
 /// `{NAME}` (or, in an image, `<NAME>`, also `<YOUR-IMAGE>`) at the start of `text`, when NAME
@@ -84,6 +91,8 @@ mod tests {
         assert_eq!(placeholder("  image: ghcr.io/acme/app:1.0@sha256:ab\n"), None);
         let tag = "containers:\n- name: autoscaler\n  image: registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}\n";
         assert_eq!(placeholder(tag).as_deref(), Some("{LATEST_RELEASE}"));
+        let k3s = "  image: \"%{SYSTEM_DEFAULT_REGISTRY}%rancher/mirrored-coredns:1.12\"\n";
+        assert_eq!(placeholder(k3s).as_deref(), Some("%{SYSTEM_DEFAULT_REGISTRY}%"));
         assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);
         assert_eq!(placeholder("  image: <EXPORTER_IMAGE>\n").as_deref(), Some("<EXPORTER_IMAGE>"));
         assert_eq!(placeholder("  args: [\"<b>\"]\n  image: ghcr.io/acme/app:v1\n"), None);

@@ -30,6 +30,10 @@ pub(in crate::kubernetes) fn others_images(
         let image = context.running_reference(written);
         let named = match context.renamed_by(written) {
             Some(kustomization) => format!("{written} ({image}, as {kustomization} names it)"),
+            // A chart's template whose values leave the image empty (`{{ .Values.image }}:{{ .Values.tag }}`).
+            None if written.split([':', '/', '@']).all(|part| part == crate::orchestration::helm::UNKNOWN) => {
+                "an image the chart's values leave empty (given when it is installed)".to_string()
+            }
             None => image.to_string(),
         };
         (!context.builds(written)).then_some((image, named))
