@@ -411,7 +411,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             };
             let mut message = format!("{named}; the kubelet cannot verify it is non-root under runAsNonRoot");
             if super::users::ids_under(plan, facts, user).is_none() {
-                message.push_str(&super::users::numbering_hint(facts, user, base));
+                message.push_str(&super::users::numbering_hint(facts, facts.runtime_stage(), user, base));
             }
             out.push(Finding::new(&rules::NON_NUMERIC_USER, inst.line, message));
         }

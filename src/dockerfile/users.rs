@@ -170,13 +170,18 @@ pub fn runtime_argument_ids(facts: &Facts<'_>, user: &str) -> Option<String> {
     let (inst, last) = facts.last_user(stage)?;
     let at = stage.instructions.iter().position(|i| std::ptr::eq(i, inst)).filter(|_| last == user)?;
     let ids = argument_ids(&stages_but(facts.df, None), user)?;
+    undeclared(stage, at, &ids).is_empty().then_some(ids)
+}
+
+/// The build arguments of `ids` (`${APP_UID}:${APP_GID}`) that `stage` does not declare before
+/// its instruction `at`, which a USER there cannot read.
+fn undeclared<'a>(stage: &Stage, at: usize, ids: &'a str) -> Vec<&'a str> {
     let declared = |name: &str| {
         stage.instructions[..at]
             .iter()
             .any(|i| matches!(&i.body, Body::Arg(args) if args.iter().any(|(n, _)| n == name)))
     };
-    let mut names = ids.split(':').map(super::variables::only_variable);
-    names.all(|name| name.is_some_and(declared)).then_some(ids)
+    ids.split(':').filter_map(super::variables::only_variable).filter(|name| !declared(name)).collect()
 }
 
 /// The primary group id of the account `name` a stage creates: its passwd line's, the group
@@ -347,11 +352,19 @@ fn is_id(s: &str) -> bool {
 /// What HD107 adds to say how a user name that keeps its name becomes numbers: the build
 /// arguments the file creates it with (`write USER ${UID}:${GID}`), ids it cannot read, or the
 /// base image's own account; empty when none of these says more.
-pub fn numbering_hint(facts: &Facts<'_>, user: &str, base: Option<&ImageRef>) -> String {
+pub fn numbering_hint(facts: &Facts<'_>, stage: &Stage, user: &str, base: Option<&ImageRef>) -> String {
     let stages = stages_but(facts.df, None);
+    let last_user =
+        facts.last_user(stage).and_then(|(inst, _)| stage.instructions.iter().position(|i| std::ptr::eq(i, inst)));
+    let missing = |ids: &str| last_user.map(|at| undeclared(stage, at, ids).join(" and ")).unwrap_or_default();
     if let Some(ids) = runtime_argument_ids(facts, user) {
         format!(
             "; the file creates it with ids from build arguments, which this stage declares: fix writes USER {ids}, which keeps them a choice and puts numbers in the image"
+        )
+    } else if let Some(ids) = argument_ids(&stages, user).filter(|ids| !missing(ids).is_empty()) {
+        format!(
+            "; the file creates it with ids from build arguments, which this stage does not declare (an ARG ends with its stage), so the name is kept: declare ARG {} in it (with the ids as defaults), then write USER {ids}",
+            missing(&ids)
         )
     } else if let Some(ids) = argument_ids(&stages, user) {
         format!(

@@ -104,7 +104,7 @@ fn named_user(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Finding>) {
     let ids = users::created_ids(&users::stages_but(facts.df, None), facts.text, user);
     let write = match ids {
         Some(ids) => format!("; the file gives it {ids}: write USER {ids}"),
-        None => users::numbering_hint(facts, user, facts.base_image(stage)),
+        None => users::numbering_hint(facts, stage, user, facts.base_image(stage)),
     };
     out.push(Finding::new(
         &rules::NON_NUMERIC_USER,
