@@ -8,7 +8,7 @@ use super::facts::Facts;
 use super::flags::{goflags, ldflags_words};
 use super::goversion::GoVersion;
 use super::image::{Family, ImageRef};
-use super::model::{Body, Stage};
+use super::model::Stage;
 use super::modules;
 use super::plan::{Plan, RuntimePlan};
 use super::secrets;
@@ -22,6 +22,7 @@ mod images;
 mod kept_user;
 mod platform;
 mod stages;
+mod strip;
 mod sudo;
 mod warm;
 mod world_writable;
@@ -142,26 +143,7 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 ..Finding::new(&rules::NOT_STRIPPED, line, message)
             });
         } else if !stripped && !cmd.links_nothing() {
-            // An `ENV LDFLAGS=…` of the stage (or a stage it is built on) is where -s -w goes.
-            let env_line = |name: &str| {
-                std::iter::successors(Some(stage), |s| facts.parent_stage(s)).find_map(|s| {
-                    (s.instructions.iter().rev())
-                        .find(|i| matches!(&i.body, Body::Env(pairs) if pairs.iter().any(|(k, _)| k == name)))
-                        .map(|i| i.line)
-                })
-            };
-            let message = match from_variable {
-                Some(name) if let Some(at) = env_line(&name) => format!(
-                    "the Go build does not strip symbols: its -ldflags are ${name}, which the file sets (ENV, line {at}) and harden leaves to you: add -s -w there"
-                ),
-                Some(name) if facts.arg_default(stage, &name).is_some() => format!(
-                    "the Go build does not strip symbols: its -ldflags come from the build argument {name}, which harden leaves to you: add -s -w to its default"
-                ),
-                Some(name) => format!(
-                    "the Go build does not strip symbols: its -ldflags are ${name}, which harden leaves to you: add -s -w where it is set"
-                ),
-                None => "the Go build does not strip symbols (-ldflags=\"-s -w\")".to_string(),
-            };
+            let message = strip::not_stripped(facts, stage, from_variable.as_deref());
             out.push(Finding::new(&rules::NOT_STRIPPED, line, message));
         }
     }

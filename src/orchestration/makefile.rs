@@ -211,12 +211,16 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
 /// variables are expanded (`"BASE_IMAGE=golang:1.26"`); `None` for one taken from the
 /// environment (`--build-arg TOKEN`) or from a variable the file does not set.
 fn literal_arg(word: &str, by: &Path) -> Option<BuildArg> {
-    let unquoted = word.strip_prefix('"').and_then(|w| w.strip_suffix('"')).unwrap_or(word);
-    let (name, value) = unquoted.split_once('=')?;
-    let literal = |s: &str| !s.is_empty() && !s.contains(['$', '"', '\'', '`']);
-    (literal(name) && literal(value)).then(|| BuildArg {
+    let unquote = |w: &str| w.strip_prefix('"').and_then(|w| w.strip_suffix('"')).unwrap_or(w).to_string();
+    let word = unquote(word);
+    let (name, value) = word.split_once('=')?;
+    // `NAME="value"` as well as `"NAME=value"`; an empty value is given too (`GO_LDFLAGS ?=`
+    // passed as `GO_LDFLAGS="$(GO_LDFLAGS)"`).
+    let value = unquote(value);
+    let literal = |s: &str| !s.contains(['$', '"', '\'', '`']);
+    (!name.is_empty() && literal(name) && literal(&value)).then(|| BuildArg {
         name: name.to_string(),
-        value: value.to_string(),
+        value,
         origin: by.display().to_string(),
     })
 }
@@ -331,10 +335,10 @@ mod tests {
         let mut repo = Repository::default();
         // contour's layout: the base image is a `?=` default passed as a build argument, and the
         // context is the directory make runs in.
-        let makefile = "BASE ?= golang:1.26.4\nCGO ?= 0\ncontainer:\n\tdocker build \\\n\t\t--build-arg \"BUILD_BASE_IMAGE=$(BASE)\" \\\n\t\t--build-arg BUILD_CGO_ENABLED=${CGO} --build-arg GOPROXY --build-arg SHA=$(GIT_SHA) \\\n\t\t$(shell pwd) --tag $(REGISTRY)/contour:dev\n";
+        let makefile = "BASE ?= golang:1.26.4\nCGO ?= 0\nLDFLAGS ?=\ncontainer:\n\tdocker build \\\n\t\t--build-arg \"BUILD_BASE_IMAGE=$(BASE)\" \\\n\t\t--build-arg BUILD_CGO_ENABLED=${CGO} --build-arg GOPROXY --build-arg SHA=$(GIT_SHA) --build-arg LDFLAGS=\"$(LDFLAGS)\" \\\n\t\t$(shell pwd) --tag $(REGISTRY)/contour:dev\n";
         repo.read_build_commands(Path::new("Makefile"), makefile);
         let args = repo.for_dockerfile(Path::new("Dockerfile")).agreed_build_args();
-        let want = [("BUILD_BASE_IMAGE", "golang:1.26.4"), ("BUILD_CGO_ENABLED", "0")]
+        let want = [("BUILD_BASE_IMAGE", "golang:1.26.4"), ("BUILD_CGO_ENABLED", "0"), ("LDFLAGS", "")]
             .map(|(n, v)| (n.to_string(), v.to_string()));
         assert_eq!(args, want, "an argument from the environment or an unset variable is not known");
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["contour"]);
