@@ -30,7 +30,7 @@ mod workflows;
 mod yaml;
 
 pub use bake::BAKE_FILES;
-pub use cloudbuild::is_cloudbuild_name;
+pub use cloudbuild::is_cloudbuild;
 pub use compose::is_compose_name;
 pub use goreleaser::{GORELEASER_DIR, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
@@ -238,7 +238,7 @@ impl Repository {
                 self.compose(&doc, dir, path);
             } else if is_skaffold_name(name) {
                 self.skaffold(&doc, dir, path);
-            } else if is_cloudbuild_name(name) {
+            } else if is_cloudbuild(path) {
                 self.cloudbuild(&doc, path);
             } else if is_goreleaser_name(name) || dir.ends_with(GORELEASER_DIR) {
                 self.goreleaser(&doc, path);

@@ -121,7 +121,7 @@ fn ci_system(path: &Path, name: &str) -> Option<&'static str> {
     ];
     let in_dir = DIRS.iter().find(|(dir, _)| path.components().any(|c| c.as_os_str() == *dir));
     let by_name = in_dir.or_else(|| FILES.iter().find(|(file, _)| name == *file)).map(|(_, system)| *system);
-    by_name.or_else(|| crate::orchestration::is_cloudbuild_name(name).then_some("Cloud Build"))
+    by_name.or_else(|| crate::orchestration::is_cloudbuild(path).then_some("Cloud Build"))
 }
 
 /// Why a Helm chart is passed over, said once for the chart's directory.

@@ -8,15 +8,25 @@ use yaml_serde::Value;
 
 use super::Repository;
 
-/// True for a Cloud Build configuration's file name (`cloudbuild.yaml`, `cloudbuild-delivery.yaml`).
-pub fn is_cloudbuild_name(name: &str) -> bool {
-    name.starts_with("cloudbuild") && (name.ends_with(".yaml") || name.ends_with(".yml"))
+/// True for a Cloud Build configuration: by its file name (`cloudbuild.yaml`,
+/// `cloudbuild-delivery.yaml`), or a YAML file in a directory of them (`cron/cloudbuild/worker.yaml`).
+pub fn is_cloudbuild(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    (name.starts_with("cloudbuild") || in_configurations_dir(path))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+/// True for a file in a directory of Cloud Build configurations (`cloudbuild/`).
+fn in_configurations_dir(path: &Path) -> bool {
+    path.parent().and_then(Path::file_name).is_some_and(|d| d == "cloudbuild")
 }
 
 impl Repository {
     /// Reads a Cloud Build configuration at `path`: each step that runs `docker build` (the
     /// `cloud-builders/docker` image, or `entrypoint: docker`), from its `dir` (the repository's
-    /// root's) or, without one, the configuration's own directory.
+    /// root's) or, without one, the configuration's own directory, unless its Dockerfile or
+    /// context is written from the root (`-f cron/internal/webhook/Dockerfile` in
+    /// `cron/cloudbuild/`: a path that starts with the configuration's top directory).
     pub(super) fn cloudbuild(&mut self, doc: &Value, path: &Path) {
         for step in doc.get("steps").and_then(Value::as_sequence).into_iter().flatten() {
             let text = |key: &str| step.get(key).and_then(Value::as_str).unwrap_or_default();
@@ -28,7 +38,13 @@ impl Repository {
             }
             let env = step.get("env").and_then(Value::as_sequence).into_iter().flatten().filter_map(Value::as_str);
             let buildkit = env.into_iter().any(|e| e == "DOCKER_BUILDKIT=1");
+            // A directory of configurations is no project's; a path that starts with the
+            // configuration's top directory is written from the root.
+            let top = path.components().next().filter(|_| path.components().count() > 1);
+            let from_root = in_configurations_dir(path)
+                || top.is_some_and(|top| args.iter().any(|a| Path::new(a).starts_with(top)));
             let dir = match text("dir") {
+                "" if from_root => Path::new("").to_path_buf(),
                 "" => path.parent().unwrap_or(Path::new("")).to_path_buf(),
                 dir => Path::new(dir).to_path_buf(),
             };
@@ -64,6 +80,26 @@ mod tests {
                 ("ci/web/Dockerfile".to_string(), vec!["web".to_string()], false),
             ]
         );
-        assert!(is_cloudbuild_name("cloudbuild-delivery.yaml") && !is_cloudbuild_name("build.yaml"));
+        assert!(is_cloudbuild(Path::new("cloudbuild-delivery.yaml")) && !is_cloudbuild(Path::new("build.yaml")));
+        assert!(is_cloudbuild(Path::new("cron/cloudbuild/worker.yaml")));
+    }
+
+    fn doc_of(text: &str) -> Value {
+        yaml_serde::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_path_from_the_root_is_the_roots() {
+        let mut repo = Repository::default();
+        let config = "steps:\n- name: gcr.io/cloud-builders/docker\n  args: ['build', '.', '-t', 'gcr.io/acme/webhook:latest', '-f', 'cron/webhook/Dockerfile']\n";
+        repo.cloudbuild(&doc_of(config), Path::new("cron/cloudbuild/webhook.yaml"));
+        let build = &repo.builds[0];
+        assert_eq!(build.dockerfile, Path::new("cron/webhook/Dockerfile"));
+        assert_eq!(build.context.as_ref().map(|(c, _)| c.as_path()), Some(Path::new("")));
+        repo.cloudbuild(
+            &doc_of("steps:\n- name: gcr.io/cloud-builders/docker\n  args: ['build', '-t', 'gcr.io/acme/cli', '.']\n"),
+            Path::new("cloudbuild/cli.yaml"),
+        );
+        assert_eq!(repo.builds[1].dockerfile, Path::new("Dockerfile"), "a directory of configurations is no project's");
     }
 }

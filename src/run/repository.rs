@@ -90,7 +90,7 @@ impl RepositoryFacts {
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
-                || orchestration::is_cloudbuild_name(name)
+                || orchestration::is_cloudbuild(&path)
                 || orchestration::is_goreleaser_name(name)
                 || path.parent().is_some_and(|dir| dir.ends_with(orchestration::GORELEASER_DIR))
                 || orchestration::is_ko_name(name)
