@@ -53,6 +53,15 @@ pub fn findings(facts: &Facts<'_>, plan: &Plan) -> Vec<Finding> {
     out
 }
 
+/// The secrets a Dockerfile carries (HD108, HD109), in line order.
+pub fn secret_findings(facts: &Facts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    secrets::findings(facts, &mut out);
+    out.retain(|f| !facts.is_off(f.rule));
+    out.sort_by_key(|f| f.line);
+    out
+}
+
 fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     let df = facts.df;
     // Tools built for the build itself (a code generator, a linter) never ship: their flags

@@ -141,10 +141,10 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
                 .filter(|_| facts.parent_stage(facts.runtime_stage()).is_none())
         });
     if let Some(why) = development {
-        return Ok(Outcome::Skipped(format!("a development image: {why}")));
+        return Ok(left_alone(&facts, format!("a development image: {why}")));
     }
     if let Some(why) = build_environment::build_environment(&facts, entrypoint.or(cmd)) {
-        return Ok(Outcome::Skipped(format!("a build environment: {why}")));
+        return Ok(left_alone(&facts, format!("a build environment: {why}")));
     }
     let plan = plan::decide(&facts);
     let mut findings = analyse::findings(&facts, &plan);
@@ -166,6 +166,17 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         Err(overlap) => (None, Some(format!("the rewrite is not proposed: internal error: {overlap}")), false),
     };
     Ok(Outcome::Hardened { findings, rewritten, reason, security })
+}
+
+/// A Go image harden does not harden (a development image, a build environment), for `why`:
+/// skipped, unless it carries a secret (HD108, HD109), which is reported all the same.
+fn left_alone(facts: &facts::Facts<'_>, why: String) -> Outcome {
+    let findings = analyse::secret_findings(facts);
+    if findings.is_empty() {
+        return Outcome::Skipped(why);
+    }
+    let reason = Some(format!("{why}; harden changes nothing in it, and reports the secret it carries"));
+    Outcome::Hardened { findings, rewritten: None, reason, security: false }
 }
 
 /// The image of a `FROM` line that no registry could hold, when it is a placeholder a script
