@@ -34,7 +34,8 @@ pub fn created_ids(stages: &[&Stage], text: &str, user: &str) -> Option<String> 
         Some(group) => {
             let gid = created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], group)
                 .or_else(|| group_line(stages, text, group))
-                .or_else(|| passwd.filter(|_| group == name).map(|(_, gid)| gid))?;
+                .or_else(|| passwd.filter(|_| group == name).map(|(_, gid)| gid))
+                .or_else(|| busybox_own_group(stages, name).filter(|_| group == name))?;
             Some(format!("{uid}:{gid}"))
         }
     }
@@ -197,7 +198,29 @@ fn primary_gid(stages: &[&Stage], text: &str, name: &str, passwd: Option<(String
     let joined = option_of(stages, &["useradd"], &["-g", "--gid"], name)
         .or_else(|| option_of(stages, &["adduser"], &["-G", "--ingroup", "--gid"], name));
     passwd.map(|(_, gid)| gid).or_else(|| joined.and_then(|g| gid_of(&g))).or_else(|| {
-        created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], name).or_else(|| group_line(stages, text, name))
+        created_id(stages, &["addgroup", "groupadd"], &["-g", "--gid"], name)
+            .or_else(|| group_line(stages, text, name))
+            .or_else(|| busybox_own_group(stages, name))
+    })
+}
+
+/// The gid of the group BusyBox's `adduser -u N name` (alpine's, busybox's) creates for `name`
+/// when no group is given: N, the uid (it fails rather than take another); a system account
+/// (`-S`) joins `nogroup` instead.
+fn busybox_own_group(stages: &[&Stage], name: &str) -> Option<String> {
+    let busybox = |stage: &&&Stage| {
+        let image = crate::orchestration::without_tag(&stage.from.image);
+        matches!(image.rsplit('/').next(), Some("alpine" | "busybox"))
+    };
+    stages.iter().filter(busybox).find_map(|stage| {
+        run_argvs(std::slice::from_ref(stage)).find_map(|argv| {
+            let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+            let system = |a: &&str| *a == "--system" || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'));
+            let grouped = argv.iter().any(|a| matches!(a.split('=').next(), Some("-G" | "--ingroup" | "--gid")))
+                || argv.iter().any(system);
+            (argv.first() == Some(&"adduser") && account_name(&argv) == Some(name) && !grouped).then_some(())?;
+            created_id(std::slice::from_ref(stage), &["adduser"], &["-u", "--uid"], name)
+        })
     })
 }
 
@@ -414,7 +437,13 @@ mod tests {
         assert_eq!(ids(own_group, "ci").as_deref(), Some("1000:1000"));
         let same_name = "FROM debian\nRUN groupadd -g 2000 ci && useradd -u 1000 ci\n";
         assert_eq!(ids(same_name, "ci").as_deref(), Some("1000:2000"), "useradd joins the group of its name");
-        assert_eq!(ids("FROM alpine\nRUN adduser -D -u 1000 app\n", "app").as_deref(), Some("1000"), "no group said");
+        let busybox = "FROM alpine:3.21 AS user\nENV UID=10001\nRUN adduser --disabled-password --uid \"${UID}\" app\n";
+        assert_eq!(ids(busybox, "app").as_deref(), Some("10001:10001"), "BusyBox's group of its own, gid = uid");
+        assert_eq!(ids(busybox, "app:app").as_deref(), Some("10001:10001"));
+        assert_eq!(ids("FROM alpine\nRUN adduser -S -u 100 app\n", "app").as_deref(), Some("100"), "nogroup's");
+        let debian = "FROM debian:13\nRUN adduser --disabled-password --uid 1000 app\n";
+        assert_eq!(ids(debian, "app").as_deref(), Some("1000"), "Debian's adduser picks the gid");
+        assert_eq!(ids(debian, "app:app"), None);
         // The name before the options, and `--uid=N` with its value.
         let name_first = "FROM debian\nRUN groupadd -g 999 proxy && useradd --system proxy --uid=999 --gid=999\n";
         assert_eq!(ids(name_first, "proxy").as_deref(), Some("999:999"));
