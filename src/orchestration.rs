@@ -80,6 +80,9 @@ pub struct Orchestration {
     /// A Dockerfile beside this one that builds the same image to run without root
     /// (`Dockerfile.nonroot`): the repository publishes both, so this one's root is a choice.
     pub nonroot_variant: Option<String>,
+    /// Set (to where) when CI jobs run in its image as their container (a workflow job's
+    /// `container: acme/builder`): a build environment, not a service.
+    pub job_container: Option<String>,
 }
 
 /// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
@@ -219,6 +222,8 @@ pub struct Repository {
     documented_execs: Vec<(PathBuf, Command)>,
     /// The binaries GoReleaser builds, each with its `main` package (relative to the root).
     released_programs: Vec<(String, PathBuf)>,
+    /// The images CI jobs run in (a workflow job's `container:`), each with where.
+    job_containers: Vec<(String, String)>,
 }
 
 impl Repository {
@@ -368,6 +373,8 @@ impl Repository {
         if !builds.is_empty() && builds.iter().all(|b| b.development.is_some()) {
             out.development = builds[0].development.clone();
         }
+        out.job_container =
+            self.job_containers.iter().find(|(image, _)| images.contains(image)).map(|(_, at)| at.clone());
         out
     }
 }

@@ -143,6 +143,12 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     if let Some(why) = development {
         return Ok(left_alone(&facts, format!("a development image: {why}")));
     }
+    if let Some(job) = &source.orchestration.job_container {
+        let why = format!(
+            "a build environment: CI jobs run in its image as their container ({job}): it holds the tools they need, and runs no service"
+        );
+        return Ok(left_alone(&facts, why));
+    }
     if let Some(why) = build_environment::build_environment(&facts, entrypoint.or(cmd)) {
         return Ok(left_alone(&facts, format!("a build environment: {why}")));
     }

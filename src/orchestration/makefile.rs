@@ -68,7 +68,7 @@ impl Repository {
         // `None` once the script goes where harden cannot follow (`cd "$TMP"`).
         let mut here = Some(dir.to_path_buf());
         // `$(shell pwd)` is one word here, make's `$(CURDIR)`.
-        for line in joined.lines().map(|l| expand(l, &variables, 0).replace("$(shell pwd)", "$(CURDIR)")) {
+        for line in joined.lines().map(|l| expand(l, &variables, script, 0).replace("$(shell pwd)", "$(CURDIR)")) {
             self.set_images.extend(set_images(&line, by));
             if script && line.trim_start().starts_with("cd ") && build_at(&line).is_none() {
                 here = here
@@ -246,10 +246,11 @@ fn variables(text: &str) -> HashMap<&str, &str> {
     variables
 }
 
-/// `line` with the Makefile's variables (`$(NAME)`, `${NAME}`) replaced by their values, which
-/// are expanded in turn; a variable the file does not set, a function such as `$(shell …)`, or a
-/// value of several words (which would split the command's words differently) is left as it is.
-fn expand(line: &str, variables: &HashMap<&str, &str>, depth: usize) -> String {
+/// `line` with the Makefile's variables (`$(NAME)`, `${NAME}`; in a script (`bare`), `$NAME`
+/// too) replaced by their values, which are expanded in turn; a variable the file does not set,
+/// a function such as `$(shell …)`, or a value of several words (which would split the command's
+/// words differently) is left as it is.
+fn expand(line: &str, variables: &HashMap<&str, &str>, bare: bool, depth: usize) -> String {
     let mut out = String::new();
     let mut rest = line;
     while let Some(at) = rest.find('$') {
@@ -259,8 +260,17 @@ fn expand(line: &str, variables: &HashMap<&str, &str>, depth: usize) -> String {
             Some('(') => ')',
             Some('{') => '}',
             _ => {
-                out.push('$');
-                rest = after;
+                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                match variables.get(&after[..end]).filter(|v| bare && end > 0 && !v.contains(char::is_whitespace)) {
+                    Some(value) if depth < 8 => {
+                        out.push_str(&expand(value, variables, bare, depth + 1));
+                        rest = &after[end..];
+                    }
+                    _ => {
+                        out.push('$');
+                        rest = after;
+                    }
+                }
                 continue;
             }
         };
@@ -270,7 +280,7 @@ fn expand(line: &str, variables: &HashMap<&str, &str>, depth: usize) -> String {
             .filter(|(_, value)| !value.contains(char::is_whitespace));
         match value {
             Some((end, value)) if depth < 8 => {
-                out.push_str(&expand(value, variables, depth + 1));
+                out.push_str(&expand(value, variables, bare, depth + 1));
                 rest = &after[end + 1..];
             }
             _ => {

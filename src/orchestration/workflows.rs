@@ -16,7 +16,8 @@ pub fn is_workflow(path: &Path) -> bool {
 }
 
 impl Repository {
-    /// Reads a workflow: each `docker/build-push-action` step's Dockerfile (its `file`, else
+    /// Reads a workflow: the image each job runs in (its `container`); each
+    /// `docker/build-push-action` step's Dockerfile (its `file`, else
     /// `Dockerfile` in its `context`), the platforms it builds it for, the images its `tags` name
     /// and the stage its `target` stops at, where they are literal.
     /// A step that takes them from its job's matrix (`file: ${{ matrix.dockerfile }}`) builds each
@@ -24,7 +25,13 @@ impl Repository {
     /// `docker/metadata-action` step's (`${{ steps.meta.outputs.tags }}`) builds the images that
     /// step names.
     pub(super) fn workflow(&mut self, doc: &Value, path: &Path) {
-        for (_, job) in doc.get("jobs").and_then(Value::as_mapping).into_iter().flatten() {
+        for (name, job) in doc.get("jobs").and_then(Value::as_mapping).into_iter().flatten() {
+            // The image the job's steps run in (`container: acme/builder:latest`).
+            let container = job.get("container").and_then(|c| c.as_str().or_else(|| c.get("image")?.as_str()));
+            if let Some(image) = container.filter(|c| !c.contains("${{")) {
+                let job = name.as_str().unwrap_or_default();
+                self.job_containers.push((image_name(image), format!("{} (job {job})", path.display())));
+            }
             let include = job.get("strategy").and_then(|s| s.get("matrix")).and_then(|m| m.get("include"));
             let entries: Vec<&Value> = include.and_then(Value::as_sequence).into_iter().flatten().collect();
             let steps: Vec<&Value> = job.get("steps").and_then(Value::as_sequence).into_iter().flatten().collect();
@@ -141,6 +148,20 @@ mod tests {
         let platforms = repo.for_dockerfile(Path::new("Dockerfile")).platforms;
         assert_eq!(platforms.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["linux/386", "linux/amd64"]);
         assert_eq!(platforms[0].1, ".github/workflows/release.yml");
+    }
+
+    #[test]
+    fn a_jobs_container_is_a_build_environment() {
+        let mut repo = Repository::default();
+        let build = "jobs:\n  builder:\n    steps:\n      - run: |\n          cd ci/builder\n          export IMAGE=acme/builder\n          docker build -t $IMAGE:latest .\n";
+        repo.read(Path::new(".github/workflows/builder.yml"), build);
+        assert_eq!(repo.image_names(Path::new("ci/builder/Dockerfile")), ["builder"], "a script's $IMAGE");
+        assert_eq!(repo.for_dockerfile(Path::new("ci/builder/Dockerfile")).job_container, None);
+        let test =
+            "jobs:\n  unit:\n    container:\n      image: acme/builder:latest\n    steps:\n      - run: make test\n";
+        repo.read(Path::new(".github/workflows/test.yml"), test);
+        let job = repo.for_dockerfile(Path::new("ci/builder/Dockerfile")).job_container;
+        assert_eq!(job.as_deref(), Some(".github/workflows/test.yml (job unit)"));
     }
 
     #[test]
