@@ -265,7 +265,9 @@ fn runtime_image(facts: &Facts<'_>) -> Result<String, Refusal> {
     }
     for &s in &facts.builder_stages() {
         let stage = &facts.df.stages[s];
-        if facts.base_image(stage).is_some_and(|i| i.is_musl()) {
+        // A stage that builds another module (a tool from a clone) does not build the program.
+        let others = super::rewrite::other_modules_built(facts, stage).is_some();
+        if facts.base_image(stage).is_some_and(|i| i.is_musl()) && !others {
             let why = facts.cgo.reason.as_deref().unwrap_or("cgo");
             // A musl runtime already runs it: the reason to keep it, no fault.
             let runtime = facts.base_image(facts.runtime_stage()).filter(|b| b.is_musl());
