@@ -232,11 +232,17 @@ mod tests {
         assert_eq!(runs_helm_docs(installed), Some(3), "the link that installs it is no run; the rule is");
     }
 
-    #[test]
-    fn a_check_that_generated_files_are_current_is_found() {
+    /// An empty repository with its workflows directory.
+    fn repository_with_workflows() -> (tempfile::TempDir, PathBuf) {
         let repo = tempfile::tempdir().unwrap();
         let workflows = repo.path().join(".github/workflows");
         std::fs::create_dir_all(&workflows).unwrap();
+        (repo, workflows)
+    }
+
+    #[test]
+    fn a_check_that_generated_files_are_current_is_found() {
+        let (repo, workflows) = repository_with_workflows();
         std::fs::write(workflows.join("build.yaml"), "steps:\n  - run: make test\n").unwrap();
         assert_eq!(codegen_check(repo.path()), None);
         let codegen =
@@ -266,9 +272,7 @@ mod tests {
 
     #[test]
     fn a_makefile_a_check_runs_elsewhere_is_read() {
-        let repo = tempfile::tempdir().unwrap();
-        let workflows = repo.path().join(".github/workflows");
-        std::fs::create_dir_all(&workflows).unwrap();
+        let (repo, workflows) = repository_with_workflows();
         std::fs::write(workflows.join("lint.yaml"), "steps:\n  - run: make -C install/kubernetes\n").unwrap();
         assert_eq!(helm_docs_check(repo.path()), None);
         let dir = repo.path().join("install/kubernetes");
