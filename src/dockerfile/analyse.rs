@@ -394,6 +394,7 @@ fn runtime_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             );
             out.push(Finding { severity: crate::rules::Severity::Warning, ..Finding::new(&rules::RUNS_AS_ROOT, inst.line, message) });
         }
+        Some((inst, user)) if let Some(f) = kept_user::unset_user(facts, stage, inst.line, user) => out.push(f),
         // A user written with build arguments is as their defaults make it (`${BIN_NAME}`).
         Some((inst, user)) if !is_numeric_user(built_user.as_deref().unwrap_or(user)) => {
             let named = match &built_user {

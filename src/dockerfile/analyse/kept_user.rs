@@ -1,11 +1,12 @@
 //! Why a program that runs as root keeps its user: the finding that keeps its runtime image (the
 //! user moves only with the image), the one that keeps root itself, or a rule turned off.
 
+use crate::finding::Finding;
 use crate::rules;
 
 use super::super::facts::Facts;
 use super::super::image::ImageRef;
-use super::super::model::Body;
+use super::super::model::{Body, Stage};
 use super::super::plan::{Plan, RuntimePlan};
 
 /// The findings that keep a runtime image for what it carries or how it starts (a shell, tools,
@@ -121,4 +122,18 @@ pub(super) fn image_reasons(plan: &Plan) -> String {
         [one] => format!("{one} says why"),
         [rest @ .., last] => format!("{} and {last} say why", rest.join(", ")),
     }
+}
+
+/// HD106 for a USER of `stage` that takes its user from a build argument (`USER ${RUNAS}`, the
+/// uid part) with no default that no build file of the repository passes: the user is then
+/// empty, which runs the program as root, unless the build passes one.
+pub(super) fn unset_user(facts: &Facts<'_>, stage: &Stage, line: usize, user: &str) -> Option<Finding> {
+    let arg = user.split(':').next().and_then(super::super::variables::only_variable)?;
+    let passed = facts.source.orchestration.build_args.iter().any(|a| a.name == arg);
+    let set = facts.arg_default(stage, arg).is_some() || facts.env_at(stage, stage.instructions.len(), arg).is_some();
+    let message = format!(
+        "the last USER is {user}, from the build argument {arg}, which has no default and nothing here passes: the user is empty, so the program runs as root unless the build passes one; harden leaves that choice to the build (give {arg} a non-root default)"
+    );
+    let finding = Finding::new(&rules::RUNS_AS_ROOT, line, message);
+    (!passed && !set).then_some(Finding { severity: rules::Severity::Warning, ..finding })
 }
