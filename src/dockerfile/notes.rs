@@ -15,7 +15,9 @@ const NOT_ROOT: &[&str] =
     &["non-root", "nonroot", "rootless", "root filesystem", "rootfs", "root-owned", "chroot", "n't"];
 /// Words that turn a need around (`must not run as root`, `never as root`).
 const NEGATIONS: &[&str] = &["not", "never", "avoid", "avoids"];
-/// Words that say a base image was chosen over a smaller one.
+/// Words that say what a comment naming the runtime's own base chose it for.
+const OWN_BASE_FOR: &[&str] = &["shell", "debug", "expect", "because", "need", "require"];
+/// Words that say a comment naming distroless or scratch chose another base over it.
 const CHOSEN_OVER: &[&str] =
     &["rather than", "instead of", "because", "need", "require", "small enough", "expect", "exec into"];
 
@@ -33,11 +35,17 @@ pub fn root_needed(facts: &Facts<'_>) -> Option<Refusal> {
 }
 
 /// The comment in the runtime stage (or just above its `FROM`) saying why its base was chosen
-/// over distroless or scratch, as a refusal that quotes it.
+/// over distroless or scratch, or why its own base (`# we use alpine for easier debugging`,
+/// `# alpine: CI tools expect a shell`), as a refusal that quotes it.
 pub fn base_chosen(facts: &Facts<'_>) -> Option<Refusal> {
+    let base =
+        facts.base_image(facts.runtime_stage()).map(|b| b.name.rsplit('/').next().unwrap_or(&b.name).to_string());
     let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
         let lower = text.to_ascii_lowercase();
-        (lower.contains("distroless") || lower.contains("scratch")) && CHOSEN_OVER.iter().any(|w| lower.contains(w))
+        let over = (lower.contains("distroless") || lower.contains("scratch"))
+            && CHOSEN_OVER.iter().any(|w| lower.contains(w));
+        let own = base.as_deref().is_some_and(|b| lower.contains(b)) && OWN_BASE_FOR.iter().any(|w| lower.contains(w));
+        over || own
     })?;
     let why = format!("the file says why the runtime keeps its base (line {line}: `{text}`), so harden keeps it");
     Some((&rules::COMMENT_KEEPS_BASE, line, why))
@@ -104,6 +112,10 @@ mod tests {
         let (root, base) = notes(&format!("{build}FROM gcr.io/distroless/static\n# Run as nonroot, no root needed\n"));
         assert_eq!((root, base), (None, None));
         assert_eq!(notes(&format!("{build}# Use distroless as the minimal base\nFROM alpine\n")).1, None);
+        let own = "# Alpine, as many CI tools expect an interactive shell in the container\nFROM alpine:3\n";
+        assert!(notes(&format!("{build}{own}")).1.unwrap().contains("line 4"));
+        assert!(notes(&format!("{build}# we use alpine for easier debugging\nFROM alpine:3.22\n")).1.is_some());
+        assert_eq!(notes(&format!("{build}# alpine base, small\nFROM alpine:3.22\n")).1, None, "no reason said");
         let conceded =
             "# we could copy the binary to scratch, but this image is small enough\n# and users exec into it\n";
         assert!(notes(&format!("{build}FROM alpine\n{conceded}ENTRYPOINT [\"/app\"]\n")).1.unwrap().contains("line 5"));
