@@ -195,7 +195,7 @@ rules! {
         "A comment in the runtime stage (or just above its FROM) says the program needs root (`# Need root user for UDS`)."
         "Not fixed: the user is left as it is and the comment is quoted; once it no longer holds, remove it and harden proposes the change.";
     COMMENT_KEEPS_BASE = "HD155" "comment-keeps-base" Warning false ""
-        "A comment in the runtime stage (or just above its FROM) says why the stage keeps its base image rather than distroless or scratch (`# Alpine rather than distroless because the probes need test`)."
+        "A comment in the runtime stage (or just above its FROM) says why the stage keeps its base image rather than distroless or scratch (`# Alpine rather than distroless because the probes need test`), or why it chose its own base (`# we use alpine for easier debugging`)."
         "Not fixed: the base image is kept, and with it the user, and the comment is quoted; once it no longer holds, remove it and harden proposes the change.";
     PASSWORDLESS_SUDO = "HD156" "passwordless-sudo" Warning false ""
         "A stage that runs the program writes a sudoers rule with NOPASSWD (`app ALL=(ALL) NOPASSWD: ALL`): its non-root user can run anything as root without a password."
