@@ -87,13 +87,21 @@ fn root_home_containers(workload: &Workload<'_>, alone: &[String], findings: &mu
         let path = mounts
             .filter_map(|m| m.get("mountPath").and_then(Value::as_str))
             .find(|p| *p == "/root" || p.starts_with("/root/"))?;
-        Some((
-            &rules::ROOT_HOME_MOUNT,
-            format!(
+        // Its arguments may name the path itself (`--config=/root/.kwok/kwok.yaml`): not found
+        // through $HOME, but behind root's home, which other users cannot enter.
+        let words = ["command", "args"].into_iter().filter_map(|k| c.value.get(k).and_then(Value::as_sequence));
+        let named = words.flatten().filter_map(Value::as_str).find(|w| w.contains(path));
+        let message = match named {
+            Some(word) => format!(
+                "{} mounts a volume at {path}, in root's home, and reads it there (`{word}`): root's home is closed to other users (mode 700 in most images), so the container is left alone (mount it outside /root)",
+                c.who(workload)
+            ),
+            None => format!(
                 "{} mounts a volume at {path}, in root's home, where its program finds what it reads as $HOME: another user has another home, so the container is left alone (mount it in the home of the user the image runs as, or set HOME, and harden hardens the rest)",
                 c.who(workload)
             ),
-        ))
+        };
+        Some((&rules::ROOT_HOME_MOUNT, message))
     })
 }
 
