@@ -70,7 +70,7 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
     {
         "a GitHub Actions workflow"
     } else if stem == "action" && path.components().any(|c| c.as_os_str() == ".github") {
-        "a GitHub Actions composite action (its metadata)"
+        "a GitHub Action's metadata (action.yml: its inputs and how it runs)"
     } else if stem == "kustomization" {
         "a kustomization: kustomize builds the manifests it lists, which harden checks one by one"
     } else if stem.starts_with("docker-compose") || stem.starts_with("compose") {
