@@ -309,35 +309,6 @@ mod tests {
     }
 
     #[test]
-    fn recognises_dockerfile_names() {
-        for name in [
-            "Dockerfile",
-            "dockerfile",
-            "Dockerfile.prod",
-            "Dockerfile-alpine",
-            "Dockerfile_iptables",
-            "api.Dockerfile",
-            "x.dockerfile",
-            "Containerfile",
-            "DebugDockerfile",
-        ] {
-            assert!(is_dockerfile_name(name), "{name}");
-        }
-        for name in [
-            "Dockerfile.dockerignore",
-            "Dockerfile.j2",
-            "README.md",
-            "docker-compose.yml",
-            "dockerfiles",
-            "dockerfile.go",
-            "dockerfile.js",
-            "dockerfile-context.mdx",
-        ] {
-            assert!(!is_dockerfile_name(name), "{name}");
-        }
-    }
-
-    #[test]
     fn tracked_files_a_gitignore_pattern_also_matches_are_found() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();

@@ -295,6 +295,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn recognises_dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "Dockerfile.prod",
+            "Dockerfile-alpine",
+            "Dockerfile_iptables",
+            "api.Dockerfile",
+            "x.dockerfile",
+            "Containerfile",
+            "DebugDockerfile",
+        ] {
+            assert!(is_dockerfile_name(name), "{name}");
+        }
+        for name in [
+            "Dockerfile.dockerignore",
+            "Dockerfile.j2",
+            "README.md",
+            "docker-compose.yml",
+            "dockerfiles",
+            "dockerfile.go",
+            "dockerfile.js",
+            "dockerfile-context.mdx",
+        ] {
+            assert!(!is_dockerfile_name(name), "{name}");
+        }
+    }
+
+    #[test]
     fn release_directories_are_named_for_versions() {
         for name in ["v0.18", "v1.2.3", "release-1.4", "3.10.0", "3.0.0-beta10", "v1.2.3-rc.1"] {
             assert!(is_version(name), "{name}");
