@@ -239,6 +239,28 @@ pub fn started_script(text: &str, source: &SourceFacts) -> Option<String> {
     refusals::started_script(&facts::Facts::new(text, &df, source, &Config::default()))
 }
 
+/// The line of a step of the final stage (or a stage it is built on) that gives files to group
+/// 0, root's (`chgrp -R 0 /data`, `chown -R 101:0`, `chmod -R g=u`): OpenShift's pattern for an
+/// arbitrary user, which runs in group 0 to use them.
+pub fn root_group_files(text: &str) -> Option<usize> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let chain = std::iter::successors(df.stages.last(), |s| df.stage_named(&s.from.image));
+    let to_group_zero = |argv: &[&str]| match argv {
+        ["chgrp", rest @ ..] => rest.iter().any(|w| matches!(*w, "0" | "root")),
+        ["chown", rest @ ..] => rest.iter().any(|w| w.ends_with(":0") || w.ends_with(":root")),
+        ["chmod", rest @ ..] => rest.iter().any(|w| w.contains("g=u")),
+        _ => false,
+    };
+    chain.flat_map(|s| &s.instructions).find_map(|i| {
+        let commands = i.body.run_commands();
+        let found = commands.iter().any(|c| {
+            let argv: Vec<&str> = c.argv().iter().map(|t| t.value.as_str()).collect();
+            to_group_zero(&argv)
+        });
+        found.then_some(i.line)
+    })
+}
+
 /// True when a Dockerfile builds a Windows image, which no Linux pod runs.
 pub fn builds_windows_image(text: &str) -> bool {
     let Ok(df) = model::Dockerfile::parse(text) else { return false };

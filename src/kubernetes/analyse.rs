@@ -373,6 +373,11 @@ impl<'w> Planner<'w, '_> {
                     !u.contains(':') && u.parse::<u64>().is_ok_and(|uid| uid > 0 && !standard_account(uid))
                 });
             let image_groupless = groupless.is_some();
+            // An image that gives its files to group 0 runs in it on purpose (OpenShift's way).
+            let root_group = groupless.as_ref().and_then(|(image, uid)| {
+                let at = self.context.root_group_files(image)?;
+                Some(format!("{id} does not set runAsGroup; {image} runs as {uid} with no group in its USER, and {at} gives its files to group 0, root's (OpenShift's pattern for whatever uid the platform picks): leave runAsGroup unset, or 0, which that pattern expects"))
+            });
             let why = match (fixable, groupless, get("runAsUser").and_then(Value::as_u64)) {
                 _ if let Some(uid) = ko_group => format!(
                     "; it runs as {uid}, which has no account in the base ko builds its image on, so in group 0, root's; fix sets runAsGroup: {uid}"
@@ -399,6 +404,7 @@ impl<'w> Planner<'w, '_> {
             let same = containers_user.len() == considered.len() && containers_user.windows(2).all(|w| w[0] == w[1]);
             let user = pod_user.or(containers_user.first().copied().filter(|_| same));
             match user.filter(|uid| !fixable && !image_groupless && standard_account(*uid)) {
+                _ if !fixable && let Some(message) = root_group => self.note(&rules::RUN_AS_GROUP, line, message),
                 Some(uid) => self.note(
                     &rules::RUN_AS_GROUP,
                     line,

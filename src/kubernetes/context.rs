@@ -51,6 +51,9 @@ pub struct Context {
     /// workload as root would meet harden's `runAsNonRoot` and stop its pods; one that replaces
     /// a securityContext or the volumes would drop what harden adds.
     pub patched: Vec<kustomize::Patched>,
+    /// Where the images the repository builds give their files to group 0 (`Dockerfile:12`,
+    /// `chgrp -R 0`), by image name: their user runs in root's group on purpose.
+    pub image_root_group: std::collections::BTreeMap<String, String>,
     /// The names of every image the repository builds.
     pub images_built: std::collections::BTreeSet<String>,
     /// True where the repository's builds were read (a whole run): only then is an image none of
@@ -104,6 +107,12 @@ impl Context {
     pub fn image_user(&self, image: &str) -> Option<&String> {
         let by_ko = self.running(image).starts_with("ko://").then_some(self.ko_user.as_ref()).flatten();
         self.image_users.get(&self.image_key(image)).or(by_ko)
+    }
+
+    /// Where the image a container naming `image` runs gives its files to group 0, when the
+    /// repository builds it so.
+    pub fn root_group_files(&self, image: &str) -> Option<&String> {
+        self.image_root_group.get(&self.image_key(image))
     }
 
     /// The account (with its Dockerfile) of the image a container naming `image` runs, when the

@@ -37,6 +37,7 @@ pub(super) fn built_image(
         root_kept: dockerfile::root_kept(&text, source, config).filter(|_| !dockerfile::runs_no_program(&text)),
         file_capabilities: dockerfile::file_capabilities(&text),
         started_script: dockerfile::started_script(&text, source),
+        root_group: dockerfile::root_group_files(&text),
         last,
         text,
     }
@@ -70,6 +71,10 @@ pub(super) fn manifest_context(
             // warmer beside its final slim stage): what keeps the final one on root keeps it too.
             if let Some(why) = image.root_kept.as_ref().filter(|_| last || user.is_none()) {
                 context.image_root.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), why.clone()));
+            }
+            if let Some(line) = image.root_group.filter(|_| last) {
+                let at = format!("{}:{line}", dockerfile.display());
+                context.image_root_group.entry(name.clone()).or_insert(at);
             }
             if let Some(script) = image.started_script.as_ref().filter(|_| last) {
                 context.image_scripts.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), script.clone()));
@@ -164,6 +169,8 @@ pub(super) struct BuiltImage {
     pub(super) file_capabilities: Option<(usize, Vec<String>)>,
     /// The script it starts through (`/start.sh`), when it does.
     pub(super) started_script: Option<String>,
+    /// The line of the step that gives its files to group 0 (`chgrp -R 0`), when one does.
+    pub(super) root_group: Option<usize>,
     /// The name of its final stage, when it has one.
     last: Option<String>,
     /// The Dockerfile.
