@@ -240,15 +240,14 @@ pub fn started_script(text: &str, source: &SourceFacts) -> Option<String> {
 }
 
 /// The line of a step of the final stage (or a stage it is built on) that gives files to group
-/// 0, root's (`chgrp -R 0 /data`, `chown -R 101:0`, `chmod -R g=u`): OpenShift's pattern for an
-/// arbitrary user, which runs in group 0 to use them.
+/// 0, root's (`chgrp -R 0 /data`, `chown -R 101:0`): OpenShift's pattern for an arbitrary user,
+/// which runs in group 0 to use them (`chmod g=u` alone gives the files' own group no more).
 pub fn root_group_files(text: &str) -> Option<usize> {
     let df = model::Dockerfile::parse(text).ok()?;
     let chain = std::iter::successors(df.stages.last(), |s| df.stage_named(&s.from.image));
     let to_group_zero = |argv: &[&str]| match argv {
         ["chgrp", rest @ ..] => rest.iter().any(|w| matches!(*w, "0" | "root")),
         ["chown", rest @ ..] => rest.iter().any(|w| w.ends_with(":0") || w.ends_with(":root")),
-        ["chmod", rest @ ..] => rest.iter().any(|w| w.contains("g=u")),
         _ => false,
     };
     chain.flat_map(|s| &s.instructions).find_map(|i| {
@@ -413,5 +412,19 @@ mod tests {
         };
         assert!(new.starts_with("\u{feff}FROM golang:1.22 AS build\n"), "{new}");
         assert!(new.contains("go build -trimpath -ldflags=\"-s -w\" -o /app ."), "{new}");
+    }
+
+    #[test]
+    fn files_given_to_group_zero_are_found_in_the_final_image_only() {
+        let build = "FROM golang:1.26 AS build\nRUN chgrp -R 0 /src\n";
+        assert_eq!(root_group_files(&format!("{build}FROM debian:13\nRUN chmod -R g=u /app\n")), None);
+        assert_eq!(
+            root_group_files(&format!("{build}FROM debian:13 AS base\nRUN chown -R app:0 /app\nFROM base\n")),
+            Some(4)
+        );
+        assert_eq!(
+            root_group_files(&format!("{build}FROM debian:13\nRUN chgrp -R 0 /app && chmod -R g=u /app\n")),
+            Some(4)
+        );
     }
 }
