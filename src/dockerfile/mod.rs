@@ -289,6 +289,17 @@ pub fn root_kept(text: &str, source: &SourceFacts, config: &Config) -> Option<St
     }
 }
 
+/// The flag or variable (`-port`, `PORT`) that moves the program of a Dockerfile off the port
+/// below 1024 that keeps it on root ([`root_kept`]), when that port is the reason and one sets
+/// it: a container that sets it to 1024 or more needs no root for it.
+pub fn low_port_setting(text: &str, source: &SourceFacts, config: &Config) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let facts = facts::Facts::new(text, &df, source, config);
+    let kept = plan::decide(&facts).root_kept?;
+    let (_, _, why) = userswitch::privileged_port(&facts)?;
+    (kept == why).then(|| userswitch::low_port_setting(&facts)).flatten()
+}
+
 /// The names of a Dockerfile's stages (`FROM … AS workflow-controller`): a build that stops at
 /// one (`--target $*` in a Makefile's pattern rule) names its image after it.
 pub fn stage_names(text: &str) -> Vec<String> {

@@ -20,7 +20,7 @@ use crate::source::scripts::{Drop, PRIVILEGE_DROPPERS};
 
 mod ports;
 
-pub use ports::{listen_env, privileged_port};
+pub use ports::{listen_env, low_port_setting, privileged_port};
 
 /// Where a directory the program writes is staged in the builder, empty, to be copied into
 /// the runtime owned by 65532.

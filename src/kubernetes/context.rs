@@ -40,6 +40,10 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The flag or variable (`-port`, `PORT`) that moves the program of such an image off the
+    /// port below 1024 that keeps it on root, by image name: a container that sets it to 1024 or
+    /// more does not keep root for it.
+    pub image_port_settings: std::collections::BTreeMap<String, String>,
     /// The scripts the images the repository builds start through (`/start.sh`), with the
     /// Dockerfile, by image name: what a script and what it starts write harden does not read, so
     /// a container that runs one keeps a writable root.

@@ -62,3 +62,36 @@ pub fn listen_env(container: &Value) -> Option<(String, u64)> {
         listens.then(|| (format!("its environment's {name}={text}"), port))
     })
 }
+
+/// The port a container sets with `setting`, the flag (`-port`) or variable (`PORT`) its
+/// program's port comes from, when it sets one (`--port=8443`, `PORT=:8443`).
+pub fn set_port(container: &Value, setting: &str) -> Option<u64> {
+    let value = match setting.starts_with('-') {
+        true => super::writes::flag_value(&super::writes::words(container), setting)?.to_string(),
+        false => {
+            let mut env = container.get("env").and_then(Value::as_sequence).into_iter().flatten();
+            let value = env.find(|e| e.get("name").and_then(Value::as_str) == Some(setting))?.get("value")?;
+            value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))?
+        }
+    };
+    value.rsplit(':').next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(yaml: &str) -> Value {
+        yaml_serde::from_str(yaml).expect("test YAML")
+    }
+
+    #[test]
+    fn a_port_set_by_flag_or_variable_is_read_in_every_form() {
+        let flags = container("args: [--listen=0.0.0.0:8443, -port, '9443']\nenv: [{name: PORT, value: 8080}]");
+        assert_eq!(set_port(&flags, "-listen"), Some(8443));
+        assert_eq!(set_port(&flags, "-port"), Some(9443));
+        assert_eq!(set_port(&flags, "PORT"), Some(8080));
+        assert_eq!(set_port(&flags, "-addr"), None);
+        assert_eq!(set_port(&container("env: [{name: ADDR, value: ':443'}]"), "ADDR"), Some(443));
+    }
+}

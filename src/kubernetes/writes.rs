@@ -69,7 +69,7 @@ fn mounts(container: &Value) -> impl Iterator<Item = (&str, bool)> {
 
 /// The value `words` give flag `flag` (`-data-dir`), written with one dash or two, as
 /// `-flag=value` or `-flag value`.
-fn flag_value<'a>(words: &[&'a str], flag: &str) -> Option<&'a str> {
+pub(super) fn flag_value<'a>(words: &[&'a str], flag: &str) -> Option<&'a str> {
     let name = flag.trim_start_matches('-');
     let names = [format!("-{name}"), format!("--{name}")];
     words.iter().enumerate().find_map(|(i, word)| {

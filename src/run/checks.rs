@@ -91,6 +91,7 @@ pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> O
         dirs
     });
     let mut elsewhere: Vec<PathBuf> = run_elsewhere.filter(|p| p.is_file() && !files.contains(p)).collect();
+    elsewhere.sort();
     elsewhere.dedup();
     files.into_iter().chain(elsewhere).find_map(|path| {
         let text = discover::read_text(&path).ok()?;

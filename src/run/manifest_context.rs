@@ -35,6 +35,7 @@ pub(super) fn built_image(
         writes,
         // An export on scratch with no command runs nothing that could need root.
         root_kept: dockerfile::root_kept(&text, source, config).filter(|_| !dockerfile::runs_no_program(&text)),
+        low_port_setting: dockerfile::low_port_setting(&text, source, config),
         file_capabilities: dockerfile::file_capabilities(&text),
         started_script: dockerfile::started_script(&text, source),
         root_group: dockerfile::root_group_files(&text),
@@ -71,6 +72,9 @@ pub(super) fn manifest_context(
             // warmer beside its final slim stage): what keeps the final one on root keeps it too.
             if let Some(why) = image.root_kept.as_ref().filter(|_| last || user.is_none()) {
                 context.image_root.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), why.clone()));
+                if let Some(setting) = &image.low_port_setting {
+                    context.image_port_settings.entry(name.clone()).or_insert_with(|| setting.clone());
+                }
             }
             if let Some(line) = image.root_group.filter(|_| last) {
                 let at = format!("{}:{line}", dockerfile.display());
@@ -165,6 +169,8 @@ pub(super) struct BuiltImage {
     pub(super) writes: Vec<dockerfile::writes::Written>,
     /// Why its program must keep running as root.
     pub(super) root_kept: Option<String>,
+    /// The flag or variable that moves its program off the low port that keeps it on root.
+    pub(super) low_port_setting: Option<String>,
     /// The capabilities `setcap` gives its files, with the step's line.
     pub(super) file_capabilities: Option<(usize, Vec<String>)>,
     /// The script it starts through (`/start.sh`), when it does.

@@ -11,28 +11,48 @@ use super::{Blocker, module_wide};
 /// The first piece of evidence that the program binds a port below 1024, as a refusal that
 /// says what to set instead when a flag or variable sets the port.
 pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
-    // `setcap cap_net_bind_service` lets the binary bind them as any user.
-    if facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE")) {
-        return None;
-    }
+    let LowPort { line, what, setting } = low_port_evidence(facts)?;
     let stage = facts.runtime_stage();
     // Only a program harden builds, or a binary on a shell-less base, moves once the port does.
     let shell_less = facts.base_image(stage).is_some_and(|b| b.family().is_shell_less());
     let movable = facts.builds().next().is_some() || (shell_less && facts.prebuilt_binary().is_some());
     let then = if movable { " and harden will run it as 65532" } else { "" };
-    let blocked = |line: usize, what: String, setting: Option<String>| {
-        let fix = match setting {
-            Some(setting) => format!("set {setting} to a port of 1024 or more"),
-            None => "move the program to a port of 1024 or more".into(),
-        };
-        Some((
-            &rules::PRIVILEGED_PORT,
-            line,
-            format!(
-                "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (a Service's targetPort or `docker run -p` keeps the port clients use){then}"
-            ),
-        ))
+    let fix = match setting {
+        Some(setting) => format!("set {setting} to a port of 1024 or more"),
+        None => "move the program to a port of 1024 or more".into(),
     };
+    Some((
+        &rules::PRIVILEGED_PORT,
+        line,
+        format!(
+            "{what}: some runtimes (CRI-O, containerd before 2.0, Docker before 20.10) let no non-root user bind a port below 1024, so the user is left as it is; {fix} (a Service's targetPort or `docker run -p` keeps the port clients use){then}"
+        ),
+    ))
+}
+
+/// The flag (`-port`) or variable (`PORT`) whose default is the port below 1024 the image's
+/// program binds, when one sets it: a container that sets it to 1024 or more moves the program
+/// off the port.
+pub fn low_port_setting(facts: &Facts<'_>) -> Option<String> {
+    low_port_evidence(facts)?.setting
+}
+
+/// Evidence that the program binds a port below 1024: the line, what says so, and the flag or
+/// variable that sets the port, when one does.
+struct LowPort {
+    line: usize,
+    what: String,
+    setting: Option<String>,
+}
+
+/// The first piece of evidence that the program binds a port below 1024.
+fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
+    // `setcap cap_net_bind_service` lets the binary bind them as any user.
+    if facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE")) {
+        return None;
+    }
+    let stage = facts.runtime_stage();
+    let blocked = |line: usize, what: String, setting: Option<String>| Some(LowPort { line, what, setting });
     for (i, inst) in stage.instructions.iter().enumerate() {
         match &inst.body {
             Body::Expose(ports) => {

@@ -74,7 +74,11 @@ pub(in crate::kubernetes) fn privileged_port_containers(
                 let how = flag.map(|(flag, _)| format!(" (set {flag})")).unwrap_or_default();
                 (format!("its argument `{argument}`"), how)
             }
-            None => (what, String::new()),
+            // Or the image's own flag or variable (`-port`), whose default is the low port.
+            None => {
+                let setting = context.image_port_settings.get(&context.image_key(image));
+                (what, setting.map(|s| format!(" (set {s}, which its program's port comes from)")).unwrap_or_default())
+            }
         };
         // The port of an image built elsewhere is its program's: moved only where it lets it.
         let move_it = match context.images_read && !context.builds(image) {

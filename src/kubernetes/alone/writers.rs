@@ -166,7 +166,13 @@ pub(in crate::kubernetes) fn root_image_built_here(
 ) -> Vec<String> {
     super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        let (dockerfile, why) = context.image_root.get(&context.image_key(image))?;
+        let key = context.image_key(image);
+        let (dockerfile, why) = context.image_root.get(&key)?;
+        // A container that moves the program off its low port (`--port=8443`) needs no root for it.
+        let setting = context.image_port_settings.get(&key);
+        if setting.and_then(|s| crate::kubernetes::services::set_port(c.value, s)).is_some_and(|p| p >= 1024) {
+            return None;
+        }
         let why = why.trim_end_matches("; the user is left as it is");
         let message = format!(
             "{} runs {image}, built by {}, whose program keeps root there ({why}); the container is left alone",
