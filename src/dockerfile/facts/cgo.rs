@@ -109,12 +109,17 @@ impl<'a> Facts<'a> {
         cgo
     }
 
-    /// The first C toolchain package a stage installs (itself, or a stage it starts from), and
-    /// whether it is C++.
+    /// The first C toolchain package a stage installs (itself, or a stage it starts from), else the
+    /// first C library headers package, and whether it is C++.
     fn installed_c_toolchain(&self, stage: &Stage) -> Option<(String, bool)> {
         let stages = std::iter::once(stage).chain(self.ancestors(stage));
         let installs: Vec<String> = stages.flat_map(|s| &s.instructions).flat_map(installed_packages).collect();
-        let pkg = installs.iter().find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))?;
+        // A C library's headers (`libsnmp-dev`, `sqlite-dev`, `openssl-devel`) are there for cgo too.
+        let c_library = |p: &&String| p.ends_with("-dev") || p.ends_with("-devel");
+        let pkg = installs
+            .iter()
+            .find(|p| C_TOOLCHAIN_PACKAGES.contains(&p.as_str()))
+            .or_else(|| installs.iter().find(c_library))?;
         let cxx = installs.iter().any(|p| CXX_PACKAGES.contains(&p.as_str()));
         Some((pkg.clone(), cxx))
     }
