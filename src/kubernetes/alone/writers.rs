@@ -48,7 +48,8 @@ const OUTSIDE_VOLUME_WRITERS: &[(&str, &str)] = &[
 
 /// Web servers that write outside any volume wherever they run, by a word of the image's name
 /// (`nginx`, `nginx-ingress`, `nginx-plus-ingress`, `openresty`): their caches, temporary files
-/// and pid file. (`nginx-unprivileged` moves them all to /tmp.)
+/// and pid file. (`nginx-unprivileged` moves them all to /tmp; `nginx-prometheus-exporter` is
+/// no web server.)
 const WEB_SERVERS: &[(&str, &str)] = &[
     ("nginx", "its caches and temporary files under /var/cache/nginx and its pid file under /var/run"),
     ("openresty", "its temporary files under /usr/local/openresty/nginx and its pid file under /var/run"),
@@ -58,7 +59,8 @@ const WEB_SERVERS: &[(&str, &str)] = &[
 fn web_server_writes(image: &str) -> Option<String> {
     let name = crate::orchestration::image_name(image);
     let words: Vec<&str> = name.split(['-', '_', '.']).collect();
-    if words.contains(&"unprivileged") {
+    // An exporter (`nginx-prometheus-exporter`) is a program of its own that asks the server.
+    if words.iter().any(|w| matches!(*w, "unprivileged" | "exporter")) {
         return None;
     }
     let (server, what) = WEB_SERVERS.iter().find(|(server, _)| words.contains(server))?;
