@@ -9,8 +9,16 @@ use crate::discover;
 use crate::kubernetes::chart::Guard;
 
 /// The files, relative to the repository, where checks are written.
-const CHECK_FILES: &[&str] =
-    &[".pre-commit-config.yaml", "Makefile", ".gitlab-ci.yml", ".circleci/config.yml", "Taskfile.yml", "justfile"];
+const CHECK_FILES: &[&str] = &[
+    ".pre-commit-config.yaml",
+    "Makefile",
+    ".gitlab-ci.yml",
+    ".circleci/config.yml",
+    "Taskfile.yml",
+    "justfile",
+    "Justfile",
+    ".justfile",
+];
 /// The directories, relative to the repository, whose files (and their directories' files) are
 /// where checks are written.
 const CHECK_DIRS: &[&str] = &[".github/workflows", "nix", "hack", "scripts", "build"];
