@@ -15,6 +15,7 @@ use crate::outcome::Outcome;
 use crate::rules::{self, Severity};
 use crate::source::SourceFacts;
 
+mod chart_renders;
 mod chart_version;
 mod checks;
 mod manifest_context;
@@ -342,6 +343,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let mut manifest_reports = manifest_reports;
     let paths: Vec<PathBuf> = manifests.iter().map(|f| rel(&f.path)).collect();
     stale_copies(&mut manifest_reports, &paths, repo);
+    chart_renders::note_kept_renders(&mut manifest_reports, repo);
     if let Some(check) = checks::codegen_check(repo) {
         checks::hold_back_stale_inputs(&mut manifest_reports, &check);
     }
