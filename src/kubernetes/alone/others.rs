@@ -39,14 +39,13 @@ pub(in crate::kubernetes) fn others_images(
         (!context.builds(written)).then_some((image, named))
     };
     let Some(dir) = context.example_dir.as_deref() else {
-        // Only where the repository's manifests run its own images is another's told apart; in
-        // the namespace of its own it may be a sibling project's (`ghcr.io/acme/acme-ui`, built
-        // in another repository) as much as elsewhere.
+        // Only where the repository's manifests run its own images is a namespaced image told
+        // apart; in the namespace of its own it may be a sibling project's (`ghcr.io/acme/acme-ui`,
+        // built in another repository) as much as elsewhere. A bare name is an official image
+        // when it names a release (`kong:3.9`, `consul:1.4.3`) wherever the manifests are; a bare
+        // `controller:latest` is a placeholder kustomize or make sets to the project's own.
         let others = |reference: &str| match crate::orchestration::image_namespace(reference) {
-            _ if !context.runs_own_images => false,
-            Some(_) => true,
-            // A bare name is an official image when it names a release (`kong:3.9`); a bare
-            // `controller:latest` is a placeholder kustomize or make sets to the project's own.
+            Some(_) => context.runs_own_images,
             None => versioned(reference),
         };
         // `runAsNonRoot` alone stops an image that starts as root; beside a container left alone
