@@ -263,6 +263,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let dockerfile_source = |f: &discover::Found, dir: &PathBuf| {
         let (program, known) = program(f, dir);
         let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
+        // Containers that start its program by path count, whatever image name they give.
+        let started = discover::read_text(&f.path).map(|t| dockerfile::started_names(&t)).unwrap_or_default();
+        facts.orchestration.add_command_root_needs(&mut orchestration.root_needs, &started);
         orchestration.shell_less_variant = variants::beside(&shell_less, &rel(&f.path));
         orchestration.nonroot_variant = variants::nonroot_beside(&every_path, &rel(&f.path));
         let tests_build = crate::source::test_images::built_by(&test_builds, &rel(&f.path));

@@ -108,3 +108,22 @@ fn root_need(container: &Value, pod_user: Option<u64>, host_paths: &[(&str, &str
         )),
     }
 }
+
+impl super::Repository {
+    /// What the containers whose `command` starts one of `started` (a program a Dockerfile's
+    /// image starts, `edgesite-agent` for `/edgesite-agent`) ask that only root keeps: a manifest
+    /// that names the image otherwise (`edgesite-agent-amd64`, an image table in a script) still
+    /// runs that Dockerfile's program.
+    /// They join `needs`, each once.
+    pub fn add_command_root_needs(&self, needs: &mut Vec<String>, started: &[String]) {
+        let starts = |c: &&Container| {
+            let first = c.command.as_ref().filter(|cmd| cmd.replaces_entrypoint).and_then(|cmd| cmd.words.first());
+            first.is_some_and(|w| w.starts_with('/') && started.iter().any(|s| w.rsplit('/').next() == Some(s)))
+        };
+        for need in self.containers.iter().filter(starts).filter_map(|c| c.root_need.as_ref()) {
+            if !needs.contains(need) {
+                needs.push(need.clone());
+            }
+        }
+    }
+}
