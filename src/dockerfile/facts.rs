@@ -94,7 +94,6 @@ impl<'a> Facts<'a> {
                 }
             }
         }
-        let runtime = df.stages.len().saturating_sub(1);
         let mut parents: Vec<Option<usize>> = Vec::with_capacity(df.stages.len());
         let mut bases: Vec<Option<ImageRef>> = Vec::with_capacity(df.stages.len());
         for stage in &df.stages {
@@ -106,6 +105,13 @@ impl<'a> Facts<'a> {
                 (None, None) => None,
             });
             parents.push(parent);
+        }
+        // A final stage that is only `FROM dev` ships that stage's image: it is the runtime.
+        let mut runtime = df.stages.len().saturating_sub(1);
+        while let Some(parent) =
+            parents.get(runtime).copied().flatten().filter(|_| df.stages[runtime].instructions.is_empty())
+        {
+            runtime = parent;
         }
         let off = RulesOff::of_dockerfile(config, text);
         let cgo = Cgo::default();
