@@ -53,10 +53,14 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
         true => format!("{kept}, but for its base past end of life, which moves to debian13"),
         false => kept,
     };
-    // At the step that builds it, where one does; else where the build would be.
-    let line = facts.build_command().map(|(line, _)| line);
+    // At the step that builds it, where one does; else where the build would be. A program the
+    // runtime copies from the build context is none a step of the file built (kraken's
+    // `setup_nginx.sh` only makes directories).
+    let copy = program_copy(facts);
+    let built = facts.build_command().filter(|_| !matches!(copy, Some(ProgramCopy::Context(_))));
+    let line = built.as_ref().map(|(line, _)| *line);
     let line = line.or(facts.toolchain_stage().map(|s| s.from.line)).unwrap_or(runtime.from.line);
-    let by = match (facts.build_command(), program_copy(facts)) {
+    let by = match (built, copy) {
         (Some((_, command)), _) => format!("`{command}` builds it, which harden does not follow"),
         (None, Some(ProgramCopy::Image(image))) => {
             format!("the runtime copies its files from {image}, built elsewhere")
