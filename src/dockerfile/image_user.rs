@@ -29,9 +29,17 @@ pub fn stage_numeric_user(text: &str, target: Option<&str>) -> Option<String> {
     };
     // A name the file creates with fixed ids runs as those ids, `nobody` as 65534, and an account
     // of a base whose accounts harden knows (distroless's `nonroot`) as its ids there.
+    let stages = users::stages_but(&df, None);
     let user = match user.split(':').next()?.parse::<u32>() {
+        // A bare uid the file creates an account for (`adduser --uid 1000 argocd`) runs in that
+        // account's group.
+        Ok(_) if !user.contains(':') => users::created_accounts(&stages)
+            .iter()
+            .filter_map(|name| users::created_ids(&stages, text, name))
+            .find(|ids| ids.split(':').next() == Some(user.as_str()) && ids.contains(':'))
+            .unwrap_or(user),
         Ok(_) => user,
-        Err(_) => users::created_ids(&users::stages_but(&df, None), text, &user)
+        Err(_) => users::created_ids(&stages, text, &user)
             .or_else(|| users::nobody_ids(&user))
             .or_else(|| Some(runtime_base(&df, target)?.own_account_ids(&user)?.to_string()))?,
     };
