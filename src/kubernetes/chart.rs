@@ -11,6 +11,7 @@
 
 mod fallback;
 mod others;
+mod unparsed;
 mod version;
 mod workloads;
 
@@ -123,9 +124,7 @@ pub fn harden(
         match plan_template(path, text, &rendered, config, context) {
             Ok(mut workloads) => planned.append(&mut workloads),
             // A template of RBAC or a ConfigMap that does not render roughly hides no pod.
-            Err(why) if holds_workload(text) => unread.push(format!(
-                "{path}: harden renders templates roughly, without Helm, and its rendering of this one does not parse ({why}, in that rendering): a limit of harden's, not a fault of the chart; its workloads are not checked"
-            )),
+            Err(why) if holds_workload(text) => unread.push(unparsed::unparsed_template(path, text, &why.to_string())),
             Err(_) => {}
         }
     }
