@@ -14,6 +14,12 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
     let binds_low_ports =
         facts.file_capabilities().is_some_and(|(_, caps)| caps.iter().any(|c| c == "NET_BIND_SERVICE"));
     for inst in &stage.instructions {
+        // A bare `CMD` or `ENTRYPOINT` names no command: no form to speak of.
+        if let Body::Cmd(CommandForm::Shell(text, _)) | Body::Entrypoint(CommandForm::Shell(text, _)) = &inst.body
+            && text.trim().is_empty()
+        {
+            continue;
+        }
         match &inst.body {
             // The refusal to drop the shell already said so of this line.
             // A CMD of one simple command on a runtime that keeps its shell: busybox ash, dash

@@ -193,8 +193,9 @@ fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instru
 /// Turns a shell-form ENTRYPOINT, CMD or HEALTHCHECK CMD without shell syntax into exec form.
 fn to_exec_form(inst: &Instruction, shell_less: bool, out: &mut Vec<Edit>) {
     match &inst.body {
-        Body::Entrypoint(form @ CommandForm::Shell(_, span)) | Body::Cmd(form @ CommandForm::Shell(_, span))
-            if !runtime::needs_shell(form) =>
+        // A bare `CMD` has no words to write in exec form.
+        Body::Entrypoint(form @ CommandForm::Shell(text, span)) | Body::Cmd(form @ CommandForm::Shell(text, span))
+            if !runtime::needs_shell(form) && !text.trim().is_empty() =>
         {
             out.push(Edit::replace(span.clone(), runtime::exec_form(&form.words())));
         }
