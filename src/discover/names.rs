@@ -218,13 +218,14 @@ pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
         ));
     }
     // A released version's manifests kept beside the current ones (`deploy/v4.13.4/`): what that
-    // release shipped, which its users apply as it was.
+    // release shipped, which its users apply as it was. A package catalogue names each package
+    // first (`channels/packages/<name>/0.1.0-kops.1/`).
     if let Some(at) = dirs.iter().position(|d| RELEASE_COPY_PARENTS.contains(&d.to_ascii_lowercase().as_str()))
-        && let Some(version) = dirs.get(at + 1).filter(|d| is_version(d))
+        && let Some(version) = dirs.iter().skip(at + 1).position(|d| is_version(d))
     {
         return Some(format!(
-            "in a released version's copy of the manifests ({}/{version}/): what that release shipped, kept as it was; harden the current manifests",
-            dirs[at]
+            "in a released version's copy of the manifests ({}/): what that release shipped, kept as it was; harden the current manifests",
+            dirs[at..=at + 1 + version].join("/")
         ));
     }
     // A documentation site's copy of a released version's pages (`site/static/v0.18/`).
@@ -244,8 +245,9 @@ pub fn in_docs(display: &str) -> bool {
     dirs.any(|d| DOCS_DIRS.contains(&d.to_ascii_lowercase().as_str()))
 }
 
-/// Directories whose release-named subdirectories (`deploy/v4.13.4/`) keep released manifests.
-const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases", "charts"];
+/// Directories whose release-named subdirectories (`deploy/v4.13.4/`), or those of the packages
+/// they hold (`packages/coredns/0.1.0/`), keep released manifests.
+const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases", "charts", "packages", "channels"];
 
 /// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`, `3.10.0`, and a
 /// pre-release of one (`3.0.0-beta10`).
@@ -321,6 +323,17 @@ mod tests {
         ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn released_copies_are_passed_over_below_their_package() {
+        let package = Path::new("channels/packages/operator.coredns/0.1.0-kops.1/manifest.yaml");
+        assert!(
+            generated_dir_reason(package)
+                .is_some_and(|r| r.contains("(channels/packages/operator.coredns/0.1.0-kops.1/)"))
+        );
+        assert!(generated_dir_reason(Path::new("deploy/v4.13.4/operator.yaml")).is_some());
+        assert_eq!(generated_dir_reason(Path::new("deploy/operator/base/operator.yaml")), None);
     }
 
     #[test]
