@@ -43,6 +43,9 @@ pub use workflows::is_workflow;
 pub struct Orchestration {
     /// Commands that run the image, with where they are written.
     pub commands: Vec<Command>,
+    /// The stages its builds stop at (`--target examples`, a workflow's `target:`): images of
+    /// their own.
+    pub targets: Vec<String>,
     /// Commands run inside its containers to check them (a Compose `healthcheck`, a Kubernetes
     /// `exec` probe or lifecycle hook), with where they are written.
     pub checks: Vec<Command>,
@@ -347,6 +350,7 @@ impl Repository {
             out.build_args.extend(build.args.iter().cloned());
             out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
             out.platforms.extend(build.platforms.iter().cloned());
+            out.targets.extend(build.target.iter().filter(|t| !out.targets.contains(t)).cloned().collect::<Vec<_>>());
             out.released = match (out.released.take(), &build.released) {
                 (Some(seen), Some(this)) => Some(seen.with(this)),
                 (seen, this) => seen.or_else(|| this.clone()),

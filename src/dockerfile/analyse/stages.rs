@@ -77,10 +77,25 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             named_user(facts, stage, out);
             continue;
         }
+        // A stage the build files stop at (`--target examples`) is an image of its own.
+        let alias = stage.from.alias.as_deref().unwrap_or_default();
+        let targeted = facts.source.orchestration.targets.iter().any(|t| t.eq_ignore_ascii_case(alias));
+        if targeted && !hardened && !runtime_chain.contains(&stage.index) {
+            out.push(Finding::new(
+                &rules::SECOND_RUNTIME,
+                stage.from.line,
+                format!(
+                    "stage {alias} is built as an image of its own (the repository's build files stop at it: --target {alias}); harden changes the runtime and user of the final stage only{eol}{root}"
+                ),
+            ));
+            continue;
+        }
         let copies_from_stage =
             stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(Copy { from: Some(_), .. })));
         let fat = facts.base_image(stage).is_some_and(|b| b.family().is_fat());
-        if !referenced[stage.index] && !builders.contains(&stage.index) && copies_from_stage && fat {
+        // A stage that runs tests as it builds (`bats acceptance.bats`) is a check, not an image.
+        let tests = stage.instructions.iter().flat_map(|i| i.body.run_commands()).any(|c| runs_tests(c));
+        if !referenced[stage.index] && !builders.contains(&stage.index) && copies_from_stage && fat && !tests {
             out.push(Finding::new(
                 &rules::SECOND_RUNTIME,
                 stage.from.line,
@@ -91,6 +106,16 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 ),
             ));
         }
+    }
+}
+
+/// True for a command that runs tests: bats, `go test`, or a make target named for tests.
+fn runs_tests(command: &crate::shell::SimpleCommand) -> bool {
+    let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
+    match argv.as_slice() {
+        ["bats", ..] | ["go", "test", ..] => true,
+        ["make", targets @ ..] => targets.iter().any(|t| t.starts_with("test") || t.ends_with("test")),
+        _ => false,
     }
 }
 
