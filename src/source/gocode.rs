@@ -419,6 +419,9 @@ func listen() {
         assert_eq!(scan(links).root_resources[0].line, 12);
         let aliased = "package tc\n\nimport nl \"github.com/vishvananda/netlink\"\n\nfunc up() { nl.LinkList() }\n";
         assert_eq!(scan(aliased).root_resources[0].line, 5);
+        // A type of the package in a signature is no call into it.
+        let typed = "package d\n\nimport dc \"github.com/docker/docker/client\"\n\nfunc save(_ ...dc.Opt) {}\nfunc open() { c, _ := dc.New() }\n";
+        assert_eq!(scan(typed).root_resources[0].line, 6);
         let unused = "package tc\n\nimport _ \"github.com/vishvananda/netlink\"\n";
         assert_eq!(scan(unused).root_resources[0].line, 3);
         // The program a call starts, where it names it: a shell needs an image with one.

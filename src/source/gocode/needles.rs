@@ -46,8 +46,14 @@ pub(super) fn import_qualifier(code: &str, needle: &str) -> Option<String> {
 
 /// True when `code` calls into the package the file names `qualifier` (`netlink.LinkList(`).
 pub(super) fn calls_into(code: &str, qualifier: &str) -> bool {
-    code.match_indices(&format!("{qualifier}.")).any(|(at, _)| {
+    let prefix = format!("{qualifier}.");
+    code.match_indices(&prefix).any(|(at, _)| {
+        // `pkg.Name(`: a call, not a type named in a signature (`...client.ImageSaveOption`).
+        let name = &code[at + prefix.len()..];
+        let end = name.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(name.len());
         !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '"' || c == '/')
+            && end > 0
+            && name[end..].starts_with('(')
     })
 }
 
