@@ -359,10 +359,15 @@ enum Scope {
 
 impl Scope {
     fn of(finding: &Finding, df: &model::Dockerfile) -> Self {
-        if rules::RUNTIME_SCOPED.iter().any(|r| r.id == finding.rule) {
+        let stage = df.stages.iter().rposition(|s| s.from.line <= finding.line);
+        // A runtime finding is the runtime's where it lies in the stage the build ships (or the
+        // last, or before any stage); one of another stage, an image of its own, stays that stage's.
+        let shipped = df.shipped_stage();
+        let in_runtime = stage.is_none_or(|s| s == shipped || s + 1 == df.stages.len());
+        if rules::RUNTIME_SCOPED.iter().any(|r| r.id == finding.rule) && in_runtime {
             return Scope::Runtime;
         }
-        Scope::Stage(df.stages.iter().rposition(|s| s.from.line <= finding.line))
+        Scope::Stage(stage)
     }
 }
 

@@ -249,6 +249,19 @@ impl Dockerfile {
         Ok(Dockerfile { global_args, stages, newline, open_at_end })
     }
 
+    /// The index of the stage whose image the build ships: the last, or, where the last is only
+    /// `FROM dev` (no instructions), the stage it names.
+    pub fn shipped_stage(&self) -> usize {
+        let mut at = self.stages.len().saturating_sub(1);
+        while let Some(stage) = self.stages.get(at).filter(|s| s.instructions.is_empty()) {
+            match self.stage_named(&stage.from.image).map(|p| p.index).filter(|&p| p < at) {
+                Some(parent) => at = parent,
+                None => break,
+            }
+        }
+        at
+    }
+
     /// The stage a `--from=` or `FROM` value names: an alias or a numeric index.
     pub fn stage_named(&self, name: &str) -> Option<&Stage> {
         self.stages
