@@ -5,7 +5,7 @@ use crate::edit::Edit;
 use crate::rules;
 
 use super::super::analyse::{is_numeric_user, is_root};
-use super::super::facts::Facts;
+use super::super::facts::{Facts, SYSTEM_BIN_DIRS};
 use super::super::image::ImageRef;
 use super::super::model::{ArgWord, Body, CommandForm, Instruction, Stage};
 use super::super::plan::{NONROOT, Plan};
@@ -94,6 +94,18 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
         }
         if !removed.iter().any(|r| std::ptr::eq(*r, inst)) {
             to_exec_form(inst, plan.runtime_is_shell_less(facts), out);
+        }
+        // `COPY app /usr/local/bin` names a directory of the old base; distroless has none there,
+        // so the file would become `/usr/local/bin` itself: the copy says it is a directory.
+        if let Body::Copy(copy) = &inst.body
+            && image.is_some()
+            && copy.sources.len() == 1
+            && SYSTEM_BIN_DIRS.contains(&copy.dest.as_str())
+        {
+            let end = inst.span.start + facts.text[inst.span.clone()].trim_end().len();
+            if facts.text[..end].ends_with(copy.dest.as_str()) {
+                out.push(Edit::insert(end, "/".to_string()));
+            }
         }
     }
     match facts.last_user(stage) {
