@@ -11,6 +11,7 @@ pub mod make_builds;
 pub mod owned;
 pub mod rendered;
 pub mod scripts;
+pub mod skaffold_sync;
 pub mod test_images;
 pub mod tilt;
 

@@ -84,6 +84,9 @@ pub struct Owned {
     rendered: Vec<(PathBuf, PathBuf, super::rendered::Rendered)>,
     /// Manifests a Tiltfile deploys for development, with the Tiltfile and the line.
     tilt: Vec<(PathBuf, PathBuf, usize)>,
+    /// Manifests a skaffold configuration deploys that run an image it syncs files into, with
+    /// the configuration.
+    skaffold: Vec<(PathBuf, PathBuf)>,
     /// The directories renders read manifests from (relative to the repository), with the
     /// script and what it renders into.
     inputs: Vec<(PathBuf, PathBuf, super::rendered::RenderInput)>,
@@ -107,6 +110,8 @@ impl Owned {
             }
         }
         (owned.rendered, owned.tilt, owned.inputs) = read_scripts(repo);
+        let configs = texts_named(repo, crate::orchestration::is_skaffold_name);
+        owned.skaffold = super::skaffold_sync::synced_manifests(repo, &configs);
         owned
     }
 
@@ -129,6 +134,12 @@ impl Owned {
             return Some(format!(
                 "deployed for development by {}:{line} (k8s_yaml): Tilt rebuilds and syncs files into its containers, which a read-only root or another user would stop; harden the manifests that run in production",
                 tiltfile.display()
+            ));
+        }
+        if let Some((_, config)) = self.skaffold.iter().find(|(target, _)| target == path) {
+            return Some(format!(
+                "deployed for development by {} (an artifact's `sync`): skaffold copies changed files into its running containers, which a read-only root or another user would stop; harden the manifests that run in production",
+                config.display()
             ));
         }
         let renders = |(target, _, found): &&(PathBuf, PathBuf, super::rendered::Rendered)| {
