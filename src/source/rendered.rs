@@ -35,6 +35,8 @@ pub struct Rendered {
 /// that are a rule's targets (`deploy/all.yaml: $(SOURCES)`), which make writes.
 pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     let (mut out, mut dir_targets) = (Vec::new(), Vec::new());
+    let spelled = if makefile { first_prerequisites_spelled(script) } else { script.to_string() };
+    let script = spelled.as_str();
     for (i, line) in logical_lines(script) {
         let line = line.as_str();
         if makefile && let Some((path, dir)) = rule_target(line, script) {
@@ -142,6 +144,27 @@ fn runs(word: &str, program: &str) -> bool {
     word.replace('_', "-").ends_with(program)
 }
 
+/// A Makefile with `$<` in each recipe written as its rule's first prerequisite
+/// (`manifests: $(KUSTOMIZE)` then `$< build config/default > out.yaml`), line for line.
+fn first_prerequisites_spelled(makefile: &str) -> String {
+    let mut first: Option<&str> = None;
+    let mut out = String::with_capacity(makefile.len());
+    for line in makefile.lines() {
+        if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
+            first = line
+                .split_once(':')
+                .filter(|(_, rest)| !rest.starts_with('='))
+                .and_then(|(_, rest)| rest.split(['|', ';']).next().and_then(|deps| deps.split_whitespace().next()));
+        }
+        match first.filter(|_| line.starts_with('\t')) {
+            Some(prerequisite) => out.push_str(&line.replace("$<", prerequisite)),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The commands of a logical line: a command ends at `&&`, `||` or `;`, and a pipeline
 /// (`jsonnet … | gojsontoyaml > x`) is one.
 fn commands(line: &str) -> impl Iterator<Item = &str> {
@@ -212,6 +235,8 @@ pub struct RenderInput {
 pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     let mut out = Vec::new();
     let mut rule = None;
+    let spelled = if makefile { first_prerequisites_spelled(script) } else { script.to_string() };
+    let script = spelled.as_str();
     for (i, line) in logical_lines(script) {
         let line = line.as_str();
         // A blank line inside a recipe does not end its rule.
@@ -334,6 +359,11 @@ mod tests {
                 (6, "helm template", "rendered/app.yml"),
             ]
         );
+        // `$<` is the rule's first prerequisite.
+        let automatic = "manifests-kustomize: $(KUSTOMIZE)\n\t$< build config/default > config/render/all.yaml\n";
+        let found = rendered(automatic, true);
+        assert_eq!((found[0].tool, found[0].path.as_str()), ("kustomize build", "config/render/all.yaml"));
+        assert_eq!(render_inputs(automatic, true)[0].input, "config/default");
         let script = "#!/bin/sh\nkubectl kustomize config/default >install.yaml\n";
         assert_eq!(rendered(script, false)[0].path, "install.yaml");
         let generated = "example/all.yaml: $(JSONNET_SOURCES)\n\tscripts/build.sh\nexample/%.yaml: x\nVERSION := 1\nbuild:\n\tjsonnet -J vendor main.jsonnet | gojsontoyaml > example/bundle.yaml\n";
