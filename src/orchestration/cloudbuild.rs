@@ -42,7 +42,8 @@ impl Repository {
             // configuration's top directory is written from the root.
             let top = path.components().next().filter(|_| path.components().count() > 1);
             let from_root = in_configurations_dir(path)
-                || top.is_some_and(|top| args.iter().any(|a| Path::new(a).starts_with(top)));
+                || top
+                    .is_some_and(|top| args[1..].iter().any(|a| !a.starts_with('-') && Path::new(a).starts_with(top)));
             let dir = match text("dir") {
                 "" if from_root => Path::new("").to_path_buf(),
                 "" => path.parent().unwrap_or(Path::new("")).to_path_buf(),
@@ -86,6 +87,15 @@ mod tests {
 
     fn doc_of(text: &str) -> Value {
         yaml_serde::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn docker_build_in_a_build_directory_is_the_configurations() {
+        // The docker subcommand `build` is no path, though the configuration is under `build/`.
+        let config = "steps:\n  - name: gcr.io/cloud-builders/docker\n    args:\n      - build\n      - --tag=${_REGISTRY}/bot:latest\n      - '.'\n";
+        let mut repo = Repository::default();
+        repo.cloudbuild(&doc_of(config), Path::new("build/bot/cloudbuild.yaml"));
+        assert!(repo.for_dockerfile(Path::new("build/bot/Dockerfile")).without_buildkit.is_some());
     }
 
     #[test]
