@@ -172,7 +172,9 @@ pub fn clones_only_module<'a>(stages: impl Iterator<Item = &'a Stage>, module: &
 /// True for a program that runs a project's build: make, mage, task, just, or a shell script.
 pub fn runs_builds(program: &str) -> bool {
     let name = program.rsplit('/').next().unwrap_or(program);
-    matches!(name, "make" | "gmake" | "mage" | "task" | "just") || name.ends_with(".sh")
+    // A script by path named for building (rancher's `./scripts/build`, `hack/release`).
+    let build_script = program.contains('/') && ["build", "compile", "release"].iter().any(|w| name.starts_with(w));
+    matches!(name, "make" | "gmake" | "mage" | "task" | "just") || name.ends_with(".sh") || build_script
 }
 
 /// True for `go run build.go …`: a build program written in Go (restic's, syncthing's).
