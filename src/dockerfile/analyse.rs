@@ -94,7 +94,7 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         }
         let has_trimpath = cmd.flag("trimpath").is_some() || goflags(facts, run, cmd).contains("-trimpath");
         let (ld, from_variable) = ldflags_words(facts, run, cmd);
-        let stripped = ld.iter().any(|w| w == "-s") && ld.iter().any(|w| w == "-w");
+        let stripped = facts.strips(run, &ld);
         if cmd.builds_plugin() {
             if !(has_trimpath && stripped) {
                 out.push(Finding::new(

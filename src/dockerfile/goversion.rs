@@ -2,7 +2,7 @@
 //! steps are valid. `-trimpath` came in Go 1.13 and modules in Go 1.11; a GOPATH build (no
 //! `go.mod`, an old Go, or `GO111MODULE=off`) has no `go.mod` to copy and no module cache.
 
-use super::facts::Facts;
+use super::facts::{Facts, GoRun};
 use super::image::Family;
 use super::model::Stage;
 
@@ -25,6 +25,8 @@ impl GoVersion {
     /// The first Go whose `go.mod` `go` line is the least Go that builds the module (before, it
     /// was advice, and often years old).
     pub const REAL_MINIMUM: GoVersion = GoVersion { major: 1, minor: 21 };
+    /// The first Go whose linker's `-s` implies `-w` (no DWARF either).
+    pub const STRIP_IMPLIES_NO_DWARF: GoVersion = GoVersion { major: 1, minor: 22 };
     /// The first Go with a build cache (`GOCACHE`).
     pub const BUILD_CACHE: GoVersion = GoVersion { major: 1, minor: 10 };
     /// The first Go that ships no standard library built beforehand: before it, a golang image
@@ -87,6 +89,15 @@ impl std::fmt::Display for GoVersion {
 }
 
 impl Facts<'_> {
+    /// True when `-ldflags` strip symbols and debug information for the go command `run` runs:
+    /// `-s -w`, or `-s` alone from Go 1.22 (an untagged golang image is a current Go).
+    pub fn strips(&self, run: &GoRun, ld: &[String]) -> bool {
+        let has = |flag: &str| ld.iter().any(|w| w == flag);
+        let stage = &self.df.stages[run.stage];
+        has("-s")
+            && (has("-w") || self.go_version(stage, run.instr).is_none_or(|v| v >= GoVersion::STRIP_IMPLIES_NO_DWARF))
+    }
+
     /// The Go a stage builds with, when the file says: a `GOTOOLCHAIN` that names a release, else
     /// the golang image's tag (through `ARG` defaults); with `GOTOOLCHAIN=auto` set, raised to
     /// `go.mod`'s `toolchain` or `go` line, which the go command then switches to. `None` for an

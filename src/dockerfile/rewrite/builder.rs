@@ -80,6 +80,7 @@ fn build_flags(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand, out: &mut Vec<Ed
     // `-w` alone keeps the symbol table on purpose, here or in the file's other builds.
     let symbols_kept = missing == ["-s"] || super::super::flags::symbols_kept_in_file(facts);
     if missing.is_empty()
+        || facts.strips(run, &ld)
         || symbols_kept
         || from_variable.is_some()
         || cmd.links_nothing()
