@@ -184,7 +184,9 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
         .find(|r| r.stage == run.stage && r.instr == run.instr)
         .is_some_and(|r| r.commands.iter().any(|c| c.builds() && c.flag("a").is_some()));
     if run.compiles && has_build_cache && !rebuilds_all {
-        let build_cache = facts.env_at(stage, run.instr, "GOCACHE").unwrap_or_else(|| "/root/.cache/go-build".into());
+        let build_cache = exported(stage, run.instr, "GOCACHE")
+            .or_else(|| facts.env_at(stage, run.instr, "GOCACHE"))
+            .unwrap_or_else(|| "/root/.cache/go-build".into());
         // A build cache sharing the module cache's directory (GOCACHE=GOMODCACHE) is one mount,
         // the outer one; none where the modules are in a layer, which a mount would hide.
         let within = |a: &str, b: &str| a == b || a.starts_with(&format!("{}/", b.trim_end_matches('/')));
@@ -273,10 +275,21 @@ pub fn mounts_fit(facts: &Facts<'_>, plan: &super::plan::Plan, stage: usize) -> 
     stage != facts.runtime || !facts.is_single_stage() || matches!(plan.runtime, super::plan::RuntimePlan::Split { .. })
 }
 
-/// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's).
+/// The value the `RUN` at instruction `instr` gives variable `name` with its own `export`
+/// (`export GOCACHE=/cache/gocache GOMODCACHE=/cache/gomodcache && go build …`).
+fn exported(stage: &Stage, instr: usize, name: &str) -> Option<String> {
+    let commands = stage.instructions.get(instr)?.body.run_commands();
+    let exports = commands.iter().filter(|c| c.argv().first().is_some_and(|w| w.value == "export"));
+    exports
+        .flat_map(|c| c.argv()[1..].iter())
+        .find_map(|w| w.value.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+}
+
+/// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's),
+/// also where the `RUN` itself exports it.
 pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
-    facts
-        .env_at(stage, upto, "GOMODCACHE")
+    exported(stage, upto, "GOMODCACHE")
+        .or_else(|| facts.env_at(stage, upto, "GOMODCACHE"))
         .or_else(|| facts.env_at(stage, upto, "GOPATH").map(|p| format!("{p}/pkg/mod")))
         .unwrap_or_else(|| "/go/pkg/mod".into())
 }
