@@ -179,7 +179,7 @@ impl<'a> Facts<'a> {
                 .stages
                 .iter()
                 .flat_map(|s| &s.instructions)
-                .any(|i| installed_packages(i).iter().any(|p| matches!(p.as_str(), "go" | "golang" | "golang-go")))
+                .any(|i| packages::ever_installed(i).iter().any(|p| matches!(p.as_str(), "go" | "golang" | "golang-go")))
     }
 
     /// True for a stage that runs a go command of its own (`go test`, `go vet`), or that sets the

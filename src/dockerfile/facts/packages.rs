@@ -1,10 +1,21 @@
-//! The packages a `RUN` leaves installed in its image.
+//! The packages a `RUN` installs, and those it leaves in its image.
 
 use super::super::model::Instruction;
 
 /// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf and leaves in the
 /// image (not those it removes again, such as an apk virtual package's group).
 pub fn installed_packages(inst: &Instruction) -> Vec<String> {
+    packages(inst, false)
+}
+
+/// The packages a `RUN` installs at any point, also those it removes again before it ends (Go
+/// installed for `make` and deleted once the binary is built).
+pub fn ever_installed(inst: &Instruction) -> Vec<String> {
+    packages(inst, true)
+}
+
+/// The packages a `RUN` installs, less those it removes in the same step unless `with_removed`.
+fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
     let mut out = Vec::new();
     // Names the RUN gives a list of packages (`deps='bash tzdata' && apk add $deps`).
     let mut lists: Vec<(String, String)> = Vec::new();
@@ -59,7 +70,7 @@ pub fn installed_packages(inst: &Instruction) -> Vec<String> {
             ["apk", "add", rest @ ..] => rest,
             ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
             // Removed in the same step, they are not in the image.
-            ["apk", "del", names @ ..] | ["apt-get" | "apt", "purge" | "remove", names @ ..] => {
+            ["apk", "del", names @ ..] | ["apt-get" | "apt", "purge" | "remove", names @ ..] if !with_removed => {
                 for name in names {
                     let members =
                         groups.iter().find(|(g, _)| g == name).map(|(_, m): &(String, Vec<String>)| m.clone());
