@@ -57,8 +57,16 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     }
     // A line that is only a placeholder (`${LABELS}`, `{{ .Labels }}`) is filled in by a script
     // (envsubst, a template engine) before the file is built.
-    let mut continued = false;
+    // A here-document's lines (`RUN <<-SHELL` … `SHELL`) are a script's input, not instructions.
+    let (mut continued, mut heredoc) = (false, None::<String>);
     let placeholder = text.lines().map(str::trim).find(|l| {
+        if let Some(end) = &heredoc {
+            if l == end {
+                heredoc = None;
+            }
+            return false;
+        }
+        heredoc = heredoc_end(l);
         let instruction = !continued && (l.starts_with("${") || l.starts_with("{{"));
         continued = l.ends_with('\\');
         instruction
@@ -258,6 +266,14 @@ pub fn root_group_files(text: &str) -> Option<usize> {
         });
         found.then_some(i.line)
     })
+}
+
+/// The word that ends the here-document a line starts (`RUN <<-SHELL`, `COPY <<'EOF' /x`).
+fn heredoc_end(line: &str) -> Option<String> {
+    let (_, after) = line.split_once("<<")?;
+    let word = after.trim_start_matches('-').trim_start_matches(['"', '\'']);
+    let word: String = word.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    (!word.is_empty()).then_some(word)
 }
 
 /// True when a Dockerfile builds a Windows image, which no Linux pod runs.
