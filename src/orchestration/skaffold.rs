@@ -18,14 +18,27 @@ impl Repository {
     /// build arguments it passes (`requires` aliases too) and whether BuildKit builds it.
     pub(super) fn skaffold(&mut self, doc: &Value, dir: &Path, path: &Path) {
         let profiles = doc.get("profiles").and_then(Value::as_sequence).into_iter().flatten();
-        let builds = std::iter::once(doc).chain(profiles).filter_map(|d| d.get("build"));
-        for build in builds {
-            // skaffold's local builder talks to the Docker API without BuildKit unless asked.
-            let local = build.get("local");
+        // skaffold's local builder talks to the Docker API without BuildKit unless asked.
+        let buildkit = |build: Option<&Value>| {
+            let local = build.and_then(|b| b.get("local"));
             let flag = |key: &str| local.and_then(|l| l.get(key)).and_then(Value::as_bool) == Some(true);
-            let buildkit = flag("useBuildkit") || flag("useDockerCLI");
+            flag("useBuildkit") || flag("useDockerCLI")
+        };
+        for build in std::iter::once(doc).chain(profiles.clone()).filter_map(|d| d.get("build")) {
             for artifact in build.get("artifacts").and_then(Value::as_sequence).into_iter().flatten() {
-                self.artifact(artifact, dir, path, buildkit);
+                self.artifact(artifact, dir, path, buildkit(Some(build)));
+            }
+        }
+        // A profile's JSON patch may add an artifact (`op: add`, `path: /build/artifacts/1`),
+        // built as the configuration's own builder builds.
+        let patches = profiles.filter_map(|p| p.get("patches")?.as_sequence()).flatten();
+        for patch in patches {
+            let to_artifacts =
+                patch.get("path").and_then(Value::as_str).is_some_and(|p| p.starts_with("/build/artifacts"));
+            let op = patch.get("op").and_then(Value::as_str);
+            if let Some(artifact) = patch.get("value").filter(|_| to_artifacts && matches!(op, Some("add" | "replace")))
+            {
+                self.artifact(artifact, dir, path, buildkit(doc.get("build")));
             }
         }
     }
@@ -88,5 +101,14 @@ mod tests {
         assert_eq!(app.commands[0].words, ["/app", "--verbose"]);
         assert_eq!(app.commands[0].origin, "examples/k8s/app.yaml (container app)");
         assert!(repo.for_dockerfile(Path::new("Dockerfile")).commands.is_empty());
+    }
+
+    #[test]
+    fn an_artifact_a_profile_patches_in_is_built_as_the_configuration_builds() {
+        let mut repo = Repository::default();
+        let config = "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: base\n    context: base\nprofiles:\n- name: hello\n  patches:\n  - op: add\n    path: /build/artifacts/1\n    value:\n      image: hello\n      context: hello-service\n";
+        repo.read(Path::new("skaffold.yaml"), config);
+        let hello = repo.for_dockerfile(Path::new("hello-service/Dockerfile"));
+        assert!(hello.without_buildkit.is_some_and(|w| w.contains("without useBuildkit")));
     }
 }
