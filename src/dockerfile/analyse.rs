@@ -197,7 +197,10 @@ fn libc_risk(facts: &Facts<'_>, stage: &Stage) -> String {
     let image = facts.base_image(stage);
     match image {
         Some(i) if i.family() == Family::Golang && !i.is_musl() => {
-            format!("{} ships gcc, so the binary links against libc", i.to_reference())
+            format!(
+                "{} ships gcc, so cgo is on, and a binary that uses net or os/user (most do, if only through a module) links against libc",
+                i.to_reference()
+            )
         }
         Some(i) if i.family() == Family::Golang => match facts.go_version(stage, stage.instructions.len()) {
             Some(v) if v < GoVersion::NO_PREBUILT_STD => format!(
