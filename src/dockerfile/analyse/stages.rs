@@ -94,7 +94,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             stage.instructions.iter().any(|i| matches!(&i.body, Body::Copy(Copy { from: Some(_), .. })));
         let fat = facts.base_image(stage).is_some_and(|b| b.family().is_fat());
         // A stage that runs tests as it builds (`bats acceptance.bats`) is a check, not an image.
-        let tests = stage.instructions.iter().flat_map(|i| i.body.run_commands()).any(|c| runs_tests(c));
+        let tests = stage.instructions.iter().flat_map(|i| i.body.run_commands()).any(runs_tests);
         if !referenced[stage.index] && !builders.contains(&stage.index) && copies_from_stage && fat && !tests {
             out.push(Finding::new(
                 &rules::SECOND_RUNTIME,
