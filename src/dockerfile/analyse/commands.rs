@@ -30,7 +30,14 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, stage: &Stage, out: &mut 
                     && one_simple_command(text)
                     && !plan.hazards.iter().any(|h| h.rule == rules::SHELL_FORM.id && h.line == inst.line) =>
             {
-                let message = "CMD is in shell form, one simple command that /bin/sh runs in its own place (busybox ash, dash and bash exec it), so the program still gets signals; exec form would not depend on the shell";
+                let message = match facts.entrypoint_and_cmd(stage).0 {
+                    Some(_) => {
+                        "CMD is in shell form under an ENTRYPOINT: its words reach the entrypoint as `/bin/sh -c …`; harden leaves it, as exec form would change the entrypoint's arguments"
+                    }
+                    None => {
+                        "CMD is in shell form, one simple command that /bin/sh runs in its own place (busybox ash, dash and bash exec it), so the program still gets signals; exec form would not depend on the shell"
+                    }
+                };
                 out.push(Finding {
                     severity: crate::rules::Severity::Info,
                     ..Finding::new(&rules::SHELL_FORM, inst.line, message.to_string())

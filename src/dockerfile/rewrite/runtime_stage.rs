@@ -57,6 +57,7 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
     // Steps the new image could not run go with the old image; a kept image (a prebuilt binary's
     // `:debug` distroless, with its busybox) keeps them.
     let copied = super::super::refusals::copied_paths(facts);
+    let entrypoint = facts.entrypoint_and_cmd(stage).0.is_some();
     let removed: Vec<&Instruction> = stage
         .instructions
         .iter()
@@ -93,7 +94,7 @@ pub fn convert(facts: &Facts<'_>, plan: &Plan, style: &Style, image: Option<&str
             out.push(Edit::replace(span.clone(), ids));
         }
         if !removed.iter().any(|r| std::ptr::eq(*r, inst)) {
-            to_exec_form(inst, plan.runtime_is_shell_less(facts), out);
+            to_exec_form(inst, plan.runtime_is_shell_less(facts), entrypoint, out);
         }
         // `COPY app /usr/local/bin` names a directory of the old base; distroless has none there,
         // so the file would become `/usr/local/bin` itself: the copy says it is a directory.
@@ -159,8 +160,9 @@ fn modes_into_copies(facts: &Facts<'_>, removed: &[&Instruction], copied: &[Stri
 /// neither is needed, so a rule turned off (HD115, HD107) keeps its part as it is.
 pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     let stage = facts.runtime_stage();
+    let entrypoint = facts.entrypoint_and_cmd(stage).0.is_some();
     for inst in stage.instructions.iter().filter(|_| !facts.is_off(rules::SHELL_FORM.id)) {
-        to_exec_form(inst, plan.runtime_is_shell_less(facts), out);
+        to_exec_form(inst, plan.runtime_is_shell_less(facts), entrypoint, out);
     }
     if let Some((inst, user)) = facts.last_user(stage)
         && !facts.is_off(rules::NON_NUMERIC_USER.id)
@@ -203,7 +205,12 @@ fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instru
 }
 
 /// Turns a shell-form ENTRYPOINT, CMD or HEALTHCHECK CMD without shell syntax into exec form.
-fn to_exec_form(inst: &Instruction, shell_less: bool, out: &mut Vec<Edit>) {
+/// Where the runtime keeps its shell, a CMD under an ENTRYPOINT (`entrypoint`) stays: its words
+/// reach the entrypoint as `/bin/sh -c …`, which exec form would change.
+fn to_exec_form(inst: &Instruction, shell_less: bool, entrypoint: bool, out: &mut Vec<Edit>) {
+    if matches!(inst.body, Body::Cmd(_)) && entrypoint && !shell_less {
+        return;
+    }
     match &inst.body {
         // A bare `CMD` has no words to write in exec form.
         Body::Entrypoint(form @ CommandForm::Shell(text, span)) | Body::Cmd(form @ CommandForm::Shell(text, span))
