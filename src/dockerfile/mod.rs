@@ -66,7 +66,7 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
             }
             return false;
         }
-        heredoc = heredoc_end(l);
+        heredoc = model::heredoc::delimiter(l);
         let instruction = !continued && (l.starts_with("${") || l.starts_with("{{"));
         continued = l.ends_with('\\');
         instruction
@@ -266,14 +266,6 @@ pub fn root_group_files(text: &str) -> Option<usize> {
         });
         found.then_some(i.line)
     })
-}
-
-/// The word that ends the here-document a line starts (`RUN <<-SHELL`, `COPY <<'EOF' /x`).
-fn heredoc_end(line: &str) -> Option<String> {
-    let (_, after) = line.split_once("<<")?;
-    let word = after.trim_start_matches('-').trim_start_matches(['"', '\'']);
-    let word: String = word.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    (!word.is_empty()).then_some(word)
 }
 
 /// True when a Dockerfile builds a Windows image, which no Linux pod runs.

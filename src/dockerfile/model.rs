@@ -12,7 +12,7 @@ use parse_dockerfile::Instruction as Ast;
 use crate::shell::{self, SimpleCommand};
 
 mod body;
-mod heredoc;
+pub(super) mod heredoc;
 use body::{EMPTY_COMMAND, body, parse_args};
 
 pub use crate::lines::LineIndex;

@@ -184,7 +184,7 @@ pub fn missing_cache_mounts(facts: &Facts<'_>, run: &PackageRun) -> Vec<String> 
         .find(|r| r.stage == run.stage && r.instr == run.instr)
         .is_some_and(|r| r.commands.iter().any(|c| c.builds() && c.flag("a").is_some()));
     if run.compiles && has_build_cache && !rebuilds_all {
-        let build_cache = exported(stage, run.instr, "GOCACHE")
+        let build_cache = run_env(facts, stage, run.instr, "GOCACHE")
             .or_else(|| facts.env_at(stage, run.instr, "GOCACHE"))
             .unwrap_or_else(|| "/root/.cache/go-build".into());
         // A build cache sharing the module cache's directory (GOCACHE=GOMODCACHE) is one mount,
@@ -275,20 +275,17 @@ pub fn mounts_fit(facts: &Facts<'_>, plan: &super::plan::Plan, stage: usize) -> 
     stage != facts.runtime || !facts.is_single_stage() || matches!(plan.runtime, super::plan::RuntimePlan::Split { .. })
 }
 
-/// The value the `RUN` at instruction `instr` gives variable `name` with its own `export`
-/// (`export GOCACHE=/cache/gocache GOMODCACHE=/cache/gomodcache && go build …`).
-fn exported(stage: &Stage, instr: usize, name: &str) -> Option<String> {
-    let commands = stage.instructions.get(instr)?.body.run_commands();
-    let exports = commands.iter().filter(|c| c.argv().first().is_some_and(|w| w.value == "export"));
-    exports
-        .flat_map(|c| c.argv()[1..].iter())
-        .find_map(|w| w.value.strip_prefix(name)?.strip_prefix('=').map(str::to_string))
+/// The value the go commands of the `RUN` at instruction `instr` are given for `name`, by the
+/// script (`export GOCACHE=/cache/gocache && go build …`) or on their own line.
+fn run_env(facts: &Facts<'_>, stage: &Stage, instr: usize, name: &str) -> Option<String> {
+    let run = facts.go_runs.iter().find(|r| r.stage == stage.index && r.instr == instr)?;
+    run.commands.iter().find_map(|c| c.env_value(name)).map(str::to_string)
 }
 
 /// The module cache directory of a stage (`GOMODCACHE`, `GOPATH/pkg/mod`, or the golang image's),
 /// also where the `RUN` itself exports it.
 pub fn mod_cache(facts: &Facts<'_>, stage: &Stage, upto: usize) -> String {
-    exported(stage, upto, "GOMODCACHE")
+    run_env(facts, stage, upto, "GOMODCACHE")
         .or_else(|| facts.env_at(stage, upto, "GOMODCACHE"))
         .or_else(|| facts.env_at(stage, upto, "GOPATH").map(|p| format!("{p}/pkg/mod")))
         .unwrap_or_else(|| "/go/pkg/mod".into())

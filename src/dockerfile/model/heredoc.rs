@@ -13,6 +13,11 @@ static RUN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\s*RUN\s").expe
 static OPENER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"<<(-?)["']?([A-Za-z_][A-Za-z0-9_]*)["']?"#).expect("a valid pattern"));
 
+/// The delimiter of the first here-document a line opens (`RUN <<-SHELL`, `COPY <<'EOF' /x`).
+pub fn delimiter(line: &str) -> Option<String> {
+    OPENER.captures(line).map(|opener| opener[2].to_string())
+}
+
 /// `text` with the lines of here-documents that a `RUN` opens after its command replaced by
 /// spaces, their delimiter lines too.
 pub fn blank_late_bodies(text: &str) -> String {
