@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::facts::{Facts, SYSTEM_BIN_DIRS, join_path};
+use super::facts::{Facts, join_path};
 use super::model::{Body, Copy, Stage};
 use super::output::Output;
 
@@ -56,10 +56,8 @@ pub fn of(facts: &Facts<'_>) -> Contract {
                     let dest = join_path(&facts.workdir_at(s, i), &copy.dest);
                     for src in &copy.sources {
                         let name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
-                        // A directory every distribution has takes the file in (`/usr/local/bin`).
-                        let system_dir = SYSTEM_BIN_DIRS.contains(&dest.as_str())
-                            && facts.base_image(s).is_some_and(|b| b.family().is_fat());
-                        let into_dir = copy.dest.ends_with('/') || copy.sources.len() > 1 || system_dir;
+                        let into_dir =
+                            copy.dest.ends_with('/') || copy.sources.len() > 1 || facts.is_system_dir(s, &dest);
                         let path = if into_dir { join_path(&dest, name) } else { dest.clone() };
                         if outputs.iter().any(|o| o.path() == src.trim_end_matches('/'))
                             || outputs.iter().any(|o| o.path() == path)

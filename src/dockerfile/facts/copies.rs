@@ -55,15 +55,19 @@ impl<'a> Facts<'a> {
         Some(word)
     }
 
+    /// True when `dest` is a directory every distribution has (`/usr/bin`) and `stage` is on one:
+    /// a file copied there lands in it (`COPY ntfy /usr/bin`).
+    pub(crate) fn is_system_dir(&self, stage: &Stage, dest: &str) -> bool {
+        SYSTEM_BIN_DIRS.contains(&dest) && self.base_image(stage).is_some_and(|b| b.family().is_fat())
+    }
+
     /// Where each file one COPY (the `index`th instruction of `stage`) names lands, its
     /// variables given their values where they have them (`COPY dist/$BIN_NAME /bin/`).
     fn copied_by(&self, stage: &'a Stage, index: usize, copy: &'a Copy) -> Vec<Copied<'a>> {
         let expanded = |word: &str| self.expand(stage, index, word).unwrap_or_else(|| word.to_string());
         let dest = join_path(&self.workdir_at(stage, index), &expanded(&copy.dest));
-        // A directory every distribution has takes the file in (`COPY ntfy /usr/bin`).
-        let system_dir =
-            SYSTEM_BIN_DIRS.contains(&dest.as_str()) && self.base_image(stage).is_some_and(|b| b.family().is_fat());
-        let into_dir = copy.dest.ends_with('/') || copy.dest == "." || copy.sources.len() > 1 || system_dir;
+        let into_dir =
+            copy.dest.ends_with('/') || copy.dest == "." || copy.sources.len() > 1 || self.is_system_dir(stage, &dest);
         (copy.sources.iter())
             .map(|source| {
                 let file = expanded(source.rsplit('/').next().unwrap_or(source));
