@@ -34,11 +34,14 @@ pub fn with_chart_name(template: &str, name: &str) -> String {
 
 impl Repository {
     /// Reads a Helm chart's templates (`templates`: each path with its text) for the containers
-    /// they run, their values filled in from the chart's `values.yaml` text.
-    pub fn read_chart(&mut self, values: &str, templates: &[(PathBuf, String)]) {
+    /// they run, their values filled in from the chart's `values.yaml` text and its name from
+    /// its `Chart.yaml` text.
+    pub fn read_chart(&mut self, chart_yaml: &str, values: &str, templates: &[(PathBuf, String)]) {
         let values: Value = yaml_serde::from_str(values).unwrap_or(Value::Null);
+        let name = chart_name(chart_yaml);
         for (path, text) in templates {
-            for doc in documents(&render(text, &values).text) {
+            let text = name.as_deref().map_or_else(|| text.clone(), |n| with_chart_name(text, n));
+            for doc in documents(&render(&text, &values).text) {
                 containers(&doc, &mut self.containers, &path.display().to_string());
             }
         }
@@ -56,5 +59,11 @@ mod tests {
         let rendered = render(&template, &Value::Null).text;
         assert!(rendered.contains("- name: relay\n"), "{rendered}");
         assert_eq!(chart_name(": ["), None);
+        // What the chart's containers ask of root names them as the chart names them.
+        let mut repository = Repository::default();
+        let template = "spec:\n  containers:\n  - name: {{ .Chart.Name }}\n    image: x\n    securityContext: {privileged: true}\n";
+        repository.read_chart("name: relay\n", "", &[(PathBuf::from("templates/ds.yaml"), template.into())]);
+        let need = repository.containers[0].root_need.as_deref().unwrap_or_default();
+        assert!(need.starts_with("templates/ds.yaml (container relay) runs privileged"), "{need}");
     }
 }

@@ -31,13 +31,22 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
     match value {
         Value::Mapping(map) => {
             let pod_user = value.get("securityContext").and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
-            // The pod's hostPath volumes: the node's files, which are its root's.
-            let host_paths: Vec<(&str, &str)> = value
+            // The pod's volumes whose files only root is known to write, by name: the node's
+            // directories (hostPath), the node root's, and shares whose files keep the owners
+            // their server gives them (NFS, CephFS), which get no fsGroup.
+            let root_volumes: Vec<(&str, String)> = value
                 .get("volumes")
                 .and_then(Value::as_sequence)
                 .into_iter()
                 .flatten()
-                .filter_map(|v| Some((v.get("name")?.as_str()?, v.get("hostPath")?.get("path")?.as_str()?)))
+                .filter_map(|v| {
+                    let name = v.get("name")?.as_str()?;
+                    if let Some(share) = crate::kubernetes::storage::inline_share(v) {
+                        return Some((name, format!("writes to {share} ({name}), whose files keep the owners its server gives them (the kubelet gives it no fsGroup)")));
+                    }
+                    let path = v.get("hostPath")?.get("path")?.as_str()?;
+                    Some((name, format!("mounts the node's {path} (hostPath), whose files are the node's root's")))
+                })
                 .collect();
             for (key, child) in map {
                 if matches!(key.as_str(), Some("containers" | "initContainers"))
@@ -47,7 +56,7 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
                         let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed");
                         let origin = format!("{file} (container {name})");
-                        let root_need = root_need(c, pod_user, &host_paths).map(|need| format!("{origin} {need}"));
+                        let root_need = root_need(c, pod_user, &root_volumes).map(|need| format!("{origin} {need}"));
                         let checks = EXEC_HANDLERS
                             .iter()
                             .filter_map(|path| {
@@ -73,18 +82,24 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
 
 /// What a container that chooses no non-root user asks that only root keeps: capabilities
 /// beyond NET_BIND_SERVICE, or privileged mode (Kubernetes gives a non-root process none of
-/// them), a port below 1024 its environment sets, or a directory of the node it mounts
-/// (`host_paths`: the pod's hostPath volumes by name), whose files are the node's root's.
-fn root_need(container: &Value, pod_user: Option<u64>, host_paths: &[(&str, &str)]) -> Option<String> {
+/// them), a port below 1024 its environment sets, or a volume only root is known to write
+/// (`root_volumes`: the pod's hostPath volumes and shares by name, each with what the mount
+/// means): a hostPath it mounts, a share it mounts writable.
+fn root_need(container: &Value, pod_user: Option<u64>, root_volumes: &[(&str, String)]) -> Option<String> {
     let sc = container.get("securityContext");
     let user = sc.and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64).or(pod_user);
     if user.is_some_and(|uid| uid > 0) {
         return None;
     }
     let mounts = container.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
-    let mounted = mounts.filter_map(|m| m.get("name").and_then(Value::as_str));
-    if let Some((_, path)) = mounted.into_iter().find_map(|m| host_paths.iter().find(|(name, _)| *name == m)) {
-        return Some(format!("mounts the node's {path} (hostPath), whose files are the node's root's"));
+    // A share mounted read-only is only read; a hostPath's files are root's either way.
+    let mounted = mounts.filter_map(|m| Some((m.get("name")?.as_str()?, m.get("readOnly").and_then(Value::as_bool))));
+    let need = mounted.into_iter().find_map(|(mount, read_only)| {
+        let (_, need) = root_volumes.iter().find(|(name, _)| *name == mount)?;
+        (read_only != Some(true) || need.starts_with("mounts the node's")).then(|| need.clone())
+    });
+    if need.is_some() {
+        return need;
     }
     if sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true) {
         return Some("runs privileged, whose capabilities only root keeps".into());

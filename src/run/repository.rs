@@ -72,7 +72,8 @@ impl RepositoryFacts {
                 facts
                     .constraints
                     .extend(templates.iter().filter_map(|(p, t)| analyse::Constraints::read(t, p, Some(&chart))));
-                facts.orchestration.read_chart(&values, &templates);
+                let chart_yaml = discover::read_text(&f.path.join("Chart.yaml")).unwrap_or_default();
+                facts.orchestration.read_chart(&chart_yaml, &values, &templates);
                 continue;
             }
             if f.kind != Kind::Kubernetes {

@@ -42,7 +42,8 @@ fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
             w => w.strip_prefix("--virtual=").map(str::to_string),
         });
         // Options may come before the verb too (`apk --no-cache add`), and some take the next
-        // word (`--repository https://…/edge/main`, apt's `-t bookworm-backports`, `-o Opt=1`).
+        // word (`--repository https://…/edge/main`, apt's `-t bookworm-backports`, `-o Opt=1`,
+        // dnf's `--setopt install_weak_deps=0`, `--enablerepo epel`, `-x kernel*`).
         const VALUED: &[&str] = &[
             "-X",
             "--repository",
@@ -56,6 +57,15 @@ fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
             "-t",
             "--virtual",
             "--target-release",
+            "-c",
+            "--setopt",
+            "--enablerepo",
+            "--disablerepo",
+            "--repo",
+            "--exclude",
+            "-x",
+            "--releasever",
+            "--installroot",
         ];
         let mut words: Vec<&str> = Vec::new();
         let mut taken = false;
@@ -120,6 +130,9 @@ mod tests {
         let text = "FROM alpine\nRUN apk --update add --repository http://dl-3.alpinelinux.org/alpine/edge/main zfs && apt-get install -y -t bookworm-backports wireguard\n";
         let df = super::super::super::model::Dockerfile::parse(text).unwrap();
         assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["zfs", "wireguard"]);
+        let text = "FROM ubi9-minimal\nRUN microdnf install -y --nodocs --setopt install_weak_deps=0 --enablerepo epel 'shadow-utils' gettext\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["shadow-utils", "gettext"]);
         // A list written over lines inside its quotes.
         let text = "FROM ubi9-minimal\nRUN PKGS=\" \\\n  rsync \\\n  tar \\\n  \" && \\\n  microdnf install -y $PKGS\n";
         let df = super::super::super::model::Dockerfile::parse(text).unwrap();

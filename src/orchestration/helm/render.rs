@@ -258,14 +258,16 @@ fn write_block(out: &mut Rendered, block: Block, values: &Value) {
 }
 
 /// Removes each empty value's `{}` that entries of the same mapping follow (`labels:`, `{}`,
-/// `role: worker`), where it would not parse: the key then holds those entries.
+/// `role: worker`, or `metadata:`, `{}` deeper than the `labels:` that follows), where it would
+/// not parse: the key then holds those entries.
 fn drop_empty_before_entries(out: Rendered) -> Rendered {
     let indent = |line: &str| line.len() - line.trim_start().len();
     let mut kept = Rendered { text: String::with_capacity(out.text.len()), blocks: Vec::new() };
     let mut last = 0;
     for block in out.blocks {
         let next = out.text[block.range.end..].lines().find(|l| !l.trim().is_empty());
-        if block.empty && next.is_some_and(|next| indent(next) >= indent(&out.text[block.range.clone()])) {
+        let key = out.text[..block.range.start].lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
+        if block.empty && next.is_some_and(|next| indent(next) > indent(key)) {
             kept.text.push_str(&out.text[last..block.range.start]);
             last = block.range.end;
             continue;
@@ -349,6 +351,11 @@ mod tests {
         assert_eq!(parsed["metadata"]["labels"]["role"], Value::from("worker"));
         assert_eq!(parsed["spec"]["replicas"], Value::from(2), "the else branch: {}", rendered.text);
         assert!(rendered.blocks.is_empty(), "no empty value is written where entries follow: {:?}", rendered.blocks);
+        // A key whose own entries come less deep than the empty value (`annotations:` left out
+        // by an `if`, the value then written under `metadata:`).
+        let template = "template:\n  metadata:\n    {{- if .Values.metrics }}\n    annotations:\n    {{- end }}\n    {{- with .Values.customAnnotations }}\n      {{- toYaml . | nindent 6 }}\n    {{- end }}\n    labels:\n      app: x\n";
+        let (annotated, parsed) = self::rendered("metrics: false\ncustomAnnotations: {}\n", template);
+        assert_eq!(parsed["template"]["metadata"]["labels"]["app"], Value::from("x"), "{}", annotated.text);
     }
 
     #[test]
