@@ -117,11 +117,13 @@ pub fn harden(
     let mut possible = Vec::new();
     for (path, text) in templates.iter().filter(|(path, text)| !workloads::is_helm_test(path, text)) {
         // The workloads the values leave out may still take a value harden would change.
-        if let Ok(mut every) = plan_template(path, text, &helm::render_every_branch(text, &values), config, context) {
+        if let Ok(mut every) =
+            plan_template(path, text, templates, &helm::render_every_branch(text, &values), config, context)
+        {
             possible.append(&mut every);
         }
         let rendered = helm::render(text, &values);
-        match plan_template(path, text, &rendered, config, context) {
+        match plan_template(path, text, templates, &rendered, config, context) {
             Ok(mut workloads) => planned.append(&mut workloads),
             // A template of RBAC or a ConfigMap that does not render roughly hides no pod.
             Err(why) if holds_workload(text) => unread.push(unparsed::unparsed_template(path, text, &why.to_string())),

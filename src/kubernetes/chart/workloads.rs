@@ -41,10 +41,12 @@ pub(super) struct Planned {
     pub(super) lines: Vec<(usize, Vec<String>)>,
 }
 /// The workloads of one template (`template`, rendered as `rendered`), each analysed, its changes
-/// moved to `values.yaml`.
+/// moved to `values.yaml`; `chart` holds every template of the chart (path and text), where the
+/// helpers it calls may be defined.
 pub(super) fn plan_template(
     path: &str,
     template: &str,
+    chart: &[(String, String)],
     rendered: &Rendered,
     config: &Config,
     context: &Context,
@@ -231,9 +233,14 @@ pub(super) fn plan_template(
             (Some(line), _) => format!(
                 "the template makes its workload's kind from a value ({line}), which harden does not render, so it is not checked"
             ),
-            (None, Some(helper)) => format!(
-                "the template only calls {helper}, whose workloads (a library chart's, such as one Chart.yaml's dependencies fetch at install) harden does not render, so they are not checked"
-            ),
+            (None, Some(helper)) => match defined_in(chart, &helper) {
+                Some(file) => format!(
+                    "the template only calls {helper}, defined in {file}, whose workloads harden does not render, so they are not checked"
+                ),
+                None => format!(
+                    "the template only calls {helper}, whose workloads (a `.tpl` helper's, or a library chart's, such as one Chart.yaml's dependencies fetch at install) harden does not render, so they are not checked"
+                ),
+            },
             (None, None) => "the template makes a workload whose pod spec a helper writes, which harden does not render, so it is not checked".to_string(),
         };
         planned.push(Planned {
@@ -353,6 +360,17 @@ fn only_helpers(template: &str) -> Option<String> {
         called = words.next().map(str::to_string);
     }
     called
+}
+
+/// The chart's template (its path) that defines `helper` (quoted, as a call names it).
+fn defined_in<'c>(chart: &'c [(String, String)], helper: &str) -> Option<&'c str> {
+    let defines = |text: &str| {
+        text.lines().any(|l| {
+            let action = l.trim().trim_start_matches("{{").trim_start_matches('-').trim_start();
+            action.strip_prefix("define").is_some_and(|rest| rest.split_whitespace().next() == Some(helper))
+        })
+    };
+    chart.iter().find(|(_, text)| defines(text)).map(|(path, _)| path.as_str())
 }
 
 /// True for a template of the pods `helm test` starts (`templates/tests/`, `templates/test/`, or

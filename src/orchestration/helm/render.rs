@@ -144,14 +144,34 @@ fn after_security_context_key(out: &Rendered) -> bool {
 }
 
 /// Marks the `securityContext:` just written as written by `action`, when the action writes lines
-/// of its own (`nindent`, `indent`) that harden does not render.
+/// of its own (`nindent`, `indent`) that harden does not render; and a container whose fields
+/// after its name a helper writes (`- name: proxy` then `{{- include "x.proxySpec" . | nindent
+/// 10 }}`) as having a securityContext a helper writes.
 fn mark_helper_written(out: &mut Rendered, action: &str) {
-    let last = out.text.trim_end().lines().last().unwrap_or_default();
-    if action.split_whitespace().any(|w| matches!(w, "nindent" | "indent"))
-        && last.trim_end().ends_with("securityContext:")
-    {
-        let indent = last.len() - last.trim_start().len() + 2;
+    let words: Vec<&str> = action.split_whitespace().collect();
+    let Some(at) = words.iter().position(|w| matches!(*w, "nindent" | "indent")) else { return };
+    let indent_of = |line: &str| line.len() - line.trim_start().len();
+    let mut lines = out.text.trim_end().lines().rev();
+    let last = lines.next().unwrap_or_default();
+    if last.trim_end().ends_with("securityContext:") {
+        let indent = indent_of(last) + 2;
         out.text.push_str(&format!("{}{HELPER_WRITTEN}\n", " ".repeat(indent)));
+        return;
+    }
+    // The list item's fields go on at its dash's indent plus two; its list is a containers key.
+    let helper = words.first().is_some_and(|w| matches!(w.trim_start_matches('('), "include" | "template"));
+    let item = last.trim_start().starts_with("- ");
+    let fields = words.get(at + 1).and_then(|n| n.parse::<usize>().ok()) == Some(indent_of(last) + 2);
+    let outer = |l: &&str| match indent_of(l).cmp(&indent_of(last)) {
+        std::cmp::Ordering::Less => true,
+        // `containers:` then `- name: a` at the key's own indent.
+        std::cmp::Ordering::Equal => !l.trim_start().starts_with("- "),
+        std::cmp::Ordering::Greater => false,
+    };
+    let parent = lines.find(|l| !l.trim().is_empty() && outer(l)).unwrap_or_default();
+    if helper && item && fields && parent.trim_end().ends_with("ontainers:") {
+        let pad = " ".repeat(indent_of(last) + 2);
+        out.text.push_str(&format!("{pad}securityContext:\n{pad}  {HELPER_WRITTEN}\n"));
     }
 }
 
@@ -461,5 +481,11 @@ readOnly: false
         assert!(marked(&parsed["spec"]["securityContext"]), "{}", rendered.text);
         assert!(marked(&parsed["spec"]["containers"][0]["securityContext"]), "{}", rendered.text);
         assert_eq!(rendered.text.matches(HELPER_WRITTEN).count(), 2, "{}", rendered.text);
+        // A container whose fields after its name a helper writes; another helper's list items
+        // (arguments) are not a container.
+        let template = "spec:\n  containers:\n  - name: app\n    args:\n    - --a\n    {{- include \"flags\" . | nindent 4 }}\n  - name: proxy\n    {{- include \"x.proxySpec\" . | nindent 4 }}\n";
+        let (spec, parsed) = self::rendered("{}", template);
+        assert!(marked(&parsed["spec"]["containers"][1]["securityContext"]), "{}", spec.text);
+        assert_eq!(spec.text.matches(HELPER_WRITTEN).count(), 1, "{}", spec.text);
     }
 }
