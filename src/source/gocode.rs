@@ -13,6 +13,9 @@ pub struct Listen {
     pub port: u16,
     /// What sets it, when it is a default: `-addr` (a flag) or `PORT` (an environment variable).
     pub via: Option<String>,
+    /// True for a struct field's literal (`Addr: ":443"`): a server's address, or a
+    /// configuration's default that its file or environment may set.
+    pub field: bool,
 }
 
 /// A path the program writes at run time.

@@ -112,7 +112,14 @@ fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
         }
         None => facts.env_at(stage, stage.instructions.len(), via).is_some(),
     };
-    let listen = facts.source.listens.iter().find(|l| !l.found.via.as_deref().is_some_and(set))?;
+    // A configuration's default address (`Addr: ":443"`) is not the one the program listens on
+    // where the image moves it (`ENV ADDRESS=":8080"`).
+    let moved = high_listen_env(facts, stage);
+    let listen = facts
+        .source
+        .listens
+        .iter()
+        .find(|l| !l.found.via.as_deref().is_some_and(set) && !(l.found.field && moved.is_some()))?;
     let what =
         format!("{}:{}{} listens on port {}", listen.file, listen.found.line, module_wide(facts), listen.found.port);
     let line = stage.from.line;
@@ -127,13 +134,34 @@ fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
 /// its port, or one whose name says it is a listen port; not a client's (`SMTP_PORT=25`).
 pub fn listen_env<'p>(facts: &Facts<'_>, pairs: &'p [(String, String)]) -> Option<(&'p str, u16)> {
     pairs.iter().find_map(|(name, value)| {
-        let upper = name.to_ascii_uppercase();
         let read = facts.source.listens.iter().any(|l| l.found.via.as_deref() == Some(name.as_str()));
-        let says_listen = ["LISTEN", "BIND"].iter().any(|w| upper.contains(w))
-            || matches!(upper.as_str(), "PORT" | "HTTP_PORT" | "HTTPS_PORT" | "SERVER_PORT" | "ADDR" | "LISTEN_ADDR");
         let port = low_port(value.rsplit(':').next().unwrap_or(value))?;
-        (read || says_listen).then_some((name.as_str(), port))
+        (read || says_listen(name)).then_some((name.as_str(), port))
     })
+}
+
+/// The first variable the runtime stage's `ENV`s set to a listen address or port of 1024 or
+/// more, named for one (`ADDRESS=":8080"`, `PORT=8080`).
+fn high_listen_env<'s>(facts: &Facts<'_>, stage: &'s Stage) -> Option<&'s str> {
+    stage.instructions.iter().enumerate().find_map(|(i, inst)| {
+        let Body::Env(pairs) = &inst.body else { return None };
+        pairs.iter().find_map(|(name, written)| {
+            let (value, _) = expand(facts, stage, i, written);
+            let port: u16 = value.trim_matches('"').rsplit(':').next()?.parse().ok()?;
+            (port >= 1024 && says_listen(name)).then_some(name.as_str())
+        })
+    })
+}
+
+/// True for a variable whose name says it sets where the program listens (`LISTEN_ADDR`,
+/// `BIND`, `PORT`, `ADDRESS`), not where it connects (`SMTP_PORT`).
+fn says_listen(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["LISTEN", "BIND"].iter().any(|w| upper.contains(w))
+        || matches!(
+            upper.as_str(),
+            "PORT" | "HTTP_PORT" | "HTTPS_PORT" | "SERVER_PORT" | "ADDR" | "ADDRESS" | "LISTEN_ADDR" | "HTTP_ADDR"
+        )
 }
 
 /// An `EXPOSE` word (`$PORT/tcp`) or a URL's port with its variable given the value the stage

@@ -29,11 +29,11 @@ pub fn library_defaults(text: &str, file: &mut GoFile) {
         file.writes.push(Write { line, path: CERT_DIR.into(), dir: true, how });
     }
     if let Some(line) = adapter.filter(|_| !chooses("BindPort")) {
-        file.listens.push(Listen { line, port: 443, via: Some("-secure-port".into()) });
+        file.listens.push(Listen { line, port: 443, via: Some("-secure-port".into()), field: false });
     }
     let common_server = PORT_80_SERVERS.iter().any(|p| text.contains(&format!("\"{p}\"")));
     if let Some(line) = line_of("server.New(").filter(|_| common_server && !chooses("HTTPListenPort")) {
-        file.listens.push(Listen { line, port: 80, via: Some("-server.http-listen-port".into()) });
+        file.listens.push(Listen { line, port: 80, via: Some("-server.http-listen-port".into()), field: false });
     }
 }
 

@@ -10,12 +10,12 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
     let literal_port = |s: &str| port_of(s).filter(|p| *p < 1024);
     for call in LISTEN_CALLS {
         if let Some(port) = after(code, call).and_then(first_string).and_then(|s| literal_port(&s)) {
-            out.push(Listen { line, port, via: None });
+            out.push(Listen { line, port, via: None, field: false });
             return None;
         }
     }
     if let Some(port) = after(code, "Addr:").and_then(first_string).and_then(|s| literal_port(&s)) {
-        out.push(Listen { line, port, via: None });
+        out.push(Listen { line, port, via: None, field: true });
         return None;
     }
     if let Some((name, default)) = flag_default(code) {
@@ -33,7 +33,7 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
             && !counts_not_port(&lower)
             && let Some(port) = port_of(&default).filter(|p| *p < 1024)
         {
-            out.push(Listen { line, port, via: Some(format!("-{name}")) });
+            out.push(Listen { line, port, via: Some(format!("-{name}")), field: false });
             return None;
         }
     }
@@ -50,7 +50,7 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
             && !name.contains(' ')
             && let Some(port) = first_string(value).and_then(|s| port_of(&s).or(service_port(&s))).filter(|p| *p < 1024)
         {
-            out.push(Listen { line, port, via: None });
+            out.push(Listen { line, port, via: None, field: false });
             return Some(written.to_string());
         }
     }
@@ -62,7 +62,7 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
         && !counts_not_port(&name.to_ascii_lowercase())
         && let Some(port) = port_of(default).filter(|p| *p < 1024)
     {
-        out.push(Listen { line, port, via: Some(name.clone()) });
+        out.push(Listen { line, port, via: Some(name.clone()), field: false });
     }
     None
 }
