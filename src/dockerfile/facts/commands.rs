@@ -77,9 +77,16 @@ impl<'a> Facts<'a> {
         let program_steps: Vec<&(usize, Vec<&str>, Vec<&str>)> =
             commands.iter().filter(|(_, argv, _)| argv[1..].iter().any(|w| names_program_target(w))).collect();
         let builds = |w: &&str| (w.contains("build") || w.contains("release")) && !w.contains("clean");
+        // The step named for the program the runtime starts (`make kube-router`), before a
+        // `make build` of a tool cloned beside it.
+        let (entrypoint, cmd) = self.entrypoint_and_cmd(runtime);
+        let started = entrypoint.or(cmd).and_then(crate::dockerfile::runtime::program);
+        let name = started.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p));
+        let named = |argv: &[&str]| name.is_some_and(|n| argv[1..].iter().any(|w| w.rsplit('/').next() == Some(n)));
         let (line, _, chosen) = program_steps
             .iter()
-            .find(|(_, argv, _)| argv[1..].iter().any(builds))
+            .find(|(_, argv, _)| named(argv))
+            .or(program_steps.iter().find(|(_, argv, _)| argv[1..].iter().any(builds)))
             .or(program_steps.last())
             .copied()
             .or(commands.iter().find(|(_, argv, _)| argv[1..].iter().any(builds)))
