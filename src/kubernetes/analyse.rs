@@ -15,7 +15,8 @@ use super::alone::s6_overlay::s6_overlay_containers;
 use super::alone::{
     explicit_root_containers, file_capability_containers, host_needs, others_images, patched,
     privileged_port_containers, root_commands, root_image_built_here, root_image_containers, script_write_containers,
-    skipped_containers, unconfined_containers, unmounted_data_stores, volume_owner_containers, windows_pod,
+    skipped_containers, socket_sharing_containers, unconfined_containers, unmounted_data_stores,
+    volume_owner_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -95,6 +96,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     alone.extend(volume_owner_containers(workload, &alone, context, &mut findings));
     alone.extend(script_write_containers(workload, &alone, context, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, context, &mut findings));
+    alone.extend(socket_sharing_containers(workload, &alone, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();

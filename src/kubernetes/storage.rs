@@ -99,6 +99,14 @@ impl Storage {
     }
 }
 
+/// True for a volume mount of a socket directory, by the volume's name or where it is mounted
+/// (`socket-dir`, `/var/run/sock`, a CSI sidecar's `/csi`): containers sharing it talk over a
+/// socket one of them makes there.
+pub fn is_socket_mount(volume: &str, path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    volume.contains("sock") || path.contains("sock") || path == "/csi" || path.ends_with("/csi")
+}
+
 /// What an inline volume source is, where it is a share the kubelet manages no ownership of.
 pub fn inline_share(volume: &Value) -> Option<&'static str> {
     UNOWNED_SOURCES.iter().find(|(key, _)| volume.get(*key).is_some()).map(|(_, what)| *what)

@@ -48,6 +48,7 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                     Some((name, format!("mounts the node's {path} (hostPath), whose files are the node's root's")))
                 })
                 .collect();
+            let sockets = socket_mounts(value, pod_user);
             for (key, child) in map {
                 if matches!(key.as_str(), Some("containers" | "initContainers"))
                     && let Some(list) = child.as_sequence()
@@ -56,7 +57,9 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         let Some(image) = c.get("image").and_then(Value::as_str) else { continue };
                         let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed");
                         let origin = format!("{file} (container {name})");
-                        let root_need = root_need(c, pod_user, &root_volumes).map(|need| format!("{origin} {need}"));
+                        let root_need = root_need(c, pod_user, &root_volumes)
+                            .or_else(|| shared_socket(name, &sockets))
+                            .map(|need| format!("{origin} {need}"));
                         let checks = EXEC_HANDLERS
                             .iter()
                             .filter_map(|path| {
@@ -78,6 +81,41 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
         Value::Sequence(items) => items.iter().for_each(|v| containers(v, out, file)),
         _ => {}
     }
+}
+
+/// The socket directories the pod's containers that choose no non-root user mount: each
+/// volume's name with the container's.
+fn socket_mounts(pod: &Value, pod_user: Option<u64>) -> Vec<(String, String)> {
+    let lists = ["containers", "initContainers"].into_iter().filter_map(|k| pod.get(k)?.as_sequence());
+    let userless = |c: &&Value| {
+        let own = c.get("securityContext").and_then(|sc| sc.get("runAsUser")).and_then(Value::as_u64);
+        own.or(pod_user).is_none_or(|uid| uid == 0)
+    };
+    lists
+        .flatten()
+        .filter(userless)
+        .flat_map(|c| {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("unnamed").to_string();
+            let mounts = c.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+            mounts
+                .filter_map(|m| Some((m.get("name")?.as_str()?, m.get("mountPath")?.as_str()?)))
+                .filter(|(volume, path)| crate::kubernetes::storage::is_socket_mount(volume, path))
+                .map(|(volume, _)| (volume.to_string(), name.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What a container that shares a socket directory with another that chooses no user (and so
+/// may run as root) asks: a socket that one makes there is its user's, which another user may not
+/// connect to.
+fn shared_socket(container: &str, sockets: &[(String, String)]) -> Option<String> {
+    let mine = sockets.iter().filter(|(_, c)| c == container);
+    let (volume, other) =
+        mine.into_iter().find_map(|(v, _)| sockets.iter().find(|(ov, oc)| ov == v && oc != container))?;
+    Some(format!(
+        "shares the socket volume {volume} with container {other}, which may run as root: a socket it makes there is its user's, which another user may not connect to"
+    ))
 }
 
 /// What a container that chooses no non-root user asks that only root keeps: capabilities

@@ -11,7 +11,7 @@ use yaml_serde::Value;
 
 use crate::finding::Finding;
 use crate::kubernetes::Context;
-use crate::kubernetes::storage::inline_share;
+use crate::kubernetes::storage::{inline_share, is_socket_mount};
 use crate::kubernetes::workload::Workload;
 use crate::rules;
 
@@ -76,6 +76,45 @@ fn share_containers(
             c.who(workload),
             mounted.join(", ")
         )))
+    })
+}
+
+/// The containers (not left alone already, choosing no user) that share a socket directory (a
+/// volume named or mounted for sockets: `socket-dir`, `/csi`, `/var/run/sock`) with a container
+/// left alone that chooses no user either, and so may run as root: a socket that container makes
+/// there is its user's (mode 755 under the usual umask), and a process of another user may not
+/// connect to it (a CSI sidecar beside its driver). Each is reported and left alone.
+pub(in crate::kubernetes) fn socket_sharing_containers(
+    workload: &Workload<'_>,
+    alone: &[String],
+    findings: &mut Vec<Finding>,
+) -> Vec<String> {
+    let pod_user = workload.pod_value.get("securityContext").is_some_and(super::chooses_user);
+    let mounts = |c: &Value| -> Vec<(String, String)> {
+        let mounts = c.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+        mounts
+            .filter_map(|m| Some((m.get("name")?.as_str()?.to_string(), m.get("mountPath")?.as_str()?.to_string())))
+            .collect()
+    };
+    let is_socket = |(name, path): &(String, String)| is_socket_mount(name, path);
+    // The socket directories of the containers left alone that choose no user, with who they are.
+    let rooted: Vec<(String, String)> = workload
+        .containers
+        .iter()
+        .filter(|c| alone.contains(&c.name) && !pod_user)
+        .filter(|c| !c.value.get("securityContext").is_some_and(super::chooses_user))
+        .flat_map(|c| mounts(c.value).into_iter().filter(is_socket).map(|(volume, _)| (volume, c.name.clone())))
+        .collect();
+    super::leave_userless(workload, alone, findings, |c| {
+        let shared = mounts(c.value).into_iter().find_map(|(volume, _)| rooted.iter().find(|(v, _)| *v == volume))?;
+        let (volume, other) = shared;
+        Some((
+            &rules::SHARED_VOLUME,
+            format!(
+                "{} shares the socket volume {volume} with container {other}, which harden leaves running as its image's user (root, or not known): a socket that container makes there is its user's, which another user may not connect to, so the container is left alone (run both as one user, or have the socket made for a group both share)",
+                c.who(workload)
+            ),
+        ))
     })
 }
 
