@@ -41,7 +41,7 @@ pub(super) fn shell_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
         let own_command = s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
         own_command && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
     });
-    let Some(minimal) = minimal else { return Ok(()) };
+    let Some(minimal) = minimal else { return named_flavour(facts) };
     Err((
         &rules::SECOND_RUNTIME,
         stage.from.line,
@@ -52,6 +52,45 @@ pub(super) fn shell_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
             stage.from.image
         ),
     ))
+}
+
+/// Refuses a shell-less runtime for a final stage named for its base distribution
+/// (`final-alpine` on alpine) beside another stage with a command of its own (`final` on
+/// busybox): it is the file's flavour of that distribution, published as such (an `-alpine`
+/// tag), whose users expect its shell and packages.
+fn named_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
+    let stage = facts.runtime_stage();
+    let Some(alias) = stage.from.alias.as_deref() else { return Ok(()) };
+    let Some(base) = facts.base_image(stage) else { return Ok(()) };
+    let distribution = base.short_name().split(':').next().unwrap_or_default().to_ascii_lowercase();
+    let named = matches!(base.family(), Family::Alpine | Family::Debian | Family::Ubuntu)
+        && alias.to_ascii_lowercase().split(['-', '_', '.']).any(|w| w == distribution);
+    // Another runtime: a stage with a command of its own that no stage copies from (a builder).
+    let copied_from = |name: &str| {
+        let copies = facts.df.stages.iter().flat_map(|s| &s.instructions);
+        copies
+            .filter_map(|i| match &i.body {
+                Body::Copy(c) => c.from.as_deref(),
+                _ => None,
+            })
+            .any(|from| from == name)
+    };
+    let other = facts.df.stages.iter().filter(|s| s.index != stage.index).find(|s| {
+        s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)))
+            && !copied_from(&s.reference())
+    });
+    match other.filter(|_| named) {
+        Some(other) => Err((
+            &rules::SECOND_RUNTIME,
+            stage.from.line,
+            format!(
+                "the final stage {alias} is named for its base ({distribution}), one flavour beside stage {} (FROM {}, with its own command): its users expect {distribution}'s shell and packages, so its base is kept",
+                other.reference(),
+                other.from.image
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// An image with no ENTRYPOINT or CMD of its own is started by whatever runs it: refused a
