@@ -223,17 +223,18 @@ pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
     if let Some(at) = dirs.iter().position(|d| RELEASE_COPY_PARENTS.contains(&d.to_ascii_lowercase().as_str()))
         && let Some(version) = dirs.iter().skip(at + 1).position(|d| is_version(d))
     {
+        // Named without its version, so that the copies of every release are told as one.
         return Some(format!(
-            "in a released version's copy of the manifests ({}/): what that release shipped, kept as it was; harden the current manifests",
-            dirs[at..=at + 1 + version].join("/")
+            "in a released version's copy of the manifests ({}/<version>/): what that release shipped, kept as it was; harden the current manifests",
+            dirs[at..=at + version].join("/")
         ));
     }
     // A documentation site's copy of a released version's pages (`site/static/v0.18/`).
     let docs = dirs.iter().position(|d| DOCS_DIRS.contains(&d.to_ascii_lowercase().as_str()))?;
-    let version = dirs[docs + 1..].iter().find(|d| is_version(d))?;
-    Some(format!(
-        "in a released version's copy of the documentation ({version}/): it shows what that release shipped, and the next snapshot of the docs writes it again; harden the current examples"
-    ))
+    let versioned = dirs[docs + 1..].iter().any(|d| is_version(d));
+    versioned.then(|| {
+        "in a released version's copy of the documentation (a version's directory): it shows what that release shipped, and the next snapshot of the docs writes it again; harden the current examples".to_string()
+    })
 }
 
 /// Directories that hold a documentation site.
@@ -330,7 +331,7 @@ mod tests {
         let package = Path::new("channels/packages/operator.coredns/0.1.0-kops.1/manifest.yaml");
         assert!(
             generated_dir_reason(package)
-                .is_some_and(|r| r.contains("(channels/packages/operator.coredns/0.1.0-kops.1/)"))
+                .is_some_and(|r| r.contains("(channels/packages/operator.coredns/<version>/)"))
         );
         assert!(generated_dir_reason(Path::new("deploy/v4.13.4/operator.yaml")).is_some());
         assert_eq!(generated_dir_reason(Path::new("deploy/operator/base/operator.yaml")), None);
