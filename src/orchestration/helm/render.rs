@@ -428,6 +428,11 @@ mod tests {
         // Trimmed before its indent, it is the same block.
         let trimmed_first = template.replace("| nindent 4 | trim", "| trim | nindent 4");
         assert_eq!(render(&trimmed_first, &values).blocks[0].path, ["podSecurityContext"]);
+        // Sprig's string tests, the part first.
+        let prefixed = "image: {{ if hasPrefix \"/\" .Values.caPath }}local{{ else }}remote{{ end }}\nsuffix: {{ if hasSuffix \"ws\" .Values.cloudProvider }}yes{{ else }}no{{ end }}\n";
+        assert_eq!(render(prefixed, &values).text, "image: local\nsuffix: yes\n");
+        let other: Value = yaml_serde::from_str("caPath: gcr.io/ca\ncloudProvider: gce\n").unwrap();
+        assert_eq!(render(prefixed, &other).text, "image: remote\nsuffix: no\n");
         // An empty list is false in an `or`, and `true` a literal to compare with.
         let values: Value = yaml_serde::from_str(
             "volumeMounts: []

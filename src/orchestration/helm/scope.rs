@@ -158,6 +158,16 @@ fn condition(words: &[&str], values: &Value, scope: &Scope) -> Option<bool> {
             path.extend(keys.iter().map(key).collect::<Option<Vec<_>>>()?);
             Some(truthy(lookup(values, &path)))
         }
+        // Sprig's string tests take the part first (`hasPrefix "/" .Values.image.repository`).
+        [op @ ("hasPrefix" | "hasSuffix" | "contains"), part, whole] => {
+            let part = part.strip_prefix('"').and_then(|p| p.strip_suffix('"'))?;
+            let whole = scalar(value(whole)?)?;
+            Some(match *op {
+                "hasPrefix" => whole.starts_with(part),
+                "hasSuffix" => whole.ends_with(part),
+                _ => whole.contains(part),
+            })
+        }
         [op @ ("eq" | "ne"), a, b] => {
             let text = |word: &str| match word.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
                 Some(quoted) => Some(quoted.to_string()),
