@@ -320,11 +320,16 @@ fn platform_variable(image: &str) -> Option<&'static str> {
 /// The ids a kept runtime's `USER name` is written as (`nobody` → 65534:65534, a name the file
 /// creates with fixed ids), when it is a name whose ids are known.
 pub(super) fn kept_user_ids(facts: &Facts<'_>) -> Option<String> {
-    let (_, user) = facts.last_user(facts.runtime_stage())?;
-    if super::analyse::is_numeric_user(user) || super::analyse::is_root(user) {
+    let stage = facts.runtime_stage();
+    let (_, user) = facts.last_user(stage)?;
+    // A name from build arguments (`USER ${BIN_NAME}`) is the name their defaults make it, and
+    // one created with ids from others (`${UID}:${GID}`) is written as those.
+    let built = super::users::user_as_built(facts, stage, user).unwrap_or_else(|| user.to_string());
+    if super::analyse::is_numeric_user(&built) || super::analyse::is_root(&built) {
         return None;
     }
     super::users::ids_under(&Plan::kept(false, Vec::new()), facts, user)
+        .or_else(|| super::users::runtime_argument_ids(facts, user))
 }
 
 /// Plans the conversion of an existing runtime stage.
