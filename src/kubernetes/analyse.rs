@@ -87,7 +87,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     foreign.extend(stores.iter().cloned());
     alone.extend(stores);
     // Another project's image is told as such before what its port or writes would need.
-    let others = others_images(workload, &alone, context, &mut findings);
+    let others = others_images(workload, &alone, host.is_some(), context, &mut findings);
     foreign.extend(others.iter().cloned());
     alone.extend(others);
     alone.extend(file_capability_containers(workload, &alone, context, &mut findings));

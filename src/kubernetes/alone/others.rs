@@ -15,10 +15,12 @@ use crate::rules;
 /// add-on: a database, Prometheus, a gateway; or a sibling project's image in the same
 /// namespace, `ghcr.io/acme/acme-ui` beside `ghcr.io/acme/acme`) is left alone when nothing in
 /// the manifest chooses its user; where the manifest does (`runAsNonRoot`, or `runAsUser`), its
-/// maintainers have said how it runs, and harden hardens the rest.
+/// maintainers have said how it runs, and harden hardens the rest. `host_bound` says the
+/// workload is left alone whole for the host it needs.
 pub(in crate::kubernetes) fn others_images(
     workload: &Workload<'_>,
     alone: &[String],
+    host_bound: bool,
     context: &crate::kubernetes::Context,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
@@ -49,8 +51,10 @@ pub(in crate::kubernetes) fn others_images(
             None => versioned(reference),
         };
         // `runAsNonRoot` alone stops an image that starts as root; beside a container left alone
-        // (a CSI driver's root plugin, whose socket its sidecars share) no user is advised.
-        let advice = match alone.is_empty() {
+        // (a CSI driver's root plugin, whose socket its sidecars share), or in a workload the
+        // host it needs leaves alone whole (`hostNetwork`, a privileged container), no user is
+        // advised: harden would harden nothing more.
+        let advice = match alone.is_empty() && !host_bound {
             true => " (once you know the user it runs as, set runAsUser to it, and harden hardens the rest)",
             false => "",
         };
