@@ -272,7 +272,7 @@ fn need_of(source: &str, target: &str) -> Option<String> {
     let home = ["~", "$HOME", "${HOME}", "/home/", "/Users/"];
     home.iter().any(|h| source.starts_with(h)).then(|| {
         format!(
-            "mounts the host user's {source}, whose private files (a kubeconfig or key, mode 0600) only root or that user (`--user $(id -u):$(id -g)`) can read in the container"
+            "mounts the host user's {source}, whose private files (mode 0600: keys, passwords, a kubeconfig) only root or that user (`--user $(id -u):$(id -g)`) can read in the container"
         )
     })
 }
