@@ -117,11 +117,8 @@ pub fn harden(
     let mut possible = Vec::new();
     for (path, text) in templates.iter().filter(|(path, text)| !workloads::is_helm_test(path, text)) {
         // The workloads the values leave out may still take a value harden would change.
-        if let Ok(mut every) =
-            plan_template(path, text, templates, &helm::render_every_branch(text, &values), config, context)
-        {
-            possible.append(&mut every);
-        }
+        let every = helm::render_every_branch(text, &values);
+        possible.extend(plan_template(path, text, templates, &every, config, context).unwrap_or_default());
         let rendered = helm::render(text, &values);
         match plan_template(path, text, templates, &rendered, config, context) {
             Ok(mut workloads) => planned.append(&mut workloads),

@@ -4,20 +4,6 @@
 //! These are hints, taken only where the file says them literally (a string literal, or a flag's
 //! or environment variable's default); a port or path that comes from configuration is not seen.
 
-/// A listen on a port below 1024.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listen {
-    /// 1-based line in the file.
-    pub line: usize,
-    /// The port.
-    pub port: u16,
-    /// What sets it, when it is a default: `-addr` (a flag) or `PORT` (an environment variable).
-    pub via: Option<String>,
-    /// True for a struct field's literal (`Addr: ":443"`): a server's address, or a
-    /// configuration's default that its file or environment may set.
-    pub field: bool,
-}
-
 /// A path the program writes at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
@@ -111,6 +97,7 @@ mod writes;
 pub use constraints::named_for_other_os;
 pub use https::Https;
 use https::https_call;
+pub use listens::Listen;
 use listens::listens;
 use needles::{
     DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS, calls_into,

@@ -114,12 +114,9 @@ fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
     };
     // A configuration's default address (`Addr: ":443"`) is not the one the program listens on
     // where the image moves it (`ENV ADDRESS=":8080"`).
-    let moved = high_listen_env(facts, stage);
-    let listen = facts
-        .source
-        .listens
-        .iter()
-        .find(|l| !l.found.via.as_deref().is_some_and(set) && !(l.found.field && moved.is_some()))?;
+    let moved = high_listen_env(facts, stage).is_some();
+    let overridden = |l: &crate::source::gocode::Listen| l.via.as_deref().is_some_and(set) || (l.field && moved);
+    let listen = facts.source.listens.iter().find(|l| !overridden(&l.found))?;
     let what =
         format!("{}:{}{} listens on port {}", listen.file, listen.found.line, module_wide(facts), listen.found.port);
     let line = stage.from.line;

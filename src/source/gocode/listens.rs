@@ -2,7 +2,21 @@
 //! `Addr:`, a flag's default, a variable's fallback or an environment variable's default.
 
 use super::needles::LISTEN_CALLS;
-use super::{Listen, after, all_strings, first_string, flag_default};
+use super::{after, all_strings, first_string, flag_default};
+
+/// A listen on a port below 1024.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// The port.
+    pub port: u16,
+    /// What sets it, when it is a default: `-addr` (a flag) or `PORT` (an environment variable).
+    pub via: Option<String>,
+    /// True for a struct field's literal (`Addr: ":443"`): a server's address, or a
+    /// configuration's default that its file or environment may set.
+    pub field: bool,
+}
 
 /// The low ports a line listens on, pushed onto `out`; the variable's name where the port is a
 /// variable's fallback (`listen = ":80"`), which a flag may set.
