@@ -55,7 +55,9 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
         let line = line.as_str();
         let trimmed = line.trim();
         let dropped = scope.dropped();
-        if trimmed.starts_with("{{") && trimmed.ends_with("}}") && trimmed.matches("{{").count() == 1 {
+        // One action the whole line (a quoted `"{{ … }}"` inside it, as `tpl` takes, is its text).
+        let whole = trimmed.strip_prefix("{{").and_then(closing).is_some_and(|end| end + 4 == trimmed.len());
+        if whole {
             let action = trimmed[2..trimmed.len() - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
             if !control(action, values, &mut scope, evaluate) && !dropped {
                 match block_action(action, &scope) {
@@ -77,7 +79,7 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
         let mut rest = line;
         let mut wrote_block = false;
         while let Some(start) = rest.find("{{") {
-            let Some(end) = rest[start..].find("}}") else { break };
+            let Some(end) = closing(&rest[start + 2..]).map(|end| end + 2) else { break };
             let action = &rest[start + 2..start + end];
             let trimmed = action.trim_matches(|c: char| c == '-' || c.is_whitespace());
             // A branch inside the line (`{{- if .Values.digest }}@…{{- else }}:…{{- end }}`)
@@ -125,6 +127,25 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
     }
     drop_empty_before_entries(out)
 }
+/// Where the action that `text` opens (the text after its `{{`) closes: the first `}}` outside
+/// a quoted string (`tpl "{{ .Values.affinity }}" .` quotes a template of its own).
+fn closing(text: &str) -> Option<usize> {
+    let mut quoted = false;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            // An escaped character inside quotes (`\"`) is text.
+            '\\' if quoted => {
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '}' if !quoted && text[i..].starts_with("}}") => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The comment written under a `securityContext:` whose value a helper or a value changed on
 /// the way writes (`{{- include "capsule.podSecurityContext" . | nindent 8 }}`): what it holds is
 /// not known.
@@ -476,6 +497,14 @@ readOnly: false
         let container = &parsed["spec"]["containers"][0];
         assert_eq!(container["image"], Value::from("acme/gk:v3"), "{}", rendered.text);
         assert_eq!(container["args"], Value::from(vec!["--a", "--b"]), "{}", rendered.text);
+    }
+
+    #[test]
+    fn a_quoted_template_inside_an_action_is_its_text() {
+        let template = "spec:\n  {{- if tpl \"{{ .Values.affinity }}\" . | contains \"nodeSelectorTerms\" }}\n  affinity: {}\n  {{- end }}\n  containers:\n  - name: app\n    image: {{ \"a \\\"}}\\\" b\" | quote }}\n";
+        let (rendered, parsed) = rendered("affinity: {}\n", template);
+        assert_eq!(parsed["spec"]["containers"][0]["name"], Value::from("app"), "{}", rendered.text);
+        assert!(!rendered.text.contains("{{"), "{}", rendered.text);
     }
 
     #[test]
