@@ -11,7 +11,7 @@ use super::{Blocker, module_wide};
 /// The first piece of evidence that the program binds a port below 1024, as a refusal that
 /// says what to set instead when a flag or variable sets the port.
 pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
-    let LowPort { line, what, setting } = low_port_evidence(facts)?;
+    let LowPort { line, what, setting, several } = low_port_evidence(facts)?;
     let stage = facts.runtime_stage();
     // Only a program harden builds, or a binary on a shell-less base, moves once the port does.
     let shell_less = facts.base_image(stage).is_some_and(|b| b.family().is_shell_less());
@@ -19,6 +19,7 @@ pub fn privileged_port(facts: &Facts<'_>) -> Option<Blocker> {
     let then = if movable { " and harden will run it as 65532" } else { "" };
     let fix = match setting {
         Some(setting) => format!("set {setting} to a port of 1024 or more"),
+        None if several => "move the program to ports of 1024 or more".into(),
         None => "move the program to a port of 1024 or more".into(),
     };
     Some((
@@ -43,6 +44,8 @@ struct LowPort {
     line: usize,
     what: String,
     setting: Option<String>,
+    /// True when it binds several such ports.
+    several: bool,
 }
 
 /// The first piece of evidence that the program binds a port below 1024.
@@ -52,7 +55,8 @@ fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
         return None;
     }
     let stage = facts.runtime_stage();
-    let blocked = |line: usize, what: String, setting: Option<String>| Some(LowPort { line, what, setting });
+    let blocked =
+        |line: usize, what: String, setting: Option<String>| Some(LowPort { line, what, setting, several: false });
     for (i, inst) in stage.instructions.iter().enumerate() {
         match &inst.body {
             Body::Expose(ports) => {
@@ -116,13 +120,34 @@ fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
     // where the image moves it (`ENV ADDRESS=":8080"`).
     let moved = high_listen_env(facts, stage).is_some();
     let overridden = |l: &crate::source::gocode::Listen| l.via.as_deref().is_some_and(set) || (l.field && moved);
-    let listen = facts.source.listens.iter().find(|l| !overridden(&l.found))?;
+    let mut listens = facts.source.listens.iter().filter(|l| !overridden(&l.found));
+    let listen = listens.next()?;
     let what =
         format!("{}:{}{} listens on port {}", listen.file, listen.found.line, module_wide(facts), listen.found.port);
+    let what = match &listen.found.via {
+        Some(via) => format!("{what} by default ({via})"),
+        None => what,
+    };
+    // Other low ports it listens on (a DHCP server's 67 beside its TFTP 69) are named too: one
+    // setting moved leaves the others.
+    let mut others: Vec<String> = Vec::new();
+    for l in listens.filter(|l| l.found.port != listen.found.port) {
+        let other = match &l.found.via {
+            Some(via) => format!("{} ({via})", l.found.port),
+            None => format!("{} ({}:{})", l.found.port, l.file, l.found.line),
+        };
+        if !others.iter().any(|o| o.starts_with(&format!("{} ", l.found.port))) {
+            others.push(other);
+        }
+    }
     let line = stage.from.line;
-    match &listen.found.via {
-        Some(via) => blocked(line, format!("{what} by default ({via})"), Some(via.clone())),
-        None => blocked(line, what, None),
+    match others.as_slice() {
+        [] => blocked(line, what, listen.found.via.clone()),
+        [one] => Some(LowPort { line, what: format!("{what}, and on {one}"), setting: None, several: true }),
+        [first @ .., last] => {
+            let what = format!("{what}, and on {} and {last}", first.join(", "));
+            Some(LowPort { line, what, setting: None, several: true })
+        }
     }
 }
 
