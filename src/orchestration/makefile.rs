@@ -169,7 +169,7 @@ fn closing_dropped(word: &str) -> &str {
 }
 
 /// The build one `docker build` command's words (after `build`) describe; `None` when its
-/// Dockerfile or context is not literal or it names no image.
+/// Dockerfile or context is not literal, or it names no image and gives no build argument.
 pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
     let (mut images, mut file, mut target, mut context, mut args) = (Vec::new(), None, None, None, Vec::new());
     let mut words = words.iter();
@@ -194,7 +194,10 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
     // `-f` is taken from where make runs; without it, the Dockerfile is the context's.
     let context = context?;
     let relative = file.map_or_else(|| Path::new(context).join("Dockerfile"), |f| Path::new(f).to_path_buf());
-    if images.is_empty() || context.contains('$') || file.is_some_and(|f| f.contains('$')) || relative.is_absolute() {
+    // A build whose tags are not literal (`$(IMAGE)-$(ARCH)` of a `$(shell …)`) still gives its
+    // Dockerfile its arguments.
+    let unnamed = images.is_empty() && args.is_empty();
+    if unnamed || context.contains('$') || file.is_some_and(|f| f.contains('$')) || relative.is_absolute() {
         return None;
     }
     Some(Build {
@@ -352,6 +355,14 @@ mod tests {
             .map(|(n, v)| (n.to_string(), v.to_string()));
         assert_eq!(args, want, "an argument from the environment or an unset variable is not known");
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["contour"]);
+        // prometheus-adapter's: a tag of a `$(shell …)` value names no image, and the Go version
+        // is still passed.
+        let mut repo = Repository::default();
+        let makefile = "ARCH?=$(shell go env GOARCH)\nGO_VERSION?=1.22.5\ncontainer:\n\tdocker build -t $(REGISTRY)/adapter-$(ARCH):$(TAG) --build-arg GO_VERSION=$(GO_VERSION) .\n";
+        repo.read_build_commands(Path::new("Makefile"), makefile);
+        let args = repo.for_dockerfile(Path::new("Dockerfile")).agreed_build_args();
+        assert_eq!(args, [("GO_VERSION".to_string(), "1.22.5".to_string())]);
+        assert!(repo.image_names(Path::new("Dockerfile")).iter().all(|n| n != "adapter-$(ARCH)"));
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     if matches!(plan.runtime, RuntimePlan::Keep)
         && let Some((image, since)) = facts.base_image(runtime).and_then(|i| past_end_of_life(i).map(|s| (i, s)))
     {
-        let fix = move_to_supported(runtime, "the runtime", |tag| tag);
+        let fix = move_to_supported(facts, runtime, "the runtime", |tag| tag);
         let message = format!(
             "{} is past end of life (since {since}): its packages get no more security fixes; {fix}",
             super::images::as_written(runtime, image)
@@ -63,7 +63,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let Some((image, since)) = facts.base_image(stage).and_then(|i| past_end_of_life(i).map(|s| (i, s))) else {
             continue;
         };
-        let fix = move_to_supported(stage, "the stage", |tag| tag);
+        let fix = move_to_supported(facts, stage, "the stage", |tag| tag);
         let message = format!(
             "{} is past end of life (since {since}): the {data} the runtime copies from stage {} get no more updates; {fix}",
             super::images::as_written(stage, image),
@@ -86,8 +86,9 @@ fn past_end_of_life(image: &ImageRef) -> Option<String> {
 
 /// The advice for a stage on a release past end of life or support: where a build argument's
 /// default names the release, that default is what to raise (a build passing a newer one is not
-/// affected). `release` takes the release's part of the tag (`1.22` of `1.22-alpine${ALPINE}`).
-pub(super) fn move_to_supported(stage: &Stage, what: &str, release: fn(&str) -> &str) -> String {
+/// affected), and where the build passes it (a Makefile's `--build-arg`), there. `release` takes
+/// the release's part of the tag (`1.22` of `1.22-alpine${ALPINE}`).
+pub(super) fn move_to_supported(facts: &Facts<'_>, stage: &Stage, what: &str, release: fn(&str) -> &str) -> String {
     // The variables that give the release: those of the tag (`alpine:${ALPINE_VERSION}`), or
     // one that is the whole image (`${RUNTIME}`), not a registry prefix (`${MIRROR}alpine:3.19`).
     let image = &stage.from.image;
@@ -97,8 +98,17 @@ pub(super) fn move_to_supported(stage: &Stage, what: &str, release: fn(&str) -> 
         None if crate::dockerfile::variables::only_variable(image).is_some() => image,
         None => "",
     };
-    match crate::dockerfile::variables::names(release_part).as_slice() {
+    // Arguments the build passes (`--build-arg GO_VERSION=$(GO_VERSION)` in a Makefile) are
+    // raised where it passes them.
+    let passed = &facts.source.orchestration.build_args;
+    let given = |name: &&str| {
+        passed.iter().find(|a| a.name == *name).map(|a| format!("{name} ({}, given by {})", a.value, a.origin))
+    };
+    let names = crate::dockerfile::variables::names(release_part);
+    let given: Vec<String> = names.iter().filter_map(given).collect();
+    match names.as_slice() {
         [] => format!("move {what} to a supported release"),
+        _ if given.len() == names.len() => format!("raise {} to a supported release", given.join(" and ")),
         names => format!(
             "raise the default of {} to a supported release (a build that passes a supported one is not affected)",
             names.join(" and ")

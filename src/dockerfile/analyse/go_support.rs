@@ -29,21 +29,21 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         if let Some(since) = version.past_support() {
             let message = format!(
                 "the program is built with Go {version}, past support since {since}: the standard library it carries (crypto/tls, net/http) gets no more security fixes; {}, Go {oldest} or later (harden does not: a newer Go can ask for code changes)",
-                raise(stage)
+                raise(facts, stage)
             );
             out.push(Finding::new(&rules::GO_PAST_SUPPORT, stage.from.line, message));
         }
         if let Some(line) = older_than_module(facts, stage, version).filter(|_| local) {
             let message = format!(
                 "Go {version} builds a module whose go.mod says `go {line}`: the go command refuses it (\"go.mod requires go >= {line}\"), as golang images keep it to their own toolchain (GOTOOLCHAIN=local); {}, Go {} or later",
-                raise(stage),
+                raise(facts, stage),
                 GoVersion::parse(&line).unwrap_or(version).max(oldest)
             );
             out.push(Finding::new(&rules::GO_OLDER_THAN_MODULE, stage.from.line, message));
         } else if let Some((written, error)) = unreadable_module(facts, stage, upto, version) {
             let message = format!(
                 "Go {version} cannot read this module's go.mod: {written} came with Go 1.21, and older go commands stop at it (\"{error}\"); {}, Go {} or later",
-                raise(stage),
+                raise(facts, stage),
                 module_go(facts).unwrap_or(oldest).max(oldest)
             );
             out.push(Finding::new(&rules::GO_OLDER_THAN_MODULE, stage.from.line, message));
@@ -97,6 +97,6 @@ fn module_go(facts: &Facts<'_>) -> Option<GoVersion> {
 }
 
 /// What to raise: the build arguments the Go release comes from, else the build itself.
-fn raise(stage: &Stage) -> String {
-    super::end_of_life::move_to_supported(stage, "the build", |tag| tag.split('-').next().unwrap_or(tag))
+fn raise(facts: &Facts<'_>, stage: &Stage) -> String {
+    super::end_of_life::move_to_supported(facts, stage, "the build", |tag| tag.split('-').next().unwrap_or(tag))
 }
