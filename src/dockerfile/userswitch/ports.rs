@@ -118,7 +118,7 @@ fn low_port_evidence(facts: &Facts<'_>) -> Option<LowPort> {
     };
     // A configuration's default address (`Addr: ":443"`) is not the one the program listens on
     // where the image moves it (`ENV ADDRESS=":8080"`).
-    let moved = high_listen_env(facts, stage).is_some();
+    let moved = sets_high_listen_env(facts, stage);
     let overridden = |l: &crate::source::gocode::Listen| l.via.as_deref().is_some_and(set) || (l.field && moved);
     let mut listens = facts.source.listens.iter().filter(|l| !overridden(&l.found));
     let listen = listens.next()?;
@@ -162,15 +162,15 @@ pub fn listen_env<'p>(facts: &Facts<'_>, pairs: &'p [(String, String)]) -> Optio
     })
 }
 
-/// The first variable the runtime stage's `ENV`s set to a listen address or port of 1024 or
-/// more, named for one (`ADDRESS=":8080"`, `PORT=8080`).
-fn high_listen_env<'s>(facts: &Facts<'_>, stage: &'s Stage) -> Option<&'s str> {
-    stage.instructions.iter().enumerate().find_map(|(i, inst)| {
-        let Body::Env(pairs) = &inst.body else { return None };
-        pairs.iter().find_map(|(name, written)| {
+/// True when the runtime stage's `ENV`s set a variable named for a listen address or port
+/// (`ADDRESS=":8080"`, `PORT=8080`) to a port of 1024 or more.
+fn sets_high_listen_env(facts: &Facts<'_>, stage: &Stage) -> bool {
+    stage.instructions.iter().enumerate().any(|(i, inst)| {
+        let Body::Env(pairs) = &inst.body else { return false };
+        pairs.iter().any(|(name, written)| {
             let (value, _) = expand(facts, stage, i, written);
-            let port: u16 = value.trim_matches('"').rsplit(':').next()?.parse().ok()?;
-            (port >= 1024 && says_listen(name)).then_some(name.as_str())
+            let port = value.trim_matches('"').rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+            port.is_some_and(|port| port >= 1024) && says_listen(name)
         })
     })
 }
