@@ -7,6 +7,7 @@
 mod action;
 mod render;
 mod scope;
+mod text;
 
 use std::path::PathBuf;
 

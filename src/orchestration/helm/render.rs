@@ -11,6 +11,7 @@ use yaml_serde::Value;
 
 use super::action::{action_value, split_top};
 use super::scope::{Scope, control, values_path};
+use super::text::{closing, logical_lines, without_comments};
 
 /// A block a template takes whole from `values.yaml` (`{{- toYaml .Values.podSecurityContext |
 /// nindent 8 }}`), and where its value sits in the rendered text.
@@ -127,25 +128,6 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
     }
     drop_empty_before_entries(out)
 }
-/// Where the action that `text` opens (the text after its `{{`) closes: the first `}}` outside
-/// a quoted string (`tpl "{{ .Values.affinity }}" .` quotes a template of its own).
-fn closing(text: &str) -> Option<usize> {
-    let mut quoted = false;
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            // An escaped character inside quotes (`\"`) is text.
-            '\\' if quoted => {
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            '}' if !quoted && text[i..].starts_with("}}") => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// The comment written under a `securityContext:` whose value a helper or a value changed on
 /// the way writes (`{{- include "capsule.podSecurityContext" . | nindent 8 }}`): what it holds is
 /// not known.
@@ -196,43 +178,6 @@ fn mark_helper_written(out: &mut Rendered, action: &str) {
     }
 }
 
-/// The template's lines, an action written over several lines joined into one.
-fn logical_lines(template: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut open = false;
-    for line in template.lines() {
-        match (open, out.last_mut()) {
-            (true, Some(last)) => {
-                last.push(' ');
-                last.push_str(line.trim());
-            }
-            _ => out.push(line.to_string()),
-        }
-        let last = out.last().map(String::as_str).unwrap_or_default();
-        open = last.matches("{{").count() > last.matches("}}").count();
-    }
-    out
-}
-
-/// The line without its comment actions (`{{- /* … */ -}}`); `None` for a line that held
-/// nothing else.
-fn without_comments(line: &str) -> Option<String> {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(start) = rest.find("{{") {
-        let inner = rest[start + 2..].trim_start_matches('-').trim_start();
-        let closed = inner.strip_prefix("/*").and_then(|c| c.find("*/").map(|at| &c[at + 2..]));
-        let Some(after) = closed.and_then(|c| c.find("}}").map(|at| &c[at + 2..])) else {
-            out.push_str(&rest[..start + 2]);
-            rest = &rest[start + 2..];
-            continue;
-        };
-        out.push_str(&rest[..start]);
-        rest = after;
-    }
-    out.push_str(rest);
-    (out.trim().len() == line.trim().len() || !out.trim().is_empty()).then_some(out)
-}
 /// The `values.yaml` path and indent of an action that writes a value whole as YAML at an indent
 /// (`toYaml .Values.podSecurityContext | nindent 8`, `.Values.x | toYaml | indent 4`); none for
 /// one that changes it on the way (`omit`, `merge`, `tpl`) or names no value.
