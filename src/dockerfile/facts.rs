@@ -203,9 +203,7 @@ impl<'a> Facts<'a> {
     /// of its own (run with `--target`), and the stages they are built on, in the file's order.
     pub fn program_stages(&self) -> Vec<&'a Stage> {
         let runtime = self.runtime_stage();
-        let own_command =
-            |s: &&Stage| s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
-        let runs = self.df.stages.iter().filter(|s| s.index == runtime.index || own_command(s));
+        let runs = self.df.stages.iter().filter(|s| s.index == runtime.index || s.own_command().is_some());
         let mut lineage: Vec<&Stage> = runs.flat_map(|s| std::iter::once(s).chain(self.ancestors(s))).collect();
         lineage.sort_by_key(|s| s.index);
         lineage.dedup_by_key(|s| s.index);

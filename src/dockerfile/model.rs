@@ -331,6 +331,15 @@ impl Stage {
     pub fn reference(&self) -> String {
         self.from.alias.clone().unwrap_or_else(|| self.index.to_string())
     }
+
+    /// The stage's first command of its own, a CMD or ENTRYPOINT that names one: an empty one
+    /// (`ENTRYPOINT []`) only clears its base's.
+    pub fn own_command(&self) -> Option<&Instruction> {
+        self.instructions.iter().find(|i| match &i.body {
+            Body::Cmd(form) | Body::Entrypoint(form) => !form.words().is_empty(),
+            _ => false,
+        })
+    }
 }
 
 fn keyword_span(inst: &Ast<'_>) -> Range<usize> {

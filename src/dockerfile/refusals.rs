@@ -37,10 +37,12 @@ pub(super) fn outside_image_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
 /// minimal one (`scratch-release` beside `alpine`): the final stage's shell is its purpose.
 pub(super) fn shell_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
-    let minimal = facts.df.stages.iter().filter(|s| s.index != stage.index).find(|s| {
-        let own_command = s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)));
-        own_command && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
-    });
+    let minimal = facts
+        .df
+        .stages
+        .iter()
+        .filter(|s| s.index != stage.index)
+        .find(|s| s.own_command().is_some() && facts.base_image(s).is_some_and(|b| b.family().is_shell_less()));
     let Some(minimal) = minimal else { return named_flavour(facts) };
     Err((
         &rules::SECOND_RUNTIME,
@@ -67,18 +69,11 @@ fn named_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
         && alias.to_ascii_lowercase().split(['-', '_', '.']).any(|w| w == distribution);
     // Another runtime: a stage with a command of its own that no stage copies from (a builder).
     let copied_from = |name: &str| {
-        let copies = facts.df.stages.iter().flat_map(|s| &s.instructions);
-        copies
-            .filter_map(|i| match &i.body {
-                Body::Copy(c) => c.from.as_deref(),
-                _ => None,
-            })
-            .any(|from| from == name)
+        let mut all = facts.df.stages.iter().flat_map(|s| &s.instructions);
+        all.any(|i| matches!(&i.body, Body::Copy(c) if c.from.as_deref() == Some(name)))
     };
-    let other = facts.df.stages.iter().filter(|s| s.index != stage.index).find(|s| {
-        s.instructions.iter().any(|i| matches!(i.body, Body::Cmd(_) | Body::Entrypoint(_)))
-            && !copied_from(&s.reference())
-    });
+    let mut others = facts.df.stages.iter().filter(|s| s.index != stage.index);
+    let other = others.find(|s| s.own_command().is_some() && !copied_from(&s.reference()));
     match other.filter(|_| named) {
         Some(other) => Err((
             &rules::SECOND_RUNTIME,

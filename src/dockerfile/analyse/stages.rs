@@ -43,11 +43,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let runtime_chain: Vec<usize> =
         std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s)).map(|s| s.index).collect();
     for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
-        // An empty one (`ENTRYPOINT []`) only clears its base's: no command of its own.
-        let own_command = stage.instructions.iter().find(|i| match &i.body {
-            Body::Cmd(form) | Body::Entrypoint(form) => !form.words().is_empty(),
-            _ => false,
-        });
+        let own_command = stage.own_command();
         // Its distroless base past end of life still moves on (HD118).
         let eol =
             if leaves_eol_base(facts, stage) { " (its base past end of life still moves to debian13)" } else { "" };
