@@ -32,6 +32,9 @@ impl GoVersion {
     /// The first Go that ships no standard library built beforehand: before it, a golang image
     /// carried `net` and `os/user` compiled with cgo, linked in even where no gcc is left.
     pub const NO_PREBUILT_STD: GoVersion = GoVersion { major: 1, minor: 20 };
+    /// The first Go whose `go get` in module mode only edits `go.mod` and downloads: it builds
+    /// nothing.
+    pub const GET_BUILDS_NOTHING: GoVersion = GoVersion { major: 1, minor: 18 };
 
     /// The newest Go release harden knows of (the table below is what was out when this release
     /// of harden was made, December 2026).

@@ -29,8 +29,9 @@ pub struct PackageRun {
     pub stage: usize,
     /// Instruction index within the stage.
     pub instr: usize,
-    /// True when it compiles (anything but `go mod …` and `go work …`, which only write module
-    /// files and download), so it wants the build cache too.
+    /// True when it compiles (anything but `go mod …`, `go work …` and a module-mode `go get` of
+    /// Go 1.18 or later, which only write module files and download), so it wants the build
+    /// cache too.
     pub compiles: bool,
     /// True for an exec-form `RUN ["go", …]`, which harden does not edit.
     pub exec_form: bool,
@@ -54,7 +55,11 @@ pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
                 let loading: Vec<_> =
                     run.commands.iter().filter(|c| !NO_PACKAGES.contains(&c.subcommand.as_str())).collect();
                 if run.exec_form || !loading.is_empty() {
-                    let compiles = loading.iter().any(|c| !matches!(c.subcommand.as_str(), "mod" | "work"));
+                    let compiles = loading.iter().any(|c| match c.subcommand.as_str() {
+                        "mod" | "work" => false,
+                        "get" => gets_build(facts, stage, i),
+                        _ => true,
+                    });
                     out.push(PackageRun { stage: stage.index, instr: i, compiles, exec_form: run.exec_form });
                 }
             } else if runs_package_tool(inst) {
@@ -63,6 +68,13 @@ pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
         }
     }
     out
+}
+
+/// True when a `go get` at instruction `upto` of `stage` builds what it fetches: in GOPATH mode,
+/// or with a Go before 1.18 (an unknown Go is taken as a current one).
+fn gets_build(facts: &Facts<'_>, stage: &Stage, upto: usize) -> bool {
+    facts.gopath_mode(stage, upto).is_some()
+        || facts.go_version(stage, upto).is_some_and(|v| v < GoVersion::GET_BUILDS_NOTHING)
 }
 
 /// True when the `RUN` runs a linter on packages: golangci-lint only through `run` (its

@@ -66,6 +66,9 @@ pub struct Context {
     /// True when the repository's manifests run images it builds: then an image it does not
     /// build is another project's.
     pub runs_own_images: bool,
+    /// The names the repository's own images may be published under: its Go module's owner and
+    /// project (`github.com/acme/fleet` → `acme`, `fleet`); empty where no `go.mod` says.
+    pub project_names: Vec<String>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
     /// change without it.
@@ -157,6 +160,15 @@ impl Context {
         running.starts_with("ko://") || self.images_built.contains(&crate::orchestration::image_name(&running))
     }
 
+    /// True when an image (`centos/tools`, `ghcr.io/acme/web`) names none of the project's names
+    /// in its namespace or its own name (nor holds one: `gcr.io/k8s-staging-fleet`,
+    /// `payments/ledger-api`): another project's, where those are known.
+    pub fn foreign_image(&self, reference: &str) -> bool {
+        let path = crate::orchestration::without_tag(reference).to_ascii_lowercase();
+        let ours = |part: &str| self.project_names.iter().any(|name| part.contains(name.as_str()));
+        !self.project_names.is_empty() && !path.split('/').any(ours)
+    }
+
     /// The kustomization that runs another image in place of `image` (`newName`), when one does.
     pub fn renamed_by(&self, image: &str) -> Option<&str> {
         self.renaming(image).filter(|set| set.new_name.is_some()).map(|set| set.kustomization.as_str())
@@ -170,6 +182,18 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_is_another_projects_when_nothing_in_its_name_is_the_projects() {
+        let mut context = Context { project_names: vec!["acme".into(), "fleet".into()], ..Context::default() };
+        assert!(context.foreign_image("centos/tools"));
+        assert!(context.foreign_image("quay.io/jetstack/cert-manager-controller:v1.16.0"));
+        assert!(!context.foreign_image("ghcr.io/acme/agent:1.0"), "the owner's namespace");
+        assert!(!context.foreign_image("gcr.io/k8s-staging-fleet/agent:1.0"), "a namespace holding the project");
+        assert!(!context.foreign_image("registry.internal/payments/fleet-api:2.4.0"), "the project's name");
+        context.project_names.clear();
+        assert!(!context.foreign_image("centos/tools"), "not known without a go.mod");
+    }
 
     #[test]
     fn an_image_runs_with_the_name_and_tag_a_kustomization_gives_it() {

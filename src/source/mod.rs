@@ -7,6 +7,7 @@
 
 pub mod gocode;
 pub mod gomod;
+mod library_writes;
 pub mod make_builds;
 pub mod owned;
 pub mod rendered;
@@ -172,6 +173,7 @@ impl SourceFacts {
         }
         // The packages with a file that stands in for their cgo files when cgo is off.
         let mut without_cgo: Vec<String> = Vec::new();
+        let mut library_calls = Vec::new();
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
@@ -192,6 +194,7 @@ impl SourceFacts {
             if found.imports.iter().any(|i| i == "plugin") {
                 facts.plugin_hosts.push(file.clone());
             }
+            let library_call = library_writes::find(&code, &found.imports, &found.package);
             let package = facts.packages.entry(package_dir(&file)).or_default();
             package.main |= found.package == "main";
             package.imports.extend(found.imports);
@@ -199,6 +202,7 @@ impl SourceFacts {
             if found.test_support {
                 continue;
             }
+            library_calls.extend(library_call.map(|call| (file.clone(), call)));
             facts
                 .root_resources
                 .extend(found.root_resources.into_iter().map(|found| Located { file: file.clone(), found }));
@@ -214,6 +218,7 @@ impl SourceFacts {
             facts.home_writes.extend(found.home_writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }
         facts.cgo_only_files.retain(|f| !without_cgo.contains(&package_dir(f)));
+        facts.home_writes.extend(library_writes::in_context(library_calls, dir, &go_files));
         let mut assets: Vec<String> = listing
             .iter()
             .filter(|(name, kind)| if kind.is_dir() { is_asset_dir(name) } else { is_runtime_config(name) })

@@ -29,7 +29,14 @@ pub(super) fn unknown_output(facts: &Facts<'_>) -> Vec<Finding> {
 fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     // A runtime already shell-less and not root leaves nothing to say of the build's output.
     let runtime = facts.runtime_stage();
-    let shell_less = facts.base_or_written(runtime).is_some_and(|b| b.family().is_shell_less());
+    let base = facts.base_or_written(runtime);
+    let shell_less = base.as_ref().is_some_and(|b| b.family().is_shell_less());
+    // A distroless `:debug` tag keeps busybox's shell, on purpose.
+    let debug = base.as_ref().and_then(|b| b.tag.as_deref()).is_some_and(|t| t.contains("debug"));
+    let runtime_is = match debug {
+        true => "distroless (its :debug tag keeps busybox's shell)",
+        false => "shell-less",
+    };
     let numeric = facts.last_user(runtime).is_none_or(|(_, u)| super::super::analyse::is_numeric_user(u));
     if shell_less && numeric && !super::super::userswitch::runs_as_root(facts) {
         // Said of a build make or a script runs, so its flags are not taken as checked.
@@ -38,7 +45,7 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
             &rules::UNKNOWN_BUILD_OUTPUT,
             line,
             format!(
-                "no go build or go install of the program in the file (`{command}` builds it, which harden does not follow): the runtime is already shell-less and not root; the build's flags (-trimpath, -s -w) are for that step to set, unchecked here"
+                "no go build or go install of the program in the file (`{command}` builds it, which harden does not follow): the runtime is already {runtime_is} and not root; the build's flags (-trimpath, -s -w) are for that step to set, unchecked here"
             ),
         ));
     }
