@@ -18,25 +18,38 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
     dirs.retain(|d| d.starts_with(root) && *d != root);
     dirs.sort();
     dirs.dedup();
+    let scripts = std::cell::OnceCell::new();
     let mut out: Vec<(PathBuf, String)> = Vec::new();
     for dir in dirs {
         if out.iter().any(|(fork, _)| dir.starts_with(fork)) {
             continue;
         }
-        let Some(copy) = read(dir).filter(|m| !m.module.is_empty()) else { continue };
+        let Some(copy) = read(dir).filter(|m| !m.module.is_empty()) else {
+            let scripts = scripts.get_or_init(|| refreshing_scripts(root));
+            if let Some(why) = refreshed(root, dir, scripts) {
+                out.push((dir.to_path_buf(), why));
+            }
+            continue;
+        };
         let replacing = dir.ancestors().skip(1).take_while(|a| a.starts_with(root)).find_map(|above| {
             let module = read(above)?;
             let replaces = module.local_replaces.iter().any(|target| {
                 crate::orchestration::normalise(&above.join(target)) == crate::orchestration::normalise(dir)
             });
-            (replaces && !same_project(&module.module, &copy.module)).then(|| above.join("go.mod"))
+            replaces.then(|| (above.join("go.mod"), same_project(&module.module, &copy.module)))
         });
         let why = match replacing {
-            Some(go_mod) => format!(
+            // The project's own module it publishes from here (kcp's `staging/src/…`, replaced
+            // by its go.mod above): the source, not a copy.
+            Some((_, true)) => continue,
+            Some((go_mod, false)) => format!(
                 "a copy of {}, which {} replaces that module with: its Dockerfiles and manifests are that project's, kept here for its Go packages (harden them upstream)",
                 copy.module,
                 go_mod.strip_prefix(root).unwrap_or(&go_mod).display()
             ),
+            // A module of the project's own kept at its import path (`staging/src/github.com/
+            // acme/cli`, published from here to a repository of its own) is the source.
+            None if staged(root, dir, &copy.module) => continue,
             // GitHub reads only the root's `.github/`: one deeper came with a whole repository.
             None if dir.join(".github").is_dir() => format!(
                 "a copy of another repository (module {}, with a go.mod and a .github/ of its own): its Dockerfiles and manifests are kept as that repository has them (harden them where it lives)",
@@ -47,6 +60,66 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
         out.push((dir.to_path_buf(), why));
     }
     out
+}
+
+/// The repository's shell scripts (to three levels down, outside hidden directories and
+/// `vendor/`), with their text, relative to `root`.
+fn refreshing_scripts(root: &Path) -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let (path, name) = (entry.path(), entry.file_name().to_string_lossy().into_owned());
+            let kind = entry.file_type().ok();
+            if kind.is_some_and(|k| k.is_dir()) && depth > 0 && !name.starts_with('.') && name != "vendor" {
+                walk(&path, depth - 1, out);
+            } else if kind.is_some_and(|k| k.is_file()) && name.ends_with(".sh") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(root, 3, &mut paths);
+    let texts = paths.into_iter().filter_map(|p| Some((std::fs::read_to_string(&p).ok()?, p)));
+    texts.map(|(text, p)| (p.strip_prefix(root).unwrap_or(&p).to_path_buf(), text)).collect()
+}
+
+/// Why `dir` is another project's release that a script of the repository (`scripts`) refreshes:
+/// it deletes the directory (`rm -rf …/cluster-up`) and extracts it again from a download
+/// (`curl … | tar xz …/cluster-up`), so an edit made there is lost at the next update.
+fn refreshed(root: &Path, dir: &Path, scripts: &[(PathBuf, String)]) -> Option<String> {
+    let relative = dir.strip_prefix(root).ok()?.to_string_lossy().into_owned();
+    let names = |word: &str| {
+        let word = word.trim_matches(['"', '\'', '/']);
+        word == relative || word.ends_with(&format!("/{relative}"))
+    };
+    let inside = |script: &PathBuf| script.starts_with(&relative);
+    scripts.iter().filter(|(script, _)| !inside(script)).find_map(|(script, text)| {
+        let lines: Vec<&str> = text.lines().collect();
+        let removed = lines.iter().position(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words.first() == Some(&"rm") && words.iter().any(|w| w.starts_with("-rf") || w.starts_with("-fr"))
+                && words.iter().skip(1).any(|w| names(w))
+        })?;
+        let extracted = lines.iter().skip(removed + 1).position(|l| {
+            let unpacks = l.split_whitespace().any(|w| matches!(w, "tar" | "unzip" | "git"));
+            unpacks && l.split_whitespace().any(names)
+        })?;
+        Some(format!(
+            "another project's files, which {} deletes (line {}) and extracts again from a download (line {}): its Dockerfiles and manifests are that project's, and an edit made here is lost at the next update (harden them upstream)",
+            script.display(),
+            removed + 1,
+            removed + extracted + 2
+        ))
+    })
+}
+
+/// True when `dir` holds a module of the root module's project at its import path
+/// (`staging/src/github.com/kcp-dev/cli` for `github.com/kcp-dev/cli`), as Kubernetes' staging
+/// keeps the modules it publishes.
+fn staged(root: &Path, dir: &Path, module: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(root.join("go.mod")) else { return false };
+    let path = module.split('/').filter(|p| !(p.starts_with('v') && p[1..].parse::<u32>().is_ok()));
+    let path: PathBuf = path.collect();
+    dir.ends_with(&path) && same_project(&GoMod::parse(&text).module, module)
 }
 
 /// True when two module paths belong to one project: the same host and owner
