@@ -63,6 +63,8 @@ pub struct GoFile {
     pub test_support: bool,
     /// Listens on ports below 1024.
     pub listens: Vec<Listen>,
+    /// Gives the common libraries' server its port (a flag's default, a field set).
+    pub sets_server_port: bool,
     /// Paths written at run time.
     pub writes: Vec<Write>,
     /// Writes at a path a flag with no default gives when the program runs.
@@ -94,6 +96,7 @@ mod needles;
 mod starts;
 mod writes;
 
+pub use apiserver::SERVER_PORT_FLAG;
 pub use constraints::named_for_other_os;
 pub use https::Https;
 use https::https_call;

@@ -15,12 +15,14 @@ pub mod scripts;
 pub mod skaffold_sync;
 pub mod test_images;
 pub mod tilt;
+mod walk;
 
 use std::path::Path;
 
 pub use gomod::{CGO_MODULES, CXX_MODULES, GoMod};
 
 use crate::orchestration::Orchestration;
+use walk::{go_source, go_sources, read_go_file};
 
 /// Directory names that usually hold files a Go program reads at run time.
 const ASSET_DIRS: &[&str] = &[
@@ -120,9 +122,6 @@ pub struct Located<T> {
     pub found: T,
 }
 
-/// Go files larger than this are not read for hints (generated code, embedded data).
-const GO_FILE_LIMIT: u64 = 512 * 1024;
-
 impl SourceFacts {
     /// Looks at the build context `dir` (the directory holding `go.mod`), listing it once.
     pub fn collect(dir: &Path) -> Self {
@@ -174,6 +173,7 @@ impl SourceFacts {
         // The packages with a file that stands in for their cgo files when cgo is off.
         let mut without_cgo: Vec<String> = Vec::new();
         let mut library_calls = Vec::new();
+        let mut sets_server_port = false;
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
@@ -195,6 +195,7 @@ impl SourceFacts {
                 facts.plugin_hosts.push(file.clone());
             }
             let library_call = library_writes::find(&code, &found.imports, &found.package);
+            sets_server_port |= found.sets_server_port;
             let package = facts.packages.entry(package_dir(&file)).or_default();
             package.main |= found.package == "main";
             package.imports.extend(found.imports);
@@ -219,6 +220,10 @@ impl SourceFacts {
         }
         facts.cgo_only_files.retain(|f| !without_cgo.contains(&package_dir(f)));
         facts.home_writes.extend(library_writes::in_context(library_calls, dir, &go_files));
+        // The module's own default for the common libraries' server port holds in every file.
+        if sets_server_port {
+            facts.listens.retain(|l| l.found.via.as_deref() != Some(gocode::SERVER_PORT_FLAG));
+        }
         let mut assets: Vec<String> = listing
             .iter()
             .filter(|(name, kind)| if kind.is_dir() { is_asset_dir(name) } else { is_runtime_config(name) })
@@ -408,53 +413,6 @@ fn is_runtime_config(name: &str) -> bool {
         || lower.starts_with("goreleaser")
         || lower.starts_with("codecov");
     ext_ok && !build_file
-}
-
-/// The non-test Go files (into `go`) and shell scripts (into `scripts`) under `dir`, outside
-/// vendor/, testdata/, test and end-to-end test directories (their helpers are not the program),
-/// hidden directories and, in a module (`own_module`), the other modules it holds (a directory
-/// with a go.mod of its own: another image's program). Symbolic links are not followed.
-fn go_sources(dir: &Path, own_module: bool, go: &mut Vec<std::path::PathBuf>, scripts: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let (Ok(kind), Some(name)) = (entry.file_type(), entry.file_name().to_str().map(str::to_string)) else {
-            continue;
-        };
-        go_source(&entry.path(), &name, &kind, own_module, go, scripts);
-    }
-}
-
-/// One directory entry: a Go file or a shell script is kept, a directory is searched.
-fn go_source(
-    path: &Path,
-    name: &str,
-    kind: &std::fs::FileType,
-    own_module: bool,
-    go: &mut Vec<std::path::PathBuf>,
-    scripts: &mut Vec<std::path::PathBuf>,
-) {
-    if kind.is_dir() {
-        let passed_over = name.starts_with('.')
-            || matches!(name, "vendor" | "testdata" | "node_modules" | "e2e" | "test" | "tests")
-            || crate::discover::is_test_helper_package(name)
-            || (own_module && path.join("go.mod").is_file());
-        if !passed_over {
-            go_sources(path, own_module, go, scripts);
-        }
-    } else if kind.is_file() && name.ends_with(".go") && !name.ends_with("_test.go") {
-        go.push(path.to_path_buf());
-    } else if kind.is_file() && scripts::is_script_name(name) {
-        scripts.push(path.to_path_buf());
-    }
-}
-
-/// A Go file's (or script's) text, unless it is too large or not UTF-8.
-fn read_go_file(path: &Path) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
-    if file.metadata().ok()?.len() > GO_FILE_LIMIT {
-        return None;
-    }
-    std::io::read_to_string(file).ok()
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ const CERT_DIR: &str = "apiserver.local.config/certificates";
 /// The common libraries' server packages, whose `server.New` serves HTTP on port 80 by default.
 const PORT_80_SERVERS: &[&str] = &["github.com/weaveworks/common/server", "github.com/grafana/dskit/server"];
 
+/// The flag that moves the common libraries' server off port 80.
+pub const SERVER_PORT_FLAG: &str = "-server.http-listen-port";
+
 /// Adds to `file` the writes and listens the libraries make for it, unless its text chooses the
 /// certificates (`CertDirectory`, `CertFile`) or the port (`BindPort`) itself.
 pub fn library_defaults(text: &str, file: &mut GoFile) {
@@ -31,9 +34,12 @@ pub fn library_defaults(text: &str, file: &mut GoFile) {
     if let Some(line) = adapter.filter(|_| !chooses("BindPort")) {
         file.listens.push(Listen { line, port: 443, via: Some("-secure-port".into()), field: false });
     }
+    // A flag registered with the program's own default (`f.IntVar(&c.Server.HTTPListenPort,
+    // "server.http-listen-port", 3200, …)`, Tempo's) chooses the port too, for every file.
+    file.sets_server_port = chooses("HTTPListenPort") || text.contains("HTTPListenPort, \"");
     let common_server = PORT_80_SERVERS.iter().any(|p| text.contains(&format!("\"{p}\"")));
-    if let Some(line) = line_of("server.New(").filter(|_| common_server && !chooses("HTTPListenPort")) {
-        file.listens.push(Listen { line, port: 80, via: Some("-server.http-listen-port".into()), field: false });
+    if let Some(line) = line_of("server.New(").filter(|_| common_server && !file.sets_server_port) {
+        file.listens.push(Listen { line, port: 80, via: Some(SERVER_PORT_FLAG.into()), field: false });
     }
 }
 
@@ -56,6 +62,8 @@ mod tests {
         let file = scan(text);
         assert_eq!((file.listens[0].line, file.listens[0].port), (8, 80));
         assert!(scan(&text.replace("\ts, _", "\tcfg.HTTPListenPort = 8080\n\ts, _")).listens.is_empty());
+        let flag = "package app\n\nfunc (c *Config) Register(f *flag.FlagSet) {\n\tf.IntVar(&c.Server.HTTPListenPort, \"server.http-listen-port\", 3200, \"HTTP port.\")\n}\n";
+        assert!(scan(flag).sets_server_port, "a flag's default of the program's own");
     }
 
     #[test]
