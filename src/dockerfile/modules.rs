@@ -103,6 +103,16 @@ fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize>
     if facts.source.vendored || facts.builds().any(|(r, c)| r.stage == stage.index && c.downloads_no_modules()) {
         return None;
     }
+    // No go.mod in the context, or one the build makes (`go mod init`): nothing to copy first.
+    let makes_module = facts
+        .go_runs
+        .iter()
+        .filter(|r| r.stage == stage.index)
+        .flat_map(|r| &r.commands)
+        .any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "init"));
+    if makes_module || (facts.source.available && facts.source.go_mod.is_none()) {
+        return None;
+    }
     let first_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).map(|r| r.instr).min()?;
     if facts.gopath_mode(stage, first_go).is_some()
         || takes_module_cache(facts, stage)
