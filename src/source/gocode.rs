@@ -208,6 +208,7 @@ pub fn scan(text: &str) -> GoFile {
     out.imports_c = out.imports.iter().any(|i| i == "C");
     out.test_support = out.imports.iter().any(|i| i == "testing" || FUZZ_LIBRARIES.iter().any(|f| i.starts_with(f)));
     apiserver::library_defaults(text, &mut out);
+    out.root_resources.extend(needles::signals_processes(text, &out.imports));
     out
 }
 

@@ -130,10 +130,12 @@ impl<'a> Facts<'a> {
 const C_FLAG_VARIABLES: [&str; 4] = ["CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_LDFLAGS"];
 
 /// True when `-ldflags` link with the external (C) linker (`-linkmode=external`, `-linkmode
-/// external`), which Go refuses without cgo.
+/// external`, its value quoted inside the flags: `-linkmode "external"`), which Go refuses
+/// without cgo.
 fn links_externally(ldflags: &[String]) -> bool {
-    ldflags.iter().enumerate().any(|(i, word)| {
-        word == "-linkmode=external" || (word == "-linkmode" && ldflags.get(i + 1).is_some_and(|w| w == "external"))
+    let words: Vec<&str> = ldflags.iter().map(|w| w.trim_matches(['"', '\''])).collect();
+    words.iter().enumerate().any(|(i, word)| {
+        *word == "-linkmode=external" || (*word == "-linkmode" && words.get(i + 1) == Some(&"external"))
     })
 }
 

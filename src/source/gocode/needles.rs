@@ -131,3 +131,45 @@ pub(super) const FUZZ_LIBRARIES: &[&str] =
 /// files (not go-homedir's `homedir.Expand`, which only resolves a `~/` path the user gives).
 pub(super) const HOME_LOOKUPS: &[&str] =
     &["os.UserHomeDir()", "os.UserConfigDir()", "os.UserCacheDir()", "homedir.Dir()", "xdg.ConfigHome", "xdg.DataHome"];
+
+/// gopsutil's process packages, whose `Process` can signal any process by its pid.
+const PROCESS_PACKAGES: &[&str] = &[
+    "github.com/shirou/gopsutil/process",
+    "github.com/shirou/gopsutil/v3/process",
+    "github.com/shirou/gopsutil/v4/process",
+];
+
+/// The calls on a gopsutil `Process` that signal it.
+const PROCESS_SIGNALS: &[&str] = &[".Terminate()", ".Kill()", ".SendSignal("];
+
+/// Where a file (`text`, importing `imports`) signals another process through gopsutil (a sidecar
+/// that stops the training process it watches, in a pod sharing its process namespace): the
+/// kernel lets only that process's own user, or root, signal it.
+pub(super) fn signals_processes(text: &str, imports: &[String]) -> Option<super::RootResource> {
+    if !imports.iter().any(|i| PROCESS_PACKAGES.contains(&i.as_str())) {
+        return None;
+    }
+    let (at, call) = text.lines().enumerate().find_map(|(i, line)| {
+        let code = line.trim();
+        let call = PROCESS_SIGNALS.iter().find(|c| !code.starts_with("//") && code.contains(*c))?;
+        Some((i + 1, call.trim_matches(['.', '(', ')'])))
+    })?;
+    let what = format!("gopsutil's {call} (a signal to another process, which may be another user's)");
+    Some(super::RootResource { line: at, what })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signals_processes;
+
+    #[test]
+    fn signalling_another_process_is_root_s_but_reading_one_is_not() {
+        let imports = vec!["github.com/shirou/gopsutil/v3/process".to_string()];
+        let stop =
+            "package main\n\nfunc stop(pid int32) {\n\tp, _ := process.NewProcess(pid)\n\t_ = p.Terminate()\n}\n";
+        assert_eq!(signals_processes(stop, &imports).map(|r| r.line), Some(5));
+        let metrics = "package main\n\nfunc rss() uint64 {\n\tp, _ := process.NewProcess(int32(os.Getpid()))\n\tm, _ := p.MemoryInfo()\n\treturn m.RSS\n}\n";
+        assert!(signals_processes(metrics, &imports).is_none());
+        assert!(signals_processes(stop, &[]).is_none(), "another package's Terminate");
+    }
+}
