@@ -178,6 +178,7 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         // A low port the program binds, or a resource only root may use, is reason enough for
         // its root, whatever builds it.
         let blocker = super::notes::root_needed(facts)
+            .or_else(|| super::userswitch::root_check(facts))
             .or_else(|| super::userswitch::privileged_port(facts))
             .or_else(|| super::userswitch::root_resource(facts));
         // (A base the build chooses may set its own user: nothing to keep.)

@@ -53,9 +53,25 @@ fn module_wide(facts: &Facts<'_>) -> &'static str {
     }
 }
 
+/// The program refuses to run as any user but root (it tests its uid and stops), as a refusal:
+/// said before any other reason, as nothing else (a port, a resource) lets it run without root.
+pub fn root_check(facts: &Facts<'_>) -> Option<Blocker> {
+    let check = facts.source.root_resources.iter().find(|r| r.found.what == crate::source::gocode::ROOT_CHECK)?;
+    Some((
+        &rules::ROOT_RESOURCE,
+        facts.runtime_stage().from.line,
+        format!(
+            "{}:{}{} stops the program unless it runs as root (it tests its uid), so the user is left as it is",
+            check.file,
+            check.found.line,
+            module_wide(facts),
+        ),
+    ))
+}
+
 /// The first root-only resource the program's source uses (the Docker socket…), as a refusal.
 pub fn root_resource(facts: &Facts<'_>) -> Option<Blocker> {
-    let used = facts.source.root_resources.first()?;
+    let used = facts.source.root_resources.iter().find(|r| r.found.what != crate::source::gocode::ROOT_CHECK)?;
     Some((
         &rules::ROOT_RESOURCE,
         facts.runtime_stage().from.line,

@@ -102,6 +102,7 @@ pub use https::Https;
 use https::https_call;
 pub use listens::Listen;
 use listens::listens;
+pub use needles::ROOT_CHECK;
 use needles::{
     DATA_STORES, FLAG_CALLS, FUZZ_LIBRARIES, HOME_LOOKUPS, PROGRAM_STARTS, ROOT_RESOURCES, WRITE_CALLS, calls_into,
     import_qualifier,
@@ -209,6 +210,7 @@ pub fn scan(text: &str) -> GoFile {
     out.test_support = out.imports.iter().any(|i| i == "testing" || FUZZ_LIBRARIES.iter().any(|f| i.starts_with(f)));
     apiserver::library_defaults(text, &mut out);
     out.root_resources.extend(needles::signals_processes(text, &out.imports));
+    out.root_resources.extend(needles::root_check(text));
     out
 }
 

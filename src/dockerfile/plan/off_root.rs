@@ -81,6 +81,7 @@ fn user_switch(facts: &Facts<'_>, runtime: &RuntimePlan) -> Result<Writable, Ref
         return Err((&rules::RUNS_AS_ROOT, user_line, format!("the program runs as root{why}")));
     }
     let blocker = super::super::notes::root_needed(facts)
+        .or_else(|| userswitch::root_check(facts))
         .or_else(|| userswitch::privileged_port(facts))
         .or_else(|| userswitch::root_resource(facts))
         .or_else(|| userswitch::given_writes(facts))

@@ -158,9 +158,34 @@ pub(super) fn signals_processes(text: &str, imports: &[String]) -> Option<super:
     Some(super::RootResource { line: at, what })
 }
 
+/// Comparisons that ask whether the program runs as root.
+const NOT_ROOT: &[&str] = &["Geteuid() != 0", "Getuid() != 0", ".Uid != \"0\""];
+
+/// What a program that refuses to run as any user but root is said to use.
+pub const ROOT_CHECK: &str = "a check that it runs as root, which stops it as any other user";
+
+/// Where a file refuses to run unless it is root: a test of its uid (`os.Geteuid() != 0`,
+/// `user.Current()`'s `Uid != "0"`) whose next line ends it (returns an error, exits, panics).
+pub(super) fn root_check(text: &str) -> Option<super::RootResource> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let at = lines.windows(2).position(|pair| {
+        let stops = ["return", "Fatal", "os.Exit(", "panic("].iter().any(|s| pair[1].contains(s));
+        !pair[0].starts_with("//") && NOT_ROOT.iter().any(|c| pair[0].contains(c)) && stops && !pair[1].ends_with("nil")
+    })?;
+    Some(super::RootResource { line: at + 1, what: ROOT_CHECK.to_string() })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::signals_processes;
+    use super::{root_check, signals_processes};
+
+    #[test]
+    fn a_program_that_stops_unless_root_says_so() {
+        let check = "package worker\n\nfunc (c *Cmd) checkRoot() error {\n\tu, _ := user.Current()\n\tif u.Uid != \"0\" {\n\t\treturn ErrNotRoot\n\t}\n\treturn nil\n}\n";
+        assert_eq!(root_check(check).map(|r| r.line), Some(5));
+        let warns = "package main\n\nfunc main() {\n\tif os.Geteuid() != 0 {\n\t\tlog.Println(\"some checks need root\")\n\t}\n}\n";
+        assert!(root_check(warns).is_none(), "a warning lets it run");
+    }
 
     #[test]
     fn signalling_another_process_is_root_s_but_reading_one_is_not() {
