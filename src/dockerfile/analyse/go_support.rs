@@ -20,7 +20,10 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let make = facts.build_command().and(facts.toolchain_stage()).map(|s| (s.index, s.instructions.len()));
     for (index, upto) in go_builds.chain(make) {
         let stage = &facts.df.stages[index];
-        let Some(version) = facts.go_version(stage, upto).filter(|_| told.insert(index)) else { continue };
+        // Stages built on one that names the golang image (`FROM golang-builder`) are told of at
+        // that one, once.
+        let named = facts.ancestors(stage).last().unwrap_or(stage);
+        let Some(version) = facts.go_version(stage, upto).filter(|_| told.insert(named.index)) else { continue };
         // Where the go command may fetch go.mod's newer Go (not GOTOOLCHAIN=local), that Go builds.
         let local = keeps_its_toolchain(facts, stage, upto);
         let wanted = module_go(facts).filter(|_| !local && version >= GoVersion::REAL_MINIMUM);
@@ -29,9 +32,9 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         if let Some(since) = version.past_support() {
             let message = format!(
                 "the program is built with Go {version}, past support since {since}: the standard library it carries (crypto/tls, net/http) gets no more security fixes; {}, Go {oldest} or later (harden does not: a newer Go can ask for code changes)",
-                raise(facts, stage)
+                raise(facts, named)
             );
-            out.push(Finding::new(&rules::GO_PAST_SUPPORT, stage.from.line, message));
+            out.push(Finding::new(&rules::GO_PAST_SUPPORT, named.from.line, message));
         }
         if let Some(line) = older_than_module(facts, stage, version).filter(|_| local) {
             let message = format!(
