@@ -95,13 +95,15 @@ fn installs_chart(doc: &Value) -> bool {
     }
 }
 
-/// True when a document holds containers anywhere (a pod template inside a custom resource;
+/// True when a document holds containers anywhere (a pod template inside a custom resource, a
+/// Tekton Task's steps;
 /// an Argo Workflow template's single `container:` or `script:` with an image; a `template:`
 /// whose container the controller gives its image).
 fn holds_pods(value: &Value) -> bool {
     match value {
         Value::Mapping(map) => map.iter().any(|(key, child)| {
-            let containers = key.as_str() == Some("containers")
+            // Tekton's Task and TaskRun run their `steps` (and `sidecars`) as a pod's containers.
+            let containers = matches!(key.as_str(), Some("containers" | "steps" | "sidecars"))
                 && child.as_sequence().is_some_and(|list| list.iter().any(|c| c.get("image").is_some()));
             let single = matches!(key.as_str(), Some("container" | "script")) && child.get("image").is_some();
             // A pod template whose controller supplies the image (Argo Events' EventSource and
@@ -150,5 +152,11 @@ mod tests {
         assert_eq!(reason(&docs("kind: Namespace\n")).unwrap(), "no workload to harden (kinds: Namespace)");
         let directory = "kind: Application\nspec:\n  source:\n    path: apps/web\n";
         assert_eq!(reason(&docs(directory)).unwrap(), "no workload to harden (kinds: Application)");
+        let task = "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps:\n    - name: build\n      image: golang:1.26\n      script: go build ./...\n";
+        let why = reason(&docs(task)).unwrap();
+        assert!(
+            why.starts_with("custom resources whose controller makes pods") && why.contains("(kinds: Task)"),
+            "{why}"
+        );
     }
 }
