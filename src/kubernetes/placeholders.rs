@@ -36,7 +36,14 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
                 .find_map(|(at, _)| upper_name(&value[at..]).map(|name| written(value, at, name)));
             // envsubst's unbraced `$IMAGE_URL` too.
             let bare = || value.match_indices('$').find_map(|(at, _)| bare_name(&value[at + 1..]));
-            return braced.or_else(bare);
+            // No image reference holds `<`: any text between angle brackets is for a reader to
+            // fill in (`<DPDK testpmd image>`).
+            let angled = || {
+                let at = value.find('<')?;
+                let end = value[at..].find('>').filter(|end| *end > 1)?;
+                Some(value[at..=at + end].to_string())
+            };
+            return braced.or_else(bare).or_else(angled);
         }
         let value = value.trim_start_matches(['"', '\'']);
         // `<NAME>` only in an image: elsewhere it is text (`"<b>"`, a document's example).
@@ -88,6 +95,7 @@ mod tests {
         assert_eq!(placeholder("  image: ${IMG}\n").as_deref(), Some("${IMG}"));
         assert_eq!(placeholder("  image: $IMAGE_URL\n").as_deref(), Some("$IMAGE_URL"));
         assert_eq!(placeholder("  image: <YOUR-CONTAINER>\n").as_deref(), Some("<YOUR-CONTAINER>"));
+        assert_eq!(placeholder("  image: <DPDK testpmd image>\n").as_deref(), Some("<DPDK testpmd image>"));
         assert_eq!(placeholder("  image: ghcr.io/acme/app:1.0@sha256:ab\n"), None);
         let tag = "containers:\n- name: autoscaler\n  image: registry.k8s.io/cpa/autoscaler:{LATEST_RELEASE}\n";
         assert_eq!(placeholder(tag).as_deref(), Some("{LATEST_RELEASE}"));
