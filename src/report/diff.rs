@@ -14,6 +14,7 @@ use crate::run::{FileReport, Status};
 const KEEPS: &[&str] = &[
     crate::rules::RUNS_AS_ROOT.id,
     crate::rules::FAT_RUNTIME.id,
+    crate::rules::UNKNOWN_BUILD_OUTPUT.id,
     crate::rules::PRIVILEGED_PORT_CONTAINER.id,
     crate::rules::HOST_PATH.id,
     crate::rules::HOST_NAMESPACE.id,
@@ -79,8 +80,12 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 // What leaves a workload alone is told at any severity (an example's at info), and
                 // so is a kept runtime that points at its reason (`(HD131 says why)`). The user's
                 // finding before the runtime's: who the program runs as matters most.
+                // A build harden does not follow keeps the runtime whatever the severity it is said at.
                 let told = |f: &&&Finding| {
-                    f.severity > Severity::Info || report.kind == Kind::Kubernetes || pointed_at(f, &open).is_some()
+                    f.severity > Severity::Info
+                        || report.kind == Kind::Kubernetes
+                        || pointed_at(f, &open).is_some()
+                        || f.rule == crate::rules::UNKNOWN_BUILD_OUTPUT.id
                 };
                 let kept = KEEPS.iter().find_map(|rule| open.iter().filter(told).find(|f| f.rule == *rule));
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
@@ -216,6 +221,15 @@ mod tests {
         two.findings.push(info(&crate::rules::RUNTIME_NEEDS_SHELL, "the runtime stage runs `chown`"));
         let note = super::notes(&[two], true);
         assert!(note.contains("(HD101 the runtime stage runs on alpine:3.21; harden keeps it (HD131 and HD135 say why); HD131 no go build"), "{note}");
+        // A build harden does not follow, told at info, is why the file is kept, before a
+        // warning about a tag (OCM's ubi-micro:latest).
+        let mut made = report("build/Dockerfile.addon", Status::Unchanged, None);
+        made.findings = vec![
+            info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "`make build` builds it, which harden does not follow"),
+            Finding::new(&crate::rules::LATEST_TAG, 12, "ubi-micro:latest has no version tag"),
+        ];
+        let note = super::notes(&[made], true);
+        assert!(note.starts_with("build/Dockerfile.addon: unchanged (HD131 `make build` builds it"), "{note}");
         // A repository with nothing harden reads says so in plain words.
         let funding = FileReport::new(".github/FUNDING.yml".into(), Kind::Kubernetes, Status::Skipped, None);
         let nothing = super::notes(&[funding], true);
