@@ -185,7 +185,7 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let other_language = base.is_some_and(|b| {
         let name = b.name.rsplit('/').next().unwrap_or(&b.name);
         OTHER_LANGUAGES.iter().any(|l| name == *l || name.starts_with(&format!("{l}-")))
-    });
+    }) || starts_interpreter(facts, stage);
     if copies_context && facts.source.available && !other_language {
         if let Some(why) = no_go_program(facts, stage) {
             return why;
@@ -240,6 +240,18 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         ),
         _ => "not a Go build: no golang base image and no go build or go install".into(),
     }
+}
+
+/// Interpreters whose program a stage that starts one runs (`python3 mnist.py`): another
+/// language's files, whatever the base.
+const INTERPRETERS: &[&str] = &["python", "node", "java", "ruby", "perl", "php", "dotnet", "Rscript", "deno", "bun"];
+
+/// True when the stage's command starts an interpreter (`ENTRYPOINT ["python3", "train.py"]`).
+fn starts_interpreter(facts: &facts::Facts<'_>, stage: &model::Stage) -> bool {
+    let Some(program) = facts.started_program(stage) else { return false };
+    let name = program.rsplit('/').next().unwrap_or(&program);
+    let bare = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    INTERPRETERS.contains(&bare)
 }
 
 /// Why files copied from the build context onto a base are no Go program harden could move,
