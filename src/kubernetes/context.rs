@@ -66,8 +66,9 @@ pub struct Context {
     /// True when the repository's manifests run images it builds: then an image it does not
     /// build is another project's.
     pub runs_own_images: bool,
-    /// The names the repository's own images may be published under: its Go module's owner and
-    /// project (`github.com/acme/fleet` → `acme`, `fleet`); empty where no `go.mod` says.
+    /// The names the repository's own images may be published under: its Go module's host label,
+    /// owner and project (`github.com/acme/fleet` → `acme`, `fleet`); empty where no `go.mod`
+    /// says.
     pub project_names: Vec<String>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
