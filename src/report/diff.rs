@@ -80,12 +80,14 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 // What leaves a workload alone is told at any severity (an example's at info), and
                 // so is a kept runtime that points at its reason (`(HD131 says why)`). The user's
                 // finding before the runtime's: who the program runs as matters most.
-                // A build harden does not follow keeps the runtime whatever the severity it is said at.
+                // A build harden does not follow, said at info, is why the runtime is kept: told
+                // before a warning beside it (a tag), but not where nothing above info is open.
+                let warned = open.iter().any(|f| f.severity > Severity::Info);
                 let told = |f: &&&Finding| {
                     f.severity > Severity::Info
                         || report.kind == Kind::Kubernetes
                         || pointed_at(f, &open).is_some()
-                        || f.rule == crate::rules::UNKNOWN_BUILD_OUTPUT.id
+                        || (warned && f.rule == crate::rules::UNKNOWN_BUILD_OUTPUT.id)
                 };
                 let kept = KEEPS.iter().find_map(|rule| open.iter().filter(told).find(|f| f.rule == *rule));
                 let worst = open.iter().filter(|f| f.severity > Severity::Info).min_by_key(|f| Reverse(f.severity));
@@ -230,6 +232,11 @@ mod tests {
         ];
         let note = super::notes(&[made], true);
         assert!(note.starts_with("build/Dockerfile.addon: unchanged (HD131 `make build` builds it"), "{note}");
+        // Alone at info (a runtime already shell-less and not root), it leaves nothing to fix.
+        let mut hardened = report("Dockerfile.adapter", Status::Unchanged, None);
+        hardened.findings = vec![info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "the runtime is already shell-less")];
+        let note = super::notes(&[hardened], true);
+        assert!(note.starts_with("Dockerfile.adapter: unchanged (nothing to fix but 1 finding at info)"), "{note}");
         // A repository with nothing harden reads says so in plain words.
         let funding = FileReport::new(".github/FUNDING.yml".into(), Kind::Kubernetes, Status::Skipped, None);
         let nothing = super::notes(&[funding], true);
