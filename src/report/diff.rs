@@ -81,8 +81,9 @@ pub fn notes(reports: &[FileReport], fixing: bool) -> String {
                 // so is a kept runtime that points at its reason (`(HD131 says why)`). The user's
                 // finding before the runtime's: who the program runs as matters most.
                 // A build harden does not follow, said at info, is why the runtime is kept: told
-                // before a warning beside it (a tag), but not where nothing above info is open.
-                let warned = open.iter().any(|f| f.severity > Severity::Info);
+                // before a warning beside it (a tag), but not before an error (a build that fails)
+                // nor where nothing above info is open.
+                let warned = open.iter().map(|f| f.severity).max() == Some(Severity::Warning);
                 let told = |f: &&&Finding| {
                     f.severity > Severity::Info
                         || report.kind == Kind::Kubernetes
@@ -232,6 +233,18 @@ mod tests {
         ];
         let note = super::notes(&[made], true);
         assert!(note.starts_with("build/Dockerfile.addon: unchanged (HD131 `make build` builds it"), "{note}");
+        // An error beside it (the build fails) is told first.
+        let mut failing = report("agent/Dockerfile", Status::Unchanged, None);
+        failing.findings = vec![
+            info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "`make build` builds it, which harden does not follow"),
+            Finding::new(
+                &crate::rules::GO_OLDER_THAN_MODULE,
+                1,
+                "Go 1.25 builds a module whose go.mod says `go 1.26.0`",
+            ),
+        ];
+        let note = super::notes(&[failing], true);
+        assert!(note.starts_with("agent/Dockerfile: unchanged (HD160 Go 1.25"), "{note}");
         // Alone at info (a runtime already shell-less and not root), it leaves nothing to fix.
         let mut hardened = report("Dockerfile.adapter", Status::Unchanged, None);
         hardened.findings = vec![info(&crate::rules::UNKNOWN_BUILD_OUTPUT, "the runtime is already shell-less")];
