@@ -25,7 +25,7 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
             continue;
         }
         let Some(copy) = read(dir).filter(|m| !m.module.is_empty()) else {
-            let scripts = scripts.get_or_init(|| refreshing_scripts(root));
+            let scripts = scripts.get_or_init(|| crate::source::owned::script_texts(root));
             if let Some(why) = refreshed(root, dir, scripts) {
                 out.push((dir.to_path_buf(), why));
             }
@@ -62,27 +62,8 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// The repository's shell scripts (to three levels down, outside hidden directories and
-/// `vendor/`), with their text, relative to `root`.
-fn refreshing_scripts(root: &Path) -> Vec<(PathBuf, String)> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let (path, name) = (entry.path(), entry.file_name().to_string_lossy().into_owned());
-            let kind = entry.file_type().ok();
-            if kind.is_some_and(|k| k.is_dir()) && depth > 0 && !name.starts_with('.') && name != "vendor" {
-                walk(&path, depth - 1, out);
-            } else if kind.is_some_and(|k| k.is_file()) && name.ends_with(".sh") {
-                out.push(path);
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    walk(root, 3, &mut paths);
-    let texts = paths.into_iter().filter_map(|p| Some((std::fs::read_to_string(&p).ok()?, p)));
-    texts.map(|(text, p)| (p.strip_prefix(root).unwrap_or(&p).to_path_buf(), text)).collect()
-}
-
-/// Why `dir` is another project's release that a script of the repository (`scripts`) refreshes:
+/// Why `dir` is another project's release that a script or Makefile of the repository (`scripts`)
+/// refreshes:
 /// it deletes the directory (`rm -rf …/cluster-up`) and extracts it again from a download
 /// (`curl … | tar xz …/cluster-up`), so an edit made there is lost at the next update.
 fn refreshed(root: &Path, dir: &Path, scripts: &[(PathBuf, String)]) -> Option<String> {
@@ -117,7 +98,7 @@ fn refreshed(root: &Path, dir: &Path, scripts: &[(PathBuf, String)]) -> Option<S
 /// keeps the modules it publishes.
 fn staged(root: &Path, dir: &Path, module: &str) -> bool {
     let Ok(text) = std::fs::read_to_string(root.join("go.mod")) else { return false };
-    let path = module.split('/').filter(|p| !(p.starts_with('v') && p[1..].parse::<u32>().is_ok()));
+    let path = module.split('/').filter(|p| !crate::source::is_major_version(p));
     let path: PathBuf = path.collect();
     dir.ends_with(&path) && same_project(&GoMod::parse(&text).module, module)
 }

@@ -78,6 +78,11 @@ impl GoCommand {
         self.flags.iter().find(|f| f.name == name)
     }
 
+    /// True for `go mod <sub>` (`go mod download`, `go mod init`).
+    pub fn runs_mod(&self, sub: &str) -> bool {
+        self.subcommand == "mod" && self.packages.first().is_some_and(|p| p == sub)
+    }
+
     /// True when the command reads no module cache: it builds from `vendor/` (`-mod=vendor`) or
     /// in GOPATH mode (`GO111MODULE=off`).
     pub fn downloads_no_modules(&self) -> bool {

@@ -104,12 +104,8 @@ fn source_copy_before_modules(facts: &Facts<'_>, stage: &Stage) -> Option<usize>
         return None;
     }
     // No go.mod in the context, or one the build makes (`go mod init`): nothing to copy first.
-    let makes_module = facts
-        .go_runs
-        .iter()
-        .filter(|r| r.stage == stage.index)
-        .flat_map(|r| &r.commands)
-        .any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "init"));
+    let makes_module =
+        facts.go_runs.iter().filter(|r| r.stage == stage.index).flat_map(|r| &r.commands).any(|c| c.runs_mod("init"));
     if makes_module || (facts.source.available && facts.source.go_mod.is_none()) {
         return None;
     }
@@ -255,8 +251,7 @@ pub fn download_mount(facts: &Facts<'_>, stage: &Stage, upto: usize) -> Option<S
 fn layered_download(facts: &Facts<'_>, stage: &Stage) -> bool {
     let cache = mod_cache(facts, stage, stage.instructions.len());
     let by_go = facts.go_runs.iter().filter(|r| r.stage == stage.index).any(|r| {
-        let downloads =
-            r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"));
+        let downloads = r.commands.iter().any(|c| c.runs_mod("download"));
         let mounted = cache_mounts(facts, stage, r.instr).iter().any(|m| m.covers(&cache));
         downloads && !mounted
     });

@@ -170,7 +170,7 @@ fn project_names(repo: &Path) -> Vec<String> {
     let module = crate::source::GoMod::parse(&text).module.to_ascii_lowercase();
     let mut parts = module.split('/');
     let host = parts.next().filter(|h| h.contains('.')).into_iter().flat_map(|h| h.rsplit('.').skip(1));
-    let path = parts.filter(|p| !(p.starts_with('v') && p[1..].parse::<u32>().is_ok())).take(2);
+    let path = parts.filter(|p| !crate::source::is_major_version(p)).take(2);
     host.chain(path).filter(|n| n.len() > 2 && !SHARED.contains(n)).map(str::to_string).collect()
 }
 

@@ -385,7 +385,7 @@ const TOOL_DIRS: &[&str] =
     &["tools", "tool", "hack", "scripts", "test", "tests", "e2e", "benchmark", "benchmarks", "examples", "example"];
 
 /// True for a module path's major version element (`v3`).
-fn is_major_version(part: &str) -> bool {
+pub fn is_major_version(part: &str) -> bool {
     part.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 

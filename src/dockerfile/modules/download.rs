@@ -55,9 +55,11 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
             "the build context ({context}, as {origin} builds it) holds no go.mod to copy first: the source comes from elsewhere"
         ));
     }
-    let downloads = facts.go_runs.iter().filter(|r| r.stage == stage.index).find(|r| {
-        r.commands.iter().any(|c| c.subcommand == "mod" && c.packages.first().is_some_and(|p| p == "download"))
-    });
+    let downloads = facts
+        .go_runs
+        .iter()
+        .filter(|r| r.stage == stage.index)
+        .find(|r| r.commands.iter().any(|c| c.runs_mod("download")));
     if let Some(run) = downloads {
         // A module replaced by a local directory must be there for the download too.
         let also = match facts.source.go_mod.as_ref().map(|m| m.local_replaces.as_slice()) {

@@ -45,9 +45,10 @@ pub(in crate::kubernetes) fn others_images(
         // project's namespace told apart: there it may be a sibling project's
         // (`ghcr.io/acme/acme-ui`, built in another repository) as much as elsewhere. One in a
         // namespace and of a name that say nothing of the project's (`centos/tools` beside
-        // `github.com/acme/fleet`) is another project's wherever it runs. A bare name is an official image
-        // when it names a release (`kong:3.9`, `consul:1.4.3`) wherever the manifests are; a bare
-        // `controller:latest` is a placeholder kustomize or make sets to the project's own.
+        // `github.com/acme/fleet`) is another project's wherever it runs. A bare name is an
+        // official image when it names a release (`kong:3.9`, `consul:1.4.3`) wherever the
+        // manifests are; a bare `controller:latest` is a placeholder kustomize or make sets to
+        // the project's own.
         let others = |reference: &str| match crate::orchestration::image_namespace(reference) {
             Some(_) => context.runs_own_images || context.foreign_image(reference),
             None => versioned(reference),
