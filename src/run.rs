@@ -23,7 +23,7 @@ mod pinning;
 mod programs;
 mod repository;
 mod variants;
-use manifest_context::{built_image, made_from, manifest_context, stale_copies, stale_renders};
+use manifest_context::{built_image, bundled, made_from, manifest_context, stale_copies, stale_renders};
 pub use pinning::{pin, pinnable_references};
 use programs::Programs;
 use repository::RepositoryFacts;
@@ -293,6 +293,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
     let stale = stale_renders(&owned, repo);
+    let bundled = bundled(&owned, repo);
     let manifest_reports = parallel_map(&manifests, |f| {
         let path = rel(&f.path);
         let (seccomp_refused, empty_dir_refused) = facts.constraints_for(&path, &f.path);
@@ -301,8 +302,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             seccomp_refused,
             empty_dir_refused,
             example_dir: kubernetes::example_dir(&path),
-            openshift: kubernetes::kustomize::names_openshift(&path)
-                .then(|| format!("{} is written for OpenShift", path.display())),
+            openshift: (kubernetes::kustomize::names_openshift(&path))
+                .then(|| format!("{} is written for OpenShift", path.display()))
+                .or_else(|| bundled.iter().find(|(reads, _)| reads.contains(&path)).map(|(_, why)| why.clone())),
             ..context.clone()
         };
         let mut report = harden_file(f, &no_source, config, &context);

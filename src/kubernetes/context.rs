@@ -70,6 +70,11 @@ pub struct Context {
     /// owner and project (`github.com/acme/fleet` → `acme`, `fleet`); empty where no `go.mod`
     /// says.
     pub project_names: Vec<String>,
+    /// The names of images built here that the repository's containers also run under a
+    /// namespace of the project's (`registry.k8s.io/scheduler-plugins/controller`): an image of
+    /// that name under another project's namespace is that project's (see
+    /// [`Context::image_key`]).
+    pub own_namespaced: std::collections::BTreeSet<String>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
     /// change without it.
@@ -106,8 +111,17 @@ impl Context {
     /// The name of the image a container naming `image` runs (`controller:latest` that a
     /// kustomization, or a Makefile's `kustomize edit set image`, renames to `ghcr.io/acme/op` is
     /// `op`): the key of what the repository knows of the images it builds.
+    /// Another project's namesake of an image built here (`localhost:5000/appgroup-controller/
+    /// controller` where the repository runs its own `controller` as
+    /// `registry.k8s.io/scheduler-plugins/controller`) is keyed by its whole reference, which
+    /// names nothing built here.
     pub fn image_key(&self, image: &str) -> String {
-        crate::orchestration::image_name(self.running(image))
+        let running = self.running(image);
+        let name = crate::orchestration::image_name(running);
+        match running.contains('/') && self.own_namespaced.contains(&name) && self.foreign_image(running) {
+            true => crate::orchestration::without_tag(running).to_string(),
+            false => name,
+        }
     }
 
     /// The numeric user of the image a container naming `image` runs, when the repository
@@ -158,7 +172,7 @@ impl Context {
     /// Dockerfile, ko's `ko://` or another build it reads), under the name it runs by.
     pub fn builds(&self, image: &str) -> bool {
         let running = self.running_reference(image);
-        running.starts_with("ko://") || self.images_built.contains(&crate::orchestration::image_name(&running))
+        running.starts_with("ko://") || self.images_built.contains(&self.image_key(&running))
     }
 
     /// True when an image (`centos/tools`, `ghcr.io/acme/web`) names none of the project's names

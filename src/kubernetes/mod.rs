@@ -400,6 +400,15 @@ mod tests {
         );
         let template = "apiVersion: template.openshift.io/v1\nkind: Template\nobjects:\n- kind: DeploymentConfig\n";
         assert!(skipped(template).starts_with("an OpenShift Template"));
+        let apply_patch = "kind: Deployment\napiVersion: apps/v1\nspec:\n  template:\n    spec:\n      containers:\n      - name: extra\n        image: registry.k8s.io/pause:3.10\n";
+        assert!(skipped(apply_patch).starts_with("a patch: its workloads name no object"), "{}", skipped(apply_patch));
+        let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: migrate-\nspec:\n  template:\n    spec:\n      containers:\n      - name: m\n        image: ghcr.io/acme/migrate:1.0\n";
+        assert!(
+            super::unhardened::reason(&[yaml_serde::from_str(job).unwrap()]).is_none(),
+            "a generated name names it"
+        );
+        let workflow_template = "apiVersion: tinkerbell.org/v1alpha1\nkind: Template\nmetadata:\n  name: ubuntu\nspec:\n  data: |\n    version: \"0.1\"\n";
+        assert!(skipped(workflow_template).starts_with("no workload"), "{}", skipped(workflow_template));
         let ytt = "#@ load(\"@ytt:data\", \"data\")\nkind: Deployment\nspec: {}\n";
         assert!(skipped(ytt).starts_with("a ytt template"));
     }

@@ -16,6 +16,13 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
             "its workloads use {api}, which Kubernetes {release} removed: no supported cluster applies the file as written, so hardening it changes nothing that runs"
         ));
     }
+    // A kind with no name (`kind: Deployment`, `spec:` and nothing else): a patch a tool merges
+    // onto an object (an apply patch, a strategic merge), which no cluster applies alone.
+    let named =
+        |d: &&Value| d.get("metadata").is_some_and(|m| m.get("name").is_some() || m.get("generateName").is_some());
+    if !workloads.is_empty() && !workloads.iter().any(named) {
+        return Some("a patch: its workloads name no object (no metadata.name), so a tool merges it onto one, and the object it is merged onto is where harden makes the change".into());
+    }
     if !docs.iter().any(is_workload) {
         // A Compose file by what it holds, whatever its name (`compose/redis.yml`): services
         // with Compose's own keys, an image or a build (or, in an override file, only
@@ -41,7 +48,7 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
             true => "not a Kubernetes manifest (no kind)".into(),
             // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
             false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
-            false if kinds.contains(&"Template") => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
+            false if docs.iter().any(openshift_template) => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
             // Flux's HelmRelease, Argo CD's Application: a chart kept elsewhere makes the pods.
             false if docs.iter().any(installs_chart) && docs.iter().all(|d| installs_chart(d) || !holds_pods(d)) => format!(
                 "{}: it installs a chart from a chart repository with the values it holds, and that chart's templates make the pods; harden hardens a chart's own values.yaml where the chart is in the repository, not the values a release gives a chart kept elsewhere, so its pods are not checked",
@@ -76,6 +83,14 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
         });
     }
     None
+}
+
+/// True for an OpenShift Template (`template.openshift.io/v1`, or the old `v1` one with its
+/// `objects:`), not another API's kind of that name (`tinkerbell.org/v1alpha1` `Template`).
+fn openshift_template(doc: &Value) -> bool {
+    let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    doc.get("kind").and_then(Value::as_str) == Some("Template")
+        && (api.starts_with("template.openshift.io/") || doc.get("objects").is_some())
 }
 
 /// True for a document that installs a chart kept elsewhere with values of its own: Flux's

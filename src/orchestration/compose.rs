@@ -6,7 +6,9 @@ use std::path::Path;
 use yaml_serde::Value;
 
 use super::kubernetes::Container;
-use super::{Build, Command, Repository, docs, image_name, key_values, normalise, resolved, scalar, words};
+use super::{
+    Build, Command, Repository, docs, image_name, key_values, normalise, resolved, scalar, without_tag, words,
+};
 
 /// Names of Compose files.
 pub fn is_compose_name(name: &str) -> bool {
@@ -33,7 +35,8 @@ impl Repository {
                 .into_iter()
                 .collect();
             let root_need = root_need(service).map(|need| format!("{origin} {need}"));
-            let image = service.get("image").and_then(Value::as_str).map(image_name);
+            let reference = service.get("image").and_then(Value::as_str);
+            let image = reference.map(image_name);
             let (context, dockerfile, args) = match service.get("build") {
                 Some(Value::String(context)) => (context.clone(), "Dockerfile".to_string(), Vec::new()),
                 Some(build) => (
@@ -43,7 +46,8 @@ impl Repository {
                 ),
                 None => {
                     if let Some(image) = image {
-                        self.containers.push(Container { image, command, checks, root_need });
+                        let path = reference.map(without_tag).unwrap_or_default().to_string();
+                        self.containers.push(Container { image, path, command, checks, root_need });
                     }
                     continue;
                 }

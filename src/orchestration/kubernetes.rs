@@ -3,7 +3,7 @@
 
 use yaml_serde::Value;
 
-use super::{Command, image_name, words};
+use super::{Command, image_name, without_tag, words};
 
 /// A Kubernetes container (or a Compose service that runs an image it does not build): the name
 /// of the image it runs, its command, the commands its probes, hooks or health check run in it,
@@ -11,6 +11,8 @@ use super::{Command, image_name, words};
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
+    /// The image's reference without its tag or digest (`registry.k8s.io/acme/controller`).
+    pub path: String,
     pub command: Option<Command>,
     pub checks: Vec<Command>,
     pub root_need: Option<String>,
@@ -71,7 +73,13 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                             .collect();
                         let args = c.get("args").and_then(words);
                         let command = Command::from_parts(&origin, c.get("command").and_then(words), args);
-                        out.push(Container { image: image_name(image), command, checks, root_need });
+                        out.push(Container {
+                            image: image_name(image),
+                            path: without_tag(image).to_string(),
+                            command,
+                            checks,
+                            root_need,
+                        });
                     }
                 } else {
                     containers(child, out, file);

@@ -129,6 +129,10 @@ pub(super) fn manifest_context(
     context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
     let mut renamed = facts.renamed_images().map(orchestration::image_name);
     context.project_names = project_names(repo);
+    let namespaced = |name: &&String| {
+        facts.orchestration.image_paths(name).any(|path| path.contains('/') && !context.foreign_image(path))
+    };
+    context.own_namespaced = context.images_built.iter().filter(namespaced).cloned().collect();
     context.runs_own_images =
         facts.orchestration.runs_any(&context.images_built) || renamed.any(|name| context.images_built.contains(&name));
     context
@@ -234,18 +238,38 @@ pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) ->
                 found.line,
                 found.output
             );
-            // The kustomization's manifests; without one there, those of its variants' (a
-            // directory per bundle variant).
-            let files = super::repository::kustomization_inputs(repo, dir).unwrap_or_else(|| {
-                let variants = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
-                variants
-                    .filter_map(|v| super::repository::kustomization_inputs(repo, &dir.join(v.file_name())))
-                    .flatten()
-                    .collect()
-            });
-            (files, note)
+            (render_reads(repo, dir), note)
         })
         .collect()
+}
+
+/// The manifests operator-sdk renders into an OLM bundle (relative to the repository), each with
+/// why OpenShift chooses their user: OperatorHub installs the bundle there, and its restricted
+/// SCC gives a pod a user of the namespace's range and refuses one that asks for another.
+pub(super) fn bundled(owned: &crate::source::owned::Owned, repo: &Path) -> Vec<StaleRender> {
+    (owned.bundle_renders())
+        .map(|(dir, script, found)| {
+            let why = format!(
+                "{}:{} renders it into an OLM bundle (`{}`), which OperatorHub installs on OpenShift",
+                script.display(),
+                found.line,
+                found.tool
+            );
+            (render_reads(repo, dir), why)
+        })
+        .collect()
+}
+
+/// The manifests a render reads from `dir`: its kustomization's; without one there, those of
+/// its variants' (a directory per bundle variant).
+fn render_reads(repo: &Path, dir: &Path) -> Vec<PathBuf> {
+    super::repository::kustomization_inputs(repo, dir).unwrap_or_else(|| {
+        let variants = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
+        variants
+            .filter_map(|v| super::repository::kustomization_inputs(repo, &dir.join(v.file_name())))
+            .flatten()
+            .collect()
+    })
 }
 
 /// Notes on the changed manifests whose workloads a generated file the repository keeps holds

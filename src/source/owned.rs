@@ -127,6 +127,14 @@ impl Owned {
             .collect()
     }
 
+    /// The renders into an OLM bundle (`operator-sdk generate bundle`), kept or not, each with
+    /// the directory it reads manifests from (relative to the repository) and its script.
+    pub fn bundle_renders(&self) -> impl Iterator<Item = (&Path, &Path, &super::rendered::RenderInput)> {
+        (self.inputs.iter())
+            .filter(|(_, _, found)| found.tool == super::rendered::BUNDLE)
+            .map(|(dir, script, found)| (dir.as_path(), script.as_path(), found))
+    }
+
     /// Why the file at `path` (relative to the repository) belongs to a program, if it does;
     /// a file a render or the program writes ends with [`MADE_FROM`].
     pub fn owner(&self, path: &Path) -> Option<String> {

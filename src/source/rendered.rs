@@ -228,6 +228,9 @@ pub struct RenderInput {
     pub rule: Option<String>,
 }
 
+/// The renderer of an OLM bundle, as [`RenderInput::tool`] names it.
+pub const BUNDLE: &str = "operator-sdk generate bundle";
+
 /// The renders of a Makefile or shell script whose inputs are manifests: `kustomize build DIR`
 /// (or `kubectl kustomize DIR`) into a literal YAML file, and operator-sdk's `generate bundle`,
 /// which reads the kustomization it is piped (`config/manifests` by its layout) and writes
@@ -268,9 +271,12 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
         });
         let bundle = words.windows(3).any(|w| runs(w[0], "operator-sdk") && w[1] == "generate" && w[2] == "bundle");
         if bundle && !line.trim_start().starts_with('#') {
-            // operator-sdk's layout: the bundle is built from the kustomization in config/manifests.
-            let input = input.unwrap_or_else(|| "config/manifests".into());
-            let (tool, output) = ("operator-sdk generate bundle", "bundle/".into());
+            // Its `--input-dir`, else operator-sdk's layout: the kustomization in config/manifests.
+            let named = words.windows(2).find(|w| w[0] == "--input-dir").map(|w| w[1]);
+            let named = named.or_else(|| words.iter().find_map(|w| w.strip_prefix("--input-dir=")));
+            let named = named.filter(|w| !w.contains('$')).map(|w| w.trim_start_matches("./").trim_end_matches('/'));
+            let input = input.or(named.map(str::to_string)).unwrap_or_else(|| "config/manifests".into());
+            let (tool, output) = (BUNDLE, "bundle/".into());
             out.push(RenderInput { line: i + 1, tool, input, output, rule: rule.clone() });
             continue;
         }
@@ -433,5 +439,8 @@ mod tests {
                 ),
             ]
         );
+        let named = "bundle: operator-sdk\n\t${OPERATOR_SDK} generate bundle --version 1.2 --input-dir ./config --output-dir ./bundle\n";
+        let inputs: Vec<String> = render_inputs(named, true).into_iter().map(|r| r.input).collect();
+        assert_eq!(inputs, ["config"], "the directory its --input-dir names");
     }
 }

@@ -88,22 +88,26 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
             let live = !scope.dropped();
             // `- {{- if .Values.image.release }}`: the branch opens here, and writes nothing.
             if control(trimmed, values, &mut scope, evaluate) {
-                if live {
+                if live && !wrote_block {
                     out.text.push_str(&rest[..start]);
                 }
                 rest = &rest[start + end + 2..];
                 continue;
             }
-            if !live {
+            // After a block only the line's control actions count (`{{ toYaml . | nindent 4 }}{{- end }}`).
+            if !live || wrote_block {
                 rest = &rest[start + end + 2..];
                 continue;
             }
             // An action that writes lines of its own (`labels: {{- include "x.labels" . | nindent 4 }}`)
             // leaves its key alone on the line: a values block there, or nothing.
             if trimmed.split_whitespace().any(|w| matches!(w, "nindent" | "indent")) {
-                let before = rest[..start].trim_end();
-                if !before.trim().is_empty() {
-                    out.text.push_str(before);
+                // The line so far, with what an opening branch wrote of it (`key: {{ if x }}`).
+                out.text.push_str(&rest[..start]);
+                let line_start = out.text.rfind('\n').map_or(0, |i| i + 1);
+                let kept = out.text[line_start..].trim_end().len();
+                out.text.truncate(line_start + kept);
+                if kept > 0 {
                     out.text.push('\n');
                 }
                 match block_action(trimmed, &scope) {
@@ -111,7 +115,8 @@ fn render_branches(template: &str, values: &Value, evaluate: bool) -> Rendered {
                     None => mark_helper_written(&mut out, trimmed),
                 }
                 wrote_block = true;
-                break;
+                rest = &rest[start + end + 2..];
+                continue;
             }
             out.text.push_str(&rest[..start]);
             out.text.push_str(&action_value(action, values));
@@ -342,6 +347,20 @@ mod tests {
         let template = "template:\n  metadata:\n    {{- if .Values.metrics }}\n    annotations:\n    {{- end }}\n    {{- with .Values.customAnnotations }}\n      {{- toYaml . | nindent 6 }}\n    {{- end }}\n    labels:\n      app: x\n";
         let (annotated, parsed) = self::rendered("metrics: false\ncustomAnnotations: {}\n", template);
         assert_eq!(parsed["template"]["metadata"]["labels"]["app"], Value::from("x"), "{}", annotated.text);
+    }
+
+    #[test]
+    fn a_block_and_the_end_of_its_with_on_one_line_close_the_with() {
+        let template = "metadata:\n  labels:\n    app: x\n    {{- with .Values.commonLabels }}{{ toYaml . | trim | nindent 4 }}{{- end }}\n{{- if .Values.annotations }}\n  annotations:\n    {{- toYaml .Values.annotations | nindent 4 -}}\n{{- end }}\nspec:\n  replicas: 1\n";
+        for values in ["commonLabels: {}\nannotations: {}\n", "commonLabels:\n  team: a\nannotations: {}\n"] {
+            let values: Value = yaml_serde::from_str(values).unwrap();
+            for rendered in [render(template, &values), render_every_branch(template, &values)] {
+                let parsed: Value =
+                    yaml_serde::from_str(&rendered.text).unwrap_or_else(|e| panic!("{e}: {}", rendered.text));
+                assert_eq!(parsed["spec"]["replicas"], Value::from(1), "{}", rendered.text);
+                assert_eq!(parsed["metadata"]["labels"]["app"], Value::from("x"), "{}", rendered.text);
+            }
+        }
     }
 
     #[test]
