@@ -15,6 +15,7 @@ use crate::outcome::Outcome;
 use crate::rules::{self, Severity};
 use crate::source::SourceFacts;
 
+mod build_context;
 mod chart_renders;
 mod chart_version;
 mod checks;
@@ -23,6 +24,7 @@ mod pinning;
 mod programs;
 mod repository;
 mod variants;
+use build_context::build_context;
 use manifest_context::{built_image, bundled, made_from, manifest_context, stale_copies, stale_renders};
 pub use pinning::{pin, pinnable_references};
 use programs::Programs;
@@ -323,18 +325,18 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         // A bundle too large to read may still be a render's output, which says more.
         let too_large = report.reason.as_deref().is_some_and(|r| r.contains("larger than 1 MiB"));
         // A patch no kustomization lists (a scaffold's, commented out) is merged onto nothing here.
-        let unlisted = report.reason.as_deref().filter(|r| r.contains(kubernetes::MERGED_ONTO_BASE));
-        let unlisted = unlisted.filter(|_| !facts.patches.contains_key(&path)).map(|r| {
+        let merged = report.reason.as_deref().filter(|r| r.contains(kubernetes::MERGED_ONTO_BASE));
+        let unlisted = merged.filter(|_| !facts.patches.contains_key(&path)).map(|r| {
             let how = match facts.patch_added_by(&path) {
                 Some(at) => format!(", and {at} adds it to a kustomization (`kustomize edit add patch`), which merges it onto its base, where harden makes the change"),
-                None => ", and no kustomization here lists it, so nothing applies it and there is no base here to harden".into(),
+                None => ", and no kustomization here lists it, so nothing applies it: it changes nothing that runs, and its base is checked on its own".into(),
             };
             r.replace(kubernetes::MERGED_ONTO_BASE, &how)
         });
         let reason = match report.status {
             Status::Skipped if unlisted.is_some() => unlisted,
             Status::Skipped if template || too_large => owned.owner(&path),
-            Status::Skipped => facts.patch_reason(&path).filter(|_| no_kind),
+            Status::Skipped => facts.patch_reason(&path).filter(|_| no_kind || merged.is_some()),
             _ => owner,
         };
         match reason {
@@ -485,17 +487,4 @@ pub fn repo_root(root: &Path) -> PathBuf {
         .ancestors()
         .find(|dir| dir.join(".git").exists() || crate::config::LOCATIONS.iter().any(|l| dir.join(l).is_file()))
         .map_or_else(|| absolute.clone(), Path::to_path_buf)
-}
-
-/// The build context of a Dockerfile no build file names: the nearest directory up to the
-/// repository root that holds `go.mod` and the packages its `go build`s name (an example's
-/// Dockerfile under a docs site's own module builds `cmd/agent` of the repository's), else the
-/// nearest with `go.mod`, else the Dockerfile's own directory. Both paths are canonical.
-fn build_context(dockerfile: &Path, repo: &Path) -> PathBuf {
-    let dir = dockerfile.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let modules: Vec<&Path> =
-        dir.ancestors().take_while(|d| d.starts_with(repo)).filter(|d| d.join("go.mod").is_file()).collect();
-    let packages = discover::read_text(dockerfile).ok().and_then(|text| dockerfile::program_dirs(&text, None));
-    let holds_packages = |d: &&Path| packages.iter().flatten().all(|p| d.join(p).is_dir());
-    modules.iter().copied().find(holds_packages).or(modules.first().copied()).map_or(dir.clone(), Path::to_path_buf)
 }

@@ -30,7 +30,9 @@ pub mod variables;
 pub mod writes;
 
 pub use image_user::{final_numeric_user, stage_account, stage_numeric_user, stage_user_name};
-pub use programs::{builds_a_clone, clones_only_module, make_targets, prebuilt_name, program_dirs, started_names};
+pub use programs::{
+    builds_a_clone, clones_only_module, make_targets, prebuilt_name, program_dirs, program_files, started_names,
+};
 
 use crate::config::Config;
 use crate::edit;

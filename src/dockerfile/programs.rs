@@ -71,6 +71,17 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
     (!dirs.is_empty()).then(|| dirs.into_iter().collect())
 }
 
+/// The Go files the Dockerfile's `go build`s name (`go build -o /app main.go`), as written:
+/// relative to where the stage copied the context, which must hold them.
+pub fn program_files(text: &str) -> Vec<String> {
+    let Ok(df) = model::Dockerfile::parse(text) else { return Vec::new() };
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let facts = facts::Facts::new(text, &df, &source, &config);
+    let files = facts.builds().flat_map(|(_, command)| command.packages.iter());
+    let relative = |p: &&String| p.ends_with(".go") && !p.starts_with('/') && !p.contains(['$', '*']);
+    files.filter(relative).map(|p| p.trim_start_matches("./").to_string()).collect()
+}
+
 /// The make targets the file's `RUN`s name from the context's Makefile (`make build`, `make -j 4
 /// build-agent`, not a variable's setting `GOOS=linux`, an option's value, nor a target of
 /// another directory's Makefile, `make -C ui assets`), in order.

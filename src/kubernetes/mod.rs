@@ -51,7 +51,10 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             "a template: {placeholder} is filled in (by a script, or by hand) before it is applied, so the file is not the manifest that runs"
         ))
     };
-    if let Some(template) = text.lines().find_map(|l| l.strip_prefix("# Source: ")) {
+    // Helm's own line names a template file of a chart (`# Source: app/templates/deploy.yaml`),
+    // not a provenance note (`# Source: https://github.com/kubernetes-csi/external-snapshotter`).
+    let mut helm_source = text.lines().filter_map(|l| l.strip_prefix("# Source: "));
+    if let Some(template) = helm_source.find(|t| !t.contains("://") && t.contains('/')) {
         return Ok(Outcome::Skipped(format!(
             "rendered from a Helm chart (# Source: {template}): an edit would be undone when it is rendered again; harden the chart"
         )));
@@ -113,6 +116,11 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
         // the base is where harden edits, and what the patch adds beside it is merged there too.
         let unnamed: Vec<&str> =
             workload.containers.iter().filter(|c| c.value.get("image").is_none()).map(|c| c.name.as_str()).collect();
+        // One with no container at all (`hostNetwork: true` alone) is such a fragment too.
+        if workload.containers.is_empty() {
+            patches.push(format!("{id} has no containers"));
+            continue;
+        }
         if !unnamed.is_empty() {
             let which = if unnamed.len() == workload.containers.len() {
                 "its containers".to_string()
@@ -407,6 +415,8 @@ mod tests {
             super::unhardened::reason(&[yaml_serde::from_str(job).unwrap()]).is_none(),
             "a generated name names it"
         );
+        let noted = "# Snapshot CRDs\n# Source: https://github.com/kubernetes-csi/external-snapshotter\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n";
+        assert!(skipped(noted).starts_with("no workload"), "a provenance note: {}", skipped(noted));
         let workflow_template = "apiVersion: tinkerbell.org/v1alpha1\nkind: Template\nmetadata:\n  name: ubuntu\nspec:\n  data: |\n    version: \"0.1\"\n";
         assert!(skipped(workflow_template).starts_with("no workload"), "{}", skipped(workflow_template));
         let ytt = "#@ load(\"@ytt:data\", \"data\")\nkind: Deployment\nspec: {}\n";

@@ -296,21 +296,29 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     out
 }
 
-/// The rule of a Makefile whose recipe runs `rule` through make (`$(MAKE) rule VARIANT=x`).
+/// The rule of a Makefile whose recipe runs `rule` through make and nothing but make
+/// (`bundle-all: $(MAKE) bundle VARIANT=…`); not one that does more (`release:` tags and
+/// commits a version too).
 fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
+    let make = |w: &str| matches!(w, "$(MAKE)" | "${MAKE}" | "make");
+    // Each rule with whether its recipe runs `rule` and whether it runs only make.
+    let mut rules: Vec<(&str, bool, bool)> = Vec::new();
     let mut current: Option<&str> = None;
     for line in makefile.lines() {
         if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
             current = line.split_once(':').map(|(t, _)| t.trim()).filter(|t| !t.contains(['=', '$', ' ']));
+            rules.extend(current.map(|c| (c, false, true)));
             continue;
         }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let runs = words.windows(2).any(|w| matches!(w[0], "$(MAKE)" | "${MAKE}" | "make") && w[1] == rule);
-        if let Some(wrapper) = current.filter(|c| runs && *c != rule) {
-            return Some(wrapper.to_string());
-        }
+        let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])).collect();
+        let Some(last) = rules.last_mut().filter(|_| current.is_some() && line.starts_with('\t')) else { continue };
+        last.1 |= words.windows(2).any(|w| make(w[0]) && w[1] == rule);
+        last.2 &= words.first().is_none_or(|w| make(w));
     }
-    None
+    rules
+        .into_iter()
+        .find(|(name, runs, only_make)| *runs && *only_make && *name != rule)
+        .map(|(name, ..)| name.to_string())
 }
 
 /// What a Makefile rule on this line makes, with true for a directory: a YAML file
@@ -442,5 +450,8 @@ mod tests {
         let named = "bundle: operator-sdk\n\t${OPERATOR_SDK} generate bundle --version 1.2 --input-dir ./config --output-dir ./bundle\n";
         let inputs: Vec<String> = render_inputs(named, true).into_iter().map(|r| r.input).collect();
         assert_eq!(inputs, ["config"], "the directory its --input-dir names");
+        let release = "bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\nrelease:\n\t./hack/update-version.sh $(version)\n\t$(MAKE) bundle\n\tgit tag $(version)\n";
+        let rules: Vec<Option<String>> = render_inputs(release, true).into_iter().map(|r| r.rule).collect();
+        assert_eq!(rules, [Some("bundle".to_string())], "a rule that does more than run make is no wrapper");
     }
 }

@@ -132,7 +132,7 @@ fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
         let Some(from) = &copy.from else {
             return program
                 .is_some()
-                .then(|| ProgramCopy::Context(format!("COPY {} {}", copy.sources.join(" "), copy.dest)));
+                .then(|| ProgramCopy::Context(format!("{} {} {}", inst.keyword, copy.sources.join(" "), copy.dest)));
         };
         match facts.df.stage_named(from) {
             Some(stage) if stage.instructions.iter().all(|i| !matches!(i.body, Body::Run { .. })) => {
