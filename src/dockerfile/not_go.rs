@@ -171,10 +171,12 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         );
     }
     // A file from the build context that could be a program: a name without an extension
-    // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements or a directory.
+    // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements, a directory or a
+    // project's text named in capitals (`LICENSE`, `NOTICE`).
     let binary_like = |source: &String| {
         let name = source.trim_end_matches('/').rsplit('/').next().unwrap_or(source);
-        !source.ends_with('/') && !matches!(name, "." | "..") && (!name.contains('.') || name.contains('$'))
+        let text = name.len() > 1 && name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '-');
+        !source.ends_with('/') && !matches!(name, "." | "..") && !text && (!name.contains('.') || name.contains('$'))
     };
     let copies_context = stage
         .instructions
@@ -244,7 +246,9 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
 
 /// Interpreters whose program a stage that starts one runs (`python3 mnist.py`): another
 /// language's files, whatever the base.
-const INTERPRETERS: &[&str] = &["python", "node", "java", "ruby", "perl", "php", "dotnet", "Rscript", "deno", "bun"];
+const INTERPRETERS: &[&str] = &[
+    "python", "node", "java", "ruby", "perl", "php", "dotnet", "Rscript", "deno", "bun", "yarn", "npm", "npx", "pnpm",
+];
 
 /// True when the stage's command starts an interpreter (`ENTRYPOINT ["python3", "train.py"]`).
 fn starts_interpreter(facts: &facts::Facts<'_>, stage: &model::Stage) -> bool {
@@ -285,6 +289,14 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
         ));
     }
     let words: Vec<String> = entrypoint.into_iter().chain(cmd).flat_map(model::CommandForm::words).collect();
+    // A shell and nothing for it to run (`ENTRYPOINT ["/bin/bash"]`): an image to work in.
+    if let [shell] = words.as_slice()
+        && super::runtime::is_shell(shell)
+    {
+        return Some(format!(
+            "not a Go build: the image starts {shell} and nothing for it to run, an image to work in, not a program's"
+        ));
+    }
     let program = match words.first() {
         Some(first) if super::runtime::is_shell(first) => words[1..].iter().find(|w| !w.starts_with('-'))?,
         first => first?,
