@@ -51,7 +51,7 @@ pub(in crate::kubernetes) fn others_images(
         // the project's own.
         let others = |reference: &str| match crate::orchestration::image_namespace(reference) {
             Some(_) => context.runs_own_images || context.foreign_image(reference),
-            None => versioned(reference),
+            None => versioned(reference) || untagged_official(reference),
         };
         // `runAsNonRoot` alone stops an image that starts as root; beside a container left alone
         // (a CSI driver's root plugin, whose socket its sidecars share), or in a workload the
@@ -84,6 +84,12 @@ pub(in crate::kubernetes) fn others_images(
 }
 
 /// True when a reference's tag names a release (`3.9`, `v1.2.0`), not `latest` or a branch.
+/// True for a bare name with no tag that names a system's or a language's official image
+/// (`busybox`, `ubuntu`, `python`), not a placeholder a build sets (`controller`).
+fn untagged_official(reference: &str) -> bool {
+    !reference.contains([':', '@']) && !crate::dockerfile::image::ImageRef::parse(reference).is_application_image()
+}
+
 fn versioned(reference: &str) -> bool {
     let path = reference.split('@').next().unwrap_or(reference);
     let tag = path.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, tag)| tag);
