@@ -248,6 +248,11 @@ impl<'a> Facts<'a> {
         self.parents[stage.index].map(|i| &self.df.stages[i])
     }
 
+    /// The indexes of the runtime stage and of the stages it is built `FROM`, the runtime first.
+    pub fn runtime_chain(&self) -> Vec<usize> {
+        std::iter::successors(Some(self.runtime_stage()), |s| self.parent_stage(s)).map(|s| s.index).collect()
+    }
+
     /// The stage `stage` is built on when that stage only names an image (`FROM ${IMAGE_BASE} AS
     /// image-base`, with no instruction that adds a file): it is the image `stage` runs on.
     pub fn alias_parent(&self, stage: &Stage) -> Option<&'a Stage> {

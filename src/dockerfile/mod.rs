@@ -336,6 +336,7 @@ fn check(before: &facts::Facts<'_>, new: &str, source: &SourceFacts, config: &Co
         // An image that could not start (a shell-form command on a base with no /bin/sh) and
         // now can is a fix a pull request carries alone.
         security: runtime_identity(before) != runtime_identity(&after)
+            || side_users(before) != side_users(&after)
             || (before.unstartable_command().is_some() && after.unstartable_command().is_none()),
     })
 }
@@ -357,6 +358,18 @@ fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>
     };
     let platform = stage.from.platform.clone();
     (base.map(image::ImageRef::to_reference), user, facts.is_single_stage(), platform)
+}
+
+/// The users the other stages run on their own (with an ENTRYPOINT or CMD of their own) are
+/// written as: a name made ids there (`USER nonroot:nonroot` → `65532:65532`) is the user a
+/// pod's `runAsNonRoot` can check.
+fn side_users<'a>(facts: &'a facts::Facts<'a>) -> Vec<Option<&'a str>> {
+    let runtime = facts.runtime_chain();
+    let own = |s: &&model::Stage| {
+        let (entrypoint, cmd) = facts.entrypoint_and_cmd(s);
+        !runtime.contains(&s.index) && (entrypoint.is_some() || cmd.is_some())
+    };
+    facts.df.stages.iter().filter(own).map(|s| facts.last_user(s).map(|(_, user)| user)).collect()
 }
 
 /// Where a finding is, for matching findings before and after a rewrite: the runtime (whatever

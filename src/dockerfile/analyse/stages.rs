@@ -40,8 +40,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         }
     }
     let builders = facts.builder_stages();
-    let runtime_chain: Vec<usize> =
-        std::iter::successors(Some(facts.runtime_stage()), |s| facts.parent_stage(s)).map(|s| s.index).collect();
+    let runtime_chain = facts.runtime_chain();
     for stage in &df.stages[..df.stages.len().saturating_sub(1)] {
         let own_command = stage.own_command();
         // Its distroless base past end of life still moves on (HD118).

@@ -46,6 +46,7 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan) -> Vec<Edit> {
         }
         RuntimePlan::Keep => runtime_stage::keep(facts, plan, &mut out),
     }
+    runtime_stage::number_side_users(facts, &mut out);
     out
 }
 

@@ -179,6 +179,30 @@ pub fn keep(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Edit>) {
     }
 }
 
+/// Gives a stage run on its own (with its own ENTRYPOINT or CMD) that runs as a user name the
+/// file creates with fixed ids those ids (`USER nonroot:nonroot` → `USER 65532:65532`, HD107),
+/// whatever harden does with the final stage: the same user, which the kubelet can check under
+/// `runAsNonRoot`.
+pub fn number_side_users(facts: &Facts<'_>, out: &mut Vec<Edit>) {
+    if facts.is_off(rules::NON_NUMERIC_USER.id) {
+        return;
+    }
+    let runtime = facts.runtime_chain();
+    for stage in facts.df.stages.iter().filter(|s| !runtime.contains(&s.index)) {
+        let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+        let Some((inst, user)) = facts.last_user(stage).filter(|_| entrypoint.is_some() || cmd.is_some()) else {
+            continue;
+        };
+        let stages = super::super::users::stages_but(facts.df, None);
+        let ids = (!is_numeric_user(user) && !is_root(user))
+            .then(|| super::super::users::created_ids(&stages, facts.text, user))
+            .flatten();
+        if let (Some(ids), Body::User(_, span)) = (ids, &inst.body) {
+            out.push(Edit::replace(span.clone(), ids));
+        }
+    }
+}
+
 /// ARGs of the stage that only the removed instructions use.
 fn args_only_used_by<'a>(facts: &Facts<'a>, stage: &'a Stage, removed: &[&Instruction]) -> Vec<&'a Instruction> {
     let text_of = |i: &Instruction| &facts.text[i.span.clone()];
