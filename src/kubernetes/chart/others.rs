@@ -21,7 +21,7 @@ pub(super) fn users_chosen_by_variants(
     changes.retain(|change| {
         let keys: Vec<String> =
             change.path.iter().map_while(|s| if let Seg::Key(k) = s { Some(k.clone()) } else { None }).collect();
-        let Some((_, at)) = keys.split_last().filter(|(f, _)| matches!(f.as_str(), "runAsNonRoot" | "runAsUser" | "runAsGroup"))
+        let Some((_, at)) = keys.split_last().filter(|(f, _)| USER_FIELDS.contains(&f.as_str()))
         else {
             return true;
         };
@@ -45,8 +45,27 @@ pub(super) fn users_chosen_by_variants(
             None => true,
         }
     });
+    // Nor runAsNonRoot at another level (the pod's, beside a container's user a values file
+    // chooses): without the user there, an image that runs as a name would be refused.
+    if !out.is_empty() || parsed.iter().any(|(_, values)| chooses_user(values)) {
+        changes.retain(|change| !matches!(change.path.last(), Some(Seg::Key(k)) if USER_FIELDS.contains(&k.as_str())));
+    }
     out
 }
+
+/// True when values set a user or group in a securityContext (`securityContext.runAsUser`,
+/// `controller.podSecurityContext.runAsGroup`), at any depth.
+fn chooses_user(values: &Value) -> bool {
+    let Some(map) = values.as_mapping() else { return false };
+    map.iter().any(|(key, value)| {
+        let context = key.as_str().is_some_and(|k| k.ends_with("ecurityContext"));
+        let user = || ["runAsUser", "runAsGroup"].iter().any(|f| value.get(f).is_some_and(Value::is_u64));
+        (context && user()) || chooses_user(value)
+    })
+}
+
+/// The fields that say who a pod or container runs as.
+const USER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup"];
 
 /// Why the chart is meant for OpenShift too, when its values say it adapts its securityContexts to
 /// it (Bitnami's and VictoriaMetrics' `global.compatibility.openshift.adaptSecurityContext: auto`):
