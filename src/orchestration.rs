@@ -202,6 +202,10 @@ pub fn is_development_name(name: &str) -> bool {
     name.to_ascii_lowercase().split(['.', '-', '_']).any(|word| VARIANT_WORDS.contains(&word))
 }
 
+/// The name a build file gives an image by the repository's own (`ghcr.io/${{ github.repository
+/// }}`), which is the repository's name once that is known.
+const REPOSITORY_NAME: &str = "<repository>";
+
 /// What the repository's Compose files, skaffold configs and manifests say.
 #[derive(Debug, Clone, Default)]
 pub struct Repository {
@@ -271,11 +275,15 @@ impl Repository {
     /// (`--target`; `None` for the last stage).
     pub fn image_targets(&self, dockerfile: &Path) -> Vec<(String, Option<String>)> {
         let dockerfile = normalise(dockerfile);
+        let named = |i: &String| match i == REPOSITORY_NAME {
+            true => self.root_name.clone(),
+            false => Some(i.clone()),
+        };
         let mut images: Vec<(String, Option<String>)> = self
             .builds
             .iter()
             .filter(|b| b.dockerfile == dockerfile)
-            .flat_map(|b| b.images.iter().map(|i| (i.clone(), b.target.clone())))
+            .flat_map(|b| b.images.iter().filter_map(named).map(|i| (i, b.target.clone())))
             .collect();
         // The directory that names the image: above a generic one (`images/echo/rootfs/`); not
         // for a development or test variant of it.

@@ -115,13 +115,19 @@ impl Context {
     /// controller` where the repository runs its own `controller` as
     /// `registry.k8s.io/scheduler-plugins/controller`) is keyed by its whole reference, which
     /// names nothing built here.
+    ///
+    /// A tag that names a variant the repository builds with a Dockerfile of its own
+    /// (`multus-cni:snapshot-thick`, `Dockerfile.thick`) keys that variant (`multus-cni#thick`).
     pub fn image_key(&self, image: &str) -> String {
-        let running = self.running(image);
-        let name = crate::orchestration::image_name(running);
-        match running.contains('/') && self.own_namespaced.contains(&name) && self.foreign_image(running) {
-            true => crate::orchestration::without_tag(running).to_string(),
-            false => name,
+        let running = self.running_reference(image);
+        let name = crate::orchestration::image_name(&running);
+        if running.contains('/') && self.own_namespaced.contains(&name) && self.foreign_image(&running) {
+            return crate::orchestration::without_tag(&running).to_string();
         }
+        let path = running.split('@').next().unwrap_or(&running);
+        let tag = path.rsplit_once(':').map(|(_, tag)| tag).filter(|t| !t.contains('/')).unwrap_or_default();
+        let variant = tag.split(['-', '_', '.']).map(|w| format!("{name}#{}", w.to_ascii_lowercase()));
+        variant.into_iter().find(|key| self.images_built.contains(key)).unwrap_or(name)
     }
 
     /// The numeric user of the image a container naming `image` runs, when the repository

@@ -71,7 +71,13 @@ impl Repository {
             }),
             None => text.to_string(),
         };
-        let text = |key: &str| with.get(key).and_then(Value::as_str).map(|t| fill(t.trim()));
+        // The repository's own name (`ghcr.io/${{ github.repository }}`) is the one it is known by.
+        let repository = |t: String| {
+            ["${{ github.repository }}", "${{ github.event.repository.name }}"]
+                .iter()
+                .fold(t, |t, expression| t.replace(expression, super::REPOSITORY_NAME))
+        };
+        let text = |key: &str| with.get(key).and_then(Value::as_str).map(|t| repository(fill(t.trim())));
         let context = text("context").unwrap_or_else(|| ".".into());
         let file = text("file").unwrap_or_else(|| format!("{context}/Dockerfile"));
         if file.contains("${{") {

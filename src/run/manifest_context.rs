@@ -65,7 +65,10 @@ pub(super) fn manifest_context(
     };
     // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.
     for (dockerfile, image) in built.iter().filter(|(_, image)| !dockerfile::builds_windows_image(&image.text)) {
-        for (name, target) in facts.orchestration.image_targets(dockerfile) {
+        let keyed = facts.orchestration.image_targets(dockerfile).into_iter().flat_map(|(name, target)| {
+            variant_keys(&name, dockerfile, &built, facts).into_iter().map(move |key| (key, target.clone()))
+        });
+        for (name, target) in keyed {
             context.images_built.insert(name.clone());
             let (user, last) = image.at(target.as_deref());
             // Another target that runs as root ships the same programs (kaniko's executor and
@@ -136,6 +139,25 @@ pub(super) fn manifest_context(
     context.runs_own_images =
         facts.orchestration.runs_any(&context.images_built) || renamed.any(|name| context.images_built.contains(&name));
     context
+}
+
+/// The keys the image `name` that `dockerfile` builds is known by: a variant's Dockerfile
+/// (`Dockerfile.thick`, `controller.Dockerfile`) is its variant's (`multus-cni#thick`, which a
+/// tag naming it, `snapshot-thick`, runs; see `kubernetes::Context::image_key`), and the name's
+/// too where no plain `Dockerfile` builds that name.
+fn variant_keys(
+    name: &str,
+    dockerfile: &Path,
+    built: &[(PathBuf, BuiltImage)],
+    facts: &RepositoryFacts,
+) -> Vec<String> {
+    let Some(variant) = kubernetes::dockerfile_variant(dockerfile) else { return vec![name.to_string()] };
+    let plain = built.iter().any(|(other, _)| {
+        kubernetes::dockerfile_variant(other).is_none()
+            && facts.orchestration.image_targets(other).iter().any(|(n, _)| n == name)
+    });
+    let own = format!("{name}#{variant}");
+    if plain { vec![own] } else { vec![own, name.to_string()] }
 }
 
 /// The programs of `cmd/` (`programs`: their directories' names) that images no Dockerfile here

@@ -339,10 +339,12 @@ fn repository_name(repo: &Path) -> Option<String> {
     });
     // Without a remote, the module's name (`sigs.k8s.io/external-dns`) before the directory's,
     // which a copy or a CI checkout may rename.
+    // gopkg.in's major version (`gopkg.in/acme/multus-cni.v4`) is no part of the repository's.
     let module = || {
         let go_mod = crate::source::GoMod::parse(&discover::read_text(&repo.join("go.mod")).ok()?);
-        crate::dockerfile::output::binary_name(&go_mod.module, &crate::source::SourceFacts::default())
-            .filter(|name| !name.is_empty())
+        let name = crate::dockerfile::output::binary_name(&go_mod.module, &crate::source::SourceFacts::default())?;
+        let unversioned = name.rsplit_once(".v").filter(|(_, v)| v.parse::<u32>().is_ok()).map(|(n, _)| n.to_string());
+        Some(unversioned.filter(|_| go_mod.module.starts_with("gopkg.in/")).unwrap_or(name)).filter(|n| !n.is_empty())
     };
     remote.or_else(module).or_else(|| repo.file_name()?.to_str().map(str::to_string))
 }
