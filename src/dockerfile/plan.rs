@@ -139,7 +139,14 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
     }
     for run in facts.go_runs.iter().filter(|r| r.exec_form) {
         let line = df.stages[run.stage].instructions[run.instr].line;
-        hazard(&rules::EXEC_FORM_BUILD, line, "go build in an exec-form RUN is not edited".into());
+        // Named as written: `RUN ["go", "mod", "download"]` builds nothing.
+        let argv = match &df.stages[run.stage].instructions[run.instr].body {
+            super::model::Body::Run { exec: Some(argv), .. } => {
+                argv.iter().take(2).cloned().collect::<Vec<_>>().join(" ")
+            }
+            _ => "go build".into(),
+        };
+        hazard(&rules::EXEC_FORM_BUILD, line, format!("{argv} in an exec-form RUN is not edited"));
     }
     if let Some(binary) = facts.prebuilt_binary() {
         // A Go binary built before `docker build` on busybox keeps the shell its maintainers
