@@ -138,7 +138,7 @@ rules! {
         "cgo is built on an Alpine (musl) builder: the binary cannot run on a glibc distroless runtime."
         "Not fixed: build on a Debian golang image, or link statically with -extldflags -static.";
     EXEC_FORM_BUILD = "HD137" "exec-form-go-build" Info false ""
-        "go build runs in an exec-form RUN, which harden does not edit."
+        "A go command (go build, go mod download) runs in an exec-form RUN, which harden does not edit."
         "Not fixed: write the RUN in shell form.";
     RUNTIME_SETUP_AFTER_BUILD = "HD138" "runtime-setup-in-builder" Warning false ""
         "The single stage prepares files after the build (RUN mkdir, chown…) that a new runtime stage would lose."
@@ -288,7 +288,7 @@ rules! {
         "The container runs a data store the repository does not build (minio, prometheus, mysql…) with nothing writable mounted for its data and no user chosen: it writes into its image's own directories as the image's user."
         "Not fixed: the container is left alone (harden's user and read-only root would stop its writes) and the pod-level values go on the other containers; mount a volume at its data directory.";
     EXAMPLE_OTHER_IMAGE = "HK225" "example-other-image" Info false ""
-        "In a repository that builds images, a container runs another project's image: in an example (a manifest under examples/, samples/, docs/, tutorials/ or demo/, or a walkthrough such as quick_start.yaml), any image the repository does not build; elsewhere, one published outside the repository's own namespaces (or naming nothing of its Go module's) whose user nothing in the manifest chooses. The user it needs and where it writes are that image's."
+        "In a repository that builds images, a container runs another project's image: in an example (a manifest under examples/, samples/, docs/, tutorials/ or demo/, or a walkthrough such as quick_start.yaml), any image the repository does not build; elsewhere, one published outside the repository's own namespaces (or naming nothing of its Go module's, also under a name the repository builds, or an official system image with no tag) whose user nothing in the manifest chooses. The user it needs and where it writes are that image's."
         "Not fixed: the container is left alone (harden's user and read-only root guess at another project's image) and the pod-level values go on the other containers; a workload of such containers only is reported at info.";
     FILE_CAPABILITY = "HK227" "file-capability" Warning true ""
         "A container runs an image built here whose binary gets capabilities from setcap (cap_net_bind_service to bind port 53 as non-root): under allowPrivilegeEscalation: false a file capability is kept at exec only where the container's own capabilities hold it, and drop ALL takes them away."
