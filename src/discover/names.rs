@@ -293,6 +293,15 @@ pub(super) fn dockerfile_skip_reason(rel: &Path, default_ignores: bool) -> Optio
     })
 }
 
+/// The variant a Dockerfile's name says it builds (`Dockerfile.thick`, `controller.Dockerfile`,
+/// `Dockerfile-debug` → `thick`, `controller`, `debug`), lowercase; none for a plain `Dockerfile`.
+pub fn dockerfile_variant(dockerfile: &Path) -> Option<String> {
+    let name = dockerfile.file_name()?.to_str()?.to_ascii_lowercase();
+    let variant = name.strip_prefix("dockerfile").map(|v| v.trim_start_matches(['.', '-', '_']));
+    let variant = variant.or_else(|| name.strip_suffix("dockerfile").map(|v| v.trim_end_matches(['.', '-', '_'])));
+    variant.filter(|v| !v.is_empty() && !v.contains(['.', '/'])).map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +354,14 @@ mod tests {
         for name in ["v1", "3", "latest", "1.x", "3.0-", "v1.2.3-rc/1", "api"] {
             assert!(!is_version(name), "{name}");
         }
+    }
+
+    #[test]
+    fn a_dockerfile_name_says_its_variant() {
+        let variant = |name: &str| dockerfile_variant(Path::new(name));
+        assert_eq!(variant("images/Dockerfile.thick").as_deref(), Some("thick"));
+        assert_eq!(variant("build/controller.Dockerfile").as_deref(), Some("controller"));
+        assert_eq!(variant("Dockerfile-debug").as_deref(), Some("debug"));
+        assert_eq!(variant("images/Dockerfile"), None);
     }
 }

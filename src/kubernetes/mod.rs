@@ -44,15 +44,6 @@ pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {
 pub const MERGED_ONTO_BASE: &str =
     ", so another tool (kustomize) merges it onto a base, which is where harden makes the change";
 
-/// The variant a Dockerfile's name says it builds (`Dockerfile.thick`, `controller.Dockerfile`,
-/// `Dockerfile-debug` → `thick`, `controller`, `debug`), lowercase; none for a plain `Dockerfile`.
-pub fn dockerfile_variant(dockerfile: &std::path::Path) -> Option<String> {
-    let name = dockerfile.file_name()?.to_str()?.to_ascii_lowercase();
-    let variant = name.strip_prefix("dockerfile").map(|v| v.trim_start_matches(['.', '-', '_']));
-    let variant = variant.or_else(|| name.strip_suffix("dockerfile").map(|v| v.trim_end_matches(['.', '-', '_'])));
-    variant.filter(|v| !v.is_empty() && !v.contains(['.', '/'])).map(str::to_string)
-}
-
 /// Analyses and rewrites one YAML file, knowing what the repository says about it elsewhere.
 pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Outcome, ParseError> {
     let filled_in = |placeholder: String| {
@@ -120,36 +111,8 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
             opted_out.push(id);
             continue;
         }
-        // A workload with a container that names no image is a fragment another tool merges onto
-        // a base (a kustomize patch, listed or commented out; the API server refuses it alone):
-        // the base is where harden edits, and what the patch adds beside it is merged there too.
-        let unnamed: Vec<&str> =
-            workload.containers.iter().filter(|c| c.value.get("image").is_none()).map(|c| c.name.as_str()).collect();
-        // One with no container at all (`hostNetwork: true` alone) is such a fragment too.
-        if workload.containers.is_empty() {
-            patches.push(format!("{id} has no containers"));
-            continue;
-        }
-        if !unnamed.is_empty() {
-            let which = if unnamed.len() == workload.containers.len() {
-                "its containers".to_string()
-            } else {
-                format!("container {}", unnamed.join(", "))
-            };
-            // A container the patch adds whole (a sidecar, with its image) is merged onto the
-            // base as it is, unchecked here: said, so its absence from the findings is no verdict.
-            let added: Vec<&str> = workload
-                .containers
-                .iter()
-                .filter(|c| c.value.get("image").is_some())
-                .map(|c| c.name.as_str())
-                .collect();
-            let added = match added.as_slice() {
-                [] => String::new(),
-                [one] => format!(" (the container {one} it adds is not checked here)"),
-                names => format!(" (the containers {} it adds are not checked here)", names.join(", ")),
-            };
-            patches.push(format!("{id} names no image for {which}{added}"));
+        if let Some(patch) = unhardened::patch_fragment(&workload) {
+            patches.push(patch);
             continue;
         }
         let ignored =
@@ -426,11 +389,6 @@ mod tests {
         );
         let noted = "# Snapshot CRDs\n# Source: https://github.com/kubernetes-csi/external-snapshotter\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a\n";
         assert!(skipped(noted).starts_with("no workload"), "a provenance note: {}", skipped(noted));
-        let variant = |name: &str| dockerfile_variant(std::path::Path::new(name));
-        assert_eq!(variant("images/Dockerfile.thick").as_deref(), Some("thick"));
-        assert_eq!(variant("build/controller.Dockerfile").as_deref(), Some("controller"));
-        assert_eq!(variant("Dockerfile-debug").as_deref(), Some("debug"));
-        assert_eq!(variant("images/Dockerfile"), None);
         let workflow_template = "apiVersion: tinkerbell.org/v1alpha1\nkind: Template\nmetadata:\n  name: ubuntu\nspec:\n  data: |\n    version: \"0.1\"\n";
         assert!(skipped(workflow_template).starts_with("no workload"), "{}", skipped(workflow_template));
         let ytt = "#@ load(\"@ytt:data\", \"data\")\nkind: Deployment\nspec: {}\n";

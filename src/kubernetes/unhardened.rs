@@ -85,6 +85,36 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
     None
 }
 
+/// Why a workload is a fragment another tool merges onto a base (a kustomize patch, listed or
+/// commented out; the API server refuses it alone), when it is: a container names no image, or
+/// it has no container at all (`hostNetwork: true` alone). The base is where harden edits, and
+/// what the patch adds beside it is merged there too.
+pub(super) fn patch_fragment(workload: &workload::Workload<'_>) -> Option<String> {
+    let id = workload.id();
+    if workload.containers.is_empty() {
+        return Some(format!("{id} has no containers"));
+    }
+    let (unnamed, added): (Vec<_>, Vec<_>) = workload.containers.iter().partition(|c| c.value.get("image").is_none());
+    if unnamed.is_empty() {
+        return None;
+    }
+    let which = match added.is_empty() {
+        true => "its containers".to_string(),
+        false => format!("container {}", unnamed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")),
+    };
+    // A container the patch adds whole (a sidecar, with its image) is merged onto the base as it
+    // is, unchecked here: said, so its absence from the findings is no verdict.
+    let added = match added.as_slice() {
+        [] => String::new(),
+        [one] => format!(" (the container {} it adds is not checked here)", one.name),
+        more => format!(
+            " (the containers {} it adds are not checked here)",
+            more.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Some(format!("{id} names no image for {which}{added}"))
+}
+
 /// True for an OpenShift Template (`template.openshift.io/v1`, or the old `v1` one with its
 /// `objects:`), not another API's kind of that name (`tinkerbell.org/v1alpha1` `Template`).
 fn openshift_template(doc: &Value) -> bool {

@@ -151,9 +151,9 @@ fn variant_keys(
     built: &[(PathBuf, BuiltImage)],
     facts: &RepositoryFacts,
 ) -> Vec<String> {
-    let Some(variant) = kubernetes::dockerfile_variant(dockerfile) else { return vec![name.to_string()] };
+    let Some(variant) = discover::dockerfile_variant(dockerfile) else { return vec![name.to_string()] };
     let plain = built.iter().any(|(other, _)| {
-        kubernetes::dockerfile_variant(other).is_none()
+        discover::dockerfile_variant(other).is_none()
             && facts.orchestration.image_targets(other).iter().any(|(n, _)| n == name)
     });
     let own = format!("{name}#{variant}");
