@@ -26,7 +26,12 @@ const OTHER_LANGUAGES: &[&str] = &[
 /// Why a file is not taken for a Go build, as precisely as it says.
 pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
     let stage = facts.runtime_stage();
-    if let Some(released) = &facts.source.orchestration.released {
+    // A release's binary reaches the image only through a copy from the build context (a file
+    // that copies nothing, `RUN curl … kubectl` on another image, ships none of it).
+    let copies_context = stage.instructions.iter().any(
+        |i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none() && c.sources.iter().any(|s| !s.contains("://"))),
+    );
+    if let Some(released) = facts.source.orchestration.released.as_ref().filter(|_| copies_context) {
         let cgo = released.cgo_phrase();
         // The image it publishes runs as root: said, since nothing else reports it.
         let root = match super::userswitch::runs_as_root(facts) {
