@@ -214,7 +214,12 @@ impl Facts<'_> {
     /// named for what it hands out (`binary`, `artifacts`, `export`). No program runs in it by
     /// itself; a scratch image of one program the orchestrator starts is not one.
     pub fn is_export(&self) -> bool {
-        let stage = self.runtime_stage();
+        self.is_export_stage(self.runtime_stage())
+    }
+
+    /// True when `stage` is an export as [`Self::is_export`] tells the final stage: one a build
+    /// stops at (`--target binary --output ./binaries`) hands out files, not an image.
+    pub fn is_export_stage(&self, stage: &Stage) -> bool {
         let copies: Vec<&Copy> = stage
             .instructions
             .iter()

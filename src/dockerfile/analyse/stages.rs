@@ -79,7 +79,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         // A stage the build files stop at (`--target examples`) is an image of its own.
         let alias = stage.from.alias.as_deref().unwrap_or_default();
         let targeted = facts.source.orchestration.targets.iter().any(|t| t.eq_ignore_ascii_case(alias));
-        if targeted && !hardened && !runtime_chain.contains(&stage.index) {
+        if targeted && !hardened && !runtime_chain.contains(&stage.index) && !facts.is_export_stage(stage) {
             out.push(Finding::new(
                 &rules::SECOND_RUNTIME,
                 stage.from.line,
