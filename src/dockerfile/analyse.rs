@@ -68,7 +68,8 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     // change nothing in the image.
     for (run, cmd) in facts.builds().filter(|(r, c)| facts.ships(r, c)) {
         let stage = &df.stages[run.stage];
-        let line = stage.instructions[run.instr].line;
+        // At the line of its `go`, which a continued RUN or a here-document puts lines below the RUN.
+        let line = stage.instructions[run.instr].line.max(facts.text[..cmd.go_span.start].matches('\n').count() + 1);
         if let Some(why) = variant_build(run, cmd) {
             let message =
                 format!("{why}: harden adds neither CGO_ENABLED=0, -s -w nor -trimpath, which would make them alike");
