@@ -75,6 +75,10 @@ pub struct Context {
     /// that name under another project's namespace is that project's (see
     /// [`Context::image_key`]).
     pub own_namespaced: std::collections::BTreeSet<String>,
+    /// The names a Makefile or script sets to another image with `kustomize edit set image`
+    /// (`controller`): placeholders, whatever kustomization it sets them in (one the recipe makes
+    /// as it runs, too).
+    pub set_by_scripts: std::collections::BTreeSet<String>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml
     /// change without it.

@@ -24,7 +24,7 @@ impl Planner<'_, '_> {
         // A kustomization's `images:` gives the tag or digest it runs with; a script that sets
         // the image as it deploys gives both.
         let set = self.context.image_overrides.get(name);
-        if set.is_some_and(|s| s.by_script) {
+        if set.is_some_and(|s| s.by_script) || (set.is_none() && self.context.set_by_scripts.contains(name)) {
             return;
         }
         if digest.is_none() && !set.is_some_and(|s| s.digest) {
