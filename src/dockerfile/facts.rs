@@ -253,6 +253,17 @@ impl<'a> Facts<'a> {
         std::iter::successors(Some(self.runtime_stage()), |s| self.parent_stage(s)).map(|s| s.index).collect()
     }
 
+    /// The stages run on their own beside the runtime (with an ENTRYPOINT or CMD, theirs or
+    /// their parent's): neither the runtime nor a stage it is built `FROM`.
+    pub fn side_images(&self) -> Vec<&'a Stage> {
+        let runtime = self.runtime_chain();
+        let own = |s: &&'a Stage| {
+            let (entrypoint, cmd) = self.entrypoint_and_cmd(s);
+            !runtime.contains(&s.index) && (entrypoint.is_some() || cmd.is_some())
+        };
+        self.df.stages.iter().filter(own).collect()
+    }
+
     /// The stage `stage` is built on when that stage only names an image (`FROM ${IMAGE_BASE} AS
     /// image-base`, with no instruction that adds a file): it is the image `stage` runs on.
     pub fn alias_parent(&self, stage: &Stage) -> Option<&'a Stage> {

@@ -364,12 +364,7 @@ fn runtime_identity(facts: &facts::Facts<'_>) -> (Option<String>, Option<String>
 /// written as: a name made ids there (`USER nonroot:nonroot` → `65532:65532`) is the user a
 /// pod's `runAsNonRoot` can check.
 fn side_users<'a>(facts: &'a facts::Facts<'a>) -> Vec<Option<&'a str>> {
-    let runtime = facts.runtime_chain();
-    let own = |s: &&model::Stage| {
-        let (entrypoint, cmd) = facts.entrypoint_and_cmd(s);
-        !runtime.contains(&s.index) && (entrypoint.is_some() || cmd.is_some())
-    };
-    facts.df.stages.iter().filter(own).map(|s| facts.last_user(s).map(|(_, user)| user)).collect()
+    facts.side_images().into_iter().map(|s| facts.last_user(s).map(|(_, user)| user)).collect()
 }
 
 /// Where a finding is, for matching findings before and after a rewrite: the runtime (whatever

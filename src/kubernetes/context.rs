@@ -129,7 +129,7 @@ impl Context {
             return crate::orchestration::without_tag(&running).to_string();
         }
         let path = running.split('@').next().unwrap_or(&running);
-        let tag = path.rsplit_once(':').map(|(_, tag)| tag).filter(|t| !t.contains('/')).unwrap_or_default();
+        let tag = path.get(crate::orchestration::without_tag(path).len() + 1..).unwrap_or_default();
         let variant = tag.split(['-', '_', '.']).map(|w| format!("{name}#{}", w.to_ascii_lowercase()));
         variant.into_iter().find(|key| self.images_built.contains(key)).unwrap_or(name)
     }

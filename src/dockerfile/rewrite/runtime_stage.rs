@@ -187,13 +187,9 @@ pub fn number_side_users(facts: &Facts<'_>, out: &mut Vec<Edit>) {
     if facts.is_off(rules::NON_NUMERIC_USER.id) {
         return;
     }
-    let runtime = facts.runtime_chain();
-    for stage in facts.df.stages.iter().filter(|s| !runtime.contains(&s.index)) {
-        let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
-        let Some((inst, user)) = facts.last_user(stage).filter(|_| entrypoint.is_some() || cmd.is_some()) else {
-            continue;
-        };
-        let stages = super::super::users::stages_but(facts.df, None);
+    let stages = super::super::users::stages_but(facts.df, None);
+    for stage in facts.side_images() {
+        let Some((inst, user)) = facts.last_user(stage) else { continue };
         let ids = (!is_numeric_user(user) && !is_root(user))
             .then(|| super::super::users::created_ids(&stages, facts.text, user))
             .flatten();
