@@ -64,10 +64,11 @@ fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
     // runtime copies from the build context is none a step of the file built (kraken's
     // `setup_nginx.sh` only makes directories).
     let copy = program_copy(facts);
-    let built = facts.build_command().filter(|_| !matches!(copy, Some(ProgramCopy::Context(_))));
-    let line = built.as_ref().map(|(line, _)| *line);
+    let built = facts.build_command().filter(|_| !matches!(copy, Some((_, ProgramCopy::Context(_)))));
+    // Else at the copy that brings the program in (`COPY ${binarypath} …`).
+    let line = built.as_ref().map(|(line, _)| *line).or(copy.as_ref().map(|(line, _)| *line));
     let line = line.or(facts.toolchain_stage().map(|s| s.from.line)).unwrap_or(runtime.from.line);
-    let by = match (built, copy) {
+    let by = match (built, copy.map(|(_, copy)| copy)) {
         (Some((_, command)), _) => format!("`{command}` builds it, which harden does not follow"),
         (None, Some(ProgramCopy::Image(image))) => {
             format!("the runtime copies its files from {image}, built elsewhere")
@@ -102,9 +103,10 @@ enum ProgramCopy {
     Context(String),
 }
 
-/// Where the runtime stage copies its program from: the copy whose destination holds the path
-/// its ENTRYPOINT or CMD starts, else (no such path known) the first copy from an image.
-fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
+/// Where the runtime stage copies its program from, and the line of that copy: the copy whose
+/// destination holds the path its ENTRYPOINT or CMD starts, else (no such path known) the first
+/// copy from an image.
+fn program_copy(facts: &Facts<'_>) -> Option<(usize, ProgramCopy)> {
     let stage = facts.runtime_stage();
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
     // A binary built before the image is found by its name too (`ENTRYPOINT ["hydra"]`); an
@@ -132,14 +134,16 @@ fn program_copy(facts: &Facts<'_>) -> Option<ProgramCopy> {
         let Some(from) = &copy.from else {
             return program
                 .is_some()
-                .then(|| ProgramCopy::Context(format!("{} {} {}", inst.keyword, copy.sources.join(" "), copy.dest)));
+                .then(|| ProgramCopy::Context(format!("{} {} {}", inst.keyword, copy.sources.join(" "), copy.dest)))
+                .map(|copy| (inst.line, copy));
         };
-        match facts.df.stage_named(from) {
+        let image = match facts.df.stage_named(from) {
             Some(stage) if stage.instructions.iter().all(|i| !matches!(i.body, Body::Run { .. })) => {
                 facts.base_image(stage).map(|i| ProgramCopy::Image(i.to_reference()))
             }
             Some(_) => None,
             None => Some(ProgramCopy::Image(from.clone())),
-        }
+        };
+        image.map(|image| (inst.line, image))
     })
 }
