@@ -128,6 +128,8 @@ impl Facts<'_> {
         let Some(output) = self.output_of(run, cmd) else { return true };
         let stage = &self.df.stages[run.stage];
         let held = self.staged_copies(stage, output.path().trim_end_matches('/'));
+        // A build into a directory (`-o /app/out/`) writes the file a copy names in it.
+        let into_dir = matches!(output, super::output::Output::Dir(_));
         // Any stage that copies it, or a directory holding it, from the stage that builds it (a
         // stage in between may hand it on: counting it keeps the flags where they may matter).
         self.df.stages.iter().flat_map(|s| &s.instructions).any(|inst| match &inst.body {
@@ -143,6 +145,7 @@ impl Facts<'_> {
                             src.is_empty()
                                 || built == src
                                 || built.starts_with(&format!("{src}/"))
+                                || (into_dir && src.starts_with(&format!("{built}/")))
                                 || pattern.is_some_and(|start| {
                                     // …or one inside the directory the build writes into (`/out/*`).
                                     built.starts_with(start) || start.starts_with(&format!("{built}/"))

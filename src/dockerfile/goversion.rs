@@ -32,6 +32,8 @@ impl GoVersion {
     /// The first Go that ships no standard library built beforehand: before it, a golang image
     /// carried `net` and `os/user` compiled with cgo, linked in even where no gcc is left.
     pub const NO_PREBUILT_STD: GoVersion = GoVersion { major: 1, minor: 20 };
+    /// The first Go that turns cgo off by itself where no C compiler is found.
+    pub const NO_COMPILER_NO_CGO: GoVersion = GoVersion { major: 1, minor: 20 };
     /// The first Go whose `go get` in module mode only edits `go.mod` and downloads: it builds
     /// nothing.
     pub const GET_BUILDS_NOTHING: GoVersion = GoVersion { major: 1, minor: 18 };

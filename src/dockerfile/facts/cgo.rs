@@ -4,6 +4,7 @@
 
 use super::{Cgo, Facts, GoRun, installed_packages};
 use crate::dockerfile::gobuild::GoCommand;
+use crate::dockerfile::goversion::GoVersion;
 use crate::dockerfile::model::{Body, Stage};
 
 /// Packages whose installation in a builder means a C toolchain for cgo.
@@ -100,6 +101,10 @@ impl<'a> Facts<'a> {
             // Another module's tool (`go install github.com/acme/ddns@latest`): the repository's
             // go.mod is not its.
             None
+        } else if builds.iter().all(|(r, _)| self.builds_without_c_compiler(r)) {
+            // Go 1.20 and later turn cgo off where no C compiler is found: the program the file
+            // builds today links no C, whatever its module requires.
+            None
         } else {
             self.source.cgo_reason()
         };
@@ -107,6 +112,16 @@ impl<'a> Facts<'a> {
         cgo.reason = reason;
         cgo.cxx = toolchain.is_some_and(|(_, cxx)| cxx) || self.source.needs_cxx();
         cgo
+    }
+
+    /// True when a build runs on Docker's golang `-alpine` image of Go 1.20 or later (or a
+    /// current one) with no C compiler: no `CC` set and none installed (the toolchain check comes
+    /// first), so the go command builds with cgo off by itself.
+    fn builds_without_c_compiler(&self, run: &GoRun) -> bool {
+        let stage = &self.df.stages[run.stage];
+        let golang_alpine = self.base_image(stage).is_some_and(|i| i.is_official_golang() && i.is_musl());
+        let recent = self.go_version(stage, run.instr).is_none_or(|v| v >= GoVersion::NO_COMPILER_NO_CGO);
+        golang_alpine && recent && self.env_at(stage, run.instr, "CC").is_none()
     }
 
     /// The first C toolchain package a stage installs (itself, or a stage it starts from), else the
