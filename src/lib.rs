@@ -18,6 +18,7 @@ pub mod dockerfile;
 pub mod edit;
 pub mod finding;
 pub mod forge;
+pub mod generated;
 pub mod ko;
 pub mod kubernetes;
 pub mod lines;

@@ -23,7 +23,7 @@ pub fn read_text(path: &Path) -> Result<String, Unread> {
         let mut head = Vec::new();
         let _ = std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut head);
         let head = String::from_utf8_lossy(&head);
-        return Err(Unread::Skipped(match crate::kubernetes::generated_marker(&head) {
+        return Err(Unread::Skipped(match crate::generated::generated_marker(&head) {
             Some(marker) => {
                 format!("generated ({marker}) and larger than 1 MiB ({size} bytes): harden the source it comes from")
             }

@@ -170,6 +170,14 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
         let why = "the rewrite is not proposed: the file does not build as it stands (HD160 says why), so no change to it could be proven";
         return Ok(Outcome::Hardened { findings, rewritten: None, reason: Some(why.into()), security: false });
     }
+    // A file a generator writes (`## This is a generated file, do not edit directly`) is written
+    // again from its template: the findings say what to change there.
+    if let Some(marker) = crate::generated::generated_marker(text).filter(|_| !edits.is_empty()) {
+        let why = format!(
+            "the rewrite is not proposed: the file is generated ({marker}): an edit would be undone when it is generated again, or fail the check that it is current; the findings say what to change in the source it comes from"
+        );
+        return Ok(Outcome::Hardened { findings, rewritten: None, reason: Some(why), security: false });
+    }
     let (rewritten, reason, security) = match edit::apply(text, &edits) {
         Ok(new) if new == text => (None, None, false),
         Ok(new) => match check(&facts, &new, source, config) {

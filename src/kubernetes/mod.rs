@@ -12,7 +12,6 @@ pub mod change;
 pub mod chart;
 mod context;
 mod examples;
-mod generated;
 pub mod kustomize;
 mod placeholders;
 pub mod rewrite;
@@ -28,12 +27,12 @@ use yaml_serde::Value;
 
 use crate::config::Config;
 use crate::edit;
+use crate::generated::generated_marker;
 use crate::outcome::{Outcome, ParseError};
 use crate::rules_off::RulesOff;
 
 pub use context::{Context, ImageUsers};
 pub use examples::example_dir;
-pub use generated::generated_marker;
 
 /// Analyses and rewrites one YAML file.
 pub fn harden(text: &str, config: &Config) -> Result<Outcome, ParseError> {

@@ -311,7 +311,7 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
             return None;
         }
         let text = std::fs::read_to_string(repo.join(path)).ok()?;
-        let made = || crate::kubernetes::generated_marker(&text).is_some() || writer(path, &scripts).is_some();
+        let made = || crate::generated::generated_marker(&text).is_some() || writer(path, &scripts).is_some();
         (!large || made()).then_some(text)
     };
     let copies: Vec<(&PathBuf, Vec<String>)> = paths
@@ -359,7 +359,7 @@ pub(super) fn stale_copies(reports: &mut [super::FileReport], paths: &[PathBuf],
 /// names (`generated … by generate-deployment.sh`), else the first that mentions its path.
 fn generator<'a>(copy: &Path, scripts: &'a [(PathBuf, String)], repo: &Path) -> Option<&'a PathBuf> {
     let text = std::fs::read_to_string(repo.join(copy)).unwrap_or_default();
-    let marker = crate::kubernetes::generated_marker(&text).unwrap_or_default();
+    let marker = crate::generated::generated_marker(&text).unwrap_or_default();
     let named = scripts
         .iter()
         .find(|(script, _)| script.file_name().and_then(|n| n.to_str()).is_some_and(|name| marker.contains(name)));
