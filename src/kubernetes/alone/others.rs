@@ -27,32 +27,7 @@ pub(in crate::kubernetes) fn others_images(
     if context.images_built.is_empty() {
         return Vec::new();
     }
-    let other = |c: &Container<'_>| {
-        let written = c.value.get("image").and_then(Value::as_str)?;
-        let image = context.running_reference(written);
-        let named = match context.renamed_by(written) {
-            Some(kustomization) => format!("{written} ({image}, as {kustomization} names it)"),
-            // A chart's template whose values leave the image empty (`{{ .Values.image }}:{{ .Values.tag }}`).
-            None if written.split([':', '/', '@']).all(|part| part == crate::orchestration::helm::UNKNOWN) => {
-                "an image the chart's values leave empty (given when it is installed)".to_string()
-            }
-            None => image.to_string(),
-        };
-        (!context.builds(written)).then_some((image, named))
-    };
     let Some(dir) = context.example_dir.as_deref() else {
-        // Only where the repository's manifests run its own images is a namespaced image in the
-        // project's namespace told apart: there it may be a sibling project's
-        // (`ghcr.io/acme/acme-ui`, built in another repository) as much as elsewhere. One in a
-        // namespace and of a name that say nothing of the project's (`centos/tools` beside
-        // `github.com/acme/fleet`) is another project's wherever it runs. A bare name is an
-        // official image when it names a release (`kong:3.9`, `consul:1.4.3`) wherever the
-        // manifests are; a bare `controller:latest` is a placeholder kustomize or make sets to
-        // the project's own.
-        let others = |reference: &str| match crate::orchestration::image_namespace(reference) {
-            Some(_) => context.runs_own_images || context.foreign_image(reference),
-            None => versioned(reference) || untagged_official(reference),
-        };
         // `runAsNonRoot` alone stops an image that starts as root; beside a container left alone
         // (a CSI driver's root plugin, whose socket its sidecars share), or in a workload the
         // host it needs leaves alone whole (`hostNetwork`, a privileged container), no user is
@@ -62,7 +37,7 @@ pub(in crate::kubernetes) fn others_images(
             false => "",
         };
         return super::leave_userless(workload, alone, findings, |c| {
-            let (_, image) = other(c).filter(|(i, _)| others(i))?;
+            let (_, image) = built_elsewhere(c, context).filter(|(i, _)| names_another_project(i, context))?;
             let message = format!(
                 "{} runs {image}, which harden finds built nowhere in this repository, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone{advice}",
                 c.who(workload),
@@ -72,7 +47,7 @@ pub(in crate::kubernetes) fn others_images(
     };
     let mut names = Vec::new();
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
-        let Some((_, image)) = other(c) else { continue };
+        let Some((_, image)) = built_elsewhere(c, context) else { continue };
         let message = format!(
             "{} runs {image}, which harden finds built nowhere in this repository, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
             c.who(workload)
@@ -83,13 +58,59 @@ pub(in crate::kubernetes) fn others_images(
     names
 }
 
-/// True when a reference's tag names a release (`3.9`, `v1.2.0`), not `latest` or a branch.
+/// The image a container runs that the repository, which builds some, does not build, where the
+/// container is another project's to configure: in an example, or outside one where the image's
+/// name says it is another project's (`names_another_project`). What it writes is that image's,
+/// which harden cannot see from here.
+pub(in crate::kubernetes) fn another_projects_image(
+    c: &Container<'_>,
+    context: &crate::kubernetes::Context,
+) -> Option<String> {
+    if context.images_built.is_empty() {
+        return None;
+    }
+    let (image, named) = built_elsewhere(c, context)?;
+    (context.example_dir.is_some() || names_another_project(&image, context)).then_some(named)
+}
+
+/// The image a container runs (as it runs, and as the report names it), when the repository
+/// does not build it.
+fn built_elsewhere(c: &Container<'_>, context: &crate::kubernetes::Context) -> Option<(String, String)> {
+    let written = c.value.get("image").and_then(Value::as_str)?;
+    let image = context.running_reference(written);
+    let named = match context.renamed_by(written) {
+        Some(kustomization) => format!("{written} ({image}, as {kustomization} names it)"),
+        // A chart's template whose values leave the image empty (`{{ .Values.image }}:{{ .Values.tag }}`).
+        None if written.split([':', '/', '@']).all(|part| part == crate::orchestration::helm::UNKNOWN) => {
+            "an image the chart's values leave empty (given when it is installed)".to_string()
+        }
+        None => image.to_string(),
+    };
+    (!context.builds(written)).then_some((image, named))
+}
+
+/// True when an image not built here is another project's by its name. Only where the
+/// repository's manifests run its own images is a namespaced image in the project's namespace
+/// told apart: there it may be a sibling project's (`ghcr.io/acme/acme-ui`, built in another
+/// repository) as much as elsewhere. One in a namespace and of a name that say nothing of the
+/// project's (`centos/tools` beside `github.com/acme/fleet`) is another project's wherever it
+/// runs. A bare name is an official image when it names a release (`kong:3.9`, `consul:1.4.3`)
+/// wherever the manifests are; a bare `controller:latest` is a placeholder kustomize or make sets
+/// to the project's own.
+fn names_another_project(reference: &str, context: &crate::kubernetes::Context) -> bool {
+    match crate::orchestration::image_namespace(reference) {
+        Some(_) => context.runs_own_images || context.foreign_image(reference),
+        None => versioned(reference) || untagged_official(reference),
+    }
+}
+
 /// True for a bare name with no tag that names a system's or a language's official image
 /// (`busybox`, `ubuntu`, `python`), not a placeholder a build sets (`controller`).
 fn untagged_official(reference: &str) -> bool {
     !reference.contains([':', '@']) && !crate::dockerfile::image::ImageRef::parse(reference).is_application_image()
 }
 
+/// True when a reference's tag names a release (`3.9`, `v1.2.0`), not `latest` or a branch.
 fn versioned(reference: &str) -> bool {
     let path = reference.split('@').next().unwrap_or(reference);
     let tag = path.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, tag)| tag);

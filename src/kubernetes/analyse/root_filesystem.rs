@@ -55,6 +55,14 @@ impl<'w> Planner<'w, '_> {
                 ),
                 false,
             ),
+            // Another project's image writes where its own files say, which harden cannot see
+            // from here (calico's kube-controllers, its status file on the root).
+            None if let Some(image) = super::super::alone::another_projects_image(c, self.context) => self.finding(
+                &rules::WRITABLE_ROOT,
+                line,
+                format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: it runs {image}, which harden finds built nowhere in this repository, so where it writes (logs, caches, a status file) is that image's: mount volumes there and set true"),
+                false,
+            ),
             // The /tmp volume a read-only root needs is one the platform would refuse.
             None if let Some(scc) = self.context.empty_dir_refused.as_ref().filter(|_| !mounts_tmp(c.value)) => self
                 .finding(
