@@ -324,12 +324,16 @@ const PROGRAM_DIRS: &[&str] =
 /// would not match.
 pub fn debian_programs(facts: &Facts<'_>) -> Option<String> {
     let builders = facts.builder_stages();
-    let past_eol = facts.df.stages.iter().filter(|s| ImageRef::parse(&s.from.image).distroless_past_eol());
+    // Stages on it, also through a stage that names it (`FROM distroless-base AS distroless-arm64`)
+    // or one a variable chooses (`FROM distroless-${TARGETARCH}`, whose base is not resolved).
+    let past_eol = facts.df.stages.iter().filter(|s| facts.base_image(s).is_none_or(ImageRef::distroless_past_eol));
     past_eol.flat_map(|s| &s.instructions).find_map(|inst| {
         let Body::Copy(copy) = &inst.body else { return None };
         let from = facts.df.stage_named(copy.from.as_deref()?)?;
         let base = facts.base_image(from)?;
-        let debian = matches!(base.family(), Family::Debian | Family::Ubuntu);
+        // Debian and Ubuntu, and a project's build of Debian (`gke.gcr.io/debian-base:bookworm-v1.0.4`).
+        let debian = matches!(base.family(), Family::Debian | Family::Ubuntu)
+            || (base.family() == Family::Other && base.short_name().starts_with("debian"));
         // Programs and libraries, or a whole tree over `/`; certificates and data do not count.
         let system = |path: &String| {
             path == "/" || PROGRAM_DIRS.iter().any(|dir| path == dir || path.starts_with(&format!("{dir}/")))
