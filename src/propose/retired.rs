@@ -17,6 +17,9 @@ const RETIRED: &[&str] = &[
     "repository has been archived",
     "project has been retired",
     "project is retired",
+    "ended active development",
+    "repository will no longer be updated",
+    "project will no longer be updated",
 ];
 
 /// Words a heading says it with: the README's title (`# Ingress NGINX Retirement`, `# x
@@ -59,6 +62,9 @@ mod tests {
         );
         let lego = "# kube-lego\n\n**Note**: This project is no longer maintained. Use cert-manager.\n";
         assert_eq!(retired(lego).map(|(line, _)| line), Some(3));
+        let octant =
+            "# VMware has ended active development of this project, this repository will no longer be updated.\n";
+        assert_eq!(retired(octant).map(|(line, _)| line), Some(1));
         let lives = [
             "# acme\n\nA maintained fork of x.\n",
             "# op\n\nSupports deprecated APIs.\n",
