@@ -51,6 +51,25 @@ pub fn base_chosen(facts: &Facts<'_>) -> Option<Refusal> {
     Some((&rules::COMMENT_KEEPS_BASE, line, why))
 }
 
+/// The instructions a commented-out line of a Dockerfile starts with.
+const INSTRUCTIONS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "RUN",
+    "SHELL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
 /// The comments of the runtime stage and the block just above its `FROM`, each block of
 /// consecutive comment lines joined, with its first line; parser directives aside.
 fn runtime_comments(facts: &Facts<'_>) -> Vec<(usize, String)> {
@@ -67,6 +86,12 @@ fn runtime_comments(facts: &Facts<'_>) -> Vec<(usize, String)> {
         };
         let comment = comment.trim();
         if ["syntax=", "escape=", "check="].iter().any(|d| comment.starts_with(d)) {
+            continue;
+        }
+        // An instruction commented out (`#RUN go install …/dlv@v1.8.2`) is code, not the
+        // maintainer's word, and ends the block it is in.
+        if comment.split_whitespace().next().is_some_and(|w| INSTRUCTIONS.contains(&w)) {
+            open = false;
             continue;
         }
         match blocks.last_mut().filter(|_| open) {
@@ -116,6 +141,9 @@ mod tests {
         assert!(notes(&format!("{build}{own}")).1.unwrap().contains("line 4"));
         assert!(notes(&format!("{build}# we use alpine for easier debugging\nFROM alpine:3.22\n")).1.is_some());
         assert_eq!(notes(&format!("{build}# alpine base, small\nFROM alpine:3.22\n")).1, None, "no reason said");
+        let commented_out =
+            "# Debug\n#RUN go install github.com/go-delve/delve/cmd/dlv@v1.8.2\n# alpine:3.23.3\nFROM alpine:3.23.3\n";
+        assert_eq!(notes(&format!("{build}{commented_out}")).1, None, "an instruction commented out says nothing");
         let conceded =
             "# we could copy the binary to scratch, but this image is small enough\n# and users exec into it\n";
         assert!(notes(&format!("{build}FROM alpine\n{conceded}ENTRYPOINT [\"/app\"]\n")).1.unwrap().contains("line 5"));
