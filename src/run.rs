@@ -327,9 +327,19 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         // A patch no kustomization lists (a scaffold's, commented out) is merged onto nothing here.
         let merged = report.reason.as_deref().filter(|r| r.contains(kubernetes::MERGED_ONTO_BASE));
         let unlisted = merged.filter(|_| !facts.patches.contains_key(&path)).map(|r| {
-            let how = match facts.patch_added_by(&path) {
-                Some(at) => format!(", and {at} adds it to a kustomization (`kustomize edit add patch`), which merges it onto its base, where harden makes the change"),
-                None => ", and no kustomization here lists it, so nothing applies it: it changes nothing that runs, and its base is checked on its own".into(),
+            let how = match (facts.patch_added_by(&path), facts.resource_of(&path)) {
+                (Some(at), _) => format!(", and {at} adds it to a kustomization (`kustomize edit add patch`), which merges it onto its base, where harden makes the change"),
+                // A base whose images its kustomization's patches give (fluid's controllers).
+                (None, Some(kustomization)) => format!(
+                    ", but {} lists it as a resource: it is a base whose images its patches give, so which image each container runs, and who that image runs as, are not known here; harden leaves it",
+                    kustomization.display()
+                ),
+                (None, None) => ", and no kustomization here lists it, so nothing applies it: it changes nothing that runs, and its base is checked on its own".into(),
+            };
+            // A base is no patch.
+            let r = match facts.resource_of(&path) {
+                Some(_) => r.replacen("a patch: ", "", 1),
+                None => r.to_string(),
             };
             r.replace(kubernetes::MERGED_ONTO_BASE, &how)
         });

@@ -33,6 +33,9 @@ pub struct RepositoryFacts {
     /// The OpenShift SecurityContextConstraints the repository ships (in a manifest or a
     /// chart's template) that refuse a seccomp profile or an emptyDir.
     constraints: Vec<analyse::Constraints>,
+    /// The files kustomizations list under `resources:` (relative to the repository), each with
+    /// the first kustomization that lists it.
+    resources: BTreeMap<PathBuf, PathBuf>,
     /// The patches the Makefiles and scripts add with `kustomize edit add patch`, by file name,
     /// each with where (`Makefile:258`).
     added_patches: Vec<(String, String)>,
@@ -141,6 +144,10 @@ impl RepositoryFacts {
             for (generator, file) in kustomize::generator_files(&text) {
                 let file = orchestration::normalise(&dir.join(file));
                 facts.generated_data.entry(file).or_insert_with(|| (path.clone(), generator));
+            }
+            for resource in kustomize::resources(&text) {
+                let file = orchestration::normalise(&dir.join(resource));
+                facts.resources.entry(file).or_insert_with(|| path.clone());
             }
             let own: Vec<String> = kustomize::resources(&text)
                 .iter()
@@ -285,6 +292,12 @@ impl RepositoryFacts {
     pub fn patch_added_by(&self, path: &Path) -> Option<&str> {
         let name = path.file_name()?.to_str()?;
         self.added_patches.iter().find(|(patch, _)| patch.rsplit('/').next() == Some(name)).map(|(_, at)| at.as_str())
+    }
+
+    /// The kustomization that lists the manifest at `path` (relative to the repository) under
+    /// `resources:`, when one does.
+    pub fn resource_of(&self, path: &Path) -> Option<&Path> {
+        self.resources.get(path).map(PathBuf::as_path)
     }
 
     /// Why the manifest at `path` (relative to the repository) is not edited, when it is a patch.
