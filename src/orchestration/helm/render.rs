@@ -188,11 +188,11 @@ fn mark_helper_written(out: &mut Rendered, action: &str) {
 /// one that changes it on the way (`omit`, `merge`, `tpl`) or names no value.
 fn block_action(action: &str, scope: &Scope) -> Option<Block> {
     // A pipe needs no spaces around it (`toYaml .| nindent 10`).
-    let commands = split_top(action, |c| c == '|');
-    let mut words: Vec<&str> = commands.iter().flat_map(|c| c.split_whitespace()).collect();
-    // `… | nindent 8 | trim` on a line indented as deep, or `toYaml … | trim | nindent 8`: the
-    // same block, a newline less.
-    words.retain(|w| *w != "trim");
+    let mut commands = split_top(action, |c| c == '|');
+    // `… | nindent 8 | trim` on a line indented as deep, or `toYaml … | trim | nindent 8` (or
+    // `trimSuffix "\n"`): the same block, a newline less.
+    commands.retain(|c| !matches!(c.trim(), "trim" | r#"trimSuffix "\n""#));
+    let words: Vec<&str> = commands.iter().flat_map(|c| c.split_whitespace()).collect();
     let at = words.iter().position(|w| matches!(*w, "nindent" | "indent"))?;
     let indent = words.get(at + 1)?.parse().ok()?;
     let rest: Vec<&str> = words.iter().enumerate().filter(|(i, _)| *i != at && *i != at + 1).map(|(_, w)| *w).collect();
@@ -413,6 +413,9 @@ mod tests {
         // Trimmed before its indent, it is the same block.
         let trimmed_first = template.replace("| nindent 4 | trim", "| trim | nindent 4");
         assert_eq!(render(&trimmed_first, &values).blocks[0].path, ["podSecurityContext"]);
+        // So is one whose last newline is trimmed (kube-monkey's `trimSuffix "\n"`).
+        let suffix_trimmed = template.replace("| nindent 4 | trim", "| trimSuffix \"\\n\" | nindent 4");
+        assert_eq!(render(&suffix_trimmed, &values).blocks[0].path, ["podSecurityContext"]);
         // Sprig's string tests, the part first.
         let prefixed = "image: {{ if hasPrefix \"/\" .Values.caPath }}local{{ else }}remote{{ end }}\nsuffix: {{ if hasSuffix \"ws\" .Values.cloudProvider }}yes{{ else }}no{{ end }}\n";
         assert_eq!(render(prefixed, &values).text, "image: local\nsuffix: yes\n");
