@@ -45,6 +45,7 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
         };
         if says_listen
             && !counts_not_port(&lower)
+            && !names_another_server(&lower)
             && let Some(port) = port_of(&default).filter(|p| *p < 1024)
         {
             out.push(Listen { line, port, via: Some(format!("-{name}")), field: false });
@@ -87,6 +88,13 @@ fn counts_not_port(name: &str) -> bool {
     ["offset", "timeout", "retries", "retry", "count", "interval"].iter().any(|w| name.contains(w))
 }
 
+/// True for a flag named for the port of a server the program connects to (lite-apiserver's
+/// `-kube-apiserver-port` 443, an `-upstream-addr`), not one it listens on.
+fn names_another_server(name: &str) -> bool {
+    !["listen", "bind"].iter().any(|w| name.contains(w))
+        && ["apiserver", "upstream", "remote", "backend", "target", "peer", "etcd"].iter().any(|w| name.contains(w))
+}
+
 /// The port of `":80"`, `"0.0.0.0:443"`, `"localhost:80"` or `"80"`.
 fn port_of(address: &str) -> Option<u16> {
     address.rsplit(':').next()?.parse().ok().filter(|p| *p > 0)
@@ -126,5 +134,9 @@ mod tests {
             Vec::<u16>::new()
         );
         assert_eq!(read(r#"flag.Int("port", 80, "the port to listen on")"#), [80]);
+        // The port of the server it connects to is none it listens on.
+        let upstream = r#"fs.IntVar(&o.KubeApiserverPort, "kube-apiserver-port", 443, "the apiserver's port")"#;
+        assert_eq!(read(upstream), Vec::<u16>::new());
+        assert_eq!(read(r#"flag.String("upstream-listen-addr", ":443", "")"#), [443]);
     }
 }
