@@ -270,7 +270,7 @@ rules! {
         "A container runs a command that needs root: chown or chgrp to prepare files for another user, setcap, a package install, sysctl, mount or iptables."
         "Not fixed: the workload is left alone (a non-root user or dropped capabilities would stop the command, or leave files owned by a user the program no longer runs as); prepare files with fsGroup or in the image.";
     WINDOWS_POD = "HK218" "windows-pod" Info false "PSS restricted (Windows exceptions)"
-        "A Windows pod (spec.os.name or the kubernetes.io/os node selector is windows): the Linux securityContext fields do not apply, and with os.name the API server rejects them."
+        "A Windows pod (spec.os.name or the kubernetes.io/os node selector, or its older beta.kubernetes.io/os, is windows): the Linux securityContext fields do not apply, and with os.name the API server rejects them."
         "Not fixed: the workload is left alone; harden hardens Linux pods.";
     PRIVILEGED_PORT_CONTAINER = "HK219" "privileged-port-container" Warning false "PSS restricted"
         "A container listens on a port below 1024 (containerPort or probe) and sets no user: as a non-root user it could not bind it on every runtime."

@@ -121,7 +121,11 @@ pub(super) fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>
 pub(super) fn windows_pod(workload: &Workload<'_>) -> Option<Finding> {
     let pod = workload.pod_value;
     let os = pod.get("os").and_then(|o| o.get("name")).and_then(Value::as_str);
-    let selected = pod.get("nodeSelector").and_then(|n| n.get("kubernetes.io/os")).and_then(Value::as_str);
+    // The label's name before Kubernetes 1.14 (`beta.kubernetes.io/os`) still selects.
+    let selector = pod.get("nodeSelector");
+    let selected = ["kubernetes.io/os", "beta.kubernetes.io/os"]
+        .iter()
+        .find_map(|label| selector.and_then(|n| n.get(*label)).and_then(Value::as_str));
     let how = match (os, selected) {
         (Some(os), _) if os.eq_ignore_ascii_case("windows") => "os.name",
         (_, Some(sel)) if sel.eq_ignore_ascii_case("windows") => "its node selector",
