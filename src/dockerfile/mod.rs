@@ -239,7 +239,11 @@ pub fn runs_shell_less(text: &str) -> bool {
 fn windows_base(facts: &facts::Facts<'_>) -> Option<image::ImageRef> {
     let runtime = facts.runtime_stage();
     let base = facts.base_image(runtime).cloned().unwrap_or_else(|| image::ImageRef::parse(&runtime.from.image));
-    base.is_windows().then_some(base)
+    // A base a build argument gives (`FROM ${BASE_IMAGE}`) is Windows's where the stage runs as
+    // one of Windows's container accounts.
+    let windows_user =
+        facts.last_user(runtime).is_some_and(|(_, user)| matches!(user, "ContainerAdministrator" | "ContainerUser"));
+    (base.is_windows() || (facts.base_image(runtime).is_none() && windows_user)).then_some(base)
 }
 
 /// True when a Dockerfile's final stage is an export (see [`facts::Facts::is_export`]): no
