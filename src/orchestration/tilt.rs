@@ -17,26 +17,38 @@ impl Repository {
         let dir = path.parent().unwrap_or(Path::new(""));
         for call in calls(text) {
             let (positional, named) = arguments(&call.arguments);
-            let Some(image) = positional.first().and_then(|a| string(a)) else { continue };
+            // An image named by an expression (`registry + "/" + name`) still builds its
+            // Dockerfile; only its name is not known.
+            let Some(image) = positional.first().map(|a| string(a).unwrap_or_default()) else { continue };
             let value =
                 |key: &str, at: usize| named.iter().find(|(k, _)| k == key).map(|(_, v)| v).or(positional.get(at));
             let context = value("context", 1).and_then(|v| string(v)).unwrap_or_else(|| ".".into());
             // A name the Tiltfile assigns first (`dockerfile = 'tilt.dockerfile'`) is its value.
             let named_file = named.iter().find(|(k, _)| k == "dockerfile").map(|(_, v)| v);
-            let dockerfile = match named_file.and_then(|v| string(v).or_else(|| assigned(text, v))) {
-                Some(file) => dir.join(file),
-                None => dir.join(&context).join("Dockerfile"),
+            let dockerfile =
+                match named_file.and_then(|v| string(v).or_else(|| assigned(text.get(..call.at).unwrap_or(text), v))) {
+                    Some(file) => dir.join(file),
+                    None => dir.join(&context).join("Dockerfile"),
+                };
+            let origin = format!("{} ({} {image}", path.display(), call.function).trim_end().to_string() + ")";
+            let live_update = named.iter().any(|(k, _)| k == "live_update");
+            // A Dockerfile named for Tilt (`Dockerfile.audit-scanner.tilt`) is there for it alone.
+            let for_tilt =
+                dockerfile.file_name().is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().contains("tilt"));
+            let development = match (live_update, for_tilt) {
+                (true, _) => {
+                    Some(format!("{origin} runs it with live_update, which syncs files into its running containers"))
+                }
+                (false, true) => Some(format!(
+                    "{origin} builds it, a Dockerfile named for Tilt, which runs it in a development cluster"
+                )),
+                (false, false) => None,
             };
-            let origin = format!("{} ({} {image})", path.display(), call.function);
-            let development = named
-                .iter()
-                .any(|(k, _)| k == "live_update")
-                .then(|| format!("{origin} runs it with live_update, which syncs files into its running containers"));
             let entrypoint = named.iter().find(|(k, _)| k == "entrypoint").and_then(|(_, v)| words(v));
             let commands = Command::from_parts(&origin, entrypoint, None).into_iter().collect();
             self.builds.push(Build {
                 dockerfile: normalise(&dockerfile),
-                images: vec![image_name(&image)],
+                images: (!image.is_empty()).then(|| image_name(&image)).into_iter().collect(),
                 commands,
                 development,
                 ..Build::default()
@@ -45,15 +57,22 @@ impl Repository {
     }
 }
 
-/// One call of a build function: its name and the text between its parentheses.
+/// One call of a build function: its name, the text between its parentheses and where it
+/// starts in the Tiltfile.
 struct Call {
     function: &'static str,
     arguments: String,
+    at: usize,
 }
 
 /// The build calls of a Tiltfile, outside comments and strings.
 fn calls(text: &str) -> Vec<Call> {
-    let code: String = text.lines().map(|line| format!("{}\n", strip_comment(line))).collect();
+    // Comments are blanked, not dropped, so a call's place in the code is its place in the text.
+    let blanked = |line: &str| {
+        let code = strip_comment(line);
+        format!("{code}{}\n", " ".repeat(line.len() - code.len()))
+    };
+    let code: String = text.lines().map(blanked).collect();
     let mut out = Vec::new();
     let mut rest = code.as_str();
     while let Some(at) = rest.find('(') {
@@ -64,7 +83,8 @@ fn calls(text: &str) -> Vec<Call> {
         match BUILD_CALLS.iter().find(|f| **f == name) {
             Some(&function) => {
                 let end = closing(after).unwrap_or(after.len());
-                out.push(Call { function, arguments: after[..end].to_string() });
+                let at = code.len() - rest.len() + name_start;
+                out.push(Call { function, arguments: after[..end].to_string(), at });
                 rest = &after[end..];
             }
             None => rest = after,
@@ -129,13 +149,17 @@ fn arguments(text: &str) -> (Vec<String>, Vec<(String, String)>) {
     (positional, named)
 }
 
-/// The string a Tiltfile first assigns to the variable `name` (`dockerfile = 'tilt.dockerfile'`).
-fn assigned(text: &str, name: &str) -> Option<String> {
+/// The string the Tiltfile's code before a call (`before`) assigns to the variable `name`
+/// (`dockerfile = 'tilt.dockerfile'`): the last assignment at the top level (a Tiltfile that sets
+/// it again before each build), else the first (`if debug:` assigns another in a branch).
+fn assigned(before: &str, name: &str) -> Option<String> {
     let name = name.trim();
-    text.lines().find_map(|line| {
-        let (left, right) = line.trim().split_once('=')?;
+    let value = |line: &str| {
+        let (left, right) = strip_comment(line).trim().split_once('=')?;
         (left.trim() == name && !right.starts_with('=')).then(|| string(right)).flatten()
-    })
+    };
+    let top_level = |line: &&str| !line.starts_with([' ', '\t']);
+    before.lines().rev().filter(top_level).find_map(value).or_else(|| before.lines().find_map(value))
 }
 
 /// A string literal's value (`'argocd-ui'`, `"."`); `None` for any other expression.
@@ -181,9 +205,15 @@ mod tests {
             "dev/Tiltfile (docker_build_with_restart ghcr.io/acme/api:latest)"
         );
         assert_eq!(repo.builds[1].commands[0].words, ["/bin/sh", "-c", "cd /app && npm start"]);
-        let mut none = Repository::default();
-        none.read_tiltfile(Path::new("Tiltfile"), "docker_build(IMAGE, '.')\ncustom_build('x', 'make', ['.'])\n");
-        assert!(none.builds.is_empty(), "an image from a variable, or a custom build, names no Dockerfile");
+        let mut unnamed = Repository::default();
+        unnamed.read_tiltfile(Path::new("Tiltfile"), "docker_build(IMAGE, '.')\ncustom_build('x', 'make', ['.'])\n");
+        let built: Vec<(&Path, &[String])> =
+            unnamed.builds.iter().map(|b| (b.dockerfile.as_path(), b.images.as_slice())).collect();
+        assert_eq!(
+            built,
+            [(Path::new("Dockerfile"), &[][..])],
+            "an image from a variable still builds; a custom build none"
+        );
     }
 
     #[test]
@@ -200,5 +230,22 @@ docker_build('ghcr.io/acme/web', 'web')
         let dev = repo.for_dockerfile(Path::new("tilt.dockerfile")).development.unwrap_or_default();
         assert!(dev.contains("live_update"), "{dev}");
         assert_eq!(repo.for_dockerfile(Path::new("web/Dockerfile")).development, None, "no live_update");
+        // Set again before each build (kubewarden's), the variable names each build's own file.
+        let again = "dockerfile = './hack/Dockerfile.controller.tilt'  # a # in a comment
+docker_build_with_restart(registry + '/' + controller, '.', dockerfile=dockerfile, live_update=[sync('./bin/controller', '/controller')])
+dockerfile = './hack/Dockerfile.scanner.tilt'
+docker_build(registry + '/' + scanner, '.', dockerfile=dockerfile, live_update=[sync('./bin/scanner', '/scanner')])
+";
+        let mut repo = Repository::default();
+        repo.read_tiltfile(Path::new("Tiltfile"), again);
+        let files: Vec<&Path> = repo.builds.iter().map(|b| b.dockerfile.as_path()).collect();
+        assert_eq!(files, [Path::new("hack/Dockerfile.controller.tilt"), Path::new("hack/Dockerfile.scanner.tilt")]);
+        // One named for Tilt is a development image without live_update too.
+        let named =
+            "docker_build('acme/scanner', '.', dockerfile='hack/Dockerfile.scanner.tilt', only=['./bin/scanner'])\n";
+        let mut repo = Repository::default();
+        repo.read_tiltfile(Path::new("Tiltfile"), named);
+        let dev = repo.for_dockerfile(Path::new("hack/Dockerfile.scanner.tilt")).development.unwrap_or_default();
+        assert!(dev.contains("named for Tilt"), "{dev}");
     }
 }
