@@ -193,6 +193,17 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         let name = b.name.rsplit('/').next().unwrap_or(&b.name);
         OTHER_LANGUAGES.iter().any(|l| name == *l || name.starts_with(&format!("{l}-")))
     }) || starts_interpreter(facts, stage);
+    // A program the stage installs from its distribution's packages (`zypper in nginx`, then
+    // `CMD ["nginx", …]`) is that package's; what the file copies is its data.
+    let started = facts.started_program(stage);
+    let name = started.as_deref().map(|p| p.rsplit('/').next().unwrap_or(p));
+    if let Some(name) = name.filter(|n| stage.instructions.iter().flat_map(facts::installed_packages).any(|p| p == *n))
+    {
+        return format!(
+            "not a Go build: it runs {name}, which the file installs as a package onto {}, and the files it copies are {name}'s to read",
+            stage.from.image
+        );
+    }
     if copies_context && facts.source.available && !other_language {
         if let Some(why) = no_go_program(facts, stage) {
             return why;

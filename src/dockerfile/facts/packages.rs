@@ -78,9 +78,15 @@ fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
         }
         let rest = match words.as_slice() {
             ["apk", "add", rest @ ..] => rest,
-            ["apt-get" | "apt" | "yum" | "dnf" | "microdnf", "install", rest @ ..] => rest,
+            ["apt-get" | "apt" | "yum" | "dnf" | "microdnf" | "tdnf", "install", rest @ ..] => rest,
+            // SUSE's (`zypper -n in nginx`).
+            ["zypper", "install" | "in", rest @ ..] => rest,
             // Removed in the same step, they are not in the image.
-            ["apk", "del", names @ ..] | ["apt-get" | "apt", "purge" | "remove", names @ ..] if !with_removed => {
+            ["apk", "del", names @ ..]
+            | ["apt-get" | "apt", "purge" | "remove", names @ ..]
+            | ["zypper", "remove" | "rm", names @ ..]
+                if !with_removed =>
+            {
                 for name in names {
                     let members =
                         groups.iter().find(|(g, _)| g == name).map(|(_, m): &(String, Vec<String>)| m.clone());
@@ -137,5 +143,10 @@ mod tests {
         let text = "FROM ubi9-minimal\nRUN PKGS=\" \\\n  rsync \\\n  tar \\\n  \" && \\\n  microdnf install -y $PKGS\n";
         let df = super::super::super::model::Dockerfile::parse(text).unwrap();
         assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["rsync", "tar"]);
+        // SUSE's zypper, a package it removes first aside.
+        let text =
+            "FROM bci-base\nRUN zypper -n rm container-suseconnect && zypper -n in nginx && zypper -n clean -a\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["nginx"]);
     }
 }
