@@ -176,12 +176,18 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         );
     }
     // A file from the build context that could be a program: a name without an extension
-    // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements, a directory or a
-    // project's text named in capitals (`LICENSE`, `NOTICE`).
+    // (`dist/$TARGETPLATFORM/traefik`), not a script, a list of requirements, a directory, a
+    // project's text named in capitals (`LICENSE`, `NOTICE`) or a pattern alone (`*`).
     let binary_like = |source: &String| {
         let name = source.trim_end_matches('/').rsplit('/').next().unwrap_or(source);
         let text = name.len() > 1 && name.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c == '-');
-        !source.ends_with('/') && !matches!(name, "." | "..") && !text && (!name.contains('.') || name.contains('$'))
+        // A pattern alone (`COPY * /crds/`) names whatever lies there, no program.
+        let pattern = name.chars().all(|c| matches!(c, '*' | '?'));
+        !source.ends_with('/')
+            && !matches!(name, "." | "..")
+            && !text
+            && !pattern
+            && (!name.contains('.') || name.contains('$'))
     };
     let copies_context = stage
         .instructions
