@@ -92,9 +92,10 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         let chart = path.parent().map(|dir| dir.join("Chart.yaml"));
         let text = chart.and_then(|c| super::read_text(&c).ok()).unwrap_or_default();
         let deprecated = text.lines().any(|l| l.trim_end() == "deprecated: true");
-        return deprecated.then(|| {
-            "the values of a chart its Chart.yaml marks deprecated (`deprecated: true`): it gets no more releases, so a change would ship nowhere".to_string()
-        });
+        if deprecated {
+            return Some("the values of a chart its Chart.yaml marks deprecated (`deprecated: true`): it gets no more releases, so a change would ship nowhere".to_string());
+        }
+        return path.parent().and_then(vendored_dependency);
     } else if chart_root(path).is_some() {
         HELM_CHART
     } else if crate::config::LOCATIONS.iter().any(|l| path.ends_with(l)) {
@@ -133,6 +134,26 @@ pub(super) const HELM_TEMPLATES: &str = "a Helm chart's templates: harden edits 
 /// Why an umbrella chart (no `templates/` of its own) is passed over: its workloads are its
 /// dependencies'.
 pub(super) const HELM_UMBRELLA: &str = "a Helm chart with no templates of its own: its workloads come from the charts Chart.yaml lists as dependencies, which are not here, so harden does not check them";
+
+/// Why a chart kept under another's `charts/` is left, when that chart's Chart.yaml lists it as a
+/// dependency fetched from a repository (gpu-operator's node-feature-discovery, from an OCI
+/// registry): `helm dependency update` writes it again, and its values are the parent's to set.
+fn vendored_dependency(chart: &Path) -> Option<String> {
+    let name = chart.file_name()?.to_str()?;
+    let parent = chart.parent().filter(|p| p.file_name().is_some_and(|n| n == "charts"))?.parent()?;
+    let text = super::read_text(&parent.join("Chart.yaml")).ok()?;
+    let doc: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
+    let dependency = doc.get("dependencies")?.as_sequence()?.iter().find(|d| {
+        d.get("name").and_then(|n| n.as_str()) == Some(name) || d.get("alias").and_then(|n| n.as_str()) == Some(name)
+    })?;
+    let repository =
+        dependency.get("repository").and_then(|r| r.as_str()).filter(|r| !r.is_empty() && !r.starts_with("file://"))?;
+    let key = dependency.get("alias").and_then(|a| a.as_str()).unwrap_or(name);
+    let parent_name = doc.get("name").and_then(|n| n.as_str()).unwrap_or("above it");
+    Some(format!(
+        "a dependency of chart {parent_name} (its Chart.yaml fetches it from {repository}): `helm dependency update` writes it again, so an edit here is lost; set its values under `{key}:` in that chart's values.yaml"
+    ))
+}
 
 /// True for a Helm chart's own values file (`values.yaml` beside its `Chart.yaml`), where harden
 /// hardens the security contexts the chart's templates take from it.
