@@ -66,11 +66,19 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             // A development or test stage (`debug`, `e2e-test`) is told, not flagged.
             let development = stage.from.alias.as_deref().is_some_and(crate::orchestration::is_development_name);
             let severity = if development { rules::Severity::Info } else { rules::SECOND_RUNTIME.severity };
+            // A user name the file gives fixed ids is written as them here too (HD107).
+            let numbered =
+                facts.last_user(stage).filter(|_| !facts.is_off(rules::NON_NUMERIC_USER.id)).and_then(|(_, u)| {
+                    let ids = (!super::is_numeric_user(u) && !super::is_root(u))
+                        .then(|| users::created_ids(&users::stages_but(facts.df, None), facts.text, u))??;
+                    Some(format!(" (it writes this stage's USER {u} as {ids}, HD107)"))
+                });
             let message = format!(
-                "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{eol}{root}",
+                "stage {} has its own {}, so it is run on its own (docker build --target {}, or a Compose target); harden changes the runtime and user of the final stage only{}{eol}{root}",
                 stage.reference(),
                 command.keyword.to_ascii_uppercase(),
-                stage.reference()
+                stage.reference(),
+                numbered.unwrap_or_default()
             );
             out.push(Finding { severity, ..Finding::new(&rules::SECOND_RUNTIME, command.line, message) });
             named_user(facts, stage, out);
