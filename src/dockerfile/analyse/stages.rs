@@ -62,7 +62,12 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         if hardened && own_command.is_some() {
             continue;
         }
-        if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index)) {
+        let alias = stage.from.alias.as_deref().unwrap_or_default();
+        let targeted = facts.source.orchestration.targets.iter().any(|t| t.eq_ignore_ascii_case(alias));
+        // A stage that builds what a later one copies out is a builder, whatever command it
+        // kept (kubebuilder's old `ENTRYPOINT ["/start.sh", …]`), unless a build stops at it.
+        let builder = builders.contains(&stage.index) && referenced[stage.index] && !targeted;
+        if let Some(command) = own_command.filter(|_| !runtime_chain.contains(&stage.index) && !builder) {
             // A development or test stage (`debug`, `e2e-test`) is told, not flagged.
             let development = stage.from.alias.as_deref().is_some_and(crate::orchestration::is_development_name);
             let severity = if development { rules::Severity::Info } else { rules::SECOND_RUNTIME.severity };
@@ -85,8 +90,6 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         // A stage the build files stop at (`--target examples`) is an image of its own.
-        let alias = stage.from.alias.as_deref().unwrap_or_default();
-        let targeted = facts.source.orchestration.targets.iter().any(|t| t.eq_ignore_ascii_case(alias));
         if targeted && !hardened && !runtime_chain.contains(&stage.index) && !facts.is_export_stage(stage) {
             out.push(Finding::new(
                 &rules::SECOND_RUNTIME,
