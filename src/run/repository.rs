@@ -145,11 +145,12 @@ impl RepositoryFacts {
                 let file = orchestration::normalise(&dir.join(file));
                 facts.generated_data.entry(file).or_insert_with(|| (path.clone(), generator));
             }
-            for resource in kustomize::resources(&text) {
+            let listed = kustomize::resources(&text);
+            for resource in &listed {
                 let file = orchestration::normalise(&dir.join(resource));
                 facts.resources.entry(file).or_insert_with(|| path.clone());
             }
-            let own: Vec<String> = kustomize::resources(&text)
+            let own: Vec<String> = listed
                 .iter()
                 .filter_map(|r| discover::read_text(&repo.join(orchestration::normalise(&dir.join(r)))).ok())
                 .flat_map(|text| kustomize::workload_ids(&text))
