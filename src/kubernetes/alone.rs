@@ -265,10 +265,19 @@ pub(super) fn explicit_root_containers(
             }
             _ => continue,
         }
-        let message = format!(
-            "{} runs as root on purpose (runAsUser: 0); it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root",
-            c.who(workload)
-        );
+        // One that already drops them and keeps its root read-only has nothing left to lose.
+        let sc = c.value.get("securityContext");
+        let drops_all = sc.and_then(|s| s.get("capabilities")).and_then(|k| k.get("drop")).and_then(Value::as_sequence);
+        let drops_all =
+            drops_all.is_some_and(|d| d.iter().any(|c| c.as_str().is_some_and(|c| c.eq_ignore_ascii_case("ALL"))));
+        let read_only = sc.and_then(|s| s.get("readOnlyRootFilesystem")).and_then(Value::as_bool) == Some(true);
+        let why = match drops_all && read_only {
+            true => "it already drops ALL capabilities and keeps its root filesystem read-only, and is left as it is",
+            false => {
+                "it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root"
+            }
+        };
+        let message = format!("{} runs as root on purpose (runAsUser: 0); {why}", c.who(workload));
         findings.push(Finding::new(&rules::EXPLICIT_ROOT, c.line, message));
         names.push(c.name.clone());
     }
