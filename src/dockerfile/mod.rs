@@ -122,9 +122,13 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
                 stages.join(", ")
             ),
         };
+        // A base a build argument gives is told by the Windows account the stage runs as.
+        let on = match windows.is_windows() {
+            true => windows.to_reference(),
+            false => format!("{} (a build argument's; it runs as a Windows account)", windows.to_reference()),
+        };
         return Ok(Outcome::Skipped(format!(
-            "a Windows image: it runs on {}, where users are account names (ContainerUser) and no Linux hardening applies{unchecked}",
-            windows.to_reference()
+            "a Windows image: it runs on {on}, where users are account names (ContainerUser) and no Linux hardening applies{unchecked}"
         )));
     }
     // `FROM image` and nothing else (arguments, labels aside): a pin a dependency bot keeps
