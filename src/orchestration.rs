@@ -412,6 +412,18 @@ pub fn without_tag(image: &str) -> &str {
     }
 }
 
+/// True for a reference no registry could hold, which a program or script fills in: words
+/// (`FILLED BY THE OPERATOR`), braces (`{ARG_FROM}`), or capitals in its repository's path
+/// (`BASEIMAGE`, `FILLED_BY_THE_VALIDATOR`: a repository's name is lowercase, its registry's host
+/// aside).
+pub fn holds_no_repository(reference: &str) -> bool {
+    let host = |i: usize, part: &str| i == 0 && part.contains(['.', ':']);
+    let path = without_tag(reference).split('/').enumerate();
+    let capitals =
+        path.filter(|(i, part)| !host(*i, part)).any(|(_, part)| part.contains(|c: char| c.is_ascii_uppercase()));
+    capitals || reference.contains(char::is_whitespace) || reference.contains('{')
+}
+
 /// The name of an image without registry, tag or digest: `ghcr.io/acme/api:1.2` → `api`.
 pub fn image_name(reference: &str) -> String {
     let path = reference.split('@').next().unwrap_or(reference);

@@ -216,9 +216,7 @@ fn placeholder_image(line: &str) -> Option<&str> {
         return None;
     }
     let image = words.find(|w| !w.starts_with("--"))?;
-    let name = crate::orchestration::without_tag(image);
-    let odd = name.chars().any(|c| c.is_ascii_uppercase()) || image.contains('{');
-    (odd && !image.contains('$')).then_some(image)
+    (crate::orchestration::holds_no_repository(image) && !image.contains('$')).then_some(image)
 }
 
 /// The capabilities `setcap` gives a file of the Dockerfile's image, with the step's line (see

@@ -18,18 +18,14 @@ impl Planner<'_, '_> {
         if self.context.running(image).starts_with("ko://") {
             return;
         }
+        // What no registry could hold (`FILLED BY THE OPERATOR`) is a placeholder the program
+        // that applies the manifest fills in.
+        if crate::orchestration::holds_no_repository(image) {
+            return;
+        }
         let (name_tag, digest) = image.split_once('@').map_or((image, None), |(n, d)| (n, Some(d)));
         let tag = name_tag.rsplit('/').next().and_then(|last| last.split_once(':')).map(|(_, t)| t);
         let name = tag.map_or(name_tag, |t| &name_tag[..name_tag.len() - t.len() - 1]);
-        // What no reference could hold (`FILLED BY THE OPERATOR`, `FILLED_BY_THE_VALIDATOR`: a
-        // repository's name is lowercase, its registry's host aside) is a placeholder the program
-        // that applies the manifest fills in.
-        let host = |i: usize, part: &str| i == 0 && part.contains(['.', ':']);
-        let capitals =
-            name.split('/').enumerate().any(|(i, p)| !host(i, p) && p.contains(|c: char| c.is_ascii_uppercase()));
-        if image.contains(char::is_whitespace) || capitals {
-            return;
-        }
         // A kustomization's `images:` gives the tag or digest it runs with; a script that sets
         // the image as it deploys gives both.
         let set = self.context.image_overrides.get(name);
