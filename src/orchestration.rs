@@ -23,6 +23,7 @@ pub mod helm;
 mod ko;
 mod kubernetes;
 mod makefile;
+mod reference;
 mod skaffold;
 mod tilt;
 mod updaters;
@@ -35,6 +36,7 @@ pub use compose::is_compose_name;
 pub use goreleaser::{GORELEASER_DIR, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::SetImage;
+pub use reference::{holds_no_repository, image_name, image_namespace, linuxserver_image, without_tag};
 pub use skaffold::is_skaffold_name;
 pub use workflows::is_workflow;
 
@@ -143,6 +145,10 @@ impl Command {
         }
     }
 }
+
+/// A build that gives build arguments: the names of the images it makes, and the arguments
+/// (name, value).
+pub type ArgumentBuild = (Vec<String>, Vec<(String, String)>);
 
 /// A build argument given to the image's build.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,15 +281,11 @@ impl Repository {
     /// (`--target`; `None` for the last stage).
     pub fn image_targets(&self, dockerfile: &Path) -> Vec<(String, Option<String>)> {
         let dockerfile = normalise(dockerfile);
-        let named = |i: &String| match i == REPOSITORY_NAME {
-            true => self.root_name.clone(),
-            false => Some(i.clone()),
-        };
         let mut images: Vec<(String, Option<String>)> = self
             .builds
             .iter()
             .filter(|b| b.dockerfile == dockerfile)
-            .flat_map(|b| b.images.iter().filter_map(named).map(|i| (i, b.target.clone())))
+            .flat_map(|b| b.images.iter().filter_map(|i| self.named(i)).map(|i| (i, b.target.clone())))
             .collect();
         // The directory that names the image: above a generic one (`images/echo/rootfs/`); not
         // for a development or test variant of it.
@@ -310,6 +312,24 @@ impl Repository {
             }
         }
         images
+    }
+
+    /// Each build of the Dockerfile that gives build arguments: the names of the images it makes
+    /// (as [`Repository::image_targets`] gives them) and the arguments whose values are known.
+    pub fn builds_with_args(&self, dockerfile: &Path) -> Vec<ArgumentBuild> {
+        let dockerfile = normalise(dockerfile);
+        let builds = self.builds.iter().filter(|b| b.dockerfile == dockerfile && !b.args.is_empty());
+        let known =
+            |b: &Build| b.args.iter().filter(|a| resolved(a)).map(|a| (a.name.clone(), a.value.clone())).collect();
+        builds.map(|b| (b.images.iter().filter_map(|i| self.named(i)).collect(), known(b))).collect()
+    }
+
+    /// An image name as a build gives it: the repository's own name where the build names none.
+    fn named(&self, image: &String) -> Option<String> {
+        match image == REPOSITORY_NAME {
+            true => self.root_name.clone(),
+            false => Some(image.clone()),
+        }
     }
 
     /// True when a build file of the repository (a workflow, Makefile, Compose, bake or
@@ -400,55 +420,6 @@ impl Repository {
 /// A value that is known here: not empty, and not taken from the environment (`${GO_IMG}`).
 fn resolved(arg: &BuildArg) -> bool {
     !arg.value.is_empty() && !arg.value.contains('$')
-}
-
-/// An image reference without its tag or digest (`ghcr.io/acme/op:v1` → `ghcr.io/acme/op`; a
-/// registry's port stays: `localhost:5000/op`).
-pub fn without_tag(image: &str) -> &str {
-    let image = image.split('@').next().unwrap_or(image);
-    match image.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => image,
-    }
-}
-
-/// True for a reference no registry could hold, which a program or script fills in: words
-/// (`FILLED BY THE OPERATOR`), braces (`{ARG_FROM}`), or capitals in its repository's path
-/// (`BASEIMAGE`, `FILLED_BY_THE_VALIDATOR`: a repository's name is lowercase, its registry's host
-/// aside).
-pub fn holds_no_repository(reference: &str) -> bool {
-    let host = |i: usize, part: &str| i == 0 && part.contains(['.', ':']);
-    let path = without_tag(reference).split('/').enumerate();
-    let capitals =
-        path.filter(|(i, part)| !host(*i, part)).any(|(_, part)| part.contains(|c: char| c.is_ascii_uppercase()));
-    capitals || reference.contains(char::is_whitespace) || reference.contains('{')
-}
-
-/// The name of an image without registry, tag or digest: `ghcr.io/acme/api:1.2` → `api`.
-pub fn image_name(reference: &str) -> String {
-    let path = reference.split('@').next().unwrap_or(reference);
-    let last = path.rsplit('/').next().unwrap_or(path);
-    // A chart's name completed by a value harden cannot render (`repo{{ $tag }}`, the tag with
-    // its `:`) ends where that value begins.
-    let last = last.split(helm::UNKNOWN).next().unwrap_or(last);
-    last.split(':').next().unwrap_or(last).to_string()
-}
-
-/// The registry and organisation an image reference names, before its name:
-/// `ghcr.io/acme/api:1.2` → `ghcr.io/acme`. `None` for Docker Hub's official images (`kong:3.9`,
-/// `library/nginx`), which belong to no project that builds here.
-pub fn image_namespace(reference: &str) -> Option<String> {
-    let path = reference.split('@').next().unwrap_or(reference);
-    let (namespace, _) = path.rsplit_once('/')?;
-    let official = matches!(namespace, "library" | "docker.io" | "index.docker.io") || namespace.ends_with("/library");
-    (!official).then(|| namespace.to_string())
-}
-
-/// True when a reference names an image of LinuxServer.io's namespace, on any registry
-/// (`lscr.io/linuxserver/syncthing`, `linuxserver/sonarr`, `ghcr.io/linuxserver/baseimage-alpine`):
-/// s6-overlay's init starts it as root and runs its services as the user `PUID` and `PGID` name.
-pub fn linuxserver_image(reference: &str) -> bool {
-    image_namespace(reference).is_some_and(|n| n == "linuxserver" || n.ends_with("/linuxserver"))
 }
 
 /// A relative path with `.` and `..` resolved.

@@ -282,7 +282,7 @@ rules! {
         "A container's shell command (sh -c) writes where nothing writable is mounted (a redirect, mkdir, cp, curl -o), and nothing says who runs it: its image's user, root for most images."
         "Not fixed: the container is left alone (harden's user could not write there, nor could anyone under a read-only root) and the pod-level values go on the other containers; write under a mounted volume (an emptyDir).";
     IMAGE_KEEPS_ROOT = "HK222" "image-keeps-root" Warning false "PSS restricted"
-        "The container runs an image the repository builds whose Dockerfile harden leaves running as root, for a reason its Dockerfile finding gives (a port below 1024, a root-owned directory the program may write, an entrypoint that drops privileges), and the manifest chooses no user."
+        "The container runs an image the repository builds whose Dockerfile harden leaves running as root, for a reason its Dockerfile finding gives (a port below 1024, a root-owned directory the program may write, an entrypoint that drops privileges), or runs as root and writes into the image's own directories where nothing writable is mounted, and the manifest chooses no user."
         "Not fixed: the container is left alone and the pod-level values go on the other containers; fix what keeps the image on root, then harden both.";
     UNMOUNTED_DATA_STORE = "HK224" "unmounted-data-store" Warning false "PSS restricted"
         "The container runs a data store the repository does not build (minio, prometheus, mysql…) with nothing writable mounted for its data and no user chosen: it writes into its image's own directories as the image's user."

@@ -17,6 +17,7 @@ use crate::source::SourceFacts;
 
 mod build_context;
 mod chart_renders;
+mod chart_values;
 mod chart_version;
 mod checks;
 mod manifest_context;
@@ -228,7 +229,6 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
         })
         .collect();
     let programs = Programs::new(&contexts, &facts.orchestration, repo);
-    let program = |f: &discover::Found, dir: &PathBuf| programs.of(&canonical(&f.path), dir);
     // The containers of the manifests: the images they run, their commands and needs.
     for f in manifests.iter().chain(&other_manifests) {
         if let Ok(text) = discover::read_text(&f.path) {
@@ -262,8 +262,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     // What a Dockerfile's analysis knows: its programs' source, with what the repository's build
     // files, its variants beside it and the tests that build it say of it. The same for the
     // Dockerfile's own report and for what its image tells the manifests.
+    let builds = |f: &discover::Found| facts.orchestration.builds_with_args(&rel(&f.path));
     let dockerfile_source = |f: &discover::Found, dir: &PathBuf| {
-        let (program, known) = program(f, dir);
+        let (program, known) = programs.of(&canonical(&f.path), dir, &builds(f));
         let mut orchestration = facts.orchestration.for_dockerfile(&rel(&f.path));
         // Containers that start its program by path count, whatever image name they give.
         let started = discover::read_text(&f.path).map(|t| dockerfile::started_names(&t)).unwrap_or_default();
@@ -287,7 +288,8 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             // the manifests' own analysis to judge, not a reason of the image's.
             let theirs = facts.orchestration.containers_root_needs(&rel(&f.path));
             source.orchestration.root_needs.retain(|need| !theirs.contains(need));
-            built_image(f, &source, known, config)
+            let by_image = programs.of_each_build(&canonical(&f.path), dir, &builds(f));
+            built_image(f, &source, known, config, by_image)
         });
         let built = every_work.iter().map(|(f, _)| rel(&f.path)).zip(built).collect();
         manifest_context(built, &facts, repo, &programs)
@@ -434,28 +436,8 @@ pub fn harden_file(
     let outcome = match kind {
         Kind::Dockerfile => dockerfile::harden(&text, source, config),
         // A chart's values.yaml, hardened where its templates take securityContexts from it.
-        Kind::Kubernetes if discover::is_chart_values(path) => {
-            let chart = path.parent().unwrap_or(path);
-            let in_chart = |p: &Path| p.strip_prefix(chart).map(Path::to_path_buf).unwrap_or_default();
-            // The chart's name is known to every template (`{{ .Chart.Name }}`).
-            let name =
-                discover::read_text(&chart.join("Chart.yaml")).ok().and_then(|t| orchestration::helm::chart_name(&t));
-            let templates: Vec<(String, String)> = repository::chart_templates(chart, &in_chart)
-                .into_iter()
-                .map(|(p, text)| {
-                    let text = name
-                        .as_deref()
-                        .map_or_else(|| text.clone(), |n| orchestration::helm::with_chart_name(&text, n));
-                    (p.display().to_string(), text)
-                })
-                .collect();
-            let checks = (context.helm_docs_check.as_deref(), context.helm_schema_check.as_deref());
-            let guard = checks::chart_guard(chart, &in_chart, checks);
-            let variants = repository::chart_values_variants(chart, &in_chart);
-            let mut context = context.clone();
-            context.openshift = context.openshift.or_else(|| kubernetes::chart::openshift_promised(&text));
-            kubernetes::chart::harden(&text, &templates, &variants, guard.as_ref(), config, &context)
-        }
+        // A chart's values.yaml, hardened where its templates take securityContexts from it.
+        Kind::Kubernetes if discover::is_chart_values(path) => chart_values::harden(path, &text, config, context),
         // ko's configuration names the base its images run on.
         Kind::Kubernetes if path.file_name().and_then(|n| n.to_str()).is_some_and(orchestration::is_ko_name) => {
             crate::ko::harden(&text)

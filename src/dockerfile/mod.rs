@@ -256,6 +256,14 @@ pub fn runs_no_program(text: &str) -> bool {
     facts::Facts::new(text, &df, &source, &config).is_export()
 }
 
+/// True when the image a Dockerfile builds runs its program as root: its last `USER` is root's,
+/// or it sets none on a base that runs as root.
+pub fn runs_as_root(text: &str) -> bool {
+    let Ok(df) = model::Dockerfile::parse(text) else { return false };
+    let (source, config) = (SourceFacts::default(), Config::default());
+    userswitch::runs_as_root(&facts::Facts::new(text, &df, &source, &config))
+}
+
 /// The script the image a Dockerfile builds starts through (`/start.sh`), whose writes harden does
 /// not read, when it starts through one.
 pub fn started_script(text: &str, source: &SourceFacts) -> Option<String> {

@@ -3,15 +3,17 @@
 use crate::config::Config;
 use crate::source::SourceFacts;
 
-use super::{facts, model};
+use super::{facts, model, variables};
 
 /// The package directories of the build context (`cmd/server`, `""` for the root) that the
 /// Dockerfile's `go build`s name (`./cmd/server`, from the directory the stage copied the
 /// context to, after any `cd`): the programs it ships (a manager and its daemon built side by
 /// side). A package named by its import path (`github.com/acme/app/cmd/app`, a GOPATH build)
-/// is placed by the path of the `module` the context holds. `None` when it builds a remote
-/// module (`go install x@v`) or a package it cannot place in the context.
-pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
+/// is placed by the path of the `module` the context holds. A package named by a variable
+/// (`cmd/${PKGNAME}`) takes its value from the build arguments `args`, else from the stage's
+/// `ARG` or `ENV`. `None` when it builds a remote module (`go install x@v`) or a package it
+/// cannot place in the context.
+pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)]) -> Option<Vec<String>> {
     let df = model::Dockerfile::parse(text).ok()?;
     let source = SourceFacts::default();
     let config = Config::default();
@@ -50,6 +52,16 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
                 },
                 None => package,
             };
+            let names = variables::names(&package);
+            let given = |name: &str| args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            let package = match names.iter().any(|name| given(name).is_some()) {
+                true => {
+                    let vars = names.iter().map(|n| (n.to_string(), given(n).or_else(|| Some(format!("${{{n}}}")))));
+                    variables::substitute(&package, &vars.collect::<Vec<_>>()).unwrap_or(package)
+                }
+                false => package,
+            };
+            let package = facts.expand(stage, run.instr, &package).unwrap_or(package);
             if package.contains(['@', '$', '*']) || package.contains("...") {
                 return None;
             }
@@ -59,7 +71,7 @@ pub fn program_dirs(text: &str, module: Option<&str>) -> Option<Vec<String>> {
                 dirs.insert(inside.trim_start_matches('/').to_string());
                 continue;
             }
-            if !package.starts_with('.') {
+            if !package.starts_with(['.', '/']) {
                 return None;
             }
             let absolute = facts::join_path(&workdir, &package);
@@ -175,7 +187,7 @@ mod tests {
     }
 
     fn program_dirs_of(text: &str) -> Option<Vec<String>> {
-        program_dirs(text, Some("example.com/acme"))
+        program_dirs(text, Some("example.com/acme"), &[])
     }
 
     #[test]
@@ -236,7 +248,14 @@ mod tests {
         // A GOPATH build names its package by import path, placed by the module's path.
         let gopath = "FROM golang:1.22\nCOPY . /go/src/example.com/acme\nRUN GO111MODULE=off go build -o /app example.com/acme/cloud/cmd/admission\n";
         assert_eq!(program_dirs_of(gopath), Some(vec!["cloud/cmd/admission".to_string()]));
-        assert_eq!(program_dirs(gopath, None), None, "no module to place it by");
+        assert_eq!(program_dirs(gopath, None, &[]), None, "no module to place it by");
         assert_eq!(build("go build -o /app example.com/acmetools/cmd/x"), None, "another module");
+        // A package named by a build argument is the program each build gives it, by any path.
+        let argued = "FROM golang:1.26\nARG PROGRAM\nWORKDIR /go/src/example.com/acme\nCOPY . .\nRUN go build -o /out /go/src/example.com/acme/cmd/${PROGRAM}/main.go\n";
+        assert_eq!(program_dirs_of(argued), None, "no value");
+        let given = [("PROGRAM".to_string(), "adapter".to_string())];
+        assert_eq!(program_dirs(argued, None, &given), Some(vec!["cmd/adapter".to_string()]));
+        let defaulted = argued.replace("ARG PROGRAM\n", "ARG PROGRAM=controller\n");
+        assert_eq!(program_dirs_of(&defaulted), Some(vec!["cmd/controller".to_string()]), "the ARG's default");
     }
 }

@@ -33,6 +33,10 @@ pub struct Context {
     /// nothing, by image name: a container of one keeps a writable root unless it mounts a
     /// volume there.
     pub image_writes: std::collections::BTreeMap<String, Vec<crate::dockerfile::writes::Written>>,
+    /// The images the repository builds that run as root and stay so after harden's fix of
+    /// their Dockerfile (it keeps their runtime, or refuses the user): where their program writes
+    /// into the image's own directories, root owns them.
+    pub images_staying_root: std::collections::BTreeSet<String>,
     /// The tags and digests kustomizations give images, by the name the manifests use: such an
     /// image is not untagged or unpinned where it runs.
     pub image_overrides: std::collections::BTreeMap<String, kustomize::ImageOverride>,

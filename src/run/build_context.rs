@@ -15,7 +15,7 @@ pub(super) fn build_context(dockerfile: &Path, repo: &Path) -> PathBuf {
     let modules: Vec<&Path> =
         dir.ancestors().take_while(|d| d.starts_with(repo)).filter(|d| d.join("go.mod").is_file()).collect();
     let text = discover::read_text(dockerfile).unwrap_or_default();
-    let (packages, files) = (dockerfile::program_dirs(&text, None), dockerfile::program_files(&text));
+    let (packages, files) = (dockerfile::program_dirs(&text, None, &[]), dockerfile::program_files(&text));
     let holds_files = |d: &Path| files.iter().all(|f| d.join(f).is_file());
     let holds_packages = |d: &&Path| packages.iter().flatten().all(|p| d.join(p).is_dir()) && holds_files(d);
     let own_files = (!files.is_empty() && holds_files(&dir)).then_some(dir.as_path());

@@ -26,13 +26,28 @@ pub(super) fn built_image(
     source: &SourceFacts,
     program_known: bool,
     config: &Config,
+    by_image: Vec<(String, SourceFacts)>,
 ) -> BuiltImage {
     let Ok(text) = discover::read_text(&f.path) else { return BuiltImage::default() };
     let writes = if program_known { dockerfile::writes::unmounted_writes(&text, source) } else { Vec::new() };
+    let image_writes = by_image.into_iter().map(|(image, program)| {
+        let program = SourceFacts { orchestration: source.orchestration.clone(), ..program };
+        (image, dockerfile::writes::unmounted_writes(&text, &program))
+    });
+    let image_writes: Vec<_> = image_writes.collect();
+    // Only an image whose program writes can be stopped by a user that does not own the place.
+    let writing = !writes.is_empty() || image_writes.iter().any(|(_, w)| !w.is_empty());
+    let fixed_on_root = || match dockerfile::harden(&text, source, config) {
+        Ok(crate::outcome::Outcome::Hardened { rewritten: Some(new), .. }) => dockerfile::runs_as_root(&new),
+        _ => true,
+    };
+    let stays_root = writing && dockerfile::runs_as_root(&text) && fixed_on_root();
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
     BuiltImage {
         user: dockerfile::final_numeric_user(&text),
         writes,
+        image_writes,
+        stays_root,
         // An export on scratch with no command runs nothing that could need root.
         root_kept: dockerfile::root_kept(&text, source, config).filter(|_| !dockerfile::runs_no_program(&text)),
         low_port_setting: dockerfile::low_port_setting(&text, source, config),
@@ -66,9 +81,10 @@ pub(super) fn manifest_context(
     // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.
     for (dockerfile, image) in built.iter().filter(|(_, image)| !dockerfile::builds_windows_image(&image.text)) {
         let keyed = facts.orchestration.image_targets(dockerfile).into_iter().flat_map(|(name, target)| {
-            variant_keys(&name, dockerfile, &built, facts).into_iter().map(move |key| (key, target.clone()))
+            let writes = image.writes_of(&name);
+            variant_keys(&name, dockerfile, &built, facts).into_iter().map(move |key| (key, target.clone(), writes))
         });
-        for (name, target) in keyed {
+        for (name, target, writes) in keyed {
             context.images_built.insert(name.clone());
             let (user, last) = image.at(target.as_deref());
             // Another target that runs as root ships the same programs (kaniko's executor and
@@ -108,7 +124,10 @@ pub(super) fn manifest_context(
                 let at = (dockerfile.clone(), *line, caps.clone());
                 context.image_file_capabilities.entry(name.clone()).or_insert(at);
             }
-            context.image_writes.entry(name).or_insert_with(|| image.writes.clone());
+            if image.stays_root {
+                context.images_staying_root.insert(name.clone());
+            }
+            context.image_writes.entry(name).or_insert_with(|| writes.to_vec());
         }
     }
     let ko_images = facts.orchestration.ko_images();
@@ -209,10 +228,16 @@ pub(super) struct BuiltImage {
     pub(super) user: Option<String>,
     /// What its program writes where the image mounts nothing.
     pub(super) writes: Vec<dockerfile::writes::Written>,
+    /// The same for each image a build of it makes with a program of its own (`--build-arg
+    /// PKGNAME=metric-adapter`), by the image's name.
+    image_writes: Vec<(String, Vec<dockerfile::writes::Written>)>,
     /// Why its program must keep running as root.
     pub(super) root_kept: Option<String>,
     /// The flag or variable that moves its program off the low port that keeps it on root.
     pub(super) low_port_setting: Option<String>,
+    /// True when it runs as root and harden's fix of its Dockerfile leaves it so, for an image
+    /// whose program writes.
+    stays_root: bool,
     /// The capabilities `setcap` gives its files, with the step's line.
     pub(super) file_capabilities: Option<(usize, Vec<String>)>,
     /// The script it starts through (`/start.sh`), when it does.
@@ -226,6 +251,12 @@ pub(super) struct BuiltImage {
 }
 
 impl BuiltImage {
+    /// What the image named `name` writes: its own program's writes where a build of the
+    /// Dockerfile makes it with a program of its own, else the Dockerfile's.
+    fn writes_of(&self, name: &str) -> &[dockerfile::writes::Written] {
+        self.image_writes.iter().find(|(image, _)| image == name).map_or(&self.writes, |(_, writes)| writes)
+    }
+
     /// What the image a build stops at `target` (`None`: the final stage) runs as, and whether
     /// it is the final stage's image, whose program the writes and the reason to keep root
     /// are about.

@@ -37,8 +37,14 @@ impl<'a> Programs<'a> {
 
     /// The source facts of the programs the Dockerfile at `path` (canonical) ships, built from
     /// `dir`, and whether those programs are known: without them, every package of the context
-    /// counts.
-    pub(super) fn of(&self, path: &Path, dir: &PathBuf) -> (SourceFacts, bool) {
+    /// counts. `builds` holds the build arguments each build of it gives (a package named by one,
+    /// `cmd/${PKGNAME}`, is each build's program: the image ships any of them).
+    pub(super) fn of(
+        &self,
+        path: &Path,
+        dir: &PathBuf,
+        builds: &[orchestration::ArgumentBuild],
+    ) -> (SourceFacts, bool) {
         let source = self.sources[dir].get_or_init(|| SourceFacts::collect(dir));
         let beside = path.parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
@@ -46,7 +52,14 @@ impl<'a> Programs<'a> {
         let text = discover::read_text(path).unwrap_or_default();
         let built = || {
             let module = source.go_mod.as_ref().map(|m| m.module.as_str());
-            dockerfile::program_dirs(&text, module).filter(|dirs| dirs.iter().all(is_main))
+            let unargued = [(Vec::new(), Vec::new())];
+            let mut dirs = Vec::new();
+            for (_, args) in if builds.is_empty() { &unargued[..] } else { builds } {
+                dirs.extend(dockerfile::program_dirs(&text, module, args).filter(|d| d.iter().all(is_main))?);
+            }
+            dirs.sort();
+            dirs.dedup();
+            Some(dirs)
         };
         // A binary make builds, by the `main` packages its rule's `go build` names.
         let made = || {
@@ -78,6 +91,24 @@ impl<'a> Programs<'a> {
                 .released(source, &names, dir, &started)
                 .unwrap_or_else(|| (source.for_programs(std::slice::from_ref(&beside), &started), false)),
         }
+    }
+
+    /// The programs each build of the Dockerfile at `path` (`builds`: the images it makes, the
+    /// build arguments it gives) ships, where they are known: one Dockerfile built once per
+    /// program (`--build-arg PKGNAME=metric-adapter`) makes images that differ by them.
+    pub(super) fn of_each_build(
+        &self,
+        path: &Path,
+        dir: &PathBuf,
+        builds: &[orchestration::ArgumentBuild],
+    ) -> Vec<(String, SourceFacts)> {
+        let mut out = Vec::new();
+        for (images, args) in builds.iter().filter(|_| builds.len() > 1) {
+            if let (source, true) = self.of(path, dir, &[(Vec::new(), args.clone())]) {
+                out.extend(images.iter().map(|image| (image.clone(), source.clone())));
+            }
+        }
+        out
     }
 
     /// The source facts of the binary GoReleaser builds under one of `names`, from its `main`

@@ -169,7 +169,9 @@ pub(in crate::kubernetes) fn root_image_built_here(
     super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str)?;
         let key = context.image_key(image);
-        let (dockerfile, why) = context.image_root.get(&key)?;
+        let Some((dockerfile, why)) = context.image_root.get(&key) else {
+            return root_image_write(c, workload, image, &key, context);
+        };
         // A container that moves the program off its low port (`--port=8443`) needs no root for it.
         let setting = context.image_port_settings.get(&key);
         if setting.and_then(|s| crate::kubernetes::services::set_port(c.value, s)).is_some_and(|p| p >= 1024) {
@@ -183,6 +185,28 @@ pub(in crate::kubernetes) fn root_image_built_here(
         );
         Some((&rules::IMAGE_KEEPS_ROOT, message))
     })
+}
+
+/// Why a container of an image built here that runs as root, and stays so after harden's fix of
+/// its Dockerfile, keeps its user: its program writes where nothing writable is mounted, into the
+/// image's own directories, which root owns (custom-metrics-apiserver's self-signed certificates
+/// under the working directory `/`).
+fn root_image_write(
+    c: &crate::kubernetes::workload::Container<'_>,
+    workload: &Workload<'_>,
+    image: &str,
+    key: &str,
+    context: &crate::kubernetes::Context,
+) -> Option<(&'static rules::Rule, String)> {
+    let writes = context.image_writes.get(key).filter(|_| context.images_staying_root.contains(key))?;
+    let (dir, write) = crate::kubernetes::writes::unmounted_write(c.value, writes)?;
+    let moved = write.flag.as_ref().map(|flag| format!(", or point {flag} at one,")).unwrap_or_default();
+    let message = format!(
+        "{} runs {image}, built here to run as root, and {}, where nothing writable is mounted ({dir}): in the image's own directories, which root owns, a user other than root could not write, so the container is left alone; mount a volume there{moved} to harden it",
+        c.who(workload),
+        write.why
+    );
+    Some((&rules::IMAGE_KEEPS_ROOT, message))
 }
 
 /// The containers (not left alone already) whose `sh -c` command writes where nothing writable is
