@@ -21,9 +21,15 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
     let mut dirs = std::collections::BTreeSet::new();
     for (run, command) in facts.builds() {
         let stage = &df.stages[run.stage];
-        // Where the stage copied the whole context (`COPY . .` in /src), or its parts each to
-        // the same place (`COPY main.go main.go`, `COPY cmd/ cmd/` in /workspace).
-        let context_root =
+        // Where the step mounts the whole context (`RUN --mount=type=bind,target=.`), else where
+        // the stage copied it (`COPY . .` in /src), or its parts each to the same place (`COPY
+        // main.go main.go`, `COPY cmd/ cmd/` in /workspace).
+        let bound = match &stage.instructions[run.instr].body {
+            model::Body::Run { mounts, .. } => mounts.iter().find_map(|m| context_bind(m)),
+            _ => None,
+        };
+        let bound = bound.map(|target| facts::join_path(&facts.workdir_at(stage, run.instr), &target));
+        let context_root = bound.or_else(|| {
             stage.instructions[..run.instr].iter().enumerate().rev().find_map(|(i, inst)| match &inst.body {
                 model::Body::Copy(c) if c.from.is_none() => {
                     let workdir = facts.workdir_at(stage, i);
@@ -38,9 +44,15 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
                     }
                 }
                 _ => None,
-            });
+            })
+        });
         let workdir = facts::join_path(&facts.workdir_at(stage, run.instr), command.cd.as_deref().unwrap_or("."));
-        let packages = if command.packages.is_empty() { vec![".".to_string()] } else { command.packages.clone() };
+        // A variable of options (`${GO_BUILD_ARGS}`, `$GOFLAGS`) names no package.
+        let options = |p: &&String| {
+            variables::only_variable(p).is_some_and(|n| ["ARGS", "FLAGS", "OPTS"].iter().any(|o| n.ends_with(o)))
+        };
+        let named: Vec<String> = command.packages.iter().filter(|p| !options(p)).cloned().collect();
+        let packages = if named.is_empty() { vec![".".to_string()] } else { named };
         for package in packages {
             // A file names its package's directory (`go build -o manager main.go`), a path from
             // the working directory even without `./` (`cmd/agent/main.go`).
@@ -81,6 +93,19 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
         }
     }
     (!dirs.is_empty()).then(|| dirs.into_iter().collect())
+}
+
+/// Where a `RUN --mount` value mounts the whole build context: a bind mount (the default type)
+/// from no other stage or image, of the context's root.
+fn context_bind(mount: &str) -> Option<String> {
+    let parsed = super::modules::Mount::parse(mount);
+    let mut keys = mount.split(',').filter_map(|part| part.split_once('='));
+    let elsewhere = keys.any(|(key, value)| match key.trim() {
+        "from" => true,
+        "source" | "src" => !matches!(value.trim_matches(['"', '\'']), "" | "." | "./"),
+        _ => false,
+    });
+    (parsed.kind == "bind" && !elsewhere && !parsed.target.is_empty()).then_some(parsed.target)
 }
 
 /// The Go files the Dockerfile's `go build`s name (`go build -o /app main.go`), as written:

@@ -18,6 +18,15 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
     // A raw ICMP socket (a pinger's fallback when unprivileged ping is off) needs CAP_NET_RAW.
     ("\"ip4:icmp\"", "a raw ICMP socket (CAP_NET_RAW)"),
     ("\"ip6:ipv6-icmp\"", "a raw ICMP socket (CAP_NET_RAW)"),
+    // Mounting a file system (a CSI node plugin's work) needs CAP_SYS_ADMIN.
+    ("\"k8s.io/mount-utils\"", "k8s.io/mount-utils (mounting file systems, CAP_SYS_ADMIN)"),
+    ("\"k8s.io/utils/mount\"", "k8s.io/utils/mount (mounting file systems, CAP_SYS_ADMIN)"),
+    // A CNI plugin is run by the kubelet as root on the node, and its image installs it into
+    // the node's CNI directories and keeps its state there.
+    (
+        "\"github.com/containernetworking/cni/pkg/skel\"",
+        "the CNI plugin interface (a plugin the kubelet runs as root on the node, sharing the node's CNI directories)",
+    ),
     // A CSI sidecar talks to its driver over the driver's unix socket, which drivers create
     // root-owned: another user cannot connect.
     (
@@ -38,7 +47,8 @@ pub(super) fn import_qualifier(code: &str, needle: &str) -> Option<String> {
         return None;
     }
     match before {
-        "" => path.rsplit('/').next().map(str::to_string),
+        // A repository named for its package (`k8s.io/mount-utils` is package `mount`).
+        "" => path.rsplit('/').next().map(|last| last.strip_suffix("-utils").unwrap_or(last).to_string()),
         "_" => None,
         alias => Some(alias.to_string()),
     }
