@@ -69,13 +69,24 @@ pub(super) fn listens(code: &str, line: usize, main: bool, out: &mut Vec<Listen>
             return Some(written.to_string());
         }
     }
-    // A helper that reads an environment variable with a default: getEnv("PORT", "80").
+    // A helper that reads an environment variable with a default: getEnv("PORT", "80"), or a
+    // number's: env_int("HTTPS_PORT", 443).
     let strings = all_strings(code);
-    if let [name, default, ..] = strings.as_slice()
+    let number = |name: &String| {
+        let rest = code.split_once(&format!("\"{name}\""))?.1.trim_start().strip_prefix(',')?.trim_start();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        rest[digits.len()..].trim_start().starts_with([')', ',']).then_some(digits)
+    };
+    let default = match strings.as_slice() {
+        [name, default, ..] => Some((name, default.clone())),
+        [name] => number(name).map(|n| (name, n)),
+        [] => None,
+    };
+    if let Some((name, default)) = default
         && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && ["PORT", "ADDR", "LISTEN"].iter().any(|w| name.contains(w))
         && !counts_not_port(&name.to_ascii_lowercase())
-        && let Some(port) = port_of(default).filter(|p| *p < 1024)
+        && let Some(port) = port_of(&default).filter(|p| *p < 1024)
     {
         out.push(Listen { line, port, via: Some(name.clone()), field: false });
     }
@@ -138,5 +149,10 @@ mod tests {
         let upstream = r#"fs.IntVar(&o.KubeApiserverPort, "kube-apiserver-port", 443, "the apiserver's port")"#;
         assert_eq!(read(upstream), Vec::<u16>::new());
         assert_eq!(read(r#"flag.String("upstream-listen-addr", ":443", "")"#), [443]);
+        // An environment helper's default, a string or a number.
+        assert_eq!(read(r#"port := env_int("HTTPS_PORT", 443)"#), [443]);
+        assert_eq!(read(r#"p := getEnv("WHOAMI_PORT_NUMBER", "80")"#), [80]);
+        assert_eq!(read(r#"n := envInt("PORT_RETRIES", 3)"#), Vec::<u16>::new());
+        assert_eq!(read(r#"port := envInt("HTTPS_PORT", 8443)"#), Vec::<u16>::new());
     }
 }
