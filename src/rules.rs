@@ -115,7 +115,7 @@ rules! {
         "Not fixed: the user is left as it is; move the program to a port at or above 1024 (harden names the flag or variable that sets it) and map it with the Service's targetPort.";
     DISTROLESS_EOL = "HD118" "distroless-end-of-life" Warning true ""
         "The runtime is a distroless image on a Debian release past end of life (`*-debian12` since September 2026, `*-debian11` and older before it)."
-        "Moves it to the same image on debian13.";
+        "Moves it to the same image on debian13, where the file names it (a base a build argument from the builds names is moved where they give it).";
     CGO_STATIC_RUNTIME = "HD119" "cgo-on-static-runtime" Error true ""
         "A binary built with cgo runs on a runtime without libc (static or scratch): it fails with 'no such file or directory'."
         "Uses distroless base (glibc) for a cgo build.";

@@ -120,6 +120,17 @@ impl<'a> Facts<'a> {
         facts
     }
 
+    /// The build argument the base of `stage` is named by where only the builds give its value
+    /// (`FROM ${BASEIMAGE}` with no default in the file, `--build-arg BASEIMAGE=…` in a
+    /// Makefile), with where they give it: the base is chosen there, not in this file.
+    pub fn base_given_by_build(&self, stage: &Stage) -> Option<(String, String)> {
+        super::variables::names(&stage.from.image).into_iter().find_map(|name| {
+            let own = self.df.global_args.iter().any(|a| a.name == name && a.default.is_some());
+            let given = self.source.orchestration.build_args.iter().find(|a| a.name == name).filter(|_| !own)?;
+            Some((name.to_string(), given.origin.clone()))
+        })
+    }
+
     /// True when the rule `id` is turned off for this file (by the configuration or the file's
     /// `# harden ignore=`): it is neither reported nor fixed.
     pub fn is_off(&self, id: &str) -> bool {

@@ -380,6 +380,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
             // it): its user still changes.
             let eol = base.distroless_past_eol()
                 && super::rewrite::debian_programs(facts).is_none()
+                && facts.base_given_by_build(stage).is_none()
                 && (base.digest.is_none() || facts.config.pinning);
             let needs_libc = facts.cgo.needed && !facts.cgo.static_link && !base.has_libc();
             (eol || needs_libc).then(|| pins::distroless_successor(base, &wanted, needs_libc))

@@ -55,7 +55,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let fix = move_to_supported(facts, runtime, "the runtime", |tag| tag);
         let message = format!(
             "{} is past end of life (since {since}): its packages get no more security fixes; {fix}",
-            super::images::as_written(runtime, image)
+            super::images::as_written(facts, runtime, image)
         );
         out.push(Finding::new(&rules::BASE_END_OF_LIFE, runtime.from.line, message));
     }
@@ -66,7 +66,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         let fix = move_to_supported(facts, stage, "the stage", |tag| tag);
         let message = format!(
             "{} is past end of life (since {since}): the {data} the runtime copies from stage {} get no more updates; {fix}",
-            super::images::as_written(stage, image),
+            super::images::as_written(facts, stage, image),
             stage.reference()
         );
         out.push(Finding::new(&rules::BASE_END_OF_LIFE, stage.from.line, message));

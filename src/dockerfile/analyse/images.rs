@@ -32,7 +32,7 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         if image.family() == Family::Scratch {
             continue;
         }
-        let reference = as_written(stage, image);
+        let reference = as_written(facts, stage, image);
         if image.digest.is_none() {
             out.push(Finding::new(&rules::NOT_PINNED, line, format!("{reference} is not pinned by digest")));
             // A golang tag that names only its variant (`golang:alpine`) floats like `latest`.
@@ -134,6 +134,10 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             let mut message = format!("{reference} is past end of life");
             if let Some(why) = crate::dockerfile::rewrite::debian_programs(facts) {
                 message.push_str(&format!("; harden keeps it: {why} (move them to debian13 together)"));
+            } else if let Some((name, origin)) = facts.base_given_by_build(stage) {
+                message.push_str(&format!(
+                    "; harden keeps it: the build argument {name} names it, given by {origin}: move it to debian13 there"
+                ));
             } else if image.digest.is_some() && !facts.config.pinning {
                 message.push_str("; it is pinned by digest, so only harden fix --pin moves it to debian13");
             }
@@ -187,10 +191,12 @@ pub(super) fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
 
 /// `image`, the base of `stage`, named as the file writes it: where build arguments name it, as
 /// their defaults make it and as written (`alpine:3.19 (alpine:${ALPINE_VERSION} with its build
-/// arguments' defaults)`).
-pub(super) fn as_written(stage: &Stage, image: &ImageRef) -> String {
-    match stage.from.image.contains('$') {
-        true => format!("{} ({} with its build arguments' defaults)", image.to_reference(), stage.from.image),
-        false => image.to_reference(),
+/// arguments' defaults)`), or as the builds give them (`… with the build arguments Makefile gives`).
+pub(super) fn as_written(facts: &Facts<'_>, stage: &Stage, image: &ImageRef) -> String {
+    let (written, reference) = (&stage.from.image, image.to_reference());
+    match facts.base_given_by_build(stage) {
+        _ if !written.contains('$') => reference,
+        Some((_, origin)) => format!("{reference} ({written} with the build arguments {origin} gives)"),
+        None => format!("{reference} ({written} with its build arguments' defaults)"),
     }
 }
