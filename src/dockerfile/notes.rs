@@ -22,8 +22,15 @@ const CHOSEN_OVER: &[&str] =
     &["rather than", "instead of", "because", "need", "require", "small enough", "expect", "exec into"];
 
 /// The comment in the runtime stage (or just above its `FROM`) saying the program needs root,
-/// as a refusal that quotes it.
+/// or a non-root `USER` of the runtime stage commented out (`# USER 65532:65532`: the
+/// maintainers turned it off), as a refusal that quotes it.
 pub fn root_needed(facts: &Facts<'_>) -> Option<Refusal> {
+    if let Some((line, text)) = user_commented_out(facts) {
+        let why = format!(
+            "the file's non-root user is commented out (line {line}: `{text}`): its maintainers turned it off, so the user is left as it is"
+        );
+        return Some((&rules::COMMENT_NEEDS_ROOT, line, why));
+    }
     let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
         let lower = text.to_ascii_lowercase();
         let words = lower.split(|c: char| !c.is_ascii_alphanumeric());
@@ -32,6 +39,25 @@ pub fn root_needed(facts: &Facts<'_>) -> Option<Refusal> {
     })?;
     let why = format!("the file says the program needs root (line {line}: `{text}`), so the user is left as it is");
     Some((&rules::COMMENT_NEEDS_ROOT, line, why))
+}
+
+/// The `USER` instruction of the runtime stage that a comment holds (`# USER 65532:65532`,
+/// `#USER nonroot`), naming a user that is not root, with its line.
+fn user_commented_out(facts: &Facts<'_>) -> Option<(usize, String)> {
+    let from = facts.runtime_stage().from.line;
+    let stage = facts
+        .text
+        .lines()
+        .enumerate()
+        .skip(from)
+        .take_while(|(_, l)| !l.trim_start().get(..5).is_some_and(|w| w.eq_ignore_ascii_case("FROM ")));
+    stage.into_iter().find_map(|(i, line)| {
+        let comment = line.trim_start().strip_prefix('#')?.trim();
+        let mut words = comment.split_whitespace();
+        let user = words.next().filter(|w| w.eq_ignore_ascii_case("USER")).and(words.next())?;
+        let name = user.split(':').next().unwrap_or(user);
+        (words.next().is_none() && !matches!(name, "root" | "0")).then(|| (i + 1, comment.to_string()))
+    })
 }
 
 /// The comment in the runtime stage (or just above its `FROM`) saying why its base was chosen
@@ -149,5 +175,11 @@ mod tests {
         assert!(notes(&format!("{build}FROM alpine\n{conceded}ENTRYPOINT [\"/app\"]\n")).1.unwrap().contains("line 5"));
         assert_eq!(notes(&format!("{build}FROM alpine\n# The server must not run as root\n")).0, None);
         assert!(notes(&format!("{build}# Note: needs root for the raw socket\nFROM alpine\n")).0.is_some());
+        // A non-root USER commented out in the runtime stage is turned off on purpose.
+        let off =
+            notes(&format!("{build}FROM gcr.io/distroless/static\nCOPY --from=build /app /\n# USER 65532:65532\n"));
+        assert!(off.0.unwrap().contains("line 6: `USER 65532:65532`"));
+        assert_eq!(notes(&format!("{build}FROM alpine\n# USER root\n")).0, None);
+        assert_eq!(notes(&format!("{build}FROM alpine\n# USER is set by the chart\n")).0, None);
     }
 }
