@@ -6,7 +6,10 @@ use super::gobuild::GoCommand;
 
 /// The words of a go command's `-ldflags`, with a value that is only a build argument
 /// (`-ldflags "${LDFLAGS}"`) read from its default, and then that argument's name; also the
-/// name of a variable among its arguments where it has no `-ldflags` (`$GO_BUILD_FLAGS`).
+/// name of a build argument among them that only the builds give a value (`-ldflags "${ldflags}
+/// -extldflags '-static'"` after `ARG ldflags`: a release build passes `-s -w` there, a debug
+/// build none), and of a variable among its arguments where it has no `-ldflags`
+/// (`$GO_BUILD_FLAGS`).
 pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<String>, Option<String>) {
     let stage = &facts.df.stages[run.stage];
     let variable = |word: &str| super::variables::only_variable(word).map(str::to_string);
@@ -35,9 +38,19 @@ pub fn ldflags_words(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> (Vec<St
             let value = value_of(name);
             value.is_empty() || value.starts_with('-')
         }),
-        _ => None,
+        words => words.iter().filter_map(|w| variable(w)).find(|name| given_by_builds(facts, stage, name)),
     };
     (expanded, only)
+}
+
+/// True when `name` is a build argument of `stage` (or a global one) with no default and no
+/// `ENV` of the stage setting it: only a build's `--build-arg` gives it a value.
+fn given_by_builds(facts: &Facts<'_>, stage: &crate::dockerfile::model::Stage, name: &str) -> bool {
+    let declared = stage.instructions.iter().any(|i| match &i.body {
+        crate::dockerfile::model::Body::Arg(args) => args.iter().any(|(n, _)| n == name),
+        _ => false,
+    }) || facts.df.global_args.iter().any(|a| a.name == name);
+    declared && facts.arg_default(stage, name).is_none() && facts.env_at(stage, stage.instructions.len(), name).is_none()
 }
 
 /// The `GOFLAGS` a go command runs with.

@@ -28,7 +28,7 @@ pub fn not_stripped(facts: &Facts<'_>, stage: &Stage, from_variable: Option<&str
             "the Go build does not strip symbols: its -ldflags come from the build argument {name}, which harden leaves to you: add -s -w to its default"
         ),
         Some(name) => format!(
-            "the Go build does not strip symbols: its -ldflags are ${name}, which harden leaves to you: add -s -w where it is set"
+            "the Go build does not strip symbols: its -ldflags take ${name}, which harden leaves to you: add -s -w where it is set"
         ),
         None => "the Go build does not strip symbols (-ldflags=\"-s -w\")".to_string(),
     }
