@@ -50,7 +50,9 @@ fn given_by_builds(facts: &Facts<'_>, stage: &crate::dockerfile::model::Stage, n
         crate::dockerfile::model::Body::Arg(args) => args.iter().any(|(n, _)| n == name),
         _ => false,
     }) || facts.df.global_args.iter().any(|a| a.name == name);
-    declared && facts.arg_default(stage, name).is_none() && facts.env_at(stage, stage.instructions.len(), name).is_none()
+    declared
+        && facts.arg_default(stage, name).is_none()
+        && facts.env_at(stage, stage.instructions.len(), name).is_none()
 }
 
 /// The `GOFLAGS` a go command runs with.

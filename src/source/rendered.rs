@@ -49,8 +49,20 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             }
             continue;
         }
+        // Where a `cd` earlier on the line moved to (`cd grafana/dashboards && jsonnet … -m .`).
+        let mut cwd = std::path::PathBuf::new();
         for command in commands(line) {
             let words: Vec<&str> = command.split_whitespace().collect();
+            if let ["cd", dir] = words.as_slice()
+                && !dir.contains(['$', '`', '~'])
+            {
+                cwd = crate::orchestration::normalise(&cwd.join(dir.trim_matches(['"', '\''])));
+                continue;
+            }
+            let from_cwd = |p: String| match p.starts_with('/') || cwd.as_os_str().is_empty() {
+                true => p,
+                false => crate::orchestration::normalise(&cwd.join(&p)).to_string_lossy().into_owned(),
+            };
             let found = words.iter().enumerate().find_map(|(j, word)| {
                 RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
                     "" if runs(word, name) => Some((j + 1, *tool)),
@@ -68,8 +80,9 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 _ => word.strip_prefix("--multi="),
             });
             if let Some(dir) = multi.filter(|_| tool == "jsonnet").filter(|d| !d.contains(['$', '`', '*'])) {
-                let path = dir.trim_matches(['"', '\'']).trim_start_matches("./").trim_end_matches('/').to_string();
-                out.push(Rendered { line: i + 1, tool, path, dir: true });
+                let path =
+                    from_cwd(dir.trim_matches(['"', '\'']).trim_start_matches("./").trim_end_matches('/').to_string());
+                out.push(Rendered { line: i + 1, tool, path: path.trim_start_matches("./").to_string(), dir: true });
                 continue;
             }
             let path = rest.iter().enumerate().find_map(|(j, word)| {
@@ -85,7 +98,12 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 let curdir = p.strip_prefix("$(CURDIR)/").or_else(|| p.strip_prefix("${CURDIR}/"));
                 curdir.filter(|_| makefile).unwrap_or(p).to_string()
             };
-            let path = path.map(|p| in_makefile_dir(p.trim_matches(['"', '\''])));
+            let path = path.map(|p| p.trim_matches(['"', '\''])).map(|p| {
+                match p.contains("CURDIR}/") || p.contains("CURDIR)/") {
+                    true => in_makefile_dir(p),
+                    false => from_cwd(p.to_string()),
+                }
+            });
             if let Some(path) = path.as_deref().map(|p| in_repository(p, mount)).and_then(literal_yaml) {
                 out.push(Rendered { line: i + 1, tool, path, dir: false });
             }
@@ -393,9 +411,14 @@ mod tests {
         let found: Vec<(usize, String, bool)> =
             rendered(dirs, true).into_iter().map(|r| (r.line, r.path, r.dir)).collect();
         assert_eq!(found, [(2, "example/webhook".to_string(), true)]);
-        let multi = "examples:\n\t${JSONNET_CLI} -J vendor -m examples/standard --ext-str v=1 standard.jsonnet | xargs x\n\tjsonnet --multi=./out/ a.jsonnet\n\tjsonnet -m $(DIR) b.jsonnet\n";
+        let multi = "examples:\n\t${JSONNET_CLI} -J vendor -m examples/standard --ext-str v=1 standard.jsonnet | xargs x\n\tjsonnet --multi=./out/ a.jsonnet\n\tjsonnet -m $(DIR) b.jsonnet\n\tcd example/compose && jb install && \\\n\tcd grafana/dashboards && jsonnet template.jsonnet -m .\n";
         let dirs: Vec<(String, bool)> = rendered(multi, true).into_iter().map(|r| (r.path, r.dir)).collect();
-        assert_eq!(dirs, [("examples/standard".to_string(), true), ("out".to_string(), true)]);
+        let dashboards = ("example/compose/grafana/dashboards".to_string(), true);
+        assert_eq!(
+            dirs,
+            [("examples/standard".to_string(), true), ("out".to_string(), true), dashboards],
+            "after its cds"
+        );
         assert!(is_script_name("Makefile") && is_script_name("hack/gen.sh") && !is_script_name("main.go"));
         let docker = "manifests:\n\tdocker run --rm -v $(shell pwd):/repo \\\n\t\tregistry.k8s.io/kustomize/kustomize:v${KUSTOMIZE_VERSION} build \\\n\t\t/repo/config/default -o /repo/staging/deploy/all.yaml\n";
         let found: Vec<(usize, &str, String)> =
