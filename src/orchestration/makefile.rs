@@ -180,7 +180,7 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
         };
         let mut value = || inline.or_else(|| words.next().copied());
         match flag {
-            "-t" | "--tag" => images.extend(value().and_then(literal_name)),
+            "-t" | "--tag" => images.extend(value().map(literal_names).unwrap_or_default()),
             "-f" | "--file" => file = value(),
             "--target" => target = value(),
             "--build-arg" => args.extend(value().and_then(|arg| literal_arg(arg, by))),
@@ -297,10 +297,20 @@ fn expand(line: &str, variables: &HashMap<&str, &str>, bare: bool, depth: usize)
 }
 
 /// The image name of a tag, its leading variables dropped (`$(IMAGE_PREFIX)api:$(TAG)` →
-/// `api`); `None` when the name itself is a variable.
-fn literal_name(tag: &str) -> Option<String> {
+/// `api`; none when the name itself is a variable), and, for a tag of one architecture's
+/// image (`capk-manager-amd64`, `adapter-$(ARCH)`), the name of the image the architectures'
+/// images are joined under (`docker manifest create capk-manager`), which manifests run.
+fn literal_names(tag: &str) -> Vec<String> {
+    const SUFFIXES: &[&str] = &["-$(ARCH)", "-${ARCH}", "-$(GOARCH)", "-${GOARCH}", "-amd64", "-arm64"];
     let name = image_name(tag.trim_matches(['"', '\'']));
-    let mut rest = name.as_str();
+    let base = SUFFIXES.iter().find_map(|s| name.strip_suffix(s)).and_then(named_part);
+    named_part(&name).into_iter().chain(base).collect()
+}
+
+/// An image name without the variables it starts with (`$(PREFIX)api` → `api`); `None` when a
+/// variable is left in it.
+fn named_part(name: &str) -> Option<String> {
+    let mut rest = name;
     while let Some(after) = rest.strip_prefix("$(").or_else(|| rest.strip_prefix("${")) {
         rest = &after[after.find([')', '}'])? + 1..];
     }
@@ -362,7 +372,7 @@ mod tests {
         repo.read_build_commands(Path::new("Makefile"), makefile);
         let args = repo.for_dockerfile(Path::new("Dockerfile")).agreed_build_args();
         assert_eq!(args, [("GO_VERSION".to_string(), "1.22.5".to_string())]);
-        assert!(repo.image_names(Path::new("Dockerfile")).iter().all(|n| n != "adapter-$(ARCH)"));
+        assert_eq!(repo.image_names(Path::new("Dockerfile")), ["adapter"], "the architectures' image, joined");
     }
 
     #[test]
