@@ -64,16 +64,7 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
                 },
                 None => package,
             };
-            let names = variables::names(&package);
-            let given = |name: &str| args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-            let package = match names.iter().any(|name| given(name).is_some()) {
-                true => {
-                    let vars = names.iter().map(|n| (n.to_string(), given(n).or_else(|| Some(format!("${{{n}}}")))));
-                    variables::substitute(&package, &vars.collect::<Vec<_>>()).unwrap_or(package)
-                }
-                false => package,
-            };
-            let package = facts.expand(stage, run.instr, &package).unwrap_or(package);
+            let package = expanded(&facts, stage, run.instr, package, args);
             if package.contains(['@', '$', '*']) || package.contains("...") {
                 return None;
             }
@@ -93,6 +84,26 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
         }
     }
     (!dirs.is_empty()).then(|| dirs.into_iter().collect())
+}
+
+/// `word` with the variables it uses given their values at instruction `instr` of `stage`: the
+/// build arguments `args` first, then the stage's `ARG` defaults and `ENV`.
+fn expanded(
+    facts: &facts::Facts<'_>,
+    stage: &model::Stage,
+    instr: usize,
+    word: String,
+    args: &[(String, String)],
+) -> String {
+    let given = |name: &str| {
+        let arg = args.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        arg.or_else(|| facts.env_at(stage, instr, name)).or_else(|| facts.arg_default(stage, name))
+    };
+    // A variable with no value here keeps the word as written (a `${NAME:-x}` default still counts).
+    let vars: Vec<(String, Option<String>)> =
+        variables::names(&word).iter().map(|n| (n.to_string(), given(n))).collect();
+    let word = variables::substitute(&word, &vars).unwrap_or(word);
+    facts.expand(stage, instr, &word).unwrap_or(word)
 }
 
 /// Where a `RUN --mount` value mounts the whole build context: a bind mount (the default type)
@@ -121,12 +132,18 @@ pub fn program_files(text: &str) -> Vec<String> {
 
 /// The make targets the file's `RUN`s name from the context's Makefile (`make build`, `make -j 4
 /// build-agent`, not a variable's setting `GOOS=linux`, an option's value, nor a target of
-/// another directory's Makefile, `make -C ui assets`), in order.
-pub fn make_targets(text: &str) -> Vec<String> {
+/// another directory's Makefile, `make -C ui assets`), in order; a target named by a variable
+/// (`make build-${TARGET_BUILD}`) takes its value from the build arguments `args`, else from the
+/// stage's `ARG` or `ENV`.
+pub fn make_targets(text: &str, args: &[(String, String)]) -> Vec<String> {
     let Ok(df) = model::Dockerfile::parse(text) else { return Vec::new() };
-    let commands = df.stages.iter().flat_map(|s| &s.instructions).flat_map(|i| i.body.run_commands());
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let facts = facts::Facts::new(text, &df, &source, &config);
+    let runs = df.stages.iter().flat_map(|s| s.instructions.iter().enumerate().map(move |(i, inst)| (s, i, inst)));
     let mut out = Vec::new();
-    for command in commands {
+    for (stage, instr, command) in
+        runs.flat_map(|(s, i, inst)| inst.body.run_commands().into_iter().map(move |c| (s, i, c)))
+    {
         let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
         // Another directory's or file's Makefile (`make -C ui assets`) is not the context's.
         let elsewhere = |w: &&str| ["-C", "-f", "--directory", "--file"].iter().any(|o| w.starts_with(o));
@@ -139,8 +156,13 @@ pub fn make_targets(text: &str) -> Vec<String> {
                 "-j" | "--jobs" | "-l" | "-o" | "-W" => {
                     words.next();
                 }
-                w if w.starts_with('-') || w.contains('=') || w.contains('$') => {}
-                w => out.push(w.to_string()),
+                w if w.starts_with('-') || w.contains('=') => {}
+                w => {
+                    let target = expanded(&facts, stage, instr, w.to_string(), args);
+                    if !target.contains('$') {
+                        out.push(target);
+                    }
+                }
             }
         }
     }
@@ -208,7 +230,11 @@ mod tests {
     #[test]
     fn reads_the_make_targets_a_file_runs() {
         let text = "FROM golang:1.24\nRUN make -j 4 GOOS=linux build-agent && make -C ui assets\nRUN go test ./...\n";
-        assert_eq!(make_targets(text), ["build-agent"]);
+        assert_eq!(make_targets(text, &[]), ["build-agent"]);
+        let argued = "ARG TARGET_BUILD=standard\nFROM golang:1.26\nARG TARGET_BUILD\nRUN make build-${TARGET_BUILD}\n";
+        assert_eq!(make_targets(argued, &[]), ["build-standard"], "the ARG's default");
+        let given = [("TARGET_BUILD".to_string(), "iptracker".to_string())];
+        assert_eq!(make_targets(argued, &given), ["build-iptracker"]);
     }
 
     fn program_dirs_of(text: &str) -> Option<Vec<String>> {

@@ -66,9 +66,10 @@ impl<'a> Programs<'a> {
             let makefile = ["Makefile", "makefile", "GNUmakefile"]
                 .iter()
                 .find_map(|name| discover::read_text(&dir.join(name)).ok())?;
-            let mut dirs: Vec<String> = dockerfile::make_targets(&text)
-                .iter()
-                .flat_map(|target| crate::source::make_builds::built_packages(&makefile, target))
+            let unargued = [(Vec::new(), Vec::new())];
+            let each = if builds.is_empty() { &unargued[..] } else { builds };
+            let mut dirs: Vec<String> = (each.iter().flat_map(|(_, args)| dockerfile::make_targets(&text, args)))
+                .flat_map(|target| crate::source::make_builds::built_packages(&makefile, &target))
                 .filter(is_main)
                 .collect();
             dirs.sort();
