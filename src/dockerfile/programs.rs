@@ -139,11 +139,10 @@ pub fn make_targets(text: &str, args: &[(String, String)]) -> Vec<String> {
     let Ok(df) = model::Dockerfile::parse(text) else { return Vec::new() };
     let (source, config) = (SourceFacts::default(), Config::default());
     let facts = facts::Facts::new(text, &df, &source, &config);
-    let runs = df.stages.iter().flat_map(|s| s.instructions.iter().enumerate().map(move |(i, inst)| (s, i, inst)));
+    let steps = df.stages.iter().flat_map(|s| s.instructions.iter().enumerate().map(move |(i, inst)| (s, i, inst)));
+    let runs = steps.flat_map(|(s, i, inst)| inst.body.run_commands().iter().map(move |c| (s, i, c)));
     let mut out = Vec::new();
-    for (stage, instr, command) in
-        runs.flat_map(|(s, i, inst)| inst.body.run_commands().into_iter().map(move |c| (s, i, c)))
-    {
+    for (stage, instr, command) in runs {
         let argv: Vec<&str> = command.argv().iter().map(|t| t.value.as_str()).collect();
         // Another directory's or file's Makefile (`make -C ui assets`) is not the context's.
         let elsewhere = |w: &&str| ["-C", "-f", "--directory", "--file"].iter().any(|o| w.starts_with(o));
