@@ -50,11 +50,13 @@ impl<'a> Programs<'a> {
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
         let is_main = |d: &String| source.packages.get(d).is_some_and(|p| p.main);
         let text = discover::read_text(path).unwrap_or_default();
+        // Each build's arguments; one build with none where nothing builds it with any.
+        let unargued = [(Vec::new(), Vec::new())];
+        let each = if builds.is_empty() { &unargued[..] } else { builds };
         let built = || {
             let module = source.go_mod.as_ref().map(|m| m.module.as_str());
-            let unargued = [(Vec::new(), Vec::new())];
             let mut dirs = Vec::new();
-            for (_, args) in if builds.is_empty() { &unargued[..] } else { builds } {
+            for (_, args) in each {
                 dirs.extend(dockerfile::program_dirs(&text, module, args).filter(|d| d.iter().all(is_main))?);
             }
             dirs.sort();
@@ -66,8 +68,6 @@ impl<'a> Programs<'a> {
             let makefile = ["Makefile", "makefile", "GNUmakefile"]
                 .iter()
                 .find_map(|name| discover::read_text(&dir.join(name)).ok())?;
-            let unargued = [(Vec::new(), Vec::new())];
-            let each = if builds.is_empty() { &unargued[..] } else { builds };
             let mut dirs: Vec<String> = (each.iter().flat_map(|(_, args)| dockerfile::make_targets(&text, args)))
                 .flat_map(|target| crate::source::make_builds::built_packages(&makefile, &target))
                 .filter(is_main)
