@@ -20,6 +20,8 @@ const RETIRED: &[&str] = &[
     "ended active development",
     "repository will no longer be updated",
     "project will no longer be updated",
+    "has reached end-of-life",
+    "has reached end of life",
 ];
 
 /// Words a heading says it with: the README's title (`# Ingress NGINX Retirement`, `# x
@@ -46,7 +48,7 @@ pub fn retired(readme: &str) -> Option<(usize, String)> {
             && (RETIRED_HEADINGS.contains(&text)
                 || (title == Some(i) && RETIRED_HEADINGS.iter().any(|w| text.contains(w))));
         (heading || RETIRED.iter().any(|p| lower.contains(p)))
-            .then(|| (i + 1, line.trim().trim_start_matches('#').trim().to_string()))
+            .then(|| (i + 1, line.trim().trim_start_matches(['#', '>']).trim().to_string()))
     })
 }
 
@@ -65,6 +67,8 @@ mod tests {
         let octant =
             "# VMware has ended active development of this project, this repository will no longer be updated.\n";
         assert_eq!(retired(octant).map(|(line, _)| line), Some(1));
+        let agent = "> Grafana Agent has reached End-of-Life (EOL) on November 1, 2025.\n> We recommend migrating.\n";
+        assert_eq!(retired(agent).map(|(_, said)| said.starts_with("Grafana Agent has reached")), Some(true));
         let lives = [
             "# acme\n\nA maintained fork of x.\n",
             "# op\n\nSupports deprecated APIs.\n",
