@@ -123,6 +123,10 @@ class Act:
         """Runs `workflow` of `repo` on `event_name`: act's exit code and its JSON log."""
         command = ["act", event_name, "-W", workflow, "-P", "ubuntu-latest=-self-hosted"]
         command += ["--action-offline-mode", "--no-cache-server", "--json"]
+        # One job at a time: act 0.2.89 reads and writes its --local-repository cache from
+        # parallel matrix jobs without a lock and now and then dies of "concurrent map read and
+        # map write" (nektos/act#6055, not merged yet), so the sweep's shards run one after another.
+        command += ["--concurrent-jobs", "1"]
         for mapping in self.maps:
             command += ["--local-repository", mapping]
         if event is not None:
