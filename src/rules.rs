@@ -315,7 +315,7 @@ rules! {
         "A pod's or container's securityContext has a field Kubernetes does not know there: a misspelt one (`allowPrivilegedEscalation`), or a container's field in the pod's securityContext (`readOnlyRootFilesystem`). The API server drops it, or refuses the object under strict field validation, so the setting it means is not made."
         "Not fixed: the field is left for its author to spell or move; where the setting it means is missing, harden's own fix adds it where Kubernetes reads it.";
     CHART_VERSION = "HK232" "chart-version" Info true ""
-        "A chart whose values.yaml harden changes, in a repository whose chart-testing lint (`ct lint`) fails a changed chart with the same version in its Chart.yaml."
+        "A chart whose values.yaml harden changes, in a repository whose chart-testing lint (`ct lint`) fails a changed chart with the same version in its Chart.yaml, or whose chart-releaser would not publish it (a release of that version exists already)."
         "Fixed: the chart's patch version is raised beside the change (0.20.3 → 0.20.4); a pre-release version is left for the maintainers to choose.";
     CHART_TEMPLATE = "HK228" "chart-template-security-context" Info false ""
         "A Helm chart's workload whose hardening has no place in the chart's values.yaml: its template writes the pod's or a container's securityContext itself (or sets none), a /tmp volume would have to be mounted, or a values entry it takes its securityContext from is shared with a workload harden would change otherwise."

@@ -400,7 +400,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let chart_changed = reports
         .iter()
         .any(|r| r.status == Status::Changed && r.source_path.as_deref().is_some_and(discover::is_chart_values));
-    if let Some(check) = chart_changed.then(|| chart_version::ct_lint_check(repo)).flatten() {
+    if let Some(check) = chart_changed.then(|| chart_version::version_check(repo)).flatten() {
         chart_version::raise_chart_versions(&mut reports, &check);
     }
     reports

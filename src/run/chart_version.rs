@@ -1,7 +1,8 @@
 //! Chart repositories lint their charts with chart-testing (`ct lint`), which fails a changed
-//! chart whose `Chart.yaml` keeps its version: where the repository runs it, each chart whose
-//! values harden changes gets its patch version raised in the same change, as its maintainers'
-//! own pull requests do.
+//! chart whose `Chart.yaml` keeps its version, and publish them with chart-releaser, which
+//! releases a chart by its version and so never publishes a change that keeps it: where the
+//! repository runs either, each chart whose values harden changes gets its patch version raised
+//! in the same change, as its maintainers' own pull requests do.
 
 use std::path::Path;
 
@@ -12,10 +13,38 @@ use crate::rules;
 
 use super::{FileReport, Status};
 
+/// Why a changed chart's version must be raised in this repository, with where
+/// (`chart-testing's lint (.github/workflows/lint.yaml:30) fails …`): its `ct lint` with the
+/// version check on, else its chart-releaser.
+pub(super) fn version_check(repo: &Path) -> Option<String> {
+    let lint =
+        ct_lint_check(repo).map(|at| format!("chart-testing's lint ({at}) fails a changed chart whose version stays"));
+    lint.or_else(|| {
+        chart_releaser(repo).map(|at| {
+            format!("chart-releaser ({at}) publishes a chart by its version, so a changed chart whose version stays is not published: that version's release exists already")
+        })
+    })
+}
+
+/// The first place (`.github/workflows/release.yaml:32`) where the repository publishes its
+/// charts with chart-releaser: its GitHub Action, or `cr upload`.
+fn chart_releaser(repo: &Path) -> Option<String> {
+    super::checks::first_line(repo, |text| {
+        text.lines()
+            .position(|l| {
+                let l = l.trim();
+                let words: Vec<&str> = l.split_whitespace().collect();
+                !l.starts_with('#')
+                    && (l.contains("helm/chart-releaser-action@") || words.windows(2).any(|w| w == ["cr", "upload"]))
+            })
+            .map(|at| at + 1)
+    })
+}
+
 /// The first place (`.github/workflows/lint.yaml:30`) where the repository runs `ct lint` with
 /// its version check, which is on unless the command or a chart-testing configuration turns it
 /// off (`--check-version-increment=false`, `check-version-increment: false`).
-pub(super) fn ct_lint_check(repo: &Path) -> Option<String> {
+fn ct_lint_check(repo: &Path) -> Option<String> {
     let configured_off = ["ct.yaml", "ct.yml", ".ct.yaml", ".github/ct.yaml", ".github/ct.yml", ".github/ct-lint.yaml"]
         .iter()
         .filter_map(|f| discover::read_text(&repo.join(f)).ok())
@@ -56,9 +85,9 @@ fn version_check_off(text: &str) -> bool {
 }
 
 /// Adds to `reports` a change to the `Chart.yaml` of each chart whose `values.yaml` harden
-/// changes, raising its patch version, since `check` (where `ct lint` runs) fails the change
-/// without it; where the version cannot be raised, the values' report says so.
-pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &str) {
+/// changes, raising its patch version, since `why` (see [`version_check`]) the change needs it;
+/// where the version cannot be raised, the values' report says so.
+pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, why: &str) {
     let mut out = Vec::with_capacity(reports.len());
     for mut report in reports.drain(..) {
         let values = report.source_path.clone().filter(|p| discover::is_chart_values(p));
@@ -76,13 +105,13 @@ pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &str) {
         match outcome {
             Ok((original, raised)) => {
                 let message = format!(
-                    "the chart's version goes from {} to {} with the change to its values: chart-testing's lint ({check}) fails a changed chart whose version stays",
+                    "the chart's version goes from {} to {} with the change to its values: {why}",
                     raised.from, raised.to
                 );
                 let mut finding = Finding::new(&rules::CHART_VERSION, raised.line, message);
                 finding.fixed = true;
-                let why = "its version, raised with the change to the chart's values.yaml";
-                let mut bump = FileReport::new(shown, Kind::Kubernetes, Status::Changed, Some(why.into()));
+                let reason = "its version, raised with the change to the chart's values.yaml";
+                let mut bump = FileReport::new(shown, Kind::Kubernetes, Status::Changed, Some(reason.into()));
                 bump.findings = vec![finding];
                 bump.original = Some(original);
                 bump.rewritten = Some(raised.text);
@@ -92,11 +121,11 @@ pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &str) {
                 out.push(report);
                 out.push(bump);
             }
-            Err(why) => {
+            Err(cannot) => {
                 report.findings.push(Finding::new(
                     &rules::CHART_VERSION,
                     1,
-                    format!("chart-testing's lint ({check}) fails a changed chart whose version stays, and harden does not raise this one: {why}; raise it with the change"),
+                    format!("{why}, and harden does not raise this one: {cannot}; raise it with the change"),
                 ));
                 out.push(report);
             }
@@ -108,6 +137,26 @@ pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chart_releaser_needs_a_raised_version_unless_ct_lint_says_it_first() {
+        let repo = tempfile::tempdir().unwrap();
+        let workflows = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        let release = "steps:\n  # helm/chart-releaser-action@v1 once\n  - uses: helm/chart-releaser-action@v1.7.0\n";
+        std::fs::write(workflows.join("release.yaml"), release).unwrap();
+        let why = version_check(repo.path()).unwrap();
+        assert!(why.starts_with("chart-releaser (.github/workflows/release.yaml:3) publishes"), "{why}");
+        std::fs::write(workflows.join("release.yaml"), "- run: cr upload --owner acme --git-repo charts\n").unwrap();
+        assert!(version_check(repo.path()).unwrap().contains("(.github/workflows/release.yaml:1)"));
+        std::fs::write(workflows.join("lint.yaml"), "- run: ct lint\n").unwrap();
+        assert!(
+            version_check(repo.path()).unwrap().starts_with("chart-testing's lint (.github/workflows/lint.yaml:1)")
+        );
+        std::fs::remove_file(workflows.join("lint.yaml")).unwrap();
+        std::fs::write(workflows.join("release.yaml"), "- run: helm package charts/relay\n").unwrap();
+        assert_eq!(version_check(repo.path()), None);
+    }
 
     #[test]
     fn ct_lint_counts_where_its_version_check_is_on() {
