@@ -160,6 +160,8 @@ pub fn scan(text: &str) -> GoFile {
         if let Some((needle, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
             first_use.extend(import_qualifier(code, needle).map(|q| (out.root_resources.len() - 1, q)));
+        } else if let Some(what) = main.then(|| needles::run_socket(code)).flatten() {
+            out.root_resources.push(RootResource { line: line_no, what });
         }
         if let Some((call, at)) =
             PROGRAM_STARTS.iter().find_map(|call| code.find(call).map(|at| (call, at + call.len())))

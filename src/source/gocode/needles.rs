@@ -35,6 +35,18 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A unix socket in the run directory that the program's own code names (a flag's default,
+/// `/var/run/kmsplugin/socket.sock`, or `unix:///run/app.sock`): root owns that directory, on the
+/// node it is mounted from too, so another user can neither make the socket there nor, mostly,
+/// reach one root made.
+pub(super) fn run_socket(code: &str) -> Option<String> {
+    super::all_strings(code).into_iter().find_map(|s| {
+        let path = s.strip_prefix("unix://").unwrap_or(&s);
+        let dir = ["/var/run/", "/run/"].into_iter().find(|d| path.starts_with(d))?;
+        path.ends_with(".sock").then(|| format!("the unix socket {path} (in {}, which root owns)", dir.trim_end_matches('/')))
+    })
+}
+
 /// The name a file calls the package `needle` (an import path in quotes) by, when `code` is its
 /// import line: the alias written before it (`nl "github.com/vishvananda/netlink"`), else the
 /// path's last element.
