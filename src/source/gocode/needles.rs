@@ -43,7 +43,9 @@ pub(super) fn run_socket(code: &str) -> Option<String> {
     super::all_strings(code).into_iter().find_map(|s| {
         let path = s.strip_prefix("unix://").unwrap_or(&s);
         let dir = ["/var/run/", "/run/"].into_iter().find(|d| path.starts_with(d))?;
-        path.ends_with(".sock").then(|| format!("the unix socket {path} (in {}, which root owns)", dir.trim_end_matches('/')))
+        // A bind mount's `host:container` pair is another container's socket.
+        (path.ends_with(".sock") && !path.contains(':'))
+            .then(|| format!("the unix socket {path} (in {}, which root owns)", dir.trim_end_matches('/')))
     })
 }
 
