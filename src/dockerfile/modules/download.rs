@@ -115,11 +115,26 @@ pub fn download_blocked(facts: &Facts<'_>, stage: &Stage) -> Option<String> {
         matches!(&stage.instructions[r.instr].body, Body::Run { mounts, .. }
             if mounts.iter().map(|m| Mount::parse(m)).any(|m| m.kind == "secret" || m.kind == "ssh"))
     });
-    with_secret.map(|run| {
-        format!(
+    if let Some(run) = with_secret {
+        return Some(format!(
             "the modules are fetched with a secret mounted in the Go command's own RUN (line {}), which a download step would not have",
             line(run.instr)
-        )
+        ));
+    }
+    // `GOPROXY=direct GOSUMDB=off go build`: the build fetches modules from where its own
+    // settings say, which a download step of its own would not.
+    facts.go_runs.iter().filter(|r| r.stage == stage.index).find_map(|r| {
+        let set: Vec<String> = PRIVATE_MODULE_ENV
+            .iter()
+            .filter_map(|name| r.commands.iter().find_map(|c| c.env_value(name)).map(|v| format!("{name}={v}")))
+            .collect();
+        (!set.is_empty()).then(|| {
+            format!(
+                "the Go command at line {} fetches modules with its own settings ({}), which a download step of its own would not have; set them with ENV before the copy and harden will add it",
+                line(r.instr),
+                set.join(" ")
+            )
+        })
     })
 }
 
