@@ -106,6 +106,34 @@ fn given_to_user(facts: &Facts<'_>) -> Vec<Written> {
     given
 }
 
+/// The first file the final stage puts under /tmp (`COPY ca.crt /tmp/certs/ca.crt`, `RUN mkdir
+/// -p /tmp/cache`), with its line: an emptyDir mounted at /tmp, as a read-only root needs, would
+/// hide it. `None` for a file that does not parse.
+pub fn tmp_files(text: &str) -> Option<(usize, String)> {
+    let df = Dockerfile::parse(text).ok()?;
+    let (source, config) = (SourceFacts::default(), Config::default());
+    let facts = Facts::new(text, &df, &source, &config);
+    let stage = facts.runtime_stage();
+    stage.instructions.iter().enumerate().find_map(|(i, inst)| {
+        let at = |path: &str| join_path(&facts.workdir_at(stage, i), path);
+        let put: Vec<String> = match &inst.body {
+            Body::Copy(c) => vec![at(&c.dest)],
+            _ => (inst.body.run_commands().iter())
+                .filter(|c| matches!(c.argv().first().map(|t| t.value.as_str()), Some("mkdir" | "touch" | "cp")))
+                .flat_map(|c| {
+                    c.argv()
+                        .iter()
+                        .skip(1)
+                        .filter(|t| !t.value.starts_with('-'))
+                        .map(|t| at(&t.value))
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+        };
+        put.into_iter().find(|p| p.starts_with("/tmp/")).map(|p| (inst.line, p))
+    })
+}
+
 /// True when `dir` is `base` or inside it.
 pub fn is_under(dir: &str, base: &str) -> bool {
     let base = base.trim_end_matches('/');
@@ -161,6 +189,15 @@ mod tests {
         assert_eq!(dirs, ["/srv/web", "/data"]);
         assert!(writes[0].why.contains("line 5: `chown -R`"), "{}", writes[0].why);
         assert!(unmounted_writes(&text.replace("USER app\n", ""), &source(&[])).is_empty());
+    }
+
+    #[test]
+    fn files_the_final_stage_puts_under_tmp_are_found() {
+        let text = "FROM golang:1.22 AS build\nRUN mkdir /tmp/build\nFROM alpine\nCOPY ca.crt /tmp/certs/ca.crt\n";
+        assert_eq!(tmp_files(text), Some((4, "/tmp/certs/ca.crt".into())));
+        let made = "FROM alpine\nWORKDIR /tmp\nRUN echo hi && mkdir -p kafka-streams\n";
+        assert_eq!(tmp_files(made), Some((3, "/tmp/kafka-streams".into())));
+        assert_eq!(tmp_files("FROM alpine\nCOPY app /app\nRUN rm -rf /tmp/x\n"), None);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Context {
     /// nothing, by image name: a container of one keeps a writable root unless it mounts a
     /// volume there.
     pub image_writes: std::collections::BTreeMap<String, Vec<crate::dockerfile::writes::Written>>,
+    /// The first file each image the repository builds puts under /tmp, by image name, with its
+    /// Dockerfile and the step's line: an emptyDir at /tmp would hide it.
+    pub image_tmp_files: std::collections::BTreeMap<String, (std::path::PathBuf, usize, String)>,
     /// The images the repository builds that run as root and stay so after harden's fix of
     /// their Dockerfile (it keeps their runtime, or refuses the user): where their program writes
     /// into the image's own directories, root owns them.

@@ -54,6 +54,7 @@ pub(super) fn built_image(
         file_capabilities: dockerfile::file_capabilities(&text),
         started_script: dockerfile::started_script(&text, source),
         root_group: dockerfile::root_group_files(&text),
+        tmp_files: dockerfile::writes::tmp_files(&text),
         last,
         text,
     }
@@ -98,6 +99,10 @@ pub(super) fn manifest_context(
             if let Some(line) = image.root_group.filter(|_| last) {
                 let at = format!("{}:{line}", dockerfile.display());
                 context.image_root_group.entry(name.clone()).or_insert(at);
+            }
+            if let Some((line, path)) = image.tmp_files.as_ref().filter(|_| last) {
+                let at = (dockerfile.clone(), *line, path.clone());
+                context.image_tmp_files.entry(name.clone()).or_insert(at);
             }
             if let Some(script) = image.started_script.as_ref().filter(|_| last) {
                 context.image_scripts.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), script.clone()));
@@ -244,6 +249,8 @@ pub(super) struct BuiltImage {
     pub(super) started_script: Option<String>,
     /// The line of the step that gives its files to group 0 (`chgrp -R 0`), when one does.
     pub(super) root_group: Option<usize>,
+    /// The first file its final stage puts under /tmp, with the step's line.
+    tmp_files: Option<(usize, String)>,
     /// The name of its final stage, when it has one.
     last: Option<String>,
     /// The Dockerfile.

@@ -71,6 +71,17 @@ impl<'w> Planner<'w, '_> {
                     format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: it would mount an emptyDir at /tmp, and {scc} grants a SecurityContextConstraints whose volumes allow no emptyDir, so OpenShift would refuse the pod"),
                     false,
                 ),
+            // The /tmp volume would hide what the image keeps there (a CA bundle it copies in).
+            None if let Some((dockerfile, at, path)) = self.image_tmp_files(c).filter(|_| !mounts_tmp(c.value)) => self
+                .finding(
+                    &rules::WRITABLE_ROOT,
+                    line,
+                    format!(
+                        "{who} does not set readOnlyRootFilesystem: true; harden leaves it: a read-only root needs an emptyDir at /tmp, which would hide what its image keeps there ({}:{at} puts {path} there): mount volumes where it writes and set true",
+                        dockerfile.display()
+                    ),
+                    false,
+                ),
             None => match self.unmounted_write_of(c) {
                 Some((dir, write)) => self.finding(
                     &rules::WRITABLE_ROOT,
@@ -116,6 +127,13 @@ impl<'w> Planner<'w, '_> {
             Some((dir, write)) => Some((dir, write.clone())),
             None => script_write(c.value),
         }
+    }
+
+    /// The Dockerfile, line and path of the first file the container's image, built here, puts
+    /// under /tmp.
+    fn image_tmp_files(&self, c: &Container<'_>) -> Option<&(std::path::PathBuf, usize, String)> {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        self.context.image_tmp_files.get(&self.context.image_key(image))
     }
 
     /// The Dockerfile and the script of an image built here that starts through one, when the
