@@ -232,6 +232,14 @@ const GENERATED_DIRS: &[&str] = &["gen", "generated", "zz_generated"];
 /// passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again, and
 /// CI often checks that nothing differs from what it writes.
 pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
+    // A release's manifest kept under its version's name (`dist/install-v0.1.0.yaml`, which a
+    // release script writes once and users apply by that name).
+    let stem = rel.file_stem()?.to_str()?;
+    if let Some(version) = stem.split(['-', '_']).find(|part| is_version(part) && part.matches('.').count() >= 2) {
+        return Some(format!(
+            "a released version's manifest ({version}, as its name says): what that release shipped, kept as it was for those who apply it by name; harden the current manifests"
+        ));
+    }
     let dirs: Vec<&str> = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
     if let Some(dir) = dirs.iter().find(|c| GENERATED_DIRS.contains(c)) {
         return Some(format!(
@@ -365,6 +373,9 @@ mod tests {
         );
         assert!(generated_dir_reason(Path::new("deploy/v4.13.4/operator.yaml")).is_some());
         assert_eq!(generated_dir_reason(Path::new("deploy/operator/base/operator.yaml")), None);
+        // A release's manifest named for its full version, not a minor version's variant.
+        assert!(generated_dir_reason(Path::new("dist/install-v0.2.0.yaml")).is_some_and(|r| r.contains("(v0.2.0,")));
+        assert_eq!(generated_dir_reason(Path::new("deploy/kubernetes-1.29.yaml")), None);
     }
 
     #[test]
