@@ -20,6 +20,7 @@ mod chart_renders;
 mod chart_values;
 mod chart_version;
 mod checks;
+mod codegen_check;
 mod manifest_context;
 mod pinning;
 mod programs;
@@ -363,9 +364,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let paths: Vec<PathBuf> = manifests.iter().map(|f| rel(&f.path)).collect();
     stale_copies(&mut manifest_reports, &paths, repo);
     chart_renders::note_kept_renders(&mut manifest_reports, repo);
-    if let Some(check) = checks::codegen_check(repo) {
-        checks::hold_back_stale_inputs(&mut manifest_reports, &check);
-    }
+    codegen_check::hold_back_stale_inputs(&mut manifest_reports, &codegen_check::codegen_checks(repo));
     let dockerfile_reports = parallel_map(work, |(f, dir)| {
         // A Dockerfile the tests build is theirs, unless a build file builds it too (a release):
         // then it is hardened for both, without BuildKit's mounts, which the tests' builds lack.

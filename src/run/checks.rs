@@ -1,7 +1,8 @@
 //! The checks a repository runs on the files it generates and keeps: that its charts' READMEs
 //! are what helm-docs makes of their values (a workflow step, a pre-commit hook, a Makefile or
-//! nix check that runs `helm-docs`), that generated manifests are current (`make manifests` then
-//! `git diff --exit-code`). A change to an input without the regenerated files fails them.
+//! nix check that runs `helm-docs`), that a chart's schema is what its generator writes; and
+//! where such checks are written (`codegen_check` reads them for `git diff --exit-code`). A
+//! change to an input without the regenerated files fails them.
 
 use std::path::{Path, PathBuf};
 
@@ -28,56 +29,23 @@ pub(super) fn helm_docs_check(repo: &Path) -> Option<String> {
     first_line(repo, runs_helm_docs)
 }
 
-/// The first place (`.github/workflows/ci.yaml:472`) where the repository fails a build on
-/// files that differ from what is committed (`git diff --exit-code`, `git status --porcelain`,
-/// `git status -s … | grep`), as a check that generated files are current does.
-pub(super) fn codegen_check(repo: &Path) -> Option<String> {
-    first_line(repo, |text| {
-        let lines: Vec<&str> = text.lines().collect();
-        (0..lines.len()).find(|&i| fails_on_a_difference(&lines[i..])).map(|i| i + 1)
+/// `path:line` of the first line `find` finds in the files where checks are written.
+pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<String> {
+    check_files(repo).into_iter().find_map(|path| {
+        let text = discover::read_text(&path).ok()?;
+        let line = find(&text)?;
+        Some(format!("{}:{line}", shown(repo, &path)))
     })
 }
 
-/// True when the first of `lines` fails a build on files that differ from what is committed:
-/// `git diff --exit-code` (or `--quiet`) as a command of its own, or `git status --porcelain`
-/// (or `-s`) whose answer leads to `exit 1` within the few lines after it or that `test -z`
-/// tests as a command of its own; not the tree state a
-/// version stamp records (`GIT_TREE_STATE=$(shell if [ -z "`git status --porcelain`" ] …)`,
-/// `git diff --quiet || echo dirty`).
-fn fails_on_a_difference(lines: &[&str]) -> bool {
-    let line = lines[0].trim();
-    let substituted = ["$(shell", "`git", "$(git", "|| echo"].iter().any(|s| line.contains(s));
-    // `test -z "$(git status --porcelain)"` is a command of its own, which fails the step.
-    let own_test = ["test -z", "[ -z", "[[ -z"].iter().any(|t| line.starts_with(t));
-    if line.starts_with('#') || (substituted && !own_test) {
-        return false;
-    }
-    let diff = (line.contains("git diff") || line.contains("git --no-pager diff"))
-        && (line.contains("--exit-code") || line.contains("--quiet"));
-    let status = line.contains("git status")
-        && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
-    diff || (status && (own_test || lines.iter().take(8).any(|l| l.contains("exit 1"))))
+/// A file of `repo` as shown: relative to it.
+pub(super) fn shown(repo: &Path, path: &Path) -> String {
+    path.strip_prefix(repo).unwrap_or(path).display().to_string()
 }
 
-/// Holds back the change to each manifest whose workloads a generated file the repository
-/// keeps also holds (HK223), where `check` (see [`codegen_check`]) fails a build on such a file
-/// left stale: the pull request would fail it, and harden runs no generator. The findings stay,
-/// none fixed.
-pub(super) fn hold_back_stale_inputs(reports: &mut [super::FileReport], check: &str) {
-    let stale = |r: &super::FileReport| r.findings.iter().any(|f| f.rule == crate::rules::RENDER_INPUT.id);
-    for report in reports.iter_mut().filter(|r| r.status == super::Status::Changed && stale(r)) {
-        report.status = super::Status::Unchanged;
-        report.rewritten = None;
-        report.security = false;
-        report.findings.iter_mut().for_each(crate::kubernetes::analyse::not_fixed);
-        report.reason = Some(format!(
-            "harden proposes no change to it: {check} fails a build whose generated files are not what the generator writes, and harden does not run the generator (HK223 names it); the findings say what to set"
-        ));
-    }
-}
-
-/// `path:line` of the first line `find` finds in the files where checks are written.
-pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> Option<String> {
+/// The files where checks are written, in the order they are read: the listed files, those of
+/// the listed directories, then the Makefiles they run elsewhere.
+pub(super) fn check_files(repo: &Path) -> Vec<PathBuf> {
     let listed = CHECK_FILES.iter().map(|f| repo.join(f));
     // Their files, and those of the directories in them (`hack/actions/check-codegen.sh`).
     let in_dirs = CHECK_DIRS.iter().flat_map(|d| {
@@ -101,12 +69,7 @@ pub(super) fn first_line(repo: &Path, find: impl Fn(&str) -> Option<usize>) -> O
     let mut elsewhere: Vec<PathBuf> = run_elsewhere.filter(|p| p.is_file() && !files.contains(p)).collect();
     elsewhere.sort();
     elsewhere.dedup();
-    files.into_iter().chain(elsewhere).find_map(|path| {
-        let text = discover::read_text(&path).ok()?;
-        let line = find(&text)?;
-        let shown = path.strip_prefix(repo).unwrap_or(&path).display().to_string();
-        Some(format!("{shown}:{line}"))
-    })
+    files.into_iter().chain(elsewhere).collect()
 }
 
 /// What else checks the values.yaml of the chart in `chart` (`rel` gives a path in it relative
@@ -247,36 +210,6 @@ mod tests {
         let workflows = repo.path().join(".github/workflows");
         std::fs::create_dir_all(&workflows).unwrap();
         (repo, workflows)
-    }
-
-    #[test]
-    fn a_check_that_generated_files_are_current_is_found() {
-        let (repo, workflows) = repository_with_workflows();
-        std::fs::write(workflows.join("build.yaml"), "steps:\n  - run: make test\n").unwrap();
-        assert_eq!(codegen_check(repo.path()), None);
-        let codegen =
-            "steps:\n  - run: make codegen\n  # git diff --exit-code in a comment\n  - run: git diff --exit-code\n";
-        std::fs::write(workflows.join("codegen.yaml"), codegen).unwrap();
-        assert_eq!(codegen_check(repo.path()).as_deref(), Some(".github/workflows/codegen.yaml:4"));
-        // A script in a directory of hack/ that greps `git status -s`.
-        std::fs::remove_file(workflows.join("codegen.yaml")).unwrap();
-        let actions = repo.path().join("hack/actions");
-        std::fs::create_dir_all(&actions).unwrap();
-        let script = "#!/bin/sh\nif git status -s examples/ | grep -q .; then exit 1; fi\n";
-        std::fs::write(actions.join("check-codegen.sh"), script).unwrap();
-        assert_eq!(codegen_check(repo.path()).as_deref(), Some("hack/actions/check-codegen.sh:2"));
-        // A version stamp's tree state is no check.
-        std::fs::remove_file(actions.join("check-codegen.sh")).unwrap();
-        let stamp = "GIT_TREE_STATE=$(shell if [ -z \"`git status --porcelain`\" ]; then echo clean; fi)\nDIRTY=$(shell git diff --quiet || echo dirty)\n";
-        std::fs::write(repo.path().join("Makefile"), stamp).unwrap();
-        assert_eq!(codegen_check(repo.path()), None);
-        // `test -z "$(git status --porcelain)"` as a step's command of its own is a check.
-        std::fs::write(
-            workflows.join("lint.yaml"),
-            "steps:\n  - run: |\n      make -C deploy\n      test -z \"$(git status --porcelain)\"\n",
-        )
-        .unwrap();
-        assert_eq!(codegen_check(repo.path()).as_deref(), Some(".github/workflows/lint.yaml:4"));
     }
 
     #[test]
