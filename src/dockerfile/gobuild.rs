@@ -176,6 +176,17 @@ pub fn find(commands: &[SimpleCommand]) -> Vec<GoCommand> {
 }
 
 fn parse(argv: &[Token], env: Vec<(String, String)>, cd: Option<String>) -> GoCommand {
+    let go_span = argv[0].span.clone();
+    // `go -C dir build`: Go 1.20's -C runs the command in `dir`, as a `cd` before it would.
+    let within = |dir: &str| match &cd {
+        Some(before) if !dir.starts_with('/') => format!("{before}/{dir}"),
+        _ => dir.to_string(),
+    };
+    let (argv, cd) = match argv[1].value.as_str() {
+        "-C" if argv.len() >= 4 => (&argv[2..], Some(within(&argv[2].value))),
+        flag if flag.starts_with("-C=") && argv.len() >= 3 => (&argv[1..], Some(within(&flag[3..]))),
+        _ => (argv, cd.clone()),
+    };
     let verb = match argv[1].value.as_str() {
         "build" => GoVerb::Build,
         "install" => GoVerb::Install,
@@ -216,7 +227,7 @@ fn parse(argv: &[Token], env: Vec<(String, String)>, cd: Option<String>) -> GoCo
     GoCommand {
         verb,
         subcommand: argv[1].value.clone(),
-        go_span: argv[0].span.clone(),
+        go_span,
         verb_span: argv[1].span.clone(),
         env,
         flags,
@@ -250,6 +261,18 @@ mod tests {
         assert_eq!(c.packages, ["./server"]);
         assert_eq!(c.cd.as_deref(), Some("cmd"));
         assert_eq!(&script[c.flag("ldflags").unwrap().value_span.clone().unwrap()], "\"-X main.v=1\"");
+    }
+
+    #[test]
+    fn a_directory_given_with_dash_c_is_where_the_command_runs() {
+        let script = "cd /workspace && go -C controllers build -o /out/controller ./cmd/servicecontroller";
+        let c = &find(&shell::commands(script, 0).unwrap())[0];
+        assert_eq!((c.verb, c.cd.as_deref()), (GoVerb::Build, Some("/workspace/controllers")));
+        assert_eq!(c.packages, ["./cmd/servicecontroller"]);
+        assert_eq!(&script[c.go_span.clone()], "go");
+        assert_eq!(&script[c.verb_span.clone()], "build");
+        let equals = &find(&shell::commands("go -C=/src/app install .", 0).unwrap())[0];
+        assert_eq!((equals.verb, equals.cd.as_deref()), (GoVerb::Install, Some("/src/app")));
     }
 
     #[test]
