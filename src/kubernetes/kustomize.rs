@@ -6,6 +6,9 @@
 
 use yaml_serde::Value;
 
+mod patched_images;
+pub use patched_images::patched_images;
+
 use crate::rules;
 
 /// The names kustomize reads a directory's kustomization from.

@@ -115,11 +115,22 @@ impl RepositoryFacts {
                     overrides.extend(kustomize::image_overrides(&component, &file.display().to_string()));
                 }
             }
-            let built = if overrides.is_empty() && !kustomize::is_openshift(&path) {
+            // A patch that gives a container another image (kubebuilder's image patch) is as
+            // good as an `images:` entry.
+            let read = |file: PathBuf| discover::read_text(&repo.join(file)).ok();
+            let patches: Vec<(String, String)> =
+                kustomize::patch_paths(&text).into_iter().filter_map(|p| Some((read(dir.join(&p))?, p))).collect();
+            let built = if overrides.is_empty() && patches.is_empty() && !kustomize::is_openshift(&path) {
                 Vec::new()
             } else {
                 built_from(repo, dir, &text, 0)
             };
+            let bases: Vec<String> =
+                built.iter().filter(|_| !patches.is_empty()).filter_map(|b| read(b.clone())).collect();
+            for (patch, name) in patches {
+                let by = format!("{} (its patch {name})", path.display());
+                overrides.extend(kustomize::patched_images(&patch, &bases, &by));
+            }
             for (image, set) in overrides {
                 facts.image_overrides.push((image, set, built.clone()));
             }
