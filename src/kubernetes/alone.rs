@@ -93,12 +93,16 @@ pub(super) fn root_commands(workload: &Workload<'_>, findings: &mut Vec<Finding>
             .flatten()
             .filter_map(Value::as_str)
             .flat_map(|arg| arg.split(|ch: char| ch.is_whitespace() || ";&|()`".contains(ch)));
-        let program =
-            words.map(|word| word.rsplit('/').next().unwrap_or(word)).find_map(|word| {
-                ROOT_PROGRAMS.iter().find(|p| **p == word).map(|p| (*p, "needs root")).or_else(|| {
-                    INSTALLERS.iter().find(|p| **p == word).map(|p| (*p, "installs into the image at start"))
-                })
-            });
+        // A container already run by a user other than root runs them as that user: what they
+        // need is not root, and harden does not change the user (zookeeper's `chown` of the data
+        // directories it just made, as uid 1000).
+        let user = |v: &Value| v.get("securityContext")?.get("runAsUser")?.as_u64();
+        let non_root = user(c.value).or_else(|| user(workload.pod_value)).is_some_and(|uid| uid != 0);
+        let program = words.map(|word| word.rsplit('/').next().unwrap_or(word)).find_map(|word| {
+            let root = ROOT_PROGRAMS.iter().filter(|_| !non_root).find(|p| **p == word);
+            root.map(|p| (*p, "needs root"))
+                .or_else(|| INSTALLERS.iter().find(|p| **p == word).map(|p| (*p, "installs into the image at start")))
+        });
         // A mode change needs the file's owner: root, for what the image or a volume holds.
         let chmod = || {
             let command = crate::kubernetes::writes::script_owner_change(c.value)?;
