@@ -77,8 +77,8 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             continue;
         }
         let debugger = debugger_build(facts, run, cmd);
-        // A build argument that defaults to 0 (`CGO_ENABLED=${CGO}`, `ARG CGO=0`) disables cgo.
-        let switch_off = facts.cgo_switch(run, cmd).is_some_and(|(_, default)| default.as_deref() == Some("0"));
+        // A build argument that defaults to 0 (`ARG CGO=0`), or that every build gives 0, turns cgo off.
+        let switch_off = facts.cgo_switched_off(run, cmd);
         if !facts.cgo.needed
             && facts.cgo_setting(run, cmd).as_deref() != Some("0")
             && !cmd.builds_delve()

@@ -40,6 +40,16 @@ impl<'a> Facts<'a> {
         Some((name, default))
     }
 
+    /// True when the build argument of [`Facts::cgo_switch`] turns cgo off: its default is 0, or
+    /// every build gives it 0 (`--build-arg CGO_ENABLED=$(CGO_ENABLED)` with `CGO_ENABLED = 0`).
+    pub fn cgo_switched_off(&self, run: &GoRun, cmd: &GoCommand) -> bool {
+        self.cgo_switch(run, cmd).is_some_and(|(name, default)| {
+            let given = self.source.orchestration.build_args.iter().filter(|a| a.name == name);
+            let given: Vec<&str> = given.map(|a| a.value.as_str()).collect();
+            default.as_deref() == Some("0") || (!given.is_empty() && given.iter().all(|v| *v == "0"))
+        })
+    }
+
     /// True when a build stage's command turns on a static link the Makefile or script makes
     /// (`make release BUILD_STATIC=1`, `STATIC=true ./build.sh`): a switch named for it, set on.
     fn static_switch(&self) -> bool {
