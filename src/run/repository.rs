@@ -275,8 +275,11 @@ impl RepositoryFacts {
     /// to the repository) give its images, by the name the manifest uses.
     pub fn image_overrides_for(&self, path: &Path) -> BTreeMap<String, kustomize::ImageOverride> {
         let applying = self.image_overrides.iter().filter(|(_, _, built)| built.iter().any(|b| b == path));
+        // A script that sets the image as it deploys (`kustomize edit set image controller=${IMG}`)
+        // writes over the `images:` entry the kustomization keeps.
+        let (by_script, kept): (Vec<_>, Vec<_>) = applying.partition(|(_, set, _)| set.by_script);
         let mut out = BTreeMap::new();
-        for (image, set, _) in applying {
+        for (image, set, _) in by_script.into_iter().chain(kept) {
             out.entry(image.clone()).or_insert_with(|| set.clone());
         }
         out
