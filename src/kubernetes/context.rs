@@ -33,6 +33,9 @@ pub struct Context {
     /// nothing, by image name: a container of one keeps a writable root unless it mounts a
     /// volume there.
     pub image_writes: std::collections::BTreeMap<String, Vec<crate::dockerfile::writes::Written>>,
+    /// The images the repository builds that are no Go build (a JVM's program, rclone's), by
+    /// image name, with their Dockerfile: where their program writes harden does not read.
+    pub images_not_go: std::collections::BTreeMap<String, std::path::PathBuf>,
     /// The first file each image the repository builds puts under /tmp, by image name, with its
     /// Dockerfile and the step's line: an emptyDir at /tmp would hide it.
     pub image_tmp_files: std::collections::BTreeMap<String, (std::path::PathBuf, usize, String)>,

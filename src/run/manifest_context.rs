@@ -42,6 +42,9 @@ pub(super) fn built_image(
         _ => true,
     };
     let stays_root = writing && dockerfile::runs_as_root(&text) && fixed_on_root();
+    // Another language's program (a JVM's, rclone's image): where it writes is not read.
+    let not_go = matches!(dockerfile::harden(&text, source, config),
+        Ok(crate::outcome::Outcome::Skipped(why)) if why.starts_with("not a Go build"));
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
     BuiltImage {
         user: dockerfile::final_numeric_user(&text),
@@ -55,6 +58,7 @@ pub(super) fn built_image(
         started_script: dockerfile::started_script(&text, source),
         root_group: dockerfile::root_group_files(&text),
         tmp_files: dockerfile::writes::tmp_files(&text),
+        not_go,
         last,
         text,
     }
@@ -99,6 +103,9 @@ pub(super) fn manifest_context(
             if let Some(line) = image.root_group.filter(|_| last) {
                 let at = format!("{}:{line}", dockerfile.display());
                 context.image_root_group.entry(name.clone()).or_insert(at);
+            }
+            if image.not_go && last {
+                context.images_not_go.entry(name.clone()).or_insert_with(|| dockerfile.clone());
             }
             if let Some((line, path)) = image.tmp_files.as_ref().filter(|_| last) {
                 let at = (dockerfile.clone(), *line, path.clone());
@@ -251,6 +258,8 @@ pub(super) struct BuiltImage {
     pub(super) root_group: Option<usize>,
     /// The first file its final stage puts under /tmp, with the step's line.
     tmp_files: Option<(usize, String)>,
+    /// True when it is no Go build (another language's program), whose writes harden does not read.
+    not_go: bool,
     /// The name of its final stage, when it has one.
     last: Option<String>,
     /// The Dockerfile.

@@ -171,9 +171,12 @@ impl RepositoryFacts {
                 let mut not_workloads = None;
                 if let Ok(text) = discover::read_text(&repo.join(&patch)) {
                     not_workloads = kustomize::patched_kinds_without_workload(&text, &target);
-                    // A target of a kind alone (`kind: Deployment`) aims the patch at every one.
+                    // A target of a kind alone (`kind: Deployment`) aims the patch at every one;
+                    // one of another kind (a `ServerConfig` named as a workload is) at none.
                     let aimed = target.name.as_deref().or(target.kind.as_ref().map(|_| ".*"));
-                    for mut effect in kustomize::patch_effects(&text, aimed) {
+                    let effects =
+                        if not_workloads.is_some() { Vec::new() } else { kustomize::patch_effects(&text, aimed) };
+                    for mut effect in effects {
                         // Fields merged in count only where the kustomization builds the workload
                         // from its own files: an overlay's are not there where the base is built.
                         let named =

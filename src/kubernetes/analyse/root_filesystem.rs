@@ -71,6 +71,16 @@ impl<'w> Planner<'w, '_> {
                     format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: it would mount an emptyDir at /tmp, and {scc} grants a SecurityContextConstraints whose volumes allow no emptyDir, so OpenShift would refuse the pod"),
                     false,
                 ),
+            // Another language's program, built here, writes where harden does not read.
+            None if let Some(dockerfile) = self.image_not_go(c) => self.finding(
+                &rules::WRITABLE_ROOT,
+                line,
+                format!(
+                    "{who} does not set readOnlyRootFilesystem: true; harden leaves it: its image, built by {}, is not a Go build, and where its program writes (a configuration under its home, caches) harden does not read: mount volumes there and set true",
+                    dockerfile.display()
+                ),
+                false,
+            ),
             // The /tmp volume would hide what the image keeps there (a CA bundle it copies in).
             None if let Some((dockerfile, at, path)) = self.image_tmp_files(c).filter(|_| !mounts_tmp(c.value)) => self
                 .finding(
@@ -127,6 +137,12 @@ impl<'w> Planner<'w, '_> {
             Some((dir, write)) => Some((dir, write.clone())),
             None => script_write(c.value),
         }
+    }
+
+    /// The Dockerfile of the container's image, built here, when it is no Go build.
+    fn image_not_go(&self, c: &Container<'_>) -> Option<&std::path::PathBuf> {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        self.context.images_not_go.get(&self.context.image_key(image))
     }
 
     /// The Dockerfile, line and path of the first file the container's image, built here, puts
