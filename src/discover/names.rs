@@ -18,7 +18,9 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         || lower.starts_with("dockerfile_")
         || lower.starts_with("containerfile.")
         || lower.ends_with("dockerfile")
-        || lower.ends_with("containerfile");
+        || lower.ends_with("containerfile")
+        // A variant named before and after (`planner.Dockerfile.dev`).
+        || lower.contains(".dockerfile.");
     // Templates, documents, backups, and source files of tools that write Dockerfiles
     // (`dockerfile.go`, `dockerfile.js`).
     let not_dockerfile = [
@@ -28,6 +30,8 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         ".tmpl",
         ".tpl",
         ".template",
+        // A template a script fills in (`Dockerfile.in`), whose outputs are the Dockerfiles.
+        ".in",
         ".md",
         ".mdx",
         ".rst",
@@ -347,6 +351,7 @@ mod tests {
             "x.dockerfile",
             "Containerfile",
             "DebugDockerfile",
+            "planner.Dockerfile.dev",
         ] {
             assert!(is_dockerfile_name(name), "{name}");
         }
@@ -359,6 +364,8 @@ mod tests {
             "dockerfile.go",
             "dockerfile.js",
             "dockerfile-context.mdx",
+            "Dockerfile.in",
+            "api.Dockerfile.in",
         ] {
             assert!(!is_dockerfile_name(name), "{name}");
         }
