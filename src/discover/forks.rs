@@ -19,6 +19,18 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
     dirs.sort();
     dirs.dedup();
     let scripts = std::cell::OnceCell::new();
+    let workflows: Vec<String> = std::fs::read_dir(root.join(".github/workflows"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    let built_by_workflows = |dir: &Path| {
+        let relative = dir.strip_prefix(root).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+        workflows
+            .iter()
+            .any(|w| w.contains(&format!("working-directory: {relative}")) || w.contains(&format!("cd {relative}")))
+    };
     let mut out: Vec<(PathBuf, String)> = Vec::new();
     for dir in dirs {
         if out.iter().any(|(fork, _)| dir.starts_with(fork)) {
@@ -50,8 +62,10 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
             // A module of the project's own kept at its import path (`staging/src/github.com/
             // acme/cli`, published from here to a repository of its own) is the source.
             None if staged(root, dir, &copy.module) => continue,
-            // GitHub reads only the root's `.github/`: one deeper came with a whole repository.
-            None if dir.join(".github").is_dir() => format!(
+            // GitHub reads only the root's `.github/`: one deeper came with a whole repository,
+            // unless the root's workflows build it (network-policy-api's policy-assistant, moved
+            // in with its old workflows, which its own workflow builds and tests).
+            None if dir.join(".github").is_dir() && !built_by_workflows(dir) => format!(
                 "a copy of another repository (module {}, with a go.mod and a .github/ of its own): its Dockerfiles and manifests are kept as that repository has them (harden them where it lives)",
                 copy.module
             ),
