@@ -54,6 +54,8 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
         let named: Vec<String> = command.packages.iter().filter(|p| !options(p)).cloned().collect();
         let packages = if named.is_empty() { vec![".".to_string()] } else { named };
         for package in packages {
+            // A variable's value first (`${path}` after `ARG path=cmd/main.go`).
+            let package = expanded(&facts, stage, run.instr, package, args);
             // A file names its package's directory (`go build -o manager main.go`), a path from
             // the working directory even without `./` (`cmd/agent/main.go`).
             let package = match package.strip_suffix(".go") {
@@ -64,7 +66,6 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
                 },
                 None => package,
             };
-            let package = expanded(&facts, stage, run.instr, package, args);
             if package.contains(['@', '$', '*']) || package.contains("...") {
                 return None;
             }
@@ -238,6 +239,17 @@ mod tests {
 
     fn program_dirs_of(text: &str) -> Option<Vec<String>> {
         program_dirs(text, Some("example.com/acme"), &[])
+    }
+
+    #[test]
+    fn a_file_a_variable_names_is_its_package() {
+        let text = "FROM golang:1.26
+ARG path=cmd/main.go
+WORKDIR /workspace
+COPY . .
+RUN go build -o manager ${path}
+";
+        assert_eq!(program_dirs_of(text), Some(vec!["cmd".to_string()]));
     }
 
     #[test]

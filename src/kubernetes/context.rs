@@ -33,6 +33,9 @@ pub struct Context {
     /// nothing, by image name: a container of one keeps a writable root unless it mounts a
     /// volume there.
     pub image_writes: std::collections::BTreeMap<String, Vec<crate::dockerfile::writes::Written>>,
+    /// Where the program of each image the repository builds writes under its home directory, by
+    /// image name (`internal/controller/init.go:30 writes under its home directory (…)`).
+    pub image_home_writes: std::collections::BTreeMap<String, String>,
     /// The images the repository builds that are no Go build (a JVM's program, rclone's), by
     /// image name, with their Dockerfile: where their program writes harden does not read.
     pub images_not_go: std::collections::BTreeMap<String, std::path::PathBuf>,

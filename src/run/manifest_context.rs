@@ -46,8 +46,12 @@ pub(super) fn built_image(
     let not_go = matches!(dockerfile::harden(&text, source, config),
         Ok(crate::outcome::Outcome::Skipped(why)) if why.starts_with("not a Go build"));
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
+    // A home write (a config directory a library makes there) needs a writable home.
+    let home_write = (source.home_writes.first().filter(|_| program_known))
+        .map(|w| format!("{}:{} writes under its home directory ({})", w.file, w.found.line, w.found.how));
     BuiltImage {
         user: dockerfile::final_numeric_user(&text),
+        home_write,
         writes,
         image_writes,
         stays_root,
@@ -103,6 +107,9 @@ pub(super) fn manifest_context(
             if let Some(line) = image.root_group.filter(|_| last) {
                 let at = format!("{}:{line}", dockerfile.display());
                 context.image_root_group.entry(name.clone()).or_insert(at);
+            }
+            if let Some(why) = image.home_write.as_ref().filter(|_| last) {
+                context.image_home_writes.entry(name.clone()).or_insert_with(|| why.clone());
             }
             if image.not_go && last {
                 context.images_not_go.entry(name.clone()).or_insert_with(|| dockerfile.clone());
@@ -256,6 +263,8 @@ pub(super) struct BuiltImage {
     pub(super) started_script: Option<String>,
     /// The line of the step that gives its files to group 0 (`chgrp -R 0`), when one does.
     pub(super) root_group: Option<usize>,
+    /// Where its program writes under its home directory, when it does.
+    home_write: Option<String>,
     /// The first file its final stage puts under /tmp, with the step's line.
     tmp_files: Option<(usize, String)>,
     /// True when it is no Go build (another language's program), whose writes harden does not read.

@@ -208,6 +208,7 @@ pub fn scan(text: &str) -> GoFile {
         out.listens[at].via = flag_vars::flag_setting(text, &variable).map(|flag| format!("-{flag}"));
     }
     home_writes(text, &mut out);
+    out.home_writes.extend(needles::home_library(text, &out.imports).filter(|_| out.home_writes.is_empty()));
     out.imports_c = out.imports.iter().any(|i| i == "C");
     out.test_support = out.imports.iter().any(|i| i == "testing" || FUZZ_LIBRARIES.iter().any(|f| i.starts_with(f)));
     apiserver::library_defaults(text, &mut out);

@@ -81,6 +81,14 @@ impl<'w> Planner<'w, '_> {
                 ),
                 false,
             ),
+            // A write under the home directory needs a volume there, which harden cannot place
+            // (the home is the image's user's).
+            None if let Some(why) = self.image_home_write(c) => self.finding(
+                &rules::WRITABLE_ROOT,
+                line,
+                format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: {why}, which a read-only root refuses: mount an emptyDir at its home (or point HOME at one) and set true"),
+                false,
+            ),
             // The /tmp volume would hide what the image keeps there (a CA bundle it copies in).
             None if let Some((dockerfile, at, path)) = self.image_tmp_files(c).filter(|_| !mounts_tmp(c.value)) => self
                 .finding(
@@ -137,6 +145,12 @@ impl<'w> Planner<'w, '_> {
             Some((dir, write)) => Some((dir, write.clone())),
             None => script_write(c.value),
         }
+    }
+
+    /// Where the program of the container's image, built here, writes under its home directory.
+    fn image_home_write(&self, c: &Container<'_>) -> Option<&String> {
+        let image = c.value.get("image").and_then(Value::as_str)?;
+        self.context.image_home_writes.get(&self.context.image_key(image))
     }
 
     /// The Dockerfile of the container's image, built here, when it is no Go build.

@@ -156,6 +156,25 @@ pub(super) const FUZZ_LIBRARIES: &[&str] =
 pub(super) const HOME_LOOKUPS: &[&str] =
     &["os.UserHomeDir()", "os.UserConfigDir()", "os.UserCacheDir()", "homedir.Dir()", "xdg.ConfigHome", "xdg.DataHome"];
 
+/// Packages that make directories under the home directory as they start (adrg/xdg creates its
+/// config directory; clusterctl's configuration client reads `$HOME/.config/cluster-api` through
+/// it), with what they make there.
+const HOME_LIBRARIES: &[(&str, &str)] = &[
+    (
+        "sigs.k8s.io/cluster-api/cmd/clusterctl/client/config",
+        "clusterctl's configuration client, which creates $HOME/.config/cluster-api",
+    ),
+    ("github.com/adrg/xdg", "adrg/xdg, which creates its directories under $HOME/.config and $HOME/.cache"),
+];
+
+/// The home write of a file that imports one of [`HOME_LIBRARIES`], at its import's line.
+pub(super) fn home_library(text: &str, imports: &[String]) -> Option<super::Write> {
+    let (import, how) = HOME_LIBRARIES.iter().find(|(import, _)| imports.iter().any(|i| i == import))?;
+    let quoted = format!("\"{import}\"");
+    let line = text.lines().position(|l| l.contains(&quoted))? + 1;
+    Some(super::Write { line, path: "~".into(), dir: true, how: how.to_string() })
+}
+
 /// gopsutil's process packages, whose `Process` can signal any process by its pid.
 const PROCESS_PACKAGES: &[&str] = &[
     "github.com/shirou/gopsutil/process",
