@@ -63,7 +63,7 @@ mod tests {
     fn a_patch_gives_the_base_container_of_its_name_its_image() {
         let base = "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: manager\n        image: controller:latest\n      - name: proxy\n        image: ghcr.io/acme/proxy:v1\n".to_string();
         let patch = "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: manager\n        image: ghcr.io/acme/operator:v0.4.1\n".to_string();
-        let set = patched_images(&patch, &[base.clone()], "config/default/kustomization.yaml");
+        let set = patched_images(&patch, std::slice::from_ref(&base), "config/default/kustomization.yaml");
         assert_eq!(set.len(), 1);
         let (name, over) = &set[0];
         assert_eq!(name, "controller");
