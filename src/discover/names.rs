@@ -19,8 +19,9 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         || lower.starts_with("containerfile.")
         || lower.ends_with("dockerfile")
         || lower.ends_with("containerfile")
-        // A variant named before and after (`planner.Dockerfile.dev`).
-        || lower.contains(".dockerfile.");
+        // A variant named before and after (`planner.Dockerfile.dev`), not a template a script
+        // fills in (`api.Dockerfile.in`).
+        || (lower.contains(".dockerfile.") && !lower.ends_with(".in"));
     // Templates, documents, backups, and source files of tools that write Dockerfiles
     // (`dockerfile.go`, `dockerfile.js`).
     let not_dockerfile = [
@@ -30,8 +31,6 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         ".tmpl",
         ".tpl",
         ".template",
-        // A template a script fills in (`Dockerfile.in`), whose outputs are the Dockerfiles.
-        ".in",
         ".md",
         ".mdx",
         ".rst",
@@ -364,7 +363,6 @@ mod tests {
             "dockerfile.go",
             "dockerfile.js",
             "dockerfile-context.mdx",
-            "Dockerfile.in",
             "api.Dockerfile.in",
         ] {
             assert!(!is_dockerfile_name(name), "{name}");

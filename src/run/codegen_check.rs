@@ -70,6 +70,9 @@ fn compared(line: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
+    // A make variable's `$(NAME)` is written `${NAME}`, so that `)` ends only a substitution.
+    let variables = regex::Regex::new(r"\$\((\w+)\)").expect("a valid pattern");
+    let after = variables.replace_all(after, "$${$1}");
     let command = after.split(['|', ';', ')', '&', '`']).next().unwrap_or_default();
     let words: Vec<&str> = command.split_whitespace().map(|w| w.trim_matches(['"', '\''])).collect();
     let paths: Vec<&str> = match words.iter().position(|w| *w == "--") {
@@ -79,7 +82,10 @@ fn compared(line: &str) -> Vec<String> {
             .filter(|w| !w.starts_with('-') && !w.starts_with("HEAD") && !w.contains("..") && !w.starts_with("origin/"))
             .collect(),
     };
-    if paths.iter().any(|p| p.contains('$') || matches!(*p, "." | "./" | ":/")) {
+    // A path below a variable (`$(TOOLS_DIR)/go.sum`) is known by what follows it.
+    let literal = |p: &str| p.rsplit([')', '}']).next().unwrap_or(p).trim_matches('/').to_string();
+    let paths: Vec<String> = paths.iter().map(|p| if p.contains('$') { literal(p) } else { p.to_string() }).collect();
+    if paths.iter().any(|p| p.is_empty() || p.contains('$') || matches!(p.as_str(), "." | "./" | ":/")) {
         return Vec::new();
     }
     paths.iter().map(|p| p.trim_start_matches("./").trim_end_matches('/').to_string()).collect()
@@ -154,6 +160,7 @@ mod tests {
         assert!(compared("make generate-all && git diff --exit-code").is_empty());
         assert!(compared("git diff --exit-code origin/main...HEAD -- .").is_empty());
         assert!(compared("git diff --exit-code $(GENERATED_DIRS)").is_empty());
+        assert_eq!(compared("@git diff --exit-code -- $(TOOLS_DIR)/go.sum ${TOOLS_DIR}/go.mod"), ["go.sum", "go.mod"]);
         let crds = CodegenCheck { at: "Makefile:96".into(), paths: compared("git diff --quiet HEAD config/crd/") };
         assert!(!crds.covers("this file is read by `kustomize build` in Makefile:63, which writes config/bundle.yaml"));
         assert!(
