@@ -26,18 +26,30 @@ pub(super) fn version_check(repo: &Path) -> Option<String> {
     })
 }
 
-/// The first place (`.github/workflows/release.yaml:32`) where the repository publishes its
-/// charts with chart-releaser: its GitHub Action, or `cr upload`.
+/// The first place (`.github/workflows/release.yaml:32`) where a workflow the repository runs on
+/// every push publishes its charts with chart-releaser (its GitHub Action, or `cr upload`): one
+/// run on a release publishes the chart with the version that release gives it.
 fn chart_releaser(repo: &Path) -> Option<String> {
-    super::checks::first_line(repo, |text| {
-        text.lines()
-            .position(|l| {
-                let l = l.trim();
-                let words: Vec<&str> = l.split_whitespace().collect();
-                !l.starts_with('#')
-                    && (l.contains("helm/chart-releaser-action@") || words.windows(2).any(|w| w == ["cr", "upload"]))
-            })
-            .map(|at| at + 1)
+    let dir = repo.join(".github/workflows");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    files.sort();
+    files.into_iter().find_map(|path| {
+        let text = discover::read_text(&path).ok()?;
+        let workflow: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
+        let on = workflow.get("on")?;
+        let pushed = match on {
+            yaml_serde::Value::String(event) => event == "push",
+            yaml_serde::Value::Sequence(events) => events.iter().any(|e| e.as_str() == Some("push")),
+            yaml_serde::Value::Mapping(events) => events.contains_key("push"),
+            _ => false,
+        };
+        let at = text.lines().position(|l| {
+            let l = l.trim();
+            let words: Vec<&str> = l.split_whitespace().collect();
+            !l.starts_with('#')
+                && (l.contains("helm/chart-releaser-action@") || words.windows(2).any(|w| w == ["cr", "upload"]))
+        })?;
+        pushed.then(|| format!("{}:{}", super::checks::shown(repo, &path), at + 1))
     })
 }
 
@@ -143,19 +155,22 @@ mod tests {
         let repo = tempfile::tempdir().unwrap();
         let workflows = repo.path().join(".github/workflows");
         std::fs::create_dir_all(&workflows).unwrap();
-        let release = "steps:\n  # helm/chart-releaser-action@v1 once\n  - uses: helm/chart-releaser-action@v1.7.0\n";
-        std::fs::write(workflows.join("release.yaml"), release).unwrap();
+        let steps = "jobs:\n  release:\n    steps:\n      # helm/chart-releaser-action@v1 once\n      - uses: helm/chart-releaser-action@v1.7.0\n";
+        let pushed = format!("on:\n  push:\n    branches: [main]\n{steps}");
+        std::fs::write(workflows.join("release.yaml"), pushed).unwrap();
         let why = version_check(repo.path()).unwrap();
-        assert!(why.starts_with("chart-releaser (.github/workflows/release.yaml:3) publishes"), "{why}");
-        std::fs::write(workflows.join("release.yaml"), "- run: cr upload --owner acme --git-repo charts\n").unwrap();
-        assert!(version_check(repo.path()).unwrap().contains("(.github/workflows/release.yaml:1)"));
-        std::fs::write(workflows.join("lint.yaml"), "- run: ct lint\n").unwrap();
-        assert!(
-            version_check(repo.path()).unwrap().starts_with("chart-testing's lint (.github/workflows/lint.yaml:1)")
-        );
-        std::fs::remove_file(workflows.join("lint.yaml")).unwrap();
-        std::fs::write(workflows.join("release.yaml"), "- run: helm package charts/relay\n").unwrap();
+        assert!(why.starts_with("chart-releaser (.github/workflows/release.yaml:8) publishes"), "{why}");
+        let upload =
+            "on: [push]\njobs:\n  release:\n    steps:\n      - run: cr upload --owner acme --git-repo charts\n";
+        std::fs::write(workflows.join("release.yaml"), upload).unwrap();
+        assert!(version_check(repo.path()).unwrap().contains("(.github/workflows/release.yaml:5)"));
+        // One run on a release publishes the chart with that release's version.
+        let released = format!("on:\n  release:\n    types: [published]\n{steps}");
+        std::fs::write(workflows.join("release.yaml"), released).unwrap();
         assert_eq!(version_check(repo.path()), None);
+        std::fs::write(workflows.join("lint.yaml"), "- run: ct lint\n").unwrap();
+        let why = version_check(repo.path()).unwrap();
+        assert!(why.starts_with("chart-testing's lint (.github/workflows/lint.yaml:1)"), "{why}");
     }
 
     #[test]
