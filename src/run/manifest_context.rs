@@ -37,16 +37,16 @@ pub(super) fn built_image(
     let image_writes: Vec<_> = image_writes.collect();
     // Only an image whose program writes can be stopped by a user that does not own the place.
     let writing = !writes.is_empty() || image_writes.iter().any(|(_, w)| !w.is_empty());
-    let fixed_on_root = || match dockerfile::harden(&text, source, config) {
-        Ok(crate::outcome::Outcome::Hardened { rewritten: Some(new), .. }) => dockerfile::runs_as_root(&new),
-        _ => true,
-    };
-    let stays_root = writing && dockerfile::runs_as_root(&text) && fixed_on_root();
+    let hardened = dockerfile::harden(&text, source, config);
+    let stays_root = writing
+        && dockerfile::runs_as_root(&text)
+        && match &hardened {
+            Ok(crate::outcome::Outcome::Hardened { rewritten: Some(new), .. }) => dockerfile::runs_as_root(new),
+            _ => true,
+        };
     // Another language's program (a JVM's, rclone's image): where it writes is not read.
-    let not_go = matches!(dockerfile::harden(&text, source, config),
-        Ok(crate::outcome::Outcome::Skipped(why)) if why.starts_with("not a Go build"));
+    let not_go = matches!(&hardened, Ok(crate::outcome::Outcome::Skipped(why)) if why.starts_with("not a Go build"));
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
-    // A home write (a config directory a library makes there) needs a writable home.
     let home_write = (source.home_writes.first().filter(|_| program_known))
         .map(|w| format!("{}:{} writes under its home directory ({})", w.file, w.found.line, w.found.how));
     BuiltImage {
@@ -108,16 +108,6 @@ pub(super) fn manifest_context(
                 let at = format!("{}:{line}", dockerfile.display());
                 context.image_root_group.entry(name.clone()).or_insert(at);
             }
-            if let Some(why) = image.home_write.as_ref().filter(|_| last) {
-                context.image_home_writes.entry(name.clone()).or_insert_with(|| why.clone());
-            }
-            if image.not_go && last {
-                context.images_not_go.entry(name.clone()).or_insert_with(|| dockerfile.clone());
-            }
-            if let Some((line, path)) = image.tmp_files.as_ref().filter(|_| last) {
-                let at = (dockerfile.clone(), *line, path.clone());
-                context.image_tmp_files.entry(name.clone()).or_insert(at);
-            }
             if let Some(script) = image.started_script.as_ref().filter(|_| last) {
                 context.image_scripts.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), script.clone()));
             }
@@ -145,6 +135,15 @@ pub(super) fn manifest_context(
             }
             if image.stays_root {
                 context.images_staying_root.insert(name.clone());
+            }
+            if let Some(why) = &image.home_write {
+                context.image_home_writes.entry(name.clone()).or_insert_with(|| why.clone());
+            }
+            if image.not_go {
+                context.images_not_go.entry(name.clone()).or_insert_with(|| dockerfile.clone());
+            }
+            if let Some((line, path)) = &image.tmp_files {
+                context.image_tmp_files.entry(name.clone()).or_insert((dockerfile.clone(), *line, path.clone()));
             }
             context.image_writes.entry(name).or_insert_with(|| writes.to_vec());
         }
