@@ -243,12 +243,8 @@ mod tests {
 
     #[test]
     fn a_file_a_variable_names_is_its_package() {
-        let text = "FROM golang:1.26
-ARG path=cmd/main.go
-WORKDIR /workspace
-COPY . .
-RUN go build -o manager ${path}
-";
+        let text =
+            "FROM golang:1.26\nARG path=cmd/main.go\nWORKDIR /workspace\nCOPY . .\nRUN go build -o manager ${path}\n";
         assert_eq!(program_dirs_of(text), Some(vec!["cmd".to_string()]));
     }
 

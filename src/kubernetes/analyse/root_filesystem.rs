@@ -72,7 +72,7 @@ impl<'w> Planner<'w, '_> {
                     false,
                 ),
             // Another language's program, built here, writes where harden does not read.
-            None if let Some(dockerfile) = self.image_not_go(c) => self.finding(
+            None if let Some(dockerfile) = self.of_image(c, &self.context.images_not_go) => self.finding(
                 &rules::WRITABLE_ROOT,
                 line,
                 format!(
@@ -83,14 +83,15 @@ impl<'w> Planner<'w, '_> {
             ),
             // A write under the home directory needs a volume there, which harden cannot place
             // (the home is the image's user's).
-            None if let Some(why) = self.image_home_write(c) => self.finding(
+            None if let Some(why) = self.of_image(c, &self.context.image_home_writes) => self.finding(
                 &rules::WRITABLE_ROOT,
                 line,
                 format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: {why}, which a read-only root refuses: mount an emptyDir at its home (or point HOME at one) and set true"),
                 false,
             ),
             // The /tmp volume would hide what the image keeps there (a CA bundle it copies in).
-            None if let Some((dockerfile, at, path)) = self.image_tmp_files(c).filter(|_| !mounts_tmp(c.value)) => self
+            None if let Some((dockerfile, at, path)) =
+                self.of_image(c, &self.context.image_tmp_files).filter(|_| !mounts_tmp(c.value)) => self
                 .finding(
                     &rules::WRITABLE_ROOT,
                     line,
@@ -147,23 +148,10 @@ impl<'w> Planner<'w, '_> {
         }
     }
 
-    /// Where the program of the container's image, built here, writes under its home directory.
-    fn image_home_write(&self, c: &Container<'_>) -> Option<&String> {
+    /// What `facts` (one of the context's maps by image name) holds for the container's image.
+    fn of_image<'m, T>(&self, c: &Container<'_>, facts: &'m std::collections::BTreeMap<String, T>) -> Option<&'m T> {
         let image = c.value.get("image").and_then(Value::as_str)?;
-        self.context.image_home_writes.get(&self.context.image_key(image))
-    }
-
-    /// The Dockerfile of the container's image, built here, when it is no Go build.
-    fn image_not_go(&self, c: &Container<'_>) -> Option<&std::path::PathBuf> {
-        let image = c.value.get("image").and_then(Value::as_str)?;
-        self.context.images_not_go.get(&self.context.image_key(image))
-    }
-
-    /// The Dockerfile, line and path of the first file the container's image, built here, puts
-    /// under /tmp.
-    fn image_tmp_files(&self, c: &Container<'_>) -> Option<&(std::path::PathBuf, usize, String)> {
-        let image = c.value.get("image").and_then(Value::as_str)?;
-        self.context.image_tmp_files.get(&self.context.image_key(image))
+        facts.get(&self.context.image_key(image))
     }
 
     /// The Dockerfile and the script of an image built here that starts through one, when the
