@@ -38,7 +38,7 @@ pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::SetImage;
 pub use reference::{holds_no_repository, image_name, image_namespace, linuxserver_image, without_tag};
 pub use skaffold::is_skaffold_name;
-pub use workflows::is_workflow;
+pub use workflows::{is_workflow, runs_on_push, workflow_files};
 
 /// What the repository says about one Dockerfile's image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

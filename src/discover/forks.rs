@@ -19,11 +19,8 @@ fn forks(root: &Path, found: &[Found]) -> Vec<(PathBuf, String)> {
     dirs.sort();
     dirs.dedup();
     let scripts = std::cell::OnceCell::new();
-    let workflows: Vec<String> = std::fs::read_dir(root.join(".github/workflows"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+    let workflows: Vec<String> = (crate::orchestration::workflow_files(root).iter())
+        .filter_map(|path| std::fs::read_to_string(path).ok())
         .collect();
     let built_by_workflows = |dir: &Path| {
         let relative = dir.strip_prefix(root).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();

@@ -2,7 +2,7 @@
 //! context, image (from a matrix entry) and the platforms it builds them for
 //! (`platforms: linux/386,linux/amd64,linux/arm64`), which a new runtime must be published for.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
@@ -13,6 +13,25 @@ pub fn is_workflow(path: &Path) -> bool {
     let dir = path.parent();
     let named = |p: Option<&Path>, name: &str| p.and_then(Path::file_name).is_some_and(|n| n == name);
     named(dir, "workflows") && named(dir.and_then(Path::parent), ".github")
+}
+
+/// The workflow files of the repository at `root` (`.github/workflows/*`), in name order.
+pub fn workflow_files(root: &Path) -> Vec<PathBuf> {
+    let listed = std::fs::read_dir(root.join(".github/workflows")).into_iter().flatten().flatten();
+    let mut files: Vec<PathBuf> = listed.map(|e| e.path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    files
+}
+
+/// True when a workflow runs on every push (`on: push`, `on: [push, …]`, `on: {push: …}`).
+pub fn runs_on_push(text: &str) -> bool {
+    let workflow: Value = yaml_serde::from_str(text).unwrap_or(Value::Null);
+    match workflow.get("on") {
+        Some(Value::String(event)) => event == "push",
+        Some(Value::Sequence(events)) => events.iter().any(|e| e.as_str() == Some("push")),
+        Some(Value::Mapping(events)) => events.contains_key("push"),
+        _ => false,
+    }
 }
 
 impl Repository {

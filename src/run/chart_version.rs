@@ -30,26 +30,15 @@ pub(super) fn version_check(repo: &Path) -> Option<String> {
 /// every push publishes its charts with chart-releaser (its GitHub Action, or `cr upload`): one
 /// run on a release publishes the chart with the version that release gives it.
 fn chart_releaser(repo: &Path) -> Option<String> {
-    let dir = repo.join(".github/workflows");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
-    files.sort();
-    files.into_iter().find_map(|path| {
+    crate::orchestration::workflow_files(repo).into_iter().find_map(|path| {
         let text = discover::read_text(&path).ok()?;
-        let workflow: yaml_serde::Value = yaml_serde::from_str(&text).ok()?;
-        let on = workflow.get("on")?;
-        let pushed = match on {
-            yaml_serde::Value::String(event) => event == "push",
-            yaml_serde::Value::Sequence(events) => events.iter().any(|e| e.as_str() == Some("push")),
-            yaml_serde::Value::Mapping(events) => events.contains_key("push"),
-            _ => false,
-        };
         let at = text.lines().position(|l| {
             let l = l.trim();
             let words: Vec<&str> = l.split_whitespace().collect();
             !l.starts_with('#')
                 && (l.contains("helm/chart-releaser-action@") || words.windows(2).any(|w| w == ["cr", "upload"]))
         })?;
-        pushed.then(|| format!("{}:{}", super::checks::shown(repo, &path), at + 1))
+        crate::orchestration::runs_on_push(&text).then(|| format!("{}:{}", super::checks::shown(repo, &path), at + 1))
     })
 }
 

@@ -3,11 +3,17 @@
 //! a change back where a check compares that output.
 
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::checks::{check_files, shown};
 use super::{FileReport, Status};
 use crate::discover;
 use crate::rules;
+
+/// A make variable (`$(TOOLS_DIR)`).
+static MAKE_VARIABLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\((\w+)\)").expect("a valid pattern"));
 
 /// A place that fails a build on files that differ from what is committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,8 +77,7 @@ fn compared(line: &str) -> Vec<String> {
         return Vec::new();
     };
     // A make variable's `$(NAME)` is written `${NAME}`, so that `)` ends only a substitution.
-    let variables = regex::Regex::new(r"\$\((\w+)\)").expect("a valid pattern");
-    let after = variables.replace_all(after, "$${$1}");
+    let after = MAKE_VARIABLE.replace_all(after, "$${$1}");
     let command = after.split(['|', ';', ')', '&', '`']).next().unwrap_or_default();
     let words: Vec<&str> = command.split_whitespace().map(|w| w.trim_matches(['"', '\''])).collect();
     let paths: Vec<&str> = match words.iter().position(|w| *w == "--") {
