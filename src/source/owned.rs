@@ -151,11 +151,12 @@ impl Owned {
             ));
         }
         let renders = |(target, _, found): &&(PathBuf, PathBuf, super::rendered::Rendered)| {
-            target == path || (found.dir && path.starts_with(target))
+            target == path || (found.dir && path.starts_with(target)) || (found.anywhere && path.ends_with(target))
         };
         if let Some((_, script, found)) = self.rendered.iter().find(renders) {
             let how = match found.tool {
                 "cp" => "copied from a rendered file by `cp`".to_string(),
+                super::rendered::REDIRECT => format!("written by {}", super::rendered::REDIRECT),
                 tool => format!("rendered by `{tool}`"),
             };
             return Some(format!(
@@ -227,7 +228,8 @@ fn samples_of(repo: &Path, loaded: &Path) -> Vec<PathBuf> {
 
 fn read_scripts(repo: &Path) -> ScriptFacts {
     let (mut rendered, mut tilt, mut inputs) = (Vec::new(), Vec::new(), Vec::new());
-    for (script, text) in texts_named(repo, |name| name == "Tiltfile" || super::rendered::is_script_name(name)) {
+    let scripts = texts_named(repo, |name| name == "Tiltfile" || super::rendered::is_script_name(name));
+    for (script, text) in &scripts {
         let name = script.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let tiltfile = name == "Tiltfile";
         let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -262,11 +264,20 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
         }
         for found in super::rendered::rendered(&text, makefile) {
             let mut targets = vec![crate::orchestration::normalise(&dir.join(&found.path))];
-            if name.ends_with(".sh") {
+            if found.anywhere {
+                targets = vec![PathBuf::from(&found.path)];
+            } else if name.ends_with(".sh") {
                 targets.push(crate::orchestration::normalise(Path::new(&found.path)));
             }
             rendered.extend(targets.into_iter().map(|t| (t, script.clone(), found.clone())));
         }
+    }
+    // A file one script writes after a variable (`${MANIFEST_ROOT}/operator/bundle.yaml`) that
+    // another copies (`cp "${MANIFEST_ROOT}/operator/bundle.yaml" …-v1beta1.yaml`).
+    let anywhere: Vec<_> = rendered.iter().filter(|(_, _, r)| r.anywhere).map(|(_, _, r)| r.clone()).collect();
+    for (script, text) in &scripts {
+        let copies = super::rendered::copies_of(text, &anywhere).into_iter().filter(|c| c.anywhere);
+        rendered.extend(copies.map(|c| (PathBuf::from(&c.path), script.clone(), c)).collect::<Vec<_>>());
     }
     (rendered, tilt, inputs)
 }

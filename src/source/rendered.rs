@@ -2,6 +2,10 @@
 //! `kustomize build`, `kubectl kustomize` or `helm template` to a file of the repository. Such a
 //! file is made again from its sources at the next render, so an edit to it is lost.
 
+mod redirects;
+
+pub use redirects::{REDIRECT, copies_of};
+
 /// The renderers whose output is a manifest: a program (as a word, or a make variable holding
 /// it, `$(KUSTOMIZE)`, `${JSONNET_CLI}`) and its subcommand (none for a program that renders by itself).
 const RENDERERS: [(&str, &str, &str); 6] = [
@@ -28,11 +32,15 @@ pub struct Rendered {
     pub path: String,
     /// True when `path` is a directory every file of which is rendered (`jsonnet -m dir`).
     pub dir: bool,
+    /// True when `path` is what follows a variable whose value is not told
+    /// (`${MANIFEST_ROOT}/operator/bundle.yaml`): it names any file whose path ends with it.
+    pub anywhere: bool,
 }
 
 /// The files the commands of a Makefile or shell script render manifests into: only literal
 /// paths (a path from a variable is not told); in a Makefile (`makefile`), also the YAML files
-/// that are a rule's targets (`deploy/all.yaml: $(SOURCES)`), which make writes.
+/// that are a rule's targets (`deploy/all.yaml: $(SOURCES)`), which make writes; then those any
+/// other command's output is redirected into, and copies of them all.
 pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
     let (mut out, mut dir_targets) = (Vec::new(), Vec::new());
     let spelled = if makefile { first_prerequisites_spelled(script) } else { script.to_string() };
@@ -41,7 +49,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
         let line = line.as_str();
         if makefile && let Some((path, dir)) = rule_target(line, script) {
             // A directory is told after what the recipes' own commands render, which say more.
-            let found = Rendered { line: i + 1, tool: "make", path, dir };
+            let found = Rendered { line: i + 1, tool: "make", path, dir, anywhere: false };
             if dir {
                 dir_targets.push(found)
             } else {
@@ -63,14 +71,7 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 true => p,
                 false => crate::orchestration::normalise(&cwd.join(&p)).to_string_lossy().into_owned(),
             };
-            let found = words.iter().enumerate().find_map(|(j, word)| {
-                RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
-                    "" if runs(word, name) => Some((j + 1, *tool)),
-                    sub if runs(word, name) && words.get(j + 1) == Some(&sub) => Some((j + 2, *tool)),
-                    _ => None,
-                })
-            });
-            let Some((start, tool)) = found else { continue };
+            let Some((start, tool)) = renderer(&words) else { continue };
             // A renderer run in a container sees the repository where it is mounted.
             let mount = mounted_repository(&words[..start]);
             let rest = &words[start..];
@@ -82,7 +83,8 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
             if let Some(dir) = multi.filter(|_| tool == "jsonnet").filter(|d| !d.contains(['$', '`', '*'])) {
                 let path =
                     from_cwd(dir.trim_matches(['"', '\'']).trim_start_matches("./").trim_end_matches('/').to_string());
-                out.push(Rendered { line: i + 1, tool, path: path.trim_start_matches("./").to_string(), dir: true });
+                let path = path.trim_start_matches("./").to_string();
+                out.push(Rendered { line: i + 1, tool, path, dir: true, anywhere: false });
                 continue;
             }
             let path = rest.iter().enumerate().find_map(|(j, word)| {
@@ -105,48 +107,26 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 }
             });
             if let Some(path) = path.as_deref().map(|p| in_repository(p, mount)).and_then(literal_yaml) {
-                out.push(Rendered { line: i + 1, tool, path, dir: false });
+                out.push(Rendered { line: i + 1, tool, path, dir: false, anywhere: false });
             }
         }
     }
     out.append(&mut dir_targets);
-    let copies = copies_of(script, &out);
+    out.extend(redirects::redirected(script, makefile));
+    let copies = redirects::copies_of(script, &out);
     out.extend(copies);
     out
 }
 
-/// The files a `cp` copies out of rendered files or directories (`cp -r staging/deploy .`
-/// promotes a release's rendered manifests): rendered too, as the next copy writes them again.
-fn copies_of(script: &str, rendered: &[Rendered]) -> Vec<Rendered> {
-    let mut out = Vec::new();
-    for (i, line) in logical_lines(script) {
-        for command in commands(&line) {
-            // make's `@` (silent) and `-` (errors ignored) prefixes are not part of the command.
-            let mut words = command.trim().trim_start_matches(['@', '-']).split_whitespace();
-            let program = words.next();
-            let args: Vec<&str> = words.filter(|w| !w.starts_with('-')).collect();
-            let (Some("cp"), [source, dest]) = (program, args.as_slice()) else { continue };
-            let source = source.trim_start_matches("./").trim_end_matches('/');
-            let dest = dest.trim_start_matches("./");
-            // Into a directory (`.`, `deploy/`) the copy keeps its name.
-            let target = match dest {
-                "." | "" => source.rsplit('/').next().unwrap_or(source).to_string(),
-                d if d.ends_with('/') => format!("{d}{}", source.rsplit('/').next().unwrap_or(source)),
-                d => d.to_string(),
-            };
-            for r in rendered {
-                let below = match r.path.strip_prefix(source) {
-                    Some("") => Some(String::new()),
-                    Some(rest) if rest.starts_with('/') => Some(rest.to_string()),
-                    _ => None,
-                };
-                if let Some(below) = below {
-                    out.push(Rendered { line: i + 1, tool: "cp", path: format!("{target}{below}"), dir: r.dir });
-                }
-            }
-        }
-    }
-    out
+/// The renderer a command runs, with the index of the first word after it and its subcommand.
+fn renderer(words: &[&str]) -> Option<(usize, &'static str)> {
+    words.iter().enumerate().find_map(|(j, word)| {
+        RENDERERS.iter().find_map(|(name, sub, tool)| match *sub {
+            "" if runs(word, name) => Some((j + 1, *tool)),
+            sub if runs(word, name) && words.get(j + 1) == Some(&sub) => Some((j + 2, *tool)),
+            _ => None,
+        })
+    })
 }
 
 /// True when a command word runs `program`: the program itself, by path, or a make variable
