@@ -234,7 +234,7 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
         let tiltfile = name == "Tiltfile";
         let dir = script.parent().unwrap_or(Path::new("")).to_path_buf();
         if tiltfile {
-            for (line, path) in super::tilt::loaded_manifests(&text) {
+            for (line, path) in super::tilt::loaded_manifests(text) {
                 let loaded = crate::orchestration::normalise(&dir.join(path));
                 // A file the developer makes from a sample (`tilt-resources/deployment.yaml`,
                 // copied from `tilt-resources/examples/`): the sample is what Tilt deploys.
@@ -244,7 +244,7 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
                 tilt.push((loaded, script.clone(), line));
             }
             // A kustomization Tilt renders: the manifests it lists from its own directory.
-            for (line, kustomized) in super::tilt::loaded_kustomizations(&text) {
+            for (line, kustomized) in super::tilt::loaded_kustomizations(text) {
                 let kustomized = dir.join(kustomized);
                 let listed = crate::kubernetes::kustomize::FILE_NAMES
                     .iter()
@@ -259,10 +259,10 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
             continue;
         }
         let makefile = !name.ends_with(".sh");
-        for found in super::rendered::render_inputs(&text, makefile) {
+        for found in super::rendered::render_inputs(text, makefile) {
             inputs.push((crate::orchestration::normalise(&dir.join(&found.input)), script.clone(), found));
         }
-        for found in super::rendered::rendered(&text, makefile) {
+        for found in super::rendered::rendered(text, makefile) {
             let mut targets = vec![crate::orchestration::normalise(&dir.join(&found.path))];
             if found.anywhere {
                 targets = vec![PathBuf::from(&found.path)];
