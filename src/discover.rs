@@ -16,7 +16,7 @@ mod read;
 
 use action::action_dockerfile;
 pub use ignored::{DEFAULT_IGNORED, is_ignored_dir, is_test_helper_package, is_test_name, under_ignored_dir};
-use names::{dockerfile_skip_reason, generated_dir_reason, yaml_skip_reason};
+use names::{dockerfile_skip_reason, generated_dir_reason, released_version_reason, yaml_skip_reason};
 pub use names::{dockerfile_variant, in_docs, is_chart_values, is_dockerfile_name, is_yaml_name};
 pub use read::{MAX_FILE_BYTES, Unread, read_text};
 
@@ -236,7 +236,9 @@ fn candidate(
     let mut found = check(path, display(path), kind, &file_type, canonical_root);
     if found.pass_over.is_none() {
         let place = match kind {
-            Kind::Kubernetes => yaml_skip_reason(path).or_else(|| generated_dir_reason(rel)),
+            Kind::Kubernetes => yaml_skip_reason(path)
+                .or_else(|| released_version_reason(rel, || std::fs::read_to_string(path).unwrap_or_default()))
+                .or_else(|| generated_dir_reason(rel)),
             Kind::Dockerfile => dockerfile_skip_reason(rel, default_ignores),
             Kind::Directory => None,
         };

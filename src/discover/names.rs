@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::is_test_name;
+use crate::kubernetes::workload;
 
 /// True when a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`, `Dockerfile-*`,
 /// `Dockerfile_*`, `*.Dockerfile`, `*.dockerfile`, `Containerfile` (any case), but not
@@ -231,18 +232,26 @@ fn goreleaser_reason(path: &Path) -> String {
 /// Names of directories that hold generated files (`gen/`, `generated/`).
 const GENERATED_DIRS: &[&str] = &["gen", "generated", "zz_generated"];
 
+/// Why a manifest of workloads (`text`) is passed over for the version its name carries (`rel`:
+/// its path below the walk's root): a release's manifest kept under that name
+/// (`dist/install-v0.1.0.yaml`, which a release script writes once and users apply by it). A
+/// file of no workload (a conformance report named for the version it tested) is not one.
+pub(super) fn released_version_reason(rel: &Path, text: impl FnOnce() -> String) -> Option<String> {
+    let stem = rel.file_stem()?.to_str()?;
+    let version = stem.split(['-', '_']).find(|part| is_version(part) && part.matches('.').count() >= 2)?;
+    let text = text();
+    let kinds =
+        text.lines().filter_map(|line| line.trim_start_matches([' ', '-']).strip_prefix("kind:")).map(str::trim);
+    let workloads = kinds.map(|k| k.trim_matches(['"', '\''])).any(|k| workload::KINDS.iter().any(|(w, _)| *w == k));
+    workloads.then(|| format!(
+        "a released version's manifest ({version}, as its name says): what that release shipped, kept as it was for those who apply it by name; harden the current manifests"
+    ))
+}
+
 /// Why a manifest in a directory of generated files (`rel`: its path below the walk's root) is
 /// passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again, and
 /// CI often checks that nothing differs from what it writes.
 pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
-    // A release's manifest kept under its version's name (`dist/install-v0.1.0.yaml`, which a
-    // release script writes once and users apply by that name).
-    let stem = rel.file_stem()?.to_str()?;
-    if let Some(version) = stem.split(['-', '_']).find(|part| is_version(part) && part.matches('.').count() >= 2) {
-        return Some(format!(
-            "a released version's manifest ({version}, as its name says): what that release shipped, kept as it was for those who apply it by name; harden the current manifests"
-        ));
-    }
     let dirs: Vec<&str> = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
     if let Some(dir) = dirs.iter().find(|c| GENERATED_DIRS.contains(c)) {
         return Some(format!(
@@ -378,9 +387,16 @@ mod tests {
         );
         assert!(generated_dir_reason(Path::new("deploy/v4.13.4/operator.yaml")).is_some());
         assert_eq!(generated_dir_reason(Path::new("deploy/operator/base/operator.yaml")), None);
-        // A release's manifest named for its full version, not a minor version's variant.
-        assert!(generated_dir_reason(Path::new("dist/install-v0.2.0.yaml")).is_some_and(|r| r.contains("(v0.2.0,")));
-        assert_eq!(generated_dir_reason(Path::new("deploy/kubernetes-1.29.yaml")), None);
+        // A release's manifest of workloads named for its full version, not a minor version's
+        // variant, nor a report named for the version of what it tested.
+        let deployment = || "apiVersion: apps/v1\nkind: Deployment\n".to_string();
+        let released = released_version_reason(Path::new("dist/install-v0.2.0.yaml"), deployment);
+        assert!(released.is_some_and(|r| r.contains("(v0.2.0,")));
+        let listed = || "kind: List\nitems:\n  - kind: \"DaemonSet\"\n".to_string();
+        assert!(released_version_reason(Path::new("dist/install-v0.2.0.yaml"), listed).is_some());
+        assert_eq!(released_version_reason(Path::new("deploy/kubernetes-1.29.yaml"), deployment), None);
+        let report = || "apiVersion: gateway.networking.k8s.io/v1\nkind: ConformanceReport\n".to_string();
+        assert_eq!(released_version_reason(Path::new("reports/v1.1.0/cilium/v1.14.0-report.yaml"), report), None);
     }
 
     #[test]
