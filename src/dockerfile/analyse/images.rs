@@ -138,6 +138,8 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 message.push_str(&format!(
                     "; harden keeps it: the build argument {name} names it, given by {origin}: move it to debian13 there"
                 ));
+            } else if image.digest.is_some() && tag_pinned_by_argument(&stage.from.image) {
+                message.push_str("; harden keeps it: a build argument's default pins a digest of it, so move the name and that digest to debian13 together");
             } else if image.digest.is_some() && !facts.config.pinning {
                 message.push_str("; it is pinned by digest, so only harden fix --pin moves it to debian13");
             }
@@ -187,6 +189,13 @@ pub(super) fn shell_less_choice(facts: &Facts<'_>) -> Option<String> {
             && facts.base_image(s).is_some_and(|b| b.family().is_shell_less())
     })?;
     Some(format!("{name}={}", choice.from.alias.as_deref()?))
+}
+
+/// True for an image written with a literal name and a tag from a build argument
+/// (`static-debian12:${TAG}`), which can only have its digest from that argument's default.
+fn tag_pinned_by_argument(written: &str) -> bool {
+    let (name, tag) = written.split_once(':').unwrap_or((written, ""));
+    !name.contains('$') && tag.contains('$') && !tag.contains('@')
 }
 
 /// `image`, the base of `stage`, named as the file writes it: where build arguments name it, as

@@ -287,9 +287,12 @@ fn debian13(image: &str) -> String {
 }
 
 /// True when the stage's distroless base past end of life (`*-debian12`) moves to debian13 (as
-/// written in the file; a pinned one only under `fix --pin`, which pins the new one).
+/// written in the file; a pinned one only under `fix --pin`, which pins the new one; never one
+/// whose tag a build argument's default pins, `static-debian12:${TAG}` with `ARG
+/// TAG=debug@sha256:…`, a digest of the debian12 image that the new name would not have).
 pub fn leaves_eol_base(facts: &Facts<'_>, stage: &Stage) -> bool {
-    moves_to_debian13(facts, &stage.from.image)
+    let resolved = facts.df.resolve_image(&stage.from.image).map(|image| ImageRef::parse(&image));
+    moves_to_debian13(facts, &stage.from.image) && resolved.is_none_or(|image| image.digest.is_none())
 }
 
 /// True when `image` is a distroless image past end of life harden moves on: not pinned (or pinned,
