@@ -142,8 +142,10 @@ impl SourceFacts {
                 kind.is_file()
                     && (name.ends_with(".go") || matches!(name.as_str(), "Gopkg.toml" | "glide.yaml" | "vendor.mod"))
             });
+        // A workspace's root (`go.work`, no `go.mod`): its modules are read together, as a whole.
+        let workspace = go_mod.is_none() && has("go.work", false);
         let mut facts = SourceFacts {
-            available: go_mod.is_some() || gopath,
+            available: go_mod.is_some() || gopath || workspace,
             has_go_sum: has("go.sum", false),
             vendored: has("vendor", true) && dir.join("vendor/modules.txt").is_file(),
             gopath,

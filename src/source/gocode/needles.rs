@@ -15,6 +15,13 @@ pub(super) const ROOT_RESOURCES: &[(&str, &str)] = &[
     ("\"github.com/coreos/go-iptables/iptables\"", "iptables (firewall rules, CAP_NET_ADMIN)"),
     ("\"sigs.k8s.io/knftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
     ("\"github.com/google/nftables\"", "nftables (firewall rules, CAP_NET_ADMIN)"),
+    ("exec.Command(\"nft\"", "nftables (the nft command, CAP_NET_ADMIN)"),
+    ("exec.Command(\"iptables\"", "iptables (the iptables command, CAP_NET_ADMIN)"),
+    ("exec.Command(\"ip6tables\"", "iptables (the ip6tables command, CAP_NET_ADMIN)"),
+    ("exec.Command(\"ipset\"", "IP sets (the ipset command, CAP_NET_ADMIN)"),
+    ("exec.Command(\"ipvsadm\"", "IPVS (the ipvsadm command, CAP_NET_ADMIN)"),
+    // Loading eBPF programs and maps needs CAP_BPF (or CAP_SYS_ADMIN) and often a raised memlock.
+    ("\"github.com/cilium/ebpf\"", "eBPF (loading programs and maps, CAP_BPF or CAP_SYS_ADMIN)"),
     // A raw ICMP socket (a pinger's fallback when unprivileged ping is off) needs CAP_NET_RAW.
     ("\"ip4:icmp\"", "a raw ICMP socket (CAP_NET_RAW)"),
     ("\"ip6:ipv6-icmp\"", "a raw ICMP socket (CAP_NET_RAW)"),
