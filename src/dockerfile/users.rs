@@ -57,6 +57,9 @@ pub fn ids_on(runtime_plan: &RuntimePlan, facts: &Facts<'_>, user: &str) -> Opti
     let runtime = facts.runtime_stage();
     let (others, known) = match runtime_plan {
         RuntimePlan::Keep => (stages_but(facts.df, None), false),
+        // A base kept whose accounts are known gives `nobody` the ids it has there (65534), as
+        // a manifest running the image names them: the image keeps its user.
+        RuntimePlan::Convert { image: None } if nobody_ids(user).is_some() => return nobody_ids(user),
         RuntimePlan::Convert { image: None } => (
             stages_but(facts.df, Some(runtime.index)),
             facts.base_image(runtime).is_some_and(ImageRef::accounts_are_known),
