@@ -137,9 +137,10 @@ fn named_user(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Finding>) {
         return;
     }
     let ids = users::created_ids(&users::stages_but(facts.df, None), facts.text, user);
-    let write = match ids {
-        Some(ids) => format!("; the file gives it {ids}: write USER {ids}"),
-        None => users::numbering_hint(facts, stage, user, facts.base_image(stage)),
+    let write = match (ids, users::nobody_ids(user)) {
+        (Some(ids), _) => format!("; the file gives it {ids}: write USER {ids}"),
+        (None, Some(ids)) => format!("; nobody has the ids {ids} on every Linux distribution: write USER {ids}"),
+        (None, None) => users::numbering_hint(facts, stage, user, facts.base_image(stage)),
     };
     out.push(Finding::new(
         &rules::NON_NUMERIC_USER,
