@@ -125,7 +125,9 @@ impl Facts<'_> {
         if run.stage == self.runtime || self.stage_chain_holds(run.stage) {
             return true;
         }
-        let Some(output) = self.output_of(run, cmd) else { return true };
+        // Another module's tool at a version (`go install …/controller-gen@v0.17.0`), put
+        // where no copy is told: a tool of the build, outside the image the final stage makes.
+        let Some(output) = self.output_of(run, cmd) else { return !cmd.installs_remote_only() };
         let stage = &self.df.stages[run.stage];
         let held = self.staged_copies(stage, output.path().trim_end_matches('/'));
         // A build into a directory (`-o /app/out/`) writes the file a copy names in it.
@@ -150,7 +152,9 @@ impl Facts<'_> {
                                     // …or one inside the directory the build writes into (`/out/*`).
                                     built.starts_with(start) || start.starts_with(&format!("{built}/"))
                                 })
-                                || src.contains('$')
+                                // A path from a variable may name the build's output, not
+                                // another module's tool installed beside it.
+                                || (src.contains('$') && !cmd.installs_remote_only())
                         })
                     })
             }
