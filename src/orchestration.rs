@@ -251,6 +251,24 @@ impl Repository {
     pub fn read(&mut self, path: &Path, text: &str) {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let dir = path.parent().unwrap_or(Path::new(""));
+        let other = is_compose_name(name)
+            || is_skaffold_name(name)
+            || is_cloudbuild(path)
+            || is_goreleaser_name(name)
+            || dir.ends_with(GORELEASER_DIR)
+            || is_ko_name(name)
+            || is_workflow(path);
+        // Go template actions in a manifest outside a Helm chart (whose templates are rendered)
+        // are words here.
+        let plain;
+        let chart = path.components().any(|c| c.as_os_str() == "templates");
+        let text = match text.contains("{{") && !other && !chart {
+            true => {
+                plain = yaml::without_template_actions(text);
+                plain.as_str()
+            }
+            false => text,
+        };
         for doc in documents(text) {
             if is_compose_name(name) {
                 self.compose(&doc, dir, path);

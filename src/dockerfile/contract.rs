@@ -138,8 +138,9 @@ impl Facts<'_> {
             Body::Copy(copy) => {
                 copy.from.as_deref().and_then(|f| self.df.stage_named(f)).is_some_and(|s| s.index == stage.index)
                     && copy.sources.iter().any(|src| {
-                        // `/go//main` is `/go/main`.
-                        let normal = if src.starts_with('/') { join_path("/", src) } else { src.to_string() };
+                        // `/go//main` is `/go/main`, and a copy from a stage names its files
+                        // from its root (`app/benchmark` is `/app/benchmark`).
+                        let normal = join_path("/", src);
                         let src = normal.trim_end_matches('/');
                         // A pattern copies what its fixed start names (`/go/bin/minio*`, `/_LICENSES/*`).
                         let pattern = src.find(['*', '?', '[']).map(|at| &src[..at]);

@@ -1,5 +1,8 @@
 //! The YAML values the build and run files hold: commands, build arguments.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use yaml_serde::Value;
 
 use super::BuildArg;
@@ -36,5 +39,34 @@ pub(super) fn scalar(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+/// A Go template action (`{{.ImageRegistry}}`, `{{if .On}}`).
+static ACTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{\{.*?\}\}").expect("a valid pattern"));
+
+/// A manifest templated with Go's actions (a test framework's `image:
+/// {{.ImageRegistry}}/probes:v0.0.7`) as YAML whose containers can be read for what they run and
+/// mount: a line of actions alone (`{{if .On}}`, `{{end}}`) is dropped, and any other action
+/// becomes the word `templated`.
+pub(super) fn without_template_actions(text: &str) -> String {
+    let kept = text.lines().filter(|line| !line.contains("{{") || !ACTION.replace_all(line, "").trim().is_empty());
+    kept.map(|line| ACTION.replace_all(line, "templated")).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_actions_become_words() {
+        let text = "spec:\n  {{if .Privileged}}\n  hostNetwork: true\n  {{end}}\n  containers:\n    - image: {{.ImageRegistry}}/perf-tests/probes:{{.Tag}}\n";
+        let plain = without_template_actions(text);
+        assert_eq!(
+            plain,
+            "spec:\n  hostNetwork: true\n  containers:\n    - image: templated/perf-tests/probes:templated"
+        );
+        let doc: Value = yaml_serde::from_str(&plain).expect("plain YAML");
+        assert_eq!(doc["spec"]["containers"][0]["image"].as_str(), Some("templated/perf-tests/probes:templated"));
     }
 }
