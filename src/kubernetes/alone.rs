@@ -145,25 +145,26 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
     let id = workload.id();
     let mut host = None;
     let left_alone = "; the workload is left alone";
+    // Each finding at the key it is about (`hostNetwork:`, `privileged:`), where a reviewer looks.
+    let at = |node, path: &[&str], or: usize| workload.key_line(node, path).unwrap_or(or);
     for key in ["hostNetwork", "hostPID", "hostIPC"] {
         if pod.get(key).and_then(Value::as_bool) == Some(true) {
             findings.push(Finding::new(
                 &rules::HOST_NAMESPACE,
-                workload.line,
+                at(workload.pod, &[key], workload.line),
                 format!("{id} sets {key}: true{left_alone}"),
             ));
             host = Some(());
         }
     }
     // One finding names every hostPath volume (a node agent mounts a dozen).
-    let host_paths: Vec<&str> = pod
-        .get("volumes")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter(|v| v.get("hostPath").is_some())
-        .map(|v| v.get("name").and_then(Value::as_str).unwrap_or("unnamed"))
-        .collect();
+    let volumes = pod.get("volumes").and_then(Value::as_sequence).into_iter().flatten().enumerate();
+    let (indices, host_paths): (Vec<usize>, Vec<&str>) = volumes
+        .filter(|(_, v)| v.get("hostPath").is_some())
+        .map(|(i, v)| (i, v.get("name").and_then(Value::as_str).unwrap_or("unnamed")))
+        .unzip();
+    let first_host_path = (indices.first().and_then(|i| workload.pod.get("volumes")?.items().get(*i)))
+        .and_then(|volume| workload.key_line(volume, &["hostPath"]));
     if let Some((last, others)) = host_paths.split_last() {
         let names = match others {
             [] => format!("volume {last}"),
@@ -171,7 +172,7 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
         };
         findings.push(Finding::new(
             &rules::HOST_PATH,
-            workload.line,
+            first_host_path.unwrap_or(workload.line),
             format!("{id} mounts hostPath {names}{left_alone}"),
         ));
         host = Some(());
@@ -181,13 +182,14 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
         if sc.and_then(|s| s.get("privileged")).and_then(Value::as_bool) == Some(true) {
             findings.push(Finding::new(
                 &rules::PRIVILEGED,
-                c.line,
+                at(c.node, &["securityContext", "privileged"], c.line),
                 format!("{} is privileged{left_alone}", c.who(workload)),
             ));
             host = Some(());
         }
-        for port in c.value.get("ports").and_then(Value::as_sequence).into_iter().flatten() {
+        for (i, port) in c.value.get("ports").and_then(Value::as_sequence).into_iter().flatten().enumerate() {
             if let Some(hp) = port.get("hostPort").and_then(Value::as_u64).filter(|&p| p != 0) {
+                let item = c.node.get("ports").and_then(|ports| ports.items().get(i));
                 // The node's port, not one the container binds: said as such.
                 let own = match port.get("containerPort").and_then(Value::as_u64) {
                     Some(cp) => format!(" for its port {cp}"),
@@ -195,7 +197,7 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
                 };
                 findings.push(Finding::new(
                     &rules::HOST_PORT,
-                    c.line,
+                    item.and_then(|port| workload.key_line(port, &["hostPort"])).unwrap_or(c.line),
                     format!(
                         "{} takes port {hp} of its node (hostPort){own}, as node agents and ingress daemons do{left_alone}",
                         c.who(workload)

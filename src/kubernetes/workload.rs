@@ -42,6 +42,8 @@ pub struct Workload<'a> {
     pub pod: &'a Node,
     /// The pod spec, as values.
     pub pod_value: &'a Value,
+    /// The lines of the file it is in, which place its keys.
+    pub lines: &'a LineIndex,
     /// The workload's annotations.
     pub annotations: Vec<(String, String)>,
     /// Containers and init containers.
@@ -86,6 +88,14 @@ impl Workload<'_> {
         let claims = self.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
         let claimed = claims.into_iter().any(|v| v.get("persistentVolumeClaim").is_some());
         claimed || !self.claim_templates.is_empty()
+    }
+
+    /// The 1-based line of the key `path` leads to below `node` (the pod spec, a container, one
+    /// of their list items), where a finding about that key belongs.
+    pub fn key_line(&self, node: &Node, path: &[&str]) -> Option<usize> {
+        let (last, parents) = path.split_last()?;
+        let parent = parents.iter().try_fold(node, |n, key| n.get(key))?;
+        Some(self.lines.line_of(parent.entry(last)?.key_range.start))
     }
 
     /// `Kind/name`, as configuration and messages name it.
@@ -140,7 +150,13 @@ pub fn removed_api(value: &Value) -> Option<(&str, &'static str)> {
 }
 
 /// The workload a document holds, if it is one of [`KINDS`] with a pod spec.
-pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, node: &'a Node) -> Option<Workload<'a>> {
+pub fn find<'a>(
+    text: &str,
+    lines: &'a LineIndex,
+    doc: usize,
+    value: &'a Value,
+    node: &'a Node,
+) -> Option<Workload<'a>> {
     let kind_value = kind_of(value)?;
     let &(kind, pod_path) = KINDS.iter().find(|(k, _)| *k == kind_value)?;
     let mut pod = node;
@@ -201,6 +217,7 @@ pub fn find<'a>(text: &str, lines: &LineIndex, doc: usize, value: &'a Value, nod
         pod_path,
         pod,
         pod_value,
+        lines,
         annotations,
         containers,
         claim_templates,
