@@ -228,7 +228,10 @@ impl SourceFacts {
         }
         let mut assets: Vec<String> = listing
             .iter()
-            .filter(|(name, kind)| if kind.is_dir() { is_asset_dir(name) } else { is_runtime_config(name) })
+            .filter(|(name, kind)| match kind.is_dir() {
+                true => is_asset_dir(name),
+                false => is_runtime_config(name) && !is_manifest(&dir.join(name)),
+            })
             .map(|(name, _)| name.clone())
             .collect();
         assets.sort();
@@ -401,6 +404,17 @@ pub fn is_asset_dir(name: &str) -> bool {
     ASSET_DIRS.contains(&name.to_ascii_lowercase().as_str())
 }
 
+/// True for a Kubernetes manifest of what a cluster runs (a workload, a Service: `k8s.yml`
+/// beside a sample), not a file the program reads (a component configuration has a `kind` too).
+fn is_manifest(path: &Path) -> bool {
+    const SERVED: &[&str] = &["Service", "Ingress", "Namespace", "ServiceAccount"];
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let kinds = text.lines().filter_map(|line| line.strip_prefix("kind:")).map(str::trim);
+    let runs =
+        |kind: &str| SERVED.contains(&kind) || crate::kubernetes::workload::KINDS.iter().any(|(k, _)| *k == kind);
+    text.lines().any(|line| line.starts_with("apiVersion:")) && kinds.into_iter().any(runs)
+}
+
 /// Config files at the context root that a program may read (not build files, not secrets).
 fn is_runtime_config(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -412,6 +426,8 @@ fn is_runtime_config(name: &str) -> bool {
         || lower.starts_with("tsconfig")
         || lower.starts_with("renovate")
         || lower.starts_with("skaffold")
+        || lower.starts_with("okteto")
+        || lower.starts_with("devspace")
         || lower.starts_with("goreleaser")
         || lower.starts_with("codecov");
     ext_ok && !build_file
