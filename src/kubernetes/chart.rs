@@ -72,7 +72,7 @@ impl Guard {
                 "the repository regenerates the chart's values.schema.json from values.yaml and fails when it differs ({at}): new values need the schema regenerated with them, and harden does not run the generator"
             ),
             Guard::Docs(at) => format!(
-                "helm-docs writes the chart's README from values.yaml, and the repository runs it ({at}): new values need the README regenerated with them, or a check that compares the two fails, and harden does not run helm-docs"
+                "helm-docs writes the chart's README from values.yaml, and the repository runs it ({at}): new values leave the README stale until it is regenerated (and fail a check that compares the two, where one runs), and harden does not run helm-docs"
             ),
         };
         format!("{why}, so it proposes no change; the findings say what to set")

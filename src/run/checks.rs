@@ -139,8 +139,20 @@ pub(super) fn option_value<'a>(words: &[&'a str], names: &[&str]) -> Option<&'a 
 /// The 1-based line of a text that runs helm-docs (a command, a pre-commit hook's id), not one
 /// that only names the package (`pkgs.helm-docs`) or mentions it in a comment.
 fn runs_helm_docs(text: &str) -> Option<usize> {
-    let runs = |line: &str| {
-        let line = line.trim();
+    let runs = |raw: &str| {
+        let line = raw.trim();
+        let words: Vec<&str> = line.trim_start_matches(['@', '-']).split_whitespace().collect();
+        // A make rule's head (`deps: bin/helm-docs`) or a variable's value (`HELM_DOCS_BIN :=
+        // helm-docs`) names it without running it…
+        let rule = !raw.starts_with([' ', '\t'])
+            && raw.split_once(':').is_some_and(|(target, rest)| {
+                !target.contains(['=', '$', '"', '\'', '#']) && !rest.starts_with('=') && !target.trim().is_empty()
+            });
+        let assignment = words.get(1).is_some_and(|w| matches!(*w, "=" | ":=" | "?=" | "+=" | "!="));
+        // …and a recipe runs it through such a variable (`$(HELM_DOCS_BIN) -c deploy/charts/`).
+        let by_variable = words.first().and_then(|w| variable_value(text, w)).is_some_and(|value| {
+            value.rsplit('/').next().is_some_and(|name| name.trim_matches(['"', '\'']) == "helm-docs")
+        });
         // A URL names where helm-docs comes from (`repo: https://…/helm-docs`), not a run; nor
         // does a command that installs or links it (`@ln -sf helm-docs-1.5.0 bin/helm-docs`).
         let installs = line.trim_start_matches(['@', '-']).split_whitespace().next().is_some_and(|command| {
@@ -159,7 +171,10 @@ fn runs_helm_docs(text: &str) -> Option<usize> {
         });
         !line.starts_with('#')
             && !installs
+            && !rule
+            && !assignment
             && (image_run
+                || by_variable
                 || !line.contains("://")
                     && line.match_indices("helm-docs").any(|(at, _)| {
                         let before = line[..at].chars().next_back();
@@ -201,7 +216,9 @@ mod tests {
         let variable = "HELMDOCS_IMAGE = docker.io/jnorwood/helm-docs:v1.14.2\ndocs:\n\tdocker run --rm -v $(CURDIR):/helm-docs $(HELMDOCS_IMAGE)\n";
         assert_eq!(runs_helm_docs(variable), Some(3), "the image a variable names");
         let installed = "bin/helm-docs: bin/helm-docs-1.5.0\n\t@ln -sf helm-docs-1.5.0 bin/helm-docs\ndocs: bin/helm-docs\n\tbin/helm-docs -c charts/\n";
-        assert_eq!(runs_helm_docs(installed), Some(3), "the link that installs it is no run; the rule is");
+        assert_eq!(runs_helm_docs(installed), Some(4), "the link that installs it and the rule needing it are no run");
+        let by_variable = "deps: bin/controller-gen bin/helm-docs\nHELM_DOCS_BIN := helm-docs\ngen-helm-docs:\n\t$(HELM_DOCS_BIN) -s file -c deploy/charts/\n";
+        assert_eq!(runs_helm_docs(by_variable), Some(4), "run through the variable naming it");
     }
 
     /// An empty repository with its workflows directory.
