@@ -148,7 +148,18 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     let development = entrypoint
         .or(cmd)
         .and_then(runtime::development_command)
-        .or_else(|| runtime::carries_delve(facts.runtime_stage()))
+        // One built on another stage (`FROM base AS debug`) is a debug build of that one, which ships.
+        .or_else(|| {
+            let why = runtime::carries_delve(facts.runtime_stage())?;
+            Some(match facts.parent_stage(facts.runtime_stage()) {
+                Some(shipped) => format!(
+                    "{why}; it is a debug build of stage {}, the image that ships (`--target {}`), which harden does not change: it hardens the final stage only",
+                    shipped.reference(),
+                    shipped.reference()
+                ),
+                None => why,
+            })
+        })
         // A debug stage built on the shipped one (`FROM deploy AS debug`) leaves that one to harden.
         .or_else(|| {
             runtime::installs_delve(facts.runtime_stage())
