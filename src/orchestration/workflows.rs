@@ -45,6 +45,8 @@ impl Repository {
     /// step names.
     pub(super) fn workflow(&mut self, doc: &Value, path: &Path) {
         for (name, job) in doc.get("jobs").and_then(Value::as_mapping).into_iter().flatten() {
+            // The workflow's and the job's `env:` (`IMAGE_NAME: google/dranet-rdma-perftest`).
+            let env: Vec<(String, String)> = env_of(doc).into_iter().chain(env_of(job)).collect();
             // The image the job's steps run in (`container: acme/builder:latest`).
             let container = job.get("container").and_then(|c| c.as_str().or_else(|| c.get("image")?.as_str()));
             if let Some(image) = container.filter(|c| !c.contains("${{")) {
@@ -54,7 +56,7 @@ impl Repository {
             let include = job.get("strategy").and_then(|s| s.get("matrix")).and_then(|m| m.get("include"));
             let entries: Vec<&Value> = include.and_then(Value::as_sequence).into_iter().flatten().collect();
             let steps: Vec<&Value> = job.get("steps").and_then(Value::as_sequence).into_iter().flatten().collect();
-            let named = metadata_images(&steps);
+            let named = metadata_images(&steps, &env);
             let default_dir = job.get("defaults").and_then(|d| d.get("run")).and_then(|r| r.get("working-directory"));
             for step in steps {
                 // A `run:` script's builds (`cd web`, then `docker build . -t acme/web:${{ github.sha }}`)
@@ -72,17 +74,25 @@ impl Repository {
                 let text = |key: &str| with.get(key).and_then(Value::as_str).map(str::trim);
                 let uses_matrix =
                     ["file", "context"].iter().any(|k| text(k).is_some_and(|t| t.contains("${{ matrix.")));
+                let env: Vec<(String, String)> = env.iter().cloned().chain(env_of(step)).collect();
                 match uses_matrix {
-                    true => entries.iter().for_each(|entry| self.build_step(with, path, Some(entry), &named)),
-                    false => self.build_step(with, path, None, &named),
+                    true => entries.iter().for_each(|entry| self.build_step(with, path, Some(entry), &named, &env)),
+                    false => self.build_step(with, path, None, &named, &env),
                 }
             }
         }
     }
 
-    /// One build of a `docker/build-push-action` step, with a matrix entry's values filled in;
-    /// `named` holds the images of the job's metadata steps, by their `id`.
-    fn build_step(&mut self, with: &Value, path: &Path, entry: Option<&Value>, named: &[(String, Vec<String>)]) {
+    /// One build of a `docker/build-push-action` step, with a matrix entry's values and the
+    /// `env` it runs with filled in; `named` holds the images of the job's metadata steps, by their `id`.
+    fn build_step(
+        &mut self,
+        with: &Value,
+        path: &Path,
+        entry: Option<&Value>,
+        named: &[(String, Vec<String>)],
+        env: &[(String, String)],
+    ) {
         let fill = |text: &str| match entry {
             Some(entry) => entry.as_mapping().into_iter().flatten().fold(text.to_string(), |text, (key, value)| {
                 let (Some(key), Some(value)) = (key.as_str(), value.as_str()) else { return text };
@@ -96,7 +106,8 @@ impl Repository {
                 .iter()
                 .fold(t, |t, expression| t.replace(expression, super::REPOSITORY_NAME))
         };
-        let text = |key: &str| with.get(key).and_then(Value::as_str).map(|t| repository(fill(t.trim())));
+        let text =
+            |key: &str| with.get(key).and_then(Value::as_str).map(|t| repository(fill(&with_env(t.trim(), env))));
         let context = text("context").unwrap_or_else(|| ".".into());
         let file = text("file").unwrap_or_else(|| format!("{context}/Dockerfile"));
         if file.contains("${{") {
@@ -133,16 +144,32 @@ impl Repository {
     }
 }
 
+/// The literal values an `env:` (a workflow's, a job's or a step's) sets, by name.
+fn env_of(value: &Value) -> Vec<(String, String)> {
+    let set = value.get("env").and_then(Value::as_mapping).into_iter().flatten();
+    set.filter_map(|(name, value)| Some((name.as_str()?.to_string(), super::scalar(value)?)))
+        .filter(|(_, value)| !value.contains("${{"))
+        .collect()
+}
+
+/// `text` with each `${{ env.NAME }}` that `env` sets filled in.
+fn with_env(text: &str, env: &[(String, String)]) -> String {
+    env.iter().fold(text.to_string(), |text, (name, value)| {
+        text.replace(&format!("${{{{ env.{name} }}}}"), value).replace(&format!("${{{{env.{name}}}}}"), value)
+    })
+}
+
 /// The images each `docker/metadata-action` step of a job names (`images: ghcr.io/acme/app`, one
-/// per line, also as `name=ghcr.io/acme/app,enable=…`), by the step's `id`: their names.
-fn metadata_images(steps: &[&Value]) -> Vec<(String, Vec<String>)> {
+/// per line, also as `name=ghcr.io/acme/app,enable=…`, with the `env` it runs with filled in),
+/// by the step's `id`: their names.
+fn metadata_images(steps: &[&Value], env: &[(String, String)]) -> Vec<(String, Vec<String>)> {
     let metadata = steps.iter().filter(|step| {
         step.get("uses").and_then(Value::as_str).is_some_and(|u| u.starts_with("docker/metadata-action@"))
     });
     metadata
         .filter_map(|step| {
             let id = step.get("id").and_then(Value::as_str)?;
-            let images = step.get("with")?.get("images")?.as_str()?;
+            let images = with_env(step.get("with")?.get("images")?.as_str()?, env);
             let names = images
                 .split([',', '\n'])
                 .map(str::trim)
@@ -187,6 +214,15 @@ mod tests {
         repo.read(Path::new(".github/workflows/test.yml"), test);
         let job = repo.for_dockerfile(Path::new("ci/builder/Dockerfile")).job_container;
         assert_eq!(job.as_deref(), Some(".github/workflows/test.yml (job unit)"));
+    }
+
+    #[test]
+    fn env_values_fill_the_tags_and_metadata_images() {
+        let mut repo = Repository::default();
+        let workflow = "env:\n  REGISTRY: ghcr.io\n  IMAGE_NAME: acme/perftest\njobs:\n  publish:\n    env:\n      TOOL: acme/tool\n    steps:\n      - id: meta\n        uses: docker/metadata-action@v5\n        with:\n          images: ${{ env.REGISTRY }}/${{ env.TOOL }}\n      - uses: docker/build-push-action@v6\n        with:\n          file: Dockerfile.perftest\n          tags: |\n            ${{ env.REGISTRY }}/${{ env.IMAGE_NAME }}:stable\n      - uses: docker/build-push-action@v6\n        with:\n          file: Dockerfile.tool\n          tags: ${{ steps.meta.outputs.tags }}\n";
+        repo.read(Path::new(".github/workflows/images.yml"), workflow);
+        assert_eq!(repo.image_names(Path::new("Dockerfile.perftest")), ["perftest"]);
+        assert_eq!(repo.image_names(Path::new("Dockerfile.tool")), ["tool"], "the metadata step's, from the job's env");
     }
 
     #[test]
