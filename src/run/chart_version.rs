@@ -16,14 +16,36 @@ use super::{FileReport, Status};
 /// Why a changed chart's version must be raised in this repository, with where
 /// (`chart-testing's lint (.github/workflows/lint.yaml:30) fails …`): its `ct lint` with the
 /// version check on, else its chart-releaser.
-pub(super) fn version_check(repo: &Path) -> Option<String> {
-    let lint =
-        ct_lint_check(repo).map(|at| format!("chart-testing's lint ({at}) fails a changed chart whose version stays"));
+pub(super) fn version_check(repo: &Path) -> Option<VersionCheck> {
+    let lint = ct_lint_check(repo).map(|at| VersionCheck {
+        why: format!("chart-testing's lint ({at}) fails a changed chart whose version stays"),
+        by_lint: true,
+    });
     lint.or_else(|| {
-        chart_releaser(repo).map(|at| {
-            format!("chart-releaser ({at}) publishes a chart by its version, so a changed chart whose version stays is not published: that version's release exists already")
+        chart_releaser(repo).map(|at| VersionCheck {
+            why: format!("chart-releaser ({at}) publishes a chart by its version, so a changed chart whose version stays is not published: that version's release exists already"),
+            by_lint: false,
         })
     })
+}
+
+/// Why a changed chart's version must be raised, and by what.
+pub(super) struct VersionCheck {
+    /// What needs it, with where (see [`version_check`]).
+    pub(super) why: String,
+    /// True when a lint fails the change without it; false when only a release of it waits.
+    pub(super) by_lint: bool,
+}
+
+/// The version of a chart that is its `appVersion` too (`version: 26.6.0`, `appVersion:
+/// "26.6.0"`): each release of the program sets both, so the next patch version is that
+/// release's number, not one to take for a change of values.
+fn app_version(chart_yaml: &str) -> Option<&str> {
+    let value = |key: &str| {
+        let line = chart_yaml.lines().find_map(|l| l.strip_prefix(key))?;
+        Some(line.split(" #").next()?.trim().trim_matches(['"', '\'']).trim_start_matches('v'))
+    };
+    value("version:").filter(|v| !v.is_empty() && value("appVersion:") == Some(v))
 }
 
 /// The first place (`.github/workflows/release.yaml:32`) where a workflow the repository runs on
@@ -68,10 +90,26 @@ fn ct_lint_check(repo: &Path) -> Option<String> {
         // turn it off.
         let words: Vec<&str> = line.split_whitespace().collect();
         let named = super::checks::option_value(&words, &["--config"]);
-        let off_there =
-            named.and_then(|f| discover::read_text(&repo.join(f)).ok()).is_some_and(|t| version_check_off(&t));
+        // One from a variable (`--config $CT_CONFIG`) is each value the file gives it (a job's `env:`).
+        let configs: Vec<&str> = match named {
+            Some(word) if word.starts_with('$') => variable_values(text, word),
+            named => named.into_iter().collect(),
+        };
+        let off_there = !configs.is_empty()
+            && configs.iter().all(|f| discover::read_text(&repo.join(f)).is_ok_and(|t| version_check_off(&t)));
         (!version_check_off(line) && !off_there).then_some(at + 1)
     })
+}
+
+/// The values `text` gives the variable a word refers to (`$CT_CONFIG`, `${CT_CONFIG}`): each
+/// `CT_CONFIG: value` (a workflow's `env:`) or `CT_CONFIG=value` line's.
+fn variable_values<'a>(text: &'a str, word: &str) -> Vec<&'a str> {
+    let name = word.trim_start_matches('$').trim_matches(['{', '}', '"', '\'']);
+    let values = text.lines().filter_map(|line| {
+        let rest = line.trim().trim_start_matches("export ").strip_prefix(name)?;
+        rest.strip_prefix(':').or_else(|| rest.strip_prefix('='))
+    });
+    values.map(|value| value.trim().trim_matches(['"', '\''])).filter(|value| !value.is_empty()).collect()
 }
 
 /// True when a chart-testing configuration or command turns the version check off: in so many
@@ -88,7 +126,8 @@ fn version_check_off(text: &str) -> bool {
 /// Adds to `reports` a change to the `Chart.yaml` of each chart whose `values.yaml` harden
 /// changes, raising its patch version, since `why` (see [`version_check`]) the change needs it;
 /// where the version cannot be raised, the values' report says so.
-pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, why: &str) {
+pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &VersionCheck) {
+    let why = check.why.as_str();
     let mut out = Vec::with_capacity(reports.len());
     for mut report in reports.drain(..) {
         let values = report.source_path.clone().filter(|p| discover::is_chart_values(p));
@@ -99,7 +138,18 @@ pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, why: &str) {
         let name = if values.with_file_name("Chart.yml").is_file() { "Chart.yml" } else { "Chart.yaml" };
         let chart = values.with_file_name(name);
         let shown = Path::new(&report.path).with_file_name(name).display().to_string();
-        let outcome = match discover::read_text(&chart) {
+        let original = discover::read_text(&chart);
+        // Published with the program's next release, which gives the chart its version.
+        if let Some(version) = original.as_deref().ok().and_then(app_version).filter(|_| !check.by_lint) {
+            report.findings.push(Finding::new(
+                &rules::CHART_VERSION,
+                1,
+                format!("{why}; but its version is its appVersion ({version}), which each release of the program sets: harden does not raise it, and the change is published with the next release"),
+            ));
+            out.push(report);
+            continue;
+        }
+        let outcome = match original {
             Ok(original) => kubernetes::chart::raise_patch(&original).map(|raised| (original, raised)),
             Err(_) => Err("its Chart.yaml cannot be read".to_string()),
         };
@@ -147,18 +197,18 @@ mod tests {
         let steps = "jobs:\n  release:\n    steps:\n      # helm/chart-releaser-action@v1 once\n      - uses: helm/chart-releaser-action@v1.7.0\n";
         let pushed = format!("on:\n  push:\n    branches: [main]\n{steps}");
         std::fs::write(workflows.join("release.yaml"), pushed).unwrap();
-        let why = version_check(repo.path()).unwrap();
+        let why = version_check(repo.path()).unwrap().why;
         assert!(why.starts_with("chart-releaser (.github/workflows/release.yaml:8) publishes"), "{why}");
         let upload =
             "on: [push]\njobs:\n  release:\n    steps:\n      - run: cr upload --owner acme --git-repo charts\n";
         std::fs::write(workflows.join("release.yaml"), upload).unwrap();
-        assert!(version_check(repo.path()).unwrap().contains("(.github/workflows/release.yaml:5)"));
+        assert!(version_check(repo.path()).unwrap().why.contains("(.github/workflows/release.yaml:5)"));
         // One run on a release publishes the chart with that release's version.
         let released = format!("on:\n  release:\n    types: [published]\n{steps}");
         std::fs::write(workflows.join("release.yaml"), released).unwrap();
-        assert_eq!(version_check(repo.path()), None);
+        assert!(version_check(repo.path()).is_none());
         std::fs::write(workflows.join("lint.yaml"), "- run: ct lint\n").unwrap();
-        let why = version_check(repo.path()).unwrap();
+        let why = version_check(repo.path()).unwrap().why;
         assert!(why.starts_with("chart-testing's lint (.github/workflows/lint.yaml:1)"), "{why}");
     }
 
@@ -177,6 +227,16 @@ mod tests {
         let named_with_equals = "- run: ct lint --config=.github/configs/ct.yaml --validate-maintainers=false\n";
         std::fs::write(workflows.join("lint.yaml"), named_with_equals).unwrap();
         assert_eq!(ct_lint_check(repo.path()), None, "--config=FILE names it too");
+        let by_variable = "jobs:\n  lint:\n    env:\n      CT_CONFIG: .github/configs/ct.yaml\n    steps:\n      - run: ct lint --config $CT_CONFIG\n";
+        std::fs::write(workflows.join("lint.yaml"), by_variable).unwrap();
+        assert_eq!(ct_lint_check(repo.path()), None, "the file its job's env names");
+        let elsewhere = by_variable.replace("CT_CONFIG: .github/configs/ct.yaml", "CT_CONFIG: ct-on.yaml");
+        std::fs::write(workflows.join("lint.yaml"), elsewhere).unwrap();
+        assert_eq!(
+            ct_lint_check(repo.path()).as_deref(),
+            Some(".github/workflows/lint.yaml:6"),
+            "one that keeps it on"
+        );
         // So does the command itself, or a configuration where chart-testing looks for one.
         std::fs::write(workflows.join("lint.yaml"), "- run: ct lint --check-version-increment=false\n").unwrap();
         assert_eq!(ct_lint_check(repo.path()), None);
