@@ -173,7 +173,12 @@ impl<'w> Planner<'w, '_> {
 
     /// True when harden handles every container, so pod-level values reach only those.
     fn whole_pod(&self) -> bool {
-        self.handled.len() == self.workload.containers.len()
+        // A container a kustomize patch adds (kubebuilder's kube-rbac-proxy sidecar) is in the
+        // pod too, where the patch is built: what the pod level sets reaches it.
+        let w = self.workload;
+        let added = |name: &String| !w.containers.iter().any(|c| &c.name == name);
+        let patched = self.context.patched.iter().filter(|p| p.applies_to(&w.name));
+        self.handled.len() == w.containers.len() && !patched.flat_map(|p| &p.containers).any(added)
     }
 
     /// Sets a pod-level `securityContext` value (`rest` starts with `securityContext`). With a

@@ -182,7 +182,11 @@ impl RepositoryFacts {
                         let named =
                             |id: &String| effect.applies_to(id.split_once('/').map_or(id.as_str(), |(_, name)| name));
                         if effect.effect == kustomize::Effect::Merges && !own.iter().any(named) {
-                            continue;
+                            // …but the containers a patch adds run in the pods the overlay builds.
+                            if effect.containers.is_empty() {
+                                continue;
+                            }
+                            (effect.effect, effect.sets) = (kustomize::Effect::Lists, Vec::new());
                         }
                         effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
                         facts.patched.push(effect);
