@@ -79,9 +79,13 @@ impl ImageRef {
     }
 
     /// True for a distroless image on a Debian release past end of life (`static-debian12`,
-    /// `base-debian11`), which distroless no longer rebuilds with security fixes.
+    /// `base-debian11`), which distroless no longer rebuilds with security fixes: one of the
+    /// distroless project's (`gcr.io/distroless/…`, or a mirror's `…/distroless/…`), not another
+    /// project's build named after it (`kubewharf/distroless-base-debian11`), which may publish
+    /// no debian13 image.
     pub fn distroless_past_eol(&self) -> bool {
         self.family() == Family::Distroless
+            && self.name.split('/').any(|part| part == "distroless")
             && ["-debian12", "-debian11", "-debian10", "-debian9"].iter().any(|s| self.short_name().ends_with(s))
     }
 
@@ -358,5 +362,12 @@ mod tests {
         assert!(!s.has_libc());
         assert!(s.default_user_is_nonroot());
         assert!(ImageRef::parse("gcr.io/distroless/base-debian13").has_libc());
+        assert!(
+            s.distroless_past_eol() && ImageRef::parse("mirror.example/distroless/base-debian11").distroless_past_eol()
+        );
+        assert!(
+            !ImageRef::parse("kubewharf/distroless-base-debian11:latest").distroless_past_eol(),
+            "another project's"
+        );
     }
 }
