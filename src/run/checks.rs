@@ -54,7 +54,14 @@ pub(super) fn check_files(repo: &Path) -> Vec<PathBuf> {
         files.sort();
         files
     });
-    let files: Vec<PathBuf> = listed.chain(in_dirs).filter(|p| p.is_file()).collect();
+    let mut files: Vec<PathBuf> = listed.chain(in_dirs).filter(|p| p.is_file()).collect();
+    // The makefiles the root Makefile includes (`include make/helm.mk`), where its rules are.
+    let included = discover::read_text(&repo.join("Makefile")).map(|text| included_makefiles(repo, &text));
+    for path in included.unwrap_or_default() {
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
     // And the Makefiles they run elsewhere (`make -C install/kubernetes`).
     let run_elsewhere = files.iter().filter_map(|f| discover::read_text(f).ok()).flat_map(|text| {
         let dirs: Vec<PathBuf> = (text.lines())
@@ -70,6 +77,30 @@ pub(super) fn check_files(repo: &Path) -> Vec<PathBuf> {
     elsewhere.sort();
     elsewhere.dedup();
     files.into_iter().chain(elsewhere).collect()
+}
+
+/// The files a Makefile at the root of `repo` includes (`include make/helm.mk`, `-include
+/// make/*.mk`), where they are literal paths or a directory's files of one extension.
+fn included_makefiles(repo: &Path, makefile: &str) -> Vec<PathBuf> {
+    let words = makefile.lines().filter_map(|line| {
+        let line = line.trim_end();
+        ["include ", "-include ", "sinclude "].iter().find_map(|keyword| line.strip_prefix(keyword))
+    });
+    let mut out = Vec::new();
+    for word in words.flat_map(str::split_whitespace).filter(|w| !w.contains('$')) {
+        match word.rsplit_once("/*") {
+            Some((dir, ext)) if !ext.contains(['*', '/']) => {
+                let listed = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten().map(|e| e.path());
+                let mut matched: Vec<PathBuf> =
+                    listed.filter(|p| p.to_str().is_some_and(|p| p.ends_with(ext)) && p.is_file()).collect();
+                matched.sort();
+                out.extend(matched);
+            }
+            Some(_) => {}
+            None => out.extend(Some(repo.join(word)).filter(|p| p.is_file())),
+        }
+    }
+    out
 }
 
 /// What else checks the values.yaml of the chart in `chart` (`rel` gives a path in it relative
@@ -227,6 +258,18 @@ mod tests {
         let workflows = repo.path().join(".github/workflows");
         std::fs::create_dir_all(&workflows).unwrap();
         (repo, workflows)
+    }
+
+    #[test]
+    fn the_makefiles_the_root_one_includes_are_read() {
+        let (repo, _) = repository_with_workflows();
+        std::fs::create_dir_all(repo.path().join("make")).unwrap();
+        std::fs::write(repo.path().join("Makefile"), "include make/build.mk\n-include make/*.mk\ninclude $(EXTRA)\n")
+            .unwrap();
+        std::fs::write(repo.path().join("make/build.mk"), "build:\n\tgo build ./...\n").unwrap();
+        let helm = "HELM_DOCS_IMG ?= jnorwood/helm-docs:v1.14.2\nhelm-docs:\n\tdocker run --rm $(HELM_DOCS_IMG)\n";
+        std::fs::write(repo.path().join("make/helm.mk"), helm).unwrap();
+        assert_eq!(helm_docs_check(repo.path()).as_deref(), Some("make/helm.mk:3"));
     }
 
     #[test]
