@@ -308,7 +308,11 @@ fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
             rules.extend(current.map(|c| (c, false, true)));
             continue;
         }
-        let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])).collect();
+        // A variable given to the command first (`BUNDLE_VARIANT=openshift $(MAKE) bundle`) is
+        // part of it.
+        let words: Vec<&str> = (line.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])))
+            .skip_while(|w| w.split_once('=').is_some_and(|(name, _)| !name.is_empty() && !name.contains(['$', '('])))
+            .collect();
         let Some(last) = rules.last_mut().filter(|_| current.is_some() && line.starts_with('\t')) else { continue };
         last.1 |= words.windows(2).any(|w| make(w[0]) && w[1] == rule);
         last.2 &= words.first().is_none_or(|w| make(w));
@@ -456,5 +460,8 @@ mod tests {
         let release = "bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\nrelease:\n\t./hack/update-version.sh $(version)\n\t$(MAKE) bundle\n\tgit tag $(version)\n";
         let rules: Vec<Option<String>> = render_inputs(release, true).into_iter().map(|r| r.rule).collect();
         assert_eq!(rules, [Some("bundle".to_string())], "a rule that does more than run make is no wrapper");
+        let variants = "generate-bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\nbundle:\n\tBUNDLE_VARIANT=openshift $(MAKE) generate-bundle\n\tBUNDLE_VARIANT=community $(MAKE) generate-bundle\n";
+        let rules: Vec<Option<String>> = render_inputs(variants, true).into_iter().map(|r| r.rule).collect();
+        assert_eq!(rules, [Some("bundle".to_string())], "one that runs it for each variant");
     }
 }
