@@ -280,11 +280,11 @@ impl<'w> Planner<'w, '_> {
                 format!("{id} runs as user {uid}, below 10000; harden never overrides an explicit user"),
             ),
             Some(_) => {}
-            None if containers_user.is_empty() && platform.is_some() => self.finding(
+            // Told at info: the platform's choice is the right one there, nothing to fix.
+            None if containers_user.is_empty() && platform.is_some() => self.note(
                 &rules::RUN_AS_USER,
                 line,
                 format!("{id} does not set runAsUser: {why}, so the platform (OpenShift) chooses the user; harden sets none"),
-                false,
             ),
             None if containers_user.is_empty() && self.images_users_known() => {
                 // Images whose USER is a name get its ids on their containers; the rest keep
