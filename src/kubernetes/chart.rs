@@ -112,6 +112,7 @@ pub fn harden(
         [one @ Value::Mapping(_)] => one.clone(),
         _ => return Ok(Outcome::Skipped("a chart's values.yaml that is not one mapping: no values to harden".into())),
     };
+    let context = &context.for_chart();
     let mut planned = Vec::new();
     let mut unread = Vec::new();
     let mut possible = Vec::new();

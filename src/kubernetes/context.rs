@@ -147,6 +147,13 @@ impl Context {
         variant.into_iter().find(|key| self.images_built.contains(key)).unwrap_or(name)
     }
 
+    /// This context for a chart's workloads: without the containers kustomize patches add to
+    /// workloads of the same names, which are in kustomize's pods, not the chart's.
+    pub fn for_chart(&self) -> Context {
+        let patched = self.patched.iter().filter(|p| p.effect != kustomize::Effect::Lists).cloned().collect();
+        Context { patched, ..self.clone() }
+    }
+
     /// The numeric user of the image a container naming `image` runs, when the repository
     /// builds it (with a Dockerfile, or with ko on a base whose user is known).
     pub fn image_user(&self, image: &str) -> Option<&String> {
