@@ -115,7 +115,7 @@ rules! {
         "Not fixed: the user is left as it is; move the program to a port at or above 1024 (harden names the flag or variable that sets it) and map it with the Service's targetPort.";
     DISTROLESS_EOL = "HD118" "distroless-end-of-life" Warning true ""
         "The runtime is a distroless image on a Debian release past end of life (`*-debian12` since September 2026, `*-debian11` and older before it)."
-        "Moves it to the same image on debian13, where the file names it (a base a build argument from the builds names is moved where they give it).";
+        "Moves it to the same image on debian13, where the file names it (a base a build argument from the builds names is moved where they give it); only the distroless project's images, and not one whose tag a build argument's default pins by digest.";
     CGO_STATIC_RUNTIME = "HD119" "cgo-on-static-runtime" Error true ""
         "A binary built with cgo runs on a runtime without libc (static or scratch): it fails with 'no such file or directory'."
         "Uses distroless base (glibc) for a cgo build.";
@@ -165,7 +165,7 @@ rules! {
         "The final stage has no CMD or ENTRYPOINT: what runs it supplies the command, which may need a shell."
         "Not fixed: the runtime is kept unless a Compose file, skaffold configuration or Kubernetes manifest in the repository shows a command that needs no shell.";
     ROOT_RESOURCE = "HD145" "root-resource" Warning false ""
-        "The program uses something only root may use: the Docker or containerd socket, a CSI driver's socket, the kernel log, the host's network (netlink, iptables, nftables), mounting file systems, the CNI plugin interface, a signal to another process; or it stops unless it runs as root."
+        "The program uses something only root may use: the Docker or containerd socket, a CSI driver's socket, the kernel log, the host's network (netlink, iptables, nftables, ipset, IPVS, eBPF), mounting file systems, the CNI plugin interface, a signal to another process; or it stops unless it runs as root."
         "Not fixed: the user is left as it is; give the socket's group to the image's user, or run it with the access it needs.";
     DATA_ONLY = "HD146" "data-only-image" Info false ""
         "The final stage is built on scratch, has no command and copies no program: it carries files only, so no program runs as any user in it."
@@ -316,7 +316,7 @@ rules! {
         "Not fixed: the field is left for its author to spell or move; where the setting it means is missing, harden's own fix adds it where Kubernetes reads it.";
     CHART_VERSION = "HK232" "chart-version" Info true ""
         "A chart whose values.yaml harden changes, in a repository whose chart-testing lint (`ct lint`) fails a changed chart with the same version in its Chart.yaml, or whose chart-releaser would not publish it (a release of that version exists already)."
-        "Fixed: the chart's patch version is raised beside the change (0.20.3 → 0.20.4); a pre-release version is left for the maintainers to choose.";
+        "Fixed: the chart's patch version is raised beside the change (0.20.3 → 0.20.4); a pre-release version is left for the maintainers to choose, and for chart-releaser a version that is the chart's appVersion (the next release publishes the change).";
     CHART_TEMPLATE = "HK228" "chart-template-security-context" Info false ""
         "A Helm chart's workload whose hardening has no place in the chart's values.yaml: its template writes the pod's or a container's securityContext itself (or sets none), a /tmp volume would have to be mounted, or a values entry it takes its securityContext from is shared with a workload harden would change otherwise."
         "Not fixed: harden edits a chart's values.yaml, never its templates; take the securityContext from values (`{{- toYaml .Values.podSecurityContext | nindent 8 }}`) and harden it there.";
