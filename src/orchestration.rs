@@ -237,12 +237,21 @@ pub struct Repository {
     released_programs: Vec<(String, PathBuf)>,
     /// The images CI jobs run in (a workflow job's `container:`), each with where.
     job_containers: Vec<(String, String)>,
+    /// The images skaffold artifacts build, as their manifests name them (`capch-controller`).
+    skaffold_images: Vec<String>,
 }
 
 impl Repository {
     /// The images Makefiles and scripts set in kustomizations.
     pub fn set_images(&self) -> &[SetImage] {
         &self.set_images
+    }
+
+    /// The image names manifests hold for another to take their place as they deploy: those
+    /// Makefiles and scripts set in kustomizations, and skaffold artifacts' (skaffold puts the
+    /// reference it builds in their place in the manifests it renders or deploys).
+    pub fn replaced_images(&self) -> impl Iterator<Item = String> + '_ {
+        self.set_images.iter().map(|set| set.name.clone()).chain(self.skaffold_images.iter().cloned())
     }
 
     /// Reads one file (its path relative to the repository root, and its text): a Compose file,
@@ -256,19 +265,10 @@ impl Repository {
             || is_cloudbuild(path)
             || is_goreleaser_name(name)
             || dir.ends_with(GORELEASER_DIR)
-            || is_ko_name(name)
-            || is_workflow(path);
-        // Go template actions in a manifest outside a Helm chart (whose templates are rendered)
-        // are words here.
-        let plain;
-        let chart = path.components().any(|c| c.as_os_str() == "templates");
-        let text = match text.contains("{{") && !other && !chart {
-            true => {
-                plain = yaml::without_template_actions(text);
-                plain.as_str()
-            }
-            false => text,
-        };
+            || is_ko_name(name);
+        if !other && !is_workflow(path) {
+            return self.manifest(path, text);
+        }
         for doc in documents(text) {
             if is_compose_name(name) {
                 self.compose(&doc, dir, path);
@@ -280,10 +280,8 @@ impl Repository {
                 self.goreleaser(&doc, path);
             } else if is_ko_name(name) {
                 self.ko(&doc);
-            } else if is_workflow(path) {
-                self.workflow(&doc, path);
             } else {
-                containers(&doc, &mut self.containers, &path.display().to_string());
+                self.workflow(&doc, path);
             }
         }
     }

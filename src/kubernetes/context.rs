@@ -89,8 +89,8 @@ pub struct Context {
     /// [`Context::image_key`]).
     pub own_namespaced: std::collections::BTreeSet<String>,
     /// The names a Makefile or script sets to another image with `kustomize edit set image`
-    /// (`controller`): placeholders, whatever kustomization it sets them in (one the recipe makes
-    /// as it runs, too).
+    /// (`controller`), or skaffold to the image an artifact builds: placeholders, whatever
+    /// kustomization it sets them in (one the recipe makes as it runs, too).
     pub set_by_scripts: std::collections::BTreeSet<String>,
     /// Where the repository checks that its charts' READMEs are what helm-docs makes of their
     /// values (`nix/checks.nix:165`): a chart whose README helm-docs writes gets no values.yaml

@@ -1,6 +1,8 @@
 //! The Kubernetes containers of the repository's manifests, as orchestration reads them: the
 //! image each runs, its command, and what it asks that only root keeps.
 
+use std::path::Path;
+
 use yaml_serde::Value;
 
 use super::{Command, image_name, without_tag, words};
@@ -26,6 +28,19 @@ const EXEC_HANDLERS: &[&[&str]] = &[
     &["lifecycle", "postStart"],
     &["lifecycle", "preStop"],
 ];
+
+impl super::Repository {
+    /// Reads a Kubernetes manifest's containers. Go template actions in one outside a Helm
+    /// chart (whose templates are rendered) are words here: `image: {{.Registry}}/probes:v1`
+    /// still names the image, and its volumes still say what it mounts.
+    pub(super) fn manifest(&mut self, path: &Path, text: &str) {
+        let chart = path.components().any(|c| c.as_os_str() == "templates");
+        let plain = (text.contains("{{") && !chart).then(|| super::yaml::without_template_actions(text));
+        for doc in super::documents(plain.as_deref().unwrap_or(text)) {
+            containers(&doc, &mut self.containers, &path.display().to_string());
+        }
+    }
+}
 
 /// Kubernetes containers anywhere in a document (`containers`, `initContainers`), whatever the
 /// workload's kind.

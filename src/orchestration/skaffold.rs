@@ -47,6 +47,7 @@ impl Repository {
     fn artifact(&mut self, artifact: &Value, dir: &Path, path: &Path, buildkit: bool) {
         {
             let Some(image) = artifact.get("image").and_then(Value::as_str) else { return };
+            self.skaffold_images.push(super::without_tag(image).to_string());
             let origin = format!("{} (artifact {image})", path.display());
             let context = artifact.get("context").and_then(Value::as_str).unwrap_or(".");
             let docker = artifact.get("docker");

@@ -173,7 +173,7 @@ pub(super) fn manifest_context(
         facts.orchestration.image_paths(name).any(|path| path.contains('/') && !context.foreign_image(path))
     };
     context.own_namespaced = context.images_built.iter().filter(namespaced).cloned().collect();
-    context.set_by_scripts = facts.orchestration.set_images().iter().map(|set| set.name.clone()).collect();
+    context.set_by_scripts = facts.orchestration.replaced_images().collect();
     context.runs_own_images =
         facts.orchestration.runs_any(&context.images_built) || renamed.any(|name| context.images_built.contains(&name));
     context
