@@ -92,24 +92,13 @@ fn ct_lint_check(repo: &Path) -> Option<String> {
         let named = super::checks::option_value(&words, &["--config"]);
         // One from a variable (`--config $CT_CONFIG`) is each value the file gives it (a job's `env:`).
         let configs: Vec<&str> = match named {
-            Some(word) if word.starts_with('$') => variable_values(text, word),
+            Some(word) if word.starts_with('$') => super::checks::variable_values(text, word),
             named => named.into_iter().collect(),
         };
         let off_there = !configs.is_empty()
             && configs.iter().all(|f| discover::read_text(&repo.join(f)).is_ok_and(|t| version_check_off(&t)));
         (!version_check_off(line) && !off_there).then_some(at + 1)
     })
-}
-
-/// The values `text` gives the variable a word refers to (`$CT_CONFIG`, `${CT_CONFIG}`): each
-/// `CT_CONFIG: value` (a workflow's `env:`) or `CT_CONFIG=value` line's.
-fn variable_values<'a>(text: &'a str, word: &str) -> Vec<&'a str> {
-    let name = word.trim_start_matches('$').trim_matches(['{', '}', '"', '\'']);
-    let values = text.lines().filter_map(|line| {
-        let rest = line.trim().trim_start_matches("export ").strip_prefix(name)?;
-        rest.strip_prefix(':').or_else(|| rest.strip_prefix('='))
-    });
-    values.map(|value| value.trim().trim_matches(['"', '\''])).filter(|value| !value.is_empty()).collect()
 }
 
 /// True when a chart-testing configuration or command turns the version check off: in so many

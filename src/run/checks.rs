@@ -217,15 +217,23 @@ fn runs_helm_docs(text: &str) -> Option<usize> {
     text.lines().position(runs).map(|i| i + 1)
 }
 
-/// The value `text` sets the variable `word` refers to (`$(NAME)`, `${NAME}`) with `NAME = value`
-/// (or `?=`, `:=`).
+/// The value `text` first sets the variable `word` refers to (see [`variable_values`]).
 fn variable_value<'a>(text: &'a str, word: &str) -> Option<&'a str> {
-    let inner = word.strip_prefix("$(").and_then(|w| w.strip_suffix(')'));
-    let name = inner.or_else(|| word.strip_prefix("${").and_then(|w| w.strip_suffix('}')))?;
-    text.lines().find_map(|line| {
-        let (set, value) = line.split_once('=')?;
-        (set.trim_end_matches([':', '?']).trim() == name).then(|| value.trim())
-    })
+    variable_values(text, word).into_iter().next()
+}
+
+/// The values `text` sets the variable `word` refers to (`$(NAME)`, `${NAME}`, `$NAME`), in
+/// its order: each `NAME = value` line's (or `?=`, `:=`, a workflow `env:`'s `NAME: value`,
+/// a shell's `NAME=value`).
+pub(super) fn variable_values<'a>(text: &'a str, word: &str) -> Vec<&'a str> {
+    let Some(name) = word.strip_prefix('$') else { return Vec::new() };
+    let name = name.trim_matches(['(', ')', '{', '}', '"', '\'']);
+    let values = text.lines().filter_map(|line| {
+        let rest = line.trim().trim_start_matches("export ").strip_prefix(name)?;
+        let rest = rest.trim_start().trim_start_matches([':', '?']);
+        rest.strip_prefix('=').or_else(|| line.trim().strip_prefix(name)?.strip_prefix(':'))
+    });
+    values.map(|value| value.trim().trim_matches(['"', '\''])).filter(|value| !value.is_empty()).collect()
 }
 
 #[cfg(test)]
