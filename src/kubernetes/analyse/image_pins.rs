@@ -32,9 +32,11 @@ impl Planner<'_, '_> {
         if set.is_some_and(|s| s.by_script) || (set.is_none() && self.context.set_by_scripts.contains(name)) {
             return;
         }
+        // At the `image:` line, where a reviewer's annotation belongs.
+        let line = self.workload.key_line(c.node, &["image"]).unwrap_or(c.line);
         if digest.is_none() && !set.is_some_and(|s| s.digest) {
             if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
-                self.finding(&rules::IMAGE_TAG, c.line, format!("{who} runs {image}, which has no version tag"), false);
+                self.finding(&rules::IMAGE_TAG, line, format!("{who} runs {image}, which has no version tag"), false);
             }
             if tag_only {
                 return;
@@ -64,7 +66,7 @@ impl Planner<'_, '_> {
                 },
                 None => format!("{who} runs {image}, not pinned by digest"),
             };
-            self.finding(&rules::IMAGE_DIGEST, c.line, message, false);
+            self.finding(&rules::IMAGE_DIGEST, line, message, false);
         }
     }
 }
