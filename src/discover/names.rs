@@ -239,11 +239,7 @@ const GENERATED_DIRS: &[&str] = &["gen", "generated", "zz_generated"];
 pub(super) fn released_version_reason(rel: &Path, text: impl FnOnce() -> String) -> Option<String> {
     let stem = rel.file_stem()?.to_str()?;
     let version = stem.split(['-', '_']).find(|part| is_version(part) && part.matches('.').count() >= 2)?;
-    let text = text();
-    let kinds =
-        text.lines().filter_map(|line| line.trim_start_matches([' ', '-']).strip_prefix("kind:")).map(str::trim);
-    let workloads = kinds.map(|k| k.trim_matches(['"', '\''])).any(|k| workload::KINDS.iter().any(|(w, _)| *w == k));
-    workloads.then(|| format!(
+    workload::kinds_written(&text()).any(workload::is_workload_kind).then(|| format!(
         "a released version's manifest ({version}, as its name says): what that release shipped, kept as it was for those who apply it by name; harden the current manifests"
     ))
 }

@@ -30,7 +30,7 @@ use super::change::{Change, Seg};
 use super::{Context, tree};
 pub use others::openshift_promised;
 use others::{schema_refuses, users_chosen_by_variants};
-pub use version::{Raised, raise_patch};
+pub use version::{Raised, app_version, raise_patch};
 use workloads::{Planned, holds_workload, no_workload_rendered, off_by_default, plan_template};
 
 /// What else checks a chart's `values.yaml`, so that harden proposes no change to it: the

@@ -85,7 +85,7 @@ pub fn patched_kinds_without_workload(patch: &str, target: &PatchTarget) -> Opti
         kinds.extend(target.kind.clone());
     }
     kinds.dedup();
-    let workload = |kind: &String| super::workload::KINDS.iter().any(|(k, _)| k == kind);
+    let workload = |kind: &String| super::workload::is_workload_kind(kind);
     (!kinds.is_empty() && !kinds.iter().any(workload)).then(|| kinds.join(", "))
 }
 

@@ -64,7 +64,7 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
                     .filter_map(|d| {
                         let kind = d.get("kind").and_then(Value::as_str)?;
                         let api = d.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-                        Some(match workload::KINDS.iter().any(|(k, _)| *k == kind) {
+                        Some(match workload::is_workload_kind(kind) {
                             true => format!("{kind} of {api}"),
                             false => kind.to_string(),
                         })

@@ -21,6 +21,18 @@ pub const KINDS: &[(&str, &[&str])] = &[
     ("Rollout", &["spec", "template", "spec"]),
 ];
 
+/// True for a kind of [`KINDS`].
+pub fn is_workload_kind(kind: &str) -> bool {
+    KINDS.iter().any(|(k, _)| *k == kind)
+}
+
+/// The kinds a YAML text's `kind:` lines name, at any depth and in lists too (`- kind:
+/// "DaemonSet"`), read without parsing it.
+pub fn kinds_written(text: &str) -> impl Iterator<Item = &str> {
+    let kinds = text.lines().filter_map(|line| line.trim_start_matches([' ', '-']).strip_prefix("kind:"));
+    kinds.map(|kind| kind.trim().trim_matches(['"', '\'']))
+}
+
 /// The annotation that opts a whole workload out.
 pub const SKIP_ANNOTATION: &str = "harden.dev/skip";
 /// The annotation that opts named containers out (comma-separated names).

@@ -93,21 +93,16 @@ impl Repository {
         named: &[(String, Vec<String>)],
         env: &[(String, String)],
     ) {
-        let fill = |text: &str| match entry {
-            Some(entry) => entry.as_mapping().into_iter().flatten().fold(text.to_string(), |text, (key, value)| {
-                let (Some(key), Some(value)) = (key.as_str(), value.as_str()) else { return text };
-                text.replace(&format!("${{{{ matrix.{key} }}}}"), value)
-            }),
-            None => text.to_string(),
-        };
+        let matrix = entry
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, value)| Some((format!("matrix.{}", key.as_str()?), value.as_str()?.to_string())));
         // The repository's own name (`ghcr.io/${{ github.repository }}`) is the one it is known by.
-        let repository = |t: String| {
-            ["${{ github.repository }}", "${{ github.event.repository.name }}"]
-                .iter()
-                .fold(t, |t, expression| t.replace(expression, super::REPOSITORY_NAME))
-        };
-        let text =
-            |key: &str| with.get(key).and_then(Value::as_str).map(|t| repository(fill(&with_env(t.trim(), env))));
+        let repository = ["github.repository", "github.event.repository.name"]
+            .map(|expression| (expression.to_string(), super::REPOSITORY_NAME.to_string()));
+        let values: Vec<(String, String)> = env.iter().cloned().chain(matrix).chain(repository).collect();
+        let text = |key: &str| with.get(key).and_then(Value::as_str).map(|t| filled(t.trim(), &values));
         let context = text("context").unwrap_or_else(|| ".".into());
         let file = text("file").unwrap_or_else(|| format!("{context}/Dockerfile"));
         if file.contains("${{") {
@@ -144,18 +139,20 @@ impl Repository {
     }
 }
 
-/// The literal values an `env:` (a workflow's, a job's or a step's) sets, by name.
+/// The literal values an `env:` (a workflow's, a job's or a step's) sets, as the expressions
+/// that read them (`env.IMAGE_NAME`).
 fn env_of(value: &Value) -> Vec<(String, String)> {
     let set = value.get("env").and_then(Value::as_mapping).into_iter().flatten();
-    set.filter_map(|(name, value)| Some((name.as_str()?.to_string(), super::scalar(value)?)))
+    set.filter_map(|(name, value)| Some((format!("env.{}", name.as_str()?), super::scalar(value)?)))
         .filter(|(_, value)| !value.contains("${{"))
         .collect()
 }
 
-/// `text` with each `${{ env.NAME }}` that `env` sets filled in.
-fn with_env(text: &str, env: &[(String, String)]) -> String {
-    env.iter().fold(text.to_string(), |text, (name, value)| {
-        text.replace(&format!("${{{{ env.{name} }}}}"), value).replace(&format!("${{{{env.{name}}}}}"), value)
+/// `text` with each expression `values` gives (`env.IMAGE_NAME`, `matrix.dockerfile`,
+/// `github.repository`), written `${{ name }}` or `${{name}}`, filled in.
+fn filled(text: &str, values: &[(String, String)]) -> String {
+    values.iter().fold(text.to_string(), |text, (name, value)| {
+        text.replace(&format!("${{{{ {name} }}}}"), value).replace(&format!("${{{{{name}}}}}"), value)
     })
 }
 
@@ -169,7 +166,7 @@ fn metadata_images(steps: &[&Value], env: &[(String, String)]) -> Vec<(String, V
     metadata
         .filter_map(|step| {
             let id = step.get("id").and_then(Value::as_str)?;
-            let images = with_env(step.get("with")?.get("images")?.as_str()?, env);
+            let images = filled(step.get("with")?.get("images")?.as_str()?, env);
             let names = images
                 .split([',', '\n'])
                 .map(str::trim)

@@ -37,17 +37,6 @@ pub(super) struct VersionCheck {
     pub(super) by_lint: bool,
 }
 
-/// The version of a chart that is its `appVersion` too (`version: 26.6.0`, `appVersion:
-/// "26.6.0"`): each release of the program sets both, so the next patch version is that
-/// release's number, not one to take for a change of values.
-fn app_version(chart_yaml: &str) -> Option<&str> {
-    let value = |key: &str| {
-        let line = chart_yaml.lines().find_map(|l| l.strip_prefix(key))?;
-        Some(line.split(" #").next()?.trim().trim_matches(['"', '\'']).trim_start_matches('v'))
-    };
-    value("version:").filter(|v| !v.is_empty() && value("appVersion:") == Some(v))
-}
-
 /// The first place (`.github/workflows/release.yaml:32`) where a workflow the repository runs on
 /// every push publishes its charts with chart-releaser (its GitHub Action, or `cr upload`): one
 /// run on a release publishes the chart with the version that release gives it.
@@ -129,7 +118,9 @@ pub(super) fn raise_chart_versions(reports: &mut Vec<FileReport>, check: &Versio
         let shown = Path::new(&report.path).with_file_name(name).display().to_string();
         let original = discover::read_text(&chart);
         // Published with the program's next release, which gives the chart its version.
-        if let Some(version) = original.as_deref().ok().and_then(app_version).filter(|_| !check.by_lint) {
+        if let Some(version) =
+            original.as_deref().ok().and_then(kubernetes::chart::app_version).filter(|_| !check.by_lint)
+        {
             report.findings.push(Finding::new(
                 &rules::CHART_VERSION,
                 1,

@@ -408,11 +408,10 @@ pub fn is_asset_dir(name: &str) -> bool {
 /// beside a sample), not a file the program reads (a component configuration has a `kind` too).
 fn is_manifest(path: &Path) -> bool {
     const SERVED: &[&str] = &["Service", "Ingress", "Namespace", "ServiceAccount"];
+    use crate::kubernetes::workload::{is_workload_kind, kinds_written};
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let kinds = text.lines().filter_map(|line| line.strip_prefix("kind:")).map(str::trim);
-    let runs =
-        |kind: &str| SERVED.contains(&kind) || crate::kubernetes::workload::KINDS.iter().any(|(k, _)| *k == kind);
-    text.lines().any(|line| line.starts_with("apiVersion:")) && kinds.into_iter().any(runs)
+    let runs = |kind: &str| SERVED.contains(&kind) || is_workload_kind(kind);
+    text.lines().any(|line| line.starts_with("apiVersion:")) && kinds_written(&text).any(runs)
 }
 
 /// Config files at the context root that a program may read (not build files, not secrets).

@@ -41,9 +41,27 @@ pub fn raise_patch(chart_yaml: &str) -> Result<Raised, String> {
     Err("its Chart.yaml has no version line harden can read".into())
 }
 
+/// The version of a chart that is its `appVersion` too (`version: 26.6.0`, `appVersion:
+/// "26.6.0"`): each release of the program sets both, so the next patch version is that
+/// release's number, not one to take for a change of values.
+pub fn app_version(chart_yaml: &str) -> Option<&str> {
+    let value = |key: &str| {
+        let line = chart_yaml.lines().find_map(|l| l.strip_prefix(key))?;
+        Some(line.split(" #").next()?.trim().trim_matches(['"', '\'']).trim_start_matches('v'))
+    };
+    value("version:").filter(|v| !v.is_empty() && value("appVersion:") == Some(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_that_is_the_app_version_is_told() {
+        assert_eq!(app_version("version: 26.6.0\nappVersion: \"v26.6.0\" # the operator's\n"), Some("26.6.0"));
+        assert_eq!(app_version("version: 0.4.7\nappVersion: 2.1.0\n"), None);
+        assert_eq!(app_version("name: relay\n"), None);
+    }
 
     #[test]
     fn the_patch_version_goes_up_and_the_rest_stays() {
