@@ -35,7 +35,7 @@ pub use cloudbuild::is_cloudbuild;
 pub use compose::is_compose_name;
 pub use goreleaser::{GORELEASER_DIR, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
-pub use makefile::SetImage;
+pub use makefile::{SetImage, variables_spelled};
 pub use reference::{holds_no_repository, image_name, image_namespace, linuxserver_image, without_tag};
 pub use skaffold::is_skaffold_name;
 pub use workflows::{is_workflow, runs_on_push, workflow_files};

@@ -234,6 +234,13 @@ fn is_working_directory(word: &str) -> bool {
     ["(CURDIR)", "{CURDIR}", "(PWD)", "(pwd)", "PWD", "{PWD}"].contains(&word)
 }
 
+/// A Makefile's text with the variables it sets to one word written out on each line
+/// (`> ${HELM_BASE}/_components.tpl` with `HELM_BASE := charts/setup/templates`), line for line.
+pub fn variables_spelled(text: &str) -> String {
+    let variables = variables(text);
+    text.lines().map(|line| expand(line, &variables, false, 0) + "\n").collect()
+}
+
 /// The variables the Makefile or script sets (`NAME ?= value`, `:=`, `::=`, `=`,
 /// `export NAME = value`; the last one wins), by name.
 fn variables(text: &str) -> HashMap<&str, &str> {

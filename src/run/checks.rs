@@ -81,7 +81,7 @@ pub(super) fn check_files(repo: &Path) -> Vec<PathBuf> {
 
 /// The files a Makefile at the root of `repo` includes (`include make/helm.mk`, `-include
 /// make/*.mk`), where they are literal paths or a directory's files of one extension.
-fn included_makefiles(repo: &Path, makefile: &str) -> Vec<PathBuf> {
+pub(super) fn included_makefiles(repo: &Path, makefile: &str) -> Vec<PathBuf> {
     let words = makefile.lines().filter_map(|line| {
         let line = line.trim_end();
         ["include ", "-include ", "sinclude "].iter().find_map(|keyword| line.strip_prefix(keyword))

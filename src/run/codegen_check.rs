@@ -2,15 +2,16 @@
 //! a change to a render's input without its regenerated output fails them, so harden holds such
 //! a change back where a check compares that output.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::checks::{check_files, shown};
+use super::checks::{check_files, included_makefiles, option_value, shown};
 use super::{FileReport, Status};
 use crate::discover;
 use crate::rules;
+use crate::source::make_builds::{made_targets, recipes_run};
 
 /// A make variable (`$(TOOLS_DIR)`).
 static MAKE_VARIABLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\$\((\w+)\)").expect("a valid pattern"));
@@ -22,13 +23,40 @@ pub(super) struct CodegenCheck {
     pub(super) at: String,
     /// The paths it compares (`git diff --quiet HEAD config/crd`), none for the whole tree.
     paths: Vec<String>,
+    /// What the make rules run before it regenerate; none where nothing says (no make rule
+    /// harden reads).
+    regenerates: Option<Regenerated>,
+}
+
+/// What the make rules a check runs first regenerate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Regenerated {
+    /// The rules run (`create`, and the `create-helm-charts` it depends on).
+    rules: Vec<String>,
+    /// The text of their recipes and of the scripts those run.
+    text: String,
+}
+
+impl Regenerated {
+    /// True when `note` names one of the rules, or a file (a manifest, a chart's partial, a
+    /// script) the recipes name.
+    fn writes_what(&self, note: &str) -> bool {
+        let words = self.text.split(|c: char| c.is_whitespace() || "<>=\"';()".contains(c));
+        let named = [".yaml", ".yml", ".tpl", ".sh"];
+        let mut files = words.map(|w| w.trim_start_matches("./")).filter(|w| named.iter().any(|e| w.ends_with(e)));
+        self.rules.iter().any(|rule| note.contains(&format!("`make {rule}`")))
+            || files.any(|w| !w.contains('$') && note.contains(w))
+    }
 }
 
 impl CodegenCheck {
     /// True when the check compares a path `note` (an HK223 finding, which names the files
-    /// kept stale) names.
+    /// kept stale and what writes them) names, after running what writes it (or something
+    /// harden cannot follow): `make codegen` then `git diff --exit-code` fails on stale CRDs,
+    /// not on an install file only a release writes.
     fn covers(&self, note: &str) -> bool {
-        self.paths.is_empty() || self.paths.iter().any(|path| note.contains(path.as_str()))
+        let compared = self.paths.is_empty() || self.paths.iter().any(|path| note.contains(path.as_str()));
+        compared && self.regenerates.as_ref().is_none_or(|r| r.writes_what(note))
     }
 }
 
@@ -40,17 +68,69 @@ pub(super) fn codegen_checks(repo: &Path) -> Vec<CodegenCheck> {
     for path in check_files(repo) {
         let Ok(text) = discover::read_text(&path) else { continue };
         let lines: Vec<&str> = text.lines().collect();
+        let mut from = 0;
         for i in (0..lines.len()).filter(|&i| fails_on_a_difference(&lines[i..])) {
-            checks.push(CodegenCheck { at: format!("{}:{}", shown(repo, &path), i + 1), paths: compared(lines[i]) });
+            let regenerates = regenerated(repo, &path, &lines, from, i);
+            let (at, paths) = (format!("{}:{}", shown(repo, &path), i + 1), compared(lines[i]));
+            checks.push(CodegenCheck { at, paths, regenerates });
+            from = i + 1;
         }
     }
     checks
 }
 
+/// What the make rules run before the check at `lines[at]` (since `lines[from]`) regenerate:
+/// the rule a Makefile's check is in, or the `make` commands before a workflow's or script's,
+/// followed through their Makefile's rules and the scripts their recipes run. None where no make
+/// rule is run or one is not found (a pattern rule, another file's), which says nothing.
+fn regenerated(repo: &Path, path: &Path, lines: &[&str], from: usize, at: usize) -> Option<Regenerated> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let dir = path.parent().unwrap_or(repo);
+    let mut runs: Vec<(PathBuf, String)> = Vec::new();
+    if name == "Makefile" || name == "GNUmakefile" || name.ends_with(".mk") {
+        let head = lines[..at].iter().rev().find(|l| !l.starts_with(['\t', ' ', '#']) && !l.trim().is_empty())?;
+        let (target, _) = head.split_once(':').filter(|(t, rest)| !t.contains(['=', '$']) && !rest.starts_with('='))?;
+        // An included file's rules are read with the root Makefile's.
+        let makefile = if name.ends_with(".mk") { repo.join("Makefile") } else { path.to_path_buf() };
+        runs.push((makefile, target.split_whitespace().next()?.to_string()));
+    }
+    for line in &lines[from..at] {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(make) = words.iter().position(|w| *w == "make") else { continue };
+        let elsewhere = option_value(&words[make..], &["-C", "--directory"]);
+        let makefile = elsewhere.map_or(repo.join("Makefile"), |d| repo.join(d).join("Makefile"));
+        let own: Vec<&str> = (words[make..].iter().copied())
+            .filter(|w| Some(*w) != elsewhere && !w.starts_with("-C") && !w.starts_with("--directory"))
+            .collect();
+        runs.extend(made_targets(&own.join(" ")).into_iter().map(|t| (makefile.clone(), t)));
+    }
+    let (mut rules_run, mut text) = (Vec::new(), String::new());
+    for (makefile, target) in &runs {
+        let mut rules = discover::read_text(makefile).ok()?;
+        if makefile == &repo.join("Makefile") {
+            let included = included_makefiles(repo, &rules);
+            rules.extend(included.iter().filter_map(|f| discover::read_text(f).ok()).map(|t| format!("\n{t}")));
+        }
+        let (run, recipes) = recipes_run(&crate::orchestration::variables_spelled(&rules), target);
+        if run.is_empty() {
+            return None;
+        }
+        rules_run.extend(run);
+        let base = makefile.parent().unwrap_or(dir);
+        for line in recipes {
+            let scripts = line.split_whitespace().filter(|w| w.ends_with(".sh") && !w.contains('$'));
+            let texts: Vec<String> = scripts.filter_map(|s| discover::read_text(&base.join(s)).ok()).collect();
+            text.extend([line, "\n".into()].into_iter().chain(texts));
+        }
+    }
+    (!runs.is_empty()).then_some(Regenerated { rules: rules_run, text })
+}
+
 /// True when the first of `lines` fails a build on files that differ from what is committed:
 /// `git diff --exit-code` (or `--quiet`) as a command of its own, or `git status --porcelain`
 /// (or `-s`) whose answer leads to `exit 1` within the few lines after it or that `test -z`
-/// tests as a command of its own; not the tree state a
+/// tests as a command of its own (a `git diff` an `if` tests must lead to `exit 1` too); not
+/// the tree state a
 /// version stamp records (`GIT_TREE_STATE=$(shell if [ -z "`git status --porcelain`" ] …)`,
 /// `git diff --quiet || echo dirty`).
 fn fails_on_a_difference(lines: &[&str]) -> bool {
@@ -65,7 +145,10 @@ fn fails_on_a_difference(lines: &[&str]) -> bool {
         && (line.contains("--exit-code") || line.contains("--quiet"));
     let status = line.contains("git status")
         && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
-    diff || (status && (own_test || lines.iter().take(8).any(|l| l.contains("exit 1"))))
+    // A condition (`if ! git diff-files --quiet; then echo changes=1`) fails only where it exits.
+    let exits = lines.iter().take(8).any(|l| l.contains("exit 1"));
+    let condition = ["if ", "elif "].iter().any(|c| line.starts_with(c));
+    (diff && (!condition || exits)) || (status && (own_test || exits))
 }
 
 /// The paths a check's `git diff` or `git status` compares (`git diff --quiet HEAD config/crd`,
@@ -159,6 +242,29 @@ mod tests {
     }
 
     #[test]
+    fn a_check_covers_what_the_make_rules_it_runs_write() {
+        let repo = tempfile::tempdir().unwrap();
+        let makefile = "BASE := charts/setup/templates\ncodegen: crds\ncrds:\n\tcontroller-gen crd paths=./...\nrelease:\n\tkustomize build config/default > deploy/install.yaml\n";
+        std::fs::write(repo.path().join("Makefile"), makefile).unwrap();
+        std::fs::create_dir_all(repo.path().join("k8s")).unwrap();
+        let charts = "BASE := charts/setup/templates\ncreate: create-charts\ncreate-charts:\n\tkustomize build kustomize/ns > ${BASE}/_components.tpl\n";
+        std::fs::write(repo.path().join("k8s/Makefile"), charts).unwrap();
+        let workflows = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        let steps = "steps:\n  - run: |\n      make codegen\n      git diff --exit-code\n  - run: |\n      make -C k8s create\n      git diff --exit-code\n  - run: |\n      if ! git diff-files --quiet; then\n        echo changes=1\n      fi\n";
+        std::fs::write(workflows.join("check.yaml"), steps).unwrap();
+        let checks = codegen_checks(repo.path());
+        // The condition that only records a change is no check.
+        assert_eq!(checks.len(), 2);
+        let install = "Deployment/api is also in deploy/install.yaml, a file generated by Makefile";
+        let partial = "this file is read by `kustomize build` in k8s/Makefile:4, which writes charts/setup/templates/_components.tpl, kept in the repository: run `make create-charts` after this change";
+        // `make codegen` writes CRDs, not the install file only a release writes.
+        assert!(!checks[0].covers(install) && !checks[0].covers(partial));
+        // `make -C k8s create` renders the chart's partial, its path spelled from a variable.
+        assert!(checks[1].covers(partial) && !checks[1].covers(install));
+    }
+
+    #[test]
     fn a_check_compares_the_paths_it_names_only() {
         assert_eq!(compared("git diff --quiet HEAD config/crd; then"), ["config/crd"]);
         assert_eq!(compared("go mod tidy && git diff --exit-code -- go.mod go.sum"), ["go.mod", "go.sum"]);
@@ -166,7 +272,8 @@ mod tests {
         assert!(compared("git diff --exit-code origin/main...HEAD -- .").is_empty());
         assert!(compared("git diff --exit-code $(GENERATED_DIRS)").is_empty());
         assert_eq!(compared("@git diff --exit-code -- $(TOOLS_DIR)/go.sum ${TOOLS_DIR}/go.mod"), ["go.sum", "go.mod"]);
-        let crds = CodegenCheck { at: "Makefile:96".into(), paths: compared("git diff --quiet HEAD config/crd/") };
+        let paths = compared("git diff --quiet HEAD config/crd/");
+        let crds = CodegenCheck { at: "Makefile:96".into(), paths, regenerates: None };
         assert!(!crds.covers("this file is read by `kustomize build` in Makefile:63, which writes config/bundle.yaml"));
         assert!(
             crds.covers("this file is read by `controller-gen` in Makefile:20, which writes config/crd/bases/x.yaml")

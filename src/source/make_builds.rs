@@ -33,6 +33,56 @@ pub fn built_packages(makefile: &str, target: &str) -> Vec<String> {
     out
 }
 
+/// The rules `make target` runs, as far as the Makefile says (itself, the rules it depends on,
+/// and those its recipe runs through make, `$(MAKE) manifests`, four levels down), and their
+/// recipe lines.
+pub fn recipes_run(makefile: &str, target: &str) -> (Vec<String>, Vec<String>) {
+    let rules = rules(makefile);
+    let (mut out, mut seen) = (Vec::new(), Vec::new());
+    let mut next: Vec<(String, usize)> = vec![(target.to_string(), 0)];
+    while let Some((name, depth)) = next.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let Some((prerequisites, recipe)) = rules.iter().find(|(t, _, _)| *t == name).map(|(_, p, r)| (p, r)) else {
+            continue;
+        };
+        if depth < 4 {
+            next.extend(prerequisites.iter().map(|p| (p.clone(), depth + 1)));
+            let made = recipe.iter().flat_map(|line| made_targets(line));
+            next.extend(made.map(|t| (t, depth + 1)).collect::<Vec<_>>());
+        }
+        out.extend(recipe.iter().cloned());
+    }
+    seen.retain(|name| rules.iter().any(|(t, _, _)| t == name));
+    (seen, out)
+}
+
+/// The targets a command line runs through this Makefile's make (`$(MAKE) generate manifests`;
+/// not another directory's, `make -C ui`, nor a variable's setting `VARIANT=x`).
+pub fn made_targets(line: &str) -> Vec<String> {
+    let words: Vec<&str> = line.trim_start_matches(['@', '-']).split_whitespace().collect();
+    let Some(at) = words.iter().position(|w| matches!(*w, "make" | "$(MAKE)" | "${MAKE}")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut rest = words[at + 1..].iter();
+    while let Some(word) = rest.next() {
+        match *word {
+            "&&" | "||" | ";" | "|" => break,
+            // Options whose value is the next word.
+            "-j" | "--jobs" | "-l" | "-o" | "-W" | "-I" => {
+                rest.next();
+            }
+            w if w.starts_with("-C") || w.starts_with("--directory") || w.starts_with("-f") => return Vec::new(),
+            w if w.starts_with('-') || w.contains(['=', '$']) => {}
+            w => out.push(w.trim_end_matches(';').to_string()),
+        }
+    }
+    out
+}
+
 /// Each rule's targets (one entry per target), prerequisites and recipe lines.
 fn rules(makefile: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
     let mut out: Vec<(Vec<String>, Vec<String>, Vec<String>)> = Vec::new();
@@ -123,5 +173,30 @@ mod tests {
         // Each branch of a shell `if` the recipe runs, its package ending the command.
         let branches = "vc-agent: init\n\tif [ ${PLUGINS} = yes ]; then\\\n\t\tCGO_ENABLED=1 go build -o ${BIN}/agent ./cmd/agent;\\\n\telse\\\n\t\tCGO_ENABLED=0 go build -o ${BIN}/agent ./cmd/agent;\\\n\tfi;\n";
         assert_eq!(built_packages(branches, "vc-agent"), ["cmd/agent"]);
+    }
+
+    #[test]
+    fn reads_the_recipes_a_rule_runs() {
+        let makefile = "create: charts merge
+	@echo done
+charts: kustomize
+	kustomize build a > out.tpl
+merge:
+	$(MAKE) tidy VARIANT=x
+tidy:
+	sed -i s/a/b/ out.tpl
+kustomize:
+	go install kustomize
+other:
+	kustomize build b > other.yaml
+";
+        let (rules, run) = recipes_run(makefile, "create");
+        assert_eq!(rules, ["create", "merge", "tidy", "charts", "kustomize"]);
+        assert!(run.contains(&"kustomize build a > out.tpl".to_string()));
+        assert!(run.contains(&"sed -i s/a/b/ out.tpl".to_string()));
+        assert!(!run.iter().any(|l| l.contains("other.yaml")));
+        assert_eq!(recipes_run(makefile, "missing"), (vec![], vec![]));
+        assert_eq!(made_targets("make -j 4 generate manifests && git diff"), ["generate", "manifests"]);
+        assert!(made_targets("make -C ui assets").is_empty());
     }
 }

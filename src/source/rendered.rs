@@ -236,7 +236,10 @@ pub const BUNDLE: &str = "operator-sdk generate bundle";
 pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     let mut out = Vec::new();
     let mut rule = None;
-    let spelled = if makefile { first_prerequisites_spelled(script) } else { script.to_string() };
+    let spelled = match makefile {
+        true => first_prerequisites_spelled(&crate::orchestration::variables_spelled(script)),
+        false => script.to_string(),
+    };
     let script = spelled.as_str();
     for (i, line) in logical_lines(script) {
         let line = line.as_str();
@@ -345,11 +348,12 @@ fn rule_target(line: &str, makefile: &str) -> Option<(String, bool)> {
     (named && !file && !phony && !rest.trim().is_empty()).then(|| (path.trim_start_matches("./").to_string(), true))
 }
 
-/// A path written literally (no variable, pattern or substitution) to a YAML file, without a
+/// A path written literally (no variable, pattern or substitution) to a YAML file (or a Helm
+/// chart's template partial, `_components.tpl`, which a render fills with YAML), without a
 /// leading `./`.
 fn literal_yaml(path: &str) -> Option<String> {
     let path = path.trim_matches(['"', '\'']);
-    let yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+    let yaml = [".yaml", ".yml", ".tpl"].iter().any(|ext| path.ends_with(ext));
     (yaml && !path.contains(['$', '`', '%', '*'])).then(|| path.trim_start_matches("./").to_string())
 }
 
