@@ -54,7 +54,9 @@ pub fn package_runs(facts: &Facts<'_>) -> Vec<PackageRun> {
             if let Some(run) = facts.go_runs.iter().find(|r| r.stage == stage.index && r.instr == i) {
                 let loading: Vec<_> =
                     run.commands.iter().filter(|c| !NO_PACKAGES.contains(&c.subcommand.as_str())).collect();
-                if run.exec_form || !loading.is_empty() {
+                // Installing delve for a debug stage, once, builds nothing of the module's.
+                let debugger = !loading.is_empty() && loading.iter().all(|c| c.builds_delve());
+                if (run.exec_form || !loading.is_empty()) && !debugger {
                     let compiles = loading.iter().any(|c| match c.subcommand.as_str() {
                         "mod" | "work" => false,
                         "get" => gets_build(facts, stage, i),

@@ -11,15 +11,20 @@ use super::{facts, model, variables};
 /// side). A package named by its import path (`github.com/acme/app/cmd/app`, a GOPATH build)
 /// is placed by the path of the `module` the context holds. A package named by a variable
 /// (`cmd/${PKGNAME}`) takes its value from the build arguments `args`, else from the stage's
-/// `ARG` or `ENV`. `None` when it builds a remote module (`go install x@v`) or a package it
-/// cannot place in the context.
+/// `ARG` or `ENV`. `None` when it builds only remote modules (`go install x@v`) or a package
+/// it cannot place in the context.
 pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)]) -> Option<Vec<String>> {
     let df = model::Dockerfile::parse(text).ok()?;
     let source = SourceFacts::default();
     let config = Config::default();
     let facts = facts::Facts::new(text, &df, &source, &config);
     let mut dirs = std::collections::BTreeSet::new();
-    for (run, command) in facts.builds() {
+    // Another module's tool at a version (delve in a debug stage) holds none of this module's
+    // code: it places nothing, where the file builds a package of its own too.
+    let builds: Vec<_> = facts.builds().collect();
+    let own = |c: &&super::gobuild::GoCommand| !c.installs_remote_only();
+    let builds = builds.iter().filter(|(_, c)| !builds.iter().any(|(_, c)| own(c)) || own(c));
+    for (run, command) in builds {
         let stage = &df.stages[run.stage];
         // Where the step mounts the whole context (`RUN --mount=type=bind,target=.`), else where
         // the stage copied it (`COPY . .` in /src), or its parts each to the same place (`COPY

@@ -4,12 +4,13 @@
 use super::super::facts::{Facts, GoRun};
 use super::super::flags::goflags;
 use super::super::gobuild::GoCommand;
-use super::super::model::Stage;
+use super::super::model::{Body, Stage};
 
 /// Why a build must keep its symbols and source paths for a debugger, when it must: its
 /// `-gcflags` come from a variable (skaffold's `SKAFFOLD_GO_GCFLAGS` is `all=-N -l` under
 /// `skaffold debug`) or turn optimisations off (`-N -l`), the build runs a detector (`-race`,
-/// `-msan`, `-asan`), or the stage installs delve.
+/// `-msan`, `-asan`), or the stage installs delve, or a stage built on it or copying from it
+/// does.
 pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option<String> {
     let gcflags = cmd.flag("gcflags").and_then(|f| f.value.clone()).or_else(|| {
         goflags(facts, run, cmd).split_whitespace().find_map(|w| w.strip_prefix("-gcflags=").map(str::to_string))
@@ -33,17 +34,33 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
     if delve {
         return Some("the stage installs delve, the Go debugger".to_string());
     }
-    // A stage built on this one that installs delve debugs the binary this stage builds.
+    // A stage built on this one, or copying from it, that installs delve debugs the binary
+    // this stage builds.
     let built_on = |stage: &Stage| facts.ancestors(stage).any(|p| p.index == run.stage);
-    let debug = facts
-        .go_runs
-        .iter()
-        .filter(|r| built_on(&facts.df.stages[r.stage]))
-        .find(|r| r.commands.iter().any(GoCommand::builds_delve))?;
-    Some(format!(
-        "stage {} is built on this one and debugs its binary with delve",
-        facts.df.stages[debug.stage].reference()
-    ))
+    // The binary itself (`COPY --from=builder /app/build/server /relay/`), not another build's.
+    let output = facts.output_of(run, cmd);
+    let copies_from = |stage: &Stage| {
+        let Some(output) = &output else { return false };
+        stage.instructions.iter().any(|i| match &i.body {
+            Body::Copy(c) => {
+                c.from.as_deref().and_then(|f| facts.df.stage_named(f)).is_some_and(|s| s.index == run.stage)
+                    && c.sources.iter().any(|src| super::super::facts::join_path("/", src) == output.path())
+            }
+            _ => false,
+        })
+    };
+    let debugs = |r: &&GoRun| r.commands.iter().any(GoCommand::builds_delve);
+    let debug = facts.go_runs.iter().filter(debugs).find_map(|r| {
+        let stage = &facts.df.stages[r.stage];
+        match (built_on(stage), copies_from(stage)) {
+            (true, _) => {
+                Some(format!("stage {} is built on this one and debugs its binary with delve", stage.reference()))
+            }
+            (_, true) => Some(format!("stage {} copies this one's build and debugs it with delve", stage.reference())),
+            _ => None,
+        }
+    });
+    debug
 }
 
 /// Why a build is one of a set of variants whose flags are chosen one by one, when it is: its
