@@ -50,7 +50,7 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
         })
     };
     let debugs = |r: &&GoRun| r.commands.iter().any(GoCommand::builds_delve);
-    let debug = facts.go_runs.iter().filter(debugs).find_map(|r| {
+    facts.go_runs.iter().filter(debugs).find_map(|r| {
         let stage = &facts.df.stages[r.stage];
         match (built_on(stage), copies_from(stage)) {
             (true, _) => {
@@ -59,8 +59,7 @@ pub fn debugger_build(facts: &Facts<'_>, run: &GoRun, cmd: &GoCommand) -> Option
             (_, true) => Some(format!("stage {} copies this one's build and debugs it with delve", stage.reference())),
             _ => None,
         }
-    });
-    debug
+    })
 }
 
 /// Why a build is one of a set of variants whose flags are chosen one by one, when it is: its
