@@ -236,9 +236,13 @@ fn candidate(
     let mut found = check(path, display(path), kind, &file_type, canonical_root);
     if found.pass_over.is_none() {
         let place = match kind {
-            Kind::Kubernetes => yaml_skip_reason(path)
-                .or_else(|| released_version_reason(rel, || std::fs::read_to_string(path).unwrap_or_default()))
-                .or_else(|| generated_dir_reason(rel)),
+            Kind::Kubernetes => {
+                let text = std::cell::OnceCell::new();
+                let read = || text.get_or_init(|| std::fs::read_to_string(path).unwrap_or_default()).clone();
+                yaml_skip_reason(path)
+                    .or_else(|| released_version_reason(rel, read))
+                    .or_else(|| generated_dir_reason(root, rel, read))
+            }
             Kind::Dockerfile => dockerfile_skip_reason(rel, default_ignores),
             Kind::Directory => None,
         };

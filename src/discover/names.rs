@@ -244,33 +244,46 @@ pub(super) fn released_version_reason(rel: &Path, text: impl FnOnce() -> String)
     ))
 }
 
-/// Why a manifest in a directory of generated files (`rel`: its path below the walk's root) is
-/// passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again, and
-/// CI often checks that nothing differs from what it writes.
-pub(super) fn generated_dir_reason(rel: &Path) -> Option<String> {
+/// Why a manifest in a directory of generated files (`rel`: its path below the walk's `root`)
+/// is passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again,
+/// and CI often checks that nothing differs from what it writes. A file in a documentation
+/// version that names no kind (`text`: a CloudFormation template) is no manifest it shows.
+pub(super) fn generated_dir_reason(root: &Path, rel: &Path, text: impl FnOnce() -> String) -> Option<String> {
     let dirs: Vec<&str> = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
     if let Some(dir) = dirs.iter().find(|c| GENERATED_DIRS.contains(c)) {
         return Some(format!(
             "in a directory of generated files ({dir}/): a generator writes it again from its sources, so an edit here is lost (or fails the check that regenerating changes nothing); harden the sources"
         ));
     }
+    if !dirs.iter().any(|d| is_version(d)) {
+        return None;
+    }
     // A released version's manifests kept beside the current ones (`deploy/v4.13.4/`): what that
     // release shipped, which its users apply as it was. A package catalogue names each package
-    // first (`channels/packages/<name>/0.1.0-kops.1/`).
-    if let Some(at) = dirs.iter().position(|d| RELEASE_COPY_PARENTS.contains(&d.to_ascii_lowercase().as_str()))
-        && let Some(version) = dirs.iter().skip(at + 1).position(|d| is_version(d))
-    {
+    // first (`channels/packages/<name>/0.1.0-kops.1/`); a directory of release copies may have
+    // any name where it holds several (`config/multus/v4.1.4-eksbuild.1/` beside
+    // `v4.0.2-eksbuild.1/`).
+    let parent = dirs.iter().position(|d| RELEASE_COPY_PARENTS.contains(&d.to_ascii_lowercase().as_str()));
+    let copies = parent.and_then(|at| Some((at, at + 1 + dirs.iter().skip(at + 1).position(|d| is_version(d))?)));
+    let copies = copies.or_else(|| {
+        let version = dirs.iter().position(|d| is_full_version(d))?;
+        let siblings = std::fs::read_dir(root.join(dirs[..version].join("/"))).ok()?.flatten();
+        let others = siblings.filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().into_string().ok());
+        let others = others.filter(|name| name != dirs[version] && is_full_version(name)).count();
+        (version > 0 && others > 0).then_some((0, version))
+    });
+    if let Some((at, version)) = copies {
         // Named without its version, so that the copies of every release are told as one.
         return Some(format!(
             "in a released version's copy of the manifests ({}/<version>/): what that release shipped, kept as it was; harden the current manifests",
-            dirs[at..=at + version].join("/")
+            dirs[at..version].join("/")
         ));
     }
     // A documentation site's copy of a released version's pages (`site/static/v0.18/`).
     let docs = dirs.iter().position(|d| DOCS_DIRS.contains(&d.to_ascii_lowercase().as_str()))?;
     let versioned = dirs[docs + 1..].iter().any(|d| is_version(d));
-    versioned.then(|| {
-        "in a released version's copy of the documentation (a version's directory): it shows what that release shipped, and the next snapshot of the docs writes it again; harden the current examples".to_string()
+    (versioned && workload::kinds_written(&text()).next().is_some()).then(|| {
+        "in a released version's copy of the documentation (a version's directory): it shows what that release shipped, kept as it was; harden the current examples".to_string()
     })
 }
 
@@ -286,6 +299,12 @@ pub fn in_docs(display: &str) -> bool {
 /// Directories whose release-named subdirectories (`deploy/v4.13.4/`), or those of the packages
 /// they hold (`packages/coredns/0.1.0/`), keep released manifests.
 const RELEASE_COPY_PARENTS: &[&str] = &["deploy", "manifests", "install", "releases", "charts", "packages", "channels"];
+
+/// True for a directory named for a full release, `v1.2.3` or a build of it (`v4.1.4-eksbuild.1`),
+/// not a minor version (`1.37`, which may name a Kubernetes release a variant is for).
+fn is_full_version(name: &str) -> bool {
+    is_version(name) && name.split('-').next().is_some_and(|number| number.matches('.').count() >= 2)
+}
 
 /// True for a directory named for a release: `v0.18`, `v1.2.3`, `release-1.4`, `3.10.0`, and a
 /// pre-release of one (`3.0.0-beta10`).
@@ -377,12 +396,25 @@ mod tests {
     #[test]
     fn released_copies_are_passed_over_below_their_package() {
         let package = Path::new("channels/packages/operator.coredns/0.1.0-kops.1/manifest.yaml");
+        let (nowhere, daemon) = (Path::new("/nonexistent"), || "kind: DaemonSet\n".to_string());
         assert!(
-            generated_dir_reason(package)
+            generated_dir_reason(nowhere, package, daemon)
                 .is_some_and(|r| r.contains("(channels/packages/operator.coredns/<version>/)"))
         );
-        assert!(generated_dir_reason(Path::new("deploy/v4.13.4/operator.yaml")).is_some());
-        assert_eq!(generated_dir_reason(Path::new("deploy/operator/base/operator.yaml")), None);
+        assert!(generated_dir_reason(nowhere, Path::new("deploy/v4.13.4/operator.yaml"), daemon).is_some());
+        assert_eq!(generated_dir_reason(nowhere, Path::new("deploy/operator/base/operator.yaml"), daemon), None);
+        // A file of no kind in a docs version (a CloudFormation template) is said to be no manifest.
+        let template = || "AWSTemplateFormatVersion: 2010-09-09\nResources: {}\n".to_string();
+        assert_eq!(generated_dir_reason(nowhere, Path::new("website/v1.4/getting-started/cfn.yaml"), template), None);
+        // Release copies side by side in a directory of any name.
+        let repo = tempfile::tempdir().unwrap();
+        for dir in ["config/multus/v4.1.4-eksbuild.1", "config/multus/v4.0.2-eksbuild.1", "config/k8s/1.37"] {
+            std::fs::create_dir_all(repo.path().join(dir)).unwrap();
+        }
+        let copy = generated_dir_reason(repo.path(), Path::new("config/multus/v4.1.4-eksbuild.1/multus.yaml"), daemon);
+        assert!(copy.is_some_and(|r| r.contains("(config/multus/<version>/)")));
+        // One minor version's directory is a variant, not a release copy.
+        assert_eq!(generated_dir_reason(repo.path(), Path::new("config/k8s/1.37/node.yaml"), daemon), None);
         // A release's manifest of workloads named for its full version, not a minor version's
         // variant, nor a report named for the version of what it tested.
         let deployment = || "apiVersion: apps/v1\nkind: Deployment\n".to_string();
