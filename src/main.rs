@@ -424,5 +424,9 @@ fn rules_text(format: Format) -> String {
             out.push_str(&format!("      see also: {}\n", r.see_also));
         }
     }
+    out.push_str(SEVERITIES);
     out
 }
+
+/// Where a finding's severity is not its rule's, as the text catalogue ends by saying.
+const SEVERITIES: &str = "\nA severity above is the rule's own. A finding nothing in the repository can act on is told at info: in a workload left alone for what it needs of its host (hostNetwork, a privileged container), all but that need; in a repository that builds images, a workload that runs only other projects' images. A misspelt field (HK230) keeps its severity, and HK228 takes that of the worst gap it stands for.\n";

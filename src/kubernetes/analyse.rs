@@ -122,15 +122,17 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
         not_fixed(f);
         // Beside the need that leaves it alone, what it lacks is told at info: nothing here
         // can change while that need stays.
-        if host.is_some() && !reasons.contains(&f.rule) {
+        if host.is_some() && !reasons.contains(&f.rule) && f.rule != crate::rules::UNKNOWN_SECURITY_FIELD.id {
             f.severity = crate::rules::Severity::Info;
         }
     }
     // In a repository that builds images of its own, a workload of other projects' images only
     // (a development add-on) is theirs to harden: what it lacks is told, not raised as this
-    // repository's error. In a repository of deployments, every workload is its own.
+    // repository's error. In a repository of deployments, every workload is its own. A field
+    // misspelt in the manifest (HK230) is the manifest's own, whatever image it runs.
     if !context.images_built.is_empty() && workload.containers.iter().all(|c| foreign.contains(&c.name)) {
-        findings.iter_mut().for_each(|f| f.severity = crate::rules::Severity::Info);
+        let images = findings.iter_mut().filter(|f| f.rule != crate::rules::UNKNOWN_SECURITY_FIELD.id);
+        images.for_each(|f| f.severity = crate::rules::Severity::Info);
     }
     let mut changes = if left_alone { Vec::new() } else { changes };
     built_elsewhere::leave_users(workload, &alone, context, &mut findings, &mut changes);

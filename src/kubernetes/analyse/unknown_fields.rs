@@ -45,9 +45,11 @@ const CONTAINER_FIELDS: &[&str] = &[
 /// HK230 for each field of the workload's pod or container securityContexts that Kubernetes
 /// does not know there.
 pub(super) fn findings(workload: &Workload<'_>, out: &mut Vec<Finding>) {
-    let mut check = |sc: Option<&Value>, known: &[&str], other: &[&str], line: usize, whose: String| {
+    let mut check = |sc: Option<&Value>, known: &[&str], other: &[&str], node, line: usize, whose: String| {
         let keys = sc.and_then(Value::as_mapping).into_iter().flatten().filter_map(|(k, _)| k.as_str());
         for key in keys.filter(|k| !known.contains(k)) {
+            // At the field itself, where its author looks.
+            let line = workload.key_line(node, &["securityContext", key]).unwrap_or(line);
             let what = match (other.contains(&key), similar(key, known)) {
                 (true, _) => format!(
                     "a field only {} has",
@@ -66,11 +68,13 @@ pub(super) fn findings(workload: &Workload<'_>, out: &mut Vec<Finding>) {
         workload.pod_value.get("securityContext"),
         POD_FIELDS,
         CONTAINER_FIELDS,
+        workload.pod,
         workload.line,
         format!("{}'s pod", workload.id()),
     );
     for c in &workload.containers {
-        check(c.value.get("securityContext"), CONTAINER_FIELDS, POD_FIELDS, c.line, format!("{}'s", c.who(workload)));
+        let (sc, whose) = (c.value.get("securityContext"), format!("{}'s", c.who(workload)));
+        check(sc, CONTAINER_FIELDS, POD_FIELDS, c.node, c.line, whose);
     }
 }
 
