@@ -75,6 +75,15 @@ pub struct Cgo {
     pub static_link: bool,
 }
 
+/// An official distribution image whose tag alone a build argument gives (`alpine:$ALPINE_VERSION`,
+/// `debian:${DEBIAN_TAG}`): whatever the build passes, it is that distribution, run as root, with
+/// its shell and package manager.
+pub(super) fn distribution_of_any_tag(written: &str) -> Option<ImageRef> {
+    let (name, tag) = written.split_once(':')?;
+    let official = ["alpine", "debian", "ubuntu"].contains(&name.trim_start_matches("docker.io/library/"));
+    (official && tag.starts_with('$') && !tag.contains('@')).then(|| ImageRef::parse(written))
+}
+
 impl<'a> Facts<'a> {
     /// Reads the facts of `df`.
     pub fn new(text: &'a str, df: &'a Dockerfile, source: &'a SourceFacts, config: &'a Config) -> Self {
@@ -102,7 +111,7 @@ impl<'a> Facts<'a> {
             bases.push(match (parent, image) {
                 (Some(p), _) => bases[p].clone(),
                 (None, Some(image)) => Some(ImageRef::parse(&image)),
-                (None, None) => None,
+                (None, None) => distribution_of_any_tag(&stage.from.image),
             });
             parents.push(parent);
         }

@@ -14,10 +14,14 @@ use super::runtime;
 use crate::source::{Located, gocode::Start};
 
 /// Refuses to replace a runtime image that a build argument without a default names, given
-/// outside the Dockerfile (a Compose file, skaffold): the Dockerfile cannot change it.
+/// outside the Dockerfile (a Compose file, skaffold): the Dockerfile cannot change it. A
+/// distribution whose version alone is given (`alpine:$ALPINE_VERSION`) is that distribution
+/// whatever the build passes, and is replaced like any.
 pub(super) fn outside_image_argument(facts: &Facts<'_>) -> Result<(), Refusal> {
     let stage = facts.runtime_stage();
-    if !stage.from.image.contains('$') || facts.df.resolve_image(&stage.from.image).is_some() {
+    let resolved = facts.df.resolve_image(&stage.from.image).is_some()
+        || super::facts::distribution_of_any_tag(&stage.from.image).is_some();
+    if !stage.from.image.contains('$') || resolved {
         return Ok(());
     }
     let given = facts.source.orchestration.build_args.iter().find(|a| stage.from.image.contains(a.name.as_str()));

@@ -157,7 +157,7 @@ pub fn scan(text: &str) -> GoFile {
         {
             out.https = Some(Https { line: line_no, url });
         }
-        if let Some((needle, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| uses(code, needle)) {
+        if let Some((needle, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| needles::uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
             first_use.extend(import_qualifier(code, needle).map(|q| (out.root_resources.len() - 1, q)));
         } else if let Some(what) = main.then(|| needles::run_socket(code)).flatten() {
@@ -295,13 +295,6 @@ fn all_strings(code: &str) -> Vec<String> {
     out
 }
 
-/// True when a code line uses a root-only resource: a socket path written as a bind mount
-/// for another container (`"/var/run/docker.sock:/var/run/docker.sock"`, handed to `docker run`)
-/// is that container's, not the program's.
-fn uses(code: &str, needle: &str) -> bool {
-    code.contains(needle) && !code.contains(&format!("{needle}:/"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +395,14 @@ func hostPort(scheme string) (port string) {
         assert_eq!(scanned.root_resources[0].line, 8);
         assert_eq!(scanned.root_resources[0].what, "the Docker socket");
         // A bind mount handed to `docker run` is the other container's socket.
+        // A flag's help text names a socket; its default uses one.
+        let help = "package main\nfunc init() {\n\tflag.StringVar(&p, \"cri-socket-path\", \"\", \"the CRI socket (default: /var/run/docker.sock)\")\n}\n";
+        assert!(scan(help).root_resources.is_empty());
+        let default = "package main\nfunc init() {\n\tflag.StringVar(&p, \"docker-socket\", \"/var/run/docker.sock\", \"the socket\")\n}\n";
+        assert!(!scan(default).root_resources.is_empty());
+        let pod =
+            "package jobs\nvar m = corev1.VolumeMount{\n\tName: \"sock\",\n\tMountPath: \"/var/run/docker.sock\",\n}\n";
+        assert!(scan(pod).root_resources.is_empty());
         let mount = "package main\nvar args = []string{\"-v\", \"/var/run/docker.sock:/var/run/docker.sock\"}\n";
         assert!(scan(mount).root_resources.is_empty());
         // A pinger's raw socket needs CAP_NET_RAW.

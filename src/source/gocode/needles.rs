@@ -232,6 +232,26 @@ pub(super) fn root_check(text: &str) -> Option<super::RootResource> {
     Some(super::RootResource { line: at + 1, what: ROOT_CHECK.to_string() })
 }
 
+/// True when a code line uses a root-only resource: a socket path written as a bind mount
+/// for another container (`"/var/run/docker.sock:/var/run/docker.sock"`, handed to `docker run`)
+/// is that container's, not the program's, and a flag's help text (`flag.StringVar(&path,
+/// "cri-socket-path", "", "… (default: /var/run/docker.sock)")`) names it without using it, as a
+/// volume of a pod the program creates does.
+pub(super) fn uses(code: &str, needle: &str) -> bool {
+    // A mount in a pod the program creates (`MountPath: "/var/run/docker.sock"`, a hostPath's
+    // `Path:`) is that pod's container's.
+    let pod_field = ["MountPath:", "Path:"].iter().any(|f| code.trim_start().starts_with(f));
+    if !code.contains(needle) || code.contains(&format!("{needle}:/")) || pod_field {
+        return false;
+    }
+    let flag = ["flag.", "Flags().", "PersistentFlags()."].iter().any(|f| code.contains(f));
+    let strings = super::all_strings(code);
+    match strings.split_last() {
+        Some((_, given)) if flag && strings.len() >= 2 => given.iter().any(|s| s.contains(needle)),
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{root_check, signals_processes};
