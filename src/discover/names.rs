@@ -248,7 +248,7 @@ pub(super) fn released_version_reason(rel: &Path, text: impl FnOnce() -> String)
 /// is passed over: a generator (`tk export`, a jsonnet or kustomize pipeline) writes it again,
 /// and CI often checks that nothing differs from what it writes. A file in a documentation
 /// version that names no kind (`text`: a CloudFormation template) is no manifest it shows.
-pub(super) fn generated_dir_reason(root: &Path, rel: &Path, text: impl FnOnce() -> String) -> Option<String> {
+pub(super) fn generated_dir_reason(root: &Path, rel: &Path, text: impl Fn() -> String) -> Option<String> {
     let dirs: Vec<&str> = rel.parent()?.components().filter_map(|c| c.as_os_str().to_str()).collect();
     if let Some(dir) = dirs.iter().find(|c| GENERATED_DIRS.contains(c)) {
         return Some(format!(
@@ -266,7 +266,9 @@ pub(super) fn generated_dir_reason(root: &Path, rel: &Path, text: impl FnOnce() 
     let parent = dirs.iter().position(|d| RELEASE_COPY_PARENTS.contains(&d.to_ascii_lowercase().as_str()));
     let copies = parent.and_then(|at| Some((at, at + 1 + dirs.iter().skip(at + 1).position(|d| is_version(d))?)));
     let copies = copies.or_else(|| {
+        // Manifests of workloads, not reports named for the versions they tested.
         let version = dirs.iter().position(|d| is_full_version(d))?;
+        workload::kinds_written(&text()).any(workload::is_workload_kind).then_some(())?;
         let siblings = std::fs::read_dir(root.join(dirs[..version].join("/"))).ok()?.flatten();
         let others = siblings.filter(|e| e.path().is_dir()).filter_map(|e| e.file_name().into_string().ok());
         let others = others.filter(|name| name != dirs[version] && is_full_version(name)).count();

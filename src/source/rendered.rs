@@ -139,7 +139,12 @@ fn runs(word: &str, program: &str) -> bool {
     };
     let word = word.to_ascii_lowercase();
     let word = word.trim_end_matches([')', '}']).trim_end_matches("_cli").trim_end_matches("_bin");
-    word.replace('_', "-").ends_with(program)
+    let word = word.replace('_', "-");
+    // A tool installed under its version (`$(LOCALBIN)/operator-sdk-v1.38.0`) is that tool.
+    let versioned = (word.rsplit('/').next().and_then(|last| last.strip_prefix(program)))
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|version| version.starts_with(|c: char| c == 'v' || c == '$' || c.is_ascii_digit()));
+    word.ends_with(program) || versioned
 }
 
 /// A Makefile with `$<` in each recipe written as its rule's first prerequisite
@@ -380,6 +385,9 @@ mod tests {
             ]
         );
         // `$<` is the rule's first prerequisite.
+        // A tool installed under its version, named through variables the Makefile spells.
+        let versioned = "SDK = $(LOCALBIN)/operator-sdk-$(SDK_VERSION)\nSDK_VERSION ?= v1.38.0\nolm:\n\t$(KUSTOMIZE) build config/manifests | $(SDK) generate bundle -q\n";
+        assert_eq!(render_inputs(versioned, true)[0].tool, BUNDLE);
         let automatic = "manifests-kustomize: $(KUSTOMIZE)\n\t$< build config/default > config/render/all.yaml\n";
         let found = rendered(automatic, true);
         assert_eq!((found[0].tool, found[0].path.as_str()), ("kustomize build", "config/render/all.yaml"));
