@@ -99,7 +99,7 @@ rules! {
         "go.mod and go.sum are not copied before the source, so every source change downloads all modules again."
         "Copies go.mod and go.sum first and runs go mod download in its own layer.";
     NO_CACHE_MOUNT = "HD113" "no-build-cache-mount" Info true ""
-        "Go commands run without BuildKit cache mounts for the module and build caches."
+        "Go commands run without BuildKit cache mounts for the module and build caches (not an install of delve for a debug stage, which builds nothing of the module)."
         "Adds --mount=type=cache for /go/pkg/mod and /root/.cache/go-build to the Go commands of the builder.";
     ADD_FOR_COPY = "HD114" "add-instead-of-copy" Warning true "hadolint DL3020, checkov CKV_DOCKER_4"
         "ADD is used where COPY serves (local files, not a URL or an archive)."
@@ -153,7 +153,7 @@ rules! {
         "The file ends inside a continued instruction (a trailing backslash), so nothing can be added after it."
         "Not fixed: the runtime stage is kept; end the last instruction.";
     DEBUGGER_BUILD = "HD141" "debugger-build" Info false "skaffold debug"
-        "The Go build keeps what a debugger needs (-gcflags from a build argument or with -N -l, or delve in the stage), or is one of several builds of one package whose link flags differ on purpose."
+        "The Go build keeps what a debugger needs (-gcflags from a build argument or with -N -l, or delve in the stage or in a stage built on it or copying its binary), or is one of several builds of one package whose link flags differ on purpose."
         "Not changed: harden adds neither -s -w nor -trimpath to it (nor CGO_ENABLED=0 to a variant), so the build stays debuggable and the variants stay apart.";
     PINNED_IMAGE_KEPT = "HD142" "pinned-image-kept" Info false ""
         "An image the rewrite would replace is pinned by digest: harden never replaces a pinned image with an unpinned one."
