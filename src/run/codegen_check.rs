@@ -85,7 +85,6 @@ pub(super) fn codegen_checks(repo: &Path) -> Vec<CodegenCheck> {
 /// rule is run or one is not found (a pattern rule, another file's), which says nothing.
 fn regenerated(repo: &Path, path: &Path, lines: &[&str], from: usize, at: usize) -> Option<Regenerated> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    let dir = path.parent().unwrap_or(repo);
     let mut runs: Vec<(PathBuf, String)> = Vec::new();
     if name == "Makefile" || name == "GNUmakefile" || name.ends_with(".mk") {
         let head = lines[..at].iter().rev().find(|l| !l.starts_with(['\t', ' ', '#']) && !l.trim().is_empty())?;
@@ -116,7 +115,7 @@ fn regenerated(repo: &Path, path: &Path, lines: &[&str], from: usize, at: usize)
             return None;
         }
         rules_run.extend(run);
-        let base = makefile.parent().unwrap_or(dir);
+        let base = makefile.parent().unwrap_or(repo);
         for line in recipes {
             let scripts = line.split_whitespace().filter(|w| w.ends_with(".sh") && !w.contains('$'));
             let texts: Vec<String> = scripts.filter_map(|s| discover::read_text(&base.join(s)).ok()).collect();
@@ -129,10 +128,9 @@ fn regenerated(repo: &Path, path: &Path, lines: &[&str], from: usize, at: usize)
 /// True when the first of `lines` fails a build on files that differ from what is committed:
 /// `git diff --exit-code` (or `--quiet`) as a command of its own, or `git status --porcelain`
 /// (or `-s`) whose answer leads to `exit 1` within the few lines after it or that `test -z`
-/// tests as a command of its own (a `git diff` an `if` tests must lead to `exit 1` too); not
-/// the tree state a
-/// version stamp records (`GIT_TREE_STATE=$(shell if [ -z "`git status --porcelain`" ] …)`,
-/// `git diff --quiet || echo dirty`).
+/// tests as a command of its own (a `git diff` an `if` tests must lead to `exit 1` too); not the
+/// tree state a version stamp records (`GIT_TREE_STATE=$(shell if [ -z "`git status
+/// --porcelain`" ] …)`, `git diff --quiet || echo dirty`).
 fn fails_on_a_difference(lines: &[&str]) -> bool {
     let line = lines[0].trim();
     let substituted = ["$(shell", "`git", "$(git", "|| echo"].iter().any(|s| line.contains(s));

@@ -4,30 +4,12 @@
 //! that counts is that program's, not the whole module's.
 
 /// The package directories (relative to the Makefile, `./` and `/...` trimmed) that the `go
-/// build` and `go install` commands of `target`'s recipe build, following the rules it depends
-/// on two levels down.
+/// build` and `go install` commands `make target` runs build (see [`recipes_run`]).
 pub fn built_packages(makefile: &str, target: &str) -> Vec<String> {
-    let rules = rules(makefile);
     let mut out: Vec<String> = Vec::new();
-    let mut next: Vec<(String, usize)> = vec![(target.to_string(), 0)];
-    let mut seen: Vec<String> = Vec::new();
-    while let Some((name, depth)) = next.pop() {
-        if seen.contains(&name) {
-            continue;
-        }
-        seen.push(name.clone());
-        let Some((prerequisites, recipe)) = rules.iter().find(|(t, _, _)| *t == name).map(|(_, p, r)| (p, r)) else {
-            continue;
-        };
-        for line in recipe {
-            for package in go_build_packages(line) {
-                if !out.contains(&package) {
-                    out.push(package);
-                }
-            }
-        }
-        if depth < 2 {
-            next.extend(prerequisites.iter().map(|p| (p.clone(), depth + 1)));
+    for package in recipes_run(makefile, target).1.iter().flat_map(|line| go_build_packages(line)) {
+        if !out.contains(&package) {
+            out.push(package);
         }
     }
     out
