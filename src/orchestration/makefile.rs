@@ -242,10 +242,12 @@ pub fn variables_spelled(text: &str) -> String {
 }
 
 /// The variables the Makefile or script sets (`NAME ?= value`, `:=`, `::=`, `=`,
-/// `export NAME = value`; the last one wins), by name.
+/// `export NAME = value`, also indented inside a conditional, `ifndef NAME`; the last one wins),
+/// by name.
 fn variables(text: &str) -> HashMap<&str, &str> {
     let mut variables = HashMap::new();
     for line in text.lines().filter(|l| !l.starts_with('\t')) {
+        let line = line.trim_start();
         let line = line.strip_prefix("export ").unwrap_or(line);
         let Some((name, value)) = line.split_once('=') else { continue };
         let name = name.trim_end().trim_end_matches([':', '?']).trim_end();
@@ -419,6 +421,10 @@ mod tests {
         // A value of several words is not spliced in: the context stays `api`.
         assert_eq!(repo.image_names(Path::new("api/Dockerfile")), ["api"]);
         assert!(repo.image_names(Path::new("web/Dockerfile")).iter().all(|name| !name.contains('$')));
+        // A default set inside a conditional, indented.
+        let conditional = "ifndef CONTROLLER_REPO\n  CONTROLLER_REPO=docker.io/acme/relay-controller\nendif\nimage:\n\tdocker build -t ${CONTROLLER_REPO}:v1 -f build/Dockerfile.controller .\n";
+        repo.read_build_commands(Path::new("Makefile"), conditional);
+        assert_eq!(repo.image_names(Path::new("build/Dockerfile.controller")), ["relay-controller"]);
     }
 
     #[test]
