@@ -210,6 +210,9 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
             stage.from.image
         );
     }
+    if let Some(why) = name.and_then(|n| downloaded(facts, stage, n)) {
+        return why;
+    }
     if copies_context && facts.source.available && !other_language {
         if let Some(why) = no_go_program(facts, stage) {
             return why;
@@ -264,6 +267,31 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
         ),
         _ => "not a Go build: no golang base image and no go build or go install".into(),
     }
+}
+
+/// Why the program `name` the stage starts is no Go build of the repository, when a stage it
+/// copies the program from downloads it (`curl -LO https://dl.k8s.io/…/kubectl`, or an archive
+/// named for it): a released binary of another project, fetched as its maintainers publish it.
+fn downloaded(facts: &facts::Facts<'_>, stage: &model::Stage, name: &str) -> Option<String> {
+    let from = stage.instructions.iter().find_map(|i| match &i.body {
+        model::Body::Copy(c) if c.sources.iter().any(|s| s.rsplit('/').next() == Some(name)) => c.from.as_deref(),
+        _ => None,
+    })?;
+    let source = facts.df.stage_named(from)?;
+    let fetches = |i: &model::Instruction| {
+        let text = &facts.text[i.span.clone()];
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let fetch = words.iter().any(|w| matches!(*w, "curl" | "wget"));
+        // The binary itself, or an archive named for it (`helm-v3.19.0-linux-amd64.tar.gz`).
+        fetch
+            && words.iter().any(|w| w.starts_with("http") && w.rsplit('/').next().is_some_and(|f| f.starts_with(name)))
+    };
+    let run = source.instructions.iter().find(|i| matches!(i.body, model::Body::Run { .. }) && fetches(i))?;
+    Some(format!(
+        "not a Go build of this repository: it runs {name}, which stage {} downloads (line {}), another project's released binary",
+        source.reference(),
+        run.line
+    ))
 }
 
 /// Interpreters whose program a stage that starts one runs (`python3 mnist.py`): another
