@@ -22,9 +22,8 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
     // Another module's tool at a version (delve in a debug stage) holds none of this module's
     // code: it places nothing, where the file builds a package of its own too.
     let builds: Vec<_> = facts.builds().collect();
-    let own = |c: &&super::gobuild::GoCommand| !c.installs_remote_only();
-    let builds = builds.iter().filter(|(_, c)| !builds.iter().any(|(_, c)| own(c)) || own(c));
-    for (run, command) in builds {
+    let builds_own = builds.iter().any(|(_, c)| !c.installs_remote_only());
+    for (run, command) in builds.into_iter().filter(|(_, c)| !builds_own || !c.installs_remote_only()) {
         let stage = &df.stages[run.stage];
         // Where the step mounts the whole context (`RUN --mount=type=bind,target=.`), else where
         // the stage copied it (`COPY . .` in /src), or its parts each to the same place (`COPY
