@@ -239,6 +239,8 @@ pub struct Repository {
     job_containers: Vec<(String, String)>,
     /// The images skaffold artifacts build, as their manifests name them (`capch-controller`).
     skaffold_images: Vec<String>,
+    /// The images a Tiltfile builds as root from a Dockerfile it writes itself, each with where.
+    development_root_images: Vec<(String, String)>,
 }
 
 impl Repository {

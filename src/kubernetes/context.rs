@@ -53,6 +53,9 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
+    /// The images a Tiltfile builds as root for its development cluster, by image name, with the
+    /// call that builds them: Tilt runs the manifests with them, where `runAsNonRoot` stops pods.
+    pub development_root_images: std::collections::BTreeMap<String, String>,
     /// The flag or variable (`-port`, `PORT`) that moves the program of such an image off the
     /// port below 1024 that keeps it on root, by image name: a container that sets it to 1024 or
     /// more does not keep root for it.

@@ -10,6 +10,13 @@ use super::{Build, Command, Repository, image_name, normalise};
 const BUILD_CALLS: &[&str] = &["docker_build", "docker_build_with_restart"];
 
 impl Repository {
+    /// The images a Tiltfile builds as root from a Dockerfile it writes itself
+    /// (`dockerfile_contents=`), by image name, each with the call that builds it: Tilt runs the
+    /// repository's manifests with them in its development cluster.
+    pub fn development_root_images(&self) -> &[(String, String)] {
+        &self.development_root_images
+    }
+
     /// Reads a Tiltfile at `path` (relative to the repository root): each image build, with
     /// the Dockerfile it builds (`dockerfile=`, relative to the Tiltfile, else `Dockerfile` in the
     /// build context) and the entrypoint it runs the image with.
@@ -19,17 +26,29 @@ impl Repository {
             let (positional, named) = arguments(&call.arguments);
             // An image named by an expression (`registry + "/" + name`) still builds its
             // Dockerfile; only its name is not known.
-            let Some(image) = positional.first().map(|a| string(a).unwrap_or_default()) else { continue };
+            let reference = positional.first().or(named.iter().find(|(k, _)| k == "ref").map(|(_, v)| v));
+            let Some(image) = reference.map(|a| string(a).unwrap_or_default()) else { continue };
+            let before = text.get(..call.at).unwrap_or(text);
+            // A Dockerfile the Tiltfile writes itself (`dockerfile_contents=`) is no file to
+            // harden; what counts is the user it gives the image Tilt runs the manifests with.
+            if let Some(contents) = named.iter().find(|(k, _)| k == "dockerfile_contents").map(|(_, v)| v) {
+                let dockerfile = string(contents).or_else(|| assigned_block(before, contents));
+                if let Some(name) = dockerfile.filter(|d| runs_as_root(d)).and(Some(image)).filter(|i| !i.is_empty()) {
+                    let line = before.matches('\n').count() + 1;
+                    let origin = format!("{}:{line} ({} {name})", path.display(), call.function);
+                    self.development_root_images.push((image_name(&name), origin));
+                }
+                continue;
+            }
             let value =
                 |key: &str, at: usize| named.iter().find(|(k, _)| k == key).map(|(_, v)| v).or(positional.get(at));
             let context = value("context", 1).and_then(|v| string(v)).unwrap_or_else(|| ".".into());
             // A name the Tiltfile assigns first (`dockerfile = 'tilt.dockerfile'`) is its value.
             let named_file = named.iter().find(|(k, _)| k == "dockerfile").map(|(_, v)| v);
-            let dockerfile =
-                match named_file.and_then(|v| string(v).or_else(|| assigned(text.get(..call.at).unwrap_or(text), v))) {
-                    Some(file) => dir.join(file),
-                    None => dir.join(&context).join("Dockerfile"),
-                };
+            let dockerfile = match named_file.and_then(|v| string(v).or_else(|| assigned(before, v))) {
+                Some(file) => dir.join(file),
+                None => dir.join(&context).join("Dockerfile"),
+            };
             let origin = format!("{} ({} {image}", path.display(), call.function).trim_end().to_string() + ")";
             let live_update = named.iter().any(|(k, _)| k == "live_update");
             // A Dockerfile named for Tilt (`Dockerfile.audit-scanner.tilt`) is there for it alone.
@@ -162,6 +181,33 @@ fn assigned(before: &str, name: &str) -> Option<String> {
     before.lines().rev().filter(top_level).find_map(value).or_else(|| before.lines().find_map(value))
 }
 
+/// The triple-quoted string the Tiltfile's code before a call (`before`) last assigns to the
+/// variable `name` (`tilt_dockerfile_header = """` … `"""`).
+fn assigned_block(before: &str, name: &str) -> Option<String> {
+    let mut found = None;
+    let mut offset = 0;
+    for line in before.split_inclusive('\n') {
+        let right = line.split_once('=').filter(|(left, _)| left.trim() == name.trim()).map(|(_, r)| r.trim_start());
+        if let Some(right) = right
+            && let Some(quote) = [r#"""""#, "'''"].into_iter().find(|q| right.starts_with(q))
+        {
+            let body = &before[offset + line.len() - right.len() + quote.len()..];
+            found = body.find(quote).map(|end| body[..end].to_string());
+        }
+        offset += line.len();
+    }
+    found
+}
+
+/// True when a Dockerfile's text runs its image as root: its last `USER` is root, or it has none.
+fn runs_as_root(dockerfile: &str) -> bool {
+    let users = dockerfile.lines().filter_map(|l| {
+        let (keyword, user) = l.trim().split_once(char::is_whitespace)?;
+        keyword.eq_ignore_ascii_case("USER").then(|| user.trim().split(':').next().unwrap_or_default().to_string())
+    });
+    users.last().is_none_or(|u| u == "root" || u == "0")
+}
+
 /// A string literal's value (`'argocd-ui'`, `"."`); `None` for any other expression.
 fn string(value: &str) -> Option<String> {
     let value = value.trim();
@@ -214,6 +260,40 @@ mod tests {
             [(Path::new("Dockerfile"), &[][..])],
             "an image from a variable still builds; a custom build none"
         );
+    }
+
+    #[test]
+    fn a_dockerfile_the_tiltfile_writes_as_root_names_its_image() {
+        let text = r#"header = """
+FROM gcr.io/distroless/base:debug
+COPY manager .
+"""
+nonroot = '''
+FROM gcr.io/distroless/static
+USER 65532:65532
+'''
+def build():
+    docker_build_with_restart(
+        ref='ghcr.io/acme/manager',
+        context='.tiltbuild',
+        dockerfile_contents=header,
+    )
+    docker_build(ref='ghcr.io/acme/agent', context='.', dockerfile_contents=nonroot)
+    docker_build('ghcr.io/acme/probe', '.', dockerfile_contents='FROM alpine')
+"#;
+        let mut repo = Repository::default();
+        repo.read_tiltfile(Path::new("dev/Tiltfile"), text);
+        let images: Vec<(&str, &str)> =
+            repo.development_root_images().iter().map(|(i, o)| (i.as_str(), o.as_str())).collect();
+        assert_eq!(
+            images,
+            [
+                ("manager", "dev/Tiltfile:10 (docker_build_with_restart ghcr.io/acme/manager)"),
+                ("probe", "dev/Tiltfile:16 (docker_build ghcr.io/acme/probe)")
+            ],
+            "the agent's Dockerfile sets a user"
+        );
+        assert!(repo.builds.is_empty(), "no Dockerfile of the repository is built");
     }
 
     #[test]

@@ -85,6 +85,7 @@ pub(super) fn manifest_context(
         unowned_claims: facts.storage.unowned_claims(),
         unowned_classes: facts.storage.unowned_classes().clone(),
         images_read: true,
+        development_root_images: facts.orchestration.development_root_images().iter().cloned().collect(),
         ..Default::default()
     };
     // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.
@@ -150,9 +151,7 @@ pub(super) fn manifest_context(
     }
     let ko_images = facts.orchestration.ko_images();
     if let Some(user) = facts.orchestration.ko_user() {
-        for name in &ko_images {
-            context.image_users.entry(name.clone()).or_insert_with(|| user.clone());
-        }
+        ko_images.iter().for_each(|name| _ = context.image_users.entry(name.clone()).or_insert_with(|| user.clone()));
         context.ko_user = Some(user.clone());
     }
     context.images_built.extend(ko_images);
