@@ -133,7 +133,7 @@ fn ci_system(path: &Path, name: &str) -> Option<&'static str> {
 pub(super) const HELM_CHART: &str = "a Helm chart: harden does not edit charts, whose pod and container securityContext come from its values.yaml and templates";
 
 /// Why a Helm chart's templates are passed over where harden hardens its `values.yaml`.
-pub(super) const HELM_TEMPLATES: &str = "a Helm chart's templates: harden edits no template; it hardens the securityContext they take from the chart's values.yaml";
+pub(super) const HELM_TEMPLATES: &str = "a Helm chart's templates: harden edits no template; it reports what they render under the chart's values.yaml, and changes only the securityContexts they take from it";
 
 /// Why an umbrella chart (no `templates/` of its own) is passed over: its workloads are its
 /// dependencies'.

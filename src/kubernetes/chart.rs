@@ -189,13 +189,16 @@ pub fn harden(
             }
             findings.push(Finding::new(&rules::CHART_TEMPLATE, line, format!("{}: {why}", p.who)));
         }
-        for mut f in p.findings {
+        let written: Vec<Option<usize>> = p.findings.iter().map(|f| p.template_line(f.line)).collect();
+        for (mut f, written) in p.findings.into_iter().zip(written) {
             let own = p.lines.iter().find(|(rendered, _)| *rendered == f.line).and_then(|(_, s)| line_of(s));
+            // What values.yaml has no entry for is told at the template's line that sets it.
+            let at = written.filter(|_| own.is_none() && !f.fixed).map(|t| format!(":{t}")).unwrap_or_default();
             f.line = own.unwrap_or(line);
             if !fixed {
                 not_fixed(&mut f);
             }
-            f.message = format!("{}: {}", p.who, f.message.replace(helm::UNKNOWN, "*"));
+            f.message = format!("{}{at}: {}", p.who, f.message.replace(helm::UNKNOWN, "*"));
             findings.push(f);
         }
         for (source, inside, op) in p.changes.unwrap_or_default() {

@@ -39,6 +39,24 @@ pub(super) struct Planned {
     /// The rendered line of the workload and of each container, with the values path of its
     /// security context, so that a finding points at the entry it is about.
     pub(super) lines: Vec<(usize, Vec<String>)>,
+    /// The rendered line of each finding that the template writes as it is, with its line in
+    /// the template: where a finding values.yaml has no entry for is set.
+    pub(super) written: Vec<(usize, usize)>,
+}
+
+impl Planned {
+    /// The template's line for the finding at the rendered line `rendered`, when the template
+    /// writes that line as it is (`hostNetwork: true`, `privileged: true`).
+    pub(super) fn template_line(&self, rendered: usize) -> Option<usize> {
+        self.written.iter().find(|(r, _)| *r == rendered).map(|(_, t)| *t)
+    }
+}
+
+/// Each line of `rendered` (1-based) that is a line of `template` as written, with that line.
+fn written_lines(template: &str, rendered: &str) -> BTreeMap<usize, usize> {
+    let diff = similar::TextDiff::from_lines(template, rendered);
+    let equal = diff.ops().iter().filter(|op| op.tag() == similar::DiffTag::Equal);
+    equal.flat_map(|op| op.old_range().zip(op.new_range())).map(|(t, r)| (r + 1, t + 1)).collect()
 }
 /// The workloads of one template (`template`, rendered as `rendered`), each analysed, its changes
 /// moved to `values.yaml`; `chart` holds every template of the chart (path and text), where the
@@ -56,6 +74,7 @@ pub(super) fn plan_template(
     let nodes = super::super::align(&docs, tree::documents(text)?);
     let lines = LineIndex::new(text);
     let supplied = supplies_containers(template);
+    let template_lines = written_lines(template, text);
     let mut planned = Vec::new();
     for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
         let Some(node) = node else { continue };
@@ -222,7 +241,8 @@ pub(super) fn plan_template(
         if let Some(why) = changes.as_ref().ok().and_then(fallback_taken) {
             changes = Err(why);
         }
-        planned.push(Planned { who, id: workload.id(), findings, changes, sources, pod_source: pod, lines });
+        let written = findings.iter().filter_map(|f| Some((f.line, *template_lines.get(&f.line)?))).collect();
+        planned.push(Planned { who, id: workload.id(), findings, changes, sources, pod_source: pod, lines, written });
     }
     // A workload whose pod spec a helper writes (`{{- include "capsule.pod" . | nindent 6 }}`)
     // is not checked: said, not passed over in silence.
@@ -251,6 +271,7 @@ pub(super) fn plan_template(
             sources: Vec::new(),
             pod_source: None,
             lines: Vec::new(),
+            written: Vec::new(),
         });
     }
     Ok(planned)
