@@ -75,6 +75,7 @@ pub(super) fn plan_template(
     let lines = LineIndex::new(text);
     let supplied = supplies_containers(template);
     let template_lines = written_lines(template, text);
+    let ranged = ranged_containers(template);
     let mut planned = Vec::new();
     for (i, (value, node)) in docs.iter().zip(&nodes).enumerate() {
         let Some(node) = node else { continue };
@@ -234,6 +235,16 @@ pub(super) fn plan_template(
             findings = Vec::new();
             changes = Err(why);
         }
+        // Containers a `range` makes are not rendered: what harden would say or set of the pod
+        // would not have seen them (a privileged node plugin per protocol).
+        if let Some(line) = ranged {
+            let why = format!(
+                "the template makes containers of {} in a `range` over values (line {line}), which harden does not render, so they are not checked",
+                workload.id()
+            );
+            findings = Vec::new();
+            changes = Err(why);
+        }
         // A value that would take the template's own securityContext from every user stays empty.
         let fallback_taken = |moved: &Vec<Moved>| {
             moved.iter().find_map(|(entry, ..)| super::fallback::replaced_fallback(template, entry))
@@ -294,6 +305,29 @@ fn supplies_containers(template: &str) -> bool {
         let last = path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
         last.ends_with("containers") || last.starts_with("sidecar")
     })
+}
+
+/// The line of a `range` whose body names a container's image (`{{- range .Values.protocols }}`
+/// over `- name:` … `image:`), when the template has one: containers harden does not render.
+fn ranged_containers(template: &str) -> Option<usize> {
+    let mut open: Vec<Option<usize>> = Vec::new();
+    for (i, line) in template.lines().enumerate() {
+        for (at, _) in line.match_indices("{{") {
+            let action = line[at + 2..].trim_start_matches('-').trim_start();
+            let word = action.split(|c: char| !c.is_alphanumeric()).next().unwrap_or_default();
+            match word {
+                "range" => open.push(Some(i + 1)),
+                "if" | "with" | "define" | "block" => open.push(None),
+                "end" => _ = open.pop(),
+                _ => {}
+            }
+        }
+        let image = line.trim_start().trim_start_matches("- ").starts_with("image:");
+        if let Some(at) = open.iter().flatten().next().filter(|_| image) {
+            return Some(*at);
+        }
+    }
+    None
 }
 
 /// What a change outside the security contexts adds, as a reviewer would name it.
