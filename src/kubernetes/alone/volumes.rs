@@ -81,9 +81,9 @@ fn share_containers(
 
 /// The containers (not left alone already, choosing no user) that share a socket directory (a
 /// volume named or mounted for sockets: `socket-dir`, `/csi`, `/var/run/sock`) with a container
-/// left alone that chooses no user either, and so may run as root: a socket that container makes
+/// left alone that chooses no user either, and so may run as root: a socket either of them makes
 /// there is its user's (mode 755 under the usual umask), and a process of another user may not
-/// connect to it (a CSI sidecar beside its driver). Each is reported and left alone.
+/// connect to it (a CSI driver's endpoint, and its sidecar). Each is reported and left alone.
 pub(in crate::kubernetes) fn socket_sharing_containers(
     workload: &Workload<'_>,
     alone: &[String],
@@ -111,7 +111,7 @@ pub(in crate::kubernetes) fn socket_sharing_containers(
         Some((
             &rules::SHARED_VOLUME,
             format!(
-                "{} shares the socket volume {volume} with container {other}, which harden leaves running as its image's user (root, or not known): a socket that container makes there is its user's, which another user may not connect to, so the container is left alone (run both as one user, or have the socket made for a group both share)",
+                "{} shares the socket volume {volume} with container {other}, which harden leaves running as its image's user (root, or not known): whichever of the two makes a socket there (a CSI driver its endpoint, for the sidecar to connect to), the socket is its user's, and the other, as another user, may not connect to it, so the container is left alone (run both as one user, or have the socket made for a group both share)",
                 c.who(workload)
             ),
         ))
