@@ -127,14 +127,45 @@ impl Facts<'_> {
         }
         // Another module's tool at a version (`go install …/controller-gen@v0.17.0`), put
         // where no copy is told: a tool of the build, outside the image the final stage makes.
-        let Some(output) = self.output_of(run, cmd) else { return !cmd.installs_remote_only() };
+        match self.copying_stages(run, cmd) {
+            Some(stages) => !stages.is_empty(),
+            None => !cmd.installs_remote_only(),
+        }
+    }
+
+    /// True when what a build command makes may reach the final image: false when every stage
+    /// that copies it is an image of its own that no other stage takes from (an `init` target
+    /// that installs a host's helper beside the final stage's program).
+    pub fn reaches_final(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {
+        if run.stage == self.runtime || self.stage_chain_holds(run.stage) {
+            return true;
+        }
+        let taken_from = |index: usize| {
+            self.df.stages.iter().any(|s| {
+                self.parent_stage(s).is_some_and(|p| p.index == index)
+                    || s.instructions.iter().any(|i| match &i.body {
+                        Body::Copy(Copy { from: Some(from), .. }) => {
+                            self.df.stage_named(from).is_some_and(|f| f.index == index)
+                        }
+                        _ => false,
+                    })
+            })
+        };
+        let copying = self.copying_stages(run, cmd).unwrap_or_default();
+        copying.is_empty() || copying.iter().any(|&s| self.stage_chain_holds(s) || taken_from(s))
+    }
+
+    /// The stages that copy what a build command makes from the stage that builds it; `None`
+    /// when where it writes is not known.
+    fn copying_stages(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> Option<Vec<usize>> {
+        let output = self.output_of(run, cmd)?;
         let stage = &self.df.stages[run.stage];
         let held = self.staged_copies(stage, output.path().trim_end_matches('/'));
         // A build into a directory (`-o /app/out/`) writes the file a copy names in it.
         let into_dir = matches!(output, super::output::Output::Dir(_));
         // Any stage that copies it, or a directory holding it, from the stage that builds it (a
         // stage in between may hand it on: counting it keeps the flags where they may matter).
-        self.df.stages.iter().flat_map(|s| &s.instructions).any(|inst| match &inst.body {
+        let copies = |inst: &super::model::Instruction| match &inst.body {
             Body::Copy(copy) => {
                 copy.from.as_deref().and_then(|f| self.df.stage_named(f)).is_some_and(|s| s.index == stage.index)
                     && copy.sources.iter().any(|src| {
@@ -160,7 +191,9 @@ impl Facts<'_> {
                     })
             }
             _ => false,
-        })
+        };
+        let copying = self.df.stages.iter().filter(|s| s.instructions.iter().any(copies));
+        Some(copying.map(|s| s.index).collect())
     }
 
     /// Where a stage holds what it built at `built`: there, and where a later `cp` or `mv` of it

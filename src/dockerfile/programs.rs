@@ -23,7 +23,11 @@ pub fn program_dirs(text: &str, module: Option<&str>, args: &[(String, String)])
     // code: it places nothing, where the file builds a package of its own too.
     let builds: Vec<_> = facts.builds().collect();
     let builds_own = builds.iter().any(|(_, c)| !c.installs_remote_only());
-    for (run, command) in builds.into_iter().filter(|(_, c)| !builds_own || !c.installs_remote_only()) {
+    // A program only an image of its own ships (an `init` target's host helper) is not the final
+    // image's, where another build is.
+    let reaching = builds.iter().any(|(r, c)| facts.reaches_final(r, c));
+    let builds = builds.into_iter().filter(|(r, c)| !reaching || facts.reaches_final(r, c));
+    for (run, command) in builds.filter(|(_, c)| !builds_own || !c.installs_remote_only()) {
         let stage = &df.stages[run.stage];
         // Where the step mounts the whole context (`RUN --mount=type=bind,target=.`), else where
         // the stage copied it (`COPY . .` in /src), or its parts each to the same place (`COPY
