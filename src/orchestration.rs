@@ -33,7 +33,7 @@ mod yaml;
 pub use bake::BAKE_FILES;
 pub use cloudbuild::is_cloudbuild;
 pub use compose::is_compose_name;
-pub use goreleaser::{GORELEASER_DIR, is_goreleaser_name};
+pub use goreleaser::{GORELEASER_DIR, Released, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::{SetImage, variables_spelled};
 pub use reference::{holds_no_repository, image_name, image_namespace, linuxserver_image, without_tag};
@@ -53,6 +53,9 @@ pub struct Orchestration {
     pub checks: Vec<Command>,
     /// Build arguments given to its build, with where they are written.
     pub build_args: Vec<BuildArg>,
+    /// Build arguments whose value, literal or not, passes `-s -w` to the linker
+    /// (`ldflags="$(LDFLAGS) -s -w"`), with where: a build taking its `-ldflags` from one strips.
+    pub stripping_args: Vec<BuildArg>,
     /// Where it is built without BuildKit (skaffold's default Docker builder, kaniko), so a
     /// `RUN --mount` would fail there.
     pub without_buildkit: Option<String>,
@@ -88,18 +91,6 @@ pub struct Orchestration {
     /// Set (to where) when CI jobs run in its image as their container (a workflow job's
     /// `container: acme/builder`): a build environment, not a service.
     pub job_container: Option<String>,
-}
-
-/// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Released {
-    /// Where: `.goreleaser.yml, dockers`.
-    pub origin: String,
-    /// Whether the binaries link C: `Some(true)` when a build it packs sets `CGO_ENABLED=1`,
-    /// `None` when no build says.
-    pub cgo: Option<bool>,
-    /// True when every cgo build it packs links statically (`-extldflags=-static`).
-    pub static_cgo: bool,
 }
 
 impl Orchestration {
@@ -169,6 +160,7 @@ struct Build {
     /// The names its image is given (without registry, tag or digest).
     images: Vec<String>,
     args: Vec<BuildArg>,
+    stripping_args: Vec<BuildArg>,
     commands: Vec<Command>,
     /// Commands run inside its containers to check them (a Compose `healthcheck`).
     checks: Vec<Command>,
@@ -400,6 +392,7 @@ impl Repository {
             out.checks.extend(build.checks.iter().cloned());
             out.root_needs.extend(build.root_needs.iter().cloned());
             out.build_args.extend(build.args.iter().cloned());
+            out.stripping_args.extend(build.stripping_args.iter().cloned());
             out.without_buildkit = out.without_buildkit.take().or_else(|| build.without_buildkit.clone());
             out.platforms.extend(build.platforms.iter().cloned());
             out.targets.extend(build.target.iter().filter(|t| !out.targets.contains(t)).cloned().collect::<Vec<_>>());

@@ -152,7 +152,7 @@ fn build_findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
                 severity: crate::rules::Severity::Info,
                 ..Finding::new(&rules::NOT_STRIPPED, line, message)
             });
-        } else if !stripped && !cmd.links_nothing() {
+        } else if !stripped && !cmd.links_nothing() && !strip::stripped_where_built(facts, from_variable.as_deref()) {
             let message = strip::not_stripped(facts, stage, from_variable.as_deref());
             out.push(Finding::new(&rules::NOT_STRIPPED, line, message));
         }

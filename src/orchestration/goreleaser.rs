@@ -6,7 +6,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
-use super::{Build, Released, Repository, image_name, normalise};
+use super::{Build, Repository, image_name, normalise};
 
 /// True for the names GoReleaser reads its configuration from (`.goreleaser.yml`,
 /// `goreleaser.yaml`, `.goreleaser.pro.yml`…).
@@ -89,6 +89,18 @@ impl Repository {
     pub fn released_programs(&self) -> &[(String, std::path::PathBuf)] {
         &self.released_programs
     }
+}
+
+/// How GoReleaser builds an image: `docker build` around the Go binaries its `builds` made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    /// Where: `.goreleaser.yml, dockers`.
+    pub origin: String,
+    /// Whether the binaries link C: `Some(true)` when a build it packs sets `CGO_ENABLED=1`,
+    /// `None` when no build says.
+    pub cgo: Option<bool>,
+    /// True when every cgo build it packs links statically (`-extldflags=-static`).
+    pub static_cgo: bool,
 }
 
 impl Released {

@@ -78,9 +78,7 @@ impl Repository {
                 continue;
             }
             let Some(at) = build_at(&line) else { continue };
-            let rest = &line[at..];
-            let command = rest.split([';', '|']).next().unwrap_or(rest).split("&&").next().unwrap_or(rest);
-            let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+            let words: Vec<&str> = command_words(&line[at..]).into_iter().skip(1).collect();
             // A build after `cd dir &&` runs there; one after `cd "$${TMP}"` is not followed.
             let Some(dir) = here.as_deref() else { continue };
             let dir = match cd_before(&line[..at]) {
@@ -168,10 +166,45 @@ fn closing_dropped(word: &str) -> &str {
     word
 }
 
+/// The words of the command `text` starts with, up to a `;`, `|` or `&&` that ends it: split at
+/// spaces outside quotes and `$(…)` (`ldflags="$(LDFLAGS) -s -w"` is one word, and a `;` inside
+/// a `$(shell …)` a variable held ends nothing).
+fn command_words(text: &str) -> Vec<&str> {
+    let (mut words, mut start, mut depth, mut quote) = (Vec::new(), None, 0usize, None);
+    let mut end = text.len();
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, ';' | '|') if depth == 0 => end = i,
+            (None, '&') if depth == 0 && text[i..].starts_with("&&") => end = i,
+            _ => {}
+        }
+        if end < text.len() {
+            break;
+        }
+        let space = c.is_whitespace() && quote.is_none() && depth == 0;
+        match (space, start) {
+            (true, Some(at)) => {
+                words.push(&text[at..i]);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    words.extend(start.map(|at| &text[at..end]));
+    words
+}
+
 /// The build one `docker build` command's words (after `build`) describe; `None` when its
 /// Dockerfile or context is not literal, or it names no image and gives no build argument.
 pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
     let (mut images, mut file, mut target, mut context, mut args) = (Vec::new(), None, None, None, Vec::new());
+    let mut stripping_args = Vec::new();
     let mut words = words.iter();
     while let Some(word) = words.next() {
         let (flag, inline) = match word.split_once('=') {
@@ -183,7 +216,11 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
             "-t" | "--tag" => images.extend(value().map(literal_names).unwrap_or_default()),
             "-f" | "--file" => file = value(),
             "--target" => target = value(),
-            "--build-arg" => args.extend(value().and_then(|arg| literal_arg(arg, by))),
+            "--build-arg" => {
+                let arg = value();
+                args.extend(arg.and_then(|arg| literal_arg(arg, by)));
+                stripping_args.extend(arg.and_then(|arg| stripping_arg(arg, by)));
+            }
             f if VALUE_FLAGS.contains(&f) => {
                 value();
             }
@@ -196,7 +233,7 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
     let relative = file.map_or_else(|| Path::new(context).join("Dockerfile"), |f| Path::new(f).to_path_buf());
     // A build whose tags are not literal (`$(IMAGE)-$(ARCH)` of a `$(shell …)`) still gives its
     // Dockerfile its arguments.
-    let unnamed = images.is_empty() && args.is_empty();
+    let unnamed = images.is_empty() && args.is_empty() && stripping_args.is_empty();
     if unnamed || context.contains('$') || file.is_some_and(|f| f.contains('$')) || relative.is_absolute() {
         return None;
     }
@@ -206,6 +243,7 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
         images,
         target: target.filter(|t| !t.contains('$')).map(str::to_string),
         args,
+        stripping_args,
         ..Build::default()
     })
 }
@@ -224,6 +262,19 @@ fn literal_arg(word: &str, by: &Path) -> Option<BuildArg> {
     (!name.is_empty() && literal(name) && literal(&value)).then(|| BuildArg {
         name: name.to_string(),
         value,
+        origin: by.display().to_string(),
+    })
+}
+
+/// The build argument a `--build-arg` word gives when its value, literal or not, passes `-s`
+/// and `-w` (`ldflags="$(LDFLAGS) -s -w"`): a linker's flags that strip, as written.
+fn stripping_arg(word: &str, by: &Path) -> Option<BuildArg> {
+    let (name, value) = word.trim_matches('"').split_once('=')?;
+    let value = value.trim_matches('"');
+    let flags: Vec<&str> = value.split_whitespace().collect();
+    (flags.contains(&"-s") && flags.contains(&"-w")).then(|| BuildArg {
+        name: name.to_string(),
+        value: value.to_string(),
         origin: by.display().to_string(),
     })
 }
@@ -360,6 +411,17 @@ mod tests {
             ]
         );
         assert_eq!(repo.image_names(Path::new("Dockerfile")), ["rollouts-cli", "worker"]);
+    }
+
+    #[test]
+    fn a_build_argument_that_passes_s_and_w_strips() {
+        // cluster-api-provider-openstack's: the release build strips, the debug build does not.
+        let makefile = "LDFLAGS = $(shell source ./hack/version.sh; version::ldflags)\ndocker-build:\n\tdocker build -f Dockerfile --build-arg GO_VERSION=$(GO_VERSION) \\\n\t--build-arg ldflags=\"$(LDFLAGS) -s -w\" . -t $(CONTROLLER_IMG_TAG)\ndocker-build-debug:\n\tdocker build -f Dockerfile --build-arg ldflags=\"$(LDFLAGS)\" . -t $(CONTROLLER_IMG_TAG)\n";
+        let mut repo = Repository::default();
+        repo.read_build_commands(Path::new("Makefile"), makefile);
+        let stripping = repo.for_dockerfile(Path::new("Dockerfile")).stripping_args;
+        let given: Vec<(&str, &str)> = stripping.iter().map(|a| (a.name.as_str(), a.value.as_str())).collect();
+        assert_eq!(given, [("ldflags", "$(LDFLAGS) -s -w")]);
     }
 
     #[test]

@@ -33,3 +33,10 @@ pub fn not_stripped(facts: &Facts<'_>, stage: &Stage, from_variable: Option<&str
         None => "the Go build does not strip symbols (-ldflags=\"-s -w\")".to_string(),
     }
 }
+
+/// True when the variable `from_variable` a build's `-ldflags` take is a build argument that a
+/// build file passes with `-s -w` (`--build-arg ldflags="$(LDFLAGS) -s -w"`): the image it
+/// builds is stripped, and a debug build that passes it without them does so on purpose.
+pub fn stripped_where_built(facts: &Facts<'_>, from_variable: Option<&str>) -> bool {
+    from_variable.is_some_and(|name| facts.source.orchestration.stripping_args.iter().any(|a| a.name == name))
+}
