@@ -17,7 +17,7 @@ mod read;
 use action::action_dockerfile;
 pub use ignored::{DEFAULT_IGNORED, is_ignored_dir, is_test_helper_package, is_test_name, under_ignored_dir};
 use names::{dockerfile_skip_reason, generated_dir_reason, released_version_reason, yaml_skip_reason};
-pub use names::{dockerfile_variant, in_docs, is_chart_values, is_dockerfile_name, is_yaml_name};
+pub use names::{dockerfile_variant, in_docs, is_chart_values, is_dockerfile_name, is_released_manifest, is_yaml_name};
 pub use read::{MAX_FILE_BYTES, Unread, read_text};
 
 /// The kinds of file harden handles.

@@ -36,7 +36,9 @@ pub use compose::is_compose_name;
 pub use goreleaser::{GORELEASER_DIR, Released, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::{SetImage, variables_spelled};
-pub use reference::{holds_no_repository, image_name, image_namespace, linuxserver_image, without_tag};
+pub use reference::{
+    holds_no_repository, image_name, image_namespace, linuxserver_image, release_version, without_tag,
+};
 pub use skaffold::is_skaffold_name;
 pub use workflows::{is_workflow, runs_on_push, workflow_files};
 
@@ -233,6 +235,8 @@ pub struct Repository {
     skaffold_images: Vec<String>,
     /// The images a Tiltfile builds as root from a Dockerfile it writes itself, each with where.
     development_root_images: Vec<(String, String)>,
+    /// The images released versions' manifests run, by name, as written (`ccm:v0.1.68`).
+    released: Vec<(String, String)>,
 }
 
 impl Repository {

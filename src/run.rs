@@ -236,6 +236,12 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             facts.orchestration.read(&rel(&f.path), &text);
         }
     }
+    // The releases the repository shipped, which a manifest pinning an older one is told apart by.
+    let released =
+        found.iter().chain(&everywhere).filter(|f| f.pass_over.as_ref().is_some_and(discover::is_released_manifest));
+    for text in released.filter_map(|f| discover::read_text(&f.path).ok()) {
+        facts.orchestration.read_release(&text);
+    }
     // Bake files sit at the root of the repository or beside the Dockerfiles they build.
     // (Or the directory above them: `docker/docker-bake.hcl` for `docker/targets/*.Dockerfile`.)
     let beside = |f: &&discover::Found| {

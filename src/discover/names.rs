@@ -240,8 +240,17 @@ pub(super) fn released_version_reason(rel: &Path, text: impl FnOnce() -> String)
     let stem = rel.file_stem()?.to_str()?;
     let version = stem.split(['-', '_']).find(|part| is_version(part) && part.matches('.').count() >= 2)?;
     workload::kinds_written(&text()).any(workload::is_workload_kind).then(|| format!(
-        "a released version's manifest ({version}, as its name says): what that release shipped, kept as it was for those who apply it by name; harden the current manifests"
+        "{RELEASED_VERSION} ({version}, as its name says): what that release shipped, kept as it was for those who apply it by name; harden the current manifests"
     ))
+}
+
+/// What the reason a released version's manifest is passed over starts with.
+const RELEASED_VERSION: &str = "a released version's manifest";
+
+/// True when a file is passed over as a released version's manifest (`releases/v0.1.68.yml`),
+/// whose images name the releases the repository shipped.
+pub fn is_released_manifest(pass_over: &super::PassOver) -> bool {
+    matches!(pass_over, super::PassOver::Skip(why) if why.starts_with(RELEASED_VERSION))
 }
 
 /// Why a manifest in a directory of generated files (`rel`: its path below the walk's `root`)

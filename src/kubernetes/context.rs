@@ -56,6 +56,9 @@ pub struct Context {
     /// The images a Tiltfile builds as root for its development cluster, by image name, with the
     /// call that builds them: Tilt runs the manifests with them, where `runAsNonRoot` stops pods.
     pub development_root_images: std::collections::BTreeMap<String, String>,
+    /// The newest release each image is run at in the repository's manifests, by image name
+    /// (see [`Context::newer_release`]).
+    pub newest_releases: std::collections::BTreeMap<String, String>,
     /// The flag or variable (`-port`, `PORT`) that moves the program of such an image off the
     /// port below 1024 that keeps it on root, by image name: a container that sets it to 1024 or
     /// more does not keep root for it.
@@ -160,6 +163,9 @@ impl Context {
     /// The numeric user of the image a container naming `image` runs, when the repository
     /// builds it (with a Dockerfile, or with ko on a base whose user is known).
     pub fn image_user(&self, image: &str) -> Option<&String> {
+        if self.newer_release(image).is_some() {
+            return None;
+        }
         let by_ko = self.running(image).starts_with("ko://").then_some(self.ko_user.as_ref()).flatten();
         self.image_users.get(&self.image_key(image)).or(by_ko)
     }
@@ -205,7 +211,19 @@ impl Context {
     /// Dockerfile, ko's `ko://` or another build it reads), under the name it runs by.
     pub fn builds(&self, image: &str) -> bool {
         let running = self.running_reference(image);
-        running.starts_with("ko://") || self.images_built.contains(&self.image_key(&running))
+        running.starts_with("ko://")
+            || (self.images_built.contains(&self.image_key(&running)) && self.newer_release(image).is_none())
+    }
+
+    /// The newest release the repository's manifests run the image of a container naming
+    /// `image` at, when `image` pins an older one (`ccm:v0.1.33` in a docs example, beside
+    /// `ccm:v0.1.68`): an older Dockerfile built that image, whose user and writes today's does
+    /// not say.
+    pub fn newer_release(&self, image: &str) -> Option<&String> {
+        let running = self.running_reference(image);
+        let version = crate::orchestration::release_version(&running)?;
+        let newest = self.newest_releases.get(&crate::orchestration::image_name(&running))?;
+        (crate::orchestration::release_version(newest)? > version).then_some(newest)
     }
 
     /// True when an image (`centos/tools`, `ghcr.io/acme/web`) names none of the project's names

@@ -46,8 +46,9 @@ impl Repository {
                 ),
                 None => {
                     if let Some(image) = image {
-                        let path = reference.map(without_tag).unwrap_or_default().to_string();
-                        self.containers.push(Container { image, path, command, checks, root_need });
+                        let reference = reference.unwrap_or_default().to_string();
+                        let path = without_tag(&reference).to_string();
+                        self.containers.push(Container { image, reference, path, command, checks, root_need });
                     }
                     continue;
                 }

@@ -13,6 +13,8 @@ use super::{Command, image_name, without_tag, words};
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
+    /// The reference as written (`ghcr.io/acme/controller:v0.4.0`).
+    pub reference: String,
     /// The image's reference without its tag or digest (`registry.k8s.io/acme/controller`).
     pub path: String,
     pub command: Option<Command>,
@@ -30,6 +32,28 @@ const EXEC_HANDLERS: &[&[&str]] = &[
 ];
 
 impl super::Repository {
+    /// The newest release (`v0.1.68`) each image the manifests run at a plain version is run
+    /// at, by image name: a manifest pinning an older one runs what an older Dockerfile built.
+    pub fn newest_releases(&self) -> std::collections::BTreeMap<String, String> {
+        let mut newest: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        let running = self.containers.iter().map(|c| (&c.image, &c.reference));
+        for (image, reference) in running.chain(self.released.iter().map(|(i, r)| (i, r))) {
+            let Some(version) = super::release_version(reference) else { continue };
+            let newer = newest.get(image).and_then(|r| super::release_version(r)).is_none_or(|n| version > n);
+            if newer {
+                newest.insert(image.clone(), reference.clone());
+            }
+        }
+        newest
+    }
+
+    /// Reads the images a released version's manifest runs (see [`Repository::newest_releases`]).
+    pub fn read_release(&mut self, text: &str) {
+        let mut found = Vec::new();
+        super::documents(text).for_each(|doc| containers(&doc, &mut found, ""));
+        self.released.extend(found.into_iter().map(|c| (c.image, c.reference)));
+    }
+
     /// Reads a Kubernetes manifest's containers. Go template actions in one outside a Helm
     /// chart (whose templates are rendered) are words here: `image: {{.Registry}}/probes:v1`
     /// still names the image, and its volumes still say what it mounts.
@@ -90,6 +114,7 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         let command = Command::from_parts(&origin, c.get("command").and_then(words), args);
                         out.push(Container {
                             image: image_name(image),
+                            reference: image.to_string(),
                             path: without_tag(image).to_string(),
                             command,
                             checks,

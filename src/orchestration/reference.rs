@@ -51,3 +51,26 @@ pub fn image_namespace(reference: &str) -> Option<String> {
 pub fn linuxserver_image(reference: &str) -> bool {
     image_namespace(reference).is_some_and(|n| n == "linuxserver" || n.ends_with("/linuxserver"))
 }
+
+/// The release a reference's tag names, as numbers to compare (`…:v0.1.33` → `[0, 1, 33]`);
+/// `None` for a tag that is no plain version (`latest`, `dev`, `v1.2.0-rc.1`) or no tag.
+pub fn release_version(reference: &str) -> Option<Vec<u64>> {
+    let path = reference.split('@').next().unwrap_or(reference);
+    let tag = path.get(without_tag(path).len() + 1..)?;
+    tag.strip_prefix('v').unwrap_or(tag).split('.').map(|n| n.parse().ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_that_is_a_plain_version_is_a_release() {
+        assert_eq!(release_version("digitalocean/ccm:v0.1.33"), Some(vec![0, 1, 33]));
+        assert_eq!(release_version("localhost:5000/op:1.2@sha256:abc"), Some(vec![1, 2]));
+        assert!(release_version("ghcr.io/acme/op:v0.1.68") > release_version("ghcr.io/acme/op:v0.1.7"));
+        for reference in ["acme/op", "acme/op:latest", "acme/op:v1.2.0-rc.1", "localhost:5000/op"] {
+            assert_eq!(release_version(reference), None, "{reference}");
+        }
+    }
+}

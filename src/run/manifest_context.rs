@@ -86,6 +86,7 @@ pub(super) fn manifest_context(
         unowned_classes: facts.storage.unowned_classes().clone(),
         images_read: true,
         development_root_images: facts.orchestration.development_root_images().iter().cloned().collect(),
+        newest_releases: facts.orchestration.newest_releases(),
         ..Default::default()
     };
     // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.

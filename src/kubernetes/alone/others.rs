@@ -39,8 +39,9 @@ pub(in crate::kubernetes) fn others_images(
         return super::leave_userless(workload, alone, findings, |c| {
             let (_, image) = built_elsewhere(c, context).filter(|(i, _)| names_another_project(i, context))?;
             let message = format!(
-                "{} runs {image}, which harden finds built nowhere in this repository, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone{advice}",
+                "{} runs {image}, {}, and nothing here chooses its user: the user it needs and where it writes are that image's, so the container is left alone{advice}",
                 c.who(workload),
+                origin(c, context)
             );
             Some((&rules::EXAMPLE_OTHER_IMAGE, message))
         });
@@ -49,8 +50,9 @@ pub(in crate::kubernetes) fn others_images(
     for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
         let Some((_, image)) = built_elsewhere(c, context) else { continue };
         let message = format!(
-            "{} runs {image}, which harden finds built nowhere in this repository, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
-            c.who(workload)
+            "{} runs {image}, {}, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
+            c.who(workload),
+            origin(c, context)
         );
         findings.push(Finding::new(&rules::EXAMPLE_OTHER_IMAGE, c.line, message));
         names.push(c.name.clone());
@@ -71,6 +73,18 @@ pub(in crate::kubernetes) fn another_projects_image(
     }
     let (image, named) = built_elsewhere(c, context)?;
     (context.example_dir.is_some() || names_another_project(&image, context)).then_some(named)
+}
+
+/// Where the image a container runs that the repository does not build comes from, as a
+/// message says it: nowhere here, or an older release of one it builds.
+fn origin(c: &Container<'_>, context: &crate::kubernetes::Context) -> String {
+    let newer = c.value.get("image").and_then(Value::as_str).and_then(|i| context.newer_release(i));
+    match newer {
+        Some(newest) => format!(
+            "an older release of an image this repository builds (its manifests run {newest} too), which an older Dockerfile built"
+        ),
+        None => "which harden finds built nowhere in this repository".to_string(),
+    }
 }
 
 /// The image a container runs (as it runs, and as the report names it), when the repository
