@@ -168,7 +168,8 @@ pub(super) fn manifest_context(
     let targets = built.iter().flat_map(|(_, image)| dockerfile::stage_names(&image.text));
     context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
     let mut renamed = facts.renamed_images().map(orchestration::image_name);
-    context.project_names = project_names(repo);
+    let go_mod = std::fs::read_to_string(repo.join("go.mod")).ok();
+    context.project_names = go_mod.map(|text| crate::source::GoMod::parse(&text).project_names()).unwrap_or_default();
     let namespaced = |name: &&String| {
         facts.orchestration.image_paths(name).any(|path| path.contains('/') && !context.foreign_image(path))
     };
@@ -222,20 +223,6 @@ fn home_writers(context: &mut kubernetes::Context, programs: &[String], repo: &P
             context.image_root.entry(program.clone()).or_insert((PathBuf::from(dir), why));
         }
     }
-}
-
-/// The names its `go.mod` gives the repository's module: its host's own label, its owner and its
-/// project (`github.com/acme/fleet` → `acme`, `fleet`; `go.acme.dev/fleet` → `acme`, `fleet`),
-/// lowercase, short and shared ones (`github`, `k8s`) left out.
-fn project_names(repo: &Path) -> Vec<String> {
-    const SHARED: &[&str] =
-        &["github", "gitlab", "bitbucket", "gitee", "codeberg", "googlesource", "golang", "k8s", "sigs"];
-    let Ok(text) = std::fs::read_to_string(repo.join("go.mod")) else { return Vec::new() };
-    let module = crate::source::GoMod::parse(&text).module.to_ascii_lowercase();
-    let mut parts = module.split('/');
-    let host = parts.next().filter(|h| h.contains('.')).into_iter().flat_map(|h| h.rsplit('.').skip(1));
-    let path = parts.filter(|p| !crate::source::is_major_version(p)).take(2);
-    host.chain(path).filter(|n| n.len() > 2 && !SHARED.contains(n)).map(str::to_string).collect()
 }
 
 /// What a Dockerfile of the repository says about the image it builds, for the manifests that

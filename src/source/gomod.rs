@@ -52,6 +52,19 @@ pub struct GoMod {
 }
 
 impl GoMod {
+    /// The names the module's path gives the project: its host's own label, its owner and its
+    /// project (`github.com/acme/fleet` → `acme`, `fleet`; `go.acme.dev/fleet` → `acme`, `fleet`),
+    /// lowercase, short and shared ones (`github`, `k8s`) left out.
+    pub fn project_names(&self) -> Vec<String> {
+        const SHARED: &[&str] =
+            &["github", "gitlab", "bitbucket", "gitee", "codeberg", "googlesource", "golang", "k8s", "sigs"];
+        let module = self.module.to_ascii_lowercase();
+        let mut parts = module.split('/');
+        let host = parts.next().filter(|h| h.contains('.')).into_iter().flat_map(|h| h.rsplit('.').skip(1));
+        let path = parts.filter(|p| !super::is_major_version(p)).take(2);
+        host.chain(path).filter(|n| n.len() > 2 && !SHARED.contains(n)).map(str::to_string).collect()
+    }
+
     /// Parses the text of a `go.mod`.
     pub fn parse(text: &str) -> Self {
         let mut module = GoMod::default();
