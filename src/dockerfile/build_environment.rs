@@ -41,6 +41,14 @@ pub(super) fn build_environment(facts: &facts::Facts<'_>, command: Option<&model
         Some(p) if p.ends_with(".sh") => Some(format!("it starts the script {p}")),
         _ => None,
     };
+    // A bare shell for a command (`CMD ["sh"]`) starts no program: the image is where the
+    // program is built and checked, by hand or by make (`docker run IMAGE go test ./...`).
+    if words.len() == 1 && matches!(program.as_deref(), Some("sh" | "bash" | "ash")) {
+        return Some(format!(
+            "a Go toolchain image whose command is a bare shell ({}): it starts no program, it is where the program is built and checked (`docker run … go test`), not a service",
+            words[0]
+        ));
+    }
     if let Some((_, first)) = facts.builds().next() {
         // Tools installed from other modules, with no command or one that runs whatever it is
         // given through a shell or a script (`exec "$@"`): a toolbox.
