@@ -152,7 +152,17 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         // A Go binary built before `docker build` on busybox keeps the shell its maintainers
         // ship on purpose (the Prometheus exporters' images): only a named user is made numeric.
         let runtime = facts.runtime_stage();
-        if let Some(busybox) = facts.base_image(runtime).filter(|b| b.family() == Family::Busybox) {
+        let busybox = facts.base_image(runtime).filter(|b| b.family() == Family::Busybox);
+        // One the image starts itself, as root for want of a USER, is moved off root as on a
+        // shell-less base: the shell stays, and nothing the image says asks for root (one an init
+        // starts, `tini -g`, may start hooks through that shell).
+        let (entrypoint, cmd) = facts.entrypoint_and_cmd(runtime);
+        let started = entrypoint.or(cmd).and_then(|c| c.words().first().cloned());
+        let own = started.is_some_and(|w| w.rsplit('/').next() == binary.rsplit('/').next());
+        if busybox.is_some() && own && facts.last_user(runtime).is_none() {
+            return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
+        }
+        if let Some(busybox) = busybox {
             let user = match facts.last_user(runtime) {
                 None => "it runs as root, with no USER".to_string(),
                 Some((_, u)) if super::analyse::is_root(u) => format!("it runs as root (USER {u})"),
