@@ -235,8 +235,8 @@ pub struct Repository {
     skaffold_images: Vec<String>,
     /// The images a Tiltfile builds as root from a Dockerfile it writes itself, each with where.
     development_root_images: Vec<(String, String)>,
-    /// The images released versions' manifests run, by name, as written (`ccm:v0.1.68`).
-    released: Vec<(String, String)>,
+    /// The images released versions' manifests run, as written (`acme/ccm:v0.1.68`).
+    released: Vec<String>,
 }
 
 impl Repository {

@@ -56,8 +56,8 @@ pub struct Context {
     /// The images a Tiltfile builds as root for its development cluster, by image name, with the
     /// call that builds them: Tilt runs the manifests with them, where `runAsNonRoot` stops pods.
     pub development_root_images: std::collections::BTreeMap<String, String>,
-    /// The newest release each image is run at in the repository's manifests, by image name
-    /// (see [`Context::newer_release`]).
+    /// The newest release each image is run at in the repository's manifests, by its reference
+    /// without the tag (see [`Context::newer_release`]).
     pub newest_releases: std::collections::BTreeMap<String, String>,
     /// The flag or variable (`-port`, `PORT`) that moves the program of such an image off the
     /// port below 1024 that keeps it on root, by image name: a container that sets it to 1024 or
@@ -222,8 +222,9 @@ impl Context {
     pub fn newer_release(&self, image: &str) -> Option<&String> {
         let running = self.running_reference(image);
         let version = crate::orchestration::release_version(&running)?;
-        let newest = self.newest_releases.get(&crate::orchestration::image_name(&running))?;
-        (crate::orchestration::release_version(newest)? > version).then_some(newest)
+        let newest = self.newest_releases.get(crate::orchestration::without_tag(&running))?;
+        let built = self.images_built.contains(&self.image_key(&running));
+        (built && crate::orchestration::release_version(newest)? > version).then_some(newest)
     }
 
     /// True when an image (`centos/tools`, `ghcr.io/acme/web`) names none of the project's names

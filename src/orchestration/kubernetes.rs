@@ -32,16 +32,17 @@ const EXEC_HANDLERS: &[&[&str]] = &[
 ];
 
 impl super::Repository {
-    /// The newest release (`v0.1.68`) each image the manifests run at a plain version is run
-    /// at, by image name: a manifest pinning an older one runs what an older Dockerfile built.
+    /// The newest release (`…/ccm:v0.1.68`) each image the manifests run at a plain version is
+    /// run at, by its reference without the tag: a manifest pinning an older one runs what an
+    /// older Dockerfile built.
     pub fn newest_releases(&self) -> std::collections::BTreeMap<String, String> {
         let mut newest: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-        let running = self.containers.iter().map(|c| (&c.image, &c.reference));
-        for (image, reference) in running.chain(self.released.iter().map(|(i, r)| (i, r))) {
+        let running = self.containers.iter().map(|c| &c.reference);
+        for reference in running.chain(&self.released) {
             let Some(version) = super::release_version(reference) else { continue };
-            let newer = newest.get(image).and_then(|r| super::release_version(r)).is_none_or(|n| version > n);
-            if newer {
-                newest.insert(image.clone(), reference.clone());
+            let path = without_tag(reference).to_string();
+            if newest.get(&path).and_then(|r| super::release_version(r)).is_none_or(|n| version > n) {
+                newest.insert(path, reference.clone());
             }
         }
         newest
@@ -51,7 +52,7 @@ impl super::Repository {
     pub fn read_release(&mut self, text: &str) {
         let mut found = Vec::new();
         super::documents(text).for_each(|doc| containers(&doc, &mut found, ""));
-        self.released.extend(found.into_iter().map(|c| (c.image, c.reference)));
+        self.released.extend(found.into_iter().map(|c| c.reference));
     }
 
     /// Reads a Kubernetes manifest's containers. Go template actions in one outside a Helm
