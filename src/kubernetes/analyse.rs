@@ -397,7 +397,7 @@ impl<'w> Planner<'w, '_> {
                     "; {image} runs as {uid} with no group in its USER, so in the group the image's account for {uid} has, else in group 0 (root's): set runAsGroup: {uid}"
                 ),
                 (false, None, Some(uid)) => {
-                    format!("; the pod runs as {uid}: set the group that user's files belong to")
+                    format!("; the pod runs as {uid}, in the group the image's account for {uid} has, else in group 0 (root's): set runAsGroup to that user's group")
                 }
                 // A container's own user names the group to look for (its files' group).
                 (false, None, None) => match containers_user.first() {
