@@ -243,7 +243,7 @@ rules! {
         "The container is privileged: it has every capability and the host's devices."
         "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
     HOST_NAMESPACE = "HK209" "host-namespace" Error false "PSS baseline, checkov CKV_K8S_17, 18, 19"
-        "The pod shares the host's network, PID or IPC namespace."
+        "The pod shares the host's network, PID or IPC namespace: a node agent's, which binds the node's ports and changes its network, or sees and signals its processes, as root or with capabilities harden cannot tell from here."
         "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
     HOST_PATH = "HK210" "host-path-volume" Error false "PSS baseline"
         "The pod mounts a hostPath volume: it can read or write the node's files."

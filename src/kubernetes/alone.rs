@@ -149,12 +149,21 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
     let left_alone = "; the workload is left alone";
     // Each finding at the key it is about (`hostNetwork:`, `privileged:`), where a reviewer looks.
     let at = |node, path: &[&str], or: usize| workload.key_line(node, path).unwrap_or(or);
-    for key in ["hostNetwork", "hostPID", "hostIPC"] {
+    // Why a node's namespace ties the pod to root: what a node agent does there.
+    let namespaces = [
+        (
+            "hostNetwork",
+            "in the node's network a node agent binds the node's ports and often changes its routes or rules, which asks root or capabilities harden cannot tell from here",
+        ),
+        ("hostPID", "it sees the node's processes, which a node agent inspects or signals as root"),
+        ("hostIPC", "it shares the node's IPC, as a node agent working with the node's own processes does"),
+    ];
+    for (key, why) in namespaces {
         if pod.get(key).and_then(Value::as_bool) == Some(true) {
             findings.push(Finding::new(
                 &rules::HOST_NAMESPACE,
                 at(workload.pod, &[key], workload.line),
-                format!("{id} sets {key}: true{left_alone}"),
+                format!("{id} sets {key}: true{left_alone}: {why}"),
             ));
             host = Some(());
         }
