@@ -31,7 +31,7 @@ use super::{Context, tree};
 pub use others::openshift_promised;
 use others::{schema_refuses, users_chosen_by_variants};
 pub use version::{Raised, app_version, raise_patch};
-use workloads::{Planned, holds_workload, no_workload_rendered, off_by_default, plan_template};
+use workloads::{Planned, holds_workload, no_workload_rendered, off_by_default, plan_template, unplaced};
 
 /// What else checks a chart's `values.yaml`, so that harden proposes no change to it: the
 /// changes are reported, not made.
@@ -77,21 +77,6 @@ impl Guard {
         };
         format!("{why}, so it proposes no change; the findings say what to set")
     }
-}
-
-/// The one finding for a workload whose template takes no securityContext from `values.yaml`:
-/// HK228, at the severity of its worst finding, saying why and naming the rules its findings
-/// break (a chart's gap is the template's, whatever it leaves unset).
-fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Option<Finding> {
-    let worst = own.iter().max_by_key(|f| f.severity)?;
-    let mut rules_named: Vec<&str> = own.iter().map(|f| f.rule).collect();
-    rules_named.sort();
-    rules_named.dedup();
-    let message = format!(
-        "{who}: {why}, so nothing in values.yaml can set what it lacks ({}); set it in the template",
-        rules_named.join(", ")
-    );
-    Some(Finding { rule: rules::CHART_TEMPLATE.id, severity: worst.severity, line: 1, fixed: false, message })
 }
 
 /// Analyses a chart's workloads and hardens the security contexts its `values.yaml` gives them.
@@ -189,11 +174,11 @@ pub fn harden(
             }
             findings.push(Finding::new(&rules::CHART_TEMPLATE, line, format!("{}: {why}", p.who)));
         }
-        let written: Vec<Option<usize>> = p.findings.iter().map(|f| p.template_line(f.line)).collect();
-        for (mut f, written) in p.findings.into_iter().zip(written) {
+        for mut f in p.findings {
             let own = p.lines.iter().find(|(rendered, _)| *rendered == f.line).and_then(|(_, s)| line_of(s));
             // What values.yaml has no entry for is told at the template's line that sets it.
-            let at = written.filter(|_| own.is_none() && !f.fixed).map(|t| format!(":{t}")).unwrap_or_default();
+            let written = p.written.iter().find(|(rendered, _)| *rendered == f.line && own.is_none() && !f.fixed);
+            let at = written.map(|(_, t)| format!(":{t}")).unwrap_or_default();
             f.line = own.unwrap_or(line);
             if !fixed {
                 not_fixed(&mut f);

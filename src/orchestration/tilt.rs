@@ -201,11 +201,11 @@ fn assigned_block(before: &str, name: &str) -> Option<String> {
 
 /// True when a Dockerfile's text runs its image as root: its last `USER` is root, or it has none.
 fn runs_as_root(dockerfile: &str) -> bool {
-    let users = dockerfile.lines().filter_map(|l| {
+    let mut users = dockerfile.lines().filter_map(|l| {
         let (keyword, user) = l.trim().split_once(char::is_whitespace)?;
         keyword.eq_ignore_ascii_case("USER").then(|| user.trim().split(':').next().unwrap_or_default().to_string())
     });
-    users.last().is_none_or(|u| u == "root" || u == "0")
+    users.next_back().is_none_or(|u| u == "root" || u == "0")
 }
 
 /// A string literal's value (`'argocd-ui'`, `"."`); `None` for any other expression.

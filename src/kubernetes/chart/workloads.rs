@@ -44,14 +44,6 @@ pub(super) struct Planned {
     pub(super) written: Vec<(usize, usize)>,
 }
 
-impl Planned {
-    /// The template's line for the finding at the rendered line `rendered`, when the template
-    /// writes that line as it is (`hostNetwork: true`, `privileged: true`).
-    pub(super) fn template_line(&self, rendered: usize) -> Option<usize> {
-        self.written.iter().find(|(r, _)| *r == rendered).map(|(_, t)| *t)
-    }
-}
-
 /// Each line of `rendered` (1-based) that is a line of `template` as written, with that line.
 fn written_lines(template: &str, rendered: &str) -> BTreeMap<usize, usize> {
     let diff = similar::TextDiff::from_lines(template, rendered);
@@ -439,4 +431,19 @@ pub(super) fn is_helm_test(path: &str, text: &str) -> bool {
             l.starts_with("helm.sh/hook:")
                 && l.split([':', ',']).skip(1).any(|h| matches!(h.trim(), "test" | "test-success"))
         })
+}
+
+/// The one finding for a workload whose template takes no securityContext from `values.yaml`:
+/// HK228, at the severity of its worst finding, saying why and naming the rules its findings
+/// break (a chart's gap is the template's, whatever it leaves unset).
+pub(super) fn unplaced(who: &str, why: &str, own: &[&Finding]) -> Option<Finding> {
+    let worst = own.iter().max_by_key(|f| f.severity)?;
+    let mut rules_named: Vec<&str> = own.iter().map(|f| f.rule).collect();
+    rules_named.sort();
+    rules_named.dedup();
+    let message = format!(
+        "{who}: {why}, so nothing in values.yaml can set what it lacks ({}); set it in the template",
+        rules_named.join(", ")
+    );
+    Some(Finding { rule: rules::CHART_TEMPLATE.id, severity: worst.severity, line: 1, fixed: false, message })
 }
