@@ -10,7 +10,7 @@ use crate::source::SourceFacts;
 use super::gobuild::{self, GoCommand};
 use super::image::ImageRef;
 use super::model::{Body, CommandForm, Dockerfile, Instruction, Stage};
-pub use packages::installed_packages;
+pub use packages::{installed_packages, pinned_packages};
 
 mod cgo;
 pub(super) mod commands;

@@ -53,8 +53,14 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
         && let Some((image, since)) = facts.base_image(runtime).and_then(|i| past_end_of_life(i).map(|s| (i, s)))
     {
         let fix = move_to_supported(facts, runtime, "the runtime", |tag| tag);
+        // A package pinned to this release's build of it (`ipmitool=1.8.19-r1`) moves with it.
+        let pinned: Vec<String> = runtime.instructions.iter().flat_map(super::super::facts::pinned_packages).collect();
+        let pins = match pinned.as_slice() {
+            [] => String::new(),
+            _ => format!(", and with it the versions the stage pins ({}), which are this release's", pinned.join(", ")),
+        };
         let message = format!(
-            "{} is past end of life (since {since}): its packages get no more security fixes; {fix}",
+            "{} is past end of life (since {since}): its packages get no more security fixes; {fix}{pins}",
             super::images::as_written(facts, runtime, image)
         );
         out.push(Finding::new(&rules::BASE_END_OF_LIFE, runtime.from.line, message));

@@ -5,17 +5,24 @@ use super::super::model::Instruction;
 /// Packages a `RUN` installs with apk, apt-get, apt, yum, dnf or microdnf and leaves in the
 /// image (not those it removes again, such as an apk virtual package's group).
 pub fn installed_packages(inst: &Instruction) -> Vec<String> {
-    packages(inst, false)
+    packages(inst, false, false)
+}
+
+/// The packages a `RUN` installs at a version it names (`ipmitool=1.8.19-r1`), as written: a
+/// build of the package for the base's release.
+pub fn pinned_packages(inst: &Instruction) -> Vec<String> {
+    packages(inst, false, true).into_iter().filter(|p| p.contains(['=', '<', '>'])).collect()
 }
 
 /// The packages a `RUN` installs at any point, also those it removes again before it ends (Go
 /// installed for `make` and deleted once the binary is built).
 pub fn ever_installed(inst: &Instruction) -> Vec<String> {
-    packages(inst, true)
+    packages(inst, true, false)
 }
 
-/// The packages a `RUN` installs, less those it removes in the same step unless `with_removed`.
-fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
+/// The packages a `RUN` installs, less those it removes in the same step unless `with_removed`;
+/// with the versions they are pinned to where `versioned`.
+fn packages(inst: &Instruction, with_removed: bool, versioned: bool) -> Vec<String> {
     let mut out = Vec::new();
     // Names the RUN gives a list of packages (`deps='bash tzdata' && apk add $deps`).
     let mut lists: Vec<(String, String)> = Vec::new();
@@ -99,7 +106,7 @@ fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
         let packages: Vec<String> = rest
             .iter()
             .filter(|w| group.as_deref() != Some(**w))
-            .map(|w| w.split(['=', '>', '<']).next().unwrap_or(w).to_string())
+            .map(|w| if versioned { w } else { w.split(['=', '>', '<']).next().unwrap_or(w) }.to_string())
             .collect();
         for package in &packages {
             // The branches of an `if` (apk on Alpine, apt-get on Debian) name the same packages.
@@ -115,6 +122,14 @@ fn packages(inst: &Instruction, with_removed: bool) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pinned_packages_keep_their_versions() {
+        let text = "FROM alpine:3.21\nRUN apk add --upgrade ipmitool=1.8.19-r1 curl && apt-get install -y jq=1.6-2 'tzdata>=2024a'\n";
+        let df = super::super::super::model::Dockerfile::parse(text).unwrap();
+        assert_eq!(pinned_packages(&df.stages[0].instructions[0]), ["ipmitool=1.8.19-r1", "jq=1.6-2", "tzdata>=2024a"]);
+        assert_eq!(installed_packages(&df.stages[0].instructions[0]), ["ipmitool", "curl", "jq", "tzdata"]);
+    }
 
     #[test]
     fn names_each_installed_package_once() {
