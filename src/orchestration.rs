@@ -361,7 +361,7 @@ impl Repository {
     /// The references, without tag or digest, of the images named `name` that the repository's
     /// Kubernetes and Compose containers run (`registry.k8s.io/acme/controller` for `controller`).
     pub fn image_paths<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.containers.iter().filter(move |c| c.image == name).map(|c| c.path.as_str())
+        self.containers.iter().filter(move |c| c.image == name).map(|c| without_tag(&c.reference))
     }
 
     /// True when a Kubernetes container of the repository runs an image named `name`.

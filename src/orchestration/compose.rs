@@ -6,9 +6,7 @@ use std::path::Path;
 use yaml_serde::Value;
 
 use super::kubernetes::Container;
-use super::{
-    Build, Command, Repository, docs, image_name, key_values, normalise, resolved, scalar, without_tag, words,
-};
+use super::{Build, Command, Repository, docs, image_name, key_values, normalise, resolved, scalar, words};
 
 /// Names of Compose files.
 pub fn is_compose_name(name: &str) -> bool {
@@ -47,8 +45,7 @@ impl Repository {
                 None => {
                     if let Some(image) = image {
                         let reference = reference.unwrap_or_default().to_string();
-                        let path = without_tag(&reference).to_string();
-                        self.containers.push(Container { image, reference, path, command, checks, root_need });
+                        self.containers.push(Container { image, reference, command, checks, root_need });
                     }
                     continue;
                 }

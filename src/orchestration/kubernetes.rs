@@ -13,10 +13,8 @@ use super::{Command, image_name, without_tag, words};
 #[derive(Debug, Clone)]
 pub(super) struct Container {
     pub image: String,
-    /// The reference as written (`ghcr.io/acme/controller:v0.4.0`).
+    /// The reference as written (`registry.k8s.io/acme/controller:v0.4.0`).
     pub reference: String,
-    /// The image's reference without its tag or digest (`registry.k8s.io/acme/controller`).
-    pub path: String,
     pub command: Option<Command>,
     pub checks: Vec<Command>,
     pub root_need: Option<String>,
@@ -116,7 +114,6 @@ pub(super) fn containers(value: &Value, out: &mut Vec<Container>, file: &str) {
                         out.push(Container {
                             image: image_name(image),
                             reference: image.to_string(),
-                            path: without_tag(image).to_string(),
                             command,
                             checks,
                             root_need,
