@@ -65,14 +65,14 @@ def pin(workflow, action):
 
 
 def example_repository(work, harden):
-    """A Go service with a naive Dockerfile and a Deployment of three containers (more than
-    ten warnings), and a directory whose name is a workflow command, as a git repository whose
-    origin names acme/svc."""
+    """A Go service with a naive Dockerfile and a Deployment of three containers of its image at
+    one release (more than ten warnings: an older release beside it would be left alone), and a
+    directory whose name is a workflow command, as a git repository whose origin names acme/svc."""
     repo = work / "svc"
     repo.mkdir()
     for name in ["Dockerfile", "go.mod", "main.go"]:
         shutil.copy(ROOT / "examples/naive" / name, repo / name)
-    containers = "".join(f"        - name: c{i}\n          image: registry.example/svc:1.{i}\n" for i in range(3))
+    containers = "".join(f"        - name: c{i}\n          image: registry.example/svc:1.2\n" for i in range(3))
     (repo / "deploy").mkdir()
     (repo / "deploy/app.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\nspec:\n  template:\n"
