@@ -140,19 +140,8 @@ impl Facts<'_> {
         if run.stage == self.runtime || self.stage_chain_holds(run.stage) {
             return true;
         }
-        let taken_from = |index: usize| {
-            self.df.stages.iter().any(|s| {
-                self.parent_stage(s).is_some_and(|p| p.index == index)
-                    || s.instructions.iter().any(|i| match &i.body {
-                        Body::Copy(Copy { from: Some(from), .. }) => {
-                            self.df.stage_named(from).is_some_and(|f| f.index == index)
-                        }
-                        _ => false,
-                    })
-            })
-        };
         let copying = self.copying_stages(run, cmd).unwrap_or_default();
-        copying.is_empty() || copying.iter().any(|&s| self.stage_chain_holds(s) || taken_from(s))
+        copying.is_empty() || copying.iter().any(|&s| self.stage_chain_holds(s) || self.taken_from(s))
     }
 
     /// The stages that copy what a build command makes from the stage that builds it; `None`

@@ -268,6 +268,20 @@ impl<'a> Facts<'a> {
         self.parents[stage.index].map(|i| &self.df.stages[i])
     }
 
+    /// True when another stage takes from the stage at `index`: is built `FROM` it, or copies
+    /// from it (`COPY --from`).
+    pub fn taken_from(&self, index: usize) -> bool {
+        let copies_from = |s: &Stage| {
+            s.instructions.iter().any(|i| match &i.body {
+                Body::Copy(c) => {
+                    c.from.as_deref().and_then(|f| self.df.stage_named(f)).is_some_and(|f| f.index == index)
+                }
+                _ => false,
+            })
+        };
+        self.parents.contains(&Some(index)) || self.df.stages.iter().any(copies_from)
+    }
+
     /// The indexes of the runtime stage and of the stages it is built `FROM`, the runtime first.
     pub fn runtime_chain(&self) -> Vec<usize> {
         std::iter::successors(Some(self.runtime_stage()), |s| self.parent_stage(s)).map(|s| s.index).collect()

@@ -11,7 +11,6 @@ use super::kustomize::Effect;
 use super::workload::{Container, SKIP_CONTAINERS_ANNOTATION, Workload};
 
 mod capabilities;
-mod development;
 mod others;
 mod ports;
 pub(super) mod s6_overlay;
@@ -19,7 +18,6 @@ mod volumes;
 mod writers;
 
 pub(super) use capabilities::file_capability_containers;
-pub(super) use development::development_root_containers;
 pub(super) use others::{another_projects_image, others_images};
 pub(super) use ports::privileged_port_containers;
 pub(super) use volumes::{socket_sharing_containers, volume_owner_containers};

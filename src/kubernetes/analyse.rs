@@ -13,10 +13,10 @@ use crate::rules_off::RulesOff;
 
 use super::alone::s6_overlay::s6_overlay_containers;
 use super::alone::{
-    development_root_containers, explicit_root_containers, file_capability_containers, host_needs, others_images,
-    patched, privileged_port_containers, root_commands, root_image_built_here, root_image_containers,
-    script_write_containers, skipped_containers, socket_sharing_containers, unconfined_containers,
-    unmounted_data_stores, volume_owner_containers, windows_pod,
+    explicit_root_containers, file_capability_containers, host_needs, others_images, patched,
+    privileged_port_containers, root_commands, root_image_built_here, root_image_containers, script_write_containers,
+    skipped_containers, socket_sharing_containers, unconfined_containers, unmounted_data_stores,
+    volume_owner_containers, windows_pod,
 };
 use super::change::{Change, Op, Seg, map, path, string};
 use super::workload::{Container, Workload};
@@ -95,7 +95,6 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     alone.extend(unconfined_containers(workload, &alone, &mut findings));
     alone.extend(volume_owner_containers(workload, &alone, context, &mut findings));
     alone.extend(script_write_containers(workload, &alone, context, &mut findings));
-    alone.extend(development_root_containers(workload, &alone, context, &mut findings));
     alone.extend(root_image_built_here(workload, &alone, context, &mut findings));
     alone.extend(socket_sharing_containers(workload, &alone, &mut findings));
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();

@@ -33,7 +33,9 @@ impl Repository {
             // harden; what counts is the user it gives the image Tilt runs the manifests with.
             if let Some(contents) = named.iter().find(|(k, _)| k == "dockerfile_contents").map(|(_, v)| v) {
                 let dockerfile = string(contents).or_else(|| assigned_block(before, contents));
-                if let Some(name) = dockerfile.filter(|d| runs_as_root(d)).and(Some(image)).filter(|i| !i.is_empty()) {
+                if let Some(name) =
+                    dockerfile.filter(|d| crate::dockerfile::runs_as_root(d)).and(Some(image)).filter(|i| !i.is_empty())
+                {
                     let line = before.matches('\n').count() + 1;
                     let origin = format!("{}:{line} ({} {name})", path.display(), call.function);
                     self.development_root_images.push((image_name(&name), origin));
@@ -197,15 +199,6 @@ fn assigned_block(before: &str, name: &str) -> Option<String> {
         offset += line.len();
     }
     found
-}
-
-/// True when a Dockerfile's text runs its image as root: its last `USER` is root, or it has none.
-fn runs_as_root(dockerfile: &str) -> bool {
-    let mut users = dockerfile.lines().filter_map(|l| {
-        let (keyword, user) = l.trim().split_once(char::is_whitespace)?;
-        keyword.eq_ignore_ascii_case("USER").then(|| user.trim().split(':').next().unwrap_or_default().to_string())
-    });
-    users.next_back().is_none_or(|u| u == "root" || u == "0")
 }
 
 /// A string literal's value (`'argocd-ui'`, `"."`); `None` for any other expression.

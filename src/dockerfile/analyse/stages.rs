@@ -12,31 +12,26 @@ use super::super::users;
 /// Copies from outside the file, and runtime-looking stages other than the last.
 pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let df = facts.df;
-    let mut referenced = vec![false; df.stages.len()];
+    let referenced: Vec<bool> = df.stages.iter().map(|s| facts.taken_from(s.index)).collect();
     for stage in &df.stages {
-        if let Some(parent) = facts.parent_stage(stage) {
-            referenced[parent.index] = true;
-        }
         for inst in &stage.instructions {
             let Body::Copy(Copy { from: Some(from), .. }) = &inst.body else { continue };
-            match df.stage_named(from) {
-                Some(source) => referenced[source.index] = true,
-                None => {
-                    // A reference with a registry, tag or digest is an image; a bare name may be
-                    // a build context the build passes.
-                    let image = from.contains(['/', ':', '@']);
-                    let message = match (image, from.contains("@sha256:")) {
-                        (true, true) => {
-                            format!("COPY --from={from} copies from another image, pinned by digest, kept as it is")
-                        }
-                        (true, false) => format!("COPY --from={from} copies from another image, kept as it is"),
-                        (false, _) => format!(
-                            "COPY --from={from} names no stage: an image or a named build context, kept as it is"
-                        ),
-                    };
-                    out.push(Finding::new(&rules::FOREIGN_FROM, inst.line, message))
-                }
+            if df.stage_named(from).is_some() {
+                continue;
             }
+            // A reference with a registry, tag or digest is an image; a bare name may be a build
+            // context the build passes.
+            let image = from.contains(['/', ':', '@']);
+            let message = match (image, from.contains("@sha256:")) {
+                (true, true) => {
+                    format!("COPY --from={from} copies from another image, pinned by digest, kept as it is")
+                }
+                (true, false) => format!("COPY --from={from} copies from another image, kept as it is"),
+                (false, _) => {
+                    format!("COPY --from={from} names no stage: an image or a named build context, kept as it is")
+                }
+            };
+            out.push(Finding::new(&rules::FOREIGN_FROM, inst.line, message))
         }
     }
     let builders = facts.builder_stages();
