@@ -17,6 +17,8 @@ use yaml::{key_values, scalar, words};
 mod bake;
 mod cloudbuild;
 mod compose;
+mod development;
+mod devspace;
 mod docs;
 mod goreleaser;
 pub mod helm;
@@ -33,6 +35,7 @@ mod yaml;
 pub use bake::BAKE_FILES;
 pub use cloudbuild::is_cloudbuild;
 pub use compose::is_compose_name;
+pub use devspace::is_devspace_name;
 pub use goreleaser::{GORELEASER_DIR, Released, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
 pub use makefile::{SetImage, variables_spelled};
@@ -233,7 +236,7 @@ pub struct Repository {
     job_containers: Vec<(String, String)>,
     /// The images skaffold artifacts build, as their manifests name them (`capch-controller`).
     skaffold_images: Vec<String>,
-    /// The images a Tiltfile builds as root from a Dockerfile it writes itself, each with where.
+    /// The images development tools build as root, each with the build that makes them so.
     development_root_images: Vec<(String, String)>,
     /// The images released versions' manifests run, as written (`acme/ccm:v0.1.68`).
     released: Vec<String>,
@@ -260,6 +263,7 @@ impl Repository {
         let dir = path.parent().unwrap_or(Path::new(""));
         let other = is_compose_name(name)
             || is_skaffold_name(name)
+            || is_devspace_name(name)
             || is_cloudbuild(path)
             || is_goreleaser_name(name)
             || dir.ends_with(GORELEASER_DIR)
@@ -272,6 +276,8 @@ impl Repository {
                 self.compose(&doc, dir, path);
             } else if is_skaffold_name(name) {
                 self.skaffold(&doc, dir, path);
+            } else if is_devspace_name(name) {
+                self.devspace(&doc, dir, path);
             } else if is_cloudbuild(path) {
                 self.cloudbuild(&doc, path);
             } else if is_goreleaser_name(name) || dir.ends_with(GORELEASER_DIR) {

@@ -81,6 +81,8 @@ pub(super) fn yaml_skip_reason(path: &Path) -> Option<String> {
         "a Compose file, not a Kubernetes manifest"
     } else if stem.starts_with("skaffold") {
         "a Skaffold configuration"
+    } else if crate::orchestration::is_devspace_name(&name) {
+        "a DevSpace configuration"
     } else if stem.trim_start_matches('.').starts_with("goreleaser")
         || path.parent().is_some_and(|dir| dir.ends_with(crate::orchestration::GORELEASER_DIR))
     {

@@ -110,6 +110,18 @@ fn written_user(text: &str, df: &model::Dockerfile, target: Option<&str>) -> Opt
     }
 }
 
+/// True when the image a build stops at `target` (`None`: the final stage) runs its program as
+/// root: the last `USER` of that stage or the stages it is built on is root's, or none sets one
+/// on a base that does not run as another user. False for a target the file does not name.
+pub fn stage_runs_as_root(text: &str, target: Option<&str>) -> bool {
+    let Ok(df) = model::Dockerfile::parse(text) else { return false };
+    match written_user(text, &df, target) {
+        Some(Ok(user)) => super::analyse::is_root(&user),
+        Some(Err(base)) => !base.default_user_is_nonroot(),
+        None => false,
+    }
+}
+
 /// The stage a build stops at `target` (`None`: the final stage).
 fn target_stage<'d>(df: &'d model::Dockerfile, target: Option<&str>) -> Option<&'d model::Stage> {
     match target {

@@ -29,7 +29,7 @@ pub mod userswitch;
 pub mod variables;
 pub mod writes;
 
-pub use image_user::{final_numeric_user, stage_account, stage_numeric_user, stage_user_name};
+pub use image_user::{final_numeric_user, stage_account, stage_numeric_user, stage_runs_as_root, stage_user_name};
 pub use programs::{
     builds_a_clone, clones_only_module, make_targets, prebuilt_name, program_dirs, program_files, started_names,
 };

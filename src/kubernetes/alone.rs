@@ -286,9 +286,12 @@ pub(super) fn explicit_root_containers(
         let drops_all =
             drops_all.is_some_and(|d| d.iter().any(|c| c.as_str().is_some_and(|c| c.eq_ignore_ascii_case("ALL"))));
         let read_only = sc.and_then(|s| s.get("readOnlyRootFilesystem")).and_then(Value::as_bool) == Some(true);
-        let why = match drops_all && read_only {
-            true => "it already drops ALL capabilities and keeps its root filesystem read-only, and is left as it is",
-            false => {
+        let privileged = sc.and_then(|s| s.get("privileged")).and_then(Value::as_bool) == Some(true);
+        let why = match (privileged, drops_all && read_only) {
+            // A privileged container has every capability whatever it drops.
+            (true, _) => "it is privileged, which gives it every capability whatever it drops, and is left as it is",
+            (false, true) => "it already drops ALL capabilities and keeps its root filesystem read-only, and is left as it is",
+            (false, false) => {
                 "it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root"
             }
         };

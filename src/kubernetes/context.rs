@@ -53,8 +53,8 @@ pub struct Context {
     /// name, with the Dockerfile and why (harden refused to move it to 65532 there): their
     /// containers keep their user.
     pub image_root: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
-    /// The images a Tiltfile builds as root for its development cluster, by image name, with the
-    /// call that builds them: Tilt runs the manifests with them, where `runAsNonRoot` stops pods.
+    /// The images development tools (Tilt, DevSpace) build as root, by image name, with the build
+    /// that makes them so: they run the manifests with them, where `runAsNonRoot` stops pods.
     pub development_root_images: std::collections::BTreeMap<String, String>,
     /// The newest release each image is run at in the repository's manifests, by its reference
     /// without the tag (see [`Context::newer_release`]).

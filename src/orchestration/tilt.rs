@@ -10,13 +10,6 @@ use super::{Build, Command, Repository, image_name, normalise};
 const BUILD_CALLS: &[&str] = &["docker_build", "docker_build_with_restart"];
 
 impl Repository {
-    /// The images a Tiltfile builds as root from a Dockerfile it writes itself
-    /// (`dockerfile_contents=`), by image name, each with the call that builds it: Tilt runs the
-    /// repository's manifests with them in its development cluster.
-    pub fn development_root_images(&self) -> &[(String, String)] {
-        &self.development_root_images
-    }
-
     /// Reads a Tiltfile at `path` (relative to the repository root): each image build, with
     /// the Dockerfile it builds (`dockerfile=`, relative to the Tiltfile, else `Dockerfile` in the
     /// build context) and the entrypoint it runs the image with.
@@ -37,8 +30,12 @@ impl Repository {
                     dockerfile.filter(|d| crate::dockerfile::runs_as_root(d)).and(Some(image)).filter(|i| !i.is_empty())
                 {
                     let line = before.matches('\n').count() + 1;
-                    let origin = format!("{}:{line} ({} {name})", path.display(), call.function);
-                    self.development_root_images.push((image_name(&name), origin));
+                    let how = format!(
+                        "{}:{line} ({} {name}) also builds for its development cluster, from a Dockerfile it writes with no USER",
+                        path.display(),
+                        call.function
+                    );
+                    self.development_root_images.push((image_name(&name), how));
                 }
                 continue;
             }
@@ -281,8 +278,8 @@ def build():
         assert_eq!(
             images,
             [
-                ("manager", "dev/Tiltfile:10 (docker_build_with_restart ghcr.io/acme/manager)"),
-                ("probe", "dev/Tiltfile:16 (docker_build ghcr.io/acme/probe)")
+                ("manager", "dev/Tiltfile:10 (docker_build_with_restart ghcr.io/acme/manager) also builds for its development cluster, from a Dockerfile it writes with no USER"),
+                ("probe", "dev/Tiltfile:16 (docker_build ghcr.io/acme/probe) also builds for its development cluster, from a Dockerfile it writes with no USER")
             ],
             "the agent's Dockerfile sets a user"
         );

@@ -94,6 +94,7 @@ impl RepositoryFacts {
             if !(kustomization
                 || orchestration::is_compose_name(name)
                 || orchestration::is_skaffold_name(name)
+                || orchestration::is_devspace_name(name)
                 || orchestration::is_cloudbuild(&path)
                 || orchestration::is_goreleaser_name(name)
                 || path.parent().is_some_and(|dir| dir.ends_with(orchestration::GORELEASER_DIR))
@@ -233,6 +234,8 @@ impl RepositoryFacts {
                 facts.orchestration.read_docs(&path, &text);
             }
         }
+        // The development builds that run as root keep the containers of their images on root.
+        facts.orchestration.find_development_root_images(|path| discover::read_text(&repo.join(path)).ok());
         // The images a `deploy` rule sets in a kustomization run in place of its placeholder.
         let kustomizations: Vec<&PathBuf> =
             read.iter().filter(|p| p.file_name().is_some_and(|n| n == "kustomization.yaml")).collect();

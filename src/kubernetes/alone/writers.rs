@@ -158,9 +158,9 @@ pub(in crate::kubernetes) fn unmounted_data_stores(
 
 /// The containers (not left alone already) that run an image the repository builds whose
 /// Dockerfile keeps its program running as root (a low port, a root-owned directory it may write,
-/// an entrypoint that drops privileges), or that a Tiltfile builds as root for its development
-/// cluster, when nothing in the manifest chooses a user: harden's user would break what its
-/// Dockerfile analysis kept, or Tilt's pods.
+/// an entrypoint that drops privileges), or that a development tool (Tilt, DevSpace) builds as
+/// root, when nothing in the manifest chooses a user: harden's user would break what its
+/// Dockerfile analysis kept, or the development cluster's pods.
 pub(in crate::kubernetes) fn root_image_built_here(
     workload: &Workload<'_>,
     alone: &[String],
@@ -170,11 +170,11 @@ pub(in crate::kubernetes) fn root_image_built_here(
     super::leave_userless(workload, alone, findings, |c| {
         let image = c.value.get("image").and_then(Value::as_str)?;
         let key = context.image_key(image);
-        // Tilt runs the manifest with its own build of the image: as root there, harden's
-        // runAsNonRoot would stop the development cluster's pods.
-        if let Some(origin) = context.development_root_images.get(&key) {
+        // A development tool runs the manifest with its own build of the image: as root there,
+        // harden's runAsNonRoot would stop the development cluster's pods.
+        if let Some(how) = context.development_root_images.get(&key) {
             let message = format!(
-                "{} runs {image}, which {origin} also builds for its development cluster, from a Dockerfile with no USER: there it runs as root, and harden's runAsNonRoot would stop Tilt's pods from starting; the container is left alone (a numeric USER in that Dockerfile lets harden harden it)",
+                "{} runs {image}, which {how}: harden's runAsNonRoot would stop those development pods from starting; the container is left alone (a numeric USER in that Dockerfile lets harden harden it)",
                 c.who(workload)
             );
             return Some((&rules::IMAGE_KEEPS_ROOT, message));
