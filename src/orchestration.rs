@@ -22,6 +22,7 @@ mod devspace;
 mod docs;
 mod goreleaser;
 pub mod helm;
+mod image_tags;
 mod ko;
 mod kubernetes;
 mod makefile;
@@ -35,6 +36,7 @@ mod yaml;
 pub use bake::BAKE_FILES;
 pub use cloudbuild::is_cloudbuild;
 pub use compose::is_compose_name;
+pub use development::is_development_name;
 pub use devspace::is_devspace_name;
 pub use goreleaser::{GORELEASER_DIR, Released, is_goreleaser_name};
 pub use ko::{default_base as ko_default_base, is_ko_name};
@@ -193,17 +195,6 @@ struct Build {
 /// Directories that hold a Dockerfile without naming its image (`images/echo/rootfs/Dockerfile`
 /// builds `echo`).
 const GENERIC_DIRS: &[&str] = &["rootfs", "build", "docker", "image", "images", "container", "dockerfiles"];
-
-/// Words in a Dockerfile's name that make it a development or test variant (`Dockerfile.dev`,
-/// `e2e.Dockerfile`): not the image its directory's name names.
-const VARIANT_WORDS: &[&str] =
-    &["dev", "debug", "test", "tests", "e2e", "ci", "local", "coverage", "devcontainer", "mock", "mocks"];
-
-/// True for a name (a Dockerfile's, a stage's) with a word of a development or test variant
-/// (`Dockerfile.dev`, `e2e-test`, `debug`).
-pub fn is_development_name(name: &str) -> bool {
-    name.to_ascii_lowercase().split(['.', '-', '_']).any(|word| VARIANT_WORDS.contains(&word))
-}
 
 /// The name a build file gives an image by the repository's own (`ghcr.io/${{ github.repository
 /// }}`), which is the repository's name once that is known.

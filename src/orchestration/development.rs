@@ -5,6 +5,17 @@ use std::path::Path;
 
 use super::Repository;
 
+/// Words in a Dockerfile's name that make it a development or test variant (`Dockerfile.dev`,
+/// `e2e.Dockerfile`): not the image its directory's name names.
+const VARIANT_WORDS: &[&str] =
+    &["dev", "debug", "test", "tests", "e2e", "ci", "local", "coverage", "devcontainer", "mock", "mocks"];
+
+/// True for a name (a Dockerfile's, a stage's) with a word of a development or test variant
+/// (`Dockerfile.dev`, `e2e-test`, `debug`).
+pub fn is_development_name(name: &str) -> bool {
+    name.to_ascii_lowercase().split(['.', '-', '_']).any(|word| VARIANT_WORDS.contains(&word))
+}
+
 impl Repository {
     /// The images development tools build as root, by image name, each with a clause that says
     /// which build makes them so (`Tiltfile:10 (docker_build …) also builds for its development

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{Build, BuildArg, Repository, image_name, normalise};
+use super::image_tags::literal_names;
+use super::{Build, BuildArg, Repository, normalise};
 
 /// An image a Makefile or script sets in a kustomization (`cd config/manager && kustomize edit
 /// set image controller=${IMG}`, kubebuilder's `deploy` rule): its manifests' placeholder runs
@@ -70,14 +71,21 @@ impl Repository {
         // `$(shell pwd)` is one word here, make's `$(CURDIR)`.
         for line in joined.lines().map(|l| expand(l, &variables, script, 0).replace("$(shell pwd)", "$(CURDIR)")) {
             self.set_images.extend(set_images(&line, by));
-            if script && line.trim_start().starts_with("cd ") && build_at(&line).is_none() {
+            if script && line.trim_start().starts_with("cd ") && command_at(&line, "build").is_none() {
                 here = here
                     .zip(cd_before(&line))
                     .filter(|(_, cd)| !cd.contains('$'))
                     .map(|(h, cd)| normalise(&h.join(cd)));
                 continue;
             }
-            let Some(at) = build_at(&line) else { continue };
+            // `docker tag` gives a built image another name, which manifests may run.
+            if let Some(at) = command_at(&line, "tag") {
+                if let [from, to, ..] = command_words(&line[at..])[1..] {
+                    self.retag(from, to);
+                }
+                continue;
+            }
+            let Some(at) = command_at(&line, "build") else { continue };
             let words: Vec<&str> = command_words(&line[at..]).into_iter().skip(1).collect();
             // A build after `cd dir &&` runs there; one after `cd "$${TMP}"` is not followed.
             let Some(dir) = here.as_deref() else { continue };
@@ -93,10 +101,10 @@ impl Repository {
     }
 }
 
-/// Where a line's image build starts (its `build` word): after `docker`, `podman`, `buildx`, or
+/// Where a line's command `verb` (`build`, `tag`) starts: after `docker`, `podman`, `buildx`, or
 /// a variable that names the container tool (`$(DOCKER)`, set to `DOCKER_CLI_EXPERIMENTAL=enabled
 /// docker`, which is not expanded).
-fn build_at(line: &str) -> Option<usize> {
+fn command_at(line: &str, verb: &str) -> Option<usize> {
     let tool = |word: &str| {
         let name = word.trim_start_matches(['$', '(', '{']).trim_end_matches([')', '}']).to_ascii_uppercase();
         matches!(word, "docker" | "podman" | "buildx")
@@ -105,7 +113,7 @@ fn build_at(line: &str) -> Option<usize> {
     let mut at = 0;
     let mut previous = "";
     for word in line.split_inclusive(char::is_whitespace) {
-        if word.trim_end() == "build" && word.len() > "build".len() && tool(previous.trim_end()) {
+        if word.trim_end() == verb && word.len() > verb.len() && tool(previous.trim_end()) {
             return Some(at);
         }
         at += word.len();
@@ -354,27 +362,6 @@ fn expand(line: &str, variables: &HashMap<&str, &str>, bare: bool, depth: usize)
     }
     out.push_str(rest);
     out
-}
-
-/// The image name of a tag, its leading variables dropped (`$(IMAGE_PREFIX)api:$(TAG)` →
-/// `api`; none when the name itself is a variable), and, for a tag of one architecture's
-/// image (`capk-manager-amd64`, `adapter-$(ARCH)`), the name of the image the architectures'
-/// images are joined under (`docker manifest create capk-manager`), which manifests run.
-fn literal_names(tag: &str) -> Vec<String> {
-    const SUFFIXES: &[&str] = &["-$(ARCH)", "-${ARCH}", "-$(GOARCH)", "-${GOARCH}", "-amd64", "-arm64"];
-    let name = image_name(tag.trim_matches(['"', '\'']));
-    let base = SUFFIXES.iter().find_map(|s| name.strip_suffix(s)).and_then(named_part);
-    named_part(&name).into_iter().chain(base).collect()
-}
-
-/// An image name without the variables it starts with (`$(PREFIX)api` → `api`); `None` when a
-/// variable is left in it.
-fn named_part(name: &str) -> Option<String> {
-    let mut rest = name;
-    while let Some(after) = rest.strip_prefix("$(").or_else(|| rest.strip_prefix("${")) {
-        rest = &after[after.find([')', '}'])? + 1..];
-    }
-    (!rest.is_empty() && !rest.contains('$')).then(|| rest.to_string())
 }
 
 #[cfg(test)]

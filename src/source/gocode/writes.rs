@@ -55,7 +55,9 @@ pub(super) fn writes(code: &str, line: usize, assigned: &HashMap<String, String>
         let name = name.trim_end_matches(':').trim();
         let name = name.strip_prefix("const ").or_else(|| name.strip_prefix("var ")).unwrap_or(name).trim();
         let lower = name.to_ascii_lowercase();
-        let written = path.starts_with("/var/lib/")
+        // The kubelet's directories are the node's, which a CSI plugin names to the node (a
+        // systemd unit's command, a mount's source), not the image's.
+        let written = (path.starts_with("/var/lib/") && !path.starts_with("/var/lib/kubelet/"))
             || (path.starts_with("./") && OUTPUT_DIR_WORDS.iter().any(|w| lower.starts_with(w)));
         if written && !name.contains(' ') && lower.ends_with("dir") {
             out.push(Write { line, path, dir: true, how: format!("{name} (a default)") });
@@ -131,6 +133,21 @@ mod tests {
         let found: Vec<(usize, String, bool)> =
             scan(text).writes.into_iter().map(|w| (w.line, w.path, w.dir)).collect();
         assert_eq!(found, [(8, "/var/input/resources.yaml".to_string(), false), (9, "/var/input".to_string(), true)]);
+    }
+
+    #[test]
+    fn a_default_kubelet_directory_is_the_nodes_not_written() {
+        let text = "package mounter
+func mount() {
+	pluginDir := os.Getenv(\"PLUGIN_DIR\")
+	if pluginDir == \"\" {
+		pluginDir = \"/var/lib/kubelet/plugins/acme.csi\"
+	}
+	stateDir := \"/var/lib/acme\"
+}
+";
+        let found: Vec<String> = scan(text).writes.into_iter().map(|w| w.path).collect();
+        assert_eq!(found, ["/var/lib/acme"]);
     }
 }
 
