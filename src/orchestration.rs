@@ -315,7 +315,9 @@ impl Repository {
             && !variant
             && let Some(dir) = dir
         {
-            images.push((dir.to_string(), None));
+            // Image names are lowercase where a repository's name may not be (`Reloader`).
+            let dir = dir.to_ascii_lowercase();
+            images.push((dir.clone(), None));
             // Image names take a dash where directory names often have an underscore
             // (`elasticsearch_exporter` publishes `elasticsearch-exporter`).
             if dir.contains('_') {

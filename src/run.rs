@@ -286,7 +286,7 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     };
     let every_work: Vec<(&&discover::Found, &PathBuf)> = every_dockerfile.iter().zip(&contexts).collect();
     let work = &every_work[..dockerfiles.len()];
-    let context = if manifests.is_empty() {
+    let mut context = if manifests.is_empty() {
         Default::default()
     } else {
         let built = parallel_map(&every_work, |(f, dir)| {
@@ -304,6 +304,9 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
     let no_source = SourceFacts::default();
     let owned = if manifests.is_empty() { Default::default() } else { crate::source::owned::Owned::collect(repo) };
     let stale = stale_renders(&owned, repo);
+    if !owned.renders_charts() {
+        context.hand_kept_charts = facts.chart_names.clone();
+    }
     let bundled = bundled(&owned, repo);
     let manifest_reports = parallel_map(&manifests, |f| {
         let path = rel(&f.path);

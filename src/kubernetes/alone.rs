@@ -18,7 +18,7 @@ mod volumes;
 mod writers;
 
 pub(super) use capabilities::file_capability_containers;
-pub(super) use others::{another_projects_image, others_images};
+pub(super) use others::{another_projects_image, origin, others_images};
 pub(super) use ports::privileged_port_containers;
 pub(super) use volumes::{socket_sharing_containers, volume_owner_containers};
 pub(super) use writers::{needs_writable_root, root_image_built_here, script_write_containers, unmounted_data_stores};

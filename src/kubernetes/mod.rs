@@ -52,8 +52,10 @@ pub fn harden_with(text: &str, config: &Config, context: &Context) -> Result<Out
     };
     // Helm's own line names a template file of a chart (`# Source: app/templates/deploy.yaml`),
     // not a provenance note (`# Source: https://github.com/kubernetes-csi/external-snapshotter`).
+    // A chart of the repository that nothing renders again leaves its output kept by hand.
     let mut helm_source = text.lines().filter_map(|l| l.strip_prefix("# Source: "));
-    if let Some(template) = helm_source.find(|t| !t.contains("://") && t.contains('/')) {
+    let rendered_again = |t: &str| !t.split('/').next().is_some_and(|chart| context.hand_kept_charts.contains(chart));
+    if let Some(template) = helm_source.find(|t| !t.contains("://") && t.contains('/') && rendered_again(t)) {
         return Ok(Outcome::Skipped(format!(
             "rendered from a Helm chart (# Source: {template}): an edit would be undone when it is rendered again; harden the chart"
         )));

@@ -44,6 +44,8 @@ pub struct RepositoryFacts {
     pub helm_docs_check: Option<String>,
     /// Where the repository regenerates its charts' values.schema.json (`helm schema`), when it does.
     pub helm_schema_check: Option<String>,
+    /// The names of the repository's own Helm charts (their Chart.yaml's `name`).
+    pub chart_names: std::collections::BTreeSet<String>,
     /// The tags and digests kustomizations' `images:` give images, each with the manifests
     /// (relative to the repository) the kustomization builds from, where it applies.
     image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
@@ -77,6 +79,7 @@ impl RepositoryFacts {
                     .extend(templates.iter().filter_map(|(p, t)| analyse::Constraints::read(t, p, Some(&chart))));
                 let chart_yaml = discover::read_text(&f.path.join("Chart.yaml")).unwrap_or_default();
                 facts.orchestration.read_chart(&chart_yaml, &values, &templates);
+                facts.chart_names.extend(orchestration::helm::chart_name(&chart_yaml));
                 continue;
             }
             if f.kind != Kind::Kubernetes {

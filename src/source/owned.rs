@@ -127,6 +127,11 @@ impl Owned {
             .collect()
     }
 
+    /// True when a script renders a Helm chart to a file (`helm template … -o`).
+    pub fn renders_charts(&self) -> bool {
+        self.rendered.iter().any(|(_, _, found)| found.tool == "helm template")
+    }
+
     /// The renders into an OLM bundle (`operator-sdk generate bundle`), kept or not, each with
     /// the directory it reads manifests from (relative to the repository) and its script.
     pub fn bundle_renders(&self) -> impl Iterator<Item = (&Path, &Path, &super::rendered::RenderInput)> {

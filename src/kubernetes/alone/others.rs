@@ -77,7 +77,7 @@ pub(in crate::kubernetes) fn another_projects_image(
 
 /// Where the image a container runs that the repository does not build comes from, as a
 /// message says it: nowhere here, or an older release of one it builds.
-fn origin(c: &Container<'_>, context: &crate::kubernetes::Context) -> String {
+pub(in crate::kubernetes) fn origin(c: &Container<'_>, context: &crate::kubernetes::Context) -> String {
     let newer = c.value.get("image").and_then(Value::as_str).and_then(|i| context.newer_release(i));
     match newer {
         Some(newest) => format!(

@@ -60,7 +60,10 @@ impl<'w> Planner<'w, '_> {
             None if let Some(image) = super::super::alone::another_projects_image(c, self.context) => self.finding(
                 &rules::WRITABLE_ROOT,
                 line,
-                format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: it runs {image}, which harden finds built nowhere in this repository, so where it writes (logs, caches, a status file) is that image's: mount volumes there and set true"),
+                format!(
+                    "{who} does not set readOnlyRootFilesystem: true; harden leaves it: it runs {image}, {}, so where it writes (logs, caches, a status file) is that image's: mount volumes there and set true",
+                    super::super::alone::origin(c, self.context)
+                ),
                 false,
             ),
             // The /tmp volume a read-only root needs is one the platform would refuse.
