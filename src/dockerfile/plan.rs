@@ -155,11 +155,12 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
         let busybox = facts.base_image(runtime).filter(|b| b.family() == Family::Busybox);
         // One the image starts itself, as root for want of a USER, is moved off root as on a
         // shell-less base: the shell stays, and nothing the image says asks for root (one an init
-        // starts, `tini -g`, may start hooks through that shell).
+        // starts, `tini -g`, may start hooks through that shell). So is one on alpine that adds
+        // only certificates and data files, which no user needs root to read.
         let (entrypoint, cmd) = facts.entrypoint_and_cmd(runtime);
         let started = entrypoint.or(cmd).and_then(|c| c.words().first().cloned());
         let own = started.is_some_and(|w| w.rsplit('/').next() == binary.rsplit('/').next());
-        if busybox.is_some() && own && facts.last_user(runtime).is_none() {
+        if (busybox.is_some() || data_only_alpine(facts)) && own && facts.last_user(runtime).is_none() {
             return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
         }
         if let Some(busybox) = busybox {
@@ -404,4 +405,19 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     }
     let new_image = new_image.map(|image| pins::keeping_pins(facts, base, image, stage)).transpose()?;
     Ok(RuntimePlan::Convert { image: new_image })
+}
+
+/// True when the runtime is built straight on alpine and its `RUN`s only add certificates and
+/// data files with apk (`apk add --no-cache ca-certificates tzdata`): nothing a program would
+/// run as root.
+fn data_only_alpine(facts: &Facts<'_>) -> bool {
+    let runtime = facts.runtime_stage();
+    let alpine = facts.parent_stage(runtime).is_none()
+        && facts.base_image(runtime).is_some_and(|b| b.family() == Family::Alpine);
+    let data = |p: &String| super::runtime::PROVIDED_PACKAGES.contains(&p.as_str()) || super::runtime::DATA_PACKAGES.contains(&p.as_str());
+    let only_data = runtime.instructions.iter().filter(|i| matches!(i.body, super::model::Body::Run { .. })).all(|i| {
+        i.body.run_commands().iter().all(|c| c.argv().first().is_some_and(|w| w.value == "apk"))
+            && super::facts::installed_packages(i).iter().all(data)
+    });
+    alpine && only_data
 }
