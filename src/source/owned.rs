@@ -90,6 +90,8 @@ pub struct Owned {
     /// The directories renders read manifests from (relative to the repository), with the
     /// script and what it renders into.
     inputs: Vec<(PathBuf, PathBuf, super::rendered::RenderInput)>,
+    /// True when a script or workflow renders a Helm chart.
+    charts_rendered: bool,
 }
 
 impl Owned {
@@ -109,7 +111,7 @@ impl Owned {
                 owned.writers.push((file, text));
             }
         }
-        (owned.rendered, owned.tilt, owned.inputs) = read_scripts(repo);
+        read_scripts(repo, &mut owned);
         let configs = texts_named(repo, crate::orchestration::is_skaffold_name);
         owned.skaffold = super::skaffold_sync::synced_manifests(repo, &configs);
         owned
@@ -127,9 +129,9 @@ impl Owned {
             .collect()
     }
 
-    /// True when a script renders a Helm chart to a file (`helm template … -o`).
+    /// True when a script or workflow renders a Helm chart (`helm template`, `"$BIN/helm" template`).
     pub fn renders_charts(&self) -> bool {
-        self.rendered.iter().any(|(_, _, found)| found.tool == "helm template")
+        self.charts_rendered
     }
 
     /// The renders into an OLM bundle (`operator-sdk generate bundle`), kept or not, each with
@@ -191,17 +193,6 @@ impl Owned {
     }
 }
 
-/// What the Makefiles, shell scripts and Tiltfiles of `repo` (four levels deep at most) say
-/// about its manifests: the files scripts render, each with its script (a path is taken from
-/// the script's directory, and for a shell script also from the repository's root, where
-/// scripts are often run from), the files Tiltfiles deploy, each with its Tiltfile and line, and
-/// the directories renders read, each with its script.
-type ScriptFacts = (
-    Vec<(PathBuf, PathBuf, super::rendered::Rendered)>,
-    Vec<(PathBuf, PathBuf, usize)>,
-    Vec<(PathBuf, PathBuf, super::rendered::RenderInput)>,
-);
-
 /// The Makefiles and shell scripts of `repo` (four levels deep at most, 512 KiB each at most),
 /// each with its path relative to `repo`.
 pub fn script_texts(repo: &Path) -> Vec<(PathBuf, String)> {
@@ -231,9 +222,16 @@ fn samples_of(repo: &Path, loaded: &Path) -> Vec<PathBuf> {
     subdirs.filter(|e| e.path().join(name).is_file()).map(|e| dir.join(e.file_name()).join(name)).collect()
 }
 
-fn read_scripts(repo: &Path) -> ScriptFacts {
+/// Reads what the Makefiles, shell scripts and Tiltfiles of `repo` (four levels deep at most)
+/// say about its manifests into `owned`: the files scripts render, each with its script (a path
+/// is taken from the script's directory, and for a shell script also from the repository's root,
+/// where scripts are often run from), the files Tiltfiles deploy, each with its Tiltfile and
+/// line, the directories renders read, each with its script, and whether a chart is rendered.
+fn read_scripts(repo: &Path, owned: &mut Owned) {
     let (mut rendered, mut tilt, mut inputs) = (Vec::new(), Vec::new(), Vec::new());
     let scripts = texts_named(repo, |name| name == "Tiltfile" || super::rendered::is_script_name(name));
+    let workflows = texts_named(&repo.join(".github/workflows"), |name| name.ends_with(".yml") || name.ends_with(".yaml"));
+    owned.charts_rendered = scripts.iter().chain(&workflows).any(|(_, text)| super::rendered::renders_chart(text));
     for (script, text) in &scripts {
         let name = script.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let tiltfile = name == "Tiltfile";
@@ -284,7 +282,7 @@ fn read_scripts(repo: &Path) -> ScriptFacts {
         let copies = super::rendered::copies_of(text, &anywhere).into_iter().filter(|c| c.anywhere);
         rendered.extend(copies.map(|c| (PathBuf::from(&c.path), script.clone(), c)).collect::<Vec<_>>());
     }
-    (rendered, tilt, inputs)
+    (owned.rendered, owned.tilt, owned.inputs) = (rendered, tilt, inputs);
 }
 
 #[cfg(test)]

@@ -367,6 +367,17 @@ pub fn is_script_name(name: &str) -> bool {
     matches!(name, "Makefile" | "GNUmakefile" | "makefile") || name.ends_with(".mk") || name.ends_with(".sh")
 }
 
+/// True when `text` runs `helm template`, however it names helm (`$(HELM)`, `"$BUILD_DIR/helm"`).
+pub fn renders_chart(text: &str) -> bool {
+    text.lines().any(|line| {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words.windows(2).any(|pair| {
+            let tool = pair[0].trim_matches(|c: char| matches!(c, '"' | '\'' | '$' | '(' | ')' | '{' | '}'));
+            pair[1] == "template" && tool.to_ascii_lowercase().ends_with("helm")
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +451,13 @@ mod tests {
         let inputs = render_inputs(docker, true);
         assert_eq!(inputs.len(), 1);
         assert_eq!((inputs[0].input.as_str(), inputs[0].rule.as_deref()), ("config/default", Some("manifests")));
+    }
+
+    #[test]
+    fn helm_template_is_found_however_helm_is_named() {
+        assert!(renders_chart("lint:\n\t$(HELM) template charts/app > /dev/null\n"));
+        assert!(renders_chart("\"$BUILD_DIR/helm\" template aws-vpc-cni \\\n  --namespace kube-system\n"));
+        assert!(!renders_chart("helm upgrade --install app charts/app\necho template\n"));
     }
 
     #[test]
