@@ -184,6 +184,13 @@ pub fn decide(facts: &Facts<'_>) -> Plan {
             return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
         }
     }
+    // Built by make or a script in a stage of the file and run on a shell-less base as root for
+    // want of a USER: the base stays, and only the user changes, as for a binary built before
+    // the image (the checks of what the program asks of root are on the module's code).
+    if facts.program_built_elsewhere() && made_onto_shell_less(facts) {
+        hazards.extend(unknown_output::unchecked_flags(facts));
+        return off_root(facts, RuntimePlan::Convert { image: None }, false, hazards);
+    }
     // Built by make or a script, or before the image on a distribution's base: harden cannot
     // build that binary to prove it runs on distroless, so the runtime stays, and its user.
     if facts.builds().next().is_none() || facts.program_built_elsewhere() {
@@ -405,6 +412,23 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
     }
     let new_image = new_image.map(|image| pins::keeping_pins(facts, base, image, stage)).transpose()?;
     Ok(RuntimePlan::Convert { image: new_image })
+}
+
+/// True when a step of a Go stage (`make build`) builds the program that a runtime built straight
+/// on a shell-less base (scratch, distroless but `:debug`) copies in and runs as root for want of
+/// a USER.
+fn made_onto_shell_less(facts: &Facts<'_>) -> bool {
+    let runtime = facts.runtime_stage();
+    let base = facts.base_image(runtime);
+    let shell_less = base.is_some_and(|b| b.family().is_shell_less() && !b.tag.as_deref().is_some_and(|t| t.contains("debug")));
+    let (entrypoint, cmd) = facts.entrypoint_and_cmd(runtime);
+    shell_less
+        && facts.parent_stage(runtime).is_none()
+        && facts.last_user(runtime).is_none()
+        && super::userswitch::runs_as_root(facts)
+        && entrypoint.or(cmd).is_some()
+        && facts.toolchain_stage().is_some()
+        && facts.build_command().is_some()
 }
 
 /// True when the runtime is built straight on alpine and its `RUN`s only add certificates and

@@ -15,7 +15,7 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let referenced: Vec<bool> = df.stages.iter().map(|s| facts.taken_from(s.index)).collect();
     for stage in &df.stages {
         for inst in &stage.instructions {
-            let Body::Copy(Copy { from: Some(from), .. }) = &inst.body else { continue };
+            let Body::Copy(Copy { from: Some(from), sources, .. }) = &inst.body else { continue };
             if df.stage_named(from).is_some() {
                 continue;
             }
@@ -26,6 +26,11 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                 (true, true) => {
                     format!("COPY --from={from} copies from another image, pinned by digest, kept as it is")
                 }
+                // The whole of a non-root image (`COPY --from=…:nonroot . .`) is its files, not its
+                // user: a stage with no USER of its own still runs as root.
+                (true, false) if whole_non_root_image(facts, stage, from, sources) => format!(
+                    "COPY --from={from} copies that image's files but not its user (its programs run as 65532): with no USER of its own, this stage runs its program as root; `USER 65532:65532` gives it the user that image has"
+                ),
                 (true, false) => format!("COPY --from={from} copies from another image, kept as it is"),
                 (false, _) => {
                     format!("COPY --from={from} names no stage: an image or a named build context, kept as it is")
@@ -146,3 +151,11 @@ fn named_user(facts: &Facts<'_>, stage: &Stage, out: &mut Vec<Finding>) {
         ),
     ));
 }
+/// True when `stage`, which sets no USER, copies the whole file system (`.` or `/`) of `from`,
+/// an image whose programs run as a non-root user (distroless `:nonroot`).
+fn whole_non_root_image(facts: &Facts<'_>, stage: &Stage, from: &str, sources: &[String]) -> bool {
+    let whole = sources.iter().all(|s| matches!(s.as_str(), "." | "/" | "./"));
+    let image = super::super::image::ImageRef::parse(from);
+    whole && !sources.is_empty() && image.default_user_is_nonroot() && facts.last_user(stage).is_none()
+}
+

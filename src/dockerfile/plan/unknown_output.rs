@@ -24,6 +24,19 @@ pub(super) fn unknown_output(facts: &Facts<'_>) -> Vec<Finding> {
     std::iter::once(unknown).chain(stronger.take(1)).collect()
 }
 
+/// The HD131 finding for a program make or a script builds onto a shell-less runtime, which is
+/// kept while its user may still move off root: the build's flags are unchecked.
+pub(super) fn unchecked_flags(facts: &Facts<'_>) -> Option<Finding> {
+    let (line, command) = facts.build_command()?;
+    Some(Finding::new(
+        &rules::UNKNOWN_BUILD_OUTPUT,
+        line,
+        format!(
+            "no go build or go install of the program in the file (`{command}` builds it, which harden does not follow): the build's flags (-trimpath, -s -w) are for that step to set, unchecked here, and the runtime, already shell-less, is kept"
+        ),
+    ))
+}
+
 /// The HD131 finding; where the runtime is already shell-less and not root, only for a build
 /// make or a script runs (its flags are unchecked).
 fn unknown_build(facts: &Facts<'_>) -> Option<Finding> {
