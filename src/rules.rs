@@ -123,7 +123,7 @@ rules! {
         "The program starts through a shell script, which a shell-less runtime cannot run."
         "Not fixed: the runtime stage is kept; run the binary directly to go distroless.";
     UNKNOWN_BUILD_OUTPUT = "HD131" "unknown-build-output" Info false ""
-        "The binary is built by make or a script, so its path is unknown."
+        "The binary is built by make or a script, so its path is unknown. On a shell-less runtime that runs it as root for want of a USER, only its user moves off root; its build's flags stay unchecked."
         "Not fixed: write `go build -o PATH` in the Dockerfile, or copy the binary explicitly.";
     ONBUILD = "HD132" "onbuild" Warning false ""
         "The file uses ONBUILD or an -onbuild base: what runs at build time is decided elsewhere."
@@ -144,7 +144,7 @@ rules! {
         "The single stage prepares files after the build (RUN mkdir, chown…) that a new runtime stage would lose."
         "Not fixed: the single stage is kept; move that setup into a runtime stage.";
     FOREIGN_FROM = "HD134" "copy-from-outside" Info false ""
-        "COPY --from names no stage of the file: an image or a named build context (--build-context)."
+        "COPY --from names no stage of the file: an image or a named build context (--build-context). A copy of a whole non-root image's files (`COPY --from=…:nonroot . .`) does not carry its user, which is said."
         "Not changed: harden keeps the line as it is; check that the source still exists for the new runtime.";
     SECOND_RUNTIME = "HD139" "second-runtime-stage" Warning false ""
         "A stage other than the last looks like a runtime image (built with --target): harden changes the runtime and user of the final stage only."
@@ -282,7 +282,7 @@ rules! {
         "A container's shell command (sh -c) writes where nothing writable is mounted (a redirect, mkdir, cp, curl -o), and nothing says who runs it: its image's user, root for most images."
         "Not fixed: the container is left alone (harden's user could not write there, nor could anyone under a read-only root) and the pod-level values go on the other containers; write under a mounted volume (an emptyDir).";
     IMAGE_KEEPS_ROOT = "HK222" "image-keeps-root" Warning false "PSS restricted"
-        "The container runs an image the repository builds whose Dockerfile harden leaves running as root, for a reason its Dockerfile finding gives (a port below 1024, a root-owned directory the program may write, an entrypoint that drops privileges), or runs as root and writes into the image's own directories where nothing writable is mounted, and the manifest chooses no user. Also one whose image a Tiltfile builds as root for its development cluster (docker_build with a dockerfile_contents that sets no USER): Tilt runs the manifest with that image, where runAsNonRoot would stop the pods."
+        "The container runs an image the repository builds whose Dockerfile harden leaves running as root, for a reason its Dockerfile finding gives (a port below 1024, a root-owned directory the program may write, an entrypoint that drops privileges), or runs as root and writes into the image's own directories where nothing writable is mounted, and the manifest chooses no user. Also one whose image a development tool builds as root (a Tiltfile's docker_build with a dockerfile_contents that sets no USER, or with live_update; a DevSpace image its dev section syncs into, built from a root stage): the tool runs the manifest with that image, where runAsNonRoot would stop the pods."
         "Not fixed: the container is left alone and the pod-level values go on the other containers; fix what keeps the image on root, then harden both.";
     UNMOUNTED_DATA_STORE = "HK224" "unmounted-data-store" Warning false "PSS restricted"
         "The container runs a data store the repository does not build (minio, prometheus, mysql…) with nothing writable mounted for its data and no user chosen: it writes into its image's own directories as the image's user."

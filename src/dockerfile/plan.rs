@@ -420,7 +420,8 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
 fn made_onto_shell_less(facts: &Facts<'_>) -> bool {
     let runtime = facts.runtime_stage();
     let base = facts.base_image(runtime);
-    let shell_less = base.is_some_and(|b| b.family().is_shell_less() && !b.tag.as_deref().is_some_and(|t| t.contains("debug")));
+    let shell_less =
+        base.is_some_and(|b| b.family().is_shell_less() && !b.tag.as_deref().is_some_and(|t| t.contains("debug")));
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(runtime);
     shell_less
         && facts.parent_stage(runtime).is_none()
@@ -438,7 +439,9 @@ fn data_only_alpine(facts: &Facts<'_>) -> bool {
     let runtime = facts.runtime_stage();
     let alpine = facts.parent_stage(runtime).is_none()
         && facts.base_image(runtime).is_some_and(|b| b.family() == Family::Alpine);
-    let data = |p: &String| super::runtime::PROVIDED_PACKAGES.contains(&p.as_str()) || super::runtime::DATA_PACKAGES.contains(&p.as_str());
+    let data = |p: &String| {
+        super::runtime::PROVIDED_PACKAGES.contains(&p.as_str()) || super::runtime::DATA_PACKAGES.contains(&p.as_str())
+    };
     let only_data = runtime.instructions.iter().filter(|i| matches!(i.body, super::model::Body::Run { .. })).all(|i| {
         i.body.run_commands().iter().all(|c| c.argv().first().is_some_and(|w| w.value == "apk"))
             && super::facts::installed_packages(i).iter().all(data)

@@ -290,7 +290,9 @@ pub(super) fn explicit_root_containers(
         let why = match (privileged, drops_all && read_only) {
             // A privileged container has every capability whatever it drops.
             (true, _) => "it is privileged, which gives it every capability whatever it drops, and is left as it is",
-            (false, true) => "it already drops ALL capabilities and keeps its root filesystem read-only, and is left as it is",
+            (false, true) => {
+                "it already drops ALL capabilities and keeps its root filesystem read-only, and is left as it is"
+            }
             (false, false) => {
                 "it is left alone: dropping its capabilities or making its root filesystem read-only could stop a program that needs root"
             }

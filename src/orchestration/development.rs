@@ -58,6 +58,11 @@ mod tests {
         let images: Vec<&str> = repo.development_root_images().iter().map(|(i, _)| i.as_str()).collect();
         assert_eq!(images, ["operator"], "the final stage runs as 65532");
         let clause = &repo.development_root_images()[0].1;
-        assert!(clause.starts_with("Dockerfile.dev (stage builder) also builds for development, running as root (devspace.yaml (image op)"), "{clause}");
+        assert!(
+            clause.starts_with(
+                "Dockerfile.dev (stage builder) also builds for development, running as root (devspace.yaml (image op)"
+            ),
+            "{clause}"
+        );
     }
 }

@@ -51,7 +51,8 @@ impl Repository {
             let docker = image.get("docker");
             let flag = |k: &str| docker.and_then(|d| d.get(k)).and_then(Value::as_bool) == Some(true);
             let buildkit = image.get("buildKit").is_some() || flag("useBuildKit") || flag("useCli");
-            let how = if image.get("kaniko").is_some() { "kaniko" } else { "DevSpace's Docker builder without useBuildKit" };
+            let how =
+                if image.get("kaniko").is_some() { "kaniko" } else { "DevSpace's Docker builder without useBuildKit" };
             let development = synced.contains(&name).then(|| {
                 format!("{origin} builds it for DevSpace's `dev`, which syncs files into its running containers")
             });

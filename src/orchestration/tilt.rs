@@ -278,8 +278,14 @@ def build():
         assert_eq!(
             images,
             [
-                ("manager", "dev/Tiltfile:10 (docker_build_with_restart ghcr.io/acme/manager) also builds for its development cluster, from a Dockerfile it writes with no USER"),
-                ("probe", "dev/Tiltfile:16 (docker_build ghcr.io/acme/probe) also builds for its development cluster, from a Dockerfile it writes with no USER")
+                (
+                    "manager",
+                    "dev/Tiltfile:10 (docker_build_with_restart ghcr.io/acme/manager) also builds for its development cluster, from a Dockerfile it writes with no USER"
+                ),
+                (
+                    "probe",
+                    "dev/Tiltfile:16 (docker_build ghcr.io/acme/probe) also builds for its development cluster, from a Dockerfile it writes with no USER"
+                )
             ],
             "the agent's Dockerfile sets a user"
         );

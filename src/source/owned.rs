@@ -230,7 +230,8 @@ fn samples_of(repo: &Path, loaded: &Path) -> Vec<PathBuf> {
 fn read_scripts(repo: &Path, owned: &mut Owned) {
     let (mut rendered, mut tilt, mut inputs) = (Vec::new(), Vec::new(), Vec::new());
     let scripts = texts_named(repo, |name| name == "Tiltfile" || super::rendered::is_script_name(name));
-    let workflows = texts_named(&repo.join(".github/workflows"), |name| name.ends_with(".yml") || name.ends_with(".yaml"));
+    let workflows =
+        texts_named(&repo.join(".github/workflows"), |name| name.ends_with(".yml") || name.ends_with(".yaml"));
     owned.charts_rendered = scripts.iter().chain(&workflows).any(|(_, text)| super::rendered::renders_chart(text));
     for (script, text) in &scripts {
         let name = script.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -158,4 +158,3 @@ fn whole_non_root_image(facts: &Facts<'_>, stage: &Stage, from: &str, sources: &
     let image = super::super::image::ImageRef::parse(from);
     whole && !sources.is_empty() && image.default_user_is_nonroot() && facts.last_user(stage).is_none()
 }
-

@@ -149,8 +149,10 @@ pub(super) const FLAG_CALLS: &[&str] = &[
 ];
 /// Words in a flag's name that say it names where the program keeps data (`dir` alone does not:
 /// a static file server's `-dir` is read).
-pub(super) const DATA_FLAG_WORDS: &[&str] =
-    &["data", "db", "database", "store", "storage", "state", "cache", "log", "output", "upload", "uploads", "etcd", "raft", "wal", "bolt", "badger"];
+pub(super) const DATA_FLAG_WORDS: &[&str] = &[
+    "data", "db", "database", "store", "storage", "state", "cache", "log", "output", "upload", "uploads", "etcd",
+    "raft", "wal", "bolt", "badger",
+];
 /// Words in a flag's name that say it names something read, not written.
 pub(super) const READ_FLAG_WORDS: &[&str] =
     &["config", "conf", "cert", "key", "tls", "ca", "template", "static", "web", "ui", "asset"];
