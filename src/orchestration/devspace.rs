@@ -43,7 +43,7 @@ impl Repository {
             };
             let reference = fill(reference);
             let origin = format!("{} (image {key})", path.display());
-            let text = |k: &str| image.get(k).and_then(Value::as_str).map(|v| fill(v));
+            let text = |k: &str| image.get(k).and_then(Value::as_str).map(&fill);
             let dockerfile = text("dockerfile").unwrap_or_else(|| "Dockerfile".into());
             let name = image_name(&reference);
             // DevSpace's Docker builder talks to the engine's API without BuildKit unless asked
