@@ -3,7 +3,7 @@
 //! image is built and run) and kustomizations (which manifests are patches, which workloads a
 //! patch leaves the user of to the platform, and which tags and digests their `images:` give).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::discover::{self, Found, Kind};
@@ -45,7 +45,7 @@ pub struct RepositoryFacts {
     /// Where the repository regenerates its charts' values.schema.json (`helm schema`), when it does.
     pub helm_schema_check: Option<String>,
     /// The names of the repository's own Helm charts (their Chart.yaml's `name`).
-    pub chart_names: std::collections::BTreeSet<String>,
+    pub chart_names: BTreeSet<String>,
     /// The tags and digests kustomizations' `images:` give images, each with the manifests
     /// (relative to the repository) the kustomization builds from, where it applies.
     image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
@@ -59,10 +59,10 @@ impl RepositoryFacts {
     /// updates the repository's Dockerfile images.
     pub fn read<'a>(found: impl IntoIterator<Item = &'a Found>, repo: &Path, rel: &dyn Fn(&Path) -> PathBuf) -> Self {
         let mut facts = RepositoryFacts::default();
-        let mut read = std::collections::BTreeSet::new();
+        let mut read = BTreeSet::new();
         // The Makefiles at the root and beside each Dockerfile: their `docker build` commands
         // name the images the Dockerfiles become.
-        let mut make_dirs = std::collections::BTreeSet::from([PathBuf::new()]);
+        let mut make_dirs = BTreeSet::from([PathBuf::new()]);
         for f in found.into_iter() {
             if f.kind == Kind::Dockerfile {
                 make_dirs.extend(rel(&f.path).parent().map(Path::to_path_buf));
@@ -237,8 +237,7 @@ impl RepositoryFacts {
                 facts.orchestration.read_docs(&path, &text);
             }
         }
-        // The development builds that run as root keep the containers of their images on root.
-        facts.orchestration.find_development_root_images(|path| discover::read_text(&repo.join(path)).ok());
+        facts.orchestration.find_development_root_images(|p| discover::read_text(&repo.join(p)).ok());
         // The images a `deploy` rule sets in a kustomization run in place of its placeholder.
         let kustomizations: Vec<&PathBuf> =
             read.iter().filter(|p| p.file_name().is_some_and(|n| n == "kustomization.yaml")).collect();
