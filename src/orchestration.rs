@@ -229,6 +229,8 @@ pub struct Repository {
     skaffold_images: Vec<String>,
     /// The images development tools build as root, each with the build that makes them so.
     development_root_images: Vec<(String, String)>,
+    /// The images development tools sync files into as they run, each with the build that does.
+    synced_images: Vec<(String, String)>,
     /// The images released versions' manifests run, as written (`acme/ccm:v0.1.68`).
     released: Vec<String>,
 }

@@ -56,9 +56,14 @@ pub struct Context {
     /// The images development tools (Tilt, DevSpace) build as root, by image name, with the build
     /// that makes them so: they run the manifests with them, where `runAsNonRoot` stops pods.
     pub development_root_images: std::collections::BTreeMap<String, String>,
+    /// The images development tools sync files into as they run, by image name, with the build
+    /// that does: a read-only root would stop those updates.
+    pub synced_images: std::collections::BTreeMap<String, String>,
     /// The newest release each image is run at in the repository's manifests, by its reference
     /// without the tag (see [`Context::newer_release`]).
     pub newest_releases: std::collections::BTreeMap<String, String>,
+    /// The release the repository is at, as its `VERSION` file names it (`v0.63.0-dev`).
+    pub repository_version: Option<String>,
     /// The flag or variable (`-port`, `PORT`) that moves the program of such an image off the
     /// port below 1024 that keeps it on root, by image name: a container that sets it to 1024 or
     /// more does not keep root for it.
@@ -219,16 +224,27 @@ impl Context {
             || (self.images_built.contains(&self.image_key(&running)) && self.newer_release(image).is_none())
     }
 
-    /// The newest release the repository's manifests run the image of a container naming
-    /// `image` at, when `image` pins an older one (`ccm:v0.1.33` in a docs example, beside
-    /// `ccm:v0.1.68`): an older Dockerfile built that image, whose user and writes today's does
-    /// not say.
-    pub fn newer_release(&self, image: &str) -> Option<&String> {
+    /// What says the repository is past the release of an image it builds that a container
+    /// naming `image` pins (`ccm:v0.1.33` in a docs example): its manifests run a newer one
+    /// (`ccm:v0.1.68`), or its `VERSION` file names a release at least two minor versions on
+    /// (`v0.63.0-dev` for `:v0.39.0`; one on is the release being worked on). An older
+    /// Dockerfile built that image, whose user and writes today's does not say.
+    pub fn newer_release(&self, image: &str) -> Option<String> {
         let running = self.running_reference(image);
         let version = crate::orchestration::release_version(&running)?;
-        let newest = self.newest_releases.get(crate::orchestration::without_tag(&running))?;
-        let built = self.images_built.contains(&self.image_key(&running));
-        (built && crate::orchestration::release_version(newest)? > version).then_some(newest)
+        if !self.images_built.contains(&self.image_key(&running)) {
+            return None;
+        }
+        let newest = self.newest_releases.get(crate::orchestration::without_tag(&running));
+        if let Some(newest) = newest.filter(|n| crate::orchestration::release_version(n).is_some_and(|n| n > version)) {
+            return Some(format!("its manifests run {newest} too"));
+        }
+        let at = self.repository_version.as_deref()?;
+        let current = crate::orchestration::release_version(&format!("v:{}", at.split('-').next()?))?;
+        let (major, minor) = (*current.first()?, current.get(1).copied().unwrap_or(0));
+        let older =
+            (version.first().copied(), version.get(1).copied().unwrap_or(0)) < (Some(major), minor.saturating_sub(1));
+        older.then(|| format!("the repository's VERSION file is at {at}"))
     }
 
     /// True when an image (`centos/tools`, `ghcr.io/acme/web`) names none of the project's names
@@ -264,6 +280,15 @@ mod tests {
         assert!(!context.foreign_image("registry.internal/payments/fleet-api:2.4.0"), "the project's name");
         context.project_names.clear();
         assert!(!context.foreign_image("centos/tools"), "not known without a go.mod");
+    }
+
+    #[test]
+    fn a_release_two_minor_versions_behind_the_version_file_is_older() {
+        let mut context = Context { repository_version: Some("v0.10.0-dev".into()), ..Context::default() };
+        context.images_built.insert("ccm".into());
+        assert!(context.newer_release("acme/ccm:v0.8.3").is_some_and(|n| n.contains("VERSION file is at v0.10.0-dev")));
+        assert!(context.newer_release("acme/ccm:v0.9.2").is_none(), "the last release, while v0.10 is worked on");
+        assert!(context.newer_release("acme/other:v0.1.0").is_none(), "not built here");
     }
 
     #[test]

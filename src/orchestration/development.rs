@@ -24,6 +24,12 @@ impl Repository {
         &self.development_root_images
     }
 
+    /// The images development tools sync files into as they run (Tilt's `live_update`,
+    /// DevSpace's `dev` sync), by image name, each with a clause that says which build does.
+    pub fn synced_images(&self) -> &[(String, String)] {
+        &self.synced_images
+    }
+
     /// Adds the images the development builds of the repository's Dockerfiles (Tilt's
     /// `live_update`, DevSpace's `dev`) make as root, where `read` gives a Dockerfile's text
     /// from its path (relative to the repository).

@@ -36,6 +36,8 @@ impl Repository {
             .filter(|(_, dev)| dev.get("sync").is_some())
             .filter_map(|(_, dev)| Some(image_name(&fill(dev.get("imageSelector")?.as_str()?))))
             .collect();
+        let how = format!("{} (dev) syncs files into its running containers", path.display());
+        self.synced_images.extend(synced.iter().map(|name| (name.clone(), how.clone())));
         let images = doc.get("images").and_then(Value::as_mapping).into_iter().flatten();
         for (key, image) in images {
             let (Some(key), Some(reference)) = (key.as_str(), image.get("image").and_then(Value::as_str)) else {

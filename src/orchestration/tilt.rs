@@ -15,6 +15,7 @@ impl Repository {
     /// build context) and the entrypoint it runs the image with.
     pub fn read_tiltfile(&mut self, path: &Path, text: &str) {
         let dir = path.parent().unwrap_or(Path::new(""));
+        let own_manifests = !crate::source::tilt::loaded_manifests(text).is_empty();
         for call in calls(text) {
             let (positional, named) = arguments(&call.arguments);
             // An image named by an expression (`registry + "/" + name`) still builds its
@@ -22,6 +23,18 @@ impl Repository {
             let reference = positional.first().or(named.iter().find(|(k, _)| k == "ref").map(|(_, v)| v));
             let Some(image) = reference.map(|a| string(a).unwrap_or_default()) else { continue };
             let before = text.get(..call.at).unwrap_or(text);
+            // The files live_update syncs into the running containers need a writable root, in
+            // the manifests Tilt deploys with the image: the repository's own, unless it deploys
+            // manifests of its own by name (`k8s_yaml('deploy/dev/app.yaml')`).
+            if named.iter().any(|(k, _)| k == "live_update") && !image.is_empty() && !own_manifests {
+                let line = before.matches('\n').count() + 1;
+                let how = format!(
+                    "{}:{line} ({} {image}) syncs files into its running containers (live_update)",
+                    path.display(),
+                    call.function
+                );
+                self.synced_images.push((image_name(&image), how));
+            }
             // A Dockerfile the Tiltfile writes itself (`dockerfile_contents=`) is no file to
             // harden; what counts is the user it gives the image Tilt runs the manifests with.
             if let Some(contents) = named.iter().find(|(k, _)| k == "dockerfile_contents").map(|(_, v)| v) {

@@ -86,7 +86,9 @@ pub(super) fn manifest_context(
         unowned_classes: facts.storage.unowned_classes().clone(),
         images_read: true,
         development_root_images: facts.orchestration.development_root_images().iter().cloned().collect(),
+        synced_images: facts.orchestration.synced_images().iter().cloned().collect(),
         newest_releases: facts.orchestration.newest_releases(),
+        repository_version: std::fs::read_to_string(repo.join("VERSION")).ok().map(|v| v.trim().to_string()),
         ..Default::default()
     };
     // A Windows image runs in no Linux pod: it says nothing of the manifests' containers.

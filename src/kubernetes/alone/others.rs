@@ -80,9 +80,9 @@ pub(in crate::kubernetes) fn another_projects_image(
 pub(in crate::kubernetes) fn origin(c: &Container<'_>, context: &crate::kubernetes::Context) -> String {
     let newer = c.value.get("image").and_then(Value::as_str).and_then(|i| context.newer_release(i));
     match newer {
-        Some(newest) => format!(
-            "an older release of an image this repository builds (its manifests run {newest} too), which an older Dockerfile built"
-        ),
+        Some(newer) => {
+            format!("an older release of an image this repository builds ({newer}), which an older Dockerfile built")
+        }
         None => "which harden finds built nowhere in this repository".to_string(),
     }
 }

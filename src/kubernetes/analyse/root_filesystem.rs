@@ -66,6 +66,15 @@ impl<'w> Planner<'w, '_> {
                 ),
                 false,
             ),
+            // A development tool syncs files into the image's running containers (Tilt's
+            // live_update): a read-only root would stop its updates.
+            None if let Some(how) = (c.value.get("image").and_then(Value::as_str))
+                .and_then(|i| self.context.synced_images.get(&self.context.image_key(i))) => self.finding(
+                &rules::WRITABLE_ROOT,
+                line,
+                format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: {how}, which a read-only root would stop; set it where only production runs the manifest (a kustomize patch of the release's overlay)"),
+                false,
+            ),
             // The /tmp volume a read-only root needs is one the platform would refuse.
             None if let Some(scc) = self.context.empty_dir_refused.as_ref().filter(|_| !mounts_tmp(c.value)) => self
                 .finding(
