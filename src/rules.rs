@@ -238,7 +238,7 @@ rules! {
         "Adds capabilities: {drop: [ALL]}, keeping an existing add: [NET_BIND_SERVICE]; a lower-case `all`, which the runtime reads but Pod Security admission does not, becomes ALL.";
     WRITABLE_ROOT = "HK207" "root-filesystem-writable" Warning true "checkov CKV_K8S_22"
         "readOnlyRootFilesystem is not true: an attacker can write to the image's files."
-        "Sets readOnlyRootFilesystem: true and, when nothing is mounted at /tmp, an emptyDir volume there; not for another project's image in a repository that builds its own, whose writes are that image's, nor for an image that keeps files under /tmp, which the emptyDir would hide, or one built here that is not a Go build.";
+        "Sets readOnlyRootFilesystem: true and, when nothing is mounted at /tmp, an emptyDir volume there; not for another project's image in a repository that builds its own, whose writes are that image's, nor for an image that keeps files under /tmp, which the emptyDir would hide, or one built here that is not a Go build, nor for one a development tool syncs files into (Tilt's live_update, DevSpace's dev sync).";
     PRIVILEGED = "HK208" "privileged-container" Error false "PSS baseline, checkov CKV_K8S_16"
         "The container is privileged: it has every capability and the host's devices."
         "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
