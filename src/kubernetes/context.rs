@@ -127,9 +127,9 @@ pub struct Context {
     /// The directory that makes the manifest an example of running software (`examples`,
     /// `docs`…) or the walkthrough file itself, when one does: see [`super::example_dir`].
     pub example_dir: Option<String>,
-    /// The repository's own charts, by name, when nothing in it renders a chart to a file
-    /// (`helm template … -o`): a manifest whose `# Source:` names one of them was rendered once
-    /// and is kept by hand since, not rendered again.
+    /// The repository's own charts, by name, when none of its scripts and workflows runs
+    /// `helm template`: a manifest whose `# Source:` names one of them was rendered once and is
+    /// kept by hand since, not rendered again.
     pub hand_kept_charts: std::collections::BTreeSet<String>,
 }
 

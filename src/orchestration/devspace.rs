@@ -22,14 +22,17 @@ impl Repository {
             let value = vars?.get(name)?;
             value.as_str().or_else(|| value.get("value")?.as_str()).map(str::to_string)
         };
+        // Each `${VAR}` once, left to right: a value is not filled in again.
         let fill = |text: &str| {
-            let mut out = text.to_string();
-            while let Some(start) = out.find("${") {
-                let Some(end) = out[start..].find('}') else { break };
-                let Some(value) = var(&out[start + 2..start + end]) else { break };
-                out.replace_range(start..start + end + 1, &value);
+            let (mut out, mut rest) = (String::new(), text);
+            while let Some(start) = rest.find("${") {
+                let Some(end) = rest[start..].find('}') else { break };
+                let name = &rest[start + 2..start + end];
+                out.push_str(&rest[..start]);
+                out.push_str(&var(name).unwrap_or_else(|| format!("${{{name}}}")));
+                rest = &rest[start + end + 1..];
             }
-            out
+            out + rest
         };
         // The images `dev` syncs files into, found by its `imageSelector`.
         let synced: Vec<String> = (doc.get("dev").and_then(Value::as_mapping).into_iter().flatten())
@@ -84,6 +87,9 @@ mod tests {
         assert!(dev.development.is_some_and(|d| d.starts_with("devspace.yaml (image op)")));
         assert!(dev.without_buildkit.is_some_and(|w| w.contains("without useBuildKit")));
         assert_eq!(repo.image_targets(Path::new("Dockerfile.dev")), [("operator".to_string(), Some("builder".into()))]);
+        let looped = "vars:\n  IMAGE: ${IMAGE}/x\nimages:\n  a:\n    image: ${IMAGE}\n    dockerfile: a.Dockerfile\n";
+        repo.read(Path::new("loop/devspace.yaml"), looped);
+        assert_eq!(repo.image_names(Path::new("loop/a.Dockerfile")), ["x"], "a value is filled in once");
         let plain = repo.for_dockerfile(Path::new("Dockerfile"));
         assert!(plain.development.is_none() && plain.without_buildkit.is_none());
     }
