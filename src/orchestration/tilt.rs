@@ -19,10 +19,12 @@ impl Repository {
         for call in calls(text) {
             let (positional, named) = arguments(&call.arguments);
             // An image named by an expression (`registry + "/" + name`) still builds its
-            // Dockerfile; only its name is not known.
+            // Dockerfile; only its name is not known, unless a variable holds it as a string.
             let reference = positional.first().or(named.iter().find(|(k, _)| k == "ref").map(|(_, v)| v));
-            let Some(image) = reference.map(|a| string(a).unwrap_or_default()) else { continue };
             let before = text.get(..call.at).unwrap_or(text);
+            let Some(image) = reference.map(|a| string(a).or_else(|| assigned(before, a)).unwrap_or_default()) else {
+                continue;
+            };
             // The files live_update syncs into the running containers need a writable root, in
             // the manifests Tilt deploys with the image: the repository's own, unless it deploys
             // manifests of its own by name (`k8s_yaml('deploy/dev/app.yaml')`).
@@ -263,6 +265,18 @@ mod tests {
             [(Path::new("Dockerfile"), &[][..])],
             "an image from a variable still builds; a custom build none"
         );
+    }
+
+    #[test]
+    fn a_reference_a_variable_holds_names_the_synced_image() {
+        let text = "if os.getenv('REGISTRY', '') != '':\n    image = registry + '/acme-controller'\nelse:\n    image = 'gcr.io/acme/acme-controller'\ndocker_build(\n    ref = image,\n    context = '.tiltbuild',\n    dockerfile_contents = header,\n    live_update = [sync('.tiltbuild/manager', '/tilt/manager')],\n)\nk8s_yaml(blob(yaml))\n";
+        let mut repo = Repository::default();
+        repo.read_tiltfile(Path::new("Tiltfile"), text);
+        let synced: Vec<&str> = repo.synced_images().iter().map(|(i, _)| i.as_str()).collect();
+        assert_eq!(synced, ["acme-controller"]);
+        let mut own = Repository::default();
+        own.read_tiltfile(Path::new("Tiltfile"), &text.replace("k8s_yaml(blob(yaml))", "k8s_yaml('deploy/dev.yaml')"));
+        assert!(own.synced_images().is_empty(), "the Tiltfile deploys a manifest of its own");
     }
 
     #[test]
