@@ -219,6 +219,12 @@ impl ImageRef {
         }
     }
 
+    /// True when the image has no shell: a shell-less family (distroless, scratch) but for
+    /// distroless's `:debug` tags, which keep busybox's.
+    pub fn has_no_shell(&self) -> bool {
+        self.family().is_shell_less() && !self.tag.as_deref().is_some_and(|t| t.contains("debug"))
+    }
+
     /// True when the image's default user is non-root by its tag (`:nonroot`, Chainguard static).
     pub fn default_user_is_nonroot(&self) -> bool {
         self.tag.as_deref().is_some_and(|t| t.contains("nonroot")) || self.family() == Family::ChainguardStatic

@@ -419,9 +419,7 @@ fn convert(facts: &Facts<'_>, image: String) -> Result<RuntimePlan, Refusal> {
 /// a USER.
 fn made_onto_shell_less(facts: &Facts<'_>) -> bool {
     let runtime = facts.runtime_stage();
-    let base = facts.base_image(runtime);
-    let shell_less =
-        base.is_some_and(|b| b.family().is_shell_less() && !b.tag.as_deref().is_some_and(|t| t.contains("debug")));
+    let shell_less = facts.base_image(runtime).is_some_and(|b| b.has_no_shell());
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(runtime);
     shell_less
         && facts.parent_stage(runtime).is_none()

@@ -369,11 +369,10 @@ pub fn is_script_name(name: &str) -> bool {
 
 /// True when `text` runs `helm template`, however it names helm (`$(HELM)`, `"$BUILD_DIR/helm"`).
 pub fn renders_chart(text: &str) -> bool {
-    text.lines().any(|line| {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        words.windows(2).any(|pair| {
-            let tool = pair[0].trim_matches(|c: char| matches!(c, '"' | '\'' | '$' | '(' | ')' | '{' | '}'));
-            pair[1] == "template" && tool.to_ascii_lowercase().ends_with("helm")
+    logical_lines(text).iter().any(|(_, line)| {
+        commands(line).any(|command| {
+            let words: Vec<&str> = command.split_whitespace().map(|w| w.trim_matches(['"', '\''])).collect();
+            renderer(&words).is_some_and(|(_, tool)| tool == "helm template")
         })
     })
 }

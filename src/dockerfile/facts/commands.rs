@@ -12,7 +12,7 @@ impl<'a> Facts<'a> {
     pub fn unstartable_command(&self) -> Option<&'a CommandForm> {
         let stage = self.runtime_stage();
         let base = self.base_image(stage)?;
-        let shell_less = base.family().is_shell_less() && !base.tag.as_deref().is_some_and(|t| t.contains("debug"));
+        let shell_less = base.has_no_shell();
         let command = match self.entrypoint_and_cmd(stage) {
             (Some(entrypoint), _) => entrypoint,
             (None, Some(cmd)) => cmd,
