@@ -11,8 +11,22 @@ use super::plan::Refusal;
 const NEEDS: &[&str] = &["need", "require", "must", "has to", "have to", "only as root", "run as root", "runs as root"];
 /// Words of root that name something else (a user that is not root, a filesystem), or say it
 /// is not wanted (`shouldn't`).
-const NOT_ROOT: &[&str] =
-    &["non-root", "nonroot", "rootless", "root filesystem", "rootfs", "root-owned", "chroot", "n't"];
+const NOT_ROOT: &[&str] = &[
+    "non-root",
+    "nonroot",
+    "rootless",
+    "root filesystem",
+    "rootfs",
+    "root-owned",
+    "chroot",
+    "n't",
+    "repository root",
+    "repo root",
+    "project root",
+    "module root",
+    "root of the",
+    "root directory",
+];
 /// Words that turn a need around (`must not run as root`, `never as root`).
 const NEGATIONS: &[&str] = &["not", "never", "avoid", "avoids"];
 /// Words that say what a comment naming the runtime's own base chose it for.
@@ -31,11 +45,20 @@ pub fn root_needed(facts: &Facts<'_>) -> Option<Refusal> {
         );
         return Some((&rules::COMMENT_NEEDS_ROOT, line, why));
     }
-    let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
-        let lower = text.to_ascii_lowercase();
+    // Each sentence on its own: `never published. Runs as root because it has to` asks for root.
+    let asks = |sentence: &str| {
+        let lower = sentence.to_ascii_lowercase();
         let words = lower.split(|c: char| !c.is_ascii_alphanumeric());
         let (root, negated) = words.fold((false, false), |(r, n), w| (r || w == "root", n || NEGATIONS.contains(&w)));
         root && !negated && NEEDS.iter().any(|n| lower.contains(n)) && !NOT_ROOT.iter().any(|n| lower.contains(n))
+    };
+    let (line, text) = runtime_comments(facts, true).into_iter().find_map(|(line, text)| {
+        let sentence = text.split(". ").flat_map(|s| s.split("; ")).find(|s| asks(s))?;
+        // Quoted from the line it starts on, when the block says more.
+        let start: String = sentence.chars().take(12).collect();
+        let lines = facts.text.lines().enumerate().skip(line - 1);
+        let at = lines.take_while(|(_, l)| l.trim_start().starts_with('#')).find(|(_, l)| l.contains(&start));
+        Some((at.map_or(line, |(i, _)| i + 1), sentence.trim_end_matches('.').to_string()))
     })?;
     let why = format!("the file says the program needs root (line {line}: `{text}`), so the user is left as it is");
     Some((&rules::COMMENT_NEEDS_ROOT, line, why))
@@ -66,7 +89,7 @@ fn user_commented_out(facts: &Facts<'_>) -> Option<(usize, String)> {
 pub fn base_chosen(facts: &Facts<'_>) -> Option<Refusal> {
     let base =
         facts.base_image(facts.runtime_stage()).map(|b| b.name.rsplit('/').next().unwrap_or(&b.name).to_string());
-    let (line, text) = runtime_comments(facts).into_iter().find(|(_, text)| {
+    let (line, text) = runtime_comments(facts, false).into_iter().find(|(_, text)| {
         let lower = text.to_ascii_lowercase();
         let over = (lower.contains("distroless") || lower.contains("scratch"))
             && CHOSEN_OVER.iter().any(|w| lower.contains(w));
@@ -96,16 +119,23 @@ const INSTRUCTIONS: &[&str] = &[
     "WORKDIR",
 ];
 
-/// The comments of the runtime stage and the block just above its `FROM`, each block of
-/// consecutive comment lines joined, with its first line; parser directives aside.
-fn runtime_comments(facts: &Facts<'_>) -> Vec<(usize, String)> {
+/// The comments of the runtime stage, the block just above its `FROM` and, with `head`, the
+/// file's head (before its first instruction), each block of consecutive comment lines joined,
+/// with its first line; parser directives aside. The head speaks for the image's user; of a base
+/// it may name the build's.
+fn runtime_comments(facts: &Facts<'_>, head: bool) -> Vec<(usize, String)> {
     let lines: Vec<&str> = facts.text.lines().collect();
     let from = facts.runtime_stage().from.line.saturating_sub(1);
     // The block right above the FROM belongs to the stage.
     let start = (0..from).rev().take_while(|&i| lines[i].trim_start().starts_with('#')).last().unwrap_or(from);
+    // The file's own head, the comments before its first instruction, speaks for the image too.
+    let head = match head {
+        true => lines.iter().take(start).take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#')).count(),
+        false => 0,
+    };
     let mut blocks: Vec<(usize, String)> = Vec::new();
     let mut open = false;
-    for (i, line) in lines.iter().enumerate().skip(start) {
+    for (i, line) in lines.iter().enumerate().filter(|(i, _)| *i < head || *i >= start) {
         let Some(comment) = line.trim_start().strip_prefix('#') else {
             open = false;
             continue;
@@ -181,5 +211,11 @@ mod tests {
         assert!(off.0.unwrap().contains("line 6: `USER 65532:65532`"));
         assert_eq!(notes(&format!("{build}FROM alpine\n# USER root\n")).0, None);
         assert_eq!(notes(&format!("{build}FROM alpine\n# USER is set by the chart\n")).0, None);
+        // The file's head speaks for it, a sentence at a time; a path's root is no user.
+        let head = "# A test image, never pushed. It runs as root because it has to\n# write into a hostPath.\n\n";
+        let asked = notes(&format!("{head}{build}FROM scratch\n")).0.unwrap();
+        assert!(asked.contains("line 1: `It runs as root because it has to write into a hostPath`"), "{asked}");
+        let context = "# Must be built from the repository root.\n\n";
+        assert_eq!(notes(&format!("{context}{build}FROM scratch\n")).0, None);
     }
 }

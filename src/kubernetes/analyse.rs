@@ -100,8 +100,11 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     let handled: Vec<&Container<'_>> = workload.containers.iter().filter(|c| !alone.contains(&c.name)).collect();
     let root_command = root_commands(workload, &mut findings);
     let left_alone = host.is_some() || root_command.is_some() || handled.is_empty();
-    let off = &off.clone().and(&patched_fields::answered(workload, context));
-    let mut plan = Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, context, off };
+    let off = &off.clone().and(&patched_fields::answered(workload, context, false));
+    // What an overlay merges in is not added, and still told.
+    let fixes_off = &off.clone().and(&patched_fields::answered(workload, context, true));
+    let mut plan =
+        Planner { workload, handled: handled.clone(), changes: Vec::new(), findings, context, off: fixes_off };
     plan.pod_level();
     let mut tmp_mounts = Vec::new();
     for container in handled {
@@ -117,6 +120,7 @@ pub fn plan(workload: &Workload<'_>, skip: &[String], off: &RulesOff, context: &
     let Planner { mut findings, changes, .. } = plan;
     findings.retain(|f| !off.has(f.rule));
     patched_fields::drop_answered(workload, context, &mut findings);
+    patched_fields::leave_to_overlays(workload, context, &mut findings);
     findings.sort_by_key(|f| f.line);
     for f in findings.iter_mut().filter(|_| left_alone) {
         not_fixed(f);

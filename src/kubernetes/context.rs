@@ -163,9 +163,11 @@ impl Context {
     }
 
     /// This context for a chart's workloads: without the containers kustomize patches add to
-    /// workloads of the same names, which are in kustomize's pods, not the chart's.
+    /// workloads of the same names, or the fields an overlay merges into them, which are in
+    /// kustomize's pods, not the chart's.
     pub fn for_chart(&self) -> Context {
-        let patched = self.patched.iter().filter(|p| p.effect != kustomize::Effect::Lists).cloned().collect();
+        let overlays = [kustomize::Effect::Lists, kustomize::Effect::MergesElsewhere];
+        let patched = self.patched.iter().filter(|p| !overlays.contains(&p.effect)).cloned().collect();
         Context { patched, ..self.clone() }
     }
 

@@ -181,18 +181,23 @@ impl RepositoryFacts {
                     let effects =
                         if not_workloads.is_some() { Vec::new() } else { kustomize::patch_effects(&text, aimed) };
                     for mut effect in effects {
-                        // Fields merged in count only where the kustomization builds the workload
-                        // from its own files: an overlay's are not there where the base is built.
+                        effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
+                        // Fields merged in are there where the kustomization builds the workload
+                        // from its own files; an overlay's only where the overlay builds it.
                         let named =
                             |id: &String| effect.applies_to(id.split_once('/').map_or(id.as_str(), |(_, name)| name));
                         if effect.effect == kustomize::Effect::Merges && !own.iter().any(named) {
-                            // …but the containers a patch adds run in the pods the overlay builds.
-                            if effect.containers.is_empty() {
-                                continue;
+                            // The containers a patch adds run in the pods the overlay builds.
+                            if !effect.containers.is_empty() {
+                                let lists = kustomize::Effect::Lists;
+                                facts.patched.push(kustomize::Patched {
+                                    effect: lists,
+                                    sets: Vec::new(),
+                                    ..effect.clone()
+                                });
                             }
-                            (effect.effect, effect.sets) = (kustomize::Effect::Lists, Vec::new());
+                            (effect.effect, effect.containers) = (kustomize::Effect::MergesElsewhere, Vec::new());
                         }
-                        effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
                         facts.patched.push(effect);
                     }
                     for workload in kustomize::platform_chooses_user(&text) {

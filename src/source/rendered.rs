@@ -302,9 +302,9 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     out
 }
 
-/// The rule of a Makefile whose recipe runs `rule` through make and nothing but make
-/// (`bundle-all: $(MAKE) bundle VARIANT=…`); not one that does more (`release:` tags and
-/// commits a version too).
+/// The rule of a Makefile whose recipe runs `rule` through make and nothing else (`bundle-all:
+/// $(MAKE) bundle VARIANT=…`); not one that does more (`release:` tags and commits a version
+/// too; `container-build:` makes the images as well, and fails on uncommitted changes).
 fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
     let make = |w: &str| matches!(w, "$(MAKE)" | "${MAKE}" | "make");
     // Each rule with whether its recipe runs `rule` and whether it runs only make.
@@ -323,7 +323,7 @@ fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
             .collect();
         let Some(last) = rules.last_mut().filter(|_| current.is_some() && line.starts_with('\t')) else { continue };
         last.1 |= words.windows(2).any(|w| make(w[0]) && w[1] == rule);
-        last.2 &= words.first().is_none_or(|w| make(w));
+        last.2 &= words.first().is_none_or(|w| make(w) && words.get(1) == Some(&rule));
     }
     rules
         .into_iter()
@@ -492,5 +492,8 @@ mod tests {
         let variants = "generate-bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\nbundle:\n\tBUNDLE_VARIANT=openshift $(MAKE) generate-bundle\n\tBUNDLE_VARIANT=community $(MAKE) generate-bundle\n";
         let rules: Vec<Option<String>> = render_inputs(variants, true).into_iter().map(|r| r.rule).collect();
         assert_eq!(rules, [Some("bundle".to_string())], "one that runs it for each variant");
+        let images = "bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\ncontainer-build: test\n\tmake bundle\n\tmake docker-build bundle-build\n";
+        let rules: Vec<Option<String>> = render_inputs(images, true).into_iter().map(|r| r.rule).collect();
+        assert_eq!(rules, [Some("bundle".to_string())], "one that makes other rules too is no wrapper");
     }
 }

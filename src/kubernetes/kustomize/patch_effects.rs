@@ -37,6 +37,10 @@ pub enum Effect {
     /// It merges fields into securityContexts (a strategic merge patch): what it sets is there
     /// where kustomize builds the workload, and what it leaves out is harden's to add.
     Merges,
+    /// It merges fields into securityContexts in an overlay that builds the workload from a
+    /// base elsewhere: what it sets is there only where the overlay builds it, and left out on
+    /// purpose where the base is built otherwise, so harden does not add it to the base.
+    MergesElsewhere,
     /// It lists containers, and sets nothing harden reads (a sidecar a strategic merge patch adds).
     Lists,
 }
