@@ -147,12 +147,19 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
     let left_alone = "; the workload is left alone";
     // Each finding at the key it is about (`hostNetwork:`, `privileged:`), where a reviewer looks.
     let at = |node, path: &[&str], or: usize| workload.key_line(node, path).unwrap_or(or);
-    // Why a node's namespace ties the pod to root: what a node agent does there.
+    // Why a node's namespace ties the pod to root: what a node agent does there. A pod of
+    // another kind (a cloud controller that starts before the pod network) is no agent, and
+    // what it does there is not known.
+    let network = match workload.kind {
+        "DaemonSet" => {
+            "in the node's network a node agent binds the node's ports and often changes its routes or rules, which asks root or capabilities harden cannot tell from here"
+        }
+        _ => {
+            "in the node's network its program shares the node's ports and interfaces, and whether it binds a low port or changes routes or rules there, which asks root or capabilities, harden cannot tell from here"
+        }
+    };
     let namespaces = [
-        (
-            "hostNetwork",
-            "in the node's network a node agent binds the node's ports and often changes its routes or rules, which asks root or capabilities harden cannot tell from here",
-        ),
+        ("hostNetwork", network),
         ("hostPID", "it sees the node's processes, which a node agent inspects or signals as root"),
         ("hostIPC", "it shares the node's IPC, as a node agent working with the node's own processes does"),
     ];
@@ -182,7 +189,9 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
         findings.push(Finding::new(
             &rules::HOST_PATH,
             first_host_path.unwrap_or(workload.line),
-            format!("{id} mounts hostPath {names}{left_alone}"),
+            format!(
+                "{id} mounts hostPath {names}{left_alone}: the node's files are root's, often for root alone to read, and what its program reads or writes there may need root"
+            ),
         ));
         host = Some(());
     }
