@@ -116,9 +116,10 @@ pub fn harden(
     // A pod securityContext values turn on (Bitnami's `podSecurityContext.enabled: false`) is
     // off on purpose (OpenShift assigns the user): said, and nothing moves into the containers.
     let mut switched_off = Vec::new();
-    for p in &mut planned {
-        let twin = possible.iter().find(|o| o.who == p.who && o.id == p.id);
-        if let Some(entry) = twin.and_then(|t| t.pod_source.as_ref()).filter(|_| p.pod_source.is_none()) {
+    let twins: Vec<Option<Vec<String>>> =
+        planned.iter().map(|p| p.twin(&possible, &planned).and_then(|t| t.pod_source.clone())).collect();
+    for (p, twin) in planned.iter_mut().zip(twins) {
+        if let Some(entry) = twin.filter(|_| p.pod_source.is_none()) {
             switched_off.push((p.who.clone(), p.id.clone(), entry.clone()));
             p.changes = Err(format!(
                 "the template takes {}'s pod securityContext from values.yaml's {} only when a value turns it on, which the defaults do not; harden leaves that choice to the chart",
@@ -137,7 +138,9 @@ pub fn harden(
         })
         .flatten();
     // Only the workloads the values leave out: the others are planned as the values make them.
-    possible.retain(|p: &Planned| !planned.iter().any(|q| q.who == p.who && q.id == p.id));
+    let rendered: Vec<bool> = possible.iter().map(|p| p.twin(&planned, &possible).is_some()).collect();
+    let mut rendered = rendered.into_iter();
+    possible.retain(|_| !rendered.next().unwrap_or(false));
     let unchecked = (!planned.is_empty()).then(|| off_by_default(&possible)).flatten();
     settle(&mut planned, &possible);
     let trees = tree::documents(values_text).map_err(|message| ParseError { line: 1, column: 1, message })?;

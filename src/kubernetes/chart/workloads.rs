@@ -44,6 +44,22 @@ pub(super) struct Planned {
     pub(super) written: Vec<(usize, usize)>,
 }
 
+impl Planned {
+    /// The workload of `among` this one of `mine` is, rendered otherwise: the one of the same
+    /// template and id, else the one in its place among the template's workloads of its kind
+    /// when both renders hold as many (a name an inline `{{ if }}` spells otherwise,
+    /// `csi-oci{{ if .Values.handle }}-{{ .Values.handle }}{{ end }}-node`).
+    pub(super) fn twin<'p>(&self, among: &'p [Planned], mine: &[Planned]) -> Option<&'p Planned> {
+        let exact = among.iter().find(|o| o.who == self.who && o.id == self.id);
+        let kind = |p: &Planned| p.id.split('/').next().map(str::to_string);
+        let alike = |o: &&Planned| o.who == self.who && kind(o) == kind(self);
+        let (theirs, ours): (Vec<&Planned>, Vec<&Planned>) =
+            (among.iter().filter(alike).collect(), mine.iter().filter(alike).collect());
+        let place = ours.iter().position(|o| std::ptr::eq(*o, self)).filter(|_| theirs.len() == ours.len());
+        exact.or_else(|| theirs.get(place?).copied())
+    }
+}
+
 /// Each line of `rendered` (1-based) that is a line of `template` as written, with that line.
 fn written_lines(template: &str, rendered: &str) -> BTreeMap<usize, usize> {
     let diff = similar::TextDiff::from_lines(template, rendered);
