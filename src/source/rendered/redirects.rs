@@ -14,6 +14,8 @@ pub const REDIRECT: &str = "a redirect of a command's output";
 /// scratch file in whatever directory the script runs from.
 pub(super) fn redirected(script: &str, makefile: bool) -> Vec<Rendered> {
     let mut out = Vec::new();
+    // The files a text tool has read so far: one written back is edited in place, not made.
+    let mut read: Vec<String> = Vec::new();
     for (i, line) in logical_lines(script) {
         if line.trim_start().starts_with('#') {
             continue;
@@ -21,16 +23,32 @@ pub(super) fn redirected(script: &str, makefile: bool) -> Vec<Rendered> {
         // After a `cd`, a relative path is not the script's.
         for command in commands(&line).take_while(|c| c.split_whitespace().next() != Some("cd")) {
             let words: Vec<&str> = command.split_whitespace().collect();
-            let Some(target) = redirect_target(&words).filter(|_| renderer(&words).is_none()) else { continue };
+            let target = redirect_target(&words);
+            read.extend(read_files(&words, target));
+            let Some(target) = target.filter(|_| renderer(&words).is_none()) else { continue };
             let (path, anywhere) = spelled(target);
             let Some(path) = literal_yaml(path) else { continue };
-            if (anywhere || !makefile) && !path.contains('/') {
+            if ((anywhere || !makefile) && !path.contains('/')) || read.contains(&path) {
                 continue;
             }
             out.push(Rendered { line: i + 1, tool: REDIRECT, path, dir: false, anywhere });
         }
     }
     out
+}
+
+/// The tools that read a file to print it changed (`sed -z 's/…/…/' deploy/operator.yaml >
+/// deploy/operator.tmp.yaml`).
+const TEXT_TOOLS: &[&str] = &["sed", "awk", "yq", "cat", "grep", "perl", "head", "tail", "csplit", "envsubst"];
+
+/// The files a command of a text tool reads, spelled as paths in the repository: its
+/// arguments and what `<` feeds it, but not where its output goes (`target`).
+fn read_files(words: &[&str], target: Option<&str>) -> Vec<String> {
+    let tool = words.first().is_some_and(|w| TEXT_TOOLS.contains(&w.rsplit('/').next().unwrap_or(w)));
+    let inputs = words.iter().skip(1).filter(|w| Some(**w) != target && !w.starts_with(['-', '>']));
+    let inputs = inputs.map(|w| w.strip_prefix('<').unwrap_or(w)).filter(|w| !w.is_empty() && tool);
+    let fed = words.windows(2).filter(|w| w[0] == "<").map(|w| w[1]);
+    inputs.chain(fed).filter_map(|w| literal_yaml(spelled(w).0)).collect()
 }
 
 /// The files a `cp` copies out of rendered files or directories (`cp -r staging/deploy .`
@@ -126,5 +144,9 @@ mod tests {
             [(1, "all.yaml".into()), (2, "all.yaml".into())],
             "a Makefile's recipe runs in its directory"
         );
+        // A file a text tool reads and the script writes back is edited in place, not made.
+        let splice = "sed -z 's/kind: CustomResourceDefinition.*---/MARK/' ./deploy/operator.yaml > ./deploy/op.tmp.yaml\nsed -ie '/MARK/rdeploy/crd.yaml' ./deploy/op.tmp.yaml\nsed -z 's/MARK//' ./deploy/op.tmp.yaml > ./deploy/operator.yaml\nenvsubst < deploy/app.yaml.in > deploy/app.yaml\n";
+        let found: Vec<String> = super::super::rendered(splice, false).into_iter().map(|r| r.path).collect();
+        assert_eq!(found, ["deploy/op.tmp.yaml", "deploy/app.yaml"], "not the file written back");
     }
 }
