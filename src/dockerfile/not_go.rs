@@ -352,7 +352,45 @@ fn no_go_program(facts: &facts::Facts<'_>, stage: &model::Stage) -> Option<Strin
         first => first?,
     };
     let script = program.split_whitespace().next().unwrap_or(program);
-    script.ends_with(".sh").then(|| {
-        format!("not known to be a Go build: the image starts {script}, a shell script, and nothing says it runs a Go program")
-    })
+    if script.ends_with(".sh") {
+        return Some(format!(
+            "not known to be a Go build: the image starts {script}, a shell script, and nothing says it runs a Go program"
+        ));
+    }
+    base_program(stage, script)
+}
+
+/// The directories whose names say they hold data (manifests, a catalog, web assets), not
+/// binaries.
+const DATA_DIRECTORIES: &[&str] =
+    &["catalog", "manifests", "bundle", "olm", "config", "deploy", "charts", "templates", "assets", "static", "docs"];
+
+/// Why a stage that starts a program by its bare name (`registry-server`) is no Go build of the
+/// repository, when all it copies from the build context is data (YAML, scripts, a manifests
+/// directory) that names no such program: the program is the base image's, or what the stage
+/// runs fetches it.
+fn base_program(stage: &model::Stage, program: &str) -> Option<String> {
+    let copies: Vec<&model::Copy> = (stage.instructions.iter())
+        .filter_map(|i| match &i.body {
+            model::Body::Copy(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let data = |source: &String| {
+        let path = source.trim_end_matches('/');
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let file = [".yaml", ".yml", ".json", ".sh", ".db", ".txt", ".md"].iter().any(|e| name.ends_with(e));
+        let dir = path.split('/').any(|part| DATA_DIRECTORIES.iter().any(|d| part.contains(d)));
+        (file || dir) && !name.contains(program)
+    };
+    let sources: Vec<&String> = copies.iter().flat_map(|c| &c.sources).collect();
+    let all_data = copies.iter().all(|c| c.from.is_none()) && sources.iter().all(|s| data(s));
+    if program.contains(['/', '$']) || sources.is_empty() || !all_data {
+        return None;
+    }
+    Some(format!(
+        "not a Go build: it starts {program}, which none of its copies adds (they add {}): the program comes with {} or with what the stage runs, and the file adds data to it",
+        sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+        stage.from.image
+    ))
 }
