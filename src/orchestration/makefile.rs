@@ -101,6 +101,10 @@ impl Repository {
     }
 }
 
+/// Words of the names of variables that hold the container tool (`$(OCI_BIN)`, set to podman
+/// or docker by a `$(shell …)` that is not expanded; `$(CONTAINER_ENGINE)`, `$(IMAGE_BUILDER)`).
+const TOOL_VARIABLES: &[&str] = &["DOCKER", "PODMAN", "CONTAINER", "OCI", "ENGINE", "IMAGE_BUILDER"];
+
 /// Where a line's command `verb` (`build`, `tag`) starts: after `docker`, `podman`, `buildx`, or
 /// a variable that names the container tool (`$(DOCKER)`, set to `DOCKER_CLI_EXPERIMENTAL=enabled
 /// docker`, which is not expanded).
@@ -108,7 +112,7 @@ fn command_at(line: &str, verb: &str) -> Option<usize> {
     let tool = |word: &str| {
         let name = word.trim_start_matches(['$', '(', '{']).trim_end_matches([')', '}']).to_ascii_uppercase();
         matches!(word, "docker" | "podman" | "buildx")
-            || (word.starts_with('$') && ["DOCKER", "PODMAN", "CONTAINER"].iter().any(|t| name.contains(t)))
+            || (word.starts_with('$') && TOOL_VARIABLES.iter().any(|t| name.contains(t)))
     };
     let mut at = 0;
     let mut previous = "";
@@ -483,5 +487,8 @@ mod tests {
         repo.read_build_commands(Path::new("Makefile"), makefile);
         assert_eq!(repo.image_names(Path::new("cmd/node-cleanup/Dockerfile")), ["node-cleanup"]);
         assert!(repo.image_names(Path::new("Dockerfile")).is_empty(), "`echo build done` builds nothing");
+        let chosen = "REGISTRY ?= ghcr.io/acme\nOCI_BIN ?= $(shell if podman ps >/dev/null 2>&1; then echo podman; else echo docker; fi)\n\ndocker-build:\n\t$(OCI_BIN) build -t ${REGISTRY}/bridge-plugin:latest -f ./cmd/Dockerfile .\n";
+        repo.read_build_commands(Path::new("Makefile"), chosen);
+        assert_eq!(repo.image_names(Path::new("cmd/Dockerfile")), ["bridge-plugin"], "a tool a shell chooses");
     }
 }
