@@ -252,9 +252,14 @@ pub(super) fn root_image_containers(
         let Some(official) = starts_as_root(image) else { continue };
         // A `command` replaces the entrypoint that would drop to the image's user: the program
         // then runs as root throughout, and which user it could run as is not known here.
+        // A fresh volume's root is root's: the user it is given writes there only as its group.
+        let volume = match c.persistent_mount(workload) {
+            Some(path) => format!(", with an fsGroup that gives it the volume it may write at {path},"),
+            None => String::new(),
+        };
         let message = match c.value.get("command") {
             Some(_) => format!(
-                "{} runs {image} with a command of its own, which replaces {official}'s entrypoint (the one that starts as root and drops to {official}'s user): it runs as root throughout, and harden cannot tell which user it needs; the container is left alone (set runAsUser to {official}'s user and harden hardens the rest)",
+                "{} runs {image} with a command of its own, which replaces {official}'s entrypoint (the one that starts as root and drops to {official}'s user): it runs as root throughout, and harden cannot tell which user it needs; the container is left alone (set runAsUser to {official}'s user{volume} and harden hardens the rest)",
                 c.who(workload)
             ),
             None => format!(

@@ -91,6 +91,23 @@ impl Container<'_> {
         let kind = if self.list == "initContainers" { "init container" } else { "container" };
         format!("{} {kind} {}", workload.id(), self.name)
     }
+
+    /// Where the container mounts a persistent volume it may write (a `persistentVolumeClaim`,
+    /// an `ephemeral` claim, a StatefulSet's claim template; not `readOnly`): a fresh one's root
+    /// is root's, so another user writes there only with an `fsGroup`.
+    pub fn persistent_mount<'v>(&'v self, workload: &Workload<'_>) -> Option<&'v str> {
+        let volumes = workload.pod_value.get("volumes").and_then(Value::as_sequence).into_iter().flatten();
+        let claimed: Vec<&str> = volumes
+            .filter(|v| v.get("persistentVolumeClaim").is_some() || v.get("ephemeral").is_some())
+            .filter_map(|v| v.get("name")?.as_str())
+            .collect();
+        let mounts = self.value.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
+        mounts.filter(|m| m.get("readOnly").and_then(Value::as_bool) != Some(true)).find_map(|m| {
+            let name = m.get("name")?.as_str()?;
+            let persistent = claimed.contains(&name) || workload.claim_templates.iter().any(|(t, _)| t == name);
+            persistent.then(|| m.get("mountPath")?.as_str()).flatten()
+        })
+    }
 }
 
 impl Workload<'_> {
