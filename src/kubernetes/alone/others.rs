@@ -47,7 +47,8 @@ pub(in crate::kubernetes) fn others_images(
         });
     };
     let mut names = Vec::new();
-    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name)) {
+    // A container that already sets all the restricted profile asks has nothing left alone.
+    for c in workload.containers.iter().filter(|c| !alone.contains(&c.name) && !sets_everything(workload, c)) {
         let Some((_, image)) = built_elsewhere(c, context) else { continue };
         let message = format!(
             "{} runs {image}, {}, in an example ({dir}): the user it needs and where it writes are that image's, so the container is left alone",
@@ -58,6 +59,22 @@ pub(in crate::kubernetes) fn others_images(
         names.push(c.name.clone());
     }
     names
+}
+
+/// True when the container, with its pod, sets every field of the restricted profile harden
+/// would: a non-root user, a seccomp profile, no privilege escalation, no capabilities, a
+/// read-only root.
+fn sets_everything(workload: &Workload<'_>, c: &Container<'_>) -> bool {
+    let own = c.value.get("securityContext");
+    let pod = workload.pod_value.get("securityContext");
+    let either = |key: &str| own.and_then(|s| s.get(key)).or_else(|| pod.and_then(|s| s.get(key)));
+    let is = |key: &str, want: bool| own.and_then(|s| s.get(key)).and_then(Value::as_bool) == Some(want);
+    let drops = own.and_then(|s| s.get("capabilities")?.get("drop")?.as_sequence().cloned()).unwrap_or_default();
+    either("runAsNonRoot").and_then(Value::as_bool) == Some(true)
+        && either("seccompProfile").is_some()
+        && is("allowPrivilegeEscalation", false)
+        && is("readOnlyRootFilesystem", true)
+        && drops.iter().any(|d| d.as_str().is_some_and(|d| d.eq_ignore_ascii_case("ALL")))
 }
 
 /// The image a container runs that the repository, which builds some, does not build, where the
