@@ -1,5 +1,5 @@
 //! Placeholders a script fills in before a manifest is applied (`image: {IMAGE}`,
-//! `- ${REGISTRY}/app`, for sed or envsubst): a file that holds one is not the manifest that runs.
+//! `- ${REGISTRY}/app`, `image: @IMAGE@`, for sed or envsubst): a file that holds one is not the manifest that runs.
 
 /// Keys whose values others expand when the file is applied as it is: a ConfigMap's or Secret's
 /// data (the program that reads it), a CSI volume's attributes (the driver: cert-manager's
@@ -43,7 +43,12 @@ pub(super) fn placeholder(text: &str) -> Option<String> {
                 let end = value[at..].find('>').filter(|end| *end > 1)?;
                 Some(value[at..=at + end].to_string())
             };
-            return braced.or_else(bare).or_else(angled);
+            // Between at signs, autoconf's and many sed scripts' (`@OPERATOR_IMAGE_URL@`).
+            let at_signs = || {
+                let name = value.trim_matches(['"', '\'']).strip_prefix('@')?.strip_suffix('@')?;
+                upper_name(&format!("{{{name}}}")).map(|_| format!("@{name}@"))
+            };
+            return braced.or_else(bare).or_else(angled).or_else(at_signs);
         }
         let value = value.trim_start_matches(['"', '\'']);
         // `<NAME>` only in an image: elsewhere it is text (`"<b>"`, a document's example).
@@ -103,6 +108,8 @@ mod tests {
         assert_eq!(placeholder(k3s).as_deref(), Some("%{SYSTEM_DEFAULT_REGISTRY}%"));
         assert_eq!(placeholder("  image: ghcr.io/acme/app:v1\n  args: [--name={name}]\n"), None);
         assert_eq!(placeholder("  image: <EXPORTER_IMAGE>\n").as_deref(), Some("<EXPORTER_IMAGE>"));
+        assert_eq!(placeholder("  image: @OPERATOR_IMAGE_URL@\n").as_deref(), Some("@OPERATOR_IMAGE_URL@"));
+        assert_eq!(placeholder("  image: ghcr.io/acme/app@sha256:ab\n"), None);
         assert_eq!(placeholder("  args: [\"<b>\"]\n  image: ghcr.io/acme/app:v1\n"), None);
         assert_eq!(placeholder("  annotations:\n    role-arn: \"<ROLE_ARN>\"\n"), None, "only an image's");
         assert_eq!(placeholder("  # image: {IMAGE}\n  image: ghcr.io/acme/app:v1\n"), None, "a comment");
