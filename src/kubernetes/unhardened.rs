@@ -47,6 +47,9 @@ pub(super) fn reason(docs: &[Value]) -> Option<String> {
             true if compose => "a Compose file (services:), not a Kubernetes manifest".into(),
             true => "not a Kubernetes manifest (no kind)".into(),
             // OLM's bundle carries the operator's Deployment inside, as operator-sdk wrote it.
+            // The base operator-sdk starts from (`config/manifests/bases/`) is kept by hand and
+            // holds no deployment: the generated copy takes them from the manifests.
+            false if kinds.contains(&"ClusterServiceVersion") && !docs.iter().any(csv_deployments) => "an OLM ClusterServiceVersion with no deployments: the base operator-sdk fills in from the manifests harden edits when it renders the bundle, so no pod runs from it as it is".into(),
             false if kinds.contains(&"ClusterServiceVersion") => "an OLM ClusterServiceVersion: operator-sdk generates it, its deployments included, from the manifests harden edits (render the bundle again after them)".into(),
             false if docs.iter().any(openshift_template) => "an OpenShift Template: `oc process` fills in its parameters and makes its objects, so the file is not the manifest that runs".into(),
             // Flux's HelmRelease, Argo CD's Application: a chart kept elsewhere makes the pods.
@@ -113,6 +116,12 @@ pub(super) fn patch_fragment(workload: &workload::Workload<'_>) -> Option<String
         ),
     };
     Some(format!("{id} names no image for {which}{added}"))
+}
+
+/// True for a ClusterServiceVersion that holds deployments (`spec.install.spec.deployments`).
+fn csv_deployments(doc: &Value) -> bool {
+    let deployments = doc.get("spec").and_then(|s| s.get("install")?.get("spec")?.get("deployments"));
+    deployments.and_then(Value::as_sequence).is_some_and(|d| !d.is_empty())
 }
 
 /// True for an OpenShift Template (`template.openshift.io/v1`, or the old `v1` one with its
