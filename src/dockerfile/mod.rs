@@ -24,6 +24,7 @@ mod refusals;
 pub mod rewrite;
 pub mod runtime;
 pub mod secrets;
+mod template;
 pub mod users;
 pub mod userswitch;
 pub mod variables;
@@ -57,43 +58,8 @@ pub fn harden(text: &str, source: &SourceFacts, config: &Config) -> Result<Outco
     if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Ok(Outcome::Skipped("empty: no instructions, so nothing is built from it".into()));
     }
-    // A line that is only a placeholder (`${LABELS}`, `{{ .Labels }}`) is filled in by a script
-    // (envsubst, a template engine) before the file is built.
-    // A here-document's lines (`RUN <<-SHELL` … `SHELL`) are a script's input, not instructions.
-    let (mut continued, mut heredoc) = (false, None::<String>);
-    let placeholder = text.lines().map(str::trim).find(|l| {
-        if let Some(end) = &heredoc {
-            if l == end {
-                heredoc = None;
-            }
-            return false;
-        }
-        heredoc = model::heredoc::delimiter(l);
-        let instruction = !continued && (l.starts_with("${") || l.starts_with("{{"));
-        continued = l.ends_with('\\');
-        instruction
-    });
-    if let Some(line) = placeholder {
-        return Ok(Outcome::Skipped(format!(
-            "a template: the line {line} is filled in by a script before the file is built, so the file is not the Dockerfile that is built"
-        )));
-    }
-    if let Some(image) = text.lines().find_map(placeholder_image) {
-        // The name of an argument the file declares is that argument without its `$`.
-        let declared = text.lines().position(|l| {
-            let mut words = l.split_whitespace();
-            words.next().is_some_and(|w| w.eq_ignore_ascii_case("ARG"))
-                && words.next().is_some_and(|arg| arg.split('=').next() == Some(image))
-        });
-        if let Some(at) = declared {
-            return Ok(Outcome::Skipped(format!(
-                "FROM {image} names no image (a repository name is lowercase), and the file declares ARG {image} (line {}): `FROM ${image}` was meant, and as written no build resolves it",
-                at + 1
-            )));
-        }
-        return Ok(Outcome::Skipped(format!(
-            "a template: FROM {image} names no image a registry could hold (a repository name is lowercase, and braces are no part of one): a script fills it in before the file is built, or the build gives it as a named context (`--build-context {image}=…`), so what the image runs on is not in the file"
-        )));
+    if let Some(why) = template::not_built_as_written(text) {
+        return Ok(Outcome::Skipped(why));
     }
     if let Some(how) = &source.orchestration.no_image {
         return Ok(Outcome::Skipped(format!("no image comes of it: {how}, so nothing runs from it")));
@@ -216,18 +182,6 @@ fn left_alone(facts: &facts::Facts<'_>, why: String) -> Outcome {
     }
     let reason = Some(format!("{why}; harden changes nothing in it, and reports the secret it carries"));
     Outcome::Hardened { findings, rewritten: None, reason, security: false }
-}
-
-/// The image of a `FROM` line that no registry could hold, when it is a placeholder a script
-/// replaces (sed's `FROM BASEIMAGE`, `FROM {ARG_FROM}`): a repository name with capitals, or
-/// braces that no `$` makes a variable.
-fn placeholder_image(line: &str) -> Option<&str> {
-    let mut words = line.split_whitespace();
-    if !words.next()?.eq_ignore_ascii_case("FROM") {
-        return None;
-    }
-    let image = words.find(|w| !w.starts_with("--"))?;
-    (crate::orchestration::holds_no_repository(image) && !image.contains('$')).then_some(image)
 }
 
 /// The capabilities `setcap` gives a file of the Dockerfile's image, with the step's line (see
