@@ -69,3 +69,17 @@ fn placeholder_image(line: &str) -> Option<&str> {
     let image = words.find(|w| !w.starts_with("--"))?;
     (crate::orchestration::holds_no_repository(image) && !image.contains('$')).then_some(image)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_from_that_names_no_image_is_a_placeholder() {
+        assert_eq!(placeholder_image("FROM BASEIMAGE"), Some("BASEIMAGE"));
+        assert_eq!(placeholder_image("from --platform=$BUILDPLATFORM {ARG_FROM}"), Some("{ARG_FROM}"));
+        assert_eq!(placeholder_image("FROM golang:1.23 AS Builder"), None, "an alias may have capitals");
+        assert_eq!(placeholder_image("FROM example.com/app:Release-1"), None, "so may a tag");
+        assert_eq!(placeholder_image("FROM ${BASE_IMAGE}"), None);
+    }
+}
