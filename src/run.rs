@@ -322,11 +322,18 @@ pub fn analyse_root(root: &Path, repo: &Path, config: &Config) -> Vec<FileReport
             ..context.clone()
         };
         let mut report = harden_file(f, &no_source, config, &context);
-        // An edited input of a render leaves the rendered file the repository keeps stale.
-        if report.status == Status::Changed
-            && let Some((_, note)) = stale.iter().find(|(reads, _)| reads.contains(&path))
-        {
-            report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note.clone()));
+        // An edited input of a render leaves the rendered file the repository keeps stale: each
+        // render that reads it is told (`make generate-deploy` and `make generate-test`).
+        if report.status == Status::Changed {
+            let mut told: Vec<&String> = Vec::new();
+            for (_, note) in stale.iter().filter(|(reads, _)| reads.contains(&path)) {
+                if !told.contains(&note) {
+                    told.push(note);
+                }
+            }
+            for note in told.into_iter().rev() {
+                report.findings.insert(0, crate::finding::Finding::new(&crate::rules::RENDER_INPUT, 1, note.clone()));
+            }
         }
         // A file that is no manifest says so; a manifest a program or kustomize owns is theirs.
         // A patch of operations (JSON 6902) names no kind: it is said to be the patch it is.
