@@ -192,7 +192,7 @@ rules! {
         "The runtime harden keeps runs on a distribution release past end of life (alpine 3.21 and older, Debian 11 and older, Ubuntu 20.04 and older, as of December 2026): its packages get no more security fixes. Also a stage on such a release that the runtime copies CA certificates or time zones from: that data gets no more updates. Where a build argument's default gives the release, the advice is to raise that default."
         "Not fixed: another release brings other package versions, which only a rebuild and the project's tests can vouch for; raise the tag (alpine:3.23, debian:13-slim, ubuntu:24.04).";
     COMMENT_NEEDS_ROOT = "HD154" "comment-needs-root" Warning false ""
-        "A comment in the runtime stage (or just above its FROM) says the program needs root (`# Need root user for UDS`), or holds its non-root USER commented out (`# USER 65532:65532`)."
+        "A comment in the runtime stage, just above its FROM or in the file's head says the program needs root (`# Need root user for UDS`), or holds its non-root USER commented out (`# USER 65532:65532`)."
         "Not fixed: the user is left as it is and the comment is quoted; once it no longer holds, remove it and harden proposes the change.";
     COMMENT_KEEPS_BASE = "HD155" "comment-keeps-base" Warning false ""
         "A comment in the runtime stage (or just above its FROM) says why the stage keeps its base image rather than distroless or scratch (`# Alpine rather than distroless because the probes need test`), or why it chose its own base (`# we use alpine for easier debugging`)."
@@ -243,10 +243,10 @@ rules! {
         "The container is privileged: it has every capability and the host's devices."
         "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
     HOST_NAMESPACE = "HK209" "host-namespace" Error false "PSS baseline, checkov CKV_K8S_17, 18, 19"
-        "The pod shares the host's network, PID or IPC namespace: a node agent's, which binds the node's ports and changes its network, or sees and signals its processes, as root or with capabilities harden cannot tell from here."
+        "The pod shares the host's network, PID or IPC namespace: a node agent's (a DaemonSet's), which binds the node's ports and changes its network, or sees and signals its processes, as root or with capabilities harden cannot tell from here; a pod of another kind on the node's network shares its ports and interfaces, and what it does there is not known."
         "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
     HOST_PATH = "HK210" "host-path-volume" Error false "PSS baseline"
-        "The pod mounts a hostPath volume: it can read or write the node's files."
+        "The pod mounts a hostPath volume: it can read or write the node's files, which are root's, often for root alone to read."
         "Not fixed: the workload is left alone; it needs the host, so review it by hand.";
     HOST_PORT = "HK211" "host-port" Warning false "PSS baseline, checkov CKV_K8S_26"
         "A container binds a hostPort on the node."
