@@ -115,6 +115,15 @@ impl Facts<'_> {
         (cmd.builds() && (cmd.links_nothing() || compiles_only)).then_some(served)
     }
 
+    /// True when the build a cache warm-up serves builds with `-a`, which rebuilds every package
+    /// and so never reads the cache the warm-up fills: aligning the warm-up's flags gains nothing.
+    pub fn warm_up_unread(&self, run: &super::facts::GoRun, cmd: &super::gobuild::GoCommand) -> bool {
+        let Some(served) = self.warms_build_cache(run, cmd) else { return false };
+        let runs = self.go_runs.iter().filter(|r| r.stage == run.stage && r.instr == served);
+        runs.flat_map(|r| r.commands.iter().filter(move |c| c.builds() && self.ships(r, c)))
+            .any(|c| c.flag("a").is_some())
+    }
+
     /// True when what a build command makes ends up in the final image (or cannot be told, so
     /// it may): false for a tool built for the build itself, which no stage copies into the image,
     /// and for a binary a later build writes over.

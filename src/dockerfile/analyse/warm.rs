@@ -20,6 +20,15 @@ pub fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     for (run, cmd) in facts.builds().filter(|(r, c)| !facts.ships(r, c)) {
         let Some(served) = facts.warms_build_cache(run, cmd) else { continue };
         let stage = &facts.df.stages[run.stage];
+        if facts.warm_up_unread(run, cmd) {
+            let message = format!(
+                "this build only fills the compiler cache for the build at line {}, whose -a rebuilds every package, so the cache it fills is never read: harden leaves the step as it is; drop -a there (or this step)",
+                stage.instructions[served].line
+            );
+            let line = stage.instructions[run.instr].line;
+            out.push(Finding { severity: Severity::Info, ..Finding::new(&rules::NO_TRIMPATH, line, message) });
+            continue;
+        }
         let cgo = !facts.cgo.needed
             && facts.cgo_setting(run, cmd).as_deref() != Some("0")
             && facts.cgo_switch(run, cmd).is_none()

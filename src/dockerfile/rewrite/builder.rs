@@ -29,11 +29,10 @@ pub fn edits(facts: &Facts<'_>, plan: &Plan, style: &Style, out: &mut Vec<Edit>)
         // A step that fills the build cache for a later build compiles as that build does, or the
         // build would not reuse what it compiled (-trimpath and cgo change every package's
         // action id).
-        for cmd in run
-            .commands
-            .iter()
-            .filter(|c| c.builds() && (facts.ships(run, c) || facts.warms_build_cache(run, c).is_some()))
-        {
+        for cmd in run.commands.iter().filter(|c| {
+            let warms = facts.warms_build_cache(run, c).is_some() && !facts.warm_up_unread(run, c);
+            c.builds() && (facts.ships(run, c) || warms)
+        }) {
             build_flags(facts, run, cmd, out);
         }
     }
