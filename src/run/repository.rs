@@ -186,19 +186,10 @@ impl RepositoryFacts {
                         // from its own files; an overlay's only where the overlay builds it.
                         let named =
                             |id: &String| effect.applies_to(id.split_once('/').map_or(id.as_str(), |(_, name)| name));
-                        if effect.effect == kustomize::Effect::Merges && !own.iter().any(named) {
-                            // The containers a patch adds run in the pods the overlay builds.
-                            if !effect.containers.is_empty() {
-                                let lists = kustomize::Effect::Lists;
-                                facts.patched.push(kustomize::Patched {
-                                    effect: lists,
-                                    sets: Vec::new(),
-                                    ..effect.clone()
-                                });
-                            }
-                            (effect.effect, effect.containers) = (kustomize::Effect::MergesElsewhere, Vec::new());
+                        match own.iter().any(named) {
+                            true => facts.patched.push(effect),
+                            false => facts.patched.extend(effect.in_overlay()),
                         }
-                        facts.patched.push(effect);
                     }
                     for workload in kustomize::platform_chooses_user(&text) {
                         // The patch that asks is the most precise reason: it wins over an overlay's.

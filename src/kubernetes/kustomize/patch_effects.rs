@@ -65,6 +65,22 @@ pub enum ContainerRef {
 }
 
 impl Patched {
+    /// What the patch is where the base it merges into is built from another kustomization's
+    /// files (an overlay's patch): the fields it merges are there only where the overlay builds
+    /// the workload ([`Effect::MergesElsewhere`]), and the containers it adds run in the pods the
+    /// overlay builds ([`Effect::Lists`]).
+    pub fn in_overlay(self) -> Vec<Patched> {
+        if self.effect != Effect::Merges {
+            return vec![self];
+        }
+        let mut out = Vec::new();
+        if !self.containers.is_empty() {
+            out.push(Patched { effect: Effect::Lists, sets: Vec::new(), ..self.clone() });
+        }
+        out.push(Patched { effect: Effect::MergesElsewhere, containers: Vec::new(), ..self });
+        out
+    }
+
     /// True when the patch applies to the workload named `name`.
     pub fn applies_to(&self, name: &str) -> bool {
         regex::Regex::new(&format!("^(?:{})$", self.name)).is_ok_and(|re| re.is_match(name))
