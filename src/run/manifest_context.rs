@@ -290,9 +290,17 @@ pub(super) type StaleRender = (Vec<PathBuf>, String);
 /// The renders whose output the repository keeps, each with the manifests it reads (its
 /// kustomization's, or its variants') and the note for an edited one.
 pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) -> Vec<StaleRender> {
+    let mut seen = Vec::new();
     owned
         .kept_renders(repo)
         .into_iter()
+        // One render written twice (the branches of an `ifndef`) is told once.
+        .filter(|(dir, script, found)| {
+            let key = (dir.to_path_buf(), script.to_path_buf(), found.output.clone(), found.rule.clone());
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        })
         .map(|(dir, script, found)| {
             let how = match &found.rule {
                 Some(rule) => format!("`make {rule}`"),

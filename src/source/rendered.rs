@@ -3,6 +3,7 @@
 //! file is made again from its sources at the next render, so an edit to it is lost.
 
 mod redirects;
+mod wrappers;
 
 pub use redirects::{REDIRECT, copies_of};
 
@@ -248,8 +249,10 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     let script = spelled.as_str();
     for (i, line) in logical_lines(script) {
         let line = line.as_str();
-        // A blank line inside a recipe does not end its rule.
-        if makefile && !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
+        // A blank line inside a recipe does not end its rule, nor does `ifndef` … `endif`.
+        let word = line.split_whitespace().next().unwrap_or_default();
+        let conditional = ["ifdef", "ifndef", "ifeq", "ifneq", "else", "endif"].contains(&word);
+        if makefile && !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() && !conditional {
             rule = line
                 .split_once(':')
                 .filter(|(t, rest)| !t.contains(['=', '$', '%']) && !rest.starts_with('='))
@@ -295,40 +298,11 @@ pub fn render_inputs(script: &str, makefile: bool) -> Vec<RenderInput> {
     // A rule that runs the render's rule for every variant (`bundle-all: $(MAKE) bundle
     // VARIANT=…`) is the one that renders all it writes.
     for found in &mut out {
-        if let Some(wrapper) = found.rule.as_deref().and_then(|r| wrapping_rule(script, r)) {
+        if let Some(wrapper) = found.rule.as_deref().and_then(|r| wrappers::wrapping_rule(script, r)) {
             found.rule = Some(wrapper);
         }
     }
     out
-}
-
-/// The rule of a Makefile whose recipe runs `rule` through make and nothing else (`bundle-all:
-/// $(MAKE) bundle VARIANT=…`); not one that does more (`release:` tags and commits a version
-/// too; `container-build:` makes the images as well, and fails on uncommitted changes).
-fn wrapping_rule(makefile: &str, rule: &str) -> Option<String> {
-    let make = |w: &str| matches!(w, "$(MAKE)" | "${MAKE}" | "make");
-    // Each rule with whether its recipe runs `rule` and whether it runs only make.
-    let mut rules: Vec<(&str, bool, bool)> = Vec::new();
-    let mut current: Option<&str> = None;
-    for line in makefile.lines() {
-        if !line.starts_with([' ', '\t', '#']) && !line.trim().is_empty() {
-            current = line.split_once(':').map(|(t, _)| t.trim()).filter(|t| !t.contains(['=', '$', ' ']));
-            rules.extend(current.map(|c| (c, false, true)));
-            continue;
-        }
-        // A variable given to the command first (`BUNDLE_VARIANT=openshift $(MAKE) bundle`) is
-        // part of it.
-        let words: Vec<&str> = (line.split_whitespace().map(|w| w.trim_start_matches(['@', '-'])))
-            .skip_while(|w| w.split_once('=').is_some_and(|(name, _)| !name.is_empty() && !name.contains(['$', '('])))
-            .collect();
-        let Some(last) = rules.last_mut().filter(|_| current.is_some() && line.starts_with('\t')) else { continue };
-        last.1 |= words.windows(2).any(|w| make(w[0]) && w[1] == rule);
-        last.2 &= words.first().is_none_or(|w| make(w) && words.get(1) == Some(&rule));
-    }
-    rules
-        .into_iter()
-        .find(|(name, runs, only_make)| *runs && *only_make && *name != rule)
-        .map(|(name, ..)| name.to_string())
 }
 
 /// What a Makefile rule on this line makes, with true for a directory: a YAML file
@@ -492,6 +466,9 @@ mod tests {
         let variants = "generate-bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\nbundle:\n\tBUNDLE_VARIANT=openshift $(MAKE) generate-bundle\n\tBUNDLE_VARIANT=community $(MAKE) generate-bundle\n";
         let rules: Vec<Option<String>> = render_inputs(variants, true).into_iter().map(|r| r.rule).collect();
         assert_eq!(rules, [Some("bundle".to_string())], "one that runs it for each variant");
+        let branches = "capm: envsubst\nifndef KUSTOMIZE\n\t$(LOCAL_KUSTOMIZE) build config/default > capm.yaml\nelse\n\t$(KUSTOMIZE) build config/default > capm.yaml\nendif\n";
+        let rules: Vec<Option<String>> = render_inputs(branches, true).into_iter().map(|r| r.rule).collect();
+        assert_eq!(rules, [Some("capm".into()), Some("capm".into())], "a conditional ends no rule");
         let images = "bundle:\n\t$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK) generate bundle -q\ncontainer-build: test\n\tmake bundle\n\tmake docker-build bundle-build\n";
         let rules: Vec<Option<String>> = render_inputs(images, true).into_iter().map(|r| r.rule).collect();
         assert_eq!(rules, [Some("bundle".to_string())], "one that makes other rules too is no wrapper");
