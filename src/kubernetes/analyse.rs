@@ -319,16 +319,12 @@ impl<'w> Planner<'w, '_> {
             // (OpenShift assigns one from the namespace's range and refuses others).
             // (Told at info: the restricted profile asks for no user, and the kubelet holds the
             // image to runAsNonRoot.)
-            None if containers_user.is_empty() && get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => self.note(
-                &rules::RUN_AS_USER,
-                line,
-                format!("{id} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
-            ),
-            None if containers_user.is_empty() && containers_non_root => self.note(
-                &rules::RUN_AS_USER,
-                line,
-                format!("{id}'s containers set runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"),
-            ),
+            None if containers_user.is_empty() && get("runAsNonRoot").and_then(Value::as_bool) == Some(true) => {
+                self.non_root_without_user(format!("{id} sets"), line, &self.handled.clone())
+            }
+            None if containers_user.is_empty() && containers_non_root => {
+                self.non_root_without_user(format!("{id}'s containers set"), line, &self.handled.clone())
+            }
             None if let Some(account) = self.any_unknown_account().filter(|_| containers_user.is_empty()) => {
                 self.finding(&rules::RUN_AS_USER, line, format!("{id} does not set runAsUser: {account}"), false)
             }

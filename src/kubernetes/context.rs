@@ -44,7 +44,8 @@ pub struct Context {
     pub image_tmp_files: std::collections::BTreeMap<String, (std::path::PathBuf, usize, String)>,
     /// The images the repository builds that run as root and stay so after harden's fix of
     /// their Dockerfile (it keeps their runtime, or refuses the user): where their program writes
-    /// into the image's own directories, root owns them.
+    /// into the image's own directories, root owns them, and a pod that asks `runAsNonRoot`
+    /// without a user does not start them where no platform assigns one.
     pub images_staying_root: std::collections::BTreeSet<String>,
     /// The tags and digests kustomizations give images, by the name the manifests use: such an
     /// image is not untagged or unpinned where it runs.

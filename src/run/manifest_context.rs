@@ -35,11 +35,8 @@ pub(super) fn built_image(
         (image, dockerfile::writes::unmounted_writes(&text, &program))
     });
     let image_writes: Vec<_> = image_writes.collect();
-    // Only an image whose program writes can be stopped by a user that does not own the place.
-    let writing = !writes.is_empty() || image_writes.iter().any(|(_, w)| !w.is_empty());
     let hardened = dockerfile::harden(&text, source, config);
-    let stays_root = writing
-        && dockerfile::runs_as_root(&text)
+    let stays_root = dockerfile::runs_as_root(&text)
         && match &hardened {
             Ok(crate::outcome::Outcome::Hardened { rewritten: Some(new), .. }) => dockerfile::runs_as_root(new),
             _ => true,
@@ -242,8 +239,7 @@ pub(super) struct BuiltImage {
     pub(super) root_kept: Option<String>,
     /// The flag or variable that moves its program off the low port that keeps it on root.
     pub(super) low_port_setting: Option<String>,
-    /// True when it runs as root and harden's fix of its Dockerfile leaves it so, for an image
-    /// whose program writes.
+    /// True when it runs as root and harden's fix of its Dockerfile leaves it so.
     stays_root: bool,
     /// The capabilities `setcap` gives its files, with the step's line.
     pub(super) file_capabilities: Option<(usize, Vec<String>)>,

@@ -11,6 +11,31 @@ use super::super::workload::Container;
 use super::{NONROOT_ID, Planner};
 
 impl Planner<'_, '_> {
+    /// Tells that `who_sets` (`Deployment/web sets`) `runAsNonRoot` without a user: the image's or
+    /// the platform's to choose, unless one of `containers` runs an image built here that runs
+    /// as root, which the kubelet refuses to start where no platform assigns a user (outside
+    /// OpenShift).
+    pub(super) fn non_root_without_user(&mut self, who_sets: String, line: usize, containers: &[&Container<'_>]) {
+        let context = self.context;
+        let root = |image: &&str| context.images_staying_root.contains(&context.image_key(image));
+        let images = containers.iter().filter_map(|c| c.value.get("image")?.as_str());
+        match images.into_iter().find(root).filter(|_| context.openshift.is_none()) {
+            Some(image) => {
+                let image = context.running_reference(image);
+                let message = format!(
+                    "{who_sets} runAsNonRoot without a runAsUser, but {image}, built here, runs as root: the kubelet refuses to start it unless the platform (OpenShift) assigns a user; give its Dockerfile a numeric non-root USER, or set runAsUser"
+                );
+                self.finding(&rules::RUN_AS_USER, line, message, false);
+            }
+            None => {
+                let message = format!(
+                    "{who_sets} runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so"
+                );
+                self.note(&rules::RUN_AS_USER, line, message);
+            }
+        }
+    }
+
     /// The numeric user a container's image runs as, when the repository builds that image.
     pub(super) fn image_user(&self, c: &Container<'_>) -> Option<(String, String)> {
         let image = c.value.get("image").and_then(Value::as_str)?;
@@ -91,11 +116,7 @@ impl Planner<'_, '_> {
             let non_root =
                 |sc: Option<&Value>| sc.and_then(|s| s.get("runAsNonRoot")).and_then(Value::as_bool) == Some(true);
             if non_root(sc) || non_root(self.workload.pod_value.get("securityContext")) {
-                let message = format!(
-                    "{} sets runAsNonRoot without a runAsUser, so the image or the platform (OpenShift) chooses the user; harden leaves it so",
-                    c.who(self.workload)
-                );
-                self.note(&rules::RUN_AS_USER, c.line, message);
+                self.non_root_without_user(format!("{} sets", c.who(self.workload)), c.line, &[c]);
                 continue;
             }
             let message = format!("{} does not set runAsUser, and the pod sets none", c.who(self.workload));
