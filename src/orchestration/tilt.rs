@@ -28,13 +28,12 @@ impl Repository {
             // The files live_update syncs into the running containers need a writable root, in
             // the manifests Tilt deploys with the image: the repository's own, unless it deploys
             // manifests of its own by name (`k8s_yaml('deploy/dev/app.yaml')`).
+            // Where the build is, as the reasons name it: `Tiltfile:12 (docker_build app)`.
+            let origin = |image: &str| {
+                format!("{}:{} ({} {image})", path.display(), before.matches('\n').count() + 1, call.function)
+            };
             if named.iter().any(|(k, _)| k == "live_update") && !image.is_empty() && !own_manifests {
-                let line = before.matches('\n').count() + 1;
-                let how = format!(
-                    "{}:{line} ({} {image}) syncs files into its running containers (live_update)",
-                    path.display(),
-                    call.function
-                );
+                let how = format!("{} syncs files into its running containers (live_update)", origin(&image));
                 self.synced_images.push((image_name(&image), how));
             }
             // A Dockerfile the Tiltfile writes itself (`dockerfile_contents=`) is no file to
@@ -44,11 +43,9 @@ impl Repository {
                 if let Some(name) =
                     dockerfile.filter(|d| crate::dockerfile::runs_as_root(d)).and(Some(image)).filter(|i| !i.is_empty())
                 {
-                    let line = before.matches('\n').count() + 1;
                     let how = format!(
-                        "{}:{line} ({} {name}) also builds for its development cluster, from a Dockerfile it writes with no USER",
-                        path.display(),
-                        call.function
+                        "{} also builds for its development cluster, from a Dockerfile it writes with no USER",
+                        origin(&name)
                     );
                     self.development_root_images.push((image_name(&name), how));
                 }

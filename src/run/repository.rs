@@ -182,6 +182,7 @@ impl RepositoryFacts {
                         if not_workloads.is_some() { Vec::new() } else { kustomize::patch_effects(&text, aimed) };
                     for mut effect in effects {
                         effect.what = format!("{} (of {}) {}", patch.display(), path.display(), effect.what);
+                        effect.file = patch.display().to_string();
                         // Fields merged in are there where the kustomization builds the workload
                         // from its own files; an overlay's only where the overlay builds it.
                         let named =

@@ -74,8 +74,7 @@ pub(super) fn leave_to_overlays(workload: &Workload<'_>, context: &Context, find
     for f in findings.iter_mut() {
         let Some(patch) = setting(workload, &fields, f) else { continue };
         // A finding that names the patch already says what it does.
-        let file = patch.what.split_once(" (of ").map_or(patch.what.as_str(), |(file, _)| file);
-        if !f.message.contains(file) {
+        if !f.message.contains(&patch.file) {
             super::not_fixed(f);
             f.severity = rules::Severity::Info;
             f.message = format!(

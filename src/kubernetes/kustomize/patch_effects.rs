@@ -17,6 +17,8 @@ pub struct Patched {
     pub effect: Effect,
     /// What it does, in words: `sets runAsUser: 0`, `replaces /spec/template/spec/volumes`.
     pub what: String,
+    /// The patch file, relative to the repository, once the kustomization that lists it is read.
+    pub file: String,
     /// The fields of the restricted profile it sets, which the workload does not lack where
     /// kustomize builds it.
     pub sets: Vec<PatchedField>,
@@ -110,15 +112,29 @@ pub fn patch_effects(patch: &str, target: Option<&str>) -> Vec<Patched> {
             // It sets the user (HK215 tells it): none is missing.
             sets.extend(merged);
             sets.push(PatchedField { container: None, rule: rules::RUN_AS_USER.id });
-            out.push(Patched { name, effect: Effect::Root, what: "sets runAsUser: 0".into(), sets, containers });
+            out.push(Patched {
+                name,
+                file: String::new(),
+                effect: Effect::Root,
+                what: "sets runAsUser: 0".into(),
+                sets,
+                containers,
+            });
         } else if let Some((what, _)) = writes.first() {
-            out.push(Patched { name, effect: Effect::Replaces, what: what.clone(), sets, containers });
+            out.push(Patched {
+                name,
+                file: String::new(),
+                effect: Effect::Replaces,
+                what: what.clone(),
+                sets,
+                containers,
+            });
         } else if !merged.is_empty() {
             let what = "merges securityContext fields".into();
-            out.push(Patched { name, effect: Effect::Merges, what, sets: merged, containers });
+            out.push(Patched { name, file: String::new(), effect: Effect::Merges, what, sets: merged, containers });
         } else if !containers.is_empty() {
             let what = format!("lists containers {}", containers.join(", "));
-            out.push(Patched { name, effect: Effect::Lists, what, sets, containers });
+            out.push(Patched { name, file: String::new(), effect: Effect::Lists, what, sets, containers });
         }
     }
     out
@@ -212,7 +228,14 @@ mod tests {
             PatchedField { container: None, rule: "HK202" },
         ];
         let what = "sets runAsUser: 0".into();
-        let root = Patched { name: "updater".into(), effect: Effect::Root, what, sets, containers: Vec::new() };
+        let root = Patched {
+            name: "updater".into(),
+            file: String::new(),
+            effect: Effect::Root,
+            what,
+            sets,
+            containers: Vec::new(),
+        };
         assert_eq!(patch_effects(ops, Some("updater")), [root]);
         let merge = "kind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  template:\n    spec:\n      securityContext:\n        runAsUser: 0\n";
         assert_eq!(patch_effects(merge, None)[0].name, "agent");
