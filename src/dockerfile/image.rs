@@ -143,6 +143,14 @@ impl ImageRef {
     /// set a user of its own: neither a family harden knows nor an operating system's or a
     /// language's base (`centos`, `ubi9-minimal`, `amazonlinux`, `python`), which run as root.
     pub fn is_application_image(&self) -> bool {
+        const LANGUAGES: &[&str] = &["python", "node", "ruby", "openjdk", "eclipse-temurin", "php"];
+        self.family() == Family::Other && !self.is_system_base() && !LANGUAGES.contains(&self.short_name())
+    }
+
+    /// True for an operating system's base that harden does not move to distroless: Red Hat's
+    /// Universal Base Images (`ubi9-minimal`), CentOS, Fedora, Amazon Linux and their kin, which
+    /// a platform or a certification often asks for.
+    pub fn is_system_base(&self) -> bool {
         const SYSTEMS: &[&str] = &[
             "centos",
             "fedora",
@@ -155,15 +163,9 @@ impl ImageRef {
             "archlinux",
             "photon",
             "clearlinux",
-            "python",
-            "node",
-            "ruby",
-            "openjdk",
-            "eclipse-temurin",
-            "php",
         ];
         let short = self.short_name();
-        self.family() == Family::Other && !short.starts_with("ubi") && !SYSTEMS.contains(&short)
+        self.family() == Family::Other && (short.starts_with("ubi") || SYSTEMS.contains(&short))
     }
 
     /// True for Docker's official golang image (`golang`, `docker.io/library/golang`, a mirror's

@@ -47,6 +47,9 @@ pub struct Context {
     /// into the image's own directories, root owns them, and a pod that asks `runAsNonRoot`
     /// without a user does not start them where no platform assigns one.
     pub images_staying_root: std::collections::BTreeSet<String>,
+    /// The images the repository builds with no numeric user that harden's fix of their
+    /// Dockerfile gives one (`USER 65532:65532`).
+    pub images_given_users: std::collections::BTreeSet<String>,
     /// The tags and digests kustomizations give images, by the name the manifests use: such an
     /// image is not untagged or unpinned where it runs.
     pub image_overrides: std::collections::BTreeMap<String, kustomize::ImageOverride>,

@@ -36,18 +36,21 @@ pub(super) fn built_image(
     });
     let image_writes: Vec<_> = image_writes.collect();
     let hardened = dockerfile::harden(&text, source, config);
-    let stays_root = dockerfile::runs_as_root(&text)
-        && match &hardened {
-            Ok(crate::outcome::Outcome::Hardened { rewritten: Some(new), .. }) => dockerfile::runs_as_root(new),
-            _ => true,
-        };
+    let rewritten = match &hardened {
+        Ok(crate::outcome::Outcome::Hardened { rewritten: Some(new), .. }) => Some(new),
+        _ => None,
+    };
+    let stays_root = dockerfile::runs_as_root(&text) && rewritten.is_none_or(|new| dockerfile::runs_as_root(new));
+    let user = dockerfile::final_numeric_user(&text);
+    let gains_user = user.is_none() && rewritten.and_then(|new| dockerfile::final_numeric_user(new)).is_some();
     // Another language's program (a JVM's, rclone's image): where it writes is not read.
     let not_go = matches!(&hardened, Ok(crate::outcome::Outcome::Skipped(why)) if why.starts_with("not a Go build"));
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
     let home_write = (source.home_writes.first().filter(|_| program_known))
         .map(|w| format!("{}:{} writes under its home directory ({})", w.file, w.found.line, w.found.how));
     BuiltImage {
-        user: dockerfile::final_numeric_user(&text),
+        user,
+        gains_user,
         home_write,
         writes,
         image_writes,
@@ -136,6 +139,8 @@ pub(super) fn manifest_context(
             }
             if image.stays_root {
                 context.images_staying_root.insert(name.clone());
+            } else if image.gains_user {
+                context.images_given_users.insert(name.clone());
             }
             if let Some(why) = &image.home_write {
                 context.image_home_writes.entry(name.clone()).or_insert_with(|| why.clone());
@@ -241,6 +246,8 @@ pub(super) struct BuiltImage {
     pub(super) low_port_setting: Option<String>,
     /// True when it runs as root and harden's fix of its Dockerfile leaves it so.
     stays_root: bool,
+    /// True when it has no numeric user and harden's fix of its Dockerfile gives it one.
+    gains_user: bool,
     /// The capabilities `setcap` gives its files, with the step's line.
     pub(super) file_capabilities: Option<(usize, Vec<String>)>,
     /// The script it starts through (`/start.sh`), when it does.

@@ -165,6 +165,31 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             }
         }
     }
+    system_base(facts, out);
+}
+
+/// A runtime on an operating system's base harden keeps (Red Hat's UBI, CentOS, Amazon Linux):
+/// said at info, with what carries less where nothing asks for that base.
+fn system_base(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+    if facts.carries_data_only() || facts.is_single_stage() {
+        return;
+    }
+    let stage = facts.runtime_stage();
+    let Some(base) = facts.base_image(stage).filter(|b| b.is_system_base() && !b.short_name().contains("micro")) else {
+        return;
+    };
+    let smallest = match base.short_name().starts_with("ubi") {
+        true => " (Red Hat's own smallest is ubi-micro)",
+        false => "",
+    };
+    let message = format!(
+        "the runtime stage runs on {}, a full OS image with a shell and package manager; harden moves only Debian, Ubuntu, Alpine, busybox and golang runtimes to distroless and keeps another system's base, which a platform or a certification often asks for: where nothing does, a distroless runtime carries less{smallest}",
+        as_written(facts, stage, base)
+    );
+    out.push(Finding {
+        severity: rules::Severity::Info,
+        ..Finding::new(&rules::FAT_RUNTIME, stage.from.line, message)
+    });
 }
 
 /// True for a source `ADD` downloads over HTTP(S) as a file; a git repository (`….git`,

@@ -65,6 +65,16 @@ impl Planner<'_, '_> {
         !self.handled.is_empty() && self.handled.iter().all(|c| self.image_user(c).is_some())
     }
 
+    /// [`Planner::images_users_known`] once harden's fix of their Dockerfiles is built: an
+    /// image it gives a numeric user counts too.
+    pub(super) fn images_users_known_after_fix(&self) -> bool {
+        let given = |c: &&Container<'_>| {
+            let image = c.value.get("image").and_then(Value::as_str);
+            image.is_some_and(|i| self.context.images_given_users.contains(&self.context.image_key(i)))
+        };
+        !self.handled.is_empty() && self.handled.iter().all(|c| self.image_user(c).is_some() || given(c))
+    }
+
     /// Of a container harden changes that sets no user of its own, the image built here as an
     /// account whose ids are not known, said for a finding: no user harden sets keeps that
     /// image's files its own, and the kubelet cannot check the name under `runAsNonRoot`.

@@ -28,8 +28,9 @@ impl Planner<'_, '_> {
             Some(true) => {}
             None if containers_non_root => {}
             // Where the image's user is not known, runAsNonRoot alone could stop the pod outside
-            // the platform the patch is for (an image built here with a non-root user is safe).
-            None if platform.is_some() && !self.images_users_known() => self.finding(
+            // the platform the patch is for (an image built here with a non-root user is safe,
+            // as is one harden's fix gives that user: its second run would add it).
+            None if platform.is_some() && !self.images_users_known_after_fix() => self.finding(
                 &rules::RUN_AS_NON_ROOT,
                 line,
                 format!("{id} does not set runAsNonRoot: true; {why}, where the platform chooses the user, and harden does not know the image's user elsewhere"),

@@ -68,16 +68,27 @@ fn chooses_user(values: &Value) -> bool {
 const USER_FIELDS: &[&str] = &["runAsNonRoot", "runAsUser", "runAsGroup"];
 
 /// Why the chart is meant for OpenShift too, when its values say it adapts its securityContexts to
-/// it (Bitnami's and VictoriaMetrics' `global.compatibility.openshift.adaptSecurityContext: auto`):
+/// it (Bitnami's and VictoriaMetrics' `global.compatibility.openshift.adaptSecurityContext: auto`)
+/// or carry a switch for an OpenShift flavour (tekton-operator's `openshift: {enabled: false}`):
 /// OpenShift's restricted SCC chooses each pod's user and refuses one asked for, and a user
 /// harden writes into a value that no template adapts would reach it.
 pub fn openshift_promised(values_text: &str) -> Option<String> {
-    values_text.lines().enumerate().find_map(|(at, line)| {
+    let adapted = values_text.lines().enumerate().find_map(|(at, line)| {
         let setting = line.trim_start().strip_prefix("adaptSecurityContext:")?;
         let setting = setting.split(" #").next().unwrap_or_default().trim().trim_matches(['"', '\'']);
         (!setting.is_empty() && setting != "disabled")
             .then(|| format!("values.yaml:{} sets adaptSecurityContext: {setting}, for OpenShift", at + 1))
-    })
+    });
+    // A top-level key so named (`openshift:`, `isOpenShift:`), not a comment or a nested value.
+    let switch = || {
+        values_text.lines().enumerate().find_map(|(at, line)| {
+            let (key, _) = line.split_once(':').filter(|_| line.starts_with(|c: char| c.is_ascii_alphabetic()))?;
+            key.to_ascii_lowercase()
+                .contains("openshift")
+                .then(|| format!("values.yaml:{} has an `{key}` switch, for OpenShift", at + 1))
+        })
+    };
+    adapted.or_else(switch)
 }
 
 /// Why the chart's `schema` (its values.schema.json) refuses `values` (the new values.yaml) where
@@ -131,8 +142,21 @@ pub(super) fn read_only_switch(values: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::schema_refuses;
+    use super::{openshift_promised, schema_refuses};
     use yaml_serde::Value;
+
+    #[test]
+    fn an_openshift_switch_or_adapted_contexts_promise_openshift() {
+        let adapted = "global:\n  compatibility:\n    openshift:\n      adaptSecurityContext: auto\n";
+        assert_eq!(
+            openshift_promised(adapted).unwrap(),
+            "values.yaml:4 sets adaptSecurityContext: auto, for OpenShift"
+        );
+        let switch = "nameOverride: \"\"\n## the OpenShift flavour\nopenshift:\n  enabled: false\n";
+        assert!(openshift_promised(switch).unwrap().starts_with("values.yaml:3 has an `openshift` switch"));
+        assert!(openshift_promised("image:\n  repository: quay.io/openshift/origin-cli\n").is_none());
+        assert!(openshift_promised("adaptSecurityContext: disabled\n# openshift: true\n").is_none());
+    }
 
     #[test]
     fn a_schema_refuses_only_what_the_new_values_bring() {
