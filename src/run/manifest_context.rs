@@ -172,8 +172,7 @@ pub(super) fn manifest_context(
     let targets = built.iter().flat_map(|(_, image)| dockerfile::stage_names(&image.text));
     context.images_built.extend(targets.filter(|name| facts.orchestration.runs_image(name)).collect::<Vec<_>>());
     let mut renamed = facts.renamed_images().map(orchestration::image_name);
-    let go_mod = std::fs::read_to_string(repo.join("go.mod")).ok();
-    context.project_names = go_mod.map(|text| crate::source::GoMod::parse(&text).project_names()).unwrap_or_default();
+    context.project_names = crate::source::GoMod::project_names_in(repo);
     let namespaced = |name: &&String| {
         facts.orchestration.image_paths(name).any(|path| path.contains('/') && !context.foreign_image(path))
     };

@@ -65,6 +65,23 @@ impl GoMod {
         host.chain(path).filter(|n| n.len() > 2 && !SHARED.contains(n)).map(str::to_string).collect()
     }
 
+    /// [`GoMod::project_names`] of the repository at `repo`: its root's go.mod, else those of its
+    /// top folders (ovn-kubernetes's `go-controller/go.mod`), where the module lives beside the
+    /// manifests rather than above them.
+    pub fn project_names_in(repo: &std::path::Path) -> Vec<String> {
+        let read = |path: std::path::PathBuf| std::fs::read_to_string(path).ok().map(|t| Self::parse(&t));
+        if let Some(root) = read(repo.join("go.mod")) {
+            return root.project_names();
+        }
+        let mut folders: Vec<_> = std::fs::read_dir(repo).into_iter().flatten().flatten().map(|e| e.path()).collect();
+        folders.sort();
+        let mut names: Vec<String> =
+            folders.into_iter().filter_map(|d| read(d.join("go.mod"))).flat_map(|m| m.project_names()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// Parses the text of a `go.mod`.
     pub fn parse(text: &str) -> Self {
         let mut module = GoMod::default();
@@ -145,5 +162,25 @@ mod tests {
         );
         assert_eq!(m.local_replaces, ["./sub", "../a"]);
         assert_eq!(m.requires, ["example.com/z"]);
+    }
+
+    #[test]
+    fn a_repository_without_a_root_module_is_named_by_its_top_folders() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir(repo.path().join("go-controller")).unwrap();
+        std::fs::write(
+            repo.path().join("go-controller/go.mod"),
+            "module github.com/ovn-org/ovn-kubernetes/go-controller
+",
+        )
+        .unwrap();
+        assert_eq!(GoMod::project_names_in(repo.path()), ["ovn-kubernetes", "ovn-org"]);
+        std::fs::write(
+            repo.path().join("go.mod"),
+            "module github.com/acme/fleet
+",
+        )
+        .unwrap();
+        assert_eq!(GoMod::project_names_in(repo.path()), ["acme", "fleet"], "the root's module first");
     }
 }
