@@ -136,7 +136,11 @@ fn fails_on_a_difference(lines: &[&str]) -> bool {
     let substituted = ["$(shell", "`git", "$(git", "|| echo"].iter().any(|s| line.contains(s));
     // `test -z "$(git status --porcelain)"` is a command of its own, which fails the step.
     let own_test = ["test -z", "[ -z", "[[ -z"].iter().any(|t| line.starts_with(t));
-    if line.starts_with('#') || (substituted && !own_test) {
+    // A condition that tests the answer (`if [[ -n "$(git status --porcelain)" ]]`) fails where it exits.
+    let condition = ["if ", "elif "].iter().any(|c| line.starts_with(c));
+    let exits = lines.iter().take(8).any(|l| l.contains("exit 1"));
+    let tested = condition && [" -n ", " -z "].iter().any(|t| line.contains(t)) && exits;
+    if line.starts_with('#') || (substituted && !own_test && !tested) {
         return false;
     }
     let diff = (line.contains("git diff") || line.contains("git --no-pager diff"))
@@ -144,8 +148,6 @@ fn fails_on_a_difference(lines: &[&str]) -> bool {
     let status = line.contains("git status")
         && (line.contains("--porcelain") || line.contains(" -s ") || line.contains("--short"));
     // A condition (`if ! git diff-files --quiet; then echo changes=1`) fails only where it exits.
-    let exits = lines.iter().take(8).any(|l| l.contains("exit 1"));
-    let condition = ["if ", "elif "].iter().any(|c| line.starts_with(c));
     (diff && (!condition || exits)) || (status && (own_test || exits))
 }
 
@@ -236,6 +238,10 @@ mod tests {
             "steps:\n  - run: |\n      make -C deploy\n      test -z \"$(git status --porcelain)\"\n",
         )
         .unwrap();
+        assert_eq!(places(repo.path()), [".github/workflows/lint.yaml:4"]);
+        // So is a condition on its answer that exits (ipam-extensions' checks.yaml).
+        let tested = "steps:\n  - run: |\n      make build-installer\n      if [[ -n \"$(git status --porcelain)\" ]]; then\n        exit 1\n      fi\n";
+        std::fs::write(workflows.join("lint.yaml"), tested).unwrap();
         assert_eq!(places(repo.path()), [".github/workflows/lint.yaml:4"]);
     }
 

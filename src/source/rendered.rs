@@ -89,12 +89,12 @@ pub fn rendered(script: &str, makefile: bool) -> Vec<Rendered> {
                 continue;
             }
             let path = rest.iter().enumerate().find_map(|(j, word)| {
-                if let Some(value) =
-                    word.strip_prefix("--output=").or_else(|| word.strip_prefix('>').filter(|v| !v.is_empty()))
-                {
+                // An append (`>> dist/install.yaml`, after an `echo "---" >` that starts it) makes it too.
+                let redirect = word.strip_prefix(">>").or_else(|| word.strip_prefix('>'));
+                if let Some(value) = word.strip_prefix("--output=").or_else(|| redirect.filter(|v| !v.is_empty())) {
                     return Some(value);
                 }
-                matches!(*word, "-o" | "--output" | ">").then(|| rest.get(j + 1).copied()).flatten()
+                matches!(*word, "-o" | "--output" | ">" | ">>").then(|| rest.get(j + 1).copied()).flatten()
             });
             // make's `$(CURDIR)` is the Makefile's directory, wherever the recipe has moved to.
             let in_makefile_dir = |p: &str| -> String {
