@@ -216,11 +216,12 @@ pub fn linuxserver_base(facts: &Facts<'_>) -> Option<Blocker> {
 
 /// Why the user cannot move where the runtime stays on an image harden does not know and the
 /// file gives CMD without ENTRYPOINT: the image's own ENTRYPOINT (an init script that drops to
-/// its user with su-exec or gosu) starts the program, and may need root.
+/// its user with su-exec or gosu) starts the program, and may need root. An operating system's
+/// base (UBI, CentOS) has none: the CMD runs as it is.
 pub fn base_entrypoint(facts: &Facts<'_>) -> Option<Blocker> {
     let stage = facts.runtime_stage();
     let base = facts.base_image(stage)?;
-    if base.family() != Family::Other || facts.parent_stage(stage).is_some() {
+    if base.family() != Family::Other || base.is_system_base() || facts.parent_stage(stage).is_some() {
         return None;
     }
     let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);

@@ -165,12 +165,13 @@ pub(super) fn findings(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
             }
         }
     }
-    system_base(facts, out);
+    system_base(facts, plan, out);
 }
 
 /// A runtime on an operating system's base harden keeps (Red Hat's UBI, CentOS, Amazon Linux):
-/// said at info, with what carries less where nothing asks for that base.
-fn system_base(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+/// said at info, with what carries less where nothing asks for that base, or the findings that
+/// say what else keeps it.
+fn system_base(facts: &Facts<'_>, plan: &Plan, out: &mut Vec<Finding>) {
     if facts.carries_data_only() || facts.is_single_stage() {
         return;
     }
@@ -182,8 +183,12 @@ fn system_base(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         true => " (Red Hat's own smallest is ubi-micro)",
         false => "",
     };
+    let besides = match super::kept_user::image_reasons(plan) {
+        reasons if reasons.is_empty() => format!(": where nothing does, a distroless runtime carries less{smallest}"),
+        reasons => format!(", and the program may need it besides ({reasons})"),
+    };
     let message = format!(
-        "the runtime stage runs on {}, a full OS image with a shell and package manager; harden moves only Debian, Ubuntu, Alpine, busybox and golang runtimes to distroless and keeps another system's base, which a platform or a certification often asks for: where nothing does, a distroless runtime carries less{smallest}",
+        "the runtime stage runs on {}, a full OS image with a shell and package manager; harden moves only Debian, Ubuntu, Alpine, busybox and golang runtimes to distroless and keeps another system's base, which a platform or a certification often asks for{besides}",
         as_written(facts, stage, base)
     );
     out.push(Finding {
