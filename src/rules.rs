@@ -165,7 +165,7 @@ rules! {
         "The final stage has no CMD or ENTRYPOINT: what runs it supplies the command, which may need a shell."
         "Not fixed: the runtime is kept unless a Compose file, skaffold configuration or Kubernetes manifest in the repository shows a command that needs no shell.";
     ROOT_RESOURCE = "HD145" "root-resource" Warning false ""
-        "The program uses something only root may use: the Docker or containerd socket, a CSI driver's socket, the kernel log, the host's network (netlink, iptables, nftables, ipset, IPVS, eBPF), mounting file systems, the CNI plugin interface, a signal to another process; or it stops unless it runs as root."
+        "The program uses something only root may use: the Docker or containerd socket, a CSI driver's socket, the kernel log, the host's network (netlink calls that change it, iptables, nftables, ipset, IPVS, eBPF), mounting file systems, the CNI plugin interface, a signal to another process; or it stops unless it runs as root."
         "Not fixed: the user is left as it is; give the socket's group to the image's user, or run it with the access it needs.";
     DATA_ONLY = "HD146" "data-only-image" Info false ""
         "The final stage is built on scratch, has no command and copies no program: it carries files only, so no program runs as any user in it."

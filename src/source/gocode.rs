@@ -130,8 +130,7 @@ pub fn scan(text: &str) -> GoFile {
     let mut given = std::collections::HashMap::new();
     // The listens found as a variable's fallback (`listen = ":80"`), with the variable's name.
     let mut port_variables: Vec<(usize, String)> = Vec::new();
-    // The root resources found as imports, each with the name the file calls it by.
-    let mut first_use: Vec<(usize, String)> = Vec::new();
+    let mut first_use: Vec<(usize, String, &str)> = Vec::new(); // imported root resources: qualifier, import
     for (line_no, line) in lines::logical_lines(text) {
         let code = line.trim();
         if let Some(constraint) = code.strip_prefix("//go:build ") {
@@ -145,7 +144,7 @@ pub fn scan(text: &str) -> GoFile {
             continue;
         }
         // An import of a root-only resource is cited where the file first calls into it.
-        first_use.retain(|(at, qualifier)| match calls_into(code, qualifier) {
+        first_use.retain(|(at, qualifier, needle)| match calls_into(code, qualifier, needle) {
             true => {
                 out.root_resources[*at].line = line_no;
                 false
@@ -159,7 +158,7 @@ pub fn scan(text: &str) -> GoFile {
         }
         if let Some((needle, what)) = ROOT_RESOURCES.iter().find(|(needle, _)| needles::uses(code, needle)) {
             out.root_resources.push(RootResource { line: line_no, what: what.to_string() });
-            first_use.extend(import_qualifier(code, needle).map(|q| (out.root_resources.len() - 1, q)));
+            first_use.extend(import_qualifier(code, needle).map(|q| (out.root_resources.len() - 1, q, *needle)));
         } else if let Some(what) = main.then(|| needles::run_socket(code)).flatten() {
             out.root_resources.push(RootResource { line: line_no, what });
         }
@@ -203,6 +202,7 @@ pub fn scan(text: &str) -> GoFile {
             previous = code.to_string();
         }
     }
+    needles::drop_read_only(&mut out.root_resources, &first_use);
     // A flag that defaults to the variable (`flag.StringVar(&listen, "listen", listen, …)`) sets it.
     for (at, variable) in port_variables {
         out.listens[at].via = flag_vars::flag_setting(text, &variable).map(|flag| format!("-{flag}"));
@@ -415,9 +415,9 @@ func listen() {
         );
         assert_eq!(pinger.root_resources[0].what, "a raw ICMP socket (CAP_NET_RAW)");
         // An import is cited where the file first calls into it, by its name or its alias.
-        let links = "package tc\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/vishvananda/netlink\"\n)\n\n// netlink.LinkList in a comment\nfunc up() {\n\tfmt.Println(\"netlink.\")\n\tlinks, _ := netlink.LinkList()\n}\n";
+        let links = "package tc\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/vishvananda/netlink\"\n)\n\n// netlink.LinkList in a comment\nfunc up() {\n\tfmt.Println(\"netlink.\")\n\terr := netlink.LinkSetUp(link)\n}\n";
         assert_eq!(scan(links).root_resources[0].line, 12);
-        let aliased = "package tc\n\nimport nl \"github.com/vishvananda/netlink\"\n\nfunc up() { nl.LinkList() }\n";
+        let aliased = "package tc\n\nimport nl \"github.com/vishvananda/netlink\"\n\nfunc up() { nl.RouteAdd(r) }\n";
         assert_eq!(scan(aliased).root_resources[0].line, 5);
         // A type of the package in a signature is no call into it.
         let typed = "package d\n\nimport dc \"github.com/docker/docker/client\"\n\nfunc save(_ ...dc.Opt) {}\nfunc open() { c, _ := dc.New() }\n";

@@ -75,8 +75,10 @@ pub(super) fn import_qualifier(code: &str, needle: &str) -> Option<String> {
     }
 }
 
-/// True when `code` calls into the package the file names `qualifier` (`netlink.LinkList(`).
-pub(super) fn calls_into(code: &str, qualifier: &str) -> bool {
+/// True when `code` calls into the package the file names `qualifier` (`netlink.LinkSetUp(`),
+/// the import `needle`: for netlink, a call that changes the host's network, not one that only
+/// reads it (`netlink.LinkList()`, as `ip link show`, which any user may run).
+pub(super) fn calls_into(code: &str, qualifier: &str, needle: &str) -> bool {
     let prefix = format!("{qualifier}.");
     code.match_indices(&prefix).any(|(at, _)| {
         // `pkg.Name(`: a call, not a type named in a signature (`...client.ImageSaveOption`).
@@ -85,7 +87,33 @@ pub(super) fn calls_into(code: &str, qualifier: &str) -> bool {
         !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '"' || c == '/')
             && end > 0
             && name[end..].starts_with('(')
+            && !(needle == NETLINK && reads_only(&name[..end]))
     })
+}
+
+/// The netlink import, whose reads need no privilege.
+const NETLINK: &str = "\"github.com/vishvananda/netlink\"";
+
+/// True for a netlink call that only reads the host's network or builds a value, which any user
+/// may do: a list (`LinkList`, `RouteListFiltered`, `ConntrackTableList`), a look-up or a
+/// subscription after the object's word (`LinkByName`, `RouteGet`, `AddrSubscribe`), a parse.
+fn reads_only(name: &str) -> bool {
+    let object = name.char_indices().skip(1).find(|(_, c)| c.is_ascii_uppercase()).map_or(name.len(), |(at, _)| at);
+    let verb = &name[object..];
+    name.contains("List")
+        || ["By", "Get", "Subscribe"].iter().any(|v| verb.starts_with(v))
+        || ["Parse", "NewIPNet", "NewLinkAttrs"].iter().any(|v| name.starts_with(v))
+}
+
+/// Drops the netlink uses (found at their import) of a file that never calls it to change the
+/// network: `first_use` holds those whose changing call was not found.
+pub(super) fn drop_read_only(resources: &mut Vec<super::RootResource>, first_use: &[(usize, String, &str)]) {
+    let mut unused: Vec<usize> =
+        first_use.iter().filter(|(_, _, needle)| *needle == NETLINK).map(|(at, ..)| *at).collect();
+    unused.sort_unstable();
+    for at in unused.into_iter().rev() {
+        resources.remove(at);
+    }
 }
 
 /// Calls that start another program, or find one to start.
@@ -256,7 +284,17 @@ pub(super) fn uses(code: &str, needle: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{root_check, signals_processes};
+    use super::{reads_only, root_check, signals_processes};
+
+    #[test]
+    fn netlink_that_only_reads_needs_no_root() {
+        let reads = "package marker\n\nimport \"github.com/vishvananda/netlink\"\n\nfunc links() {\n\tall, _ := netlink.LinkList()\n\tbr, _ := netlink.LinkByName(name)\n\t_, _ = netlink.RouteListFiltered(0, nil, 0)\n}\n";
+        assert!(super::super::scan(reads).root_resources.is_empty(), "as `ip link show`, any user may");
+        let changes = format!("{reads}func up() {{ netlink.LinkSetUp(br) }}\n");
+        assert_eq!(super::super::scan(&changes).root_resources[0].line, 10);
+        assert!(!reads_only("LinkSetUp") && !reads_only("NewHandleAt") && reads_only("ConntrackTableList"));
+        assert!(reads_only("AddrSubscribe") && reads_only("RouteGet") && reads_only("ParseIPNet"));
+    }
 
     #[test]
     fn a_program_that_stops_unless_root_says_so() {
