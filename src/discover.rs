@@ -221,7 +221,7 @@ fn candidate(
     let name = path.file_name()?.to_str()?;
     let kind = if is_dockerfile_name(name) {
         Kind::Dockerfile
-    } else if is_yaml_name(name) {
+    } else if is_yaml_name(name) || names::template_suffix(name).is_some() {
         Kind::Kubernetes
     } else {
         return None;
@@ -232,6 +232,26 @@ fn candidate(
     let rel = path.strip_prefix(root).unwrap_or(path);
     if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
         return None;
+    }
+    // A template of a manifest is told only where it runs a workload.
+    if let Some(suffix) = names::template_suffix(name).filter(|_| file_type.is_file()) {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let kinds: Vec<&str> = crate::kubernetes::workload::kinds_written(&text).collect();
+        kinds.iter().any(|k| crate::kubernetes::workload::is_workload_kind(k)).then_some(())?;
+        let why = match kinds.contains(&"Kustomization") {
+            true => format!(
+                "a template of a kustomization (`{suffix}`), which a script fills in before kustomize builds it: harden edits no template"
+            ),
+            false => format!(
+                "a template of a manifest (`{suffix}`), which a script fills in before it is applied: harden edits no template, so what its workloads' securityContext lacks is left to you"
+            ),
+        };
+        return Some(Found {
+            path: path.to_path_buf(),
+            display: display(path),
+            kind,
+            pass_over: Some(PassOver::Skip(why)),
+        });
     }
     let mut found = check(path, display(path), kind, &file_type, canonical_root);
     if found.pass_over.is_none() {
@@ -268,7 +288,14 @@ fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType
         Some(match path.canonicalize() {
             Ok(target) if target.starts_with(root) => {
                 let shown = target.strip_prefix(root).unwrap_or(&target);
-                format!("symbolic link to {}, which is scanned in its own place", shown.display())
+                let name = target.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                match names::template_suffix(name) {
+                    Some(suffix) => format!(
+                        "symbolic link to {}, a template (`{suffix}`), which harden does not edit",
+                        shown.display()
+                    ),
+                    None => format!("symbolic link to {}, which is scanned in its own place", shown.display()),
+                }
             }
             Ok(_) => "symbolic link that leaves the tree; not followed".into(),
             Err(_) => "broken symbolic link".into(),

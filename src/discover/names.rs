@@ -61,6 +61,16 @@ pub fn is_yaml_name(name: &str) -> bool {
     lower.ends_with(".yaml") || lower.ends_with(".yml")
 }
 
+/// The suffix of a YAML template a script fills in before it is applied (`bridge-marker.yml.in`,
+/// `ovnkube-node.yaml.j2`, `deploy.yaml.tmpl`), when the name has one.
+pub fn template_suffix(name: &str) -> Option<&'static str> {
+    const SUFFIXES: &[&str] = &[".in", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template"];
+    SUFFIXES.iter().copied().find(|s| {
+        let lower = name.to_ascii_lowercase();
+        lower.strip_suffix(s).is_some_and(is_yaml_name)
+    })
+}
+
 /// Why a YAML file is not a manifest harden edits, judged by where it is and what it is named:
 /// workflows, kustomizations, Compose, Skaffold, GoReleaser and harden's own configuration, and
 /// the templates and values of a Helm chart. (What a file holds is judged when it is read.)
@@ -374,6 +384,15 @@ pub fn dockerfile_variant(dockerfile: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_yaml_template_is_named_by_its_suffix() {
+        assert_eq!(template_suffix("bridge-marker.yml.in"), Some(".in"));
+        assert_eq!(template_suffix("ovnkube-node.YAML.j2"), Some(".j2"));
+        assert_eq!(template_suffix("deploy.yaml.tmpl"), Some(".tmpl"));
+        assert_eq!(template_suffix("Makefile.in"), None);
+        assert_eq!(template_suffix("deploy.yaml"), None);
+    }
 
     #[test]
     fn recognises_dockerfile_names() {
