@@ -55,11 +55,13 @@ impl super::Repository {
 
     /// Reads a Kubernetes manifest's containers. Go template actions in one outside a Helm
     /// chart (whose templates are rendered) are words here: `image: {{.Registry}}/probes:v1`
-    /// still names the image, and its volumes still say what it mounts.
+    /// still names the image, and its volumes still say what it mounts. A workload of an API no
+    /// supported cluster serves (`extensions/v1beta1`) runs nowhere, so says nothing.
     pub(super) fn manifest(&mut self, path: &Path, text: &str) {
         let chart = path.components().any(|c| c.as_os_str() == "templates");
         let plain = (text.contains("{{") && !chart).then(|| super::yaml::without_template_actions(text));
-        for doc in super::documents(plain.as_deref().unwrap_or(text)) {
+        let served = |doc: &Value| crate::kubernetes::workload::removed_api(doc).is_none();
+        for doc in super::documents(plain.as_deref().unwrap_or(text)).filter(served) {
             containers(&doc, &mut self.containers, &path.display().to_string());
         }
     }
