@@ -93,7 +93,11 @@ fn regenerated(repo: &Path, path: &Path, lines: &[&str], from: usize, at: usize)
         let makefile = if name.ends_with(".mk") { repo.join("Makefile") } else { path.to_path_buf() };
         runs.push((makefile, target.split_whitespace().next()?.to_string()));
     }
-    for line in &lines[from..at] {
+    // The check's own line runs make too before it compares (`make generate && git diff --exit-code`).
+    let before_check = lines[at].split("git ").next().unwrap_or_default();
+    // Each command of a line (`make generate && make manifests`), none of a comment's words.
+    let code = lines[from..at].iter().chain([&before_check]).filter(|l| !l.trim_start().starts_with('#'));
+    for line in code.flat_map(|l| l.split(['&', '|', ';'])) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let Some(make) = words.iter().position(|w| *w == "make") else { continue };
         let elsewhere = option_value(&words[make..], &["-C", "--directory"]);
@@ -243,6 +247,20 @@ mod tests {
         let tested = "steps:\n  - run: |\n      make build-installer\n      if [[ -n \"$(git status --porcelain)\" ]]; then\n        exit 1\n      fi\n";
         std::fs::write(workflows.join("lint.yaml"), tested).unwrap();
         assert_eq!(places(repo.path()), [".github/workflows/lint.yaml:4"]);
+    }
+
+    #[test]
+    fn a_check_runs_the_make_rules_of_its_own_line_and_not_a_comments() {
+        let repo = tempfile::tempdir().unwrap();
+        let makefile = "generate:\n\tcontroller-gen object paths=./api/...\nmanifests:\n\tcontroller-gen crd output:crd:dir=config/crd\nbundle:\n\toperator-sdk generate bundle\n";
+        std::fs::write(repo.path().join("Makefile"), makefile).unwrap();
+        let workflows = repo.path().join(".github/workflows");
+        std::fs::create_dir_all(&workflows).unwrap();
+        let step = "steps:\n  # if this fails, run make generate; make manifests and commit\n  - run: make generate && make manifests && git diff --exit-code\n";
+        std::fs::write(workflows.join("lint.yml"), step).unwrap();
+        let checks = codegen_checks(repo.path());
+        assert_eq!(checks[0].regenerates.as_ref().unwrap().rules, ["generate", "manifests"]);
+        assert!(!checks[0].covers("read by `operator-sdk generate bundle`, which writes bundle/: run `make bundle`"));
     }
 
     #[test]

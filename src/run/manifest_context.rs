@@ -309,7 +309,7 @@ pub(super) fn stale_renders(owned: &crate::source::owned::Owned, repo: &Path) ->
                 None => script.display().to_string(),
             };
             let note = format!(
-                "this file is read by `{}` in {}:{}, which writes {}, kept in the repository: run {how} after this change and commit what it writes, or a check that the rendered files are current fails",
+                "this file is read by `{}` in {}:{}, which writes {}, kept in the repository: run {how} after this change and commit what it writes, or the kept copy lags behind (and any check that it is current fails)",
                 found.tool,
                 script.display(),
                 found.line,
