@@ -63,7 +63,7 @@ impl Planner<'_, '_> {
             // others inject (a mesh's init container that runs as root, which it would stop).
             None if containers_users && get("runAsUser").is_none() => {
                 let message = format!(
-                    "{id} does not set runAsNonRoot: true; fix sets it on each container it hardens, beside the user that container chooses: the pod's would reach the containers it leaves alone, and those a mesh injects (Kuma's kuma-init runs as root)"
+                    "{id} does not set runAsNonRoot: true; fix sets it on each container it hardens, beside the user that container chooses: set on the pod, it would also reach the containers harden leaves alone and any a service mesh injects, which may run as root"
                 );
                 self.finding(&rules::RUN_AS_NON_ROOT, line, message, true);
                 self.set_in_containers(&rules::RUN_AS_NON_ROOT, &["securityContext", "runAsNonRoot"], Value::Bool(true));
