@@ -245,9 +245,21 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                     .flat_map(facts::installed_packages)
                     .filter(|p| !super::runtime::PROVIDED_PACKAGES.contains(&p.as_str()))
                     .collect();
-                let needs = match installed.as_slice() {
-                    [] => format!("the program may need what this base carries {BASE_CARRIES}"),
-                    packages => format!("the program may use what the stage installs ({})", packages.join(", ")),
+                // A command that is a shell's (`/bin/sh -c "cp /plugins/* /target/."`) runs this base's tools.
+                let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
+                let shell_command = entrypoint.or(cmd).map(|c| c.words()).filter(|w| {
+                    let shell = w.first().is_some_and(|p| matches!(p.rsplit('/').next(), Some("sh" | "bash" | "ash")));
+                    shell && w.get(1).is_some_and(|flag| flag == "-c")
+                });
+                let needs = match (shell_command, installed.as_slice()) {
+                    (Some(words), _) => format!(
+                        "its command is a shell's (`{}`), which runs this base's shell and tools",
+                        words.join(" ")
+                    ),
+                    (None, []) => format!("the program may need what this base carries {BASE_CARRIES}"),
+                    (None, packages) => {
+                        format!("the program may use what the stage installs ({})", packages.join(", "))
+                    }
                 };
                 format!(
                     "a binary built outside the Dockerfile, copied onto {shown}, {what}: {needs}, and harden cannot build that binary to prove it runs on distroless, so it leaves the image as it is"
