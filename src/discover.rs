@@ -233,8 +233,10 @@ fn candidate(
     if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
         return None;
     }
-    // A template of a manifest is told only where it runs a workload.
-    if let Some(suffix) = names::template_suffix(name).filter(|_| file_type.is_file()) {
+    // A template of a manifest is told only where it runs a workload, and not in a Helm chart's
+    // templates (`_job-template.yaml.tpl`), which the chart's values.yaml speaks for.
+    let in_chart = path.ancestors().any(|a| a.ends_with("templates") && a.with_file_name("Chart.yaml").is_file());
+    if let Some(suffix) = names::template_suffix(name).filter(|_| file_type.is_file() && !in_chart) {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let kinds: Vec<&str> = crate::kubernetes::workload::kinds_written(&text).collect();
         kinds.iter().any(|k| crate::kubernetes::workload::is_workload_kind(k)).then_some(())?;
