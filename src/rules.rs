@@ -63,7 +63,7 @@ macro_rules! rules {
 
 rules! {
     FAT_RUNTIME = "HD101" "runtime-fat-base" Warning true ""
-        "The runtime stage is a full OS or toolchain image (golang, debian, ubuntu, alpine, busybox)."
+        "The runtime stage is a full OS or toolchain image (golang, debian, ubuntu, alpine, busybox); another system's base (UBI, CentOS, Amazon Linux), which harden keeps, is told at info."
         "Switches the runtime stage to distroless static (or base for cgo binaries).";
     SINGLE_STAGE = "HD102" "single-stage-build" Warning true ""
         "The image that runs the program is the image that built it: the toolchain and sources ship."
