@@ -15,6 +15,7 @@ mod image_user;
 pub mod model;
 pub mod modules;
 mod not_go;
+pub use not_go::fetched_program;
 mod notes;
 pub mod output;
 pub mod pin;

@@ -406,3 +406,41 @@ fn base_program(stage: &model::Stage, program: &str) -> Option<String> {
         stage.from.image
     ))
 }
+
+/// What the image builds, said for a finding, when its final stage copies files only from stages
+/// that fetch another repository than `module`'s (`git clone`, or `git remote add origin …`
+/// then `git fetch`) and copy nothing of this one: operator-sdk's helm-operator, built from its
+/// own source. Where that program writes is that project's, which harden does not read.
+pub fn fetched_program(text: &str, module: Option<&str>) -> Option<String> {
+    let df = model::Dockerfile::parse(text).ok()?;
+    let last = df.stages.last()?;
+    let from: Vec<&str> = (last.instructions.iter())
+        .filter_map(|i| match &i.body {
+            model::Body::Copy(c) => c.from.as_deref(),
+            _ => None,
+        })
+        .collect();
+    let stages: Vec<&model::Stage> = from.iter().filter_map(|name| df.stage_named(name)).collect();
+    let own_files =
+        |s: &model::Stage| s.instructions.iter().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
+    let fetched = |s: &model::Stage| {
+        let mut commands = s.instructions.iter().flat_map(|i| i.body.run_commands());
+        commands.find_map(|c| match c.argv() {
+            [git, clone, rest @ ..] if git.value == "git" && clone.value == "clone" => url(rest),
+            [git, remote, add, rest @ ..] if git.value == "git" && remote.value == "remote" && add.value == "add" => {
+                url(rest)
+            }
+            _ => None,
+        })
+    };
+    let url_of =
+        |s: &&model::Stage| fetched(s).filter(|url| !own_files(s) && !module.is_some_and(|m| url.ends_with(m)));
+    let url = (!stages.is_empty() && stages.iter().all(|s| url_of(s).is_some())).then(|| url_of(&stages[0]))??;
+    Some(format!("builds another project's program from its source ({url})"))
+}
+
+/// The repository URL among a git command's words.
+fn url(words: &[crate::shell::Token]) -> Option<String> {
+    let url = words.iter().map(|t| t.value.as_str()).find(|v| v.contains("://") || v.starts_with("git@"))?;
+    Some(url.trim_end_matches(".git").to_string())
+}

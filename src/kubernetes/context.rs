@@ -36,9 +36,10 @@ pub struct Context {
     /// Where the program of each image the repository builds writes under its home directory, by
     /// image name (`internal/controller/init.go:30 writes under its home directory (…)`).
     pub image_home_writes: std::collections::BTreeMap<String, String>,
-    /// The images the repository builds that are no Go build (a JVM's program, rclone's), by
-    /// image name, with their Dockerfile: where their program writes harden does not read.
-    pub images_not_go: std::collections::BTreeMap<String, std::path::PathBuf>,
+    /// The images the repository builds that are no Go build (a JVM's program, rclone's) or
+    /// build another project's program from its source (operator-sdk's helm-operator), by image
+    /// name, with their Dockerfile and which: where their program writes harden does not read.
+    pub images_not_go: std::collections::BTreeMap<String, (std::path::PathBuf, String)>,
     /// The first file each image the repository builds puts under /tmp, by image name, with its
     /// Dockerfile and the step's line: an emptyDir at /tmp would hide it.
     pub image_tmp_files: std::collections::BTreeMap<String, (std::path::PathBuf, usize, String)>,

@@ -5,12 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::discover;
-use crate::dockerfile;
-use crate::kubernetes;
-use crate::orchestration;
 use crate::rules::Severity;
 use crate::source::SourceFacts;
+use crate::{discover, dockerfile, kubernetes, orchestration};
 
 use super::programs::Programs;
 use super::repository::RepositoryFacts;
@@ -45,6 +42,8 @@ pub(super) fn built_image(
     let gains_user = user.is_none() && rewritten.and_then(|new| dockerfile::final_numeric_user(new)).is_some();
     // Another language's program (a JVM's, rclone's image): where it writes is not read.
     let not_go = matches!(&hardened, Ok(crate::outcome::Outcome::Skipped(why)) if why.starts_with("not a Go build"));
+    let not_go = (dockerfile::fetched_program(&text, source.go_mod.as_ref().map(|m| m.module.as_str())))
+        .or_else(|| not_go.then(|| "is not a Go build".to_string()));
     let last = dockerfile::model::Dockerfile::parse(&text).ok().and_then(|df| df.stages.last()?.from.alias.clone());
     let home_write = (source.home_writes.first().filter(|_| program_known))
         .map(|w| format!("{}:{} writes under its home directory ({})", w.file, w.found.line, w.found.how));
@@ -145,8 +144,8 @@ pub(super) fn manifest_context(
             if let Some(why) = &image.home_write {
                 context.image_home_writes.entry(name.clone()).or_insert_with(|| why.clone());
             }
-            if image.not_go {
-                context.images_not_go.entry(name.clone()).or_insert_with(|| dockerfile.clone());
+            if let Some(what) = &image.not_go {
+                context.images_not_go.entry(name.clone()).or_insert_with(|| (dockerfile.clone(), what.clone()));
             }
             if let Some((line, path)) = &image.tmp_files {
                 context.image_tmp_files.entry(name.clone()).or_insert((dockerfile.clone(), *line, path.clone()));
@@ -257,8 +256,8 @@ pub(super) struct BuiltImage {
     home_write: Option<String>,
     /// The first file its final stage puts under /tmp, with the step's line.
     tmp_files: Option<(usize, String)>,
-    /// True when it is no Go build (another language's program), whose writes harden does not read.
-    not_go: bool,
+    /// Why its program is not read: no Go build, or another project's program built from its source.
+    not_go: Option<String>,
     /// The name of its final stage, when it has one.
     last: Option<String>,
     /// The Dockerfile.

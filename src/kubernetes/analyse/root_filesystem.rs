@@ -83,12 +83,13 @@ impl<'w> Planner<'w, '_> {
                     format!("{who} does not set readOnlyRootFilesystem: true; harden leaves it: it would mount an emptyDir at /tmp, and {scc} grants a SecurityContextConstraints whose volumes allow no emptyDir, so OpenShift would refuse the pod"),
                     false,
                 ),
-            // Another language's program, built here, writes where harden does not read.
-            None if let Some(dockerfile) = self.of_image(c, &self.context.images_not_go) => self.finding(
+            // Another language's program, or another project's, built here, writes where harden
+            // does not read.
+            None if let Some((dockerfile, what)) = self.of_image(c, &self.context.images_not_go) => self.finding(
                 &rules::WRITABLE_ROOT,
                 line,
                 format!(
-                    "{who} does not set readOnlyRootFilesystem: true; harden leaves it: its image, built by {}, is not a Go build, and where its program writes (a configuration under its home, caches) harden does not read: mount volumes there and set true",
+                    "{who} does not set readOnlyRootFilesystem: true; harden leaves it: its image, built by {}, {what}, and where its program writes (a configuration under its home, caches) harden does not read: mount volumes there and set true",
                     dockerfile.display()
                 ),
                 false,
