@@ -233,21 +233,9 @@ fn candidate(
     if ignored.matched_path_or_any_parents(rel, false).is_ignore() {
         return None;
     }
-    // A template of a manifest is told only where it runs a workload, and not in a Helm chart's
-    // templates (`_job-template.yaml.tpl`), which the chart's values.yaml speaks for.
-    let in_chart = path.ancestors().any(|a| a.ends_with("templates") && a.with_file_name("Chart.yaml").is_file());
-    if let Some(suffix) = names::template_suffix(name).filter(|_| file_type.is_file() && !in_chart) {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        let kinds: Vec<&str> = crate::kubernetes::workload::kinds_written(&text).collect();
-        kinds.iter().any(|k| crate::kubernetes::workload::is_workload_kind(k)).then_some(())?;
-        let why = match kinds.contains(&"Kustomization") {
-            true => format!(
-                "a template of a kustomization (`{suffix}`), which a script fills in before kustomize builds it: harden edits no template"
-            ),
-            false => format!(
-                "a template of a manifest (`{suffix}`), which a script fills in before it is applied: harden edits no template, so what its workloads' securityContext lacks is left to you"
-            ),
-        };
+    // A template of a manifest a script fills in is told only where it runs a workload.
+    if names::template_suffix(name).is_some() && file_type.is_file() {
+        let why = names::template_reason(path)?;
         return Some(Found {
             path: path.to_path_buf(),
             display: display(path),

@@ -71,6 +71,26 @@ pub fn template_suffix(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Why a YAML template a script fills in is passed over, when it runs a workload; none in a Helm
+/// chart's templates (`_job-template.yaml.tpl`), which the chart's values.yaml speaks for.
+pub(super) fn template_reason(path: &Path) -> Option<String> {
+    let suffix = template_suffix(path.file_name()?.to_str()?)?;
+    if path.ancestors().any(|a| a.ends_with("templates") && a.with_file_name("Chart.yaml").is_file()) {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let kinds: Vec<&str> = workload::kinds_written(&text).collect();
+    kinds.iter().any(|k| workload::is_workload_kind(k)).then_some(())?;
+    Some(match kinds.contains(&"Kustomization") {
+        true => format!(
+            "a template of a kustomization (`{suffix}`), which a script fills in before kustomize builds it: harden edits no template"
+        ),
+        false => format!(
+            "a template of a manifest (`{suffix}`), which a script fills in before it is applied: harden edits no template, so what its workloads' securityContext lacks is left to you"
+        ),
+    })
+}
+
 /// Why a YAML file is not a manifest harden edits, judged by where it is and what it is named:
 /// workflows, kustomizations, Compose, Skaffold, GoReleaser and harden's own configuration, and
 /// the templates and values of a Helm chart. (What a file holds is judged when it is read.)
