@@ -75,7 +75,7 @@ pub fn template_suffix(name: &str) -> Option<&'static str> {
 /// chart's templates (`_job-template.yaml.tpl`), which the chart's values.yaml speaks for.
 pub(super) fn template_reason(path: &Path) -> Option<String> {
     let suffix = template_suffix(path.file_name()?.to_str()?)?;
-    if path.ancestors().any(|a| a.ends_with("templates") && a.with_file_name("Chart.yaml").is_file()) {
+    if chart_root(path).is_some() {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;

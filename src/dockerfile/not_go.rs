@@ -2,6 +2,7 @@
 //! says: a GoReleaser binary on a base harden does not change, an OLM bundle, a runtime from a
 //! build argument, a builder harden does not know, a binary built outside on another base.
 
+use super::facts::commands::{module_path, repository_url};
 use super::{facts, image, model};
 
 /// What a distribution base carries that a binary built elsewhere may need, and distroless lacks.
@@ -425,22 +426,20 @@ pub fn fetched_program(text: &str, module: Option<&str>) -> Option<String> {
         |s: &model::Stage| s.instructions.iter().any(|i| matches!(&i.body, model::Body::Copy(c) if c.from.is_none()));
     let fetched = |s: &model::Stage| {
         let mut commands = s.instructions.iter().flat_map(|i| i.body.run_commands());
-        commands.find_map(|c| match c.argv() {
-            [git, clone, rest @ ..] if git.value == "git" && clone.value == "clone" => url(rest),
-            [git, remote, add, rest @ ..] if git.value == "git" && remote.value == "remote" && add.value == "add" => {
-                url(rest)
-            }
-            _ => None,
-        })
+        commands
+            .find_map(|c| match c.argv() {
+                [git, clone, rest @ ..] if git.value == "git" && clone.value == "clone" => repository_url(rest),
+                [git, remote, add, rest @ ..]
+                    if git.value == "git" && remote.value == "remote" && add.value == "add" =>
+                {
+                    repository_url(rest)
+                }
+                _ => None,
+            })
+            .map(str::to_string)
     };
     let url_of =
-        |s: &&model::Stage| fetched(s).filter(|url| !own_files(s) && !module.is_some_and(|m| url.ends_with(m)));
+        |s: &&model::Stage| fetched(s).filter(|url| !own_files(s) && module != Some(module_path(url).as_str()));
     let url = (!stages.is_empty() && stages.iter().all(|s| url_of(s).is_some())).then(|| url_of(&stages[0]))??;
-    Some(format!("builds another project's program from its source ({url})"))
-}
-
-/// The repository URL among a git command's words.
-fn url(words: &[crate::shell::Token]) -> Option<String> {
-    let url = words.iter().map(|t| t.value.as_str()).find(|v| v.contains("://") || v.starts_with("git@"))?;
-    Some(url.trim_end_matches(".git").to_string())
+    Some(format!("builds another project's program from its source ({})", url.trim_end_matches(".git")))
 }

@@ -162,18 +162,25 @@ pub fn clones_only_module<'a>(stages: impl Iterator<Item = &'a Stage>, module: &
     let urls: Vec<String> = commands
         .iter()
         .filter_map(|c| match c.argv() {
-            [git, clone, rest @ ..] if git.value == "git" && clone.value == "clone" => {
-                rest.iter().map(|t| t.value.as_str()).find(|v| v.contains("://") || v.starts_with("git@"))
-            }
+            [git, clone, rest @ ..] if git.value == "git" && clone.value == "clone" => repository_url(rest),
             _ => None,
         })
-        .map(|url| {
-            let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-            let path = path.strip_prefix("git@").map_or(path.to_string(), |p| p.replacen(':', "/", 1));
-            path.trim_end_matches('/').trim_end_matches(".git").to_string()
-        })
+        .map(module_path)
         .collect();
     !urls.is_empty() && urls.iter().all(|u| u == module)
+}
+
+/// The repository URL among a git command's words (`https://github.com/minio/kes.git`,
+/// `git@github.com:minio/kes.git`).
+pub fn repository_url(words: &[crate::shell::Token]) -> Option<&str> {
+    words.iter().map(|t| t.value.as_str()).find(|v| v.contains("://") || v.starts_with("git@"))
+}
+
+/// The module path a repository URL names: `github.com/minio/kes` for either spelling above.
+pub fn module_path(url: &str) -> String {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = path.strip_prefix("git@").map_or(path.to_string(), |p| p.replacen(':', "/", 1));
+    path.trim_end_matches('/').trim_end_matches(".git").to_string()
 }
 
 /// True for a program that runs a project's build: make, mage, task, just, or a shell script.
