@@ -21,6 +21,7 @@ mod chart_values;
 mod chart_version;
 mod checks;
 mod codegen_check;
+mod kustomized;
 mod manifest_context;
 mod pinning;
 mod programs;

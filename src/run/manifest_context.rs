@@ -339,10 +339,10 @@ pub(super) fn bundled(owned: &crate::source::owned::Owned, repo: &Path) -> Vec<S
 /// The manifests a render reads from `dir`: its kustomization's; without one there, those of
 /// its variants' (a directory per bundle variant).
 fn render_reads(repo: &Path, dir: &Path) -> Vec<PathBuf> {
-    super::repository::kustomization_inputs(repo, dir).unwrap_or_else(|| {
+    super::kustomized::kustomization_inputs(repo, dir).unwrap_or_else(|| {
         let variants = std::fs::read_dir(repo.join(dir)).into_iter().flatten().flatten();
         variants
-            .filter_map(|v| super::repository::kustomization_inputs(repo, &dir.join(v.file_name())))
+            .filter_map(|v| super::kustomized::kustomization_inputs(repo, &dir.join(v.file_name())))
             .flatten()
             .collect()
     })

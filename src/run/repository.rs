@@ -10,6 +10,8 @@ use crate::discover::{self, Found, Kind};
 use crate::kubernetes::{analyse, kustomize};
 use crate::orchestration;
 
+use super::kustomized::{Built, KustomizedImage};
+
 /// The repository-wide facts.
 #[derive(Debug, Default)]
 pub struct RepositoryFacts {
@@ -48,7 +50,7 @@ pub struct RepositoryFacts {
     pub chart_names: BTreeSet<String>,
     /// The tags and digests kustomizations' `images:` give images, each with the manifests
     /// (relative to the repository) the kustomization builds from, where it applies.
-    image_overrides: Vec<(String, kustomize::ImageOverride, Vec<PathBuf>)>,
+    image_overrides: Vec<KustomizedImage>,
 }
 
 impl RepositoryFacts {
@@ -125,18 +127,18 @@ impl RepositoryFacts {
             let patches: Vec<(String, String)> =
                 kustomize::patch_paths(&text).into_iter().filter_map(|p| Some((read(dir.join(&p))?, p))).collect();
             let built = if overrides.is_empty() && patches.is_empty() && !kustomize::is_openshift(&path) {
-                Vec::new()
+                Built::default()
             } else {
-                built_from(repo, dir, &text, 0)
+                Built::of(repo, dir, &text)
             };
             let bases: Vec<String> =
-                built.iter().filter(|_| !patches.is_empty()).filter_map(|b| read(b.clone())).collect();
+                built.files.iter().filter(|_| !patches.is_empty()).filter_map(|b| read(b.clone())).collect();
             for (patch, name) in patches {
                 let by = format!("{} (its patch {name})", path.display());
                 overrides.extend(kustomize::patched_images(&patch, &bases, &by));
             }
-            for (image, set) in overrides {
-                facts.image_overrides.push((image, set, built.clone()));
+            for (name, set) in overrides {
+                facts.image_overrides.push(KustomizedImage { name, set, dir: dir.to_path_buf(), built: built.clone() });
             }
             // An overlay that grants the privileged or anyuid SCC (or one of its own that runs
             // any user) lets the pods choose their user: the platform does not.
@@ -151,7 +153,7 @@ impl RepositoryFacts {
             };
             if kustomize::is_openshift(&path) && !any_user() {
                 let why = format!("{} builds on it for OpenShift", path.display());
-                let texts = built.iter().filter_map(|file| discover::read_text(&repo.join(file)).ok());
+                let texts = built.files.iter().filter_map(|file| discover::read_text(&repo.join(file)).ok());
                 for workload in texts.flat_map(|text| kustomize::workload_ids(&text)) {
                     facts.platform_users.entry(workload).or_insert_with(|| why.clone());
                 }
@@ -254,12 +256,13 @@ impl RepositoryFacts {
             let set = orchestration::SetImage { kustomization: dir, ..set };
             let file = set.kustomization.join("kustomization.yaml");
             let Ok(text) = discover::read_text(&repo.join(&file)) else { continue };
-            let built = built_from(repo, &set.kustomization, &text, 0);
+            let built = Built::of(repo, &set.kustomization, &text);
             let kustomization = format!("{} (by {})", file.display(), set.by.display());
             // An image the script takes from a variable (`controller=${IMG}`) is known only then.
             let new_name = Some(set.image).filter(|image| !image.contains('$'));
             let run = kustomize::ImageOverride { tag: None, digest: false, new_name, kustomization, by_script: true };
-            facts.image_overrides.push((set.name, run, built));
+            let dir = set.kustomization;
+            facts.image_overrides.push(KustomizedImage { name: set.name, set: run, dir, built });
         }
         facts
     }
@@ -283,20 +286,12 @@ impl RepositoryFacts {
     /// The tags and digests the kustomizations that build from the manifest at `path` (relative
     /// to the repository) give its images, by the name the manifest uses.
     pub fn image_overrides_for(&self, path: &Path) -> BTreeMap<String, kustomize::ImageOverride> {
-        let applying = self.image_overrides.iter().filter(|(_, _, built)| built.iter().any(|b| b == path));
-        // A script that sets the image as it deploys (`kustomize edit set image controller=${IMG}`)
-        // writes over the `images:` entry the kustomization keeps.
-        let (by_script, kept): (Vec<_>, Vec<_>) = applying.partition(|(_, set, _)| set.by_script);
-        let mut out = BTreeMap::new();
-        for (image, set, _) in by_script.into_iter().chain(kept) {
-            out.entry(image.clone()).or_insert_with(|| set.clone());
-        }
-        out
+        KustomizedImage::applying_to(&self.image_overrides, path)
     }
 
     /// The images kustomizations run in place of the ones their manifests name (`newName`).
     pub fn renamed_images(&self) -> impl Iterator<Item = &str> {
-        self.image_overrides.iter().filter_map(|(_, set, _)| set.new_name.as_deref())
+        self.image_overrides.iter().filter_map(|o| o.set.new_name.as_deref())
     }
 
     /// Why the file at `path` (relative to the repository) is not edited, when a kustomization
@@ -337,31 +332,6 @@ impl RepositoryFacts {
             ),
         })
     }
-}
-
-/// The manifests the kustomization in `dir` (relative to `repo`) builds from, when `dir` has one.
-pub fn kustomization_inputs(repo: &Path, dir: &Path) -> Option<Vec<PathBuf>> {
-    let text = kustomize::FILE_NAMES.iter().find_map(|name| discover::read_text(&repo.join(dir).join(name)).ok())?;
-    Some(built_from(repo, dir, &text, 0))
-}
-
-/// The manifest files (relative to the repository) a kustomization (at `dir`, with `text`)
-/// builds from, following the kustomizations of the directories it lists (four deep at most).
-fn built_from(repo: &Path, dir: &Path, text: &str, depth: usize) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for resource in kustomize::resources(text) {
-        let path = orchestration::normalise(&dir.join(&resource));
-        let full = repo.join(&path);
-        if full.is_dir() && depth < 4 {
-            let inner = kustomize::FILE_NAMES.iter().find_map(|name| discover::read_text(&full.join(name)).ok());
-            if let Some(inner) = inner {
-                out.extend(built_from(repo, &path, &inner, depth + 1));
-            }
-        } else if full.is_file() {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// The repository's name: that of its `origin` remote (`https://github.com/acme/api.git` →
