@@ -1,6 +1,6 @@
 //! A Makefile's image builds: `docker build -t $(REGISTRY)/api:$(TAG) --target api -f
 //! build/Dockerfile .` names the image a Dockerfile (or one of its stages) becomes, which links
-//! the Dockerfile to the manifests that run that image.
+//! the Dockerfile to the manifests that run that image, and the platforms it is built for.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +30,6 @@ pub struct SetImage {
 /// `docker build` flags whose value is the next word when written without `=`.
 const VALUE_FLAGS: &[&str] = &[
     "--build-arg",
-    "--platform",
     "--label",
     "--cache-from",
     "--cache-to",
@@ -216,7 +215,7 @@ fn command_words(text: &str) -> Vec<&str> {
 /// Dockerfile or context is not literal, or it names no image and gives no build argument.
 pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Build> {
     let (mut images, mut file, mut target, mut context, mut args) = (Vec::new(), None, None, None, Vec::new());
-    let mut stripping_args = Vec::new();
+    let (mut stripping_args, mut platforms) = (Vec::new(), Vec::new());
     let mut words = words.iter();
     while let Some(word) = words.next() {
         let (flag, inline) = match word.split_once('=') {
@@ -233,6 +232,12 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
                 args.extend(arg.and_then(|arg| literal_arg(arg, by)));
                 stripping_args.extend(arg.and_then(|arg| stripping_arg(arg, by)));
             }
+            // The platforms the image is built for (`linux/amd64,linux/arm/v6`), where literal.
+            "--platform" => platforms.extend(
+                (value().unwrap_or_default().trim_matches(['"', '\'']).split(','))
+                    .filter(|p| !p.is_empty() && !p.contains('$'))
+                    .map(|p| (p.to_string(), by.display().to_string())),
+            ),
             f if VALUE_FLAGS.contains(&f) => {
                 value();
             }
@@ -256,6 +261,7 @@ pub(super) fn docker_build(words: &[&str], dir: &Path, by: &Path) -> Option<Buil
         target: target.filter(|t| !t.contains('$')).map(str::to_string),
         args,
         stripping_args,
+        platforms,
         ..Build::default()
     })
 }
