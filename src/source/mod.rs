@@ -10,6 +10,7 @@ pub mod gomod;
 mod library_writes;
 pub mod make_builds;
 pub mod owned;
+mod pod_paths;
 pub mod rendered;
 pub mod scripts;
 pub mod skaffold_sync;
@@ -176,8 +177,10 @@ impl SourceFacts {
         let mut without_cgo: Vec<String> = Vec::new();
         let mut library_calls = Vec::new();
         let mut sets_server_port = false;
+        let mut pod_mount_paths = std::collections::BTreeSet::new();
         for path in &go_files {
             let Some(code) = read_go_file(path) else { continue };
+            pod_mount_paths.extend(pod_paths::mount_path_names(&code));
             let file = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().into_owned();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let found = gocode::scan(&code);
@@ -221,6 +224,7 @@ impl SourceFacts {
             facts.home_writes.extend(found.home_writes.into_iter().map(|found| Located { file: file.clone(), found }));
         }
         facts.cgo_only_files.retain(|f| !without_cgo.contains(&package_dir(f)));
+        facts.writes.retain(|w| !pod_paths::is_pods_path(&w.found.how, &pod_mount_paths));
         facts.home_writes.extend(library_writes::in_context(library_calls, dir, &go_files));
         // The module's own default for the common libraries' server port holds in every file.
         if sets_server_port {
