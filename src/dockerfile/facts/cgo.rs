@@ -70,8 +70,12 @@ impl<'a> Facts<'a> {
     pub(super) fn decide_cgo(&self) -> Cgo {
         // Delve, a debug image's tool, says nothing of the program's cgo.
         let builds: Vec<_> = self.builds().filter(|(_, c)| !c.builds_delve()).collect();
-        let all_disabled =
-            !builds.is_empty() && builds.iter().all(|(r, c)| self.cgo_setting(r, c).as_deref() == Some("0"));
+        // Off in the file, or by the build argument every build gives it (`CGO_ENABLED ?= 0`
+        // passed as `--build-arg CGO_ENABLED=$(CGO_ENABLED)`): a -dev package is then for tools.
+        let off = |(r, c): &(&GoRun, &GoCommand)| {
+            self.cgo_setting(r, c).as_deref() == Some("0") || self.cgo_switched_off(r, c)
+        };
+        let all_disabled = !builds.is_empty() && builds.iter().all(off);
         let ldflags: Vec<Vec<String>> =
             builds.iter().map(|(r, c)| crate::dockerfile::flags::ldflags_words(self, r, c).0).collect();
         let static_link = ldflags.iter().any(|ld| {
