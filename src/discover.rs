@@ -9,6 +9,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
 mod action;
+mod file_type;
 mod forks;
 mod ignored;
 mod names;
@@ -64,7 +65,8 @@ pub fn discover(root: &Path, ignore: &[String], default_ignores: bool) -> Vec<Fo
         let name = root.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let kind = if is_yaml_name(name) { Kind::Kubernetes } else { Kind::Dockerfile };
         let Ok(meta) = std::fs::symlink_metadata(root) else { return Vec::new() };
-        return vec![check(root, display(root), kind, &meta.file_type(), root.parent().unwrap_or(Path::new(".")))];
+        let dir = root.parent().unwrap_or(Path::new("."));
+        return vec![file_type::check(root, display(root), kind, &meta.file_type(), dir, default_ignores)];
     }
     let ignored = matcher(root, ignore);
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
@@ -243,7 +245,7 @@ fn candidate(
             pass_over: Some(PassOver::Skip(why)),
         });
     }
-    let mut found = check(path, display(path), kind, &file_type, canonical_root);
+    let mut found = file_type::check(path, display(path), kind, &file_type, canonical_root, default_ignores);
     if found.pass_over.is_none() {
         let place = match kind {
             Kind::Kubernetes => {
@@ -269,33 +271,6 @@ pub fn matcher(root: &Path, patterns: &[String]) -> Gitignore {
         let _ = builder.add_line(None, pattern);
     }
     builder.build().unwrap_or_else(|_| Gitignore::empty())
-}
-
-/// Decides from its type whether a candidate is passed over: links (never followed), pipes and
-/// devices (never read).
-fn check(path: &Path, display: String, kind: Kind, file_type: &std::fs::FileType, root: &Path) -> Found {
-    let reason = if file_type.is_symlink() {
-        Some(match path.canonicalize() {
-            Ok(target) if target.starts_with(root) => {
-                let shown = target.strip_prefix(root).unwrap_or(&target);
-                let name = target.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                match names::template_suffix(name) {
-                    Some(suffix) => format!(
-                        "symbolic link to {}, a template (`{suffix}`), which harden does not edit",
-                        shown.display()
-                    ),
-                    None => format!("symbolic link to {}, which is scanned in its own place", shown.display()),
-                }
-            }
-            Ok(_) => "symbolic link that leaves the tree; not followed".into(),
-            Err(_) => "broken symbolic link".into(),
-        })
-    } else if !file_type.is_file() {
-        Some("not a regular file (a pipe, socket or device); not read".to_string())
-    } else {
-        None
-    };
-    Found { path: path.to_path_buf(), display, kind, pass_over: reason.map(PassOver::Skip) }
 }
 
 fn display(path: &Path) -> String {

@@ -108,6 +108,14 @@ pub fn under_ignored_dir(dirs: &[&str]) -> bool {
     (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
 }
 
+/// What the first directory of a relative path's that discovery passes over by default holds
+/// (`vendor/knative.dev/networking/config/ingress.yaml` → vendored code), if one is.
+pub fn ignored_part(rel: &std::path::Path) -> Option<&'static str> {
+    let dirs: Vec<&str> = rel.parent()?.iter().filter_map(|d| d.to_str()).collect();
+    let at = (0..dirs.len()).find(|&i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))?;
+    Some(ignored_as(dirs[at]))
+}
+
 /// Why a directory is passed over: what it holds (test data, a test suite), and the setting of
 /// harden's configuration that walks it.
 pub fn not_walked_reason(dir: &std::path::Path) -> String {
