@@ -178,27 +178,27 @@ fn root_need(container: &Value, pod_user: Option<u64>, root_volumes: &[(&str, St
         return None;
     }
     let mounts = container.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten();
-    // A share mounted read-only is only read; a hostPath's files are root's either way.
-    let mounted = mounts.filter_map(|m| Some((m.get("name")?.as_str()?, m.get("readOnly").and_then(Value::as_bool))));
-    let need = mounted.into_iter().find_map(|(mount, read_only)| {
-        let (_, need) = root_volumes.iter().find(|(name, _)| *name == mount)?;
-        (read_only != Some(true) || need.starts_with("mounts the node's")).then(|| need.clone())
-    });
-    if need.is_some() {
-        return need;
-    }
+    // A share mounted read-only is only read; a hostPath's files are root's either way, but one
+    // only read (the node's /etc/localtime) is the weakest reason: privileges and writes first.
+    let mounted: Vec<(&str, bool)> = mounts
+        .filter_map(|m| Some((m.get("name")?.as_str()?, m.get("readOnly").and_then(Value::as_bool) == Some(true))))
+        .collect();
+    let need = |read: bool| {
+        mounted.iter().filter(|(_, read_only)| *read_only == read).find_map(|(mount, _)| {
+            let (_, need) = root_volumes.iter().find(|(name, _)| name == mount)?;
+            (!read || need.starts_with("mounts the node's")).then(|| need.clone())
+        })
+    };
     if sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true) {
         return Some("runs privileged, whose capabilities only root keeps".into());
     }
-    if let Some((what, port)) = crate::kubernetes::services::listen_env(container) {
-        return Some(format!(
-            "listens on port {port} ({what}), which some runtimes (CRI-O, containerd before 2.0) let no non-root user bind"
-        ));
+    if let Some(need) = need(false) {
+        return Some(need);
     }
     let added = sc.and_then(|sc| sc.get("capabilities")).and_then(|c| c.get("add")).and_then(Value::as_sequence);
     let added: Vec<&str> =
         added.into_iter().flatten().filter_map(Value::as_str).filter(|c| *c != "NET_BIND_SERVICE").collect();
-    match added.as_slice() {
+    let capabilities = match added.as_slice() {
         [] => None,
         [one] => Some(format!(
             "adds the capability {one}, which only root keeps (Kubernetes gives a non-root process no capabilities)"
@@ -207,7 +207,14 @@ fn root_need(container: &Value, pod_user: Option<u64>, root_volumes: &[(&str, St
             "adds the capabilities {}, which only root keeps (Kubernetes gives a non-root process no capabilities)",
             many.join(", ")
         )),
-    }
+    };
+    let listens = || {
+        let (what, port) = crate::kubernetes::services::listen_env(container)?;
+        Some(format!(
+            "listens on port {port} ({what}), which some runtimes (CRI-O, containerd before 2.0) let no non-root user bind"
+        ))
+    };
+    capabilities.or_else(listens).or_else(|| need(true).map(|need| need.replacen("(hostPath)", "(hostPath, read-only)", 1)))
 }
 
 impl super::Repository {
