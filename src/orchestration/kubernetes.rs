@@ -214,7 +214,9 @@ fn root_need(container: &Value, pod_user: Option<u64>, root_volumes: &[(&str, St
             "listens on port {port} ({what}), which some runtimes (CRI-O, containerd before 2.0) let no non-root user bind"
         ))
     };
-    capabilities.or_else(listens).or_else(|| need(true).map(|need| need.replacen("(hostPath)", "(hostPath, read-only)", 1)))
+    capabilities
+        .or_else(listens)
+        .or_else(|| need(true).map(|need| need.replacen("(hostPath)", "(hostPath, read-only)", 1)))
 }
 
 impl super::Repository {

@@ -34,9 +34,15 @@ impl Planner<'_, '_> {
         }
         // At the `image:` line, where a reviewer's annotation belongs.
         let line = self.workload.key_line(c.node, &["image"]).unwrap_or(c.line);
+        // Named as kustomize makes it, where it renames the image (kubebuilder's image patch).
+        let renamed = set.and_then(|s| Some((s.new_name.as_deref()?, &s.kustomization)));
+        let runs = match renamed.filter(|(n, _)| crate::orchestration::without_tag(n) != name) {
+            Some((renamed, by)) => format!("{renamed} ({image} renamed by {by})"),
+            None => image.to_string(),
+        };
         if digest.is_none() && !set.is_some_and(|s| s.digest) {
             if tag.is_none_or(|t| t == "latest") && set.is_none_or(|s| s.tag.is_none()) {
-                self.finding(&rules::IMAGE_TAG, line, format!("{who} runs {image}, which has no version tag"), false);
+                self.finding(&rules::IMAGE_TAG, line, format!("{who} runs {runs}, which has no version tag"), false);
             }
             if tag_only {
                 return;
@@ -64,7 +70,7 @@ impl Planner<'_, '_> {
                         set.kustomization
                     ),
                 },
-                None => format!("{who} runs {image}, not pinned by digest"),
+                None => format!("{who} runs {runs}, not pinned by digest"),
             };
             self.finding(&rules::IMAGE_DIGEST, line, message, false);
         }
