@@ -201,7 +201,10 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
             findings.push(Finding::new(
                 &rules::PRIVILEGED,
                 at(c.node, &["securityContext", "privileged"], c.line),
-                format!("{} is privileged{left_alone}", c.who(workload)),
+                format!(
+                    "{} is privileged{left_alone}: it has every capability and the node's devices, and which of them its program uses harden cannot tell (once you know, drop privileged and add only those capabilities)",
+                    c.who(workload)
+                ),
             ));
             host = Some(());
         }
