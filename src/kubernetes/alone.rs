@@ -152,7 +152,7 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
     // what it does there is not known.
     let network = match workload.kind {
         "DaemonSet" => {
-            "in the node's network a node agent binds the node's ports and often changes its routes or rules, which asks root or capabilities harden cannot tell from here"
+            "in the node's network a node agent may bind the node's low ports or change its routes or rules, which asks root or capabilities, and whether this one does harden cannot tell from here"
         }
         _ => {
             "in the node's network its program shares the node's ports and interfaces, and whether it binds a low port or changes routes or rules there, which asks root or capabilities, harden cannot tell from here"
