@@ -105,15 +105,19 @@ pub fn is_ignored_dir(parent: &str, name: &str) -> bool {
 /// True when one of `dirs` (a relative path's directories, outermost first) is one discovery
 /// passes over by default.
 pub fn under_ignored_dir(dirs: &[&str]) -> bool {
-    (0..dirs.len()).any(|i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
+    first_ignored(dirs).is_some()
 }
 
-/// What the first directory of a relative path's that discovery passes over by default holds
-/// (`vendor/knative.dev/networking/config/ingress.yaml` → vendored code), if one is.
+/// Where the first of `dirs` (outermost first) discovery passes over by default is.
+fn first_ignored(dirs: &[&str]) -> Option<usize> {
+    (0..dirs.len()).find(|&i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))
+}
+
+/// What the first directory on a relative path that discovery passes over by default holds
+/// (`vendor/knative.dev/networking/config/ingress.yaml` → vendored code), where one is.
 pub fn ignored_part(rel: &std::path::Path) -> Option<&'static str> {
     let dirs: Vec<&str> = rel.parent()?.iter().filter_map(|d| d.to_str()).collect();
-    let at = (0..dirs.len()).find(|&i| is_ignored_dir(if i == 0 { "" } else { dirs[i - 1] }, dirs[i]))?;
-    Some(ignored_as(dirs[at]))
+    first_ignored(&dirs).map(|at| ignored_as(dirs[at]))
 }
 
 /// Why a directory is passed over: what it holds (test data, a test suite), and the setting of
