@@ -72,7 +72,8 @@ pub(super) fn findings(facts: &Facts<'_>, out: &mut Vec<Finding>) {
                     }
                 }
                 Body::Copy(copy) => {
-                    for src in copy.sources.iter().filter(|s| is_secret_file(s)) {
+                    let settings = |s: &&String| copy.from.is_none() && facts.source.settings_only.contains(s);
+                    for src in copy.sources.iter().filter(|s| is_secret_file(s) && !settings(s)) {
                         out.push(Finding::new(
                             &rules::SECRET_FILE_COPIED,
                             inst.line,
@@ -107,6 +108,21 @@ pub fn is_secret_name(name: &str) -> bool {
     !pointer && SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
 }
 
+/// Package managers' settings files, named as credential files, that hold a credential only
+/// in a key of [`CREDENTIAL_KEYS`] (`//registry/:_authToken=…`, `password:`).
+const SETTINGS_FILES: &[&str] = &[".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc"];
+/// Words of the keys that hold a credential in a settings file.
+const CREDENTIAL_KEYS: &[&str] = &["auth", "token", "password", "passwd", "secret", "username", "cert", "key"];
+
+/// True when a package manager's settings file (named `name`, holding `text`) holds no
+/// credential: no line's key (before its `=`; a YAML line whole) names a token or password.
+pub fn settings_only(name: &str, text: &str) -> bool {
+    let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    let keys = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with(['#', ';', '[']));
+    let mut keys = keys.map(|l| l.split('=').next().unwrap_or(l).to_ascii_lowercase());
+    SETTINGS_FILES.contains(&name.as_str()) && !keys.any(|k| CREDENTIAL_KEYS.iter().any(|c| k.contains(c)))
+}
+
 /// True for a copied path that is a credential file.
 pub fn is_secret_file(path: &str) -> bool {
     // A directory (`credentials/`, a Go package) is not a credential file.
@@ -128,6 +144,14 @@ pub fn is_secret_file(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settings_file_with_no_credential_key_holds_settings_only() {
+        assert!(settings_only("frontend/.npmrc", "engine-strict=true\nstrict-allow-scripts=true\n"));
+        assert!(!settings_only(".npmrc", "registry=https://npm.acme.dev/\n//npm.acme.dev/:_authToken=${NPM_TOKEN}\n"));
+        assert!(!settings_only(".pypirc", "[pypi]\nusername = __token__\npassword = pypi-abc\n"));
+        assert!(!settings_only(".netrc", "machine example.com\n"), "a .netrc is for credentials");
+    }
 
     #[test]
     fn knows_secrets() {

@@ -45,6 +45,13 @@ impl<'a> Programs<'a> {
         dir: &PathBuf,
         builds: &[orchestration::ArgumentBuild],
     ) -> (SourceFacts, bool) {
+        let (mut source, known) = self.programs_of(path, dir, builds);
+        source.settings_only = settings_copied(&discover::read_text(path).unwrap_or_default(), dir);
+        (source, known)
+    }
+
+    /// The source facts of [`Programs::of`], before what the Dockerfile copies is read.
+    fn programs_of(&self, path: &Path, dir: &PathBuf, builds: &[orchestration::ArgumentBuild]) -> (SourceFacts, bool) {
         let source = self.sources[dir].get_or_init(|| SourceFacts::collect(dir));
         let beside = path.parent().and_then(|p| p.strip_prefix(dir).ok()).map(Path::to_path_buf);
         let beside = beside.unwrap_or_default().to_string_lossy().to_string();
@@ -136,4 +143,20 @@ impl<'a> Programs<'a> {
         let own = SourceFacts::collect(module);
         is_main(&own).then(|| (own.for_programs(std::slice::from_ref(&main), started).cited_from(&cited), true))
     }
+}
+
+/// The settings files named as credentials (`.npmrc`) a Dockerfile (`text`) copies from its
+/// context `dir` that hold no credential, as its COPY names them.
+fn settings_copied(text: &str, dir: &Path) -> Vec<String> {
+    let Ok(df) = dockerfile::model::Dockerfile::parse(text) else { return Vec::new() };
+    let copies = df.stages.iter().flat_map(|s| &s.instructions).filter_map(|i| match &i.body {
+        dockerfile::model::Body::Copy(c) if c.from.is_none() => Some(&c.sources),
+        _ => None,
+    });
+    let named = copies.flatten().filter(|s| dockerfile::secrets::is_secret_file(s));
+    let settings = |s: &&String| {
+        discover::read_text(&dir.join(s.trim_start_matches("./")))
+            .is_ok_and(|t| dockerfile::secrets::settings_only(s, &t))
+    };
+    named.filter(settings).cloned().collect()
 }

@@ -98,6 +98,9 @@ pub struct SourceFacts {
     pub download_scripts: Vec<String>,
     /// Top-level directories and config files a program may read at run time.
     pub assets: Vec<String>,
+    /// The files named as credentials (`.npmrc`) the Dockerfile copies that hold only settings
+    /// (`engine-strict=true`), as its COPY names them: filled per Dockerfile.
+    pub settings_only: Vec<String>,
     /// The packages found, by directory (relative to the context, `""` at its root).
     pub packages: std::collections::BTreeMap<String, Package>,
     /// How the repository builds and runs this Dockerfile's image outside it (Compose, skaffold,
