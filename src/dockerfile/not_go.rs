@@ -249,8 +249,7 @@ pub(super) fn not_a_go_build(facts: &facts::Facts<'_>) -> String {
                 // A command that is a shell's (`/bin/sh -c "cp /plugins/* /target/."`) runs this base's tools.
                 let (entrypoint, cmd) = facts.entrypoint_and_cmd(stage);
                 let shell_command = entrypoint.or(cmd).map(|c| c.words()).filter(|w| {
-                    let shell = w.first().is_some_and(|p| matches!(p.rsplit('/').next(), Some("sh" | "bash" | "ash")));
-                    shell && w.get(1).is_some_and(|flag| flag == "-c")
+                    w.first().is_some_and(|p| crate::shell::is_shell_program(p)) && w.get(1).is_some_and(|f| f == "-c")
                 });
                 let needs = match (shell_command, installed.as_slice()) {
                     (Some(words), _) => format!(

@@ -196,8 +196,7 @@ pub(super) fn host_needs(workload: &Workload<'_>, findings: &mut Vec<Finding>) -
         host = Some(());
     }
     for c in &workload.containers {
-        let sc = c.value.get("securityContext");
-        if sc.and_then(|s| s.get("privileged")).and_then(Value::as_bool) == Some(true) {
+        if super::workload::is_privileged(c.value) {
             findings.push(Finding::new(
                 &rules::PRIVILEGED,
                 at(c.node, &["securityContext", "privileged"], c.line),
@@ -303,8 +302,7 @@ pub(super) fn explicit_root_containers(
         let drops_all =
             drops_all.is_some_and(|d| d.iter().any(|c| c.as_str().is_some_and(|c| c.eq_ignore_ascii_case("ALL"))));
         let read_only = sc.and_then(|s| s.get("readOnlyRootFilesystem")).and_then(Value::as_bool) == Some(true);
-        let privileged = sc.and_then(|s| s.get("privileged")).and_then(Value::as_bool) == Some(true);
-        let why = match (privileged, drops_all && read_only) {
+        let why = match (super::workload::is_privileged(c.value), drops_all && read_only) {
             // A privileged container has every capability whatever it drops.
             (true, _) => "it is privileged, which gives it every capability whatever it drops, and is left as it is",
             (false, true) => {

@@ -165,6 +165,13 @@ pub fn pod_spec(value: &Value) -> Option<&Value> {
     pod_path.iter().try_fold(value, |v, key| v.get(*key))
 }
 
+/// True when a container's securityContext sets `privileged: true`: it has every capability
+/// and the node's devices.
+pub fn is_privileged(container: &Value) -> bool {
+    let sc = container.get("securityContext");
+    sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true)
+}
+
 /// The API version a workload document uses that Kubernetes has removed, with the release that
 /// removed it (`extensions/v1beta1`, 1.16): no supported cluster applies it as written.
 pub fn removed_api(value: &Value) -> Option<(&str, &'static str)> {

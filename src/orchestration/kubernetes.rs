@@ -189,7 +189,7 @@ fn root_need(container: &Value, pod_user: Option<u64>, root_volumes: &[(&str, St
             (!read || need.starts_with("mounts the node's")).then(|| need.clone())
         })
     };
-    if sc.and_then(|sc| sc.get("privileged")).and_then(Value::as_bool) == Some(true) {
+    if crate::kubernetes::workload::is_privileged(container) {
         return Some("runs privileged, whose capabilities only root keeps".into());
     }
     if let Some(need) = need(false) {

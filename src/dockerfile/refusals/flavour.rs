@@ -18,7 +18,7 @@ pub(in crate::dockerfile) fn shell_flavour(facts: &Facts<'_>) -> Result<(), Refu
         .iter()
         .filter(|s| s.index != stage.index)
         .find(|s| s.own_command().is_some() && facts.base_image(s).is_some_and(|b| b.family().is_shell_less()))
-        .filter(|minimal| !other_programs(minimal, stage));
+        .filter(|minimal| !other_programs(facts, minimal, stage));
     let Some(minimal) = minimal else { return named_flavour(facts) };
     Err((
         &rules::SECOND_RUNTIME,
@@ -67,13 +67,10 @@ fn named_flavour(facts: &Facts<'_>) -> Result<(), Refusal> {
 /// True when two stages copy only other files from the file's stages (moco's scratch
 /// `controller` copies `moco-controller`, its final stage `moco-backup`): two programs' images,
 /// not one program's two flavours.
-fn other_programs(one: &Stage, other: &Stage) -> bool {
+fn other_programs(facts: &Facts<'_>, one: &Stage, other: &Stage) -> bool {
     let copied = |stage: &Stage| -> Vec<String> {
-        let copies = stage.instructions.iter().filter_map(|i| match &i.body {
-            Body::Copy(c) if c.from.is_some() => Some(&c.sources),
-            _ => None,
-        });
-        copies.flatten().map(|s| s.rsplit('/').next().unwrap_or(s).to_string()).collect()
+        let from_stages = facts.copied(stage).into_iter().filter(|c| c.copy.from.is_some());
+        from_stages.map(|c| c.source.rsplit('/').next().unwrap_or(c.source).to_string()).collect()
     };
     let (ours, theirs) = (copied(one), copied(other));
     !ours.is_empty() && !theirs.is_empty() && !ours.iter().any(|f| theirs.contains(f))

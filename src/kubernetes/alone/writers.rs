@@ -212,10 +212,9 @@ fn root_image_write(
     let (dir, write) = crate::kubernetes::writes::unmounted_write(c.value, writes)?;
     let moved = write.flag.as_ref().map(|flag| format!(", or point {flag} at one,")).unwrap_or_default();
     // A privileged container keeps root for its privileges too (HK208): a volume would not do.
-    let privileged = c.value.get("securityContext").and_then(|sc| sc.get("privileged")).and_then(Value::as_bool);
-    let advice = match privileged {
-        Some(true) => "; it is privileged too (HK208), so a volume there would not harden it".to_string(),
-        _ => format!("; mount a volume there{moved} to harden it"),
+    let advice = match crate::kubernetes::workload::is_privileged(c.value) {
+        true => "; it is privileged too (HK208), so a volume there would not harden it".to_string(),
+        false => format!("; mount a volume there{moved} to harden it"),
     };
     let message = format!(
         "{} runs {image}, built here to run as root, and {}, where nothing writable is mounted ({dir}): in the image's own directories, which root owns, a user other than root could not write, so the container is left alone{advice}",
